@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { DEFAULT_BOARD } from '../../core/glossary.js';
+import { nameSchema, parseInput } from '../../core/validate.js';
+import { withContext } from '../context.js';
+import { boardColumns } from '../format.js';
+import { say, sayJson, table, formatTime } from '../output.js';
+
+export function register(program: Command): void {
+  const board = program.command('board').description('boards: add, list, show');
+
+  board
+    .command('add')
+    .description('add a board')
+    .argument('<name>', 'the board name')
+    .option('--json', 'print the board as JSON')
+    .action(async (nameText: string, opts: { json?: boolean }) => {
+      const name = parseInput(nameSchema, nameText, 'board name');
+      const b = await withContext((ctx) => ctx.store.addBoard(name, ctx.actor));
+      if (opts.json) sayJson(b);
+      else say(`board ${b.name} added`);
+    });
+
+  board
+    .command('list')
+    .description('list boards')
+    .option('--json', 'print the boards as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const boards = await withContext((ctx) => ctx.store.listBoards());
+      if (opts.json) sayJson(boards);
+      else say(table(['NAME', 'STATE', 'CREATED'], boards.map((b) => [b.name, b.paused ? 'paused' : 'active', formatTime(b.created_at)])));
+    });
+
+  board
+    .command('show')
+    .description('the board as columns of cards')
+    .argument('[name]', 'the board', DEFAULT_BOARD)
+    .option('--archived', 'include archived tasks')
+    .option('--json', 'print the tasks by status as JSON')
+    .action(async (nameText: string, opts: { archived?: boolean; json?: boolean }) => {
+      const name = parseInput(nameSchema, nameText, 'board name');
+      const tasks = await withContext(async (ctx) => {
+        await ctx.store.getBoard(name);
+        return ctx.store.listTasks({ board: name, include_archived: opts.archived ?? false });
+      });
+      if (opts.json) {
+        const columns: Record<string, number[]> = {};
+        for (const t of tasks) (columns[t.status] ??= []).push(t.id);
+        sayJson({ board: name, columns });
+        return;
+      }
+      say(`board ${name}`);
+      say(boardColumns(tasks, Date.now()));
+    });
+}

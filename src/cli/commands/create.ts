@@ -1,0 +1,54 @@
+import type { Command } from 'commander';
+import { newTaskSchema } from '../../core/task.js';
+import { parseInput, parseTaskId } from '../../core/validate.js';
+import { DEFAULT_BOARD } from '../../core/glossary.js';
+import { withContext } from '../context.js';
+import { addPolicyOptions, collect, parseIntOption, readPolicyOptions } from '../options.js';
+import { say, sayJson } from '../output.js';
+
+interface CreateOptions {
+  body?: string;
+  assignee?: string;
+  parent?: string[];
+  priority?: string;
+  board: string;
+  triage?: boolean;
+  idempotencyKey?: string;
+  json?: boolean;
+  [policy: string]: unknown;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('create')
+    .description('put a new task on a board: ready, or todo while a parent is not done')
+    .argument('<title>', 'what the task is, in a line')
+    .option('--body <text>', 'the full description')
+    .option('--assignee <profile>', 'the profile that will work it')
+    .option('--parent <id>', 'a task that must be done first (repeatable)', collect)
+    .option('--priority <n>', 'higher runs first', '0')
+    .option('--board <name>', 'the board', DEFAULT_BOARD)
+    .option('--triage', 'start in triage until a person accepts it')
+    .option('--idempotency-key <key>', 'return the open task with this key instead of a duplicate')
+    .option('--json', 'print the task as JSON');
+  addPolicyOptions(cmd).action(async (title: string, opts: CreateOptions) => {
+    const input = parseInput(
+      newTaskSchema,
+      {
+        board: opts.board,
+        title,
+        body: opts.body,
+        assignee: opts.assignee,
+        priority: parseIntOption(opts.priority ?? '0', '--priority'),
+        parents: (opts.parent ?? []).map(parseTaskId),
+        triage: opts.triage ?? false,
+        idempotency_key: opts.idempotencyKey,
+      },
+      'task',
+    );
+    const policy = readPolicyOptions(opts);
+    const task = await withContext((ctx) => ctx.store.createTask({ ...input, policy }, ctx.actor));
+    if (opts.json) sayJson(task);
+    else say(`created task ${task.id} [${task.status}] ${task.title}`);
+  });
+}

@@ -1,0 +1,100 @@
+import type { Command } from 'commander';
+import { EVENT_KINDS } from '../../core/events.js';
+import type { EventKind, WardenEvent } from '../../core/events.js';
+import { invalid } from '../../core/errors.js';
+import { DEFAULT_BOARD } from '../../core/glossary.js';
+import { nameSchema, parseInput, parseTaskId } from '../../core/validate.js';
+import type { EventFilter } from '../../store/store.js';
+import { openContext } from '../context.js';
+import { eventLine } from '../format.js';
+import { parseIntOption } from '../options.js';
+import { say, sayJson } from '../output.js';
+
+interface EventsOptions {
+  task?: string;
+  board?: string;
+  kind?: string;
+  after?: string;
+  limit: string;
+  follow?: boolean;
+  json?: boolean;
+}
+
+const FOLLOW_POLL_MS = 250;
+
+function parseKinds(text: string): EventKind[] {
+  return text.split(',').map((k) => {
+    const kind = k.trim();
+    if (!(EVENT_KINDS as readonly string[]).includes(kind)) {
+      throw invalid(`--kind: unknown event kind '${kind}'; known: ${EVENT_KINDS.join(', ')}`);
+    }
+    return kind as EventKind;
+  });
+}
+
+export function register(program: Command): void {
+  program
+    .command('events')
+    .description("the board's history: who did what, when (--follow to keep watching)")
+    .option('--task <id>', 'only events of this task')
+    .option('--board <name>', `only events of this board (default: ${DEFAULT_BOARD} unless --task)`)
+    .option('--kind <list>', 'only these kinds, comma separated')
+    .option('--after <id>', 'only events after this event id')
+    .option('--limit <n>', 'at most this many', '1000')
+    .option('--follow', 'keep printing new events until interrupted')
+    .option('--json', 'print JSON (one object per line with --follow)')
+    .action(async (opts: EventsOptions) => {
+      const filter: EventFilter = { limit: Math.max(1, parseIntOption(opts.limit, '--limit')) };
+      if (opts.task !== undefined) filter.task_id = parseTaskId(opts.task);
+      else filter.board = parseInput(nameSchema, opts.board ?? DEFAULT_BOARD, '--board');
+      if (opts.task !== undefined && opts.board !== undefined) {
+        filter.board = parseInput(nameSchema, opts.board, '--board');
+      }
+      if (opts.kind !== undefined) filter.kinds = parseKinds(opts.kind);
+      if (opts.after !== undefined) filter.after_id = parseIntOption(opts.after, '--after');
+      const ctx = await openContext();
+      try {
+        if (filter.task_id !== undefined) await ctx.store.getTask(filter.task_id);
+        else if (filter.board !== undefined) await ctx.store.getBoard(filter.board);
+        const first = await ctx.store.listEvents(filter);
+        if (!opts.follow) {
+          if (opts.json) sayJson(first);
+          else say(first.length > 0 ? first.map(eventLine).join('\n') : 'no events');
+          return;
+        }
+        const print = (events: readonly WardenEvent[]): void => {
+          for (const e of events) say(opts.json ? JSON.stringify(e) : eventLine(e));
+        };
+        print(first);
+        let cursor = first.at(-1)?.id ?? filter.after_id ?? 0;
+        await new Promise<void>((resolve) => {
+          const stop = (): void => {
+            clearInterval(timer);
+            resolve();
+          };
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+          let busy = false;
+          const timer = setInterval(() => {
+            if (busy) return;
+            busy = true;
+            ctx.store
+              .listEvents({ ...filter, after_id: cursor })
+              .then((next) => {
+                print(next);
+                cursor = next.at(-1)?.id ?? cursor;
+              })
+              .catch((err: unknown) => {
+                process.stderr.write(`warden: ${(err as Error).message}\n`);
+                stop();
+              })
+              .finally(() => {
+                busy = false;
+              });
+          }, FOLLOW_POLL_MS);
+        });
+      } finally {
+        await ctx.store.close();
+      }
+    });
+}

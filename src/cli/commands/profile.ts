@@ -1,0 +1,182 @@
+import type { Command } from 'commander';
+import { invalid } from '../../core/errors.js';
+import { POLICY_FIELDS } from '../../core/policy.js';
+import { nameSchema, parseInput } from '../../core/validate.js';
+import { profilePatchSchema, profileSpecSchema } from '../../core/profile.js';
+import { checkProfileOnThisHost } from '../../config/executable.js';
+import { withContext } from '../context.js';
+import { profileDetail, policyText } from '../format.js';
+import { addPolicyOptions, collect, parseEnvPairs, parseIntOption, readPolicyOptions } from '../options.js';
+import { say, sayJson, table } from '../output.js';
+
+interface ProfileOptions {
+  maxConcurrency?: string;
+  concurrencyGroup?: string;
+  env?: string[];
+  unsetEnv?: string[];
+  cwd?: string;
+  clear?: string[];
+  check: boolean;
+  json?: boolean;
+  [policy: string]: unknown;
+}
+
+const CLEARABLE_FIELDS = ['max_concurrency', 'concurrency_group'] as const;
+
+function shared(cmd: Command): Command {
+  cmd
+    .option('--max-concurrency <n>', 'most runs of this profile at once')
+    .option('--concurrency-group <name>', 'share a cap with other profiles of this group')
+    .option('--env <KEY=VALUE>', 'set an environment variable for its workers (repeatable)', collect)
+    .option('--cwd <dir>', "'workspace' (a folder per task, the default) or an absolute path")
+    .option('--no-check', 'do not check that the command and cwd exist on this host')
+    .option('--json', 'print the profile as JSON');
+  return addPolicyOptions(cmd);
+}
+
+function specFields(opts: ProfileOptions): Record<string, unknown> {
+  return {
+    env: opts.env === undefined ? undefined : parseEnvPairs(opts.env),
+    cwd: opts.cwd,
+    max_concurrency:
+      opts.maxConcurrency === undefined ? undefined : parseIntOption(opts.maxConcurrency, '--max-concurrency'),
+    concurrency_group: opts.concurrencyGroup,
+  };
+}
+
+function profileName(text: string): string {
+  return parseInput(nameSchema, text, 'profile name');
+}
+
+export function register(program: Command): void {
+  const profile = program.command('profile').description('how workers are run: add, edit, list, show, remove, pause, resume');
+
+  shared(
+    profile
+      .command('add')
+      .description('add a profile; the command after -- runs without a shell')
+      .argument('<name>', 'the profile name, used as a task assignee')
+      .argument('[argv...]', 'the command and its arguments, after --'),
+  ).action(async (nameText: string, argv: string[], opts: ProfileOptions) => {
+    const name = profileName(nameText);
+    const spec = parseInput(profileSpecSchema, { argv, ...specFields(opts) }, 'profile');
+    if (opts.check) checkProfileOnThisHost(spec.argv, spec.cwd);
+    const policy = readPolicyOptions(opts);
+    const p = await withContext((ctx) => ctx.store.addProfile(name, { ...spec, policy }, ctx.actor));
+    if (opts.json) sayJson(p);
+    else say(`profile ${p.name} added (version ${p.version})`);
+  });
+
+  shared(
+    profile
+      .command('edit')
+      .description('change a profile; give a new command after -- to replace it')
+      .argument('<name>', 'the profile name')
+      .argument('[argv...]', 'a new command, after --')
+      .option('--unset-env <KEY>', 'remove an environment variable (repeatable)', collect)
+      .option('--clear <option>', 'drop a limit or max_concurrency / concurrency_group (repeatable)', collect),
+  ).action(async (nameText: string, argv: string[], opts: ProfileOptions) => {
+    const name = profileName(nameText);
+    const fields = specFields(opts);
+    const clear = opts.clear ?? [];
+    for (const key of clear) {
+      if (!POLICY_FIELDS.some((f) => f.key === key) && !(CLEARABLE_FIELDS as readonly string[]).includes(key)) {
+        throw invalid(`--clear: unknown option '${key}'`);
+      }
+      if (key === 'max_concurrency' || key === 'concurrency_group') fields[key] = null;
+    }
+    const patch = parseInput(profilePatchSchema, { ...fields, ...(argv.length > 0 ? { argv } : {}) }, 'profile');
+    if (opts.check && (patch.argv !== undefined || patch.cwd !== undefined)) {
+      checkProfileOnThisHost(patch.argv ?? [], patch.cwd);
+    }
+    const policy = readPolicyOptions(opts);
+    const given =
+      Object.values(patch).some((v) => v !== undefined) ||
+      Object.keys(policy).length > 0 ||
+      clear.length > 0 ||
+      (opts.unsetEnv ?? []).length > 0;
+    if (!given) throw invalid('nothing to change; give an option to set or a new command after --');
+    const p = await withContext((ctx) =>
+      ctx.store.editProfile(
+        name,
+        { ...patch, policy, clear_policy: clear, unset_env: opts.unsetEnv ?? [] },
+        ctx.actor,
+      ),
+    );
+    if (opts.json) sayJson(p);
+    else say(`profile ${p.name} is at version ${p.version}`);
+  });
+
+  profile
+    .command('list')
+    .description('list profiles')
+    .option('--json', 'print the profiles as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const profiles = await withContext((ctx) => ctx.store.listProfiles());
+      if (opts.json) {
+        sayJson(profiles);
+        return;
+      }
+      if (profiles.length === 0) {
+        say('no profiles; add one with `warden profile add NAME -- COMMAND`');
+        return;
+      }
+      say(
+        table(
+          ['NAME', 'VERSION', 'STATE', 'CAP', 'COMMAND', 'LIMITS'],
+          profiles.map((p) => [
+            p.name,
+            String(p.version),
+            p.paused ? 'paused' : 'active',
+            p.max_concurrency === null ? '-' : String(p.max_concurrency),
+            p.argv.join(' '),
+            policyText(p.policy),
+          ]),
+        ),
+      );
+    });
+
+  profile
+    .command('show')
+    .description('show one profile')
+    .argument('<name>', 'the profile name')
+    .option('--json', 'print the profile as JSON')
+    .action(async (nameText: string, opts: { json?: boolean }) => {
+      const name = profileName(nameText);
+      const p = await withContext((ctx) => ctx.store.getProfile(name));
+      if (opts.json) sayJson(p);
+      else say(profileDetail(p));
+    });
+
+  profile
+    .command('remove')
+    .description('remove a profile (refused while open tasks are assigned to it)')
+    .argument('<name>', 'the profile name')
+    .action(async (nameText: string) => {
+      const name = profileName(nameText);
+      await withContext((ctx) => ctx.store.removeProfile(name, ctx.actor));
+      say(`profile ${name} removed`);
+    });
+
+  for (const verb of ['pause', 'resume'] as const) {
+    profile
+      .command(verb)
+      .description(verb === 'pause' ? 'stop starting new runs of a profile' : 'start runs of a paused profile again')
+      .argument('<name>', 'the profile name')
+      .option('--reason <text>', 'why (shown on the board)')
+      .option('--json', 'print the profile as JSON')
+      .action(async (nameText: string, opts: { reason?: string; json?: boolean }) => {
+        const name = profileName(nameText);
+        const p = await withContext((ctx) =>
+          ctx.store.setProfilePaused(
+            name,
+            verb === 'pause',
+            verb === 'pause' ? (opts.reason ?? `paused by ${ctx.actor.kind === 'person' ? ctx.actor.name : 'a person'}`) : null,
+            ctx.actor,
+          ),
+        );
+        if (opts.json) sayJson(p);
+        else say(`profile ${p.name} is ${p.paused ? 'paused' : 'active'}`);
+      });
+  }
+}

@@ -1,0 +1,54 @@
+import type { Actor } from '../core/actor.js';
+import { person } from '../core/actor.js';
+import type { Clock } from '../core/clock.js';
+import { WardenError } from '../core/errors.js';
+import { systemClock } from '../config/clock.js';
+import { loadConfig } from '../config/config.js';
+import type { WardenConfig } from '../config/config.js';
+import { hashToken, homePaths, readAdminToken, resolveHome } from '../config/home.js';
+import type { HomePaths } from '../config/home.js';
+import type { Store } from '../store/store.js';
+import { openSqliteStore } from '../store/sqlite/open.js';
+
+/** What a command needs: the home, its store and who is acting. */
+export interface CliContext {
+  home: HomePaths;
+  config: WardenConfig;
+  store: Store;
+  actor: Actor;
+  clock: Clock;
+}
+
+/**
+ * Opens the home named by `WARDEN_HOME` and identifies the person by the admin token kept
+ * there. Says to run `warden init` when the home is not set up.
+ */
+export async function openContext(env: NodeJS.ProcessEnv = process.env): Promise<CliContext> {
+  const home = homePaths(resolveHome(env));
+  const config = loadConfig(home.config);
+  const token = readAdminToken(home);
+  const store = await openSqliteStore(home.db, systemClock);
+  try {
+    const info = await store.findToken(hashToken(token));
+    if (!info || info.kind !== 'admin') {
+      throw new WardenError(
+        'unauthorized',
+        `the token in ${home.adminToken} is not known to this home's database; restore the file or run \`warden init\` in a new home`,
+      );
+    }
+    return { home, config, store, actor: person(info.name), clock: systemClock };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+/** Runs `fn` with an open context and closes the store afterwards. */
+export async function withContext<T>(fn: (ctx: CliContext) => Promise<T>): Promise<T> {
+  const ctx = await openContext();
+  try {
+    return await fn(ctx);
+  } finally {
+    await ctx.store.close();
+  }
+}

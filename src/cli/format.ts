@@ -1,0 +1,102 @@
+import { describeRun, describeTaskState } from '../core/describe.js';
+import type { WardenEvent } from '../core/events.js';
+import type { Profile } from '../core/profile.js';
+import type { Run } from '../core/run.js';
+import { TASK_STATUSES } from '../core/status.js';
+import type { Comment, Task } from '../core/task.js';
+import { formatDuration } from '../core/duration.js';
+import { POLICY_FIELDS } from '../core/policy.js';
+import type { PolicyOverrides } from '../core/policy.js';
+import { formatTime, oneLine, table } from './output.js';
+
+/** Tasks as a table: id, status, priority, assignee, title and what the card says. */
+export function taskTable(tasks: readonly Task[], now: number): string {
+  if (tasks.length === 0) return 'no tasks';
+  return table(
+    ['ID', 'STATUS', 'PRI', 'ASSIGNEE', 'TITLE', 'NOTE'],
+    tasks.map((t) => [
+      String(t.id),
+      t.status,
+      String(t.priority),
+      t.assignee ?? '-',
+      oneLine(t.title, 50),
+      oneLine(describeTaskState(t, now), 60),
+    ]),
+  );
+}
+
+/** Policy overrides as `stall_timeout=10m, max_failures=5`. */
+export function policyText(policy: PolicyOverrides): string {
+  const parts = Object.entries(policy).map(([key, value]) => {
+    const kind = POLICY_FIELDS.find((f) => f.key === key)?.kind;
+    return `${key}=${kind === 'duration' ? formatDuration(value as number) : String(value)}`;
+  });
+  return parts.length > 0 ? parts.join(', ') : '(profile defaults)';
+}
+
+/** Everything about one task, for `warden show`. */
+export function taskDetail(task: Task, comments: readonly Comment[], now: number): string {
+  const lines = [
+    `task ${task.id} [${task.status}] on board '${task.board}'`,
+    `title:     ${task.title}`,
+    `assignee:  ${task.assignee ?? '(none)'}`,
+    `priority:  ${task.priority}`,
+    `parents:   ${task.parents.length > 0 ? task.parents.join(', ') : '(none)'}`,
+    `children:  ${task.children.length > 0 ? task.children.join(', ') : '(none)'}`,
+    `created:   ${formatTime(task.created_at)} by ${task.created_by}`,
+    `updated:   ${formatTime(task.updated_at)}`,
+    `counters:  ${Object.entries(task.counters)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+    `policy:    ${policyText(task.policy)}`,
+  ];
+  const state = describeTaskState(task, now);
+  if (state) lines.push(`state:     ${state}`);
+  if (task.result) lines.push(`result:    ${task.result.summary || '(no summary)'}`);
+  if (task.body) lines.push('', task.body);
+  if (comments.length > 0) {
+    lines.push('', 'comments:');
+    for (const c of comments) lines.push(`  ${formatTime(c.at)} ${c.actor}: ${c.body}`);
+  }
+  return lines.join('\n');
+}
+
+/** A task's runs, one line each with the reason in words. */
+export function runLines(runs: readonly Run[], now: number): string {
+  if (runs.length === 0) return 'no runs yet';
+  return runs.map((r) => `run ${r.id} ${describeRun(r, now)}`).join('\n');
+}
+
+/** One event as a line: time, task, kind, actor and payload. */
+export function eventLine(e: WardenEvent): string {
+  const where = e.task_id === null ? (e.board ?? '-') : `#${e.task_id}`;
+  return `${formatTime(e.at)}  ${where.padEnd(6)} ${e.kind.padEnd(22)} ${e.actor.padEnd(18)} ${JSON.stringify(e.payload)}`;
+}
+
+/** A profile in a few lines, for `warden profile show`. */
+export function profileDetail(p: Profile): string {
+  return [
+    `profile ${p.name} (version ${p.version})${p.paused ? ` PAUSED: ${p.paused_reason ?? ''}` : ''}`,
+    `argv:              ${JSON.stringify(p.argv)}`,
+    `cwd:               ${p.cwd}`,
+    `env:               ${Object.keys(p.env).length > 0 ? Object.keys(p.env).join(', ') : '(none)'}`,
+    `max_concurrency:   ${p.max_concurrency ?? '(no cap)'}`,
+    `concurrency_group: ${p.concurrency_group ?? '(none)'}`,
+    `policy:            ${policyText(p.policy)}`,
+  ].join('\n');
+}
+
+/** The board as columns of cards, for `warden board show` and the demo. */
+export function boardColumns(tasks: readonly Task[], now: number): string {
+  const out: string[] = [];
+  for (const status of TASK_STATUSES) {
+    const cards = tasks.filter((t) => t.status === status);
+    if (cards.length === 0) continue;
+    out.push(`${status.toUpperCase()} (${cards.length})`);
+    for (const t of cards) {
+      const note = describeTaskState(t, now);
+      out.push(`  #${t.id} ${oneLine(t.title, 50)}${t.assignee ? ` @${t.assignee}` : ''}${note ? ` — ${oneLine(note, 60)}` : ''}`);
+    }
+  }
+  return out.length > 0 ? out.join('\n') : 'the board is empty';
+}

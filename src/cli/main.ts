@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { CommanderError } from 'commander';
+import type { Command } from 'commander';
+import { ExitCode, WardenError } from '../core/errors.js';
+import { createProgram } from './program.js';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** Every command, and its subcommands, reports usage errors as one line and exit 2. */
+function configure(cmd: Command): void {
+  cmd.exitOverride();
+  cmd.configureOutput({
+    outputError: (text, write) => {
+      const message = text.trim().replace(/^error: /, '');
+      write(`warden: ${message} (see \`${cmd.name() === 'warden' ? 'warden' : `warden ${cmd.name()}`} --help\`)\n`);
+    },
+  });
+  for (const sub of cmd.commands) configure(sub);
+}
+
+/** Runs the CLI and returns the exit code: 0 ok, 1 error, 2 usage, 3 not found, 4 conflict. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = createProgram(packageVersion());
+  configure(program);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return ExitCode.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) {
+        return ExitCode.ok;
+      }
+      return ExitCode.usage;
+    }
+    if (err instanceof WardenError) {
+      process.stderr.write(`warden: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`warden: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return ExitCode.error;
+  }
+}

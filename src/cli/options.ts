@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+import { invalid } from '../core/errors.js';
+import { POLICY_FIELDS, parsePolicyValue } from '../core/policy.js';
+import type { PolicyOverrides } from '../core/policy.js';
+import { TASK_STATUSES } from '../core/status.js';
+import type { TaskStatus } from '../core/status.js';
+
+/** Commander's collector for repeatable options. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** A whole number given on the command line, or an `invalid` error naming the option. */
+export function parseIntOption(text: string, what: string): number {
+  if (!/^-?\d+$/.test(text.trim())) throw invalid(`${what}: '${text}' is not a whole number`);
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) throw invalid(`${what}: '${text}' is out of range`);
+  return n;
+}
+
+function camel(key: string): string {
+  return key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Adds a `--stall-timeout D`-style option for every policy field. */
+export function addPolicyOptions(cmd: Command): Command {
+  for (const f of POLICY_FIELDS) {
+    const placeholder = f.kind === 'duration' ? '<duration>' : f.kind === 'count' ? '<n>' : '<mode>';
+    cmd.option(`--${f.key.replaceAll('_', '-')} ${placeholder}`, f.help);
+  }
+  return cmd;
+}
+
+/** The policy overrides a command line set, validated. */
+export function readPolicyOptions(opts: Record<string, unknown>): PolicyOverrides {
+  const out: Record<string, unknown> = {};
+  for (const f of POLICY_FIELDS) {
+    const value = opts[camel(f.key)];
+    if (value !== undefined) out[f.key] = parsePolicyValue(f.key, value);
+  }
+  return out as PolicyOverrides;
+}
+
+/** `KEY=VALUE` pairs from repeated `--env` options. */
+export function parseEnvPairs(pairs: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw invalid(`--env: '${pair}' is not KEY=VALUE`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
+
+/** A comma-separated list of statuses, each checked. */
+export function parseStatuses(text: string): TaskStatus[] {
+  return text.split(',').map((s) => {
+    const status = s.trim();
+    if (!(TASK_STATUSES as readonly string[]).includes(status)) {
+      throw invalid(`unknown status '${status}'; use one of ${TASK_STATUSES.join(', ')}`);
+    }
+    return status as TaskStatus;
+  });
+}

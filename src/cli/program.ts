@@ -1,0 +1,27 @@
+import { Command } from 'commander';
+import * as board from './commands/board.js';
+import * as comment from './commands/comment.js';
+import * as create from './commands/create.js';
+import * as demo from './commands/demo.js';
+import * as edit from './commands/edit.js';
+import * as events from './commands/events.js';
+import * as init from './commands/init.js';
+import * as link from './commands/link.js';
+import * as list from './commands/list.js';
+import * as moves from './commands/moves.js';
+import * as profile from './commands/profile.js';
+import * as runs from './commands/runs.js';
+import * as show from './commands/show.js';
+import * as stats from './commands/stats.js';
+
+/** The `warden` command line, every command registered. */
+export function createProgram(version: string): Command {
+  const program = new Command('warden')
+    .description('a durable kanban board and dispatcher for long-running AI-agent workers')
+    .version(version)
+    .showSuggestionAfterError(true);
+  for (const mod of [init, create, list, show, edit, link, comment, moves, runs, events, profile, board, stats, demo]) {
+    mod.register(program);
+  }
+  return program;
+}

@@ -1,0 +1,74 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_HOME_DIR } from '../core/defaults.js';
+import { WardenError } from '../core/errors.js';
+
+/** Where a warden home keeps its files. */
+export interface HomePaths {
+  root: string;
+  db: string;
+  adminToken: string;
+  config: string;
+  workspaces: string;
+  runs: string;
+}
+
+/** The home named by `WARDEN_HOME`, else `~/.warden`. */
+export function resolveHome(env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env.WARDEN_HOME;
+  if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv;
+  return join(homedir(), DEFAULT_HOME_DIR);
+}
+
+/** The files and folders of a home. */
+export function homePaths(root: string): HomePaths {
+  return {
+    root,
+    db: join(root, 'warden.db'),
+    adminToken: join(root, 'admin.token'),
+    config: join(root, 'config.json'),
+    workspaces: join(root, 'workspaces'),
+    runs: join(root, 'runs'),
+  };
+}
+
+/** A new secret token: `wdn_` and 32 random bytes. */
+export function newToken(): string {
+  return `wdn_${randomBytes(32).toString('base64url')}`;
+}
+
+/** How tokens are stored: only their SHA-256, never the secret. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+/** Creates the home folders (mode 0700). */
+export function makeHomeDirs(paths: HomePaths): void {
+  for (const dir of [paths.root, paths.workspaces, paths.runs]) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+}
+
+/** Writes the admin token readable by its owner only (mode 0600). */
+export function writeAdminToken(paths: HomePaths, token: string): void {
+  writeFileSync(paths.adminToken, `${token}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(paths.adminToken, 0o600);
+}
+
+/** Reads the admin token, or says to run `warden init`. */
+export function readAdminToken(paths: HomePaths): string {
+  if (!existsSync(paths.adminToken)) {
+    throw new WardenError(
+      'setup',
+      `no admin token at ${paths.adminToken}; run \`warden init\` (WARDEN_HOME=${paths.root})`,
+    );
+  }
+  return readFileSync(paths.adminToken, 'utf8').trim();
+}
+
+/** Whether `warden init` has run in this home. */
+export function isInitialised(paths: HomePaths): boolean {
+  return existsSync(paths.db) && existsSync(paths.adminToken);
+}

@@ -1,0 +1,52 @@
+import { userInfo } from 'node:os';
+import { person } from '../core/actor.js';
+import { DEFAULT_BOARD } from '../core/glossary.js';
+import { nameSchema, parseInput } from '../core/validate.js';
+import type { Clock } from '../core/clock.js';
+import { openSqliteStore } from '../store/sqlite/open.js';
+import {
+  hashToken,
+  homePaths,
+  isInitialised,
+  makeHomeDirs,
+  newToken,
+  writeAdminToken,
+} from './home.js';
+import type { HomePaths } from './home.js';
+
+/** The name `init` gives the first person when none is given. */
+export function defaultPersonName(): string {
+  try {
+    const name = userInfo().username;
+    return nameSchema.safeParse(name).success ? name : 'admin';
+  } catch {
+    return 'admin';
+  }
+}
+
+/**
+ * Sets up a home: folders (0700), the database with the `default` board, and an admin token
+ * (file mode 0600, stored hashed). Does nothing to a home that is already set up.
+ */
+export async function initHome(
+  root: string,
+  name: string,
+  clock: Clock,
+): Promise<{ created: boolean; paths: HomePaths }> {
+  const paths = homePaths(root);
+  if (isInitialised(paths)) return { created: false, paths };
+  const who = parseInput(nameSchema, name, 'name');
+  makeHomeDirs(paths);
+  const store = await openSqliteStore(paths.db, clock, { create: true });
+  try {
+    const actor = person(who);
+    const boards = await store.listBoards();
+    if (!boards.some((b) => b.name === DEFAULT_BOARD)) await store.addBoard(DEFAULT_BOARD, actor);
+    const token = newToken();
+    await store.addToken({ name: who, kind: 'admin', hash: hashToken(token) }, actor);
+    writeAdminToken(paths, token);
+  } finally {
+    await store.close();
+  }
+  return { created: true, paths };
+}

@@ -1,0 +1,72 @@
+/**
+ * Every default in one place (STYLE.md). Durations are milliseconds. Options are resolved
+ * defaults → config file → environment → flags, and for worker policy: defaults → config
+ * file → profile → task.
+ */
+
+/** Worker policy defaults (SPEC §3). */
+export const POLICY_DEFAULTS = {
+  /** Silence after which a `stall_warning` is written once; nothing is killed. */
+  stall_warn_after: 10 * 60_000,
+  /** Silence after which the run ends `stalled`. */
+  stall_timeout: 60 * 60_000,
+  /** Longest one attempt may run; `0` means unlimited. Past it: `timed_out`, task blocked. */
+  max_runtime: 6 * 3_600_000,
+  /** Time between SIGTERM and SIGKILL when a run is ended. */
+  kill_grace: 30_000,
+  /** Failed runs in a row before the task is blocked `gave_up`. */
+  max_failures: 3,
+  /** Runs lost with their host before the task is blocked. */
+  max_host_losses: 5,
+  /** Consecutive runs with zero progress before the task is blocked `stall_loop`. */
+  stall_loop_limit: 2,
+  /** First retry delay after a failure; it doubles per failure. */
+  backoff_base: 60_000,
+  /** Longest retry delay after a failure. */
+  backoff_max: 15 * 60_000,
+  /** What exit code 0 without a reported result means. */
+  exit_zero: 'auto',
+  /** First cooldown after exit 75 (rate limited); it doubles per rate-limited run. */
+  rate_limit_cooldown: 60_000,
+  /** Longest cooldown after exit 75. */
+  rate_limit_cooldown_max: 15 * 60_000,
+  /** Rate-limited runs in a row before the task is blocked `rate_limit_loop`. */
+  max_rate_limited: 10,
+  /** Spawn failures in a row before the task is blocked with the spawn error. */
+  max_spawn_failures: 3,
+} as const;
+
+/** Limits on what people and workers may store. */
+export const INPUT_LIMITS = {
+  title_max_chars: 200,
+  body_max_bytes: 64 * 1024,
+  comment_max_bytes: 16 * 1024,
+  metadata_max_bytes: 64 * 1024,
+  summary_max_bytes: 16 * 1024,
+  block_reason_max_chars: 2000,
+  priority_min: -1000,
+  priority_max: 1000,
+  name_max_chars: 64,
+  argv_max_items: 256,
+  env_max_items: 128,
+  list_max: 10_000,
+} as const;
+
+/** Defaults of a `warden serve` host. */
+export const HOST_DEFAULTS = {
+  port: 7420,
+  bind: '127.0.0.1',
+  max_workers: 4,
+  tick: 1000,
+} as const;
+
+/** Defaults of the SQLite store. */
+export const SQLITE_DEFAULTS = {
+  /** How long one statement waits on a lock inside SQLite before it reports busy. */
+  busy_timeout_ms: 5000,
+  /** How often a busy transaction is retried, with jitter, before the error surfaces. */
+  busy_retries: 8,
+} as const;
+
+/** The home directory when `WARDEN_HOME` is unset, relative to the user's home. */
+export const DEFAULT_HOME_DIR = '.warden';

@@ -1,0 +1,37 @@
+import { invalid } from './errors.js';
+import type { Millis } from './glossary.js';
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+
+/**
+ * Parses a duration such as `500ms`, `90s`, `10m`, `4h` or `1d` into milliseconds. A bare
+ * `0` is accepted as zero. Throws an `invalid` error naming the accepted forms otherwise.
+ */
+export function parseDuration(text: string, what = 'duration'): Millis {
+  const trimmed = text.trim();
+  if (trimmed === '0') return 0;
+  const match = PATTERN.exec(trimmed);
+  const unit = match?.[2];
+  if (!match || unit === undefined) {
+    throw invalid(
+      `${what}: '${text}' is not a duration; use a number with a unit, like 500ms, 90s, 10m or 4h`,
+    );
+  }
+  const ms = Math.round(Number(match[1]) * (UNITS[unit] ?? 1));
+  if (!Number.isSafeInteger(ms)) throw invalid(`${what}: '${text}' is too long`);
+  return ms;
+}
+
+/** Formats milliseconds the way people write them: `750ms`, `45s`, `12m`, `2h30m`. */
+export function formatDuration(ms: Millis): string {
+  if (ms < 0) return `-${formatDuration(-ms)}`;
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return s % 60 === 0 || m >= 10 ? `${m}m` : `${m}m${s % 60}s`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return m % 60 === 0 ? `${h}h` : `${h}h${m % 60}m`;
+  return `${Math.floor(h / 24)}d`;
+}

@@ -1,0 +1,61 @@
+import type { EpochMs, EventId, RunId, TaskId } from './glossary.js';
+
+/** Every kind of event the board records (SPEC §2). */
+export const EventKind = {
+  board_added: 'board_added',
+  task_created: 'task_created',
+  task_edited: 'task_edited',
+  task_linked: 'task_linked',
+  task_commented: 'task_commented',
+  /** A `todo` task whose parents are all done became `ready`. */
+  task_promoted: 'task_promoted',
+  /** A `ready` task got a parent that is not done and went back to `todo`. */
+  task_demoted: 'task_demoted',
+  task_accepted: 'task_accepted',
+  task_blocked: 'task_blocked',
+  task_unblocked: 'task_unblocked',
+  task_retried: 'task_retried',
+  task_done: 'task_done',
+  task_archived: 'task_archived',
+  task_requeued: 'task_requeued',
+  task_review_requested: 'task_review_requested',
+  task_reopened: 'task_reopened',
+  run_started: 'run_started',
+  run_ending: 'run_ending',
+  run_ended: 'run_ended',
+  stall_warning: 'stall_warning',
+  stale_run: 'stale_run',
+  host_resumed: 'host_resumed',
+  adopted: 'adopted',
+  profile_added: 'profile_added',
+  profile_edited: 'profile_edited',
+  profile_removed: 'profile_removed',
+  profile_paused: 'profile_paused',
+  profile_resumed: 'profile_resumed',
+  token_created: 'token_created',
+} as const;
+export type EventKind = (typeof EventKind)[keyof typeof EventKind];
+export const EVENT_KINDS: readonly EventKind[] = Object.values(EventKind);
+
+/** A JSON value, as stored in payloads and metadata. */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+/** One append-only record of something that happened. */
+export interface WardenEvent {
+  readonly id: EventId;
+  readonly board: string | null;
+  readonly task_id: TaskId | null;
+  readonly run_id: RunId | null;
+  /** Who did it, as `formatActor` writes it. */
+  readonly actor: string;
+  readonly kind: EventKind;
+  readonly payload: { readonly [key: string]: Json };
+  readonly at: EpochMs;
+}
+
+/** An event about to be written: the store gives it an id and a time. */
+export type NewEvent = Omit<WardenEvent, 'id' | 'at' | 'board' | 'task_id' | 'run_id' | 'actor'> & {
+  readonly board?: string | null;
+  readonly task_id?: TaskId | null;
+  readonly run_id?: RunId | null;
+};

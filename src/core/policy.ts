@@ -1,0 +1,135 @@
+import { parseDuration } from './duration.js';
+import { invalid } from './errors.js';
+import { POLICY_DEFAULTS } from './defaults.js';
+import type { Millis } from './glossary.js';
+
+/** What exit code 0 without a reported result means (SPEC §3). */
+export const ExitZero = { auto: 'auto', complete: 'complete', fail: 'fail' } as const;
+export type ExitZero = (typeof ExitZero)[keyof typeof ExitZero];
+
+/** The limits and retry rules that apply to a run, fully resolved. */
+export interface Policy {
+  stall_warn_after: Millis;
+  stall_timeout: Millis;
+  max_runtime: Millis;
+  kill_grace: Millis;
+  max_failures: number;
+  max_host_losses: number;
+  stall_loop_limit: number;
+  backoff_base: Millis;
+  backoff_max: Millis;
+  exit_zero: ExitZero;
+  rate_limit_cooldown: Millis;
+  rate_limit_cooldown_max: Millis;
+  max_rate_limited: number;
+  max_spawn_failures: number;
+}
+export type PolicyKey = keyof Policy;
+/** Overrides set by a config file, a profile or a task. */
+export type PolicyOverrides = Partial<Policy>;
+
+/** How one policy option is parsed and shown. */
+export interface PolicyField {
+  readonly key: PolicyKey;
+  readonly kind: 'duration' | 'count' | 'enum';
+  /** For durations: whether `0` is allowed (and what it means). */
+  readonly zero?: string;
+  readonly values?: readonly string[];
+  readonly help: string;
+}
+
+/** Every policy option, in the order `--help` lists them. */
+export const POLICY_FIELDS: readonly PolicyField[] = [
+  { key: 'stall_warn_after', kind: 'duration', help: 'silence before a stall warning' },
+  { key: 'stall_timeout', kind: 'duration', help: 'silence before the run ends stalled' },
+  {
+    key: 'max_runtime',
+    kind: 'duration',
+    zero: 'unlimited',
+    help: 'longest one attempt may run (0 = unlimited)',
+  },
+  { key: 'kill_grace', kind: 'duration', zero: 'kill at once', help: 'SIGTERM to SIGKILL wait' },
+  { key: 'max_failures', kind: 'count', help: 'failed runs before the task is blocked' },
+  { key: 'max_host_losses', kind: 'count', help: 'runs lost with their host before blocking' },
+  { key: 'stall_loop_limit', kind: 'count', help: 'zero-progress runs in a row before blocking' },
+  { key: 'backoff_base', kind: 'duration', help: 'first retry delay after a failure' },
+  { key: 'backoff_max', kind: 'duration', help: 'longest retry delay' },
+  {
+    key: 'exit_zero',
+    kind: 'enum',
+    values: Object.values(ExitZero),
+    help: 'meaning of exit 0 without a result: auto, complete or fail',
+  },
+  { key: 'rate_limit_cooldown', kind: 'duration', help: 'first cooldown after exit 75' },
+  { key: 'rate_limit_cooldown_max', kind: 'duration', help: 'longest cooldown after exit 75' },
+  { key: 'max_rate_limited', kind: 'count', help: 'rate-limited runs in a row before blocking' },
+  { key: 'max_spawn_failures', kind: 'count', help: 'spawn failures in a row before blocking' },
+];
+
+/** The built-in policy. */
+export const DEFAULT_POLICY: Policy = { ...POLICY_DEFAULTS };
+
+function field(key: string): PolicyField {
+  const found = POLICY_FIELDS.find((f) => f.key === key);
+  if (!found) {
+    throw invalid(
+      `unknown policy option '${key}'; known: ${POLICY_FIELDS.map((f) => f.key).join(', ')}`,
+    );
+  }
+  return found;
+}
+
+/**
+ * Parses one policy value given as text (a flag) or as JSON (a config file or stored
+ * overrides): durations as `90s` or milliseconds, counts as whole numbers ≥ 1.
+ */
+export function parsePolicyValue(key: string, value: unknown): Policy[PolicyKey] {
+  const f = field(key);
+  const name = key.replaceAll('_', '-');
+  switch (f.kind) {
+    case 'duration': {
+      let ms: number;
+      if (typeof value === 'number') ms = value;
+      else if (typeof value === 'string') ms = parseDuration(value, name);
+      else throw invalid(`${name}: expected a duration like 90s, got ${JSON.stringify(value)}`);
+      if (!Number.isSafeInteger(ms) || ms < 0) {
+        throw invalid(`${name}: a duration cannot be negative`);
+      }
+      if (ms === 0 && f.zero === undefined) {
+        throw invalid(`${name}: must be longer than 0`);
+      }
+      return ms;
+    }
+    case 'count': {
+      const n = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+      if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) {
+        throw invalid(`${name}: expected a whole number of at least 1, got ${String(value)}`);
+      }
+      return n;
+    }
+    case 'enum': {
+      if (typeof value !== 'string' || !f.values?.includes(value)) {
+        throw invalid(`${name}: expected one of ${f.values?.join(', ')}, got ${String(value)}`);
+      }
+      return value as ExitZero;
+    }
+  }
+}
+
+/** Validates a whole overrides object (from JSON), returning a clean copy. */
+export function parsePolicyOverrides(input: unknown, where: string): PolicyOverrides {
+  if (input === undefined || input === null) return {};
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    throw invalid(`${where}: policy must be an object of option names to values`);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    out[key] = parsePolicyValue(key, value);
+  }
+  return out as PolicyOverrides;
+}
+
+/** Layers overrides over the defaults, later layers winning. */
+export function resolvePolicy(...layers: readonly PolicyOverrides[]): Policy {
+  return Object.assign({}, DEFAULT_POLICY, ...layers) as Policy;
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import type { EpochMs } from './glossary.js';
+import type { PolicyOverrides } from './policy.js';
+import { INPUT_LIMITS } from './defaults.js';
+import { nameSchema } from './validate.js';
+
+/** `workspace` (the task's own directory under the home) or an absolute path. */
+export type CwdPolicy = 'workspace' | string;
+
+/** How to run a worker, stored and versioned so every host sees the same (SPEC §2). */
+export interface Profile {
+  name: string;
+  /** Bumped on every edit; a run records the version it started with. */
+  version: number;
+  /** The command, run without a shell. */
+  argv: string[];
+  /** Added to the environment `serve` passes down, less warden's own secrets. */
+  env: Record<string, string>;
+  cwd: CwdPolicy;
+  /** Most runs of this profile at once across the board; null: only other caps apply. */
+  max_concurrency: number | null;
+  /** A board-wide cap shared with other profiles of the same group. */
+  concurrency_group: string | null;
+  policy: PolicyOverrides;
+  paused: boolean;
+  paused_reason: string | null;
+  created_at: EpochMs;
+  updated_at: EpochMs;
+}
+
+const envKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+  message: 'environment names are letters, digits and _, not starting with a digit',
+});
+
+const cwd = z.string().refine((s) => s === 'workspace' || s.startsWith('/'), {
+  message: "must be 'workspace' or an absolute path",
+});
+
+/** The fields of a profile a person sets; policy overrides are checked separately. */
+export const profileSpecSchema = z
+  .object({
+    argv: z
+      .array(z.string().min(1, { message: 'arguments must not be empty' }))
+      .min(1, { message: 'a profile needs a command: put it after --' })
+      .max(INPUT_LIMITS.argv_max_items),
+    env: z
+      .record(envKey, z.string())
+      .refine((e) => Object.keys(e).length <= INPUT_LIMITS.env_max_items, {
+        message: `at most ${INPUT_LIMITS.env_max_items} variables`,
+      })
+      .optional(),
+    cwd: cwd.optional(),
+    max_concurrency: z.number().int().min(1, { message: 'must be at least 1' }).nullable().optional(),
+    concurrency_group: nameSchema.nullable().optional(),
+  })
+  .strict();
+/** A new profile, validated. */
+export type ProfileSpec = z.output<typeof profileSpecSchema> & { policy?: PolicyOverrides };
+
+/** An edit to a profile: any field of the spec, and policy keys to set or clear. */
+export type ProfilePatch = Partial<ProfileSpec> & {
+  clear_policy?: readonly string[];
+  unset_env?: readonly string[];
+};
+/** Patch schema: every spec field optional. */
+export const profilePatchSchema = profileSpecSchema.partial();

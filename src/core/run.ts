@@ -1,0 +1,67 @@
+import type { EpochMs, Millis, RunId, TaskId } from './glossary.js';
+import type { Json } from './events.js';
+import type { Outcome, RunState } from './status.js';
+
+/** Who a process is: a pid alone is reused, a start time alone repeats after a reboot. */
+export interface ProcessIdentity {
+  boot_id: string;
+  pid: number;
+  /** Start time of the process as the kernel reports it (clock ticks since boot). */
+  start_time: string;
+}
+
+/**
+ * Why a run ended, with the numbers behind it (SPEC §3 "Diagnosis"). Only `rule` and
+ * `message` are always present.
+ */
+export interface RunReason {
+  /** The rule that ended the run, e.g. `stall_timeout`, `exit_code`, `stopped_by`. */
+  rule: string;
+  /** The reason in plain words. */
+  message: string;
+  limits?: Record<string, Millis | number | string>;
+  last_heartbeat_at?: EpochMs | null;
+  last_progress_at?: EpochMs | null;
+  last_output_at?: EpochMs | null;
+  alive?: boolean;
+  host?: string;
+  attempt?: number;
+  exit_code?: number | null;
+  signal?: string | null;
+  extra?: Record<string, Json>;
+}
+
+/** How a run's worker came to be: started by a host, or claimed by an external worker. */
+export type RunMode = 'spawned' | 'pull';
+
+/** One attempt at a task. */
+export interface Run {
+  id: RunId;
+  task_id: TaskId;
+  board: string;
+  /** Increases by one per run of a task: the fencing epoch. */
+  attempt: number;
+  state: RunState;
+  mode: RunMode;
+  host_id: string | null;
+  profile: string | null;
+  profile_version: number | null;
+  argv: string[];
+  env: Record<string, string>;
+  cwd: string | null;
+  process: ProcessIdentity | null;
+  started_at: EpochMs;
+  ending_at: EpochMs | null;
+  ended_at: EpochMs | null;
+  last_heartbeat_at: EpochMs | null;
+  last_progress_at: EpochMs | null;
+  last_output_at: EpochMs | null;
+  progress_count: number;
+  output_bytes: number;
+  stall_warned_at: EpochMs | null;
+  outcome: Outcome | null;
+  reason: RunReason | null;
+  exit_code: number | null;
+  signal: string | null;
+  stderr_tail: string | null;
+}

@@ -1,0 +1,56 @@
+/** Where a task stands on its board (SPEC §2). */
+export const TaskStatus = {
+  triage: 'triage',
+  todo: 'todo',
+  ready: 'ready',
+  running: 'running',
+  review: 'review',
+  blocked: 'blocked',
+  done: 'done',
+  archived: 'archived',
+} as const;
+export type TaskStatus = (typeof TaskStatus)[keyof typeof TaskStatus];
+/** Every status, in board column order. */
+export const TASK_STATUSES: readonly TaskStatus[] = Object.values(TaskStatus);
+
+/** Statuses of a task that is still open: anything but `done` and `archived`. */
+export const OPEN_STATUSES: readonly TaskStatus[] = TASK_STATUSES.filter(
+  (s) => s !== TaskStatus.done && s !== TaskStatus.archived,
+);
+
+/** The life of one run (SPEC §2). `ending` is the fence: from then on its token is stale. */
+export const RunState = {
+  running: 'running',
+  ending: 'ending',
+  ended: 'ended',
+} as const;
+export type RunState = (typeof RunState)[keyof typeof RunState];
+export const RUN_STATES: readonly RunState[] = Object.values(RunState);
+
+/** How a run ended (SPEC §2, §3). */
+export const Outcome = {
+  completed: 'completed',
+  crashed: 'crashed',
+  stalled: 'stalled',
+  timed_out: 'timed_out',
+  host_lost: 'host_lost',
+  lease_lost: 'lease_lost',
+  spawn_failed: 'spawn_failed',
+  rate_limited: 'rate_limited',
+  config_error: 'config_error',
+  stopped: 'stopped',
+  worker_blocked: 'worker_blocked',
+  review_requested: 'review_requested',
+} as const;
+export type Outcome = (typeof Outcome)[keyof typeof Outcome];
+export const OUTCOMES: readonly Outcome[] = Object.values(Outcome);
+
+/** Why a task is blocked, as the blocker says it (SPEC §5). */
+export const BlockKind = {
+  needs_input: 'needs_input',
+  dependency: 'dependency',
+  capability: 'capability',
+  transient: 'transient',
+} as const;
+export type BlockKind = (typeof BlockKind)[keyof typeof BlockKind];
+export const BLOCK_KINDS: readonly BlockKind[] = Object.values(BlockKind);

@@ -1,0 +1,136 @@
+import { z } from 'zod';
+import type { EpochMs, RunId, TaskId } from './glossary.js';
+import type { BlockKind, TaskStatus } from './status.js';
+import type { Json } from './events.js';
+import type { PolicyOverrides } from './policy.js';
+import { INPUT_LIMITS } from './defaults.js';
+import { idSchema, nameSchema, textOfAtMost } from './validate.js';
+
+/** Counters the retry accounting keeps per task (SPEC §3). Only a person resets them. */
+export interface TaskCounters {
+  /** Runs started for this task, ever; the next run's attempt number is this plus one. */
+  attempts: number;
+  /** Failed runs since a person last reset the count. */
+  failures: number;
+  /** Consecutive runs that ended with zero progress. */
+  stall_streak: number;
+  /** Consecutive rate-limited runs. */
+  rate_limited_streak: number;
+  /** Consecutive spawn failures. */
+  spawn_failures: number;
+  /** Runs lost with their host. */
+  host_losses: number;
+}
+
+/** What a finished task produced. */
+export interface TaskResult {
+  summary: string;
+  metadata: Json;
+}
+
+/** A card on a board. */
+export interface Task {
+  id: TaskId;
+  board: string;
+  title: string;
+  body: string;
+  /** The profile that works this task, or null when nobody is assigned. */
+  assignee: string | null;
+  priority: number;
+  status: TaskStatus;
+  /** The task is not dispatched before this time (a delay or a backoff). */
+  not_before: EpochMs | null;
+  parents: TaskId[];
+  children: TaskId[];
+  counters: TaskCounters;
+  result: TaskResult | null;
+  block_reason: string | null;
+  block_kind: BlockKind | null;
+  /** Policy overrides for this task only. */
+  policy: PolicyOverrides;
+  current_run_id: RunId | null;
+  /** The actor that created the task, as stored on events. */
+  created_by: string;
+  /** The task whose worker created this one, if a worker did. */
+  created_by_task: TaskId | null;
+  idempotency_key: string | null;
+  created_at: EpochMs;
+  updated_at: EpochMs;
+}
+
+const title = z
+  .string()
+  .transform((s) => s.trim())
+  .pipe(
+    z
+      .string()
+      .min(1, { message: 'must not be empty' })
+      .max(INPUT_LIMITS.title_max_chars, {
+        message: `must be at most ${INPUT_LIMITS.title_max_chars} characters`,
+      }),
+  );
+const priority = z
+  .number()
+  .int({ message: 'must be a whole number' })
+  .min(INPUT_LIMITS.priority_min, { message: `must be at least ${INPUT_LIMITS.priority_min}` })
+  .max(INPUT_LIMITS.priority_max, { message: `must be at most ${INPUT_LIMITS.priority_max}` });
+
+/** What a caller gives to create a task. Policy overrides are checked separately. */
+export const newTaskSchema = z
+  .object({
+    board: nameSchema.optional(),
+    title,
+    body: textOfAtMost(INPUT_LIMITS.body_max_bytes).optional(),
+    assignee: nameSchema.nullable().optional(),
+    priority: priority.optional(),
+    parents: z.array(idSchema).max(100).optional(),
+    triage: z.boolean().optional(),
+    idempotency_key: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+export type NewTaskInput = z.input<typeof newTaskSchema>;
+/** A task to create, validated. */
+export type NewTask = z.output<typeof newTaskSchema> & { policy?: PolicyOverrides };
+
+/** What a caller may change with `edit`. Status, counters and `not_before` are not here. */
+export const taskPatchSchema = z
+  .object({
+    title: title.optional(),
+    body: textOfAtMost(INPUT_LIMITS.body_max_bytes).optional(),
+    assignee: nameSchema.nullable().optional(),
+    priority: priority.optional(),
+  })
+  .strict();
+/** A validated edit. `policy` keys set to null are removed from the task's overrides. */
+export type TaskPatch = z.output<typeof taskPatchSchema> & {
+  policy?: PolicyOverrides;
+  clear_policy?: readonly string[];
+};
+
+/** A comment on a task. */
+export interface Comment {
+  id: number;
+  task_id: TaskId;
+  actor: string;
+  body: string;
+  at: EpochMs;
+}
+
+/** Filters for listing tasks. */
+export interface TaskFilter {
+  board?: string;
+  statuses?: readonly TaskStatus[];
+  assignee?: string;
+  /** Include archived tasks when no status filter is given. */
+  include_archived?: boolean;
+  limit?: number;
+}
+
+/** Counts of a board's tasks by status, and of its runs by outcome. */
+export interface BoardStats {
+  board: string;
+  tasks: Record<TaskStatus, number>;
+  runs: { running: number; ending: number; ended: number };
+  outcomes: Record<string, number>;
+  events: number;
+}

@@ -1,0 +1,32 @@
+/** A parameter of a statement. Statements are always parameterised (SPEC §9). */
+export type SqlParam = string | number | null;
+
+/** Statements on a connection or inside a transaction. Placeholders are `?`. */
+export interface SqlDb {
+  /** Every row the statement returns. */
+  all<T>(sql: string, params?: readonly SqlParam[]): Promise<T[]>;
+  /** The first row, or undefined. */
+  get<T>(sql: string, params?: readonly SqlParam[]): Promise<T | undefined>;
+  /** Runs a statement; returns how many rows it changed. */
+  run(sql: string, params?: readonly SqlParam[]): Promise<number>;
+  /** Runs several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+/**
+ * What the shared SQL store needs from a database: statements, one write transaction at a
+ * time, and the database's idea of now. Backend differences (locking, busy retries,
+ * placeholders) live behind it.
+ */
+export interface SqlDriver extends SqlDb {
+  readonly dialect: 'sqlite' | 'postgres';
+  /**
+   * Runs `fn` in a short write transaction and commits, or rolls back if it throws. Busy
+   * or serialisation failures are retried with jitter; `fn` must only touch the database.
+   */
+  tx<T>(fn: (db: SqlDb) => Promise<T>): Promise<T>;
+  /** Runs `fn` in a read-only transaction, so several reads see one snapshot. */
+  read<T>(fn: (db: SqlDb) => Promise<T>): Promise<T>;
+  /** Closes the connection. Safe to call twice. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,51 @@
+import { formatActor } from '../../core/actor.js';
+import type { Actor } from '../../core/actor.js';
+import type { NewEvent, WardenEvent } from '../../core/events.js';
+import type { EventFilter } from '../store.js';
+import type { SqlDb, SqlParam } from './driver.js';
+import { toEvent } from './rows.js';
+import type { EventRow } from './rows.js';
+
+/** Appends one event inside the caller's transaction. */
+export async function appendEvent(db: SqlDb, at: number, actor: Actor, event: NewEvent): Promise<void> {
+  await db.run(
+    'INSERT INTO events (board, task_id, run_id, actor, kind, payload, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    [
+      event.board ?? null,
+      event.task_id ?? null,
+      event.run_id ?? null,
+      formatActor(actor),
+      event.kind,
+      JSON.stringify(event.payload),
+      at,
+    ],
+  );
+}
+
+/** Events matching a filter, oldest first. */
+export async function listEvents(db: SqlDb, filter: EventFilter): Promise<WardenEvent[]> {
+  const where: string[] = [];
+  const params: SqlParam[] = [];
+  if (filter.board !== undefined) {
+    where.push('board = ?');
+    params.push(filter.board);
+  }
+  if (filter.task_id !== undefined) {
+    where.push('task_id = ?');
+    params.push(filter.task_id);
+  }
+  if (filter.after_id !== undefined) {
+    where.push('id > ?');
+    params.push(filter.after_id);
+  }
+  if (filter.kinds !== undefined && filter.kinds.length > 0) {
+    where.push(`kind IN (${filter.kinds.map(() => '?').join(', ')})`);
+    params.push(...filter.kinds);
+  }
+  params.push(filter.limit ?? 1000);
+  const rows = await db.all<EventRow>(
+    `SELECT * FROM events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`,
+    params,
+  );
+  return rows.map(toEvent);
+}

@@ -1,0 +1,168 @@
+import type { Actor } from '../../core/actor.js';
+import { conflict, notFound } from '../../core/errors.js';
+import type { Json } from '../../core/events.js';
+import type { Profile, ProfilePatch, ProfileSpec } from '../../core/profile.js';
+import type { SqlDb } from './driver.js';
+import { appendEvent } from './events.js';
+import { toProfile } from './rows.js';
+import type { ProfileRow, StoredProfileSpec } from './rows.js';
+import { OPEN_STATUS_LIST } from './tasks.js';
+
+async function profileRow(db: SqlDb, name: string): Promise<ProfileRow> {
+  const row = await db.get<ProfileRow>('SELECT * FROM profiles WHERE name = ?', [name]);
+  if (!row) {
+    throw notFound(`profile '${name}' does not exist; see \`warden profile list\``, { profile: name });
+  }
+  return row;
+}
+
+/** One profile, or `not_found`. */
+export async function getProfile(db: SqlDb, name: string): Promise<Profile> {
+  return toProfile(await profileRow(db, name));
+}
+
+/** Every profile, by name. */
+export async function listProfiles(db: SqlDb): Promise<Profile[]> {
+  const rows = await db.all<ProfileRow>('SELECT * FROM profiles ORDER BY name');
+  return rows.map(toProfile);
+}
+
+function storedSpec(spec: ProfileSpec): StoredProfileSpec {
+  return {
+    argv: spec.argv,
+    env: spec.env ?? {},
+    cwd: spec.cwd ?? 'workspace',
+    max_concurrency: spec.max_concurrency ?? null,
+    concurrency_group: spec.concurrency_group ?? null,
+    policy: spec.policy ?? {},
+  };
+}
+
+async function saveVersion(db: SqlDb, now: number, name: string, version: number, spec: string): Promise<void> {
+  await db.run('INSERT INTO profile_versions (name, version, spec, created_at) VALUES (?, ?, ?, ?)', [
+    name,
+    version,
+    spec,
+    now,
+  ]);
+}
+
+/** Adds a profile at version 1 (see `Store.addProfile`). */
+export async function addProfile(
+  db: SqlDb,
+  now: number,
+  name: string,
+  spec: ProfileSpec,
+  actor: Actor,
+): Promise<Profile> {
+  const exists = await db.get('SELECT name FROM profiles WHERE name = ?', [name]);
+  if (exists) {
+    throw conflict(`profile '${name}' already exists; change it with \`warden profile edit ${name}\``);
+  }
+  const stored = storedSpec(spec);
+  const text = JSON.stringify(stored);
+  // A name can be reused after removal; its version history carries on.
+  const prior = await db.get<{ v: number | null }>(
+    'SELECT MAX(version) AS v FROM profile_versions WHERE name = ?',
+    [name],
+  );
+  const version = Number(prior?.v ?? 0) + 1;
+  await db.run(
+    'INSERT INTO profiles (name, version, spec, paused, created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?)',
+    [name, version, text, now, now],
+  );
+  await saveVersion(db, now, name, version, text);
+  await appendEvent(db, now, actor, {
+    kind: 'profile_added',
+    payload: { profile: name, version, spec: stored as unknown as Json },
+  });
+  return getProfile(db, name);
+}
+
+/** Changes a profile and bumps its version (see `Store.editProfile`). */
+export async function editProfile(
+  db: SqlDb,
+  now: number,
+  name: string,
+  patch: ProfilePatch,
+  actor: Actor,
+): Promise<Profile> {
+  const row = await profileRow(db, name);
+  const before = JSON.parse(row.spec) as StoredProfileSpec;
+  const env = { ...before.env, ...(patch.env ?? {}) };
+  for (const key of patch.unset_env ?? []) delete env[key];
+  const policy: Record<string, unknown> = { ...before.policy };
+  for (const key of patch.clear_policy ?? []) delete policy[key];
+  Object.assign(policy, patch.policy ?? {});
+  const after: StoredProfileSpec = {
+    argv: patch.argv ?? before.argv,
+    env,
+    cwd: patch.cwd ?? before.cwd,
+    max_concurrency: patch.max_concurrency === undefined ? before.max_concurrency : patch.max_concurrency,
+    concurrency_group:
+      patch.concurrency_group === undefined ? before.concurrency_group : patch.concurrency_group,
+    policy,
+  };
+  const text = JSON.stringify(after);
+  if (text === row.spec) return toProfile(row);
+  const version = row.version + 1;
+  await db.run('UPDATE profiles SET version = ?, spec = ?, updated_at = ? WHERE name = ?', [
+    version,
+    text,
+    now,
+    name,
+  ]);
+  await saveVersion(db, now, name, version, text);
+  const changed = (Object.keys(after) as (keyof StoredProfileSpec)[]).filter(
+    (k) => JSON.stringify(after[k]) !== JSON.stringify(before[k]),
+  );
+  await appendEvent(db, now, actor, {
+    kind: 'profile_edited',
+    payload: { profile: name, version, changed },
+  });
+  return getProfile(db, name);
+}
+
+/** Removes a profile unless open tasks use it (see `Store.removeProfile`). */
+export async function removeProfile(db: SqlDb, now: number, name: string, actor: Actor): Promise<void> {
+  const row = await profileRow(db, name);
+  const users = await db.all<{ id: number }>(
+    `SELECT id FROM tasks WHERE assignee = ? AND status IN (${OPEN_STATUS_LIST}) ORDER BY id LIMIT 6`,
+    [name],
+  );
+  if (users.length > 0) {
+    const ids = users.slice(0, 5).map((u) => u.id).join(', ');
+    throw conflict(
+      `profile '${name}' is assigned to open tasks (${ids}${users.length > 5 ? ', …' : ''}); reassign or archive them first`,
+    );
+  }
+  await db.run('DELETE FROM profiles WHERE name = ?', [name]);
+  await appendEvent(db, now, actor, {
+    kind: 'profile_removed',
+    payload: { profile: name, version: row.version },
+  });
+}
+
+/** Pauses or resumes a profile (see `Store.setProfilePaused`). */
+export async function setProfilePaused(
+  db: SqlDb,
+  now: number,
+  name: string,
+  paused: boolean,
+  reason: string | null,
+  actor: Actor,
+): Promise<Profile> {
+  const row = await profileRow(db, name);
+  if ((row.paused !== 0) === paused) return toProfile(row);
+  await db.run('UPDATE profiles SET paused = ?, paused_reason = ?, updated_at = ? WHERE name = ?', [
+    paused ? 1 : 0,
+    paused ? reason : null,
+    now,
+    name,
+  ]);
+  await appendEvent(db, now, actor, {
+    kind: paused ? 'profile_paused' : 'profile_resumed',
+    payload: { profile: name, reason },
+  });
+  return getProfile(db, name);
+}

@@ -1,0 +1,238 @@
+import type { EventKind, Json, WardenEvent } from '../../core/events.js';
+import type { Profile } from '../../core/profile.js';
+import type { ProcessIdentity, Run, RunMode, RunReason } from '../../core/run.js';
+import type { BlockKind, Outcome, RunState, TaskStatus } from '../../core/status.js';
+import type { Comment, Task } from '../../core/task.js';
+import type { PolicyOverrides } from '../../core/policy.js';
+import type { Board, TokenInfo, TokenKind } from '../store.js';
+
+/** Rows as the database returns them: integers, text and JSON text. */
+export interface TaskRow {
+  id: number;
+  board: string;
+  title: string;
+  body: string;
+  assignee: string | null;
+  priority: number;
+  status: string;
+  not_before: number | null;
+  attempts: number;
+  failures: number;
+  stall_streak: number;
+  rate_limited_streak: number;
+  spawn_failures: number;
+  host_losses: number;
+  result_summary: string | null;
+  result_metadata: string | null;
+  block_reason: string | null;
+  block_kind: string | null;
+  policy: string;
+  current_run_id: number | null;
+  created_by: string;
+  created_by_task: number | null;
+  idempotency_key: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+function json<T>(text: string | null, fallback: T): T {
+  return text === null ? fallback : (JSON.parse(text) as T);
+}
+
+/** A task row plus its links as a domain task. */
+export function toTask(row: TaskRow, parents: number[], children: number[]): Task {
+  return {
+    id: row.id,
+    board: row.board,
+    title: row.title,
+    body: row.body,
+    assignee: row.assignee,
+    priority: row.priority,
+    status: row.status as TaskStatus,
+    not_before: row.not_before,
+    parents,
+    children,
+    counters: {
+      attempts: row.attempts,
+      failures: row.failures,
+      stall_streak: row.stall_streak,
+      rate_limited_streak: row.rate_limited_streak,
+      spawn_failures: row.spawn_failures,
+      host_losses: row.host_losses,
+    },
+    result:
+      row.result_summary === null
+        ? null
+        : { summary: row.result_summary, metadata: json<Json>(row.result_metadata, null) },
+    block_reason: row.block_reason,
+    block_kind: row.block_kind as BlockKind | null,
+    policy: json<PolicyOverrides>(row.policy, {}),
+    current_run_id: row.current_run_id,
+    created_by: row.created_by,
+    created_by_task: row.created_by_task,
+    idempotency_key: row.idempotency_key,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+export interface ProfileRow {
+  name: string;
+  version: number;
+  spec: string;
+  paused: number;
+  paused_reason: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The stored part of a profile that is versioned as one JSON document. */
+export type StoredProfileSpec = Pick<
+  Profile,
+  'argv' | 'env' | 'cwd' | 'max_concurrency' | 'concurrency_group' | 'policy'
+>;
+
+export function toProfile(row: ProfileRow): Profile {
+  const spec = JSON.parse(row.spec) as StoredProfileSpec;
+  return {
+    name: row.name,
+    version: row.version,
+    ...spec,
+    paused: row.paused !== 0,
+    paused_reason: row.paused_reason,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+export interface RunRow {
+  id: number;
+  task_id: number;
+  board: string;
+  attempt: number;
+  state: string;
+  mode: string;
+  host_id: string | null;
+  profile: string | null;
+  profile_version: number | null;
+  argv: string;
+  env: string;
+  cwd: string | null;
+  boot_id: string | null;
+  pid: number | null;
+  proc_start_time: string | null;
+  started_at: number;
+  ending_at: number | null;
+  ended_at: number | null;
+  last_heartbeat_at: number | null;
+  last_progress_at: number | null;
+  last_output_at: number | null;
+  progress_count: number;
+  output_bytes: number;
+  stall_warned_at: number | null;
+  outcome: string | null;
+  reason: string | null;
+  exit_code: number | null;
+  signal: string | null;
+  stderr_tail: string | null;
+}
+
+export function toRun(row: RunRow): Run {
+  const process: ProcessIdentity | null =
+    row.pid === null
+      ? null
+      : { boot_id: row.boot_id ?? '', pid: row.pid, start_time: row.proc_start_time ?? '' };
+  return {
+    id: row.id,
+    task_id: row.task_id,
+    board: row.board,
+    attempt: row.attempt,
+    state: row.state as RunState,
+    mode: row.mode as RunMode,
+    host_id: row.host_id,
+    profile: row.profile,
+    profile_version: row.profile_version,
+    argv: json<string[]>(row.argv, []),
+    env: json<Record<string, string>>(row.env, {}),
+    cwd: row.cwd,
+    process,
+    started_at: row.started_at,
+    ending_at: row.ending_at,
+    ended_at: row.ended_at,
+    last_heartbeat_at: row.last_heartbeat_at,
+    last_progress_at: row.last_progress_at,
+    last_output_at: row.last_output_at,
+    progress_count: row.progress_count,
+    output_bytes: row.output_bytes,
+    stall_warned_at: row.stall_warned_at,
+    outcome: row.outcome as Outcome | null,
+    reason: json<RunReason | null>(row.reason, null),
+    exit_code: row.exit_code,
+    signal: row.signal,
+    stderr_tail: row.stderr_tail,
+  };
+}
+
+export interface EventRow {
+  id: number;
+  board: string | null;
+  task_id: number | null;
+  run_id: number | null;
+  actor: string;
+  kind: string;
+  payload: string;
+  at: number;
+}
+
+export function toEvent(row: EventRow): WardenEvent {
+  return {
+    id: row.id,
+    board: row.board,
+    task_id: row.task_id,
+    run_id: row.run_id,
+    actor: row.actor,
+    kind: row.kind as EventKind,
+    payload: JSON.parse(row.payload) as WardenEvent['payload'],
+    at: row.at,
+  };
+}
+
+export interface CommentRow {
+  id: number;
+  task_id: number;
+  actor: string;
+  body: string;
+  at: number;
+}
+
+export function toComment(row: CommentRow): Comment {
+  return { ...row };
+}
+
+export interface BoardRow {
+  name: string;
+  paused: number;
+  created_at: number;
+}
+
+export function toBoard(row: BoardRow): Board {
+  return { name: row.name, paused: row.paused !== 0, created_at: row.created_at };
+}
+
+export interface TokenRow {
+  id: number;
+  name: string;
+  kind: string;
+  profiles: string;
+  created_at: number;
+}
+
+export function toToken(row: TokenRow): TokenInfo {
+  return {
+    id: row.id,
+    name: row.name,
+    kind: row.kind as TokenKind,
+    profiles: json<string[]>(row.profiles, []),
+    created_at: row.created_at,
+  };
+}

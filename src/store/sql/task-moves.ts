@@ -1,0 +1,175 @@
+import type { Actor } from '../../core/actor.js';
+import { conflict, illegalState, invalid } from '../../core/errors.js';
+import type { EventKind, Json } from '../../core/events.js';
+import type { TaskId } from '../../core/glossary.js';
+import { INPUT_LIMITS } from '../../core/defaults.js';
+import { TaskStatus } from '../../core/status.js';
+import type { Task } from '../../core/task.js';
+import { resolveTransition } from '../../core/transitions.js';
+import { byteLength } from '../../core/validate.js';
+import type { TaskMove } from '../store.js';
+import type { SqlDb } from './driver.js';
+import { appendEvent } from './events.js';
+import { getTask, parentsDone, taskRow } from './tasks.js';
+
+const MOVE_EVENTS: Record<TaskMove['verb'], EventKind> = {
+  accept: 'task_accepted',
+  block: 'task_blocked',
+  unblock: 'task_unblocked',
+  retry: 'task_retried',
+  reopen: 'task_reopened',
+  done: 'task_done',
+  archive: 'task_archived',
+};
+
+/** Links a parent to a child (see `Store.linkTasks`). */
+export async function linkTasks(
+  db: SqlDb,
+  now: number,
+  parentId: TaskId,
+  childId: TaskId,
+  actor: Actor,
+): Promise<Task> {
+  if (parentId === childId) throw invalid(`a task cannot be its own parent (${parentId})`);
+  const parent = await taskRow(db, parentId);
+  const child = await taskRow(db, childId);
+  if (parent.board !== child.board) {
+    throw conflict(
+      `tasks ${parentId} and ${childId} are on different boards ('${parent.board}', '${child.board}'); link tasks of one board only`,
+    );
+  }
+  const exists = await db.get(
+    'SELECT 1 AS x FROM task_links WHERE parent_id = ? AND child_id = ?',
+    [parentId, childId],
+  );
+  if (exists) return getTask(db, childId);
+  const cycle = await db.get(
+    `WITH RECURSIVE ancestors(id) AS (
+       SELECT parent_id FROM task_links WHERE child_id = ?
+       UNION SELECT l.parent_id FROM task_links l JOIN ancestors a ON l.child_id = a.id
+     ) SELECT 1 AS x FROM ancestors WHERE id = ? LIMIT 1`,
+    [parentId, childId],
+  );
+  if (cycle) {
+    throw conflict(
+      `linking ${parentId} → ${childId} would make a cycle: ${childId} is already an ancestor of ${parentId}`,
+    );
+  }
+  await db.run('INSERT INTO task_links (parent_id, child_id, created_at) VALUES (?, ?, ?)', [
+    parentId,
+    childId,
+    now,
+  ]);
+  await appendEvent(db, now, actor, {
+    kind: 'task_linked',
+    board: child.board,
+    task_id: childId,
+    payload: { parent: parentId, child: childId },
+  });
+  if (child.status === TaskStatus.ready && parent.status !== TaskStatus.done) {
+    const to = resolveTransition('demote', TaskStatus.ready, actor.kind, false);
+    await db.run('UPDATE tasks SET status = ?, updated_at = ? WHERE id = ?', [to, now, childId]);
+    await appendEvent(db, now, actor, {
+      kind: 'task_demoted',
+      board: child.board,
+      task_id: childId,
+      payload: { from: TaskStatus.ready, to, waiting_for: [parentId] },
+    });
+  }
+  return getTask(db, childId);
+}
+
+/**
+ * Makes `ready` every `todo` child of `parentId` whose parents are now all done. Called in
+ * the same transaction that finished the parent.
+ */
+export async function promoteChildren(db: SqlDb, now: number, parentId: TaskId, actor: Actor): Promise<void> {
+  const children = await db.all<{ id: number; board: string }>(
+    "SELECT t.id, t.board FROM task_links l JOIN tasks t ON t.id = l.child_id WHERE l.parent_id = ? AND t.status = 'todo' ORDER BY t.id",
+    [parentId],
+  );
+  for (const child of children) {
+    if (!(await parentsDone(db, child.id))) continue;
+    const to = resolveTransition('promote', TaskStatus.todo, actor.kind, true);
+    await db.run('UPDATE tasks SET status = ?, updated_at = ? WHERE id = ?', [to, now, child.id]);
+    await appendEvent(db, now, actor, {
+      kind: 'task_promoted',
+      board: child.board,
+      task_id: child.id,
+      payload: { from: TaskStatus.todo, to, finished_parent: parentId },
+    });
+  }
+}
+
+function checkMove(move: TaskMove): void {
+  if (move.verb === 'block') {
+    if (move.reason.trim().length === 0) throw invalid('reason: must not be empty');
+    if (move.reason.length > INPUT_LIMITS.block_reason_max_chars) {
+      throw invalid(`reason: must be at most ${INPUT_LIMITS.block_reason_max_chars} characters`);
+    }
+  }
+  if (move.verb === 'done') {
+    if (move.summary !== undefined && byteLength(move.summary) > INPUT_LIMITS.summary_max_bytes) {
+      throw invalid(`summary: must be at most ${INPUT_LIMITS.summary_max_bytes} bytes`);
+    }
+    if (
+      move.metadata !== undefined &&
+      byteLength(JSON.stringify(move.metadata)) > INPUT_LIMITS.metadata_max_bytes
+    ) {
+      throw invalid(`metadata: must be at most ${INPUT_LIMITS.metadata_max_bytes} bytes of JSON`);
+    }
+  }
+}
+
+/** Moves a task through the transition table (see `Store.moveTask`). */
+export async function moveTask(db: SqlDb, now: number, id: TaskId, move: TaskMove, actor: Actor): Promise<Task> {
+  checkMove(move);
+  const task = await taskRow(db, id);
+  const from = task.status as TaskStatus;
+  if (task.current_run_id !== null) {
+    throw illegalState(
+      `task ${id} has a run in progress; end it with \`warden stop ${id}\` first`,
+      { run_id: task.current_run_id },
+    );
+  }
+  const to = resolveTransition(move.verb, from, actor.kind, await parentsDone(db, id));
+  const payload: Record<string, Json> = { from, to };
+  const sets: string[] = ['status = ?', 'updated_at = ?'];
+  const params: (string | number | null)[] = [to, now];
+  switch (move.verb) {
+    case 'block':
+      sets.push('block_reason = ?', 'block_kind = ?');
+      params.push(move.reason, move.kind);
+      payload.reason = move.reason;
+      payload.kind = move.kind;
+      break;
+    case 'unblock':
+    case 'retry':
+      // Only a person resets the failure accounting (SPEC §3); retry also clears delays.
+      sets.push(
+        'block_reason = NULL',
+        'block_kind = NULL',
+        'failures = 0',
+        'stall_streak = 0',
+        'rate_limited_streak = 0',
+        'spawn_failures = 0',
+        'host_losses = 0',
+      );
+      if (move.verb === 'retry') sets.push('not_before = NULL', 'result_summary = NULL', 'result_metadata = NULL');
+      break;
+    case 'done':
+      sets.push('block_reason = NULL', 'block_kind = NULL', 'result_summary = ?', 'result_metadata = ?');
+      params.push(move.summary ?? '', JSON.stringify(move.metadata ?? null));
+      if (move.summary !== undefined) payload.summary = move.summary;
+      break;
+    case 'accept':
+    case 'reopen':
+    case 'archive':
+      break;
+  }
+  params.push(id);
+  await db.run(`UPDATE tasks SET ${sets.join(', ')} WHERE id = ?`, params);
+  await appendEvent(db, now, actor, { kind: MOVE_EVENTS[move.verb], board: task.board, task_id: id, payload });
+  if (to === TaskStatus.done) await promoteChildren(db, now, id, actor);
+  return getTask(db, id);
+}

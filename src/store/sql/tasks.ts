@@ -1,0 +1,247 @@
+import type { Actor } from '../../core/actor.js';
+import { formatActor } from '../../core/actor.js';
+import { conflict, illegalState, invalid, notFound } from '../../core/errors.js';
+import type { Json } from '../../core/events.js';
+import type { TaskId } from '../../core/glossary.js';
+import { INPUT_LIMITS } from '../../core/defaults.js';
+import { OPEN_STATUSES, TaskStatus } from '../../core/status.js';
+import type { Comment, NewTask, Task, TaskFilter, TaskPatch } from '../../core/task.js';
+import { byteLength } from '../../core/validate.js';
+import type { SqlDb, SqlParam } from './driver.js';
+import { appendEvent } from './events.js';
+import { toComment, toTask } from './rows.js';
+import type { CommentRow, TaskRow } from './rows.js';
+
+const CHUNK = 500;
+
+function placeholders(n: number): string {
+  return Array.from({ length: n }, () => '?').join(', ');
+}
+
+/** Reads the links of many tasks at once: parents and children per id. */
+async function linksOf(
+  db: SqlDb,
+  ids: readonly number[],
+): Promise<{ parents: Map<number, number[]>; children: Map<number, number[]> }> {
+  const parents = new Map<number, number[]>();
+  const children = new Map<number, number[]>();
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const chunk = ids.slice(i, i + CHUNK);
+    const list = placeholders(chunk.length);
+    const rows = await db.all<{ parent_id: number; child_id: number }>(
+      `SELECT parent_id, child_id FROM task_links WHERE child_id IN (${list}) OR parent_id IN (${list}) ORDER BY parent_id, child_id`,
+      [...chunk, ...chunk],
+    );
+    for (const { parent_id, child_id } of rows) {
+      if (chunk.includes(child_id)) parents.set(child_id, [...(parents.get(child_id) ?? []), parent_id]);
+      if (chunk.includes(parent_id)) children.set(parent_id, [...(children.get(parent_id) ?? []), child_id]);
+    }
+  }
+  return { parents, children };
+}
+
+/** One task row, or `not_found`. */
+export async function taskRow(db: SqlDb, id: TaskId): Promise<TaskRow> {
+  const row = await db.get<TaskRow>('SELECT * FROM tasks WHERE id = ?', [id]);
+  if (!row) throw notFound(`task ${id} does not exist; list tasks with \`warden list\``, { id });
+  return row;
+}
+
+/** One task with its links, or `not_found`. */
+export async function getTask(db: SqlDb, id: TaskId): Promise<Task> {
+  const row = await taskRow(db, id);
+  const { parents, children } = await linksOf(db, [id]);
+  return toTask(row, parents.get(id) ?? [], children.get(id) ?? []);
+}
+
+/** Whether every parent of a task is done (true when it has none). */
+export async function parentsDone(db: SqlDb, id: TaskId): Promise<boolean> {
+  const row = await db.get<{ n: number }>(
+    "SELECT COUNT(*) AS n FROM task_links l JOIN tasks p ON p.id = l.parent_id WHERE l.child_id = ? AND p.status <> 'done'",
+    [id],
+  );
+  return Number(row?.n ?? 0) === 0;
+}
+
+async function requireBoard(db: SqlDb, board: string): Promise<void> {
+  const row = await db.get('SELECT name FROM boards WHERE name = ?', [board]);
+  if (!row) {
+    throw notFound(`board '${board}' does not exist; add it with \`warden board add ${board}\``, {
+      board,
+    });
+  }
+}
+
+/** Refuses an assignee that names no profile, so a typo never leaves a card stuck. */
+export async function requireProfile(db: SqlDb, name: string): Promise<void> {
+  const row = await db.get('SELECT name FROM profiles WHERE name = ?', [name]);
+  if (!row) {
+    throw notFound(
+      `profile '${name}' does not exist; see \`warden profile list\` or add it with \`warden profile add ${name} -- COMMAND\``,
+      { profile: name },
+    );
+  }
+}
+
+/** Creates a task (see `Store.createTask`). */
+export async function createTask(db: SqlDb, now: number, input: NewTask, actor: Actor): Promise<Task> {
+  const board = input.board ?? 'default';
+  await requireBoard(db, board);
+  if (input.idempotency_key !== undefined) {
+    const existing = await db.get<{ id: number }>(
+      "SELECT id FROM tasks WHERE board = ? AND idempotency_key = ? AND status NOT IN ('done', 'archived')",
+      [board, input.idempotency_key],
+    );
+    if (existing) return getTask(db, existing.id);
+  }
+  if (input.assignee) await requireProfile(db, input.assignee);
+  const parents = [...new Set(input.parents ?? [])];
+  let allDone = true;
+  for (const parent of parents) {
+    const row = await taskRow(db, parent);
+    if (row.board !== board) {
+      throw conflict(`parent ${parent} is on board '${row.board}', not '${board}'; link tasks of one board only`);
+    }
+    if (row.status !== TaskStatus.done) allDone = false;
+  }
+  const status = input.triage ? TaskStatus.triage : allDone ? TaskStatus.ready : TaskStatus.todo;
+  const createdByTask = actor.kind === 'worker' ? actor.taskId : null;
+  const inserted = await db.get<{ id: number }>(
+    `INSERT INTO tasks (board, title, body, assignee, priority, status, policy, created_by, created_by_task, idempotency_key, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    [
+      board,
+      input.title,
+      input.body ?? '',
+      input.assignee ?? null,
+      input.priority ?? 0,
+      status,
+      JSON.stringify(input.policy ?? {}),
+      formatActor(actor),
+      createdByTask,
+      input.idempotency_key ?? null,
+      now,
+      now,
+    ],
+  );
+  const id = Number(inserted?.id);
+  for (const parent of parents) {
+    await db.run('INSERT INTO task_links (parent_id, child_id, created_at) VALUES (?, ?, ?)', [parent, id, now]);
+  }
+  await appendEvent(db, now, actor, {
+    kind: 'task_created',
+    board,
+    task_id: id,
+    payload: {
+      title: input.title,
+      status,
+      assignee: input.assignee ?? null,
+      priority: input.priority ?? 0,
+      parents,
+    },
+  });
+  return getTask(db, id);
+}
+
+/** Tasks matching a filter (see `Store.listTasks`). */
+export async function listTasks(db: SqlDb, filter: TaskFilter): Promise<Task[]> {
+  const where: string[] = [];
+  const params: SqlParam[] = [];
+  if (filter.board !== undefined) {
+    where.push('board = ?');
+    params.push(filter.board);
+  }
+  if (filter.statuses !== undefined && filter.statuses.length > 0) {
+    where.push(`status IN (${placeholders(filter.statuses.length)})`);
+    params.push(...filter.statuses);
+  } else if (!filter.include_archived) {
+    where.push("status <> 'archived'");
+  }
+  if (filter.assignee !== undefined) {
+    where.push('assignee = ?');
+    params.push(filter.assignee);
+  }
+  params.push(Math.min(filter.limit ?? INPUT_LIMITS.list_max, INPUT_LIMITS.list_max));
+  const rows = await db.all<TaskRow>(
+    `SELECT * FROM tasks ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY priority DESC, id LIMIT ?`,
+    params,
+  );
+  const { parents, children } = await linksOf(
+    db,
+    rows.map((r) => r.id),
+  );
+  return rows.map((r) => toTask(r, parents.get(r.id) ?? [], children.get(r.id) ?? []));
+}
+
+/** Changes the fields of a task people may edit (see `Store.editTask`). */
+export async function editTask(db: SqlDb, now: number, id: TaskId, patch: TaskPatch, actor: Actor): Promise<Task> {
+  const before = await getTask(db, id);
+  if (before.status === TaskStatus.archived) {
+    throw illegalState(`task ${id} is archived; archived tasks cannot be edited`);
+  }
+  const changes: Record<string, { from: Json; to: Json }> = {};
+  const next = { ...before };
+  for (const key of ['title', 'body', 'assignee', 'priority'] as const) {
+    const value = patch[key];
+    if (value !== undefined && value !== before[key]) {
+      changes[key] = { from: before[key], to: value };
+      (next as Record<string, unknown>)[key] = value;
+    }
+  }
+  if (patch.assignee !== undefined && patch.assignee !== null) await requireProfile(db, patch.assignee);
+  if (changes.assignee && before.current_run_id !== null) {
+    throw illegalState(`task ${id} is running; stop it with \`warden stop ${id}\` before reassigning it`);
+  }
+  const policy: Record<string, unknown> = { ...before.policy };
+  for (const key of patch.clear_policy ?? []) delete policy[key];
+  Object.assign(policy, patch.policy ?? {});
+  if (JSON.stringify(policy) !== JSON.stringify(before.policy)) {
+    changes.policy = { from: before.policy as Json, to: policy as Json };
+  }
+  if (Object.keys(changes).length === 0) return before;
+  await db.run(
+    'UPDATE tasks SET title = ?, body = ?, assignee = ?, priority = ?, policy = ?, updated_at = ? WHERE id = ?',
+    [next.title, next.body, next.assignee, next.priority, JSON.stringify(policy), now, id],
+  );
+  const payload: Record<string, Json> = {};
+  for (const [key, change] of Object.entries(changes)) {
+    // A body can be large: the event keeps its size, the task keeps the text.
+    payload[key] =
+      key === 'body'
+        ? { from_bytes: byteLength(before.body), to_bytes: byteLength(next.body) }
+        : change;
+  }
+  await appendEvent(db, now, actor, { kind: 'task_edited', board: before.board, task_id: id, payload });
+  return getTask(db, id);
+}
+
+/** Adds a comment to a task (see `Store.addComment`). */
+export async function addComment(db: SqlDb, now: number, id: TaskId, body: string, actor: Actor): Promise<Comment> {
+  if (body.trim().length === 0) throw invalid('comment: must not be empty');
+  if (byteLength(body) > INPUT_LIMITS.comment_max_bytes) {
+    throw invalid(`comment: must be at most ${INPUT_LIMITS.comment_max_bytes} bytes`);
+  }
+  const task = await taskRow(db, id);
+  const row = await db.get<CommentRow>(
+    'INSERT INTO comments (task_id, actor, body, at) VALUES (?, ?, ?, ?) RETURNING *',
+    [id, formatActor(actor), body, now],
+  );
+  if (!row) throw new Error('comment insert returned no row');
+  await appendEvent(db, now, actor, {
+    kind: 'task_commented',
+    board: task.board,
+    task_id: id,
+    payload: { comment_id: row.id, bytes: byteLength(body) },
+  });
+  return toComment(row);
+}
+
+/** A task's comments, oldest first. */
+export async function listComments(db: SqlDb, id: TaskId): Promise<Comment[]> {
+  await taskRow(db, id);
+  const rows = await db.all<CommentRow>('SELECT * FROM comments WHERE task_id = ? ORDER BY id', [id]);
+  return rows.map(toComment);
+}
+
+/** The statuses that count as open, for SQL `IN` lists. */
+export const OPEN_STATUS_LIST = OPEN_STATUSES.map((s) => `'${s}'`).join(', ');

@@ -1,0 +1,135 @@
+import Database from 'better-sqlite3';
+import { SQLITE_DEFAULTS } from '../../core/defaults.js';
+import type { SqlDb, SqlDriver, SqlParam } from '../sql/driver.js';
+
+type Sqlite = Database.Database;
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Statements on one better-sqlite3 connection, wrapped as promises. */
+class SqliteStatements implements SqlDb {
+  constructor(private readonly db: Sqlite) {}
+
+  all<T>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
+    return Promise.resolve(this.db.prepare(sql).all(...params) as T[]);
+  }
+
+  get<T>(sql: string, params: readonly SqlParam[] = []): Promise<T | undefined> {
+    return Promise.resolve(this.db.prepare(sql).get(...params) as T | undefined);
+  }
+
+  run(sql: string, params: readonly SqlParam[] = []): Promise<number> {
+    return Promise.resolve(this.db.prepare(sql).run(...params).changes);
+  }
+
+  exec(sql: string): Promise<void> {
+    this.db.exec(sql);
+    return Promise.resolve();
+  }
+}
+
+/** Options for opening a SQLite database. */
+export interface SqliteOptions {
+  /** Refuse to create the file: every command but `init` opens an existing home. */
+  mustExist: boolean;
+}
+
+/**
+ * The SQLite driver: WAL, `synchronous=FULL` (nothing acknowledged is lost, SPEC P6), short
+ * `BEGIN IMMEDIATE` transactions one at a time per process, and a busy timeout plus jittered
+ * retries against other processes that hold the write lock.
+ */
+export class SqliteDriver implements SqlDriver {
+  readonly dialect = 'sqlite' as const;
+  private readonly db: Sqlite;
+  private readonly statements: SqliteStatements;
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(path: string, options: SqliteOptions) {
+    this.db = new Database(path, { fileMustExist: options.mustExist });
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma(`busy_timeout = ${SQLITE_DEFAULTS.busy_timeout_ms}`);
+    this.statements = new SqliteStatements(this.db);
+  }
+
+  // Statements outside a transaction wait their turn, so they never read a half-done one.
+  all<T>(sql: string, params?: readonly SqlParam[]): Promise<T[]> {
+    return this.serial(() => this.statements.all<T>(sql, params));
+  }
+
+  get<T>(sql: string, params?: readonly SqlParam[]): Promise<T | undefined> {
+    return this.serial(() => this.statements.get<T>(sql, params));
+  }
+
+  run(sql: string, params?: readonly SqlParam[]): Promise<number> {
+    return this.serial(() => this.statements.run(sql, params));
+  }
+
+  exec(sql: string): Promise<void> {
+    return this.serial(() => this.statements.exec(sql));
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** The raw connection, for backups and `PRAGMA data_version`. */
+  get connection(): Sqlite {
+    return this.db;
+  }
+
+  /**
+   * Runs `fn` inside `BEGIN IMMEDIATE`. Transactions of this process are queued so two never
+   * interleave on the one connection; a busy lock held by another process is retried.
+   */
+  tx<T>(fn: (db: SqlDb) => Promise<T>): Promise<T> {
+    return this.serial(() => this.runTx('BEGIN IMMEDIATE', fn));
+  }
+
+  /** A deferred transaction: a snapshot for reads that takes no write lock. */
+  read<T>(fn: (db: SqlDb) => Promise<T>): Promise<T> {
+    return this.serial(() => this.runTx('BEGIN', fn));
+  }
+
+  private async runTx<T>(begin: string, fn: (db: SqlDb) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.db.exec(begin);
+      } catch (err) {
+        if (isBusy(err) && attempt < SQLITE_DEFAULTS.busy_retries) {
+          await sleep((10 << Math.min(attempt, 6)) * (0.5 + Math.random()));
+          continue;
+        }
+        throw err;
+      }
+      try {
+        const result = await fn(this.statements);
+        this.db.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw err;
+      }
+    }
+  }
+
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      this.db.close();
+    }
+    return Promise.resolve();
+  }
+}

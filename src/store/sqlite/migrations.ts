@@ -1,0 +1,133 @@
+/**
+ * Numbered SQLite migrations. Append only: a released migration is never edited. The
+ * schema version is the number of the last one applied.
+ */
+export const SQLITE_MIGRATIONS: readonly { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+CREATE TABLE boards (
+  name TEXT PRIMARY KEY,
+  paused INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE profiles (
+  name TEXT PRIMARY KEY,
+  version INTEGER NOT NULL,
+  spec TEXT NOT NULL,
+  paused INTEGER NOT NULL DEFAULT 0,
+  paused_reason TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE profile_versions (
+  name TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  spec TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (name, version)
+);
+CREATE TABLE tasks (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  board TEXT NOT NULL REFERENCES boards(name),
+  title TEXT NOT NULL,
+  body TEXT NOT NULL DEFAULT '',
+  assignee TEXT,
+  priority INTEGER NOT NULL DEFAULT 0,
+  status TEXT NOT NULL,
+  not_before INTEGER,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  failures INTEGER NOT NULL DEFAULT 0,
+  stall_streak INTEGER NOT NULL DEFAULT 0,
+  rate_limited_streak INTEGER NOT NULL DEFAULT 0,
+  spawn_failures INTEGER NOT NULL DEFAULT 0,
+  host_losses INTEGER NOT NULL DEFAULT 0,
+  result_summary TEXT,
+  result_metadata TEXT,
+  block_reason TEXT,
+  block_kind TEXT,
+  policy TEXT NOT NULL DEFAULT '{}',
+  current_run_id INTEGER,
+  created_by TEXT NOT NULL,
+  created_by_task INTEGER REFERENCES tasks(id),
+  idempotency_key TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX tasks_board_status ON tasks (board, status, priority DESC, id);
+CREATE INDEX tasks_assignee ON tasks (assignee, status);
+CREATE UNIQUE INDEX tasks_open_idempotency ON tasks (board, idempotency_key)
+  WHERE idempotency_key IS NOT NULL AND status NOT IN ('done', 'archived');
+CREATE TABLE task_links (
+  parent_id INTEGER NOT NULL REFERENCES tasks(id),
+  child_id INTEGER NOT NULL REFERENCES tasks(id),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (parent_id, child_id)
+);
+CREATE INDEX task_links_child ON task_links (child_id);
+CREATE TABLE comments (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  task_id INTEGER NOT NULL REFERENCES tasks(id),
+  actor TEXT NOT NULL,
+  body TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX comments_task ON comments (task_id, id);
+CREATE TABLE runs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  task_id INTEGER NOT NULL REFERENCES tasks(id),
+  board TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  mode TEXT NOT NULL,
+  token_hash TEXT NOT NULL,
+  host_id TEXT,
+  profile TEXT,
+  profile_version INTEGER,
+  argv TEXT NOT NULL DEFAULT '[]',
+  env TEXT NOT NULL DEFAULT '{}',
+  cwd TEXT,
+  boot_id TEXT,
+  pid INTEGER,
+  proc_start_time TEXT,
+  started_at INTEGER NOT NULL,
+  ending_at INTEGER,
+  ended_at INTEGER,
+  last_heartbeat_at INTEGER,
+  last_progress_at INTEGER,
+  last_output_at INTEGER,
+  progress_count INTEGER NOT NULL DEFAULT 0,
+  output_bytes INTEGER NOT NULL DEFAULT 0,
+  stall_warned_at INTEGER,
+  outcome TEXT,
+  reason TEXT,
+  exit_code INTEGER,
+  signal TEXT,
+  stderr_tail TEXT,
+  UNIQUE (task_id, attempt)
+);
+CREATE INDEX runs_open ON runs (state) WHERE state <> 'ended';
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  board TEXT,
+  task_id INTEGER,
+  run_id INTEGER,
+  actor TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX events_task ON events (task_id, id);
+CREATE INDEX events_board ON events (board, id);
+CREATE TABLE tokens (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  profiles TEXT NOT NULL DEFAULT '[]',
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+`,
+  },
+];

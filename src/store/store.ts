@@ -1,0 +1,143 @@
+import type { Actor } from '../core/actor.js';
+import type { WardenEvent, EventKind } from '../core/events.js';
+import type { EpochMs, EventId, TaskId } from '../core/glossary.js';
+import type { Profile, ProfilePatch, ProfileSpec } from '../core/profile.js';
+import type { Run } from '../core/run.js';
+import type { BlockKind } from '../core/status.js';
+import type { Json } from '../core/events.js';
+import type {
+  BoardStats,
+  Comment,
+  NewTask,
+  Task,
+  TaskFilter,
+  TaskPatch,
+} from '../core/task.js';
+
+/** A named set of tasks. */
+export interface Board {
+  name: string;
+  paused: boolean;
+  created_at: EpochMs;
+}
+
+/** A person's move of a task through the transition table. */
+export type TaskMove =
+  | { verb: 'accept' }
+  | { verb: 'block'; reason: string; kind: BlockKind }
+  | { verb: 'unblock' }
+  | { verb: 'retry' }
+  | { verb: 'reopen' }
+  | { verb: 'done'; summary?: string; metadata?: Json }
+  | { verb: 'archive' };
+
+/** Which events to list. */
+export interface EventFilter {
+  board?: string;
+  task_id?: TaskId;
+  kinds?: readonly EventKind[];
+  /** Only events with an id greater than this (a cursor). */
+  after_id?: EventId;
+  /** At most this many, oldest first. */
+  limit?: number;
+}
+
+/** What kind of holder a token has. */
+export type TokenKind = 'admin' | 'worker';
+
+/** A token as stored: never the secret itself, only its hash. */
+export interface TokenInfo {
+  id: number;
+  name: string;
+  kind: TokenKind;
+  /** For worker tokens: the profiles it may claim runs of. */
+  profiles: string[];
+  created_at: EpochMs;
+}
+
+/**
+ * Everything warden keeps, as domain operations (STYLE.md: BullMQ's backend contract).
+ * Every operation that changes state runs in one short transaction and writes its events
+ * in the same transaction. Operations throw `WardenError`s with stable codes; a refused
+ * operation changes nothing.
+ */
+export interface Store {
+  /** `sqlite` or `postgres`. */
+  readonly dialect: string;
+
+  /** The schema version the store is at. */
+  schemaVersion(): Promise<number>;
+
+  /** Closes the store. Safe to call twice. */
+  close(): Promise<void>;
+
+  /** Adds a board. Refuses (`conflict`) a name that exists. */
+  addBoard(name: string, actor: Actor): Promise<Board>;
+  /** Every board, by name. */
+  listBoards(): Promise<Board[]>;
+  /** One board, or `not_found` with a hint to add it. */
+  getBoard(name: string): Promise<Board>;
+
+  /**
+   * Creates a task on an existing board. It starts `triage` if asked, `todo` while a parent
+   * is not done, else `ready`. Checks that the assignee profile and every parent exist, and
+   * that parents are on the same board. Writes `task_created`.
+   */
+  createTask(input: NewTask, actor: Actor): Promise<Task>;
+  /** One task with its parents and children, or `not_found`. */
+  getTask(id: TaskId): Promise<Task>;
+  /** Tasks matching the filter: priority (higher first), then age. */
+  listTasks(filter: TaskFilter): Promise<Task[]>;
+  /** Changes title, body, assignee, priority or policy. Never status, counters or delays. */
+  editTask(id: TaskId, patch: TaskPatch, actor: Actor): Promise<Task>;
+  /**
+   * Makes `parent` a parent of `child`. Refuses self-links (`invalid`), cycles and links
+   * across boards (`conflict`). A `ready` child of a parent that is not done goes to `todo`.
+   * Returns the child.
+   */
+  linkTasks(parent: TaskId, child: TaskId, actor: Actor): Promise<Task>;
+  /**
+   * Moves a task as the transition table allows, writing the matching event. Moving to
+   * `done` promotes children whose parents are now all done.
+   */
+  moveTask(id: TaskId, move: TaskMove, actor: Actor): Promise<Task>;
+  /** Adds a comment to a task. */
+  addComment(id: TaskId, body: string, actor: Actor): Promise<Comment>;
+  /** A task's comments, oldest first. */
+  listComments(id: TaskId): Promise<Comment[]>;
+
+  /** A task's runs, by attempt. */
+  listRuns(taskId: TaskId): Promise<Run[]>;
+
+  /** Events matching the filter, oldest first. */
+  listEvents(filter: EventFilter): Promise<WardenEvent[]>;
+
+  /** Adds a profile at version 1. Refuses (`conflict`) a name that exists. */
+  addProfile(name: string, spec: ProfileSpec, actor: Actor): Promise<Profile>;
+  /** Changes a profile and bumps its version. */
+  editProfile(name: string, patch: ProfilePatch, actor: Actor): Promise<Profile>;
+  /** One profile, or `not_found`. */
+  getProfile(name: string): Promise<Profile>;
+  /** Every profile, by name. */
+  listProfiles(): Promise<Profile[]>;
+  /** Removes a profile; refuses (`conflict`) while an open task is assigned to it. */
+  removeProfile(name: string, actor: Actor): Promise<void>;
+  /** Pauses or resumes a profile's dispatch. */
+  setProfilePaused(
+    name: string,
+    paused: boolean,
+    reason: string | null,
+    actor: Actor,
+  ): Promise<Profile>;
+
+  /** Stores a token by its hash. */
+  addToken(
+    token: { name: string; kind: TokenKind; hash: string; profiles?: string[] },
+    actor: Actor,
+  ): Promise<TokenInfo>;
+  /** The token with this hash, or null. */
+  findToken(hash: string): Promise<TokenInfo | null>;
+
+  /** Counts for `warden stats`. */
+  boardStats(board: string): Promise<BoardStats>;
+}
