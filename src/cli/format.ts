@@ -95,7 +95,9 @@ export function boardColumns(tasks: readonly Task[], now: number): string {
     out.push(`${status.toUpperCase()} (${cards.length})`);
     for (const t of cards) {
       const note = describeTaskState(t, now);
-      out.push(`  #${t.id} ${oneLine(t.title, 50)}${t.assignee ? ` @${t.assignee}` : ''}${note ? ` — ${oneLine(note, 60)}` : ''}`);
+      out.push(
+        `  #${t.id} ${oneLine(t.title, 50)}${t.assignee ? ` @${t.assignee}` : ''}${note ? ` — ${oneLine(note, 60)}` : ''}`,
+      );
     }
   }
   return out.length > 0 ? out.join('\n') : 'the board is empty';

@@ -17,7 +17,9 @@ function configure(cmd: Command): void {
   cmd.configureOutput({
     outputError: (text, write) => {
       const message = text.trim().replace(/^error: /, '');
-      write(`warden: ${message} (see \`${cmd.name() === 'warden' ? 'warden' : `warden ${cmd.name()}`} --help\`)\n`);
+      write(
+        `warden: ${message} (see \`${cmd.name() === 'warden' ? 'warden' : `warden ${cmd.name()}`} --help\`)\n`,
+      );
     },
   });
   for (const sub of cmd.commands) configure(sub);
@@ -32,7 +34,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     return ExitCode.ok;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.exitCode === 0) {
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.exitCode === 0
+      ) {
         return ExitCode.ok;
       }
       return ExitCode.usage;
@@ -41,7 +47,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`warden: ${err.message}\n`);
       return err.exitCode;
     }
-    process.stderr.write(`warden: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(
+      `warden: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
     return ExitCode.error;
   }
 }

@@ -25,7 +25,8 @@ function camel(key: string): string {
 /** Adds a `--stall-timeout D`-style option for every policy field. */
 export function addPolicyOptions(cmd: Command): Command {
   for (const f of POLICY_FIELDS) {
-    const placeholder = f.kind === 'duration' ? '<duration>' : f.kind === 'count' ? '<n>' : '<mode>';
+    const placeholder =
+      f.kind === 'duration' ? '<duration>' : f.kind === 'count' ? '<n>' : '<mode>';
     cmd.option(`--${f.key.replaceAll('_', '-')} ${placeholder}`, f.help);
   }
   return cmd;
@@ -38,7 +39,7 @@ export function readPolicyOptions(opts: Record<string, unknown>): PolicyOverride
     const value = opts[camel(f.key)];
     if (value !== undefined) out[f.key] = parsePolicyValue(f.key, value);
   }
-  return out as PolicyOverrides;
+  return out;
 }
 
 /** `KEY=VALUE` pairs from repeated `--env` options. */

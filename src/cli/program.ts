@@ -20,7 +20,22 @@ export function createProgram(version: string): Command {
     .description('a durable kanban board and dispatcher for long-running AI-agent workers')
     .version(version)
     .showSuggestionAfterError(true);
-  for (const mod of [init, create, list, show, edit, link, comment, moves, runs, events, profile, board, stats, demo]) {
+  for (const mod of [
+    init,
+    create,
+    list,
+    show,
+    edit,
+    link,
+    comment,
+    moves,
+    runs,
+    events,
+    profile,
+    board,
+    stats,
+    demo,
+  ]) {
     mod.register(program);
   }
   return program;

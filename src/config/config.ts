@@ -33,7 +33,10 @@ export function loadConfig(path: string): WardenConfig {
     try {
       raw = JSON.parse(readFileSync(path, 'utf8')) as unknown;
     } catch (e) {
-      throw new WardenError('setup', `${path}: not valid JSON (${(e as Error).message}); fix or remove it`);
+      throw new WardenError(
+        'setup',
+        `${path}: not valid JSON (${(e as Error).message}); fix or remove it`,
+      );
     }
   }
   const parsed = fileSchema.safeParse(raw);

@@ -35,7 +35,7 @@ export function checkProfileOnThisHost(argv: readonly string[], cwd: string | un
   }
   if (cwd !== undefined && cwd !== 'workspace') {
     if (!isAbsolute(cwd)) throw invalid(`--cwd: '${cwd}' must be 'workspace' or an absolute path`);
-    let isDir = false;
+    let isDir: boolean;
     try {
       isDir = statSync(cwd).isDirectory();
     } catch {

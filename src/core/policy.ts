@@ -126,7 +126,7 @@ export function parsePolicyOverrides(input: unknown, where: string): PolicyOverr
   for (const [key, value] of Object.entries(input)) {
     out[key] = parsePolicyValue(key, value);
   }
-  return out as PolicyOverrides;
+  return out;
 }
 
 /** Layers overrides over the defaults, later layers winning. */

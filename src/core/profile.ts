@@ -5,7 +5,7 @@ import { INPUT_LIMITS } from './defaults.js';
 import { nameSchema } from './validate.js';
 
 /** `workspace` (the task's own directory under the home) or an absolute path. */
-export type CwdPolicy = 'workspace' | string;
+export type CwdPolicy = string;
 
 /** How to run a worker, stored and versioned so every host sees the same (SPEC §2). */
 export interface Profile {
@@ -50,7 +50,12 @@ export const profileSpecSchema = z
       })
       .optional(),
     cwd: cwd.optional(),
-    max_concurrency: z.number().int().min(1, { message: 'must be at least 1' }).nullable().optional(),
+    max_concurrency: z
+      .number()
+      .int()
+      .min(1, { message: 'must be at least 1' })
+      .nullable()
+      .optional(),
     concurrency_group: nameSchema.nullable().optional(),
   })
   .strict();

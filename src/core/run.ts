@@ -1,4 +1,4 @@
-import type { EpochMs, Millis, RunId, TaskId } from './glossary.js';
+import type { EpochMs, RunId, TaskId } from './glossary.js';
 import type { Json } from './events.js';
 import type { Outcome, RunState } from './status.js';
 
@@ -19,7 +19,7 @@ export interface RunReason {
   rule: string;
   /** The reason in plain words. */
   message: string;
-  limits?: Record<string, Millis | number | string>;
+  limits?: Record<string, number | string>;
   last_heartbeat_at?: EpochMs | null;
   last_progress_at?: EpochMs | null;
   last_output_at?: EpochMs | null;

@@ -23,7 +23,7 @@ export const nameSchema = z
 export function textOfAtMost(bytes: number): z.ZodString {
   return z.string().refine((s) => byteLength(s) <= bytes, {
     message: `must be at most ${bytes} bytes`,
-  }) as unknown as z.ZodString;
+  });
 }
 
 /** A positive integer id. */
@@ -33,7 +33,11 @@ export const idSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER)
  * Parses `input` with `schema`, turning the first problem into one `invalid` line that names
  * the field: `title: must be at most 200 characters`.
  */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  input: unknown,
+  what: string,
+): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0];

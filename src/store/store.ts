@@ -5,14 +5,7 @@ import type { Profile, ProfilePatch, ProfileSpec } from '../core/profile.js';
 import type { Run } from '../core/run.js';
 import type { BlockKind } from '../core/status.js';
 import type { Json } from '../core/events.js';
-import type {
-  BoardStats,
-  Comment,
-  NewTask,
-  Task,
-  TaskFilter,
-  TaskPatch,
-} from '../core/task.js';
+import type { BoardStats, Comment, NewTask, Task, TaskFilter, TaskPatch } from '../core/task.js';
 
 /** A named set of tasks. */
 export interface Board {

@@ -27,7 +27,13 @@ export function register(program: Command): void {
     .action(async (opts: { json?: boolean }) => {
       const boards = await withContext((ctx) => ctx.store.listBoards());
       if (opts.json) sayJson(boards);
-      else say(table(['NAME', 'STATE', 'CREATED'], boards.map((b) => [b.name, b.paused ? 'paused' : 'active', formatTime(b.created_at)])));
+      else
+        say(
+          table(
+            ['NAME', 'STATE', 'CREATED'],
+            boards.map((b) => [b.name, b.paused ? 'paused' : 'active', formatTime(b.created_at)]),
+          ),
+        );
     });
 
   board

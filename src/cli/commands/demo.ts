@@ -19,19 +19,33 @@ async function demo(): Promise<void> {
   const ctx = await openContext();
   try {
     const { store, actor } = ctx;
-    await store.addProfile('demo-agent', { argv: ['sh', '-c', 'echo working on "$WARDEN_TASK_ID"'] }, actor);
-    const design = await store.createTask({ title: 'Design the schema', assignee: 'demo-agent', priority: 10 }, actor);
+    await store.addProfile(
+      'demo-agent',
+      { argv: ['sh', '-c', 'echo working on "$WARDEN_TASK_ID"'] },
+      actor,
+    );
+    const design = await store.createTask(
+      { title: 'Design the schema', assignee: 'demo-agent', priority: 10 },
+      actor,
+    );
     const migrate = await store.createTask(
       { title: 'Write the migrations', assignee: 'demo-agent', parents: [design.id] },
       actor,
     );
-    await store.createTask({ title: 'Document the tables', assignee: 'demo-agent', parents: [design.id, migrate.id] }, actor);
+    await store.createTask(
+      { title: 'Document the tables', assignee: 'demo-agent', parents: [design.id, migrate.id] },
+      actor,
+    );
     await store.createTask({ title: 'Look into flaky login test', triage: true }, actor);
     const now = Date.now();
     say(`warden demo — a temporary home at ${root}\n`);
     say(boardColumns(await store.listTasks({ board: 'default' }), now));
     say(`\nfinishing task ${design.id}: its child ${migrate.id} becomes ready\n`);
-    await store.moveTask(design.id, { verb: 'done', summary: 'tables: boards, tasks, runs, events' }, actor);
+    await store.moveTask(
+      design.id,
+      { verb: 'done', summary: 'tables: boards, tasks, runs, events' },
+      actor,
+    );
     say(boardColumns(await store.listTasks({ board: 'default' }), Date.now()));
     say('\nevents:');
     for (const e of await store.listEvents({ board: 'default' })) say(`  ${eventLine(e)}`);

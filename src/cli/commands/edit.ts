@@ -21,14 +21,20 @@ interface EditOptions {
 export function register(program: Command): void {
   const cmd = program
     .command('edit')
-    .description('change a task: title, body, assignee, priority or limits (never its status or counters)')
+    .description(
+      'change a task: title, body, assignee, priority or limits (never its status or counters)',
+    )
     .argument('<id>', 'the task id')
     .option('--title <text>', 'a new title')
     .option('--body <text>', 'a new body')
     .option('--assignee <profile>', 'assign to this profile')
     .option('--unassign', 'remove the assignee')
     .option('--priority <n>', 'a new priority')
-    .option('--clear <option>', 'drop a limit set on this task, e.g. stall_timeout (repeatable)', collect)
+    .option(
+      '--clear <option>',
+      'drop a limit set on this task, e.g. stall_timeout (repeatable)',
+      collect,
+    )
     .option('--json', 'print the task as JSON');
   addPolicyOptions(cmd).action(async (idText: string, opts: EditOptions) => {
     const id = parseTaskId(idText);
@@ -41,14 +47,17 @@ export function register(program: Command): void {
         title: opts.title,
         body: opts.body,
         assignee: opts.unassign ? null : opts.assignee,
-        priority: opts.priority === undefined ? undefined : parseIntOption(opts.priority, '--priority'),
+        priority:
+          opts.priority === undefined ? undefined : parseIntOption(opts.priority, '--priority'),
       },
       'edit',
     );
     const clear = opts.clear ?? [];
     for (const key of clear) {
       if (!POLICY_FIELDS.some((f) => f.key === key)) {
-        throw invalid(`--clear: unknown option '${key}'; known: ${POLICY_FIELDS.map((f) => f.key).join(', ')}`);
+        throw invalid(
+          `--clear: unknown option '${key}'; known: ${POLICY_FIELDS.map((f) => f.key).join(', ')}`,
+        );
       }
     }
     const policy = readPolicyOptions(opts);

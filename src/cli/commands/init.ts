@@ -7,16 +7,27 @@ import { say, sayJson } from '../output.js';
 export function register(program: Command): void {
   program
     .command('init')
-    .description('set up the warden home (WARDEN_HOME, default ~/.warden): database, default board, admin token')
+    .description(
+      'set up the warden home (WARDEN_HOME, default ~/.warden): database, default board, admin token',
+    )
     .option('--name <name>', 'name recorded as the actor of your actions', defaultPersonName())
     .option('--json', 'print the result as JSON')
     .action(async (opts: { name: string; json?: boolean }) => {
       const { created, paths } = await initHome(resolveHome(), opts.name, systemClock);
       if (opts.json) {
-        sayJson({ created, home: paths.root, database: paths.db, admin_token_file: paths.adminToken });
+        sayJson({
+          created,
+          home: paths.root,
+          database: paths.db,
+          admin_token_file: paths.adminToken,
+        });
         return;
       }
-      say(created ? `warden home ready at ${paths.root}` : `warden home at ${paths.root} is already set up`);
+      say(
+        created
+          ? `warden home ready at ${paths.root}`
+          : `warden home at ${paths.root} is already set up`,
+      );
       say(`admin token: ${paths.adminToken} (mode 0600)`);
     });
 }

@@ -8,7 +8,11 @@ import type { TaskMove } from '../../store/store.js';
 import { withContext } from '../context.js';
 import { say, sayJson } from '../output.js';
 
-async function move(idText: string, build: () => TaskMove, json: boolean | undefined): Promise<void> {
+async function move(
+  idText: string,
+  build: () => TaskMove,
+  json: boolean | undefined,
+): Promise<void> {
   const id = parseTaskId(idText);
   const m = build();
   const task = await withContext((ctx) => ctx.store.moveTask(id, m, ctx.actor));
@@ -17,13 +21,19 @@ async function move(idText: string, build: () => TaskMove, json: boolean | undef
 }
 
 /** A verb with no options of its own: unblock, retry, accept, reopen, archive. */
-function simple(program: Command, verb: 'unblock' | 'retry' | 'accept' | 'reopen' | 'archive', help: string): void {
+function simple(
+  program: Command,
+  verb: 'unblock' | 'retry' | 'accept' | 'reopen' | 'archive',
+  help: string,
+): void {
   program
     .command(verb)
     .description(help)
     .argument('<id>', 'the task id')
     .option('--json', 'print the task as JSON')
-    .action((idText: string, opts: { json?: boolean }) => move(idText, () => ({ verb }), opts.json));
+    .action((idText: string, opts: { json?: boolean }) =>
+      move(idText, () => ({ verb }), opts.json),
+    );
 }
 
 export function register(program: Command): void {
@@ -39,7 +49,9 @@ export function register(program: Command): void {
         idText,
         () => {
           if (!(BLOCK_KINDS as readonly string[]).includes(opts.kind)) {
-            throw invalid(`--kind: unknown kind '${opts.kind}'; use one of ${BLOCK_KINDS.join(', ')}`);
+            throw invalid(
+              `--kind: unknown kind '${opts.kind}'; use one of ${BLOCK_KINDS.join(', ')}`,
+            );
           }
           return { verb: 'block', reason: opts.reason, kind: opts.kind as BlockKind };
         },

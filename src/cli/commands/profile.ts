@@ -6,7 +6,13 @@ import { profilePatchSchema, profileSpecSchema } from '../../core/profile.js';
 import { checkProfileOnThisHost } from '../../config/executable.js';
 import { withContext } from '../context.js';
 import { profileDetail, policyText } from '../format.js';
-import { addPolicyOptions, collect, parseEnvPairs, parseIntOption, readPolicyOptions } from '../options.js';
+import {
+  addPolicyOptions,
+  collect,
+  parseEnvPairs,
+  parseIntOption,
+  readPolicyOptions,
+} from '../options.js';
 import { say, sayJson, table } from '../output.js';
 
 interface ProfileOptions {
@@ -27,7 +33,11 @@ function shared(cmd: Command): Command {
   cmd
     .option('--max-concurrency <n>', 'most runs of this profile at once')
     .option('--concurrency-group <name>', 'share a cap with other profiles of this group')
-    .option('--env <KEY=VALUE>', 'set an environment variable for its workers (repeatable)', collect)
+    .option(
+      '--env <KEY=VALUE>',
+      'set an environment variable for its workers (repeatable)',
+      collect,
+    )
     .option('--cwd <dir>', "'workspace' (a folder per task, the default) or an absolute path")
     .option('--no-check', 'do not check that the command and cwd exist on this host')
     .option('--json', 'print the profile as JSON');
@@ -39,7 +49,9 @@ function specFields(opts: ProfileOptions): Record<string, unknown> {
     env: opts.env === undefined ? undefined : parseEnvPairs(opts.env),
     cwd: opts.cwd,
     max_concurrency:
-      opts.maxConcurrency === undefined ? undefined : parseIntOption(opts.maxConcurrency, '--max-concurrency'),
+      opts.maxConcurrency === undefined
+        ? undefined
+        : parseIntOption(opts.maxConcurrency, '--max-concurrency'),
     concurrency_group: opts.concurrencyGroup,
   };
 }
@@ -49,7 +61,9 @@ function profileName(text: string): string {
 }
 
 export function register(program: Command): void {
-  const profile = program.command('profile').description('how workers are run: add, edit, list, show, remove, pause, resume');
+  const profile = program
+    .command('profile')
+    .description('how workers are run: add, edit, list, show, remove, pause, resume');
 
   shared(
     profile
@@ -62,7 +76,9 @@ export function register(program: Command): void {
     const spec = parseInput(profileSpecSchema, { argv, ...specFields(opts) }, 'profile');
     if (opts.check) checkProfileOnThisHost(spec.argv, spec.cwd);
     const policy = readPolicyOptions(opts);
-    const p = await withContext((ctx) => ctx.store.addProfile(name, { ...spec, policy }, ctx.actor));
+    const p = await withContext((ctx) =>
+      ctx.store.addProfile(name, { ...spec, policy }, ctx.actor),
+    );
     if (opts.json) sayJson(p);
     else say(`profile ${p.name} added (version ${p.version})`);
   });
@@ -74,18 +90,29 @@ export function register(program: Command): void {
       .argument('<name>', 'the profile name')
       .argument('[argv...]', 'a new command, after --')
       .option('--unset-env <KEY>', 'remove an environment variable (repeatable)', collect)
-      .option('--clear <option>', 'drop a limit or max_concurrency / concurrency_group (repeatable)', collect),
+      .option(
+        '--clear <option>',
+        'drop a limit or max_concurrency / concurrency_group (repeatable)',
+        collect,
+      ),
   ).action(async (nameText: string, argv: string[], opts: ProfileOptions) => {
     const name = profileName(nameText);
     const fields = specFields(opts);
     const clear = opts.clear ?? [];
     for (const key of clear) {
-      if (!POLICY_FIELDS.some((f) => f.key === key) && !(CLEARABLE_FIELDS as readonly string[]).includes(key)) {
+      if (
+        !POLICY_FIELDS.some((f) => f.key === key) &&
+        !(CLEARABLE_FIELDS as readonly string[]).includes(key)
+      ) {
         throw invalid(`--clear: unknown option '${key}'`);
       }
       if (key === 'max_concurrency' || key === 'concurrency_group') fields[key] = null;
     }
-    const patch = parseInput(profilePatchSchema, { ...fields, ...(argv.length > 0 ? { argv } : {}) }, 'profile');
+    const patch = parseInput(
+      profilePatchSchema,
+      { ...fields, ...(argv.length > 0 ? { argv } : {}) },
+      'profile',
+    );
     if (opts.check && (patch.argv !== undefined || patch.cwd !== undefined)) {
       checkProfileOnThisHost(patch.argv ?? [], patch.cwd);
     }
@@ -161,7 +188,11 @@ export function register(program: Command): void {
   for (const verb of ['pause', 'resume'] as const) {
     profile
       .command(verb)
-      .description(verb === 'pause' ? 'stop starting new runs of a profile' : 'start runs of a paused profile again')
+      .description(
+        verb === 'pause'
+          ? 'stop starting new runs of a profile'
+          : 'start runs of a paused profile again',
+      )
       .argument('<name>', 'the profile name')
       .option('--reason <text>', 'why (shown on the board)')
       .option('--json', 'print the profile as JSON')
@@ -171,7 +202,10 @@ export function register(program: Command): void {
           ctx.store.setProfilePaused(
             name,
             verb === 'pause',
-            verb === 'pause' ? (opts.reason ?? `paused by ${ctx.actor.kind === 'person' ? ctx.actor.name : 'a person'}`) : null,
+            verb === 'pause'
+              ? (opts.reason ??
+                  `paused by ${ctx.actor.kind === 'person' ? ctx.actor.name : 'a person'}`)
+              : null,
             ctx.actor,
           ),
         );

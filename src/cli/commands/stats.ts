@@ -20,9 +20,13 @@ export function register(program: Command): void {
       }
       say(`board ${stats.board}`);
       say(`tasks:    ${TASK_STATUSES.map((s) => `${s} ${stats.tasks[s]}`).join(', ')}`);
-      say(`runs:     running ${stats.runs.running}, ending ${stats.runs.ending}, ended ${stats.runs.ended}`);
+      say(
+        `runs:     running ${stats.runs.running}, ending ${stats.runs.ending}, ended ${stats.runs.ended}`,
+      );
       const outcomes = Object.entries(stats.outcomes);
-      say(`outcomes: ${outcomes.length > 0 ? outcomes.map(([k, v]) => `${k} ${v}`).join(', ') : '(none yet)'}`);
+      say(
+        `outcomes: ${outcomes.length > 0 ? outcomes.map(([k, v]) => `${k} ${v}`).join(', ') : '(none yet)'}`,
+      );
       say(`events:   ${stats.events}`);
     });
 }

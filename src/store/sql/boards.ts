@@ -13,7 +13,9 @@ import type { BoardRow, TokenRow } from './rows.js';
 export async function getBoard(db: SqlDb, name: string): Promise<Board> {
   const row = await db.get<BoardRow>('SELECT * FROM boards WHERE name = ?', [name]);
   if (!row) {
-    throw notFound(`board '${name}' does not exist; add it with \`warden board add ${name}\``, { board: name });
+    throw notFound(`board '${name}' does not exist; add it with \`warden board add ${name}\``, {
+      board: name,
+    });
   }
   return toBoard(row);
 }
@@ -53,7 +55,9 @@ export async function boardStats(db: SqlDb, board: string): Promise<BoardStats> 
     [board],
   );
   for (const { outcome, n } of byOutcome) outcomes[outcome] = Number(n);
-  const events = await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM events WHERE board = ?', [board]);
+  const events = await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM events WHERE board = ?', [
+    board,
+  ]);
   return { board, tasks, runs, outcomes, events: Number(events?.n ?? 0) };
 }
 
@@ -78,6 +82,8 @@ export async function addToken(
 
 /** The live token with this hash, or null. */
 export async function findToken(db: SqlDb, hash: string): Promise<TokenInfo | null> {
-  const row = await db.get<TokenRow>('SELECT * FROM tokens WHERE hash = ? AND revoked_at IS NULL', [hash]);
+  const row = await db.get<TokenRow>('SELECT * FROM tokens WHERE hash = ? AND revoked_at IS NULL', [
+    hash,
+  ]);
   return row ? toToken(row) : null;
 }

@@ -7,7 +7,12 @@ import { toEvent } from './rows.js';
 import type { EventRow } from './rows.js';
 
 /** Appends one event inside the caller's transaction. */
-export async function appendEvent(db: SqlDb, at: number, actor: Actor, event: NewEvent): Promise<void> {
+export async function appendEvent(
+  db: SqlDb,
+  at: number,
+  actor: Actor,
+  event: NewEvent,
+): Promise<void> {
   await db.run(
     'INSERT INTO events (board, task_id, run_id, actor, kind, payload, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     [

@@ -16,11 +16,16 @@ export function latestVersion(migrations: readonly Migration[]): number {
  * Brings the schema up to the newest migration in one transaction. Refuses a database whose
  * schema is newer than this build knows, so an old binary never writes a newer schema.
  */
-export async function migrate(driver: SqlDriver, migrations: readonly Migration[]): Promise<number> {
+export async function migrate(
+  driver: SqlDriver,
+  migrations: readonly Migration[],
+): Promise<number> {
   const latest = latestVersion(migrations);
   return driver.tx(async (db) => {
     await db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
-    const row = await db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'schema_version'");
+    const row = await db.get<{ value: string }>(
+      "SELECT value FROM meta WHERE key = 'schema_version'",
+    );
     const current = row ? Number(row.value) : 0;
     if (current > latest) {
       throw new WardenError(

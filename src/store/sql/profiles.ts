@@ -1,6 +1,5 @@
 import type { Actor } from '../../core/actor.js';
 import { conflict, notFound } from '../../core/errors.js';
-import type { Json } from '../../core/events.js';
 import type { Profile, ProfilePatch, ProfileSpec } from '../../core/profile.js';
 import type { SqlDb } from './driver.js';
 import { appendEvent } from './events.js';
@@ -11,7 +10,9 @@ import { OPEN_STATUS_LIST } from './tasks.js';
 async function profileRow(db: SqlDb, name: string): Promise<ProfileRow> {
   const row = await db.get<ProfileRow>('SELECT * FROM profiles WHERE name = ?', [name]);
   if (!row) {
-    throw notFound(`profile '${name}' does not exist; see \`warden profile list\``, { profile: name });
+    throw notFound(`profile '${name}' does not exist; see \`warden profile list\``, {
+      profile: name,
+    });
   }
   return row;
 }
@@ -38,13 +39,17 @@ function storedSpec(spec: ProfileSpec): StoredProfileSpec {
   };
 }
 
-async function saveVersion(db: SqlDb, now: number, name: string, version: number, spec: string): Promise<void> {
-  await db.run('INSERT INTO profile_versions (name, version, spec, created_at) VALUES (?, ?, ?, ?)', [
-    name,
-    version,
-    spec,
-    now,
-  ]);
+async function saveVersion(
+  db: SqlDb,
+  now: number,
+  name: string,
+  version: number,
+  spec: string,
+): Promise<void> {
+  await db.run(
+    'INSERT INTO profile_versions (name, version, spec, created_at) VALUES (?, ?, ?, ?)',
+    [name, version, spec, now],
+  );
 }
 
 /** Adds a profile at version 1 (see `Store.addProfile`). */
@@ -57,7 +62,9 @@ export async function addProfile(
 ): Promise<Profile> {
   const exists = await db.get('SELECT name FROM profiles WHERE name = ?', [name]);
   if (exists) {
-    throw conflict(`profile '${name}' already exists; change it with \`warden profile edit ${name}\``);
+    throw conflict(
+      `profile '${name}' already exists; change it with \`warden profile edit ${name}\``,
+    );
   }
   const stored = storedSpec(spec);
   const text = JSON.stringify(stored);
@@ -74,7 +81,7 @@ export async function addProfile(
   await saveVersion(db, now, name, version, text);
   await appendEvent(db, now, actor, {
     kind: 'profile_added',
-    payload: { profile: name, version, spec: stored as unknown as Json },
+    payload: { profile: name, version, spec: stored },
   });
   return getProfile(db, name);
 }
@@ -98,7 +105,8 @@ export async function editProfile(
     argv: patch.argv ?? before.argv,
     env,
     cwd: patch.cwd ?? before.cwd,
-    max_concurrency: patch.max_concurrency === undefined ? before.max_concurrency : patch.max_concurrency,
+    max_concurrency:
+      patch.max_concurrency === undefined ? before.max_concurrency : patch.max_concurrency,
     concurrency_group:
       patch.concurrency_group === undefined ? before.concurrency_group : patch.concurrency_group,
     policy,
@@ -124,14 +132,22 @@ export async function editProfile(
 }
 
 /** Removes a profile unless open tasks use it (see `Store.removeProfile`). */
-export async function removeProfile(db: SqlDb, now: number, name: string, actor: Actor): Promise<void> {
+export async function removeProfile(
+  db: SqlDb,
+  now: number,
+  name: string,
+  actor: Actor,
+): Promise<void> {
   const row = await profileRow(db, name);
   const users = await db.all<{ id: number }>(
     `SELECT id FROM tasks WHERE assignee = ? AND status IN (${OPEN_STATUS_LIST}) ORDER BY id LIMIT 6`,
     [name],
   );
   if (users.length > 0) {
-    const ids = users.slice(0, 5).map((u) => u.id).join(', ');
+    const ids = users
+      .slice(0, 5)
+      .map((u) => u.id)
+      .join(', ');
     throw conflict(
       `profile '${name}' is assigned to open tasks (${ids}${users.length > 5 ? ', …' : ''}); reassign or archive them first`,
     );

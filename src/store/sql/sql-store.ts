@@ -122,7 +122,12 @@ export class SqlStore implements Store {
     return this.write((db, now) => profiles.removeProfile(db, now, name, actor));
   }
 
-  setProfilePaused(name: string, paused: boolean, reason: string | null, actor: Actor): Promise<Profile> {
+  setProfilePaused(
+    name: string,
+    paused: boolean,
+    reason: string | null,
+    actor: Actor,
+  ): Promise<Profile> {
     return this.write((db, now) => profiles.setProfilePaused(db, now, name, paused, reason, actor));
   }
 

@@ -83,7 +83,12 @@ export async function linkTasks(
  * Makes `ready` every `todo` child of `parentId` whose parents are now all done. Called in
  * the same transaction that finished the parent.
  */
-export async function promoteChildren(db: SqlDb, now: number, parentId: TaskId, actor: Actor): Promise<void> {
+export async function promoteChildren(
+  db: SqlDb,
+  now: number,
+  parentId: TaskId,
+  actor: Actor,
+): Promise<void> {
   const children = await db.all<{ id: number; board: string }>(
     "SELECT t.id, t.board FROM task_links l JOIN tasks t ON t.id = l.child_id WHERE l.parent_id = ? AND t.status = 'todo' ORDER BY t.id",
     [parentId],
@@ -122,7 +127,13 @@ function checkMove(move: TaskMove): void {
 }
 
 /** Moves a task through the transition table (see `Store.moveTask`). */
-export async function moveTask(db: SqlDb, now: number, id: TaskId, move: TaskMove, actor: Actor): Promise<Task> {
+export async function moveTask(
+  db: SqlDb,
+  now: number,
+  id: TaskId,
+  move: TaskMove,
+  actor: Actor,
+): Promise<Task> {
   checkMove(move);
   const task = await taskRow(db, id);
   const from = task.status as TaskStatus;
@@ -155,10 +166,16 @@ export async function moveTask(db: SqlDb, now: number, id: TaskId, move: TaskMov
         'spawn_failures = 0',
         'host_losses = 0',
       );
-      if (move.verb === 'retry') sets.push('not_before = NULL', 'result_summary = NULL', 'result_metadata = NULL');
+      if (move.verb === 'retry')
+        sets.push('not_before = NULL', 'result_summary = NULL', 'result_metadata = NULL');
       break;
     case 'done':
-      sets.push('block_reason = NULL', 'block_kind = NULL', 'result_summary = ?', 'result_metadata = ?');
+      sets.push(
+        'block_reason = NULL',
+        'block_kind = NULL',
+        'result_summary = ?',
+        'result_metadata = ?',
+      );
       params.push(move.summary ?? '', JSON.stringify(move.metadata ?? null));
       if (move.summary !== undefined) payload.summary = move.summary;
       break;
@@ -169,7 +186,12 @@ export async function moveTask(db: SqlDb, now: number, id: TaskId, move: TaskMov
   }
   params.push(id);
   await db.run(`UPDATE tasks SET ${sets.join(', ')} WHERE id = ?`, params);
-  await appendEvent(db, now, actor, { kind: MOVE_EVENTS[move.verb], board: task.board, task_id: id, payload });
+  await appendEvent(db, now, actor, {
+    kind: MOVE_EVENTS[move.verb],
+    board: task.board,
+    task_id: id,
+    payload,
+  });
   if (to === TaskStatus.done) await promoteChildren(db, now, id, actor);
   return getTask(db, id);
 }

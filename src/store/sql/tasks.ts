@@ -33,8 +33,10 @@ async function linksOf(
       [...chunk, ...chunk],
     );
     for (const { parent_id, child_id } of rows) {
-      if (chunk.includes(child_id)) parents.set(child_id, [...(parents.get(child_id) ?? []), parent_id]);
-      if (chunk.includes(parent_id)) children.set(parent_id, [...(children.get(parent_id) ?? []), child_id]);
+      if (chunk.includes(child_id))
+        parents.set(child_id, [...(parents.get(child_id) ?? []), parent_id]);
+      if (chunk.includes(parent_id))
+        children.set(parent_id, [...(children.get(parent_id) ?? []), child_id]);
     }
   }
   return { parents, children };
@@ -84,7 +86,12 @@ export async function requireProfile(db: SqlDb, name: string): Promise<void> {
 }
 
 /** Creates a task (see `Store.createTask`). */
-export async function createTask(db: SqlDb, now: number, input: NewTask, actor: Actor): Promise<Task> {
+export async function createTask(
+  db: SqlDb,
+  now: number,
+  input: NewTask,
+  actor: Actor,
+): Promise<Task> {
   const board = input.board ?? 'default';
   await requireBoard(db, board);
   if (input.idempotency_key !== undefined) {
@@ -100,7 +107,9 @@ export async function createTask(db: SqlDb, now: number, input: NewTask, actor: 
   for (const parent of parents) {
     const row = await taskRow(db, parent);
     if (row.board !== board) {
-      throw conflict(`parent ${parent} is on board '${row.board}', not '${board}'; link tasks of one board only`);
+      throw conflict(
+        `parent ${parent} is on board '${row.board}', not '${board}'; link tasks of one board only`,
+      );
     }
     if (row.status !== TaskStatus.done) allDone = false;
   }
@@ -126,7 +135,11 @@ export async function createTask(db: SqlDb, now: number, input: NewTask, actor: 
   );
   const id = Number(inserted?.id);
   for (const parent of parents) {
-    await db.run('INSERT INTO task_links (parent_id, child_id, created_at) VALUES (?, ?, ?)', [parent, id, now]);
+    await db.run('INSERT INTO task_links (parent_id, child_id, created_at) VALUES (?, ?, ?)', [
+      parent,
+      id,
+      now,
+    ]);
   }
   await appendEvent(db, now, actor, {
     kind: 'task_created',
@@ -174,7 +187,13 @@ export async function listTasks(db: SqlDb, filter: TaskFilter): Promise<Task[]> 
 }
 
 /** Changes the fields of a task people may edit (see `Store.editTask`). */
-export async function editTask(db: SqlDb, now: number, id: TaskId, patch: TaskPatch, actor: Actor): Promise<Task> {
+export async function editTask(
+  db: SqlDb,
+  now: number,
+  id: TaskId,
+  patch: TaskPatch,
+  actor: Actor,
+): Promise<Task> {
   const before = await getTask(db, id);
   if (before.status === TaskStatus.archived) {
     throw illegalState(`task ${id} is archived; archived tasks cannot be edited`);
@@ -188,15 +207,18 @@ export async function editTask(db: SqlDb, now: number, id: TaskId, patch: TaskPa
       (next as Record<string, unknown>)[key] = value;
     }
   }
-  if (patch.assignee !== undefined && patch.assignee !== null) await requireProfile(db, patch.assignee);
+  if (patch.assignee !== undefined && patch.assignee !== null)
+    await requireProfile(db, patch.assignee);
   if (changes.assignee && before.current_run_id !== null) {
-    throw illegalState(`task ${id} is running; stop it with \`warden stop ${id}\` before reassigning it`);
+    throw illegalState(
+      `task ${id} is running; stop it with \`warden stop ${id}\` before reassigning it`,
+    );
   }
   const policy: Record<string, unknown> = { ...before.policy };
   for (const key of patch.clear_policy ?? []) delete policy[key];
   Object.assign(policy, patch.policy ?? {});
   if (JSON.stringify(policy) !== JSON.stringify(before.policy)) {
-    changes.policy = { from: before.policy as Json, to: policy as Json };
+    changes.policy = { from: before.policy, to: policy as Json };
   }
   if (Object.keys(changes).length === 0) return before;
   await db.run(
@@ -211,12 +233,23 @@ export async function editTask(db: SqlDb, now: number, id: TaskId, patch: TaskPa
         ? { from_bytes: byteLength(before.body), to_bytes: byteLength(next.body) }
         : change;
   }
-  await appendEvent(db, now, actor, { kind: 'task_edited', board: before.board, task_id: id, payload });
+  await appendEvent(db, now, actor, {
+    kind: 'task_edited',
+    board: before.board,
+    task_id: id,
+    payload,
+  });
   return getTask(db, id);
 }
 
 /** Adds a comment to a task (see `Store.addComment`). */
-export async function addComment(db: SqlDb, now: number, id: TaskId, body: string, actor: Actor): Promise<Comment> {
+export async function addComment(
+  db: SqlDb,
+  now: number,
+  id: TaskId,
+  body: string,
+  actor: Actor,
+): Promise<Comment> {
   if (body.trim().length === 0) throw invalid('comment: must not be empty');
   if (byteLength(body) > INPUT_LIMITS.comment_max_bytes) {
     throw invalid(`comment: must be at most ${INPUT_LIMITS.comment_max_bytes} bytes`);
@@ -239,7 +272,9 @@ export async function addComment(db: SqlDb, now: number, id: TaskId, body: strin
 /** A task's comments, oldest first. */
 export async function listComments(db: SqlDb, id: TaskId): Promise<Comment[]> {
   await taskRow(db, id);
-  const rows = await db.all<CommentRow>('SELECT * FROM comments WHERE task_id = ? ORDER BY id', [id]);
+  const rows = await db.all<CommentRow>('SELECT * FROM comments WHERE task_id = ? ORDER BY id', [
+    id,
+  ]);
   return rows.map(toComment);
 }
 
