@@ -60,7 +60,8 @@ export const profileSpecSchema = z
   })
   .strict();
 /** A new profile, validated. */
-export type ProfileSpec = z.output<typeof profileSpecSchema> & { policy?: PolicyOverrides };
+/** A new profile as any door receives it; the store validates it. */
+export type ProfileSpec = z.input<typeof profileSpecSchema> & { policy?: PolicyOverrides };
 
 /** An edit to a profile: any field of the spec, and policy keys to set or clear. */
 export type ProfilePatch = Partial<ProfileSpec> & {

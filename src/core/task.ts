@@ -88,9 +88,8 @@ export const newTaskSchema = z
     idempotency_key: z.string().min(1).max(200).optional(),
   })
   .strict();
-export type NewTaskInput = z.input<typeof newTaskSchema>;
-/** A task to create, validated. */
-export type NewTask = z.output<typeof newTaskSchema> & { policy?: PolicyOverrides };
+/** A task to create, as any door receives it; the store validates it. */
+export type NewTask = z.input<typeof newTaskSchema> & { policy?: PolicyOverrides };
 
 /** What a caller may change with `edit`. Status, counters and `not_before` are not here. */
 export const taskPatchSchema = z
@@ -101,8 +100,8 @@ export const taskPatchSchema = z
     priority: priority.optional(),
   })
   .strict();
-/** A validated edit. `policy` keys set to null are removed from the task's overrides. */
-export type TaskPatch = z.output<typeof taskPatchSchema> & {
+/** An edit; the store validates it. `clear_policy` names overrides to drop. */
+export type TaskPatch = z.input<typeof taskPatchSchema> & {
   policy?: PolicyOverrides;
   clear_policy?: readonly string[];
 };

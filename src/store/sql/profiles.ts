@@ -1,6 +1,9 @@
 import type { Actor } from '../../core/actor.js';
 import { conflict, notFound } from '../../core/errors.js';
+import { profilePatchSchema, profileSpecSchema } from '../../core/profile.js';
 import type { Profile, ProfilePatch, ProfileSpec } from '../../core/profile.js';
+import { parsePolicyOverrides } from '../../core/policy.js';
+import { nameSchema, parseInput } from '../../core/validate.js';
 import type { SqlDb } from './driver.js';
 import { appendEvent } from './events.js';
 import { toProfile } from './rows.js';
@@ -57,9 +60,15 @@ export async function addProfile(
   db: SqlDb,
   now: number,
   name: string,
-  spec: ProfileSpec,
+  raw: ProfileSpec,
   actor: Actor,
 ): Promise<Profile> {
+  parseInput(nameSchema, name, 'profile name');
+  const { policy, ...fields } = raw;
+  const spec = {
+    ...parseInput(profileSpecSchema, fields, 'profile'),
+    policy: parsePolicyOverrides(policy, 'policy'),
+  };
   const exists = await db.get('SELECT name FROM profiles WHERE name = ?', [name]);
   if (exists) {
     throw conflict(
@@ -91,16 +100,23 @@ export async function editProfile(
   db: SqlDb,
   now: number,
   name: string,
-  patch: ProfilePatch,
+  raw: ProfilePatch,
   actor: Actor,
 ): Promise<Profile> {
+  const { policy: rawPolicy, clear_policy, unset_env, ...fields } = raw;
+  const patch = {
+    ...parseInput(profilePatchSchema, fields, 'profile'),
+    policy: parsePolicyOverrides(rawPolicy, 'policy'),
+    clear_policy: clear_policy ?? [],
+    unset_env: unset_env ?? [],
+  };
   const row = await profileRow(db, name);
   const before = JSON.parse(row.spec) as StoredProfileSpec;
   const env = { ...before.env, ...(patch.env ?? {}) };
-  for (const key of patch.unset_env ?? []) delete env[key];
+  for (const key of patch.unset_env) delete env[key];
   const policy: Record<string, unknown> = { ...before.policy };
-  for (const key of patch.clear_policy ?? []) delete policy[key];
-  Object.assign(policy, patch.policy ?? {});
+  for (const key of patch.clear_policy) delete policy[key];
+  Object.assign(policy, patch.policy);
   const after: StoredProfileSpec = {
     argv: patch.argv ?? before.argv,
     env,

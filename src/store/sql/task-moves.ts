@@ -3,7 +3,7 @@ import { conflict, illegalState, invalid } from '../../core/errors.js';
 import type { EventKind, Json } from '../../core/events.js';
 import type { TaskId } from '../../core/glossary.js';
 import { INPUT_LIMITS } from '../../core/defaults.js';
-import { TaskStatus } from '../../core/status.js';
+import { BLOCK_KINDS, TaskStatus } from '../../core/status.js';
 import type { Task } from '../../core/task.js';
 import { resolveTransition } from '../../core/transitions.js';
 import { byteLength } from '../../core/validate.js';
@@ -108,6 +108,9 @@ export async function promoteChildren(
 
 function checkMove(move: TaskMove): void {
   if (move.verb === 'block') {
+    if (!(BLOCK_KINDS as readonly string[]).includes(move.kind)) {
+      throw invalid(`kind: unknown kind '${move.kind}'; use one of ${BLOCK_KINDS.join(', ')}`);
+    }
     if (move.reason.trim().length === 0) throw invalid('reason: must not be empty');
     if (move.reason.length > INPUT_LIMITS.block_reason_max_chars) {
       throw invalid(`reason: must be at most ${INPUT_LIMITS.block_reason_max_chars} characters`);

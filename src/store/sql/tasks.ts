@@ -5,8 +5,10 @@ import type { Json } from '../../core/events.js';
 import type { TaskId } from '../../core/glossary.js';
 import { INPUT_LIMITS } from '../../core/defaults.js';
 import { OPEN_STATUSES, TaskStatus } from '../../core/status.js';
+import { newTaskSchema, taskPatchSchema } from '../../core/task.js';
 import type { Comment, NewTask, Task, TaskFilter, TaskPatch } from '../../core/task.js';
-import { byteLength } from '../../core/validate.js';
+import { parsePolicyOverrides } from '../../core/policy.js';
+import { byteLength, parseInput } from '../../core/validate.js';
 import type { SqlDb, SqlParam } from './driver.js';
 import { appendEvent } from './events.js';
 import { toComment, toTask } from './rows.js';
@@ -89,9 +91,14 @@ export async function requireProfile(db: SqlDb, name: string): Promise<void> {
 export async function createTask(
   db: SqlDb,
   now: number,
-  input: NewTask,
+  raw: NewTask,
   actor: Actor,
 ): Promise<Task> {
+  const { policy: rawPolicy, ...fields } = raw;
+  const input = {
+    ...parseInput(newTaskSchema, fields, 'task'),
+    policy: parsePolicyOverrides(rawPolicy, 'policy'),
+  };
   const board = input.board ?? 'default';
   await requireBoard(db, board);
   if (input.idempotency_key !== undefined) {
@@ -191,9 +198,15 @@ export async function editTask(
   db: SqlDb,
   now: number,
   id: TaskId,
-  patch: TaskPatch,
+  raw: TaskPatch,
   actor: Actor,
 ): Promise<Task> {
+  const { policy: rawPolicy, clear_policy, ...fields } = raw;
+  const patch = {
+    ...parseInput(taskPatchSchema, fields, 'edit'),
+    policy: parsePolicyOverrides(rawPolicy, 'policy'),
+    clear_policy: clear_policy ?? [],
+  };
   const before = await getTask(db, id);
   if (before.status === TaskStatus.archived) {
     throw illegalState(`task ${id} is archived; archived tasks cannot be edited`);
@@ -215,8 +228,8 @@ export async function editTask(
     );
   }
   const policy: Record<string, unknown> = { ...before.policy };
-  for (const key of patch.clear_policy ?? []) delete policy[key];
-  Object.assign(policy, patch.policy ?? {});
+  for (const key of patch.clear_policy) delete policy[key];
+  Object.assign(policy, patch.policy);
   if (JSON.stringify(policy) !== JSON.stringify(before.policy)) {
     changes.policy = { from: before.policy, to: policy as Json };
   }

@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { person } from '../../src/core/actor.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { WardenError } from '../../src/core/errors.js';
+import { openSqliteStore } from '../../src/store/sqlite/open.js';
+import { runStoreSuite } from './suite.js';
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'warden-store-'));
+}
+
+runStoreSuite('sqlite', async () => {
+  const dir = tempDir();
+  const clock = new ManualClock();
+  const store = await openSqliteStore(join(dir, 'warden.db'), clock, { create: true });
+  await store.addBoard('default', person('ana'));
+  return {
+    store,
+    clock,
+    cleanup: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('SQLite specifics', () => {
+  it('never creates a database that is missing unless asked', async () => {
+    const dir = tempDir();
+    await expect(openSqliteStore(join(dir, 'warden.db'), new ManualClock())).rejects.toThrow(/warden init/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a database whose schema is newer than this build', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'warden.db');
+    const store = await openSqliteStore(path, new ManualClock(), { create: true });
+    await store.close();
+    const raw = new Database(path);
+    raw.prepare("UPDATE meta SET value = '999' WHERE key = 'schema_version'").run();
+    raw.close();
+    const err = await openSqliteStore(path, new ManualClock()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WardenError);
+    expect((err as WardenError).message).toMatch(/schema is version 999, newer than this warden/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('uses WAL with synchronous=FULL', async () => {
+    const dir = tempDir();
+    const store = await openSqliteStore(join(dir, 'warden.db'), new ManualClock(), { create: true });
+    const db = store.sqlite.connection;
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    await store.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lets two connections write at once without losing a write', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'warden.db');
+    const a = await openSqliteStore(path, new ManualClock(), { create: true });
+    await a.addBoard('default', person('ana'));
+    const b = await openSqliteStore(path, new ManualClock());
+    const writes = Array.from({ length: 100 }, (_, i) =>
+      (i % 2 === 0 ? a : b).createTask({ title: `t${i}` }, person('ana')),
+    );
+    const tasks = await Promise.all(writes);
+    expect(new Set(tasks.map((t) => t.id)).size).toBe(100);
+    expect(await a.listTasks({ board: 'default' })).toHaveLength(100);
+    await a.close();
+    await b.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
