@@ -30,9 +30,13 @@ describe('policy', () => {
   });
 
   it('layers config, profile and task over the defaults, later winning', () => {
-    const p = resolvePolicy({ stall_timeout: 1000 }, { stall_timeout: 2000, max_failures: 5 }, {
-      max_failures: 7,
-    });
+    const p = resolvePolicy(
+      { stall_timeout: 1000 },
+      { stall_timeout: 2000, max_failures: 5 },
+      {
+        max_failures: 7,
+      },
+    );
     expect(p.stall_timeout).toBe(2000);
     expect(p.max_failures).toBe(7);
     expect(p.kill_grace).toBe(DEFAULT_POLICY.kill_grace);
@@ -41,7 +45,9 @@ describe('policy', () => {
   it('accepts 0 only where it has a meaning', () => {
     expect(parsePolicyValue('max_runtime', '0')).toBe(0);
     expect(parsePolicyValue('kill_grace', 0)).toBe(0);
-    expect(() => parsePolicyValue('stall_timeout', '0')).toThrow('stall-timeout: must be longer than 0');
+    expect(() => parsePolicyValue('stall_timeout', '0')).toThrow(
+      'stall-timeout: must be longer than 0',
+    );
   });
 
   it.each([
