@@ -34,6 +34,28 @@ export const POLICY_DEFAULTS = {
   max_rate_limited: 10,
   /** Spawn failures in a row before the task is blocked with the spawn error. */
   max_spawn_failures: 3,
+  /** Failed runs in a row of one profile, over at least 2 tasks, that pause the profile. */
+  profile_breaker: 5,
+  /** After `complete`, how long the worker has to exit before it is ended. */
+  exit_after_complete: 30_000,
+} as const;
+
+/** The profile breaker's probe schedule (SPEC §3). */
+export const BREAKER_DEFAULTS = {
+  /** Wait before the first probe run after the breaker opens; it doubles per trip. */
+  first_probe_after: 10 * 60_000,
+  /** Longest wait between probes. */
+  max_probe_after: 60 * 60_000,
+  /** Failed probes after which the profile waits for a person. */
+  max_failed_probes: 3,
+  /** Distinct tasks a failure streak must span before it counts against the profile. */
+  min_tasks: 2,
+} as const;
+
+/** Limits on what workers may do to the board. */
+export const WORKER_LIMITS = {
+  /** Children one task's workers may create while they are open. */
+  max_open_children: 100,
 } as const;
 
 /** Limits on what people and workers may store. */

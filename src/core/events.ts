@@ -33,6 +33,12 @@ export const EventKind = {
   profile_paused: 'profile_paused',
   profile_resumed: 'profile_resumed',
   token_created: 'token_created',
+  group_set: 'group_set',
+  /** The supervisor could not kill a run's process group; the task stays held. */
+  kill_failed: 'kill_failed',
+  /** A host started or stopped. */
+  host_started: 'host_started',
+  host_stopped: 'host_stopped',
 } as const;
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];
 export const EVENT_KINDS: readonly EventKind[] = Object.values(EventKind);

@@ -23,6 +23,8 @@ export interface Policy {
   rate_limit_cooldown_max: Millis;
   max_rate_limited: number;
   max_spawn_failures: number;
+  profile_breaker: number;
+  exit_after_complete: Millis;
 }
 export type PolicyKey = keyof Policy;
 /** Overrides set by a config file, a profile or a task. */
@@ -64,6 +66,17 @@ export const POLICY_FIELDS: readonly PolicyField[] = [
   { key: 'rate_limit_cooldown_max', kind: 'duration', help: 'longest cooldown after exit 75' },
   { key: 'max_rate_limited', kind: 'count', help: 'rate-limited runs in a row before blocking' },
   { key: 'max_spawn_failures', kind: 'count', help: 'spawn failures in a row before blocking' },
+  {
+    key: 'profile_breaker',
+    kind: 'count',
+    help: 'failed runs in a row of a profile (over 2+ tasks) that pause it',
+  },
+  {
+    key: 'exit_after_complete',
+    kind: 'duration',
+    zero: 'end at once',
+    help: 'time a worker has to exit after complete',
+  },
 ];
 
 /** The built-in policy. */

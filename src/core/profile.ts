@@ -24,6 +24,16 @@ export interface Profile {
   policy: PolicyOverrides;
   paused: boolean;
   paused_reason: string | null;
+  /** Who paused it: a person, or the breaker after repeated failures. */
+  paused_by: 'person' | 'breaker' | null;
+  /** The breaker's state: the failure streak, trips and the next probe. */
+  breaker: {
+    failures: number;
+    trips: number;
+    failed_probes: number;
+    probe_at: EpochMs | null;
+    probe_run: number | null;
+  };
   created_at: EpochMs;
   updated_at: EpochMs;
 }

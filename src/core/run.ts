@@ -44,12 +44,15 @@ export interface Run {
   state: RunState;
   mode: RunMode;
   host_id: string | null;
+  /** For pull runs: the external worker holding the run. */
+  worker_id: string | null;
   profile: string | null;
   profile_version: number | null;
   argv: string[];
   env: Record<string, string>;
   cwd: string | null;
   process: ProcessIdentity | null;
+  log_path: string | null;
   started_at: EpochMs;
   ending_at: EpochMs | null;
   ended_at: EpochMs | null;
@@ -63,5 +66,15 @@ export interface Run {
   reason: RunReason | null;
   exit_code: number | null;
   signal: string | null;
-  stderr_tail: string | null;
+  /**
+   * The last 4 KiB of the run's log. Workers write stdout and stderr to one file (not a pipe,
+   * so they outlive a restart of `serve`), so this is the tail of both, in the order written.
+   */
+  log_tail: string | null;
+  /** The note of the worker's latest `heartbeat` or `progress` call. */
+  last_note: string | null;
+  /** Whether the worker used the worker protocol (any `warden worker` call). */
+  used_protocol: boolean;
+  /** What the worker reported with `complete`, if it did. */
+  result: { summary: string; metadata: Json } | null;
 }

@@ -46,6 +46,8 @@ export interface Task {
   result: TaskResult | null;
   block_reason: string | null;
   block_kind: BlockKind | null;
+  /** The rule that blocked the task: `person`, `worker`, `gave_up`, `stall_loop`, ... */
+  block_rule: string | null;
   /** Policy overrides for this task only. */
   policy: PolicyOverrides;
   current_run_id: RunId | null;

@@ -1,6 +1,20 @@
 import type { Actor } from '../core/actor.js';
 import type { WardenEvent, EventKind } from '../core/events.js';
-import type { EpochMs, EventId, TaskId } from '../core/glossary.js';
+import type { EpochMs, EventId, RunId, TaskId } from '../core/glossary.js';
+import type { NewEvent } from '../core/events.js';
+import type { Outcome } from '../core/status.js';
+import type { ProcessIdentity, RunReason } from '../core/run.js';
+import type {
+  Claim,
+  ClaimRequest,
+  HostRecord,
+  PolicyContext,
+  ProgressUpdate,
+  RunFinal,
+  TerminalAnswer,
+  TerminalCall,
+  WorkerContext,
+} from './run-types.js';
 import type { Profile, ProfilePatch, ProfileSpec } from '../core/profile.js';
 import type { Run } from '../core/run.js';
 import type { BlockKind } from '../core/status.js';
@@ -133,4 +147,86 @@ export interface Store {
 
   /** Counts for `warden stats`. */
   boardStats(board: string): Promise<BoardStats>;
+
+  /** Sets a concurrency group's cap (null: no cap, only cooldowns) and scope. */
+  setGroup(
+    name: string,
+    max: number | null,
+    scope: 'board' | 'host',
+    actor: Actor,
+  ): Promise<GroupInfo>;
+  /** Every concurrency group. */
+  listGroups(): Promise<GroupInfo[]>;
+
+  // ---- A host's dispatcher and supervisor ----
+
+  /**
+   * Admission and claim in one transaction (SPEC §4). Spawned runs get `workspaceRoot/ID`
+   * as cwd when their profile says `workspace`.
+   */
+  claimRuns(req: ClaimRequest, workspaceRoot: string | null): Promise<Claim[]>;
+  /** Records the spawned process's identity and log file. */
+  recordSpawn(runId: RunId, identity: ProcessIdentity, logPath: string): Promise<void>;
+  /** Writes a batch of progress figures (one write per host per batch, SPEC §3). */
+  recordProgress(batch: readonly ProgressUpdate[]): Promise<void>;
+  /** Writes the one `stall_warning` of a silence; false if already warned or not running. */
+  markStallWarning(runId: RunId, host: string, payload: Record<string, Json>): Promise<boolean>;
+  /** The fence: `running → ending` by compare-and-set; true if this call won. */
+  beginEnding(runId: RunId, outcome: Outcome, reason: RunReason, actor: Actor): Promise<boolean>;
+  /**
+   * Closes an `ending` run and releases its task through the one accounting function.
+   * Returns the task, or null if the run had already ended.
+   */
+  finishRun(
+    runId: RunId,
+    final: RunFinal,
+    ctx: PolicyContext & { host: string; after?: 'archive' },
+  ): Promise<Task | null>;
+  /** Runs of this host (or, with null, of pull workers) that have not ended. */
+  openRuns(host: string | null): Promise<Run[]>;
+  /** One run, or `not_found`. */
+  getRun(id: RunId): Promise<Run>;
+  /** Writes an event that belongs to no other operation (adopted, host_resumed, kill_failed). */
+  writeEvent(actor: Actor, event: NewEvent): Promise<void>;
+
+  // ---- The worker door: every call carries the run token's hash and is fenced ----
+
+  /** The worker's view of its task; `stale_run` if the run is no longer current. */
+  workerContext(tokenHash: string): Promise<WorkerContext>;
+  /** Checks a liveness or progress call against the fence; returns the run. */
+  workerTouch(tokenHash: string, op: string): Promise<Run>;
+  /** complete, fail, block or request_review; a repeat of the same call gets the first answer. */
+  workerTerminal(tokenHash: string, call: TerminalCall): Promise<TerminalAnswer>;
+  /** A comment on the worker's own task. */
+  workerComment(tokenHash: string, body: string): Promise<Comment>;
+  /** A child task on the worker's board. */
+  workerCreate(
+    tokenHash: string,
+    input: NewTask & { after_me?: boolean },
+    ctx: PolicyContext,
+  ): Promise<Task>;
+  /** Links the worker's task with a task it created. */
+  workerLink(tokenHash: string, parent: TaskId, child: TaskId): Promise<Task>;
+
+  // ---- Hosts ----
+
+  /** Hosts whose `serve` has not said it stopped. */
+  activeHosts(): Promise<HostRecord[]>;
+  /** Takes the home for this `serve` if every other active host is among `presumedDead`. */
+  claimHome(
+    me: { host_id: string; process: ProcessIdentity; url: string | null },
+    presumedDead: readonly HostRecord[],
+  ): Promise<{ ok: true } | { ok: false; holders: HostRecord[] }>;
+  /** Where a host's API listens. */
+  setHostUrl(hostId: string, url: string): Promise<void>;
+  /** Marks this host stopped. */
+  releaseHome(hostId: string, process: ProcessIdentity): Promise<void>;
+}
+
+/** A concurrency group: a cap shared by the profiles that name it, and a cooldown. */
+export interface GroupInfo {
+  name: string;
+  max_concurrency: number | null;
+  scope: 'board' | 'host';
+  not_before: EpochMs | null;
 }

@@ -3,6 +3,7 @@ export type SqlParam = string | number | null;
 
 /** Statements on a connection or inside a transaction. Placeholders are `?`. */
 export interface SqlDb {
+  readonly dialect: 'sqlite' | 'postgres';
   /** Every row the statement returns. */
   all<T>(sql: string, params?: readonly SqlParam[]): Promise<T[]>;
   /** The first row, or undefined. */
@@ -19,7 +20,6 @@ export interface SqlDb {
  * placeholders) live behind it.
  */
 export interface SqlDriver extends SqlDb {
-  readonly dialect: 'sqlite' | 'postgres';
   /**
    * Runs `fn` in a short write transaction and commits, or rolls back if it throws. Busy
    * or serialisation failures are retried with jitter; `fn` must only touch the database.
@@ -29,4 +29,9 @@ export interface SqlDriver extends SqlDb {
   read<T>(fn: (db: SqlDb) => Promise<T>): Promise<T>;
   /** Closes the connection. Safe to call twice. */
   close(): Promise<void>;
+}
+
+/** The larger of two SQL expressions: `MAX(a, b)` in SQLite, `GREATEST(a, b)` in PostgreSQL. */
+export function greatest(db: SqlDb, a: string, b: string): string {
+  return db.dialect === 'sqlite' ? `MAX(${a}, ${b})` : `GREATEST(${a}, ${b})`;
 }

@@ -186,12 +186,13 @@ export async function setProfilePaused(
 ): Promise<Profile> {
   const row = await profileRow(db, name);
   if ((row.paused !== 0) === paused) return toProfile(row);
-  await db.run('UPDATE profiles SET paused = ?, paused_reason = ?, updated_at = ? WHERE name = ?', [
-    paused ? 1 : 0,
-    paused ? reason : null,
-    now,
-    name,
-  ]);
+  // A person's resume also closes the breaker and forgets its failure streak.
+  await db.run(
+    `UPDATE profiles SET paused = ?, paused_reason = ?, paused_by = ?, updated_at = ?
+       ${paused ? '' : ", breaker_failures = 0, breaker_tasks = '[]', breaker_trips = 0, breaker_failed_probes = 0, breaker_probe_at = NULL, breaker_probe_run = NULL"}
+     WHERE name = ?`,
+    [paused ? 1 : 0, paused ? reason : null, paused ? 'person' : null, now, name],
+  );
   await appendEvent(db, now, actor, {
     kind: paused ? 'profile_paused' : 'profile_resumed',
     payload: { profile: name, reason },

@@ -26,6 +26,7 @@ export interface TaskRow {
   result_metadata: string | null;
   block_reason: string | null;
   block_kind: string | null;
+  block_rule: string | null;
   policy: string;
   current_run_id: number | null;
   created_by: string;
@@ -66,6 +67,7 @@ export function toTask(row: TaskRow, parents: number[], children: number[]): Tas
         : { summary: row.result_summary, metadata: json<Json>(row.result_metadata, null) },
     block_reason: row.block_reason,
     block_kind: row.block_kind as BlockKind | null,
+    block_rule: row.block_rule,
     policy: json<PolicyOverrides>(row.policy, {}),
     current_run_id: row.current_run_id,
     created_by: row.created_by,
@@ -82,6 +84,13 @@ export interface ProfileRow {
   spec: string;
   paused: number;
   paused_reason: string | null;
+  paused_by: string | null;
+  breaker_failures: number;
+  breaker_tasks: string;
+  breaker_trips: number;
+  breaker_failed_probes: number;
+  breaker_probe_at: number | null;
+  breaker_probe_run: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -100,6 +109,14 @@ export function toProfile(row: ProfileRow): Profile {
     ...spec,
     paused: row.paused !== 0,
     paused_reason: row.paused_reason,
+    paused_by: row.paused_by as Profile['paused_by'],
+    breaker: {
+      failures: row.breaker_failures,
+      trips: row.breaker_trips,
+      failed_probes: row.breaker_failed_probes,
+      probe_at: row.breaker_probe_at,
+      probe_run: row.breaker_probe_run,
+    },
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
@@ -113,6 +130,7 @@ export interface RunRow {
   state: string;
   mode: string;
   host_id: string | null;
+  worker_id: string | null;
   profile: string | null;
   profile_version: number | null;
   argv: string;
@@ -121,6 +139,7 @@ export interface RunRow {
   boot_id: string | null;
   pid: number | null;
   proc_start_time: string | null;
+  log_path: string | null;
   started_at: number;
   ending_at: number | null;
   ended_at: number | null;
@@ -129,12 +148,19 @@ export interface RunRow {
   last_output_at: number | null;
   progress_count: number;
   output_bytes: number;
+  last_note: string | null;
+  used_protocol: number;
   stall_warned_at: number | null;
   outcome: string | null;
   reason: string | null;
   exit_code: number | null;
   signal: string | null;
-  stderr_tail: string | null;
+  log_tail: string | null;
+  result_summary: string | null;
+  result_metadata: string | null;
+  token_hash: string;
+  terminal_request: string | null;
+  terminal_response: string | null;
 }
 
 export function toRun(row: RunRow): Run {
@@ -150,12 +176,14 @@ export function toRun(row: RunRow): Run {
     state: row.state as RunState,
     mode: row.mode as RunMode,
     host_id: row.host_id,
+    worker_id: row.worker_id,
     profile: row.profile,
     profile_version: row.profile_version,
     argv: json<string[]>(row.argv, []),
     env: json<Record<string, string>>(row.env, {}),
     cwd: row.cwd,
     process,
+    log_path: row.log_path,
     started_at: row.started_at,
     ending_at: row.ending_at,
     ended_at: row.ended_at,
@@ -169,7 +197,13 @@ export function toRun(row: RunRow): Run {
     reason: json<RunReason | null>(row.reason, null),
     exit_code: row.exit_code,
     signal: row.signal,
-    stderr_tail: row.stderr_tail,
+    log_tail: row.log_tail,
+    last_note: row.last_note,
+    used_protocol: row.used_protocol !== 0,
+    result:
+      row.result_summary === null
+        ? null
+        : { summary: row.result_summary, metadata: json<Json>(row.result_metadata, null) },
   };
 }
 

@@ -5,7 +5,37 @@ import type { TaskId } from '../../core/glossary.js';
 import type { Profile, ProfilePatch, ProfileSpec } from '../../core/profile.js';
 import type { Run } from '../../core/run.js';
 import type { BoardStats, Comment, NewTask, Task, TaskFilter, TaskPatch } from '../../core/task.js';
-import type { Board, EventFilter, Store, TaskMove, TokenInfo, TokenKind } from '../store.js';
+import type { Random } from '../../core/backoff.js';
+import { notFound } from '../../core/errors.js';
+import type { Json, NewEvent } from '../../core/events.js';
+import type { RunId } from '../../core/glossary.js';
+import type { ProcessIdentity, RunReason } from '../../core/run.js';
+import type { Outcome } from '../../core/status.js';
+import type {
+  Claim,
+  ClaimRequest,
+  HostRecord,
+  PolicyContext,
+  ProgressUpdate,
+  RunFinal,
+  TerminalAnswer,
+  TerminalCall,
+  WorkerContext,
+} from '../run-types.js';
+import type {
+  Board,
+  EventFilter,
+  GroupInfo,
+  Store,
+  TaskMove,
+  TokenInfo,
+  TokenKind,
+} from '../store.js';
+import { claimRuns } from './claim.js';
+import * as groups from './groups.js';
+import * as hosts from './hosts.js';
+import * as runs from './runs.js';
+import * as worker from './worker.js';
 import * as boards from './boards.js';
 import type { SqlDb, SqlDriver } from './driver.js';
 import * as events from './events.js';
@@ -23,6 +53,7 @@ export class SqlStore implements Store {
   constructor(
     protected readonly driver: SqlDriver,
     protected readonly clock: Clock,
+    protected readonly random: Random = Math.random,
   ) {}
 
   get dialect(): string {
@@ -144,5 +175,137 @@ export class SqlStore implements Store {
 
   boardStats(board: string): Promise<BoardStats> {
     return this.driver.read((db) => boards.boardStats(db, board));
+  }
+
+  setGroup(
+    name: string,
+    max: number | null,
+    scope: 'board' | 'host',
+    actor: Actor,
+  ): Promise<GroupInfo> {
+    return this.write((db, now) => groups.setGroup(db, now, name, max, scope, actor));
+  }
+
+  listGroups(): Promise<GroupInfo[]> {
+    return groups.listGroups(this.driver);
+  }
+
+  claimRuns(req: ClaimRequest, workspaceRoot: string | null): Promise<Claim[]> {
+    return this.write((db, now) => claimRuns(db, now, req, workspaceRoot));
+  }
+
+  recordSpawn(runId: RunId, identity: ProcessIdentity, logPath: string): Promise<void> {
+    return this.write((db) => runs.recordSpawn(db, runId, identity, logPath));
+  }
+
+  recordProgress(batch: readonly ProgressUpdate[]): Promise<void> {
+    if (batch.length === 0) return Promise.resolve();
+    return this.write((db) => runs.recordProgress(db, batch));
+  }
+
+  markStallWarning(runId: RunId, host: string, payload: Record<string, Json>): Promise<boolean> {
+    return this.write((db, now) => runs.markStallWarning(db, now, runId, host, payload));
+  }
+
+  beginEnding(runId: RunId, outcome: Outcome, reason: RunReason, actor: Actor): Promise<boolean> {
+    return this.write((db, now) => runs.beginEnding(db, now, runId, outcome, reason, actor));
+  }
+
+  finishRun(
+    runId: RunId,
+    final: RunFinal,
+    ctx: PolicyContext & { host: string; after?: 'archive' },
+  ): Promise<Task | null> {
+    return this.write((db, now) =>
+      runs.finishRun(db, now, runId, final, { ...ctx, random: this.random }),
+    );
+  }
+
+  openRuns(host: string | null): Promise<Run[]> {
+    return runs.openRuns(this.driver, host);
+  }
+
+  async getRun(id: RunId): Promise<Run> {
+    const row = await runs.runRow(this.driver, id);
+    if (!row) throw notFound(`run ${id} does not exist`);
+    return toRun(row);
+  }
+
+  writeEvent(actor: Actor, event: NewEvent): Promise<void> {
+    return this.write((db, now) => events.appendEvent(db, now, actor, event));
+  }
+
+  /** Runs a worker's call behind the fence; a refusal commits its `stale_run` event first. */
+  private async fenced<T>(
+    tokenHash: string,
+    op: string,
+    fn: (db: SqlDb, now: number, f: worker.FencedRun) => Promise<T>,
+  ): Promise<T> {
+    const result = await this.write(async (db, now) => {
+      const checked = await worker.fence(db, now, tokenHash, op);
+      if (!checked.ok) return checked;
+      return { ok: true as const, value: await fn(db, now, checked.fenced) };
+    });
+    if (!result.ok) throw result.error;
+    return result.value;
+  }
+
+  workerContext(tokenHash: string): Promise<WorkerContext> {
+    return this.fenced(tokenHash, 'show', (db, _now, f) => worker.workerContext(db, f));
+  }
+
+  workerTouch(tokenHash: string, op: string): Promise<Run> {
+    return this.fenced(tokenHash, op, (_db, _now, f) => Promise.resolve(toRun(f.run)));
+  }
+
+  async workerTerminal(tokenHash: string, call: TerminalCall): Promise<TerminalAnswer> {
+    const repeat = await this.driver.read((db) => worker.repeatedAnswer(db, tokenHash, call));
+    if (repeat) return repeat;
+    return this.fenced(tokenHash, call.op, async (db, now, f) => {
+      // A repeat may have landed between the read and this transaction.
+      const again = await worker.repeatedAnswer(db, tokenHash, call);
+      return again ?? worker.terminalCall(db, now, f, call);
+    });
+  }
+
+  workerComment(tokenHash: string, body: string): Promise<Comment> {
+    return this.fenced(tokenHash, 'comment', (db, now, f) =>
+      tasks.addComment(db, now, f.task.id, body, f.actor),
+    );
+  }
+
+  workerCreate(
+    tokenHash: string,
+    input: NewTask & { after_me?: boolean },
+    ctx: PolicyContext,
+  ): Promise<Task> {
+    return this.fenced(tokenHash, 'create', (db, now, f) =>
+      worker.workerCreate(db, now, f, input, ctx.config),
+    );
+  }
+
+  workerLink(tokenHash: string, parent: TaskId, child: TaskId): Promise<Task> {
+    return this.fenced(tokenHash, 'link', (db, now, f) =>
+      worker.workerLink(db, now, f, parent, child),
+    );
+  }
+
+  activeHosts(): Promise<HostRecord[]> {
+    return hosts.activeHosts(this.driver);
+  }
+
+  claimHome(
+    me: { host_id: string; process: ProcessIdentity; url: string | null },
+    presumedDead: readonly HostRecord[],
+  ): Promise<{ ok: true } | { ok: false; holders: HostRecord[] }> {
+    return this.write((db, now) => hosts.claimHome(db, now, me, presumedDead));
+  }
+
+  setHostUrl(hostId: string, url: string): Promise<void> {
+    return this.write((db) => hosts.setHostUrl(db, hostId, url));
+  }
+
+  releaseHome(hostId: string, process: ProcessIdentity): Promise<void> {
+    return this.write((db, now) => hosts.releaseHome(db, now, hostId, process));
   }
 }

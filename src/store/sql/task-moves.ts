@@ -152,7 +152,7 @@ export async function moveTask(
   const params: (string | number | null)[] = [to, now];
   switch (move.verb) {
     case 'block':
-      sets.push('block_reason = ?', 'block_kind = ?');
+      sets.push('block_reason = ?', 'block_kind = ?', "block_rule = 'person'");
       params.push(move.reason, move.kind);
       payload.reason = move.reason;
       payload.kind = move.kind;
@@ -163,6 +163,7 @@ export async function moveTask(
       sets.push(
         'block_reason = NULL',
         'block_kind = NULL',
+        'block_rule = NULL',
         'failures = 0',
         'stall_streak = 0',
         'rate_limited_streak = 0',
@@ -176,6 +177,7 @@ export async function moveTask(
       sets.push(
         'block_reason = NULL',
         'block_kind = NULL',
+        'block_rule = NULL',
         'result_summary = ?',
         'result_metadata = ?',
       );

@@ -15,6 +15,7 @@ function sleep(ms: number): Promise<void> {
 
 /** Statements on one better-sqlite3 connection, wrapped as promises. */
 class SqliteStatements implements SqlDb {
+  readonly dialect = 'sqlite' as const;
   constructor(private readonly db: Sqlite) {}
 
   all<T>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {

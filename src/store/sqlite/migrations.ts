@@ -17,7 +17,21 @@ CREATE TABLE profiles (
   spec TEXT NOT NULL,
   paused INTEGER NOT NULL DEFAULT 0,
   paused_reason TEXT,
+  paused_by TEXT,
+  breaker_failures INTEGER NOT NULL DEFAULT 0,
+  breaker_tasks TEXT NOT NULL DEFAULT '[]',
+  breaker_trips INTEGER NOT NULL DEFAULT 0,
+  breaker_failed_probes INTEGER NOT NULL DEFAULT 0,
+  breaker_probe_at INTEGER,
+  breaker_probe_run INTEGER,
   created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE concurrency_groups (
+  name TEXT PRIMARY KEY,
+  max_concurrency INTEGER,
+  scope TEXT NOT NULL DEFAULT 'board',
+  not_before INTEGER,
   updated_at INTEGER NOT NULL
 );
 CREATE TABLE profile_versions (
@@ -46,6 +60,7 @@ CREATE TABLE tasks (
   result_metadata TEXT,
   block_reason TEXT,
   block_kind TEXT,
+  block_rule TEXT,
   policy TEXT NOT NULL DEFAULT '{}',
   current_run_id INTEGER,
   created_by TEXT NOT NULL,
@@ -55,6 +70,7 @@ CREATE TABLE tasks (
   updated_at INTEGER NOT NULL
 );
 CREATE INDEX tasks_board_status ON tasks (board, status, priority DESC, id);
+CREATE INDEX tasks_created_by_task ON tasks (created_by_task);
 CREATE INDEX tasks_assignee ON tasks (assignee, status);
 CREATE UNIQUE INDEX tasks_open_idempotency ON tasks (board, idempotency_key)
   WHERE idempotency_key IS NOT NULL AND status NOT IN ('done', 'archived');
@@ -82,6 +98,7 @@ CREATE TABLE runs (
   mode TEXT NOT NULL,
   token_hash TEXT NOT NULL,
   host_id TEXT,
+  worker_id TEXT,
   profile TEXT,
   profile_version INTEGER,
   argv TEXT NOT NULL DEFAULT '[]',
@@ -90,6 +107,7 @@ CREATE TABLE runs (
   boot_id TEXT,
   pid INTEGER,
   proc_start_time TEXT,
+  log_path TEXT,
   started_at INTEGER NOT NULL,
   ending_at INTEGER,
   ended_at INTEGER,
@@ -98,15 +116,33 @@ CREATE TABLE runs (
   last_output_at INTEGER,
   progress_count INTEGER NOT NULL DEFAULT 0,
   output_bytes INTEGER NOT NULL DEFAULT 0,
+  last_note TEXT,
+  used_protocol INTEGER NOT NULL DEFAULT 0,
   stall_warned_at INTEGER,
   outcome TEXT,
   reason TEXT,
   exit_code INTEGER,
   signal TEXT,
-  stderr_tail TEXT,
+  log_tail TEXT,
+  result_summary TEXT,
+  result_metadata TEXT,
+  terminal_request TEXT,
+  terminal_response TEXT,
   UNIQUE (task_id, attempt)
 );
 CREATE INDEX runs_open ON runs (state) WHERE state <> 'ended';
+CREATE UNIQUE INDEX runs_token ON runs (token_hash);
+CREATE TABLE hosts (
+  host_id TEXT PRIMARY KEY,
+  pid INTEGER,
+  boot_id TEXT,
+  proc_start_time TEXT,
+  url TEXT,
+  secret_hash TEXT,
+  started_at INTEGER NOT NULL,
+  renewed_at INTEGER NOT NULL,
+  stopped_at INTEGER
+);
 CREATE TABLE events (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   board TEXT,

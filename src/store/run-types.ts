@@ -1,0 +1,103 @@
+import type { BlockKind, Outcome } from '../core/status.js';
+import type { EpochMs, RunId } from '../core/glossary.js';
+import type { Json } from '../core/events.js';
+import type { PolicyOverrides } from '../core/policy.js';
+import type { Profile } from '../core/profile.js';
+import type { ProcessIdentity, Run, RunReason } from '../core/run.js';
+import type { Task } from '../core/task.js';
+
+/** What a host asks for when it claims runs (SPEC §4: admission and claim in one transaction). */
+export interface ClaimRequest {
+  host: string;
+  /** Most live runs on this host (`max_workers`). */
+  maxWorkers: number;
+  /** Claim at most this many now. */
+  limit: number;
+  /** The spawned run's environment and command come from the profile; pull runs name a worker. */
+  mode: 'spawned' | 'pull';
+  /** For pull runs: the worker holding the claim, and the profiles it serves. */
+  workerId?: string;
+  profiles?: readonly string[];
+}
+
+/** A claimed run: the run row, its secret token (shown once), the task and the profile. */
+export interface Claim {
+  run: Run;
+  token: string;
+  task: Task;
+  profile: Profile;
+}
+
+/** Progress seen by the owning host since its last batch, per run. */
+export interface ProgressUpdate {
+  runId: RunId;
+  last_progress_at?: EpochMs | null;
+  last_output_at?: EpochMs | null;
+  last_heartbeat_at?: EpochMs | null;
+  output_bytes?: number;
+  progress_count?: number;
+  last_note?: string | null;
+}
+
+/** How a run finally ended, as the host that ended it saw it. */
+export interface RunFinal {
+  outcome: Outcome;
+  reason: RunReason;
+  exit_code?: number | null;
+  signal?: string | null;
+  log_tail?: string | null;
+  /** For `stopped`: requeue instead of blocking. */
+  requeue?: boolean;
+  /** For `worker_blocked`: the worker's kind. */
+  block_kind?: BlockKind;
+  /** The final progress figures, written with the ending (SPEC §3: one write at every ending). */
+  progress?: ProgressUpdate;
+}
+
+/** A call a worker makes that ends its run. */
+export type TerminalCall =
+  | { op: 'complete'; summary: string; metadata?: Json }
+  | { op: 'fail'; reason: string }
+  | { op: 'block'; reason: string; kind: BlockKind }
+  | { op: 'request_review'; summary: string; metadata?: Json };
+
+/** The answer to a terminal call; a repeat of the same call gets the same answer. */
+export interface TerminalAnswer {
+  run_id: RunId;
+  task_id: number;
+  attempt: number;
+  op: TerminalCall['op'];
+  outcome: Outcome;
+  accepted_at: EpochMs;
+}
+
+/** What a worker sees of its task (SPEC §5 `show`). */
+export interface WorkerContext {
+  run: { id: RunId; attempt: number; state: string; started_at: EpochMs };
+  task: Task;
+  parents: { id: number; title: string; status: string; result: Task['result'] }[];
+  previous_attempts: {
+    run_id: RunId;
+    attempt: number;
+    outcome: Outcome | null;
+    reason: string | null;
+    started_at: EpochMs;
+    ended_at: EpochMs | null;
+  }[];
+  comments: { actor: string; body: string; at: EpochMs }[];
+}
+
+/** A `serve` host as the store knows it. */
+export interface HostRecord {
+  host_id: string;
+  process: ProcessIdentity | null;
+  url: string | null;
+  started_at: EpochMs;
+  renewed_at: EpochMs;
+  stopped_at: EpochMs | null;
+}
+
+/** Layers of policy the caller brings: the home's config file defaults. */
+export interface PolicyContext {
+  config: PolicyOverrides;
+}

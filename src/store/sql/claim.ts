@@ -1,0 +1,194 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { dispatcher } from '../../core/actor.js';
+import { admit, emptyLoad } from '../../core/admission.js';
+import type { Candidate, Caps, GroupCap, Load } from '../../core/admission.js';
+import { resolveTransition } from '../../core/transitions.js';
+import type { Claim, ClaimRequest } from '../run-types.js';
+import type { SqlDb } from './driver.js';
+import { appendEvent } from './events.js';
+import { toProfile, toRun } from './rows.js';
+import type { ProfileRow, RunRow, TaskRow } from './rows.js';
+import { getTask } from './tasks.js';
+
+/** A run token: secret, shown to the worker once, stored only as its hash. */
+export function newRunToken(): string {
+  return `wrun_${randomBytes(24).toString('base64url')}`;
+}
+
+/** The stored form of a run token. */
+export function hashRunToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+interface GroupRow {
+  name: string;
+  max_concurrency: number | null;
+  scope: string;
+  not_before: number | null;
+}
+
+/** How many candidates to look at per claim; more than any host's cap. */
+const CANDIDATE_WINDOW = 500;
+
+/** Live runs by host, profile and group (runs still ending count, SPEC §4). */
+async function currentLoad(
+  db: SqlDb,
+  host: string,
+  groupOf: Map<string, string | null>,
+): Promise<Load> {
+  const load = emptyLoad();
+  const rows = await db.all<{ profile: string | null; host_id: string | null; n: number }>(
+    "SELECT profile, host_id, COUNT(*) AS n FROM runs WHERE state IN ('running', 'ending') GROUP BY profile, host_id",
+  );
+  for (const r of rows) {
+    const n = Number(r.n);
+    const onHost = r.host_id === host;
+    if (onHost) load.host += n;
+    if (r.profile === null) continue;
+    load.profiles.set(r.profile, (load.profiles.get(r.profile) ?? 0) + n);
+    const group = groupOf.get(r.profile) ?? null;
+    if (group !== null) {
+      load.groups.set(group, (load.groups.get(group) ?? 0) + n);
+      if (onHost) load.hostGroups.set(group, (load.hostGroups.get(group) ?? 0) + n);
+    }
+  }
+  return load;
+}
+
+/**
+ * Admission and claim in one transaction (SPEC §4): picks dispatchable tasks in priority
+ * order under every cap, creates their runs (attempt = previous + 1, a fresh token) and
+ * moves the tasks to `running`.
+ */
+export async function claimRuns(
+  db: SqlDb,
+  now: number,
+  req: ClaimRequest,
+  workspaceRoot: string | null,
+): Promise<Claim[]> {
+  const profiles = (await db.all<ProfileRow>('SELECT * FROM profiles')).map((r) => ({
+    row: r,
+    profile: toProfile(r),
+  }));
+  const groupOf = new Map(profiles.map((p) => [p.profile.name, p.profile.concurrency_group]));
+  const groups = new Map(
+    (await db.all<GroupRow>('SELECT * FROM concurrency_groups')).map((g) => [g.name, g]),
+  );
+  // A profile paused by its breaker admits one probe run once its wait is over.
+  const admissible = new Map(
+    profiles
+      .filter(
+        ({ row }) =>
+          row.paused === 0 ||
+          (row.paused_by === 'breaker' &&
+            row.breaker_probe_at !== null &&
+            row.breaker_probe_at <= now &&
+            row.breaker_probe_run === null),
+      )
+      .filter(({ row }) => req.profiles === undefined || req.profiles.includes(row.name))
+      .map((p) => [p.profile.name, p]),
+  );
+  if (admissible.size === 0) return [];
+  const tasks = await db.all<TaskRow>(
+    `SELECT t.* FROM tasks t JOIN boards b ON b.name = t.board
+     WHERE t.status = 'ready' AND t.assignee IS NOT NULL AND (t.not_before IS NULL OR t.not_before <= ?)
+       AND b.paused = 0
+     ORDER BY t.priority DESC, t.id LIMIT ?`,
+    [now, CANDIDATE_WINDOW],
+  );
+  const probing = new Set<string>();
+  const candidates: Candidate[] = [];
+  for (const t of tasks) {
+    const p = t.assignee === null ? undefined : admissible.get(t.assignee);
+    if (!p) continue;
+    const group = p.profile.concurrency_group;
+    const cooldown = group === null ? null : (groups.get(group)?.not_before ?? null);
+    if (cooldown !== null && cooldown > now) continue;
+    if (p.row.paused !== 0) {
+      if (probing.has(p.profile.name)) continue;
+      probing.add(p.profile.name);
+    }
+    candidates.push({ taskId: t.id, profile: p.profile.name, group });
+  }
+  const groupCaps = new Map<string, GroupCap>();
+  for (const g of groups.values()) {
+    if (g.max_concurrency !== null) {
+      groupCaps.set(g.name, {
+        max: g.max_concurrency,
+        scope: g.scope === 'host' ? 'host' : 'board',
+      });
+    }
+  }
+  const caps: Caps = {
+    host: req.maxWorkers,
+    profiles: new Map(profiles.map((p) => [p.profile.name, p.profile.max_concurrency])),
+    groups: groupCaps,
+  };
+  const load = await currentLoad(db, req.host, groupOf);
+  const picked = admit(candidates, load, caps, req.limit);
+  const claims: Claim[] = [];
+  const actor = dispatcher(req.host);
+  for (const c of picked) {
+    const task = tasks.find((t) => t.id === c.taskId);
+    const p = admissible.get(c.profile);
+    if (!task || !p) continue;
+    const token = newRunToken();
+    const attempt = task.attempts + 1;
+    const cwd =
+      req.mode === 'pull'
+        ? null
+        : p.profile.cwd === 'workspace'
+          ? `${workspaceRoot ?? ''}/${task.id}`
+          : p.profile.cwd;
+    const run = await db.get<RunRow>(
+      `INSERT INTO runs (task_id, board, attempt, state, mode, token_hash, host_id, worker_id, profile, profile_version, argv, env, cwd, started_at)
+       VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+      [
+        task.id,
+        task.board,
+        attempt,
+        req.mode,
+        hashRunToken(token),
+        req.mode === 'spawned' ? req.host : null,
+        req.workerId ?? null,
+        p.profile.name,
+        p.profile.version,
+        JSON.stringify(p.profile.argv),
+        JSON.stringify(p.profile.env),
+        cwd,
+        now,
+      ],
+    );
+    if (!run) throw new Error('run insert returned no row');
+    const to = resolveTransition('claim', 'ready', 'dispatcher', true);
+    await db.run(
+      'UPDATE tasks SET status = ?, current_run_id = ?, attempts = ?, updated_at = ? WHERE id = ?',
+      [to, run.id, attempt, now, task.id],
+    );
+    if (p.row.paused !== 0) {
+      await db.run('UPDATE profiles SET breaker_probe_run = ? WHERE name = ?', [
+        run.id,
+        p.profile.name,
+      ]);
+    }
+    await appendEvent(db, now, actor, {
+      kind: 'run_started',
+      board: task.board,
+      task_id: task.id,
+      run_id: run.id,
+      payload: {
+        from: 'ready',
+        to,
+        attempt,
+        mode: req.mode,
+        host: req.host,
+        worker: req.workerId ?? null,
+        profile: p.profile.name,
+        profile_version: p.profile.version,
+        probe: p.row.paused !== 0,
+      },
+    });
+    claims.push({ run: toRun(run), token, task: await getTask(db, task.id), profile: p.profile });
+  }
+  return claims;
+}

@@ -1,0 +1,91 @@
+import type { ProcessIdentity } from '../../core/run.js';
+import type { HostRecord } from '../run-types.js';
+import type { SqlDb } from './driver.js';
+
+interface HostRow {
+  host_id: string;
+  pid: number | null;
+  boot_id: string | null;
+  proc_start_time: string | null;
+  url: string | null;
+  started_at: number;
+  renewed_at: number;
+  stopped_at: number | null;
+}
+
+function toHost(row: HostRow): HostRecord {
+  return {
+    host_id: row.host_id,
+    process:
+      row.pid === null
+        ? null
+        : { pid: row.pid, boot_id: row.boot_id ?? '', start_time: row.proc_start_time ?? '' },
+    url: row.url,
+    started_at: row.started_at,
+    renewed_at: row.renewed_at,
+    stopped_at: row.stopped_at,
+  };
+}
+
+function sameProcess(a: ProcessIdentity | null, b: ProcessIdentity | null): boolean {
+  return (
+    a !== null &&
+    b !== null &&
+    a.pid === b.pid &&
+    a.boot_id === b.boot_id &&
+    a.start_time === b.start_time
+  );
+}
+
+/** Hosts whose `serve` has not said it stopped. */
+export async function activeHosts(db: SqlDb): Promise<HostRecord[]> {
+  return (
+    await db.all<HostRow>('SELECT * FROM hosts WHERE stopped_at IS NULL ORDER BY host_id')
+  ).map(toHost);
+}
+
+/**
+ * Takes the home for one `serve` (SQLite: one host at a time). `presumedDead` are the active
+ * hosts the caller checked and found gone; if the active set changed meanwhile, nothing is
+ * taken and the current holders are returned so the caller can check again.
+ */
+export async function claimHome(
+  db: SqlDb,
+  now: number,
+  me: { host_id: string; process: ProcessIdentity; url: string | null },
+  presumedDead: readonly HostRecord[],
+): Promise<{ ok: true } | { ok: false; holders: HostRecord[] }> {
+  const active = await activeHosts(db);
+  const unexpected = active.filter(
+    (h) => !presumedDead.some((d) => d.host_id === h.host_id && sameProcess(d.process, h.process)),
+  );
+  if (unexpected.length > 0) return { ok: false, holders: unexpected };
+  await db.run('UPDATE hosts SET stopped_at = ? WHERE stopped_at IS NULL', [now]);
+  await db.run(
+    `INSERT INTO hosts (host_id, pid, boot_id, proc_start_time, url, started_at, renewed_at, stopped_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, NULL)
+     ON CONFLICT (host_id) DO UPDATE SET pid = excluded.pid, boot_id = excluded.boot_id,
+       proc_start_time = excluded.proc_start_time, url = excluded.url, started_at = excluded.started_at,
+       renewed_at = excluded.renewed_at, stopped_at = NULL`,
+    [me.host_id, me.process.pid, me.process.boot_id, me.process.start_time, me.url, now, now],
+  );
+  return { ok: true };
+}
+
+/** Updates where a host's API listens (known only once its port is bound). */
+export async function setHostUrl(db: SqlDb, hostId: string, url: string): Promise<void> {
+  await db.run('UPDATE hosts SET url = ? WHERE host_id = ?', [url, hostId]);
+}
+
+/** Marks a host stopped, if this process still holds it. */
+export async function releaseHome(
+  db: SqlDb,
+  now: number,
+  hostId: string,
+  process: ProcessIdentity,
+): Promise<void> {
+  await db.run(
+    'UPDATE hosts SET stopped_at = ? WHERE host_id = ? AND pid = ? AND proc_start_time = ? AND stopped_at IS NULL',
+    [now, hostId, process.pid, process.start_time],
+  );
+}

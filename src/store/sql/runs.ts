@@ -1,0 +1,345 @@
+import { dispatcher } from '../../core/actor.js';
+import type { Actor } from '../../core/actor.js';
+import { accountRun } from '../../core/accounting.js';
+import type { Random } from '../../core/backoff.js';
+import type { Json } from '../../core/events.js';
+import type { RunId } from '../../core/glossary.js';
+import { resolvePolicy } from '../../core/policy.js';
+import type { Outcome } from '../../core/status.js';
+import type { ProcessIdentity, Run, RunReason } from '../../core/run.js';
+import type { Task } from '../../core/task.js';
+import { resolveTransition } from '../../core/transitions.js';
+import type { PolicyContext, ProgressUpdate, RunFinal } from '../run-types.js';
+import { accountBreaker } from './breaker.js';
+import { greatest } from './driver.js';
+import type { SqlDb } from './driver.js';
+import { appendEvent } from './events.js';
+import { toRun } from './rows.js';
+import type { ProfileRow, RunRow, TaskRow } from './rows.js';
+import { promoteChildren } from './task-moves.js';
+import { getTask, parentsDone } from './tasks.js';
+
+/** One run row, or undefined. */
+export async function runRow(db: SqlDb, id: RunId): Promise<RunRow | undefined> {
+  return db.get<RunRow>('SELECT * FROM runs WHERE id = ?', [id]);
+}
+
+/** Runs of a host (or of pull workers when `host` is null) that have not ended. */
+export async function openRuns(db: SqlDb, host: string | null): Promise<Run[]> {
+  const rows =
+    host === null
+      ? await db.all<RunRow>(
+          "SELECT * FROM runs WHERE state <> 'ended' AND mode = 'pull' ORDER BY id",
+        )
+      : await db.all<RunRow>(
+          "SELECT * FROM runs WHERE state <> 'ended' AND host_id = ? ORDER BY id",
+          [host],
+        );
+  return rows.map(toRun);
+}
+
+/** Records who the spawned process is, so a restarted host can find it again. */
+export async function recordSpawn(
+  db: SqlDb,
+  runId: RunId,
+  identity: ProcessIdentity,
+  logPath: string,
+): Promise<void> {
+  await db.run(
+    "UPDATE runs SET boot_id = ?, pid = ?, proc_start_time = ?, log_path = ? WHERE id = ? AND state <> 'ended'",
+    [identity.boot_id, identity.pid, identity.start_time, logPath, runId],
+  );
+}
+
+/** Writes a batch of progress figures; later times never go backwards. */
+export async function recordProgress(db: SqlDb, batch: readonly ProgressUpdate[]): Promise<void> {
+  for (const u of batch) {
+    await db.run(
+      `UPDATE runs SET
+         last_progress_at = ${greatest(db, 'COALESCE(last_progress_at, 0)', 'COALESCE(?, 0)')},
+         last_output_at = ${greatest(db, 'COALESCE(last_output_at, 0)', 'COALESCE(?, 0)')},
+         last_heartbeat_at = ${greatest(db, 'COALESCE(last_heartbeat_at, 0)', 'COALESCE(?, 0)')},
+         output_bytes = ${greatest(db, 'output_bytes', 'COALESCE(?, 0)')},
+         progress_count = ${greatest(db, 'progress_count', 'COALESCE(?, 0)')},
+         last_note = COALESCE(?, last_note),
+         stall_warned_at = CASE WHEN stall_warned_at IS NOT NULL AND COALESCE(?, 0) > stall_warned_at THEN NULL ELSE stall_warned_at END
+       WHERE id = ? AND state <> 'ended'`,
+      [
+        u.last_progress_at ?? null,
+        u.last_output_at ?? null,
+        u.last_heartbeat_at ?? null,
+        u.output_bytes ?? null,
+        u.progress_count ?? null,
+        u.last_note ?? null,
+        u.last_progress_at ?? null,
+        u.runId,
+      ],
+    );
+    // Zero stays "never": MAX with 0 must not turn a null into 0.
+    await db.run(
+      `UPDATE runs SET last_progress_at = NULLIF(last_progress_at, 0), last_output_at = NULLIF(last_output_at, 0),
+         last_heartbeat_at = NULLIF(last_heartbeat_at, 0) WHERE id = ?`,
+      [u.runId],
+    );
+  }
+}
+
+/** Writes the one `stall_warning` of a silence; false if the run is not running. */
+export async function markStallWarning(
+  db: SqlDb,
+  now: number,
+  runId: RunId,
+  host: string,
+  payload: Record<string, Json>,
+): Promise<boolean> {
+  const changed = await db.run(
+    "UPDATE runs SET stall_warned_at = ? WHERE id = ? AND state = 'running' AND stall_warned_at IS NULL",
+    [now, runId],
+  );
+  if (changed === 0) return false;
+  const run = await runRow(db, runId);
+  await appendEvent(db, now, dispatcher(host), {
+    kind: 'stall_warning',
+    board: run?.board ?? null,
+    task_id: run?.task_id ?? null,
+    run_id: runId,
+    payload,
+  });
+  return true;
+}
+
+/**
+ * The fence (SPEC §3 "Ending a run", step 1): compare-and-set the run from `running` to
+ * `ending`. From that instant a second ending loses and the run's token is stale. Returns
+ * whether this call won.
+ */
+export async function beginEnding(
+  db: SqlDb,
+  now: number,
+  runId: RunId,
+  outcome: Outcome,
+  reason: RunReason,
+  actor: Actor,
+): Promise<boolean> {
+  const changed = await db.run(
+    "UPDATE runs SET state = 'ending', ending_at = ?, outcome = ?, reason = ? WHERE id = ? AND state = 'running'",
+    [now, outcome, JSON.stringify(reason), runId],
+  );
+  if (changed === 0) return false;
+  const run = await runRow(db, runId);
+  await appendEvent(db, now, actor, {
+    kind: 'run_ending',
+    board: run?.board ?? null,
+    task_id: run?.task_id ?? null,
+    run_id: runId,
+    payload: { outcome, rule: reason.rule, message: reason.message },
+  });
+  return true;
+}
+
+const TERMINAL_OUTCOMES: readonly Outcome[] = ['completed', 'worker_blocked', 'review_requested'];
+
+/**
+ * Closes an `ending` run and releases its task (SPEC §3, step 4) through the one accounting
+ * function. A worker's own terminal call (complete, block, review) decides the outcome over
+ * what the host observed afterwards. Ending an already ended run does nothing.
+ */
+export async function finishRun(
+  db: SqlDb,
+  now: number,
+  runId: RunId,
+  final: RunFinal,
+  ctx: PolicyContext & { host: string; random: Random; after?: 'archive' },
+): Promise<Task | null> {
+  const run = await runRow(db, runId);
+  if (!run || run.state === 'ended') return null;
+  const workerSaid =
+    run.terminal_request !== null && TERMINAL_OUTCOMES.includes(run.outcome as Outcome);
+  const outcome = workerSaid ? (run.outcome as Outcome) : final.outcome;
+  const reason: RunReason = workerSaid
+    ? (JSON.parse(run.reason ?? '{}') as RunReason)
+    : final.reason;
+  const p = final.progress;
+  const progressCount = Math.max(run.progress_count, p?.progress_count ?? 0);
+  const outputBytes = Math.max(run.output_bytes, p?.output_bytes ?? 0);
+  const later = (a: number | null, b: number | null | undefined): number | null =>
+    b === undefined || b === null ? a : a === null ? b : Math.max(a, b);
+  let resultSummary = run.result_summary;
+  let resultMetadata = run.result_metadata;
+  if (outcome === 'completed' && resultSummary === null) {
+    // exit_zero: auto — a worker that never used the protocol is summarised by its log tail.
+    resultSummary = final.log_tail ?? '';
+    resultMetadata = JSON.stringify({ exit_code: final.exit_code ?? 0, from: 'log_tail' });
+  }
+  await db.run(
+    `UPDATE runs SET state = 'ended', ended_at = ?, outcome = ?, reason = ?, exit_code = ?, signal = ?, log_tail = ?,
+       progress_count = ?, output_bytes = ?, last_progress_at = ?, last_output_at = ?, last_heartbeat_at = ?,
+       result_summary = ?, result_metadata = ?
+     WHERE id = ?`,
+    [
+      now,
+      outcome,
+      JSON.stringify(reason),
+      final.exit_code ?? null,
+      final.signal ?? null,
+      final.log_tail ?? null,
+      progressCount,
+      outputBytes,
+      later(run.last_progress_at, p?.last_progress_at),
+      later(run.last_output_at, p?.last_output_at),
+      later(run.last_heartbeat_at, p?.last_heartbeat_at),
+      resultSummary,
+      resultMetadata,
+      runId,
+    ],
+  );
+  const task = await db.get<TaskRow>('SELECT * FROM tasks WHERE id = ?', [run.task_id]);
+  if (!task) return null;
+  const actor = dispatcher(ctx.host);
+  const madeProgress = progressCount > 0 || outputBytes > 0;
+  await appendEvent(db, now, actor, {
+    kind: 'run_ended',
+    board: run.board,
+    task_id: run.task_id,
+    run_id: runId,
+    payload: {
+      attempt: run.attempt,
+      outcome,
+      rule: reason.rule,
+      message: reason.message,
+      exit_code: final.exit_code ?? null,
+      signal: final.signal ?? null,
+      made_progress: madeProgress,
+    },
+  });
+  if (task.current_run_id !== runId) return getTask(db, task.id);
+  const profile =
+    run.profile === null
+      ? undefined
+      : await db.get<ProfileRow>('SELECT * FROM profiles WHERE name = ?', [run.profile]);
+  const profilePolicy = profile
+    ? ((JSON.parse(profile.spec) as { policy?: Record<string, unknown> }).policy ?? {})
+    : {};
+  const policy = resolvePolicy(
+    ctx.config,
+    profilePolicy,
+    JSON.parse(task.policy) as Record<string, unknown>,
+  );
+  const recent = await db.all<{ id: number }>(
+    'SELECT id FROM runs WHERE task_id = ? ORDER BY attempt DESC LIMIT ?',
+    [run.task_id, policy.stall_loop_limit + 1],
+  );
+  const decision = accountRun({
+    ending: {
+      runId,
+      outcome,
+      madeProgress,
+      message: reason.message,
+      ...(final.block_kind !== undefined ? { blockKind: final.block_kind } : {}),
+      ...(reason.extra?.block_kind !== undefined
+        ? { blockKind: reason.extra.block_kind as never }
+        : {}),
+      ...(final.requeue !== undefined ? { requeue: final.requeue } : {}),
+    },
+    counters: {
+      attempts: task.attempts,
+      failures: task.failures,
+      stall_streak: task.stall_streak,
+      rate_limited_streak: task.rate_limited_streak,
+      spawn_failures: task.spawn_failures,
+      host_losses: task.host_losses,
+    },
+    policy,
+    now,
+    random: ctx.random,
+    recentRunIds: recent.map((r) => r.id),
+  });
+  const c = decision.counters;
+  const parentsReady = await parentsDone(db, task.id);
+  const verb = ctx.after === 'archive' ? 'archive' : decision.verb;
+  const to = resolveTransition(
+    verb,
+    'running',
+    verb === 'archive' ? 'person' : 'dispatcher',
+    parentsReady,
+  );
+  const isDone = to === 'done' || to === 'review';
+  await db.run(
+    `UPDATE tasks SET status = ?, current_run_id = NULL, updated_at = ?, failures = ?, stall_streak = ?,
+       rate_limited_streak = ?, spawn_failures = ?, host_losses = ?,
+       not_before = CASE WHEN ? = 'requeue' THEN ? ELSE not_before END,
+       block_reason = ?, block_kind = ?, block_rule = ?,
+       result_summary = CASE WHEN ? = 1 THEN ? ELSE result_summary END,
+       result_metadata = CASE WHEN ? = 1 THEN ? ELSE result_metadata END
+     WHERE id = ?`,
+    [
+      to,
+      now,
+      c.failures,
+      c.stall_streak,
+      c.rate_limited_streak,
+      c.spawn_failures,
+      c.host_losses,
+      verb,
+      decision.notBefore,
+      to === 'blocked' ? decision.message : null,
+      to === 'blocked' ? decision.kind : null,
+      to === 'blocked' ? decision.rule : null,
+      isDone ? 1 : 0,
+      resultSummary,
+      isDone ? 1 : 0,
+      resultMetadata,
+      task.id,
+    ],
+  );
+  const eventKind =
+    to === 'done'
+      ? 'task_done'
+      : to === 'review'
+        ? 'task_review_requested'
+        : to === 'blocked'
+          ? 'task_blocked'
+          : to === 'archived'
+            ? 'task_archived'
+            : 'task_requeued';
+  await appendEvent(db, now, actor, {
+    kind: eventKind,
+    board: task.board,
+    task_id: task.id,
+    run_id: runId,
+    payload: {
+      from: 'running',
+      to,
+      outcome,
+      rule: decision.rule,
+      kind: decision.kind,
+      reason: decision.message,
+      not_before: verb === 'requeue' ? decision.notBefore : null,
+      counters: { ...c },
+    },
+  });
+  if (decision.groupNotBefore !== null && profile) {
+    const group =
+      (JSON.parse(profile.spec) as { concurrency_group?: string | null }).concurrency_group ?? null;
+    if (group !== null) {
+      await db.run(
+        `INSERT INTO concurrency_groups (name, max_concurrency, scope, not_before, updated_at) VALUES (?, NULL, 'board', ?, ?)
+         ON CONFLICT (name) DO UPDATE SET not_before = ${greatest(db, 'COALESCE(concurrency_groups.not_before, 0)', 'excluded.not_before')}, updated_at = excluded.updated_at`,
+        [group, decision.groupNotBefore, now],
+      );
+    }
+  }
+  if (profile)
+    await accountBreaker(
+      db,
+      now,
+      ctx.host,
+      profile,
+      runId,
+      task.id,
+      decision,
+      policy.profile_breaker,
+    );
+  if (to === 'done') await promoteChildren(db, now, task.id, actor);
+  return getTask(db, task.id);
+}

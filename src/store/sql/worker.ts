@@ -1,0 +1,311 @@
+import type { Actor } from '../../core/actor.js';
+import { WORKER_LIMITS, INPUT_LIMITS } from '../../core/defaults.js';
+import { WardenError, conflict, invalid } from '../../core/errors.js';
+import type { Json } from '../../core/events.js';
+import { POLICY_FIELDS, resolvePolicy } from '../../core/policy.js';
+import type { Policy, PolicyOverrides } from '../../core/policy.js';
+import type { RunReason } from '../../core/run.js';
+import type { Outcome } from '../../core/status.js';
+import type { NewTask, Task } from '../../core/task.js';
+import { byteLength } from '../../core/validate.js';
+import type { TerminalAnswer, TerminalCall, WorkerContext } from '../run-types.js';
+import type { SqlDb } from './driver.js';
+import { appendEvent } from './events.js';
+import type { RunRow, TaskRow } from './rows.js';
+import { createTask, getTask, listComments } from './tasks.js';
+import { linkTasks } from './task-moves.js';
+
+/** A run found by its token, with its task. */
+export interface FencedRun {
+  run: RunRow;
+  task: TaskRow;
+  actor: Actor;
+}
+
+/** The outcome of checking a worker's write against the fence. */
+export type FenceResult = { ok: true; fenced: FencedRun } | { ok: false; error: WardenError };
+
+const TERMINAL_OUTCOMES: Record<TerminalCall['op'], Outcome> = {
+  complete: 'completed',
+  fail: 'crashed',
+  block: 'worker_blocked',
+  request_review: 'review_requested',
+};
+
+/**
+ * Checks a worker's write (SPEC §3 "Fencing"): accepted only while its run is the task's
+ * current run and still `running` — or, for `complete`, while that run is ending for
+ * `stalled` or `timed_out` (the work was done). A refusal writes a `stale_run` event.
+ */
+export async function fence(
+  db: SqlDb,
+  now: number,
+  tokenHash: string,
+  op: string,
+): Promise<FenceResult> {
+  const run = await db.get<RunRow>('SELECT * FROM runs WHERE token_hash = ?', [tokenHash]);
+  if (!run) {
+    return {
+      ok: false,
+      error: new WardenError(
+        'unauthorized',
+        'unknown run token; workers get theirs in WARDEN_RUN_TOKEN',
+      ),
+    };
+  }
+  const task = await db.get<TaskRow>('SELECT * FROM tasks WHERE id = ?', [run.task_id]);
+  if (!task) throw new Error(`run ${run.id} has no task`);
+  const current = task.current_run_id === run.id;
+  const lateComplete =
+    op === 'complete' &&
+    run.state === 'ending' &&
+    (run.outcome === 'stalled' || run.outcome === 'timed_out') &&
+    run.terminal_request === null;
+  if (current && (run.state === 'running' || lateComplete)) {
+    if (run.used_protocol === 0)
+      await db.run('UPDATE runs SET used_protocol = 1 WHERE id = ?', [run.id]);
+    return {
+      ok: true,
+      fenced: { run, task, actor: { kind: 'worker', runId: run.id, taskId: task.id } },
+    };
+  }
+  const why =
+    run.state === 'running'
+      ? 'a newer attempt replaced it'
+      : `it is ${run.state}${run.outcome ? ` (${run.outcome})` : ''}`;
+  await appendEvent(
+    db,
+    now,
+    { kind: 'worker', runId: run.id, taskId: task.id },
+    {
+      kind: 'stale_run',
+      board: run.board,
+      task_id: task.id,
+      run_id: run.id,
+      payload: { op, attempt: run.attempt, state: run.state, current_run_id: task.current_run_id },
+    },
+  );
+  return {
+    ok: false,
+    error: new WardenError(
+      'stale_run',
+      `run ${run.id} (attempt ${run.attempt}) of task ${task.id} is no longer current: ${why}; stop working on this task`,
+      { run_id: run.id, task_id: task.id },
+    ),
+  };
+}
+
+/** A previous answer to the same terminal call, if the worker is repeating itself. */
+export async function repeatedAnswer(
+  db: SqlDb,
+  tokenHash: string,
+  call: TerminalCall,
+): Promise<TerminalAnswer | null> {
+  const run = await db.get<RunRow>('SELECT * FROM runs WHERE token_hash = ?', [tokenHash]);
+  if (!run || run.terminal_request === null) return null;
+  if (run.terminal_request === JSON.stringify(call)) {
+    return JSON.parse(run.terminal_response ?? 'null') as TerminalAnswer;
+  }
+  throw conflict(
+    `run ${run.id} already reported ${(JSON.parse(run.terminal_request) as TerminalCall).op}; a run reports its result once`,
+  );
+}
+
+function checkCall(call: TerminalCall): void {
+  const text = call.op === 'complete' || call.op === 'request_review' ? call.summary : call.reason;
+  if (call.op !== 'complete' && call.op !== 'request_review' && text.trim().length === 0) {
+    throw invalid('reason: must not be empty');
+  }
+  if (byteLength(text) > INPUT_LIMITS.summary_max_bytes) {
+    throw invalid(
+      `${call.op === 'complete' ? 'summary' : 'reason'}: must be at most ${INPUT_LIMITS.summary_max_bytes} bytes`,
+    );
+  }
+  if ('metadata' in call && call.metadata !== undefined) {
+    if (byteLength(JSON.stringify(call.metadata)) > INPUT_LIMITS.metadata_max_bytes) {
+      throw invalid(`metadata: must be at most ${INPUT_LIMITS.metadata_max_bytes} bytes of JSON`);
+    }
+  }
+}
+
+/**
+ * A worker's terminal call: fences the run into `ending` with the worker's outcome and
+ * keeps its result; the host then lets the process exit and closes the run.
+ */
+export async function terminalCall(
+  db: SqlDb,
+  now: number,
+  f: FencedRun,
+  call: TerminalCall,
+): Promise<TerminalAnswer> {
+  checkCall(call);
+  const outcome = TERMINAL_OUTCOMES[call.op];
+  const answer: TerminalAnswer = {
+    run_id: f.run.id,
+    task_id: f.task.id,
+    attempt: f.run.attempt,
+    op: call.op,
+    outcome,
+    accepted_at: now,
+  };
+  const reason: RunReason =
+    call.op === 'complete' || call.op === 'request_review'
+      ? {
+          rule: `worker_${call.op}`,
+          message: call.summary === '' ? `the worker called ${call.op}` : call.summary,
+        }
+      : call.op === 'fail'
+        ? { rule: 'worker_failed', message: call.reason }
+        : { rule: 'worker_blocked', message: call.reason, extra: { block_kind: call.kind } };
+  const summary = 'summary' in call ? call.summary : null;
+  const metadata = 'metadata' in call ? JSON.stringify(call.metadata ?? null) : null;
+  await db.run(
+    `UPDATE runs SET state = 'ending', ending_at = COALESCE(ending_at, ?), outcome = ?, reason = ?,
+       result_summary = ?, result_metadata = ?, terminal_request = ?, terminal_response = ?
+     WHERE id = ?`,
+    [
+      now,
+      outcome,
+      JSON.stringify(reason),
+      summary,
+      metadata,
+      JSON.stringify(call),
+      JSON.stringify(answer),
+      f.run.id,
+    ],
+  );
+  await appendEvent(db, now, f.actor, {
+    kind: 'run_ending',
+    board: f.run.board,
+    task_id: f.task.id,
+    run_id: f.run.id,
+    payload: {
+      outcome,
+      rule: reason.rule,
+      message: reason.message,
+      late: f.run.state === 'ending',
+    },
+  });
+  return answer;
+}
+
+/** What the worker sees of its task (SPEC §5 `show`). */
+export async function workerContext(db: SqlDb, f: FencedRun): Promise<WorkerContext> {
+  const task = await getTask(db, f.task.id);
+  const parents = [];
+  for (const id of task.parents) {
+    const p = await getTask(db, id);
+    parents.push({ id: p.id, title: p.title, status: p.status, result: p.result });
+  }
+  const runs = await db.all<RunRow>(
+    'SELECT * FROM runs WHERE task_id = ? AND id <> ? ORDER BY attempt',
+    [task.id, f.run.id],
+  );
+  const comments = (await listComments(db, task.id)).slice(-20);
+  return {
+    run: { id: f.run.id, attempt: f.run.attempt, state: f.run.state, started_at: f.run.started_at },
+    task,
+    parents,
+    previous_attempts: runs.map((r) => ({
+      run_id: r.id,
+      attempt: r.attempt,
+      outcome: r.outcome as Outcome | null,
+      reason: r.reason === null ? null : (JSON.parse(r.reason) as RunReason).message,
+      started_at: r.started_at,
+      ended_at: r.ended_at,
+    })),
+    comments: comments.map((c) => ({ actor: c.actor, body: c.body, at: c.at })),
+  };
+}
+
+function overLimits(child: PolicyOverrides, limits: Policy): string | null {
+  for (const f of POLICY_FIELDS) {
+    const value = child[f.key];
+    if (value === undefined || f.kind === 'enum') continue;
+    const ceiling = limits[f.key] as number;
+    // For max_runtime, 0 means unlimited: above any finite ceiling.
+    const v = value as number;
+    const tooHigh =
+      f.key === 'max_runtime' ? ceiling !== 0 && (v === 0 || v > ceiling) : v > ceiling;
+    if (tooHigh) return `${f.key} ${String(value)} is above its profile's ${String(ceiling)}`;
+  }
+  return null;
+}
+
+/**
+ * A worker fans out: a child task on its own board, with an idempotency key scoped to open
+ * tasks and a cap on open children. The child waits for its creator only with `after_me`,
+ * and cannot carry limits above its creator's profile.
+ */
+export async function workerCreate(
+  db: SqlDb,
+  now: number,
+  f: FencedRun,
+  input: NewTask & { after_me?: boolean },
+  config: PolicyOverrides,
+): Promise<Task> {
+  const { after_me, ...fields } = input;
+  if (fields.board !== undefined && fields.board !== f.task.board) {
+    throw invalid(`board: a worker creates tasks on its own board ('${f.task.board}') only`);
+  }
+  const open = await db.get<{ n: number }>(
+    "SELECT COUNT(*) AS n FROM tasks WHERE created_by_task = ? AND status NOT IN ('done', 'archived')",
+    [f.task.id],
+  );
+  const key = fields.idempotency_key;
+  const existing =
+    key === undefined
+      ? undefined
+      : await db.get<{ id: number }>(
+          "SELECT id FROM tasks WHERE board = ? AND idempotency_key = ? AND status NOT IN ('done', 'archived')",
+          [f.task.board, key],
+        );
+  if (!existing && Number(open?.n ?? 0) >= WORKER_LIMITS.max_open_children) {
+    throw conflict(
+      `task ${f.task.id} already has ${WORKER_LIMITS.max_open_children} open children; finish or archive some first`,
+    );
+  }
+  if (fields.policy !== undefined && f.run.profile !== null) {
+    const profile = await db.get<{ spec: string }>('SELECT spec FROM profiles WHERE name = ?', [
+      f.run.profile,
+    ]);
+    const profilePolicy = profile
+      ? ((JSON.parse(profile.spec) as { policy?: PolicyOverrides }).policy ?? {})
+      : {};
+    const problem = overLimits(fields.policy, resolvePolicy(config, profilePolicy));
+    if (problem)
+      throw invalid(`policy: ${problem}; a created task cannot carry limits above its profile's`);
+  }
+  const parents = [...(fields.parents ?? []), ...(after_me ? [f.task.id] : [])];
+  return createTask(db, now, { ...fields, board: f.task.board, parents }, f.actor);
+}
+
+/** A worker links its own task with tasks it created (in either direction). */
+export async function workerLink(
+  db: SqlDb,
+  now: number,
+  f: FencedRun,
+  parent: number,
+  child: number,
+): Promise<Task> {
+  const allowed = async (id: number): Promise<boolean> => {
+    if (id === f.task.id) return true;
+    const row = await db.get<{ created_by_task: number | null }>(
+      'SELECT created_by_task FROM tasks WHERE id = ?',
+      [id],
+    );
+    return row?.created_by_task === f.task.id;
+  };
+  if (!(await allowed(parent)) || !(await allowed(child))) {
+    throw new WardenError(
+      'unauthorized',
+      `a worker may link only its own task ${f.task.id} and tasks it created`,
+    );
+  }
+  return linkTasks(db, now, parent, child, f.actor);
+}
+
+/** Payload helper: keep notes short in events and rows. */
+export function shortNote(note: string | undefined): Json {
+  return note === undefined ? null : note.slice(0, 500);
+}

@@ -1,0 +1,103 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import type { ProcessIdentity } from '../core/run.js';
+
+/**
+ * What the kernel says about processes (Linux /proc). A pid alone is reused and a start time
+ * alone repeats after a reboot, so a process is known by boot id + pid + start time.
+ */
+
+let cachedBootId: string | null = null;
+
+/** This boot's id (changes at every reboot). */
+export function bootId(): string {
+  if (cachedBootId === null) {
+    try {
+      cachedBootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+    } catch {
+      cachedBootId = 'unknown-boot';
+    }
+  }
+  return cachedBootId;
+}
+
+interface Stat {
+  state: string;
+  pgid: number;
+  startTime: string;
+}
+
+/** Fields of /proc/PID/stat, or null if there is no such process. */
+function readStat(pid: number): Stat | null {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return null;
+  }
+  // The command name is in parentheses and may itself hold spaces or parentheses.
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const state = fields[0];
+  const pgid = fields[2];
+  const startTime = fields[19];
+  if (state === undefined || pgid === undefined || startTime === undefined) return null;
+  return { state, pgid: Number(pgid), startTime };
+}
+
+/** The identity of a running process, or null if it is gone. */
+export function identify(pid: number): ProcessIdentity | null {
+  const stat = readStat(pid);
+  if (!stat) return null;
+  return { boot_id: bootId(), pid, start_time: stat.startTime };
+}
+
+/** Whether the process `identity` names is still there and not a zombie. */
+export function isSameProcessAlive(identity: ProcessIdentity): boolean {
+  if (identity.boot_id !== bootId()) return false;
+  const stat = readStat(identity.pid);
+  return stat !== null && stat.startTime === identity.start_time && !isDead(stat.state);
+}
+
+function isDead(state: string): boolean {
+  return state === 'Z' || state === 'X' || state === 'x';
+}
+
+/**
+ * Whether any live (non-zombie) process is left in a process group. Zombies are ignored: an
+ * orphan whose parent is gone may never be reaped on machines whose init does not reap.
+ */
+export function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+  }
+  return groupMembers(pgid).length > 0;
+}
+
+/** Live members of a process group, read from /proc. */
+export function groupMembers(pgid: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const members: number[] = [];
+  for (const entry of entries) {
+    if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
+    const stat = readStat(Number(entry));
+    if (stat && stat.pgid === pgid && !isDead(stat.state)) members.push(Number(entry));
+  }
+  return members;
+}
+
+/** Sends a signal to every process of a group; false if the group is already gone. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
+  }
+}

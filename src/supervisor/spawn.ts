@@ -1,0 +1,78 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { findExecutable } from '../config/executable.js';
+import type { ProcessIdentity } from '../core/run.js';
+import { bootId, identify } from './procfs.js';
+
+/** The shim every worker runs under (a POSIX sh script shipped with warden). */
+export const SHIM_PATH = fileURLToPath(new URL('../../libexec/warden-shim', import.meta.url));
+
+/** A worker that could not be started: the command or its folder is missing or not allowed. */
+export class SpawnError extends Error {
+  override readonly name = 'SpawnError';
+}
+
+/** What to start, and where its files go. */
+export interface SpawnSpec {
+  runDir: string;
+  logPath: string;
+  argv: readonly string[];
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+/** A started worker: its shim leads the process group, so pgid = pid. */
+export interface Spawned {
+  pid: number;
+  identity: ProcessIdentity;
+  child: ChildProcess;
+}
+
+/**
+ * Starts a worker under the shim, in a new session and process group, with stdout and stderr
+ * appended to its log file (a file, not a pipe, so it outlives `serve`). Checks first that the
+ * command and the cwd exist, since the shim would only report them as exit 127.
+ */
+export function spawnWorker(spec: SpawnSpec): Spawned {
+  const command = spec.argv[0];
+  if (command === undefined) throw new SpawnError('the profile has no command');
+  if (findExecutable(command, spec.env.PATH ?? '') === null) {
+    throw new SpawnError(`spawn ${command} ENOENT: the command was not found or is not executable`);
+  }
+  let cwdOk: boolean;
+  try {
+    cwdOk = statSync(spec.cwd).isDirectory();
+  } catch {
+    cwdOk = false;
+  }
+  if (!cwdOk) throw new SpawnError(`cwd ${spec.cwd} does not exist or is not a folder`);
+  mkdirSync(spec.runDir, { recursive: true, mode: 0o700 });
+  const fd = openSync(spec.logPath, 'a', 0o600);
+  let child: ChildProcess;
+  try {
+    child = spawn('/bin/sh', [SHIM_PATH, spec.runDir, ...spec.argv], {
+      cwd: spec.cwd,
+      env: spec.env,
+      detached: true,
+      stdio: ['ignore', fd, fd],
+    });
+  } finally {
+    closeSync(fd);
+  }
+  const pid = child.pid;
+  if (pid === undefined) throw new SpawnError(`could not start /bin/sh for ${command}`);
+  // Identity is read at once: the shim cannot have exited before its first wait returns.
+  const identity = identify(pid) ?? { boot_id: bootId(), pid, start_time: 'unknown' };
+  return { pid, identity, child };
+}
+
+/** The status the shim recorded, if the worker has exited. */
+export function readExitFile(runDir: string): number | null {
+  const path = join(runDir, 'exit');
+  if (!existsSync(path)) return null;
+  const code = Number(readFileSync(path, 'utf8').trim());
+  return Number.isInteger(code) ? code : null;
+}

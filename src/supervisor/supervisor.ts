@@ -1,0 +1,675 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { dispatcher } from '../core/actor.js';
+import type { Actor } from '../core/actor.js';
+import type { Clock } from '../core/clock.js';
+import { formatDuration } from '../core/duration.js';
+import { interpretExit } from '../core/exit.js';
+import type { ExitStatus } from '../core/exit.js';
+import { judgeLiveness, silentFor } from '../core/liveness.js';
+import { resolvePolicy } from '../core/policy.js';
+import type { Policy, PolicyOverrides } from '../core/policy.js';
+import type { Run, RunReason } from '../core/run.js';
+import type { Outcome } from '../core/status.js';
+import type { Claim, ProgressUpdate, RunFinal } from '../store/run-types.js';
+import type { Store } from '../store/store.js';
+import { fileMtime, fileSize, livenessPolicy, readTail, statusFromShell } from './live-run.js';
+import type { EndResult, Ending, LiveRun, StopIntent } from './live-run.js';
+import { groupAlive, isSameProcessAlive, signalGroup } from './procfs.js';
+import { SpawnError, readExitFile, spawnWorker } from './spawn.js';
+
+/** How long SIGKILL may take before the group is reported `kill_failed`. */
+const KILL_VERIFY_MS = 2000;
+/** How often an ending run is looked at between ticks, to notice a death quickly. */
+const ENDING_POLL_MS = 25;
+/** A wall-clock jump this much past the monotonic clock is a suspend of the machine. */
+const RESUME_THRESHOLD_MS = 5000;
+
+/** What a supervisor needs from its host. */
+export interface SupervisorOptions {
+  store: Store;
+  host: string;
+  clock: Clock;
+  /** The home's `config.json` policy layer. */
+  config: PolicyOverrides;
+  /** Folder of per-run folders (exit status, log). */
+  runsDir: string;
+  /** The environment of workers before their profile's and warden's own variables. */
+  baseEnv: () => NodeJS.ProcessEnv;
+  /** How often progress is written to the store (SPEC §3: every 15 s and at every ending). */
+  progressFlushMs?: number;
+  /** Tells the host something worth logging. */
+  log?: (line: string) => void;
+}
+
+/**
+ * The supervisor of one host (SPEC §3): it starts workers under the shim, watches liveness
+ * (is the process there?) and progress (is it doing anything?) separately, and ends runs
+ * through one path: fence, SIGTERM the group, wait, SIGKILL, verify the group is gone, then
+ * close the run and release the task. It never reclaims a live, progressing worker.
+ */
+export class Supervisor {
+  private readonly live = new Map<number, LiveRun>();
+  private readonly actor: Actor;
+  private lastFlush: number;
+  private lastWall: number;
+  private lastMono: number;
+  private ticking = false;
+
+  constructor(private readonly opts: SupervisorOptions) {
+    this.actor = dispatcher(opts.host);
+    this.lastFlush = opts.clock.monotonic();
+    this.lastWall = opts.clock.now();
+    this.lastMono = opts.clock.monotonic();
+  }
+
+  /** Runs this host supervises now (running or ending). */
+  get size(): number {
+    return this.live.size;
+  }
+
+  /** Whether this host supervises the run. */
+  has(runId: number): boolean {
+    return this.live.has(runId);
+  }
+
+  private log(line: string): void {
+    this.opts.log?.(line);
+  }
+
+  // ---- Starting ----
+
+  /** Starts the worker of a claimed run, or ends the run `spawn_failed`. */
+  async start(claim: Claim, wardenEnv: Record<string, string>): Promise<void> {
+    const { run, token } = claim;
+    const runDir = join(this.opts.runsDir, String(run.id));
+    const logPath = join(runDir, 'output.log');
+    const cwd = run.cwd ?? runDir;
+    const policy = resolvePolicy(this.opts.config, claim.profile.policy, claim.task.policy);
+    try {
+      if (claim.profile.cwd === 'workspace') mkdirSync(cwd, { recursive: true, mode: 0o700 });
+      const env = {
+        ...this.opts.baseEnv(),
+        ...run.env,
+        ...wardenEnv,
+        WARDEN_BOARD: run.board,
+        WARDEN_TASK_ID: String(run.task_id),
+        WARDEN_RUN_ID: String(run.id),
+        WARDEN_RUN_TOKEN: token,
+        WARDEN_ATTEMPT: String(run.attempt),
+        WARDEN_WORKSPACE: cwd,
+      };
+      const spawned = spawnWorker({ runDir, logPath, argv: run.argv, env, cwd });
+      const live = this.track(run, spawned.identity, runDir, logPath, policy);
+      live.child = spawned.child;
+      spawned.child.on('exit', (code, signal) => {
+        live.childExit = { code, signal };
+        this.kick(live);
+      });
+      spawned.child.unref();
+      await this.opts.store.recordSpawn(run.id, spawned.identity, logPath);
+    } catch (err) {
+      if (!(err instanceof SpawnError)) throw err;
+      const reason: RunReason = {
+        rule: 'spawn_failed',
+        message: err.message,
+        host: this.opts.host,
+        attempt: run.attempt,
+      };
+      if (await this.opts.store.beginEnding(run.id, 'spawn_failed', reason, this.actor)) {
+        await this.opts.store.finishRun(
+          run.id,
+          { outcome: 'spawn_failed', reason },
+          this.finishCtx(),
+        );
+      }
+    }
+  }
+
+  private track(
+    run: Run,
+    identity: LiveRun['identity'],
+    runDir: string,
+    logPath: string,
+    policy: Policy,
+  ): LiveRun {
+    const live: LiveRun = {
+      runId: run.id,
+      taskId: run.task_id,
+      attempt: run.attempt,
+      board: run.board,
+      identity,
+      runDir,
+      logPath,
+      child: null,
+      childExit: null,
+      clock: { started: this.opts.clock.monotonic(), lastProgress: null, warned: false },
+      policy,
+      usedProtocol: run.used_protocol,
+      outputBytes: 0,
+      progressCount: run.progress_count,
+      lastProgressWall: run.last_progress_at,
+      lastOutputWall: run.last_output_at,
+      lastHeartbeatWall: run.last_heartbeat_at,
+      lastNote: run.last_note,
+      dirty: false,
+      ending: null,
+      queue: Promise.resolve(),
+    };
+    this.live.set(run.id, live);
+    return live;
+  }
+
+  // ---- Restart: adopt what is still running, book what ended meanwhile ----
+
+  /**
+   * On start (SPEC §3 "Restart"): re-adopts every run this host owns whose process identity
+   * still matches, books the ones that ended meanwhile by their recorded exit status, and
+   * ends the rest. A restart is never counted against a task as a failure of its own.
+   */
+  async adoptAll(): Promise<void> {
+    const runs = await this.opts.store.openRuns(this.opts.host);
+    const policies = await this.policiesFor(runs);
+    for (const run of runs) {
+      if (!this.live.has(run.id))
+        await this.adopt(run, policies.get(run.id) ?? resolvePolicy(this.opts.config));
+    }
+  }
+
+  private async adopt(run: Run, policy: Policy): Promise<void> {
+    const runDir = join(this.opts.runsDir, String(run.id));
+    if (run.process === null || run.log_path === null) {
+      const reason: RunReason = {
+        rule: 'never_started',
+        message: 'serve stopped before the worker was started',
+        host: this.opts.host,
+        attempt: run.attempt,
+      };
+      await this.opts.store.beginEnding(run.id, 'host_lost', reason, this.actor);
+      await this.opts.store.finishRun(run.id, { outcome: 'host_lost', reason }, this.finishCtx());
+      return;
+    }
+    const live = this.track(run, run.process, runDir, run.log_path, policy);
+    const now = this.opts.clock.now();
+    const mono = this.opts.clock.monotonic();
+    const toMono = (wall: number): number => mono - (now - wall);
+    live.clock.started = toMono(run.started_at);
+    // Progress is the later of the stored time and the log's last write (SPEC §3).
+    const mtime = fileMtime(run.log_path);
+    const lastProgress = Math.max(
+      run.last_progress_at ?? 0,
+      mtime !== null && mtime > run.started_at ? mtime : 0,
+    );
+    live.clock.lastProgress = lastProgress > 0 ? toMono(lastProgress) : null;
+    live.clock.warned = run.stall_warned_at !== null;
+    live.outputBytes = fileSize(run.log_path);
+    const exited = readExitFile(runDir) !== null;
+    if (!exited && isSameProcessAlive(run.process)) {
+      await this.opts.store.writeEvent(this.actor, {
+        kind: 'adopted',
+        board: run.board,
+        task_id: run.task_id,
+        run_id: run.id,
+        payload: { pid: run.process.pid, attempt: run.attempt, state: run.state },
+      });
+      this.log(`adopted run ${run.id} of task ${run.task_id} (pid ${run.process.pid})`);
+    }
+    if (run.state === 'ending') this.resumeEnding(live, run);
+    this.kick(live);
+  }
+
+  // ---- Signals from the worker door ----
+
+  /** A `progress` (or `heartbeat`) call reached this host. Heartbeats prove liveness only. */
+  noteCall(runId: number, kind: 'progress' | 'heartbeat', note?: string): void {
+    const live = this.live.get(runId);
+    if (!live) return;
+    const wall = this.opts.clock.now();
+    live.usedProtocol = true;
+    live.lastHeartbeatWall = wall;
+    if (note !== undefined) live.lastNote = note.slice(0, 500);
+    if (kind === 'progress') {
+      live.progressCount += 1;
+      this.sawProgress(live, wall);
+    }
+    live.dirty = true;
+  }
+
+  /** A worker's terminal call moved its run to `ending`: let the process exit, then close. */
+  noteTerminal(runId: number): void {
+    const live = this.live.get(runId);
+    if (live) this.kick(live);
+  }
+
+  private sawProgress(live: LiveRun, wall: number): void {
+    live.clock.lastProgress = this.opts.clock.monotonic();
+    live.clock.warned = false;
+    live.lastProgressWall = wall;
+    live.dirty = true;
+  }
+
+  // ---- The tick ----
+
+  /**
+   * One pass over every run: re-reads limits, notices output, exits and silence, drives
+   * endings, and writes progress in a batch when due.
+   */
+  async tick(): Promise<void> {
+    if (this.ticking) return;
+    this.ticking = true;
+    try {
+      await this.detectResume();
+      const runs = await this.opts.store.openRuns(this.opts.host);
+      const policies = await this.policiesFor(runs);
+      const open = new Set<number>();
+      for (const run of runs) {
+        open.add(run.id);
+        const policy = policies.get(run.id) ?? resolvePolicy(this.opts.config);
+        const live = this.live.get(run.id);
+        if (!live) {
+          // Started by another process of this host (`dispatch --once`): adopt it.
+          await this.adopt(run, policy);
+          continue;
+        }
+        live.policy = policy;
+        live.usedProtocol ||= run.used_protocol;
+        if (run.state === 'ending' && live.ending === null) this.resumeEnding(live, run);
+      }
+      for (const live of this.live.values()) {
+        if (!open.has(live.runId) && live.ending === null) this.endedElsewhere(live);
+        this.kick(live);
+      }
+      await Promise.all([...this.live.values()].map((l) => l.queue));
+      if (this.opts.clock.monotonic() - this.lastFlush >= (this.opts.progressFlushMs ?? 15_000)) {
+        await this.flush();
+      }
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async detectResume(): Promise<void> {
+    const wall = this.opts.clock.now();
+    const mono = this.opts.clock.monotonic();
+    const gap = wall - this.lastWall - (mono - this.lastMono);
+    this.lastWall = wall;
+    this.lastMono = mono;
+    if (gap > RESUME_THRESHOLD_MS) {
+      // Deadlines run on the monotonic clock, which does not count a suspend: nothing that
+      // slept with the machine is judged silent for it.
+      await this.opts.store.writeEvent(this.actor, {
+        kind: 'host_resumed',
+        payload: { host: this.opts.host, gap_ms: gap, runs: this.live.size },
+      });
+      this.log(`host resumed after a suspend of ${formatDuration(gap)}`);
+    }
+  }
+
+  private async policiesFor(runs: readonly Run[]): Promise<Map<number, Policy>> {
+    const out = new Map<number, Policy>();
+    if (runs.length === 0) return out;
+    const profiles = new Map((await this.opts.store.listProfiles()).map((p) => [p.name, p.policy]));
+    for (const run of runs) {
+      const task = await this.opts.store.getTask(run.task_id);
+      out.set(
+        run.id,
+        resolvePolicy(this.opts.config, profiles.get(run.profile ?? '') ?? {}, task.policy),
+      );
+    }
+    return out;
+  }
+
+  /** Schedules a look at one run; looks at one run never overlap. */
+  private kick(live: LiveRun): void {
+    live.queue = live.queue
+      .then(() => this.examine(live))
+      .catch((err: unknown) =>
+        this.log(`run ${live.runId}: ${(err as Error).stack ?? String(err)}`),
+      );
+  }
+
+  private exitStatus(live: LiveRun): ExitStatus | null {
+    const recorded = readExitFile(live.runDir);
+    if (recorded !== null) return statusFromShell(recorded);
+    if (live.childExit !== null) return live.childExit;
+    if (live.child === null && !isSameProcessAlive(live.identity)) {
+      return { code: null, signal: 'unknown' };
+    }
+    return null;
+  }
+
+  private async examine(live: LiveRun): Promise<void> {
+    if (!this.live.has(live.runId)) return;
+    const size = fileSize(live.logPath);
+    if (size > live.outputBytes) {
+      live.outputBytes = size;
+      live.lastOutputWall = this.opts.clock.now();
+      this.sawProgress(live, live.lastOutputWall);
+    }
+    if (live.ending !== null) return this.advanceEnding(live);
+    const status = this.exitStatus(live);
+    if (status !== null) {
+      const meaning =
+        status.signal === 'unknown'
+          ? {
+              outcome: 'crashed' as Outcome,
+              rule: 'vanished',
+              message: 'the worker is gone and left no exit status (its shim was killed)',
+            }
+          : interpretExit(status, live.policy.exit_zero, live.usedProtocol);
+      return this.beginEnding(
+        live,
+        meaning.outcome,
+        this.reason(live, meaning.rule, meaning.message, status),
+        {},
+      );
+    }
+    const now = this.opts.clock.monotonic();
+    const verdict = judgeLiveness(live.clock, livenessPolicy(live.policy), now);
+    switch (verdict.action) {
+      case 'none':
+        return;
+      case 'warn': {
+        live.clock.warned = true;
+        await this.opts.store.markStallWarning(live.runId, this.opts.host, {
+          silent_ms: verdict.silentFor,
+          stall_warn_after: live.policy.stall_warn_after,
+          stall_timeout: live.policy.stall_timeout,
+          pid: live.identity.pid,
+          attempt: live.attempt,
+        });
+        this.log(
+          `run ${live.runId}: silent for ${formatDuration(verdict.silentFor)}; stall warning`,
+        );
+        return;
+      }
+      case 'stall':
+        return this.beginEnding(
+          live,
+          'stalled',
+          this.reason(
+            live,
+            'stall_timeout',
+            `alive but silent for ${formatDuration(verdict.silentFor)} (stall_timeout ${formatDuration(live.policy.stall_timeout)})`,
+            null,
+          ),
+          {},
+        );
+      case 'timeout':
+        return this.beginEnding(
+          live,
+          'timed_out',
+          this.reason(
+            live,
+            'max_runtime',
+            `ran for ${formatDuration(verdict.ranFor)} (max_runtime ${formatDuration(live.policy.max_runtime)})`,
+            null,
+          ),
+          {},
+        );
+    }
+  }
+
+  private reason(
+    live: LiveRun,
+    rule: string,
+    message: string,
+    status: ExitStatus | null,
+  ): RunReason {
+    const now = this.opts.clock.monotonic();
+    return {
+      rule,
+      message,
+      limits: {
+        stall_warn_after: live.policy.stall_warn_after,
+        stall_timeout: live.policy.stall_timeout,
+        max_runtime: live.policy.max_runtime,
+        kill_grace: live.policy.kill_grace,
+      },
+      last_heartbeat_at: live.lastHeartbeatWall,
+      last_progress_at: live.lastProgressWall,
+      last_output_at: live.lastOutputWall,
+      alive: status === null,
+      host: this.opts.host,
+      attempt: live.attempt,
+      exit_code: status?.code ?? null,
+      signal: status?.signal ?? null,
+      extra: { pid: live.identity.pid, silent_ms: silentFor(live.clock, now) },
+    };
+  }
+
+  // ---- Ending: the one path ----
+
+  private async beginEnding(
+    live: LiveRun,
+    outcome: Outcome,
+    reason: RunReason,
+    intent: StopIntent,
+  ): Promise<void> {
+    const won = await this.opts.store.beginEnding(live.runId, outcome, reason, this.actor);
+    if (!won) {
+      // Someone else fenced first (a terminal call, a stop): follow the stored ending.
+      const run = await this.opts.store.getRun(live.runId);
+      if (run.state === 'ended') return this.forget(live);
+      this.resumeEnding(live, run);
+    } else {
+      live.ending = this.newEnding(live, outcome, reason, intent, 'start');
+    }
+    return this.advanceEnding(live);
+  }
+
+  private newEnding(
+    live: LiveRun,
+    outcome: Outcome,
+    reason: RunReason,
+    intent: StopIntent,
+    phase: Ending['phase'],
+  ): Ending {
+    const grace = intent.now ? 0 : live.policy.kill_grace;
+    const deadline =
+      phase === 'waiting_exit' ? this.opts.clock.monotonic() + live.policy.exit_after_complete : 0;
+    return {
+      outcome,
+      reason,
+      phase,
+      deadline,
+      graceMs: grace,
+      requeue: intent.requeue ?? false,
+      archive: intent.archive ?? false,
+      waiters: [],
+    };
+  }
+
+  /** Takes over an ending that is already in the store (a terminal call, or after a restart). */
+  private resumeEnding(live: LiveRun, run: Run): void {
+    const byWorker =
+      ['completed', 'worker_blocked', 'review_requested'].includes(run.outcome ?? '') ||
+      run.reason?.rule === 'worker_failed';
+    const reason = run.reason ?? { rule: 'unknown', message: 'ending' };
+    live.ending = this.newEnding(
+      live,
+      run.outcome ?? 'crashed',
+      reason,
+      {},
+      byWorker ? 'waiting_exit' : 'start',
+    );
+  }
+
+  private endedElsewhere(live: LiveRun): void {
+    // The run ended without this host (SPEC §3): its process must not outlive it.
+    live.ending = this.newEnding(
+      live,
+      'stopped',
+      { rule: 'ended_elsewhere', message: 'the run ended elsewhere' },
+      {},
+      'start',
+    );
+  }
+
+  private async advanceEnding(live: LiveRun): Promise<void> {
+    const e = live.ending;
+    if (e === null) return;
+    const pgid = live.identity.pid;
+    const now = this.opts.clock.monotonic();
+    const alive = groupAlive(pgid);
+    if (!alive) return this.finish(live, true);
+    switch (e.phase) {
+      case 'waiting_exit':
+        if (now < e.deadline) return this.poll(live);
+        e.phase = 'start';
+        return this.advanceEnding(live);
+      case 'start':
+        if (e.graceMs === 0) {
+          signalGroup(pgid, 'SIGKILL');
+          e.phase = 'kill';
+          e.deadline = now + KILL_VERIFY_MS;
+        } else {
+          signalGroup(pgid, 'SIGTERM');
+          e.phase = 'term';
+          e.deadline = now + e.graceMs;
+        }
+        return this.poll(live);
+      case 'term':
+        if (now >= e.deadline) {
+          signalGroup(pgid, 'SIGKILL');
+          e.phase = 'kill';
+          e.deadline = now + KILL_VERIFY_MS;
+        }
+        return this.poll(live);
+      case 'kill':
+        if (now >= e.deadline) {
+          e.phase = 'held';
+          await this.opts.store.writeEvent(this.actor, {
+            kind: 'kill_failed',
+            board: live.board,
+            task_id: live.taskId,
+            run_id: live.runId,
+            payload: { pgid, pid: live.identity.pid, outcome: e.outcome },
+          });
+          this.log(
+            `run ${live.runId}: process group ${pgid} survived SIGKILL; the task stays held`,
+          );
+          this.settle(live, false);
+        }
+        return this.poll(live);
+      case 'held':
+        signalGroup(pgid, 'SIGKILL');
+        return;
+    }
+  }
+
+  /** Looks again soon: an ending should not wait for the next tick to notice a death. */
+  private poll(live: LiveRun): void {
+    const timer = setTimeout(() => this.kick(live), ENDING_POLL_MS);
+    timer.unref();
+  }
+
+  private async finish(live: LiveRun, verified: boolean): Promise<void> {
+    const e = live.ending;
+    if (e === null || !this.live.has(live.runId)) return;
+    const status = readExitFile(live.runDir);
+    const exit = status !== null ? statusFromShell(status) : live.childExit;
+    const final: RunFinal = {
+      outcome: e.outcome,
+      reason: { ...e.reason, alive: false },
+      exit_code: exit?.code ?? null,
+      signal: exit?.signal ?? null,
+      log_tail: readTail(live.logPath),
+      requeue: e.requeue,
+      progress: this.progressOf(live),
+    };
+    await this.opts.store.finishRun(live.runId, final, {
+      ...this.finishCtx(),
+      ...(e.archive ? { after: 'archive' as const } : {}),
+    });
+    this.settle(live, verified);
+    this.forget(live);
+  }
+
+  private settle(live: LiveRun, verified: boolean): void {
+    const e = live.ending;
+    if (e === null) return;
+    const result: EndResult = {
+      run_id: live.runId,
+      outcome: e.outcome,
+      verified_gone: verified,
+      message: verified
+        ? `run ${live.runId} ended ${e.outcome}; its processes are gone`
+        : `run ${live.runId}: the process group would not die; the task stays held (kill_failed)`,
+    };
+    for (const w of e.waiters.splice(0)) w(result);
+  }
+
+  private forget(live: LiveRun): void {
+    this.live.delete(live.runId);
+    live.child?.removeAllListeners('exit');
+  }
+
+  private finishCtx(): { host: string; config: PolicyOverrides } {
+    return { host: this.opts.host, config: this.opts.config };
+  }
+
+  // ---- Stop ----
+
+  /**
+   * Ends a task's run `stopped` (SPEC §6) and waits until its processes are verified gone,
+   * or until they are found unkillable.
+   */
+  async stop(taskId: number, by: string, intent: StopIntent): Promise<EndResult | null> {
+    const live = [...this.live.values()].find((l) => l.taskId === taskId);
+    if (!live) return null;
+    const done = new Promise<EndResult>((resolve) => {
+      const add = (): void => {
+        if (live.ending) live.ending.waiters.push(resolve);
+      };
+      live.queue = live.queue.then(async () => {
+        if (live.ending === null) {
+          const reason = this.reason(live, 'stopped_by', `stopped by ${by}`, null);
+          await this.beginEnding(live, 'stopped', reason, intent);
+        } else if (intent.now) {
+          live.ending.graceMs = 0;
+        }
+        if (this.live.has(live.runId)) add();
+        else
+          resolve({
+            run_id: live.runId,
+            outcome: 'stopped',
+            verified_gone: true,
+            message: `run ${live.runId} ended`,
+          });
+      });
+    });
+    return done;
+  }
+
+  // ---- Progress batches ----
+
+  private progressOf(live: LiveRun): ProgressUpdate {
+    return {
+      runId: live.runId,
+      last_progress_at: live.lastProgressWall,
+      last_output_at: live.lastOutputWall,
+      last_heartbeat_at: live.lastHeartbeatWall,
+      output_bytes: live.outputBytes,
+      progress_count: live.progressCount,
+      last_note: live.lastNote,
+    };
+  }
+
+  /** Writes every run's new progress in one batch. */
+  async flush(): Promise<void> {
+    this.lastFlush = this.opts.clock.monotonic();
+    const batch = [...this.live.values()]
+      .filter((l) => l.dirty)
+      .map((l) => {
+        l.dirty = false;
+        return this.progressOf(l);
+      });
+    await this.opts.store.recordProgress(batch);
+  }
+
+  /** Waits for every queued look at a run to finish (for shutdown and tests). */
+  async idle(): Promise<void> {
+    await Promise.all([...this.live.values()].map((l) => l.queue));
+  }
+}
