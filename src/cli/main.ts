@@ -12,14 +12,18 @@ function packageVersion(): string {
 }
 
 /** Every command, and its subcommands, reports usage errors as one line and exit 2. */
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c !== null; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
 function configure(cmd: Command): void {
   cmd.exitOverride();
   cmd.configureOutput({
     outputError: (text, write) => {
       const message = text.trim().replace(/^error: /, '');
-      write(
-        `warden: ${message} (see \`${cmd.name() === 'warden' ? 'warden' : `warden ${cmd.name()}`} --help\`)\n`,
-      );
+      write(`warden: ${message} (see \`${commandPath(cmd)} --help\`)\n`);
     },
   });
   for (const sub of cmd.commands) configure(sub);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { INPUT_LIMITS } from '../core/defaults.js';
 import { invalid } from '../core/errors.js';
 import { POLICY_FIELDS, parsePolicyValue } from '../core/policy.js';
 import type { PolicyOverrides } from '../core/policy.js';
@@ -40,6 +41,15 @@ export function readPolicyOptions(opts: Record<string, unknown>): PolicyOverride
     if (value !== undefined) out[f.key] = parsePolicyValue(f.key, value);
   }
   return out;
+}
+
+/** A `--limit`: a whole number from 1 to the most a list returns. */
+export function parseLimit(text: string): number {
+  const n = parseIntOption(text, '--limit');
+  if (n < 1 || n > INPUT_LIMITS.list_max) {
+    throw invalid(`--limit: must be from 1 to ${INPUT_LIMITS.list_max}, got ${n}`);
+  }
+  return n;
 }
 
 /** `KEY=VALUE` pairs from repeated `--env` options. */

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { WardenError } from '../core/errors.js';
 import { person } from '../core/actor.js';
 import { DEFAULT_BOARD } from '../core/glossary.js';
 import { nameSchema, parseInput } from '../core/validate.js';
@@ -35,6 +37,13 @@ export async function initHome(
 ): Promise<{ created: boolean; paths: HomePaths }> {
   const paths = homePaths(root);
   if (isInitialised(paths)) return { created: false, paths };
+  if (existsSync(paths.adminToken) && !existsSync(paths.db)) {
+    // Never silently recreate a database (USER-PAINS: corrupt or lost databases).
+    throw new WardenError(
+      'setup',
+      `${paths.root} has an admin token but no warden.db; restore the database from a backup, or remove admin.token to start a new home`,
+    );
+  }
   const who = parseInput(nameSchema, name, 'name');
   makeHomeDirs(paths);
   const store = await openSqliteStore(paths.db, clock, { create: true });

@@ -38,9 +38,7 @@ export interface Profile {
   updated_at: EpochMs;
 }
 
-const envKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
-  message: 'environment names are letters, digits and _, not starting with a digit',
-});
+const envKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
 
 const cwd = z.string().refine((s) => s === 'workspace' || s.startsWith('/'), {
   message: "must be 'workspace' or an absolute path",
@@ -54,7 +52,10 @@ export const profileSpecSchema = z
       .min(1, { message: 'a profile needs a command: put it after --' })
       .max(INPUT_LIMITS.argv_max_items),
     env: z
-      .record(envKey, z.string())
+      .record(z.string(), z.string())
+      .refine((e) => Object.keys(e).every((k) => envKey.safeParse(k).success), {
+        message: 'environment names are letters, digits and _, not starting with a digit',
+      })
       .refine((e) => Object.keys(e).length <= INPUT_LIMITS.env_max_items, {
         message: `at most ${INPUT_LIMITS.env_max_items} variables`,
       })

@@ -47,6 +47,10 @@ export interface EventFilter {
   after_id?: EventId;
   /** At most this many, oldest first. */
   limit?: number;
+  /** With `board`: also events that belong to no board (profiles, tokens, hosts). */
+  include_global?: boolean;
+  /** Take the newest `limit` events (still listed oldest first) instead of the oldest. */
+  newest?: boolean;
 }
 
 /** What kind of holder a token has. */

@@ -31,7 +31,9 @@ runStoreSuite('sqlite', async () => {
 describe('SQLite specifics', () => {
   it('never creates a database that is missing unless asked', async () => {
     const dir = tempDir();
-    await expect(openSqliteStore(join(dir, 'warden.db'), new ManualClock())).rejects.toThrow(/warden init/);
+    await expect(openSqliteStore(join(dir, 'warden.db'), new ManualClock())).rejects.toThrow(
+      /warden init/,
+    );
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -51,7 +53,9 @@ describe('SQLite specifics', () => {
 
   it('uses WAL with synchronous=FULL', async () => {
     const dir = tempDir();
-    const store = await openSqliteStore(join(dir, 'warden.db'), new ManualClock(), { create: true });
+    const store = await openSqliteStore(join(dir, 'warden.db'), new ManualClock(), {
+      create: true,
+    });
     const db = store.sqlite.connection;
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('synchronous', { simple: true })).toBe(2);

@@ -45,7 +45,8 @@ export function runStoreSuite(name: string, make: () => Promise<StoreFixture>): 
     async function everything(): Promise<unknown> {
       const boards = await store.listBoards();
       const tasks = [];
-      for (const b of boards) tasks.push(...(await store.listTasks({ board: b.name, include_archived: true })));
+      for (const b of boards)
+        tasks.push(...(await store.listTasks({ board: b.name, include_archived: true })));
       return {
         boards,
         tasks,
@@ -64,7 +65,11 @@ export function runStoreSuite(name: string, make: () => Promise<StoreFixture>): 
 
       it('refuses a task on a board that does not exist', async () => {
         const before = await everything();
-        await refused(store.createTask({ title: 'x', board: 'typo' }, ana), ErrorCode.not_found, /board 'typo'/);
+        await refused(
+          store.createTask({ title: 'x', board: 'typo' }, ana),
+          ErrorCode.not_found,
+          /board 'typo'/,
+        );
         expect(await everything()).toEqual(before);
       });
     });
@@ -73,7 +78,13 @@ export function runStoreSuite(name: string, make: () => Promise<StoreFixture>): 
       it('creates a ready task and reads back every field', async () => {
         await store.addProfile('coder', { argv: ['true'] }, ana);
         const t = await store.createTask(
-          { title: ' Write it ', body: 'details', assignee: 'coder', priority: 5, policy: { stall_timeout: 1000 } },
+          {
+            title: ' Write it ',
+            body: 'details',
+            assignee: 'coder',
+            priority: 5,
+            policy: { stall_timeout: 1000 },
+          },
           ana,
         );
         expect(t).toMatchObject({
@@ -115,15 +126,27 @@ export function runStoreSuite(name: string, make: () => Promise<StoreFixture>): 
 
       it('refuses an assignee that names no profile and a parent that does not exist', async () => {
         const before = await everything();
-        await refused(store.createTask({ title: 'x', assignee: 'typo' }, ana), ErrorCode.not_found, /profile 'typo'/);
-        await refused(store.createTask({ title: 'x', parents: [999] }, ana), ErrorCode.not_found, /task 999/);
+        await refused(
+          store.createTask({ title: 'x', assignee: 'typo' }, ana),
+          ErrorCode.not_found,
+          /profile 'typo'/,
+        );
+        await refused(
+          store.createTask({ title: 'x', parents: [999] }, ana),
+          ErrorCode.not_found,
+          /task 999/,
+        );
         expect(await everything()).toEqual(before);
       });
 
       it('refuses a parent on another board', async () => {
         await store.addBoard('ops', ana);
         const a = await store.createTask({ title: 'a', board: 'ops' }, ana);
-        await refused(store.createTask({ title: 'b', parents: [a.id] }, ana), ErrorCode.conflict, /board 'ops'/);
+        await refused(
+          store.createTask({ title: 'b', parents: [a.id] }, ana),
+          ErrorCode.conflict,
+          /board 'ops'/,
+        );
       });
 
       it('lists by priority, then age, filtered by status, assignee and board', async () => {
@@ -135,20 +158,34 @@ export function runStoreSuite(name: string, make: () => Promise<StoreFixture>): 
         const low2 = await store.createTask({ title: 'low2', priority: 1 }, ana);
         await store.createTask({ title: 'elsewhere', board: 'ops' }, ana);
         const blocked = await store.createTask({ title: 'b' }, ana);
-        await store.moveTask(blocked.id, { verb: 'block', reason: 'why', kind: 'needs_input' }, ana);
-        const ids = (await store.listTasks({ board: 'default', statuses: ['ready'] })).map((t) => t.id);
+        await store.moveTask(
+          blocked.id,
+          { verb: 'block', reason: 'why', kind: 'needs_input' },
+          ana,
+        );
+        const ids = (await store.listTasks({ board: 'default', statuses: ['ready'] })).map(
+          (t) => t.id,
+        );
         expect(ids).toEqual([high.id, low.id, low2.id]);
-        expect((await store.listTasks({ board: 'default', assignee: 'p1' })).map((t) => t.id)).toEqual([high.id]);
+        expect(
+          (await store.listTasks({ board: 'default', assignee: 'p1' })).map((t) => t.id),
+        ).toEqual([high.id]);
         expect((await store.listTasks({ board: 'default', limit: 1 })).length).toBe(1);
-        expect((await store.listTasks({ board: 'ops' })).map((t) => t.title)).toEqual(['elsewhere']);
+        expect((await store.listTasks({ board: 'ops' })).map((t) => t.title)).toEqual([
+          'elsewhere',
+        ]);
       });
 
       it('hides archived tasks unless asked', async () => {
         const t = await store.createTask({ title: 't' }, ana);
         await store.moveTask(t.id, { verb: 'archive' }, ana);
         expect(await store.listTasks({ board: 'default' })).toEqual([]);
-        expect((await store.listTasks({ board: 'default', include_archived: true })).length).toBe(1);
-        expect((await store.listTasks({ board: 'default', statuses: ['archived'] })).length).toBe(1);
+        expect((await store.listTasks({ board: 'default', include_archived: true })).length).toBe(
+          1,
+        );
+        expect((await store.listTasks({ board: 'default', statuses: ['archived'] })).length).toBe(
+          1,
+        );
       });
 
       it('edits fields but never status, counters or not_before, and writes task_edited', async () => {
@@ -157,13 +194,28 @@ export function runStoreSuite(name: string, make: () => Promise<StoreFixture>): 
         f.clock.advance(5);
         const e = await store.editTask(
           t.id,
-          { title: 'new', priority: 3, assignee: 'p1', policy: { stall_timeout: 5000 }, clear_policy: ['max_failures'] },
+          {
+            title: 'new',
+            priority: 3,
+            assignee: 'p1',
+            policy: { stall_timeout: 5000 },
+            clear_policy: ['max_failures'],
+          },
           ana,
         );
-        expect(e).toMatchObject({ title: 'new', priority: 3, assignee: 'p1', status: 'ready', policy: { stall_timeout: 5000 } });
+        expect(e).toMatchObject({
+          title: 'new',
+          priority: 3,
+          assignee: 'p1',
+          status: 'ready',
+          policy: { stall_timeout: 5000 },
+        });
         expect(e.updated_at).toBe(t.updated_at + 5);
         const [edited] = await store.listEvents({ task_id: t.id, kinds: ['task_edited'] });
-        expect(edited?.payload).toMatchObject({ title: { from: 't', to: 'new' }, priority: { from: 0, to: 3 } });
+        expect(edited?.payload).toMatchObject({
+          title: { from: 't', to: 'new' },
+          priority: { from: 0, to: 3 },
+        });
         // An edit that changes nothing writes nothing.
         await store.editTask(t.id, { title: 'new' }, ana);
         expect(await store.listEvents({ task_id: t.id, kinds: ['task_edited'] })).toHaveLength(1);
@@ -202,7 +254,10 @@ export function runStoreSuite(name: string, make: () => Promise<StoreFixture>): 
         expect((await store.getTask(c.id)).status).toBe('todo');
         const doneB = await store.moveTask(b.id, { verb: 'done' }, ana);
         expect(doneB.status).toBe('done');
-        expect((await store.getTask(a.id)).result).toEqual({ summary: 'did a', metadata: { n: 1 } });
+        expect((await store.getTask(a.id)).result).toEqual({
+          summary: 'did a',
+          metadata: { n: 1 },
+        });
         expect((await store.getTask(c.id)).status).toBe('ready');
         const [promoted] = await store.listEvents({ task_id: c.id, kinds: ['task_promoted'] });
         expect(promoted?.payload).toEqual({ from: 'todo', to: 'ready', finished_parent: b.id });
@@ -222,6 +277,23 @@ export function runStoreSuite(name: string, make: () => Promise<StoreFixture>): 
         expect((await store.linkTasks(done.id, c.id, ana)).status).toBe('ready');
       });
 
+      it('refuses an archived parent, and sends ready children back when a done parent is retried', async () => {
+        const a = await store.createTask({ title: 'a' }, ana);
+        const b = await store.createTask({ title: 'b', parents: [a.id] }, ana);
+        await store.moveTask(a.id, { verb: 'done' }, ana);
+        expect((await store.getTask(b.id)).status).toBe('ready');
+        await store.moveTask(a.id, { verb: 'retry' }, ana);
+        expect((await store.getTask(b.id)).status).toBe('todo');
+        const old = await store.createTask({ title: 'old' }, ana);
+        await store.moveTask(old.id, { verb: 'archive' }, ana);
+        await refused(store.linkTasks(old.id, b.id, ana), ErrorCode.conflict, /archived/);
+        await refused(
+          store.createTask({ title: 'c', parents: [old.id] }, ana),
+          ErrorCode.conflict,
+          /archived/,
+        );
+      });
+
       it('refuses self-links, cycles and links across boards, changing nothing', async () => {
         await store.addBoard('ops', ana);
         const a = await store.createTask({ title: 'a' }, ana);
@@ -238,42 +310,76 @@ export function runStoreSuite(name: string, make: () => Promise<StoreFixture>): 
 
       it('blocks with a reason and kind; unblock and retry reset the failure counts', async () => {
         const t = await store.createTask({ title: 't' }, ana);
-        const blocked = await store.moveTask(t.id, { verb: 'block', reason: 'need a key', kind: 'needs_input' }, ana);
-        expect(blocked).toMatchObject({ status: 'blocked', block_reason: 'need a key', block_kind: 'needs_input' });
+        const blocked = await store.moveTask(
+          t.id,
+          { verb: 'block', reason: 'need a key', kind: 'needs_input' },
+          ana,
+        );
+        expect(blocked).toMatchObject({
+          status: 'blocked',
+          block_reason: 'need a key',
+          block_kind: 'needs_input',
+        });
         const unblocked = await store.moveTask(t.id, { verb: 'unblock' }, ana);
         expect(unblocked).toMatchObject({ status: 'ready', block_reason: null, block_kind: null });
         await store.moveTask(t.id, { verb: 'done', summary: 's' }, ana);
         const retried = await store.moveTask(t.id, { verb: 'retry' }, ana);
         expect(retried).toMatchObject({ status: 'ready', result: null });
         const kinds = (await store.listEvents({ task_id: t.id })).map((e) => e.kind);
-        expect(kinds).toEqual(['task_created', 'task_blocked', 'task_unblocked', 'task_done', 'task_retried']);
+        expect(kinds).toEqual([
+          'task_created',
+          'task_blocked',
+          'task_unblocked',
+          'task_done',
+          'task_retried',
+        ]);
       });
 
       it('accepts from triage, reopens nothing that is not in review, archives', async () => {
         const t = await store.createTask({ title: 't', triage: true }, ana);
         expect((await store.moveTask(t.id, { verb: 'accept' }, ana)).status).toBe('ready');
-        await refused(store.moveTask(t.id, { verb: 'reopen' }, ana), ErrorCode.illegal_state, /review/);
+        await refused(
+          store.moveTask(t.id, { verb: 'reopen' }, ana),
+          ErrorCode.illegal_state,
+          /review/,
+        );
         expect((await store.moveTask(t.id, { verb: 'archive' }, ana)).status).toBe('archived');
         await refused(store.moveTask(t.id, { verb: 'retry' }, ana), ErrorCode.illegal_state);
-        await refused(store.editTask(t.id, { title: 'x' }, ana), ErrorCode.illegal_state, /archived/);
+        await refused(
+          store.editTask(t.id, { title: 'x' }, ana),
+          ErrorCode.illegal_state,
+          /archived/,
+        );
       });
 
       it('refuses a move the table forbids, or by an actor it does not allow, changing nothing', async () => {
         const t = await store.createTask({ title: 't' }, ana);
         await store.moveTask(t.id, { verb: 'done' }, ana);
         const before = await everything();
-        await refused(store.moveTask(t.id, { verb: 'unblock' }, ana), ErrorCode.illegal_state, /blocked/);
+        await refused(
+          store.moveTask(t.id, { verb: 'unblock' }, ana),
+          ErrorCode.illegal_state,
+          /blocked/,
+        );
         await refused(store.moveTask(t.id, { verb: 'done' }, ana), ErrorCode.illegal_state);
         const r = await store.createTask({ title: 'r' }, ana);
         const mid = await everything();
-        await refused(store.moveTask(r.id, { verb: 'archive' }, dispatcher('h1')), ErrorCode.illegal_state);
+        await refused(
+          store.moveTask(r.id, { verb: 'archive' }, dispatcher('h1')),
+          ErrorCode.illegal_state,
+        );
         expect(await everything()).toEqual(mid);
-        expect((before as { tasks: unknown[] }).tasks.length + 1).toBe((mid as { tasks: unknown[] }).tasks.length);
+        expect((before as { tasks: unknown[] }).tasks.length + 1).toBe(
+          (mid as { tasks: unknown[] }).tasks.length,
+        );
       });
 
       it('refuses an empty block reason and oversized results', async () => {
         const t = await store.createTask({ title: 't' }, ana);
-        await refused(store.moveTask(t.id, { verb: 'block', reason: ' ', kind: 'transient' }, ana), ErrorCode.invalid);
+        await refused(
+          store.moveTask(t.id, { verb: 'block', reason: ' ', kind: 'transient' }, ana),
+          ErrorCode.invalid,
+        );
         await refused(
           store.moveTask(t.id, { verb: 'done', summary: 'x'.repeat(17 * 1024) }, ana),
           ErrorCode.invalid,
@@ -285,7 +391,11 @@ export function runStoreSuite(name: string, make: () => Promise<StoreFixture>): 
 
     describe('profiles', () => {
       it('adds with defaults, edits with a new version, and keeps history', async () => {
-        const p = await store.addProfile('coder', { argv: ['agent', '--fast'], env: { A: '1' } }, ana);
+        const p = await store.addProfile(
+          'coder',
+          { argv: ['agent', '--fast'], env: { A: '1' } },
+          ana,
+        );
         expect(p).toMatchObject({
           name: 'coder',
           version: 1,
@@ -299,17 +409,37 @@ export function runStoreSuite(name: string, make: () => Promise<StoreFixture>): 
         });
         const e = await store.editProfile(
           'coder',
-          { env: { B: '2' }, unset_env: ['A'], max_concurrency: 3, policy: { stall_timeout: 9000 } },
+          {
+            env: { B: '2' },
+            unset_env: ['A'],
+            max_concurrency: 3,
+            policy: { stall_timeout: 9000 },
+          },
           ana,
         );
-        expect(e).toMatchObject({ version: 2, env: { B: '2' }, max_concurrency: 3, policy: { stall_timeout: 9000 } });
+        expect(e).toMatchObject({
+          version: 2,
+          env: { B: '2' },
+          max_concurrency: 3,
+          policy: { stall_timeout: 9000 },
+        });
         const same = await store.editProfile('coder', { max_concurrency: 3 }, ana);
         expect(same.version).toBe(2);
-        const cleared = await store.editProfile('coder', { max_concurrency: null, clear_policy: ['stall_timeout'] }, ana);
+        const cleared = await store.editProfile(
+          'coder',
+          { max_concurrency: null, clear_policy: ['stall_timeout'] },
+          ana,
+        );
         expect(cleared).toMatchObject({ version: 3, max_concurrency: null, policy: {} });
-        const kinds = (await store.listEvents({ kinds: ['profile_added', 'profile_edited'] })).map((ev) => ev.payload.version);
+        const kinds = (await store.listEvents({ kinds: ['profile_added', 'profile_edited'] })).map(
+          (ev) => ev.payload.version,
+        );
         expect(kinds).toEqual([1, 2, 3]);
-        await refused(store.addProfile('coder', { argv: ['x'] }, ana), ErrorCode.conflict, /profile edit coder/);
+        await refused(
+          store.addProfile('coder', { argv: ['x'] }, ana),
+          ErrorCode.conflict,
+          /profile edit coder/,
+        );
         await refused(store.editProfile('nope', { argv: ['x'] }, ana), ErrorCode.not_found);
       });
 
@@ -317,7 +447,11 @@ export function runStoreSuite(name: string, make: () => Promise<StoreFixture>): 
         await store.addProfile('coder', { argv: ['x'] }, ana);
         const t = await store.createTask({ title: 't', assignee: 'coder' }, ana);
         const before = await everything();
-        await refused(store.removeProfile('coder', ana), ErrorCode.conflict, new RegExp(`open tasks \\(${t.id}\\)`));
+        await refused(
+          store.removeProfile('coder', ana),
+          ErrorCode.conflict,
+          new RegExp(`open tasks \\(${t.id}\\)`),
+        );
         expect(await everything()).toEqual(before);
         await store.moveTask(t.id, { verb: 'archive' }, ana);
         await store.removeProfile('coder', ana);
@@ -331,7 +465,9 @@ export function runStoreSuite(name: string, make: () => Promise<StoreFixture>): 
         const paused = await store.setProfilePaused('coder', true, 'broken key', ana);
         expect(paused).toMatchObject({ paused: true, paused_reason: 'broken key' });
         expect((await store.setProfilePaused('coder', false, null, ana)).paused).toBe(false);
-        const kinds = (await store.listEvents({ kinds: ['profile_paused', 'profile_resumed'] })).map((e) => e.kind);
+        const kinds = (
+          await store.listEvents({ kinds: ['profile_paused', 'profile_resumed'] })
+        ).map((e) => e.kind);
         expect(kinds).toEqual(['profile_paused', 'profile_resumed']);
       });
     });
@@ -348,14 +484,35 @@ export function runStoreSuite(name: string, make: () => Promise<StoreFixture>): 
         const cursor = all.find((e) => e.task_id === t.id)?.id ?? 0;
         const after = await store.listEvents({ after_id: cursor });
         expect(after.map((e) => e.payload.title)).toEqual(['o']);
-        expect(after[0]).toMatchObject({ actor: 'person:bo', board: 'ops', kind: 'task_created', at: f.clock.now() });
-        expect((await store.listEvents({ board: 'ops' })).map((e) => e.kind)).toEqual(['board_added', 'task_created']);
+        expect(after[0]).toMatchObject({
+          actor: 'person:bo',
+          board: 'ops',
+          kind: 'task_created',
+          at: f.clock.now(),
+        });
+        expect((await store.listEvents({ board: 'ops' })).map((e) => e.kind)).toEqual([
+          'board_added',
+          'task_created',
+        ]);
         expect(await store.listEvents({ limit: 2 })).toHaveLength(2);
+        const newest = await store.listEvents({ limit: 2, newest: true });
+        expect(newest.map((e) => e.id)).toEqual(ids.slice(-2));
+        await store.addProfile('p', { argv: ['x'] }, ana);
+        const withGlobal = await store.listEvents({ board: 'ops', include_global: true });
+        expect(withGlobal.map((e) => e.kind)).toEqual([
+          'board_added',
+          'task_created',
+          'profile_added',
+        ]);
       });
 
       it('finds a token by its hash only', async () => {
         await store.addToken({ name: 'ana', kind: 'admin', hash: 'h1' }, ana);
-        expect(await store.findToken('h1')).toMatchObject({ name: 'ana', kind: 'admin', profiles: [] });
+        expect(await store.findToken('h1')).toMatchObject({
+          name: 'ana',
+          kind: 'admin',
+          profiles: [],
+        });
         expect(await store.findToken('h2')).toBeNull();
       });
 

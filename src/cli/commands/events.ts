@@ -7,7 +7,7 @@ import { nameSchema, parseInput, parseTaskId } from '../../core/validate.js';
 import type { EventFilter } from '../../store/store.js';
 import { openContext } from '../context.js';
 import { eventLine } from '../format.js';
-import { parseIntOption } from '../options.js';
+import { parseIntOption, parseLimit } from '../options.js';
 import { say, sayJson } from '../output.js';
 
 interface EventsOptions {
@@ -37,16 +37,26 @@ export function register(program: Command): void {
     .command('events')
     .description("the board's history: who did what, when (--follow to keep watching)")
     .option('--task <id>', 'only events of this task')
-    .option('--board <name>', `only events of this board (default: ${DEFAULT_BOARD} unless --task)`)
+    .option(
+      '--board <name>',
+      `only events of this board and of no board (default: ${DEFAULT_BOARD} unless --task)`,
+    )
     .option('--kind <list>', 'only these kinds, comma separated')
     .option('--after <id>', 'only events after this event id')
     .option('--limit <n>', 'at most this many', '1000')
     .option('--follow', 'keep printing new events until interrupted')
     .option('--json', 'print JSON (one object per line with --follow)')
     .action(async (opts: EventsOptions) => {
-      const filter: EventFilter = { limit: Math.max(1, parseIntOption(opts.limit, '--limit')) };
+      // Without a cursor, the newest events are shown (oldest first), as a log tail would.
+      const filter: EventFilter = {
+        limit: parseLimit(opts.limit),
+        newest: opts.after === undefined,
+      };
       if (opts.task !== undefined) filter.task_id = parseTaskId(opts.task);
-      else filter.board = parseInput(nameSchema, opts.board ?? DEFAULT_BOARD, '--board');
+      else {
+        filter.board = parseInput(nameSchema, opts.board ?? DEFAULT_BOARD, '--board');
+        filter.include_global = true;
+      }
       if (opts.task !== undefined && opts.board !== undefined) {
         filter.board = parseInput(nameSchema, opts.board, '--board');
       }
@@ -79,7 +89,7 @@ export function register(program: Command): void {
             if (busy) return;
             busy = true;
             ctx.store
-              .listEvents({ ...filter, after_id: cursor })
+              .listEvents({ ...filter, after_id: cursor, newest: false })
               .then((next) => {
                 print(next);
                 cursor = next.at(-1)?.id ?? cursor;

@@ -3,7 +3,7 @@ import { DEFAULT_BOARD } from '../../core/glossary.js';
 import { nameSchema, parseInput } from '../../core/validate.js';
 import { withContext } from '../context.js';
 import { taskTable } from '../format.js';
-import { parseIntOption, parseStatuses } from '../options.js';
+import { parseLimit, parseStatuses } from '../options.js';
 import { say, sayJson } from '../output.js';
 
 export function register(program: Command): void {
@@ -27,7 +27,7 @@ export function register(program: Command): void {
       }) => {
         const statuses = opts.status === undefined ? undefined : parseStatuses(opts.status);
         const board = parseInput(nameSchema, opts.board, '--board');
-        const limit = parseIntOption(opts.limit, '--limit');
+        const limit = parseLimit(opts.limit);
         const tasks = await withContext(async (ctx) => {
           await ctx.store.getBoard(board);
           if (opts.assignee !== undefined) await ctx.store.getProfile(opts.assignee);
@@ -36,7 +36,7 @@ export function register(program: Command): void {
             ...(statuses ? { statuses } : {}),
             ...(opts.assignee !== undefined ? { assignee: opts.assignee } : {}),
             include_archived: opts.archived ?? false,
-            limit: Math.max(1, limit),
+            limit,
           });
         });
         if (opts.json) sayJson(tasks);

@@ -198,17 +198,12 @@ export function register(program: Command): void {
       .option('--json', 'print the profile as JSON')
       .action(async (nameText: string, opts: { reason?: string; json?: boolean }) => {
         const name = profileName(nameText);
-        const p = await withContext((ctx) =>
-          ctx.store.setProfilePaused(
-            name,
-            verb === 'pause',
-            verb === 'pause'
-              ? (opts.reason ??
-                  `paused by ${ctx.actor.kind === 'person' ? ctx.actor.name : 'a person'}`)
-              : null,
-            ctx.actor,
-          ),
-        );
+        const p = await withContext((ctx) => {
+          const who = ctx.actor.kind === 'person' ? ctx.actor.name : 'a person';
+          // The reason is shown on a paused profile and kept on the pause or resume event.
+          const reason = opts.reason ?? `${verb === 'pause' ? 'paused' : 'resumed'} by ${who}`;
+          return ctx.store.setProfilePaused(name, verb === 'pause', reason, ctx.actor);
+        });
         if (opts.json) sayJson(p);
         else say(`profile ${p.name} is ${p.paused ? 'paused' : 'active'}`);
       });

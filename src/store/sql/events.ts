@@ -32,7 +32,7 @@ export async function listEvents(db: SqlDb, filter: EventFilter): Promise<Warden
   const where: string[] = [];
   const params: SqlParam[] = [];
   if (filter.board !== undefined) {
-    where.push('board = ?');
+    where.push(filter.include_global ? '(board = ? OR board IS NULL)' : 'board = ?');
     params.push(filter.board);
   }
   if (filter.task_id !== undefined) {
@@ -49,8 +49,9 @@ export async function listEvents(db: SqlDb, filter: EventFilter): Promise<Warden
   }
   params.push(filter.limit ?? 1000);
   const rows = await db.all<EventRow>(
-    `SELECT * FROM events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`,
+    `SELECT * FROM events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${filter.newest ? 'DESC' : ''} LIMIT ?`,
     params,
   );
+  if (filter.newest) rows.reverse();
   return rows.map(toEvent);
 }

@@ -33,6 +33,9 @@ export async function linkTasks(
   if (parentId === childId) throw invalid(`a task cannot be its own parent (${parentId})`);
   const parent = await taskRow(db, parentId);
   const child = await taskRow(db, childId);
+  if (parent.status === TaskStatus.archived) {
+    throw conflict(`task ${parentId} is archived; an archived task cannot be a parent`);
+  }
   if (parent.board !== child.board) {
     throw conflict(
       `tasks ${parentId} and ${childId} are on different boards ('${parent.board}', '${child.board}'); link tasks of one board only`,
@@ -102,6 +105,29 @@ export async function promoteChildren(
       board: child.board,
       task_id: child.id,
       payload: { from: TaskStatus.todo, to, finished_parent: parentId },
+    });
+  }
+}
+
+/** Sends `ready` children back to `todo` when their parent is being done again. */
+async function demoteChildren(
+  db: SqlDb,
+  now: number,
+  parentId: TaskId,
+  actor: Actor,
+): Promise<void> {
+  const children = await db.all<{ id: number; board: string }>(
+    "SELECT t.id, t.board FROM task_links l JOIN tasks t ON t.id = l.child_id WHERE l.parent_id = ? AND t.status = 'ready' ORDER BY t.id",
+    [parentId],
+  );
+  for (const child of children) {
+    const to = resolveTransition('demote', TaskStatus.ready, actor.kind, false);
+    await db.run('UPDATE tasks SET status = ?, updated_at = ? WHERE id = ?', [to, now, child.id]);
+    await appendEvent(db, now, actor, {
+      kind: 'task_demoted',
+      board: child.board,
+      task_id: child.id,
+      payload: { from: TaskStatus.ready, to, waiting_for: [parentId] },
     });
   }
 }
@@ -198,5 +224,6 @@ export async function moveTask(
     payload,
   });
   if (to === TaskStatus.done) await promoteChildren(db, now, id, actor);
+  if (from === TaskStatus.done) await demoteChildren(db, now, id, actor);
   return getTask(db, id);
 }

@@ -118,6 +118,9 @@ export async function createTask(
         `parent ${parent} is on board '${row.board}', not '${board}'; link tasks of one board only`,
       );
     }
+    if (row.status === TaskStatus.archived) {
+      throw conflict(`parent ${parent} is archived; an archived task cannot be a parent`);
+    }
     if (row.status !== TaskStatus.done) allDone = false;
   }
   const status = input.triage ? TaskStatus.triage : allDone ? TaskStatus.ready : TaskStatus.todo;
