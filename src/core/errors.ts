@@ -14,8 +14,10 @@ export const ErrorCode = {
   illegal_state: 'illegal_state',
   /** A worker wrote with the token of a run that is no longer the task's current run. */
   stale_run: 'stale_run',
-  /** The caller is not authenticated or not allowed. */
+  /** The caller is not authenticated. */
   unauthorized: 'unauthorized',
+  /** The caller is known but may not do this (a worker acting beyond its own task). */
+  forbidden: 'forbidden',
   /** The warden home or the store cannot be used as it is. */
   setup: 'setup',
 } as const;
@@ -38,6 +40,7 @@ const exitCodes: Record<ErrorCode, ExitCode> = {
   illegal_state: ExitCode.conflict,
   stale_run: ExitCode.conflict,
   unauthorized: ExitCode.error,
+  forbidden: ExitCode.error,
   setup: ExitCode.error,
 };
 
@@ -48,6 +51,7 @@ const httpStatuses: Record<ErrorCode, number> = {
   illegal_state: 409,
   stale_run: 409,
   unauthorized: 401,
+  forbidden: 403,
   setup: 500,
 };
 

@@ -9,6 +9,7 @@ describe('errors', () => {
     [ErrorCode.illegal_state, ExitCode.conflict, 409],
     [ErrorCode.stale_run, ExitCode.conflict, 409],
     [ErrorCode.unauthorized, ExitCode.error, 401],
+    [ErrorCode.forbidden, ExitCode.error, 403],
     [ErrorCode.setup, ExitCode.error, 500],
   ])('%s maps to exit %d and HTTP %d', (code, exit, http) => {
     const err = new WardenError(code, 'x');

@@ -298,7 +298,7 @@ export async function workerLink(
   };
   if (!(await allowed(parent)) || !(await allowed(child))) {
     throw new WardenError(
-      'unauthorized',
+      'forbidden',
       `a worker may link only its own task ${f.task.id} and tasks it created`,
     );
   }

@@ -1,0 +1,49 @@
+import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
+import { illegalState } from '../core/errors.js';
+import type { Store } from '../store/store.js';
+import type { EndResult, StopIntent } from '../supervisor/live-run.js';
+import type { AuthVariables } from './auth.js';
+import { requireAuth } from './auth.js';
+import { onError, validationHook } from './errors.js';
+import { BEARER, RESPONSES, jsonBody } from './routes.js';
+import { StopBody, TaskIdParam } from './schemas.js';
+
+/** What the admin routes need from the host. */
+export interface HostControl {
+  /** Ends the task's run on this host; null if this host has no run of the task. */
+  stop(taskId: number, by: string, intent: StopIntent): Promise<EndResult | null>;
+}
+
+const TAG = 'tasks';
+
+/** Routes for people holding an admin token. */
+export function adminRoutes(store: Store, host: HostControl): OpenAPIHono<{ Variables: AuthVariables }> {
+  const app = new OpenAPIHono<{ Variables: AuthVariables }>({ defaultHook: validationHook });
+  app.onError(onError);
+  app.use('*', requireAuth(store, 'admin'));
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/tasks/{id}/stop',
+      summary:
+        'end the task’s run `stopped` and wait until its processes are verified gone; blocks the task unless requeue',
+      tags: [TAG],
+      security: BEARER,
+      responses: RESPONSES,
+      request: { params: TaskIdParam, body: jsonBody(StopBody) },
+    }),
+    async (c) => {
+      const id = Number(c.req.valid('param').id);
+      const intent = c.req.valid('json');
+      const task = await store.getTask(id);
+      const by = c.get('token')?.name ?? 'a person';
+      const result = await host.stop(id, by, intent);
+      if (result === null) {
+        throw illegalState(`task ${id} has no run in progress on this host (it is ${task.status})`);
+      }
+      return c.json(result, 200);
+    },
+  );
+  return app;
+}

@@ -1,0 +1,52 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { WardenError } from '../core/errors.js';
+import type { PolicyOverrides } from '../core/policy.js';
+import type { Store } from '../store/store.js';
+import { adminRoutes } from './admin-routes.js';
+import type { HostControl } from './admin-routes.js';
+import { errorResponse, onError } from './errors.js';
+import { workerRoutes } from './worker-routes.js';
+import type { WorkerSignals } from './worker-routes.js';
+
+/** Largest request body the API reads. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+/** What the HTTP API is built from. */
+export interface ApiDeps {
+  store: Store;
+  host: string;
+  signals: WorkerSignals;
+  control: HostControl;
+  config: () => PolicyOverrides;
+  /** Whether this host's dispatcher loop is running, for `/healthz`. */
+  dispatching: () => boolean;
+}
+
+/**
+ * The versioned HTTP API of `warden serve` (SPEC §6): token auth on every route but
+ * `/healthz`, JSON errors with stable codes, and an OpenAPI document from the same schemas
+ * that validate requests.
+ */
+export function createApi(deps: ApiDeps): OpenAPIHono {
+  const app = new OpenAPIHono();
+  app.onError(onError);
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) =>
+        errorResponse(c, new WardenError('invalid', `request body is larger than ${MAX_BODY_BYTES} bytes`)),
+    }),
+  );
+  app.get('/healthz', (c) => c.json({ ok: true, host: deps.host, dispatching: deps.dispatching() }));
+  app.route('/api/v1/worker', workerRoutes(deps.store, deps.signals, deps.config));
+  app.route('/api/v1', adminRoutes(deps.store, deps.control));
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  app.doc('/api/v1/openapi.json', {
+    openapi: '3.0.0',
+    info: { title: 'warden', version: '1' },
+  });
+  app.notFound((c) => errorResponse(c, new WardenError('not_found', `no route ${c.req.method} ${c.req.path}`)));
+  return app;
+}

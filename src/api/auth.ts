@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import { WardenError } from '../core/errors.js';
+import type { Store, TokenInfo } from '../store/store.js';
+import { errorResponse } from './errors.js';
+
+/** What the auth middleware learns about the caller. */
+export interface AuthVariables {
+  /** The hash of a run token (`wrun_…`), for worker routes. */
+  runTokenHash?: string;
+  /** A person's or worker's named token. */
+  token?: TokenInfo;
+}
+
+function bearer(header: string | undefined): string | null {
+  if (header === undefined) return null;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  return match?.[1] ?? null;
+}
+
+/** Tokens are stored as SHA-256 digests; the secret itself is never kept. */
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/**
+ * Token auth on every route it guards (SPEC §9). `run` routes take a run token, `admin`
+ * routes a person's admin token.
+ */
+export function requireAuth(store: Store, kind: 'run' | 'admin'): MiddlewareHandler<{ Variables: AuthVariables }> {
+  return async (c, next) => {
+    const token = bearer(c.req.header('authorization'));
+    if (token === null) {
+      return errorResponse(c, new WardenError('unauthorized', 'missing bearer token; send Authorization: Bearer TOKEN'));
+    }
+    if (kind === 'run') {
+      if (!token.startsWith('wrun_')) {
+        return errorResponse(c, new WardenError('unauthorized', 'worker routes take a run token (WARDEN_RUN_TOKEN)'));
+      }
+      c.set('runTokenHash', sha256(token));
+      return next();
+    }
+    const info = await store.findToken(sha256(token));
+    if (!info || info.kind !== 'admin') {
+      return errorResponse(c, new WardenError('unauthorized', 'unknown or not an admin token'));
+    }
+    c.set('token', info);
+    return next();
+  };
+}

@@ -1,0 +1,40 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ErrorCode, WardenError } from '../core/errors.js';
+
+/** Every error answer: a stable code and one line for people. */
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+/** An error answer with the status its code maps to. */
+export function errorResponse(c: Context, err: WardenError): Response {
+  return c.json<ErrorBody>(
+    { error: { code: err.code, message: err.message } },
+    err.httpStatus as ContentfulStatusCode,
+  );
+}
+
+/** Maps anything thrown in a handler to an answer; unexpected errors become 500s. */
+export function onError(err: Error, c: Context): Response {
+  if (err instanceof WardenError) return errorResponse(c, err);
+  const status = (err as { status?: unknown }).status;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return c.json<ErrorBody>(
+      { error: { code: ErrorCode.invalid, message: err.message || 'bad request' } },
+      status as ContentfulStatusCode,
+    );
+  }
+  return c.json<ErrorBody>({ error: { code: 'internal', message: 'internal error; see the serve log' } }, 500);
+}
+
+/** The hook that turns a failed request validation into one `invalid` line. */
+export function validationHook(
+  result: { success: boolean; error?: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } },
+  c: Context,
+): Response | undefined {
+  if (result.success) return undefined;
+  const issue = result.error?.issues[0];
+  const where = issue && issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ` : '';
+  return errorResponse(c, new WardenError(ErrorCode.invalid, `${where}${issue?.message ?? 'invalid request'}`));
+}

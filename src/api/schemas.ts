@@ -1,0 +1,82 @@
+import { z } from '@hono/zod-openapi';
+import { BLOCK_KINDS } from '../core/status.js';
+import { INPUT_LIMITS } from '../core/defaults.js';
+
+/**
+ * Request bodies of the HTTP API. They check shape and size at the edge; the store checks
+ * meaning (ids, transitions, limits) behind every door.
+ */
+
+const note = z.string().max(2000).optional().openapi({ description: 'a short note shown on the card' });
+
+export const NoteBody = z.object({ note }).strict().openapi('NoteBody');
+
+export const CommentBody = z
+  .object({ body: z.string().min(1).max(INPUT_LIMITS.comment_max_bytes) })
+  .strict()
+  .openapi('CommentBody');
+
+const json = z.unknown().openapi({ description: 'any JSON value' });
+
+export const CompleteBody = z
+  .object({
+    summary: z.string().max(INPUT_LIMITS.summary_max_bytes).openapi({ description: 'what was done, for people and child tasks' }),
+    metadata: json.optional(),
+  })
+  .strict()
+  .openapi('CompleteBody');
+
+export const FailBody = z
+  .object({ reason: z.string().min(1).max(INPUT_LIMITS.summary_max_bytes) })
+  .strict()
+  .openapi('FailBody');
+
+export const BlockBody = z
+  .object({
+    reason: z.string().min(1).max(INPUT_LIMITS.block_reason_max_chars),
+    kind: z.enum(BLOCK_KINDS as [string, ...string[]]),
+  })
+  .strict()
+  .openapi('BlockBody');
+
+export const CreateBody = z
+  .object({
+    title: z.string(),
+    body: z.string().optional(),
+    assignee: z.string().nullable().optional(),
+    priority: z.number().int().optional(),
+    parents: z.array(z.number().int().positive()).max(100).optional(),
+    idempotency_key: z.string().optional(),
+    after_me: z.boolean().optional().openapi({ description: 'the child waits until this task is done' }),
+    policy: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict()
+  .openapi('CreateBody');
+
+export const LinkBody = z
+  .object({ parent: z.number().int().positive(), child: z.number().int().positive() })
+  .strict()
+  .openapi('LinkBody');
+
+export const StopBody = z
+  .object({
+    requeue: z.boolean().optional().openapi({ description: 'put the task back in line instead of blocking it' }),
+    now: z.boolean().optional().openapi({ description: 'skip kill_grace: SIGKILL at once' }),
+    archive: z.boolean().optional().openapi({ description: 'archive the task once the run has ended' }),
+  })
+  .strict()
+  .openapi('StopBody');
+
+export const TaskIdParam = z.object({
+  id: z
+    .string()
+    .regex(/^\d+$/, { message: 'task ids are whole numbers' })
+    .openapi({ param: { name: 'id', in: 'path' }, example: '12' }),
+});
+
+/** Any JSON object answer (the shapes are described in docs/api.md). */
+export const AnyJson = z.any();
+
+export const ErrorSchema = z
+  .object({ error: z.object({ code: z.string(), message: z.string() }) })
+  .openapi('Error');
