@@ -17,7 +17,10 @@ export interface HostControl {
 const TAG = 'tasks';
 
 /** Routes for people holding an admin token. */
-export function adminRoutes(store: Store, host: HostControl): OpenAPIHono<{ Variables: AuthVariables }> {
+export function adminRoutes(
+  store: Store,
+  host: HostControl,
+): OpenAPIHono<{ Variables: AuthVariables }> {
   const app = new OpenAPIHono<{ Variables: AuthVariables }>({ defaultHook: validationHook });
   app.onError(onError);
   app.use('*', requireAuth(store, 'admin'));

@@ -36,17 +36,27 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     bodyLimit({
       maxSize: MAX_BODY_BYTES,
       onError: (c) =>
-        errorResponse(c, new WardenError('invalid', `request body is larger than ${MAX_BODY_BYTES} bytes`)),
+        errorResponse(
+          c,
+          new WardenError('invalid', `request body is larger than ${MAX_BODY_BYTES} bytes`),
+        ),
     }),
   );
-  app.get('/healthz', (c) => c.json({ ok: true, host: deps.host, dispatching: deps.dispatching() }));
+  app.get('/healthz', (c) =>
+    c.json({ ok: true, host: deps.host, dispatching: deps.dispatching() }),
+  );
   app.route('/api/v1/worker', workerRoutes(deps.store, deps.signals, deps.config));
   app.route('/api/v1', adminRoutes(deps.store, deps.control));
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+  });
   app.doc('/api/v1/openapi.json', {
     openapi: '3.0.0',
     info: { title: 'warden', version: '1' },
   });
-  app.notFound((c) => errorResponse(c, new WardenError('not_found', `no route ${c.req.method} ${c.req.path}`)));
+  app.notFound((c) =>
+    errorResponse(c, new WardenError('not_found', `no route ${c.req.method} ${c.req.path}`)),
+  );
   return app;
 }

@@ -27,15 +27,24 @@ export function sha256(text: string): string {
  * Token auth on every route it guards (SPEC §9). `run` routes take a run token, `admin`
  * routes a person's admin token.
  */
-export function requireAuth(store: Store, kind: 'run' | 'admin'): MiddlewareHandler<{ Variables: AuthVariables }> {
+export function requireAuth(
+  store: Store,
+  kind: 'run' | 'admin',
+): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async (c, next) => {
     const token = bearer(c.req.header('authorization'));
     if (token === null) {
-      return errorResponse(c, new WardenError('unauthorized', 'missing bearer token; send Authorization: Bearer TOKEN'));
+      return errorResponse(
+        c,
+        new WardenError('unauthorized', 'missing bearer token; send Authorization: Bearer TOKEN'),
+      );
     }
     if (kind === 'run') {
       if (!token.startsWith('wrun_')) {
-        return errorResponse(c, new WardenError('unauthorized', 'worker routes take a run token (WARDEN_RUN_TOKEN)'));
+        return errorResponse(
+          c,
+          new WardenError('unauthorized', 'worker routes take a run token (WARDEN_RUN_TOKEN)'),
+        );
       }
       c.set('runTokenHash', sha256(token));
       return next();

@@ -25,16 +25,25 @@ export function onError(err: Error, c: Context): Response {
       status as ContentfulStatusCode,
     );
   }
-  return c.json<ErrorBody>({ error: { code: 'internal', message: 'internal error; see the serve log' } }, 500);
+  return c.json<ErrorBody>(
+    { error: { code: 'internal', message: 'internal error; see the serve log' } },
+    500,
+  );
 }
 
 /** The hook that turns a failed request validation into one `invalid` line. */
 export function validationHook(
-  result: { success: boolean; error?: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } },
+  result: {
+    success: boolean;
+    error?: { issues: readonly { path: readonly PropertyKey[]; message: string }[] };
+  },
   c: Context,
 ): Response | undefined {
   if (result.success) return undefined;
   const issue = result.error?.issues[0];
   const where = issue && issue.path.length > 0 ? `${issue.path.map(String).join('.')}: ` : '';
-  return errorResponse(c, new WardenError(ErrorCode.invalid, `${where}${issue?.message ?? 'invalid request'}`));
+  return errorResponse(
+    c,
+    new WardenError(ErrorCode.invalid, `${where}${issue?.message ?? 'invalid request'}`),
+  );
 }

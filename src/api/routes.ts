@@ -15,7 +15,9 @@ export const RESPONSES = {
 } as const;
 
 /** A required JSON request body. */
-export function jsonBody<T extends z.ZodType>(schema: T) {
+export function jsonBody<T extends z.ZodType>(
+  schema: T,
+): { readonly content: { readonly 'application/json': { readonly schema: T } }; readonly required: true } {
   return { content: { 'application/json': { schema } }, required: true } as const;
 }
 

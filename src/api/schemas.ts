@@ -7,7 +7,11 @@ import { INPUT_LIMITS } from '../core/defaults.js';
  * meaning (ids, transitions, limits) behind every door.
  */
 
-const note = z.string().max(2000).optional().openapi({ description: 'a short note shown on the card' });
+const note = z
+  .string()
+  .max(2000)
+  .optional()
+  .openapi({ description: 'a short note shown on the card' });
 
 export const NoteBody = z.object({ note }).strict().openapi('NoteBody');
 
@@ -20,7 +24,10 @@ const json = z.unknown().openapi({ description: 'any JSON value' });
 
 export const CompleteBody = z
   .object({
-    summary: z.string().max(INPUT_LIMITS.summary_max_bytes).openapi({ description: 'what was done, for people and child tasks' }),
+    summary: z
+      .string()
+      .max(INPUT_LIMITS.summary_max_bytes)
+      .openapi({ description: 'what was done, for people and child tasks' }),
     metadata: json.optional(),
   })
   .strict()
@@ -47,7 +54,10 @@ export const CreateBody = z
     priority: z.number().int().optional(),
     parents: z.array(z.number().int().positive()).max(100).optional(),
     idempotency_key: z.string().optional(),
-    after_me: z.boolean().optional().openapi({ description: 'the child waits until this task is done' }),
+    after_me: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'the child waits until this task is done' }),
     policy: z.record(z.string(), z.unknown()).optional(),
   })
   .strict()
@@ -60,9 +70,15 @@ export const LinkBody = z
 
 export const StopBody = z
   .object({
-    requeue: z.boolean().optional().openapi({ description: 'put the task back in line instead of blocking it' }),
+    requeue: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'put the task back in line instead of blocking it' }),
     now: z.boolean().optional().openapi({ description: 'skip kill_grace: SIGKILL at once' }),
-    archive: z.boolean().optional().openapi({ description: 'archive the task once the run has ended' }),
+    archive: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'archive the task once the run has ended' }),
   })
   .strict()
   .openapi('StopBody');

@@ -6,7 +6,15 @@ import type { AuthVariables } from './auth.js';
 import { requireAuth } from './auth.js';
 import { onError, validationHook } from './errors.js';
 import { BEARER, RESPONSES, jsonBody } from './routes.js';
-import { BlockBody, CommentBody, CompleteBody, CreateBody, FailBody, LinkBody, NoteBody } from './schemas.js';
+import {
+  BlockBody,
+  CommentBody,
+  CompleteBody,
+  CreateBody,
+  FailBody,
+  LinkBody,
+  NoteBody,
+} from './schemas.js';
 import type { Json } from '../core/events.js';
 import type { BlockKind } from '../core/status.js';
 
@@ -30,10 +38,18 @@ export function workerRoutes(
   const app = new OpenAPIHono<{ Variables: AuthVariables }>({ defaultHook: validationHook });
   app.onError(onError);
   app.use('*', requireAuth(store, 'run'));
-  const hash = (c: { get(key: 'runTokenHash'): string | undefined }): string => c.get('runTokenHash') ?? '';
+  const hash = (c: { get(key: 'runTokenHash'): string | undefined }): string =>
+    c.get('runTokenHash') ?? '';
 
   app.openapi(
-    createRoute({ method: 'get', path: '/context', summary: "the worker's task, parents' results, previous attempts, comments", tags: [TAG], security: BEARER, responses: RESPONSES }),
+    createRoute({
+      method: 'get',
+      path: '/context',
+      summary: "the worker's task, parents' results, previous attempts, comments",
+      tags: [TAG],
+      security: BEARER,
+      responses: RESPONSES,
+    }),
     async (c) => c.json(await store.workerContext(hash(c)), 200),
   );
 
@@ -46,20 +62,33 @@ export function workerRoutes(
           kind === 'progress'
             ? 'report progress: resets the stall clock'
             : 'prove liveness only: does not count as progress',
-        tags: [TAG], security: BEARER, responses: RESPONSES,
+        tags: [TAG],
+        security: BEARER,
+        responses: RESPONSES,
         request: { body: jsonBody(NoteBody) },
       }),
       async (c) => {
         const { note } = c.req.valid('json');
         const run = await store.workerTouch(hash(c), kind);
         signals.call(run.id, kind, note);
-        return c.json({ run_id: run.id, task_id: run.task_id, attempt: run.attempt, state: run.state }, 200);
+        return c.json(
+          { run_id: run.id, task_id: run.task_id, attempt: run.attempt, state: run.state },
+          200,
+        );
       },
     );
   }
 
   app.openapi(
-    createRoute({ method: 'post', path: '/comment', summary: 'comment on the own task', tags: [TAG], security: BEARER, responses: RESPONSES, request: { body: jsonBody(CommentBody) } }),
+    createRoute({
+      method: 'post',
+      path: '/comment',
+      summary: 'comment on the own task',
+      tags: [TAG],
+      security: BEARER,
+      responses: RESPONSES,
+      request: { body: jsonBody(CommentBody) },
+    }),
     async (c) => c.json(await store.workerComment(hash(c), c.req.valid('json').body), 200),
   );
 
@@ -69,41 +98,101 @@ export function workerRoutes(
     return answer;
   };
   app.openapi(
-    createRoute({ method: 'post', path: '/complete', summary: 'finish the task with a result', tags: [TAG], security: BEARER, responses: RESPONSES, request: { body: jsonBody(CompleteBody) } }),
+    createRoute({
+      method: 'post',
+      path: '/complete',
+      summary: 'finish the task with a result',
+      tags: [TAG],
+      security: BEARER,
+      responses: RESPONSES,
+      request: { body: jsonBody(CompleteBody) },
+    }),
     async (c) => {
       const b = c.req.valid('json');
-      const call: TerminalCall = { op: 'complete', summary: b.summary, ...(b.metadata !== undefined ? { metadata: b.metadata as Json } : {}) };
+      const call: TerminalCall = {
+        op: 'complete',
+        summary: b.summary,
+        ...(b.metadata !== undefined ? { metadata: b.metadata as Json } : {}),
+      };
       return c.json(await terminal(hash(c), call), 200);
     },
   );
   app.openapi(
-    createRoute({ method: 'post', path: '/request-review', summary: 'hand the result to a person for review', tags: [TAG], security: BEARER, responses: RESPONSES, request: { body: jsonBody(CompleteBody) } }),
+    createRoute({
+      method: 'post',
+      path: '/request-review',
+      summary: 'hand the result to a person for review',
+      tags: [TAG],
+      security: BEARER,
+      responses: RESPONSES,
+      request: { body: jsonBody(CompleteBody) },
+    }),
     async (c) => {
       const b = c.req.valid('json');
-      const call: TerminalCall = { op: 'request_review', summary: b.summary, ...(b.metadata !== undefined ? { metadata: b.metadata as Json } : {}) };
+      const call: TerminalCall = {
+        op: 'request_review',
+        summary: b.summary,
+        ...(b.metadata !== undefined ? { metadata: b.metadata as Json } : {}),
+      };
       return c.json(await terminal(hash(c), call), 200);
     },
   );
   app.openapi(
-    createRoute({ method: 'post', path: '/fail', summary: 'give up this attempt (counted as a failure)', tags: [TAG], security: BEARER, responses: RESPONSES, request: { body: jsonBody(FailBody) } }),
-    async (c) => c.json(await terminal(hash(c), { op: 'fail', reason: c.req.valid('json').reason }), 200),
+    createRoute({
+      method: 'post',
+      path: '/fail',
+      summary: 'give up this attempt (counted as a failure)',
+      tags: [TAG],
+      security: BEARER,
+      responses: RESPONSES,
+      request: { body: jsonBody(FailBody) },
+    }),
+    async (c) =>
+      c.json(await terminal(hash(c), { op: 'fail', reason: c.req.valid('json').reason }), 200),
   );
   app.openapi(
-    createRoute({ method: 'post', path: '/block', summary: 'block the task with a reason for a person', tags: [TAG], security: BEARER, responses: RESPONSES, request: { body: jsonBody(BlockBody) } }),
+    createRoute({
+      method: 'post',
+      path: '/block',
+      summary: 'block the task with a reason for a person',
+      tags: [TAG],
+      security: BEARER,
+      responses: RESPONSES,
+      request: { body: jsonBody(BlockBody) },
+    }),
     async (c) => {
       const b = c.req.valid('json');
-      return c.json(await terminal(hash(c), { op: 'block', reason: b.reason, kind: b.kind as BlockKind }), 200);
+      return c.json(
+        await terminal(hash(c), { op: 'block', reason: b.reason, kind: b.kind as BlockKind }),
+        200,
+      );
     },
   );
   app.openapi(
-    createRoute({ method: 'post', path: '/create', summary: 'create a child task on the same board', tags: [TAG], security: BEARER, responses: RESPONSES, request: { body: jsonBody(CreateBody) } }),
+    createRoute({
+      method: 'post',
+      path: '/create',
+      summary: 'create a child task on the same board',
+      tags: [TAG],
+      security: BEARER,
+      responses: RESPONSES,
+      request: { body: jsonBody(CreateBody) },
+    }),
     async (c) => {
       const b = c.req.valid('json');
       return c.json(await store.workerCreate(hash(c), b as never, { config: config() }), 200);
     },
   );
   app.openapi(
-    createRoute({ method: 'post', path: '/link', summary: 'link the own task with a task it created', tags: [TAG], security: BEARER, responses: RESPONSES, request: { body: jsonBody(LinkBody) } }),
+    createRoute({
+      method: 'post',
+      path: '/link',
+      summary: 'link the own task with a task it created',
+      tags: [TAG],
+      security: BEARER,
+      responses: RESPONSES,
+      request: { body: jsonBody(LinkBody) },
+    }),
     async (c) => {
       const b = c.req.valid('json');
       return c.json(await store.workerLink(hash(c), b.parent, b.child), 200);

@@ -3,6 +3,7 @@ import * as board from './commands/board.js';
 import * as comment from './commands/comment.js';
 import * as create from './commands/create.js';
 import * as demo from './commands/demo.js';
+import * as dispatch from './commands/dispatch.js';
 import * as edit from './commands/edit.js';
 import * as events from './commands/events.js';
 import * as init from './commands/init.js';
@@ -11,8 +12,11 @@ import * as list from './commands/list.js';
 import * as moves from './commands/moves.js';
 import * as profile from './commands/profile.js';
 import * as runs from './commands/runs.js';
+import * as serve from './commands/serve.js';
 import * as show from './commands/show.js';
 import * as stats from './commands/stats.js';
+import * as stop from './commands/stop.js';
+import * as worker from './commands/worker.js';
 
 /** The `warden` command line, every command registered. */
 export function createProgram(version: string): Command {
@@ -34,6 +38,10 @@ export function createProgram(version: string): Command {
     profile,
     board,
     stats,
+    serve,
+    dispatch,
+    stop,
+    worker,
     demo,
   ]) {
     mod.register(program);

@@ -82,6 +82,12 @@ export interface Store {
   /** Closes the store. Safe to call twice. */
   close(): Promise<void>;
 
+  /**
+   * Calls `onChange` soon after another process commits a change (SQLite: `data_version`,
+   * PostgreSQL: LISTEN/NOTIFY). Returns a function that stops watching.
+   */
+  watchChanges(onChange: () => void): () => void;
+
   /** Adds a board. Refuses (`conflict`) a name that exists. */
   addBoard(name: string, actor: Actor): Promise<Board>;
   /** Every board, by name. */

@@ -50,6 +50,12 @@ export function identify(pid: number): ProcessIdentity | null {
   return { boot_id: bootId(), pid, start_time: stat.startTime };
 }
 
+/** Whether a process with this pid exists and is not a zombie. */
+export function pidAlive(pid: number): boolean {
+  const stat = readStat(pid);
+  return stat !== null && !isDead(stat.state);
+}
+
 /** Whether the process `identity` names is still there and not a zombie. */
 export function isSameProcessAlive(identity: ProcessIdentity): boolean {
   if (identity.boot_id !== bootId()) return false;

@@ -40,6 +40,8 @@ export interface SupervisorOptions {
   progressFlushMs?: number;
   /** Tells the host something worth logging. */
   log?: (line: string) => void;
+  /** Called when a run has ended and its slot is free. */
+  onRunEnded?: () => void;
 }
 
 /**
@@ -174,6 +176,15 @@ export class Supervisor {
       if (!this.live.has(run.id))
         await this.adopt(run, policies.get(run.id) ?? resolvePolicy(this.opts.config));
     }
+  }
+
+  /** Adopts one run (for `warden stop` when no `serve` is running). */
+  async adoptOne(runId: number): Promise<void> {
+    const run = await this.opts.store.getRun(runId);
+    if (run.state === 'ended' || this.live.has(run.id)) return;
+    const policies = await this.policiesFor([run]);
+    await this.adopt(run, policies.get(run.id) ?? resolvePolicy(this.opts.config));
+    await this.idle();
   }
 
   private async adopt(run: Run, policy: Policy): Promise<void> {
@@ -340,13 +351,14 @@ export class Supervisor {
 
   private async examine(live: LiveRun): Promise<void> {
     if (!this.live.has(live.runId)) return;
+    // Output while a run is being ended is not progress: the decision is already made.
+    if (live.ending !== null) return this.advanceEnding(live);
     const size = fileSize(live.logPath);
     if (size > live.outputBytes) {
       live.outputBytes = size;
       live.lastOutputWall = this.opts.clock.now();
       this.sawProgress(live, live.lastOutputWall);
     }
-    if (live.ending !== null) return this.advanceEnding(live);
     const status = this.exitStatus(live);
     if (status !== null) {
       const meaning =
@@ -584,6 +596,7 @@ export class Supervisor {
     });
     this.settle(live, verified);
     this.forget(live);
+    this.opts.onRunEnded?.();
   }
 
   private settle(live: LiveRun, verified: boolean): void {

@@ -29,6 +29,8 @@ export interface SqlDriver extends SqlDb {
   read<T>(fn: (db: SqlDb) => Promise<T>): Promise<T>;
   /** Closes the connection. Safe to call twice. */
   close(): Promise<void>;
+  /** Calls `onChange` soon after another connection commits a change; returns a stop function. */
+  watch(onChange: () => void): () => void;
 }
 
 /** The larger of two SQL expressions: `MAX(a, b)` in SQLite, `GREATEST(a, b)` in PostgreSQL. */

@@ -76,6 +76,10 @@ export class SqlStore implements Store {
     return this.driver.close();
   }
 
+  watchChanges(onChange: () => void): () => void {
+    return this.driver.watch(onChange);
+  }
+
   addBoard(name: string, actor: Actor): Promise<Board> {
     return this.write((db, now) => boards.addBoard(db, now, name, actor));
   }

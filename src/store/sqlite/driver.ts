@@ -4,6 +4,9 @@ import type { SqlDb, SqlDriver, SqlParam } from '../sql/driver.js';
 
 type Sqlite = Database.Database;
 
+/** How often another process's commits are looked for. */
+const WATCH_POLL_MS = 20;
+
 function isBusy(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
@@ -124,6 +127,28 @@ export class SqliteDriver implements SqlDriver {
         throw err;
       }
     }
+  }
+
+  /**
+   * Polls `PRAGMA data_version`, which changes when another connection commits: a cheap
+   * check of shared memory, so another process's change wakes the dispatcher at once.
+   */
+  watch(onChange: () => void): () => void {
+    let last = this.dataVersion();
+    const timer = setInterval(() => {
+      if (this.closed) return;
+      const now = this.dataVersion();
+      if (now !== last) {
+        last = now;
+        onChange();
+      }
+    }, WATCH_POLL_MS);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  private dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
   }
 
   close(): Promise<void> {

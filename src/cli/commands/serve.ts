@@ -1,0 +1,87 @@
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import { parseDuration } from '../../core/duration.js';
+import { invalid } from '../../core/errors.js';
+import { nameSchema, parseInput } from '../../core/validate.js';
+import { Host } from '../../dispatcher/host.js';
+import { openContext } from '../context.js';
+import { parseIntOption } from '../options.js';
+
+interface ServeOptions {
+  port?: string;
+  bind?: string;
+  hostId?: string;
+  tick: string;
+  maxWorkers?: string;
+  progressFlush: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description(
+      'run the dispatcher, the supervisor and the HTTP API for this home (workers survive restarts)',
+    )
+    .option('--port <n>', 'API port (config serve.port, default 7420; 0 picks a free one)')
+    .option('--bind <address>', 'API address (default 127.0.0.1)')
+    .option('--host-id <name>', 'this host’s name (default: the machine’s hostname)')
+    .option('--tick <duration>', 'fallback tick of the supervisor and dispatcher', '1s')
+    .option(
+      '--max-workers <n>',
+      'most live workers on this host (config serve.max_workers, default 4)',
+    )
+    .option('--progress-flush <duration>', 'how often progress is written to the store', '15s')
+    .action(async (opts: ServeOptions) => {
+      const tickMs = parseDuration(opts.tick, '--tick');
+      const flushMs = parseDuration(opts.progressFlush, '--progress-flush');
+      if (tickMs <= 0) throw invalid('--tick: must be longer than 0');
+      const hostId =
+        opts.hostId === undefined ? undefined : parseInput(nameSchema, opts.hostId, '--host-id');
+      const ctx = await openContext();
+      const port =
+        opts.port === undefined ? ctx.config.serve.port : parseIntOption(opts.port, '--port');
+      const maxWorkers =
+        opts.maxWorkers === undefined
+          ? ctx.config.serve.max_workers
+          : parseIntOption(opts.maxWorkers, '--max-workers');
+      if (port < 0 || port > 65535) throw invalid('--port: must be from 0 to 65535');
+      if (maxWorkers < 1) throw invalid('--max-workers: must be at least 1');
+      const log = pino(
+        { base: { host: hostId }, level: process.env.WARDEN_LOG_LEVEL ?? 'info' },
+        pino.destination(2),
+      );
+      const host = new Host({
+        store: ctx.store,
+        home: ctx.home,
+        config: ctx.config,
+        clock: ctx.clock,
+        ...(hostId !== undefined ? { hostId } : {}),
+        port,
+        bind: opts.bind ?? ctx.config.serve.bind,
+        tickMs,
+        maxWorkers,
+        progressFlushMs: flushMs,
+        log: (line) => log.info(line),
+      });
+      try {
+        await host.start();
+      } catch (err) {
+        await ctx.store.close();
+        throw err;
+      }
+      process.stdout.write(
+        `warden serve: ${host.apiUrl} (host ${host.hostId}, up to ${maxWorkers} workers)\n`,
+      );
+      await new Promise<void>((resolve) => {
+        const shutdown = (signal: string): void => {
+          log.info(`${signal}: stopping; workers keep running`);
+          void host
+            .stop()
+            .then(() => ctx.store.close())
+            .finally(resolve);
+        };
+        process.once('SIGTERM', () => shutdown('SIGTERM'));
+        process.once('SIGINT', () => shutdown('SIGINT'));
+      });
+    });
+}

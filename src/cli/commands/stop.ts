@@ -1,0 +1,93 @@
+import type { Command } from 'commander';
+import { illegalState } from '../../core/errors.js';
+import { parseTaskId } from '../../core/validate.js';
+import { takeHome } from '../../dispatcher/host.js';
+import { workerBaseEnv, writeWardenShim } from '../../dispatcher/worker-env.js';
+import type { EndResult, StopIntent } from '../../supervisor/live-run.js';
+import { identify, isSameProcessAlive } from '../../supervisor/procfs.js';
+import { Supervisor } from '../../supervisor/supervisor.js';
+import { readAdminToken } from '../../config/home.js';
+import type { CliContext } from '../context.js';
+import { withContext } from '../context.js';
+import { callApi } from '../http.js';
+import { say, sayJson } from '../output.js';
+
+/** The API of the live `serve` of this home, if one is running. */
+export async function liveServe(ctx: CliContext): Promise<{ url: string; host: string } | null> {
+  for (const h of await ctx.store.activeHosts()) {
+    if (h.url !== null && h.process !== null && isSameProcessAlive(h.process))
+      return { url: h.url, host: h.host_id };
+  }
+  return null;
+}
+
+/** Ends a task's run, through `serve` when it runs, else right here (the same ending path). */
+export async function endTaskRun(
+  ctx: CliContext,
+  taskId: number,
+  intent: StopIntent,
+): Promise<EndResult> {
+  const task = await ctx.store.getTask(taskId);
+  if (task.current_run_id === null) {
+    throw illegalState(`task ${taskId} has no run in progress (it is ${task.status})`);
+  }
+  const serve = await liveServe(ctx);
+  if (serve) {
+    return callApi<EndResult>(
+      serve.url,
+      readAdminToken(ctx.home),
+      'POST',
+      `/api/v1/tasks/${taskId}/stop`,
+      intent,
+      30_000,
+    );
+  }
+  const run = await ctx.store.getRun(task.current_run_id);
+  const host = run.host_id ?? 'local';
+  await takeHome(ctx.store, host, null);
+  try {
+    const supervisor = new Supervisor({
+      store: ctx.store,
+      host,
+      clock: ctx.clock,
+      config: ctx.config.policy,
+      runsDir: ctx.home.runs,
+      baseEnv: () => workerBaseEnv(writeWardenShim(ctx.home.root)),
+    });
+    await supervisor.adoptOne(run.id);
+    const by = ctx.actor.kind === 'person' ? ctx.actor.name : 'a person';
+    const result = await supervisor.stop(taskId, by, intent);
+    return (
+      result ?? {
+        run_id: run.id,
+        outcome: 'stopped',
+        verified_gone: true,
+        message: `run ${run.id} had already ended`,
+      }
+    );
+  } finally {
+    const me = identify(process.pid);
+    if (me) await ctx.store.releaseHome(host, me);
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('stop')
+    .description(
+      'end a task’s run and wait until its processes are verified gone; the task is blocked unless --requeue',
+    )
+    .argument('<id>', 'the task id')
+    .option('--requeue', 'put the task back in line instead of blocking it')
+    .option('--now', 'skip the kill grace: SIGKILL at once')
+    .option('--json', 'print the result as JSON')
+    .action(async (idText: string, opts: { requeue?: boolean; now?: boolean; json?: boolean }) => {
+      const id = parseTaskId(idText);
+      const result = await withContext((ctx) =>
+        endTaskRun(ctx, id, { requeue: opts.requeue ?? false, now: opts.now ?? false }),
+      );
+      if (opts.json) sayJson(result);
+      else say(result.message);
+      if (!result.verified_gone) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,198 @@
+import type { Command } from 'commander';
+import { WardenError, invalid } from '../../core/errors.js';
+import { BLOCK_KINDS } from '../../core/status.js';
+import { parseJsonText, parseTaskId } from '../../core/validate.js';
+import { callApi } from '../http.js';
+import { collect, parseIntOption } from '../options.js';
+import { say, sayJson } from '../output.js';
+
+function endpoint(): { url: string; token: string } {
+  const url = process.env.WARDEN_URL;
+  const token = process.env.WARDEN_RUN_TOKEN;
+  if (!url || !token) {
+    throw new WardenError(
+      'setup',
+      'WARDEN_URL and WARDEN_RUN_TOKEN are not set; `warden worker` runs inside a worker that warden started',
+    );
+  }
+  return { url, token };
+}
+
+async function call(
+  path: string,
+  body?: unknown,
+  method: 'GET' | 'POST' = 'POST',
+): Promise<unknown> {
+  const { url, token } = endpoint();
+  const retry = process.env.WARDEN_RETRY_FOR_MS;
+  return callApi(
+    url,
+    token,
+    method,
+    `/api/v1/worker${path}`,
+    body,
+    retry === undefined ? undefined : Number(retry),
+  );
+}
+
+function print(json: boolean | undefined, value: unknown, line: string): void {
+  if (json) sayJson(value);
+  else say(line);
+}
+
+function metadata(text: string | undefined): unknown {
+  return text === undefined ? undefined : parseJsonText(text, '--metadata');
+}
+
+export function register(program: Command): void {
+  const worker = program
+    .command('worker')
+    .description('calls a worker makes about its own task (uses WARDEN_URL and WARDEN_RUN_TOKEN)');
+
+  worker
+    .command('show')
+    .description(
+      'the task, parents’ results, previous attempts and comments; fails if this run is stale',
+    )
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const ctx = (await call('/context', undefined, 'GET')) as {
+        task: { id: number; title: string; body: string };
+        run: { attempt: number };
+        previous_attempts: { attempt: number; outcome: string | null; reason: string | null }[];
+      };
+      if (opts.json) return sayJson(ctx);
+      say(`task ${ctx.task.id}: ${ctx.task.title} (attempt ${ctx.run.attempt})`);
+      if (ctx.task.body) say(ctx.task.body);
+      for (const p of ctx.previous_attempts)
+        say(`attempt ${p.attempt}: ${p.outcome ?? 'running'} — ${p.reason ?? ''}`);
+    });
+
+  for (const kind of ['heartbeat', 'progress'] as const) {
+    worker
+      .command(kind)
+      .description(
+        kind === 'progress'
+          ? 'report progress (resets the stall clock)'
+          : 'prove liveness (not progress)',
+      )
+      .option('--note <text>', 'a short note for the card')
+      .option('--json', 'print JSON')
+      .action(async (opts: { note?: string; json?: boolean }) => {
+        const r = await call(`/${kind}`, opts.note === undefined ? {} : { note: opts.note });
+        print(opts.json, r, 'ok');
+      });
+  }
+
+  worker
+    .command('comment')
+    .description('comment on the task')
+    .argument('<text>', 'the comment')
+    .option('--json', 'print JSON')
+    .action(async (text: string, opts: { json?: boolean }) => {
+      print(opts.json, await call('/comment', { body: text }), 'comment added');
+    });
+
+  worker
+    .command('complete')
+    .description('finish the task with a result; the process then has a while to exit')
+    .requiredOption('--summary <text>', 'what was done')
+    .option('--metadata <json>', 'a JSON value kept with the result')
+    .option('--json', 'print JSON')
+    .action(async (opts: { summary: string; metadata?: string; json?: boolean }) => {
+      const md = metadata(opts.metadata);
+      const r = await call('/complete', {
+        summary: opts.summary,
+        ...(md !== undefined ? { metadata: md } : {}),
+      });
+      print(opts.json, r, 'completed');
+    });
+
+  worker
+    .command('request-review')
+    .description('hand the result to a person for review')
+    .requiredOption('--summary <text>', 'what to review')
+    .option('--metadata <json>', 'a JSON value kept with the result')
+    .option('--json', 'print JSON')
+    .action(async (opts: { summary: string; metadata?: string; json?: boolean }) => {
+      const md = metadata(opts.metadata);
+      const r = await call('/request-review', {
+        summary: opts.summary,
+        ...(md !== undefined ? { metadata: md } : {}),
+      });
+      print(opts.json, r, 'review requested');
+    });
+
+  worker
+    .command('fail')
+    .description('give up this attempt; counted as a failure and retried with backoff')
+    .requiredOption('--reason <text>', 'what went wrong')
+    .option('--json', 'print JSON')
+    .action(async (opts: { reason: string; json?: boolean }) => {
+      print(opts.json, await call('/fail', { reason: opts.reason }), 'failed');
+    });
+
+  worker
+    .command('block')
+    .description('block the task until a person acts')
+    .requiredOption('--reason <text>', 'what is needed')
+    .option('--kind <kind>', `one of ${BLOCK_KINDS.join(', ')}`, 'needs_input')
+    .option('--json', 'print JSON')
+    .action(async (opts: { reason: string; kind: string; json?: boolean }) => {
+      if (!(BLOCK_KINDS as readonly string[]).includes(opts.kind)) {
+        throw invalid(`--kind: unknown kind '${opts.kind}'; use one of ${BLOCK_KINDS.join(', ')}`);
+      }
+      print(opts.json, await call('/block', { reason: opts.reason, kind: opts.kind }), 'blocked');
+    });
+
+  worker
+    .command('create')
+    .description('create a child task on the same board')
+    .argument('<title>', 'the child task')
+    .option('--body <text>', 'its description')
+    .option('--assignee <profile>', 'the profile to work it')
+    .option('--priority <n>', 'higher runs first')
+    .option('--parent <id>', 'another task it waits for (repeatable)', collect)
+    .option('--after-me', 'wait until this task is done')
+    .option('--idempotency-key <key>', 'return the open task with this key instead of a duplicate')
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        title: string,
+        opts: {
+          body?: string;
+          assignee?: string;
+          priority?: string;
+          parent?: string[];
+          afterMe?: boolean;
+          idempotencyKey?: string;
+          json?: boolean;
+        },
+      ) => {
+        const body = {
+          title,
+          ...(opts.body !== undefined ? { body: opts.body } : {}),
+          ...(opts.assignee !== undefined ? { assignee: opts.assignee } : {}),
+          ...(opts.priority !== undefined
+            ? { priority: parseIntOption(opts.priority, '--priority') }
+            : {}),
+          ...(opts.parent ? { parents: opts.parent.map(parseTaskId) } : {}),
+          ...(opts.afterMe ? { after_me: true } : {}),
+          ...(opts.idempotencyKey !== undefined ? { idempotency_key: opts.idempotencyKey } : {}),
+        };
+        const task = (await call('/create', body)) as { id: number; status: string };
+        print(opts.json, task, `created task ${task.id} [${task.status}]`);
+      },
+    );
+
+  worker
+    .command('link')
+    .description('make PARENT a parent of CHILD (the own task and tasks it created only)')
+    .argument('<parent>', 'the task that must finish first')
+    .argument('<child>', 'the task that waits')
+    .option('--json', 'print JSON')
+    .action(async (parent: string, child: string, opts: { json?: boolean }) => {
+      const r = await call('/link', { parent: parseTaskId(parent), child: parseTaskId(child) });
+      print(opts.json, r, `task ${child} now waits for ${parent}`);
+    });
+}

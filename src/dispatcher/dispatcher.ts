@@ -1,0 +1,60 @@
+import type { Store } from '../store/store.js';
+import type { Supervisor } from '../supervisor/supervisor.js';
+
+/** What a dispatcher needs from its host. */
+export interface DispatcherOptions {
+  store: Store;
+  supervisor: Supervisor;
+  host: string;
+  /** Most live runs on this host, re-read every pass. */
+  maxWorkers: () => number;
+  workspaceRoot: string;
+  /** Variables every worker of this host gets (`WARDEN_URL`). */
+  wardenEnv: () => Record<string, string>;
+  log?: (line: string) => void;
+}
+
+/**
+ * Claims what may start now (admission and claim in one transaction in the store) and starts
+ * the workers. Passes never overlap; a wake-up during a pass runs another pass after it.
+ */
+export class Dispatcher {
+  private running: Promise<void> | null = null;
+  private again = false;
+
+  constructor(private readonly opts: DispatcherOptions) {}
+
+  /** Runs a pass now, or right after the one in progress. */
+  pass(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.once();
+        } while (this.again);
+      } finally {
+        this.running = null;
+      }
+    })();
+    return this.running;
+  }
+
+  private async once(): Promise<number> {
+    const max = this.opts.maxWorkers();
+    const claims = await this.opts.store.claimRuns(
+      { host: this.opts.host, maxWorkers: max, limit: max, mode: 'spawned' },
+      this.opts.workspaceRoot,
+    );
+    for (const claim of claims) {
+      await this.opts.supervisor.start(claim, this.opts.wardenEnv());
+      this.opts.log?.(
+        `started run ${claim.run.id} (attempt ${claim.run.attempt}) of task ${claim.task.id}`,
+      );
+    }
+    return claims.length;
+  }
+}

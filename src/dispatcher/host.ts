@@ -1,0 +1,205 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { ServerType } from '@hono/node-server';
+import { hostname } from 'node:os';
+import { dispatcher as dispatcherActor } from '../core/actor.js';
+import type { Clock } from '../core/clock.js';
+import { WardenError } from '../core/errors.js';
+import type { WardenConfig } from '../config/config.js';
+import type { HomePaths } from '../config/home.js';
+import { createApi } from '../api/app.js';
+import type { HostRecord } from '../store/run-types.js';
+import type { Store } from '../store/store.js';
+import { identify, isSameProcessAlive } from '../supervisor/procfs.js';
+import { Supervisor } from '../supervisor/supervisor.js';
+import { Dispatcher } from './dispatcher.js';
+import { workerBaseEnv, writeWardenShim } from './worker-env.js';
+
+/** How a host runs. */
+export interface HostOptions {
+  store: Store;
+  home: HomePaths;
+  config: WardenConfig;
+  clock: Clock;
+  hostId?: string;
+  port: number;
+  bind: string;
+  tickMs: number;
+  maxWorkers: number;
+  progressFlushMs?: number;
+  /** Run the dispatcher (false: supervise and serve the API only). */
+  dispatch?: boolean;
+  log?: (line: string) => void;
+}
+
+/** The default host id: this machine's name. */
+export function defaultHostId(): string {
+  return hostname() || 'localhost';
+}
+
+/**
+ * Takes the home for this process (SQLite: one `serve` per home). Refuses, naming the holder,
+ * while another live process holds it; takes over from holders that are gone.
+ */
+export async function takeHome(store: Store, hostId: string, url: string | null): Promise<void> {
+  const me = identify(process.pid);
+  if (!me) throw new Error('cannot read this process from /proc');
+  for (let i = 0; i < 3; i++) {
+    const holders = await store.activeHosts();
+    const alive = holders.filter((h) => h.process !== null && isSameProcessAlive(h.process));
+    if (alive.length > 0) throw homeTaken(alive);
+    const taken = await store.claimHome({ host_id: hostId, process: me, url }, holders);
+    if (taken.ok) return;
+  }
+  throw homeTaken(await store.activeHosts());
+}
+
+function homeTaken(holders: readonly HostRecord[]): WardenError {
+  const h = holders[0];
+  const who = h
+    ? `host ${h.host_id}, pid ${h.process?.pid ?? '?'}, since ${new Date(h.started_at).toISOString()}`
+    : 'another process';
+  return new WardenError(
+    'conflict',
+    `warden serve is already running for this home (${who}); stop it first, or use its API`,
+  );
+}
+
+/**
+ * One `warden serve`: the supervisor, the dispatcher and the HTTP API over one store. Stopping
+ * it never stops workers: they keep running and the next `serve` adopts them.
+ */
+export class Host {
+  readonly hostId: string;
+  private readonly supervisor: Supervisor;
+  private readonly dispatcher: Dispatcher;
+  private server: ServerType | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private unwatch: (() => void) | null = null;
+  private stopping = false;
+  private url = '';
+  private binDir = '';
+
+  constructor(private readonly opts: HostOptions) {
+    this.hostId = opts.hostId ?? defaultHostId();
+    this.supervisor = new Supervisor({
+      store: opts.store,
+      host: this.hostId,
+      clock: opts.clock,
+      config: opts.config.policy,
+      runsDir: opts.home.runs,
+      baseEnv: () => workerBaseEnv(this.binDir),
+      ...(opts.progressFlushMs !== undefined ? { progressFlushMs: opts.progressFlushMs } : {}),
+      ...(opts.log ? { log: opts.log } : {}),
+      onRunEnded: () => this.wake(),
+    });
+    this.dispatcher = new Dispatcher({
+      store: opts.store,
+      supervisor: this.supervisor,
+      host: this.hostId,
+      maxWorkers: () => opts.maxWorkers,
+      workspaceRoot: opts.home.workspaces,
+      wardenEnv: () => ({ WARDEN_URL: this.url }),
+      ...(opts.log ? { log: opts.log } : {}),
+    });
+  }
+
+  /** Where the API listens. */
+  get apiUrl(): string {
+    return this.url;
+  }
+
+  /** Takes the home, adopts what survived a restart, opens the API and starts the loop. */
+  async start(): Promise<void> {
+    const { store } = this.opts;
+    await takeHome(store, this.hostId, null);
+    this.binDir = writeWardenShim(this.opts.home.root);
+    await this.listen();
+    await store.setHostUrl(this.hostId, this.url);
+    await store.writeEvent(dispatcherActor(this.hostId), {
+      kind: 'host_started',
+      payload: { host: this.hostId, pid: process.pid, url: this.url },
+    });
+    await this.supervisor.adoptAll();
+    this.unwatch = store.watchChanges(() => this.wake());
+    this.timer = setInterval(() => void this.tick(), this.opts.tickMs);
+    await this.tick();
+  }
+
+  private listen(): Promise<void> {
+    const app = createApi({
+      store: this.opts.store,
+      host: this.hostId,
+      config: () => this.opts.config.policy,
+      dispatching: () => this.timer !== null && this.opts.dispatch !== false,
+      signals: {
+        call: (runId, kind, note) => this.supervisor.noteCall(runId, kind, note),
+        terminal: (runId) => this.supervisor.noteTerminal(runId),
+      },
+      control: { stop: (taskId, by, intent) => this.supervisor.stop(taskId, by, intent) },
+    });
+    return new Promise((resolve, reject) => {
+      const server = serve(
+        { fetch: app.fetch, port: this.opts.port, hostname: this.opts.bind },
+        (info: AddressInfo) => {
+          const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
+          this.url = `http://${host}:${info.port}`;
+          resolve();
+        },
+      );
+      server.once('error', (err: NodeJS.ErrnoException) => {
+        reject(
+          err.code === 'EADDRINUSE'
+            ? new WardenError(
+                'setup',
+                `port ${this.opts.port} on ${this.opts.bind} is in use; pick another with --port`,
+              )
+            : err,
+        );
+      });
+      this.server = server;
+    });
+  }
+
+  /** Looks for dispatchable work now (a task became ready, a slot freed). */
+  wake(): void {
+    if (this.stopping || this.opts.dispatch === false) return;
+    void this.dispatcher
+      .pass()
+      .catch((err: unknown) => this.opts.log?.(`dispatch: ${String(err)}`));
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopping) return;
+    try {
+      await this.supervisor.tick();
+      if (this.opts.dispatch !== false) await this.dispatcher.pass();
+    } catch (err) {
+      this.opts.log?.(`tick: ${(err as Error).stack ?? String(err)}`);
+    }
+  }
+
+  /**
+   * Stops the loop and the API, writes the last progress and gives up the home. Workers are
+   * left running. Idempotent.
+   */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    this.unwatch?.();
+    await this.supervisor.idle();
+    await this.supervisor.flush();
+    await new Promise<void>((resolve) => {
+      if (!this.server) return resolve();
+      this.server.close(() => resolve());
+      (this.server as { closeAllConnections?: () => void }).closeAllConnections?.();
+    });
+    const me = identify(process.pid);
+    if (me) await this.opts.store.releaseHome(this.hostId, me);
+    await this.opts.store.writeEvent(dispatcherActor(this.hostId), {
+      kind: 'host_stopped',
+      payload: { host: this.hostId, pid: process.pid, runs_left_running: this.supervisor.size },
+    });
+  }
+}
