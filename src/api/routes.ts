@@ -17,7 +17,10 @@ export const RESPONSES = {
 /** A required JSON request body. */
 export function jsonBody<T extends z.ZodType>(
   schema: T,
-): { readonly content: { readonly 'application/json': { readonly schema: T } }; readonly required: true } {
+): {
+  readonly content: { readonly 'application/json': { readonly schema: T } };
+  readonly required: true;
+} {
   return { content: { 'application/json': { schema } }, required: true } as const;
 }
 

@@ -22,11 +22,16 @@ function configure(cmd: Command): void {
   cmd.exitOverride();
   cmd.configureOutput({
     outputError: (text, write) => {
-      const message = text.trim().replace(/^error: /, '');
+      const message = oneLine(text.trim().replace(/^error: /, ''));
       write(`warden: ${message} (see \`${commandPath(cmd)} --help\`)\n`);
     },
   });
   for (const sub of cmd.commands) configure(sub);
+}
+
+/** Errors are one line: a newline in what the user typed must not split them. */
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ');
 }
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 error, 2 usage, 3 not found, 4 conflict. */
@@ -48,12 +53,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       return ExitCode.usage;
     }
     if (err instanceof WardenError) {
-      process.stderr.write(`warden: ${err.message}\n`);
+      process.stderr.write(`warden: ${oneLine(err.message)}\n`);
       return err.exitCode;
     }
+    // A bug: one line for people, the stack when WARDEN_DEBUG is set.
+    const detail = err instanceof Error ? err.message : String(err);
     process.stderr.write(
-      `warden: unexpected error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+      `warden: unexpected error: ${oneLine(detail)} (set WARDEN_DEBUG=1 for details)\n`,
     );
+    if (process.env.WARDEN_DEBUG && err instanceof Error)
+      process.stderr.write(`${err.stack ?? ''}\n`);
     return ExitCode.error;
   }
 }

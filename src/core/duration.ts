@@ -2,23 +2,26 @@ import { invalid } from './errors.js';
 import type { Millis } from './glossary.js';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-const PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
+const PATTERN = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
 
 /**
- * Parses a duration such as `500ms`, `90s`, `10m`, `4h` or `1d` into milliseconds. A bare
- * `0` is accepted as zero. Throws an `invalid` error naming the accepted forms otherwise.
+ * Parses a duration such as `500ms`, `90s`, `10m`, `4h`, `1d` or `1h30m` (what
+ * `formatDuration` prints) into milliseconds. A bare `0` is zero. Throws an `invalid` error
+ * naming the accepted forms otherwise.
  */
 export function parseDuration(text: string, what = 'duration'): Millis {
   const trimmed = text.trim();
   if (trimmed === '0') return 0;
-  const match = PATTERN.exec(trimmed);
-  const unit = match?.[2];
-  if (!match || unit === undefined) {
+  if (!PATTERN.test(trimmed)) {
     throw invalid(
       `${what}: '${text}' is not a duration; use a number with a unit, like 500ms, 90s, 10m or 4h`,
     );
   }
-  const ms = Math.round(Number(match[1]) * (UNITS[unit] ?? 1));
+  let total = 0;
+  for (const [, value, unit] of trimmed.matchAll(PART))
+    total += Number(value) * (UNITS[unit ?? ''] ?? 1);
+  const ms = Math.round(total);
   if (!Number.isSafeInteger(ms)) throw invalid(`${what}: '${text}' is too long`);
   return ms;
 }

@@ -30,6 +30,23 @@ export const Verb = {
 } as const;
 export type Verb = (typeof Verb)[keyof typeof Verb];
 
+/** How each verb reads in a sentence ("cannot mark done a task that is done"). */
+const VERB_WORDS: Record<Verb, string> = {
+  accept: 'accept',
+  promote: 'promote',
+  demote: 'demote',
+  claim: 'claim',
+  complete: 'complete',
+  requeue: 'requeue',
+  block: 'block',
+  unblock: 'unblock',
+  retry: 'retry',
+  request_review: 'request review of',
+  reopen: 'reopen',
+  done: 'mark done',
+  archive: 'archive',
+};
+
 /** One allowed move: a verb takes a task from `from` to `to`, made by one of `actors`. */
 export interface TransitionRow {
   readonly verb: Verb;
@@ -109,11 +126,12 @@ export function resolveTransition(
   if (candidates.length === 0) {
     const fromHere = TRANSITIONS.filter((r) => r.verb === verb && r.actors.includes(actor));
     const allowedFrom = [...new Set(fromHere.map((r) => r.from))];
+    const words = VERB_WORDS[verb];
     throw illegalState(
-      `cannot ${verb.replace('_', ' ')} a task that is ${from}` +
+      `cannot ${words} a task that is ${from}` +
         (allowedFrom.length > 0
           ? `; ${verb.replace('_', ' ')} applies to tasks that are ${allowedFrom.join(', ')}`
-          : `; a ${actor} may not ${verb.replace('_', ' ')} tasks`),
+          : `; a ${actor} may not ${words} tasks`),
       { verb, from, actor },
     );
   }

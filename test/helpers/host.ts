@@ -180,8 +180,48 @@ export class TestHome {
   }
 
   /**
-   * Stops every serve, then fails if any worker process group of this home is still alive
-   * (a leaked worker is a bug), killing it either way.
+   * P3: no two workers of one task were ever alive at once, by the runs' own timestamps and by
+   * the start/stop lines the workers wrote themselves.
+   */
+  async assertNeverTwoAtOnce(): Promise<void> {
+    const store = await this.store();
+    const tasks = await store.listTasks({ include_archived: true, limit: 10_000 });
+    for (const t of tasks) {
+      const runs = await store.listRuns(t.id);
+      for (let i = 1; i < runs.length; i++) {
+        const before = runs[i - 1];
+        const after = runs[i];
+        if (before?.ended_at === null || (before?.ended_at ?? 0) > (after?.started_at ?? 0)) {
+          throw new Error(`task ${t.id}: run ${after?.id} started before run ${before?.id} ended`);
+        }
+      }
+      const lines = this.lifeLines().filter((l) => l.task === t.id);
+      // A worker killed before it could write "stop" was gone by the time its run ended.
+      const endOf = (runId: number): number =>
+        runs.find((r) => r.id === runId)?.ended_at ?? Infinity;
+      const spans = lines
+        .filter((l) => l.event === 'start')
+        .map(
+          (s) =>
+            [
+              s.at,
+              lines.find((l) => l.event === 'stop' && l.pid === s.pid)?.at ?? endOf(s.run),
+            ] as const,
+        )
+        .sort((a, b) => a[0] - b[0]);
+      for (let i = 1; i < spans.length; i++) {
+        if ((spans[i - 1]?.[1] ?? 0) > (spans[i]?.[0] ?? 0)) {
+          throw new Error(
+            `task ${t.id}: two workers were alive at once (${JSON.stringify(spans)})`,
+          );
+        }
+      }
+    }
+  }
+
+  /**
+   * Stops every serve, checks P3, then fails if any worker process group of this home is still
+   * alive (a leaked worker is a bug), killing it either way.
    */
   async cleanup(): Promise<void> {
     for (const s of this.serves) {
@@ -190,6 +230,7 @@ export class TestHome {
     }
     const leaked: number[] = [];
     if (existsSync(join(this.root, 'warden.db'))) {
+      await this.assertNeverTwoAtOnce();
       const store = await this.store();
       const tasks = await store.listTasks({ include_archived: true, limit: 10_000 });
       for (const t of tasks) {

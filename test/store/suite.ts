@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dispatcher, person } from '../../src/core/actor.js';
-import { ManualClock } from '../../src/core/clock.js';
+import type { ManualClock } from '../../src/core/clock.js';
 import { ErrorCode, WardenError } from '../../src/core/errors.js';
 import type { Store } from '../../src/store/store.js';
 

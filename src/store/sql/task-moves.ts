@@ -173,6 +173,18 @@ export async function moveTask(
     );
   }
   const to = resolveTransition(move.verb, from, actor.kind, await parentsDone(db, id));
+  if (from === TaskStatus.done && task.idempotency_key !== null) {
+    // Reopening brings its idempotency key back into the open set, where keys are unique.
+    const holder = await db.get<{ id: number }>(
+      "SELECT id FROM tasks WHERE board = ? AND idempotency_key = ? AND id <> ? AND status NOT IN ('done', 'archived')",
+      [task.board, task.idempotency_key, id],
+    );
+    if (holder) {
+      throw conflict(
+        `idempotency key '${task.idempotency_key}' is now held by open task ${holder.id}; finish or archive it first`,
+      );
+    }
+  }
   const payload: Record<string, Json> = { from, to };
   const sets: string[] = ['status = ?', 'updated_at = ?'];
   const params: (string | number | null)[] = [to, now];

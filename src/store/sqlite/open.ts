@@ -26,7 +26,10 @@ export async function openSqliteStore(
   options: { create: boolean } = { create: false },
 ): Promise<SqliteStore> {
   if (!options.create && !existsSync(path)) {
-    throw new WardenError('setup', `no warden database at ${path}; run \`warden init\` first`);
+    throw new WardenError(
+      'setup',
+      `no warden database at ${path}; run \`warden init\` for a new home, or restore warden.db from a backup`,
+    );
   }
   const driver = new SqliteDriver(path, { mustExist: !options.create });
   try {

@@ -1,0 +1,219 @@
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import type { WardenEvent } from '../../src/core/events.js';
+import type { Task } from '../../src/core/task.js';
+import { freshHome, sharedHome } from '../helpers/cli.js';
+
+const FOLLOW_DEADLINE_MS = 15_000;
+
+interface Output {
+  /** Resolves with all standard output so far once `done` holds for it; rejects at the deadline. */
+  waitFor(done: (stdout: string) => boolean, deadlineMs?: number): Promise<string>;
+}
+
+/** Collects a child's standard output from the start, so no line is missed between waits. */
+function watchStdout(child: ChildProcessWithoutNullStreams): Output {
+  let stdout = '';
+  let exited = false;
+  const waiters = new Set<() => void>();
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+    for (const check of waiters) check();
+  });
+  child.on('exit', () => {
+    exited = true;
+    for (const check of waiters) check();
+  });
+  return {
+    waitFor: (done, deadlineMs = FOLLOW_DEADLINE_MS) =>
+      new Promise((resolve, reject) => {
+        const finish = (err?: Error): void => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          if (err) reject(err);
+          else resolve(stdout);
+        };
+        const check = (): void => {
+          if (done(stdout)) finish();
+          else if (exited) finish(new Error(`exited early; stdout:\n${stdout}`));
+        };
+        const timer = setTimeout(
+          () => finish(new Error(`no expected output within ${deadlineMs} ms; got:\n${stdout}`)),
+          deadlineMs,
+        );
+        waiters.add(check);
+        check();
+      }),
+  };
+}
+
+function jsonLines(text: string): WardenEvent[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as WardenEvent);
+}
+
+describe('events', () => {
+  const cli = sharedHome({ name: 'ana' });
+
+  it('lists what happened to a task, in order, with actor and time', async () => {
+    const parent = await cli().json<Task>(['create', 'parent']);
+    const child = await cli().json<Task>(['create', 'child', '--parent', String(parent.id)]);
+    const late = await cli().json<Task>(['create', 'linked later', '--triage']);
+    const p = String(parent.id);
+    const c = String(child.id);
+    const l = String(late.id);
+    for (const args of [
+      ['accept', l],
+      ['link', p, l],
+      ['block', p, '--reason', 'needs credentials', '--kind', 'needs_input'],
+      ['unblock', p],
+      ['done', p, '--summary', 'done by hand'],
+      ['comment', c, 'on it'],
+      ['edit', c, '--priority', '2'],
+      ['archive', c],
+      ['done', l],
+      ['retry', l],
+    ]) {
+      const r = await cli().run(args);
+      expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 0, stderr: '' });
+    }
+
+    const parentEvents = await cli().json<WardenEvent[]>(['events', '--task', p]);
+    expect(parentEvents.map((e) => e.kind)).toEqual([
+      'task_created',
+      'task_blocked',
+      'task_unblocked',
+      'task_done',
+    ]);
+    expect(parentEvents[1]?.payload).toEqual({
+      from: 'ready',
+      to: 'blocked',
+      reason: 'needs credentials',
+      kind: 'needs_input',
+    });
+    expect(parentEvents[3]?.payload).toEqual({
+      from: 'ready',
+      to: 'done',
+      summary: 'done by hand',
+    });
+
+    const childEvents = await cli().json<WardenEvent[]>(['events', '--task', c]);
+    expect(childEvents.map((e) => e.kind)).toEqual([
+      'task_created',
+      'task_promoted',
+      'task_commented',
+      'task_edited',
+      'task_archived',
+    ]);
+    expect(childEvents[0]?.payload).toMatchObject({ status: 'todo', parents: [parent.id] });
+    expect(childEvents[1]?.payload).toEqual({
+      from: 'todo',
+      to: 'ready',
+      finished_parent: parent.id,
+    });
+
+    const lateEvents = await cli().json<WardenEvent[]>(['events', '--task', l]);
+    expect(lateEvents.map((e) => [e.kind, e.payload])).toEqual([
+      ['task_created', expect.objectContaining({ status: 'triage' }) as unknown],
+      ['task_accepted', { from: 'triage', to: 'ready' }],
+      ['task_linked', { parent: parent.id, child: late.id }],
+      ['task_demoted', { from: 'ready', to: 'todo', waiting_for: [parent.id] }],
+      ['task_promoted', { from: 'todo', to: 'ready', finished_parent: parent.id }],
+      ['task_done', { from: 'ready', to: 'done' }],
+      ['task_retried', { from: 'done', to: 'ready' }],
+    ]);
+
+    for (const events of [parentEvents, childEvents, lateEvents]) {
+      for (const e of events) {
+        expect(e).toMatchObject({ actor: 'person:ana', board: 'default', run_id: null });
+        expect(Number.isSafeInteger(e.at)).toBe(true);
+        expect(e.at).toBeGreaterThan(Date.UTC(2020, 0, 1));
+      }
+      const ids = events.map((e) => e.id);
+      expect(ids).toEqual([...ids].sort((a, b) => a - b));
+      const times = events.map((e) => e.at);
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+    }
+    // The parent's done and the child's promotion are one transaction, at one time.
+    expect(childEvents[1]?.at).toBe(parentEvents[3]?.at);
+    expect(childEvents[1]?.id).toBeGreaterThan(parentEvents[3]?.id ?? Infinity);
+  });
+
+  it('filters by board, kind and cursor', async () => {
+    const board = await cli().json<WardenEvent[]>(['events']);
+    expect(board[0]).toMatchObject({ kind: 'board_added', board: 'default', actor: 'person:ana' });
+
+    const done = await cli().json<WardenEvent[]>(['events', '--kind', 'task_done,task_archived']);
+    expect(done.length).toBeGreaterThan(0);
+    expect(new Set(done.map((e) => e.kind))).toEqual(new Set(['task_done', 'task_archived']));
+
+    const cursor = board[1]?.id ?? 0;
+    const after = await cli().json<WardenEvent[]>(['events', '--after', String(cursor)]);
+    expect(after).toEqual(board.slice(2));
+    // Without a cursor, --limit keeps the newest events, oldest first.
+    const newest = await cli().json<WardenEvent[]>(['events', '--limit', '2']);
+    expect(newest).toEqual(board.slice(-2));
+    const afterLimited = await cli().json<WardenEvent[]>([
+      'events',
+      '--after',
+      String(cursor),
+      '--limit',
+      '2',
+    ]);
+    expect(afterLimited).toEqual(board.slice(2, 4));
+  });
+
+  it('includes events that belong to no board, such as profile changes', async () => {
+    await cli().json(['profile', 'add', 'p', '--', 'sh']);
+    await cli().json(['profile', 'pause', 'p', '--reason', 'quota']);
+    const events = await cli().json<WardenEvent[]>([
+      'events',
+      '--kind',
+      'profile_added,profile_paused',
+    ]);
+    expect(events.map((e) => [e.kind, e.board, e.actor])).toEqual([
+      ['profile_added', null, 'person:ana'],
+      ['profile_paused', null, 'person:ana'],
+    ]);
+    const all = await cli().json<WardenEvent[]>(['events']);
+    expect(all.map((e) => e.kind)).toContain('token_created');
+  });
+
+  it('prints one line per event without --json', async () => {
+    const r = await cli().run(['events', '--kind', 'board_added']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/board_added\s+person:ana/);
+  });
+});
+
+describe('events --follow', () => {
+  it('prints new events as JSON lines and exits cleanly on SIGINT', async (ctx) => {
+    const cli = await freshHome(ctx, { name: 'ana' });
+    const follower = cli.start(['events', '--follow', '--json']);
+    let stderr = '';
+    follower.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      follower.on('exit', (code, signal) => resolve({ code, signal })),
+    );
+    const output = watchStdout(follower);
+    try {
+      await output.waitFor((out) => out.includes('"board_added"'));
+      const created = await cli.json<Task>(['create', 'followed task']);
+      const out = await output.waitFor((s) => s.includes('"task_created"'));
+      const seen = jsonLines(out);
+      expect(seen).toContainEqual(
+        expect.objectContaining({
+          kind: 'task_created',
+          task_id: created.id,
+          actor: 'person:ana',
+        }) as WardenEvent,
+      );
+    } finally {
+      follower.kill('SIGINT');
+    }
+    expect(await exited).toEqual({ code: 0, signal: null });
+    expect(stderr).toBe('');
+  });
+});

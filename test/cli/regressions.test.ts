@@ -1,0 +1,47 @@
+/*
+ * Bugs found while writing the CLI tests, kept as regressions: each states the behaviour the
+ * contract asks for (one error line, a clean exit code, nothing changed).
+ */
+import { describe, expect, it } from 'vitest';
+import type { Task } from '../../src/core/task.js';
+import { expectError, freshHome } from '../helpers/cli.js';
+
+describe('regressions', () => {
+  // src/cli/main.ts configure(): commander puts "(Did you mean ...?)" on a second line.
+  it.concurrent.for([
+    { args: ['creat', 'x'], message: /unknown command 'creat'.*Did you mean create\?/ },
+    {
+      args: ['list', '--statu', 'ready'],
+      message: /unknown option '--statu'.*Did you mean --status\?/,
+    },
+  ])('a usage error with a suggestion is one line: warden $args.0 $args.1', async (c, ctx) => {
+    const cli = await freshHome(ctx);
+    const before = cli.dbSnapshot();
+    expectError(await cli.run(c.args), 2, c.message);
+    expect(cli.dbSnapshot()).toEqual(before);
+  });
+
+  // src/cli/main.ts main(): the message is printed as is, with the user's newline in it.
+  it.concurrent('bad input containing a newline still gives one line on stderr', async (ctx) => {
+    const cli = await freshHome(ctx);
+    const before = cli.dbSnapshot();
+    expectError(await cli.run(['show', '1\n2']), 2, /is not a task id/);
+    expectError(await cli.run(['list', '--status', 'ready\nbogus']), 2, /unknown status/);
+    expect(cli.dbSnapshot()).toEqual(before);
+  });
+
+  // src/store/sql/task-moves.ts moveTask(): the UNIQUE index on open idempotency keys
+  // surfaces as "unexpected error: SqliteError ..." with a stack trace and exit 1.
+  it.concurrent(
+    'retry of a done task whose idempotency key an open task now holds is a clean conflict',
+    async (ctx) => {
+      const cli = await freshHome(ctx);
+      const old = await cli.json<Task>(['create', 'first', '--idempotency-key', 'nightly']);
+      await cli.json(['done', String(old.id)]);
+      await cli.json(['create', 'second', '--idempotency-key', 'nightly']);
+      const before = cli.dbSnapshot();
+      expectError(await cli.run(['retry', String(old.id)]), 4, /idempotency|nightly/);
+      expect(cli.dbSnapshot()).toEqual(before);
+    },
+  );
+});

@@ -1,0 +1,71 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { TestHome, fixture, waitFor } from '../helpers/host.js';
+
+let home: TestHome;
+afterEach(async () => {
+  await home.cleanup();
+});
+
+/** The most intervals open at once. */
+function maxOverlap(intervals: readonly [number, number][]): number {
+  const points = intervals.flatMap<[number, number]>(([a, b]) => [
+    [a, 1],
+    [b, -1],
+  ]);
+  points.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  let open = 0;
+  let max = 0;
+  for (const [, d] of points) {
+    open += d;
+    max = Math.max(max, open);
+  }
+  return max;
+}
+
+describe('one admission function holds every cap (SPEC §4)', () => {
+  it('50 tasks over two profiles capped at 3 each on a host capped at 5 (must-show 11)', async () => {
+    home = await new TestHome().init();
+    await home.profile('alpha', fixture('short-job.sh', '0.15'), ['--max-concurrency', '3']);
+    await home.profile('beta', fixture('short-job.sh', '0.15'), ['--max-concurrency', '3']);
+    const profileOf = new Map<number, string>();
+    for (let i = 0; i < 50; i++) {
+      const p = i % 2 === 0 ? 'alpha' : 'beta';
+      profileOf.set(await home.task(`job ${i}`, ['--assignee', p]), p);
+    }
+    const store = await home.store();
+    await home.serve(['--max-workers', '5']);
+    const samples: { alpha: number; beta: number; total: number }[] = [];
+    await waitFor(
+      'all 50 tasks done',
+      async () => {
+        const running = await store.listTasks({ statuses: ['running'], limit: 100 });
+        const count = (p: string): number => running.filter((t) => t.assignee === p).length;
+        samples.push({ alpha: count('alpha'), beta: count('beta'), total: running.length });
+        return (await store.listTasks({ statuses: ['done'], limit: 100 })).length === 50;
+      },
+      60_000,
+    );
+    expect(Math.max(...samples.map((s) => s.total))).toBeLessThanOrEqual(5);
+    expect(Math.max(...samples.map((s) => s.alpha))).toBeLessThanOrEqual(3);
+    expect(Math.max(...samples.map((s) => s.beta))).toBeLessThanOrEqual(3);
+    expect(Math.max(...samples.map((s) => s.total))).toBeGreaterThanOrEqual(4);
+
+    // The workers' own records of their lifetimes agree.
+    const life = home.lifeLines();
+    const intervals = (p?: string): [number, number][] =>
+      [...profileOf.keys()]
+        .filter((id) => p === undefined || profileOf.get(id) === p)
+        .map((id) => {
+          const start = life.find((l) => l.task === id && l.event === 'start')?.at ?? 0;
+          const stop = life.find((l) => l.task === id && l.event === 'stop')?.at ?? 0;
+          return [start, stop];
+        });
+    expect(maxOverlap(intervals())).toBeLessThanOrEqual(5);
+    expect(maxOverlap(intervals('alpha'))).toBeLessThanOrEqual(3);
+    expect(maxOverlap(intervals('beta'))).toBeLessThanOrEqual(3);
+    for (const id of profileOf.keys()) {
+      const runs = await home.runs(id);
+      expect(runs.map((r) => r.outcome)).toEqual(['completed']);
+    }
+  });
+});

@@ -1,0 +1,94 @@
+import { createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { pidAlive } from '../../src/supervisor/procfs.js';
+import { TestHome, fixture, waitFor } from '../helpers/host.js';
+
+let home: TestHome;
+afterEach(async () => {
+  await home.cleanup();
+});
+
+/** A port that was free a moment ago, so a restarted serve listens where workers expect it. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+describe('restarting serve never loses or duplicates work (SPEC §3 "Restart", P3, P6)', () => {
+  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+    it(`adopts a worker that outlived a ${signal} of serve; it completes once (must-show 7)`, async () => {
+      home = await new TestHome().init();
+      const port = String(await freePort());
+      await home.profile('steady', fixture('silent-then-complete.sh', '2'));
+      const id = await home.task('outlive serve', ['--assignee', 'steady']);
+      const first = await home.serve(['--port', port]);
+      const start = await waitFor('the worker to start', () =>
+        home.lifeLines().find((l) => l.task === id),
+      );
+      first.proc.kill(signal);
+      await first.exited;
+      expect(pidAlive(start.pid)).toBe(true);
+      await home.serve(['--port', port]);
+      const done = await home.waitStatus(id, 'done', 30_000);
+      expect(done.result?.summary).toBe('finished after 2s of silence');
+      const runs = await home.runs(id);
+      expect(runs.map((r) => r.outcome)).toEqual(['completed']);
+      expect((await home.events(id)).some((e) => e.kind === 'adopted')).toBe(true);
+      expect(home.lifeLines().filter((l) => l.task === id && l.event === 'start')).toHaveLength(1);
+    });
+  }
+
+  it('books a worker that exited 0 while serve was down by its recorded status, not as a crash (must-show 7)', async () => {
+    home = await new TestHome().init();
+    await home.profile('quick', fixture('short-job.sh', '0.5'));
+    const id = await home.task('finish alone', ['--assignee', 'quick']);
+    const first = await home.serve();
+    await waitFor('the worker to start', () => home.lifeLines().find((l) => l.task === id));
+    first.proc.kill('SIGKILL');
+    await first.exited;
+    await waitFor('the worker to finish', () =>
+      home.lifeLines().find((l) => l.task === id && l.event === 'stop'),
+    );
+    await waitFor('its recorded exit status', async () => {
+      const { existsSync } = await import('node:fs');
+      const [run] = await home.runs(id);
+      return run !== undefined && existsSync(`${home.root}/runs/${run.id}/exit`);
+    });
+    await home.serve();
+    await home.waitStatus(id, 'done');
+    const [run] = await home.runs(id);
+    expect(run).toMatchObject({ outcome: 'completed', exit_code: 0 });
+    expect(run?.reason?.rule).toBe('exit_zero');
+    expect(await home.runs(id)).toHaveLength(1);
+  });
+
+  it('a second serve on the home refuses, and so does dispatch --once; no task ever runs twice (must-show 12)', async () => {
+    home = await new TestHome().init();
+    await home.profile('job', fixture('short-job.sh', '0.3'), ['--max-concurrency', '4']);
+    const ids: number[] = [];
+    for (let i = 0; i < 8; i++) ids.push(await home.task(`job ${i}`, ['--assignee', 'job']));
+    await home.serve(['--max-workers', '4']);
+    const second = await home.cli(['serve', '--port', '0']);
+    expect(second.code).toBe(4);
+    expect(second.stderr).toMatch(
+      /^warden: warden serve is already running for this home \(host .+, pid \d+, since .+\); stop it first/,
+    );
+    expect(second.stderr.trim().split('\n')).toHaveLength(1);
+    const once = await home.cli(['dispatch', '--once']);
+    expect(once.code).toBe(4);
+    for (const id of ids) await home.waitStatus(id, 'done', 30_000);
+    for (const id of ids) {
+      const runs = await home.runs(id);
+      expect(runs).toHaveLength(1);
+      const starts = home.lifeLines().filter((l) => l.task === id && l.event === 'start');
+      expect(starts).toHaveLength(1);
+    }
+  });
+});
