@@ -38,7 +38,7 @@ export function adminRoutes(
     }),
     async (c) => {
       const id = Number(c.req.valid('param').id);
-      const intent = c.req.valid('json');
+      const intent = c.req.valid('json') as StopIntent;
       const task = await store.getTask(id);
       const by = c.get('token')?.name ?? 'a person';
       const result = await host.stop(id, by, intent);

@@ -79,6 +79,16 @@ export const StopBody = z
       .boolean()
       .optional()
       .openapi({ description: 'archive the task once the run has ended' }),
+    reason: z
+      .string()
+      .min(1)
+      .max(INPUT_LIMITS.block_reason_max_chars)
+      .optional()
+      .openapi({ description: 'the block reason (default: "stopped by NAME")' }),
+    kind: z.enum(BLOCK_KINDS as [string, ...string[]]).optional(),
+    reassign: z.string().nullable().optional().openapi({
+      description: 'with requeue: give the task to this profile as the run is released',
+    }),
   })
   .strict()
   .openapi('StopBody');

@@ -4,8 +4,10 @@ import * as comment from './commands/comment.js';
 import * as create from './commands/create.js';
 import * as demo from './commands/demo.js';
 import * as dispatch from './commands/dispatch.js';
+import * as doctor from './commands/doctor.js';
 import * as edit from './commands/edit.js';
 import * as events from './commands/events.js';
+import * as group from './commands/group.js';
 import * as init from './commands/init.js';
 import * as link from './commands/link.js';
 import * as list from './commands/list.js';
@@ -37,10 +39,12 @@ export function createProgram(version: string): Command {
     events,
     profile,
     board,
+    group,
     stats,
     serve,
     dispatch,
     stop,
+    doctor,
     worker,
     demo,
   ]) {

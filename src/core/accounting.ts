@@ -130,7 +130,13 @@ export function accountRun(input: AccountingInput): Decision {
           kind: null,
         };
       }
-      return blocked(c, BlockRule.stopped, ending.message, false);
+      return blocked(
+        c,
+        BlockRule.stopped,
+        ending.message,
+        false,
+        ending.blockKind ?? 'needs_input',
+      );
     case 'timed_out':
       return blocked(
         c,

@@ -23,7 +23,12 @@ export function describeRun(run: Run, now: EpochMs): string {
       : run.signal !== null
         ? ` (signal ${run.signal})`
         : '';
-  return `${head}: ${run.outcome ?? 'ended'}${lasted}${exit}${reason}`;
+  const lastLine = run.log_tail?.trim().split('\n').at(-1)?.trim() ?? '';
+  const evidence =
+    run.outcome !== 'completed' && lastLine !== ''
+      ? `; last output: "${lastLine.slice(0, 200)}"`
+      : '';
+  return `${head}: ${run.outcome ?? 'ended'}${lasted}${exit}${reason}${evidence}`;
 }
 
 /** What a card says beside its status: a delay, a block reason or a result. */

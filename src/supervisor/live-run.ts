@@ -4,7 +4,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { LivenessPolicy, RunClock } from '../core/liveness.js';
 import type { Policy } from '../core/policy.js';
 import type { ProcessIdentity, RunReason } from '../core/run.js';
-import type { Outcome } from '../core/status.js';
+import type { BlockKind, Outcome } from '../core/status.js';
 import type { ExitStatus } from '../core/exit.js';
 
 /** The result of ending a run, for `warden stop`. */
@@ -23,6 +23,11 @@ export interface StopIntent {
   now?: boolean;
   /** Archive the task once the run has ended. */
   archive?: boolean;
+  /** Give the task to this profile as its run is released (a reassignment). */
+  reassign?: string | null;
+  /** The reason the task is blocked with (default: "stopped by NAME"). */
+  reason?: string;
+  kind?: BlockKind;
 }
 
 /** Where an ending stands (SPEC §3 "Ending a run is one function"). */
@@ -39,6 +44,7 @@ export interface Ending {
   graceMs: number;
   requeue: boolean;
   archive: boolean;
+  reassign?: string | null;
   waiters: ((r: EndResult) => void)[];
 }
 

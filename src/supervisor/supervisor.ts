@@ -488,6 +488,7 @@ export class Supervisor {
       graceMs: grace,
       requeue: intent.requeue ?? false,
       archive: intent.archive ?? false,
+      ...(intent.reassign !== undefined ? { reassign: intent.reassign } : {}),
       waiters: [],
     };
   }
@@ -572,8 +573,8 @@ export class Supervisor {
 
   /** Looks again soon: an ending should not wait for the next tick to notice a death. */
   private poll(live: LiveRun): void {
-    const timer = setTimeout(() => this.kick(live), ENDING_POLL_MS);
-    timer.unref();
+    // Not unref'd: a CLI ending a run locally (no serve) must stay up until it is verified.
+    setTimeout(() => this.kick(live), ENDING_POLL_MS);
   }
 
   private async finish(live: LiveRun, verified: boolean): Promise<void> {
@@ -588,6 +589,7 @@ export class Supervisor {
       signal: exit?.signal ?? null,
       log_tail: readTail(live.logPath),
       requeue: e.requeue,
+      ...(e.reassign !== undefined ? { reassign: e.reassign } : {}),
       progress: this.progressOf(live),
     };
     await this.opts.store.finishRun(live.runId, final, {
@@ -637,7 +639,9 @@ export class Supervisor {
       };
       live.queue = live.queue.then(async () => {
         if (live.ending === null) {
-          const reason = this.reason(live, 'stopped_by', `stopped by ${by}`, null);
+          const reason = this.reason(live, 'stopped_by', intent.reason ?? `stopped by ${by}`, null);
+          if (intent.kind !== undefined)
+            reason.extra = { ...reason.extra, block_kind: intent.kind };
           await this.beginEnding(live, 'stopped', reason, intent);
         } else if (intent.now) {
           live.ending.graceMs = 0;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { invalid } from '../../core/errors.js';
+import { WardenError, invalid } from '../../core/errors.js';
+import { endTaskRun } from './stop.js';
 import { POLICY_FIELDS } from '../../core/policy.js';
 import { taskPatchSchema } from '../../core/task.js';
 import { parseInput, parseTaskId } from '../../core/validate.js';
@@ -65,9 +66,25 @@ export function register(program: Command): void {
     if (changes === 0 && Object.keys(policy).length === 0 && clear.length === 0) {
       throw invalid('nothing to change; give --title, --body, --assignee, --priority or a limit');
     }
-    const task = await withContext((ctx) =>
-      ctx.store.editTask(id, { ...patch, policy, clear_policy: clear }, ctx.actor),
-    );
+    const task = await withContext(async (ctx) => {
+      const current = await ctx.store.getTask(id);
+      if (
+        current.current_run_id !== null &&
+        patch.assignee !== undefined &&
+        patch.assignee !== current.assignee
+      ) {
+        // Reassigning ends the run (requeued, not a failure) before the new profile takes it.
+        if (patch.assignee !== null) await ctx.store.getProfile(patch.assignee);
+        const who = ctx.actor.kind === 'person' ? ctx.actor.name : 'a person';
+        const result = await endTaskRun(ctx, id, {
+          requeue: true,
+          reassign: patch.assignee,
+          reason: `reassigned by ${who}`,
+        });
+        if (!result.verified_gone) throw new WardenError('setup', result.message);
+      }
+      return ctx.store.editTask(id, { ...patch, policy, clear_policy: clear }, ctx.actor);
+    });
     if (opts.json) sayJson(task);
     else say(`task ${task.id} updated`);
   });

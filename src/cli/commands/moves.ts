@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { invalid } from '../../core/errors.js';
+import { WardenError, invalid } from '../../core/errors.js';
+import { endTaskRun } from './stop.js';
 import type { Json } from '../../core/events.js';
 import { BLOCK_KINDS } from '../../core/status.js';
 import type { BlockKind } from '../../core/status.js';
@@ -15,7 +16,17 @@ async function move(
 ): Promise<void> {
   const id = parseTaskId(idText);
   const m = build();
-  const task = await withContext((ctx) => ctx.store.moveTask(id, m, ctx.actor));
+  const task = await withContext(async (ctx) => {
+    const current = await ctx.store.getTask(id);
+    if (current.current_run_id !== null && (m.verb === 'block' || m.verb === 'archive')) {
+      // A running task is blocked or archived by ending its run through the one ending path.
+      const intent = m.verb === 'archive' ? { archive: true } : { reason: m.reason, kind: m.kind };
+      const result = await endTaskRun(ctx, id, intent);
+      if (!result.verified_gone) throw new WardenError('setup', result.message);
+      return ctx.store.getTask(id);
+    }
+    return ctx.store.moveTask(id, m, ctx.actor);
+  });
   if (json) sayJson(task);
   else say(`task ${task.id} is ${task.status}`);
 }

@@ -33,13 +33,14 @@ export async function endTaskRun(
   }
   const serve = await liveServe(ctx);
   if (serve) {
+    // Ending waits for kill_grace (30 s by default) and verification, so allow minutes.
     return callApi<EndResult>(
       serve.url,
       readAdminToken(ctx.home),
       'POST',
       `/api/v1/tasks/${taskId}/stop`,
       intent,
-      30_000,
+      5 * 60_000,
     );
   }
   const run = await ctx.store.getRun(task.current_run_id);

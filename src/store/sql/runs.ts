@@ -318,6 +318,16 @@ export async function finishRun(
       counters: { ...c },
     },
   });
+  if (final.reassign !== undefined && final.reassign !== task.assignee && to !== 'archived') {
+    // In the same transaction as the release, so no dispatcher can claim it for the old profile.
+    await db.run('UPDATE tasks SET assignee = ? WHERE id = ?', [final.reassign, task.id]);
+    await appendEvent(db, now, actor, {
+      kind: 'task_edited',
+      board: task.board,
+      task_id: task.id,
+      payload: { assignee: { from: task.assignee, to: final.reassign } },
+    });
+  }
   if (decision.groupNotBefore !== null && profile) {
     const group =
       (JSON.parse(profile.spec) as { concurrency_group?: string | null }).concurrency_group ?? null;
