@@ -179,7 +179,7 @@ export interface Store {
   recordSpawn(runId: RunId, identity: ProcessIdentity, logPath: string): Promise<void>;
   /** Writes a batch of progress figures (one write per host per batch, SPEC §3). */
   recordProgress(batch: readonly ProgressUpdate[]): Promise<void>;
-  /** Writes the one `stall_warning` of a silence; false if already warned or not running. */
+  /** Writes a silence's `stall_warning` (the host warns once per silence); false if not running. */
   markStallWarning(runId: RunId, host: string, payload: Record<string, Json>): Promise<boolean>;
   /** The fence: `running → ending` by compare-and-set; true if this call won. */
   beginEnding(runId: RunId, outcome: Outcome, reason: RunReason, actor: Actor): Promise<boolean>;

@@ -84,7 +84,7 @@ export async function recordProgress(db: SqlDb, batch: readonly ProgressUpdate[]
   }
 }
 
-/** Writes the one `stall_warning` of a silence; false if the run is not running. */
+/** Writes a silence's `stall_warning`; false if the run is not running. */
 export async function markStallWarning(
   db: SqlDb,
   now: number,
@@ -93,7 +93,8 @@ export async function markStallWarning(
   payload: Record<string, Json>,
 ): Promise<boolean> {
   const changed = await db.run(
-    "UPDATE runs SET stall_warned_at = ? WHERE id = ? AND state = 'running' AND stall_warned_at IS NULL",
+    // Once per silence is the owning host's rule (it re-arms on progress before the batch lands).
+    "UPDATE runs SET stall_warned_at = ? WHERE id = ? AND state = 'running'",
     [now, runId],
   );
   if (changed === 0) return false;

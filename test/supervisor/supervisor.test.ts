@@ -1,0 +1,132 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { person } from '../../src/core/actor.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { openSqliteStore } from '../../src/store/sqlite/open.js';
+import type { SqliteStore } from '../../src/store/sqlite/open.js';
+import { groupAlive, signalGroup } from '../../src/supervisor/procfs.js';
+import { Supervisor } from '../../src/supervisor/supervisor.js';
+import { waitFor } from '../helpers/host.js';
+
+/**
+ * The supervisor on an injected clock: real processes and a real store, but time moves only
+ * when the test moves it, so the rules are checked without sleeping through them.
+ */
+describe('Supervisor on a manual clock', () => {
+  let dir: string;
+  let store: SqliteStore;
+  let clock: ManualClock;
+  let supervisor: Supervisor;
+  const ana = person('ana');
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'warden-sup-'));
+    clock = new ManualClock(Date.now());
+    store = await openSqliteStore(join(dir, 'warden.db'), clock, { create: true });
+    await store.addBoard('default', ana);
+    supervisor = new Supervisor({
+      store,
+      host: 'h1',
+      clock,
+      config: {},
+      runsDir: join(dir, 'runs'),
+      baseEnv: () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin' }),
+      progressFlushMs: 1000,
+    });
+  });
+
+  afterEach(async () => {
+    for (const t of await store.listTasks({ include_archived: true })) {
+      for (const r of await store.listRuns(t.id))
+        if (r.process && groupAlive(r.process.pid)) signalGroup(r.process.pid, 'SIGKILL');
+    }
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function startSleeper(
+    policy: Record<string, number>,
+  ): Promise<{ taskId: number; runId: number }> {
+    await store.addProfile('sleeper', { argv: ['sleep', '60'], policy }, ana);
+    const task = await store.createTask({ title: 'sleep', assignee: 'sleeper' }, ana);
+    const [claim] = await store.claimRuns(
+      { host: 'h1', maxWorkers: 4, limit: 4, mode: 'spawned' },
+      join(dir, 'ws'),
+    );
+    if (!claim) throw new Error('nothing claimed');
+    await supervisor.start(claim, {});
+    return { taskId: task.id, runId: claim.run.id };
+  }
+
+  it('warns once at stall_warn_after, re-arms on progress, and ends at stall_timeout', async () => {
+    const { taskId, runId } = await startSleeper({
+      stall_warn_after: 60_000,
+      stall_timeout: 600_000,
+      kill_grace: 1000,
+    });
+    await supervisor.tick();
+    clock.advance(59_000);
+    await supervisor.tick();
+    expect(await store.listEvents({ task_id: taskId, kinds: ['stall_warning'] })).toHaveLength(0);
+    clock.advance(2000);
+    await supervisor.tick();
+    await supervisor.tick();
+    expect(await store.listEvents({ task_id: taskId, kinds: ['stall_warning'] })).toHaveLength(1);
+    supervisor.noteCall(runId, 'progress', 'working');
+    clock.advance(61_000);
+    await supervisor.tick();
+    expect(await store.listEvents({ task_id: taskId, kinds: ['stall_warning'] })).toHaveLength(2);
+    // A heartbeat proves liveness only: silence keeps counting.
+    supervisor.noteCall(runId, 'heartbeat');
+    clock.advance(600_000);
+    await supervisor.tick();
+    await waitFor('the run to end', async () => (await store.getRun(runId)).state === 'ended');
+    const run = await store.getRun(runId);
+    expect(run).toMatchObject({ outcome: 'stalled', progress_count: 1 });
+    expect(run.reason?.rule).toBe('stall_timeout');
+  });
+
+  it('does not count a suspend of the machine as silence, and says it resumed', async () => {
+    const { taskId, runId } = await startSleeper({
+      stall_warn_after: 60_000,
+      stall_timeout: 120_000,
+    });
+    await supervisor.tick();
+    clock.jumpWall(3_600_000);
+    await supervisor.tick();
+    const resumed = await store.listEvents({ kinds: ['host_resumed'] });
+    expect(resumed).toHaveLength(1);
+    expect(resumed[0]?.payload.gap_ms).toBeGreaterThanOrEqual(3_600_000);
+    expect(await store.listEvents({ task_id: taskId, kinds: ['stall_warning'] })).toHaveLength(0);
+    expect((await store.getRun(runId)).state).toBe('running');
+    await supervisor.stop(taskId, 'ana', { now: true });
+    expect((await store.getRun(runId)).outcome).toBe('stopped');
+  });
+
+  it('ends a run past max_runtime as timed_out even while it makes progress, and blocks the task', async () => {
+    const { taskId, runId } = await startSleeper({ max_runtime: 3_600_000, kill_grace: 1000 });
+    for (let i = 0; i < 6; i++) {
+      clock.advance(600_000);
+      supervisor.noteCall(runId, 'progress');
+      await supervisor.tick();
+    }
+    await waitFor('the run to end', async () => (await store.getRun(runId)).state === 'ended');
+    expect((await store.getRun(runId)).outcome).toBe('timed_out');
+    expect(await store.getTask(taskId)).toMatchObject({
+      status: 'blocked',
+      block_rule: 'timed_out',
+    });
+  });
+
+  it('writes progress in batches, not per call', async () => {
+    const { runId } = await startSleeper({});
+    for (let i = 0; i < 50; i++) supervisor.noteCall(runId, 'progress');
+    expect((await store.getRun(runId)).progress_count).toBe(0);
+    clock.advance(1000);
+    await supervisor.tick();
+    expect((await store.getRun(runId)).progress_count).toBe(50);
+    await supervisor.stop((await store.getRun(runId)).task_id, 'ana', { now: true });
+  });
+});
