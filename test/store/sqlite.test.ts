@@ -7,13 +7,15 @@ import { person } from '../../src/core/actor.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { WardenError } from '../../src/core/errors.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
+import { runRunSuite } from './runs-suite.js';
 import { runStoreSuite } from './suite.js';
+import type { StoreFixture } from './suite.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'warden-store-'));
 }
 
-runStoreSuite('sqlite', async () => {
+async function makeSqlite(): Promise<StoreFixture> {
   const dir = tempDir();
   const clock = new ManualClock();
   const store = await openSqliteStore(join(dir, 'warden.db'), clock, { create: true });
@@ -26,7 +28,10 @@ runStoreSuite('sqlite', async () => {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-});
+}
+
+runStoreSuite('sqlite', makeSqlite);
+runRunSuite('sqlite', makeSqlite);
 
 describe('SQLite specifics', () => {
   it('never creates a database that is missing unless asked', async () => {

@@ -1,0 +1,282 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { dispatcher, person } from '../../src/core/actor.js';
+import { ErrorCode, WardenError } from '../../src/core/errors.js';
+import { hashRunToken } from '../../src/store/sql/claim.js';
+import type { Claim, ClaimRequest } from '../../src/store/run-types.js';
+import type { Store } from '../../src/store/store.js';
+import type { StoreFixture } from './suite.js';
+
+const ana = person('ana');
+const h1 = dispatcher('h1');
+const REQ: ClaimRequest = { host: 'h1', maxWorkers: 10, limit: 10, mode: 'spawned' };
+
+/** The run half of the store contract: claim, fence, finish, breakers, hosts. */
+export function runRunSuite(name: string, make: () => Promise<StoreFixture>): void {
+  describe(`Store runs: ${name}`, () => {
+    let f: StoreFixture;
+    let store: Store;
+
+    beforeEach(async () => {
+      f = await make();
+      store = f.store;
+    });
+    afterEach(async () => {
+      await f.cleanup();
+    });
+
+    async function claim(req: Partial<ClaimRequest> = {}): Promise<Claim[]> {
+      return store.claimRuns({ ...REQ, ...req }, '/ws');
+    }
+
+    async function crash(runId: number, outcome: 'crashed' | 'stalled' = 'crashed'): Promise<void> {
+      const reason = { rule: 'exit_code', message: 'exit 1' };
+      expect(await store.beginEnding(runId, outcome, reason, h1)).toBe(true);
+      await store.finishRun(runId, { outcome, reason, exit_code: 1 }, { host: 'h1', config: {} });
+    }
+
+    it('claims by priority then age under profile and host caps, one transaction per call', async () => {
+      await store.addProfile('p', { argv: ['true'], max_concurrency: 2 }, ana);
+      await store.addProfile('q', { argv: ['true'] }, ana);
+      const low = await store.createTask({ title: 'low', assignee: 'p' }, ana);
+      const high = await store.createTask({ title: 'high', assignee: 'p', priority: 5 }, ana);
+      const third = await store.createTask({ title: 'third', assignee: 'p' }, ana);
+      const other = await store.createTask({ title: 'other', assignee: 'q' }, ana);
+      await store.createTask({ title: 'unassigned' }, ana);
+      const claims = await claim({ maxWorkers: 3 });
+      expect(claims.map((c) => c.task.id)).toEqual([high.id, low.id, other.id]);
+      expect(claims[0]?.run).toMatchObject({
+        attempt: 1,
+        state: 'running',
+        host_id: 'h1',
+        profile: 'p',
+        cwd: `/ws/${high.id}`,
+      });
+      expect(claims[0]?.token).toMatch(/^wrun_/);
+      expect(await store.getTask(high.id)).toMatchObject({
+        status: 'running',
+        current_run_id: claims[0]?.run.id,
+      });
+      expect(await claim({ maxWorkers: 3 })).toEqual([]);
+      expect((await store.getTask(third.id)).status).toBe('ready');
+      const started = await store.listEvents({ task_id: high.id, kinds: ['run_started'] });
+      expect(started[0]?.payload).toMatchObject({ attempt: 1, host: 'h1', profile: 'p' });
+    });
+
+    it('skips paused profiles, paused delays and cooling groups; holds a group cap across profiles', async () => {
+      await store.addProfile('p', { argv: ['true'], concurrency_group: 'llm' }, ana);
+      await store.addProfile('q', { argv: ['true'], concurrency_group: 'llm' }, ana);
+      await store.addProfile('off', { argv: ['true'] }, ana);
+      await store.setGroup('llm', 1, 'board', ana);
+      await store.setProfilePaused('off', true, 'by hand', ana);
+      await store.createTask({ title: 'a', assignee: 'p' }, ana);
+      await store.createTask({ title: 'b', assignee: 'q' }, ana);
+      await store.createTask({ title: 'c', assignee: 'off' }, ana);
+      const claims = await claim();
+      expect(claims.map((c) => c.task.title)).toEqual(['a']);
+    });
+
+    it('fences worker writes: a run that is no longer current is refused with stale_run and an event', async () => {
+      await store.addProfile('p', { argv: ['true'], policy: { backoff_base: 1000 } }, ana);
+      const t = await store.createTask({ title: 't', assignee: 'p' }, ana);
+      const [first] = await claim();
+      if (!first) throw new Error('no claim');
+      const token = hashRunToken(first.token);
+      expect((await store.workerTouch(token, 'progress')).id).toBe(first.run.id);
+      await crash(first.run.id);
+      f.clock.advance(60_000);
+      const [second] = await claim();
+      expect(second?.run.attempt).toBe(2);
+      for (const call of [
+        () => store.workerTouch(token, 'progress'),
+        () => store.workerComment(token, 'late'),
+        () => store.workerTerminal(token, { op: 'complete', summary: 'late' }),
+        () => store.workerContext(token),
+      ]) {
+        const err = await call().catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(WardenError);
+        expect((err as WardenError).code).toBe(ErrorCode.stale_run);
+      }
+      expect(await store.listEvents({ task_id: t.id, kinds: ['stale_run'] })).toHaveLength(4);
+      const unknown = await store.workerTouch('nope', 'progress').catch((e: unknown) => e);
+      expect((unknown as WardenError).code).toBe(ErrorCode.unauthorized);
+    });
+
+    it('keeps a worker’s complete over what the host saw after it, and promotes children', async () => {
+      await store.addProfile('p', { argv: ['true'] }, ana);
+      const t = await store.createTask({ title: 't', assignee: 'p' }, ana);
+      const child = await store.createTask({ title: 'child', parents: [t.id] }, ana);
+      const [c] = await claim();
+      if (!c) throw new Error('no claim');
+      const answer = await store.workerTerminal(hashRunToken(c.token), {
+        op: 'complete',
+        summary: 'did it',
+        metadata: { n: 1 },
+      });
+      expect(answer).toMatchObject({ op: 'complete', outcome: 'completed', run_id: c.run.id });
+      expect(
+        await store.workerTerminal(hashRunToken(c.token), {
+          op: 'complete',
+          summary: 'did it',
+          metadata: { n: 1 },
+        }),
+      ).toEqual(answer);
+      const other = await store
+        .workerTerminal(hashRunToken(c.token), { op: 'fail', reason: 'x' })
+        .catch((e: unknown) => e);
+      expect((other as WardenError).code).toBe(ErrorCode.conflict);
+      expect((await store.getRun(c.run.id)).state).toBe('ending');
+      await store.finishRun(
+        c.run.id,
+        { outcome: 'crashed', reason: { rule: 'exit_code', message: 'exit 1' }, exit_code: 1 },
+        { host: 'h1', config: {} },
+      );
+      expect(await store.getTask(t.id)).toMatchObject({
+        status: 'done',
+        result: { summary: 'did it', metadata: { n: 1 } },
+      });
+      expect((await store.getRun(c.run.id)).outcome).toBe('completed');
+      expect((await store.getTask(child.id)).status).toBe('ready');
+      // Finishing again does nothing.
+      expect(
+        await store.finishRun(
+          c.run.id,
+          { outcome: 'crashed', reason: { rule: 'x', message: 'x' } },
+          { host: 'h1', config: {} },
+        ),
+      ).toBeNull();
+    });
+
+    it('accepts complete during a stalled ending, not during another kind of ending', async () => {
+      await store.addProfile('p', { argv: ['true'] }, ana);
+      await store.createTask({ title: 'a', assignee: 'p' }, ana);
+      await store.createTask({ title: 'b', assignee: 'p' }, ana);
+      const [a, b] = await claim();
+      if (!a || !b) throw new Error('no claims');
+      await store.beginEnding(
+        a.run.id,
+        'stalled',
+        { rule: 'stall_timeout', message: 'silent' },
+        h1,
+      );
+      await store.beginEnding(
+        b.run.id,
+        'stopped',
+        { rule: 'stopped_by', message: 'stopped by ana' },
+        h1,
+      );
+      expect(
+        (
+          await store.workerTerminal(hashRunToken(a.token), {
+            op: 'complete',
+            summary: 'late but done',
+          })
+        ).outcome,
+      ).toBe('completed');
+      const refused = await store
+        .workerTerminal(hashRunToken(b.token), { op: 'complete', summary: 'too late' })
+        .catch((e: unknown) => e);
+      expect((refused as WardenError).code).toBe(ErrorCode.stale_run);
+      const done = await store.finishRun(
+        a.run.id,
+        { outcome: 'stalled', reason: { rule: 'stall_timeout', message: 'silent' } },
+        { host: 'h1', config: {} },
+      );
+      expect(done).toMatchObject({ status: 'done', result: { summary: 'late but done' } });
+    });
+
+    it('requeues failures with backoff and blocks gave_up at max_failures', async () => {
+      await store.addProfile(
+        'p',
+        { argv: ['true'], policy: { max_failures: 2, backoff_base: 1000 } },
+        ana,
+      );
+      const t = await store.createTask({ title: 't', assignee: 'p' }, ana);
+      const [c1] = await claim();
+      await crash(c1?.run.id ?? 0);
+      const after1 = await store.getTask(t.id);
+      expect(after1.status).toBe('ready');
+      expect(after1.not_before ?? 0).toBeGreaterThan(f.clock.now());
+      expect(await claim()).toEqual([]);
+      f.clock.advance(2000);
+      const [c2] = await claim();
+      await crash(c2?.run.id ?? 0);
+      expect(await store.getTask(t.id)).toMatchObject({ status: 'blocked', block_rule: 'gave_up' });
+    });
+
+    it('pauses a profile after 5 failed runs over 2 tasks, admits one probe later, resumes on success', async () => {
+      await store.addProfile(
+        'p',
+        { argv: ['true'], policy: { max_failures: 10, backoff_base: 1000 } },
+        ana,
+      );
+      await store.createTask({ title: 'a', assignee: 'p' }, ana);
+      await store.createTask({ title: 'b', assignee: 'p' }, ana);
+      for (let i = 0; i < 3; i++) {
+        if (i > 0) f.clock.advance(60 * 60_000);
+        for (const c of await claim()) await crash(c.run.id);
+      }
+      const p = await store.getProfile('p');
+      expect(p).toMatchObject({ paused: true, paused_by: 'breaker' });
+      expect(p.paused_reason).toMatch(
+        /breaker: 5 failed runs in a row over 2 tasks \(profile_breaker 5\)/,
+      );
+      expect(await claim()).toEqual([]);
+      f.clock.advance(10 * 60_000);
+      const probes = await claim();
+      expect(probes).toHaveLength(1);
+      expect(await claim()).toEqual([]);
+      const probe = probes[0];
+      if (!probe) throw new Error('no probe');
+      await store.workerTerminal(hashRunToken(probe.token), { op: 'complete', summary: 'ok' });
+      await store.finishRun(
+        probe.run.id,
+        { outcome: 'completed', reason: { rule: 'exit_zero', message: 'ok' } },
+        { host: 'h1', config: {} },
+      );
+      expect(await store.getProfile('p')).toMatchObject({ paused: false, paused_by: null });
+      expect((await store.listEvents({ kinds: ['profile_resumed'] }))[0]?.payload.reason).toMatch(
+        /probe run \d+ succeeded/,
+      );
+    });
+
+    it('writes progress in batches that never go backwards, and re-arms a stall warning', async () => {
+      await store.addProfile('p', { argv: ['true'] }, ana);
+      await store.createTask({ title: 't', assignee: 'p' }, ana);
+      const [c] = await claim();
+      const id = c?.run.id ?? 0;
+      expect(await store.markStallWarning(id, 'h1', { silent_ms: 1 })).toBe(true);
+      await store.recordProgress([
+        { runId: id, last_progress_at: f.clock.now() + 10, output_bytes: 100, progress_count: 3 },
+      ]);
+      await store.recordProgress([
+        { runId: id, last_progress_at: f.clock.now() + 5, output_bytes: 50 },
+      ]);
+      const run = await store.getRun(id);
+      expect(run).toMatchObject({
+        last_progress_at: f.clock.now() + 10,
+        output_bytes: 100,
+        progress_count: 3,
+        stall_warned_at: null,
+        last_heartbeat_at: null,
+      });
+    });
+
+    it('holds the home for one host at a time and lets a dead holder be replaced', async () => {
+      const me = { host_id: 'h1', process: { boot_id: 'b', pid: 10, start_time: '1' }, url: null };
+      expect(await store.claimHome(me, [])).toEqual({ ok: true });
+      const other = {
+        host_id: 'h2',
+        process: { boot_id: 'b', pid: 11, start_time: '2' },
+        url: null,
+      };
+      const refused = await store.claimHome(other, []);
+      expect(refused.ok).toBe(false);
+      const holders = await store.activeHosts();
+      expect(holders.map((h) => h.host_id)).toEqual(['h1']);
+      expect(await store.claimHome(other, holders)).toEqual({ ok: true });
+      expect((await store.activeHosts()).map((h) => h.host_id)).toEqual(['h2']);
+      await store.releaseHome('h2', other.process);
+      expect(await store.activeHosts()).toEqual([]);
+    });
+  });
+}
