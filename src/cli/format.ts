@@ -1,4 +1,4 @@
-import { describeRun, describeTaskState } from '../core/describe.js';
+import { describeReason, describeRun, describeTaskState } from '../core/describe.js';
 import type { WardenEvent } from '../core/events.js';
 import type { Profile } from '../core/profile.js';
 import type { Run } from '../core/run.js';
@@ -64,7 +64,12 @@ export function taskDetail(task: Task, comments: readonly Comment[], now: number
 /** A task's runs, one line each with the reason in words. */
 export function runLines(runs: readonly Run[], now: number): string {
   if (runs.length === 0) return 'no runs yet';
-  return runs.map((r) => `run ${r.id} ${describeRun(r, now)}`).join('\n');
+  return runs
+    .map((r) => {
+      const numbers = r.state === 'ended' ? describeReason(r) : '';
+      return `run ${r.id} ${describeRun(r, now)}${numbers ? `\n    ${numbers}` : ''}`;
+    })
+    .join('\n');
 }
 
 /** One event as a line: time, task, kind, actor and payload. */

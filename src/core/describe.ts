@@ -44,3 +44,40 @@ export function describeTaskState(task: Task, now: EpochMs): string {
   }
   return '';
 }
+
+function clock(at: EpochMs | null | undefined, now: EpochMs): string {
+  return at === null || at === undefined
+    ? 'never'
+    : `${formatDuration(Math.max(0, now - at))} earlier`;
+}
+
+/**
+ * The numbers behind a run's ending, in words: the rule, the limits in force, when it last
+ * showed progress, output and a heartbeat (relative to the ending), the process, exit code
+ * and signal.
+ */
+export function describeReason(run: Run): string {
+  const r = run.reason;
+  if (r === null) return '';
+  const end = run.ending_at ?? run.ended_at ?? run.started_at;
+  const parts = [`rule ${r.rule}`];
+  if (r.limits) {
+    parts.push(
+      `limits ${Object.entries(r.limits)
+        .map(([k, v]) => `${k} ${typeof v === 'number' ? formatDuration(v) : v}`)
+        .join(', ')}`,
+    );
+  }
+  if (r.last_progress_at !== undefined || r.last_output_at !== undefined) {
+    parts.push(
+      `before the ending: last progress ${clock(r.last_progress_at, end)}, last output ${clock(r.last_output_at, end)}, last heartbeat ${clock(r.last_heartbeat_at, end)}`,
+    );
+  }
+  const pid = r.extra?.pid ?? run.process?.pid;
+  if (pid !== undefined && pid !== null) parts.push(`pid ${String(pid)}`);
+  if (r.alive !== undefined) parts.push(r.alive ? 'alive when the ending began' : 'already exited');
+  if (r.host !== undefined) parts.push(`host ${r.host}`);
+  if (run.exit_code !== null) parts.push(`exit code ${run.exit_code}`);
+  if (run.signal !== null) parts.push(`signal ${run.signal}`);
+  return parts.join('; ');
+}

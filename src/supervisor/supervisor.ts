@@ -584,7 +584,7 @@ export class Supervisor {
     const exit = status !== null ? statusFromShell(status) : live.childExit;
     const final: RunFinal = {
       outcome: e.outcome,
-      reason: { ...e.reason, alive: false },
+      reason: e.reason,
       exit_code: exit?.code ?? null,
       signal: exit?.signal ?? null,
       log_tail: readTail(live.logPath),
