@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { expectError, freshHome } from '../helpers/cli.js';
+
+// Bad input to the host and worker commands: one line, the documented exit code, nothing changed.
+describe('bad input to serve, dispatch, stop, doctor, group and worker', () => {
+  it.concurrent('is refused cleanly and changes nothing', async (ctx) => {
+    const cli = await freshHome(ctx);
+    await cli.json(['profile', 'add', 'p', '--', 'sh']);
+    const task = await cli.json<{ id: number }>(['create', 't', '--assignee', 'p']);
+    const before = cli.dbSnapshot();
+    expectError(await cli.run(['serve', '--tick', '0']), 2, /--tick: must be longer than 0/);
+    expectError(await cli.run(['serve', '--tick', 'soon']), 2, /--tick: 'soon' is not a duration/);
+    expectError(await cli.run(['serve', '--port', '70000']), 2, /--port: must be from 0 to 65535/);
+    expectError(
+      await cli.run(['serve', '--max-workers', '0']),
+      2,
+      /--max-workers: must be at least 1/,
+    );
+    expectError(
+      await cli.run(['serve', '--host-id', 'bad name']),
+      2,
+      /--host-id: use letters, digits/,
+    );
+    expectError(await cli.run(['dispatch']), 2, /required option '--once'/);
+    expectError(await cli.run(['stop', '999']), 3, /task 999 does not exist/);
+    expectError(
+      await cli.run(['stop', String(task.id)]),
+      4,
+      /has no run in progress \(it is ready\)/,
+    );
+    expectError(await cli.run(['stop', 'x']), 2, /'x' is not a task id/);
+    expectError(await cli.run(['doctor', '999']), 3, /task 999 does not exist/);
+    expectError(await cli.run(['group', 'set', 'g', '--max-concurrency', '0']), 2, /at least 1/);
+    expectError(
+      await cli.run(['group', 'set', 'g', '--max-concurrency', '2', '--scope', 'planet']),
+      2,
+      /--scope: expected board or host/,
+    );
+    expectError(await cli.run(['group', 'set', 'g']), 2, /required option '--max-concurrency/);
+    expect(cli.dbSnapshot()).toEqual(before);
+  });
+
+  it.concurrent('a worker command outside a worker, or with a bad token, says so', async (ctx) => {
+    const cli = await freshHome(ctx);
+    const before = cli.dbSnapshot();
+    expectError(
+      await cli.run(['worker', 'progress']),
+      1,
+      /WARDEN_URL and WARDEN_RUN_TOKEN are not set/,
+    );
+    expectError(
+      await cli.run(['worker', 'block', '--reason', 'x', '--kind', 'nope']),
+      2,
+      /--kind: unknown kind 'nope'/,
+    );
+    expectError(
+      await cli.run(['worker', 'complete', '--summary', 's', '--metadata', '{bad']),
+      2,
+      /--metadata: not valid JSON/,
+    );
+    expect(cli.dbSnapshot()).toEqual(before);
+  });
+});

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { describeReason, describeRun } from '../../src/core/describe.js';
+import type { Run } from '../../src/core/run.js';
+
+const base: Run = {
+  id: 7,
+  task_id: 3,
+  board: 'default',
+  attempt: 2,
+  state: 'ended',
+  mode: 'spawned',
+  host_id: 'h1',
+  worker_id: null,
+  profile: 'p',
+  profile_version: 1,
+  argv: ['x'],
+  env: {},
+  cwd: '/w',
+  process: { boot_id: 'b', pid: 4242, start_time: '1' },
+  log_path: '/w/log',
+  started_at: 0,
+  ending_at: 3_600_000,
+  ended_at: 3_601_000,
+  last_heartbeat_at: null,
+  last_progress_at: 60_000,
+  last_output_at: 60_000,
+  progress_count: 1,
+  output_bytes: 10,
+  stall_warned_at: 660_000,
+  outcome: 'stalled',
+  reason: {
+    rule: 'stall_timeout',
+    message: 'alive but silent for 59m (stall_timeout 59m)',
+    limits: { stall_warn_after: 600_000, stall_timeout: 3_540_000 },
+    last_progress_at: 60_000,
+    last_output_at: 60_000,
+    last_heartbeat_at: null,
+    alive: true,
+    host: 'h1',
+    extra: { pid: 4242 },
+  },
+  exit_code: null,
+  signal: 'SIGTERM',
+  log_tail: 'thinking...\nstill thinking\n',
+  last_note: null,
+  used_protocol: false,
+  result: null,
+};
+
+describe('describing runs in words', () => {
+  it('says how a run ended, with the last thing it printed', () => {
+    expect(describeRun(base, 4_000_000)).toBe(
+      'attempt 2: stalled after 1h (signal SIGTERM) — alive but silent for 59m (stall_timeout 59m); last output: "still thinking"',
+    );
+  });
+
+  it('gives the numbers behind the ending', () => {
+    expect(describeReason(base)).toBe(
+      'rule stall_timeout; limits stall_warn_after 10m, stall_timeout 59m; before the ending: last progress 59m earlier, last output 59m earlier, last heartbeat never; pid 4242; alive when the ending began; host h1; signal SIGTERM',
+    );
+  });
+
+  it('describes a live run by its age and progress', () => {
+    expect(describeRun({ ...base, state: 'running', ended_at: null, outcome: null }, 120_000)).toBe(
+      'attempt 2: running for 2m, last progress 1m ago',
+    );
+  });
+});
