@@ -120,6 +120,8 @@ export interface Comment {
 /** Filters for listing tasks. */
 export interface TaskFilter {
   board?: string;
+  /** Only these tasks. */
+  ids?: readonly TaskId[];
   statuses?: readonly TaskStatus[];
   assignee?: string;
   /** Include archived tasks when no status filter is given. */

@@ -320,11 +320,20 @@ export class Supervisor {
     const out = new Map<number, Policy>();
     if (runs.length === 0) return out;
     const profiles = new Map((await this.opts.store.listProfiles()).map((p) => [p.name, p.policy]));
+    // Limits are re-read every tick (SPEC §2), in two queries whatever the number of runs.
+    const tasks = new Map(
+      (
+        await this.opts.store.listTasks({ ids: runs.map((r) => r.task_id), include_archived: true })
+      ).map((t) => [t.id, t]),
+    );
     for (const run of runs) {
-      const task = await this.opts.store.getTask(run.task_id);
       out.set(
         run.id,
-        resolvePolicy(this.opts.config, profiles.get(run.profile ?? '') ?? {}, task.policy),
+        resolvePolicy(
+          this.opts.config,
+          profiles.get(run.profile ?? '') ?? {},
+          tasks.get(run.task_id)?.policy ?? {},
+        ),
       );
     }
     return out;

@@ -171,6 +171,11 @@ export function runStoreSuite(name: string, make: () => Promise<StoreFixture>): 
           (await store.listTasks({ board: 'default', assignee: 'p1' })).map((t) => t.id),
         ).toEqual([high.id]);
         expect((await store.listTasks({ board: 'default', limit: 1 })).length).toBe(1);
+        expect((await store.listTasks({ ids: [low2.id, high.id] })).map((t) => t.id)).toEqual([
+          high.id,
+          low2.id,
+        ]);
+        expect(await store.listTasks({ ids: [] })).toEqual([]);
         expect((await store.listTasks({ board: 'ops' })).map((t) => t.title)).toEqual([
           'elsewhere',
         ]);

@@ -184,6 +184,11 @@ export async function listTasks(db: SqlDb, filter: TaskFilter): Promise<Task[]> 
     where.push('assignee = ?');
     params.push(filter.assignee);
   }
+  if (filter.ids !== undefined) {
+    if (filter.ids.length === 0) return [];
+    where.push(`id IN (${placeholders(filter.ids.length)})`);
+    params.push(...filter.ids);
+  }
   params.push(Math.min(filter.limit ?? INPUT_LIMITS.list_max, INPUT_LIMITS.list_max));
   const rows = await db.all<TaskRow>(
     `SELECT * FROM tasks ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY priority DESC, id LIMIT ?`,
