@@ -97,46 +97,36 @@ export function workerRoutes(
     signals.terminal(answer.run_id);
     return answer;
   };
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/complete',
-      summary: 'finish the task with a result',
-      tags: [TAG],
-      security: BEARER,
-      responses: RESPONSES,
-      request: { body: jsonBody(CompleteBody) },
-    }),
-    async (c) => {
-      const b = c.req.valid('json');
-      const call: TerminalCall = {
-        op: 'complete',
-        summary: b.summary,
-        ...(b.metadata !== undefined ? { metadata: b.metadata as Json } : {}),
-      };
-      return c.json(await terminal(hash(c), call), 200);
-    },
-  );
-  app.openapi(
-    createRoute({
-      method: 'post',
+  const results = [
+    { path: '/complete', op: 'complete', summary: 'finish the task with a result' },
+    {
       path: '/request-review',
+      op: 'request_review',
       summary: 'hand the result to a person for review',
-      tags: [TAG],
-      security: BEARER,
-      responses: RESPONSES,
-      request: { body: jsonBody(CompleteBody) },
-    }),
-    async (c) => {
-      const b = c.req.valid('json');
-      const call: TerminalCall = {
-        op: 'request_review',
-        summary: b.summary,
-        ...(b.metadata !== undefined ? { metadata: b.metadata as Json } : {}),
-      };
-      return c.json(await terminal(hash(c), call), 200);
     },
-  );
+  ] as const;
+  for (const r of results) {
+    app.openapi(
+      createRoute({
+        method: 'post',
+        path: r.path,
+        summary: r.summary,
+        tags: [TAG],
+        security: BEARER,
+        responses: RESPONSES,
+        request: { body: jsonBody(CompleteBody) },
+      }),
+      async (c) => {
+        const b = c.req.valid('json');
+        const call: TerminalCall = {
+          op: r.op,
+          summary: b.summary,
+          ...(b.metadata !== undefined ? { metadata: b.metadata as Json } : {}),
+        };
+        return c.json(await terminal(hash(c), call), 200);
+      },
+    );
+  }
   app.openapi(
     createRoute({
       method: 'post',

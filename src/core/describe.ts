@@ -73,8 +73,8 @@ export function describeReason(run: Run): string {
       `before the ending: last progress ${clock(r.last_progress_at, end)}, last output ${clock(r.last_output_at, end)}, last heartbeat ${clock(r.last_heartbeat_at, end)}`,
     );
   }
-  const pid = r.extra?.pid ?? run.process?.pid;
-  if (pid !== undefined && pid !== null) parts.push(`pid ${String(pid)}`);
+  const pid = typeof r.extra?.pid === 'number' ? r.extra.pid : run.process?.pid;
+  if (pid !== undefined) parts.push(`pid ${pid}`);
   if (r.alive !== undefined) parts.push(r.alive ? 'alive when the ending began' : 'already exited');
   if (r.host !== undefined) parts.push(`host ${r.host}`);
   if (run.exit_code !== null) parts.push(`exit code ${run.exit_code}`);

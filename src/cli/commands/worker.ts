@@ -93,35 +93,36 @@ export function register(program: Command): void {
       print(opts.json, await call('/comment', { body: text }), 'comment added');
     });
 
-  worker
-    .command('complete')
-    .description('finish the task with a result; the process then has a while to exit')
-    .requiredOption('--summary <text>', 'what was done')
-    .option('--metadata <json>', 'a JSON value kept with the result')
-    .option('--json', 'print JSON')
-    .action(async (opts: { summary: string; metadata?: string; json?: boolean }) => {
-      const md = metadata(opts.metadata);
-      const r = await call('/complete', {
-        summary: opts.summary,
-        ...(md !== undefined ? { metadata: md } : {}),
+  const results = [
+    {
+      name: 'complete',
+      help: 'finish the task with a result; the process then has a while to exit',
+      summary: 'what was done',
+      said: 'completed',
+    },
+    {
+      name: 'request-review',
+      help: 'hand the result to a person for review',
+      summary: 'what to review',
+      said: 'review requested',
+    },
+  ] as const;
+  for (const r of results) {
+    worker
+      .command(r.name)
+      .description(r.help)
+      .requiredOption('--summary <text>', r.summary)
+      .option('--metadata <json>', 'a JSON value kept with the result')
+      .option('--json', 'print JSON')
+      .action(async (opts: { summary: string; metadata?: string; json?: boolean }) => {
+        const md = metadata(opts.metadata);
+        const answer = await call(`/${r.name}`, {
+          summary: opts.summary,
+          ...(md !== undefined ? { metadata: md } : {}),
+        });
+        print(opts.json, answer, r.said);
       });
-      print(opts.json, r, 'completed');
-    });
-
-  worker
-    .command('request-review')
-    .description('hand the result to a person for review')
-    .requiredOption('--summary <text>', 'what to review')
-    .option('--metadata <json>', 'a JSON value kept with the result')
-    .option('--json', 'print JSON')
-    .action(async (opts: { summary: string; metadata?: string; json?: boolean }) => {
-      const md = metadata(opts.metadata);
-      const r = await call('/request-review', {
-        summary: opts.summary,
-        ...(md !== undefined ? { metadata: md } : {}),
-      });
-      print(opts.json, r, 'review requested');
-    });
+  }
 
   worker
     .command('fail')

@@ -70,66 +70,64 @@ export async function linkTasks(
     payload: { parent: parentId, child: childId },
   });
   if (child.status === TaskStatus.ready && parent.status !== TaskStatus.done) {
-    const to = resolveTransition('demote', TaskStatus.ready, actor.kind, false);
-    await db.run('UPDATE tasks SET status = ?, updated_at = ? WHERE id = ?', [to, now, childId]);
-    await appendEvent(db, now, actor, {
-      kind: 'task_demoted',
-      board: child.board,
-      task_id: childId,
-      payload: { from: TaskStatus.ready, to, waiting_for: [parentId] },
-    });
+    await moveChild(db, now, child, 'demote', parentId, actor);
   }
   return getTask(db, childId);
 }
 
-/**
- * Makes `ready` every `todo` child of `parentId` whose parents are now all done. Called in
- * the same transaction that finished the parent.
- */
-export async function promoteChildren(
+/** Moves one child along a link: promoted when its parents are done, demoted when not. */
+async function moveChild(
   db: SqlDb,
   now: number,
+  child: { id: number; board: string },
+  verb: 'promote' | 'demote',
   parentId: TaskId,
   actor: Actor,
 ): Promise<void> {
+  const from = verb === 'promote' ? TaskStatus.todo : TaskStatus.ready;
+  const to = resolveTransition(verb, from, actor.kind, verb === 'promote');
+  await db.run('UPDATE tasks SET status = ?, updated_at = ? WHERE id = ?', [to, now, child.id]);
+  await appendEvent(db, now, actor, {
+    kind: verb === 'promote' ? 'task_promoted' : 'task_demoted',
+    board: child.board,
+    task_id: child.id,
+    payload:
+      verb === 'promote'
+        ? { from, to, finished_parent: parentId }
+        : { from, to, waiting_for: [parentId] },
+  });
+}
+
+/**
+ * After a parent changed status: makes `ready` every `todo` child whose parents are now all
+ * done (`promote`), or sends `ready` children back to `todo` (`demote`, the parent is being
+ * done again). In the same transaction as the parent's change.
+ */
+async function moveChildren(
+  db: SqlDb,
+  now: number,
+  parentId: TaskId,
+  verb: 'promote' | 'demote',
+  actor: Actor,
+): Promise<void> {
   const children = await db.all<{ id: number; board: string }>(
-    "SELECT t.id, t.board FROM task_links l JOIN tasks t ON t.id = l.child_id WHERE l.parent_id = ? AND t.status = 'todo' ORDER BY t.id",
-    [parentId],
+    'SELECT t.id, t.board FROM task_links l JOIN tasks t ON t.id = l.child_id WHERE l.parent_id = ? AND t.status = ? ORDER BY t.id',
+    [parentId, verb === 'promote' ? TaskStatus.todo : TaskStatus.ready],
   );
   for (const child of children) {
-    if (!(await parentsDone(db, child.id))) continue;
-    const to = resolveTransition('promote', TaskStatus.todo, actor.kind, true);
-    await db.run('UPDATE tasks SET status = ?, updated_at = ? WHERE id = ?', [to, now, child.id]);
-    await appendEvent(db, now, actor, {
-      kind: 'task_promoted',
-      board: child.board,
-      task_id: child.id,
-      payload: { from: TaskStatus.todo, to, finished_parent: parentId },
-    });
+    if (verb === 'promote' && !(await parentsDone(db, child.id))) continue;
+    await moveChild(db, now, child, verb, parentId, actor);
   }
 }
 
-/** Sends `ready` children back to `todo` when their parent is being done again. */
-async function demoteChildren(
+/** Promotes the children of a parent that was just done. */
+export function promoteChildren(
   db: SqlDb,
   now: number,
   parentId: TaskId,
   actor: Actor,
 ): Promise<void> {
-  const children = await db.all<{ id: number; board: string }>(
-    "SELECT t.id, t.board FROM task_links l JOIN tasks t ON t.id = l.child_id WHERE l.parent_id = ? AND t.status = 'ready' ORDER BY t.id",
-    [parentId],
-  );
-  for (const child of children) {
-    const to = resolveTransition('demote', TaskStatus.ready, actor.kind, false);
-    await db.run('UPDATE tasks SET status = ?, updated_at = ? WHERE id = ?', [to, now, child.id]);
-    await appendEvent(db, now, actor, {
-      kind: 'task_demoted',
-      board: child.board,
-      task_id: child.id,
-      payload: { from: TaskStatus.ready, to, waiting_for: [parentId] },
-    });
-  }
+  return moveChildren(db, now, parentId, 'promote', actor);
 }
 
 function checkMove(move: TaskMove): void {
@@ -236,6 +234,6 @@ export async function moveTask(
     payload,
   });
   if (to === TaskStatus.done) await promoteChildren(db, now, id, actor);
-  if (from === TaskStatus.done) await demoteChildren(db, now, id, actor);
+  if (from === TaskStatus.done) await moveChildren(db, now, id, 'demote', actor);
   return getTask(db, id);
 }
