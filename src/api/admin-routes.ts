@@ -23,7 +23,8 @@ export function adminRoutes(
 ): OpenAPIHono<{ Variables: AuthVariables }> {
   const app = new OpenAPIHono<{ Variables: AuthVariables }>({ defaultHook: validationHook });
   app.onError(onError);
-  app.use('*', requireAuth(store, 'admin'));
+  // Only the admin routes: other /api/v1 paths (a mistyped worker route) must 404, not 401.
+  app.use('/tasks/*', requireAuth(store, 'admin'));
 
   app.openapi(
     createRoute({

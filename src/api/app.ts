@@ -4,6 +4,7 @@ import { WardenError } from '../core/errors.js';
 import type { PolicyOverrides } from '../core/policy.js';
 import type { Store } from '../store/store.js';
 import { adminRoutes } from './admin-routes.js';
+import { requireAuth } from './auth.js';
 import type { HostControl } from './admin-routes.js';
 import { errorResponse, onError } from './errors.js';
 import { workerRoutes } from './worker-routes.js';
@@ -47,6 +48,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   );
   app.route('/api/v1/worker', workerRoutes(deps.store, deps.signals, deps.config));
   app.route('/api/v1', adminRoutes(deps.store, deps.control));
+  app.use('/api/v1/openapi.json', requireAuth(deps.store, 'admin'));
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',

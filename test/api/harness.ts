@@ -102,11 +102,26 @@ export async function makeHarness(): Promise<Harness> {
     },
   };
   let profileAdded = false;
+  // `control.stop` runs only once a test calls the API, by when `h` exists.
+  const control: HostControl = {
+    stop: (taskId, by, intent) => {
+      h.stops.push({ taskId, by, intent });
+      return Promise.resolve(h.stopAnswer);
+    },
+  };
+  const app = createApi({
+    store,
+    host: 'h1',
+    signals,
+    control,
+    config: () => ({}),
+    dispatching: () => true,
+  });
 
   const h: Harness = {
     store,
     clock,
-    app: undefined as unknown as OpenAPIHono,
+    app,
     adminToken,
     signals: signalLog,
     stops: [],
@@ -128,7 +143,7 @@ export async function makeHarness(): Promise<Harness> {
       try {
         parsed = JSON.parse(text);
       } catch {
-        parsed = null;
+        // Not JSON: callers look at `text`.
       }
       return { status: res.status, body: parsed, text };
     },
@@ -184,20 +199,6 @@ export async function makeHarness(): Promise<Harness> {
     },
   };
 
-  const control: HostControl = {
-    stop: (taskId, by, intent) => {
-      h.stops.push({ taskId, by, intent });
-      return Promise.resolve(h.stopAnswer);
-    },
-  };
-  h.app = createApi({
-    store,
-    host: 'h1',
-    signals,
-    control,
-    config: () => ({}),
-    dispatching: () => true,
-  });
   return h;
 }
 

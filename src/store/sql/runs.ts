@@ -258,12 +258,9 @@ export async function finishRun(
   const c = decision.counters;
   const parentsReady = await parentsDone(db, task.id);
   const verb = ctx.after === 'archive' ? 'archive' : decision.verb;
-  const to = resolveTransition(
-    verb,
-    'running',
-    verb === 'archive' ? 'person' : 'dispatcher',
-    parentsReady,
-  );
+  // Who makes the move: the person who archived, the worker who reported, else the host.
+  const mover = verb === 'archive' ? 'person' : workerSaid ? 'worker' : 'dispatcher';
+  const to = resolveTransition(verb, 'running', mover, parentsReady);
   const isDone = to === 'done' || to === 'review';
   await db.run(
     `UPDATE tasks SET status = ?, current_run_id = NULL, updated_at = ?, failures = ?, stall_streak = ?,

@@ -2,7 +2,7 @@ import type { Actor } from '../../core/actor.js';
 import { WORKER_LIMITS, INPUT_LIMITS } from '../../core/defaults.js';
 import { WardenError, conflict, invalid } from '../../core/errors.js';
 import type { Json } from '../../core/events.js';
-import { POLICY_FIELDS, resolvePolicy } from '../../core/policy.js';
+import { POLICY_FIELDS, parsePolicyOverrides, resolvePolicy } from '../../core/policy.js';
 import type { Policy, PolicyOverrides } from '../../core/policy.js';
 import type { RunReason } from '../../core/run.js';
 import type { Outcome } from '../../core/status.js';
@@ -272,7 +272,8 @@ export async function workerCreate(
     const profilePolicy = profile
       ? ((JSON.parse(profile.spec) as { policy?: PolicyOverrides }).policy ?? {})
       : {};
-    const problem = overLimits(fields.policy, resolvePolicy(config, profilePolicy));
+    const asked = parsePolicyOverrides(fields.policy, 'policy');
+    const problem = overLimits(asked, resolvePolicy(config, profilePolicy));
     if (problem)
       throw invalid(`policy: ${problem}; a created task cannot carry limits above its profile's`);
   }
