@@ -31,6 +31,34 @@ export interface RunReason {
   extra?: Record<string, Json>;
 }
 
+/**
+ * What a person asked for when they ended a run, kept on its reason (`extra`) from the
+ * moment it is fenced, so whichever host or request closes the run applies it.
+ */
+export interface StopIntentFields {
+  /** Put the task back in line instead of blocking it. */
+  requeue?: boolean;
+  /** Archive the task once the run has ended. */
+  archive?: boolean;
+  /** Give the task to this profile (null: nobody) as it is released. */
+  reassign?: string | null;
+  /** The block kind, for a stop that blocks. */
+  block_kind?: string;
+}
+
+/** The stop intent recorded on a reason. */
+export function intentOf(reason: RunReason | null): StopIntentFields {
+  const extra = reason?.extra ?? {};
+  return {
+    ...(extra.requeue === true ? { requeue: true } : {}),
+    ...(extra.archive === true ? { archive: true } : {}),
+    ...(typeof extra.reassign === 'string' || extra.reassign === null
+      ? { reassign: extra.reassign }
+      : {}),
+    ...(typeof extra.block_kind === 'string' ? { block_kind: extra.block_kind } : {}),
+  };
+}
+
 /** How a run's worker came to be: started by a host, or claimed by an external worker. */
 export type RunMode = 'spawned' | 'pull';
 

@@ -46,12 +46,6 @@ export interface RunFinal {
   exit_code?: number | null;
   signal?: string | null;
   log_tail?: string | null;
-  /** For `stopped`: requeue instead of blocking. */
-  requeue?: boolean;
-  /** For `stopped`: give the task to this profile (null: nobody) as it is released. */
-  reassign?: string | null;
-  /** For `worker_blocked`: the worker's kind. */
-  block_kind?: BlockKind;
   /** The final progress figures, written with the ending (SPEC §3: one write at every ending). */
   progress?: ProgressUpdate;
 }

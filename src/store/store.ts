@@ -190,7 +190,7 @@ export interface Store {
   finishRun(
     runId: RunId,
     final: RunFinal,
-    ctx: PolicyContext & { host: string; after?: 'archive' },
+    ctx: PolicyContext & { host: string },
   ): Promise<Task | null>;
   /** Runs of this host (or, with null, of pull workers) that have not ended. */
   openRuns(host: string | null): Promise<Run[]>;

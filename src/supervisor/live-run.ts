@@ -42,9 +42,6 @@ export interface Ending {
   phase: 'waiting_exit' | 'start' | 'term' | 'kill' | 'held';
   deadline: number;
   graceMs: number;
-  requeue: boolean;
-  archive: boolean;
-  reassign?: string | null;
   waiters: ((r: EndResult) => void)[];
 }
 
@@ -135,4 +132,14 @@ export function readTail(path: string, bytes = 4096): string {
   } finally {
     closeSync(fd);
   }
+}
+
+/** A person's stop intent as it is kept on the run's reason (see `intentOf`). */
+export function stopIntentExtra(intent: StopIntent): Record<string, string | boolean | null> {
+  return {
+    ...(intent.requeue ? { requeue: true } : {}),
+    ...(intent.archive ? { archive: true } : {}),
+    ...(intent.reassign !== undefined ? { reassign: intent.reassign } : {}),
+    ...(intent.kind !== undefined ? { block_kind: intent.kind } : {}),
+  };
 }

@@ -15,6 +15,7 @@ import type { Claim, ProgressUpdate, RunFinal } from '../store/run-types.js';
 import type { Store } from '../store/store.js';
 import { fileMtime, fileSize, livenessPolicy, readTail, statusFromShell } from './live-run.js';
 import type { EndResult, Ending, LiveRun, StopIntent } from './live-run.js';
+import { stopIntentExtra } from './live-run.js';
 import { groupAlive, isSameProcessAlive, signalGroup } from './procfs.js';
 import { SpawnError, readExitFile, spawnWorker } from './spawn.js';
 
@@ -495,9 +496,6 @@ export class Supervisor {
       phase,
       deadline,
       graceMs: grace,
-      requeue: intent.requeue ?? false,
-      archive: intent.archive ?? false,
-      ...(intent.reassign !== undefined ? { reassign: intent.reassign } : {}),
       waiters: [],
     };
   }
@@ -597,14 +595,9 @@ export class Supervisor {
       exit_code: exit?.code ?? null,
       signal: exit?.signal ?? null,
       log_tail: readTail(live.logPath),
-      requeue: e.requeue,
-      ...(e.reassign !== undefined ? { reassign: e.reassign } : {}),
       progress: this.progressOf(live),
     };
-    await this.opts.store.finishRun(live.runId, final, {
-      ...this.finishCtx(),
-      ...(e.archive ? { after: 'archive' as const } : {}),
-    });
+    await this.opts.store.finishRun(live.runId, final, this.finishCtx());
     this.settle(live, verified);
     this.forget(live);
     this.opts.onRunEnded?.();
@@ -649,8 +642,7 @@ export class Supervisor {
       live.queue = live.queue.then(async () => {
         if (live.ending === null) {
           const reason = this.reason(live, 'stopped_by', intent.reason ?? `stopped by ${by}`, null);
-          if (intent.kind !== undefined)
-            reason.extra = { ...reason.extra, block_kind: intent.kind };
+          reason.extra = { ...reason.extra, ...stopIntentExtra(intent) };
           await this.beginEnding(live, 'stopped', reason, intent);
         } else if (intent.now) {
           live.ending.graceMs = 0;

@@ -5,7 +5,8 @@ import type { Random } from '../../core/backoff.js';
 import type { Json } from '../../core/events.js';
 import type { RunId } from '../../core/glossary.js';
 import { resolvePolicy } from '../../core/policy.js';
-import type { Outcome } from '../../core/status.js';
+import type { BlockKind, Outcome } from '../../core/status.js';
+import { intentOf } from '../../core/run.js';
 import type { ProcessIdentity, Run, RunReason } from '../../core/run.js';
 import type { Task } from '../../core/task.js';
 import { resolveTransition } from '../../core/transitions.js';
@@ -150,16 +151,17 @@ export async function finishRun(
   now: number,
   runId: RunId,
   final: RunFinal,
-  ctx: PolicyContext & { host: string; random: Random; after?: 'archive' },
+  ctx: PolicyContext & { host: string; random: Random },
 ): Promise<Task | null> {
   const run = await runRow(db, runId);
   if (!run || run.state === 'ended') return null;
   const workerSaid =
     run.terminal_request !== null && TERMINAL_OUTCOMES.includes(run.outcome as Outcome);
   const outcome = workerSaid ? (run.outcome as Outcome) : final.outcome;
-  const reason: RunReason = workerSaid
-    ? (JSON.parse(run.reason ?? '{}') as RunReason)
-    : final.reason;
+  const stored = run.reason === null ? null : (JSON.parse(run.reason) as RunReason);
+  const reason: RunReason = workerSaid && stored !== null ? stored : final.reason;
+  // A person's stop intent was recorded when the run was fenced; it holds whoever closes it.
+  const intent = { ...intentOf(stored), ...intentOf(final.reason) };
   const p = final.progress;
   const progressCount = Math.max(run.progress_count, p?.progress_count ?? 0);
   const outputBytes = Math.max(run.output_bytes, p?.output_bytes ?? 0);
@@ -236,11 +238,8 @@ export async function finishRun(
       outcome,
       madeProgress,
       message: reason.message,
-      ...(final.block_kind !== undefined ? { blockKind: final.block_kind } : {}),
-      ...(reason.extra?.block_kind !== undefined
-        ? { blockKind: reason.extra.block_kind as never }
-        : {}),
-      ...(final.requeue !== undefined ? { requeue: final.requeue } : {}),
+      ...(intent.block_kind !== undefined ? { blockKind: intent.block_kind as BlockKind } : {}),
+      ...(intent.requeue !== undefined ? { requeue: intent.requeue } : {}),
     },
     counters: {
       attempts: task.attempts,
@@ -257,7 +256,7 @@ export async function finishRun(
   });
   const c = decision.counters;
   const parentsReady = await parentsDone(db, task.id);
-  const verb = ctx.after === 'archive' ? 'archive' : decision.verb;
+  const verb = intent.archive ? 'archive' : decision.verb;
   // Who makes the move: the person who archived, the worker who reported, else the host.
   const mover = verb === 'archive' ? 'person' : workerSaid ? 'worker' : 'dispatcher';
   const to = resolveTransition(verb, 'running', mover, parentsReady);
@@ -316,14 +315,14 @@ export async function finishRun(
       counters: { ...c },
     },
   });
-  if (final.reassign !== undefined && final.reassign !== task.assignee && to !== 'archived') {
+  if (intent.reassign !== undefined && intent.reassign !== task.assignee && to !== 'archived') {
     // In the same transaction as the release, so no dispatcher can claim it for the old profile.
-    await db.run('UPDATE tasks SET assignee = ? WHERE id = ?', [final.reassign, task.id]);
+    await db.run('UPDATE tasks SET assignee = ? WHERE id = ?', [intent.reassign, task.id]);
     await appendEvent(db, now, actor, {
       kind: 'task_edited',
       board: task.board,
       task_id: task.id,
-      payload: { assignee: { from: task.assignee, to: final.reassign } },
+      payload: { assignee: { from: task.assignee, to: intent.reassign } },
     });
   }
   if (decision.groupNotBefore !== null && profile) {

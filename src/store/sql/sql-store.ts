@@ -218,7 +218,7 @@ export class SqlStore implements Store {
   finishRun(
     runId: RunId,
     final: RunFinal,
-    ctx: PolicyContext & { host: string; after?: 'archive' },
+    ctx: PolicyContext & { host: string },
   ): Promise<Task | null> {
     return this.write((db, now) =>
       runs.finishRun(db, now, runId, final, { ...ctx, random: this.random }),
