@@ -7,6 +7,9 @@ import { adminRoutes } from './admin-routes.js';
 import { requireAuth } from './auth.js';
 import type { HostControl } from './admin-routes.js';
 import { errorResponse, onError } from './errors.js';
+import { pullRoutes } from './pull-routes.js';
+import { taskRoutes } from './task-routes.js';
+import type { PullControl } from './pull-routes.js';
 import { workerRoutes } from './worker-routes.js';
 import type { WorkerSignals } from './worker-routes.js';
 
@@ -22,6 +25,8 @@ export interface ApiDeps {
   config: () => PolicyOverrides;
   /** Whether this host's dispatcher loop is running, for `/healthz`. */
   dispatching: () => boolean;
+  /** Pull mode; absent when the host serves no pull workers. */
+  pull?: PullControl;
 }
 
 /**
@@ -47,7 +52,9 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     c.json({ ok: true, host: deps.host, dispatching: deps.dispatching() }),
   );
   app.route('/api/v1/worker', workerRoutes(deps.store, deps.signals, deps.config));
+  if (deps.pull) app.route('/api/v1/pull', pullRoutes(deps.store, deps.pull));
   app.route('/api/v1', adminRoutes(deps.store, deps.control));
+  app.route('/api/v1', taskRoutes(deps.store));
   app.use('/api/v1/openapi.json', requireAuth(deps.store, 'admin'));
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

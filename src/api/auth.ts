@@ -25,11 +25,11 @@ export function sha256(text: string): string {
 
 /**
  * Token auth on every route it guards (SPEC §9). `run` routes take a run token, `admin`
- * routes a person's admin token.
+ * routes a person's admin token, `worker` routes a pull worker's token.
  */
 export function requireAuth(
   store: Store,
-  kind: 'run' | 'admin',
+  kind: 'run' | 'admin' | 'worker',
 ): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async (c, next) => {
     const token = bearer(c.req.header('authorization'));
@@ -50,8 +50,16 @@ export function requireAuth(
       return next();
     }
     const info = await store.findToken(sha256(token));
-    if (!info || info.kind !== 'admin') {
-      return errorResponse(c, new WardenError('unauthorized', 'unknown or not an admin token'));
+    if (!info || info.kind !== kind) {
+      return errorResponse(
+        c,
+        new WardenError(
+          'unauthorized',
+          kind === 'admin'
+            ? 'unknown or not an admin token'
+            : 'unknown or not a worker token; make one with `warden token create NAME --profile P`',
+        ),
+      );
     }
     c.set('token', info);
     return next();

@@ -18,6 +18,7 @@ import * as serve from './commands/serve.js';
 import * as show from './commands/show.js';
 import * as stats from './commands/stats.js';
 import * as stop from './commands/stop.js';
+import * as token from './commands/token.js';
 import * as worker from './commands/worker.js';
 
 /** The `warden` command line, every command registered. */
@@ -45,6 +46,7 @@ export function createProgram(version: string): Command {
     dispatch,
     stop,
     doctor,
+    token,
     worker,
     demo,
   ]) {

@@ -33,6 +33,9 @@ export const EventKind = {
   profile_paused: 'profile_paused',
   profile_resumed: 'profile_resumed',
   token_created: 'token_created',
+  token_revoked: 'token_revoked',
+  lease_opened: 'lease_opened',
+  lease_ended: 'lease_ended',
   group_set: 'group_set',
   /** The supervisor could not kill a run's process group; the task stays held. */
   kill_failed: 'kill_failed',

@@ -11,6 +11,7 @@ import { createApi } from '../api/app.js';
 import type { HostRecord } from '../store/run-types.js';
 import type { Store } from '../store/store.js';
 import { identify, isSameProcessAlive } from '../supervisor/procfs.js';
+import { PullSupervisor } from '../supervisor/pull.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { Dispatcher } from './dispatcher.js';
 import { workerBaseEnv, writeWardenShim } from './worker-env.js';
@@ -29,6 +30,8 @@ export interface HostOptions {
   progressFlushMs?: number;
   /** Run the dispatcher (false: supervise and serve the API only). */
   dispatch?: boolean;
+  /** How long a pull worker's lease lasts without a renewal (SPEC §4: 30 s). */
+  leaseTtlMs?: number;
   log?: (line: string) => void;
 }
 
@@ -72,7 +75,9 @@ function homeTaken(holders: readonly HostRecord[]): WardenError {
 export class Host {
   readonly hostId: string;
   private readonly supervisor: Supervisor;
+  private readonly pull: PullSupervisor;
   private readonly dispatcher: Dispatcher;
+  private workWaiters: (() => void)[] = [];
   private server: ServerType | null = null;
   private timer: NodeJS.Timeout | null = null;
   private unwatch: (() => void) | null = null;
@@ -89,6 +94,15 @@ export class Host {
       config: opts.config.policy,
       runsDir: opts.home.runs,
       baseEnv: () => workerBaseEnv(this.binDir),
+      ...(opts.progressFlushMs !== undefined ? { progressFlushMs: opts.progressFlushMs } : {}),
+      ...(opts.log ? { log: opts.log } : {}),
+      onRunEnded: () => this.wake(),
+    });
+    this.pull = new PullSupervisor({
+      store: opts.store,
+      host: this.hostId,
+      clock: opts.clock,
+      config: opts.config.policy,
       ...(opts.progressFlushMs !== undefined ? { progressFlushMs: opts.progressFlushMs } : {}),
       ...(opts.log ? { log: opts.log } : {}),
       onRunEnded: () => this.wake(),
@@ -133,10 +147,37 @@ export class Host {
       config: () => this.opts.config.policy,
       dispatching: () => this.timer !== null && this.opts.dispatch !== false,
       signals: {
-        call: (runId, kind, note) => this.supervisor.noteCall(runId, kind, note),
-        terminal: (runId) => this.supervisor.noteTerminal(runId),
+        call: (runId, kind, note) => {
+          if (this.supervisor.has(runId)) this.supervisor.noteCall(runId, kind, note);
+          else this.pull.noteCall(runId, kind, note);
+        },
+        terminal: (runId) => {
+          if (this.supervisor.has(runId)) this.supervisor.noteTerminal(runId);
+          else
+            void this.pull
+              .reported(runId)
+              .catch((err: unknown) => this.opts.log?.(`pull: ${String(err)}`));
+        },
       },
-      control: { stop: (taskId, by, intent) => this.supervisor.stop(taskId, by, intent) },
+      control: {
+        stop: async (taskId, by, intent) =>
+          (await this.supervisor.stop(taskId, by, intent)) ??
+          this.pull.stop(taskId, by, intent, this.leaseTtlMs + 5000),
+      },
+      pull: {
+        pull: this.pull,
+        leaseTtlMs: this.leaseTtlMs,
+        waitForWork: (ms) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(done, Math.max(0, ms));
+            const waiters = this.workWaiters;
+            function done(): void {
+              clearTimeout(timer);
+              resolve();
+            }
+            waiters.push(done);
+          }),
+      },
     });
     return new Promise((resolve, reject) => {
       const server = serve(
@@ -161,8 +202,14 @@ export class Host {
     });
   }
 
+  private get leaseTtlMs(): number {
+    return this.opts.leaseTtlMs ?? 30_000;
+  }
+
   /** Looks for dispatchable work now (a task became ready, a slot freed). */
   wake(): void {
+    // Long-polling pull workers look again too.
+    for (const w of this.workWaiters.splice(0)) w();
     if (this.stopping || this.opts.dispatch === false) return;
     void this.dispatcher
       .pass()
@@ -173,6 +220,9 @@ export class Host {
     if (this.stopping) return;
     try {
       await this.supervisor.tick();
+      await this.pull.tick();
+      // Work whose delay just ran out has no event of its own: long-polls look again.
+      for (const w of this.workWaiters.splice(0)) w();
       if (this.opts.dispatch !== false) await this.dispatcher.pass();
     } catch (err) {
       this.opts.log?.(`tick: ${(err as Error).stack ?? String(err)}`);
@@ -188,8 +238,10 @@ export class Host {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
     this.unwatch?.();
+    for (const w of this.workWaiters.splice(0)) w();
     await this.supervisor.idle();
     await this.supervisor.flush();
+    await this.pull.flush();
     await new Promise<void>((resolve) => {
       if (!this.server) return resolve();
       this.server.close(() => resolve());

@@ -97,3 +97,25 @@ export interface HostRecord {
 export interface PolicyContext {
   config: PolicyOverrides;
 }
+
+/** A pull worker's lease: one per worker process, for all its runs (SPEC §4). */
+export interface LeaseInfo {
+  id: string;
+  token_id: number;
+  /** What the worker calls itself (host and pid), for people reading the board. */
+  name: string;
+  profiles: string[];
+  started_at: EpochMs;
+  renewed_at: EpochMs;
+  expires_at: EpochMs;
+  ended_at: EpochMs | null;
+  end_reason: string | null;
+}
+
+/** A run a pull worker must give up, as the answer to its renewal says. */
+export interface Cancellation {
+  run_id: RunId;
+  task_id: number;
+  outcome: string;
+  reason: string;
+}

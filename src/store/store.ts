@@ -5,8 +5,10 @@ import type { NewEvent } from '../core/events.js';
 import type { Outcome } from '../core/status.js';
 import type { ProcessIdentity, RunReason } from '../core/run.js';
 import type {
+  Cancellation,
   Claim,
   ClaimRequest,
+  LeaseInfo,
   HostRecord,
   PolicyContext,
   ProgressUpdate,
@@ -217,6 +219,32 @@ export interface Store {
   ): Promise<Task>;
   /** Links the worker's task with a task it created. */
   workerLink(tokenHash: string, parent: TaskId, child: TaskId): Promise<Task>;
+
+  // ---- Pull workers' leases ----
+
+  /** Opens a lease for a worker process; its profiles must be among the token's. */
+  openLease(
+    token: TokenInfo,
+    name: string,
+    profiles: readonly string[] | undefined,
+    ttlMs: number,
+  ): Promise<LeaseInfo>;
+  /** Renews a live lease of this token (409 `stale_run` once it lapsed); says what to cancel. */
+  renewLease(
+    id: string,
+    token: TokenInfo,
+    ttlMs: number,
+  ): Promise<{ lease: LeaseInfo; cancel: Cancellation[] }>;
+  /** The live lease of this token, or the error the worker should see. */
+  checkLease(id: string, token: TokenInfo): Promise<LeaseInfo>;
+  /** Ends lapsed leases (or the one named); returns the runs they held, to end `lease_lost`. */
+  endLeases(only?: { id: string; reason: string }): Promise<{ lease: string; runs: RunId[] }[]>;
+  /** The runs of a lease that are being ended, which its worker must give up. */
+  leaseCancellations(id: string): Promise<Cancellation[]>;
+  /** Tokens by name (never their secrets). */
+  listTokens(): Promise<TokenInfo[]>;
+  /** Revokes a token by name; refuses the last admin token. */
+  revokeToken(name: string, actor: Actor): Promise<void>;
 
   // ---- Hosts ----
 

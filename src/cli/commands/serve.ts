@@ -14,6 +14,7 @@ interface ServeOptions {
   tick: string;
   maxWorkers?: string;
   progressFlush: string;
+  leaseTtl: string;
 }
 
 export function register(program: Command): void {
@@ -31,9 +32,12 @@ export function register(program: Command): void {
       'most live workers on this host (config serve.max_workers, default 4)',
     )
     .option('--progress-flush <duration>', 'how often progress is written to the store', '15s')
+    .option('--lease-ttl <duration>', 'how long a pull worker’s lease lasts without renewal', '30s')
     .action(async (opts: ServeOptions) => {
       const tickMs = parseDuration(opts.tick, '--tick');
       const flushMs = parseDuration(opts.progressFlush, '--progress-flush');
+      const leaseTtlMs = parseDuration(opts.leaseTtl, '--lease-ttl');
+      if (leaseTtlMs < 300) throw invalid('--lease-ttl: must be at least 300ms');
       if (tickMs <= 0) throw invalid('--tick: must be longer than 0');
       const hostId =
         opts.hostId === undefined ? undefined : parseInput(nameSchema, opts.hostId, '--host-id');
@@ -61,6 +65,7 @@ export function register(program: Command): void {
         tickMs,
         maxWorkers,
         progressFlushMs: flushMs,
+        leaseTtlMs,
         log: (line) => log.info(line),
       });
       try {

@@ -9,7 +9,7 @@ import { Supervisor } from '../../supervisor/supervisor.js';
 import { readAdminToken } from '../../config/home.js';
 import type { CliContext } from '../context.js';
 import { withContext } from '../context.js';
-import { callApi } from '../http.js';
+import { callApi } from '../../sdk/http.js';
 import { say, sayJson } from '../output.js';
 
 /** The API of the live `serve` of this home, if one is running. */

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { WardenError, invalid } from '../../core/errors.js';
 import { BLOCK_KINDS } from '../../core/status.js';
 import { parseJsonText, parseTaskId } from '../../core/validate.js';
-import { callApi } from '../http.js';
+import { callApi } from '../../sdk/http.js';
 import { collect, parseIntOption } from '../options.js';
 import { say, sayJson } from '../output.js';
 

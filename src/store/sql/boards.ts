@@ -89,3 +89,36 @@ export async function findToken(db: SqlDb, hash: string): Promise<TokenInfo | nu
   ]);
   return row ? toToken(row) : null;
 }
+
+/** Every live token, by name. */
+export async function listTokens(db: SqlDb): Promise<TokenInfo[]> {
+  return (
+    await db.all<TokenRow>('SELECT * FROM tokens WHERE revoked_at IS NULL ORDER BY name, id')
+  ).map(toToken);
+}
+
+/** Revokes every live token with this name; the last admin token cannot go. */
+export async function revokeToken(
+  db: SqlDb,
+  now: number,
+  name: string,
+  actor: Actor,
+): Promise<void> {
+  const rows = await db.all<TokenRow>(
+    'SELECT * FROM tokens WHERE name = ? AND revoked_at IS NULL',
+    [name],
+  );
+  if (rows.length === 0) throw notFound(`no live token named '${name}'; see \`warden token list\``);
+  const admins = await db.get<{ n: number }>(
+    "SELECT COUNT(*) AS n FROM tokens WHERE kind = 'admin' AND revoked_at IS NULL AND name <> ?",
+    [name],
+  );
+  if (rows.some((r) => r.kind === 'admin') && Number(admins?.n ?? 0) === 0) {
+    throw conflict(`'${name}' holds the last admin token; revoking it would lock everyone out`);
+  }
+  await db.run('UPDATE tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL', [
+    now,
+    name,
+  ]);
+  await appendEvent(db, now, actor, { kind: 'token_revoked', payload: { name } });
+}

@@ -33,16 +33,23 @@ const CANDIDATE_WINDOW = 500;
 /** Live runs by host, profile and group (runs still ending count, SPEC §4). */
 async function currentLoad(
   db: SqlDb,
-  host: string,
+  req: ClaimRequest,
   groupOf: Map<string, string | null>,
 ): Promise<Load> {
   const load = emptyLoad();
-  const rows = await db.all<{ profile: string | null; host_id: string | null; n: number }>(
-    "SELECT profile, host_id, COUNT(*) AS n FROM runs WHERE state IN ('running', 'ending') GROUP BY profile, host_id",
+  const rows = await db.all<{
+    profile: string | null;
+    host_id: string | null;
+    worker_id: string | null;
+    n: number;
+  }>(
+    "SELECT profile, host_id, worker_id, COUNT(*) AS n FROM runs WHERE state IN ('running', 'ending') GROUP BY profile, host_id, worker_id",
   );
   for (const r of rows) {
     const n = Number(r.n);
-    const onHost = r.host_id === host;
+    // A pull worker's own cap is over the runs of its lease; a host's over its spawned runs.
+    const onHost =
+      req.mode === 'pull' ? r.worker_id === (req.workerId ?? null) : r.host_id === req.host;
     if (onHost) load.host += n;
     if (r.profile === null) continue;
     load.profiles.set(r.profile, (load.profiles.get(r.profile) ?? 0) + n);
@@ -124,7 +131,7 @@ export async function claimRuns(
     profiles: new Map(profiles.map((p) => [p.profile.name, p.profile.max_concurrency])),
     groups: groupCaps,
   };
-  const load = await currentLoad(db, req.host, groupOf);
+  const load = await currentLoad(db, req, groupOf);
   const picked = admit(candidates, load, caps, req.limit);
   const claims: Claim[] = [];
   const actor = dispatcher(req.host);

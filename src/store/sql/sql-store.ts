@@ -12,8 +12,10 @@ import type { RunId } from '../../core/glossary.js';
 import type { ProcessIdentity, RunReason } from '../../core/run.js';
 import type { Outcome } from '../../core/status.js';
 import type {
+  Cancellation,
   Claim,
   ClaimRequest,
+  LeaseInfo,
   HostRecord,
   PolicyContext,
   ProgressUpdate,
@@ -34,6 +36,7 @@ import type {
 import { claimRuns } from './claim.js';
 import * as groups from './groups.js';
 import * as hosts from './hosts.js';
+import * as leases from './leases.js';
 import * as runs from './runs.js';
 import * as worker from './worker.js';
 import * as boards from './boards.js';
@@ -292,6 +295,43 @@ export class SqlStore implements Store {
     return this.fenced(tokenHash, 'link', (db, now, f) =>
       worker.workerLink(db, now, f, parent, child),
     );
+  }
+
+  openLease(
+    token: TokenInfo,
+    name: string,
+    profiles: readonly string[] | undefined,
+    ttlMs: number,
+  ): Promise<LeaseInfo> {
+    return this.write((db, now) => leases.openLease(db, now, token, name, profiles, ttlMs));
+  }
+
+  renewLease(
+    id: string,
+    token: TokenInfo,
+    ttlMs: number,
+  ): Promise<{ lease: LeaseInfo; cancel: Cancellation[] }> {
+    return this.write((db, now) => leases.renewLease(db, now, id, token, ttlMs));
+  }
+
+  checkLease(id: string, token: TokenInfo): Promise<LeaseInfo> {
+    return this.driver.read((db) => leases.liveLease(db, this.clock.now(), id, token));
+  }
+
+  endLeases(only?: { id: string; reason: string }): Promise<{ lease: string; runs: RunId[] }[]> {
+    return this.write((db, now) => leases.endLeases(db, now, only));
+  }
+
+  leaseCancellations(id: string): Promise<Cancellation[]> {
+    return leases.cancellations(this.driver, id);
+  }
+
+  listTokens(): Promise<TokenInfo[]> {
+    return boards.listTokens(this.driver);
+  }
+
+  revokeToken(name: string, actor: Actor): Promise<void> {
+    return this.write((db, now) => boards.revokeToken(db, now, name, actor));
   }
 
   activeHosts(): Promise<HostRecord[]> {

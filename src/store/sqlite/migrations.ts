@@ -166,4 +166,22 @@ CREATE TABLE tokens (
 );
 `,
   },
+  {
+    version: 2,
+    sql: `
+CREATE TABLE worker_leases (
+  id TEXT PRIMARY KEY,
+  token_id INTEGER NOT NULL REFERENCES tokens(id),
+  name TEXT NOT NULL,
+  profiles TEXT NOT NULL,
+  started_at INTEGER NOT NULL,
+  renewed_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  ended_at INTEGER,
+  end_reason TEXT
+);
+CREATE INDEX worker_leases_open ON worker_leases (expires_at) WHERE ended_at IS NULL;
+CREATE INDEX runs_worker ON runs (worker_id) WHERE worker_id IS NOT NULL;
+`,
+  },
 ];

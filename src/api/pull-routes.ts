@@ -1,0 +1,210 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { hostname } from 'node:os';
+import type { Store } from '../store/store.js';
+import type { PullSupervisor } from '../supervisor/pull.js';
+import type { AuthVariables } from './auth.js';
+import { requireAuth, sha256 } from './auth.js';
+import { onError, validationHook } from './errors.js';
+import { BEARER, RESPONSES, jsonBody } from './routes.js';
+
+/** What the pull routes need from the host. */
+export interface PullControl {
+  pull: PullSupervisor;
+  /** Resolves when work may have become ready, or after `ms`. */
+  waitForWork(ms: number): Promise<void>;
+  leaseTtlMs: number;
+}
+
+const TAG = 'pull';
+const MAX_WAIT_MS = 30_000;
+
+const LeaseBody = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .openapi({ description: 'what the worker calls itself, e.g. host:pid' }),
+    profiles: z
+      .array(z.string())
+      .max(64)
+      .optional()
+      .openapi({ description: "profiles to serve (default: all of the token's)" }),
+  })
+  .strict()
+  .openapi('LeaseBody');
+
+const RenewBody = z
+  .object({
+    acks: z
+      .array(z.number().int().positive())
+      .max(1000)
+      .optional()
+      .openapi({ description: 'cancelled runs whose handlers have stopped' }),
+  })
+  .strict()
+  .openapi('RenewBody');
+
+const ClaimBody = z
+  .object({
+    lease_id: z.string().min(1),
+    max: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .optional()
+      .openapi({ description: 'free slots (default 1)' }),
+    wait_ms: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_WAIT_MS)
+      .optional()
+      .openapi({ description: 'long-poll: wait this long for work before answering with none' }),
+  })
+  .strict()
+  .openapi('ClaimBody');
+
+const LeaseParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
+
+/**
+ * Pull mode over HTTP (SPEC §4): a worker process opens one lease for all its runs, renews
+ * it, claims runs by long-polling, and works them through the worker routes with each run's
+ * token. Cancellations ride the renewal answer; a lapsed lease ends its runs `lease_lost`.
+ */
+export function pullRoutes(
+  store: Store,
+  control: PullControl,
+): OpenAPIHono<{ Variables: AuthVariables }> {
+  const app = new OpenAPIHono<{ Variables: AuthVariables }>({ defaultHook: validationHook });
+  app.onError(onError);
+  app.use('*', requireAuth(store, 'worker'));
+  const token = (c: {
+    get(key: 'token'): AuthVariables['token'];
+  }): NonNullable<AuthVariables['token']> => {
+    const t = c.get('token');
+    if (!t) throw new Error('auth middleware did not run');
+    return t;
+  };
+  const leaseAnswer = (lease: { id: string; expires_at: number; profiles: string[] }) => ({
+    lease_id: lease.id,
+    profiles: lease.profiles,
+    expires_at: lease.expires_at,
+    ttl_ms: control.leaseTtlMs,
+    renew_every_ms: Math.floor(control.leaseTtlMs / 3),
+  });
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/leases',
+      summary: 'open a lease for this worker process (one for all its runs)',
+      tags: [TAG],
+      security: BEARER,
+      responses: RESPONSES,
+      request: { body: jsonBody(LeaseBody) },
+    }),
+    async (c) => {
+      const b = c.req.valid('json');
+      const lease = await store.openLease(
+        token(c),
+        b.name ?? `${hostname()}?`,
+        b.profiles,
+        control.leaseTtlMs,
+      );
+      return c.json(leaseAnswer(lease), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/leases/{id}/renew',
+      summary: 'renew the lease; the answer lists runs to cancel',
+      tags: [TAG],
+      security: BEARER,
+      responses: RESPONSES,
+      request: { params: LeaseParam, body: jsonBody(RenewBody) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const { acks } = c.req.valid('json');
+      await store.checkLease(id, token(c));
+      if (acks && acks.length > 0) await control.pull.acknowledge(id, acks);
+      const { lease, cancel } = await store.renewLease(id, token(c), control.leaseTtlMs);
+      return c.json({ ...leaseAnswer(lease), cancel }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/leases/{id}/close',
+      summary: 'close the lease; runs it still holds end lease_lost',
+      tags: [TAG],
+      security: BEARER,
+      responses: RESPONSES,
+      request: { params: LeaseParam },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      await store.checkLease(id, token(c));
+      await control.pull.closeLease(id);
+      return c.json({ lease_id: id, closed: true }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/claim',
+      summary: 'claim up to `max` runs, waiting up to `wait_ms` for work',
+      tags: [TAG],
+      security: BEARER,
+      responses: RESPONSES,
+      request: { body: jsonBody(ClaimBody) },
+    }),
+    async (c) => {
+      const b = c.req.valid('json');
+      const t = token(c);
+      const max = b.max ?? 1;
+      const deadline = Date.now() + (b.wait_ms ?? 0);
+      for (;;) {
+        const lease = await store.checkLease(b.lease_id, t);
+        const held = (await store.openRuns(null)).filter((r) => r.worker_id === lease.id).length;
+        const claims = await store.claimRuns(
+          {
+            host: 'pull',
+            mode: 'pull',
+            workerId: lease.id,
+            profiles: lease.profiles,
+            maxWorkers: held + max,
+            limit: max,
+          },
+          null,
+        );
+        if (claims.length > 0 || Date.now() >= deadline) {
+          const out = [];
+          for (const claim of claims) {
+            out.push({
+              run_id: claim.run.id,
+              attempt: claim.run.attempt,
+              token: claim.token,
+              context: await store.workerContext(sha256(claim.token)),
+            });
+          }
+          return c.json({ claims: out }, 200);
+        }
+        await control.waitForWork(deadline - Date.now());
+      }
+    },
+  );
+  return app;
+}

@@ -1,0 +1,241 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { person } from '../core/actor.js';
+import type { Actor } from '../core/actor.js';
+import type { Json } from '../core/events.js';
+import { BLOCK_KINDS, TASK_STATUSES } from '../core/status.js';
+import type { BlockKind, TaskStatus } from '../core/status.js';
+import type { Store, TaskMove } from '../store/store.js';
+import type { AuthVariables } from './auth.js';
+import { requireAuth } from './auth.js';
+import { onError, validationHook } from './errors.js';
+import { BEARER, RESPONSES, jsonBody } from './routes.js';
+import { CommentBody, TaskIdParam } from './schemas.js';
+
+const TAG = 'tasks';
+
+const NewTaskBody = z
+  .object({
+    board: z.string().optional(),
+    title: z.string(),
+    body: z.string().optional(),
+    assignee: z.string().nullable().optional(),
+    priority: z.number().int().optional(),
+    parents: z.array(z.number().int().positive()).max(100).optional(),
+    triage: z.boolean().optional(),
+    idempotency_key: z.string().optional(),
+    policy: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict()
+  .openapi('NewTaskBody');
+
+const EditBody = z
+  .object({
+    title: z.string().optional(),
+    body: z.string().optional(),
+    assignee: z.string().nullable().optional(),
+    priority: z.number().int().optional(),
+    policy: z.record(z.string(), z.unknown()).optional(),
+    clear_policy: z.array(z.string()).optional(),
+  })
+  .strict()
+  .openapi('EditBody');
+
+const MoveBody = z
+  .object({
+    verb: z.enum(['accept', 'block', 'unblock', 'retry', 'reopen', 'done', 'archive']),
+    reason: z.string().optional(),
+    kind: z.enum(BLOCK_KINDS as [string, ...string[]]).optional(),
+    summary: z.string().optional(),
+    metadata: z.unknown().optional(),
+  })
+  .strict()
+  .openapi('MoveBody');
+
+const ListQuery = z.object({
+  board: z.string().optional(),
+  status: z.string().optional().openapi({ description: 'comma-separated statuses' }),
+  assignee: z.string().optional(),
+  limit: z.string().regex(/^\d+$/).optional(),
+});
+
+const EventsQuery = z.object({
+  board: z.string().optional(),
+  task: z.string().regex(/^\d+$/).optional(),
+  after: z.string().regex(/^\d+$/).optional(),
+  limit: z.string().regex(/^\d+$/).optional(),
+});
+
+function actorOf(c: { get(key: 'token'): AuthVariables['token'] }): Actor {
+  return person(c.get('token')?.name ?? 'unknown');
+}
+
+function toMove(b: z.infer<typeof MoveBody>): TaskMove {
+  switch (b.verb) {
+    case 'block':
+      return {
+        verb: 'block',
+        reason: b.reason ?? '',
+        kind: (b.kind ?? 'needs_input') as BlockKind,
+      };
+    case 'done':
+      return {
+        verb: 'done',
+        ...(b.summary !== undefined ? { summary: b.summary } : {}),
+        ...(b.metadata !== undefined ? { metadata: b.metadata as Json } : {}),
+      };
+    default:
+      return { verb: b.verb };
+  }
+}
+
+/** People's task operations over HTTP: the same store calls as the CLI (SPEC §6). */
+export function taskRoutes(store: Store): OpenAPIHono<{ Variables: AuthVariables }> {
+  const app = new OpenAPIHono<{ Variables: AuthVariables }>({ defaultHook: validationHook });
+  app.onError(onError);
+  // Scoped to these paths: other /api/v1 paths (a mistyped worker route) must 404, not 401.
+  for (const path of ['/tasks', '/tasks/*', '/events']) app.use(path, requireAuth(store, 'admin'));
+  const route = <M extends 'get' | 'post' | 'patch', P extends string>(
+    method: M,
+    path: P,
+    summary: string,
+  ) => ({
+    method,
+    path,
+    summary,
+    tags: [TAG],
+    security: BEARER,
+    responses: RESPONSES,
+  });
+
+  app.openapi(
+    createRoute({
+      ...route('get', '/tasks', 'list tasks of a board'),
+      request: { query: ListQuery },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const statuses = q.status?.split(',').map((s) => s.trim()) as TaskStatus[] | undefined;
+      for (const s of statuses ?? []) {
+        if (!(TASK_STATUSES as readonly string[]).includes(s)) {
+          return c.json({ error: { code: 'invalid', message: `unknown status '${s}'` } }, 400);
+        }
+      }
+      const tasks = await store.listTasks({
+        board: q.board ?? 'default',
+        ...(statuses ? { statuses } : {}),
+        ...(q.assignee !== undefined ? { assignee: q.assignee } : {}),
+        limit: Math.min(Number(q.limit ?? 1000), 10_000),
+      });
+      return c.json({ tasks }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...route('post', '/tasks', 'create a task'),
+      request: { body: jsonBody(NewTaskBody) },
+    }),
+    async (c) => c.json(await store.createTask(c.req.valid('json') as never, actorOf(c)), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      ...route('get', '/tasks/{id}', 'one task with comments and runs'),
+      request: { params: TaskIdParam },
+    }),
+    async (c) => {
+      const id = Number(c.req.valid('param').id);
+      const task = await store.getTask(id);
+      return c.json(
+        { ...task, comments: await store.listComments(id), runs: await store.listRuns(id) },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...route('patch', '/tasks/{id}', 'edit a task (never its status or counters)'),
+      request: { params: TaskIdParam, body: jsonBody(EditBody) },
+    }),
+    async (c) =>
+      c.json(
+        await store.editTask(
+          Number(c.req.valid('param').id),
+          c.req.valid('json') as never,
+          actorOf(c),
+        ),
+        200,
+      ),
+  );
+
+  app.openapi(
+    createRoute({
+      ...route('post', '/tasks/{id}/move', 'move a task through the transition table'),
+      request: { params: TaskIdParam, body: jsonBody(MoveBody) },
+    }),
+    async (c) =>
+      c.json(
+        await store.moveTask(
+          Number(c.req.valid('param').id),
+          toMove(c.req.valid('json')),
+          actorOf(c),
+        ),
+        200,
+      ),
+  );
+
+  app.openapi(
+    createRoute({
+      ...route('post', '/tasks/{id}/comments', 'comment on a task'),
+      request: { params: TaskIdParam, body: jsonBody(CommentBody) },
+    }),
+    async (c) =>
+      c.json(
+        await store.addComment(
+          Number(c.req.valid('param').id),
+          c.req.valid('json').body,
+          actorOf(c),
+        ),
+        200,
+      ),
+  );
+
+  app.openapi(
+    createRoute({
+      ...route('post', '/tasks/{id}/links', 'make this task a child of `parent`'),
+      request: {
+        params: TaskIdParam,
+        body: jsonBody(z.object({ parent: z.number().int().positive() }).strict()),
+      },
+    }),
+    async (c) =>
+      c.json(
+        await store.linkTasks(
+          c.req.valid('json').parent,
+          Number(c.req.valid('param').id),
+          actorOf(c),
+        ),
+        200,
+      ),
+  );
+
+  app.openapi(
+    createRoute({
+      ...route('get', '/events', 'events, oldest first, after a cursor'),
+      request: { query: EventsQuery },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const events = await store.listEvents({
+        ...(q.task !== undefined
+          ? { task_id: Number(q.task) }
+          : { board: q.board ?? 'default', include_global: true }),
+        ...(q.after !== undefined ? { after_id: Number(q.after) } : { newest: true }),
+        limit: Math.min(Number(q.limit ?? 1000), 10_000),
+      });
+      return c.json({ events }, 200);
+    },
+  );
+  return app;
+}

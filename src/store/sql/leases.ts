@@ -1,0 +1,156 @@
+import { randomBytes } from 'node:crypto';
+import { WardenError, invalid, notFound } from '../../core/errors.js';
+import type { RunReason } from '../../core/run.js';
+import type { TokenInfo } from '../store.js';
+import type { Cancellation, LeaseInfo } from '../run-types.js';
+import type { SqlDb } from './driver.js';
+
+interface LeaseRow {
+  id: string;
+  token_id: number;
+  name: string;
+  profiles: string;
+  started_at: number;
+  renewed_at: number;
+  expires_at: number;
+  ended_at: number | null;
+  end_reason: string | null;
+}
+
+function toLease(row: LeaseRow): LeaseInfo {
+  return {
+    id: row.id,
+    token_id: row.token_id,
+    name: row.name,
+    profiles: JSON.parse(row.profiles) as string[],
+    started_at: row.started_at,
+    renewed_at: row.renewed_at,
+    expires_at: row.expires_at,
+    ended_at: row.ended_at,
+    end_reason: row.end_reason,
+  };
+}
+
+/** A lease that is live for this token, or the error a worker should see. */
+export async function liveLease(
+  db: SqlDb,
+  now: number,
+  id: string,
+  token: TokenInfo,
+): Promise<LeaseInfo> {
+  const row = await db.get<LeaseRow>('SELECT * FROM worker_leases WHERE id = ?', [id]);
+  if (!row) throw notFound(`lease ${id} does not exist; open one with POST /api/v1/pull/leases`);
+  if (row.token_id !== token.id) {
+    throw new WardenError('forbidden', `lease ${id} belongs to another worker token`);
+  }
+  if (row.ended_at !== null || row.expires_at <= now) {
+    throw new WardenError(
+      'stale_run',
+      `lease ${id} lapsed at ${new Date(Math.min(row.expires_at, row.ended_at ?? Infinity)).toISOString()}; its runs were ended lease_lost; open a new lease`,
+      { lease: id },
+    );
+  }
+  return toLease(row);
+}
+
+/** Opens a lease for a worker process serving some of its token's profiles. */
+export async function openLease(
+  db: SqlDb,
+  now: number,
+  token: TokenInfo,
+  name: string,
+  profiles: readonly string[] | undefined,
+  ttlMs: number,
+): Promise<LeaseInfo> {
+  const serves = profiles === undefined || profiles.length === 0 ? token.profiles : [...profiles];
+  const foreign = serves.filter((p) => !token.profiles.includes(p));
+  if (foreign.length > 0) {
+    throw new WardenError(
+      'forbidden',
+      `this token may not serve profile ${foreign.join(', ')}; it serves ${token.profiles.join(', ') || 'no profiles'}`,
+    );
+  }
+  if (serves.length === 0) throw invalid('profiles: the lease must serve at least one profile');
+  const id = `lease_${randomBytes(12).toString('base64url')}`;
+  await db.run(
+    `INSERT INTO worker_leases (id, token_id, name, profiles, started_at, renewed_at, expires_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
+    [id, token.id, name, JSON.stringify(serves), now, now, now + ttlMs],
+  );
+  const row = await db.get<LeaseRow>('SELECT * FROM worker_leases WHERE id = ?', [id]);
+  if (!row) throw new Error('lease insert lost its row');
+  return toLease(row);
+}
+
+/** Runs of a lease that are being ended and that the worker must give up. */
+export async function cancellations(db: SqlDb, leaseId: string): Promise<Cancellation[]> {
+  const rows = await db.all<{
+    id: number;
+    task_id: number;
+    outcome: string | null;
+    reason: string | null;
+  }>(
+    "SELECT id, task_id, outcome, reason FROM runs WHERE worker_id = ? AND state = 'ending' ORDER BY id",
+    [leaseId],
+  );
+  return rows.map((r) => ({
+    run_id: r.id,
+    task_id: r.task_id,
+    outcome: r.outcome ?? 'stopped',
+    reason: r.reason === null ? '' : (JSON.parse(r.reason) as RunReason).message,
+  }));
+}
+
+/** Renews a live lease; the answer names the runs the worker must cancel. */
+export async function renewLease(
+  db: SqlDb,
+  now: number,
+  id: string,
+  token: TokenInfo,
+  ttlMs: number,
+): Promise<{ lease: LeaseInfo; cancel: Cancellation[] }> {
+  const lease = await liveLease(db, now, id, token);
+  await db.run('UPDATE worker_leases SET renewed_at = ?, expires_at = ? WHERE id = ?', [
+    now,
+    now + ttlMs,
+    id,
+  ]);
+  return {
+    lease: { ...lease, renewed_at: now, expires_at: now + ttlMs },
+    cancel: await cancellations(db, id),
+  };
+}
+
+/**
+ * Ends leases that lapsed (by this store's clock), or the one named, and returns the runs
+ * they still held, which must end `lease_lost`.
+ */
+export async function endLeases(
+  db: SqlDb,
+  now: number,
+  only?: { id: string; reason: string },
+): Promise<{ lease: string; runs: number[] }[]> {
+  const rows =
+    only === undefined
+      ? await db.all<LeaseRow>(
+          'SELECT * FROM worker_leases WHERE ended_at IS NULL AND expires_at <= ?',
+          [now],
+        )
+      : await db.all<LeaseRow>('SELECT * FROM worker_leases WHERE ended_at IS NULL AND id = ?', [
+          only.id,
+        ]);
+  const out: { lease: string; runs: number[] }[] = [];
+  for (const row of rows) {
+    await db.run('UPDATE worker_leases SET ended_at = ?, end_reason = ? WHERE id = ?', [
+      now,
+      only?.reason ?? 'lapsed',
+      row.id,
+    ]);
+    const runs = await db.all<{ id: number }>(
+      "SELECT id FROM runs WHERE worker_id = ? AND state <> 'ended' ORDER BY id",
+      [row.id],
+    );
+    out.push({ lease: row.id, runs: runs.map((r) => r.id) });
+  }
+  return out;
+}
