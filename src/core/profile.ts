@@ -12,7 +12,9 @@ export interface Profile {
   name: string;
   /** Bumped on every edit; a run records the version it started with. */
   version: number;
-  /** The command, run without a shell. */
+  /** `spawned`: warden starts `argv` for each run; `pull`: external workers claim the runs. */
+  mode: 'spawned' | 'pull';
+  /** The command, run without a shell (empty for pull profiles). */
   argv: string[];
   /** Added to the environment `serve` passes down, less warden's own secrets. */
   env: Record<string, string>;
@@ -44,13 +46,14 @@ const cwd = z.string().refine((s) => s === 'workspace' || s.startsWith('/'), {
   message: "must be 'workspace' or an absolute path",
 });
 
-/** The fields of a profile a person sets; policy overrides are checked separately. */
-export const profileSpecSchema = z
+const profileFields = z
   .object({
+    /** `spawned`: warden starts argv per run; `pull`: external workers claim runs. */
+    mode: z.enum(['spawned', 'pull']).optional(),
     argv: z
       .array(z.string().min(1, { message: 'arguments must not be empty' }))
-      .min(1, { message: 'a profile needs a command: put it after --' })
-      .max(INPUT_LIMITS.argv_max_items),
+      .max(INPUT_LIMITS.argv_max_items)
+      .optional(),
     env: z
       .record(z.string(), z.string())
       .refine((e) => Object.keys(e).every((k) => envKey.safeParse(k).success), {
@@ -70,7 +73,12 @@ export const profileSpecSchema = z
     concurrency_group: nameSchema.nullable().optional(),
   })
   .strict();
-/** A new profile, validated. */
+
+/** The fields of a profile a person sets; policy overrides are checked separately. */
+export const profileSpecSchema = profileFields.refine(
+  (p) => p.mode === 'pull' || (p.argv?.length ?? 0) > 0,
+  { message: 'a profile needs a command: put it after -- (or add it with --pull)', path: ['argv'] },
+);
 /** A new profile as any door receives it; the store validates it. */
 export type ProfileSpec = z.input<typeof profileSpecSchema> & { policy?: PolicyOverrides };
 
@@ -80,4 +88,4 @@ export type ProfilePatch = Partial<ProfileSpec> & {
   unset_env?: readonly string[];
 };
 /** Patch schema: every spec field optional. */
-export const profilePatchSchema = profileSpecSchema.partial();
+export const profilePatchSchema = profileFields.partial();

@@ -18,10 +18,11 @@ const CODES = new Set<string>(Object.values(ErrorCode));
 export async function callApi<T>(
   url: string,
   token: string,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'PATCH',
   path: string,
   body?: unknown,
   retryForMs = RETRY_FOR_MS,
+  signal?: AbortSignal,
 ): Promise<T> {
   const deadline = Date.now() + retryForMs;
   let delay = 200;
@@ -36,7 +37,10 @@ export async function callApi<T>(
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
         },
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(Math.max(1000, Math.min(60_000, deadline - Date.now()))),
+        signal: AbortSignal.any([
+          AbortSignal.timeout(Math.max(1000, Math.min(60_000, deadline - Date.now()))),
+          ...(signal ? [signal] : []),
+        ]),
       });
     } catch (err) {
       failure =
@@ -56,6 +60,7 @@ export async function callApi<T>(
       throw new WardenError(code, error?.message ?? `HTTP ${res.status}`);
     }
     if (res !== null) failure = `HTTP ${res.status}`;
+    if (signal?.aborted) throw new WardenError('setup', `call to ${url} was cancelled`);
     if (Date.now() + delay > deadline) {
       throw new WardenError(
         'setup',

@@ -23,6 +23,7 @@ interface ProfileOptions {
   cwd?: string;
   clear?: string[];
   check: boolean;
+  pull?: boolean;
   json?: boolean;
   [policy: string]: unknown;
 }
@@ -70,11 +71,15 @@ export function register(program: Command): void {
       .command('add')
       .description('add a profile; the command after -- runs without a shell')
       .argument('<name>', 'the profile name, used as a task assignee')
-      .argument('[argv...]', 'the command and its arguments, after --'),
+      .argument('[argv...]', 'the command and its arguments, after --')
+      .option('--pull', 'runs are claimed by pull workers (SDK, HTTP) instead of started by serve'),
   ).action(async (nameText: string, argv: string[], opts: ProfileOptions) => {
     const name = profileName(nameText);
-    const spec = parseInput(profileSpecSchema, { argv, ...specFields(opts) }, 'profile');
-    if (opts.check) checkProfileOnThisHost(spec.argv, spec.cwd);
+    const mode = opts.pull ? 'pull' : 'spawned';
+    if (opts.pull && argv.length > 0)
+      throw invalid('a pull profile has no command; drop the part after --');
+    const spec = parseInput(profileSpecSchema, { mode, argv, ...specFields(opts) }, 'profile');
+    if (opts.check && mode === 'spawned') checkProfileOnThisHost(spec.argv ?? [], spec.cwd);
     const policy = readPolicyOptions(opts);
     const p = await withContext((ctx) =>
       ctx.store.addProfile(name, { ...spec, policy }, ctx.actor),

@@ -92,6 +92,8 @@ export async function claimRuns(
             row.breaker_probe_at <= now &&
             row.breaker_probe_run === null),
       )
+      // Spawned hosts start only spawned profiles; pull workers claim only pull profiles.
+      .filter(({ profile }) => profile.mode === req.mode)
       .filter(({ row }) => req.profiles === undefined || req.profiles.includes(row.name))
       .map((p) => [p.profile.name, p]),
   );

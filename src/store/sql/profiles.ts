@@ -33,7 +33,8 @@ export async function listProfiles(db: SqlDb): Promise<Profile[]> {
 
 function storedSpec(spec: ProfileSpec): StoredProfileSpec {
   return {
-    argv: spec.argv,
+    mode: spec.mode ?? 'spawned',
+    argv: spec.argv ?? [],
     env: spec.env ?? {},
     cwd: spec.cwd ?? 'workspace',
     max_concurrency: spec.max_concurrency ?? null,
@@ -118,6 +119,7 @@ export async function editProfile(
   for (const key of patch.clear_policy) delete policy[key];
   Object.assign(policy, patch.policy);
   const after: StoredProfileSpec = {
+    mode: patch.mode ?? before.mode ?? 'spawned',
     argv: patch.argv ?? before.argv,
     env,
     cwd: patch.cwd ?? before.cwd,

@@ -98,7 +98,7 @@ export interface ProfileRow {
 /** The stored part of a profile that is versioned as one JSON document. */
 export type StoredProfileSpec = Pick<
   Profile,
-  'argv' | 'env' | 'cwd' | 'max_concurrency' | 'concurrency_group' | 'policy'
+  'mode' | 'argv' | 'env' | 'cwd' | 'max_concurrency' | 'concurrency_group' | 'policy'
 >;
 
 export function toProfile(row: ProfileRow): Profile {
@@ -107,6 +107,7 @@ export function toProfile(row: ProfileRow): Profile {
     name: row.name,
     version: row.version,
     ...spec,
+    mode: spec.mode ?? 'spawned',
     paused: row.paused !== 0,
     paused_reason: row.paused_reason,
     paused_by: row.paused_by as Profile['paused_by'],

@@ -1,0 +1,111 @@
+import type { Json, WardenEvent } from '../core/events.js';
+import type { Run } from '../core/run.js';
+import type { BlockKind, TaskStatus } from '../core/status.js';
+import type { Comment, NewTask, Task, TaskPatch } from '../core/task.js';
+import type { EndResult, StopIntent } from '../supervisor/live-run.js';
+import { callApi } from './http.js';
+
+/** A task with its comments and runs, as `getTask` returns it. */
+export type TaskDetail = Task & { comments: Comment[]; runs: Run[] };
+
+/** Options of `createClient`. */
+export interface ClientOptions {
+  /** The API of a `warden serve`, e.g. `http://127.0.0.1:7420`. */
+  url: string;
+  /** An admin token (`$WARDEN_HOME/admin.token`, or `warden token create NAME --admin`). */
+  token: string;
+  /** How long unanswered calls are retried. @default 30000 */
+  retryForMs?: number;
+}
+
+/** People's operations over HTTP, acting as the token's holder. */
+export interface WardenClient {
+  createTask(input: NewTask): Promise<Task>;
+  listTasks(filter?: {
+    board?: string;
+    statuses?: TaskStatus[];
+    assignee?: string;
+    limit?: number;
+  }): Promise<Task[]>;
+  getTask(id: number): Promise<TaskDetail>;
+  editTask(id: number, patch: TaskPatch): Promise<Task>;
+  comment(id: number, text: string): Promise<Comment>;
+  link(parent: number, child: number): Promise<Task>;
+  block(id: number, reason: string, kind?: BlockKind): Promise<Task>;
+  unblock(id: number): Promise<Task>;
+  retry(id: number): Promise<Task>;
+  done(id: number, summary?: string, metadata?: Json): Promise<Task>;
+  archive(id: number): Promise<Task>;
+  /** Ends the task's run and waits until its worker is verified gone. */
+  stop(id: number, intent?: StopIntent): Promise<EndResult>;
+  /** Events of a board (or one task), after a cursor. */
+  events(filter?: {
+    board?: string;
+    task?: number;
+    after?: number;
+    limit?: number;
+  }): Promise<WardenEvent[]>;
+}
+
+/**
+ * A client for people's operations (create, list, show, unblock, ...), for scripts and
+ * orchestrators written in TypeScript.
+ *
+ * @example
+ * const warden = createClient({ url: 'http://127.0.0.1:7420', token });
+ * const task = await warden.createTask({ title: 'Write the migration', assignee: 'coder' });
+ */
+export function createClient(options: ClientOptions): WardenClient {
+  const retry = options.retryForMs ?? 30_000;
+  const get = <T>(path: string): Promise<T> =>
+    callApi<T>(options.url, options.token, 'GET', path, undefined, retry);
+  const post = <T>(path: string, body: unknown): Promise<T> =>
+    callApi<T>(options.url, options.token, 'POST', path, body, retry);
+  const move = (id: number, body: Record<string, unknown>): Promise<Task> =>
+    post<Task>(`/api/v1/tasks/${id}/move`, body);
+  const query = (params: Record<string, string | number | undefined>): string => {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
+    const s = q.toString();
+    return s === '' ? '' : `?${s}`;
+  };
+  return {
+    createTask: (input) => post<Task>('/api/v1/tasks', input),
+    listTasks: async (f = {}) =>
+      (
+        await get<{ tasks: Task[] }>(
+          `/api/v1/tasks${query({ board: f.board, status: f.statuses?.join(','), assignee: f.assignee, limit: f.limit })}`,
+        )
+      ).tasks,
+    getTask: (id) => get<TaskDetail>(`/api/v1/tasks/${id}`),
+    editTask: (id, patch) =>
+      callApi<Task>(options.url, options.token, 'PATCH', `/api/v1/tasks/${id}`, patch, retry),
+    comment: (id, text) => post<Comment>(`/api/v1/tasks/${id}/comments`, { body: text }),
+    link: (parent, child) => post<Task>(`/api/v1/tasks/${child}/links`, { parent }),
+    block: (id, reason, kind = 'needs_input') => move(id, { verb: 'block', reason, kind }),
+    unblock: (id) => move(id, { verb: 'unblock' }),
+    retry: (id) => move(id, { verb: 'retry' }),
+    done: (id, summary, metadata) =>
+      move(id, {
+        verb: 'done',
+        ...(summary !== undefined ? { summary } : {}),
+        ...(metadata !== undefined ? { metadata } : {}),
+      }),
+    archive: (id) => move(id, { verb: 'archive' }),
+    stop: (id, intent = {}) =>
+      callApi<EndResult>(
+        options.url,
+        options.token,
+        'POST',
+        `/api/v1/tasks/${id}/stop`,
+        intent,
+        5 * 60_000,
+      ),
+    events: async (f = {}) =>
+      (
+        await get<{ events: WardenEvent[] }>(
+          `/api/v1/events${query({ board: f.board, task: f.task, after: f.after, limit: f.limit })}`,
+        )
+      ).events,
+  };
+}

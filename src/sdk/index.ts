@@ -1,0 +1,13 @@
+/**
+ * The warden TypeScript SDK: `createWorker` for pull workers that work tasks with the same
+ * guarantees as spawned ones, and `createClient` for people's operations. See docs/sdk.md.
+ */
+export { createWorker, JobCancelled } from './worker.js';
+export type { Job, JobResult, WardenWorker, WorkerOptions } from './worker.js';
+export { createClient } from './client.js';
+export type { ClientOptions, TaskDetail, WardenClient } from './client.js';
+export { WardenError, ErrorCode } from '../core/errors.js';
+export type { Task, NewTask, TaskPatch, Comment } from '../core/task.js';
+export type { Run } from '../core/run.js';
+export type { WardenEvent, Json } from '../core/events.js';
+export type { WorkerContext } from '../store/run-types.js';
