@@ -1,0 +1,157 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createClient } from '../../src/sdk/client.js';
+import type { WardenClient } from '../../src/sdk/client.js';
+import { FIXTURES, TestHome, waitFor } from '../helpers/host.js';
+
+let home: TestHome;
+const workers: ChildProcess[] = [];
+
+afterEach(async () => {
+  for (const w of workers.splice(0)) {
+    if (w.exitCode === null && w.signalCode === null) {
+      w.kill('SIGCONT');
+      w.kill('SIGKILL');
+      await new Promise((r) => w.once('exit', r));
+    }
+  }
+  await home.cleanup();
+});
+
+interface Setup {
+  url: string;
+  client: WardenClient;
+  token: string;
+  eventsLog: string;
+}
+
+async function setup(leaseTtl: string): Promise<Setup> {
+  home = await new TestHome().init();
+  await home.ok([
+    'profile',
+    'add',
+    'agent',
+    '--pull',
+    '--backoff-base',
+    '200ms',
+    '--max-failures',
+    '5',
+  ]);
+  const created = JSON.parse(
+    await home.ok(['token', 'create', 'pullers', '--profile', 'agent', '--json']),
+  ) as {
+    token: string;
+  };
+  const serve = await home.serve(['--lease-ttl', leaseTtl]);
+  const admin = readFileSync(join(home.root, 'admin.token'), 'utf8').trim();
+  return {
+    url: serve.url,
+    client: createClient({ url: serve.url, token: admin }),
+    token: created.token,
+    eventsLog: join(home.root, 'events.log'),
+  };
+}
+
+async function startWorker(s: Setup, env: Record<string, string> = {}): Promise<ChildProcess> {
+  const proc = spawn(process.execPath, [join(FIXTURES, 'sdk-worker.mjs')], {
+    env: { ...home.env, WARDEN_URL: s.url, WORKER_TOKEN: s.token, EVENTS_LOG: s.eventsLog, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  workers.push(proc);
+  let out = '';
+  proc.stdout?.setEncoding('utf8').on('data', (c: string) => (out += c));
+  await waitFor('the SDK worker to open its lease', () => out.includes('ready lease_'));
+  return proc;
+}
+
+async function createMany(client: WardenClient, n: number): Promise<number[]> {
+  const ids: number[] = [];
+  for (let i = 0; i < n; i += 25) {
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(25, n - i) }, (_, k) =>
+        client.createTask({ title: `pull ${i + k}`, assignee: 'agent' }),
+      ),
+    );
+    ids.push(...batch.map((t) => t.id));
+  }
+  return ids;
+}
+
+async function allDone(client: WardenClient, n: number, timeoutMs = 60_000): Promise<void> {
+  await waitFor(
+    `${n} tasks done`,
+    async () => (await client.listTasks({ statuses: ['done'], limit: 10_000 })).length === n,
+    timeoutMs,
+  );
+}
+
+function eventsLog(s: Setup): string[] {
+  return existsSync(s.eventsLog) ? readFileSync(s.eventsLog, 'utf8').trim().split('\n') : [];
+}
+
+describe('pull workers with the SDK (SPEC §4)', () => {
+  it('three worker processes pull 300 tasks: every task done exactly once', async () => {
+    const s = await setup('2s');
+    await Promise.all([startWorker(s), startWorker(s), startWorker(s)]);
+    const ids = await createMany(s.client, 300);
+    await allDone(s.client, 300);
+    const pids = new Set<number>();
+    for (const id of ids) {
+      const runs = await home.runs(id);
+      expect(runs.map((r) => r.outcome)).toEqual(['completed']);
+      expect(runs[0]?.mode).toBe('pull');
+      const t = await home.getTask(id);
+      pids.add((t.result?.metadata as { pid: number }).pid);
+    }
+    expect(pids.size).toBe(3);
+  });
+
+  it('a SIGKILLed worker’s runs are requeued once its lease lapses and finish elsewhere', async () => {
+    const s = await setup('1s');
+    const victim = await startWorker(s, { HANDLER_MS: '3000' });
+    const ids = await createMany(s.client, 4);
+    await waitFor(
+      'the victim to start all four',
+      () => home.lifeLines().filter((l) => l.event === 'start').length === 4,
+    );
+    victim.kill('SIGKILL');
+    const killedAt = Date.now();
+    await startWorker(s, { HANDLER_MS: '20' });
+    await allDone(s.client, 4);
+    for (const id of ids) {
+      const runs = await home.runs(id);
+      expect(runs.map((r) => r.outcome)).toEqual(['lease_lost', 'completed']);
+      expect(runs[0]?.reason?.message).toMatch(/lapsed without a renewal/);
+      // Requeued within the lease's TTL (1 s) plus the tick and the backoff (200 ms ±20 %).
+      expect((runs[0]?.ended_at ?? Infinity) - killedAt).toBeLessThan(4_000);
+    }
+  });
+
+  it('a worker paused past its lease gets stale_run on complete, and its handler’s signal fires', async () => {
+    const s = await setup('1s');
+    const sleeper = await startWorker(s, { HANDLER_MS: '2500', CONCURRENCY: '1' });
+    const [id] = await createMany(s.client, 1);
+    await waitFor('the handler to start', () => home.lifeLines().some((l) => l.event === 'start'));
+    sleeper.kill('SIGSTOP');
+    await waitFor(
+      'the run to end lease_lost',
+      async () => (await home.runs(id ?? 0))[0]?.outcome === 'lease_lost',
+    );
+    sleeper.kill('SIGCONT');
+    await waitFor('the stale complete and the abort', () => {
+      const lines = eventsLog(s);
+      return (
+        lines.some((l) => l.startsWith(`aborted ${sleeper.pid}`) && l.endsWith('lease_lost')) &&
+        lines.some((l) => l.includes('stale_run'))
+      );
+    });
+    // The same worker, with a new lease, finishes the requeued task.
+    await allDone(s.client, 1);
+    const runs = await home.runs(id ?? 0);
+    expect(runs.map((r) => r.outcome)).toEqual(['lease_lost', 'completed']);
+    expect((await home.getTask(id ?? 0)).result?.summary).toBe(`done by ${sleeper.pid}`);
+  });
+});
