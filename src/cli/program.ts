@@ -11,6 +11,7 @@ import * as group from './commands/group.js';
 import * as init from './commands/init.js';
 import * as link from './commands/link.js';
 import * as list from './commands/list.js';
+import * as mcp from './commands/mcp.js';
 import * as moves from './commands/moves.js';
 import * as profile from './commands/profile.js';
 import * as runs from './commands/runs.js';
@@ -48,6 +49,7 @@ export function createProgram(version: string): Command {
     doctor,
     token,
     worker,
+    mcp,
     demo,
   ]) {
     mod.register(program);

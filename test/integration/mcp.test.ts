@@ -1,0 +1,189 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WARDEN_BIN } from '../helpers/cli.js';
+import { TestHome, fixture, waitFor } from '../helpers/host.js';
+
+let home: TestHome;
+const clients: Client[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close();
+  await home.cleanup();
+});
+
+/** The official MCP client, starting `warden mcp` as its subprocess. */
+async function mcp(env: Record<string, string>): Promise<Client> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [WARDEN_BIN, 'mcp'],
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stderr: 'pipe',
+  });
+  const client = new Client({ name: 'warden-test', version: '1.0.0' });
+  await client.connect(transport);
+  clients.push(client);
+  return client;
+}
+
+function readEnv(dir: string, attempt: number): Record<string, string> | undefined {
+  const file = join(dir, `attempt-${attempt}`);
+  if (!existsSync(file)) return undefined;
+  return Object.fromEntries(
+    readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+}
+
+function text(result: Awaited<ReturnType<Client['callTool']>>): string {
+  const first = (result.content as { type: string; text?: string }[])[0];
+  return first?.text ?? '';
+}
+
+describe('warden mcp (SPEC §5)', () => {
+  it('an agent works its task to done through the worker tools; other tasks and stale runs are refused', async () => {
+    home = await new TestHome().init();
+    const envDir = join(home.root, 'env');
+    mkdirSync(envDir);
+    await home.profile('agent', fixture('hold-run.sh'), [
+      '--exit-after-complete',
+      '300ms',
+      '--kill-grace',
+      '1s',
+    ]);
+    const id = await home.task('write the report', ['--assignee', 'agent', '--body', 'two pages']);
+    const other = await home.task('someone else’s', []);
+    await home.serve([], { RUN_ENV_DIR: envDir });
+    const runEnv = await waitFor('the run to start', () => readEnv(envDir, 1));
+
+    const client = await mcp(runEnv);
+    const tools = (await client.listTools()).tools.map((t) => t.name).sort();
+    expect(tools).toEqual([
+      'warden_block',
+      'warden_comment',
+      'warden_complete',
+      'warden_create',
+      'warden_heartbeat',
+      'warden_link',
+      'warden_progress',
+      'warden_show',
+    ]);
+    for (const t of (await client.listTools()).tools)
+      expect((t.description ?? '').length).toBeGreaterThan(40);
+
+    const shown = await client.callTool({ name: 'warden_show', arguments: {} });
+    expect(shown.isError).toBeFalsy();
+    expect(JSON.parse(text(shown))).toMatchObject({
+      task: { id, title: 'write the report', body: 'two pages' },
+    });
+
+    const refused = await client.callTool({
+      name: 'warden_comment',
+      arguments: { text: 'hi', task_id: other },
+    });
+    expect(refused.isError).toBe(true);
+    expect(text(refused)).toMatch(
+      /^forbidden: this run works task \d+; it may not act on task \d+/,
+    );
+    expect(await home.events(other)).toHaveLength(1);
+
+    await client.callTool({ name: 'warden_progress', arguments: { note: 'outline written' } });
+    const done = await client.callTool({
+      name: 'warden_complete',
+      arguments: { summary: 'report written', metadata: { pages: 2 } },
+    });
+    expect(done.isError).toBeFalsy();
+    const task = await home.waitStatus(id, 'done');
+    expect(task.result).toEqual({ summary: 'report written', metadata: { pages: 2 } });
+    const [run] = await home.runs(id);
+    // Tool calls counted as progress (show, then the progress call itself).
+    expect(run?.progress_count).toBeGreaterThanOrEqual(2);
+
+    // The run is over: its token is stale now.
+    const late = await client.callTool({ name: 'warden_show', arguments: {} });
+    expect(late.isError).toBe(true);
+    expect(text(late)).toMatch(
+      /^stale_run: run \d+ \(attempt 1\) of task \d+ is no longer current/,
+    );
+  });
+
+  it('refuses the tools of a run superseded by a newer attempt with stale_run', async () => {
+    home = await new TestHome().init();
+    const envDir = join(home.root, 'env');
+    mkdirSync(envDir);
+    await home.profile('agent', fixture('hold-run.sh'), ['--kill-grace', '1s']);
+    const id = await home.task('redo me', ['--assignee', 'agent']);
+    await home.serve([], { RUN_ENV_DIR: envDir });
+    const first = await waitFor('attempt 1', () => readEnv(envDir, 1));
+    await home.ok(['stop', String(id), '--requeue']);
+    const second = await waitFor('attempt 2', () => readEnv(envDir, 2));
+    const old = await mcp(first);
+    const refused = await old.callTool({
+      name: 'warden_complete',
+      arguments: { summary: 'old work' },
+    });
+    expect(refused.isError).toBe(true);
+    expect(text(refused)).toMatch(/^stale_run: run \d+ \(attempt 1\)/);
+    const current = await mcp(second);
+    expect((await current.callTool({ name: 'warden_show', arguments: {} })).isError).toBeFalsy();
+    await home.ok(['stop', String(id), '--now']);
+    expect((await home.getTask(id)).result).toBeNull();
+  });
+
+  it('an orchestrator with an admin token plans work but never unblocks needs_input', async () => {
+    home = await new TestHome().init();
+    await home.ok(['profile', 'add', 'agent', '--pull']);
+    const serve = await home.serve();
+    const admin = readFileSync(join(home.root, 'admin.token'), 'utf8').trim();
+    const client = await mcp({ WARDEN_URL: serve.url, WARDEN_ADMIN_TOKEN: admin });
+    const tools = (await client.listTools()).tools.map((t) => t.name).sort();
+    expect(tools).toEqual([
+      'warden_comment_task',
+      'warden_create_task',
+      'warden_link_tasks',
+      'warden_list_tasks',
+      'warden_show_task',
+      'warden_unblock_task',
+    ]);
+    const a = JSON.parse(
+      text(
+        await client.callTool({
+          name: 'warden_create_task',
+          arguments: { title: 'plan', assignee: 'agent' },
+        }),
+      ),
+    ) as { id: number };
+    const b = JSON.parse(
+      text(await client.callTool({ name: 'warden_create_task', arguments: { title: 'build' } })),
+    ) as { id: number };
+    expect(
+      (
+        await client.callTool({
+          name: 'warden_link_tasks',
+          arguments: { parent: a.id, child: b.id },
+        })
+      ).isError,
+    ).toBeFalsy();
+    const listed = JSON.parse(
+      text(await client.callTool({ name: 'warden_list_tasks', arguments: {} })),
+    ) as { id: number; status: string }[];
+    expect(listed.map((t) => [t.id, t.status])).toEqual([
+      [a.id, 'ready'],
+      [b.id, 'todo'],
+    ]);
+    await home.ok(['block', String(a.id), '--reason', 'which database?', '--kind', 'needs_input']);
+    const refused = await client.callTool({ name: 'warden_unblock_task', arguments: { id: a.id } });
+    expect(refused.isError).toBe(true);
+    expect(text(refused)).toMatch(/waits for a person \(needs_input: which database\?\)/);
+    expect((await home.getTask(a.id)).status).toBe('blocked');
+    await home.ok(['block', String(b.id), '--reason', 'API down', '--kind', 'transient']);
+    expect(
+      (await client.callTool({ name: 'warden_unblock_task', arguments: { id: b.id } })).isError,
+    ).toBeFalsy();
+    expect((await home.getTask(b.id)).status).toBe('todo');
+  });
+});
