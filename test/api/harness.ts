@@ -16,6 +16,7 @@ import type { SqliteStore } from '../../src/store/sqlite/open.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import type { Claim } from '../../src/store/run-types.js';
 import type { EndResult, StopIntent } from '../../src/supervisor/live-run.js';
+import { PullSupervisor } from '../../src/supervisor/pull.js';
 
 /** The person who owns the board and the admin token. */
 export const ana = person('ana');
@@ -116,6 +117,12 @@ export async function makeHarness(): Promise<Harness> {
     control,
     config: () => ({}),
     dispatching: () => true,
+    pull: {
+      pull: new PullSupervisor({ store, host: 'h1', clock, config: {} }),
+      leaseTtlMs: 30_000,
+      // Long-polls end at once here: tests move the clock, not the wall.
+      waitForWork: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 10))),
+    },
   });
 
   const h: Harness = {

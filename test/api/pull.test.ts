@@ -1,0 +1,219 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { dispatcher } from '../../src/core/actor.js';
+import { sha256 } from '../../src/api/auth.js';
+import { MAX_BODY_BYTES } from '../../src/api/app.js';
+import { PullSupervisor } from '../../src/supervisor/pull.js';
+import type { Harness } from './harness.js';
+import { ana, expectError, makeHarness } from './harness.js';
+
+let h: Harness;
+const WORKER = 'wdn_pull_worker_secret';
+const OTHER = 'wdn_other_worker_secret';
+
+beforeEach(async () => {
+  h = await makeHarness();
+  await h.store.addProfile('agent', { mode: 'pull' }, ana);
+  await h.store.addProfile('secret', { mode: 'pull' }, ana);
+  await h.store.addToken(
+    { name: 'pullers', kind: 'worker', hash: sha256(WORKER), profiles: ['agent'] },
+    ana,
+  );
+  await h.store.addToken(
+    { name: 'others', kind: 'worker', hash: sha256(OTHER), profiles: ['agent'] },
+    ana,
+  );
+});
+afterEach(async () => {
+  await h.cleanup();
+});
+
+interface LeaseAnswer {
+  lease_id: string;
+  ttl_ms: number;
+  renew_every_ms: number;
+  cancel?: { run_id: number; outcome: string; reason: string }[];
+}
+interface ClaimAnswer {
+  claims: { run_id: number; attempt: number; token: string; context: { task: { id: number } } }[];
+}
+
+async function lease(token = WORKER): Promise<LeaseAnswer> {
+  const a = await h.request('POST', '/api/v1/pull/leases', { token, json: { name: 'test:1' } });
+  expect(a.status, a.text).toBe(200);
+  return a.body as LeaseAnswer;
+}
+
+async function claim(leaseId: string, max = 1): Promise<ClaimAnswer> {
+  const a = await h.request('POST', '/api/v1/pull/claim', {
+    token: WORKER,
+    json: { lease_id: leaseId, max, wait_ms: 0 },
+  });
+  expect(a.status, a.text).toBe(200);
+  return a.body as ClaimAnswer;
+}
+
+async function tables(): Promise<unknown> {
+  return {
+    tasks: await h.store.listTasks({ include_archived: true }),
+    events: (await h.store.listEvents({ limit: 10_000 })).length,
+  };
+}
+
+describe('pull mode over HTTP (SPEC §4)', () => {
+  it('opens a lease, claims with the task context, and completes with the run token', async () => {
+    const l = await lease();
+    expect(l).toMatchObject({ ttl_ms: 30_000, renew_every_ms: 10_000 });
+    const t = await h.store.createTask({ title: 'pull me', assignee: 'agent' }, ana);
+    await h.store.createTask({ title: 'not mine', assignee: 'secret' }, ana);
+    const c = await claim(l.lease_id, 4);
+    expect(c.claims.map((x) => x.context.task.id)).toEqual([t.id]);
+    const run = await h.store.getRun(c.claims[0]?.run_id ?? 0);
+    expect(run).toMatchObject({ mode: 'pull', worker_id: l.lease_id, host_id: null });
+    const done = await h.request('POST', '/api/v1/worker/complete', {
+      token: c.claims[0]?.token ?? '',
+      json: { summary: 'pulled' },
+    });
+    expect(done.status).toBe(200);
+    expect(h.signals.terminals).toEqual([run.id]);
+  });
+
+  it('delivers a cancellation in the renewal answer and closes the run when the worker acknowledges', async () => {
+    const l = await lease();
+    const t = await h.store.createTask({ title: 'stop me', assignee: 'agent' }, ana);
+    const [c] = (await claim(l.lease_id)).claims;
+    await h.store.beginEnding(
+      c?.run_id ?? 0,
+      'stopped',
+      { rule: 'stopped_by', message: 'stopped by ana', extra: { requeue: true } },
+      dispatcher('h1'),
+    );
+    const r1 = await h.request('POST', `/api/v1/pull/leases/${l.lease_id}/renew`, {
+      token: WORKER,
+      json: {},
+    });
+    expect((r1.body as LeaseAnswer).cancel).toEqual([
+      { run_id: c?.run_id, task_id: t.id, outcome: 'stopped', reason: 'stopped by ana' },
+    ]);
+    await h.request('POST', `/api/v1/pull/leases/${l.lease_id}/renew`, {
+      token: WORKER,
+      json: { acks: [c?.run_id] },
+    });
+    expect((await h.store.getRun(c?.run_id ?? 0)).state).toBe('ended');
+    expect((await h.store.getTask(t.id)).status).toBe('ready');
+  });
+
+  it('a lapsed lease is refused with stale_run and its runs end lease_lost', async () => {
+    const l = await lease();
+    const t = await h.store.createTask({ title: 'lose me', assignee: 'agent' }, ana);
+    const [c] = (await claim(l.lease_id)).claims;
+    h.clock.advance(31_000);
+    const renew = await h.request('POST', `/api/v1/pull/leases/${l.lease_id}/renew`, {
+      token: WORKER,
+      json: {},
+    });
+    expectError(renew, 409, 'stale_run', /lease .+ lapsed/);
+    const pull = await h.request('POST', '/api/v1/pull/claim', {
+      token: WORKER,
+      json: { lease_id: l.lease_id },
+    });
+    expectError(pull, 409, 'stale_run');
+    // The next tick of any host ends what the lease held.
+    await new PullSupervisor({ store: h.store, host: 'h1', clock: h.clock, config: {} }).tick();
+    const run = await h.store.getRun(c?.run_id ?? 0);
+    expect(run).toMatchObject({ state: 'ended', outcome: 'lease_lost' });
+    expect((await h.store.getTask(t.id)).counters.failures).toBe(1);
+    const late = await h.request('POST', '/api/v1/worker/complete', {
+      token: c?.token ?? '',
+      json: { summary: 'late' },
+    });
+    expectError(late, 409, 'stale_run');
+  });
+
+  it('refuses bad tokens, other profiles, other workers’ leases and bad bodies, changing nothing', async () => {
+    const l = await lease();
+    const before = await tables();
+    expectError(await h.request('POST', '/api/v1/pull/leases', { json: {} }), 401, 'unauthorized');
+    expectError(
+      await h.request('POST', '/api/v1/pull/leases', { token: h.adminToken, json: {} }),
+      401,
+      'unauthorized',
+      /worker token/,
+    );
+    expectError(
+      await h.request('POST', '/api/v1/pull/leases', { token: 'wdn_wrong', json: {} }),
+      401,
+      'unauthorized',
+    );
+    expectError(
+      await h.request('POST', '/api/v1/pull/leases', {
+        token: WORKER,
+        json: { profiles: ['secret'] },
+      }),
+      403,
+      'forbidden',
+      /may not serve profile secret/,
+    );
+    expectError(
+      await h.request('POST', `/api/v1/pull/leases/${l.lease_id}/renew`, {
+        token: OTHER,
+        json: {},
+      }),
+      403,
+      'forbidden',
+      /another worker token/,
+    );
+    expectError(
+      await h.request('POST', '/api/v1/pull/leases/lease_nope/renew', { token: WORKER, json: {} }),
+      404,
+      'not_found',
+    );
+    expectError(
+      await h.request('POST', '/api/v1/pull/claim', {
+        token: OTHER,
+        json: { lease_id: l.lease_id },
+      }),
+      403,
+      'forbidden',
+    );
+    expectError(
+      await h.request('POST', '/api/v1/pull/claim', { token: WORKER, raw: '{"lease_id":' }),
+      400,
+      'invalid',
+    );
+    expectError(
+      await h.request('POST', '/api/v1/pull/claim', {
+        token: WORKER,
+        json: { lease_id: l.lease_id, hurry: true },
+      }),
+      400,
+      'invalid',
+      /hurry/,
+    );
+    expectError(
+      await h.request('POST', '/api/v1/pull/claim', {
+        token: WORKER,
+        json: { lease_id: l.lease_id, max: 0 },
+      }),
+      400,
+      'invalid',
+    );
+    expectError(
+      await h.request('POST', '/api/v1/pull/claim', {
+        token: WORKER,
+        json: { lease_id: l.lease_id, wait_ms: 600_000 },
+      }),
+      400,
+      'invalid',
+    );
+    expectError(
+      await h.request('POST', '/api/v1/pull/leases', {
+        token: WORKER,
+        raw: JSON.stringify({ name: 'x'.repeat(MAX_BODY_BYTES) }),
+      }),
+      400,
+      'invalid',
+      /larger than/,
+    );
+    expect(await tables()).toEqual(before);
+  });
+});
