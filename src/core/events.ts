@@ -3,6 +3,8 @@ import type { EpochMs, EventId, RunId, TaskId } from './glossary.js';
 /** Every kind of event the board records (SPEC §2). */
 export const EventKind = {
   board_added: 'board_added',
+  board_paused: 'board_paused',
+  board_resumed: 'board_resumed',
   task_created: 'task_created',
   task_edited: 'task_edited',
   task_linked: 'task_linked',

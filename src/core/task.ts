@@ -122,6 +122,10 @@ export interface TaskFilter {
   board?: string;
   /** Only these tasks. */
   ids?: readonly TaskId[];
+  /** A search: an id (`12` or `#12`), or words in the title or the assignee's name. */
+  q?: string;
+  /** Skip this many (paging). */
+  offset?: number;
   statuses?: readonly TaskStatus[];
   assignee?: string;
   /** Include archived tasks when no status filter is given. */

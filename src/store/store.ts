@@ -246,6 +246,30 @@ export interface Store {
   /** Revokes a token by name; refuses the last admin token. */
   revokeToken(name: string, actor: Actor): Promise<void>;
 
+  // ---- The dashboard's logins ----
+
+  /** Stores a one-time login code (its hash) for an admin token's holder. */
+  createLoginCode(tokenId: number, hash: string, ttlMs: number): Promise<void>;
+  /** Exchanges a code for a session: once, before it expires (`unauthorized` otherwise). */
+  exchangeLoginCode(
+    codeHash: string,
+    sessionHash: string,
+    sessionTtlMs: number,
+  ): Promise<TokenInfo>;
+  /** The token behind a live session, or null. */
+  findSession(hash: string): Promise<TokenInfo | null>;
+  /** Ends a session. */
+  endSession(hash: string): Promise<void>;
+  /** Pauses or resumes dispatch on a board. */
+  setBoardPaused(name: string, paused: boolean, actor: Actor): Promise<Board>;
+  /** Tasks per status of a board (with an optional search), for the board view. */
+  countTasks(board: string, q?: string): Promise<Record<string, number>>;
+  /** Runs of a board that ended since `since`, for the health chart. */
+  endedRuns(
+    board: string,
+    since: EpochMs,
+  ): Promise<{ ended_at: EpochMs; outcome: string; profile: string | null }[]>;
+
   // ---- Hosts ----
 
   /** Hosts whose `serve` has not said it stopped. */

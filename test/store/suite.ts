@@ -477,6 +477,67 @@ export function runStoreSuite(name: string, make: () => Promise<StoreFixture>): 
       });
     });
 
+    describe('board view, pauses and logins', () => {
+      it('searches by id, title or assignee, pages, and counts per status', async () => {
+        await store.addProfile('coder', { argv: ['x'] }, ana);
+        const a = await store.createTask({ title: 'Fix the Login page', assignee: 'coder' }, ana);
+        const b = await store.createTask({ title: 'Write docs' }, ana);
+        await store.createTask({ title: 'Another login bug' }, ana);
+        await store.moveTask(b.id, { verb: 'done' }, ana);
+        expect(
+          (await store.listTasks({ board: 'default', q: 'login' })).map((t) => t.title),
+        ).toEqual(['Fix the Login page', 'Another login bug']);
+        expect(
+          (await store.listTasks({ board: 'default', q: `#${b.id}` })).map((t) => t.id),
+        ).toEqual([b.id]);
+        expect((await store.listTasks({ board: 'default', q: 'coder' })).map((t) => t.id)).toEqual([
+          a.id,
+        ]);
+        expect((await store.listTasks({ board: 'default', q: '100%' })).length).toBe(0);
+        expect(
+          (await store.listTasks({ board: 'default', limit: 1, offset: 1 })).map((t) => t.title),
+        ).toEqual(['Write docs']);
+        expect(await store.countTasks('default')).toEqual({ ready: 2, done: 1 });
+        expect(await store.countTasks('default', 'login')).toEqual({ ready: 2 });
+      });
+
+      it('pauses and resumes a board with events', async () => {
+        expect((await store.setBoardPaused('default', true, ana)).paused).toBe(true);
+        expect((await store.setBoardPaused('default', false, ana)).paused).toBe(false);
+        expect(
+          (await store.listEvents({ board: 'default', kinds: ['board_paused', 'board_resumed'] }))
+            .length,
+        ).toBe(2);
+      });
+
+      it('exchanges a login code once, before it expires, for a session', async () => {
+        const t = await store.addToken({ name: 'ana', kind: 'admin', hash: 'h1' }, ana);
+        await store.createLoginCode(t.id, 'code1', 60_000);
+        expect((await store.exchangeLoginCode('code1', 'sess1', 3_600_000)).name).toBe('ana');
+        await refused(
+          store.exchangeLoginCode('code1', 'sess2', 3_600_000),
+          ErrorCode.unauthorized,
+          /already used/,
+        );
+        await refused(
+          store.exchangeLoginCode('nope', 'sess3', 3_600_000),
+          ErrorCode.unauthorized,
+          /not valid/,
+        );
+        await store.createLoginCode(t.id, 'code2', 1000);
+        f.clock.advance(2000);
+        await refused(
+          store.exchangeLoginCode('code2', 'sess4', 3_600_000),
+          ErrorCode.unauthorized,
+          /expired/,
+        );
+        expect((await store.findSession('sess1'))?.name).toBe('ana');
+        expect(await store.findSession('sess2')).toBeNull();
+        await store.endSession('sess1');
+        expect(await store.findSession('sess1')).toBeNull();
+      });
+    });
+
     describe('events, tokens and stats', () => {
       it('lists events after a cursor, by board and by kind, with actor and time', async () => {
         await store.addBoard('ops', ana);

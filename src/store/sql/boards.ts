@@ -122,3 +122,22 @@ export async function revokeToken(
   ]);
   await appendEvent(db, now, actor, { kind: 'token_revoked', payload: { name } });
 }
+
+/** Pauses or resumes dispatch on a board; running work is left alone. */
+export async function setBoardPaused(
+  db: SqlDb,
+  now: number,
+  name: string,
+  paused: boolean,
+  actor: Actor,
+): Promise<Board> {
+  const board = await getBoard(db, name);
+  if (board.paused === paused) return board;
+  await db.run('UPDATE boards SET paused = ? WHERE name = ?', [paused ? 1 : 0, name]);
+  await appendEvent(db, now, actor, {
+    kind: paused ? 'board_paused' : 'board_resumed',
+    board: name,
+    payload: { board: name },
+  });
+  return getBoard(db, name);
+}

@@ -37,6 +37,7 @@ import { claimRuns } from './claim.js';
 import * as groups from './groups.js';
 import * as hosts from './hosts.js';
 import * as leases from './leases.js';
+import * as sessions from './sessions.js';
 import * as runs from './runs.js';
 import * as worker from './worker.js';
 import * as boards from './boards.js';
@@ -332,6 +333,46 @@ export class SqlStore implements Store {
 
   revokeToken(name: string, actor: Actor): Promise<void> {
     return this.write((db, now) => boards.revokeToken(db, now, name, actor));
+  }
+
+  createLoginCode(tokenId: number, hash: string, ttlMs: number): Promise<void> {
+    return this.write((db, now) => sessions.createLoginCode(db, now, tokenId, hash, ttlMs));
+  }
+
+  exchangeLoginCode(
+    codeHash: string,
+    sessionHash: string,
+    sessionTtlMs: number,
+  ): Promise<TokenInfo> {
+    return this.write((db, now) =>
+      sessions.exchangeLoginCode(db, now, codeHash, sessionHash, sessionTtlMs),
+    );
+  }
+
+  findSession(hash: string): Promise<TokenInfo | null> {
+    return sessions.findSession(this.driver, this.clock.now(), hash);
+  }
+
+  endSession(hash: string): Promise<void> {
+    return this.write((db) => sessions.endSession(db, hash));
+  }
+
+  setBoardPaused(name: string, paused: boolean, actor: Actor): Promise<Board> {
+    return this.write((db, now) => boards.setBoardPaused(db, now, name, paused, actor));
+  }
+
+  countTasks(board: string, q?: string): Promise<Record<string, number>> {
+    return tasks.countTasks(this.driver, board, q);
+  }
+
+  endedRuns(
+    board: string,
+    since: number,
+  ): Promise<{ ended_at: number; outcome: string; profile: string | null }[]> {
+    return this.driver.all(
+      "SELECT ended_at, outcome, profile FROM runs WHERE board = ? AND state = 'ended' AND ended_at >= ? ORDER BY ended_at",
+      [board, since],
+    );
   }
 
   activeHosts(): Promise<HostRecord[]> {

@@ -184,14 +184,21 @@ export async function listTasks(db: SqlDb, filter: TaskFilter): Promise<Task[]> 
     where.push('assignee = ?');
     params.push(filter.assignee);
   }
+  if (filter.q !== undefined && filter.q.trim() !== '') {
+    where.push(searchClause());
+    params.push(...searchParams(filter.q));
+  }
   if (filter.ids !== undefined) {
     if (filter.ids.length === 0) return [];
     where.push(`id IN (${placeholders(filter.ids.length)})`);
     params.push(...filter.ids);
   }
-  params.push(Math.min(filter.limit ?? INPUT_LIMITS.list_max, INPUT_LIMITS.list_max));
+  params.push(
+    Math.min(filter.limit ?? INPUT_LIMITS.list_max, INPUT_LIMITS.list_max),
+    filter.offset ?? 0,
+  );
   const rows = await db.all<TaskRow>(
-    `SELECT * FROM tasks ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY priority DESC, id LIMIT ?`,
+    `SELECT * FROM tasks ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY priority DESC, id LIMIT ? OFFSET ?`,
     params,
   );
   const { parents, children } = await linksOf(
@@ -301,3 +308,28 @@ export async function listComments(db: SqlDb, id: TaskId): Promise<Comment[]> {
 
 /** The statuses that count as open, for SQL `IN` lists. */
 export const OPEN_STATUS_LIST = OPEN_STATUSES.map((s) => `'${s}'`).join(', ');
+
+function searchClause(): string {
+  return "(id = ? OR LOWER(title) LIKE ? OR LOWER(COALESCE(assignee, '')) LIKE ?)";
+}
+
+function searchParams(q: string): SqlParam[] {
+  const text = q.trim().toLowerCase();
+  const id = /^#?(\d+)$/.exec(text)?.[1];
+  const like = `%${text.replaceAll('%', '').replaceAll('_', '')}%`;
+  return [id === undefined ? -1 : Number(id), like, like];
+}
+
+/** Tasks per status of a board, optionally only those matching a search. */
+export async function countTasks(
+  db: SqlDb,
+  board: string,
+  q?: string,
+): Promise<Record<string, number>> {
+  const search = q !== undefined && q.trim() !== '';
+  const rows = await db.all<{ status: string; n: number }>(
+    `SELECT status, COUNT(*) AS n FROM tasks WHERE board = ? ${search ? `AND ${searchClause()}` : ''} GROUP BY status`,
+    [board, ...(search ? searchParams(q) : [])],
+  );
+  return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
+}

@@ -184,4 +184,18 @@ CREATE INDEX worker_leases_open ON worker_leases (expires_at) WHERE ended_at IS 
 CREATE INDEX runs_worker ON runs (worker_id) WHERE worker_id IS NOT NULL;
 `,
   },
+  {
+    version: 3,
+    sql: `
+CREATE TABLE web_sessions (
+  hash TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  token_id INTEGER NOT NULL REFERENCES tokens(id),
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER
+);
+CREATE INDEX tasks_board_title ON tasks (board, title);
+`,
+  },
 ];
