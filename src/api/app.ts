@@ -9,6 +9,9 @@ import type { HostControl } from './admin-routes.js';
 import { errorResponse, onError } from './errors.js';
 import { pullRoutes } from './pull-routes.js';
 import { taskRoutes } from './task-routes.js';
+import { boardRoutes } from './board-routes.js';
+import type { BoardContext } from './board-routes.js';
+import { webRoutes } from './web-routes.js';
 import type { PullControl } from './pull-routes.js';
 import { workerRoutes } from './worker-routes.js';
 import type { WorkerSignals } from './worker-routes.js';
@@ -27,6 +30,8 @@ export interface ApiDeps {
   dispatching: () => boolean;
   /** Pull mode; absent when the host serves no pull workers. */
   pull?: PullControl;
+  /** The dashboard's data routes; absent in tests that do not need them. */
+  board?: BoardContext;
 }
 
 /**
@@ -55,6 +60,11 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   if (deps.pull) app.route('/api/v1/pull', pullRoutes(deps.store, deps.pull));
   app.route('/api/v1', adminRoutes(deps.store, deps.control));
   app.route('/api/v1', taskRoutes(deps.store));
+  if (deps.board) app.route('/api/v1', boardRoutes(deps.store, deps.board));
+  app.route(
+    '/',
+    webRoutes(deps.store, () => false),
+  );
   app.use('/api/v1/openapi.json', requireAuth(deps.store, 'admin'));
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
+import { getCookie } from 'hono/cookie';
 import { WardenError } from '../core/errors.js';
 import type { Store, TokenInfo } from '../store/store.js';
 import { errorResponse } from './errors.js';
@@ -11,6 +12,11 @@ export interface AuthVariables {
   /** A person's or worker's named token. */
   token?: TokenInfo;
 }
+
+/** The dashboard's session cookie. */
+export const SESSION_COOKIE = 'warden_session';
+/** The header every write from the dashboard sends (SameSite cookies plus this: no CSRF). */
+export const CSRF_HEADER = 'x-warden-csrf';
 
 function bearer(header: string | undefined): string | null {
   if (header === undefined) return null;
@@ -33,6 +39,27 @@ export function requireAuth(
 ): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async (c, next) => {
     const token = bearer(c.req.header('authorization'));
+    const cookie = kind === 'admin' ? getCookie(c, SESSION_COOKIE) : undefined;
+    if (token === null && cookie !== undefined) {
+      // The dashboard's session. Writes must also carry a header a cross-site form cannot send.
+      const info = await store.findSession(sha256(cookie));
+      if (!info)
+        return errorResponse(
+          c,
+          new WardenError(
+            'unauthorized',
+            'your session has expired; run `warden open` to log in again',
+          ),
+        );
+      if (c.req.method !== 'GET' && c.req.header(CSRF_HEADER) !== '1') {
+        return errorResponse(
+          c,
+          new WardenError('forbidden', `browser writes must send the ${CSRF_HEADER} header`),
+        );
+      }
+      c.set('token', info);
+      return next();
+    }
     if (token === null) {
       return errorResponse(
         c,

@@ -13,6 +13,7 @@ import * as link from './commands/link.js';
 import * as list from './commands/list.js';
 import * as mcp from './commands/mcp.js';
 import * as moves from './commands/moves.js';
+import * as open from './commands/open.js';
 import * as profile from './commands/profile.js';
 import * as runs from './commands/runs.js';
 import * as serve from './commands/serve.js';
@@ -50,6 +51,7 @@ export function createProgram(version: string): Command {
     token,
     worker,
     mcp,
+    open,
     demo,
   ]) {
     mod.register(program);

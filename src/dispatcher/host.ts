@@ -164,19 +164,11 @@ export class Host {
           (await this.supervisor.stop(taskId, by, intent)) ??
           this.pull.stop(taskId, by, intent, this.leaseTtlMs + 5000),
       },
-      pull: {
-        pull: this.pull,
-        leaseTtlMs: this.leaseTtlMs,
-        waitForWork: (ms) =>
-          new Promise<void>((resolve) => {
-            const timer = setTimeout(done, Math.max(0, ms));
-            const waiters = this.workWaiters;
-            function done(): void {
-              clearTimeout(timer);
-              resolve();
-            }
-            waiters.push(done);
-          }),
+      pull: { pull: this.pull, leaseTtlMs: this.leaseTtlMs, waitForWork: (ms) => this.changed(ms) },
+      board: {
+        runsDir: this.opts.home.runs,
+        dispatching: () => this.timer !== null && this.opts.dispatch !== false,
+        changed: (ms) => this.changed(ms),
       },
     });
     return new Promise((resolve, reject) => {
@@ -199,6 +191,18 @@ export class Host {
         );
       });
       this.server = server;
+    });
+  }
+
+  /** Settles at the next wake-up (something may have changed) or after `ms`. */
+  private changed(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, Math.max(0, ms));
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.workWaiters.push(done);
     });
   }
 

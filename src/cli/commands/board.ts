@@ -57,4 +57,24 @@ export function register(program: Command): void {
       say(`board ${name}`);
       say(boardColumns(tasks, Date.now()));
     });
+
+  for (const verb of ['pause', 'resume'] as const) {
+    board
+      .command(verb)
+      .description(
+        verb === 'pause'
+          ? 'stop starting runs on a board (running work goes on)'
+          : 'start runs on a paused board again',
+      )
+      .argument('[name]', 'the board', DEFAULT_BOARD)
+      .option('--json', 'print the board as JSON')
+      .action(async (nameText: string, opts: { json?: boolean }) => {
+        const name = parseInput(nameSchema, nameText, 'board name');
+        const b = await withContext((ctx) =>
+          ctx.store.setBoardPaused(name, verb === 'pause', ctx.actor),
+        );
+        if (opts.json) sayJson(b);
+        else say(`board ${b.name} is ${b.paused ? 'paused' : 'active'}`);
+      });
+  }
 }

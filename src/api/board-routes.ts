@@ -1,0 +1,248 @@
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { streamSSE } from 'hono/streaming';
+import { person } from '../core/actor.js';
+import { notFound } from '../core/errors.js';
+import { TASK_STATUSES } from '../core/status.js';
+import type { Run } from '../core/run.js';
+import type { Task } from '../core/task.js';
+import type { Store } from '../store/store.js';
+import type { AuthVariables } from './auth.js';
+import { requireAuth } from './auth.js';
+import { onError, validationHook } from './errors.js';
+import { BEARER, RESPONSES } from './routes.js';
+
+/** What the board routes need from the host. */
+export interface BoardContext {
+  /** The home's runs folder: logs are served only from under it. */
+  runsDir: string;
+  /** Whether this host's dispatcher loop runs. */
+  dispatching: () => boolean;
+  /** A promise that settles when the store may have changed (or after `ms`). */
+  changed(ms: number): Promise<void>;
+}
+
+/** A card: a task and, if it is running, its run's liveness figures. */
+export type Card = Task & { run: Run | null };
+
+const TAG = 'board';
+const BoardQuery = z.object({
+  board: z.string().optional(),
+  q: z.string().max(200).optional(),
+  limit: z
+    .string()
+    .regex(/^\d+$/)
+    .optional()
+    .openapi({ description: 'cards per column (default 50)' }),
+  archived: z.enum(['0', '1']).optional(),
+});
+
+async function cards(store: Store, tasks: readonly Task[]): Promise<Card[]> {
+  const out: Card[] = [];
+  for (const t of tasks)
+    out.push({
+      ...t,
+      run: t.current_run_id === null ? null : await store.getRun(t.current_run_id),
+    });
+  return out;
+}
+
+function tail(path: string, bytes: number): string {
+  const size = statSync(path).size;
+  const length = Math.min(bytes, size);
+  const buf = Buffer.alloc(length);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, buf, 0, length, size - length);
+  } finally {
+    closeSync(fd);
+  }
+  return buf.toString('utf8');
+}
+
+/** What the dashboard reads: the board in columns, health, run logs, live events. */
+export function boardRoutes(
+  store: Store,
+  ctx: BoardContext,
+): OpenAPIHono<{ Variables: AuthVariables }> {
+  const app = new OpenAPIHono<{ Variables: AuthVariables }>({ defaultHook: validationHook });
+  app.onError(onError);
+  for (const path of ['/board', '/health', '/runs/*', '/stream', '/boards/*'])
+    app.use(path, requireAuth(store, 'admin'));
+  const route = <M extends 'get' | 'post', P extends string>(
+    method: M,
+    path: P,
+    summary: string,
+  ) => ({
+    method,
+    path,
+    summary,
+    tags: [TAG],
+    security: BEARER,
+    responses: RESPONSES,
+  });
+
+  app.openapi(
+    createRoute({
+      ...route('get', '/board', 'a board in columns: counts and the first cards of each status'),
+      request: { query: BoardQuery },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const name = q.board ?? 'default';
+      const board = await store.getBoard(name);
+      const limit = Math.min(Number(q.limit ?? 50), 500);
+      const counts = await store.countTasks(name, q.q);
+      const columns: Record<string, Card[]> = {};
+      for (const status of TASK_STATUSES) {
+        if (status === 'archived' && q.archived !== '1') continue;
+        const tasks =
+          (counts[status] ?? 0) === 0
+            ? []
+            : await store.listTasks({
+                board: name,
+                statuses: [status],
+                limit,
+                ...(q.q !== undefined ? { q: q.q } : {}),
+              });
+        columns[status] = await cards(store, tasks);
+      }
+      return c.json({ board: name, paused: board.paused, counts, columns }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...route('get', '/health', 'what the banner and the health panel show'),
+      request: { query: z.object({ board: z.string().optional() }) },
+    }),
+    async (c) => {
+      const name = c.req.valid('query').board ?? 'default';
+      const board = await store.getBoard(name);
+      const profiles = await store.listProfiles();
+      const running = await store.listTasks({ board: name, statuses: ['running'] });
+      const byProfile: Record<string, number> = {};
+      for (const t of running)
+        byProfile[t.assignee ?? '-'] = (byProfile[t.assignee ?? '-'] ?? 0) + 1;
+      const held = (
+        await store.listEvents({ board: name, kinds: ['kill_failed'], limit: 200, newest: true })
+      ).map((e) => e.run_id);
+      const killFailed: { run_id: number; task_id: number }[] = [];
+      for (const id of new Set(held)) {
+        if (id === null) continue;
+        const run = await store.getRun(id);
+        if (run.state !== 'ended') killFailed.push({ run_id: run.id, task_id: run.task_id });
+      }
+      const hour = Date.now() - 3_600_000;
+      const buckets = Array.from({ length: 12 }, (_, i) => ({
+        at: hour + i * 300_000,
+        completed: 0,
+        failed: 0,
+      }));
+      for (const r of await store.endedRuns(name, hour)) {
+        const b = buckets[Math.min(11, Math.floor((r.ended_at - hour) / 300_000))];
+        if (!b) continue;
+        if (r.outcome === 'completed' || r.outcome === 'review_requested') b.completed += 1;
+        else if (!['stopped', 'rate_limited', 'worker_blocked'].includes(r.outcome)) b.failed += 1;
+      }
+      return c.json(
+        {
+          board: name,
+          dispatching: ctx.dispatching() && !board.paused,
+          board_paused: board.paused,
+          paused_profiles: profiles
+            .filter((p) => p.paused)
+            .map((p) => ({
+              name: p.name,
+              by: p.paused_by,
+              reason: p.paused_reason,
+              probe_at: p.breaker.probe_at,
+            })),
+          kill_failed: killFailed,
+          running_by_profile: byProfile,
+          last_hour: buckets,
+        },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...route('get', '/runs/{id}/log', 'the tail of a run’s log (stdout and stderr together)'),
+      request: {
+        params: z.object({ id: z.string().regex(/^\d+$/) }),
+        query: z.object({ bytes: z.string().regex(/^\d+$/).optional() }),
+      },
+    }),
+    async (c) => {
+      const run = await store.getRun(Number(c.req.valid('param').id));
+      const root = resolve(ctx.runsDir) + sep;
+      // A log path comes from the store; it is served only from inside this home's runs folder.
+      if (run.log_path === null || !resolve(run.log_path).startsWith(root)) {
+        throw notFound(`run ${run.id} has no log on this host`);
+      }
+      const bytes = Math.min(Number(c.req.valid('query').bytes ?? 16_384), 1_048_576);
+      let text: string;
+      try {
+        text = tail(run.log_path, bytes);
+      } catch {
+        throw notFound(`run ${run.id}'s log is gone`);
+      }
+      return c.json({ run_id: run.id, state: run.state, log: text }, 200);
+    },
+  );
+
+  for (const verb of ['pause', 'resume'] as const) {
+    app.openapi(
+      createRoute({
+        ...route('post', `/boards/{name}/${verb}`, `${verb} dispatch on a board`),
+        request: { params: z.object({ name: z.string() }) },
+      }),
+      async (c) => {
+        const actor = person(c.get('token')?.name ?? 'unknown');
+        return c.json(
+          await store.setBoardPaused(c.req.valid('param').name, verb === 'pause', actor),
+          200,
+        );
+      },
+    );
+  }
+
+  // Server-sent events: every new event of the board (and home-wide ones), resumable by id.
+  app.get('/stream', async (c) => {
+    const board = c.req.query('board') ?? 'default';
+    await store.getBoard(board);
+    const last = Number(c.req.header('last-event-id') ?? c.req.query('after') ?? NaN);
+    let cursor = Number.isFinite(last)
+      ? last
+      : ((await store.listEvents({ board, include_global: true, limit: 1, newest: true }))[0]?.id ??
+        0);
+    return streamSSE(c, async (stream) => {
+      let open = true;
+      stream.onAbort(() => {
+        open = false;
+      });
+      let quiet = 0;
+      while (open) {
+        const events = await store.listEvents({
+          board,
+          include_global: true,
+          after_id: cursor,
+          limit: 500,
+        });
+        for (const e of events) {
+          await stream.writeSSE({ id: String(e.id), event: 'warden', data: JSON.stringify(e) });
+          cursor = e.id;
+        }
+        if (events.length === 0 && (quiet += 1) >= 30) {
+          await stream.writeSSE({ event: 'ping', data: '{}' });
+          quiet = 0;
+        }
+        await ctx.changed(500);
+      }
+    });
+  });
+  return app;
+}

@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+import type { Command } from 'commander';
+import { WardenError } from '../../core/errors.js';
+import { hashToken, readAdminToken } from '../../config/home.js';
+import { withContext } from '../context.js';
+import { say, sayJson } from '../output.js';
+import { liveServe } from './stop.js';
+
+/** How long a login link works. */
+const CODE_TTL_MS = 5 * 60_000;
+
+export function register(program: Command): void {
+  program
+    .command('open')
+    .description(
+      'print a one-time login link to the dashboard of this home’s serve (valid 5 minutes)',
+    )
+    .option('--json', 'print the link as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const url = await withContext(async (ctx) => {
+        const serve = await liveServe(ctx);
+        if (!serve)
+          throw new WardenError(
+            'setup',
+            'no warden serve is running for this home; start `warden serve` first',
+          );
+        const token = await ctx.store.findToken(hashToken(readAdminToken(ctx.home)));
+        if (!token)
+          throw new WardenError(
+            'unauthorized',
+            'the admin token of this home is not known to its database',
+          );
+        const code = randomBytes(24).toString('base64url');
+        // Only the code's hash is stored; the link is shown once and works once.
+        await ctx.store.createLoginCode(token.id, hashToken(code), CODE_TTL_MS);
+        return `${serve.url}/login?code=${code}`;
+      });
+      if (opts.json) sayJson({ url, expires_in_ms: CODE_TTL_MS });
+      else say(url);
+    });
+}
