@@ -41,6 +41,7 @@ export function adminRoutes(
       const id = Number(c.req.valid('param').id);
       const intent = c.req.valid('json') as StopIntent;
       const task = await store.getTask(id);
+      if (typeof intent.reassign === 'string') await store.getProfile(intent.reassign);
       const by = c.get('token')?.name ?? 'a person';
       const result = await host.stop(id, by, intent);
       if (result === null) {

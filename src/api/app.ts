@@ -32,6 +32,22 @@ export interface ApiDeps {
   pull?: PullControl;
   /** The dashboard's data routes; absent in tests that do not need them. */
   board?: BoardContext;
+  /** Tells the host that a request changed what may be dispatched. */
+  wake?: () => void;
+}
+
+/**
+ * Writes that can make work ready (or free a slot): changes made here commit on the host's
+ * own connection, which `data_version` does not report, so they wake the dispatcher directly.
+ */
+function changesWork(method: string, path: string): boolean {
+  if (method === 'GET') return false;
+  if (
+    path.startsWith('/api/v1/pull/') ||
+    /^\/api\/v1\/worker\/(progress|heartbeat|comment)$/.test(path)
+  )
+    return false;
+  return path.startsWith('/api/v1/');
 }
 
 /**
@@ -53,6 +69,10 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
         ),
     }),
   );
+  app.use('/api/*', async (c, next) => {
+    await next();
+    if (c.res.status < 400 && changesWork(c.req.method, c.req.path)) deps.wake?.();
+  });
   app.get('/healthz', (c) =>
     c.json({ ok: true, host: deps.host, dispatching: deps.dispatching() }),
   );

@@ -1,5 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { hostname } from 'node:os';
+import { person } from '../core/actor.js';
 import type { Store } from '../store/store.js';
 import type { PullSupervisor } from '../supervisor/pull.js';
 import type { AuthVariables } from './auth.js';
@@ -113,12 +114,17 @@ export function pullRoutes(
     }),
     async (c) => {
       const b = c.req.valid('json');
+      const t = token(c);
       const lease = await store.openLease(
-        token(c),
+        t,
         b.name ?? `${hostname()}?`,
         b.profiles,
         control.leaseTtlMs,
       );
+      await store.writeEvent(person(t.name), {
+        kind: 'lease_opened',
+        payload: { lease: lease.id, name: lease.name, profiles: lease.profiles, token: t.name },
+      });
       return c.json(leaseAnswer(lease), 200);
     },
   );

@@ -48,7 +48,7 @@ export function explainRun(
   const head = `task ${task.id} "${task.title}": attempt ${run.attempt} on ${run.host_id ?? run.worker_id ?? '?'}${run.process ? `, pid ${run.process.pid}` : ''}`;
   if (run.state === 'ending') {
     const since = run.ending_at === null ? '' : ` for ${formatDuration(now - run.ending_at)}`;
-    return `${head}: ending (${run.outcome ?? '?'}) ${since}; waiting for its processes to exit (kill_grace ${formatDuration(policy.kill_grace)}), then the task is released`;
+    return `${head}: ending (${run.outcome ?? '?'})${since}; waiting for its processes to exit, then the task is released`;
   }
   const base = run.last_progress_at ?? run.started_at;
   const silent = now - base;

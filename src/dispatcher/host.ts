@@ -165,6 +165,7 @@ export class Host {
           this.pull.stop(taskId, by, intent, this.leaseTtlMs + 5000),
       },
       pull: { pull: this.pull, leaseTtlMs: this.leaseTtlMs, waitForWork: (ms) => this.changed(ms) },
+      wake: () => this.wake(),
       board: {
         runsDir: this.opts.home.runs,
         dispatching: () => this.timer !== null && this.opts.dispatch !== false,

@@ -16,7 +16,7 @@ import type { Store } from '../store/store.js';
 import { fileMtime, fileSize, livenessPolicy, readTail, statusFromShell } from './live-run.js';
 import type { EndResult, Ending, LiveRun, StopIntent } from './live-run.js';
 import { stopIntentExtra } from './live-run.js';
-import { groupAlive, isSameProcessAlive, signalGroup } from './procfs.js';
+import { bootId, groupAlive, isSameProcessAlive, signalGroup } from './procfs.js';
 import { SpawnError, readExitFile, spawnWorker } from './spawn.js';
 
 /** How long SIGKILL may take before the group is reported `kill_failed`. */
@@ -190,17 +190,30 @@ export class Supervisor {
 
   private async adopt(run: Run, policy: Policy): Promise<void> {
     const runDir = join(this.opts.runsDir, String(run.id));
-    if (run.process === null || run.log_path === null) {
+    const lost =
+      run.process === null || run.log_path === null
+        ? 'serve stopped before the worker was started'
+        : run.process.boot_id !== bootId()
+          ? 'the machine restarted since the worker started'
+          : null;
+    if (lost !== null) {
+      // Nothing of it can be running: book it as lost with its host (not the task's fault),
+      // and never signal a process group id that may now belong to someone else.
       const reason: RunReason = {
-        rule: 'never_started',
-        message: 'serve stopped before the worker was started',
+        rule: 'host_restarted',
+        message: lost,
         host: this.opts.host,
         attempt: run.attempt,
       };
       await this.opts.store.beginEnding(run.id, 'host_lost', reason, this.actor);
-      await this.opts.store.finishRun(run.id, { outcome: 'host_lost', reason }, this.finishCtx());
+      await this.opts.store.finishRun(
+        run.id,
+        { outcome: 'host_lost', reason, log_tail: run.log_path ? readTail(run.log_path) : null },
+        this.finishCtx(),
+      );
       return;
     }
+    if (run.process === null || run.log_path === null) return;
     const live = this.track(run, run.process, runDir, run.log_path, policy);
     const now = this.opts.clock.now();
     const mono = this.opts.clock.monotonic();
@@ -371,6 +384,9 @@ export class Supervisor {
     }
     const status = this.exitStatus(live);
     if (status !== null) {
+      // Whether it used the worker protocol decides what exit 0 means; the store knows for sure.
+      if (!live.usedProtocol)
+        live.usedProtocol = (await this.opts.store.getRun(live.runId)).used_protocol;
       const meaning =
         status.signal === 'unknown'
           ? {

@@ -52,6 +52,27 @@ describe('exit codes and retry loops stop with a reason (SPEC §3, P5)', () => {
     await home.ok(['stop', String(limited)]).catch(() => undefined);
   });
 
+  it('exit 0 after using the worker protocol without a result fails (exit_zero auto)', async () => {
+    home = await new TestHome().init();
+    await home.profile(
+      'forgetful',
+      ['sh', '-c', 'warden worker show > /dev/null && exit 0'],
+      ['--backoff-base', '10m'],
+    );
+    await home.profile('plain', ['sh', '-c', 'echo all good']);
+    const a = await home.task('forgets to complete', ['--assignee', 'forgetful']);
+    const b = await home.task('never asked', ['--assignee', 'plain']);
+    await home.serve();
+    await home.waitStatus(b, 'done');
+    expect((await home.getTask(b)).result?.summary).toBe('all good\n');
+    const run = await waitFor('the forgetful run to end', async () => {
+      const [r] = await home.runs(a);
+      return r?.state === 'ended' ? r : undefined;
+    });
+    expect(run).toMatchObject({ outcome: 'crashed', exit_code: 0 });
+    expect(run.reason?.rule).toBe('exited_without_result');
+  });
+
   it('exit 75 again and again: each cooldown is longer, and max_rate_limited ends the loop (must-show 10)', async () => {
     home = await new TestHome().init();
     await home.profile('limited', fixture('rate-limited.sh'), [

@@ -11,11 +11,23 @@ describe('work that becomes ready wakes the dispatcher at once (SPEC §4 "Latenc
     home = await new TestHome().init();
     await home.profile('quick', fixture('short-job.sh', '0.1'));
     // A 30 s tick: anything that starts sooner was woken, not ticked.
-    await home.serve(['--tick', '30s']);
+    const serve = await home.serve(['--tick', '30s']);
     const first = await home.task('one', ['--assignee', 'quick']);
     const done = await home.waitStatus(first, 'done', 10_000);
     const [run] = await home.runs(first);
     expect((run?.started_at ?? Infinity) - done.created_at).toBeLessThan(5_000);
+
+    // A task created over HTTP commits on serve's own connection: it wakes the dispatcher too.
+    const { createClient } = await import('../../src/sdk/client.js');
+    const { readFileSync } = await import('node:fs');
+    const admin = readFileSync(`${home.root}/admin.token`, 'utf8').trim();
+    const viaApi = await createClient({ url: serve.url, token: admin }).createTask({
+      title: 'via http',
+      assignee: 'quick',
+    });
+    const apiDone = await home.waitStatus(viaApi.id, 'done', 10_000);
+    const [apiRun] = await home.runs(viaApi.id);
+    expect((apiRun?.started_at ?? Infinity) - apiDone.created_at).toBeLessThan(5_000);
 
     // A child made ready when its parent finishes starts without a tick too.
     const parent = await home.task('parent', ['--assignee', 'quick']);

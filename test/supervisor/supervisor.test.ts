@@ -120,6 +120,27 @@ describe('Supervisor on a manual clock', () => {
     });
   });
 
+  it('books a run from before a reboot as host_lost, without signalling anything', async () => {
+    await store.addProfile('sleeper', { argv: ['sleep', '60'] }, ana);
+    const task = await store.createTask({ title: 'old', assignee: 'sleeper' }, ana);
+    const [claim] = await store.claimRuns(
+      { host: 'h1', maxWorkers: 4, limit: 4, mode: 'spawned' },
+      join(dir, 'ws'),
+    );
+    if (!claim) throw new Error('nothing claimed');
+    // Its identity names another boot: a pid that may now be anyone's.
+    await store.recordSpawn(
+      claim.run.id,
+      { boot_id: 'a-previous-boot', pid: process.pid, start_time: '1' },
+      join(dir, 'gone.log'),
+    );
+    await supervisor.adoptAll();
+    const run = await store.getRun(claim.run.id);
+    expect(run).toMatchObject({ state: 'ended', outcome: 'host_lost' });
+    expect(run.reason?.message).toBe('the machine restarted since the worker started');
+    expect((await store.getTask(task.id)).counters).toMatchObject({ failures: 0, host_losses: 1 });
+  });
+
   it('writes progress in batches, not per call', async () => {
     const { runId } = await startSleeper({});
     for (let i = 0; i < 50; i++) supervisor.noteCall(runId, 'progress');

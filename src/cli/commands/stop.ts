@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { illegalState } from '../../core/errors.js';
+import { WardenError, illegalState } from '../../core/errors.js';
 import { parseTaskId } from '../../core/validate.js';
 import { takeHome } from '../../dispatcher/host.js';
 import { workerBaseEnv, writeWardenShim } from '../../dispatcher/worker-env.js';
@@ -88,7 +88,7 @@ export function register(program: Command): void {
         endTaskRun(ctx, id, { requeue: opts.requeue ?? false, now: opts.now ?? false }),
       );
       if (opts.json) sayJson(result);
-      else say(result.message);
-      if (!result.verified_gone) process.exitCode = 1;
+      if (!result.verified_gone) throw new WardenError('setup', result.message);
+      if (!opts.json) say(result.message);
     });
 }

@@ -25,6 +25,12 @@ async function call(
 ): Promise<unknown> {
   const { url, token } = endpoint();
   const retry = process.env.WARDEN_RETRY_FOR_MS;
+  if (retry !== undefined && !/^\d+$/.test(retry)) {
+    throw new WardenError(
+      'setup',
+      `WARDEN_RETRY_FOR_MS='${retry}' is not a number of milliseconds`,
+    );
+  }
   return callApi(
     url,
     token,

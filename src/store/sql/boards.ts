@@ -109,6 +109,9 @@ export async function revokeToken(
     [name],
   );
   if (rows.length === 0) throw notFound(`no live token named '${name}'; see \`warden token list\``);
+  if (actor.kind === 'person' && actor.name === name && rows.some((r) => r.kind === 'admin')) {
+    throw conflict(`'${name}' is the token you are using; revoke it with another admin token`);
+  }
   const admins = await db.get<{ n: number }>(
     "SELECT COUNT(*) AS n FROM tokens WHERE kind = 'admin' AND revoked_at IS NULL AND name <> ?",
     [name],

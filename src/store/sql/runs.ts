@@ -177,7 +177,7 @@ export async function finishRun(
   await db.run(
     `UPDATE runs SET state = 'ended', ended_at = ?, outcome = ?, reason = ?, exit_code = ?, signal = ?, log_tail = ?,
        progress_count = ?, output_bytes = ?, last_progress_at = ?, last_output_at = ?, last_heartbeat_at = ?,
-       result_summary = ?, result_metadata = ?
+       result_summary = ?, result_metadata = ?, last_note = COALESCE(?, last_note)
      WHERE id = ?`,
     [
       now,
@@ -193,6 +193,7 @@ export async function finishRun(
       later(run.last_heartbeat_at, p?.last_heartbeat_at),
       resultSummary,
       resultMetadata,
+      p?.last_note ?? null,
       runId,
     ],
   );
