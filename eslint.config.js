@@ -20,6 +20,15 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/web/**/*.{ts,tsx}'],
+    languageOptions: {
+      parserOptions: { project: './tsconfig.web.json', tsconfigRootDir: import.meta.dirname },
+      globals: globals.browser,
+    },
+    // Preact components are inferred; their props are typed.
+    rules: { '@typescript-eslint/explicit-module-boundary-types': 'off' },
+  },
+  {
     files: ['src/core/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'error' },
   },

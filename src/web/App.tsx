@@ -1,0 +1,212 @@
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { api, ApiError } from './api.js';
+import type { BoardView, Card, Health } from './api.js';
+import { Banner } from './components/Banner.js';
+import { Board } from './components/Board.js';
+import { CreateForm } from './components/CreateForm.js';
+import { Drawer } from './components/Drawer.js';
+import { HealthPanel } from './components/HealthPanel.js';
+
+const PER_COLUMN = 50;
+
+/** What dropping a card on a column asks the server to do; null when no person can. */
+function verbFor(from: string, to: string): { verb: string; needsReason?: boolean } | null {
+  if (to === 'done') return { verb: 'done' };
+  if (to === 'archived') return { verb: 'archive' };
+  if (to === 'blocked') return { verb: 'block', needsReason: true };
+  if (to === 'ready' || to === 'todo') {
+    if (from === 'blocked') return { verb: 'unblock' };
+    if (from === 'done') return { verb: 'retry' };
+    if (from === 'triage') return { verb: 'accept' };
+    if (from === 'review') return { verb: 'reopen' };
+  }
+  return null;
+}
+
+function initialTheme(): string {
+  const saved = localStorage.getItem('warden-theme');
+  if (saved === 'light' || saved === 'dark') return saved;
+  return matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+}
+
+/** The dashboard: the board, its health, and a drawer for one task, live over SSE. */
+export function App() {
+  const board = new URLSearchParams(location.search).get('board') ?? 'default';
+  const [view, setView] = useState<BoardView | null>(null);
+  const [extra, setExtra] = useState<Record<string, Card[]>>({});
+  const [health, setHealth] = useState<Health | null>(null);
+  const [q, setQ] = useState('');
+  const [archived, setArchived] = useState(false);
+  const [selected, setSelected] = useState<number | null>(null);
+  const [message, setMessage] = useState<string | null>(null);
+  const [theme, setTheme] = useState(initialTheme);
+  const [now, setNow] = useState(Date.now());
+  const [version, setVersion] = useState(0);
+  const [live, setLive] = useState(true);
+  const [loggedOut, setLoggedOut] = useState(false);
+  const pending = useRef<number | null>(null);
+
+  const fail = useCallback((err: unknown) => {
+    if (err instanceof ApiError && err.status === 401) setLoggedOut(true);
+    else setMessage(err instanceof Error ? err.message : String(err));
+  }, []);
+
+  const refresh = useCallback(async () => {
+    try {
+      const [v, h] = await Promise.all([
+        api.board(board, q, PER_COLUMN, archived),
+        api.health(board),
+      ]);
+      setView(v);
+      setHealth(h);
+      setExtra({});
+    } catch (err) {
+      fail(err);
+    }
+  }, [board, q, archived, fail]);
+
+  useEffect(() => void refresh(), [refresh, version]);
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+    localStorage.setItem('warden-theme', theme);
+  }, [theme]);
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  useEffect(() => {
+    // EventSource reconnects by itself, resuming after the last event id it saw.
+    const es = new EventSource(`/api/v1/stream?board=${encodeURIComponent(board)}`);
+    es.onopen = () => setLive(true);
+    es.onerror = () => setLive(false);
+    es.addEventListener('warden', () => {
+      if (pending.current !== null) return;
+      pending.current = window.setTimeout(() => {
+        pending.current = null;
+        setVersion((v) => v + 1);
+      }, 150);
+    });
+    return () => es.close();
+  }, [board]);
+
+  const move = async (id: number, from: string, to: string): Promise<void> => {
+    const v = verbFor(from, to);
+    if (v === null) {
+      setMessage(
+        to === 'running'
+          ? 'Tasks start running when the dispatcher claims them; they cannot be dragged there.'
+          : `A task cannot be moved from ${from} to ${to} by hand.`,
+      );
+      return;
+    }
+    let extraBody = {};
+    if (v.needsReason) {
+      const reason = window.prompt('Why is it blocked?');
+      if (!reason) return;
+      extraBody = { reason, kind: 'needs_input' };
+    }
+    try {
+      await api.move(id, v.verb, extraBody);
+      setVersion((x) => x + 1);
+    } catch (err) {
+      fail(err);
+    }
+  };
+
+  if (loggedOut) {
+    return (
+      <main class="login">
+        <h1>warden</h1>
+        <p role="alert">
+          Your session has ended. Run `warden open` and follow the link to log in again.
+        </p>
+      </main>
+    );
+  }
+  return (
+    <div class="app">
+      <header class="top">
+        <h1>warden · {board}</h1>
+        <input
+          type="search"
+          aria-label="search tasks"
+          placeholder="Search by title, #id or assignee"
+          value={q}
+          onInput={(e) => setQ(e.currentTarget.value)}
+        />
+        <label>
+          <input
+            type="checkbox"
+            checked={archived}
+            onChange={(e) => setArchived(e.currentTarget.checked)}
+          />{' '}
+          archived
+        </label>
+        <button
+          onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}
+          aria-label="switch theme"
+        >
+          {theme === 'dark' ? 'Light' : 'Dark'}
+        </button>
+      </header>
+      <Banner health={health} live={live} />
+      {message && (
+        <div class="toast" role="alert" data-toast>
+          {message}
+          <button onClick={() => setMessage(null)} aria-label="dismiss">
+            ×
+          </button>
+        </div>
+      )}
+      <CreateForm
+        onCreate={async (title, body, assignee, priority) => {
+          try {
+            const t = await api.create(board, title, body, assignee, priority);
+            setMessage(null);
+            setVersion((v) => v + 1);
+            setSelected(t.id);
+          } catch (err) {
+            fail(err);
+            throw err;
+          }
+        }}
+      />
+      <div class="main">
+        {view ? (
+          <Board
+            view={view}
+            extra={extra}
+            archived={archived}
+            now={now}
+            onOpen={setSelected}
+            onDrop={(id, from, to) => void move(id, from, to)}
+            onMore={(status, offset) =>
+              void api
+                .more(board, status, q, offset, 100)
+                .then((r) =>
+                  setExtra((e) => ({
+                    ...e,
+                    [status]: [...(e[status] ?? []), ...r.tasks.map((t) => ({ ...t, run: null }))],
+                  })),
+                )
+                .catch(fail)
+            }
+          />
+        ) : (
+          <p>loading…</p>
+        )}
+        <HealthPanel health={health} />
+      </div>
+      {selected !== null && (
+        <Drawer
+          id={selected}
+          now={now}
+          version={version}
+          onOpen={setSelected}
+          onClose={() => setSelected(null)}
+          onError={fail}
+        />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,102 @@
+import type { WardenEvent } from '../core/events.js';
+import type { Run } from '../core/run.js';
+import type { Comment, Task } from '../core/task.js';
+
+/** A card: a task and, when it runs, its run. */
+export type Card = Task & { run: Run | null };
+
+/** The board as the server lays it out. */
+export interface BoardView {
+  board: string;
+  paused: boolean;
+  counts: Record<string, number>;
+  columns: Record<string, Card[]>;
+}
+
+/** What the banner and the health panel show. */
+export interface Health {
+  dispatching: boolean;
+  board_paused: boolean;
+  paused_profiles: {
+    name: string;
+    by: string | null;
+    reason: string | null;
+    probe_at: number | null;
+  }[];
+  kill_failed: { run_id: number; task_id: number }[];
+  running_by_profile: Record<string, number>;
+  last_hour: { at: number; completed: number; failed: number }[];
+}
+
+export type TaskDetail = Task & { comments: Comment[]; runs: Run[] };
+
+/** An answer the server refused, with its one-line reason. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers: {
+      // The session cookie is SameSite=Strict; this header is what a cross-site form cannot send.
+      'x-warden-csrf': '1',
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  const json = text === '' ? null : (JSON.parse(text) as unknown);
+  if (!res.ok) {
+    const e = (json as { error?: { code: string; message: string } } | null)?.error;
+    throw new ApiError(res.status, e?.code ?? 'error', e?.message ?? `HTTP ${res.status}`);
+  }
+  return json as T;
+}
+
+export const api = {
+  board: (board: string, q: string, limit: number, archived: boolean) =>
+    call<BoardView>(
+      'GET',
+      `/api/v1/board?board=${encodeURIComponent(board)}&limit=${limit}${q ? `&q=${encodeURIComponent(q)}` : ''}${archived ? '&archived=1' : ''}`,
+    ),
+  more: (board: string, status: string, q: string, offset: number, limit: number) =>
+    call<{ tasks: Task[] }>(
+      'GET',
+      `/api/v1/tasks?board=${encodeURIComponent(board)}&status=${status}&limit=${limit}&offset=${offset}${q ? `&q=${encodeURIComponent(q)}` : ''}`,
+    ),
+  health: (board: string) =>
+    call<Health>('GET', `/api/v1/health?board=${encodeURIComponent(board)}`),
+  task: (id: number) => call<TaskDetail>('GET', `/api/v1/tasks/${id}`),
+  events: (task: number) =>
+    call<{ events: WardenEvent[] }>('GET', `/api/v1/events?task=${task}&limit=200`),
+  log: (run: number) =>
+    call<{ log: string; state: string }>('GET', `/api/v1/runs/${run}/log?bytes=8192`),
+  create: (board: string, title: string, body: string, assignee: string, priority: number) =>
+    call<Task>('POST', '/api/v1/tasks', {
+      board,
+      title,
+      ...(body ? { body } : {}),
+      ...(assignee ? { assignee } : {}),
+      priority,
+    }),
+  edit: (id: number, patch: Record<string, unknown>) =>
+    call<Task>('PATCH', `/api/v1/tasks/${id}`, patch),
+  move: (id: number, verb: string, extra: Record<string, unknown> = {}) =>
+    call<Task>('POST', `/api/v1/tasks/${id}/move`, { verb, ...extra }),
+  comment: (id: number, body: string) =>
+    call<Comment>('POST', `/api/v1/tasks/${id}/comments`, { body }),
+  stop: (id: number, intent: Record<string, unknown>) =>
+    call<{ outcome: string; verified_gone: boolean; message: string }>(
+      'POST',
+      `/api/v1/tasks/${id}/stop`,
+      intent,
+    ),
+};

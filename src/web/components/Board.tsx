@@ -1,0 +1,70 @@
+import type { BoardView, Card as CardData } from '../api.js';
+import { Card } from './Card.js';
+
+/** The columns, left to right. */
+export const COLUMNS = ['triage', 'todo', 'ready', 'running', 'blocked', 'review', 'done'] as const;
+
+interface Props {
+  view: BoardView;
+  extra: Record<string, CardData[]>;
+  archived: boolean;
+  now: number;
+  onOpen: (id: number) => void;
+  onDrop: (id: number, from: string, to: string) => void;
+  onMore: (status: string, offset: number) => void;
+}
+
+function lanes(cards: readonly CardData[]): [string, CardData[]][] {
+  const byProfile = new Map<string, CardData[]>();
+  for (const c of cards) {
+    const key = c.run?.profile ?? c.assignee ?? '-';
+    byProfile.set(key, [...(byProfile.get(key) ?? []), c]);
+  }
+  return [...byProfile.entries()].sort((a, b) => a[0].localeCompare(b[0]));
+}
+
+/** The board in columns; the running column in lanes by profile. */
+export function Board({ view, extra, archived, now, onOpen, onDrop, onMore }: Props) {
+  const statuses = archived ? [...COLUMNS, 'archived'] : [...COLUMNS];
+  return (
+    <div class="board">
+      {statuses.map((status) => {
+        const cards = [...(view.columns[status] ?? []), ...(extra[status] ?? [])];
+        const total = view.counts[status] ?? 0;
+        return (
+          <section
+            key={status}
+            class="column"
+            data-column={status}
+            aria-label={`${status}: ${total}`}
+            onDragOver={(e) => e.preventDefault()}
+            onDrop={(e) => {
+              e.preventDefault();
+              const [id, from] = (e.dataTransfer?.getData('text/plain') ?? '').split(':');
+              if (id && from && from !== status) onDrop(Number(id), from, status);
+            }}
+          >
+            <h2>
+              {status} <span class="count">{total}</span>
+            </h2>
+            {status === 'running'
+              ? lanes(cards).map(([profile, laneCards]) => (
+                  <div class="lane" key={profile} data-lane={profile}>
+                    <h3>{profile}</h3>
+                    {laneCards.map((c) => (
+                      <Card key={c.id} card={c} now={now} onOpen={onOpen} />
+                    ))}
+                  </div>
+                ))
+              : cards.map((c) => <Card key={c.id} card={c} now={now} onOpen={onOpen} />)}
+            {cards.length < total && (
+              <button class="more" onClick={() => onMore(status, cards.length)}>
+                show {Math.min(100, total - cards.length)} more of {total - cards.length}
+              </button>
+            )}
+          </section>
+        );
+      })}
+    </div>
+  );
+}

@@ -1,0 +1,242 @@
+import { useEffect, useState } from 'preact/hooks';
+import { describeReason, describeRun } from '../../core/describe.js';
+import type { WardenEvent } from '../../core/events.js';
+import { api } from '../api.js';
+import type { TaskDetail } from '../api.js';
+import { ago } from '../format.js';
+
+interface Props {
+  id: number;
+  now: number;
+  version: number;
+  onOpen: (id: number) => void;
+  onClose: () => void;
+  onError: (message: string) => void;
+}
+
+/** One task in full: body, links, runs in words, the live log tail, events, comments, actions. */
+export function Drawer({ id, now, version, onOpen, onClose, onError }: Props) {
+  const [task, setTask] = useState<TaskDetail | null>(null);
+  const [events, setEvents] = useState<WardenEvent[]>([]);
+  const [log, setLog] = useState('');
+  const [comment, setComment] = useState('');
+  const [editing, setEditing] = useState(false);
+  const [draft, setDraft] = useState({ title: '', body: '', priority: '0', assignee: '' });
+
+  const load = async (): Promise<void> => {
+    try {
+      setTask(await api.task(id));
+      setEvents((await api.events(id)).events);
+    } catch (err) {
+      onError((err as Error).message);
+    }
+  };
+  useEffect(() => void load(), [id, version]);
+
+  const running = task?.current_run_id ?? null;
+  useEffect(() => {
+    if (running === null) return;
+    let stop = false;
+    const tick = async (): Promise<void> => {
+      try {
+        const l = await api.log(running);
+        if (!stop) setLog(l.log);
+      } catch {
+        // The log may not exist yet; try again on the next tick.
+      }
+    };
+    void tick();
+    const timer = setInterval(() => void tick(), 1000);
+    return () => {
+      stop = true;
+      clearInterval(timer);
+    };
+  }, [running]);
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent): void => {
+      if (e.key === 'Escape') onClose();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [onClose]);
+
+  const act = async (work: () => Promise<unknown>): Promise<void> => {
+    try {
+      await work();
+      await load();
+    } catch (err) {
+      onError((err as Error).message);
+    }
+  };
+
+  if (!task)
+    return (
+      <aside class="drawer" aria-label="task">
+        loading…
+      </aside>
+    );
+  const lastRun = task.runs.at(-1);
+  return (
+    <aside class="drawer" aria-label={`task ${task.id}`} data-drawer={task.id}>
+      <header>
+        <h2>
+          #{task.id} {task.title}
+        </h2>
+        <button class="close" onClick={onClose} aria-label="close">
+          ×
+        </button>
+      </header>
+      <p class="status" data-status={task.status}>
+        {task.status}
+        {task.assignee ? ` · @${task.assignee}` : ''} · priority {task.priority}
+        {task.block_reason ? ` · ${task.block_reason}` : ''}
+      </p>
+      <div class="actions">
+        {task.status === 'blocked' && (
+          <button onClick={() => void act(() => api.move(task.id, 'unblock'))}>Unblock</button>
+        )}
+        {(task.status === 'blocked' || task.status === 'done') && (
+          <button onClick={() => void act(() => api.move(task.id, 'retry'))}>Retry</button>
+        )}
+        {task.current_run_id !== null && (
+          <button data-action="stop" onClick={() => void act(() => api.stop(task.id, {}))}>
+            Stop
+          </button>
+        )}
+        {task.status !== 'archived' && task.current_run_id === null && (
+          <button onClick={() => void act(() => api.move(task.id, 'archive'))}>Archive</button>
+        )}
+        <button
+          onClick={() => {
+            setDraft({
+              title: task.title,
+              body: task.body,
+              priority: String(task.priority),
+              assignee: task.assignee ?? '',
+            });
+            setEditing(!editing);
+          }}
+        >
+          Edit
+        </button>
+      </div>
+      {editing && (
+        <form
+          class="edit"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void act(async () => {
+              await api.edit(task.id, {
+                title: draft.title,
+                body: draft.body,
+                priority: Number(draft.priority) || 0,
+                assignee: draft.assignee.trim() === '' ? null : draft.assignee.trim(),
+              });
+              setEditing(false);
+            });
+          }}
+        >
+          <input
+            aria-label="title"
+            value={draft.title}
+            onInput={(e) => setDraft({ ...draft, title: e.currentTarget.value })}
+          />
+          <input
+            aria-label="assignee"
+            value={draft.assignee}
+            onInput={(e) => setDraft({ ...draft, assignee: e.currentTarget.value })}
+          />
+          <input
+            aria-label="priority"
+            type="number"
+            value={draft.priority}
+            onInput={(e) => setDraft({ ...draft, priority: e.currentTarget.value })}
+          />
+          <textarea
+            aria-label="body"
+            value={draft.body}
+            onInput={(e) => setDraft({ ...draft, body: e.currentTarget.value })}
+          />
+          <button type="submit">Save</button>
+        </form>
+      )}
+      {task.body && <pre class="body">{task.body}</pre>}
+      {(task.parents.length > 0 || task.children.length > 0) && (
+        <p class="links">
+          {task.parents.length > 0 && 'waits for '}
+          {task.parents.map((p) => (
+            <button class="link" key={p} onClick={() => onOpen(p)}>
+              #{p}
+            </button>
+          ))}
+          {task.children.length > 0 && ' · children '}
+          {task.children.map((c) => (
+            <button class="link" key={c} onClick={() => onOpen(c)}>
+              #{c}
+            </button>
+          ))}
+        </p>
+      )}
+      {task.result && (
+        <p class="result">
+          <strong>result:</strong> {task.result.summary}
+        </p>
+      )}
+      <h3>Runs</h3>
+      {task.runs.length === 0 ? (
+        <p>no runs yet</p>
+      ) : (
+        <ol class="runs">
+          {task.runs.map((r) => (
+            <li key={r.id} data-run={r.id} data-outcome={r.outcome ?? r.state}>
+              <div>
+                run {r.id} {describeRun(r, now)}
+              </div>
+              {r.state === 'ended' && <small>{describeReason(r)}</small>}
+            </li>
+          ))}
+        </ol>
+      )}
+      {(running !== null || (lastRun && log)) && (
+        <>
+          <h3>Log {running !== null ? '(live)' : ''}</h3>
+          <pre class="log" data-log>
+            {log || '(no output yet)'}
+          </pre>
+        </>
+      )}
+      <h3>Comments</h3>
+      {task.comments.map((c) => (
+        <p key={c.id} class="comment">
+          <strong>{c.actor}</strong> {ago(now, c.at)}: {c.body}
+        </p>
+      ))}
+      <form
+        class="comment-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void act(async () => {
+            await api.comment(task.id, comment);
+            setComment('');
+          });
+        }}
+      >
+        <input
+          aria-label="comment"
+          placeholder="Add a comment"
+          value={comment}
+          onInput={(e) => setComment(e.currentTarget.value)}
+        />
+        <button type="submit">Comment</button>
+      </form>
+      <h3>History</h3>
+      <ol class="events">
+        {[...events].reverse().map((e) => (
+          <li key={e.id}>
+            <span>{ago(now, e.at)}</span> <strong>{e.kind}</strong> <span>{e.actor}</span>
+          </li>
+        ))}
+      </ol>
+    </aside>
+  );
+}

@@ -1,0 +1,58 @@
+import { useEffect, useRef } from 'preact/hooks';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { Health } from '../api.js';
+
+/** Running workers per profile, and runs completed and failed over the last hour. */
+export function HealthPanel({ health }: { health: Health | null }) {
+  const chart = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  useEffect(() => {
+    if (!health || !chart.current) return;
+    const data: uPlot.AlignedData = [
+      health.last_hour.map((b) => b.at / 1000),
+      health.last_hour.map((b) => b.completed),
+      health.last_hour.map((b) => b.failed),
+    ];
+    if (plot.current) {
+      plot.current.setData(data);
+      return;
+    }
+    plot.current = new uPlot(
+      {
+        width: 320,
+        height: 80,
+        legend: { show: true },
+        scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+        series: [
+          {},
+          { label: 'completed', stroke: '#2e9d5b', width: 2 },
+          { label: 'failed', stroke: '#d1453b', width: 2 },
+        ],
+        axes: [{ stroke: 'currentColor' }, { stroke: 'currentColor', size: 30 }],
+      },
+      data,
+      chart.current,
+    );
+  }, [health]);
+  useEffect(() => () => plot.current?.destroy(), []);
+  const running = Object.entries(health?.running_by_profile ?? {});
+  return (
+    <aside class="health" aria-label="health">
+      <h2>Running now</h2>
+      <div class="running">
+        {running.length === 0 ? (
+          <p>nothing</p>
+        ) : (
+          running.map(([p, n]) => (
+            <p key={p}>
+              {p}: {n}
+            </p>
+          ))
+        )}
+      </div>
+      <h2>Runs, last hour</h2>
+      <div ref={chart} />
+    </aside>
+  );
+}

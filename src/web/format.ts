@@ -1,0 +1,16 @@
+import { formatDuration } from '../core/duration.js';
+
+/** "12s ago", or "never". */
+export function ago(now: number, at: number | null | undefined): string {
+  return at === null || at === undefined ? 'never' : `${formatDuration(Math.max(0, now - at))} ago`;
+}
+
+/** How long since `at`. */
+export function since(now: number, at: number): string {
+  return formatDuration(Math.max(0, now - at));
+}
+
+/** "in 40s". */
+export function until(now: number, at: number): string {
+  return formatDuration(Math.max(0, at - now));
+}
