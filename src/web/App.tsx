@@ -77,7 +77,11 @@ export function App() {
   useEffect(() => {
     // EventSource reconnects by itself, resuming after the last event id it saw.
     const es = new EventSource(`/api/v1/stream?board=${encodeURIComponent(board)}`);
-    es.onopen = () => setLive(true);
+    // Whatever happened between the first load and the stream opening: load again.
+    es.onopen = () => {
+      setLive(true);
+      setVersion((v) => v + 1);
+    };
     es.onerror = () => setLive(false);
     es.addEventListener('warden', () => {
       if (pending.current !== null) return;

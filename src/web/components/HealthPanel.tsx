@@ -18,18 +18,23 @@ export function HealthPanel({ health }: { health: Health | null }) {
       plot.current.setData(data);
       return;
     }
+    // Canvas axes cannot use CSS variables: take the page's text colour.
+    const ink = getComputedStyle(document.body).color;
     plot.current = new uPlot(
       {
         width: 320,
-        height: 80,
-        legend: { show: true },
+        height: 70,
+        legend: { show: false },
         scales: { y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
         series: [
           {},
           { label: 'completed', stroke: '#2e9d5b', width: 2 },
           { label: 'failed', stroke: '#d1453b', width: 2 },
         ],
-        axes: [{ stroke: 'currentColor' }, { stroke: 'currentColor', size: 30 }],
+        axes: [
+          { stroke: ink, size: 24 },
+          { stroke: ink, size: 30 },
+        ],
       },
       data,
       chart.current,
@@ -52,7 +57,10 @@ export function HealthPanel({ health }: { health: Health | null }) {
         )}
       </div>
       <h2>Runs, last hour</h2>
-      <div ref={chart} />
+      <div ref={chart} aria-label="completed (green) and failed (red) runs per 5 minutes" />
+      <p class="legend">
+        <span class="ok">completed</span> <span class="bad">failed</span>
+      </p>
     </aside>
   );
 }

@@ -1,0 +1,159 @@
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from '../helpers/browser.js';
+import { TestHome, fixture, waitFor } from '../helpers/host.js';
+
+const SHOTS =
+  process.env.WARDEN_SCREENSHOTS === '1'
+    ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url))
+    : null;
+
+let browser: Browser;
+let home: TestHome;
+let page: Page;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser.close();
+});
+afterEach(async () => {
+  await page.context().close();
+  await home.cleanup();
+});
+
+async function login(): Promise<string> {
+  const url = (await home.ok(['open'])).trim();
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.goto(url);
+  await page.waitForSelector('[data-column="ready"]');
+  return url;
+}
+
+const card = (id: number): string => `[data-task="${id}"]`;
+const inColumn = (status: string, id: number): string => `[data-column="${status}"] ${card(id)}`;
+
+describe('the dashboard in a real browser (SPEC §6)', () => {
+  it('logs in, creates a task and watches it run live; shows the log tail; stops a run', async () => {
+    home = await new TestHome().init();
+    await home.profile('writer', [
+      'sh',
+      '-c',
+      'echo "writing the report"; sleep 1.5; warden worker complete --summary "report written"',
+    ]);
+    await home.profile('sleepy', fixture('sleeper.sh', '60'), ['--kill-grace', '1s']);
+    await home.serve();
+    await login();
+
+    await page.fill('input[name="title"]', 'Write the report');
+    await page.fill('input[name="assignee"]', 'writer');
+    await page.click('form.create button[type="submit"]');
+    const created = await waitFor(
+      'the task to exist',
+      async () => (await (await home.store()).listTasks({ q: 'Write the report' }))[0],
+    );
+    // Live, without a reload: ready → running → done.
+    await page.waitForSelector(inColumn('running', created.id), { timeout: 10_000 });
+    await page.click(card(created.id));
+    await page.waitForSelector('[data-log]:has-text("writing the report")', { timeout: 10_000 });
+    await page.waitForSelector(inColumn('done', created.id), { timeout: 15_000 });
+    await page.waitForSelector(`[data-drawer="${created.id}"] [data-outcome="completed"]`);
+    if (SHOTS) {
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: `${SHOTS}/drawer-light.png` });
+    }
+    await page.keyboard.press('Escape');
+
+    const id = await home.task('Sleep on it', ['--assignee', 'sleepy']);
+    await page.waitForSelector(inColumn('running', id), { timeout: 10_000 });
+    await page.click(card(id));
+    await page.click('[data-action="stop"]');
+    await page.waitForSelector(`[data-drawer="${id}"] [data-outcome="stopped"]`, {
+      timeout: 15_000,
+    });
+    await page.waitForSelector(inColumn('blocked', id));
+    expect((await home.getTask(id)).block_reason).toBe('stopped by tester');
+  });
+
+  it('shows the stall badge for a silent worker, and the banner when the board is paused', async () => {
+    home = await new TestHome().init();
+    await home.profile('quiet', fixture('silent.sh', '30'), [
+      '--stall-warn-after',
+      '500ms',
+      '--kill-grace',
+      '1s',
+    ]);
+    const id = await home.task('Think in silence', ['--assignee', 'quiet']);
+    await home.task('Write the intro');
+    await home.task('Review the outline', ['--triage']);
+    await home.serve();
+    await login();
+    await page.waitForSelector(`${inColumn('running', id)} [data-badge="stall"]`, {
+      timeout: 10_000,
+    });
+    expect(await page.isVisible('[data-banner]')).toBe(false);
+    if (SHOTS) {
+      await page.screenshot({ path: `${SHOTS}/board-light.png` });
+      await page.click('button[aria-label="switch theme"]');
+      await page.screenshot({ path: `${SHOTS}/board-dark.png` });
+      await page.click(card(id));
+      await page.waitForSelector(`[data-drawer="${id}"]`);
+      await page.screenshot({ path: `${SHOTS}/drawer-dark.png` });
+      await page.keyboard.press('Escape');
+    }
+    await home.ok(['board', 'pause']);
+    await page.waitForSelector('[data-banner]:has-text("This board is paused")', {
+      timeout: 10_000,
+    });
+    await home.ok(['stop', String(id), '--now']);
+  });
+
+  it('refuses bad input in the page and changes nothing', async () => {
+    home = await new TestHome().init();
+    await home.serve();
+    const url = await login();
+    const store = await home.store();
+    const done = await home.task('Finished');
+    await home.ok(['done', String(done)]);
+    const blocked = await home.task('Stuck');
+    await home.ok(['block', String(blocked), '--reason', 'why']);
+    const before = await store.listTasks({ include_archived: true });
+
+    await page.click('form.create button[type="submit"]');
+    await page.waitForSelector('[data-toast]:has-text("title: must not be empty")');
+    await page.fill('input[name="title"]', 'Too long');
+    await page.fill('textarea[name="body"]', 'x'.repeat(70 * 1024));
+    await page.click('form.create button[type="submit"]');
+    await page.waitForSelector('[data-toast]:has-text("body: must be at most 65536 bytes")');
+
+    // A drag the transition table forbids: done → blocked.
+    await page.waitForSelector(inColumn('done', done));
+    page.once('dialog', (d) => void d.accept('try it'));
+    await page.dragAndDrop(card(done), '[data-column="blocked"]');
+    await page.waitForSelector('[data-toast]:has-text("cannot block a task that is done")', {
+      timeout: 5000,
+    });
+    await page.dragAndDrop(card(blocked), '[data-column="running"]');
+    await page.waitForSelector('[data-toast]:has-text("cannot be dragged there")');
+    expect(await store.listTasks({ include_archived: true })).toEqual(before);
+
+    // The login link worked once; a second use, or a forged one, is refused in the page.
+    const again = await browser.newPage();
+    await again.goto(url);
+    expect(await again.textContent('[role="alert"]')).toMatch(/already used/);
+    await again.goto(url.replace(/code=.*/, 'code=forged'));
+    expect(await again.textContent('[role="alert"]')).toMatch(/not valid/);
+    // A forged or expired session cookie gets the log-in message, not the board.
+    await again
+      .context()
+      .addCookies([
+        { name: 'warden_session', value: 'forged', url: url.replace(/\/login.*/, '/') },
+      ]);
+    await again.goto(url.replace(/\/login.*/, '/'));
+    await again.waitForSelector('text=Your session has ended');
+    await again.close();
+  });
+});
