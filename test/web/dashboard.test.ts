@@ -122,13 +122,9 @@ describe('the dashboard in a real browser (SPEC §6)', () => {
     await page.waitForSelector('[data-column="ready"] h2:has-text("10000")');
     expect(await page.locator('[data-column="ready"] .card').count()).toBe(50);
     await page.click('[data-column="ready"] .more');
-    await page.waitForFunction(
-      () => document.querySelectorAll('[data-column="ready"] .card').length === 150,
-    );
+    await expect.poll(() => page.locator('[data-column="ready"] .card').count()).toBe(150);
     await page.fill('input[type="search"]', 'number 9999');
-    await page.waitForFunction(
-      () => document.querySelector('[data-column="ready"] .count')?.textContent === '1',
-    );
+    await expect.poll(() => page.locator('[data-column="ready"] .count').textContent()).toBe('1');
     expect(await page.locator('[data-column="ready"] .card').count()).toBe(1);
     // Keyboard: a card is a button; Enter opens the drawer, Escape closes it.
     await page.focus('[data-column="ready"] .card');
@@ -138,8 +134,8 @@ describe('the dashboard in a real browser (SPEC §6)', () => {
     await page.waitForSelector('[data-drawer]', { state: 'detached' });
     // A phone: the columns stack and nothing needs sideways scrolling.
     await page.setViewportSize({ width: 390, height: 844 });
-    const overflow = await page.evaluate(
-      () => document.documentElement.scrollWidth - window.innerWidth,
+    const overflow = await page.evaluate<number>(
+      'document.documentElement.scrollWidth - window.innerWidth',
     );
     expect(overflow).toBeLessThanOrEqual(0);
   });
