@@ -19,9 +19,12 @@ export function latestVersion(migrations: readonly Migration[]): number {
 export async function migrate(
   driver: SqlDriver,
   migrations: readonly Migration[],
+  lockSql?: string,
 ): Promise<number> {
   const latest = latestVersion(migrations);
   return driver.tx(async (db) => {
+    // PostgreSQL: hosts starting together take turns (a transaction-level advisory lock).
+    if (lockSql !== undefined) await db.exec(lockSql);
     await db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)');
     const row = await db.get<{ value: string }>(
       "SELECT value FROM meta WHERE key = 'schema_version'",

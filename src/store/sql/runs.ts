@@ -57,13 +57,13 @@ export async function recordProgress(db: SqlDb, batch: readonly ProgressUpdate[]
   for (const u of batch) {
     await db.run(
       `UPDATE runs SET
-         last_progress_at = ${greatest(db, 'COALESCE(last_progress_at, 0)', 'COALESCE(?, 0)')},
-         last_output_at = ${greatest(db, 'COALESCE(last_output_at, 0)', 'COALESCE(?, 0)')},
-         last_heartbeat_at = ${greatest(db, 'COALESCE(last_heartbeat_at, 0)', 'COALESCE(?, 0)')},
-         output_bytes = ${greatest(db, 'output_bytes', 'COALESCE(?, 0)')},
-         progress_count = ${greatest(db, 'progress_count', 'COALESCE(?, 0)')},
-         last_note = COALESCE(?, last_note),
-         stall_warned_at = CASE WHEN stall_warned_at IS NOT NULL AND COALESCE(?, 0) > stall_warned_at THEN NULL ELSE stall_warned_at END
+         last_progress_at = ${greatest(db, 'COALESCE(last_progress_at, 0)', 'COALESCE(CAST(? AS BIGINT), 0)')},
+         last_output_at = ${greatest(db, 'COALESCE(last_output_at, 0)', 'COALESCE(CAST(? AS BIGINT), 0)')},
+         last_heartbeat_at = ${greatest(db, 'COALESCE(last_heartbeat_at, 0)', 'COALESCE(CAST(? AS BIGINT), 0)')},
+         output_bytes = ${greatest(db, 'output_bytes', 'COALESCE(CAST(? AS BIGINT), 0)')},
+         progress_count = ${greatest(db, 'progress_count', 'COALESCE(CAST(? AS INTEGER), 0)')},
+         last_note = COALESCE(CAST(? AS TEXT), last_note),
+         stall_warned_at = CASE WHEN stall_warned_at IS NOT NULL AND COALESCE(CAST(? AS BIGINT), 0) > stall_warned_at THEN NULL ELSE stall_warned_at END
        WHERE id = ? AND state <> 'ended'`,
       [
         u.last_progress_at ?? null,
@@ -177,7 +177,7 @@ export async function finishRun(
   await db.run(
     `UPDATE runs SET state = 'ended', ended_at = ?, outcome = ?, reason = ?, exit_code = ?, signal = ?, log_tail = ?,
        progress_count = ?, output_bytes = ?, last_progress_at = ?, last_output_at = ?, last_heartbeat_at = ?,
-       result_summary = ?, result_metadata = ?, last_note = COALESCE(?, last_note)
+       result_summary = ?, result_metadata = ?, last_note = COALESCE(CAST(? AS TEXT), last_note)
      WHERE id = ?`,
     [
       now,

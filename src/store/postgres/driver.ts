@@ -1,0 +1,170 @@
+import pg from 'pg';
+import type { PoolClient } from 'pg';
+import { WardenError } from '../../core/errors.js';
+import type { SqlDb, SqlDriver, SqlParam } from '../sql/driver.js';
+import { toPgPlaceholders } from './placeholders.js';
+
+// BIGINT (ids, epoch milliseconds, counts) as numbers: every value warden keeps fits in 2^53.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+/** The channel every committed write notifies, so other hosts wake at once (SPEC §4). */
+export const CHANGES_CHANNEL = 'warden_changes';
+/** How often a busy (serialisation) failure is retried before it surfaces. */
+const RETRIES = 12;
+/** How long a dropped LISTEN connection waits before it connects again. */
+const RELISTEN_MS = 500;
+
+type Queryable = Pick<PoolClient, 'query'>;
+
+class PgStatements implements SqlDb {
+  readonly dialect = 'postgres' as const;
+  constructor(protected readonly q: Queryable) {}
+
+  async all<T>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
+    return (await this.q.query(toPgPlaceholders(sql), [...params])).rows as T[];
+  }
+
+  async get<T>(sql: string, params: readonly SqlParam[] = []): Promise<T | undefined> {
+    return (await this.all<T>(sql, params))[0];
+  }
+
+  async run(sql: string, params: readonly SqlParam[] = []): Promise<number> {
+    return (await this.q.query(toPgPlaceholders(sql), [...params])).rowCount ?? 0;
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.q.query(sql);
+  }
+}
+
+function retryable(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  // serialization_failure, deadlock_detected, unique_violation under a racing insert
+  return code === '40001' || code === '40P01';
+}
+
+/** Options of the PostgreSQL driver. */
+export interface PgOptions {
+  url: string;
+  /** A schema to work in (tests use a fresh one each); created if missing. */
+  schema?: string;
+  /** Connections in the pool. @default 8 */
+  max?: number;
+}
+
+/**
+ * The PostgreSQL driver: write transactions run SERIALIZABLE and are retried with jitter on
+ * serialisation failures, so the shared SQL keeps the one-writer semantics it has on SQLite;
+ * every commit notifies `warden_changes`.
+ */
+export class PgDriver extends PgStatements implements SqlDriver {
+  private readonly pool: pg.Pool;
+  private closed = false;
+
+  private constructor(pool: pg.Pool) {
+    super(pool);
+    this.pool = pool;
+  }
+
+  /** Connects, checking the server answers; a bad URL is one clear error. */
+  static async connect(options: PgOptions): Promise<PgDriver> {
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.max ?? 8,
+      connectionTimeoutMillis: 5000,
+      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    });
+    // A lost connection must not crash the process; the next query reconnects.
+    pool.on('error', () => undefined);
+    try {
+      if (options.schema)
+        await pool.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema.replaceAll('"', '')}"`);
+      await pool.query('SELECT 1');
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      const where = options.url.replace(/\/\/[^@/]*@/, '//');
+      throw new WardenError(
+        'setup',
+        `cannot reach PostgreSQL at ${where}: ${(err as Error).message}; check WARDEN_DB`,
+      );
+    }
+    return new PgDriver(pool);
+  }
+
+  private async inTx<T>(begin: string, notify: boolean, fn: (db: SqlDb) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const client = await this.pool.connect();
+      try {
+        await client.query(begin);
+        const result = await fn(new PgStatements(client));
+        if (notify) await client.query(`SELECT pg_notify('${CHANGES_CHANNEL}', '')`);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        if (retryable(err) && attempt < RETRIES) {
+          await new Promise((r) =>
+            setTimeout(r, (5 << Math.min(attempt, 6)) * (0.5 + Math.random())),
+          );
+          continue;
+        }
+        throw err;
+      } finally {
+        client.release();
+      }
+    }
+  }
+
+  tx<T>(fn: (db: SqlDb) => Promise<T>): Promise<T> {
+    return this.inTx('BEGIN ISOLATION LEVEL SERIALIZABLE', true, fn);
+  }
+
+  read<T>(fn: (db: SqlDb) => Promise<T>): Promise<T> {
+    return this.inTx('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', false, fn);
+  }
+
+  /**
+   * LISTENs on `warden_changes` on a connection of its own; a dropped connection is noticed
+   * and listened again, and a change is reported then too, in case one was missed.
+   */
+  watch(onChange: () => void): () => void {
+    let stopped = false;
+    let client: pg.Client | null = null;
+    const listen = async (): Promise<void> => {
+      if (stopped || this.closed) return;
+      const c = new pg.Client({
+        connectionString: (this.pool.options as { connectionString?: string }).connectionString,
+      });
+      client = c;
+      const again = (): void => {
+        if (client !== c) return;
+        client = null;
+        c.end().catch(() => undefined);
+        setTimeout(() => void listen(), RELISTEN_MS).unref();
+      };
+      c.on('error', again);
+      c.on('end', again);
+      c.on('notification', () => onChange());
+      try {
+        await c.connect();
+        await c.query(`LISTEN ${CHANGES_CHANNEL}`);
+        onChange();
+      } catch {
+        again();
+      }
+    };
+    void listen();
+    return () => {
+      stopped = true;
+      const c = client;
+      client = null;
+      void c?.end().catch(() => undefined);
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}

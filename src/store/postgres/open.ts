@@ -1,0 +1,31 @@
+import type { Clock } from '../../core/clock.js';
+import { migrate } from '../sql/migrate.js';
+import { SqlStore } from '../sql/sql-store.js';
+import { PgDriver } from './driver.js';
+import type { PgOptions } from './driver.js';
+import { PG_MIGRATIONS } from './migrations.js';
+
+/** The PostgreSQL store. */
+export class PgStore extends SqlStore {
+  constructor(
+    readonly pg: PgDriver,
+    clock: Clock,
+  ) {
+    super(pg, clock);
+  }
+}
+
+/**
+ * Connects to PostgreSQL (`WARDEN_DB=postgres://...`) and brings its schema up to date under
+ * an advisory lock, so hosts starting together migrate once.
+ */
+export async function openPgStore(options: PgOptions, clock: Clock): Promise<PgStore> {
+  const driver = await PgDriver.connect(options);
+  try {
+    await migrate(driver, PG_MIGRATIONS, 'SELECT pg_advisory_xact_lock(74200001)');
+  } catch (err) {
+    await driver.close();
+    throw err;
+  }
+  return new PgStore(driver, clock);
+}
