@@ -62,6 +62,17 @@ export function runRunSuite(name: string, make: () => Promise<StoreFixture>): vo
       expect(started[0]?.payload).toMatchObject({ attempt: 1, host: 'h1', profile: 'p' });
     });
 
+    it('never admits past a cap when claims race', async () => {
+      await store.addProfile('p', { argv: ['true'], max_concurrency: 3 }, ana);
+      for (let i = 0; i < 12; i++) await store.createTask({ title: `t${i}`, assignee: 'p' }, ana);
+      const hosts = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'];
+      const claims = (
+        await Promise.all(hosts.map((host) => claim({ host, maxWorkers: 2, limit: 2 })))
+      ).flat();
+      expect(claims).toHaveLength(3);
+      expect(new Set(claims.map((c) => c.task.id)).size).toBe(3);
+    });
+
     it('skips paused profiles, paused delays and cooling groups; holds a group cap across profiles', async () => {
       await store.addProfile('p', { argv: ['true'], concurrency_group: 'llm' }, ana);
       await store.addProfile('q', { argv: ['true'], concurrency_group: 'llm' }, ana);

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { WardenError } from '../../core/errors.js';
-import type { SqlDb, SqlDriver, SqlParam } from '../sql/driver.js';
+import type { SqlDb, SqlDriver, SqlParam, TxOptions } from '../sql/driver.js';
 import { toPgPlaceholders } from './placeholders.js';
 
 // BIGINT (ids, epoch milliseconds, counts) as numbers: every value warden keeps fits in 2^53.
@@ -91,10 +91,21 @@ export class PgDriver extends PgStatements implements SqlDriver {
     return new PgDriver(pool);
   }
 
-  private async inTx<T>(begin: string, notify: boolean, fn: (db: SqlDb) => Promise<T>): Promise<T> {
+  private async inTx<T>(
+    begin: string,
+    notify: boolean,
+    fn: (db: SqlDb) => Promise<T>,
+    lock?: number,
+  ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const client = await this.pool.connect();
+      let locked = false;
       try {
+        // Before BEGIN, so the transaction's snapshot is taken after the turn comes.
+        if (lock !== undefined) {
+          await client.query('SELECT pg_advisory_lock($1)', [lock]);
+          locked = true;
+        }
         await client.query(begin);
         const result = await fn(new PgStatements(client));
         if (notify) await client.query(`SELECT pg_notify('${CHANGES_CHANNEL}', '')`);
@@ -110,13 +121,15 @@ export class PgDriver extends PgStatements implements SqlDriver {
         }
         throw err;
       } finally {
+        if (locked)
+          await client.query('SELECT pg_advisory_unlock($1)', [lock]).catch(() => undefined);
         client.release();
       }
     }
   }
 
-  tx<T>(fn: (db: SqlDb) => Promise<T>): Promise<T> {
-    return this.inTx('BEGIN ISOLATION LEVEL SERIALIZABLE', true, fn);
+  tx<T>(fn: (db: SqlDb) => Promise<T>, options?: TxOptions): Promise<T> {
+    return this.inTx('BEGIN ISOLATION LEVEL SERIALIZABLE', true, fn, options?.lock);
   }
 
   read<T>(fn: (db: SqlDb) => Promise<T>): Promise<T> {

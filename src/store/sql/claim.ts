@@ -10,6 +10,9 @@ import { toProfile, toRun } from './rows.js';
 import type { ProfileRow, RunRow, TaskRow } from './rows.js';
 import { getTask } from './tasks.js';
 
+/** The lock hosts take turns on to admit and claim (SPEC §4: never two fill the last slot). */
+export const ADMISSION_LOCK = 74200002;
+
 /** A run token: secret, shown to the worker once, stored only as its hash. */
 export function newRunToken(): string {
   return `wrun_${randomBytes(24).toString('base64url')}`;

@@ -1,3 +1,13 @@
+/** How a write transaction runs. */
+export interface TxOptions {
+  /**
+   * Take turns with every other transaction naming the same lock, across processes and hosts,
+   * taken before the transaction's snapshot (PostgreSQL: a session advisory lock; SQLite's
+   * BEGIN IMMEDIATE already serialises writers).
+   */
+  lock?: number;
+}
+
 /** A parameter of a statement. Statements are always parameterised (SPEC §9). */
 export type SqlParam = string | number | null;
 
@@ -24,7 +34,7 @@ export interface SqlDriver extends SqlDb {
    * Runs `fn` in a short write transaction and commits, or rolls back if it throws. Busy
    * or serialisation failures are retried with jitter; `fn` must only touch the database.
    */
-  tx<T>(fn: (db: SqlDb) => Promise<T>): Promise<T>;
+  tx<T>(fn: (db: SqlDb) => Promise<T>, options?: TxOptions): Promise<T>;
   /** Runs `fn` in a read-only transaction, so several reads see one snapshot. */
   read<T>(fn: (db: SqlDb) => Promise<T>): Promise<T>;
   /** Closes the connection. Safe to call twice. */

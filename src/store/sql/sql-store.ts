@@ -33,7 +33,7 @@ import type {
   TokenInfo,
   TokenKind,
 } from '../store.js';
-import { claimRuns } from './claim.js';
+import { ADMISSION_LOCK, claimRuns } from './claim.js';
 import * as groups from './groups.js';
 import * as hosts from './hosts.js';
 import * as leases from './leases.js';
@@ -199,7 +199,9 @@ export class SqlStore implements Store {
   }
 
   claimRuns(req: ClaimRequest, workspaceRoot: string | null): Promise<Claim[]> {
-    return this.write((db, now) => claimRuns(db, now, req, workspaceRoot));
+    return this.driver.tx((db) => claimRuns(db, this.clock.now(), req, workspaceRoot), {
+      lock: ADMISSION_LOCK,
+    });
   }
 
   recordSpawn(runId: RunId, identity: ProcessIdentity, logPath: string): Promise<void> {

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { SQLITE_DEFAULTS } from '../../core/defaults.js';
-import type { SqlDb, SqlDriver, SqlParam } from '../sql/driver.js';
+import type { SqlDb, SqlDriver, SqlParam, TxOptions } from '../sql/driver.js';
 
 type Sqlite = Database.Database;
 
@@ -98,7 +98,7 @@ export class SqliteDriver implements SqlDriver {
    * Runs `fn` inside `BEGIN IMMEDIATE`. Transactions of this process are queued so two never
    * interleave on the one connection; a busy lock held by another process is retried.
    */
-  tx<T>(fn: (db: SqlDb) => Promise<T>): Promise<T> {
+  tx<T>(fn: (db: SqlDb) => Promise<T>, _options?: TxOptions): Promise<T> {
     return this.serial(() => this.runTx('BEGIN IMMEDIATE', fn));
   }
 
