@@ -11,6 +11,7 @@ import type { Store } from '../store/store.js';
 import type { AuthVariables } from './auth.js';
 import { requireAuth } from './auth.js';
 import { onError, validationHook } from './errors.js';
+import { redactRun } from './redact.js';
 import { BEARER, RESPONSES } from './routes.js';
 
 /** What the board routes need from the host. */
@@ -43,7 +44,7 @@ async function cards(store: Store, tasks: readonly Task[]): Promise<Card[]> {
   for (const t of tasks)
     out.push({
       ...t,
-      run: t.current_run_id === null ? null : await store.getRun(t.current_run_id),
+      run: t.current_run_id === null ? null : redactRun(await store.getRun(t.current_run_id)),
     });
   return out;
 }

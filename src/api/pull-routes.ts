@@ -1,6 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { hostname } from 'node:os';
-import { person } from '../core/actor.js';
+import { dispatcher } from '../core/actor.js';
 import type { Store } from '../store/store.js';
 import type { PullSupervisor } from '../supervisor/pull.js';
 import type { AuthVariables } from './auth.js';
@@ -14,6 +14,8 @@ export interface PullControl {
   /** Resolves when work may have become ready, or after `ms`. */
   waitForWork(ms: number): Promise<void>;
   leaseTtlMs: number;
+  /** The host answering, recorded on lease events. */
+  host: string;
 }
 
 const TAG = 'pull';
@@ -121,7 +123,7 @@ export function pullRoutes(
         b.profiles,
         control.leaseTtlMs,
       );
-      await store.writeEvent(person(t.name), {
+      await store.writeEvent(dispatcher(control.host), {
         kind: 'lease_opened',
         payload: { lease: lease.id, name: lease.name, profiles: lease.profiles, token: t.name },
       });

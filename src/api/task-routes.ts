@@ -10,6 +10,7 @@ import { requireAuth } from './auth.js';
 import { onError, validationHook } from './errors.js';
 import { BEARER, RESPONSES, jsonBody } from './routes.js';
 import { CommentBody, TaskIdParam } from './schemas.js';
+import { redactRun } from './redact.js';
 
 const TAG = 'tasks';
 
@@ -56,6 +57,12 @@ const ListQuery = z.object({
   status: z.string().optional().openapi({ description: 'comma-separated statuses' }),
   assignee: z.string().optional(),
   limit: z.string().regex(/^\d+$/).optional(),
+  offset: z.string().regex(/^\d+$/).optional(),
+  q: z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({ description: 'search: #id, or words in the title or assignee' }),
 });
 
 const EventsQuery = z.object({
@@ -124,6 +131,8 @@ export function taskRoutes(store: Store): OpenAPIHono<{ Variables: AuthVariables
         board: q.board ?? 'default',
         ...(statuses ? { statuses } : {}),
         ...(q.assignee !== undefined ? { assignee: q.assignee } : {}),
+        ...(q.q !== undefined ? { q: q.q } : {}),
+        offset: Number(q.offset ?? 0),
         limit: Math.min(Number(q.limit ?? 1000), 10_000),
       });
       return c.json({ tasks }, 200);
@@ -147,7 +156,11 @@ export function taskRoutes(store: Store): OpenAPIHono<{ Variables: AuthVariables
       const id = Number(c.req.valid('param').id);
       const task = await store.getTask(id);
       return c.json(
-        { ...task, comments: await store.listComments(id), runs: await store.listRuns(id) },
+        {
+          ...task,
+          comments: await store.listComments(id),
+          runs: (await store.listRuns(id)).map(redactRun),
+        },
         200,
       );
     },

@@ -164,7 +164,12 @@ export class Host {
           (await this.supervisor.stop(taskId, by, intent)) ??
           this.pull.stop(taskId, by, intent, this.leaseTtlMs + 5000),
       },
-      pull: { pull: this.pull, leaseTtlMs: this.leaseTtlMs, waitForWork: (ms) => this.changed(ms) },
+      pull: {
+        pull: this.pull,
+        host: this.hostId,
+        leaseTtlMs: this.leaseTtlMs,
+        waitForWork: (ms) => this.changed(ms),
+      },
       wake: () => this.wake(),
       board: {
         runsDir: this.opts.home.runs,

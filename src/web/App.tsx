@@ -152,6 +152,9 @@ export function App() {
         >
           {theme === 'dark' ? 'Light' : 'Dark'}
         </button>
+        <form method="post" action="/logout">
+          <button type="submit">Log out</button>
+        </form>
       </header>
       <Banner health={health} live={live} />
       {message && (

@@ -120,6 +120,7 @@ export async function makeHarness(): Promise<Harness> {
     pull: {
       pull: new PullSupervisor({ store, host: 'h1', clock, config: {} }),
       leaseTtlMs: 30_000,
+      host: 'h1',
       // Long-polls end at once here: tests move the clock, not the wall.
       waitForWork: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 10))),
     },

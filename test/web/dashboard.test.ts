@@ -123,6 +123,11 @@ describe('the dashboard in a real browser (SPEC §6)', () => {
     expect(await page.locator('[data-column="ready"] .card').count()).toBe(50);
     await page.click('[data-column="ready"] .more');
     await expect.poll(() => page.locator('[data-column="ready"] .card').count()).toBe(150);
+    const ids: (string | null)[] = [];
+    for (const c of await page.locator('[data-column="ready"] .card').all()) {
+      ids.push(await c.getAttribute('data-task'));
+    }
+    expect(new Set(ids).size).toBe(150);
     await page.fill('input[type="search"]', 'number 9999');
     await expect.poll(() => page.locator('[data-column="ready"] .count').textContent()).toBe('1');
     expect(await page.locator('[data-column="ready"] .card').count()).toBe(1);

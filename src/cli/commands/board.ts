@@ -6,7 +6,7 @@ import { boardColumns } from '../format.js';
 import { say, sayJson, table, formatTime } from '../output.js';
 
 export function register(program: Command): void {
-  const board = program.command('board').description('boards: add, list, show');
+  const board = program.command('board').description('boards: add, list, show, pause, resume');
 
   board
     .command('add')

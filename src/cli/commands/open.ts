@@ -33,7 +33,9 @@ export function register(program: Command): void {
         const code = randomBytes(24).toString('base64url');
         // Only the code's hash is stored; the link is shown once and works once.
         await ctx.store.createLoginCode(token.id, hashToken(code), CODE_TTL_MS);
-        return `${serve.url}/login?code=${code}`;
+        // A wildcard bind is not an address to visit; this machine's loopback is.
+        const base = serve.url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
+        return `${base}/login?code=${code}`;
       });
       if (opts.json) sayJson({ url, expires_in_ms: CODE_TTL_MS });
       else say(url);

@@ -31,7 +31,13 @@ export function register(program: Command): void {
         }
         const secret = newToken();
         const info = await withContext(async (ctx) => {
-          for (const p of profiles) await ctx.store.getProfile(p);
+          for (const p of profiles) {
+            if ((await ctx.store.getProfile(p)).mode !== 'pull') {
+              throw invalid(
+                `profile ${p} is started by serve, not pulled; a worker token serves pull profiles (\`profile add NAME --pull\`)`,
+              );
+            }
+          }
           return ctx.store.addToken(
             { name, kind: opts.admin ? 'admin' : 'worker', hash: hashToken(secret), profiles },
             ctx.actor,

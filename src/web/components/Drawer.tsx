@@ -11,7 +11,7 @@ interface Props {
   version: number;
   onOpen: (id: number) => void;
   onClose: () => void;
-  onError: (message: string) => void;
+  onError: (err: unknown) => void;
 }
 
 /** One task in full: body, links, runs in words, the live log tail, events, comments, actions. */
@@ -28,7 +28,7 @@ export function Drawer({ id, now, version, onOpen, onClose, onError }: Props) {
       setTask(await api.task(id));
       setEvents((await api.events(id)).events);
     } catch (err) {
-      onError((err as Error).message);
+      onError(err);
     }
   };
   useEffect(() => void load(), [id, version]);
@@ -65,7 +65,7 @@ export function Drawer({ id, now, version, onOpen, onClose, onError }: Props) {
       await work();
       await load();
     } catch (err) {
-      onError((err as Error).message);
+      onError(err);
     }
   };
 

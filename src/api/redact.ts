@@ -1,0 +1,9 @@
+import type { Run } from '../core/run.js';
+
+/**
+ * A run as the API shows it: its environment's names without their values. A profile's env
+ * often holds API keys; nothing served to a browser or a script should carry them (SPEC §9).
+ */
+export function redactRun(run: Run): Run {
+  return { ...run, env: Object.fromEntries(Object.keys(run.env).map((k) => [k, '(hidden)'])) };
+}
