@@ -5,7 +5,7 @@ import type { SqlDb, SqlDriver, SqlParam, TxOptions } from '../sql/driver.js';
 type Sqlite = Database.Database;
 
 /** How often another process's commits are looked for. */
-const WATCH_POLL_MS = 20;
+const WATCH_POLL_MS = 5;
 
 function isBusy(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
