@@ -12,7 +12,7 @@ import type { AuthVariables } from './auth.js';
 import { requireAuth } from './auth.js';
 import { onError, validationHook } from './errors.js';
 import { redactRun } from './redact.js';
-import { BEARER, RESPONSES } from './routes.js';
+import { routeBase } from './routes.js';
 
 /** What the board routes need from the host. */
 export interface BoardContext {
@@ -71,18 +71,11 @@ export function boardRoutes(
   app.onError(onError);
   for (const path of ['/board', '/health', '/runs/*', '/stream', '/boards/*'])
     app.use(path, requireAuth(store, 'admin'));
-  const route = <M extends 'get' | 'post', P extends string>(
+  const route = <M extends 'get' | 'post' | 'patch', P extends string>(
     method: M,
     path: P,
     summary: string,
-  ) => ({
-    method,
-    path,
-    summary,
-    tags: [TAG],
-    security: BEARER,
-    responses: RESPONSES,
-  });
+  ) => routeBase(method, path, summary, TAG);
 
   app.openapi(
     createRoute({

@@ -26,3 +26,20 @@ export function jsonBody<T extends z.ZodType>(
 
 /** Routes that take a bearer token. */
 export const BEARER = [{ bearer: [] }];
+
+/** The common part of a route description: summary, tag, bearer security, the answers. */
+export function routeBase<M extends 'get' | 'post' | 'patch', P extends string>(
+  method: M,
+  path: P,
+  summary: string,
+  tag: string,
+): {
+  method: M;
+  path: P;
+  summary: string;
+  tags: string[];
+  security: typeof BEARER;
+  responses: typeof RESPONSES;
+} {
+  return { method, path, summary, tags: [tag], security: BEARER, responses: RESPONSES };
+}

@@ -8,7 +8,7 @@ import type { Store, TaskMove } from '../store/store.js';
 import type { AuthVariables } from './auth.js';
 import { requireAuth } from './auth.js';
 import { onError, validationHook } from './errors.js';
-import { BEARER, RESPONSES, jsonBody } from './routes.js';
+import { jsonBody, routeBase } from './routes.js';
 import { CommentBody, TaskIdParam } from './schemas.js';
 import { redactRun } from './redact.js';
 
@@ -105,14 +105,7 @@ export function taskRoutes(store: Store): OpenAPIHono<{ Variables: AuthVariables
     method: M,
     path: P,
     summary: string,
-  ) => ({
-    method,
-    path,
-    summary,
-    tags: [TAG],
-    security: BEARER,
-    responses: RESPONSES,
-  });
+  ) => routeBase(method, path, summary, TAG);
 
   app.openapi(
     createRoute({

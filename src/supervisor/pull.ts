@@ -4,10 +4,11 @@ import type { Clock } from '../core/clock.js';
 import { formatDuration } from '../core/duration.js';
 import { judgeLiveness } from '../core/liveness.js';
 import { resolvePolicy } from '../core/policy.js';
-import type { Policy, PolicyOverrides } from '../core/policy.js';
+import type { PolicyOverrides } from '../core/policy.js';
 import type { Run, RunReason } from '../core/run.js';
 import type { ProgressUpdate } from '../store/run-types.js';
 import type { Store } from '../store/store.js';
+import { policiesFor } from './policies.js';
 import type { EndResult, StopIntent } from './live-run.js';
 import { stopIntentExtra } from './live-run.js';
 
@@ -145,7 +146,7 @@ export class PullSupervisor {
     try {
       await this.endLapsed();
       const runs = await this.opts.store.openRuns(null);
-      const policies = await this.policiesFor(runs);
+      const policies = await policiesFor(this.opts.store, this.opts.config, runs);
       const now = this.opts.clock.now();
       for (const run of runs) {
         if (run.state !== 'running') continue;
@@ -193,28 +194,6 @@ export class PullSupervisor {
     } finally {
       this.ticking = false;
     }
-  }
-
-  private async policiesFor(runs: readonly Run[]): Promise<Map<number, Policy>> {
-    const out = new Map<number, Policy>();
-    if (runs.length === 0) return out;
-    const profiles = new Map((await this.opts.store.listProfiles()).map((p) => [p.name, p.policy]));
-    const tasks = new Map(
-      (
-        await this.opts.store.listTasks({ ids: runs.map((r) => r.task_id), include_archived: true })
-      ).map((t) => [t.id, t]),
-    );
-    for (const run of runs) {
-      out.set(
-        run.id,
-        resolvePolicy(
-          this.opts.config,
-          profiles.get(run.profile ?? '') ?? {},
-          tasks.get(run.task_id)?.policy ?? {},
-        ),
-      );
-    }
-    return out;
   }
 
   /** Writes what this host heard from pull runs, in one batch. */

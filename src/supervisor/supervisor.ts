@@ -13,6 +13,7 @@ import type { Run, RunReason } from '../core/run.js';
 import type { Outcome } from '../core/status.js';
 import type { Claim, ProgressUpdate, RunFinal } from '../store/run-types.js';
 import type { Store } from '../store/store.js';
+import { policiesFor } from './policies.js';
 import { fileMtime, fileSize, livenessPolicy, readTail, statusFromShell } from './live-run.js';
 import type { EndResult, Ending, LiveRun, StopIntent } from './live-run.js';
 import { stopIntentExtra } from './live-run.js';
@@ -172,7 +173,7 @@ export class Supervisor {
    */
   async adoptAll(): Promise<void> {
     const runs = await this.opts.store.openRuns(this.opts.host);
-    const policies = await this.policiesFor(runs);
+    const policies = await policiesFor(this.opts.store, this.opts.config, runs);
     for (const run of runs) {
       if (!this.live.has(run.id))
         await this.adopt(run, policies.get(run.id) ?? resolvePolicy(this.opts.config));
@@ -183,7 +184,7 @@ export class Supervisor {
   async adoptOne(runId: number): Promise<void> {
     const run = await this.opts.store.getRun(runId);
     if (run.state === 'ended' || this.live.has(run.id)) return;
-    const policies = await this.policiesFor([run]);
+    const policies = await policiesFor(this.opts.store, this.opts.config, [run]);
     await this.adopt(run, policies.get(run.id) ?? resolvePolicy(this.opts.config));
     await this.idle();
   }
@@ -285,7 +286,7 @@ export class Supervisor {
     try {
       await this.detectResume();
       const runs = await this.opts.store.openRuns(this.opts.host);
-      const policies = await this.policiesFor(runs);
+      const policies = await policiesFor(this.opts.store, this.opts.config, runs);
       const open = new Set<number>();
       for (const run of runs) {
         open.add(run.id);
@@ -328,29 +329,6 @@ export class Supervisor {
       });
       this.log(`host resumed after a suspend of ${formatDuration(gap)}`);
     }
-  }
-
-  private async policiesFor(runs: readonly Run[]): Promise<Map<number, Policy>> {
-    const out = new Map<number, Policy>();
-    if (runs.length === 0) return out;
-    const profiles = new Map((await this.opts.store.listProfiles()).map((p) => [p.name, p.policy]));
-    // Limits are re-read every tick (SPEC §2), in two queries whatever the number of runs.
-    const tasks = new Map(
-      (
-        await this.opts.store.listTasks({ ids: runs.map((r) => r.task_id), include_archived: true })
-      ).map((t) => [t.id, t]),
-    );
-    for (const run of runs) {
-      out.set(
-        run.id,
-        resolvePolicy(
-          this.opts.config,
-          profiles.get(run.profile ?? '') ?? {},
-          tasks.get(run.task_id)?.policy ?? {},
-        ),
-      );
-    }
-    return out;
   }
 
   /** Schedules a look at one run; looks at one run never overlap. */
