@@ -76,7 +76,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   app.get('/healthz', (c) =>
     c.json({ ok: true, host: deps.host, dispatching: deps.dispatching() }),
   );
-  app.route('/api/v1/worker', workerRoutes(deps.store, deps.signals, deps.config));
+  app.route('/api/v1/worker', workerRoutes(deps.store, deps.signals, deps.config, deps.host));
   if (deps.pull) app.route('/api/v1/pull', pullRoutes(deps.store, deps.pull));
   app.route('/api/v1', adminRoutes(deps.store, deps.control));
   app.route('/api/v1', taskRoutes(deps.store));

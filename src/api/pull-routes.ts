@@ -205,7 +205,7 @@ export function pullRoutes(
               run_id: claim.run.id,
               attempt: claim.run.attempt,
               token: claim.token,
-              context: await store.workerContext(sha256(claim.token)),
+              context: claim.context ?? (await store.workerContext(sha256(claim.token))),
             });
           }
           return c.json({ claims: out }, 200);

@@ -34,6 +34,7 @@ export function workerRoutes(
   store: Store,
   signals: WorkerSignals,
   config: () => PolicyOverrides,
+  host = 'api',
 ): OpenAPIHono<{ Variables: AuthVariables }> {
   const app = new OpenAPIHono<{ Variables: AuthVariables }>({ defaultHook: validationHook });
   app.onError(onError);
@@ -93,7 +94,7 @@ export function workerRoutes(
   );
 
   const terminal = async (tokenHash: string, call: TerminalCall): Promise<unknown> => {
-    const answer = await store.workerTerminal(tokenHash, call);
+    const answer = await store.workerTerminal(tokenHash, call, { host, config: config() });
     signals.terminal(answer.run_id);
     return answer;
   };

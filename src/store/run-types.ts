@@ -26,6 +26,8 @@ export interface Claim {
   token: string;
   task: Task;
   profile: Profile;
+  /** For pull runs: what the worker sees of its task, read in the claiming transaction. */
+  context?: WorkerContext;
 }
 
 /** Progress seen by the owning host since its last batch, per run. */

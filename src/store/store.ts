@@ -208,7 +208,11 @@ export interface Store {
   /** Checks a liveness or progress call against the fence; returns the run. */
   workerTouch(tokenHash: string, op: string): Promise<Run>;
   /** complete, fail, block or request_review; a repeat of the same call gets the first answer. */
-  workerTerminal(tokenHash: string, call: TerminalCall): Promise<TerminalAnswer>;
+  workerTerminal(
+    tokenHash: string,
+    call: TerminalCall,
+    ctx?: PolicyContext & { host: string },
+  ): Promise<TerminalAnswer>;
   /** A comment on the worker's own task. */
   workerComment(tokenHash: string, body: string): Promise<Comment>;
   /** A child task on the worker's board. */

@@ -9,6 +9,7 @@ import { appendEvent } from './events.js';
 import { toProfile, toRun } from './rows.js';
 import type { ProfileRow, RunRow, TaskRow } from './rows.js';
 import { getTask } from './tasks.js';
+import { workerContext } from './worker.js';
 
 /** The lock hosts take turns on to admit and claim (SPEC §4: never two fill the last slot). */
 export const ADMISSION_LOCK = 74200002;
@@ -200,7 +201,23 @@ export async function claimRuns(
         probe: p.row.paused !== 0,
       },
     });
-    claims.push({ run: toRun(run), token, task: await getTask(db, task.id), profile: p.profile });
+    const claimed = await getTask(db, task.id);
+    // A pull worker needs the context at once; reading it here saves a transaction per task.
+    const context =
+      req.mode === 'pull'
+        ? await workerContext(db, {
+            run,
+            task: { ...task, status: to, current_run_id: run.id, attempts: attempt },
+            actor: { kind: 'worker', runId: run.id, taskId: task.id },
+          })
+        : undefined;
+    claims.push({
+      run: toRun(run),
+      token,
+      task: claimed,
+      profile: p.profile,
+      ...(context ? { context } : {}),
+    });
   }
   return claims;
 }
