@@ -71,3 +71,49 @@ describe('placeholders', () => {
     );
   });
 });
+
+describe.skipIf(!URL)('PostgreSQL wake-ups', () => {
+  it('notices another connection’s commit through LISTEN, and listens again after the connection is cut', async () => {
+    const a = await makePg();
+    const schema = schemas.at(-1) ?? '';
+    const b = await openPgStore({ url: URL ?? '', schema, max: 2 }, new ManualClock());
+    let changes = 0;
+    const stop = (a.store as Awaited<ReturnType<typeof openPgStore>>).watchChanges(
+      () => (changes += 1),
+    );
+    const waitFor = async (what: string, ok: () => boolean): Promise<void> => {
+      const deadline = Date.now() + 10_000;
+      while (!ok()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    const admin = new pg.Client({ connectionString: URL });
+    await admin.connect();
+    const listeners = async (): Promise<number[]> =>
+      (
+        await admin.query<{ pid: number }>(
+          "SELECT pid FROM pg_stat_activity WHERE query ILIKE 'LISTEN warden_changes%' AND pid <> pg_backend_pid()",
+        )
+      ).rows.map((r) => r.pid);
+    try {
+      await waitFor('the listener to start', () => changes >= 1);
+      const before = changes;
+      await b.createTask({ title: 'from another host' }, person('bo'));
+      await waitFor('a notification', () => changes > before);
+      // Cut every LISTEN connection: the watcher must notice and listen again.
+      for (const pid of await listeners())
+        await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      const cut = changes;
+      await waitFor('the listener to come back', () => changes > cut);
+      const back = changes;
+      await b.createTask({ title: 'after the cut' }, person('bo'));
+      await waitFor('a notification after the cut', () => changes > back);
+    } finally {
+      stop();
+      await admin.end();
+      await b.close();
+      await a.cleanup();
+    }
+  });
+});
