@@ -117,3 +117,29 @@ describe.skipIf(!URL)('PostgreSQL wake-ups', () => {
     }
   });
 });
+
+describe.skipIf(!URL)('PostgreSQL event cursors', () => {
+  it('never skip an event whose transaction commits after a later one', async () => {
+    const f = await makePg();
+    const schema = schemas.at(-1) ?? '';
+    const slow = new pg.Client({ connectionString: URL });
+    await slow.connect();
+    try {
+      const cursor = (await f.store.listEvents({ limit: 1, newest: true }))[0]?.id ?? 0;
+      // A transaction takes an event id and stays open...
+      await slow.query('BEGIN');
+      await slow.query(
+        `INSERT INTO ${schema}.events (board, actor, kind, payload, at) VALUES ('default', 'person:slow', 'task_commented', '{}', 1)`,
+      );
+      // ...while a later one commits.
+      await f.store.createTask({ title: 'fast' }, person('ana'));
+      expect(await f.store.listEvents({ after_id: cursor })).toEqual([]);
+      await slow.query('COMMIT');
+      const seen = await f.store.listEvents({ after_id: cursor });
+      expect(seen.map((e) => e.actor)).toEqual(['person:slow', 'person:ana']);
+    } finally {
+      await slow.end();
+      await f.cleanup();
+    }
+  });
+});

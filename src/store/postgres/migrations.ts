@@ -198,4 +198,11 @@ CREATE TABLE web_sessions (
 CREATE INDEX tasks_board_title ON tasks (board, title);
 `,
   },
+  {
+    version: 4,
+    sql: `
+-- Which transaction wrote each event, so a cursor never passes one that commits late.
+ALTER TABLE events ADD COLUMN tx xid8 NOT NULL DEFAULT pg_current_xact_id();
+`,
+  },
 ];

@@ -42,6 +42,10 @@ export async function listEvents(db: SqlDb, filter: EventFilter): Promise<Warden
   if (filter.after_id !== undefined) {
     where.push('id > ?');
     params.push(filter.after_id);
+    // PostgreSQL hands out ids before commit, so a later id can commit first. A cursor only
+    // sees events of transactions older than every one still running: it waits rather than
+    // skips. (SQLite commits one writer at a time, in id order.)
+    if (db.dialect === 'postgres') where.push('tx < pg_snapshot_xmin(pg_current_snapshot())');
   }
   if (filter.kinds !== undefined && filter.kinds.length > 0) {
     where.push(`kind IN (${filter.kinds.map(() => '?').join(', ')})`);

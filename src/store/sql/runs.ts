@@ -160,7 +160,8 @@ export async function finishRun(
   const outcome = workerSaid ? (run.outcome as Outcome) : final.outcome;
   const stored = run.reason === null ? null : (JSON.parse(run.reason) as RunReason);
   // Whatever the worker reported (a result, a block, a failure) is the reason the run ended.
-  const reason: RunReason = run.terminal_request !== null && stored !== null ? stored : final.reason;
+  const reason: RunReason =
+    run.terminal_request !== null && stored !== null ? stored : final.reason;
   // A person's stop intent was recorded when the run was fenced; it holds whoever closes it.
   const intent = { ...intentOf(stored), ...intentOf(final.reason) };
   const p = final.progress;
