@@ -107,3 +107,14 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
     throw err;
   }
 }
+
+/** A process's command line, or null if it is gone. */
+export function commandLine(pid: number): string[] | null {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .split('\0')
+      .filter((a) => a !== '');
+  } catch {
+    return null;
+  }
+}

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dispatcher } from '../core/actor.js';
 import type { Actor } from '../core/actor.js';
@@ -17,8 +17,15 @@ import { policiesFor } from './policies.js';
 import { fileMtime, fileSize, livenessPolicy, readTail, statusFromShell } from './live-run.js';
 import type { EndResult, Ending, LiveRun, StopIntent } from './live-run.js';
 import { stopIntentExtra } from './live-run.js';
-import { bootId, groupAlive, isSameProcessAlive, signalGroup } from './procfs.js';
-import { SpawnError, readExitFile, spawnWorker } from './spawn.js';
+import {
+  bootId,
+  commandLine,
+  groupAlive,
+  identify,
+  isSameProcessAlive,
+  signalGroup,
+} from './procfs.js';
+import { SHIM_PATH, SpawnError, readExitFile, spawnWorker } from './spawn.js';
 
 /** How long SIGKILL may take before the group is reported `kill_failed`. */
 const KILL_VERIFY_MS = 2000;
@@ -189,8 +196,30 @@ export class Supervisor {
     await this.idle();
   }
 
-  private async adopt(run: Run, policy: Policy): Promise<void> {
-    const runDir = join(this.opts.runsDir, String(run.id));
+  /**
+   * A run claimed but with no recorded process: serve may have died between spawning its shim
+   * and recording it. The shim wrote its pid first thing; if that process is this run's shim,
+   * record it now, so it is adopted rather than duplicated (P3).
+   */
+  private async recoverSpawn(run: Run, runDir: string): Promise<Run> {
+    if (run.process !== null) return run;
+    let pid: number;
+    try {
+      pid = Number(readFileSync(join(runDir, 'shim.pid'), 'utf8').trim());
+    } catch {
+      return run;
+    }
+    const argv = commandLine(pid);
+    const identity = identify(pid);
+    if (!argv || !identity || !argv.includes(SHIM_PATH) || !argv.includes(runDir)) return run;
+    const logPath = join(runDir, 'output.log');
+    await this.opts.store.recordSpawn(run.id, identity, logPath);
+    return { ...run, process: identity, log_path: logPath };
+  }
+
+  private async adopt(found: Run, policy: Policy): Promise<void> {
+    const runDir = join(this.opts.runsDir, String(found.id));
+    const run = await this.recoverSpawn(found, runDir);
     const lost =
       run.process === null || run.log_path === null
         ? 'serve stopped before the worker was started'

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import type { SqliteStore } from '../../src/store/sqlite/open.js';
 import { groupAlive, signalGroup } from '../../src/supervisor/procfs.js';
+import { spawnWorker } from '../../src/supervisor/spawn.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import { waitFor } from '../helpers/host.js';
 
@@ -139,6 +140,33 @@ describe('Supervisor on a manual clock', () => {
     expect(run).toMatchObject({ state: 'ended', outcome: 'host_lost' });
     expect(run.reason?.message).toBe('the machine restarted since the worker started');
     expect((await store.getTask(task.id)).counters).toMatchObject({ failures: 0, host_losses: 1 });
+  });
+
+  it('adopts a worker whose spawn serve died before recording, instead of starting a second one', async () => {
+    await store.addProfile('sleeper', { argv: ['sleep', '60'] }, ana);
+    const task = await store.createTask({ title: 'orphan', assignee: 'sleeper' }, ana);
+    const [claim] = await store.claimRuns(
+      { host: 'h1', maxWorkers: 4, limit: 4, mode: 'spawned' },
+      join(dir, 'ws'),
+    );
+    if (!claim) throw new Error('nothing claimed');
+    // The shim starts, but the run never learns its pid (serve "died" right after the spawn).
+    const runDir = join(dir, 'runs', String(claim.run.id));
+    const spawned = spawnWorker({
+      runDir,
+      logPath: join(runDir, 'output.log'),
+      argv: ['sleep', '60'],
+      env: process.env,
+      cwd: dir,
+    });
+    spawned.child.unref();
+    await waitFor('the shim to write its pid', () => existsSync(join(runDir, 'shim.pid')));
+    await supervisor.adoptAll();
+    const run = await store.getRun(claim.run.id);
+    expect(run).toMatchObject({ state: 'running', process: { pid: spawned.pid } });
+    expect((await store.listEvents({ task_id: task.id, kinds: ['adopted'] })).length).toBe(1);
+    const ended = await supervisor.stop(task.id, 'ana', { now: true });
+    expect(ended?.verified_gone).toBe(true);
   });
 
   it('writes progress in batches, not per call', async () => {
