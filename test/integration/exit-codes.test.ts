@@ -24,7 +24,9 @@ describe('exit codes and retry loops stop with a reason (SPEC §3, P5)', () => {
     await waitFor(
       'two rate-limited runs',
       async () =>
-        (await home.runs(limited)).filter((r) => r.outcome === 'rate_limited').length >= 2,
+        (await home.runs(limited)).filter(
+          (r) => r.state === 'ended' && r.outcome === 'rate_limited',
+        ).length >= 2,
     );
     const t = await home.getTask(limited);
     expect(t.counters.failures).toBe(0);
