@@ -283,6 +283,17 @@ export interface Store {
     me: { host_id: string; process: ProcessIdentity; url: string | null },
     presumedDead: readonly HostRecord[],
   ): Promise<{ ok: true } | { ok: false; holders: HostRecord[] }>;
+  /**
+   * Renews this host's lease on the store's clock (SPEC §3); refuses (`conflict`) a host id
+   * another live host holds with a different secret.
+   */
+  renewHostLease(
+    hostId: string,
+    secretHash: string,
+    ttlMs: number,
+  ): Promise<{ expires_at: EpochMs; renewed_at: EpochMs }>;
+  /** Hosts whose lease lapsed on the store's clock. */
+  lapsedHosts(): Promise<HostRecord[]>;
   /** Where a host's API listens. */
   setHostUrl(hostId: string, url: string): Promise<void>;
   /** Marks this host stopped. */

@@ -272,6 +272,28 @@ export function runRunSuite(name: string, make: () => Promise<StoreFixture>): vo
       });
     });
 
+    it('keeps host leases on the store’s clock: a held id is refused, its own secret takes over, lapses are listed', async () => {
+      const first = await store.renewHostLease('h1', 'secret-a', 60_000);
+      expect(first.expires_at - first.renewed_at).toBe(60_000);
+      const err = await store.renewHostLease('h1', 'secret-b', 60_000).catch((e: unknown) => e);
+      expect((err as WardenError).code).toBe(ErrorCode.conflict);
+      expect((err as WardenError).message).toMatch(
+        /host id 'h1' is held by another live host until/,
+      );
+      // A serve restarting with the home's host secret takes over its own unexpired lease.
+      expect(
+        (await store.renewHostLease('h1', 'secret-a', 60_000)).expires_at,
+      ).toBeGreaterThanOrEqual(first.expires_at);
+      expect(await store.lapsedHosts()).toEqual([]);
+      // A short lease lapses by the store's clock (PostgreSQL's own; the manual clock on SQLite).
+      await store.renewHostLease('h2', 'secret-c', 50);
+      f.clock.advance(200);
+      await new Promise((r) => setTimeout(r, 200));
+      expect((await store.lapsedHosts()).map((h) => h.host_id)).toEqual(['h2']);
+      expect((await store.renewHostLease('h2', 'secret-d', 60_000)).expires_at).toBeGreaterThan(0);
+      expect(await store.lapsedHosts()).toEqual([]);
+    });
+
     it('holds the home for one host at a time and lets a dead holder be replaced', async () => {
       const me = { host_id: 'h1', process: { boot_id: 'b', pid: 10, start_time: '1' }, url: null };
       expect(await store.claimHome(me, [])).toEqual({ ok: true });

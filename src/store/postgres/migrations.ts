@@ -205,4 +205,11 @@ CREATE INDEX tasks_board_title ON tasks (board, title);
 ALTER TABLE events ADD COLUMN tx xid8 NOT NULL DEFAULT pg_current_xact_id();
 `,
   },
+  {
+    version: 5,
+    sql: `
+-- A host's lease, measured on the store's clock (SPEC §3 "Several hosts").
+ALTER TABLE hosts ADD COLUMN lease_expires_at BIGINT;
+`,
+  },
 ];

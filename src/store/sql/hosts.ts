@@ -1,3 +1,4 @@
+import { conflict } from '../../core/errors.js';
 import type { ProcessIdentity } from '../../core/run.js';
 import type { HostRecord } from '../run-types.js';
 import type { SqlDb } from './driver.js';
@@ -88,4 +89,60 @@ export async function releaseHome(
     'UPDATE hosts SET stopped_at = ? WHERE host_id = ? AND pid = ? AND proc_start_time = ? AND stopped_at IS NULL',
     [now, hostId, process.pid, process.start_time],
   );
+}
+
+/** Now on the store's clock: PostgreSQL's for several hosts, this process's for SQLite. */
+async function storeNow(db: SqlDb, local: number): Promise<number> {
+  if (db.dialect !== 'postgres') return local;
+  const row = await db.get<{ now: number }>(
+    'SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT) AS now',
+  );
+  return Number(row?.now ?? local);
+}
+
+/**
+ * Renews a host's lease on the store's clock. A host id held by another live host (a
+ * different secret, lease not lapsed) is refused; a serve restarting with the same secret
+ * takes its own lease over at once.
+ */
+export async function renewHostLease(
+  db: SqlDb,
+  local: number,
+  hostId: string,
+  secretHash: string,
+  ttlMs: number,
+): Promise<{ expires_at: number; renewed_at: number }> {
+  const now = await storeNow(db, local);
+  const row = await db.get<
+    HostRow & { secret_hash: string | null; lease_expires_at: number | null }
+  >('SELECT * FROM hosts WHERE host_id = ?', [hostId]);
+  if (
+    row &&
+    row.stopped_at === null &&
+    row.lease_expires_at !== null &&
+    row.lease_expires_at > now &&
+    row.secret_hash !== secretHash
+  ) {
+    throw conflict(
+      `host id '${hostId}' is held by another live host until ${new Date(row.lease_expires_at).toISOString()}; pick another --host-id, or wait for its lease to lapse`,
+    );
+  }
+  await db.run(
+    `INSERT INTO hosts (host_id, secret_hash, started_at, renewed_at, lease_expires_at, stopped_at)
+     VALUES (?, ?, ?, ?, ?, NULL)
+     ON CONFLICT (host_id) DO UPDATE SET secret_hash = excluded.secret_hash, renewed_at = excluded.renewed_at,
+       lease_expires_at = excluded.lease_expires_at, stopped_at = NULL`,
+    [hostId, secretHash, now, now, now + ttlMs],
+  );
+  return { expires_at: now + ttlMs, renewed_at: now };
+}
+
+/** Hosts whose lease lapsed on the store's clock and that did not say they stopped. */
+export async function lapsedHosts(db: SqlDb, local: number): Promise<HostRecord[]> {
+  const now = await storeNow(db, local);
+  const rows = await db.all<HostRow>(
+    'SELECT * FROM hosts WHERE stopped_at IS NULL AND lease_expires_at IS NOT NULL AND lease_expires_at <= ? ORDER BY host_id',
+    [now],
+  );
+  return rows.map(toHost);
 }

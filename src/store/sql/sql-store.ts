@@ -406,6 +406,18 @@ export class SqlStore implements Store {
     return this.write((db, now) => hosts.claimHome(db, now, me, presumedDead));
   }
 
+  renewHostLease(
+    hostId: string,
+    secretHash: string,
+    ttlMs: number,
+  ): Promise<{ expires_at: number; renewed_at: number }> {
+    return this.write((db, now) => hosts.renewHostLease(db, now, hostId, secretHash, ttlMs));
+  }
+
+  lapsedHosts(): Promise<HostRecord[]> {
+    return this.driver.read((db) => hosts.lapsedHosts(db, this.clock.now()));
+  }
+
   setHostUrl(hostId: string, url: string): Promise<void> {
     return this.write((db) => hosts.setHostUrl(db, hostId, url));
   }

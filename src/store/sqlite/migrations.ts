@@ -198,4 +198,11 @@ CREATE TABLE web_sessions (
 CREATE INDEX tasks_board_title ON tasks (board, title);
 `,
   },
+  {
+    version: 4,
+    sql: `
+-- A host's lease, measured on the store's clock (SPEC §3 "Several hosts").
+ALTER TABLE hosts ADD COLUMN lease_expires_at INTEGER;
+`,
+  },
 ];
