@@ -8,40 +8,13 @@ import { loadWarden } from './lib/dist.js';
 import { BenchHome } from './lib/home.js';
 import { machine } from './lib/machine.js';
 import { summarize } from './lib/stats.js';
-
-interface Page {
-  goto(url: string): Promise<unknown>;
-  waitForSelector(selector: string): Promise<unknown>;
-  close(): Promise<void>;
-}
-interface Browser {
-  newContext(options: {
-    viewport: { width: number; height: number };
-  }): Promise<{ newPage(): Promise<Page>; close(): Promise<void> }>;
-  close(): Promise<void>;
-}
-interface Playwright {
-  chromium: { launch(options: { executablePath: string; args: string[] }): Promise<Browser> };
-}
+import { launchBrowser } from '../test/helpers/browser.js';
 
 export async function run(argv: readonly string[]): Promise<void> {
   const samples = Number(argv[argv.indexOf('--samples') + 1]) || 10;
   const warden = await loadWarden();
-  const { chromium } = (await import('playwright-core')) as Playwright;
   const home = new BenchHome(warden);
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
+  const browser = await launchBrowser();
   try {
     await home.init();
     const store = await home.store();

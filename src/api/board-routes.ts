@@ -12,7 +12,7 @@ import type { AuthVariables } from './auth.js';
 import { requireAuth } from './auth.js';
 import { onError, validationHook } from './errors.js';
 import { redactRun } from './redact.js';
-import { routeBase } from './routes.js';
+import { routesOf } from './routes.js';
 
 /** What the board routes need from the host. */
 export interface BoardContext {
@@ -71,11 +71,7 @@ export function boardRoutes(
   app.onError(onError);
   for (const path of ['/board', '/health', '/runs/*', '/stream', '/boards/*'])
     app.use(path, requireAuth(store, 'admin'));
-  const route = <M extends 'get' | 'post' | 'patch', P extends string>(
-    method: M,
-    path: P,
-    summary: string,
-  ) => routeBase(method, path, summary, TAG);
+  const route = routesOf(TAG);
 
   app.openapi(
     createRoute({

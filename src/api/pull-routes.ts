@@ -186,14 +186,14 @@ export function pullRoutes(
       const deadline = Date.now() + (b.wait_ms ?? 0);
       for (;;) {
         const lease = await store.checkLease(b.lease_id, t);
-        const held = (await store.openRuns(null)).filter((r) => r.worker_id === lease.id).length;
+        // The worker counts its own free slots (`max`); only profile and group caps apply here.
         const claims = await store.claimRuns(
           {
             host: 'pull',
             mode: 'pull',
             workerId: lease.id,
             profiles: lease.profiles,
-            maxWorkers: held + max,
+            maxWorkers: Number.MAX_SAFE_INTEGER,
             limit: max,
           },
           null,

@@ -27,6 +27,21 @@ export function jsonBody<T extends z.ZodType>(
 /** Routes that take a bearer token. */
 export const BEARER = [{ bearer: [] }];
 
+/** Describes routes of one tag: `route('get', '/tasks', 'list tasks')`. */
+export function routesOf(
+  tag: string,
+): <M extends 'get' | 'post' | 'patch', P extends string>(
+  method: M,
+  path: P,
+  summary: string,
+) => ReturnType<typeof routeBase<M, P>> {
+  return <M extends 'get' | 'post' | 'patch', P extends string>(
+    method: M,
+    path: P,
+    summary: string,
+  ) => routeBase(method, path, summary, tag);
+}
+
 /** The common part of a route description: summary, tag, bearer security, the answers. */
 export function routeBase<M extends 'get' | 'post' | 'patch', P extends string>(
   method: M,

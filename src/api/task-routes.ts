@@ -8,7 +8,7 @@ import type { Store, TaskMove } from '../store/store.js';
 import type { AuthVariables } from './auth.js';
 import { requireAuth } from './auth.js';
 import { onError, validationHook } from './errors.js';
-import { jsonBody, routeBase } from './routes.js';
+import { jsonBody, routesOf } from './routes.js';
 import { CommentBody, TaskIdParam } from './schemas.js';
 import { redactRun } from './redact.js';
 
@@ -101,11 +101,7 @@ export function taskRoutes(store: Store): OpenAPIHono<{ Variables: AuthVariables
   app.onError(onError);
   // Scoped to these paths: other /api/v1 paths (a mistyped worker route) must 404, not 401.
   for (const path of ['/tasks', '/tasks/*', '/events']) app.use(path, requireAuth(store, 'admin'));
-  const route = <M extends 'get' | 'post' | 'patch', P extends string>(
-    method: M,
-    path: P,
-    summary: string,
-  ) => routeBase(method, path, summary, TAG);
+  const route = routesOf(TAG);
 
   app.openapi(
     createRoute({
