@@ -8,7 +8,8 @@ import type { WardenConfig } from '../config/config.js';
 import { hashToken, homePaths, readAdminToken, resolveHome } from '../config/home.js';
 import type { HomePaths } from '../config/home.js';
 import type { Store } from '../store/store.js';
-import { openSqliteStore } from '../store/sqlite/open.js';
+import { openStore, storeLocation } from '../store/open.js';
+import type { StoreLocation } from '../store/open.js';
 
 /** What a command needs: the home, its store and who is acting. */
 export interface CliContext {
@@ -17,6 +18,8 @@ export interface CliContext {
   store: Store;
   actor: Actor;
   clock: Clock;
+  /** Where the store is: the home's SQLite file or the shared PostgreSQL of `WARDEN_DB`. */
+  where: StoreLocation;
 }
 
 /**
@@ -26,17 +29,18 @@ export interface CliContext {
 export async function openContext(env: NodeJS.ProcessEnv = process.env): Promise<CliContext> {
   const home = homePaths(resolveHome(env));
   const config = loadConfig(home.config);
+  const where = storeLocation(home, env);
   const token = readAdminToken(home);
-  const store = await openSqliteStore(home.db, systemClock);
+  const store = await openStore(where, systemClock);
   try {
     const info = await store.findToken(hashToken(token));
     if (!info || info.kind !== 'admin') {
       throw new WardenError(
         'unauthorized',
-        `the token in ${home.adminToken} is not known to this home's database; restore the file or run \`warden init\` in a new home`,
+        `the token in ${home.adminToken} is not known to ${where.kind === 'sqlite' ? "this home's database" : where.shown}; restore the file, check WARDEN_DB, or run \`warden init\` in a new home`,
       );
     }
-    return { home, config, store, actor: person(info.name), clock: systemClock };
+    return { home, config, store, actor: person(info.name), clock: systemClock, where };
   } catch (err) {
     await store.close();
     throw err;

@@ -5,15 +5,18 @@ import { person } from '../core/actor.js';
 import { DEFAULT_BOARD } from '../core/glossary.js';
 import { nameSchema, parseInput } from '../core/validate.js';
 import type { Clock } from '../core/clock.js';
-import { openSqliteStore } from '../store/sqlite/open.js';
+import { openStore } from '../store/open.js';
+import type { StoreLocation } from '../store/open.js';
 import {
   hashToken,
   homePaths,
   isInitialised,
   makeHomeDirs,
   newToken,
+  readAdminToken,
   writeAdminToken,
 } from './home.js';
+import type { Store } from '../store/store.js';
 import type { HomePaths } from './home.js';
 
 /** The name `init` gives the first person when none is given. */
@@ -28,14 +31,18 @@ export function defaultPersonName(): string {
 
 /**
  * Sets up a home: folders (0700), the database with the `default` board, and an admin token
- * (file mode 0600, stored hashed). Does nothing to a home that is already set up.
+ * (file mode 0600, stored hashed). Does nothing to a home that is already set up. With a
+ * shared PostgreSQL (`WARDEN_DB`), each host's home gets its own admin token in the one
+ * database, and the schema is made by whichever host comes first.
  */
 export async function initHome(
   root: string,
   name: string,
   clock: Clock,
+  where: StoreLocation = { kind: 'sqlite', path: homePaths(root).db },
 ): Promise<{ created: boolean; paths: HomePaths }> {
   const paths = homePaths(root);
+  if (where.kind === 'postgres') return initSharedHome(paths, name, clock, where);
   if (isInitialised(paths)) return { created: false, paths };
   if (existsSync(paths.adminToken) && !existsSync(paths.db)) {
     // Never silently recreate a database (USER-PAINS: corrupt or lost databases).
@@ -46,16 +53,45 @@ export async function initHome(
   }
   const who = parseInput(nameSchema, name, 'name');
   makeHomeDirs(paths);
-  const store = await openSqliteStore(paths.db, clock, { create: true });
+  const store = await openStore(where, clock, { create: true });
   try {
-    const actor = person(who);
-    const boards = await store.listBoards();
-    if (!boards.some((b) => b.name === DEFAULT_BOARD)) await store.addBoard(DEFAULT_BOARD, actor);
-    const token = newToken();
-    await store.addToken({ name: who, kind: 'admin', hash: hashToken(token) }, actor);
-    writeAdminToken(paths, token);
+    await addDefaultsAndToken(store, paths, who);
   } finally {
     await store.close();
   }
   return { created: true, paths };
+}
+
+async function initSharedHome(
+  paths: HomePaths,
+  name: string,
+  clock: Clock,
+  where: StoreLocation & { kind: 'postgres' },
+): Promise<{ created: boolean; paths: HomePaths }> {
+  const who = parseInput(nameSchema, name, 'name');
+  const store = await openStore(where, clock, { create: true });
+  try {
+    if (existsSync(paths.adminToken)) {
+      const known = await store.findToken(hashToken(readAdminToken(paths)));
+      if (known?.kind === 'admin') return { created: false, paths };
+      throw new WardenError(
+        'setup',
+        `${paths.adminToken} belongs to another database than ${where.shown}; use a new WARDEN_HOME for this database`,
+      );
+    }
+    makeHomeDirs(paths);
+    await addDefaultsAndToken(store, paths, who);
+  } finally {
+    await store.close();
+  }
+  return { created: true, paths };
+}
+
+async function addDefaultsAndToken(store: Store, paths: HomePaths, who: string): Promise<void> {
+  const actor = person(who);
+  const boards = await store.listBoards();
+  if (!boards.some((b) => b.name === DEFAULT_BOARD)) await store.addBoard(DEFAULT_BOARD, actor);
+  const token = newToken();
+  await store.addToken({ name: who, kind: 'admin', hash: hashToken(token) }, actor);
+  writeAdminToken(paths, token);
 }

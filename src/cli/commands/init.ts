@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { systemClock } from '../../config/clock.js';
-import { resolveHome } from '../../config/home.js';
+import { homePaths, resolveHome } from '../../config/home.js';
+import { storeLocation } from '../../store/open.js';
 import { defaultPersonName, initHome } from '../../config/init.js';
 import { say, sayJson } from '../output.js';
 
@@ -13,12 +14,14 @@ export function register(program: Command): void {
     .option('--name <name>', 'name recorded as the actor of your actions', defaultPersonName())
     .option('--json', 'print the result as JSON')
     .action(async (opts: { name: string; json?: boolean }) => {
-      const { created, paths } = await initHome(resolveHome(), opts.name, systemClock);
+      const root = resolveHome();
+      const where = storeLocation(homePaths(root), process.env);
+      const { created, paths } = await initHome(root, opts.name, systemClock, where);
       if (opts.json) {
         sayJson({
           created,
           home: paths.root,
-          database: paths.db,
+          database: where.kind === 'sqlite' ? where.path : where.shown,
           admin_token_file: paths.adminToken,
         });
         return;

@@ -37,6 +37,11 @@ class PgStatements implements SqlDb {
   }
 }
 
+/** A connection URL without its user and password, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//');
+}
+
 function retryable(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   // serialization_failure, deadlock_detected, unique_violation under a racing insert
@@ -50,6 +55,11 @@ export interface PgOptions {
   schema?: string;
   /** Connections in the pool. @default 8 */
   max?: number;
+  /**
+   * Create the schema if it is missing (`warden init`, tests). Without it a database with no
+   * warden schema is refused, so a wrong `WARDEN_DB` never gains tables. @default true
+   */
+  create?: boolean;
 }
 
 /**
@@ -76,16 +86,25 @@ export class PgDriver extends PgStatements implements SqlDriver {
     });
     // A lost connection must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
+    let hasMeta: boolean;
     try {
-      if (options.schema)
+      if (options.schema && options.create !== false)
         await pool.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema.replaceAll('"', '')}"`);
-      await pool.query('SELECT 1');
+      const found = await pool.query<{ meta: string | null }>("SELECT to_regclass('meta') AS meta");
+      hasMeta = found.rows[0]?.meta != null;
     } catch (err) {
       await pool.end().catch(() => undefined);
-      const where = options.url.replace(/\/\/[^@/]*@/, '//');
+      const where = redactUrl(options.url);
       throw new WardenError(
         'setup',
         `cannot reach PostgreSQL at ${where}: ${(err as Error).message}; check WARDEN_DB`,
+      );
+    }
+    if (!hasMeta && options.create === false) {
+      await pool.end().catch(() => undefined);
+      throw new WardenError(
+        'setup',
+        `no warden schema in ${redactUrl(options.url)} (schema ${options.schema ?? 'public'}); run \`warden init\` with this WARDEN_DB first`,
       );
     }
     return new PgDriver(pool);
