@@ -13,6 +13,8 @@ export interface HomePaths {
   config: string;
   workspaces: string;
   runs: string;
+  /** Several hosts: the secret that lets a restarting `serve` take over its own lease. */
+  hostSecret: string;
 }
 
 /** The home named by `WARDEN_HOME`, else `~/.warden`. */
@@ -31,6 +33,7 @@ export function homePaths(root: string): HomePaths {
     config: join(root, 'config.json'),
     workspaces: join(root, 'workspaces'),
     runs: join(root, 'runs'),
+    hostSecret: join(root, 'host.secret'),
   };
 }
 
@@ -71,4 +74,16 @@ export function readAdminToken(paths: HomePaths): string {
 /** Whether `warden init` has run in this home. */
 export function isInitialised(paths: HomePaths): boolean {
   return existsSync(paths.db) && existsSync(paths.adminToken);
+}
+
+/** This home's host secret (several hosts), made on first use; readable by its owner only. */
+export function hostSecret(paths: HomePaths): string {
+  if (!existsSync(paths.hostSecret)) {
+    try {
+      writeFileSync(paths.hostSecret, `${newToken()}\n`, { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  return readFileSync(paths.hostSecret, 'utf8').trim();
 }

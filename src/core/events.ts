@@ -44,6 +44,8 @@ export const EventKind = {
   /** A host started or stopped. */
   host_started: 'host_started',
   host_stopped: 'host_stopped',
+  /** Several hosts: a host's lease lapsed and another host ended its runs. */
+  host_lost: 'host_lost',
 } as const;
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];
 export const EVENT_KINDS: readonly EventKind[] = Object.values(EventKind);

@@ -11,6 +11,8 @@ export interface DispatcherOptions {
   workspaceRoot: string;
   /** Variables every worker of this host gets (`WARDEN_URL`). */
   wardenEnv: () => Record<string, string>;
+  /** Whether this host may start work now (several hosts: only while its lease is good). */
+  mayStart?: () => boolean;
   log?: (line: string) => void;
 }
 
@@ -44,6 +46,7 @@ export class Dispatcher {
   }
 
   private async once(): Promise<number> {
+    if (this.opts.mayStart && !this.opts.mayStart()) return 0;
     const max = this.opts.maxWorkers();
     const claims = await this.opts.store.claimRuns(
       { host: this.opts.host, maxWorkers: max, limit: max, mode: 'spawned' },

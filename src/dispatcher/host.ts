@@ -14,6 +14,8 @@ import { identify, isSameProcessAlive } from '../supervisor/procfs.js';
 import { PullSupervisor } from '../supervisor/pull.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { Dispatcher } from './dispatcher.js';
+import { LeaseKeeper } from './lease-keeper.js';
+import { hostLeaseTimes } from '../core/host-lease.js';
 import { workerBaseEnv, writeWardenShim } from './worker-env.js';
 
 /** How a host runs. */
@@ -32,6 +34,11 @@ export interface HostOptions {
   dispatch?: boolean;
   /** How long a pull worker's lease lasts without a renewal (SPEC §4: 30 s). */
   leaseTtlMs?: number;
+  /**
+   * Several hosts on one PostgreSQL (SPEC §3): this host's lease TTL and the home's host
+   * secret. Without it the host takes the home for itself (SQLite: one `serve` per home).
+   */
+  hostLease?: { ttlMs: number; secret: string };
   log?: (line: string) => void;
 }
 
@@ -77,6 +84,7 @@ export class Host {
   private readonly supervisor: Supervisor;
   private readonly pull: PullSupervisor;
   private readonly dispatcher: Dispatcher;
+  private readonly lease: LeaseKeeper | null = null;
   private workWaiters: (() => void)[] = [];
   private server: ServerType | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -97,7 +105,28 @@ export class Host {
       ...(opts.progressFlushMs !== undefined ? { progressFlushMs: opts.progressFlushMs } : {}),
       ...(opts.log ? { log: opts.log } : {}),
       onRunEnded: () => this.wake(),
+      ...(opts.hostLease
+        ? {
+            freeze: {
+              deadlines: () => this.keeper().deadlines(),
+              pollSeconds: hostLeaseTimes(opts.hostLease.ttlMs).watchEveryMs / 1000,
+            },
+          }
+        : {}),
     });
+    if (opts.hostLease) {
+      this.lease = new LeaseKeeper({
+        store: opts.store,
+        hostId: this.hostId,
+        secret: opts.hostLease.secret,
+        ttlMs: opts.hostLease.ttlMs,
+        clock: opts.clock,
+        config: opts.config.policy,
+        supervisor: this.supervisor,
+        ...(opts.log ? { log: opts.log } : {}),
+        onReaped: () => this.wake(),
+      });
+    }
     this.pull = new PullSupervisor({
       store: opts.store,
       host: this.hostId,
@@ -114,8 +143,14 @@ export class Host {
       maxWorkers: () => opts.maxWorkers,
       workspaceRoot: opts.home.workspaces,
       wardenEnv: () => ({ WARDEN_URL: this.url }),
+      ...(this.lease ? { mayStart: () => this.lease?.valid() ?? true } : {}),
       ...(opts.log ? { log: opts.log } : {}),
     });
+  }
+
+  private keeper(): LeaseKeeper {
+    if (!this.lease) throw new Error('this host keeps no lease');
+    return this.lease;
   }
 
   /** Where the API listens. */
@@ -126,7 +161,10 @@ export class Host {
   /** Takes the home, adopts what survived a restart, opens the API and starts the loop. */
   async start(): Promise<void> {
     const { store } = this.opts;
-    await takeHome(store, this.hostId, null);
+    // Several hosts: the lease is this host's claim (refused while another live host holds
+    // the id); one host alone takes the home.
+    if (this.lease) await this.lease.start();
+    else await takeHome(store, this.hostId, null);
     this.binDir = writeWardenShim(this.opts.home.root);
     await this.listen();
     await store.setHostUrl(this.hostId, this.url);
@@ -135,6 +173,8 @@ export class Host {
       payload: { host: this.hostId, pid: process.pid, url: this.url },
     });
     await this.supervisor.adoptAll();
+    // Adopted runs are still this host's: their workers may run (thaw, if frozen).
+    this.supervisor.refreshLiveness();
     this.unwatch = store.watchChanges(() => this.wake());
     this.timer = setInterval(() => void this.tick(), this.opts.tickMs);
     await this.tick();
@@ -231,6 +271,7 @@ export class Host {
     try {
       await this.supervisor.tick();
       await this.pull.tick();
+      await this.lease?.reapLapsed();
       // Work whose delay just ran out has no event of its own: long-polls look again.
       for (const w of this.workWaiters.splice(0)) w();
       if (this.opts.dispatch !== false) await this.dispatcher.pass();
@@ -247,6 +288,9 @@ export class Host {
     if (this.stopping) return;
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
+    // Several hosts: the lease is left to run out (not released), so a `serve` restarting
+    // within the TTL takes it over and keeps its workers; otherwise they are frozen and reaped.
+    this.lease?.stop();
     this.unwatch?.();
     for (const w of this.workWaiters.splice(0)) w();
     await this.supervisor.idle();
@@ -258,7 +302,7 @@ export class Host {
       (this.server as { closeAllConnections?: () => void }).closeAllConnections?.();
     });
     const me = identify(process.pid);
-    if (me) await this.opts.store.releaseHome(this.hostId, me);
+    if (me && !this.lease) await this.opts.store.releaseHome(this.hostId, me);
     await this.opts.store.writeEvent(dispatcherActor(this.hostId), {
       kind: 'host_stopped',
       payload: { host: this.hostId, pid: process.pid, runs_left_running: this.supervisor.size },

@@ -93,6 +93,8 @@ export interface HostRecord {
   started_at: EpochMs;
   renewed_at: EpochMs;
   stopped_at: EpochMs | null;
+  /** When its lease lapses, on the store's clock (several hosts; null on SQLite). */
+  lease_expires_at: EpochMs | null;
 }
 
 /** Layers of policy the caller brings: the home's config file defaults. */

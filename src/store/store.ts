@@ -291,9 +291,19 @@ export interface Store {
     hostId: string,
     secretHash: string,
     ttlMs: number,
-  ): Promise<{ expires_at: EpochMs; renewed_at: EpochMs }>;
+  ): Promise<{ expires_at: EpochMs; renewed_at: EpochMs; lapsed: boolean }>;
   /** Hosts whose lease lapsed on the store's clock. */
   lapsedHosts(): Promise<HostRecord[]>;
+  /**
+   * Ends the spawned runs of a host whose lease lapsed (`host_lost`, fenced, then closed by
+   * the one accounting function) in one transaction, re-checking the lapse on the store's
+   * clock; null when the host renewed meanwhile or was already reaped.
+   */
+  reapHost(
+    hostId: string,
+    by: string,
+    ctx: PolicyContext,
+  ): Promise<{ host: HostRecord; runs: { run_id: RunId; task_id: TaskId }[] } | null>;
   /** Where a host's API listens. */
   setHostUrl(hostId: string, url: string): Promise<void>;
   /** Marks this host stopped. */

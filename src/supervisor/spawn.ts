@@ -22,6 +22,8 @@ export interface SpawnSpec {
   argv: readonly string[];
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Several hosts: the shim's watcher reads this `live` file every `pollSeconds`. */
+  watch?: { liveFile: string; pollSeconds: number };
 }
 
 /** A started worker: its shim leads the process group, so pgid = pid. */
@@ -53,7 +55,8 @@ export function spawnWorker(spec: SpawnSpec): Spawned {
   const fd = openSync(spec.logPath, 'a', 0o600);
   let child: ChildProcess;
   try {
-    child = spawn('/bin/sh', [SHIM_PATH, spec.runDir, ...spec.argv], {
+    const watch = spec.watch ? ['-w', spec.watch.liveFile, String(spec.watch.pollSeconds)] : [];
+    child = spawn('/bin/sh', [SHIM_PATH, ...watch, spec.runDir, ...spec.argv], {
       cwd: spec.cwd,
       env: spec.env,
       detached: true,

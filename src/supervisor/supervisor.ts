@@ -26,6 +26,8 @@ import {
   signalGroup,
 } from './procfs.js';
 import { SHIM_PATH, SpawnError, readExitFile, spawnWorker } from './spawn.js';
+import { KILL_NOW, LIVE_FILE, watchedRunIds, writeLiveFile } from './freeze.js';
+import type { FreezeDeadlines } from './freeze.js';
 
 /** How long SIGKILL may take before the group is reported `kill_failed`. */
 const KILL_VERIFY_MS = 2000;
@@ -51,6 +53,11 @@ export interface SupervisorOptions {
   log?: (line: string) => void;
   /** Called when a run has ended and its slot is free. */
   onRunEnded?: () => void;
+  /**
+   * Several hosts: workers run under the shim's watcher, which freezes them when these
+   * deadlines pass (SPEC §3); `pollSeconds` is how often it looks.
+   */
+  freeze?: { deadlines: () => FreezeDeadlines; pollSeconds: number };
 }
 
 /**
@@ -61,6 +68,8 @@ export interface SupervisorOptions {
  */
 export class Supervisor {
   private readonly live = new Map<number, LiveRun>();
+  /** Runs found ended elsewhere after a lease gap: never thawed again. */
+  private readonly lost = new Set<number>();
   private readonly actor: Actor;
   private lastFlush: number;
   private lastWall: number;
@@ -110,7 +119,22 @@ export class Supervisor {
         WARDEN_ATTEMPT: String(run.attempt),
         WARDEN_WORKSPACE: cwd,
       };
-      const spawned = spawnWorker({ runDir, logPath, argv: run.argv, env, cwd });
+      const freeze = this.opts.freeze;
+      if (freeze) {
+        // The deadlines exist before the worker does: it is never unwatched.
+        mkdirSync(runDir, { recursive: true, mode: 0o700 });
+        writeLiveFile(runDir, freeze.deadlines());
+      }
+      const spawned = spawnWorker({
+        runDir,
+        logPath,
+        argv: run.argv,
+        env,
+        cwd,
+        ...(freeze
+          ? { watch: { liveFile: join(runDir, LIVE_FILE), pollSeconds: freeze.pollSeconds } }
+          : {}),
+      });
       const live = this.track(run, spawned.identity, runDir, logPath, policy);
       live.child = spawned.child;
       spawned.child.on('exit', (code, signal) => {
@@ -271,6 +295,46 @@ export class Supervisor {
     }
     if (run.state === 'ending') this.resumeEnding(live, run);
     this.kick(live);
+  }
+
+  // ---- Several hosts: freezing (SPEC §3) ----
+
+  /** After a renewal: moves the freeze deadlines of every run still this host's forward. */
+  refreshLiveness(): void {
+    const freeze = this.opts.freeze;
+    if (!freeze) return;
+    const d = freeze.deadlines();
+    for (const live of this.live.values()) {
+      if (!this.lost.has(live.runId)) writeLiveFile(live.runDir, d);
+    }
+  }
+
+  /**
+   * After a gap in the host's lease, before anything is thawed: the runs that ended elsewhere
+   * meanwhile (another host reaped them) are killed at once, frozen as they are, and so are
+   * the processes of any run folder whose run is no longer this host's.
+   */
+  async dropLost(): Promise<void> {
+    const open = new Set((await this.opts.store.openRuns(this.opts.host)).map((r) => r.id));
+    for (const live of this.live.values()) {
+      if (open.has(live.runId) || this.lost.has(live.runId)) continue;
+      if (live.ending === null) this.endedElsewhere(live);
+      else {
+        this.lost.add(live.runId);
+        writeLiveFile(live.runDir, KILL_NOW);
+        live.ending.graceMs = 0;
+        if (live.ending.phase === 'waiting_exit' || live.ending.phase === 'term')
+          live.ending.phase = 'start';
+      }
+      this.log(`run ${live.runId}: ended elsewhere while this host's lease lapsed; killing it`);
+      this.kick(live);
+    }
+    for (const id of watchedRunIds(this.opts.runsDir)) {
+      if (!open.has(id) && !this.live.has(id)) {
+        writeLiveFile(join(this.opts.runsDir, String(id)), KILL_NOW);
+      }
+    }
+    await this.idle();
   }
 
   // ---- Signals from the worker door ----
@@ -539,12 +603,19 @@ export class Supervisor {
   }
 
   private endedElsewhere(live: LiveRun): void {
-    // The run ended without this host (SPEC §3): its process must not outlive it.
+    // The run ended without this host (SPEC §3): its process must not outlive it. With
+    // several hosts another host reaped it and its task may already run there: the worker,
+    // frozen or not, is killed at once and never thawed.
+    const reaped = this.opts.freeze !== undefined;
+    if (reaped) {
+      this.lost.add(live.runId);
+      writeLiveFile(live.runDir, KILL_NOW);
+    }
     live.ending = this.newEnding(
       live,
       'stopped',
       { rule: 'ended_elsewhere', message: 'the run ended elsewhere' },
-      {},
+      reaped ? { now: true } : {},
       'start',
     );
   }
@@ -642,6 +713,7 @@ export class Supervisor {
 
   private forget(live: LiveRun): void {
     this.live.delete(live.runId);
+    this.lost.delete(live.runId);
     live.child?.removeAllListeners('exit');
   }
 

@@ -294,6 +294,48 @@ export function runRunSuite(name: string, make: () => Promise<StoreFixture>): vo
       expect(await store.lapsedHosts()).toEqual([]);
     });
 
+    it('reaps a lapsed host once: its runs end host_lost, its tokens go stale, a renewal first keeps them', async () => {
+      await store.addProfile('p', { argv: ['true'] }, ana);
+      const t1 = await store.createTask({ title: 'one', assignee: 'p' }, ana);
+      const t2 = await store.createTask({ title: 'two', assignee: 'p' }, ana);
+      await store.renewHostLease('h1', 'secret-a', 50);
+      const claims = await claim({ host: 'h1' });
+      expect(claims).toHaveLength(2);
+      // A host that renews before the reaper looks keeps its runs.
+      await store.renewHostLease('h1', 'secret-a', 60_000);
+      expect(await store.reapHost('h1', 'h2', { config: {} })).toBeNull();
+      await store.renewHostLease('h1', 'secret-a', 50);
+      f.clock.advance(200);
+      await new Promise((r) => setTimeout(r, 200));
+      const reaped = await store.reapHost('h1', 'h2', { config: {} });
+      expect(reaped?.runs.map((r) => r.task_id).sort()).toEqual([t1.id, t2.id].sort());
+      expect(await store.reapHost('h1', 'h2', { config: {} })).toBeNull();
+      for (const c of claims) {
+        expect(await store.getRun(c.run.id)).toMatchObject({
+          state: 'ended',
+          outcome: 'host_lost',
+        });
+        expect((await store.getRun(c.run.id)).reason).toMatchObject({
+          rule: 'host_lease_lapsed',
+          host: 'h1',
+        });
+        const task = await store.getTask(c.task.id);
+        expect(task).toMatchObject({ status: 'ready', current_run_id: null });
+        expect(task.counters.host_losses).toBe(1);
+        expect(task.counters.failures).toBe(0);
+        const stale = await store
+          .workerComment(hashRunToken(c.token), 'late')
+          .catch((e: unknown) => e);
+        expect((stale as WardenError).code).toBe(ErrorCode.stale_run);
+      }
+      const lost = await store.listEvents({ kinds: ['host_lost'] });
+      expect(lost).toHaveLength(1);
+      expect(lost[0]?.payload).toMatchObject({ host: 'h1', reaped_by: 'h2' });
+      // The reaped host learns it lapsed when it renews again.
+      expect((await store.renewHostLease('h1', 'secret-a', 60_000)).lapsed).toBe(true);
+      expect((await store.renewHostLease('h1', 'secret-a', 60_000)).lapsed).toBe(false);
+    });
+
     it('holds the home for one host at a time and lets a dead holder be replaced', async () => {
       const me = { host_id: 'h1', process: { boot_id: 'b', pid: 10, start_time: '1' }, url: null };
       expect(await store.claimHome(me, [])).toEqual({ ok: true });

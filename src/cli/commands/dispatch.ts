@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { invalid } from '../../core/errors.js';
 import { nameSchema, parseInput } from '../../core/validate.js';
 import { Dispatcher } from '../../dispatcher/dispatcher.js';
 import { defaultHostId, takeHome } from '../../dispatcher/host.js';
@@ -22,6 +23,11 @@ export function register(program: Command): void {
           ? defaultHostId()
           : parseInput(nameSchema, opts.hostId, '--host-id');
       const started = await withContext(async (ctx) => {
+        if (ctx.where.kind === 'postgres') {
+          throw invalid(
+            'dispatch --once is for one host on SQLite; with several hosts (WARDEN_DB) run `warden serve` on each',
+          );
+        }
         await takeHome(ctx.store, hostId, null);
         const binDir = writeWardenShim(ctx.home.root);
         const maxWorkers =

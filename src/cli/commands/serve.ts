@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { parseDuration } from '../../core/duration.js';
+import { formatDuration, parseDuration } from '../../core/duration.js';
+import { DEFAULT_HOST_TTL_MS, MIN_HOST_TTL_MS } from '../../core/host-lease.js';
+import { hostSecret } from '../../config/home.js';
 import { invalid } from '../../core/errors.js';
 import { nameSchema, parseInput } from '../../core/validate.js';
 import { Host } from '../../dispatcher/host.js';
@@ -15,6 +17,7 @@ interface ServeOptions {
   maxWorkers?: string;
   progressFlush: string;
   leaseTtl: string;
+  hostTtl?: string;
 }
 
 export function register(program: Command): void {
@@ -33,6 +36,10 @@ export function register(program: Command): void {
     )
     .option('--progress-flush <duration>', 'how often progress is written to the store', '15s')
     .option('--lease-ttl <duration>', 'how long a pull worker’s lease lasts without renewal', '30s')
+    .option(
+      '--host-ttl <duration>',
+      'several hosts (WARDEN_DB): how long this host’s lease lasts without renewal (default 30s)',
+    )
     .action(async (opts: ServeOptions) => {
       const tickMs = parseDuration(opts.tick, '--tick');
       const flushMs = parseDuration(opts.progressFlush, '--progress-flush');
@@ -41,7 +48,19 @@ export function register(program: Command): void {
       if (tickMs <= 0) throw invalid('--tick: must be longer than 0');
       const hostId =
         opts.hostId === undefined ? undefined : parseInput(nameSchema, opts.hostId, '--host-id');
+      const hostTtlMs =
+        opts.hostTtl === undefined
+          ? DEFAULT_HOST_TTL_MS
+          : parseDuration(opts.hostTtl, '--host-ttl');
+      if (hostTtlMs < MIN_HOST_TTL_MS)
+        throw invalid(`--host-ttl: must be at least ${formatDuration(MIN_HOST_TTL_MS)}`);
       const ctx = await openContext();
+      if (ctx.where.kind === 'sqlite' && opts.hostTtl !== undefined) {
+        await ctx.store.close();
+        throw invalid(
+          '--host-ttl: host leases are for several hosts on PostgreSQL; set WARDEN_DB=postgres://... or leave it out',
+        );
+      }
       const port =
         opts.port === undefined ? ctx.config.serve.port : parseIntOption(opts.port, '--port');
       const maxWorkers =
@@ -66,6 +85,9 @@ export function register(program: Command): void {
         maxWorkers,
         progressFlushMs: flushMs,
         leaseTtlMs,
+        ...(ctx.where.kind === 'postgres'
+          ? { hostLease: { ttlMs: hostTtlMs, secret: hostSecret(ctx.home) } }
+          : {}),
         log: (line) => log.info(line),
       });
       try {

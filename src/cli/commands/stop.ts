@@ -21,6 +21,28 @@ export async function liveServe(ctx: CliContext): Promise<{ url: string; host: s
   return null;
 }
 
+/**
+ * Several hosts: the API of the host whose `serve` runs this run, while its lease is good.
+ * Its processes are on that machine, so no other process can end them; a host whose lease
+ * lapsed has its runs ended `host_lost` by the others.
+ */
+async function owningServe(
+  ctx: CliContext,
+  runId: number,
+): Promise<{ url: string; host: string } | null> {
+  const run = await ctx.store.getRun(runId);
+  if (run.mode === 'pull') return null;
+  const owner = (await ctx.store.activeHosts()).find((h) => h.host_id === run.host_id);
+  const lapsed = (await ctx.store.lapsedHosts()).some((h) => h.host_id === run.host_id);
+  if (!owner || lapsed || owner.url === null) {
+    throw new WardenError(
+      'conflict',
+      `run ${runId} is on host ${run.host_id ?? '?'}, whose serve is not renewing its lease; other hosts end its runs (host_lost) once the lease lapses — try again then`,
+    );
+  }
+  return { url: owner.url, host: owner.host_id };
+}
+
 /** Ends a task's run, through `serve` when it runs, else right here (the same ending path). */
 export async function endTaskRun(
   ctx: CliContext,
@@ -31,7 +53,10 @@ export async function endTaskRun(
   if (task.current_run_id === null) {
     throw illegalState(`task ${taskId} has no run in progress (it is ${task.status})`);
   }
-  const serve = await liveServe(ctx);
+  const serve =
+    ctx.where.kind === 'postgres'
+      ? await owningServe(ctx, task.current_run_id)
+      : await liveServe(ctx);
   if (serve) {
     // Ending waits for kill_grace (30 s by default) and verification, so allow minutes.
     return callApi<EndResult>(

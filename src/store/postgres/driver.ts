@@ -11,6 +11,12 @@ pg.types.setTypeParser(20, (v) => Number(v));
 export const CHANGES_CHANNEL = 'warden_changes';
 /** How often a busy (serialisation) failure is retried before it surfaces. */
 const RETRIES = 12;
+/**
+ * How long the server lets a session sit idle inside a transaction before ending it: warden's
+ * transactions never wait on anything but the database, so only a paused, hung or cut-off
+ * host gets there, and its locks must not hold every other host up for longer.
+ */
+const IDLE_IN_TX_MS = 10_000;
 /** How long a dropped LISTEN connection waits before it connects again. */
 const RELISTEN_MS = 500;
 
@@ -40,6 +46,12 @@ class PgStatements implements SqlDb {
 /** A connection URL without its user and password, for messages. */
 export function redactUrl(url: string): string {
   return url.replace(/\/\/[^@/]*@/, '//');
+}
+
+/** Whether an error means the connection itself is gone (network, server shutdown, timeout). */
+function connectionLost(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code !== 'string' || code.startsWith('08') || code.startsWith('57');
 }
 
 function retryable(err: unknown): boolean {
@@ -82,7 +94,10 @@ export class PgDriver extends PgStatements implements SqlDriver {
       connectionString: options.url,
       max: options.max ?? 8,
       connectionTimeoutMillis: 5000,
-      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+      options: [
+        ...(options.schema ? [`-c search_path=${options.schema}`] : []),
+        `-c idle_in_transaction_session_timeout=${IDLE_IN_TX_MS}`,
+      ].join(' '),
     });
     // A lost connection must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
@@ -118,20 +133,21 @@ export class PgDriver extends PgStatements implements SqlDriver {
   ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const client = await this.pool.connect();
-      let locked = false;
+      let broken: Error | undefined;
       try {
-        // Before BEGIN, so the transaction's snapshot is taken after the turn comes.
-        if (lock !== undefined) {
-          await client.query('SELECT pg_advisory_lock($1)', [lock]);
-          locked = true;
-        }
         await client.query(begin);
+        // The admission turn is a table lock taken before the first query, so the
+        // transaction's snapshot is taken after the turn comes (PostgreSQL takes it at the
+        // first SELECT, not at LOCK), and it is released with the transaction: a holder that
+        // is paused or cut off loses it with its session (idle_in_transaction_session_timeout).
+        if (lock !== undefined) await client.query('LOCK TABLE admission_lock IN EXCLUSIVE MODE');
         const result = await fn(new PgStatements(client));
         if (notify) await client.query(`SELECT pg_notify('${CHANGES_CHANNEL}', '')`);
         await client.query('COMMIT');
         return result;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
+        if (connectionLost(err)) broken = err as Error;
         if (retryable(err) && attempt < RETRIES) {
           await new Promise((r) =>
             setTimeout(r, (5 << Math.min(attempt, 6)) * (0.5 + Math.random())),
@@ -140,9 +156,8 @@ export class PgDriver extends PgStatements implements SqlDriver {
         }
         throw err;
       } finally {
-        if (locked)
-          await client.query('SELECT pg_advisory_unlock($1)', [lock]).catch(() => undefined);
-        client.release();
+        // A connection the server ended is dropped from the pool, not handed out again.
+        client.release(broken);
       }
     }
   }

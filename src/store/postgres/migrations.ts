@@ -212,4 +212,13 @@ ALTER TABLE events ADD COLUMN tx xid8 NOT NULL DEFAULT pg_current_xact_id();
 ALTER TABLE hosts ADD COLUMN lease_expires_at BIGINT;
 `,
   },
+  {
+    version: 6,
+    sql: `
+-- Admission and claim take turns by locking this table inside their transaction (SPEC §4).
+-- Unlike a session advisory lock, a table lock ends with the transaction, so a paused or
+-- partitioned host cannot keep every other host from claiming.
+CREATE TABLE admission_lock (unused BOOLEAN);
+`,
+  },
 ];

@@ -12,6 +12,8 @@ interface HostRow {
   started_at: number;
   renewed_at: number;
   stopped_at: number | null;
+  lease_expires_at: number | null;
+  secret_hash: string | null;
 }
 
 function toHost(row: HostRow): HostRecord {
@@ -25,6 +27,7 @@ function toHost(row: HostRow): HostRecord {
     started_at: row.started_at,
     renewed_at: row.renewed_at,
     stopped_at: row.stopped_at,
+    lease_expires_at: row.lease_expires_at,
   };
 }
 
@@ -111,11 +114,9 @@ export async function renewHostLease(
   hostId: string,
   secretHash: string,
   ttlMs: number,
-): Promise<{ expires_at: number; renewed_at: number }> {
+): Promise<{ expires_at: number; renewed_at: number; lapsed: boolean }> {
   const now = await storeNow(db, local);
-  const row = await db.get<
-    HostRow & { secret_hash: string | null; lease_expires_at: number | null }
-  >('SELECT * FROM hosts WHERE host_id = ?', [hostId]);
+  const row = await db.get<HostRow>('SELECT * FROM hosts WHERE host_id = ?', [hostId]);
   if (
     row &&
     row.stopped_at === null &&
@@ -134,7 +135,11 @@ export async function renewHostLease(
        lease_expires_at = excluded.lease_expires_at, stopped_at = NULL`,
     [hostId, secretHash, now, now, now + ttlMs],
   );
-  return { expires_at: now + ttlMs, renewed_at: now };
+  // Lapsed: the previous lease ran out or another host ended this host's runs meanwhile.
+  const lapsed =
+    row !== undefined &&
+    (row.stopped_at !== null || (row.lease_expires_at !== null && row.lease_expires_at <= now));
+  return { expires_at: now + ttlMs, renewed_at: now, lapsed };
 }
 
 /** Hosts whose lease lapsed on the store's clock and that did not say they stopped. */
@@ -145,4 +150,43 @@ export async function lapsedHosts(db: SqlDb, local: number): Promise<HostRecord[
     [now],
   );
   return rows.map(toHost);
+}
+
+/** What reaping a lapsed host did. */
+export interface Reaped {
+  host: HostRecord;
+  runs: { run_id: number; task_id: number }[];
+}
+
+/**
+ * Ends the spawned runs of a host whose lease lapsed (SPEC §3 "Several hosts"), in the
+ * caller's transaction: checks on the store's clock that the lease is still lapsed (a host
+ * that renewed meanwhile keeps its runs), marks the host stopped so it is reaped once, and
+ * fences every open run with `fenceRun` before closing it with `closeRun`. Returns null when
+ * the host renewed or was already reaped.
+ */
+export async function reapHost(
+  db: SqlDb,
+  local: number,
+  hostId: string,
+  closeRun: (runId: number, now: number, host: HostRecord) => Promise<void>,
+): Promise<Reaped | null> {
+  const now = await storeNow(db, local);
+  const row = await db.get<HostRow>('SELECT * FROM hosts WHERE host_id = ?', [hostId]);
+  if (
+    !row ||
+    row.stopped_at !== null ||
+    row.lease_expires_at === null ||
+    row.lease_expires_at > now
+  ) {
+    return null;
+  }
+  const host = toHost(row);
+  await db.run('UPDATE hosts SET stopped_at = ? WHERE host_id = ?', [now, hostId]);
+  const open = await db.all<{ id: number; task_id: number }>(
+    "SELECT id, task_id FROM runs WHERE host_id = ? AND state <> 'ended' AND mode <> 'pull' ORDER BY id",
+    [hostId],
+  );
+  for (const run of open) await closeRun(run.id, now, host);
+  return { host, runs: open.map((r) => ({ run_id: r.id, task_id: r.task_id })) };
 }

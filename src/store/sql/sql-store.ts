@@ -1,4 +1,5 @@
 import type { Actor } from '../../core/actor.js';
+import { dispatcher } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
 import type { WardenEvent } from '../../core/events.js';
 import type { TaskId } from '../../core/glossary.js';
@@ -410,8 +411,47 @@ export class SqlStore implements Store {
     hostId: string,
     secretHash: string,
     ttlMs: number,
-  ): Promise<{ expires_at: number; renewed_at: number }> {
+  ): Promise<{ expires_at: number; renewed_at: number; lapsed: boolean }> {
     return this.write((db, now) => hosts.renewHostLease(db, now, hostId, secretHash, ttlMs));
+  }
+
+  reapHost(hostId: string, by: string, ctx: PolicyContext): Promise<hosts.Reaped | null> {
+    const actor = dispatcher(by);
+    return this.write(async (db, local) => {
+      const reaped = await hosts.reapHost(db, local, hostId, async (runId, now, host) => {
+        const run = await runs.runRow(db, runId);
+        const reason: RunReason = {
+          rule: 'host_lease_lapsed',
+          message: `host ${hostId} stopped renewing its lease; ended by host ${by}`,
+          host: hostId,
+          attempt: run?.attempt ?? 0,
+          alive: false,
+          extra: { reaped_by: by, lease_expired_at: host.lease_expires_at, reaped_at: now },
+        };
+        // A run already ending keeps the outcome it was fenced with (a worker's result).
+        await runs.beginEnding(db, now, runId, 'host_lost', reason, actor);
+        await runs.finishRun(
+          db,
+          now,
+          runId,
+          { outcome: 'host_lost', reason },
+          { ...ctx, host: by, random: this.random },
+        );
+      });
+      if (reaped) {
+        await events.appendEvent(db, local, actor, {
+          kind: 'host_lost',
+          payload: {
+            host: hostId,
+            renewed_at: reaped.host.renewed_at,
+            lease_expired_at: reaped.host.lease_expires_at,
+            reaped_by: by,
+            runs: reaped.runs.map((r) => r.run_id),
+          },
+        });
+      }
+      return reaped;
+    });
   }
 
   lapsedHosts(): Promise<HostRecord[]> {

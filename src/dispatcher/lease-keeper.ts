@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import type { Clock } from '../core/clock.js';
+import { formatDuration } from '../core/duration.js';
+import { HostLeaseView, hostLeaseTimes } from '../core/host-lease.js';
+import type { PolicyOverrides } from '../core/policy.js';
+import type { Store } from '../store/store.js';
+import { deadlinesAt } from '../supervisor/freeze.js';
+import type { FreezeDeadlines } from '../supervisor/freeze.js';
+import type { Supervisor } from '../supervisor/supervisor.js';
+
+/** What keeping a host lease needs. */
+export interface LeaseKeeperOptions {
+  store: Store;
+  hostId: string;
+  /** The home's host secret; only its hash is stored. */
+  secret: string;
+  ttlMs: number;
+  clock: Clock;
+  config: PolicyOverrides;
+  supervisor: Supervisor;
+  log?: (line: string) => void;
+  /** Called when another host's runs were ended here and their tasks are ready again. */
+  onReaped?: () => void;
+}
+
+/**
+ * Keeps one host's lease when several hosts share a PostgreSQL (SPEC §3 "Several hosts"):
+ * renews it every TTL/6, moves its workers' freeze deadlines forward after each renewal while
+ * their runs are still its own, and ends the runs of hosts whose lease lapsed — but only once
+ * its own renewals have gone a full TTL without a gap.
+ */
+export class LeaseKeeper {
+  readonly view: HostLeaseView;
+  private readonly secretHash: string;
+  private timer: NodeJS.Timeout | null = null;
+  private renewing: Promise<void> | null = null;
+  private reaping = false;
+  private failing = false;
+
+  constructor(private readonly opts: LeaseKeeperOptions) {
+    this.view = new HostLeaseView(hostLeaseTimes(opts.ttlMs));
+    this.secretHash = createHash('sha256').update(opts.secret).digest('hex');
+  }
+
+  /** The deadlines workers get now: freeze when the lease may lapse, kill TTL + 60 s later. */
+  deadlines(): FreezeDeadlines {
+    const now = this.opts.clock.monotonic();
+    const freezeAt = this.view.freezeAt() ?? now;
+    return deadlinesAt(freezeAt, freezeAt + this.view.times.killAfterFrozenMs, now);
+  }
+
+  /** Whether the lease is good now: work may start. */
+  valid(): boolean {
+    return this.view.valid(this.opts.clock.monotonic());
+  }
+
+  /**
+   * Takes the lease for this host id (refusing, `conflict`, one held by another live host) and
+   * then renews it on a timer.
+   */
+  async start(): Promise<void> {
+    await this.renewOnce();
+    this.timer = setInterval(() => void this.renew(), this.view.times.renewEveryMs);
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** One renewal, never two at once; failures are logged and the next try comes on time. */
+  renew(): Promise<void> {
+    this.renewing ??= this.renewOnce()
+      .then(() => {
+        if (this.failing) this.opts.log?.('host lease: renewed again');
+        this.failing = false;
+      })
+      .catch((err: unknown) => {
+        if (!this.failing) this.opts.log?.(`host lease: renewal failed: ${String(err)}`);
+        this.failing = true;
+      })
+      .finally(() => (this.renewing = null));
+    return this.renewing;
+  }
+
+  private async renewOnce(): Promise<void> {
+    const { store, supervisor } = this.opts;
+    const sentAt = this.opts.clock.monotonic();
+    const answer = await store.renewHostLease(this.opts.hostId, this.secretHash, this.opts.ttlMs);
+    const gap = this.view.renewed(sentAt);
+    if (answer.lapsed)
+      this.opts.log?.('host lease: it had lapsed; checking which runs are still ours');
+    // Before anything is thawed: whatever was ended elsewhere meanwhile is killed, frozen.
+    if (gap || answer.lapsed) await supervisor.dropLost();
+    supervisor.refreshLiveness();
+  }
+
+  /** Ends the runs of hosts whose lease lapsed, if this host has been steady for a TTL. */
+  async reapLapsed(): Promise<void> {
+    const { store, hostId } = this.opts;
+    if (this.reaping || !this.view.mayReap(this.opts.clock.monotonic())) return;
+    this.reaping = true;
+    try {
+      for (const lapsed of await store.lapsedHosts()) {
+        if (lapsed.host_id === hostId) continue;
+        const reaped = await store.reapHost(lapsed.host_id, hostId, { config: this.opts.config });
+        if (!reaped) continue;
+        const silent = Date.now() - reaped.host.renewed_at;
+        this.opts.log?.(
+          `host ${lapsed.host_id} stopped renewing its lease ${formatDuration(Math.max(0, silent))} ago; ended its runs ${reaped.runs.map((r) => r.run_id).join(', ') || '(none)'} as host_lost`,
+        );
+        if (reaped.runs.length > 0) this.opts.onReaped?.();
+      }
+    } finally {
+      this.reaping = false;
+    }
+  }
+}
