@@ -52,6 +52,7 @@ export class Dispatcher {
       { host: this.opts.host, maxWorkers: max, limit: max, mode: 'spawned' },
       this.opts.workspaceRoot,
     );
+    this.opts.supervisor.reserve(claims.map((c) => c.run.id));
     for (const claim of claims) {
       await this.opts.supervisor.start(claim, this.opts.wardenEnv());
       this.opts.log?.(

@@ -109,6 +109,7 @@ export class Host {
         ? {
             freeze: {
               deadlines: () => this.keeper().deadlines(),
+              valid: () => this.keeper().valid(),
               pollSeconds: hostLeaseTimes(opts.hostLease.ttlMs).watchEveryMs / 1000,
             },
           }

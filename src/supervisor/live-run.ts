@@ -71,6 +71,11 @@ export interface LiveRun {
   ending: Ending | null;
   /** Serialises the work done on this run. */
   queue: Promise<void>;
+  /**
+   * When the supervisor began to track it (a counter): a read of the store that began
+   * earlier may not see its claim yet, so it is not taken to have ended elsewhere.
+   */
+  seq: number;
 }
 
 /** The liveness fields of a policy. */

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dispatcher } from '../core/actor.js';
 import type { Actor } from '../core/actor.js';
+import { ErrorCode, WardenError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { formatDuration } from '../core/duration.js';
 import { interpretExit } from '../core/exit.js';
@@ -28,6 +29,13 @@ import {
 import { SHIM_PATH, SpawnError, readExitFile, spawnWorker } from './spawn.js';
 import { KILL_NOW, LIVE_FILE, watchedRunIds, writeLiveFile } from './freeze.js';
 import type { FreezeDeadlines } from './freeze.js';
+
+/** A claimed run not started because this host's lease may have lapsed meanwhile. */
+class LeaseGoneError extends SpawnError {}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof WardenError && err.code === ErrorCode.not_found;
+}
 
 /** How long SIGKILL may take before the group is reported `kill_failed`. */
 const KILL_VERIFY_MS = 2000;
@@ -57,7 +65,7 @@ export interface SupervisorOptions {
    * Several hosts: workers run under the shim's watcher, which freezes them when these
    * deadlines pass (SPEC §3); `pollSeconds` is how often it looks.
    */
-  freeze?: { deadlines: () => FreezeDeadlines; pollSeconds: number };
+  freeze?: { deadlines: () => FreezeDeadlines; valid: () => boolean; pollSeconds: number };
 }
 
 /**
@@ -70,6 +78,10 @@ export class Supervisor {
   private readonly live = new Map<number, LiveRun>();
   /** Runs found ended elsewhere after a lease gap: never thawed again. */
   private readonly lost = new Set<number>();
+  /** Runs claimed for this host whose workers are being started (not to be adopted). */
+  private readonly starting = new Set<number>();
+  /** Counts runs as they are tracked (see `LiveRun.seq`). */
+  private seq = 0;
   private readonly actor: Actor;
   private lastFlush: number;
   private lastWall: number;
@@ -99,8 +111,24 @@ export class Supervisor {
 
   // ---- Starting ----
 
+  /**
+   * Claims about to be started: until each is started, a tick that reads them from the store
+   * must not take them for runs whose `serve` died before starting them.
+   */
+  reserve(runIds: readonly number[]): void {
+    for (const id of runIds) this.starting.add(id);
+  }
+
   /** Starts the worker of a claimed run, or ends the run `spawn_failed`. */
   async start(claim: Claim, wardenEnv: Record<string, string>): Promise<void> {
+    try {
+      await this.startWorker(claim, wardenEnv);
+    } finally {
+      this.starting.delete(claim.run.id);
+    }
+  }
+
+  private async startWorker(claim: Claim, wardenEnv: Record<string, string>): Promise<void> {
     const { run, token } = claim;
     const runDir = join(this.opts.runsDir, String(run.id));
     const logPath = join(runDir, 'output.log');
@@ -120,6 +148,13 @@ export class Supervisor {
         WARDEN_WORKSPACE: cwd,
       };
       const freeze = this.opts.freeze;
+      if (freeze && !freeze.valid()) {
+        // The claim was made under a good lease, but the host stalled before starting the
+        // worker (paused, cut off): the run may have been reaped and started elsewhere.
+        throw new LeaseGoneError(
+          'this host’s lease may have lapsed before the worker was started; nothing was started',
+        );
+      }
       if (freeze) {
         // The deadlines exist before the worker does: it is never unwatched.
         mkdirSync(runDir, { recursive: true, mode: 0o700 });
@@ -145,18 +180,16 @@ export class Supervisor {
       await this.opts.store.recordSpawn(run.id, spawned.identity, logPath);
     } catch (err) {
       if (!(err instanceof SpawnError)) throw err;
+      // Not starting for want of a lease is the host's loss, not the profile's failure.
+      const outcome: Outcome = err instanceof LeaseGoneError ? 'host_lost' : 'spawn_failed';
       const reason: RunReason = {
-        rule: 'spawn_failed',
+        rule: err instanceof LeaseGoneError ? 'host_lease_lapsed' : 'spawn_failed',
         message: err.message,
         host: this.opts.host,
         attempt: run.attempt,
       };
-      if (await this.opts.store.beginEnding(run.id, 'spawn_failed', reason, this.actor)) {
-        await this.opts.store.finishRun(
-          run.id,
-          { outcome: 'spawn_failed', reason },
-          this.finishCtx(),
-        );
+      if (await this.opts.store.beginEnding(run.id, outcome, reason, this.actor)) {
+        await this.opts.store.finishRun(run.id, { outcome, reason }, this.finishCtx());
       }
     }
   }
@@ -190,6 +223,7 @@ export class Supervisor {
       dirty: false,
       ending: null,
       queue: Promise.resolve(),
+      seq: ++this.seq,
     };
     this.live.set(run.id, live);
     return live;
@@ -315,9 +349,10 @@ export class Supervisor {
    * the processes of any run folder whose run is no longer this host's.
    */
   async dropLost(): Promise<void> {
+    const seen = this.seq;
     const open = new Set((await this.opts.store.openRuns(this.opts.host)).map((r) => r.id));
     for (const live of this.live.values()) {
-      if (open.has(live.runId) || this.lost.has(live.runId)) continue;
+      if (open.has(live.runId) || this.lost.has(live.runId) || live.seq > seen) continue;
       if (live.ending === null) this.endedElsewhere(live);
       else {
         this.lost.add(live.runId);
@@ -330,7 +365,13 @@ export class Supervisor {
       this.kick(live);
     }
     for (const id of watchedRunIds(this.opts.runsDir)) {
-      if (!open.has(id) && !this.live.has(id)) {
+      if (open.has(id) || this.live.has(id) || this.starting.has(id)) continue;
+      // Read again: the folder may belong to a run claimed after the read above began.
+      const run = await this.opts.store
+        .getRun(id)
+        .catch((err: unknown) => (isNotFound(err) ? null : undefined));
+      if (run === undefined) continue;
+      if (run === null || run.state === 'ended' || run.host_id !== this.opts.host) {
         writeLiveFile(join(this.opts.runsDir, String(id)), KILL_NOW);
       }
     }
@@ -378,6 +419,7 @@ export class Supervisor {
     this.ticking = true;
     try {
       await this.detectResume();
+      const seen = this.seq;
       const runs = await this.opts.store.openRuns(this.opts.host);
       const policies = await policiesFor(this.opts.store, this.opts.config, runs);
       const open = new Set<number>();
@@ -386,6 +428,7 @@ export class Supervisor {
         const policy = policies.get(run.id) ?? resolvePolicy(this.opts.config);
         const live = this.live.get(run.id);
         if (!live) {
+          if (this.starting.has(run.id)) continue;
           // Started by another process of this host (`dispatch --once`): adopt it.
           await this.adopt(run, policy);
           continue;
@@ -395,7 +438,9 @@ export class Supervisor {
         if (run.state === 'ending' && live.ending === null) this.resumeEnding(live, run);
       }
       for (const live of this.live.values()) {
-        if (!open.has(live.runId) && live.ending === null) this.endedElsewhere(live);
+        // A run started after the read began may be missing from it: not ended elsewhere.
+        if (!open.has(live.runId) && live.ending === null && live.seq <= seen)
+          this.endedElsewhere(live);
         this.kick(live);
       }
       await Promise.all([...this.live.values()].map((l) => l.queue));

@@ -16,7 +16,7 @@ const RETRIES = 12;
  * transactions never wait on anything but the database, so only a paused, hung or cut-off
  * host gets there, and its locks must not hold every other host up for longer.
  */
-const IDLE_IN_TX_MS = 10_000;
+const IDLE_IN_TX_MS = 5_000;
 /** How long a dropped LISTEN connection waits before it connects again. */
 const RELISTEN_MS = 500;
 

@@ -1,0 +1,187 @@
+/**
+ * Several hosts on one PostgreSQL (SPEC §3 "Several hosts", issue #6): three real `warden serve`
+ * processes, each with its own home, share one board; one host is SIGKILLed with its workers,
+ * another is paused past its lease, and every task still ends done exactly once.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { person } from '../../src/core/actor.js';
+import type { PgStore } from '../../src/store/postgres/open.js';
+import { PgDriver } from '../../src/store/postgres/driver.js';
+import { FIXTURES, waitFor } from '../helpers/host.js';
+import type { ServeProcess, TestHome } from '../helpers/host.js';
+import {
+  killWorkers,
+  openShared,
+  overlaps,
+  pgHomes,
+  runTokens,
+  shimGroups,
+  workerLives,
+} from '../helpers/hosts.js';
+
+const URL = process.env.WARDEN_TEST_PG_URL;
+const TTL_MS = 4_000;
+const TASKS = 300;
+
+if (!URL && process.env.CI) {
+  throw new Error('WARDEN_TEST_PG_URL is not set: CI must run the several-hosts tests');
+}
+
+let homes: TestHome[] = [];
+let shared: PgStore | null = null;
+let schema = '';
+let scratch = '';
+
+afterEach(async () => {
+  const leaked = homes.flatMap((h) => shimGroups(h.root));
+  for (const h of homes) killWorkers(h.root);
+  for (const h of homes) await h.cleanup();
+  homes = [];
+  await shared?.close();
+  shared = null;
+  if (schema !== '' && URL) {
+    const admin = await PgDriver.connect({ url: URL, max: 1 });
+    await admin.exec(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.close();
+  }
+  if (scratch !== '') rmSync(scratch, { recursive: true, force: true });
+  expect(leaked, 'worker process groups left running').toEqual([]);
+});
+
+async function setUp(count: number): Promise<{ lifeLog: string }> {
+  schema = `hosts_${process.pid}_${Date.now()}`;
+  scratch = mkdtempSync(join(tmpdir(), 'warden-hosts-'));
+  const lifeLog = join(scratch, 'life.log');
+  homes = await pgHomes(URL ?? '', schema, count, lifeLog);
+  shared = await openShared(URL ?? '', schema);
+  await homes[0]?.ok([
+    'profile',
+    'add',
+    'job',
+    '--backoff-base',
+    '200ms',
+    '--no-check',
+    '--',
+    'sh',
+    join(FIXTURES, 'beating-job.sh'),
+    '6',
+  ]);
+  return { lifeLog };
+}
+
+function serveArgs(id: string, ttl = `${TTL_MS}ms`): string[] {
+  return ['--host-id', id, '--host-ttl', ttl, '--max-workers', '4'];
+}
+
+async function doneCount(store: PgStore): Promise<number> {
+  return (await store.countTasks('default'))['done'] ?? 0;
+}
+
+describe.skipIf(!URL)('several hosts on one PostgreSQL', () => {
+  it('loses no task and never runs one twice when a host is killed and another is paused past its lease', async () => {
+    const { lifeLog } = await setUp(3);
+    const store = shared as PgStore;
+    const [a, b, c] = homes as [TestHome, TestHome, TestHome];
+    const ana = person('ana');
+    for (let i = 0; i < TASKS; i++)
+      await store.createTask({ title: `job ${i}`, assignee: 'job' }, ana);
+    const serveA = await a.serve(serveArgs('a'));
+    const serveB = await b.serve(serveArgs('b'));
+    const serveC = await c.serve(serveArgs('c'));
+
+    // Mid-way: host b's serve and all its workers die at once.
+    await waitFor(
+      'a third of the tasks done',
+      async () => (await doneCount(store)) >= TASKS / 3,
+      120_000,
+    );
+    await waitFor('host b to run something', () => shimGroups(b.root).length > 0, 30_000);
+    serveB.proc.kill('SIGKILL');
+    killWorkers(b.root);
+    await serveB.exited;
+
+    // Then host c's serve is paused for longer than its lease, and resumed.
+    await waitFor('host c to run something', () => shimGroups(c.root).length > 0, 30_000);
+    serveC.proc.kill('SIGSTOP');
+    const bLost = await waitFor(
+      'host b to be reaped',
+      async () =>
+        (await store.listEvents({ kinds: ['host_lost'], limit: 100 })).find(
+          (e) => e.payload.host === 'b',
+        ),
+      30_000,
+    );
+    const cLost = await waitFor(
+      'host c to be reaped while paused',
+      async () =>
+        (await store.listEvents({ kinds: ['host_lost'], limit: 100 })).find(
+          (e) => e.payload.host === 'c',
+        ),
+      30_000,
+    );
+    serveC.proc.kill('SIGCONT');
+
+    await waitFor('every task done', async () => (await doneCount(store)) === TASKS, 240_000).catch(
+      async (err: unknown) => {
+        const counts = await store.countTasks('default');
+        throw new Error(`${String(err)}; tasks by status: ${JSON.stringify(counts)}`);
+      },
+    );
+
+    // Host b's runs were requeued within TTL + 2 s of its last renewal (store clock).
+    const reapedB = bLost.payload.runs as number[];
+    const lastRenewalB = Number(bLost.payload.renewed_at);
+    const delays: number[] = [];
+    for (const id of reapedB) {
+      const run = await store.getRun(id);
+      expect(run.outcome).toBe('host_lost');
+      delays.push((run.ended_at ?? 0) - lastRenewalB);
+    }
+    process.stdout.write(
+      `host b: last renewal ${new Date(lastRenewalB).toISOString()}, ${reapedB.length} runs requeued ` +
+        `${reapedB.length ? `${Math.min(...delays)}–${Math.max(...delays)} ms` : '(none)'} after it (TTL ${TTL_MS} ms); ` +
+        `host c: ${(cLost.payload.runs as number[]).length} runs reaped while paused\n`,
+    );
+    expect(reapedB.length).toBeGreaterThan(0);
+    for (const d of delays) expect(d).toBeLessThanOrEqual(TTL_MS + 2_000);
+
+    // Every task done, with exactly one completed run.
+    const tasks = await store.listTasks({ limit: 10_000 });
+    expect(tasks).toHaveLength(TASKS);
+    for (const t of tasks) {
+      expect(t.status).toBe('done');
+      const runs = await store.listRuns(t.id);
+      expect(runs.filter((r) => r.outcome === 'completed')).toHaveLength(1);
+    }
+
+    // P3 on the workers' own lines: no superseded worker wrote after a newer one started,
+    // and none wrote after its run had ended.
+    const lives = workerLives(lifeLog);
+    expect(overlaps(lives)).toEqual([]);
+    for (const w of lives.filter((l) => !l.stopped)) {
+      const run = await store.getRun(w.run);
+      const what = `worker ${w.pid} of run ${run.id} on host ${run.host_id} (${run.outcome}, ended ${run.ended_at}, last line ${w.last})`;
+      expect(run.outcome, what).toBe('host_lost');
+      expect(w.last, what).toBeLessThanOrEqual(run.ended_at ?? 0);
+    }
+
+    // Every write with a superseded run's token is refused.
+    let refused = 0;
+    for (const [runId, token] of runTokens(lifeLog)) {
+      const run = await store.getRun(runId);
+      if (run.outcome !== 'host_lost') continue;
+      const res = await fetch(`${serveA.url}/api/v1/worker/progress`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ note: 'late' }),
+      });
+      expect(res.status).toBe(409);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('stale_run');
+      refused++;
+    }
+    expect(refused).toBeGreaterThan(0);
+  }, 420_000);
+});
