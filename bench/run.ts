@@ -31,6 +31,7 @@ const BENCHMARKS = [
   'kill-adopted',
   'pull-throughput',
   'dashboard-paint',
+  'peers-throughput',
 ] as const;
 type Name = (typeof BENCHMARKS)[number];
 

@@ -11,7 +11,7 @@ import { person } from '../../src/core/actor.js';
 import type { PgStore } from '../../src/store/postgres/open.js';
 import { PgDriver } from '../../src/store/postgres/driver.js';
 import { FIXTURES, waitFor } from '../helpers/host.js';
-import type { ServeProcess, TestHome } from '../helpers/host.js';
+import type { TestHome } from '../helpers/host.js';
 import {
   killWorkers,
   openShared,
