@@ -90,6 +90,7 @@ export class Host {
   private timer: NodeJS.Timeout | null = null;
   private unwatch: (() => void) | null = null;
   private stopping = false;
+  private tickFailing = false;
   private url = '';
   private binDir = '';
 
@@ -276,8 +277,12 @@ export class Host {
       // Work whose delay just ran out has no event of its own: long-polls look again.
       for (const w of this.workWaiters.splice(0)) w();
       if (this.opts.dispatch !== false) await this.dispatcher.pass();
+      if (this.tickFailing) this.opts.log?.('tick: the store answers again');
+      this.tickFailing = false;
     } catch (err) {
-      this.opts.log?.(`tick: ${(err as Error).stack ?? String(err)}`);
+      // Said once per outage, not five times a second.
+      if (!this.tickFailing) this.opts.log?.(`tick: ${(err as Error).stack ?? String(err)}`);
+      this.tickFailing = true;
     }
   }
 

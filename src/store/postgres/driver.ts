@@ -134,6 +134,12 @@ export class PgDriver extends PgStatements implements SqlDriver {
     for (let attempt = 0; ; attempt++) {
       const client = await this.pool.connect();
       let broken: Error | undefined;
+      // A connection that dies while checked out emits 'error' on its client (the pool only
+      // listens to idle ones); unheard, that would end the process. The query fails anyway.
+      const onError = (err: Error): void => {
+        broken = err;
+      };
+      client.on('error', onError);
       try {
         await client.query(begin);
         // The admission turn is a table lock taken before the first query, so the
@@ -157,6 +163,7 @@ export class PgDriver extends PgStatements implements SqlDriver {
         throw err;
       } finally {
         // A connection the server ended is dropped from the pool, not handed out again.
+        client.off('error', onError);
         client.release(broken);
       }
     }
