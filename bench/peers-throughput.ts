@@ -8,7 +8,7 @@
  * the output says what that is. Rounds go peer after peer, so load from other work falls on
  * all of them alike, after a warm-up round of each that is not counted.
  *
- *   node bench/run.ts peers-throughput [--tasks 500] [--rounds 3]
+ *   node bench/run.ts peers-throughput [--tasks 500] [--rounds 3] [--only NAME]
  */
 import { parseArgs } from 'node:util';
 import { machine } from './lib/machine.js';
@@ -21,8 +21,9 @@ import { measureRound } from './peers/measure.js';
 import type { RoundSample } from './peers/measure.js';
 import type { Peer } from './peers/peer.js';
 import { pgBoss } from './peers/pg-boss.js';
+import { wardenPg } from './peers/warden.js';
 
-const PEERS: readonly Peer[] = [pgBoss, graphileWorker, bullmq];
+const PEERS: readonly Peer[] = [wardenPg(1), wardenPg(3), pgBoss, graphileWorker, bullmq];
 const CONCURRENCY = [1, 8] as const;
 
 function positive(text: string, option: string): number {
@@ -50,9 +51,12 @@ export async function run(argv: readonly string[]): Promise<void> {
     options: {
       tasks: { type: 'string', default: '500' },
       rounds: { type: 'string', default: '3' },
+      only: { type: 'string' },
     },
   });
   const tasks = positive(values.tasks, 'tasks');
+  // `--only TEXT`: just the peers whose name contains TEXT (to look at one closely).
+  const peers = PEERS.filter((p) => values.only === undefined || p.name.includes(values.only));
   const rounds = positive(values.rounds, 'rounds');
   const startedAt = new Date();
 
@@ -60,7 +64,7 @@ export async function run(argv: readonly string[]): Promise<void> {
   // Round 0 is warm-up, not counted: a round of BullMQ lasts tens of milliseconds, so in a
   // cold process it would measure the JIT as much as the queue.
   for (let round = 0; round <= rounds; round++) {
-    for (const peer of PEERS) {
+    for (const peer of peers) {
       for (const concurrency of CONCURRENCY) {
         const sample = await measureRound(peer, tasks, concurrency, round);
         if (round > 0) samples.push(sample);
@@ -72,7 +76,7 @@ export async function run(argv: readonly string[]): Promise<void> {
     }
   }
 
-  const rows: Row[] = PEERS.flatMap((peer) =>
+  const rows: Row[] = peers.flatMap((peer) =>
     CONCURRENCY.map((concurrency) => ({
       label: `${peer.name}, ${concurrency} worker${concurrency === 1 ? '' : 's'}`,
       summary: summarize(
@@ -82,7 +86,7 @@ export async function run(argv: readonly string[]): Promise<void> {
       ),
     })),
   );
-  const notes = PEERS.flatMap((peer) => [
+  const notes = peers.flatMap((peer) => [
     `- ${peer.name}: ${CONCURRENCY.map((c) => `${c} = ${peer.workers(c)}`).join('; ')}.`,
     `  Durability (the defaults): ${samples.find((s) => s.peer === peer.name)?.durability ?? '?'}.`,
   ]);

@@ -9,6 +9,8 @@ pg.types.setTypeParser(20, (v) => Number(v));
 
 /** The channel every committed write notifies, so other hosts wake at once (SPEC §4). */
 export const CHANGES_CHANNEL = 'warden_changes';
+/** Notifies `warden_changes` if the transaction has written anything (it has an xid then). */
+const NOTIFY_IF_WRITTEN = `SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NOT NULL THEN pg_notify('${CHANGES_CHANNEL}', '') END`;
 /** How often a busy (serialisation) failure is retried before it surfaces. */
 const RETRIES = 12;
 /**
@@ -148,7 +150,9 @@ export class PgDriver extends PgStatements implements SqlDriver {
         // is paused or cut off loses it with its session (idle_in_transaction_session_timeout).
         if (lock !== undefined) await client.query('LOCK TABLE admission_lock IN EXCLUSIVE MODE');
         const result = await fn(new PgStatements(client));
-        if (notify) await client.query(`SELECT pg_notify('${CHANGES_CHANNEL}', '')`);
+        // Only a transaction that wrote wakes the others: a claim that found nothing must not
+        // wake every host into claiming again (a storm of empty passes).
+        if (notify) await client.query(NOTIFY_IF_WRITTEN);
         await client.query('COMMIT');
         return result;
       } catch (err) {
@@ -170,7 +174,15 @@ export class PgDriver extends PgStatements implements SqlDriver {
   }
 
   tx<T>(fn: (db: SqlDb) => Promise<T>, options?: TxOptions): Promise<T> {
-    return this.inTx('BEGIN ISOLATION LEVEL SERIALIZABLE', true, fn, options?.lock);
+    // A transaction that takes the admission turn runs REPEATABLE READ: turns already order
+    // claims among themselves, its snapshot is taken after the turn comes, and a row it updates
+    // that another transaction changed still fails it (and it is retried). SERIALIZABLE there
+    // only added false conflicts with every completion reading the same small tables.
+    const begin =
+      options?.lock !== undefined
+        ? 'BEGIN ISOLATION LEVEL REPEATABLE READ'
+        : 'BEGIN ISOLATION LEVEL SERIALIZABLE';
+    return this.inTx(begin, true, fn, options?.lock);
   }
 
   read<T>(fn: (db: SqlDb) => Promise<T>): Promise<T> {

@@ -32,12 +32,21 @@ export async function accountBreaker(
   const isProbe = profile.breaker_probe_run === runId;
   const success = decision.verb === 'complete' || decision.verb === 'request_review';
   if (success) {
-    await db.run(
-      `UPDATE profiles SET breaker_failures = 0, breaker_tasks = '[]', breaker_failed_probes = 0, breaker_probe_run = NULL
+    // Most successes find the breaker closed and clean: no write, so concurrent completions of
+    // one profile do not all contend for its row (PostgreSQL serialisation failures).
+    const clean =
+      !isProbe &&
+      profile.breaker_failures === 0 &&
+      profile.breaker_failed_probes === 0 &&
+      profile.breaker_probe_run === null &&
+      profile.breaker_tasks === '[]';
+    if (!clean)
+      await db.run(
+        `UPDATE profiles SET breaker_failures = 0, breaker_tasks = '[]', breaker_failed_probes = 0, breaker_probe_run = NULL
        ${isProbe ? ', paused = 0, paused_by = NULL, paused_reason = NULL, breaker_probe_at = NULL, breaker_trips = 0' : ''}
        WHERE name = ?`,
-      [profile.name],
-    );
+        [profile.name],
+      );
     if (isProbe) {
       await appendEvent(db, now, actor, {
         kind: 'profile_resumed',

@@ -6,6 +6,7 @@ import { resolveTransition } from '../../core/transitions.js';
 import type { Claim, ClaimRequest } from '../run-types.js';
 import type { SqlDb } from './driver.js';
 import { appendEvent } from './events.js';
+import type { Profile } from '../../core/profile.js';
 import { toProfile, toRun } from './rows.js';
 import type { ProfileRow, RunRow, TaskRow } from './rows.js';
 import { getTask } from './tasks.js';
@@ -66,6 +67,56 @@ async function currentLoad(
   return load;
 }
 
+interface ProfileEntry {
+  row: ProfileRow;
+  profile: Profile;
+}
+
+/** The profiles a claim may admit runs of, by name. */
+function admissibleProfiles(
+  profiles: readonly ProfileEntry[],
+  now: number,
+  req: ClaimRequest,
+): Map<string, ProfileEntry> {
+  return new Map(
+    profiles
+      // A profile paused by its breaker admits one probe run once its wait is over.
+      .filter(
+        ({ row }) =>
+          row.paused === 0 ||
+          (row.paused_by === 'breaker' &&
+            row.breaker_probe_at !== null &&
+            row.breaker_probe_at <= now &&
+            row.breaker_probe_run === null),
+      )
+      // Spawned hosts start only spawned profiles; pull workers claim only pull profiles.
+      .filter(({ profile }) => profile.mode === req.mode)
+      .filter(({ row }) => req.profiles === undefined || req.profiles.includes(row.name))
+      .map((p) => [p.profile.name, p]),
+  );
+}
+
+/**
+ * Whether a claim could find anything now: a ready task assigned to an admissible profile.
+ * Read without the admission turn, so the many wake-ups that find nothing to do never queue
+ * for it; a change after this read wakes the claimer again.
+ */
+export async function mayClaim(db: SqlDb, now: number, req: ClaimRequest): Promise<boolean> {
+  const profiles = (await db.all<ProfileRow>('SELECT * FROM profiles')).map((r) => ({
+    row: r,
+    profile: toProfile(r),
+  }));
+  const admissible = admissibleProfiles(profiles, now, req);
+  if (admissible.size === 0) return false;
+  const assignees = await db.all<{ assignee: string }>(
+    `SELECT DISTINCT t.assignee FROM tasks t JOIN boards b ON b.name = t.board
+     WHERE t.status = 'ready' AND t.assignee IS NOT NULL AND (t.not_before IS NULL OR t.not_before <= ?)
+       AND b.paused = 0`,
+    [now],
+  );
+  return assignees.some((a) => admissible.has(a.assignee));
+}
+
 /**
  * Admission and claim in one transaction (SPEC §4): picks dispatchable tasks in priority
  * order under every cap, creates their runs (attempt = previous + 1, a fresh token) and
@@ -85,22 +136,7 @@ export async function claimRuns(
   const groups = new Map(
     (await db.all<GroupRow>('SELECT * FROM concurrency_groups')).map((g) => [g.name, g]),
   );
-  // A profile paused by its breaker admits one probe run once its wait is over.
-  const admissible = new Map(
-    profiles
-      .filter(
-        ({ row }) =>
-          row.paused === 0 ||
-          (row.paused_by === 'breaker' &&
-            row.breaker_probe_at !== null &&
-            row.breaker_probe_at <= now &&
-            row.breaker_probe_run === null),
-      )
-      // Spawned hosts start only spawned profiles; pull workers claim only pull profiles.
-      .filter(({ profile }) => profile.mode === req.mode)
-      .filter(({ row }) => req.profiles === undefined || req.profiles.includes(row.name))
-      .map((p) => [p.profile.name, p]),
-  );
+  const admissible = admissibleProfiles(profiles, now, req);
   if (admissible.size === 0) return [];
   const tasks = await db.all<TaskRow>(
     `SELECT t.* FROM tasks t JOIN boards b ON b.name = t.board

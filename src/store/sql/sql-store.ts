@@ -34,7 +34,7 @@ import type {
   TokenInfo,
   TokenKind,
 } from '../store.js';
-import { ADMISSION_LOCK, claimRuns } from './claim.js';
+import { ADMISSION_LOCK, claimRuns, mayClaim } from './claim.js';
 import * as groups from './groups.js';
 import * as hosts from './hosts.js';
 import * as leases from './leases.js';
@@ -199,7 +199,8 @@ export class SqlStore implements Store {
     return groups.listGroups(this.driver);
   }
 
-  claimRuns(req: ClaimRequest, workspaceRoot: string | null): Promise<Claim[]> {
+  async claimRuns(req: ClaimRequest, workspaceRoot: string | null): Promise<Claim[]> {
+    if (!(await this.driver.read((db) => mayClaim(db, this.clock.now(), req)))) return [];
     return this.driver.tx((db) => claimRuns(db, this.clock.now(), req, workspaceRoot), {
       lock: ADMISSION_LOCK,
     });
