@@ -32,6 +32,7 @@ const BENCHMARKS = [
   'pull-throughput',
   'dashboard-paint',
   'peers-throughput',
+  'pg-hosts',
 ] as const;
 type Name = (typeof BENCHMARKS)[number];
 
