@@ -15,6 +15,8 @@ export interface HomePaths {
   runs: string;
   /** Several hosts: the secret that lets a restarting `serve` take over its own lease. */
   hostSecret: string;
+  /** Several hosts: which process runs this home's `serve`, and where its API listens. */
+  serveLock: string;
 }
 
 /** The home named by `WARDEN_HOME`, else `~/.warden`. */
@@ -34,6 +36,7 @@ export function homePaths(root: string): HomePaths {
     workspaces: join(root, 'workspaces'),
     runs: join(root, 'runs'),
     hostSecret: join(root, 'host.secret'),
+    serveLock: join(root, 'serve.json'),
   };
 }
 

@@ -21,7 +21,7 @@ export interface HostLeaseTimes {
 /** The default host lease TTL (SPEC §3). */
 export const DEFAULT_HOST_TTL_MS = 30_000;
 /** The shortest TTL accepted: workers must be frozen well before the lease lapses. */
-export const MIN_HOST_TTL_MS = 1_200;
+export const MIN_HOST_TTL_MS = 2_000;
 
 /**
  * The timings of a TTL. Workers freeze at TTL − 5 s; with a TTL under 15 s (tests) the margin

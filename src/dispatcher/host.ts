@@ -15,6 +15,7 @@ import { PullSupervisor } from '../supervisor/pull.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { Dispatcher } from './dispatcher.js';
 import { LeaseKeeper } from './lease-keeper.js';
+import { checkServeLock, releaseServeLock, writeServeLock } from '../config/serve-lock.js';
 import { hostLeaseTimes } from '../core/host-lease.js';
 import { workerBaseEnv, writeWardenShim } from './worker-env.js';
 
@@ -165,10 +166,20 @@ export class Host {
     const { store } = this.opts;
     // Several hosts: the lease is this host's claim (refused while another live host holds
     // the id); one host alone takes the home.
-    if (this.lease) await this.lease.start();
-    else await takeHome(store, this.hostId, null);
+    if (this.lease) {
+      checkServeLock(this.opts.home);
+      // Bound first, so a serve that cannot listen leaves no lease behind.
+      await this.listen();
+      await this.lease.start().catch(async (err: unknown) => {
+        await this.closeServer();
+        throw err;
+      });
+      writeServeLock(this.opts.home, this.hostId, this.url);
+    } else {
+      await takeHome(store, this.hostId, null);
+      await this.listen();
+    }
     this.binDir = writeWardenShim(this.opts.home.root);
-    await this.listen();
     await store.setHostUrl(this.hostId, this.url);
     await store.writeEvent(dispatcherActor(this.hostId), {
       kind: 'host_started',
@@ -242,6 +253,14 @@ export class Host {
     });
   }
 
+  private closeServer(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (!this.server) return resolve();
+      this.server.close(() => resolve());
+      (this.server as { closeAllConnections?: () => void }).closeAllConnections?.();
+    });
+  }
+
   /** Settles at the next wake-up (something may have changed) or after `ms`. */
   private changed(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
@@ -302,13 +321,10 @@ export class Host {
     await this.supervisor.idle();
     await this.supervisor.flush();
     await this.pull.flush();
-    await new Promise<void>((resolve) => {
-      if (!this.server) return resolve();
-      this.server.close(() => resolve());
-      (this.server as { closeAllConnections?: () => void }).closeAllConnections?.();
-    });
+    await this.closeServer();
     const me = identify(process.pid);
     if (me && !this.lease) await this.opts.store.releaseHome(this.hostId, me);
+    if (this.lease) releaseServeLock(this.opts.home);
     await this.opts.store.writeEvent(dispatcherActor(this.hostId), {
       kind: 'host_stopped',
       payload: { host: this.hostId, pid: process.pid, runs_left_running: this.supervisor.size },

@@ -118,11 +118,28 @@ describe.skipIf(!URL)('bad input with WARDEN_DB', () => {
     serveA.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
     try {
       await expect.poll(() => out, { timeout: 20_000, interval: 50 }).toMatch(/warden serve: http/);
+      // A second serve on the same home is refused, whatever host id it names.
+      expectError(
+        await a.run(['serve', '--port', '0', '--host-id', 'another']),
+        4,
+        /warden serve is already running for this home \(host same, pid \d+\)/,
+      );
+      // The CLI finds this home's serve through its serve.json (the dashboard link).
+      const link = await a.run(['open']);
+      expect(link.code, link.stderr).toBe(0);
+      expect(link.stdout).toMatch(/http:\/\/127\.0\.0\.1:\d+\/login\?/);
       const before = await pgSnapshot(schema);
       expectError(
         await b.run(['serve', '--port', '0', '--host-id', 'same']),
         4,
         /host id 'same' is held by another live host until .*; pick another --host-id/,
+      );
+      // A serve that cannot listen takes no lease and exits.
+      const port = /127\.0\.0\.1:(\d+)/.exec(out)?.[1] ?? '';
+      expectError(
+        await b.run(['serve', '--port', port, '--host-id', 'other']),
+        1,
+        new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use`),
       );
       expectError(
         await b.run(['dispatch', '--once']),
@@ -133,7 +150,7 @@ describe.skipIf(!URL)('bad input with WARDEN_DB', () => {
       const after = await pgSnapshot(schema);
       // Host a's own renewals go on meanwhile; nothing else moved.
       expect({ ...after, hosts: undefined }).toEqual({ ...before, hosts: undefined });
-      expect(after.hosts).toHaveLength(1);
+      expect((after.hosts as { host_id: string }[]).map((h) => h.host_id)).toEqual(['same']);
     } finally {
       serveA.kill('SIGKILL');
     }

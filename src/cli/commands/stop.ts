@@ -7,13 +7,26 @@ import type { EndResult, StopIntent } from '../../supervisor/live-run.js';
 import { identify, isSameProcessAlive } from '../../supervisor/procfs.js';
 import { Supervisor } from '../../supervisor/supervisor.js';
 import { readAdminToken } from '../../config/home.js';
+import { liveServeLock } from '../../config/serve-lock.js';
 import type { CliContext } from '../context.js';
 import { withContext } from '../context.js';
 import { callApi } from '../../sdk/http.js';
 import { say, sayJson } from '../output.js';
 
-/** The API of the live `serve` of this home, if one is running. */
+/**
+ * The API of the live `serve` of this home, if one is running. Several hosts: this home's own
+ * `serve` (its `serve.json`), else any host whose lease is good.
+ */
 export async function liveServe(ctx: CliContext): Promise<{ url: string; host: string } | null> {
+  if (ctx.where.kind === 'postgres') {
+    const own = liveServeLock(ctx.home);
+    if (own) return { url: own.url, host: own.host_id };
+    const lapsed = new Set((await ctx.store.lapsedHosts()).map((h) => h.host_id));
+    const other = (await ctx.store.activeHosts()).find(
+      (h) => h.url !== null && h.lease_expires_at !== null && !lapsed.has(h.host_id),
+    );
+    return other?.url ? { url: other.url, host: other.host_id } : null;
+  }
   for (const h of await ctx.store.activeHosts()) {
     if (h.url !== null && h.process !== null && isSameProcessAlive(h.process))
       return { url: h.url, host: h.host_id };
@@ -31,7 +44,15 @@ async function owningServe(
   runId: number,
 ): Promise<{ url: string; host: string } | null> {
   const run = await ctx.store.getRun(runId);
-  if (run.mode === 'pull') return null;
+  // A pull run is ended through any host's API (its worker learns it at its next renewal).
+  if (run.mode === 'pull') {
+    const any = await liveServe(ctx);
+    if (any) return any;
+    throw new WardenError(
+      'conflict',
+      `run ${runId} is a pull run and no host's serve is renewing its lease; start \`warden serve\` and try again`,
+    );
+  }
   const owner = (await ctx.store.activeHosts()).find((h) => h.host_id === run.host_id);
   const lapsed = (await ctx.store.lapsedHosts()).some((h) => h.host_id === run.host_id);
   if (!owner || lapsed || owner.url === null) {

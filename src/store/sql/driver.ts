@@ -2,8 +2,9 @@
 export interface TxOptions {
   /**
    * Take turns with every other transaction naming the same lock, across processes and hosts,
-   * taken before the transaction's snapshot (PostgreSQL: a session advisory lock; SQLite's
-   * BEGIN IMMEDIATE already serialises writers).
+   * taken before the transaction's snapshot (PostgreSQL: `LOCK TABLE admission_lock` as the
+   * transaction's first statement, held until it ends; SQLite's BEGIN IMMEDIATE already
+   * serialises writers).
    */
   lock?: number;
 }
