@@ -28,14 +28,9 @@ import type { Row } from './lib/stats.js';
 import { waitFor } from './lib/time.js';
 import { runAll, uniqueName } from './peers/peer.js';
 import { BenchDb, PG_URL } from './peers/postgres.js';
+import { wardenDb } from './peers/warden.js';
 
 const DIST = new URL('../dist/', import.meta.url);
-
-function wardenDb(schema: string): string {
-  const u = new URL(PG_URL);
-  u.searchParams.set('schema', schema);
-  return u.toString();
-}
 
 function positive(text: string, option: string): number {
   const n = Number(text);

@@ -17,7 +17,7 @@ import { BenchDb, PG_URL } from './postgres.js';
 const DIST = new URL('../../dist/', import.meta.url);
 
 /** `WARDEN_DB` for the shared server and `schema`. */
-function wardenDb(schema: string): string {
+export function wardenDb(schema: string): string {
   const u = new URL(PG_URL);
   u.searchParams.set('schema', schema);
   return u.toString();
