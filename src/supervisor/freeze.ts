@@ -17,6 +17,8 @@ export const KILL_NOW: FreezeDeadlines = { freezeAtCs: 0, killAtCs: 0 };
 
 /** The name of the file in a run's folder. */
 export const LIVE_FILE = 'live';
+/** What the watcher writes in the run's folder before it kills a worker frozen too long. */
+export const LEASE_KILLED = 'lease-killed';
 
 /** Seconds since boot, in hundredths, as the shim reads them. */
 export function uptimeCs(): number {

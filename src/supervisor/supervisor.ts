@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dispatcher } from '../core/actor.js';
 import type { Actor } from '../core/actor.js';
@@ -27,7 +27,7 @@ import {
   signalGroup,
 } from './procfs.js';
 import { SHIM_PATH, SpawnError, readExitFile, spawnWorker } from './spawn.js';
-import { KILL_NOW, LIVE_FILE, watchedRunIds, writeLiveFile } from './freeze.js';
+import { KILL_NOW, LEASE_KILLED, LIVE_FILE, watchedRunIds, writeLiveFile } from './freeze.js';
 import type { FreezeDeadlines } from './freeze.js';
 
 /** A claimed run not started because this host's lease may have lapsed meanwhile. */
@@ -503,8 +503,14 @@ export class Supervisor {
       // Whether it used the worker protocol decides what exit 0 means; the store knows for sure.
       if (!live.usedProtocol)
         live.usedProtocol = (await this.opts.store.getRun(live.runId)).used_protocol;
-      const meaning =
-        status.signal === 'unknown'
+      const meaning = existsSync(join(live.runDir, LEASE_KILLED))
+        ? {
+            outcome: 'host_lost' as Outcome,
+            rule: 'host_lease_lapsed',
+            message:
+              'frozen for host_ttl + 60 s while this host could not renew its lease, then killed by its shim',
+          }
+        : status.signal === 'unknown'
           ? {
               outcome: 'crashed' as Outcome,
               rule: 'vanished',

@@ -1,0 +1,112 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { person } from '../../src/core/actor.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { openSqliteStore } from '../../src/store/sqlite/open.js';
+import type { SqliteStore } from '../../src/store/sqlite/open.js';
+import { KILL_NOW, LEASE_KILLED, uptimeCs, writeLiveFile } from '../../src/supervisor/freeze.js';
+import type { FreezeDeadlines } from '../../src/supervisor/freeze.js';
+import { groupAlive, signalGroup } from '../../src/supervisor/procfs.js';
+import { Supervisor } from '../../src/supervisor/supervisor.js';
+import { waitFor } from '../helpers/host.js';
+
+/** The state letter of a process (R, S, T, Z...), or null when it is gone. */
+function stateOf(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Several hosts (SPEC §3): the shim's watcher freezes a worker when its deadlines pass,
+ * thaws it when they move forward, and kills it past KILL_AT; a run killed so ends host_lost.
+ */
+describe('freezing workers through the shim’s watcher', () => {
+  let dir: string;
+  let store: SqliteStore;
+  let supervisor: Supervisor;
+  let deadlines: FreezeDeadlines;
+  const ana = person('ana');
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'warden-freeze-'));
+    const clock = new ManualClock(Date.now());
+    store = await openSqliteStore(join(dir, 'warden.db'), clock, { create: true });
+    await store.addBoard('default', ana);
+    deadlines = { freezeAtCs: uptimeCs() + 60_000, killAtCs: uptimeCs() + 120_000 };
+    supervisor = new Supervisor({
+      store,
+      host: 'h1',
+      clock,
+      config: {},
+      runsDir: join(dir, 'runs'),
+      baseEnv: () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin' }),
+      freeze: { deadlines: () => deadlines, valid: () => true, pollSeconds: 0.1 },
+    });
+  });
+
+  afterEach(async () => {
+    for (const t of await store.listTasks({ include_archived: true })) {
+      for (const r of await store.listRuns(t.id))
+        if (r.process && groupAlive(r.process.pid)) signalGroup(r.process.pid, 'SIGKILL');
+    }
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('freezes, thaws and finally kills a worker; the run ends host_lost, not as a crash', async () => {
+    await store.addProfile('sleeper', { argv: ['sleep', '60'] }, ana);
+    const task = await store.createTask({ title: 'sleep', assignee: 'sleeper' }, ana);
+    const [claim] = await store.claimRuns(
+      { host: 'h1', maxWorkers: 4, limit: 4, mode: 'spawned' },
+      join(dir, 'ws'),
+    );
+    if (!claim) throw new Error('nothing claimed');
+    await supervisor.start(claim, {});
+    const runDir = join(dir, 'runs', String(claim.run.id));
+    const worker = await waitFor('the worker pid', () => {
+      const f = join(runDir, 'worker.pid');
+      return existsSync(f) ? Number(readFileSync(f, 'utf8').trim()) : undefined;
+    });
+    expect(stateOf(worker)).toBe('S');
+
+    // The deadline passes (serve stopped renewing): frozen.
+    writeLiveFile(runDir, { freezeAtCs: uptimeCs() - 1, killAtCs: uptimeCs() + 60_000 });
+    await waitFor('the worker to be frozen', () => stateOf(worker) === 'T', 10_000);
+    // The shim itself is not frozen: it still records the exit.
+    const shim = Number(readFileSync(join(runDir, 'shim.pid'), 'utf8').trim());
+    expect(stateOf(shim)).not.toBe('T');
+
+    // Renewed while the run is still this host's: thawed.
+    deadlines = { freezeAtCs: uptimeCs() + 60_000, killAtCs: uptimeCs() + 120_000 };
+    supervisor.refreshLiveness();
+    await waitFor('the worker to be thawed', () => stateOf(worker) === 'S', 10_000);
+
+    // Frozen past KILL_AT: killed by the watcher, booked as the host's loss.
+    writeLiveFile(runDir, KILL_NOW);
+    await waitFor(
+      'the worker to be killed',
+      () => stateOf(worker) === null || stateOf(worker) === 'Z',
+      10_000,
+    );
+    expect(existsSync(join(runDir, LEASE_KILLED))).toBe(true);
+    const run = await waitFor(
+      'the run to end',
+      async () => {
+        await supervisor.tick();
+        const r = await store.getRun(claim.run.id);
+        return r.state === 'ended' ? r : undefined;
+      },
+      10_000,
+    );
+    expect(run.outcome).toBe('host_lost');
+    expect(run.reason?.rule).toBe('host_lease_lapsed');
+    const t = await store.getTask(task.id);
+    expect(t.counters).toMatchObject({ failures: 0, host_losses: 1 });
+  });
+});
