@@ -336,6 +336,25 @@ export function runRunSuite(name: string, make: () => Promise<StoreFixture>): vo
       expect((await store.renewHostLease('h1', 'secret-a', 60_000)).lapsed).toBe(false);
     });
 
+    it('judges pull leases by the store’s clock: PostgreSQL’s own, never a host’s', async () => {
+      await store.addProfile('w', { argv: [], mode: 'pull' }, ana);
+      const token = await store.addToken(
+        { name: 'bot', kind: 'worker', hash: 'hw', profiles: ['w'] },
+        ana,
+      );
+      const lease = await store.openLease(token, 'bot@test', undefined, 60_000);
+      // A host whose clock runs an hour ahead.
+      f.clock.advance(3_600_000);
+      const ended = await store.endLeases();
+      if (name === 'postgres') {
+        expect(ended).toEqual([]);
+        expect((await store.checkLease(lease.id, token)).id).toBe(lease.id);
+      } else {
+        // SQLite has one host: its clock is the store's.
+        expect(ended.map((e) => e.lease)).toEqual([lease.id]);
+      }
+    });
+
     it('holds the home for one host at a time and lets a dead holder be replaced', async () => {
       const me = { host_id: 'h1', process: { boot_id: 'b', pid: 10, start_time: '1' }, url: null };
       expect(await store.claimHome(me, [])).toEqual({ ok: true });

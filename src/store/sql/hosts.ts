@@ -94,8 +94,11 @@ export async function releaseHome(
   );
 }
 
-/** Now on the store's clock: PostgreSQL's for several hosts, this process's for SQLite. */
-async function storeNow(db: SqlDb, local: number): Promise<number> {
+/**
+ * Now on the store's clock: PostgreSQL's for several hosts (every lease's expiry is judged by
+ * it, never by a host's clock, SPEC §3), this process's for SQLite.
+ */
+export async function storeNow(db: SqlDb, local: number): Promise<number> {
   if (db.dialect !== 'postgres') return local;
   const row = await db.get<{ now: number }>(
     'SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT) AS now',

@@ -326,7 +326,9 @@ export class SqlStore implements Store {
     profiles: readonly string[] | undefined,
     ttlMs: number,
   ): Promise<LeaseInfo> {
-    return this.write((db, now) => leases.openLease(db, now, token, name, profiles, ttlMs));
+    return this.write(async (db, now) =>
+      leases.openLease(db, await hosts.storeNow(db, now), token, name, profiles, ttlMs),
+    );
   }
 
   renewLease(
@@ -334,15 +336,20 @@ export class SqlStore implements Store {
     token: TokenInfo,
     ttlMs: number,
   ): Promise<{ lease: LeaseInfo; cancel: Cancellation[] }> {
-    return this.write((db, now) => leases.renewLease(db, now, id, token, ttlMs));
+    return this.write(async (db, now) =>
+      leases.renewLease(db, await hosts.storeNow(db, now), id, token, ttlMs),
+    );
   }
 
   checkLease(id: string, token: TokenInfo): Promise<LeaseInfo> {
-    return this.driver.read((db) => leases.liveLease(db, this.clock.now(), id, token));
+    return this.driver.read(async (db) =>
+      leases.liveLease(db, await hosts.storeNow(db, this.clock.now()), id, token),
+    );
   }
 
   endLeases(only?: { id: string; reason: string }): Promise<{ lease: string; runs: RunId[] }[]> {
-    return this.write((db, now) => leases.endLeases(db, now, only));
+    // Pull leases too lapse by the store's clock (PostgreSQL's with several hosts).
+    return this.write(async (db, now) => leases.endLeases(db, await hosts.storeNow(db, now), only));
   }
 
   leaseCancellations(id: string): Promise<Cancellation[]> {
