@@ -12,6 +12,7 @@ import type { HostRecord } from '../store/run-types.js';
 import type { Store } from '../store/store.js';
 import { identify, isSameProcessAlive } from '../supervisor/procfs.js';
 import { PullSupervisor } from '../supervisor/pull.js';
+import { stopElsewhere } from '../supervisor/remote-stop.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { Dispatcher } from './dispatcher.js';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -215,6 +216,16 @@ export class Host {
       control: {
         stop: async (taskId, by, intent) =>
           (await this.supervisor.stop(taskId, by, intent)) ??
+          // Several hosts: another host's spawned run is fenced here and ended there.
+          (this.lease
+            ? await stopElsewhere(
+                { store: this.opts.store, host: this.hostId, clock: this.opts.clock },
+                taskId,
+                by,
+                intent,
+                5 * 60_000,
+              )
+            : null) ??
           this.pull.stop(taskId, by, intent, this.leaseTtlMs + 5000),
       },
       pull: {

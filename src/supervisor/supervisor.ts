@@ -644,11 +644,13 @@ export class Supervisor {
       ['completed', 'worker_blocked', 'review_requested'].includes(run.outcome ?? '') ||
       run.reason?.rule === 'worker_failed';
     const reason = run.reason ?? { rule: 'unknown', message: 'ending' };
+    // A stop fenced through another host's API may ask for SIGKILL at once.
+    const now = reason.extra?.now === true;
     live.ending = this.newEnding(
       live,
       run.outcome ?? 'crashed',
       reason,
-      {},
+      now ? { now: true } : {},
       byWorker ? 'waiting_exit' : 'start',
     );
   }

@@ -245,4 +245,28 @@ describe.skipIf(!URL)('several hosts on one PostgreSQL', () => {
     expect(longest).toBeLessThan(10_000);
     expect(overlaps(workerLives(lifeLog))).toEqual([]);
   }, 240_000);
+
+  it('stops a run of another host through any host’s API: fenced here, its processes ended there', async () => {
+    await setUp(2, ['3000', '0.2']);
+    const store = shared as PgStore;
+    const [a, b] = homes as [TestHome, TestHome];
+    await b.serve(serveArgs('b', '30s'));
+    const task = await store.createTask({ title: 'long', assignee: 'job' }, person('ana'));
+    const run = await waitFor('the run on host b', async () =>
+      (await store.listRuns(task.id)).find((r) => r.process !== null),
+    );
+    const serveA = await a.serve(serveArgs('a', '30s'));
+    const token = readFileSync(join(a.root, 'admin.token'), 'utf8').trim();
+    const res = await fetch(`${serveA.url}/api/v1/tasks/${task.id}/stop`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ requeue: false, reason: 'wrong approach' }),
+    });
+    const body = (await res.json()) as { verified_gone: boolean; outcome: string };
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body).toMatchObject({ outcome: 'stopped', verified_gone: true });
+    expect(shimGroups(b.root)).toEqual([]);
+    expect(await store.getRun(run.id)).toMatchObject({ state: 'ended', outcome: 'stopped' });
+    expect(await store.getTask(task.id)).toMatchObject({ status: 'blocked' });
+  }, 120_000);
 });
