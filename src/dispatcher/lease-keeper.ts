@@ -36,6 +36,7 @@ export class LeaseKeeper {
   private renewing: Promise<void> | null = null;
   private reaping = false;
   private failing = false;
+  private checkOwed = false;
 
   constructor(private readonly opts: LeaseKeeperOptions) {
     this.view = new HostLeaseView(hostLeaseTimes(opts.ttlMs));
@@ -91,7 +92,13 @@ export class LeaseKeeper {
     if (answer.lapsed)
       this.opts.log?.('host lease: it had lapsed; checking which runs are still ours');
     // Before anything is thawed: whatever was ended elsewhere meanwhile is killed, frozen.
-    if (gap || answer.lapsed) await supervisor.dropLost();
+    // The check is owed until it succeeds: a later renewal without a gap must not thaw
+    // workers that a failed check never looked at.
+    if (gap || answer.lapsed) this.checkOwed = true;
+    if (this.checkOwed) {
+      await supervisor.dropLost();
+      this.checkOwed = false;
+    }
     supervisor.refreshLiveness();
   }
 
