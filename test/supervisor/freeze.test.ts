@@ -73,7 +73,8 @@ describe('freezing workers through the shim’s watcher', () => {
       const f = join(runDir, 'worker.pid');
       return existsSync(f) ? Number(readFileSync(f, 'utf8').trim()) : undefined;
     });
-    expect(stateOf(worker)).toBe('S');
+    // Running (or sleeping): not stopped.
+    await waitFor('the worker to be asleep in its work', () => stateOf(worker) === 'S', 10_000);
 
     // The deadline passes (serve stopped renewing): frozen.
     writeLiveFile(runDir, { freezeAtCs: uptimeCs() - 1, killAtCs: uptimeCs() + 60_000 });
