@@ -57,6 +57,12 @@ export class HostLeaseView {
     return gap;
   }
 
+  /** Forgets every renewal (after a suspend): not good until the next, which is a gap. */
+  forget(): void {
+    this.lastSent = null;
+    this.steadySince = null;
+  }
+
   /** Whether the lease is good at `now`: the host may start work and its workers may run. */
   valid(now: number): boolean {
     return this.lastSent !== null && now - this.lastSent < this.times.freezeAfterMs;

@@ -13,6 +13,8 @@ export interface DispatcherOptions {
   wardenEnv: () => Record<string, string>;
   /** Whether this host may start work now (several hosts: only while its lease is good). */
   mayStart?: () => boolean;
+  /** Several hosts: counts the lease's gaps; a claim made before a gap is not started after. */
+  leaseEpoch?: () => number;
   log?: (line: string) => void;
 }
 
@@ -47,17 +49,28 @@ export class Dispatcher {
 
   private async once(): Promise<number> {
     if (this.opts.mayStart && !this.opts.mayStart()) return 0;
+    const epoch = this.opts.leaseEpoch?.() ?? 0;
     const max = this.opts.maxWorkers();
     const claims = await this.opts.store.claimRuns(
       { host: this.opts.host, maxWorkers: max, limit: max, mode: 'spawned' },
       this.opts.workspaceRoot,
     );
-    this.opts.supervisor.reserve(claims.map((c) => c.run.id));
-    for (const claim of claims) {
-      await this.opts.supervisor.start(claim, this.opts.wardenEnv());
-      this.opts.log?.(
-        `started run ${claim.run.id} (attempt ${claim.run.attempt}) of task ${claim.task.id}`,
-      );
+    this.opts.supervisor.reserve(
+      claims.map((c) => c.run.id),
+      epoch,
+    );
+    let started = 0;
+    try {
+      for (const claim of claims) {
+        started++;
+        await this.opts.supervisor.start(claim, this.opts.wardenEnv());
+        this.opts.log?.(
+          `started run ${claim.run.id} (attempt ${claim.run.attempt}) of task ${claim.task.id}`,
+        );
+      }
+    } finally {
+      // Claims never reached (a failure above) are the tick's to find and book.
+      this.opts.supervisor.unreserve(claims.slice(started).map((c) => c.run.id));
     }
     return claims.length;
   }

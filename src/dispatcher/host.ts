@@ -108,11 +108,13 @@ export class Host {
       ...(opts.progressFlushMs !== undefined ? { progressFlushMs: opts.progressFlushMs } : {}),
       ...(opts.log ? { log: opts.log } : {}),
       onRunEnded: () => this.wake(),
+      onResume: () => this.lease?.resumed(),
       ...(opts.hostLease
         ? {
             freeze: {
               deadlines: () => this.keeper().deadlines(),
               valid: () => this.keeper().valid(),
+              epoch: () => this.keeper().epoch,
               pollSeconds: hostLeaseTimes(opts.hostLease.ttlMs).watchEveryMs / 1000,
             },
           }
@@ -147,7 +149,12 @@ export class Host {
       maxWorkers: () => opts.maxWorkers,
       workspaceRoot: opts.home.workspaces,
       wardenEnv: () => ({ WARDEN_URL: this.url }),
-      ...(this.lease ? { mayStart: () => this.lease?.valid() ?? true } : {}),
+      ...(this.lease
+        ? {
+            mayStart: () => this.lease?.valid() ?? true,
+            leaseEpoch: () => this.lease?.epoch ?? 0,
+          }
+        : {}),
       ...(opts.log ? { log: opts.log } : {}),
     });
   }
@@ -180,13 +187,22 @@ export class Host {
       await takeHome(store, this.hostId, null);
       await this.listen();
     }
-    this.binDir = writeWardenShim(this.opts.home.root);
-    await store.setHostUrl(this.hostId, this.url);
-    await store.writeEvent(dispatcherActor(this.hostId), {
-      kind: 'host_started',
-      payload: { host: this.hostId, pid: process.pid, url: this.url },
-    });
-    await this.supervisor.adoptAll();
+    try {
+      this.binDir = writeWardenShim(this.opts.home.root);
+      await store.setHostUrl(this.hostId, this.url);
+      await store.writeEvent(dispatcherActor(this.hostId), {
+        kind: 'host_started',
+        payload: { host: this.hostId, pid: process.pid, url: this.url },
+      });
+      await this.supervisor.adoptAll();
+    } catch (err) {
+      // A serve that failed to start keeps nothing running: no renewals, no API, no claim on
+      // the home (its workers stay, frozen once the lease runs out, for the next serve).
+      this.lease?.stop();
+      await this.closeServer();
+      if (this.lease) releaseServeLock(this.opts.home);
+      throw err;
+    }
     // Adopted runs are still this host's: their workers may run (thaw, if frozen).
     this.supervisor.refreshLiveness();
     this.unwatch = store.watchChanges(() => this.wake());

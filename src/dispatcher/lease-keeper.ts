@@ -37,6 +37,7 @@ export class LeaseKeeper {
   private reaping = false;
   private failing = false;
   private checkOwed = false;
+  private gaps = 0;
 
   constructor(private readonly opts: LeaseKeeperOptions) {
     this.view = new HostLeaseView(hostLeaseTimes(opts.ttlMs));
@@ -48,6 +49,28 @@ export class LeaseKeeper {
     const now = this.opts.clock.monotonic();
     const freezeAt = this.view.freezeAt() ?? now;
     return deadlinesAt(freezeAt, freezeAt + this.view.times.killAfterFrozenMs, now);
+  }
+
+  /**
+   * Counts the gaps in this host's lease: a run claimed in an earlier epoch may have been
+   * reaped and started elsewhere since, so it is not started here.
+   */
+  get epoch(): number {
+    return this.gaps;
+  }
+
+  private owe(): void {
+    if (!this.checkOwed) this.gaps++;
+    this.checkOwed = true;
+  }
+
+  /**
+   * The machine was suspended: the monotonic clock did not count it, so the lease's own view
+   * cannot be trusted. It is good again only after a renewal, which is a gap.
+   */
+  resumed(): void {
+    this.view.forget();
+    this.owe();
   }
 
   /** Whether the lease is good now: work may start. */
@@ -94,7 +117,7 @@ export class LeaseKeeper {
     // Before anything is thawed: whatever was ended elsewhere meanwhile is killed, frozen.
     // The check is owed until it succeeds: a later renewal without a gap must not thaw
     // workers that a failed check never looked at.
-    if (gap || answer.lapsed) this.checkOwed = true;
+    if (gap || answer.lapsed) this.owe();
     if (this.checkOwed) {
       await supervisor.dropLost();
       this.checkOwed = false;

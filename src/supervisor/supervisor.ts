@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { dispatcher } from '../core/actor.js';
 import type { Actor } from '../core/actor.js';
@@ -61,11 +61,19 @@ export interface SupervisorOptions {
   log?: (line: string) => void;
   /** Called when a run has ended and its slot is free. */
   onRunEnded?: () => void;
+  /** Called when the machine was found to have been suspended (the monotonic clock slept). */
+  onResume?: () => void;
   /**
    * Several hosts: workers run under the shim's watcher, which freezes them when these
    * deadlines pass (SPEC §3); `pollSeconds` is how often it looks.
    */
-  freeze?: { deadlines: () => FreezeDeadlines; valid: () => boolean; pollSeconds: number };
+  freeze?: {
+    deadlines: () => FreezeDeadlines;
+    valid: () => boolean;
+    /** Counts the lease's gaps (see `LeaseKeeper.epoch`). */
+    epoch: () => number;
+    pollSeconds: number;
+  };
 }
 
 /**
@@ -78,8 +86,11 @@ export class Supervisor {
   private readonly live = new Map<number, LiveRun>();
   /** Runs found ended elsewhere after a lease gap: never thawed again. */
   private readonly lost = new Set<number>();
-  /** Runs claimed for this host whose workers are being started (not to be adopted). */
-  private readonly starting = new Set<number>();
+  /**
+   * Runs claimed for this host whose workers are being started (not to be adopted), with the
+   * lease epoch they were claimed in.
+   */
+  private readonly starting = new Map<number, number>();
   /** Counts runs as they are tracked (see `LiveRun.seq`). */
   private seq = 0;
   private readonly actor: Actor;
@@ -115,8 +126,13 @@ export class Supervisor {
    * Claims about to be started: until each is started, a tick that reads them from the store
    * must not take them for runs whose `serve` died before starting them.
    */
-  reserve(runIds: readonly number[]): void {
-    for (const id of runIds) this.starting.add(id);
+  reserve(runIds: readonly number[], epoch = 0): void {
+    for (const id of runIds) this.starting.set(id, epoch);
+  }
+
+  /** Claims that will not be started here after all. */
+  unreserve(runIds: readonly number[]): void {
+    for (const id of runIds) this.starting.delete(id);
   }
 
   /** Starts the worker of a claimed run, or ends the run `spawn_failed`. */
@@ -148,7 +164,9 @@ export class Supervisor {
         WARDEN_WORKSPACE: cwd,
       };
       const freeze = this.opts.freeze;
-      if (freeze && !freeze.valid()) {
+      // Claimed before a gap in the lease: the run may have been reaped and started elsewhere.
+      const claimedIn = this.starting.get(run.id) ?? 0;
+      if (freeze && (!freeze.valid() || freeze.epoch() !== claimedIn)) {
         // The claim was made under a good lease, but the host stalled before starting the
         // worker (paused, cut off): the run may have been reaped and started elsewhere.
         throw new LeaseGoneError(
@@ -459,6 +477,7 @@ export class Supervisor {
     this.lastWall = wall;
     this.lastMono = mono;
     if (gap > RESUME_THRESHOLD_MS) {
+      this.opts.onResume?.();
       // Deadlines run on the monotonic clock, which does not count a suspend: nothing that
       // slept with the machine is judged silent for it.
       await this.opts.store.writeEvent(this.actor, {
@@ -767,6 +786,8 @@ export class Supervisor {
   private forget(live: LiveRun): void {
     this.live.delete(live.runId);
     this.lost.delete(live.runId);
+    // Its processes are verified gone: nothing is left to watch, nor to look up after a gap.
+    if (this.opts.freeze) rmSync(join(live.runDir, LIVE_FILE), { force: true });
     live.child?.removeAllListeners('exit');
   }
 

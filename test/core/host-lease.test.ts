@@ -62,4 +62,14 @@ describe('a host’s own view of its lease', () => {
     v.renewed(5_000); // an older renewal answered late
     expect(v.freezeAt()).toBe(35_000);
   });
+
+  it('trusts nothing after a suspend: not good until the next renewal, which is a gap', () => {
+    const v = new HostLeaseView(times);
+    for (let t = 0; t <= 30_000; t += 5_000) v.renewed(t);
+    v.forget();
+    expect(v.valid(30_001)).toBe(false);
+    expect(v.mayReap(30_001)).toBe(false);
+    expect(v.renewed(31_000)).toBe(true);
+    expect(v.valid(31_001)).toBe(true);
+  });
 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import type { SqliteStore } from '../../src/store/sqlite/open.js';
 import { KILL_NOW, LEASE_KILLED, uptimeCs, writeLiveFile } from '../../src/supervisor/freeze.js';
 import type { FreezeDeadlines } from '../../src/supervisor/freeze.js';
 import { groupAlive, signalGroup } from '../../src/supervisor/procfs.js';
+import { spawnWorker } from '../../src/supervisor/spawn.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import { waitFor } from '../helpers/host.js';
 
@@ -46,7 +47,7 @@ describe('freezing workers through the shim’s watcher', () => {
       config: {},
       runsDir: join(dir, 'runs'),
       baseEnv: () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin' }),
-      freeze: { deadlines: () => deadlines, valid: () => true, pollSeconds: 0.1 },
+      freeze: { deadlines: () => deadlines, valid: () => true, epoch: () => 0, pollSeconds: 0.1 },
     });
   });
 
@@ -109,5 +110,28 @@ describe('freezing workers through the shim’s watcher', () => {
     expect(run.reason?.rule).toBe('host_lease_lapsed');
     const t = await store.getTask(task.id);
     expect(t.counters).toMatchObject({ failures: 0, host_losses: 1 });
+  });
+
+  it('keeps watching what a worker left behind in its group after it exited', async () => {
+    const runDir = join(dir, 'runs', 'left');
+    mkdirSync(runDir, { recursive: true });
+    const live = join(runDir, 'live');
+    writeLiveFile(runDir, { freezeAtCs: uptimeCs() + 60_000, killAtCs: uptimeCs() + 120_000 });
+    const spawned = spawnWorker({
+      runDir,
+      logPath: join(runDir, 'output.log'),
+      argv: ['sh', '-c', 'sleep 30 & echo $! > left.pid'],
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      cwd: runDir,
+      watch: { liveFile: live, pollSeconds: 0.1 },
+    });
+    spawned.child.unref();
+    await waitFor('the worker to exit', () => existsSync(join(runDir, 'exit')), 10_000);
+    const left = Number(readFileSync(join(runDir, 'left.pid'), 'utf8').trim());
+    expect(stateOf(left)).toBe('S');
+    writeLiveFile(runDir, { freezeAtCs: uptimeCs() - 1, killAtCs: uptimeCs() + 60_000 });
+    await waitFor('the leftover to be frozen', () => stateOf(left) === 'T', 10_000);
+    writeLiveFile(runDir, KILL_NOW);
+    await waitFor('the leftover to be killed', () => !groupAlive(spawned.pid), 10_000);
   });
 });
