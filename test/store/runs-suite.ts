@@ -331,6 +331,13 @@ export function runRunSuite(name: string, make: () => Promise<StoreFixture>): vo
       const lost = await store.listEvents({ kinds: ['host_lost'] });
       expect(lost).toHaveLength(1);
       expect(lost[0]?.payload).toMatchObject({ host: 'h1', reaped_by: 'h2' });
+      // A claim that committed just as its host was reaped is not left behind.
+      const t3 = await store.createTask({ title: 'late', assignee: 'p' }, ana);
+      expect((await claim({ host: 'h1' })).map((c) => c.task.id)).toEqual([t3.id]);
+      expect((await store.lapsedHosts()).map((h) => h.host_id)).toEqual(['h1']);
+      const again = await store.reapHost('h1', 'h2', { config: {} });
+      expect(again?.runs.map((r) => r.task_id)).toEqual([t3.id]);
+      expect(await store.lapsedHosts()).toEqual([]);
       // The reaped host learns it lapsed when it renews again.
       expect((await store.renewHostLease('h1', 'secret-a', 60_000)).lapsed).toBe(true);
       expect((await store.renewHostLease('h1', 'secret-a', 60_000)).lapsed).toBe(false);

@@ -41,6 +41,10 @@ function sameProcess(a: ProcessIdentity | null, b: ProcessIdentity | null): bool
   );
 }
 
+/** Whether a host (aliased `h`) still has a spawned run open. */
+const OPEN_SPAWNED_RUN =
+  "EXISTS (SELECT 1 FROM runs r WHERE r.host_id = h.host_id AND r.state <> 'ended' AND r.mode <> 'pull')";
+
 /** Hosts whose `serve` has not said it stopped. */
 export async function activeHosts(db: SqlDb): Promise<HostRecord[]> {
   return (
@@ -145,11 +149,15 @@ export async function renewHostLease(
   return { expires_at: now + ttlMs, renewed_at: now, lapsed };
 }
 
-/** Hosts whose lease lapsed on the store's clock and that did not say they stopped. */
+/**
+ * Hosts whose lease lapsed on the store's clock and that were not reaped yet, or that a
+ * claim committing just as they were reaped left an open spawned run to.
+ */
 export async function lapsedHosts(db: SqlDb, local: number): Promise<HostRecord[]> {
   const now = await storeNow(db, local);
   const rows = await db.all<HostRow>(
-    'SELECT * FROM hosts WHERE stopped_at IS NULL AND lease_expires_at IS NOT NULL AND lease_expires_at <= ? ORDER BY host_id',
+    `SELECT * FROM hosts h WHERE h.lease_expires_at IS NOT NULL AND h.lease_expires_at <= ?
+       AND (h.stopped_at IS NULL OR ${OPEN_SPAWNED_RUN}) ORDER BY h.host_id`,
     [now],
   );
   return rows.map(toHost);
@@ -175,15 +183,12 @@ export async function reapHost(
   closeRun: (runId: number, now: number, host: HostRecord) => Promise<void>,
 ): Promise<Reaped | null> {
   const now = await storeNow(db, local);
-  const row = await db.get<HostRow>('SELECT * FROM hosts WHERE host_id = ?', [hostId]);
-  if (
-    !row ||
-    row.stopped_at !== null ||
-    row.lease_expires_at === null ||
-    row.lease_expires_at > now
-  ) {
-    return null;
-  }
+  const row = await db.get<HostRow>(
+    `SELECT * FROM hosts h WHERE h.host_id = ? AND h.lease_expires_at IS NOT NULL
+       AND h.lease_expires_at <= ? AND (h.stopped_at IS NULL OR ${OPEN_SPAWNED_RUN})`,
+    [hostId, now],
+  );
+  if (!row) return null;
   const host = toHost(row);
   await db.run('UPDATE hosts SET stopped_at = ? WHERE host_id = ?', [now, hostId]);
   const open = await db.all<{ id: number; task_id: number }>(
