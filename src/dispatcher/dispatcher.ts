@@ -11,10 +11,11 @@ export interface DispatcherOptions {
   workspaceRoot: string;
   /** Variables every worker of this host gets (`WARDEN_URL`). */
   wardenEnv: () => Record<string, string>;
-  /** Whether this host may start work now (several hosts: only while its lease is good). */
-  mayStart?: () => boolean;
-  /** Several hosts: counts the lease's gaps; a claim made before a gap is not started after. */
-  leaseEpoch?: () => number;
+  /**
+   * Several hosts: the host's lease. Work starts only while it is good, and a claim made before
+   * a gap in it (its epoch) is not started after.
+   */
+  lease?: { valid(): boolean; readonly epoch: number };
   log?: (line: string) => void;
 }
 
@@ -48,8 +49,9 @@ export class Dispatcher {
   }
 
   private async once(): Promise<number> {
-    if (this.opts.mayStart && !this.opts.mayStart()) return 0;
-    const epoch = this.opts.leaseEpoch?.() ?? 0;
+    const { lease } = this.opts;
+    if (lease && !lease.valid()) return 0;
+    const epoch = lease?.epoch ?? 0;
     const max = this.opts.maxWorkers();
     const claims = await this.opts.store.claimRuns(
       { host: this.opts.host, maxWorkers: max, limit: max, mode: 'spawned' },

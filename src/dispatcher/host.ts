@@ -149,12 +149,7 @@ export class Host {
       maxWorkers: () => opts.maxWorkers,
       workspaceRoot: opts.home.workspaces,
       wardenEnv: () => ({ WARDEN_URL: this.url }),
-      ...(this.lease
-        ? {
-            mayStart: () => this.lease?.valid() ?? true,
-            leaseEpoch: () => this.lease?.epoch ?? 0,
-          }
-        : {}),
+      ...(this.lease ? { lease: this.lease } : {}),
       ...(opts.log ? { log: opts.log } : {}),
     });
   }

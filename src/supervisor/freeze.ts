@@ -1,5 +1,13 @@
-import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
+import { SpawnError } from './spawn.js';
 
 /**
  * Several hosts (SPEC §3): each spawned run's folder holds a `live` file that its shim's
@@ -46,8 +54,21 @@ export function writeLiveFile(runDir: string, d: FreezeDeadlines): void {
   renameSync(`${path}.tmp`, path);
 }
 
+/**
+ * Tells the watchers of run folders whose run is no longer this host's to kill their workers:
+ * every folder with a `live` file and no exit status for which `stillOurs` says false.
+ */
+export async function killStrayWatchers(
+  runsDir: string,
+  stillOurs: (runId: number) => Promise<boolean>,
+): Promise<void> {
+  for (const id of watchedRunIds(runsDir)) {
+    if (!(await stillOurs(id))) writeLiveFile(join(runsDir, String(id)), KILL_NOW);
+  }
+}
+
 /** Run ids whose folder has a watcher's `live` file but no exit status yet. */
-export function watchedRunIds(runsDir: string): number[] {
+function watchedRunIds(runsDir: string): number[] {
   let names: string[];
   try {
     names = readdirSync(runsDir);
@@ -58,4 +79,37 @@ export function watchedRunIds(runsDir: string): number[] {
     .filter((n) => /^\d+$/.test(n))
     .filter((n) => existsSync(join(runsDir, n, LIVE_FILE)) && !existsSync(join(runsDir, n, 'exit')))
     .map(Number);
+}
+
+/** A claimed run not started because this host's lease may have lapsed meanwhile. */
+export class LeaseGoneError extends SpawnError {}
+
+/** What a supervisor on several hosts knows of its lease (see `LeaseKeeper`). */
+export interface FreezeSource {
+  deadlines: () => FreezeDeadlines;
+  valid: () => boolean;
+  /** Counts the lease's gaps (see `LeaseKeeper.epoch`). */
+  epoch: () => number;
+  pollSeconds: number;
+}
+
+/**
+ * Before a worker is spawned: refuses (`LeaseGoneError`) a run claimed under a lease that has
+ * gone bad or had a gap since — the host stalled, and the run may have been reaped and started
+ * elsewhere — else writes its deadlines, so it is never unwatched, and says what its shim
+ * watches.
+ */
+export function prepareWatch(
+  runDir: string,
+  freeze: FreezeSource,
+  claimedInEpoch: number,
+): { liveFile: string; pollSeconds: number } {
+  if (!freeze.valid() || freeze.epoch() !== claimedInEpoch) {
+    throw new LeaseGoneError(
+      'this host’s lease may have lapsed before the worker was started; nothing was started',
+    );
+  }
+  mkdirSync(runDir, { recursive: true, mode: 0o700 });
+  writeLiveFile(runDir, freeze.deadlines());
+  return { liveFile: join(runDir, LIVE_FILE), pollSeconds: freeze.pollSeconds };
 }

@@ -1,11 +1,15 @@
 import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { interpretExit } from '../core/exit.js';
+import { silentFor } from '../core/liveness.js';
 import type { LivenessPolicy, RunClock } from '../core/liveness.js';
 import type { Policy } from '../core/policy.js';
 import type { ProcessIdentity, RunReason } from '../core/run.js';
 import type { BlockKind, Outcome } from '../core/status.js';
 import type { ExitStatus } from '../core/exit.js';
+import { LEASE_KILLED } from './freeze.js';
 
 /** The result of ending a run, for `warden stop`. */
 export interface EndResult {
@@ -147,4 +151,60 @@ export function stopIntentExtra(intent: StopIntent): Record<string, string | boo
     ...(intent.reassign !== undefined ? { reassign: intent.reassign } : {}),
     ...(intent.kind !== undefined ? { block_kind: intent.kind } : {}),
   };
+}
+
+/** The reason an ending records: the rule, the limits in force and the numbers behind it. */
+export function runReason(
+  live: LiveRun,
+  host: string,
+  rule: string,
+  message: string,
+  status: ExitStatus | null,
+  nowMono: number,
+): RunReason {
+  return {
+    rule,
+    message,
+    limits: {
+      stall_warn_after: live.policy.stall_warn_after,
+      stall_timeout: live.policy.stall_timeout,
+      max_runtime: live.policy.max_runtime,
+      kill_grace: live.policy.kill_grace,
+    },
+    last_heartbeat_at: live.lastHeartbeatWall,
+    last_progress_at: live.lastProgressWall,
+    last_output_at: live.lastOutputWall,
+    alive: status === null,
+    host,
+    attempt: live.attempt,
+    exit_code: status?.code ?? null,
+    signal: status?.signal ?? null,
+    extra: { pid: live.identity.pid, silent_ms: silentFor(live.clock, nowMono) },
+  };
+}
+
+/**
+ * What a worker's exit means: its shim's watcher killed it for the host's lapsed lease (the
+ * host's loss), it vanished without a status, or its status read by the exit rules.
+ */
+export function exitMeaning(
+  live: LiveRun,
+  status: ExitStatus,
+): { outcome: Outcome; rule: string; message: string } {
+  if (existsSync(join(live.runDir, LEASE_KILLED))) {
+    return {
+      outcome: 'host_lost',
+      rule: 'host_lease_lapsed',
+      message:
+        'frozen for host_ttl + 60 s while this host could not renew its lease, then killed by its shim',
+    };
+  }
+  if (status.signal === 'unknown') {
+    return {
+      outcome: 'crashed',
+      rule: 'vanished',
+      message: 'the worker is gone and left no exit status (its shim was killed)',
+    };
+  }
+  return interpretExit(status, live.policy.exit_zero, live.usedProtocol);
 }

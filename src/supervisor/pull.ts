@@ -11,6 +11,7 @@ import type { Store } from '../store/store.js';
 import { policiesFor } from './policies.js';
 import type { EndResult, StopIntent } from './live-run.js';
 import { stopIntentExtra } from './live-run.js';
+import { waitForRunEnd } from './remote-stop.js';
 
 /** What this host has heard from a pull run since its last batch. */
 interface Heard {
@@ -235,27 +236,22 @@ export class PullSupervisor {
       extra: { worker: run.worker_id, ...stopIntentExtra(intent) },
     };
     await this.opts.store.beginEnding(run.id, 'stopped', reason, this.actor);
-    const deadline = this.opts.clock.monotonic() + waitMs;
-    for (;;) {
-      const now = await this.opts.store.getRun(run.id);
-      if (now.state === 'ended') {
-        return {
-          run_id: run.id,
-          outcome: now.outcome ?? 'stopped',
-          verified_gone: true,
-          message: `run ${run.id} ended ${now.outcome ?? 'stopped'}; its worker let go`,
-        };
-      }
-      if (this.opts.clock.monotonic() > deadline) {
-        return {
-          run_id: run.id,
-          outcome: 'stopped',
-          verified_gone: false,
-          message: `run ${run.id} is fenced (its writes are refused) but its worker has not acknowledged yet; it ends when the worker renews or its lease lapses`,
-        };
-      }
-      await this.endLapsed();
-      await new Promise((r) => setTimeout(r, 50));
+    const ended = await waitForRunEnd(this.opts.store, this.opts.clock, run.id, waitMs, () =>
+      this.endLapsed(),
+    );
+    if (ended) {
+      return {
+        run_id: run.id,
+        outcome: ended.outcome ?? 'stopped',
+        verified_gone: true,
+        message: `run ${run.id} ended ${ended.outcome ?? 'stopped'}; its worker let go`,
+      };
     }
+    return {
+      run_id: run.id,
+      outcome: 'stopped',
+      verified_gone: false,
+      message: `run ${run.id} is fenced (its writes are refused) but its worker has not acknowledged yet; it ends when the worker renews or its lease lapses`,
+    };
   }
 }

@@ -1,6 +1,6 @@
 import { dispatcher } from '../core/actor.js';
 import type { Clock } from '../core/clock.js';
-import type { RunReason } from '../core/run.js';
+import type { Run, RunReason } from '../core/run.js';
 import type { Store } from '../store/store.js';
 import type { EndResult, StopIntent } from './live-run.js';
 import { stopIntentExtra } from './live-run.js';
@@ -33,25 +33,40 @@ export async function stopElsewhere(
     extra: { ...stopIntentExtra(intent), ...(intent.now ? { now: true } : {}), via: host },
   };
   await store.beginEnding(run.id, 'stopped', reason, dispatcher(host));
+  const ended = await waitForRunEnd(store, clock, run.id, waitMs);
+  if (ended) {
+    return {
+      run_id: run.id,
+      outcome: ended.outcome ?? 'stopped',
+      verified_gone: true,
+      message: `run ${run.id} ended ${ended.outcome ?? 'stopped'} on host ${run.host_id}; its processes are gone`,
+    };
+  }
+  return {
+    run_id: run.id,
+    outcome: 'stopped',
+    verified_gone: false,
+    message: `run ${run.id} is fenced (its writes are refused) but host ${run.host_id} has not ended it yet; it does at its next look, or other hosts end it host_lost if its lease lapses`,
+  };
+}
+
+/**
+ * Waits for a fenced run to be closed by whoever ends it, looking every 50 ms (after
+ * `between`, if given) for up to `waitMs`; the ended run, or null when time ran out.
+ */
+export async function waitForRunEnd(
+  store: Store,
+  clock: Clock,
+  runId: number,
+  waitMs: number,
+  between?: () => Promise<unknown>,
+): Promise<Run | null> {
   const deadline = clock.monotonic() + waitMs;
   for (;;) {
-    const now = await store.getRun(run.id);
-    if (now.state === 'ended') {
-      return {
-        run_id: run.id,
-        outcome: now.outcome ?? 'stopped',
-        verified_gone: true,
-        message: `run ${run.id} ended ${now.outcome ?? 'stopped'} on host ${run.host_id}; its processes are gone`,
-      };
-    }
-    if (clock.monotonic() > deadline) {
-      return {
-        run_id: run.id,
-        outcome: 'stopped',
-        verified_gone: false,
-        message: `run ${run.id} is fenced (its writes are refused) but host ${run.host_id} has not ended it yet; it does at its next look, or other hosts end it host_lost if its lease lapses`,
-      };
-    }
+    const run = await store.getRun(runId);
+    if (run.state === 'ended') return run;
+    if (clock.monotonic() > deadline) return null;
+    await between?.();
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -4,8 +4,8 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } fr
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { findExecutable } from '../config/executable.js';
-import type { ProcessIdentity } from '../core/run.js';
-import { bootId, identify } from './procfs.js';
+import type { ProcessIdentity, Run } from '../core/run.js';
+import { bootId, commandLine, identify } from './procfs.js';
 
 /** The shim every worker runs under (a POSIX sh script shipped with warden). */
 export const SHIM_PATH = fileURLToPath(new URL('../../libexec/warden-shim', import.meta.url));
@@ -78,4 +78,34 @@ export function readExitFile(runDir: string): number | null {
   if (!existsSync(path)) return null;
   const code = Number(readFileSync(path, 'utf8').trim());
   return Number.isInteger(code) ? code : null;
+}
+
+/**
+ * The shim of a run whose spawn was never recorded (serve died between spawning and
+ * recording): it wrote its pid first thing; the process is that shim if its command line
+ * names the shim and this run's folder.
+ */
+export function runningShim(runDir: string): ProcessIdentity | null {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(join(runDir, 'shim.pid'), 'utf8').trim());
+  } catch {
+    return null;
+  }
+  const argv = commandLine(pid);
+  const identity = identify(pid);
+  if (!argv || !identity || !argv.includes(SHIM_PATH) || !argv.includes(runDir)) return null;
+  return identity;
+}
+
+/** The variables warden gives every spawned worker of a run (SPEC §5). */
+export function runEnv(run: Run, token: string, workspace: string): Record<string, string> {
+  return {
+    WARDEN_BOARD: run.board,
+    WARDEN_TASK_ID: String(run.task_id),
+    WARDEN_RUN_ID: String(run.id),
+    WARDEN_RUN_TOKEN: token,
+    WARDEN_ATTEMPT: String(run.attempt),
+    WARDEN_WORKSPACE: workspace,
+  };
 }

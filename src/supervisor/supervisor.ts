@@ -1,13 +1,12 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { dispatcher } from '../core/actor.js';
 import type { Actor } from '../core/actor.js';
 import { ErrorCode, WardenError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import { formatDuration } from '../core/duration.js';
-import { interpretExit } from '../core/exit.js';
 import type { ExitStatus } from '../core/exit.js';
-import { judgeLiveness, silentFor } from '../core/liveness.js';
+import { judgeLiveness } from '../core/liveness.js';
 import { resolvePolicy } from '../core/policy.js';
 import type { Policy, PolicyOverrides } from '../core/policy.js';
 import type { Run, RunReason } from '../core/run.js';
@@ -15,23 +14,33 @@ import type { Outcome } from '../core/status.js';
 import type { Claim, ProgressUpdate, RunFinal } from '../store/run-types.js';
 import type { Store } from '../store/store.js';
 import { policiesFor } from './policies.js';
-import { fileMtime, fileSize, livenessPolicy, readTail, statusFromShell } from './live-run.js';
-import type { EndResult, Ending, LiveRun, StopIntent } from './live-run.js';
-import { stopIntentExtra } from './live-run.js';
 import {
-  bootId,
-  commandLine,
-  groupAlive,
-  identify,
-  isSameProcessAlive,
-  signalGroup,
-} from './procfs.js';
-import { SHIM_PATH, SpawnError, readExitFile, spawnWorker } from './spawn.js';
-import { KILL_NOW, LEASE_KILLED, LIVE_FILE, watchedRunIds, writeLiveFile } from './freeze.js';
-import type { FreezeDeadlines } from './freeze.js';
+  exitMeaning,
+  fileMtime,
+  fileSize,
+  livenessPolicy,
+  readTail,
+  runReason,
+  statusFromShell,
+  stopIntentExtra,
+} from './live-run.js';
+import type { EndResult, Ending, LiveRun, StopIntent } from './live-run.js';
+import { bootId, groupAlive, isSameProcessAlive, signalGroup } from './procfs.js';
+import { SpawnError, readExitFile, runEnv, runningShim, spawnWorker } from './spawn.js';
+import {
+  KILL_NOW,
+  LIVE_FILE,
+  LeaseGoneError,
+  killStrayWatchers,
+  prepareWatch,
+  writeLiveFile,
+} from './freeze.js';
+import type { FreezeSource } from './freeze.js';
 
-/** A claimed run not started because this host's lease may have lapsed meanwhile. */
-class LeaseGoneError extends SpawnError {}
+const ENDED_ELSEWHERE: RunReason = {
+  rule: 'ended_elsewhere',
+  message: 'the run ended elsewhere',
+};
 
 function isNotFound(err: unknown): boolean {
   return err instanceof WardenError && err.code === ErrorCode.not_found;
@@ -67,13 +76,7 @@ export interface SupervisorOptions {
    * Several hosts: workers run under the shim's watcher, which freezes them when these
    * deadlines pass (SPEC §3); `pollSeconds` is how often it looks.
    */
-  freeze?: {
-    deadlines: () => FreezeDeadlines;
-    valid: () => boolean;
-    /** Counts the lease's gaps (see `LeaseKeeper.epoch`). */
-    epoch: () => number;
-    pollSeconds: number;
-  };
+  freeze?: FreezeSource;
 }
 
 /**
@@ -152,41 +155,17 @@ export class Supervisor {
     const policy = resolvePolicy(this.opts.config, claim.profile.policy, claim.task.policy);
     try {
       if (claim.profile.cwd === 'workspace') mkdirSync(cwd, { recursive: true, mode: 0o700 });
-      const env = {
-        ...this.opts.baseEnv(),
-        ...run.env,
-        ...wardenEnv,
-        WARDEN_BOARD: run.board,
-        WARDEN_TASK_ID: String(run.task_id),
-        WARDEN_RUN_ID: String(run.id),
-        WARDEN_RUN_TOKEN: token,
-        WARDEN_ATTEMPT: String(run.attempt),
-        WARDEN_WORKSPACE: cwd,
-      };
-      const freeze = this.opts.freeze;
-      // Claimed before a gap in the lease: the run may have been reaped and started elsewhere.
-      const claimedIn = this.starting.get(run.id) ?? 0;
-      if (freeze && (!freeze.valid() || freeze.epoch() !== claimedIn)) {
-        // The claim was made under a good lease, but the host stalled before starting the
-        // worker (paused, cut off): the run may have been reaped and started elsewhere.
-        throw new LeaseGoneError(
-          'this host’s lease may have lapsed before the worker was started; nothing was started',
-        );
-      }
-      if (freeze) {
-        // The deadlines exist before the worker does: it is never unwatched.
-        mkdirSync(runDir, { recursive: true, mode: 0o700 });
-        writeLiveFile(runDir, freeze.deadlines());
-      }
+      const env = { ...this.opts.baseEnv(), ...run.env, ...wardenEnv, ...runEnv(run, token, cwd) };
+      const watch = this.opts.freeze
+        ? prepareWatch(runDir, this.opts.freeze, this.starting.get(run.id) ?? 0)
+        : undefined;
       const spawned = spawnWorker({
         runDir,
         logPath,
         argv: run.argv,
         env,
         cwd,
-        ...(freeze
-          ? { watch: { liveFile: join(runDir, LIVE_FILE), pollSeconds: freeze.pollSeconds } }
-          : {}),
+        ...(watch ? { watch } : {}),
       });
       const live = this.track(run, spawned.identity, runDir, logPath, policy);
       live.child = spawned.child;
@@ -279,15 +258,8 @@ export class Supervisor {
    */
   private async recoverSpawn(run: Run, runDir: string): Promise<Run> {
     if (run.process !== null) return run;
-    let pid: number;
-    try {
-      pid = Number(readFileSync(join(runDir, 'shim.pid'), 'utf8').trim());
-    } catch {
-      return run;
-    }
-    const argv = commandLine(pid);
-    const identity = identify(pid);
-    if (!argv || !identity || !argv.includes(SHIM_PATH) || !argv.includes(runDir)) return run;
+    const identity = runningShim(runDir);
+    if (identity === null) return run;
     const logPath = join(runDir, 'output.log');
     await this.opts.store.recordSpawn(run.id, identity, logPath);
     return { ...run, process: identity, log_path: logPath };
@@ -371,28 +343,20 @@ export class Supervisor {
     const open = new Set((await this.opts.store.openRuns(this.opts.host)).map((r) => r.id));
     for (const live of this.live.values()) {
       if (open.has(live.runId) || this.lost.has(live.runId) || live.seq > seen) continue;
-      if (live.ending === null) this.endedElsewhere(live);
-      else {
-        this.lost.add(live.runId);
-        writeLiveFile(live.runDir, KILL_NOW);
-        live.ending.graceMs = 0;
-        if (live.ending.phase === 'waiting_exit' || live.ending.phase === 'term')
-          live.ending.phase = 'start';
-      }
+      this.killLost(live);
       this.log(`run ${live.runId}: ended elsewhere while this host's lease lapsed; killing it`);
       this.kick(live);
     }
-    for (const id of watchedRunIds(this.opts.runsDir)) {
-      if (open.has(id) || this.live.has(id) || this.starting.has(id)) continue;
+    await killStrayWatchers(this.opts.runsDir, async (id) => {
+      if (open.has(id) || this.live.has(id) || this.starting.has(id)) return true;
       // Read again: the folder may belong to a run claimed after the read above began.
       const run = await this.opts.store
         .getRun(id)
         .catch((err: unknown) => (isNotFound(err) ? null : undefined));
-      if (run === undefined) continue;
-      if (run === null || run.state === 'ended' || run.host_id !== this.opts.host) {
-        writeLiveFile(join(this.opts.runsDir, String(id)), KILL_NOW);
-      }
-    }
+      // Unknown (the store did not answer): leave it; it is looked at after the next gap.
+      if (run === undefined) return true;
+      return run !== null && run.state !== 'ended' && run.host_id === this.opts.host;
+    });
     await this.idle();
   }
 
@@ -522,20 +486,7 @@ export class Supervisor {
       // Whether it used the worker protocol decides what exit 0 means; the store knows for sure.
       if (!live.usedProtocol)
         live.usedProtocol = (await this.opts.store.getRun(live.runId)).used_protocol;
-      const meaning = existsSync(join(live.runDir, LEASE_KILLED))
-        ? {
-            outcome: 'host_lost' as Outcome,
-            rule: 'host_lease_lapsed',
-            message:
-              'frozen for host_ttl + 60 s while this host could not renew its lease, then killed by its shim',
-          }
-        : status.signal === 'unknown'
-          ? {
-              outcome: 'crashed' as Outcome,
-              rule: 'vanished',
-              message: 'the worker is gone and left no exit status (its shim was killed)',
-            }
-          : interpretExit(status, live.policy.exit_zero, live.usedProtocol);
+      const meaning = exitMeaning(live, status);
       return this.beginEnding(
         live,
         meaning.outcome,
@@ -595,26 +546,7 @@ export class Supervisor {
     message: string,
     status: ExitStatus | null,
   ): RunReason {
-    const now = this.opts.clock.monotonic();
-    return {
-      rule,
-      message,
-      limits: {
-        stall_warn_after: live.policy.stall_warn_after,
-        stall_timeout: live.policy.stall_timeout,
-        max_runtime: live.policy.max_runtime,
-        kill_grace: live.policy.kill_grace,
-      },
-      last_heartbeat_at: live.lastHeartbeatWall,
-      last_progress_at: live.lastProgressWall,
-      last_output_at: live.lastOutputWall,
-      alive: status === null,
-      host: this.opts.host,
-      attempt: live.attempt,
-      exit_code: status?.code ?? null,
-      signal: status?.signal ?? null,
-      extra: { pid: live.identity.pid, silent_ms: silentFor(live.clock, now) },
-    };
+    return runReason(live, this.opts.host, rule, message, status, this.opts.clock.monotonic());
   }
 
   // ---- Ending: the one path ----
@@ -675,21 +607,25 @@ export class Supervisor {
   }
 
   private endedElsewhere(live: LiveRun): void {
-    // The run ended without this host (SPEC §3): its process must not outlive it. With
-    // several hosts another host reaped it and its task may already run there: the worker,
-    // frozen or not, is killed at once and never thawed.
-    const reaped = this.opts.freeze !== undefined;
-    if (reaped) {
-      this.lost.add(live.runId);
-      writeLiveFile(live.runDir, KILL_NOW);
+    // The run ended without this host (SPEC §3): its process must not outlive it.
+    if (this.opts.freeze) return this.killLost(live);
+    live.ending = this.newEnding(live, 'stopped', ENDED_ELSEWHERE, {}, 'start');
+  }
+
+  /**
+   * Several hosts: another host reaped the run and its task may already run there. The worker,
+   * frozen or not, is killed at once (by this host and by its watcher) and never thawed.
+   */
+  private killLost(live: LiveRun): void {
+    this.lost.add(live.runId);
+    writeLiveFile(live.runDir, KILL_NOW);
+    if (live.ending === null) {
+      live.ending = this.newEnding(live, 'stopped', ENDED_ELSEWHERE, { now: true }, 'start');
+      return;
     }
-    live.ending = this.newEnding(
-      live,
-      'stopped',
-      { rule: 'ended_elsewhere', message: 'the run ended elsewhere' },
-      reaped ? { now: true } : {},
-      'start',
-    );
+    live.ending.graceMs = 0;
+    if (live.ending.phase === 'waiting_exit' || live.ending.phase === 'term')
+      live.ending.phase = 'start';
   }
 
   private async advanceEnding(live: LiveRun): Promise<void> {

@@ -8,6 +8,7 @@ import { identify, isSameProcessAlive } from '../../supervisor/procfs.js';
 import { Supervisor } from '../../supervisor/supervisor.js';
 import { readAdminToken } from '../../config/home.js';
 import { liveServeLock } from '../../config/serve-lock.js';
+import type { HostRecord } from '../../store/run-types.js';
 import type { CliContext } from '../context.js';
 import { withContext } from '../context.js';
 import { callApi } from '../../sdk/http.js';
@@ -21,10 +22,7 @@ export async function liveServe(ctx: CliContext): Promise<{ url: string; host: s
   if (ctx.where.kind === 'postgres') {
     const own = liveServeLock(ctx.home);
     if (own) return { url: own.url, host: own.host_id };
-    const lapsed = new Set((await ctx.store.lapsedHosts()).map((h) => h.host_id));
-    const other = (await ctx.store.activeHosts()).find(
-      (h) => h.url !== null && h.lease_expires_at !== null && !lapsed.has(h.host_id),
-    );
+    const other = (await renewingHosts(ctx)).find((h) => h.url !== null);
     return other?.url ? { url: other.url, host: other.host_id } : null;
   }
   for (const h of await ctx.store.activeHosts()) {
@@ -32,6 +30,14 @@ export async function liveServe(ctx: CliContext): Promise<{ url: string; host: s
       return { url: h.url, host: h.host_id };
   }
   return null;
+}
+
+/** Several hosts: the hosts whose lease is good now (by the database's clock). */
+async function renewingHosts(ctx: CliContext): Promise<HostRecord[]> {
+  const lapsed = new Set((await ctx.store.lapsedHosts()).map((h) => h.host_id));
+  return (await ctx.store.activeHosts()).filter(
+    (h) => h.lease_expires_at !== null && !lapsed.has(h.host_id),
+  );
 }
 
 /**
@@ -53,9 +59,8 @@ async function owningServe(
       `run ${runId} is a pull run and no host's serve is renewing its lease; start \`warden serve\` and try again`,
     );
   }
-  const owner = (await ctx.store.activeHosts()).find((h) => h.host_id === run.host_id);
-  const lapsed = (await ctx.store.lapsedHosts()).some((h) => h.host_id === run.host_id);
-  if (!owner || lapsed || owner.url === null) {
+  const owner = (await renewingHosts(ctx)).find((h) => h.host_id === run.host_id);
+  if (!owner || owner.url === null) {
     throw new WardenError(
       'conflict',
       `run ${runId} is on host ${run.host_id ?? '?'}, whose serve is not renewing its lease; other hosts end its runs (host_lost) once the lease lapses — try again then`,
