@@ -1,17 +1,16 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { person } from '../../src/core/actor.js';
-import { ManualClock } from '../../src/core/clock.js';
-import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import type { SqliteStore } from '../../src/store/sqlite/open.js';
 import { KILL_NOW, LEASE_KILLED, uptimeCs, writeLiveFile } from '../../src/supervisor/freeze.js';
 import type { FreezeDeadlines } from '../../src/supervisor/freeze.js';
-import { groupAlive, signalGroup } from '../../src/supervisor/procfs.js';
+import { groupAlive } from '../../src/supervisor/procfs.js';
 import { spawnWorker } from '../../src/supervisor/spawn.js';
-import { Supervisor } from '../../src/supervisor/supervisor.js';
+import type { Supervisor } from '../../src/supervisor/supervisor.js';
 import { waitFor } from '../helpers/host.js';
+import { supervisorHome } from '../helpers/supervisor.js';
+import type { SupervisorHome } from '../helpers/supervisor.js';
 
 /** The state letter of a process (R, S, T, Z...), or null when it is gone. */
 function stateOf(pid: number): string | null {
@@ -28,6 +27,7 @@ function stateOf(pid: number): string | null {
  * thaws it when they move forward, and kills it past KILL_AT; a run killed so ends host_lost.
  */
 describe('freezing workers through the shim’s watcher', () => {
+  let h: SupervisorHome;
   let dir: string;
   let store: SqliteStore;
   let supervisor: Supervisor;
@@ -35,30 +35,14 @@ describe('freezing workers through the shim’s watcher', () => {
   const ana = person('ana');
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'warden-freeze-'));
-    const clock = new ManualClock(Date.now());
-    store = await openSqliteStore(join(dir, 'warden.db'), clock, { create: true });
-    await store.addBoard('default', ana);
     deadlines = { freezeAtCs: uptimeCs() + 60_000, killAtCs: uptimeCs() + 120_000 };
-    supervisor = new Supervisor({
-      store,
-      host: 'h1',
-      clock,
-      config: {},
-      runsDir: join(dir, 'runs'),
-      baseEnv: () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin' }),
+    h = await supervisorHome({
       freeze: { deadlines: () => deadlines, valid: () => true, epoch: () => 0, pollSeconds: 0.1 },
     });
+    ({ dir, store, supervisor } = h);
   });
 
-  afterEach(async () => {
-    for (const t of await store.listTasks({ include_archived: true })) {
-      for (const r of await store.listRuns(t.id))
-        if (r.process && groupAlive(r.process.pid)) signalGroup(r.process.pid, 'SIGKILL');
-    }
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => h.cleanup());
 
   it('freezes, thaws and finally kills a worker; the run ends host_lost, not as a crash', async () => {
     await store.addProfile('sleeper', { argv: ['sleep', '60'] }, ana);

@@ -1,21 +1,21 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { person } from '../../src/core/actor.js';
-import { ManualClock } from '../../src/core/clock.js';
-import { openSqliteStore } from '../../src/store/sqlite/open.js';
+import type { ManualClock } from '../../src/core/clock.js';
 import type { SqliteStore } from '../../src/store/sqlite/open.js';
-import { groupAlive, signalGroup } from '../../src/supervisor/procfs.js';
 import { spawnWorker } from '../../src/supervisor/spawn.js';
-import { Supervisor } from '../../src/supervisor/supervisor.js';
+import type { Supervisor } from '../../src/supervisor/supervisor.js';
 import { waitFor } from '../helpers/host.js';
+import { supervisorHome } from '../helpers/supervisor.js';
+import type { SupervisorHome } from '../helpers/supervisor.js';
 
 /**
  * The supervisor on an injected clock: real processes and a real store, but time moves only
  * when the test moves it, so the rules are checked without sleeping through them.
  */
 describe('Supervisor on a manual clock', () => {
+  let h: SupervisorHome;
   let dir: string;
   let store: SqliteStore;
   let clock: ManualClock;
@@ -23,29 +23,11 @@ describe('Supervisor on a manual clock', () => {
   const ana = person('ana');
 
   beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'warden-sup-'));
-    clock = new ManualClock(Date.now());
-    store = await openSqliteStore(join(dir, 'warden.db'), clock, { create: true });
-    await store.addBoard('default', ana);
-    supervisor = new Supervisor({
-      store,
-      host: 'h1',
-      clock,
-      config: {},
-      runsDir: join(dir, 'runs'),
-      baseEnv: () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin' }),
-      progressFlushMs: 1000,
-    });
+    h = await supervisorHome({ progressFlushMs: 1000 });
+    ({ dir, store, clock, supervisor } = h);
   });
 
-  afterEach(async () => {
-    for (const t of await store.listTasks({ include_archived: true })) {
-      for (const r of await store.listRuns(t.id))
-        if (r.process && groupAlive(r.process.pid)) signalGroup(r.process.pid, 'SIGKILL');
-    }
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => h.cleanup());
 
   async function startSleeper(
     policy: Record<string, number>,

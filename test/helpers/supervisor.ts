@@ -1,0 +1,55 @@
+/**
+ * A supervisor on a real SQLite store and a manual clock, with real worker processes, for the
+ * supervisor tests; cleaning up kills every run's process group that is still alive.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { person } from '../../src/core/actor.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { openSqliteStore } from '../../src/store/sqlite/open.js';
+import type { SqliteStore } from '../../src/store/sqlite/open.js';
+import { groupAlive, signalGroup } from '../../src/supervisor/procfs.js';
+import { Supervisor } from '../../src/supervisor/supervisor.js';
+import type { SupervisorOptions } from '../../src/supervisor/supervisor.js';
+
+export interface SupervisorHome {
+  dir: string;
+  store: SqliteStore;
+  clock: ManualClock;
+  supervisor: Supervisor;
+  cleanup(): Promise<void>;
+}
+
+/** A fresh folder with a store (board `default`) and a supervisor of host `h1` over it. */
+export async function supervisorHome(
+  options: Partial<SupervisorOptions> = {},
+): Promise<SupervisorHome> {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-sup-'));
+  const clock = new ManualClock(Date.now());
+  const store = await openSqliteStore(join(dir, 'warden.db'), clock, { create: true });
+  await store.addBoard('default', person('ana'));
+  const supervisor = new Supervisor({
+    store,
+    host: 'h1',
+    clock,
+    config: {},
+    runsDir: join(dir, 'runs'),
+    baseEnv: () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin' }),
+    ...options,
+  });
+  return {
+    dir,
+    store,
+    clock,
+    supervisor,
+    async cleanup() {
+      for (const t of await store.listTasks({ include_archived: true })) {
+        for (const r of await store.listRuns(t.id))
+          if (r.process && groupAlive(r.process.pid)) signalGroup(r.process.pid, 'SIGKILL');
+      }
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
