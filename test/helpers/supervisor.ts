@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { person } from '../../src/core/actor.js';
 import { ManualClock } from '../../src/core/clock.js';
+import type { Claim } from '../../src/store/run-types.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import type { SqliteStore } from '../../src/store/sqlite/open.js';
 import { groupAlive, signalGroup } from '../../src/supervisor/procfs.js';
@@ -18,6 +19,8 @@ export interface SupervisorHome {
   store: SqliteStore;
   clock: ManualClock;
   supervisor: Supervisor;
+  /** Claims the one ready task's run for host `h1` (workspaces under `ws/`). */
+  claimOne(): Promise<Claim>;
   cleanup(): Promise<void>;
 }
 
@@ -43,6 +46,14 @@ export async function supervisorHome(
     store,
     clock,
     supervisor,
+    async claimOne() {
+      const [claim] = await store.claimRuns(
+        { host: 'h1', maxWorkers: 4, limit: 4, mode: 'spawned' },
+        join(dir, 'ws'),
+      );
+      if (!claim) throw new Error('nothing claimed');
+      return claim;
+    },
     async cleanup() {
       for (const t of await store.listTasks({ include_archived: true })) {
         for (const r of await store.listRuns(t.id))

@@ -47,11 +47,7 @@ describe('freezing workers through the shim’s watcher', () => {
   it('freezes, thaws and finally kills a worker; the run ends host_lost, not as a crash', async () => {
     await store.addProfile('sleeper', { argv: ['sleep', '60'] }, ana);
     const task = await store.createTask({ title: 'sleep', assignee: 'sleeper' }, ana);
-    const [claim] = await store.claimRuns(
-      { host: 'h1', maxWorkers: 4, limit: 4, mode: 'spawned' },
-      join(dir, 'ws'),
-    );
-    if (!claim) throw new Error('nothing claimed');
+    const claim = await h.claimOne();
     await supervisor.start(claim, {});
     const runDir = join(dir, 'runs', String(claim.run.id));
     const worker = await waitFor('the worker pid', () => {

@@ -34,11 +34,7 @@ describe('Supervisor on a manual clock', () => {
   ): Promise<{ taskId: number; runId: number }> {
     await store.addProfile('sleeper', { argv: ['sleep', '60'], policy }, ana);
     const task = await store.createTask({ title: 'sleep', assignee: 'sleeper' }, ana);
-    const [claim] = await store.claimRuns(
-      { host: 'h1', maxWorkers: 4, limit: 4, mode: 'spawned' },
-      join(dir, 'ws'),
-    );
-    if (!claim) throw new Error('nothing claimed');
+    const claim = await h.claimOne();
     await supervisor.start(claim, {});
     return { taskId: task.id, runId: claim.run.id };
   }
@@ -106,11 +102,7 @@ describe('Supervisor on a manual clock', () => {
   it('books a run from before a reboot as host_lost, without signalling anything', async () => {
     await store.addProfile('sleeper', { argv: ['sleep', '60'] }, ana);
     const task = await store.createTask({ title: 'old', assignee: 'sleeper' }, ana);
-    const [claim] = await store.claimRuns(
-      { host: 'h1', maxWorkers: 4, limit: 4, mode: 'spawned' },
-      join(dir, 'ws'),
-    );
-    if (!claim) throw new Error('nothing claimed');
+    const claim = await h.claimOne();
     // Its identity names another boot: a pid that may now be anyone's.
     await store.recordSpawn(
       claim.run.id,
@@ -127,11 +119,7 @@ describe('Supervisor on a manual clock', () => {
   it('adopts a worker whose spawn serve died before recording, instead of starting a second one', async () => {
     await store.addProfile('sleeper', { argv: ['sleep', '60'] }, ana);
     const task = await store.createTask({ title: 'orphan', assignee: 'sleeper' }, ana);
-    const [claim] = await store.claimRuns(
-      { host: 'h1', maxWorkers: 4, limit: 4, mode: 'spawned' },
-      join(dir, 'ws'),
-    );
-    if (!claim) throw new Error('nothing claimed');
+    const claim = await h.claimOne();
     // The shim starts, but the run never learns its pid (serve "died" right after the spawn).
     const runDir = join(dir, 'runs', String(claim.run.id));
     const spawned = spawnWorker({
