@@ -26,7 +26,7 @@ async function makePg(): Promise<StoreFixture> {
   const clock = new ManualClock();
   const store = await openPgStore({ url: URL ?? '', schema, max: 4 }, clock);
   await store.addBoard('default', person('ana'));
-  return { store, clock, cleanup: () => store.close() };
+  return { store, clock, db: store.pg, cleanup: () => store.close() };
 }
 
 afterAll(async () => {

@@ -23,6 +23,7 @@ async function makeSqlite(): Promise<StoreFixture> {
   return {
     store,
     clock,
+    db: store.sqlite,
     cleanup: async () => {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

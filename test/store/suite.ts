@@ -2,12 +2,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dispatcher, person } from '../../src/core/actor.js';
 import type { ManualClock } from '../../src/core/clock.js';
 import { ErrorCode, WardenError } from '../../src/core/errors.js';
+import type { SqlDb } from '../../src/store/sql/driver.js';
 import type { Store } from '../../src/store/store.js';
 
 /** A fresh, empty store for one test, and how to dispose of it. */
 export interface StoreFixture {
   store: Store;
   clock: ManualClock;
+  /** The store's own database, for a test that backdates a column instead of sleeping. */
+  db: SqlDb;
   cleanup(): Promise<void>;
 }
 
