@@ -10,6 +10,7 @@ afterEach(async () => {
 describe('liveness is not progress (SPEC §3)', () => {
   it('never reclaims a silent live worker; warns once; its result stands (must-show 1)', async () => {
     home = await new TestHome().init();
+    // Real time is what is tested: a real worker silent for 3 s, past its warning, under serve.
     await home.profile('quiet', fixture('silent-then-complete.sh', '3'), [
       '--stall-warn-after',
       '1s',
@@ -92,6 +93,7 @@ describe('liveness is not progress (SPEC §3)', () => {
       '--max-failures',
       '5',
     ]);
+    await home.profile('marker', fixture('exit-code.sh', '0'));
     const id = await home.task('say nothing', ['--assignee', 'mute']);
     await home.serve();
     const blocked = await home.waitStatus(id, 'blocked', 30_000);
@@ -101,8 +103,14 @@ describe('liveness is not progress (SPEC §3)', () => {
     expect(blocked.block_reason).toBe(
       `stall_loop: 2 runs in a row made no progress (runs ${runs[0]?.id}, ${runs[1]?.id}; stall_loop_limit 2, stall_timeout 600ms)`,
     );
-    // Time for a third spawn to show itself if the loop did not stop.
-    await new Promise((r) => setTimeout(r, 800));
+    // A third spawn would wait out a backoff: any delay of the task runs out now, and a task
+    // created after the block starting proves a claim pass looked at the board since.
+    const now = Date.now();
+    await (
+      await home.store()
+    ).sqlite.run('UPDATE tasks SET not_before = ? WHERE id = ? AND not_before > ?', [now, id, now]);
+    const marker = await home.task('after the block', ['--assignee', 'marker']);
+    await waitFor('a claim pass after the block', async () => (await home.runs(marker)).length > 0);
     expect(await home.runs(id)).toHaveLength(2);
   });
 });
