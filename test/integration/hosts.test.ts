@@ -214,6 +214,7 @@ describe.skipIf(!URL)('several hosts on one PostgreSQL', () => {
     const pg = privatePg;
     pg.stop();
     const stoppedAt = Date.now();
+    // Real time is what is tested: real serves must ride out a real 20 s outage (30 s leases).
     await new Promise((r) => setTimeout(r, 20_000));
     pg.start();
     const restartedAt = Date.now();
