@@ -6,7 +6,7 @@
 import type * as ActorModule from '../../src/core/actor.js';
 import type * as ClockModule from '../../src/config/clock.js';
 import type * as OpenModule from '../../src/store/sqlite/open.js';
-import type * as ProcfsModule from '../../src/supervisor/procfs.js';
+import type * as ProcfsModule from '../../src/os/procfs.js';
 import type * as SpawnModule from '../../src/supervisor/spawn.js';
 
 const DIST = new URL('../../dist/', import.meta.url);
@@ -35,7 +35,7 @@ export async function loadWarden(): Promise<Warden> {
     load<typeof OpenModule>('store/sqlite/open.js'),
     load<typeof ClockModule>('config/clock.js'),
     load<typeof ActorModule>('core/actor.js'),
-    load<typeof ProcfsModule>('supervisor/procfs.js'),
+    load<typeof ProcfsModule>('os/procfs.js'),
     load<typeof SpawnModule>('supervisor/spawn.js'),
   ]);
   return {

@@ -1,7 +1,7 @@
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import { illegalState } from '../core/errors.js';
 import type { Store } from '../store/store.js';
-import type { EndResult, StopIntent } from '../supervisor/live-run.js';
+import type { EndResult, StopIntent } from '../core/ending.js';
 import type { AuthVariables } from './auth.js';
 import { requireAuth } from './auth.js';
 import { onError, validationHook } from './errors.js';

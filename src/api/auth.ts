@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hashToken } from '../core/token.js';
 import type { MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { WardenError } from '../core/errors.js';
@@ -24,11 +24,6 @@ function bearer(header: string | undefined): string | null {
   return match?.[1] ?? null;
 }
 
-/** Tokens are stored as SHA-256 digests; the secret itself is never kept. */
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
 /**
  * Token auth on every route it guards (SPEC §9). `run` routes take a run token, `admin`
  * routes a person's admin token, `worker` routes a pull worker's token.
@@ -42,7 +37,7 @@ export function requireAuth(
     const cookie = kind === 'admin' ? getCookie(c, SESSION_COOKIE) : undefined;
     if (token === null && cookie !== undefined) {
       // The dashboard's session. Writes must also carry a header a cross-site form cannot send.
-      const info = await store.findSession(sha256(cookie));
+      const info = await store.findSession(hashToken(cookie));
       if (!info)
         return errorResponse(
           c,
@@ -73,10 +68,10 @@ export function requireAuth(
           new WardenError('unauthorized', 'worker routes take a run token (WARDEN_RUN_TOKEN)'),
         );
       }
-      c.set('runTokenHash', sha256(token));
+      c.set('runTokenHash', hashToken(token));
       return next();
     }
-    const info = await store.findToken(sha256(token));
+    const info = await store.findToken(hashToken(token));
     if (!info || info.kind !== kind) {
       return errorResponse(
         c,

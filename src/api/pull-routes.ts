@@ -1,10 +1,12 @@
+import { PULL_DEFAULTS } from '../core/defaults.js';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { hostname } from 'node:os';
 import { dispatcher } from '../core/actor.js';
 import type { Store } from '../store/store.js';
 import type { PullSupervisor } from '../supervisor/pull.js';
 import type { AuthVariables } from './auth.js';
-import { requireAuth, sha256 } from './auth.js';
+import { requireAuth } from './auth.js';
+import { hashToken } from '../core/token.js';
 import { onError, validationHook } from './errors.js';
 import { BEARER, RESPONSES, jsonBody } from './routes.js';
 
@@ -19,7 +21,6 @@ export interface PullControl {
 }
 
 const TAG = 'pull';
-const MAX_WAIT_MS = 30_000;
 
 const LeaseBody = z
   .object({
@@ -63,7 +64,7 @@ const ClaimBody = z
       .number()
       .int()
       .min(0)
-      .max(MAX_WAIT_MS)
+      .max(PULL_DEFAULTS.max_wait_ms)
       .optional()
       .openapi({ description: 'long-poll: wait this long for work before answering with none' }),
   })
@@ -205,7 +206,7 @@ export function pullRoutes(
               run_id: claim.run.id,
               attempt: claim.run.attempt,
               token: claim.token,
-              context: claim.context ?? (await store.workerContext(sha256(claim.token))),
+              context: claim.context ?? (await store.workerContext(hashToken(claim.token))),
             });
           }
           return c.json({ claims: out }, 200);

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { LOGIN_DEFAULTS } from '../core/defaults.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,13 +7,11 @@ import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { WardenError } from '../core/errors.js';
 import type { Store } from '../store/store.js';
-import { SESSION_COOKIE, sha256 } from './auth.js';
+import { SESSION_COOKIE } from './auth.js';
+import { hashToken, newSecret } from '../core/token.js';
 
 /** Where `vite build` puts the dashboard. */
 export const WEB_ROOT = fileURLToPath(new URL('../../dist/web/', import.meta.url));
-
-/** How long a dashboard session lasts. */
-export const SESSION_TTL_MS = 12 * 3_600_000;
 
 function page(title: string, message: string): string {
   const esc = (s: string): string => s.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`);
@@ -30,9 +28,13 @@ export function webRoutes(store: Store, secure: () => boolean): Hono {
 
   app.get('/login', async (c) => {
     const code = c.req.query('code') ?? '';
-    const session = randomBytes(32).toString('base64url');
+    const session = newSecret(null);
     try {
-      await store.exchangeLoginCode(sha256(code), sha256(session), SESSION_TTL_MS);
+      await store.exchangeLoginCode(
+        hashToken(code),
+        hashToken(session),
+        LOGIN_DEFAULTS.session_ttl_ms,
+      );
     } catch (err) {
       const message = err instanceof WardenError ? err.message : 'the login failed';
       return c.html(page('Cannot log in', message), 401);
@@ -42,14 +44,14 @@ export function webRoutes(store: Store, secure: () => boolean): Hono {
       sameSite: 'Strict',
       path: '/',
       secure: secure(),
-      maxAge: SESSION_TTL_MS / 1000,
+      maxAge: LOGIN_DEFAULTS.session_ttl_ms / 1000,
     });
     return c.redirect('/', 303);
   });
 
   app.post('/logout', async (c) => {
     const cookie = getCookie(c, SESSION_COOKIE);
-    if (cookie !== undefined) await store.endSession(sha256(cookie));
+    if (cookie !== undefined) await store.endSession(hashToken(cookie));
     deleteCookie(c, SESSION_COOKIE, { path: '/' });
     return c.redirect('/', 303);
   });

@@ -1,7 +1,8 @@
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import type { PolicyOverrides } from '../core/policy.js';
+import type { RunMode } from '../core/run.js';
 import type { Store } from '../store/store.js';
-import type { TerminalCall } from '../store/run-types.js';
+import type { TerminalCall } from '../core/worker-protocol.js';
 import type { AuthVariables } from './auth.js';
 import { requireAuth } from './auth.js';
 import { onError, validationHook } from './errors.js';
@@ -18,9 +19,14 @@ import {
 import type { Json } from '../core/events.js';
 import type { BlockKind } from '../core/status.js';
 
-/** What the worker routes tell the host's supervisor. */
+/** What the worker routes tell the host, which routes each signal by the run's mode. */
 export interface WorkerSignals {
-  call(runId: number, kind: 'progress' | 'heartbeat', note?: string): void;
+  call(
+    runId: number,
+    kind: 'progress' | 'heartbeat',
+    note: string | undefined,
+    mode: RunMode,
+  ): void;
   terminal(runId: number): void;
 }
 
@@ -71,7 +77,7 @@ export function workerRoutes(
       async (c) => {
         const { note } = c.req.valid('json');
         const run = await store.workerTouch(hash(c), kind);
-        signals.call(run.id, kind, note);
+        signals.call(run.id, kind, note, run.mode);
         return c.json(
           { run_id: run.id, task_id: run.task_id, attempt: run.attempt, state: run.state },
           200,

@@ -1,3 +1,4 @@
+import { hashToken } from '../core/token.js';
 import type { Actor } from '../core/actor.js';
 import { person } from '../core/actor.js';
 import type { Clock } from '../core/clock.js';
@@ -5,7 +6,7 @@ import { WardenError } from '../core/errors.js';
 import { systemClock } from '../config/clock.js';
 import { loadConfig } from '../config/config.js';
 import type { WardenConfig } from '../config/config.js';
-import { hashToken, homePaths, readAdminToken, resolveHome } from '../config/home.js';
+import { homePaths, readAdminToken, resolveHome } from '../config/home.js';
 import type { HomePaths } from '../config/home.js';
 import type { Store } from '../store/store.js';
 import { openStore, storeLocation } from '../store/open.js';

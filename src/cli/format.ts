@@ -66,7 +66,8 @@ export function runLines(runs: readonly Run[], now: number): string {
   if (runs.length === 0) return 'no runs yet';
   return runs
     .map((r) => {
-      const numbers = r.state === 'ended' ? describeReason(r) : '';
+      const held = r.reason?.phases?.held_at_ms !== undefined;
+      const numbers = r.state === 'ended' || held ? describeReason(r) : '';
       return `run ${r.id} ${describeRun(r, now)}${numbers ? `\n    ${numbers}` : ''}`;
     })
     .join('\n');

@@ -1,8 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_HOME_DIR } from '../core/defaults.js';
+import { newToken } from '../core/token.js';
 import { WardenError } from '../core/errors.js';
 
 /** Where a warden home keeps its files. */
@@ -38,16 +38,6 @@ export function homePaths(root: string): HomePaths {
     hostSecret: join(root, 'host.secret'),
     serveLock: join(root, 'serve.json'),
   };
-}
-
-/** A new secret token: `wdn_` and 32 random bytes. */
-export function newToken(): string {
-  return `wdn_${randomBytes(32).toString('base64url')}`;
-}
-
-/** How tokens are stored: only their SHA-256, never the secret. */
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
 }
 
 /** Creates the home folders (mode 0700). */

@@ -45,6 +45,13 @@ export interface RunEnding {
   blockKind?: BlockKind;
   /** For `stopped`: put the task back in line instead of blocking it. */
   requeue?: boolean;
+  /** For a failure: the worker's last line of output, so a block says why in its words. */
+  lastOutput?: string;
+}
+
+/** `; last output: "..."` when the worker left a line, so a block reason says why. */
+function evidence(ending: RunEnding): string {
+  return ending.lastOutput === undefined ? '' : `; last output: "${ending.lastOutput}"`;
 }
 
 /** What happens to the task after a run ended. */
@@ -146,7 +153,12 @@ export function accountRun(input: AccountingInput): Decision {
       );
     case 'config_error':
       // Not retried, but a profile whose every run says "bad config" should trip its breaker.
-      return blocked(c, BlockRule.config_error, `config_error: ${ending.message}`, true);
+      return blocked(
+        c,
+        BlockRule.config_error,
+        `config_error: ${ending.message}${evidence(ending)}`,
+        true,
+      );
     case 'rate_limited': {
       c.rate_limited_streak += 1;
       if (c.rate_limited_streak >= policy.max_rate_limited) {
@@ -226,7 +238,7 @@ function accountFailure(input: AccountingInput, c: TaskCounters): Decision {
     return blocked(
       c,
       BlockRule.gave_up,
-      `gave_up: ${c.failures} failed runs (max_failures ${policy.max_failures}); last: ${ending.outcome} — ${ending.message}`,
+      `gave_up: ${c.failures} failed runs (max_failures ${policy.max_failures}); last: ${ending.outcome} — ${ending.message}${evidence(ending)}`,
       true,
     );
   }

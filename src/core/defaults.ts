@@ -92,3 +92,58 @@ export const SQLITE_DEFAULTS = {
 
 /** The home directory when `WARDEN_HOME` is unset, relative to the user's home. */
 export const DEFAULT_HOME_DIR = '.warden';
+
+/** Timings of the ending phases (SPEC §3 "Ending a run is one function"). */
+export const ENDING_TIMINGS = {
+  /** How long SIGKILL may take before the group is reported `kill_failed` and held. */
+  kill_verify_ms: 2000,
+  /** How often an ending run is looked at between ticks, to notice a death quickly. */
+  poll_ms: 25,
+  /**
+   * How long a stop waits for a run to be closed: the grace, the kill and the verification,
+   * or another host's next look at a run fenced from here.
+   */
+  stop_wait_ms: 5 * 60_000,
+  /** A pull run's stop waits for its worker's lease to lapse plus this margin. */
+  pull_stop_margin_ms: 5000,
+} as const;
+
+/** Timings of one host's supervision of its runs. */
+export const SUPERVISOR_DEFAULTS = {
+  /** How often progress is written to the store (SPEC §3: every 15 s and at every ending). */
+  progress_flush_ms: 15_000,
+  /** A wall-clock jump this much past the monotonic clock is a suspend of the machine. */
+  resume_threshold_ms: 5000,
+} as const;
+
+/** Pull workers (SPEC §4). */
+export const PULL_DEFAULTS = {
+  /** How long a pull worker's lease lasts without a renewal. */
+  lease_ttl_ms: 30_000,
+  /** The longest a long-poll claim waits for work. */
+  max_wait_ms: 30_000,
+} as const;
+
+/** The dashboard's logins. */
+export const LOGIN_DEFAULTS = {
+  /** How long a one-time login code from `warden open` stays valid. */
+  code_ttl_ms: 5 * 60_000,
+  /** How long a dashboard session lasts. */
+  session_ttl_ms: 12 * 3_600_000,
+} as const;
+
+/** Defaults of the clients: the SDK, the MCP server and `warden worker`. */
+export const CLIENT_DEFAULTS = {
+  /** How long a person's call retries while `serve` does not answer. */
+  retry_for_ms: 30_000,
+  /** How long a worker's result (complete, fail, ...) is retried: it must not be lost. */
+  report_retry_for_ms: 10 * 60_000,
+  /** How often a pull worker renews its lease until `serve` says otherwise. */
+  renew_every_ms: 10_000,
+  /** How long one long-poll claim of a pull worker waits for work. */
+  claim_wait_ms: 20_000,
+  /** How long one long-poll claim is retried. */
+  claim_retry_for_ms: 60_000,
+  /** How long a pull worker waits for its lease to close as it stops. */
+  close_retry_for_ms: 5000,
+} as const;

@@ -1,4 +1,5 @@
 import { formatDuration } from './duration.js';
+import type { EndingPhases } from './ending.js';
 import type { EpochMs } from './glossary.js';
 import type { Run } from './run.js';
 import type { Task } from './task.js';
@@ -12,7 +13,11 @@ export function describeRun(run: Run, now: EpochMs): string {
       run.last_progress_at === null
         ? 'no progress yet'
         : `last progress ${formatDuration(now - run.last_progress_at)} ago`;
-    return `${head}: ${run.state} for ${age}, ${progress}`;
+    const held =
+      run.reason?.phases?.held_at_ms !== undefined
+        ? '; held: its process group survived SIGKILL, so the task keeps it and nothing starts beside it'
+        : '';
+    return `${head}: ${run.state} for ${age}, ${progress}${held}`;
   }
   const lasted =
     run.ended_at === null ? '' : ` after ${formatDuration(run.ended_at - run.started_at)}`;
@@ -23,7 +28,7 @@ export function describeRun(run: Run, now: EpochMs): string {
       : run.signal !== null
         ? ` (signal ${run.signal})`
         : '';
-  const lastLine = run.log_tail?.trim().split('\n').at(-1)?.trim() ?? '';
+  const lastLine = run.reason?.last_output ?? run.log_tail?.trim().split('\n').at(-1)?.trim() ?? '';
   const evidence =
     run.outcome !== 'completed' && lastLine !== ''
       ? `; last output: "${lastLine.slice(0, 200)}"`
@@ -79,5 +84,33 @@ export function describeReason(run: Run): string {
   if (r.host !== undefined) parts.push(`host ${r.host}`);
   if (run.exit_code !== null) parts.push(`exit code ${run.exit_code}`);
   if (run.signal !== null) parts.push(`signal ${run.signal}`);
+  if (r.phases) parts.push(describePhases(r.phases));
   return parts.join('; ');
+}
+
+/** Seconds with one decimal: phases are read to the tenth. */
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+/**
+ * What the phases of an ending did, in words, e.g. "ignored SIGTERM; SIGKILL after 2s grace;
+ * group empty at 5.1s" (times from when the ending began).
+ */
+export function describePhases(p: EndingPhases): string {
+  const parts: string[] = [];
+  if (p.waited_exit_ms !== undefined)
+    parts.push(`waited ${seconds(p.waited_exit_ms)} for the worker to exit by itself`);
+  if (p.term_at_ms !== undefined)
+    parts.push(p.term_ignored ? 'ignored SIGTERM' : `SIGTERM at ${seconds(p.term_at_ms)}`);
+  if (p.kill_at_ms !== undefined)
+    parts.push(
+      p.term_at_ms !== undefined
+        ? `SIGKILL after ${formatDuration(p.grace_ms)} grace`
+        : `SIGKILL at ${seconds(p.kill_at_ms)} (no grace)`,
+    );
+  if (p.empty_at_ms !== undefined) parts.push(`group empty at ${seconds(p.empty_at_ms)}`);
+  if (p.held_at_ms !== undefined)
+    parts.push(`the group survived SIGKILL: held since ${seconds(p.held_at_ms)}`);
+  return parts.length === 0 ? `process group ${p.pgid}` : parts.join('; ');
 }

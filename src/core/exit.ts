@@ -1,4 +1,5 @@
 import type { ExitZero } from './policy.js';
+import { RunRule } from './ending.js';
 import type { Outcome } from './status.js';
 
 /** Exit codes with a meaning of their own (SPEC §3, after BSD sysexits). */
@@ -15,7 +16,7 @@ export interface ExitStatus {
 /** What an exit means for the run. */
 export interface ExitMeaning {
   outcome: Outcome;
-  rule: string;
+  rule: RunRule;
   message: string;
 }
 
@@ -32,7 +33,7 @@ export function interpretExit(
   if (status.signal !== null) {
     return {
       outcome: 'crashed',
-      rule: 'signal',
+      rule: RunRule.signal,
       message: `the worker was killed by ${status.signal}`,
     };
   }
@@ -40,10 +41,10 @@ export function interpretExit(
     case 0: {
       const complete = exitZero === 'complete' || (exitZero === 'auto' && !usedProtocol);
       return complete
-        ? { outcome: 'completed', rule: 'exit_zero', message: 'the worker exited 0' }
+        ? { outcome: 'completed', rule: RunRule.exit_zero, message: 'the worker exited 0' }
         : {
             outcome: 'crashed',
-            rule: 'exited_without_result',
+            rule: RunRule.exited_without_result,
             message:
               exitZero === 'fail'
                 ? 'the worker exited 0 without reporting a result (exit_zero: fail)'
@@ -53,19 +54,19 @@ export function interpretExit(
     case EXIT_RATE_LIMITED:
       return {
         outcome: 'rate_limited',
-        rule: 'exit_75',
+        rule: RunRule.exit_75,
         message: 'the worker exited 75 (rate limited)',
       };
     case EXIT_CONFIG_ERROR:
       return {
         outcome: 'config_error',
-        rule: 'exit_78',
+        rule: RunRule.exit_78,
         message: 'the worker exited 78 (configuration error); fix the profile or its environment',
       };
     default:
       return {
         outcome: 'crashed',
-        rule: 'exit_code',
+        rule: RunRule.exit_code,
         message: `the worker exited with code ${String(status.code)}`,
       };
   }

@@ -1,5 +1,6 @@
 import type { EpochMs, RunId, TaskId } from './glossary.js';
 import type { Json } from './events.js';
+import type { EndingPhases, RunRule, StopIntent } from './ending.js';
 import type { Outcome, RunState } from './status.js';
 
 /** Who a process is: a pid alone is reused, a start time alone repeats after a reboot. */
@@ -16,7 +17,7 @@ export interface ProcessIdentity {
  */
 export interface RunReason {
   /** The rule that ended the run, e.g. `stall_timeout`, `exit_code`, `stopped_by`. */
-  rule: string;
+  rule: RunRule;
   /** The reason in plain words. */
   message: string;
   limits?: Record<string, number | string>;
@@ -28,35 +29,13 @@ export interface RunReason {
   attempt?: number;
   exit_code?: number | null;
   signal?: string | null;
+  /** The person whose action ended the run (stop, block, archive, reassign). */
+  by?: string;
+  /** The worker's last line of output, for an ending that was not a success. */
+  last_output?: string;
+  /** What each phase of the ending did, and when. */
+  phases?: EndingPhases;
   extra?: Record<string, Json>;
-}
-
-/**
- * What a person asked for when they ended a run, kept on its reason (`extra`) from the
- * moment it is fenced, so whichever host or request closes the run applies it.
- */
-export interface StopIntentFields {
-  /** Put the task back in line instead of blocking it. */
-  requeue?: boolean;
-  /** Archive the task once the run has ended. */
-  archive?: boolean;
-  /** Give the task to this profile (null: nobody) as it is released. */
-  reassign?: string | null;
-  /** The block kind, for a stop that blocks. */
-  block_kind?: string;
-}
-
-/** The stop intent recorded on a reason. */
-export function intentOf(reason: RunReason | null): StopIntentFields {
-  const extra = reason?.extra ?? {};
-  return {
-    ...(extra.requeue === true ? { requeue: true } : {}),
-    ...(extra.archive === true ? { archive: true } : {}),
-    ...(typeof extra.reassign === 'string' || extra.reassign === null
-      ? { reassign: extra.reassign }
-      : {}),
-    ...(typeof extra.block_kind === 'string' ? { block_kind: extra.block_kind } : {}),
-  };
 }
 
 /** How a run's worker came to be: started by a host, or claimed by an external worker. */
@@ -103,6 +82,8 @@ export interface Run {
   last_note: string | null;
   /** Whether the worker used the worker protocol (any `warden worker` call). */
   used_protocol: boolean;
+  /** What a person asked for when they stopped the run, recorded when it was fenced. */
+  stop_intent: StopIntent | null;
   /** What the worker reported with `complete`, if it did. */
   result: { summary: string; metadata: Json } | null;
 }

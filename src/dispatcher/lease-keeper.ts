@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hashToken } from '../core/token.js';
 import type { Clock } from '../core/clock.js';
 import { formatDuration } from '../core/duration.js';
 import { HostLeaseView, hostLeaseTimes } from '../core/host-lease.js';
@@ -41,7 +41,7 @@ export class LeaseKeeper {
 
   constructor(private readonly opts: LeaseKeeperOptions) {
     this.view = new HostLeaseView(hostLeaseTimes(opts.ttlMs));
-    this.secretHash = createHash('sha256').update(opts.secret).digest('hex');
+    this.secretHash = hashToken(opts.secret);
   }
 
   /** The deadlines workers get now: freeze when the lease may lapse, kill TTL + 60 s later. */

@@ -4,6 +4,7 @@ import { BLOCK_KINDS } from '../core/status.js';
 import { WardenError } from '../core/errors.js';
 import { callApi } from '../sdk/http.js';
 import { toolResult } from './result.js';
+import { CLIENT_DEFAULTS } from '../core/defaults.js';
 
 /** Where a worker's MCP server sends its calls. */
 export interface WorkerTarget {
@@ -26,7 +27,14 @@ const taskIdArg = z
  */
 export function registerWorkerTools(server: McpServer, target: WorkerTarget): void {
   const call = <T>(path: string, body?: unknown, method: 'GET' | 'POST' = 'POST'): Promise<T> =>
-    callApi<T>(target.url, target.runToken, method, `/api/v1/worker${path}`, body, 10 * 60_000);
+    callApi<T>(
+      target.url,
+      target.runToken,
+      method,
+      `/api/v1/worker${path}`,
+      body,
+      CLIENT_DEFAULTS.report_retry_for_ms,
+    );
   const own = (taskId: number | undefined): void => {
     if (taskId !== undefined && taskId !== target.taskId) {
       throw new WardenError(

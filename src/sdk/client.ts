@@ -2,8 +2,9 @@ import type { Json, WardenEvent } from '../core/events.js';
 import type { Run } from '../core/run.js';
 import type { BlockKind, TaskStatus } from '../core/status.js';
 import type { Comment, NewTask, Task, TaskPatch } from '../core/task.js';
-import type { EndResult, StopIntent } from '../supervisor/live-run.js';
+import type { EndResult, StopIntent } from '../core/ending.js';
 import { callApi } from './http.js';
+import { CLIENT_DEFAULTS, ENDING_TIMINGS } from '../core/defaults.js';
 
 /** A task with its comments and runs, as `getTask` returns it. */
 export type TaskDetail = Task & { comments: Comment[]; runs: Run[] };
@@ -56,7 +57,7 @@ export interface WardenClient {
  * const task = await warden.createTask({ title: 'Write the migration', assignee: 'coder' });
  */
 export function createClient(options: ClientOptions): WardenClient {
-  const retry = options.retryForMs ?? 30_000;
+  const retry = options.retryForMs ?? CLIENT_DEFAULTS.retry_for_ms;
   const get = <T>(path: string): Promise<T> =>
     callApi<T>(options.url, options.token, 'GET', path, undefined, retry);
   const post = <T>(path: string, body: unknown): Promise<T> =>
@@ -99,7 +100,7 @@ export function createClient(options: ClientOptions): WardenClient {
         'POST',
         `/api/v1/tasks/${id}/stop`,
         intent,
-        5 * 60_000,
+        ENDING_TIMINGS.stop_wait_ms,
       ),
     events: async (f = {}) =>
       (

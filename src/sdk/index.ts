@@ -10,4 +10,5 @@ export { WardenError, ErrorCode } from '../core/errors.js';
 export type { Task, NewTask, TaskPatch, Comment } from '../core/task.js';
 export type { Run } from '../core/run.js';
 export type { WardenEvent, Json } from '../core/events.js';
-export type { WorkerContext } from '../store/run-types.js';
+export type { WorkerContext } from '../core/worker-protocol.js';
+export type { EndResult, StopIntent } from '../core/ending.js';

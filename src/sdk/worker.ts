@@ -3,8 +3,9 @@ import { ErrorCode, WardenError } from '../core/errors.js';
 import type { Json } from '../core/events.js';
 import type { BlockKind } from '../core/status.js';
 import type { NewTask, Task } from '../core/task.js';
-import type { Cancellation, TerminalAnswer, WorkerContext } from '../store/run-types.js';
+import type { Cancellation, TerminalAnswer, WorkerContext } from '../core/worker-protocol.js';
 import { callApi } from './http.js';
+import { CLIENT_DEFAULTS } from '../core/defaults.js';
 
 /** What a handler returns: the task's result. Throwing fails the attempt instead. */
 export interface JobResult {
@@ -118,7 +119,7 @@ export function createWorker(options: WorkerOptions): WardenWorker {
   const active = new Map<number, Active>();
   const acks = new Set<number>();
   let leaseId: string | null = null;
-  let renewEvery = 10_000;
+  let renewEvery: number = CLIENT_DEFAULTS.renew_every_ms;
   let renewTimer: NodeJS.Timeout | null = null;
   let running = false;
   let loop: Promise<void> | null = null;
@@ -131,7 +132,7 @@ export function createWorker(options: WorkerOptions): WardenWorker {
     path: string,
     body: unknown,
     token = options.token,
-    retryForMs = 30_000,
+    retryForMs: number = CLIENT_DEFAULTS.retry_for_ms,
   ): Promise<T> => callApi<T>(options.url, token, 'POST', path, body, retryForMs);
 
   async function openLease(): Promise<void> {
@@ -213,7 +214,12 @@ export function createWorker(options: WorkerOptions): WardenWorker {
     const job = jobFor(claim, controller.signal, () => (blocked = true));
     const finish = async (path: string, body: unknown): Promise<void> => {
       try {
-        await api<TerminalAnswer>(`/api/v1/worker${path}`, body, claim.token, 10 * 60_000);
+        await api<TerminalAnswer>(
+          `/api/v1/worker${path}`,
+          body,
+          claim.token,
+          CLIENT_DEFAULTS.report_retry_for_ms,
+        );
       } catch (err) {
         if (err instanceof WardenError && err.code === ErrorCode.stale_run) {
           controller.abort(new JobCancelled('lease_lost', err.message));
@@ -257,8 +263,12 @@ export function createWorker(options: WorkerOptions): WardenWorker {
           options.token,
           'POST',
           '/api/v1/pull/claim',
-          { lease_id: leaseId, max: free, wait_ms: options.claimWaitMs ?? 20_000 },
-          60_000,
+          {
+            lease_id: leaseId,
+            max: free,
+            wait_ms: options.claimWaitMs ?? CLIENT_DEFAULTS.claim_wait_ms,
+          },
+          CLIENT_DEFAULTS.claim_retry_for_ms,
           stopping.signal,
         );
       } catch (err) {
@@ -300,7 +310,12 @@ export function createWorker(options: WorkerOptions): WardenWorker {
       if (renewTimer) clearInterval(renewTimer);
       await loop?.catch(report);
       if (leaseId !== null) {
-        await api(`/api/v1/pull/leases/${leaseId}/close`, {}, options.token, 5000).catch(report);
+        await api(
+          `/api/v1/pull/leases/${leaseId}/close`,
+          {},
+          options.token,
+          CLIENT_DEFAULTS.close_retry_for_ms,
+        ).catch(report);
         leaseId = null;
       }
     },

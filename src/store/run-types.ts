@@ -1,6 +1,7 @@
-import type { BlockKind, Outcome } from '../core/status.js';
+import type { EndingPhases } from '../core/ending.js';
+import type { Outcome } from '../core/status.js';
 import type { EpochMs, RunId } from '../core/glossary.js';
-import type { Json } from '../core/events.js';
+import type { WorkerContext } from '../core/worker-protocol.js';
 import type { PolicyOverrides } from '../core/policy.js';
 import type { Profile } from '../core/profile.js';
 import type { ProcessIdentity, Run, RunReason } from '../core/run.js';
@@ -50,39 +51,8 @@ export interface RunFinal {
   log_tail?: string | null;
   /** The final progress figures, written with the ending (SPEC §3: one write at every ending). */
   progress?: ProgressUpdate;
-}
-
-/** A call a worker makes that ends its run. */
-export type TerminalCall =
-  | { op: 'complete'; summary: string; metadata?: Json }
-  | { op: 'fail'; reason: string }
-  | { op: 'block'; reason: string; kind: BlockKind }
-  | { op: 'request_review'; summary: string; metadata?: Json };
-
-/** The answer to a terminal call; a repeat of the same call gets the same answer. */
-export interface TerminalAnswer {
-  run_id: RunId;
-  task_id: number;
-  attempt: number;
-  op: TerminalCall['op'];
-  outcome: Outcome;
-  accepted_at: EpochMs;
-}
-
-/** What a worker sees of its task (SPEC §5 `show`). */
-export interface WorkerContext {
-  run: { id: RunId; attempt: number; state: string; started_at: EpochMs };
-  task: Task;
-  parents: { id: number; title: string; status: string; result: Task['result'] }[];
-  previous_attempts: {
-    run_id: RunId;
-    attempt: number;
-    outcome: Outcome | null;
-    reason: string | null;
-    started_at: EpochMs;
-    ended_at: EpochMs | null;
-  }[];
-  comments: { actor: string; body: string; at: EpochMs }[];
+  /** What the phases of the ending did (spawned runs). */
+  phases?: EndingPhases;
 }
 
 /** A `serve` host as the store knows it. */
@@ -114,12 +84,4 @@ export interface LeaseInfo {
   expires_at: EpochMs;
   ended_at: EpochMs | null;
   end_reason: string | null;
-}
-
-/** A run a pull worker must give up, as the answer to its renewal says. */
-export interface Cancellation {
-  run_id: RunId;
-  task_id: number;
-  outcome: string;
-  reason: string;
 }

@@ -3,9 +3,9 @@ import type { WardenEvent, EventKind } from '../core/events.js';
 import type { EpochMs, EventId, RunId, TaskId } from '../core/glossary.js';
 import type { NewEvent } from '../core/events.js';
 import type { Outcome } from '../core/status.js';
+import type { EndingPhases, StopIntent } from '../core/ending.js';
 import type { ProcessIdentity, RunReason } from '../core/run.js';
 import type {
-  Cancellation,
   Claim,
   ClaimRequest,
   LeaseInfo,
@@ -13,10 +13,13 @@ import type {
   PolicyContext,
   ProgressUpdate,
   RunFinal,
+} from './run-types.js';
+import type {
+  Cancellation,
   TerminalAnswer,
   TerminalCall,
   WorkerContext,
-} from './run-types.js';
+} from '../core/worker-protocol.js';
 import type { Profile, ProfilePatch, ProfileSpec } from '../core/profile.js';
 import type { Run } from '../core/run.js';
 import type { BlockKind } from '../core/status.js';
@@ -183,8 +186,29 @@ export interface Store {
   recordProgress(batch: readonly ProgressUpdate[]): Promise<void>;
   /** Writes a silence's `stall_warning` (the host warns once per silence); false if not running. */
   markStallWarning(runId: RunId, host: string, payload: Record<string, Json>): Promise<boolean>;
-  /** The fence: `running → ending` by compare-and-set; true if this call won. */
-  beginEnding(runId: RunId, outcome: Outcome, reason: RunReason, actor: Actor): Promise<boolean>;
+  /**
+   * The fence: `running → ending` by compare-and-set, with a person's stop intent when a
+   * person ended the run; true if this call won.
+   */
+  beginEnding(
+    runId: RunId,
+    outcome: Outcome,
+    reason: RunReason,
+    actor: Actor,
+    intent?: StopIntent,
+  ): Promise<boolean>;
+  /** Records what the phases of an ending did on the reason of a run still `ending`. */
+  recordEndingPhases(runId: RunId, phases: EndingPhases): Promise<void>;
+  /**
+   * The fence (if the run is still `running`) and the close in one transaction, for a run
+   * with no process to wait for. Returns the task, or null if the run had already ended.
+   */
+  endRun(
+    runId: RunId,
+    final: RunFinal,
+    ctx: PolicyContext & { host: string },
+    actor: Actor,
+  ): Promise<Task | null>;
   /**
    * Closes an `ending` run and releases its task through the one accounting function.
    * Returns the task, or null if the run had already ended.

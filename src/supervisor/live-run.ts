@@ -2,60 +2,19 @@ import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { RunRule } from '../core/ending.js';
 import { interpretExit } from '../core/exit.js';
+import type { ExitMeaning, ExitStatus } from '../core/exit.js';
 import { silentFor } from '../core/liveness.js';
 import type { LivenessPolicy, RunClock } from '../core/liveness.js';
 import type { Policy } from '../core/policy.js';
-import type { ProcessIdentity, RunReason } from '../core/run.js';
-import type { BlockKind, Outcome } from '../core/status.js';
-import type { ExitStatus } from '../core/exit.js';
+import { SHIM_KILLED_MESSAGE, VANISHED_MESSAGE } from '../core/reasons.js';
+import type { Observed } from '../core/reasons.js';
+import type { EndingRun } from '../endings/spawned.js';
 import { LEASE_KILLED } from './freeze.js';
 
-/** The result of ending a run, for `warden stop`. */
-export interface EndResult {
-  run_id: number;
-  outcome: Outcome;
-  /** Whether the process group was verified gone. */
-  verified_gone: boolean;
-  message: string;
-}
-
-/** After-ending intents a person can ask for while stopping a run. */
-export interface StopIntent {
-  requeue?: boolean;
-  /** Skip `kill_grace`: SIGKILL at once. */
-  now?: boolean;
-  /** Archive the task once the run has ended. */
-  archive?: boolean;
-  /** Give the task to this profile as its run is released (a reassignment). */
-  reassign?: string | null;
-  /** The reason the task is blocked with (default: "stopped by NAME"). */
-  reason?: string;
-  kind?: BlockKind;
-}
-
-/** Where an ending stands (SPEC §3 "Ending a run is one function"). */
-export interface Ending {
-  outcome: Outcome;
-  reason: RunReason;
-  /**
-   * `waiting_exit`: a worker reported its result and has a grace to exit by itself;
-   * `start`: signal the group; `term`: SIGTERM sent; `kill`: SIGKILL sent; `held`: the group
-   * would not die (`kill_failed`), retried every tick.
-   */
-  phase: 'waiting_exit' | 'start' | 'term' | 'kill' | 'held';
-  deadline: number;
-  graceMs: number;
-  waiters: ((r: EndResult) => void)[];
-}
-
 /** One run this host supervises, with its progress kept in memory (SPEC §3). */
-export interface LiveRun {
-  runId: number;
-  taskId: number;
-  attempt: number;
-  board: string;
-  identity: ProcessIdentity;
+export interface LiveRun extends EndingRun {
   runDir: string;
   logPath: string;
   /** The shim, when this process started it; adopted runs have none. */
@@ -63,7 +22,6 @@ export interface LiveRun {
   /** What the shim's own exit told us, for children of this process. */
   childExit: ExitStatus | null;
   clock: RunClock;
-  policy: Policy;
   usedProtocol: boolean;
   outputBytes: number;
   progressCount: number;
@@ -72,9 +30,6 @@ export interface LiveRun {
   lastHeartbeatWall: number | null;
   lastNote: string | null;
   dirty: boolean;
-  ending: Ending | null;
-  /** Serialises the work done on this run. */
-  queue: Promise<void>;
   /**
    * When the supervisor began to track it (a counter): a read of the store that began
    * earlier may not see its claim yet, so it is not taken to have ended elsewhere.
@@ -143,28 +98,11 @@ export function readTail(path: string, bytes = 4096): string {
   }
 }
 
-/** A person's stop intent as it is kept on the run's reason (see `intentOf`). */
-export function stopIntentExtra(intent: StopIntent): Record<string, string | boolean | null> {
+/** What this host saw of a live run, for the numbers on the reason it ends with. */
+export function observed(live: LiveRun, host: string, nowMono: number): Observed {
   return {
-    ...(intent.requeue ? { requeue: true } : {}),
-    ...(intent.archive ? { archive: true } : {}),
-    ...(intent.reassign !== undefined ? { reassign: intent.reassign } : {}),
-    ...(intent.kind !== undefined ? { block_kind: intent.kind } : {}),
-  };
-}
-
-/** The reason an ending records: the rule, the limits in force and the numbers behind it. */
-export function runReason(
-  live: LiveRun,
-  host: string,
-  rule: string,
-  message: string,
-  status: ExitStatus | null,
-  nowMono: number,
-): RunReason {
-  return {
-    rule,
-    message,
+    host,
+    attempt: live.attempt,
     limits: {
       stall_warn_after: live.policy.stall_warn_after,
       stall_timeout: live.policy.stall_timeout,
@@ -174,12 +112,8 @@ export function runReason(
     last_heartbeat_at: live.lastHeartbeatWall,
     last_progress_at: live.lastProgressWall,
     last_output_at: live.lastOutputWall,
-    alive: status === null,
-    host,
-    attempt: live.attempt,
-    exit_code: status?.code ?? null,
-    signal: status?.signal ?? null,
-    extra: { pid: live.identity.pid, silent_ms: silentFor(live.clock, nowMono) },
+    pid: live.identity.pid,
+    silent_ms: silentFor(live.clock, nowMono),
   };
 }
 
@@ -187,24 +121,12 @@ export function runReason(
  * What a worker's exit means: its shim's watcher killed it for the host's lapsed lease (the
  * host's loss), it vanished without a status, or its status read by the exit rules.
  */
-export function exitMeaning(
-  live: LiveRun,
-  status: ExitStatus,
-): { outcome: Outcome; rule: string; message: string } {
+export function exitMeaning(live: LiveRun, status: ExitStatus): ExitMeaning {
   if (existsSync(join(live.runDir, LEASE_KILLED))) {
-    return {
-      outcome: 'host_lost',
-      rule: 'host_lease_lapsed',
-      message:
-        'frozen for host_ttl + 60 s while this host could not renew its lease, then killed by its shim',
-    };
+    return { outcome: 'host_lost', rule: RunRule.host_lease_lapsed, message: SHIM_KILLED_MESSAGE };
   }
   if (status.signal === 'unknown') {
-    return {
-      outcome: 'crashed',
-      rule: 'vanished',
-      message: 'the worker is gone and left no exit status (its shim was killed)',
-    };
+    return { outcome: 'crashed', rule: RunRule.vanished, message: VANISHED_MESSAGE };
   }
   return interpretExit(status, live.policy.exit_zero, live.usedProtocol);
 }

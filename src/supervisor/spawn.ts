@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { findExecutable } from '../config/executable.js';
 import type { ProcessIdentity, Run } from '../core/run.js';
-import { bootId, commandLine, identify } from './procfs.js';
+import { bootId, commandLine, identify } from '../os/procfs.js';
 
 /** The shim every worker runs under (a POSIX sh script shipped with warden). */
 export const SHIM_PATH = fileURLToPath(new URL('../../libexec/warden-shim', import.meta.url));

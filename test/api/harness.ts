@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { RunReason } from '../../src/core/run.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -10,12 +11,12 @@ import type { Run } from '../../src/core/run.js';
 import type { NewTask, Task } from '../../src/core/task.js';
 import type { HostControl } from '../../src/api/admin-routes.js';
 import { createApi } from '../../src/api/app.js';
-import { sha256 } from '../../src/api/auth.js';
+import { hashToken as sha256 } from '../../src/core/token.js';
 import type { WorkerSignals } from '../../src/api/worker-routes.js';
 import type { SqliteStore } from '../../src/store/sqlite/open.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import type { Claim } from '../../src/store/run-types.js';
-import type { EndResult, StopIntent } from '../../src/supervisor/live-run.js';
+import type { EndResult, StopIntent } from '../../src/core/ending.js';
 import { PullSupervisor } from '../../src/supervisor/pull.js';
 
 /** The person who owns the board and the admin token. */
@@ -176,7 +177,7 @@ export async function makeHarness(): Promise<Harness> {
       );
     },
     async supersede(claim) {
-      const reason = { rule: 'stall_timeout', message: 'silent for 60m' };
+      const reason: RunReason = { rule: 'stall_timeout', message: 'silent for 60m' };
       expect(await store.beginEnding(claim.run.id, 'stalled', reason, dispatcher('h1'))).toBe(true);
       await store.finishRun(
         claim.run.id,

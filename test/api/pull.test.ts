@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dispatcher } from '../../src/core/actor.js';
-import { sha256 } from '../../src/api/auth.js';
+import { hashToken as sha256 } from '../../src/core/token.js';
 import { MAX_BODY_BYTES } from '../../src/api/app.js';
 import { PullSupervisor } from '../../src/supervisor/pull.js';
 import type { Harness } from './harness.js';
@@ -84,8 +84,9 @@ describe('pull mode over HTTP (SPEC §4)', () => {
     await h.store.beginEnding(
       c?.run_id ?? 0,
       'stopped',
-      { rule: 'stopped_by', message: 'stopped by ana', extra: { requeue: true } },
+      { rule: 'stopped_by', message: 'stopped by ana' },
       dispatcher('h1'),
+      { requeue: true },
     );
     const r1 = await h.request('POST', `/api/v1/pull/leases/${l.lease_id}/renew`, {
       token: WORKER,

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RunReason } from '../../src/core/run.js';
 import { dispatcher } from '../../src/core/actor.js';
-import type { Claim, TerminalAnswer, WorkerContext } from '../../src/store/run-types.js';
+import type { Claim } from '../../src/store/run-types.js';
+import type { TerminalAnswer, WorkerContext } from '../../src/core/worker-protocol.js';
 import type { Harness } from './harness.js';
 import { ana, expectError, expectUnchanged, makeHarness } from './harness.js';
 
@@ -165,7 +167,7 @@ describe('POST /api/v1/worker/complete', () => {
 
   it('keeps a result that arrives while the run is ending for stalled', async () => {
     const c = await h.claimNew();
-    const reason = { rule: 'stall_timeout', message: 'silent for 60m' };
+    const reason: RunReason = { rule: 'stall_timeout', message: 'silent for 60m' };
     expect(await h.store.beginEnding(c.run.id, 'stalled', reason, dispatcher('h1'))).toBe(true);
 
     const a = await complete(c, { summary: 'finished just in time' });

@@ -44,6 +44,7 @@ const base: Run = {
   log_tail: 'thinking...\nstill thinking\n',
   last_note: null,
   used_protocol: false,
+  stop_intent: null,
   result: null,
 };
 

@@ -14,7 +14,7 @@ import type { Run } from '../../src/core/run.js';
 import type { Task } from '../../src/core/task.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import type { SqliteStore } from '../../src/store/sqlite/open.js';
-import { groupAlive, signalGroup } from '../../src/supervisor/procfs.js';
+import { groupAlive, signalGroup } from '../../src/os/procfs.js';
 import { WARDEN_BIN, runWarden } from './cli.js';
 import type { CliResult } from './cli.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { systemClock } from '../../src/config/clock.js';
 import { openPgStore } from '../../src/store/postgres/open.js';
 import type { PgStore } from '../../src/store/postgres/open.js';
-import { commandLine, groupAlive, signalGroup } from '../../src/supervisor/procfs.js';
+import { commandLine, groupAlive, signalGroup } from '../../src/os/procfs.js';
 import { TestHome } from './host.js';
 
 /** `WARDEN_DB` for `url` with `schema` as its `?schema=`. */

@@ -10,7 +10,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import type { Claim } from '../../src/store/run-types.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import type { SqliteStore } from '../../src/store/sqlite/open.js';
-import { groupAlive, signalGroup } from '../../src/supervisor/procfs.js';
+import { groupAlive, signalGroup } from '../../src/os/procfs.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import type { SupervisorOptions } from '../../src/supervisor/supervisor.js';
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { pidAlive } from '../../src/supervisor/procfs.js';
+import { pidAlive } from '../../src/os/procfs.js';
 import { TestHome, fixture, waitFor } from '../helpers/host.js';
 
 let home: TestHome;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { pidAlive } from '../../src/supervisor/procfs.js';
+import { pidAlive } from '../../src/os/procfs.js';
 import { TestHome, fixture, waitFor } from '../helpers/host.js';
 
 let home: TestHome;

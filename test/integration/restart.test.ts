@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { pidAlive } from '../../src/supervisor/procfs.js';
+import { pidAlive } from '../../src/os/procfs.js';
 import { TestHome, fixture, waitFor } from '../helpers/host.js';
 
 let home: TestHome;

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RunReason } from '../../src/core/run.js';
 import { dispatcher, person } from '../../src/core/actor.js';
 import { ErrorCode, WardenError } from '../../src/core/errors.js';
-import { hashRunToken } from '../../src/store/sql/claim.js';
+import { hashToken as hashRunToken } from '../../src/core/token.js';
 import type { Claim, ClaimRequest } from '../../src/store/run-types.js';
 import type { Store } from '../../src/store/store.js';
 import type { StoreFixture } from './suite.js';
@@ -40,7 +41,7 @@ export function runRunSuite(name: string, make: () => Promise<StoreFixture>): vo
     }
 
     async function crash(runId: number, outcome: 'crashed' | 'stalled' = 'crashed'): Promise<void> {
-      const reason = { rule: 'exit_code', message: 'exit 1' };
+      const reason: RunReason = { rule: 'exit_code', message: 'exit 1' };
       expect(await store.beginEnding(runId, outcome, reason, h1)).toBe(true);
       await store.finishRun(runId, { outcome, reason, exit_code: 1 }, { host: 'h1', config: {} });
     }
@@ -162,7 +163,7 @@ export function runRunSuite(name: string, make: () => Promise<StoreFixture>): vo
       expect(
         await store.finishRun(
           c.run.id,
-          { outcome: 'crashed', reason: { rule: 'x', message: 'x' } },
+          { outcome: 'crashed', reason: { rule: 'exit_code', message: 'x' } },
           { host: 'h1', config: {} },
         ),
       ).toBeNull();

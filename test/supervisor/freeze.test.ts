@@ -5,7 +5,7 @@ import { person } from '../../src/core/actor.js';
 import type { SqliteStore } from '../../src/store/sqlite/open.js';
 import { KILL_NOW, LEASE_KILLED, uptimeCs, writeLiveFile } from '../../src/supervisor/freeze.js';
 import type { FreezeDeadlines } from '../../src/supervisor/freeze.js';
-import { groupAlive } from '../../src/supervisor/procfs.js';
+import { groupAlive } from '../../src/os/procfs.js';
 import { spawnWorker } from '../../src/supervisor/spawn.js';
 import type { Supervisor } from '../../src/supervisor/supervisor.js';
 import { waitFor } from '../helpers/host.js';

@@ -7,11 +7,11 @@ import { DEFAULT_BOARD } from '../../core/glossary.js';
 import { resolvePolicy } from '../../core/policy.js';
 import type { Task } from '../../core/task.js';
 import { nameSchema, parseInput, parseTaskId } from '../../core/validate.js';
-import { bootId, isSameProcessAlive } from '../../supervisor/procfs.js';
+import { bootId, isSameProcessAlive } from '../../os/procfs.js';
 import type { CliContext } from '../context.js';
 import { withContext } from '../context.js';
 import { say, sayJson } from '../output.js';
-import { liveServe } from './stop.js';
+import { liveServe } from '../../serve/find.js';
 
 async function facts(
   ctx: CliContext,

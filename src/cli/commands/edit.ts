@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { WardenError, invalid } from '../../core/errors.js';
-import { endTaskRun } from './stop.js';
+import { endTaskRun } from '../../serve/stop.js';
 import { POLICY_FIELDS } from '../../core/policy.js';
 import { taskPatchSchema } from '../../core/task.js';
 import { parseInput, parseTaskId } from '../../core/validate.js';

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { systemClock } from '../../config/clock.js';
 import { homePaths, resolveHome } from '../../config/home.js';
 import { storeLocation } from '../../store/open.js';
-import { defaultPersonName, initHome } from '../../config/init.js';
+import { defaultPersonName, initHome } from '../../serve/init.js';
 import { say, sayJson } from '../output.js';
 
 export function register(program: Command): void {

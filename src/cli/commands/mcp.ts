@@ -5,7 +5,7 @@ import { homePaths, readAdminToken, resolveHome } from '../../config/home.js';
 import { serveStdio } from '../../mcp/server.js';
 import type { McpRole } from '../../mcp/server.js';
 import { withContext } from '../context.js';
-import { liveServe } from './stop.js';
+import { liveServe } from '../../serve/find.js';
 
 function packageVersion(): string {
   const url = new URL('../../../package.json', import.meta.url);

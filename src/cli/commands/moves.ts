@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { WardenError, invalid } from '../../core/errors.js';
-import { endTaskRun } from './stop.js';
+import { endTaskRun } from '../../serve/stop.js';
 import type { Json } from '../../core/events.js';
 import { BLOCK_KINDS } from '../../core/status.js';
 import type { BlockKind } from '../../core/status.js';

@@ -1,13 +1,13 @@
-import { randomBytes } from 'node:crypto';
+import { LOGIN_DEFAULTS } from '../../core/defaults.js';
+import { hashToken, newSecret } from '../../core/token.js';
 import type { Command } from 'commander';
 import { WardenError } from '../../core/errors.js';
-import { hashToken, readAdminToken } from '../../config/home.js';
+import { readAdminToken } from '../../config/home.js';
 import { withContext } from '../context.js';
 import { say, sayJson } from '../output.js';
-import { liveServe } from './stop.js';
+import { liveServe } from '../../serve/find.js';
 
 /** How long a login link works. */
-const CODE_TTL_MS = 5 * 60_000;
 
 export function register(program: Command): void {
   program
@@ -30,14 +30,14 @@ export function register(program: Command): void {
             'unauthorized',
             'the admin token of this home is not known to its database',
           );
-        const code = randomBytes(24).toString('base64url');
+        const code = newSecret(null, 24);
         // Only the code's hash is stored; the link is shown once and works once.
-        await ctx.store.createLoginCode(token.id, hashToken(code), CODE_TTL_MS);
+        await ctx.store.createLoginCode(token.id, hashToken(code), LOGIN_DEFAULTS.code_ttl_ms);
         // A wildcard bind is not an address to visit; this machine's loopback is.
         const base = serve.url.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:');
         return `${base}/login?code=${code}`;
       });
-      if (opts.json) sayJson({ url, expires_in_ms: CODE_TTL_MS });
+      if (opts.json) sayJson({ url, expires_in_ms: LOGIN_DEFAULTS.code_ttl_ms });
       else say(url);
     });
 }

@@ -5,7 +5,7 @@ import { DEFAULT_HOST_TTL_MS, MIN_HOST_TTL_MS } from '../../core/host-lease.js';
 import { hostSecret } from '../../config/home.js';
 import { invalid } from '../../core/errors.js';
 import { nameSchema, parseInput } from '../../core/validate.js';
-import { Host } from '../../dispatcher/host.js';
+import { Host } from '../../serve/host.js';
 import { openContext } from '../context.js';
 import { parseIntOption } from '../options.js';
 

@@ -1,7 +1,7 @@
+import { hashToken, newToken } from '../../core/token.js';
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.js';
 import { nameSchema, parseInput } from '../../core/validate.js';
-import { hashToken, newToken } from '../../config/home.js';
 import { withContext } from '../context.js';
 import { collect } from '../options.js';
 import { formatTime, say, sayJson, table } from '../output.js';

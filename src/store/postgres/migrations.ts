@@ -221,4 +221,21 @@ ALTER TABLE hosts ADD COLUMN lease_expires_at BIGINT;
 CREATE TABLE admission_lock (unused BOOLEAN);
 `,
   },
+  {
+    version: 7,
+    sql: `
+-- What a person asked for when they stopped a run, kept apart from its reason (SPEC §3).
+ALTER TABLE runs ADD COLUMN stop_intent TEXT;
+-- Runs a person's stop fenced before this version kept the intent in the reason's extra.
+UPDATE runs SET stop_intent = jsonb_build_object(
+    'requeue', COALESCE(reason::jsonb #> '{extra,requeue}' = 'true'::jsonb, false),
+    'archive', COALESCE(reason::jsonb #> '{extra,archive}' = 'true'::jsonb, false),
+    'now', COALESCE(reason::jsonb #> '{extra,now}' = 'true'::jsonb, false))::text
+  WHERE state = 'ending' AND reason::jsonb ->> 'rule' = 'stopped_by';
+UPDATE runs SET stop_intent = jsonb_set(stop_intent::jsonb, '{reassign}', reason::jsonb #> '{extra,reassign}')::text
+  WHERE stop_intent IS NOT NULL AND jsonb_typeof(reason::jsonb #> '{extra,reassign}') IN ('string', 'null');
+UPDATE runs SET stop_intent = jsonb_set(stop_intent::jsonb, '{kind}', reason::jsonb #> '{extra,block_kind}')::text
+  WHERE stop_intent IS NOT NULL AND jsonb_typeof(reason::jsonb #> '{extra,block_kind}') = 'string';
+`,
+  },
 ];

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hashToken, newRunToken } from '../../core/token.js';
 import { dispatcher } from '../../core/actor.js';
 import { admit, emptyLoad } from '../../core/admission.js';
 import type { Candidate, Caps, GroupCap, Load } from '../../core/admission.js';
@@ -14,16 +14,6 @@ import { workerContext } from './worker.js';
 
 /** The lock hosts take turns on to admit and claim (SPEC §4: never two fill the last slot). */
 export const ADMISSION_LOCK = 74200002;
-
-/** A run token: secret, shown to the worker once, stored only as its hash. */
-export function newRunToken(): string {
-  return `wrun_${randomBytes(24).toString('base64url')}`;
-}
-
-/** The stored form of a run token. */
-export function hashRunToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
 
 interface GroupRow {
   name: string;
@@ -197,7 +187,7 @@ export async function claimRuns(
         task.board,
         attempt,
         req.mode,
-        hashRunToken(token),
+        hashToken(token),
         req.mode === 'spawned' ? req.host : null,
         req.workerId ?? null,
         p.profile.name,

@@ -1,8 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { newSecret } from '../../core/token.js';
 import { WardenError, invalid, notFound } from '../../core/errors.js';
 import type { RunReason } from '../../core/run.js';
 import type { TokenInfo } from '../store.js';
-import type { Cancellation, LeaseInfo } from '../run-types.js';
+import type { Cancellation } from '../../core/worker-protocol.js';
+import type { LeaseInfo } from '../run-types.js';
 import type { SqlDb } from './driver.js';
 
 interface LeaseRow {
@@ -71,7 +72,7 @@ export async function openLease(
     );
   }
   if (serves.length === 0) throw invalid('profiles: the lease must serve at least one profile');
-  const id = `lease_${randomBytes(12).toString('base64url')}`;
+  const id = newSecret('lease', 12);
   await db.run(
     `INSERT INTO worker_leases (id, token_id, name, profiles, started_at, renewed_at, expires_at)
      VALUES (?, ?, ?, ?, ?, ?, ?)`,

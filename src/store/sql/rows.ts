@@ -1,3 +1,4 @@
+import type { StopIntent } from '../../core/ending.js';
 import type { EventKind, Json, WardenEvent } from '../../core/events.js';
 import type { Profile } from '../../core/profile.js';
 import type { ProcessIdentity, Run, RunMode, RunReason } from '../../core/run.js';
@@ -36,7 +37,8 @@ export interface TaskRow {
   updated_at: number;
 }
 
-function json<T>(text: string | null, fallback: T): T {
+/** Parses a JSON column, or gives `fallback` for NULL or unreadable text. */
+export function json<T>(text: string | null, fallback: T): T {
   return text === null ? fallback : (JSON.parse(text) as T);
 }
 
@@ -162,6 +164,7 @@ export interface RunRow {
   token_hash: string;
   terminal_request: string | null;
   terminal_response: string | null;
+  stop_intent: string | null;
 }
 
 export function toRun(row: RunRow): Run {
@@ -201,6 +204,7 @@ export function toRun(row: RunRow): Run {
     log_tail: row.log_tail,
     last_note: row.last_note,
     used_protocol: row.used_protocol !== 0,
+    stop_intent: json<StopIntent | null>(row.stop_intent, null),
     result:
       row.result_summary === null
         ? null

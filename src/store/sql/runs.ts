@@ -1,12 +1,14 @@
-import { dispatcher } from '../../core/actor.js';
+import { dispatcher, person } from '../../core/actor.js';
 import type { Actor } from '../../core/actor.js';
 import { accountRun } from '../../core/accounting.js';
 import type { Random } from '../../core/backoff.js';
 import type { Json } from '../../core/events.js';
 import type { RunId } from '../../core/glossary.js';
 import { resolvePolicy } from '../../core/policy.js';
-import type { BlockKind, Outcome } from '../../core/status.js';
-import { intentOf } from '../../core/run.js';
+import { workerDecides } from '../../core/ending.js';
+import type { EndingPhases, StopIntent } from '../../core/ending.js';
+import { lastLine } from '../../core/reasons.js';
+import type { Outcome } from '../../core/status.js';
 import type { ProcessIdentity, Run, RunReason } from '../../core/run.js';
 import type { Task } from '../../core/task.js';
 import { resolveTransition } from '../../core/transitions.js';
@@ -15,7 +17,7 @@ import { accountBreaker } from './breaker.js';
 import { greatest } from './driver.js';
 import type { SqlDb } from './driver.js';
 import { appendEvent } from './events.js';
-import { toRun } from './rows.js';
+import { json, toRun } from './rows.js';
 import type { ProfileRow, RunRow, TaskRow } from './rows.js';
 import { promoteChildren } from './task-moves.js';
 import { getTask, parentsDone } from './tasks.js';
@@ -112,8 +114,8 @@ export async function markStallWarning(
 
 /**
  * The fence (SPEC §3 "Ending a run", step 1): compare-and-set the run from `running` to
- * `ending`. From that instant a second ending loses and the run's token is stale. Returns
- * whether this call won.
+ * `ending`, with a person's stop intent when a person ended it. From that instant a second
+ * ending loses and the run's token is stale. Returns whether this call won.
  */
 export async function beginEnding(
   db: SqlDb,
@@ -122,10 +124,11 @@ export async function beginEnding(
   outcome: Outcome,
   reason: RunReason,
   actor: Actor,
+  intent?: StopIntent,
 ): Promise<boolean> {
   const changed = await db.run(
-    "UPDATE runs SET state = 'ending', ending_at = ?, outcome = ?, reason = ? WHERE id = ? AND state = 'running'",
-    [now, outcome, JSON.stringify(reason), runId],
+    "UPDATE runs SET state = 'ending', ending_at = ?, outcome = ?, reason = ?, stop_intent = ? WHERE id = ? AND state = 'running'",
+    [now, outcome, JSON.stringify(reason), intent ? JSON.stringify(intent) : null, runId],
   );
   if (changed === 0) return false;
   const run = await runRow(db, runId);
@@ -139,7 +142,40 @@ export async function beginEnding(
   return true;
 }
 
-const TERMINAL_OUTCOMES: readonly Outcome[] = ['completed', 'worker_blocked', 'review_requested'];
+/**
+ * Writes what the phases of an ending did onto the reason of a run still `ending` (a group
+ * that would not die stays held there, and its reason says why).
+ */
+export async function recordEndingPhases(
+  db: SqlDb,
+  runId: RunId,
+  phases: EndingPhases,
+): Promise<void> {
+  const run = await runRow(db, runId);
+  if (run?.state !== 'ending' || run.reason === null) return;
+  const reason = { ...(JSON.parse(run.reason) as RunReason), phases };
+  await db.run("UPDATE runs SET reason = ? WHERE id = ? AND state = 'ending'", [
+    JSON.stringify(reason),
+    runId,
+  ]);
+}
+
+/**
+ * Ends a run at once, in one transaction: the fence (if it is still `running`), then the
+ * close. For runs with no process to wait for: one that never started, a pull run whose
+ * worker reported or let go, a lapsed host's runs.
+ */
+export async function endRun(
+  db: SqlDb,
+  now: number,
+  runId: RunId,
+  final: RunFinal,
+  ctx: PolicyContext & { host: string; random: Random },
+  actor: Actor,
+): Promise<Task | null> {
+  await beginEnding(db, now, runId, final.outcome, final.reason, actor);
+  return finishRun(db, now, runId, final, ctx);
+}
 
 /**
  * Closes an `ending` run and releases its task (SPEC §3, step 4) through the one accounting
@@ -155,15 +191,24 @@ export async function finishRun(
 ): Promise<Task | null> {
   const run = await runRow(db, runId);
   if (!run || run.state === 'ended') return null;
-  const workerSaid =
-    run.terminal_request !== null && TERMINAL_OUTCOMES.includes(run.outcome as Outcome);
+  const workerSaid = run.terminal_request !== null && workerDecides(run.outcome as Outcome);
   const outcome = workerSaid ? (run.outcome as Outcome) : final.outcome;
   const stored = run.reason === null ? null : (JSON.parse(run.reason) as RunReason);
-  // Whatever the worker reported (a result, a block, a failure) is the reason the run ended.
-  const reason: RunReason =
+  // Whatever the worker reported (a result, a block, a failure) is the reason the run ended;
+  // what the phases did and the worker's last words are added to it.
+  const chosen: RunReason =
     run.terminal_request !== null && stored !== null ? stored : final.reason;
+  const lastOutput =
+    workerDecides(outcome) || outcome === 'stopped' ? undefined : lastLine(final.log_tail);
+  const reason: RunReason = {
+    ...chosen,
+    ...(final.phases ? { phases: final.phases } : {}),
+    ...(lastOutput !== undefined && chosen.last_output === undefined
+      ? { last_output: lastOutput }
+      : {}),
+  };
   // A person's stop intent was recorded when the run was fenced; it holds whoever closes it.
-  const intent = { ...intentOf(stored), ...intentOf(final.reason) };
+  const intent: StopIntent = json<StopIntent | null>(run.stop_intent, null) ?? {};
   const p = final.progress;
   const progressCount = Math.max(run.progress_count, p?.progress_count ?? 0);
   const outputBytes = Math.max(run.output_bytes, p?.output_bytes ?? 0);
@@ -202,8 +247,10 @@ export async function finishRun(
   const task = await db.get<TaskRow>('SELECT * FROM tasks WHERE id = ?', [run.task_id]);
   if (!task) return null;
   const actor = dispatcher(ctx.host);
+  // The person whose action ended the run is the actor of its ending.
+  const endedBy = reason.by !== undefined ? person(reason.by) : actor;
   const madeProgress = progressCount > 0 || outputBytes > 0;
-  await appendEvent(db, now, actor, {
+  await appendEvent(db, now, endedBy, {
     kind: 'run_ended',
     board: run.board,
     task_id: run.task_id,
@@ -241,8 +288,9 @@ export async function finishRun(
       outcome,
       madeProgress,
       message: reason.message,
-      ...(intent.block_kind !== undefined ? { blockKind: intent.block_kind as BlockKind } : {}),
+      ...(intent.kind !== undefined ? { blockKind: intent.kind } : {}),
       ...(intent.requeue !== undefined ? { requeue: intent.requeue } : {}),
+      ...(reason.last_output !== undefined ? { lastOutput: reason.last_output } : {}),
     },
     counters: {
       attempts: task.attempts,

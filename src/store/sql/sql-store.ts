@@ -10,10 +10,11 @@ import type { Random } from '../../core/backoff.js';
 import { notFound } from '../../core/errors.js';
 import type { Json, NewEvent } from '../../core/events.js';
 import type { RunId } from '../../core/glossary.js';
+import type { EndingPhases, StopIntent } from '../../core/ending.js';
+import { reapedReason, reportReason } from '../../core/reasons.js';
 import type { ProcessIdentity, RunReason } from '../../core/run.js';
 import type { Outcome } from '../../core/status.js';
 import type {
-  Cancellation,
   Claim,
   ClaimRequest,
   LeaseInfo,
@@ -21,10 +22,13 @@ import type {
   PolicyContext,
   ProgressUpdate,
   RunFinal,
+} from '../run-types.js';
+import type {
+  Cancellation,
   TerminalAnswer,
   TerminalCall,
   WorkerContext,
-} from '../run-types.js';
+} from '../../core/worker-protocol.js';
 import type {
   Board,
   EventFilter,
@@ -219,8 +223,31 @@ export class SqlStore implements Store {
     return this.write((db, now) => runs.markStallWarning(db, now, runId, host, payload));
   }
 
-  beginEnding(runId: RunId, outcome: Outcome, reason: RunReason, actor: Actor): Promise<boolean> {
-    return this.write((db, now) => runs.beginEnding(db, now, runId, outcome, reason, actor));
+  beginEnding(
+    runId: RunId,
+    outcome: Outcome,
+    reason: RunReason,
+    actor: Actor,
+    intent?: StopIntent,
+  ): Promise<boolean> {
+    return this.write((db, now) =>
+      runs.beginEnding(db, now, runId, outcome, reason, actor, intent),
+    );
+  }
+
+  recordEndingPhases(runId: RunId, phases: EndingPhases): Promise<void> {
+    return this.write((db) => runs.recordEndingPhases(db, runId, phases));
+  }
+
+  endRun(
+    runId: RunId,
+    final: RunFinal,
+    ctx: PolicyContext & { host: string },
+    actor: Actor,
+  ): Promise<Task | null> {
+    return this.write((db, now) =>
+      runs.endRun(db, now, runId, final, { ...ctx, random: this.random }, actor),
+    );
   }
 
   finishRun(
@@ -285,7 +312,7 @@ export class SqlStore implements Store {
       // A pull run has no process to wait for: its worker's report closes it, in the same
       // transaction (one fsync fewer per task).
       if (f.run.mode === 'pull' && ctx) {
-        const reason = { rule: `worker_${call.op}`, message: '' };
+        const reason = reportReason(call);
         await runs.finishRun(
           db,
           now,
@@ -428,22 +455,18 @@ export class SqlStore implements Store {
     return this.write(async (db, local) => {
       const reaped = await hosts.reapHost(db, local, hostId, async (runId, now, host) => {
         const run = await runs.runRow(db, runId);
-        const reason: RunReason = {
-          rule: 'host_lease_lapsed',
-          message: `host ${hostId} stopped renewing its lease; ended by host ${by}`,
-          host: hostId,
-          attempt: run?.attempt ?? 0,
-          alive: false,
-          extra: { reaped_by: by, lease_expired_at: host.lease_expires_at, reaped_at: now },
-        };
+        const reason = reapedReason(hostId, by, run?.attempt ?? 0, {
+          lease_expired_at: host.lease_expires_at,
+          reaped_at: now,
+        });
         // A run already ending keeps the outcome it was fenced with (a worker's result).
-        await runs.beginEnding(db, now, runId, 'host_lost', reason, actor);
-        await runs.finishRun(
+        await runs.endRun(
           db,
           now,
           runId,
           { outcome: 'host_lost', reason },
           { ...ctx, host: by, random: this.random },
+          actor,
         );
       });
       if (reaped) {

@@ -4,11 +4,13 @@ import { WardenError, conflict, invalid } from '../../core/errors.js';
 import type { Json } from '../../core/events.js';
 import { POLICY_FIELDS, parsePolicyOverrides, resolvePolicy } from '../../core/policy.js';
 import type { Policy, PolicyOverrides } from '../../core/policy.js';
+import { WORKER_REPORTS } from '../../core/ending.js';
+import { reportReason } from '../../core/reasons.js';
 import type { RunReason } from '../../core/run.js';
 import type { Outcome } from '../../core/status.js';
 import type { NewTask, Task } from '../../core/task.js';
 import { byteLength } from '../../core/validate.js';
-import type { TerminalAnswer, TerminalCall, WorkerContext } from '../run-types.js';
+import type { TerminalAnswer, TerminalCall, WorkerContext } from '../../core/worker-protocol.js';
 import type { SqlDb } from './driver.js';
 import { appendEvent } from './events.js';
 import type { RunRow, TaskRow } from './rows.js';
@@ -24,13 +26,6 @@ export interface FencedRun {
 
 /** The outcome of checking a worker's write against the fence. */
 export type FenceResult = { ok: true; fenced: FencedRun } | { ok: false; error: WardenError };
-
-const TERMINAL_OUTCOMES: Record<TerminalCall['op'], Outcome> = {
-  complete: 'completed',
-  fail: 'crashed',
-  block: 'worker_blocked',
-  request_review: 'review_requested',
-};
 
 /**
  * Checks a worker's write (SPEC §3 "Fencing"): accepted only while its run is the task's
@@ -139,7 +134,7 @@ export async function terminalCall(
   call: TerminalCall,
 ): Promise<TerminalAnswer> {
   checkCall(call);
-  const outcome = TERMINAL_OUTCOMES[call.op];
+  const outcome: Outcome = WORKER_REPORTS[call.op];
   const answer: TerminalAnswer = {
     run_id: f.run.id,
     task_id: f.task.id,
@@ -148,15 +143,7 @@ export async function terminalCall(
     outcome,
     accepted_at: now,
   };
-  const reason: RunReason =
-    call.op === 'complete' || call.op === 'request_review'
-      ? {
-          rule: `worker_${call.op}`,
-          message: call.summary === '' ? `the worker called ${call.op}` : call.summary,
-        }
-      : call.op === 'fail'
-        ? { rule: 'worker_failed', message: call.reason }
-        : { rule: 'worker_blocked', message: call.reason, extra: { block_kind: call.kind } };
+  const reason = reportReason(call);
   const summary = 'summary' in call ? call.summary : null;
   const metadata = 'metadata' in call ? JSON.stringify(call.metadata ?? null) : null;
   await db.run(

@@ -205,4 +205,21 @@ CREATE INDEX tasks_board_title ON tasks (board, title);
 ALTER TABLE hosts ADD COLUMN lease_expires_at INTEGER;
 `,
   },
+  {
+    version: 5,
+    sql: `
+-- What a person asked for when they stopped a run, kept apart from its reason (SPEC §3).
+ALTER TABLE runs ADD COLUMN stop_intent TEXT;
+-- Runs a person's stop fenced before this version kept the intent in the reason's extra.
+UPDATE runs SET stop_intent = json_object(
+    'requeue', json(CASE WHEN json_extract(reason, '$.extra.requeue') THEN 'true' ELSE 'false' END),
+    'archive', json(CASE WHEN json_extract(reason, '$.extra.archive') THEN 'true' ELSE 'false' END),
+    'now', json(CASE WHEN json_extract(reason, '$.extra.now') THEN 'true' ELSE 'false' END))
+  WHERE state = 'ending' AND json_extract(reason, '$.rule') = 'stopped_by';
+UPDATE runs SET stop_intent = json_set(stop_intent, '$.reassign', json_extract(reason, '$.extra.reassign'))
+  WHERE stop_intent IS NOT NULL AND json_type(reason, '$.extra.reassign') IN ('text', 'null');
+UPDATE runs SET stop_intent = json_set(stop_intent, '$.kind', json_extract(reason, '$.extra.block_kind'))
+  WHERE stop_intent IS NOT NULL AND json_type(reason, '$.extra.block_kind') = 'text';
+`,
+  },
 ];

@@ -1,8 +1,8 @@
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { ProcessIdentity } from '../core/run.js';
 import { WardenError } from '../core/errors.js';
-import { identify, isSameProcessAlive } from '../supervisor/procfs.js';
-import type { HomePaths } from './home.js';
+import { identify, isSameProcessAlive } from '../os/procfs.js';
+import type { HomePaths } from '../config/home.js';
 
 /**
  * Several hosts on PostgreSQL: the home's own record of its `serve` (the shared database

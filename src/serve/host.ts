@@ -1,24 +1,26 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { ServerType } from '@hono/node-server';
-import { hostname } from 'node:os';
 import { dispatcher as dispatcherActor } from '../core/actor.js';
 import type { Clock } from '../core/clock.js';
+import type { EndResult, StopIntent } from '../core/ending.js';
 import { WardenError } from '../core/errors.js';
+import { hostLeaseTimes } from '../core/host-lease.js';
+import type { RunMode } from '../core/run.js';
 import type { WardenConfig } from '../config/config.js';
 import type { HomePaths } from '../config/home.js';
 import { createApi } from '../api/app.js';
-import type { HostRecord } from '../store/run-types.js';
+import type { RunModeEndings } from '../endings/modes.js';
+import type { Dispatcher } from '../dispatcher/dispatcher.js';
+import { LeaseKeeper } from '../dispatcher/lease-keeper.js';
 import type { Store } from '../store/store.js';
-import { identify, isSameProcessAlive } from '../supervisor/procfs.js';
 import { PullSupervisor } from '../supervisor/pull.js';
-import { stopElsewhere } from '../supervisor/remote-stop.js';
-import { Supervisor } from '../supervisor/supervisor.js';
-import { Dispatcher } from './dispatcher.js';
-import { LeaseKeeper } from './lease-keeper.js';
-import { checkServeLock, releaseServeLock, writeServeLock } from '../config/serve-lock.js';
-import { hostLeaseTimes } from '../core/host-lease.js';
-import { workerBaseEnv, writeWardenShim } from './worker-env.js';
+import type { Supervisor } from '../supervisor/supervisor.js';
+import { defaultHostId, releaseHome, takeHome } from './home-lock.js';
+import { SpawnedMode } from './modes.js';
+import { checkServeLock, releaseServeLock, writeServeLock } from './serve-lock.js';
+import { homeDispatcher, homeSupervisor } from './wiring.js';
+import { writeWardenShim } from './worker-env.js';
 
 /** How a host runs. */
 export interface HostOptions {
@@ -44,39 +46,6 @@ export interface HostOptions {
   log?: (line: string) => void;
 }
 
-/** The default host id: this machine's name. */
-export function defaultHostId(): string {
-  return hostname() || 'localhost';
-}
-
-/**
- * Takes the home for this process (SQLite: one `serve` per home). Refuses, naming the holder,
- * while another live process holds it; takes over from holders that are gone.
- */
-export async function takeHome(store: Store, hostId: string, url: string | null): Promise<void> {
-  const me = identify(process.pid);
-  if (!me) throw new Error('cannot read this process from /proc');
-  for (let i = 0; i < 3; i++) {
-    const holders = await store.activeHosts();
-    const alive = holders.filter((h) => h.process !== null && isSameProcessAlive(h.process));
-    if (alive.length > 0) throw homeTaken(alive);
-    const taken = await store.claimHome({ host_id: hostId, process: me, url }, holders);
-    if (taken.ok) return;
-  }
-  throw homeTaken(await store.activeHosts());
-}
-
-function homeTaken(holders: readonly HostRecord[]): WardenError {
-  const h = holders[0];
-  const who = h
-    ? `host ${h.host_id}, pid ${h.process?.pid ?? '?'}, since ${new Date(h.started_at).toISOString()}`
-    : 'another process';
-  return new WardenError(
-    'conflict',
-    `warden serve is already running for this home (${who}); stop it first, or use its API`,
-  );
-}
-
 /**
  * One `warden serve`: the supervisor, the dispatcher and the HTTP API over one store. Stopping
  * it never stops workers: they keep running and the next `serve` adopts them.
@@ -87,6 +56,8 @@ export class Host {
   private readonly pull: PullSupervisor;
   private readonly dispatcher: Dispatcher;
   private readonly lease: LeaseKeeper | null = null;
+  /** How each mode's runs are stopped and heard. */
+  private readonly modes: Record<RunMode, RunModeEndings>;
   private workWaiters: (() => void)[] = [];
   private server: ServerType | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -94,17 +65,10 @@ export class Host {
   private stopping = false;
   private tickFailing = false;
   private url = '';
-  private binDir = '';
 
   constructor(private readonly opts: HostOptions) {
     this.hostId = opts.hostId ?? defaultHostId();
-    this.supervisor = new Supervisor({
-      store: opts.store,
-      host: this.hostId,
-      clock: opts.clock,
-      config: opts.config.policy,
-      runsDir: opts.home.runs,
-      baseEnv: () => workerBaseEnv(this.binDir),
+    this.supervisor = homeSupervisor(opts, this.hostId, {
       ...(opts.progressFlushMs !== undefined ? { progressFlushMs: opts.progressFlushMs } : {}),
       ...(opts.log ? { log: opts.log } : {}),
       onRunEnded: () => this.wake(),
@@ -133,21 +97,28 @@ export class Host {
         onReaped: () => this.wake(),
       });
     }
+    const changed = (ms: number): Promise<void> => this.changed(ms);
     this.pull = new PullSupervisor({
       store: opts.store,
       host: this.hostId,
       clock: opts.clock,
       config: opts.config.policy,
+      changed,
+      ...(opts.leaseTtlMs !== undefined ? { leaseTtlMs: opts.leaseTtlMs } : {}),
       ...(opts.progressFlushMs !== undefined ? { progressFlushMs: opts.progressFlushMs } : {}),
       ...(opts.log ? { log: opts.log } : {}),
       onRunEnded: () => this.wake(),
     });
-    this.dispatcher = new Dispatcher({
-      store: opts.store,
-      supervisor: this.supervisor,
-      host: this.hostId,
+    this.modes = {
+      spawned: new SpawnedMode(
+        this.supervisor,
+        { store: opts.store, host: this.hostId, clock: opts.clock, changed },
+        this.lease !== null,
+      ),
+      pull: this.pull,
+    };
+    this.dispatcher = homeDispatcher(opts, this.hostId, this.supervisor, {
       maxWorkers: () => opts.maxWorkers,
-      workspaceRoot: opts.home.workspaces,
       wardenEnv: () => ({ WARDEN_URL: this.url }),
       ...(this.lease ? { lease: this.lease } : {}),
       ...(opts.log ? { log: opts.log } : {}),
@@ -183,7 +154,7 @@ export class Host {
       await this.listen();
     }
     try {
-      this.binDir = writeWardenShim(this.opts.home.root);
+      writeWardenShim(this.opts.home.root);
       await store.setHostUrl(this.hostId, this.url);
       await store.writeEvent(dispatcherActor(this.hostId), {
         kind: 'host_started',
@@ -212,37 +183,19 @@ export class Host {
       config: () => this.opts.config.policy,
       dispatching: () => this.timer !== null && this.opts.dispatch !== false,
       signals: {
-        call: (runId, kind, note) => {
-          if (this.supervisor.has(runId)) this.supervisor.noteCall(runId, kind, note);
-          else this.pull.noteCall(runId, kind, note);
-        },
+        call: (runId, kind, note, mode) => this.modes[mode].noteCall(runId, kind, note),
         terminal: (runId) => {
-          if (this.supervisor.has(runId)) this.supervisor.noteTerminal(runId);
-          else
-            void this.pull
-              .reported(runId)
-              .catch((err: unknown) => this.opts.log?.(`pull: ${String(err)}`));
+          void this.opts.store
+            .getRun(runId)
+            .then((run) => this.modes[run.mode].reported(runId))
+            .catch((err: unknown) => this.opts.log?.(`run ${runId}: ${String(err)}`));
         },
       },
-      control: {
-        stop: async (taskId, by, intent) =>
-          (await this.supervisor.stop(taskId, by, intent)) ??
-          // Several hosts: another host's spawned run is fenced here and ended there.
-          (this.lease
-            ? await stopElsewhere(
-                { store: this.opts.store, host: this.hostId, clock: this.opts.clock },
-                taskId,
-                by,
-                intent,
-                5 * 60_000,
-              )
-            : null) ??
-          this.pull.stop(taskId, by, intent, this.leaseTtlMs + 5000),
-      },
+      control: { stop: (taskId, by, intent) => this.stopTask(taskId, by, intent) },
       pull: {
         pull: this.pull,
         host: this.hostId,
-        leaseTtlMs: this.leaseTtlMs,
+        leaseTtlMs: this.pull.leaseTtlMs,
         waitForWork: (ms) => this.changed(ms),
       },
       wake: () => this.wake(),
@@ -295,8 +248,17 @@ export class Host {
     });
   }
 
-  private get leaseTtlMs(): number {
-    return this.opts.leaseTtlMs ?? 30_000;
+  /** Ends a task's run for a person, by its mode; null when the task has no run here to end. */
+  private async stopTask(
+    taskId: number,
+    by: string,
+    intent: StopIntent,
+  ): Promise<EndResult | null> {
+    const task = await this.opts.store.getTask(taskId);
+    if (task.current_run_id === null) return null;
+    const run = await this.opts.store.getRun(task.current_run_id);
+    if (run.state === 'ended') return null;
+    return this.modes[run.mode].stop(run, by, intent);
   }
 
   /** Looks for dispatchable work now (a task became ready, a slot freed). */
@@ -344,8 +306,7 @@ export class Host {
     await this.supervisor.flush();
     await this.pull.flush();
     await this.closeServer();
-    const me = identify(process.pid);
-    if (me && !this.lease) await this.opts.store.releaseHome(this.hostId, me);
+    if (!this.lease) await releaseHome(this.opts.store, this.hostId);
     if (this.lease) releaseServeLock(this.opts.home);
     await this.opts.store.writeEvent(dispatcherActor(this.hostId), {
       kind: 'host_stopped',

@@ -1,3 +1,4 @@
+import { hashToken, newToken } from '../core/token.js';
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { WardenError } from '../core/errors.js';
@@ -8,16 +9,14 @@ import type { Clock } from '../core/clock.js';
 import { openStore } from '../store/open.js';
 import type { StoreLocation } from '../store/open.js';
 import {
-  hashToken,
   homePaths,
   isInitialised,
   makeHomeDirs,
-  newToken,
   readAdminToken,
   writeAdminToken,
-} from './home.js';
+} from '../config/home.js';
 import type { Store } from '../store/store.js';
-import type { HomePaths } from './home.js';
+import type { HomePaths } from '../config/home.js';
 
 /** The name `init` gives the first person when none is given. */
 export function defaultPersonName(): string {

@@ -1,0 +1,29 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/**
+ * Every secret warden hands out (admin and worker tokens, run tokens, host secrets, login codes
+ * and sessions) is made and hashed here: only its SHA-256 is ever kept (SPEC §9), and a
+ * secret is compared by looking its hash up in the store, never by comparing secrets.
+ * Randomness enters the domain through this file, as time does through a `Clock`.
+ */
+
+/** A new secret: `PREFIX_` (when given) and `bytes` random bytes, URL-safe. */
+export function newSecret(prefix: string | null, bytes = 32): string {
+  const secret = randomBytes(bytes).toString('base64url');
+  return prefix === null ? secret : `${prefix}_${secret}`;
+}
+
+/** A new admin or worker token (`wdn_`), or a host secret. */
+export function newToken(): string {
+  return newSecret('wdn');
+}
+
+/** A new run token (`wrun_`): secret, shown to its worker once. */
+export function newRunToken(): string {
+  return newSecret('wrun', 24);
+}
+
+/** How a secret is stored: its SHA-256 in hex, never the secret itself. */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}

@@ -1,0 +1,50 @@
+import type { BlockKind, Outcome } from './status.js';
+import type { EpochMs, RunId } from './glossary.js';
+import type { Json } from './events.js';
+import type { Task } from './task.js';
+
+/**
+ * The worker protocol's messages (SPEC §5), as workers, the SDK and the MCP server see them.
+ * The store answers with these; the HTTP API carries them unchanged.
+ */
+
+/** A call a worker makes that ends its run. */
+export type TerminalCall =
+  | { op: 'complete'; summary: string; metadata?: Json }
+  | { op: 'fail'; reason: string }
+  | { op: 'block'; reason: string; kind: BlockKind }
+  | { op: 'request_review'; summary: string; metadata?: Json };
+
+/** The answer to a terminal call; a repeat of the same call gets the same answer. */
+export interface TerminalAnswer {
+  run_id: RunId;
+  task_id: number;
+  attempt: number;
+  op: TerminalCall['op'];
+  outcome: Outcome;
+  accepted_at: EpochMs;
+}
+
+/** What a worker sees of its task (SPEC §5 `show`). */
+export interface WorkerContext {
+  run: { id: RunId; attempt: number; state: string; started_at: EpochMs };
+  task: Task;
+  parents: { id: number; title: string; status: string; result: Task['result'] }[];
+  previous_attempts: {
+    run_id: RunId;
+    attempt: number;
+    outcome: Outcome | null;
+    reason: string | null;
+    started_at: EpochMs;
+    ended_at: EpochMs | null;
+  }[];
+  comments: { actor: string; body: string; at: EpochMs }[];
+}
+
+/** A run a pull worker must give up, as the answer to its renewal says. */
+export interface Cancellation {
+  run_id: RunId;
+  task_id: number;
+  outcome: string;
+  reason: string;
+}

@@ -1,0 +1,66 @@
+import { WardenError } from '../core/errors.js';
+import { isSameProcessAlive } from '../os/procfs.js';
+import type { StoreLocation } from '../store/open.js';
+import type { HostRecord } from '../store/run-types.js';
+import { liveServeLock } from './serve-lock.js';
+import type { HomeParts } from './wiring.js';
+
+/** Where a command finds the home's store and `serve`. */
+export type ServeLookup = Pick<HomeParts, 'store' | 'home'> & { where: StoreLocation };
+
+/** Where a `serve`'s API answers. */
+export interface ServeAddress {
+  url: string;
+  host: string;
+}
+
+/** Several hosts: the hosts whose lease is good now (by the database's clock). */
+async function renewingHosts(ctx: ServeLookup): Promise<HostRecord[]> {
+  const lapsed = new Set((await ctx.store.lapsedHosts()).map((h) => h.host_id));
+  return (await ctx.store.activeHosts()).filter(
+    (h) => h.lease_expires_at !== null && !lapsed.has(h.host_id),
+  );
+}
+
+/**
+ * The API of the live `serve` of this home, if one is running. Several hosts: this home's own
+ * `serve` (its `serve.json`), else any host whose lease is good.
+ */
+export async function liveServe(ctx: ServeLookup): Promise<ServeAddress | null> {
+  if (ctx.where.kind === 'postgres') {
+    const own = liveServeLock(ctx.home);
+    if (own) return { url: own.url, host: own.host_id };
+    const other = (await renewingHosts(ctx)).find((h) => h.url !== null);
+    return other?.url ? { url: other.url, host: other.host_id } : null;
+  }
+  for (const h of await ctx.store.activeHosts()) {
+    if (h.url !== null && h.process !== null && isSameProcessAlive(h.process))
+      return { url: h.url, host: h.host_id };
+  }
+  return null;
+}
+
+/**
+ * Several hosts: the API that can end this run. A spawned run's processes are on its host's
+ * machine, so only that host's `serve`, while its lease is good (a host whose lease lapsed has
+ * its runs ended `host_lost` by the others); a pull run, any host's.
+ */
+export async function owningServe(ctx: ServeLookup, runId: number): Promise<ServeAddress> {
+  const run = await ctx.store.getRun(runId);
+  if (run.mode === 'pull') {
+    const any = await liveServe(ctx);
+    if (any) return any;
+    throw new WardenError(
+      'conflict',
+      `run ${runId} is a pull run and no host's serve is renewing its lease; start \`warden serve\` and try again`,
+    );
+  }
+  const owner = (await renewingHosts(ctx)).find((h) => h.host_id === run.host_id);
+  if (!owner || owner.url === null) {
+    throw new WardenError(
+      'conflict',
+      `run ${runId} is on host ${run.host_id ?? '?'}, whose serve is not renewing its lease; other hosts end its runs (host_lost) once the lease lapses — try again then`,
+    );
+  }
+  return { url: owner.url, host: owner.host_id };
+}

@@ -1,0 +1,69 @@
+import { join } from 'node:path';
+import { restartedReason } from '../core/reasons.js';
+import type { Policy } from '../core/policy.js';
+import type { Run } from '../core/run.js';
+import { bootId } from '../os/procfs.js';
+import { fileMtime, fileSize, readTail } from './live-run.js';
+import { readExitFile, runningShim } from './spawn.js';
+import type { Supervision } from './supervision.js';
+
+/**
+ * A run claimed but with no recorded process: serve may have died between spawning its shim
+ * and recording it. The shim wrote its pid first thing; if that process is this run's shim,
+ * record it now, so it is adopted rather than duplicated (P3).
+ */
+async function recoverSpawn(sv: Supervision, run: Run, runDir: string): Promise<Run> {
+  if (run.process !== null) return run;
+  const identity = runningShim(runDir);
+  if (identity === null) return run;
+  const logPath = join(runDir, 'output.log');
+  await sv.opts.store.recordSpawn(run.id, identity, logPath);
+  return { ...run, process: identity, log_path: logPath };
+}
+
+/**
+ * Adopts one run of this host after a restart (SPEC §3 "Restart"): re-adopts it when its
+ * process identity still matches, books it by its recorded exit status when it ended
+ * meanwhile, and closes it `host_lost` when nothing of it can be running. A restart is never
+ * counted against a task as a failure of its own.
+ */
+export async function adopt(sv: Supervision, found: Run, policy: Policy): Promise<void> {
+  const { opts } = sv;
+  const runDir = join(opts.runsDir, String(found.id));
+  const run = await recoverSpawn(sv, found, runDir);
+  if (run.process === null || run.log_path === null || run.process.boot_id !== bootId()) {
+    // Nothing of it can be running: book it as lost with its host (not the task's fault),
+    // and never signal a process group id that may now belong to someone else.
+    const why = run.process === null || run.log_path === null ? 'not_started' : 'rebooted';
+    const reason = restartedReason(why, opts.host, run.attempt);
+    await sv.endings.lost(run.id, reason, run.log_path ? readTail(run.log_path) : null);
+    return;
+  }
+  const live = sv.track(run, run.process, runDir, run.log_path, policy);
+  const now = opts.clock.now();
+  const mono = opts.clock.monotonic();
+  const toMono = (wall: number): number => mono - (now - wall);
+  live.clock.started = toMono(run.started_at);
+  // Progress is the later of the stored time and the log's last write (SPEC §3).
+  const mtime = fileMtime(run.log_path);
+  const lastProgress = Math.max(
+    run.last_progress_at ?? 0,
+    mtime !== null && mtime > run.started_at ? mtime : 0,
+  );
+  live.clock.lastProgress = lastProgress > 0 ? toMono(lastProgress) : null;
+  live.clock.warned = run.stall_warned_at !== null;
+  live.outputBytes = fileSize(run.log_path);
+  const exited = readExitFile(runDir) !== null;
+  if (!exited && sv.processes.isSameProcessAlive(run.process)) {
+    await opts.store.writeEvent(sv.actor, {
+      kind: 'adopted',
+      board: run.board,
+      task_id: run.task_id,
+      run_id: run.id,
+      payload: { pid: run.process.pid, attempt: run.attempt, state: run.state },
+    });
+    sv.log(`adopted run ${run.id} of task ${run.task_id} (pid ${run.process.pid})`);
+  }
+  if (run.state === 'ending') sv.endings.resume(live, run);
+  sv.kick(live);
+}

@@ -1,0 +1,68 @@
+import { formatDuration } from '../core/duration.js';
+import type { ExitStatus } from '../core/exit.js';
+import { judgeLiveness } from '../core/liveness.js';
+import { observedReason, stallReason, timeoutReason } from '../core/reasons.js';
+import { exitMeaning, fileSize, livenessPolicy, observed, statusFromShell } from './live-run.js';
+import type { LiveRun } from './live-run.js';
+import { sawProgress } from './progress.js';
+import { readExitFile } from './spawn.js';
+import type { Supervision } from './supervision.js';
+
+/** How the worker ended, if it has: its shim's record, its own exit, or vanished. */
+export function exitStatus(sv: Supervision, live: LiveRun): ExitStatus | null {
+  const recorded = readExitFile(live.runDir);
+  if (recorded !== null) return statusFromShell(recorded);
+  if (live.childExit !== null) return live.childExit;
+  if (live.child === null && !sv.processes.isSameProcessAlive(live.identity)) {
+    return { code: null, signal: 'unknown' };
+  }
+  return null;
+}
+
+/**
+ * One look at a run (SPEC §3): an ending under way is advanced; otherwise new output is
+ * progress, an exit begins its ending, and silence or age is judged against the policy.
+ */
+export async function examine(sv: Supervision, live: LiveRun): Promise<void> {
+  const { opts } = sv;
+  if (!sv.live.has(live.runId)) return;
+  // Output while a run is being ended is not progress: the decision is already made.
+  if (live.ending !== null) return sv.endings.advance(live);
+  const size = fileSize(live.logPath);
+  if (size > live.outputBytes) {
+    live.outputBytes = size;
+    live.lastOutputWall = opts.clock.now();
+    sawProgress(opts.clock, live, live.lastOutputWall);
+  }
+  const now = opts.clock.monotonic();
+  const seen = observed(live, opts.host, now);
+  const status = exitStatus(sv, live);
+  if (status !== null) {
+    // Whether it used the worker protocol decides what exit 0 means; the store knows for sure.
+    if (!live.usedProtocol) live.usedProtocol = (await opts.store.getRun(live.runId)).used_protocol;
+    const meaning = exitMeaning(live, status);
+    const reason = observedReason(meaning.rule, meaning.message, seen, status);
+    return sv.endings.begin(live, meaning.outcome, reason);
+  }
+  const verdict = judgeLiveness(live.clock, livenessPolicy(live.policy), now);
+  switch (verdict.action) {
+    case 'none':
+      return;
+    case 'warn': {
+      live.clock.warned = true;
+      await opts.store.markStallWarning(live.runId, opts.host, {
+        silent_ms: verdict.silentFor,
+        stall_warn_after: live.policy.stall_warn_after,
+        stall_timeout: live.policy.stall_timeout,
+        pid: live.identity.pid,
+        attempt: live.attempt,
+      });
+      sv.log(`run ${live.runId}: silent for ${formatDuration(verdict.silentFor)}; stall warning`);
+      return;
+    }
+    case 'stall':
+      return sv.endings.begin(live, 'stalled', stallReason(verdict.silentFor, live.policy, seen));
+    case 'timeout':
+      return sv.endings.begin(live, 'timed_out', timeoutReason(verdict.ranFor, live.policy, seen));
+  }
+}

@@ -1,0 +1,42 @@
+import type { Clock } from '../core/clock.js';
+import type { ProgressUpdate } from '../store/run-types.js';
+import type { LiveRun } from './live-run.js';
+
+/** A sign of progress: re-arms the stall warning and is written with the next batch. */
+export function sawProgress(clock: Clock, live: LiveRun, wall: number): void {
+  live.clock.lastProgress = clock.monotonic();
+  live.clock.warned = false;
+  live.lastProgressWall = wall;
+  live.dirty = true;
+}
+
+/** A `progress` (or `heartbeat`) call of the worker. Heartbeats prove liveness only. */
+export function noteCall(
+  clock: Clock,
+  live: LiveRun,
+  kind: 'progress' | 'heartbeat',
+  note?: string,
+): void {
+  const wall = clock.now();
+  live.usedProtocol = true;
+  live.lastHeartbeatWall = wall;
+  if (note !== undefined) live.lastNote = note.slice(0, 500);
+  if (kind === 'progress') {
+    live.progressCount += 1;
+    sawProgress(clock, live, wall);
+  }
+  live.dirty = true;
+}
+
+/** The progress figures of a run, for the batch or its ending. */
+export function progressOf(live: LiveRun): ProgressUpdate {
+  return {
+    runId: live.runId,
+    last_progress_at: live.lastProgressWall,
+    last_output_at: live.lastOutputWall,
+    last_heartbeat_at: live.lastHeartbeatWall,
+    output_bytes: live.outputBytes,
+    progress_count: live.progressCount,
+    last_note: live.lastNote,
+  };
+}

@@ -1,0 +1,64 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { leaseGoneReason, spawnFailedReason } from '../core/reasons.js';
+import { resolvePolicy } from '../core/policy.js';
+import type { Claim } from '../store/run-types.js';
+import { LeaseGoneError, prepareWatch } from './freeze.js';
+import { SpawnError, runEnv, spawnWorker } from './spawn.js';
+import type { Supervision } from './supervision.js';
+
+/**
+ * Starts the worker of a claimed run under the shim and starts watching it, or ends the run
+ * `spawn_failed` with the operating system's error (`host_lost` when the host's lease was gone
+ * before it could start: the host's loss, not the profile's failure).
+ */
+export async function startWorker(
+  sv: Supervision,
+  claim: Claim,
+  wardenEnv: Record<string, string>,
+): Promise<void> {
+  const { run, token } = claim;
+  const { opts } = sv;
+  const runDir = join(opts.runsDir, String(run.id));
+  const logPath = join(runDir, 'output.log');
+  const cwd = run.cwd ?? runDir;
+  const policy = resolvePolicy(opts.config, claim.profile.policy, claim.task.policy);
+  try {
+    if (claim.profile.cwd === 'workspace') mkdirSync(cwd, { recursive: true, mode: 0o700 });
+    const env = { ...opts.baseEnv(), ...run.env, ...wardenEnv, ...runEnv(run, token, cwd) };
+    const watch = opts.freeze
+      ? prepareWatch(runDir, opts.freeze, sv.starting.get(run.id) ?? 0)
+      : undefined;
+    const spawned = spawnWorker({
+      runDir,
+      logPath,
+      argv: run.argv,
+      env,
+      cwd,
+      ...(watch ? { watch } : {}),
+    });
+    const live = sv.track(run, spawned.identity, runDir, logPath, policy);
+    live.child = spawned.child;
+    spawned.child.on('exit', (code, signal) => {
+      live.childExit = { code, signal };
+      sv.kick(live);
+    });
+    spawned.child.unref();
+    await opts.store.recordSpawn(run.id, spawned.identity, logPath);
+  } catch (err) {
+    if (!(err instanceof SpawnError)) throw err;
+    if (err instanceof LeaseGoneError) {
+      await sv.endings.notStarted(
+        run.id,
+        'host_lost',
+        leaseGoneReason(err.message, opts.host, run.attempt),
+      );
+    } else {
+      await sv.endings.notStarted(
+        run.id,
+        'spawn_failed',
+        spawnFailedReason(err.message, opts.host, run.attempt),
+      );
+    }
+  }
+}

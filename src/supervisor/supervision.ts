@@ -1,0 +1,70 @@
+import type { Actor } from '../core/actor.js';
+import type { Clock } from '../core/clock.js';
+import type { Policy, PolicyOverrides } from '../core/policy.js';
+import type { Run } from '../core/run.js';
+import type { ProcessLayer } from '../endings/process-layer.js';
+import type { SpawnedEndings } from '../endings/spawned.js';
+import type { Store } from '../store/store.js';
+import type { FreezeSource } from './freeze.js';
+import type { LiveRun } from './live-run.js';
+
+/** What a supervisor needs from its host. */
+export interface SupervisorOptions {
+  store: Store;
+  host: string;
+  clock: Clock;
+  /** The home's `config.json` policy layer. */
+  config: PolicyOverrides;
+  /** Folder of per-run folders (exit status, log). */
+  runsDir: string;
+  /** The environment of workers before their profile's and warden's own variables. */
+  baseEnv: () => NodeJS.ProcessEnv;
+  /** How often progress is written to the store (default `SUPERVISOR_DEFAULTS`). */
+  progressFlushMs?: number;
+  /** Tells the host something worth logging. */
+  log?: (line: string) => void;
+  /** Called when a run has ended and its slot is free. */
+  onRunEnded?: () => void;
+  /** Called when the machine was found to have been suspended (the monotonic clock slept). */
+  onResume?: () => void;
+  /**
+   * Several hosts: workers run under the shim's watcher, which freezes them when these
+   * deadlines pass (SPEC §3); `pollSeconds` is how often it looks.
+   */
+  freeze?: FreezeSource;
+  /** The operating system's processes (default: the real ones, through /proc). */
+  processes?: ProcessLayer;
+}
+
+/**
+ * The state one host's supervision shares between its parts (starting, adopting, looking,
+ * freezing): the runs it watches and the endings that close them.
+ */
+export interface Supervision {
+  readonly opts: SupervisorOptions;
+  /** Runs this host supervises now (running or ending), by id. */
+  readonly live: Map<number, LiveRun>;
+  /** Runs found ended elsewhere after a lease gap: never thawed again. */
+  readonly lost: Set<number>;
+  /**
+   * Runs claimed for this host whose workers are being started (not to be adopted), with the
+   * lease epoch they were claimed in.
+   */
+  readonly starting: Map<number, number>;
+  readonly endings: SpawnedEndings;
+  readonly processes: ProcessLayer;
+  readonly actor: Actor;
+  /** How many runs have been tracked so far (see `LiveRun.seq`). */
+  readonly seq: number;
+  /** Starts watching a run whose worker is running. */
+  track(
+    run: Run,
+    identity: LiveRun['identity'],
+    runDir: string,
+    logPath: string,
+    policy: Policy,
+  ): LiveRun;
+  /** Schedules a look at one run; looks at one run never overlap. */
+  kick(live: LiveRun): void;
+  log(line: string): void;
+}
