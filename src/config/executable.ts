@@ -23,6 +23,31 @@ export function findExecutable(command: string, pathVar = process.env.PATH ?? ''
 }
 
 /**
+ * Why `command` cannot be run, as the operating system would say it: `EACCES` when a file of
+ * that name is there but is not an executable file, `ENOENT` when there is none.
+ */
+export function notExecutableCode(
+  command: string,
+  pathVar = process.env.PATH ?? '',
+): 'ENOENT' | 'EACCES' {
+  const candidates = command.includes('/')
+    ? [command]
+    : pathVar
+        .split(delimiter)
+        .filter((dir) => dir !== '')
+        .map((dir) => join(dir, command));
+  for (const candidate of candidates) {
+    try {
+      statSync(candidate);
+      return 'EACCES';
+    } catch {
+      // Not here; look on.
+    }
+  }
+  return 'ENOENT';
+}
+
+/**
  * Checks, on this machine, that a profile's command and working folder exist, so a typo is
  * caught when the profile is written instead of at every spawn.
  */

@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { findExecutable } from '../config/executable.js';
+import { findExecutable, notExecutableCode } from '../config/executable.js';
 import type { ProcessIdentity, Run } from '../core/run.js';
 import { bootId, commandLine, identify } from '../os/procfs.js';
 
@@ -42,7 +42,13 @@ export function spawnWorker(spec: SpawnSpec): Spawned {
   const command = spec.argv[0];
   if (command === undefined) throw new SpawnError('the profile has no command');
   if (findExecutable(command, spec.env.PATH ?? '') === null) {
-    throw new SpawnError(`spawn ${command} ENOENT: the command was not found or is not executable`);
+    // The shim would only report exit 126 or 127: name the operating system's error instead.
+    const code = notExecutableCode(command, spec.env.PATH ?? '');
+    throw new SpawnError(
+      code === 'EACCES'
+        ? `spawn ${command} EACCES: the command is there but is not an executable file (permission denied)`
+        : `spawn ${command} ENOENT: the command was not found${command.includes('/') ? '' : ' on the worker’s PATH'}`,
+    );
   }
   let cwdOk: boolean;
   try {
