@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -39,10 +40,12 @@ const inColumn = (status: string, id: number): string => `[data-column="${status
 describe('the dashboard in a real browser (SPEC §6)', () => {
   it('logs in, creates a task and watches it run live; shows the log tail; stops a run', async () => {
     home = await new TestHome().init();
+    // The worker writes until the test has seen it running with its log, not for a fixed time.
+    const seen = join(home.root, 'seen');
     await home.profile('writer', [
       'sh',
       '-c',
-      'echo "writing the report"; sleep 1.5; warden worker complete --summary "report written"',
+      `echo "writing the report"; until [ -e '${seen}' ]; do sleep 0.05; done; warden worker complete --summary "report written"`,
     ]);
     await home.profile('sleepy', fixture('sleeper.sh', '60'), ['--kill-grace', '1s']);
     await home.serve();
@@ -59,6 +62,7 @@ describe('the dashboard in a real browser (SPEC §6)', () => {
     await page.waitForSelector(inColumn('running', created.id), { timeout: 10_000 });
     await page.click(card(created.id));
     await page.waitForSelector('[data-log]:has-text("writing the report")', { timeout: 10_000 });
+    writeFileSync(seen, '');
     await page.waitForSelector(inColumn('done', created.id), { timeout: 15_000 });
     await page.waitForSelector(`[data-drawer="${created.id}"] [data-outcome="completed"]`);
     if (SHOTS) {
