@@ -1,8 +1,6 @@
 import type { Clock } from '../core/clock.js';
 import { invalid } from '../core/errors.js';
 import type { HomePaths } from '../config/home.js';
-import { openPgStore } from './postgres/open.js';
-import { openSqliteStore } from './sqlite/open.js';
 import type { Store } from './store.js';
 
 /** Where a home's board lives: the embedded SQLite file, or a shared PostgreSQL. */
@@ -47,13 +45,20 @@ export function storeLocation(home: HomePaths, env: NodeJS.ProcessEnv): StoreLoc
 /**
  * Opens the store a home uses. With `create` a missing database (SQLite file, PostgreSQL
  * schema) is made; without it, it is an error that says to run `warden init`.
+ *
+ * Each backend's driver is imported only when it is used: a CLI call on a SQLite home never
+ * loads pg, nor one on PostgreSQL the native SQLite module.
  */
 export async function openStore(
   where: StoreLocation,
   clock: Clock,
   options: { create: boolean } = { create: false },
 ): Promise<Store> {
-  if (where.kind === 'sqlite') return openSqliteStore(where.path, clock, options);
+  if (where.kind === 'sqlite') {
+    const { openSqliteStore } = await import('./sqlite/open.js');
+    return openSqliteStore(where.path, clock, options);
+  }
+  const { openPgStore } = await import('./postgres/open.js');
   return openPgStore(
     {
       url: where.url,
