@@ -36,7 +36,7 @@ function oneLine(text: string): string {
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 error, 2 usage, 3 not found, 4 conflict. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = createProgram(packageVersion());
+  const program = await createProgram(packageVersion(), argv);
   configure(program);
   try {
     await program.parseAsync([...argv], { from: 'user' });
