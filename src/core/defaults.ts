@@ -82,6 +82,32 @@ export const HOST_DEFAULTS = {
   tick: 1000,
 } as const;
 
+/** Several hosts on one PostgreSQL (SPEC §3). */
+export const HOST_LEASE_DEFAULTS = {
+  /** How long a host's lease lasts without a renewal. */
+  ttl_ms: 30_000,
+  /** The shortest TTL accepted: workers must be frozen well before the lease lapses. */
+  min_ttl_ms: 2_000,
+} as const;
+
+/** Defaults of the PostgreSQL store. */
+export const POSTGRES_DEFAULTS = {
+  /** Connections in the pool. */
+  pool_max: 8,
+  /** How long a new connection may take before the server is reported unreachable. */
+  connect_timeout_ms: 5000,
+  /**
+   * How long the server lets a session sit idle inside a transaction before ending it:
+   * warden's transactions never wait on anything but the database, so only a paused, hung or
+   * cut-off host gets there, and its locks must not hold every other host up for longer.
+   */
+  idle_in_transaction_ms: 5000,
+  /** How often a transaction is retried on a serialisation failure or a deadlock. */
+  retries: 12,
+  /** How long a dropped LISTEN connection waits before it connects again. */
+  relisten_ms: 500,
+} as const;
+
 /** Defaults of the SQLite store. */
 export const SQLITE_DEFAULTS = {
   /** How long one statement waits on a lock inside SQLite before it reports busy. */

@@ -53,6 +53,9 @@ export class Dispatcher {
     if (lease && !lease.valid()) return 0;
     const epoch = lease?.epoch ?? 0;
     const max = this.opts.maxWorkers();
+    // Every slot is taken by a run this host watches: a wake-up (another host's write, on
+    // PostgreSQL) cannot make room, so it costs no admission transaction.
+    if (this.opts.supervisor.size >= max) return 0;
     const claims = await this.opts.store.claimRuns(
       { host: this.opts.host, maxWorkers: max, limit: max, mode: 'spawned' },
       this.opts.workspaceRoot,

@@ -173,7 +173,9 @@ export class Host {
     this.supervisor.refreshLiveness();
     this.unwatch = store.watchChanges(() => this.wake());
     this.timer = setInterval(() => void this.tick(), this.opts.tickMs);
-    await this.tick();
+    // The first tick runs behind the start: its dispatch pass repeats while wake-ups arrive,
+    // and with busy hosts beside it on one PostgreSQL they may never stop arriving.
+    void this.tick();
   }
 
   private listen(): Promise<void> {

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { PoolClient } from 'pg';
+import { POSTGRES_DEFAULTS } from '../../core/defaults.js';
 import { WardenError } from '../../core/errors.js';
 import type { SqlDb, SqlDriver, SqlParam, TxOptions } from '../sql/driver.js';
 import { toPgPlaceholders } from './placeholders.js';
@@ -12,15 +13,9 @@ export const CHANGES_CHANNEL = 'warden_changes';
 /** Notifies `warden_changes` if the transaction has written anything (it has an xid then). */
 const NOTIFY_IF_WRITTEN = `SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NOT NULL THEN pg_notify('${CHANGES_CHANNEL}', '') END`;
 /** How often a busy (serialisation) failure is retried before it surfaces. */
-const RETRIES = 12;
-/**
- * How long the server lets a session sit idle inside a transaction before ending it: warden's
- * transactions never wait on anything but the database, so only a paused, hung or cut-off
- * host gets there, and its locks must not hold every other host up for longer.
- */
-const IDLE_IN_TX_MS = 5_000;
-/** How long a dropped LISTEN connection waits before it connects again. */
-const RELISTEN_MS = 500;
+const RETRIES = POSTGRES_DEFAULTS.retries;
+const IDLE_IN_TX_MS = POSTGRES_DEFAULTS.idle_in_transaction_ms;
+const RELISTEN_MS = POSTGRES_DEFAULTS.relisten_ms;
 
 type Queryable = Pick<PoolClient, 'query'>;
 
@@ -94,8 +89,8 @@ export class PgDriver extends PgStatements implements SqlDriver {
   static async connect(options: PgOptions): Promise<PgDriver> {
     const pool = new pg.Pool({
       connectionString: options.url,
-      max: options.max ?? 8,
-      connectionTimeoutMillis: 5000,
+      max: options.max ?? POSTGRES_DEFAULTS.pool_max,
+      connectionTimeoutMillis: POSTGRES_DEFAULTS.connect_timeout_ms,
       options: [
         ...(options.schema ? [`-c search_path=${options.schema}`] : []),
         `-c idle_in_transaction_session_timeout=${IDLE_IN_TX_MS}`,
