@@ -108,6 +108,8 @@ describe('freezing workers through the shim’s watcher', () => {
     spawned.child.unref();
     await waitFor('the worker to exit', () => existsSync(join(runDir, 'exit')), 10_000);
     const left = Number(readFileSync(join(runDir, 'left.pid'), 'utf8').trim());
+    // Just forked, it may still be running its exec on a loaded machine: wait for its sleep.
+    await waitFor('the leftover to sleep', () => stateOf(left) === 'S', 10_000);
     expect(stateOf(left)).toBe('S');
     writeLiveFile(runDir, { freezeAtCs: uptimeCs() - 1, killAtCs: uptimeCs() + 60_000 });
     await waitFor('the leftover to be frozen', () => stateOf(left) === 'T', 10_000);
