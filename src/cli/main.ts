@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { CommanderError } from 'commander';
 import type { Command } from 'commander';
 import { ExitCode, WardenError } from '../core/errors.js';
-import { createProgram } from './program.js';
 
 function packageVersion(): string {
+  // getBuiltinModule, not `import ... from 'node:fs'`: an ES module import of node:fs also
+  // loads fs.promises and the streams, which a worker's `warden worker progress` never uses.
+  const { readFileSync } = process.getBuiltinModule('node:fs');
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
     version: string;
   };
@@ -36,7 +36,18 @@ function oneLine(text: string): string {
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 error, 2 usage, 3 not found, 4 conflict. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = await createProgram(packageVersion(), argv);
+  const version = packageVersion();
+  // Commander prints just this and exits 0 as soon as it reads the flag first in the line, so
+  // it is answered here without loading commander or any command (issue #10).
+  if (argv[0] === '--version' || argv[0] === '-V') {
+    process.stdout.write(`${version}\n`);
+    return ExitCode.ok;
+  }
+  const [{ CommanderError }, { createProgram }] = await Promise.all([
+    import('commander'),
+    import('./program.js'),
+  ]);
+  const program = await createProgram(version, argv);
   configure(program);
   try {
     await program.parseAsync([...argv], { from: 'user' });
