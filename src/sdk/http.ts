@@ -10,6 +10,52 @@ function sleep(ms: number): Promise<void> {
 
 const CODES = new Set<string>(Object.values(ErrorCode));
 
+/** An HTTP answer: its status and its body as text. */
+interface Answer {
+  status: number;
+  text: string;
+}
+
+/**
+ * One request over node:http (node:https for an https URL). Not `fetch`: its first call loads
+ * undici, which costs a worker's `warden worker progress` more CPU than all the rest of its
+ * start-up (issue #10).
+ */
+function exchange(
+  url: URL,
+  method: string,
+  token: string,
+  body: string | undefined,
+  signal: AbortSignal,
+): Promise<Answer> {
+  // getBuiltinModule, not `import`: an ES module namespace of node:http reads its every
+  // export, and its WebSocket getter loads undici anyway.
+  const { request } =
+    url.protocol === 'https:'
+      ? process.getBuiltinModule('node:https')
+      : process.getBuiltinModule('node:http');
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    if (body !== undefined) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(body));
+    }
+    const req = request(url, { method, headers, signal }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+      // A connection cut mid-answer is no answer.
+      res.on('close', () => {
+        if (!res.complete) reject(new Error('the connection closed before the whole answer came'));
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 /**
  * Calls the warden API. Calls that get no answer (the server is down or restarting, or
  * answers 5xx) are retried with backoff for up to `retryForMs`; an answer with an error code
@@ -27,21 +73,19 @@ export async function callApi<T>(
   const deadline = Date.now() + retryForMs;
   let delay = 200;
   for (;;) {
-    let res: Response | null = null;
+    let res: Answer | null = null;
     let failure = '';
     try {
-      res = await fetch(`${url.replace(/\/$/, '')}${path}`, {
+      res = await exchange(
+        new URL(`${url.replace(/\/$/, '')}${path}`),
         method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.any([
+        token,
+        body !== undefined ? JSON.stringify(body) : undefined,
+        AbortSignal.any([
           AbortSignal.timeout(Math.max(1000, Math.min(60_000, deadline - Date.now()))),
           ...(signal ? [signal] : []),
         ]),
-      });
+      );
     } catch (err) {
       failure =
         (err as Error).cause instanceof Error
@@ -49,9 +93,8 @@ export async function callApi<T>(
           : (err as Error).message;
     }
     if (res !== null && res.status < 500) {
-      const text = await res.text();
-      const parsed = text === '' ? null : (JSON.parse(text) as unknown);
-      if (res.ok) return parsed as T;
+      const parsed = res.text === '' ? null : (JSON.parse(res.text) as unknown);
+      if (res.status >= 200 && res.status < 300) return parsed as T;
       const error = (parsed as { error?: { code?: string; message?: string } } | null)?.error;
       const code =
         error?.code !== undefined && CODES.has(error.code)
