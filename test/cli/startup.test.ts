@@ -1,0 +1,247 @@
+/*
+ * The CLI loads a command's modules only when that command runs (issue #10): `--version`,
+ * `list` and a worker's `warden worker progress` must not pay for the MCP SDK, Hono, pg or
+ * each other's code. The real executable runs with test/fixtures/loaded-modules.mjs preloaded,
+ * which reports every module the process loaded; no timing is asserted.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { afterEach, describe, expect, it } from 'vitest';
+import { COMMANDS, commandsFor, createProgram } from '../../src/cli/program.js';
+import { freshHome, runWarden } from '../helpers/cli.js';
+import type { CliResult } from '../helpers/cli.js';
+import { TestHome, fixture, waitFor } from '../helpers/host.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const RECORDER = new URL('../fixtures/loaded-modules.mjs', import.meta.url).href;
+const VERSION = (
+  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
+).version;
+
+interface Traced {
+  result: CliResult;
+  /** What the process loaded: paths relative to the repository, or `node:` names. */
+  modules: string[];
+  /** Node's own modules the process loaded (`process.moduleLoadList`). */
+  builtins: string[];
+}
+
+/** Runs `warden ARGS...` with the module recorder preloaded. */
+async function traced(args: readonly string[], env: NodeJS.ProcessEnv): Promise<Traced> {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-startup-'));
+  const out = join(dir, 'loaded.json');
+  try {
+    const result = await runWarden(args, {
+      ...env,
+      NODE_OPTIONS: `--import=${RECORDER}`,
+      LOADED_MODULES_OUT: out,
+    });
+    const seen = JSON.parse(readFileSync(out, 'utf8')) as { modules: string[]; builtins: string[] };
+    const modules = seen.modules.map((url) =>
+      url.startsWith('file:') ? relative(ROOT, fileURLToPath(url)) : url,
+    );
+    return { result, modules, builtins: seen.builtins };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The command modules a process loaded, by file name. */
+function commandModules(t: Traced): string[] {
+  return t.modules.flatMap((m) => /^dist\/cli\/commands\/([^/]+)\.js$/.exec(m)?.[1] ?? []);
+}
+
+/** The loaded modules under any of `places` (path fragments). */
+function loadedFrom(t: Traced, places: readonly string[]): string[] {
+  return t.modules.filter((m) => places.some((p) => m.includes(p)));
+}
+
+/** The packages no start-up path of a command that does not serve needs. */
+const SERVER_PACKAGES = [
+  'node_modules/pg', // pg, pg-pool, pg-protocol, pg-types, ...
+  'node_modules/hono/',
+  'node_modules/@hono/',
+  'node_modules/@modelcontextprotocol/',
+  'node_modules/pino', // pino and its helpers
+];
+const SERVER_CODE = [
+  'dist/api/',
+  'dist/serve/',
+  'dist/dispatcher/',
+  'dist/supervisor/',
+  'dist/endings/',
+  'dist/os/',
+  'dist/mcp/',
+];
+
+describe('what a command loads before it runs', () => {
+  it('--version loads no command, no store and no package, not even commander', async () => {
+    const t = await traced(['--version'], { ...process.env });
+    expect(t.result).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: '' });
+    expect(commandModules(t)).toEqual([]);
+    expect(loadedFrom(t, ['node_modules/', 'dist/store/', ...SERVER_CODE])).toEqual([]);
+  });
+
+  it.concurrent(
+    'list on an empty SQLite board loads list alone, and no server code',
+    async (ctx) => {
+      const cli = await freshHome(ctx);
+      const t = await traced(['list'], cli.env);
+      expect(t.result).toEqual({ code: 0, stdout: 'no tasks\n', stderr: '' });
+      expect(commandModules(t)).toEqual(['list']);
+      expect(loadedFrom(t, [...SERVER_PACKAGES, ...SERVER_CODE, 'dist/store/postgres/'])).toEqual(
+        [],
+      );
+    },
+  );
+
+  describe('worker progress from inside a run', () => {
+    let home: TestHome | undefined;
+    afterEach(async () => {
+      await home?.cleanup();
+      home = undefined;
+    });
+
+    it('loads the worker command and the HTTP call only: no store, zod, server code or undici', async () => {
+      const h = await new TestHome().init();
+      home = h;
+      const envDir = join(h.root, 'env');
+      mkdirSync(envDir);
+      await h.profile('agent', fixture('hold-run.sh'), [
+        '--exit-after-complete',
+        '300ms',
+        '--kill-grace',
+        '1s',
+      ]);
+      const id = await h.task('report progress', ['--assignee', 'agent']);
+      await h.serve([], { RUN_ENV_DIR: envDir });
+      const file = join(envDir, 'attempt-1');
+      const runEnv = await waitFor('the run to start', () => {
+        try {
+          return Object.fromEntries(
+            readFileSync(file, 'utf8')
+              .trim()
+              .split('\n')
+              .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+          );
+        } catch {
+          return undefined;
+        }
+      });
+      // What a worker's own call has: its PATH and HOME, and the run's WARDEN_* variables.
+      const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...runEnv };
+
+      const t = await traced(['worker', 'progress', '--note', 'halfway'], env);
+      expect(t.result).toEqual({ code: 0, stdout: 'ok\n', stderr: '' });
+      expect(commandModules(t)).toEqual(['worker']);
+      expect(
+        loadedFrom(t, [
+          ...SERVER_PACKAGES,
+          ...SERVER_CODE,
+          'dist/store/',
+          'dist/config/',
+          'node_modules/zod/',
+          'node_modules/better-sqlite3/',
+        ]),
+      ).toEqual([]);
+      // fetch() would load Node's bundled undici, most of the call's start-up.
+      expect(t.builtins.filter((b) => b.includes('undici'))).toEqual([]);
+      // serve writes progress to the store in batches (--progress-flush).
+      await waitFor('the progress to be recorded', async () => {
+        const [run] = await h.runs(id);
+        return (run?.progress_count ?? 0) >= 1;
+      });
+
+      const done = await runWarden(['worker', 'complete', '--summary', 'reported'], env);
+      expect(done).toEqual({ code: 0, stdout: 'completed\n', stderr: '' });
+      await h.waitStatus(id, 'done');
+    });
+  });
+});
+
+describe('the command table', () => {
+  it('names exactly the commands each module registers, once each', async () => {
+    for (const entry of COMMANDS) {
+      const program = new Command('warden');
+      (await entry.load()).register(program);
+      expect(program.commands.map((c) => c.name())).toEqual(entry.names);
+    }
+    const names = COMMANDS.flatMap((c) => c.names);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('loads one module for a command, none for --version, all for help and mistakes', () => {
+    expect(commandsFor(['list', '--json'])).toEqual([COMMANDS.find((c) => c.names[0] === 'list')]);
+    expect(commandsFor(['retry', '3'])).toEqual([COMMANDS.find((c) => c.names[0] === 'block')]);
+    expect(commandsFor(['--version'])).toEqual([]);
+    for (const argv of [[], ['--help'], ['help', 'list'], ['creat'], ['--json', 'list']])
+      expect(commandsFor(argv)).toBe(COMMANDS);
+  });
+});
+
+interface Parsed {
+  out: string;
+  err: string;
+  /** Commander's code for how parsing ended (help, version, a usage error), or null. */
+  code: string | null;
+  exitCode: number;
+}
+
+/** Parses `argv` with output captured; only for arguments that end before any action runs. */
+async function parse(program: Command, argv: readonly string[]): Promise<Parsed> {
+  let out = '';
+  let err = '';
+  const capture = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
+    for (const sub of cmd.commands) capture(sub);
+  };
+  capture(program);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return { out, err, code: null, exitCode: 0 };
+  } catch (e) {
+    if (!(e instanceof CommanderError)) throw e;
+    return { out, err, code: e.code, exitCode: e.exitCode };
+  }
+}
+
+describe('a program with only the commands argv needs', () => {
+  // Help, version and usage errors: none of these reaches a command's action.
+  it.for([
+    [],
+    ['--help'],
+    ['-h'],
+    ['help'],
+    ['help', 'list'],
+    ['help', 'done'],
+    ['--version'],
+    ['-V'],
+    ['--version', 'list'],
+    ['--help', 'list'],
+    ['-h', 'worker'],
+    ['--json', 'list'],
+    ['list', '--help'],
+    ['list', '--version'],
+    ['list', '--statu', 'ready'],
+    ['block', '--help'],
+    ['done', '-h'],
+    ['archive'],
+    ['worker'],
+    ['worker', '--help'],
+    ['worker', 'progress', '--help'],
+    ['worker', 'progres'],
+    ['profile'],
+    ['board', 'ad'],
+    ['creat', 'x'],
+    ['lsit'],
+  ])('parses warden %s exactly as the whole program does', async (argv) => {
+    const whole = await parse(await createProgram(VERSION), argv);
+    const lazy = await parse(await createProgram(VERSION, argv), argv);
+    expect(lazy).toEqual(whole);
+    expect(whole.code).not.toBeNull();
+  });
+});
