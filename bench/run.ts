@@ -33,6 +33,7 @@ const BENCHMARKS = [
   'dashboard-paint',
   'peers-throughput',
   'pg-hosts',
+  'cli-startup',
 ] as const;
 type Name = (typeof BENCHMARKS)[number];
 
