@@ -1,4 +1,4 @@
-import { hashToken } from '../core/token.js';
+import { hashToken } from '../os/token.js';
 import type { MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { WardenError } from '../core/errors.js';

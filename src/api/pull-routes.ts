@@ -6,7 +6,7 @@ import type { Store } from '../store/store.js';
 import type { PullSupervisor } from '../supervisor/pull.js';
 import type { AuthVariables } from './auth.js';
 import { requireAuth } from './auth.js';
-import { hashToken } from '../core/token.js';
+import { hashToken } from '../os/token.js';
 import { onError, validationHook } from './errors.js';
 import { BEARER, RESPONSES, jsonBody } from './routes.js';
 

@@ -8,7 +8,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { WardenError } from '../core/errors.js';
 import type { Store } from '../store/store.js';
 import { SESSION_COOKIE } from './auth.js';
-import { hashToken, newSecret } from '../core/token.js';
+import { hashToken, newSecret } from '../os/token.js';
 
 /** Where `vite build` puts the dashboard. */
 export const WEB_ROOT = fileURLToPath(new URL('../../dist/web/', import.meta.url));

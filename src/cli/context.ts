@@ -1,4 +1,4 @@
-import { hashToken } from '../core/token.js';
+import { hashToken } from '../os/token.js';
 import type { Actor } from '../core/actor.js';
 import { person } from '../core/actor.js';
 import type { Clock } from '../core/clock.js';

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_HOME_DIR } from '../core/defaults.js';
-import { newToken } from '../core/token.js';
+import { newToken } from '../os/token.js';
 import { WardenError } from '../core/errors.js';
 
 /** Where a warden home keeps its files. */

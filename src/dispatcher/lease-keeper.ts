@@ -1,4 +1,4 @@
-import { hashToken } from '../core/token.js';
+import { hashToken } from '../os/token.js';
 import type { Clock } from '../core/clock.js';
 import { formatDuration } from '../core/duration.js';
 import { HostLeaseView, hostLeaseTimes } from '../core/host-lease.js';

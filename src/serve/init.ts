@@ -1,4 +1,4 @@
-import { hashToken, newToken } from '../core/token.js';
+import { hashToken, newToken } from '../os/token.js';
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { WardenError } from '../core/errors.js';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hashToken as sha256 } from '../../src/core/token.js';
+import { hashToken as sha256 } from '../../src/os/token.js';
 import type { Claim } from '../../src/store/run-types.js';
 import type { Harness } from './harness.js';
 import { ana, expectError, expectUnchanged, makeHarness } from './harness.js';

@@ -11,7 +11,7 @@ import type { Run } from '../../src/core/run.js';
 import type { NewTask, Task } from '../../src/core/task.js';
 import type { HostControl } from '../../src/api/admin-routes.js';
 import { createApi } from '../../src/api/app.js';
-import { hashToken as sha256 } from '../../src/core/token.js';
+import { hashToken as sha256 } from '../../src/os/token.js';
 import type { WorkerSignals } from '../../src/api/worker-routes.js';
 import type { SqliteStore } from '../../src/store/sqlite/open.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dispatcher } from '../../src/core/actor.js';
-import { hashToken as sha256 } from '../../src/core/token.js';
+import { hashToken as sha256 } from '../../src/os/token.js';
 import { MAX_BODY_BYTES } from '../../src/api/app.js';
 import { PullSupervisor } from '../../src/supervisor/pull.js';
 import type { Harness } from './harness.js';

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunReason } from '../../src/core/run.js';
 import { dispatcher, person } from '../../src/core/actor.js';
 import { ErrorCode, WardenError } from '../../src/core/errors.js';
-import { hashToken as hashRunToken } from '../../src/core/token.js';
+import { hashToken as hashRunToken } from '../../src/os/token.js';
 import type { Claim, ClaimRequest } from '../../src/store/run-types.js';
 import type { Store } from '../../src/store/store.js';
 import type { StoreFixture } from './suite.js';

@@ -1,5 +1,5 @@
 import { LOGIN_DEFAULTS } from '../../core/defaults.js';
-import { hashToken, newSecret } from '../../core/token.js';
+import { hashToken, newSecret } from '../../os/token.js';
 import type { Command } from 'commander';
 import { WardenError } from '../../core/errors.js';
 import { readAdminToken } from '../../config/home.js';

@@ -1,4 +1,4 @@
-import { hashToken, newToken } from '../../core/token.js';
+import { hashToken, newToken } from '../../os/token.js';
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.js';
 import { nameSchema, parseInput } from '../../core/validate.js';

@@ -1,4 +1,4 @@
-import { hashToken, newRunToken } from '../../core/token.js';
+import { hashToken, newRunToken } from '../../os/token.js';
 import { dispatcher } from '../../core/actor.js';
 import { admit, emptyLoad } from '../../core/admission.js';
 import type { Candidate, Caps, GroupCap, Load } from '../../core/admission.js';

@@ -1,4 +1,4 @@
-import { newSecret } from '../../core/token.js';
+import { newSecret } from '../../os/token.js';
 import { WardenError, invalid, notFound } from '../../core/errors.js';
 import type { RunReason } from '../../core/run.js';
 import type { TokenInfo } from '../store.js';
