@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ExitCode, WardenError } from '../core/errors.js';
+import { quickCall } from './quick.js';
 
 function packageVersion(): string {
   // getBuiltinModule, not `import ... from 'node:fs'`: an ES module import of node:fs also
@@ -43,6 +44,16 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${version}\n`);
     return ExitCode.ok;
   }
+  // A worker's progress and heartbeat calls skip commander when they are plain (issue #10).
+  const quick = quickCall(argv);
+  if (quick) {
+    try {
+      await quick();
+      return ExitCode.ok;
+    } catch (err) {
+      return reportError(err);
+    }
+  }
   const [{ CommanderError }, { createProgram }] = await Promise.all([
     import('commander'),
     import('./program.js'),
@@ -63,17 +74,22 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       return ExitCode.usage;
     }
-    if (err instanceof WardenError) {
-      process.stderr.write(`warden: ${oneLine(err.message)}\n`);
-      return err.exitCode;
-    }
-    // A bug: one line for people, the stack when WARDEN_DEBUG is set.
-    const detail = err instanceof Error ? err.message : String(err);
-    process.stderr.write(
-      `warden: unexpected error: ${oneLine(detail)} (set WARDEN_DEBUG=1 for details)\n`,
-    );
-    if (process.env.WARDEN_DEBUG && err instanceof Error)
-      process.stderr.write(`${err.stack ?? ''}\n`);
-    return ExitCode.error;
+    return reportError(err);
   }
+}
+
+/** Says what went wrong in one line and gives the exit code of its kind. */
+function reportError(err: unknown): number {
+  if (err instanceof WardenError) {
+    process.stderr.write(`warden: ${oneLine(err.message)}\n`);
+    return err.exitCode;
+  }
+  // A bug: one line for people, the stack when WARDEN_DEBUG is set.
+  const detail = err instanceof Error ? err.message : String(err);
+  process.stderr.write(
+    `warden: unexpected error: ${oneLine(detail)} (set WARDEN_DEBUG=1 for details)\n`,
+  );
+  if (process.env.WARDEN_DEBUG && err instanceof Error)
+    process.stderr.write(`${err.stack ?? ''}\n`);
+  return ExitCode.error;
 }

@@ -73,7 +73,7 @@ const SERVER_CODE = [
   'dist/dispatcher/',
   'dist/supervisor/',
   'dist/endings/',
-  'dist/os/',
+  'dist/os/procfs',
   'dist/mcp/',
 ];
 
@@ -136,7 +136,8 @@ describe('what a command loads before it runs', () => {
 
       const t = await traced(['worker', 'progress', '--note', 'halfway'], env);
       expect(t.result).toEqual({ code: 0, stdout: 'ok\n', stderr: '' });
-      expect(commandModules(t)).toEqual(['worker']);
+      // Its plain form is read without commander or any command module (src/cli/quick.ts).
+      expect(commandModules(t)).toEqual([]);
       expect(
         loadedFrom(t, [
           ...SERVER_PACKAGES,
@@ -145,8 +146,13 @@ describe('what a command loads before it runs', () => {
           'dist/config/',
           'node_modules/zod/',
           'node_modules/better-sqlite3/',
+          'node_modules/commander/',
         ]),
       ).toEqual([]);
+      // Anything else goes through commander, with the same worker module.
+      const json = await traced(['worker', 'heartbeat', '--json', '--', 'extra'], env);
+      expect(json.result.code).toBe(2);
+      expect(commandModules(json)).toEqual(['worker']);
       // fetch() would load Node's bundled undici, most of the call's start-up.
       expect(t.builtins.filter((b) => b.includes('undici'))).toEqual([]);
       // serve writes progress to the store in batches (--progress-flush).

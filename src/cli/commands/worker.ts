@@ -1,49 +1,9 @@
 import type { Command } from 'commander';
-import { WardenError, invalid } from '../../core/errors.js';
+import { invalid } from '../../core/errors.js';
 import { BLOCK_KINDS } from '../../core/status.js';
-import { callApi } from '../../sdk/http.js';
 import { collect, parseIntOption } from '../options.js';
 import { say, sayJson } from '../output.js';
-
-function endpoint(): { url: string; token: string } {
-  const url = process.env.WARDEN_URL;
-  const token = process.env.WARDEN_RUN_TOKEN;
-  if (!url || !token) {
-    throw new WardenError(
-      'setup',
-      'WARDEN_URL and WARDEN_RUN_TOKEN are not set; `warden worker` runs inside a worker that warden started',
-    );
-  }
-  return { url, token };
-}
-
-async function call(
-  path: string,
-  body?: unknown,
-  method: 'GET' | 'POST' = 'POST',
-): Promise<unknown> {
-  const { url, token } = endpoint();
-  const retry = process.env.WARDEN_RETRY_FOR_MS;
-  if (retry !== undefined && !/^\d+$/.test(retry)) {
-    throw new WardenError(
-      'setup',
-      `WARDEN_RETRY_FOR_MS='${retry}' is not a number of milliseconds`,
-    );
-  }
-  return callApi(
-    url,
-    token,
-    method,
-    `/api/v1/worker${path}`,
-    body,
-    retry === undefined ? undefined : Number(retry),
-  );
-}
-
-function print(json: boolean | undefined, value: unknown, line: string): void {
-  if (json) sayJson(value);
-  else say(line);
-}
+import { call, print, signal } from '../worker-call.js';
 
 /**
  * core/validate.js loads zod, which costs more than the rest of a worker call's start-up; so
@@ -93,10 +53,7 @@ export function register(program: Command): void {
       )
       .option('--note <text>', 'a short note for the card')
       .option('--json', 'print JSON')
-      .action(async (opts: { note?: string; json?: boolean }) => {
-        const r = await call(`/${kind}`, opts.note === undefined ? {} : { note: opts.note });
-        print(opts.json, r, 'ok');
-      });
+      .action((opts: { note?: string; json?: boolean }) => signal(kind, opts));
   }
 
   worker

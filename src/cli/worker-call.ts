@@ -1,0 +1,55 @@
+import { WardenError } from '../core/errors.js';
+import { callApi } from '../sdk/http.js';
+import { say, sayJson } from './output.js';
+
+/** Where a worker's calls go: its run's API and token (SPEC §5). */
+function endpoint(): { url: string; token: string } {
+  const url = process.env.WARDEN_URL;
+  const token = process.env.WARDEN_RUN_TOKEN;
+  if (!url || !token) {
+    throw new WardenError(
+      'setup',
+      'WARDEN_URL and WARDEN_RUN_TOKEN are not set; `warden worker` runs inside a worker that warden started',
+    );
+  }
+  return { url, token };
+}
+
+/** One `warden worker` call to the worker routes, retried while `serve` does not answer. */
+export async function call(
+  path: string,
+  body?: unknown,
+  method: 'GET' | 'POST' = 'POST',
+): Promise<unknown> {
+  const { url, token } = endpoint();
+  const retry = process.env.WARDEN_RETRY_FOR_MS;
+  if (retry !== undefined && !/^\d+$/.test(retry)) {
+    throw new WardenError(
+      'setup',
+      `WARDEN_RETRY_FOR_MS='${retry}' is not a number of milliseconds`,
+    );
+  }
+  return callApi(
+    url,
+    token,
+    method,
+    `/api/v1/worker${path}`,
+    body,
+    retry === undefined ? undefined : Number(retry),
+  );
+}
+
+/** Prints the answer as JSON with `--json`, else the line. */
+export function print(json: boolean | undefined, value: unknown, line: string): void {
+  if (json) sayJson(value);
+  else say(line);
+}
+
+/** A worker's `progress` or `heartbeat` call. */
+export async function signal(
+  kind: 'progress' | 'heartbeat',
+  opts: { note?: string; json?: boolean },
+): Promise<void> {
+  const r = await call(`/${kind}`, opts.note === undefined ? {} : { note: opts.note });
+  print(opts.json, r, 'ok');
+}
