@@ -1,4 +1,3 @@
-import { HOST_LEASE_DEFAULTS } from './defaults.js';
 /**
  * A host's own view of its lease when several hosts share one PostgreSQL (SPEC §3 "Several
  * hosts"). The store keeps the lease on the database's clock; the host measures it from when
@@ -18,11 +17,6 @@ export interface HostLeaseTimes {
   /** How often a worker's watcher looks at its deadlines: a quarter of the margin, ≤ 1 s. */
   watchEveryMs: number;
 }
-
-/** The default host lease TTL (SPEC §3). */
-export const DEFAULT_HOST_TTL_MS = HOST_LEASE_DEFAULTS.ttl_ms;
-/** The shortest TTL accepted: workers must be frozen well before the lease lapses. */
-export const MIN_HOST_TTL_MS = HOST_LEASE_DEFAULTS.min_ttl_ms;
 
 /**
  * The timings of a TTL. Workers freeze at TTL − 5 s; with a TTL under 15 s (tests) the margin

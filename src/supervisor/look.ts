@@ -35,13 +35,14 @@ export async function examine(sv: Supervision, live: LiveRun): Promise<void> {
     sawProgress(opts.clock, live, live.lastOutputWall);
   }
   const now = opts.clock.monotonic();
-  const seen = observed(live, opts.host, now);
+  // What the host saw, for the reason of an ending: built only when one begins.
+  const seen = (): ReturnType<typeof observed> => observed(live, opts.host, now);
   const status = exitStatus(sv, live);
   if (status !== null) {
     // Whether it used the worker protocol decides what exit 0 means; the store knows for sure.
     if (!live.usedProtocol) live.usedProtocol = (await opts.store.getRun(live.runId)).used_protocol;
     const meaning = exitMeaning(live, status);
-    const reason = observedReason(meaning.rule, meaning.message, seen, status);
+    const reason = observedReason(meaning.rule, meaning.message, seen(), status);
     return sv.endings.begin(live, meaning.outcome, reason);
   }
   const verdict = judgeLiveness(live.clock, livenessPolicy(live.policy), now);
@@ -61,8 +62,12 @@ export async function examine(sv: Supervision, live: LiveRun): Promise<void> {
       return;
     }
     case 'stall':
-      return sv.endings.begin(live, 'stalled', stallReason(verdict.silentFor, live.policy, seen));
+      return sv.endings.begin(live, 'stalled', stallReason(verdict.silentFor, live.policy, seen()));
     case 'timeout':
-      return sv.endings.begin(live, 'timed_out', timeoutReason(verdict.ranFor, live.policy, seen));
+      return sv.endings.begin(
+        live,
+        'timed_out',
+        timeoutReason(verdict.ranFor, live.policy, seen()),
+      );
   }
 }

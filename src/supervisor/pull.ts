@@ -141,7 +141,13 @@ export class PullSupervisor implements RunModeEndings {
         const policy = policies.get(run.id) ?? resolvePolicy(this.opts.config);
         const h = this.heard.get(run.id);
         const lastProgress = Math.max(run.last_progress_at ?? 0, h?.lastProgressWall ?? 0) || null;
-        const seen: Observed = {
+        // Pull runs live on other machines: their times are the store's wall clock.
+        const verdict = judgeLiveness(
+          { started: run.started_at, lastProgress, warned: run.stall_warned_at !== null },
+          policy,
+          now,
+        );
+        const seen = (): Observed => ({
           host: this.opts.host,
           attempt: run.attempt,
           limits: { stall_timeout: policy.stall_timeout, max_runtime: policy.max_runtime },
@@ -149,13 +155,7 @@ export class PullSupervisor implements RunModeEndings {
           last_heartbeat_at:
             Math.max(run.last_heartbeat_at ?? 0, h?.lastHeartbeatWall ?? 0) || null,
           worker: run.worker_id,
-        };
-        // Pull runs live on other machines: their times are the store's wall clock.
-        const verdict = judgeLiveness(
-          { started: run.started_at, lastProgress, warned: run.stall_warned_at !== null },
-          policy,
-          now,
-        );
+        });
         if (verdict.action === 'warn') {
           await this.opts.store.markStallWarning(run.id, this.opts.host, {
             silent_ms: verdict.silentFor,
@@ -164,9 +164,9 @@ export class PullSupervisor implements RunModeEndings {
             worker: run.worker_id,
           });
         } else if (verdict.action === 'stall') {
-          await this.endings.fence(run, 'stalled', stallReason(verdict.silentFor, policy, seen));
+          await this.endings.fence(run, 'stalled', stallReason(verdict.silentFor, policy, seen()));
         } else if (verdict.action === 'timeout') {
-          await this.endings.fence(run, 'timed_out', timeoutReason(verdict.ranFor, policy, seen));
+          await this.endings.fence(run, 'timed_out', timeoutReason(verdict.ranFor, policy, seen()));
         }
       }
       const flushEvery = this.opts.progressFlushMs ?? SUPERVISOR_DEFAULTS.progress_flush_ms;

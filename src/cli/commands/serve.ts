@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { formatDuration, parseDuration } from '../../core/duration.js';
-import { DEFAULT_HOST_TTL_MS, MIN_HOST_TTL_MS } from '../../core/host-lease.js';
+import { HOST_LEASE_DEFAULTS } from '../../core/defaults.js';
 import { hostSecret } from '../../config/home.js';
 import { invalid } from '../../core/errors.js';
 import { nameSchema, parseInput } from '../../core/validate.js';
@@ -50,10 +50,12 @@ export function register(program: Command): void {
         opts.hostId === undefined ? undefined : parseInput(nameSchema, opts.hostId, '--host-id');
       const hostTtlMs =
         opts.hostTtl === undefined
-          ? DEFAULT_HOST_TTL_MS
+          ? HOST_LEASE_DEFAULTS.ttl_ms
           : parseDuration(opts.hostTtl, '--host-ttl');
-      if (hostTtlMs < MIN_HOST_TTL_MS)
-        throw invalid(`--host-ttl: must be at least ${formatDuration(MIN_HOST_TTL_MS)}`);
+      if (hostTtlMs < HOST_LEASE_DEFAULTS.min_ttl_ms)
+        throw invalid(
+          `--host-ttl: must be at least ${formatDuration(HOST_LEASE_DEFAULTS.min_ttl_ms)}`,
+        );
       const ctx = await openContext();
       if (ctx.where.kind === 'sqlite' && opts.hostTtl !== undefined) {
         await ctx.store.close();
