@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `warden` executable: the compiled CLI in dist/ (built by `npm run build`).
+// The `warden` executable: the bundled CLI in dist/bundle/ (built by `npm run build`).
 import module from 'node:module';
 
 // Workers call `warden worker ...` many times a run, so reuse V8's compiled code between
@@ -13,7 +13,7 @@ try {
 }
 
 // Imported after the cache is on, so the CLI's own modules are compiled through it.
-const { main } = await import('../dist/cli/main.js');
+const { main } = await import('../dist/bundle/warden.js');
 
 // A reader that stops early (`warden list | head`) is not an error.
 process.stdout.on('error', (err) => {

@@ -1,16 +1,7 @@
 import type { Command } from 'commander';
 import { ExitCode, WardenError } from '../core/errors.js';
 import { quickCall } from './quick.js';
-
-function packageVersion(): string {
-  // getBuiltinModule, not `import ... from 'node:fs'`: an ES module import of node:fs also
-  // loads fs.promises and the streams, which a worker's `warden worker progress` never uses.
-  const { readFileSync } = process.getBuiltinModule('node:fs');
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
-}
+import { packageVersion } from './version.js';
 
 /** Every command, and its subcommands, reports usage errors as one line and exit 2. */
 function commandPath(cmd: Command): string {

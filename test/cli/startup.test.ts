@@ -6,7 +6,7 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -29,6 +29,19 @@ interface Traced {
   builtins: string[];
 }
 
+/**
+ * The modules a file the process loaded holds: for a chunk of the CLI's bundle (dist/bundle/,
+ * rolldown.cli.config.ts), the modules its source map names, as they sit in dist/ or
+ * node_modules/; any other file is itself.
+ */
+function bundled(file: string): string[] {
+  if (!file.startsWith('dist/bundle/')) return [file];
+  // Rolldown's own helpers (interop for CommonJS packages), made by the bundler: no module.
+  if (file.startsWith('dist/bundle/rolldown-runtime-')) return [];
+  const map = JSON.parse(readFileSync(join(ROOT, `${file}.map`), 'utf8')) as { sources: string[] };
+  return map.sources.map((source) => relative(ROOT, join(ROOT, dirname(file), source)));
+}
+
 /** Runs `warden ARGS...` with the module recorder preloaded. */
 async function traced(args: readonly string[], env: NodeJS.ProcessEnv): Promise<Traced> {
   const dir = mkdtempSync(join(tmpdir(), 'warden-startup-'));
@@ -40,8 +53,8 @@ async function traced(args: readonly string[], env: NodeJS.ProcessEnv): Promise<
       LOADED_MODULES_OUT: out,
     });
     const seen = JSON.parse(readFileSync(out, 'utf8')) as { modules: string[]; builtins: string[] };
-    const modules = seen.modules.map((url) =>
-      url.startsWith('file:') ? relative(ROOT, fileURLToPath(url)) : url,
+    const modules = seen.modules.flatMap((url) =>
+      url.startsWith('file:') ? bundled(relative(ROOT, fileURLToPath(url))) : [url],
     );
     return { result, modules, builtins: seen.builtins };
   } finally {

@@ -1,16 +1,11 @@
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { WardenError } from '../../core/errors.js';
 import { homePaths, readAdminToken, resolveHome } from '../../config/home.js';
 import { serveStdio } from '../../mcp/server.js';
 import type { McpRole } from '../../mcp/server.js';
 import { withContext } from '../context.js';
+import { packageVersion } from '../version.js';
 import { liveServe } from '../../serve/find.js';
-
-function packageVersion(): string {
-  const url = new URL('../../../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
-}
 
 /**
  * Inside a run (WARDEN_RUN_TOKEN set) the worker tools; otherwise the orchestrator tools with

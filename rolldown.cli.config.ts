@@ -1,0 +1,42 @@
+import { defineConfig } from 'rolldown';
+
+/**
+ * The `warden` command line as a few dozen files instead of some three hundred (issue #10:
+ * every CLI call, a worker's included, paid Node's module loader once per file, and zod alone
+ * is ninety-five). The input is tsc's output, so the bundle runs exactly the JavaScript the
+ * tests run; each `import()` of a command or a store backend stays its own chunk, loaded only
+ * when that command runs.
+ *
+ * Left to Node, as packages in node_modules: the native SQLite module, pg (it looks for an
+ * optional native driver at run time) and pino (it starts its transports from files). The
+ * rest is bundled, zod and every package that builds on it together, so there is one copy of
+ * zod's classes.
+ *
+ * Every chunk lands in dist/bundle/, two levels below the package root like every module of
+ * dist/, so a path a module finds from its own URL (the shim, bin/warden.js, package.json, the
+ * dashboard's files) is the same bundled or not. The source maps name the modules in each
+ * chunk (test/cli/startup.test.ts reads them to tell what a command loaded).
+ */
+const LEFT_TO_NODE = ['better-sqlite3', 'pg', 'pino'];
+
+function packageName(id: string): string {
+  const parts = id.split('/');
+  return id.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? id);
+}
+
+export default defineConfig({
+  input: { warden: 'dist/cli/main.js' },
+  platform: 'node',
+  external: (id) =>
+    !id.startsWith('.') && !id.startsWith('/') && LEFT_TO_NODE.includes(packageName(id)),
+  output: {
+    dir: 'dist/bundle',
+    format: 'esm',
+    entryFileNames: '[name].js',
+    chunkFileNames: '[name]-[hash].js',
+    sourcemap: true,
+    sourcemapExcludeSources: true,
+    cleanDir: true,
+  },
+  logLevel: 'warn',
+});
