@@ -86,6 +86,7 @@ export function profileDetail(p: Profile): string {
     `argv:              ${JSON.stringify(p.argv)}`,
     `cwd:               ${p.cwd}`,
     `env:               ${Object.keys(p.env).length > 0 ? Object.keys(p.env).join(', ') : '(none)'}`,
+    `inherits:          ${['the base set', ...p.inherit_env].join(', ')}`,
     `max_concurrency:   ${p.max_concurrency ?? '(no cap)'}`,
     `concurrency_group: ${p.concurrency_group ?? '(none)'}`,
     `policy:            ${policyText(p.policy)}`,

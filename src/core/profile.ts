@@ -3,6 +3,7 @@ import type { EpochMs } from './glossary.js';
 import type { PolicyOverrides } from './policy.js';
 import { INPUT_LIMITS } from './defaults.js';
 import { nameSchema } from './validate.js';
+import { INHERIT_NAME, WARDEN_ENV_PREFIX } from './worker-env.js';
 
 /** `workspace` (the task's own directory under the home) or an absolute path. */
 export type CwdPolicy = string;
@@ -16,8 +17,13 @@ export interface Profile {
   mode: 'spawned' | 'pull';
   /** The command, run without a shell (empty for pull profiles). */
   argv: string[];
-  /** Added to the environment `serve` passes down, less warden's own secrets. */
+  /** Set for its workers, over what they inherit (src/core/worker-env.ts). */
   env: Record<string, string>;
+  /**
+   * Names (or `PREFIX_*`) its workers inherit from `serve`'s environment beyond the base set;
+   * nothing else of `serve`'s environment reaches them (src/core/worker-env.ts).
+   */
+  inherit_env: string[];
   cwd: CwdPolicy;
   /** Most runs of this profile at once across the board; null: only other caps apply. */
   max_concurrency: number | null;
@@ -62,6 +68,19 @@ const profileFields = z
       .refine((e) => Object.keys(e).length <= INPUT_LIMITS.env_max_items, {
         message: `at most ${INPUT_LIMITS.env_max_items} variables`,
       })
+      .optional(),
+    inherit_env: z
+      .array(
+        z
+          .string()
+          .regex(INHERIT_NAME, {
+            message: 'inherit names are letters, digits and _, or a prefix ending in * (AWS_*)',
+          })
+          .refine((n) => !n.startsWith(WARDEN_ENV_PREFIX), {
+            message: `${WARDEN_ENV_PREFIX}* variables are warden's own and are never inherited`,
+          }),
+      )
+      .max(INPUT_LIMITS.env_max_items)
       .optional(),
     cwd: cwd.optional(),
     max_concurrency: z

@@ -37,7 +37,7 @@ export function homeSupervisor(
     clock: parts.clock,
     config: parts.config.policy,
     runsDir: parts.home.runs,
-    baseEnv: () => workerBaseEnv((binDir ??= writeWardenShim(parts.home.root))),
+    baseEnv: (inherit) => workerBaseEnv((binDir ??= writeWardenShim(parts.home.root)), inherit),
     ...extra,
   });
 }

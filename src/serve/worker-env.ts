@@ -1,14 +1,10 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inheritedEnv } from '../core/worker-env.js';
 
 /** The `warden` entry point of this installation. */
 const CLI_PATH = fileURLToPath(new URL('../../bin/warden.js', import.meta.url));
-
-/** Variables of `serve`'s own that workers never inherit (SPEC §5: less warden's own secrets). */
-function isWardenSecret(name: string): boolean {
-  return name.startsWith('WARDEN_');
-}
 
 function quote(text: string): string {
   return `'${text.replaceAll("'", "'\\''")}'`;
@@ -29,13 +25,14 @@ export function writeWardenShim(homeRoot: string): string {
   return dir;
 }
 
-/** The environment workers start from: `serve`'s own, less warden's variables, `warden` on PATH. */
+/**
+ * The environment a worker starts from: the base set and the names its profile inherits from
+ * `serve`'s environment (src/core/worker-env.ts), with `warden` first on PATH.
+ */
 export function workerBaseEnv(
   binDir: string,
+  inherit: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
 ): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(env)) if (!isWardenSecret(key)) out[key] = value;
-  out.PATH = `${binDir}:${env.PATH ?? '/usr/bin:/bin'}`;
-  return out;
+  return { ...inheritedEnv(env, inherit), PATH: `${binDir}:${env.PATH ?? '/usr/bin:/bin'}` };
 }

@@ -25,7 +25,9 @@ export async function startWorker(
   const policy = resolvePolicy(opts.config, claim.profile.policy, claim.task.policy);
   try {
     if (claim.profile.cwd === 'workspace') mkdirSync(cwd, { recursive: true, mode: 0o700 });
-    const env = { ...opts.baseEnv(), ...run.env, ...wardenEnv, ...runEnv(run, token, cwd) };
+    const env = {
+      ...opts.baseEnv(claim.profile.inherit_env),
+      ...run.env, ...wardenEnv, ...runEnv(run, token, cwd) };
     const watch = opts.freeze
       ? prepareWatch(runDir, opts.freeze, sv.starting.get(run.id) ?? 0)
       : undefined;

@@ -17,8 +17,11 @@ export interface SupervisorOptions {
   config: PolicyOverrides;
   /** Folder of per-run folders (exit status, log). */
   runsDir: string;
-  /** The environment of workers before their profile's and warden's own variables. */
-  baseEnv: () => NodeJS.ProcessEnv;
+  /**
+   * The environment of workers before their profile's and warden's own variables, given the
+   * names the profile inherits from `serve`'s environment (src/core/worker-env.ts).
+   */
+  baseEnv: (inherit: readonly string[]) => NodeJS.ProcessEnv;
   /** How often progress is written to the store (default `SUPERVISOR_DEFAULTS`). */
   progressFlushMs?: number;
   /** Tells the host something worth logging. */

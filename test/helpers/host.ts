@@ -26,6 +26,16 @@ export function fixture(name: string, ...args: string[]): string[] {
   return ['sh', join(FIXTURES, name), ...args];
 }
 
+/**
+ * The variables the fixtures read from `serve`'s environment (where they log, what they
+ * answer). Workers inherit only what their profile names (src/core/worker-env.ts), so the
+ * profiles of these tests name them; fixtures that log their life skip it silently without.
+ */
+export const FIXTURE_ENV = ['LIFE_LOG', 'RUN_ENV_DIR', 'PIDS_FILE', 'TOKENS_DIR', 'ANSWERS'];
+
+/** `--inherit-env NAME` for each of the fixtures' variables, as profile options. */
+export const INHERIT_FIXTURE_ENV = FIXTURE_ENV.flatMap((name) => ['--inherit-env', name]);
+
 /** A running `warden serve`. */
 export interface ServeProcess {
   url: string;
@@ -82,13 +92,13 @@ export class TestHome {
     return runWarden(args, { ...this.env, ...env });
   }
 
-  /** Adds a profile running `argv`, with options before the `--`. */
+  /** Adds a profile running `argv`, with options before the `--`; it inherits FIXTURE_ENV. */
   async profile(
     name: string,
     argv: readonly string[],
     options: readonly string[] = [],
   ): Promise<void> {
-    await this.ok(['profile', 'add', name, ...options, '--', ...argv]);
+    await this.ok(['profile', 'add', name, ...INHERIT_FIXTURE_ENV, ...options, '--', ...argv]);
   }
 
   /** Creates a task and returns its id. */

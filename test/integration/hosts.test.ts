@@ -11,7 +11,7 @@ import { person } from '../../src/core/actor.js';
 import type { PgStore } from '../../src/store/postgres/open.js';
 import { PgDriver } from '../../src/store/postgres/driver.js';
 import { PrivatePg } from '../helpers/private-pg.js';
-import { FIXTURES, waitFor } from '../helpers/host.js';
+import { FIXTURES, INHERIT_FIXTURE_ENV, waitFor } from '../helpers/host.js';
 import type { TestHome } from '../helpers/host.js';
 import {
   killWorkers,
@@ -70,6 +70,7 @@ async function setUp(count: number, job: readonly string[] = ['10']): Promise<{ 
     'job',
     '--backoff-base',
     '200ms',
+    ...INHERIT_FIXTURE_ENV,
     '--no-check',
     '--',
     'sh',

@@ -19,6 +19,7 @@ interface ProfileOptions {
   maxConcurrency?: string;
   concurrencyGroup?: string;
   env?: string[];
+  inheritEnv?: string[];
   unsetEnv?: string[];
   cwd?: string;
   clear?: string[];
@@ -28,7 +29,7 @@ interface ProfileOptions {
   [policy: string]: unknown;
 }
 
-const CLEARABLE_FIELDS = ['max_concurrency', 'concurrency_group'] as const;
+const CLEARABLE_FIELDS = ['max_concurrency', 'concurrency_group', 'inherit_env'] as const;
 
 function shared(cmd: Command): Command {
   cmd
@@ -37,6 +38,11 @@ function shared(cmd: Command): Command {
     .option(
       '--env <KEY=VALUE>',
       'set an environment variable for its workers (repeatable)',
+      collect,
+    )
+    .option(
+      '--inherit-env <NAME>',
+      "pass this variable (or PREFIX_*) of serve's environment to its workers, beyond PATH, HOME, locale and the like (repeatable; on edit, replaces the list)",
       collect,
     )
     .option('--cwd <dir>', "'workspace' (a folder per task, the default) or an absolute path")
@@ -48,6 +54,7 @@ function shared(cmd: Command): Command {
 function specFields(opts: ProfileOptions): Record<string, unknown> {
   return {
     env: opts.env === undefined ? undefined : parseEnvPairs(opts.env),
+    inherit_env: opts.inheritEnv,
     cwd: opts.cwd,
     max_concurrency:
       opts.maxConcurrency === undefined
@@ -97,7 +104,7 @@ export function register(program: Command): void {
       .option('--unset-env <KEY>', 'remove an environment variable (repeatable)', collect)
       .option(
         '--clear <option>',
-        'drop a limit or max_concurrency / concurrency_group (repeatable)',
+        'drop a limit, max_concurrency / concurrency_group, or the inherit_env list (repeatable)',
         collect,
       ),
   ).action(async (nameText: string, argv: string[], opts: ProfileOptions) => {
@@ -112,6 +119,7 @@ export function register(program: Command): void {
         throw invalid(`--clear: unknown option '${key}'`);
       }
       if (key === 'max_concurrency' || key === 'concurrency_group') fields[key] = null;
+      if (key === 'inherit_env') fields[key] = [];
     }
     const patch = parseInput(
       profilePatchSchema,

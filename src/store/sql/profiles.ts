@@ -36,6 +36,7 @@ function storedSpec(spec: ProfileSpec): StoredProfileSpec {
     mode: spec.mode ?? 'spawned',
     argv: spec.argv ?? [],
     env: spec.env ?? {},
+    inherit_env: spec.inherit_env ?? [],
     cwd: spec.cwd ?? 'workspace',
     max_concurrency: spec.max_concurrency ?? null,
     concurrency_group: spec.concurrency_group ?? null,
@@ -122,6 +123,7 @@ export async function editProfile(
     mode: patch.mode ?? before.mode ?? 'spawned',
     argv: patch.argv ?? before.argv,
     env,
+    inherit_env: patch.inherit_env ?? before.inherit_env ?? [],
     cwd: patch.cwd ?? before.cwd,
     max_concurrency:
       patch.max_concurrency === undefined ? before.max_concurrency : patch.max_concurrency,

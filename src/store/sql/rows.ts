@@ -100,7 +100,14 @@ export interface ProfileRow {
 /** The stored part of a profile that is versioned as one JSON document. */
 export type StoredProfileSpec = Pick<
   Profile,
-  'mode' | 'argv' | 'env' | 'cwd' | 'max_concurrency' | 'concurrency_group' | 'policy'
+  | 'mode'
+  | 'argv'
+  | 'env'
+  | 'inherit_env'
+  | 'cwd'
+  | 'max_concurrency'
+  | 'concurrency_group'
+  | 'policy'
 >;
 
 export function toProfile(row: ProfileRow): Profile {
@@ -110,6 +117,8 @@ export function toProfile(row: ProfileRow): Profile {
     version: row.version,
     ...spec,
     mode: spec.mode ?? 'spawned',
+    // Profiles stored before issue #11 inherit only the base set.
+    inherit_env: spec.inherit_env ?? [],
     paused: row.paused !== 0,
     paused_reason: row.paused_reason,
     paused_by: row.paused_by as Profile['paused_by'],
