@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BASE_ENV_NAMES } from '../../src/core/worker-env.js';
 import { TestHome, waitFor } from '../helpers/host.js';
 
 let home: TestHome | undefined;
@@ -78,31 +79,14 @@ describe("a worker's environment (issue #11)", () => {
     expect(env.WARDEN_RUN_TOKEN).toMatch(/.+/);
     for (const secret of ['DATABASE_URL', 'GITHUB_TOKEN', 'WARDEN_ADMIN_TOKEN', 'WARDEN_HOME'])
       expect(env[secret], secret).toBeUndefined();
+    // Nothing else: only what the four sources give, and what sh sets for itself.
+    const given = ['MODEL', 'MODEL_API_KEY', 'XCLOUD_REGION', 'XCLOUD_KEY', ...BASE_ENV_NAMES];
     const extra = Object.keys(env).filter(
       (k) =>
         !k.startsWith('WARDEN_') &&
         !k.startsWith('LC_') &&
-        ![
-          'MODEL',
-          'MODEL_API_KEY',
-          'XCLOUD_REGION',
-          'XCLOUD_KEY',
-          'PATH',
-          'HOME',
-          'USER',
-          'LOGNAME',
-          'SHELL',
-          'LANG',
-          'LANGUAGE',
-          'TERM',
-          'TZ',
-          'TMPDIR',
-          // Set by sh itself for the command it runs.
-          'PWD',
-          'SHLVL',
-          '_',
-          'OLDPWD',
-        ].includes(k),
+        !given.includes(k) &&
+        !['PWD', 'SHLVL', '_', 'OLDPWD'].includes(k),
     );
     expect(extra).toEqual([]);
   });
