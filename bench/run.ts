@@ -34,6 +34,7 @@ const BENCHMARKS = [
   'peers-throughput',
   'pg-hosts',
   'cli-startup',
+  'cli-instructions',
 ] as const;
 type Name = (typeof BENCHMARKS)[number];
 
