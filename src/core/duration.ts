@@ -7,22 +7,33 @@ const PATTERN = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
 
 /**
  * Parses a duration such as `500ms`, `90s`, `10m`, `4h`, `1d` or `1h30m` (what
- * `formatDuration` prints) into milliseconds. A bare `0` is zero. Throws an `invalid` error
- * naming the accepted forms otherwise.
+ * `formatDuration` prints) into whole milliseconds. A bare `0` (or zero with a unit) is zero.
+ * Throws an `invalid` error naming the accepted forms otherwise, and for text that is not
+ * exactly a duration: spaces around it, or a length that rounds to 0 ms (`0.4ms` would
+ * otherwise be stored as 0, which means "unlimited" or "at once" where zero is allowed).
  */
 export function parseDuration(text: string, what = 'duration'): Millis {
-  const trimmed = text.trim();
-  if (trimmed === '0') return 0;
-  if (!PATTERN.test(trimmed)) {
+  if (text !== text.trim()) {
+    throw invalid(
+      `${what}: '${text}' has spaces around it; write the duration alone, like '${text.trim()}'`,
+    );
+  }
+  if (text === '0') return 0;
+  if (!PATTERN.test(text)) {
     throw invalid(
       `${what}: '${text}' is not a duration; use a number with a unit, like 500ms, 90s, 10m or 4h`,
     );
   }
   let total = 0;
-  for (const [, value, unit] of trimmed.matchAll(PART))
+  for (const [, value, unit] of text.matchAll(PART))
     total += Number(value) * (UNITS[unit ?? ''] ?? 1);
   const ms = Math.round(total);
   if (!Number.isSafeInteger(ms)) throw invalid(`${what}: '${text}' is too long`);
+  if (ms === 0 && total > 0) {
+    throw invalid(
+      `${what}: '${text}' is shorter than 1ms; durations are whole milliseconds, write 1ms or more`,
+    );
+  }
   return ms;
 }
 

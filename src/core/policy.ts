@@ -79,47 +79,77 @@ export const POLICY_FIELDS: readonly PolicyField[] = [
   },
 ];
 
+/** The names of every policy option. */
+export const POLICY_KEYS: readonly PolicyKey[] = POLICY_FIELDS.map((f) => f.key);
+
 /** The built-in policy. */
 export const DEFAULT_POLICY: Policy = { ...POLICY_DEFAULTS };
 
 function field(key: string): PolicyField {
   const found = POLICY_FIELDS.find((f) => f.key === key);
   if (!found) {
-    throw invalid(
-      `unknown policy option '${key}'; known: ${POLICY_FIELDS.map((f) => f.key).join(', ')}`,
-    );
+    throw invalid(`unknown policy option '${key}'; known: ${POLICY_KEYS.join(', ')}`);
   }
   return found;
 }
 
+/** Where a policy value comes from: a command-line flag (text) or JSON (exact types). */
+export type PolicySource = 'flag' | 'json';
+
+function shown(value: unknown): string {
+  return value === undefined ? 'nothing' : JSON.stringify(value);
+}
+
+function parseDurationValue(f: PolicyField, name: string, value: unknown): number {
+  let ms: number;
+  if (typeof value === 'string') ms = parseDuration(value, name);
+  else if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) {
+      throw invalid(
+        `${name}: expected whole milliseconds or a duration like 90s, got ${shown(value)}`,
+      );
+    }
+    ms = value;
+  } else throw invalid(`${name}: expected a duration like 90s, got ${shown(value)}`);
+  if (ms < 0) throw invalid(`${name}: a duration cannot be negative`);
+  if (ms === 0 && f.zero === undefined) throw invalid(`${name}: must be longer than 0`);
+  return ms;
+}
+
+function parseCountValue(name: string, value: unknown, from: PolicySource): number {
+  // A flag is text; JSON must say a number as a number (`"3"` is a string, refused).
+  const n =
+    from === 'flag' && typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) {
+    const hint =
+      from === 'json' && typeof value === 'string' ? ' (a JSON number, not a string)' : '';
+    throw invalid(
+      `${name}: expected a whole number of at least 1${hint}, got ${from === 'flag' ? String(value) : shown(value)}`,
+    );
+  }
+  return n;
+}
+
 /**
- * Parses one policy value given as text (a flag) or as JSON (a config file or stored
- * overrides): durations as `90s` or milliseconds, counts as whole numbers ≥ 1.
+ * Parses one policy value given as text (a flag, `from = 'flag'`) or as JSON (a config file,
+ * an API body or stored overrides, `from = 'json'`): durations as `90s` (or, in JSON, whole
+ * milliseconds), counts as whole numbers ≥ 1 (in JSON, numbers only). Zero is accepted only
+ * where the field gives it a meaning; a duration that rounds to 0 ms never is.
  */
-export function parsePolicyValue(key: string, value: unknown): Policy[PolicyKey] {
+export function parsePolicyValue(
+  key: string,
+  value: unknown,
+  from: PolicySource = 'flag',
+  where?: string,
+): Policy[PolicyKey] {
   const f = field(key);
-  const name = key.replaceAll('_', '-');
+  const name =
+    from === 'flag' ? key.replaceAll('_', '-') : where === undefined ? key : `${where}.${key}`;
   switch (f.kind) {
-    case 'duration': {
-      let ms: number;
-      if (typeof value === 'number') ms = value;
-      else if (typeof value === 'string') ms = parseDuration(value, name);
-      else throw invalid(`${name}: expected a duration like 90s, got ${JSON.stringify(value)}`);
-      if (!Number.isSafeInteger(ms) || ms < 0) {
-        throw invalid(`${name}: a duration cannot be negative`);
-      }
-      if (ms === 0 && f.zero === undefined) {
-        throw invalid(`${name}: must be longer than 0`);
-      }
-      return ms;
-    }
-    case 'count': {
-      const n = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
-      if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) {
-        throw invalid(`${name}: expected a whole number of at least 1, got ${String(value)}`);
-      }
-      return n;
-    }
+    case 'duration':
+      return parseDurationValue(f, name, value);
+    case 'count':
+      return parseCountValue(name, value, from);
     case 'enum': {
       if (typeof value !== 'string' || !f.values?.includes(value)) {
         throw invalid(`${name}: expected one of ${f.values?.join(', ')}, got ${String(value)}`);
@@ -137,9 +167,21 @@ export function parsePolicyOverrides(input: unknown, where: string): PolicyOverr
   }
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input)) {
-    out[key] = parsePolicyValue(key, value);
+    out[key] = parsePolicyValue(key, value, 'json', where);
   }
   return out;
+}
+
+/** Checks names of policy options to drop (`clear_policy`, `edit --clear`). */
+export function parsePolicyKeys(keys: readonly unknown[], where: string): PolicyKey[] {
+  return keys.map((key) => {
+    if (typeof key !== 'string' || !POLICY_FIELDS.some((f) => f.key === key)) {
+      throw invalid(
+        `${where}: unknown policy option ${shown(key)}; known: ${POLICY_KEYS.join(', ')}`,
+      );
+    }
+    return key as PolicyKey;
+  });
 }
 
 /** Layers overrides over the defaults, later layers winning. */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_POLICY,
   POLICY_FIELDS,
+  parsePolicyKeys,
   parsePolicyOverrides,
   parsePolicyValue,
   resolvePolicy,
@@ -75,5 +76,41 @@ describe('policy', () => {
       kill_grace: 500,
     });
     expect(() => parsePolicyOverrides([1], 'config')).toThrow(/must be an object/);
+  });
+
+  // Issue #11: what JSON says must be exactly what it means.
+  it('refuses in JSON what a flag may spell as text', () => {
+    expect(parsePolicyValue('max_failures', '3')).toBe(3);
+    expect(() => parsePolicyOverrides({ max_failures: '3' }, 'policy')).toThrow(
+      'policy.max_failures: expected a whole number of at least 1 (a JSON number, not a string), got "3"',
+    );
+    expect(() => parsePolicyOverrides({ max_failures: 2.5 }, 'policy')).toThrow(/got 2\.5$/);
+    expect(() => parsePolicyOverrides({ exit_zero: 1 }, 'policy')).toThrow(/expected one of/);
+  });
+
+  it('never lets a duration that is not zero become 0 (unlimited)', () => {
+    for (const value of ['0.4ms', '0.0001ms']) {
+      expect(() => parsePolicyValue('max_runtime', value)).toThrow(/is shorter than 1ms/);
+      expect(() => parsePolicyOverrides({ max_runtime: value }, 'policy')).toThrow(
+        /^policy\.max_runtime: '.*' is shorter than 1ms/,
+      );
+    }
+    expect(() => parsePolicyOverrides({ max_runtime: 0.4 }, 'policy')).toThrow(
+      'policy.max_runtime: expected whole milliseconds or a duration like 90s, got 0.4',
+    );
+    expect(() => parsePolicyValue('max_runtime', '90s ')).toThrow(/has spaces around it/);
+    expect(() => parsePolicyValue('max_failures', ' 3')).toThrow(/at least 1/);
+    expect(parsePolicyOverrides({ max_runtime: 0, kill_grace: '0s' }, 'policy')).toEqual({
+      max_runtime: 0,
+      kill_grace: 0,
+    });
+  });
+
+  it('checks the names of options to clear', () => {
+    expect(parsePolicyKeys(['max_runtime'], 'clear_policy')).toEqual(['max_runtime']);
+    expect(() => parsePolicyKeys(['max_runtime', 'colour'], 'clear_policy')).toThrow(
+      /^clear_policy: unknown policy option "colour"; known: stall_warn_after, stall_timeout/,
+    );
+    expect(() => parsePolicyKeys([7], 'clear_policy')).toThrow(/unknown policy option 7;/);
   });
 });
