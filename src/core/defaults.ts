@@ -72,6 +72,8 @@ export const INPUT_LIMITS = {
   argv_max_items: 256,
   env_max_items: 128,
   list_max: 10_000,
+  /** Arrays and objects inside one another in a JSON body or value (metadata, policy). */
+  json_max_depth: 64,
 } as const;
 
 /** Defaults of a `warden serve` host. */

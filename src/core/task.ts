@@ -4,7 +4,7 @@ import type { BlockKind, TaskStatus } from './status.js';
 import type { Json } from './events.js';
 import type { PolicyOverrides } from './policy.js';
 import { INPUT_LIMITS } from './defaults.js';
-import { idSchema, nameSchema, textOfAtMost } from './validate.js';
+import { idSchema, nameSchema, refuseCharacters, textOfAtMost } from './validate.js';
 
 /** Counters the retry accounting keeps per task (SPEC §3). Only a person resets them. */
 export interface TaskCounters {
@@ -69,7 +69,8 @@ const title = z
       .min(1, { message: 'must not be empty' })
       .max(INPUT_LIMITS.title_max_chars, {
         message: `must be at most ${INPUT_LIMITS.title_max_chars} characters`,
-      }),
+      })
+      .superRefine(refuseCharacters(false)),
   );
 const priority = z
   .number()
@@ -87,7 +88,7 @@ export const newTaskSchema = z
     priority: priority.optional(),
     parents: z.array(idSchema).max(100).optional(),
     triage: z.boolean().optional(),
-    idempotency_key: z.string().min(1).max(200).optional(),
+    idempotency_key: z.string().min(1).max(200).superRefine(refuseCharacters(false)).optional(),
   })
   .strict();
 /** A task to create, as any door receives it; the store validates it. */

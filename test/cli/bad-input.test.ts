@@ -173,6 +173,104 @@ const CASES: BadInput[] = [
     },
   },
   {
+    what: 'a duration that rounds to 0 ms (issue #11)',
+    commands: async (cli) => {
+      const t = await task(cli, 't');
+      // Stored as 0, 0.4ms meant "unlimited".
+      const rounds =
+        /max-runtime: '0\.4ms' is shorter than 1ms; durations are whole milliseconds, write 1ms or more/;
+      return [
+        bad(2, rounds, 'create', 't', '--max-runtime', '0.4ms'),
+        bad(2, rounds, 'edit', t, '--max-runtime', '0.4ms'),
+        bad(2, /--tick: '0\.4ms' is shorter than 1ms/, 'serve', '--tick', '0.4ms'),
+      ];
+    },
+  },
+  {
+    what: 'a duration that rounds to 0 ms in a profile (issue #11)',
+    commands: async (cli) => {
+      await cli.json(['profile', 'add', 'p', '--', 'sh']);
+      return [
+        bad(
+          2,
+          /max-runtime: '0\.0001s' is shorter/,
+          'profile',
+          'edit',
+          'p',
+          '--max-runtime',
+          '0.0001s',
+        ),
+        bad(
+          2,
+          /kill-grace: '0\.1ms' is shorter/,
+          'profile',
+          'add',
+          'q',
+          '--kill-grace',
+          '0.1ms',
+          '--',
+          'sh',
+        ),
+      ];
+    },
+  },
+  {
+    what: 'spaces around a duration or a count (issue #11)',
+    commands: () =>
+      Promise.resolve([
+        bad(
+          2,
+          /stall-timeout: '30m ' has spaces around it; write the duration alone, like '30m'/,
+          'create',
+          't',
+          '--stall-timeout',
+          '30m ',
+        ),
+        bad(
+          2,
+          /max-failures: expected a whole number of at least 1, got {2}3/,
+          'create',
+          't',
+          '--max-failures',
+          ' 3',
+        ),
+      ]),
+  },
+  {
+    what: 'control and bidi characters in a title or a comment (issue #11)',
+    commands: async (cli) => {
+      const t = await task(cli, 't');
+      return [
+        bad(
+          2,
+          /title: must not contain control or bidi-override characters \(found U\+202E\)/,
+          'create',
+          'invoice\u202Etxt.exe',
+        ),
+        bad(2, /title: .*\(found U\+001B\)/, 'edit', t, '--title', '\u001b[31mred'),
+        bad(2, /title: .*\(found U\+2066\)/, 'create', '\u2066isolated'),
+        bad(2, /comment: .*\(found U\+0007\)/, 'comment', t, 'bell\u0007'),
+      ];
+    },
+  },
+  {
+    what: 'metadata nested 5,000 levels deep (issue #11)',
+    commands: async (cli) => {
+      const t = await task(cli, 't');
+      const deep = '['.repeat(5000) + ']'.repeat(5000);
+      return [
+        bad(
+          2,
+          /metadata: JSON nests deeper than 64 levels of arrays and objects; flatten it/,
+          'done',
+          t,
+          '--metadata',
+          deep,
+        ),
+      ];
+    },
+  },
+  {
     what: 'a cycle in link',
     commands: async (cli) => {
       const a = await task(cli, 'a');

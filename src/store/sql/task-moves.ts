@@ -6,7 +6,7 @@ import { INPUT_LIMITS } from '../../core/defaults.js';
 import { BLOCK_KINDS, TaskStatus } from '../../core/status.js';
 import type { Task } from '../../core/task.js';
 import { resolveTransition } from '../../core/transitions.js';
-import { byteLength } from '../../core/validate.js';
+import { byteLength, checkCharacters, checkMetadata } from '../../core/validate.js';
 import type { TaskMove } from '../store.js';
 import type { SqlDb } from './driver.js';
 import { appendEvent } from './events.js';
@@ -139,17 +139,14 @@ function checkMove(move: TaskMove): void {
     if (move.reason.length > INPUT_LIMITS.block_reason_max_chars) {
       throw invalid(`reason: must be at most ${INPUT_LIMITS.block_reason_max_chars} characters`);
     }
+    checkCharacters(move.reason, 'reason', true);
   }
   if (move.verb === 'done') {
     if (move.summary !== undefined && byteLength(move.summary) > INPUT_LIMITS.summary_max_bytes) {
       throw invalid(`summary: must be at most ${INPUT_LIMITS.summary_max_bytes} bytes`);
     }
-    if (
-      move.metadata !== undefined &&
-      byteLength(JSON.stringify(move.metadata)) > INPUT_LIMITS.metadata_max_bytes
-    ) {
-      throw invalid(`metadata: must be at most ${INPUT_LIMITS.metadata_max_bytes} bytes of JSON`);
-    }
+    if (move.summary !== undefined) checkCharacters(move.summary, 'summary', true);
+    if (move.metadata !== undefined) checkMetadata(move.metadata);
   }
 }
 

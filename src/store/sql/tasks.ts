@@ -7,8 +7,8 @@ import { INPUT_LIMITS } from '../../core/defaults.js';
 import { OPEN_STATUSES, TaskStatus } from '../../core/status.js';
 import { newTaskSchema, taskPatchSchema } from '../../core/task.js';
 import type { Comment, NewTask, Task, TaskFilter, TaskPatch } from '../../core/task.js';
-import { parsePolicyOverrides } from '../../core/policy.js';
-import { byteLength, parseInput } from '../../core/validate.js';
+import { parsePolicyKeys, parsePolicyOverrides } from '../../core/policy.js';
+import { byteLength, checkCharacters, parseInput } from '../../core/validate.js';
 import type { SqlDb, SqlParam } from './driver.js';
 import { appendEvent } from './events.js';
 import { toComment, toTask } from './rows.js';
@@ -220,7 +220,7 @@ export async function editTask(
   const patch = {
     ...parseInput(taskPatchSchema, fields, 'edit'),
     policy: parsePolicyOverrides(rawPolicy, 'policy'),
-    clear_policy: clear_policy ?? [],
+    clear_policy: parsePolicyKeys(clear_policy ?? [], 'clear_policy'),
   };
   const before = await getTask(db, id);
   if (before.status === TaskStatus.archived) {
@@ -282,6 +282,7 @@ export async function addComment(
   if (byteLength(body) > INPUT_LIMITS.comment_max_bytes) {
     throw invalid(`comment: must be at most ${INPUT_LIMITS.comment_max_bytes} bytes`);
   }
+  checkCharacters(body, 'comment', true);
   const task = await taskRow(db, id);
   const row = await db.get<CommentRow>(
     'INSERT INTO comments (task_id, actor, body, at) VALUES (?, ?, ?, ?) RETURNING *',

@@ -9,7 +9,7 @@ import { reportReason } from '../../core/reasons.js';
 import type { RunReason } from '../../core/run.js';
 import type { Outcome } from '../../core/status.js';
 import type { NewTask, Task } from '../../core/task.js';
-import { byteLength } from '../../core/validate.js';
+import { byteLength, checkCharacters, checkMetadata } from '../../core/validate.js';
 import type { TerminalAnswer, TerminalCall, WorkerContext } from '../../core/worker-protocol.js';
 import type { SqlDb } from './driver.js';
 import { appendEvent } from './events.js';
@@ -116,11 +116,8 @@ function checkCall(call: TerminalCall): void {
       `${call.op === 'complete' ? 'summary' : 'reason'}: must be at most ${INPUT_LIMITS.summary_max_bytes} bytes`,
     );
   }
-  if ('metadata' in call && call.metadata !== undefined) {
-    if (byteLength(JSON.stringify(call.metadata)) > INPUT_LIMITS.metadata_max_bytes) {
-      throw invalid(`metadata: must be at most ${INPUT_LIMITS.metadata_max_bytes} bytes of JSON`);
-    }
-  }
+  checkCharacters(text, 'summary' in call ? 'summary' : 'reason', true);
+  if ('metadata' in call && call.metadata !== undefined) checkMetadata(call.metadata);
 }
 
 /**
