@@ -1,12 +1,17 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { pino } from 'pino';
 import { WardenError } from '../core/errors.js';
 import type { PolicyOverrides } from '../core/policy.js';
 import type { Store } from '../store/store.js';
 import { adminRoutes } from './admin-routes.js';
 import { requireAuth } from './auth.js';
 import type { HostControl } from './admin-routes.js';
+import { jsonBodies } from './body.js';
 import { errorResponse, onError } from './errors.js';
+import { logFailures } from './request-log.js';
+import type { ApiLog } from './request-log.js';
 import { pullRoutes } from './pull-routes.js';
 import { taskRoutes } from './task-routes.js';
 import { boardRoutes } from './board-routes.js';
@@ -34,6 +39,8 @@ export interface ApiDeps {
   board?: BoardContext;
   /** Tells the host that a request changed what may be dispatched. */
   wake?: () => void;
+  /** Where failed requests (status 500) are logged; default: pino on standard error. */
+  log?: ApiLog;
 }
 
 /**
@@ -58,6 +65,10 @@ function changesWork(method: string, path: string): boolean {
 export function createApi(deps: ApiDeps): OpenAPIHono {
   const app = new OpenAPIHono();
   app.onError(onError);
+  const log = deps.log ?? pino({ base: { host: deps.host } }, pino.destination(2));
+  // Client ids are kept when they are short and plain, so a caller can match its own logs.
+  app.use('*', requestId({ limitLength: 64 }));
+  app.use('*', logFailures(log));
   app.use(
     '/api/*',
     bodyLimit({
@@ -69,6 +80,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
         ),
     }),
   );
+  app.use('/api/*', jsonBodies());
   app.use('/api/*', async (c, next) => {
     await next();
     if (c.res.status < 400 && changesWork(c.req.method, c.req.path)) deps.wake?.();

@@ -13,6 +13,7 @@ import { requireAuth } from './auth.js';
 import { onError, validationHook } from './errors.js';
 import { redactRun } from './redact.js';
 import { routesOf } from './routes.js';
+import { idText } from './schemas.js';
 
 /** What the board routes need from the host. */
 export interface BoardContext {
@@ -162,7 +163,7 @@ export function boardRoutes(
     createRoute({
       ...route('get', '/runs/{id}/log', 'the tail of a run’s log (stdout and stderr together)'),
       request: {
-        params: z.object({ id: z.string().regex(/^\d+$/) }),
+        params: z.object({ id: idText }),
         query: z.object({ bytes: z.string().regex(/^\d+$/).optional() }),
       },
     }),

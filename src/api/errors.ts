@@ -2,15 +2,32 @@ import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ErrorCode, WardenError } from '../core/errors.js';
 
-/** Every error answer: a stable code and one line for people. */
+/**
+ * Every error answer: a stable code and one line for people; answers of status 500 also
+ * carry the request id under which the serve log recorded the cause.
+ */
 export interface ErrorBody {
-  error: { code: string; message: string };
+  error: { code: string; message: string; request_id?: string };
 }
 
-/** An error answer with the status its code maps to. */
+/** The request id the `requestId` middleware gave this request, if it ran. */
+export function requestIdOf(c: Context): string | undefined {
+  const id: unknown = c.get('requestId');
+  return typeof id === 'string' ? id : undefined;
+}
+
+/** An error answer with the status its code maps to; its message is kept to one line. */
 export function errorResponse(c: Context, err: WardenError): Response {
+  const requestId = err.httpStatus >= 500 ? requestIdOf(c) : undefined;
   return c.json<ErrorBody>(
-    { error: { code: err.code, message: err.message } },
+    {
+      error: {
+        code: err.code,
+        // A message may quote what was sent, line breaks and all.
+        message: err.message.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' '),
+        ...(requestId !== undefined ? { request_id: requestId } : {}),
+      },
+    },
     err.httpStatus as ContentfulStatusCode,
   );
 }
@@ -25,8 +42,15 @@ export function onError(err: Error, c: Context): Response {
       status as ContentfulStatusCode,
     );
   }
+  const requestId = requestIdOf(c);
   return c.json<ErrorBody>(
-    { error: { code: 'internal', message: 'internal error; see the serve log' } },
+    {
+      error: {
+        code: 'internal',
+        message: `internal error; see the serve log${requestId !== undefined ? ` (request id ${requestId})` : ''}`,
+        ...(requestId !== undefined ? { request_id: requestId } : {}),
+      },
+    },
     500,
   );
 }

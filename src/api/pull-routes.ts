@@ -7,6 +7,7 @@ import type { PullSupervisor } from '../supervisor/pull.js';
 import type { AuthVariables } from './auth.js';
 import { requireAuth } from './auth.js';
 import { hashToken } from '../os/token.js';
+import { refuseCharacters } from '../core/validate.js';
 import { onError, validationHook } from './errors.js';
 import { BEARER, RESPONSES, jsonBody } from './routes.js';
 
@@ -28,6 +29,7 @@ const LeaseBody = z
       .string()
       .min(1)
       .max(200)
+      .superRefine(refuseCharacters(false))
       .optional()
       .openapi({ description: 'what the worker calls itself, e.g. host:pid' }),
     profiles: z

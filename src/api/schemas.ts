@@ -1,6 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { BLOCK_KINDS } from '../core/status.js';
 import { INPUT_LIMITS } from '../core/defaults.js';
+import { POLICY_KEYS } from '../core/policy.js';
+import { refuseCharacters } from '../core/validate.js';
 
 /**
  * Request bodies of the HTTP API. They check shape and size at the edge; the store checks
@@ -10,6 +12,7 @@ import { INPUT_LIMITS } from '../core/defaults.js';
 const note = z
   .string()
   .max(2000)
+  .superRefine(refuseCharacters(true))
   .optional()
   .openapi({ description: 'a short note shown on the card' });
 
@@ -93,16 +96,38 @@ export const StopBody = z
   .strict()
   .openapi('StopBody');
 
+/** A positive whole number in a path, such as a task or run id. */
+export const idText = z
+  .string()
+  .regex(/^[1-9]\d{0,15}$/, { message: 'ids are whole numbers of at least 1, such as 12' })
+  .refine((s) => Number.isSafeInteger(Number(s)), { message: 'is too large for an id' });
+
 export const TaskIdParam = z.object({
-  id: z
-    .string()
-    .regex(/^\d+$/, { message: 'task ids are whole numbers' })
-    .openapi({ param: { name: 'id', in: 'path' }, example: '12' }),
+  id: idText.openapi({ param: { name: 'id', in: 'path' }, example: '12' }),
 });
+
+/** Names of policy options to drop; an unknown name is refused, naming the known ones. */
+export const ClearPolicy = z
+  .array(
+    z.enum(POLICY_KEYS as [string, ...string[]], {
+      message: `unknown policy option; use one of ${POLICY_KEYS.join(', ')}`,
+    }),
+  )
+  .max(POLICY_KEYS.length)
+  .openapi({ description: 'policy options to drop from the task' });
 
 /** Any JSON object answer (the shapes are described in docs/api.md). */
 export const AnyJson = z.any();
 
 export const ErrorSchema = z
-  .object({ error: z.object({ code: z.string(), message: z.string() }) })
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      request_id: z
+        .string()
+        .optional()
+        .openapi({ description: 'on 500 answers: the id the serve log records the cause under' }),
+    }),
+  })
   .openapi('Error');

@@ -9,7 +9,7 @@ import type { AuthVariables } from './auth.js';
 import { requireAuth } from './auth.js';
 import { onError, validationHook } from './errors.js';
 import { jsonBody, routesOf } from './routes.js';
-import { CommentBody, TaskIdParam } from './schemas.js';
+import { ClearPolicy, CommentBody, TaskIdParam, idText } from './schemas.js';
 import { redactRun } from './redact.js';
 
 const TAG = 'tasks';
@@ -36,7 +36,7 @@ const EditBody = z
     assignee: z.string().nullable().optional(),
     priority: z.number().int().optional(),
     policy: z.record(z.string(), z.unknown()).optional(),
-    clear_policy: z.array(z.string()).optional(),
+    clear_policy: ClearPolicy.optional(),
   })
   .strict()
   .openapi('EditBody');
@@ -67,7 +67,7 @@ const ListQuery = z.object({
 
 const EventsQuery = z.object({
   board: z.string().optional(),
-  task: z.string().regex(/^\d+$/).optional(),
+  task: idText.optional(),
   after: z.string().regex(/^\d+$/).optional(),
   limit: z.string().regex(/^\d+$/).optional(),
 });
@@ -229,6 +229,9 @@ export function taskRoutes(store: Store): OpenAPIHono<{ Variables: AuthVariables
     }),
     async (c) => {
       const q = c.req.valid('query');
+      // An unknown board or task is 404, as on `/board` and in `warden events`.
+      if (q.task !== undefined) await store.getTask(Number(q.task));
+      else await store.getBoard(q.board ?? 'default');
       const events = await store.listEvents({
         ...(q.task !== undefined
           ? { task_id: Number(q.task) }

@@ -20,6 +20,8 @@ export const ErrorCode = {
   forbidden: 'forbidden',
   /** The warden home or the store cannot be used as it is. */
   setup: 'setup',
+  /** A request body that is not UTF-8 JSON by its `Content-Type` (HTTP 415). */
+  unsupported_media_type: 'unsupported_media_type',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -42,6 +44,7 @@ const exitCodes: Record<ErrorCode, ExitCode> = {
   unauthorized: ExitCode.error,
   forbidden: ExitCode.error,
   setup: ExitCode.error,
+  unsupported_media_type: ExitCode.usage,
 };
 
 const httpStatuses: Record<ErrorCode, number> = {
@@ -53,6 +56,7 @@ const httpStatuses: Record<ErrorCode, number> = {
   unauthorized: 401,
   forbidden: 403,
   setup: 500,
+  unsupported_media_type: 415,
 };
 
 /** A failure with a stable code and a one-line message for people. */

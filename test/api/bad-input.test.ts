@@ -18,13 +18,13 @@ afterEach(async () => {
 /** Sends a worker call that must be refused `invalid`, and checks nothing changed. */
 async function refused(
   path: string,
-  body: Pick<RequestOptions, 'json' | 'raw' | 'headers'>,
+  body: Pick<RequestOptions, 'json' | 'raw' | 'bytes' | 'headers'>,
   message?: RegExp,
   status = 400,
 ): Promise<void> {
   const before = await h.snapshot([c.task.id]);
   const a = await h.request('POST', `/api/v1/worker/${path}`, { token: c.token, ...body });
-  expectError(a, status, 'invalid', message);
+  expectError(a, status, status === 415 ? 'unsupported_media_type' : 'invalid', message);
   expectUnchanged(before, await h.snapshot([c.task.id]));
   expect(h.signals.calls).toEqual([]);
   expect(h.signals.terminals).toEqual([]);
@@ -46,11 +46,11 @@ describe('bad request bodies change nothing', () => {
     await refused('progress', { raw: '"note"' }, /expected object/);
   });
 
-  it('a body that is not JSON at all → 415 invalid', async () => {
+  it('a body that is not JSON at all → 415 unsupported_media_type', async () => {
     await refused(
       'complete',
       { raw: '{"summary":"x"}', headers: { 'content-type': 'text/plain' } },
-      undefined,
+      /^Content-Type "text\/plain" is not JSON; send Content-Type: application\/json$/,
       415,
     );
   });
@@ -136,5 +136,98 @@ describe('bad request bodies change nothing', () => {
     });
     expectError(a, 400, 'invalid');
     expectUnchanged(before, await h.snapshot([c.task.id]));
+  });
+});
+
+describe('the edges of a JSON body (issue #11)', () => {
+  const deep = (n: number): string => '['.repeat(n) + ']'.repeat(n);
+
+  it('5,000 levels of nesting in metadata → 400 invalid, not 500', async () => {
+    for (const path of ['complete', 'request-review']) {
+      await refused(
+        path,
+        { raw: `{"summary":"x","metadata":${deep(5000)}}` },
+        /^request body nests arrays and objects deeper than 64 levels; flatten it$/,
+      );
+    }
+    // The limit is on the whole body: 64 levels pass, 65 do not.
+    await refused('complete', { raw: `{"summary":"x","metadata":${deep(64)}}` }, /deeper than 64/);
+    const a = await h.request('POST', '/api/v1/worker/complete', {
+      token: c.token,
+      raw: `{"summary":"x","metadata":${deep(63)}}`,
+    });
+    expect(a.status, a.text).toBe(200);
+  });
+
+  it('a body without Content-Type → 415 unsupported_media_type', async () => {
+    const bytes = new TextEncoder().encode('{"summary":"x"}');
+    await refused(
+      'complete',
+      { bytes },
+      /^a request body needs Content-Type: application\/json$/,
+      415,
+    );
+  });
+
+  it('a charset other than UTF-8, or a JSON-like type that is not application/json → 415', async () => {
+    const utf16 = new Uint8Array(Buffer.from('{"summary":"x"}', 'utf16le'));
+    await refused(
+      'complete',
+      { bytes: utf16, headers: { 'content-type': 'application/json; charset=utf-16' } },
+      /^charset "utf-16" is not supported; send the body as UTF-8 \(charset=utf-8\)$/,
+      415,
+    );
+    await refused(
+      'progress',
+      { raw: '{}', headers: { 'content-type': 'application/json; charset=latin1' } },
+      /charset "latin1"/,
+      415,
+    );
+    await refused(
+      'progress',
+      { raw: '{}', headers: { 'content-type': 'application/vnd.api+json' } },
+      /is not JSON/,
+      415,
+    );
+    // UTF-8, however spelled, is JSON.
+    for (const type of ['application/json; charset=UTF-8', 'Application/JSON;charset="utf8"']) {
+      const a = await h.request('POST', '/api/v1/worker/heartbeat', {
+        token: c.token,
+        raw: '{}',
+        headers: { 'content-type': type },
+      });
+      expect(a.status, `${type}: ${a.text}`).toBe(200);
+    }
+  });
+
+  it('invalid UTF-8 → 400 invalid, never replaced with U+FFFD', async () => {
+    const prefix = new TextEncoder().encode('{"summary":"caf');
+    const bytes = new Uint8Array([...prefix, 0xe9, 0x22, 0x7d]); // Latin-1 é, then "}
+    await refused(
+      'complete',
+      { bytes, headers: { 'content-type': 'application/json' } },
+      /^request body is not valid UTF-8; send JSON encoded as UTF-8$/,
+    );
+    // An overlong encoding of "/" and a lone surrogate are not UTF-8 either.
+    for (const bad of [
+      [0xc0, 0xaf],
+      [0xed, 0xa0, 0x80],
+    ]) {
+      const body = new Uint8Array([...new TextEncoder().encode('{"note":"'), ...bad, 0x22, 0x7d]);
+      await refused('progress', { bytes: body, headers: { 'content-type': 'application/json' } });
+    }
+  });
+
+  it('control characters in a summary or a comment → 400; newlines and tabs are kept', async () => {
+    await refused('comment', { json: { body: 'a\u0000b' } }, /^comment: .*\(found U\+0000\)$/);
+    await refused('comment', { json: { body: '\u001b[2Jcleared' } }, /found U\+001B/);
+    await refused('complete', { json: { summary: 'ok\u0007' } }, /^summary: .*U\+0007/);
+    await refused('fail', { json: { reason: 'x\u009b' } }, /^reason: .*U\+009B/);
+    await refused('progress', { json: { note: 'n\u0000' } }, /^note: .*U\+0000/);
+    const a = await h.request('POST', '/api/v1/worker/comment', {
+      token: c.token,
+      json: { body: 'line one\n\tline two\r\n' },
+    });
+    expect(a.status, a.text).toBe(200);
   });
 });

@@ -11,6 +11,7 @@ import type { Run } from '../../src/core/run.js';
 import type { NewTask, Task } from '../../src/core/task.js';
 import type { HostControl } from '../../src/api/admin-routes.js';
 import { createApi } from '../../src/api/app.js';
+import type { ApiLog } from '../../src/api/request-log.js';
 import { hashToken as sha256 } from '../../src/os/token.js';
 import type { WorkerSignals } from '../../src/api/worker-routes.js';
 import type { SqliteStore } from '../../src/store/sqlite/open.js';
@@ -58,12 +59,16 @@ export interface RequestOptions {
   json?: unknown;
   /** A raw body sent as is (with a JSON content type). */
   raw?: string;
+  /** Bytes sent as they are, with no Content-Type but the one `headers` gives. */
+  bytes?: Uint8Array;
   headers?: Record<string, string>;
 }
 
 /** A fresh store, an API over it and recording host hooks, for one test. */
 export interface Harness {
   store: SqliteStore;
+  /** The SQLite file of `store`. */
+  dbPath: string;
   clock: ManualClock;
   app: OpenAPIHono;
   /** The admin token's secret, as a person would send it. */
@@ -85,11 +90,12 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-/** Builds a harness; call `cleanup()` in `afterEach`. */
-export async function makeHarness(): Promise<Harness> {
+/** Builds a harness; call `cleanup()` in `afterEach`. `log` receives the API's failures. */
+export async function makeHarness(options: { log?: ApiLog } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'warden-api-'));
   const clock = new ManualClock();
-  const store = await openSqliteStore(join(dir, 'warden.db'), clock, { create: true });
+  const dbPath = join(dir, 'warden.db');
+  const store = await openSqliteStore(dbPath, clock, { create: true });
   await store.addBoard('default', ana);
   const adminToken = 'wadm_test-secret-of-ana';
   await store.addToken({ name: 'ana', kind: 'admin', hash: sha256(adminToken) }, ana);
@@ -118,6 +124,7 @@ export async function makeHarness(): Promise<Harness> {
     control,
     config: () => ({}),
     dispatching: () => true,
+    ...(options.log ? { log: options.log } : {}),
     pull: {
       pull: new PullSupervisor({ store, host: 'h1', clock, config: {} }),
       leaseTtlMs: 30_000,
@@ -129,6 +136,7 @@ export async function makeHarness(): Promise<Harness> {
 
   const h: Harness = {
     store,
+    dbPath,
     clock,
     app,
     adminToken,
@@ -142,10 +150,11 @@ export async function makeHarness(): Promise<Harness> {
       if (options.json !== undefined) body = JSON.stringify(options.json);
       if (options.raw !== undefined) body = options.raw;
       if (body !== undefined) headers['content-type'] ??= 'application/json';
+      const sent = options.bytes ?? body;
       const res = await h.app.request(path, {
         method,
         headers,
-        ...(body !== undefined ? { body } : {}),
+        ...(sent !== undefined ? { body: sent } : {}),
       });
       const text = await res.text();
       let parsed: unknown = null;

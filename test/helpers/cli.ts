@@ -8,9 +8,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { TestContext } from 'vitest';
+import { dbSnapshot as snapshot } from './db.js';
+import type { DbSnapshot } from './db.js';
 
 export const WARDEN_BIN = fileURLToPath(new URL('../../bin/warden.js', import.meta.url));
 
@@ -21,8 +22,7 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Every row of every table, by table name, each table ordered by rowid. */
-export type DbSnapshot = Record<string, Record<string, unknown>[]>;
+export type { DbSnapshot } from './db.js';
 
 export interface Cli {
   /** The WARDEN_HOME of this home. */
@@ -61,27 +61,6 @@ export function runWarden(args: readonly string[], env: NodeJS.ProcessEnv): Prom
 function withJsonFlag(args: readonly string[]): string[] {
   const end = args.indexOf('--');
   return end === -1 ? [...args, '--json'] : [...args.slice(0, end), '--json', ...args.slice(end)];
-}
-
-function snapshot(dbPath: string): DbSnapshot {
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
-  try {
-    const tables = db
-      .prepare<[], { name: string }>(
-        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
-      )
-      .all();
-    const out: DbSnapshot = {};
-    for (const { name } of tables) {
-      const quoted = `"${name.replaceAll('"', '""')}"`;
-      out[name] = db
-        .prepare<[], Record<string, unknown>>(`SELECT * FROM ${quoted} ORDER BY rowid`)
-        .all();
-    }
-    return out;
-  } finally {
-    db.close();
-  }
 }
 
 /**

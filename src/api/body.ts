@@ -1,0 +1,87 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import { INPUT_LIMITS } from '../core/defaults.js';
+import { ErrorCode, WardenError, invalid } from '../core/errors.js';
+import { jsonDepth } from '../core/validate.js';
+import { errorResponse } from './errors.js';
+
+// Invalid UTF-8 is refused, never replaced with U+FFFD behind the sender's back.
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function quoted(text: string): string {
+  return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
+}
+
+const NO_TYPE = 'a request body needs Content-Type: application/json';
+
+function unsupported(message: string): WardenError {
+  return new WardenError(ErrorCode.unsupported_media_type, message);
+}
+
+/**
+ * Why a `Content-Type` does not declare JSON in UTF-8, or null when it does:
+ * `application/json`, with no charset or `charset=utf-8`.
+ */
+export function contentTypeProblem(header: string): string | null {
+  if (header.trim() === '') return NO_TYPE;
+  const [type = '', ...params] = header.split(';');
+  if (type.trim().toLowerCase() !== 'application/json') {
+    return `Content-Type ${quoted(header)} is not JSON; send Content-Type: application/json`;
+  }
+  for (const param of params) {
+    const eq = param.indexOf('=');
+    if (eq === -1 || param.slice(0, eq).trim().toLowerCase() !== 'charset') continue;
+    const charset = param
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$/, '$1')
+      .toLowerCase();
+    if (charset !== 'utf-8' && charset !== 'utf8') {
+      return `charset ${quoted(charset)} is not supported; send the body as UTF-8 (charset=utf-8)`;
+    }
+  }
+  return null;
+}
+
+/** Reads, decodes and parses a JSON body, or says in one line why it cannot be used. */
+async function readJson(c: Context): Promise<{ value: unknown } | WardenError | null> {
+  const type = c.req.header('content-type');
+  const problem = type === undefined ? null : contentTypeProblem(type);
+  if (problem !== null) return unsupported(problem);
+  const bytes = new Uint8Array(await c.req.arrayBuffer());
+  // No body and no Content-Type: the route sees `{}` (docs/api.md, Conventions).
+  if (type === undefined) return bytes.byteLength === 0 ? null : unsupported(NO_TYPE);
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return invalid('request body is not valid UTF-8; send JSON encoded as UTF-8');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return invalid('malformed JSON in request body; send one JSON object');
+  }
+  const max = INPUT_LIMITS.json_max_depth;
+  if (jsonDepth(value, max) > max) {
+    return invalid(`request body nests arrays and objects deeper than ${max} levels; flatten it`);
+  }
+  return { value };
+}
+
+/**
+ * The edge of every JSON body (SPEC §9): a body must declare `application/json` in UTF-8
+ * (415 otherwise), be valid UTF-8 and JSON, and nest no deeper than
+ * `INPUT_LIMITS.json_max_depth` (400 otherwise). The parsed value is handed to the routes'
+ * schemas, which then see exactly what was checked here.
+ */
+export function jsonBodies(): MiddlewareHandler {
+  return async (c, next) => {
+    if (c.req.raw.body === null) return next();
+    const read = await readJson(c);
+    if (read instanceof WardenError) return errorResponse(c, read);
+    // Hono's validators read `c.req.json()`, which answers from this cache.
+    if (read !== null) c.req.bodyCache.json = Promise.resolve(read.value);
+    return next();
+  };
+}
