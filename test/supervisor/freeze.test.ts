@@ -7,6 +7,7 @@ import { KILL_NOW, LEASE_KILLED, uptimeCs, writeLiveFile } from '../../src/super
 import type { FreezeDeadlines } from '../../src/supervisor/freeze.js';
 import { groupAlive } from '../../src/os/procfs.js';
 import { spawnWorker } from '../../src/supervisor/spawn.js';
+import type { Spawned } from '../../src/supervisor/spawn.js';
 import type { Supervisor } from '../../src/supervisor/supervisor.js';
 import { waitFor } from '../helpers/host.js';
 import { supervisorHome } from '../helpers/supervisor.js';
@@ -20,6 +21,32 @@ function stateOf(pid: number): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Starts `argv` under the shim in run folder `name`, to be frozen `freezeInCs` hundredths of a
+ * second from now (before, if negative) and killed ten minutes after that.
+ */
+function spawnWatched(
+  dir: string,
+  name: string,
+  argv: string[],
+  freezeInCs: number,
+): { runDir: string; spawned: Spawned } {
+  const runDir = join(dir, 'runs', name);
+  mkdirSync(runDir, { recursive: true });
+  const up = uptimeCs();
+  writeLiveFile(runDir, { freezeAtCs: up + freezeInCs, killAtCs: up + freezeInCs + 60_000 });
+  const spawned = spawnWorker({
+    runDir,
+    logPath: join(runDir, 'output.log'),
+    argv,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    cwd: runDir,
+    watch: { liveFile: join(runDir, 'live'), pollSeconds: 0.1 },
+  });
+  spawned.child.unref();
+  return { runDir, spawned };
 }
 
 /**
@@ -92,20 +119,28 @@ describe('freezing workers through the shim’s watcher', () => {
     expect(t.counters).toMatchObject({ failures: 0, host_losses: 1 });
   });
 
-  it('keeps watching what a worker left behind in its group after it exited', async () => {
-    const runDir = join(dir, 'runs', 'left');
-    mkdirSync(runDir, { recursive: true });
-    const live = join(runDir, 'live');
-    writeLiveFile(runDir, { freezeAtCs: uptimeCs() + 60_000, killAtCs: uptimeCs() + 120_000 });
-    const spawned = spawnWorker({
-      runDir,
-      logPath: join(runDir, 'output.log'),
-      argv: ['sh', '-c', 'sleep 30 & echo $! > left.pid'],
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-      cwd: runDir,
-      watch: { liveFile: live, pollSeconds: 0.1 },
+  it('starts no command past FREEZE_AT (serve stalled before the spawn): it waits, frozen, for the deadlines to move', async () => {
+    // Written before a stall: the run may have been reaped and started elsewhere since.
+    const argv = ['sh', '-c', 'echo > started; exec sleep 30'];
+    const { runDir, spawned } = spawnWatched(dir, 'late', argv, -1);
+    const worker = await waitFor('the worker pid', () => {
+      const f = join(runDir, 'worker.pid');
+      return existsSync(f) ? Number(readFileSync(f, 'utf8').trim()) : undefined;
     });
-    spawned.child.unref();
+    // The watcher has looked: frozen, and the command never ran.
+    await waitFor('the worker to be frozen', () => stateOf(worker) === 'T', 10_000);
+    expect(existsSync(join(runDir, 'started'))).toBe(false);
+
+    // Renewed while the run is still this host's: thawed, and only now started.
+    writeLiveFile(runDir, { freezeAtCs: uptimeCs() + 60_000, killAtCs: uptimeCs() + 120_000 });
+    await waitFor('the command to start', () => existsSync(join(runDir, 'started')), 10_000);
+    writeLiveFile(runDir, KILL_NOW);
+    await waitFor('the worker to be killed', () => !groupAlive(spawned.pid), 10_000);
+  });
+
+  it('keeps watching what a worker left behind in its group after it exited', async () => {
+    const argv = ['sh', '-c', 'sleep 30 & echo $! > left.pid'];
+    const { runDir, spawned } = spawnWatched(dir, 'left', argv, 60_000);
     await waitFor('the worker to exit', () => existsSync(join(runDir, 'exit')), 10_000);
     const left = Number(readFileSync(join(runDir, 'left.pid'), 'utf8').trim());
     // Just forked, it may still be running its exec on a loaded machine: wait for its sleep.
