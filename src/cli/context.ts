@@ -10,7 +10,7 @@ import { homePaths, readAdminToken, resolveHome } from '../config/home.js';
 import type { HomePaths } from '../config/home.js';
 import type { Store } from '../store/store.js';
 import { openStore, storeLocation } from '../store/open.js';
-import type { StoreLocation } from '../store/open.js';
+import type { OpenOptions, StoreLocation } from '../store/open.js';
 
 /** What a command needs: the home, its store and who is acting. */
 export interface CliContext {
@@ -23,16 +23,23 @@ export interface CliContext {
   where: StoreLocation;
 }
 
+/** How a command uses the store: only reads (works on a read-only home), or writes. */
+export type ContextOptions = Pick<OpenOptions, 'access' | 'check'>;
+
 /**
  * Opens the home named by `WARDEN_HOME` and identifies the person by the admin token kept
- * there. Says to run `warden init` when the home is not set up.
+ * there. Says to run `warden init` when the home is not set up. A command that only reads
+ * passes `{ access: 'read' }`.
  */
-export async function openContext(env: NodeJS.ProcessEnv = process.env): Promise<CliContext> {
+export async function openContext(
+  env: NodeJS.ProcessEnv = process.env,
+  options: ContextOptions = {},
+): Promise<CliContext> {
   const home = homePaths(resolveHome(env));
   const config = loadConfig(home.config);
   const where = storeLocation(home, env);
   const token = readAdminToken(home);
-  const store = await openStore(where, systemClock);
+  const store = await openStore(where, systemClock, { create: false, ...options });
   try {
     const info = await store.findToken(hashToken(token));
     if (!info || info.kind !== 'admin') {
@@ -49,11 +56,17 @@ export async function openContext(env: NodeJS.ProcessEnv = process.env): Promise
 }
 
 /** Runs `fn` with an open context and closes the store afterwards. */
-export async function withContext<T>(fn: (ctx: CliContext) => Promise<T>): Promise<T> {
-  const ctx = await openContext();
+export async function withContext<T>(
+  fn: (ctx: CliContext) => Promise<T>,
+  options: ContextOptions = {},
+): Promise<T> {
+  const ctx = await openContext(process.env, options);
   try {
     return await fn(ctx);
   } finally {
     await ctx.store.close();
   }
 }
+
+/** The options of a command that only reads: it opens the store read-only. */
+export const READING: ContextOptions = { access: 'read' };

@@ -42,7 +42,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       await quick();
       return ExitCode.ok;
     } catch (err) {
-      return reportError(err);
+      return reportError(await inWords(err));
     }
   }
   const [{ CommanderError }, { createProgram }] = await Promise.all([
@@ -65,8 +65,22 @@ export async function main(argv: readonly string[]): Promise<number> {
       }
       return ExitCode.usage;
     }
-    return reportError(err);
+    return reportError(await inWords(err));
   }
+}
+
+/**
+ * A storage failure that reached the top unnamed (a full disk or read-only folder while writing
+ * one of the home's files, PostgreSQL gone mid-command) as the error in words of its kind
+ * (src/store/storage-errors.ts); anything else as it is. Loaded only on failure.
+ */
+async function inWords(err: unknown): Promise<unknown> {
+  if (err instanceof WardenError || !(err instanceof Error)) return err;
+  const words = await import('../store/storage-errors.js');
+  const named = words.fromErrnoError(err);
+  if (named) return named;
+  const db = process.env.WARDEN_DB?.trim();
+  return (db ? words.fromPgClientError(err, db) : null) ?? err;
 }
 
 /** Says what went wrong in one line and gives the exit code of its kind. */

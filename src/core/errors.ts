@@ -22,16 +22,29 @@ export const ErrorCode = {
   setup: 'setup',
   /** A request body that is not UTF-8 JSON by its `Content-Type` (HTTP 415). */
   unsupported_media_type: 'unsupported_media_type',
+  /** The store did not answer: SQLite locked past the busy timeout, PostgreSQL unreachable. */
+  unavailable: 'unavailable',
+  /** The storage refuses writes: the disk is full, the home is read-only, an I/O error. */
+  storage: 'storage',
+  /** The database file fails a check: empty, not SQLite, or corrupt. Nothing is written to it. */
+  corrupt: 'corrupt',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** CLI exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 conflict or stale. */
+/**
+ * CLI exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 conflict or stale; storage: 5 the
+ * store did not answer (try again), 6 the storage refuses writes (free space or make it
+ * writable), 7 the database is corrupt (restore a backup).
+ */
 export const ExitCode = {
   ok: 0,
   error: 1,
   usage: 2,
   not_found: 3,
   conflict: 4,
+  unavailable: 5,
+  storage: 6,
+  corrupt: 7,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -45,6 +58,9 @@ const exitCodes: Record<ErrorCode, ExitCode> = {
   forbidden: ExitCode.error,
   setup: ExitCode.error,
   unsupported_media_type: ExitCode.usage,
+  unavailable: ExitCode.unavailable,
+  storage: ExitCode.storage,
+  corrupt: ExitCode.corrupt,
 };
 
 const httpStatuses: Record<ErrorCode, number> = {
@@ -57,6 +73,9 @@ const httpStatuses: Record<ErrorCode, number> = {
   forbidden: 403,
   setup: 500,
   unsupported_media_type: 415,
+  unavailable: 503,
+  storage: 507,
+  corrupt: 500,
 };
 
 /** A failure with a stable code and a one-line message for people. */

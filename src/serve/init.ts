@@ -7,6 +7,8 @@ import { DEFAULT_BOARD } from '../core/glossary.js';
 import { nameSchema, parseInput } from '../core/validate.js';
 import type { Clock } from '../core/clock.js';
 import { openStore } from '../store/open.js';
+import { checkSqliteHeader } from '../store/sqlite/header.js';
+import { corruptError } from '../store/storage-errors.js';
 import type { StoreLocation } from '../store/open.js';
 import {
   homePaths,
@@ -42,7 +44,12 @@ export async function initHome(
 ): Promise<{ created: boolean; paths: HomePaths }> {
   const paths = homePaths(root);
   if (where.kind === 'postgres') return initSharedHome(paths, name, clock, where);
-  if (isInitialised(paths)) return { created: false, paths };
+  if (isInitialised(paths)) {
+    // Set up already, but an empty or foreign file is not a home to leave as it is unsaid.
+    const verdict = checkSqliteHeader(paths.db);
+    if (!verdict.ok) throw corruptError(paths.db, 'header check', verdict.problem);
+    return { created: false, paths };
+  }
   if (existsSync(paths.adminToken) && !existsSync(paths.db)) {
     // Never silently recreate a database (USER-PAINS: corrupt or lost databases).
     throw new WardenError(

@@ -42,6 +42,19 @@ export function storeLocation(home: HomePaths, env: NodeJS.ProcessEnv): StoreLoc
   return { kind: 'postgres', url: url.toString(), schema, shown };
 }
 
+/** How a command opens its store. */
+export interface OpenOptions {
+  /** Make a missing database (SQLite file, PostgreSQL schema): `init` only. */
+  create: boolean;
+  /**
+   * SQLite: `read` for commands that only read (opened read-only, so they work on a read-only
+   * home); `write` (default) checks the file first (`check`) and opens it read-write.
+   */
+  access?: 'read' | 'write';
+  /** SQLite: the integrity check before writing, `quick` (default) or `full` (`serve`). */
+  check?: 'quick' | 'full';
+}
+
 /**
  * Opens the store a home uses. With `create` a missing database (SQLite file, PostgreSQL
  * schema) is made; without it, it is an error that says to run `warden init`.
@@ -52,7 +65,7 @@ export function storeLocation(home: HomePaths, env: NodeJS.ProcessEnv): StoreLoc
 export async function openStore(
   where: StoreLocation,
   clock: Clock,
-  options: { create: boolean } = { create: false },
+  options: OpenOptions = { create: false },
 ): Promise<Store> {
   if (where.kind === 'sqlite') {
     const { openSqliteStore } = await import('./sqlite/open.js');

@@ -78,7 +78,7 @@ describe.skipIf(!URL)('bad input with WARDEN_DB', () => {
     );
     expectError(
       await run('postgres://postgres@127.0.0.1:1/postgres', ['init']),
-      1,
+      5,
       /cannot reach PostgreSQL at postgres:\/\/127\.0\.0\.1:1\/postgres: .*check WARDEN_DB/,
     );
     // A command other than init never creates the schema.

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_BOARD } from '../../core/glossary.js';
 import { nameSchema, parseInput } from '../../core/validate.js';
-import { withContext } from '../context.js';
+import { READING, withContext } from '../context.js';
 import { boardColumns } from '../format.js';
 import { say, sayJson, table, formatTime } from '../output.js';
 
@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .description('list boards')
     .option('--json', 'print the boards as JSON')
     .action(async (opts: { json?: boolean }) => {
-      const boards = await withContext((ctx) => ctx.store.listBoards());
+      const boards = await withContext((ctx) => ctx.store.listBoards(), READING);
       if (opts.json) sayJson(boards);
       else
         say(
@@ -47,7 +47,7 @@ export function register(program: Command): void {
       const tasks = await withContext(async (ctx) => {
         await ctx.store.getBoard(name);
         return ctx.store.listTasks({ board: name, include_archived: opts.archived ?? false });
-      });
+      }, READING);
       if (opts.json) {
         const columns: Record<string, number[]> = {};
         for (const t of tasks) (columns[t.status] ??= []).push(t.id);

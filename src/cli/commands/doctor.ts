@@ -9,7 +9,7 @@ import type { Task } from '../../core/task.js';
 import { nameSchema, parseInput, parseTaskId } from '../../core/validate.js';
 import { bootId, isSameProcessAlive } from '../../os/procfs.js';
 import type { CliContext } from '../context.js';
-import { withContext } from '../context.js';
+import { READING, withContext } from '../context.js';
 import { say, sayJson } from '../output.js';
 import { liveServe } from '../../serve/find.js';
 
@@ -104,7 +104,7 @@ export function register(program: Command): void {
           : 'no warden serve is running for this home';
         const paused = [...f.profiles.values()].filter((p) => p.paused);
         return { header, paused, lines };
-      });
+      }, READING);
       if (opts.json) return sayJson(out.lines);
       say(out.header);
       for (const p of out.paused)

@@ -5,7 +5,7 @@ import { invalid } from '../../core/errors.js';
 import { DEFAULT_BOARD } from '../../core/glossary.js';
 import { nameSchema, parseInput, parseTaskId } from '../../core/validate.js';
 import type { EventFilter } from '../../store/store.js';
-import { openContext } from '../context.js';
+import { READING, openContext } from '../context.js';
 import { eventLine } from '../format.js';
 import { parseIntOption, parseLimit } from '../options.js';
 import { say, sayJson } from '../output.js';
@@ -62,7 +62,7 @@ export function register(program: Command): void {
       }
       if (opts.kind !== undefined) filter.kinds = parseKinds(opts.kind);
       if (opts.after !== undefined) filter.after_id = parseIntOption(opts.after, '--after');
-      const ctx = await openContext();
+      const ctx = await openContext(process.env, READING);
       try {
         if (filter.task_id !== undefined) await ctx.store.getTask(filter.task_id);
         else if (filter.board !== undefined) await ctx.store.getBoard(filter.board);

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.js';
 import { nameSchema, parseInput } from '../../core/validate.js';
-import { withContext } from '../context.js';
+import { READING, withContext } from '../context.js';
 import { parseIntOption } from '../options.js';
 import { formatTime, say, sayJson, table } from '../output.js';
 
@@ -38,7 +38,7 @@ export function register(program: Command): void {
     .description('list concurrency groups with their caps and cooldowns')
     .option('--json', 'print the groups as JSON')
     .action(async (opts: { json?: boolean }) => {
-      const groups = await withContext((ctx) => ctx.store.listGroups());
+      const groups = await withContext((ctx) => ctx.store.listGroups(), READING);
       if (opts.json) return sayJson(groups);
       if (groups.length === 0)
         return say('no groups; add one with `warden group set NAME --max-concurrency N`');

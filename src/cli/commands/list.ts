@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_BOARD } from '../../core/glossary.js';
 import { nameSchema, parseInput } from '../../core/validate.js';
-import { withContext } from '../context.js';
+import { READING, withContext } from '../context.js';
 import { taskTable } from '../format.js';
 import { parseLimit, parseStatuses } from '../options.js';
 import { say, sayJson } from '../output.js';
@@ -38,7 +38,7 @@ export function register(program: Command): void {
             include_archived: opts.archived ?? false,
             limit,
           });
-        });
+        }, READING);
         if (opts.json) sayJson(tasks);
         else say(taskTable(tasks, Date.now()));
       },

@@ -4,7 +4,7 @@ import { POLICY_FIELDS } from '../../core/policy.js';
 import { nameSchema, parseInput } from '../../core/validate.js';
 import { profilePatchSchema, profileSpecSchema } from '../../core/profile.js';
 import { checkProfileOnThisHost } from '../../config/executable.js';
-import { withContext } from '../context.js';
+import { READING, withContext } from '../context.js';
 import { profileDetail, policyText } from '../format.js';
 import {
   addPolicyOptions,
@@ -152,7 +152,7 @@ export function register(program: Command): void {
     .description('list profiles')
     .option('--json', 'print the profiles as JSON')
     .action(async (opts: { json?: boolean }) => {
-      const profiles = await withContext((ctx) => ctx.store.listProfiles());
+      const profiles = await withContext((ctx) => ctx.store.listProfiles(), READING);
       if (opts.json) {
         sayJson(profiles);
         return;
@@ -183,7 +183,7 @@ export function register(program: Command): void {
     .option('--json', 'print the profile as JSON')
     .action(async (nameText: string, opts: { json?: boolean }) => {
       const name = profileName(nameText);
-      const p = await withContext((ctx) => ctx.store.getProfile(name));
+      const p = await withContext((ctx) => ctx.store.getProfile(name), READING);
       if (opts.json) sayJson(p);
       else say(profileDetail(p));
     });

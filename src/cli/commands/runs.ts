@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseTaskId } from '../../core/validate.js';
-import { withContext } from '../context.js';
+import { READING, withContext } from '../context.js';
 import { runLines } from '../format.js';
 import { say, sayJson } from '../output.js';
 
@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .option('--json', 'print the runs as JSON')
     .action(async (idText: string, opts: { json?: boolean }) => {
       const id = parseTaskId(idText);
-      const runs = await withContext((ctx) => ctx.store.listRuns(id));
+      const runs = await withContext((ctx) => ctx.store.listRuns(id), READING);
       if (opts.json) sayJson(runs);
       else say(runLines(runs, Date.now()));
     });

@@ -56,7 +56,8 @@ export function register(program: Command): void {
         throw invalid(
           `--host-ttl: must be at least ${formatDuration(HOST_LEASE_DEFAULTS.min_ttl_ms)}`,
         );
-      const ctx = await openContext();
+      // The full integrity_check once at start: serve writes from then on (issue #11).
+      const ctx = await openContext(process.env, { check: 'full' });
       if (ctx.where.kind === 'sqlite' && opts.hostTtl !== undefined) {
         await ctx.store.close();
         throw invalid(

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { parseTaskId } from '../../core/validate.js';
-import { withContext } from '../context.js';
+import { READING, withContext } from '../context.js';
 import { runLines, taskDetail } from '../format.js';
 import { say, sayJson } from '../output.js';
 
@@ -12,11 +12,14 @@ export function register(program: Command): void {
     .option('--json', 'print the task as JSON, with comments and runs')
     .action(async (idText: string, opts: { json?: boolean }) => {
       const id = parseTaskId(idText);
-      const { task, comments, runs } = await withContext(async (ctx) => ({
-        task: await ctx.store.getTask(id),
-        comments: await ctx.store.listComments(id),
-        runs: await ctx.store.listRuns(id),
-      }));
+      const { task, comments, runs } = await withContext(
+        async (ctx) => ({
+          task: await ctx.store.getTask(id),
+          comments: await ctx.store.listComments(id),
+          runs: await ctx.store.listRuns(id),
+        }),
+        READING,
+      );
       if (opts.json) {
         sayJson({ ...task, comments, runs });
         return;

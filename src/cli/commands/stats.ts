@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { DEFAULT_BOARD } from '../../core/glossary.js';
 import { TASK_STATUSES } from '../../core/status.js';
 import { nameSchema, parseInput } from '../../core/validate.js';
-import { withContext } from '../context.js';
+import { READING, withContext } from '../context.js';
 import { say, sayJson } from '../output.js';
 
 export function register(program: Command): void {
@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .option('--json', 'print the counts as JSON')
     .action(async (opts: { board: string; json?: boolean }) => {
       const board = parseInput(nameSchema, opts.board, '--board');
-      const stats = await withContext((ctx) => ctx.store.boardStats(board));
+      const stats = await withContext((ctx) => ctx.store.boardStats(board), READING);
       if (opts.json) {
         sayJson(stats);
         return;

@@ -2,7 +2,7 @@ import { hashToken, newToken } from '../../os/token.js';
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.js';
 import { nameSchema, parseInput } from '../../core/validate.js';
-import { withContext } from '../context.js';
+import { READING, withContext } from '../context.js';
 import { collect } from '../options.js';
 import { formatTime, say, sayJson, table } from '../output.js';
 
@@ -56,7 +56,7 @@ export function register(program: Command): void {
     .description('list tokens (never their secrets)')
     .option('--json', 'print the tokens as JSON')
     .action(async (opts: { json?: boolean }) => {
-      const tokens = await withContext((ctx) => ctx.store.listTokens());
+      const tokens = await withContext((ctx) => ctx.store.listTokens(), READING);
       if (opts.json) return sayJson(tokens);
       say(
         table(

@@ -3,6 +3,7 @@ import type { PoolClient } from 'pg';
 import { POSTGRES_DEFAULTS } from '../../core/defaults.js';
 import { WardenError } from '../../core/errors.js';
 import type { SqlDb, SqlDriver, SqlParam, TxOptions } from '../sql/driver.js';
+import { isUnreachable, unreachableError } from '../storage-errors.js';
 import { toPgPlaceholders } from './placeholders.js';
 
 // BIGINT (ids, epoch milliseconds, counts) as numbers: every value warden keeps fits in 2^53.
@@ -107,6 +108,9 @@ export class PgDriver extends PgStatements implements SqlDriver {
     } catch (err) {
       await pool.end().catch(() => undefined);
       const where = redactUrl(options.url);
+      // Not answering is worth trying again (exit 5); a refusal (a password, a database that
+      // does not exist) needs WARDEN_DB fixed.
+      if (isUnreachable(err)) throw unreachableError(where, err);
       throw new WardenError(
         'setup',
         `cannot reach PostgreSQL at ${where}: ${(err as Error).message}; check WARDEN_DB`,

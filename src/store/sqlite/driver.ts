@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
 import { SQLITE_DEFAULTS } from '../../core/defaults.js';
 import type { SqlDb, SqlDriver, SqlParam, TxOptions } from '../sql/driver.js';
-
-type Sqlite = Database.Database;
+import { fromSqliteError } from '../storage-errors.js';
+import { loadSqlite } from './connect.js';
+import type { Sqlite } from './connect.js';
 
 /** How often another process's commits are looked for. */
 const WATCH_POLL_MS = 5;
@@ -43,6 +44,13 @@ class SqliteStatements implements SqlDb {
 export interface SqliteOptions {
   /** Refuse to create the file: every command but `init` opens an existing home. */
   mustExist: boolean;
+  /**
+   * A read-only connection to use instead of opening the file read-write: reading commands
+   * (and every command on a read-only home) never write, and never checkpoint.
+   */
+  readOnly?: Sqlite;
+  /** How long a statement waits on another process's lock. @default SQLITE_DEFAULTS.busy_timeout_ms */
+  busyTimeoutMs?: number;
 }
 
 /**
@@ -56,13 +64,28 @@ export class SqliteDriver implements SqlDriver {
   private readonly statements: SqliteStatements;
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Whether this connection only reads (a reading command, or a read-only home). */
+  readonly readOnly: boolean;
 
-  constructor(path: string, options: SqliteOptions) {
-    this.db = new Database(path, { fileMustExist: options.mustExist });
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma(`busy_timeout = ${SQLITE_DEFAULTS.busy_timeout_ms}`);
+  constructor(
+    readonly path: string,
+    options: SqliteOptions,
+  ) {
+    loadSqlite();
+    this.readOnly = options.readOnly !== undefined;
+    try {
+      this.db = options.readOnly ?? new Database(path, { fileMustExist: options.mustExist });
+      if (!this.readOnly) {
+        this.db.pragma('journal_mode = WAL');
+        this.db.pragma('synchronous = FULL');
+      }
+      this.db.pragma('foreign_keys = ON');
+      // Pages are checked as they are read, so damage is reported rather than read as data.
+      this.db.pragma('cell_size_check = ON');
+      this.db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? SQLITE_DEFAULTS.busy_timeout_ms}`);
+    } catch (err) {
+      throw fromSqliteError(err, path) ?? err;
+    }
     this.statements = new SqliteStatements(this.db);
   }
 
@@ -84,7 +107,10 @@ export class SqliteDriver implements SqlDriver {
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(fn);
+    // A full disk, a lock held too long or a damaged page is said in words (storage-errors.ts).
+    const next = this.queue.then(fn).catch((err: unknown) => {
+      throw fromSqliteError(err, this.path) ?? err;
+    });
     this.queue = next.catch(() => undefined);
     return next;
   }

@@ -1,0 +1,134 @@
+import { existsSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { WardenError, conflict, invalid, notFound } from '../../core/errors.js';
+import { processesHolding } from '../../os/open-files.js';
+import { fromSqliteError } from '../storage-errors.js';
+import { copyDatabase, fileStamp, syncPath } from './backup.js';
+import { openImmutable, openReadOnly } from './connect.js';
+import type { Sqlite } from './connect.js';
+import { inspectFile } from './integrity.js';
+import type { FileReport } from './integrity.js';
+
+/** What `warden restore` did. */
+export interface RestoreResult extends FileReport {
+  source: string;
+  /** Where the database it replaced was kept, or null when there was none. */
+  kept: string | null;
+  /** Whether the home's admin token is an admin token of the restored database. */
+  admin_token_known: boolean;
+}
+
+/** The database and its WAL files, as the kernel names them in /proc/PID/fd. */
+function openNames(db: string): string[] {
+  return [db, `${db}-wal`, `${db}-shm`].flatMap((p) => {
+    try {
+      return [realpathSync(p)];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
+ * Refuses while any other process has the home's database open: a `serve` of this home always
+ * does (it is named as such), and so does any command running meanwhile.
+ */
+export function refuseWhileOpen(db: string): void {
+  const holders = processesHolding(openNames(db));
+  if (holders.length === 0) return;
+  const serve = holders.find((h) => /\bserve\b/.test(h.command));
+  const who = serve ?? holders[0];
+  if (!who) return;
+  throw conflict(
+    serve
+      ? `warden serve is running for this home (pid ${serve.pid}); stop it first (SIGTERM; its workers keep running), then restore`
+      : `${db} is open in process ${who.pid} (${who.command}); let it finish or stop it, then restore`,
+    { pids: holders.map((h) => h.pid) },
+  );
+}
+
+/** A read-only connection to a copy: immutable unless a `-wal` beside it holds its latest changes. */
+function openCopy(path: string): Sqlite {
+  return existsSync(`${path}-wal`) ? openReadOnly(path).db : openImmutable(path);
+}
+
+function adminTokenKnown(db: string, tokenHash: string | null): boolean {
+  if (tokenHash === null) return false;
+  const conn = openImmutable(db);
+  try {
+    const row = conn
+      .prepare(
+        "SELECT 1 AS ok FROM tokens WHERE hash = ? AND kind = 'admin' AND revoked_at IS NULL",
+      )
+      .get(tokenHash);
+    return row !== undefined;
+  } finally {
+    conn.close();
+  }
+}
+
+/**
+ * `warden restore`: checks the copy first (header, `integrity_check`, a warden schema not newer
+ * than `latest`) without writing to it, copies it beside the home's database with the backup
+ * API (which also takes in a `-wal` beside the copy) and checks that copy, keeps the current
+ * database aside as `warden.db.before-restore-TIME` (with its `-wal`, which may hold committed
+ * changes; its `-shm` is only an index and is removed), then renames the copy into place.
+ * Refuses while another process has the database open.
+ */
+export async function restoreSqlite(options: {
+  db: string;
+  source: string;
+  latest: number;
+  now: number;
+  adminTokenHash: string | null;
+}): Promise<RestoreResult> {
+  const { db, latest } = options;
+  const source = resolve(options.source);
+  if (!existsSync(source)) throw notFound(`${source} does not exist`);
+  if (existsSync(db) && realpathSync(source) === realpathSync(db)) {
+    throw invalid(`${source} is the home's database itself; restore from a backup`);
+  }
+  refuseWhileOpen(db);
+  const checked = inspectFile(source, 'full', existsSync(`${source}-wal`) ? 'shared' : 'immutable');
+  if (checked.schema_version > latest) {
+    throw new WardenError(
+      'setup',
+      `${source} has schema version ${checked.schema_version}, newer than this warden understands (${latest}); restore it with the warden that made it, or upgrade`,
+    );
+  }
+  const tmp = `${db}.restore-tmp-${process.pid}`;
+  let kept: string | null = null;
+  try {
+    const from = openCopy(source);
+    try {
+      await copyDatabase(from, tmp);
+    } finally {
+      from.close();
+    }
+    inspectFile(tmp, 'full', 'immutable');
+    refuseWhileOpen(db);
+    if (existsSync(db)) {
+      kept = `${db}.before-restore-${fileStamp(options.now)}`;
+      renameSync(db, kept);
+      if (existsSync(`${db}-wal`)) renameSync(`${db}-wal`, `${kept}-wal`);
+    }
+    rmSync(`${db}-shm`, { force: true });
+    rmSync(`${db}-wal`, { force: true });
+    renameSync(tmp, db);
+    syncPath(dirname(db));
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    if (kept !== null && !existsSync(db)) {
+      renameSync(kept, db);
+      if (existsSync(`${kept}-wal`)) renameSync(`${kept}-wal`, `${db}-wal`);
+    }
+    throw fromSqliteError(err, db) ?? err;
+  }
+  return {
+    ...checked,
+    path: db,
+    source,
+    kept,
+    admin_token_known: adminTokenKnown(db, options.adminTokenHash),
+  };
+}

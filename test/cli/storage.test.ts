@@ -1,0 +1,136 @@
+/*
+ * Issue #11, defect 8: a read-only home, a full disk and an unreachable PostgreSQL read
+ * "unexpected error: ..." with no advice, and on a read-only home even `list` failed. Here on
+ * real file systems (a tmpfs remounted read-only, a tmpfs filled to the last byte): reading
+ * commands work, writing ones are refused with one line saying what to do and a documented
+ * exit code, and the database's bytes are the same afterwards.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CliResult } from '../helpers/cli.js';
+import { expectError, freshHome, runWarden } from '../helpers/cli.js';
+import { canMount, mountTmpfs } from '../helpers/mount.js';
+import type { Tmpfs } from '../helpers/mount.js';
+
+const mounts: Tmpfs[] = [];
+afterEach(() => {
+  for (const m of mounts.splice(0)) m.remove();
+});
+
+function digest(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+/** A home on a fresh tmpfs of `bytes`, set up, with two tasks. */
+async function homeOnTmpfs(bytes: number): Promise<{
+  fs: Tmpfs;
+  db: string;
+  run: (args: readonly string[]) => Promise<CliResult>;
+}> {
+  const fs = mountTmpfs(bytes);
+  mounts.push(fs);
+  const env = { ...process.env, WARDEN_HOME: join(fs.dir, 'home') };
+  const run = (args: readonly string[]): Promise<CliResult> => runWarden(args, env);
+  for (const args of [
+    ['init', '--name', 'alice'],
+    ['create', 'first'],
+    ['create', 'second'],
+  ]) {
+    const r = await run(args);
+    if (r.code !== 0) throw new Error(`warden ${args.join(' ')}: ${r.stderr}`);
+  }
+  return { fs, db: join(fs.dir, 'home', 'warden.db'), run };
+}
+
+const mountable = canMount();
+
+describe.skipIf(!mountable)('a read-only home (a tmpfs remounted read-only)', () => {
+  it('reads work; writes are refused with exit 6 and the database is unchanged', async () => {
+    const { fs, db, run } = await homeOnTmpfs(4 * 1024 * 1024);
+    const before = digest(db);
+    fs.remount('ro');
+    const list = await run(['list']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/first[\s\S]*second|second[\s\S]*first/);
+    for (const args of [
+      ['show', '1'],
+      ['runs', '1'],
+      ['events'],
+      ['stats'],
+      ['doctor'],
+      ['board', 'list'],
+      ['profile', 'list'],
+      ['check'],
+    ]) {
+      const r = await run(args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+    for (const args of [
+      ['create', 'third'],
+      ['edit', '1', '--title', 'x'],
+      ['done', '2'],
+      ['board', 'add', 'ops'],
+    ]) {
+      expectError(
+        await run(args),
+        6,
+        /warden\.db is read-only \(EROFS\); this command writes, so nothing was done\. Reading commands .* still work; to write, remount it read-write/,
+        args.join(' '),
+      );
+    }
+    fs.remount('rw');
+    expect(digest(db)).toBe(before);
+  });
+});
+
+describe.skipIf(!mountable)('a full disk (a small tmpfs filled up)', () => {
+  it('a write is refused with exit 6 and what to do; reads still work; nothing changes', async () => {
+    const { fs, db, run } = await homeOnTmpfs(1024 * 1024);
+    const before = digest(db);
+    // Fill every byte left: a file grown until the kernel says ENOSPC.
+    const filler = join(fs.dir, 'filler');
+    const chunk = Buffer.alloc(64 * 1024);
+    try {
+      for (;;) writeFileSync(filler, chunk, { flag: 'a' });
+    } catch (err) {
+      expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    }
+    const r = await run(['create', 'third']);
+    expectError(
+      r,
+      6,
+      /warden\.db: the disk is full \(.+\); nothing was written\. Free space on .+ \(`df -h .+`; `warden gc --older-than 30d` removes old runs' logs and workspaces\), then try again/,
+    );
+    const list = await run(['list']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/second/);
+    expect(digest(db)).toBe(before);
+  });
+});
+
+describe('PostgreSQL that does not answer', () => {
+  it.concurrent('is one line with exit 5 for any command, not an unexpected error', async (ctx) => {
+    const cli = await freshHome(ctx);
+    const env = {
+      ...cli.env,
+      WARDEN_DB: 'postgres://warden:secret@127.0.0.1:1/warden?schema=agents',
+    };
+    for (const args of [
+      ['list'],
+      ['create', 'x'],
+      ['check'],
+      ['backup', join(cli.home, 'b.dump')],
+    ]) {
+      const r = await runWarden(args, env);
+      expectError(
+        r,
+        5,
+        /^warden: cannot reach PostgreSQL at postgres:\/\/127\.0\.0\.1:1\/warden: connect ECONNREFUSED .+; is it running\? try again, or check WARDEN_DB\n$/,
+        args.join(' '),
+      );
+      expect(r.stderr).not.toMatch(/secret/);
+    }
+  });
+});
