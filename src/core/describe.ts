@@ -13,9 +13,10 @@ export function describeRun(run: Run, now: EpochMs): string {
       run.last_progress_at === null
         ? 'no progress yet'
         : `last progress ${formatDuration(now - run.last_progress_at)} ago`;
+    const phases = run.reason?.phases;
     const held =
-      run.reason?.phases?.held_at_ms !== undefined
-        ? '; held: its process group survived SIGKILL, so the task keeps it and nothing starts beside it'
+      phases?.held_at_ms !== undefined
+        ? `; held: ${phases.escaped ? 'a process of the run' : 'its process group'} survived SIGKILL, so the task keeps it and nothing starts beside it`
         : '';
     return `${head}: ${run.state} for ${age}, ${progress}${held}`;
   }
@@ -95,10 +96,18 @@ function seconds(ms: number): string {
 
 /**
  * What the phases of an ending did, in words, e.g. "ignored SIGTERM; SIGKILL after 2s grace;
- * group empty at 5.1s" (times from when the ending began).
+ * group empty at 5.1s" (times from when the ending began), first naming the processes that had
+ * left the group.
  */
 export function describePhases(p: EndingPhases): string {
   const parts: string[] = [];
+  if (p.escaped && p.escaped.length > 0) {
+    const n = p.escaped.length;
+    parts.push(
+      `${n} process${n === 1 ? '' : 'es'} had left the process group (setsid, a daemon): ${p.escaped.map((e) => `pid ${e.pid} ${e.command}`.trim()).join(', ')}`,
+    );
+  }
+  const what = p.escaped ? 'a process of the run' : 'the group';
   if (p.waited_exit_ms !== undefined)
     parts.push(`waited ${seconds(p.waited_exit_ms)} for the worker to exit by itself`);
   if (p.term_at_ms !== undefined)
@@ -109,8 +118,9 @@ export function describePhases(p: EndingPhases): string {
         ? `SIGKILL after ${formatDuration(p.grace_ms)} grace`
         : `SIGKILL at ${seconds(p.kill_at_ms)} (no grace)`,
     );
-  if (p.empty_at_ms !== undefined) parts.push(`group empty at ${seconds(p.empty_at_ms)}`);
+  if (p.empty_at_ms !== undefined)
+    parts.push(`${p.escaped ? 'all gone' : 'group empty'} at ${seconds(p.empty_at_ms)}`);
   if (p.held_at_ms !== undefined)
-    parts.push(`the group survived SIGKILL: held since ${seconds(p.held_at_ms)}`);
+    parts.push(`${what} survived SIGKILL: held since ${seconds(p.held_at_ms)}`);
   return parts.length === 0 ? `process group ${p.pgid}` : parts.join('; ');
 }

@@ -134,4 +134,22 @@ export interface EndingPhases {
   empty_at_ms?: number;
   /** When the group was found to survive SIGKILL (`kill_failed`): the task stays held. */
   held_at_ms?: number;
+  /**
+   * The run's processes found outside its process group (`setsid`, a daemon), which its ending
+   * signalled and waited for like the group (the first `ESCAPED_LISTED`; `processes_escaped`).
+   */
+  escaped?: Escapee[];
 }
+
+/**
+ * A process of a run found outside the run's process group. (A type, not an interface, so
+ * that phases that list some are still a JSON value for an event's payload.)
+ */
+export type Escapee = {
+  pid: number;
+  /** Its command line, cut at 200 characters. */
+  command: string;
+};
+
+/** How many escaped processes an ending lists on its phases and its event. */
+export const ESCAPED_LISTED = 20;

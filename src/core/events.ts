@@ -41,6 +41,11 @@ export const EventKind = {
   group_set: 'group_set',
   /** The supervisor could not kill a run's process group; the task stays held. */
   kill_failed: 'kill_failed',
+  /**
+   * An ending found processes of a run outside its process group (setsid, a daemon) and ended
+   * them with it; they would otherwise have outlived the run.
+   */
+  processes_escaped: 'processes_escaped',
   /** A host started or stopped. */
   host_started: 'host_started',
   host_stopped: 'host_stopped',

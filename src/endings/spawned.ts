@@ -21,6 +21,8 @@ export interface Ending {
   reason: RunReason;
   machine: GroupEnding;
   waiters: ((r: EndResult) => void)[];
+  /** How many of the escaped processes on its phases an event has reported. */
+  reported: number;
 }
 
 /** What ending a spawned run needs of the supervisor's record of it. */
@@ -31,6 +33,10 @@ export interface EndingRun {
   attempt: number;
   /** The shim's identity; it leads the worker's process group. */
   identity: ProcessIdentity;
+  /** The run's cgroup v2 folder, when one was made for it (`os/cgroup.ts`). */
+  cgroup: string | null;
+  /** The SHA-256 of the run's token, to know its processes by their environment without one. */
+  tokenHash: string | null;
   policy: Policy;
   ending: Ending | null;
   /** Set once the run is closed and no longer tracked. */
@@ -87,12 +93,12 @@ export class SpawnedEndings {
     waitExit: boolean,
   ): Ending {
     const machine = new GroupEnding(
-      run.identity.pid,
+      { pgid: run.identity.pid, runId: run.runId, cgroup: run.cgroup, tokenHash: run.tokenHash },
       now ? 0 : run.policy.kill_grace,
       this.opts.clock.monotonic(),
       waitExit ? run.policy.exit_after_complete : null,
     );
-    return { outcome, reason, machine, waiters: [] };
+    return { outcome, reason, machine, waiters: [], reported: 0 };
   }
 
   /**
@@ -151,11 +157,13 @@ export class SpawnedEndings {
     }
   }
 
-  /** One look at an ending: signals by its phase, closes the run once its group is empty. */
+  /** One look at an ending: signals by its phase, closes the run once no process of it is left. */
   async advance(run: EndingRun): Promise<void> {
     const e = run.ending;
     if (e === null || run.closed) return;
-    switch (e.machine.step(this.opts.clock.monotonic(), this.opts.processes)) {
+    const step = e.machine.step(this.opts.clock.monotonic(), this.opts.processes);
+    await this.reportEscapes(run, e);
+    switch (step) {
       case 'gone':
         return this.close(run, e);
       case 'pending':
@@ -174,6 +182,31 @@ export class SpawnedEndings {
     setTimeout(() => this.opts.kick(run), ENDING_TIMINGS.poll_ms);
   }
 
+  /**
+   * Processes that left the run's group (setsid, a daemon) would have outlived it unseen: each
+   * one found is said in a `processes_escaped` event and the log, and listed on the phases.
+   */
+  private async reportEscapes(run: EndingRun, e: Ending): Promise<void> {
+    const listed = e.machine.record.escaped ?? [];
+    if (listed.length <= e.reported) return;
+    const fresh = listed.slice(e.reported);
+    e.reported = listed.length;
+    await this.opts.store.writeEvent(this.actor, {
+      kind: 'processes_escaped',
+      board: run.board,
+      task_id: run.taskId,
+      run_id: run.runId,
+      payload: {
+        pgid: e.machine.pgid,
+        outcome: e.outcome,
+        escaped: fresh.map((p) => ({ pid: p.pid, command: p.command })),
+      },
+    });
+    this.opts.log(
+      `run ${run.runId}: ${fresh.length} process(es) had left its process group, ended with it: ${fresh.map((p) => `${p.pid} (${p.command})`).join(', ')}`,
+    );
+  }
+
   private async hold(run: EndingRun, e: Ending): Promise<void> {
     const pgid = e.machine.pgid;
     await this.opts.store.recordEndingPhases(run.runId, e.machine.record);
@@ -184,7 +217,9 @@ export class SpawnedEndings {
       run_id: run.runId,
       payload: { pgid, pid: run.identity.pid, outcome: e.outcome, phases: { ...e.machine.record } },
     });
-    this.opts.log(`run ${run.runId}: process group ${pgid} survived SIGKILL; the task stays held`);
+    this.opts.log(
+      `run ${run.runId}: process group ${pgid}${e.machine.record.escaped ? ' or the processes that left it' : ''} survived SIGKILL; the task stays held`,
+    );
     this.settle(e, run.runId, false);
   }
 

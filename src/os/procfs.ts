@@ -82,25 +82,57 @@ export function groupAlive(pgid: number): boolean {
 
 /** Live members of a process group, read from /proc. */
 export function groupMembers(pgid: number): number[] {
+  return liveProcesses()
+    .filter((p) => p.pgid === pgid)
+    .map((p) => p.pid);
+}
+
+/** Every live (non-zombie) process, with its process group. */
+export function liveProcesses(): { pid: number; pgid: number }[] {
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
     return [];
   }
-  const members: number[] = [];
+  const live: { pid: number; pgid: number }[] = [];
   for (const entry of entries) {
     if (entry.charCodeAt(0) < 48 || entry.charCodeAt(0) > 57) continue;
     const stat = readStat(Number(entry));
-    if (stat && stat.pgid === pgid && !isDead(stat.state)) members.push(Number(entry));
+    if (stat && !isDead(stat.state)) live.push({ pid: Number(entry), pgid: stat.pgid });
   }
-  return members;
+  return live;
+}
+
+/** The process group of a live process; null if it is gone or a zombie. */
+export function liveGroup(pid: number): number | null {
+  const stat = readStat(pid);
+  return stat === null || isDead(stat.state) ? null : stat.pgid;
+}
+
+/**
+ * The environment a process was started with (`NAME=value` each), or null if it is gone or
+ * not this user's to read. It is what the process's program was given at exec: a process
+ * that changes its own variables later still shows these, one that execs with a cleared
+ * environment shows none.
+ */
+export function environment(pid: number): string[] | null {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  } catch {
+    return null;
+  }
 }
 
 /** Sends a signal to every process of a group; false if the group is already gone. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals): boolean {
+  return signalProcess(-pgid, signal);
+}
+
+/** Sends a signal to one process; false if it is already gone. */
+export function signalProcess(pid: number, signal: NodeJS.Signals): boolean {
   try {
-    process.kill(-pgid, signal);
+    process.kill(pid, signal);
     return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;

@@ -1,11 +1,12 @@
 import type { Clock } from '../core/clock.js';
+import { WardenError } from '../core/errors.js';
 import type { WardenConfig } from '../config/config.js';
 import type { HomePaths } from '../config/home.js';
 import { Dispatcher } from '../dispatcher/dispatcher.js';
 import type { DispatcherOptions } from '../dispatcher/dispatcher.js';
 import type { Store } from '../store/store.js';
 import { Supervisor } from '../supervisor/supervisor.js';
-import type { SupervisorOptions } from '../supervisor/supervision.js';
+import type { Containment, SupervisorOptions } from '../supervisor/supervision.js';
 import { workerBaseEnv, writeWardenShim } from './worker-env.js';
 
 /**
@@ -19,6 +20,20 @@ export interface HomeParts {
   home: HomePaths;
   config: WardenConfig;
   clock: Clock;
+}
+
+/**
+ * `WARDEN_CONTAINMENT`: how a run's processes are kept together beyond its process group.
+ * `auto` (or unset): a cgroup v2 per run where the machine allows, else by their environment;
+ * `environ`: by their environment only. Anything else is refused at start.
+ */
+export function containmentFromEnv(value = process.env.WARDEN_CONTAINMENT): Containment {
+  if (value === undefined || value === '' || value === 'auto') return 'auto';
+  if (value === 'environ') return 'environ';
+  throw new WardenError(
+    'setup',
+    `WARDEN_CONTAINMENT=${value}: unknown; use auto (a cgroup per run where allowed) or environ`,
+  );
 }
 
 /**
@@ -38,6 +53,7 @@ export function homeSupervisor(
     config: parts.config.policy,
     runsDir: parts.home.runs,
     baseEnv: (inherit) => workerBaseEnv((binDir ??= writeWardenShim(parts.home.root)), inherit),
+    containment: containmentFromEnv(),
     ...extra,
   });
 }

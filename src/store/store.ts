@@ -222,6 +222,11 @@ export interface Store {
   openRuns(host: string | null): Promise<Run[]>;
   /** One run, or `not_found`. */
   getRun(id: RunId): Promise<Run>;
+  /**
+   * The SHA-256 of a run's token (never the token): an adopted run's processes are known by it
+   * in their environment where no cgroup holds them. `not_found` if there is no such run.
+   */
+  runTokenHash(id: RunId): Promise<string>;
   /** Writes an event that belongs to no other operation (adopted, host_resumed, kill_failed). */
   writeEvent(actor: Actor, event: NewEvent): Promise<void>;
 

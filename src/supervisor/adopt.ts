@@ -2,9 +2,10 @@ import { join } from 'node:path';
 import { restartedReason } from '../core/reasons.js';
 import type { Policy } from '../core/policy.js';
 import type { Run } from '../core/run.js';
+import { removeCgroup } from '../os/cgroup.js';
 import { bootId } from '../os/procfs.js';
 import { fileMtime, fileSize, readTail } from './live-run.js';
-import { readExitFile, runningShim } from './spawn.js';
+import { readCgroupFile, readExitFile, runningShim } from './spawn.js';
 import type { Supervision } from './supervision.js';
 
 /**
@@ -37,9 +38,16 @@ export async function adopt(sv: Supervision, found: Run, policy: Policy): Promis
     const why = run.process === null || run.log_path === null ? 'not_started' : 'rebooted';
     const reason = restartedReason(why, opts.host, run.attempt);
     await sv.endings.lost(run.id, reason, run.log_path ? readTail(run.log_path) : null);
+    // A cgroup made for it goes too; the kernel refuses to remove one that holds a process.
+    const cgroup = readCgroupFile(runDir);
+    if (cgroup !== null) removeCgroup(cgroup);
     return;
   }
-  const live = sv.track(run, run.process, runDir, run.log_path, policy);
+  // Where its processes are beyond its group: the cgroup its folder names, else its token.
+  const live = sv.track(run, run.process, runDir, run.log_path, policy, {
+    cgroup: readCgroupFile(runDir),
+    tokenHash: await opts.store.runTokenHash(run.id),
+  });
   const now = opts.clock.now();
   const mono = opts.clock.monotonic();
   const toMono = (wall: number): number => mono - (now - wall);

@@ -1,6 +1,14 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { findExecutable, notExecutableCode } from '../config/executable.js';
@@ -9,6 +17,19 @@ import { bootId, commandLine, identify } from '../os/procfs.js';
 
 /** The shim every worker runs under (a POSIX sh script shipped with warden). */
 export const SHIM_PATH = fileURLToPath(new URL('../../libexec/warden-shim', import.meta.url));
+
+/** The file of a run's folder that names its cgroup, for a `serve` that adopts the run. */
+export const CGROUP_FILE = 'cgroup';
+
+/**
+ * Joins the run's cgroup (`$1`), then becomes the shim: the process writes its own pid to
+ * `cgroup.procs` and execs, so the shim (the same pid) and everything it starts are in the
+ * cgroup before the worker's first instruction. If it cannot join it removes the cgroup, which
+ * is empty, and runs the shim anyway: no worker is kept from starting for want of a cgroup, and
+ * its ending finds its processes by their environment instead.
+ */
+const JOIN_CGROUP =
+  '{ echo $$ > "$1/cgroup.procs"; } 2>/dev/null || rmdir "$1" 2>/dev/null; shift; exec "$@"';
 
 /** A worker that could not be started: the command or its folder is missing or not allowed. */
 export class SpawnError extends Error {
@@ -24,6 +45,8 @@ export interface SpawnSpec {
   cwd: string;
   /** Several hosts: the shim's watcher reads this `live` file every `pollSeconds`. */
   watch?: { liveFile: string; pollSeconds: number };
+  /** The run's cgroup (`os/cgroup.ts`): the shim joins it before it starts the worker. */
+  cgroup?: string;
 }
 
 /** A started worker: its shim leads the process group, so pgid = pid. */
@@ -34,9 +57,10 @@ export interface Spawned {
 }
 
 /**
- * Starts a worker under the shim, in a new session and process group, with stdout and stderr
- * appended to its log file (a file, not a pipe, so it outlives `serve`). Checks first that the
- * command and the cwd exist, since the shim would only report them as exit 127.
+ * Starts a worker under the shim, in a new session and process group (and in the run's cgroup
+ * when it has one), with stdout and stderr appended to its log file (a file, not a pipe, so it
+ * outlives `serve`). Checks first that the command and the cwd exist, since the shim would only
+ * report them as exit 127.
  */
 export function spawnWorker(spec: SpawnSpec): Spawned {
   const command = spec.argv[0];
@@ -58,11 +82,17 @@ export function spawnWorker(spec: SpawnSpec): Spawned {
   }
   if (!cwdOk) throw new SpawnError(`cwd ${spec.cwd} does not exist or is not a folder`);
   mkdirSync(spec.runDir, { recursive: true, mode: 0o700 });
+  // Written before the shim starts, so a serve that adopts the run knows where to look.
+  if (spec.cgroup) writeFileSync(join(spec.runDir, CGROUP_FILE), `${spec.cgroup}\n`);
   const fd = openSync(spec.logPath, 'a', 0o600);
   let child: ChildProcess;
   try {
     const watch = spec.watch ? ['-w', spec.watch.liveFile, String(spec.watch.pollSeconds)] : [];
-    child = spawn('/bin/sh', [SHIM_PATH, ...watch, spec.runDir, ...spec.argv], {
+    const shim = [SHIM_PATH, ...watch, spec.runDir, ...spec.argv];
+    const args = spec.cgroup
+      ? ['-c', JOIN_CGROUP, 'warden-join', spec.cgroup, '/bin/sh', ...shim]
+      : shim;
+    child = spawn('/bin/sh', args, {
       cwd: spec.cwd,
       env: spec.env,
       detached: true,
@@ -84,6 +114,15 @@ export function readExitFile(runDir: string): number | null {
   if (!existsSync(path)) return null;
   const code = Number(readFileSync(path, 'utf8').trim());
   return Number.isInteger(code) ? code : null;
+}
+
+/** The cgroup a run's folder names (`CGROUP_FILE`), or null if it has none. */
+export function readCgroupFile(runDir: string): string | null {
+  try {
+    return readFileSync(join(runDir, CGROUP_FILE), 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
 }
 
 /**

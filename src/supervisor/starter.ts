@@ -2,15 +2,18 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { leaseGoneReason, spawnFailedReason } from '../core/reasons.js';
 import { resolvePolicy } from '../core/policy.js';
+import { removeCgroup } from '../os/cgroup.js';
+import { hashToken } from '../os/token.js';
 import type { Claim } from '../store/run-types.js';
 import { LeaseGoneError, prepareWatch } from './freeze.js';
 import { SpawnError, runEnv, spawnWorker } from './spawn.js';
 import type { Supervision } from './supervision.js';
 
 /**
- * Starts the worker of a claimed run under the shim and starts watching it, or ends the run
- * `spawn_failed` with the operating system's error (`host_lost` when the host's lease was gone
- * before it could start: the host's loss, not the profile's failure).
+ * Starts the worker of a claimed run under the shim (in a cgroup of its own where the machine
+ * allows) and starts watching it, or ends the run `spawn_failed` with the operating system's
+ * error (`host_lost` when the host's lease was gone before it could start: the host's loss,
+ * not the profile's failure).
  */
 export async function startWorker(
   sv: Supervision,
@@ -27,19 +30,34 @@ export async function startWorker(
     if (claim.profile.cwd === 'workspace') mkdirSync(cwd, { recursive: true, mode: 0o700 });
     const env = {
       ...opts.baseEnv(claim.profile.inherit_env),
-      ...run.env, ...wardenEnv, ...runEnv(run, token, cwd) };
+      ...run.env,
+      ...wardenEnv,
+      ...runEnv(run, token, cwd),
+    };
     const watch = opts.freeze
       ? prepareWatch(runDir, opts.freeze, sv.starting.get(run.id) ?? 0)
       : undefined;
-    const spawned = spawnWorker({
-      runDir,
-      logPath,
-      argv: run.argv,
-      env,
-      cwd,
-      ...(watch ? { watch } : {}),
+    const cgroup = sv.runCgroup(run.id);
+    let spawned;
+    try {
+      spawned = spawnWorker({
+        runDir,
+        logPath,
+        argv: run.argv,
+        env,
+        cwd,
+        ...(watch ? { watch } : {}),
+        ...(cgroup !== null ? { cgroup } : {}),
+      });
+    } catch (err) {
+      // Nothing was started in it.
+      if (cgroup !== null) removeCgroup(cgroup);
+      throw err;
+    }
+    const live = sv.track(run, spawned.identity, runDir, logPath, policy, {
+      cgroup,
+      tokenHash: hashToken(token),
     });
-    const live = sv.track(run, spawned.identity, runDir, logPath, policy);
     live.child = spawned.child;
     spawned.child.on('exit', (code, signal) => {
       live.childExit = { code, signal };

@@ -37,6 +37,21 @@ export interface SupervisorOptions {
   freeze?: FreezeSource;
   /** The operating system's processes (default: the real ones, through /proc). */
   processes?: ProcessLayer;
+  /**
+   * How a run's processes are kept together, beyond its process group (SPEC §3): `auto`, a
+   * cgroup v2 per run where the machine allows it, else by their environment; `environ`, by
+   * their environment only (`WARDEN_CONTAINMENT`). Default `auto`.
+   */
+  containment?: Containment;
+}
+
+/** How a run's processes are found beyond its process group (`SupervisorOptions.containment`). */
+export type Containment = 'auto' | 'environ';
+
+/** Where a tracked run's processes are beyond its process group. */
+export interface RunContainment {
+  cgroup: string | null;
+  tokenHash: string | null;
 }
 
 /**
@@ -66,7 +81,10 @@ export interface Supervision {
     runDir: string,
     logPath: string,
     policy: Policy,
+    containment: RunContainment,
   ): LiveRun;
+  /** Makes a cgroup for a run about to start, when containment and the machine allow; else null. */
+  runCgroup(runId: number): string | null;
   /** Schedules a look at one run; looks at one run never overlap. */
   kick(live: LiveRun): void;
   log(line: string): void;

@@ -9,6 +9,7 @@ import { resolvePolicy } from '../core/policy.js';
 import type { Policy } from '../core/policy.js';
 import type { Run } from '../core/run.js';
 import { procfsLayer } from '../endings/process-layer.js';
+import { cgroupParent, makeRunCgroup, removeCgroup } from '../os/cgroup.js';
 import type { ProcessLayer } from '../endings/process-layer.js';
 import { SpawnedEndings } from '../endings/spawned.js';
 import type { EndingRun, Leftovers } from '../endings/spawned.js';
@@ -23,7 +24,7 @@ import { policiesFor } from './policies.js';
 import { noteCall, progressOf } from './progress.js';
 import { readExitFile } from './spawn.js';
 import { startWorker } from './starter.js';
-import type { Supervision, SupervisorOptions } from './supervision.js';
+import type { RunContainment, Supervision, SupervisorOptions } from './supervision.js';
 
 export type { SupervisorOptions } from './supervision.js';
 
@@ -45,6 +46,8 @@ export class Supervisor implements Supervision {
   private lastWall: number;
   private lastMono: number;
   private ticking = false;
+  /** Where this home's runs get their cgroups: undefined until first asked, null for none. */
+  private cgroups: string | null | undefined;
 
   constructor(readonly opts: SupervisorOptions) {
     this.actor = dispatcher(opts.host);
@@ -107,12 +110,19 @@ export class Supervisor implements Supervision {
     }
   }
 
+  runCgroup(runId: number): string | null {
+    if (this.opts.containment === 'environ') return null;
+    this.cgroups ??= cgroupParent(this.opts.runsDir);
+    return this.cgroups === null ? null : makeRunCgroup(this.cgroups, runId);
+  }
+
   track(
     run: Run,
     identity: LiveRun['identity'],
     runDir: string,
     logPath: string,
     policy: Policy,
+    containment: RunContainment,
   ): LiveRun {
     const live: LiveRun = {
       runId: run.id,
@@ -120,6 +130,7 @@ export class Supervisor implements Supervision {
       attempt: run.attempt,
       board: run.board,
       identity,
+      ...containment,
       runDir,
       logPath,
       child: null,
@@ -280,6 +291,7 @@ export class Supervisor implements Supervision {
     this.lost.delete(live.runId);
     // Its processes are verified gone: nothing is left to watch, nor to look up after a gap.
     if (this.opts.freeze) rmSync(join(live.runDir, LIVE_FILE), { force: true });
+    if (live.cgroup !== null) removeCgroup(live.cgroup);
     live.child?.removeAllListeners('exit');
     if (freed) this.opts.onRunEnded?.();
   }

@@ -7,12 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { person } from '../../src/core/actor.js';
 import { ManualClock } from '../../src/core/clock.js';
+import type { EndResult } from '../../src/core/ending.js';
 import type { Claim } from '../../src/store/run-types.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import type { SqliteStore } from '../../src/store/sqlite/open.js';
 import { groupAlive, signalGroup } from '../../src/os/procfs.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import type { SupervisorOptions } from '../../src/supervisor/supervisor.js';
+import { endRunCgroups } from './cgroups.js';
+import { waitFor } from './host.js';
 
 export interface SupervisorHome {
   dir: string;
@@ -21,6 +24,14 @@ export interface SupervisorHome {
   supervisor: Supervisor;
   /** Claims the one ready task's run for host `h1` (workspaces under `ws/`). */
   claimOne(): Promise<Claim>;
+  /**
+   * With processes that refuse to die: starts one worker (`sleep 60`, `kill_grace` 1s), has
+   * ana stop it, and moves the clock through the grace and the 2 s SIGKILL is given, so the
+   * ending is held; `sent(signal)` says whether the fake processes were sent that signal.
+   */
+  stopUntilHeld(
+    sent: (signal: 'SIGTERM' | 'SIGKILL') => boolean,
+  ): Promise<{ taskId: number; claim: Claim; result: EndResult | null }>;
   cleanup(): Promise<void>;
 }
 
@@ -41,24 +52,43 @@ export async function supervisorHome(
     baseEnv: () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin' }),
     ...options,
   });
+  const claimOne = async (): Promise<Claim> => {
+    const [claim] = await store.claimRuns(
+      { host: 'h1', maxWorkers: 4, limit: 4, mode: 'spawned' },
+      join(dir, 'ws'),
+    );
+    if (!claim) throw new Error('nothing claimed');
+    return claim;
+  };
   return {
     dir,
     store,
     clock,
     supervisor,
-    async claimOne() {
-      const [claim] = await store.claimRuns(
-        { host: 'h1', maxWorkers: 4, limit: 4, mode: 'spawned' },
-        join(dir, 'ws'),
+    claimOne,
+    async stopUntilHeld(sent) {
+      const ana = person('ana');
+      await store.addProfile(
+        'sleeper',
+        { argv: ['sleep', '60'], policy: { kill_grace: 1000 } },
+        ana,
       );
-      if (!claim) throw new Error('nothing claimed');
-      return claim;
+      const task = await store.createTask({ title: 'sleep', assignee: 'sleeper' }, ana);
+      const claim = await claimOne();
+      await supervisor.start(claim, {});
+      const stopped = supervisor.stop(task.id, 'ana', {});
+      await waitFor('SIGTERM', () => sent('SIGTERM'));
+      clock.advance(1001);
+      await waitFor('SIGKILL after the grace', () => sent('SIGKILL'));
+      clock.advance(2001);
+      return { taskId: task.id, claim, result: await stopped };
     },
     async cleanup() {
       for (const t of await store.listTasks({ include_archived: true })) {
         for (const r of await store.listRuns(t.id))
           if (r.process && groupAlive(r.process.pid)) signalGroup(r.process.pid, 'SIGKILL');
       }
+      await endRunCgroups(join(dir, 'runs'));
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -1,9 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { person } from '../../src/core/actor.js';
 import { describeReason, describeRun } from '../../src/core/describe.js';
 import type { ProcessLayer } from '../../src/endings/process-layer.js';
 import { procfsLayer } from '../../src/endings/process-layer.js';
-import { waitFor } from '../helpers/host.js';
 import { supervisorHome } from '../helpers/supervisor.js';
 import type { SupervisorHome } from '../helpers/supervisor.js';
 
@@ -23,13 +21,14 @@ function immortal(): ProcessLayer & { sent: string[] } {
       return true;
     },
     isSameProcessAlive: (identity) => procfsLayer.isSameProcessAlive(identity),
+    escaped: () => [],
+    signalEscaped: () => undefined,
   };
 }
 
 describe('an ending whose process group will not die', () => {
   let h: SupervisorHome;
   let layer: ReturnType<typeof immortal>;
-  const ana = person('ana');
 
   beforeEach(async () => {
     layer = immortal();
@@ -40,23 +39,15 @@ describe('an ending whose process group will not die', () => {
 
   it('holds the task, never restarts it, and says why on the run’s reason', async () => {
     const { store, clock, supervisor } = h;
-    await store.addProfile('sleeper', { argv: ['sleep', '60'], policy: { kill_grace: 1000 } }, ana);
-    const task = await store.createTask({ title: 'sleep', assignee: 'sleeper' }, ana);
-    const claim = await h.claimOne();
-    await supervisor.start(claim, {});
-
-    const stopped = supervisor.stop(task.id, 'ana', {});
-    await waitFor('SIGTERM', () => layer.sent.includes('SIGTERM'));
-    clock.advance(1001);
-    await waitFor('SIGKILL after the grace', () => layer.sent.includes('SIGKILL'));
-    clock.advance(2001);
-    const result = await stopped;
+    const { taskId, claim, result } = await h.stopUntilHeld((signal) =>
+      layer.sent.includes(signal),
+    );
 
     expect(result).toMatchObject({ run_id: claim.run.id, verified_gone: false });
     expect(result?.message).toMatch(/would not die; the task stays held \(kill_failed\)/);
 
     // Held: the task keeps its run, so no dispatcher can start a second worker beside it.
-    const held = await store.getTask(task.id);
+    const held = await store.getTask(taskId);
     expect(held).toMatchObject({ status: 'running', current_run_id: claim.run.id });
     const run = await store.getRun(claim.run.id);
     expect(run.state).toBe('ending');
@@ -86,7 +77,7 @@ describe('an ending whose process group will not die', () => {
     expect(
       await store.claimRuns({ host: 'h1', maxWorkers: 4, limit: 4, mode: 'spawned' }, h.dir),
     ).toEqual([]);
-    expect(await store.listRuns(task.id)).toHaveLength(1);
-    expect((await store.getTask(task.id)).status).toBe('running');
+    expect(await store.listRuns(taskId)).toHaveLength(1);
+    expect((await store.getTask(taskId)).status).toBe('running');
   });
 });

@@ -270,6 +270,12 @@ export class SqlStore implements Store {
     return toRun(row);
   }
 
+  async runTokenHash(id: RunId): Promise<string> {
+    const row = await runs.runRow(this.driver, id);
+    if (!row) throw notFound(`run ${id} does not exist`);
+    return row.token_hash;
+  }
+
   writeEvent(actor: Actor, event: NewEvent): Promise<void> {
     return this.write((db, now) => events.appendEvent(db, now, actor, event));
   }
