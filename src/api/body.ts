@@ -29,7 +29,10 @@ export function contentTypeProblem(header: string): string | null {
   }
   for (const param of params) {
     const eq = param.indexOf('=');
-    if (eq === -1 || param.slice(0, eq).trim().toLowerCase() !== 'charset') continue;
+    if (!/^\s*[A-Za-z0-9-]+=[^;]+$/.test(param)) {
+      return `Content-Type ${quoted(header)} has a malformed parameter; send Content-Type: application/json`;
+    }
+    if (param.slice(0, eq).trim().toLowerCase() !== 'charset') continue;
     const charset = param
       .slice(eq + 1)
       .trim()

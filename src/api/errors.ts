@@ -37,8 +37,9 @@ export function onError(err: Error, c: Context): Response {
   if (err instanceof WardenError) return errorResponse(c, err);
   const status = (err as { status?: unknown }).status;
   if (typeof status === 'number' && status >= 400 && status < 500) {
+    const code = status === 415 ? ErrorCode.unsupported_media_type : ErrorCode.invalid;
     return c.json<ErrorBody>(
-      { error: { code: ErrorCode.invalid, message: err.message || 'bad request' } },
+      { error: { code, message: err.message || 'bad request' } },
       status as ContentfulStatusCode,
     );
   }
