@@ -16,6 +16,11 @@ export interface HostLeaseTimes {
   killAfterFrozenMs: number;
   /** How often a worker's watcher looks at its deadlines: a quarter of the margin, ≤ 1 s. */
   watchEveryMs: number;
+  /**
+   * How often a host looks for lapsed hosts to reap: TTL / 12, between 100 ms and 500 ms, so
+   * the look itself adds at most a quarter of the 2 s SPEC §8 allows past the TTL.
+   */
+  reapEveryMs: number;
 }
 
 /**
@@ -30,6 +35,7 @@ export function hostLeaseTimes(ttlMs: number): HostLeaseTimes {
     freezeAfterMs: ttlMs - margin,
     killAfterFrozenMs: ttlMs + 60_000,
     watchEveryMs: Math.min(1_000, Math.max(100, Math.floor(margin / 4))),
+    reapEveryMs: Math.min(500, Math.max(100, Math.floor(ttlMs / 12))),
   };
 }
 

@@ -33,6 +33,8 @@ export class LeaseKeeper {
   readonly view: HostLeaseView;
   private readonly secretHash: string;
   private timer: NodeJS.Timeout | null = null;
+  private reapTimer: NodeJS.Timeout | null = null;
+  private reapFailing = false;
   private renewing: Promise<void> | null = null;
   private reaping = false;
   private failing = false;
@@ -85,11 +87,29 @@ export class LeaseKeeper {
   async start(): Promise<void> {
     await this.renewOnce();
     this.timer = setInterval(() => void this.renew(), this.view.times.renewEveryMs);
+    // Reaping has a timer of its own, not the serve's tick: a tick waits behind the
+    // supervisor's and pull workers' writes and stops at their first failure, and under load
+    // that held a lapsed host's runs for seconds past its TTL (issue #11).
+    this.reapTimer = setInterval(() => void this.reapSoon(), this.view.times.reapEveryMs);
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.reapTimer) clearInterval(this.reapTimer);
     this.timer = null;
+    this.reapTimer = null;
+  }
+
+  /** One look for lapsed hosts; a failure is logged once and the next look comes on time. */
+  private async reapSoon(): Promise<void> {
+    try {
+      await this.reapLapsed();
+      if (this.reapFailing) this.opts.log?.('host reaping: the store answers again');
+      this.reapFailing = false;
+    } catch (err) {
+      if (!this.reapFailing) this.opts.log?.(`host reaping: ${String(err)}`);
+      this.reapFailing = true;
+    }
   }
 
   /** One renewal, never two at once; failures are logged and the next try comes on time. */

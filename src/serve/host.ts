@@ -278,7 +278,6 @@ export class Host {
     try {
       await this.supervisor.tick();
       await this.pull.tick();
-      await this.lease?.reapLapsed();
       // Work whose delay just ran out has no event of its own: long-polls look again.
       for (const w of this.workWaiters.splice(0)) w();
       if (this.opts.dispatch !== false) await this.dispatcher.pass();

@@ -9,6 +9,7 @@ describe('host lease timings (SPEC §3 "Several hosts")', () => {
       freezeAfterMs: 25_000,
       killAfterFrozenMs: 90_000,
       watchEveryMs: 1_000,
+      reapEveryMs: 500,
     });
   });
 
@@ -17,6 +18,16 @@ describe('host lease timings (SPEC §3 "Several hosts")', () => {
     expect(t.freezeAfterMs).toBe(2_000);
     expect(t.renewEveryMs).toBe(500);
     expect(t.watchEveryMs).toBe(250);
+    expect(t.reapEveryMs).toBe(250);
+  });
+
+  it('looks for lapsed hosts often enough that looking adds at most 500 ms past the TTL', () => {
+    for (const ttl of [300, 1_000, 3_000, 6_000, 30_000, 600_000]) {
+      const t = hostLeaseTimes(ttl);
+      expect(t.reapEveryMs).toBeGreaterThanOrEqual(100);
+      expect(t.reapEveryMs).toBeLessThanOrEqual(500);
+      expect(t.reapEveryMs).toBeLessThanOrEqual(Math.max(100, ttl / 12));
+    }
   });
 });
 

@@ -177,10 +177,15 @@ export class PgDriver extends PgStatements implements SqlDriver {
     // claims among themselves, its snapshot is taken after the turn comes, and a row it updates
     // that another transaction changed still fails it (and it is retried). SERIALIZABLE there
     // only added false conflicts with every completion reading the same small tables.
+    // A row-locked transaction (a lease renewal) waits on its own row at READ COMMITTED: under
+    // SERIALIZABLE every renewal read the whole small hosts table and failed against the others'
+    // renewals and reaps, and under load its retries outlasted the freeze margin (issue #11).
     const begin =
       options?.lock !== undefined
         ? 'BEGIN ISOLATION LEVEL REPEATABLE READ'
-        : 'BEGIN ISOLATION LEVEL SERIALIZABLE';
+        : options?.rowLocked
+          ? 'BEGIN ISOLATION LEVEL READ COMMITTED'
+          : 'BEGIN ISOLATION LEVEL SERIALIZABLE';
     return this.inTx(begin, true, fn, options?.lock);
   }
 

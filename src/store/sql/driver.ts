@@ -7,6 +7,14 @@ export interface TxOptions {
    * serialises writers).
    */
   lock?: number;
+  /**
+   * The transaction locks every row it depends on before reading it (`SELECT ... FOR UPDATE`
+   * on PostgreSQL) and its writes are conditional on what they replace, so it needs no
+   * snapshot isolation: PostgreSQL runs it READ COMMITTED, and it waits for the rows it locks
+   * instead of failing against every other writer of the same small table (a host's lease
+   * renewal, issue #11). SQLite's BEGIN IMMEDIATE already serialises writers.
+   */
+  rowLocked?: boolean;
 }
 
 /** A parameter of a statement. Statements are always parameterised (SPEC §9). */

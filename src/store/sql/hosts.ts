@@ -122,26 +122,38 @@ export async function renewHostLease(
   secretHash: string,
   ttlMs: number,
 ): Promise<{ expires_at: number; renewed_at: number; lapsed: boolean }> {
+  // PostgreSQL: the row is locked first (the renewal runs READ COMMITTED, `rowLocked`), so a
+  // reap of this host either committed before (and is seen: lapsed) or waits for the renewal
+  // (and then finds the lease good). The time is read once the lock is held.
+  const forUpdate = db.dialect === 'postgres' ? ' FOR UPDATE' : '';
+  const row = await db.get<HostRow>(`SELECT * FROM hosts WHERE host_id = ?${forUpdate}`, [hostId]);
   const now = await storeNow(db, local);
-  const row = await db.get<HostRow>('SELECT * FROM hosts WHERE host_id = ?', [hostId]);
-  if (
-    row &&
-    row.stopped_at === null &&
-    row.lease_expires_at !== null &&
-    row.lease_expires_at > now &&
-    row.secret_hash !== secretHash
-  ) {
+  const heldBy = (r: HostRow): boolean =>
+    r.stopped_at === null &&
+    r.lease_expires_at !== null &&
+    r.lease_expires_at > now &&
+    r.secret_hash !== secretHash;
+  const held = (r: HostRow): never => {
     throw conflict(
-      `host id '${hostId}' is held by another live host until ${new Date(row.lease_expires_at).toISOString()}; pick another --host-id, or wait for its lease to lapse`,
+      `host id '${hostId}' is held by another live host until ${new Date(r.lease_expires_at ?? now).toISOString()}; pick another --host-id, or wait for its lease to lapse`,
     );
-  }
-  await db.run(
+  };
+  if (row && heldBy(row)) held(row);
+  // The update is conditional too: a host taking a new id at the same moment (no row to lock
+  // yet) cannot overwrite a live lease with another secret.
+  const changed = await db.run(
     `INSERT INTO hosts (host_id, secret_hash, started_at, renewed_at, lease_expires_at, stopped_at)
      VALUES (?, ?, ?, ?, ?, NULL)
      ON CONFLICT (host_id) DO UPDATE SET secret_hash = excluded.secret_hash, renewed_at = excluded.renewed_at,
-       lease_expires_at = excluded.lease_expires_at, stopped_at = NULL`,
-    [hostId, secretHash, now, now, now + ttlMs],
+       lease_expires_at = excluded.lease_expires_at, stopped_at = NULL
+     WHERE hosts.secret_hash = excluded.secret_hash OR hosts.stopped_at IS NOT NULL
+       OR hosts.lease_expires_at IS NULL OR hosts.lease_expires_at <= ?`,
+    [hostId, secretHash, now, now, now + ttlMs, now],
   );
+  if (changed === 0) {
+    const current = await db.get<HostRow>('SELECT * FROM hosts WHERE host_id = ?', [hostId]);
+    if (current) held(current);
+  }
   // Lapsed: the previous lease ran out or another host ended this host's runs meanwhile.
   const lapsed =
     row !== undefined &&
@@ -183,6 +195,9 @@ export async function reapHost(
   closeRun: (runId: number, now: number, host: HostRecord) => Promise<void>,
 ): Promise<Reaped | null> {
   const now = await storeNow(db, local);
+  // On PostgreSQL this runs in the admission turn at REPEATABLE READ (see SqlStore.reapHost):
+  // a renewal of this host committed after the snapshot makes the update below fail (40001)
+  // and the retry finds the lease good; one committed before is seen here.
   const row = await db.get<HostRow>(
     `SELECT * FROM hosts h WHERE h.host_id = ? AND h.lease_expires_at IS NOT NULL
        AND h.lease_expires_at <= ? AND (h.stopped_at IS NULL OR ${OPEN_SPAWNED_RUN})`,

@@ -46,7 +46,7 @@ import * as sessions from './sessions.js';
 import * as runs from './runs.js';
 import * as worker from './worker.js';
 import * as boards from './boards.js';
-import type { SqlDb, SqlDriver } from './driver.js';
+import type { SqlDb, SqlDriver, TxOptions } from './driver.js';
 import * as events from './events.js';
 import * as profiles from './profiles.js';
 import { toRun } from './rows.js';
@@ -70,8 +70,8 @@ export class SqlStore implements Store {
   }
 
   /** Runs `fn` in one write transaction with the time it happens at. */
-  protected write<T>(fn: (db: SqlDb, now: number) => Promise<T>): Promise<T> {
-    return this.driver.tx((db) => fn(db, this.clock.now()));
+  protected write<T>(fn: (db: SqlDb, now: number) => Promise<T>, options?: TxOptions): Promise<T> {
+    return this.driver.tx((db) => fn(db, this.clock.now()), options);
   }
 
   async schemaVersion(): Promise<number> {
@@ -453,42 +453,54 @@ export class SqlStore implements Store {
     secretHash: string,
     ttlMs: number,
   ): Promise<{ expires_at: number; renewed_at: number; lapsed: boolean }> {
-    return this.write((db, now) => hosts.renewHostLease(db, now, hostId, secretHash, ttlMs));
+    // Row-locked, never a serialisation failure: a renewal that kept failing against the other
+    // hosts' renewals and reaps outlasted the freeze margin under load (issue #11).
+    return this.write((db, now) => hosts.renewHostLease(db, now, hostId, secretHash, ttlMs), {
+      rowLocked: true,
+    });
   }
 
   reapHost(hostId: string, by: string, ctx: PolicyContext): Promise<hosts.Reaped | null> {
     const actor = dispatcher(by);
-    return this.write(async (db, local) => {
-      const reaped = await hosts.reapHost(db, local, hostId, async (runId, now, host) => {
-        const run = await runs.runRow(db, runId);
-        const reason = reapedReason(hostId, by, run?.attempt ?? 0, {
-          lease_expired_at: host.lease_expires_at,
-          reaped_at: now,
+    // In the admission turn, at REPEATABLE READ: SERIALIZABLE made the reap, the largest
+    // transaction here, fail against every claim, completion and renewal of the other hosts,
+    // and under load it lost all its retries tick after tick (issue #11). The turn orders it
+    // with claims and with the other hosts' reaps of the same host (the second finds it
+    // reaped); the rows it writes are the lapsed host's own, so a real conflict still fails it.
+    return this.write(
+      async (db, local) => {
+        const reaped = await hosts.reapHost(db, local, hostId, async (runId, now, host) => {
+          const run = await runs.runRow(db, runId);
+          const reason = reapedReason(hostId, by, run?.attempt ?? 0, {
+            lease_expired_at: host.lease_expires_at,
+            reaped_at: now,
+          });
+          // A run already ending keeps the outcome it was fenced with (a worker's result).
+          await runs.endRun(
+            db,
+            now,
+            runId,
+            { outcome: 'host_lost', reason },
+            { ...ctx, host: by, random: this.random },
+            actor,
+          );
         });
-        // A run already ending keeps the outcome it was fenced with (a worker's result).
-        await runs.endRun(
-          db,
-          now,
-          runId,
-          { outcome: 'host_lost', reason },
-          { ...ctx, host: by, random: this.random },
-          actor,
-        );
-      });
-      if (reaped) {
-        await events.appendEvent(db, local, actor, {
-          kind: 'host_lost',
-          payload: {
-            host: hostId,
-            renewed_at: reaped.host.renewed_at,
-            lease_expired_at: reaped.host.lease_expires_at,
-            reaped_by: by,
-            runs: reaped.runs.map((r) => r.run_id),
-          },
-        });
-      }
-      return reaped;
-    });
+        if (reaped) {
+          await events.appendEvent(db, local, actor, {
+            kind: 'host_lost',
+            payload: {
+              host: hostId,
+              renewed_at: reaped.host.renewed_at,
+              lease_expired_at: reaped.host.lease_expires_at,
+              reaped_by: by,
+              runs: reaped.runs.map((r) => r.run_id),
+            },
+          });
+        }
+        return reaped;
+      },
+      { lock: ADMISSION_LOCK },
+    );
   }
 
   lapsedHosts(): Promise<HostRecord[]> {
