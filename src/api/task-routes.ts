@@ -116,8 +116,10 @@ export function taskRoutes(store: Store): OpenAPIHono<{ Variables: AuthVariables
           return c.json({ error: { code: 'invalid', message: `unknown status '${s}'` } }, 400);
         }
       }
+      const board = q.board ?? 'default';
+      await store.getBoard(board);
       const tasks = await store.listTasks({
-        board: q.board ?? 'default',
+        board,
         ...(statuses ? { statuses } : {}),
         ...(q.assignee !== undefined ? { assignee: q.assignee } : {}),
         ...(q.q !== undefined ? { q: q.q } : {}),

@@ -234,7 +234,7 @@ describe('nesting and unknown things on the people’s routes', () => {
     );
   });
 
-  it('GET /events?board=nope answers 404 like /board; an unknown task too', async () => {
+  it('GET /events?board=nope and /tasks?board=nope answer 404 like /board; so does an unknown task', async () => {
     await refused(
       'GET',
       '/api/v1/events?board=nope',
@@ -251,6 +251,7 @@ describe('nesting and unknown things on the people’s routes', () => {
       'not_found',
       /^task 999 does not exist/,
     );
+    await refused('GET', '/api/v1/tasks?board=nope', {}, 404, 'not_found', /^board 'nope'/);
     const a = await h.request('GET', '/api/v1/events?board=default', { token: h.adminToken });
     expect(a.status).toBe(200);
   });
