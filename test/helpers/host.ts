@@ -15,6 +15,7 @@ import type { Task } from '../../src/core/task.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import type { SqliteStore } from '../../src/store/sqlite/open.js';
 import { groupAlive, signalGroup } from '../../src/os/procfs.js';
+import { endRunCgroups } from './cgroups.js';
 import { WARDEN_BIN, runWarden } from './cli.js';
 import type { CliResult } from './cli.js';
 
@@ -254,7 +255,11 @@ export class TestHome {
       }
       await store.close();
     }
+    // What is left in a run's cgroup outlived its run: a leak too (a process that left its group).
+    const escaped = await endRunCgroups(join(this.root, 'runs'));
     rmSync(this.root, { recursive: true, force: true });
     if (leaked.length > 0) throw new Error(`leaked worker process groups: ${leaked.join(', ')}`);
+    if (escaped.length > 0)
+      throw new Error(`leaked processes in runs' cgroups: ${escaped.join(', ')}`);
   }
 }
