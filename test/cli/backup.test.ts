@@ -1,0 +1,222 @@
+/*
+ * Issue #11, defect 7: `warden backup` and `warden restore`, with real files and a real serve.
+ * A backup is taken while serve runs workers and writes; it is verified and readable. Restore
+ * refuses while serve runs or the copy is damaged, keeps the database it replaces, and brings
+ * back a home whose warden.db was emptied (defect 3's way back).
+ */
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import type { Task } from '../../src/core/task.js';
+import { expectError, freshHome } from '../helpers/cli.js';
+import { TestHome, fixture } from '../helpers/host.js';
+
+function digest(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+function integrity(path: string): { check: string; tasks: number } {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    return {
+      check: db.pragma('integrity_check', { simple: true }) as string,
+      tasks: (db.prepare('SELECT count(*) AS n FROM tasks').get() as { n: number }).n,
+    };
+  } finally {
+    db.close();
+  }
+}
+
+const BACKUP_LINE =
+  /^backup written: (\S+) \([\d.]+ (?:B|KiB|MiB), schema version \d+, (\d+) tasks; integrity_check found no problems\)\n/;
+
+describe('backup and restore around a running serve', () => {
+  it('backs up while serve works, refuses to restore under it, restores once it stops', async () => {
+    const home = await new TestHome().init();
+    try {
+      await home.profile('job', fixture('short-job.sh', '0.05'));
+      for (let i = 0; i < 5; i++) await home.task(`before ${i}`, ['--assignee', 'job']);
+      const serve = await home.serve();
+      // Writes go on while the backup is taken: tasks created and worked meanwhile.
+      const creating = Promise.all(
+        Array.from({ length: 5 }, (_, i) => home.task(`during ${i}`, ['--assignee', 'job'])),
+      );
+      const copy = join(home.root, 'copy.db');
+      const r = await home.cli(['backup', copy]);
+      await creating;
+      expect(r.code, r.stderr).toBe(0);
+      const m = BACKUP_LINE.exec(r.stdout);
+      expect(m?.[1]).toBe(copy);
+      // One file: no temp file left, no -wal or -shm beside it.
+      expect(readdirSync(home.root).filter((f) => f.startsWith('copy.db'))).toEqual(['copy.db']);
+      const checked = integrity(copy);
+      expect(checked.check).toBe('ok');
+      expect(checked.tasks).toBe(Number(m?.[2]));
+      expect(checked.tasks).toBeGreaterThanOrEqual(5);
+
+      expectError(
+        await home.cli(['restore', copy]),
+        4,
+        /warden serve is running for this home \(.*pid \d+.*\); stop it first/,
+      );
+      serve.proc.kill('SIGTERM');
+      expect(await serve.exited).toBe(0);
+      const restored = await home.cli(['restore', copy]);
+      expect(restored.code, restored.stderr).toBe(0);
+      const kept = /the database it replaced is kept at (\S+)\n/.exec(restored.stdout)?.[1];
+      expect(kept).toMatch(/warden\.db\.before-restore-\d{8}T\d{6}Z$/);
+      expect(existsSync(kept ?? '')).toBe(true);
+      const tasks = JSON.parse(await home.ok(['list', '--json', '--archived'])) as Task[];
+      expect(tasks).toHaveLength(checked.tasks);
+    } finally {
+      await home.cleanup();
+    }
+  });
+});
+
+describe('warden backup', () => {
+  it.concurrent(
+    'refuses an existing file unless --force, and names a folder’s copy by time',
+    async (ctx) => {
+      const cli = await freshHome(ctx);
+      await cli.json(['create', 'one']);
+      const path = join(cli.home, 'b.db');
+      writeFileSync(path, 'not mine to overwrite');
+      expectError(
+        await cli.run(['backup', path]),
+        4,
+        /b\.db exists; pick another path, or pass --force to replace it/,
+      );
+      expect(readFileSync(path, 'utf8')).toBe('not mine to overwrite');
+      const forced = await cli.run(['backup', path, '--force']);
+      expect(forced.code, forced.stderr).toBe(0);
+      expect(integrity(path)).toEqual({ check: 'ok', tasks: 1 });
+      const folder = join(cli.home, 'runs');
+      const dated = await cli.run(['backup', folder]);
+      expect(dated.stdout).toMatch(/backup written: .+\/runs\/warden-\d{8}T\d{6}Z\.db /);
+      expectError(
+        await cli.run(['backup', join(cli.home, 'warden.db')]),
+        2,
+        /is the database itself/,
+      );
+      expectError(
+        await cli.run(['backup', join(cli.home, 'no', 'such', 'b.db')]),
+        2,
+        /does not exist; make the folder first/,
+      );
+      const json = await cli.json<{ path: string; tasks: number; schema_version: number }>([
+        'backup',
+        join(cli.home, 'j.db'),
+      ]);
+      expect(json).toMatchObject({ path: join(cli.home, 'j.db'), tasks: 1 });
+    },
+  );
+});
+
+describe('warden restore', () => {
+  it.concurrent(
+    'checks the copy first: a damaged, missing or foreign copy changes nothing',
+    async (ctx) => {
+      const cli = await freshHome(ctx);
+      await cli.json(['create', 'keep me']);
+      const db = join(cli.home, 'warden.db');
+      const before = digest(db);
+      const copy = join(cli.home, 'copy.db');
+      expect((await cli.run(['backup', copy])).code).toBe(0);
+      const bytes = readFileSync(copy);
+      bytes.set(randomBytes(4096), Math.floor(bytes.length / 2 / 4096) * 4096);
+      writeFileSync(copy, bytes);
+      expectError(
+        await cli.run(['restore', copy]),
+        7,
+        /copy\.db failed the (integrity_check|header check)/,
+      );
+      expectError(
+        await cli.run(['restore', join(cli.home, 'nope.db')]),
+        3,
+        /nope\.db does not exist/,
+      );
+      writeFileSync(copy, '');
+      expectError(
+        await cli.run(['restore', copy]),
+        7,
+        /copy\.db failed the header check: the file is empty/,
+      );
+      expect(digest(db)).toBe(before);
+      expect(readdirSync(cli.home).filter((f) => f.includes('before-restore'))).toEqual([]);
+    },
+  );
+
+  it.concurrent('brings back an emptied warden.db, keeping the empty file aside', async (ctx) => {
+    const cli = await freshHome(ctx);
+    await cli.json(['create', 'first']);
+    await cli.json(['create', 'second']);
+    const copy = join(cli.home, 'copy.db');
+    expect((await cli.run(['backup', copy])).code).toBe(0);
+    const db = join(cli.home, 'warden.db');
+    writeFileSync(db, '');
+    expectError(await cli.run(['list']), 7, /failed the header check: the file is empty/);
+    const r = await cli.run(['restore', copy]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(
+      /^restored .+copy\.db to .+warden\.db \([\d.]+ KiB, schema version \d+, 2 tasks; integrity_check found no problems\)\n/,
+    );
+    const kept = /kept at (\S+)\n/.exec(r.stdout)?.[1] ?? '';
+    expect(statSync(kept).size).toBe(0);
+    const tasks = await cli.json<Task[]>(['list']);
+    expect(tasks.map((t) => t.title).sort()).toEqual(['first', 'second']);
+  });
+
+  it.concurrent(
+    'keeps a stale -wal with the database it replaces, and refuses while a process holds it',
+    async (ctx) => {
+      const cli = await freshHome(ctx);
+      await cli.json(['create', 'in the backup']);
+      const copy = join(cli.home, 'copy.db');
+      expect((await cli.run(['backup', copy])).code).toBe(0);
+      const db = join(cli.home, 'warden.db');
+      // A writer that commits into the WAL (no checkpoint) and is then SIGKILLed: it leaves
+      // warden.db-wal holding a committed task, and a warden.db-shm.
+      const sqlite = fileURLToPath(import.meta.resolve('better-sqlite3'));
+      const writer = spawn(
+        process.execPath,
+        [
+          '-e',
+          `const D = require(${JSON.stringify(sqlite)}); const db = new D(${JSON.stringify(db)});
+         db.pragma('wal_autocheckpoint = 0');
+         db.prepare("INSERT INTO tasks (board, title, status, created_by, created_at, updated_at) VALUES ('default', 'only in the wal', 'ready', 'person:x', 0, 0)").run();
+         process.stdout.write('ready\\n'); setInterval(() => {}, 1000);`,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      await new Promise<void>((resolve) => writer.stdout.once('data', () => resolve()));
+      expectError(
+        await cli.run(['restore', copy]),
+        4,
+        new RegExp(`warden\\.db is open in process ${writer.pid}`),
+      );
+      writer.kill('SIGKILL');
+      await new Promise((resolve) => writer.once('exit', resolve));
+      expect(existsSync(`${db}-wal`)).toBe(true);
+      const r = await cli.run(['restore', copy]);
+      expect(r.code, r.stderr).toBe(0);
+      const kept = /kept at (\S+)\n/.exec(r.stdout)?.[1] ?? '';
+      expect(existsSync(`${db}-wal`)).toBe(false);
+      expect(existsSync(`${db}-shm`)).toBe(false);
+      expect(existsSync(`${kept}-wal`)).toBe(true);
+      const titles = (await cli.json<Task[]>(['list'])).map((t) => t.title);
+      expect(titles).toEqual(['in the backup']);
+      // The kept database still holds what its WAL had committed.
+      const old = new Database(kept, { readonly: true });
+      const oldTitles = (
+        old.prepare('SELECT title FROM tasks ORDER BY id').all() as { title: string }[]
+      ).map((t) => t.title);
+      old.close();
+      expect(oldTitles).toEqual(['in the backup', 'only in the wal']);
+    },
+  );
+});
