@@ -10,6 +10,7 @@ import { requireAuth } from './auth.js';
 import type { HostControl } from './admin-routes.js';
 import { jsonBodies } from './body.js';
 import { errorResponse, onError } from './errors.js';
+import { metricsRoutes } from './metrics.js';
 import { logFailures } from './request-log.js';
 import type { ApiLog } from './request-log.js';
 import { pullRoutes } from './pull-routes.js';
@@ -31,8 +32,12 @@ export interface ApiDeps {
   signals: WorkerSignals;
   control: HostControl;
   config: () => PolicyOverrides;
-  /** Whether this host's dispatcher loop is running, for `/healthz`. */
+  /** Whether this host's dispatcher loop is running, for `/metrics`. */
   dispatching: () => boolean;
+  /** Workers this host's supervisor watches now, for `/metrics` (default: none). */
+  workers?: () => number;
+  /** `serve --metrics-open`: `/metrics` answers without a token. */
+  metricsOpen?: boolean;
   /** Pull mode; absent when the host serves no pull workers. */
   pull?: PullControl;
   /** The dashboard's data routes; absent in tests that do not need them. */
@@ -59,7 +64,7 @@ function changesWork(method: string, path: string): boolean {
 
 /**
  * The versioned HTTP API of `warden serve` (SPEC §6): token auth on every route but
- * `/healthz`, JSON errors with stable codes, and an OpenAPI document from the same schemas
+ * `/healthz` (and `/metrics` with `serve --metrics-open`), JSON errors with stable codes, and an OpenAPI document from the same schemas
  * that validate requests.
  */
 export function createApi(deps: ApiDeps): OpenAPIHono {
@@ -85,8 +90,15 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     await next();
     if (c.res.status < 400 && changesWork(c.req.method, c.req.path)) deps.wake?.();
   });
-  app.get('/healthz', (c) =>
-    c.json({ ok: true, host: deps.host, dispatching: deps.dispatching() }),
+  // For probes: a bare `ok` and nothing else, with no token (SPEC §6).
+  app.get('/healthz', (c) => c.text('ok'));
+  app.route(
+    '/',
+    metricsRoutes({
+      store: deps.store,
+      host: { workers: deps.workers ?? (() => 0), dispatching: deps.dispatching },
+      open: deps.metricsOpen ?? false,
+    }),
   );
   app.route('/api/v1/worker', workerRoutes(deps.store, deps.signals, deps.config, deps.host));
   if (deps.pull) app.route('/api/v1/pull', pullRoutes(deps.store, deps.pull));

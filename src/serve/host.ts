@@ -34,6 +34,8 @@ export interface HostOptions {
   tickMs: number;
   maxWorkers: number;
   progressFlushMs?: number;
+  /** `/metrics` answers without a token (`serve --metrics-open`). */
+  metricsOpen?: boolean;
   /** Run the dispatcher (false: supervise and serve the API only). */
   dispatch?: boolean;
   /** How long a pull worker's lease lasts without a renewal (SPEC §4: 30 s). */
@@ -184,6 +186,8 @@ export class Host {
       host: this.hostId,
       config: () => this.opts.config.policy,
       dispatching: () => this.timer !== null && this.opts.dispatch !== false,
+      workers: () => this.supervisor.size,
+      metricsOpen: this.opts.metricsOpen ?? false,
       signals: {
         call: (runId, kind, note, mode) => this.modes[mode].noteCall(runId, kind, note),
         terminal: (runId) => {

@@ -90,8 +90,13 @@ export interface Harness {
   cleanup(): Promise<void>;
 }
 
-/** Builds a harness; call `cleanup()` in `afterEach`. `log` receives the API's failures. */
-export async function makeHarness(options: { log?: ApiLog } = {}): Promise<Harness> {
+/**
+ * Builds a harness; call `cleanup()` in `afterEach`. `log` receives the API's failures;
+ * `metricsOpen` is `serve --metrics-open`.
+ */
+export async function makeHarness(
+  options: { log?: ApiLog; metricsOpen?: boolean } = {},
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'warden-api-'));
   const clock = new ManualClock();
   const dbPath = join(dir, 'warden.db');
@@ -124,7 +129,9 @@ export async function makeHarness(options: { log?: ApiLog } = {}): Promise<Harne
     control,
     config: () => ({}),
     dispatching: () => true,
+    workers: () => 3,
     ...(options.log ? { log: options.log } : {}),
+    ...(options.metricsOpen ? { metricsOpen: true } : {}),
     pull: {
       pull: new PullSupervisor({ store, host: 'h1', clock, config: {} }),
       leaseTtlMs: 30_000,

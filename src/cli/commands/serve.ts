@@ -18,6 +18,7 @@ interface ServeOptions {
   progressFlush: string;
   leaseTtl: string;
   hostTtl?: string;
+  metricsOpen?: boolean;
 }
 
 export function register(program: Command): void {
@@ -40,6 +41,7 @@ export function register(program: Command): void {
       '--host-ttl <duration>',
       'several hosts (WARDEN_DB): how long this host’s lease lasts without renewal (default 30s)',
     )
+    .option('--metrics-open', 'answer /metrics without a token (every other route still needs one)')
     .action(async (opts: ServeOptions) => {
       const tickMs = parseDuration(opts.tick, '--tick');
       const flushMs = parseDuration(opts.progressFlush, '--progress-flush');
@@ -88,6 +90,7 @@ export function register(program: Command): void {
         maxWorkers,
         progressFlushMs: flushMs,
         leaseTtlMs,
+        metricsOpen: opts.metricsOpen ?? false,
         ...(ctx.where.kind === 'postgres'
           ? { hostLease: { ttlMs: hostTtlMs, secret: hostSecret(ctx.home) } }
           : {}),
