@@ -68,8 +68,8 @@ export class GroupEnding {
     const at = Math.max(0, Math.round(now - this.began));
     // Looked for only when it decides something (whether any is left, whom to signal): without
     // a cgroup it is a walk through every process's environment.
-    let outside: Escapee[] | null = null;
-    const escaped = (): Escapee[] => (outside ??= this.note(processes.escaped(this.target)));
+    const seen: { outside?: Escapee[] } = {};
+    const escaped = (): Escapee[] => (seen.outside ??= this.note(processes.escaped(this.target)));
     if (!processes.groupAlive(this.pgid) && escaped().length === 0) {
       this.record.empty_at_ms ??= at;
       return 'gone';
@@ -92,6 +92,8 @@ export class GroupEnding {
         this.record.term_ignored = true;
         return this.kill(now, at, processes, escaped());
       case 'kill':
+        // One still alive outside the group (forked since SIGKILL was sent, say) gets it again.
+        if (seen.outside?.length) this.signal(processes, 'SIGKILL', seen.outside);
         if (now < this.deadline) return 'pending';
         this.phase = 'held';
         this.record.held_at_ms = at;

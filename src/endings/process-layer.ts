@@ -68,6 +68,28 @@ function carriesRun(pid: number, run: RunProcesses): boolean {
   );
 }
 
+/**
+ * How long one walk through every process's environment is reused by the same ending: an
+ * ending looks every 25 ms, and a walk costs milliseconds. Those it found are still checked
+ * at every look, so only a process that appeared since waits this long to be seen.
+ */
+const ENVIRON_WALK_MS = 200;
+const walks = new WeakMap<RunProcesses, { at: number; pids: number[] }>();
+
+/** The run's processes outside its group, by their environment. */
+function byEnvironment(run: RunProcesses): number[] {
+  const last = walks.get(run);
+  const now = performance.now();
+  if (last !== undefined && now - last.at < ENVIRON_WALK_MS) {
+    return last.pids.filter((pid) => liveGroup(pid) !== null);
+  }
+  const pids = liveProcesses()
+    .filter((p) => p.pgid !== run.pgid && p.pid !== process.pid && carriesRun(p.pid, run))
+    .map((p) => p.pid);
+  walks.set(run, { at: now, pids });
+  return pids;
+}
+
 /** The pids of the run's live processes outside its group. */
 function outsideGroup(run: RunProcesses): number[] {
   // A cgroup that is gone was never joined (the wrapper removes it then): the fallback applies.
@@ -78,10 +100,7 @@ function outsideGroup(run: RunProcesses): number[] {
       return pgid !== null && pgid !== run.pgid;
     });
   }
-  if (run.tokenHash === null) return [];
-  return liveProcesses()
-    .filter((p) => p.pgid !== run.pgid && p.pid !== process.pid && carriesRun(p.pid, run))
-    .map((p) => p.pid);
+  return run.tokenHash === null ? [] : byEnvironment(run);
 }
 
 /** The real processes, read from Linux `/proc` and the cgroup's files, signalled with kill(2). */
