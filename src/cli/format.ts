@@ -5,6 +5,7 @@ import type { Run } from '../core/run.js';
 import { TASK_STATUSES } from '../core/status.js';
 import type { Comment, Task } from '../core/task.js';
 import { formatDuration } from '../core/duration.js';
+import { formatSize } from '../core/size.js';
 import { POLICY_FIELDS } from '../core/policy.js';
 import type { PolicyOverrides } from '../core/policy.js';
 import { formatTime, oneLine, table } from './output.js';
@@ -29,7 +30,13 @@ export function taskTable(tasks: readonly Task[], now: number): string {
 export function policyText(policy: PolicyOverrides): string {
   const parts = Object.entries(policy).map(([key, value]) => {
     const kind = POLICY_FIELDS.find((f) => f.key === key)?.kind;
-    return `${key}=${kind === 'duration' ? formatDuration(value as number) : String(value)}`;
+    const text =
+      kind === 'duration'
+        ? formatDuration(value as number)
+        : kind === 'size'
+          ? formatSize(value as number).replace(' ', '')
+          : String(value);
+    return `${key}=${text}`;
   });
   return parts.length > 0 ? parts.join(', ') : '(profile defaults)';
 }

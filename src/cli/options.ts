@@ -26,8 +26,9 @@ function camel(key: string): string {
 /** Adds a `--stall-timeout D`-style option for every policy field. */
 export function addPolicyOptions(cmd: Command): Command {
   for (const f of POLICY_FIELDS) {
-    const placeholder =
-      f.kind === 'duration' ? '<duration>' : f.kind === 'count' ? '<n>' : '<mode>';
+    const placeholder = { duration: '<duration>', count: '<n>', enum: '<mode>', size: '<size>' }[
+      f.kind
+    ];
     cmd.option(`--${f.key.replaceAll('_', '-')} ${placeholder}`, f.help);
   }
   return cmd;

@@ -38,6 +38,25 @@ export const POLICY_DEFAULTS = {
   profile_breaker: 5,
   /** After `complete`, how long the worker has to exit before it is ended. */
   exit_after_complete: 30_000,
+  /**
+   * Most bytes one run's log keeps (SPEC §7: 100 MiB): past it the middle is cut, keeping
+   * the start and the latest output (src/supervisor/log-cap.ts).
+   */
+  log_cap: 100 * 1024 * 1024,
+} as const;
+
+/** Run logs and their cap (issue #11). */
+export const LOG_DEFAULTS = {
+  /** The smallest `log_cap` accepted: a quarter of it is kept from the start, a quarter at the end. */
+  min_cap: 64 * 1024,
+} as const;
+
+/** `warden gc` and `serve --gc-every` (issue #11). */
+export const GC_DEFAULTS = {
+  /** How long a task stays done or archived before `serve --gc-every` prunes its history. */
+  older_than_ms: 30 * 86_400_000,
+  /** Run folders and workspaces looked up in the store at once. */
+  batch: 500,
 } as const;
 
 /** The profile breaker's probe schedule (SPEC §3). */

@@ -51,6 +51,10 @@ export const EventKind = {
   host_stopped: 'host_stopped',
   /** Several hosts: a host's lease lapsed and another host ended its runs. */
   host_lost: 'host_lost',
+  /** A run's log passed its `log_cap`: its middle was cut (the first cut of the run). */
+  log_truncated: 'log_truncated',
+  /** `warden gc` (or `serve --gc-every`) pruned the history of finished tasks. */
+  gc_done: 'gc_done',
 } as const;
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];
 export const EVENT_KINDS: readonly EventKind[] = Object.values(EventKind);

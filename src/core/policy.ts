@@ -1,6 +1,7 @@
 import { parseDuration } from './duration.js';
 import { invalid } from './errors.js';
-import { POLICY_DEFAULTS } from './defaults.js';
+import { LOG_DEFAULTS, POLICY_DEFAULTS } from './defaults.js';
+import { formatSize, parseSize } from './size.js';
 import type { Millis } from './glossary.js';
 
 /** What exit code 0 without a reported result means (SPEC §3). */
@@ -25,6 +26,8 @@ export interface Policy {
   max_spawn_failures: number;
   profile_breaker: number;
   exit_after_complete: Millis;
+  /** Bytes: most a run's log keeps before its middle is cut. */
+  log_cap: number;
 }
 export type PolicyKey = keyof Policy;
 /** Overrides set by a config file, a profile or a task. */
@@ -33,7 +36,7 @@ export type PolicyOverrides = Partial<Policy>;
 /** How one policy option is parsed and shown. */
 export interface PolicyField {
   readonly key: PolicyKey;
-  readonly kind: 'duration' | 'count' | 'enum';
+  readonly kind: 'duration' | 'count' | 'enum' | 'size';
   /** For durations: whether `0` is allowed (and what it means). */
   readonly zero?: string;
   readonly values?: readonly string[];
@@ -77,6 +80,11 @@ export const POLICY_FIELDS: readonly PolicyField[] = [
     zero: 'end at once',
     help: 'time a worker has to exit after complete',
   },
+  {
+    key: 'log_cap',
+    kind: 'size',
+    help: 'most a run’s log keeps, like 100MiB: past it the middle is cut, the start and the latest output kept',
+  },
 ];
 
 /** The names of every policy option. */
@@ -116,6 +124,19 @@ function parseDurationValue(f: PolicyField, name: string, value: unknown): numbe
   return ms;
 }
 
+function parseSizeValue(name: string, value: unknown): number {
+  let bytes: number;
+  if (typeof value === 'string') bytes = parseSize(value, name);
+  else if (typeof value === 'number' && Number.isSafeInteger(value)) bytes = value;
+  else throw invalid(`${name}: expected a size like 100MiB or whole bytes, got ${shown(value)}`);
+  if (bytes < LOG_DEFAULTS.min_cap) {
+    throw invalid(
+      `${name}: must be at least ${formatSize(LOG_DEFAULTS.min_cap)}, got ${shown(value)}`,
+    );
+  }
+  return bytes;
+}
+
 function parseCountValue(name: string, value: unknown, from: PolicySource): number {
   // A flag is text; JSON must say a number as a number (`"3"` is a string, refused).
   const n =
@@ -150,6 +171,8 @@ export function parsePolicyValue(
       return parseDurationValue(f, name, value);
     case 'count':
       return parseCountValue(name, value, from);
+    case 'size':
+      return parseSizeValue(name, value);
     case 'enum': {
       if (typeof value !== 'string' || !f.values?.includes(value)) {
         throw invalid(`${name}: expected one of ${f.values?.join(', ')}, got ${String(value)}`);

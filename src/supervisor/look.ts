@@ -3,6 +3,7 @@ import type { ExitStatus } from '../core/exit.js';
 import { judgeLiveness } from '../core/liveness.js';
 import { observedReason, stallReason, timeoutReason } from '../core/reasons.js';
 import { exitMeaning, fileSize, livenessPolicy, observed, statusFromShell } from './live-run.js';
+import { capRunLog } from './log-cap.js';
 import type { LiveRun } from './live-run.js';
 import { sawProgress } from './progress.js';
 import { readExitFile } from './spawn.js';
@@ -34,6 +35,8 @@ export async function examine(sv: Supervision, live: LiveRun): Promise<void> {
     live.lastOutputWall = opts.clock.now();
     sawProgress(opts.clock, live, live.lastOutputWall);
   }
+  // Past log_cap the log's middle is cut: output after it is measured from the new size.
+  if (size > live.policy.log_cap) live.outputBytes = await capRunLog(sv, live, size);
   const now = opts.clock.monotonic();
   // What the host saw, for the reason of an ending: built only when one begins.
   const seen = (): ReturnType<typeof observed> => observed(live, opts.host, now);
