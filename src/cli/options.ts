@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { INPUT_LIMITS } from '../core/defaults.js';
+import { parseDuration } from '../core/duration.js';
 import { invalid } from '../core/errors.js';
 import { POLICY_FIELDS, parsePolicyValue } from '../core/policy.js';
 import type { PolicyOverrides } from '../core/policy.js';
@@ -42,6 +43,13 @@ export function readPolicyOptions(opts: Record<string, unknown>): PolicyOverride
     if (value !== undefined) out[f.key] = parsePolicyValue(f.key, value);
   }
   return out;
+}
+
+/** An age or interval (`gc --older-than`, `serve --gc-every`): a duration longer than 0. */
+export function parseAge(text: string, what: string): number {
+  const ms = parseDuration(text, what);
+  if (ms <= 0) throw invalid(`${what}: must be longer than 0, like 30d or 12h`);
+  return ms;
 }
 
 /** A `--limit`: a whole number from 1 to the most a list returns. */

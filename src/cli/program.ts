@@ -42,6 +42,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ['check'], load: () => import('./commands/check.js') },
   { names: ['backup'], load: () => import('./commands/backup.js') },
   { names: ['restore'], load: () => import('./commands/restore.js') },
+  { names: ['gc'], load: () => import('./commands/gc.js') },
   { names: ['token'], load: () => import('./commands/token.js') },
   { names: ['worker'], load: () => import('./commands/worker.js') },
   { names: ['mcp'], load: () => import('./commands/mcp.js') },

@@ -16,6 +16,8 @@ import { LeaseKeeper } from '../dispatcher/lease-keeper.js';
 import type { Store } from '../store/store.js';
 import { PullSupervisor } from '../supervisor/pull.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
+import { collectGarbage, gcSummary } from './gc.js';
+import { GcSchedule } from './gc-schedule.js';
 import { defaultHostId, releaseHome, takeHome } from './home-lock.js';
 import { SpawnedMode } from './modes.js';
 import { checkServeLock, releaseServeLock, writeServeLock } from './serve-lock.js';
@@ -45,6 +47,8 @@ export interface HostOptions {
    * secret. Without it the host takes the home for itself (SQLite: one `serve` per home).
    */
   hostLease?: { ttlMs: number; secret: string };
+  /** `serve --gc-every`: gc every `everyMs`, pruning tasks finished `olderThanMs` ago. */
+  gc?: { everyMs: number; olderThanMs: number };
   log?: (line: string) => void;
 }
 
@@ -58,6 +62,7 @@ export class Host {
   private readonly pull: PullSupervisor;
   private readonly dispatcher: Dispatcher;
   private readonly lease: LeaseKeeper | null = null;
+  private readonly gc: GcSchedule | null = null;
   /** How each mode's runs are stopped and heard. */
   private readonly modes: Record<RunMode, RunModeEndings>;
   private workWaiters: (() => void)[] = [];
@@ -119,6 +124,14 @@ export class Host {
       ),
       pull: this.pull,
     };
+    if (opts.gc) {
+      const { everyMs, olderThanMs } = opts.gc;
+      this.gc = new GcSchedule({
+        everyMs,
+        clock: opts.clock,
+        run: () => this.collect(olderThanMs),
+      });
+    }
     this.dispatcher = homeDispatcher(opts, this.hostId, this.supervisor, {
       maxWorkers: () => opts.maxWorkers,
       wardenEnv: () => ({ WARDEN_URL: this.url }),
@@ -285,12 +298,33 @@ export class Host {
       // Work whose delay just ran out has no event of its own: long-polls look again.
       for (const w of this.workWaiters.splice(0)) w();
       if (this.opts.dispatch !== false) await this.dispatcher.pass();
+      // Behind the tick, not in it: a pass over many folders must not hold up supervision.
+      void this.gc?.tick();
       if (this.tickFailing) this.opts.log?.('tick: the store answers again');
       this.tickFailing = false;
     } catch (err) {
       // Said once per outage, not five times a second.
       if (!this.tickFailing) this.opts.log?.(`tick: ${(err as Error).stack ?? String(err)}`);
       this.tickFailing = true;
+    }
+  }
+
+  /** One gc pass of `serve --gc-every`, said in the log. */
+  private async collect(olderThanMs: number): Promise<void> {
+    try {
+      const report = await collectGarbage({
+        store: this.opts.store,
+        home: this.opts.home,
+        clock: this.opts.clock,
+        olderThanMs,
+        dryRun: false,
+        actor: dispatcherActor(this.hostId),
+      });
+      // A pass that found nothing says nothing: it runs every --gc-every.
+      const removed = report.events + report.runs.length + report.workspaces.length > 0;
+      if (removed) this.opts.log?.(`gc: ${gcSummary(report, (ms) => new Date(ms).toISOString())}`);
+    } catch (err) {
+      this.opts.log?.(`gc: ${(err as Error).stack ?? String(err)}`);
     }
   }
 

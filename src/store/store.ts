@@ -337,6 +337,23 @@ export interface Store {
   setHostUrl(hostId: string, url: string): Promise<void>;
   /** Marks this host stopped. */
   releaseHome(hostId: string, process: ProcessIdentity): Promise<void>;
+
+  // ---- Pruning (`warden gc`) ----
+
+  /**
+   * Of the runs and tasks whose folders are on this host, those `warden gc` may remove: ended
+   * runs of tasks, and tasks, that are done or archived and unchanged since `before`.
+   */
+  prunableFolders(
+    runIds: readonly RunId[],
+    taskIds: readonly TaskId[],
+    before: EpochMs,
+  ): Promise<{ runs: RunId[]; tasks: TaskId[] }>;
+  /**
+   * Deletes the events written before `before` of tasks done or archived and unchanged since
+   * then (with `dryRun`, only counts them); returns how many, and of how many tasks.
+   */
+  pruneEvents(before: EpochMs, dryRun: boolean): Promise<{ events: number; tasks: number }>;
 }
 
 /** A concurrency group: a cap shared by the profiles that name it, and a cooldown. */

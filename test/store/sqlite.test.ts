@@ -7,6 +7,7 @@ import { person } from '../../src/core/actor.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { WardenError } from '../../src/core/errors.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
+import { runGcSuite } from './gc-suite.js';
 import { runRunSuite } from './runs-suite.js';
 import { runStoreSuite } from './suite.js';
 import type { StoreFixture } from './suite.js';
@@ -33,6 +34,7 @@ async function makeSqlite(): Promise<StoreFixture> {
 
 runStoreSuite('sqlite', makeSqlite);
 runRunSuite('sqlite', makeSqlite);
+runGcSuite('sqlite', makeSqlite);
 
 describe('SQLite specifics', () => {
   it('never creates a database that is missing unless asked', async () => {

@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { formatDuration, parseDuration } from '../../core/duration.js';
-import { HOST_LEASE_DEFAULTS } from '../../core/defaults.js';
+import { GC_DEFAULTS, HOST_LEASE_DEFAULTS } from '../../core/defaults.js';
 import { hostSecret } from '../../config/home.js';
 import { invalid } from '../../core/errors.js';
 import { nameSchema, parseInput } from '../../core/validate.js';
 import { Host } from '../../serve/host.js';
 import { openContext } from '../context.js';
-import { parseIntOption } from '../options.js';
+import { parseAge, parseIntOption } from '../options.js';
 
 interface ServeOptions {
   port?: string;
@@ -19,6 +19,23 @@ interface ServeOptions {
   leaseTtl: string;
   hostTtl?: string;
   metricsOpen?: boolean;
+  gcEvery?: string;
+  gcOlderThan?: string;
+}
+
+/** `--gc-every` and `--gc-older-than`, checked; undefined when gc is off. */
+function gcOptions(opts: ServeOptions): { everyMs: number; olderThanMs: number } | undefined {
+  if (opts.gcEvery === undefined) {
+    if (opts.gcOlderThan !== undefined) throw invalid('--gc-older-than: only with --gc-every');
+    return undefined;
+  }
+  return {
+    everyMs: parseAge(opts.gcEvery, '--gc-every'),
+    olderThanMs:
+      opts.gcOlderThan === undefined
+        ? GC_DEFAULTS.older_than_ms
+        : parseAge(opts.gcOlderThan, '--gc-older-than'),
+  };
 }
 
 export function register(program: Command): void {
@@ -42,6 +59,11 @@ export function register(program: Command): void {
       'several hosts (WARDEN_DB): how long this host’s lease lasts without renewal (default 30s)',
     )
     .option('--metrics-open', 'answer /metrics without a token (every other route still needs one)')
+    .option('--gc-every <duration>', 'run `warden gc` every so often (off unless given), like 1h')
+    .option(
+      '--gc-older-than <duration>',
+      'with --gc-every: prune tasks done or archived longer ago than this (default 30d)',
+    )
     .action(async (opts: ServeOptions) => {
       const tickMs = parseDuration(opts.tick, '--tick');
       const flushMs = parseDuration(opts.progressFlush, '--progress-flush');
@@ -59,6 +81,7 @@ export function register(program: Command): void {
           `--host-ttl: must be at least ${formatDuration(HOST_LEASE_DEFAULTS.min_ttl_ms)}`,
         );
       // The full integrity_check once at start: serve writes from then on (issue #11).
+      const gc = gcOptions(opts);
       const ctx = await openContext(process.env, { check: 'full' });
       if (ctx.where.kind === 'sqlite' && opts.hostTtl !== undefined) {
         await ctx.store.close();
@@ -94,6 +117,7 @@ export function register(program: Command): void {
         ...(ctx.where.kind === 'postgres'
           ? { hostLease: { ttlMs: hostTtlMs, secret: hostSecret(ctx.home) } }
           : {}),
+        ...(gc ? { gc } : {}),
         log: (line) => log.info(line),
       });
       try {

@@ -9,7 +9,7 @@ import type { BoardStats, Comment, NewTask, Task, TaskFilter, TaskPatch } from '
 import type { Random } from '../../core/backoff.js';
 import { notFound } from '../../core/errors.js';
 import type { Json, NewEvent } from '../../core/events.js';
-import type { RunId } from '../../core/glossary.js';
+import type { EpochMs, RunId } from '../../core/glossary.js';
 import type { EndingPhases, StopIntent } from '../../core/ending.js';
 import { reapedReason, reportReason } from '../../core/reasons.js';
 import type { ProcessIdentity, RunReason } from '../../core/run.js';
@@ -48,6 +48,7 @@ import * as worker from './worker.js';
 import * as boards from './boards.js';
 import type { SqlDb, SqlDriver, TxOptions } from './driver.js';
 import * as events from './events.js';
+import * as gc from './gc.js';
 import * as profiles from './profiles.js';
 import { toRun } from './rows.js';
 import type { RunRow } from './rows.js';
@@ -278,6 +279,23 @@ export class SqlStore implements Store {
 
   writeEvent(actor: Actor, event: NewEvent): Promise<void> {
     return this.write((db, now) => events.appendEvent(db, now, actor, event));
+  }
+
+  async prunableFolders(
+    runIds: readonly RunId[],
+    taskIds: readonly TaskId[],
+    before: EpochMs,
+  ): Promise<{ runs: RunId[]; tasks: TaskId[] }> {
+    return this.driver.read(async (db) => ({
+      runs: await gc.prunableRuns(db, runIds, before),
+      tasks: await gc.prunableTasks(db, taskIds, before),
+    }));
+  }
+
+  pruneEvents(before: EpochMs, dryRun: boolean): Promise<{ events: number; tasks: number }> {
+    return dryRun
+      ? this.driver.read((db) => gc.pruneEvents(db, before, true))
+      : this.write((db) => gc.pruneEvents(db, before, false));
   }
 
   /** Runs a worker's call behind the fence; a refusal commits its `stale_run` event first. */

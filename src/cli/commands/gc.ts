@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { formatDuration } from '../../core/duration.js';
+import { formatSize } from '../../core/size.js';
+import { collectGarbage, gcSummary } from '../../serve/gc.js';
+import { withContext } from '../context.js';
+import { parseAge } from '../options.js';
+import { formatTime, say, sayJson } from '../output.js';
+
+export function register(program: Command): void {
+  program
+    .command('gc')
+    .description(
+      'remove the events, run folders (logs) and workspaces of tasks done or archived long ago',
+    )
+    .requiredOption(
+      '--older-than <duration>',
+      'tasks done or archived longer ago than this, like 30d',
+    )
+    .option('--dry-run', 'say what would be removed, remove nothing')
+    .option('--json', 'print what was removed as JSON')
+    .action(async (opts: { olderThan: string; dryRun?: boolean; json?: boolean }) => {
+      const olderThanMs = parseAge(opts.olderThan, '--older-than');
+      const dryRun = opts.dryRun ?? false;
+      const report = await withContext((ctx) =>
+        collectGarbage({
+          store: ctx.store,
+          home: ctx.home,
+          clock: ctx.clock,
+          olderThanMs,
+          dryRun,
+          actor: ctx.actor,
+        }),
+      );
+      if (opts.json) return sayJson({ ...report, older_than: formatDuration(olderThanMs) });
+      const verb = dryRun ? 'would remove' : 'removed';
+      for (const r of report.runs) say(`${verb} run folder ${r.path} (${formatSize(r.bytes)})`);
+      for (const w of report.workspaces)
+        say(`${verb} workspace ${w.path} (${formatSize(w.bytes)})`);
+      say(`gc: ${gcSummary(report, formatTime)}`);
+    });
+}
