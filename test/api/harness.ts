@@ -92,10 +92,11 @@ export interface Harness {
 
 /**
  * Builds a harness; call `cleanup()` in `afterEach`. `log` receives the API's failures;
- * `metricsOpen` is `serve --metrics-open`.
+ * `metricsOpen` is `serve --metrics-open`; `board` adds the dashboard's data routes
+ * (`/board`, `/health`, `/runs/{id}/log`, `/stream`, `/boards/...`), as `serve` always does.
  */
 export async function makeHarness(
-  options: { log?: ApiLog; metricsOpen?: boolean } = {},
+  options: { log?: ApiLog; metricsOpen?: boolean; board?: boolean } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'warden-api-'));
   const clock = new ManualClock();
@@ -132,6 +133,17 @@ export async function makeHarness(
     workers: () => 3,
     ...(options.log ? { log: options.log } : {}),
     ...(options.metricsOpen ? { metricsOpen: true } : {}),
+    ...(options.board
+      ? {
+          board: {
+            runsDir: join(dir, 'runs'),
+            dispatching: () => true,
+            // A stream's next look comes soon, so a cancelled one ends before the store closes.
+            changed: (ms: number) =>
+              new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 10))),
+          },
+        }
+      : {}),
     pull: {
       pull: new PullSupervisor({ store, host: 'h1', clock, config: {} }),
       leaseTtlMs: 30_000,
