@@ -35,6 +35,7 @@ const BENCHMARKS = [
   'pg-hosts',
   'cli-startup',
   'cli-instructions',
+  'integrity-check',
 ] as const;
 type Name = (typeof BENCHMARKS)[number];
 
