@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -160,6 +160,12 @@ describe('warden restore', () => {
     const db = join(cli.home, 'warden.db');
     writeFileSync(db, '');
     expectError(await cli.run(['list']), 7, /failed the header check: the file is empty/);
+    // Folders of a run and a task made after the backup: the restored database will hand
+    // their ids out again, so they must not be found there by new runs and tasks.
+    mkdirSync(join(cli.home, 'runs', '1'));
+    writeFileSync(join(cli.home, 'runs', '1', 'exit'), '0\n');
+    mkdirSync(join(cli.home, 'workspaces', '2'));
+    mkdirSync(join(cli.home, 'workspaces', '3'));
     const r = await cli.run(['restore', copy]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(
@@ -167,6 +173,12 @@ describe('warden restore', () => {
     );
     const kept = /kept at (\S+)\n/.exec(r.stdout)?.[1] ?? '';
     expect(statSync(kept).size).toBe(0);
+    expect(r.stdout).toMatch(/2 run folders and workspaces newer than the backup were renamed/);
+    const stamp = /before-restore-(\d{8}T\d{6}Z)/.exec(kept)?.[1] ?? '';
+    expect(readdirSync(join(cli.home, 'runs'))).toEqual([`1.before-restore-${stamp}`]);
+    expect(readdirSync(join(cli.home, 'workspaces')).sort()).toEqual(
+      ['2', `3.before-restore-${stamp}`].sort(),
+    );
     const tasks = await cli.json<Task[]>(['list']);
     expect(tasks.map((t) => t.title).sort()).toEqual(['first', 'second']);
   });

@@ -70,6 +70,7 @@ export function register(program: Command): void {
       ]);
       const r = await restoreSqlite({
         db: where.path,
+        home,
         source: path,
         latest: latestVersion(SQLITE_MIGRATIONS),
         now: Date.now(),
@@ -84,6 +85,11 @@ export function register(program: Command): void {
           ? 'there was no database to keep aside'
           : `the database it replaced is kept at ${r.kept}`,
       );
+      if (r.set_aside.length > 0) {
+        say(
+          `${r.set_aside.length} run folders and workspaces newer than the backup were renamed *.before-restore-TIME, so new runs and tasks do not reuse them`,
+        );
+      }
       if (!r.admin_token_known) {
         say(
           `note: ${home.adminToken} is not an admin token of the restored database; put back the admin.token kept with the backup`,

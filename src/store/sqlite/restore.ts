@@ -1,5 +1,5 @@
-import { existsSync, realpathSync, renameSync, rmSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, readdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { WardenError, conflict, invalid, notFound } from '../../core/errors.js';
 import { processesHolding } from '../../os/open-files.js';
 import { fromSqliteError } from '../storage-errors.js';
@@ -16,6 +16,55 @@ export interface RestoreResult extends FileReport {
   kept: string | null;
   /** Whether the home's admin token is an admin token of the restored database. */
   admin_token_known: boolean;
+  /** Run folders and workspaces newer than the copy, renamed aside (see `setAsideNewer`). */
+  set_aside: string[];
+}
+
+/** The last id the database handed out for `table` (the next one is above it). */
+function lastId(db: Sqlite, table: 'runs' | 'tasks'): number {
+  const seq = db.prepare('SELECT seq FROM sqlite_sequence WHERE name = ?').get(table) as
+    { seq: number } | undefined;
+  const max = db.prepare(`SELECT max(id) AS id FROM ${table}`).get() as { id: number | null };
+  return Math.max(seq?.seq ?? 0, max.id ?? 0);
+}
+
+/**
+ * The restored database hands out run and task ids from where the copy stopped, so the
+ * folders of runs and tasks made after the backup (`runs/ID`, `workspaces/ID`) would be taken
+ * for new ones: a stale `exit` file would end a new run at once, a stale workspace would be a
+ * new task's cwd. They are renamed `ID.before-restore-TIME`, which nothing reads or prunes.
+ */
+function setAsideNewer(
+  db: string,
+  home: { runs: string; workspaces: string },
+  stamp: string,
+): string[] {
+  const conn = openImmutable(db);
+  let last: { runs: number; tasks: number };
+  try {
+    last = { runs: lastId(conn, 'runs'), tasks: lastId(conn, 'tasks') };
+  } finally {
+    conn.close();
+  }
+  const moved: string[] = [];
+  for (const [dir, above] of [
+    [home.runs, last.runs],
+    [home.workspaces, last.tasks],
+  ] as const) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (!/^[1-9]\d*$/.test(name) || Number(name) <= above) continue;
+      const aside = join(dir, `${name}.before-restore-${stamp}`);
+      renameSync(join(dir, name), aside);
+      moved.push(aside);
+    }
+  }
+  return moved;
 }
 
 /** The database and its WAL files, as the kernel names them in /proc/PID/fd. */
@@ -77,6 +126,8 @@ function adminTokenKnown(db: string, tokenHash: string | null): boolean {
  */
 export async function restoreSqlite(options: {
   db: string;
+  /** The home's folders of runs and workspaces. */
+  home: { runs: string; workspaces: string };
   source: string;
   latest: number;
   now: number;
@@ -97,6 +148,7 @@ export async function restoreSqlite(options: {
     );
   }
   const tmp = `${db}.restore-tmp-${process.pid}`;
+  const stamp = fileStamp(options.now);
   let kept: string | null = null;
   try {
     const from = openCopy(source);
@@ -108,7 +160,7 @@ export async function restoreSqlite(options: {
     inspectFile(tmp, 'full', 'immutable');
     refuseWhileOpen(db);
     if (existsSync(db)) {
-      kept = `${db}.before-restore-${fileStamp(options.now)}`;
+      kept = `${db}.before-restore-${stamp}`;
       renameSync(db, kept);
       if (existsSync(`${db}-wal`)) renameSync(`${db}-wal`, `${kept}-wal`);
     }
@@ -130,5 +182,6 @@ export async function restoreSqlite(options: {
     source,
     kept,
     admin_token_known: adminTokenKnown(db, options.adminTokenHash),
+    set_aside: setAsideNewer(db, options.home, stamp),
   };
 }
