@@ -239,6 +239,11 @@ export async function run(argv: readonly string[]): Promise<void> {
     );
     await Promise.all([creator(), chaos(), completions()]);
     running = false;
+    if (interrupted) {
+      // No verdict on a cut-short soak: the board never settled.
+      exitCode = 130;
+      return;
+    }
     // Let pending SIGCONTs, stops and restarts finish, then wake anything still stopped.
     await Promise.all([...pending]);
     for (const pid of stopped) process.kill(pid, 'SIGCONT');
@@ -315,6 +320,6 @@ export async function run(argv: readonly string[]): Promise<void> {
     }
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.exitCode = exitCode;
   }
-  process.exitCode = exitCode;
 }
