@@ -4,16 +4,15 @@
  * refuses while serve runs or the copy is damaged, keeps the database it replaces, and brings
  * back a home whose warden.db was emptied (defect 3's way back).
  */
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../../src/core/task.js';
 import { expectError, freshHome } from '../helpers/cli.js';
 import { TestHome, fixture } from '../helpers/host.js';
+import { insertTaskSql, killWriter, startWalWriter } from '../helpers/wal-writer.js';
 
 function digest(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -193,26 +192,13 @@ describe('warden restore', () => {
       const db = join(cli.home, 'warden.db');
       // A writer that commits into the WAL (no checkpoint) and is then SIGKILLed: it leaves
       // warden.db-wal holding a committed task, and a warden.db-shm.
-      const sqlite = fileURLToPath(import.meta.resolve('better-sqlite3'));
-      const writer = spawn(
-        process.execPath,
-        [
-          '-e',
-          `const D = require(${JSON.stringify(sqlite)}); const db = new D(${JSON.stringify(db)});
-         db.pragma('wal_autocheckpoint = 0');
-         db.prepare("INSERT INTO tasks (board, title, status, created_by, created_at, updated_at) VALUES ('default', 'only in the wal', 'ready', 'person:x', 0, 0)").run();
-         process.stdout.write('ready\\n'); setInterval(() => {}, 1000);`,
-        ],
-        { stdio: ['ignore', 'pipe', 'inherit'] },
-      );
-      await new Promise<void>((resolve) => writer.stdout.once('data', () => resolve()));
+      const writer = await startWalWriter(db, insertTaskSql('only in the wal'));
       expectError(
         await cli.run(['restore', copy]),
         4,
         new RegExp(`warden\\.db is open in process ${writer.pid}`),
       );
-      writer.kill('SIGKILL');
-      await new Promise((resolve) => writer.once('exit', resolve));
+      await killWriter(writer);
       expect(existsSync(`${db}-wal`)).toBe(true);
       const r = await cli.run(['restore', copy]);
       expect(r.code, r.stderr).toBe(0);

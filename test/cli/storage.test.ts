@@ -6,13 +6,14 @@
  * exit code, and the database's bytes are the same afterwards.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CliResult } from '../helpers/cli.js';
 import { expectError, freshHome, runWarden } from '../helpers/cli.js';
 import { canMount, mountTmpfs } from '../helpers/mount.js';
 import type { Tmpfs } from '../helpers/mount.js';
+import { insertTaskSql, killWriter, startWalWriter } from '../helpers/wal-writer.js';
 
 const mounts: Tmpfs[] = [];
 afterEach(() => {
@@ -82,6 +83,28 @@ describe.skipIf(!mountable)('a read-only home (a tmpfs remounted read-only)', ()
     }
     fs.remount('rw');
     expect(digest(db)).toBe(before);
+  });
+});
+
+describe.skipIf(!mountable)('a read-only home whose -wal holds commits', () => {
+  it('is read with its -shm; without one, refused in one line saying what to do', async () => {
+    const { fs, db, run } = await homeOnTmpfs(4 * 1024 * 1024);
+    await killWriter(await startWalWriter(db, insertTaskSql('only in the wal')));
+    fs.remount('ro');
+    const list = await run(['list']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/only in the wal/);
+    fs.remount('rw');
+    rmSync(`${db}-shm`);
+    const before = digest(`${db}-wal`);
+    fs.remount('ro');
+    expectError(
+      await run(['list']),
+      6,
+      /warden\.db cannot be read here: its warden\.db-wal holds changes not yet in the file, and SQLite needs to make warden\.db-shm beside it .*; mount it read-write once/,
+    );
+    fs.remount('rw');
+    expect(digest(`${db}-wal`)).toBe(before);
   });
 });
 

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { WardenError } from '../../core/errors.js';
 
 export type Sqlite = Database.Database;
 
@@ -77,7 +78,14 @@ export function openReadOnly(path: string): ReadOnlyConnection {
     return { db, immutable: false };
   } catch (err) {
     db?.close();
-    if (!cannotShareWal(err) || walHasFrames(path)) throw err;
+    if (!cannotShareWal(err)) throw err;
+    if (walHasFrames(path)) {
+      throw new WardenError(
+        'storage',
+        `${path} cannot be read here: its ${basename(path)}-wal holds changes not yet in the file, and SQLite needs to make ${basename(path)}-shm beside it to read them (${(err as { code?: string }).code ?? 'SQLITE_CANTOPEN'}), which this read-only or full file system refuses; mount it read-write once (any warden command then folds the WAL in), or copy the home, with its -wal, to a writable place`,
+        { path, cause: 'read_only' },
+      );
+    }
   }
   return { db: openImmutable(path), immutable: true };
 }
