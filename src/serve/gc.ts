@@ -76,7 +76,70 @@ function remove(dir: string, ids: readonly number[], dryRun: boolean): Removed[]
   });
 }
 
-/** What gc needs. */
+/** The folders a pass removed (or would remove). */
+export type PrunedFolders = Pick<GcReport, 'runs' | 'workspaces'>;
+
+/**
+ * The first half of a pass: the run folders (with their logs) and workspaces on this host of
+ * tasks done or archived and unchanged since `before`. It only reads the store, so on a full
+ * disk it runs on a read-only connection and makes the room the second half needs.
+ */
+export async function pruneFolders(
+  store: Store,
+  home: HomePaths,
+  before: EpochMs,
+  dryRun: boolean,
+): Promise<PrunedFolders> {
+  const runIds = await prunable(numbered(home.runs), async (batch) => {
+    return (await store.prunableFolders(batch, [], before)).runs;
+  });
+  const taskIds = await prunable(numbered(home.workspaces), async (batch) => {
+    return (await store.prunableFolders([], batch, before)).tasks;
+  });
+  return {
+    runs: remove(home.runs, runIds, dryRun),
+    workspaces: remove(home.workspaces, taskIds, dryRun),
+  };
+}
+
+/**
+ * The second half: the events of the same tasks, and, when the pass removed anything, a
+ * `gc_done` event with the counts.
+ */
+export async function pruneHistory(
+  store: Store,
+  before: EpochMs,
+  dryRun: boolean,
+  actor: Actor,
+  folders: PrunedFolders,
+): Promise<GcReport> {
+  const { runs, workspaces } = folders;
+  const pruned = await store.pruneEvents(before, dryRun);
+  const bytes = [...runs, ...workspaces].reduce((sum, r) => sum + r.bytes, 0);
+  if (!dryRun && (pruned.events > 0 || runs.length > 0 || workspaces.length > 0)) {
+    await store.writeEvent(actor, {
+      kind: 'gc_done',
+      payload: {
+        before,
+        events: pruned.events,
+        run_folders: runs.length,
+        workspaces: workspaces.length,
+        bytes,
+      },
+    });
+  }
+  return {
+    dry_run: dryRun,
+    before,
+    events: pruned.events,
+    event_tasks: pruned.tasks,
+    runs,
+    workspaces,
+    bytes,
+  };
+}
+
+/** What a whole pass needs (`serve --gc-every`). */
 export interface GcOptions {
   store: Store;
   home: HomePaths;
@@ -93,42 +156,11 @@ export interface GcOptions {
  * than `olderThanMs`, removes their run folders (logs) and workspaces on this host, then their
  * events; the tasks and runs themselves stay. Only finished tasks are touched: a task that is
  * open, or was reopened since, keeps everything. Folders go first, so a full disk gets room.
- * A pass that removed anything writes a `gc_done` event with the counts.
  */
 export async function collectGarbage(opts: GcOptions): Promise<GcReport> {
   const before = opts.clock.now() - opts.olderThanMs;
-  const runIds = await prunable(numbered(opts.home.runs), async (batch) => {
-    return (await opts.store.prunableFolders(batch, [], before)).runs;
-  });
-  const taskIds = await prunable(numbered(opts.home.workspaces), async (batch) => {
-    return (await opts.store.prunableFolders([], batch, before)).tasks;
-  });
-  const runs = remove(opts.home.runs, runIds, opts.dryRun);
-  const workspaces = remove(opts.home.workspaces, taskIds, opts.dryRun);
-  const pruned = await opts.store.pruneEvents(before, opts.dryRun);
-  const bytes = [...runs, ...workspaces].reduce((sum, r) => sum + r.bytes, 0);
-  const report: GcReport = {
-    dry_run: opts.dryRun,
-    before,
-    events: pruned.events,
-    event_tasks: pruned.tasks,
-    runs,
-    workspaces,
-    bytes,
-  };
-  if (!opts.dryRun && (pruned.events > 0 || runs.length > 0 || workspaces.length > 0)) {
-    await opts.store.writeEvent(opts.actor, {
-      kind: 'gc_done',
-      payload: {
-        before,
-        events: pruned.events,
-        run_folders: runs.length,
-        workspaces: workspaces.length,
-        bytes,
-      },
-    });
-  }
-  return report;
+  const folders = await pruneFolders(opts.store, opts.home, before, opts.dryRun);
+  return pruneHistory(opts.store, before, opts.dryRun, opts.actor, folders);
 }
 
 /** One line for people: what a pass removed, or would remove. */

@@ -6,7 +6,7 @@
  * exit code, and the database's bytes are the same afterwards.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CliResult } from '../helpers/cli.js';
@@ -130,6 +130,30 @@ describe.skipIf(!mountable)('a full disk (a small tmpfs filled up)', () => {
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toMatch(/second/);
     expect(digest(db)).toBe(before);
+  });
+
+  it('warden gc, as the message says, makes room on a disk at 0 bytes free', async () => {
+    const { fs, run } = await homeOnTmpfs(1024 * 1024);
+    // Task 1 is done, and its workspace holds 192 KiB.
+    expect((await run(['done', '1'])).code).toBe(0);
+    const workspace = join(fs.dir, 'home', 'workspaces', '1');
+    mkdirSync(workspace);
+    writeFileSync(join(workspace, 'result.bin'), Buffer.alloc(192 * 1024, 1));
+    const filler = join(fs.dir, 'filler');
+    try {
+      for (;;) writeFileSync(filler, Buffer.alloc(16 * 1024), { flag: 'a' });
+    } catch {
+      // ENOSPC: full.
+    }
+    expectError(await run(['create', 'third']), 6, /the disk is full/);
+    const gc = await run(['gc', '--older-than', '1ms']);
+    expect(gc.code, gc.stderr).toBe(0);
+    expect(gc.stdout).toMatch(/removed workspace .+\/workspaces\/1 \(192\.0 KiB\)/);
+    expect(gc.stdout).toMatch(
+      /gc: removed \d+ events \(of 1 tasks\), 0 run folders and 1 workspaces/,
+    );
+    const create = await run(['create', 'third']);
+    expect(create.code, create.stderr).toBe(0);
   });
 });
 

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { formatDuration } from '../../core/duration.js';
 import { formatSize } from '../../core/size.js';
-import { collectGarbage, gcSummary } from '../../serve/gc.js';
-import { withContext } from '../context.js';
+import { gcSummary, pruneFolders, pruneHistory } from '../../serve/gc.js';
+import { READING, withContext } from '../context.js';
 import { parseAge } from '../options.js';
 import { formatTime, say, sayJson } from '../output.js';
 
@@ -21,15 +21,16 @@ export function register(program: Command): void {
     .action(async (opts: { olderThan: string; dryRun?: boolean; json?: boolean }) => {
       const olderThanMs = parseAge(opts.olderThan, '--older-than');
       const dryRun = opts.dryRun ?? false;
-      const report = await withContext((ctx) =>
-        collectGarbage({
-          store: ctx.store,
-          home: ctx.home,
-          clock: ctx.clock,
-          olderThanMs,
-          dryRun,
-          actor: ctx.actor,
-        }),
+      const before = Date.now() - olderThanMs;
+      // Folders first, on a read-only connection: on a full disk that makes the room the
+      // events' deletion needs (it opens the database read-write).
+      const folders = await withContext(
+        (ctx) => pruneFolders(ctx.store, ctx.home, before, dryRun),
+        READING,
+      );
+      const report = await withContext(
+        (ctx) => pruneHistory(ctx.store, before, dryRun, ctx.actor, folders),
+        dryRun ? READING : {},
       );
       if (opts.json) return sayJson({ ...report, older_than: formatDuration(olderThanMs) });
       const verb = dryRun ? 'would remove' : 'removed';
