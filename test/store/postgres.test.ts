@@ -60,8 +60,9 @@ describe.skipIf(!URL)('PostgreSQL', () => {
       new ManualClock(),
     ).catch((e: unknown) => e);
     expect(down).toBeInstanceOf(WardenError);
+    expect((down as WardenError).code).toBe('unavailable');
     expect((down as WardenError).message).toMatch(
-      /^cannot reach PostgreSQL at postgres:\/\/127\.0\.0\.1:1\/x: .+; check WARDEN_DB$/,
+      /^cannot reach PostgreSQL at postgres:\/\/127\.0\.0\.1:1\/x: .+; is it running\? try again, or check WARDEN_DB$/,
     );
   });
 });
