@@ -75,12 +75,12 @@ function checkBeforeOpening(
       );
     }
     if (version > LATEST) throw newerSchema(version);
-    const denied = notWritable(path);
     if (access === 'read' && version === LATEST) {
       const keep = ro;
       ro = null;
       return keep;
     }
+    const denied = notWritable(path);
     if (denied !== null) {
       if (access === 'write') throw readOnlyError(path, denied);
       throw new WardenError(
