@@ -1,4 +1,5 @@
 import { defineConfig } from 'rolldown';
+import { lazyBuiltins } from './rolldown.builtins.ts';
 
 /**
  * The `warden` command line as a few dozen files instead of some three hundred (issue #10:
@@ -19,6 +20,30 @@ import { defineConfig } from 'rolldown';
  */
 const LEFT_TO_NODE = ['better-sqlite3', 'pg', 'pino'];
 
+/**
+ * commander imports node:child_process for its executable subcommands, which warden does not
+ * use; loading it (and the net, dgram and stream modules it pulls in) cost every command about
+ * as much as commander itself. In commander's chunk the import becomes an object that loads
+ * the module on first use, with `process.getBuiltinModule`.
+ */
+const LAZY_CHILD_PROCESS = '\0warden:lazy-child-process';
+const lazyChildProcess = {
+  name: 'warden-lazy-child-process',
+  resolveId(source: string, importer: string | undefined) {
+    if (source === 'node:child_process' && importer?.includes('/node_modules/commander/')) {
+      return LAZY_CHILD_PROCESS;
+    }
+    return null;
+  },
+  load(id: string) {
+    if (id !== LAZY_CHILD_PROCESS) return null;
+    return [
+      "const load = () => process.getBuiltinModule('node:child_process');",
+      'export default new Proxy({}, { get: (_target, key) => load()[key] });',
+    ].join('\n');
+  },
+};
+
 function packageName(id: string): string {
   const parts = id.split('/');
   return id.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? id);
@@ -27,6 +52,7 @@ function packageName(id: string): string {
 export default defineConfig({
   input: { warden: 'dist/cli/main.js' },
   platform: 'node',
+  plugins: [lazyChildProcess, lazyBuiltins()],
   external: (id) =>
     !id.startsWith('.') && !id.startsWith('/') && LEFT_TO_NODE.includes(packageName(id)),
   output: {

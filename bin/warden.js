@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `warden` executable: the bundled CLI in dist/bundle/ (built by `npm run build`).
-import module from 'node:module';
+const module = process.getBuiltinModule('node:module');
 
 // Workers call `warden worker ...` many times a run, so reuse V8's compiled code between
 // calls. The cache lives under os.tmpdir() (or NODE_COMPILE_CACHE), never in HOME, and is

@@ -1,7 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { INPUT_LIMITS } from '../core/defaults.js';
 import { ErrorCode, WardenError, invalid } from '../core/errors.js';
-import { jsonDepth } from '../core/validate.js';
+import { jsonDepth } from '../core/checks.js';
 import { errorResponse } from './errors.js';
 
 // Invalid UTF-8 is refused, never replaced with U+FFFD behind the sender's back.

@@ -1,4 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
+
+/**
+ * node:crypto, loaded on first use: loading it costs a CLI command about as much as its SQLite
+ * driver, and a command that only reads never makes or hashes a secret.
+ */
+function crypto(): typeof Crypto {
+  return process.getBuiltinModule('node:crypto');
+}
 
 /**
  * Every secret warden hands out (admin and worker tokens, run tokens, host secrets, login codes
@@ -9,7 +17,7 @@ import { createHash, randomBytes } from 'node:crypto';
 
 /** A new secret: `PREFIX_` (when given) and `bytes` random bytes, URL-safe. */
 export function newSecret(prefix: string | null, bytes = 32): string {
-  const secret = randomBytes(bytes).toString('base64url');
+  const secret = crypto().randomBytes(bytes).toString('base64url');
   return prefix === null ? secret : `${prefix}_${secret}`;
 }
 
@@ -25,5 +33,5 @@ export function newRunToken(): string {
 
 /** How a secret is stored: its SHA-256 in hex, never the secret itself. */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return crypto().createHash('sha256').update(token).digest('hex');
 }

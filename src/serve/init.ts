@@ -4,7 +4,7 @@ import { userInfo } from 'node:os';
 import { WardenError } from '../core/errors.js';
 import { person } from '../core/actor.js';
 import { DEFAULT_BOARD } from '../core/glossary.js';
-import { nameSchema, parseInput } from '../core/validate.js';
+import { checkName, isName } from '../core/checks.js';
 import type { Clock } from '../core/clock.js';
 import { openStore } from '../store/open.js';
 import { checkSqliteHeader } from '../store/sqlite/header.js';
@@ -24,7 +24,7 @@ import type { HomePaths } from '../config/home.js';
 export function defaultPersonName(): string {
   try {
     const name = userInfo().username;
-    return nameSchema.safeParse(name).success ? name : 'admin';
+    return isName(name) ? name : 'admin';
   } catch {
     return 'admin';
   }
@@ -57,7 +57,7 @@ export async function initHome(
       `${paths.root} has an admin token but no warden.db; restore the database from a backup, or remove admin.token to start a new home`,
     );
   }
-  const who = parseInput(nameSchema, name, 'name');
+  const who = checkName(name, 'name');
   makeHomeDirs(paths);
   const store = await openStore(where, clock, { create: true });
   try {
@@ -74,7 +74,7 @@ async function initSharedHome(
   clock: Clock,
   where: StoreLocation & { kind: 'postgres' },
 ): Promise<{ created: boolean; paths: HomePaths }> {
-  const who = parseInput(nameSchema, name, 'name');
+  const who = checkName(name, 'name');
   const store = await openStore(where, clock, { create: true });
   try {
     if (existsSync(paths.adminToken)) {

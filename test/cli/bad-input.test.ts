@@ -1,4 +1,4 @@
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../../src/core/task.js';
@@ -528,6 +528,23 @@ describe('a home that was never set up', () => {
     expectError(await cli.run(args), 1, /no admin token at .*; run `warden init`/);
     expect(readdirSync(cli.home)).toEqual([]);
   });
+
+  it.concurrent(
+    'a token the database does not know: reads still work, a write is refused',
+    async (ctx) => {
+      const cli = await freshHome(ctx);
+      writeFileSync(join(cli.home, 'admin.token'), 'wdn_not-this-homes-token\n');
+      const before = cli.dbSnapshot();
+      // A read acts as nobody, so it does not look the token up (docs/security.md).
+      expect((await cli.run(['list'])).code).toBe(0);
+      expectError(
+        await cli.run(['create', 'x']),
+        1,
+        /the token in .*admin\.token is not known to this home's database; restore the file/,
+      );
+      expect(cli.dbSnapshot()).toEqual(before);
+    },
+  );
 
   it.concurrent('a home whose database is gone is never silently recreated', async (ctx) => {
     const cli = await freshHome(ctx);

@@ -99,7 +99,7 @@ describe('what a command loads before it runs', () => {
   });
 
   it.concurrent(
-    'list on an empty SQLite board loads list alone, and no server code',
+    'list on an empty SQLite board loads list alone: no server code, zod or node:crypto',
     async (ctx) => {
       const cli = await freshHome(ctx);
       const t = await traced(['list'], cli.env);
@@ -108,6 +108,10 @@ describe('what a command loads before it runs', () => {
       expect(loadedFrom(t, [...SERVER_PACKAGES, ...SERVER_CODE, 'dist/store/postgres/'])).toEqual(
         [],
       );
+      // A read takes no input schema (zod) and hashes no token (node:crypto): those load
+      // with the first write.
+      expect(loadedFrom(t, ['node_modules/zod/', 'dist/core/validate.js'])).toEqual([]);
+      expect(t.builtins.filter((b) => b === 'NativeModule crypto')).toEqual([]);
     },
   );
 

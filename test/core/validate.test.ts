@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { INPUT_LIMITS } from '../../src/core/defaults.js';
-import { checkMetadata, forbiddenCharacter, jsonDepth } from '../../src/core/validate.js';
+import { checkMetadata, forbiddenCharacter, jsonDepth } from '../../src/core/checks.js';
 
 describe('jsonDepth', () => {
   it.each([

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_BOARD } from '../../core/glossary.js';
-import { nameSchema, parseInput } from '../../core/validate.js';
+import { checkName } from '../../core/checks.js';
 import { READING, withContext } from '../context.js';
 import { boardColumns } from '../format.js';
 import { say, sayJson, table, formatTime } from '../output.js';
@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .argument('<name>', 'the board name')
     .option('--json', 'print the board as JSON')
     .action(async (nameText: string, opts: { json?: boolean }) => {
-      const name = parseInput(nameSchema, nameText, 'board name');
+      const name = checkName(nameText, 'board name');
       const b = await withContext((ctx) => ctx.store.addBoard(name, ctx.actor));
       if (opts.json) sayJson(b);
       else say(`board ${b.name} added`);
@@ -43,7 +43,7 @@ export function register(program: Command): void {
     .option('--archived', 'include archived tasks')
     .option('--json', 'print the tasks by status as JSON')
     .action(async (nameText: string, opts: { archived?: boolean; json?: boolean }) => {
-      const name = parseInput(nameSchema, nameText, 'board name');
+      const name = checkName(nameText, 'board name');
       const tasks = await withContext(async (ctx) => {
         await ctx.store.getBoard(name);
         return ctx.store.listTasks({ board: name, include_archived: opts.archived ?? false });
@@ -69,7 +69,7 @@ export function register(program: Command): void {
       .argument('[name]', 'the board', DEFAULT_BOARD)
       .option('--json', 'print the board as JSON')
       .action(async (nameText: string, opts: { json?: boolean }) => {
-        const name = parseInput(nameSchema, nameText, 'board name');
+        const name = checkName(nameText, 'board name');
         const b = await withContext((ctx) =>
           ctx.store.setBoardPaused(name, verb === 'pause', ctx.actor),
         );

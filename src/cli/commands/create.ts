@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { newTaskSchema } from '../../core/task.js';
-import { parseInput, parseTaskId } from '../../core/validate.js';
+import { parseTaskId } from '../../core/checks.js';
+import { parseInput } from '../../core/validate.js';
 import { DEFAULT_BOARD } from '../../core/glossary.js';
 import { withContext } from '../context.js';
 import { addPolicyOptions, collect, parseIntOption, readPolicyOptions } from '../options.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { nameSchema, parseInput } from '../../core/validate.js';
+import { checkName } from '../../core/checks.js';
 import { dispatchOnce } from '../../serve/dispatch-once.js';
 import { defaultHostId } from '../../serve/home-lock.js';
 import { withContext } from '../context.js';
@@ -15,9 +15,7 @@ export function register(program: Command): void {
     .option('--max-workers <n>', 'most live workers on this host')
     .action(async (opts: { hostId?: string; maxWorkers?: string }) => {
       const hostId =
-        opts.hostId === undefined
-          ? defaultHostId()
-          : parseInput(nameSchema, opts.hostId, '--host-id');
+        opts.hostId === undefined ? defaultHostId() : checkName(opts.hostId, '--host-id');
       const started = await withContext((ctx) =>
         dispatchOnce(
           { ...ctx, shared: ctx.where.kind === 'postgres' },

@@ -6,15 +6,15 @@ import type { DoctorFacts } from '../../core/doctor.js';
 import { DEFAULT_BOARD } from '../../core/glossary.js';
 import { resolvePolicy } from '../../core/policy.js';
 import type { Task } from '../../core/task.js';
-import { nameSchema, parseInput, parseTaskId } from '../../core/validate.js';
+import { checkName, parseTaskId } from '../../core/checks.js';
 import { bootId, isSameProcessAlive } from '../../os/procfs.js';
-import type { CliContext } from '../context.js';
+import type { ReadContext } from '../context.js';
 import { READING, withContext } from '../context.js';
 import { say, sayJson } from '../output.js';
 import { liveServe } from '../../serve/find.js';
 
 async function facts(
-  ctx: CliContext,
+  ctx: ReadContext,
   board: string,
   running: readonly Task[],
 ): Promise<DoctorFacts> {
@@ -61,7 +61,7 @@ async function facts(
   };
 }
 
-async function explain(ctx: CliContext, task: Task, f: DoctorFacts): Promise<string> {
+async function explain(ctx: ReadContext, task: Task, f: DoctorFacts): Promise<string> {
   if (task.current_run_id === null) return explainWaiting(task, f);
   const run = await ctx.store.getRun(task.current_run_id);
   const profile = run.profile === null ? undefined : f.profiles.get(run.profile);
@@ -83,7 +83,7 @@ export function register(program: Command): void {
     .option('--board <name>', 'the board', DEFAULT_BOARD)
     .option('--json', 'print the explanations as JSON')
     .action(async (idText: string | undefined, opts: { board: string; json?: boolean }) => {
-      const board = parseInput(nameSchema, opts.board, '--board');
+      const board = checkName(opts.board, '--board');
       const out = await withContext(async (ctx) => {
         const one = idText === undefined ? null : await ctx.store.getTask(parseTaskId(idText));
         const boardName = one?.board ?? board;

@@ -3,7 +3,7 @@ import { EVENT_KINDS } from '../../core/events.js';
 import type { EventKind, WardenEvent } from '../../core/events.js';
 import { invalid } from '../../core/errors.js';
 import { DEFAULT_BOARD } from '../../core/glossary.js';
-import { nameSchema, parseInput, parseTaskId } from '../../core/validate.js';
+import { checkName, parseTaskId } from '../../core/checks.js';
 import type { EventFilter } from '../../store/store.js';
 import { READING, openContext } from '../context.js';
 import { eventLine } from '../format.js';
@@ -54,11 +54,11 @@ export function register(program: Command): void {
       };
       if (opts.task !== undefined) filter.task_id = parseTaskId(opts.task);
       else {
-        filter.board = parseInput(nameSchema, opts.board ?? DEFAULT_BOARD, '--board');
+        filter.board = checkName(opts.board ?? DEFAULT_BOARD, '--board');
         filter.include_global = true;
       }
       if (opts.task !== undefined && opts.board !== undefined) {
-        filter.board = parseInput(nameSchema, opts.board, '--board');
+        filter.board = checkName(opts.board, '--board');
       }
       if (opts.kind !== undefined) filter.kinds = parseKinds(opts.kind);
       if (opts.after !== undefined) filter.after_id = parseIntOption(opts.after, '--after');

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { formatDuration } from '../../core/duration.js';
 import { formatSize } from '../../core/size.js';
 import { gcSummary, pruneFolders, pruneHistory } from '../../serve/gc.js';
-import { READING, withContext } from '../context.js';
+import { READING_AS_PERSON, withContext } from '../context.js';
 import { parseAge } from '../options.js';
 import { formatTime, say, sayJson } from '../output.js';
 
@@ -26,11 +26,11 @@ export function register(program: Command): void {
       // events' deletion needs (it opens the database read-write).
       const folders = await withContext(
         (ctx) => pruneFolders(ctx.store, ctx.home, before, dryRun),
-        READING,
+        READING_AS_PERSON,
       );
       const report = await withContext(
         (ctx) => pruneHistory(ctx.store, before, dryRun, ctx.actor, folders),
-        dryRun ? READING : {},
+        dryRun ? READING_AS_PERSON : {},
       );
       if (opts.json) return sayJson({ ...report, older_than: formatDuration(olderThanMs) });
       const verb = dryRun ? 'would remove' : 'removed';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.js';
-import { nameSchema, parseInput } from '../../core/validate.js';
+import { checkName } from '../../core/checks.js';
 import { READING, withContext } from '../context.js';
 import { parseIntOption } from '../options.js';
 import { formatTime, say, sayJson, table } from '../output.js';
@@ -21,7 +21,7 @@ export function register(program: Command): void {
     .option('--json', 'print the group as JSON')
     .action(
       async (nameText: string, opts: { maxConcurrency: string; scope: string; json?: boolean }) => {
-        const name = parseInput(nameSchema, nameText, 'group name');
+        const name = checkName(nameText, 'group name');
         if (opts.scope !== 'board' && opts.scope !== 'host') {
           throw invalid(`--scope: expected board or host, got '${opts.scope}'`);
         }

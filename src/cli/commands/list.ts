@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_BOARD } from '../../core/glossary.js';
-import { nameSchema, parseInput } from '../../core/validate.js';
+import { checkName } from '../../core/checks.js';
 import { READING, withContext } from '../context.js';
 import { taskTable } from '../format.js';
 import { parseLimit, parseStatuses } from '../options.js';
@@ -26,7 +26,7 @@ export function register(program: Command): void {
         json?: boolean;
       }) => {
         const statuses = opts.status === undefined ? undefined : parseStatuses(opts.status);
-        const board = parseInput(nameSchema, opts.board, '--board');
+        const board = checkName(opts.board, '--board');
         const limit = parseLimit(opts.limit);
         const tasks = await withContext(async (ctx) => {
           await ctx.store.getBoard(board);

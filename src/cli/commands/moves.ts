@@ -4,7 +4,7 @@ import { endTaskRun } from '../../serve/stop.js';
 import type { Json } from '../../core/events.js';
 import { BLOCK_KINDS } from '../../core/status.js';
 import type { BlockKind } from '../../core/status.js';
-import { parseJsonText, parseTaskId } from '../../core/validate.js';
+import { parseJsonText, parseTaskId } from '../../core/checks.js';
 import type { TaskMove } from '../../store/store.js';
 import { withContext } from '../context.js';
 import { say, sayJson } from '../output.js';

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.js';
 import { POLICY_FIELDS } from '../../core/policy.js';
-import { nameSchema, parseInput } from '../../core/validate.js';
+import { checkName } from '../../core/checks.js';
+import { parseInput } from '../../core/validate.js';
 import { profilePatchSchema, profileSpecSchema } from '../../core/profile.js';
 import { checkProfileOnThisHost } from '../../config/executable.js';
 import { READING, withContext } from '../context.js';
@@ -65,7 +66,7 @@ function specFields(opts: ProfileOptions): Record<string, unknown> {
 }
 
 function profileName(text: string): string {
-  return parseInput(nameSchema, text, 'profile name');
+  return checkName(text, 'profile name');
 }
 
 export function register(program: Command): void {

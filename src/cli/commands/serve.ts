@@ -4,7 +4,7 @@ import { formatDuration, parseDuration } from '../../core/duration.js';
 import { GC_DEFAULTS, HOST_LEASE_DEFAULTS } from '../../core/defaults.js';
 import { hostSecret } from '../../config/home.js';
 import { invalid } from '../../core/errors.js';
-import { nameSchema, parseInput } from '../../core/validate.js';
+import { checkName } from '../../core/checks.js';
 import { Host } from '../../serve/host.js';
 import { openContext } from '../context.js';
 import { parseAge, parseIntOption } from '../options.js';
@@ -70,8 +70,7 @@ export function register(program: Command): void {
       const leaseTtlMs = parseDuration(opts.leaseTtl, '--lease-ttl');
       if (leaseTtlMs < 300) throw invalid('--lease-ttl: must be at least 300ms');
       if (tickMs <= 0) throw invalid('--tick: must be longer than 0');
-      const hostId =
-        opts.hostId === undefined ? undefined : parseInput(nameSchema, opts.hostId, '--host-id');
+      const hostId = opts.hostId === undefined ? undefined : checkName(opts.hostId, '--host-id');
       const hostTtlMs =
         opts.hostTtl === undefined
           ? HOST_LEASE_DEFAULTS.ttl_ms

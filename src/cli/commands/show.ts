@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseTaskId } from '../../core/validate.js';
+import { parseTaskId } from '../../core/checks.js';
 import { READING, withContext } from '../context.js';
 import { runLines, taskDetail } from '../format.js';
 import { say, sayJson } from '../output.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_BOARD } from '../../core/glossary.js';
 import { TASK_STATUSES } from '../../core/status.js';
-import { nameSchema, parseInput } from '../../core/validate.js';
+import { checkName } from '../../core/checks.js';
 import { READING, withContext } from '../context.js';
 import { say, sayJson } from '../output.js';
 
@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .option('--board <name>', 'the board', DEFAULT_BOARD)
     .option('--json', 'print the counts as JSON')
     .action(async (opts: { board: string; json?: boolean }) => {
-      const board = parseInput(nameSchema, opts.board, '--board');
+      const board = checkName(opts.board, '--board');
       const stats = await withContext((ctx) => ctx.store.boardStats(board), READING);
       if (opts.json) {
         sayJson(stats);

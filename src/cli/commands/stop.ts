@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { WardenError } from '../../core/errors.js';
-import { parseTaskId } from '../../core/validate.js';
+import { parseTaskId } from '../../core/checks.js';
 import { endTaskRun } from '../../serve/stop.js';
 import { withContext } from '../context.js';
 import { say, sayJson } from '../output.js';

@@ -1,7 +1,7 @@
 import { hashToken, newToken } from '../../os/token.js';
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.js';
-import { nameSchema, parseInput } from '../../core/validate.js';
+import { checkName } from '../../core/checks.js';
 import { READING, withContext } from '../context.js';
 import { collect } from '../options.js';
 import { formatTime, say, sayJson, table } from '../output.js';
@@ -22,7 +22,7 @@ export function register(program: Command): void {
     .option('--json', 'print the token and its details as JSON')
     .action(
       async (nameText: string, opts: { profile?: string[]; admin?: boolean; json?: boolean }) => {
-        const name = parseInput(nameSchema, nameText, 'token name');
+        const name = checkName(nameText, 'token name');
         const profiles = opts.profile ?? [];
         if (opts.admin && profiles.length > 0)
           throw invalid('an admin token serves no profiles; drop --profile');
@@ -76,7 +76,7 @@ export function register(program: Command): void {
     .description('revoke every token with this name')
     .argument('<name>', 'the token name')
     .action(async (nameText: string) => {
-      const name = parseInput(nameSchema, nameText, 'token name');
+      const name = checkName(nameText, 'token name');
       await withContext((ctx) => ctx.store.revokeToken(name, ctx.actor));
       say(`token ${name} revoked`);
     });

@@ -1,21 +1,13 @@
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.js';
+import { parseJsonText, parseTaskId } from '../../core/checks.js';
 import { BLOCK_KINDS } from '../../core/status.js';
 import { collect, parseIntOption } from '../options.js';
 import { say, sayJson } from '../output.js';
 import { call, print, signal } from '../worker-call.js';
 
-/**
- * core/validate.js loads zod, which costs more than the rest of a worker call's start-up; so
- * only the verbs that parse ids or JSON import it, and `warden worker progress` stays fast.
- */
-function validation() {
-  return import('../../core/validate.js');
-}
-
-async function metadata(text: string | undefined): Promise<unknown> {
+function metadata(text: string | undefined): unknown {
   if (text === undefined) return undefined;
-  const { parseJsonText } = await validation();
   return parseJsonText(text, '--metadata');
 }
 
@@ -87,7 +79,7 @@ export function register(program: Command): void {
       .option('--metadata <json>', 'a JSON value kept with the result')
       .option('--json', 'print JSON')
       .action(async (opts: { summary: string; metadata?: string; json?: boolean }) => {
-        const md = await metadata(opts.metadata);
+        const md = metadata(opts.metadata);
         const answer = await call(`/${r.name}`, {
           summary: opts.summary,
           ...(md !== undefined ? { metadata: md } : {}),
@@ -142,7 +134,6 @@ export function register(program: Command): void {
           json?: boolean;
         },
       ) => {
-        const { parseTaskId } = await validation();
         const body = {
           title,
           ...(opts.body !== undefined ? { body: opts.body } : {}),
@@ -166,7 +157,6 @@ export function register(program: Command): void {
     .argument('<child>', 'the task that waits')
     .option('--json', 'print JSON')
     .action(async (parent: string, child: string, opts: { json?: boolean }) => {
-      const { parseTaskId } = await validation();
       const r = await call('/link', { parent: parseTaskId(parent), child: parseTaskId(child) });
       print(opts.json, r, `task ${child} now waits for ${parent}`);
     });

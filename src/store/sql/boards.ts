@@ -5,7 +5,7 @@ import type { TaskStatus } from '../../core/status.js';
 import type { BoardStats } from '../../core/task.js';
 import type { Board, TokenInfo, TokenKind } from '../store.js';
 import type { SqlDb } from './driver.js';
-import { nameSchema, parseInput } from '../../core/validate.js';
+import { checkName } from '../../core/checks.js';
 import { appendEvent } from './events.js';
 import { toBoard, toToken } from './rows.js';
 import type { BoardRow, TokenRow } from './rows.js';
@@ -28,7 +28,7 @@ export async function listBoards(db: SqlDb): Promise<Board[]> {
 
 /** Adds a board (see `Store.addBoard`). */
 export async function addBoard(db: SqlDb, now: number, name: string, actor: Actor): Promise<Board> {
-  parseInput(nameSchema, name, 'board name');
+  checkName(name, 'board name');
   const exists = await db.get('SELECT name FROM boards WHERE name = ?', [name]);
   if (exists) throw conflict(`board '${name}' already exists`);
   await db.run('INSERT INTO boards (name, paused, created_at) VALUES (?, 0, ?)', [name, now]);

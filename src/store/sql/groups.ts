@@ -1,6 +1,6 @@
 import type { Actor } from '../../core/actor.js';
 import { invalid } from '../../core/errors.js';
-import { nameSchema, parseInput } from '../../core/validate.js';
+import { checkName } from '../../core/checks.js';
 import type { GroupInfo } from '../store.js';
 import type { SqlDb } from './driver.js';
 import { appendEvent } from './events.js';
@@ -35,7 +35,7 @@ export async function setGroup(
   scope: 'board' | 'host',
   actor: Actor,
 ): Promise<GroupInfo> {
-  parseInput(nameSchema, name, 'group name');
+  checkName(name, 'group name');
   if (max !== null && (!Number.isSafeInteger(max) || max < 1)) {
     throw invalid('max-concurrency: expected a whole number of at least 1');
   }

@@ -1,9 +1,9 @@
 import type { Actor } from '../../core/actor.js';
 import { conflict, notFound } from '../../core/errors.js';
-import { profilePatchSchema, profileSpecSchema } from '../../core/profile.js';
 import type { Profile, ProfilePatch, ProfileSpec } from '../../core/profile.js';
 import { parsePolicyOverrides } from '../../core/policy.js';
-import { nameSchema, parseInput } from '../../core/validate.js';
+import { checkName } from '../../core/checks.js';
+import { inputSchemas } from './input-schemas.js';
 import type { SqlDb } from './driver.js';
 import { appendEvent } from './events.js';
 import { toProfile } from './rows.js';
@@ -65,10 +65,11 @@ export async function addProfile(
   raw: ProfileSpec,
   actor: Actor,
 ): Promise<Profile> {
-  parseInput(nameSchema, name, 'profile name');
+  checkName(name, 'profile name');
   const { policy, ...fields } = raw;
+  const schemas = await inputSchemas();
   const spec = {
-    ...parseInput(profileSpecSchema, fields, 'profile'),
+    ...schemas.parseInput(schemas.profileSpec, fields, 'profile'),
     policy: parsePolicyOverrides(policy, 'policy'),
   };
   const exists = await db.get('SELECT name FROM profiles WHERE name = ?', [name]);
@@ -106,8 +107,9 @@ export async function editProfile(
   actor: Actor,
 ): Promise<Profile> {
   const { policy: rawPolicy, clear_policy, unset_env, ...fields } = raw;
+  const schemas = await inputSchemas();
   const patch = {
-    ...parseInput(profilePatchSchema, fields, 'profile'),
+    ...schemas.parseInput(schemas.profilePatch, fields, 'profile'),
     policy: parsePolicyOverrides(rawPolicy, 'policy'),
     clear_policy: clear_policy ?? [],
     unset_env: unset_env ?? [],

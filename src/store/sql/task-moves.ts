@@ -6,7 +6,7 @@ import { INPUT_LIMITS } from '../../core/defaults.js';
 import { BLOCK_KINDS, TaskStatus } from '../../core/status.js';
 import type { Task } from '../../core/task.js';
 import { resolveTransition } from '../../core/transitions.js';
-import { byteLength, checkCharacters, checkMetadata } from '../../core/validate.js';
+import { byteLength, checkCharacters, checkMetadata } from '../../core/checks.js';
 import type { TaskMove } from '../store.js';
 import type { SqlDb } from './driver.js';
 import { appendEvent } from './events.js';

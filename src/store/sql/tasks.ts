@@ -5,10 +5,10 @@ import type { Json } from '../../core/events.js';
 import type { TaskId } from '../../core/glossary.js';
 import { INPUT_LIMITS } from '../../core/defaults.js';
 import { OPEN_STATUSES, TaskStatus } from '../../core/status.js';
-import { newTaskSchema, taskPatchSchema } from '../../core/task.js';
 import type { Comment, NewTask, Task, TaskFilter, TaskPatch } from '../../core/task.js';
 import { parsePolicyKeys, parsePolicyOverrides } from '../../core/policy.js';
-import { byteLength, checkCharacters, parseInput } from '../../core/validate.js';
+import { byteLength, checkCharacters } from '../../core/checks.js';
+import { inputSchemas } from './input-schemas.js';
 import type { SqlDb, SqlParam } from './driver.js';
 import { appendEvent } from './events.js';
 import { toComment, toTask } from './rows.js';
@@ -95,8 +95,9 @@ export async function createTask(
   actor: Actor,
 ): Promise<Task> {
   const { policy: rawPolicy, ...fields } = raw;
+  const schemas = await inputSchemas();
   const input = {
-    ...parseInput(newTaskSchema, fields, 'task'),
+    ...schemas.parseInput(schemas.newTask, fields, 'task'),
     policy: parsePolicyOverrides(rawPolicy, 'policy'),
   };
   const board = input.board ?? 'default';
@@ -217,8 +218,9 @@ export async function editTask(
   actor: Actor,
 ): Promise<Task> {
   const { policy: rawPolicy, clear_policy, ...fields } = raw;
+  const schemas = await inputSchemas();
   const patch = {
-    ...parseInput(taskPatchSchema, fields, 'edit'),
+    ...schemas.parseInput(schemas.taskPatch, fields, 'edit'),
     policy: parsePolicyOverrides(rawPolicy, 'policy'),
     clear_policy: parsePolicyKeys(clear_policy ?? [], 'clear_policy'),
   };

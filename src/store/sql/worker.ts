@@ -9,7 +9,7 @@ import { reportReason } from '../../core/reasons.js';
 import type { RunReason } from '../../core/run.js';
 import type { Outcome } from '../../core/status.js';
 import type { NewTask, Task } from '../../core/task.js';
-import { byteLength, checkCharacters, checkMetadata } from '../../core/validate.js';
+import { byteLength, checkCharacters, checkMetadata } from '../../core/checks.js';
 import type { TerminalAnswer, TerminalCall, WorkerContext } from '../../core/worker-protocol.js';
 import type { SqlDb } from './driver.js';
 import { appendEvent } from './events.js';

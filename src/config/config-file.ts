@@ -1,0 +1,18 @@
+import { z } from 'zod';
+
+/** The fields `config.json` may hold; loaded only when a home has the file. */
+export const configFileSchema = z
+  .object({
+    policy: z.record(z.string(), z.unknown()).optional(),
+    serve: z
+      .object({
+        port: z.number().int().min(0).max(65535).optional(),
+        bind: z.string().min(1).optional(),
+        max_workers: z.number().int().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export type ConfigFile = z.output<typeof configFileSchema>;
