@@ -44,6 +44,33 @@ const lazyChildProcess = {
   },
 };
 
+/**
+ * The modules nearly every command that opens a home loads (the core rules, the config, the
+ * SQLite store, the CLI's context and table formats), in one chunk rather than some thirty:
+ * Node's loader costs about half a million instructions a file. Kept out: what the quick
+ * paths (`--version`, `worker progress`) load, so they still load only their own few files;
+ * every module that imports zod; and each command's own module.
+ */
+const QUICK_PATHS = [
+  'core/errors.js',
+  'cli/output.js',
+  'cli/version.js',
+  'cli/worker-call.js',
+  'sdk/http.js',
+  'cli/quick.js',
+  'cli/main.js',
+];
+const WITH_ZOD = ['core/task.js', 'core/validate.js', 'core/profile.js', 'config/config-file.js'];
+const SHARED =
+  /[\\/]dist[\\/](core[\\/]|config[\\/]|os[\\/](token|open-files)|store[\\/](sql|sqlite)[\\/]|store[\\/](open|storage-errors)\.js|cli[\\/](context|format|options|program)\.js)/;
+
+function isShared(id: string): boolean {
+  if (!SHARED.test(id)) return false;
+  return ![...QUICK_PATHS, ...WITH_ZOD].some((m) =>
+    id.replaceAll('\\', '/').endsWith(`/dist/${m}`),
+  );
+}
+
 function packageName(id: string): string {
   const parts = id.split('/');
   return id.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? id);
@@ -63,6 +90,10 @@ export default defineConfig({
     sourcemap: true,
     sourcemapExcludeSources: true,
     cleanDir: true,
+    codeSplitting: {
+      includeDependenciesRecursively: false,
+      groups: [{ name: 'shared', test: isShared }],
+    },
   },
   logLevel: 'warn',
 });
