@@ -69,9 +69,12 @@ export async function run(): Promise<void> {
       { label: 'part: commander (bundle chunk)', args: importing(chunk('commander')) },
       { label: 'part: zod (bundle chunk)', args: importing(chunk('schemas')) },
       { label: 'part: better-sqlite3', args: importing('better-sqlite3') },
-      { label: 'part: node:crypto', args: importing('node:crypto') },
-      { label: 'part: node:fs as an ES module', args: importing('node:fs') },
-      { label: 'part: the store (bundle chunk)', args: importing(chunk('sql-store')) },
+      { label: 'part: node:crypto (not loaded by a read)', args: importing('node:crypto') },
+      { label: 'part: node:fs as an ES module (the bundle avoids it)', args: importing('node:fs') },
+      {
+        label: 'part: core, config, the SQLite store, context (the `shared` chunk)',
+        args: importing(chunk('shared')),
+      },
     ];
     const rows = probes.map((p) => ({ ...p, mi: instructions(p.args, home.env) }));
     const floor = rows[1]?.mi ?? 0;
