@@ -11,6 +11,7 @@ import { onError, validationHook } from './errors.js';
 import { jsonBody, routesOf } from './routes.js';
 import { ClearPolicy, CommentBody, TaskIdParam, idText } from './schemas.js';
 import { redactRun } from './redact.js';
+import { taskDiffView } from '../git/worktree.js';
 
 const TAG = 'tasks';
 
@@ -151,9 +152,30 @@ export function taskRoutes(store: Store): OpenAPIHono<{ Variables: AuthVariables
           ...task,
           comments: await store.listComments(id),
           runs: (await store.listRuns(id)).map(redactRun),
+          worktree: await store.getWorktree(id),
         },
         200,
       );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...route('get', '/tasks/{id}/diff', "a task's diff against its base (worktree workspaces)"),
+      request: {
+        params: TaskIdParam,
+        query: z.object({ stat: z.enum(['1', 'true']).optional() }),
+      },
+    }),
+    async (c) => {
+      const id = Number(c.req.valid('param').id);
+      await store.getTask(id);
+      const view = await taskDiffView(
+        id,
+        await store.getWorktree(id),
+        c.req.valid('query').stat === undefined,
+      );
+      return c.json(view, 200);
     },
   );
 

@@ -1,3 +1,4 @@
+import { evidenceLine, watchesWorkspace, workspaceText } from '../core/worktree.js';
 import { describeReason, describeRun, describeTaskState } from '../core/describe.js';
 import type { WardenEvent } from '../core/events.js';
 import type { Profile } from '../core/profile.js';
@@ -75,7 +76,8 @@ export function runLines(runs: readonly Run[], now: number): string {
     .map((r) => {
       const held = r.reason?.phases?.held_at_ms !== undefined;
       const numbers = r.state === 'ended' || held ? describeReason(r) : '';
-      return `run ${r.id} ${describeRun(r, now)}${numbers ? `\n    ${numbers}` : ''}`;
+      const evidence = r.evidence ? `\n    worktree: ${evidenceLine(r.evidence)}` : '';
+      return `run ${r.id} ${describeRun(r, now)}${numbers ? `\n    ${numbers}` : ''}${evidence}`;
     })
     .join('\n');
 }
@@ -92,6 +94,7 @@ export function profileDetail(p: Profile): string {
     `profile ${p.name} (version ${p.version})${p.paused ? ` PAUSED: ${p.paused_reason ?? ''}` : ''}`,
     `argv:              ${JSON.stringify(p.argv)}`,
     `cwd:               ${p.cwd}`,
+    `workspace:         ${workspaceText(p.worktree)}${p.setup !== null ? `, setup: ${p.setup}` : ''}${watchesWorkspace(p) ? ', file changes are progress' : ''}`,
     `env:               ${Object.keys(p.env).length > 0 ? Object.keys(p.env).join(', ') : '(none)'}`,
     `inherits:          ${['the base set', ...p.inherit_env].join(', ')}`,
     `max_concurrency:   ${p.max_concurrency ?? '(no cap)'}`,

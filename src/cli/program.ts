@@ -30,6 +30,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import('./commands/moves.js'),
   },
   { names: ['runs'], load: () => import('./commands/runs.js') },
+  { names: ['diff'], load: () => import('./commands/diff.js') },
   { names: ['events'], load: () => import('./commands/events.js') },
   { names: ['profile'], load: () => import('./commands/profile.js') },
   { names: ['board'], load: () => import('./commands/board.js') },

@@ -12,6 +12,8 @@ export interface HomePaths {
   adminToken: string;
   config: string;
   workspaces: string;
+  /** Git worktrees of tasks whose profile has a worktree workspace, one folder per task. */
+  worktrees: string;
   runs: string;
   /** Several hosts: the secret that lets a restarting `serve` take over its own lease. */
   hostSecret: string;
@@ -34,6 +36,7 @@ export function homePaths(root: string): HomePaths {
     adminToken: join(root, 'admin.token'),
     config: join(root, 'config.json'),
     workspaces: join(root, 'workspaces'),
+    worktrees: join(root, 'worktrees'),
     runs: join(root, 'runs'),
     hostSecret: join(root, 'host.secret'),
     serveLock: join(root, 'serve.json'),

@@ -29,6 +29,10 @@ export const RunRule = {
   vanished: 'vanished',
   /** The worker could not be started. */
   spawn_failed: 'spawn_failed',
+  /** The task's git worktree could not be made or used on this host (docs/worktrees.md). */
+  worktree: 'worktree',
+  /** The worktree's setup command failed (docs/worktrees.md). */
+  setup_failed: 'setup_failed',
   /** `serve` or the machine restarted, and nothing of the run can be running. */
   host_restarted: 'host_restarted',
   /** Several hosts: the owning host's lease lapsed. */

@@ -55,6 +55,9 @@ export const EventKind = {
   log_truncated: 'log_truncated',
   /** `warden gc` (or `serve --gc-every`) pruned the history of finished tasks. */
   gc_done: 'gc_done',
+  /** A task's git worktree was made (its first claim), or removed when it was archived. */
+  worktree_created: 'worktree_created',
+  worktree_removed: 'worktree_removed',
 } as const;
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];
 export const EVENT_KINDS: readonly EventKind[] = Object.values(EventKind);

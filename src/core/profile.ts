@@ -4,6 +4,8 @@ import type { PolicyOverrides } from './policy.js';
 import { INPUT_LIMITS } from './defaults.js';
 import { nameSchema } from './validate.js';
 import { INHERIT_NAME, WARDEN_ENV_PREFIX } from './worker-env.js';
+import { WORKTREE_MISFIT, worktreeFits } from './worktree.js';
+import type { WorktreeSpec } from './worktree.js';
 
 /** `workspace` (the task's own directory under the home) or an absolute path. */
 export type CwdPolicy = string;
@@ -25,6 +27,12 @@ export interface Profile {
    */
   inherit_env: string[];
   cwd: CwdPolicy;
+  /** A git worktree per task instead of a plain folder (`--workspace worktree:REPO[@BASE]`). */
+  worktree: WorktreeSpec | null;
+  /** Run once per worktree before its first worker, through `/bin/sh -c` (e.g. `npm ci`). */
+  setup: string | null;
+  /** File changes in the workspace count as progress; null: on for worktrees, else off. */
+  progress_from_workspace: boolean | null;
   /** Most runs of this profile at once across the board; null: only other caps apply. */
   max_concurrency: number | null;
   /** A board-wide cap shared with other profiles of the same group. */
@@ -83,6 +91,16 @@ const profileFields = z
       .max(INPUT_LIMITS.env_max_items)
       .optional(),
     cwd: cwd.optional(),
+    worktree: z
+      .object({
+        repo: z.string().startsWith('/', { message: 'REPO must be an absolute path' }).max(4096),
+        base: z.string().min(1).max(256).nullable(),
+      })
+      .strict()
+      .nullable()
+      .optional(),
+    setup: z.string().min(1).max(INPUT_LIMITS.block_reason_max_chars).nullable().optional(),
+    progress_from_workspace: z.boolean().nullable().optional(),
     max_concurrency: z
       .number()
       .int()
@@ -94,10 +112,13 @@ const profileFields = z
   .strict();
 
 /** The fields of a profile a person sets; policy overrides are checked separately. */
-export const profileSpecSchema = profileFields.refine(
-  (p) => p.mode === 'pull' || (p.argv?.length ?? 0) > 0,
-  { message: 'a profile needs a command: put it after -- (or add it with --pull)', path: ['argv'] },
-);
+export const profileSpecSchema = profileFields
+  .refine((p) => p.mode === 'pull' || (p.argv?.length ?? 0) > 0, {
+    message: 'a profile needs a command: put it after -- (or add it with --pull)',
+    path: ['argv'],
+  })
+  .refine((p) => worktreeFits(p), { message: WORKTREE_MISFIT, path: ['worktree'] });
+
 /** A new profile as any door receives it; the store validates it. */
 export type ProfileSpec = z.input<typeof profileSpecSchema> & { policy?: PolicyOverrides };
 

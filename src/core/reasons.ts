@@ -108,6 +108,26 @@ export function spawnFailedReason(error: string, host: string, attempt: number):
   return { rule: RunRule.spawn_failed, message: error, host, attempt };
 }
 
+/** The task's git worktree could not be made or used here: a configuration error. */
+export function worktreeReason(error: string, host: string, attempt: number): RunReason {
+  return { rule: RunRule.worktree, message: `worktree: ${error}`, host, attempt };
+}
+
+/** The worktree's setup command failed: its exit status and the end of its own log. */
+export function setupFailedReason(
+  setup: { command: string; status: string; log: string; tail: string },
+  host: string,
+  attempt: number,
+): RunReason {
+  const tail = setup.tail.trimEnd();
+  return {
+    rule: RunRule.setup_failed,
+    message: `setup \`${setup.command}\` failed (exit ${setup.status}); the end of ${setup.log}:${tail === '' ? ' (empty)' : `\n${tail}`}`,
+    host,
+    attempt,
+  };
+}
+
 /** Why nothing of a run can still be running after a restart. */
 export const RESTART_LOSSES = {
   not_started: 'serve stopped before the worker was started',

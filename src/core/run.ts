@@ -2,6 +2,7 @@ import type { EpochMs, RunId, TaskId } from './glossary.js';
 import type { Json } from './events.js';
 import type { EndingPhases, RunRule, StopIntent } from './ending.js';
 import type { Outcome, RunState } from './status.js';
+import type { RunEvidence } from './worktree.js';
 
 /** Who a process is: a pid alone is reused, a start time alone repeats after a reboot. */
 export interface ProcessIdentity {
@@ -86,4 +87,6 @@ export interface Run {
   stop_intent: StopIntent | null;
   /** What the worker reported with `complete`, if it did. */
   result: { summary: string; metadata: Json } | null;
+  /** What it left in its git worktree, recorded at its ending (worktree workspaces only). */
+  evidence: RunEvidence | null;
 }

@@ -9,6 +9,8 @@ export interface DispatcherOptions {
   /** Most live runs on this host, re-read every pass. */
   maxWorkers: () => number;
   workspaceRoot: string;
+  /** Where tasks' git worktrees go (HOME/worktrees). */
+  worktreeRoot?: string;
   /** Variables every worker of this host gets (`WARDEN_URL`). */
   wardenEnv: () => Record<string, string>;
   /**
@@ -59,6 +61,7 @@ export class Dispatcher {
     const claims = await this.opts.store.claimRuns(
       { host: this.opts.host, maxWorkers: max, limit: max, mode: 'spawned' },
       this.opts.workspaceRoot,
+      this.opts.worktreeRoot ?? null,
     );
     this.opts.supervisor.reserve(
       claims.map((c) => c.run.id),

@@ -14,6 +14,7 @@ import type { ProgressUpdate, RunFinal } from '../store/run-types.js';
 import type { Store } from '../store/store.js';
 import { GroupEnding } from './phases.js';
 import type { ProcessLayer } from './process-layer.js';
+import type { RunEvidence } from '../core/worktree.js';
 
 /** An ending under way: what it will record, its phases, and who waits for it. */
 export interface Ending {
@@ -66,7 +67,18 @@ export interface SpawnedEndingsOptions {
   leftovers: (run: EndingRun) => Leftovers;
   /** The run is closed: stop tracking it (`freed`: it was closed here, and its slot is free). */
   forget: (run: EndingRun, freed: boolean) => void;
+  /**
+   * What the run left in its workspace, gathered at every ending before the close (worktree
+   * workspaces: evidence and a rescue ref; a failed setup). Bounded in time by its maker.
+   */
+  workspace?: WorkspaceEnding;
 }
+
+/** What an ending records of a run's workspace (src/supervisor/worktree.ts makes it). */
+export type WorkspaceEnding = (
+  run: { runId: number; taskId: number },
+  outcome: Outcome,
+) => Promise<{ evidence: RunEvidence | null; reason: RunReason | null }>;
 
 /**
  * Every ending of the spawned runs of one host, through one path (SPEC §3): fence the run in
@@ -223,11 +235,30 @@ export class SpawnedEndings {
     this.settle(e, run.runId, false);
   }
 
+  /**
+   * The workspace's part of an ending (evidence, a rescue, a failed setup): never allowed to
+   * stop the ending, so a failure is logged and the run closes without it.
+   */
+  private async workspace(
+    r: { runId: number; taskId: number },
+    outcome: Outcome,
+  ): Promise<{ evidence: RunEvidence | null; reason: RunReason | null }> {
+    if (!this.opts.workspace) return { evidence: null, reason: null };
+    try {
+      return await this.opts.workspace(r, outcome);
+    } catch (err) {
+      this.opts.log(`run ${r.runId}: its workspace's evidence was not gathered: ${String(err)}`);
+      return { evidence: null, reason: null };
+    }
+  }
+
   private async close(run: EndingRun, e: Ending): Promise<void> {
     const left = this.opts.leftovers(run);
+    const ws = await this.workspace(run, e.outcome);
     const final: RunFinal = {
       outcome: e.outcome,
-      reason: e.reason,
+      reason: ws.reason ?? e.reason,
+      evidence: ws.evidence,
       exit_code: left.exit?.code ?? null,
       signal: left.exit?.signal ?? null,
       log_tail: left.log_tail,
@@ -285,17 +316,31 @@ export class SpawnedEndings {
    * Ends a run whose worker never started (it could not be spawned, or the host lost it
    * first), unless someone else fenced it first; then its fence decides.
    */
-  async notStarted(runId: number, outcome: Outcome, reason: RunReason): Promise<void> {
-    if (await this.opts.store.beginEnding(runId, outcome, reason, this.actor)) {
-      await this.opts.store.finishRun(runId, { outcome, reason }, this.ctx);
+  async notStarted(
+    run: { runId: number; taskId: number },
+    outcome: Outcome,
+    reason: RunReason,
+  ): Promise<void> {
+    if (await this.opts.store.beginEnding(run.runId, outcome, reason, this.actor)) {
+      const ws = await this.workspace(run, outcome);
+      await this.opts.store.finishRun(
+        run.runId,
+        { outcome, reason, evidence: ws.evidence },
+        this.ctx,
+      );
     }
   }
 
   /** Closes a run that cannot be running any more (its host restarted), fenced or not. */
-  async lost(runId: number, reason: RunReason, logTail: string | null): Promise<void> {
+  async lost(
+    run: { runId: number; taskId: number },
+    reason: RunReason,
+    logTail: string | null,
+  ): Promise<void> {
+    const ws = await this.workspace(run, 'host_lost');
     await this.opts.store.endRun(
-      runId,
-      { outcome: 'host_lost', reason, log_tail: logTail },
+      run.runId,
+      { outcome: 'host_lost', reason, log_tail: logTail, evidence: ws.evidence },
       this.ctx,
       this.actor,
     );

@@ -16,6 +16,7 @@ import { LeaseKeeper } from '../dispatcher/lease-keeper.js';
 import type { Store } from '../store/store.js';
 import { PullSupervisor } from '../supervisor/pull.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
+import { sweepArchivedWorktrees } from './worktrees.js';
 import { collectGarbage, gcSummary } from './gc.js';
 import { GcSchedule } from './gc-schedule.js';
 import { defaultHostId, releaseHome, takeHome } from './home-lock.js';
@@ -23,6 +24,9 @@ import { SpawnedMode } from './modes.js';
 import { checkServeLock, releaseServeLock, writeServeLock } from './serve-lock.js';
 import { homeDispatcher, homeSupervisor } from './wiring.js';
 import { writeWardenShim } from './worker-env.js';
+
+/** How often `serve` looks for archived tasks' worktrees to remove. */
+const WORKTREE_SWEEP_MS = 10_000;
 
 /** How a host runs. */
 export interface HostOptions {
@@ -300,12 +304,40 @@ export class Host {
       if (this.opts.dispatch !== false) await this.dispatcher.pass();
       // Behind the tick, not in it: a pass over many folders must not hold up supervision.
       void this.gc?.tick();
+      void this.sweepWorktrees();
       if (this.tickFailing) this.opts.log?.('tick: the store answers again');
       this.tickFailing = false;
     } catch (err) {
       // Said once per outage, not five times a second.
       if (!this.tickFailing) this.opts.log?.(`tick: ${(err as Error).stack ?? String(err)}`);
       this.tickFailing = true;
+    }
+  }
+
+  private sweptAt = 0;
+  private sweeping = false;
+
+  /**
+   * Removes the worktrees of this host's archived tasks (archived from the dashboard, the API or
+   * another host; `warden archive` on this host removes them at once): every 10 s at most,
+   * never two at a time, behind the tick.
+   */
+  private async sweepWorktrees(): Promise<void> {
+    const now = this.opts.clock.monotonic();
+    if (this.sweeping || now - this.sweptAt < WORKTREE_SWEEP_MS) return;
+    this.sweeping = true;
+    this.sweptAt = now;
+    try {
+      await sweepArchivedWorktrees(
+        this.opts.store,
+        this.hostId,
+        dispatcherActor(this.hostId),
+        (line) => this.opts.log?.(line),
+      );
+    } catch (err) {
+      this.opts.log?.(`worktrees: ${String(err)}`);
+    } finally {
+      this.sweeping = false;
     }
   }
 

@@ -70,6 +70,7 @@ export function homeDispatcher(
     supervisor,
     host: hostId,
     workspaceRoot: parts.home.workspaces,
+    worktreeRoot: parts.home.worktrees,
     ...extra,
   });
 }

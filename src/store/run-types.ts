@@ -6,6 +6,7 @@ import type { PolicyOverrides } from '../core/policy.js';
 import type { Profile } from '../core/profile.js';
 import type { ProcessIdentity, Run, RunReason } from '../core/run.js';
 import type { Task } from '../core/task.js';
+import type { RunEvidence } from '../core/worktree.js';
 
 /** What a host asks for when it claims runs (SPEC §4: admission and claim in one transaction). */
 export interface ClaimRequest {
@@ -53,6 +54,8 @@ export interface RunFinal {
   progress?: ProgressUpdate;
   /** What the phases of the ending did (spawned runs). */
   phases?: EndingPhases;
+  /** What the run left in its git worktree (worktree workspaces). */
+  evidence?: RunEvidence | null;
 }
 
 /** A `serve` host as the store knows it. */

@@ -25,6 +25,7 @@ import type { Run } from '../core/run.js';
 import type { BlockKind } from '../core/status.js';
 import type { Json } from '../core/events.js';
 import type { BoardStats, Comment, NewTask, Task, TaskFilter, TaskPatch } from '../core/task.js';
+import type { WorktreeRecord } from '../core/worktree.js';
 
 /** A named set of tasks. */
 export interface Board {
@@ -177,9 +178,24 @@ export interface Store {
 
   /**
    * Admission and claim in one transaction (SPEC §4). Spawned runs get `workspaceRoot/ID`
-   * as cwd when their profile says `workspace`.
+   * as cwd when their profile says `workspace`, and `worktreeRoot/ID` when it has a worktree.
    */
-  claimRuns(req: ClaimRequest, workspaceRoot: string | null): Promise<Claim[]>;
+  claimRuns(
+    req: ClaimRequest,
+    workspaceRoot: string | null,
+    worktreeRoot?: string | null,
+  ): Promise<Claim[]>;
+  /** A task's git worktree record (removed or not); null if it never had one. */
+  getWorktree(taskId: TaskId): Promise<WorktreeRecord | null>;
+  /** Records the worktree a host made for a task; `conflict` if the task has one. */
+  recordWorktree(
+    rec: Omit<WorktreeRecord, 'created_at' | 'removed_at'>,
+    actor: Actor,
+  ): Promise<WorktreeRecord>;
+  /** Marks a task's worktree removed from disk (`worktree_removed`); once. */
+  worktreeRemoved(taskId: TaskId, branchDeleted: boolean, actor: Actor): Promise<void>;
+  /** Worktrees still on disk of this host whose tasks are archived. */
+  archivedWorktrees(host: string): Promise<WorktreeRecord[]>;
   /** Records the spawned process's identity and log file. */
   recordSpawn(runId: RunId, identity: ProcessIdentity, logPath: string): Promise<void>;
   /** Writes a batch of progress figures (one write per host per batch, SPEC §3). */

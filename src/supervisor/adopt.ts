@@ -37,7 +37,11 @@ export async function adopt(sv: Supervision, found: Run, policy: Policy): Promis
     // and never signal a process group id that may now belong to someone else.
     const why = run.process === null || run.log_path === null ? 'not_started' : 'rebooted';
     const reason = restartedReason(why, opts.host, run.attempt);
-    await sv.endings.lost(run.id, reason, run.log_path ? readTail(run.log_path) : null);
+    await sv.endings.lost(
+      { runId: run.id, taskId: run.task_id },
+      reason,
+      run.log_path ? readTail(run.log_path) : null,
+    );
     // A cgroup made for it goes too; the kernel refuses to remove one that holds a process.
     const cgroup = readCgroupFile(runDir);
     if (cgroup !== null) removeCgroup(cgroup);

@@ -12,6 +12,7 @@ import { SHIM_KILLED_MESSAGE, VANISHED_MESSAGE } from '../core/reasons.js';
 import type { Observed } from '../core/reasons.js';
 import type { EndingRun } from '../endings/spawned.js';
 import { LEASE_KILLED } from './freeze.js';
+import type { WorkspaceWatch } from './workspace-progress.js';
 
 /** One run this host supervises, with its progress kept in memory (SPEC §3). */
 export interface LiveRun extends EndingRun {
@@ -30,6 +31,8 @@ export interface LiveRun extends EndingRun {
   lastHeartbeatWall: number | null;
   lastNote: string | null;
   dirty: boolean;
+  /** File changes here are progress (profiles that say so; worktrees by default). */
+  workspace: WorkspaceWatch | null;
   /**
    * When the supervisor began to track it (a counter): a read of the store that began
    * earlier may not see its claim yet, so it is not taken to have ended elsewhere.

@@ -6,6 +6,7 @@ import { exitMeaning, fileSize, livenessPolicy, observed, statusFromShell } from
 import { capRunLog } from './log-cap.js';
 import type { LiveRun } from './live-run.js';
 import { sawProgress } from './progress.js';
+import { sampleWorkspace } from './workspace-progress.js';
 import { readExitFile } from './spawn.js';
 import type { Supervision } from './supervision.js';
 
@@ -35,6 +36,7 @@ export async function examine(sv: Supervision, live: LiveRun): Promise<void> {
     live.lastOutputWall = opts.clock.now();
     sawProgress(opts.clock, live, live.lastOutputWall);
   }
+  sampleWorkspace(sv, live);
   // Past log_cap the log's middle is cut: output after it is measured from the new size.
   if (size > live.policy.log_cap) live.outputBytes = await capRunLog(sv, live, size);
   const now = opts.clock.monotonic();

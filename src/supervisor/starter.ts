@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { leaseGoneReason, spawnFailedReason } from '../core/reasons.js';
+import { leaseGoneReason, spawnFailedReason, worktreeReason } from '../core/reasons.js';
 import { resolvePolicy } from '../core/policy.js';
 import { removeCgroup } from '../os/cgroup.js';
 import { hashToken } from '../os/token.js';
@@ -8,6 +8,9 @@ import type { Claim } from '../store/run-types.js';
 import { LeaseGoneError, prepareWatch } from './freeze.js';
 import { SpawnError, runEnv, spawnWorker } from './spawn.js';
 import type { Supervision } from './supervision.js';
+import { WorktreeRefused, prepareWorktree } from './worktree.js';
+import { watchWorkspace } from './workspace-progress.js';
+import { watchesWorkspace } from '../core/worktree.js';
 
 /**
  * Starts the worker of a claimed run under the shim (in a cgroup of its own where the machine
@@ -26,8 +29,23 @@ export async function startWorker(
   const logPath = join(runDir, 'output.log');
   const cwd = run.cwd ?? runDir;
   const policy = resolvePolicy(opts.config, claim.profile.policy, claim.task.policy);
+  let argv = run.argv;
+  if (claim.profile.worktree !== null) {
+    try {
+      argv = await prepareWorktree(opts.store, opts.host, claim);
+    } catch (err) {
+      if (!(err instanceof WorktreeRefused)) throw err;
+      // Nothing was made: the task blocks at once with what to do (a configuration error).
+      return sv.endings.notStarted(
+        { runId: run.id, taskId: run.task_id },
+        'config_error',
+        worktreeReason(err.message, opts.host, run.attempt),
+      );
+    }
+  }
   try {
-    if (claim.profile.cwd === 'workspace') mkdirSync(cwd, { recursive: true, mode: 0o700 });
+    if (claim.profile.cwd === 'workspace' && claim.profile.worktree === null)
+      mkdirSync(cwd, { recursive: true, mode: 0o700 });
     const env = {
       ...opts.baseEnv(claim.profile.inherit_env),
       ...run.env,
@@ -43,7 +61,7 @@ export async function startWorker(
       spawned = spawnWorker({
         runDir,
         logPath,
-        argv: run.argv,
+        argv,
         env,
         cwd,
         ...(watch ? { watch } : {}),
@@ -58,6 +76,7 @@ export async function startWorker(
       cgroup,
       tokenHash: hashToken(token),
     });
+    if (watchesWorkspace(claim.profile)) live.workspace = watchWorkspace(cwd);
     live.child = spawned.child;
     spawned.child.on('exit', (code, signal) => {
       live.childExit = { code, signal };
@@ -69,13 +88,13 @@ export async function startWorker(
     if (!(err instanceof SpawnError)) throw err;
     if (err instanceof LeaseGoneError) {
       await sv.endings.notStarted(
-        run.id,
+        { runId: run.id, taskId: run.task_id },
         'host_lost',
         leaseGoneReason(err.message, opts.host, run.attempt),
       );
     } else {
       await sv.endings.notStarted(
-        run.id,
+        { runId: run.id, taskId: run.task_id },
         'spawn_failed',
         spawnFailedReason(err.message, opts.host, run.attempt),
       );

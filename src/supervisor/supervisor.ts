@@ -24,6 +24,8 @@ import { policiesFor } from './policies.js';
 import { noteCall, progressOf } from './progress.js';
 import { readExitFile } from './spawn.js';
 import { startWorker } from './starter.js';
+import { worktreeEnding } from './worktree.js';
+import { watchWorkspace } from './workspace-progress.js';
 import type { RunContainment, Supervision, SupervisorOptions } from './supervision.js';
 
 export type { SupervisorOptions } from './supervision.js';
@@ -65,6 +67,7 @@ export class Supervisor implements Supervision {
       kick: (run) => this.kick(run as LiveRun),
       leftovers: (run) => this.leftovers(run as LiveRun),
       forget: (run, freed) => this.forget(run, freed),
+      workspace: worktreeEnding(opts.store, opts.host),
     });
   }
 
@@ -145,6 +148,7 @@ export class Supervisor implements Supervision {
       lastHeartbeatWall: run.last_heartbeat_at,
       lastNote: run.last_note,
       dirty: false,
+      workspace: null,
       ending: null,
       closed: false,
       queue: Promise.resolve(),
@@ -213,7 +217,8 @@ export class Supervisor implements Supervision {
       await this.detectResume();
       const seen = this.seq;
       const runs = await this.opts.store.openRuns(this.opts.host);
-      const policies = await policiesFor(this.opts.store, this.opts.config, runs);
+      const watched = new Map<number, boolean>();
+      const policies = await policiesFor(this.opts.store, this.opts.config, runs, watched);
       const open = new Set<number>();
       for (const run of runs) {
         open.add(run.id);
@@ -227,6 +232,9 @@ export class Supervisor implements Supervision {
         }
         live.policy = policy;
         live.usedProtocol ||= run.used_protocol;
+        // Re-read like the limits: an edit of the profile turns it on or off for its runs.
+        if (watched.get(run.id) !== true || run.cwd === null) live.workspace = null;
+        else if (live.workspace?.path !== run.cwd) live.workspace = watchWorkspace(run.cwd);
         if (run.state === 'ending' && live.ending === null) this.endings.resume(live, run);
       }
       for (const live of this.live.values()) {

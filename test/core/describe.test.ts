@@ -46,6 +46,7 @@ const base: Run = {
   used_protocol: false,
   stop_intent: null,
   result: null,
+  evidence: null,
 };
 
 describe('describing runs in words', () => {

@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
-import { WardenError, invalid } from '../../core/errors.js';
+import { WardenError, conflict, invalid } from '../../core/errors.js';
+import { defaultHostId } from '../../serve/home-lock.js';
 import { endTaskRun } from '../../serve/stop.js';
+import { removeTaskWorktree, worktreeIsHere } from '../../serve/worktrees.js';
+import type { Task } from '../../core/task.js';
 import type { Json } from '../../core/events.js';
 import { BLOCK_KINDS } from '../../core/status.js';
 import type { BlockKind } from '../../core/status.js';
@@ -13,28 +16,63 @@ async function move(
   idText: string,
   build: () => TaskMove,
   json: boolean | undefined,
+  deleteBranch = false,
 ): Promise<void> {
   const id = parseTaskId(idText);
   const m = build();
-  const task = await withContext(async (ctx) => {
+  const { task, note } = await withContext(async (ctx): Promise<{ task: Task; note?: string }> => {
     const current = await ctx.store.getTask(id);
-    if (current.current_run_id !== null && (m.verb === 'block' || m.verb === 'archive')) {
-      // A running task is blocked or archived by ending its run through the one ending path.
-      const intent = m.verb === 'archive' ? { archive: true } : { reason: m.reason, kind: m.kind };
-      const result = await endTaskRun(ctx, id, intent);
-      if (!result.verified_gone) throw new WardenError('setup', result.message);
-      return ctx.store.getTask(id);
+    if (m.verb === 'archive') {
+      // Checked before the archive, so a refusal changes nothing.
+      const rec = await ctx.store.getWorktree(id);
+      if (deleteBranch && rec !== null && !worktreeIsHere(rec, defaultHostId())) {
+        throw conflict(
+          `task ${id}'s worktree is on host ${rec.host_id}; archive it there to delete its branch ${rec.branch}, or archive it without --delete-branch (that host's serve removes the worktree)`,
+        );
+      }
+      const archived = await archiveTask(ctx, id, current.current_run_id !== null, m);
+      if (rec === null || rec.removed_at !== null) return { task: archived };
+      if (!worktreeIsHere(rec, defaultHostId())) {
+        return {
+          task: archived,
+          note: `its worktree is on host ${rec.host_id}, whose serve removes it`,
+        };
+      }
+      return {
+        task: archived,
+        note: await removeTaskWorktree(ctx.store, rec, deleteBranch, ctx.actor),
+      };
     }
-    return ctx.store.moveTask(id, m, ctx.actor);
+    if (current.current_run_id !== null && m.verb === 'block') {
+      // A running task is blocked by ending its run through the one ending path.
+      const result = await endTaskRun(ctx, id, { reason: m.reason, kind: m.kind });
+      if (!result.verified_gone) throw new WardenError('setup', result.message);
+      return { task: await ctx.store.getTask(id) };
+    }
+    return { task: await ctx.store.moveTask(id, m, ctx.actor) };
   });
   if (json) sayJson(task);
-  else say(`task ${task.id} is ${task.status}`);
+  else say(`task ${task.id} is ${task.status}${note !== undefined ? `; ${note}` : ''}`);
 }
 
-/** A verb with no options of its own: unblock, retry, accept, reopen, archive. */
+/** Archives a task, ending its run first when it has one. */
+async function archiveTask(
+  ctx: Parameters<Parameters<typeof withContext>[0]>[0],
+  id: number,
+  running: boolean,
+  m: TaskMove,
+): Promise<Task> {
+  if (!running) return ctx.store.moveTask(id, m, ctx.actor);
+  // A running task is archived by ending its run through the one ending path.
+  const result = await endTaskRun(ctx, id, { archive: true });
+  if (!result.verified_gone) throw new WardenError('setup', result.message);
+  return ctx.store.getTask(id);
+}
+
+/** A verb with no options of its own: unblock, retry, accept, reopen. */
 function simple(
   program: Command,
-  verb: 'unblock' | 'retry' | 'accept' | 'reopen' | 'archive',
+  verb: 'unblock' | 'retry' | 'accept' | 'reopen',
   help: string,
 ): void {
   program
@@ -73,7 +111,15 @@ export function register(program: Command): void {
   simple(program, 'retry', 'try a blocked or done task again, clearing counters and delays');
   simple(program, 'accept', 'accept a triaged task onto the board');
   simple(program, 'reopen', 'send a task in review back for more work');
-  simple(program, 'archive', 'take a task off the board');
+  program
+    .command('archive')
+    .description('take a task off the board (and remove its git worktree, if it has one)')
+    .argument('<id>', 'the task id')
+    .option('--delete-branch', "also delete its worktree's branch warden/<id>")
+    .option('--json', 'print the task as JSON')
+    .action((idText: string, opts: { deleteBranch?: boolean; json?: boolean }) =>
+      move(idText, () => ({ verb: 'archive' }), opts.json, opts.deleteBranch === true),
+    );
   program
     .command('done')
     .description('mark a task done by hand (approving a review, or work done outside warden)')

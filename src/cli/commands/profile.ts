@@ -5,6 +5,8 @@ import { checkName } from '../../core/checks.js';
 import { parseInput } from '../../core/validate.js';
 import { profilePatchSchema, profileSpecSchema } from '../../core/profile.js';
 import { checkProfileOnThisHost } from '../../config/executable.js';
+import { parseWorkspace } from '../../core/worktree.js';
+import type { WorktreeSpec } from '../../core/worktree.js';
 import { READING, withContext } from '../context.js';
 import { profileDetail, policyText } from '../format.js';
 import {
@@ -23,6 +25,9 @@ interface ProfileOptions {
   inheritEnv?: string[];
   unsetEnv?: string[];
   cwd?: string;
+  workspace?: string;
+  setup?: string;
+  progressFromWorkspace?: boolean;
   clear?: string[];
   check: boolean;
   pull?: boolean;
@@ -30,7 +35,13 @@ interface ProfileOptions {
   [policy: string]: unknown;
 }
 
-const CLEARABLE_FIELDS = ['max_concurrency', 'concurrency_group', 'inherit_env'] as const;
+const CLEARABLE_FIELDS = [
+  'max_concurrency',
+  'concurrency_group',
+  'inherit_env',
+  'setup',
+  'progress_from_workspace',
+] as const;
 
 function shared(cmd: Command): Command {
   cmd
@@ -47,6 +58,19 @@ function shared(cmd: Command): Command {
       collect,
     )
     .option('--cwd <dir>', "'workspace' (a folder per task, the default) or an absolute path")
+    .option(
+      '--workspace <kind>',
+      "'folder' (a plain folder per task) or 'worktree:REPO[@BASE]' (a git worktree per task on branch warden/<id>; docs/worktrees.md)",
+    )
+    .option(
+      '--setup <command>',
+      'with a worktree: run once per worktree before its first worker (sh -c)',
+    )
+    .option(
+      '--progress-from-workspace',
+      'file changes in the workspace count as progress (default: on for worktrees)',
+    )
+    .option('--no-progress-from-workspace', 'file changes in the workspace are not progress')
     .option('--no-check', 'do not check that the command and cwd exist on this host')
     .option('--json', 'print the profile as JSON');
   return addPolicyOptions(cmd);
@@ -57,12 +81,22 @@ function specFields(opts: ProfileOptions): Record<string, unknown> {
     env: opts.env === undefined ? undefined : parseEnvPairs(opts.env),
     inherit_env: opts.inheritEnv,
     cwd: opts.cwd,
+    worktree: opts.workspace === undefined ? undefined : parseWorkspace(opts.workspace),
+    setup: opts.setup,
+    progress_from_workspace: opts.progressFromWorkspace,
     max_concurrency:
       opts.maxConcurrency === undefined
         ? undefined
         : parseIntOption(opts.maxConcurrency, '--max-concurrency'),
     concurrency_group: opts.concurrencyGroup,
   };
+}
+
+/** REPO a git repository with BASE in it, on this host: refused before anything is written. */
+async function checkWorktree(spec: WorktreeSpec): Promise<void> {
+  // Loaded here only: git's module is not needed by the other profile commands.
+  const { checkRepository } = await import('../../git/worktree.js');
+  await checkRepository(spec.repo, spec.base);
 }
 
 function profileName(text: string): string {
@@ -88,6 +122,7 @@ export function register(program: Command): void {
       throw invalid('a pull profile has no command; drop the part after --');
     const spec = parseInput(profileSpecSchema, { mode, argv, ...specFields(opts) }, 'profile');
     if (opts.check && mode === 'spawned') checkProfileOnThisHost(spec.argv ?? [], spec.cwd);
+    if (opts.check && spec.worktree) await checkWorktree(spec.worktree);
     const policy = readPolicyOptions(opts);
     const p = await withContext((ctx) =>
       ctx.store.addProfile(name, { ...spec, policy }, ctx.actor),
@@ -105,7 +140,7 @@ export function register(program: Command): void {
       .option('--unset-env <KEY>', 'remove an environment variable (repeatable)', collect)
       .option(
         '--clear <option>',
-        'drop a limit, max_concurrency / concurrency_group, or the inherit_env list (repeatable)',
+        'drop a limit, max_concurrency / concurrency_group, the inherit_env list, setup or progress_from_workspace (repeatable)',
         collect,
       ),
   ).action(async (nameText: string, argv: string[], opts: ProfileOptions) => {
@@ -121,6 +156,7 @@ export function register(program: Command): void {
       }
       if (key === 'max_concurrency' || key === 'concurrency_group') fields[key] = null;
       if (key === 'inherit_env') fields[key] = [];
+      if (key === 'setup' || key === 'progress_from_workspace') fields[key] = null;
     }
     const patch = parseInput(
       profilePatchSchema,
@@ -130,6 +166,7 @@ export function register(program: Command): void {
     if (opts.check && (patch.argv !== undefined || patch.cwd !== undefined)) {
       checkProfileOnThisHost(patch.argv ?? [], patch.cwd);
     }
+    if (opts.check && patch.worktree) await checkWorktree(patch.worktree);
     const policy = readPolicyOptions(opts);
     const given =
       Object.values(patch).some((v) => v !== undefined) ||
@@ -140,7 +177,12 @@ export function register(program: Command): void {
     const p = await withContext((ctx) =>
       ctx.store.editProfile(
         name,
-        { ...patch, policy, clear_policy: clear, unset_env: opts.unsetEnv ?? [] },
+        {
+          ...patch,
+          policy,
+          clear_policy: clear,
+          unset_env: opts.unsetEnv ?? [],
+        },
         ctx.actor,
       ),
     );

@@ -12,20 +12,27 @@ export function register(program: Command): void {
     .option('--json', 'print the task as JSON, with comments and runs')
     .action(async (idText: string, opts: { json?: boolean }) => {
       const id = parseTaskId(idText);
-      const { task, comments, runs } = await withContext(
+      const { task, comments, runs, worktree } = await withContext(
         async (ctx) => ({
           task: await ctx.store.getTask(id),
           comments: await ctx.store.listComments(id),
           runs: await ctx.store.listRuns(id),
+          worktree: await ctx.store.getWorktree(id),
         }),
         READING,
       );
       if (opts.json) {
-        sayJson({ ...task, comments, runs });
+        sayJson({ ...task, comments, runs, worktree });
         return;
       }
       const now = Date.now();
       say(taskDetail(task, comments, now));
+      if (worktree) {
+        const gone = worktree.removed_at === null ? '' : ' (removed)';
+        say(
+          `worktree:  ${worktree.path}${gone} on ${worktree.branch} from ${worktree.base_sha.slice(0, 10)}, host ${worktree.host_id}`,
+        );
+      }
       if (runs.length > 0) say(`\nruns:\n${runLines(runs, now)}`);
     });
 }

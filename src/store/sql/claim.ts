@@ -116,7 +116,7 @@ export async function claimRuns(
   db: SqlDb,
   now: number,
   req: ClaimRequest,
-  workspaceRoot: string | null,
+  roots: { workspaceRoot: string | null; worktreeRoot: string | null },
 ): Promise<Claim[]> {
   const profiles = (await db.all<ProfileRow>('SELECT * FROM profiles')).map((r) => ({
     row: r,
@@ -176,9 +176,11 @@ export async function claimRuns(
     const cwd =
       req.mode === 'pull'
         ? null
-        : p.profile.cwd === 'workspace'
-          ? `${workspaceRoot ?? ''}/${task.id}`
-          : p.profile.cwd;
+        : p.profile.worktree !== null && roots.worktreeRoot !== null
+          ? `${roots.worktreeRoot}/${task.id}`
+          : p.profile.cwd === 'workspace'
+            ? `${roots.workspaceRoot ?? ''}/${task.id}`
+            : p.profile.cwd;
     const run = await db.get<RunRow>(
       `INSERT INTO runs (task_id, board, attempt, state, mode, token_hash, host_id, worker_id, profile, profile_version, argv, env, cwd, started_at)
        VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,

@@ -1,5 +1,6 @@
 import type { Actor } from '../../core/actor.js';
-import { conflict, notFound } from '../../core/errors.js';
+import { conflict, invalid, notFound } from '../../core/errors.js';
+import { WORKTREE_MISFIT, worktreeFits } from '../../core/worktree.js';
 import type { Profile, ProfilePatch, ProfileSpec } from '../../core/profile.js';
 import { parsePolicyOverrides } from '../../core/policy.js';
 import { checkName } from '../../core/checks.js';
@@ -38,6 +39,9 @@ function storedSpec(spec: ProfileSpec): StoredProfileSpec {
     env: spec.env ?? {},
     inherit_env: spec.inherit_env ?? [],
     cwd: spec.cwd ?? 'workspace',
+    worktree: spec.worktree ?? null,
+    setup: spec.setup ?? null,
+    progress_from_workspace: spec.progress_from_workspace ?? null,
     max_concurrency: spec.max_concurrency ?? null,
     concurrency_group: spec.concurrency_group ?? null,
     policy: spec.policy ?? {},
@@ -127,12 +131,19 @@ export async function editProfile(
     env,
     inherit_env: patch.inherit_env ?? before.inherit_env ?? [],
     cwd: patch.cwd ?? before.cwd,
+    worktree: patch.worktree === undefined ? (before.worktree ?? null) : patch.worktree,
+    setup: patch.setup === undefined ? (before.setup ?? null) : patch.setup,
+    progress_from_workspace:
+      patch.progress_from_workspace === undefined
+        ? (before.progress_from_workspace ?? null)
+        : patch.progress_from_workspace,
     max_concurrency:
       patch.max_concurrency === undefined ? before.max_concurrency : patch.max_concurrency,
     concurrency_group:
       patch.concurrency_group === undefined ? before.concurrency_group : patch.concurrency_group,
     policy,
   };
+  if (!worktreeFits(after)) throw invalid(WORKTREE_MISFIT);
   const text = JSON.stringify(after);
   if (text === row.spec) return toProfile(row);
   const version = row.version + 1;

@@ -5,6 +5,7 @@ import type { ProcessIdentity, Run, RunMode, RunReason } from '../../core/run.js
 import type { BlockKind, Outcome, RunState, TaskStatus } from '../../core/status.js';
 import type { Comment, Task } from '../../core/task.js';
 import type { PolicyOverrides } from '../../core/policy.js';
+import type { RunEvidence } from '../../core/worktree.js';
 import type { Board, TokenInfo, TokenKind } from '../store.js';
 
 /** Rows as the database returns them: integers, text and JSON text. */
@@ -105,6 +106,9 @@ export type StoredProfileSpec = Pick<
   | 'env'
   | 'inherit_env'
   | 'cwd'
+  | 'worktree'
+  | 'setup'
+  | 'progress_from_workspace'
   | 'max_concurrency'
   | 'concurrency_group'
   | 'policy'
@@ -119,6 +123,10 @@ export function toProfile(row: ProfileRow): Profile {
     mode: spec.mode ?? 'spawned',
     // Profiles stored before issue #11 inherit only the base set.
     inherit_env: spec.inherit_env ?? [],
+    // Profiles stored before issue #12 have a plain folder per task.
+    worktree: spec.worktree ?? null,
+    setup: spec.setup ?? null,
+    progress_from_workspace: spec.progress_from_workspace ?? null,
     paused: row.paused !== 0,
     paused_reason: row.paused_reason,
     paused_by: row.paused_by as Profile['paused_by'],
@@ -174,6 +182,8 @@ export interface RunRow {
   terminal_request: string | null;
   terminal_response: string | null;
   stop_intent: string | null;
+  /** Null before issue #12's migration for runs that ended earlier, and for folder workspaces. */
+  evidence: string | null;
 }
 
 export function toRun(row: RunRow): Run {
@@ -218,6 +228,7 @@ export function toRun(row: RunRow): Run {
       row.result_summary === null
         ? null
         : { summary: row.result_summary, metadata: json<Json>(row.result_metadata, null) },
+    evidence: json<RunEvidence | null>(row.evidence, null),
   };
 }
 

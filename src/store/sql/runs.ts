@@ -14,6 +14,7 @@ import type { Task } from '../../core/task.js';
 import { resolveTransition } from '../../core/transitions.js';
 import type { PolicyContext, ProgressUpdate, RunFinal } from '../run-types.js';
 import { accountBreaker } from './breaker.js';
+import { evidenceNote } from '../../core/worktree.js';
 import { greatest } from './driver.js';
 import type { SqlDb } from './driver.js';
 import { appendEvent } from './events.js';
@@ -200,8 +201,11 @@ export async function finishRun(
     run.terminal_request !== null && stored !== null ? stored : final.reason;
   const lastOutput =
     workerDecides(outcome) || outcome === 'stopped' ? undefined : lastLine(final.log_tail);
+  // The rescue ref of uncommitted work is named on the reason, whoever decided the outcome.
+  const note = final.evidence ? evidenceNote(final.evidence) : null;
   const reason: RunReason = {
     ...chosen,
+    ...(note !== null ? { message: `${chosen.message} (${note})` } : {}),
     ...(final.phases ? { phases: final.phases } : {}),
     ...(lastOutput !== undefined && chosen.last_output === undefined
       ? { last_output: lastOutput }
@@ -224,7 +228,8 @@ export async function finishRun(
   await db.run(
     `UPDATE runs SET state = 'ended', ended_at = ?, outcome = ?, reason = ?, exit_code = ?, signal = ?, log_tail = ?,
        progress_count = ?, output_bytes = ?, last_progress_at = ?, last_output_at = ?, last_heartbeat_at = ?,
-       result_summary = ?, result_metadata = ?, last_note = COALESCE(CAST(? AS TEXT), last_note)
+       result_summary = ?, result_metadata = ?, last_note = COALESCE(CAST(? AS TEXT), last_note),
+       evidence = COALESCE(CAST(? AS TEXT), evidence)
      WHERE id = ?`,
     [
       now,
@@ -241,6 +246,7 @@ export async function finishRun(
       resultSummary,
       resultMetadata,
       p?.last_note ?? null,
+      final.evidence ? JSON.stringify(final.evidence) : null,
       runId,
     ],
   );

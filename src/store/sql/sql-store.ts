@@ -4,6 +4,7 @@ import type { Clock } from '../../core/clock.js';
 import type { WardenEvent } from '../../core/events.js';
 import type { TaskId } from '../../core/glossary.js';
 import type { Profile, ProfilePatch, ProfileSpec } from '../../core/profile.js';
+import type { WorktreeRecord } from '../../core/worktree.js';
 import type { Run } from '../../core/run.js';
 import type { BoardStats, Comment, NewTask, Task, TaskFilter, TaskPatch } from '../../core/task.js';
 import type { Random } from '../../core/backoff.js';
@@ -45,6 +46,7 @@ import * as leases from './leases.js';
 import * as sessions from './sessions.js';
 import * as runs from './runs.js';
 import * as worker from './worker.js';
+import * as worktrees from './worktrees.js';
 import * as boards from './boards.js';
 import type { SqlDb, SqlDriver, TxOptions } from './driver.js';
 import * as events from './events.js';
@@ -204,11 +206,37 @@ export class SqlStore implements Store {
     return groups.listGroups(this.driver);
   }
 
-  async claimRuns(req: ClaimRequest, workspaceRoot: string | null): Promise<Claim[]> {
+  async claimRuns(
+    req: ClaimRequest,
+    workspaceRoot: string | null,
+    worktreeRoot: string | null = null,
+  ): Promise<Claim[]> {
     if (!(await this.driver.read((db) => mayClaim(db, this.clock.now(), req)))) return [];
-    return this.driver.tx((db) => claimRuns(db, this.clock.now(), req, workspaceRoot), {
-      lock: ADMISSION_LOCK,
-    });
+    return this.driver.tx(
+      (db) => claimRuns(db, this.clock.now(), req, { workspaceRoot, worktreeRoot }),
+      { lock: ADMISSION_LOCK },
+    );
+  }
+
+  getWorktree(taskId: TaskId): Promise<WorktreeRecord | null> {
+    return this.driver.read((db) => worktrees.getWorktree(db, taskId));
+  }
+
+  recordWorktree(
+    rec: Omit<WorktreeRecord, 'created_at' | 'removed_at'>,
+    actor: Actor,
+  ): Promise<WorktreeRecord> {
+    return this.write((db, now) => worktrees.recordWorktree(db, now, rec, actor));
+  }
+
+  worktreeRemoved(taskId: TaskId, branchDeleted: boolean, actor: Actor): Promise<void> {
+    return this.write((db, now) =>
+      worktrees.worktreeRemoved(db, now, taskId, branchDeleted, actor),
+    );
+  }
+
+  archivedWorktrees(host: string): Promise<WorktreeRecord[]> {
+    return this.driver.read((db) => worktrees.archivedWorktrees(db, host));
   }
 
   recordSpawn(runId: RunId, identity: ProcessIdentity, logPath: string): Promise<void> {

@@ -222,4 +222,25 @@ UPDATE runs SET stop_intent = json_set(stop_intent, '$.kind', json_extract(reaso
   WHERE stop_intent IS NOT NULL AND json_type(reason, '$.extra.block_kind') = 'text';
 `,
   },
+  {
+    version: 6,
+    sql: `
+-- Issue #12: a task's git worktree, made by one host at the task's first claim and kept
+-- across its attempts. One per task (the unique index), and only that host touches it.
+CREATE TABLE worktrees (
+  task_id INTEGER NOT NULL REFERENCES tasks(id),
+  host_id TEXT NOT NULL,
+  repo TEXT NOT NULL,
+  path TEXT NOT NULL,
+  branch TEXT NOT NULL,
+  base_sha TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  removed_at INTEGER
+);
+CREATE UNIQUE INDEX worktrees_task ON worktrees (task_id);
+CREATE INDEX worktrees_host ON worktrees (host_id) WHERE removed_at IS NULL;
+-- What a run left in its worktree, recorded at its ending (JSON, src/core/worktree.ts).
+ALTER TABLE runs ADD COLUMN evidence TEXT;
+`,
+  },
 ];

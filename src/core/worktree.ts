@@ -1,0 +1,156 @@
+import type { EpochMs, RunId, TaskId } from './glossary.js';
+import { invalid } from './errors.js';
+
+/**
+ * Git worktree workspaces (docs/worktrees.md): a profile whose tasks each get a git worktree
+ * of REPO, on branch `warden/<task-id>` from BASE, instead of an empty folder.
+ */
+// A type, not an interface: it is stored in a profile's JSON spec, which must be `Json`.
+export type WorktreeSpec = {
+  /** The repository, an absolute path on every host that runs the profile. */
+  repo: string;
+  /** A commit-ish the branch starts from; null: REPO's HEAD when the task is first claimed. */
+  base: string | null;
+};
+
+/** A task's worktree as the store records it when it is made (the first claim). */
+export interface WorktreeRecord {
+  task_id: TaskId;
+  /** The host that made it; no other host touches it. */
+  host_id: string;
+  repo: string;
+  path: string;
+  branch: string;
+  /** The commit the branch started from, resolved when the worktree was made. */
+  base_sha: string;
+  created_at: EpochMs;
+  /** When archiving removed it from disk (the branch may stay). */
+  removed_at: EpochMs | null;
+}
+
+/** Uncommitted work saved at an ending, under `refs/warden/rescue/<task>/<run>`. */
+export interface RescueRef {
+  ref: string;
+  sha: string;
+  /** How many paths differed from HEAD (tracked and untracked). */
+  files: number;
+}
+
+/** What a run left in its worktree, recorded at its ending whatever the outcome. */
+export interface RunEvidence {
+  branch: string;
+  base: string;
+  /** The branch's head at the ending (null when it could not be read). */
+  head: string | null;
+  /** Commits on the branch since base. */
+  commits: number;
+  /** The newest commits since base, up to `EVIDENCE_LIMITS.commit_list`. */
+  commit_list: { sha: string; subject: string }[];
+  /** Base to head (committed work only). */
+  diffstat: { files: number; insertions: number; deletions: number };
+  /** Uncommitted changes, committed to a rescue ref (never onto the branch); null: none. */
+  rescue: RescueRef | null;
+  /** What went wrong while gathering, when something did; the ending went on regardless. */
+  error?: string;
+}
+
+/** Bounds of evidence gathering: an ending never waits on git for long. */
+export const EVIDENCE_LIMITS = {
+  /** Each git command at an ending. */
+  command_ms: 10_000,
+  /** The whole of an ending's evidence. */
+  total_ms: 30_000,
+  commit_list: 20,
+} as const;
+
+/** The branch of a task's worktree. */
+export function worktreeBranch(taskId: TaskId): string {
+  return `warden/${taskId}`;
+}
+
+/** The rescue ref of a run. */
+export function rescueRef(taskId: TaskId, runId: RunId): string {
+  return `refs/warden/rescue/${taskId}/${runId}`;
+}
+
+const WORKTREE_PREFIX = 'worktree:';
+
+/**
+ * Parses `--workspace`: `folder` (a plain folder per task, the default) or
+ * `worktree:REPO[@BASE]` with REPO an absolute path. Returns null for `folder`.
+ */
+export function parseWorkspace(text: string): WorktreeSpec | null {
+  if (text === 'folder') return null;
+  if (!text.startsWith(WORKTREE_PREFIX)) {
+    throw invalid(
+      `--workspace: '${text}' is neither 'folder' nor 'worktree:REPO[@BASE]' (REPO an absolute path)`,
+    );
+  }
+  const rest = text.slice(WORKTREE_PREFIX.length);
+  // A repository path may hold '@'; the base is what follows the last one.
+  const at = rest.lastIndexOf('@');
+  const repo = at > 0 ? rest.slice(0, at) : rest;
+  const base = at > 0 ? rest.slice(at + 1) : null;
+  if (!repo.startsWith('/')) {
+    throw invalid(`--workspace: REPO '${repo}' must be an absolute path (worktree:/path/to/repo)`);
+  }
+  if (base === '') throw invalid(`--workspace: nothing after '@'; give a BASE or drop the '@'`);
+  return { repo: repo.length > 1 ? repo.replace(/\/+$/, '') : repo, base };
+}
+
+/** `--workspace` as a person would type it. */
+export function workspaceText(spec: WorktreeSpec | null | undefined): string {
+  if (!spec) return 'folder';
+  return `${WORKTREE_PREFIX}${spec.repo}${spec.base === null ? '' : `@${spec.base}`}`;
+}
+
+/** Why a worktree cannot go with a fixed cwd, a pull profile, or a setup without one. */
+export const WORKTREE_MISFIT =
+  "a worktree workspace is the worker's cwd: drop --cwd (or use --workspace folder), and give --setup only with a worktree, on a spawned profile";
+
+/** Whether the workspace fields agree: a worktree needs cwd 'workspace' and a spawned profile. */
+export function worktreeFits(p: {
+  mode?: 'spawned' | 'pull' | undefined;
+  cwd?: string | undefined;
+  worktree?: WorktreeSpec | null | undefined;
+  setup?: string | null | undefined;
+}): boolean {
+  const tree = p.worktree !== undefined && p.worktree !== null;
+  if (!tree) return p.setup === undefined || p.setup === null;
+  return p.mode !== 'pull' && (p.cwd === undefined || p.cwd === 'workspace');
+}
+
+/** Whether file changes in a profile's workspace count as progress: on for worktrees by default. */
+export function watchesWorkspace(p: {
+  worktree?: WorktreeSpec | null;
+  progress_from_workspace?: boolean | null;
+}): boolean {
+  return p.progress_from_workspace ?? (p.worktree !== undefined && p.worktree !== null);
+}
+
+/**
+ * What a run's reason says of its evidence: the rescue ref of its uncommitted changes, and a
+ * failure to gather; null when there is neither.
+ */
+export function evidenceNote(e: RunEvidence): string | null {
+  const parts: string[] = [];
+  if (e.rescue) {
+    parts.push(
+      `uncommitted changes (${e.rescue.files} path${e.rescue.files === 1 ? '' : 's'}) saved in ${e.rescue.ref}`,
+    );
+  }
+  if (e.error !== undefined) parts.push(`evidence incomplete: ${e.error}`);
+  return parts.length === 0 ? null : parts.join('; ');
+}
+
+/** Evidence in one line: for a reason, `warden runs` and the log. */
+export function evidenceLine(e: RunEvidence): string {
+  const parts = [
+    `${e.branch} ${e.base.slice(0, 10)}..${e.head === null ? '?' : e.head.slice(0, 10)}`,
+    `${e.commits} commit${e.commits === 1 ? '' : 's'}`,
+    `${e.diffstat.files} file${e.diffstat.files === 1 ? '' : 's'} +${e.diffstat.insertions} -${e.diffstat.deletions}`,
+  ];
+  if (e.rescue) parts.push(`uncommitted changes (${e.rescue.files}) saved in ${e.rescue.ref}`);
+  if (e.error !== undefined) parts.push(`evidence incomplete: ${e.error}`);
+  return parts.join('; ');
+}

@@ -1,0 +1,363 @@
+import { existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { conflict, invalid, notFound } from '../core/errors.js';
+import { EVIDENCE_LIMITS, rescueRef } from '../core/worktree.js';
+import type { RescueRef, RunEvidence, WorktreeRecord } from '../core/worktree.js';
+import { GitError, git, gitMaybe } from './git.js';
+
+/**
+ * The git side of worktree workspaces (docs/worktrees.md), through the `git` command line with
+ * argv arrays. Nothing here touches the store: callers record what was made.
+ */
+
+/** Who commits a rescue: a person's git identity may not be configured for serve. */
+const RESCUE_IDENTITY = {
+  GIT_AUTHOR_NAME: 'warden',
+  GIT_AUTHOR_EMAIL: 'warden@localhost',
+  GIT_COMMITTER_NAME: 'warden',
+  GIT_COMMITTER_EMAIL: 'warden@localhost',
+};
+
+function gitMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Checks that `repo` is a git repository with a commit (and `base` one of its commits, when
+ * given), for `profile add/edit`: `invalid` or `not_found` with what to do. Returns the base's
+ * commit (HEAD's when no base is given).
+ */
+export async function checkRepository(repo: string, base: string | null): Promise<string> {
+  if (!existsSync(repo)) {
+    throw invalid(
+      `--workspace: REPO '${repo}' does not exist on this host; give the path of a git repository (or pass --no-check if it exists only on other hosts)`,
+    );
+  }
+  try {
+    await git(['-C', repo, 'rev-parse', '--git-dir'], { timeoutMs: 10_000 });
+  } catch (err) {
+    throw invalid(
+      `--workspace: '${repo}' is not a git repository (${gitMessage(err)}); give a repository's path, or run \`git init\` there first`,
+    );
+  }
+  const sha = await resolveCommit(repo, base ?? 'HEAD');
+  if (sha === null) {
+    if (base === null) {
+      throw invalid(
+        `--workspace: the repository '${repo}' has no commit yet, so a task's branch has nothing to start from; commit once, or give @BASE`,
+      );
+    }
+    throw notFound(
+      `--workspace: BASE '${base}' is not a commit, branch or tag of '${repo}'; see \`git -C ${repo} branch -a\``,
+      { base },
+    );
+  }
+  return sha;
+}
+
+/** A commit-ish as a full commit id, or null when the repository has no such commit. */
+export async function resolveCommit(repo: string, rev: string): Promise<string | null> {
+  // '--end-of-options' keeps a base like '--output=x' from being read as an option.
+  const out = await gitMaybe(
+    ['-C', repo, 'rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`],
+    { timeoutMs: 10_000 },
+  );
+  return out === null ? null : out.trim();
+}
+
+/** The worktree (its path) that has `branch` checked out, or null. */
+export async function worktreeHolding(repo: string, branch: string): Promise<string | null> {
+  const out = await git(['-C', repo, 'worktree', 'list', '--porcelain'], { timeoutMs: 10_000 });
+  let path: string | null = null;
+  for (const line of out.split('\n')) {
+    if (line.startsWith('worktree ')) path = line.slice('worktree '.length);
+    else if (line === `branch refs/heads/${branch}`) return path;
+  }
+  return null;
+}
+
+/**
+ * Makes a task's worktree at `path` on `branch` from `baseSha`. With `reuseBranch` (the task's
+ * own branch, kept when its folder went missing) an existing branch is checked out again;
+ * otherwise an existing branch is someone else's and is refused. A branch checked out in another
+ * worktree is always refused (`conflict`): two tasks never share one.
+ */
+export async function addWorktree(
+  repo: string,
+  path: string,
+  branch: string,
+  baseSha: string,
+  reuseBranch: boolean,
+): Promise<void> {
+  const holder = await worktreeHolding(repo, branch);
+  if (holder !== null && resolve(holder) !== resolve(path)) {
+    throw conflict(
+      `branch ${branch} is already checked out in the worktree ${holder}; a branch has one worktree: remove it (\`git -C ${repo} worktree remove ${holder}\`) or rename the branch, then unblock the task`,
+    );
+  }
+  if (holder !== null && existsSync(path)) return;
+  const exists =
+    (await gitMaybe(['-C', repo, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}`])) !==
+    null;
+  if (exists && !reuseBranch) {
+    throw conflict(
+      `branch ${branch} already exists in ${repo} and was not made for this task (another warden home, or a person); delete or rename it (\`git -C ${repo} branch -m ${branch} OTHER\`), then unblock the task`,
+    );
+  }
+  // A folder left by a worktree that was deleted by hand: git refuses to reuse it until pruned.
+  await git(['-C', repo, 'worktree', 'prune']);
+  await git(
+    exists
+      ? ['-C', repo, 'worktree', 'add', '--', path, branch]
+      : ['-C', repo, 'worktree', 'add', '-b', branch, '--', path, baseSha],
+  );
+}
+
+/** Removes a worktree from disk and git's list (`--force`: its changes were rescued at the ending). */
+export async function removeWorktree(repo: string, path: string): Promise<void> {
+  if (existsSync(path)) {
+    try {
+      await git(['-C', repo, 'worktree', 'remove', '--force', '--', path]);
+    } catch (err) {
+      // Not a worktree any more (deleted and pruned by hand): the folder is just a folder.
+      if (!(err instanceof GitError) || err.code === null) throw err;
+      rmSync(path, { recursive: true, force: true });
+    }
+  }
+  await git(['-C', repo, 'worktree', 'prune']);
+}
+
+/** Deletes a task's branch (`archive --delete-branch`); a branch already gone is fine. */
+export async function deleteBranch(repo: string, branch: string): Promise<boolean> {
+  return (await gitMaybe(['-C', repo, 'branch', '-D', '--', branch])) !== null;
+}
+
+let snapshots = 0;
+
+/**
+ * The tree of everything in a worktree now, tracked and untracked (ignored files excepted),
+ * written with a temporary index so the worktree's own index and branch are untouched.
+ */
+async function snapshotTree(
+  path: string,
+  timeoutMs: number,
+): Promise<{ tree: string; head: string }> {
+  // Unique within this process and across processes; not a secret, so no crypto.
+  const index = join(tmpdir(), `warden-index-${process.pid}-${++snapshots}-${Date.now()}`);
+  const env = { GIT_INDEX_FILE: index };
+  try {
+    const head = (await git(['rev-parse', 'HEAD'], { cwd: path, timeoutMs })).trim();
+    await git(['read-tree', head], { cwd: path, env, timeoutMs });
+    await git(['add', '-A', '--', '.'], { cwd: path, env, timeoutMs });
+    const tree = (await git(['write-tree'], { cwd: path, env, timeoutMs })).trim();
+    return { tree, head };
+  } finally {
+    rmSync(index, { force: true });
+  }
+}
+
+/**
+ * Commits a worktree's uncommitted changes (tracked and untracked) to
+ * `refs/warden/rescue/<task>/<run>`, never onto its branch; null when there are none.
+ */
+export async function rescue(
+  path: string,
+  taskId: number,
+  runId: number,
+  timeoutMs: number = EVIDENCE_LIMITS.command_ms,
+): Promise<RescueRef | null> {
+  const status = await git(['status', '--porcelain=v1', '-z', '--untracked-files=all'], {
+    cwd: path,
+    timeoutMs,
+  });
+  const files = status.split('\0').filter((e) => /^..\s/.test(e)).length;
+  if (files === 0) return null;
+  const { tree, head } = await snapshotTree(path, timeoutMs);
+  const ref = rescueRef(taskId, runId);
+  const sha = (
+    await git(
+      [
+        'commit-tree',
+        tree,
+        '-p',
+        head,
+        '-m',
+        `warden: uncommitted changes of task ${taskId}, run ${runId}, at its ending`,
+      ],
+      { cwd: path, env: RESCUE_IDENTITY, timeoutMs },
+    )
+  ).trim();
+  await git(['update-ref', ref, sha], { cwd: path, timeoutMs });
+  return { ref, sha, files };
+}
+
+/** `git diff --shortstat` in numbers. */
+export function parseShortstat(text: string): RunEvidence['diffstat'] {
+  const num = (re: RegExp): number => Number(re.exec(text)?.[1] ?? 0);
+  return {
+    files: num(/(\d+) files? changed/),
+    insertions: num(/(\d+) insertions?\(\+\)/),
+    deletions: num(/(\d+) deletions?\(-\)/),
+  };
+}
+
+/**
+ * What a run left in its worktree (SPEC §3 "evidence"): base and head, the commits since base,
+ * the diffstat, and its uncommitted changes in a rescue ref. Bounded in time; a git failure is
+ * recorded in `error` and never thrown, so it cannot stop an ending.
+ */
+export async function gatherEvidence(w: {
+  path: string;
+  branch: string;
+  base: string;
+  taskId: number;
+  runId: number;
+}): Promise<RunEvidence> {
+  const deadline = Date.now() + EVIDENCE_LIMITS.total_ms;
+  const budget = (): number =>
+    Math.max(1, Math.min(EVIDENCE_LIMITS.command_ms, deadline - Date.now()));
+  const ev: RunEvidence = {
+    branch: w.branch,
+    base: w.base,
+    head: null,
+    commits: 0,
+    commit_list: [],
+    diffstat: { files: 0, insertions: 0, deletions: 0 },
+    rescue: null,
+  };
+  const errors: string[] = [];
+  const step = async (what: string, fn: () => Promise<void>): Promise<void> => {
+    if (Date.now() >= deadline) {
+      errors.push(`${what}: no time left`);
+      return;
+    }
+    try {
+      await fn();
+    } catch (err) {
+      errors.push(`${what}: ${gitMessage(err)}`);
+    }
+  };
+  if (!existsSync(w.path)) {
+    ev.error = `the worktree ${w.path} is gone`;
+    return ev;
+  }
+  // The rescue first: uncommitted work is what a later step's failure must not cost.
+  await step('rescue', async () => {
+    ev.rescue = await rescue(w.path, w.taskId, w.runId, budget());
+  });
+  await step('head', async () => {
+    ev.head = (await git(['rev-parse', 'HEAD'], { cwd: w.path, timeoutMs: budget() })).trim();
+  });
+  const head = ev.head ?? 'HEAD';
+  await step('commits', async () => {
+    const log = await git(
+      ['log', '--format=%H%x09%s', `-n${EVIDENCE_LIMITS.commit_list}`, `${w.base}..${head}`],
+      { cwd: w.path, timeoutMs: budget() },
+    );
+    ev.commit_list = log
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => {
+        const tab = l.indexOf('\t');
+        return { sha: l.slice(0, tab), subject: l.slice(tab + 1) };
+      });
+    const count = await git(['rev-list', '--count', `${w.base}..${head}`], {
+      cwd: w.path,
+      timeoutMs: budget(),
+    });
+    ev.commits = Number(count.trim());
+  });
+  await step('diffstat', async () => {
+    ev.diffstat = parseShortstat(
+      await git(['diff', '--shortstat', w.base, head], { cwd: w.path, timeoutMs: budget() }),
+    );
+  });
+  if (errors.length > 0) ev.error = errors.join('; ').slice(0, 1000);
+  return ev;
+}
+
+/** How much of a diff is given at most (the API, the dashboard). */
+export const DIFF_MAX_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A task's diff against its base: with its worktree on disk, everything in it now (committed,
+ * uncommitted and untracked, as a rescue would save it); once it is removed, its branch.
+ */
+export async function taskDiff(
+  w: { repo: string; path: string; branch: string; base_sha: string; removed_at: number | null },
+  stat: boolean,
+): Promise<{ to: string; text: string }> {
+  const format = stat ? ['--stat=200'] : ['--no-color', '--no-ext-diff'];
+  if (w.removed_at === null && existsSync(w.path)) {
+    const { tree } = await snapshotTree(w.path, GIT_DIFF_TIMEOUT_MS);
+    const text = await git(['diff', ...format, w.base_sha, tree], {
+      cwd: w.path,
+      timeoutMs: GIT_DIFF_TIMEOUT_MS,
+      maxBuffer: DIFF_MAX_BYTES * 4,
+    });
+    return { to: 'the worktree as it is now', text };
+  }
+  const text = await git(['-C', w.repo, 'diff', ...format, w.base_sha, `refs/heads/${w.branch}`], {
+    timeoutMs: GIT_DIFF_TIMEOUT_MS,
+    maxBuffer: DIFF_MAX_BYTES * 4,
+  });
+  return { to: `branch ${w.branch}`, text };
+}
+
+const GIT_DIFF_TIMEOUT_MS = 30_000;
+
+/** A task's diff as the CLI and the API give it. */
+export interface TaskDiffView {
+  task_id: number;
+  branch: string;
+  base: string;
+  /** What the diff goes to: the worktree as it is now, or the branch once it is removed. */
+  against: string;
+  /** `git diff --stat` */
+  stat: string;
+  /** The diff itself, cut at `DIFF_MAX_BYTES` (null when only the stat was asked for). */
+  diff: string | null;
+  truncated: boolean;
+}
+
+/**
+ * A task's diff against its base from its worktree record; `not_found` when it has none here.
+ * The record is read by the caller (this module is below the store).
+ */
+export async function taskDiffView(
+  taskId: number,
+  rec: WorktreeRecord | null,
+  withDiff: boolean,
+): Promise<TaskDiffView> {
+  if (rec === null) {
+    throw notFound(
+      `task ${taskId} has no worktree: its profile has no worktree workspace, or it has not started yet`,
+      { task_id: taskId },
+    );
+  }
+  const here = existsSync(rec.removed_at === null ? rec.path : rec.repo);
+  if (!here) {
+    throw notFound(
+      `task ${taskId}'s worktree ${rec.path} is not on this host (it is on host ${rec.host_id}); ask there`,
+      { task_id: taskId },
+    );
+  }
+  const stat = await taskDiff(rec, true);
+  let diff: string | null = null;
+  let truncated = false;
+  if (withDiff) {
+    const full = (await taskDiff(rec, false)).text;
+    truncated = Buffer.byteLength(full) > DIFF_MAX_BYTES;
+    diff = truncated ? Buffer.from(full).subarray(0, DIFF_MAX_BYTES).toString('utf8') : full;
+  }
+  return {
+    task_id: taskId,
+    branch: rec.branch,
+    base: rec.base_sha,
+    against: stat.to,
+    stat: stat.text,
+    diff,
+    truncated,
+  };
+}

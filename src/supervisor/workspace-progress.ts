@@ -1,0 +1,122 @@
+import { existsSync, readdirSync, lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { git } from '../git/git.js';
+import type { LiveRun } from './live-run.js';
+import { sawProgress } from './progress.js';
+import type { Supervision } from './supervision.js';
+
+/**
+ * File changes in a run's workspace count as progress (docs/worktrees.md), for profiles that
+ * say so (on by default for worktrees). Sampled at the look, at most every `SAMPLE_MS`, in the
+ * background: a sample never holds up supervision.
+ */
+export interface WorkspaceWatch {
+  path: string;
+  /** The last sample's fingerprint; null before the first (which is not progress). */
+  fingerprint: string | null;
+  /** When the last sample began (monotonic ms). */
+  at: number;
+  busy: boolean;
+}
+
+/** How often a workspace is sampled at most (more often under short stall limits). */
+export const WORKSPACE_SAMPLE_MS = 5_000;
+/** A plain folder is walked up to this many entries: a sample stays cheap in a big tree. */
+const WALK_MAX_ENTRIES = 5_000;
+
+/** How often a run's workspace is sampled: often enough to beat its stall limits to it. */
+function sampleEvery(live: LiveRun): number {
+  const { stall_warn_after, stall_timeout } = live.policy;
+  return Math.max(250, Math.min(WORKSPACE_SAMPLE_MS, stall_warn_after / 4, stall_timeout / 4));
+}
+
+/** A watch of `path`, to hang on a live run. */
+export function watchWorkspace(path: string): WorkspaceWatch {
+  return { path, fingerprint: null, at: -Infinity, busy: false };
+}
+
+/** Starts a sample of a run's workspace when one is due; a change is progress. */
+export function sampleWorkspace(sv: Supervision, live: LiveRun): void {
+  const w = live.workspace;
+  const clock = sv.opts.clock;
+  if (!w || w.busy || live.ending !== null) return;
+  const now = clock.monotonic();
+  if (now - w.at < sampleEvery(live)) return;
+  w.busy = true;
+  w.at = now;
+  void fingerprint(w.path)
+    .then((fp) => {
+      if (fp === null) return;
+      const changed = w.fingerprint !== null && fp !== w.fingerprint;
+      w.fingerprint = fp;
+      if (changed && live.ending === null && !live.closed) sawProgress(clock, live, clock.now());
+    })
+    .catch(() => undefined)
+    .finally(() => {
+      w.busy = false;
+    });
+}
+
+/** 32-bit FNV-1a, as hex: a fingerprint compared with the last one, not a secret. */
+function fnv(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16);
+}
+
+function stamp(path: string): string {
+  try {
+    const st = lstatSync(path);
+    return `${st.mtimeMs}:${st.size}`;
+  } catch {
+    return 'gone';
+  }
+}
+
+/**
+ * What the workspace holds now, in a few bytes: in a git work tree, HEAD and each changed
+ * path's status, time and size (`git status`, which ignores what .gitignore ignores); in a
+ * plain folder, the times and sizes of its first entries. Null when it cannot be read.
+ */
+export async function fingerprint(path: string): Promise<string | null> {
+  if (!existsSync(path)) return null;
+  if (existsSync(join(path, '.git'))) {
+    const [head, status] = await Promise.all([
+      git(['rev-parse', 'HEAD'], { cwd: path, timeoutMs: 10_000 }).catch(() => ''),
+      git(['status', '--porcelain=v1', '-z', '--untracked-files=all'], {
+        cwd: path,
+        timeoutMs: 10_000,
+      }),
+    ]);
+    const parts = [head.trim()];
+    for (const entry of status.split('\0')) {
+      if (entry.length > 3) parts.push(`${entry}@${stamp(join(path, entry.slice(3)))}`);
+    }
+    return fnv(parts.join('\n'));
+  }
+  const parts: string[] = [];
+  const queue = [path];
+  while (queue.length > 0 && parts.length < WALK_MAX_ENTRIES) {
+    const dir = queue.shift() as string;
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const p = join(dir, name);
+      parts.push(`${p}@${stamp(p)}`);
+      try {
+        if (lstatSync(p).isDirectory()) queue.push(p);
+      } catch {
+        // Gone meanwhile.
+      }
+      if (parts.length >= WALK_MAX_ENTRIES) break;
+    }
+  }
+  return fnv(parts.join('\n'));
+}
