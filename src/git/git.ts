@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { dirname } from 'node:path';
 
 /** A git command that failed, timed out or could not start: its first line of stderr. */
 export class GitError extends Error {
@@ -56,7 +57,12 @@ export function git(args: readonly string[], opts: GitOptions = {}): Promise<str
       args,
       {
         cwd: opts.cwd,
-        env: gitEnv(opts.env),
+        // Run in a folder, git works on that folder's repository only: never on one found
+        // above it (a worktree whose .git link was deleted must not rescue into its parent).
+        env: gitEnv({
+          ...(opts.cwd !== undefined ? { GIT_CEILING_DIRECTORIES: dirname(opts.cwd) } : {}),
+          ...opts.env,
+        }),
         timeout,
         killSignal: 'SIGKILL',
         maxBuffer: opts.maxBuffer ?? 16 * 1024 * 1024,

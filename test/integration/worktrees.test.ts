@@ -197,6 +197,25 @@ describe('git worktree workspaces (issue #12)', () => {
     expect(readFileSync(`${wt}.setup.log`, 'utf8')).toBe('installed\n');
   }, 120_000);
 
+  it('lets the ending proceed when git fails, and records why the evidence is incomplete', async () => {
+    home = await new TestHome().init();
+    const repo = makeRepo();
+    // The worker breaks its worktree's link to the repository, then exits 0.
+    await home.profile(
+      'breaker',
+      ['sh', '-c', 'rm .git && echo broke it'],
+      ['--workspace', `worktree:${repo}`],
+    );
+    const id = await home.task('break git', ['--assignee', 'breaker']);
+    await home.serve();
+    await home.waitStatus(id, 'done', 30_000);
+    const [run] = await home.runs(id);
+    expect(run?.outcome).toBe('completed');
+    expect(run?.evidence).toMatchObject({ head: null, rescue: null });
+    expect(run?.evidence?.error).toMatch(/^rescue: .*not a git repository/);
+    expect(run?.reason?.message).toContain('evidence incomplete: rescue:');
+  }, 60_000);
+
   it('blocks the task when its setup fails, with the end of the setup log in the reason', async () => {
     home = await new TestHome().init();
     const repo = makeRepo();
@@ -306,6 +325,34 @@ describe('worktree bad input (issue #12): one line, its exit code, nothing creat
     const edit = await home.cli(['profile', 'edit', 'p', '--workspace', `worktree:${repo}@nope`]);
     expect(edit.code).toBe(3);
     expect((await (await home.store()).getProfile('p')).version).toBe(1);
+  }, 60_000);
+
+  it('holds off a task whose worktree another host made: the task blocks, naming that host', async () => {
+    home = await new TestHome().init();
+    const repo = makeRepo();
+    await home.profile('coder', fixture('worktree-worker.sh', 'commit', '1'), [
+      '--workspace',
+      `worktree:${repo}`,
+    ]);
+    const id = await home.task('made elsewhere', ['--assignee', 'coder']);
+    const store = await home.store();
+    await store.recordWorktree(
+      {
+        task_id: id,
+        host_id: 'other-host',
+        repo,
+        path: '/elsewhere/worktrees/1',
+        branch: `warden/${id}`,
+        base_sha: git(repo, 'rev-parse', 'HEAD'),
+      },
+      { kind: 'person', name: 'tester' },
+    );
+    await home.serve();
+    const task = await home.waitStatus(id, 'blocked', 30_000);
+    expect(task.block_reason).toContain(
+      'on host other-host, and a worktree belongs to the host that made it',
+    );
+    expect(worktreePaths(repo)).toEqual([repo]);
   }, 60_000);
 
   it("blocks a task whose branch warden/<id> is another worktree's, and makes nothing", async () => {
