@@ -47,6 +47,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ['token'], load: () => import('./commands/token.js') },
   { names: ['worker'], load: () => import('./commands/worker.js') },
   { names: ['mcp'], load: () => import('./commands/mcp.js') },
+  { names: ['agent-run'], load: () => import('./commands/agent-run.js') },
   { names: ['open'], load: () => import('./commands/open.js') },
   { names: ['demo'], load: () => import('./commands/demo.js') },
 ];

@@ -25,6 +25,20 @@ export interface TerminalAnswer {
   accepted_at: EpochMs;
 }
 
+/** How many lines of a previous attempt's output its worker context carries. */
+export const PREVIOUS_ATTEMPT_LINES = 20;
+
+/** The last `max` non-empty lines of a log tail, each cut to 500 characters. */
+export function lastLines(tail: string | null, max = PREVIOUS_ATTEMPT_LINES): string[] {
+  if (tail === null) return [];
+  return tail
+    .split('\n')
+    .map((l) => l.replace(/\s+$/, ''))
+    .filter((l) => l.trim() !== '')
+    .slice(-max)
+    .map((l) => (l.length > 500 ? `${l.slice(0, 500)}…` : l));
+}
+
 /** What a worker sees of its task (SPEC §5 `show`). */
 export interface WorkerContext {
   run: { id: RunId; attempt: number; state: string; started_at: EpochMs };
@@ -35,6 +49,12 @@ export interface WorkerContext {
     attempt: number;
     outcome: Outcome | null;
     reason: string | null;
+    /** The worker's exit code, or null when it was killed by a signal or never exited. */
+    exit_code: number | null;
+    /** The signal that killed it, such as `SIGKILL`. */
+    signal: string | null;
+    /** The last lines of its output (at most `PREVIOUS_ATTEMPT_LINES`), oldest first. */
+    last_lines: string[];
     started_at: EpochMs;
     ended_at: EpochMs | null;
   }[];

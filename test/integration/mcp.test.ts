@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WARDEN_BIN } from '../helpers/cli.js';
+import { WARDEN_BIN, runWarden } from '../helpers/cli.js';
 import { TestHome, fixture, waitFor } from '../helpers/host.js';
 
 let home: TestHome;
@@ -15,10 +15,10 @@ afterEach(async () => {
 });
 
 /** The official MCP client, starting `warden mcp` as its subprocess. */
-async function mcp(env: Record<string, string>): Promise<Client> {
+async function mcp(env: Record<string, string>, args: string[] = []): Promise<Client> {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [WARDEN_BIN, 'mcp'],
+    args: [WARDEN_BIN, 'mcp', ...args],
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stderr: 'pipe',
   });
@@ -134,12 +134,47 @@ describe('warden mcp (SPEC §5)', () => {
     expect((await home.getTask(id)).result).toBeNull();
   });
 
+  it("the role comes from the run's token only: without it warden mcp refuses, even where the admin token is readable; --orchestrator serves the orchestrator tools", async () => {
+    home = await new TestHome().init();
+    const envDir = join(home.root, 'env');
+    mkdirSync(envDir);
+    await home.profile('agent', fixture('hold-run.sh'), ['--kill-grace', '1s']);
+    const id = await home.task('keep me running', ['--assignee', 'agent']);
+    await home.serve([], { RUN_ENV_DIR: envDir });
+    const runEnv = await waitFor('the run to start', () => readEnv(envDir, 1));
+    // What an agent CLI that cleans its servers' environment hands warden mcp: the run's
+    // variables but its token, and a home whose admin.token the process can read.
+    const { WARDEN_RUN_TOKEN: token, ...withoutToken } = runEnv;
+    expect(token).toMatch(/^wrun_/);
+    const cleaned = { ...withoutToken, WARDEN_HOME: home.root };
+    const refused = await runWarden(['mcp'], cleaned);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr.trim().split('\n')).toEqual([
+      'warden: warden mcp: no run token (WARDEN_RUN_TOKEN) to serve a run with; an orchestrator must ask with --orchestrator',
+    ]);
+    // Inside a run --orchestrator is refused too: the run's token decides.
+    const inRun = await runWarden(['mcp', '--orchestrator'], runEnv);
+    expect(inRun.code).toBe(1);
+    expect(inRun.stderr).toContain('--orchestrator is refused inside a run');
+    // Asked for, with the home's admin token, it serves the orchestrator tools.
+    const client = await mcp({ WARDEN_URL: runEnv.WARDEN_URL ?? '', WARDEN_HOME: home.root }, [
+      '--orchestrator',
+    ]);
+    const tools = (await client.listTools()).tools.map((t) => t.name);
+    expect(tools).toContain('warden_create_task');
+    expect(tools).not.toContain('warden_complete');
+    await home.ok(['stop', String(id), '--now']);
+  });
+
   it('an orchestrator with an admin token plans work but never unblocks needs_input', async () => {
     home = await new TestHome().init();
     await home.ok(['profile', 'add', 'agent', '--pull']);
     const serve = await home.serve();
     const admin = readFileSync(join(home.root, 'admin.token'), 'utf8').trim();
-    const client = await mcp({ WARDEN_URL: serve.url, WARDEN_ADMIN_TOKEN: admin });
+    const client = await mcp({ WARDEN_URL: serve.url, WARDEN_ADMIN_TOKEN: admin }, [
+      '--orchestrator',
+    ]);
     const tools = (await client.listTools()).tools.map((t) => t.name).sort();
     expect(tools).toEqual([
       'warden_comment_task',

@@ -8,13 +8,22 @@ import { packageVersion } from '../version.js';
 import { liveServe } from '../../serve/find.js';
 
 /**
- * Inside a run (WARDEN_RUN_TOKEN set) the worker tools; otherwise the orchestrator tools with
- * an admin token (WARDEN_ADMIN_TOKEN, or the home's admin.token) against the home's serve
- * (WARDEN_URL, or the URL the live serve registered).
+ * The role comes from the run's token only (issue #12): inside a run (WARDEN_RUN_TOKEN set) the
+ * worker tools, and `--orchestrator` is refused there. Without a run token, the orchestrator
+ * tools only when asked for with `--orchestrator`, with an admin token (WARDEN_ADMIN_TOKEN, or
+ * the home's admin.token) against the home's serve (WARDEN_URL, or the URL the live serve
+ * registered). Never by falling back: an agent CLI that starts its MCP servers with a cleaned
+ * environment would otherwise hand the run's agent every orchestrator tool.
  */
-async function role(): Promise<McpRole> {
+async function role(orchestrator: boolean): Promise<McpRole> {
   const env = process.env;
   if (env.WARDEN_RUN_TOKEN) {
+    if (orchestrator) {
+      throw new WardenError(
+        'forbidden',
+        'warden mcp --orchestrator is refused inside a run (WARDEN_RUN_TOKEN is set): a run gets the worker tools of its own task',
+      );
+    }
     if (!env.WARDEN_URL || !env.WARDEN_TASK_ID) {
       throw new WardenError(
         'setup',
@@ -29,6 +38,12 @@ async function role(): Promise<McpRole> {
         taskId: Number(env.WARDEN_TASK_ID),
       },
     };
+  }
+  if (!orchestrator) {
+    throw new WardenError(
+      'forbidden',
+      'warden mcp: no run token (WARDEN_RUN_TOKEN) to serve a run with; an orchestrator must ask with --orchestrator',
+    );
   }
   const token = env.WARDEN_ADMIN_TOKEN ?? readAdminToken(homePaths(resolveHome(env)));
   const url =
@@ -45,9 +60,13 @@ export function register(program: Command): void {
   program
     .command('mcp')
     .description(
-      'an MCP server over stdio: worker tools inside a run, orchestrator tools with an admin token',
+      'an MCP server over stdio: worker tools inside a run (by its run token), orchestrator tools with --orchestrator and an admin token',
     )
-    .action(async () => {
-      await serveStdio(await role(), packageVersion());
+    .option(
+      '--orchestrator',
+      "serve the orchestrator tools with the home's admin token (not inside a run)",
+    )
+    .action(async (opts: { orchestrator?: boolean }) => {
+      await serveStdio(await role(opts.orchestrator === true), packageVersion());
     });
 }

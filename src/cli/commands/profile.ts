@@ -4,7 +4,9 @@ import { POLICY_FIELDS } from '../../core/policy.js';
 import { checkName } from '../../core/checks.js';
 import { parseInput } from '../../core/validate.js';
 import { profilePatchSchema, profileSpecSchema } from '../../core/profile.js';
-import { checkProfileOnThisHost } from '../../config/executable.js';
+import { checkProfileOnThisHost, findExecutable } from '../../config/executable.js';
+import { agentArgv, agentExecutable, checkAgentCommand } from '../../agents/index.js';
+import { agentProfileText } from '../../agents/describe.js';
 import { parseWorkspace } from '../../core/worktree.js';
 import type { WorktreeSpec } from '../../core/worktree.js';
 import { READING, withContext } from '../context.js';
@@ -31,6 +33,8 @@ interface ProfileOptions {
   clear?: string[];
   check: boolean;
   pull?: boolean;
+  agent?: string;
+  model?: string;
   json?: boolean;
   [policy: string]: unknown;
 }
@@ -114,16 +118,45 @@ export function register(program: Command): void {
       .description('add a profile; the command after -- runs without a shell')
       .argument('<name>', 'the profile name, used as a task assignee')
       .argument('[argv...]', 'the command and its arguments, after --')
-      .option('--pull', 'runs are claimed by pull workers (SDK, HTTP) instead of started by serve'),
-  ).action(async (nameText: string, argv: string[], opts: ProfileOptions) => {
+      .option('--pull', 'runs are claimed by pull workers (SDK, HTTP) instead of started by serve')
+      .option(
+        '--agent <kind>',
+        'run a coding agent by its recipe (claude-code, codex, gemini, opencode, aider, hermes, mcp); arguments after -- go to the agent',
+      )
+      .option('--model <model>', 'the model an --agent profile uses'),
+  ).action(async (nameText: string, given: string[], opts: ProfileOptions) => {
     const name = profileName(nameText);
     const mode = opts.pull ? 'pull' : 'spawned';
-    if (opts.pull && argv.length > 0)
+    if (opts.pull && given.length > 0)
       throw invalid('a pull profile has no command; drop the part after --');
-    const spec = parseInput(profileSpecSchema, { mode, argv, ...specFields(opts) }, 'profile');
-    if (opts.check && mode === 'spawned') checkProfileOnThisHost(spec.argv ?? [], spec.cwd);
+    if (opts.model !== undefined && opts.agent === undefined)
+      throw invalid('--model is for --agent profiles; put a model option in the command after --');
+    if (opts.agent !== undefined && opts.pull)
+      throw invalid('--agent and --pull do not go together');
+    const agent =
+      opts.agent === undefined
+        ? null
+        : { kind: opts.agent, model: opts.model ?? null, extra: given };
+    const recipe = agent === null ? null : checkAgentCommand(agent);
+    const argv = agent === null ? given : agentArgv(agent);
+    const fields = specFields(opts);
+    // An agent edits files for minutes between lines of output: its edits are progress too.
+    if (agent !== null) fields.progress_from_workspace ??= true;
+    const spec = parseInput(profileSpecSchema, { mode, argv, ...fields }, 'profile');
+    if (opts.check && recipe !== null && agent !== null) {
+      const exe = agentExecutable(recipe, agent);
+      if (exe !== null && findExecutable(exe) === null) {
+        throw invalid(
+          `${recipe.title} is not installed: '${exe}' was not found on PATH; install it (${recipe.install}) or pass --no-check if it exists only on other hosts`,
+        );
+      }
+      checkProfileOnThisHost([], spec.cwd);
+    } else if (opts.check && mode === 'spawned') checkProfileOnThisHost(spec.argv ?? [], spec.cwd);
     if (opts.check && spec.worktree) await checkWorktree(spec.worktree);
-    const policy = readPolicyOptions(opts);
+    const policy = {
+      ...(recipe?.exit_zero !== undefined ? { exit_zero: recipe.exit_zero } : {}),
+      ...readPolicyOptions(opts),
+    };
     const p = await withContext((ctx) =>
       ctx.store.addProfile(name, { ...spec, policy }, ctx.actor),
     );
@@ -177,12 +210,7 @@ export function register(program: Command): void {
     const p = await withContext((ctx) =>
       ctx.store.editProfile(
         name,
-        {
-          ...patch,
-          policy,
-          clear_policy: clear,
-          unset_env: opts.unsetEnv ?? [],
-        },
+        { ...patch, policy, clear_policy: clear, unset_env: opts.unsetEnv ?? [] },
         ctx.actor,
       ),
     );
@@ -226,9 +254,14 @@ export function register(program: Command): void {
     .option('--json', 'print the profile as JSON')
     .action(async (nameText: string, opts: { json?: boolean }) => {
       const name = profileName(nameText);
-      const p = await withContext((ctx) => ctx.store.getProfile(name), READING);
-      if (opts.json) sayJson(p);
-      else say(profileDetail(p));
+      const [p, home] = await withContext(
+        async (ctx) => [await ctx.store.getProfile(name), ctx.home.root] as const,
+        READING,
+      );
+      if (opts.json) return sayJson(p);
+      say(profileDetail(p));
+      const agent = agentProfileText(p, home, process.getuid?.() === 0);
+      if (agent !== null) say(agent);
     });
 
   profile

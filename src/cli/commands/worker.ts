@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { invalid } from '../../core/errors.js';
 import { parseJsonText, parseTaskId } from '../../core/checks.js';
+import { buildPrompt } from '../../core/prompt.js';
 import { BLOCK_KINDS } from '../../core/status.js';
+import type { WorkerContext } from '../../core/worker-protocol.js';
 import { collect, parseIntOption } from '../options.js';
 import { say, sayJson } from '../output.js';
 import { call, print, signal } from '../worker-call.js';
@@ -23,16 +25,25 @@ export function register(program: Command): void {
     )
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const ctx = (await call('/context', undefined, 'GET')) as {
-        task: { id: number; title: string; body: string };
-        run: { attempt: number };
-        previous_attempts: { attempt: number; outcome: string | null; reason: string | null }[];
-      };
+      const ctx = (await call('/context', undefined, 'GET')) as WorkerContext;
       if (opts.json) return sayJson(ctx);
       say(`task ${ctx.task.id}: ${ctx.task.title} (attempt ${ctx.run.attempt})`);
       if (ctx.task.body) say(ctx.task.body);
-      for (const p of ctx.previous_attempts)
-        say(`attempt ${p.attempt}: ${p.outcome ?? 'running'} — ${p.reason ?? ''}`);
+      for (const p of ctx.previous_attempts) {
+        const how = p.signal ?? (p.exit_code === null ? '' : `exit ${p.exit_code}`);
+        say(
+          `attempt ${p.attempt}: ${p.outcome ?? 'running'}${how ? ` (${how})` : ''} — ${p.reason ?? ''}`,
+        );
+      }
+    });
+
+  worker
+    .command('prompt')
+    .description(
+      'print the prompt for an agent: the task, parents’ results, why earlier attempts ended, comments since',
+    )
+    .action(async () => {
+      say(buildPrompt((await call('/context', undefined, 'GET')) as WorkerContext));
     });
 
   for (const kind of ['heartbeat', 'progress'] as const) {

@@ -10,6 +10,7 @@ import type { RunReason } from '../../core/run.js';
 import type { Outcome } from '../../core/status.js';
 import type { NewTask, Task } from '../../core/task.js';
 import { byteLength, checkCharacters, checkMetadata } from '../../core/checks.js';
+import { lastLines } from '../../core/worker-protocol.js';
 import type { TerminalAnswer, TerminalCall, WorkerContext } from '../../core/worker-protocol.js';
 import type { SqlDb } from './driver.js';
 import { appendEvent } from './events.js';
@@ -195,6 +196,9 @@ export async function workerContext(db: SqlDb, f: FencedRun): Promise<WorkerCont
       attempt: r.attempt,
       outcome: r.outcome as Outcome | null,
       reason: r.reason === null ? null : (JSON.parse(r.reason) as RunReason).message,
+      exit_code: r.exit_code,
+      signal: r.signal,
+      last_lines: lastLines(r.log_tail),
       started_at: r.started_at,
       ended_at: r.ended_at,
     })),

@@ -1,0 +1,82 @@
+import type { WorkerContext } from './worker-protocol.js';
+
+/**
+ * The prompt an agent recipe gives its agent (`warden worker prompt`, issue #12), built from
+ * the worker context alone: the task, its parents' results, why earlier attempts ended and
+ * what people said since, then how to report back. Pure, so the CLI, the launcher and the
+ * tests build the same text.
+ */
+
+/** The most characters a prompt has: it travels as one argument (Linux allows 128 KiB). */
+export const PROMPT_MAX_CHARS = 60_000;
+
+/** Each section's share before the whole is cut to `PROMPT_MAX_CHARS`. */
+const SECTION_MAX_CHARS = 16_000;
+
+function cut(text: string, max = SECTION_MAX_CHARS): string {
+  return text.length > max ? `${text.slice(0, max)}\n[… cut at ${max} characters]` : text;
+}
+
+function attemptLine(p: WorkerContext['previous_attempts'][number]): string {
+  const how =
+    p.signal !== null
+      ? `killed by ${p.signal}`
+      : p.exit_code !== null
+        ? `exit ${p.exit_code}`
+        : 'no exit status';
+  return `- attempt ${p.attempt}: ${p.outcome ?? 'not ended'} (${how}): ${p.reason ?? 'no reason recorded'}`;
+}
+
+/** The prompt for the worker of `ctx`'s run. */
+export function buildPrompt(ctx: WorkerContext): string {
+  const { task } = ctx;
+  const parts: string[] = [
+    `You are a worker of warden, a task board. Work task ${task.id} (board ${task.board}, attempt ${ctx.run.attempt}).`,
+    `# ${task.title}`,
+  ];
+  if (task.body.trim() !== '') parts.push(cut(task.body.trim()));
+  if (ctx.parents.length > 0) {
+    parts.push(
+      '## Results of the tasks this one waited for',
+      cut(
+        ctx.parents
+          .map(
+            (p) => `- task ${p.id}, ${p.title} [${p.status}]: ${p.result?.summary ?? 'no result'}`,
+          )
+          .join('\n'),
+      ),
+    );
+  }
+  const before = ctx.previous_attempts;
+  const last = before.at(-1);
+  if (last !== undefined) {
+    const lines = [before.map(attemptLine).join('\n')];
+    if (last.last_lines.length > 0) {
+      lines.push(
+        `The last lines of attempt ${last.attempt}'s output:`,
+        last.last_lines.map((l) => `    ${l}`).join('\n'),
+      );
+    }
+    lines.push('The workspace keeps what earlier attempts left: look at it before starting over.');
+    parts.push('## Earlier attempts at this task', cut(lines.join('\n')));
+  }
+  const since = last?.started_at ?? 0;
+  const comments = ctx.comments.filter((c) => c.at >= since);
+  if (comments.length > 0) {
+    parts.push(
+      last === undefined ? '## Comments' : '## Comments since the last attempt started',
+      cut(comments.map((c) => `- ${c.actor}: ${c.body}`).join('\n')),
+    );
+  }
+  parts.push(
+    '## Reporting',
+    [
+      "Use warden's MCP tools (server `warden`) where you have them, else the `warden worker` command:",
+      '- `warden_progress` (`warden worker progress --note …`) after each step;',
+      '- `warden_complete` (`warden worker complete --summary …`) once, with a summary of what you did, then stop;',
+      '- `warden_block` (`warden worker block --reason …`) if a person must decide or supply something.',
+    ].join('\n'),
+  );
+  const text = parts.join('\n\n');
+  return text.length > PROMPT_MAX_CHARS ? cut(text, PROMPT_MAX_CHARS) : text;
+}

@@ -1,0 +1,411 @@
+/*
+ * Agent recipes (issue #12), each run through a real `serve` and a real run against a stand-in
+ * of its CLI (test/fixtures/agents/): the stand-in accepts only the agent's documented command
+ * line and configuration locations, records what it got, then starts the MCP server it was
+ * configured with, giving it the environment that agent gives its servers, and completes the
+ * task through it. So each test shows the argv, the env, the prompt and that the MCP
+ * configuration names `warden mcp` with this run's token.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Run } from '../../src/core/run.js';
+import { TestHome, waitFor } from '../helpers/host.js';
+
+const BIN = fileURLToPath(new URL('../fixtures/agents/bin', import.meta.url));
+const PATH_WITH_AGENTS = `${BIN}:${process.env.PATH ?? ''}`;
+const ROOT = process.getuid?.() === 0;
+
+let home: TestHome;
+afterEach(async () => {
+  await home.cleanup();
+});
+
+interface Record {
+  agent: string;
+  argv: string[];
+  cwd: string;
+  env: { [name: string]: string };
+  mcp: {
+    command: string;
+    args: string[];
+    env: { [name: string]: string };
+    env_vars?: string[];
+    settings?: { telemetry: { enabled: boolean } };
+  } | null;
+  prompt: string;
+  stdin: string;
+  tools?: string[];
+}
+
+/** What a run's values are, for the expected argv. */
+interface RunValues {
+  agentDir: string;
+  prompt: string;
+  warden: string;
+  url: string;
+  taskId: number;
+}
+
+interface Case {
+  kind: string;
+  exe: string;
+  extra?: string[];
+  argv: (v: RunValues) => string[];
+  env: (v: RunValues) => { [name: string]: string };
+}
+
+const CASES: Case[] = [
+  {
+    kind: 'claude-code',
+    exe: 'claude',
+    argv: (v) => [
+      '-p',
+      v.prompt,
+      '--output-format',
+      'stream-json',
+      '--verbose',
+      '--dangerously-skip-permissions',
+      '--mcp-config',
+      `${v.agentDir}/mcp.json`,
+      '--strict-mcp-config',
+      '--model',
+      'model-1',
+    ],
+    env: (v) => ({
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      DISABLE_TELEMETRY: '1',
+      DISABLE_AUTOUPDATER: '1',
+      ENABLE_TOOL_SEARCH: 'false',
+      TMPDIR: `${v.agentDir}/tmp`,
+      ...(ROOT ? { IS_SANDBOX: '1' } : {}),
+    }),
+  },
+  {
+    kind: 'codex',
+    exe: 'codex',
+    argv: (v) => [
+      'exec',
+      '--json',
+      '--skip-git-repo-check',
+      '--dangerously-bypass-approvals-and-sandbox',
+      '-c',
+      'check_for_update_on_startup=false',
+      '-c',
+      'analytics.enabled=false',
+      '-c',
+      'feedback.enabled=false',
+      '-c',
+      'otel.exporter="none"',
+      '-c',
+      `mcp_servers.warden.command="${v.warden}"`,
+      '-c',
+      'mcp_servers.warden.args=["mcp"]',
+      '-c',
+      `mcp_servers.warden.env={ WARDEN_URL = "${v.url}", WARDEN_TASK_ID = "${v.taskId}" }`,
+      '-c',
+      'mcp_servers.warden.env_vars=["WARDEN_RUN_TOKEN"]',
+      '-c',
+      'mcp_servers.warden.required=true',
+      '--model',
+      'model-1',
+      v.prompt,
+    ],
+    env: () => ({}),
+  },
+  {
+    kind: 'gemini',
+    exe: 'gemini',
+    argv: (v) => [
+      '-p',
+      v.prompt,
+      '--output-format',
+      'stream-json',
+      '--yolo',
+      '--skip-trust',
+      '--model',
+      'model-1',
+    ],
+    env: (v) => ({ GEMINI_CLI_HOME: `${v.agentDir}/gemini-home` }),
+  },
+  {
+    kind: 'opencode',
+    exe: 'opencode',
+    argv: (v) => ['run', '--format', 'json', '--auto', '--model', 'model-1', v.prompt],
+    env: () => ({ OPENCODE_DISABLE_AUTOUPDATE: '1' }),
+  },
+  {
+    kind: 'aider',
+    exe: 'aider',
+    argv: (v) => [
+      '--message-file',
+      `${v.agentDir}/prompt.md`,
+      '--yes-always',
+      '--no-pretty',
+      '--no-fancy-input',
+      '--no-check-update',
+      '--no-show-release-notes',
+      '--no-analytics',
+      '--model',
+      'model-1',
+    ],
+    env: () => ({}),
+  },
+  {
+    kind: 'hermes',
+    exe: 'hermes',
+    argv: (v) => ['chat', '--oneshot', '--yolo', '--model', 'model-1', '-q', v.prompt],
+    env: (v) => ({ HERMES_HOME: `${v.agentDir}/hermes-home` }),
+  },
+  {
+    kind: 'mcp',
+    exe: 'my-agent',
+    extra: ['my-agent', '--mcp', '{mcp_config}', '--task', '{prompt}'],
+    argv: (v) => ['--mcp', `${v.agentDir}/mcp.json`, '--task', v.prompt],
+    env: () => ({}),
+  },
+];
+
+/** A home with the stand-ins on PATH, an agent profile, a task, and `serve`. */
+async function start(
+  c: Case,
+  env: { [name: string]: string } = {},
+): Promise<{ id: number; url: string; record: string }> {
+  home = await new TestHome().init();
+  const record = join(home.root, 'record.json');
+  const envOptions = Object.entries({ AGENT_RECORD: record, ...env }).flatMap(([k, v]) => [
+    '--env',
+    `${k}=${v}`,
+  ]);
+  const r = await home.cli(
+    [
+      'profile',
+      'add',
+      'coder',
+      '--agent',
+      c.kind,
+      ...(c.kind === 'mcp' ? [] : ['--model', 'model-1']),
+      ...envOptions,
+      '--',
+      ...(c.extra ?? []),
+    ],
+    { PATH: PATH_WITH_AGENTS },
+  );
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  const id = await home.task('Fix the parser', [
+    '--assignee',
+    'coder',
+    '--body',
+    'The lexer drops the last token.',
+  ]);
+  const serve = await home.serve([], { PATH: PATH_WITH_AGENTS });
+  return { id, url: serve.url, record };
+}
+
+async function endedRun(id: number): Promise<Run> {
+  return waitFor(
+    `a run of task ${id} to end`,
+    async () => (await home.runs(id)).find((r) => r.state === 'ended'),
+    60_000,
+  );
+}
+
+describe('agent recipes run through serve against stand-ins of their CLIs', () => {
+  for (const c of CASES) {
+    it(`${c.kind}: the documented argv, env, prompt and an MCP configuration naming warden mcp with the run's token`, async () => {
+      const { id, url, record } = await start(c);
+      const task = await home.waitStatus(id, 'done', 60_000).catch(async (err: unknown) => {
+        // Say what the agent printed: the stand-in names what it refused.
+        const tails = (await home.runs(id)).map((r) => r.log_tail ?? r.reason?.message);
+        throw new Error(`${String(err)}; the runs' output: ${JSON.stringify(tails)}`);
+      });
+      const [run] = await home.runs(id);
+      if (run === undefined) throw new Error('no run');
+      const got = JSON.parse(readFileSync(record, 'utf8')) as Record;
+      const agentDir = join(home.root, 'runs', String(run.id), 'agent');
+      const warden = join(home.root, 'bin', 'warden');
+      expect(got.prompt).toContain(`Work task ${id}`);
+      expect(got.prompt).toContain('# Fix the parser');
+      expect(got.prompt).toContain('The lexer drops the last token.');
+      expect(got.prompt).toContain('warden_complete');
+      expect(got.argv).toEqual(c.argv({ agentDir, prompt: got.prompt, warden, url, taskId: id }));
+      expect(got.env).toMatchObject(
+        c.env({ agentDir, prompt: got.prompt, warden, url, taskId: id }),
+      );
+      expect(got.stdin).toBe('/dev/null');
+      expect(got.env.WARDEN_RUN_TOKEN).toMatch(/^wrun_/);
+      if (c.kind === 'aider') {
+        // No MCP client: exit 0 completes with the log's tail (exit_zero complete).
+        expect(got.mcp).toBeNull();
+        expect(task.result?.summary).toContain('aider did it');
+        return;
+      }
+      expect(got.mcp?.command).toBe(warden);
+      expect(got.mcp?.args).toEqual(['mcp']);
+      if (c.kind === 'codex') {
+        // The token is forwarded by name (not on the command line), with the rest literal.
+        expect(got.mcp?.env).toEqual({ WARDEN_URL: url, WARDEN_TASK_ID: String(id) });
+        expect(got.mcp?.env_vars).toEqual(['WARDEN_RUN_TOKEN']);
+      } else {
+        expect(got.mcp?.env).toEqual({
+          WARDEN_URL: url,
+          WARDEN_TASK_ID: String(id),
+          WARDEN_RUN_TOKEN: got.env.WARDEN_RUN_TOKEN,
+        });
+      }
+      if (c.kind === 'gemini') expect(got.mcp?.settings?.telemetry.enabled).toBe(false);
+      // The server the agent started serves this run's worker tools, and nothing else.
+      expect(got.tools).toContain('warden_complete');
+      expect(got.tools).not.toContain('warden_create_task');
+      expect(task.result?.summary).toBe(`${got.agent} did it`);
+      expect(run.progress_count).toBeGreaterThanOrEqual(1);
+    }, 120_000);
+  }
+});
+
+describe("exit mapping: an agent's rate limit and configuration error", () => {
+  const claude = CASES[0] as Case;
+
+  it('claude-code: the 429 line and exit 1 end the run rate_limited, with the line in the reason', async () => {
+    const { id } = await start(claude, { STANDIN_MODE: 'rate-limit' });
+    const run = await endedRun(id);
+    expect(run.outcome).toBe('rate_limited');
+    expect(run.exit_code).toBe(75);
+    expect(run.reason?.last_output).toMatch(
+      /^warden agent-run: Claude Code was rate limited \(exit 1 → 75\): .*API Error: Request rejected \(429\)/,
+    );
+    const task = await home.getTask(id);
+    expect(['ready', 'todo']).toContain(task.status);
+    expect(task.counters.failures).toBe(0);
+  });
+
+  it('claude-code: an invalid key blocks the task at once (78), quoting the line', async () => {
+    const { id } = await start(claude, { STANDIN_MODE: 'config' });
+    const task = await home.waitStatus(id, 'blocked', 60_000);
+    const [run] = await home.runs(id);
+    expect(run?.outcome).toBe('config_error');
+    expect(run?.reason?.last_output).toContain('Invalid API key');
+    expect(task.block_reason).toContain('Invalid API key');
+  });
+
+  it('aider: exit 0 after its rate-limit line is still a rate limit', async () => {
+    const { id } = await start(CASES[4] as Case, { STANDIN_MODE: 'rate-limit' });
+    const run = await endedRun(id);
+    expect(run.outcome).toBe('rate_limited');
+    expect(run.reason?.last_output).toContain('The API provider has rate limited you');
+  });
+});
+
+describe('agent profiles: refusals and profile show', () => {
+  it('refuses an unknown agent kind, naming the known ones; nothing is created', async () => {
+    home = await new TestHome().init();
+    const r = await home.cli(['profile', 'add', 'x', '--agent', 'cursor']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(
+      "unknown agent 'cursor'; known agents: claude-code, codex, gemini, opencode, aider, hermes, mcp",
+    );
+    expect((await home.cli(['profile', 'show', 'x'])).code).toBe(3);
+  });
+
+  it('refuses an agent CLI that is not installed, naming its package, unless --no-check', async () => {
+    home = await new TestHome().init();
+    const r = await home.cli(['profile', 'add', 'x', '--agent', 'codex'], {
+      PATH: '/usr/bin:/bin',
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain("'codex' was not found on PATH");
+    expect(r.stderr).toContain('npm install -g @openai/codex');
+    expect((await home.cli(['profile', 'show', 'x'])).code).toBe(3);
+    const ok = await home.cli(['profile', 'add', 'x', '--agent', 'codex', '--no-check'], {
+      PATH: '/usr/bin:/bin',
+    });
+    expect(ok.code).toBe(0);
+  });
+
+  it('profile show prints the resolved argv, the env with secrets masked, and the MCP file', async () => {
+    home = await new TestHome().init();
+    await home.ok([
+      'profile',
+      'add',
+      'c',
+      '--agent',
+      'claude-code',
+      '--model',
+      'sonnet',
+      '--no-check',
+      '--env',
+      'ANTHROPIC_API_KEY=sk-very-secret',
+      '--env',
+      'ANTHROPIC_BASE_URL=http://127.0.0.1:9',
+    ]);
+    const out = await home.ok(['profile', 'show', 'c']);
+    expect(out).toContain('agent:             claude-code (Claude Code)');
+    expect(out).toContain(
+      `resolved argv:     ["claude","-p","<prompt: warden worker prompt>","--output-format","stream-json","--verbose","--dangerously-skip-permissions","--mcp-config","${home.root}/runs/<run>/agent/mcp.json","--strict-mcp-config","--model","sonnet"]`,
+    );
+    expect(out).toContain('ANTHROPIC_API_KEY=********');
+    expect(out).toContain('ANTHROPIC_BASE_URL=http://127.0.0.1:9');
+    expect(out).not.toContain('sk-very-secret');
+    expect(out).toContain('DISABLE_TELEMETRY=1');
+    expect(out).toContain(`"command": "${home.root}/bin/warden"`);
+    expect(out).toContain('"WARDEN_RUN_TOKEN": "<run token>"');
+    const json = JSON.parse(await home.ok(['profile', 'show', 'c', '--json'])) as {
+      progress_from_workspace: boolean | null;
+      policy: { exit_zero?: string };
+    };
+    // File changes are progress for agents; exit_zero stays auto for one that reports by MCP.
+    expect(json.progress_from_workspace).toBe(true);
+    expect(json.policy.exit_zero).toBeUndefined();
+  });
+});
+
+describe('warden worker prompt and previous attempts', () => {
+  it('a retry sees the last attempt’s exit code and last lines, and comments since, in its context and prompt', async () => {
+    home = await new TestHome().init();
+    const out = join(home.root, 'out');
+    mkdirSync(out);
+    const script = [
+      'if [ "$WARDEN_ATTEMPT" = 1 ]; then echo "boom: the compiler said no"; exit 3; fi',
+      `warden worker prompt > ${out}/prompt.txt`,
+      `warden worker show --json > ${out}/show.json`,
+      'warden worker complete --summary ok',
+    ].join('\n');
+    await home.profile('w', ['sh', '-c', script], ['--backoff-base', '4s']);
+    const id = await home.task('Build it', ['--assignee', 'w', '--body', 'make all']);
+    await home.serve();
+    await endedRun(id);
+    await home.ok(['comment', String(id), 'use the other compiler']);
+    await home.waitStatus(id, 'done', 60_000);
+    const show = JSON.parse(readFileSync(join(out, 'show.json'), 'utf8')) as {
+      previous_attempts: {
+        attempt: number;
+        exit_code: number;
+        signal: null;
+        last_lines: string[];
+      }[];
+    };
+    expect(show.previous_attempts).toHaveLength(1);
+    expect(show.previous_attempts[0]).toMatchObject({
+      attempt: 1,
+      outcome: 'crashed',
+      exit_code: 3,
+      signal: null,
+      last_lines: ['boom: the compiler said no'],
+    });
+    expect(existsSync(join(out, 'prompt.txt'))).toBe(true);
+    const prompt = readFileSync(join(out, 'prompt.txt'), 'utf8');
+    expect(prompt).toContain('# Build it');
+    expect(prompt).toContain('make all');
+    expect(prompt).toMatch(/- attempt 1: crashed \(exit 3\): /);
+    expect(prompt).toContain(
+      "The last lines of attempt 1's output:\n    boom: the compiler said no",
+    );
+    expect(prompt).toContain(
+      '## Comments since the last attempt started\n\n- person:tester: use the other compiler',
+    );
+  });
+});
