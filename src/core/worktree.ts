@@ -54,6 +54,20 @@ export interface RunEvidence {
   error?: string;
 }
 
+/** A task's diff as the CLI and the API give it. */
+export interface TaskDiffView {
+  task_id: number;
+  branch: string;
+  base: string;
+  /** What the diff goes to: the worktree as it is now, or the branch once it is removed. */
+  against: string;
+  /** `git diff --stat` */
+  stat: string;
+  /** The diff itself, cut at `DIFF_MAX_BYTES` (null when only the stat was asked for). */
+  diff: string | null;
+  truncated: boolean;
+}
+
 /** Bounds of evidence gathering: an ending never waits on git for long. */
 export const EVIDENCE_LIMITS = {
   /** Each git command at an ending. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { conflict, invalid, notFound } from '../core/errors.js';
 import { EVIDENCE_LIMITS, rescueRef } from '../core/worktree.js';
-import type { RescueRef, RunEvidence, WorktreeRecord } from '../core/worktree.js';
+import type { RescueRef, RunEvidence, TaskDiffView, WorktreeRecord } from '../core/worktree.js';
 import { GitError, git, gitMaybe } from './git.js';
 
 /**
@@ -306,20 +306,6 @@ export async function taskDiff(
 }
 
 const GIT_DIFF_TIMEOUT_MS = 30_000;
-
-/** A task's diff as the CLI and the API give it. */
-export interface TaskDiffView {
-  task_id: number;
-  branch: string;
-  base: string;
-  /** What the diff goes to: the worktree as it is now, or the branch once it is removed. */
-  against: string;
-  /** `git diff --stat` */
-  stat: string;
-  /** The diff itself, cut at `DIFF_MAX_BYTES` (null when only the stat was asked for). */
-  diff: string | null;
-  truncated: boolean;
-}
 
 /**
  * A task's diff against its base from its worktree record; `not_found` when it has none here.

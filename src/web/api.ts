@@ -1,6 +1,7 @@
 import type { WardenEvent } from '../core/events.js';
 import type { Run } from '../core/run.js';
 import type { Comment, Task } from '../core/task.js';
+import type { TaskDiffView, WorktreeRecord } from '../core/worktree.js';
 
 /** A card: a task and, when it runs, its run. */
 export type Card = Task & { run: Run | null };
@@ -28,7 +29,11 @@ export interface Health {
   last_hour: { at: number; completed: number; failed: number }[];
 }
 
-export type TaskDetail = Task & { comments: Comment[]; runs: Run[] };
+export type TaskDetail = Task & {
+  comments: Comment[];
+  runs: Run[];
+  worktree: WorktreeRecord | null;
+};
 
 /** An answer the server refused, with its one-line reason. */
 export class ApiError extends Error {
@@ -77,6 +82,7 @@ export const api = {
   task: (id: number) => call<TaskDetail>('GET', `/api/v1/tasks/${id}`),
   events: (task: number) =>
     call<{ events: WardenEvent[] }>('GET', `/api/v1/events?task=${task}&limit=200`),
+  diff: (id: number) => call<TaskDiffView>('GET', `/api/v1/tasks/${id}/diff`),
   log: (run: number) =>
     call<{ log: string; state: string }>('GET', `/api/v1/runs/${run}/log?bytes=8192`),
   create: (board: string, title: string, body: string, assignee: string, priority: number) =>

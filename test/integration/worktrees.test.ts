@@ -4,13 +4,13 @@
  * rescue ref of a killed run's uncommitted edits, a retry in the same worktree, a setup that
  * fails, `warden diff`, archive's cleanup, and workspace changes as progress.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Run } from '../../src/core/run.js';
 import type { WorktreeRecord } from '../../src/core/worktree.js';
+import { git, makeRepo as makeTestRepo } from '../helpers/git.js';
 import { TestHome, fixture, waitFor } from '../helpers/host.js';
 
 let home: TestHome;
@@ -20,18 +20,10 @@ afterEach(async () => {
   for (const r of repos.splice(0)) rmSync(r, { recursive: true, force: true });
 });
 
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
-}
-
-/** A repository with one commit (README) on main. */
+/** A repository with one commit (README) on main, removed after the test. */
 function makeRepo(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-repo-'));
+  const dir = makeTestRepo();
   repos.push(dir);
-  git(dir, 'init', '-q', '-b', 'main');
-  writeFileSync(join(dir, 'README'), 'hello\n');
-  git(dir, 'add', 'README');
-  git(dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'first');
   return dir;
 }
 

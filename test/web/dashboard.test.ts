@@ -1,9 +1,10 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browser.js';
+import { makeRepo } from '../helpers/git.js';
 import { TestHome, fixture, waitFor } from '../helpers/host.js';
 
 const SHOTS =
@@ -147,6 +148,32 @@ describe('the dashboard in a real browser (SPEC §6)', () => {
       'document.documentElement.scrollWidth - window.innerWidth',
     );
     expect(overflow).toBeLessThanOrEqual(0);
+  });
+
+  it("shows a worktree task's branch, the run's evidence, the diffstat and the diff in the drawer", async () => {
+    home = await new TestHome().init();
+    const repo = makeRepo();
+    try {
+      const barrier = join(home.root, 'barrier');
+      mkdirSync(barrier);
+      await home.profile('coder', fixture('worktree-worker.sh', 'commit', '1'), [
+        '--workspace',
+        `worktree:${repo}`,
+      ]);
+      const id = await home.task('Change the code', ['--assignee', 'coder']);
+      await home.serve([], { RUN_ENV_DIR: barrier });
+      await home.waitStatus(id, 'done', 30_000);
+      await login();
+      await page.click(card(id));
+      await page.waitForSelector(`[data-drawer="${id}"] [data-worktree="warden/${id}"]`);
+      await page.waitForSelector(`[data-evidence]:has-text("1 commit; 1 file +1 -0")`);
+      await page.waitForSelector(`[data-diffstat]:has-text("task-${id}.txt")`);
+      await page.click('.worktree summary');
+      await page.waitForSelector(`[data-diff] .add:has-text("+work of task ${id}")`);
+      if (SHOTS) await page.screenshot({ path: `${SHOTS}/drawer-worktree.png` });
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
   });
 
   it('refuses bad input in the page and changes nothing', async () => {

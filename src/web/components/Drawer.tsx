@@ -4,6 +4,8 @@ import type { WardenEvent } from '../../core/events.js';
 import { api } from '../api.js';
 import type { TaskDetail } from '../api.js';
 import { ago } from '../format.js';
+import { evidenceLine } from '../../core/worktree.js';
+import { Worktree } from './Worktree.js';
 
 interface Props {
   id: number;
@@ -193,10 +195,16 @@ export function Drawer({ id, now, version, onOpen, onClose, onError }: Props) {
                 run {r.id} {describeRun(r, now)}
               </div>
               {r.state === 'ended' && <small>{describeReason(r)}</small>}
+              {r.evidence && (
+                <small class="evidence" data-evidence>
+                  worktree: {evidenceLine(r.evidence)}
+                </small>
+              )}
             </li>
           ))}
         </ol>
       )}
+      <Worktree task={task} version={version} />
       {(running !== null || (lastRun && log)) && (
         <>
           <h3>Log {running !== null ? '(live)' : ''}</h3>
