@@ -218,7 +218,7 @@ describe('git worktree workspaces (issue #12)', () => {
       'echo step one; echo "npm ERR! missing package.json" >&2; exit 3',
     ]);
     const id = await home.task('cannot set up', ['--assignee', 'coder']);
-    await home.serve();
+    const serve = await home.serve();
     const task = await home.waitStatus(id, 'blocked', 30_000);
     expect(task.block_reason).toContain('setup `echo step one;');
     expect(task.block_reason).toContain('failed (exit 3)');
@@ -227,6 +227,21 @@ describe('git worktree workspaces (issue #12)', () => {
     expect(run).toMatchObject({ outcome: 'config_error', reason: { rule: 'setup_failed' } });
     // The worker itself never ran: no commit.
     expect(run?.evidence).toMatchObject({ commits: 0, rescue: null });
+
+    // Archived through the API (as the dashboard does): serve's sweep removes the worktree and
+    // the setup's files; the branch stays.
+    const res = await fetch(`${serve.url}/api/v1/tasks/${id}/move`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ verb: 'archive' }),
+    });
+    expect(res.status).toBe(200);
+    await home.waitEvent('worktree_removed', id, 30_000);
+    const wt = join(home.root, 'worktrees', String(id));
+    expect(existsSync(wt)).toBe(false);
+    expect(existsSync(`${wt}.setup.log`)).toBe(false);
+    expect(worktreePaths(repo)).toEqual([repo]);
+    expect(git(repo, 'branch', '--list', `warden/${id}`)).toContain(`warden/${id}`);
   }, 60_000);
 
   it('counts file changes in the workspace as progress: a silent worker that edits files is not stalled', async () => {
@@ -246,12 +261,20 @@ describe('git worktree workspaces (issue #12)', () => {
       '--no-progress-from-workspace',
       ...limits,
     ]);
+    // A plain folder workspace, opted in: its files are sampled by a walk.
+    await home.profile('folder', fixture('worktree-worker.sh', 'touch', '7'), [
+      '--progress-from-workspace',
+      ...limits,
+    ]);
     const watched = await home.task('edits quietly', ['--assignee', 'watched']);
     const blind = await home.task('edits unseen', ['--assignee', 'blind']);
+    const plain = await home.task('edits a folder', ['--assignee', 'folder']);
     await home.serve();
     await home.waitStatus(watched, 'done', 60_000);
     const [ok] = await home.runs(watched);
     expect(ok?.outcome).toBe('completed');
+    await home.waitStatus(plain, 'done', 60_000);
+    expect((await home.runs(plain))[0]?.outcome).toBe('completed');
     await waitFor('the unwatched run to end', async () => (await home.runs(blind))[0]?.outcome);
     expect((await home.runs(blind))[0]?.outcome).toBe('stalled');
   }, 90_000);

@@ -10,6 +10,7 @@ import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import { runGcSuite } from './gc-suite.js';
 import { runRunSuite } from './runs-suite.js';
 import { runStoreSuite } from './suite.js';
+import { runWorktreeSuite } from './worktree-suite.js';
 import type { StoreFixture } from './suite.js';
 
 function tempDir(): string {
@@ -35,6 +36,7 @@ async function makeSqlite(): Promise<StoreFixture> {
 runStoreSuite('sqlite', makeSqlite);
 runRunSuite('sqlite', makeSqlite);
 runGcSuite('sqlite', makeSqlite);
+runWorktreeSuite('sqlite', makeSqlite);
 
 describe('SQLite specifics', () => {
   it('never creates a database that is missing unless asked', async () => {
