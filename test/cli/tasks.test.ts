@@ -3,10 +3,11 @@ import type { WardenEvent } from '../../src/core/events.js';
 import type { Run } from '../../src/core/run.js';
 import type { BoardStats, Comment, Task } from '../../src/core/task.js';
 import type { Board } from '../../src/store/store.js';
+import type { WorktreeRecord } from '../../src/core/worktree.js';
 import { expectError, sharedHome } from '../helpers/cli.js';
 import type { Cli } from '../helpers/cli.js';
 
-type ShownTask = Task & { comments: Comment[]; runs: Run[] };
+type ShownTask = Task & { comments: Comment[]; runs: Run[]; worktree: WorktreeRecord | null };
 
 const TASK_FIELDS = [
   'id',
@@ -104,10 +105,12 @@ describe.concurrent('create and show', () => {
 
     const shown = await show(cli(), created.id);
     for (const field of TASK_FIELDS) expect(shown[field], field).toEqual(created[field]);
-    const { comments, runs, ...rest } = shown;
+    const { comments, runs, worktree, ...rest } = shown;
     expect(rest).toEqual(created);
     expect(comments).toEqual([]);
     expect(runs).toEqual([]);
+    // Only a task of a worktree profile that has started has one (docs/worktrees.md).
+    expect(worktree).toBeNull();
     expect((await show(cli(), parent.id)).children).toEqual([created.id]);
   });
 
