@@ -198,6 +198,7 @@ const ROWS: readonly Row[] = [
   people('GET', '/tasks', () => ({ path: '/api/v1/tasks' })),
   people('POST', '/tasks', () => ({ path: '/api/v1/tasks', json: { title: 'made by a probe' } })),
   people('GET', '/tasks/{id}', (f) => ({ path: `/api/v1/tasks/${f.taskId}` })),
+  people('GET', '/tasks/{id}/diff', (f) => ({ path: `/api/v1/tasks/${f.taskId}/diff` })),
   people('PATCH', '/tasks/{id}', (f) => ({
     path: `/api/v1/tasks/${f.taskId}`,
     json: { priority: 2 },
