@@ -116,6 +116,11 @@ export async function addWorktree(
 
 /** Removes a worktree from disk and git's list (`--force`: its changes were rescued at the ending). */
 export async function removeWorktree(repo: string, path: string): Promise<void> {
+  if (!existsSync(repo)) {
+    // The repository is gone, and git's list of its worktrees with it: only the folder is left.
+    rmSync(path, { recursive: true, force: true });
+    return;
+  }
   if (existsSync(path)) {
     try {
       await git(['-C', repo, 'worktree', 'remove', '--force', '--', path]);

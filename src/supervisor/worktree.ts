@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dispatcher } from '../core/actor.js';
 import { WardenError } from '../core/errors.js';
@@ -73,6 +74,8 @@ async function makeWorktree(
 ): Promise<WorktreeRecord> {
   const baseSha = await checkRepository(spec.repo, spec.base);
   const branch = worktreeBranch(taskId);
+  // The folder of worktrees is the owner's only, like the workspaces beside it.
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   await addWorktree(spec.repo, path, branch, baseSha, false);
   try {
     return await store.recordWorktree(

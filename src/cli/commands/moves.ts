@@ -38,10 +38,16 @@ async function move(
           note: `its worktree is on host ${rec.host_id}, whose serve removes it`,
         };
       }
-      return {
-        task: archived,
-        note: await removeTaskWorktree(ctx.store, rec, deleteBranch, ctx.actor),
-      };
+      try {
+        return {
+          task: archived,
+          note: await removeTaskWorktree(ctx.store, rec, deleteBranch, ctx.actor),
+        };
+      } catch (err) {
+        // The task is archived whatever git says; serve's sweep tries the worktree again.
+        const why = err instanceof Error ? err.message : String(err);
+        return { task: archived, note: `its worktree ${rec.path} was not removed: ${why}` };
+      }
     }
     if (current.current_run_id !== null && m.verb === 'block') {
       // A running task is blocked by ending its run through the one ending path.
