@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { findAgent } from '../../src/agents/index.js';
+import { mapAgentExit } from '../../src/agents/exit-map.js';
+import { EXIT_CONFIG_ERROR, EXIT_RATE_LIMITED } from '../../src/core/exit.js';
+
+/**
+ * Each recipe's signs of a rate limit and of a bad configuration, with lines shaped as each
+ * agent prints them (its documentation and source; docs/agents.md), and an ordinary failure
+ * that must pass through unchanged (issue #12).
+ */
+const CASES = [
+  {
+    kind: 'claude-code',
+    rate: ['API Error: Request rejected (429) · rate limited, slow down'],
+    config: ['{"type":"result","is_error":true,"result":"Invalid API key · Fix external API key"}'],
+    plain: 'Error: tool Bash failed',
+    code: 1,
+  },
+  {
+    kind: 'codex',
+    rate: ['ERROR: exceeded retry limit, last status: 429 Too Many Requests'],
+    config: ['ERROR: unexpected status 401 Unauthorized: Incorrect API key, url: http://x/v1'],
+    plain: 'ERROR: turn aborted',
+    code: 1,
+  },
+  {
+    kind: 'gemini',
+    rate: ['[API Error: Resource has been exhausted (e.g. check quota).]'],
+    config: ['Invalid auth method selected.'],
+    plain: 'An unexpected critical error occurred',
+    code: 1,
+  },
+  {
+    kind: 'opencode',
+    rate: [
+      '{"type":"error","error":{"name":"APIError","data":{"statusCode":429,"isRetryable":true}}}',
+    ],
+    config: [
+      '{"type":"error","error":{"name":"APIError","data":{"statusCode":401,"isRetryable":false}}}',
+    ],
+    plain: '{"type":"error","error":{"name":"UnknownError"}}',
+    code: 1,
+  },
+  {
+    kind: 'aider',
+    rate: ['litellm.RateLimitError: The API provider has rate limited you. Try again later.'],
+    config: ['The API provider is not able to authenticate you. Check your API key.'],
+    plain: 'Unable to apply edits',
+    code: 1,
+  },
+  {
+    kind: 'hermes',
+    rate: ['hermes -z: provider error: 429 Too Many Requests'],
+    config: ['hermes -z: no API key found for provider openrouter'],
+    plain: 'hermes -z: task failed',
+    code: 2,
+  },
+] as const;
+
+describe('mapAgentExit', () => {
+  it.each(CASES)('$kind: a rate limit is 75, a bad setup 78, other failures pass', (c) => {
+    const recipe = findAgent(c.kind);
+    const before = ['working...', 'still working'];
+    expect(mapAgentExit(recipe, c.code, [...before, ...c.rate])).toMatchObject({
+      code: EXIT_RATE_LIMITED,
+      kind: 'rate_limited',
+    });
+    const config = mapAgentExit(recipe, c.code, [...before, ...c.config]);
+    expect(config).toMatchObject({ code: EXIT_CONFIG_ERROR, kind: 'config_error' });
+    expect(c.config[0]).toContain(config.matched?.replace(/^…|…$/g, '') ?? '(none)');
+    expect(mapAgentExit(recipe, c.code, [...before, c.plain])).toEqual({
+      code: c.code,
+      kind: null,
+      matched: null,
+    });
+  });
+
+  it('a bad setup wins over a rate limit, and only the last lines are read', () => {
+    const recipe = findAgent('codex');
+    const rate = 'ERROR: exceeded retry limit, last status: 429 Too Many Requests';
+    const config = 'Missing environment variable: `OPENAI_API_KEY`.';
+    expect(mapAgentExit(recipe, 1, [config, rate]).kind).toBe('config_error');
+    const old = [rate, ...Array.from({ length: 40 }, (_, i) => `line ${i}`)];
+    expect(mapAgentExit(recipe, 1, old).kind).toBeNull();
+  });
+
+  it('exit 0 passes, except for an agent that exits 0 after an API error (aider)', () => {
+    const rate = 'litellm.RateLimitError: The API provider has rate limited you.';
+    expect(mapAgentExit(findAgent('claude-code'), 0, ['"error":"rate_limit"']).code).toBe(0);
+    expect(mapAgentExit(findAgent('aider'), 0, [rate]).code).toBe(EXIT_RATE_LIMITED);
+  });
+});
