@@ -80,6 +80,9 @@ export default defineConfig({
   input: { warden: 'dist/cli/main.js' },
   platform: 'node',
   plugins: [lazyChildProcess, lazyBuiltins()],
+  // What the grouping below needs (rolldown sets it, with a warning, when it is not said):
+  // the entry chunk may export more than the entry module, which nothing imports anyway.
+  preserveEntrySignatures: 'allow-extension',
   external: (id) =>
     !id.startsWith('.') && !id.startsWith('/') && LEFT_TO_NODE.includes(packageName(id)),
   output: {
