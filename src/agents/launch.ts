@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readSync, fstatSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { dirname, join } from 'node:path';
 import { WardenError } from '../core/errors.js';
@@ -7,6 +7,7 @@ import { EXIT_CONFIG_ERROR } from '../core/exit.js';
 import { buildPrompt } from '../core/prompt.js';
 import type { WorkerContext } from '../core/worker-protocol.js';
 import { findExecutable } from '../config/executable.js';
+import { readTail } from '../os/tail.js';
 import { callApi } from '../sdk/http.js';
 import { mapAgentExit } from './exit-map.js';
 import { agentExecutable, checkAgentCommand } from './index.js';
@@ -23,29 +24,8 @@ import type { McpServerSpec } from './recipe.js';
  * run's reason quotes it).
  */
 
+/** How much of the end of the run's log is read for the agent's last lines. */
 const TAIL_BYTES = 64 * 1024;
-
-/** The last lines of the run's log (the agent wrote there directly). */
-function logLines(path: string): string[] {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return [];
-  }
-  try {
-    const size = fstatSync(fd).size;
-    const length = Math.min(size, TAIL_BYTES);
-    const buf = Buffer.alloc(length);
-    readSync(fd, buf, 0, length, size - length);
-    return buf
-      .toString('utf8')
-      .split('\n')
-      .filter((l) => l.trim() !== '');
-  } finally {
-    closeSync(fd);
-  }
-}
 
 function need(name: string): string {
   const value = process.env[name];
@@ -122,7 +102,13 @@ export async function runAgent(cmd: AgentCommand): Promise<number> {
   );
   if (ended.signal !== null) return 128 + (constants.signals[ended.signal] ?? 0);
   const code = ended.code ?? 1;
-  const mapped = mapAgentExit(recipe, code, logLines(join(runDir, 'output.log')));
+  const mapped = mapAgentExit(
+    recipe,
+    code,
+    readTail(join(runDir, 'output.log'), TAIL_BYTES)
+      .split('\n')
+      .filter((l) => l.trim() !== ''),
+  );
   if (mapped.kind === 'rate_limited') {
     say(`${recipe.title} was rate limited (exit ${code} → 75): ${mapped.matched ?? ''}`);
   } else if (mapped.kind === 'config_error') {

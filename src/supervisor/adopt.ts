@@ -4,7 +4,8 @@ import type { Policy } from '../core/policy.js';
 import type { Run } from '../core/run.js';
 import { removeCgroup } from '../os/cgroup.js';
 import { bootId } from '../os/procfs.js';
-import { fileMtime, fileSize, readTail } from './live-run.js';
+import { readTail } from '../os/tail.js';
+import { fileMtime, fileSize } from './live-run.js';
 import { readCgroupFile, readExitFile, runningShim } from './spawn.js';
 import type { Supervision } from './supervision.js';
 

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunRule } from '../core/ending.js';
 import { interpretExit } from '../core/exit.js';
@@ -79,25 +79,6 @@ export function fileMtime(path: string): number | null {
     return statSync(path).mtimeMs;
   } catch {
     return null;
-  }
-}
-
-/** The last `bytes` bytes of a file as text (a partial first character is dropped). */
-export function readTail(path: string, bytes = 4096): string {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return '';
-  }
-  try {
-    const size = statSync(path).size;
-    const length = Math.min(bytes, size);
-    const buf = Buffer.alloc(length);
-    readSync(fd, buf, 0, length, size - length);
-    return buf.toString('utf8').replace(/^\uFFFD+/, '');
-  } finally {
-    closeSync(fd);
   }
 }
 

@@ -17,6 +17,7 @@ import {
 } from '../git/worktree.js';
 import type { Claim } from '../store/run-types.js';
 import type { Store } from '../store/store.js';
+import { readTail } from '../os/tail.js';
 
 /** The wrapper that runs a worktree's setup once, then execs the worker. */
 export const SETUP_PATH = fileURLToPath(new URL('../../libexec/warden-setup', import.meta.url));
@@ -142,10 +143,6 @@ async function setupFailure(
 
 /** The last lines of a log (at most 20 lines and 2 KiB). */
 function logTail(path: string): string {
-  try {
-    const text = readFileSync(path, 'utf8');
-    return text.split('\n').slice(-21).join('\n').slice(-2048);
-  } catch {
-    return '';
-  }
+  // The end of the file only: a setup such as `npm ci` can log megabytes.
+  return readTail(path, 8192).split('\n').slice(-21).join('\n').slice(-2048);
 }
