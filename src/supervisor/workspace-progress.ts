@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, lstatSync } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { git } from '../git/git.js';
 import type { LiveRun } from './live-run.js';
@@ -57,14 +59,9 @@ export function sampleWorkspace(sv: Supervision, live: LiveRun): void {
     });
 }
 
-/** 32-bit FNV-1a, as hex: a fingerprint compared with the last one, not a secret. */
-function fnv(text: string): string {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0).toString(16);
+/** A short digest of a sample, compared with the last one (not a secret). */
+function digest(text: string): string {
+  return createHash('sha1').update(text).digest('hex');
 }
 
 function stamp(path: string): string {
@@ -95,28 +92,25 @@ export async function fingerprint(path: string): Promise<string | null> {
     for (const entry of status.split('\0')) {
       if (entry.length > 3) parts.push(`${entry}@${stamp(join(path, entry.slice(3)))}`);
     }
-    return fnv(parts.join('\n'));
+    return digest(parts.join('\n'));
   }
   const parts: string[] = [];
   const queue = [path];
   while (queue.length > 0 && parts.length < WALK_MAX_ENTRIES) {
     const dir = queue.shift() as string;
-    let names: string[];
+    let entries: Dirent[];
     try {
-      names = readdirSync(dir);
+      entries = readdirSync(dir, { withFileTypes: true });
     } catch {
       continue;
     }
-    for (const name of names) {
-      const p = join(dir, name);
+    for (const entry of entries) {
+      const p = join(dir, entry.name);
       parts.push(`${p}@${stamp(p)}`);
-      try {
-        if (lstatSync(p).isDirectory()) queue.push(p);
-      } catch {
-        // Gone meanwhile.
-      }
+      // The entry's own type (a link is not followed), read with the listing: one stat each.
+      if (entry.isDirectory()) queue.push(p);
       if (parts.length >= WALK_MAX_ENTRIES) break;
     }
   }
-  return fnv(parts.join('\n'));
+  return digest(parts.join('\n'));
 }
