@@ -18,6 +18,8 @@ export const BlockRule = {
   gave_up: 'gave_up',
   spawn_failed: 'spawn_failed',
   host_losses: 'host_losses',
+  /** A budget of its profile was spent (issue #13). */
+  budget: 'budget',
 } as const;
 export type BlockRule = (typeof BlockRule)[keyof typeof BlockRule];
 
@@ -159,6 +161,9 @@ export function accountRun(input: AccountingInput): Decision {
         `config_error: ${ending.message}${evidence(ending)}`,
         true,
       );
+    case 'budget_exhausted':
+      // Paused to ask a person, not failed: raising the budget and unblocking resumes it.
+      return blocked(c, BlockRule.budget, `budget spent: ${ending.message}`, false);
     case 'rate_limited': {
       c.rate_limited_streak += 1;
       if (c.rate_limited_streak >= policy.max_rate_limited) {

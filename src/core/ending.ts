@@ -19,6 +19,10 @@ export const RunRule = {
   exited_without_result: 'exited_without_result',
   /** Exited 75: rate limited. */
   exit_75: 'exit_75',
+  /** The proxy answered upstream rate limits past the profile's `max_rate_limits`. */
+  llm_rate_limits: 'llm_rate_limits',
+  /** The proxy refused a request: a budget of the profile is spent. */
+  llm_budget: 'llm_budget',
   /** Exited 78: configuration error. */
   exit_78: 'exit_78',
   /** Exited with another code. */

@@ -6,6 +6,8 @@ import { nameSchema } from './validate.js';
 import { INHERIT_NAME, WARDEN_ENV_PREFIX } from './worker-env.js';
 import { WORKTREE_MISFIT, worktreeFits } from './worktree.js';
 import type { WorktreeSpec } from './worktree.js';
+import { BUDGET_MISFIT, LLM_KINDS, hasBudget } from './llm.js';
+import type { BudgetSpec, LlmSpec } from './llm.js';
 
 /** `workspace` (the task's own directory under the home) or an absolute path. */
 export type CwdPolicy = string;
@@ -33,6 +35,10 @@ export interface Profile {
   setup: string | null;
   /** File changes in the workspace count as progress; null: on for worktrees, else off. */
   progress_from_workspace: boolean | null;
+  /** Its workers' model traffic goes through `serve`'s proxy to this upstream (issue #13). */
+  llm: LlmSpec | null;
+  /** Token and cost budgets, counted at the proxy. */
+  budget: BudgetSpec;
   /** Most runs of this profile at once across the board; null: only other caps apply. */
   max_concurrency: number | null;
   /** A board-wide cap shared with other profiles of the same group. */
@@ -59,6 +65,44 @@ const envKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
 const cwd = z.string().refine((s) => s === 'workspace' || s.startsWith('/'), {
   message: "must be 'workspace' or an absolute path",
 });
+
+/** An upstream is http(s) with a host: the proxy forwards to nothing else. */
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.host !== '';
+  } catch {
+    return false;
+  }
+}
+
+const positiveInt = z.number().int().min(1, { message: 'must be at least 1' });
+const positiveUsd = z
+  .number()
+  .positive({ message: 'must be more than 0 dollars' })
+  .max(1_000_000, { message: 'must be at most 1,000,000 dollars' });
+
+const llmSpec = z
+  .object({
+    upstream: z
+      .string()
+      .max(2048)
+      .refine(isHttpUrl, {
+        message: 'must be an http:// or https:// URL, like https://api.anthropic.com',
+      }),
+    kind: z.enum(LLM_KINDS, { message: `must be one of ${LLM_KINDS.join(', ')}` }),
+    max_concurrency: positiveInt.nullable(),
+    max_rate_limits: positiveInt.nullable(),
+  })
+  .strict();
+
+const budgetSpec = z
+  .object({
+    max_tokens_per_task: positiveInt.nullable(),
+    max_cost_per_task: positiveUsd.nullable(),
+    max_cost_per_day: positiveUsd.nullable(),
+  })
+  .strict();
 
 const profileFields = z
   .object({
@@ -101,6 +145,8 @@ const profileFields = z
       .optional(),
     setup: z.string().min(1).max(INPUT_LIMITS.block_reason_max_chars).nullable().optional(),
     progress_from_workspace: z.boolean().nullable().optional(),
+    llm: llmSpec.nullable().optional(),
+    budget: budgetSpec.optional(),
     max_concurrency: z
       .number()
       .int()
@@ -117,15 +163,30 @@ export const profileSpecSchema = profileFields
     message: 'a profile needs a command: put it after -- (or add it with --pull)',
     path: ['argv'],
   })
-  .refine((p) => worktreeFits(p), { message: WORKTREE_MISFIT, path: ['worktree'] });
+  .refine((p) => worktreeFits(p), { message: WORKTREE_MISFIT, path: ['worktree'] })
+  .refine((p) => p.llm != null || !hasBudget(p.budget), {
+    message: BUDGET_MISFIT,
+    path: ['budget'],
+  });
+
 
 /** A new profile as any door receives it; the store validates it. */
 export type ProfileSpec = z.input<typeof profileSpecSchema> & { policy?: PolicyOverrides };
 
 /** An edit to a profile: any field of the spec, and policy keys to set or clear. */
-export type ProfilePatch = Partial<ProfileSpec> & {
+export type ProfilePatch = Partial<Omit<ProfileSpec, 'llm' | 'budget'>> & {
+  llm?: Partial<LlmSpec> | null;
+  budget?: Partial<BudgetSpec>;
   clear_policy?: readonly string[];
   unset_env?: readonly string[];
 };
-/** Patch schema: every spec field optional. */
-export const profilePatchSchema = profileFields.partial();
+/** Patch schema: every spec field optional; `llm` and `budget` are merged key by key. */
+export const profilePatchSchema = profileFields
+  .extend({
+    llm: llmSpec.partial().nullable().optional(),
+    budget: budgetSpec.partial().optional(),
+  })
+  .partial();
+
+/** A profile's proxy settings after an edit, checked whole. */
+export const llmSpecSchema = llmSpec;

@@ -3,6 +3,7 @@ import type { Json } from './events.js';
 import type { EndingPhases, RunRule, StopIntent } from './ending.js';
 import type { Outcome, RunState } from './status.js';
 import type { RunEvidence } from './worktree.js';
+import type { RunLlm } from './llm.js';
 
 /** Who a process is: a pid alone is reused, a start time alone repeats after a reboot. */
 export interface ProcessIdentity {
@@ -89,4 +90,6 @@ export interface Run {
   result: { summary: string; metadata: Json } | null;
   /** What it left in its git worktree, recorded at its ending (worktree workspaces only). */
   evidence: RunEvidence | null;
+  /** Its model traffic through the proxy (issue #13): totals and what it is doing now. */
+  llm: RunLlm;
 }

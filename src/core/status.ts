@@ -37,6 +37,8 @@ export const Outcome = {
   lease_lost: 'lease_lost',
   spawn_failed: 'spawn_failed',
   rate_limited: 'rate_limited',
+  /** A budget of its profile was spent (issue #13): the proxy refused its next request. */
+  budget_exhausted: 'budget_exhausted',
   config_error: 'config_error',
   stopped: 'stopped',
   worker_blocked: 'worker_blocked',

@@ -3,6 +3,7 @@ import type { EpochMs, RunId, TaskId } from './glossary.js';
 import type { BlockKind, TaskStatus } from './status.js';
 import type { Json } from './events.js';
 import type { PolicyOverrides } from './policy.js';
+import type { TaskLlm } from './llm.js';
 import { INPUT_LIMITS } from './defaults.js';
 import { idSchema, nameSchema, refuseCharacters, textOfAtMost } from './validate.js';
 
@@ -56,6 +57,8 @@ export interface Task {
   /** The task whose worker created this one, if a worker did. */
   created_by_task: TaskId | null;
   idempotency_key: string | null;
+  /** Its model traffic over all its runs (issue #13). */
+  llm: TaskLlm;
   created_at: EpochMs;
   updated_at: EpochMs;
 }

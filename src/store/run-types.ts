@@ -7,6 +7,7 @@ import type { Profile } from '../core/profile.js';
 import type { ProcessIdentity, Run, RunReason } from '../core/run.js';
 import type { Task } from '../core/task.js';
 import type { RunEvidence } from '../core/worktree.js';
+import type { BudgetUse, LlmState } from '../core/llm.js';
 
 /** What a host asks for when it claims runs (SPEC §4: admission and claim in one transaction). */
 export interface ClaimRequest {
@@ -41,6 +42,9 @@ export interface ProgressUpdate {
   output_bytes?: number;
   progress_count?: number;
   last_note?: string | null;
+  /** What its model traffic is doing now (issue #13); undefined: unchanged, null: nothing. */
+  llm_state?: LlmState | null;
+  llm_state_since?: EpochMs | null;
 }
 
 /** How a run finally ended, as the host that ended it saw it. */
@@ -87,4 +91,12 @@ export interface LeaseInfo {
   expires_at: EpochMs;
   ended_at: EpochMs | null;
   end_reason: string | null;
+}
+
+/** What the model proxy needs to let a request of a run through (issue #13). */
+export interface LlmAdmission {
+  run: Run;
+  /** The run's profile as it is now (a raised budget counts at once); null if removed. */
+  profile: Profile | null;
+  use: BudgetUse;
 }

@@ -9,6 +9,7 @@ import type {
   Claim,
   ClaimRequest,
   LeaseInfo,
+  LlmAdmission,
   HostRecord,
   PolicyContext,
   ProgressUpdate,
@@ -26,6 +27,7 @@ import type { BlockKind } from '../core/status.js';
 import type { Json } from '../core/events.js';
 import type { BoardStats, Comment, NewTask, Task, TaskFilter, TaskPatch } from '../core/task.js';
 import type { WorktreeRecord } from '../core/worktree.js';
+import type { LlmRequestRecord, RunLlm } from '../core/llm.js';
 
 /** A named set of tasks. */
 export interface Board {
@@ -250,6 +252,14 @@ export interface Store {
 
   /** The worker's view of its task; `stale_run` if the run is no longer current. */
   workerContext(tokenHash: string): Promise<WorkerContext>;
+  /**
+   * A model request of a run (issue #13): fenced like every run-token call (`stale_run` once
+   * the run is not current), with its profile as it is now and the figures its budgets are
+   * measured against.
+   */
+  llmAdmit(tokenHash: string): Promise<LlmAdmission>;
+  /** Records a model request and adds it to its run's and task's totals; the run's new totals. */
+  recordLlmRequest(rec: LlmRequestRecord, rateLimited?: boolean): Promise<RunLlm>;
   /** Checks a liveness or progress call against the fence; returns the run. */
   workerTouch(tokenHash: string, op: string): Promise<Run>;
   /** complete, fail, block or request_review; a repeat of the same call gets the first answer. */

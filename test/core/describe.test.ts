@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { describeReason, describeRun } from '../../src/core/describe.js';
 import type { Run } from '../../src/core/run.js';
+import { NO_RUN_LLM } from '../../src/core/llm.js';
 
 const base: Run = {
   id: 7,
@@ -47,6 +48,7 @@ const base: Run = {
   stop_intent: null,
   result: null,
   evidence: null,
+  llm: NO_RUN_LLM,
 };
 
 describe('describing runs in words', () => {

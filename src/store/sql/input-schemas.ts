@@ -1,6 +1,6 @@
 import type { parseInput } from '../../core/validate.js';
 import type { newTaskSchema, taskPatchSchema } from '../../core/task.js';
-import type { profilePatchSchema, profileSpecSchema } from '../../core/profile.js';
+import type { llmSpecSchema, profilePatchSchema, profileSpecSchema } from '../../core/profile.js';
 
 export interface InputSchemas {
   parseInput: typeof parseInput;
@@ -8,6 +8,7 @@ export interface InputSchemas {
   taskPatch: typeof taskPatchSchema;
   profileSpec: typeof profileSpecSchema;
   profilePatch: typeof profilePatchSchema;
+  llmSpec: typeof llmSpecSchema;
 }
 
 /**
@@ -28,5 +29,6 @@ export async function inputSchemas(): Promise<InputSchemas> {
     taskPatch: task.taskPatchSchema,
     profileSpec: profile.profileSpecSchema,
     profilePatch: profile.profilePatchSchema,
+    llmSpec: profile.llmSpecSchema,
   };
 }

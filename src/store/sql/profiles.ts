@@ -2,6 +2,8 @@ import type { Actor } from '../../core/actor.js';
 import { conflict, invalid, notFound } from '../../core/errors.js';
 import { WORKTREE_MISFIT, worktreeFits } from '../../core/worktree.js';
 import type { Profile, ProfilePatch, ProfileSpec } from '../../core/profile.js';
+import { BUDGET_MISFIT, NO_BUDGET, hasBudget } from '../../core/llm.js';
+import type { LlmSpec } from '../../core/llm.js';
 import { parsePolicyOverrides } from '../../core/policy.js';
 import { checkName } from '../../core/checks.js';
 import { inputSchemas } from './input-schemas.js';
@@ -42,6 +44,8 @@ function storedSpec(spec: ProfileSpec): StoredProfileSpec {
     worktree: spec.worktree ?? null,
     setup: spec.setup ?? null,
     progress_from_workspace: spec.progress_from_workspace ?? null,
+    llm: spec.llm ?? null,
+    budget: { ...NO_BUDGET, ...spec.budget },
     max_concurrency: spec.max_concurrency ?? null,
     concurrency_group: spec.concurrency_group ?? null,
     policy: spec.policy ?? {},
@@ -59,6 +63,21 @@ async function saveVersion(
     'INSERT INTO profile_versions (name, version, spec, created_at) VALUES (?, ?, ?, ?)',
     [name, version, spec, now],
   );
+}
+
+/** The proxy settings after an edit: null clears them, a part is merged and checked whole. */
+function mergedLlm(
+  before: LlmSpec | null,
+  patch: Partial<LlmSpec> | null | undefined,
+  schemas: Awaited<ReturnType<typeof inputSchemas>>,
+): LlmSpec | null {
+  if (patch === undefined) return before;
+  if (patch === null) return null;
+  const merged = { max_concurrency: null, max_rate_limits: null, ...before, ...patch };
+  if (merged.upstream === undefined || merged.kind === undefined) {
+    throw invalid('this profile has no model proxy yet; give --llm-upstream URL and --llm-kind KIND');
+  }
+  return schemas.parseInput(schemas.llmSpec, merged, 'profile.llm');
 }
 
 /** Adds a profile at version 1 (see `Store.addProfile`). */
@@ -137,6 +156,8 @@ export async function editProfile(
       patch.progress_from_workspace === undefined
         ? (before.progress_from_workspace ?? null)
         : patch.progress_from_workspace,
+    llm: mergedLlm(before.llm ?? null, patch.llm, schemas),
+    budget: { ...NO_BUDGET, ...before.budget, ...patch.budget },
     max_concurrency:
       patch.max_concurrency === undefined ? before.max_concurrency : patch.max_concurrency,
     concurrency_group:
@@ -144,6 +165,7 @@ export async function editProfile(
     policy,
   };
   if (!worktreeFits(after)) throw invalid(WORKTREE_MISFIT);
+  if (after.llm === null && hasBudget(after.budget)) throw invalid(BUDGET_MISFIT);
   const text = JSON.stringify(after);
   if (text === row.spec) return toProfile(row);
   const version = row.version + 1;

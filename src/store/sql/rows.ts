@@ -6,6 +6,8 @@ import type { BlockKind, Outcome, RunState, TaskStatus } from '../../core/status
 import type { Comment, Task } from '../../core/task.js';
 import type { PolicyOverrides } from '../../core/policy.js';
 import type { RunEvidence } from '../../core/worktree.js';
+import { NO_BUDGET } from '../../core/llm.js';
+import type { LlmState } from '../../core/llm.js';
 import type { Board, TokenInfo, TokenKind } from '../store.js';
 
 /** Rows as the database returns them: integers, text and JSON text. */
@@ -34,6 +36,10 @@ export interface TaskRow {
   created_by: string;
   created_by_task: number | null;
   idempotency_key: string | null;
+  llm_requests: number;
+  llm_tokens: number;
+  llm_cost_usd: number;
+  llm_unpriced: number;
   created_at: number;
   updated_at: number;
 }
@@ -76,6 +82,12 @@ export function toTask(row: TaskRow, parents: number[], children: number[]): Tas
     created_by: row.created_by,
     created_by_task: row.created_by_task,
     idempotency_key: row.idempotency_key,
+    llm: {
+      requests: row.llm_requests,
+      tokens: row.llm_tokens,
+      cost_usd: row.llm_cost_usd,
+      unpriced: row.llm_unpriced,
+    },
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
@@ -109,6 +121,8 @@ export type StoredProfileSpec = Pick<
   | 'worktree'
   | 'setup'
   | 'progress_from_workspace'
+  | 'llm'
+  | 'budget'
   | 'max_concurrency'
   | 'concurrency_group'
   | 'policy'
@@ -127,6 +141,9 @@ export function toProfile(row: ProfileRow): Profile {
     worktree: spec.worktree ?? null,
     setup: spec.setup ?? null,
     progress_from_workspace: spec.progress_from_workspace ?? null,
+    // Profiles stored before issue #13 have no proxy and no budget.
+    llm: spec.llm ?? null,
+    budget: { ...NO_BUDGET, ...spec.budget },
     paused: row.paused !== 0,
     paused_reason: row.paused_reason,
     paused_by: row.paused_by as Profile['paused_by'],
@@ -184,6 +201,16 @@ export interface RunRow {
   stop_intent: string | null;
   /** Null before issue #12's migration for runs that ended earlier, and for folder workspaces. */
   evidence: string | null;
+  llm_requests: number;
+  llm_input_tokens: number;
+  llm_output_tokens: number;
+  llm_cache_read_tokens: number;
+  llm_cache_write_tokens: number;
+  llm_cost_usd: number;
+  llm_unpriced: number;
+  llm_rate_limits: number;
+  llm_state: string | null;
+  llm_state_since: number | null;
 }
 
 export function toRun(row: RunRow): Run {
@@ -229,6 +256,20 @@ export function toRun(row: RunRow): Run {
         ? null
         : { summary: row.result_summary, metadata: json<Json>(row.result_metadata, null) },
     evidence: json<RunEvidence | null>(row.evidence, null),
+    llm: {
+      requests: row.llm_requests,
+      tokens: {
+        input: row.llm_input_tokens,
+        output: row.llm_output_tokens,
+        cache_read: row.llm_cache_read_tokens,
+        cache_write: row.llm_cache_write_tokens,
+      },
+      cost_usd: row.llm_cost_usd,
+      unpriced: row.llm_unpriced,
+      rate_limits: row.llm_rate_limits,
+      state: row.llm_state as LlmState | null,
+      state_since: row.llm_state_since,
+    },
   };
 }
 

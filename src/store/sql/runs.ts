@@ -79,6 +79,12 @@ export async function recordProgress(db: SqlDb, batch: readonly ProgressUpdate[]
         u.runId,
       ],
     );
+    if (u.llm_state !== undefined) {
+      await db.run(
+        "UPDATE runs SET llm_state = ?, llm_state_since = ? WHERE id = ? AND state <> 'ended'",
+        [u.llm_state, u.llm_state === null ? null : (u.llm_state_since ?? null), u.runId],
+      );
+    }
     // Zero stays "never": MAX with 0 must not turn a null into 0.
     await db.run(
       `UPDATE runs SET last_progress_at = NULLIF(last_progress_at, 0), last_output_at = NULLIF(last_output_at, 0),

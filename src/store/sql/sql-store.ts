@@ -6,6 +6,7 @@ import type { TaskId } from '../../core/glossary.js';
 import type { Profile, ProfilePatch, ProfileSpec } from '../../core/profile.js';
 import type { WorktreeRecord } from '../../core/worktree.js';
 import type { Run } from '../../core/run.js';
+import type { LlmRequestRecord, RunLlm } from '../../core/llm.js';
 import type { BoardStats, Comment, NewTask, Task, TaskFilter, TaskPatch } from '../../core/task.js';
 import type { Random } from '../../core/backoff.js';
 import { notFound } from '../../core/errors.js';
@@ -19,6 +20,7 @@ import type {
   Claim,
   ClaimRequest,
   LeaseInfo,
+  LlmAdmission,
   HostRecord,
   PolicyContext,
   ProgressUpdate,
@@ -43,6 +45,7 @@ import { ADMISSION_LOCK, claimRuns, mayClaim } from './claim.js';
 import * as groups from './groups.js';
 import * as hosts from './hosts.js';
 import * as leases from './leases.js';
+import * as llm from './llm.js';
 import * as sessions from './sessions.js';
 import * as runs from './runs.js';
 import * as worker from './worker.js';
@@ -343,6 +346,23 @@ export class SqlStore implements Store {
 
   workerContext(tokenHash: string): Promise<WorkerContext> {
     return this.fenced(tokenHash, 'show', (db, _now, f) => worker.workerContext(db, f));
+  }
+
+  async llmAdmit(tokenHash: string): Promise<LlmAdmission> {
+    const admitted = await this.driver.read((db) =>
+      llm.llmAdmission(db, this.clock.now(), tokenHash),
+    );
+    if (admitted) return admitted;
+    // Not current: the fence says why and records the refusal; a run that became current
+    // meanwhile is read again.
+    await this.fenced(tokenHash, 'llm', () => Promise.resolve(null));
+    const again = await this.driver.read((db) => llm.llmAdmission(db, this.clock.now(), tokenHash));
+    if (!again) throw new Error('a run the fence accepted is not current');
+    return again;
+  }
+
+  recordLlmRequest(rec: LlmRequestRecord, rateLimited = false): Promise<RunLlm> {
+    return this.write((db) => llm.recordLlmRequest(db, rec, rateLimited));
   }
 
   workerTouch(tokenHash: string, op: string): Promise<Run> {

@@ -58,7 +58,8 @@ export async function fence(
     (run.outcome === 'stalled' || run.outcome === 'timed_out') &&
     run.terminal_request === null;
   if (current && (run.state === 'running' || lateComplete)) {
-    if (run.used_protocol === 0)
+    // Model traffic is not the worker protocol: it says nothing of what exit 0 means.
+    if (run.used_protocol === 0 && op !== 'llm')
       await db.run('UPDATE runs SET used_protocol = 1 WHERE id = ?', [run.id]);
     return {
       ok: true,

@@ -243,4 +243,47 @@ CREATE INDEX worktrees_host ON worktrees (host_id) WHERE removed_at IS NULL;
 ALTER TABLE runs ADD COLUMN evidence TEXT;
 `,
   },
+  {
+    version: 7,
+    sql: `
+-- Issue #13: model traffic through the proxy. One row per request; each run and task keeps
+-- its totals beside it, so budgets and cards read one row, not a sum.
+CREATE TABLE llm_requests (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  task_id INTEGER NOT NULL REFERENCES tasks(id),
+  board TEXT NOT NULL,
+  profile TEXT,
+  model TEXT,
+  status INTEGER,
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER NOT NULL,
+  queued_ms INTEGER NOT NULL DEFAULT 0,
+  input_tokens INTEGER NOT NULL DEFAULT 0,
+  output_tokens INTEGER NOT NULL DEFAULT 0,
+  cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+  cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+  cost_usd REAL,
+  error TEXT
+);
+CREATE INDEX llm_requests_run ON llm_requests (run_id, id);
+CREATE INDEX llm_requests_profile ON llm_requests (profile, started_at);
+CREATE INDEX llm_requests_board ON llm_requests (board, started_at);
+ALTER TABLE runs ADD COLUMN llm_requests INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN llm_input_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN llm_output_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN llm_cache_read_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN llm_cache_write_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN llm_cost_usd REAL NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN llm_unpriced INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN llm_rate_limits INTEGER NOT NULL DEFAULT 0;
+-- What the run's model traffic is doing now (queued, waiting, streaming), with the progress batch.
+ALTER TABLE runs ADD COLUMN llm_state TEXT;
+ALTER TABLE runs ADD COLUMN llm_state_since INTEGER;
+ALTER TABLE tasks ADD COLUMN llm_requests INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN llm_tokens INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN llm_cost_usd REAL NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN llm_unpriced INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];

@@ -1,0 +1,101 @@
+import { utcDayStart } from '../../core/llm.js';
+import type { LlmRequestRecord, RunLlm } from '../../core/llm.js';
+import type { LlmAdmission } from '../run-types.js';
+import { notFound } from '../../core/errors.js';
+import type { SqlDb } from './driver.js';
+import { toProfile, toRun } from './rows.js';
+import type { ProfileRow, RunRow, TaskRow } from './rows.js';
+
+/**
+ * The store's side of the model proxy (issue #13, docs/llm-proxy.md): admitting a request of a
+ * run (fenced like every run-token call, with what its budgets are measured against) and
+ * recording what a request used on the request, its run and its task.
+ */
+
+/**
+ * The run of `tokenHash` if it may use the proxy now (current and `running`), with its
+ * profile and budget figures; null when it may not, for the caller to fence (which records
+ * the refusal). A read: the fast path of every model request.
+ */
+export async function llmAdmission(
+  db: SqlDb,
+  now: number,
+  tokenHash: string,
+): Promise<LlmAdmission | null> {
+  const run = await db.get<RunRow>('SELECT * FROM runs WHERE token_hash = ?', [tokenHash]);
+  if (!run || run.state !== 'running') return null;
+  const task = await db.get<TaskRow>('SELECT * FROM tasks WHERE id = ?', [run.task_id]);
+  if (!task || task.current_run_id !== run.id) return null;
+  const row =
+    run.profile === null
+      ? undefined
+      : await db.get<ProfileRow>('SELECT * FROM profiles WHERE name = ?', [run.profile]);
+  const profile = row ? toProfile(row) : null;
+  let dayCost = 0;
+  if (profile?.budget.max_cost_per_day != null) {
+    const sum = await db.get<{ c: number | null }>(
+      'SELECT SUM(cost_usd) AS c FROM llm_requests WHERE profile = ? AND started_at >= ?',
+      [profile.name, utcDayStart(now)],
+    );
+    dayCost = Number(sum?.c ?? 0);
+  }
+  return {
+    run: toRun(run),
+    profile,
+    use: { task_tokens: task.llm_tokens, task_cost: task.llm_cost_usd, day_cost: dayCost },
+  };
+}
+
+/**
+ * Records one request on its own row and adds it to its run's and task's totals, in one
+ * transaction. A superseded run's request is recorded too: its tokens were spent.
+ */
+export async function recordLlmRequest(
+  db: SqlDb,
+  rec: LlmRequestRecord,
+  rateLimited: boolean,
+): Promise<RunLlm> {
+  const run = await db.get<RunRow>('SELECT * FROM runs WHERE id = ?', [rec.run_id]);
+  if (!run) throw notFound(`run ${rec.run_id} does not exist`);
+  const t = rec.tokens;
+  const total = t.input + t.output + t.cache_read + t.cache_write;
+  const unpriced = rec.cost_usd === null && total > 0 ? 1 : 0;
+  const cost = rec.cost_usd ?? 0;
+  await db.run(
+    `INSERT INTO llm_requests (run_id, task_id, board, profile, model, status, started_at, ended_at,
+       queued_ms, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, error)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    [
+      run.id,
+      run.task_id,
+      run.board,
+      run.profile,
+      rec.model,
+      rec.status,
+      rec.started_at,
+      rec.ended_at,
+      rec.queued_ms,
+      t.input,
+      t.output,
+      t.cache_read,
+      t.cache_write,
+      rec.cost_usd,
+      rec.error,
+    ],
+  );
+  await db.run(
+    `UPDATE runs SET llm_requests = llm_requests + 1, llm_input_tokens = llm_input_tokens + ?,
+       llm_output_tokens = llm_output_tokens + ?, llm_cache_read_tokens = llm_cache_read_tokens + ?,
+       llm_cache_write_tokens = llm_cache_write_tokens + ?, llm_cost_usd = llm_cost_usd + ?,
+       llm_unpriced = llm_unpriced + ?, llm_rate_limits = llm_rate_limits + ?
+     WHERE id = ?`,
+    [t.input, t.output, t.cache_read, t.cache_write, cost, unpriced, rateLimited ? 1 : 0, run.id],
+  );
+  await db.run(
+    `UPDATE tasks SET llm_requests = llm_requests + 1, llm_tokens = llm_tokens + ?,
+       llm_cost_usd = llm_cost_usd + ?, llm_unpriced = llm_unpriced + ? WHERE id = ?`,
+    [total, cost, unpriced, run.task_id],
+  );
+  const after = await db.get<RunRow>('SELECT * FROM runs WHERE id = ?', [run.id]);
+  return toRun(after ?? run).llm;
+}
