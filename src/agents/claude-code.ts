@@ -8,6 +8,7 @@ import type { AgentRecipe } from './recipe.js';
  */
 export const recipe: AgentRecipe = {
   kind: 'claude-code',
+  llm_kind: 'anthropic',
   title: 'Claude Code',
   executable: 'claude',
   install: 'npm install -g @anthropic-ai/claude-code',

@@ -8,6 +8,7 @@ import type { AgentRecipe } from './recipe.js';
  */
 export const recipe: AgentRecipe = {
   kind: 'codex',
+  llm_kind: 'openai',
   title: 'OpenAI Codex CLI',
   executable: 'codex',
   install: 'npm install -g @openai/codex',

@@ -9,6 +9,8 @@
  * `warden profile show` prints the same with the run's values as placeholders.
  */
 
+import type { LlmKind } from '../core/llm.js';
+
 /** The MCP server every recipe gives its agent: `warden mcp` with the run's own identity. */
 export interface McpServerSpec {
   /** An absolute path: some agents start their servers with a filtered PATH. */
@@ -68,6 +70,8 @@ export interface AgentRecipe {
   exit_zero?: 'complete';
   rate_limited: ExitSigns;
   config_error: ExitSigns;
+  /** The model API it speaks, for `--llm-upstream` without `--llm-kind` (issue #13). */
+  llm_kind?: LlmKind;
   /** Also look at the output of a run that exited 0 (an agent that exits 0 on API errors). */
   signs_on_success?: boolean;
 }

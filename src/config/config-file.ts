@@ -12,6 +12,20 @@ export const configFileSchema = z
       })
       .strict()
       .optional(),
+    /** Model prices over the built-in table: USD per million tokens (docs/llm-proxy.md). */
+    llm_prices: z
+      .record(
+        z.string().min(1).max(200),
+        z
+          .object({
+            input: z.number().min(0),
+            output: z.number().min(0),
+            cache_read: z.number().min(0).optional(),
+            cache_write: z.number().min(0).optional(),
+          })
+          .strict(),
+      )
+      .optional(),
   })
   .strict();
 

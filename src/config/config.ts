@@ -4,12 +4,16 @@ import { WardenError } from '../core/errors.js';
 import { parsePolicyOverrides } from '../core/policy.js';
 import type { PolicyOverrides } from '../core/policy.js';
 import type { ConfigFile } from './config-file.js';
+import type { PriceTable } from '../core/llm.js';
+import { DEFAULT_PRICES } from '../core/prices.js';
 
 /** The optional `config.json` of a home: defaults for this home's hosts and runs. */
 export interface WardenConfig {
   /** Policy defaults layered over the built-in ones, under every profile and task. */
   policy: PolicyOverrides;
   serve: { port: number; bind: string; max_workers: number };
+  /** Model prices: the built-in table with `llm_prices` over it. */
+  prices: PriceTable;
 }
 
 /**
@@ -48,6 +52,7 @@ function configOf(file: ConfigFile, path = 'config'): WardenConfig {
   const policy = parsePolicyOverrides(file.policy, `${path}: policy`);
   return {
     policy,
+    prices: { ...DEFAULT_PRICES, ...file.llm_prices },
     serve: {
       port: file.serve?.port ?? HOST_DEFAULTS.port,
       bind: file.serve?.bind ?? HOST_DEFAULTS.bind,

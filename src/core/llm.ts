@@ -10,6 +10,39 @@ import type { EpochMs } from './glossary.js';
 export const LLM_KINDS = ['openai', 'anthropic'] as const;
 export type LlmKind = (typeof LLM_KINDS)[number];
 
+/** Where the proxy's paths begin on `serve`'s HTTP server: `/llm/<run token>/...`. */
+export const LLM_PATH = '/llm/';
+
+/** The variable each kind's SDKs and agents read their base URL from. */
+export const BASE_URL_ENV: Record<LlmKind, string> = {
+  openai: 'OPENAI_BASE_URL',
+  anthropic: 'ANTHROPIC_BASE_URL',
+};
+
+/**
+ * The variables a run of a profile with a proxy gets: `WARDEN_LLM_URL` and its kind's base-URL
+ * variable, both `serve`'s per-run path (bound to the run's token). Nothing without a proxy.
+ */
+export function llmEnv(
+  spec: LlmSpec | null,
+  serveUrl: string | undefined,
+  token: string,
+): Record<string, string> {
+  if (spec === null || serveUrl === undefined || serveUrl === '') return {};
+  const url = `${serveUrl}${LLM_PATH}${token}`;
+  return { WARDEN_LLM_URL: url, [BASE_URL_ENV[spec.kind]]: url };
+}
+
+/** An upstream is http(s) with a host: the proxy forwards to nothing else. */
+export function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.host !== '';
+  } catch {
+    return false;
+  }
+}
+
 /** A profile's proxy settings (`--llm-upstream`, `--llm-kind`, ...). */
 export type LlmSpec = {
   /** The base URL the agent would have used without warden, e.g. `https://api.anthropic.com`. */

@@ -6,7 +6,7 @@ import { nameSchema } from './validate.js';
 import { INHERIT_NAME, WARDEN_ENV_PREFIX } from './worker-env.js';
 import { WORKTREE_MISFIT, worktreeFits } from './worktree.js';
 import type { WorktreeSpec } from './worktree.js';
-import { BUDGET_MISFIT, LLM_KINDS, hasBudget } from './llm.js';
+import { BUDGET_MISFIT, LLM_KINDS, hasBudget, isHttpUrl } from './llm.js';
 import type { BudgetSpec, LlmSpec } from './llm.js';
 
 /** `workspace` (the task's own directory under the home) or an absolute path. */
@@ -66,16 +66,6 @@ const cwd = z.string().refine((s) => s === 'workspace' || s.startsWith('/'), {
   message: "must be 'workspace' or an absolute path",
 });
 
-/** An upstream is http(s) with a host: the proxy forwards to nothing else. */
-function isHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.host !== '';
-  } catch {
-    return false;
-  }
-}
-
 const positiveInt = z.number().int().min(1, { message: 'must be at least 1' });
 const positiveUsd = z
   .number()
@@ -84,12 +74,9 @@ const positiveUsd = z
 
 const llmSpec = z
   .object({
-    upstream: z
-      .string()
-      .max(2048)
-      .refine(isHttpUrl, {
-        message: 'must be an http:// or https:// URL, like https://api.anthropic.com',
-      }),
+    upstream: z.string().max(2048).refine(isHttpUrl, {
+      message: 'must be an http:// or https:// URL, like https://api.anthropic.com',
+    }),
     kind: z.enum(LLM_KINDS, { message: `must be one of ${LLM_KINDS.join(', ')}` }),
     max_concurrency: positiveInt.nullable(),
     max_rate_limits: positiveInt.nullable(),
@@ -146,7 +133,7 @@ const profileFields = z
     setup: z.string().min(1).max(INPUT_LIMITS.block_reason_max_chars).nullable().optional(),
     progress_from_workspace: z.boolean().nullable().optional(),
     llm: llmSpec.nullable().optional(),
-    budget: budgetSpec.optional(),
+    budget: budgetSpec.partial().optional(),
     max_concurrency: z
       .number()
       .int()
@@ -168,7 +155,6 @@ export const profileSpecSchema = profileFields
     message: BUDGET_MISFIT,
     path: ['budget'],
   });
-
 
 /** A new profile as any door receives it; the store validates it. */
 export type ProfileSpec = z.input<typeof profileSpecSchema> & { policy?: PolicyOverrides };

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { ServerType } from '@hono/node-server';
@@ -15,6 +16,7 @@ import type { Dispatcher } from '../dispatcher/dispatcher.js';
 import { LeaseKeeper } from '../dispatcher/lease-keeper.js';
 import type { Store } from '../store/store.js';
 import { PullSupervisor } from '../supervisor/pull.js';
+import { LlmProxy } from '../proxy/proxy.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 import { sweepArchivedWorktrees } from './worktrees.js';
 import { collectGarbage, gcSummary } from './gc.js';
@@ -76,6 +78,8 @@ export class Host {
   private stopping = false;
   private tickFailing = false;
   private url = '';
+  /** The model-activity proxy under `/llm/` (issue #13). */
+  private readonly proxy: LlmProxy;
 
   constructor(private readonly opts: HostOptions) {
     this.hostId = opts.hostId ?? defaultHostId();
@@ -136,6 +140,27 @@ export class Host {
         run: () => this.collect(olderThanMs),
       });
     }
+    this.proxy = new LlmProxy({
+      store: opts.store,
+      clock: opts.clock,
+      prices: () => opts.config.prices,
+      log: (line) => opts.log?.(line),
+      hooks: {
+        activity: (run, state) => {
+          if (run.mode === 'spawned') this.supervisor.noteModel(run.id, state);
+          else this.pull.noteCall(run.id, 'progress');
+        },
+        end: (run, outcome, reason) => {
+          if (run.mode === 'pull') {
+            void this.pull.endings
+              .fence(run, outcome, reason)
+              .catch((err: unknown) => opts.log?.(`run ${run.id}: ${String(err)}`));
+          } else if (run.host_id === this.hostId) {
+            this.supervisor.endFor(run.id, outcome, reason);
+          }
+        },
+      },
+    });
     this.dispatcher = homeDispatcher(opts, this.hostId, this.supervisor, {
       maxWorkers: () => opts.maxWorkers,
       wardenEnv: () => ({ WARDEN_URL: this.url }),
@@ -229,8 +254,16 @@ export class Host {
       },
     });
     return new Promise((resolve, reject) => {
+      const proxy = this.proxy;
+      // The proxy answers `/llm/` on the bare Node request, before Hono: it streams both ways
+      // and forwards headers unchanged, which a fetch-style Request and Response would not.
+      const createServer = ((options: http.ServerOptions, listener: http.RequestListener) =>
+        http.createServer(options, (req, res) => {
+          if (LlmProxy.owns(req.url)) void proxy.handle(req, res);
+          else listener(req, res);
+        })) as unknown as typeof http.createServer;
       const server = serve(
-        { fetch: app.fetch, port: this.opts.port, hostname: this.opts.bind },
+        { fetch: app.fetch, port: this.opts.port, hostname: this.opts.bind, createServer },
         (info: AddressInfo) => {
           const host = info.family === 'IPv6' ? `[${info.address}]` : info.address;
           this.url = `http://${host}:${info.port}`;
@@ -377,6 +410,7 @@ export class Host {
     await this.supervisor.flush();
     await this.pull.flush();
     await this.closeServer();
+    this.proxy.close();
     if (!this.lease) await releaseHome(this.opts.store, this.hostId);
     if (this.lease) releaseServeLock(this.opts.home);
     await this.opts.store.writeEvent(dispatcherActor(this.hostId), {

@@ -28,6 +28,7 @@ import type { Json } from '../core/events.js';
 import type { BoardStats, Comment, NewTask, Task, TaskFilter, TaskPatch } from '../core/task.js';
 import type { WorktreeRecord } from '../core/worktree.js';
 import type { LlmRequestRecord, RunLlm } from '../core/llm.js';
+import type { LlmStatFilter, LlmStatRow } from './sql/llm-stats.js';
 
 /** A named set of tasks. */
 export interface Board {
@@ -260,6 +261,8 @@ export interface Store {
   llmAdmit(tokenHash: string): Promise<LlmAdmission>;
   /** Records a model request and adds it to its run's and task's totals; the run's new totals. */
   recordLlmRequest(rec: LlmRequestRecord, rateLimited?: boolean): Promise<RunLlm>;
+  /** Model usage summed per profile, board or UTC day (`warden stats`, the health strip). */
+  llmStats(filter: LlmStatFilter): Promise<LlmStatRow[]>;
   /** Checks a liveness or progress call against the fence; returns the run. */
   workerTouch(tokenHash: string, op: string): Promise<Run>;
   /** complete, fail, block or request_review; a repeat of the same call gets the first answer. */

@@ -8,6 +8,7 @@ import type { ExitMeaning, ExitStatus } from '../core/exit.js';
 import { silentFor } from '../core/liveness.js';
 import type { LivenessPolicy, RunClock } from '../core/liveness.js';
 import type { Policy } from '../core/policy.js';
+import type { LlmState } from '../core/llm.js';
 import { SHIM_KILLED_MESSAGE, VANISHED_MESSAGE } from '../core/reasons.js';
 import type { Observed } from '../core/reasons.js';
 import type { EndingRun } from '../endings/spawned.js';
@@ -30,6 +31,8 @@ export interface LiveRun extends EndingRun {
   lastOutputWall: number | null;
   lastHeartbeatWall: number | null;
   lastNote: string | null;
+  /** What its model traffic does now (issue #13), and whether that changed since the batch. */
+  llm?: { state: LlmState | null; since: number | null; changed: boolean };
   dirty: boolean;
   /** File changes here are progress (profiles that say so; worktrees by default). */
   workspace: WorkspaceWatch | null;

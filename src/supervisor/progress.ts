@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.js';
+import type { LlmState } from '../core/llm.js';
 import type { ProgressUpdate } from '../store/run-types.js';
 import type { LiveRun } from './live-run.js';
 
@@ -28,9 +29,24 @@ export function noteCall(
   live.dirty = true;
 }
 
+/**
+ * Model traffic of the run through the proxy (issue #13): every request and streamed chunk is
+ * progress, and so is time spent waiting for the model or queued for the upstream; `state`
+ * (when given) is what the traffic does now, for the card and `doctor`.
+ */
+export function noteModel(clock: Clock, live: LiveRun, state?: LlmState | null): void {
+  const wall = clock.now();
+  sawProgress(clock, live, wall);
+  if (state === undefined || state === (live.llm?.state ?? null)) return;
+  live.llm = { state, since: state === null ? null : wall, changed: true };
+}
+
 /** The progress figures of a run, for the batch or its ending. */
 export function progressOf(live: LiveRun): ProgressUpdate {
+  const llm = live.llm?.changed ? live.llm : null;
+  if (llm) llm.changed = false;
   return {
+    ...(llm ? { llm_state: llm.state, llm_state_since: llm.since } : {}),
     runId: live.runId,
     last_progress_at: live.lastProgressWall,
     last_output_at: live.lastOutputWall,

@@ -7,6 +7,7 @@ import { hashToken } from '../os/token.js';
 import type { Claim } from '../store/run-types.js';
 import { LeaseGoneError, prepareWatch } from './freeze.js';
 import { SpawnError, runEnv, spawnWorker } from './spawn.js';
+import { llmEnv } from '../core/llm.js';
 import type { Supervision } from './supervision.js';
 import { WorktreeRefused, prepareWorktree } from './worktree.js';
 import { watchWorkspace } from './workspace-progress.js';
@@ -51,6 +52,7 @@ export async function startWorker(
       ...run.env,
       ...wardenEnv,
       ...runEnv(run, token, cwd),
+      ...llmEnv(claim.profile.llm, wardenEnv.WARDEN_URL, token),
     };
     const watch = opts.freeze
       ? prepareWatch(runDir, opts.freeze, sv.starting.get(run.id) ?? 0)

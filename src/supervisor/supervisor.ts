@@ -7,7 +7,9 @@ import { formatDuration } from '../core/duration.js';
 import type { EndResult, StopIntent } from '../core/ending.js';
 import { resolvePolicy } from '../core/policy.js';
 import type { Policy } from '../core/policy.js';
-import type { Run } from '../core/run.js';
+import type { Run, RunReason } from '../core/run.js';
+import type { LlmState } from '../core/llm.js';
+import type { Outcome } from '../core/status.js';
 import { procfsLayer } from '../endings/process-layer.js';
 import { cgroupParent, makeRunCgroup, removeCgroup } from '../os/cgroup.js';
 import type { ProcessLayer } from '../endings/process-layer.js';
@@ -22,7 +24,7 @@ import type { LiveRun } from './live-run.js';
 import { examine } from './look.js';
 import { dropLost, killLost, refreshLiveness } from './lost.js';
 import { policiesFor } from './policies.js';
-import { noteCall, progressOf } from './progress.js';
+import { noteCall, noteModel, progressOf } from './progress.js';
 import { readExitFile } from './spawn.js';
 import { startWorker } from './starter.js';
 import { worktreeEnding } from './worktree.js';
@@ -197,6 +199,26 @@ export class Supervisor implements Supervision {
   noteCall(runId: number, kind: 'progress' | 'heartbeat', note?: string): void {
     const live = this.live.get(runId);
     if (live) noteCall(this.opts.clock, live, kind, note);
+  }
+
+  /** Model traffic of a run through the proxy: progress, and what it is doing now. */
+  noteModel(runId: number, state?: LlmState | null): void {
+    const live = this.live.get(runId);
+    if (live && live.ending === null) noteModel(this.opts.clock, live, state);
+  }
+
+  /**
+   * Ends a run this host watches for a rule found outside its process (the model proxy: a
+   * spent budget, upstream rate limits), through the same phases as every ending.
+   */
+  endFor(runId: number, outcome: Outcome, reason: RunReason): void {
+    const live = this.live.get(runId);
+    if (!live || live.ending !== null) return;
+    live.queue = live.queue
+      .then(() => (live.ending === null ? this.endings.begin(live, outcome, reason) : undefined))
+      .catch((err: unknown) =>
+        this.log(`run ${live.runId}: ${(err as Error).stack ?? String(err)}`),
+      );
   }
 
   /** A worker's report moved its run to `ending`: let the process exit, then close. */

@@ -10,6 +10,14 @@ import { agentProfileText } from '../../agents/describe.js';
 import { parseWorkspace } from '../../core/worktree.js';
 import type { WorktreeSpec } from '../../core/worktree.js';
 import { READING, withContext } from '../context.js';
+import {
+  LLM_CLEARABLE,
+  addLlmOptions,
+  budgetFields,
+  llmFields,
+  newLlmSpec,
+} from '../llm-options.js';
+import type { LlmOptions } from '../llm-options.js';
 import { profileDetail, policyText } from '../format.js';
 import {
   addPolicyOptions,
@@ -20,7 +28,7 @@ import {
 } from '../options.js';
 import { say, sayJson, table } from '../output.js';
 
-interface ProfileOptions {
+interface ProfileOptions extends LlmOptions {
   maxConcurrency?: string;
   concurrencyGroup?: string;
   env?: string[];
@@ -77,7 +85,7 @@ function shared(cmd: Command): Command {
     .option('--no-progress-from-workspace', 'file changes in the workspace are not progress')
     .option('--no-check', 'do not check that the command and cwd exist on this host')
     .option('--json', 'print the profile as JSON');
-  return addPolicyOptions(cmd);
+  return addPolicyOptions(addLlmOptions(cmd));
 }
 
 function specFields(opts: ProfileOptions): Record<string, unknown> {
@@ -101,6 +109,20 @@ async function checkWorktree(spec: WorktreeSpec): Promise<void> {
   // Loaded here only: git's module is not needed by the other profile commands.
   const { checkRepository } = await import('../../git/worktree.js');
   await checkRepository(spec.repo, spec.base);
+}
+
+/** `--clear` of a proxy setting: `llm` drops the proxy and every budget with it. */
+function clearLlm(fields: Record<string, unknown>, key: string): void {
+  const llm = (fields.llm ?? {}) as Record<string, unknown>;
+  const budget = (fields.budget ?? {}) as Record<string, unknown>;
+  if (key === 'llm') {
+    fields.llm = null;
+    fields.budget = { max_tokens_per_task: null, max_cost_per_task: null, max_cost_per_day: null };
+  } else if (key === 'llm_max_concurrency' || key === 'llm_max_rate_limits') {
+    fields.llm = { ...llm, [key.slice('llm_'.length)]: null };
+  } else if (key.startsWith('max_') && key !== 'max_concurrency') {
+    fields.budget = { ...budget, [key]: null };
+  }
 }
 
 function profileName(text: string): string {
@@ -140,6 +162,8 @@ export function register(program: Command): void {
     const recipe = agent === null ? null : checkAgentCommand(agent);
     const argv = agent === null ? given : agentArgv(agent);
     const fields = specFields(opts);
+    fields.llm = newLlmSpec(opts, recipe?.llm_kind ?? null);
+    fields.budget = budgetFields(opts);
     // An agent edits files for minutes between lines of output: its edits are progress too.
     if (agent !== null) fields.progress_from_workspace ??= true;
     const spec = parseInput(profileSpecSchema, { mode, argv, ...fields }, 'profile');
@@ -173,20 +197,24 @@ export function register(program: Command): void {
       .option('--unset-env <KEY>', 'remove an environment variable (repeatable)', collect)
       .option(
         '--clear <option>',
-        'drop a limit, max_concurrency / concurrency_group, the inherit_env list, setup or progress_from_workspace (repeatable)',
+        'drop a limit, max_concurrency / concurrency_group, the inherit_env list, setup, progress_from_workspace, llm (the model proxy and its budgets), llm_max_concurrency, llm_max_rate_limits or a budget (repeatable)',
         collect,
       ),
   ).action(async (nameText: string, argv: string[], opts: ProfileOptions) => {
     const name = profileName(nameText);
     const fields = specFields(opts);
+    fields.llm = llmFields(opts, null);
+    fields.budget = budgetFields(opts);
     const clear = opts.clear ?? [];
     for (const key of clear) {
       if (
         !POLICY_FIELDS.some((f) => f.key === key) &&
-        !(CLEARABLE_FIELDS as readonly string[]).includes(key)
+        !(CLEARABLE_FIELDS as readonly string[]).includes(key) &&
+        !(LLM_CLEARABLE as readonly string[]).includes(key)
       ) {
         throw invalid(`--clear: unknown option '${key}'`);
       }
+      clearLlm(fields, key);
       if (key === 'max_concurrency' || key === 'concurrency_group') fields[key] = null;
       if (key === 'inherit_env') fields[key] = [];
       if (key === 'setup' || key === 'progress_from_workspace') fields[key] = null;

@@ -75,7 +75,9 @@ function mergedLlm(
   if (patch === null) return null;
   const merged = { max_concurrency: null, max_rate_limits: null, ...before, ...patch };
   if (merged.upstream === undefined || merged.kind === undefined) {
-    throw invalid('this profile has no model proxy yet; give --llm-upstream URL and --llm-kind KIND');
+    throw invalid(
+      'this profile has no model proxy yet; give --llm-upstream URL and --llm-kind KIND',
+    );
   }
   return schemas.parseInput(schemas.llmSpec, merged, 'profile.llm');
 }

@@ -46,6 +46,7 @@ import * as groups from './groups.js';
 import * as hosts from './hosts.js';
 import * as leases from './leases.js';
 import * as llm from './llm.js';
+import * as llmStats from './llm-stats.js';
 import * as sessions from './sessions.js';
 import * as runs from './runs.js';
 import * as worker from './worker.js';
@@ -363,6 +364,10 @@ export class SqlStore implements Store {
 
   recordLlmRequest(rec: LlmRequestRecord, rateLimited = false): Promise<RunLlm> {
     return this.write((db) => llm.recordLlmRequest(db, rec, rateLimited));
+  }
+
+  llmStats(filter: llmStats.LlmStatFilter): Promise<llmStats.LlmStatRow[]> {
+    return this.driver.read((db) => llmStats.llmStats(db, filter));
   }
 
   workerTouch(tokenHash: string, op: string): Promise<Run> {

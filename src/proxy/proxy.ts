@@ -1,0 +1,330 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock } from '../core/clock.js';
+import { RunRule } from '../core/ending.js';
+import { WardenError } from '../core/errors.js';
+import {
+  DEFAULT_MAX_RATE_LIMITS,
+  LLM_PATH,
+  costOf,
+  priceFor,
+  spentBudget,
+  totalTokens,
+} from '../core/llm.js';
+import type { LlmKind, LlmSpec, LlmState, PriceTable } from '../core/llm.js';
+import type { Run, RunReason } from '../core/run.js';
+import type { Outcome } from '../core/status.js';
+import { hashToken } from '../os/token.js';
+import type { Store } from '../store/store.js';
+import { ActivityBook } from './activity.js';
+import type { ProxiedRun } from './activity.js';
+import { budgetRefusal, staleRefusal, writeRefusal } from './errors.js';
+import type { ProxyRefusal } from './errors.js';
+import { UpstreamLimiter } from './limiter.js';
+import { UsageTap } from './usage.js';
+
+/**
+ * The model-activity proxy (issue #13, docs/llm-proxy.md). Each spawned run of a profile with
+ * `--llm-upstream` gets `serve`'s `/llm/<run token>` as its model base URL; a request there is
+ * fenced by the token like every run-token call, checked against the profile's budgets, queued
+ * behind `--llm-max-concurrency`, and forwarded to the upstream unchanged, its answer passed
+ * back chunk by chunk as it arrives. On the way the proxy tells the host that the run is
+ * working (every request and chunk) and records the tokens the answer says it used.
+ */
+
+/** An upstream that sends nothing for this long is given up (the agent gets a 504). */
+export const UPSTREAM_IDLE_MS = 10 * 60_000;
+
+/** Upstream answers that say "slow down": rate limits and overload. */
+const RATE_LIMIT_STATUSES = new Set([429, 503, 529]);
+
+/** Headers of one hop only (RFC 9110 §7.6.1), never forwarded. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+]);
+
+/** What the proxy tells the host it runs in. */
+export interface ProxyHooks {
+  /** Model traffic of a run: progress, and (when given) what it is doing now. */
+  activity(run: ProxiedRun, state?: LlmState | null): void;
+  /** Ends a run for a rule the proxy found (a spent budget, upstream rate limits). */
+  end(run: Run, outcome: Outcome, reason: RunReason): void;
+}
+
+export interface LlmProxyOptions {
+  store: Store;
+  clock: Clock;
+  /** The price table as configured now. */
+  prices: () => PriceTable;
+  hooks: ProxyHooks;
+  log: (line: string) => void;
+  idleTimeoutMs?: number;
+}
+
+function forwardHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
+  }
+  return out;
+}
+
+/** The upstream URL of `rest` (the path after the token, with its query). */
+function target(upstream: string, rest: string): URL {
+  const base = new URL(upstream);
+  const q = rest.indexOf('?');
+  const path = q < 0 ? rest : rest.slice(0, q);
+  const url = new URL(base.href);
+  url.pathname = `${base.pathname.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+  url.search = q < 0 ? '' : rest.slice(q);
+  return url;
+}
+
+/** The provider shape to answer in before the run's profile is known. */
+function kindOfPath(rest: string): LlmKind {
+  return /(^|\/)messages(\/|\?|$)/.test(rest) ? 'anthropic' : 'openai';
+}
+
+export class LlmProxy {
+  private readonly limiter = new UpstreamLimiter();
+  private readonly book: ActivityBook;
+  private readonly agents = {
+    http: new http.Agent({ keepAlive: true }),
+    https: new https.Agent({ keepAlive: true }),
+  };
+
+  constructor(private readonly opts: LlmProxyOptions) {
+    this.book = new ActivityBook((run, state) => opts.hooks.activity(run, state));
+  }
+
+  /** Whether `url` is one of the proxy's paths. */
+  static owns(url: string | undefined): boolean {
+    return url?.startsWith(LLM_PATH) === true;
+  }
+
+  /** Answers one request under `/llm/`. Never throws: every failure is an answer. */
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '').slice(LLM_PATH.length);
+    const slash = path.indexOf('/');
+    const token = slash < 0 ? path.split('?')[0] : path.slice(0, slash);
+    const rest = slash < 0 ? '' : path.slice(slash + 1);
+    const guess = kindOfPath(rest);
+    let admission;
+    try {
+      admission = await this.opts.store.llmAdmit(hashToken(token ?? ''));
+    } catch (err) {
+      req.resume();
+      if (err instanceof WardenError && err.code === 'stale_run')
+        return writeRefusal(res, guess, staleRefusal(err.message));
+      if (err instanceof WardenError && err.code === 'unauthorized')
+        return writeRefusal(res, guess, refusal(401, 'authentication_error', err.message, false));
+      this.opts.log(`llm proxy: ${(err as Error).stack ?? String(err)}`);
+      return writeRefusal(res, guess, refusal(500, 'api_error', 'warden: the store failed', true));
+    }
+    const { run, profile, use } = admission;
+    const spec = profile?.llm ?? null;
+    if (spec === null) {
+      req.resume();
+      return writeRefusal(
+        res,
+        guess,
+        refusal(
+          400,
+          'invalid_request_error',
+          `warden: run ${run.id}'s profile has no model proxy; add one with \`warden profile edit ${run.profile ?? 'NAME'} --llm-upstream URL --llm-kind KIND\``,
+          false,
+        ),
+      );
+    }
+    const spent = profile === null ? null : spentBudget(profile.budget, use);
+    if (spent) {
+      req.resume();
+      writeRefusal(res, spec.kind, budgetRefusal(spec.kind, spent.message));
+      const now = this.opts.clock.now();
+      await this.record(run, spec, {
+        model: null,
+        status: null,
+        started: now,
+        queuedMs: 0,
+        tap: null,
+        error: `refused: budget spent: ${spent.message}`,
+      });
+      this.opts.hooks.end(run, 'budget_exhausted', {
+        rule: RunRule.llm_budget,
+        message: spent.message,
+        extra: { budget: spent.budget },
+      });
+      return;
+    }
+    await this.forward(req, res, run, spec, rest);
+  }
+
+  private async forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    run: Run,
+    spec: LlmSpec,
+    rest: string,
+  ): Promise<void> {
+    const me: ProxiedRun = { id: run.id, mode: run.mode };
+    const started = this.opts.clock.now();
+    const hungUp = new Promise<void>((resolve) => res.once('close', () => resolve()));
+    let phase: LlmState | null = null;
+    const moveTo = (to: LlmState | null): void => {
+      if (to === phase) return;
+      this.book.move(me, phase, to);
+      phase = to;
+    };
+    const release = await this.limiter.acquire(
+      spec.upstream,
+      spec.max_concurrency,
+      () => moveTo('queued'),
+      hungUp,
+    );
+    const queuedMs = this.opts.clock.now() - started;
+    if (release === null) {
+      moveTo(null);
+      return;
+    }
+    moveTo('waiting');
+    const url = target(spec.upstream, rest);
+    const done = { settled: false };
+    const finish = (status: number | null, tap: UsageTap | null, error: string | null): void => {
+      if (done.settled) return;
+      done.settled = true;
+      release();
+      moveTo(null);
+      void this.record(run, spec, {
+        model: tap?.modelName ?? null,
+        status,
+        started,
+        queuedMs,
+        tap,
+        error: error ?? tap?.error ?? null,
+      });
+    };
+    const client = url.protocol === 'https:' ? https : http;
+    const upstream = client.request(url, {
+      method: req.method ?? 'GET',
+      headers: { ...forwardHeaders(req.headers), host: url.host },
+      agent: url.protocol === 'https:' ? this.agents.https : this.agents.http,
+    });
+    upstream.setTimeout(this.opts.idleTimeoutMs ?? UPSTREAM_IDLE_MS, () =>
+      upstream.destroy(
+        new Error(`no answer for ${(this.opts.idleTimeoutMs ?? UPSTREAM_IDLE_MS) / 1000} s`),
+      ),
+    );
+    upstream.on('response', (answer) => {
+      const status = answer.statusCode ?? 502;
+      const tap = new UsageTap(spec.kind, answer.headers['content-type']);
+      res.writeHead(status, answer.statusMessage, forwardHeaders(answer.headers));
+      res.flushHeaders();
+      answer.on('data', (chunk: Buffer) => {
+        if (!res.write(chunk)) {
+          answer.pause();
+          res.once('drain', () => answer.resume());
+        }
+        moveTo('streaming');
+        this.book.chunk(me);
+        tap.feed(chunk);
+      });
+      answer.on('end', () => {
+        res.end();
+        tap.end();
+        finish(status, tap, null);
+      });
+      answer.on('error', (err) => {
+        res.destroy();
+        tap.end();
+        finish(status, tap, `the upstream's answer broke off: ${err.message}`);
+      });
+    });
+    upstream.on('error', (err) => {
+      const message = `warden: the model upstream ${url.origin} failed: ${err.message}`;
+      if (!res.headersSent) {
+        const timeout = err.message.startsWith('no answer');
+        writeRefusal(
+          res,
+          spec.kind,
+          refusal(timeout ? 504 : 502, timeout ? 'timeout_error' : 'api_error', message, true),
+        );
+      } else {
+        res.destroy();
+      }
+      finish(null, null, message.replace(/^warden: /, ''));
+    });
+    res.once('close', () => {
+      if (!res.writableFinished) {
+        upstream.destroy();
+        finish(null, null, 'the agent hung up before the answer was complete');
+      }
+    });
+    req.pipe(upstream);
+  }
+
+  /** Records one request and ends the run when its upstream keeps saying "slow down". */
+  private async record(
+    run: Run,
+    spec: LlmSpec,
+    r: {
+      model: string | null;
+      status: number | null;
+      started: number;
+      queuedMs: number;
+      tap: UsageTap | null;
+      error: string | null;
+    },
+  ): Promise<void> {
+    const tokens = r.tap?.tokens ?? { input: 0, output: 0, cache_read: 0, cache_write: 0 };
+    const price = priceFor(this.opts.prices(), r.model);
+    const cost = totalTokens(tokens) === 0 ? 0 : price === null ? null : costOf(tokens, price);
+    const rateLimited = r.status !== null && RATE_LIMIT_STATUSES.has(r.status);
+    try {
+      const totals = await this.opts.store.recordLlmRequest(
+        {
+          run_id: run.id,
+          model: r.model,
+          status: r.status,
+          started_at: r.started,
+          ended_at: this.opts.clock.now(),
+          queued_ms: r.queuedMs,
+          tokens,
+          cost_usd: cost,
+          error: r.error,
+        },
+        rateLimited,
+      );
+      const max = spec.max_rate_limits ?? DEFAULT_MAX_RATE_LIMITS;
+      if (rateLimited && totals.rate_limits > max) {
+        this.opts.hooks.end(run, 'rate_limited', {
+          rule: RunRule.llm_rate_limits,
+          message: `the model upstream answered ${totals.rate_limits} rate limits or overloads (last: ${r.status}; max_rate_limits ${max})`,
+          extra: { rate_limits: totals.rate_limits, max_rate_limits: max },
+        });
+      }
+    } catch (err) {
+      this.opts.log(`llm proxy: run ${run.id}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Lets go of idle upstream connections and the activity beat. */
+  close(): void {
+    this.book.close();
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+}
+
+function refusal(status: number, type: string, message: string, retry: boolean): ProxyRefusal {
+  return { status, anthropic: type, openai: type, message, retry };
+}
