@@ -2,6 +2,8 @@ import { evidenceLine, watchesWorkspace, workspaceText } from '../core/worktree.
 import { describeReason, describeRun, describeTaskState } from '../core/describe.js';
 import type { WardenEvent } from '../core/events.js';
 import type { Profile } from '../core/profile.js';
+import { DEFAULT_MAX_RATE_LIMITS, formatCost, formatTokens } from '../core/llm.js';
+import type { BudgetSpec } from '../core/llm.js';
 import type { Run } from '../core/run.js';
 import { TASK_STATUSES } from '../core/status.js';
 import type { Comment, Task } from '../core/task.js';
@@ -99,8 +101,35 @@ export function profileDetail(p: Profile): string {
     `inherits:          ${['the base set', ...p.inherit_env].join(', ')}`,
     `max_concurrency:   ${p.max_concurrency ?? '(no cap)'}`,
     `concurrency_group: ${p.concurrency_group ?? '(none)'}`,
+    `model proxy:       ${llmText(p)}`,
+    `budgets:           ${budgetText(p.budget)}`,
     `policy:            ${policyText(p.policy)}`,
   ].join('\n');
+}
+
+/** A profile's model proxy in one line. */
+function llmText(p: Profile): string {
+  if (p.llm === null) return '(none; the agent talks to its model directly)';
+  const l = p.llm;
+  return [
+    `${l.kind} at ${l.upstream}`,
+    l.max_concurrency !== null ? `at most ${l.max_concurrency} requests at once` : null,
+    `ends a run after ${l.max_rate_limits ?? DEFAULT_MAX_RATE_LIMITS} rate limits`,
+  ]
+    .filter((x) => x !== null)
+    .join(', ');
+}
+
+/** A profile's budgets in one line. */
+function budgetText(b: BudgetSpec): string {
+  const parts = [
+    b.max_tokens_per_task !== null
+      ? `${formatTokens(b.max_tokens_per_task)} tokens per task`
+      : null,
+    b.max_cost_per_task !== null ? `${formatCost(b.max_cost_per_task)} per task` : null,
+    b.max_cost_per_day !== null ? `${formatCost(b.max_cost_per_day)} per UTC day` : null,
+  ].filter((x) => x !== null);
+  return parts.length > 0 ? parts.join(', ') : '(none)';
 }
 
 /** The board as columns of cards, for `warden board show` and the demo. */
