@@ -8,6 +8,7 @@ import { openPgStore } from '../../src/store/postgres/open.js';
 import { toPgPlaceholders } from '../../src/store/postgres/placeholders.js';
 import { runGcSuite } from './gc-suite.js';
 import { runWorktreeSuite } from './worktree-suite.js';
+import { runLlmSuite } from './llm-suite.js';
 import { runRunSuite } from './runs-suite.js';
 import { runStoreSuite } from './suite.js';
 import type { StoreFixture } from './suite.js';
@@ -44,6 +45,7 @@ describe.skipIf(!URL)('PostgreSQL', () => {
   runRunSuite('postgres', makePg);
   runGcSuite('postgres', makePg);
   runWorktreeSuite('postgres', makePg);
+  runLlmSuite('postgres', makePg);
 
   it('refuses a schema newer than this build, and an unreachable server, with one clear error', async () => {
     const f = await makePg();

@@ -11,6 +11,7 @@ import { runGcSuite } from './gc-suite.js';
 import { runRunSuite } from './runs-suite.js';
 import { runStoreSuite } from './suite.js';
 import { runWorktreeSuite } from './worktree-suite.js';
+import { runLlmSuite } from './llm-suite.js';
 import type { StoreFixture } from './suite.js';
 
 function tempDir(): string {
@@ -37,6 +38,7 @@ runStoreSuite('sqlite', makeSqlite);
 runRunSuite('sqlite', makeSqlite);
 runGcSuite('sqlite', makeSqlite);
 runWorktreeSuite('sqlite', makeSqlite);
+runLlmSuite('sqlite', makeSqlite);
 
 describe('SQLite specifics', () => {
   it('never creates a database that is missing unless asked', async () => {
