@@ -1,6 +1,8 @@
 import { formatDuration } from './duration.js';
 import type { EndingPhases } from './ending.js';
 import type { EpochMs } from './glossary.js';
+import { NO_TOKENS, addTokens, formatCost, formatTokens, totalTokens } from './llm.js';
+import type { LlmState, RunLlm, TokenUsage } from './llm.js';
 import type { Run } from './run.js';
 import type { Task } from './task.js';
 
@@ -18,7 +20,8 @@ export function describeRun(run: Run, now: EpochMs): string {
       phases?.held_at_ms !== undefined
         ? `; held: ${phases.escaped ? 'a process of the run' : 'its process group'} survived SIGKILL, so the task keeps it and nothing starts beside it`
         : '';
-    return `${head}: ${run.state} for ${age}, ${progress}${held}`;
+    const model = runModelText(run, now);
+    return `${head}: ${run.state} for ${age}, ${progress}${model}${held}`;
   }
   const lasted =
     run.ended_at === null ? '' : ` after ${formatDuration(run.ended_at - run.started_at)}`;
@@ -34,7 +37,15 @@ export function describeRun(run: Run, now: EpochMs): string {
     run.outcome !== 'completed' && lastLine !== ''
       ? `; last output: "${lastLine.slice(0, 200)}"`
       : '';
-  return `${head}: ${run.outcome ?? 'ended'}${lasted}${exit}${reason}${evidence}`;
+  const model = runModelText(run, now);
+  return `${head}: ${run.outcome ?? 'ended'}${lasted}${exit}${model}${reason}${evidence}`;
+}
+
+/** `; model 14k tokens, USD 0.42` or `; model streaming for 40s, 14k tokens`; empty without traffic. */
+function runModelText(run: Run, now: EpochMs): string {
+  const activity = run.state === 'ended' ? null : describeLlmState(run.llm, now);
+  if (activity !== null) return `; ${activity}`;
+  return run.llm.requests > 0 ? `; model ${usageShort(run.llm)}` : '';
 }
 
 /** What a card says beside its status: a delay, a block reason or a result. */
@@ -123,4 +134,72 @@ export function describePhases(p: EndingPhases): string {
   if (p.held_at_ms !== undefined)
     parts.push(`${what} survived SIGKILL: held since ${seconds(p.held_at_ms)}`);
   return parts.length === 0 ? `process group ${p.pgid}` : parts.join('; ');
+}
+
+/** Model usage as summed per run, task, profile, board or day. */
+export interface UsageFigures {
+  requests: number;
+  tokens: TokenUsage;
+  cost_usd: number;
+  unpriced: number;
+}
+
+/** The sum of several usages, such as a task's runs. */
+export function sumUsage(items: readonly UsageFigures[]): UsageFigures {
+  let sum: UsageFigures = { requests: 0, tokens: NO_TOKENS, cost_usd: 0, unpriced: 0 };
+  for (const u of items) {
+    sum = {
+      requests: sum.requests + u.requests,
+      tokens: addTokens(sum.tokens, u.tokens),
+      cost_usd: sum.cost_usd + u.cost_usd,
+      unpriced: sum.unpriced + u.unpriced,
+    };
+  }
+  return sum;
+}
+
+/** The cost of `u` in words: `USD 0.42`, `USD 0.42 + 3 unpriced`, or `cost unknown`. */
+export function costText(u: Pick<UsageFigures, 'requests' | 'cost_usd' | 'unpriced'>): string {
+  if (u.unpriced === 0) return formatCost(u.cost_usd);
+  if (u.unpriced >= u.requests) return 'cost unknown';
+  return `${formatCost(u.cost_usd)} + ${u.unpriced} unpriced`;
+}
+
+/** `14k tokens, USD 0.42`: a run's usage where room is short (`runs`, cards). */
+export function usageShort(u: UsageFigures): string {
+  return `${formatTokens(totalTokens(u.tokens))} tokens, ${costText(u)}`;
+}
+
+/** `12 requests, 14k tokens (in 9k, out 3k, cache read 2k), USD 0.42`: usage in full. */
+export function usageLine(u: UsageFigures): string {
+  const t = u.tokens;
+  const kinds = [`in ${formatTokens(t.input)}`, `out ${formatTokens(t.output)}`];
+  if (t.cache_read > 0) kinds.push(`cache read ${formatTokens(t.cache_read)}`);
+  if (t.cache_write > 0) kinds.push(`cache write ${formatTokens(t.cache_write)}`);
+  const requests = `${u.requests} request${u.requests === 1 ? '' : 's'}`;
+  return `${requests}, ${formatTokens(totalTokens(t))} tokens (${kinds.join(', ')}), ${costText(u)}`;
+}
+
+/** Why a cost is missing, when some requests had no price; null when every one had. */
+export function unpricedNote(unpriced: number): string | null {
+  if (unpriced === 0) return null;
+  return `cost unknown for ${unpriced} request${unpriced === 1 ? '' : 's'}: no price for their model; add it to llm_prices in config.json`;
+}
+
+const STATE_WORDS: Record<LlmState, string> = {
+  streaming: 'model streaming',
+  waiting: 'waiting for the model',
+  queued: 'queued for the model',
+};
+
+/**
+ * What a run's model traffic is doing now, where "silent" would mislead: `model streaming for
+ * 3m12s, 14k tokens`, `waiting for the model for 40s, ...`, `queued for the model for 2s, ...`.
+ * Null when no request is open.
+ */
+export function describeLlmState(llm: RunLlm, now: EpochMs): string | null {
+  if (llm.state === null) return null;
+  const since =
+    llm.state_since === null ? '' : ` for ${formatDuration(Math.max(0, now - llm.state_since))}`;
+  return `${STATE_WORDS[llm.state]}${since}, ${formatTokens(totalTokens(llm.tokens))} tokens`;
 }

@@ -1,5 +1,6 @@
 import { blockedBy } from './admission.js';
 import type { Caps, Load } from './admission.js';
+import { describeLlmState, usageShort } from './describe.js';
 import { formatDuration } from './duration.js';
 import type { EpochMs } from './glossary.js';
 import type { Policy } from './policy.js';
@@ -58,6 +59,8 @@ export function explainRun(
     `${alive}, running ${formatDuration(now - run.started_at)}`,
     `last progress ${ago(now, run.last_progress_at)}, last output ${ago(now, run.last_output_at)}, last heartbeat ${ago(now, run.last_heartbeat_at)}`,
   ];
+  if (run.llm.requests > 0 && run.llm.state === null)
+    parts.push(`model so far: ${usageShort(run.llm)}`);
   if (f.alive === false) {
     parts.push(
       dispatcherRunning
@@ -68,10 +71,12 @@ export function explainRun(
   }
   const warnAt = base + policy.stall_warn_after;
   const stallAt = base + policy.stall_timeout;
+  // Model traffic is progress the worker does not print: say what it is doing, not "silent".
+  const activity = describeLlmState(run.llm, now) ?? `silent ${formatDuration(silent)}`;
   parts.push(
     run.stall_warned_at !== null
-      ? `silent ${formatDuration(silent)}; warned at ${formatDuration(policy.stall_warn_after)}`
-      : `silent ${formatDuration(silent)}; warns at ${formatDuration(policy.stall_warn_after)} (${inTime(now, warnAt)})`,
+      ? `${activity}; warned at ${formatDuration(policy.stall_warn_after)}`
+      : `${activity}; warns at ${formatDuration(policy.stall_warn_after)} (${inTime(now, warnAt)})`,
   );
   parts.push(
     `stalls at ${formatDuration(policy.stall_timeout)} of silence (${inTime(now, stallAt)})`,

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { parseTaskId } from '../../core/checks.js';
+import { sumUsage, unpricedNote, usageLine } from '../../core/describe.js';
 import { READING, withContext } from '../context.js';
 import { runLines, taskDetail } from '../format.js';
 import { say, sayJson } from '../output.js';
@@ -32,6 +33,12 @@ export function register(program: Command): void {
         say(
           `worktree:  ${worktree.path}${gone} on ${worktree.branch} from ${worktree.base_sha.slice(0, 10)}, host ${worktree.host_id}`,
         );
+      }
+      const usage = sumUsage(runs.map((r) => r.llm));
+      if (usage.requests > 0) {
+        say(`model:     ${usageLine(usage)}`);
+        const note = unpricedNote(usage.unpriced);
+        if (note !== null) say(`           ${note}`);
       }
       if (runs.length > 0) say(`\nruns:\n${runLines(runs, now)}`);
     });
