@@ -4,6 +4,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { person } from '../core/actor.js';
 import { notFound } from '../core/errors.js';
+import { NO_TOKENS } from '../core/llm.js';
 import { TASK_STATUSES } from '../core/status.js';
 import type { Run } from '../core/run.js';
 import type { Task } from '../core/task.js';
@@ -131,6 +132,8 @@ export function boardRoutes(
         completed: 0,
         failed: 0,
       }));
+      // The board's model traffic in the same window: one row, summed by the database.
+      const [llm] = await store.llmStats({ by: 'board', board: name, since: hour });
       for (const r of await store.endedRuns(name, hour)) {
         const b = buckets[Math.min(11, Math.floor((r.ended_at - hour) / 300_000))];
         if (!b) continue;
@@ -153,6 +156,12 @@ export function boardRoutes(
           kill_failed: killFailed,
           running_by_profile: byProfile,
           last_hour: buckets,
+          llm_last_hour: {
+            requests: llm?.requests ?? 0,
+            tokens: llm?.tokens ?? NO_TOKENS,
+            cost_usd: llm?.cost_usd ?? 0,
+            unpriced: llm?.unpriced ?? 0,
+          },
         },
         200,
       );

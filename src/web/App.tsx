@@ -6,8 +6,11 @@ import { Board } from './components/Board.js';
 import { CreateForm } from './components/CreateForm.js';
 import { Drawer } from './components/Drawer.js';
 import { HealthPanel } from './components/HealthPanel.js';
+import { SUPERVISOR_DEFAULTS } from '../core/defaults.js';
 
 const PER_COLUMN = 50;
+/** How often the page loads again while a run is in progress: serve's progress batch. */
+const RUNNING_REFRESH_MS = SUPERVISOR_DEFAULTS.progress_flush_ms;
 
 /** What dropping a card on a column asks the server to do; null when no person can. */
 function verbFor(from: string, to: string): { verb: string; needsReason?: boolean } | null {
@@ -74,6 +77,14 @@ export function App() {
     const timer = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(timer);
   }, []);
+  // Progress and model usage change without events (serve writes them in batches every
+  // 15 s by default): while something runs, load again at that pace.
+  const running = (view?.counts.running ?? 0) > 0;
+  useEffect(() => {
+    if (!running) return;
+    const timer = setInterval(() => setVersion((v) => v + 1), RUNNING_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [running]);
   useEffect(() => {
     // EventSource reconnects by itself, resuming after the last event id it saw.
     const es = new EventSource(`/api/v1/stream?board=${encodeURIComponent(board)}`);

@@ -1,3 +1,4 @@
+import type { UsageFigures } from '../core/describe.js';
 import type { WardenEvent } from '../core/events.js';
 import type { Run } from '../core/run.js';
 import type { Comment, Task } from '../core/task.js';
@@ -27,6 +28,8 @@ export interface Health {
   kill_failed: { run_id: number; task_id: number }[];
   running_by_profile: Record<string, number>;
   last_hour: { at: number; completed: number; failed: number }[];
+  /** The board's model traffic through the proxy over the same hour. */
+  llm_last_hour: UsageFigures;
 }
 
 export type TaskDetail = Task & {

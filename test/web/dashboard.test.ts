@@ -176,6 +176,57 @@ describe('the dashboard in a real browser (SPEC §6)', () => {
     }
   });
 
+  it('shows model usage on the card, in the drawer and in the health strip, and model activity instead of silence', async () => {
+    home = await new TestHome().init();
+    await home.profile('thinker', fixture('silent.sh', '60'), ['--kill-grace', '1s']);
+    const id = await home.task('Think with the model', ['--assignee', 'thinker']);
+    await home.serve();
+    const runId = (await home.waitStatus(id, 'running')).current_run_id ?? 0;
+    const store = await home.store();
+    // What the proxy records: two requests, 14k tokens (in 9k, out 3k, cache read 2k), USD 0.42.
+    const request = (input: number, output: number, cacheRead: number, cost: number) =>
+      store.recordLlmRequest({
+        run_id: runId,
+        model: 'claude-test',
+        status: 200,
+        started_at: Date.now() - 60_000,
+        ended_at: Date.now() - 58_000,
+        queued_ms: 0,
+        tokens: { input, output, cache_read: cacheRead, cache_write: 0 },
+        cost_usd: cost,
+        error: null,
+      });
+    await request(6_000, 2_000, 2_000, 0.3);
+    await request(3_000, 1_000, 0, 0.12);
+    await store.recordProgress([
+      { runId, llm_state: 'streaming', llm_state_since: Date.now() - 192_000 },
+    ]);
+    await login();
+    const running = inColumn('running', id);
+    await page.waitForSelector(
+      `${running} [data-llm="activity"]:has-text("model streaming for 3m1")`,
+    );
+    expect(await page.textContent(`${running} [data-llm="activity"]`)).toMatch(
+      /^model streaming for 3m1\ds, 14k tokens$/,
+    );
+    expect(await page.textContent(`${running} [data-llm="usage"]`)).toBe('14k tokens · USD 0.42');
+    expect(await page.textContent('[data-llm="health"]')).toBe('14k tokens, USD 0.42');
+    await page.click(card(id));
+    const drawer = `[data-drawer="${id}"]`;
+    await page.waitForSelector(`${drawer} [data-llm="task"]`);
+    const full = 'model: 2 requests, 14k tokens (in 9k, out 3k, cache read 2k), USD 0.42';
+    expect(await page.textContent(`${drawer} [data-llm="task"]`)).toBe(full);
+    expect(await page.textContent(`${drawer} [data-llm="run-${runId}"]`)).toBe(full);
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/drawer-model.png` });
+    // Model traffic writes no event: the page loads again by itself while a run is in progress.
+    await request(4_000, 0, 0, 0.08);
+    await page.waitForSelector(`${running} [data-llm="usage"]:has-text("18k tokens · USD 0.5")`, {
+      timeout: 20_000,
+    });
+    await page.waitForSelector('[data-llm="health"]:has-text("18k tokens, USD 0.5")');
+    await home.ok(['stop', String(id), '--now']);
+  });
+
   it('refuses bad input in the page and changes nothing', async () => {
     home = await new TestHome().init();
     await home.serve();

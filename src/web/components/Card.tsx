@@ -1,5 +1,7 @@
 import type { Card as CardData } from '../api.js';
 import { ago, since, until } from '../format.js';
+import { costText, describeLlmState } from '../../core/describe.js';
+import { formatTokens } from '../../core/llm.js';
 
 interface Props {
   card: CardData;
@@ -10,6 +12,7 @@ interface Props {
 /** One card: what a person needs at a glance, with badges for stalls, backoff and blocks. */
 export function Card({ card, now, onOpen }: Props) {
   const run = card.run;
+  const activity = run ? describeLlmState(run.llm, now) : null;
   const waiting = card.status === 'ready' && card.not_before !== null && card.not_before > now;
   return (
     <button
@@ -28,12 +31,22 @@ export function Card({ card, now, onOpen }: Props) {
         {(run?.attempt ?? card.counters.attempts) > 0 && (
           <span>attempt {run?.attempt ?? card.counters.attempts}</span>
         )}
+        {card.llm.requests > 0 && (
+          <span data-llm="usage" title={`${card.llm.requests} model requests over all runs`}>
+            {formatTokens(card.llm.tokens)} tokens · {costText(card.llm)}
+          </span>
+        )}
       </div>
       {run && (
         <div class="card-run">
           <span title="time running">running {since(now, run.started_at)}</span>
           <span title="last heartbeat">heartbeat {ago(now, run.last_heartbeat_at)}</span>
           <span title="last progress">progress {ago(now, run.last_progress_at ?? null)}</span>
+          {activity !== null && (
+            <span class="llm-activity" data-llm="activity" title="the run's model traffic">
+              {activity}
+            </span>
+          )}
         </div>
       )}
       <div class="badges">

@@ -1,5 +1,11 @@
 import { useEffect, useState } from 'preact/hooks';
-import { describeReason, describeRun } from '../../core/describe.js';
+import {
+  describeReason,
+  describeRun,
+  sumUsage,
+  unpricedNote,
+  usageLine,
+} from '../../core/describe.js';
 import type { WardenEvent } from '../../core/events.js';
 import { api } from '../api.js';
 import type { TaskDetail } from '../api.js';
@@ -78,6 +84,8 @@ export function Drawer({ id, now, version, onOpen, onClose, onError }: Props) {
       </aside>
     );
   const lastRun = task.runs.at(-1);
+  const usage = sumUsage(task.runs.map((r) => r.llm));
+  const unpriced = unpricedNote(usage.unpriced);
   return (
     <aside class="drawer" aria-label={`task ${task.id}`} data-drawer={task.id}>
       <header>
@@ -93,6 +101,12 @@ export function Drawer({ id, now, version, onOpen, onClose, onError }: Props) {
         {task.assignee ? ` · @${task.assignee}` : ''} · priority {task.priority}
         {task.block_reason ? ` · ${task.block_reason}` : ''}
       </p>
+      {usage.requests > 0 && (
+        <p class="llm" data-llm="task">
+          model: {usageLine(usage)}
+          {unpriced !== null && <small>{unpriced}</small>}
+        </p>
+      )}
       <div class="actions">
         {task.status === 'blocked' && (
           <button onClick={() => void act(() => api.move(task.id, 'unblock'))}>Unblock</button>
@@ -195,6 +209,11 @@ export function Drawer({ id, now, version, onOpen, onClose, onError }: Props) {
                 run {r.id} {describeRun(r, now)}
               </div>
               {r.state === 'ended' && <small>{describeReason(r)}</small>}
+              {r.llm.requests > 0 && (
+                <small class="llm" data-llm={`run-${r.id}`}>
+                  model: {usageLine(r.llm)}
+                </small>
+              )}
               {r.evidence && (
                 <small class="evidence" data-evidence>
                   worktree: {evidenceLine(r.evidence)}

@@ -2,8 +2,12 @@ import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Health } from '../api.js';
+import { unpricedNote, usageShort } from '../../core/describe.js';
 
-/** Running workers per profile, and runs completed and failed over the last hour. */
+/**
+ * Running workers per profile, runs completed and failed over the last hour, and the
+ * tokens and cost of the board's model traffic in that hour.
+ */
 export function HealthPanel({ health }: { health: Health | null }) {
   const chart = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
@@ -42,6 +46,7 @@ export function HealthPanel({ health }: { health: Health | null }) {
   }, [health]);
   useEffect(() => () => plot.current?.destroy(), []);
   const running = Object.entries(health?.running_by_profile ?? {});
+  const llm = health?.llm_last_hour;
   return (
     <aside class="health" aria-label="health">
       <h2>Running now</h2>
@@ -60,6 +65,10 @@ export function HealthPanel({ health }: { health: Health | null }) {
       <div ref={chart} aria-label="completed (green) and failed (red) runs per 5 minutes" />
       <p class="legend">
         <span class="ok">completed</span> <span class="bad">failed</span>
+      </p>
+      <h2>Model, last hour</h2>
+      <p data-llm="health" title={unpricedNote(llm?.unpriced ?? 0) ?? ''}>
+        {!llm || llm.requests === 0 ? 'no requests' : usageShort(llm)}
       </p>
     </aside>
   );
