@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Actor } from '../core/actor.js';
 import type { Clock } from '../core/clock.js';
 import { RunRule } from '../core/ending.js';
 import { WardenError } from '../core/errors.js';
@@ -67,6 +68,8 @@ export interface LlmProxyOptions {
   /** The price table as configured now. */
   prices: () => PriceTable;
   hooks: ProxyHooks;
+  /** Who the proxy's own writes are by (pausing a profile whose day's budget is spent). */
+  actor: Actor;
   log: (line: string) => void;
   idleTimeoutMs?: number;
 }
@@ -164,6 +167,18 @@ export class LlmProxy {
         message: spent.message,
         extra: { budget: spent.budget },
       });
+      // A day's budget is the profile's, not the task's: no other task of it starts today
+      // only to be refused at its first request.
+      if (spent.budget === 'max_cost_per_day' && profile !== null && !profile.paused) {
+        await this.opts.store
+          .setProfilePaused(
+            profile.name,
+            true,
+            `daily cost budget spent: ${spent.message}; raise it with \`warden profile edit ${profile.name} --max-cost-per-day USD\` or wait for the next UTC day, then \`warden profile resume ${profile.name}\``,
+            this.opts.actor,
+          )
+          .catch((err: unknown) => this.opts.log(`llm proxy: ${String(err)}`));
+      }
       return;
     }
     await this.forward(req, res, run, spec, rest);

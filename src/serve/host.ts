@@ -144,6 +144,7 @@ export class Host {
       store: opts.store,
       clock: opts.clock,
       prices: () => opts.config.prices,
+      actor: dispatcherActor(this.hostId),
       log: (line) => opts.log?.(line),
       hooks: {
         activity: (run, state) => {
