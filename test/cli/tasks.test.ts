@@ -413,6 +413,8 @@ describe.concurrent('boards and stats', () => {
       outcomes: {},
       // board_added, four task_created and one task_blocked
       events: 6,
+      // No model traffic on this board in the last 7 days (issue #13).
+      llm: expect.objectContaining({ days: 7, by_profile: [], by_day: [] }) as unknown,
     });
   });
 });
