@@ -2,7 +2,8 @@
  * A real coding agent on a real repository, end to end (issue #12): the Claude Code CLI from
  * the npm registry (`@anthropic-ai/claude-code`, a devDependency), started by `serve` through
  * the `claude-code` recipe in a git worktree, talking to a local stand-in of the Anthropic
- * Messages API (ANTHROPIC_BASE_URL, the agent's documented setting) that plays a scripted
+ * Messages API (through warden's model proxy, which gives the agent ANTHROPIC_BASE_URL, its
+ * documented setting, and records the tokens of every call) that plays a scripted
  * conversation: the model reports progress and completes through warden's MCP tools, and
  * edits and commits a file with the agent's own tools. No network: telemetry, error reports
  * and update checks are off through the agent's documented variables, set by the recipe.
@@ -95,8 +96,10 @@ describe('Claude Code on a repository, against a stand-in model', () => {
       'claude-standin',
       '--workspace',
       `worktree:${repo}`,
-      '--env',
-      `ANTHROPIC_BASE_URL=${standin.url}`,
+      // Its model traffic goes through serve's proxy (issue #13), which sets ANTHROPIC_BASE_URL
+      // to the run's own path; the recipe implies --llm-kind anthropic.
+      '--llm-upstream',
+      standin.url,
       '--env',
       'ANTHROPIC_API_KEY=sk-ant-standin',
       // A failed call fails the run at once rather than after minutes of retries.
@@ -149,5 +152,13 @@ describe('Claude Code on a repository, against a stand-in model', () => {
     const log = readFileSync(join(h.root, 'runs', String(run?.id), 'output.log'), 'utf8');
     expect(log).toContain('"type":"result"');
     expect(log).toContain('"subtype":"init"');
+    // Every model call went through the proxy, and the tokens recorded are the ones the
+    // stand-in reported, to the token.
+    expect(run?.llm).toMatchObject({
+      requests: standin.requests.length,
+      tokens: standin.usage(),
+      rate_limits: 0,
+    });
+    expect(task.llm.requests).toBe(standin.requests.length);
   }, 180_000);
 });

@@ -111,6 +111,12 @@ export function runLlmSuite(name: string, make: () => Promise<StoreFixture>): vo
       expect((await store.getTask(c.task.id)).llm.requests).toBe(1);
     });
 
+    it('still admits a run ending on its own report: an agent may have a last turn', async () => {
+      const c = await running();
+      await store.workerTerminal(hashToken(c.token), { op: 'complete', summary: 'done' });
+      expect((await store.llmAdmit(hashToken(c.token))).run.state).toBe('ending');
+    });
+
     it('refuses an unknown token', async () => {
       await running();
       const err = await store.llmAdmit(hashToken('nope')).catch((e: unknown) => e);

@@ -1,4 +1,6 @@
+import { workerDecides } from '../../core/ending.js';
 import { utcDayStart } from '../../core/llm.js';
+import type { Outcome } from '../../core/status.js';
 import type { LlmRequestRecord, RunLlm } from '../../core/llm.js';
 import type { LlmAdmission } from '../run-types.js';
 import { notFound } from '../../core/errors.js';
@@ -13,9 +15,9 @@ import type { ProfileRow, RunRow, TaskRow } from './rows.js';
  */
 
 /**
- * The run of `tokenHash` if it may use the proxy now (current and `running`), with its
- * profile and budget figures; null when it may not, for the caller to fence (which records
- * the refusal). A read: the fast path of every model request.
+ * The run of `tokenHash` if it may use the proxy now (current and `running`, or ending on its
+ * own report), with its profile and budget figures; null when it may not, for the caller to
+ * fence (which records the refusal). A read: the fast path of every model request.
  */
 export async function llmAdmission(
   db: SqlDb,
@@ -23,7 +25,13 @@ export async function llmAdmission(
   tokenHash: string,
 ): Promise<LlmAdmission | null> {
   const run = await db.get<RunRow>('SELECT * FROM runs WHERE token_hash = ?', [tokenHash]);
-  if (!run || run.state !== 'running') return null;
+  // A worker that reported its result may still be talking to its model while it exits (an
+  // agent's last turn after `complete`): only a run fenced by someone else is refused.
+  const reported =
+    run?.state === 'ending' &&
+    run.terminal_request !== null &&
+    workerDecides(run.outcome as Outcome | null);
+  if (!run || (run.state !== 'running' && !reported)) return null;
   const task = await db.get<TaskRow>('SELECT * FROM tasks WHERE id = ?', [run.task_id]);
   if (!task || task.current_run_id !== run.id) return null;
   const row =
