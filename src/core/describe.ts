@@ -44,8 +44,16 @@ export function describeRun(run: Run, now: EpochMs): string {
 /** `; model 14k tokens, USD 0.42` or `; model streaming for 40s, 14k tokens`; empty without traffic. */
 function runModelText(run: Run, now: EpochMs): string {
   const activity = run.state === 'ended' ? null : describeLlmState(run.llm, now);
-  if (activity !== null) return `; ${activity}`;
-  return run.llm.requests > 0 ? `; model ${usageShort(run.llm)}` : '';
+  const failed = modelErrorsText(run.llm);
+  if (activity !== null) return `; ${activity}${failed}`;
+  return run.llm.requests > 0 ? `; model ${usageShort(run.llm)}${failed}` : '';
+}
+
+/** `, 2 model requests failed (last: the model upstream ... failed: ECONNREFUSED)`, or empty. */
+function modelErrorsText(llm: RunLlm): string {
+  if (llm.errors === 0 || llm.last_error === null) return '';
+  const last = llm.last_error.length > 160 ? `${llm.last_error.slice(0, 159)}…` : llm.last_error;
+  return `, ${llm.errors} model request${llm.errors === 1 ? '' : 's'} failed (last: ${last})`;
 }
 
 /** What a card says beside its status: a delay, a block reason or a result. */

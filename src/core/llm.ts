@@ -225,6 +225,9 @@ export interface RunLlm {
   unpriced: number;
   /** Upstream 429s and overload answers. */
   rate_limits: number;
+  /** Requests that failed (upstream down, unreadable, cut off, refused), and the last error. */
+  errors: number;
+  last_error: string | null;
   /** Null when no request is queued or open. */
   state: LlmState | null;
   state_since: EpochMs | null;
@@ -237,6 +240,8 @@ export const NO_RUN_LLM: RunLlm = {
   cost_usd: 0,
   unpriced: 0,
   rate_limits: 0,
+  errors: 0,
+  last_error: null,
   state: null,
   state_since: null,
 };

@@ -90,12 +90,23 @@ export function runLlmSuite(name: string, make: () => Promise<StoreFixture>): vo
         unpriced: 1,
         rate_limits: 1,
       });
+      expect(totals).toMatchObject({ errors: 0, last_error: null });
+      const failed = await store.recordLlmRequest(
+        request(c.run.id, {
+          status: null,
+          model: null,
+          tokens: { input: 0, output: 0, cache_read: 0, cache_write: 0 },
+          cost_usd: 0,
+          error: 'the model upstream http://127.0.0.1:9 failed: connect ECONNREFUSED',
+        }),
+      );
+      expect(failed).toMatchObject({ requests: 3, errors: 1, last_error: /ECONNREFUSED/ });
       const task = await store.getTask(c.task.id);
-      expect(task.llm).toEqual({ requests: 2, tokens: 157, cost_usd: 0.5, unpriced: 1 });
+      expect(task.llm).toEqual({ requests: 3, tokens: 157, cost_usd: 0.5, unpriced: 1 });
       const a = await store.llmAdmit(hashToken(c.token));
       expect(a.use).toEqual({ task_tokens: 157, task_cost: 0.5, day_cost: 0.5 });
       const rows = await store.llmStats({ by: 'profile' });
-      expect(rows[0]).toMatchObject({ key: 'p', requests: 2 });
+      expect(rows[0]).toMatchObject({ key: 'p', requests: 3 });
     });
 
     it('refuses a run that is no longer current (stale_run), recording the refusal', async () => {

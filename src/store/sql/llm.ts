@@ -95,9 +95,21 @@ export async function recordLlmRequest(
     `UPDATE runs SET llm_requests = llm_requests + 1, llm_input_tokens = llm_input_tokens + ?,
        llm_output_tokens = llm_output_tokens + ?, llm_cache_read_tokens = llm_cache_read_tokens + ?,
        llm_cache_write_tokens = llm_cache_write_tokens + ?, llm_cost_usd = llm_cost_usd + ?,
-       llm_unpriced = llm_unpriced + ?, llm_rate_limits = llm_rate_limits + ?
+       llm_unpriced = llm_unpriced + ?, llm_rate_limits = llm_rate_limits + ?,
+       llm_errors = llm_errors + ?, llm_last_error = COALESCE(?, llm_last_error)
      WHERE id = ?`,
-    [t.input, t.output, t.cache_read, t.cache_write, cost, unpriced, rateLimited ? 1 : 0, run.id],
+    [
+      t.input,
+      t.output,
+      t.cache_read,
+      t.cache_write,
+      cost,
+      unpriced,
+      rateLimited ? 1 : 0,
+      rec.error === null ? 0 : 1,
+      rec.error,
+      run.id,
+    ],
   );
   await db.run(
     `UPDATE tasks SET llm_requests = llm_requests + 1, llm_tokens = llm_tokens + ?,

@@ -209,6 +209,8 @@ export interface RunRow {
   llm_cost_usd: number;
   llm_unpriced: number;
   llm_rate_limits: number;
+  llm_errors: number;
+  llm_last_error: string | null;
   llm_state: string | null;
   llm_state_since: number | null;
 }
@@ -267,6 +269,8 @@ export function toRun(row: RunRow): Run {
       cost_usd: row.llm_cost_usd,
       unpriced: row.llm_unpriced,
       rate_limits: row.llm_rate_limits,
+      errors: row.llm_errors,
+      last_error: row.llm_last_error,
       state: row.llm_state as LlmState | null,
       state_since: row.llm_state_since,
     },

@@ -277,6 +277,9 @@ ALTER TABLE runs ADD COLUMN llm_cache_write_tokens INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN llm_cost_usd REAL NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN llm_unpriced INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN llm_rate_limits INTEGER NOT NULL DEFAULT 0;
+-- Requests that failed (upstream down, garbage, cut off), and the last one's error.
+ALTER TABLE runs ADD COLUMN llm_errors INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN llm_last_error TEXT;
 -- What the run's model traffic is doing now (queued, waiting, streaming), with the progress batch.
 ALTER TABLE runs ADD COLUMN llm_state TEXT;
 ALTER TABLE runs ADD COLUMN llm_state_since INTEGER;
