@@ -34,6 +34,8 @@ export type Fault =
 export interface SeenRequest {
   method: string;
   path: string;
+  /** The query string, with its `?` (or empty). */
+  search: string;
   /** The endpoint answered (`chat`, `responses`, `messages`, ...) or `404`. */
   endpoint: string;
   stream: boolean;
@@ -257,6 +259,7 @@ export function arriving(req: IncomingMessage, path: string): SeenRequest {
   return {
     method: req.method ?? '',
     path,
+    search: new URL(req.url ?? '/', 'http://standin').search,
     endpoint: '404',
     stream: false,
     model: null,
