@@ -239,9 +239,12 @@ export class LlmProxy {
         new Error(`no answer for ${(this.opts.idleTimeoutMs ?? UPSTREAM_IDLE_MS) / 1000} s`),
       ),
     );
+    // The answer so far, for an agent that hangs up mid-stream: what streamed was spent.
+    let answered: { status: number; tap: UsageTap } | null = null;
     upstream.on('response', (answer) => {
       const status = answer.statusCode ?? 502;
       const tap = new UsageTap(spec.kind, answer.headers['content-type']);
+      answered = { status, tap };
       res.writeHead(status, answer.statusMessage, forwardHeaders(answer.headers));
       res.flushHeaders();
       answer.on('data', (chunk: Buffer) => {
@@ -281,7 +284,13 @@ export class LlmProxy {
     res.once('close', () => {
       if (!res.writableFinished) {
         upstream.destroy();
-        finish(null, null, 'the agent hung up before the answer was complete');
+        const so = answered;
+        so?.tap.end();
+        finish(
+          so?.status ?? null,
+          so?.tap ?? null,
+          'the agent hung up before the answer was complete',
+        );
       }
     });
     req.pipe(upstream);
