@@ -36,6 +36,7 @@ const BENCHMARKS = [
   'cli-startup',
   'cli-instructions',
   'integrity-check',
+  'proxy-latency',
 ] as const;
 /** Run only by name, never by `npm run bench`: `npm run soak` runs the soak. */
 const BY_NAME_ONLY = ['soak'] as const;
