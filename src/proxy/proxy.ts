@@ -14,11 +14,13 @@ import {
   totalTokens,
 } from '../core/llm.js';
 import type { LlmKind, LlmSpec, LlmState, PriceTable } from '../core/llm.js';
-import type { Run, RunReason } from '../core/run.js';
+import type { RunReason } from '../core/run.js';
+import type { LlmAdmission } from '../store/run-types.js';
 import type { Outcome } from '../core/status.js';
 import { hashToken } from '../os/token.js';
 import type { Store } from '../store/store.js';
 import { ActivityBook } from './activity.js';
+import { AdmissionMemory } from './admissions.js';
 import type { ProxiedRun } from './activity.js';
 import { budgetRefusal, staleRefusal, writeRefusal } from './errors.js';
 import type { ProxyRefusal } from './errors.js';
@@ -59,8 +61,11 @@ export interface ProxyHooks {
   /** Model traffic of a run: progress, and (when given) what it is doing now. */
   activity(run: ProxiedRun, state?: LlmState | null): void;
   /** Ends a run for a rule the proxy found (a spent budget, upstream rate limits). */
-  end(run: Run, outcome: Outcome, reason: RunReason): void;
+  end(run: AdmittedRun, outcome: Outcome, reason: RunReason): void;
 }
+
+/** The run of a request, as admission reads it. */
+type AdmittedRun = LlmAdmission['run'];
 
 export interface LlmProxyOptions {
   store: Store;
@@ -68,6 +73,8 @@ export interface LlmProxyOptions {
   /** The price table as configured now. */
   prices: () => PriceTable;
   hooks: ProxyHooks;
+  /** Whether this host watches the spawned run and it is neither ending nor lost. */
+  stillRunning: (runId: number) => boolean;
   /** Who the proxy's own writes are by (pausing a profile whose day's budget is spent). */
   actor: Actor;
   log: (line: string) => void;
@@ -101,6 +108,7 @@ function kindOfPath(rest: string): LlmKind {
 export class LlmProxy {
   private readonly limiter = new UpstreamLimiter();
   private readonly book: ActivityBook;
+  private readonly memory: AdmissionMemory;
   private readonly agents = {
     http: new http.Agent({ keepAlive: true }),
     https: new https.Agent({ keepAlive: true }),
@@ -108,6 +116,7 @@ export class LlmProxy {
 
   constructor(private readonly opts: LlmProxyOptions) {
     this.book = new ActivityBook((run, state) => opts.hooks.activity(run, state));
+    this.memory = new AdmissionMemory(() => opts.clock.monotonic(), opts.stillRunning);
   }
 
   /** Whether `url` is one of the proxy's paths. */
@@ -122,9 +131,14 @@ export class LlmProxy {
     const token = slash < 0 ? path.split('?')[0] : path.slice(0, slash);
     const rest = slash < 0 ? '' : path.slice(slash + 1);
     const guess = kindOfPath(rest);
-    let admission;
+    const hash = hashToken(token ?? '');
+    let admission = this.memory.get(hash);
     try {
-      admission = await this.opts.store.llmAdmit(hashToken(token ?? ''));
+      if (admission === null) {
+        const generation = this.memory.mark();
+        admission = await this.opts.store.llmAdmit(hash);
+        this.memory.put(hash, admission, generation);
+      }
     } catch (err) {
       req.resume();
       if (err instanceof WardenError && err.code === 'stale_run')
@@ -187,7 +201,7 @@ export class LlmProxy {
   private async forward(
     req: IncomingMessage,
     res: ServerResponse,
-    run: Run,
+    run: AdmittedRun,
     spec: LlmSpec,
     rest: string,
   ): Promise<void> {
@@ -219,6 +233,7 @@ export class LlmProxy {
       done.settled = true;
       release();
       moveTo(null);
+      if (tap?.hasUsage) this.memory.spent(run.id, tap.tokens, this.cost(tap));
       void this.record(run, spec, {
         model: tap?.modelName ?? null,
         status,
@@ -298,7 +313,7 @@ export class LlmProxy {
 
   /** Records one request and ends the run when its upstream keeps saying "slow down". */
   private async record(
-    run: Run,
+    run: AdmittedRun,
     spec: LlmSpec,
     r: {
       model: string | null;
@@ -310,8 +325,7 @@ export class LlmProxy {
     },
   ): Promise<void> {
     const tokens = r.tap?.tokens ?? { input: 0, output: 0, cache_read: 0, cache_write: 0 };
-    const price = priceFor(this.opts.prices(), r.model);
-    const cost = totalTokens(tokens) === 0 ? 0 : price === null ? null : costOf(tokens, price);
+    const cost = r.tap === null ? 0 : this.cost(r.tap);
     const rateLimited = r.status !== null && RATE_LIMIT_STATUSES.has(r.status);
     try {
       const totals = await this.opts.store.recordLlmRequest(
@@ -339,6 +353,19 @@ export class LlmProxy {
     } catch (err) {
       this.opts.log(`llm proxy: run ${run.id}: ${(err as Error).message}`);
     }
+  }
+
+  /** What an answer's tokens cost by the price table; null when its model has no price. */
+  private cost(tap: UsageTap): number | null {
+    const tokens = tap.tokens;
+    if (totalTokens(tokens) === 0) return 0;
+    const price = priceFor(this.opts.prices(), tap.modelName);
+    return price === null ? null : costOf(tokens, price);
+  }
+
+  /** Something changed in the store: admissions are read again (src/proxy/admissions.ts). */
+  invalidate(): void {
+    this.memory.invalidate();
   }
 
   /** Lets go of idle upstream connections and the activity beat. */

@@ -145,6 +145,7 @@ export class Host {
       clock: opts.clock,
       prices: () => opts.config.prices,
       actor: dispatcherActor(this.hostId),
+      stillRunning: (runId) => this.supervisor.isRunning(runId),
       log: (line) => opts.log?.(line),
       hooks: {
         activity: (run, state) => {
@@ -153,8 +154,9 @@ export class Host {
         },
         end: (run, outcome, reason) => {
           if (run.mode === 'pull') {
-            void this.pull.endings
-              .fence(run, outcome, reason)
+            void opts.store
+              .getRun(run.id)
+              .then((full) => this.pull.endings.fence(full, outcome, reason))
               .catch((err: unknown) => opts.log?.(`run ${run.id}: ${String(err)}`));
           } else if (run.host_id === this.hostId) {
             this.supervisor.endFor(run.id, outcome, reason);
@@ -320,6 +322,8 @@ export class Host {
 
   /** Looks for dispatchable work now (a task became ready, a slot freed). */
   wake(): void {
+    // Whatever changed may have ended a run or edited a profile: the proxy reads them again.
+    this.proxy.invalidate();
     // Long-polling pull workers look again too.
     for (const w of this.workWaiters.splice(0)) w();
     if (this.stopping || this.opts.dispatch === false) return;

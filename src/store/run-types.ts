@@ -95,8 +95,8 @@ export interface LeaseInfo {
 
 /** What the model proxy needs to let a request of a run through (issue #13). */
 export interface LlmAdmission {
-  run: Run;
+  run: Pick<Run, 'id' | 'task_id' | 'mode' | 'host_id' | 'profile'>;
   /** The run's profile as it is now (a raised budget counts at once); null if removed. */
-  profile: Profile | null;
+  profile: Pick<Profile, 'name' | 'llm' | 'budget' | 'paused'> | null;
   use: BudgetUse;
 }

@@ -201,6 +201,12 @@ export class Supervisor implements Supervision {
     if (live) noteCall(this.opts.clock, live, kind, note);
   }
 
+  /** Whether this host watches the run and it is neither being ended nor lost. */
+  isRunning(runId: number): boolean {
+    const live = this.live.get(runId);
+    return live !== undefined && live.ending === null && !this.lost.has(runId);
+  }
+
   /** Model traffic of a run through the proxy: progress, and what it is doing now. */
   noteModel(runId: number, state?: LlmState | null): void {
     const live = this.live.get(runId);

@@ -422,7 +422,13 @@ describe('the model proxy: fencing', () => {
     expect(claude.seen).toHaveLength(3);
     expect(claude.seen.map((r) => r.search)).toContain('?beta=true');
 
-    await h.ok(['stop', String(id), '--now']);
+    // A person's block ends the current run: its path is refused at once, though its last
+    // request was admitted a moment ago (the proxy remembers admissions only while nothing
+    // changed).
+    await h.ok(['block', String(id), '--reason', 'enough']);
+    const blocked = await ask(second);
+    expect(blocked.status).toBe(409);
+    expect(claude.seen).toHaveLength(3);
   }, 40_000);
 });
 

@@ -125,7 +125,8 @@ export function runLlmSuite(name: string, make: () => Promise<StoreFixture>): vo
     it('still admits a run ending on its own report: an agent may have a last turn', async () => {
       const c = await running();
       await store.workerTerminal(hashToken(c.token), { op: 'complete', summary: 'done' });
-      expect((await store.llmAdmit(hashToken(c.token))).run.state).toBe('ending');
+      expect((await store.llmAdmit(hashToken(c.token))).run.id).toBe(c.run.id);
+      expect((await store.getRun(c.run.id)).state).toBe('ending');
     });
 
     it('refuses an unknown token', async () => {

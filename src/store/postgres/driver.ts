@@ -193,6 +193,11 @@ export class PgDriver extends PgStatements implements SqlDriver {
     return this.inTx('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', false, fn);
   }
 
+  /** The pool already runs a statement outside any transaction of this process. */
+  concurrentReads(): SqlDb {
+    return this;
+  }
+
   /**
    * LISTENs on `warden_changes` on a connection of its own; a dropped connection is noticed
    * and listened again, and a change is reported then too, in case one was missed.

@@ -46,6 +46,12 @@ export interface SqlDriver extends SqlDb {
   tx<T>(fn: (db: SqlDb) => Promise<T>, options?: TxOptions): Promise<T>;
   /** Runs `fn` in a read-only transaction, so several reads see one snapshot. */
   read<T>(fn: (db: SqlDb) => Promise<T>): Promise<T>;
+  /**
+   * Statements that see only committed data and wait for no transaction of this process:
+   * for one-statement reads on a hot path (SQLite: a read-only connection of their own;
+   * PostgreSQL: the pool).
+   */
+  concurrentReads(): SqlDb;
   /** Closes the connection. Safe to call twice. */
   close(): Promise<void>;
   /** Calls `onChange` soon after another connection commits a change; returns a stop function. */

@@ -1,12 +1,14 @@
 import { workerDecides } from '../../core/ending.js';
-import { utcDayStart } from '../../core/llm.js';
+import { NO_BUDGET, utcDayStart } from '../../core/llm.js';
 import type { Outcome } from '../../core/status.js';
 import type { LlmRequestRecord, RunLlm } from '../../core/llm.js';
 import type { LlmAdmission } from '../run-types.js';
 import { notFound } from '../../core/errors.js';
 import type { SqlDb } from './driver.js';
-import { toProfile, toRun } from './rows.js';
-import type { ProfileRow, RunRow, TaskRow } from './rows.js';
+import { toRun } from './rows.js';
+import type { RunRow } from './rows.js';
+import type { Profile } from '../../core/profile.js';
+import type { RunMode } from '../../core/run.js';
 
 /**
  * The store's side of the model proxy (issue #13, docs/llm-proxy.md): admitting a request of a
@@ -24,21 +26,33 @@ export async function llmAdmission(
   now: number,
   tokenHash: string,
 ): Promise<LlmAdmission | null> {
-  const run = await db.get<RunRow>('SELECT * FROM runs WHERE token_hash = ?', [tokenHash]);
+  // One statement, no transaction: this is on the way to every model request's first byte.
+  const row = await db.get<AdmissionRow>(
+    `SELECT r.id, r.task_id, r.mode, r.host_id, r.profile, r.state, r.outcome,
+       r.terminal_request, t.current_run_id, t.llm_tokens, t.llm_cost_usd,
+       p.spec AS profile_spec, p.paused AS profile_paused
+     FROM runs r JOIN tasks t ON t.id = r.task_id LEFT JOIN profiles p ON p.name = r.profile
+     WHERE r.token_hash = ?`,
+    [tokenHash],
+  );
+  if (!row || row.current_run_id !== row.id) return null;
   // A worker that reported its result may still be talking to its model while it exits (an
   // agent's last turn after `complete`): only a run fenced by someone else is refused.
   const reported =
-    run?.state === 'ending' &&
-    run.terminal_request !== null &&
-    workerDecides(run.outcome as Outcome | null);
-  if (!run || (run.state !== 'running' && !reported)) return null;
-  const task = await db.get<TaskRow>('SELECT * FROM tasks WHERE id = ?', [run.task_id]);
-  if (!task || task.current_run_id !== run.id) return null;
-  const row =
-    run.profile === null
-      ? undefined
-      : await db.get<ProfileRow>('SELECT * FROM profiles WHERE name = ?', [run.profile]);
-  const profile = row ? toProfile(row) : null;
+    row.state === 'ending' &&
+    row.terminal_request !== null &&
+    workerDecides(row.outcome as Outcome | null);
+  if (row.state !== 'running' && !reported) return null;
+  let profile: LlmAdmission['profile'] = null;
+  if (row.profile !== null && row.profile_spec !== null) {
+    const spec = JSON.parse(row.profile_spec) as Partial<Pick<Profile, 'llm' | 'budget'>>;
+    profile = {
+      name: row.profile,
+      llm: spec.llm ?? null,
+      budget: { ...NO_BUDGET, ...spec.budget },
+      paused: row.profile_paused === 1,
+    };
+  }
   let dayCost = 0;
   if (profile?.budget.max_cost_per_day != null) {
     const sum = await db.get<{ c: number | null }>(
@@ -48,10 +62,32 @@ export async function llmAdmission(
     dayCost = Number(sum?.c ?? 0);
   }
   return {
-    run: toRun(run),
+    run: {
+      id: row.id,
+      task_id: row.task_id,
+      mode: row.mode as RunMode,
+      host_id: row.host_id,
+      profile: row.profile,
+    },
     profile,
-    use: { task_tokens: task.llm_tokens, task_cost: task.llm_cost_usd, day_cost: dayCost },
+    use: { task_tokens: row.llm_tokens, task_cost: row.llm_cost_usd, day_cost: dayCost },
   };
+}
+
+interface AdmissionRow {
+  id: number;
+  task_id: number;
+  mode: string;
+  host_id: string | null;
+  profile: string | null;
+  state: string;
+  outcome: string | null;
+  terminal_request: string | null;
+  current_run_id: number | null;
+  llm_tokens: number;
+  llm_cost_usd: number;
+  profile_spec: string | null;
+  profile_paused: number | null;
 }
 
 /**

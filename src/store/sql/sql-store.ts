@@ -350,14 +350,17 @@ export class SqlStore implements Store {
   }
 
   async llmAdmit(tokenHash: string): Promise<LlmAdmission> {
-    const admitted = await this.driver.read((db) =>
-      llm.llmAdmission(db, this.clock.now(), tokenHash),
+    // On its own connection: a model request's first byte waits for no tick's transaction.
+    const admitted = await llm.llmAdmission(
+      this.driver.concurrentReads(),
+      this.clock.now(),
+      tokenHash,
     );
     if (admitted) return admitted;
     // Not current: the fence says why and records the refusal; a run that became current
     // meanwhile is read again.
     await this.fenced(tokenHash, 'llm', () => Promise.resolve(null));
-    const again = await this.driver.read((db) => llm.llmAdmission(db, this.clock.now(), tokenHash));
+    const again = await llm.llmAdmission(this.driver, this.clock.now(), tokenHash);
     if (!again) throw new Error('a run the fence accepted is not current');
     return again;
   }

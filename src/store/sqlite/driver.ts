@@ -18,25 +18,49 @@ function sleep(ms: number): Promise<void> {
 }
 
 /** Statements on one better-sqlite3 connection, wrapped as promises. */
+/** Most prepared statements one connection keeps; past it the cache starts over. */
+const STATEMENT_CACHE = 500;
+
 class SqliteStatements implements SqlDb {
   readonly dialect = 'sqlite' as const;
+  /** Statements prepared once per connection and reused: preparing costs more than running. */
+  private readonly prepared = new Map<string, Database.Statement>();
   constructor(private readonly db: Sqlite) {}
 
+  private prepare(sql: string): Database.Statement {
+    let statement = this.prepared.get(sql);
+    if (!statement) {
+      if (this.prepared.size >= STATEMENT_CACHE) this.prepared.clear();
+      statement = this.db.prepare(sql);
+      this.prepared.set(sql, statement);
+    }
+    return statement;
+  }
+
   all<T>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
-    return Promise.resolve(this.db.prepare(sql).all(...params) as T[]);
+    return Promise.resolve(this.prepare(sql).all(...params) as T[]);
   }
 
   get<T>(sql: string, params: readonly SqlParam[] = []): Promise<T | undefined> {
-    return Promise.resolve(this.db.prepare(sql).get(...params) as T | undefined);
+    return Promise.resolve(this.prepare(sql).get(...params) as T | undefined);
   }
 
   run(sql: string, params: readonly SqlParam[] = []): Promise<number> {
-    return Promise.resolve(this.db.prepare(sql).run(...params).changes);
+    return Promise.resolve(this.prepare(sql).run(...params).changes);
   }
 
   exec(sql: string): Promise<void> {
     this.db.exec(sql);
     return Promise.resolve();
+  }
+}
+
+/** Runs `fn`, saying a storage failure in words (storage-errors.ts). */
+async function guard<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw fromSqliteError(err, path) ?? err;
   }
 }
 
@@ -115,6 +139,31 @@ export class SqliteDriver implements SqlDriver {
     return next;
   }
 
+  private reader: { db: Sqlite; statements: SqliteStatements } | null = null;
+
+  /**
+   * Statements on a read-only connection of their own: they see what is committed and wait
+   * for no transaction of this process (the one connection runs them one at a time). For a
+   * single-statement read on a hot path, such as the model proxy's admission of a request.
+   */
+  concurrentReads(): SqlDb {
+    if (this.readOnly) return this;
+    this.reader ??= (() => {
+      const db = new Database(this.path, { readonly: true, fileMustExist: true });
+      db.pragma(`busy_timeout = ${SQLITE_DEFAULTS.busy_timeout_ms}`);
+      return { db, statements: new SqliteStatements(db) };
+    })();
+    const { statements } = this.reader;
+    const path = this.path;
+    return {
+      dialect: 'sqlite',
+      all: (sql, params) => guard(path, () => statements.all(sql, params)),
+      get: (sql, params) => guard(path, () => statements.get(sql, params)),
+      run: () => Promise.reject(new Error('concurrent reads do not write')),
+      exec: () => Promise.reject(new Error('concurrent reads do not write')),
+    };
+  }
+
   /** The raw connection, for backups and `PRAGMA data_version`. */
   get connection(): Sqlite {
     return this.db;
@@ -180,6 +229,7 @@ export class SqliteDriver implements SqlDriver {
   close(): Promise<void> {
     if (!this.closed) {
       this.closed = true;
+      this.reader?.db.close();
       this.db.close();
     }
     return Promise.resolve();
