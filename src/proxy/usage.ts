@@ -11,9 +11,10 @@ import type { LlmKind, TokenUsage } from '../core/llm.js';
  *   model; `message_delta` carries `usage` with the output so far (and, lately, the input too).
  *   Later figures replace earlier ones, field by field.
  * - OpenAI chat completions: the last chunk carries `usage` when the client asked for it
- *   (`stream_options.include_usage`); `prompt_tokens` include `prompt_tokens_details.cached_tokens`.
+ *   (`stream_options.include_usage`); `prompt_tokens` include the cached tokens and those
+ *   written to the cache (`prompt_tokens_details.cached_tokens`, `.cache_write_tokens`).
  * - OpenAI responses: `response.completed` carries `response.usage` (`input_tokens` include
- *   `input_tokens_details.cached_tokens`).
+ *   `input_tokens_details.cached_tokens` and `.cache_write_tokens`).
  */
 
 /** Largest non-streamed answer kept to read its usage. Bigger ones are passed on unread. */
@@ -172,10 +173,12 @@ export class UsageTap {
     // both count cached input inside the input.
     const details = obj(u.prompt_tokens_details) ?? obj(u.input_tokens_details);
     const cached = num(details?.cached_tokens) ?? 0;
+    const written = num(details?.cache_write_tokens) ?? 0;
     const input = num(u.prompt_tokens) ?? num(u.input_tokens);
     const output = num(u.completion_tokens) ?? num(u.output_tokens);
-    if (input !== null) set('input', Math.max(0, input - cached));
+    if (input !== null) set('input', Math.max(0, input - cached - written));
     set('output', output);
     set('cache_read', cached);
+    set('cache_write', written);
   }
 }

@@ -102,7 +102,7 @@ describe('usage read from answers as they stream past', () => {
             model: 'gpt-5',
             usage: {
               input_tokens: 50,
-              input_tokens_details: { cached_tokens: 10 },
+              input_tokens_details: { cached_tokens: 10, cache_write_tokens: 15 },
               output_tokens: 7,
               total_tokens: 57,
             },
@@ -112,7 +112,7 @@ describe('usage read from answers as they stream past', () => {
     ]);
     const tap = read('openai', 'text/event-stream', body, 5);
     expect(tap.modelName).toBe('gpt-5');
-    expect(tap.tokens).toEqual({ input: 40, output: 7, cache_read: 10, cache_write: 0 });
+    expect(tap.tokens).toEqual({ input: 25, output: 7, cache_read: 10, cache_write: 15 });
   });
 
   it('a whole JSON answer is read at its end', () => {
