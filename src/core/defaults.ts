@@ -91,6 +91,12 @@ export const INPUT_LIMITS = {
   argv_max_items: 256,
   env_max_items: 128,
   list_max: 10_000,
+  /** An idempotency key (`create --idempotency-key`, a task of `warden apply`). */
+  idempotency_key_max_chars: 200,
+  /** Tasks in one `warden apply` graph. */
+  apply_max_tasks: 500,
+  /** The size of a `warden apply` file. */
+  apply_max_bytes: 4 * 1024 * 1024,
   /** Arrays and objects inside one another in a JSON body or value (metadata, policy). */
   json_max_depth: 64,
 } as const;
