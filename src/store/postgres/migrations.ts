@@ -305,4 +305,30 @@ ALTER TABLE tasks ADD COLUMN llm_cost_usd DOUBLE PRECISION NOT NULL DEFAULT 0;
 ALTER TABLE tasks ADD COLUMN llm_unpriced INTEGER NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 10,
+    sql: `
+-- Issue #14: schedules, each a cron expression and a task template. A firing advances next_at
+-- by compare-and-set in the transaction that creates its task, so with several hosts one
+-- firing makes one task. next_at is NULL when the expression has no later time.
+CREATE TABLE schedules (
+  name TEXT PRIMARY KEY,
+  board TEXT NOT NULL REFERENCES boards(name),
+  cron TEXT NOT NULL,
+  tz TEXT NOT NULL DEFAULT 'UTC',
+  catch_up TEXT NOT NULL DEFAULT 'skip',
+  template TEXT NOT NULL,
+  paused INTEGER NOT NULL DEFAULT 0,
+  next_at BIGINT,
+  last_fired_at BIGINT,
+  last_task_id BIGINT,
+  fired INTEGER NOT NULL DEFAULT 0,
+  skipped INTEGER NOT NULL DEFAULT 0,
+  created_by TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX schedules_due ON schedules (next_at) WHERE paused = 0;
+`,
+  },
 ];
