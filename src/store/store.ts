@@ -27,6 +27,7 @@ import type { BlockKind } from '../core/status.js';
 import type { Json } from '../core/events.js';
 import type { BoardStats, Comment, NewTask, Task, TaskFilter, TaskPatch } from '../core/task.js';
 import type { WorktreeRecord } from '../core/worktree.js';
+import type { ApplyResult, TaskGraph } from '../core/apply.js';
 import type { LlmRequestRecord, RunLlm } from '../core/llm.js';
 import type { LlmStatFilter, LlmStatRow } from './sql/llm-stats.js';
 
@@ -122,6 +123,13 @@ export interface Store {
    * Returns the child.
    */
   linkTasks(parent: TaskId, child: TaskId, actor: Actor): Promise<Task>;
+  /**
+   * Creates a task graph (`warden apply`) in one transaction, or nothing: checks the board and
+   * every assignee, then, in dependency order, finds each task by its idempotency key (an open
+   * or done task of the board) or creates it after its parents. With `dryRun` it does all of
+   * that and rolls back, answering what it would have created.
+   */
+  applyGraph(graph: TaskGraph, actor: Actor, options?: { dryRun?: boolean }): Promise<ApplyResult>;
   /**
    * Moves a task as the transition table allows, writing the matching event. Moving to
    * `done` promotes children whose parents are now all done.

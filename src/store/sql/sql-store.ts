@@ -5,6 +5,7 @@ import type { WardenEvent } from '../../core/events.js';
 import type { TaskId } from '../../core/glossary.js';
 import type { Profile, ProfilePatch, ProfileSpec } from '../../core/profile.js';
 import type { WorktreeRecord } from '../../core/worktree.js';
+import type { ApplyResult, TaskGraph } from '../../core/apply.js';
 import type { Run } from '../../core/run.js';
 import type { LlmRequestRecord, RunLlm } from '../../core/llm.js';
 import type { BoardStats, Comment, NewTask, Task, TaskFilter, TaskPatch } from '../../core/task.js';
@@ -58,6 +59,7 @@ import * as gc from './gc.js';
 import * as profiles from './profiles.js';
 import { toRun } from './rows.js';
 import type { RunRow } from './rows.js';
+import * as apply from './apply.js';
 import * as moves from './task-moves.js';
 import * as tasks from './tasks.js';
 
@@ -126,6 +128,21 @@ export class SqlStore implements Store {
 
   linkTasks(parent: TaskId, child: TaskId, actor: Actor): Promise<Task> {
     return this.write((db, now) => moves.linkTasks(db, now, parent, child, actor));
+  }
+
+  async applyGraph(
+    graph: TaskGraph,
+    actor: Actor,
+    options: { dryRun?: boolean } = {},
+  ): Promise<ApplyResult> {
+    try {
+      return await this.write((db, now) =>
+        apply.applyGraph(db, now, graph, actor, options.dryRun === true),
+      );
+    } catch (err) {
+      if (err instanceof apply.DryRunRollback) return err.result;
+      throw err;
+    }
   }
 
   moveTask(id: TaskId, move: TaskMove, actor: Actor): Promise<Task> {
