@@ -6,6 +6,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import { WardenError } from '../../src/core/errors.js';
 import { openPgStore } from '../../src/store/postgres/open.js';
 import { toPgPlaceholders } from '../../src/store/postgres/placeholders.js';
+import { runApplySuite } from './apply-suite.js';
 import { runGcSuite } from './gc-suite.js';
 import { runWorktreeSuite } from './worktree-suite.js';
 import { runLlmSuite } from './llm-suite.js';
@@ -46,6 +47,7 @@ describe.skipIf(!URL)('PostgreSQL', () => {
   runGcSuite('postgres', makePg);
   runWorktreeSuite('postgres', makePg);
   runLlmSuite('postgres', makePg);
+  runApplySuite('postgres', makePg);
 
   it('refuses a schema newer than this build, and an unreachable server, with one clear error', async () => {
     const f = await makePg();

@@ -7,6 +7,7 @@ import { person } from '../../src/core/actor.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { WardenError } from '../../src/core/errors.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
+import { runApplySuite } from './apply-suite.js';
 import { runGcSuite } from './gc-suite.js';
 import { runRunSuite } from './runs-suite.js';
 import { runStoreSuite } from './suite.js';
@@ -39,6 +40,7 @@ runRunSuite('sqlite', makeSqlite);
 runGcSuite('sqlite', makeSqlite);
 runWorktreeSuite('sqlite', makeSqlite);
 runLlmSuite('sqlite', makeSqlite);
+runApplySuite('sqlite', makeSqlite);
 
 describe('SQLite specifics', () => {
   it('never creates a database that is missing unless asked', async () => {
