@@ -105,7 +105,7 @@ export function runApplySuite(name: string, make: () => Promise<StoreFixture>): 
       const unknownProfile = await refusal({
         tasks: [...GRAPH.tasks.slice(1), { name: 'ship', title: 'S', assignee: 'nobody' }],
       });
-      expect(unknownProfile.code).toBe('not_found');
+      expect(unknownProfile.code).toBe('invalid');
       expect(unknownProfile.message).toMatch(/^task 'ship': profile 'nobody' does not exist/);
       // A refusal late in the order, after earlier tasks were inserted, rolls them back too.
       const longTitle = await refusal({

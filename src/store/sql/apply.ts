@@ -1,11 +1,11 @@
 import type { Actor } from '../../core/actor.js';
 import type { AppliedTask, ApplyResult, GraphTask, TaskGraph } from '../../core/apply.js';
-import { WardenError } from '../../core/errors.js';
+import { WardenError, invalid } from '../../core/errors.js';
 import type { TaskId } from '../../core/glossary.js';
 import type { TaskStatus } from '../../core/status.js';
 import { getBoard } from './boards.js';
 import type { SqlDb } from './driver.js';
-import { createTask, requireProfile } from './tasks.js';
+import { createTask } from './tasks.js';
 
 /** Thrown to roll a dry run back once it has done everything a real one does. */
 export class DryRunRollback extends Error {
@@ -60,9 +60,14 @@ export async function applyGraph(
 ): Promise<ApplyResult> {
   await getBoard(db, graph.board);
   for (const task of graph.tasks) {
-    if (task.assignee !== undefined && task.assignee !== null) {
-      const name = task.assignee;
-      await forTask(task, () => requireProfile(db, name));
+    if (task.assignee === undefined || task.assignee === null) continue;
+    const row = await db.get('SELECT name FROM profiles WHERE name = ?', [task.assignee]);
+    // A fault of the file, like a misspelt dependency: `invalid` (exit 2, HTTP 400).
+    if (!row) {
+      throw invalid(
+        `task '${task.name}': profile '${task.assignee}' does not exist; see \`warden profile list\``,
+        { task: task.name, profile: task.assignee },
+      );
     }
   }
   const ids = new Map<string, TaskId>();
