@@ -24,6 +24,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ['show'], load: () => import('./commands/show.js') },
   { names: ['edit'], load: () => import('./commands/edit.js') },
   { names: ['link'], load: () => import('./commands/link.js') },
+  { names: ['apply'], load: () => import('./commands/apply.js') },
   { names: ['comment'], load: () => import('./commands/comment.js') },
   {
     names: ['block', 'unblock', 'retry', 'accept', 'reopen', 'archive', 'done'],
