@@ -200,3 +200,18 @@ export const CLIENT_DEFAULTS = {
   /** How long a pull worker waits for its lease to close as it stops. */
   close_retry_for_ms: 5000,
 } as const;
+
+/** Schedules (issue #14). */
+export const SCHEDULE_DEFAULTS = {
+  /** The zone a cron expression is read in unless `--tz` names another. */
+  tz: 'UTC',
+  /** What happens to firings missed while no `serve` ran. */
+  catch_up: 'skip',
+  /**
+   * A firing made this long after its time was missed, not late: `serve` ticks every second or
+   * so, and a restart takes seconds, while a host down for longer missed it.
+   */
+  late_after_ms: 60_000,
+  /** Missed firings counted one by one at most; past it the event says "or more". */
+  count_max: 1000,
+} as const;

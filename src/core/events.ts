@@ -58,6 +58,15 @@ export const EventKind = {
   /** A task's git worktree was made (its first claim), or removed when it was archived. */
   worktree_created: 'worktree_created',
   worktree_removed: 'worktree_removed',
+  /** Schedules (issue #14): added, paused, resumed, removed by a person. */
+  schedule_added: 'schedule_added',
+  schedule_paused: 'schedule_paused',
+  schedule_resumed: 'schedule_resumed',
+  schedule_removed: 'schedule_removed',
+  /** A schedule's firing created its task (with `once`, standing for the missed ones too). */
+  schedule_fired: 'schedule_fired',
+  /** Firings a schedule did not make: missed while no `serve` ran, or refused, and how many. */
+  schedule_skipped: 'schedule_skipped',
 } as const;
 export type EventKind = (typeof EventKind)[keyof typeof EventKind];
 export const EVENT_KINDS: readonly EventKind[] = Object.values(EventKind);

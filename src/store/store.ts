@@ -30,6 +30,7 @@ import type { WorktreeRecord } from '../core/worktree.js';
 import type { ApplyResult, TaskGraph } from '../core/apply.js';
 import type { LlmRequestRecord, RunLlm } from '../core/llm.js';
 import type { LlmStatFilter, LlmStatRow } from './sql/llm-stats.js';
+import type { NewSchedule, Schedule, ScheduleFiring } from '../core/schedule.js';
 
 /** A named set of tasks. */
 export interface Board {
@@ -184,6 +185,29 @@ export interface Store {
   ): Promise<GroupInfo>;
   /** Every concurrency group. */
   listGroups(): Promise<GroupInfo[]>;
+
+  // ---- Schedules (issue #14) ----
+
+  /**
+   * Adds a schedule, due at its first firing after now. Refuses an expression or zone that is
+   * not valid or never fires (`invalid`), an unknown board or assignee (`not_found`) and a name
+   * that exists (`conflict`). Writes `schedule_added`.
+   */
+  addSchedule(input: NewSchedule, actor: Actor): Promise<Schedule>;
+  /** Every schedule (of one board), by name. */
+  listSchedules(board?: string): Promise<Schedule[]>;
+  /** One schedule, or `not_found`. */
+  getSchedule(name: string): Promise<Schedule>;
+  /** Pauses or resumes a schedule; a resumed one waits for its first firing after now. */
+  setSchedulePaused(name: string, paused: boolean, actor: Actor): Promise<Schedule>;
+  /** Removes a schedule; the tasks it created stay. */
+  removeSchedule(name: string, actor: Actor): Promise<void>;
+  /**
+   * Fires every due schedule, each in its own transaction that advances its next firing by
+   * compare-and-set, so with several hosts one firing creates one task. Missed firings follow
+   * the schedule's catch-up. Returns what was done, one entry per schedule this call fired.
+   */
+  fireDueSchedules(actor: Actor): Promise<ScheduleFiring[]>;
 
   // ---- A host's dispatcher and supervisor ----
 

@@ -8,6 +8,7 @@ import { openPgStore } from '../../src/store/postgres/open.js';
 import { toPgPlaceholders } from '../../src/store/postgres/placeholders.js';
 import { runApplySuite } from './apply-suite.js';
 import { runGcSuite } from './gc-suite.js';
+import { runScheduleSuite } from './schedule-suite.js';
 import { runWorktreeSuite } from './worktree-suite.js';
 import { runLlmSuite } from './llm-suite.js';
 import { runRunSuite } from './runs-suite.js';
@@ -47,6 +48,7 @@ describe.skipIf(!URL)('PostgreSQL', () => {
   runGcSuite('postgres', makePg);
   runWorktreeSuite('postgres', makePg);
   runLlmSuite('postgres', makePg);
+  runScheduleSuite('postgres', makePg);
   runApplySuite('postgres', makePg);
 
   it('refuses a schema newer than this build, and an unreachable server, with one clear error', async () => {

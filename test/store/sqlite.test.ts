@@ -9,6 +9,7 @@ import { WardenError } from '../../src/core/errors.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import { runApplySuite } from './apply-suite.js';
 import { runGcSuite } from './gc-suite.js';
+import { runScheduleSuite } from './schedule-suite.js';
 import { runRunSuite } from './runs-suite.js';
 import { runStoreSuite } from './suite.js';
 import { runWorktreeSuite } from './worktree-suite.js';
@@ -40,6 +41,7 @@ runRunSuite('sqlite', makeSqlite);
 runGcSuite('sqlite', makeSqlite);
 runWorktreeSuite('sqlite', makeSqlite);
 runLlmSuite('sqlite', makeSqlite);
+runScheduleSuite('sqlite', makeSqlite);
 runApplySuite('sqlite', makeSqlite);
 
 describe('SQLite specifics', () => {

@@ -8,6 +8,7 @@ import type { WorktreeRecord } from '../../core/worktree.js';
 import type { ApplyResult, TaskGraph } from '../../core/apply.js';
 import type { Run } from '../../core/run.js';
 import type { LlmRequestRecord, RunLlm } from '../../core/llm.js';
+import type { NewSchedule, Schedule, ScheduleFiring } from '../../core/schedule.js';
 import type { BoardStats, Comment, NewTask, Task, TaskFilter, TaskPatch } from '../../core/task.js';
 import type { Random } from '../../core/backoff.js';
 import { notFound } from '../../core/errors.js';
@@ -62,6 +63,7 @@ import type { RunRow } from './rows.js';
 import * as apply from './apply.js';
 import * as moves from './task-moves.js';
 import * as tasks from './tasks.js';
+import * as schedules from './schedules.js';
 
 /**
  * The store on a SQL database. The domain logic is written once here; a driver supplies the
@@ -225,6 +227,37 @@ export class SqlStore implements Store {
 
   listGroups(): Promise<GroupInfo[]> {
     return groups.listGroups(this.driver);
+  }
+
+  addSchedule(input: NewSchedule, actor: Actor): Promise<Schedule> {
+    return this.write((db, now) => schedules.addSchedule(db, now, input, actor));
+  }
+
+  listSchedules(board?: string): Promise<Schedule[]> {
+    return schedules.listSchedules(this.driver, board);
+  }
+
+  getSchedule(name: string): Promise<Schedule> {
+    return schedules.getSchedule(this.driver, name);
+  }
+
+  setSchedulePaused(name: string, paused: boolean, actor: Actor): Promise<Schedule> {
+    return this.write((db, now) => schedules.setSchedulePaused(db, now, name, paused, actor));
+  }
+
+  removeSchedule(name: string, actor: Actor): Promise<void> {
+    return this.write((db, now) => schedules.removeSchedule(db, now, name, actor));
+  }
+
+  async fireDueSchedules(actor: Actor): Promise<ScheduleFiring[]> {
+    // Asked every tick: a read first, so a quiet board takes no write lock.
+    const due = await schedules.dueSchedules(this.driver, this.clock.now());
+    const fired: ScheduleFiring[] = [];
+    for (const name of due) {
+      const firing = await this.write((db, now) => schedules.fireSchedule(db, now, name, actor));
+      if (firing) fired.push(firing);
+    }
+    return fired;
   }
 
   async claimRuns(
