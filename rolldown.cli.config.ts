@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'rolldown';
 import { lazyBuiltins } from './rolldown.builtins.ts';
 
@@ -64,11 +65,24 @@ const WITH_ZOD = ['core/task.js', 'core/validate.js', 'core/profile.js', 'config
 const SHARED =
   /[\\/]dist[\\/](core[\\/]|config[\\/]|os[\\/](token|open-files)|store[\\/](sql|sqlite)[\\/]|store[\\/](open|storage-errors)\.js|cli[\\/](context|format|options|program)\.js)/;
 
+/**
+ * A module that imports a library only some commands need (zod, the cron parser, YAML), or a
+ * module of `WITH_ZOD`, stays out of the shared chunk whatever its folder: there it would load
+ * for every command, and a shared chunk importing back from a chunk that imports it breaks
+ * the order modules start in.
+ */
+const HEAVY_IMPORT =
+  /from\s*["'](zod|croner|yaml|\.\/(task|validate|profile|schedule|cron)\.js)["']/;
+
 function isShared(id: string): boolean {
   if (!SHARED.test(id)) return false;
-  return ![...QUICK_PATHS, ...WITH_ZOD].some((m) =>
-    id.replaceAll('\\', '/').endsWith(`/dist/${m}`),
-  );
+  if (QUICK_PATHS.concat(WITH_ZOD).some((m) => id.replaceAll('\\', '/').endsWith(`/dist/${m}`)))
+    return false;
+  try {
+    return !HEAVY_IMPORT.test(readFileSync(id, 'utf8'));
+  } catch {
+    return true;
+  }
 }
 
 function packageName(id: string): string {
