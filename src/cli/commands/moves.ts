@@ -75,12 +75,8 @@ async function archiveTask(
   return ctx.store.getTask(id);
 }
 
-/** A verb with no options of its own: unblock, retry, accept, reopen. */
-function simple(
-  program: Command,
-  verb: 'unblock' | 'retry' | 'accept' | 'reopen',
-  help: string,
-): void {
+/** A verb with no options of its own: accept, reopen. */
+function simple(program: Command, verb: 'accept' | 'reopen', help: string): void {
   program
     .command(verb)
     .description(help)
@@ -88,6 +84,61 @@ function simple(
     .option('--json', 'print the task as JSON')
     .action((idText: string, opts: { json?: boolean }) =>
       move(idText, () => ({ verb }), opts.json),
+    );
+}
+
+interface FilterOptions {
+  status?: string;
+  assignee?: string;
+  kind?: string;
+  board?: string;
+  yes?: boolean;
+  json?: boolean;
+}
+
+/** The filter options that make `retry`, `unblock` and `archive` act on many tasks. */
+function withFilter(cmd: Command): Command {
+  return cmd
+    .option('--status <list>', 'bulk: tasks of these statuses (comma-separated)')
+    .option('--assignee <profile>', 'bulk: tasks of this profile')
+    .option('--kind <list>', `bulk: blocked tasks of these kinds (${BLOCK_KINDS.join(', ')})`)
+    .option('--board <name>', 'bulk: the board (default: default)')
+    .option('--yes', 'bulk: make the change (without it, a dry run that lists the tasks)');
+}
+
+/** One task by id, or, with a filter, every task it matches (`src/cli/bulk.ts`). */
+async function oneOrMany(
+  verb: 'retry' | 'unblock' | 'archive',
+  idText: string | undefined,
+  opts: FilterOptions,
+  one: (id: string) => Promise<void>,
+): Promise<void> {
+  const filtered =
+    opts.status !== undefined || opts.assignee !== undefined || opts.kind !== undefined;
+  if (idText !== undefined && (filtered || opts.board !== undefined || opts.yes === true)) {
+    throw invalid(
+      `give a task id or a filter (--status, --assignee, --kind), not both; --board and --yes go with a filter`,
+    );
+  }
+  if (idText !== undefined) return one(idText);
+  if (!filtered) {
+    throw invalid(`give a task id, or a filter (--status, --assignee, --kind) to ${verb} many`);
+  }
+  const { runBulk } = await import('../bulk.js');
+  return runBulk(verb, opts);
+}
+
+/** unblock and retry: one task, or many with a filter. */
+function unblockOrRetry(program: Command, verb: 'unblock' | 'retry', help: string): void {
+  withFilter(
+    program
+      .command(verb)
+      .description(help)
+      .argument('[id]', 'the task id (or give a filter instead)'),
+  )
+    .option('--json', 'print the task (bulk: the answer) as JSON')
+    .action((idText: string | undefined, opts: FilterOptions) =>
+      oneOrMany(verb, idText, opts, (id) => move(id, () => ({ verb }), opts.json)),
     );
 }
 
@@ -113,19 +164,37 @@ export function register(program: Command): void {
         opts.json,
       ),
     );
-  simple(program, 'unblock', 'put a blocked task back in line and reset its failure counts');
-  simple(program, 'retry', 'try a blocked or done task again, clearing counters and delays');
+  unblockOrRetry(
+    program,
+    'unblock',
+    'put a blocked task back in line and reset its failure counts (a filter: many tasks)',
+  );
+  unblockOrRetry(
+    program,
+    'retry',
+    'try a blocked or done task again, clearing counters and delays (a filter: many tasks)',
+  );
   simple(program, 'accept', 'accept a triaged task onto the board');
   simple(program, 'reopen', 'send a task in review back for more work');
-  program
-    .command('archive')
-    .description('take a task off the board (and remove its git worktree, if it has one)')
-    .argument('<id>', 'the task id')
+  withFilter(
+    program
+      .command('archive')
+      .description(
+        'take a task off the board (and remove its git worktree, if it has one); a filter: many tasks',
+      )
+      .argument('[id]', 'the task id (or give a filter instead)'),
+  )
     .option('--delete-branch', "also delete its worktree's branch warden/<id>")
-    .option('--json', 'print the task as JSON')
-    .action((idText: string, opts: { deleteBranch?: boolean; json?: boolean }) =>
-      move(idText, () => ({ verb: 'archive' }), opts.json, opts.deleteBranch === true),
-    );
+    .option('--json', 'print the task (bulk: the answer) as JSON')
+    .action((idText: string | undefined, opts: FilterOptions & { deleteBranch?: boolean }) => {
+      if (idText === undefined && opts.deleteBranch === true) {
+        // A bulk archive moves tasks only; each worktree is left to serve's sweep.
+        throw invalid('--delete-branch goes with one task id, not with a filter');
+      }
+      return oneOrMany('archive', idText, opts, (id) =>
+        move(id, () => ({ verb: 'archive' }), opts.json, opts.deleteBranch === true),
+      );
+    });
   program
     .command('done')
     .description('mark a task done by hand (approving a review, or work done outside warden)')
