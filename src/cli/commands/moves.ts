@@ -11,6 +11,7 @@ import { parseJsonText, parseTaskId } from '../../core/checks.js';
 import type { TaskMove } from '../../store/store.js';
 import { withContext } from '../context.js';
 import { say, sayJson } from '../output.js';
+import type { BulkOptions } from '../bulk.js';
 
 async function move(
   idText: string,
@@ -87,15 +88,6 @@ function simple(program: Command, verb: 'accept' | 'reopen', help: string): void
     );
 }
 
-interface FilterOptions {
-  status?: string;
-  assignee?: string;
-  kind?: string;
-  board?: string;
-  yes?: boolean;
-  json?: boolean;
-}
-
 /** The filter options that make `retry`, `unblock` and `archive` act on many tasks. */
 function withFilter(cmd: Command): Command {
   return cmd
@@ -110,7 +102,7 @@ function withFilter(cmd: Command): Command {
 async function oneOrMany(
   verb: 'retry' | 'unblock' | 'archive',
   idText: string | undefined,
-  opts: FilterOptions,
+  opts: BulkOptions,
   one: (id: string) => Promise<void>,
 ): Promise<void> {
   const filtered =
@@ -137,7 +129,7 @@ function unblockOrRetry(program: Command, verb: 'unblock' | 'retry', help: strin
       .argument('[id]', 'the task id (or give a filter instead)'),
   )
     .option('--json', 'print the task (bulk: the answer) as JSON')
-    .action((idText: string | undefined, opts: FilterOptions) =>
+    .action((idText: string | undefined, opts: BulkOptions) =>
       oneOrMany(verb, idText, opts, (id) => move(id, () => ({ verb }), opts.json)),
     );
 }
@@ -186,7 +178,7 @@ export function register(program: Command): void {
   )
     .option('--delete-branch', "also delete its worktree's branch warden/<id>")
     .option('--json', 'print the task (bulk: the answer) as JSON')
-    .action((idText: string | undefined, opts: FilterOptions & { deleteBranch?: boolean }) => {
+    .action((idText: string | undefined, opts: BulkOptions & { deleteBranch?: boolean }) => {
       if (idText === undefined && opts.deleteBranch === true) {
         // A bulk archive moves tasks only; each worktree is left to serve's sweep.
         throw invalid('--delete-branch goes with one task id, not with a filter');
