@@ -197,6 +197,14 @@ const ROWS: readonly Row[] = [
 
   people('GET', '/tasks', () => ({ path: '/api/v1/tasks' })),
   people('POST', '/tasks', () => ({ path: '/api/v1/tasks', json: { title: 'made by a probe' } })),
+  people('POST', '/apply', () => ({
+    path: '/api/v1/apply',
+    json: { tasks: [{ name: 'probe', title: 'made by a probe' }] },
+  })),
+  people('POST', '/tasks/bulk', () => ({
+    path: '/api/v1/tasks/bulk',
+    json: { verb: 'retry', status: 'blocked' },
+  })),
   people('GET', '/tasks/{id}', (f) => ({ path: `/api/v1/tasks/${f.taskId}` })),
   people('GET', '/tasks/{id}/diff', (f) => ({ path: `/api/v1/tasks/${f.taskId}/diff` })),
   people('PATCH', '/tasks/{id}', (f) => ({
