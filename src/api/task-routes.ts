@@ -12,6 +12,7 @@ import { jsonBody, routesOf } from './routes.js';
 import { ClearPolicy, CommentBody, TaskIdParam, idText } from './schemas.js';
 import { redactRun } from './redact.js';
 import { taskDiffView } from '../git/worktree.js';
+import { parseWhen } from '../core/when.js';
 
 const TAG = 'tasks';
 
@@ -25,6 +26,14 @@ const NewTaskBody = z
     parents: z.array(z.number().int().positive()).max(100).optional(),
     triage: z.boolean().optional(),
     idempotency_key: z.string().optional(),
+    not_before: z
+      .union([z.number().int(), z.string().max(100)])
+      .nullable()
+      .optional()
+      .openapi({
+        description:
+          'not dispatched before then: epoch ms, an ISO 8601 time, or a duration from now (30m, 2h); a past time means now',
+      }),
     policy: z.record(z.string(), z.unknown()).optional(),
   })
   .strict()
@@ -136,7 +145,15 @@ export function taskRoutes(store: Store): OpenAPIHono<{ Variables: AuthVariables
       ...route('post', '/tasks', 'create a task'),
       request: { body: jsonBody(NewTaskBody) },
     }),
-    async (c) => c.json(await store.createTask(c.req.valid('json') as never, actorOf(c)), 200),
+    async (c) => {
+      const body = c.req.valid('json');
+      const notBefore =
+        typeof body.not_before === 'string'
+          ? parseWhen(body.not_before, Date.now(), 'not_before')
+          : body.not_before;
+      const input = { ...body, not_before: notBefore };
+      return c.json(await store.createTask(input as never, actorOf(c)), 200);
+    },
   );
 
   app.openapi(

@@ -92,6 +92,8 @@ export const newTaskSchema = z
     parents: z.array(idSchema).max(100).optional(),
     triage: z.boolean().optional(),
     idempotency_key: z.string().min(1).max(200).superRefine(refuseCharacters(false)).optional(),
+    /** Not dispatched before this time, in epoch ms; a time already past means now. */
+    not_before: z.number().int().min(0).max(8_640_000_000_000_000).nullable().optional(),
   })
   .strict();
 /** A task to create, as any door receives it; the store validates it. */

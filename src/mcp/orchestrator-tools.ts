@@ -4,6 +4,7 @@ import { WardenError } from '../core/errors.js';
 import { TASK_STATUSES } from '../core/status.js';
 import type { TaskStatus } from '../core/status.js';
 import type { WardenClient } from '../sdk/client.js';
+import { parseWhen } from '../core/when.js';
 import { toolResult } from './result.js';
 
 const board = z.string().optional().describe('The board; default "default".');
@@ -90,9 +91,25 @@ export function registerOrchestratorTools(server: McpServer, client: WardenClien
           .max(200)
           .optional()
           .describe('Returns the open task with this key instead of a duplicate.'),
+        not_before: z
+          .string()
+          .max(100)
+          .optional()
+          .describe(
+            'Not dispatched before then: an ISO 8601 time or a duration from now (30m, 2h); a past time means now.',
+          ),
       },
     },
-    (args) => toolResult(() => client.createTask(args)),
+    (args) =>
+      toolResult(() =>
+        client.createTask({
+          ...args,
+          not_before:
+            args.not_before === undefined
+              ? undefined
+              : parseWhen(args.not_before, Date.now(), 'not_before'),
+        }),
+      ),
   );
 
   server.registerTool(

@@ -3,6 +3,7 @@ import type { Run } from '../core/run.js';
 import type { BlockKind, TaskStatus } from '../core/status.js';
 import type { Comment, NewTask, Task, TaskPatch } from '../core/task.js';
 import type { EndResult, StopIntent } from '../core/ending.js';
+import type { NewSchedule, Schedule } from '../core/schedule.js';
 import { callApi } from './http.js';
 import { CLIENT_DEFAULTS, ENDING_TIMINGS } from '../core/defaults.js';
 
@@ -46,6 +47,14 @@ export interface WardenClient {
     after?: number;
     limit?: number;
   }): Promise<WardenEvent[]>;
+  /** Schedules (issue #14): every one, or one board's. */
+  listSchedules(board?: string): Promise<Schedule[]>;
+  addSchedule(input: NewSchedule): Promise<Schedule>;
+  pauseSchedule(name: string): Promise<Schedule>;
+  /** Resumes from the schedule's next firing after now. */
+  resumeSchedule(name: string): Promise<Schedule>;
+  /** Removes a schedule; the tasks it created stay. */
+  removeSchedule(name: string): Promise<void>;
 }
 
 /**
@@ -108,5 +117,22 @@ export function createClient(options: ClientOptions): WardenClient {
           `/api/v1/events${query({ board: f.board, task: f.task, after: f.after, limit: f.limit })}`,
         )
       ).events,
+    listSchedules: async (board) =>
+      (await get<{ schedules: Schedule[] }>(`/api/v1/schedules${query({ board })}`)).schedules,
+    addSchedule: (input) => post<Schedule>('/api/v1/schedules', input),
+    pauseSchedule: (name) =>
+      post<Schedule>(`/api/v1/schedules/${encodeURIComponent(name)}/pause`, {}),
+    resumeSchedule: (name) =>
+      post<Schedule>(`/api/v1/schedules/${encodeURIComponent(name)}/resume`, {}),
+    removeSchedule: async (name) => {
+      await callApi(
+        options.url,
+        options.token,
+        'DELETE',
+        `/api/v1/schedules/${encodeURIComponent(name)}`,
+        undefined,
+        retry,
+      );
+    },
   };
 }

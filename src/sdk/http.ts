@@ -64,7 +64,7 @@ function exchange(
 export async function callApi<T>(
   url: string,
   token: string,
-  method: 'GET' | 'POST' | 'PATCH',
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
   path: string,
   body?: unknown,
   retryForMs = RETRY_FOR_MS,

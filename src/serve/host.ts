@@ -21,6 +21,7 @@ import type { Supervisor } from '../supervisor/supervisor.js';
 import { sweepArchivedWorktrees } from './worktrees.js';
 import { collectGarbage, gcSummary } from './gc.js';
 import { GcSchedule } from './gc-schedule.js';
+import { fireSchedules } from './schedules.js';
 import { defaultHostId, releaseHome, takeHome } from './home-lock.js';
 import { SpawnedMode } from './modes.js';
 import { checkServeLock, releaseServeLock, writeServeLock } from './serve-lock.js';
@@ -339,6 +340,8 @@ export class Host {
       await this.pull.tick();
       // Work whose delay just ran out has no event of its own: long-polls look again.
       for (const w of this.workWaiters.splice(0)) w();
+      // Due schedules make their tasks before the pass that may start them (issue #14).
+      if ((await fireSchedules(this.opts.store, this.hostId, this.opts.log)) > 0) this.wake();
       if (this.opts.dispatch !== false) await this.dispatcher.pass();
       // Behind the tick, not in it: a pass over many folders must not hold up supervision.
       void this.gc?.tick();

@@ -105,6 +105,15 @@ async function running(f: Fixture): Promise<Claim> {
   return f.claim;
 }
 
+/** The path of a schedule that exists (a removal by an earlier cell is made good again). */
+async function schedulePath(f: Fixture, suffix: string): Promise<string> {
+  const names = (await f.h.store.listSchedules()).map((s) => s.name);
+  if (!names.includes('probe')) {
+    await f.h.store.addSchedule({ name: 'probe', cron: '@daily', template: { title: 'p' } }, ana);
+  }
+  return `/api/v1/schedules/probe${suffix}`;
+}
+
 async function freshLease(f: Fixture): Promise<string> {
   return (await f.h.store.openLease(f.worker, 'probe', undefined, 30_000)).id;
 }
@@ -223,6 +232,15 @@ const ROWS: readonly Row[] = [
     path: `/api/v1/tasks/${f.taskId}/links`,
     json: { parent: f.otherId },
   })),
+  people('POST', '/tasks/{id}/answer', (f) => ({
+    path: `/api/v1/tasks/${f.taskId}/answer`,
+    json: { answer: 'blue' },
+  })),
+  people('POST', '/tasks/{id}/approve', (f) => ({ path: `/api/v1/tasks/${f.taskId}/approve` })),
+  people('POST', '/tasks/{id}/request-changes', (f) => ({
+    path: `/api/v1/tasks/${f.taskId}/request-changes`,
+    json: { reason: 'smaller, please' },
+  })),
   people('POST', '/tasks/{id}/stop', async (f) => ({
     path: `/api/v1/tasks/${(await running(f)).task.id}/stop`,
     json: {},
@@ -237,6 +255,19 @@ const ROWS: readonly Row[] = [
   },
   people('POST', '/boards/{name}/pause', () => ({ path: '/api/v1/boards/default/pause' })),
   people('POST', '/boards/{name}/resume', () => ({ path: '/api/v1/boards/default/resume' })),
+  people('GET', '/schedules', () => ({ path: '/api/v1/schedules' })),
+  people('POST', '/schedules', () => ({
+    path: '/api/v1/schedules',
+    json: { name: 'made-by-a-probe', cron: '@daily', template: { title: 'probe' } },
+  })),
+  people('GET', '/schedules/{name}', async (f) => ({ path: await schedulePath(f, '') })),
+  people('POST', '/schedules/{name}/pause', async (f) => ({
+    path: await schedulePath(f, '/pause'),
+  })),
+  people('POST', '/schedules/{name}/resume', async (f) => ({
+    path: await schedulePath(f, '/resume'),
+  })),
+  people('DELETE', '/schedules/{name}', async (f) => ({ path: await schedulePath(f, '') })),
 
   worker('GET', '/context'),
   worker('POST', '/heartbeat', () => ({ note: 'alive' })),
@@ -246,6 +277,7 @@ const ROWS: readonly Row[] = [
   worker('POST', '/request-review', () => ({ summary: 'look' })),
   worker('POST', '/fail', () => ({ reason: 'broke' })),
   worker('POST', '/block', () => ({ reason: 'why', kind: 'needs_input' })),
+  worker('POST', '/ask', () => ({ question: 'which colour?' })),
   worker('POST', '/create', () => ({ title: 'child' })),
   worker('POST', '/link', async (c, f) => {
     const child = await f.h.store.workerCreate(

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { newTaskSchema } from '../../core/task.js';
 import { parseTaskId } from '../../core/checks.js';
 import { parseInput } from '../../core/validate.js';
+import { parseWhen } from '../../core/when.js';
 import { DEFAULT_BOARD } from '../../core/glossary.js';
 import { withContext } from '../context.js';
 import { addPolicyOptions, collect, parseIntOption, readPolicyOptions } from '../options.js';
@@ -15,6 +16,7 @@ interface CreateOptions {
   board: string;
   triage?: boolean;
   idempotencyKey?: string;
+  notBefore?: string;
   json?: boolean;
   [policy: string]: unknown;
 }
@@ -31,8 +33,15 @@ export function register(program: Command): void {
     .option('--board <name>', 'the board', DEFAULT_BOARD)
     .option('--triage', 'start in triage until a person accepts it')
     .option('--idempotency-key <key>', 'return the open task with this key instead of a duplicate')
+    .option(
+      '--not-before <time>',
+      'not dispatched before then: ISO 8601 (2026-05-01T09:00:00Z) or a duration from now (30m, 2h)',
+    )
     .option('--json', 'print the task as JSON');
   addPolicyOptions(cmd).action(async (title: string, opts: CreateOptions) => {
+    const now = Date.now();
+    const notBefore =
+      opts.notBefore === undefined ? undefined : parseWhen(opts.notBefore, now, '--not-before');
     const input = parseInput(
       newTaskSchema,
       {
@@ -44,12 +53,25 @@ export function register(program: Command): void {
         parents: (opts.parent ?? []).map(parseTaskId),
         triage: opts.triage ?? false,
         idempotency_key: opts.idempotencyKey,
+        not_before: notBefore,
       },
       'task',
     );
     const policy = readPolicyOptions(opts);
     const task = await withContext((ctx) => ctx.store.createTask({ ...input, policy }, ctx.actor));
+    // A past time means now, and says so (to stderr, so --json stays one document).
+    if (notBefore !== undefined && notBefore <= now) {
+      process.stderr.write(
+        `--not-before: ${opts.notBefore ?? ''} is already past, so the task may start now\n`,
+      );
+    }
     if (opts.json) sayJson(task);
-    else say(`created task ${task.id} [${task.status}] ${task.title}`);
+    else {
+      const waiting =
+        task.not_before === null
+          ? ''
+          : `, waiting until ${new Date(task.not_before).toISOString()}`;
+      say(`created task ${task.id} [${task.status}] ${task.title}${waiting}`);
+    }
   });
 }

@@ -145,6 +145,10 @@ export async function createTask(
     ],
   );
   const id = Number(inserted?.id);
+  // A delay (`create --not-before`): a ready task waiting until then. A past time means now.
+  if (input.not_before != null && input.not_before > now) {
+    await db.run('UPDATE tasks SET not_before = ? WHERE id = ?', [input.not_before, id]);
+  }
   for (const parent of parents) {
     await db.run('INSERT INTO task_links (parent_id, child_id, created_at) VALUES (?, ?, ?)', [
       parent,

@@ -1,0 +1,35 @@
+import { parseDuration } from './duration.js';
+import { invalid } from './errors.js';
+import type { EpochMs } from './glossary.js';
+
+const ISO = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/**
+ * A time a person gives (`create --not-before`): an ISO 8601 date or time
+ * (`2026-05-01T09:00:00Z`, `2026-05-01T11:00+02:00`, `2026-05-01` as midnight UTC; a time
+ * without a zone is the machine's local time), or a duration from `now` (`30m`, `2h`, `1d`).
+ * Throws `invalid` naming both forms otherwise.
+ */
+export function parseWhen(text: string, now: EpochMs, what: string): EpochMs {
+  const t = text.trim();
+  if (ISO.test(t)) {
+    const at = Date.parse(t);
+    // Date.parse rolls 2026-02-30 over to March 2; a day that does not exist is refused.
+    const [y, m, d] = t.slice(0, 10).split('-').map(Number);
+    const day = new Date(Date.UTC(y ?? 0, (m ?? 1) - 1, d ?? 1));
+    if (Number.isNaN(at) || day.getUTCMonth() !== (m ?? 1) - 1 || day.getUTCDate() !== d) {
+      throw invalid(`${what}: '${text}' is not a real date or time`);
+    }
+    return at;
+  }
+  if (/^\d/.test(t) && !/^\d{4}-/.test(t)) {
+    try {
+      return now + parseDuration(t, what);
+    } catch {
+      // Said below with both forms.
+    }
+  }
+  throw invalid(
+    `${what}: '${text}' is neither a time nor a duration; use ISO 8601 like 2026-05-01T09:00:00Z, or a duration from now like 30m or 2h`,
+  );
+}
