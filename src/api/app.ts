@@ -15,9 +15,10 @@ import { logFailures } from './request-log.js';
 import type { ApiLog } from './request-log.js';
 import { pullRoutes } from './pull-routes.js';
 import { taskRoutes } from './task-routes.js';
-import { scheduleRoutes } from './schedule-routes.js';
 import { applyRoutes } from './apply-routes.js';
 import { bulkRoutes } from './bulk-routes.js';
+import { scheduleRoutes } from './schedule-routes.js';
+import { personRoutes } from './person-routes.js';
 import { boardRoutes } from './board-routes.js';
 import type { BoardContext } from './board-routes.js';
 import { webRoutes } from './web-routes.js';
@@ -107,9 +108,10 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   if (deps.pull) app.route('/api/v1/pull', pullRoutes(deps.store, deps.pull));
   app.route('/api/v1', adminRoutes(deps.store, deps.control));
   app.route('/api/v1', taskRoutes(deps.store));
-  app.route('/api/v1', scheduleRoutes(deps.store));
   app.route('/api/v1', applyRoutes(deps.store));
   app.route('/api/v1', bulkRoutes(deps.store));
+  app.route('/api/v1', scheduleRoutes(deps.store));
+  app.route('/api/v1', personRoutes(deps.store, deps.config));
   if (deps.board) app.route('/api/v1', boardRoutes(deps.store, deps.board));
   app.route(
     '/',

@@ -32,6 +32,11 @@ export const CompleteBody = z
       .max(INPUT_LIMITS.summary_max_bytes)
       .openapi({ description: 'what was done, for people and child tasks' }),
     metadata: json.optional(),
+    created: z
+      .array(z.number().int().positive())
+      .max(1000)
+      .optional()
+      .openapi({ description: 'tasks this task created, each checked' }),
   })
   .strict()
   .openapi('CompleteBody');
@@ -48,6 +53,11 @@ export const BlockBody = z
   })
   .strict()
   .openapi('BlockBody');
+
+export const AskBody = z
+  .object({ question: z.string().min(1).max(INPUT_LIMITS.summary_max_bytes) })
+  .strict()
+  .openapi('AskBody');
 
 export const CreateBody = z
   .object({

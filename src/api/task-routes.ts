@@ -34,6 +34,7 @@ const NewTaskBody = z
         description:
           'not dispatched before then: epoch ms, an ISO 8601 time, or a duration from now (30m, 2h); a past time means now',
       }),
+    needs_approval: z.boolean().optional(),
     policy: z.record(z.string(), z.unknown()).optional(),
   })
   .strict()

@@ -8,6 +8,7 @@ import { requireAuth } from './auth.js';
 import { onError, validationHook } from './errors.js';
 import { BEARER, RESPONSES, jsonBody } from './routes.js';
 import {
+  AskBody,
   BlockBody,
   CommentBody,
   CompleteBody,
@@ -129,6 +130,7 @@ export function workerRoutes(
           op: r.op,
           summary: b.summary,
           ...(b.metadata !== undefined ? { metadata: b.metadata as Json } : {}),
+          ...(r.op === 'complete' && b.created !== undefined ? { created: b.created } : {}),
         };
         return c.json(await terminal(hash(c), call), 200);
       },
@@ -164,6 +166,19 @@ export function workerRoutes(
         200,
       );
     },
+  );
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/ask',
+      summary: 'ask a person a question: the task waits blocked (needs_input) for the answer',
+      tags: [TAG],
+      security: BEARER,
+      responses: RESPONSES,
+      request: { body: jsonBody(AskBody) },
+    }),
+    async (c) =>
+      c.json(await terminal(hash(c), { op: 'ask', question: c.req.valid('json').question }), 200),
   );
   app.openapi(
     createRoute({

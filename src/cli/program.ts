@@ -30,6 +30,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     names: ['block', 'unblock', 'retry', 'accept', 'reopen', 'archive', 'done'],
     load: () => import('./commands/moves.js'),
   },
+  { names: ['answer', 'request-changes', 'approve'], load: () => import('./commands/answer.js') },
   { names: ['runs'], load: () => import('./commands/runs.js') },
   { names: ['diff'], load: () => import('./commands/diff.js') },
   { names: ['events'], load: () => import('./commands/events.js') },

@@ -10,6 +10,8 @@ import type { TaskCounters } from './task.js';
 export const BlockRule = {
   person: 'person',
   worker: 'worker',
+  /** The worker asked a question: `warden answer` clears it. */
+  question: 'question',
   stopped: 'stopped',
   timed_out: 'timed_out',
   config_error: 'config_error',
@@ -20,6 +22,8 @@ export const BlockRule = {
   host_losses: 'host_losses',
   /** A budget of its profile was spent (issue #13). */
   budget: 'budget',
+  /** Changes were requested of its reviews `max_review_rounds` times (issue #14). */
+  review_rounds: 'review_rounds',
 } as const;
 export type BlockRule = (typeof BlockRule)[keyof typeof BlockRule];
 
@@ -45,6 +49,8 @@ export interface RunEnding {
   message: string;
   /** For `worker_blocked`: the kind the worker gave. */
   blockKind?: BlockKind;
+  /** For `worker_blocked`: the worker asked a question (`warden answer` clears it). */
+  asked?: boolean;
   /** For `stopped`: put the task back in line instead of blocking it. */
   requeue?: boolean;
   /** For a failure: the worker's last line of output, so a block says why in its words. */
@@ -83,12 +89,13 @@ export interface AccountingInput {
   recentRunIds: readonly RunId[];
 }
 
+/** A block the system makes is `failed` (warden gave up) unless it says otherwise. */
 function blocked(
   counters: TaskCounters,
   rule: BlockRule,
   message: string,
   failure: boolean,
-  kind: BlockKind = 'needs_input',
+  kind: BlockKind = 'failed',
 ): Decision {
   return {
     verb: 'block',
@@ -128,8 +135,15 @@ export function accountRun(input: AccountingInput): Decision {
       return done('complete');
     case 'review_requested':
       return done('request_review');
-    case 'worker_blocked':
-      return blocked(c, BlockRule.worker, ending.message, false, ending.blockKind ?? 'needs_input');
+    case 'worker_blocked': {
+      const kind = ending.blockKind ?? 'needs_input';
+      const rule = ending.asked === true ? BlockRule.question : BlockRule.worker;
+      const decision = blocked(c, rule, ending.message, false, kind);
+      // A transient block clears itself after its cooldown (src/store/sql/transient.ts).
+      return kind === 'transient'
+        ? { ...decision, notBefore: now + policy.transient_cooldown }
+        : decision;
+    }
     case 'stopped':
       if (ending.requeue) {
         return {
@@ -163,7 +177,7 @@ export function accountRun(input: AccountingInput): Decision {
       );
     case 'budget_exhausted':
       // Paused to ask a person, not failed: raising the budget and unblocking resumes it.
-      return blocked(c, BlockRule.budget, `budget spent: ${ending.message}`, false);
+      return blocked(c, BlockRule.budget, `budget spent: ${ending.message}`, false, 'budget');
     case 'rate_limited': {
       c.rate_limited_streak += 1;
       if (c.rate_limited_streak >= policy.max_rate_limited) {

@@ -47,6 +47,16 @@ export function checkCharacters(text: string, what: string, multiline: boolean):
  * How deeply arrays and objects nest in `value` (a scalar is 0, `[]` is 1), counted without
  * recursion so that a hostile value cannot overflow the stack; stops past `max`.
  */
+/**
+ * A person's or worker's text (an answer, a review, a question): not blank, at most
+ * `maxBytes`, and no control or bidi characters. `hint` follows "must not be empty".
+ */
+export function checkText(text: string, what: string, maxBytes: number, hint = ''): void {
+  if (text.trim() === '') throw invalid(`${what}: must not be empty${hint}`);
+  if (byteLength(text) > maxBytes) throw invalid(`${what}: must be at most ${maxBytes} bytes`);
+  checkCharacters(text, what, true);
+}
+
 export function jsonDepth(value: unknown, max: number): number {
   let deepest = 0;
   const stack: [unknown, number][] = [[value, 0]];

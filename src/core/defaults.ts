@@ -34,6 +34,12 @@ export const POLICY_DEFAULTS = {
   max_rate_limited: 10,
   /** Spawn failures in a row before the task is blocked with the spawn error. */
   max_spawn_failures: 3,
+  /** Tasks one task's workers may create, over all its runs (issue #14). */
+  max_children: 50,
+  /** Requests for changes of one task's reviews before it is blocked for a person. */
+  max_review_rounds: 3,
+  /** How long a `transient` block lasts before it clears itself (counted as a failure). */
+  transient_cooldown: 5 * 60_000,
   /** Failed runs in a row of one profile, over at least 2 tasks, that pause the profile. */
   profile_breaker: 5,
   /** After `complete`, how long the worker has to exit before it is ended. */
@@ -69,12 +75,6 @@ export const BREAKER_DEFAULTS = {
   max_failed_probes: 3,
   /** Distinct tasks a failure streak must span before it counts against the profile. */
   min_tasks: 2,
-} as const;
-
-/** Limits on what workers may do to the board. */
-export const WORKER_LIMITS = {
-  /** Children one task's workers may create while they are open. */
-  max_open_children: 100,
 } as const;
 
 /** Limits on what people and workers may store. */

@@ -59,7 +59,16 @@ function modelErrorsText(llm: RunLlm): string {
 /** What a card says beside its status: a delay, a block reason or a result. */
 export function describeTaskState(task: Task, now: EpochMs): string {
   if (task.status === 'blocked') {
-    return `blocked (${task.block_kind ?? 'unknown'}): ${task.block_reason ?? 'no reason given'}`;
+    const kind = task.block_kind ?? 'unknown';
+    const reason = task.block_reason ?? 'no reason given';
+    // A question says how to answer it: the one step that clears it.
+    if (task.block_rule === 'question')
+      return `asks (${kind}): ${reason} — \`warden answer ${task.id} TEXT\``;
+    return `blocked (${kind}): ${reason}`;
+  }
+  const gated = task.approval.required && task.approval.at === null;
+  if (gated && (task.status === 'ready' || task.status === 'todo' || task.status === 'triage')) {
+    return `waiting for approval: \`warden approve ${task.id}\``;
   }
   if (task.status === 'ready' && task.not_before !== null && task.not_before > now) {
     return `waiting until ${new Date(task.not_before).toISOString()} (in ${formatDuration(task.not_before - now)})`;

@@ -57,6 +57,8 @@ export const RunRule = {
   worker_failed: 'worker_failed',
   /** The worker reported it is blocked. */
   worker_blocked: 'worker_blocked',
+  /** The worker asked a person a question (issue #14). */
+  worker_asked: 'worker_asked',
 } as const;
 export type RunRule = (typeof RunRule)[keyof typeof RunRule];
 
@@ -66,6 +68,7 @@ export const WORKER_REPORTS = {
   fail: 'crashed',
   block: 'worker_blocked',
   request_review: 'review_requested',
+  ask: 'worker_blocked',
 } as const satisfies Record<string, Outcome>;
 export type WorkerReport = keyof typeof WORKER_REPORTS;
 
@@ -89,6 +92,8 @@ export function reportRule(op: WorkerReport): RunRule {
       return RunRule.worker_failed;
     case 'block':
       return RunRule.worker_blocked;
+    case 'ask':
+      return RunRule.worker_asked;
   }
 }
 

@@ -22,6 +22,12 @@ export const EventKind = {
   task_requeued: 'task_requeued',
   task_review_requested: 'task_review_requested',
   task_reopened: 'task_reopened',
+  /** A person answered a worker's question; the task went back in line (issue #14). */
+  task_answered: 'task_answered',
+  /** A person approved a task that needed approval before it may run (issue #14). */
+  task_approved: 'task_approved',
+  /** A person sent a task in review back for more work, with what to change (issue #14). */
+  task_changes_requested: 'task_changes_requested',
   run_started: 'run_started',
   run_ending: 'run_ending',
   run_ended: 'run_ended',

@@ -24,6 +24,9 @@ export interface Policy {
   rate_limit_cooldown_max: Millis;
   max_rate_limited: number;
   max_spawn_failures: number;
+  transient_cooldown: Millis;
+  max_review_rounds: number;
+  max_children: number;
   profile_breaker: number;
   exit_after_complete: Millis;
   /** Bytes: most a run's log keeps before its middle is cut. */
@@ -69,6 +72,17 @@ export const POLICY_FIELDS: readonly PolicyField[] = [
   { key: 'rate_limit_cooldown_max', kind: 'duration', help: 'longest cooldown after exit 75' },
   { key: 'max_rate_limited', kind: 'count', help: 'rate-limited runs in a row before blocking' },
   { key: 'max_spawn_failures', kind: 'count', help: 'spawn failures in a row before blocking' },
+  { key: 'max_children', kind: 'count', help: "tasks one task's workers may create" },
+  {
+    key: 'max_review_rounds',
+    kind: 'count',
+    help: 'requests for changes of one task before it is blocked for a person',
+  },
+  {
+    key: 'transient_cooldown',
+    kind: 'duration',
+    help: 'how long a transient block lasts before it clears itself (counted as a failure)',
+  },
   {
     key: 'profile_breaker',
     kind: 'count',

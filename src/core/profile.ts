@@ -39,6 +39,8 @@ export interface Profile {
   llm: LlmSpec | null;
   /** Token and cost budgets, counted at the proxy. */
   budget: BudgetSpec;
+  /** Its tasks wait for a person's `warden approve` before they run (issue #14). */
+  require_approval: boolean;
   /** Most runs of this profile at once across the board; null: only other caps apply. */
   max_concurrency: number | null;
   /** A board-wide cap shared with other profiles of the same group. */
@@ -134,6 +136,7 @@ const profileFields = z
     progress_from_workspace: z.boolean().nullable().optional(),
     llm: llmSpec.nullable().optional(),
     budget: budgetSpec.partial().optional(),
+    require_approval: z.boolean().optional(),
     max_concurrency: z
       .number()
       .int()

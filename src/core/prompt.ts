@@ -32,8 +32,28 @@ export function buildPrompt(ctx: WorkerContext): string {
   const { task } = ctx;
   const parts: string[] = [
     `You are a worker of warden, a task board. Work task ${task.id} (board ${task.board}, attempt ${ctx.run.attempt}).`,
-    `# ${task.title}`,
   ];
+  // Answers to the task's questions come first: an earlier attempt stopped to ask them.
+  const answered = (ctx.questions ?? []).filter((q) => q.answer !== null);
+  if (answered.length > 0) {
+    parts.push(
+      '## Answers to questions asked on this task (newest first)',
+      cut(
+        answered
+          .map((q) => `- Q: ${q.question}\n  A (${q.answered_by ?? 'a person'}): ${q.answer ?? ''}`)
+          .join('\n'),
+      ),
+    );
+  }
+  // What a reviewer asked to change comes before the task: this attempt exists to do it.
+  const review = (ctx.reviews ?? []).find((r) => r.verdict === 'changes_requested');
+  if (review !== undefined) {
+    parts.push(
+      `## Changes requested in review (by ${review.by}, of run ${review.run_id ?? '?'})`,
+      cut(review.body),
+    );
+  }
+  parts.push(`# ${task.title}`);
   if (task.body.trim() !== '') parts.push(cut(task.body.trim()));
   if (ctx.parents.length > 0) {
     parts.push(
@@ -74,6 +94,7 @@ export function buildPrompt(ctx: WorkerContext): string {
       "Use warden's MCP tools (server `warden`) where you have them, else the `warden worker` command:",
       '- `warden_progress` (`warden worker progress --note …`) after each step;',
       '- `warden_complete` (`warden worker complete --summary …`) once, with a summary of what you did, then stop;',
+      '- `warden_ask` (`warden worker ask --question …`) if you need a person to answer a question, then stop;',
       '- `warden_block` (`warden worker block --reason …`) if a person must decide or supply something.',
     ].join('\n'),
   );

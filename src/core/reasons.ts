@@ -195,7 +195,8 @@ export function reportReason(
   call:
     | { op: 'complete' | 'request_review'; summary: string }
     | { op: 'fail'; reason: string }
-    | { op: 'block'; reason: string; kind: string },
+    | { op: 'block'; reason: string; kind: string }
+    | { op: 'ask'; question: string },
 ): RunReason {
   const rule = reportRule(call.op satisfies WorkerReport);
   switch (call.op) {
@@ -206,6 +207,8 @@ export function reportReason(
       return { rule, message: call.reason };
     case 'block':
       return { rule, message: call.reason, extra: { block_kind: call.kind } };
+    case 'ask':
+      return { rule, message: `question: ${call.question}`, extra: { block_kind: 'needs_input' } };
   }
 }
 

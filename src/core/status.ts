@@ -47,9 +47,17 @@ export const Outcome = {
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 export const OUTCOMES: readonly Outcome[] = Object.values(Outcome);
 
-/** Why a task is blocked, as the blocker says it (SPEC §5). */
+/**
+ * Why a task is blocked (SPEC §5, issue #14), and so who clears it: `needs_input` (a question
+ * for a person; only a person clears it), `failed` (warden gave up: failures, a stall loop,
+ * spawn errors, exit 78; a person retries), `budget` (a budget of its profile is spent),
+ * `dependency` (waits on other work), `capability` (nothing here can run it), `transient`
+ * (clears itself after `transient_cooldown`, each time counted as a failure).
+ */
 export const BlockKind = {
   needs_input: 'needs_input',
+  failed: 'failed',
+  budget: 'budget',
   dependency: 'dependency',
   capability: 'capability',
   transient: 'transient',

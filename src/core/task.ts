@@ -59,6 +59,11 @@ export interface Task {
   idempotency_key: string | null;
   /** Its model traffic over all its runs (issue #13). */
   llm: TaskLlm;
+  /**
+   * An approval gate (issue #14): a task that needs one is not dispatched until a person
+   * approves it; who and when are kept.
+   */
+  approval: { required: boolean; by: string | null; at: EpochMs | null };
   created_at: EpochMs;
   updated_at: EpochMs;
 }
@@ -94,6 +99,8 @@ export const newTaskSchema = z
     idempotency_key: z.string().min(1).max(200).superRefine(refuseCharacters(false)).optional(),
     /** Not dispatched before this time, in epoch ms; a time already past means now. */
     not_before: z.number().int().min(0).max(8_640_000_000_000_000).nullable().optional(),
+    /** Kept out of dispatch until a person approves it (`warden approve`, issue #14). */
+    needs_approval: z.boolean().optional(),
   })
   .strict();
 /** A task to create, as any door receives it; the store validates it. */

@@ -86,7 +86,8 @@ export const TRANSITIONS: readonly TransitionRow[] = [
   ...rows(Verb.block, [running], [blocked], [P, W, D]),
   ...rows(Verb.block, [triage, todo, ready, review], [blocked], [P]),
   ...rows(Verb.request_review, [running], [review], [W]),
-  ...rows(Verb.unblock, [blocked], [todo, ready], [P]),
+  // The dispatcher clears a `transient` block once its cooldown has passed (issue #14).
+  ...rows(Verb.unblock, [blocked], [todo, ready], [P, D]),
   ...rows(Verb.retry, [blocked, done], [todo, ready], [P]),
   ...rows(Verb.reopen, [review], [todo, ready], [P]),
   ...rows(Verb.done, [triage, todo, ready, review, blocked], [done], [P]),

@@ -10,10 +10,13 @@ import type { Task } from './task.js';
 
 /** A call a worker makes that ends its run. */
 export type TerminalCall =
-  | { op: 'complete'; summary: string; metadata?: Json }
+  /** `created`: the tasks it says it made, each checked to be one it created (issue #14). */
+  | { op: 'complete'; summary: string; metadata?: Json; created?: number[] }
   | { op: 'fail'; reason: string }
   | { op: 'block'; reason: string; kind: BlockKind }
-  | { op: 'request_review'; summary: string; metadata?: Json };
+  | { op: 'request_review'; summary: string; metadata?: Json }
+  /** A question for a person: the task is blocked `needs_input` until `warden answer`. */
+  | { op: 'ask'; question: string };
 
 /** The answer to a terminal call; a repeat of the same call gets the same answer. */
 export interface TerminalAnswer {
@@ -39,8 +42,33 @@ export function lastLines(tail: string | null, max = PREVIOUS_ATTEMPT_LINES): st
     .map((l) => (l.length > 500 ? `${l.slice(0, 500)}…` : l));
 }
 
+/** A worker's question and a person's answer (issue #14). */
+export interface QuestionAnswer {
+  question: string;
+  asked_at: EpochMs;
+  /** The run that asked. */
+  run_id: RunId;
+  answer: string | null;
+  answered_by: string | null;
+  answered_at: EpochMs | null;
+}
+
+/** A verdict on a task in review (issue #14). */
+export interface ReviewNote {
+  verdict: 'approved' | 'changes_requested';
+  body: string;
+  by: string;
+  at: EpochMs;
+  /** The run that was reviewed. */
+  run_id: RunId | null;
+}
+
 /** What a worker sees of its task (SPEC §5 `show`). */
 export interface WorkerContext {
+  /** Its task's questions and their answers, newest first: the top of what it reads. */
+  questions: QuestionAnswer[];
+  /** Reviews of its earlier attempts, newest first: what to change comes before the task. */
+  reviews: ReviewNote[];
   run: { id: RunId; attempt: number; state: string; started_at: EpochMs };
   task: Task;
   parents: { id: number; title: string; status: string; result: Task['result'] }[];

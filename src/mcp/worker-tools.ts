@@ -160,6 +160,32 @@ export function registerWorkerTools(server: McpServer, target: WorkerTarget): vo
   );
 
   server.registerTool(
+    'warden_ask',
+    {
+      title: 'Ask a person',
+      description:
+        'Ask a person a question you cannot answer yourself. Your run ends and the task waits; when a person answers, the task runs again and the next attempt reads your question and the answer first. Do not continue working after asking.',
+      inputSchema: {
+        question: z
+          .string()
+          .min(1)
+          .max(2000)
+          .describe('The question, with what a person needs to answer it.'),
+        task_id: taskIdArg,
+      },
+    },
+    ({ question, task_id }) =>
+      tool(
+        'ask',
+        async () => {
+          own(task_id);
+          return call('/ask', { question });
+        },
+        false,
+      ),
+  );
+
+  server.registerTool(
     'warden_create',
     {
       title: 'Create a child task',

@@ -37,6 +37,11 @@ export interface Job {
   createTask(input: NewTask & { after_me?: boolean }): Promise<Task>;
   /** Blocks the task for a person; the handler should return right after. */
   block(reason: string, kind?: BlockKind): Promise<void>;
+  /**
+   * Asks a person a question: the task waits blocked until `warden answer`, and the next
+   * attempt's context starts with the question and its answer. Return right after.
+   */
+  ask(question: string): Promise<void>;
 }
 
 /** Options of `createWorker`. */
@@ -202,6 +207,10 @@ export function createWorker(options: WorkerOptions): WardenWorker {
       block: async (reason, kind = 'needs_input') => {
         onBlocked();
         await worker('/block', { reason, kind });
+      },
+      ask: async (question) => {
+        onBlocked();
+        await worker('/ask', { question });
       },
     };
   }

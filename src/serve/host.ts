@@ -340,6 +340,12 @@ export class Host {
       await this.pull.tick();
       // Work whose delay just ran out has no event of its own: long-polls look again.
       for (const w of this.workWaiters.splice(0)) w();
+      // Transient blocks whose cooldown passed go back in line before the pass that may start them.
+      const released = await this.opts.store.releaseTransientBlocks({
+        host: this.hostId,
+        config: this.opts.config.policy,
+      });
+      if (released > 0) this.wake();
       // Due schedules make their tasks before the pass that may start them (issue #14).
       if ((await fireSchedules(this.opts.store, this.hostId, this.opts.log)) > 0) this.wake();
       if (this.opts.dispatch !== false) await this.dispatcher.pass();

@@ -136,6 +136,21 @@ export interface Store {
    * `done` promotes children whose parents are now all done.
    */
   moveTask(id: TaskId, move: TaskMove, actor: Actor): Promise<Task>;
+  /**
+   * Answers the open question of a task blocked on it (issue #14) and puts the task back in
+   * line in the same transaction; `illegal_state` when it asked nothing.
+   */
+  answerTask(id: TaskId, answer: string, actor: Actor): Promise<Task>;
+  /**
+   * A person's approval: of a task behind an approval gate (it may then run), or of a task in
+   * review (it is done); `illegal_state` otherwise.
+   */
+  approveTask(id: TaskId, actor: Actor): Promise<Task>;
+  /**
+   * Sends a task in review back for more work with what to change, which its next attempt
+   * reads first; past `max_review_rounds` it is blocked `needs_input` instead.
+   */
+  requestChanges(id: TaskId, reason: string, actor: Actor, ctx: PolicyContext): Promise<Task>;
   /** Adds a comment to a task. */
   addComment(id: TaskId, body: string, actor: Actor): Promise<Comment>;
   /** A task's comments, oldest first. */
@@ -220,6 +235,11 @@ export interface Store {
     workspaceRoot: string | null,
     worktreeRoot?: string | null,
   ): Promise<Claim[]>;
+  /**
+   * Puts back in line the tasks whose `transient` block's cooldown has passed, each counted as
+   * a failure (blocked `failed` at `max_failures`); returns how many moved.
+   */
+  releaseTransientBlocks(ctx: PolicyContext & { host: string }): Promise<number>;
   /** A task's git worktree record (removed or not); null if it never had one. */
   getWorktree(taskId: TaskId): Promise<WorktreeRecord | null>;
   /** Records the worktree a host made for a task; `conflict` if the task has one. */

@@ -17,6 +17,8 @@ import { createHome, expectError } from '../helpers/cli.js';
 import type { Cli } from '../helpers/cli.js';
 
 const DAY = 86_400_000;
+/** When the recent requests started: fixed once, so a run across midnight (UTC) sees one day. */
+const RECENT = Date.now() - 60_000;
 const ana = person('ana');
 
 let cli: Cli;
@@ -33,7 +35,7 @@ async function record(
   runId: number,
   t: TokenUsage,
   cost: number | null,
-  startedAt = Date.now() - 60_000,
+  startedAt = RECENT,
   model = 'claude-test',
 ): Promise<void> {
   const rec: LlmRequestRecord = {
@@ -78,10 +80,10 @@ beforeAll(async () => {
   await claim();
   // 2 requests, 14k tokens (in 9k, out 3k, cache read 2k), USD 0.42.
   await record(runOf.coded, tokens(6_000, 2_000, 2_000), 0.3);
-  await record(runOf.coded, tokens(3_000, 1_000), 0.12, Date.now() - 3 * DAY);
+  await record(runOf.coded, tokens(3_000, 1_000), 0.12, RECENT - 3 * DAY);
   // One priced, one without a price for its model.
   await record(runOf.mixed, tokens(800, 200), 0.01);
-  await record(runOf.mixed, tokens(150, 50), null, Date.now() - 60_000, 'mystery-1');
+  await record(runOf.mixed, tokens(150, 50), null, RECENT, 'mystery-1');
   // Ten days ago: outside `stats`'s default seven days.
   await record(runOf.ops, tokens(1_000_000, 20_000, 0, 10_000), 3.5, Date.now() - 10 * DAY);
   await store.recordProgress([
@@ -166,8 +168,8 @@ describe.concurrent('model usage on the command line', () => {
     // Board ops's only request is ten days old.
     expect(after).toMatch(/^per board:\n.*\n {2}default +4 +15\.2k .*USD 0\.43 \+ 1 unpriced\n/m);
     expect(after).not.toContain('ops');
-    const today = new Date().toISOString().slice(0, 10);
-    const threeAgo = new Date(Date.now() - 3 * DAY).toISOString().slice(0, 10);
+    const today = new Date(RECENT).toISOString().slice(0, 10);
+    const threeAgo = new Date(RECENT - 3 * DAY).toISOString().slice(0, 10);
     expect(after).toMatch(new RegExp(`^ {2}${threeAgo} +1 +4k `, 'm'));
     expect(after).toMatch(new RegExp(`^ {2}${today} +3 +11\\.2k `, 'm'));
   });

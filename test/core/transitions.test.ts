@@ -41,8 +41,9 @@ const EXPECTED: Record<string, string> = {
   'review>blocked': 'p',
   'review>done': 'p',
   'review>archived': 'p',
-  'blocked>todo': 'p',
-  'blocked>ready': 'p',
+  // The dispatcher clears a transient block once its cooldown passed (issue #14).
+  'blocked>todo': 'pd',
+  'blocked>ready': 'pd',
   'blocked>done': 'p',
   'blocked>archived': 'p',
   'done>todo': 'p',

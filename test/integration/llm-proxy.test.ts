@@ -123,15 +123,10 @@ describe('the model proxy: progress from the model traffic', () => {
     const claude = await anthropic(pacing);
     const gpt = await openai(pacing);
     const stall = ['--stall-warn-after', '1s', '--stall-timeout', '30s'];
-    await llmProfile(h, 'claude', 'anthropic', claude.url, { LLM_REQUESTS: '2' }, stall);
-    await llmProfile(
-      h,
-      'gpt',
-      'openai',
-      gpt.url,
-      { LLM_API: 'chat,responses', LLM_REQUESTS: '2' },
-      stall,
-    );
+    // One line once its SDK is loaded (which takes a while on a busy machine), then silence.
+    const ready = { LLM_SAY_READY: '1', LLM_REQUESTS: '2' };
+    await llmProfile(h, 'claude', 'anthropic', claude.url, ready, stall);
+    await llmProfile(h, 'gpt', 'openai', gpt.url, { ...ready, LLM_API: 'chat,responses' }, stall);
     // The control: as long a silence with no model traffic is warned of.
     await h.profile('quiet', fixture('silent-then-complete.sh', '3'), stall);
     const streaming = [
@@ -150,8 +145,9 @@ describe('the model proxy: progress from the model traffic', () => {
       const [run] = await h.runs(id);
       expect(run?.outcome).toBe('completed');
       expect((run?.ended_at ?? 0) - (run?.started_at ?? 0)).toBeGreaterThan(2000);
-      // Nothing in its log but what `warden worker complete` printed at the end.
+      // Nothing in its log but its ready line and what `warden worker complete` printed.
       expect(logOf(run)).not.toMatch(/llm-fixture/);
+      expect(logOf(run)).toContain('sdk loaded\n');
       expect((await h.events(id)).map((e) => e.kind)).not.toContain('stall_warning');
     }
     expect((await h.events(control)).map((e) => e.kind)).toContain('stall_warning');
@@ -284,7 +280,8 @@ describe('the model proxy: budgets', () => {
     for (const kind of ['anthropic', 'openai'] as const) {
       const id = ids[kind];
       const blocked = await h.waitStatus(id, 'blocked', 30_000);
-      expect(blocked.block_kind).toBe('needs_input');
+      // Issue #14 types the block: a spent budget is its own kind.
+      expect(blocked.block_kind).toBe('budget');
       expect(blocked.block_reason).toContain(
         '1.02M tokens of 1M for this task (max_tokens_per_task)',
       );

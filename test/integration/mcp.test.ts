@@ -63,6 +63,7 @@ describe('warden mcp (SPEC §5)', () => {
     const client = await mcp(runEnv);
     const tools = (await client.listTools()).tools.map((t) => t.name).sort();
     expect(tools).toEqual([
+      'warden_ask',
       'warden_block',
       'warden_comment',
       'warden_complete',

@@ -11,6 +11,7 @@ import { runGcSuite } from './gc-suite.js';
 import { runScheduleSuite } from './schedule-suite.js';
 import { runWorktreeSuite } from './worktree-suite.js';
 import { runLlmSuite } from './llm-suite.js';
+import { runPeopleSuite } from './people-suite.js';
 import { runRunSuite } from './runs-suite.js';
 import { runStoreSuite } from './suite.js';
 import type { StoreFixture } from './suite.js';
@@ -48,6 +49,7 @@ describe.skipIf(!URL)('PostgreSQL', () => {
   runGcSuite('postgres', makePg);
   runWorktreeSuite('postgres', makePg);
   runLlmSuite('postgres', makePg);
+  runPeopleSuite('postgres', makePg);
   runScheduleSuite('postgres', makePg);
   runApplySuite('postgres', makePg);
 

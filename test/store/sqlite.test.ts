@@ -14,6 +14,7 @@ import { runRunSuite } from './runs-suite.js';
 import { runStoreSuite } from './suite.js';
 import { runWorktreeSuite } from './worktree-suite.js';
 import { runLlmSuite } from './llm-suite.js';
+import { runPeopleSuite } from './people-suite.js';
 import type { StoreFixture } from './suite.js';
 
 function tempDir(): string {
@@ -41,6 +42,7 @@ runRunSuite('sqlite', makeSqlite);
 runGcSuite('sqlite', makeSqlite);
 runWorktreeSuite('sqlite', makeSqlite);
 runLlmSuite('sqlite', makeSqlite);
+runPeopleSuite('sqlite', makeSqlite);
 runScheduleSuite('sqlite', makeSqlite);
 runApplySuite('sqlite', makeSqlite);
 

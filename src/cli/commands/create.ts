@@ -17,6 +17,7 @@ interface CreateOptions {
   triage?: boolean;
   idempotencyKey?: string;
   notBefore?: string;
+  needsApproval?: boolean;
   json?: boolean;
   [policy: string]: unknown;
 }
@@ -37,6 +38,7 @@ export function register(program: Command): void {
       '--not-before <time>',
       'not dispatched before then: ISO 8601 (2026-05-01T09:00:00Z) or a duration from now (30m, 2h)',
     )
+    .option('--needs-approval', 'keep it out of dispatch until a person runs `warden approve`')
     .option('--json', 'print the task as JSON');
   addPolicyOptions(cmd).action(async (title: string, opts: CreateOptions) => {
     const now = Date.now();
@@ -54,6 +56,7 @@ export function register(program: Command): void {
         triage: opts.triage ?? false,
         idempotency_key: opts.idempotencyKey,
         not_before: notBefore,
+        ...(opts.needsApproval ? { needs_approval: true } : {}),
       },
       'task',
     );

@@ -38,6 +38,7 @@ interface ProfileOptions extends LlmOptions {
   workspace?: string;
   setup?: string;
   progressFromWorkspace?: boolean;
+  requireApproval?: boolean;
   clear?: string[];
   check: boolean;
   pull?: boolean;
@@ -84,6 +85,8 @@ function shared(cmd: Command): Command {
     )
     .option('--no-progress-from-workspace', 'file changes in the workspace are not progress')
     .option('--no-check', 'do not check that the command and cwd exist on this host')
+    .option('--require-approval', "its tasks wait for a person's `warden approve` before they run")
+    .option('--no-require-approval', 'its tasks run without approval (the default)')
     .option('--json', 'print the profile as JSON');
   return addPolicyOptions(addLlmOptions(cmd));
 }
@@ -101,6 +104,7 @@ function specFields(opts: ProfileOptions): Record<string, unknown> {
         ? undefined
         : parseIntOption(opts.maxConcurrency, '--max-concurrency'),
     concurrency_group: opts.concurrencyGroup,
+    require_approval: opts.requireApproval,
   };
 }
 

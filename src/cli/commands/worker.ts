@@ -88,15 +88,32 @@ export function register(program: Command): void {
       .description(r.help)
       .requiredOption('--summary <text>', r.summary)
       .option('--metadata <json>', 'a JSON value kept with the result')
+      .option(
+        '--created <id...>',
+        'with complete: the tasks this task created (each is checked to be one it made)',
+      )
       .option('--json', 'print JSON')
-      .action(async (opts: { summary: string; metadata?: string; json?: boolean }) => {
-        const md = metadata(opts.metadata);
-        const answer = await call(`/${r.name}`, {
-          summary: opts.summary,
-          ...(md !== undefined ? { metadata: md } : {}),
-        });
-        print(opts.json, answer, r.said);
-      });
+      .action(
+        async (opts: {
+          summary: string;
+          metadata?: string;
+          created?: string[];
+          json?: boolean;
+        }) => {
+          if (opts.created !== undefined && r.name !== 'complete') {
+            throw invalid('--created is for complete');
+          }
+          const md = metadata(opts.metadata);
+          const answer = await call(`/${r.name}`, {
+            summary: opts.summary,
+            ...(md !== undefined ? { metadata: md } : {}),
+            ...(opts.created !== undefined
+              ? { created: opts.created.map((t) => parseTaskId(t)) }
+              : {}),
+          });
+          print(opts.json, answer, r.said);
+        },
+      );
   }
 
   worker
@@ -119,6 +136,17 @@ export function register(program: Command): void {
         throw invalid(`--kind: unknown kind '${opts.kind}'; use one of ${BLOCK_KINDS.join(', ')}`);
       }
       print(opts.json, await call('/block', { reason: opts.reason, kind: opts.kind }), 'blocked');
+    });
+
+  worker
+    .command('ask')
+    .description(
+      'ask a person a question: the task waits blocked (needs_input) until `warden answer`, and the next attempt reads the answer first',
+    )
+    .requiredOption('--question <text>', 'what you need to know')
+    .option('--json', 'print JSON')
+    .action(async (opts: { question: string; json?: boolean }) => {
+      print(opts.json, await call('/ask', { question: opts.question }), 'asked');
     });
 
   worker

@@ -101,7 +101,7 @@ export async function mayClaim(db: SqlDb, now: number, req: ClaimRequest): Promi
   const assignees = await db.all<{ assignee: string }>(
     `SELECT DISTINCT t.assignee FROM tasks t JOIN boards b ON b.name = t.board
      WHERE t.status = 'ready' AND t.assignee IS NOT NULL AND (t.not_before IS NULL OR t.not_before <= ?)
-       AND b.paused = 0`,
+       AND b.paused = 0 AND (t.needs_approval = 0 OR t.approved_at IS NOT NULL)`,
     [now],
   );
   return assignees.some((a) => admissible.has(a.assignee));
@@ -131,7 +131,7 @@ export async function claimRuns(
   const tasks = await db.all<TaskRow>(
     `SELECT t.* FROM tasks t JOIN boards b ON b.name = t.board
      WHERE t.status = 'ready' AND t.assignee IS NOT NULL AND (t.not_before IS NULL OR t.not_before <= ?)
-       AND b.paused = 0
+       AND b.paused = 0 AND (t.needs_approval = 0 OR t.approved_at IS NOT NULL)
      ORDER BY t.priority DESC, t.id LIMIT ?`,
     [now, CANDIDATE_WINDOW],
   );

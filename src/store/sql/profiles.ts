@@ -46,6 +46,7 @@ function storedSpec(spec: ProfileSpec): StoredProfileSpec {
     progress_from_workspace: spec.progress_from_workspace ?? null,
     llm: spec.llm ?? null,
     budget: { ...NO_BUDGET, ...spec.budget },
+    require_approval: spec.require_approval ?? false,
     max_concurrency: spec.max_concurrency ?? null,
     concurrency_group: spec.concurrency_group ?? null,
     policy: spec.policy ?? {},
@@ -160,6 +161,7 @@ export async function editProfile(
         : patch.progress_from_workspace,
     llm: mergedLlm(before.llm ?? null, patch.llm, schemas),
     budget: { ...NO_BUDGET, ...before.budget, ...patch.budget },
+    require_approval: patch.require_approval ?? before.require_approval ?? false,
     max_concurrency:
       patch.max_concurrency === undefined ? before.max_concurrency : patch.max_concurrency,
     concurrency_group:

@@ -40,6 +40,9 @@ export interface TaskRow {
   llm_tokens: number;
   llm_cost_usd: number;
   llm_unpriced: number;
+  needs_approval: number;
+  approved_by: string | null;
+  approved_at: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -88,6 +91,7 @@ export function toTask(row: TaskRow, parents: number[], children: number[]): Tas
       cost_usd: row.llm_cost_usd,
       unpriced: row.llm_unpriced,
     },
+    approval: { required: row.needs_approval !== 0, by: row.approved_by, at: row.approved_at },
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
@@ -123,6 +127,7 @@ export type StoredProfileSpec = Pick<
   | 'progress_from_workspace'
   | 'llm'
   | 'budget'
+  | 'require_approval'
   | 'max_concurrency'
   | 'concurrency_group'
   | 'policy'
@@ -144,6 +149,7 @@ export function toProfile(row: ProfileRow): Profile {
     // Profiles stored before issue #13 have no proxy and no budget.
     llm: spec.llm ?? null,
     budget: { ...NO_BUDGET, ...spec.budget },
+    require_approval: spec.require_approval ?? false,
     paused: row.paused !== 0,
     paused_reason: row.paused_reason,
     paused_by: row.paused_by as Profile['paused_by'],

@@ -8,7 +8,7 @@ import { resolvePolicy } from '../../core/policy.js';
 import { workerDecides } from '../../core/ending.js';
 import type { EndingPhases, StopIntent } from '../../core/ending.js';
 import { lastLine } from '../../core/reasons.js';
-import type { Outcome } from '../../core/status.js';
+import type { BlockKind, Outcome } from '../../core/status.js';
 import type { ProcessIdentity, Run, RunReason } from '../../core/run.js';
 import type { Task } from '../../core/task.js';
 import { resolveTransition } from '../../core/transitions.js';
@@ -290,6 +290,10 @@ export async function finishRun(
     profilePolicy,
     JSON.parse(task.policy) as Record<string, unknown>,
   );
+  // A person's stop says the kind in its intent; a worker's block, in its reported reason.
+  const reported =
+    outcome === 'worker_blocked' ? (chosen.extra?.block_kind as BlockKind | undefined) : undefined;
+  const blockKind = intent.kind ?? reported;
   const recent = await db.all<{ id: number }>(
     'SELECT id FROM runs WHERE task_id = ? ORDER BY attempt DESC LIMIT ?',
     [run.task_id, policy.stall_loop_limit + 1],
@@ -300,7 +304,8 @@ export async function finishRun(
       outcome,
       madeProgress,
       message: reason.message,
-      ...(intent.kind !== undefined ? { blockKind: intent.kind } : {}),
+      ...(blockKind !== undefined ? { blockKind } : {}),
+      ...(workerSaid && chosen.rule === 'worker_asked' ? { asked: true } : {}),
       ...(intent.requeue !== undefined ? { requeue: intent.requeue } : {}),
       ...(reason.last_output !== undefined ? { lastOutput: reason.last_output } : {}),
     },
@@ -327,7 +332,7 @@ export async function finishRun(
   await db.run(
     `UPDATE tasks SET status = ?, current_run_id = NULL, updated_at = ?, failures = ?, stall_streak = ?,
        rate_limited_streak = ?, spawn_failures = ?, host_losses = ?,
-       not_before = CASE WHEN ? = 'requeue' THEN ? ELSE not_before END,
+       not_before = CASE WHEN ? = 1 THEN ? ELSE not_before END,
        block_reason = ?, block_kind = ?, block_rule = ?,
        result_summary = CASE WHEN ? = 1 THEN ? ELSE result_summary END,
        result_metadata = CASE WHEN ? = 1 THEN ? ELSE result_metadata END
@@ -340,7 +345,8 @@ export async function finishRun(
       c.rate_limited_streak,
       c.spawn_failures,
       c.host_losses,
-      verb,
+      // A requeue's delay, or when a transient block clears itself.
+      verb === 'requeue' || (to === 'blocked' && decision.notBefore !== null) ? 1 : 0,
       decision.notBefore,
       to === 'blocked' ? decision.message : null,
       to === 'blocked' ? decision.kind : null,

@@ -48,6 +48,10 @@ import * as groups from './groups.js';
 import * as hosts from './hosts.js';
 import * as leases from './leases.js';
 import * as llm from './llm.js';
+import * as transient from './transient.js';
+import * as questions from './questions.js';
+import * as approvals from './approvals.js';
+import * as reviews from './reviews.js';
 import * as llmStats from './llm-stats.js';
 import * as sessions from './sessions.js';
 import * as runs from './runs.js';
@@ -149,6 +153,18 @@ export class SqlStore implements Store {
 
   moveTask(id: TaskId, move: TaskMove, actor: Actor): Promise<Task> {
     return this.write((db, now) => moves.moveTask(db, now, id, move, actor));
+  }
+
+  answerTask(id: TaskId, answer: string, actor: Actor): Promise<Task> {
+    return this.write((db, now) => questions.answerTask(db, now, id, answer, actor));
+  }
+
+  approveTask(id: TaskId, actor: Actor): Promise<Task> {
+    return this.write((db, now) => approvals.approveTask(db, now, id, actor));
+  }
+
+  requestChanges(id: TaskId, reason: string, actor: Actor, ctx: PolicyContext): Promise<Task> {
+    return this.write((db, now) => reviews.requestChanges(db, now, id, reason, actor, ctx.config));
   }
 
   addComment(id: TaskId, body: string, actor: Actor): Promise<Comment> {
@@ -417,6 +433,12 @@ export class SqlStore implements Store {
 
   recordLlmRequest(rec: LlmRequestRecord, rateLimited = false): Promise<RunLlm> {
     return this.write((db) => llm.recordLlmRequest(db, rec, rateLimited));
+  }
+
+  async releaseTransientBlocks(ctx: PolicyContext & { host: string }): Promise<number> {
+    // Asked every tick: a read first, so a quiet board takes no write lock.
+    if (!(await transient.anyTransientDue(this.driver, this.clock.now()))) return 0;
+    return this.write((db, now) => transient.releaseTransientBlocks(db, now, ctx));
   }
 
   llmStats(filter: llmStats.LlmStatFilter): Promise<llmStats.LlmStatRow[]> {

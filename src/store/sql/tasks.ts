@@ -87,6 +87,15 @@ export async function requireProfile(db: SqlDb, name: string): Promise<void> {
   }
 }
 
+/** Whether a profile's tasks wait for a person's approval (`--require-approval`). */
+async function profileRequiresApproval(db: SqlDb, name: string): Promise<boolean> {
+  const row = await db.get<{ spec: string }>('SELECT spec FROM profiles WHERE name = ?', [name]);
+  return (
+    row !== undefined &&
+    (JSON.parse(row.spec) as { require_approval?: boolean }).require_approval === true
+  );
+}
+
 /** Creates a task (see `Store.createTask`). */
 export async function createTask(
   db: SqlDb,
@@ -126,9 +135,12 @@ export async function createTask(
   }
   const status = input.triage ? TaskStatus.triage : allDone ? TaskStatus.ready : TaskStatus.todo;
   const createdByTask = actor.kind === 'worker' ? actor.taskId : null;
+  const needsApproval =
+    input.needs_approval === true ||
+    (input.assignee ? await profileRequiresApproval(db, input.assignee) : false);
   const inserted = await db.get<{ id: number }>(
-    `INSERT INTO tasks (board, title, body, assignee, priority, status, policy, created_by, created_by_task, idempotency_key, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    `INSERT INTO tasks (board, title, body, assignee, priority, status, policy, created_by, created_by_task, idempotency_key, needs_approval, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
     [
       board,
       input.title,
@@ -140,6 +152,7 @@ export async function createTask(
       formatActor(actor),
       createdByTask,
       input.idempotency_key ?? null,
+      needsApproval ? 1 : 0,
       now,
       now,
     ],

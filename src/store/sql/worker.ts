@@ -1,5 +1,5 @@
 import type { Actor } from '../../core/actor.js';
-import { WORKER_LIMITS, INPUT_LIMITS } from '../../core/defaults.js';
+import { INPUT_LIMITS } from '../../core/defaults.js';
 import { WardenError, conflict, invalid } from '../../core/errors.js';
 import type { Json } from '../../core/events.js';
 import { POLICY_FIELDS, parsePolicyOverrides, resolvePolicy } from '../../core/policy.js';
@@ -16,6 +16,8 @@ import type { SqlDb } from './driver.js';
 import { appendEvent } from './events.js';
 import type { RunRow, TaskRow } from './rows.js';
 import { createTask, getTask, listComments } from './tasks.js';
+import { taskQuestions } from './questions.js';
+import { taskReviews } from './reviews.js';
 import { linkTasks } from './task-moves.js';
 
 /** A run found by its token, with its task. */
@@ -108,18 +110,41 @@ export async function repeatedAnswer(
   );
 }
 
+/** The text of a terminal call and the name of its field. */
+function callText(call: TerminalCall): { text: string; field: string; required: boolean } {
+  switch (call.op) {
+    case 'complete':
+    case 'request_review':
+      return { text: call.summary, field: 'summary', required: false };
+    case 'ask':
+      return { text: call.question, field: 'question', required: true };
+    default:
+      return { text: call.reason, field: 'reason', required: true };
+  }
+}
+
 function checkCall(call: TerminalCall): void {
-  const text = call.op === 'complete' || call.op === 'request_review' ? call.summary : call.reason;
-  if (call.op !== 'complete' && call.op !== 'request_review' && text.trim().length === 0) {
-    throw invalid('reason: must not be empty');
-  }
+  const { text, field, required } = callText(call);
+  if (required && text.trim().length === 0) throw invalid(`${field}: must not be empty`);
   if (byteLength(text) > INPUT_LIMITS.summary_max_bytes) {
-    throw invalid(
-      `${call.op === 'complete' ? 'summary' : 'reason'}: must be at most ${INPUT_LIMITS.summary_max_bytes} bytes`,
-    );
+    throw invalid(`${field}: must be at most ${INPUT_LIMITS.summary_max_bytes} bytes`);
   }
-  checkCharacters(text, 'summary' in call ? 'summary' : 'reason', true);
+  checkCharacters(text, field, true);
   if ('metadata' in call && call.metadata !== undefined) checkMetadata(call.metadata);
+}
+
+/** `complete --created`: every id names a task this task's workers created. */
+async function checkCreated(db: SqlDb, f: FencedRun, ids: readonly number[]): Promise<void> {
+  for (const id of ids) {
+    const row = await db.get<{ created_by_task: number | null }>(
+      'SELECT created_by_task FROM tasks WHERE id = ?',
+      [id],
+    );
+    if (!row) throw invalid(`created: task ${id} does not exist`);
+    if (row.created_by_task !== f.task.id) {
+      throw invalid(`created: task ${id} was not created by task ${f.task.id}`);
+    }
+  }
 }
 
 /**
@@ -133,6 +158,7 @@ export async function terminalCall(
   call: TerminalCall,
 ): Promise<TerminalAnswer> {
   checkCall(call);
+  if (call.op === 'complete' && call.created !== undefined) await checkCreated(db, f, call.created);
   const outcome: Outcome = WORKER_REPORTS[call.op];
   const answer: TerminalAnswer = {
     run_id: f.run.id,
@@ -160,6 +186,12 @@ export async function terminalCall(
       f.run.id,
     ],
   );
+  if (call.op === 'ask') {
+    await db.run(
+      'INSERT INTO questions (task_id, run_id, question, asked_at) VALUES (?, ?, ?, ?)',
+      [f.task.id, f.run.id, call.question, now],
+    );
+  }
   await appendEvent(db, now, f.actor, {
     kind: 'run_ending',
     board: f.run.board,
@@ -189,6 +221,8 @@ export async function workerContext(db: SqlDb, f: FencedRun): Promise<WorkerCont
   );
   const comments = (await listComments(db, task.id)).slice(-20);
   return {
+    questions: await taskQuestions(db, task.id),
+    reviews: await taskReviews(db, task.id),
     run: { id: f.run.id, attempt: f.run.attempt, state: f.run.state, started_at: f.run.started_at },
     task,
     parents,
@@ -237,8 +271,8 @@ export async function workerCreate(
   if (fields.board !== undefined && fields.board !== f.task.board) {
     throw invalid(`board: a worker creates tasks on its own board ('${f.task.board}') only`);
   }
-  const open = await db.get<{ n: number }>(
-    "SELECT COUNT(*) AS n FROM tasks WHERE created_by_task = ? AND status NOT IN ('done', 'archived')",
+  const made = await db.get<{ n: number }>(
+    'SELECT COUNT(*) AS n FROM tasks WHERE created_by_task = ?',
     [f.task.id],
   );
   const key = fields.idempotency_key;
@@ -249,18 +283,21 @@ export async function workerCreate(
           "SELECT id FROM tasks WHERE board = ? AND idempotency_key = ? AND status NOT IN ('done', 'archived')",
           [f.task.board, key],
         );
-  if (!existing && Number(open?.n ?? 0) >= WORKER_LIMITS.max_open_children) {
+  const profile =
+    f.run.profile === null
+      ? undefined
+      : await db.get<{ spec: string }>('SELECT spec FROM profiles WHERE name = ?', [f.run.profile]);
+  const profilePolicy = profile
+    ? ((JSON.parse(profile.spec) as { policy?: PolicyOverrides }).policy ?? {})
+    : {};
+  const limits = resolvePolicy(config, profilePolicy, JSON.parse(f.task.policy) as PolicyOverrides);
+  // A fan-out has a ceiling: a runaway worker cannot flood its board (issue #14).
+  if (!existing && Number(made?.n ?? 0) >= limits.max_children) {
     throw conflict(
-      `task ${f.task.id} already has ${WORKER_LIMITS.max_open_children} open children; finish or archive some first`,
+      `task ${f.task.id} has created ${Number(made?.n ?? 0)} tasks, the most one task may create (max_children ${limits.max_children}); raise it on the task or profile if the work needs more`,
     );
   }
   if (fields.policy !== undefined && f.run.profile !== null) {
-    const profile = await db.get<{ spec: string }>('SELECT spec FROM profiles WHERE name = ?', [
-      f.run.profile,
-    ]);
-    const profilePolicy = profile
-      ? ((JSON.parse(profile.spec) as { policy?: PolicyOverrides }).policy ?? {})
-      : {};
     const asked = parsePolicyOverrides(fields.policy, 'policy');
     const problem = overLimits(asked, resolvePolicy(config, profilePolicy));
     if (problem)

@@ -315,4 +315,43 @@ CREATE TABLE schedules (
 CREATE INDEX schedules_due ON schedules (next_at) WHERE paused = 0;
 `,
   },
+  {
+    version: 9,
+    sql: `
+-- Issue #14: typed blocks. Blocks the system made when it gave up were needs_input, the kind
+-- of a real question; they are failed now, and a spent budget's is budget.
+UPDATE tasks SET block_kind = 'failed' WHERE status = 'blocked' AND block_rule IN
+  ('gave_up', 'stall_loop', 'spawn_failed', 'config_error', 'timed_out', 'rate_limit_loop', 'host_losses');
+UPDATE tasks SET block_kind = 'budget' WHERE status = 'blocked' AND block_rule = 'budget';
+-- Transient blocks clear themselves once not_before passes: found without a scan.
+CREATE INDEX tasks_transient ON tasks (not_before) WHERE status = 'blocked' AND block_kind = 'transient';
+-- A worker's questions and a person's answers.
+CREATE TABLE questions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  task_id INTEGER NOT NULL REFERENCES tasks(id),
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  question TEXT NOT NULL,
+  asked_at INTEGER NOT NULL,
+  answer TEXT,
+  answered_by TEXT,
+  answered_at INTEGER
+);
+CREATE INDEX questions_task ON questions (task_id, id);
+-- Approval gates: a task that needs one waits for a person's approve.
+ALTER TABLE tasks ADD COLUMN needs_approval INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN approved_by TEXT;
+ALTER TABLE tasks ADD COLUMN approved_at INTEGER;
+-- Reviews: a person's (or reviewer's) verdict on a task in review, read by its next attempt.
+CREATE TABLE reviews (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  task_id INTEGER NOT NULL REFERENCES tasks(id),
+  run_id INTEGER,
+  verdict TEXT NOT NULL,
+  body TEXT NOT NULL,
+  by_actor TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX reviews_task ON reviews (task_id, id);
+`,
+  },
 ];

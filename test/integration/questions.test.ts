@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { WorkerContext } from '../../src/core/worker-protocol.js';
+import { TestHome, fixture } from '../helpers/host.js';
+
+let home: TestHome;
+afterEach(async () => {
+  await home.cleanup();
+});
+
+/** The worker context attempt 2 of a task saved in its workspace (ask-then-work.sh). */
+function savedContext(h: TestHome, id: number): WorkerContext {
+  const file = join(h.root, 'workspaces', String(id), 'context-2.json');
+  return JSON.parse(readFileSync(file, 'utf8')) as WorkerContext;
+}
+
+/** The admin token's header, for the HTTP API. */
+function auth(h: TestHome): Record<string, string> {
+  const token = readFileSync(join(h.root, 'admin.token'), 'utf8').trim();
+  return { authorization: `Bearer ${token}` };
+}
+
+describe('a person in the loop (issue #14)', () => {
+  it("a worker's question reaches a person and the answer tops the next attempt's context", async () => {
+    home = await new TestHome().init();
+    await home.profile('asker', fixture('ask-then-work.sh', 'ask', 'which colour?'));
+    const id = await home.task('paint the shed', ['--assignee', 'asker']);
+    await home.serve();
+
+    const blocked = await home.waitStatus(id, 'blocked');
+    expect(blocked).toMatchObject({
+      block_kind: 'needs_input',
+      block_rule: 'question',
+      block_reason: 'question: which colour?',
+    });
+    // The card says what it asks and the one step that clears it.
+    expect(await home.ok(['list'])).toContain(`asks (needs_input): question: which colour?`);
+
+    // An answer to a task that asked nothing is refused, and changes nothing.
+    const other = await home.task('nothing asked');
+    const refused = await home.cli(['answer', String(other), 'blue']);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr.trim()).toMatch(/^warden: task \d+ asked nothing to answer/);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+
+    await home.ok(['answer', String(id), 'blue, like the sky']);
+    const done = await home.waitStatus(id, 'done');
+    expect(done.result?.summary).toBe('done on attempt 2');
+    const workspace = join(home.root, 'workspaces', String(id));
+    const prompt = readFileSync(join(workspace, 'prompt-2.txt'), 'utf8');
+    // The answer comes before the task itself.
+    expect(prompt.indexOf('blue, like the sky')).toBeGreaterThan(0);
+    expect(prompt.indexOf('blue, like the sky')).toBeLessThan(prompt.indexOf('# paint the shed'));
+    expect(savedContext(home, id).questions[0]).toMatchObject({
+      question: 'which colour?',
+      answer: 'blue, like the sky',
+    });
+    expect((await home.events(id)).map((e) => e.kind)).toContain('task_answered');
+  }, 60_000);
+
+  it('approval gates and reviews over the HTTP API', async () => {
+    home = await new TestHome().init();
+    await home.profile('quick', fixture('short-job.sh', '0.1'));
+    const gated = await home.task('deploy', ['--assignee', 'quick', '--needs-approval']);
+    const serve = await home.serve();
+    // Nothing starts it while it waits for approval.
+    expect(await home.ok(['list'])).toContain(`waiting for approval: \`warden approve ${gated}\``);
+    const api = (path: string, body?: unknown): Promise<Response> =>
+      fetch(`${serve.url}/api/v1${path}`, {
+        method: 'POST',
+        headers: {
+          ...auth(home),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+
+    const approved = await api(`/tasks/${gated}/approve`);
+    expect(approved.status).toBe(200);
+    expect(await approved.json()).toMatchObject({
+      approval: { required: true, by: expect.stringMatching(/^person:/) as unknown },
+    });
+    expect((await home.waitStatus(gated, 'done')).counters.attempts).toBe(1);
+
+    // A review round trip: the changes requested reach the next attempt's context first.
+    await home.ok(['profile', 'add', 'drafter', '--', ...fixture('ask-then-work.sh', 'review')]);
+    const drafted = await home.task('write the docs', ['--assignee', 'drafter']);
+    await home.waitStatus(drafted, 'review');
+    const changes = await api(`/tasks/${drafted}/request-changes`, { reason: 'shorter, please' });
+    expect(changes.status).toBe(200);
+    expect((await home.waitStatus(drafted, 'done')).result?.summary).toBe('done on attempt 2');
+    const workspace = join(home.root, 'workspaces', String(drafted));
+    expect(savedContext(home, drafted).reviews[0]).toMatchObject({
+      verdict: 'changes_requested',
+      body: 'shorter, please',
+    });
+    const prompt = readFileSync(join(workspace, 'prompt-2.txt'), 'utf8');
+    expect(prompt).toMatch(/## Changes requested in review[^\n]*\n\nshorter, please/);
+
+    // Approving a task in review makes it done; one neither gated nor in review is 409.
+    const second = await home.task('write more docs', ['--assignee', 'drafter']);
+    await home.waitStatus(second, 'review');
+    expect((await api(`/tasks/${second}/approve`)).status).toBe(200);
+    expect((await home.getTask(second)).status).toBe('done');
+    const wrong = await api(`/tasks/${second}/approve`);
+    expect(wrong.status).toBe(409);
+    expect(await wrong.json()).toMatchObject({ error: { code: 'illegal_state' } });
+    expect((await api(`/tasks/${second}/request-changes`, { reason: 'x' })).status).toBe(409);
+    expect((await api(`/tasks/${second}/answer`, { answer: '' })).status).toBe(400);
+  }, 60_000);
+});

@@ -1,0 +1,170 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { dispatcher, person } from '../../src/core/actor.js';
+import { WardenError } from '../../src/core/errors.js';
+import type { TerminalCall } from '../../src/core/worker-protocol.js';
+import { hashToken } from '../../src/os/token.js';
+import type { Claim } from '../../src/store/run-types.js';
+import type { Store } from '../../src/store/store.js';
+import type { StoreFixture } from './suite.js';
+
+const ana = person('ana');
+const CTX = { host: 'h1', config: {} };
+
+/** A person in the loop (issue #14): typed blocks, questions and answers, approval gates. */
+export function runPeopleSuite(name: string, make: () => Promise<StoreFixture>): void {
+  describe(`Store people in the loop: ${name}`, () => {
+    let f: StoreFixture;
+    let store: Store;
+
+    beforeEach(async () => {
+      f = await make();
+      store = f.store;
+      await store.addProfile('p', { argv: ['true'], policy: { max_failures: 2 } }, ana);
+    });
+    afterEach(async () => {
+      await f.cleanup();
+    });
+
+    async function claimOne(): Promise<Claim[]> {
+      return store.claimRuns({ host: 'h1', maxWorkers: 10, limit: 10, mode: 'spawned' }, '/ws');
+    }
+
+    /** A worker's report, then its run closed as its host would. */
+    async function report(c: Claim, call: TerminalCall): Promise<void> {
+      await store.workerTerminal(hashToken(c.token), call, CTX);
+      await store.finishRun(
+        c.run.id,
+        { outcome: 'crashed', reason: { rule: 'exit_code', message: 'exit 0' }, exit_code: 0 },
+        CTX,
+      );
+    }
+
+    async function refusedWith(
+      promise: Promise<unknown>,
+      code: string,
+      text: RegExp,
+    ): Promise<void> {
+      const err = await promise.then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(WardenError);
+      expect((err as WardenError).code).toBe(code);
+      expect((err as WardenError).message).toMatch(text);
+    }
+
+    it('a task warden gave up on is blocked failed, not needs_input', async () => {
+      const t = await store.createTask({ title: 't', assignee: 'p' }, ana);
+      for (let i = 0; i < 2; i++) {
+        f.clock.advance(3_600_000);
+        const [c] = await claimOne();
+        if (!c) throw new Error('not claimed');
+        await store.endRun(
+          c.run.id,
+          { outcome: 'crashed', reason: { rule: 'exit_code', message: 'exit 1' }, exit_code: 1 },
+          CTX,
+          dispatcher('h1'),
+        );
+      }
+      expect(await store.getTask(t.id)).toMatchObject({
+        status: 'blocked',
+        block_kind: 'failed',
+        block_rule: 'gave_up',
+      });
+    });
+
+    it("a worker's block keeps its kind; a transient one clears itself, each time a failure", async () => {
+      const t = await store.createTask({ title: 't', assignee: 'p' }, ana);
+      const [c] = await claimOne();
+      if (!c) throw new Error('not claimed');
+      await report(c, { op: 'block', reason: 'API down', kind: 'transient' });
+      const blocked = await store.getTask(t.id);
+      expect(blocked).toMatchObject({ status: 'blocked', block_kind: 'transient' });
+      expect(blocked.not_before).toBe(f.clock.now() + 5 * 60_000);
+      expect(await store.releaseTransientBlocks(CTX)).toBe(0);
+      f.clock.advance(5 * 60_000);
+      expect(await store.releaseTransientBlocks(CTX)).toBe(1);
+      expect(await store.getTask(t.id)).toMatchObject({
+        status: 'ready',
+        block_kind: null,
+        counters: expect.objectContaining({ failures: 1 }) as unknown,
+      });
+      const [again] = await claimOne();
+      if (!again) throw new Error('not claimed again');
+      await report(again, { op: 'block', reason: 'still down', kind: 'transient' });
+      f.clock.advance(5 * 60_000);
+      await store.releaseTransientBlocks(CTX);
+      // The second clear reaches max_failures 2: warden gives up instead of looping.
+      expect(await store.getTask(t.id)).toMatchObject({
+        status: 'blocked',
+        block_kind: 'failed',
+        block_rule: 'gave_up',
+        block_reason: expect.stringMatching(
+          /blocked transient 2 times \(max_failures 2\)/,
+        ) as unknown,
+      });
+    });
+
+    it("a question blocks needs_input; the answer puts it back in line and tops the next attempt's context", async () => {
+      const t = await store.createTask({ title: 't', assignee: 'p' }, ana);
+      const [c] = await claimOne();
+      if (!c) throw new Error('not claimed');
+      await report(c, { op: 'ask', question: 'which colour?' });
+      expect(await store.getTask(t.id)).toMatchObject({
+        status: 'blocked',
+        block_kind: 'needs_input',
+        block_rule: 'question',
+        block_reason: 'question: which colour?',
+      });
+      const answered = await store.answerTask(t.id, 'blue', ana);
+      expect(answered.status).toBe('ready');
+      const [next] = await claimOne();
+      if (!next) throw new Error('not claimed after the answer');
+      const ctx = await store.workerContext(hashToken(next.token));
+      expect(ctx.questions).toEqual([
+        expect.objectContaining({
+          question: 'which colour?',
+          answer: 'blue',
+          answered_by: 'person:ana',
+          run_id: c.run.id,
+        }),
+      ]);
+      const events = await store.listEvents({ task_id: t.id, kinds: ['task_answered'] });
+      expect(events[0]?.payload).toMatchObject({ question: 'which colour?', answer: 'blue' });
+    });
+
+    it('answering a task that asked nothing is refused and changes nothing', async () => {
+      const t = await store.createTask({ title: 't', assignee: 'p' }, ana);
+      await store.moveTask(t.id, { verb: 'block', reason: 'why', kind: 'needs_input' }, ana);
+      await refusedWith(store.answerTask(t.id, 'x', ana), 'illegal_state', /asked nothing/);
+      await refusedWith(store.answerTask(t.id, ' ', ana), 'invalid', /answer: must not be empty/);
+      expect(await store.getTask(t.id)).toMatchObject({ status: 'blocked', block_reason: 'why' });
+    });
+
+    it('an approval gate keeps a task out of dispatch until a person approves it', async () => {
+      const gated = await store.createTask(
+        { title: 'gated', assignee: 'p', needs_approval: true },
+        ana,
+      );
+      expect(gated.approval).toEqual({ required: true, by: null, at: null });
+      expect(await claimOne()).toEqual([]);
+      const approved = await store.approveTask(gated.id, person('bo'));
+      expect(approved.approval).toEqual({ required: true, by: 'person:bo', at: f.clock.now() });
+      expect((await claimOne()).map((c) => c.task.id)).toEqual([gated.id]);
+      await refusedWith(store.approveTask(gated.id, ana), 'illegal_state', /waits for no approval/);
+    });
+
+    it("a profile's --require-approval gates its tasks; approving a task in review makes it done", async () => {
+      await store.addProfile('careful', { argv: ['true'], require_approval: true }, ana);
+      const t = await store.createTask({ title: 't', assignee: 'careful' }, ana);
+      expect(t.approval.required).toBe(true);
+      expect(await claimOne()).toEqual([]);
+      await store.approveTask(t.id, ana);
+      const [c] = await claimOne();
+      if (!c) throw new Error('not claimed');
+      await report(c, { op: 'request_review', summary: 'have a look' });
+      expect((await store.getTask(t.id)).status).toBe('review');
+      expect((await store.approveTask(t.id, ana)).status).toBe('done');
+    });
+  });
+}
