@@ -103,9 +103,9 @@ export function explainWaiting(task: Task, f: DoctorFacts): string {
         .join(', ')}`;
     }
     case 'blocked':
-      return `${head} (${task.block_rule ?? 'person'}, ${task.block_kind ?? '?'}): ${task.block_reason ?? 'no reason'}; \`warden unblock ${task.id}\` or \`warden retry ${task.id}\` when it is fixed`;
+      return `${head} (${task.block_rule ?? 'person'}, ${task.block_kind ?? '?'}): ${task.block_reason ?? 'no reason'}; ${unblockHint(task, f.now)}`;
     case 'review':
-      return `${head}: waiting for a person to review (\`warden done ${task.id}\` or \`warden reopen ${task.id}\`)`;
+      return `${head}: waiting for a person to review (\`warden approve ${task.id}\` or \`warden request-changes ${task.id} --reason TEXT\`)`;
     case 'done':
     case 'archived':
     case 'running':
@@ -115,7 +115,28 @@ export function explainWaiting(task: Task, f: DoctorFacts): string {
   }
 }
 
+/** What clears a block, by its kind (issue #14, docs/cli.md "Block kinds"). */
+function unblockHint(task: Task, now: number): string {
+  const id = task.id;
+  if (task.block_rule === 'question') return `answer it: \`warden answer ${id} TEXT\``;
+  switch (task.block_kind) {
+    case 'failed':
+      return `warden gave up; fix the cause, then \`warden retry ${id}\``;
+    case 'budget':
+      return `raise the profile's budget (\`warden profile edit ${task.assignee ?? 'PROFILE'} --max-...\`), then \`warden unblock ${id}\``;
+    case 'transient':
+      return task.not_before !== null && task.not_before > now
+        ? `it clears itself ${inTime(now, task.not_before)} (counted as a failure)`
+        : `it clears itself at the next tick (counted as a failure)`;
+    default:
+      return `\`warden unblock ${id}\` or \`warden retry ${id}\` when it is fixed`;
+  }
+}
+
 function whyNotStarted(task: Task, f: DoctorFacts): string {
+  if (task.approval.required && task.approval.at === null) {
+    return `waiting for a person's approval: \`warden approve ${task.id}\``;
+  }
   if (task.not_before !== null && task.not_before > f.now) {
     return `waiting until ${new Date(task.not_before).toISOString()} (${inTime(f.now, task.not_before)}), a backoff or cooldown`;
   }
