@@ -4,6 +4,8 @@ import type { BlockKind, TaskStatus } from '../core/status.js';
 import type { Comment, NewTask, Task, TaskPatch } from '../core/task.js';
 import type { EndResult, StopIntent } from '../core/ending.js';
 import type { NewSchedule, Schedule } from '../core/schedule.js';
+import type { ApplyResult } from '../core/apply.js';
+import type { BulkResult, BulkVerb } from '../core/bulk.js';
 import { callApi } from './http.js';
 import { CLIENT_DEFAULTS, ENDING_TIMINGS } from '../core/defaults.js';
 
@@ -20,8 +22,46 @@ export interface ClientOptions {
   retryForMs?: number;
 }
 
+/** One task of a task graph, as a `warden apply` file gives it (see docs/cli.md). */
+export interface GraphTaskInput {
+  /** Its local name, unique in the graph; other tasks name it in `after`. */
+  name: string;
+  title: string;
+  body?: string;
+  assignee?: string | null;
+  priority?: number;
+  /** Local names of this graph, or ids of tasks already on the board, it waits for. */
+  after?: (string | number)[];
+  /** Its idempotency key. @default `apply:GRAPH/NAME` */
+  key?: string;
+  /** Limits keyed as in `config.json` (`"stall_timeout": "10m"`). */
+  policy?: Record<string, unknown>;
+  /** Start in triage rather than todo/ready. */
+  triage?: boolean;
+}
+
+/** A task graph for `apply`: the JSON form of a `warden apply` file. */
+export interface GraphInput {
+  /** The graph's name, kept in derived keys so an edited graph keeps its tasks. */
+  name?: string;
+  /** @default "default" */
+  board?: string;
+  tasks: GraphTaskInput[];
+}
+
+/** Which tasks of a board `bulk` takes; at least one of statuses, assignee and kinds. */
+export interface BulkFilterInput {
+  /** @default "default" */
+  board?: string;
+  statuses?: TaskStatus[];
+  assignee?: string;
+  /** Block kinds; alone they mean blocked tasks. */
+  kinds?: BlockKind[];
+}
+
 /** People's operations over HTTP, acting as the token's holder. */
 export interface WardenClient {
+  /** Creates a task; `needs_approval` and `not_before` (epoch ms) pass through as given. */
   createTask(input: NewTask): Promise<Task>;
   listTasks(filter?: {
     board?: string;
@@ -40,6 +80,33 @@ export interface WardenClient {
   archive(id: number): Promise<Task>;
   /** Ends the task's run and waits until its worker is verified gone. */
   stop(id: number, intent?: StopIntent): Promise<EndResult>;
+  /**
+   * Answers the worker's question of a task blocked on it: the task goes back in line with
+   * the question and answer first in its next attempt's context. `illegal_state` when it
+   * asked nothing.
+   */
+  answer(id: number, text: string): Promise<Task>;
+  /**
+   * Approves a task waiting for approval (it may now be dispatched) or in review (it is
+   * done). `illegal_state` otherwise.
+   */
+  approve(id: number): Promise<Task>;
+  /** Sends a task in review back for more work, the reason first in its next context. */
+  requestChanges(id: number, reason: string): Promise<Task>;
+  /**
+   * Creates a task graph in one transaction, or nothing; the same graph again creates
+   * nothing new. A dry run says what it would create.
+   */
+  apply(graph: GraphInput, options?: { dryRun?: boolean }): Promise<ApplyResult>;
+  /**
+   * Retries, unblocks or archives every task a filter matches, each by the same move as on
+   * one task; refusals are listed per task. A dry run unless `dryRun` is false.
+   */
+  bulk(
+    verb: BulkVerb,
+    filter: BulkFilterInput,
+    options?: { dryRun?: boolean },
+  ): Promise<BulkResult>;
   /** Events of a board (or one task), after a cursor. */
   events(filter?: {
     board?: string;
@@ -111,6 +178,20 @@ export function createClient(options: ClientOptions): WardenClient {
         intent,
         ENDING_TIMINGS.stop_wait_ms,
       ),
+    answer: (id, text) => post<Task>(`/api/v1/tasks/${id}/answer`, { answer: text }),
+    approve: (id) => post<Task>(`/api/v1/tasks/${id}/approve`, undefined),
+    requestChanges: (id, reason) => post<Task>(`/api/v1/tasks/${id}/request-changes`, { reason }),
+    apply: (graph, o = {}) =>
+      post<ApplyResult>('/api/v1/apply', { ...graph, dry_run: o.dryRun === true }),
+    bulk: (verb, f, o = {}) =>
+      post<BulkResult>('/api/v1/tasks/bulk', {
+        verb,
+        ...(f.board !== undefined ? { board: f.board } : {}),
+        ...(f.statuses !== undefined ? { status: f.statuses } : {}),
+        ...(f.assignee !== undefined ? { assignee: f.assignee } : {}),
+        ...(f.kinds !== undefined ? { kind: f.kinds } : {}),
+        dry_run: o.dryRun !== false,
+      }),
     events: async (f = {}) =>
       (
         await get<{ events: WardenEvent[] }>(

@@ -5,7 +5,16 @@
 export { createWorker, JobCancelled } from './worker.js';
 export type { Job, JobResult, WardenWorker, WorkerOptions } from './worker.js';
 export { createClient } from './client.js';
-export type { ClientOptions, TaskDetail, WardenClient } from './client.js';
+export type {
+  BulkFilterInput,
+  ClientOptions,
+  GraphInput,
+  GraphTaskInput,
+  TaskDetail,
+  WardenClient,
+} from './client.js';
+export type { ApplyResult, AppliedTask } from '../core/apply.js';
+export type { BulkItem, BulkResult, BulkVerb } from '../core/bulk.js';
 export { WardenError, ErrorCode } from '../core/errors.js';
 export type { Task, NewTask, TaskPatch, Comment } from '../core/task.js';
 export type { Run } from '../core/run.js';
