@@ -1,7 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { WardenError } from '../core/errors.js';
-import { TASK_STATUSES } from '../core/status.js';
+import { BlockKind, TASK_STATUSES } from '../core/status.js';
 import type { TaskStatus } from '../core/status.js';
 import type { WardenClient } from '../sdk/client.js';
 import { parseWhen } from '../core/when.js';
@@ -10,9 +10,23 @@ import { toolResult } from './result.js';
 const board = z.string().optional().describe('The board; default "default".');
 
 /**
+ * Blocks only a person clears (issue #14): a worker's question (`needs_input`), warden giving
+ * up (`failed`: unblocking would reset the failure counters, a retry by another name), a spent
+ * budget (`budget`: a person raises it first).
+ */
+const PERSON_KINDS: readonly BlockKind[] = [
+  BlockKind.needs_input,
+  BlockKind.failed,
+  BlockKind.budget,
+];
+/** The blocks an orchestrator may clear: a dependency landed, a capability came, an outage ended. */
+const AGENT_KINDS = [BlockKind.dependency, BlockKind.capability, BlockKind.transient] as const;
+
+/**
  * The orchestrator tools (SPEC §5), for an agent holding an admin token that plans and
- * watches work. It can never unblock a task waiting for a person (`needs_input`), nor retry
- * a task: those stay with people.
+ * watches work. It can never clear a block that waits for a person (`needs_input`, `failed`,
+ * `budget`), retry a task, or give a person's replies (answer a question, approve, request
+ * changes): those stay with people, and the tools for them are absent rather than refused.
  */
 export function registerOrchestratorTools(server: McpServer, client: WardenClient): void {
   server.registerTool(
@@ -130,16 +144,20 @@ export function registerOrchestratorTools(server: McpServer, client: WardenClien
     {
       title: 'Unblock a task',
       description:
-        'Put a blocked task back in line after its cause is fixed (a dependency landed, an outage ended). Tasks blocked needs_input wait for a person and are refused here.',
+        'Put a blocked task back in line after its cause is fixed (a dependency landed, an outage ended). Tasks blocked needs_input (a question), failed (warden gave up) or budget wait for a person and are refused here.',
       inputSchema: { id: z.number().int().positive().describe('The blocked task.') },
     },
     ({ id }) =>
       toolResult(async () => {
         const task = await client.getTask(id);
-        if (task.status === 'blocked' && task.block_kind === 'needs_input') {
+        if (
+          task.status === 'blocked' &&
+          task.block_kind !== null &&
+          PERSON_KINDS.includes(task.block_kind)
+        ) {
           throw new WardenError(
             'forbidden',
-            `task ${id} waits for a person (needs_input: ${task.block_reason ?? ''}); only a person unblocks it`,
+            `task ${id} waits for a person (${task.block_kind}: ${task.block_reason ?? ''}); only a person unblocks it`,
           );
         }
         return client.unblock(id);
@@ -157,5 +175,86 @@ export function registerOrchestratorTools(server: McpServer, client: WardenClien
       },
     },
     ({ id, text }) => toolResult(() => client.comment(id, text)),
+  );
+
+  registerPlanningTools(server, client);
+}
+
+/** Planning in one step: a whole task graph, and unblocking what an agent may clear in bulk. */
+function registerPlanningTools(server: McpServer, client: WardenClient): void {
+  server.registerTool(
+    'warden_apply_graph',
+    {
+      title: 'Create a task graph',
+      description:
+        'Create several tasks with their dependencies in one step, all or nothing: tasks have local names and `after` names the tasks they wait for. Calling it again with the same graph creates nothing new (each task has an idempotency key), so it is safe to repeat. Use dry_run to see what it would create.',
+      inputSchema: {
+        name: z
+          .string()
+          .max(64)
+          .optional()
+          .describe("The graph's name; keeps its tasks' keys the same when the graph is edited."),
+        board,
+        tasks: z
+          .array(
+            z
+              .object({
+                name: z.string().min(1).max(64).describe('Local name, unique in the graph.'),
+                title: z.string().min(1).max(200).describe('The task, in one line.'),
+                body: z.string().max(65_536).optional().describe('Everything its worker needs.'),
+                assignee: z.string().optional().describe('The profile that works it.'),
+                priority: z.number().int().optional().describe('Higher runs first; default 0.'),
+                after: z
+                  .array(z.union([z.string(), z.number().int().positive()]))
+                  .optional()
+                  .describe(
+                    'Local names of this graph, or ids of tasks on the board, to wait for.',
+                  ),
+                key: z
+                  .string()
+                  .max(200)
+                  .optional()
+                  .describe('Its idempotency key; default apply:GRAPH/NAME.'),
+              })
+              // A misspelt field (`depends_on`) is refused, not dropped.
+              .strict(),
+          )
+          .min(1)
+          .max(500)
+          .describe('The tasks; a cycle, a duplicate name or an unknown profile refuses all.'),
+        dry_run: z.boolean().optional().describe('Say what it would create; change nothing.'),
+      },
+    },
+    ({ dry_run: dryRun, ...graph }) =>
+      toolResult(() => client.apply(graph, { dryRun: dryRun === true })),
+  );
+
+  server.registerTool(
+    'warden_unblock_tasks',
+    {
+      title: 'Unblock tasks in bulk',
+      description:
+        'Put back in line every blocked task of a board with one of the given block kinds (dependency, capability, transient), optionally of one assignee. A dry run unless dry_run is false: it lists each task and what would happen. Blocks that wait for a person (needs_input, failed, budget) cannot be chosen.',
+      inputSchema: {
+        board,
+        kinds: z.array(z.enum(AGENT_KINDS)).min(1).describe('The block kinds to clear.'),
+        assignee: z.string().optional().describe('Only tasks of this profile.'),
+        dry_run: z.boolean().optional().describe('Default true: change nothing, list what would.'),
+      },
+    },
+    ({ board: b, kinds, assignee, dry_run: dryRun }) =>
+      toolResult(() =>
+        client.bulk(
+          'unblock',
+          {
+            ...(b !== undefined ? { board: b } : {}),
+            // The schema admits only the kinds an agent may clear, at least one; the store
+            // takes only blocked tasks of those kinds.
+            kinds,
+            ...(assignee !== undefined ? { assignee } : {}),
+          },
+          { dryRun: dryRun !== false },
+        ),
+      ),
   );
 }

@@ -39,6 +39,15 @@ function readEnv(dir: string, attempt: number): Record<string, string> | undefin
   );
 }
 
+/** A home with a pull profile `agent`, its serve, and `warden mcp --orchestrator` on it. */
+async function orchestrator(): Promise<Client> {
+  home = await new TestHome().init();
+  await home.ok(['profile', 'add', 'agent', '--pull']);
+  const serve = await home.serve();
+  const admin = readFileSync(join(home.root, 'admin.token'), 'utf8').trim();
+  return mcp({ WARDEN_URL: serve.url, WARDEN_ADMIN_TOKEN: admin }, ['--orchestrator']);
+}
+
 function text(result: Awaited<ReturnType<Client['callTool']>>): string {
   const first = (result.content as { type: string; text?: string }[])[0];
   return first?.text ?? '';
@@ -169,21 +178,17 @@ describe('warden mcp (SPEC §5)', () => {
   });
 
   it('an orchestrator with an admin token plans work but never unblocks needs_input', async () => {
-    home = await new TestHome().init();
-    await home.ok(['profile', 'add', 'agent', '--pull']);
-    const serve = await home.serve();
-    const admin = readFileSync(join(home.root, 'admin.token'), 'utf8').trim();
-    const client = await mcp({ WARDEN_URL: serve.url, WARDEN_ADMIN_TOKEN: admin }, [
-      '--orchestrator',
-    ]);
+    const client = await orchestrator();
     const tools = (await client.listTools()).tools.map((t) => t.name).sort();
     expect(tools).toEqual([
+      'warden_apply_graph',
       'warden_comment_task',
       'warden_create_task',
       'warden_link_tasks',
       'warden_list_tasks',
       'warden_show_task',
       'warden_unblock_task',
+      'warden_unblock_tasks',
     ]);
     const a = JSON.parse(
       text(
@@ -221,5 +226,121 @@ describe('warden mcp (SPEC §5)', () => {
       (await client.callTool({ name: 'warden_unblock_task', arguments: { id: b.id } })).isError,
     ).toBeFalsy();
     expect((await home.getTask(b.id)).status).toBe('todo');
+  });
+
+  it("an orchestrator applies a task graph in one step, unblocks in bulk only what an agent may clear, and has no tools for a person's replies", async () => {
+    const client = await orchestrator();
+    // Answering a question, approving and requesting changes are a person's acts: no tool.
+    const tools = (await client.listTools()).tools.map((t) => t.name);
+    for (const personal of ['warden_answer', 'warden_approve', 'warden_request_changes'])
+      expect(tools).not.toContain(personal);
+    const absent = await client.callTool({ name: 'warden_approve', arguments: { id: 1 } });
+    expect(absent.isError).toBe(true);
+    expect(text(absent)).toMatch(/warden_approve not found/);
+
+    const graph = {
+      name: 'release-42',
+      tasks: [
+        { name: 'design', title: 'Design the API', assignee: 'agent' },
+        { name: 'build', title: 'Build it', after: ['design'], assignee: 'agent' },
+        { name: 'docs', title: 'Document it', after: ['design'] },
+      ],
+    };
+    type Applied = {
+      created: number;
+      existing: number;
+      tasks: { name: string; id: number | null; status: string }[];
+    };
+    const dry = JSON.parse(
+      text(
+        await client.callTool({
+          name: 'warden_apply_graph',
+          arguments: { ...graph, dry_run: true },
+        }),
+      ),
+    ) as Applied;
+    expect(dry).toMatchObject({ created: 3, existing: 0 });
+    expect((await (await home.store()).listTasks({ board: 'default' })).length).toBe(0);
+    const applied = JSON.parse(
+      text(await client.callTool({ name: 'warden_apply_graph', arguments: graph })),
+    ) as Applied;
+    expect(applied.tasks.map((t) => [t.name, t.status])).toEqual([
+      ['design', 'ready'],
+      ['build', 'todo'],
+      ['docs', 'todo'],
+    ]);
+    const [design, build, docs] = applied.tasks.map((t) => t.id ?? 0) as [number, number, number];
+    expect((await home.getTask(build)).parents).toEqual([design]);
+    // The same graph again creates nothing.
+    const again = JSON.parse(
+      text(await client.callTool({ name: 'warden_apply_graph', arguments: graph })),
+    ) as Applied;
+    expect(again).toMatchObject({ created: 0, existing: 3 });
+    expect(again.tasks.map((t) => t.id)).toEqual([design, build, docs]);
+    // A cycle refuses the whole graph, and a misspelt field is not silently dropped.
+    const cycle = await client.callTool({
+      name: 'warden_apply_graph',
+      arguments: {
+        tasks: [
+          { name: 'a', title: 'A', after: ['b'] },
+          { name: 'b', title: 'B', after: ['a'] },
+        ],
+      },
+    });
+    expect(cycle.isError).toBe(true);
+    expect(text(cycle)).toMatch(/^invalid: .*cycle/);
+    const misspelt = await client.callTool({
+      name: 'warden_apply_graph',
+      arguments: { tasks: [{ name: 'a', title: 'A', depends_on: ['x'] }] },
+    });
+    expect(misspelt.isError).toBe(true);
+    expect((await (await home.store()).listTasks({ board: 'default' })).length).toBe(3);
+
+    // Blocks only a person clears are refused one by one and cannot be chosen in bulk.
+    await home.ok(['block', String(design), '--reason', 'gave up', '--kind', 'failed']);
+    await home.ok([
+      'block',
+      String(build),
+      '--reason',
+      'waits on the vendor',
+      '--kind',
+      'dependency',
+    ]);
+    await home.ok(['block', String(docs), '--reason', 'which audience?', '--kind', 'needs_input']);
+    const failed = await client.callTool({
+      name: 'warden_unblock_task',
+      arguments: { id: design },
+    });
+    expect(failed.isError).toBe(true);
+    expect(text(failed)).toMatch(/^forbidden: task \d+ waits for a person \(failed: gave up\)/);
+    const personal = await client.callTool({
+      name: 'warden_unblock_tasks',
+      arguments: { kinds: ['needs_input'], dry_run: false },
+    });
+    expect(personal.isError).toBe(true);
+    type Bulk = { dry_run: boolean; matched: number; changed: number; tasks: { id: number }[] };
+    const preview = JSON.parse(
+      text(
+        await client.callTool({
+          name: 'warden_unblock_tasks',
+          arguments: { kinds: ['dependency', 'transient'] },
+        }),
+      ),
+    ) as Bulk;
+    expect(preview).toMatchObject({ dry_run: true, matched: 1, changed: 0 });
+    expect(preview.tasks.map((t) => t.id)).toEqual([build]);
+    expect((await home.getTask(build)).status).toBe('blocked');
+    const unblocked = JSON.parse(
+      text(
+        await client.callTool({
+          name: 'warden_unblock_tasks',
+          arguments: { kinds: ['dependency'], dry_run: false },
+        }),
+      ),
+    ) as Bulk;
+    expect(unblocked).toMatchObject({ dry_run: false, matched: 1, changed: 1 });
+    expect((await home.getTask(build)).status).toBe('todo');
+    expect((await home.getTask(design)).status).toBe('blocked');
+    expect((await home.getTask(docs)).status).toBe('blocked');
   });
 });
