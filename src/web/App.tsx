@@ -6,6 +6,7 @@ import { Board } from './components/Board.js';
 import { CreateForm } from './components/CreateForm.js';
 import { Drawer } from './components/Drawer.js';
 import { HealthPanel } from './components/HealthPanel.js';
+import { Schedules } from './components/Schedules.js';
 import { SUPERVISOR_DEFAULTS } from '../core/defaults.js';
 
 const PER_COLUMN = 50;
@@ -26,6 +27,27 @@ function verbFor(from: string, to: string): { verb: string; needsReason?: boolea
   return null;
 }
 
+/**
+ * The statuses of the parents of `todo` cards that the board's first pages do not hold, so a
+ * waiting card can say what holds it; at most one page of them, each read on its own.
+ */
+async function parentsOffBoard(view: BoardView): Promise<Record<number, string>> {
+  const cards = Object.values(view.columns).flat();
+  const onBoard = new Set(cards.map((c) => c.id));
+  const missing = [
+    ...new Set(cards.filter((c) => c.status === 'todo').flatMap((c) => c.parents)),
+  ].filter((id) => !onBoard.has(id));
+  const found = await Promise.all(
+    missing.slice(0, PER_COLUMN).map((id) =>
+      api.task(id).then(
+        (t) => [id, t.status] as const,
+        () => null,
+      ),
+    ),
+  );
+  return Object.fromEntries(found.filter((f) => f !== null));
+}
+
 function initialTheme(): string {
   const saved = localStorage.getItem('warden-theme');
   if (saved === 'light' || saved === 'dark') return saved;
@@ -38,6 +60,8 @@ export function App() {
   const [view, setView] = useState<BoardView | null>(null);
   const [extra, setExtra] = useState<Record<string, Card[]>>({});
   const [health, setHealth] = useState<Health | null>(null);
+  // Statuses of waiting cards' parents that are not on the board (archived, or past a column's page).
+  const [offBoard, setOffBoard] = useState<Record<number, string>>({});
   const [q, setQ] = useState('');
   const [archived, setArchived] = useState(false);
   const [selected, setSelected] = useState<number | null>(null);
@@ -63,6 +87,7 @@ export function App() {
       setView(v);
       setHealth(h);
       setExtra({});
+      setOffBoard(await parentsOffBoard(v));
     } catch (err) {
       fail(err);
     }
@@ -194,6 +219,7 @@ export function App() {
           <Board
             view={view}
             extra={extra}
+            offBoard={offBoard}
             archived={archived}
             now={now}
             onOpen={setSelected}
@@ -215,6 +241,7 @@ export function App() {
         )}
         <HealthPanel health={health} />
       </div>
+      <Schedules board={board} version={version} now={now} onError={fail} />
       {selected !== null && (
         <Drawer
           id={selected}

@@ -1,6 +1,7 @@
 import type { UsageFigures } from '../core/describe.js';
 import type { WardenEvent } from '../core/events.js';
 import type { Run } from '../core/run.js';
+import type { Schedule } from '../core/schedule.js';
 import type { Comment, Task } from '../core/task.js';
 import type { TaskDiffView, WorktreeRecord } from '../core/worktree.js';
 
@@ -102,6 +103,18 @@ export const api = {
     call<Task>('POST', `/api/v1/tasks/${id}/move`, { verb, ...extra }),
   comment: (id: number, body: string) =>
     call<Comment>('POST', `/api/v1/tasks/${id}/comments`, { body }),
+  answer: (id: number, answer: string) =>
+    call<Task>('POST', `/api/v1/tasks/${id}/answer`, { answer }),
+  approve: (id: number) => call<Task>('POST', `/api/v1/tasks/${id}/approve`),
+  requestChanges: (id: number, reason: string) =>
+    call<Task>('POST', `/api/v1/tasks/${id}/request-changes`, { reason }),
+  schedules: (board: string) =>
+    call<{ schedules: Schedule[] }>('GET', `/api/v1/schedules?board=${encodeURIComponent(board)}`),
+  pauseSchedule: (name: string, pause: boolean) =>
+    call<Schedule>(
+      'POST',
+      `/api/v1/schedules/${encodeURIComponent(name)}/${pause ? 'pause' : 'resume'}`,
+    ),
   stop: (id: number, intent: Record<string, unknown>) =>
     call<{ outcome: string; verified_gone: boolean; message: string }>(
       'POST',

@@ -227,6 +227,128 @@ describe('the dashboard in a real browser (SPEC §6)', () => {
     await home.ok(['stop', String(id), '--now']);
   });
 
+  it('a person in the loop from the page: answers a question, requests changes and approves a review beside its diff, approves a gated task, pauses a schedule; the card says what holds it (issue #14)', async () => {
+    home = await new TestHome().init();
+    const repo = makeRepo();
+    try {
+      await home.profile('asker', fixture('ask-then-work.sh', 'ask', 'which colour?'));
+      // Every attempt commits a line and asks for a review, so the drawer has a diff to judge.
+      const commit = 'git -c user.name=worker -c user.email=worker@test';
+      await home.profile(
+        'drafter',
+        [
+          'sh',
+          '-c',
+          `echo "attempt $WARDEN_ATTEMPT" >>notes.txt && ${commit} add -A && ${commit} commit -q -m "attempt $WARDEN_ATTEMPT" && warden worker request-review --summary "draft $WARDEN_ATTEMPT"`,
+        ],
+        ['--workspace', `worktree:${repo}`],
+      );
+      const asked = await home.task('Paint the shed', ['--assignee', 'asker']);
+      const drafted = await home.task('Write the docs', ['--assignee', 'drafter']);
+      const gated = await home.task('Deploy the site', ['--needs-approval']);
+      const parent = await home.task('Pick a supplier');
+      const child = await home.task('Order the wood', ['--parent', String(parent)]);
+      await home.ok([
+        'block',
+        String(parent),
+        '--reason',
+        'waiting for quotes',
+        '--kind',
+        'dependency',
+      ]);
+      await home.ok([
+        'schedule',
+        'add',
+        'nightly',
+        '--cron',
+        '0 3 * * *',
+        '--title',
+        'Rebuild the index',
+      ]);
+      await home.serve();
+      await home.waitStatus(asked, 'blocked');
+      await home.waitStatus(drafted, 'review');
+      await login();
+      const store = await home.store();
+
+      // The cards: the block's reason, what holds a waiting card, an approval gate; the schedules.
+      await page.waitForSelector(`${inColumn('blocked', asked)} [data-note="block"]`);
+      expect(await page.textContent(`${card(asked)} [data-note="block"]`)).toBe(
+        'question: which colour?',
+      );
+      await page.waitForSelector(`${inColumn('todo', child)} [data-note="held"]`);
+      expect(await page.textContent(`${card(child)} [data-note="held"]`)).toBe(
+        `held by #${parent} (blocked)`,
+      );
+      await page.waitForSelector(`${inColumn('ready', gated)} [data-badge="approval"]`);
+      await page.waitForSelector(
+        '[data-schedule="nightly"][data-paused="0"]:has-text("0 3 * * *")',
+      );
+      if (SHOTS) await page.screenshot({ path: `${SHOTS}/board-person.png`, fullPage: true });
+      await page.click('[data-schedule="nightly"] button:has-text("Pause")');
+      await page.waitForSelector('[data-schedule="nightly"][data-paused="1"]:has-text("paused")');
+      expect((await store.getSchedule('nightly')).paused).toBe(true);
+      await page.click('[data-schedule="nightly"] button:has-text("Resume")');
+      await page.waitForSelector('[data-schedule="nightly"][data-paused="0"]');
+      expect((await store.getSchedule('nightly')).paused).toBe(false);
+
+      // A question: the reply box puts the task back in line, and its next attempt finishes.
+      await page.click(card(asked));
+      await page.waitForSelector(
+        `[data-drawer="${asked}"] [data-question]:has-text("which colour?")`,
+      );
+      await page.fill('textarea[aria-label="answer"]', 'blue, like the sky');
+      if (SHOTS) await page.screenshot({ path: `${SHOTS}/drawer-question.png` });
+      await page.click('[data-action="answer"]');
+      expect((await home.waitStatus(asked, 'done')).result?.summary).toBe('done on attempt 2');
+      await page.waitForSelector(inColumn('done', asked));
+      const answered = (await home.events(asked)).find((e) => e.kind === 'task_answered');
+      expect(answered).toMatchObject({
+        actor: 'person:tester',
+        payload: { answer: 'blue, like the sky' },
+      });
+      await page.keyboard.press('Escape');
+
+      // An approval gate: Approve in the drawer; the card loses its badge.
+      await page.click(card(gated));
+      await page.click(`[data-drawer="${gated}"] [data-action="approve"]`);
+      await page.waitForSelector(`${card(gated)} [data-badge="approval"]`, { state: 'detached' });
+      expect((await home.getTask(gated)).approval).toMatchObject({ by: 'person:tester' });
+      await page.keyboard.press('Escape');
+
+      // A review, with the diff open beside the buttons. Request changes without a reason:
+      // the server's refusal as is, nothing changed; then with one; then approve.
+      await page.click(card(drafted));
+      const drawer = `[data-drawer="${drafted}"]`;
+      await page.waitForSelector(
+        `${drawer} [data-review] ~ .worktree [data-diff] .add:has-text("+attempt 1")`,
+      );
+      if (SHOTS) await page.screenshot({ path: `${SHOTS}/drawer-review.png` });
+      await page.click(`${drawer} [data-action="request-changes"]`);
+      await page.waitForSelector('[data-toast]:has-text("reason: ")');
+      expect((await home.getTask(drafted)).status).toBe('review');
+      await page.fill(`${drawer} textarea[aria-label="what to change"]`, 'shorter, please');
+      await page.click(`${drawer} [data-action="request-changes"]`);
+      await waitFor('the second draft in review', async () => {
+        const t = await home.getTask(drafted);
+        return t.status === 'review' && t.counters.attempts === 2;
+      });
+      const changed = (await home.events(drafted)).filter(
+        (e) => e.kind === 'task_changes_requested',
+      );
+      expect(changed).toHaveLength(1);
+      await page.waitForSelector(
+        `${drawer} [data-review] ~ .worktree [data-diff] .add:has-text("+attempt 2")`,
+      );
+      await page.click(`${drawer} [data-action="approve-review"]`);
+      expect((await home.waitStatus(drafted, 'done')).counters.attempts).toBe(2);
+      await page.waitForSelector(inColumn('done', drafted));
+      await page.waitForSelector(`${drawer} [data-review]`, { state: 'detached' });
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('refuses bad input in the page and changes nothing', async () => {
     home = await new TestHome().init();
     await home.serve();

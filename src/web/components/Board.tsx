@@ -7,6 +7,8 @@ export const COLUMNS = ['triage', 'todo', 'ready', 'running', 'blocked', 'review
 interface Props {
   view: BoardView;
   extra: Record<string, CardData[]>;
+  /** Statuses of parents that are not among the cards loaded. */
+  offBoard: Record<number, string>;
   archived: boolean;
   now: number;
   onOpen: (id: number) => void;
@@ -24,8 +26,11 @@ function lanes(cards: readonly CardData[]): [string, CardData[]][] {
 }
 
 /** The board in columns; the running column in lanes by profile. */
-export function Board({ view, extra, archived, now, onOpen, onDrop, onMore }: Props) {
+export function Board({ view, extra, offBoard, archived, now, onOpen, onDrop, onMore }: Props) {
   const statuses = archived ? [...COLUMNS, 'archived'] : [...COLUMNS];
+  const statusOf = new Map<number, string>(Object.entries(offBoard).map(([id, s]) => [+id, s]));
+  for (const c of [...Object.values(view.columns), ...Object.values(extra)].flat())
+    statusOf.set(c.id, c.status);
   return (
     <div class="board">
       {statuses.map((status) => {
@@ -52,11 +57,13 @@ export function Board({ view, extra, archived, now, onOpen, onDrop, onMore }: Pr
                   <div class="lane" key={profile} data-lane={profile}>
                     <h3>{profile}</h3>
                     {laneCards.map((c) => (
-                      <Card key={c.id} card={c} now={now} onOpen={onOpen} />
+                      <Card key={c.id} card={c} now={now} statusOf={statusOf} onOpen={onOpen} />
                     ))}
                   </div>
                 ))
-              : cards.map((c) => <Card key={c.id} card={c} now={now} onOpen={onOpen} />)}
+              : cards.map((c) => (
+                  <Card key={c.id} card={c} now={now} statusOf={statusOf} onOpen={onOpen} />
+                ))}
             {cards.length < total && (
               <button class="more" onClick={() => onMore(status, cards.length)}>
                 show {Math.min(100, total - cards.length)} more of {total - cards.length}

@@ -1,19 +1,40 @@
 import type { Card as CardData } from '../api.js';
-import { ago, since, until } from '../format.js';
+import { ago, awaitsApproval, since, until } from '../format.js';
 import { costText, describeLlmState } from '../../core/describe.js';
 import { formatTokens } from '../../core/llm.js';
 
 interface Props {
   card: CardData;
   now: number;
+  /** The status of a task on the board, to say what holds a waiting card. */
+  statusOf: ReadonlyMap<number, string>;
   onOpen: (id: number) => void;
 }
 
-/** One card: what a person needs at a glance, with badges for stalls, backoff and blocks. */
-export function Card({ card, now, onOpen }: Props) {
+/**
+ * What holds a waiting card: `#8 (blocked)` for each parent not done; the status is left out
+ * of a parent the page does not know.
+ */
+function heldBy(card: CardData, statusOf: ReadonlyMap<number, string>): string {
+  if (card.status !== 'todo') return '';
+  return card.parents
+    .filter((p) => statusOf.get(p) !== 'done')
+    .map((p) => {
+      const s = statusOf.get(p);
+      return s === undefined ? `#${p}` : `#${p} (${s})`;
+    })
+    .join(', ');
+}
+
+/**
+ * One card: what a person needs at a glance, with badges for stalls, backoff, blocks and an
+ * approval gate, the block's reason, and what holds a waiting card.
+ */
+export function Card({ card, now, statusOf, onOpen }: Props) {
   const run = card.run;
   const activity = run ? describeLlmState(run.llm, now) : null;
   const waiting = card.status === 'ready' && card.not_before !== null && card.not_before > now;
+  const held = heldBy(card, statusOf);
   return (
     <button
       class={`card ${run?.stall_warned_at ? 'stalled' : ''}`}
@@ -72,7 +93,22 @@ export function Card({ card, now, onOpen }: Props) {
             {card.block_kind ?? 'blocked'}
           </span>
         )}
+        {awaitsApproval(card) && (
+          <span class="badge warn" data-badge="approval">
+            waiting for approval
+          </span>
+        )}
       </div>
+      {card.status === 'blocked' && card.block_reason && (
+        <div class="card-note danger" data-note="block">
+          {card.block_reason}
+        </div>
+      )}
+      {held && (
+        <div class="card-note" data-note="held">
+          held by {held}
+        </div>
+      )}
     </button>
   );
 }

@@ -9,8 +9,9 @@ import {
 import type { WardenEvent } from '../../core/events.js';
 import { api } from '../api.js';
 import type { TaskDetail } from '../api.js';
-import { ago } from '../format.js';
+import { ago, awaitsApproval } from '../format.js';
 import { evidenceLine } from '../../core/worktree.js';
+import { QuestionReply, ReviewActions } from './Replies.js';
 import { Worktree } from './Worktree.js';
 
 interface Props {
@@ -22,7 +23,10 @@ interface Props {
   onError: (err: unknown) => void;
 }
 
-/** One task in full: body, links, runs in words, the live log tail, events, comments, actions. */
+/**
+ * One task in full: body, links, runs in words, the live log tail, events, comments, actions,
+ * and a person's replies: the answer to a question, a review's verdict, an approval.
+ */
 export function Drawer({ id, now, version, onOpen, onClose, onError }: Props) {
   const [task, setTask] = useState<TaskDetail | null>(null);
   const [events, setEvents] = useState<WardenEvent[]>([]);
@@ -86,6 +90,7 @@ export function Drawer({ id, now, version, onOpen, onClose, onError }: Props) {
   const lastRun = task.runs.at(-1);
   const usage = sumUsage(task.runs.map((r) => r.llm));
   const unpriced = unpricedNote(usage.unpriced);
+  const inReview = task.status === 'review';
   return (
     <aside class="drawer" aria-label={`task ${task.id}`} data-drawer={task.id}>
       <header>
@@ -107,7 +112,19 @@ export function Drawer({ id, now, version, onOpen, onClose, onError }: Props) {
           {unpriced !== null && <small>{unpriced}</small>}
         </p>
       )}
+      {task.status === 'blocked' && task.block_rule === 'question' && (
+        <QuestionReply key={task.id} task={task} act={act} />
+      )}
       <div class="actions">
+        {awaitsApproval(task) && (
+          <button
+            class="primary"
+            data-action="approve"
+            onClick={() => void act(() => api.approve(task.id))}
+          >
+            Approve
+          </button>
+        )}
         {task.status === 'blocked' && (
           <button onClick={() => void act(() => api.move(task.id, 'unblock'))}>Unblock</button>
         )}
@@ -198,6 +215,12 @@ export function Drawer({ id, now, version, onOpen, onClose, onError }: Props) {
           <strong>result:</strong> {task.result.summary}
         </p>
       )}
+      {inReview && (
+        <>
+          <ReviewActions key={task.id} task={task} act={act} />
+          <Worktree task={task} version={version} open />
+        </>
+      )}
       <h3>Runs</h3>
       {task.runs.length === 0 ? (
         <p>no runs yet</p>
@@ -223,7 +246,7 @@ export function Drawer({ id, now, version, onOpen, onClose, onError }: Props) {
           ))}
         </ol>
       )}
-      <Worktree task={task} version={version} />
+      {!inReview && <Worktree task={task} version={version} />}
       {(running !== null || (lastRun && log)) && (
         <>
           <h3>Log {running !== null ? '(live)' : ''}</h3>

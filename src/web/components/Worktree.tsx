@@ -6,6 +6,8 @@ import type { TaskDiffView } from '../../core/worktree.js';
 interface Props {
   task: TaskDetail;
   version: number;
+  /** Show the diff unfolded (a task in review, beside the verdict's buttons). */
+  open?: boolean;
 }
 
 /** The class of a diff line: added, removed, a hunk or file header, or context. */
@@ -21,7 +23,7 @@ function lineClass(line: string): string {
  * A worktree task's branch, its diffstat and its diff against its base (docs/worktrees.md),
  * read again whenever the board changes; nothing for a task without a worktree.
  */
-export function Worktree({ task, version }: Props) {
+export function Worktree({ task, version, open = false }: Props) {
   const [diff, setDiff] = useState<TaskDiffView | null>(null);
   const [error, setError] = useState<string | null>(null);
   const wt = task.worktree;
@@ -59,7 +61,7 @@ export function Worktree({ task, version }: Props) {
             {diff.stat.trim() === '' ? '(no changes against the base)' : diff.stat}
           </pre>
           {diff.diff !== null && diff.diff !== '' && (
-            <details>
+            <details open={open}>
               <summary>
                 Diff against the base ({diff.against}){diff.truncated ? ', cut at 4 MiB' : ''}
               </summary>

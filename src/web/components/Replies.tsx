@@ -1,0 +1,88 @@
+import { useState } from 'preact/hooks';
+import { api } from '../api.js';
+import type { TaskDetail } from '../api.js';
+
+interface Props {
+  task: TaskDetail;
+  /** Runs a request, then loads the drawer again; a refusal goes to the page's message. */
+  act: (work: () => Promise<unknown>) => Promise<void>;
+}
+
+/**
+ * The reply box of a task blocked on its worker's question (issue #14): the answer puts the
+ * task back in line in one step, first in its next attempt's context.
+ */
+export function QuestionReply({ task, act }: Props) {
+  const [answer, setAnswer] = useState('');
+  // The store keeps the question as the block's reason, after `question: `.
+  const question = (task.block_reason ?? '').replace(/^question: /, '');
+  return (
+    <form
+      class="reply"
+      data-reply
+      onSubmit={(e) => {
+        e.preventDefault();
+        void act(async () => {
+          await api.answer(task.id, answer);
+          setAnswer('');
+        });
+      }}
+    >
+      <h3>The worker asks</h3>
+      <p class="question" data-question>
+        {question}
+      </p>
+      <textarea
+        aria-label="answer"
+        placeholder="Your answer: it starts the next attempt's context"
+        value={answer}
+        onInput={(e) => setAnswer(e.currentTarget.value)}
+      />
+      <button type="submit" class="primary" data-action="answer">
+        Answer
+      </button>
+    </form>
+  );
+}
+
+/**
+ * A person's verdict on a task in review (issue #14), beside its diff: Approve makes it done;
+ * Request changes sends it back with the reason first in its next attempt's context.
+ */
+export function ReviewActions({ task, act }: Props) {
+  const [reason, setReason] = useState('');
+  return (
+    <section class="review" data-review>
+      <h3>Review</h3>
+      <p class="muted">
+        Approve it (done), or say what to change and send it back for another attempt.
+      </p>
+      <textarea
+        aria-label="what to change"
+        placeholder="What to change (for Request changes)"
+        value={reason}
+        onInput={(e) => setReason(e.currentTarget.value)}
+      />
+      <div class="actions">
+        <button
+          class="primary"
+          data-action="approve-review"
+          onClick={() => void act(() => api.approve(task.id))}
+        >
+          Approve
+        </button>
+        <button
+          data-action="request-changes"
+          onClick={() =>
+            void act(async () => {
+              await api.requestChanges(task.id, reason);
+              setReason('');
+            })
+          }
+        >
+          Request changes
+        </button>
+      </div>
+    </section>
+  );
+}
