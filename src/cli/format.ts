@@ -14,7 +14,11 @@ import type { PolicyOverrides } from '../core/policy.js';
 import { formatTime, oneLine, table } from './output.js';
 
 /** Tasks as a table: id, status, priority, assignee, title and what the card says. */
-export function taskTable(tasks: readonly Task[], now: number): string {
+export function taskTable(
+  tasks: readonly Task[],
+  now: number,
+  statusOf?: (id: number) => string | undefined,
+): string {
   if (tasks.length === 0) return 'no tasks';
   return table(
     ['ID', 'STATUS', 'PRI', 'ASSIGNEE', 'TITLE', 'NOTE'],
@@ -24,7 +28,7 @@ export function taskTable(tasks: readonly Task[], now: number): string {
       String(t.priority),
       t.assignee ?? '-',
       oneLine(t.title, 50),
-      oneLine(describeTaskState(t, now), 60),
+      oneLine(describeTaskState(t, now, statusOf), 60),
     ]),
   );
 }

@@ -57,7 +57,12 @@ function modelErrorsText(llm: RunLlm): string {
 }
 
 /** What a card says beside its status: a delay, a block reason or a result. */
-export function describeTaskState(task: Task, now: EpochMs): string {
+export function describeTaskState(
+  task: Task,
+  now: EpochMs,
+  /** Parents' statuses where known: a waiting card says what holds it ("held by #8 (blocked)"). */
+  statusOf?: (id: number) => string | undefined,
+): string {
   if (task.status === 'blocked') {
     const kind = task.block_kind ?? 'unknown';
     const reason = task.block_reason ?? 'no reason given';
@@ -74,7 +79,11 @@ export function describeTaskState(task: Task, now: EpochMs): string {
     return `waiting until ${new Date(task.not_before).toISOString()} (in ${formatDuration(task.not_before - now)})`;
   }
   if (task.status === 'todo' && task.parents.length > 0) {
-    return `waiting for parents ${task.parents.join(', ')}`;
+    if (statusOf === undefined) return `waiting for parents ${task.parents.join(', ')}`;
+    const holding = task.parents
+      .map((id) => ({ id, status: statusOf(id) }))
+      .filter((p) => p.status !== 'done');
+    return `held by ${holding.map((p) => `#${p.id} (${p.status ?? '?'})`).join(', ')}`;
   }
   return '';
 }

@@ -59,6 +59,21 @@ describe('a person in the loop (issue #14)', () => {
     expect((await home.events(id)).map((e) => e.kind)).toContain('task_answered');
   }, 60_000);
 
+  it('a waiting card says what holds it: "held by #8 (blocked)"', async () => {
+    home = await new TestHome().init();
+    const parent = await home.task('get the key');
+    const done = await home.task('read the spec');
+    await home.ok(['block', String(parent), '--reason', 'no key yet']);
+    await home.ok(['done', String(done)]);
+    const child = await home.task('deploy', ['--parent', String(parent), '--parent', String(done)]);
+    const line = (await home.ok(['list'])).split('\n').find((l) => l.startsWith(`${child} `));
+    expect(line).toContain(`held by #${parent} (blocked)`);
+    expect(line).not.toContain(`#${done}`);
+    // Only the child listed: its parent's status is read all the same.
+    const only = await home.ok(['list', '--status', 'todo']);
+    expect(only).toContain(`held by #${parent} (blocked)`);
+  });
+
   it('approval gates and reviews over the HTTP API', async () => {
     home = await new TestHome().init();
     await home.profile('quick', fixture('short-job.sh', '0.1'));
