@@ -54,6 +54,11 @@ export const BlockBody = z
   .strict()
   .openapi('BlockBody');
 
+export const ApproveBody = z
+  .object({ summary: z.string().max(INPUT_LIMITS.summary_max_bytes) })
+  .strict()
+  .openapi('ApproveBody');
+
 export const AskBody = z
   .object({ question: z.string().min(1).max(INPUT_LIMITS.summary_max_bytes) })
   .strict()

@@ -8,6 +8,7 @@ import { requireAuth } from './auth.js';
 import { onError, validationHook } from './errors.js';
 import { BEARER, RESPONSES, jsonBody } from './routes.js';
 import {
+  ApproveBody,
   AskBody,
   BlockBody,
   CommentBody,
@@ -166,6 +167,35 @@ export function workerRoutes(
         200,
       );
     },
+  );
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/approve',
+      summary: 'a review run: approve the work (the task is done)',
+      tags: [TAG],
+      security: BEARER,
+      responses: RESPONSES,
+      request: { body: jsonBody(ApproveBody) },
+    }),
+    async (c) =>
+      c.json(await terminal(hash(c), { op: 'approve', summary: c.req.valid('json').summary }), 200),
+  );
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/request-changes',
+      summary: 'a review run: send the work back with what to change',
+      tags: [TAG],
+      security: BEARER,
+      responses: RESPONSES,
+      request: { body: jsonBody(FailBody) },
+    }),
+    async (c) =>
+      c.json(
+        await terminal(hash(c), { op: 'request_changes', reason: c.req.valid('json').reason }),
+        200,
+      ),
   );
   app.openapi(
     createRoute({

@@ -107,6 +107,7 @@ export function profileDetail(p: Profile): string {
     `concurrency_group: ${p.concurrency_group ?? '(none)'}`,
     `model proxy:       ${llmText(p)}`,
     `budgets:           ${budgetText(p.budget)}`,
+    `review:            ${p.reviewer === null ? 'by a person' : `by a run of ${p.reviewer}`}${p.require_approval ? '; its tasks wait for approval' : ''}`,
     `policy:            ${policyText(p.policy)}`,
   ].join('\n');
 }

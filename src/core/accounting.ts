@@ -51,6 +51,8 @@ export interface RunEnding {
   blockKind?: BlockKind;
   /** For `worker_blocked`: the worker asked a question (`warden answer` clears it). */
   asked?: boolean;
+  /** The run reviewed the task's work (a reviewer profile's run, issue #14). */
+  review?: boolean;
   /** For `stopped`: put the task back in line instead of blocking it. */
   requeue?: boolean;
   /** For a failure: the worker's last line of output, so a block says why in its words. */
@@ -130,8 +132,13 @@ export function accountRun(input: AccountingInput): Decision {
     groupNotBefore: null,
   });
 
+  if (ending.review) return accountReview(ending, c, done);
   switch (ending.outcome) {
     case 'completed':
+      return done('complete');
+    case 'review_approved':
+    case 'changes_requested':
+      // Only review runs report these (the store refuses them elsewhere).
       return done('complete');
     case 'review_requested':
       return done('request_review');
@@ -214,6 +221,31 @@ export function accountRun(input: AccountingInput): Decision {
     case 'spawn_failed':
       return accountFailure(input, c);
   }
+}
+
+/**
+ * A review run's ending (issue #14): approved, the task is done (with its worker's result);
+ * changes requested, it goes back in line with the review; any other ending leaves the review
+ * to a person. Counters are the work's: a reviewer's crash is not the task failing.
+ */
+function accountReview(
+  ending: RunEnding,
+  c: TaskCounters,
+  done: (verb: 'complete' | 'request_review') => Decision,
+): Decision {
+  if (ending.outcome === 'review_approved') return done('complete');
+  if (ending.outcome === 'changes_requested') {
+    return {
+      ...done('complete'),
+      verb: 'requeue',
+      message: `changes requested: ${ending.message}`,
+    };
+  }
+  return {
+    ...done('request_review'),
+    counters: c,
+    message: `review_without_verdict: the review run ended ${ending.outcome} (${ending.message}); review it yourself`,
+  };
 }
 
 function accountFailure(input: AccountingInput, c: TaskCounters): Decision {

@@ -59,6 +59,12 @@ export const RunRule = {
   worker_blocked: 'worker_blocked',
   /** The worker asked a person a question (issue #14). */
   worker_asked: 'worker_asked',
+  /** A review run approved the work. */
+  worker_approved: 'worker_approved',
+  /** A review run asked for changes. */
+  worker_requested_changes: 'worker_requested_changes',
+  /** A review run ended without a verdict: a person reviews. */
+  review_without_verdict: 'review_without_verdict',
 } as const;
 export type RunRule = (typeof RunRule)[keyof typeof RunRule];
 
@@ -69,6 +75,8 @@ export const WORKER_REPORTS = {
   block: 'worker_blocked',
   request_review: 'review_requested',
   ask: 'worker_blocked',
+  approve: 'review_approved',
+  request_changes: 'changes_requested',
 } as const satisfies Record<string, Outcome>;
 export type WorkerReport = keyof typeof WORKER_REPORTS;
 
@@ -78,7 +86,13 @@ export type WorkerReport = keyof typeof WORKER_REPORTS;
  * process then ends is still recorded as the outcome, with the worker's words as the reason.
  */
 export function workerDecides(outcome: Outcome | null): boolean {
-  return outcome === 'completed' || outcome === 'worker_blocked' || outcome === 'review_requested';
+  return (
+    outcome === 'completed' ||
+    outcome === 'worker_blocked' ||
+    outcome === 'review_requested' ||
+    outcome === 'review_approved' ||
+    outcome === 'changes_requested'
+  );
 }
 
 /** The rule a worker's report is recorded under. */
@@ -94,6 +108,10 @@ export function reportRule(op: WorkerReport): RunRule {
       return RunRule.worker_blocked;
     case 'ask':
       return RunRule.worker_asked;
+    case 'approve':
+      return RunRule.worker_approved;
+    case 'request_changes':
+      return RunRule.worker_requested_changes;
   }
 }
 

@@ -41,6 +41,12 @@ export interface Profile {
   budget: BudgetSpec;
   /** Its tasks wait for a person's `warden approve` before they run (issue #14). */
   require_approval: boolean;
+  /**
+   * The profile whose run reviews this one's work when a worker asks for review (issue #14);
+   * null: a person reviews. Never itself unless `self_review`.
+   */
+  reviewer: string | null;
+  self_review: boolean;
   /** Most runs of this profile at once across the board; null: only other caps apply. */
   max_concurrency: number | null;
   /** A board-wide cap shared with other profiles of the same group. */
@@ -137,6 +143,8 @@ const profileFields = z
     llm: llmSpec.nullable().optional(),
     budget: budgetSpec.partial().optional(),
     require_approval: z.boolean().optional(),
+    reviewer: nameSchema.nullable().optional(),
+    self_review: z.boolean().optional(),
     max_concurrency: z
       .number()
       .int()

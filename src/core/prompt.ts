@@ -17,6 +17,12 @@ function cut(text: string, max = SECTION_MAX_CHARS): string {
   return text.length > max ? `${text.slice(0, max)}\n[… cut at ${max} characters]` : text;
 }
 
+/** The sections as one prompt, cut to `PROMPT_MAX_CHARS`. */
+function joined(parts: readonly string[]): string {
+  const text = parts.join('\n\n');
+  return text.length > PROMPT_MAX_CHARS ? cut(text, PROMPT_MAX_CHARS) : text;
+}
+
 function attemptLine(p: WorkerContext['previous_attempts'][number]): string {
   const how =
     p.signal !== null
@@ -27,8 +33,52 @@ function attemptLine(p: WorkerContext['previous_attempts'][number]): string {
   return `- attempt ${p.attempt}: ${p.outcome ?? 'not ended'} (${how}): ${p.reason ?? 'no reason recorded'}`;
 }
 
+/**
+ * The prompt of a review run (issue #14): the task, the work's summary and evidence, and how
+ * to give a verdict. The worktree is the work's, at its head: read it, do not change it.
+ */
+function reviewPrompt(ctx: WorkerContext, of: NonNullable<WorkerContext['review_of']>): string {
+  const { task } = ctx;
+  const e = of.evidence;
+  const parts = [
+    `You are a reviewer for warden, a task board. Review the work done on task ${task.id} (board ${task.board}) by run ${of.run_id}.`,
+    `# ${task.title}`,
+  ];
+  if (task.body.trim() !== '') parts.push(cut(task.body.trim()));
+  parts.push("## The worker's summary", cut(of.summary ?? '(none)'));
+  if (e !== null) {
+    const commits = e.commit_list.map((c) => `- ${c.sha.slice(0, 10)} ${c.subject}`).join('\n');
+    parts.push(
+      '## What it left',
+      cut(
+        [
+          `Branch ${e.branch}, from ${e.base.slice(0, 10)} to ${e.head?.slice(0, 10) ?? '?'} (the working folder is this worktree, at that head): ${e.commits} commit${e.commits === 1 ? '' : 's'}, ${e.diffstat.files} files, +${e.diffstat.insertions} -${e.diffstat.deletions}.`,
+          commits,
+        ].join('\n'),
+      ),
+    );
+  }
+  const earlier = (ctx.reviews ?? []).filter((r) => r.verdict === 'changes_requested');
+  if (earlier.length > 0) {
+    parts.push(
+      '## Changes asked for in earlier rounds',
+      cut(earlier.map((r) => `- ${r.body}`).join('\n')),
+    );
+  }
+  parts.push(
+    '## Your verdict',
+    [
+      'Read the work (look at the diff against the base); do not change files. Then, once:',
+      '- `warden_approve` (`warden worker approve --summary …`) if it does what the task asks;',
+      '- `warden_request_changes` (`warden worker request-changes --reason …`) with what to change, which the next attempt reads first.',
+    ].join('\n'),
+  );
+  return joined(parts);
+}
+
 /** The prompt for the worker of `ctx`'s run. */
 export function buildPrompt(ctx: WorkerContext): string {
+  if (ctx.review_of !== undefined) return reviewPrompt(ctx, ctx.review_of);
   const { task } = ctx;
   const parts: string[] = [
     `You are a worker of warden, a task board. Work task ${task.id} (board ${task.board}, attempt ${ctx.run.attempt}).`,
@@ -98,6 +148,5 @@ export function buildPrompt(ctx: WorkerContext): string {
       '- `warden_block` (`warden worker block --reason …`) if a person must decide or supply something.',
     ].join('\n'),
   );
-  const text = parts.join('\n\n');
-  return text.length > PROMPT_MAX_CHARS ? cut(text, PROMPT_MAX_CHARS) : text;
+  return joined(parts);
 }

@@ -196,7 +196,9 @@ export function reportReason(
     | { op: 'complete' | 'request_review'; summary: string }
     | { op: 'fail'; reason: string }
     | { op: 'block'; reason: string; kind: string }
-    | { op: 'ask'; question: string },
+    | { op: 'ask'; question: string }
+    | { op: 'approve'; summary: string }
+    | { op: 'request_changes'; reason: string },
 ): RunReason {
   const rule = reportRule(call.op satisfies WorkerReport);
   switch (call.op) {
@@ -209,6 +211,10 @@ export function reportReason(
       return { rule, message: call.reason, extra: { block_kind: call.kind } };
     case 'ask':
       return { rule, message: `question: ${call.question}`, extra: { block_kind: 'needs_input' } };
+    case 'approve':
+      return { rule, message: call.summary === '' ? 'approved' : call.summary };
+    case 'request_changes':
+      return { rule, message: call.reason };
   }
 }
 

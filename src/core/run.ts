@@ -40,6 +40,9 @@ export interface RunReason {
   extra?: Record<string, Json>;
 }
 
+/** What a run does: the task's work, or a review of it. */
+export type RunRole = 'work' | 'review';
+
 /** How a run's worker came to be: started by a host, or claimed by an external worker. */
 export type RunMode = 'spawned' | 'pull';
 
@@ -92,4 +95,6 @@ export interface Run {
   evidence: RunEvidence | null;
   /** Its model traffic through the proxy (issue #13): totals and what it is doing now. */
   llm: RunLlm;
+  /** `work` on the task, or a `review` of the work (a reviewer profile's run, issue #14). */
+  role: RunRole;
 }

@@ -43,6 +43,10 @@ export const Outcome = {
   stopped: 'stopped',
   worker_blocked: 'worker_blocked',
   review_requested: 'review_requested',
+  /** A review run approved the work (issue #14). */
+  review_approved: 'review_approved',
+  /** A review run asked for changes (issue #14). */
+  changes_requested: 'changes_requested',
 } as const;
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 export const OUTCOMES: readonly Outcome[] = Object.values(Outcome);

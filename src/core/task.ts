@@ -64,6 +64,8 @@ export interface Task {
    * approves it; who and when are kept.
    */
   approval: { required: boolean; by: string | null; at: EpochMs | null };
+  /** In review: the profile whose run will review it (issue #14); null: a person reviews. */
+  review_by: string | null;
   created_at: EpochMs;
   updated_at: EpochMs;
 }

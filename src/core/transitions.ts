@@ -80,12 +80,14 @@ export const TRANSITIONS: readonly TransitionRow[] = [
   // Promotion and demotion are consequences of another act, so whoever acted causes them.
   ...rows(Verb.promote, [todo], [ready], [P, W, D]),
   ...rows(Verb.demote, [ready], [todo], [P, W]),
-  ...rows(Verb.claim, [ready], [running], [D]),
+  // A task in review is claimed by its reviewer profile's run (issue #14).
+  ...rows(Verb.claim, [ready, review], [running], [D]),
   ...rows(Verb.complete, [running], [done], [W, D]),
   ...rows(Verb.requeue, [running], [todo, ready], [D, P]),
   ...rows(Verb.block, [running], [blocked], [P, W, D]),
   ...rows(Verb.block, [triage, todo, ready, review], [blocked], [P]),
-  ...rows(Verb.request_review, [running], [review], [W]),
+  // A review run that ended without a verdict leaves the review to a person (issue #14).
+  ...rows(Verb.request_review, [running], [review], [W, D]),
   // The dispatcher clears a `transient` block once its cooldown has passed (issue #14).
   ...rows(Verb.unblock, [blocked], [todo, ready], [P, D]),
   ...rows(Verb.retry, [blocked, done], [todo, ready], [P]),

@@ -2,6 +2,8 @@ import type { BlockKind, Outcome } from './status.js';
 import type { EpochMs, RunId } from './glossary.js';
 import type { Json } from './events.js';
 import type { Task } from './task.js';
+import type { RunRole } from './run.js';
+import type { RunEvidence } from './worktree.js';
 
 /**
  * The worker protocol's messages (SPEC §5), as workers, the SDK and the MCP server see them.
@@ -16,7 +18,10 @@ export type TerminalCall =
   | { op: 'block'; reason: string; kind: BlockKind }
   | { op: 'request_review'; summary: string; metadata?: Json }
   /** A question for a person: the task is blocked `needs_input` until `warden answer`. */
-  | { op: 'ask'; question: string };
+  | { op: 'ask'; question: string }
+  /** A review run's verdicts (issue #14): the work is done, or goes back with what to change. */
+  | { op: 'approve'; summary: string }
+  | { op: 'request_changes'; reason: string };
 
 /** The answer to a terminal call; a repeat of the same call gets the same answer. */
 export interface TerminalAnswer {
@@ -69,7 +74,12 @@ export interface WorkerContext {
   questions: QuestionAnswer[];
   /** Reviews of its earlier attempts, newest first: what to change comes before the task. */
   reviews: ReviewNote[];
-  run: { id: RunId; attempt: number; state: string; started_at: EpochMs };
+  run: { id: RunId; attempt: number; state: string; started_at: EpochMs; role: RunRole };
+  /**
+   * For a review run (issue #14): the work it reviews, its worker's summary and what it left in
+   * the worktree (the head it works at, the commits, the diffstat).
+   */
+  review_of?: { run_id: RunId; summary: string | null; evidence: RunEvidence | null };
   task: Task;
   parents: { id: number; title: string; status: string; result: Task['result'] }[];
   previous_attempts: {

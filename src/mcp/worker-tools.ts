@@ -160,6 +160,50 @@ export function registerWorkerTools(server: McpServer, target: WorkerTarget): vo
   );
 
   server.registerTool(
+    'warden_approve',
+    {
+      title: 'Approve the work I review',
+      description:
+        'For a review run only: the work does what the task asks, and the task is done. Call once, then stop.',
+      inputSchema: {
+        summary: z.string().max(16_384).describe('Why the work is good, in a sentence or two.'),
+        task_id: taskIdArg,
+      },
+    },
+    ({ summary, task_id }) =>
+      tool(
+        'approve',
+        async () => {
+          own(task_id);
+          return call('/approve', { summary });
+        },
+        false,
+      ),
+  );
+
+  server.registerTool(
+    'warden_request_changes',
+    {
+      title: 'Request changes to the work I review',
+      description:
+        'For a review run only: send the work back with what to change; the next attempt reads it first. Call once, then stop.',
+      inputSchema: {
+        reason: z.string().min(1).max(16_384).describe('What to change, specifically.'),
+        task_id: taskIdArg,
+      },
+    },
+    ({ reason, task_id }) =>
+      tool(
+        'request changes',
+        async () => {
+          own(task_id);
+          return call('/request-changes', { reason });
+        },
+        false,
+      ),
+  );
+
+  server.registerTool(
     'warden_ask',
     {
       title: 'Ask a person',

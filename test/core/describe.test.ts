@@ -49,6 +49,7 @@ const base: Run = {
   result: null,
   evidence: null,
   llm: NO_RUN_LLM,
+  role: 'work',
 };
 
 describe('describing runs in words', () => {

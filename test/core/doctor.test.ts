@@ -47,6 +47,7 @@ function task(over: Partial<Task>): Task {
     idempotency_key: null,
     llm: { requests: 0, tokens: 0, cost_usd: 0, unpriced: 0 },
     approval: { required: false, by: null, at: null },
+    review_by: null,
     created_at: NOW,
     updated_at: NOW,
     ...over,

@@ -34,8 +34,11 @@ const EXPECTED: Record<string, string> = {
   'running>todo': 'dp',
   'running>ready': 'dp',
   'running>blocked': 'pwd',
-  'running>review': 'w',
+  // A review run that ends without a verdict leaves the review to a person (issue #14).
+  'running>review': 'wd',
   'running>archived': 'p',
+  // A reviewer profile's run claims a task in review (issue #14).
+  'review>running': 'd',
   'review>todo': 'p',
   'review>ready': 'p',
   'review>blocked': 'p',

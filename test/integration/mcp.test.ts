@@ -72,6 +72,7 @@ describe('warden mcp (SPEC §5)', () => {
     const client = await mcp(runEnv);
     const tools = (await client.listTools()).tools.map((t) => t.name).sort();
     expect(tools).toEqual([
+      'warden_approve',
       'warden_ask',
       'warden_block',
       'warden_comment',
@@ -80,6 +81,7 @@ describe('warden mcp (SPEC §5)', () => {
       'warden_heartbeat',
       'warden_link',
       'warden_progress',
+      'warden_request_changes',
       'warden_show',
     ]);
     for (const t of (await client.listTools()).tools)

@@ -154,6 +154,42 @@ export function runPeopleSuite(name: string, make: () => Promise<StoreFixture>):
       await refusedWith(store.approveTask(gated.id, ana), 'illegal_state', /waits for no approval/);
     });
 
+    it('a review run: claimed by the reviewer, verdicts only from it, and one that ends without a verdict leaves the review to a person', async () => {
+      await store.addProfile('rev', { argv: ['true'] }, ana);
+      await store.addProfile('dev', { argv: ['true'], reviewer: 'rev' }, ana);
+      const t = await store.createTask({ title: 't', assignee: 'dev' }, ana);
+      const [work] = await claimOne();
+      if (!work) throw new Error('not claimed');
+      await refusedWith(
+        store.workerTerminal(hashToken(work.token), { op: 'approve', summary: 'me' }, CTX),
+        'invalid',
+        /only a review run gives a verdict/,
+      );
+      await report(work, { op: 'request_review', summary: 'have a look' });
+      expect(await store.getTask(t.id)).toMatchObject({ status: 'review', review_by: 'rev' });
+      const [rev] = await claimOne();
+      if (!rev) throw new Error('review not claimed');
+      expect(rev.run).toMatchObject({ role: 'review', profile: 'rev', attempt: 2 });
+      expect(rev.task).toMatchObject({ status: 'running', review_by: null });
+      await refusedWith(
+        store.workerTerminal(hashToken(rev.token), { op: 'complete', summary: 'x' }, CTX),
+        'invalid',
+        /give a verdict with approve or request-changes/,
+      );
+      await store.endRun(
+        rev.run.id,
+        { outcome: 'crashed', reason: { rule: 'exit_code', message: 'exit 1' }, exit_code: 1 },
+        CTX,
+        dispatcher('h1'),
+      );
+      const back = await store.getTask(t.id);
+      expect(back).toMatchObject({ status: 'review', review_by: null });
+      expect(back.result?.summary).toBe('have a look');
+      expect(back.counters.failures).toBe(0);
+      // A person reviews now: nothing claims it again.
+      expect(await claimOne()).toEqual([]);
+    });
+
     it("a profile's --require-approval gates its tasks; approving a task in review makes it done", async () => {
       await store.addProfile('careful', { argv: ['true'], require_approval: true }, ana);
       const t = await store.createTask({ title: 't', assignee: 'careful' }, ana);

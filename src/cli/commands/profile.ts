@@ -39,6 +39,8 @@ interface ProfileOptions extends LlmOptions {
   setup?: string;
   progressFromWorkspace?: boolean;
   requireApproval?: boolean;
+  reviewer?: string;
+  selfReview?: boolean;
   clear?: string[];
   check: boolean;
   pull?: boolean;
@@ -49,6 +51,7 @@ interface ProfileOptions extends LlmOptions {
 }
 
 const CLEARABLE_FIELDS = [
+  'reviewer',
   'max_concurrency',
   'concurrency_group',
   'inherit_env',
@@ -85,6 +88,11 @@ function shared(cmd: Command): Command {
     )
     .option('--no-progress-from-workspace', 'file changes in the workspace are not progress')
     .option('--no-check', 'do not check that the command and cwd exist on this host')
+    .option(
+      '--reviewer <profile>',
+      'a run of this profile reviews its work when a worker requests review (else a person does)',
+    )
+    .option('--self-review', 'allow --reviewer to name the profile itself')
     .option('--require-approval', "its tasks wait for a person's `warden approve` before they run")
     .option('--no-require-approval', 'its tasks run without approval (the default)')
     .option('--json', 'print the profile as JSON');
@@ -105,6 +113,8 @@ function specFields(opts: ProfileOptions): Record<string, unknown> {
         : parseIntOption(opts.maxConcurrency, '--max-concurrency'),
     concurrency_group: opts.concurrencyGroup,
     require_approval: opts.requireApproval,
+    reviewer: opts.reviewer,
+    self_review: opts.selfReview,
   };
 }
 
@@ -221,7 +231,8 @@ export function register(program: Command): void {
       clearLlm(fields, key);
       if (key === 'max_concurrency' || key === 'concurrency_group') fields[key] = null;
       if (key === 'inherit_env') fields[key] = [];
-      if (key === 'setup' || key === 'progress_from_workspace') fields[key] = null;
+      if (key === 'setup' || key === 'progress_from_workspace' || key === 'reviewer')
+        fields[key] = null;
     }
     const patch = parseInput(
       profilePatchSchema,

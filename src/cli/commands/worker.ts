@@ -126,6 +126,30 @@ export function register(program: Command): void {
     });
 
   worker
+    .command('approve')
+    .description('a review run: the work does what the task asks, so the task is done')
+    .option('--summary <text>', 'why it is good', '')
+    .option('--json', 'print JSON')
+    .action(async (opts: { summary: string; json?: boolean }) => {
+      print(opts.json, await call('/approve', { summary: opts.summary }), 'approved');
+    });
+
+  worker
+    .command('request-changes')
+    .description(
+      'a review run: send the work back with what to change, which the next attempt reads first',
+    )
+    .requiredOption('--reason <text>', 'what to change')
+    .option('--json', 'print JSON')
+    .action(async (opts: { reason: string; json?: boolean }) => {
+      print(
+        opts.json,
+        await call('/request-changes', { reason: opts.reason }),
+        'changes requested',
+      );
+    });
+
+  worker
     .command('block')
     .description('block the task until a person acts')
     .requiredOption('--reason <text>', 'what is needed')

@@ -101,7 +101,9 @@ export async function mayClaim(db: SqlDb, now: number, req: ClaimRequest): Promi
   const assignees = await db.all<{ assignee: string }>(
     `SELECT DISTINCT t.assignee FROM tasks t JOIN boards b ON b.name = t.board
      WHERE t.status = 'ready' AND t.assignee IS NOT NULL AND (t.not_before IS NULL OR t.not_before <= ?)
-       AND b.paused = 0 AND (t.needs_approval = 0 OR t.approved_at IS NOT NULL)`,
+       AND b.paused = 0 AND (t.needs_approval = 0 OR t.approved_at IS NOT NULL)
+     UNION SELECT DISTINCT t.review_by FROM tasks t JOIN boards b ON b.name = t.board
+     WHERE t.status = 'review' AND t.review_by IS NOT NULL AND b.paused = 0`,
     [now],
   );
   return assignees.some((a) => admissible.has(a.assignee));
@@ -135,10 +137,21 @@ export async function claimRuns(
      ORDER BY t.priority DESC, t.id LIMIT ?`,
     [now, CANDIDATE_WINDOW],
   );
+  // Work in review waits for a run of its profile's reviewer (issue #14): claimed first, since
+  // the work it reviews is done but for that.
+  const reviews = await db.all<TaskRow>(
+    `SELECT t.* FROM tasks t JOIN boards b ON b.name = t.board
+     WHERE t.status = 'review' AND t.review_by IS NOT NULL AND b.paused = 0
+     ORDER BY t.priority DESC, t.id LIMIT ?`,
+    [CANDIDATE_WINDOW],
+  );
+  const reviewIds = new Set(reviews.map((t) => t.id));
+  tasks.unshift(...reviews);
   const probing = new Set<string>();
   const candidates: Candidate[] = [];
   for (const t of tasks) {
-    const p = t.assignee === null ? undefined : admissible.get(t.assignee);
+    const runner = reviewIds.has(t.id) ? t.review_by : t.assignee;
+    const p = runner === null ? undefined : admissible.get(runner);
     if (!p) continue;
     const group = p.profile.concurrency_group;
     const cooldown = group === null ? null : (groups.get(group)?.not_before ?? null);
@@ -173,17 +186,22 @@ export async function claimRuns(
     if (!task || !p) continue;
     const token = newRunToken();
     const attempt = task.attempts + 1;
+    const review = reviewIds.has(task.id);
+    // A review run works in the worktree of the work it reviews, at its head.
+    const reviewed = review ? await reviewedWorktree(db, task.id) : null;
     const cwd =
       req.mode === 'pull'
         ? null
-        : p.profile.worktree !== null && roots.worktreeRoot !== null
-          ? `${roots.worktreeRoot}/${task.id}`
-          : p.profile.cwd === 'workspace'
-            ? `${roots.workspaceRoot ?? ''}/${task.id}`
-            : p.profile.cwd;
+        : reviewed !== null
+          ? reviewed
+          : p.profile.worktree !== null && roots.worktreeRoot !== null
+            ? `${roots.worktreeRoot}/${task.id}`
+            : p.profile.cwd === 'workspace'
+              ? `${roots.workspaceRoot ?? ''}/${task.id}`
+              : p.profile.cwd;
     const run = await db.get<RunRow>(
-      `INSERT INTO runs (task_id, board, attempt, state, mode, token_hash, host_id, worker_id, profile, profile_version, argv, env, cwd, started_at)
-       VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+      `INSERT INTO runs (task_id, board, attempt, state, mode, token_hash, host_id, worker_id, profile, profile_version, argv, env, cwd, started_at, role)
+       VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
       [
         task.id,
         task.board,
@@ -198,12 +216,15 @@ export async function claimRuns(
         JSON.stringify(p.profile.env),
         cwd,
         now,
+        review ? 'review' : 'work',
       ],
     );
     if (!run) throw new Error('run insert returned no row');
-    const to = resolveTransition('claim', 'ready', 'dispatcher', true);
+    const from = review ? 'review' : 'ready';
+    const to = resolveTransition('claim', from, 'dispatcher', true);
+    // Claimed once: a review run that ends without a verdict leaves the review to a person.
     await db.run(
-      'UPDATE tasks SET status = ?, current_run_id = ?, attempts = ?, updated_at = ? WHERE id = ?',
+      'UPDATE tasks SET status = ?, current_run_id = ?, attempts = ?, review_by = NULL, updated_at = ? WHERE id = ?',
       [to, run.id, attempt, now, task.id],
     );
     if (p.row.paused !== 0) {
@@ -218,8 +239,9 @@ export async function claimRuns(
       task_id: task.id,
       run_id: run.id,
       payload: {
-        from: 'ready',
+        from,
         to,
+        role: review ? 'review' : 'work',
         attempt,
         mode: req.mode,
         host: req.host,
@@ -248,4 +270,13 @@ export async function claimRuns(
     });
   }
   return claims;
+}
+
+/** The worktree a task's work left, for its review run; null when it has none on disk. */
+async function reviewedWorktree(db: SqlDb, taskId: number): Promise<string | null> {
+  const row = await db.get<{ path: string }>(
+    'SELECT path FROM worktrees WHERE task_id = ? AND removed_at IS NULL',
+    [taskId],
+  );
+  return row?.path ?? null;
 }

@@ -47,6 +47,8 @@ function storedSpec(spec: ProfileSpec): StoredProfileSpec {
     llm: spec.llm ?? null,
     budget: { ...NO_BUDGET, ...spec.budget },
     require_approval: spec.require_approval ?? false,
+    reviewer: spec.reviewer ?? null,
+    self_review: spec.self_review ?? false,
     max_concurrency: spec.max_concurrency ?? null,
     concurrency_group: spec.concurrency_group ?? null,
     policy: spec.policy ?? {},
@@ -64,6 +66,30 @@ async function saveVersion(
     'INSERT INTO profile_versions (name, version, spec, created_at) VALUES (?, ?, ?, ?)',
     [name, version, spec, now],
   );
+}
+
+/** A reviewer is another profile that exists, or the profile itself with `self_review`. */
+async function checkReviewer(
+  db: SqlDb,
+  name: string,
+  spec: Pick<StoredProfileSpec, 'reviewer' | 'self_review'>,
+): Promise<void> {
+  if (spec.reviewer === null) return;
+  if (spec.reviewer === name) {
+    if (!spec.self_review) {
+      throw invalid(
+        `--reviewer: profile '${name}' would review its own work; name another profile, or give --self-review to allow it`,
+      );
+    }
+    return;
+  }
+  const row = await db.get('SELECT name FROM profiles WHERE name = ?', [spec.reviewer]);
+  if (!row) {
+    throw notFound(
+      `--reviewer: profile '${spec.reviewer}' does not exist; add it first with \`warden profile add ${spec.reviewer} ...\``,
+      { profile: spec.reviewer },
+    );
+  }
 }
 
 /** The proxy settings after an edit: null clears them, a part is merged and checked whole. */
@@ -105,6 +131,7 @@ export async function addProfile(
     );
   }
   const stored = storedSpec(spec);
+  await checkReviewer(db, name, stored);
   const text = JSON.stringify(stored);
   // A name can be reused after removal; its version history carries on.
   const prior = await db.get<{ v: number | null }>(
@@ -162,6 +189,8 @@ export async function editProfile(
     llm: mergedLlm(before.llm ?? null, patch.llm, schemas),
     budget: { ...NO_BUDGET, ...before.budget, ...patch.budget },
     require_approval: patch.require_approval ?? before.require_approval ?? false,
+    reviewer: patch.reviewer === undefined ? (before.reviewer ?? null) : patch.reviewer,
+    self_review: patch.self_review ?? before.self_review ?? false,
     max_concurrency:
       patch.max_concurrency === undefined ? before.max_concurrency : patch.max_concurrency,
     concurrency_group:
@@ -169,6 +198,7 @@ export async function editProfile(
     policy,
   };
   if (!worktreeFits(after)) throw invalid(WORKTREE_MISFIT);
+  await checkReviewer(db, name, after);
   if (after.llm === null && hasBudget(after.budget)) throw invalid(BUDGET_MISFIT);
   const text = JSON.stringify(after);
   if (text === row.spec) return toProfile(row);

@@ -41,6 +41,7 @@ export interface TaskRow {
   llm_cost_usd: number;
   llm_unpriced: number;
   needs_approval: number;
+  review_by: string | null;
   approved_by: string | null;
   approved_at: number | null;
   created_at: number;
@@ -92,6 +93,7 @@ export function toTask(row: TaskRow, parents: number[], children: number[]): Tas
       unpriced: row.llm_unpriced,
     },
     approval: { required: row.needs_approval !== 0, by: row.approved_by, at: row.approved_at },
+    review_by: row.review_by,
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
@@ -128,6 +130,8 @@ export type StoredProfileSpec = Pick<
   | 'llm'
   | 'budget'
   | 'require_approval'
+  | 'reviewer'
+  | 'self_review'
   | 'max_concurrency'
   | 'concurrency_group'
   | 'policy'
@@ -150,6 +154,8 @@ export function toProfile(row: ProfileRow): Profile {
     llm: spec.llm ?? null,
     budget: { ...NO_BUDGET, ...spec.budget },
     require_approval: spec.require_approval ?? false,
+    reviewer: spec.reviewer ?? null,
+    self_review: spec.self_review ?? false,
     paused: row.paused !== 0,
     paused_reason: row.paused_reason,
     paused_by: row.paused_by as Profile['paused_by'],
@@ -219,6 +225,7 @@ export interface RunRow {
   llm_last_error: string | null;
   llm_state: string | null;
   llm_state_since: number | null;
+  role: string;
 }
 
 export function toRun(row: RunRow): Run {
@@ -280,6 +287,7 @@ export function toRun(row: RunRow): Run {
       state: row.llm_state as LlmState | null,
       state_since: row.llm_state_since,
     },
+    role: row.role === 'review' ? 'review' : 'work',
   };
 }
 

@@ -1,6 +1,9 @@
 import { dispatcher, person } from '../../core/actor.js';
 import type { Actor } from '../../core/actor.js';
-import { accountRun } from '../../core/accounting.js';
+import { BlockRule, accountRun } from '../../core/accounting.js';
+import type { Decision } from '../../core/accounting.js';
+import type { Policy } from '../../core/policy.js';
+import type { TaskCounters } from '../../core/task.js';
 import type { Random } from '../../core/backoff.js';
 import type { Json } from '../../core/events.js';
 import type { RunId } from '../../core/glossary.js';
@@ -290,6 +293,7 @@ export async function finishRun(
     profilePolicy,
     JSON.parse(task.policy) as Record<string, unknown>,
   );
+  const review = run.role === 'review';
   // A person's stop says the kind in its intent; a worker's block, in its reported reason.
   const reported =
     outcome === 'worker_blocked' ? (chosen.extra?.block_kind as BlockKind | undefined) : undefined;
@@ -306,6 +310,7 @@ export async function finishRun(
       message: reason.message,
       ...(blockKind !== undefined ? { blockKind } : {}),
       ...(workerSaid && chosen.rule === 'worker_asked' ? { asked: true } : {}),
+      ...(review ? { review: true } : {}),
       ...(intent.requeue !== undefined ? { requeue: intent.requeue } : {}),
       ...(reason.last_output !== undefined ? { lastOutput: reason.last_output } : {}),
     },
@@ -322,20 +327,27 @@ export async function finishRun(
     random: ctx.random,
     recentRunIds: recent.map((r) => r.id),
   });
-  const c = decision.counters;
+  const verdict = review ? await reviewVerdict(db, now, run, task, outcome, reason, policy) : null;
+  const decided = verdict ?? decision;
+  const c = decided.counters;
   const parentsReady = await parentsDone(db, task.id);
-  const verb = intent.archive ? 'archive' : decision.verb;
-  // Who makes the move: the person who archived, the worker who reported, else the host.
-  const mover = verb === 'archive' ? 'person' : workerSaid ? 'worker' : 'dispatcher';
+  const verb = intent.archive ? 'archive' : decided.verb;
+  // Who makes the move: the person who archived, the worker who reported, else the host (who
+  // also applies a reviewer's verdict).
+  const mover = verb === 'archive' ? 'person' : workerSaid && !review ? 'worker' : 'dispatcher';
   const to = resolveTransition(verb, 'running', mover, parentsReady);
-  const isDone = to === 'done' || to === 'review';
+  // A review run's verdict leaves the work's result as it is.
+  const isDone = (to === 'done' || to === 'review') && !review;
+  // Work handed to review waits for its profile's reviewer, when it names one.
+  const reviewBy = to === 'review' && !review ? await reviewerOf(db, run.profile) : null;
   await db.run(
     `UPDATE tasks SET status = ?, current_run_id = NULL, updated_at = ?, failures = ?, stall_streak = ?,
        rate_limited_streak = ?, spawn_failures = ?, host_losses = ?,
        not_before = CASE WHEN ? = 1 THEN ? ELSE not_before END,
        block_reason = ?, block_kind = ?, block_rule = ?,
        result_summary = CASE WHEN ? = 1 THEN ? ELSE result_summary END,
-       result_metadata = CASE WHEN ? = 1 THEN ? ELSE result_metadata END
+       result_metadata = CASE WHEN ? = 1 THEN ? ELSE result_metadata END,
+       review_by = ?
      WHERE id = ?`,
     [
       to,
@@ -346,15 +358,16 @@ export async function finishRun(
       c.spawn_failures,
       c.host_losses,
       // A requeue's delay, or when a transient block clears itself.
-      verb === 'requeue' || (to === 'blocked' && decision.notBefore !== null) ? 1 : 0,
-      decision.notBefore,
-      to === 'blocked' ? decision.message : null,
-      to === 'blocked' ? decision.kind : null,
-      to === 'blocked' ? decision.rule : null,
+      verb === 'requeue' || (to === 'blocked' && decided.notBefore !== null) ? 1 : 0,
+      decided.notBefore,
+      to === 'blocked' ? decided.message : null,
+      to === 'blocked' ? decided.kind : null,
+      to === 'blocked' ? decided.rule : null,
       isDone ? 1 : 0,
       resultSummary,
       isDone ? 1 : 0,
       resultMetadata,
+      reviewBy,
       task.id,
     ],
   );
@@ -377,10 +390,10 @@ export async function finishRun(
       from: 'running',
       to,
       outcome,
-      rule: decision.rule,
-      kind: decision.kind,
-      reason: decision.message,
-      not_before: verb === 'requeue' ? decision.notBefore : null,
+      rule: decided.rule,
+      kind: decided.kind,
+      reason: decided.message,
+      not_before: verb === 'requeue' ? decided.notBefore : null,
       counters: { ...c },
     },
   });
@@ -394,14 +407,14 @@ export async function finishRun(
       payload: { assignee: { from: task.assignee, to: intent.reassign } },
     });
   }
-  if (decision.groupNotBefore !== null && profile) {
+  if (decided.groupNotBefore !== null && profile) {
     const group =
       (JSON.parse(profile.spec) as { concurrency_group?: string | null }).concurrency_group ?? null;
     if (group !== null) {
       await db.run(
         `INSERT INTO concurrency_groups (name, max_concurrency, scope, not_before, updated_at) VALUES (?, NULL, 'board', ?, ?)
          ON CONFLICT (name) DO UPDATE SET not_before = ${greatest(db, 'COALESCE(concurrency_groups.not_before, 0)', 'excluded.not_before')}, updated_at = excluded.updated_at`,
-        [group, decision.groupNotBefore, now],
+        [group, decided.groupNotBefore, now],
       );
     }
   }
@@ -418,4 +431,65 @@ export async function finishRun(
     );
   if (to === 'done') await promoteChildren(db, now, task.id, actor);
   return getTask(db, task.id);
+}
+
+/** The reviewer a profile names for its work in review, if any (issue #14). */
+async function reviewerOf(db: SqlDb, profile: string | null): Promise<string | null> {
+  if (profile === null) return null;
+  const row = await db.get<{ spec: string }>('SELECT spec FROM profiles WHERE name = ?', [profile]);
+  return row ? ((JSON.parse(row.spec) as { reviewer?: string | null }).reviewer ?? null) : null;
+}
+
+/**
+ * A review run's verdict, kept as a review on the reviewed work (issue #14). Changes requested
+ * `max_review_rounds` times block the task for a person instead of another round; null leaves
+ * the accounting's decision as it is.
+ */
+async function reviewVerdict(
+  db: SqlDb,
+  now: number,
+  run: RunRow,
+  task: TaskRow,
+  outcome: Outcome,
+  reason: RunReason,
+  policy: Policy,
+): Promise<Decision | null> {
+  if (outcome !== 'review_approved' && outcome !== 'changes_requested') return null;
+  const verdict = outcome === 'review_approved' ? 'approved' : 'changes_requested';
+  const work = await db.get<{ id: number }>(
+    "SELECT id FROM runs WHERE task_id = ? AND role = 'work' ORDER BY attempt DESC LIMIT 1",
+    [task.id],
+  );
+  await db.run(
+    'INSERT INTO reviews (task_id, run_id, verdict, body, by_actor, at) VALUES (?, ?, ?, ?, ?, ?)',
+    [task.id, work?.id ?? null, verdict, reason.message, `worker:run/${run.id}`, now],
+  );
+  if (verdict === 'approved') return null;
+  const rounds = await db.get<{ n: number }>(
+    "SELECT COUNT(*) AS n FROM reviews WHERE task_id = ? AND verdict = 'changes_requested'",
+    [task.id],
+  );
+  const n = Number(rounds?.n ?? 0);
+  if (n < policy.max_review_rounds) return null;
+  return {
+    verb: 'block',
+    counters: counters(task),
+    notBefore: null,
+    rule: BlockRule.review_rounds,
+    kind: 'needs_input',
+    message: `review_rounds: changes requested ${n} times (max_review_rounds ${policy.max_review_rounds}); last: ${reason.message}`,
+    failure: false,
+    groupNotBefore: null,
+  };
+}
+
+function counters(task: TaskRow): TaskCounters {
+  return {
+    attempts: task.attempts,
+    failures: task.failures,
+    stall_streak: task.stall_streak,
+    rate_limited_streak: task.rate_limited_streak,
+    spawn_failures: task.spawn_failures,
+    host_losses: task.host_losses,
+  };
 }

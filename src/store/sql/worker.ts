@@ -7,6 +7,7 @@ import type { Policy, PolicyOverrides } from '../../core/policy.js';
 import { WORKER_REPORTS } from '../../core/ending.js';
 import { reportReason } from '../../core/reasons.js';
 import type { RunReason } from '../../core/run.js';
+import type { RunEvidence } from '../../core/worktree.js';
 import type { Outcome } from '../../core/status.js';
 import type { NewTask, Task } from '../../core/task.js';
 import { byteLength, checkCharacters, checkMetadata } from '../../core/checks.js';
@@ -118,6 +119,8 @@ function callText(call: TerminalCall): { text: string; field: string; required: 
       return { text: call.summary, field: 'summary', required: false };
     case 'ask':
       return { text: call.question, field: 'question', required: true };
+    case 'approve':
+      return { text: call.summary, field: 'summary', required: false };
     default:
       return { text: call.reason, field: 'reason', required: true };
   }
@@ -131,6 +134,22 @@ function checkCall(call: TerminalCall): void {
   }
   checkCharacters(text, field, true);
   if ('metadata' in call && call.metadata !== undefined) checkMetadata(call.metadata);
+}
+
+/** A review run gives a verdict instead of a result; a work run gives none (issue #14). */
+function checkRole(f: FencedRun, call: TerminalCall): void {
+  const review = f.run.role === 'review';
+  const verdict = call.op === 'approve' || call.op === 'request_changes';
+  if (verdict && !review) {
+    throw invalid(
+      `${call.op}: run ${f.run.id} works task ${f.task.id}; only a review run gives a verdict (use complete or request-review)`,
+    );
+  }
+  if (review && (call.op === 'complete' || call.op === 'request_review')) {
+    throw invalid(
+      `${call.op}: run ${f.run.id} reviews task ${f.task.id}; give a verdict with approve or request-changes`,
+    );
+  }
 }
 
 /** `complete --created`: every id names a task this task's workers created. */
@@ -158,6 +177,7 @@ export async function terminalCall(
   call: TerminalCall,
 ): Promise<TerminalAnswer> {
   checkCall(call);
+  checkRole(f, call);
   if (call.op === 'complete' && call.created !== undefined) await checkCreated(db, f, call.created);
   const outcome: Outcome = WORKER_REPORTS[call.op];
   const answer: TerminalAnswer = {
@@ -207,6 +227,16 @@ export async function terminalCall(
   return answer;
 }
 
+/** The work a review run reviews: the task's latest work run, its summary and evidence. */
+function reviewOf(runs: readonly RunRow[], task: Task): NonNullable<WorkerContext['review_of']> {
+  const work = [...runs].reverse().find((r) => r.role !== 'review');
+  return {
+    run_id: work?.id ?? 0,
+    summary: task.result?.summary ?? null,
+    evidence: work?.evidence ? (JSON.parse(work.evidence) as RunEvidence) : null,
+  };
+}
+
 /** What the worker sees of its task (SPEC §5 `show`). */
 export async function workerContext(db: SqlDb, f: FencedRun): Promise<WorkerContext> {
   const task = await getTask(db, f.task.id);
@@ -223,7 +253,14 @@ export async function workerContext(db: SqlDb, f: FencedRun): Promise<WorkerCont
   return {
     questions: await taskQuestions(db, task.id),
     reviews: await taskReviews(db, task.id),
-    run: { id: f.run.id, attempt: f.run.attempt, state: f.run.state, started_at: f.run.started_at },
+    run: {
+      id: f.run.id,
+      attempt: f.run.attempt,
+      state: f.run.state,
+      started_at: f.run.started_at,
+      role: f.run.role === 'review' ? 'review' : 'work',
+    },
+    ...(f.run.role === 'review' ? { review_of: reviewOf(runs, task) } : {}),
     task,
     parents,
     previous_attempts: runs.map((r) => ({

@@ -354,4 +354,13 @@ CREATE TABLE reviews (
 CREATE INDEX reviews_task ON reviews (task_id, id);
 `,
   },
+  {
+    version: 10,
+    sql: `
+-- Issue #14: review runs. A task whose profile names a reviewer waits in review for a run of
+-- that profile (review_by); a run is the task's work or a review of it (role).
+ALTER TABLE tasks ADD COLUMN review_by TEXT;
+ALTER TABLE runs ADD COLUMN role TEXT NOT NULL DEFAULT 'work';
+`,
+  },
 ];
