@@ -2,6 +2,8 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { WardenError } from '../core/errors.js';
 import { BlockKind, TASK_STATUSES } from '../core/status.js';
+import { CATCH_UPS } from '../core/schedule.js';
+import type { CatchUp } from '../core/schedule.js';
 import type { TaskStatus } from '../core/status.js';
 import type { WardenClient } from '../sdk/client.js';
 import { parseWhen } from '../core/when.js';
@@ -178,6 +180,7 @@ export function registerOrchestratorTools(server: McpServer, client: WardenClien
   );
 
   registerPlanningTools(server, client);
+  registerScheduleTools(server, client);
 }
 
 /** Planning in one step: a whole task graph, and unblocking what an agent may clear in bulk. */
@@ -256,5 +259,103 @@ function registerPlanningTools(server: McpServer, client: WardenClient): void {
           { dryRun: dryRun !== false },
         ),
       ),
+  );
+}
+
+/**
+ * Recurring work (issue #14): planning it is an orchestrator's job, so it may add, list,
+ * pause, resume and remove schedules. A schedule only creates tasks; it clears no block and
+ * gives no person's reply.
+ */
+function registerScheduleTools(server: McpServer, client: WardenClient): void {
+  const name = z.string().min(1).max(64).describe("The schedule's name.");
+
+  server.registerTool(
+    'warden_schedule_add',
+    {
+      title: 'Add a schedule',
+      description:
+        'Create a task at every firing of a cron expression: five fields (minute hour day-of-month month day-of-week) or @hourly, @daily, @weekly, @monthly, @yearly, read in tz (default UTC). One task per firing, never two. catch_up says what missed firings do: skip (default) makes none, once makes one task for all of them.',
+      inputSchema: {
+        name,
+        cron: z.string().min(1).max(200).describe('The cron expression, e.g. "0 9 * * MON-FRI".'),
+        title: z.string().min(1).max(200).describe('The title of each task it creates.'),
+        body: z.string().max(65_536).optional().describe("Everything each task's worker needs."),
+        assignee: z.string().optional().describe('The profile that works each task.'),
+        priority: z.number().int().optional().describe("Each task's priority; default 0."),
+        board,
+        tz: z
+          .string()
+          .max(100)
+          .optional()
+          .describe('The IANA time zone the expression is read in (Europe/Oslo); default UTC.'),
+        catch_up: z
+          .enum(CATCH_UPS as [CatchUp, ...CatchUp[]])
+          .optional()
+          .describe('After downtime: skip (default) or once.'),
+      },
+    },
+    ({ name: n, cron, title, body, assignee, priority, board: b, tz, catch_up: catchUp }) =>
+      toolResult(() =>
+        client.addSchedule({
+          name: n,
+          cron,
+          ...(b !== undefined ? { board: b } : {}),
+          ...(tz !== undefined ? { tz } : {}),
+          ...(catchUp !== undefined ? { catch_up: catchUp } : {}),
+          template: {
+            title,
+            ...(body !== undefined ? { body } : {}),
+            ...(assignee !== undefined ? { assignee } : {}),
+            ...(priority !== undefined ? { priority } : {}),
+          },
+        }),
+      ),
+  );
+
+  server.registerTool(
+    'warden_schedule_list',
+    {
+      title: 'List schedules',
+      description:
+        "Every schedule (or one board's): its expression, zone, task template, whether it is paused, its next firing (epoch ms), and how many tasks it fired and firings it skipped.",
+      inputSchema: { board: z.string().optional().describe("Only this board's schedules.") },
+    },
+    ({ board: b }) => toolResult(() => client.listSchedules(b)),
+  );
+
+  server.registerTool(
+    'warden_schedule_pause',
+    {
+      title: 'Pause a schedule',
+      description: 'Stop a schedule from firing until it is resumed; the tasks it made stay.',
+      inputSchema: { name },
+    },
+    ({ name: n }) => toolResult(() => client.pauseSchedule(n)),
+  );
+
+  server.registerTool(
+    'warden_schedule_resume',
+    {
+      title: 'Resume a schedule',
+      description:
+        'Start a paused schedule again from its next firing after now; the firings of the pause are neither made nor counted.',
+      inputSchema: { name },
+    },
+    ({ name: n }) => toolResult(() => client.resumeSchedule(n)),
+  );
+
+  server.registerTool(
+    'warden_schedule_remove',
+    {
+      title: 'Remove a schedule',
+      description: 'Delete a schedule so it fires no more; the tasks it already created stay.',
+      inputSchema: { name },
+    },
+    ({ name: n }) =>
+      toolResult(async () => {
+        await client.removeSchedule(n);
+        return { removed: n };
+      }),
   );
 }

@@ -188,6 +188,11 @@ describe('warden mcp (SPEC §5)', () => {
       'warden_create_task',
       'warden_link_tasks',
       'warden_list_tasks',
+      'warden_schedule_add',
+      'warden_schedule_list',
+      'warden_schedule_pause',
+      'warden_schedule_remove',
+      'warden_schedule_resume',
       'warden_show_task',
       'warden_unblock_task',
       'warden_unblock_tasks',
@@ -344,5 +349,107 @@ describe('warden mcp (SPEC §5)', () => {
     expect((await home.getTask(build)).status).toBe('todo');
     expect((await home.getTask(design)).status).toBe('blocked');
     expect((await home.getTask(docs)).status).toBe('blocked');
+  });
+  it('an orchestrator plans recurring work: adds a schedule (a bad cron refused, nothing stored), lists, pauses, resumes and removes it', async () => {
+    const client = await orchestrator();
+    type Sched = {
+      name: string;
+      cron: string;
+      tz: string;
+      catch_up: string;
+      paused: boolean;
+      next_at: number | null;
+      template: { title: string; body: string; assignee: string | null; priority: number };
+    };
+    const bad = await client.callTool({
+      name: 'warden_schedule_add',
+      arguments: { name: 'standup', cron: 'every day', title: 'Write the standup notes' },
+    });
+    expect(bad.isError).toBe(true);
+    expect(text(bad).split('\n')).toHaveLength(1);
+    expect(text(bad)).toMatch(/^invalid: cron: 'every day' is not a cron expression/);
+    const ghost = await client.callTool({
+      name: 'warden_schedule_add',
+      arguments: { name: 'standup', cron: '@daily', title: 'x', assignee: 'ghost' },
+    });
+    expect(ghost.isError).toBe(true);
+    expect(text(ghost)).toMatch(/^not_found: .*profile 'ghost' does not exist/);
+    expect(await (await home.store()).listSchedules()).toEqual([]);
+
+    const added = await client.callTool({
+      name: 'warden_schedule_add',
+      arguments: {
+        name: 'standup',
+        cron: '0 9 * * MON-FRI',
+        tz: 'Europe/Oslo',
+        catch_up: 'once',
+        title: 'Write the standup notes',
+        body: 'yesterday, today, blockers',
+        assignee: 'agent',
+        priority: 3,
+      },
+    });
+    expect(added.isError).toBeFalsy();
+    expect(JSON.parse(text(added))).toMatchObject({
+      name: 'standup',
+      board: 'default',
+      cron: '0 9 * * MON-FRI',
+      tz: 'Europe/Oslo',
+      catch_up: 'once',
+      paused: false,
+      template: {
+        title: 'Write the standup notes',
+        body: 'yesterday, today, blockers',
+        assignee: 'agent',
+        priority: 3,
+      },
+    });
+    const dup = await client.callTool({
+      name: 'warden_schedule_add',
+      arguments: { name: 'standup', cron: '@hourly', title: 'again' },
+    });
+    expect(dup.isError).toBe(true);
+    expect(text(dup)).toMatch(/^conflict: schedule 'standup' already exists/);
+
+    const list = async (): Promise<Sched[]> =>
+      JSON.parse(
+        text(await client.callTool({ name: 'warden_schedule_list', arguments: {} })),
+      ) as Sched[];
+    const [listed] = await list();
+    expect(listed).toMatchObject({ name: 'standup', paused: false, cron: '0 9 * * MON-FRI' });
+    expect(listed?.next_at).toBeGreaterThan(Date.now());
+
+    const paused = await client.callTool({
+      name: 'warden_schedule_pause',
+      arguments: { name: 'standup' },
+    });
+    expect(JSON.parse(text(paused))).toMatchObject({ name: 'standup', paused: true });
+    expect((await list()).map((s) => s.paused)).toEqual([true]);
+    const resumed = await client.callTool({
+      name: 'warden_schedule_resume',
+      arguments: { name: 'standup' },
+    });
+    expect(JSON.parse(text(resumed))).toMatchObject({ name: 'standup', paused: false });
+    expect((await (await home.store()).getSchedule('standup')).paused).toBe(false);
+
+    const removed = await client.callTool({
+      name: 'warden_schedule_remove',
+      arguments: { name: 'standup' },
+    });
+    expect(JSON.parse(text(removed))).toEqual({ removed: 'standup' });
+    expect(await list()).toEqual([]);
+    const unknown = await client.callTool({
+      name: 'warden_schedule_pause',
+      arguments: { name: 'standup' },
+    });
+    expect(unknown.isError).toBe(true);
+    expect(text(unknown)).toMatch(/^not_found: /);
+    const kinds = (await home.events()).map((e) => e.kind).filter((k) => k.startsWith('schedule_'));
+    expect(kinds).toEqual([
+      'schedule_added',
+      'schedule_paused',
+      'schedule_resumed',
+      'schedule_removed',
+    ]);
   });
 });
