@@ -3,6 +3,7 @@ import { api, ApiError } from './api.js';
 import type { BoardView, Card, Health } from './api.js';
 import { Banner } from './components/Banner.js';
 import { Board } from './components/Board.js';
+import { BulkBar } from './components/BulkBar.js';
 import { CreateForm } from './components/CreateForm.js';
 import { Drawer } from './components/Drawer.js';
 import { HealthPanel } from './components/HealthPanel.js';
@@ -224,6 +225,17 @@ export function App() {
             now={now}
             onOpen={setSelected}
             onDrop={(id, from, to) => void move(id, from, to)}
+            tools={(status, cards) =>
+              status === 'blocked' || status === 'done' ? (
+                <BulkBar
+                  key={status}
+                  board={board}
+                  status={status}
+                  cards={cards}
+                  onChanged={() => setVersion((v) => v + 1)}
+                />
+              ) : null
+            }
             onMore={(status, offset) =>
               void api
                 .more(board, status, q, offset, 100)

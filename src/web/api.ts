@@ -1,3 +1,4 @@
+import type { BulkResult, BulkVerb } from '../core/bulk.js';
 import type { UsageFigures } from '../core/describe.js';
 import type { WardenEvent } from '../core/events.js';
 import type { Run } from '../core/run.js';
@@ -38,6 +39,14 @@ export type TaskDetail = Task & {
   runs: Run[];
   worktree: WorktreeRecord | null;
 };
+
+/** What the schedules panel's form sends (`POST /api/v1/schedules`). */
+export interface NewSchedule {
+  name: string;
+  board: string;
+  cron: string;
+  template: { title: string; assignee?: string };
+}
 
 /** An answer the server refused, with its one-line reason. */
 export class ApiError extends Error {
@@ -115,6 +124,17 @@ export const api = {
       'POST',
       `/api/v1/schedules/${encodeURIComponent(name)}/${pause ? 'pause' : 'resume'}`,
     ),
+  addSchedule: (body: NewSchedule) => call<Schedule>('POST', '/api/v1/schedules', body),
+  removeSchedule: (name: string) =>
+    call<{ removed: string }>('DELETE', `/api/v1/schedules/${encodeURIComponent(name)}`),
+  bulk: (board: string, verb: BulkVerb, status: string, kind: string, dryRun: boolean) =>
+    call<BulkResult>('POST', '/api/v1/tasks/bulk', {
+      verb,
+      board,
+      status,
+      ...(kind ? { kind } : {}),
+      dry_run: dryRun,
+    }),
   stop: (id: number, intent: Record<string, unknown>) =>
     call<{ outcome: string; verified_gone: boolean; message: string }>(
       'POST',

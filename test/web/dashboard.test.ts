@@ -349,6 +349,76 @@ describe('the dashboard in a real browser (SPEC §6)', () => {
     }
   }, 60_000);
 
+  it('bulk retry from the blocked column: a dry-run list, then exactly those tasks; adds a schedule (a bad cron refused as is), then removes it (issue #14)', async () => {
+    home = await new TestHome().init();
+    const store = await home.store();
+    const { person } = await import('../../src/core/actor.js');
+    const tester = person('tester');
+    const blocked = async (title: string, kind: 'failed' | 'needs_input'): Promise<number> => {
+      const t = await store.createTask({ title }, tester);
+      await store.moveTask(t.id, { verb: 'block', reason: 'why', kind }, tester);
+      return t.id;
+    };
+    const failedA = await blocked('Port the parser', 'failed');
+    const failedB = await blocked('Fix the lexer', 'failed');
+    const asking = await blocked('Pick a colour', 'needs_input');
+    await home.serve();
+    await login();
+
+    // Retry all, of kind failed: the dry run lists the two failed tasks and changes nothing.
+    const bar = '[data-bulk="blocked"]';
+    await page.waitForSelector(`${bar} select[aria-label="block kind"] option:text-is("failed")`, {
+      state: 'attached',
+    });
+    await page.selectOption(`${bar} select[aria-label="block kind"]`, 'failed');
+    await page.click(`${bar} [data-bulk-verb="retry"]`);
+    const panel = `${bar} [data-bulk-panel="dry-run"]`;
+    await page.waitForSelector(panel);
+    const listed = async (sel: string): Promise<(string | null)[]> =>
+      Promise.all(
+        (await page.locator(`${sel} [data-bulk-item]`).all()).map((l) =>
+          l.getAttribute('data-bulk-item'),
+        ),
+      );
+    expect((await listed(panel)).sort()).toEqual([String(failedA), String(failedB)].sort());
+    expect(await page.textContent(`${panel} [data-bulk-item="${failedA}"]`)).toContain(
+      'would retry → ready',
+    );
+    if (SHOTS) await page.screenshot({ path: `${SHOTS}/board-bulk.png` });
+    expect((await home.getTask(failedA)).status).toBe('blocked');
+    // Confirmed: exactly those two are retried; the question stays blocked.
+    await page.click(`${panel} [data-action="bulk-confirm"]`);
+    const finished = `${bar} [data-bulk-panel="done"]`;
+    await page.waitForSelector(`${finished} [data-bulk-item="${failedB}"][data-result="changed"]`);
+    expect((await listed(finished)).sort()).toEqual([String(failedA), String(failedB)].sort());
+    expect((await home.getTask(failedA)).status).toBe('ready');
+    expect((await home.getTask(failedB)).status).toBe('ready');
+    expect((await home.getTask(asking)).status).toBe('blocked');
+    await page.waitForSelector(inColumn('ready', failedA));
+    await page.click(`${finished} [data-action="bulk-close"]`);
+
+    // A schedule with a bad cron: the server's line beside the form, nothing stored.
+    await page.click('.add-schedule summary');
+    await page.fill('input[name="schedule-name"]', 'nightly');
+    await page.fill('input[name="schedule-cron"]', 'every night');
+    await page.fill('input[name="schedule-title"]', 'Rebuild the index');
+    await page.click('[data-add-schedule] button[type="submit"]');
+    await page.waitForSelector(
+      '[data-schedule-error]:has-text("cron: \'every night\' is not a cron expression")',
+    );
+    expect(await store.listSchedules()).toEqual([]);
+    // Corrected, it is added and listed; Remove (confirmed) takes it away.
+    await page.fill('input[name="schedule-cron"]', '0 3 * * *');
+    await page.click('[data-add-schedule] button[type="submit"]');
+    await page.waitForSelector('[data-schedule="nightly"]:has-text("0 3 * * *")');
+    expect((await store.getSchedule('nightly')).template.title).toBe('Rebuild the index');
+    await page.waitForSelector('[data-schedule-error]', { state: 'detached' });
+    page.once('dialog', (d) => void d.accept());
+    await page.click('[data-schedule="nightly"] [data-action="remove-schedule"]');
+    await page.waitForSelector('[data-schedule="nightly"]', { state: 'detached' });
+    expect(await store.listSchedules()).toEqual([]);
+  });
+
   it('refuses bad input in the page and changes nothing', async () => {
     home = await new TestHome().init();
     await home.serve();

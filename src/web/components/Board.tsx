@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import type { BoardView, Card as CardData } from '../api.js';
 import { Card } from './Card.js';
 
@@ -14,6 +15,8 @@ interface Props {
   onOpen: (id: number) => void;
   onDrop: (id: number, from: string, to: string) => void;
   onMore: (status: string, offset: number) => void;
+  /** What a column shows under its header (the bulk actions), given its loaded cards. */
+  tools?: (status: string, cards: CardData[]) => ComponentChildren;
 }
 
 function lanes(cards: readonly CardData[]): [string, CardData[]][] {
@@ -26,7 +29,17 @@ function lanes(cards: readonly CardData[]): [string, CardData[]][] {
 }
 
 /** The board in columns; the running column in lanes by profile. */
-export function Board({ view, extra, offBoard, archived, now, onOpen, onDrop, onMore }: Props) {
+export function Board({
+  view,
+  extra,
+  offBoard,
+  archived,
+  now,
+  onOpen,
+  onDrop,
+  onMore,
+  tools,
+}: Props) {
   const statuses = archived ? [...COLUMNS, 'archived'] : [...COLUMNS];
   const statusOf = new Map<number, string>(Object.entries(offBoard).map(([id, s]) => [+id, s]));
   for (const c of [...Object.values(view.columns), ...Object.values(extra)].flat())
@@ -52,6 +65,7 @@ export function Board({ view, extra, offBoard, archived, now, onOpen, onDrop, on
             <h2>
               {status} <span class="count">{total}</span>
             </h2>
+            {total > 0 && tools?.(status, cards)}
             {status === 'running'
               ? lanes(cards).map(([profile, laneCards]) => (
                   <div class="lane" key={profile} data-lane={profile}>
