@@ -67,6 +67,7 @@ describe('GET /api/v1/worker/context', () => {
       attempt: 2,
       state: 'running',
       started_at: c.run.started_at,
+      role: 'work',
     });
     expect(ctx.task).toMatchObject({
       id: c.task.id,

@@ -74,9 +74,12 @@ describe('the transition table', () => {
     }
   });
 
-  it('lets only the dispatcher start a run', () => {
+  it('lets only the dispatcher start a run: of ready work, or a review run of work in review', () => {
     const into = TRANSITIONS.filter((r) => r.to === 'running');
-    expect(into.map((r) => [r.from, r.actors])).toEqual([['ready', ['dispatcher']]]);
+    expect(into.map((r) => [r.from, r.actors])).toEqual([
+      ['ready', ['dispatcher']],
+      ['review', ['dispatcher']],
+    ]);
   });
 });
 

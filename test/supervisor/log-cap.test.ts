@@ -6,7 +6,9 @@
 import { spawn } from 'node:child_process';
 import {
   appendFileSync,
+  closeSync,
   mkdtempSync,
+  openSync,
   readFileSync,
   rmSync,
   statSync,
@@ -82,11 +84,14 @@ describe('capLog', () => {
 
   it('keeps a log bounded while a real process appends to it', async () => {
     const path = tempLog();
-    // A writer like a worker: its own O_APPEND descriptor, printing as fast as it can.
-    const writer = spawn('sh', [
-      '-c',
-      `yes 'output of a busy worker ..................................' >> ${path}`,
-    ]);
+    // A writer like a worker: its own O_APPEND descriptor, printing as fast as it can. Started
+    // itself, not under a shell: killing a shell left its `yes` writing to the deleted file
+    // until the disk was full.
+    const out = openSync(path, 'a');
+    const writer = spawn('yes', ['output of a busy worker ..................................'], {
+      stdio: ['ignore', out, 'ignore'],
+    });
+    closeSync(out);
     try {
       let biggest = 0;
       let cuts = 0;
