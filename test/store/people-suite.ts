@@ -133,6 +133,19 @@ export function runPeopleSuite(name: string, make: () => Promise<StoreFixture>):
       expect(events[0]?.payload).toMatchObject({ question: 'which colour?', answer: 'blue' });
     });
 
+    it('archiving a parent blocks its waiting children dependency, with the reason', async () => {
+      const parent = await store.createTask({ title: 'parent' }, ana);
+      const child = await store.createTask({ title: 'child', parents: [parent.id] }, ana);
+      expect(child.status).toBe('todo');
+      await store.moveTask(parent.id, { verb: 'archive' }, ana);
+      expect(await store.getTask(child.id)).toMatchObject({
+        status: 'blocked',
+        block_kind: 'dependency',
+        block_rule: 'dependency',
+        block_reason: expect.stringMatching(/parent #\d+ was archived/) as unknown,
+      });
+    });
+
     it('answering a task that asked nothing is refused and changes nothing', async () => {
       const t = await store.createTask({ title: 't', assignee: 'p' }, ana);
       await store.moveTask(t.id, { verb: 'block', reason: 'why', kind: 'needs_input' }, ana);

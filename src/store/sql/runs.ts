@@ -23,7 +23,7 @@ import type { SqlDb } from './driver.js';
 import { appendEvent } from './events.js';
 import { json, toRun } from './rows.js';
 import type { ProfileRow, RunRow, TaskRow } from './rows.js';
-import { promoteChildren } from './task-moves.js';
+import { holdOrphans, promoteChildren } from './task-moves.js';
 import { getTask, parentsDone } from './tasks.js';
 
 /** One run row, or undefined. */
@@ -430,6 +430,7 @@ export async function finishRun(
       policy.profile_breaker,
     );
   if (to === 'done') await promoteChildren(db, now, task.id, actor);
+  if (to === 'archived') await holdOrphans(db, now, task.id, endedBy);
   return getTask(db, task.id);
 }
 

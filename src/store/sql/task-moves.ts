@@ -130,6 +130,37 @@ export function promoteChildren(
   return moveChildren(db, now, parentId, 'promote', actor);
 }
 
+/**
+ * A parent was archived: its `todo` children can never start, so they are blocked
+ * `dependency` with the reason (issue #14), instead of waiting in silence.
+ */
+export async function holdOrphans(
+  db: SqlDb,
+  now: number,
+  parentId: TaskId,
+  actor: Actor,
+): Promise<void> {
+  const children = await db.all<{ id: number; board: string }>(
+    `SELECT t.id, t.board FROM task_links l JOIN tasks t ON t.id = l.child_id
+     WHERE l.parent_id = ? AND t.status = 'todo'`,
+    [parentId],
+  );
+  for (const child of children) {
+    const reason = `dependency: parent #${parentId} was archived; link the task to another parent or archive it too`;
+    await db.run(
+      `UPDATE tasks SET status = 'blocked', block_kind = 'dependency', block_rule = 'dependency',
+         block_reason = ?, updated_at = ? WHERE id = ? AND status = 'todo'`,
+      [reason, now, child.id],
+    );
+    await appendEvent(db, now, actor, {
+      kind: 'task_blocked',
+      board: child.board,
+      task_id: child.id,
+      payload: { from: 'todo', to: 'blocked', reason, kind: 'dependency', parent: parentId },
+    });
+  }
+}
+
 function checkMove(move: TaskMove): void {
   if (move.verb === 'block') {
     if (!(BLOCK_KINDS as readonly string[]).includes(move.kind)) {
@@ -231,6 +262,7 @@ export async function moveTask(
     payload,
   });
   if (to === TaskStatus.done) await promoteChildren(db, now, id, actor);
+  if (to === TaskStatus.archived) await holdOrphans(db, now, id, actor);
   if (from === TaskStatus.done) await moveChildren(db, now, id, 'demote', actor);
   return getTask(db, id);
 }
