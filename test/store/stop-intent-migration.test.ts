@@ -1,40 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { person } from '../../src/core/actor.js';
-import { ManualClock } from '../../src/core/clock.js';
-import { PG_MIGRATIONS } from '../../src/store/postgres/migrations.js';
-import { openPgStore } from '../../src/store/postgres/open.js';
 import type { SqlDb } from '../../src/store/sql/driver.js';
-import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
-import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import type { Store } from '../../src/store/store.js';
+import { dataMove, onBothBackends } from './migration-harness.js';
 
 /**
  * A run a person's stop fenced before the stop intent had its own column kept the intent in
  * its reason's `extra`. The migration that adds the column moves it, so a `serve` upgraded
  * while such a run ends still applies what the person asked for. Both backends.
  */
-const URL = process.env.WARDEN_TEST_PG_URL;
-if (!URL && process.env.CI)
-  throw new Error('WARDEN_TEST_PG_URL is not set: the PostgreSQL suite must run in CI');
-
 const ana = person('ana');
-const schemas: string[] = [];
-const dirs: string[] = [];
-
-/** The data move of the migration that added `runs.stop_intent` (the column exists already). */
-function dataMove(migrations: readonly { sql: string }[]): string[] {
-  const m = migrations.find((x) => x.sql.includes('ADD COLUMN stop_intent'));
-  if (!m) throw new Error('no migration adds runs.stop_intent');
-  return m.sql
-    .split(/;\s*\n/)
-    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
-    .filter((s) => s.startsWith('UPDATE'));
-}
 
 async function check(
   store: Store,
@@ -63,7 +38,7 @@ async function check(
     ]);
     ids.push(c.run.id);
   }
-  for (const statement of dataMove(migrations)) await db.exec(statement);
+  for (const statement of dataMove(migrations, 'ADD COLUMN stop_intent')) await db.exec(statement);
   const [stopped, stalled] = await Promise.all(ids.map((id) => store.getRun(id)));
   expect(stopped?.stop_intent).toEqual({
     requeue: true,
@@ -82,37 +57,6 @@ async function check(
   expect(task?.status).toBe('ready');
 }
 
-afterAll(async () => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-  if (!URL) return;
-  const client = new pg.Client({ connectionString: URL });
-  await client.connect();
-  for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-  await client.end();
-});
-
 describe('moving a stop intent out of the reason', () => {
-  it('on SQLite', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'warden-intent-'));
-    dirs.push(dir);
-    const store = await openSqliteStore(join(dir, 'warden.db'), new ManualClock(), {
-      create: true,
-    });
-    try {
-      await check(store, store.sqlite, SQLITE_MIGRATIONS);
-    } finally {
-      await store.close();
-    }
-  });
-
-  it.skipIf(!URL)('on PostgreSQL', async () => {
-    const schema = `warden_test_${randomBytes(6).toString('hex')}`;
-    schemas.push(schema);
-    const store = await openPgStore({ url: URL ?? '', schema, max: 2 }, new ManualClock());
-    try {
-      await check(store, store.pg, PG_MIGRATIONS);
-    } finally {
-      await store.close();
-    }
-  });
+  onBothBackends(check);
 });
