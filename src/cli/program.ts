@@ -43,6 +43,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ['dispatch'], load: () => import('./commands/dispatch.js') },
   { names: ['stop'], load: () => import('./commands/stop.js') },
   { names: ['doctor'], load: () => import('./commands/doctor.js') },
+  { names: ['inbox'], load: () => import('./commands/inbox.js') },
   { names: ['check'], load: () => import('./commands/check.js') },
   { names: ['backup'], load: () => import('./commands/backup.js') },
   { names: ['restore'], load: () => import('./commands/restore.js') },

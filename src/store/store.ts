@@ -31,6 +31,7 @@ import type { ApplyResult, TaskGraph } from '../core/apply.js';
 import type { LlmRequestRecord, RunLlm } from '../core/llm.js';
 import type { LlmStatFilter, LlmStatRow } from './sql/llm-stats.js';
 import type { NewSchedule, Schedule, ScheduleFiring } from '../core/schedule.js';
+import type { InboxFacts } from '../core/inbox.js';
 
 /** A named set of tasks. */
 export interface Board {
@@ -62,6 +63,8 @@ export interface EventFilter {
   include_global?: boolean;
   /** Take the newest `limit` events (still listed oldest first) instead of the oldest. */
   newest?: boolean;
+  /** Only events written at or after this time. */
+  since?: EpochMs;
 }
 
 /** What kind of holder a token has. */
@@ -116,6 +119,13 @@ export interface Store {
   getTask(id: TaskId): Promise<Task>;
   /** Tasks matching the filter: priority (higher first), then age. */
   listTasks(filter: TaskFilter): Promise<Task[]>;
+  /** How many tasks match the filter, whatever its limit and offset (`list` says what it cut). */
+  countMatchingTasks(filter: TaskFilter): Promise<number>;
+  /**
+   * What waits for a person on a board (issue #15, the attention inbox): at most `limit` of its
+   * tasks, newest first, with the count of all, plus paused profiles, held runs, lost hosts.
+   */
+  inboxFacts(board: string, limit: number): Promise<InboxFacts>;
   /** Changes title, body, assignee, priority or policy. Never status, counters or delays. */
   editTask(id: TaskId, patch: TaskPatch, actor: Actor): Promise<Task>;
   /**

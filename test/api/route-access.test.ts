@@ -248,6 +248,7 @@ const ROWS: readonly Row[] = [
   people('GET', '/events', () => ({ path: '/api/v1/events' })),
   people('GET', '/board', () => ({ path: '/api/v1/board' })),
   people('GET', '/health', () => ({ path: '/api/v1/health' })),
+  people('GET', '/inbox', () => ({ path: '/api/v1/inbox' })),
   people('GET', '/runs/{id}/log', (f) => ({ path: `/api/v1/runs/${f.claim.run.id}/log` })),
   {
     ...people('GET', '/stream', () => ({ path: '/api/v1/stream' })),

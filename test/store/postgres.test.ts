@@ -12,6 +12,7 @@ import { runScheduleSuite } from './schedule-suite.js';
 import { runWorktreeSuite } from './worktree-suite.js';
 import { runLlmSuite } from './llm-suite.js';
 import { runPeopleSuite } from './people-suite.js';
+import { runInboxSuite } from './inbox-suite.js';
 import { runRunSuite } from './runs-suite.js';
 import { runStoreSuite } from './suite.js';
 import type { StoreFixture } from './suite.js';
@@ -50,6 +51,7 @@ describe.skipIf(!URL)('PostgreSQL', () => {
   runWorktreeSuite('postgres', makePg);
   runLlmSuite('postgres', makePg);
   runPeopleSuite('postgres', makePg);
+  runInboxSuite('postgres', makePg);
   runScheduleSuite('postgres', makePg);
   runApplySuite('postgres', makePg);
 

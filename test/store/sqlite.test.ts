@@ -15,6 +15,7 @@ import { runStoreSuite } from './suite.js';
 import { runWorktreeSuite } from './worktree-suite.js';
 import { runLlmSuite } from './llm-suite.js';
 import { runPeopleSuite } from './people-suite.js';
+import { runInboxSuite } from './inbox-suite.js';
 import type { StoreFixture } from './suite.js';
 
 function tempDir(): string {
@@ -43,6 +44,7 @@ runGcSuite('sqlite', makeSqlite);
 runWorktreeSuite('sqlite', makeSqlite);
 runLlmSuite('sqlite', makeSqlite);
 runPeopleSuite('sqlite', makeSqlite);
+runInboxSuite('sqlite', makeSqlite);
 runScheduleSuite('sqlite', makeSqlite);
 runApplySuite('sqlite', makeSqlite);
 

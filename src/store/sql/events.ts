@@ -47,6 +47,10 @@ export async function listEvents(db: SqlDb, filter: EventFilter): Promise<Warden
     // skips. (SQLite commits one writer at a time, in id order.)
     if (db.dialect === 'postgres') where.push('tx < pg_snapshot_xmin(pg_current_snapshot())');
   }
+  if (filter.since !== undefined) {
+    where.push('at >= ?');
+    params.push(filter.since);
+  }
   if (filter.kinds !== undefined && filter.kinds.length > 0) {
     where.push(`kind IN (${filter.kinds.map(() => '?').join(', ')})`);
     params.push(...filter.kinds);

@@ -68,6 +68,8 @@ import * as apply from './apply.js';
 import * as moves from './task-moves.js';
 import * as tasks from './tasks.js';
 import * as schedules from './schedules.js';
+import * as inbox from './inbox.js';
+import type { InboxFacts } from '../../core/inbox.js';
 
 /**
  * The store on a SQL database. The domain logic is written once here; a driver supplies the
@@ -126,6 +128,14 @@ export class SqlStore implements Store {
 
   listTasks(filter: TaskFilter): Promise<Task[]> {
     return this.driver.read((db) => tasks.listTasks(db, filter));
+  }
+
+  countMatchingTasks(filter: TaskFilter): Promise<number> {
+    return this.driver.read((db) => tasks.countMatchingTasks(db, filter));
+  }
+
+  inboxFacts(board: string, limit: number): Promise<InboxFacts> {
+    return this.driver.read((db) => inbox.inboxFacts(db, this.clock.now(), board, limit));
   }
 
   editTask(id: TaskId, patch: TaskPatch, actor: Actor): Promise<Task> {

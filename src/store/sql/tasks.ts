@@ -184,8 +184,8 @@ export async function createTask(
   return getTask(db, id);
 }
 
-/** Tasks matching a filter (see `Store.listTasks`). */
-export async function listTasks(db: SqlDb, filter: TaskFilter): Promise<Task[]> {
+/** The WHERE clause of a filter (without its limit and offset); null when it matches nothing. */
+function taskWhere(filter: TaskFilter): { sql: string; params: SqlParam[] } | null {
   const where: string[] = [];
   const params: SqlParam[] = [];
   if (filter.board !== undefined) {
@@ -207,16 +207,35 @@ export async function listTasks(db: SqlDb, filter: TaskFilter): Promise<Task[]> 
     params.push(...searchParams(filter.q));
   }
   if (filter.ids !== undefined) {
-    if (filter.ids.length === 0) return [];
+    if (filter.ids.length === 0) return null;
     where.push(`id IN (${placeholders(filter.ids.length)})`);
     params.push(...filter.ids);
   }
+  return { sql: where.length > 0 ? `WHERE ${where.join(' AND ')}` : '', params };
+}
+
+/** How many tasks match a filter, whatever its limit (see `Store.countMatchingTasks`). */
+export async function countMatchingTasks(db: SqlDb, filter: TaskFilter): Promise<number> {
+  const w = taskWhere(filter);
+  if (w === null) return 0;
+  const row = await db.get<{ n: number | string }>(
+    `SELECT COUNT(*) AS n FROM tasks ${w.sql}`,
+    w.params,
+  );
+  return Number(row?.n ?? 0);
+}
+
+/** Tasks matching a filter (see `Store.listTasks`). */
+export async function listTasks(db: SqlDb, filter: TaskFilter): Promise<Task[]> {
+  const w = taskWhere(filter);
+  if (w === null) return [];
+  const { params } = w;
   params.push(
     Math.min(filter.limit ?? INPUT_LIMITS.list_max, INPUT_LIMITS.list_max),
     filter.offset ?? 0,
   );
   const rows = await db.all<TaskRow>(
-    `SELECT * FROM tasks ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY priority DESC, id LIMIT ? OFFSET ?`,
+    `SELECT * FROM tasks ${w.sql} ORDER BY priority DESC, id LIMIT ? OFFSET ?`,
     params,
   );
   const { parents, children } = await linksOf(
