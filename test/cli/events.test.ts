@@ -2,7 +2,8 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { WardenEvent } from '../../src/core/events.js';
 import type { Task } from '../../src/core/task.js';
-import { freshHome, sharedHome } from '../helpers/cli.js';
+import { expectError, freshHome, sharedHome } from '../helpers/cli.js';
+import type { Cli } from '../helpers/cli.js';
 
 const FOLLOW_DEADLINE_MS = 15_000;
 
@@ -188,32 +189,90 @@ describe('events', () => {
   });
 });
 
-describe('events --follow', () => {
-  it('prints new events as JSON lines and exits cleanly on SIGINT', async (ctx) => {
-    const cli = await freshHome(ctx, { name: 'ana' });
-    const follower = cli.start(['events', '--follow', '--json']);
-    let stderr = '';
-    follower.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      follower.on('exit', (code, signal) => resolve({ code, signal })),
-    );
-    const output = watchStdout(follower);
+/** Starts `warden events ARGS...`, collecting its output and its exit. */
+function follow(cli: Cli, args: readonly string[]) {
+  const follower = cli.start(['events', ...args]);
+  let stderr = '';
+  follower.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    follower.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { follower, output: watchStdout(follower), exited, stderr: () => stderr };
+}
+
+/**
+ * Creates tasks until the follower prints one: it starts at the end, so what is created
+ * before it has read where the end is may be missed, and there is no other sign that it has.
+ */
+async function createUntilSeen(cli: Cli, output: Output): Promise<Task> {
+  const deadline = Date.now() + FOLLOW_DEADLINE_MS;
+  for (let i = 1; Date.now() < deadline; i++) {
+    const t = await cli.json<Task>(['create', `followed ${i}`]);
     try {
-      await output.waitFor((out) => out.includes('"board_added"'));
-      const created = await cli.json<Task>(['create', 'followed task']);
-      const out = await output.waitFor((s) => s.includes('"task_created"'));
-      const seen = jsonLines(out);
-      expect(seen).toContainEqual(
-        expect.objectContaining({
-          kind: 'task_created',
-          task_id: created.id,
-          actor: 'person:ana',
-        }) as WardenEvent,
-      );
-    } finally {
-      follower.kill('SIGINT');
+      await output.waitFor((s) => jsonLines(s).some((e) => e.task_id === t.id), 1000);
+      return t;
+    } catch {
+      // Not seen within a second: made before the follower found the end; make another.
     }
-    expect(await exited).toEqual({ code: 0, signal: null });
-    expect(stderr).toBe('');
+  }
+  throw new Error('the follower printed none of the tasks created');
+}
+
+describe('events --follow', () => {
+  it('starts at the end, prints new events as JSON lines and exits cleanly on SIGINT', async (ctx) => {
+    const cli = await freshHome(ctx, { name: 'ana' });
+    const old = await cli.json<Task>(['create', 'before the follower']);
+    const f = follow(cli, ['--follow', '--json']);
+    let seen: WardenEvent[];
+    let created: Task;
+    try {
+      created = await createUntilSeen(cli, f.output);
+      seen = jsonLines(await f.output.waitFor(() => true));
+    } finally {
+      f.follower.kill('SIGINT');
+    }
+    expect(seen).toContainEqual(
+      expect.objectContaining({
+        kind: 'task_created',
+        task_id: created.id,
+        actor: 'person:ana',
+      }) as WardenEvent,
+    );
+    // History is not replayed: nothing from before it started.
+    expect(seen.filter((e) => e.kind === 'board_added' || e.task_id === old.id)).toEqual([]);
+    expect(await f.exited).toEqual({ code: 0, signal: null });
+    expect(f.stderr()).toBe('');
+  });
+
+  it('starts from --since or --after when given, then keeps following', async (ctx) => {
+    const cli = await freshHome(ctx, { name: 'ana' });
+    const old = await cli.json<Task>(['create', 'before the follower']);
+    for (const from of [
+      ['--since', '1h'],
+      ['--since', new Date(Date.now() - 3_600_000).toISOString()],
+      ['--after', '0'],
+    ]) {
+      const f = follow(cli, ['--follow', '--json', ...from]);
+      try {
+        const out = await f.output.waitFor((s) => jsonLines(s).some((e) => e.task_id === old.id));
+        expect(
+          jsonLines(out).map((e) => e.kind),
+          from.join(' '),
+        ).toContain('board_added');
+        const later = await cli.json<Task>(['create', 'after']);
+        await f.output.waitFor((s) => jsonLines(s).some((e) => e.task_id === later.id));
+      } finally {
+        f.follower.kill('SIGINT');
+      }
+      expect(await f.exited).toEqual({ code: 0, signal: null });
+    }
+    // Since a time to come: nothing yet.
+    const none = await cli.run(['events', '--since', '2999-01-01T00:00:00Z']);
+    expect(none).toEqual({ code: 0, stdout: 'no events\n', stderr: '' });
+    expectError(
+      await cli.run(['events', '--follow', '--since', 'yesterday']),
+      2,
+      /--since: 'yesterday' is neither a time nor a duration/,
+    );
   });
 });

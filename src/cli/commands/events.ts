@@ -8,6 +8,8 @@ import type { EventFilter } from '../../store/store.js';
 import { READING, openContext } from '../context.js';
 import { eventLine } from '../format.js';
 import { parseIntOption, parseLimit } from '../options.js';
+import { parseDuration } from '../../core/duration.js';
+import { parseWhen } from '../../core/when.js';
 import { say, sayJson } from '../output.js';
 
 interface EventsOptions {
@@ -15,12 +17,25 @@ interface EventsOptions {
   board?: string;
   kind?: string;
   after?: string;
+  since?: string;
   limit: string;
   follow?: boolean;
   json?: boolean;
 }
 
 const FOLLOW_POLL_MS = 250;
+
+/** `--since`: a time (ISO 8601), or a duration back from now (`10m` is ten minutes ago). */
+function parseSince(text: string, now: number): number {
+  if (/^\d{4}-/.test(text.trim())) return parseWhen(text, now, '--since');
+  try {
+    return now - parseDuration(text, '--since');
+  } catch {
+    throw invalid(
+      `--since: '${text}' is neither a time nor a duration; use ISO 8601 like 2026-05-01T09:00:00Z, or how far back, like 10m or 2h`,
+    );
+  }
+}
 
 function parseKinds(text: string): EventKind[] {
   return text.split(',').map((k) => {
@@ -43,15 +58,20 @@ export function register(program: Command): void {
     )
     .option('--kind <list>', 'only these kinds, comma separated')
     .option('--after <id>', 'only events after this event id')
+    .option('--since <when>', 'only events since a time (ISO 8601) or for a while (10m, 2h)')
     .option('--limit <n>', 'at most this many', '1000')
-    .option('--follow', 'keep printing new events until interrupted')
+    .option(
+      '--follow',
+      'keep printing new events until interrupted; starts at the end unless --since or --after',
+    )
     .option('--json', 'print JSON (one object per line with --follow)')
     .action(async (opts: EventsOptions) => {
       // Without a cursor, the newest events are shown (oldest first), as a log tail would.
       const filter: EventFilter = {
         limit: parseLimit(opts.limit),
-        newest: opts.after === undefined,
+        newest: opts.after === undefined && opts.since === undefined,
       };
+      if (opts.since !== undefined) filter.since = parseSince(opts.since, Date.now());
       if (opts.task !== undefined) filter.task_id = parseTaskId(opts.task);
       else {
         filter.board = checkName(opts.board ?? DEFAULT_BOARD, '--board');
@@ -66,7 +86,10 @@ export function register(program: Command): void {
       try {
         if (filter.task_id !== undefined) await ctx.store.getTask(filter.task_id);
         else if (filter.board !== undefined) await ctx.store.getBoard(filter.board);
-        const first = await ctx.store.listEvents(filter);
+        // `--follow` alone starts at the end, as `tail -f` does: only what happens from now on.
+        const fromEnd =
+          opts.follow === true && opts.after === undefined && opts.since === undefined;
+        const first = fromEnd ? [] : await ctx.store.listEvents(filter);
         if (!opts.follow) {
           if (opts.json) sayJson(first);
           else say(first.length > 0 ? first.map(eventLine).join('\n') : 'no events');
@@ -76,7 +99,10 @@ export function register(program: Command): void {
           for (const e of events) say(opts.json ? JSON.stringify(e) : eventLine(e));
         };
         print(first);
-        let cursor = first.at(-1)?.id ?? filter.after_id ?? 0;
+        const end = fromEnd
+          ? await ctx.store.listEvents({ ...filter, newest: true, limit: 1 })
+          : [];
+        let cursor = first.at(-1)?.id ?? end.at(-1)?.id ?? filter.after_id ?? 0;
         await new Promise<void>((resolve) => {
           const stop = (): void => {
             clearInterval(timer);
