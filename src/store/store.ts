@@ -31,6 +31,8 @@ import type { ApplyResult, TaskGraph } from '../core/apply.js';
 import type { LlmRequestRecord, RunLlm } from '../core/llm.js';
 import type { LlmStatFilter, LlmStatRow } from './sql/llm-stats.js';
 import type { NewSchedule, Schedule, ScheduleFiring } from '../core/schedule.js';
+import type { DeadLetter, NewSubscription, Subscription } from '../core/notify.js';
+import type { DueNotification, NotifyOutcome } from './sql/notify-cursor.js';
 import type { InboxFacts } from '../core/inbox.js';
 
 /** A named set of tasks. */
@@ -233,6 +235,37 @@ export interface Store {
    * the schedule's catch-up. Returns what was done, one entry per schedule this call fired.
    */
   fireDueSchedules(actor: Actor): Promise<ScheduleFiring[]>;
+
+  // ---- Notifications (issue #15) ----
+
+  /**
+   * Adds a webhook subscription, starting at the newest event. Refuses a URL that is not
+   * http(s), an unknown kind or format (`invalid`), an unknown board or task (`not_found`).
+   */
+  addSubscription(input: NewSubscription, actor: Actor): Promise<Subscription>;
+  /** Every subscription (never their secrets), oldest first. */
+  listSubscriptions(): Promise<Subscription[]>;
+  /** One subscription, or `not_found`. */
+  getSubscription(id: number): Promise<Subscription>;
+  /** A subscription's secret, to sign a test message with; null when it has none. */
+  subscriptionSecret(id: number): Promise<string | null>;
+  /** Removes a subscription and its dead letters; `not_found` if there is none. */
+  removeSubscription(id: number): Promise<void>;
+  /** Notifications that used up their attempts (of one subscription), oldest first. */
+  listDeadLetters(subscriptionId?: number): Promise<DeadLetter[]>;
+  /**
+   * The next notification of every subscription this host may send now (no backoff to wait
+   * out, no other host's live lease). Cursors pass events no subscription wants on the way.
+   */
+  dueNotifications(host: string): Promise<DueNotification[]>;
+  /** Takes a subscription's lease for `leaseMs` to send `due`; false if it moved or is held. */
+  claimNotification(due: DueNotification, host: string, leaseMs: number): Promise<boolean>;
+  /** Records a send under this host's lease (see `NotifyOutcome`). */
+  recordNotification(
+    due: DueNotification,
+    host: string,
+    result: { ok: true } | { ok: false; error: string; attempts: number; retryInMs: number },
+  ): Promise<NotifyOutcome>;
 
   // ---- A host's dispatcher and supervisor ----
 

@@ -12,6 +12,7 @@ import { runScheduleSuite } from './schedule-suite.js';
 import { runWorktreeSuite } from './worktree-suite.js';
 import { runLlmSuite } from './llm-suite.js';
 import { runPeopleSuite } from './people-suite.js';
+import { runNotifySuite } from './notify-suite.js';
 import { runInboxSuite } from './inbox-suite.js';
 import { runRunSuite } from './runs-suite.js';
 import { runStoreSuite } from './suite.js';
@@ -54,6 +55,7 @@ describe.skipIf(!URL)('PostgreSQL', () => {
   runInboxSuite('postgres', makePg);
   runScheduleSuite('postgres', makePg);
   runApplySuite('postgres', makePg);
+  runNotifySuite('postgres', makePg);
 
   it('refuses a schema newer than this build, and an unreachable server, with one clear error', async () => {
     const f = await makePg();

@@ -39,6 +39,7 @@ const ONE_BACKEND_ONLY: readonly {
   backend: Backend;
   table: string;
   column?: string;
+  index?: string;
   why: string;
 }[] = [
   {
@@ -51,6 +52,12 @@ const ONE_BACKEND_ONLY: readonly {
     table: 'events',
     column: 'tx',
     why: 'the writing transaction, so an event cursor never passes an event that commits after a later one (src/store/sql/events.ts); SQLite commits one writer at a time, so ids commit in order',
+  },
+  {
+    backend: 'postgres',
+    table: 'events',
+    index: 'events_tx_id',
+    why: 'a notification cursor reads events in (tx, id) order, the order they become final (src/store/sql/notify-cursor.ts); on SQLite that is id order',
   },
 ];
 
@@ -440,9 +447,11 @@ function allowListed(backend: Backend, key: string): boolean {
   return ONE_BACKEND_ONLY.some(
     (e) =>
       e.backend === backend &&
-      (e.column === undefined
-        ? key.startsWith(`${e.table}: `)
-        : key === `${e.table}: column ${e.column}`),
+      (e.index !== undefined
+        ? key === `${e.table}: index ${e.index}`
+        : e.column === undefined
+          ? key.startsWith(`${e.table}: `)
+          : key === `${e.table}: column ${e.column}`),
   );
 }
 
@@ -545,9 +554,9 @@ describe('the SQLite and PostgreSQL migrations', () => {
     skip(!URL, NO_PG);
     const has = (tables: Table[], e: (typeof ONE_BACKEND_ONLY)[number]): boolean => {
       const t = tables.find((x) => x.name === e.table);
-      return (
-        t !== undefined && (e.column === undefined || t.columns.some((c) => c.name === e.column))
-      );
+      if (t === undefined) return false;
+      if (e.index !== undefined) return t.indexes.some((ix) => ix.name === e.index);
+      return e.column === undefined || t.columns.some((c) => c.name === e.column);
     };
     const stale = ONE_BACKEND_ONLY.filter((e) => {
       const own = e.backend === 'sqlite' ? sqliteTables : pgTables;

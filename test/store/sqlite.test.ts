@@ -15,6 +15,7 @@ import { runStoreSuite } from './suite.js';
 import { runWorktreeSuite } from './worktree-suite.js';
 import { runLlmSuite } from './llm-suite.js';
 import { runPeopleSuite } from './people-suite.js';
+import { runNotifySuite } from './notify-suite.js';
 import { runInboxSuite } from './inbox-suite.js';
 import type { StoreFixture } from './suite.js';
 
@@ -47,6 +48,7 @@ runPeopleSuite('sqlite', makeSqlite);
 runInboxSuite('sqlite', makeSqlite);
 runScheduleSuite('sqlite', makeSqlite);
 runApplySuite('sqlite', makeSqlite);
+runNotifySuite('sqlite', makeSqlite);
 
 describe('SQLite specifics', () => {
   it('never creates a database that is missing unless asked', async () => {

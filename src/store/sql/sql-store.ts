@@ -68,8 +68,14 @@ import * as apply from './apply.js';
 import * as moves from './task-moves.js';
 import * as tasks from './tasks.js';
 import * as schedules from './schedules.js';
+import * as notify from './notify.js';
+import type { DueNotification, NotifyOutcome } from './notify-cursor.js';
+import type { DeadLetter, NewSubscription, Subscription } from '../../core/notify.js';
 import * as inbox from './inbox.js';
 import type { InboxFacts } from '../../core/inbox.js';
+
+/** How many events a notification cursor reads at a time. */
+const NOTIFY_BATCH = 200;
 
 /**
  * The store on a SQL database. The domain logic is written once here; a driver supplies the
@@ -284,6 +290,59 @@ export class SqlStore implements Store {
       if (firing) fired.push(firing);
     }
     return fired;
+  }
+
+  addSubscription(input: NewSubscription, actor: Actor): Promise<Subscription> {
+    return this.write((db, now) => notify.addSubscription(db, now, input, actor));
+  }
+
+  listSubscriptions(): Promise<Subscription[]> {
+    return notify.listSubscriptions(this.driver);
+  }
+
+  getSubscription(id: number): Promise<Subscription> {
+    return notify.getSubscription(this.driver, id);
+  }
+
+  subscriptionSecret(id: number): Promise<string | null> {
+    return notify.subscriptionSecret(this.driver, id);
+  }
+
+  removeSubscription(id: number): Promise<void> {
+    return this.write((db) => notify.removeSubscription(db, id));
+  }
+
+  listDeadLetters(subscriptionId?: number): Promise<DeadLetter[]> {
+    return notify.listDeadLetters(this.driver, subscriptionId);
+  }
+
+  async dueNotifications(host: string): Promise<DueNotification[]> {
+    // Reads only, on a quiet board: a cursor is written when it passes events nobody wants.
+    const found = await this.driver.read(async (db) => {
+      const now = await hosts.storeNow(db, this.clock.now());
+      const ready = await notify.readySubscriptions(db, now, host);
+      return Promise.all(ready.map((row) => notify.nextFor(db, row, NOTIFY_BATCH)));
+    });
+    for (const { skip } of found) {
+      if (skip) await this.write((db) => notify.skipTo(db, skip.id, skip.from, skip.to));
+    }
+    return found.flatMap((f) => (f.due ? [f.due] : []));
+  }
+
+  claimNotification(due: DueNotification, host: string, leaseMs: number): Promise<boolean> {
+    return this.write(async (db, local) =>
+      notify.claim(db, await hosts.storeNow(db, local), due, host, leaseMs),
+    );
+  }
+
+  recordNotification(
+    due: DueNotification,
+    host: string,
+    result: { ok: true } | { ok: false; error: string; attempts: number; retryInMs: number },
+  ): Promise<NotifyOutcome> {
+    return this.write(async (db, local) =>
+      notify.record(db, await hosts.storeNow(db, local), due, host, result),
+    );
   }
 
   async claimRuns(

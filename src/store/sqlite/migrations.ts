@@ -363,4 +363,62 @@ ALTER TABLE tasks ADD COLUMN review_by TEXT;
 ALTER TABLE runs ADD COLUMN role TEXT NOT NULL DEFAULT 'work';
 `,
   },
+  {
+    version: 11,
+    sql: `
+-- Issue #15: webhook subscriptions. Each reads the events table as its outbox from its own
+-- cursor (cursor_tx: PostgreSQL's writing transaction of the last event passed, as text).
+CREATE TABLE notify_subscriptions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  url TEXT NOT NULL,
+  kinds TEXT NOT NULL,
+  format TEXT NOT NULL,
+  board TEXT,
+  task_id INTEGER,
+  secret TEXT,
+  cursor_id INTEGER NOT NULL,
+  cursor_tx TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at INTEGER,
+  last_error TEXT,
+  lease_owner TEXT,
+  lease_until INTEGER,
+  delivered INTEGER NOT NULL DEFAULT 0,
+  failed INTEGER NOT NULL DEFAULT 0,
+  dead INTEGER NOT NULL DEFAULT 0,
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+-- Notifications that used up their attempts, kept to be seen.
+CREATE TABLE notify_dead_letters (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  subscription_id INTEGER NOT NULL REFERENCES notify_subscriptions(id) ON DELETE CASCADE,
+  event_id INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  error TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE INDEX notify_dead_letters_subscription ON notify_dead_letters (subscription_id, id);
+`,
+  },
+  {
+    version: 12,
+    sql: `
+-- Issue #15: a run's timeline. What a run's worker did between two progress batches of its
+-- host (output bytes, progress calls, the last note), one row per run per batch that saw any:
+-- written with the batch it rides on, never per chunk of output or per call.
+CREATE TABLE run_activity (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id INTEGER NOT NULL REFERENCES runs(id),
+  at INTEGER NOT NULL,
+  output_bytes INTEGER NOT NULL DEFAULT 0,
+  progress_calls INTEGER NOT NULL DEFAULT 0,
+  last_output_at INTEGER,
+  last_progress_at INTEGER,
+  note TEXT
+);
+CREATE INDEX run_activity_run ON run_activity (run_id, id);
+`,
+  },
 ];

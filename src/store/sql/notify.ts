@@ -1,0 +1,287 @@
+import type { Actor } from '../../core/actor.js';
+import { formatActor } from '../../core/actor.js';
+import { notFound } from '../../core/errors.js';
+import { checkSubscription, wants } from '../../core/notify.js';
+import type {
+  DeadLetter,
+  NewSubscription,
+  NotifyFormat,
+  NotifyKind,
+  Subscription,
+} from '../../core/notify.js';
+import type { SqlDb } from './driver.js';
+import { getBoard } from './boards.js';
+import { eventsAfter, newestCursor } from './notify-cursor.js';
+import type { DueNotification, EventCursor, NotifyOutcome } from './notify-cursor.js';
+import { taskRow } from './tasks.js';
+
+// Webhook subscriptions (issue #15). Every change to a subscription's delivery state is a
+// compare-and-set on its cursor, and a send is made under a lease on the subscription, so
+// with several hosts one notification is sent by one host at a time, and a cursor only moves
+// forward from where the sender found it.
+
+export interface SubscriptionRow {
+  id: number;
+  url: string;
+  kinds: string;
+  format: string;
+  board: string | null;
+  task_id: number | null;
+  secret: string | null;
+  cursor_id: number;
+  cursor_tx: string | null;
+  attempts: number;
+  next_at: number | null;
+  last_error: string | null;
+  lease_owner: string | null;
+  lease_until: number | null;
+  delivered: number;
+  failed: number;
+  dead: number;
+  created_by: string;
+  created_at: number;
+}
+
+const num = (v: number | null): number | null => (v === null ? null : Number(v));
+
+function toSubscription(row: SubscriptionRow): Subscription {
+  return {
+    id: Number(row.id),
+    url: row.url,
+    kinds: JSON.parse(row.kinds) as NotifyKind[],
+    format: row.format as NotifyFormat,
+    board: row.board,
+    task_id: num(row.task_id),
+    signed: row.secret !== null,
+    cursor: Number(row.cursor_id),
+    attempts: Number(row.attempts),
+    next_at: num(row.next_at),
+    last_error: row.last_error,
+    delivered: Number(row.delivered),
+    failed: Number(row.failed),
+    dead: Number(row.dead),
+    created_by: row.created_by,
+    created_at: Number(row.created_at),
+  };
+}
+
+function cursorOf(row: SubscriptionRow): EventCursor {
+  return { id: Number(row.cursor_id), tx: row.cursor_tx };
+}
+
+async function subscriptionRow(db: SqlDb, id: number): Promise<SubscriptionRow> {
+  const row = await db.get<SubscriptionRow>('SELECT * FROM notify_subscriptions WHERE id = ?', [
+    id,
+  ]);
+  if (!row) {
+    throw notFound(`subscription ${id} does not exist; list them with \`warden notify list\``, {
+      id,
+    });
+  }
+  return row;
+}
+
+/** Adds a subscription that starts at the newest event: it hears only what happens next. */
+export async function addSubscription(
+  db: SqlDb,
+  now: number,
+  input: NewSubscription,
+  actor: Actor,
+): Promise<Subscription> {
+  const checked = checkSubscription(input);
+  const board = input.board ?? null;
+  const taskId = input.task_id ?? null;
+  if (board !== null) await getBoard(db, board);
+  if (taskId !== null) await taskRow(db, taskId);
+  const cursor = await newestCursor(db);
+  const row = await db.get<{ id: number }>(
+    `INSERT INTO notify_subscriptions (url, kinds, format, board, task_id, secret, cursor_id, cursor_tx, created_by, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    [
+      checked.url,
+      JSON.stringify(checked.kinds),
+      checked.format,
+      board,
+      taskId,
+      checked.secret,
+      cursor.id,
+      cursor.tx,
+      formatActor(actor),
+      now,
+    ],
+  );
+  return getSubscription(db, Number(row?.id));
+}
+
+/** One subscription, or `not_found`. */
+export async function getSubscription(db: SqlDb, id: number): Promise<Subscription> {
+  return toSubscription(await subscriptionRow(db, id));
+}
+
+/** A subscription with its secret, for the one who signs what it sends. */
+export async function subscriptionSecret(db: SqlDb, id: number): Promise<string | null> {
+  return (await subscriptionRow(db, id)).secret;
+}
+
+/** Every subscription, oldest first. */
+export async function listSubscriptions(db: SqlDb): Promise<Subscription[]> {
+  const rows = await db.all<SubscriptionRow>('SELECT * FROM notify_subscriptions ORDER BY id');
+  return rows.map(toSubscription);
+}
+
+/** Removes a subscription and its dead letters. */
+export async function removeSubscription(db: SqlDb, id: number): Promise<void> {
+  await subscriptionRow(db, id);
+  await db.run('DELETE FROM notify_dead_letters WHERE subscription_id = ?', [id]);
+  await db.run('DELETE FROM notify_subscriptions WHERE id = ?', [id]);
+}
+
+/** Dead letters (of one subscription), oldest first. */
+export async function listDeadLetters(db: SqlDb, subscriptionId?: number): Promise<DeadLetter[]> {
+  if (subscriptionId !== undefined) await subscriptionRow(db, subscriptionId);
+  const rows = await db.all<DeadLetter>(
+    `SELECT d.id, d.subscription_id, s.url, d.event_id, d.kind, d.attempts, d.error, d.at
+     FROM notify_dead_letters d JOIN notify_subscriptions s ON s.id = d.subscription_id
+     ${subscriptionId === undefined ? '' : 'WHERE d.subscription_id = ?'} ORDER BY d.id`,
+    subscriptionId === undefined ? [] : [subscriptionId],
+  );
+  return rows.map((r) => ({
+    ...r,
+    id: Number(r.id),
+    subscription_id: Number(r.subscription_id),
+    event_id: Number(r.event_id),
+    attempts: Number(r.attempts),
+    at: Number(r.at),
+  }));
+}
+
+/** Subscriptions that may send now: no backoff to wait out, no other host's live lease. */
+export async function readySubscriptions(
+  db: SqlDb,
+  now: number,
+  host: string,
+): Promise<SubscriptionRow[]> {
+  return db.all<SubscriptionRow>(
+    `SELECT * FROM notify_subscriptions
+     WHERE (next_at IS NULL OR next_at <= ?)
+       AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?)
+     ORDER BY id`,
+    [now, host, now],
+  );
+}
+
+/**
+ * The next notification of a subscription: the first event after its cursor that it wants,
+ * among the next `batch` final events. When none of them is wanted, `skip` moves the cursor
+ * past the last one read, so they are not read again.
+ */
+export async function nextFor(
+  db: SqlDb,
+  row: SubscriptionRow,
+  batch: number,
+): Promise<{
+  due: DueNotification | null;
+  skip: { id: number; from: EventCursor; to: EventCursor } | null;
+}> {
+  const sub = toSubscription(row);
+  const from = cursorOf(row);
+  const events = await eventsAfter(db, from, batch);
+  for (const e of events) {
+    const kind = wants(sub, e.event);
+    if (kind !== null) {
+      return {
+        due: { subscription: sub, secret: row.secret, from, at: e.at, kind, event: e.event },
+        skip: null,
+      };
+    }
+  }
+  const last = events.at(-1);
+  return { due: null, skip: last ? { id: sub.id, from, to: last.at } : null };
+}
+
+const SAME_CURSOR = 'cursor_id = ? AND cursor_tx IS NOT DISTINCT FROM ?';
+
+/** Moves a cursor past events it does not want, if nobody moved it meanwhile. */
+export async function skipTo(
+  db: SqlDb,
+  id: number,
+  from: EventCursor,
+  to: EventCursor,
+): Promise<void> {
+  await db.run(
+    `UPDATE notify_subscriptions SET cursor_id = ?, cursor_tx = ? WHERE id = ? AND ${SAME_CURSOR}`,
+    [to.id, to.tx, id, from.id, from.tx],
+  );
+}
+
+/**
+ * Takes the lease on a subscription to send its next notification, if it is still where the
+ * sender read it, its backoff has passed and no other host holds a live lease.
+ */
+export async function claim(
+  db: SqlDb,
+  now: number,
+  due: DueNotification,
+  host: string,
+  leaseMs: number,
+): Promise<boolean> {
+  const changed = await db.run(
+    `UPDATE notify_subscriptions SET lease_owner = ?, lease_until = ?
+     WHERE id = ? AND ${SAME_CURSOR} AND (next_at IS NULL OR next_at <= ?)
+       AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?)`,
+    [host, now + leaseMs, due.subscription.id, due.from.id, due.from.tx, now, host, now],
+  );
+  return changed === 1;
+}
+
+/**
+ * Records how a send went, under the sender's lease: delivered moves the cursor past the event;
+ * a failure waits `retryInMs`, or, at the last attempt, leaves the notification in the dead
+ * letters and moves on. `lost` when the lease or the cursor changed meanwhile (nothing written).
+ */
+export async function record(
+  db: SqlDb,
+  now: number,
+  due: DueNotification,
+  host: string,
+  result: { ok: true } | { ok: false; error: string; attempts: number; retryInMs: number },
+): Promise<NotifyOutcome> {
+  const id = due.subscription.id;
+  const mine = `id = ? AND ${SAME_CURSOR} AND lease_owner = ?`;
+  const where = [id, due.from.id, due.from.tx, host];
+  if (result.ok) {
+    const n = await db.run(
+      `UPDATE notify_subscriptions SET cursor_id = ?, cursor_tx = ?, attempts = 0, next_at = NULL,
+         last_error = NULL, lease_owner = NULL, lease_until = NULL, delivered = delivered + 1
+       WHERE ${mine}`,
+      [due.at.id, due.at.tx, ...where],
+    );
+    return n === 1 ? 'delivered' : 'lost';
+  }
+  const row = await db.get<{ attempts: number }>(
+    `SELECT attempts FROM notify_subscriptions WHERE ${mine}`,
+    where,
+  );
+  if (!row) return 'lost';
+  const attempts = Number(row.attempts) + 1;
+  if (attempts >= result.attempts) {
+    await db.run(
+      `UPDATE notify_subscriptions SET cursor_id = ?, cursor_tx = ?, attempts = 0, next_at = NULL,
+         last_error = ?, lease_owner = NULL, lease_until = NULL, failed = failed + 1, dead = dead + 1
+       WHERE ${mine}`,
+      [due.at.id, due.at.tx, result.error, ...where],
+    );
+    await db.run(
+      'INSERT INTO notify_dead_letters (subscription_id, event_id, kind, attempts, error, at) VALUES (?, ?, ?, ?, ?, ?)',
+      [id, due.event.id, due.kind, attempts, result.error, now],
+    );
+    return 'dead';
+  }
+  await db.run(
+    `UPDATE notify_subscriptions SET attempts = ?, next_at = ?, last_error = ?, lease_owner = NULL,
+       lease_until = NULL, failed = failed + 1
+     WHERE ${mine}`,
+    [attempts, now + result.retryInMs, result.error, ...where],
+  );
+  return 'retry';
+}

@@ -1,0 +1,207 @@
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { person } from '../../src/core/actor.js';
+import { WardenError } from '../../src/core/errors.js';
+import type { Store } from '../../src/store/store.js';
+import type { StoreFixture } from './suite.js';
+
+const ana = person('ana');
+
+async function refusal(promise: Promise<unknown>): Promise<WardenError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WardenError);
+  return err as WardenError;
+}
+
+/** Webhook subscriptions and their cursors (issue #15), against every backend. */
+export function runNotifySuite(name: string, make: () => Promise<StoreFixture>): void {
+  describe(`Store notifications: ${name}`, () => {
+    let f: StoreFixture;
+    let store: Store;
+
+    beforeEach(async () => {
+      f = await make();
+      store = f.store;
+    });
+    afterEach(async () => {
+      await f.cleanup();
+    });
+
+    /** Blocks a new task with `kind`; returns its id. */
+    async function blocked(kind: 'needs_input' | 'failed' | 'dependency'): Promise<number> {
+      const t = await store.createTask({ title: `a ${kind} task` }, ana);
+      await store.moveTask(t.id, { verb: 'block', kind, reason: `because ${kind}` }, ana);
+      return t.id;
+    }
+
+    it('starts a new subscription at the newest event and hears only the kinds it asked for, once', async () => {
+      const before = await blocked('failed');
+      const sub = await store.addSubscription(
+        { url: 'http://127.0.0.1:9/hook', kinds: ['gave_up', 'completed'] },
+        ana,
+      );
+      expect(sub).toMatchObject({ format: 'json', board: null, signed: false, attempts: 0 });
+      expect(await store.dueNotifications('h1')).toEqual([]);
+      await blocked('needs_input'); // not asked for
+      await blocked('dependency'); // makes no notification at all
+      const failed = await blocked('failed');
+      const [due] = await store.dueNotifications('h1');
+      expect(due).toMatchObject({ kind: 'gave_up', event: { task_id: failed } });
+      expect(due?.event.task_id).not.toBe(before);
+      expect(await store.claimNotification(due!, 'h1', 60_000)).toBe(true);
+      // Another host does not see it while the lease lives, nor can take it.
+      expect(await store.dueNotifications('h2')).toEqual([]);
+      expect(await store.claimNotification(due!, 'h2', 60_000)).toBe(false);
+      expect(await store.recordNotification(due!, 'h1', { ok: true })).toBe('delivered');
+      // Recorded once: the same send recorded again is lost, not counted twice.
+      expect(await store.recordNotification(due!, 'h1', { ok: true })).toBe('lost');
+      expect(await store.dueNotifications('h1')).toEqual([]);
+      expect(await store.getSubscription(sub.id)).toMatchObject({ delivered: 1, failed: 0 });
+    });
+
+    it('retries after a backoff, then leaves the notification in the dead letters and goes on', async () => {
+      const sub = await store.addSubscription(
+        { url: 'https://example.invalid/x', kinds: ['needs_input'], secret: 's3cret' },
+        ana,
+      );
+      expect(sub.signed).toBe(true);
+      expect(JSON.stringify(await store.listSubscriptions())).not.toContain('s3cret');
+      const first = await blocked('needs_input');
+      const second = await blocked('needs_input');
+      const fail = { ok: false as const, error: 'HTTP 500', attempts: 2, retryInMs: 3_600_000 };
+      let [due] = await store.dueNotifications('h1');
+      expect(due?.event.task_id).toBe(first);
+      expect(due?.secret).toBe('s3cret');
+      expect(await store.claimNotification(due!, 'h1', 60_000)).toBe(true);
+      expect(await store.recordNotification(due!, 'h1', fail)).toBe('retry');
+      // Waiting out its backoff: nothing is due, and nothing after it jumps the queue.
+      expect(await store.dueNotifications('h1')).toEqual([]);
+      await f.db.run('UPDATE notify_subscriptions SET next_at = 0 WHERE id = ?', [sub.id]);
+      [due] = await store.dueNotifications('h1');
+      expect(due?.event.task_id).toBe(first);
+      expect(await store.claimNotification(due!, 'h1', 60_000)).toBe(true);
+      expect(await store.recordNotification(due!, 'h1', fail)).toBe('dead');
+      [due] = await store.dueNotifications('h1');
+      expect(due?.event.task_id).toBe(second);
+      expect(await store.listDeadLetters()).toMatchObject([
+        { subscription_id: sub.id, kind: 'needs_input', attempts: 2, error: 'HTTP 500' },
+      ]);
+      expect(await store.getSubscription(sub.id)).toMatchObject({
+        dead: 1,
+        failed: 2,
+        attempts: 0,
+        last_error: 'HTTP 500',
+      });
+      await store.removeSubscription(sub.id);
+      expect(await store.listSubscriptions()).toEqual([]);
+      expect(await store.listDeadLetters()).toEqual([]);
+    });
+
+    it('keeps to its board and task', async () => {
+      await store.addBoard('other', ana);
+      const t = await store.createTask({ title: 'watched' }, ana);
+      const onTask = await store.addSubscription(
+        { url: 'http://127.0.0.1:9/a', task_id: t.id, kinds: ['completed'] },
+        ana,
+      );
+      const onOther = await store.addSubscription(
+        { url: 'http://127.0.0.1:9/b', board: 'other', kinds: ['completed'] },
+        ana,
+      );
+      const u = await store.createTask({ title: 'unwatched' }, ana);
+      await store.moveTask(u.id, { verb: 'done' }, ana);
+      await store.moveTask(t.id, { verb: 'done' }, ana);
+      const due = await store.dueNotifications('h1');
+      expect(due.map((d) => [d.subscription.id, d.event.task_id])).toEqual([[onTask.id, t.id]]);
+      expect(due.some((d) => d.subscription.id === onOther.id)).toBe(false);
+    });
+
+    it('refuses bad subscriptions with one line and stores nothing', async () => {
+      const cases: [Parameters<Store['addSubscription']>[0], string, RegExp][] = [
+        [{ url: 'ftp://host/x' }, 'invalid', /^url: 'ftp:\/\/host\/x' is not http\(s\)/],
+        [{ url: 'not a url' }, 'invalid', /^url: 'not a url' is not a URL/],
+        [
+          { url: 'http://h/x', kinds: ['completed', 'exploded'] },
+          'invalid',
+          /^events: unknown notification kind 'exploded'; use completed, /,
+        ],
+        [
+          { url: 'http://h/x', format: 'xml' },
+          'invalid',
+          /^format: unknown format 'xml'; use json, slack, discord, ntfy$/,
+        ],
+        [{ url: 'http://h/x', board: 'nope' }, 'not_found', /^board 'nope' does not exist/],
+        [{ url: 'http://h/x', task_id: 9999 }, 'not_found', /^task 9999 does not exist/],
+      ];
+      for (const [input, code, message] of cases) {
+        const err = await refusal(store.addSubscription(input, ana));
+        expect(err.code).toBe(code);
+        expect(err.message).toMatch(message);
+      }
+      expect((await refusal(store.removeSubscription(42))).code).toBe('not_found');
+      expect(await store.listSubscriptions()).toEqual([]);
+    });
+    it('on PostgreSQL, never skips an event whose transaction commits out of id order', async ({
+      skip,
+    }) => {
+      if (store.dialect !== 'postgres')
+        return skip('SQLite commits one writer at a time, in id order');
+      const schema = (await f.db.get<{ s: string }>('SELECT current_schema() AS s'))?.s ?? '';
+      const client = async (): Promise<pg.Client> => {
+        const c = new pg.Client({ connectionString: process.env.WARDEN_TEST_PG_URL });
+        await c.connect();
+        await c.query(`SET search_path TO ${schema}`);
+        return c;
+      };
+      const insert = (c: pg.Client, title: string) =>
+        c.query(
+          `INSERT INTO events (board, actor, kind, payload, at) VALUES ('default', 'person:t', 'task_done', $1, 1)`,
+          [JSON.stringify({ title })],
+        );
+      const sub = await store.addSubscription(
+        { url: 'http://127.0.0.1:9/x', kinds: ['completed'] },
+        ana,
+      );
+      const [early, late, third] = [await client(), await client(), await client()];
+      const seen: string[] = [];
+      const drain = async (): Promise<void> => {
+        for (;;) {
+          const [due] = await store.dueNotifications('h1');
+          if (!due) return;
+          expect(await store.claimNotification(due, 'h1', 60_000)).toBe(true);
+          expect(await store.recordNotification(due, 'h1', { ok: true })).toBe('delivered');
+          seen.push(JSON.stringify(due.event.payload.title));
+        }
+      };
+      try {
+        // 1. `early` takes its transaction id first, but writes its event last.
+        await early.query('BEGIN');
+        await early.query('SELECT pg_current_xact_id()');
+        // 2. `late` takes a later transaction id and the smaller event id, and stays open.
+        await late.query('BEGIN');
+        await insert(late, 'late, smaller id');
+        // 3. `early` writes the larger event id and commits first.
+        await insert(early, 'early, larger id');
+        await early.query('COMMIT');
+        // 4. A third transaction that took an id and commits after both is no exception.
+        await third.query('BEGIN');
+        await insert(third, 'third');
+        await drain();
+        expect(seen).toEqual(['"early, larger id"']);
+        await third.query('COMMIT');
+        await drain();
+        // `third` waits behind `late`, which is still open: nothing passes it.
+        expect(seen).toEqual(['"early, larger id"']);
+        await late.query('COMMIT');
+        await drain();
+        expect(seen).toEqual(['"early, larger id"', '"late, smaller id"', '"third"']);
+        expect((await store.getSubscription(sub.id)).delivered).toBe(3);
+      } finally {
+        for (const c of [early, late, third]) await c.end();
+      }
+    });
+  });
+}
