@@ -3,7 +3,7 @@ import type { ExitStatus } from '../core/exit.js';
 import { judgeLiveness } from '../core/liveness.js';
 import { observedReason, stallReason, timeoutReason } from '../core/reasons.js';
 import { exitMeaning, fileSize, livenessPolicy, observed, statusFromShell } from './live-run.js';
-import { capRunLog } from './log-cap.js';
+import { recordLogCut } from './log-cap.js';
 import type { LiveRun } from './live-run.js';
 import { sawProgress } from './progress.js';
 import { sampleWorkspace } from './workspace-progress.js';
@@ -31,14 +31,14 @@ export async function examine(sv: Supervision, live: LiveRun): Promise<void> {
   // Output while a run is being ended is not progress: the decision is already made.
   if (live.ending !== null) return sv.endings.advance(live);
   const size = fileSize(live.logPath);
-  if (size > live.outputBytes) {
+  // The shim cuts the log's middle past log_cap: a log that shrank has had output too.
+  if (size !== live.outputBytes) {
     live.outputBytes = size;
     live.lastOutputWall = opts.clock.now();
     sawProgress(opts.clock, live, live.lastOutputWall);
   }
   sampleWorkspace(sv, live);
-  // Past log_cap the log's middle is cut: output after it is measured from the new size.
-  if (size > live.policy.log_cap) live.outputBytes = await capRunLog(sv, live, size);
+  await recordLogCut(sv, live);
   const now = opts.clock.monotonic();
   // What the host saw, for the reason of an ending: built only when one begins.
   const seen = (): ReturnType<typeof observed> => observed(live, opts.host, now);

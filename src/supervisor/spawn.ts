@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { findExecutable, notExecutableCode } from '../config/executable.js';
 import type { ProcessIdentity, Run } from '../core/run.js';
 import { bootId, commandLine, identify } from '../os/procfs.js';
+import { logCapArgs } from './log-cap.js';
 
 /** The shim every worker runs under (a POSIX sh script shipped with warden). */
 export const SHIM_PATH = fileURLToPath(new URL('../../libexec/warden-shim', import.meta.url));
@@ -47,6 +48,8 @@ export interface SpawnSpec {
   watch?: { liveFile: string; pollSeconds: number };
   /** The run's cgroup (`os/cgroup.ts`): the shim joins it before it starts the worker. */
   cgroup?: string;
+  /** The most bytes the log keeps (`log_cap`): the shim keeps it (./log-cap.ts). */
+  logCap?: number;
 }
 
 /** A started worker: its shim leads the process group, so pgid = pid. */
@@ -58,9 +61,10 @@ export interface Spawned {
 
 /**
  * Starts a worker under the shim, in a new session and process group (and in the run's cgroup
- * when it has one), with stdout and stderr appended to its log file (a file, not a pipe, so it
- * outlives `serve`). Checks first that the command and the cwd exist, since the shim would only
- * report them as exit 127.
+ * when it has one), with the shim's stdout and stderr appended to the log file (a file, not a
+ * pipe to `serve`, so the run outlives `serve`); with `logCap` the worker's output reaches the
+ * file through the shim, which keeps the cap. Checks first that the command and the cwd exist,
+ * since the shim would only report them as exit 127.
  */
 export function spawnWorker(spec: SpawnSpec): Spawned {
   const command = spec.argv[0];
@@ -88,7 +92,8 @@ export function spawnWorker(spec: SpawnSpec): Spawned {
   let child: ChildProcess;
   try {
     const watch = spec.watch ? ['-w', spec.watch.liveFile, String(spec.watch.pollSeconds)] : [];
-    const shim = [SHIM_PATH, ...watch, spec.runDir, ...spec.argv];
+    const cap = spec.logCap !== undefined ? logCapArgs(spec.logPath, spec.logCap) : [];
+    const shim = [SHIM_PATH, ...cap, ...watch, spec.runDir, ...spec.argv];
     const args = spec.cgroup
       ? ['-c', JOIN_CGROUP, 'warden-join', spec.cgroup, '/bin/sh', ...shim]
       : shim;

@@ -66,6 +66,7 @@ export async function startWorker(
         argv,
         env,
         cwd,
+        logCap: policy.log_cap,
         ...(watch ? { watch } : {}),
         ...(cgroup !== null ? { cgroup } : {}),
       });

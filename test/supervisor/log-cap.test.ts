@@ -1,113 +1,128 @@
 /*
- * The log cap's cut on real files (issue #11, defect 6): the start and the latest output are
- * kept, one marker line says how much was cut in all, and a writer appending meanwhile (a real
- * child process) keeps the file bounded with one marker only.
+ * The log cap as the shim keeps it (issue #11, defect 6; issue #15: the cap holds with no
+ * `serve` at all). The shim is started here as `serve` starts it, with nothing else around: a
+ * real printer writes into the shim's pipe, the shim's reader keeps the start and the latest
+ * output, one marker line says exactly how many bytes were cut, and the file is never past
+ * the cap, looked at while the printer prints.
  */
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import {
-  appendFileSync,
   closeSync,
+  existsSync,
   mkdtempSync,
   openSync,
   readFileSync,
   rmSync,
   statSync,
-  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { capLog } from '../../src/supervisor/log-cap.js';
+import { logCapArgs } from '../../src/supervisor/log-cap.js';
+import { SHIM_PATH } from '../../src/supervisor/spawn.js';
 import { waitFor } from '../helpers/host.js';
-
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function tempLog(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-logcap-'));
-  dirs.push(dir);
-  return join(dir, 'output.log');
-}
-
-/** Numbered lines, `line 000001 .....`, 100 bytes each. */
-function lines(from: number, count: number): string {
-  let out = '';
-  for (let i = from; i < from + count; i++)
-    out += `line ${String(i).padStart(6, '0')} ${'.'.repeat(87)}\n`;
-  return out;
-}
 
 const CAP = 256 * 1024;
 const MARKERS =
   /\n\[warden: log truncated: (\d+) bytes cut here \(log_cap 256\.0 KiB\); the start and the latest output are kept\] *\n/g;
 
-describe('capLog', () => {
-  it('leaves a log within the cap alone', () => {
-    const path = tempLog();
-    writeFileSync(path, lines(0, 100));
-    expect(capLog(path, CAP)).toBeNull();
-    expect(readFileSync(path, 'utf8')).toBe(lines(0, 100));
-    expect(capLog(join(path, '..', 'missing.log'), CAP)).toBeNull();
+const dirs: string[] = [];
+const shims: ChildProcess[] = [];
+afterEach(async () => {
+  for (const s of shims.splice(0)) {
+    if (s.exitCode === null && s.signalCode === null && s.pid !== undefined) {
+      process.kill(-s.pid, 'SIGKILL');
+      await new Promise((r) => s.once('exit', r));
+    }
+  }
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** Starts the shim as `serve` does: its own group, the log appended to, the cap given. */
+function shim(script: string): { dir: string; log: string; exited: Promise<number | null> } {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-logcap-'));
+  dirs.push(dir);
+  const log = join(dir, 'output.log');
+  const fd = openSync(log, 'a', 0o600);
+  const child = spawn('/bin/sh', [SHIM_PATH, ...logCapArgs(log, CAP), dir, 'sh', '-c', script], {
+    detached: true,
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  shims.push(child);
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { dir, log, exited };
+}
+
+/** What `seq FROM TO` prints. */
+function seq(from: number, to: number): string {
+  let out = '';
+  for (let i = from; i <= to; i++) out += `${i}\n`;
+  return out;
+}
+
+describe('the shim keeps the log cap', () => {
+  it('passes output within the cap through untouched, with the worker’s status', async () => {
+    const { dir, log, exited } = shim('seq 1 1000; echo to stderr >&2; exit 3');
+    expect(await exited).toBe(3);
+    expect(readFileSync(log, 'utf8')).toBe(`${seq(1, 1000)}to stderr\n`);
+    expect(readFileSync(join(dir, 'exit'), 'utf8')).toBe('3\n');
+    expect(existsSync(join(dir, 'log-cut'))).toBe(false);
+    expect(existsSync(join(dir, 'output.pipe'))).toBe(false);
   });
 
-  it('keeps the first and the latest quarter, marks the cut, and adds up later cuts', () => {
-    const path = tempLog();
-    const original = lines(0, 10_000); // 1,000,000 bytes
-    writeFileSync(path, original);
-    const first = capLog(path, CAP);
-    const text = readFileSync(path, 'utf8');
-    expect(first?.first).toBe(true);
-    expect(first?.size).toBe(statSync(path).size);
-    expect(first?.size).toBeLessThan(CAP / 2 + 200);
-    expect(text.startsWith(original.slice(0, CAP / 4))).toBe(true);
-    expect(text.endsWith(lines(9990, 10))).toBe(true);
+  it('keeps the start and the latest output, and counts every byte cut', async () => {
+    const { dir, log, exited } = shim('seq 1 1000000');
+    expect(await exited).toBe(0);
+    const printed = seq(1, 1_000_000);
+    const text = readFileSync(log, 'utf8');
+    expect(statSync(log).size).toBeLessThanOrEqual(CAP);
+    expect(text.startsWith(printed.slice(0, CAP / 4))).toBe(true);
+    expect(text.endsWith(seq(999_000, 1_000_000))).toBe(true);
     const [marker, ...more] = [...text.matchAll(MARKERS)];
     expect(more).toEqual([]);
-    expect(Number(marker?.[1])).toBe(first?.cut);
-    // What is kept after the marker starts on a whole line.
-    expect(text.slice((marker?.index ?? 0) + (marker?.[0].length ?? 0))).toMatch(/^line \d{6} /);
-    expect(original.length - (first?.cut ?? 0)).toBe(text.length - (marker?.[0].length ?? 0));
-
-    appendFileSync(path, lines(10_000, 5000));
-    const second = capLog(path, CAP);
-    const again = readFileSync(path, 'utf8');
-    expect(second?.first).toBe(false);
-    const marks = [...again.matchAll(MARKERS)];
-    expect(marks).toHaveLength(1);
-    expect(Number(marks[0]?.[1])).toBe((first?.cut ?? 0) + (second?.cut ?? 0));
-    expect(again.startsWith(original.slice(0, CAP / 4))).toBe(true);
-    expect(again.endsWith(lines(14_990, 10))).toBe(true);
-    expect(1_500_000 - (second?.total ?? 0)).toBe(again.length - (marks[0]?.[0].length ?? 0));
+    expect(marker?.index).toBe(CAP / 4);
+    expect(marker?.[0]).toHaveLength(160);
+    // What is kept after the marker starts on a whole line, and nothing is lost uncounted.
+    const kept = text.slice((marker?.index ?? 0) + 160);
+    expect(printed.endsWith(kept)).toBe(true);
+    expect(kept).toMatch(/^\d+\n/);
+    expect(Number(marker?.[1])).toBe(printed.length - (text.length - 160));
+    // The first cut is announced for `serve` to record: the bytes it cut and the cap.
+    const [first, cap] = readFileSync(join(dir, 'log-cut'), 'utf8').trim().split(' ');
+    expect(Number(first)).toBeGreaterThan(0);
+    expect(Number(first)).toBeLessThan(Number(marker?.[1]));
+    expect(Number(cap)).toBe(CAP);
   });
 
-  it('keeps a log bounded while a real process appends to it', async () => {
-    const path = tempLog();
-    // A writer like a worker: its own O_APPEND descriptor, printing as fast as it can. Started
-    // itself, not under a shell: killing a shell left its `yes` writing to the deleted file
-    // until the disk was full.
-    const out = openSync(path, 'a');
-    const writer = spawn('yes', ['output of a busy worker ..................................'], {
-      stdio: ['ignore', out, 'ignore'],
+  it('never lets the file past the cap while a worker prints as fast as it can', async () => {
+    const { log } = shim('exec yes "output of a busy worker ...................................."');
+    let biggest = 0;
+    let shrank = 0;
+    let last = 0;
+    await waitFor('ten cuts seen', () => {
+      const size = statSync(log).size;
+      biggest = Math.max(biggest, size);
+      if (size < last) shrank++;
+      last = size;
+      return shrank >= 10;
     });
-    closeSync(out);
-    try {
-      let biggest = 0;
-      let cuts = 0;
-      await waitFor('ten cuts', () => {
-        const cut = capLog(path, CAP);
-        if (cut) cuts++;
-        biggest = Math.max(biggest, cut?.size ?? 0);
-        return cuts >= 10;
-      });
-      expect(biggest).toBeLessThan(CAP);
-    } finally {
-      writer.kill('SIGKILL');
-      await new Promise((r) => writer.once('exit', r));
-    }
-    const text = readFileSync(path, 'latin1');
+    expect(biggest).toBeLessThanOrEqual(CAP);
+    const text = readFileSync(log, 'latin1');
     expect([...text.matchAll(MARKERS)]).toHaveLength(1);
     expect(text.startsWith('output of a busy worker')).toBe(true);
+  });
+
+  it('writes what the worker prints after the group’s TERM (the reader is not the target)', async () => {
+    const script =
+      "trap 'echo said goodbye; exit 0' TERM; echo started; while :; do sleep 0.05; done";
+    const { dir, log, exited } = shim(script);
+    await waitFor('the worker to start', () => readFileSync(log, 'utf8').includes('started'));
+    const pid = Number(readFileSync(join(dir, 'shim.pid'), 'utf8'));
+    process.kill(-pid, 'SIGTERM');
+    expect(await exited).toBe(0);
+    // (Its shell may also say that its `sleep` was terminated.)
+    expect(readFileSync(log, 'utf8')).toMatch(/^started\n(Terminated\n)?said goodbye\n$/);
   });
 });
