@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { pino } from 'pino';
+import type { Registry } from 'prom-client';
 import { WardenError } from '../core/errors.js';
 import type { PolicyOverrides } from '../core/policy.js';
 import type { Store } from '../store/store.js';
@@ -22,6 +23,7 @@ import { inboxRoutes } from './inbox-routes.js';
 import { personRoutes } from './person-routes.js';
 import { boardRoutes } from './board-routes.js';
 import type { BoardContext } from './board-routes.js';
+import { timelineRoutes } from './timeline-routes.js';
 import { webRoutes } from './web-routes.js';
 import type { PullControl } from './pull-routes.js';
 import { workerRoutes } from './worker-routes.js';
@@ -43,6 +45,8 @@ export interface ApiDeps {
   workers?: () => number;
   /** `serve --metrics-open`: `/metrics` answers without a token. */
   metricsOpen?: boolean;
+  /** What this host measures in memory, for `/metrics` (src/serve/instruments.ts). */
+  measured?: Registry;
   /** Pull mode; absent when the host serves no pull workers. */
   pull?: PullControl;
   /** The dashboard's data routes; absent in tests that do not need them. */
@@ -103,6 +107,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
       store: deps.store,
       host: { workers: deps.workers ?? (() => 0), dispatching: deps.dispatching },
       open: deps.metricsOpen ?? false,
+      ...(deps.measured ? { measured: deps.measured } : {}),
     }),
   );
   app.route('/api/v1/worker', workerRoutes(deps.store, deps.signals, deps.config, deps.host));
@@ -115,6 +120,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   app.route('/api/v1', inboxRoutes(deps.store));
   app.route('/api/v1', personRoutes(deps.store, deps.config));
   if (deps.board) app.route('/api/v1', boardRoutes(deps.store, deps.board));
+  app.route('/api/v1', timelineRoutes(deps.store));
   app.route(
     '/',
     webRoutes(deps.store, () => false),

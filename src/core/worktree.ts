@@ -45,7 +45,12 @@ export interface RunEvidence {
   /** Commits on the branch since base. */
   commits: number;
   /** The newest commits since base, up to `EVIDENCE_LIMITS.commit_list`. */
-  commit_list: { sha: string; subject: string }[];
+  commit_list: {
+    sha: string;
+    subject: string;
+    /** Its committer time (absent in evidence recorded before issue #15's timeline). */
+    at?: EpochMs;
+  }[];
   /** Base to head (committed work only). */
   diffstat: { files: number; insertions: number; deletions: number };
   /** Uncommitted changes, committed to a rescue ref (never onto the branch); null: none. */

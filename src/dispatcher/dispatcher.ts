@@ -1,4 +1,5 @@
 import type { Store } from '../store/store.js';
+import type { HostInstruments } from '../serve/instruments.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
 /** What a dispatcher needs from its host. */
@@ -19,6 +20,8 @@ export interface DispatcherOptions {
    */
   lease?: { valid(): boolean; readonly epoch: number };
   log?: (line: string) => void;
+  /** Told of each worker started, for `/metrics` (src/serve/instruments.ts). */
+  measure?: Pick<HostInstruments, 'dispatched'>;
 }
 
 /**
@@ -71,7 +74,16 @@ export class Dispatcher {
     try {
       for (const claim of claims) {
         started++;
+        const from = performance.now();
         await this.opts.supervisor.start(claim, this.opts.wardenEnv());
+        // A spawn that failed started nothing: it is no dispatch to time.
+        if (this.opts.supervisor.isRunning(claim.run.id))
+          this.opts.measure?.dispatched(
+            claim.profile.name,
+            claim.ready_at,
+            claim.run.started_at,
+            performance.now() - from,
+          );
         this.opts.log?.(
           `started run ${claim.run.id} (attempt ${claim.run.attempt}) of task ${claim.task.id}`,
         );

@@ -257,15 +257,15 @@ export async function gatherEvidence(w: {
   const head = ev.head ?? 'HEAD';
   await step('commits', async () => {
     const log = await git(
-      ['log', '--format=%H%x09%s', `-n${EVIDENCE_LIMITS.commit_list}`, `${w.base}..${head}`],
+      ['log', '--format=%H%x09%ct%x09%s', `-n${EVIDENCE_LIMITS.commit_list}`, `${w.base}..${head}`],
       { cwd: w.path, timeoutMs: budget() },
     );
     ev.commit_list = log
       .split('\n')
       .filter((l) => l !== '')
       .map((l) => {
-        const tab = l.indexOf('\t');
-        return { sha: l.slice(0, tab), subject: l.slice(tab + 1) };
+        const [sha = '', seconds = '', ...subject] = l.split('\t');
+        return { sha, subject: subject.join('\t'), at: Number(seconds) * 1000 };
       });
     const count = await git(['rev-list', '--count', `${w.base}..${head}`], {
       cwd: w.path,

@@ -11,6 +11,7 @@ import type { RunMode } from '../core/run.js';
 import type { WardenConfig } from '../config/config.js';
 import type { HomePaths } from '../config/home.js';
 import { createApi } from '../api/app.js';
+import type { ApiLog } from '../api/request-log.js';
 import type { RunModeEndings } from '../endings/modes.js';
 import type { Dispatcher } from '../dispatcher/dispatcher.js';
 import { LeaseKeeper } from '../dispatcher/lease-keeper.js';
@@ -21,6 +22,7 @@ import type { Supervisor } from '../supervisor/supervisor.js';
 import { sweepArchivedWorktrees } from './worktrees.js';
 import { collectGarbage, gcSummary } from './gc.js';
 import { GcSchedule } from './gc-schedule.js';
+import type { HostInstruments } from './instruments.js';
 import { fireSchedules } from './schedules.js';
 import { defaultHostId, releaseHome, takeHome } from './home-lock.js';
 import { SpawnedMode } from './modes.js';
@@ -57,6 +59,10 @@ export interface HostOptions {
   /** `serve --gc-every`: gc every `everyMs`, pruning tasks finished `olderThanMs` ago. */
   gc?: { everyMs: number; olderThanMs: number };
   log?: (line: string) => void;
+  /** What this host measures of itself for `/metrics` (its store is measured by the caller). */
+  instruments?: HostInstruments;
+  /** Where the API logs failed requests (default: pino on standard error). */
+  apiLog?: ApiLog;
 }
 
 /**
@@ -88,6 +94,10 @@ export class Host {
       ...(opts.progressFlushMs !== undefined ? { progressFlushMs: opts.progressFlushMs } : {}),
       ...(opts.log ? { log: opts.log } : {}),
       onRunEnded: () => this.wake(),
+      onClosed: ({ runId, taskId, outcome, runDir }) => {
+        opts.instruments?.ended(runDir, outcome);
+        opts.log?.(`run ${runId} of task ${taskId} ended ${outcome}`);
+      },
       onResume: () => this.lease?.resumed(),
       ...(opts.hostLease
         ? {
@@ -170,6 +180,7 @@ export class Host {
       wardenEnv: () => ({ WARDEN_URL: this.url }),
       ...(this.lease ? { lease: this.lease } : {}),
       ...(opts.log ? { log: opts.log } : {}),
+      ...(opts.instruments ? { measure: opts.instruments } : {}),
     });
   }
 
@@ -234,6 +245,8 @@ export class Host {
       dispatching: () => this.timer !== null && this.opts.dispatch !== false,
       workers: () => this.supervisor.size,
       metricsOpen: this.opts.metricsOpen ?? false,
+      ...(this.opts.instruments ? { measured: this.opts.instruments.registry } : {}),
+      ...(this.opts.apiLog ? { log: this.opts.apiLog } : {}),
       signals: {
         call: (runId, kind, note, mode) => this.modes[mode].noteCall(runId, kind, note),
         terminal: (runId) => {

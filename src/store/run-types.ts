@@ -29,6 +29,11 @@ export interface Claim {
   token: string;
   task: Task;
   profile: Profile;
+  /**
+   * When the task became ready to start, as far as the store knows: its last change or the end
+   * of its delay, whichever is later (for the dispatch latency of `/metrics`).
+   */
+  ready_at: EpochMs;
   /** For pull runs: what the worker sees of its task, read in the claiming transaction. */
   context?: WorkerContext;
 }

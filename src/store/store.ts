@@ -30,6 +30,8 @@ import type { WorktreeRecord } from '../core/worktree.js';
 import type { ApplyResult, TaskGraph } from '../core/apply.js';
 import type { LlmRequestRecord, RunLlm } from '../core/llm.js';
 import type { LlmStatFilter, LlmStatRow } from './sql/llm-stats.js';
+import type { MetricFigures } from './sql/metric-figures.js';
+import type { TimelineFacts } from '../core/timeline.js';
 import type { NewSchedule, Schedule, ScheduleFiring } from '../core/schedule.js';
 import type { DeadLetter, NewSubscription, Subscription } from '../core/notify.js';
 import type { DueNotification, NotifyOutcome } from './sql/notify-cursor.js';
@@ -358,6 +360,10 @@ export interface Store {
   recordLlmRequest(rec: LlmRequestRecord, rateLimited?: boolean): Promise<RunLlm>;
   /** Model usage summed per profile, board or UTC day (`warden stats`, the health strip). */
   llmStats(filter: LlmStatFilter): Promise<LlmStatRow[]>;
+  /** The board figures of `/metrics` beside `boardStats`: open runs and model use (issue #15). */
+  metricFigures(): Promise<MetricFigures>;
+  /** What a run's timeline is built from (issue #15), or `not_found`. */
+  timelineFacts(runId: RunId): Promise<TimelineFacts>;
   /** Checks a liveness or progress call against the fence; returns the run. */
   workerTouch(tokenHash: string, op: string): Promise<Run>;
   /** complete, fail, block or request_review; a repeat of the same call gets the first answer. */

@@ -4,6 +4,7 @@ import type { Policy, PolicyOverrides } from '../core/policy.js';
 import type { Run } from '../core/run.js';
 import type { ProcessLayer } from '../endings/process-layer.js';
 import type { SpawnedEndings } from '../endings/spawned.js';
+import type { Outcome } from '../core/status.js';
 import type { Store } from '../store/store.js';
 import type { FreezeSource } from './freeze.js';
 import type { LiveRun } from './live-run.js';
@@ -28,6 +29,8 @@ export interface SupervisorOptions {
   log?: (line: string) => void;
   /** Called when a run has ended and its slot is free. */
   onRunEnded?: () => void;
+  /** Called when a run this host watched was closed (for the log and `/metrics`). */
+  onClosed?: (closed: { runId: number; taskId: number; outcome: Outcome; runDir: string }) => void;
   /** Called when the machine was found to have been suspended (the monotonic clock slept). */
   onResume?: () => void;
   /**

@@ -330,6 +330,13 @@ export class Supervisor implements Supervision {
     if (this.opts.freeze) rmSync(join(live.runDir, LIVE_FILE), { force: true });
     if (live.cgroup !== null) removeCgroup(live.cgroup);
     live.child?.removeAllListeners('exit');
+    if (freed && run.ending)
+      this.opts.onClosed?.({
+        runId: live.runId,
+        taskId: live.taskId,
+        outcome: run.ending.outcome,
+        runDir: live.runDir,
+      });
     if (freed) this.opts.onRunEnded?.();
   }
 

@@ -250,6 +250,9 @@ const ROWS: readonly Row[] = [
   people('GET', '/health', () => ({ path: '/api/v1/health' })),
   people('GET', '/inbox', () => ({ path: '/api/v1/inbox' })),
   people('GET', '/runs/{id}/log', (f) => ({ path: `/api/v1/runs/${f.claim.run.id}/log` })),
+  people('GET', '/runs/{id}/timeline', (f) => ({
+    path: `/api/v1/runs/${f.claim.run.id}/timeline`,
+  })),
   {
     ...people('GET', '/stream', () => ({ path: '/api/v1/stream' })),
     note: 'server-sent events',

@@ -11,6 +11,7 @@ import { runGcSuite } from './gc-suite.js';
 import { runScheduleSuite } from './schedule-suite.js';
 import { runWorktreeSuite } from './worktree-suite.js';
 import { runLlmSuite } from './llm-suite.js';
+import { runTimelineSuite } from './timeline-suite.js';
 import { runPeopleSuite } from './people-suite.js';
 import { runNotifySuite } from './notify-suite.js';
 import { runInboxSuite } from './inbox-suite.js';
@@ -51,6 +52,7 @@ describe.skipIf(!URL)('PostgreSQL', () => {
   runGcSuite('postgres', makePg);
   runWorktreeSuite('postgres', makePg);
   runLlmSuite('postgres', makePg);
+  runTimelineSuite('postgres', makePg);
   runPeopleSuite('postgres', makePg);
   runInboxSuite('postgres', makePg);
   runScheduleSuite('postgres', makePg);

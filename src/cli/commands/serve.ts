@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
-import { pino } from 'pino';
 import { formatDuration, parseDuration } from '../../core/duration.js';
 import { GC_DEFAULTS, HOST_LEASE_DEFAULTS } from '../../core/defaults.js';
 import { hostSecret } from '../../config/home.js';
 import { invalid } from '../../core/errors.js';
 import { checkName } from '../../core/checks.js';
 import { Host } from '../../serve/host.js';
+import { HostInstruments } from '../../serve/instruments.js';
+import { parseLogFormat, parseLogLevel, serveLogger } from '../../serve/log.js';
+import { measuredStore } from '../../serve/measured-store.js';
 import { openContext } from '../context.js';
 import { parseAge, parseIntOption } from '../options.js';
 
@@ -21,6 +23,8 @@ interface ServeOptions {
   metricsOpen?: boolean;
   gcEvery?: string;
   gcOlderThan?: string;
+  logLevel?: string;
+  logFormat: string;
 }
 
 /** `--gc-every` and `--gc-older-than`, checked; undefined when gc is off. */
@@ -59,6 +63,15 @@ export function register(program: Command): void {
       'several hosts (WARDEN_DB): how long this host’s lease lasts without renewal (default 30s)',
     )
     .option('--metrics-open', 'answer /metrics without a token (every other route still needs one)')
+    .option(
+      '--log-level <level>',
+      'least severe log lines written: trace, debug, info, warn, error, fatal or silent (default info, or WARDEN_LOG_LEVEL)',
+    )
+    .option(
+      '--log-format <format>',
+      'auto (pretty lines on a terminal, JSON lines otherwise), pretty or json',
+      'auto',
+    )
     .option('--gc-every <duration>', 'run `warden gc` every so often (off unless given), like 1h')
     .option(
       '--gc-older-than <duration>',
@@ -81,6 +94,11 @@ export function register(program: Command): void {
         );
       // The full integrity_check once at start: serve writes from then on (issue #11).
       const gc = gcOptions(opts);
+      const level =
+        opts.logLevel !== undefined
+          ? parseLogLevel(opts.logLevel)
+          : parseLogLevel(process.env.WARDEN_LOG_LEVEL ?? 'info', 'WARDEN_LOG_LEVEL');
+      const format = parseLogFormat(opts.logFormat);
       const ctx = await openContext(process.env, { check: 'full' });
       if (ctx.where.kind === 'sqlite' && opts.hostTtl !== undefined) {
         await ctx.store.close();
@@ -96,12 +114,13 @@ export function register(program: Command): void {
           : parseIntOption(opts.maxWorkers, '--max-workers');
       if (port < 0 || port > 65535) throw invalid('--port: must be from 0 to 65535');
       if (maxWorkers < 1) throw invalid('--max-workers: must be at least 1');
-      const log = pino(
-        { base: { host: hostId }, level: process.env.WARDEN_LOG_LEVEL ?? 'info' },
-        pino.destination(2),
-      );
+      const log = serveLogger({ level, format, ...(hostId !== undefined ? { host: hostId } : {}) });
+      // What only this process sees, for /metrics: its store's times among them.
+      const instruments = new HostInstruments();
       const host = new Host({
-        store: ctx.store,
+        store: measuredStore(ctx.store, instruments),
+        instruments,
+        apiLog: log,
         home: ctx.home,
         config: ctx.config,
         clock: ctx.clock,

@@ -266,6 +266,7 @@ export async function claimRuns(
       token,
       task: claimed,
       profile: p.profile,
+      ready_at: Math.max(task.updated_at, task.not_before ?? 0),
       ...(context ? { context } : {}),
     });
   }

@@ -53,6 +53,11 @@ import * as questions from './questions.js';
 import * as approvals from './approvals.js';
 import * as reviews from './reviews.js';
 import * as llmStats from './llm-stats.js';
+import { metricFigures } from './metric-figures.js';
+import type { MetricFigures } from './metric-figures.js';
+import { timelineFacts } from './timeline.js';
+import { recordActivity } from './timeline-activity.js';
+import type { TimelineFacts } from '../../core/timeline.js';
 import * as sessions from './sessions.js';
 import * as runs from './runs.js';
 import * as worker from './worker.js';
@@ -384,7 +389,10 @@ export class SqlStore implements Store {
 
   recordProgress(batch: readonly ProgressUpdate[]): Promise<void> {
     if (batch.length === 0) return Promise.resolve();
-    return this.write((db) => runs.recordProgress(db, batch));
+    return this.write(async (db, now) => {
+      await recordActivity(db, now, batch);
+      await runs.recordProgress(db, batch);
+    });
   }
 
   markStallWarning(runId: RunId, host: string, payload: Record<string, Json>): Promise<boolean> {
@@ -413,9 +421,10 @@ export class SqlStore implements Store {
     ctx: PolicyContext & { host: string },
     actor: Actor,
   ): Promise<Task | null> {
-    return this.write((db, now) =>
-      runs.endRun(db, now, runId, final, { ...ctx, random: this.random }, actor),
-    );
+    return this.write(async (db, now) => {
+      if (final.progress) await recordActivity(db, now, [final.progress]);
+      return runs.endRun(db, now, runId, final, { ...ctx, random: this.random }, actor);
+    });
   }
 
   finishRun(
@@ -423,9 +432,10 @@ export class SqlStore implements Store {
     final: RunFinal,
     ctx: PolicyContext & { host: string },
   ): Promise<Task | null> {
-    return this.write((db, now) =>
-      runs.finishRun(db, now, runId, final, { ...ctx, random: this.random }),
-    );
+    return this.write(async (db, now) => {
+      if (final.progress) await recordActivity(db, now, [final.progress]);
+      return runs.finishRun(db, now, runId, final, { ...ctx, random: this.random });
+    });
   }
 
   openRuns(host: string | null): Promise<Run[]> {
@@ -512,6 +522,14 @@ export class SqlStore implements Store {
 
   llmStats(filter: llmStats.LlmStatFilter): Promise<llmStats.LlmStatRow[]> {
     return this.driver.read((db) => llmStats.llmStats(db, filter));
+  }
+
+  metricFigures(): Promise<MetricFigures> {
+    return this.driver.read((db) => metricFigures(db));
+  }
+
+  timelineFacts(runId: RunId): Promise<TimelineFacts> {
+    return this.driver.read((db) => timelineFacts(db, runId));
   }
 
   workerTouch(tokenHash: string, op: string): Promise<Run> {
