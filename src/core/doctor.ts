@@ -2,7 +2,7 @@ import { blockedBy } from './admission.js';
 import type { Caps, Load } from './admission.js';
 import { describeLlmState, usageShort } from './describe.js';
 import { formatDuration } from './duration.js';
-import type { EpochMs } from './glossary.js';
+import type { EpochMs, TaskId } from './glossary.js';
 import type { Policy } from './policy.js';
 import type { Profile } from './profile.js';
 import type { Run } from './run.js';
@@ -20,6 +20,11 @@ export interface DoctorFacts {
   load: Load;
   /** Parents' statuses, by id. */
   parentStatus: ReadonlyMap<number, string>;
+  /**
+   * The blocked task that holds a `todo` task, through its parents or theirs (issue #15), by
+   * the todo task's id; absent when nothing blocked holds it.
+   */
+  heldBy?: ReadonlyMap<TaskId, Task>;
 }
 
 /** The current run of a running task, as `doctor` sees it. */
@@ -30,6 +35,62 @@ export interface RunFacts {
   alive: boolean | null;
 }
 
+/** A running task's figures, as fields (`doctor --json`). */
+export interface RunFigures {
+  run_id: number;
+  attempt: number;
+  host: string | null;
+  pid: number | null;
+  /** Whether its process is alive; null when it cannot be checked from here. */
+  alive: boolean | null;
+  state: string;
+  running_for_ms: number;
+  silent_for_ms: number;
+  last_progress_at: EpochMs | null;
+  last_output_at: EpochMs | null;
+  last_heartbeat_at: EpochMs | null;
+  /** Each limit in force and when it fires (null: it will not, or it already did). */
+  limits: {
+    stall_warn_after_ms: number;
+    warned_at: EpochMs | null;
+    warns_at: EpochMs | null;
+    stall_timeout_ms: number;
+    stalls_at: EpochMs;
+    max_runtime_ms: number;
+    times_out_at: EpochMs | null;
+  };
+}
+
+/** What holds a task, in words that do not name it, and what clears it. */
+export interface Hold {
+  /** A stable code: `running`, `no_assignee`, `profile_paused`, `question`, ... */
+  code: string;
+  /** What holds it, the same words for every task held the same way. */
+  why: string;
+  /** Said of many tasks at once ("have no assignee"); `why` otherwise. */
+  many?: string;
+  /** The command that clears it for this task, or null when nothing needs doing. */
+  action: string | null;
+  /** The same command for any task held this way (`ID` for the task's id). */
+  action_for_any: string | null;
+}
+
+/** One task's diagnosis: the sentence, and the figures behind it as fields. */
+export interface Diagnosis {
+  task_id: TaskId;
+  status: string;
+  title: string;
+  code: string;
+  /** The whole explanation in plain words, ending with what clears it. */
+  explanation: string;
+  /** The command that clears it, or null when nothing needs doing. */
+  next_action: string | null;
+  /** Tasks with the same key are held the same way and cleared the same way. */
+  group: string;
+  run: RunFigures | null;
+  hold: Hold;
+}
+
 function ago(now: EpochMs, at: EpochMs | null): string {
   return at === null ? 'never' : `${formatDuration(Math.max(0, now - at))} ago`;
 }
@@ -38,127 +99,336 @@ function inTime(now: EpochMs, at: EpochMs): string {
   return at <= now ? 'now' : `in ${formatDuration(at - now)}`;
 }
 
+function hold(
+  code: string,
+  why: string,
+  action: string | null,
+  anyTask: string | null = action,
+  many?: string,
+): Hold {
+  return { code, why, action, action_for_any: anyTask, ...(many !== undefined ? { many } : {}) };
+}
+
+/** A running task's figures: liveness, silence, and each limit with when it fires. */
+export function runFigures(f: RunFacts, now: EpochMs): RunFigures {
+  const { run, policy } = f;
+  const base = run.last_progress_at ?? run.started_at;
+  return {
+    run_id: run.id,
+    attempt: run.attempt,
+    host: run.host_id ?? run.worker_id ?? null,
+    pid: run.process?.pid ?? null,
+    alive: f.alive,
+    state: run.state,
+    running_for_ms: now - run.started_at,
+    silent_for_ms: now - base,
+    last_progress_at: run.last_progress_at,
+    last_output_at: run.last_output_at,
+    last_heartbeat_at: run.last_heartbeat_at,
+    limits: {
+      stall_warn_after_ms: policy.stall_warn_after,
+      warned_at: run.stall_warned_at,
+      warns_at: run.stall_warned_at === null ? base + policy.stall_warn_after : null,
+      stall_timeout_ms: policy.stall_timeout,
+      stalls_at: base + policy.stall_timeout,
+      max_runtime_ms: policy.max_runtime,
+      times_out_at: policy.max_runtime > 0 ? run.started_at + policy.max_runtime : null,
+    },
+  };
+}
+
+function runHead(task: Task, run: Run): string {
+  return `task ${task.id} "${task.title}": attempt ${run.attempt} on ${run.host_id ?? run.worker_id ?? '?'}${run.process ? `, pid ${run.process.pid}` : ''}`;
+}
+
 /** A running task in plain words: alive or not, silent for how long, what happens next and when. */
+export function diagnoseRun(
+  task: Task,
+  f: RunFacts,
+  now: EpochMs,
+  dispatcherRunning: boolean,
+): Diagnosis {
+  const { run, policy } = f;
+  const figures = runFigures(f, now);
+  const head = runHead(task, run);
+  const done = (h: Hold, text: string): Diagnosis =>
+    diagnosis(task, h, h.action === null ? text : `${text}; ${h.action}`, figures);
+  if (run.state === 'ending') {
+    const since = run.ending_at === null ? '' : ` for ${formatDuration(now - run.ending_at)}`;
+    return done(
+      hold('ending', 'ending', null),
+      `${head}: ending (${run.outcome ?? '?'})${since}; waiting for its processes to exit, then the task is released`,
+    );
+  }
+  const alive =
+    f.alive === null ? 'liveness not checkable from here' : f.alive ? 'alive' : 'NOT alive';
+  const parts = [
+    `${alive}, running ${formatDuration(figures.running_for_ms)}`,
+    `last progress ${ago(now, run.last_progress_at)}, last output ${ago(now, run.last_output_at)}, last heartbeat ${ago(now, run.last_heartbeat_at)}`,
+  ];
+  if (run.llm.requests > 0 && run.llm.state === null)
+    parts.push(`model so far: ${usageShort(run.llm)}`);
+  if (f.alive === false) {
+    const h = dispatcherRunning
+      ? hold('exited', 'its process is gone', null)
+      : hold(
+          'exited',
+          'its process is gone',
+          'no serve is running to book it; start `warden serve`',
+        );
+    if (dispatcherRunning) parts.push('serve will book its exit on the next tick');
+    return done(h, `${head}: ${parts.join('; ')}`);
+  }
+  const limits = figures.limits;
+  // Model traffic is progress the worker does not print: say what it is doing, not "silent".
+  const activity =
+    describeLlmState(run.llm, now) ?? `silent ${formatDuration(figures.silent_for_ms)}`;
+  parts.push(
+    limits.warns_at === null
+      ? `${activity}; warned at ${formatDuration(policy.stall_warn_after)}`
+      : `${activity}; warns at ${formatDuration(policy.stall_warn_after)} (${inTime(now, limits.warns_at)})`,
+  );
+  parts.push(
+    `stalls at ${formatDuration(policy.stall_timeout)} of silence (${inTime(now, limits.stalls_at)})`,
+  );
+  parts.push(
+    limits.times_out_at !== null
+      ? `max runtime ${formatDuration(policy.max_runtime)} (${inTime(now, limits.times_out_at)})`
+      : 'no max runtime',
+  );
+  let h: Hold = hold('running', 'running', null);
+  if (!dispatcherRunning) {
+    parts.push('no serve is running: nothing watches it now');
+    h = hold('unwatched', 'nothing watches it', 'start `warden serve`');
+  } else if (limits.warned_at !== null) {
+    h = hold(
+      'stall_warned',
+      'silent past its warning',
+      `to end it sooner: \`warden stop ${task.id}\``,
+      'to end it sooner: `warden stop ID`',
+    );
+  }
+  return done(h, `${head}: ${parts.join('; ')}`);
+}
+
+/** A running task in plain words (the sentence of `diagnoseRun`). */
 export function explainRun(
   task: Task,
   f: RunFacts,
   now: EpochMs,
   dispatcherRunning: boolean,
 ): string {
-  const { run, policy } = f;
-  const head = `task ${task.id} "${task.title}": attempt ${run.attempt} on ${run.host_id ?? run.worker_id ?? '?'}${run.process ? `, pid ${run.process.pid}` : ''}`;
-  if (run.state === 'ending') {
-    const since = run.ending_at === null ? '' : ` for ${formatDuration(now - run.ending_at)}`;
-    return `${head}: ending (${run.outcome ?? '?'})${since}; waiting for its processes to exit, then the task is released`;
-  }
-  const base = run.last_progress_at ?? run.started_at;
-  const silent = now - base;
-  const alive =
-    f.alive === null ? 'liveness not checkable from here' : f.alive ? 'alive' : 'NOT alive';
-  const parts = [
-    `${alive}, running ${formatDuration(now - run.started_at)}`,
-    `last progress ${ago(now, run.last_progress_at)}, last output ${ago(now, run.last_output_at)}, last heartbeat ${ago(now, run.last_heartbeat_at)}`,
-  ];
-  if (run.llm.requests > 0 && run.llm.state === null)
-    parts.push(`model so far: ${usageShort(run.llm)}`);
-  if (f.alive === false) {
-    parts.push(
-      dispatcherRunning
-        ? 'serve will book its exit on the next tick'
-        : 'no serve is running to book it; start `warden serve`',
-    );
-    return `${head}: ${parts.join('; ')}`;
-  }
-  const warnAt = base + policy.stall_warn_after;
-  const stallAt = base + policy.stall_timeout;
-  // Model traffic is progress the worker does not print: say what it is doing, not "silent".
-  const activity = describeLlmState(run.llm, now) ?? `silent ${formatDuration(silent)}`;
-  parts.push(
-    run.stall_warned_at !== null
-      ? `${activity}; warned at ${formatDuration(policy.stall_warn_after)}`
-      : `${activity}; warns at ${formatDuration(policy.stall_warn_after)} (${inTime(now, warnAt)})`,
-  );
-  parts.push(
-    `stalls at ${formatDuration(policy.stall_timeout)} of silence (${inTime(now, stallAt)})`,
-  );
-  parts.push(
-    policy.max_runtime > 0
-      ? `max runtime ${formatDuration(policy.max_runtime)} (${inTime(now, run.started_at + policy.max_runtime)})`
-      : 'no max runtime',
-  );
-  if (!dispatcherRunning) parts.push('no serve is running: nothing watches it now');
-  return `${head}: ${parts.join('; ')}`;
+  return diagnoseRun(task, f, now, dispatcherRunning).explanation;
 }
 
-/** Why a task that is not running is where it is, and what would move it. */
-export function explainWaiting(task: Task, f: DoctorFacts): string {
+function diagnosis(task: Task, h: Hold, explanation: string, run: RunFigures | null): Diagnosis {
+  return {
+    task_id: task.id,
+    status: task.status,
+    title: task.title,
+    code: h.code,
+    explanation,
+    next_action: h.action,
+    group: [task.status, h.code, h.why, h.action_for_any ?? ''].join('\u0000'),
+    run,
+    hold: h,
+  };
+}
+
+/** Why a task that is not running is where it is, and the command that would move it. */
+export function diagnoseWaiting(task: Task, f: DoctorFacts): Diagnosis {
+  const h = waitingHold(task, f);
   const head = `task ${task.id} "${task.title}" is ${task.status}`;
+  const text = h.action === null ? `${head}: ${h.why}` : `${head}: ${h.why}; ${h.action}`;
+  return diagnosis(task, h, text, null);
+}
+
+/** Why a task that is not running is where it is (the sentence of `diagnoseWaiting`). */
+export function explainWaiting(task: Task, f: DoctorFacts): string {
+  return diagnoseWaiting(task, f).explanation;
+}
+
+function waitingHold(task: Task, f: DoctorFacts): Hold {
+  const id = task.id;
   switch (task.status) {
     case 'triage':
-      return `${head}: waiting for a person to accept it (\`warden accept ${task.id}\`)`;
-    case 'todo': {
-      const waiting = task.parents.filter((p) => f.parentStatus.get(p) !== 'done');
-      return `${head}: waiting for parent${waiting.length === 1 ? '' : 's'} ${waiting
-        .map((p) => `${p} (${f.parentStatus.get(p) ?? '?'})`)
-        .join(', ')}`;
-    }
+      return hold(
+        'triage',
+        'waiting for a person to accept it',
+        `\`warden accept ${id}\``,
+        '`warden accept ID`',
+        'wait for a person to accept them',
+      );
+    case 'todo':
+      return todoHold(task, f);
     case 'blocked':
-      return `${head} (${task.block_rule ?? 'person'}, ${task.block_kind ?? '?'}): ${task.block_reason ?? 'no reason'}; ${unblockHint(task, f.now)}`;
+      return blockedHold(task, f.now);
     case 'review':
-      return `${head}: waiting for a person to review (\`warden approve ${task.id}\` or \`warden request-changes ${task.id} --reason TEXT\`)`;
+      return hold(
+        'review',
+        'waiting for a person to review',
+        `\`warden approve ${id}\` or \`warden request-changes ${id} --reason TEXT\``,
+        '`warden approve ID` or `warden request-changes ID --reason TEXT`',
+        'wait for a person to review them',
+      );
     case 'done':
     case 'archived':
     case 'running':
-      return head;
+      return hold(task.status, task.status, null);
     case 'ready':
-      return `${head}: ${whyNotStarted(task, f)}`;
+      return readyHold(task, f);
   }
+}
+
+function todoHold(task: Task, f: DoctorFacts): Hold {
+  const waiting = task.parents.filter((p) => f.parentStatus.get(p) !== 'done');
+  const parents = `waiting for parent${waiting.length === 1 ? '' : 's'} ${waiting
+    .map((p) => `${p} (${f.parentStatus.get(p) ?? '?'})`)
+    .join(', ')}`;
+  const blocker = f.heldBy?.get(task.id);
+  if (blocker === undefined) return hold('parents', parents, null);
+  const b = blockedHold(blocker, f.now);
+  const why = `held by blocked task ${blocker.id} "${blocker.title}" (${blocker.block_kind ?? '?'}: ${blocker.block_reason ?? 'no reason'})`;
+  return hold(
+    'held_by_blocked',
+    waiting.includes(blocker.id) ? `${parents}; ${why}` : `${parents}, ${why}`,
+    b.action === null ? null : `clear task ${blocker.id}: ${b.action}`,
+    b.action === null ? null : `clear task ${blocker.id}: ${b.action}`,
+    `are ${why}`,
+  );
 }
 
 /** What clears a block, by its kind (issue #14, docs/cli.md "Block kinds"). */
-function unblockHint(task: Task, now: number): string {
+function blockedHold(task: Task, now: number): Hold {
   const id = task.id;
-  if (task.block_rule === 'question') return `answer it: \`warden answer ${id} TEXT\``;
+  const why = `(${task.block_rule ?? 'person'}, ${task.block_kind ?? '?'}) ${task.block_reason ?? 'no reason'}`;
+  if (task.block_rule === 'question')
+    return hold(
+      'question',
+      why,
+      `answer it: \`warden answer ${id} TEXT\``,
+      'answer it: `warden answer ID TEXT`',
+    );
   switch (task.block_kind) {
     case 'failed':
-      return `warden gave up; fix the cause, then \`warden retry ${id}\``;
-    case 'budget':
-      return `raise the profile's budget (\`warden profile edit ${task.assignee ?? 'PROFILE'} --max-...\`), then \`warden unblock ${id}\``;
-    case 'transient':
-      return task.not_before !== null && task.not_before > now
-        ? `it clears itself ${inTime(now, task.not_before)} (counted as a failure)`
-        : `it clears itself at the next tick (counted as a failure)`;
+      return hold(
+        'failed',
+        why,
+        `warden gave up; fix the cause, then \`warden retry ${id}\``,
+        'warden gave up; fix the cause, then `warden retry ID`',
+      );
+    case 'budget': {
+      const edit = `\`warden profile edit ${task.assignee ?? 'PROFILE'} --max-...\``;
+      return hold(
+        'budget',
+        why,
+        `raise the profile's budget (${edit}), then \`warden unblock ${id}\``,
+        `raise the profile's budget (${edit}), then \`warden unblock ID\``,
+      );
+    }
+    case 'transient': {
+      const when =
+        task.not_before !== null && task.not_before > now
+          ? `it clears itself ${inTime(now, task.not_before)} (counted as a failure)`
+          : `it clears itself at the next tick (counted as a failure)`;
+      return hold('transient', `${why}; ${when}`, null);
+    }
     default:
-      return `\`warden unblock ${id}\` or \`warden retry ${id}\` when it is fixed`;
+      return hold(
+        'blocked',
+        why,
+        `\`warden unblock ${id}\` or \`warden retry ${id}\` when it is fixed`,
+        '`warden unblock ID` or `warden retry ID` when it is fixed',
+      );
   }
 }
 
-function whyNotStarted(task: Task, f: DoctorFacts): string {
+function readyHold(task: Task, f: DoctorFacts): Hold {
+  const id = task.id;
   if (task.approval.required && task.approval.at === null) {
-    return `waiting for a person's approval: \`warden approve ${task.id}\``;
+    return hold(
+      'approval',
+      "waiting for a person's approval",
+      `\`warden approve ${id}\``,
+      '`warden approve ID`',
+      "wait for a person's approval",
+    );
   }
   if (task.not_before !== null && task.not_before > f.now) {
-    return `waiting until ${new Date(task.not_before).toISOString()} (${inTime(f.now, task.not_before)}), a backoff or cooldown`;
+    return hold(
+      'waiting_until',
+      `waiting until ${new Date(task.not_before).toISOString()} (${inTime(f.now, task.not_before)}), a backoff or cooldown; it starts then by itself`,
+      null,
+    );
   }
   if (task.assignee === null)
-    return `nobody is assigned; \`warden edit ${task.id} --assignee PROFILE\``;
+    return hold(
+      'no_assignee',
+      'nobody is assigned',
+      `\`warden edit ${id} --assignee PROFILE\``,
+      '`warden edit ID --assignee PROFILE`',
+      'have no assignee',
+    );
   const profile = f.profiles.get(task.assignee);
-  if (!profile) return `its profile '${task.assignee}' does not exist; add it or reassign the task`;
+  if (!profile)
+    return hold(
+      'profile_missing',
+      `its profile '${task.assignee}' does not exist`,
+      `add it (\`warden profile add ${task.assignee} -- COMMAND\`) or \`warden edit ${id} --assignee PROFILE\``,
+      `add it (\`warden profile add ${task.assignee} -- COMMAND\`) or \`warden edit ID --assignee PROFILE\``,
+      `are assigned to profile '${task.assignee}', which does not exist`,
+    );
   if (profile.paused) {
-    return `profile ${profile.name} is paused (${profile.paused_by ?? 'person'}): ${profile.paused_reason ?? ''}${
+    const probe =
       profile.breaker.probe_at !== null
         ? `; a probe run is due ${inTime(f.now, profile.breaker.probe_at)}`
-        : ''
-    }`;
+        : '';
+    const resume = `\`warden profile resume ${profile.name}\``;
+    return hold(
+      'profile_paused',
+      `profile ${profile.name} is paused (${profile.paused_by ?? 'person'}): ${profile.paused_reason ?? ''}${probe}`,
+      resume,
+      resume,
+      `wait for profile ${profile.name}, which is paused (${profile.paused_by ?? 'person'}): ${profile.paused_reason ?? ''}${probe}`,
+    );
   }
-  if (f.boardPaused) return `board ${task.board} is paused`;
+  if (f.boardPaused) {
+    const resume = `\`warden board resume ${task.board}\``;
+    return hold(
+      'board_paused',
+      `board ${task.board} is paused`,
+      resume,
+      resume,
+      `wait for board ${task.board}, which is paused`,
+    );
+  }
   const group = profile.concurrency_group;
   const cooldown = group === null ? undefined : f.groupCooldowns.get(group);
   if (group !== null && cooldown !== undefined && cooldown > f.now) {
-    return `group ${group} is cooling down after a rate limit (${inTime(f.now, cooldown)})`;
+    return hold(
+      'cooldown',
+      `group ${group} is cooling down after a rate limit (${inTime(f.now, cooldown)}); they start then by themselves`,
+      null,
+    );
   }
-  if (!f.dispatcherRunning) return 'no dispatcher is running for this home; start `warden serve`';
-  const full = blockedBy({ taskId: task.id, profile: profile.name, group }, f.load, f.caps);
-  if (full !== null) return `${full}; it starts when a slot frees`;
-  return 'it should start on the next dispatch pass';
+  if (!f.dispatcherRunning) {
+    return hold(
+      'no_dispatcher',
+      'no dispatcher is running for this home',
+      'start `warden serve`',
+      'start `warden serve`',
+      'wait for a dispatcher; none is running for this home',
+    );
+  }
+  const full = blockedBy({ taskId: id, profile: profile.name, group }, f.load, f.caps);
+  if (full !== null) {
+    const more = full.startsWith('host')
+      ? '`warden serve --max-workers N`'
+      : full.startsWith('profile')
+        ? `\`warden profile edit ${profile.name} --max-concurrency N\``
+        : `\`warden group set ${group ?? 'GROUP'} --max-concurrency N\``;
+    const action = `it starts when a slot frees; for more slots: ${more}`;
+    return hold('cap_full', full, action, action, `wait for a slot: ${full}`);
+  }
+  return hold('next_pass', 'it should start on the next dispatch pass', null);
 }

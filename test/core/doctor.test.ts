@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { explainWaiting } from '../../src/core/doctor.js';
+import { diagnoseRun, diagnoseWaiting, explainWaiting } from '../../src/core/doctor.js';
 import type { DoctorFacts } from '../../src/core/doctor.js';
+import { doctorText, groupDiagnoses } from '../../src/core/doctor-groups.js';
+import { resolvePolicy } from '../../src/core/policy.js';
+import type { Profile } from '../../src/core/profile.js';
+import type { Run } from '../../src/core/run.js';
 import type { Task } from '../../src/core/task.js';
 
 const NOW = Date.UTC(2026, 11, 3, 12);
@@ -80,7 +84,7 @@ describe('doctor says what clears each kind of block (issue #14)', () => {
   it('a task behind an approval gate, a review, and a todo held by a blocked parent', () => {
     const gated = task({ status: 'ready', approval: { required: true, by: null, at: null } });
     expect(explainWaiting(gated, facts)).toMatch(
-      /waiting for a person's approval: `warden approve 5`/,
+      /waiting for a person's approval; `warden approve 5`$/,
     );
     expect(explainWaiting(task({ status: 'review' }), facts)).toMatch(
       /`warden approve 5` or `warden request-changes 5 --reason TEXT`/,
@@ -88,5 +92,115 @@ describe('doctor says what clears each kind of block (issue #14)', () => {
     expect(explainWaiting(task({ status: 'todo', parents: [8] }), facts)).toMatch(
       /waiting for parent 8 \(blocked\)/,
     );
+  });
+});
+
+describe('doctor answers like a person would (issue #15)', () => {
+  const parked = {
+    name: 'parked',
+    paused: true,
+    paused_by: 'person',
+    paused_reason: 'key rotated',
+    breaker: { probe_at: null },
+  } as unknown as Profile;
+  const withParked: DoctorFacts = { ...facts, profiles: new Map([['parked', parked]]) };
+
+  it('each explanation that needs a person ends with the command that clears it', () => {
+    expect(explainWaiting(task({ status: 'ready', assignee: 'parked' }), withParked)).toBe(
+      'task 5 "t" is ready: profile parked is paused (person): key rotated; `warden profile resume parked`',
+    );
+    expect(explainWaiting(task({ status: 'ready', assignee: null }), facts)).toMatch(
+      /nobody is assigned; `warden edit 5 --assignee PROFILE`$/,
+    );
+    expect(
+      explainWaiting(task({ status: 'ready' }), {
+        ...facts,
+        boardPaused: true,
+        profiles: new Map([['p', { ...parked, name: 'p', paused: false }]]),
+      }),
+    ).toMatch(/board default is paused; `warden board resume default`$/);
+    expect(explainWaiting(task({ status: 'ready', assignee: 'gone' }), facts)).toMatch(
+      /profile 'gone' does not exist; add it \(`warden profile add gone -- COMMAND`\) or `warden edit 5 --assignee PROFILE`$/,
+    );
+  });
+
+  it('a todo task held by a blocked ancestor names it and the command that clears it', () => {
+    const blocker = task({
+      id: 8,
+      title: 'build',
+      block_kind: 'failed',
+      block_rule: 'gave_up',
+      block_reason: 'exit 1 three times',
+    });
+    const held = {
+      ...facts,
+      heldBy: new Map([[9, blocker]]),
+      parentStatus: new Map([[7, 'todo']]),
+    };
+    const d = diagnoseWaiting(task({ id: 9, status: 'todo', parents: [7] }), held);
+    expect(d.explanation).toBe(
+      'task 9 "t" is todo: waiting for parent 7 (todo), held by blocked task 8 "build" (failed: exit 1 three times); clear task 8: warden gave up; fix the cause, then `warden retry 8`',
+    );
+    expect(d).toMatchObject({
+      code: 'held_by_blocked',
+      next_action: 'clear task 8: warden gave up; fix the cause, then `warden retry 8`',
+    });
+  });
+
+  it('groups identical explanations: 2,000 ready tasks with no assignee are one line', () => {
+    const many = Array.from({ length: 2000 }, (_, i) =>
+      diagnoseWaiting(task({ id: i + 1, status: 'ready', assignee: null }), facts),
+    );
+    const lone = diagnoseWaiting(
+      task({ id: 3000, status: 'ready', assignee: 'parked' }),
+      withParked,
+    );
+    expect(doctorText(groupDiagnoses([...many, lone]))).toEqual([
+      '2,000 ready tasks have no assignee (#1, #2, #3, #4, #5 and 1,995 more); `warden edit ID --assignee PROFILE`',
+      'task 3000 "t" is ready: profile parked is paused (person): key rotated; `warden profile resume parked`',
+    ]);
+  });
+
+  it('a running task gives its numbers as fields: alive, pid, silent for, each limit and when it fires', () => {
+    const run = {
+      id: 3,
+      attempt: 2,
+      host_id: 'h1',
+      worker_id: null,
+      state: 'running',
+      outcome: null,
+      ending_at: null,
+      process: { pid: 4242, boot_id: 'b', start_time: '1' },
+      started_at: NOW - 30 * 60_000,
+      last_progress_at: NOW - 12 * 60_000,
+      last_output_at: NOW - 12 * 60_000,
+      last_heartbeat_at: NOW - 5000,
+      stall_warned_at: NOW - 2 * 60_000,
+      llm: { requests: 0, state: null },
+    } as unknown as Run;
+    const policy = resolvePolicy({}, {}, {});
+    const d = diagnoseRun(task({ status: 'running' }), { run, policy, alive: true }, NOW, true);
+    expect(d.run).toMatchObject({
+      run_id: 3,
+      attempt: 2,
+      host: 'h1',
+      pid: 4242,
+      alive: true,
+      running_for_ms: 30 * 60_000,
+      silent_for_ms: 12 * 60_000,
+      limits: {
+        stall_warn_after_ms: policy.stall_warn_after,
+        warned_at: NOW - 2 * 60_000,
+        warns_at: null,
+        stall_timeout_ms: policy.stall_timeout,
+        stalls_at: NOW - 12 * 60_000 + policy.stall_timeout,
+        max_runtime_ms: policy.max_runtime,
+        times_out_at: NOW - 30 * 60_000 + policy.max_runtime,
+      },
+    });
+    expect(d.explanation).toMatch(
+      /alive, running 30m; .*silent 12m; warned at 10m; stalls at 1h of silence \(in 48m\); max runtime 6h \(in 5h30m\); to end it sooner: `warden stop 5`$/,
+    );
+    expect(d.next_action).toBe('to end it sooner: `warden stop 5`');
   });
 });

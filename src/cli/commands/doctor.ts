@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
 import { emptyLoad } from '../../core/admission.js';
 import type { Caps, GroupCap } from '../../core/admission.js';
-import { explainRun, explainWaiting } from '../../core/doctor.js';
-import type { DoctorFacts } from '../../core/doctor.js';
+import { diagnoseRun, diagnoseWaiting } from '../../core/doctor.js';
+import type { Diagnosis, DoctorFacts } from '../../core/doctor.js';
+import { doctorText, groupDiagnoses } from '../../core/doctor-groups.js';
+import { cutNote } from '../../core/counting.js';
+import { INPUT_LIMITS } from '../../core/defaults.js';
 import { DEFAULT_BOARD } from '../../core/glossary.js';
 import { resolvePolicy } from '../../core/policy.js';
 import type { Task } from '../../core/task.js';
@@ -13,10 +16,55 @@ import { READING, withContext } from '../context.js';
 import { say, sayJson } from '../output.js';
 import { liveServe } from '../../serve/find.js';
 
+/** Reads tasks by id, a bounded number of ids per statement. */
+async function byIds(ctx: ReadContext, ids: readonly number[]): Promise<Task[]> {
+  const out: Task[] = [];
+  for (let i = 0; i < ids.length; i += 500)
+    out.push(
+      ...(await ctx.store.listTasks({ ids: ids.slice(i, i + 500), include_archived: true })),
+    );
+  return out;
+}
+
+/**
+ * The statuses of the parents of the board's `todo` tasks (and of `extra`), and for each todo
+ * task the blocked task that holds it, through its parents or theirs (issue #15).
+ */
+async function heldTodo(
+  ctx: ReadContext,
+  board: string,
+  extra: readonly Task[],
+): Promise<{ parentStatus: Map<number, string>; heldBy: Map<number, Task> }> {
+  const todo = await ctx.store.listTasks({ board, statuses: ['todo'] });
+  const known = new Map<number, Task>([...todo, ...extra].map((t) => [t.id, t]));
+  const missing = new Set<number>();
+  for (const t of known.values()) for (const p of t.parents) if (!known.has(p)) missing.add(p);
+  for (const t of await byIds(ctx, [...missing])) known.set(t.id, t);
+  const parentStatus = new Map<number, string>([...known.values()].map((t) => [t.id, t.status]));
+  const heldBy = new Map<number, Task>();
+  const seen = new Set<number>();
+  const find = (t: Task): Task | undefined => {
+    if (seen.has(t.id)) return heldBy.get(t.id);
+    seen.add(t.id);
+    for (const id of t.parents) {
+      const p = known.get(id);
+      const found = p?.status === 'blocked' ? p : p?.status === 'todo' ? find(p) : undefined;
+      if (found) {
+        heldBy.set(t.id, found);
+        return found;
+      }
+    }
+    return undefined;
+  };
+  for (const t of known.values()) if (t.status === 'todo') find(t);
+  return { parentStatus, heldBy };
+}
+
 async function facts(
   ctx: ReadContext,
   board: string,
   running: readonly Task[],
+  extra: readonly Task[],
 ): Promise<DoctorFacts> {
   const now = Date.now();
   const serve = await liveServe(ctx);
@@ -44,9 +92,7 @@ async function facts(
     profiles: new Map([...profiles.values()].map((p) => [p.name, p.max_concurrency])),
     groups: groupCaps,
   };
-  const parentStatus = new Map<number, string>();
-  for (const t of await ctx.store.listTasks({ board, include_archived: true }))
-    parentStatus.set(t.id, t.status);
+  const { parentStatus, heldBy } = await heldTodo(ctx, board, extra);
   return {
     now,
     dispatcherRunning: serve !== null,
@@ -58,11 +104,12 @@ async function facts(
     caps,
     load,
     parentStatus,
+    heldBy,
   };
 }
 
-async function explain(ctx: ReadContext, task: Task, f: DoctorFacts): Promise<string> {
-  if (task.current_run_id === null) return explainWaiting(task, f);
+async function diagnose(ctx: ReadContext, task: Task, f: DoctorFacts): Promise<Diagnosis> {
+  if (task.current_run_id === null) return diagnoseWaiting(task, f);
   const run = await ctx.store.getRun(task.current_run_id);
   const profile = run.profile === null ? undefined : f.profiles.get(run.profile);
   const policy = resolvePolicy(ctx.config.policy, profile?.policy ?? {}, task.policy);
@@ -70,7 +117,7 @@ async function explain(ctx: ReadContext, task: Task, f: DoctorFacts): Promise<st
     run.process === null || run.process.boot_id !== bootId()
       ? null
       : isSameProcessAlive(run.process);
-  return explainRun(task, { run, policy, alive }, f.now, f.dispatcherRunning);
+  return diagnoseRun(task, { run, policy, alive }, f.now, f.dispatcherRunning);
 }
 
 export function register(program: Command): void {
@@ -88,28 +135,50 @@ export function register(program: Command): void {
         const one = idText === undefined ? null : await ctx.store.getTask(parseTaskId(idText));
         const boardName = one?.board ?? board;
         const running = await ctx.store.listTasks({ board: boardName, statuses: ['running'] });
-        const f = await facts(ctx, boardName, running);
-        const tasks =
-          one !== null
-            ? [one]
-            : await ctx.store.listTasks({
-                board: boardName,
-                statuses: ['running', 'ready', 'blocked'],
-              });
-        const lines = [];
-        for (const t of tasks)
-          lines.push({ task_id: t.id, status: t.status, explanation: await explain(ctx, t, f) });
+        const f = await facts(ctx, boardName, running, one === null ? [] : [one]);
+        const filter = { board: boardName, statuses: ['running', 'ready', 'blocked'] as const };
+        const listed = one !== null ? [one] : await ctx.store.listTasks(filter);
+        // A todo task is explained when something blocked holds it; the rest just wait.
+        const held = one !== null ? [] : [...(f.heldBy?.keys() ?? [])].sort((a, b) => a - b);
+        const tasks = [...listed, ...(await byIds(ctx, held))];
+        const total =
+          one === null && listed.length >= INPUT_LIMITS.list_max
+            ? await ctx.store.countMatchingTasks(filter)
+            : listed.length;
+        const diagnoses: Diagnosis[] = [];
+        for (const t of tasks) diagnoses.push(await diagnose(ctx, t, f));
         const header = f.dispatcherRunning
           ? 'serve is running'
           : 'no warden serve is running for this home';
         const paused = [...f.profiles.values()].filter((p) => p.paused);
-        return { header, paused, lines };
+        return {
+          header,
+          paused,
+          diagnoses,
+          note: cutNote(listed.length, total, 'the first by priority are explained'),
+        };
       }, READING);
-      if (opts.json) return sayJson(out.lines);
-      say(out.header);
-      for (const p of out.paused)
-        say(`profile ${p.name} is paused (${p.paused_by ?? 'person'}): ${p.paused_reason ?? ''}`);
-      if (out.lines.length === 0) say('nothing is running, ready or blocked');
-      for (const l of out.lines) say(l.explanation);
+      if (opts.json) {
+        sayJson(
+          out.diagnoses.map((d) => ({
+            task_id: d.task_id,
+            status: d.status,
+            title: d.title,
+            code: d.code,
+            explanation: d.explanation,
+            next_action: d.next_action,
+            run: d.run,
+          })),
+        );
+      } else {
+        say(out.header);
+        for (const p of out.paused)
+          say(
+            `profile ${p.name} is paused (by ${p.paused_by ?? 'person'}${p.paused_reason ? `: ${p.paused_reason}` : ''}): \`warden profile resume ${p.name}\``,
+          );
+        if (out.diagnoses.length === 0) say('nothing is running, ready or blocked');
+        for (const line of doctorText(groupDiagnoses(out.diagnoses))) say(line);
+      }
+      if (out.note !== null) process.stderr.write(`${out.note}\n`);
     });
 }
