@@ -19,6 +19,7 @@ import { taskRoutes } from './task-routes.js';
 import { applyRoutes } from './apply-routes.js';
 import { bulkRoutes } from './bulk-routes.js';
 import { scheduleRoutes } from './schedule-routes.js';
+import { notifyRoutes } from './notify-routes.js';
 import { inboxRoutes } from './inbox-routes.js';
 import { personRoutes } from './person-routes.js';
 import { boardRoutes } from './board-routes.js';
@@ -117,6 +118,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   app.route('/api/v1', applyRoutes(deps.store));
   app.route('/api/v1', bulkRoutes(deps.store));
   app.route('/api/v1', scheduleRoutes(deps.store));
+  app.route('/api/v1', notifyRoutes(deps.store));
   app.route('/api/v1', inboxRoutes(deps.store));
   app.route('/api/v1', personRoutes(deps.store, deps.config));
   if (deps.board) app.route('/api/v1', boardRoutes(deps.store, deps.board));

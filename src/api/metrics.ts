@@ -5,6 +5,7 @@ import type { BoardStats } from '../core/task.js';
 import type { MetricFigures } from '../store/sql/metric-figures.js';
 import type { Store } from '../store/store.js';
 import { requireAuth } from './auth.js';
+import { notifyGauges } from './notify-metrics.js';
 
 /** What this host tells `/metrics` about itself, read at each scrape. */
 export interface HostGauges {
@@ -191,6 +192,7 @@ export function metricsRoutes(deps: MetricsDeps): Hono {
     },
   });
 
+  notifyGauges(own, deps.store);
   const registry = deps.measured ? Registry.merge([own, deps.measured]) : own;
   const app = new Hono();
   if (!deps.open) app.use('/metrics', requireAuth(deps.store, 'admin'));

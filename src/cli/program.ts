@@ -38,6 +38,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ['board'], load: () => import('./commands/board.js') },
   { names: ['group'], load: () => import('./commands/group.js') },
   { names: ['schedule'], load: () => import('./commands/schedule.js') },
+  { names: ['notify'], load: () => import('./commands/notify.js') },
   { names: ['stats'], load: () => import('./commands/stats.js') },
   { names: ['serve'], load: () => import('./commands/serve.js') },
   { names: ['dispatch'], load: () => import('./commands/dispatch.js') },

@@ -18,7 +18,8 @@ export interface Notification {
   key: string;
   /** `test`: what `warden notify test` sends. */
   kind: NotifyKind | 'test';
-  event: WardenEvent;
+  /** The event (null for a test message). */
+  event: WardenEvent | null;
   task: TaskBrief | null;
   /** One line: what happened and why, with the numbers. */
   text: string;

@@ -24,6 +24,7 @@ import { collectGarbage, gcSummary } from './gc.js';
 import { GcSchedule } from './gc-schedule.js';
 import type { HostInstruments } from './instruments.js';
 import { fireSchedules } from './schedules.js';
+import { Notifier, dashboardBase, notifyPolicyFromEnv } from './notify.js';
 import { defaultHostId, releaseHome, takeHome } from './home-lock.js';
 import { SpawnedMode } from './modes.js';
 import { checkServeLock, releaseServeLock, writeServeLock } from './serve-lock.js';
@@ -87,6 +88,8 @@ export class Host {
   private url = '';
   /** The model-activity proxy under `/llm/` (issue #13). */
   private readonly proxy: LlmProxy;
+  /** Webhook deliveries (issue #15), on their own timer. */
+  private readonly notifier: Notifier;
 
   constructor(private readonly opts: HostOptions) {
     this.hostId = opts.hostId ?? defaultHostId();
@@ -151,6 +154,13 @@ export class Host {
         run: () => this.collect(olderThanMs),
       });
     }
+    this.notifier = new Notifier({
+      store: opts.store,
+      host: this.hostId,
+      policy: notifyPolicyFromEnv(),
+      baseUrl: () => (this.url === '' ? null : dashboardBase(this.url)),
+      ...(opts.log ? { log: opts.log } : {}),
+    });
     this.proxy = new LlmProxy({
       store: opts.store,
       clock: opts.clock,
@@ -232,6 +242,7 @@ export class Host {
     this.supervisor.refreshLiveness();
     this.unwatch = store.watchChanges(() => this.wake());
     this.timer = setInterval(() => void this.tick(), this.opts.tickMs);
+    this.notifier.start();
     // The first tick runs behind the start: its dispatch pass repeats while wake-ups arrive,
     // and with busy hosts beside it on one PostgreSQL they may never stop arriving.
     void this.tick();
@@ -432,6 +443,7 @@ export class Host {
     // within the TTL takes it over and keeps its workers; otherwise they are frozen and reaped.
     this.lease?.stop();
     this.unwatch?.();
+    await this.notifier.stop();
     for (const w of this.workWaiters.splice(0)) w();
     await this.supervisor.idle();
     await this.supervisor.flush();

@@ -114,6 +114,13 @@ async function schedulePath(f: Fixture, suffix: string): Promise<string> {
   return `/api/v1/schedules/probe${suffix}`;
 }
 
+/** The path of a webhook subscription that exists (made again after a removal). */
+async function subscriptionPath(f: Fixture, suffix: string): Promise<string> {
+  const [sub] = await f.h.store.listSubscriptions();
+  const id = sub?.id ?? (await f.h.store.addSubscription({ url: 'http://127.0.0.1:9/p' }, ana)).id;
+  return `/api/v1/notify/subscriptions/${id}${suffix}`;
+}
+
 async function freshLease(f: Fixture): Promise<string> {
   return (await f.h.store.openLease(f.worker, 'probe', undefined, 30_000)).id;
 }
@@ -272,6 +279,21 @@ const ROWS: readonly Row[] = [
     path: await schedulePath(f, '/resume'),
   })),
   people('DELETE', '/schedules/{name}', async (f) => ({ path: await schedulePath(f, '') })),
+  people('GET', '/notify/subscriptions', () => ({ path: '/api/v1/notify/subscriptions' })),
+  people('POST', '/notify/subscriptions', () => ({
+    path: '/api/v1/notify/subscriptions',
+    json: { url: 'http://127.0.0.1:9/probe' },
+  })),
+  people('GET', '/notify/subscriptions/{id}', async (f) => ({
+    path: await subscriptionPath(f, ''),
+  })),
+  people('POST', '/notify/subscriptions/{id}/test', async (f) => ({
+    path: await subscriptionPath(f, '/test'),
+  })),
+  people('DELETE', '/notify/subscriptions/{id}', async (f) => ({
+    path: await subscriptionPath(f, ''),
+  })),
+  people('GET', '/notify/dead', () => ({ path: '/api/v1/notify/dead' })),
 
   worker('GET', '/context'),
   worker('POST', '/heartbeat', () => ({ note: 'alive' })),

@@ -1,0 +1,130 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import { person } from '../core/actor.js';
+import { NOTIFY_FORMATS, NOTIFY_KINDS } from '../core/notify.js';
+import { dashboardBase, notifyPolicyFromEnv } from '../serve/notify.js';
+import { sendTestMessage } from '../serve/notify-test.js';
+import type { Store } from '../store/store.js';
+import type { AuthVariables } from './auth.js';
+import { requireAuth } from './auth.js';
+import { onError, validationHook } from './errors.js';
+import { BEARER, RESPONSES, jsonBody, routesOf } from './routes.js';
+
+const TAG = 'notifications';
+
+// Shape and size at the edge; the store checks the URL, kinds, format, board and task.
+const NewSubscriptionBody = z
+  .object({
+    url: z
+      .string()
+      .max(2000)
+      .openapi({ description: 'the http(s) address each message is POSTed to' }),
+    events: z
+      .array(z.string().max(40))
+      .max(NOTIFY_KINDS.length)
+      .optional()
+      .openapi({ description: `notification kinds (default: all): ${NOTIFY_KINDS.join(', ')}` }),
+    format: z
+      .string()
+      .max(20)
+      .optional()
+      .openapi({ description: `${NOTIFY_FORMATS.join(', ')} (default json)` }),
+    board: z.string().max(64).nullable().optional(),
+    task_id: z.number().int().positive().nullable().optional(),
+    secret: z
+      .string()
+      .max(200)
+      .nullable()
+      .optional()
+      .openapi({ description: 'signs each message: X-Warden-Signature: sha256=HMAC of the body' }),
+  })
+  .strict()
+  .openapi('NewSubscriptionBody');
+
+const IdParam = z.object({
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .openapi({ param: { name: 'id', in: 'path' }, example: 1 }),
+});
+
+const DeadQuery = z.object({ subscription: z.coerce.number().int().positive().optional() });
+
+/** Webhook subscriptions and dead letters (issue #15); admin token. */
+export function notifyRoutes(store: Store): OpenAPIHono<{ Variables: AuthVariables }> {
+  const app = new OpenAPIHono<{ Variables: AuthVariables }>({ defaultHook: validationHook });
+  app.onError(onError);
+  app.use('/notify/*', requireAuth(store, 'admin'));
+  const route = routesOf(TAG);
+
+  app.openapi(
+    createRoute(route('get', '/notify/subscriptions', 'list webhook subscriptions')),
+    async (c) => c.json({ subscriptions: await store.listSubscriptions() }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      ...route('post', '/notify/subscriptions', 'subscribe a webhook; it hears what happens next'),
+      request: { body: jsonBody(NewSubscriptionBody) },
+    }),
+    async (c) => {
+      const { events, ...rest } = c.req.valid('json');
+      const actor = person(c.get('token')?.name ?? 'unknown');
+      return c.json(await store.addSubscription({ ...rest, kinds: events }, actor), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...route('get', '/notify/subscriptions/{id}', 'one subscription'),
+      request: { params: IdParam },
+    }),
+    async (c) => c.json(await store.getSubscription(c.req.valid('param').id), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/notify/subscriptions/{id}',
+      summary: 'remove a subscription and its dead letters',
+      tags: [TAG],
+      security: BEARER,
+      responses: RESPONSES,
+      request: { params: IdParam },
+    }),
+    async (c) => {
+      const id = c.req.valid('param').id;
+      await store.removeSubscription(id);
+      return c.json({ removed: id }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...route(
+        'post',
+        '/notify/subscriptions/{id}/test',
+        'send a test message now; `ok` false and `error` when the target did not take it',
+      ),
+      request: { params: IdParam },
+    }),
+    async (c) => {
+      const id = c.req.valid('param').id;
+      const base = dashboardBase(new URL(c.req.url).origin);
+      const t = await sendTestMessage(store, id, base, notifyPolicyFromEnv().timeoutMs);
+      const { ok, status, error, answer } = t.result;
+      return c.json({ id, ok, status, error, answer, ms: t.ms }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...route('get', '/notify/dead', 'notifications that used up their attempts'),
+      request: { query: DeadQuery },
+    }),
+    async (c) =>
+      c.json({ dead: await store.listDeadLetters(c.req.valid('query').subscription) }, 200),
+  );
+
+  return app;
+}

@@ -1,0 +1,67 @@
+import { createHmac } from 'node:crypto';
+import { formatDuration } from '../core/duration.js';
+import type { NotifyRequest } from '../core/notify-message.js';
+
+/** What a target answered to one send. */
+export interface SendResult {
+  ok: boolean;
+  /** The HTTP status, or null when no answer came. */
+  status: number | null;
+  /** Why it failed, in one line; null when it worked. */
+  error: string | null;
+  /** The start of what the target answered (for `notify test`). */
+  answer: string;
+}
+
+/** `X-Warden-Signature`: `sha256=` and the hex HMAC-SHA256 of the body with the secret. */
+export function signature(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
+}
+
+const ANSWER_CHARS = 200;
+
+/**
+ * Sends one notification: a POST that must answer 2xx within `timeoutMs`. Redirects are not
+ * followed (a 3xx is an answer that failed). Never throws: every failure is a result with a
+ * one-line error. `abort` ends it early (serve stopping): an error too.
+ */
+export async function sendNotification(
+  url: string,
+  req: NotifyRequest,
+  secret: string | null,
+  timeoutMs: number,
+  abort?: AbortSignal,
+): Promise<SendResult> {
+  const headers = { ...req.headers };
+  if (secret !== null) headers['x-warden-signature'] = signature(secret, req.body);
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const signal = abort ? AbortSignal.any([timeout, abort]) : timeout;
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers,
+      body: req.body,
+      redirect: 'manual',
+      signal,
+    });
+    const answer = (await res.text()).slice(0, ANSWER_CHARS).replace(/\s+/g, ' ').trim();
+    if (res.status >= 200 && res.status < 300) {
+      return { ok: true, status: res.status, error: null, answer };
+    }
+    const said = answer === '' ? '' : `: ${answer}`;
+    return { ok: false, status: res.status, error: `HTTP ${res.status}${said}`, answer };
+  } catch (err) {
+    const error = timeout.aborted
+      ? `no answer within ${formatDuration(timeoutMs)}`
+      : abort?.aborted
+        ? 'stopped before an answer came (serve is stopping)'
+        : `cannot reach ${new URL(url).host}: ${causeOf(err)}`;
+    return { ok: false, status: null, error, answer: '' };
+  }
+}
+
+/** fetch's "fetch failed" hides the reason (ECONNREFUSED, ENOTFOUND) in its cause. */
+function causeOf(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (err as Error).message;
+}

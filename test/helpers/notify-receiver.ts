@@ -1,0 +1,66 @@
+/**
+ * A real local webhook receiver for the notification tests: an HTTP server that records every
+ * request and answers as the test says (200, an error status, or never).
+ */
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One request the receiver got. */
+export interface Received {
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  /** What it was answered: a status, or `hang` for no answer. */
+  answered: number | 'hang';
+}
+
+/** How to answer the `n`th request (0-based). */
+export type Answer = (n: number, req: Received) => number | 'hang';
+
+export interface Receiver {
+  url: string;
+  received: Received[];
+  /** Requests answered 2xx. */
+  delivered(): Received[];
+  /** Changes how later requests are answered. */
+  answer(a: Answer): void;
+  close(): Promise<void>;
+}
+
+/** Starts a receiver on a free loopback port. */
+export async function startReceiver(answer: Answer = () => 200): Promise<Receiver> {
+  const received: Received[] = [];
+  const hanging: http.ServerResponse[] = [];
+  let how = answer;
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8').on('data', (c: string) => (body += c));
+    req.on('end', () => {
+      const r: Received = { headers: req.headers, body, answered: 200 };
+      r.answered = how(received.length, r);
+      received.push(r);
+      if (r.answered === 'hang') hanging.push(res);
+      else res.writeHead(r.answered, { 'content-type': 'text/plain' }).end(`answer ${r.answered}`);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    received,
+    delivered: () => received.filter((r) => typeof r.answered === 'number' && r.answered < 300),
+    answer: (a) => (how = a),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const res of hanging) res.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Whether a request's `X-Warden-Signature` is the HMAC of its body with `secret`. */
+export function signedWith(r: Received, secret: string): boolean {
+  const mac = createHmac('sha256', secret).update(r.body, 'utf8').digest('hex');
+  return r.headers['x-warden-signature'] === `sha256=${mac}`;
+}
