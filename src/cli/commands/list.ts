@@ -5,7 +5,8 @@ import { READING, withContext } from '../context.js';
 import { taskTable } from '../format.js';
 import { parseLimit, parseStatuses } from '../options.js';
 import { say, sayJson } from '../output.js';
-import type { Task } from '../../core/task.js';
+import type { Task, TaskFilter } from '../../core/task.js';
+import { cutNote } from '../../core/counting.js';
 import type { Store } from '../../store/store.js';
 
 /** Most parents outside the listing `list` reads to say what holds a waiting task. */
@@ -54,21 +55,27 @@ export function register(program: Command): void {
         const board = checkName(opts.board, '--board');
         const limit = parseLimit(opts.limit);
         const status = new Map<number, string>();
-        const tasks = await withContext(async (ctx) => {
+        const { tasks, total } = await withContext(async (ctx) => {
           await ctx.store.getBoard(board);
           if (opts.assignee !== undefined) await ctx.store.getProfile(opts.assignee);
-          const listed = await ctx.store.listTasks({
+          const filter: TaskFilter = {
             board,
             ...(statuses ? { statuses } : {}),
             ...(opts.assignee !== undefined ? { assignee: opts.assignee } : {}),
             include_archived: opts.archived ?? false,
-            limit,
-          });
+          };
+          const listed = await ctx.store.listTasks({ ...filter, limit });
           if (!opts.json) await parentStatuses(ctx.store, listed, status);
-          return listed;
+          // Counted only when the limit may have cut the listing.
+          const all =
+            listed.length < limit ? listed.length : await ctx.store.countMatchingTasks(filter);
+          return { tasks: listed, total: all };
         }, READING);
         if (opts.json) sayJson(tasks);
         else say(taskTable(tasks, Date.now(), (id) => status.get(id)));
+        // On stderr, so a pipe of the listing (or of its JSON) stays clean.
+        const note = cutNote(tasks.length, total);
+        if (note !== null) process.stderr.write(`${note}\n`);
       },
     );
 }
