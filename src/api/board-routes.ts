@@ -1,13 +1,14 @@
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { person } from '../core/actor.js';
-import { notFound } from '../core/errors.js';
+import { WardenError, notFound } from '../core/errors.js';
 import { NO_TOKENS } from '../core/llm.js';
 import { TASK_STATUSES } from '../core/status.js';
 import type { Run } from '../core/run.js';
 import type { Task } from '../core/task.js';
+import { readLog, runLogPath } from '../os/run-log.js';
+import type { LogSlice } from '../os/run-log.js';
 import type { Store } from '../store/store.js';
 import type { AuthVariables } from './auth.js';
 import { requireAuth } from './auth.js';
@@ -49,19 +50,6 @@ async function cards(store: Store, tasks: readonly Task[]): Promise<Card[]> {
       run: t.current_run_id === null ? null : redactRun(await store.getRun(t.current_run_id)),
     });
   return out;
-}
-
-function tail(path: string, bytes: number): string {
-  const size = statSync(path).size;
-  const length = Math.min(bytes, size);
-  const buf = Buffer.alloc(length);
-  const fd = openSync(path, 'r');
-  try {
-    readSync(fd, buf, 0, length, size - length);
-  } finally {
-    closeSync(fd);
-  }
-  return buf.toString('utf8');
 }
 
 /** What the dashboard reads: the board in columns, health, run logs, live events. */
@@ -170,27 +158,51 @@ export function boardRoutes(
 
   app.openapi(
     createRoute({
-      ...route('get', '/runs/{id}/log', 'the tail of a run’s log (stdout and stderr together)'),
+      ...route(
+        'get',
+        '/runs/{id}/log',
+        'a run’s log (stdout and stderr together): its end, or a range of it',
+      ),
       request: {
         params: z.object({ id: idText }),
-        query: z.object({ bytes: z.string().regex(/^\d+$/).optional() }),
+        query: z.object({
+          bytes: z.string().regex(/^\d+$/).optional(),
+          offset: z
+            .string()
+            .regex(/^\d+$/)
+            .optional()
+            .openapi({ description: 'where to start, in bytes (default: the last `bytes`)' }),
+        }),
       },
     }),
     async (c) => {
       const run = await store.getRun(Number(c.req.valid('param').id));
       const root = resolve(ctx.runsDir) + sep;
       // A log path comes from the store; it is served only from inside this home's runs folder.
-      if (run.log_path === null || !resolve(run.log_path).startsWith(root)) {
+      if (run.log_path !== null && !resolve(run.log_path).startsWith(root)) {
         throw notFound(`run ${run.id} has no log on this host`);
       }
-      const bytes = Math.min(Number(c.req.valid('query').bytes ?? 16_384), 1_048_576);
-      let text: string;
+      const query = c.req.valid('query');
+      const bytes = Math.min(Number(query.bytes ?? 16_384), 1_048_576);
+      let slice: LogSlice;
       try {
-        text = tail(run.log_path, bytes);
-      } catch {
+        slice = readLog(runLogPath(run), query.offset ? Number(query.offset) : -bytes, bytes);
+      } catch (err) {
+        if (err instanceof WardenError) throw err;
         throw notFound(`run ${run.id}'s log is gone`);
       }
-      return c.json({ run_id: run.id, state: run.state, log: text }, 200);
+      return c.json(
+        {
+          run_id: run.id,
+          state: run.state,
+          log: slice.data.toString('utf8'),
+          offset: slice.offset,
+          length: slice.data.length,
+          size: slice.size,
+          cut: slice.cut,
+        },
+        200,
+      );
     },
   );
 

@@ -32,6 +32,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   },
   { names: ['answer', 'request-changes', 'approve'], load: () => import('./commands/answer.js') },
   { names: ['runs'], load: () => import('./commands/runs.js') },
+  { names: ['log'], load: () => import('./commands/log.js') },
   { names: ['diff'], load: () => import('./commands/diff.js') },
   { names: ['events'], load: () => import('./commands/events.js') },
   { names: ['profile'], load: () => import('./commands/profile.js') },

@@ -1,0 +1,94 @@
+import type { Command } from 'commander';
+import { parseTaskId } from '../../core/checks.js';
+import { invalid, notFound } from '../../core/errors.js';
+import type { Run } from '../../core/run.js';
+import { MARKER_BYTES, logCut, readLog, runLogPath } from '../../os/run-log.js';
+import { READING, withContext } from '../context.js';
+
+/** How much of the log one read takes, and how often `--follow` looks for more. */
+const PIECE = 1024 * 1024;
+const FOLLOW_EVERY_MS = 200;
+/** How often `--follow` asks the store whether the run has ended. */
+const STATE_EVERY_MS = 1000;
+
+/** Writes to stdout, waiting when the reader is behind (a log may be 100 MiB). */
+async function write(data: Buffer): Promise<void> {
+  if (data.length === 0 || process.stdout.write(data)) return;
+  await new Promise((resolve) => process.stdout.once('drain', resolve));
+}
+
+/** The run to show: `--run ID` (one of the task's), or its latest. */
+function pickRun(taskId: number, runs: readonly Run[], runText: string | undefined): Run {
+  if (runText === undefined) {
+    const latest = runs.reduce<Run | undefined>((a, r) => (a && a.id > r.id ? a : r), undefined);
+    if (!latest) throw notFound(`task ${taskId} has no runs yet, so no log`);
+    return latest;
+  }
+  if (!/^\d+$/.test(runText.trim()) || !Number.isSafeInteger(Number(runText))) {
+    throw invalid(
+      `--run: '${runText}' is not a run id; ids are whole numbers such as 14 (see warden runs ${taskId})`,
+    );
+  }
+  const run = runs.find((r) => r.id === Number(runText));
+  if (!run) {
+    const ids = runs.map((r) => r.id).join(', ');
+    throw notFound(
+      `task ${taskId} has no run ${runText}; ${ids ? `its runs are ${ids}` : 'it has no runs yet'} (see warden runs ${taskId})`,
+    );
+  }
+  return run;
+}
+
+/**
+ * Prints the log, and with `live` (`--follow`) keeps printing until `live` says the run has
+ * ended. When the shim cuts the log's middle meanwhile, the place reached is found again from
+ * the bytes cut: output already shown is not shown twice, and if the cut passed the place, the
+ * marker line that says so is shown, then what follows it.
+ */
+async function print(path: string, live: (() => Promise<boolean>) | null): Promise<void> {
+  let at = 0;
+  let cut = logCut(path).cut;
+  let going = live !== null;
+  let asked = Date.now();
+  for (;;) {
+    const now = logCut(path);
+    if (now.cut !== cut && now.marker !== null) {
+      const mapped = at - (now.cut - cut) + (cut === 0 ? MARKER_BYTES : 0);
+      if (at > now.marker) at = mapped >= now.marker + MARKER_BYTES ? mapped : now.marker;
+      cut = now.cut;
+    }
+    const slice = readLog(path, at, PIECE);
+    // Cut while it was read: read again from the place found after the cut.
+    if (slice.cut !== cut) continue;
+    await write(slice.data);
+    at = slice.offset + slice.data.length;
+    if (at < slice.size) continue;
+    if (!going || live === null) return;
+    await new Promise((r) => setTimeout(r, FOLLOW_EVERY_MS));
+    if (Date.now() - asked >= STATE_EVERY_MS) {
+      asked = Date.now();
+      // Once the run has ended, one more read takes what the worker wrote last.
+      going = await live();
+    }
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('log')
+    .description("print a run's log (the task's latest run, or --run); --follow a live one")
+    .argument('<task>', 'the task id')
+    .option('--run <id>', 'one of the task’s runs, as `warden runs TASK` lists them')
+    .option('-f, --follow', 'keep printing the live run’s output until the run ends')
+    .action(async (taskText: string, opts: { run?: string; follow?: boolean }) => {
+      const taskId = parseTaskId(taskText);
+      await withContext(async (ctx) => {
+        await ctx.store.getTask(taskId);
+        const run = pickRun(taskId, await ctx.store.listRuns(taskId), opts.run);
+        const path = runLogPath(run);
+        const live = async (): Promise<boolean> =>
+          (await ctx.store.getRun(run.id)).state !== 'ended';
+        await print(path, opts.follow && run.state !== 'ended' ? live : null);
+      }, READING);
+    });
+}
