@@ -7,6 +7,7 @@ import { BulkBar } from './components/BulkBar.js';
 import { CreateForm } from './components/CreateForm.js';
 import { Drawer } from './components/Drawer.js';
 import { HealthPanel } from './components/HealthPanel.js';
+import { Inbox } from './components/Inbox.js';
 import { Schedules } from './components/Schedules.js';
 import { SUPERVISOR_DEFAULTS } from '../core/defaults.js';
 
@@ -202,6 +203,7 @@ export function App() {
           </button>
         </div>
       )}
+      <Inbox board={board} version={version} now={now} onOpen={setSelected} onError={fail} />
       <CreateForm
         onCreate={async (title, body, assignee, priority) => {
           try {

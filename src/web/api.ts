@@ -1,6 +1,7 @@
 import type { BulkResult, BulkVerb } from '../core/bulk.js';
 import type { UsageFigures } from '../core/describe.js';
 import type { WardenEvent } from '../core/events.js';
+import type { Inbox } from '../core/inbox.js';
 import type { Run } from '../core/run.js';
 import type { Schedule } from '../core/schedule.js';
 import type { Comment, Task } from '../core/task.js';
@@ -90,6 +91,8 @@ export const api = {
       'GET',
       `/api/v1/tasks?board=${encodeURIComponent(board)}&status=${status}&limit=${limit}&offset=${offset}${q ? `&q=${encodeURIComponent(q)}` : ''}`,
     ),
+  inbox: (board: string, limit: number) =>
+    call<Inbox>('GET', `/api/v1/inbox?board=${encodeURIComponent(board)}&limit=${limit}`),
   health: (board: string) =>
     call<Health>('GET', `/api/v1/health?board=${encodeURIComponent(board)}`),
   task: (id: number) => call<TaskDetail>('GET', `/api/v1/tasks/${id}`),
