@@ -55,9 +55,17 @@ export async function sendNotification(
       ? `no answer within ${formatDuration(timeoutMs)}`
       : abort?.aborted
         ? 'stopped before an answer came (serve is stopping)'
-        : `cannot reach ${new URL(url).host}: ${causeOf(err)}`;
+        : unreachable(url, causeOf(err));
     return { ok: false, status: null, error, answer: '' };
   }
+}
+
+function unreachable(url: string, cause: string): string {
+  const { host, port } = new URL(url);
+  // fetch refuses the ports of well-known services (SMTP, IRC, ...) before connecting.
+  if (cause === 'bad port')
+    return `cannot send to port ${port}: fetch refuses it; use another port`;
+  return `cannot reach ${host}: ${cause}`;
 }
 
 /** fetch's "fetch failed" hides the reason (ECONNREFUSED, ENOTFOUND) in its cause. */

@@ -1,0 +1,100 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DeadLetter, Subscription } from '../../src/core/notify.js';
+import { signedWith, startReceiver } from '../helpers/notify-receiver.js';
+import type { Receiver } from '../helpers/notify-receiver.js';
+import type { Harness } from './harness.js';
+import { ana, expectError, makeHarness } from './harness.js';
+
+let h: Harness;
+let target: Receiver;
+beforeEach(async () => {
+  h = await makeHarness();
+  target = await startReceiver();
+});
+afterEach(async () => {
+  await target.close();
+  await h.cleanup();
+});
+
+describe('notification routes (issue #15)', () => {
+  it('subscribes, lists, tests, lists dead letters and removes, never showing the secret', async () => {
+    const token = h.adminToken;
+    const added = await h.request('POST', '/api/v1/notify/subscriptions', {
+      token,
+      json: { url: target.url, events: ['completed', 'gave_up'], format: 'ntfy', secret: 'k' },
+    });
+    expect(added.status).toBe(200);
+    const sub = added.body as Subscription;
+    expect(sub).toMatchObject({ kinds: ['completed', 'gave_up'], format: 'ntfy', signed: true });
+    const list = await h.request('GET', '/api/v1/notify/subscriptions', { token });
+    expect((list.body as { subscriptions: Subscription[] }).subscriptions).toHaveLength(1);
+    expect(JSON.stringify(list.body)).not.toContain('"k"');
+
+    const test = await h.request('POST', `/api/v1/notify/subscriptions/${sub.id}/test`, { token });
+    expect(test.body).toMatchObject({ id: sub.id, ok: true, status: 200, error: null });
+    const [got] = target.received;
+    expect(got?.headers['x-warden-event']).toBe('test');
+    expect(got?.headers.title).toBe('warden: test');
+    expect(got?.body).toMatch(
+      /^\[warden\] test message for subscription \d+ \(completed, gave_up\)/,
+    );
+    expect(signedWith(got!, 'k')).toBe(true);
+    // A test changes nothing stored.
+    expect(await h.store.getSubscription(sub.id)).toMatchObject({ delivered: 0, failed: 0 });
+
+    target.answer(() => 503);
+    const failed = await h.request('POST', `/api/v1/notify/subscriptions/${sub.id}/test`, {
+      token,
+    });
+    expect(failed.body).toMatchObject({ ok: false, status: 503, error: 'HTTP 503: answer 503' });
+
+    const dead = await h.request('GET', `/api/v1/notify/dead?subscription=${sub.id}`, { token });
+    expect((dead.body as { dead: DeadLetter[] }).dead).toEqual([]);
+    const removed = await h.request('DELETE', `/api/v1/notify/subscriptions/${sub.id}`, { token });
+    expect(removed.body).toEqual({ removed: sub.id });
+    expectError(
+      await h.request('GET', `/api/v1/notify/subscriptions/${sub.id}`, { token }),
+      404,
+      'not_found',
+    );
+  });
+
+  it('refuses bad input with the documented status and stores nothing', async () => {
+    const token = h.adminToken;
+    const add = (json: unknown): ReturnType<Harness['request']> =>
+      h.request('POST', '/api/v1/notify/subscriptions', { token, json });
+    expectError(await add({ url: 'file:///etc/passwd' }), 400, 'invalid', /is not http\(s\)/);
+    expectError(
+      await add({ url: target.url, events: ['exploded'] }),
+      400,
+      'invalid',
+      /unknown notification kind 'exploded'/,
+    );
+    expectError(await add({ url: target.url, format: 'xml' }), 400, 'invalid', /unknown format/);
+    expectError(await add({ url: target.url, board: 'ghost' }), 404, 'not_found');
+    expectError(await add({ url: target.url, extra: 1 }), 400, 'invalid');
+    expect(await h.store.listSubscriptions()).toEqual([]);
+    expectError(
+      await h.request('POST', '/api/v1/notify/subscriptions/77/test', { token }),
+      404,
+      'not_found',
+      /subscription 77 does not exist/,
+    );
+  });
+
+  it('counts sends by outcome and dead letters in /metrics', async () => {
+    const sub = await h.store.addSubscription({ url: target.url }, ana);
+    const task = await h.store.createTask({ title: 'x' }, ana);
+    await h.store.moveTask(task.id, { verb: 'done' }, ana);
+    const [due] = await h.store.dueNotifications('h');
+    await h.store.claimNotification(due!, 'h', 60_000);
+    const fail = { ok: false as const, error: 'HTTP 500', attempts: 1, retryInMs: 0 };
+    expect(await h.store.recordNotification(due!, 'h', fail)).toBe('dead');
+    const text = (await h.request('GET', '/metrics', { token: h.adminToken })).text;
+    expect(text).toContain('warden_notify_deliveries{outcome="dead"} 1');
+    expect(text).toContain('warden_notify_deliveries{outcome="failed"} 1');
+    expect(text).toContain('warden_notify_dead_letters 1');
+    expect(text).toContain('warden_notify_subscriptions{state="ok"} 1');
+    expect(sub.id).toBeGreaterThan(0);
+  });
+});
