@@ -56,6 +56,12 @@ function initialTheme(): string {
   return matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
 }
 
+/** The task a link names with `?task=ID`, or null. */
+function linkedTask(): number | null {
+  const id = Number(new URLSearchParams(location.search).get('task'));
+  return Number.isSafeInteger(id) && id > 0 ? id : null;
+}
+
 /** The dashboard: the board, its health, and a drawer for one task, live over SSE. */
 export function App() {
   const board = new URLSearchParams(location.search).get('board') ?? 'default';
@@ -66,7 +72,8 @@ export function App() {
   const [offBoard, setOffBoard] = useState<Record<number, string>>({});
   const [q, setQ] = useState('');
   const [archived, setArchived] = useState(false);
-  const [selected, setSelected] = useState<number | null>(null);
+  // `?task=ID` (a notification's link) opens that task's drawer.
+  const [selected, setSelected] = useState<number | null>(linkedTask);
   const [message, setMessage] = useState<string | null>(null);
   const [theme, setTheme] = useState(initialTheme);
   const [now, setNow] = useState(Date.now());
