@@ -21,10 +21,10 @@ export const TimelineKind = {
   /** A commit on the task's branch made during the run. */
   commit: 'commit',
   stall_warning: 'stall_warning',
-  /** A signal the ending sent to the worker's process group, or the group found empty. */
-  signal: 'signal',
   /** The run was fenced to end: the outcome and rule decided. */
   ending: 'ending',
+  /** A signal the ending sent to the worker's process group, or the group found empty. */
+  signal: 'signal',
   end: 'end',
   /** Anything else said of the run: adopted, log cut, processes escaped, a stale call. */
   other: 'other',
@@ -126,7 +126,7 @@ function activityItems(run: Run, rows: readonly ActivityRow[]): TimelineItem[] {
       );
     }
     if (r.progress_calls > 0) {
-      const calls = `${r.progress_calls} progress call${r.progress_calls === 1 ? '' : 's'}`;
+      const calls = `${r.progress_calls} call${r.progress_calls === 1 ? '' : 's'}`;
       items.push(
         item('progress', r.last_progress_at ?? r.at, r.note ? `${calls}: ${r.note}` : calls, {
           calls: r.progress_calls,
@@ -229,7 +229,7 @@ function eventItem(e: WardenEvent): TimelineItem | null {
       return item(
         'stall_warning',
         e.at,
-        `stall warning: silent for ${silent === null ? '?' : formatDuration(silent)}`,
+        `silent for ${silent === null ? '?' : formatDuration(silent)}`,
         { silent_ms: silent, stall_timeout: num(p.stall_timeout) },
       );
     }
@@ -237,7 +237,7 @@ function eventItem(e: WardenEvent): TimelineItem | null {
       return item(
         'ending',
         e.at,
-        `ending ${typeof p.outcome === 'string' ? p.outcome : ''}${typeof p.message === 'string' ? `: ${p.message}` : ''}`,
+        `${typeof p.outcome === 'string' ? p.outcome : ''}${typeof p.message === 'string' ? `: ${p.message}` : ''}`,
         { outcome: typeof p.outcome === 'string' ? p.outcome : null, by: e.actor },
       );
     default:
@@ -275,7 +275,7 @@ export function buildTimeline(facts: TimelineFacts, now: EpochMs): RunTimeline {
     item(
       'start',
       run.started_at,
-      `started attempt ${run.attempt} on ${run.host_id ?? run.worker_id ?? 'a pull worker'}`,
+      `attempt ${run.attempt} on ${run.host_id ?? run.worker_id ?? 'a pull worker'}${run.process ? `, pid ${run.process.pid}` : ''}`,
       {
         attempt: run.attempt,
         host: run.host_id,
@@ -292,7 +292,7 @@ export function buildTimeline(facts: TimelineFacts, now: EpochMs): RunTimeline {
   ];
   if (run.ended_at !== null) {
     items.push(
-      item('end', run.ended_at, `ended ${run.outcome ?? ''}: ${run.reason?.message ?? ''}`, {
+      item('end', run.ended_at, `${run.outcome ?? ''}: ${run.reason?.message ?? ''}`, {
         outcome: run.outcome,
         rule: run.reason?.rule ?? null,
         exit_code: run.exit_code,

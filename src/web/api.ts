@@ -4,6 +4,7 @@ import type { WardenEvent } from '../core/events.js';
 import type { Inbox } from '../core/inbox.js';
 import type { Run } from '../core/run.js';
 import type { Schedule } from '../core/schedule.js';
+import type { RunTimeline } from '../core/timeline.js';
 import type { Comment, Task } from '../core/task.js';
 import type { TaskDiffView, WorktreeRecord } from '../core/worktree.js';
 
@@ -99,6 +100,7 @@ export const api = {
   events: (task: number) =>
     call<{ events: WardenEvent[] }>('GET', `/api/v1/events?task=${task}&limit=200`),
   diff: (id: number) => call<TaskDiffView>('GET', `/api/v1/tasks/${id}/diff`),
+  timeline: (run: number) => call<RunTimeline>('GET', `/api/v1/runs/${run}/timeline`),
   log: (run: number) =>
     call<{ log: string; state: string }>('GET', `/api/v1/runs/${run}/log?bytes=8192`),
   create: (board: string, title: string, body: string, assignee: string, priority: number) =>

@@ -12,6 +12,7 @@ import type { TaskDetail } from '../api.js';
 import { ago, awaitsApproval } from '../format.js';
 import { evidenceLine } from '../../core/worktree.js';
 import { QuestionReply, ReviewActions } from './Replies.js';
+import { Timeline } from './Timeline.js';
 import { Worktree } from './Worktree.js';
 
 interface Props {
@@ -246,6 +247,7 @@ export function Drawer({ id, now, version, onOpen, onClose, onError }: Props) {
           ))}
         </ol>
       )}
+      <Timeline runs={task.runs} version={version} />
       {!inReview && <Worktree task={task} version={version} />}
       {(running !== null || (lastRun && log)) && (
         <>
