@@ -4,6 +4,7 @@ import type { BlockKind, TaskStatus } from '../core/status.js';
 import type { Comment, NewTask, Task, TaskPatch } from '../core/task.js';
 import type { EndResult, StopIntent } from '../core/ending.js';
 import type { NewSchedule, Schedule } from '../core/schedule.js';
+import type { DeadLetter, Subscription } from '../core/notify.js';
 import type { ApplyResult } from '../core/apply.js';
 import type { BulkResult, BulkVerb } from '../core/bulk.js';
 import { callApi } from './http.js';
@@ -122,6 +123,36 @@ export interface WardenClient {
   resumeSchedule(name: string): Promise<Schedule>;
   /** Removes a schedule; the tasks it created stay. */
   removeSchedule(name: string): Promise<void>;
+  /** Webhook subscriptions (issue #15, docs/notifications.md). */
+  listSubscriptions(): Promise<Subscription[]>;
+  /** Subscribes a webhook URL; `events` are notification kinds (default: all). */
+  subscribe(input: SubscribeInput): Promise<Subscription>;
+  /** Removes a subscription and its dead letters. */
+  unsubscribe(id: number): Promise<void>;
+  /** Sends a test message now: what the target answered (`ok` false with the `error`). */
+  testSubscription(id: number): Promise<SubscriptionTest>;
+  /** Notifications that used up their attempts (of one subscription). */
+  deadLetters(subscription?: number): Promise<DeadLetter[]>;
+}
+
+/** What `subscribe` takes: the body of `POST /api/v1/notify/subscriptions`. */
+export interface SubscribeInput {
+  url: string;
+  events?: string[];
+  format?: 'json' | 'slack' | 'discord' | 'ntfy';
+  board?: string;
+  task_id?: number;
+  secret?: string;
+}
+
+/** What a subscription's target answered to a test message. */
+export interface SubscriptionTest {
+  id: number;
+  ok: boolean;
+  status: number | null;
+  error: string | null;
+  answer: string;
+  ms: number;
 }
 
 /**
@@ -215,5 +246,21 @@ export function createClient(options: ClientOptions): WardenClient {
         retry,
       );
     },
+    listSubscriptions: async () =>
+      (await get<{ subscriptions: Subscription[] }>('/api/v1/notify/subscriptions')).subscriptions,
+    subscribe: (input) => post<Subscription>('/api/v1/notify/subscriptions', input),
+    unsubscribe: async (id) => {
+      await callApi(
+        options.url,
+        options.token,
+        'DELETE',
+        `/api/v1/notify/subscriptions/${id}`,
+        undefined,
+        retry,
+      );
+    },
+    testSubscription: (id) => post<SubscriptionTest>(`/api/v1/notify/subscriptions/${id}/test`, {}),
+    deadLetters: async (subscription) =>
+      (await get<{ dead: DeadLetter[] }>(`/api/v1/notify/dead${query({ subscription })}`)).dead,
   };
 }
