@@ -142,6 +142,15 @@ function oneLine(text: string | null, max = 160): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
+/** The profile option that raises the budget a block's reason names (`(max_cost_per_day)`). */
+function budgetFlag(reason: string | null): string | null {
+  const budget = /\((max_tokens_per_task|max_cost_per_task|max_cost_per_day)\)/.exec(
+    reason ?? '',
+  )?.[1];
+  if (budget === undefined) return null;
+  return `--${budget.replaceAll('_', '-')} ${budget.startsWith('max_tokens') ? 'N' : 'USD'}`;
+}
+
 /** A task's item: what holds it and the command for that kind of hold. */
 export function taskItem(t: InboxTaskFact): InboxItem {
   const head = `#${t.id} "${oneLine(t.title, 80)}"`;
@@ -184,12 +193,16 @@ export function taskItem(t: InboxTaskFact): InboxItem {
     );
   }
   if (t.block_kind === 'budget') {
+    const raise = budgetFlag(t.block_reason);
+    const profile = shellWord(t.assignee ?? 'PROFILE');
     return item(
       'budget',
       ids,
       `${head}: a budget of profile ${t.assignee ?? '?'} is spent: ${why}`,
       t.since,
-      `warden profile edit ${shellWord(t.assignee ?? 'PROFILE')} --max-... && warden unblock ${t.id}`,
+      raise === null
+        ? `warden unblock ${t.id}   # after raising the budget: warden profile edit ${profile} --max-...`
+        : `warden profile edit ${profile} ${raise} && warden unblock ${t.id}`,
     );
   }
   return item(
