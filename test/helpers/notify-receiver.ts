@@ -14,8 +14,8 @@ export interface Received {
   answered: number | 'hang';
 }
 
-/** How to answer the `n`th request (0-based). */
-export type Answer = (n: number, req: Received) => number | 'hang';
+/** How to answer the `n`th request (0-based): a status, later (a promise of one), or never. */
+export type Answer = (n: number, req: Received) => number | 'hang' | Promise<number>;
 
 export interface Receiver {
   url: string;
@@ -24,6 +24,8 @@ export interface Receiver {
   delivered(): Received[];
   /** Changes how later requests are answered. */
   answer(a: Answer): void;
+  /** The most requests it held open at once. */
+  maxInFlight(): number;
   close(): Promise<void>;
 }
 
@@ -32,15 +34,27 @@ export async function startReceiver(answer: Answer = () => 200): Promise<Receive
   const received: Received[] = [];
   const hanging: http.ServerResponse[] = [];
   let how = answer;
+  let open = 0;
+  let most = 0;
   const server = http.createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8').on('data', (c: string) => (body += c));
     req.on('end', () => {
       const r: Received = { headers: req.headers, body, answered: 200 };
-      r.answered = how(received.length, r);
+      const a = how(received.length, r);
       received.push(r);
-      if (r.answered === 'hang') hanging.push(res);
-      else res.writeHead(r.answered, { 'content-type': 'text/plain' }).end(`answer ${r.answered}`);
+      open += 1;
+      most = Math.max(most, open);
+      const reply = (status: number): void => {
+        r.answered = status;
+        open -= 1;
+        res.writeHead(status, { 'content-type': 'text/plain' }).end(`answer ${status}`);
+      };
+      if (a === 'hang') {
+        r.answered = 'hang';
+        hanging.push(res);
+      } else if (typeof a === 'number') reply(a);
+      else void a.then(reply);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -50,6 +64,7 @@ export async function startReceiver(answer: Answer = () => 200): Promise<Receive
     received,
     delivered: () => received.filter((r) => typeof r.answered === 'number' && r.answered < 300),
     answer: (a) => (how = a),
+    maxInFlight: () => most,
     close: () =>
       new Promise<void>((resolve) => {
         for (const res of hanging) res.destroy();
