@@ -56,6 +56,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ['agent-run'], load: () => import('./commands/agent-run.js') },
   { names: ['open'], load: () => import('./commands/open.js') },
   { names: ['demo'], load: () => import('./commands/demo.js') },
+  { names: ['completion'], load: () => import('./commands/completion.js') },
 ];
 
 /**
