@@ -1,5 +1,19 @@
 #!/usr/bin/env node
 // The `warden` executable: the bundled CLI in dist/bundle/ (built by `npm run build`).
+
+// An older Node fails in ways that name nothing useful (its native SQLite module may even
+// crash it): say what is needed first. Written so any Node can parse it.
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 13)) {
+  process.stderr.write(
+    'warden: needs Node.js 22.13 or later, and this is ' +
+      process.version +
+      ' (' +
+      process.execPath +
+      '); put a newer node first on PATH\n',
+  );
+  process.exit(1);
+}
 const module = process.getBuiltinModule('node:module');
 
 // Workers call `warden worker ...` many times a run, so reuse V8's compiled code between

@@ -132,7 +132,9 @@ async function demo(): Promise<void> {
       say(`  #${t.id} run ${r.id} ${describeRun(r, Date.now())}`);
   }
   await store.close();
-  say(`\nlook around: WARDEN_HOME=${root} ./bin/warden.js events`);
+  // Installed (npm install -g), the command is `warden`; in a checkout, ./bin/warden.js.
+  const self = process.argv[1]?.endsWith('/bin/warden.js') ? './bin/warden.js' : 'warden';
+  say(`\nlook around: WARDEN_HOME=${root} ${self} events`);
 }
 
 export function register(program: Command): void {
