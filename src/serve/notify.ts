@@ -179,7 +179,8 @@ export class Notifier {
 
 /**
  * How hard `serve` tries, from its environment: `WARDEN_NOTIFY_TIMEOUT`, `_ATTEMPTS`,
- * `_BACKOFF` and `_MAX_BACKOFF`. A value that does not parse stops serve with one line.
+ * `_BACKOFF` and `_MAX_BACKOFF` (and `WARDEN_PUBLIC_URL` is checked). A value that does not
+ * parse stops serve with one line.
  */
 export function notifyPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): NotifyPolicy {
   const duration = (name: string, fallback: number): number => {
@@ -202,6 +203,13 @@ export function notifyPolicyFromEnv(env: NodeJS.ProcessEnv = process.env): Notif
     throw new WardenError(
       'setup',
       `WARDEN_NOTIFY_ATTEMPTS: '${attemptsText}' is not a whole number from 1 to 100`,
+    );
+  }
+  const pub = env.WARDEN_PUBLIC_URL;
+  if (pub !== undefined && pub !== '' && !/^https?:\/\/[^/\s]+/.test(pub)) {
+    throw new WardenError(
+      'setup',
+      `WARDEN_PUBLIC_URL: '${pub}' is not an http(s) address; write where people reach the dashboard, like https://warden.example`,
     );
   }
   return {

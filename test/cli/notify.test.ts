@@ -58,9 +58,16 @@ describe('warden notify (issue #15)', () => {
         ),
       ],
       [['serve', '--port', '0'], 1, /WARDEN_NOTIFY_TIMEOUT: 'soon' is not a duration/],
+      [['serve', '--port', '0', '--tick', '1s'], 1, /WARDEN_PUBLIC_URL: 'warden' is not an http/],
     ];
+    const badEnv = (args: string[]): NodeJS.ProcessEnv =>
+      args[0] !== 'serve'
+        ? cli.env
+        : args.includes('--tick')
+          ? { ...cli.env, WARDEN_PUBLIC_URL: 'warden' }
+          : { ...cli.env, WARDEN_NOTIFY_TIMEOUT: 'soon' };
     for (const [args, code, message] of cases) {
-      const env = args[0] === 'serve' ? { ...cli.env, WARDEN_NOTIFY_TIMEOUT: 'soon' } : cli.env;
+      const env = badEnv(args);
       expectError(await runWarden(args, env), code, message, args.join(' '));
     }
     expect(cli.dbSnapshot()).toEqual(before);

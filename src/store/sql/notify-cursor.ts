@@ -31,7 +31,12 @@ export async function newestCursor(db: SqlDb): Promise<EventCursor> {
       `SELECT id, tx::text AS tx FROM events WHERE tx < pg_snapshot_xmin(pg_current_snapshot())
        ORDER BY tx DESC, id DESC LIMIT 1`,
     );
-    return row ? { id: Number(row.id), tx: row.tx } : { id: 0, tx: '0' };
+    if (row) return { id: Number(row.id), tx: row.tx };
+    // No event is final yet: start below the oldest transaction still running.
+    const mark = await db.get<{ tx: string }>(
+      'SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS tx',
+    );
+    return { id: 0, tx: mark?.tx ?? '0' };
   }
   const row = await db.get<{ id: number | null }>('SELECT MAX(id) AS id FROM events');
   return { id: Number(row?.id ?? 0), tx: null };
