@@ -1,20 +1,11 @@
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { person } from '../../src/core/actor.js';
-import { WardenError } from '../../src/core/errors.js';
 import type { Store } from '../../src/store/store.js';
+import { refused } from './suite.js';
 import type { StoreFixture } from './suite.js';
 
 const ana = person('ana');
-
-async function refusal(promise: Promise<unknown>): Promise<WardenError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WardenError);
-  return err as WardenError;
-}
 
 /** Webhook subscriptions and their cursors (issue #15), against every backend. */
 export function runNotifySuite(name: string, make: () => Promise<StoreFixture>): void {
@@ -137,11 +128,9 @@ export function runNotifySuite(name: string, make: () => Promise<StoreFixture>):
         [{ url: 'http://h/x', task_id: 9999 }, 'not_found', /^task 9999 does not exist/],
       ];
       for (const [input, code, message] of cases) {
-        const err = await refusal(store.addSubscription(input, ana));
-        expect(err.code).toBe(code);
-        expect(err.message).toMatch(message);
+        await refused(store.addSubscription(input, ana), code, message);
       }
-      expect((await refusal(store.removeSubscription(42))).code).toBe('not_found');
+      await refused(store.removeSubscription(42), 'not_found', /subscription 42 does not exist/);
       expect(await store.listSubscriptions()).toEqual([]);
     });
     it('on PostgreSQL, never skips an event whose transaction commits out of id order', async ({

@@ -17,7 +17,11 @@ export interface StoreFixture {
 const ana = person('ana');
 
 /** Expects `promise` to reject with a WardenError of `code` whose message matches. */
-async function refused(promise: Promise<unknown>, code: string, message?: RegExp): Promise<void> {
+export async function refused(
+  promise: Promise<unknown>,
+  code: string,
+  message?: RegExp,
+): Promise<void> {
   const err = await promise.then(
     () => undefined,
     (e: unknown) => e,
