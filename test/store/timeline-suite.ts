@@ -153,6 +153,27 @@ export function runTimelineSuite(name: string, make: () => Promise<StoreFixture>
       expect((err as WardenError).code).toBe('not_found');
     });
 
+    it("gc's pruning of a finished task takes its runs' activity with its events", async () => {
+      const c = await running();
+      await store.recordProgress([{ runId: c.run.id, output_bytes: 10, progress_count: 1 }]);
+      const reason = { rule: 'exit_code' as const, message: 'exit 0' };
+      await store.beginEnding(c.run.id, 'completed', reason, h1);
+      await store.finishRun(
+        c.run.id,
+        { outcome: 'completed', reason, exit_code: 0 },
+        { host: 'h1', config: {} },
+      );
+      await store.moveTask(c.task.id, { verb: 'archive' }, ana);
+      f.clock.advance(60_000);
+      await store.pruneEvents(f.clock.now(), true);
+      expect((await store.timelineFacts(c.run.id)).activity).toHaveLength(1);
+      await store.pruneEvents(f.clock.now(), false);
+      const facts = await store.timelineFacts(c.run.id);
+      expect(facts.activity).toEqual([]);
+      expect(facts.events).toEqual([]);
+      expect(facts.run.outcome).toBe('completed');
+    });
+
     it('counts open runs by board, profile, host and state, and sums model use', async () => {
       const c = await running();
       await store.recordLlmRequest({

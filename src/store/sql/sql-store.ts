@@ -56,7 +56,7 @@ import * as llmStats from './llm-stats.js';
 import { metricFigures } from './metric-figures.js';
 import type { MetricFigures } from './metric-figures.js';
 import { timelineFacts } from './timeline.js';
-import { recordActivity } from './timeline-activity.js';
+import { pruneActivity, recordActivity } from './timeline-activity.js';
 import type { TimelineFacts } from '../../core/timeline.js';
 import * as sessions from './sessions.js';
 import * as runs from './runs.js';
@@ -472,7 +472,11 @@ export class SqlStore implements Store {
   pruneEvents(before: EpochMs, dryRun: boolean): Promise<{ events: number; tasks: number }> {
     return dryRun
       ? this.driver.read((db) => gc.pruneEvents(db, before, true))
-      : this.write((db) => gc.pruneEvents(db, before, false));
+      : this.write(async (db) => {
+          // A pruned task's runs lose their timeline activity with their events.
+          await pruneActivity(db, before);
+          return gc.pruneEvents(db, before, false);
+        });
   }
 
   /** Runs a worker's call behind the fence; a refusal commits its `stale_run` event first. */

@@ -74,3 +74,17 @@ export async function runActivity(db: SqlDb, runId: RunId, limit: number): Promi
     note: r.note,
   }));
 }
+
+/**
+ * Deletes the activity rows of the runs of tasks that `warden gc` prunes (done or archived
+ * and unchanged since `before`), with their events: their timelines keep the run's own row,
+ * model requests and evidence. Returns how many rows went.
+ */
+export async function pruneActivity(db: SqlDb, before: EpochMs): Promise<number> {
+  return db.run(
+    `DELETE FROM run_activity WHERE run_id IN (
+       SELECT r.id FROM runs r JOIN tasks t ON t.id = r.task_id
+       WHERE t.status IN ('done', 'archived') AND t.updated_at < ?)`,
+    [before],
+  );
+}
