@@ -17,12 +17,18 @@ import { storeNow } from './hosts.js';
 
 /**
  * Tasks a person must move: blocked (but not `transient`, which clears itself), in review with
- * no reviewer profile, or behind an approval gate not yet approved.
+ * no reviewer profile, or behind an approval gate not yet approved. Three statements, each on
+ * the board's status index: one OR across them made SQLite scan the whole board.
  */
-const WAITS_FOR_A_PERSON = `board = ? AND (
-  (status = 'blocked' AND (block_kind IS NULL OR block_kind <> 'transient'))
-  OR (status = 'review' AND review_by IS NULL)
-  OR (status IN ('triage', 'todo', 'ready') AND needs_approval <> 0 AND approved_at IS NULL))`;
+const WAITS_FOR_A_PERSON = [
+  "board = ? AND status = 'blocked' AND (block_kind IS NULL OR block_kind <> 'transient')",
+  "board = ? AND status = 'review' AND review_by IS NULL",
+  "board = ? AND status IN ('triage', 'todo', 'ready') AND needs_approval <> 0 AND approved_at IS NULL",
+];
+
+/** What the inbox reads of a task (never its body). */
+const TASK_COLUMNS =
+  'id, title, status, assignee, block_kind, block_rule, block_reason, failures, needs_approval, updated_at';
 
 interface TaskFactRow {
   id: number;
@@ -35,43 +41,69 @@ interface TaskFactRow {
   failures: number;
   needs_approval: number;
   updated_at: number;
-  question: string | null;
-  asked_at: number | null;
+  /** How many rows the statement matched, whatever its limit. */
+  n: number | string;
 }
 
+/** The open questions of these tasks, the newest of each. */
+async function openQuestions(
+  db: SqlDb,
+  ids: readonly number[],
+): Promise<Map<number, { question: string; asked_at: number }>> {
+  const found = new Map<number, { question: string; asked_at: number }>();
+  if (ids.length === 0) return found;
+  const rows = await db.all<{ task_id: number; question: string; asked_at: number }>(
+    `SELECT task_id, question, asked_at FROM questions
+     WHERE task_id IN (${ids.map(() => '?').join(', ')}) AND answer IS NULL ORDER BY id`,
+    ids,
+  );
+  for (const r of rows) found.set(Number(r.task_id), r);
+  return found;
+}
+
+/**
+ * The newest `limit` tasks that wait for a person, and how many there are: each kind of wait
+ * read once, with its count beside its rows (`COUNT(*) OVER ()`), then merged.
+ */
 async function taskFacts(
   db: SqlDb,
   board: string,
   limit: number,
 ): Promise<{ tasks: InboxTaskFact[]; total: number }> {
-  const count = await db.get<{ n: number | string }>(
-    `SELECT COUNT(*) AS n FROM tasks WHERE ${WAITS_FOR_A_PERSON}`,
-    [board],
+  let total = 0;
+  const rows: TaskFactRow[] = [];
+  for (const where of WAITS_FOR_A_PERSON) {
+    const part = await db.all<TaskFactRow>(
+      `SELECT ${TASK_COLUMNS}, COUNT(*) OVER () AS n FROM tasks WHERE ${where}
+       ORDER BY updated_at DESC, id DESC LIMIT ?`,
+      [board, limit],
+    );
+    total += Number(part[0]?.n ?? 0);
+    rows.push(...part);
+  }
+  rows.sort((a, b) => Number(b.updated_at) - Number(a.updated_at) || b.id - a.id);
+  const shown = rows.slice(0, limit);
+  const questions = await openQuestions(
+    db,
+    shown.filter((r) => r.block_rule === 'question').map((r) => r.id),
   );
-  const rows = await db.all<TaskFactRow>(
-    `SELECT t.id, t.title, t.status, t.assignee, t.block_kind, t.block_rule, t.block_reason,
-       t.failures, t.needs_approval, t.updated_at, q.question, q.asked_at
-     FROM (SELECT * FROM tasks WHERE ${WAITS_FOR_A_PERSON} ORDER BY updated_at DESC, id DESC LIMIT ?) t
-     LEFT JOIN questions q ON q.task_id = t.id AND q.answer IS NULL
-       AND t.block_rule = 'question'
-       AND q.id = (SELECT MAX(q2.id) FROM questions q2 WHERE q2.task_id = t.id)
-     ORDER BY t.updated_at DESC, t.id DESC`,
-    [board, limit],
-  );
-  const tasks = rows.map((r) => ({
-    id: r.id,
-    title: r.title,
-    status: r.status,
-    assignee: r.assignee,
-    block_kind: r.block_kind as BlockKind | null,
-    block_rule: r.block_rule,
-    block_reason: r.block_reason,
-    failures: r.failures,
-    needs_approval: r.needs_approval !== 0,
-    question: r.question,
-    since: Number(r.asked_at ?? r.updated_at),
-  }));
-  return { tasks, total: Number(count?.n ?? 0) };
+  const tasks = shown.map((r) => {
+    const q = questions.get(r.id);
+    return {
+      id: Number(r.id),
+      title: r.title,
+      status: r.status,
+      assignee: r.assignee,
+      block_kind: r.block_kind as BlockKind | null,
+      block_rule: r.block_rule,
+      block_reason: r.block_reason,
+      failures: Number(r.failures),
+      needs_approval: Number(r.needs_approval) !== 0,
+      question: q?.question ?? null,
+      since: Number(q?.asked_at ?? r.updated_at),
+    };
+  });
+  return { tasks, total };
 }
 
 async function pausedProfiles(db: SqlDb): Promise<InboxProfileFact[]> {
