@@ -2,7 +2,8 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { person } from '../core/actor.js';
 import { NOTIFY_FORMATS, NOTIFY_KINDS } from '../core/notify.js';
 import { dashboardBase, notifyPolicyFromEnv } from '../serve/notify.js';
-import { sendTestMessage } from '../serve/notify-test.js';
+import { resendDeadLetter, sendTestMessage } from '../serve/notify-test.js';
+import type { TestSend } from '../serve/notify-test.js';
 import type { Store } from '../store/store.js';
 import type { AuthVariables } from './auth.js';
 import { requireAuth } from './auth.js';
@@ -49,6 +50,14 @@ const IdParam = z.object({
 });
 
 const DeadQuery = z.object({ subscription: z.coerce.number().int().positive().optional() });
+
+const timeout = (): number => notifyPolicyFromEnv().timeoutMs;
+
+/** What a target answered to a send by hand. */
+function answerOf(id: number, t: TestSend): Record<string, unknown> {
+  const { ok, status, error, answer } = t.result;
+  return { id, ok, status, error, answer, ms: t.ms };
+}
 
 /** Webhook subscriptions and dead letters (issue #15); admin token. */
 export function notifyRoutes(store: Store): OpenAPIHono<{ Variables: AuthVariables }> {
@@ -111,9 +120,23 @@ export function notifyRoutes(store: Store): OpenAPIHono<{ Variables: AuthVariabl
     async (c) => {
       const id = c.req.valid('param').id;
       const base = dashboardBase(new URL(c.req.url).origin);
-      const t = await sendTestMessage(store, id, base, notifyPolicyFromEnv().timeoutMs);
-      const { ok, status, error, answer } = t.result;
-      return c.json({ id, ok, status, error, answer, ms: t.ms }, 200);
+      return c.json(answerOf(id, await sendTestMessage(store, id, base, timeout())), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...route(
+        'post',
+        '/notify/dead/{id}/resend',
+        'send a dead letter again now; removed from the dead letters once its target takes it',
+      ),
+      request: { params: IdParam },
+    }),
+    async (c) => {
+      const id = c.req.valid('param').id;
+      const base = dashboardBase(new URL(c.req.url).origin);
+      return c.json(answerOf(id, await resendDeadLetter(store, id, base, timeout())), 200);
     },
   );
 

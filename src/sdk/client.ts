@@ -133,6 +133,8 @@ export interface WardenClient {
   testSubscription(id: number): Promise<SubscriptionTest>;
   /** Notifications that used up their attempts (of one subscription). */
   deadLetters(subscription?: number): Promise<DeadLetter[]>;
+  /** Sends a dead letter again now; it leaves the dead letters once its target takes it. */
+  resendDeadLetter(id: number): Promise<SubscriptionTest>;
 }
 
 /** What `subscribe` takes: the body of `POST /api/v1/notify/subscriptions`. */
@@ -262,5 +264,6 @@ export function createClient(options: ClientOptions): WardenClient {
     testSubscription: (id) => post<SubscriptionTest>(`/api/v1/notify/subscriptions/${id}/test`, {}),
     deadLetters: async (subscription) =>
       (await get<{ dead: DeadLetter[] }>(`/api/v1/notify/dead${query({ subscription })}`)).dead,
+    resendDeadLetter: (id) => post<SubscriptionTest>(`/api/v1/notify/dead/${id}/resend`, {}),
   };
 }

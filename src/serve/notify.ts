@@ -3,7 +3,7 @@ import type { Random } from '../core/backoff.js';
 import { WardenError } from '../core/errors.js';
 import { parseDuration } from '../core/duration.js';
 import { NOTIFY_DEFAULTS, deliveryKey } from '../core/notify.js';
-import type { NotifyPolicy } from '../core/notify.js';
+import type { NotifyKind, NotifyPolicy } from '../core/notify.js';
 import { dashboardLink, notificationText, renderNotification } from '../core/notify-message.js';
 import type { Notification, TaskBrief } from '../core/notify-message.js';
 import type { WardenEvent } from '../core/events.js';
@@ -110,7 +110,13 @@ export class Notifier {
     const { store, host, policy } = this.opts;
     // The lease outlasts the send's deadline, so no other host sends it while this one waits.
     if (!(await store.claimNotification(due, host, policy.timeoutMs * 2 + 5000))) return;
-    const n = await this.notification(due);
+    const n = await composeNotification(
+      store,
+      due.subscription.id,
+      due.kind,
+      due.event,
+      this.opts.baseUrl(),
+    );
     const sent = await sendNotification(
       due.subscription.url,
       renderNotification(n, due.subscription.format),
@@ -144,36 +150,46 @@ export class Notifier {
       this.opts.log?.(`${what}: dead letter after ${attempt} attempts, ${sent.error}`);
     }
   }
+}
 
-  private async notification(due: DueNotification): Promise<Notification> {
-    const task = await this.brief(due.event);
-    const link = dashboardLink(this.opts.baseUrl(), due.event.board, due.event.task_id);
+/**
+ * A notification of `event` for a subscription, as it is sent: its key, its line with the task
+ * as it is now (title, attempts, result) and its dashboard link.
+ */
+export async function composeNotification(
+  store: Store,
+  subscriptionId: number,
+  kind: NotifyKind,
+  event: WardenEvent,
+  base: string | null,
+): Promise<Notification> {
+  const task = await brief(store, event);
+  const link = dashboardLink(base, event.board, event.task_id);
+  return {
+    key: deliveryKey(subscriptionId, event.id),
+    kind,
+    event,
+    task,
+    text: notificationText(kind, event, task, link),
+    link,
+  };
+}
+
+async function brief(store: Store, event: WardenEvent): Promise<TaskBrief | null> {
+  if (event.task_id === null) return null;
+  try {
+    const t = await store.getTask(event.task_id);
     return {
-      key: deliveryKey(due.subscription.id, due.event.id),
-      kind: due.kind,
-      event: due.event,
-      task,
-      text: notificationText(due.kind, due.event, task, link),
-      link,
+      id: t.id,
+      title: t.title,
+      board: t.board,
+      status: t.status,
+      attempts: t.counters.attempts,
+      result_summary: t.result?.summary ?? null,
     };
-  }
-
-  private async brief(event: WardenEvent): Promise<TaskBrief | null> {
-    if (event.task_id === null) return null;
-    try {
-      const t = await this.opts.store.getTask(event.task_id);
-      return {
-        id: t.id,
-        title: t.title,
-        board: t.board,
-        status: t.status,
-        attempts: t.counters.attempts,
-        result_summary: t.result?.summary ?? null,
-      };
-    } catch {
-      // Pruned since: the message says what the event says.
-      return null;
-    }
+  } catch {
+    // Pruned since: the message says what the event says.
+    return null;
   }
 }
 

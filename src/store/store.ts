@@ -255,6 +255,10 @@ export interface Store {
   removeSubscription(id: number): Promise<void>;
   /** Notifications that used up their attempts (of one subscription), oldest first. */
   listDeadLetters(subscriptionId?: number): Promise<DeadLetter[]>;
+  /** One dead letter, or `not_found`. */
+  getDeadLetter(id: number): Promise<DeadLetter>;
+  /** Removes a dead letter once it was sent by hand; `not_found` if there is none. */
+  removeDeadLetter(id: number): Promise<void>;
   /**
    * The next notification of every subscription this host may send now (no backoff to wait
    * out, no other host's live lease). Cursors pass events no subscription wants on the way.

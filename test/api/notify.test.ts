@@ -82,6 +82,34 @@ describe('notification routes (issue #15)', () => {
     );
   });
 
+  it('resends a dead letter by hand, with its key, and drops it once the target takes it', async () => {
+    const token = h.adminToken;
+    const sub = await h.store.addSubscription({ url: target.url, secret: 's' }, ana);
+    const task = await h.store.createTask({ title: 'lost and found' }, ana);
+    await h.store.moveTask(task.id, { verb: 'done' }, ana);
+    const [due] = await h.store.dueNotifications('h');
+    await h.store.claimNotification(due!, 'h', 60_000);
+    const fail = { ok: false as const, error: 'HTTP 500', attempts: 1, retryInMs: 0 };
+    expect(await h.store.recordNotification(due!, 'h', fail)).toBe('dead');
+    const [dead] = await h.store.listDeadLetters();
+    const resend = (): ReturnType<Harness['request']> =>
+      h.request('POST', `/api/v1/notify/dead/${dead!.id}/resend`, { token });
+
+    target.answer(() => 500);
+    expect((await resend()).body).toMatchObject({ ok: false, status: 500 });
+    expect(await h.store.listDeadLetters()).toHaveLength(1);
+    target.answer(() => 200);
+    expect((await resend()).body).toMatchObject({ ok: true, status: 200 });
+    expect(await h.store.listDeadLetters()).toEqual([]);
+    const last = target.received.at(-1)!;
+    expect(last.headers['x-warden-delivery']).toBe(`warden-${sub.id}-${due!.event.id}`);
+    expect(signedWith(last, 's')).toBe(true);
+    expect(JSON.parse(last.body)).toMatchObject({ kind: 'completed', task: { id: task.id } });
+    expectError(await resend(), 404, 'not_found', /dead letter \d+ does not exist/);
+    // The subscription's own counts and cursor are left as they were.
+    expect(await h.store.getSubscription(sub.id)).toMatchObject({ delivered: 0, dead: 1 });
+  });
+
   it('counts sends by outcome and dead letters in /metrics', async () => {
     const sub = await h.store.addSubscription({ url: target.url }, ana);
     const task = await h.store.createTask({ title: 'x' }, ana);

@@ -294,6 +294,7 @@ const ROWS: readonly Row[] = [
     path: await subscriptionPath(f, ''),
   })),
   people('GET', '/notify/dead', () => ({ path: '/api/v1/notify/dead' })),
+  people('POST', '/notify/dead/{id}/resend', () => ({ path: '/api/v1/notify/dead/1/resend' })),
 
   worker('GET', '/context'),
   worker('POST', '/heartbeat', () => ({ note: 'alive' })),

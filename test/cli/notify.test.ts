@@ -49,6 +49,7 @@ describe('warden notify (issue #15)', () => {
       [['notify', 'remove', 'one'], 2, /subscription id: 'one' is not a whole number/],
       [['notify', 'test', '99'], 3, /subscription 99 does not exist/],
       [['notify', 'dead', '--subscription', '99'], 3, /subscription 99 does not exist/],
+      [['notify', 'resend', '99'], 3, /dead letter 99 does not exist; list them with/],
       // An unreachable target: the test says so, exit 1.
       [
         ['notify', 'test', '1'],

@@ -4,7 +4,8 @@ import { parseKinds } from '../../core/notify.js';
 import type { Subscription } from '../../core/notify.js';
 import { liveServe } from '../../serve/find.js';
 import { dashboardBase, notifyPolicyFromEnv } from '../../serve/notify.js';
-import { sendTestMessage, testSummary } from '../../serve/notify-test.js';
+import { resendDeadLetter, sendTestMessage, testSummary } from '../../serve/notify-test.js';
+import type { TestSend } from '../../serve/notify-test.js';
 import { READING, withContext } from '../context.js';
 import { parseIntOption } from '../options.js';
 import { formatTime, oneLine, say, sayJson, table } from '../output.js';
@@ -33,6 +34,22 @@ function state(s: Subscription): string {
   if (s.attempts === 0) return 'ok';
   const next = s.next_at === null ? '' : `, next ${formatTime(s.next_at)}`;
   return `retrying (${s.attempts} failed${next})`;
+}
+
+/** The dashboard base for links: the home's serve, when one runs. */
+async function linkBase(ctx: Parameters<typeof liveServe>[0]): Promise<string | null> {
+  const serve = await liveServe(ctx);
+  return serve ? dashboardBase(serve.url) : null;
+}
+
+const timeout = (): number => notifyPolicyFromEnv().timeoutMs;
+
+/** Says what a target answered; a target that did not take it fails the command (exit 1). */
+function answered(id: number, sent: TestSend, json: boolean | undefined): void {
+  const { ok, status, error, answer } = sent.result;
+  if (json) sayJson({ id, ok, status, error, answer, ms: sent.ms });
+  else if (ok) say(testSummary(sent));
+  if (!ok) throw new WardenError('setup', testSummary(sent));
 }
 
 export function register(program: Command): void {
@@ -134,25 +151,26 @@ export function register(program: Command): void {
     .option('--json', 'print the answer as JSON')
     .action(async (idText: string, opts: { json?: boolean }) => {
       const id = idOf(idText);
-      const sent = await withContext(async (ctx) => {
-        const serve = await liveServe(ctx);
-        const base = serve ? dashboardBase(serve.url) : null;
-        return sendTestMessage(ctx.store, id, base, notifyPolicyFromEnv().timeoutMs);
-      }, READING);
-      if (opts.json) {
-        sayJson({
-          id,
-          ok: sent.result.ok,
-          status: sent.result.status,
-          error: sent.result.error,
-          answer: sent.result.answer,
-          ms: sent.ms,
-        });
-      } else if (sent.result.ok) {
-        say(testSummary(sent));
-      }
-      // A target that did not take it is the command failing: one line, exit 1.
-      if (!sent.result.ok) throw new WardenError('setup', testSummary(sent));
+      const sent = await withContext(
+        async (ctx) => sendTestMessage(ctx.store, id, await linkBase(ctx), timeout()),
+        READING,
+      );
+      answered(id, sent, opts.json);
+    });
+
+  notify
+    .command('resend')
+    .description(
+      'send a dead letter again now; it leaves the dead letters once its target takes it',
+    )
+    .argument('<id>', 'the dead letter id (`warden notify dead`)')
+    .option('--json', 'print the answer as JSON')
+    .action(async (idText: string, opts: { json?: boolean }) => {
+      const id = parseIntOption(idText, 'dead letter id');
+      const sent = await withContext(async (ctx) =>
+        resendDeadLetter(ctx.store, id, await linkBase(ctx), timeout()),
+      );
+      answered(id, sent, opts.json);
     });
 
   notify

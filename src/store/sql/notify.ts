@@ -155,6 +155,23 @@ export async function listDeadLetters(db: SqlDb, subscriptionId?: number): Promi
   }));
 }
 
+/** One dead letter, or `not_found`. */
+export async function getDeadLetter(db: SqlDb, id: number): Promise<DeadLetter> {
+  const [dead] = (await listDeadLetters(db)).filter((d) => d.id === id);
+  if (!dead) {
+    throw notFound(`dead letter ${id} does not exist; list them with \`warden notify dead\``, {
+      id,
+    });
+  }
+  return dead;
+}
+
+/** Removes a dead letter (sent by hand at last); `not_found` if there is none. */
+export async function removeDeadLetter(db: SqlDb, id: number): Promise<void> {
+  await getDeadLetter(db, id);
+  await db.run('DELETE FROM notify_dead_letters WHERE id = ?', [id]);
+}
+
 /** Subscriptions that may send now: no backoff to wait out, no other host's live lease. */
 export async function readySubscriptions(
   db: SqlDb,

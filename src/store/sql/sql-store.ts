@@ -321,6 +321,14 @@ export class SqlStore implements Store {
     return notify.listDeadLetters(this.driver, subscriptionId);
   }
 
+  getDeadLetter(id: number): Promise<DeadLetter> {
+    return notify.getDeadLetter(this.driver, id);
+  }
+
+  removeDeadLetter(id: number): Promise<void> {
+    return this.write((db) => notify.removeDeadLetter(db, id));
+  }
+
   async dueNotifications(host: string): Promise<DueNotification[]> {
     // Reads only, on a quiet board: a cursor is written when it passes events nobody wants.
     const found = await this.driver.read(async (db) => {
