@@ -155,6 +155,15 @@ export function diagnoseRun(
     diagnosis(task, h, h.action === null ? text : `${text}; ${h.action}`, figures);
   if (run.state === 'ending') {
     const since = run.ending_at === null ? '' : ` for ${formatDuration(now - run.ending_at)}`;
+    const phases = run.reason?.phases;
+    if (phases?.held_at_ms !== undefined) {
+      const where = run.host_id === null ? '' : ` on host ${run.host_id}`;
+      const kill = `kill it by hand, as root${where}: \`sudo kill -KILL -- -${phases.pgid}\``;
+      return done(
+        hold('kill_failed', 'its processes survived SIGKILL', kill),
+        `${head}: ending (${run.outcome ?? '?'})${since}; its process group ${phases.pgid} survived SIGKILL, so the task stays held (kill_failed) and SIGKILL is sent again every tick`,
+      );
+    }
     return done(
       hold('ending', 'ending', null),
       `${head}: ending (${run.outcome ?? '?'})${since}; waiting for its processes to exit, then the task is released`,
@@ -229,7 +238,11 @@ function diagnosis(task: Task, h: Hold, explanation: string, run: RunFigures | n
     code: h.code,
     explanation,
     next_action: h.action,
-    group: [task.status, h.code, h.why, h.action_for_any ?? ''].join('\u0000'),
+    // A running task's figures are its own: it is never one of a group.
+    group:
+      run === null
+        ? [task.status, h.code, h.why, h.action_for_any ?? ''].join('\u0000')
+        : `run\u0000${task.id}`,
     run,
     hold: h,
   };

@@ -229,6 +229,17 @@ export function profileItem(p: InboxProfileFact, now: EpochMs): InboxItem {
   );
 }
 
+/**
+ * The command that frees a task held by a group that survived SIGKILL (`kill_failed`): the
+ * kill, by hand and as root, on the run's host; without a group id, where to find it.
+ */
+function killByHand(taskId: TaskId, pgid: number | null, host: string | null): string {
+  const where = host === null ? '' : ` on host ${host}`;
+  return pgid === null
+    ? `warden runs ${taskId}   # then kill its processes by hand${where}`
+    : `sudo kill -KILL -- -${pgid}   # as root${where}`;
+}
+
 /** A held run's item: its processes must be killed by hand on their host. */
 export function heldItem(h: InboxHeldFact, now: EpochMs): InboxItem {
   const where = h.host === null ? '' : ` on host ${h.host}`;
@@ -237,9 +248,7 @@ export function heldItem(h: InboxHeldFact, now: EpochMs): InboxItem {
     { task_id: h.task_id, run_id: h.run_id, ...(h.host !== null ? { host: h.host } : {}) },
     `#${h.task_id} "${oneLine(h.title, 80)}": run ${h.run_id}'s process group${h.pgid === null ? '' : ` ${h.pgid}`}${where} survived SIGKILL ${formatDuration(Math.max(0, now - h.since))} ago; the task stays held until it is gone`,
     h.since,
-    h.pgid === null
-      ? `warden runs ${h.task_id}   # then kill its processes by hand${where}`
-      : `sudo kill -KILL -- -${h.pgid}   # as root${where}`,
+    killByHand(h.task_id, h.pgid, h.host),
   );
 }
 

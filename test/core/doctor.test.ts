@@ -203,4 +203,57 @@ describe('doctor answers like a person would (issue #15)', () => {
     );
     expect(d.next_action).toBe('to end it sooner: `warden stop 5`');
   });
+
+  it('running tasks keep a line each, and a held one says to kill its group by hand', () => {
+    const policy = resolvePolicy({}, {}, {});
+    const base = {
+      attempt: 1,
+      host_id: 'vm',
+      worker_id: null,
+      outcome: null,
+      ending_at: null,
+      reason: null,
+      process: { pid: 4242, boot_id: 'b', start_time: '1' },
+      started_at: NOW - 60_000,
+      last_progress_at: null,
+      last_output_at: null,
+      last_heartbeat_at: null,
+      stall_warned_at: null,
+      llm: { requests: 0, state: null },
+    };
+    const running = [1, 2].map((id) =>
+      diagnoseRun(
+        task({ id, status: 'running' }),
+        { run: { ...base, id, state: 'running' } as unknown as Run, policy, alive: true },
+        NOW,
+        true,
+      ),
+    );
+    expect(groupDiagnoses(running)).toHaveLength(2);
+    const held = {
+      ...base,
+      id: 3,
+      state: 'ending',
+      outcome: 'stopped',
+      ending_at: NOW - 120_000,
+      reason: {
+        rule: 'stopped_by',
+        message: 'stopped',
+        phases: { pid: 4242, pgid: 4242, grace_ms: 0, held_at_ms: 1000 },
+      },
+    } as unknown as Run;
+    const d = diagnoseRun(
+      task({ id: 6, status: 'running' }),
+      { run: held, policy, alive: true },
+      NOW,
+      true,
+    );
+    expect(d).toMatchObject({
+      code: 'kill_failed',
+      next_action: 'kill it by hand, as root on host vm: `sudo kill -KILL -- -4242`',
+    });
+    expect(d.explanation).toBe(
+      'task 6 "t": attempt 1 on vm, pid 4242: ending (stopped) for 2m; its process group 4242 survived SIGKILL, so the task stays held (kill_failed) and SIGKILL is sent again every tick; kill it by hand, as root on host vm: `sudo kill -KILL -- -4242`',
+    );
+  });
 });
