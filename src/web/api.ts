@@ -61,6 +61,17 @@ export class ApiError extends Error {
   }
 }
 
+/** What `GET /runs/{id}/log` answers (docs/api.md). */
+export interface LogPiece {
+  run_id: number;
+  state: string;
+  log: string;
+  offset: number;
+  length: number;
+  size: number;
+  cut: number;
+}
+
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(path, {
     method,
@@ -103,6 +114,12 @@ export const api = {
   timeline: (run: number) => call<RunTimeline>('GET', `/api/v1/runs/${run}/timeline`),
   log: (run: number) =>
     call<{ log: string; state: string }>('GET', `/api/v1/runs/${run}/log?bytes=8192`),
+  /** A piece of a run's log: from `offset`, or its end when offset is null (RunLog.tsx). */
+  logPiece: (run: number, offset: number | null, bytes: number) =>
+    call<LogPiece>(
+      'GET',
+      `/api/v1/runs/${run}/log?bytes=${bytes}${offset === null ? '' : `&offset=${offset}`}`,
+    ),
   create: (board: string, title: string, body: string, assignee: string, priority: number) =>
     call<Task>('POST', '/api/v1/tasks', {
       board,

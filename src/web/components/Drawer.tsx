@@ -12,6 +12,7 @@ import type { TaskDetail } from '../api.js';
 import { ago, awaitsApproval } from '../format.js';
 import { evidenceLine } from '../../core/worktree.js';
 import { QuestionReply, ReviewActions } from './Replies.js';
+import { RunLog } from './RunLog.js';
 import { Timeline } from './Timeline.js';
 import { Worktree } from './Worktree.js';
 
@@ -243,6 +244,7 @@ export function Drawer({ id, now, version, onOpen, onClose, onError }: Props) {
                   worktree: {evidenceLine(r.evidence)}
                 </small>
               )}
+              {r.log_path !== null && <RunLog runId={r.id} live={r.state !== 'ended'} />}
             </li>
           ))}
         </ol>

@@ -1,0 +1,87 @@
+/*
+ * Issue #15: the drawer opens any run's full log, an earlier run's too, a page at a time
+ * (the API's offset and bytes), and follows a live one; a log that warden gc removed says so.
+ * A real serve, a real browser (Debian's chromium), real workers.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser } from '../helpers/browser.js';
+import { TestHome, waitFor } from '../helpers/host.js';
+
+let browser: Browser;
+let home: TestHome;
+let page: Page;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser.close();
+});
+afterEach(async () => {
+  await page.context().close();
+  await home.cleanup();
+});
+
+async function openDrawer(id: number): Promise<void> {
+  const url = (await home.ok(['open'])).trim();
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(url);
+  await page.click(`[data-task="${id}"]`);
+  await page.waitForSelector(`[data-drawer="${id}"]`);
+}
+
+describe('a run’s full log in the drawer', () => {
+  it('opens an earlier run’s whole log a page at a time, and follows the live run', async () => {
+    home = await new TestHome().init();
+    const go = join(home.root, 'go');
+    // Attempt 1 prints 400,000 numbered lines (2.7 MB: more than a page) and fails as a
+    // configuration error; attempt 2 prints a line, waits for the test, prints another and
+    // waits for the test again.
+    const script = `if [ "$WARDEN_ATTEMPT" = 1 ]; then seq 1 400000; exit 78; fi; echo "second attempt"; while [ ! -e '${go}' ]; do sleep 0.05; done; echo "after the go"; while [ ! -e '${go}.done' ]; do sleep 0.05; done`;
+    await home.profile('two', ['sh', '-c', script]);
+    const id = await home.task('two attempts', ['--assignee', 'two']);
+    await home.serve();
+    await home.waitStatus(id, 'blocked');
+    await home.ok(['retry', String(id)]);
+    await home.waitStatus(id, 'running');
+    const [first, second] = (await home.runs(id)).sort((a, b) => a.id - b.id);
+    await openDrawer(id);
+
+    // The first run: it opens at the end; Earlier reaches back; Start shows line 1.
+    await page.click(`[data-open-log="${first?.id}"]`);
+    const firstLog = `[data-full-log="${first?.id}"]`;
+    await page.waitForSelector(`${firstLog}:has-text("400000")`);
+    const range = page.locator(`[data-run-log="${first?.id}"] [data-log-range]`);
+    expect(await range.textContent()).toMatch(/bytes \d+–2688895 of 2688895/);
+    const before = (await page.locator(firstLog).textContent())?.length ?? 0;
+    await page.click(`[data-run-log="${first?.id}"] button:has-text("Earlier")`);
+    await waitFor(
+      'an earlier page',
+      async () => ((await page.locator(firstLog).textContent())?.length ?? 0) > before,
+    );
+    await page.click(`[data-run-log="${first?.id}"] button:has-text("Start")`);
+    await waitFor('the start', async () =>
+      (await page.locator(firstLog).textContent())?.startsWith('1\n2\n3\n'),
+    );
+
+    // The live run: what it prints after the log was opened shows up.
+    await page.click(`[data-open-log="${second?.id}"]`);
+    const secondLog = `[data-full-log="${second?.id}"]`;
+    await page.waitForSelector(`${secondLog}:has-text("second attempt")`);
+    writeFileSync(go, '');
+    // Seen while the run still runs: it ends only once the test has seen it.
+    await page.waitForSelector(`${secondLog}:has-text("after the go")`, { timeout: 15_000 });
+    writeFileSync(`${go}.done`, '');
+    await home.waitStatus(id, 'done');
+
+    // Once gc removed the run folders, the drawer says so in the server's words.
+    await home.ok(['gc', '--older-than', '1ms']);
+    await page.reload();
+    await page.click(`[data-task="${id}"]`);
+    await page.click(`[data-open-log="${first?.id}"]`);
+    await page.waitForSelector(`[data-log-error]:has-text("log is gone")`);
+  });
+});
