@@ -69,7 +69,11 @@ describe.skipIf(!URL)('notifications on two hosts sharing one PostgreSQL (issue 
       ids,
     );
     expect(r.maxInFlight()).toBe(1);
-    const [after] = JSON.parse(await b.ok(['notify', 'list', '--json'])) as Subscription[];
-    expect(after).toMatchObject({ id: sub.id, delivered: 8, failed: 0 });
+    // The receiver has answered the last send; its record lands just after.
+    const after = await waitFor('the eighth send recorded', async () => {
+      const [s] = JSON.parse(await b.ok(['notify', 'list', '--json'])) as Subscription[];
+      return s?.delivered === 8 ? s : undefined;
+    });
+    expect(after).toMatchObject({ id: sub.id, failed: 0 });
   });
 });

@@ -120,8 +120,12 @@ describe('webhook notifications', () => {
     const keys = flaky.received.map((m) => m.headers['x-warden-delivery']);
     expect(new Set(keys.slice(0, 5)).size).toBe(1);
     expect(new Set(keys).size).toBe(3);
-    const [sub] = JSON.parse(await home.ok(['notify', 'list', '--json'])) as Subscription[];
-    expect(sub).toMatchObject({ delivered: 3, failed: 4, dead: 0, attempts: 0, last_error: null });
+    // The receiver has answered the last send; its record lands just after.
+    const sub = await waitFor('the third send recorded', async () => {
+      const [s] = JSON.parse(await home!.ok(['notify', 'list', '--json'])) as Subscription[];
+      return s?.delivered === 3 ? s : undefined;
+    });
+    expect(sub).toMatchObject({ failed: 4, dead: 0, attempts: 0, last_error: null });
   });
 
   it('puts a hanging target’s notifications in the dead letters while another is served on time', async () => {
