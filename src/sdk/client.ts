@@ -7,6 +7,7 @@ import type { NewSchedule, Schedule } from '../core/schedule.js';
 import type { DeadLetter, Subscription } from '../core/notify.js';
 import type { ApplyResult } from '../core/apply.js';
 import type { BulkResult, BulkVerb } from '../core/bulk.js';
+import type { Inbox } from '../core/inbox.js';
 import { callApi } from './http.js';
 import { CLIENT_DEFAULTS, ENDING_TIMINGS } from '../core/defaults.js';
 
@@ -115,6 +116,11 @@ export interface WardenClient {
     after?: number;
     limit?: number;
   }): Promise<WardenEvent[]>;
+  /**
+   * What waits for a person on a board (issue #15), newest first, each with the command that
+   * clears it; `limit` caps the tasks, `total` counts them all.
+   */
+  inbox(options?: { board?: string; limit?: number }): Promise<Inbox>;
   /** Schedules (issue #14): every one, or one board's. */
   listSchedules(board?: string): Promise<Schedule[]>;
   addSchedule(input: NewSchedule): Promise<Schedule>;
@@ -231,6 +237,7 @@ export function createClient(options: ClientOptions): WardenClient {
           `/api/v1/events${query({ board: f.board, task: f.task, after: f.after, limit: f.limit })}`,
         )
       ).events,
+    inbox: (o = {}) => get<Inbox>(`/api/v1/inbox${query({ board: o.board, limit: o.limit })}`),
     listSchedules: async (board) =>
       (await get<{ schedules: Schedule[] }>(`/api/v1/schedules${query({ board })}`)).schedules,
     addSchedule: (input) => post<Schedule>('/api/v1/schedules', input),
