@@ -12,6 +12,10 @@ export interface Received {
   body: string;
   /** What it was answered: a status, or `hang` for no answer. */
   answered: number | 'hang';
+  /** When it arrived (ms). */
+  at: number;
+  /** When the sender gave up on a request left unanswered (ms), or null while it waits. */
+  droppedAt: number | null;
 }
 
 /** How to answer the `n`th request (0-based): a status, later (a promise of one), or never. */
@@ -40,7 +44,13 @@ export async function startReceiver(answer: Answer = () => 200): Promise<Receive
     let body = '';
     req.setEncoding('utf8').on('data', (c: string) => (body += c));
     req.on('end', () => {
-      const r: Received = { headers: req.headers, body, answered: 200 };
+      const r: Received = {
+        headers: req.headers,
+        body,
+        answered: 200,
+        at: Date.now(),
+        droppedAt: null,
+      };
       const a = how(received.length, r);
       received.push(r);
       open += 1;
@@ -53,6 +63,7 @@ export async function startReceiver(answer: Answer = () => 200): Promise<Receive
       if (a === 'hang') {
         r.answered = 'hang';
         hanging.push(res);
+        res.on('close', () => (r.droppedAt = Date.now()));
       } else if (typeof a === 'number') reply(a);
       else void a.then(reply);
     });
