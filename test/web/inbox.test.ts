@@ -1,25 +1,13 @@
 import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../helpers/browser.js';
+import type { Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SCREENSHOTS as SHOTS, browserPerFile } from '../helpers/browser.js';
 import { TestHome, fixture } from '../helpers/host.js';
 
-const SHOTS =
-  process.env.WARDEN_SCREENSHOTS === '1'
-    ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url))
-    : null;
-
-let browser: Browser;
+const browser = browserPerFile();
 let home: TestHome;
 let page: Page;
 
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser.close();
-});
 afterEach(async () => {
   await page.context().close();
   await home.cleanup();
@@ -40,7 +28,7 @@ describe('the attention inbox on the dashboard (issue #15)', () => {
     await home.waitStatus(asked, 'blocked');
 
     const url = (await home.ok(['open'])).trim();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page = await browser().newPage({ viewport: { width: 1280, height: 800 } });
     await page.goto(url);
     await page.waitForSelector('[data-inbox="3"]');
     expect(await page.title()).toBe('(3) warden · default');
@@ -85,5 +73,7 @@ describe('the attention inbox on the dashboard (issue #15)', () => {
     await home.ok(['profile', 'resume', 'parked']);
     await page.waitForSelector('[data-inbox]', { state: 'detached', timeout: 15_000 });
     expect(await page.title()).toBe('warden · default');
+    // The answered task's next attempt finishes before the home is removed.
+    await home.waitStatus(asked, 'done');
   }, 90_000);
 });
