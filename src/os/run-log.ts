@@ -14,7 +14,7 @@ import type { Run } from '../core/run.js';
 export const MARKER_BYTES = 160;
 const MARKER = /^\n\[warden: log truncated: (\d+) bytes cut here/;
 
-/** A piece of a log and where it stands. */
+/** A piece of a log and where it stands, read while no cut was under way. */
 export interface LogSlice {
   /** The bytes read. */
   data: Buffer;
@@ -24,6 +24,8 @@ export interface LogSlice {
   size: number;
   /** Bytes cut from the log's middle so far (0 when none). */
   cut: number;
+  /** Where the marker line stands; null while the log has never been cut. */
+  marker: number | null;
 }
 
 /**
@@ -47,27 +49,32 @@ export function runLogPath(run: Run): string {
   return run.log_path;
 }
 
-/** Where the log's marker line stands (a quarter of the cap in), and the bytes cut so far. */
-export interface LogCut {
-  /** The marker's offset; null when the log has never been cut. */
-  marker: number | null;
-  /** Bytes cut from the log's middle so far. */
-  cut: number;
+/** Reads a small file of the run's folder; null when it is not there. */
+function readSmall(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
 }
 
-/** The shim's marker in the log at `path`, found through the cap its first cut recorded. */
-export function logCut(path: string): LogCut {
+/**
+ * The shim's cut counter (RUN_DIR/log-seq): 0 before any cut, odd while one is under way;
+ * null while the file is being written (empty).
+ */
+function cutSeq(dir: string): number | null {
+  const text = readSmall(join(dir, 'log-seq'));
+  if (text === null) return 0;
+  return /^\d+\n$/.test(text) ? Number(text) : null;
+}
+
+/** The marker's place and the count on it, found through the cap the first cut recorded. */
+function readMarker(path: string): { marker: number | null; cut: number } {
   const dir = dirname(path);
-  let cap: number | undefined;
-  for (const name of ['log-cut.seen', 'log-cut']) {
-    try {
-      cap = Number(readFileSync(join(dir, name), 'utf8').trim().split(' ')[1]);
-      break;
-    } catch {
-      // Not this one.
-    }
-  }
-  if (cap === undefined || !Number.isSafeInteger(cap)) return { marker: null, cut: 0 };
+  // In this order: `serve` renames the first to the second once it has recorded the cut.
+  const recorded = readSmall(join(dir, 'log-cut')) ?? readSmall(join(dir, 'log-cut.seen'));
+  const cap = Number(recorded?.trim().split(' ')[1]);
+  if (!Number.isSafeInteger(cap)) return { marker: null, cut: 0 };
   const marker = Math.floor(cap / 4);
   const line = readAt(path, marker, MARKER_BYTES).toString('latin1');
   return { marker, cut: Number(MARKER.exec(line)?.[1] ?? 0) };
@@ -84,10 +91,28 @@ function readAt(path: string, position: number, length: number): Buffer {
   }
 }
 
-/** Up to `bytes` of the log from `offset`; a negative offset counts from the end (the last N). */
-export function readLog(path: string, offset: number, bytes: number): LogSlice {
-  const size = statSync(path).size;
-  const from = Math.min(size, offset < 0 ? Math.max(0, size + offset) : offset);
-  const buf = readAt(path, from, Math.min(bytes, size - from));
-  return { data: buf, offset: from, size, cut: logCut(path).cut };
+/** Waits `ms` without returning to the event loop (a cut takes milliseconds). */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * Up to `bytes` of the log from `offset`; a negative offset counts from the end (the last N).
+ * Read while no cut is under way (the shim's counter is even and the same before and after),
+ * so the bytes, the count of bytes cut and the marker's place belong together. A cut takes
+ * milliseconds; if cuts keep coming for `waitMs`, the last read is given as it is (`serve`'s
+ * API waits little: its reader, the dashboard, reads the end again when `cut` moves).
+ */
+export function readLog(path: string, offset: number, bytes: number, waitMs = 50): LogSlice {
+  const dir = dirname(path);
+  for (let tries = 0; ; tries++) {
+    const before = cutSeq(dir);
+    const size = statSync(path).size;
+    const from = Math.min(size, offset < 0 ? Math.max(0, size + offset) : offset);
+    const data = readAt(path, from, Math.min(bytes, size - from));
+    const { marker, cut } = readMarker(path);
+    const stable = before !== null && before % 2 === 0 && cutSeq(dir) === before;
+    if (stable || tries * 5 >= waitMs) return { data, offset: from, size, cut, marker };
+    pause(5);
+  }
 }

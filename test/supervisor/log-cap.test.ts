@@ -94,6 +94,10 @@ describe('the shim keeps the log cap', () => {
     expect(Number(first)).toBeGreaterThan(0);
     expect(Number(first)).toBeLessThan(Number(marker?.[1]));
     expect(Number(cap)).toBe(CAP);
+    // The counter readers check around a read: two steps a cut, even once it is over.
+    const counter = Number(readFileSync(join(dir, 'log-seq'), 'utf8'));
+    expect(counter % 2).toBe(0);
+    expect(counter).toBeGreaterThan(2);
   });
 
   it('never lets the file past the cap while a worker prints as fast as it can', async () => {

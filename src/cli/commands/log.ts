@@ -2,12 +2,14 @@ import type { Command } from 'commander';
 import { parseTaskId } from '../../core/checks.js';
 import { invalid, notFound } from '../../core/errors.js';
 import type { Run } from '../../core/run.js';
-import { MARKER_BYTES, logCut, readLog, runLogPath } from '../../os/run-log.js';
+import { MARKER_BYTES, readLog, runLogPath } from '../../os/run-log.js';
 import { READING, withContext } from '../context.js';
 
 /** How much of the log one read takes, and how often `--follow` looks for more. */
 const PIECE = 1024 * 1024;
 const FOLLOW_EVERY_MS = 200;
+/** How long a read waits for a cut under way to finish (a cut takes milliseconds). */
+const WAIT_FOR_CUT_MS = 2000;
 /** How often `--follow` asks the store whether the run has ended. */
 const STATE_EVERY_MS = 1000;
 
@@ -47,19 +49,22 @@ function pickRun(taskId: number, runs: readonly Run[], runText: string | undefin
  */
 async function print(path: string, live: (() => Promise<boolean>) | null): Promise<void> {
   let at = 0;
-  let cut = logCut(path).cut;
+  let cut: number | null = null;
   let going = live !== null;
   let asked = Date.now();
   for (;;) {
-    const now = logCut(path);
-    if (now.cut !== cut && now.marker !== null) {
-      const mapped = at - (now.cut - cut) + (cut === 0 ? MARKER_BYTES : 0);
-      if (at > now.marker) at = mapped >= now.marker + MARKER_BYTES ? mapped : now.marker;
-      cut = now.cut;
+    const slice = readLog(path, at, PIECE, WAIT_FOR_CUT_MS);
+    if (cut !== null && slice.cut !== cut && slice.marker !== null) {
+      // Cut since the last read: the bytes after the marker moved down by what was cut (and,
+      // at the first cut, up by the marker line). Read again from the place found.
+      if (at > slice.marker) {
+        const mapped = at - (slice.cut - cut) + (cut === 0 ? MARKER_BYTES : 0);
+        at = mapped >= slice.marker + MARKER_BYTES ? mapped : slice.marker;
+      }
+      cut = slice.cut;
+      continue;
     }
-    const slice = readLog(path, at, PIECE);
-    // Cut while it was read: read again from the place found after the cut.
-    if (slice.cut !== cut) continue;
+    cut = slice.cut;
     await write(slice.data);
     at = slice.offset + slice.data.length;
     if (at < slice.size) continue;
