@@ -68,7 +68,7 @@ export async function resendDeadLetter(
   const dead = await store.getDeadLetter(id);
   const subscription = await store.getSubscription(dead.subscription_id);
   const secret = await store.subscriptionSecret(dead.subscription_id);
-  const [event] = await store.listEvents({ after_id: dead.event_id - 1, limit: 1 });
+  const [event] = await store.listEvents({ id: dead.event_id, limit: 1 });
   if (event?.id !== dead.event_id) {
     throw notFound(`event ${dead.event_id} of dead letter ${id} was pruned by gc; nothing to send`);
   }

@@ -59,7 +59,13 @@ export interface EventFilter {
   board?: string;
   task_id?: TaskId;
   kinds?: readonly EventKind[];
-  /** Only events with an id greater than this (a cursor). */
+  /** Only this event (none once gc has pruned it). */
+  id?: EventId;
+  /**
+   * Only events after this one (a cursor: the last event id of an earlier page). SQLite: ids
+   * greater than it. PostgreSQL: events after it in the order they became final, which is
+   * not strictly by id (src/store/sql/events.ts).
+   */
   after_id?: EventId;
   /** At most this many, oldest first. */
   limit?: number;
@@ -173,7 +179,11 @@ export interface Store {
   /** A task's runs, by attempt. */
   listRuns(taskId: TaskId): Promise<Run[]>;
 
-  /** Events matching the filter, oldest first. */
+  /**
+   * Events matching the filter, oldest first. The last event of any page is a cursor for
+   * `after_id` that skips nothing: on PostgreSQL, where ids can commit out of order, a page
+   * holds only events no running transaction can precede, in the order they became final.
+   */
   listEvents(filter: EventFilter): Promise<WardenEvent[]>;
 
   /** Adds a profile at version 1. Refuses (`conflict`) a name that exists. */

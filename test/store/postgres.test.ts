@@ -14,6 +14,7 @@ import { runLlmSuite } from './llm-suite.js';
 import { runTimelineSuite } from './timeline-suite.js';
 import { runPeopleSuite } from './people-suite.js';
 import { runNotifySuite } from './notify-suite.js';
+import { runEventWalkSuite } from './event-walk-suite.js';
 import { runInboxSuite } from './inbox-suite.js';
 import { runRunSuite } from './runs-suite.js';
 import { runStoreSuite } from './suite.js';
@@ -58,6 +59,7 @@ describe.skipIf(!URL)('PostgreSQL', () => {
   runScheduleSuite('postgres', makePg);
   runApplySuite('postgres', makePg);
   runNotifySuite('postgres', makePg);
+  runEventWalkSuite('postgres', makePg);
 
   it('refuses a schema newer than this build, and an unreachable server, with one clear error', async () => {
     const f = await makePg();

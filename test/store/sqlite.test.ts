@@ -17,6 +17,7 @@ import { runLlmSuite } from './llm-suite.js';
 import { runTimelineSuite } from './timeline-suite.js';
 import { runPeopleSuite } from './people-suite.js';
 import { runNotifySuite } from './notify-suite.js';
+import { runEventWalkSuite } from './event-walk-suite.js';
 import { runInboxSuite } from './inbox-suite.js';
 import type { StoreFixture } from './suite.js';
 
@@ -51,6 +52,7 @@ runInboxSuite('sqlite', makeSqlite);
 runScheduleSuite('sqlite', makeSqlite);
 runApplySuite('sqlite', makeSqlite);
 runNotifySuite('sqlite', makeSqlite);
+runEventWalkSuite('sqlite', makeSqlite);
 
 describe('SQLite specifics', () => {
   it('never creates a database that is missing unless asked', async () => {

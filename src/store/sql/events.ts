@@ -27,10 +27,67 @@ export async function appendEvent(
   );
 }
 
-/** Events matching a filter, oldest first. */
+/**
+ * Events matching a filter, oldest first.
+ *
+ * SQLite commits one writer at a time, so ids become final in id order: a page is in id order
+ * and `after_id` is a plain `id >`. PostgreSQL hands ids out before commit, so an event with a
+ * smaller id can commit after one with a larger id, and a transaction that took its id (xid)
+ * early can write its event late. There every read lists only final events (of transactions
+ * older than every one still running, `pg_snapshot_xmin`: none below that mark can add an
+ * event any more), in (tx, id) order, and `after_id` resumes after its event's place in that
+ * order. So the last event of any page, newest or not, is a cursor that never skips: every
+ * event not yet listed comes later in the walk (see `cursorAnchor` for a pruned cursor).
+ */
 export async function listEvents(db: SqlDb, filter: EventFilter): Promise<WardenEvent[]> {
+  const { where, params } = filterClauses(filter);
+  const pg = db.dialect === 'postgres';
+  let from = 'events';
+  if (pg) {
+    where.push('tx < pg_snapshot_xmin(pg_current_snapshot())');
+    if (filter.after_id !== undefined) {
+      from = `events, (${cursorAnchor}) AS anchor`;
+      where.push('(tx, id) > (anchor.tx_after, anchor.id_after)');
+      params.unshift(filter.after_id, filter.after_id, filter.after_id);
+    }
+  } else if (filter.after_id !== undefined) {
+    where.push('id > ?');
+    params.push(filter.after_id);
+  }
+  const desc = filter.newest ? ' DESC' : '';
+  params.push(filter.limit ?? 1000);
+  const rows = await db.all<EventRow>(
+    `SELECT events.* FROM ${from} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY ${pg ? `tx${desc}, id${desc}` : `id${desc}`} LIMIT ?`,
+    params,
+  );
+  if (filter.newest) rows.reverse();
+  return rows.map(toEvent);
+}
+
+/**
+ * Where a PostgreSQL walk resumes after event `after_id` (its three parameters are that id):
+ * at the event's own (tx, id). When gc has pruned it (or it never was), its tx is unknown;
+ * the walk then resumes at the oldest transaction that wrote a surviving event with a larger
+ * id, that transaction included. Every event with a larger id still comes (at least what a
+ * plain `id >` gives); events of that transaction or younger ones with smaller ids come too,
+ * which may repeat some a follower already saw: at least once, never skipped for lack of
+ * the cursor's tx, except an event of a transaction that ran alongside the pruned one and
+ * has neither. With no larger id at all, nothing comes until one is written. Id 0 is the
+ * start: every event.
+ */
+const cursorAnchor = `SELECT tx AS tx_after, id AS id_after FROM events WHERE id = ?
+   UNION ALL
+   SELECT min(tx), 0 FROM events WHERE id > ? HAVING NOT EXISTS (SELECT 1 FROM events WHERE id = ?)`;
+
+/** The filter's conditions other than the cursor, with their parameters. */
+function filterClauses(filter: EventFilter): { where: string[]; params: SqlParam[] } {
   const where: string[] = [];
   const params: SqlParam[] = [];
+  if (filter.id !== undefined) {
+    where.push('id = ?');
+    params.push(filter.id);
+  }
   if (filter.board !== undefined) {
     where.push(filter.include_global ? '(board = ? OR board IS NULL)' : 'board = ?');
     params.push(filter.board);
@@ -38,14 +95,6 @@ export async function listEvents(db: SqlDb, filter: EventFilter): Promise<Warden
   if (filter.task_id !== undefined) {
     where.push('task_id = ?');
     params.push(filter.task_id);
-  }
-  if (filter.after_id !== undefined) {
-    where.push('id > ?');
-    params.push(filter.after_id);
-    // PostgreSQL hands out ids before commit, so a later id can commit first. A cursor only
-    // sees events of transactions older than every one still running: it waits rather than
-    // skips. (SQLite commits one writer at a time, in id order.)
-    if (db.dialect === 'postgres') where.push('tx < pg_snapshot_xmin(pg_current_snapshot())');
   }
   if (filter.since !== undefined) {
     where.push('at >= ?');
@@ -55,11 +104,5 @@ export async function listEvents(db: SqlDb, filter: EventFilter): Promise<Warden
     where.push(`kind IN (${filter.kinds.map(() => '?').join(', ')})`);
     params.push(...filter.kinds);
   }
-  params.push(filter.limit ?? 1000);
-  const rows = await db.all<EventRow>(
-    `SELECT * FROM events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id ${filter.newest ? 'DESC' : ''} LIMIT ?`,
-    params,
-  );
-  if (filter.newest) rows.reverse();
-  return rows.map(toEvent);
+  return { where, params };
 }
