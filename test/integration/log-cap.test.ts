@@ -1,5 +1,5 @@
 /*
- * Issue #11, defect 6, as found: a worker that prints 300 MB. With `--log-cap 1MiB` the run's
+ * Issue #11, defect 6, as found: a worker that prints 300 MiB. With `--log-cap 1MiB` the run's
  * log never keeps more than the cap, holds the worker's first output and its last, says where
  * and exactly how much was cut, and the run's history has a `log_truncated` event. Issue #15:
  * the shim keeps the cap, so it holds while `serve` is down, and with the real default cap.
@@ -14,7 +14,7 @@ afterEach(async () => {
   await home.cleanup();
 });
 
-const PRINTED = 300_000_000;
+const PRINTED = 300 * 1024 * 1024; // 300 MiB
 const LINE = 'a line the worker prints again and again';
 
 /** The printer: a first line, PRINTED bytes of LINE, a last line; after GO exists if given. */
@@ -27,7 +27,7 @@ function printer(go?: string): string[] {
   ];
 }
 
-/** Checks the log of a 300 MB printer's run against `cap` and returns its one marker. */
+/** Checks the log of a 300 MiB printer's run against `cap`: bounded, both ends, one exact marker. */
 function checkLog(log: string, cap: number, capText: string): void {
   const size = statSync(log).size;
   expect(size).toBeLessThanOrEqual(cap);
@@ -50,7 +50,7 @@ function checkLog(log: string, cap: number, capText: string): void {
 }
 
 describe('a run log past its log_cap', () => {
-  it('the 300 MB printer leaves a log of at most the cap, with its start, its end and the cut said', async () => {
+  it('the 300 MiB printer leaves a log of at most the cap, with its start, its end and the cut said', async () => {
     home = await new TestHome().init();
     await home.profile('printer', printer(), ['--log-cap', '1MiB']);
     const id = await home.task('print a lot', ['--assignee', 'printer']);
@@ -63,7 +63,7 @@ describe('a run log past its log_cap', () => {
     expect(event.payload).toMatchObject({ log_cap: 1024 * 1024 });
   });
 
-  it('holds the cap while serve is down: the printer prints all 300 MB with no serve', async () => {
+  it('holds the cap while serve is down: the printer prints all 300 MiB with no serve', async () => {
     home = await new TestHome().init();
     const go = join(home.root, 'go');
     await home.profile('printer', printer(go), ['--log-cap', '1MiB']);
@@ -91,7 +91,7 @@ describe('a run log past its log_cap', () => {
     expect(cuts).toHaveLength(1);
   });
 
-  it('the real default cap (100 MiB) holds against the 300 MB printer', async () => {
+  it('the real default cap (100 MiB) holds against the 300 MiB printer', async () => {
     home = await new TestHome().init();
     await home.profile('printer', printer());
     const id = await home.task('print a lot', ['--assignee', 'printer']);
