@@ -5,10 +5,16 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browser.js';
 import { TestHome, waitFor } from '../helpers/host.js';
+
+const SHOTS =
+  process.env.WARDEN_SCREENSHOTS === '1'
+    ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url))
+    : null;
 
 let browser: Browser;
 let home: TestHome;
@@ -66,6 +72,10 @@ describe('a run’s full log in the drawer', () => {
     await waitFor('the start', async () =>
       (await page.locator(firstLog).textContent())?.startsWith('1\n2\n3\n'),
     );
+    if (SHOTS) {
+      await page.locator(`[data-run-log="${first?.id}"]`).scrollIntoViewIfNeeded();
+      await page.screenshot({ path: `${SHOTS}/drawer-full-log.png` });
+    }
 
     // The live run: what it prints after the log was opened shows up.
     await page.click(`[data-open-log="${second?.id}"]`);
