@@ -5,27 +5,15 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser } from '../helpers/browser.js';
+import type { Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SCREENSHOTS, browserPerFile } from '../helpers/browser.js';
 import { TestHome, waitFor } from '../helpers/host.js';
 
-const SHOTS =
-  process.env.WARDEN_SCREENSHOTS === '1'
-    ? fileURLToPath(new URL('../../docs/screenshots/', import.meta.url))
-    : null;
-
-let browser: Browser;
+const browser = browserPerFile();
 let home: TestHome;
 let page: Page;
 
-beforeAll(async () => {
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser.close();
-});
 afterEach(async () => {
   await page.context().close();
   await home.cleanup();
@@ -33,7 +21,7 @@ afterEach(async () => {
 
 async function openDrawer(id: number): Promise<void> {
   const url = (await home.ok(['open'])).trim();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page = await browser().newPage({ viewport: { width: 1280, height: 900 } });
   await page.goto(url);
   await page.click(`[data-task="${id}"]`);
   await page.waitForSelector(`[data-drawer="${id}"]`);
@@ -72,9 +60,9 @@ describe('a run’s full log in the drawer', () => {
     await waitFor('the start', async () =>
       (await page.locator(firstLog).textContent())?.startsWith('1\n2\n3\n'),
     );
-    if (SHOTS) {
+    if (SCREENSHOTS) {
       await page.locator(`[data-run-log="${first?.id}"]`).scrollIntoViewIfNeeded();
-      await page.screenshot({ path: `${SHOTS}/drawer-full-log.png` });
+      await page.screenshot({ path: `${SCREENSHOTS}/drawer-full-log.png` });
     }
 
     // The live run: what it prints after the log was opened shows up.
