@@ -109,7 +109,11 @@ export interface WardenClient {
     filter: BulkFilterInput,
     options?: { dryRun?: boolean },
   ): Promise<BulkResult>;
-  /** Events of a board (or one task), after a cursor. */
+  /**
+   * Events of a board (or one task), oldest first: the newest `limit`, or the first after
+   * `after`. To follow, pass the last event's id as the next `after`, not the largest: on
+   * PostgreSQL events come in the order they became final (docs/api.md).
+   */
   events(filter?: {
     board?: string;
     task?: number;

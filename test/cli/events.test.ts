@@ -2,7 +2,9 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import type { WardenEvent } from '../../src/core/events.js';
 import type { Task } from '../../src/core/task.js';
-import { expectError, freshHome, sharedHome } from '../helpers/cli.js';
+import { createHome, expectError, freshHome, sharedHome } from '../helpers/cli.js';
+import { wardenDb } from '../helpers/hosts.js';
+import { FINAL_ORDER, insertEvent, outOfOrder, schemaClient } from '../helpers/pg-clients.js';
 import type { Cli } from '../helpers/cli.js';
 
 const FOLLOW_DEADLINE_MS = 15_000;
@@ -274,5 +276,38 @@ describe('events --follow', () => {
       2,
       /--since: 'yesterday' is neither a time nor a duration/,
     );
+  });
+});
+
+describe.skipIf(!process.env.WARDEN_TEST_PG_URL)('events --follow on PostgreSQL', () => {
+  it('prints every event once when transactions commit their events out of id order', async (ctx) => {
+    const url = process.env.WARDEN_TEST_PG_URL ?? '';
+    const schema = `clievents_${process.pid}_${Date.now()}`;
+    const cli = await createHome({ init: false });
+    ctx.onTestFinished(async () => {
+      cli.remove();
+      const admin = await schemaClient('public');
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await admin.end();
+    });
+    cli.env.WARDEN_DB = wardenDb(url, schema);
+    expect((await cli.run(['init', '--name', 'ana'])).code).toBe(0);
+    const last = (await cli.json<WardenEvent[]>(['events', '--json'])).at(-1)?.id ?? 0;
+    const f = follow(cli, ['--follow', '--json', '--after', String(last)]);
+    const titles = (s: string): unknown[] => jsonLines(s).map((e) => e.payload.title);
+    // `early` takes its xid first but commits the larger id; `late` stays open.
+    const o = await outOfOrder(schema);
+    let out: string;
+    try {
+      await f.output.waitFor((s) => titles(s).length === 1);
+      await insertEvent(o.third, FINAL_ORDER[2]);
+      await o.late.query('COMMIT');
+      out = await f.output.waitFor((s) => titles(s).includes(FINAL_ORDER[2]));
+    } finally {
+      await o.close();
+      f.follower.kill('SIGINT');
+    }
+    expect(titles(out)).toEqual(FINAL_ORDER);
+    expect(await f.exited).toEqual({ code: 0, signal: null });
   });
 });

@@ -1,8 +1,8 @@
-import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { person } from '../../src/core/actor.js';
 import type { WardenEvent } from '../../src/core/events.js';
 import type { EventFilter, Store } from '../../src/store/store.js';
+import { currentSchema, FINAL_ORDER, insertEvent, outOfOrder } from '../helpers/pg-clients.js';
 import type { StoreFixture } from './suite.js';
 
 const ana = person('ana');
@@ -92,56 +92,35 @@ export function runEventWalkSuite(name: string, make: () => Promise<StoreFixture
     }) => {
       if (store.dialect !== 'postgres')
         return skip('SQLite commits one writer at a time, in id order');
-      const schema = (await f.db.get<{ s: string }>('SELECT current_schema() AS s'))?.s ?? '';
-      const client = async (): Promise<pg.Client> => {
-        const c = new pg.Client({ connectionString: process.env.WARDEN_TEST_PG_URL });
-        await c.connect();
-        await c.query(`SET search_path TO ${schema}`);
-        return c;
-      };
-      const insert = (c: pg.Client, title: string) =>
-        c.query(
-          `INSERT INTO events (board, actor, kind, payload, at) VALUES ('default', 'person:t', 'task_commented', $1, 1)`,
-          [JSON.stringify({ title })],
-        );
+      const schema = await currentSchema(f.db);
       const board = { board: 'default', include_global: true };
       const paged = follower(board, await end(board), 1);
       const big = follower({}, await end(), 100);
-      const [early, late, third] = [await client(), await client(), await client()];
+      // `early` takes its xid first but commits the larger id; `late` stays open.
+      const o = await outOfOrder(schema);
       let fromEnd: ReturnType<typeof follower> | undefined;
       try {
-        // 1. `early` takes its transaction id first, but writes its event last.
-        await early.query('BEGIN');
-        await early.query('SELECT pg_current_xact_id()');
-        // 2. `late` takes a later transaction id and the smaller event id, and stays open.
-        await late.query('BEGIN');
-        await insert(late, 'late, smaller id');
-        // 3. `early` writes the larger event id and commits first.
-        await insert(early, 'early, larger id');
-        await early.query('COMMIT');
         await paged.drain();
         await big.drain();
-        expect(paged.labels()).toEqual(['early, larger id']);
-        // 4. `third` writes and commits while `late` is open: it is committed, not final.
-        await third.query('BEGIN');
-        await insert(third, 'third');
-        await third.query('COMMIT');
+        expect(paged.labels()).toEqual([FINAL_ORDER[0]]);
+        // `third` commits while `late` is open: it is committed, not final.
+        await insertEvent(o.third, FINAL_ORDER[2]);
         await paged.drain();
-        expect(paged.labels()).toEqual(['early, larger id']);
+        expect(paged.labels()).toEqual([FINAL_ORDER[0]]);
         // A follower starting from the end now starts before `late` and `third`, not after
         // `third` (the largest id), which would leave `late` behind.
         fromEnd = follower({}, await end(), 1);
         expect((await store.listEvents({ newest: true, limit: 1 })).map(label)).toEqual([
-          'early, larger id',
+          FINAL_ORDER[0],
         ]);
-        await late.query('COMMIT');
+        await o.late.query('COMMIT');
       } finally {
-        for (const c of [early, late, third]) await c.end();
+        await o.close();
       }
       await paged.drain();
       await big.drain();
       await fromEnd?.drain();
-      const want = ['early, larger id', 'late, smaller id', 'third'];
+      const want = [...FINAL_ORDER];
       expect(paged.labels()).toEqual(want);
       expect(big.labels()).toEqual(want);
       expect(fromEnd?.labels()).toEqual(want.slice(1));
@@ -153,8 +132,8 @@ export function runEventWalkSuite(name: string, make: () => Promise<StoreFixture
       // larger id (`early`'s), so `early` comes again and nothing after is skipped.
       await f.db.run('DELETE FROM events WHERE id = ?', [l?.id ?? 0]);
       expect((await store.listEvents({ after_id: l?.id ?? 0 })).map(label)).toEqual([
-        'early, larger id',
-        'third',
+        FINAL_ORDER[0],
+        FINAL_ORDER[2],
       ]);
     });
   });
