@@ -37,18 +37,16 @@ export async function appendEvent(
  * older than every one still running, `pg_snapshot_xmin`: none below that mark can add an
  * event any more), in (tx, id) order, and `after_id` resumes after its event's place in that
  * order. So the last event of any page, newest or not, is a cursor that never skips: every
- * event not yet listed comes later in the walk (see `cursorAnchor` for a pruned cursor).
+ * event not yet listed comes later in the walk (see `AFTER_IN_WALK` for a pruned cursor).
  */
 export async function listEvents(db: SqlDb, filter: EventFilter): Promise<WardenEvent[]> {
   const { where, params } = filterClauses(filter);
   const pg = db.dialect === 'postgres';
-  let from = 'events';
   if (pg) {
     where.push('tx < pg_snapshot_xmin(pg_current_snapshot())');
     if (filter.after_id !== undefined) {
-      from = `events, (${cursorAnchor}) AS anchor`;
-      where.push('(tx, id) > (anchor.tx_after, anchor.id_after)');
-      params.unshift(filter.after_id, filter.after_id, filter.after_id);
+      where.push(AFTER_IN_WALK);
+      params.push(filter.after_id, filter.after_id, filter.after_id);
     }
   } else if (filter.after_id !== undefined) {
     where.push('id > ?');
@@ -57,7 +55,7 @@ export async function listEvents(db: SqlDb, filter: EventFilter): Promise<Warden
   const desc = filter.newest ? ' DESC' : '';
   params.push(filter.limit ?? 1000);
   const rows = await db.all<EventRow>(
-    `SELECT events.* FROM ${from} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+    `SELECT * FROM events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY ${pg ? `tx${desc}, id${desc}` : `id${desc}`} LIMIT ?`,
     params,
   );
@@ -66,19 +64,19 @@ export async function listEvents(db: SqlDb, filter: EventFilter): Promise<Warden
 }
 
 /**
- * Where a PostgreSQL walk resumes after event `after_id` (its three parameters are that id):
- * at the event's own (tx, id). When gc has pruned it (or it never was), its tx is unknown;
- * the walk then resumes at the oldest transaction that wrote a surviving event with a larger
- * id, that transaction included. Every event with a larger id still comes (at least what a
- * plain `id >` gives); events of that transaction or younger ones with smaller ids come too,
- * which may repeat some a follower already saw: at least once, never skipped for lack of
- * the cursor's tx, except an event of a transaction that ran alongside the pruned one and
- * has neither. With no larger id at all, nothing comes until one is written. Id 0 is the
- * start: every event.
+ * After event `after_id` in the PostgreSQL walk (its three parameters are that id): after the
+ * event's own (tx, id). When gc has pruned it (or it never was), its tx is unknown; the walk
+ * then resumes at the oldest transaction that wrote a surviving event with a larger id, that
+ * transaction included. Every event with a larger id still comes (at least what a plain
+ * `id >` gives), and so do the events of that transaction or younger ones with smaller ids,
+ * some perhaps seen already: only an event of a transaction that ran alongside the pruned
+ * one, with a smaller id, can be missed. With no larger id at all, nothing comes until one is
+ * written. Id 0 is the start: every event. Scalar subqueries, so the bound is an index
+ * condition on `events (tx, id)`; the fallback's scan runs only when the event is missing.
  */
-const cursorAnchor = `SELECT tx AS tx_after, id AS id_after FROM events WHERE id = ?
-   UNION ALL
-   SELECT min(tx), 0 FROM events WHERE id > ? HAVING NOT EXISTS (SELECT 1 FROM events WHERE id = ?)`;
+const AFTER_IN_WALK = `(tx, id) > (
+  COALESCE((SELECT tx FROM events WHERE id = ?), (SELECT min(tx) FROM events WHERE id > ?)),
+  COALESCE((SELECT id FROM events WHERE id = ?), 0))`;
 
 /** The filter's conditions other than the cursor, with their parameters. */
 function filterClauses(filter: EventFilter): { where: string[]; params: SqlParam[] } {
