@@ -30,6 +30,7 @@ const BENCHMARKS = [
   'kill-own-child',
   'kill-adopted',
   'pull-throughput',
+  'statements',
   'dashboard-paint',
   'peers-throughput',
   'pg-hosts',

@@ -1,0 +1,201 @@
+/**
+ * Statements and transactions per pull-mode task (issue #16), counted, not estimated: a real
+ * `warden serve` with lib/count-statements.ts preloaded counts every statement it sends to its
+ * store, by kind; N no-op tasks are created beforehand from this process (not counted), then
+ * SDK workers (`createWorker`, one job at a time) claim and complete them over HTTP. The
+ * counts taken when the store says every task is done, less those taken just before the
+ * workers started, divided by N, are one task's cost. An idle window of the same `serve`
+ * (no workers) is counted too, so the background (ticks, the data_version watch) can be told
+ * apart; on SQLite every statement is a call into the library, on PostgreSQL a round trip.
+ *
+ *   node bench/run.ts statements [--tasks 200] [--workers 1] [--idle-ms 2000] [--only sqlite|postgres]
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type * as OpenPg from '../src/store/postgres/open.js';
+import type * as SdkModule from '../src/sdk/index.js';
+import type { Store } from '../src/store/store.js';
+import { loadWarden } from './lib/dist.js';
+import { BenchHome } from './lib/home.js';
+import type { Serve } from './lib/home.js';
+import { machine } from './lib/machine.js';
+import { sleep, waitFor } from './lib/time.js';
+import { BenchDb, PG_URL } from './peers/postgres.js';
+import { uniqueName } from './peers/peer.js';
+import { wardenDb } from './peers/warden.js';
+
+const DIST = new URL('../dist/', import.meta.url);
+const PRELOAD = fileURLToPath(new URL('./lib/count-statements.ts', import.meta.url));
+
+type Counts = Record<string, number>;
+type Backend = 'sqlite' | 'postgres';
+
+/** Asks `serve` for its counts (SIGUSR2) and waits for the file it writes. */
+async function snapshot(serve: Serve, file: string, seq: number): Promise<Counts> {
+  serve.proc.kill('SIGUSR2');
+  return waitFor(`statement counts #${seq}`, () => {
+    if (!existsSync(file)) return undefined;
+    const body = JSON.parse(readFileSync(file, 'utf8')) as { snapshots: number; counts: Counts };
+    return body.snapshots >= seq ? body.counts : undefined;
+  });
+}
+
+function minus(after: Counts, before: Counts): Counts {
+  const out: Counts = {};
+  for (const [k, v] of Object.entries(after)) {
+    const d = v - (before[k] ?? 0);
+    if (d !== 0) out[k] = d;
+  }
+  return out;
+}
+
+/** Transaction control: BEGIN (any kind) starts one; COMMIT, ROLLBACK, SAVEPOINT are overhead. */
+function isBegin(kind: string): boolean {
+  return /^BEGIN\b/i.test(kind);
+}
+
+interface Measured {
+  backend: Backend;
+  tasks: number;
+  workers: number;
+  seconds: number;
+  idleMs: number;
+  idle: Counts;
+  work: Counts;
+}
+
+async function measure(
+  backend: Backend,
+  tasks: number,
+  workers: number,
+  idleMs: number,
+): Promise<Measured> {
+  const warden = await loadWarden();
+  const sdk = (await import(new URL('sdk/index.js', DIST).href)) as typeof SdkModule;
+  const home = new BenchHome(warden);
+  const schema = uniqueName('statements');
+  const db = backend === 'postgres' ? new BenchDb() : null;
+  let pgStore: Store | null = null;
+  let ws: SdkModule.WardenWorker[] = [];
+  try {
+    if (db) {
+      await db.open();
+      home.env.WARDEN_DB = wardenDb(schema);
+    }
+    await home.init();
+    await home.cli(['profile', 'add', 'noop', '--pull']);
+    const { token } = JSON.parse(
+      await home.cli(['token', 'create', 'bench', '--profile', 'noop', '--json']),
+    ) as { token: string };
+    const file = join(home.root, 'statement-counts.json');
+    const serve = await home.serve([], {
+      node: ['--import', PRELOAD],
+      env: { BENCH_COUNT_FILE: file },
+    });
+    let store: Store;
+    if (db) {
+      const { openPgStore } = (await import(
+        new URL('store/postgres/open.js', DIST).href
+      )) as typeof OpenPg;
+      pgStore = await openPgStore(
+        { url: PG_URL, schema, max: 2, create: false },
+        warden.systemClock,
+      );
+      store = pgStore;
+    } else {
+      store = await home.store();
+    }
+    const ana = warden.person('bench');
+    for (let i = 0; i < tasks; i++)
+      await store.createTask({ title: `noop ${i}`, assignee: 'noop' }, ana);
+    // Let serve see the new tasks' changes before the idle window (it has no worker to wake).
+    await sleep(200);
+    const idleStart = await snapshot(serve, file, 1);
+    await sleep(idleMs);
+    const idleEnd = await snapshot(serve, file, 2);
+    const started = performance.now();
+    ws = Array.from({ length: workers }, () =>
+      sdk.createWorker({
+        url: serve.url,
+        token,
+        concurrency: 1,
+        claimWaitMs: 1000,
+        handler: () => Promise.resolve({ summary: '' }),
+      }),
+    );
+    await Promise.all(ws.map((w) => w.start()));
+    await waitFor(
+      'every task done',
+      async () => ((await store.countTasks('default')).done ?? 0) >= tasks || undefined,
+      600_000,
+      10,
+    );
+    const seconds = (performance.now() - started) / 1000;
+    const end = await snapshot(serve, file, 3);
+    return {
+      backend,
+      tasks,
+      workers,
+      seconds,
+      idleMs,
+      idle: minus(idleEnd, idleStart),
+      work: minus(end, idleEnd),
+    };
+  } finally {
+    await Promise.all(ws.map((w) => w.stop()));
+    await home.cleanup();
+    await pgStore?.close();
+    if (db) {
+      await db.dropSchema(schema);
+      await db.close();
+    }
+  }
+}
+
+function table(m: Measured): string {
+  const per = (n: number): string => (n / m.tasks).toFixed(2);
+  const kinds = Object.entries(m.work).sort((a, b) => b[1] - a[1]);
+  const total = kinds.reduce((s, [, n]) => s + n, 0);
+  const begins = kinds.filter(([k]) => isBegin(k)).reduce((s, [, n]) => s + n, 0);
+  const idleTotal = Object.values(m.idle).reduce((s, n) => s + n, 0);
+  const idlePerS = (idleTotal / m.idleMs) * 1000;
+  return [
+    `### ${m.backend}: ${m.tasks} tasks, ${m.workers} worker${m.workers === 1 ? '' : 's'}, ${m.seconds.toFixed(2)} s`,
+    '',
+    `statements per task: ${per(total)}; transactions (BEGIN) per task: ${per(begins)}; ` +
+      `idle serve: ${idlePerS.toFixed(1)} statements/s (${(idlePerS * (m.seconds / m.tasks)).toFixed(2)} per task of this run's length)`,
+    '',
+    '| statement kind | per task | total |',
+    '|---|--:|--:|',
+    ...kinds.map(([k, n]) => `| \`${k.replaceAll('|', '\\|')}\` | ${per(n)} | ${n} |`),
+  ].join('\n');
+}
+
+export async function run(argv: readonly string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      tasks: { type: 'string', default: '200' },
+      workers: { type: 'string', default: '1' },
+      'idle-ms': { type: 'string', default: '2000' },
+      only: { type: 'string' },
+    },
+  });
+  const tasks = Number(values.tasks);
+  const workers = Number(values.workers);
+  const idleMs = Number(values['idle-ms']);
+  if (![tasks, workers, idleMs].every((n) => Number.isInteger(n) && n > 0))
+    throw new Error('--tasks, --workers and --idle-ms want positive whole numbers');
+  const backends = (['sqlite', 'postgres'] as const).filter(
+    (b) => values.only === undefined || values.only === b,
+  );
+  const out: string[] = [];
+  for (const backend of backends) {
+    const m = await measure(backend, tasks, workers, idleMs);
+    out.push(table(m));
+    process.stderr.write(`${backend}: done in ${m.seconds.toFixed(2)} s\n`);
+  }
+  process.stdout.write(`${out.join('\n\n')}\n\nmachine: ${JSON.stringify(machine())}\n`);
+}
