@@ -165,7 +165,12 @@ export function checkSubscription(input: NewSubscription): {
   secret: string | null;
 } {
   const url = checkUrl(input.url);
-  const kinds = input.kinds === undefined || input.kinds.length === 0 ? [...NOTIFY_KINDS] : [];
+  if (input.kinds?.length === 0) {
+    throw invalid(
+      'events: name at least one kind, like completed,gave_up, or leave it out for all',
+    );
+  }
+  const kinds = input.kinds === undefined ? [...NOTIFY_KINDS] : [];
   for (const k of input.kinds ?? []) {
     if (!(NOTIFY_KINDS as readonly string[]).includes(k)) {
       throw invalid(`events: unknown notification kind '${k}'; use ${NOTIFY_KINDS.join(', ')}`);

@@ -70,6 +70,7 @@ describe('notification routes (issue #15)', () => {
       'invalid',
       /unknown notification kind 'exploded'/,
     );
+    expectError(await add({ url: target.url, events: [] }), 400, 'invalid', /at least one kind/);
     expectError(await add({ url: target.url, format: 'xml' }), 400, 'invalid', /unknown format/);
     expectError(await add({ url: target.url, board: 'ghost' }), 404, 'not_found');
     expectError(await add({ url: target.url, extra: 1 }), 400, 'invalid');

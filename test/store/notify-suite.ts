@@ -119,6 +119,7 @@ export function runNotifySuite(name: string, make: () => Promise<StoreFixture>):
           'invalid',
           /^events: unknown notification kind 'exploded'; use completed, /,
         ],
+        [{ url: 'http://h/x', kinds: [] }, 'invalid', /^events: name at least one kind/],
         [
           { url: 'http://h/x', format: 'xml' },
           'invalid',
