@@ -27,22 +27,22 @@ export function logCapArgs(path: string, cap: number): string[] {
 
 /**
  * Records a run's first log cut, once: a `log_truncated` event and a line in the `serve` log.
- * Cheap when there is none (one `stat`).
+ * Cheap when there is none (one `stat`). The file is renamed to `log-cut.seen` only once the
+ * event is stored, so a failed write is tried again at the next look; a file that does not
+ * hold two whole numbers (one an older shim was still writing) waits for the next look too.
  */
 export async function recordLogCut(sv: Supervision, live: LiveRun): Promise<void> {
   const path = join(live.runDir, CUT_FILE);
   if (!existsSync(path)) return;
-  let cut: number;
-  let cap: number;
+  let text: string;
   try {
-    [cut, cap] = readFileSync(path, 'utf8').trim().split(' ').map(Number) as [number, number];
-    renameSync(path, join(live.runDir, SEEN_FILE));
+    text = readFileSync(path, 'utf8');
   } catch {
     return;
   }
-  sv.log(
-    `run ${live.runId}: its log passed log_cap ${formatSize(cap)}; the middle is cut (${cut} bytes), the start and the latest output kept`,
-  );
+  const match = /^(\d+) (\d+)\n$/.exec(text);
+  if (match === null) return;
+  const [cut, cap] = [Number(match[1]), Number(match[2])];
   await sv.opts.store.writeEvent(dispatcher(sv.opts.host), {
     kind: 'log_truncated',
     board: live.board,
@@ -50,4 +50,8 @@ export async function recordLogCut(sv: Supervision, live: LiveRun): Promise<void
     run_id: live.runId,
     payload: { log_cap: cap, bytes_cut: cut, log_path: live.logPath },
   });
+  renameSync(path, join(live.runDir, SEEN_FILE));
+  sv.log(
+    `run ${live.runId}: its log passed log_cap ${formatSize(cap)}; the middle is cut (${cut} bytes), the start and the latest output kept`,
+  );
 }

@@ -15,13 +15,17 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { person } from '../../src/core/actor.js';
 import { logCapArgs } from '../../src/supervisor/log-cap.js';
 import { SHIM_PATH } from '../../src/supervisor/spawn.js';
 import { waitFor } from '../helpers/host.js';
+import { supervisorHome } from '../helpers/supervisor.js';
+import type { SupervisorHome } from '../helpers/supervisor.js';
 
 const CAP = 256 * 1024;
 const MARKERS =
@@ -128,5 +132,42 @@ describe('the shim keeps the log cap', () => {
     expect(await exited).toBe(0);
     // (Its shell may also say that its `sleep` was terminated.)
     expect(readFileSync(log, 'utf8')).toMatch(/^started\n(Terminated\n)?said goodbye\n$/);
+  });
+});
+
+describe('serve records the first cut once, and only a whole record of it', () => {
+  let h: SupervisorHome | undefined;
+  afterEach(async () => {
+    await h?.cleanup();
+    h = undefined;
+  });
+
+  it('waits while log-cut is not whole, then records it once and marks it seen', async () => {
+    h = await supervisorHome();
+    const { store, supervisor } = h;
+    const ana = person('ana');
+    await store.addProfile('sleeper', { argv: ['sleep', '60'] }, ana);
+    const task = await store.createTask({ title: 'sleep', assignee: 'sleeper' }, ana);
+    const claim = await h.claimOne();
+    await supervisor.start(claim, {});
+    const runDir = supervisor.live.get(claim.run.id)?.runDir ?? '';
+    const cuts = (): Promise<unknown[]> =>
+      store.listEvents({ task_id: task.id, kinds: ['log_truncated'] });
+    // What `serve` could find while a shim was still writing the file: nothing to record yet.
+    for (const partial of ['', '1234', '1234 26']) {
+      writeFileSync(join(runDir, 'log-cut'), partial);
+      await supervisor.tick();
+      expect(await cuts()).toEqual([]);
+      expect(existsSync(join(runDir, 'log-cut'))).toBe(true);
+    }
+    writeFileSync(join(runDir, 'log-cut'), `1234 ${CAP}\n`);
+    await supervisor.tick();
+    await supervisor.tick();
+    const events = (await cuts()) as { payload: Record<string, unknown> }[];
+    expect(events.map((e) => e.payload)).toEqual([
+      { log_cap: CAP, bytes_cut: 1234, log_path: join(runDir, 'output.log') },
+    ]);
+    expect(existsSync(join(runDir, 'log-cut'))).toBe(false);
+    expect(readFileSync(join(runDir, 'log-cut.seen'), 'utf8')).toBe(`1234 ${CAP}\n`);
   });
 });
