@@ -28,6 +28,15 @@ export function runNotifySuite(name: string, make: () => Promise<StoreFixture>):
       return t.id;
     }
 
+    /** A connection of its own to the store's PostgreSQL schema. */
+    async function client(): Promise<pg.Client> {
+      const schema = (await f.db.get<{ s: string }>('SELECT current_schema() AS s'))?.s ?? '';
+      const c = new pg.Client({ connectionString: process.env.WARDEN_TEST_PG_URL });
+      await c.connect();
+      await c.query(`SET search_path TO ${schema}`);
+      return c;
+    }
+
     it('starts a new subscription at the newest event and hears only the kinds it asked for, once', async () => {
       const before = await blocked('failed');
       const sub = await store.addSubscription(
@@ -139,13 +148,6 @@ export function runNotifySuite(name: string, make: () => Promise<StoreFixture>):
     }) => {
       if (store.dialect !== 'postgres')
         return skip('SQLite commits one writer at a time, in id order');
-      const schema = (await f.db.get<{ s: string }>('SELECT current_schema() AS s'))?.s ?? '';
-      const client = async (): Promise<pg.Client> => {
-        const c = new pg.Client({ connectionString: process.env.WARDEN_TEST_PG_URL });
-        await c.connect();
-        await c.query(`SET search_path TO ${schema}`);
-        return c;
-      };
       const insert = (c: pg.Client, title: string) =>
         c.query(
           `INSERT INTO events (board, actor, kind, payload, at) VALUES ('default', 'person:t', 'task_done', $1, 1)`,
@@ -191,6 +193,41 @@ export function runNotifySuite(name: string, make: () => Promise<StoreFixture>):
         expect((await store.getSubscription(sub.id)).delivered).toBe(3);
       } finally {
         for (const c of [early, late, third]) await c.end();
+      }
+    });
+    it('on PostgreSQL, writes no dead letter when another host took the lease meanwhile', async ({
+      skip,
+    }) => {
+      if (store.dialect !== 'postgres') return skip('SQLite has one writer at a time');
+      const sub = await store.addSubscription({ url: 'http://127.0.0.1:9/x' }, ana);
+      await blocked('failed');
+      const [due] = await store.dueNotifications('h1');
+      expect(await store.claimNotification(due!, 'h1', 60_000)).toBe(true);
+      const other = await client();
+      const watcher = await client();
+      try {
+        // Another host takes the subscription (its lease ran out) and has not committed yet.
+        await other.query('BEGIN');
+        await other.query(`UPDATE notify_subscriptions SET lease_owner = 'h2' WHERE id = $1`, [
+          sub.id,
+        ]);
+        const fail = { ok: false as const, error: 'HTTP 500', attempts: 1, retryInMs: 1000 };
+        const recording = store.recordNotification(due!, 'h1', fail);
+        // h1 has read its lease and waits on the row; then the other host commits.
+        for (let i = 0; ; i++) {
+          const { rows } = await watcher.query(
+            `SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE notify_subscriptions%'`,
+          );
+          if (rows.length > 0) break;
+          if (i > 500) throw new Error('the record never waited on the row');
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        await other.query('COMMIT');
+        expect(await recording).toBe('lost');
+        expect(await store.listDeadLetters()).toEqual([]);
+        expect(await store.getSubscription(sub.id)).toMatchObject({ dead: 0, cursor: sub.cursor });
+      } finally {
+        for (const c of [other, watcher]) await c.end();
       }
     });
   });

@@ -282,12 +282,15 @@ export async function record(
   if (!row) return 'lost';
   const attempts = Number(row.attempts) + 1;
   if (attempts >= result.attempts) {
-    await db.run(
+    // PostgreSQL reads committed rows: another host may have taken the lease since the SELECT,
+    // so the dead letter is written only if this update still found the row as it was.
+    const n = await db.run(
       `UPDATE notify_subscriptions SET cursor_id = ?, cursor_tx = ?, attempts = 0, next_at = NULL,
          last_error = ?, lease_owner = NULL, lease_until = NULL, failed = failed + 1, dead = dead + 1
        WHERE ${mine}`,
       [due.at.id, due.at.tx, result.error, ...where],
     );
+    if (n !== 1) return 'lost';
     await db.run(
       'INSERT INTO notify_dead_letters (subscription_id, event_id, kind, attempts, error, at) VALUES (?, ?, ?, ?, ?, ?)',
       [id, due.event.id, due.kind, attempts, result.error, now],
