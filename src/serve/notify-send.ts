@@ -25,7 +25,7 @@ const ANSWER_BYTES = 1024;
 /** The start of an answer's body; the rest is cancelled, so a long or endless body costs nothing. */
 async function answerStart(res: Response): Promise<string> {
   if (res.body === null) return '';
-  const reader = res.body.getReader();
+  const reader: ReadableStreamDefaultReader<Uint8Array> = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {

@@ -40,6 +40,37 @@ export async function liveLease(
   token: TokenInfo,
 ): Promise<LeaseInfo> {
   const row = await db.get<LeaseRow>('SELECT * FROM worker_leases WHERE id = ?', [id]);
+  return leaseOrRefusal(row, now, id, token);
+}
+
+/**
+ * `liveLease` as one statement outside any transaction, for the check every claim and renewal
+ * makes first: on PostgreSQL the store's clock is read in the same statement, instead of a
+ * read transaction of four round trips (BEGIN, the clock, the lease, COMMIT). A lease that
+ * lapses just after this check is no different from one that lapses just after a claim: its
+ * runs end `lease_lost` when the lapse is found.
+ */
+export async function checkLiveLease(
+  db: SqlDb,
+  local: number,
+  id: string,
+  token: TokenInfo,
+): Promise<LeaseInfo> {
+  const row = await db.get<LeaseRow & { store_now?: number }>(
+    db.dialect === 'postgres'
+      ? 'SELECT *, CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT) AS store_now FROM worker_leases WHERE id = ?'
+      : 'SELECT * FROM worker_leases WHERE id = ?',
+    [id],
+  );
+  return leaseOrRefusal(row, row?.store_now ?? local, id, token);
+}
+
+function leaseOrRefusal(
+  row: LeaseRow | undefined,
+  now: number,
+  id: string,
+  token: TokenInfo,
+): LeaseInfo {
   if (!row) throw notFound(`lease ${id} does not exist; open one with POST /api/v1/pull/leases`);
   if (row.token_id !== token.id) {
     throw new WardenError('forbidden', `lease ${id} belongs to another worker token`);

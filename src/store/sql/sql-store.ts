@@ -363,7 +363,9 @@ export class SqlStore implements Store {
     workspaceRoot: string | null,
     worktreeRoot: string | null = null,
   ): Promise<Claim[]> {
-    if (!(await this.driver.read((db) => mayClaim(db, this.clock.now(), req)))) return [];
+    // A hint read outside any transaction (two statements, no BEGIN and COMMIT): the claim
+    // itself decides under the admission turn.
+    if (!(await mayClaim(this.driver.concurrentReads(), this.clock.now(), req))) return [];
     return this.driver.tx(
       (db) => claimRuns(db, this.clock.now(), req, { workspaceRoot, worktreeRoot }),
       { lock: ADMISSION_LOCK },
@@ -553,7 +555,8 @@ export class SqlStore implements Store {
     call: TerminalCall,
     ctx?: PolicyContext & { host: string },
   ): Promise<TerminalAnswer> {
-    const repeat = await this.driver.read((db) => worker.repeatedAnswer(db, tokenHash, call));
+    // One statement, outside any transaction: the fenced transaction looks again.
+    const repeat = await worker.repeatedAnswer(this.driver.concurrentReads(), tokenHash, call);
     if (repeat) return repeat;
     return this.fenced(tokenHash, call.op, async (db, now, f) => {
       // A repeat may have landed between the read and this transaction.
@@ -620,9 +623,7 @@ export class SqlStore implements Store {
   }
 
   checkLease(id: string, token: TokenInfo): Promise<LeaseInfo> {
-    return this.driver.read(async (db) =>
-      leases.liveLease(db, await hosts.storeNow(db, this.clock.now()), id, token),
-    );
+    return leases.checkLiveLease(this.driver.concurrentReads(), this.clock.now(), id, token);
   }
 
   endLeases(only?: { id: string; reason: string }): Promise<{ lease: string; runs: RunId[] }[]> {
