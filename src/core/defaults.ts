@@ -141,6 +141,16 @@ export const SQLITE_DEFAULTS = {
   busy_timeout_ms: 5000,
   /** How often a busy transaction is retried, with jitter, before the error surfaces. */
   busy_retries: 8,
+  /**
+   * Most transactions of one process that share a COMMIT, so one fsync (group commit; the
+   * rest wait for the next group).
+   */
+  group_max_members: 64,
+  /**
+   * Milliseconds from a group's BEGIN after which no more transactions join it, so the write
+   * lock, which other processes wait on, is never held long.
+   */
+  group_max_ms: 4,
 } as const;
 
 /** The home directory when `WARDEN_HOME` is unset, relative to the user's home. */

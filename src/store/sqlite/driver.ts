@@ -3,6 +3,7 @@ import { SQLITE_DEFAULTS } from '../../core/defaults.js';
 import type { SqlDb, SqlDriver, SqlParam, TxOptions } from '../sql/driver.js';
 import { fromSqliteError } from '../storage-errors.js';
 import { loadSqlite } from './connect.js';
+import { GroupCommit } from './group-commit.js';
 import type { Sqlite } from './connect.js';
 
 /** How often another process's commits are looked for. */
@@ -79,14 +80,15 @@ export interface SqliteOptions {
 
 /**
  * The SQLite driver: WAL, `synchronous=FULL` (nothing acknowledged is lost, SPEC P6), short
- * `BEGIN IMMEDIATE` transactions one at a time per process, and a busy timeout plus jittered
- * retries against other processes that hold the write lock.
+ * `BEGIN IMMEDIATE` transactions one at a time per process, committed in groups that share
+ * one fsync (group-commit.ts), and a busy timeout plus jittered retries against other
+ * processes that hold the write lock.
  */
 export class SqliteDriver implements SqlDriver {
   readonly dialect = 'sqlite' as const;
   private readonly db: Sqlite;
   private readonly statements: SqliteStatements;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly groups: GroupCommit;
   private closed = false;
   /** Whether this connection only reads (a reading command, or a read-only home). */
   readonly readOnly: boolean;
@@ -111,32 +113,35 @@ export class SqliteDriver implements SqlDriver {
       throw fromSqliteError(err, path) ?? err;
     }
     this.statements = new SqliteStatements(this.db);
+    this.groups = new GroupCommit(
+      this.db,
+      this.statements,
+      { maxMembers: SQLITE_DEFAULTS.group_max_members, maxMs: SQLITE_DEFAULTS.group_max_ms },
+      () => this.beginImmediate(),
+    );
   }
 
-  // Statements outside a transaction wait their turn, so they never read a half-done one.
+  // Statements outside a transaction wait their turn, so they never read a half-done one; a
+  // write outside a transaction is one of its own, and joins a group like any other.
   all<T>(sql: string, params?: readonly SqlParam[]): Promise<T[]> {
-    return this.serial(() => this.statements.all<T>(sql, params));
+    return this.queued(false, true, (db) => db.all<T>(sql, params));
   }
 
   get<T>(sql: string, params?: readonly SqlParam[]): Promise<T | undefined> {
-    return this.serial(() => this.statements.get<T>(sql, params));
+    return this.queued(false, true, (db) => db.get<T>(sql, params));
   }
 
   run(sql: string, params?: readonly SqlParam[]): Promise<number> {
-    return this.serial(() => this.statements.run(sql, params));
+    return this.queued(true, true, (db) => db.run(sql, params));
   }
 
   exec(sql: string): Promise<void> {
-    return this.serial(() => this.statements.exec(sql));
+    return this.queued(true, true, (db) => db.exec(sql));
   }
 
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
+  private queued<T>(write: boolean, bare: boolean, fn: (db: SqlDb) => Promise<T>): Promise<T> {
     // A full disk, a lock held too long or a damaged page is said in words (storage-errors.ts).
-    const next = this.queue.then(fn).catch((err: unknown) => {
-      throw fromSqliteError(err, this.path) ?? err;
-    });
-    this.queue = next.catch(() => undefined);
-    return next;
+    return guard(this.path, () => this.groups.submit(write, bare, fn));
   }
 
   private reader: { db: Sqlite; statements: SqliteStatements } | null = null;
@@ -170,36 +175,29 @@ export class SqliteDriver implements SqlDriver {
   }
 
   /**
-   * Runs `fn` inside `BEGIN IMMEDIATE`. Transactions of this process are queued so two never
-   * interleave on the one connection; a busy lock held by another process is retried.
+   * Runs `fn` inside `BEGIN IMMEDIATE`, as a member of a group that shares one COMMIT (see
+   * group-commit.ts); resolves once that COMMIT is on disk. Transactions of this process are
+   * queued so two never interleave on the one connection; a busy lock held by another process
+   * is retried.
    */
   tx<T>(fn: (db: SqlDb) => Promise<T>, _options?: TxOptions): Promise<T> {
-    return this.serial(() => this.runTx('BEGIN IMMEDIATE', fn));
+    return this.queued(true, false, fn);
   }
 
-  /** A deferred transaction: a snapshot for reads that takes no write lock. */
+  /** A deferred transaction: a snapshot for reads that takes no write lock (or joins a group). */
   read<T>(fn: (db: SqlDb) => Promise<T>): Promise<T> {
-    return this.serial(() => this.runTx('BEGIN', fn));
+    return this.queued(false, false, fn);
   }
 
-  private async runTx<T>(begin: string, fn: (db: SqlDb) => Promise<T>): Promise<T> {
+  /** `BEGIN IMMEDIATE`, retried with jitter while another process holds the write lock. */
+  private async beginImmediate(): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        this.db.exec(begin);
+        this.db.exec('BEGIN IMMEDIATE');
+        return;
       } catch (err) {
-        if (isBusy(err) && attempt < SQLITE_DEFAULTS.busy_retries) {
-          await sleep((10 << Math.min(attempt, 6)) * (0.5 + Math.random()));
-          continue;
-        }
-        throw err;
-      }
-      try {
-        const result = await fn(this.statements);
-        this.db.exec('COMMIT');
-        return result;
-      } catch (err) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        throw err;
+        if (!isBusy(err) || attempt >= SQLITE_DEFAULTS.busy_retries) throw err;
+        await sleep((10 << Math.min(attempt, 6)) * (0.5 + Math.random()));
       }
     }
   }
@@ -226,12 +224,21 @@ export class SqliteDriver implements SqlDriver {
     return this.db.pragma('data_version', { simple: true }) as number;
   }
 
+  /**
+   * Closes the connection: at once when nothing is queued (so the file is free when this
+   * returns), else once the work already queued has run and an open group has committed.
+   */
   close(): Promise<void> {
-    if (!this.closed) {
-      this.closed = true;
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    const shut = (): void => {
       this.reader?.db.close();
       this.db.close();
+    };
+    if (this.groups.idle) {
+      shut();
+      return Promise.resolve();
     }
-    return Promise.resolve();
+    return this.groups.drained().then(shut);
   }
 }

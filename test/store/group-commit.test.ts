@@ -1,0 +1,186 @@
+/*
+ * Group commit on SQLite (issue #16): transactions of one process that are in flight together
+ * share one COMMIT, so one fsync, on real files. Nobody is answered before that COMMIT has
+ * returned, a member that throws is undone alone, a failed COMMIT fails every member, order
+ * is kept, and every acknowledged write survives a SIGKILL of the writing process.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SQLITE_DEFAULTS } from '../../src/core/defaults.js';
+import { SqliteDriver } from '../../src/store/sqlite/driver.js';
+
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-group-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A driver on a fresh file with a table `t`, and a second connection that sees only commits. */
+async function setup(): Promise<{ driver: SqliteDriver; path: string; committed: () => number[] }> {
+  const path = join(tempDir(), 'warden.db');
+  const driver = new SqliteDriver(path, { mustExist: false });
+  cleanups.push(() => driver.close());
+  await driver.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, seq INTEGER)');
+  const other = new Database(path, { readonly: true });
+  cleanups.push(() => other.close());
+  const ids = other.prepare('SELECT id FROM t ORDER BY id').pluck();
+  return { driver, path, committed: () => ids.all() as number[] };
+}
+
+function insert(driver: SqliteDriver, id: number): Promise<number> {
+  return driver.tx((db) => db.run('INSERT INTO t (id) VALUES (?)', [id]));
+}
+
+describe('group commit', () => {
+  it('answers transactions in flight together only once all of them are committed', async () => {
+    const { driver, committed } = await setup();
+    const seen: number[][] = [];
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => insert(driver, i).then(() => seen.push(committed()))),
+    );
+    // Each caller, when answered, finds its own write and its neighbours' on disk: one COMMIT.
+    const all = Array.from({ length: 10 }, (_, i) => i);
+    expect(seen).toEqual(Array.from({ length: 10 }, () => all));
+  });
+
+  it('caps a group, so the write lock is never held for a whole backlog', async () => {
+    const { driver, committed } = await setup();
+    const seen: number[] = [];
+    await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        insert(driver, i).then(() => seen.push(committed().length)),
+      ),
+    );
+    expect(seen[0]).toBeGreaterThan(1);
+    expect(seen[0]).toBeLessThanOrEqual(SQLITE_DEFAULTS.group_max_members);
+    expect(seen.at(-1)).toBe(300);
+  });
+
+  it('runs members in the order they were asked for, each seeing the ones before', async () => {
+    const { driver } = await setup();
+    const next = (id: number): Promise<number> =>
+      driver.tx(async (db) => {
+        const row = await db.get<{ n: number }>('SELECT COALESCE(MAX(seq), 0) AS n FROM t');
+        await db.run('INSERT INTO t (id, seq) VALUES (?, ?)', [id, (row?.n ?? 0) + 1]);
+        return (row?.n ?? 0) + 1;
+      });
+    const seqs = await Promise.all(Array.from({ length: 20 }, (_, i) => next(i)));
+    expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    // A read asked for after them sees all of them, and is answered once they are on disk.
+    const read = await driver.read((db) => db.all<{ id: number }>('SELECT id FROM t'));
+    expect(read).toHaveLength(20);
+  });
+
+  it('undoes a member that throws alone: its neighbours are committed', async () => {
+    const { driver, committed } = await setup();
+    const results = await Promise.allSettled([
+      insert(driver, 1),
+      driver.tx(async (db) => {
+        await db.run('INSERT INTO t (id) VALUES (2)');
+        throw new Error('member 2 changed its mind');
+      }),
+      insert(driver, 3),
+      // A statement SQLite refuses (a duplicate key), after the member's own first write.
+      driver.tx(async (db) => {
+        await db.run('INSERT INTO t (id) VALUES (4)');
+        await db.run('INSERT INTO t (id) VALUES (1)');
+      }),
+      insert(driver, 5),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ]);
+    expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/changed its mind/);
+    expect(String((results[3] as PromiseRejectedResult).reason)).toMatch(/UNIQUE/);
+    expect(committed()).toEqual([1, 3, 5]);
+  });
+
+  it('fails every member when the COMMIT fails, stores none of them, and goes on', async () => {
+    const { driver, committed } = await setup();
+    await driver.exec(
+      'CREATE TABLE parent (id INTEGER PRIMARY KEY); CREATE TABLE child (parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)',
+    );
+    // A deferred foreign key is checked at COMMIT: member 2's dangling reference fails it.
+    const results = await Promise.allSettled([
+      insert(driver, 1),
+      driver.tx((db) => db.run('INSERT INTO child (parent) VALUES (99)')),
+      insert(driver, 3),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    for (const r of results) {
+      expect(String((r as PromiseRejectedResult).reason)).toMatch(/FOREIGN KEY/);
+    }
+    expect(committed()).toEqual([]);
+    await insert(driver, 4);
+    expect(committed()).toEqual([4]);
+  });
+
+  it('waits for another process that holds the write lock, then commits the whole group', async () => {
+    const { driver, path, committed } = await setup();
+    const holder = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const D = require(${JSON.stringify(fileURLToPath(import.meta.resolve('better-sqlite3')))});
+         const db = new D(${JSON.stringify(path)});
+         db.exec('BEGIN IMMEDIATE'); db.exec('INSERT INTO t (id) VALUES (100)');
+         process.stdout.write('held\\n');
+         setTimeout(() => { db.exec('COMMIT'); db.close(); }, 200);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    cleanups.push(() => void holder.kill('SIGKILL'));
+    await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+    // The group waits on the lock (the busy timeout) until the holder commits, 200 ms on.
+    await Promise.all(Array.from({ length: 8 }, (_, i) => insert(driver, i)));
+    expect(committed()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 100]);
+  });
+});
+
+describe('a process writing in groups and SIGKILLed', () => {
+  it('loses no write it acknowledged', { timeout: 60_000 }, async () => {
+    const path = join(tempDir(), 'warden.db');
+    const writer = spawn(
+      process.execPath,
+      [fileURLToPath(new URL('../fixtures/group-commit-writer.mjs', import.meta.url)), path, '16'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    cleanups.push(() => void writer.kill('SIGKILL'));
+    const acked: number[] = [];
+    let buffered = '';
+    const exited = new Promise<void>((resolve) => writer.once('exit', () => resolve()));
+    await new Promise<void>((resolve) => {
+      writer.stdout.on('data', (chunk: Buffer) => {
+        const lines = (buffered + chunk.toString()).split('\n');
+        buffered = lines.pop() ?? '';
+        acked.push(...lines.map(Number));
+        // Killed mid-stream: groups are in flight, some of them half run.
+        if (acked.length >= 2000) {
+          writer.kill('SIGKILL');
+          resolve();
+        }
+      });
+    });
+    await exited;
+    const db = new Database(path);
+    cleanups.push(() => db.close());
+    const stored = new Set(db.prepare('SELECT id FROM acked').pluck().all() as number[]);
+    const lost = acked.filter((id) => !stored.has(id));
+    expect(acked.length).toBeGreaterThanOrEqual(2000);
+    expect(lost).toEqual([]);
+  });
+});
