@@ -199,6 +199,12 @@ function checkUrl(text: string): string {
     throw invalid(`url: '${text}' is not http(s); webhooks are sent to http:// or https:// URLs`);
   }
   if (text.length > MAX_URL) throw invalid(`url: longer than ${MAX_URL} characters`);
+  // fetch never sends a URL with credentials, and the URL is shown in lists and errors.
+  if (url.username !== '' || url.password !== '') {
+    throw invalid(
+      'url: a user name or password in the URL is never sent; sign messages with --secret, or put a token in the path or query',
+    );
+  }
   return url.toString();
 }
 

@@ -35,6 +35,7 @@ describe('warden notify (issue #15)', () => {
     const before = cli.dbSnapshot();
     const cases: [string[], number, RegExp][] = [
       [['notify', 'add', 'ftp://host/x'], 2, /url: 'ftp:\/\/host\/x' is not http\(s\)/],
+      [['notify', 'add', 'https://me:pw@host/x'], 2, /url: a user name or password .* --secret/],
       [['notify', 'add', 'example.com/hook'], 2, /url: 'example.com\/hook' is not a URL/],
       [
         ['notify', 'add', 'http://h/x', '--events', 'completed,exploded'],

@@ -130,6 +130,11 @@ export function runNotifySuite(name: string, make: () => Promise<StoreFixture>):
         ],
         [{ url: 'http://h/x', kinds: [] }, 'invalid', /^events: name at least one kind/],
         [
+          { url: 'https://me:pw@h/x' },
+          'invalid',
+          /^url: a user name or password in the URL is never sent; sign/,
+        ],
+        [
           { url: 'http://h/x', format: 'xml' },
           'invalid',
           /^format: unknown format 'xml'; use json, slack, discord, ntfy$/,
