@@ -200,6 +200,7 @@ export function boardRoutes(
           length: slice.data.length,
           size: slice.size,
           cut: slice.cut,
+          cutting: slice.cutting,
         },
         200,
       );

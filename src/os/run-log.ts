@@ -14,7 +14,7 @@ import type { Run } from '../core/run.js';
 export const MARKER_BYTES = 160;
 const MARKER = /^\n\[warden: log truncated: (\d+) bytes cut here/;
 
-/** A piece of a log and where it stands, read while no cut was under way. */
+/** A piece of a log and where it stands, read while no cut was under way (unless `cutting`). */
 export interface LogSlice {
   /** The bytes read. */
   data: Buffer;
@@ -26,6 +26,8 @@ export interface LogSlice {
   cut: number;
   /** Where the marker line stands; null while the log has never been cut. */
   marker: number | null;
+  /** A cut was under way: the bytes, `cut` and `marker` may not belong together; read again. */
+  cutting: boolean;
 }
 
 /**
@@ -58,14 +60,36 @@ function readSmall(path: string): string | null {
   }
 }
 
+/** What the shim's reader is doing: a killed one never finishes its cut, a frozen one later. */
+type Reader = 'running' | 'stopped' | 'gone';
+
 /**
  * The shim's cut counter (RUN_DIR/log-seq): 0 before any cut, odd while one is under way;
- * null while the file is being written (empty).
+ * null while an older shim writes the file. After it the shim writes its reader's pid, so a
+ * reader killed or frozen (SIGSTOP) in the middle of a cut, which leaves the counter odd, is
+ * not waited for.
  */
-function cutSeq(dir: string): number | null {
+function cutState(dir: string): { seq: number | null; reader: Reader } {
   const text = readSmall(join(dir, 'log-seq'));
-  if (text === null) return 0;
-  return /^\d+\n$/.test(text) ? Number(text) : null;
+  if (text === null) return { seq: 0, reader: 'running' };
+  const m = /^(\d+)(?: (\d+))?\n$/.exec(text);
+  if (m === null) return { seq: null, reader: 'running' };
+  // An older shim names no reader: its cut is taken to be going.
+  return { seq: Number(m[1]), reader: m[2] === undefined ? 'running' : reader(dir, Number(m[2])) };
+}
+
+/**
+ * The shim's reader `pid`: its process group is the shim's (RUN_DIR/shim.pid), so a pid reused
+ * by another process is not taken for it.
+ */
+function reader(dir: string, pid: number): Reader {
+  const stat = readSmall(`/proc/${pid}/stat`);
+  if (stat === null) return 'gone';
+  const [state, , group] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  if (group !== readSmall(join(dir, 'shim.pid'))?.trim() || /^[ZX]$/.test(state ?? '')) {
+    return 'gone';
+  }
+  return /^[Tt]$/.test(state ?? '') ? 'stopped' : 'running';
 }
 
 /** The marker's place and the count on it, found through the cap the first cut recorded. */
@@ -100,19 +124,25 @@ function pause(ms: number): void {
  * Up to `bytes` of the log from `offset`; a negative offset counts from the end (the last N).
  * Read while no cut is under way (the shim's counter is even and the same before and after),
  * so the bytes, the count of bytes cut and the marker's place belong together. A cut takes
- * milliseconds; if cuts keep coming for `waitMs`, the last read is given as it is (`serve`'s
- * API waits little: its reader, the dashboard, reads the end again when `cut` moves).
+ * milliseconds: the read is made again for up to `waitMs` (0, the default, for `serve`, which
+ * must not block: its reader, the dashboard, reads again), then given with `cutting` set. A
+ * cut whose reader is frozen is not waited for (`cutting` is set); nor one whose reader was
+ * killed: that cut never finishes, so the file is as it will stay (`cutting` is not set).
  */
-export function readLog(path: string, offset: number, bytes: number, waitMs = 50): LogSlice {
+export function readLog(path: string, offset: number, bytes: number, waitMs = 0): LogSlice {
   const dir = dirname(path);
   for (let tries = 0; ; tries++) {
-    const before = cutSeq(dir);
+    const before = cutState(dir);
     const size = statSync(path).size;
     const from = Math.min(size, offset < 0 ? Math.max(0, size + offset) : offset);
     const data = readAt(path, from, Math.min(bytes, size - from));
     const { marker, cut } = readMarker(path);
-    const stable = before !== null && before % 2 === 0 && cutSeq(dir) === before;
-    if (stable || tries * 5 >= waitMs) return { data, offset: from, size, cut, marker };
+    const after = cutState(dir);
+    const settled = before.seq !== null && after.seq === before.seq;
+    const odd = after.seq !== null && after.seq % 2 === 1;
+    const cutting = !settled || (odd && after.reader !== 'gone');
+    const slice = { data, offset: from, size, cut, marker, cutting };
+    if (!cutting || (settled && after.reader === 'stopped') || tries * 5 >= waitMs) return slice;
     pause(5);
   }
 }

@@ -70,6 +70,8 @@ export interface LogPiece {
   length: number;
   size: number;
   cut: number;
+  /** The shim was cutting the log during the read: read again. */
+  cutting: boolean;
 }
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {

@@ -18,9 +18,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { person } from '../../src/core/actor.js';
+import { readLog } from '../../src/os/run-log.js';
 import { logCapArgs } from '../../src/supervisor/log-cap.js';
 import { SHIM_PATH } from '../../src/supervisor/spawn.js';
 import { waitFor } from '../helpers/host.js';
@@ -99,7 +100,11 @@ describe('the shim keeps the log cap', () => {
     expect(Number(first)).toBeLessThan(Number(marker?.[1]));
     expect(Number(cap)).toBe(CAP);
     // The counter readers check around a read: two steps a cut, even once it is over.
-    const counter = Number(readFileSync(join(dir, 'log-seq'), 'utf8'));
+    const [, counterText, reader] =
+      /^(\d{12}) (\d+)\n$/.exec(readFileSync(join(dir, 'log-seq'), 'utf8')) ?? [];
+    const counter = Number(counterText);
+    // After it, the pid of the reader (gone now), so a cut it left half-done is not waited for.
+    expect(Number(reader)).toBeGreaterThan(0);
     expect(counter % 2).toBe(0);
     expect(counter).toBeGreaterThan(2);
   });
@@ -171,3 +176,63 @@ describe('serve records the first cut once, and only a whole record of it', () =
     expect(readFileSync(join(runDir, 'log-cut.seen'), 'utf8')).toBe(`1234 ${CAP}\n`);
   });
 });
+
+describe('a read of the log while a cut is under way', () => {
+  /**
+   * The state a shim's reader leaves when it is in the middle of a cut: a log, the shim's pid
+   * (a real group leader) and the counter odd, naming a real process of that group as reader.
+   */
+  async function midCut(): Promise<{ log: string; group: ChildProcess; reader: number }> {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-logseq-'));
+    dirs.push(dir);
+    const log = join(dir, 'output.log');
+    writeFileSync(log, 'some output\n');
+    const group = spawn('/bin/sh', ['-c', 'sleep 600 & echo $!; wait'], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    shims.push(group);
+    const reader = Number(await new Promise<string>((r) => group.stdout?.once('data', r)));
+    writeFileSync(join(dir, 'shim.pid'), `${group.pid}\n`);
+    writeFileSync(join(dir, 'log-seq'), `000000000003 ${reader}\n`);
+    return { log, group, reader };
+  }
+
+  it('does not wait for a cut whose reader was killed: the file is as it will stay', async () => {
+    const { log, reader } = await midCut();
+    process.kill(reader, 'SIGKILL');
+    await waitFor('the reader gone', () => !/^\d+ \(.*\) [RS]/.test(procStat(reader)));
+    // (A wait of ten minutes allowed: without the reader's pid it would be spent in full.)
+    const slice = readLog(log, 0, 1024, 600_000);
+    expect(slice.data.toString()).toBe('some output\n');
+    expect(slice.cutting).toBe(false);
+  });
+
+  it('does not wait for a cut whose reader is frozen, and says a cut is under way', async () => {
+    const { log, reader } = await midCut();
+    process.kill(reader, 'SIGSTOP');
+    await waitFor('the reader stopped', () => /^\d+ \(.*\) [Tt]/.test(procStat(reader)));
+    expect(readLog(log, 0, 1024, 600_000).cutting).toBe(true);
+  });
+
+  it('says a cut is under way without waiting by default (serve), and after a bounded wait', async () => {
+    const { log } = await midCut();
+    expect(readLog(log, 0, 1024).cutting).toBe(true);
+    expect(readLog(log, 0, 1024, 20).cutting).toBe(true);
+  });
+
+  it('takes a process of another group with the reader’s pid for no reader', async () => {
+    const { log } = await midCut();
+    writeFileSync(join(dirname(log), 'log-seq'), `000000000003 ${process.pid}\n`);
+    expect(readLog(log, 0, 1024, 600_000).cutting).toBe(false);
+  });
+});
+
+/** A process's /proc stat line, or '' once it is gone. */
+function procStat(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return '';
+  }
+}

@@ -8,7 +8,10 @@ import { READING, withContext } from '../context.js';
 /** How much of the log one read takes, and how often `--follow` looks for more. */
 const PIECE = 1024 * 1024;
 const FOLLOW_EVERY_MS = 200;
-/** How long a read waits for a cut under way to finish (a cut takes milliseconds). */
+/**
+ * How long a read waits for a cut under way to finish (a cut takes milliseconds). A cut still
+ * under way after that is not waited for again until a read finds none.
+ */
 const WAIT_FOR_CUT_MS = 2000;
 /** How often `--follow` asks the store whether the run has ended. */
 const STATE_EVERY_MS = 1000;
@@ -52,8 +55,10 @@ async function print(path: string, live: (() => Promise<boolean>) | null): Promi
   let cut: number | null = null;
   let going = live !== null;
   let asked = Date.now();
+  let wait = WAIT_FOR_CUT_MS;
   for (;;) {
-    const slice = readLog(path, at, PIECE, WAIT_FOR_CUT_MS);
+    const slice = readLog(path, at, PIECE, wait);
+    wait = slice.cutting ? 0 : WAIT_FOR_CUT_MS;
     if (cut !== null && slice.cut !== cut && slice.marker !== null) {
       // Cut since the last read: the bytes after the marker moved down by what was cut (and,
       // at the first cut, up by the marker line). Read again from the place found.
