@@ -57,6 +57,7 @@ export const NOTIFIED_EVENT_KINDS = [
 /** A webhook subscription as stored (never its secret). */
 export interface Subscription {
   id: number;
+  /** Its target's scheme and host (`maskUrl`): the rest is never shown. */
   url: string;
   kinds: NotifyKind[];
   format: NotifyFormat;
@@ -94,6 +95,7 @@ export interface NewSubscription {
 export interface DeadLetter {
   id: number;
   subscription_id: number;
+  /** Its subscription's target, masked (`maskUrl`). */
   url: string;
   event_id: EventId;
   kind: NotifyKind;
@@ -206,6 +208,19 @@ function checkUrl(text: string): string {
     );
   }
   return url.toString();
+}
+
+/**
+ * A target as it is shown (lists, API answers, errors, logs): its scheme and host only. The
+ * path and query of a Slack or Discord webhook, an ntfy topic or a token are its credential.
+ */
+export function maskUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return u.pathname === '/' && u.search === '' ? `${u.origin}/` : `${u.origin}/…`;
+  } catch {
+    return '…';
+  }
 }
 
 /** Parses a comma-separated list of kinds (`--events completed,gave_up`). */

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { formatDuration } from '../core/duration.js';
+import { maskUrl } from '../core/notify.js';
 import type { NotifyRequest } from '../core/notify-message.js';
 
 /** What a target answered to one send. */
@@ -77,7 +78,7 @@ export async function sendNotification(
       ? `no answer within ${formatDuration(timeoutMs)}`
       : abort?.aborted
         ? 'stopped before an answer came (serve is stopping)'
-        : unreachable(url, causeOf(err));
+        : unreachable(url, causeOf(err)).replaceAll(url, maskUrl(url));
     return { ok: false, status: null, error, answer: '' };
   }
 }

@@ -24,14 +24,14 @@ export async function sendTestMessage(
   timeoutMs: number,
 ): Promise<TestSend> {
   const subscription = await store.getSubscription(id);
-  const secret = await store.subscriptionSecret(id);
+  const { url, secret } = await store.subscriptionTarget(id);
   const link = dashboardLink(baseUrl, subscription.board, subscription.task_id);
   const text = `[warden] test message for subscription ${id} (${subscription.kinds.join(', ')})${link === null ? '' : ` ${link}`}`;
   const request = renderNotification(
     { key: `warden-${id}-test-${Date.now()}`, kind: 'test', event: null, task: null, text, link },
     subscription.format,
   );
-  return timed(subscription, () => sendNotification(subscription.url, request, secret, timeoutMs));
+  return timed(subscription, () => sendNotification(url, request, secret, timeoutMs));
 }
 
 async function timed(
@@ -67,16 +67,14 @@ export async function resendDeadLetter(
 ): Promise<TestSend> {
   const dead = await store.getDeadLetter(id);
   const subscription = await store.getSubscription(dead.subscription_id);
-  const secret = await store.subscriptionSecret(dead.subscription_id);
+  const { url, secret } = await store.subscriptionTarget(dead.subscription_id);
   const [event] = await store.listEvents({ id: dead.event_id, limit: 1 });
   if (event?.id !== dead.event_id) {
     throw notFound(`event ${dead.event_id} of dead letter ${id} was pruned by gc; nothing to send`);
   }
   const n = await composeNotification(store, subscription.id, dead.kind, event, baseUrl);
   const request = renderNotification(n, subscription.format);
-  const sent = await timed(subscription, () =>
-    sendNotification(subscription.url, request, secret, timeoutMs),
-  );
+  const sent = await timed(subscription, () => sendNotification(url, request, secret, timeoutMs));
   if (sent.result.ok) await store.removeDeadLetter(id);
   return sent;
 }

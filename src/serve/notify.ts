@@ -118,7 +118,7 @@ export class Notifier {
       this.opts.baseUrl(),
     );
     const sent = await sendNotification(
-      due.subscription.url,
+      due.url,
       renderNotification(n, due.subscription.format),
       due.secret,
       policy.timeoutMs,

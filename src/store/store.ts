@@ -259,8 +259,8 @@ export interface Store {
   listSubscriptions(): Promise<Subscription[]>;
   /** One subscription, or `not_found`. */
   getSubscription(id: number): Promise<Subscription>;
-  /** A subscription's secret, to sign a test message with; null when it has none. */
-  subscriptionSecret(id: number): Promise<string | null>;
+  /** A subscription's full target and secret (null: none), to send by hand; never shown. */
+  subscriptionTarget(id: number): Promise<{ url: string; secret: string | null }>;
   /** Removes a subscription and its dead letters; `not_found` if there is none. */
   removeSubscription(id: number): Promise<void>;
   /** Notifications that used up their attempts (of one subscription), oldest first. */

@@ -59,6 +59,27 @@ describe('notification routes (issue #15)', () => {
     );
   });
 
+  it('never shows the path or query of a target (a Slack or Discord URL is a credential), yet sends to it', async () => {
+    const token = h.adminToken;
+    const slack = `${target.url}/T000/B000/XXXXsecretXXXX?token=qqqq`;
+    const added = await h.request('POST', '/api/v1/notify/subscriptions', {
+      token,
+      json: { url: slack, format: 'slack' },
+    });
+    const { origin } = new URL(target.url);
+    expect(added.body).toMatchObject({ url: `${origin}/…` });
+    const id = (added.body as Subscription).id;
+    const test = await h.request('POST', `/api/v1/notify/subscriptions/${id}/test`, { token });
+    expect(test.body).toMatchObject({ ok: true, status: 200 });
+    expect(target.received).toHaveLength(1);
+    const shown = [
+      await h.request('GET', '/api/v1/notify/subscriptions', { token }),
+      await h.request('GET', `/api/v1/notify/subscriptions/${id}`, { token }),
+      await h.request('GET', '/api/v1/notify/dead', { token }),
+    ];
+    for (const r of shown) expect(JSON.stringify(r.body)).not.toMatch(/XXXXsecret|qqqq|hook/);
+  });
+
   it('refuses bad input with the documented status and stores nothing', async () => {
     const token = h.adminToken;
     const add = (json: unknown): ReturnType<Harness['request']> =>

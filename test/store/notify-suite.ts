@@ -75,6 +75,9 @@ export function runNotifySuite(name: string, make: () => Promise<StoreFixture>):
       let [due] = await store.dueNotifications('h1');
       expect(due?.event.task_id).toBe(first);
       expect(due?.secret).toBe('s3cret');
+      // Shown masked, sent to in full.
+      expect(due?.subscription.url).toBe('https://example.invalid/…');
+      expect(due?.url).toBe('https://example.invalid/x');
       expect(await store.claimNotification(due!, 'h1', 60_000)).toBe(true);
       expect(await store.recordNotification(due!, 'h1', fail)).toBe('retry');
       // Waiting out its backoff: nothing is due, and nothing after it jumps the queue.
@@ -87,7 +90,13 @@ export function runNotifySuite(name: string, make: () => Promise<StoreFixture>):
       [due] = await store.dueNotifications('h1');
       expect(due?.event.task_id).toBe(second);
       expect(await store.listDeadLetters()).toMatchObject([
-        { subscription_id: sub.id, kind: 'needs_input', attempts: 2, error: 'HTTP 500' },
+        {
+          subscription_id: sub.id,
+          url: 'https://example.invalid/…',
+          kind: 'needs_input',
+          attempts: 2,
+          error: 'HTTP 500',
+        },
       ]);
       expect(await store.getSubscription(sub.id)).toMatchObject({
         dead: 1,

@@ -69,6 +69,8 @@ export async function eventsAfter(
 /** A notification a subscription should send next, as read (before its lease is taken). */
 export interface DueNotification {
   subscription: Subscription;
+  /** Its target in full (the subscription's `url` is masked; never shown). */
+  url: string;
   /** Its secret, to sign with (never shown). */
   secret: string | null;
   /** Where its cursor was when this was read: every later write checks it is still there. */

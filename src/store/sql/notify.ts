@@ -1,7 +1,7 @@
 import type { Actor } from '../../core/actor.js';
 import { formatActor } from '../../core/actor.js';
 import { notFound } from '../../core/errors.js';
-import { checkSubscription, wants } from '../../core/notify.js';
+import { checkSubscription, maskUrl, wants } from '../../core/notify.js';
 import type {
   DeadLetter,
   NewSubscription,
@@ -47,7 +47,7 @@ const num = (v: number | null): number | null => (v === null ? null : Number(v))
 function toSubscription(row: SubscriptionRow): Subscription {
   return {
     id: Number(row.id),
-    url: row.url,
+    url: maskUrl(row.url),
     kinds: JSON.parse(row.kinds) as NotifyKind[],
     format: row.format as NotifyFormat,
     board: row.board,
@@ -118,9 +118,13 @@ export async function getSubscription(db: SqlDb, id: number): Promise<Subscripti
   return toSubscription(await subscriptionRow(db, id));
 }
 
-/** A subscription with its secret, for the one who signs what it sends. */
-export async function subscriptionSecret(db: SqlDb, id: number): Promise<string | null> {
-  return (await subscriptionRow(db, id)).secret;
+/** A subscription's target and secret, for the one who sends (never shown). */
+export async function subscriptionTarget(
+  db: SqlDb,
+  id: number,
+): Promise<{ url: string; secret: string | null }> {
+  const row = await subscriptionRow(db, id);
+  return { url: row.url, secret: row.secret };
 }
 
 /** Every subscription, oldest first. */
@@ -147,6 +151,7 @@ export async function listDeadLetters(db: SqlDb, subscriptionId?: number): Promi
   );
   return rows.map((r) => ({
     ...r,
+    url: maskUrl(r.url),
     id: Number(r.id),
     subscription_id: Number(r.subscription_id),
     event_id: Number(r.event_id),
@@ -207,7 +212,15 @@ export async function nextFor(
     const kind = wants(sub, e.event);
     if (kind !== null) {
       return {
-        due: { subscription: sub, secret: row.secret, from, at: e.at, kind, event: e.event },
+        due: {
+          subscription: sub,
+          url: row.url,
+          secret: row.secret,
+          from,
+          at: e.at,
+          kind,
+          event: e.event,
+        },
         skip: null,
       };
     }

@@ -309,8 +309,8 @@ export class SqlStore implements Store {
     return notify.getSubscription(this.driver, id);
   }
 
-  subscriptionSecret(id: number): Promise<string | null> {
-    return notify.subscriptionSecret(this.driver, id);
+  subscriptionTarget(id: number): Promise<{ url: string; secret: string | null }> {
+    return notify.subscriptionTarget(this.driver, id);
   }
 
   removeSubscription(id: number): Promise<void> {
