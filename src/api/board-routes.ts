@@ -230,8 +230,15 @@ export function boardRoutes(
     const last = Number(c.req.header('last-event-id') ?? c.req.query('after') ?? NaN);
     let cursor = Number.isFinite(last)
       ? last
-      : ((await store.listEvents({ board, include_global: true, limit: 1, newest: true }))[0]?.id ??
-        0);
+      : ((
+          await store.listEvents({
+            board,
+            include_global: true,
+            limit: 1,
+            newest: true,
+            final: true,
+          })
+        )[0]?.id ?? 0);
     return streamSSE(c, async (stream) => {
       let open = true;
       stream.onAbort(() => {

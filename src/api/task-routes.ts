@@ -279,6 +279,8 @@ export function taskRoutes(store: Store): OpenAPIHono<{ Variables: AuthVariables
           ? { task_id: Number(q.task) }
           : { board: q.board ?? 'default', include_global: true }),
         ...(q.after !== undefined ? { after_id: Number(q.after) } : { newest: true }),
+        // The follower's door: every page's last event is a cursor that never skips.
+        final: true,
         limit: Math.min(Number(q.limit ?? 1000), 10_000),
       });
       return c.json({ events }, 200);

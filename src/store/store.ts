@@ -75,6 +75,13 @@ export interface EventFilter {
   newest?: boolean;
   /** Only events written at or after this time. */
   since?: EpochMs;
+  /**
+   * Only events no earlier transaction can still join, in the order `after_id` walks, so the
+   * last one is a cursor that never skips (implied by `after_id`). For a follower's first
+   * page or its start at the end; a reader that only shows what is committed leaves it out.
+   * Same as without it on SQLite.
+   */
+  final?: boolean;
 }
 
 /** What kind of holder a token has. */

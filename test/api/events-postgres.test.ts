@@ -12,7 +12,7 @@ import { createApi } from '../../src/api/app.js';
 import { hashToken } from '../../src/os/token.js';
 import { openPgStore } from '../../src/store/postgres/open.js';
 import type { PgStore } from '../../src/store/postgres/open.js';
-import { FINAL_ORDER, insertEvent, outOfOrder } from '../helpers/pg-clients.js';
+import { FINAL_ORDER, insertEvent, outOfOrder, settled } from '../helpers/pg-clients.js';
 
 /**
  * `GET /api/v1/events?after=` and `GET /api/v1/stream` on a real PostgreSQL, where a
@@ -59,7 +59,9 @@ describe.skipIf(!URL)('events on PostgreSQL through the API', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** Reads once no other test file's transaction holds events back (`settled`). */
   const get = async (path: string): Promise<WardenEvent[]> => {
+    await settled(store.pg);
     const res = await app.request(path, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(res.status, path).toBe(200);
     return ((await res.json()) as { events: WardenEvent[] }).events;

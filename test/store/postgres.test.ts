@@ -16,6 +16,7 @@ import { runPeopleSuite } from './people-suite.js';
 import { runNotifySuite } from './notify-suite.js';
 import { runEventWalkSuite } from './event-walk-suite.js';
 import { runInboxSuite } from './inbox-suite.js';
+import { schemaClient, settled } from '../helpers/pg-clients.js';
 import { runRunSuite } from './runs-suite.js';
 import { runStoreSuite } from './suite.js';
 import type { StoreFixture } from './suite.js';
@@ -143,10 +144,10 @@ describe.skipIf(!URL)('PostgreSQL event cursors', () => {
   it('never skip an event whose transaction commits after a later one', async () => {
     const f = await makePg();
     const schema = schemas.at(-1) ?? '';
-    const slow = new pg.Client({ connectionString: URL });
-    await slow.connect();
+    const slow = await schemaClient(schema);
     try {
-      const cursor = (await f.store.listEvents({ limit: 1, newest: true }))[0]?.id ?? 0;
+      const cursor =
+        (await f.store.listEvents({ limit: 1, newest: true, final: true }))[0]?.id ?? 0;
       // A transaction takes an event id and stays open...
       await slow.query('BEGIN');
       await slow.query(
@@ -154,8 +155,10 @@ describe.skipIf(!URL)('PostgreSQL event cursors', () => {
       );
       // ...while a later one commits.
       await f.store.createTask({ title: 'fast' }, person('ana'));
+      await settled(f.db);
       expect(await f.store.listEvents({ after_id: cursor })).toEqual([]);
       await slow.query('COMMIT');
+      await settled(f.db);
       const seen = await f.store.listEvents({ after_id: cursor });
       expect(seen.map((e) => e.actor)).toEqual(['person:slow', 'person:ana']);
     } finally {

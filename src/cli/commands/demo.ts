@@ -103,7 +103,7 @@ async function demo(): Promise<void> {
     maxWorkers: 4,
     progressFlushMs: 1000,
   });
-  let cursor = (await store.listEvents({ limit: 1, newest: true }))[0]?.id ?? 0;
+  let cursor = (await store.listEvents({ limit: 1, newest: true, final: true }))[0]?.id ?? 0;
   await host.start();
   const deadline = Date.now() + 60_000;
   try {

@@ -89,7 +89,9 @@ export function register(program: Command): void {
         // `--follow` alone starts at the end, as `tail -f` does: only what happens from now on.
         const fromEnd =
           opts.follow === true && opts.after === undefined && opts.since === undefined;
-        const first = fromEnd ? [] : await ctx.store.listEvents(filter);
+        const first = fromEnd
+          ? []
+          : await ctx.store.listEvents({ ...filter, final: opts.follow === true });
         if (!opts.follow) {
           if (opts.json) sayJson(first);
           else say(first.length > 0 ? first.map(eventLine).join('\n') : 'no events');
@@ -100,7 +102,7 @@ export function register(program: Command): void {
         };
         print(first);
         const end = fromEnd
-          ? await ctx.store.listEvents({ ...filter, newest: true, limit: 1 })
+          ? await ctx.store.listEvents({ ...filter, newest: true, limit: 1, final: true })
           : [];
         let cursor = first.at(-1)?.id ?? end.at(-1)?.id ?? filter.after_id ?? 0;
         await new Promise<void>((resolve) => {

@@ -33,16 +33,20 @@ export async function appendEvent(
  * SQLite commits one writer at a time, so ids become final in id order: a page is in id order
  * and `after_id` is a plain `id >`. PostgreSQL hands ids out before commit, so an event with a
  * smaller id can commit after one with a larger id, and a transaction that took its id (xid)
- * early can write its event late. There every read lists only final events (of transactions
+ * early can write its event late. There a cursor's read (`after_id`, or `final` for a
+ * follower's first page or its start at the end) lists only final events (of transactions
  * older than every one still running, `pg_snapshot_xmin`: none below that mark can add an
  * event any more), in (tx, id) order, and `after_id` resumes after its event's place in that
- * order. So the last event of any page, newest or not, is a cursor that never skips: every
+ * order. So the last event of such a page, newest or not, is a cursor that never skips: every
  * event not yet listed comes later in the walk (see `AFTER_IN_WALK` for a pruned cursor).
+ * Any other read shows every committed event in id order: the mark is the oldest transaction
+ * on the whole server, and a reader that only shows a task's history must not wait for it.
  */
 export async function listEvents(db: SqlDb, filter: EventFilter): Promise<WardenEvent[]> {
   const { where, params } = filterClauses(filter);
-  const pg = db.dialect === 'postgres';
-  if (pg) {
+  const walk =
+    db.dialect === 'postgres' && (filter.final === true || filter.after_id !== undefined);
+  if (walk) {
     where.push('tx < pg_snapshot_xmin(pg_current_snapshot())');
     if (filter.after_id !== undefined) {
       where.push(AFTER_IN_WALK);
@@ -56,7 +60,7 @@ export async function listEvents(db: SqlDb, filter: EventFilter): Promise<Warden
   params.push(filter.limit ?? 1000);
   const rows = await db.all<EventRow>(
     `SELECT * FROM events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY ${pg ? `tx${desc}, id${desc}` : `id${desc}`} LIMIT ?`,
+     ORDER BY ${walk ? `tx${desc}, id${desc}` : `id${desc}`} LIMIT ?`,
     params,
   );
   if (filter.newest) rows.reverse();
