@@ -36,7 +36,7 @@ export function notifyGauges(registry: Registry, store: Store): void {
     help: 'Webhook notifications kept in the dead letters (`warden notify dead`).',
     registers: [registry],
     async collect() {
-      this.set((await store.listDeadLetters()).length);
+      this.set(await store.countDeadLetters());
     },
   });
   new Gauge({

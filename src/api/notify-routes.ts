@@ -1,6 +1,11 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { person } from '../core/actor.js';
-import { NOTIFY_FORMATS, NOTIFY_KINDS } from '../core/notify.js';
+import {
+  DEAD_LETTER_PAGE,
+  DEAD_LETTER_PAGE_MAX,
+  NOTIFY_FORMATS,
+  NOTIFY_KINDS,
+} from '../core/notify.js';
 import { dashboardBase, notifyPolicyFromEnv } from '../serve/notify.js';
 import { resendDeadLetter, sendTestMessage } from '../serve/notify-test.js';
 import type { TestSend } from '../serve/notify-test.js';
@@ -49,7 +54,22 @@ const IdParam = z.object({
     .openapi({ param: { name: 'id', in: 'path' }, example: 1 }),
 });
 
-const DeadQuery = z.object({ subscription: z.coerce.number().int().positive().optional() });
+const DeadQuery = z.object({
+  subscription: z.coerce.number().int().positive().optional(),
+  after: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .openapi({ description: 'only dead letters after this id: the last id of the page before' }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(DEAD_LETTER_PAGE_MAX)
+    .optional()
+    .openapi({ description: `at most this many (default ${DEAD_LETTER_PAGE})` }),
+});
 
 const timeout = (): number => notifyPolicyFromEnv().timeoutMs;
 
@@ -145,8 +165,7 @@ export function notifyRoutes(store: Store): OpenAPIHono<{ Variables: AuthVariabl
       ...route('get', '/notify/dead', 'notifications that used up their attempts'),
       request: { query: DeadQuery },
     }),
-    async (c) =>
-      c.json({ dead: await store.listDeadLetters(c.req.valid('query').subscription) }, 200),
+    async (c) => c.json({ dead: await store.listDeadLetters(c.req.valid('query')) }, 200),
   );
 
   return app;

@@ -104,6 +104,17 @@ export interface DeadLetter {
   at: EpochMs;
 }
 
+/** A page of dead letters (of one subscription): after the one with id `after`, `limit` at most. */
+export interface DeadLetterPage {
+  subscription?: number;
+  after?: number;
+  limit?: number;
+}
+
+/** Dead letters in a page unless asked otherwise, and the most a page holds. */
+export const DEAD_LETTER_PAGE = 100;
+export const DEAD_LETTER_PAGE_MAX = 1000;
+
 /** How hard a host tries (WARDEN_NOTIFY_* in serve's environment; docs/notifications.md). */
 export interface NotifyPolicy {
   /** One attempt's deadline: a target that has not answered by then failed. */

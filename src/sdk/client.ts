@@ -141,8 +141,11 @@ export interface WardenClient {
   unsubscribe(id: number): Promise<void>;
   /** Sends a test message now: what the target answered (`ok` false with the `error`). */
   testSubscription(id: number): Promise<SubscriptionTest>;
-  /** Notifications that used up their attempts (of one subscription). */
-  deadLetters(subscription?: number): Promise<DeadLetter[]>;
+  /** A page of notifications that used up their attempts (of one subscription), oldest first. */
+  deadLetters(
+    subscription?: number,
+    page?: { after?: number; limit?: number },
+  ): Promise<DeadLetter[]>;
   /** Sends a dead letter again now; it leaves the dead letters once its target takes it. */
   resendDeadLetter(id: number): Promise<SubscriptionTest>;
 }
@@ -273,8 +276,12 @@ export function createClient(options: ClientOptions): WardenClient {
       );
     },
     testSubscription: (id) => post<SubscriptionTest>(`/api/v1/notify/subscriptions/${id}/test`, {}),
-    deadLetters: async (subscription) =>
-      (await get<{ dead: DeadLetter[] }>(`/api/v1/notify/dead${query({ subscription })}`)).dead,
+    deadLetters: async (subscription, page = {}) =>
+      (
+        await get<{ dead: DeadLetter[] }>(
+          `/api/v1/notify/dead${query({ subscription, after: page.after, limit: page.limit })}`,
+        )
+      ).dead,
     resendDeadLetter: (id) => post<SubscriptionTest>(`/api/v1/notify/dead/${id}/resend`, {}),
   };
 }

@@ -33,7 +33,7 @@ import type { LlmStatFilter, LlmStatRow } from './sql/llm-stats.js';
 import type { MetricFigures } from './sql/metric-figures.js';
 import type { TimelineFacts } from '../core/timeline.js';
 import type { NewSchedule, Schedule, ScheduleFiring } from '../core/schedule.js';
-import type { DeadLetter, NewSubscription, Subscription } from '../core/notify.js';
+import type { DeadLetter, DeadLetterPage, NewSubscription, Subscription } from '../core/notify.js';
 import type { DueNotification, NotifyOutcome } from './sql/notify-cursor.js';
 import type { InboxFacts } from '../core/inbox.js';
 
@@ -270,8 +270,10 @@ export interface Store {
   subscriptionTarget(id: number): Promise<{ url: string; secret: string | null }>;
   /** Removes a subscription and its dead letters; `not_found` if there is none. */
   removeSubscription(id: number): Promise<void>;
-  /** Notifications that used up their attempts (of one subscription), oldest first. */
-  listDeadLetters(subscriptionId?: number): Promise<DeadLetter[]>;
+  /** A page of notifications that used up their attempts (of one subscription), oldest first. */
+  listDeadLetters(page?: DeadLetterPage): Promise<DeadLetter[]>;
+  /** How many dead letters there are (for /metrics). */
+  countDeadLetters(): Promise<number>;
   /** One dead letter, or `not_found`. */
   getDeadLetter(id: number): Promise<DeadLetter>;
   /** Removes a dead letter once it was sent by hand; `not_found` if there is none. */
@@ -502,7 +504,8 @@ export interface Store {
   ): Promise<{ runs: RunId[]; tasks: TaskId[] }>;
   /**
    * Deletes the events written before `before` of tasks done or archived and unchanged since
-   * then (with `dryRun`, only counts them); returns how many, and of how many tasks.
+   * then (with `dryRun`, only counts them); returns how many, and of how many tasks. Dead
+   * letters older than `before` go too.
    */
   pruneEvents(before: EpochMs, dryRun: boolean): Promise<{ events: number; tasks: number }>;
 }

@@ -95,6 +95,7 @@ describe('notification routes (issue #15)', () => {
     expectError(await add({ url: target.url, format: 'xml' }), 400, 'invalid', /unknown format/);
     expectError(await add({ url: target.url, board: 'ghost' }), 404, 'not_found');
     expectError(await add({ url: target.url, extra: 1 }), 400, 'invalid');
+    expectError(await h.request('GET', '/api/v1/notify/dead?limit=0', { token }), 400, 'invalid');
     expect(await h.store.listSubscriptions()).toEqual([]);
     expectError(
       await h.request('POST', '/api/v1/notify/subscriptions/77/test', { token }),

@@ -52,6 +52,7 @@ describe('warden notify (issue #15)', () => {
       [['notify', 'remove', 'one'], 2, /subscription id: 'one' is not a whole number/],
       [['notify', 'test', '99'], 3, /subscription 99 does not exist/],
       [['notify', 'dead', '--subscription', '99'], 3, /subscription 99 does not exist/],
+      [['notify', 'dead', '--limit', '0'], 2, /--limit: must be from 1 to 1000, got 0/],
       [['notify', 'resend', '99'], 3, /dead letter 99 does not exist; list them with/],
       // An unreachable target: the test says so, exit 1.
       [

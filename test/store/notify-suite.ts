@@ -109,6 +109,35 @@ export function runNotifySuite(name: string, make: () => Promise<StoreFixture>):
       expect(await store.listDeadLetters()).toEqual([]);
     });
 
+    it('pages dead letters, counts them, finds one by id, and gc prunes the old ones', async () => {
+      const sub = await store.addSubscription(
+        { url: 'http://127.0.0.1:9/x', kinds: ['gave_up'] },
+        ana,
+      );
+      const fail = { ok: false as const, error: 'HTTP 500', attempts: 1, retryInMs: 1000 };
+      for (let i = 0; i < 3; i++) {
+        await blocked('failed');
+        const [due] = await store.dueNotifications('h1');
+        expect(await store.claimNotification(due!, 'h1', 60_000)).toBe(true);
+        expect(await store.recordNotification(due!, 'h1', fail)).toBe('dead');
+      }
+      const all = await store.listDeadLetters();
+      expect(all).toHaveLength(3);
+      expect(await store.countDeadLetters()).toBe(3);
+      const first = await store.listDeadLetters({ limit: 2 });
+      expect(first.map((d) => d.id)).toEqual(all.slice(0, 2).map((d) => d.id));
+      const rest = await store.listDeadLetters({ subscription: sub.id, after: first[1]!.id });
+      expect(rest.map((d) => d.id)).toEqual([all[2]!.id]);
+      expect(await store.getDeadLetter(all[1]!.id)).toEqual(all[1]);
+      await refused(store.getDeadLetter(9999), 'not_found', /dead letter 9999 does not exist/);
+      // gc prunes dead letters older than its cut-off, with the events.
+      await f.db.run('UPDATE notify_dead_letters SET at = 1 WHERE id = ?', [all[0]!.id]);
+      await store.pruneEvents(2, true);
+      expect(await store.countDeadLetters()).toBe(3);
+      await store.pruneEvents(2, false);
+      expect((await store.listDeadLetters()).map((d) => d.id)).toEqual([all[1]!.id, all[2]!.id]);
+    });
+
     it('keeps to its board and task', async () => {
       await store.addBoard('other', ana);
       const t = await store.createTask({ title: 'watched' }, ana);

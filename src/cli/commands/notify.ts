@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { WardenError } from '../../core/errors.js';
-import { parseKinds } from '../../core/notify.js';
+import { DEAD_LETTER_PAGE, DEAD_LETTER_PAGE_MAX, parseKinds } from '../../core/notify.js';
 import type { Subscription } from '../../core/notify.js';
 import { liveServe } from '../../serve/find.js';
 import { dashboardBase, notifyPolicyFromEnv } from '../../serve/notify.js';
@@ -17,6 +17,24 @@ interface AddOptions {
   task?: string;
   secret?: string;
   json?: boolean;
+}
+
+interface DeadOptions {
+  subscription?: string;
+  after?: string;
+  limit: string;
+  json?: boolean;
+}
+
+function deadLimit(text: string): number {
+  const n = parseIntOption(text, '--limit');
+  if (n < 1 || n > DEAD_LETTER_PAGE_MAX) {
+    throw new WardenError(
+      'invalid',
+      `--limit: must be from 1 to ${DEAD_LETTER_PAGE_MAX}, got ${n}`,
+    );
+  }
+  return n;
 }
 
 function idOf(text: string): number {
@@ -177,10 +195,20 @@ export function register(program: Command): void {
     .command('dead')
     .description('list notifications that used up their attempts (dead letters)')
     .option('--subscription <id>', 'only the dead letters of this subscription')
+    .option('--after <id>', 'only dead letters after this one (the next page)')
+    .option(
+      '--limit <n>',
+      `at most this many (up to ${DEAD_LETTER_PAGE_MAX})`,
+      String(DEAD_LETTER_PAGE),
+    )
     .option('--json', 'print the dead letters as JSON')
-    .action(async (opts: { subscription?: string; json?: boolean }) => {
-      const sub = opts.subscription === undefined ? undefined : idOf(opts.subscription);
-      const list = await withContext((ctx) => ctx.store.listDeadLetters(sub), READING);
+    .action(async (opts: DeadOptions) => {
+      const page = {
+        ...(opts.subscription === undefined ? {} : { subscription: idOf(opts.subscription) }),
+        ...(opts.after === undefined ? {} : { after: parseIntOption(opts.after, '--after') }),
+        limit: deadLimit(opts.limit),
+      };
+      const list = await withContext((ctx) => ctx.store.listDeadLetters(page), READING);
       if (opts.json) return sayJson(list);
       if (list.length === 0) return say('no dead letters');
       say(
@@ -198,5 +226,9 @@ export function register(program: Command): void {
           ]),
         ),
       );
+      const last = list.at(-1);
+      if (list.length === page.limit && last) {
+        say(`more may follow: warden notify dead --after ${last.id}`);
+      }
     });
 }

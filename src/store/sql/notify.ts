@@ -2,8 +2,10 @@ import type { Actor } from '../../core/actor.js';
 import { formatActor } from '../../core/actor.js';
 import { notFound } from '../../core/errors.js';
 import { checkSubscription, maskUrl, wants } from '../../core/notify.js';
+import { DEAD_LETTER_PAGE, DEAD_LETTER_PAGE_MAX } from '../../core/notify.js';
 import type {
   DeadLetter,
+  DeadLetterPage,
   NewSubscription,
   NotifyFormat,
   NotifyKind,
@@ -140,16 +142,11 @@ export async function removeSubscription(db: SqlDb, id: number): Promise<void> {
   await db.run('DELETE FROM notify_subscriptions WHERE id = ?', [id]);
 }
 
-/** Dead letters (of one subscription), oldest first. */
-export async function listDeadLetters(db: SqlDb, subscriptionId?: number): Promise<DeadLetter[]> {
-  if (subscriptionId !== undefined) await subscriptionRow(db, subscriptionId);
-  const rows = await db.all<DeadLetter>(
-    `SELECT d.id, d.subscription_id, s.url, d.event_id, d.kind, d.attempts, d.error, d.at
-     FROM notify_dead_letters d JOIN notify_subscriptions s ON s.id = d.subscription_id
-     ${subscriptionId === undefined ? '' : 'WHERE d.subscription_id = ?'} ORDER BY d.id`,
-    subscriptionId === undefined ? [] : [subscriptionId],
-  );
-  return rows.map((r) => ({
+const DEAD_LETTER = `SELECT d.id, d.subscription_id, s.url, d.event_id, d.kind, d.attempts, d.error, d.at
+  FROM notify_dead_letters d JOIN notify_subscriptions s ON s.id = d.subscription_id`;
+
+function toDeadLetter(r: DeadLetter): DeadLetter {
+  return {
     ...r,
     url: maskUrl(r.url),
     id: Number(r.id),
@@ -157,18 +154,42 @@ export async function listDeadLetters(db: SqlDb, subscriptionId?: number): Promi
     event_id: Number(r.event_id),
     attempts: Number(r.attempts),
     at: Number(r.at),
-  }));
+  };
+}
+
+/** A page of dead letters (of one subscription), oldest first. */
+export async function listDeadLetters(db: SqlDb, page: DeadLetterPage = {}): Promise<DeadLetter[]> {
+  const { subscription } = page;
+  if (subscription !== undefined) await subscriptionRow(db, subscription);
+  const limit = Math.min(page.limit ?? DEAD_LETTER_PAGE, DEAD_LETTER_PAGE_MAX);
+  const rows = await db.all<DeadLetter>(
+    `${DEAD_LETTER} WHERE d.id > ? ${subscription === undefined ? '' : 'AND d.subscription_id = ?'}
+     ORDER BY d.id LIMIT ?`,
+    [page.after ?? 0, ...(subscription === undefined ? [] : [subscription]), limit],
+  );
+  return rows.map(toDeadLetter);
+}
+
+/** How many dead letters there are. */
+export async function countDeadLetters(db: SqlDb): Promise<number> {
+  const row = await db.get<{ n: number }>('SELECT count(*) AS n FROM notify_dead_letters');
+  return Number(row?.n ?? 0);
+}
+
+/** Deletes the dead letters older than `before` (`warden gc`, with the events it prunes). */
+export async function pruneDeadLetters(db: SqlDb, before: number): Promise<void> {
+  await db.run('DELETE FROM notify_dead_letters WHERE at < ?', [before]);
 }
 
 /** One dead letter, or `not_found`. */
 export async function getDeadLetter(db: SqlDb, id: number): Promise<DeadLetter> {
-  const [dead] = (await listDeadLetters(db)).filter((d) => d.id === id);
+  const dead = await db.get<DeadLetter>(`${DEAD_LETTER} WHERE d.id = ?`, [id]);
   if (!dead) {
     throw notFound(`dead letter ${id} does not exist; list them with \`warden notify dead\``, {
       id,
     });
   }
-  return dead;
+  return toDeadLetter(dead);
 }
 
 /** Removes a dead letter (sent by hand at last); `not_found` if there is none. */

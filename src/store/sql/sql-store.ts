@@ -75,7 +75,12 @@ import * as tasks from './tasks.js';
 import * as schedules from './schedules.js';
 import * as notify from './notify.js';
 import type { DueNotification, NotifyOutcome } from './notify-cursor.js';
-import type { DeadLetter, NewSubscription, Subscription } from '../../core/notify.js';
+import type {
+  DeadLetter,
+  DeadLetterPage,
+  NewSubscription,
+  Subscription,
+} from '../../core/notify.js';
 import * as inbox from './inbox.js';
 import type { InboxFacts } from '../../core/inbox.js';
 
@@ -317,8 +322,12 @@ export class SqlStore implements Store {
     return this.write((db) => notify.removeSubscription(db, id));
   }
 
-  listDeadLetters(subscriptionId?: number): Promise<DeadLetter[]> {
-    return notify.listDeadLetters(this.driver, subscriptionId);
+  listDeadLetters(page?: DeadLetterPage): Promise<DeadLetter[]> {
+    return notify.listDeadLetters(this.driver, page);
+  }
+
+  countDeadLetters(): Promise<number> {
+    return notify.countDeadLetters(this.driver);
   }
 
   getDeadLetter(id: number): Promise<DeadLetter> {
@@ -485,6 +494,7 @@ export class SqlStore implements Store {
       : this.write(async (db) => {
           // A pruned task's runs lose their timeline activity with their events.
           await pruneActivity(db, before);
+          await notify.pruneDeadLetters(db, before);
           return gc.pruneEvents(db, before, false);
         });
   }
