@@ -32,9 +32,9 @@ describe('a run’s full log in the drawer', () => {
     home = await new TestHome().init();
     const go = join(home.root, 'go');
     // Attempt 1 prints 400,000 numbered lines (2.7 MB: more than a page) and fails as a
-    // configuration error; attempt 2 prints a line, waits for the test, prints another and
-    // waits for the test again.
-    const script = `if [ "$WARDEN_ATTEMPT" = 1 ]; then seq 1 400000; exit 78; fi; echo "second attempt"; while [ ! -e '${go}' ]; do sleep 0.05; done; echo "after the go"; while [ ! -e '${go}.done' ]; do sleep 0.05; done`;
+    // configuration error; attempt 2 prints a line, waits for the test, prints 1 MB (more
+    // than a page between two looks of the drawer) and a line, and waits for the test again.
+    const script = `if [ "$WARDEN_ATTEMPT" = 1 ]; then seq 1 400000; exit 78; fi; echo "second attempt"; while [ ! -e '${go}' ]; do sleep 0.05; done; yes "a flood of output" | head -c 1000000; echo "after the go"; while [ ! -e '${go}.done' ]; do sleep 0.05; done`;
     await home.profile('two', ['sh', '-c', script]);
     const id = await home.task('two attempts', ['--assignee', 'two']);
     await home.serve();
@@ -60,6 +60,21 @@ describe('a run’s full log in the drawer', () => {
     await waitFor('the start', async () =>
       (await page.locator(firstLog).textContent())?.startsWith('1\n2\n3\n'),
     );
+    // Paging on through the whole log keeps at most four pages (1 MiB) on screen.
+    for (let i = 1; i <= 10; i++) {
+      await page.click(`[data-run-log="${first?.id}"] button:has-text("Later")`);
+      await waitFor(`page ${i + 1}`, async () =>
+        new RegExp(`–${Math.min(2688895, (i + 1) * 262144)} of`).test(
+          (await range.textContent()) ?? '',
+        ),
+      );
+    }
+    expect(await range.textContent()).toMatch(/bytes 1835008–2688895 of 2688895/);
+    expect((await page.locator(firstLog).textContent())?.length).toBe(2688895 - 1835008);
+    await page.click(`[data-run-log="${first?.id}"] button:has-text("Start")`);
+    await waitFor('the start again', async () =>
+      (await page.locator(firstLog).textContent())?.startsWith('1\n2\n3\n'),
+    );
     if (SCREENSHOTS) {
       await page.locator(`[data-run-log="${first?.id}"]`).scrollIntoViewIfNeeded();
       await page.screenshot({ path: `${SCREENSHOTS}/drawer-full-log.png` });
@@ -70,7 +85,8 @@ describe('a run’s full log in the drawer', () => {
     const secondLog = `[data-full-log="${second?.id}"]`;
     await page.waitForSelector(`${secondLog}:has-text("second attempt")`);
     writeFileSync(go, '');
-    // Seen while the run still runs: it ends only once the test has seen it.
+    // Seen while the run still runs: it ends only once the test has seen it. The flood before
+    // it is more than a page between two looks: the view jumps to the end and follows on.
     await page.waitForSelector(`${secondLog}:has-text("after the go")`, { timeout: 15_000 });
     writeFileSync(`${go}.done`, '');
     await home.waitStatus(id, 'done');

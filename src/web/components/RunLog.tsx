@@ -4,6 +4,8 @@ import type { LogPiece } from '../api.js';
 
 /** How much one read of the log takes: a run's log may be 100 MiB (its `log_cap`). */
 const PAGE = 256 * 1024;
+/** The most pages on screen: paging on, or following, drops the pages farthest away. */
+const WINDOW = 4;
 
 interface Props {
   runId: number;
@@ -11,24 +13,45 @@ interface Props {
   live: boolean;
 }
 
-/** The part of the log on screen: bytes [from, to) of the file, and what the file was. */
-interface View {
-  text: string;
+/** One read's bytes [from, to) of the file, decoded. */
+interface Page {
   from: number;
   to: number;
+  text: string;
+}
+
+/** The part of the log on screen: whole pages in order, and what the file was. */
+interface View {
+  pages: Page[];
   size: number;
   cut: number;
 }
 
+const pageOf = (p: LogPiece): Page => ({ from: p.offset, to: p.offset + p.length, text: p.log });
+
+/** A view of one piece; one read during a cut takes the next poll to read the end again. */
 function viewOf(p: LogPiece): View {
-  return { text: p.log, from: p.offset, to: p.offset + p.length, size: p.size, cut: p.cut };
+  return { pages: [pageOf(p)], size: p.size, cut: p.cutting ? -1 : p.cut };
 }
+
+/** `v` with `p` after its pages (dropping the first ones past WINDOW), or before them. */
+function joined(v: View, p: LogPiece, after: boolean): View {
+  if (p.length === 0) return { ...v, size: p.size };
+  const pages = after ? [...v.pages, pageOf(p)].slice(-WINDOW) : [pageOf(p), ...v.pages];
+  return { ...v, pages: pages.slice(0, WINDOW), size: p.size };
+}
+
+const fromOf = (v: View): number => v.pages[0]?.from ?? 0;
+const toOf = (v: View): number => v.pages[v.pages.length - 1]?.to ?? 0;
 
 /**
  * Any run's full log in the drawer (issue #15), read a page at a time through
  * `GET /runs/{id}/log?offset=&bytes=`: it opens at the end; Earlier and Later page through
- * it, Start and End jump. A live run's log is followed while open; when the shim cuts its
- * middle (the `cut` count moves), the view starts again from the end.
+ * it, Start and End jump; at most WINDOW pages are kept on screen. A live run's log is
+ * followed while the view is at its end: what the worker printed since is appended, or, when
+ * it printed more than a page between two looks, the view jumps to the end. When the shim
+ * cuts the log's middle (the `cut` count moves), the view starts again from the end; a read
+ * made during a cut is read again at the next look.
  */
 export function RunLog({ runId, live }: Props) {
   const [open, setOpen] = useState(false);
@@ -58,13 +81,13 @@ export function RunLog({ runId, live }: Props) {
     let stop = false;
     const more = (): void => {
       const v = current.current;
-      if (v === null || v.to < v.size) return;
+      if (v === null || toOf(v) < v.size) return;
       void api
-        .logPiece(runId, v.to, PAGE)
+        .logPiece(runId, toOf(v), PAGE)
         .then((p) => {
-          if (stop) return;
-          if (p.cut !== v.cut) return end();
-          setView({ ...v, text: v.text + p.log, to: p.offset + p.length, size: p.size });
+          if (stop || p.cutting) return;
+          if (p.cut !== v.cut || p.offset + p.length < p.size) return end();
+          setView(joined(v, p, true));
         })
         .catch(() => undefined);
     };
@@ -89,14 +112,12 @@ export function RunLog({ runId, live }: Props) {
   const v = view;
   const earlier = async (): Promise<View> => {
     if (v === null) throw new Error('no log yet');
-    const from = Math.max(0, v.from - PAGE);
-    const p = await api.logPiece(runId, from, v.from - from);
-    return { ...v, text: p.log + v.text, from: p.offset, size: p.size };
+    const from = Math.max(0, fromOf(v) - PAGE);
+    return joined(v, await api.logPiece(runId, from, fromOf(v) - from), false);
   };
   const later = async (): Promise<View> => {
     if (v === null) throw new Error('no log yet');
-    const p = await api.logPiece(runId, v.to, PAGE);
-    return { ...v, text: v.text + p.log, to: p.offset + p.length, size: p.size };
+    return joined(v, await api.logPiece(runId, toOf(v), PAGE), true);
   };
   return (
     <section class="run-log" data-run-log={runId}>
@@ -104,15 +125,15 @@ export function RunLog({ runId, live }: Props) {
         <strong>run {runId} log</strong>
         {v && (
           <small data-log-range>
-            bytes {v.from}–{v.to} of {v.size}
+            bytes {fromOf(v)}–{toOf(v)} of {v.size}
             {v.cut > 0 && `; ${v.cut} bytes cut from the middle (log_cap)`}
             {live && ' · live'}
           </small>
         )}
-        <button type="button" disabled={!v || v.from === 0} onClick={() => void show(earlier)}>
+        <button type="button" disabled={!v || fromOf(v) === 0} onClick={() => void show(earlier)}>
           Earlier
         </button>
-        <button type="button" disabled={!v || v.to >= v.size} onClick={() => void show(later)}>
+        <button type="button" disabled={!v || toOf(v) >= v.size} onClick={() => void show(later)}>
           Later
         </button>
         <button
@@ -135,7 +156,7 @@ export function RunLog({ runId, live }: Props) {
       )}
       {v && (
         <pre class="log" data-full-log={runId}>
-          {v.text || '(no output yet)'}
+          {v.pages.map((p) => p.text).join('') || '(no output yet)'}
         </pre>
       )}
     </section>
