@@ -1,6 +1,9 @@
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
+import type { Subscription } from '../core/notify.js';
 import type { Store } from '../store/store.js';
+
+const OUTCOMES = ['delivered', 'failed', 'dead'] as const;
 
 /**
  * The webhook figures of `/metrics` (issue #15), read from the store at each scrape like the
@@ -8,27 +11,30 @@ import type { Store } from '../store/store.js';
  * dead letters kept, and subscriptions by state.
  */
 export function notifyGauges(registry: Registry, store: Store): void {
-  new Gauge({
-    name: 'warden_notify_deliveries',
-    help: 'Webhook sends by outcome (delivered, failed attempts, dead-lettered), summed over subscriptions since each was added.',
+  // One read of the subscriptions per scrape, shared by the metrics made from it.
+  let reading: Promise<Subscription[]> | null = null;
+  const subscriptions = (): Promise<Subscription[]> =>
+    (reading ??= store.listSubscriptions().finally(() => (reading = null)));
+  // A counter made from stored totals: it goes up by what they grew since the last scrape.
+  // Removing a subscription drops its counts from the totals: the counter starts again from
+  // the new totals, which Prometheus reads as a counter reset (rate() and increase() allow it).
+  const shown = new Map<string, number>();
+  new Counter({
+    name: 'warden_notify_deliveries_total',
+    help: 'Webhook sends by outcome (delivered, failed attempts, dead-lettered), summed over the subscriptions there are; a removed subscription resets it.',
     labelNames: ['outcome'],
     registers: [registry],
     async collect() {
-      const subs = await store.listSubscriptions();
-      const sum = (pick: (s: (typeof subs)[number]) => number): number =>
-        subs.reduce((n, s) => n + pick(s), 0);
-      this.set(
-        { outcome: 'delivered' },
-        sum((s) => s.delivered),
-      );
-      this.set(
-        { outcome: 'failed' },
-        sum((s) => s.failed),
-      );
-      this.set(
-        { outcome: 'dead' },
-        sum((s) => s.dead),
-      );
+      const subs = await subscriptions();
+      const totals = OUTCOMES.map((o) => [o, subs.reduce((n, s) => n + s[o], 0)] as const);
+      if (totals.some(([o, n]) => n < (shown.get(o) ?? 0))) {
+        this.reset();
+        shown.clear();
+      }
+      for (const [outcome, n] of totals) {
+        this.inc({ outcome }, n - (shown.get(outcome) ?? 0));
+        shown.set(outcome, n);
+      }
     },
   });
   new Gauge({
@@ -45,7 +51,7 @@ export function notifyGauges(registry: Registry, store: Store): void {
     labelNames: ['state'],
     registers: [registry],
     async collect() {
-      const subs = await store.listSubscriptions();
+      const subs = await subscriptions();
       const retrying = subs.filter((s) => s.attempts > 0).length;
       this.set({ state: 'ok' }, subs.length - retrying);
       this.set({ state: 'retrying' }, retrying);

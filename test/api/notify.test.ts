@@ -141,11 +141,34 @@ describe('notification routes (issue #15)', () => {
     await h.store.claimNotification(due!, 'h', 60_000);
     const fail = { ok: false as const, error: 'HTTP 500', attempts: 1, retryInMs: 0 };
     expect(await h.store.recordNotification(due!, 'h', fail)).toBe('dead');
-    const text = (await h.request('GET', '/metrics', { token: h.adminToken })).text;
-    expect(text).toContain('warden_notify_deliveries{outcome="dead"} 1');
-    expect(text).toContain('warden_notify_deliveries{outcome="failed"} 1');
+    const metrics = async (): Promise<string> =>
+      (await h.request('GET', '/metrics', { token: h.adminToken })).text;
+    let text = await metrics();
+    expect(text).toContain('# TYPE warden_notify_deliveries_total counter');
+    expect(text).toContain('warden_notify_deliveries_total{outcome="dead"} 1');
+    expect(text).toContain('warden_notify_deliveries_total{outcome="failed"} 1');
+    expect(text).toContain('warden_notify_deliveries_total{outcome="delivered"} 0');
     expect(text).toContain('warden_notify_dead_letters 1');
     expect(text).toContain('warden_notify_subscriptions{state="ok"} 1');
+    // A later scrape shows what grew since, not twice the totals.
+    const other = await h.store.addSubscription({ url: target.url }, ana);
+    await h.store.moveTask(
+      (await h.store.createTask({ title: 'y' }, ana)).id,
+      { verb: 'done' },
+      ana,
+    );
+    for (const d of await h.store.dueNotifications('h')) {
+      await h.store.claimNotification(d, 'h', 60_000);
+      await h.store.recordNotification(d, 'h', { ok: true });
+    }
+    text = await metrics();
+    expect(text).toContain('warden_notify_deliveries_total{outcome="delivered"} 2');
+    expect(text).toContain('warden_notify_deliveries_total{outcome="failed"} 1');
+    // Removing a subscription drops its counts: the counter starts again (a reset).
+    await h.store.removeSubscription(other.id);
+    text = await metrics();
+    expect(text).toContain('warden_notify_deliveries_total{outcome="delivered"} 1');
+    expect(text).toContain('warden_notify_deliveries_total{outcome="dead"} 1');
     expect(sub.id).toBeGreaterThan(0);
   });
 });
