@@ -4,6 +4,7 @@ import type { Actor } from '../core/actor.js';
 import type { Json } from '../core/events.js';
 import { BLOCK_KINDS, TASK_STATUSES } from '../core/status.js';
 import type { BlockKind, TaskStatus } from '../core/status.js';
+import { parseTaskCursor, taskCursorText } from '../core/task.js';
 import type { Store, TaskMove } from '../store/store.js';
 import type { AuthVariables } from './auth.js';
 import { requireAuth } from './auth.js';
@@ -68,7 +69,13 @@ const ListQuery = z.object({
   status: z.string().optional().openapi({ description: 'comma-separated statuses' }),
   assignee: z.string().optional(),
   limit: z.string().regex(/^\d+$/).optional(),
-  offset: z.string().regex(/^\d+$/).optional(),
+  offset: z.string().regex(/^\d+$/).optional().openapi({
+    description: 'skip this many (prefer `after`: a deep offset walks every row it skips)',
+  }),
+  after: z.string().optional().openapi({
+    description:
+      "keyset paging: the previous page's `next` (`PRIORITY:ID` of its last task); tasks created meanwhile are neither skipped nor repeated",
+  }),
   q: z
     .string()
     .max(200)
@@ -127,17 +134,29 @@ export function taskRoutes(store: Store): OpenAPIHono<{ Variables: AuthVariables
           return c.json({ error: { code: 'invalid', message: `unknown status '${s}'` } }, 400);
         }
       }
+      const after = q.after === undefined ? undefined : parseTaskCursor(q.after);
+      if (after === null) {
+        const message = `after: '${q.after}' is not a cursor; pass a page's \`next\` (PRIORITY:ID)`;
+        return c.json({ error: { code: 'invalid', message } }, 400);
+      }
+      if (after !== undefined && q.offset !== undefined) {
+        const message = 'after and offset cannot be combined; page with after alone';
+        return c.json({ error: { code: 'invalid', message } }, 400);
+      }
       const board = q.board ?? 'default';
       await store.getBoard(board);
+      const limit = Math.min(Number(q.limit ?? 1000), 10_000);
       const tasks = await store.listTasks({
         board,
         ...(statuses ? { statuses } : {}),
         ...(q.assignee !== undefined ? { assignee: q.assignee } : {}),
         ...(q.q !== undefined ? { q: q.q } : {}),
-        offset: Number(q.offset ?? 0),
-        limit: Math.min(Number(q.limit ?? 1000), 10_000),
+        ...(after !== undefined ? { after } : { offset: Number(q.offset ?? 0) }),
+        limit,
       });
-      return c.json({ tasks }, 200);
+      // A full page may have more after it; a short one is the last.
+      const last = tasks.length === limit ? tasks[tasks.length - 1] : undefined;
+      return c.json({ tasks, next: last ? taskCursorText(last) : null }, 200);
     },
   );
 

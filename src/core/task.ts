@@ -139,13 +139,36 @@ export interface TaskFilter {
   ids?: readonly TaskId[];
   /** A search: an id (`12` or `#12`), or words in the title or the assignee's name. */
   q?: string;
-  /** Skip this many (paging). */
+  /** Skip this many (paging; prefer `after`, which does not walk the skipped rows). */
   offset?: number;
+  /**
+   * Keyset paging: only tasks after this place in the listing's order (priority high to low,
+   * then id), the last task of the previous page. A task created meanwhile lands at its place:
+   * none of the others is skipped or listed twice.
+   */
+  after?: TaskCursor;
   statuses?: readonly TaskStatus[];
   assignee?: string;
   /** Include archived tasks when no status filter is given. */
   include_archived?: boolean;
   limit?: number;
+}
+
+/** A place in a task listing: a task's priority and id (`PRIORITY:ID` in the API). */
+export interface TaskCursor {
+  priority: number;
+  id: TaskId;
+}
+
+/** The cursor text of a task (`PRIORITY:ID`), for the `after` of the next page. */
+export function taskCursorText(task: { priority: number; id: TaskId }): string {
+  return `${task.priority}:${task.id}`;
+}
+
+/** Reads a cursor's text (`PRIORITY:ID`), or null when it is not one. */
+export function parseTaskCursor(text: string): TaskCursor | null {
+  const m = /^(-?\d+):(\d+)$/.exec(text);
+  return m ? { priority: Number(m[1]), id: Number(m[2]) } : null;
 }
 
 /** Counts of a board's tasks by status, and of its runs by outcome. */

@@ -5,13 +5,11 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import { person } from '../../src/core/actor.js';
 import { ManualClock } from '../../src/core/clock.js';
 import type { WardenEvent } from '../../src/core/events.js';
-import { createApi } from '../../src/api/app.js';
-import { hashToken } from '../../src/os/token.js';
 import { openPgStore } from '../../src/store/postgres/open.js';
 import type { PgStore } from '../../src/store/postgres/open.js';
+import { adminApi } from '../helpers/admin-api.js';
 import { FINAL_ORDER, insertEvent, outOfOrder, settled } from '../helpers/pg-clients.js';
 
 /**
@@ -21,7 +19,6 @@ import { FINAL_ORDER, insertEvent, outOfOrder, settled } from '../helpers/pg-cli
  */
 const URL = process.env.WARDEN_TEST_PG_URL;
 const TOKEN = 'wadm_test-secret-of-ana';
-const ana = person('ana');
 
 const title = (e: WardenEvent): unknown => e.payload.title;
 
@@ -33,22 +30,7 @@ describe.skipIf(!URL)('events on PostgreSQL through the API', () => {
 
   beforeAll(async () => {
     store = await openPgStore({ url: URL ?? '', schema, max: 4 }, new ManualClock());
-    await store.addBoard('default', ana);
-    await store.addToken({ name: 'ana', kind: 'admin', hash: hashToken(TOKEN) }, ana);
-    app = createApi({
-      store,
-      host: 'h1',
-      signals: { call: () => undefined, terminal: () => undefined },
-      control: { stop: () => Promise.resolve(null) },
-      config: () => ({}),
-      dispatching: () => true,
-      board: {
-        runsDir: join(dir, 'runs'),
-        dispatching: () => true,
-        changed: (ms: number) =>
-          new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 10))),
-      },
-    });
+    app = await adminApi(store, dir, TOKEN);
   });
   afterAll(async () => {
     await store.close();

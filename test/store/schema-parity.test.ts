@@ -59,6 +59,18 @@ const ONE_BACKEND_ONLY: readonly {
     index: 'events_tx_id',
     why: 'a notification cursor reads events in (tx, id) order, the order they become final (src/store/sql/notify-cursor.ts); on SQLite that is id order',
   },
+  {
+    backend: 'postgres',
+    table: 'events',
+    index: 'events_board_tx',
+    why: "a board's events are read in (tx, id) order (src/store/sql/events.ts); on SQLite that is id order, events_board",
+  },
+  {
+    backend: 'sqlite',
+    table: 'events',
+    index: 'events_board',
+    why: "a board's events in id order, the order they are read on SQLite; PostgreSQL reads them in (tx, id) order, events_board_tx, which replaced it",
+  },
 ];
 
 /**

@@ -27,8 +27,11 @@ async function parentStatuses(
     if (t.status !== 'todo') continue;
     for (const p of t.parents) if (!into.has(p)) missing.add(p);
   }
-  for (const id of [...missing].slice(0, MAX_PARENT_READS)) {
-    into.set(id, (await store.getTask(id)).status);
+  const ids = [...missing].slice(0, MAX_PARENT_READS);
+  if (ids.length === 0) return;
+  // One read for all of them, not one per parent.
+  for (const p of await store.listTasks({ ids, include_archived: true, limit: ids.length })) {
+    into.set(p.id, p.status);
   }
 }
 

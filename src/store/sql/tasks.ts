@@ -5,7 +5,7 @@ import type { Json } from '../../core/events.js';
 import type { TaskId } from '../../core/glossary.js';
 import { INPUT_LIMITS } from '../../core/defaults.js';
 import { OPEN_STATUSES, TaskStatus } from '../../core/status.js';
-import type { Comment, NewTask, Task, TaskFilter, TaskPatch } from '../../core/task.js';
+import type { Comment, NewTask, Task, TaskCursor, TaskFilter, TaskPatch } from '../../core/task.js';
 import { parsePolicyKeys, parsePolicyOverrides } from '../../core/policy.js';
 import { byteLength, checkCharacters } from '../../core/checks.js';
 import { inputSchemas } from './input-schemas.js';
@@ -229,20 +229,41 @@ export async function countMatchingTasks(db: SqlDb, filter: TaskFilter): Promise
 export async function listTasks(db: SqlDb, filter: TaskFilter): Promise<Task[]> {
   const w = taskWhere(filter);
   if (w === null) return [];
-  const { params } = w;
-  params.push(
-    Math.min(filter.limit ?? INPUT_LIMITS.list_max, INPUT_LIMITS.list_max),
-    filter.offset ?? 0,
-  );
-  const rows = await db.all<TaskRow>(
-    `SELECT * FROM tasks ${w.sql} ORDER BY priority DESC, id LIMIT ? OFFSET ?`,
-    params,
-  );
+  const limit = Math.min(filter.limit ?? INPUT_LIMITS.list_max, INPUT_LIMITS.list_max);
+  const rows =
+    filter.after === undefined
+      ? await db.all<TaskRow>(
+          `SELECT * FROM tasks ${w.sql} ORDER BY priority DESC, id LIMIT ? OFFSET ?`,
+          [...w.params, limit, filter.offset ?? 0],
+        )
+      : await pageAfter(db, w, filter.after, limit);
   const { parents, children } = await linksOf(
     db,
     rows.map((r) => r.id),
   );
   return rows.map((r) => toTask(r, parents.get(r.id) ?? [], children.get(r.id) ?? []));
+}
+
+/**
+ * A page after a cursor (keyset paging): the rest of the cursor's priority after its id, then
+ * the lower priorities. Two ranges of an index in the listing's order, each read from its
+ * start, so a deep page costs what the first does; one `(priority, id) <` comparison could not
+ * be an index range, as priority runs high to low and id low to high.
+ */
+async function pageAfter(
+  db: SqlDb,
+  w: { sql: string; params: SqlParam[] },
+  after: TaskCursor,
+  limit: number,
+): Promise<TaskRow[]> {
+  const and = w.sql === '' ? 'WHERE' : `${w.sql} AND`;
+  return db.all<TaskRow>(
+    `SELECT * FROM (SELECT * FROM tasks ${and} priority = ? AND id > ? ORDER BY id LIMIT ?) AS same_priority
+     UNION ALL
+     SELECT * FROM (SELECT * FROM tasks ${and} priority < ? ORDER BY priority DESC, id LIMIT ?) AS lower_priority
+     ORDER BY priority DESC, id LIMIT ?`,
+    [...w.params, after.priority, after.id, limit, ...w.params, after.priority, limit, limit],
+  );
 }
 
 /** Changes the fields of a task people may edit (see `Store.editTask`). */

@@ -421,4 +421,17 @@ CREATE TABLE run_activity (
 CREATE INDEX run_activity_run ON run_activity (run_id, id);
 `,
   },
+  {
+    version: 14,
+    sql: `
+-- Issue #16: reads of a board of 100,000 tasks and a million events without a whole-table scan.
+-- The task list with no status filter (every open task, or a search) walks the board in its
+-- order and stops at the page's end, instead of sorting every task of the board.
+CREATE INDEX tasks_board_order ON tasks (board, priority DESC, id);
+-- The dashboard's health panel reads a board's newest events of one kind (kill_failed).
+CREATE INDEX events_board_kind ON events (board, kind, id);
+-- ... and the runs of a board that ended in the last hour.
+CREATE INDEX runs_board_ended ON runs (board, ended_at);
+`,
+  },
 ];
