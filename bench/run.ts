@@ -39,8 +39,11 @@ const BENCHMARKS = [
   'integrity-check',
   'proxy-latency',
 ] as const;
-/** Run only by name, never by `npm run bench`: `npm run soak` runs the soak. */
-const BY_NAME_ONLY = ['soak'] as const;
+/**
+ * Run only by name, never by `npm run bench`: `npm run soak` runs the soak; `scale` fills a
+ * million-event store on each backend, minutes of work.
+ */
+const BY_NAME_ONLY = ['soak', 'scale'] as const;
 type Name = (typeof BENCHMARKS)[number] | (typeof BY_NAME_ONLY)[number];
 
 interface BenchModule {
