@@ -41,7 +41,9 @@ const NewSubscriptionBody = z
       .max(200)
       .nullable()
       .optional()
-      .openapi({ description: 'signs each message: X-Warden-Signature: sha256=HMAC of the body' }),
+      .openapi({
+        description: 'signs each message: X-Warden-Signature: sha256=HMAC of timestamp.key.body',
+      }),
   })
   .strict()
   .openapi('NewSubscriptionBody');

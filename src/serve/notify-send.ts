@@ -14,9 +14,14 @@ export interface SendResult {
   answer: string;
 }
 
-/** `X-Warden-Signature`: `sha256=` and the hex HMAC-SHA256 of the body with the secret. */
-export function signature(secret: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body, 'utf8').digest('hex')}`;
+/**
+ * `X-Warden-Signature`: `sha256=` and the hex HMAC-SHA256, with the secret, of
+ * `TIMESTAMP.KEY.BODY`: the `X-Warden-Timestamp` (Unix seconds), the `X-Warden-Delivery` key
+ * and the body. A captured request cannot be sent again later, nor under another key.
+ */
+export function signature(secret: string, timestamp: string, key: string, body: string): string {
+  const mac = createHmac('sha256', secret).update(`${timestamp}.${key}.${body}`, 'utf8');
+  return `sha256=${mac.digest('hex')}`;
 }
 
 const ANSWER_CHARS = 200;
@@ -55,8 +60,12 @@ export async function sendNotification(
   timeoutMs: number,
   abort?: AbortSignal,
 ): Promise<SendResult> {
-  const headers = { ...req.headers };
-  if (secret !== null) headers['x-warden-signature'] = signature(secret, req.body);
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const headers: Record<string, string> = { ...req.headers, 'x-warden-timestamp': timestamp };
+  if (secret !== null) {
+    const key = headers['x-warden-delivery'] ?? '';
+    headers['x-warden-signature'] = signature(secret, timestamp, key, req.body);
+  }
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = abort ? AbortSignal.any([timeout, abort]) : timeout;
   try {

@@ -133,10 +133,10 @@ describe('notification messages', () => {
     expect(ntfy.headers).toMatchObject({ title: 'warden: #12 gave up', tags: 'x', click: link });
   });
 
-  it('signs with HMAC-SHA256 of the body', () => {
-    // echo -n 'body' | openssl dgst -sha256 -hmac secret
-    expect(signature('secret', 'body')).toBe(
-      'sha256=dc46983557fea127b43af721467eb9b3fde2338fe3e14f51952aa8478c13d355',
+  it('signs with HMAC-SHA256 of the timestamp, the delivery key and the body', () => {
+    // echo -n '1700000000.warden-1-2.body' | openssl dgst -sha256 -hmac secret
+    expect(signature('secret', '1700000000', 'warden-1-2', 'body')).toBe(
+      'sha256=4761d9b59104b88b8f214207fa7176fadd888ec175f5c6270de89c40a67aea74',
     );
   });
 });

@@ -85,8 +85,14 @@ export async function startReceiver(answer: Answer = () => 200): Promise<Receive
   };
 }
 
-/** Whether a request's `X-Warden-Signature` is the HMAC of its body with `secret`. */
+/**
+ * Whether a request's `X-Warden-Signature` is the HMAC with `secret` of its timestamp, its
+ * delivery key and its body, and its `X-Warden-Timestamp` is within 5 minutes of now.
+ */
 export function signedWith(r: Received, secret: string): boolean {
-  const mac = createHmac('sha256', secret).update(r.body, 'utf8').digest('hex');
-  return r.headers['x-warden-signature'] === `sha256=${mac}`;
+  const ts = String(r.headers['x-warden-timestamp'] ?? '');
+  const key = String(r.headers['x-warden-delivery'] ?? '');
+  const mac = createHmac('sha256', secret).update(`${ts}.${key}.${r.body}`, 'utf8').digest('hex');
+  const fresh = Math.abs(Date.now() / 1000 - Number(ts)) <= 300;
+  return fresh && r.headers['x-warden-signature'] === `sha256=${mac}`;
 }

@@ -86,7 +86,10 @@ export function register(program: Command): void {
     .option('--format <format>', 'json, slack, discord or ntfy', 'json')
     .option('--board <name>', 'only notifications of this board')
     .option('--task <id>', 'only notifications of this task')
-    .option('--secret <text>', 'sign each message: X-Warden-Signature: sha256=HMAC of the body')
+    .option(
+      '--secret <text>',
+      'sign each message: X-Warden-Signature: sha256=HMAC of timestamp.key.body',
+    )
     .option('--json', 'print the subscription as JSON')
     .action(async (url: string, opts: AddOptions) => {
       const input = {
