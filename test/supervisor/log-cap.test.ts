@@ -5,7 +5,7 @@
  * output, one marker line says exactly how many bytes were cut, and the file is never past
  * the cap, looked at while the printer prints.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import {
   closeSync,
@@ -15,11 +15,12 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  statfsSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { person } from '../../src/core/actor.js';
 import { readLog } from '../../src/os/run-log.js';
 import { logCapArgs } from '../../src/supervisor/log-cap.js';
@@ -44,11 +45,17 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/** Starts the shim as `serve` does: its own group, the log appended to, the cap given. */
-function shim(script: string): { dir: string; log: string; exited: Promise<number | null> } {
+/**
+ * Starts the shim as `serve` does: its own group, the log (in the run's folder unless `log`
+ * is given) appended to, the cap given.
+ */
+function shim(
+  script: string,
+  logAt?: string,
+): { dir: string; log: string; exited: Promise<number | null> } {
   const dir = mkdtempSync(join(tmpdir(), 'warden-logcap-'));
   dirs.push(dir);
-  const log = join(dir, 'output.log');
+  const log = logAt ?? join(dir, 'output.log');
   const fd = openSync(log, 'a', 0o600);
   const child = spawn('/bin/sh', [SHIM_PATH, ...logCapArgs(log, CAP), dir, 'sh', '-c', script], {
     detached: true,
@@ -235,4 +242,56 @@ function procStat(pid: number): string {
   } catch {
     return '';
   }
+}
+
+/**
+ * A full disk: the log on a 1 MiB tmpfs (a real filesystem, mounted for the test; it needs
+ * root, and is skipped without it), filled but for a little room while the worker prints.
+ */
+describe('a log that cannot be written (a full disk)', () => {
+  const disk = mkdtempSync(join(tmpdir(), 'warden-fulldisk-'));
+  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk]).status === 0;
+  afterAll(() => {
+    if (mounted) spawnSync('umount', [disk]);
+    rmSync(disk, { recursive: true, force: true });
+  });
+
+  it.runIf(mounted)(
+    'keeps draining the worker’s output, says how much was lost, and writes again once there is room',
+    async () => {
+      const fill = join(disk, 'fill');
+      writeFileSync(fill, Buffer.alloc(900 * 1024));
+      const flags = mkdtempSync(join(tmpdir(), 'warden-fulldisk-flags-'));
+      dirs.push(flags);
+      const [printed, go] = [join(flags, 'printed'), join(flags, 'go')];
+      const script = `echo first; yes abcdefgh | head -c 2000000; touch '${printed}'; while [ ! -e '${go}' ]; do sleep 0.05; done; for i in 1 2 3 4 5 6 7 8 9 10; do echo "after $i"; sleep 0.05; done`;
+      const { log, exited } = shim(script, join(disk, 'output.log'));
+      // Before the fix the reader left at the failed write, and the worker died of SIGPIPE.
+      await waitFor('the flood printed', () => existsSync(printed));
+      expect(statfs(disk)).toBe(0);
+      rmSync(fill);
+      writeFileSync(go, '');
+      expect(await exited).toBe(0);
+      const text = readFileSync(log, 'latin1');
+      const note =
+        /\n\[warden: output lost here: more than (\d+) bytes; the log could not be written \(a full disk\?\)\]\n/.exec(
+          text,
+        );
+      expect(note).not.toBeNull();
+      const kept = note?.index ?? 0;
+      expect(text.slice(0, kept)).toMatch(/^first\n(abcdefgh\n)+a?b?c?d?e?f?g?h?$/);
+      // What was kept and what is counted as lost add up to less than what was printed
+      // before the note's place (the failed write's piece is not counted: "more than").
+      const before = 'first\n'.length + 2_000_000;
+      expect(kept + Number(note?.[1])).toBeLessThan(before + 'after 1\n'.length * 2);
+      expect(kept + Number(note?.[1])).toBeGreaterThan(before - 65536);
+      expect(text.slice(kept + (note?.[0].length ?? 0))).toMatch(/(after \d+\n)*after 10\n$/);
+    },
+  );
+});
+
+/** Free bytes on the filesystem at `path`. */
+function statfs(path: string): number {
+  const s = statfsSync(path);
+  return s.bavail * s.bsize;
 }
