@@ -82,9 +82,11 @@ export class Notifier {
   }
 
   private async poll(): Promise<void> {
+    // Sends in flight are not read again: their events wait until they are recorded.
+    if (this.inFlight.size >= MAX_IN_FLIGHT) return;
     let due: DueNotification[];
     try {
-      due = await this.opts.store.dueNotifications(this.opts.host);
+      due = await this.opts.store.dueNotifications(this.opts.host, [...this.inFlight.keys()]);
       if (this.failing) this.opts.log?.('notify: the store answers again');
       this.failing = false;
     } catch (err) {

@@ -280,9 +280,10 @@ export interface Store {
   removeDeadLetter(id: number): Promise<void>;
   /**
    * The next notification of every subscription this host may send now (no backoff to wait
-   * out, no other host's live lease). Cursors pass events no subscription wants on the way.
+   * out, no other host's live lease), but those in `busy` (this host's sends in flight).
+   * Cursors pass events no subscription wants on the way.
    */
-  dueNotifications(host: string): Promise<DueNotification[]>;
+  dueNotifications(host: string, busy?: readonly number[]): Promise<DueNotification[]>;
   /** Takes a subscription's lease for `leaseMs` to send `due`; false if it moved or is held. */
   claimNotification(due: DueNotification, host: string, leaseMs: number): Promise<boolean>;
   /** Records a send under this host's lease (see `NotifyOutcome`). */

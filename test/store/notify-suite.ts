@@ -52,6 +52,9 @@ export function runNotifySuite(name: string, make: () => Promise<StoreFixture>):
       expect(due).toMatchObject({ kind: 'gave_up', event: { task_id: failed } });
       expect(due?.event.task_id).not.toBe(before);
       expect(await store.claimNotification(due!, 'h1', 60_000)).toBe(true);
+      // The host sending it sees it again (after a restart it must), unless it says it is busy.
+      expect(await store.dueNotifications('h1')).toHaveLength(1);
+      expect(await store.dueNotifications('h1', [sub.id])).toEqual([]);
       // Another host does not see it while the lease lives, nor can take it.
       expect(await store.dueNotifications('h2')).toEqual([]);
       expect(await store.claimNotification(due!, 'h2', 60_000)).toBe(false);

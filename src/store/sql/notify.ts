@@ -198,19 +198,24 @@ export async function removeDeadLetter(db: SqlDb, id: number): Promise<void> {
   await db.run('DELETE FROM notify_dead_letters WHERE id = ?', [id]);
 }
 
-/** Subscriptions that may send now: no backoff to wait out, no other host's live lease. */
+/**
+ * Subscriptions that may send now: no backoff to wait out, no other host's live lease, and
+ * not `busy` (this host's sends in flight, whose events need no reading again).
+ */
 export async function readySubscriptions(
   db: SqlDb,
   now: number,
   host: string,
+  busy: readonly number[] = [],
 ): Promise<SubscriptionRow[]> {
-  return db.all<SubscriptionRow>(
+  const rows = await db.all<SubscriptionRow>(
     `SELECT * FROM notify_subscriptions
      WHERE (next_at IS NULL OR next_at <= ?)
        AND (lease_owner IS NULL OR lease_owner = ? OR lease_until < ?)
      ORDER BY id`,
     [now, host, now],
   );
+  return rows.filter((r) => !busy.includes(Number(r.id)));
 }
 
 /**

@@ -338,11 +338,11 @@ export class SqlStore implements Store {
     return this.write((db) => notify.removeDeadLetter(db, id));
   }
 
-  async dueNotifications(host: string): Promise<DueNotification[]> {
+  async dueNotifications(host: string, busy?: readonly number[]): Promise<DueNotification[]> {
     // Reads only, on a quiet board: a cursor is written when it passes events nobody wants.
     const found = await this.driver.read(async (db) => {
       const now = await hosts.storeNow(db, this.clock.now());
-      const ready = await notify.readySubscriptions(db, now, host);
+      const ready = await notify.readySubscriptions(db, now, host, busy);
       return Promise.all(ready.map((row) => notify.nextFor(db, row, NOTIFY_BATCH)));
     });
     for (const { skip } of found) {
