@@ -6,7 +6,7 @@
  * The same log through the API: its end, or a range of it.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WARDEN_BIN, expectError } from '../helpers/cli.js';
@@ -171,5 +171,35 @@ describe('GET /api/v1/runs/{id}/log', () => {
     const gone = await get('');
     expect(gone.status).toBe(404);
     expect(JSON.stringify(gone.body)).toMatch(/log is gone: .* was removed \(warden gc/);
+  });
+
+  it('answers at once while the shim is cutting, saying so, and not for a reader that was killed', async () => {
+    home = await new TestHome().init();
+    await home.profile('waits', ['sh', '-c', 'echo started; while :; do sleep 0.05; done']);
+    const id = await home.task('waits', ['--assignee', 'waits']);
+    const serve = await home.serve();
+    await home.waitStatus(id, 'running');
+    const [run] = await home.runs(id);
+    const dir = join(home.root, 'runs', String(run?.id));
+    const log = logOf(run?.id ?? 0);
+    await waitFor('the worker’s output', () => existsSync(log) && readFileSync(log, 'utf8') !== '');
+    const token = readFileSync(join(home.root, 'admin.token'), 'utf8').trim();
+    const get = async (): Promise<Record<string, unknown>> =>
+      (await (
+        await fetch(`${serve.url}/api/v1/runs/${run?.id}/log`, {
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).json()) as Record<string, unknown>;
+    expect(await get()).toMatchObject({ log: 'started\n', cut: 0, cutting: false });
+    // The counter odd, naming a live process of the run's group as the shim's reader: a cut
+    // under way, which the route does not wait for.
+    const worker = readFileSync(join(dir, 'worker.pid'), 'utf8').trim();
+    writeFileSync(join(dir, 'log-seq'), `000000000001 ${worker}\n`);
+    expect(await get()).toMatchObject({ log: 'started\n', cutting: true });
+    // A reader that is gone never finishes its cut: the log is as it will stay.
+    writeFileSync(join(dir, 'log-seq'), `000000000001 999999999\n`);
+    expect(await get()).toMatchObject({ log: 'started\n', cutting: false });
+    expect(await home.ok(['log', String(id)])).toBe('started\n');
+    await home.ok(['stop', String(id)]);
   });
 });
