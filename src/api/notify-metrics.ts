@@ -46,6 +46,14 @@ export function notifyGauges(registry: Registry, store: Store): void {
     },
   });
   new Gauge({
+    name: 'warden_events_held_back_seconds',
+    help: 'PostgreSQL: how long the oldest committed event has waited behind a transaction still open, so notifications, live events and events --follow cannot pass it yet (0: none waits).',
+    registers: [registry],
+    async collect() {
+      this.set((await store.eventsHeldBack()).age_ms / 1000);
+    },
+  });
+  new Gauge({
     name: 'warden_notify_subscriptions',
     help: 'Webhook subscriptions by state: ok, or retrying a failed send.',
     labelNames: ['state'],

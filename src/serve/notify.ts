@@ -9,6 +9,7 @@ import type { Notification, TaskBrief } from '../core/notify-message.js';
 import type { WardenEvent } from '../core/events.js';
 import type { Store } from '../store/store.js';
 import type { DueNotification } from '../store/sql/notify-cursor.js';
+import { watchHeldBack } from './notify-holdback.js';
 import { sendNotification } from './notify-send.js';
 
 /** How often a host looks for notifications without a wake-up. */
@@ -50,7 +51,13 @@ export class Notifier {
   start(): void {
     if (this.timer) return;
     this.timer = setInterval(() => this.kick(), POLL_MS);
-    this.unwatch = this.opts.store.watchChanges(() => this.kick());
+    const unwatch = this.opts.store.watchChanges(() => this.kick());
+    const { log } = this.opts;
+    const unhold = log ? watchHeldBack(this.opts.store, log) : () => undefined;
+    this.unwatch = () => {
+      unwatch();
+      unhold();
+    };
     this.kick();
   }
 

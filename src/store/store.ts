@@ -34,7 +34,7 @@ import type { MetricFigures } from './sql/metric-figures.js';
 import type { TimelineFacts } from '../core/timeline.js';
 import type { NewSchedule, Schedule, ScheduleFiring } from '../core/schedule.js';
 import type { DeadLetter, DeadLetterPage, NewSubscription, Subscription } from '../core/notify.js';
-import type { DueNotification, NotifyOutcome } from './sql/notify-cursor.js';
+import type { DueNotification, HeldBack, NotifyOutcome } from './sql/notify-cursor.js';
 import type { InboxFacts } from '../core/inbox.js';
 
 /** A named set of tasks. */
@@ -284,6 +284,11 @@ export interface Store {
    * Cursors pass events no subscription wants on the way.
    */
   dueNotifications(host: string, busy?: readonly number[]): Promise<DueNotification[]>;
+  /**
+   * How far the walk of final events (notifications, the SSE stream, `events --follow`) is
+   * held back by a transaction still running on PostgreSQL; nothing on SQLite.
+   */
+  eventsHeldBack(): Promise<HeldBack>;
   /** Takes a subscription's lease for `leaseMs` to send `due`; false if it moved or is held. */
   claimNotification(due: DueNotification, host: string, leaseMs: number): Promise<boolean>;
   /** Records a send under this host's lease (see `NotifyOutcome`). */

@@ -1,7 +1,10 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { person } from '../../src/core/actor.js';
+import { watchHeldBack } from '../../src/serve/notify-holdback.js';
 import type { Store } from '../../src/store/store.js';
+import { waitFor } from '../helpers/host.js';
+import { currentSchema, schemaClient } from '../helpers/pg-clients.js';
 import { refused } from './suite.js';
 import type { StoreFixture } from './suite.js';
 
@@ -30,11 +33,7 @@ export function runNotifySuite(name: string, make: () => Promise<StoreFixture>):
 
     /** A connection of its own to the store's PostgreSQL schema. */
     async function client(): Promise<pg.Client> {
-      const schema = (await f.db.get<{ s: string }>('SELECT current_schema() AS s'))?.s ?? '';
-      const c = new pg.Client({ connectionString: process.env.WARDEN_TEST_PG_URL });
-      await c.connect();
-      await c.query(`SET search_path TO ${schema}`);
-      return c;
+      return schemaClient(await currentSchema(f.db));
     }
 
     it('starts a new subscription at the newest event and hears only the kinds it asked for, once', async () => {
@@ -274,6 +273,36 @@ export function runNotifySuite(name: string, make: () => Promise<StoreFixture>):
         expect(await store.getSubscription(sub.id)).toMatchObject({ dead: 0, cursor: sub.cursor });
       } finally {
         for (const c of [other, watcher]) await c.end();
+      }
+    });
+    it('on PostgreSQL, says how long events wait behind a transaction left open, and who holds it', async ({
+      skip,
+    }) => {
+      if (store.dialect !== 'postgres') {
+        expect(await store.eventsHeldBack()).toEqual({ events: 0, age_ms: 0, blocker: null });
+        return skip('SQLite commits one writer at a time: nothing waits');
+      }
+      const open = await client();
+      const lines: string[] = [];
+      const stop = watchHeldBack(store, (l) => lines.push(l), 20, 0);
+      try {
+        await open.query('BEGIN');
+        const { rows } = await open.query<{ pid: number }>(
+          'SELECT pg_backend_pid() AS pid, pg_current_xact_id()',
+        );
+        await blocked('failed');
+        const held = await store.eventsHeldBack();
+        expect(held.events).toBeGreaterThan(0);
+        // The oldest transaction may be another test's on a shared server, but one is named.
+        expect(held.blocker).toMatch(/^pid \d+ \(/);
+        if (held.blocker?.startsWith(`pid ${rows[0]!.pid} `)) {
+          expect(held.blocker).toMatch(/idle in transaction, database \w+\), its transaction open/);
+        }
+        await waitFor('the warning', () => lines.some((l) => l.includes('behind a transaction')));
+        await open.query('COMMIT');
+      } finally {
+        stop();
+        await open.end();
       }
     });
   });

@@ -1,3 +1,4 @@
+import { formatDuration } from '../../core/duration.js';
 import type { WardenEvent } from '../../core/events.js';
 import type { NotifyKind, Subscription } from '../../core/notify.js';
 import type { SqlDb } from './driver.js';
@@ -83,3 +84,37 @@ export interface DueNotification {
 
 /** How a send was recorded; `lost` when another host moved the subscription meanwhile. */
 export type NotifyOutcome = 'delivered' | 'retry' | 'dead' | 'lost';
+
+/**
+ * How far the walk of final events is held back (PostgreSQL): the events committed that it
+ * cannot pass yet because an older transaction still runs, the oldest one's time, and which
+ * session holds that transaction. Nothing on SQLite.
+ */
+export interface HeldBack {
+  events: number;
+  /** How long the oldest of those events has waited (ms); 0 when none waits. */
+  age_ms: number;
+  /** The oldest transaction still running on the server, in one line, or null. */
+  blocker: string | null;
+}
+
+export async function eventsHeldBack(db: SqlDb, now: number): Promise<HeldBack> {
+  const none: HeldBack = { events: 0, age_ms: 0, blocker: null };
+  if (db.dialect !== 'postgres') return none;
+  const held = await db.get<{ n: number; at: number | null }>(
+    `SELECT count(*) AS n, min(at) AS at FROM events
+     WHERE tx >= pg_snapshot_xmin(pg_current_snapshot())`,
+  );
+  if (!held || Number(held.n) === 0 || held.at === null) return none;
+  // Sessions of other roles show their pid and age but may hide their state and query.
+  const b = await db.get<{ pid: number; state: string | null; datname: string | null; ms: number }>(
+    `SELECT pid, state, datname,
+       CAST(EXTRACT(EPOCH FROM clock_timestamp() - xact_start) * 1000 AS BIGINT) AS ms
+     FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+     ORDER BY age(backend_xid) DESC LIMIT 1`,
+  );
+  const blocker = b
+    ? `pid ${b.pid} (${b.state ?? 'state hidden'}, database ${b.datname ?? '?'}), its transaction open ${formatDuration(Math.max(0, Number(b.ms)))}`
+    : null;
+  return { events: Number(held.n), age_ms: Math.max(0, now - Number(held.at)), blocker };
+}

@@ -74,7 +74,8 @@ import * as moves from './task-moves.js';
 import * as tasks from './tasks.js';
 import * as schedules from './schedules.js';
 import * as notify from './notify.js';
-import type { DueNotification, NotifyOutcome } from './notify-cursor.js';
+import { eventsHeldBack } from './notify-cursor.js';
+import type { DueNotification, HeldBack, NotifyOutcome } from './notify-cursor.js';
 import type {
   DeadLetter,
   DeadLetterPage,
@@ -349,6 +350,12 @@ export class SqlStore implements Store {
       if (skip) await this.write((db) => notify.skipTo(db, skip.id, skip.from, skip.to));
     }
     return found.flatMap((f) => (f.due ? [f.due] : []));
+  }
+
+  eventsHeldBack(): Promise<HeldBack> {
+    return this.driver.read(async (db) =>
+      eventsHeldBack(db, await hosts.storeNow(db, this.clock.now())),
+    );
   }
 
   claimNotification(due: DueNotification, host: string, leaseMs: number): Promise<boolean> {
