@@ -2,7 +2,8 @@
  * Group commit on SQLite (issue #16): transactions of one process that are in flight together
  * share one COMMIT, so one fsync, on real files. Nobody is answered before that COMMIT has
  * returned, a member that throws is undone alone, a failed COMMIT fails every member, order
- * is kept, and every acknowledged write survives a SIGKILL of the writing process.
+ * is kept, a read while a group is open sees what is committed without waiting for it, and
+ * every acknowledged write survives a SIGKILL of the writing process.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -79,6 +80,28 @@ describe('group commit', () => {
     // A read asked for after them sees all of them, and is answered once they are on disk.
     const read = await driver.read((db) => db.all<{ id: number }>('SELECT id FROM t'));
     expect(read).toHaveLength(20);
+  });
+
+  it('answers a read while a group is open from what is committed, without waiting for it', async () => {
+    const { driver } = await setup();
+    await insert(driver, 1);
+    // A member held open until the reads are answered (a body otherwise only touches the
+    // database, so a group's members run one after another without a pause).
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const write = driver.tx(async (db) => {
+      await db.run('INSERT INTO t (id) VALUES (2)');
+      await held;
+    });
+    const read = await driver.read((db) => db.all<{ id: number }>('SELECT id FROM t'));
+    const bare = await driver.all<{ id: number }>('SELECT id FROM t');
+    // The acknowledged write is seen; the open group's, not yet on disk, is not.
+    expect(read.map((r) => r.id)).toEqual([1]);
+    expect(bare.map((r) => r.id)).toEqual([1]);
+    release();
+    await write;
+    // Once the write is acknowledged, every read sees it.
+    expect(await driver.read((db) => db.all('SELECT id FROM t'))).toHaveLength(2);
   });
 
   it('undoes a member that throws alone: its neighbours are committed', async () => {

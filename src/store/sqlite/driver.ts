@@ -4,6 +4,7 @@ import type { SqlDb, SqlDriver, SqlParam, TxOptions } from '../sql/driver.js';
 import { fromSqliteError } from '../storage-errors.js';
 import { loadSqlite } from './connect.js';
 import { GroupCommit } from './group-commit.js';
+import { SnapshotReads } from './snapshot-reads.js';
 import type { Sqlite } from './connect.js';
 
 /** How often another process's commits are looked for. */
@@ -89,6 +90,7 @@ export class SqliteDriver implements SqlDriver {
   private readonly db: Sqlite;
   private readonly statements: SqliteStatements;
   private readonly groups: GroupCommit;
+  private readonly snapshots: SnapshotReads;
   private closed = false;
   /** Whether this connection only reads (a reading command, or a read-only home). */
   readonly readOnly: boolean;
@@ -119,16 +121,17 @@ export class SqliteDriver implements SqlDriver {
       { maxMembers: SQLITE_DEFAULTS.group_max_members, maxMs: SQLITE_DEFAULTS.group_max_ms },
       () => this.beginImmediate(),
     );
+    this.snapshots = new SnapshotReads(path, (db) => new SqliteStatements(db));
   }
 
   // Statements outside a transaction wait their turn, so they never read a half-done one; a
   // write outside a transaction is one of its own, and joins a group like any other.
   all<T>(sql: string, params?: readonly SqlParam[]): Promise<T[]> {
-    return this.queued(false, true, (db) => db.all<T>(sql, params));
+    return this.reading(true, (db) => db.all<T>(sql, params));
   }
 
   get<T>(sql: string, params?: readonly SqlParam[]): Promise<T | undefined> {
-    return this.queued(false, true, (db) => db.get<T>(sql, params));
+    return this.reading(true, (db) => db.get<T>(sql, params));
   }
 
   run(sql: string, params?: readonly SqlParam[]): Promise<number> {
@@ -137,6 +140,16 @@ export class SqliteDriver implements SqlDriver {
 
   exec(sql: string): Promise<void> {
     return this.queued(true, true, (db) => db.exec(sql));
+  }
+
+  /**
+   * A read: on the writer connection when it is free (no group open, nothing queued), else on
+   * a read-only connection that sees what is committed, so it need not wait for the group's
+   * COMMIT (snapshot-reads.ts).
+   */
+  private reading<T>(bare: boolean, fn: (db: SqlDb) => Promise<T>): Promise<T> {
+    if (this.readOnly || this.groups.idle) return this.queued(false, bare, fn);
+    return guard(this.path, () => this.snapshots.run(bare, fn));
   }
 
   private queued<T>(write: boolean, bare: boolean, fn: (db: SqlDb) => Promise<T>): Promise<T> {
@@ -186,7 +199,7 @@ export class SqliteDriver implements SqlDriver {
 
   /** A deferred transaction: a snapshot for reads that takes no write lock (or joins a group). */
   read<T>(fn: (db: SqlDb) => Promise<T>): Promise<T> {
-    return this.queued(false, false, fn);
+    return this.reading(false, fn);
   }
 
   /** `BEGIN IMMEDIATE`, retried with jitter while another process holds the write lock. */
@@ -233,6 +246,7 @@ export class SqliteDriver implements SqlDriver {
     this.closed = true;
     const shut = (): void => {
       this.reader?.db.close();
+      this.snapshots.close();
       this.db.close();
     };
     if (this.groups.idle) {
