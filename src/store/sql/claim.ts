@@ -255,11 +255,15 @@ export async function claimRuns(
     // A pull worker needs the context at once; reading it here saves a transaction per task.
     const context =
       req.mode === 'pull'
-        ? await workerContext(db, {
-            run,
-            task: { ...task, status: to, current_run_id: run.id, attempts: attempt },
-            actor: { kind: 'worker', runId: run.id, taskId: task.id },
-          })
+        ? await workerContext(
+            db,
+            {
+              run,
+              task: { ...task, status: to, current_run_id: run.id, attempts: attempt },
+              actor: { kind: 'worker', runId: run.id, taskId: task.id },
+            },
+            claimed,
+          )
         : undefined;
     claims.push({
       run: toRun(run),

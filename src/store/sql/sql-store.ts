@@ -576,8 +576,9 @@ export class SqlStore implements Store {
     const repeat = await worker.repeatedAnswer(this.driver.concurrentReads(), tokenHash, call);
     if (repeat) return repeat;
     return this.fenced(tokenHash, call.op, async (db, now, f) => {
-      // A repeat may have landed between the read and this transaction.
-      const again = await worker.repeatedAnswer(db, tokenHash, call);
+      // A repeat may have landed between the read and this transaction: the run as the
+      // fence read it in this transaction says.
+      const again = worker.answerOf(f.run, call);
       if (again) return again;
       const answer = await worker.terminalCall(db, now, f, call);
       // A pull run has no process to wait for: its worker's report closes it, in the same

@@ -61,8 +61,9 @@ export async function fence(
     (run.outcome === 'stalled' || run.outcome === 'timed_out') &&
     run.terminal_request === null;
   if (current && (run.state === 'running' || lateComplete)) {
-    // Model traffic is not the worker protocol: it says nothing of what exit 0 means.
-    if (run.used_protocol === 0 && op !== 'llm')
+    // Model traffic is not the worker protocol: it says nothing of what exit 0 means. A
+    // terminal call marks it in its own UPDATE of the run (one statement fewer per report).
+    if (run.used_protocol === 0 && op !== 'llm' && !Object.hasOwn(WORKER_REPORTS, op))
       await db.run('UPDATE runs SET used_protocol = 1 WHERE id = ?', [run.id]);
     return {
       ok: true,
@@ -102,7 +103,16 @@ export async function repeatedAnswer(
   call: TerminalCall,
 ): Promise<TerminalAnswer | null> {
   const run = await db.get<RunRow>('SELECT * FROM runs WHERE token_hash = ?', [tokenHash]);
-  if (!run || run.terminal_request === null) return null;
+  return run ? answerOf(run, call) : null;
+}
+
+/**
+ * The answer `run` already gave to `call`, null if it has reported nothing yet; a different
+ * report than the one it made is a conflict. For a run the fence has just read, in the same
+ * transaction, without reading it again.
+ */
+export function answerOf(run: RunRow, call: TerminalCall): TerminalAnswer | null {
+  if (run.terminal_request === null) return null;
   if (run.terminal_request === JSON.stringify(call)) {
     return JSON.parse(run.terminal_response ?? 'null') as TerminalAnswer;
   }
@@ -193,7 +203,8 @@ export async function terminalCall(
   const metadata = 'metadata' in call ? JSON.stringify(call.metadata ?? null) : null;
   await db.run(
     `UPDATE runs SET state = 'ending', ending_at = COALESCE(ending_at, ?), outcome = ?, reason = ?,
-       result_summary = ?, result_metadata = ?, terminal_request = ?, terminal_response = ?
+       result_summary = ?, result_metadata = ?, terminal_request = ?, terminal_response = ?,
+       used_protocol = 1
      WHERE id = ?`,
     [
       now,
@@ -238,8 +249,13 @@ function reviewOf(runs: readonly RunRow[], task: Task): NonNullable<WorkerContex
 }
 
 /** What the worker sees of its task (SPEC §5 `show`). */
-export async function workerContext(db: SqlDb, f: FencedRun): Promise<WorkerContext> {
-  const task = await getTask(db, f.task.id);
+export async function workerContext(
+  db: SqlDb,
+  f: FencedRun,
+  /** The task as this transaction already read it (a claim just did), else read here. */
+  read?: Task,
+): Promise<WorkerContext> {
+  const task = read ?? (await getTask(db, f.task.id));
   const parents = [];
   for (const id of task.parents) {
     const p = await getTask(db, id);
