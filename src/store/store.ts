@@ -367,6 +367,8 @@ export interface Store {
   openRuns(host: string | null): Promise<Run[]>;
   /** One run, or `not_found`. */
   getRun(id: RunId): Promise<Run>;
+  /** The runs with these ids that exist, in one read (a board's running cards). */
+  getRuns(ids: readonly RunId[]): Promise<Run[]>;
   /**
    * The SHA-256 of a run's token (never the token): an adopted run's processes are known by it
    * in their environment where no cgroup holds them. `not_found` if there is no such run.

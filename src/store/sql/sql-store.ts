@@ -474,6 +474,15 @@ export class SqlStore implements Store {
     return toRun(row);
   }
 
+  async getRuns(ids: readonly RunId[]): Promise<Run[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.driver.all<RunRow>(
+      `SELECT * FROM runs WHERE id IN (${ids.map(() => '?').join(', ')})`,
+      [...ids],
+    );
+    return rows.map(toRun);
+  }
+
   async runTokenHash(id: RunId): Promise<string> {
     const row = await runs.runRow(this.driver, id);
     if (!row) throw notFound(`run ${id} does not exist`);
