@@ -33,7 +33,7 @@ export function kindOf(sql: string): string {
       return `DELETE ${table(/^DELETE FROM (\w+)/i)}`;
     case 'SELECT':
     case 'WITH': {
-      const from = table(/\bFROM (\w+)/i);
+      const from = table(/\bFROM (?!clock_timestamp\b)(\w+)/i);
       return from === '' ? `${verb} ${text.slice(7, 40)}` : `${verb} ${from}`;
     }
     case 'SAVEPOINT':
