@@ -2,18 +2,21 @@
  * Group commit on SQLite (issue #16): transactions of one process that are in flight together
  * share one COMMIT, so one fsync, on real files. Nobody is answered before that COMMIT has
  * returned, a member that throws is undone alone, a failed COMMIT fails every member, order
- * is kept, a read while a group is open sees what is committed without waiting for it, and
- * every acknowledged write survives a SIGKILL of the writing process.
+ * is kept, a read while a group is open sees what is committed without waiting for it, a
+ * full disk refuses whole groups, and every acknowledged write survives a SIGKILL of the
+ * writing process.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SQLITE_DEFAULTS } from '../../src/core/defaults.js';
+import { WardenError } from '../../src/core/errors.js';
 import { SqliteDriver } from '../../src/store/sqlite/driver.js';
+import { canMount, mountTmpfs } from '../helpers/mount.js';
 
 const cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -171,6 +174,52 @@ describe('group commit', () => {
     // The group waits on the lock (the busy timeout) until the holder commits, 200 ms on.
     await Promise.all(Array.from({ length: 8 }, (_, i) => insert(driver, i)));
     expect(committed()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 100]);
+  });
+});
+
+describe.skipIf(!canMount())('groups on a disk that fills up', () => {
+  it('store every write they acknowledged and none they refused', async () => {
+    const fs = mountTmpfs(1024 * 1024);
+    cleanups.push(() => fs.remove());
+    const path = join(fs.dir, 'warden.db');
+    const driver = new SqliteDriver(path, { mustExist: false });
+    cleanups.push(() => driver.close());
+    await driver.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, body TEXT)');
+    const filler = join(fs.dir, 'filler');
+    try {
+      for (;;) writeFileSync(filler, Buffer.alloc(16 * 1024), { flag: 'a' });
+    } catch {
+      // ENOSPC: full.
+    }
+    // Room for a few groups, so some are stored before the disk refuses one.
+    truncateSync(filler, Math.max(0, statSync(filler).size - 256 * 1024));
+    const acknowledged: number[] = [];
+    const refused: unknown[] = [];
+    // Groups of ten until the disk refuses some: a group fails as a whole or not at all.
+    for (let batch = 0; batch < 100 && refused.length === 0; batch++) {
+      const results = await Promise.allSettled(
+        Array.from({ length: 10 }, (_, i) =>
+          driver
+            .tx((db) => db.run('INSERT INTO t VALUES (?, ?)', [batch * 10 + i, 'x'.repeat(8000)]))
+            .then(() => batch * 10 + i),
+        ),
+      );
+      for (const r of results) {
+        if (r.status === 'fulfilled') acknowledged.push(r.value);
+        else refused.push(r.reason);
+      }
+    }
+    expect(acknowledged.length).toBeGreaterThan(0);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const err of refused) {
+      expect(err).toBeInstanceOf(WardenError);
+      expect((err as WardenError).code).toBe('storage');
+    }
+    await driver.close();
+    rmSync(filler);
+    const db = new Database(path);
+    cleanups.push(() => db.close());
+    expect(db.prepare('SELECT id FROM t ORDER BY id').pluck().all()).toEqual(acknowledged);
   });
 });
 
