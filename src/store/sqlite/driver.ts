@@ -197,7 +197,10 @@ export class SqliteDriver implements SqlDriver {
     return this.queued(true, false, fn);
   }
 
-  /** A deferred transaction: a snapshot for reads that takes no write lock (or joins a group). */
+  /**
+   * A deferred transaction: a snapshot for reads that takes no write lock, on the read-only
+   * connection while a group is open (see `reading`).
+   */
   read<T>(fn: (db: SqlDb) => Promise<T>): Promise<T> {
     return this.reading(false, fn);
   }
