@@ -3,8 +3,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { person } from '../../src/core/actor.js';
 import { watchHeldBack } from '../../src/serve/notify-holdback.js';
 import type { Store } from '../../src/store/store.js';
+import type { DueNotification } from '../../src/store/sql/notify-cursor.js';
 import { waitFor } from '../helpers/host.js';
-import { currentSchema, schemaClient } from '../helpers/pg-clients.js';
+import { currentSchema, schemaClient, settled } from '../helpers/pg-clients.js';
 import { refused } from './suite.js';
 import type { StoreFixture } from './suite.js';
 
@@ -31,6 +32,15 @@ export function runNotifySuite(name: string, make: () => Promise<StoreFixture>):
       return t.id;
     }
 
+    /**
+     * What is due once no other test's transaction on a shared PostgreSQL holds this test's
+     * events back (they would not be final yet).
+     */
+    async function dueNow(host: string, busy?: readonly number[]): Promise<DueNotification[]> {
+      await settled(f.db);
+      return store.dueNotifications(host, busy);
+    }
+
     /** A connection of its own to the store's PostgreSQL schema. */
     async function client(): Promise<pg.Client> {
       return schemaClient(await currentSchema(f.db));
@@ -38,29 +48,31 @@ export function runNotifySuite(name: string, make: () => Promise<StoreFixture>):
 
     it('starts a new subscription at the newest event and hears only the kinds it asked for, once', async () => {
       const before = await blocked('failed');
+      // Final before it subscribes (another test's open transaction would hold it back).
+      await settled(f.db);
       const sub = await store.addSubscription(
         { url: 'http://127.0.0.1:9/hook', kinds: ['gave_up', 'completed'] },
         ana,
       );
       expect(sub).toMatchObject({ format: 'json', board: null, signed: false, attempts: 0 });
-      expect(await store.dueNotifications('h1')).toEqual([]);
+      expect(await dueNow('h1')).toEqual([]);
       await blocked('needs_input'); // not asked for
       await blocked('dependency'); // makes no notification at all
       const failed = await blocked('failed');
-      const [due] = await store.dueNotifications('h1');
+      const [due] = await dueNow('h1');
       expect(due).toMatchObject({ kind: 'gave_up', event: { task_id: failed } });
       expect(due?.event.task_id).not.toBe(before);
       expect(await store.claimNotification(due!, 'h1', 60_000)).toBe(true);
       // The host sending it sees it again (after a restart it must), unless it says it is busy.
-      expect(await store.dueNotifications('h1')).toHaveLength(1);
-      expect(await store.dueNotifications('h1', [sub.id])).toEqual([]);
+      expect(await dueNow('h1')).toHaveLength(1);
+      expect(await dueNow('h1', [sub.id])).toEqual([]);
       // Another host does not see it while the lease lives, nor can take it.
-      expect(await store.dueNotifications('h2')).toEqual([]);
+      expect(await dueNow('h2')).toEqual([]);
       expect(await store.claimNotification(due!, 'h2', 60_000)).toBe(false);
       expect(await store.recordNotification(due!, 'h1', { ok: true })).toBe('delivered');
       // Recorded once: the same send recorded again is lost, not counted twice.
       expect(await store.recordNotification(due!, 'h1', { ok: true })).toBe('lost');
-      expect(await store.dueNotifications('h1')).toEqual([]);
+      expect(await dueNow('h1')).toEqual([]);
       expect(await store.getSubscription(sub.id)).toMatchObject({ delivered: 1, failed: 0 });
     });
 
@@ -74,7 +86,7 @@ export function runNotifySuite(name: string, make: () => Promise<StoreFixture>):
       const first = await blocked('needs_input');
       const second = await blocked('needs_input');
       const fail = { ok: false as const, error: 'HTTP 500', attempts: 2, retryInMs: 3_600_000 };
-      let [due] = await store.dueNotifications('h1');
+      let [due] = await dueNow('h1');
       expect(due?.event.task_id).toBe(first);
       expect(due?.secret).toBe('s3cret');
       // Shown masked, sent to in full.
@@ -83,13 +95,13 @@ export function runNotifySuite(name: string, make: () => Promise<StoreFixture>):
       expect(await store.claimNotification(due!, 'h1', 60_000)).toBe(true);
       expect(await store.recordNotification(due!, 'h1', fail)).toBe('retry');
       // Waiting out its backoff: nothing is due, and nothing after it jumps the queue.
-      expect(await store.dueNotifications('h1')).toEqual([]);
+      expect(await dueNow('h1')).toEqual([]);
       await f.db.run('UPDATE notify_subscriptions SET next_at = 0 WHERE id = ?', [sub.id]);
-      [due] = await store.dueNotifications('h1');
+      [due] = await dueNow('h1');
       expect(due?.event.task_id).toBe(first);
       expect(await store.claimNotification(due!, 'h1', 60_000)).toBe(true);
       expect(await store.recordNotification(due!, 'h1', fail)).toBe('dead');
-      [due] = await store.dueNotifications('h1');
+      [due] = await dueNow('h1');
       expect(due?.event.task_id).toBe(second);
       expect(await store.listDeadLetters()).toMatchObject([
         {
@@ -119,7 +131,7 @@ export function runNotifySuite(name: string, make: () => Promise<StoreFixture>):
       const fail = { ok: false as const, error: 'HTTP 500', attempts: 1, retryInMs: 1000 };
       for (let i = 0; i < 3; i++) {
         await blocked('failed');
-        const [due] = await store.dueNotifications('h1');
+        const [due] = await dueNow('h1');
         expect(await store.claimNotification(due!, 'h1', 60_000)).toBe(true);
         expect(await store.recordNotification(due!, 'h1', fail)).toBe('dead');
       }
@@ -154,7 +166,7 @@ export function runNotifySuite(name: string, make: () => Promise<StoreFixture>):
       const u = await store.createTask({ title: 'unwatched' }, ana);
       await store.moveTask(u.id, { verb: 'done' }, ana);
       await store.moveTask(t.id, { verb: 'done' }, ana);
-      const due = await store.dueNotifications('h1');
+      const due = await dueNow('h1');
       expect(due.map((d) => [d.subscription.id, d.event.task_id])).toEqual([[onTask.id, t.id]]);
       expect(due.some((d) => d.subscription.id === onOther.id)).toBe(false);
     });
@@ -206,7 +218,7 @@ export function runNotifySuite(name: string, make: () => Promise<StoreFixture>):
       const seen: string[] = [];
       const drain = async (): Promise<void> => {
         for (;;) {
-          const [due] = await store.dueNotifications('h1');
+          const [due] = await dueNow('h1');
           if (!due) return;
           expect(await store.claimNotification(due, 'h1', 60_000)).toBe(true);
           expect(await store.recordNotification(due, 'h1', { ok: true })).toBe('delivered');
@@ -246,7 +258,7 @@ export function runNotifySuite(name: string, make: () => Promise<StoreFixture>):
       if (store.dialect !== 'postgres') return skip('SQLite has one writer at a time');
       const sub = await store.addSubscription({ url: 'http://127.0.0.1:9/x' }, ana);
       await blocked('failed');
-      const [due] = await store.dueNotifications('h1');
+      const [due] = await dueNow('h1');
       expect(await store.claimNotification(due!, 'h1', 60_000)).toBe(true);
       const other = await client();
       const watcher = await client();
