@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import type { SqlDb } from '../sql/driver.js';
 import type { Sqlite } from './connect.js';
+import { snapshot } from './snapshot-reads.js';
 
 /** How long a group may hold the write lock, and how many members it takes at most. */
 export interface GroupLimits {
@@ -99,12 +100,8 @@ export class GroupCommit {
   private async alone(job: Job): Promise<() => void> {
     try {
       if (job.bare) return answer(job, await job.body(this.statements));
-      this.db.exec('BEGIN');
-      const value = await job.body(this.statements);
-      this.db.exec('COMMIT');
-      return answer(job, value);
+      return answer(job, await snapshot(this.db, this.statements, job.body));
     } catch (err) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
       return () => job.reject(err);
     }
   }

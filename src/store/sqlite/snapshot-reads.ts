@@ -50,7 +50,8 @@ export class SnapshotReads {
   }
 }
 
-async function snapshot<T>(
+/** Runs `fn` in a deferred transaction on `db`: a snapshot for reads. */
+export async function snapshot<T>(
   db: Sqlite,
   statements: SqlDb,
   fn: (db: SqlDb) => Promise<T>,
