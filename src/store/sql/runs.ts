@@ -198,8 +198,10 @@ export async function finishRun(
   runId: RunId,
   final: RunFinal,
   ctx: PolicyContext & { host: string; random: Random },
+  /** The run's row as this transaction last wrote it, if it has it; else it is read here. */
+  known?: RunRow,
 ): Promise<Task | null> {
-  const run = await runRow(db, runId);
+  const run = known ?? (await runRow(db, runId));
   if (!run || run.state === 'ended') return null;
   const workerSaid = run.terminal_request !== null && workerDecides(run.outcome as Outcome);
   const outcome = workerSaid ? (run.outcome as Outcome) : final.outcome;

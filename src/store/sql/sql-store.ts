@@ -589,9 +589,9 @@ export class SqlStore implements Store {
       // fence read it in this transaction says.
       const again = worker.answerOf(f.run, call);
       if (again) return again;
-      const answer = await worker.terminalCall(db, now, f, call);
+      const { answer, run } = await worker.terminalCall(db, now, f, call);
       // A pull run has no process to wait for: its worker's report closes it, in the same
-      // transaction (one fsync fewer per task).
+      // transaction (one fsync fewer per task), from the row the report's UPDATE returned.
       if (f.run.mode === 'pull' && ctx) {
         const reason = reportReason(call);
         await runs.finishRun(

@@ -178,14 +178,15 @@ async function checkCreated(db: SqlDb, f: FencedRun, ids: readonly number[]): Pr
 
 /**
  * A worker's terminal call: fences the run into `ending` with the worker's outcome and
- * keeps its result; the host then lets the process exit and closes the run.
+ * keeps its result; the host then lets the process exit and closes the run. Returns the
+ * answer and the run's row as the call left it.
  */
 export async function terminalCall(
   db: SqlDb,
   now: number,
   f: FencedRun,
   call: TerminalCall,
-): Promise<TerminalAnswer> {
+): Promise<{ answer: TerminalAnswer; run: RunRow }> {
   checkCall(call);
   checkRole(f, call);
   if (call.op === 'complete' && call.created !== undefined) await checkCreated(db, f, call.created);
@@ -201,11 +202,11 @@ export async function terminalCall(
   const reason = reportReason(call);
   const summary = 'summary' in call ? call.summary : null;
   const metadata = 'metadata' in call ? JSON.stringify(call.metadata ?? null) : null;
-  await db.run(
+  const run = await db.get<RunRow>(
     `UPDATE runs SET state = 'ending', ending_at = COALESCE(ending_at, ?), outcome = ?, reason = ?,
        result_summary = ?, result_metadata = ?, terminal_request = ?, terminal_response = ?,
        used_protocol = 1
-     WHERE id = ?`,
+     WHERE id = ? RETURNING *`,
     [
       now,
       outcome,
@@ -235,7 +236,8 @@ export async function terminalCall(
       late: f.run.state === 'ending',
     },
   });
-  return answer;
+  if (!run) throw new Error(`run ${f.run.id} vanished while reporting`);
+  return { answer, run };
 }
 
 /** The work a review run reviews: the task's latest work run, its summary and evidence. */
