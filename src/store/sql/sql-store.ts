@@ -600,6 +600,7 @@ export class SqlStore implements Store {
           f.run.id,
           { outcome: answer.outcome, reason },
           { ...ctx, random: this.random },
+          run,
         );
       }
       return answer;
