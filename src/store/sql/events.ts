@@ -57,14 +57,40 @@ export async function listEvents(db: SqlDb, filter: EventFilter): Promise<Warden
     params.push(filter.after_id);
   }
   const desc = filter.newest ? ' DESC' : '';
-  params.push(filter.limit ?? 1000);
-  const rows = await db.all<EventRow>(
-    `SELECT * FROM events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY ${walk ? `tx${desc}, id${desc}` : `id${desc}`} LIMIT ?`,
-    params,
-  );
+  const order = walk ? `tx${desc}, id${desc}` : `id${desc}`;
+  const limit = filter.limit ?? 1000;
+  const rows =
+    filter.board !== undefined && filter.include_global
+      ? await boardAndHomeWide(db, filter.board, { where, params }, order, limit)
+      : await db.all<EventRow>(
+          `SELECT * FROM events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+           ORDER BY ${order} LIMIT ?`,
+          [...params, limit],
+        );
   if (filter.newest) rows.reverse();
   return rows.map(toEvent);
+}
+
+/**
+ * A board's events and the home-wide ones (no board), merged: two walks of an index in the
+ * read's order, each stopping at `limit`. One `(board = ? OR board IS NULL)` read collects
+ * every event of the board and sorts them when SQLite has no statistics (a second for a
+ * million events); this reads at most twice the page.
+ */
+async function boardAndHomeWide(
+  db: SqlDb,
+  board: string,
+  rest: { where: string[]; params: SqlParam[] },
+  order: string,
+  limit: number,
+): Promise<EventRow[]> {
+  const part = (cond: string): string =>
+    `SELECT * FROM (SELECT * FROM events WHERE ${[cond, ...rest.where].join(' AND ')} ORDER BY ${order} LIMIT ?)`;
+  return db.all<EventRow>(
+    `${part('board = ?')} AS own_board UNION ALL ${part('board IS NULL')} AS home_wide
+     ORDER BY ${order} LIMIT ?`,
+    [board, ...rest.params, limit, ...rest.params, limit, limit],
+  );
 }
 
 /**
@@ -82,7 +108,7 @@ const AFTER_IN_WALK = `(tx, id) > (
   COALESCE((SELECT tx FROM events WHERE id = ?), (SELECT min(tx) FROM events WHERE id > ?)),
   COALESCE((SELECT id FROM events WHERE id = ?), 0))`;
 
-/** The filter's conditions other than the cursor, with their parameters. */
+/** The filter's conditions other than the cursor (and the board with home-wide events). */
 function filterClauses(filter: EventFilter): { where: string[]; params: SqlParam[] } {
   const where: string[] = [];
   const params: SqlParam[] = [];
@@ -90,8 +116,9 @@ function filterClauses(filter: EventFilter): { where: string[]; params: SqlParam
     where.push('id = ?');
     params.push(filter.id);
   }
-  if (filter.board !== undefined) {
-    where.push(filter.include_global ? '(board = ? OR board IS NULL)' : 'board = ?');
+  // With the home-wide events, the board is a read of its own (`boardAndHomeWide`).
+  if (filter.board !== undefined && !filter.include_global) {
+    where.push('board = ?');
     params.push(filter.board);
   }
   if (filter.task_id !== undefined) {
