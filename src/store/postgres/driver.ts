@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { PoolClient } from 'pg';
 import { POSTGRES_DEFAULTS } from '../../core/defaults.js';
@@ -11,8 +12,23 @@ pg.types.setTypeParser(20, (v) => Number(v));
 
 /** The channel every committed write notifies, so other hosts wake at once (SPEC §4). */
 export const CHANGES_CHANNEL = 'warden_changes';
-/** Notifies `warden_changes` if the transaction has written anything (it has an xid then). */
-const NOTIFY_IF_WRITTEN = `SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NOT NULL THEN pg_notify('${CHANGES_CHANNEL}', '') END`;
+
+/**
+ * The channel of one schema's changes: `warden_changes` in the default schema, and one of
+ * its own for every other, so a host wakes for its own schema's writes only, not for every
+ * warden (and every test) sharing the server. Channels are server-wide and at most 63
+ * bytes, hence a digest of the schema's name.
+ */
+export function changesChannel(schema: string | undefined): string {
+  if (schema === undefined) return CHANGES_CHANNEL;
+  const digest = createHash('sha256').update(schema).digest('hex').slice(0, 16);
+  return `${CHANGES_CHANNEL}_${digest}`;
+}
+
+/** Notifies `channel` if the transaction has written anything (it has an xid then). */
+function notifyIfWritten(channel: string): string {
+  return `SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NOT NULL THEN pg_notify('${channel}', '') END`;
+}
 /** How often a busy (serialisation) failure is retried before it surfaces. */
 const RETRIES = POSTGRES_DEFAULTS.retries;
 const IDLE_IN_TX_MS = POSTGRES_DEFAULTS.idle_in_transaction_ms;
@@ -79,11 +95,15 @@ export interface PgOptions {
  */
 export class PgDriver extends PgStatements implements SqlDriver {
   private readonly pool: pg.Pool;
+  private readonly channel: string;
+  private readonly notify: string;
   private closed = false;
 
-  private constructor(pool: pg.Pool) {
+  private constructor(pool: pg.Pool, channel: string) {
     super(pool);
     this.pool = pool;
+    this.channel = channel;
+    this.notify = notifyIfWritten(channel);
   }
 
   /** Connects, checking the server answers; a bad URL is one clear error. */
@@ -123,7 +143,7 @@ export class PgDriver extends PgStatements implements SqlDriver {
         `no warden schema in ${redactUrl(options.url)} (schema ${options.schema ?? 'public'}); run \`warden init\` with this WARDEN_DB first`,
       );
     }
-    return new PgDriver(pool);
+    return new PgDriver(pool, changesChannel(options.schema));
   }
 
   private async inTx<T>(
@@ -151,7 +171,7 @@ export class PgDriver extends PgStatements implements SqlDriver {
         const result = await fn(new PgStatements(client));
         // Only a transaction that wrote wakes the others: a claim that found nothing must not
         // wake every host into claiming again (a storm of empty passes).
-        if (notify) await client.query(NOTIFY_IF_WRITTEN);
+        if (notify) await client.query(this.notify);
         await client.query('COMMIT');
         return result;
       } catch (err) {
@@ -199,7 +219,7 @@ export class PgDriver extends PgStatements implements SqlDriver {
   }
 
   /**
-   * LISTENs on `warden_changes` on a connection of its own; a dropped connection is noticed
+   * LISTENs on its schema's changes channel on a connection of its own; a dropped connection is noticed
    * and listened again, and a change is reported then too, in case one was missed.
    */
   watch(onChange: () => void): () => void {
@@ -222,7 +242,7 @@ export class PgDriver extends PgStatements implements SqlDriver {
       c.on('notification', () => onChange());
       try {
         await c.connect();
-        await c.query(`LISTEN ${CHANGES_CHANNEL}`);
+        await c.query(`LISTEN ${this.channel}`);
         onChange();
       } catch {
         again();
