@@ -1,0 +1,76 @@
+/*
+ * Each PostgreSQL schema notifies a channel of its own (issue #16): a commit in one warden
+ * deployment must not wake the hosts of another on the same server. On a real PostgreSQL
+ * (WARDEN_TEST_PG_URL); skipped without one, except in CI.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PgDriver, changesChannel } from '../../src/store/postgres/driver.js';
+
+const URL = process.env.WARDEN_TEST_PG_URL;
+if (!URL && process.env.CI)
+  throw new Error('WARDEN_TEST_PG_URL is not set: the PostgreSQL suite must run in CI');
+
+const schemas: string[] = [];
+afterAll(async () => {
+  if (!URL) return;
+  const admin = new pg.Client({ connectionString: URL });
+  await admin.connect();
+  for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+  await admin.end();
+});
+
+function freshSchema(): string {
+  const schema = `warden_test_${randomBytes(6).toString('hex')}`;
+  schemas.push(schema);
+  return schema;
+}
+
+describe('changesChannel', () => {
+  it('is warden_changes in the default schema and a short name of its own in any other', () => {
+    expect(changesChannel(undefined)).toBe('warden_changes');
+    const longest = 'a'.repeat(63);
+    expect(changesChannel('alpha')).not.toBe(changesChannel('beta'));
+    expect(changesChannel('alpha')).toBe(changesChannel('alpha'));
+    expect(changesChannel(longest)).toMatch(/^warden_changes_[0-9a-f]{16}$/);
+  });
+});
+
+describe.skipIf(!URL)('notifications per schema (PostgreSQL)', () => {
+  it("a write in one schema notifies its own channel and not another schema's", async () => {
+    const [mine, other] = [freshSchema(), freshSchema()];
+    const a = await PgDriver.connect({ url: URL ?? '', schema: mine, max: 2 });
+    const b = await PgDriver.connect({ url: URL ?? '', schema: other, max: 2 });
+    const listener = new pg.Client({ connectionString: URL });
+    const heard: string[] = [];
+    try {
+      for (const d of [a, b]) await d.exec('CREATE TABLE t (x INTEGER)');
+      await listener.connect();
+      listener.on('notification', (n) => heard.push(n.payload ?? ''));
+      await listener.query(`LISTEN ${changesChannel(mine)}`);
+      // Another schema's write, then a marker on my channel: notifications reach a listener
+      // in commit order, so anything the other write sent here would come before the marker.
+      await b.tx((db) => db.run('INSERT INTO t VALUES (1)'));
+      await listener.query(`SELECT pg_notify('${changesChannel(mine)}', 'marker')`);
+      await waitUntil('the marker', () => heard.includes('marker'));
+      expect(heard).toEqual(['marker']);
+      // My schema's write is heard.
+      await a.tx((db) => db.run('INSERT INTO t VALUES (1)'));
+      await waitUntil("my schema's write", () => heard.length > 1);
+      expect(heard).toEqual(['marker', '']);
+    } finally {
+      await listener.end().catch(() => undefined);
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
+async function waitUntil(what: string, ok: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!ok()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
