@@ -245,9 +245,9 @@ export function App() {
                 />
               ) : null
             }
-            onMore={(status, offset) =>
+            onMore={(status, after) =>
               void api
-                .more(board, status, q, offset, 100)
+                .more(board, status, q, after, 100)
                 .then((r) =>
                   setExtra((e) => ({
                     ...e,

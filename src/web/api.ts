@@ -100,10 +100,11 @@ export const api = {
       'GET',
       `/api/v1/board?board=${encodeURIComponent(board)}&limit=${limit}${q ? `&q=${encodeURIComponent(q)}` : ''}${archived ? '&archived=1' : ''}`,
     ),
-  more: (board: string, status: string, q: string, offset: number, limit: number) =>
+  /** The cards after `after` (the column's last card, `PRIORITY:ID`): keyset, not offset. */
+  more: (board: string, status: string, q: string, after: string, limit: number) =>
     call<{ tasks: Task[] }>(
       'GET',
-      `/api/v1/tasks?board=${encodeURIComponent(board)}&status=${status}&limit=${limit}&offset=${offset}${q ? `&q=${encodeURIComponent(q)}` : ''}`,
+      `/api/v1/tasks?board=${encodeURIComponent(board)}&status=${status}&limit=${limit}&after=${encodeURIComponent(after)}${q ? `&q=${encodeURIComponent(q)}` : ''}`,
     ),
   inbox: (board: string, limit: number) =>
     call<Inbox>('GET', `/api/v1/inbox?board=${encodeURIComponent(board)}&limit=${limit}`),

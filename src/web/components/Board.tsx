@@ -14,7 +14,8 @@ interface Props {
   now: number;
   onOpen: (id: number) => void;
   onDrop: (id: number, from: string, to: string) => void;
-  onMore: (status: string, offset: number) => void;
+  /** More cards of a column, after its last one (`PRIORITY:ID`). */
+  onMore: (status: string, after: string) => void;
   /** What a column shows under its header (the bulk actions), given its loaded cards. */
   tools?: (status: string, cards: CardData[]) => ComponentChildren;
 }
@@ -79,7 +80,13 @@ export function Board({
                   <Card key={c.id} card={c} now={now} statusOf={statusOf} onOpen={onOpen} />
                 ))}
             {cards.length < total && (
-              <button class="more" onClick={() => onMore(status, cards.length)}>
+              <button
+                class="more"
+                onClick={() => {
+                  const last = cards[cards.length - 1];
+                  if (last) onMore(status, `${last.priority}:${last.id}`);
+                }}
+              >
                 show {Math.min(100, total - cards.length)} more of {total - cards.length}
               </button>
             )}
