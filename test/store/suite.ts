@@ -4,6 +4,7 @@ import type { ManualClock } from '../../src/core/clock.js';
 import { ErrorCode, WardenError } from '../../src/core/errors.js';
 import type { SqlDb } from '../../src/store/sql/driver.js';
 import type { Store } from '../../src/store/store.js';
+import { settled } from '../helpers/pg-clients.js';
 
 /** A fresh, empty store for one test, and how to dispose of it. */
 export interface StoreFixture {
@@ -555,6 +556,8 @@ export function runStoreSuite(name: string, make: () => Promise<StoreFixture>): 
         const ids = all.map((e) => e.id);
         expect([...ids].sort((x, y) => x - y)).toEqual(ids);
         const cursor = all.find((e) => e.task_id === t.id)?.id ?? 0;
+        // A cursor waits for older transactions on the server, other test files' included.
+        await settled(f.db);
         const after = await store.listEvents({ after_id: cursor });
         expect(after.map((e) => e.payload.title)).toEqual(['o']);
         expect(after[0]).toMatchObject({
