@@ -36,7 +36,7 @@ async function setup(): Promise<{ driver: SqliteDriver; path: string; committed:
   cleanups.push(() => driver.close());
   await driver.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, seq INTEGER)');
   const other = new Database(path, { readonly: true });
-  cleanups.push(() => other.close());
+  cleanups.push(() => void other.close());
   const ids = other.prepare('SELECT id FROM t ORDER BY id').pluck();
   return { driver, path, committed: () => ids.all() as number[] };
 }
@@ -218,7 +218,7 @@ describe.skipIf(!canMount())('groups on a disk that fills up', () => {
     await driver.close();
     rmSync(filler);
     const db = new Database(path);
-    cleanups.push(() => db.close());
+    cleanups.push(() => void db.close());
     expect(db.prepare('SELECT id FROM t ORDER BY id').pluck().all()).toEqual(acknowledged);
   });
 });
@@ -249,7 +249,7 @@ describe('a process writing in groups and SIGKILLed', () => {
     });
     await exited;
     const db = new Database(path);
-    cleanups.push(() => db.close());
+    cleanups.push(() => void db.close());
     const stored = new Set(db.prepare('SELECT id FROM acked').pluck().all() as number[]);
     const lost = acked.filter((id) => !stored.has(id));
     expect(acked.length).toBeGreaterThanOrEqual(2000);
