@@ -36,14 +36,9 @@ const NewSubscriptionBody = z
       .openapi({ description: `${NOTIFY_FORMATS.join(', ')} (default json)` }),
     board: z.string().max(64).nullable().optional(),
     task_id: z.number().int().positive().nullable().optional(),
-    secret: z
-      .string()
-      .max(200)
-      .nullable()
-      .optional()
-      .openapi({
-        description: 'signs each message: X-Warden-Signature: sha256=HMAC of timestamp.key.body',
-      }),
+    secret: z.string().max(200).nullable().optional().openapi({
+      description: 'signs each message: X-Warden-Signature: sha256=HMAC of timestamp.key.body',
+    }),
   })
   .strict()
   .openapi('NewSubscriptionBody');
