@@ -111,6 +111,8 @@ describe('liveness is not progress (SPEC §3)', () => {
     ).sqlite.run('UPDATE tasks SET not_before = ? WHERE id = ? AND not_before > ?', [now, id, now]);
     const marker = await home.task('after the block', ['--assignee', 'marker']);
     await waitFor('a claim pass after the block', async () => (await home.runs(marker)).length > 0);
+    // And the marker's run over, so its worker's group (the shim, its log reader) is gone too.
+    await home.waitStatus(marker, 'done', 30_000);
     expect(await home.runs(id)).toHaveLength(2);
   });
 });
