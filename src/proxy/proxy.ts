@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Actor } from '../core/actor.js';
 import type { Clock } from '../core/clock.js';
 import { RunRule } from '../core/ending.js';
+import type { RunId } from '../core/glossary.js';
 import { WardenError } from '../core/errors.js';
 import {
   DEFAULT_MAX_RATE_LIMITS,
@@ -107,6 +108,10 @@ function kindOfPath(rest: string): LlmKind {
 
 export class LlmProxy {
   private readonly limiter = new UpstreamLimiter();
+  /** Each run's latest request still being recorded: what it decides holds for the next. */
+  private readonly recording = new Map<RunId, Promise<void>>();
+  /** Runs this proxy ended for their rate limits, with why: refused while they end. */
+  private readonly rateLimited = new Map<RunId, string>();
   private readonly book: ActivityBook;
   private readonly memory: AdmissionMemory;
   private readonly agents = {
@@ -161,6 +166,18 @@ export class LlmProxy {
           `warden: run ${run.id}'s profile has no model proxy; add one with \`warden profile edit ${run.profile ?? 'NAME'} --llm-upstream URL --llm-kind KIND\``,
           false,
         ),
+      );
+    }
+    // The run's last answer may still be on its way to the store; a run that answer ended for
+    // its rate limits gets no more upstream calls while it ends (the agent would spin on).
+    await this.recording.get(run.id);
+    const limited = this.rateLimited.get(run.id);
+    if (limited !== undefined) {
+      req.resume();
+      return writeRefusal(
+        res,
+        spec.kind,
+        refusal(429, 'rate_limit_error', `warden: ${limited}; the run is ending`, false),
       );
     }
     const spent = profile === null ? null : spentBudget(profile.budget, use);
@@ -234,13 +251,17 @@ export class LlmProxy {
       release();
       moveTo(null);
       if (tap?.hasUsage) this.memory.spent(run.id, tap.tokens, this.cost(tap));
-      void this.record(run, spec, {
+      const recorded = this.record(run, spec, {
         model: tap?.modelName ?? null,
         status,
         started,
         queuedMs,
         tap,
         error: error ?? tap?.error ?? null,
+      });
+      this.recording.set(run.id, recorded);
+      void recorded.then(() => {
+        if (this.recording.get(run.id) === recorded) this.recording.delete(run.id);
       });
     };
     const client = url.protocol === 'https:' ? https : http;
@@ -344,9 +365,14 @@ export class LlmProxy {
       );
       const max = spec.max_rate_limits ?? DEFAULT_MAX_RATE_LIMITS;
       if (rateLimited && totals.rate_limits > max) {
+        const message = `the model upstream answered ${totals.rate_limits} rate limits or overloads (last: ${r.status}; max_rate_limits ${max})`;
+        // Kept for the few requests that may come while the run ends; the oldest goes first.
+        if (this.rateLimited.size >= 1000)
+          this.rateLimited.delete(this.rateLimited.keys().next().value ?? 0);
+        this.rateLimited.set(run.id, message);
         this.opts.hooks.end(run, 'rate_limited', {
           rule: RunRule.llm_rate_limits,
-          message: `the model upstream answered ${totals.rate_limits} rate limits or overloads (last: ${r.status}; max_rate_limits ${max})`,
+          message,
           extra: { rate_limits: totals.rate_limits, max_rate_limits: max },
         });
       }
