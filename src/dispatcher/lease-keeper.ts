@@ -48,9 +48,11 @@ export class LeaseKeeper {
 
   /** The deadlines workers get now: freeze when the lease may lapse, kill TTL + 60 s later. */
   deadlines(): FreezeDeadlines {
-    const now = this.opts.clock.monotonic();
-    const freezeAt = this.view.freezeAt() ?? now;
-    return deadlinesAt(freezeAt, freezeAt + this.view.times.killAfterFrozenMs, now);
+    const { clock } = this.opts;
+    const freezeAt = this.view.freezeAt() ?? clock.monotonic();
+    return deadlinesAt(freezeAt, freezeAt + this.view.times.killAfterFrozenMs, () =>
+      clock.monotonic(),
+    );
   }
 
   /**
@@ -61,8 +63,12 @@ export class LeaseKeeper {
     return this.gaps;
   }
 
+  /**
+   * Every gap starts a new epoch, even while an earlier check is still owed: a run claimed
+   * while that check was under way may have been reaped during this gap too.
+   */
   private owe(): void {
-    if (!this.checkOwed) this.gaps++;
+    this.gaps++;
     this.checkOwed = true;
   }
 

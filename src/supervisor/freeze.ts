@@ -34,13 +34,18 @@ export function uptimeCs(): number {
   return Math.floor(Number(up) * 100);
 }
 
-/** Deadlines on the uptime clock from monotonic times (ms) and the monotonic time now. */
+/**
+ * Deadlines on the uptime clock from monotonic times (ms). The uptime is read before the
+ * monotonic time: a process paused between the two readings (SIGSTOP, a stall) then writes
+ * deadlines that are early, never late, so its workers freeze too soon rather than too late.
+ */
 export function deadlinesAt(
   freezeAtMono: number,
   killAtMono: number,
-  nowMono: number,
+  monotonicNow: () => number,
 ): FreezeDeadlines {
   const up = uptimeCs();
+  const nowMono = monotonicNow();
   return {
     freezeAtCs: up + Math.floor((freezeAtMono - nowMono) / 10),
     killAtCs: up + Math.floor((killAtMono - nowMono) / 10),

@@ -69,6 +69,8 @@ export interface WorkerLife {
   /** The last line it wrote (a beat or its stop). */
   last: number;
   stopped: boolean;
+  /** When it wrote each line, in order (for a failure's message). */
+  times: number[];
 }
 
 /** The workers' own record of their lives, by process. */
@@ -87,8 +89,10 @@ export function workerLives(lifeLog: string): WorkerLife[] {
       start: t,
       last: t,
       stopped: false,
+      times: [],
     };
     w.last = Math.max(w.last, t);
+    w.times.push(t);
     if (event === 'stop') w.stopped = true;
     byPid.set(p, w);
   }

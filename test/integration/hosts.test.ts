@@ -3,7 +3,7 @@
  * processes, each with its own home, share one board; one host is SIGKILLed with its workers,
  * another is paused past its lease, and every task still ends done exactly once.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -78,6 +78,11 @@ async function setUp(count: number, job: readonly string[] = ['10']): Promise<{ 
     ...job,
   ]);
   return { lifeLog };
+}
+
+/** A file's text, or '' when it is not there. */
+function readIfThere(path: string): string {
+  return existsSync(path) ? readFileSync(path, 'utf8') : '';
 }
 
 function serveArgs(id: string, ttl = `${TTL_MS}ms`): string[] {
@@ -171,7 +176,10 @@ describe.skipIf(!URL)('several hosts on one PostgreSQL', () => {
     expect(overlaps(lives)).toEqual([]);
     for (const w of lives.filter((l) => !l.stopped)) {
       const run = await store.getRun(w.run);
-      const what = `worker ${w.pid} of run ${run.id} on host ${run.host_id} (${run.outcome}, ended ${run.ended_at}, last line ${w.last})`;
+      const lines = w.times.map((t) => t - (run.ended_at ?? 0)).join(' ');
+      const home = ({ a, b, c } as Record<string, TestHome>)[run.host_id ?? ''];
+      const freezes = home ? readIfThere(join(home.root, 'runs', String(run.id), 'freezes')) : '';
+      const what = `worker ${w.pid} of run ${run.id} on host ${run.host_id} (${run.outcome}, ended ${run.ended_at}, last line ${w.last}; its lines at ms from the end: ${lines}; host c last renewed ${Number(cLost.payload.renewed_at)}; its freezes (uptime cs): ${freezes.trim() || 'none'})`;
       expect(run.outcome, what).toBe('host_lost');
       expect(w.last, what).toBeLessThanOrEqual(run.ended_at ?? 0);
     }

@@ -95,6 +95,11 @@ describe('freezing workers through the shim’s watcher', () => {
     deadlines = { freezeAtCs: uptimeCs() + 60_000, killAtCs: uptimeCs() + 120_000 };
     supervisor.refreshLiveness();
     await waitFor('the worker to be thawed', () => stateOf(worker) === 'S', 10_000);
+    // Each is a line in the run's folder, on the uptime clock.
+    const freezes = readFileSync(join(runDir, 'freezes'), 'utf8').trim().split('\n');
+    expect(freezes.map((l) => l.split(' ')[0])).toEqual(['frozen', 'thawed']);
+    const [, frozenAt] = (freezes[0] ?? '').split(' ').map(Number);
+    expect(frozenAt).toBeLessThanOrEqual(uptimeCs());
 
     // Frozen past KILL_AT: killed by the watcher, booked as the host's loss.
     writeLiveFile(runDir, KILL_NOW);
