@@ -85,6 +85,18 @@ export function runRunSuite(name: string, make: () => Promise<StoreFixture>): vo
       expect(new Set(claims.map((c) => c.task.id)).size).toBe(3);
     });
 
+    it('finds admissible work behind many candidates a cap passes over (past the first window read)', async () => {
+      await store.addProfile('capped', { argv: ['true'], max_concurrency: 1 }, ana);
+      await store.addProfile('free', { argv: ['true'] }, ana);
+      for (let i = 0; i < 30; i++)
+        await store.createTask({ title: `capped ${i}`, assignee: 'capped', priority: 5 }, ana);
+      const free = await store.createTask({ title: 'free', assignee: 'free' }, ana);
+      // The first capped task takes the profile's one slot; the next 29 come first in order.
+      expect((await claim({ limit: 1 })).map((c) => c.task.title)).toEqual(['capped 0']);
+      expect((await claim({ limit: 1 })).map((c) => c.task.id)).toEqual([free.id]);
+      expect(await claim({ limit: 1 })).toEqual([]);
+    });
+
     it('skips paused profiles, paused delays and cooling groups; holds a group cap across profiles', async () => {
       await store.addProfile('p', { argv: ['true'], concurrency_group: 'llm' }, ana);
       await store.addProfile('q', { argv: ['true'], concurrency_group: 'llm' }, ana);

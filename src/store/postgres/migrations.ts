@@ -460,4 +460,14 @@ CREATE INDEX events_kind_board ON events (kind, board, id);
 CREATE INDEX runs_board_ended ON runs (board, ended_at);
 `,
   },
+  {
+    version: 17,
+    sql: `
+-- Issue #16: a claim reads its candidates in dispatch order and stops at its window, instead
+-- of reading every ready task and sorting them. One index per column of the board a claimer
+-- reads (ready work, and work waiting for its reviewer).
+CREATE INDEX tasks_ready ON tasks (priority DESC, id) WHERE status = 'ready';
+CREATE INDEX tasks_in_review ON tasks (priority DESC, id) WHERE status = 'review';
+`,
+  },
 ];

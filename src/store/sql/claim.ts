@@ -98,15 +98,20 @@ export async function mayClaim(db: SqlDb, now: number, req: ClaimRequest): Promi
   }));
   const admissible = admissibleProfiles(profiles, now, req);
   if (admissible.size === 0) return false;
-  const assignees = await db.all<{ assignee: string }>(
-    `SELECT DISTINCT t.assignee FROM tasks t JOIN boards b ON b.name = t.board
-     WHERE t.status = 'ready' AND t.assignee IS NOT NULL AND (t.not_before IS NULL OR t.not_before <= ?)
+  // One row at most, found through (assignee, status): never a walk over every ready task.
+  const names = [...admissible.keys()];
+  const marks = names.map(() => '?').join(', ');
+  const found = await db.get<{ one: number }>(
+    `SELECT 1 AS one FROM tasks t JOIN boards b ON b.name = t.board
+     WHERE t.status = 'ready' AND t.assignee IN (${marks})
+       AND (t.not_before IS NULL OR t.not_before <= ?)
        AND b.paused = 0 AND (t.needs_approval = 0 OR t.approved_at IS NOT NULL)
-     UNION SELECT DISTINCT t.review_by FROM tasks t JOIN boards b ON b.name = t.board
-     WHERE t.status = 'review' AND t.review_by IS NOT NULL AND b.paused = 0`,
-    [now],
+     UNION ALL SELECT 1 FROM tasks t JOIN boards b ON b.name = t.board
+     WHERE t.status = 'review' AND t.review_by IN (${marks}) AND b.paused = 0
+     LIMIT 1`,
+    [...names, now, ...names],
   );
-  return assignees.some((a) => admissible.has(a.assignee));
+  return found !== undefined;
 }
 
 /**
@@ -130,54 +135,19 @@ export async function claimRuns(
   );
   const admissible = admissibleProfiles(profiles, now, req);
   if (admissible.size === 0) return [];
-  const tasks = await db.all<TaskRow>(
-    `SELECT t.* FROM tasks t JOIN boards b ON b.name = t.board
-     WHERE t.status = 'ready' AND t.assignee IS NOT NULL AND (t.not_before IS NULL OR t.not_before <= ?)
-       AND b.paused = 0 AND (t.needs_approval = 0 OR t.approved_at IS NOT NULL)
-     ORDER BY t.priority DESC, t.id LIMIT ?`,
-    [now, CANDIDATE_WINDOW],
-  );
-  // Work in review waits for a run of its profile's reviewer (issue #14): claimed first, since
-  // the work it reviews is done but for that.
-  const reviews = await db.all<TaskRow>(
-    `SELECT t.* FROM tasks t JOIN boards b ON b.name = t.board
-     WHERE t.status = 'review' AND t.review_by IS NOT NULL AND b.paused = 0
-     ORDER BY t.priority DESC, t.id LIMIT ?`,
-    [CANDIDATE_WINDOW],
-  );
-  const reviewIds = new Set(reviews.map((t) => t.id));
-  tasks.unshift(...reviews);
-  const probing = new Set<string>();
-  const candidates: Candidate[] = [];
-  for (const t of tasks) {
-    const runner = reviewIds.has(t.id) ? t.review_by : t.assignee;
-    const p = runner === null ? undefined : admissible.get(runner);
-    if (!p) continue;
-    const group = p.profile.concurrency_group;
-    const cooldown = group === null ? null : (groups.get(group)?.not_before ?? null);
-    if (cooldown !== null && cooldown > now) continue;
-    if (p.row.paused !== 0) {
-      if (probing.has(p.profile.name)) continue;
-      probing.add(p.profile.name);
-    }
-    candidates.push({ taskId: t.id, profile: p.profile.name, group });
-  }
-  const groupCaps = new Map<string, GroupCap>();
-  for (const g of groups.values()) {
-    if (g.max_concurrency !== null) {
-      groupCaps.set(g.name, {
-        max: g.max_concurrency,
-        scope: g.scope === 'host' ? 'host' : 'board',
-      });
-    }
-  }
   const caps: Caps = {
     host: req.maxWorkers,
     profiles: new Map(profiles.map((p) => [p.profile.name, p.profile.max_concurrency])),
-    groups: groupCaps,
+    groups: groupCaps(groups.values()),
   };
-  const load = await currentLoad(db, req, groupOf);
-  const picked = admit(candidates, load, caps, req.limit);
+  // Most claims are met by the first few candidates: a small window is read first, and the
+  // whole one only when caps passed over enough of it that the claim could not be filled.
+  const inputs = { admissible, groups, groupOf, caps };
+  const small = Math.min(CANDIDATE_WINDOW, Math.max(4, req.limit * 2));
+  let pass = await admitFrom(db, now, req, inputs, small);
+  if (pass.full && pass.picked.length < req.limit && pass.hostRoom && small < CANDIDATE_WINDOW)
+    pass = await admitFrom(db, now, req, inputs, CANDIDATE_WINDOW);
+  const { picked, tasks, reviewIds } = pass;
   const claims: Claim[] = [];
   const actor = dispatcher(req.host);
   for (const c of picked) {
@@ -275,6 +245,88 @@ export async function claimRuns(
     });
   }
   return claims;
+}
+
+/** What admission works from in one claim. */
+interface AdmissionInputs {
+  admissible: Map<string, ProfileEntry>;
+  groups: Map<string, GroupRow>;
+  groupOf: Map<string, string | null>;
+  caps: Caps;
+}
+
+/** One admission pass over the first `window` candidates of each kind. */
+interface AdmissionPass {
+  picked: Candidate[];
+  tasks: TaskRow[];
+  reviewIds: Set<number>;
+  /** Whether either read filled its window: more candidates may lie beyond it. */
+  full: boolean;
+  /** Whether the host (or pull worker) still had room after the pass. */
+  hostRoom: boolean;
+}
+
+/** Reads up to `window` ready tasks and tasks in review and admits from them under the caps. */
+async function admitFrom(
+  db: SqlDb,
+  now: number,
+  req: ClaimRequest,
+  inputs: AdmissionInputs,
+  window: number,
+): Promise<AdmissionPass> {
+  const { admissible, groups, groupOf, caps } = inputs;
+  const ready = await db.all<TaskRow>(
+    `SELECT t.* FROM tasks t JOIN boards b ON b.name = t.board
+     WHERE t.status = 'ready' AND t.assignee IS NOT NULL AND (t.not_before IS NULL OR t.not_before <= ?)
+       AND b.paused = 0 AND (t.needs_approval = 0 OR t.approved_at IS NOT NULL)
+     ORDER BY t.priority DESC, t.id LIMIT ?`,
+    [now, window],
+  );
+  // Work in review waits for a run of its profile's reviewer (issue #14): claimed first, since
+  // the work it reviews is done but for that.
+  const reviews = await db.all<TaskRow>(
+    `SELECT t.* FROM tasks t JOIN boards b ON b.name = t.board
+     WHERE t.status = 'review' AND t.review_by IS NOT NULL AND b.paused = 0
+     ORDER BY t.priority DESC, t.id LIMIT ?`,
+    [window],
+  );
+  const reviewIds = new Set(reviews.map((t) => t.id));
+  const tasks = [...reviews, ...ready];
+  const probing = new Set<string>();
+  const candidates: Candidate[] = [];
+  for (const t of tasks) {
+    const runner = reviewIds.has(t.id) ? t.review_by : t.assignee;
+    const p = runner === null ? undefined : admissible.get(runner);
+    if (!p) continue;
+    const group = p.profile.concurrency_group;
+    const cooldown = group === null ? null : (groups.get(group)?.not_before ?? null);
+    if (cooldown !== null && cooldown > now) continue;
+    if (p.row.paused !== 0) {
+      if (probing.has(p.profile.name)) continue;
+      probing.add(p.profile.name);
+    }
+    candidates.push({ taskId: t.id, profile: p.profile.name, group });
+  }
+  const load = await currentLoad(db, req, groupOf);
+  const picked = admit(candidates, load, caps, req.limit);
+  return {
+    picked,
+    tasks,
+    reviewIds,
+    full: ready.length >= window || reviews.length >= window,
+    hostRoom: load.host < caps.host,
+  };
+}
+
+/** The concurrency groups' caps, for those that have one. */
+function groupCaps(groups: Iterable<GroupRow>): Map<string, GroupCap> {
+  const caps = new Map<string, GroupCap>();
+  for (const g of groups) {
+    if (g.max_concurrency !== null) {
+      caps.set(g.name, { max: g.max_concurrency, scope: g.scope === 'host' ? 'host' : 'board' });
+    }
+  }
+  return caps;
 }
 
 /** The worktree a task's work left, for its review run; null when it has none on disk. */
