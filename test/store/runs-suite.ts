@@ -384,6 +384,23 @@ export function runRunSuite(name: string, make: () => Promise<StoreFixture>): vo
       }
     });
 
+    it('hands a pull claim its worker context: the task as claimed, its comments and earlier attempts', async () => {
+      await store.addProfile('w', { argv: [], mode: 'pull' }, ana);
+      const task = await store.createTask({ title: 'pulled', assignee: 'w' }, ana);
+      await store.addComment(task.id, 'mind the tests', ana);
+      const [first] = await claim({ mode: 'pull', workerId: 'lease-1', limit: 1 });
+      expect(first?.context?.task).toMatchObject({ id: task.id, status: 'running' });
+      expect(first?.context?.run).toMatchObject({ id: first?.run.id, attempt: 1, role: 'work' });
+      expect(first?.context?.comments.map((c) => c.body)).toEqual(['mind the tests']);
+      expect(first?.context?.previous_attempts).toEqual([]);
+      // A second attempt sees the first.
+      await crash(first?.run.id ?? 0);
+      await f.db.run('UPDATE tasks SET not_before = NULL WHERE id = ?', [task.id]);
+      const [second] = await claim({ mode: 'pull', workerId: 'lease-1', limit: 1 });
+      expect(second?.context?.run.attempt).toBe(2);
+      expect(second?.context?.previous_attempts.map((a) => a.outcome)).toEqual(['crashed']);
+    });
+
     it('holds the home for one host at a time and lets a dead holder be replaced', async () => {
       const me = { host_id: 'h1', process: { boot_id: 'b', pid: 10, start_time: '1' }, url: null };
       expect(await store.claimHome(me, [])).toEqual({ ok: true });

@@ -11,6 +11,7 @@ import { toProfile, toRun } from './rows.js';
 import type { ProfileRow, RunRow, TaskRow } from './rows.js';
 import { getTask } from './tasks.js';
 import { workerContext } from './worker.js';
+import type { FencedRun } from './worker.js';
 
 /** The lock hosts take turns on to admit and claim (SPEC §4: never two fill the last slot). */
 export const ADMISSION_LOCK = 74200002;
@@ -124,7 +125,14 @@ export async function claimRuns(
   now: number,
   req: ClaimRequest,
   roots: { workspaceRoot: string | null; worktreeRoot: string | null },
-): Promise<Claim[]> {
+  /**
+   * Whether a pull claim's worker context is read in this transaction (SQLite: it saves a
+   * transaction) or left to the caller, to read after the admission turn is released
+   * (PostgreSQL: the turn is held for every statement of the claim). Each claim comes with what
+   * its run is fenced as, to read the context for.
+   */
+  contextHere = true,
+): Promise<{ claim: Claim; fenced: FencedRun }[]> {
   const profiles = (await db.all<ProfileRow>('SELECT * FROM profiles')).map((r) => ({
     row: r,
     profile: toProfile(r),
@@ -148,7 +156,7 @@ export async function claimRuns(
   if (pass.full && pass.picked.length < req.limit && pass.hostRoom && small < CANDIDATE_WINDOW)
     pass = await admitFrom(db, now, req, inputs, CANDIDATE_WINDOW);
   const { picked, tasks, reviewIds } = pass;
-  const claims: Claim[] = [];
+  const claims: { claim: Claim; fenced: FencedRun }[] = [];
   const actor = dispatcher(req.host);
   for (const c of picked) {
     const task = tasks.find((t) => t.id === c.taskId);
@@ -223,26 +231,22 @@ export async function claimRuns(
     });
     const claimed = await getTask(db, task.id);
     // A pull worker needs the context at once; reading it here saves a transaction per task.
+    const fenced: FencedRun = {
+      run,
+      task: { ...task, status: to, current_run_id: run.id, attempts: attempt },
+      actor: { kind: 'worker', runId: run.id, taskId: task.id },
+    };
     const context =
-      req.mode === 'pull'
-        ? await workerContext(
-            db,
-            {
-              run,
-              task: { ...task, status: to, current_run_id: run.id, attempts: attempt },
-              actor: { kind: 'worker', runId: run.id, taskId: task.id },
-            },
-            claimed,
-          )
-        : undefined;
-    claims.push({
+      req.mode === 'pull' && contextHere ? await workerContext(db, fenced, claimed) : undefined;
+    const claim: Claim = {
       run: toRun(run),
       token,
       task: claimed,
       profile: p.profile,
       ready_at: Math.max(task.updated_at, task.not_before ?? 0),
       ...(context ? { context } : {}),
-    });
+    };
+    claims.push({ claim, fenced });
   }
   return claims;
 }

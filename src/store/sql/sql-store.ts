@@ -382,10 +382,20 @@ export class SqlStore implements Store {
     // A hint read outside any transaction (two statements, no BEGIN and COMMIT): the claim
     // itself decides under the admission turn.
     if (!(await mayClaim(this.driver.concurrentReads(), this.clock.now(), req))) return [];
-    return this.driver.tx(
-      (db) => claimRuns(db, this.clock.now(), req, { workspaceRoot, worktreeRoot }),
+    // PostgreSQL: the admission turn is held for every statement of a claim, so a pull
+    // worker's context is read after it is released, in a snapshot of its own.
+    const contextHere = this.driver.dialect !== 'postgres';
+    const made = await this.driver.tx(
+      (db) => claimRuns(db, this.clock.now(), req, { workspaceRoot, worktreeRoot }, contextHere),
       { lock: ADMISSION_LOCK },
     );
+    if (req.mode !== 'pull' || contextHere) return made.map((m) => m.claim);
+    return this.driver.read(async (db) => {
+      const claims: Claim[] = [];
+      for (const { claim, fenced } of made)
+        claims.push({ ...claim, context: await worker.workerContext(db, fenced) });
+      return claims;
+    });
   }
 
   getWorktree(taskId: TaskId): Promise<WorktreeRecord | null> {
