@@ -34,7 +34,10 @@ export interface Claim {
    * of its delay, whichever is later (for the dispatch latency of `/metrics`).
    */
   ready_at: EpochMs;
-  /** For pull runs: what the worker sees of its task, read in the claiming transaction (SQLite) or just after it (PostgreSQL, outside the admission turn). */
+  /**
+   * For pull runs: what the worker sees of its task, read in the claiming transaction
+   * (SQLite) or just after it (PostgreSQL, outside the admission turn).
+   */
   context?: WorkerContext;
 }
 
