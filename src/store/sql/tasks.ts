@@ -47,15 +47,37 @@ async function linksOf(
 /** One task row, or `not_found`. */
 export async function taskRow(db: SqlDb, id: TaskId): Promise<TaskRow> {
   const row = await db.get<TaskRow>('SELECT * FROM tasks WHERE id = ?', [id]);
-  if (!row) throw notFound(`task ${id} does not exist; list tasks with \`warden list\``, { id });
+  if (!row) throw missingTask(id);
   return row;
+}
+
+function missingTask(id: TaskId): Error {
+  return notFound(`task ${id} does not exist; list tasks with \`warden list\``, { id });
 }
 
 /** One task with its links, or `not_found`. */
 export async function getTask(db: SqlDb, id: TaskId): Promise<Task> {
-  const row = await taskRow(db, id);
-  const { parents, children } = await linksOf(db, [id]);
-  return toTask(row, parents.get(id) ?? [], children.get(id) ?? []);
+  // One statement: a task is read several times in each claim and completion.
+  const row = await db.get<TaskRow & { parent_ids: string | null; child_ids: string | null }>(
+    `SELECT t.*, (SELECT ${idList(db, 'parent_id')} FROM task_links WHERE child_id = t.id) AS parent_ids,
+       (SELECT ${idList(db, 'child_id')} FROM task_links WHERE parent_id = t.id) AS child_ids
+     FROM tasks t WHERE t.id = ?`,
+    [id],
+  );
+  if (!row) throw missingTask(id);
+  const { parent_ids, child_ids, ...task } = row;
+  return toTask(task, ids(parent_ids), ids(child_ids));
+}
+
+/** A column's values as one comma-separated text, in order (null when there are none). */
+function idList(db: SqlDb, column: string): string {
+  return db.dialect === 'postgres'
+    ? `string_agg(CAST(${column} AS TEXT), ',' ORDER BY ${column})`
+    : `group_concat(${column}, ',' ORDER BY ${column})`;
+}
+
+function ids(list: string | null): number[] {
+  return list === null || list === '' ? [] : list.split(',').map(Number);
 }
 
 /** Whether every parent of a task is done (true when it has none). */
