@@ -44,21 +44,40 @@ export class Notifier {
   private polling = false;
   private again = false;
   private failing = false;
+  /**
+   * Whether any subscription exists, as of the timer's last look: the store's wake-ups (one
+   * per write) look for due notifications only then, so a board with no subscriptions pays
+   * nothing per write. A subscription made meanwhile is found by the next look (≤ 1 s).
+   */
+  private subscribed = true;
 
   constructor(private readonly opts: NotifierOptions) {}
 
   /** Starts polling and listening for changes. Idempotent. */
   start(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => this.kick(), POLL_MS);
-    const unwatch = this.opts.store.watchChanges(() => this.kick());
+    this.timer = setInterval(() => void this.look(), POLL_MS);
+    const unwatch = this.opts.store.watchChanges(() => {
+      if (this.subscribed) this.kick();
+    });
     const { log } = this.opts;
     const unhold = log ? watchHeldBack(this.opts.store, log) : () => undefined;
     this.unwatch = () => {
       unwatch();
       unhold();
     };
-    this.kick();
+    void this.look();
+  }
+
+  /** The timer's look: whether there are subscriptions, and if so what is due. */
+  private async look(): Promise<void> {
+    try {
+      this.subscribed = (await this.opts.store.listSubscriptions()).length > 0;
+    } catch {
+      // Said by the poll, which meets the same store.
+      this.subscribed = true;
+    }
+    if (this.subscribed || this.inFlight.size > 0) this.kick();
   }
 
   /** Stops looking and ends the sends in flight (they are sent again by the next serve). */
