@@ -20,6 +20,7 @@ import { runNotifySuite } from './notify-suite.js';
 import { runEventWalkSuite } from './event-walk-suite.js';
 import { runInboxSuite } from './inbox-suite.js';
 import type { StoreFixture } from './suite.js';
+import { waitFor } from '../helpers/host.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'warden-store-'));
@@ -55,6 +56,31 @@ runNotifySuite('sqlite', makeSqlite);
 runEventWalkSuite('sqlite', makeSqlite);
 
 describe('SQLite specifics', () => {
+  it('tells every watcher of another connection’s commit from one poll, and stops telling those that stopped watching', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'warden.db');
+    const mine = await openSqliteStore(path, new ManualClock(), { create: true });
+    const other = await openSqliteStore(path, new ManualClock());
+    try {
+      await mine.addBoard('default', person('ana'));
+      const seen = { a: 0, b: 0 };
+      const unwatchA = mine.watchChanges(() => seen.a++);
+      const unwatchB = mine.watchChanges(() => seen.b++);
+      await other.createTask({ title: 'first' }, person('ana'));
+      await waitFor('both watchers told', () => (seen.a > 0 && seen.b > 0) || undefined);
+      unwatchA();
+      const before = { ...seen };
+      await other.createTask({ title: 'second' }, person('ana'));
+      await waitFor('the remaining watcher told', () => seen.b > before.b || undefined);
+      expect(seen.a).toBe(before.a);
+      unwatchB();
+    } finally {
+      await other.close();
+      await mine.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('never creates a database that is missing unless asked', async () => {
     const dir = tempDir();
     await expect(openSqliteStore(join(dir, 'warden.db'), new ManualClock())).rejects.toThrow(

@@ -92,6 +92,9 @@ export class SqliteDriver implements SqlDriver {
   private readonly groups: GroupCommit;
   private readonly snapshots: SnapshotReads;
   private closed = false;
+  /** Who `watch` tells of other processes' commits, and the one timer that looks for them. */
+  private readonly watchers = new Set<() => void>();
+  private watchTimer: NodeJS.Timeout | null = null;
   /** Whether this connection only reads (a reading command, or a read-only home). */
   readonly readOnly: boolean;
 
@@ -223,17 +226,28 @@ export class SqliteDriver implements SqlDriver {
    * check of shared memory, so another process's change wakes the dispatcher at once.
    */
   watch(onChange: () => void): () => void {
-    let last = this.dataVersion();
-    const timer = setInterval(() => {
-      if (this.closed) return;
-      const now = this.dataVersion();
-      if (now !== last) {
+    // One poll for every watcher of this connection (serve's dispatcher, its notifier): each
+    // had a timer of its own, and an idle serve read data_version 400 times a second.
+    const listener = (): void => onChange();
+    this.watchers.add(listener);
+    if (!this.watchTimer) {
+      let last = this.dataVersion();
+      this.watchTimer = setInterval(() => {
+        if (this.closed) return;
+        const now = this.dataVersion();
+        if (now === last) return;
         last = now;
-        onChange();
+        for (const w of [...this.watchers]) w();
+      }, WATCH_POLL_MS);
+      this.watchTimer.unref();
+    }
+    return () => {
+      this.watchers.delete(listener);
+      if (this.watchers.size === 0 && this.watchTimer) {
+        clearInterval(this.watchTimer);
+        this.watchTimer = null;
       }
-    }, WATCH_POLL_MS);
-    timer.unref();
-    return () => clearInterval(timer);
+    };
   }
 
   private dataVersion(): number {
@@ -247,6 +261,8 @@ export class SqliteDriver implements SqlDriver {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    this.watchTimer = null;
     const shut = (): void => {
       this.reader?.db.close();
       this.snapshots.close();
