@@ -41,9 +41,10 @@ const BENCHMARKS = [
 ] as const;
 /**
  * Run only by name, never by `npm run bench`: `npm run soak` runs the soak; `scale` fills a
- * million-event store on each backend, minutes of work.
+ * million-event store on each backend, minutes of work; `fleet` keeps 200 sleeping workers
+ * for 5 minutes.
  */
-const BY_NAME_ONLY = ['soak', 'scale'] as const;
+const BY_NAME_ONLY = ['soak', 'scale', 'fleet'] as const;
 type Name = (typeof BENCHMARKS)[number] | (typeof BY_NAME_ONLY)[number];
 
 interface BenchModule {
