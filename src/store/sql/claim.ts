@@ -251,6 +251,20 @@ export async function claimRuns(
   return claims;
 }
 
+/**
+ * The worker contexts of pull claims made without them (`claimRuns` with `contextHere` false),
+ * read in `db`, a snapshot after the claim's transaction; the task is the one the claim read.
+ */
+export async function withContexts(
+  db: SqlDb,
+  made: readonly { claim: Claim; fenced: FencedRun }[],
+): Promise<Claim[]> {
+  const claims: Claim[] = [];
+  for (const { claim, fenced } of made)
+    claims.push({ ...claim, context: await workerContext(db, fenced, claim.task) });
+  return claims;
+}
+
 /** What admission works from in one claim. */
 interface AdmissionInputs {
   admissible: Map<string, ProfileEntry>;

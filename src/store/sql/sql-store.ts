@@ -43,7 +43,7 @@ import type {
   TokenInfo,
   TokenKind,
 } from '../store.js';
-import { ADMISSION_LOCK, claimRuns, mayClaim } from './claim.js';
+import { ADMISSION_LOCK, claimRuns, mayClaim, withContexts } from './claim.js';
 import * as groups from './groups.js';
 import * as hosts from './hosts.js';
 import * as leases from './leases.js';
@@ -390,12 +390,7 @@ export class SqlStore implements Store {
       { lock: ADMISSION_LOCK },
     );
     if (req.mode !== 'pull' || contextHere) return made.map((m) => m.claim);
-    return this.driver.read(async (db) => {
-      const claims: Claim[] = [];
-      for (const { claim, fenced } of made)
-        claims.push({ ...claim, context: await worker.workerContext(db, fenced) });
-      return claims;
-    });
+    return this.driver.read((db) => withContexts(db, made));
   }
 
   getWorktree(taskId: TaskId): Promise<WorktreeRecord | null> {
