@@ -15,8 +15,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { loadWarden } from './lib/dist.js';
 import { BenchHome } from './lib/home.js';
-import type { Serve } from './lib/home.js';
 import { machine } from './lib/machine.js';
+import { minus, statementCounts } from './lib/statement-counts.js';
+import type { Counts } from './lib/statement-counts.js';
+import { summarize } from './lib/stats.js';
 import { sleep, waitFor } from './lib/time.js';
 
 const PRELOAD = fileURLToPath(new URL('./lib/count-statements.ts', import.meta.url));
@@ -77,25 +79,7 @@ function shimProcesses(runsDir: string): { role: string; pid: number; group: num
   return out;
 }
 
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor((s.length - 1) / 2)] ?? Number.NaN;
-}
-
-/** Asks `serve` for its statement counts (SIGUSR2) and waits for the file it writes. */
-async function counts(serve: Serve, file: string, seq: number): Promise<Record<string, number>> {
-  serve.proc.kill('SIGUSR2');
-  return waitFor(`statement counts #${seq}`, () => {
-    if (!existsSync(file)) return undefined;
-    const body = JSON.parse(readFileSync(file, 'utf8')) as {
-      snapshots: number;
-      counts: Record<string, number>;
-    };
-    return body.snapshots >= seq ? body.counts : undefined;
-  });
-}
-
-function writes(c: Record<string, number>): { statements: number; commits: number } {
+function writes(c: Counts): { statements: number; commits: number } {
   let statements = 0;
   let commits = 0;
   for (const [kind, n] of Object.entries(c)) {
@@ -143,7 +127,7 @@ export async function run(argv: readonly string[]): Promise<void> {
     );
     // Settled: the starts' writes are behind it.
     await sleep(10_000);
-    const before = await counts(serve, file, 1);
+    const before = await statementCounts(serve, file, 1);
     const cpu0 = cpuSeconds(pid);
     const t0 = performance.now();
     const serveRss: number[] = [];
@@ -172,9 +156,9 @@ export async function run(argv: readonly string[]): Promise<void> {
     }
     const seconds = (performance.now() - t0) / 1000;
     const cpu = cpuSeconds(pid) - cpu0;
-    const after = await counts(serve, file, 2);
-    const w0 = writes(before);
-    const w1 = writes(after);
+    const after = await statementCounts(serve, file, 2);
+    const window = minus(after, before);
+    const w = writes(window);
     const running = shimProcesses(runsDir).filter((p) => p.role === 'worker').length;
     const mb = (kb: number): string => (kb / 1024).toFixed(1);
     console.log(
@@ -186,26 +170,23 @@ export async function run(argv: readonly string[]): Promise<void> {
     console.log(`| workers running at the end | ${running} of ${workers} | |`);
     console.log(`| serve CPU, % of one core | ${((100 * cpu) / seconds).toFixed(2)} | < 5 |`);
     console.log(
-      `| serve RSS, median / max MB | ${mb(median(serveRss))} / ${mb(Math.max(...serveRss))} | < 200 |`,
+      `| serve RSS, median / max MB | ${mb(summarize(serveRss).p50)} / ${mb(summarize(serveRss).max)} | < 200 |`,
     );
     for (const role of ['shim', 'reader', 'dd']) {
       const r = byRole.get(role);
       if (!r) continue;
       console.log(
-        `| ${role} process: RSS median / max MB; PSS median MB | ${mb(median(r.rss))} / ${mb(Math.max(...r.rss))}; ${mb(median(r.pss))} | |`,
+        `| ${role} process: RSS median / max MB; PSS median MB | ${mb(summarize(r.rss).p50)} / ${mb(summarize(r.rss).max)}; ${mb(summarize(r.pss).p50)} | |`,
       );
     }
     console.log(
-      `| per run (shim + reader + dd): RSS median MB; PSS median MB | ${mb(median(perRun.rss))}; ${mb(median(perRun.pss))} | < 2 per shim |`,
+      `| per run (shim + reader + dd): RSS median MB; PSS median MB | ${mb(summarize(perRun.rss).p50)}; ${mb(summarize(perRun.pss).p50)} | < 2 per shim |`,
     );
     console.log(
-      `| store writes per second (INSERT/UPDATE/DELETE; COMMIT) | ${((w1.statements - w0.statements) / seconds).toFixed(2)}; ${((w1.commits - w0.commits) / seconds).toFixed(2)} | grow with hosts, not runs |`,
+      `| store writes per second (INSERT/UPDATE/DELETE; COMMIT) | ${(w.statements / seconds).toFixed(2)}; ${(w.commits / seconds).toFixed(2)} | grow with hosts, not runs |`,
     );
     console.log(`\nwindow ${seconds.toFixed(0)} s; counts by kind over it:`);
-    const delta = Object.entries(after)
-      .map(([k, v]) => [k, v - (before[k] ?? 0)] as const)
-      .filter(([, v]) => v > 0)
-      .sort((a, b) => b[1] - a[1]);
+    const delta = Object.entries(window).sort((a, b) => b[1] - a[1]);
     for (const [k, v] of delta.slice(0, 15)) console.log(`  ${k}: ${v}`);
   } finally {
     await home.cleanup();

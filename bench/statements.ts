@@ -10,7 +10,6 @@
  *
  *   node bench/run.ts statements [--tasks 200] [--workers 1] [--idle-ms 2000] [--only sqlite|postgres]
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -19,8 +18,9 @@ import type * as SdkModule from '../src/sdk/index.js';
 import type { Store } from '../src/store/store.js';
 import { loadWarden } from './lib/dist.js';
 import { BenchHome } from './lib/home.js';
-import type { Serve } from './lib/home.js';
 import { machine } from './lib/machine.js';
+import { minus, statementCounts } from './lib/statement-counts.js';
+import type { Counts } from './lib/statement-counts.js';
 import { sleep, waitFor } from './lib/time.js';
 import { BenchDb, PG_URL } from './peers/postgres.js';
 import { uniqueName } from './peers/peer.js';
@@ -29,27 +29,7 @@ import { wardenDb } from './peers/warden.js';
 const DIST = new URL('../dist/', import.meta.url);
 const PRELOAD = fileURLToPath(new URL('./lib/count-statements.ts', import.meta.url));
 
-type Counts = Record<string, number>;
 type Backend = 'sqlite' | 'postgres';
-
-/** Asks `serve` for its counts (SIGUSR2) and waits for the file it writes. */
-async function snapshot(serve: Serve, file: string, seq: number): Promise<Counts> {
-  serve.proc.kill('SIGUSR2');
-  return waitFor(`statement counts #${seq}`, () => {
-    if (!existsSync(file)) return undefined;
-    const body = JSON.parse(readFileSync(file, 'utf8')) as { snapshots: number; counts: Counts };
-    return body.snapshots >= seq ? body.counts : undefined;
-  });
-}
-
-function minus(after: Counts, before: Counts): Counts {
-  const out: Counts = {};
-  for (const [k, v] of Object.entries(after)) {
-    const d = v - (before[k] ?? 0);
-    if (d !== 0) out[k] = d;
-  }
-  return out;
-}
 
 /** Transaction control: BEGIN (any kind) starts one; COMMIT, ROLLBACK, SAVEPOINT are overhead. */
 function isBegin(kind: string): boolean {
@@ -112,9 +92,9 @@ async function measure(
       await store.createTask({ title: `noop ${i}`, assignee: 'noop' }, ana);
     // Let serve see the new tasks' changes before the idle window (it has no worker to wake).
     await sleep(200);
-    const idleStart = await snapshot(serve, file, 1);
+    const idleStart = await statementCounts(serve, file, 1);
     await sleep(idleMs);
-    const idleEnd = await snapshot(serve, file, 2);
+    const idleEnd = await statementCounts(serve, file, 2);
     const started = performance.now();
     ws = Array.from({ length: workers }, () =>
       sdk.createWorker({
@@ -133,7 +113,7 @@ async function measure(
       10,
     );
     const seconds = (performance.now() - started) / 1000;
-    const end = await snapshot(serve, file, 3);
+    const end = await statementCounts(serve, file, 3);
     return {
       backend,
       tasks,
