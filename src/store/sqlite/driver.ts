@@ -3,6 +3,7 @@ import { SQLITE_DEFAULTS } from '../../core/defaults.js';
 import type { SqlDb, SqlDriver, SqlParam, TxOptions } from '../sql/driver.js';
 import { fromSqliteError } from '../storage-errors.js';
 import { loadSqlite } from './connect.js';
+import { withFixedPlans } from './fixed-plans.js';
 import { GroupCommit } from './group-commit.js';
 import { SnapshotReads } from './snapshot-reads.js';
 import type { Sqlite } from './connect.js';
@@ -33,7 +34,7 @@ class SqliteStatements implements SqlDb {
     let statement = this.prepared.get(sql);
     if (!statement) {
       if (this.prepared.size >= STATEMENT_CACHE) this.prepared.clear();
-      statement = this.db.prepare(sql);
+      statement = this.db.prepare(withFixedPlans(sql));
       this.prepared.set(sql, statement);
     }
     return statement;
