@@ -39,7 +39,9 @@ async function currentLoad(
     worker_id: string | null;
     n: number;
   }>(
-    "SELECT profile, host_id, worker_id, COUNT(*) AS n FROM runs WHERE state IN ('running', 'ending') GROUP BY profile, host_id, worker_id",
+    // Running and ending runs, written as the partial index runs_open's own condition: written
+    // `state IN ('running', 'ending')`, SQLite walked every run ever made.
+    "SELECT profile, host_id, worker_id, COUNT(*) AS n FROM runs WHERE state <> 'ended' GROUP BY profile, host_id, worker_id",
   );
   for (const r of rows) {
     const n = Number(r.n);
