@@ -94,6 +94,29 @@ describe('placeholders', () => {
   });
 });
 
+describe.skipIf(!URL)('PostgreSQL prepared statements', () => {
+  it('keeps working when another host adds a column under its prepared SELECT *, in and out of transactions', async () => {
+    const f = await makePg();
+    const schema = schemas.at(-1) ?? '';
+    const admin = new pg.Client({ connectionString: URL });
+    await admin.connect();
+    try {
+      const ana = person('ana');
+      const t = await f.store.createTask({ title: 'before' }, ana);
+      // Prepared on every pooled connection that reads it (more reads than connections).
+      for (let i = 0; i < 8; i++) expect((await f.store.getTask(t.id)).title).toBe('before');
+      await admin.query(`ALTER TABLE ${schema}.tasks ADD COLUMN newer_warden INTEGER`);
+      expect((await f.store.getTask(t.id)).title).toBe('before');
+      // A write transaction that reads the task (SELECT * inside it) is tried again whole.
+      await f.store.editTask(t.id, { title: 'after' }, ana);
+      for (let i = 0; i < 8; i++) expect((await f.store.getTask(t.id)).title).toBe('after');
+    } finally {
+      await admin.end();
+      await f.cleanup();
+    }
+  });
+});
+
 describe.skipIf(!URL)('PostgreSQL wake-ups', () => {
   it('notices another connection’s commit through LISTEN, and listens again after the connection is cut', async () => {
     const a = await makePg();

@@ -5,7 +5,7 @@ import { POSTGRES_DEFAULTS } from '../../core/defaults.js';
 import { WardenError } from '../../core/errors.js';
 import type { SqlDb, SqlDriver, SqlParam, TxOptions } from '../sql/driver.js';
 import { isUnreachable, unreachableError } from '../storage-errors.js';
-import { toPgPlaceholders } from './placeholders.js';
+import { StatementNames } from './statement-names.js';
 
 // BIGINT (ids, epoch milliseconds, counts) as numbers: every value warden keeps fits in 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -38,10 +38,27 @@ type Queryable = Pick<PoolClient, 'query'>;
 
 class PgStatements implements SqlDb {
   readonly dialect = 'postgres' as const;
-  constructor(protected readonly q: Queryable) {}
+  constructor(
+    protected readonly q: Queryable,
+    protected readonly names: StatementNames,
+    /** Statements of one transaction: a failed one fails the transaction, never tried alone. */
+    private readonly inTransaction = false,
+  ) {}
+
+  private async query(sql: string, params: readonly SqlParam[]): Promise<pg.QueryResult> {
+    const named = this.names.of(sql);
+    try {
+      return await this.q.query({ ...named, values: [...params] });
+    } catch (err) {
+      // Outside a transaction the statement is tried again at once, under its new name; inside
+      // one, the whole transaction is (`retryable`).
+      if (this.inTransaction || !this.names.replanned(err)) throw err;
+      return await this.q.query({ ...this.names.of(sql), values: [...params] });
+    }
+  }
 
   async all<T>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
-    return (await this.q.query(toPgPlaceholders(sql), [...params])).rows as T[];
+    return (await this.query(sql, params)).rows as T[];
   }
 
   async get<T>(sql: string, params: readonly SqlParam[] = []): Promise<T | undefined> {
@@ -49,7 +66,7 @@ class PgStatements implements SqlDb {
   }
 
   async run(sql: string, params: readonly SqlParam[] = []): Promise<number> {
-    return (await this.q.query(toPgPlaceholders(sql), [...params])).rowCount ?? 0;
+    return (await this.query(sql, params)).rowCount ?? 0;
   }
 
   async exec(sql: string): Promise<void> {
@@ -68,10 +85,10 @@ function connectionLost(err: unknown): boolean {
   return typeof code !== 'string' || code.startsWith('08') || code.startsWith('57');
 }
 
-function retryable(err: unknown): boolean {
+function retryable(err: unknown, names: StatementNames): boolean {
   const code = (err as { code?: unknown }).code;
-  // serialization_failure, deadlock_detected, unique_violation under a racing insert
-  return code === '40001' || code === '40P01';
+  // serialization_failure, deadlock_detected; or a prepared statement the schema outgrew
+  return code === '40001' || code === '40P01' || names.replanned(err);
 }
 
 /** Options of the PostgreSQL driver. */
@@ -100,7 +117,7 @@ export class PgDriver extends PgStatements implements SqlDriver {
   private closed = false;
 
   private constructor(pool: pg.Pool, channel: string) {
-    super(pool);
+    super(pool, new StatementNames());
     this.pool = pool;
     this.channel = channel;
     this.notify = notifyIfWritten(channel);
@@ -162,22 +179,24 @@ export class PgDriver extends PgStatements implements SqlDriver {
       };
       client.on('error', onError);
       try {
-        await client.query(begin);
         // The admission turn is a table lock taken before the first query, so the
         // transaction's snapshot is taken after the turn comes (PostgreSQL takes it at the
         // first SELECT, not at LOCK), and it is released with the transaction: a holder that
         // is paused or cut off loses it with its session (idle_in_transaction_session_timeout).
-        if (lock !== undefined) await client.query('LOCK TABLE admission_lock IN EXCLUSIVE MODE');
-        const result = await fn(new PgStatements(client));
+        // BEGIN and LOCK go in one simple query: one round trip.
+        await client.query(
+          lock === undefined ? begin : `${begin}; LOCK TABLE admission_lock IN EXCLUSIVE MODE`,
+        );
+        const result = await fn(new PgStatements(client, this.names, true));
         // Only a transaction that wrote wakes the others: a claim that found nothing must not
-        // wake every host into claiming again (a storm of empty passes).
-        if (notify) await client.query(this.notify);
-        await client.query('COMMIT');
+        // wake every host into claiming again (a storm of empty passes). The notice and the
+        // COMMIT go in one simple query; the notice is sent if the COMMIT succeeds.
+        await client.query(notify ? `${this.notify}; COMMIT` : 'COMMIT');
         return result;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
         if (connectionLost(err)) broken = err as Error;
-        if (retryable(err) && attempt < RETRIES) {
+        if (retryable(err, this.names) && attempt < RETRIES) {
           await new Promise((r) =>
             setTimeout(r, (5 << Math.min(attempt, 6)) * (0.5 + Math.random())),
           );
