@@ -401,6 +401,23 @@ export function runRunSuite(name: string, make: () => Promise<StoreFixture>): vo
       expect(second?.context?.previous_attempts.map((a) => a.outcome)).toEqual(['crashed']);
     });
 
+    it('claims a bare task and a commented one together, each with its own context, in priority order', async () => {
+      await store.addProfile('w', { argv: [], mode: 'pull' }, ana);
+      const bare = await store.createTask({ title: 'bare', assignee: 'w', priority: 2 }, ana);
+      const noted = await store.createTask({ title: 'noted', assignee: 'w', priority: 1 }, ana);
+      const last = await store.createTask({ title: 'also bare', assignee: 'w', priority: 0 }, ana);
+      await store.addComment(noted.id, 'read the notes', ana);
+      const claims = await claim({ mode: 'pull', workerId: 'lease-1', limit: 3 });
+      expect(claims.map((c) => c.context?.task.id)).toEqual([bare.id, noted.id, last.id]);
+      expect(claims.map((c) => c.context?.run.id)).toEqual(claims.map((c) => c.run.id));
+      expect(claims.map((c) => c.context?.comments.map((m) => m.body))).toEqual([
+        [],
+        ['read the notes'],
+        [],
+      ]);
+      expect(claims.every((c) => c.context?.task.status === 'running')).toBe(true);
+    });
+
     it('holds the home for one host at a time and lets a dead holder be replaced', async () => {
       const me = { host_id: 'h1', process: { boot_id: 'b', pid: 10, start_time: '1' }, url: null };
       expect(await store.claimHome(me, [])).toEqual({ ok: true });

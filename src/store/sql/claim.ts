@@ -3,6 +3,7 @@ import { dispatcher } from '../../core/actor.js';
 import { admit, emptyLoad } from '../../core/admission.js';
 import type { Candidate, Caps, GroupCap, Load } from '../../core/admission.js';
 import { resolveTransition } from '../../core/transitions.js';
+import type { WorkerContext } from '../../core/worker-protocol.js';
 import type { Claim, ClaimRequest } from '../run-types.js';
 import type { SqlDb } from './driver.js';
 import { appendEvent } from './events.js';
@@ -10,7 +11,7 @@ import type { Profile } from '../../core/profile.js';
 import { toProfile, toRun } from './rows.js';
 import type { ProfileRow, RunRow, TaskRow } from './rows.js';
 import { getTask } from './tasks.js';
-import { workerContext } from './worker.js';
+import { bareContext, workerContext } from './worker.js';
 import type { FencedRun } from './worker.js';
 
 /** The lock hosts take turns on to admit and claim (SPEC §4: never two fill the last slot). */
@@ -239,7 +240,9 @@ export async function claimRuns(
       actor: { kind: 'worker', runId: run.id, taskId: task.id },
     };
     const context =
-      req.mode === 'pull' && contextHere ? await workerContext(db, fenced, claimed) : undefined;
+      req.mode === 'pull' && contextHere
+        ? ((await bareContext(db, fenced, claimed)) ?? (await workerContext(db, fenced, claimed)))
+        : undefined;
     const claim: Claim = {
       run: toRun(run),
       token,
@@ -255,16 +258,30 @@ export async function claimRuns(
 
 /**
  * The worker contexts of pull claims made without them (`claimRuns` with `contextHere` false),
- * read in `db`, a snapshot after the claim's transaction; the task is the one the claim read.
+ * read after the claim's transaction; the task is the one the claim read. A bare task's context
+ * (`bareContext`) is one statement in `reads`, outside any transaction; the others are read
+ * whole in one snapshot (`inSnapshot`). The claims keep their order.
  */
 export async function withContexts(
-  db: SqlDb,
+  reads: SqlDb,
+  inSnapshot: <T>(fn: (db: SqlDb) => Promise<T>) => Promise<T>,
   made: readonly { claim: Claim; fenced: FencedRun }[],
 ): Promise<Claim[]> {
-  const claims: Claim[] = [];
-  for (const { claim, fenced } of made)
-    claims.push({ ...claim, context: await workerContext(db, fenced, claim.task) });
-  return claims;
+  const bare = await Promise.all(made.map((m) => bareContext(reads, m.fenced, m.claim.task)));
+  const whole = made.filter((_, i) => bare[i] === null);
+  const read =
+    whole.length === 0
+      ? []
+      : await inSnapshot(async (db) => {
+          const out: WorkerContext[] = [];
+          for (const { claim, fenced } of whole)
+            out.push(await workerContext(db, fenced, claim.task));
+          return out;
+        });
+  return made.map(({ claim }, i) => ({
+    ...claim,
+    context: bare[i] ?? (read.shift() as WorkerContext),
+  }));
 }
 
 /** What admission works from in one claim. */

@@ -390,7 +390,7 @@ export class SqlStore implements Store {
       { lock: ADMISSION_LOCK },
     );
     if (req.mode !== 'pull' || contextHere) return made.map((m) => m.claim);
-    return this.driver.read((db) => withContexts(db, made));
+    return withContexts(this.driver.concurrentReads(), (fn) => this.driver.read(fn), made);
   }
 
   getWorktree(taskId: TaskId): Promise<WorktreeRecord | null> {
@@ -586,15 +586,17 @@ export class SqlStore implements Store {
     call: TerminalCall,
     ctx?: PolicyContext & { host: string },
   ): Promise<TerminalAnswer> {
-    // One statement, outside any transaction: the fenced transaction looks again.
-    const repeat = await worker.repeatedAnswer(this.driver.concurrentReads(), tokenHash, call);
-    if (repeat) return repeat;
-    return this.fenced(tokenHash, call.op, async (db, now, f) => {
-      // A repeat may have landed between the read and this transaction: the run as the
-      // fence read it in this transaction says.
-      const again = worker.answerOf(f.run, call);
-      if (again) return again;
-      const { answer, run } = await worker.terminalCall(db, now, f, call);
+    const result = await this.write(async (db, now) => {
+      const run = await worker.runOfToken(db, tokenHash);
+      if (!run) return worker.unknownToken();
+      // A report repeated (its answer lost on the way) gets the answer its run gave, current
+      // or not, and a different report is a conflict: judged from the fence's own read.
+      const again = worker.answerOf(run, call);
+      if (again) return { ok: true as const, value: again };
+      const checked = await worker.judgeFence(db, now, run, call.op);
+      if (!checked.ok) return checked;
+      const f = checked.fenced;
+      const { answer, run: reported } = await worker.terminalCall(db, now, f, call);
       // A pull run has no process to wait for: its worker's report closes it, in the same
       // transaction (one fsync fewer per task), from the row the report's UPDATE returned.
       if (f.run.mode === 'pull' && ctx) {
@@ -605,11 +607,13 @@ export class SqlStore implements Store {
           f.run.id,
           { outcome: answer.outcome, reason },
           { ...ctx, random: this.random },
-          run,
+          reported,
         );
       }
-      return answer;
+      return { ok: true as const, value: answer };
     });
+    if (!result.ok) throw result.error;
+    return result.value;
   }
 
   workerComment(tokenHash: string, body: string): Promise<Comment> {

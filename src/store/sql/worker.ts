@@ -9,7 +9,7 @@ import { reportReason } from '../../core/reasons.js';
 import type { RunReason } from '../../core/run.js';
 import type { RunEvidence } from '../../core/worktree.js';
 import type { Outcome } from '../../core/status.js';
-import type { NewTask, Task } from '../../core/task.js';
+import type { Comment, NewTask, Task } from '../../core/task.js';
 import { byteLength, checkCharacters, checkMetadata } from '../../core/checks.js';
 import { lastLines } from '../../core/worker-protocol.js';
 import type { TerminalAnswer, TerminalCall, WorkerContext } from '../../core/worker-protocol.js';
@@ -28,8 +28,14 @@ export interface FencedRun {
   actor: Actor;
 }
 
+/** A write the fence refused, and why. */
+export interface Refused {
+  ok: false;
+  error: WardenError;
+}
+
 /** The outcome of checking a worker's write against the fence. */
-export type FenceResult = { ok: true; fenced: FencedRun } | { ok: false; error: WardenError };
+export type FenceResult = { ok: true; fenced: FencedRun } | Refused;
 
 /**
  * Checks a worker's write (SPEC §3 "Fencing"): accepted only while its run is the task's
@@ -42,16 +48,33 @@ export async function fence(
   tokenHash: string,
   op: string,
 ): Promise<FenceResult> {
-  const run = await db.get<RunRow>('SELECT * FROM runs WHERE token_hash = ?', [tokenHash]);
-  if (!run) {
-    return {
-      ok: false,
-      error: new WardenError(
-        'unauthorized',
-        'unknown run token; workers get theirs in WARDEN_RUN_TOKEN',
-      ),
-    };
-  }
+  const run = await runOfToken(db, tokenHash);
+  return run ? judgeFence(db, now, run, op) : unknownToken();
+}
+
+/** The run a token belongs to, as `fence` reads it first. */
+export function runOfToken(db: SqlDb, tokenHash: string): Promise<RunRow | undefined> {
+  return db.get<RunRow>('SELECT * FROM runs WHERE token_hash = ?', [tokenHash]);
+}
+
+/** A token no run has. */
+export function unknownToken(): Refused {
+  return {
+    ok: false,
+    error: new WardenError(
+      'unauthorized',
+      'unknown run token; workers get theirs in WARDEN_RUN_TOKEN',
+    ),
+  };
+}
+
+/** `fence` on a run already read in this transaction by its token. */
+export async function judgeFence(
+  db: SqlDb,
+  now: number,
+  run: RunRow,
+  op: string,
+): Promise<FenceResult> {
   const task = await db.get<TaskRow>('SELECT * FROM tasks WHERE id = ?', [run.task_id]);
   if (!task) throw new Error(`run ${run.id} has no task`);
   const current = task.current_run_id === run.id;
@@ -94,16 +117,6 @@ export async function fence(
       { run_id: run.id, task_id: task.id },
     ),
   };
-}
-
-/** A previous answer to the same terminal call, if the worker is repeating itself. */
-export async function repeatedAnswer(
-  db: SqlDb,
-  tokenHash: string,
-  call: TerminalCall,
-): Promise<TerminalAnswer | null> {
-  const run = await db.get<RunRow>('SELECT * FROM runs WHERE token_hash = ?', [tokenHash]);
-  return run ? answerOf(run, call) : null;
 }
 
 /**
@@ -268,9 +281,51 @@ export async function workerContext(
     [task.id, f.run.id],
   );
   const comments = (await listComments(db, task.id)).slice(-20);
-  return {
+  return contextOf(f, task, {
+    parents,
+    runs,
+    comments,
     questions: await taskQuestions(db, task.id),
     reviews: await taskReviews(db, task.id),
+  });
+}
+
+/**
+ * The context of a task that has nothing yet besides itself (no parents, comments, questions,
+ * reviews or earlier runs), as most first claims find it, from one statement; null when it has
+ * something, to be read whole by `workerContext`.
+ */
+export async function bareContext(
+  db: SqlDb,
+  f: FencedRun,
+  task: Task,
+): Promise<WorkerContext | null> {
+  if (task.parents.length > 0) return null;
+  const row = await db.get<{ n: number }>(
+    `SELECT CASE WHEN EXISTS (SELECT 1 FROM comments WHERE task_id = ?)
+       OR EXISTS (SELECT 1 FROM questions WHERE task_id = ?)
+       OR EXISTS (SELECT 1 FROM reviews WHERE task_id = ?)
+       OR EXISTS (SELECT 1 FROM runs WHERE task_id = ? AND id <> ?) THEN 1 ELSE 0 END AS n`,
+    [task.id, task.id, task.id, task.id, f.run.id],
+  );
+  if (Number(row?.n) !== 0) return null;
+  return contextOf(f, task, { parents: [], runs: [], comments: [], questions: [], reviews: [] });
+}
+
+/** What a worker's context is made of, read. */
+interface ContextParts {
+  parents: WorkerContext['parents'];
+  runs: RunRow[];
+  comments: Comment[];
+  questions: WorkerContext['questions'];
+  reviews: WorkerContext['reviews'];
+}
+
+function contextOf(f: FencedRun, task: Task, parts: ContextParts): WorkerContext {
+  const { runs } = parts;
+  return {
+    questions: parts.questions,
+    reviews: parts.reviews,
     run: {
       id: f.run.id,
       attempt: f.run.attempt,
@@ -280,7 +335,7 @@ export async function workerContext(
     },
     ...(f.run.role === 'review' ? { review_of: reviewOf(runs, task) } : {}),
     task,
-    parents,
+    parents: parts.parents,
     previous_attempts: runs.map((r) => ({
       run_id: r.id,
       attempt: r.attempt,
@@ -292,7 +347,7 @@ export async function workerContext(
       started_at: r.started_at,
       ended_at: r.ended_at,
     })),
-    comments: comments.map((c) => ({ actor: c.actor, body: c.body, at: c.at })),
+    comments: parts.comments.map((c) => ({ actor: c.actor, body: c.body, at: c.at })),
   };
 }
 
