@@ -261,9 +261,11 @@ export class Host {
       signals: {
         call: (runId, kind, note, mode) => this.modes[mode].noteCall(runId, kind, note),
         terminal: (runId) => {
-          void this.opts.store
-            .getRun(runId)
-            .then((run) => this.modes[run.mode].reported(runId))
+          // A run this host's supervisor holds is kicked at once, with no read; any other is
+          // a pull run (or another host's, which the pull side reads and leaves alone).
+          const mode = this.supervisor.holds(runId) ? 'spawned' : 'pull';
+          void this.modes[mode]
+            .reported(runId)
             .catch((err: unknown) => this.opts.log?.(`run ${runId}: ${String(err)}`));
         },
       },

@@ -201,6 +201,11 @@ export class Supervisor implements Supervision {
     if (live) noteCall(this.opts.clock, live, kind, note);
   }
 
+  /** Whether this supervisor watches the run (running or ending). */
+  holds(runId: number): boolean {
+    return this.live.has(runId);
+  }
+
   /** Whether this host watches the run and it is neither being ended nor lost. */
   isRunning(runId: number): boolean {
     const live = this.live.get(runId);
