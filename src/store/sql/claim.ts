@@ -10,7 +10,8 @@ import { appendEvent } from './events.js';
 import type { Profile } from '../../core/profile.js';
 import { toProfile, toRun } from './rows.js';
 import type { ProfileRow, RunRow, TaskRow } from './rows.js';
-import { getTask } from './tasks.js';
+import { linkColumns, toLinkedTask } from './tasks.js';
+import type { LinkedTaskRow } from './tasks.js';
 import { bareContext, workerContext } from './worker.js';
 import type { FencedRun } from './worker.js';
 
@@ -204,10 +205,13 @@ export async function claimRuns(
     const from = review ? 'review' : 'ready';
     const to = resolveTransition('claim', from, 'dispatcher', true);
     // Claimed once: a review run that ends without a verdict leaves the review to a person.
-    await db.run(
-      'UPDATE tasks SET status = ?, current_run_id = ?, attempts = ?, review_by = NULL, updated_at = ? WHERE id = ?',
+    // The task as claimed, with its links, from the UPDATE itself (no read after it).
+    const updated = await db.get<LinkedTaskRow>(
+      `UPDATE tasks SET status = ?, current_run_id = ?, attempts = ?, review_by = NULL, updated_at = ? WHERE id = ?
+       RETURNING *, ${linkColumns(db, 'tasks')}`,
       [to, run.id, attempt, now, task.id],
     );
+    if (!updated) throw new Error(`task ${task.id} vanished under its claim`);
     if (p.row.paused !== 0) {
       await db.run('UPDATE profiles SET breaker_probe_run = ? WHERE name = ?', [
         run.id,
@@ -232,7 +236,7 @@ export async function claimRuns(
         probe: p.row.paused !== 0,
       },
     });
-    const claimed = await getTask(db, task.id);
+    const claimed = toLinkedTask(updated);
     // A pull worker needs the context at once; reading it here saves a transaction per task.
     const fenced: FencedRun = {
       run,

@@ -6,7 +6,7 @@ import type { Policy } from '../../core/policy.js';
 import type { TaskCounters } from '../../core/task.js';
 import type { Random } from '../../core/backoff.js';
 import type { Json } from '../../core/events.js';
-import type { RunId } from '../../core/glossary.js';
+import type { RunId, TaskId } from '../../core/glossary.js';
 import { resolvePolicy } from '../../core/policy.js';
 import { workerDecides } from '../../core/ending.js';
 import type { EndingPhases, StopIntent } from '../../core/ending.js';
@@ -198,9 +198,24 @@ export async function finishRun(
   runId: RunId,
   final: RunFinal,
   ctx: PolicyContext & { host: string; random: Random },
+): Promise<Task | null> {
+  const taskId = await closeRun(db, now, runId, final, ctx);
+  return taskId === null ? null : getTask(db, taskId);
+}
+
+/**
+ * `finishRun` without reading the task back: says which task the run was of, or null when it
+ * had already ended (a worker's report closing its pull run answers from what it wrote).
+ */
+export async function closeRun(
+  db: SqlDb,
+  now: number,
+  runId: RunId,
+  final: RunFinal,
+  ctx: PolicyContext & { host: string; random: Random },
   /** The run's row as this transaction last wrote it, if it has it; else it is read here. */
   known?: RunRow,
-): Promise<Task | null> {
+): Promise<TaskId | null> {
   const run = known ?? (await runRow(db, runId));
   if (!run || run.state === 'ended') return null;
   const workerSaid = run.terminal_request !== null && workerDecides(run.outcome as Outcome);
@@ -282,7 +297,7 @@ export async function finishRun(
       made_progress: madeProgress,
     },
   });
-  if (task.current_run_id !== runId) return getTask(db, task.id);
+  if (task.current_run_id !== runId) return task.id;
   const profile =
     run.profile === null
       ? undefined
@@ -433,7 +448,7 @@ export async function finishRun(
     );
   if (to === 'done') await promoteChildren(db, now, task.id, actor);
   if (to === 'archived') await holdOrphans(db, now, task.id, endedBy);
-  return getTask(db, task.id);
+  return task.id;
 }
 
 /** The reviewer a profile names for its work in review, if any (issue #14). */

@@ -601,7 +601,7 @@ export class SqlStore implements Store {
       // transaction (one fsync fewer per task), from the row the report's UPDATE returned.
       if (f.run.mode === 'pull' && ctx) {
         const reason = reportReason(call);
-        await runs.finishRun(
+        await runs.closeRun(
           db,
           now,
           f.run.id,

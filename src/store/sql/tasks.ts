@@ -58,13 +58,25 @@ function missingTask(id: TaskId): Error {
 /** One task with its links, or `not_found`. */
 export async function getTask(db: SqlDb, id: TaskId): Promise<Task> {
   // One statement: a task is read several times in each claim and completion.
-  const row = await db.get<TaskRow & { parent_ids: string | null; child_ids: string | null }>(
-    `SELECT t.*, (SELECT ${idList(db, 'parent_id')} FROM task_links WHERE child_id = t.id) AS parent_ids,
-       (SELECT ${idList(db, 'child_id')} FROM task_links WHERE parent_id = t.id) AS child_ids
-     FROM tasks t WHERE t.id = ?`,
+  const row = await db.get<LinkedTaskRow>(
+    `SELECT t.*, ${linkColumns(db, 't')} FROM tasks t WHERE t.id = ?`,
     [id],
   );
   if (!row) throw missingTask(id);
+  return toLinkedTask(row);
+}
+
+/** A task's row with its links as `linkColumns` selects them. */
+export type LinkedTaskRow = TaskRow & { parent_ids: string | null; child_ids: string | null };
+
+/** The task's parents and children as two columns, for the task row named `t`. */
+export function linkColumns(db: SqlDb, t: string): string {
+  return `(SELECT ${idList(db, 'parent_id')} FROM task_links WHERE child_id = ${t}.id) AS parent_ids,
+       (SELECT ${idList(db, 'child_id')} FROM task_links WHERE parent_id = ${t}.id) AS child_ids`;
+}
+
+/** A task from a row read with `linkColumns`. */
+export function toLinkedTask(row: LinkedTaskRow): Task {
   const { parent_ids, child_ids, ...task } = row;
   return toTask(task, ids(parent_ids), ids(child_ids));
 }
