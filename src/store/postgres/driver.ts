@@ -29,6 +29,11 @@ export function changesChannel(schema: string | undefined): string {
 function notifyIfWritten(channel: string): string {
   return `SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NOT NULL THEN pg_notify('${channel}', '') END`;
 }
+/** The server process a client is connected to. */
+function backendOf(client: pg.PoolClient): number {
+  return (client as unknown as { processID: number }).processID;
+}
+
 /** How often a busy (serialisation) failure is retried before it surfaces. */
 const RETRIES = POSTGRES_DEFAULTS.retries;
 const IDLE_IN_TX_MS = POSTGRES_DEFAULTS.idle_in_transaction_ms;
@@ -116,11 +121,16 @@ export class PgDriver extends PgStatements implements SqlDriver {
   private readonly notify: string;
   private closed = false;
 
+  /** The server processes of this pool's connections: their notices are this process's own. */
+  private readonly ownBackends = new Set<number>();
+
   private constructor(pool: pg.Pool, channel: string) {
     super(pool, new StatementNames());
     this.pool = pool;
     this.channel = channel;
     this.notify = notifyIfWritten(channel);
+    pool.on('connect', (client) => this.ownBackends.add(backendOf(client)));
+    pool.on('remove', (client) => this.ownBackends.delete(backendOf(client)));
   }
 
   /** Connects, checking the server answers; a bad URL is one clear error. */
@@ -258,7 +268,11 @@ export class PgDriver extends PgStatements implements SqlDriver {
       };
       c.on('error', again);
       c.on('end', again);
-      c.on('notification', () => onChange());
+      // A commit of this process's own pool is not a change to wake for: as with SQLite's
+      // data_version, the writer already knows (it wakes its host itself). Other hosts' are.
+      c.on('notification', (n) => {
+        if (!this.ownBackends.has(n.processId)) onChange();
+      });
       try {
         await c.connect();
         await c.query(`LISTEN ${this.channel}`);
