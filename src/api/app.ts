@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { pino } from 'pino';
@@ -9,7 +10,7 @@ import type { Store } from '../store/store.js';
 import { adminRoutes } from './admin-routes.js';
 import { requireAuth } from './auth.js';
 import type { HostControl } from './admin-routes.js';
-import { jsonBodies } from './body.js';
+import { incomingOf, jsonBodies, tooLarge } from './body.js';
 import { errorResponse, onError } from './errors.js';
 import { metricsRoutes } from './metrics.js';
 import { logFailures } from './request-log.js';
@@ -84,18 +85,14 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   // Client ids are kept when they are short and plain, so a caller can match its own logs.
   app.use('*', requestId({ limitLength: 64 }));
   app.use('*', logFailures(log));
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) =>
-        errorResponse(
-          c,
-          new WardenError('invalid', `request body is larger than ${MAX_BODY_BYTES} bytes`),
-        ),
-    }),
-  );
-  app.use('/api/*', jsonBodies());
+  // Served by Node, jsonBodies reads and counts the body itself; otherwise Hono's limit does.
+  const limit = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => errorResponse(c, tooLarge(MAX_BODY_BYTES)),
+  });
+  const bounded: MiddlewareHandler = (c, next) => (incomingOf(c) ? next() : limit(c, next));
+  app.use('/api/*', bounded);
+  app.use('/api/*', jsonBodies(MAX_BODY_BYTES));
   app.use('/api/*', async (c, next) => {
     await next();
     if (c.res.status < 400 && changesWork(c.req.method, c.req.path)) deps.wake?.();
