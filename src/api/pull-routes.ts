@@ -11,11 +11,19 @@ import { refuseCharacters } from '../core/validate.js';
 import { onError, validationHook } from './errors.js';
 import { BEARER, RESPONSES, jsonBody } from './routes.js';
 
+/** A long-poll's turn to look for work after a change; `done` says whether it found any. */
+export interface WorkTurn {
+  done(found: boolean): void;
+}
+
 /** What the pull routes need from the host. */
 export interface PullControl {
   pull: PullSupervisor;
-  /** Resolves when work may have become ready, or after `ms`. */
-  waitForWork(ms: number): Promise<void>;
+  /**
+   * Waits up to `ms` for this long-poll's turn to look for work after a change (null when the
+   * time ran out first); the turn is handed on by saying whether the look found any.
+   */
+  waitForWork(ms: number, profiles: readonly string[]): Promise<WorkTurn | null>;
   leaseTtlMs: number;
   /** The host answering, recorded on lease events. */
   host: string;
@@ -187,33 +195,41 @@ export function pullRoutes(
       const t = token(c);
       const max = b.max ?? 1;
       const deadline = Date.now() + (b.wait_ms ?? 0);
-      for (;;) {
-        const lease = await store.checkLease(b.lease_id, t);
-        // The worker counts its own free slots (`max`); only profile and group caps apply here.
-        const claims = await store.claimRuns(
-          {
-            host: 'pull',
-            mode: 'pull',
-            workerId: lease.id,
-            profiles: lease.profiles,
-            maxWorkers: Number.MAX_SAFE_INTEGER,
-            limit: max,
-          },
-          null,
-        );
-        if (claims.length > 0 || Date.now() >= deadline) {
-          const out = [];
-          for (const claim of claims) {
-            out.push({
-              run_id: claim.run.id,
-              attempt: claim.run.attempt,
-              token: claim.token,
-              context: claim.context ?? (await store.workerContext(hashToken(claim.token))),
-            });
+      // The turn a change gave this poll is handed on however its look ends.
+      let turn: WorkTurn | null = null;
+      try {
+        for (;;) {
+          const lease = await store.checkLease(b.lease_id, t);
+          // The worker counts its own free slots (`max`); only profile and group caps apply.
+          const claims = await store.claimRuns(
+            {
+              host: 'pull',
+              mode: 'pull',
+              workerId: lease.id,
+              profiles: lease.profiles,
+              maxWorkers: Number.MAX_SAFE_INTEGER,
+              limit: max,
+            },
+            null,
+          );
+          turn?.done(claims.length > 0);
+          turn = null;
+          if (claims.length > 0 || Date.now() >= deadline) {
+            const out = [];
+            for (const claim of claims) {
+              out.push({
+                run_id: claim.run.id,
+                attempt: claim.run.attempt,
+                token: claim.token,
+                context: claim.context ?? (await store.workerContext(hashToken(claim.token))),
+              });
+            }
+            return c.json({ claims: out }, 200);
           }
-          return c.json({ claims: out }, 200);
+          turn = await control.waitForWork(deadline - Date.now(), lease.profiles);
         }
-        await control.waitForWork(deadline - Date.now());
+      } finally {
+        turn?.done(false);
       }
     },
   );

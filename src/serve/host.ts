@@ -26,6 +26,7 @@ import type { HostInstruments } from './instruments.js';
 import { fireSchedules } from './schedules.js';
 import { Notifier, dashboardBase, notifyPolicyFromEnv } from './notify.js';
 import { defaultHostId, releaseHome, takeHome } from './home-lock.js';
+import { ClaimWaiters } from './claim-waiters.js';
 import { SpawnedMode } from './modes.js';
 import { checkServeLock, releaseServeLock, writeServeLock } from './serve-lock.js';
 import { homeDispatcher, homeSupervisor } from './wiring.js';
@@ -80,6 +81,8 @@ export class Host {
   /** How each mode's runs are stopped and heard. */
   private readonly modes: Record<RunMode, RunModeEndings>;
   private workWaiters: (() => void)[] = [];
+  /** Pull workers' long-polls, woken one at a time (claim-waiters.ts). */
+  private readonly claimWaiters = new ClaimWaiters();
   private server: ServerType | null = null;
   private timer: NodeJS.Timeout | null = null;
   private unwatch: (() => void) | null = null;
@@ -274,7 +277,7 @@ export class Host {
         pull: this.pull,
         host: this.hostId,
         leaseTtlMs: this.pull.leaseTtlMs,
-        waitForWork: (ms) => this.changed(ms),
+        waitForWork: (ms, profiles) => this.claimWaiters.wait(ms, profiles),
       },
       wake: () => this.wake(),
       board: {
@@ -351,7 +354,8 @@ export class Host {
   wake(): void {
     // Whatever changed may have ended a run or edited a profile: the proxy reads them again.
     this.proxy.invalidate();
-    // Long-polling pull workers look again too.
+    // Long-polling pull workers look again too, one after another (claim-waiters.ts).
+    this.claimWaiters.changed();
     for (const w of this.workWaiters.splice(0)) w();
     if (this.stopping || this.opts.dispatch === false) return;
     void this.dispatcher
@@ -365,6 +369,7 @@ export class Host {
       await this.supervisor.tick();
       await this.pull.tick();
       // Work whose delay just ran out has no event of its own: long-polls look again.
+      this.claimWaiters.changed();
       for (const w of this.workWaiters.splice(0)) w();
       // Transient blocks whose cooldown passed go back in line before the pass that may start them.
       const released = await this.opts.store.releaseTransientBlocks({
@@ -446,6 +451,7 @@ export class Host {
     this.lease?.stop();
     this.unwatch?.();
     await this.notifier.stop();
+    this.claimWaiters.releaseAll();
     for (const w of this.workWaiters.splice(0)) w();
     await this.supervisor.idle();
     await this.supervisor.flush();

@@ -149,7 +149,8 @@ export async function makeHarness(
       leaseTtlMs: 30_000,
       host: 'h1',
       // Long-polls end at once here: tests move the clock, not the wall.
-      waitForWork: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(ms, 10))),
+      waitForWork: (ms) =>
+        new Promise((resolve) => setTimeout(() => resolve(null), Math.min(ms, 10))),
     },
   });
 
