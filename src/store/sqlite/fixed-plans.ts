@@ -1,3 +1,5 @@
+import { rewritePlaceholders } from '../sql/placeholders.js';
+
 /**
  * Writes each `?` placeholder as `+?` (outside quoted strings and identifiers), so that binding
  * a value never makes SQLite compile the statement again.
@@ -14,17 +16,5 @@
  * value's side. Plans are then the same whatever is bound, as with PostgreSQL's generic plans.
  */
 export function withFixedPlans(sql: string): string {
-  let out = '';
-  let quote: string | null = null;
-  for (const ch of sql) {
-    if (quote !== null) {
-      if (ch === quote) quote = null;
-    } else if (ch === "'" || ch === '"') {
-      quote = ch;
-    } else if (ch === '?') {
-      out += '+';
-    }
-    out += ch;
-  }
-  return out;
+  return rewritePlaceholders(sql, () => '+?');
 }
