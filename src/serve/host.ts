@@ -354,13 +354,18 @@ export class Host {
   wake(): void {
     // Whatever changed may have ended a run or edited a profile: the proxy reads them again.
     this.proxy.invalidate();
-    // Long-polling pull workers look again too, one after another (claim-waiters.ts).
-    this.claimWaiters.changed();
-    for (const w of this.workWaiters.splice(0)) w();
+    // Long-polling pull workers and event streams look again too.
+    this.lookAgain();
     if (this.stopping || this.opts.dispatch === false) return;
     void this.dispatcher
       .pass()
       .catch((err: unknown) => this.opts.log?.(`dispatch: ${String(err)}`));
+  }
+
+  /** Pull long-polls look for work again, one after another (claim-waiters.ts); streams too. */
+  private lookAgain(): void {
+    this.claimWaiters.changed();
+    for (const w of this.workWaiters.splice(0)) w();
   }
 
   private async tick(): Promise<void> {
@@ -369,8 +374,7 @@ export class Host {
       await this.supervisor.tick();
       await this.pull.tick();
       // Work whose delay just ran out has no event of its own: long-polls look again.
-      this.claimWaiters.changed();
-      for (const w of this.workWaiters.splice(0)) w();
+      this.lookAgain();
       // Transient blocks whose cooldown passed go back in line before the pass that may start them.
       const released = await this.opts.store.releaseTransientBlocks({
         host: this.hostId,
