@@ -161,6 +161,7 @@ export async function run(argv: readonly string[]): Promise<void> {
     const w = writes(window);
     const running = shimProcesses(runsDir).filter((p) => p.role === 'worker').length;
     const mb = (kb: number): string => (kb / 1024).toFixed(1);
+    const rss = summarize(serveRss);
     console.log(
       `\n## A fleet of ${workers} sleeping spawned workers for ${minutes} min (SQLite)\n`,
     );
@@ -169,14 +170,13 @@ export async function run(argv: readonly string[]): Promise<void> {
     console.log('|---|--:|---|');
     console.log(`| workers running at the end | ${running} of ${workers} | |`);
     console.log(`| serve CPU, % of one core | ${((100 * cpu) / seconds).toFixed(2)} | < 5 |`);
-    console.log(
-      `| serve RSS, median / max MB | ${mb(summarize(serveRss).p50)} / ${mb(summarize(serveRss).max)} | < 200 |`,
-    );
+    console.log(`| serve RSS, median / max MB | ${mb(rss.p50)} / ${mb(rss.max)} | < 200 |`);
     for (const role of ['shim', 'reader', 'dd']) {
       const r = byRole.get(role);
       if (!r) continue;
+      const rs = summarize(r.rss);
       console.log(
-        `| ${role} process: RSS median / max MB; PSS median MB | ${mb(summarize(r.rss).p50)} / ${mb(summarize(r.rss).max)}; ${mb(summarize(r.pss).p50)} | |`,
+        `| ${role} process: RSS median / max MB; PSS median MB | ${mb(rs.p50)} / ${mb(rs.max)}; ${mb(summarize(r.pss).p50)} | |`,
       );
     }
     console.log(
