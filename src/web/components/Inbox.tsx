@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import type { Inbox as InboxView } from '../../core/inbox.js';
 import { ago } from '../format.js';
@@ -25,7 +25,8 @@ export function Inbox({ board, version, now, onOpen, onError }: Props) {
     api.inbox(board, SHOWN).then(setInbox, onError);
   }, [board, version, onError]);
   const total = inbox?.total ?? 0;
-  useEffect(() => {
+  // Set in the same commit as the panel, so the title never shows a count the page does not.
+  useLayoutEffect(() => {
     document.title = total > 0 ? `(${total}) warden · ${board}` : `warden · ${board}`;
   }, [total, board]);
   if (!inbox || total === 0) return null;
