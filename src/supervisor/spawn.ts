@@ -22,16 +22,6 @@ export const SHIM_PATH = fileURLToPath(new URL('../../libexec/warden-shim', impo
 /** The file of a run's folder that names its cgroup, for a `serve` that adopts the run. */
 export const CGROUP_FILE = 'cgroup';
 
-/**
- * Joins the run's cgroup (`$1`), then becomes the shim: the process writes its own pid to
- * `cgroup.procs` and execs, so the shim (the same pid) and everything it starts are in the
- * cgroup before the worker's first instruction. If it cannot join it removes the cgroup, which
- * is empty, and runs the shim anyway: no worker is kept from starting for want of a cgroup, and
- * its ending finds its processes by their environment instead.
- */
-const JOIN_CGROUP =
-  '{ echo $$ > "$1/cgroup.procs"; } 2>/dev/null || rmdir "$1" 2>/dev/null; shift; exec "$@"';
-
 /** A worker that could not be started: the command or its folder is missing or not allowed. */
 export class SpawnError extends Error {
   override readonly name = 'SpawnError';
@@ -93,10 +83,9 @@ export function spawnWorker(spec: SpawnSpec): Spawned {
   try {
     const watch = spec.watch ? ['-w', spec.watch.liveFile, String(spec.watch.pollSeconds)] : [];
     const cap = spec.logCap !== undefined ? logCapArgs(spec.logPath, spec.logCap) : [];
-    const shim = [SHIM_PATH, ...cap, ...watch, spec.runDir, ...spec.argv];
-    const args = spec.cgroup
-      ? ['-c', JOIN_CGROUP, 'warden-join', spec.cgroup, '/bin/sh', ...shim]
-      : shim;
+    // The shim joins the cgroup itself, before it starts anything (see the shim).
+    const cgroup = spec.cgroup ? ['-g', spec.cgroup] : [];
+    const args = [SHIM_PATH, ...cgroup, ...cap, ...watch, spec.runDir, ...spec.argv];
     child = spawn('/bin/sh', args, {
       cwd: spec.cwd,
       env: spec.env,
