@@ -69,9 +69,14 @@ const ListQuery = z.object({
   status: z.string().optional().openapi({ description: 'comma-separated statuses' }),
   assignee: z.string().optional(),
   limit: z.string().regex(/^\d+$/).optional(),
-  offset: z.string().regex(/^\d+$/).optional().openapi({
-    description: 'skip this many (prefer `after`: a deep offset walks every row it skips)',
-  }),
+  // Past 15 digits a number is no longer a whole one to the database (nor to JavaScript).
+  offset: z
+    .string()
+    .regex(/^\d{1,15}$/, 'a whole number of at most 15 digits')
+    .optional()
+    .openapi({
+      description: 'skip this many (prefer `after`: a deep offset walks every row it skips)',
+    }),
   after: z.string().optional().openapi({
     description:
       "keyset paging: the previous page's `next` (`PRIORITY:ID` of its last task); tasks created meanwhile are neither skipped nor repeated",

@@ -25,6 +25,18 @@ describe('people’s task routes', () => {
     expect((found.body as { tasks: { title: string }[] }).tasks.map((t) => t.title)).toEqual([
       'beta',
     ]);
+    // An offset too large to be a whole number for the database is refused, not a 500.
+    const deep = await h.request('GET', '/api/v1/tasks?offset=99999999999999999999', {
+      token: h.adminToken,
+    });
+    expect(deep.status).toBe(400);
+    expect(deep.body).toEqual({
+      error: { code: 'invalid', message: 'offset: a whole number of at most 15 digits' },
+    });
+    const far = await h.request('GET', '/api/v1/tasks?offset=999999999999999', {
+      token: h.adminToken,
+    });
+    expect((far.body as { tasks: unknown[] }).tasks).toEqual([]);
   });
 
   it('never serves a run’s environment values (they hold API keys)', async () => {
