@@ -91,7 +91,10 @@ const ListQuery = z.object({
 const EventsQuery = z.object({
   board: z.string().optional(),
   task: idText.optional(),
-  after: z.string().regex(/^\d+$/).optional(),
+  after: z
+    .string()
+    .regex(/^\d{1,15}$/, 'an event id: a whole number of at most 15 digits')
+    .optional(),
   limit: z.string().regex(/^\d+$/).optional(),
 });
 

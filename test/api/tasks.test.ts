@@ -37,6 +37,10 @@ describe('people’s task routes', () => {
       token: h.adminToken,
     });
     expect((far.body as { tasks: unknown[] }).tasks).toEqual([]);
+    const events = await h.request('GET', '/api/v1/events?after=99999999999999999999', {
+      token: h.adminToken,
+    });
+    expect(events.status).toBe(400);
   });
 
   it('never serves a run’s environment values (they hold API keys)', async () => {
