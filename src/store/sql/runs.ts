@@ -213,10 +213,13 @@ export async function closeRun(
   runId: RunId,
   final: RunFinal,
   ctx: PolicyContext & { host: string; random: Random },
-  /** The run's row as this transaction last wrote it, if it has it; else it is read here. */
-  known?: RunRow,
+  /**
+   * What this transaction already has: the run's row as it last wrote it, and the task's as it
+   * read it (unchanged since); what is not given is read here.
+   */
+  known: { run?: RunRow; task?: TaskRow } = {},
 ): Promise<TaskId | null> {
-  const run = known ?? (await runRow(db, runId));
+  const run = known.run ?? (await runRow(db, runId));
   if (!run || run.state === 'ended') return null;
   const workerSaid = run.terminal_request !== null && workerDecides(run.outcome as Outcome);
   const outcome = workerSaid ? (run.outcome as Outcome) : final.outcome;
@@ -276,7 +279,8 @@ export async function closeRun(
       runId,
     ],
   );
-  const task = await db.get<TaskRow>('SELECT * FROM tasks WHERE id = ?', [run.task_id]);
+  const task =
+    known.task ?? (await db.get<TaskRow>('SELECT * FROM tasks WHERE id = ?', [run.task_id]));
   if (!task) return null;
   const actor = dispatcher(ctx.host);
   // The person whose action ended the run is the actor of its ending.

@@ -598,7 +598,8 @@ export class SqlStore implements Store {
       const f = checked.fenced;
       const { answer, run: reported } = await worker.terminalCall(db, now, f, call);
       // A pull run has no process to wait for: its worker's report closes it, in the same
-      // transaction (one fsync fewer per task), from the row the report's UPDATE returned.
+      // transaction (one fsync fewer per task), from the row the report's UPDATE returned and
+      // the task as the fence read it (the report does not write the task).
       if (f.run.mode === 'pull' && ctx) {
         const reason = reportReason(call);
         await runs.closeRun(
@@ -607,7 +608,7 @@ export class SqlStore implements Store {
           f.run.id,
           { outcome: answer.outcome, reason },
           { ...ctx, random: this.random },
-          reported,
+          { run: reported, task: f.task },
         );
       }
       return { ok: true as const, value: answer };
