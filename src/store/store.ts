@@ -513,9 +513,15 @@ export interface Store {
   /**
    * Deletes the events written before `before` of tasks done or archived and unchanged since
    * then (with `dryRun`, only counts them); returns how many, and of how many tasks. Dead
-   * letters older than `before` go too.
+   * letters older than `before` go too. The events go `batch` at a time (default 5,000), each
+   * batch its own transaction, so a large prune does not hold other writes up; one that fails
+   * part way leaves the rest for the next.
    */
-  pruneEvents(before: EpochMs, dryRun: boolean): Promise<{ events: number; tasks: number }>;
+  pruneEvents(
+    before: EpochMs,
+    dryRun: boolean,
+    batch?: number,
+  ): Promise<{ events: number; tasks: number }>;
 }
 
 /** A concurrency group: a cap shared by the profiles that name it, and a cooldown. */

@@ -80,5 +80,26 @@ export function runGcSuite(name: string, make: () => Promise<StoreFixture>): voi
       expect((await store.getTask(worked.id)).status).toBe('done');
       expect(await store.getRun(runId)).toMatchObject({ outcome: 'completed' });
     });
+
+    it('prunes in batches, each its own transaction, to the same count', async () => {
+      const done = [];
+      for (let i = 0; i < 3; i++) {
+        const t = await store.createTask({ title: `finished ${i}` }, ana);
+        await store.addComment(t.id, 'a note', ana);
+        await store.moveTask(t.id, { verb: 'done' }, ana);
+        done.push(t.id);
+      }
+      const open = await store.createTask({ title: 'open' }, ana);
+      f.clock.advance(10 * DAY);
+      const cutoff = f.clock.now() - 5 * DAY;
+      const counted = await store.pruneEvents(cutoff, true);
+      expect(counted.tasks).toBe(3);
+      expect(counted.events).toBeGreaterThan(4);
+      // Two at a time: several batches, the last one short.
+      expect(await store.pruneEvents(cutoff, false, 2)).toEqual(counted);
+      for (const id of done) expect(await store.listEvents({ task_id: id })).toEqual([]);
+      expect((await store.listEvents({ task_id: open.id })).length).toBeGreaterThan(0);
+      expect(await store.pruneEvents(cutoff, false, 2)).toEqual({ events: 0, tasks: 0 });
+    });
   });
 }

@@ -43,22 +43,45 @@ export async function prunableTasks(
   return rows.map((r) => r.id);
 }
 
-/**
- * Deletes (or, with `dryRun`, counts) the events written before `before` of finished tasks;
- * returns how many and of how many tasks.
- */
-export async function pruneEvents(
+/** Events deleted per transaction: a large prune never holds the writer (or the line) long. */
+export const PRUNE_BATCH = 5_000;
+
+/** The events before `before` of finished tasks (a condition on `events`, and its values). */
+function prunable(before: EpochMs): { where: string; params: SqlParam[] } {
+  return {
+    where: `task_id IN (SELECT id FROM tasks WHERE ${FINISHED}) AND at < ?`,
+    params: [before, before],
+  };
+}
+
+/** How many events `pruneEventBatch` would delete, in all, and of how many tasks. */
+export async function countPrunableEvents(
   db: SqlDb,
   before: EpochMs,
-  dryRun: boolean,
 ): Promise<{ events: number; tasks: number }> {
-  const where = `task_id IN (SELECT id FROM tasks WHERE ${FINISHED}) AND at < ?`;
-  const params: SqlParam[] = [before, before];
+  const { where, params } = prunable(before);
   const counted = await db.get<{ events: number; tasks: number }>(
     `SELECT count(*) AS events, count(DISTINCT task_id) AS tasks FROM events WHERE ${where}`,
     params,
   );
-  const found = { events: Number(counted?.events ?? 0), tasks: Number(counted?.tasks ?? 0) };
-  if (!dryRun && found.events > 0) await db.run(`DELETE FROM events WHERE ${where}`, params);
-  return found;
+  return { events: Number(counted?.events ?? 0), tasks: Number(counted?.tasks ?? 0) };
+}
+
+/**
+ * Deletes at most `limit` of the events written before `before` of finished tasks, and says
+ * which tasks each deleted event was of (one entry per event). Fewer than `limit` means none
+ * are left.
+ */
+export async function pruneEventBatch(
+  db: SqlDb,
+  before: EpochMs,
+  limit: number,
+): Promise<number[]> {
+  const { where, params } = prunable(before);
+  const rows = await db.all<{ task_id: number }>(
+    `DELETE FROM events WHERE id IN (SELECT id FROM events WHERE ${where} LIMIT ?)
+     RETURNING task_id`,
+    [...params, limit],
+  );
+  return rows.map((r) => Number(r.task_id));
 }

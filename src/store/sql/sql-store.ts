@@ -509,15 +509,26 @@ export class SqlStore implements Store {
     }));
   }
 
-  pruneEvents(before: EpochMs, dryRun: boolean): Promise<{ events: number; tasks: number }> {
-    return dryRun
-      ? this.driver.read((db) => gc.pruneEvents(db, before, true))
-      : this.write(async (db) => {
-          // A pruned task's runs lose their timeline activity with their events.
-          await pruneActivity(db, before);
-          await notify.pruneDeadLetters(db, before);
-          return gc.pruneEvents(db, before, false);
-        });
+  async pruneEvents(
+    before: EpochMs,
+    dryRun: boolean,
+    batch = gc.PRUNE_BATCH,
+  ): Promise<{ events: number; tasks: number }> {
+    if (dryRun) return this.driver.read((db) => gc.countPrunableEvents(db, before));
+    await this.write(async (db) => {
+      // A pruned task's runs lose their timeline activity with their events.
+      await pruneActivity(db, before);
+      await notify.pruneDeadLetters(db, before);
+    });
+    // In batches, each its own transaction: reports and claims go on between them.
+    let events = 0;
+    const tasks = new Set<number>();
+    for (;;) {
+      const deleted = await this.write((db) => gc.pruneEventBatch(db, before, batch));
+      events += deleted.length;
+      for (const id of deleted) tasks.add(id);
+      if (deleted.length < batch) return { events, tasks: tasks.size };
+    }
   }
 
   /** Runs a worker's call behind the fence; a refusal commits its `stale_run` event first. */
