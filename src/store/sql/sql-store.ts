@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Actor } from '../../core/actor.js';
 import { dispatcher } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
@@ -520,10 +521,13 @@ export class SqlStore implements Store {
       await pruneActivity(db, before);
       await notify.pruneDeadLetters(db, before);
     });
-    // In batches, each its own transaction: reports and claims go on between them.
+    // In batches, each its own transaction: reports and claims go on between them. Each
+    // batch waits a turn of the event loop first, or on SQLite (whose writes run on this
+    // thread) the next would follow at once and no request would be read until the last.
     let events = 0;
     const tasks = new Set<number>();
     for (;;) {
+      await nextTurn();
       const deleted = await this.write((db) => gc.pruneEventBatch(db, before, batch));
       events += deleted.length;
       for (const id of deleted) tasks.add(id);
