@@ -3,28 +3,31 @@ import type { Actor } from '../../core/actor.js';
 import type { NewEvent, WardenEvent } from '../../core/events.js';
 import type { EventFilter } from '../store.js';
 import type { SqlDb, SqlParam } from './driver.js';
+import { EVENT_COLUMNS, EventBatch } from './event-batch.js';
 import { toEvent } from './rows.js';
 import type { EventRow } from './rows.js';
 
-/** Appends one event inside the caller's transaction. */
+/**
+ * Appends one event inside the caller's transaction: held, in a write transaction of the
+ * store, and written with the others it appends (./event-batch.ts); else written at once.
+ */
 export async function appendEvent(
   db: SqlDb,
   at: number,
   actor: Actor,
   event: NewEvent,
 ): Promise<void> {
-  await db.run(
-    'INSERT INTO events (board, task_id, run_id, actor, kind, payload, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    [
-      event.board ?? null,
-      event.task_id ?? null,
-      event.run_id ?? null,
-      formatActor(actor),
-      event.kind,
-      JSON.stringify(event.payload),
-      at,
-    ],
-  );
+  const row = [
+    event.board ?? null,
+    event.task_id ?? null,
+    event.run_id ?? null,
+    formatActor(actor),
+    event.kind,
+    JSON.stringify(event.payload),
+    at,
+  ];
+  if (db instanceof EventBatch) return db.hold(row);
+  await db.run(`INSERT INTO events ${EVENT_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?)`, row);
 }
 
 /**

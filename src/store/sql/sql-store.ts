@@ -45,6 +45,7 @@ import type {
   TokenKind,
 } from '../store.js';
 import { ADMISSION_LOCK, claimRuns, mayClaim, withContexts } from './claim.js';
+import { withEventBatch } from './event-batch.js';
 import * as groups from './groups.js';
 import * as hosts from './hosts.js';
 import * as leases from './leases.js';
@@ -105,8 +106,12 @@ export class SqlStore implements Store {
   }
 
   /** Runs `fn` in one write transaction with the time it happens at. */
+  /** A write transaction; the events it appends are written together at its end. */
   protected write<T>(fn: (db: SqlDb, now: number) => Promise<T>, options?: TxOptions): Promise<T> {
-    return this.driver.tx((db) => fn(db, this.clock.now()), options);
+    return this.driver.tx(
+      (db) => withEventBatch(db, (batched) => fn(batched, this.clock.now())),
+      options,
+    );
   }
 
   async schemaVersion(): Promise<number> {
@@ -386,8 +391,8 @@ export class SqlStore implements Store {
     // PostgreSQL: the admission turn is held for every statement of a claim, so a pull
     // worker's context is read after it is released, in a snapshot of its own.
     const contextHere = this.driver.dialect !== 'postgres';
-    const made = await this.driver.tx(
-      (db) => claimRuns(db, this.clock.now(), req, { workspaceRoot, worktreeRoot }, contextHere),
+    const made = await this.write(
+      (db, now) => claimRuns(db, now, req, { workspaceRoot, worktreeRoot }, contextHere),
       { lock: ADMISSION_LOCK },
     );
     if (req.mode !== 'pull' || contextHere) return made.map((m) => m.claim);
