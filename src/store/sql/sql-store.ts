@@ -105,8 +105,10 @@ export class SqlStore implements Store {
     return this.driver.dialect;
   }
 
-  /** Runs `fn` in one write transaction with the time it happens at. */
-  /** A write transaction; the events it appends are written together at its end. */
+  /**
+   * Runs `fn` in one write transaction with the time it happens at; the events it appends are
+   * written together at its end (./event-batch.ts).
+   */
   protected write<T>(fn: (db: SqlDb, now: number) => Promise<T>, options?: TxOptions): Promise<T> {
     return this.driver.tx(
       (db) => withEventBatch(db, (batched) => fn(batched, this.clock.now())),
