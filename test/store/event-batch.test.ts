@@ -49,11 +49,11 @@ describe('the events a write transaction appends', () => {
     await withEventBatch(db, async (tx) => {
       await appendEvent(tx, 1, ana, { kind: 'task_created', task_id: 1, payload: {} });
       await tx.run('INSERT INTO tasks (title) VALUES (?)', ['a']);
-      await appendEvent(tx, 2, ana, { kind: 'task_moved', task_id: 1, payload: { to: 'x' } });
+      await appendEvent(tx, 2, ana, { kind: 'task_edited', task_id: 1, payload: { to: 'x' } });
       await appendEvent(tx, 3, ana, { kind: 'run_started', task_id: 1, run_id: 7, payload: {} });
     });
     expect(sent).toEqual(['INSERT INTO tasks', 'INSERT INTO events']);
-    expect(kinds()).toEqual(['task_created', 'task_moved', 'run_started']);
+    expect(kinds()).toEqual(['task_created', 'task_edited', 'run_started']);
     const last = raw.prepare('SELECT * FROM events ORDER BY id DESC LIMIT 1').get();
     expect(last).toMatchObject({ actor: 'person:ana', run_id: 7, payload: '{}', at: 3 });
   });
@@ -62,12 +62,12 @@ describe('the events a write transaction appends', () => {
     const seen = await withEventBatch(db, async (tx) => {
       await appendEvent(tx, 1, ana, { kind: 'task_created', task_id: 1, payload: {} });
       const rows = await tx.all<{ kind: string }>('SELECT kind FROM events');
-      await appendEvent(tx, 2, ana, { kind: 'task_moved', task_id: 1, payload: {} });
+      await appendEvent(tx, 2, ana, { kind: 'task_edited', task_id: 1, payload: {} });
       return rows.map((r) => r.kind);
     });
     expect(seen).toEqual(['task_created']);
     expect(sent).toEqual(['INSERT INTO events', 'SELECT kind FROM', 'INSERT INTO events']);
-    expect(kinds()).toEqual(['task_created', 'task_moved']);
+    expect(kinds()).toEqual(['task_created', 'task_edited']);
   });
 
   it('are not written when the body throws', async () => {
@@ -88,7 +88,7 @@ describe('the events a write transaction appends', () => {
   it('many are written a few hundred at a time', async () => {
     await withEventBatch(db, async (tx) => {
       for (let i = 0; i < 1_200; i++)
-        await appendEvent(tx, i, ana, { kind: 'task_moved', task_id: 1, payload: { i } });
+        await appendEvent(tx, i, ana, { kind: 'task_edited', task_id: 1, payload: { i } });
     });
     expect(sent.filter((s) => s === 'INSERT INTO events').length).toBe(3);
     expect(raw.prepare('SELECT count(*) AS n FROM events').get()).toEqual({ n: 1_200 });
