@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WARDEN_BIN, expectError } from '../helpers/cli.js';
 import { dbSnapshot } from '../helpers/db.js';
-import { TestHome, waitFor } from '../helpers/host.js';
+import { TestHome, waitFor, writtenPid } from '../helpers/host.js';
 
 let home: TestHome;
 afterEach(async () => {
@@ -193,7 +193,7 @@ describe('GET /api/v1/runs/{id}/log', () => {
     expect(await get()).toMatchObject({ log: 'started\n', cut: 0, cutting: false });
     // The counter odd, naming a live process of the run's group as the shim's reader: a cut
     // under way, which the route does not wait for.
-    const worker = readFileSync(join(dir, 'worker.pid'), 'utf8').trim();
+    const worker = await waitFor('the worker pid', () => writtenPid(join(dir, 'worker.pid')));
     writeFileSync(join(dir, 'log-seq'), `000000000001 ${worker}\n`);
     expect(await get()).toMatchObject({ log: 'started\n', cutting: true });
     // A reader that is gone never finishes its cut: the log is as it will stay.

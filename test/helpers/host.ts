@@ -38,6 +38,16 @@ export const FIXTURE_ENV = ['LIFE_LOG', 'RUN_ENV_DIR', 'PIDS_FILE', 'TOKENS_DIR'
 export const INHERIT_FIXTURE_ENV = FIXTURE_ENV.flatMap((name) => ['--inherit-env', name]);
 
 /** A running `warden serve`. */
+/**
+ * The pid a shim wrote to `path` (`worker.pid`, `shim.pid`), once it is whole: the shell opens
+ * the file before it writes, so a read in between finds it empty.
+ */
+export function writtenPid(path: string): number | undefined {
+  if (!existsSync(path)) return undefined;
+  const pid = Number(readFileSync(path, 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
 export interface ServeProcess {
   url: string;
   proc: ChildProcess;

@@ -9,7 +9,7 @@ import { groupAlive } from '../../src/os/procfs.js';
 import { spawnWorker } from '../../src/supervisor/spawn.js';
 import type { Spawned } from '../../src/supervisor/spawn.js';
 import type { Supervisor } from '../../src/supervisor/supervisor.js';
-import { waitFor } from '../helpers/host.js';
+import { waitFor, writtenPid } from '../helpers/host.js';
 import { supervisorHome } from '../helpers/supervisor.js';
 import type { SupervisorHome } from '../helpers/supervisor.js';
 
@@ -77,10 +77,7 @@ describe('freezing workers through the shim’s watcher', () => {
     const claim = await h.claimOne();
     await supervisor.start(claim, {});
     const runDir = join(dir, 'runs', String(claim.run.id));
-    const worker = await waitFor('the worker pid', () => {
-      const f = join(runDir, 'worker.pid');
-      return existsSync(f) ? Number(readFileSync(f, 'utf8').trim()) : undefined;
-    });
+    const worker = await waitFor('the worker pid', () => writtenPid(join(runDir, 'worker.pid')));
     // Running (or sleeping): not stopped.
     await waitFor('the worker to be asleep in its work', () => stateOf(worker) === 'S', 10_000);
 
@@ -128,10 +125,7 @@ describe('freezing workers through the shim’s watcher', () => {
     // Written before a stall: the run may have been reaped and started elsewhere since.
     const argv = ['sh', '-c', 'echo > started; exec sleep 30'];
     const { runDir, spawned } = spawnWatched(dir, 'late', argv, -1);
-    const worker = await waitFor('the worker pid', () => {
-      const f = join(runDir, 'worker.pid');
-      return existsSync(f) ? Number(readFileSync(f, 'utf8').trim()) : undefined;
-    });
+    const worker = await waitFor('the worker pid', () => writtenPid(join(runDir, 'worker.pid')));
     // The watcher has looked: frozen, and the command never ran.
     await waitFor('the worker to be frozen', () => stateOf(worker) === 'T', 10_000);
     expect(existsSync(join(runDir, 'started'))).toBe(false);
