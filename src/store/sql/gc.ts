@@ -1,5 +1,8 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { EpochMs, RunId, TaskId } from '../../core/glossary.js';
 import type { SqlDb, SqlParam } from './driver.js';
+import { pruneDeadLetters } from './notify.js';
+import { pruneActivity } from './timeline-activity.js';
 
 /**
  * What `warden gc` may prune (SPEC §6): the history of tasks that are done or archived and
@@ -84,4 +87,32 @@ export async function pruneEventBatch(
     [...params, limit],
   );
   return rows.map((r) => Number(r.task_id));
+}
+
+/**
+ * Deletes the events written before `before` of finished tasks, `batch` at a time, each batch
+ * in a transaction of its own (`write`), so reports and claims go on between them; returns
+ * how many, and of how many tasks. Each batch waits a turn of the event loop first, or on
+ * SQLite (whose writes run on this thread) the next would follow at once and no request would
+ * be read until the last. A pruned task's runs lose their timeline activity with their
+ * events, and dead letters older than `before` go too.
+ */
+export async function pruneEvents(
+  write: <T>(fn: (db: SqlDb) => Promise<T>) => Promise<T>,
+  before: EpochMs,
+  batch: number,
+): Promise<{ events: number; tasks: number }> {
+  await write(async (db) => {
+    await pruneActivity(db, before);
+    await pruneDeadLetters(db, before);
+  });
+  let events = 0;
+  const tasks = new Set<number>();
+  for (;;) {
+    await nextTurn();
+    const deleted = await write((db) => pruneEventBatch(db, before, batch));
+    events += deleted.length;
+    for (const id of deleted) tasks.add(id);
+    if (deleted.length < batch) return { events, tasks: tasks.size };
+  }
 }

@@ -1,4 +1,3 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Actor } from '../../core/actor.js';
 import { dispatcher } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
@@ -16,7 +15,7 @@ import { notFound } from '../../core/errors.js';
 import type { Json, NewEvent } from '../../core/events.js';
 import type { EpochMs, RunId } from '../../core/glossary.js';
 import type { EndingPhases, StopIntent } from '../../core/ending.js';
-import { reapedReason, reportReason } from '../../core/reasons.js';
+import { reapedReason } from '../../core/reasons.js';
 import type { ProcessIdentity, RunReason } from '../../core/run.js';
 import type { Outcome } from '../../core/status.js';
 import type {
@@ -58,7 +57,7 @@ import * as llmStats from './llm-stats.js';
 import { metricFigures } from './metric-figures.js';
 import type { MetricFigures } from './metric-figures.js';
 import { timelineFacts } from './timeline.js';
-import { pruneActivity, recordActivity } from './timeline-activity.js';
+import { recordActivity } from './timeline-activity.js';
 import type { TimelineFacts } from '../../core/timeline.js';
 import * as sessions from './sessions.js';
 import * as runs from './runs.js';
@@ -517,29 +516,14 @@ export class SqlStore implements Store {
     }));
   }
 
-  async pruneEvents(
+  pruneEvents(
     before: EpochMs,
     dryRun: boolean,
     batch = gc.PRUNE_BATCH,
   ): Promise<{ events: number; tasks: number }> {
-    if (dryRun) return this.driver.read((db) => gc.countPrunableEvents(db, before));
-    await this.write(async (db) => {
-      // A pruned task's runs lose their timeline activity with their events.
-      await pruneActivity(db, before);
-      await notify.pruneDeadLetters(db, before);
-    });
-    // In batches, each its own transaction: reports and claims go on between them. Each
-    // batch waits a turn of the event loop first, or on SQLite (whose writes run on this
-    // thread) the next would follow at once and no request would be read until the last.
-    let events = 0;
-    const tasks = new Set<number>();
-    for (;;) {
-      await nextTurn();
-      const deleted = await this.write((db) => gc.pruneEventBatch(db, before, batch));
-      events += deleted.length;
-      for (const id of deleted) tasks.add(id);
-      if (deleted.length < batch) return { events, tasks: tasks.size };
-    }
+    return dryRun
+      ? this.driver.read((db) => gc.countPrunableEvents(db, before))
+      : gc.pruneEvents((fn) => this.write(fn), before, batch);
   }
 
   /** Runs a worker's call behind the fence; a refusal commits its `stale_run` event first. */
@@ -608,33 +592,8 @@ export class SqlStore implements Store {
     call: TerminalCall,
     ctx?: PolicyContext & { host: string },
   ): Promise<TerminalAnswer> {
-    const result = await this.write(async (db, now) => {
-      const run = await worker.runOfToken(db, tokenHash);
-      if (!run) return worker.unknownToken();
-      // A report repeated (its answer lost on the way) gets the answer its run gave, current
-      // or not, and a different report is a conflict: judged from the fence's own read.
-      const again = worker.answerOf(run, call);
-      if (again) return { ok: true as const, value: again };
-      const checked = await worker.judgeFence(db, now, run, call.op);
-      if (!checked.ok) return checked;
-      const f = checked.fenced;
-      const { answer, run: reported } = await worker.terminalCall(db, now, f, call);
-      // A pull run has no process to wait for: its worker's report closes it, in the same
-      // transaction (one fsync fewer per task), from the row the report's UPDATE returned and
-      // the task as the fence read it (the report does not write the task).
-      if (f.run.mode === 'pull' && ctx) {
-        const reason = reportReason(call);
-        await runs.closeRun(
-          db,
-          now,
-          f.run.id,
-          { outcome: answer.outcome, reason },
-          { ...ctx, random: this.random },
-          { run: reported, task: f.task },
-        );
-      }
-      return { ok: true as const, value: answer };
-    });
+    const close = ctx && { ...ctx, random: this.random };
+    const result = await this.write((db, now) => worker.report(db, now, tokenHash, call, close));
     if (!result.ok) throw result.error;
     return result.value;
   }

@@ -13,7 +13,10 @@ import type { Comment, NewTask, Task } from '../../core/task.js';
 import { byteLength, checkCharacters, checkMetadata } from '../../core/checks.js';
 import { lastLines } from '../../core/worker-protocol.js';
 import type { TerminalAnswer, TerminalCall, WorkerContext } from '../../core/worker-protocol.js';
+import type { Random } from '../../core/backoff.js';
+import type { PolicyContext } from '../run-types.js';
 import type { SqlDb } from './driver.js';
+import { closeRun } from './runs.js';
 import { appendEvent } from './events.js';
 import type { RunRow, TaskRow } from './rows.js';
 import { createTask, getTask, listComments } from './tasks.js';
@@ -251,6 +254,36 @@ export async function terminalCall(
   });
   if (!run) throw new Error(`run ${f.run.id} vanished while reporting`);
   return { answer, run };
+}
+
+/**
+ * A worker's terminal call (complete, block, review, ask...) behind the fence. A report
+ * repeated (its answer lost on the way) gets the answer its run gave, current or not, and a
+ * different report is a conflict: judged from the fence's own read. With `close`, a pull run
+ * (no process to wait for) is closed by its report in the same transaction (one fsync fewer
+ * per task), from the row the report's UPDATE returned and the task as the fence read it
+ * (the report does not write the task).
+ */
+export async function report(
+  db: SqlDb,
+  now: number,
+  tokenHash: string,
+  call: TerminalCall,
+  close?: PolicyContext & { host: string; random: Random },
+): Promise<{ ok: true; value: TerminalAnswer } | Refused> {
+  const run = await runOfToken(db, tokenHash);
+  if (!run) return unknownToken();
+  const again = answerOf(run, call);
+  if (again) return { ok: true, value: again };
+  const checked = await judgeFence(db, now, run, call.op);
+  if (!checked.ok) return checked;
+  const f = checked.fenced;
+  const { answer, run: reported } = await terminalCall(db, now, f, call);
+  if (f.run.mode === 'pull' && close) {
+    const final = { outcome: answer.outcome, reason: reportReason(call) };
+    await closeRun(db, now, f.run.id, final, close, { run: reported, task: f.task });
+  }
+  return { ok: true, value: answer };
 }
 
 /** The work a review run reviews: the task's latest work run, its summary and evidence. */
