@@ -61,13 +61,13 @@ export class Dispatcher {
     // Every slot is taken by a run this host watches: a wake-up (another host's write, on
     // PostgreSQL) cannot make room, so it costs no admission transaction.
     if (this.opts.supervisor.size >= max) return 0;
-    const claims = await this.opts.store.claimRuns(
-      { host: this.opts.host, maxWorkers: max, limit: max, mode: 'spawned' },
-      this.opts.workspaceRoot,
-      this.opts.worktreeRoot ?? null,
-    );
-    this.opts.supervisor.reserve(
-      claims.map((c) => c.run.id),
+    const claims = await this.opts.supervisor.claim(
+      () =>
+        this.opts.store.claimRuns(
+          { host: this.opts.host, maxWorkers: max, limit: max, mode: 'spawned' },
+          this.opts.workspaceRoot,
+          this.opts.worktreeRoot ?? null,
+        ),
       epoch,
     );
     let started = 0;

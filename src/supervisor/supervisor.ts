@@ -51,6 +51,8 @@ export class Supervisor implements Supervision {
   private lastWall: number;
   private lastMono: number;
   private ticking = false;
+  /** Claims of this process under way (see `claim`). */
+  private claiming = 0;
   /** Where this home's runs get their cgroups: undefined until first asked, null for none. */
   private cgroups: string | null | undefined;
 
@@ -95,11 +97,20 @@ export class Supervisor implements Supervision {
   // ---- Starting and adopting ----
 
   /**
-   * Claims about to be started: until each is started, a tick that reads them from the store
-   * must not take them for runs whose `serve` died before starting them.
+   * Makes claims and reserves their runs as one step (with the lease epoch they were claimed
+   * in): until each is started, a tick that reads them from the store must not take them for
+   * runs whose `serve` died before starting them. While a claim is under way its runs may
+   * already be in the store and not yet reserved; the tick leaves unstarted runs alone then.
    */
-  reserve(runIds: readonly number[], epoch = 0): void {
-    for (const id of runIds) this.starting.set(id, epoch);
+  async claim(make: () => Promise<Claim[]>, epoch = 0): Promise<Claim[]> {
+    this.claiming++;
+    try {
+      const claims = await make();
+      for (const c of claims) this.starting.set(c.run.id, epoch);
+      return claims;
+    } finally {
+      this.claiming--;
+    }
   }
 
   /** Claims that will not be started here after all. */
@@ -260,6 +271,8 @@ export class Supervisor implements Supervision {
         const live = this.live.get(run.id);
         if (!live) {
           if (this.starting.has(run.id)) continue;
+          // Possibly just claimed here, its claim not yet back: the next tick looks again.
+          if (run.process === null && this.claiming > 0) continue;
           // Started by another process of this host (`dispatch --once`): adopt it.
           await adopt(this, run, policy);
           continue;

@@ -179,7 +179,8 @@ describe.skipIf(!URL)('several hosts on one PostgreSQL', () => {
       const lines = w.times.map((t) => t - (run.ended_at ?? 0)).join(' ');
       const home = ({ a, b, c } as Record<string, TestHome>)[run.host_id ?? ''];
       const freezes = home ? readIfThere(join(home.root, 'runs', String(run.id), 'freezes')) : '';
-      const what = `worker ${w.pid} of run ${run.id} on host ${run.host_id} (${run.outcome}, ended ${run.ended_at}, last line ${w.last}; its lines at ms from the end: ${lines}; host c last renewed ${Number(cLost.payload.renewed_at)}; its freezes (uptime cs): ${freezes.trim() || 'none'})`;
+      const why = `${run.reason?.rule ?? '?'} by ${run.reason?.host ?? '?'}: ${run.reason?.message ?? ''}`;
+      const what = `worker ${w.pid} of run ${run.id} on host ${run.host_id} (${run.outcome}, ${why}, ended ${run.ended_at}, last line ${w.last}; its lines at ms from the end: ${lines}; host c last renewed ${Number(cLost.payload.renewed_at)}; its freezes (uptime cs): ${freezes.trim() || 'none'})`;
       expect(run.outcome, what).toBe('host_lost');
       expect(w.last, what).toBeLessThanOrEqual(run.ended_at ?? 0);
     }
