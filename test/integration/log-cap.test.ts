@@ -16,6 +16,8 @@ afterEach(async () => {
 
 const PRINTED = 300 * 1024 * 1024; // 300 MiB
 const LINE = 'a line the worker prints again and again';
+// Each test waits up to 180 s for the printer; the test itself gets a minute more than that.
+const PRINTER_TIMEOUT = 240_000;
 
 /** The printer: a first line, PRINTED bytes of LINE, a last line; after GO exists if given. */
 function printer(go?: string): string[] {
@@ -49,7 +51,7 @@ function checkLog(log: string, cap: number, capText: string): void {
   expect(Number(marks[0]?.[1]) + size - (marks[0]?.[0].length ?? 0)).toBe(printed);
 }
 
-describe('a run log past its log_cap', () => {
+describe('a run log past its log_cap', { timeout: PRINTER_TIMEOUT }, () => {
   it('the 300 MiB printer leaves a log of at most the cap, with its start, its end and the cut said', async () => {
     home = await new TestHome().init();
     await home.profile('printer', printer(), ['--log-cap', '1MiB']);
