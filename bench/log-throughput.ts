@@ -83,8 +83,8 @@ export async function run(argv: readonly string[]): Promise<void> {
     '| shim | cap | MiB/s median | min–max |',
     '|---|---|--:|--:|',
   ];
-  for (const [key, values] of rates) {
-    const s = summarize(values);
+  for (const [key, samples] of rates) {
+    const s = summarize(samples);
     lines.push(`| ${key} | ${s.p50.toFixed(1)} | ${s.min.toFixed(1)}–${s.max.toFixed(1)} |`);
   }
   lines.push('', `machine: ${JSON.stringify(machine())}`, '');
