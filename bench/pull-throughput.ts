@@ -1,9 +1,12 @@
 /**
  * Pull-mode throughput (SPEC §8): no-op tasks claimed and completed by SDK workers over HTTP,
- * durable on SQLite (WAL, synchronous=FULL), with 1 and 8 workers. Each round is a fresh home
- * and a fresh `warden serve`; the tasks exist before the workers start, and the clock runs
- * from the workers' start to the moment the store says every task is done.
+ * durable on SQLite (WAL, synchronous=FULL), with 1 and 8 workers (`--workers 8` for one
+ * count). Each round is a fresh home and a fresh `warden serve`; the tasks exist before the
+ * workers start, and the clock runs from the workers' start to the moment the store says every
+ * task is done. Beside tasks a second, each round records the CPU time `serve` and the
+ * workers' process spent per task (Linux /proc): where the time goes, not only how much.
  */
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { loadWarden } from './lib/dist.js';
 import { BenchHome } from './lib/home.js';
@@ -30,7 +33,20 @@ function median(values: readonly number[]): number {
   return s[Math.floor((s.length - 1) / 2)] ?? Number.NaN;
 }
 
-async function round(workers: number, tasks: number): Promise<number> {
+/** One round: tasks a second, and the CPU `serve` and the workers' process spent per task. */
+interface Round {
+  rate: number;
+  serveMs: number;
+  clientMs: number;
+}
+
+/** A process's CPU time so far (user + system), in ms, from Linux's /proc (clock ticks of 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function round(workers: number, tasks: number): Promise<Round> {
   const warden = await loadWarden();
   const sdk = (await import(new URL('../dist/sdk/index.js', import.meta.url).href)) as Sdk;
   const home = new BenchHome(warden);
@@ -56,6 +72,9 @@ async function round(workers: number, tasks: number): Promise<number> {
         handler: () => Promise.resolve({ summary: '' }),
       }),
     );
+    const pid = serve.proc.pid ?? 0;
+    const serveCpu = cpuMs(pid);
+    const clientCpu = process.cpuUsage();
     const start = performance.now();
     await Promise.all(ws.map((w) => w.start()));
     for (;;) {
@@ -64,8 +83,14 @@ async function round(workers: number, tasks: number): Promise<number> {
       await new Promise((r) => setTimeout(r, 10));
     }
     const seconds = (performance.now() - start) / 1000;
+    const client = process.cpuUsage(clientCpu);
+    const serveMs = (cpuMs(pid) - serveCpu) / tasks;
     await Promise.all(ws.map((w) => w.stop()));
-    return tasks / seconds;
+    return {
+      rate: tasks / seconds,
+      serveMs,
+      clientMs: (client.user + client.system) / 1000 / tasks,
+    };
   } finally {
     await home.cleanup();
   }
@@ -74,25 +99,37 @@ async function round(workers: number, tasks: number): Promise<number> {
 export async function run(argv: readonly string[]): Promise<void> {
   const tasks = arg(argv, '--tasks', 1000);
   const rounds = arg(argv, '--rounds', 3);
+  const i = argv.indexOf('--workers');
+  const counts = (i === -1 ? '1,8' : (argv[i + 1] ?? '')).split(',').map(Number);
+  if (counts.some((n) => !Number.isInteger(n) || n < 1))
+    throw new Error('--workers takes counts of workers, e.g. 8 or 1,8');
   const rows: string[] = [];
   const results: Record<string, number[]> = {};
-  for (const workers of [1, 8]) {
-    const rates: number[] = [];
-    for (let r = 0; r < rounds; r++) rates.push(await round(workers, tasks));
+  const cpu: Record<string, { serve_ms: number[]; client_ms: number[] }> = {};
+  for (const workers of counts) {
+    const done: Round[] = [];
+    for (let r = 0; r < rounds; r++) done.push(await round(workers, tasks));
+    const rates = done.map((d) => d.rate);
     results[String(workers)] = rates;
+    cpu[String(workers)] = {
+      serve_ms: done.map((d) => d.serveMs),
+      client_ms: done.map((d) => d.clientMs),
+    };
     const target = workers === 8 ? '≥ 1000/s' : '';
     const met = workers === 8 ? (median(rates) >= 1000 ? 'yes' : '**no**') : '';
+    const serveMs = median(done.map((d) => d.serveMs)).toFixed(2);
+    const clientMs = median(done.map((d) => d.clientMs)).toFixed(2);
     rows.push(
-      `| ${workers} | ${rounds} × ${tasks} | ${median(rates).toFixed(0)} | ${Math.min(...rates).toFixed(0)} | ${Math.max(...rates).toFixed(0)} | ${target} | ${met} |`,
+      `| ${workers} | ${rounds} × ${tasks} | ${median(rates).toFixed(0)} | ${Math.min(...rates).toFixed(0)} | ${Math.max(...rates).toFixed(0)} | ${serveMs} | ${clientMs} | ${target} | ${met} |`,
     );
   }
   const m = machine();
   process.stdout.write(
     `\n## Pull-mode throughput (SQLite, durable), claim + complete per second\n\n` +
       `machine: ${JSON.stringify(m)}\n\n` +
-      '| workers | rounds × tasks | median tasks/s | min | max | target | met |\n|--:|---|--:|--:|--:|---|---|\n' +
+      '| workers | rounds × tasks | median tasks/s | min | max | serve CPU ms/task | workers CPU ms/task | target | met |\n|--:|---|--:|--:|--:|--:|--:|---|---|\n' +
       rows.join('\n') +
       '\n',
   );
-  process.stdout.write(`\nraw: ${JSON.stringify(results)}\n`);
+  process.stdout.write(`\nraw: ${JSON.stringify(results)}\ncpu: ${JSON.stringify(cpu)}\n`);
 }

@@ -7,7 +7,15 @@
  * writing process.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,6 +113,37 @@ describe('group commit', () => {
     await write;
     // Once the write is acknowledged, every read sees it.
     expect(await driver.read((db) => db.all('SELECT id FROM t'))).toHaveLength(2);
+  });
+
+  it("keeps a member's undo copies in memory, not in a temporary file", async () => {
+    const { driver } = await setup();
+    // The files open in this process that have no name left: SQLite's temporary files.
+    const unnamed = (): string[] =>
+      readdirSync('/proc/self/fd').flatMap((fd) => {
+        try {
+          const target = readlinkSync(`/proc/self/fd/${fd}`);
+          return target.endsWith('(deleted)') ? [target] : [];
+        } catch {
+          return []; // closed since it was listed
+        }
+      });
+    const before = unnamed();
+    let during: string[] = [];
+    const pad = 'x'.repeat(400);
+    await Promise.all([
+      driver.tx(async (db) => {
+        for (let i = 0; i < 1000; i++) await db.run('INSERT INTO t (id, seq) VALUES (?, ?)', [i, i]);
+        await db.run('ALTER TABLE t ADD COLUMN pad TEXT');
+        await db.run('UPDATE t SET pad = ?', [pad]);
+      }),
+      // The same group: this member changes the pages the one before it changed, so its
+      // savepoint keeps an undo copy of each, far more than SQLite's 64 KiB in memory.
+      driver.tx(async (db) => {
+        await db.run('UPDATE t SET pad = ?, seq = seq + 1', [pad.toUpperCase()]);
+        during = unnamed();
+      }),
+    ]);
+    expect(during.filter((f) => !before.includes(f))).toEqual([]);
   });
 
   it('undoes a member that throws alone: its neighbours are committed', async () => {

@@ -110,6 +110,10 @@ export class SqliteDriver implements SqlDriver {
       if (!this.readOnly) {
         this.db.pragma('journal_mode = WAL');
         this.db.pragma('synchronous = FULL');
+        // A group's members each run in a savepoint, whose undo copies of the pages they touch
+        // would spill past 64 KiB into a file in /var/tmp, opened and written for most groups
+        // (docs/architecture.md, src/store); in memory they cost a copy.
+        this.db.pragma('temp_store = MEMORY');
       }
       this.db.pragma('foreign_keys = ON');
       // Pages are checked as they are read, so damage is reported rather than read as data.
