@@ -132,7 +132,8 @@ describe('group commit', () => {
     const pad = 'x'.repeat(400);
     await Promise.all([
       driver.tx(async (db) => {
-        for (let i = 0; i < 1000; i++) await db.run('INSERT INTO t (id, seq) VALUES (?, ?)', [i, i]);
+        for (let i = 0; i < 1000; i++)
+          await db.run('INSERT INTO t (id, seq) VALUES (?, ?)', [i, i]);
         await db.run('ALTER TABLE t ADD COLUMN pad TEXT');
         await db.run('UPDATE t SET pad = ?', [pad]);
       }),
