@@ -28,7 +28,7 @@ import type { BoardContext } from './board-routes.js';
 import { timelineRoutes } from './timeline-routes.js';
 import { webRoutes } from './web-routes.js';
 import type { PullControl } from './pull-routes.js';
-import { workerRoutes } from './worker-routes.js';
+import { resultReporter, workerRoutes } from './worker-routes.js';
 import type { WorkerSignals } from './worker-routes.js';
 
 /** Largest request body the API reads. */
@@ -109,7 +109,13 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     }),
   );
   app.route('/api/v1/worker', workerRoutes(deps.store, deps.signals, deps.config, deps.host));
-  if (deps.pull) app.route('/api/v1/pull', pullRoutes(deps.store, deps.pull));
+  if (deps.pull) {
+    const results = {
+      report: resultReporter(deps.store, deps.signals, deps.config, deps.host),
+      changed: () => deps.wake?.(),
+    };
+    app.route('/api/v1/pull', pullRoutes(deps.store, deps.pull, results));
+  }
   app.route('/api/v1', adminRoutes(deps.store, deps.control));
   app.route('/api/v1', taskRoutes(deps.store));
   app.route('/api/v1', applyRoutes(deps.store));

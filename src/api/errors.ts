@@ -16,6 +16,11 @@ export function requestIdOf(c: Context): string | undefined {
   return typeof id === 'string' ? id : undefined;
 }
 
+/** A message kept to one line: it may quote what was sent, line breaks and all. */
+export function oneLine(message: string): string {
+  return message.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' ');
+}
+
 /** An error answer with the status its code maps to; its message is kept to one line. */
 export function errorResponse(c: Context, err: WardenError): Response {
   const requestId = err.httpStatus >= 500 ? requestIdOf(c) : undefined;
@@ -23,8 +28,7 @@ export function errorResponse(c: Context, err: WardenError): Response {
     {
       error: {
         code: err.code,
-        // A message may quote what was sent, line breaks and all.
-        message: err.message.replace(/\s*[\r\n\u2028\u2029]+\s*/g, ' '),
+        message: oneLine(err.message),
         ...(requestId !== undefined ? { request_id: requestId } : {}),
       },
     },

@@ -8,12 +8,43 @@ import type { AuthVariables } from './auth.js';
 import { requireAuth } from './auth.js';
 import { hashToken } from '../os/token.js';
 import { refuseCharacters } from '../core/validate.js';
-import { onError, validationHook } from './errors.js';
+import { onError, oneLine, validationHook } from './errors.js';
 import { BEARER, RESPONSES, jsonBody } from './routes.js';
+import { CompleteBody, FailBody } from './schemas.js';
+import type { ReportResult } from './worker-routes.js';
+import { WardenError } from '../core/errors.js';
+import type { TerminalCall } from '../core/worker-protocol.js';
+import type { Json } from '../core/events.js';
 
 /** A long-poll's turn to look for work after a change; `done` says whether it found any. */
 export interface WorkTurn {
   done(found: boolean): void;
+}
+
+/** The terminal call a carried report stands for. */
+function callOf(r: PullReport): TerminalCall {
+  const metadata =
+    'metadata' in r && r.metadata !== undefined ? { metadata: r.metadata as Json } : {};
+  if (r.op === 'fail') return { op: 'fail', reason: r.reason };
+  if (r.op === 'request_review') return { op: 'request_review', summary: r.summary, ...metadata };
+  return {
+    op: 'complete',
+    summary: r.summary,
+    ...metadata,
+    ...(r.created !== undefined ? { created: r.created } : {}),
+  };
+}
+
+/** What became of one carried report: its answer, or why it was refused. */
+type ReportOutcome =
+  | { ok: true; answer: Awaited<ReturnType<ReportResult>> }
+  | { ok: false; error: { code: string; message: string } };
+
+/** How the claim route reports the results a worker carries on it. */
+export interface PullResults {
+  report: ReportResult;
+  /** Something a report did may let other work start (a freed slot, a promoted child). */
+  changed(): void;
 }
 
 /** What the pull routes need from the host. */
@@ -60,9 +91,31 @@ const RenewBody = z
   .strict()
   .openapi('RenewBody');
 
+const runToken = z
+  .string()
+  .regex(/^wrun_[A-Za-z0-9_-]{1,200}$/, 'must be a run token (wrun_...)')
+  .openapi({ description: "the finished run's token, as its own report would send it" });
+
+/** A finished run's result, carried on the claim that follows it instead of a request of its own. */
+const PullReport = z
+  .discriminatedUnion('op', [
+    CompleteBody.extend({ op: z.literal('complete'), token: runToken }),
+    CompleteBody.omit({ created: true }).extend({
+      op: z.literal('request_review'),
+      token: runToken,
+    }),
+    FailBody.extend({ op: z.literal('fail'), token: runToken }),
+  ])
+  .openapi('PullReport');
+type PullReport = z.infer<typeof PullReport>;
+
 const ClaimBody = z
   .object({
     lease_id: z.string().min(1),
+    reports: z.array(PullReport).max(64).optional().openapi({
+      description:
+        'results of runs this worker finished, each reported (and fenced) as /worker/complete, /worker/request-review or /worker/fail would, before the claim',
+    }),
     max: z
       .number()
       .int()
@@ -96,6 +149,7 @@ const LeaseParam = z.object({
 export function pullRoutes(
   store: Store,
   control: PullControl,
+  results: PullResults,
 ): OpenAPIHono<{ Variables: AuthVariables }> {
   const app = new OpenAPIHono<{ Variables: AuthVariables }>({ defaultHook: validationHook });
   app.onError(onError);
@@ -180,11 +234,34 @@ export function pullRoutes(
     },
   );
 
+  /**
+   * Reports each carried result as its own worker call would, all at once (so they share a
+   * group commit). A refusal (a stale run, a task it did not create) is that report's answer;
+   * anything else fails the request, and the worker sends its reports again, one by one: a
+   * repeated report gets the answer the first one got.
+   */
+  const reportAll = async (reports: readonly PullReport[]): Promise<ReportOutcome[]> => {
+    const outcomes = await Promise.all(
+      reports.map((r) =>
+        results.report(hashToken(r.token), callOf(r)).then(
+          (answer): ReportOutcome => ({ ok: true, answer }),
+          (err: unknown): ReportOutcome => {
+            if (!(err instanceof WardenError) || err.httpStatus >= 500) throw err;
+            return { ok: false, error: { code: err.code, message: oneLine(err.message) } };
+          },
+        ),
+      ),
+    );
+    if (outcomes.some((o) => o.ok)) results.changed();
+    return outcomes;
+  };
+
   app.openapi(
     createRoute({
       method: 'post',
       path: '/claim',
-      summary: 'claim up to `max` runs, waiting up to `wait_ms` for work',
+      summary:
+        'report runs this worker finished (`reports`), then claim up to `max` runs, waiting up to `wait_ms` for work',
       tags: [TAG],
       security: BEARER,
       responses: RESPONSES,
@@ -193,13 +270,15 @@ export function pullRoutes(
     async (c) => {
       const b = c.req.valid('json');
       const t = token(c);
+      // The lease first: a refused claim reports nothing either.
+      let lease = await store.checkLease(b.lease_id, t);
+      const reports = b.reports ? await reportAll(b.reports) : undefined;
       const max = b.max ?? 1;
       const deadline = Date.now() + (b.wait_ms ?? 0);
       // The turn a change gave this poll is handed on however its look ends.
       let turn: WorkTurn | null = null;
       try {
         for (;;) {
-          const lease = await store.checkLease(b.lease_id, t);
           // The worker counts its own free slots (`max`); only profile and group caps apply.
           const claims = await store.claimRuns(
             {
@@ -224,9 +303,10 @@ export function pullRoutes(
                 context: claim.context ?? (await store.workerContext(hashToken(claim.token))),
               });
             }
-            return c.json({ claims: out }, 200);
+            return c.json({ claims: out, ...(reports ? { reports } : {}) }, 200);
           }
           turn = await control.waitForWork(deadline - Date.now(), lease.profiles);
+          lease = await store.checkLease(b.lease_id, t);
         }
       } finally {
         turn?.done(false);

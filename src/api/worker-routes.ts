@@ -2,7 +2,7 @@ import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import type { PolicyOverrides } from '../core/policy.js';
 import type { RunMode } from '../core/run.js';
 import type { Store } from '../store/store.js';
-import type { TerminalCall } from '../core/worker-protocol.js';
+import type { TerminalAnswer, TerminalCall } from '../core/worker-protocol.js';
 import type { AuthVariables } from './auth.js';
 import { requireAuth } from './auth.js';
 import { onError, validationHook } from './errors.js';
@@ -33,6 +33,23 @@ export interface WorkerSignals {
 }
 
 const TAG = 'worker';
+
+/** Reports a run's result, fenced by its token; a repeat gets the answer the first got. */
+export type ReportResult = (tokenHash: string, call: TerminalCall) => Promise<TerminalAnswer>;
+
+/** The one way a result is reported, from the worker routes and from a pull claim alike. */
+export function resultReporter(
+  store: Store,
+  signals: WorkerSignals,
+  config: () => PolicyOverrides,
+  host: string,
+): ReportResult {
+  return async (tokenHash, call) => {
+    const answer = await store.workerTerminal(tokenHash, call, { host, config: config() });
+    signals.terminal(answer.run_id);
+    return answer;
+  };
+}
 
 /**
  * The worker door over HTTP (SPEC §5): every call carries the run token and is fenced by the
@@ -101,11 +118,7 @@ export function workerRoutes(
     async (c) => c.json(await store.workerComment(hash(c), c.req.valid('json').body), 200),
   );
 
-  const terminal = async (tokenHash: string, call: TerminalCall): Promise<unknown> => {
-    const answer = await store.workerTerminal(tokenHash, call, { host, config: config() });
-    signals.terminal(answer.run_id);
-    return answer;
-  };
+  const terminal = resultReporter(store, signals, config, host);
   const results = [
     { path: '/complete', op: 'complete', summary: 'finish the task with a result' },
     {

@@ -74,8 +74,31 @@ export interface WardenWorker {
   readonly leaseId: string | null;
 }
 
+/** What became of a report carried on a claim (see `Report`). */
+type ReportOutcome = { ok: true } | { ok: false; error: { code: string; message: string } };
+
 interface ClaimAnswer {
   claims: { run_id: number; attempt: number; token: string; context: WorkerContext }[];
+  reports?: ReportOutcome[];
+}
+
+/**
+ * A finished run's result on its way to `serve`. When no claim is under way as a handler
+ * finishes (always so with one slot), the result rides the claim that its freed slot starts,
+ * one request for both; otherwise it goes alone, to its own worker route.
+ */
+interface Report {
+  runId: number;
+  token: string;
+  path: '/complete' | '/request-review' | '/fail';
+  body: { summary: string; metadata?: Json } | { reason: string };
+  controller: AbortController;
+}
+
+/** A report as the claim carries it. */
+function carried(r: Report): Record<string, unknown> {
+  const op = { '/complete': 'complete', '/request-review': 'request_review', '/fail': 'fail' };
+  return { op: op[r.path], token: r.token, ...r.body };
 }
 
 interface LeaseAnswer {
@@ -123,6 +146,13 @@ export function createWorker(options: WorkerOptions): WardenWorker {
   const name = options.name ?? `${hostname()}:${process.pid}`;
   const active = new Map<number, Active>();
   const acks = new Set<number>();
+  /** Reports waiting for the next claim, and reports on their way alone. */
+  const waiting: Report[] = [];
+  const sending = new Set<Promise<void>>();
+  /** A claim request is under way. */
+  let claiming = false;
+  /** Reports ride claims until a `serve` too old to take them refuses one. */
+  let carry = true;
   let leaseId: string | null = null;
   let renewEvery: number = CLIENT_DEFAULTS.renew_every_ms;
   let renewTimer: NodeJS.Timeout | null = null;
@@ -215,41 +245,70 @@ export function createWorker(options: WorkerOptions): WardenWorker {
     };
   }
 
+  /** `serve` refused a report: a stale run is one the handler must let go of. */
+  function refused(r: Report, err: unknown): void {
+    if (err instanceof WardenError && err.code === ErrorCode.stale_run) {
+      r.controller.abort(new JobCancelled('lease_lost', err.message));
+      acks.add(r.runId);
+    }
+    report(err);
+  }
+
+  /** Sends a report on its own, retried until `serve` answers (a result must not be lost). */
+  function sendAlone(r: Report): Promise<void> {
+    const sent = api<TerminalAnswer>(
+      `/api/v1/worker${r.path}`,
+      r.body,
+      r.token,
+      CLIENT_DEFAULTS.report_retry_for_ms,
+    ).then(
+      () => undefined,
+      (err: unknown) => refused(r, err),
+    );
+    sending.add(sent);
+    return sent.finally(() => sending.delete(sent));
+  }
+
+  /** Hands a finished run's result on: to the next claim when it can ride one, else alone. */
+  function finish(r: Report): Promise<void> {
+    if (carry && running && !claiming && leaseId !== null) {
+      waiting.push(r);
+      return Promise.resolve();
+    }
+    return sendAlone(r);
+  }
+
   async function work(
     claim: ClaimAnswer['claims'][number],
     controller: AbortController,
   ): Promise<void> {
     let blocked = false;
     const job = jobFor(claim, controller.signal, () => (blocked = true));
-    const finish = async (path: string, body: unknown): Promise<void> => {
-      try {
-        await api<TerminalAnswer>(
-          `/api/v1/worker${path}`,
-          body,
-          claim.token,
-          CLIENT_DEFAULTS.report_retry_for_ms,
-        );
-      } catch (err) {
-        if (err instanceof WardenError && err.code === ErrorCode.stale_run) {
-          controller.abort(new JobCancelled('lease_lost', err.message));
-        }
-        report(err);
-      }
-    };
+    const reportOf = (path: Report['path'], body: Report['body']): Report => ({
+      runId: claim.run_id,
+      token: claim.token,
+      path,
+      body,
+      controller,
+    });
     try {
       const result = await options.handler(job);
       if (controller.signal.aborted) return;
       if (blocked) return;
       const r = result ?? { summary: '' };
-      await finish(r.review ? '/request-review' : '/complete', {
-        summary: r.summary,
-        ...(r.metadata !== undefined ? { metadata: r.metadata } : {}),
-      });
+      await finish(
+        reportOf(r.review ? '/request-review' : '/complete', {
+          summary: r.summary,
+          ...(r.metadata !== undefined ? { metadata: r.metadata } : {}),
+        }),
+      );
     } catch (err) {
       if (controller.signal.aborted || blocked) return;
-      await finish('/fail', {
-        reason: (err instanceof Error ? err.message : String(err)) || 'the handler failed',
-      });
+      await finish(
+        reportOf('/fail', {
+          reason: (err instanceof Error ? err.message : String(err)) || 'the handler failed',
+        }),
+      );
     } finally {
       if (controller.signal.aborted) acks.add(claim.run_id);
     }
@@ -259,13 +318,17 @@ export function createWorker(options: WorkerOptions): WardenWorker {
     while (running) {
       const free = concurrency - active.size;
       if (free <= 0 || leaseId === null) {
+        // No claim to ride: whatever waits goes alone.
+        for (const r of waiting.splice(0)) void sendAlone(r);
         await new Promise<void>((resolve) => {
           wakeLoop = resolve;
           setTimeout(resolve, 1000).unref();
         });
         continue;
       }
+      const reports = waiting.splice(0);
       let answer: ClaimAnswer;
+      claiming = true;
       try {
         answer = await callApi<ClaimAnswer>(
           options.url,
@@ -276,17 +339,30 @@ export function createWorker(options: WorkerOptions): WardenWorker {
             lease_id: leaseId,
             max: free,
             wait_ms: options.claimWaitMs ?? CLIENT_DEFAULTS.claim_wait_ms,
+            ...(reports.length > 0 ? { reports: reports.map(carried) } : {}),
           },
           CLIENT_DEFAULTS.claim_retry_for_ms,
           stopping.signal,
         );
       } catch (err) {
+        // Whether or not `serve` took them, the reports go again alone: a repeated report
+        // gets the answer the first one got.
+        for (const r of reports) void sendAlone(r);
+        if (reports.length > 0 && err instanceof WardenError && err.code === ErrorCode.invalid)
+          carry = false;
         if (!running) break;
         report(err);
         if (err instanceof WardenError && err.code === ErrorCode.stale_run) await renew();
         else await new Promise((r) => setTimeout(r, 1000));
         continue;
+      } finally {
+        claiming = false;
       }
+      answer.reports?.forEach((outcome, i) => {
+        const r = reports[i];
+        if (r && !outcome.ok)
+          refused(r, new WardenError(outcome.error.code as ErrorCode, outcome.error.message));
+      });
       for (const claim of answer.claims) {
         const controller = new AbortController();
         const done = work(claim, controller).finally(() => {
@@ -318,6 +394,9 @@ export function createWorker(options: WorkerOptions): WardenWorker {
       await Promise.all([...active.values()].map((a) => a.done));
       if (renewTimer) clearInterval(renewTimer);
       await loop?.catch(report);
+      // Every result is in before the lease closes (closing ends what it still holds).
+      for (const r of waiting.splice(0)) void sendAlone(r);
+      while (sending.size > 0) await Promise.all(sending);
       if (leaseId !== null) {
         await api(
           `/api/v1/pull/leases/${leaseId}/close`,

@@ -130,6 +130,91 @@ describe('pull mode over HTTP (SPEC §4)', () => {
     expectError(late, 409, 'stale_run');
   });
 
+  it('takes the results of finished runs on the claim that follows them, each fenced, a repeat answered alike', async () => {
+    const l = await lease();
+    const ts = [];
+    for (const title of ['one', 'two', 'three'])
+      ts.push(await h.store.createTask({ title, assignee: 'agent' }, ana));
+    const [a, b] = (await claim(l.lease_id, 2)).claims;
+    const body = {
+      lease_id: l.lease_id,
+      wait_ms: 0,
+      reports: [
+        { op: 'complete', token: a?.token, summary: 'did one', metadata: { n: 1 } },
+        { op: 'fail', token: b?.token, reason: 'two broke' },
+        { op: 'complete', token: 'wrun_not_a_run', summary: 'nobody' },
+      ],
+    };
+    const first = await h.request('POST', '/api/v1/pull/claim', { token: WORKER, json: body });
+    expect(first.status, first.text).toBe(200);
+    const answer = first.body as ClaimAnswer & { reports: unknown[] };
+    expect(answer.reports).toMatchObject([
+      { ok: true, answer: { run_id: a?.run_id, op: 'complete', outcome: 'completed' } },
+      { ok: true, answer: { run_id: b?.run_id, op: 'fail', outcome: 'crashed' } },
+      { ok: false, error: { code: 'unauthorized' } },
+    ]);
+    expect(JSON.stringify(answer.reports[2])).toMatch(/unknown run token/);
+    // The claim still came: the third task, the one nobody held.
+    expect(answer.claims.map((x) => x.context.task.id)).toEqual([ts[2]?.id]);
+    expect(await h.store.getTask(ts[0]?.id ?? 0)).toMatchObject({
+      status: 'done',
+      result: { summary: 'did one', metadata: { n: 1 } },
+    });
+    expect((await h.store.getRun(b?.run_id ?? 0)).outcome).toBe('crashed');
+    expect(h.signals.terminals).toEqual([a?.run_id, b?.run_id]);
+    // Its answer lost on the way, the worker sends the same reports again: the same answers,
+    // nothing reported twice, nothing claimed twice.
+    const before = await tables();
+    const again = await h.request('POST', '/api/v1/pull/claim', { token: WORKER, json: body });
+    expect((again.body as { reports: unknown[] }).reports).toEqual(answer.reports);
+    expect((again.body as ClaimAnswer).claims).toEqual([]);
+    expect(await tables()).toEqual(before);
+  });
+
+  it('refuses a claim whose reports are malformed, or whose lease is not its own, reporting none of them', async () => {
+    const l = await lease();
+    await h.store.createTask({ title: 'held', assignee: 'agent' }, ana);
+    const [a] = (await claim(l.lease_id)).claims;
+    await h.store.createTask({ title: 'waiting', assignee: 'agent' }, ana);
+    const before = await tables();
+    const good = { op: 'complete', token: a?.token, summary: 'done' };
+    const bad: [unknown, RegExp][] = [
+      [{ op: 'complete', token: a?.token }, /reports\.1\.summary/],
+      [{ op: 'complete', token: 'wdn_pull_worker_secret', summary: 'x' }, /run token/],
+      [{ op: 'block', token: a?.token, reason: 'no' }, /reports\.1/],
+      [{ op: 'fail', token: a?.token, reason: 'x', summary: 'y' }, /summary/],
+    ];
+    for (const [report, message] of bad) {
+      expectError(
+        await h.request('POST', '/api/v1/pull/claim', {
+          token: WORKER,
+          json: { lease_id: l.lease_id, reports: [good, report] },
+        }),
+        400,
+        'invalid',
+        message,
+      );
+    }
+    expectError(
+      await h.request('POST', '/api/v1/pull/claim', {
+        token: WORKER,
+        json: { lease_id: l.lease_id, reports: Array.from({ length: 65 }, () => good) },
+      }),
+      400,
+      'invalid',
+    );
+    expectError(
+      await h.request('POST', '/api/v1/pull/claim', {
+        token: OTHER,
+        json: { lease_id: l.lease_id, reports: [good] },
+      }),
+      403,
+      'forbidden',
+    );
+    expect(await tables()).toEqual(before);
+    expect(h.signals.terminals).toEqual([]);
+  });
+
   it('refuses bad tokens, other profiles, other workers’ leases and bad bodies, changing nothing', async () => {
     const l = await lease();
     const before = await tables();

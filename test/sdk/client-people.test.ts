@@ -3,16 +3,16 @@
  * request-changes and approve on a task worked by a real SDK pull worker, an approval gate, a
  * task graph applied twice, and a bulk action, each refusal a `WardenError` with its code.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WardenError } from '../../src/core/errors.js';
 import type { Task } from '../../src/core/task.js';
-import { createClient } from '../../src/sdk/client.js';
 import type { WardenClient } from '../../src/sdk/client.js';
 import { createWorker } from '../../src/sdk/worker.js';
 import type { WardenWorker } from '../../src/sdk/worker.js';
-import { TestHome, waitFor } from '../helpers/host.js';
+import { waitFor } from '../helpers/host.js';
+import type { TestHome } from '../helpers/host.js';
+import { pullHome } from '../helpers/pull-home.js';
+import type { PullHome } from '../helpers/pull-home.js';
 
 let home: TestHome;
 const workers: WardenWorker[] = [];
@@ -23,19 +23,10 @@ afterEach(async () => {
 });
 
 /** A home with a pull profile `painter`, its worker token, a serve and an admin client. */
-async function setUp(): Promise<{ url: string; client: WardenClient; workerToken: string }> {
-  home = await new TestHome().init();
-  await home.ok(['profile', 'add', 'painter', '--pull', '--backoff-base', '200ms']);
-  const { token } = JSON.parse(
-    await home.ok(['token', 'create', 'painters', '--profile', 'painter', '--json']),
-  ) as { token: string };
-  const serve = await home.serve();
-  const admin = readFileSync(join(home.root, 'admin.token'), 'utf8').trim();
-  return {
-    url: serve.url,
-    client: createClient({ url: serve.url, token: admin }),
-    workerToken: token,
-  };
+async function setUp(): Promise<PullHome> {
+  const made = await pullHome('painter', ['--backoff-base', '200ms']);
+  home = made.home;
+  return made;
 }
 
 /** The `WardenError` code a call is refused with. */

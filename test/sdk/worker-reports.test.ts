@@ -1,0 +1,170 @@
+/**
+ * A pull worker's results ride its next claim (issue #16): one request per task instead of
+ * two, against a real `warden serve`. Between the two sits a recording pass-through (real
+ * HTTP both ways) that can lose an answer on the way back, or answer for a `serve` too old to
+ * know `reports`, to show that no result is lost and none is counted twice.
+ */
+import { createServer, request } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Task } from '../../src/core/task.js';
+import type { WardenClient } from '../../src/sdk/client.js';
+import { createWorker } from '../../src/sdk/worker.js';
+import type { WardenWorker } from '../../src/sdk/worker.js';
+import { waitFor } from '../helpers/host.js';
+import type { TestHome } from '../helpers/host.js';
+import { pullHome } from '../helpers/pull-home.js';
+import type { PullHome } from '../helpers/pull-home.js';
+
+let home: TestHome;
+const workers: WardenWorker[] = [];
+const servers: Server[] = [];
+
+afterEach(async () => {
+  for (const w of workers.splice(0)) await w.stop();
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+  await home.cleanup();
+});
+
+/** One request as the pass-through saw it. */
+interface Seen {
+  path: string;
+  /** The reports a claim carried. */
+  reports: { op: string; summary?: string }[];
+}
+
+/** What the pass-through does to a claim that carries reports. */
+type Twist = 'none' | 'lose-first-answer' | 'refuse-as-old-serve';
+
+/** A pass-through to `target` that records each request and may twist one kind of claim. */
+async function passThrough(target: string, twist: Twist): Promise<{ url: string; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  let twisted = false;
+  const body = (req: IncomingMessage): Promise<Buffer> =>
+    new Promise((resolve, reject) => {
+      const parts: Buffer[] = [];
+      req.on('data', (p: Buffer) => parts.push(p));
+      req.on('end', () => resolve(Buffer.concat(parts)));
+      req.on('error', reject);
+    });
+  const server = createServer((req, res) => {
+    void body(req).then((sent) => {
+      const parsed =
+        sent.length > 0 ? (JSON.parse(sent.toString('utf8')) as { reports?: Seen['reports'] }) : {};
+      seen.push({ path: req.url ?? '', reports: parsed.reports ?? [] });
+      const carries = req.url === '/api/v1/pull/claim' && parsed.reports !== undefined;
+      if (carries && twist === 'refuse-as-old-serve') {
+        // What a serve without `reports` answers: its strict schema refuses the unknown key.
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({ error: { code: 'invalid', message: 'reports: unrecognized key' } }),
+        );
+        return;
+      }
+      const lose = carries && twist === 'lose-first-answer' && !twisted;
+      if (lose) twisted = true;
+      const out = request(
+        new URL(req.url ?? '/', target),
+        { method: req.method, headers: req.headers },
+        (answer) => {
+          if (lose) {
+            // serve has done all of it; only its answer goes missing on the way back.
+            answer.resume();
+            answer.on('end', () => req.socket.destroy());
+            return;
+          }
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      out.on('error', () => req.socket.destroy());
+      out.end(sent);
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
+
+/** A home with a pull profile `noop`, its worker token, a serve and an admin client. */
+async function setUp(): Promise<PullHome> {
+  const made = await pullHome('noop');
+  home = made.home;
+  return made;
+}
+
+async function allDone(client: WardenClient, ids: readonly number[]): Promise<Task[]> {
+  return waitFor(`tasks ${ids.join(', ')} to be done`, async () => {
+    const tasks = await Promise.all(ids.map((id) => client.getTask(id)));
+    return tasks.every((t) => t.status === 'done') ? tasks : undefined;
+  });
+}
+
+function start(url: string, token: string, errors: Error[] = []): WardenWorker {
+  const worker = createWorker({
+    url,
+    token,
+    claimWaitMs: 200,
+    onError: (err) => errors.push(err),
+    handler: (job) => Promise.resolve({ summary: `did ${job.task.title}` }),
+  });
+  workers.push(worker);
+  return worker;
+}
+
+describe('a pull worker reports on its next claim (issue #16)', () => {
+  it('sends each result on the claim its freed slot starts: one request per task', async () => {
+    const { url, client, workerToken } = await setUp();
+    const proxy = await passThrough(url, 'none');
+    const ids: number[] = [];
+    for (let i = 0; i < 5; i++)
+      ids.push((await client.createTask({ title: `t${i}`, assignee: 'noop' })).id);
+    await start(proxy.url, workerToken).start();
+    const tasks = await allDone(client, ids);
+    expect(tasks.map((t) => t.result?.summary)).toEqual(ids.map((_, i) => `did t${i}`));
+    expect(proxy.seen.filter((s) => s.path.startsWith('/api/v1/worker/'))).toEqual([]);
+    const carried = proxy.seen.flatMap((s) => s.reports.map((r) => r.summary));
+    expect(carried).toEqual(ids.map((_, i) => `did t${i}`));
+  });
+
+  it('sends a result again when the answer to the claim carrying it is lost, and it counts once', async () => {
+    const { url, client, workerToken } = await setUp();
+    const proxy = await passThrough(url, 'lose-first-answer');
+    const errors: Error[] = [];
+    const task = await client.createTask({ title: 'once', assignee: 'noop' });
+    await start(proxy.url, workerToken, errors).start();
+    await allDone(client, [task.id]);
+    // serve took the report the first time; the worker, told nothing, sent it again.
+    await waitFor('the report to be sent again', () =>
+      proxy.seen.filter((s) => s.reports.some((r) => r.summary === 'did once')).length >= 2
+        ? true
+        : undefined,
+    );
+    await workers[0]?.stop();
+    const done = await client.getTask(task.id);
+    expect(done.result?.summary).toBe('did once');
+    expect(done.runs.map((r) => [r.state, r.outcome])).toEqual([['ended', 'completed']]);
+    expect(done.counters).toMatchObject({ failures: 0 });
+    const events = await client.events({ task: task.id, limit: 100 });
+    expect(events.filter((e) => e.kind === 'run_ended')).toHaveLength(1);
+  });
+
+  it('goes back to a request per result when serve is too old to take them on a claim', async () => {
+    const { url, client, workerToken } = await setUp();
+    const proxy = await passThrough(url, 'refuse-as-old-serve');
+    const errors: Error[] = [];
+    const ids: number[] = [];
+    for (let i = 0; i < 3; i++)
+      ids.push((await client.createTask({ title: `t${i}`, assignee: 'noop' })).id);
+    await start(proxy.url, workerToken, errors).start();
+    await allDone(client, ids);
+    // One claim tried to carry a result and was refused; every result then went alone.
+    expect(proxy.seen.filter((s) => s.reports.length > 0)).toHaveLength(1);
+    expect(proxy.seen.filter((s) => s.path === '/api/v1/worker/complete')).toHaveLength(3);
+    expect(errors.map((e) => e.message)).toEqual(['reports: unrecognized key']);
+  });
+});
