@@ -113,6 +113,8 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     const results = {
       report: resultReporter(deps.store, deps.signals, deps.config, deps.host),
       changed: () => deps.wake?.(),
+      failed: (err: unknown) =>
+        log.error({ err }, `a report carried on a pull claim failed: ${String(err)}`),
     };
     app.route('/api/v1/pull', pullRoutes(deps.store, deps.pull, results));
   }

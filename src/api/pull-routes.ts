@@ -38,13 +38,15 @@ function callOf(r: PullReport): TerminalCall {
 /** What became of one carried report: its answer, or why it was refused. */
 type ReportOutcome =
   | { ok: true; answer: Awaited<ReturnType<ReportResult>> }
-  | { ok: false; error: { code: string; message: string } };
+  | { ok: false; again?: true; error: { code: string; message: string } };
 
 /** How the claim route reports the results a worker carries on it. */
 export interface PullResults {
   report: ReportResult;
   /** Something a report did may let other work start (a freed slot, a promoted child). */
   changed(): void;
+  /** A report failed in `serve` itself: for the serve log, as a 5xx answer would be. */
+  failed(err: unknown): void;
 }
 
 /** What the pull routes need from the host. */
@@ -236,9 +238,10 @@ export function pullRoutes(
 
   /**
    * Reports each carried result as its own worker call would, all at once (so they share a
-   * group commit). A refusal (a stale run, a task it did not create) is that report's answer;
-   * anything else fails the request, and the worker sends its reports again, one by one: a
-   * repeated report gets the answer the first one got.
+   * group commit). A refusal (a stale run, a task it did not create) is that report's answer.
+   * So is a failure of `serve` itself, marked `again`: the worker sends that report again
+   * on its own, which is safe because a repeated report gets the answer the first one got.
+   * It is said per report rather than failing the request, whose claim may already be made.
    */
   const reportAll = async (reports: readonly PullReport[]): Promise<ReportOutcome[]> => {
     const outcomes = await Promise.all(
@@ -246,8 +249,12 @@ export function pullRoutes(
         results.report(hashToken(r.token), callOf(r)).then(
           (answer): ReportOutcome => ({ ok: true, answer }),
           (err: unknown): ReportOutcome => {
-            if (!(err instanceof WardenError) || err.httpStatus >= 500) throw err;
-            return { ok: false, error: { code: err.code, message: oneLine(err.message) } };
+            if (err instanceof WardenError && err.httpStatus < 500)
+              return { ok: false, error: { code: err.code, message: oneLine(err.message) } };
+            results.failed(err);
+            const code = err instanceof WardenError ? err.code : 'internal';
+            const message = 'serve could not take this report; send it on its own';
+            return { ok: false, again: true, error: { code, message } };
           },
         ),
       ),
@@ -272,7 +279,9 @@ export function pullRoutes(
       const t = token(c);
       // The lease first: a refused claim reports nothing either.
       let lease = await store.checkLease(b.lease_id, t);
-      const reports = b.reports ? await reportAll(b.reports) : undefined;
+      // Asked for before the claim and not waited for, so on SQLite the reports and the claim
+      // share one group commit (in that order: the claim sees the slots they freed).
+      const reporting = b.reports ? reportAll(b.reports) : Promise.resolve(undefined);
       const max = b.max ?? 1;
       const deadline = Date.now() + (b.wait_ms ?? 0);
       // The turn a change gave this poll is handed on however its look ends.
@@ -303,6 +312,7 @@ export function pullRoutes(
                 context: claim.context ?? (await store.workerContext(hashToken(claim.token))),
               });
             }
+            const reports = await reporting;
             return c.json({ claims: out, ...(reports ? { reports } : {}) }, 200);
           }
           turn = await control.waitForWork(deadline - Date.now(), lease.profiles);
@@ -310,6 +320,8 @@ export function pullRoutes(
         }
       } finally {
         turn?.done(false);
+        // A claim that failed still waits for its reports (reportAll never rejects).
+        await reporting;
       }
     },
   );

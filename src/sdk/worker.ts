@@ -75,7 +75,8 @@ export interface WardenWorker {
 }
 
 /** What became of a report carried on a claim (see `Report`). */
-type ReportOutcome = { ok: true } | { ok: false; error: { code: string; message: string } };
+type ReportOutcome =
+  { ok: true } | { ok: false; again?: true; error: { code: string; message: string } };
 
 interface ClaimAnswer {
   claims: { run_id: number; attempt: number; token: string; context: WorkerContext }[];
@@ -360,8 +361,10 @@ export function createWorker(options: WorkerOptions): WardenWorker {
       }
       answer.reports?.forEach((outcome, i) => {
         const r = reports[i];
-        if (r && !outcome.ok)
-          refused(r, new WardenError(outcome.error.code as ErrorCode, outcome.error.message));
+        if (!r || outcome.ok) return;
+        // `again`: serve itself failed on it; alone, the report is retried until it answers.
+        if (outcome.again) void sendAlone(r);
+        else refused(r, new WardenError(outcome.error.code as ErrorCode, outcome.error.message));
       });
       for (const claim of answer.claims) {
         const controller = new AbortController();

@@ -8,8 +8,7 @@ import { createServer, request } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Task } from '../../src/core/task.js';
-import type { WardenClient } from '../../src/sdk/client.js';
+import type { TaskDetail, WardenClient } from '../../src/sdk/client.js';
 import { createWorker } from '../../src/sdk/worker.js';
 import type { WardenWorker } from '../../src/sdk/worker.js';
 import { waitFor } from '../helpers/host.js';
@@ -35,10 +34,12 @@ interface Seen {
   path: string;
   /** The reports a claim carried. */
   reports: { op: string; summary?: string }[];
+  /** How many of them the pass-through kept from serve, answering for it that they failed. */
+  failed?: number;
 }
 
 /** What the pass-through does to a claim that carries reports. */
-type Twist = 'none' | 'lose-first-answer' | 'refuse-as-old-serve';
+type Twist = 'none' | 'lose-first-answer' | 'refuse-as-old-serve' | 'fail-first-reports';
 
 /** A pass-through to `target` that records each request and may twist one kind of claim. */
 async function passThrough(target: string, twist: Twist): Promise<{ url: string; seen: Seen[] }> {
@@ -66,7 +67,17 @@ async function passThrough(target: string, twist: Twist): Promise<{ url: string;
         return;
       }
       const lose = carries && twist === 'lose-first-answer' && !twisted;
-      if (lose) twisted = true;
+      const fail = carries && twist === 'fail-first-reports' && !twisted;
+      if (lose || fail) twisted = true;
+      let forward = sent;
+      if (fail) {
+        // As a serve that failed on each report but not on the claim: the claim goes on, and
+        // the answer says to send each report again on its own.
+        const { reports, ...rest } = parsed as { reports: unknown[] };
+        forward = Buffer.from(JSON.stringify(rest));
+        req.headers['content-length'] = String(forward.length);
+        seen.at(-1)!.failed = reports.length;
+      }
       const out = request(
         new URL(req.url ?? '/', target),
         { method: req.method, headers: req.headers },
@@ -77,12 +88,27 @@ async function passThrough(target: string, twist: Twist): Promise<{ url: string;
             answer.on('end', () => req.socket.destroy());
             return;
           }
+          if (fail) {
+            void body(answer).then((got) => {
+              const claimed = JSON.parse(got.toString('utf8')) as Record<string, unknown>;
+              const again = { code: 'internal', message: 'serve could not take this report' };
+              const n = seen.find((x) => x.failed !== undefined)?.failed ?? 0;
+              claimed['reports'] = Array.from({ length: n }, () => ({
+                ok: false,
+                again: true,
+                error: again,
+              }));
+              res.writeHead(200, { 'content-type': 'application/json' });
+              res.end(JSON.stringify(claimed));
+            });
+            return;
+          }
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(res);
         },
       );
       out.on('error', () => req.socket.destroy());
-      out.end(sent);
+      out.end(forward);
     });
   });
   servers.push(server);
@@ -97,7 +123,7 @@ async function setUp(): Promise<PullHome> {
   return made;
 }
 
-async function allDone(client: WardenClient, ids: readonly number[]): Promise<Task[]> {
+async function allDone(client: WardenClient, ids: readonly number[]): Promise<TaskDetail[]> {
   return waitFor(`tasks ${ids.join(', ')} to be done`, async () => {
     const tasks = await Promise.all(ids.map((id) => client.getTask(id)));
     return tasks.every((t) => t.status === 'done') ? tasks : undefined;
@@ -151,6 +177,21 @@ describe('a pull worker reports on its next claim (issue #16)', () => {
     expect(done.counters).toMatchObject({ failures: 0 });
     const events = await client.events({ task: task.id, limit: 100 });
     expect(events.filter((e) => e.kind === 'run_ended')).toHaveLength(1);
+  });
+
+  it('sends a result again on its own when serve says it could not take it on the claim', async () => {
+    const { url, client, workerToken } = await setUp();
+    const proxy = await passThrough(url, 'fail-first-reports');
+    const ids: number[] = [];
+    for (let i = 0; i < 2; i++)
+      ids.push((await client.createTask({ title: `t${i}`, assignee: 'noop' })).id);
+    await start(proxy.url, workerToken).start();
+    const tasks = await allDone(client, ids);
+    expect(tasks.map((t) => t.result?.summary)).toEqual(['did t0', 'did t1']);
+    // The first result's claim was answered "again"; it then went alone, to its own route.
+    expect(proxy.seen.find((s) => s.failed !== undefined)?.reports[0]?.summary).toBe('did t0');
+    expect(proxy.seen.filter((s) => s.path === '/api/v1/worker/complete')).toHaveLength(1);
+    expect(tasks[0]?.runs.map((r) => r.outcome)).toEqual(['completed']);
   });
 
   it('goes back to a request per result when serve is too old to take them on a claim', async () => {
