@@ -21,9 +21,16 @@ import { measureRound } from './peers/measure.js';
 import type { RoundSample } from './peers/measure.js';
 import type { Peer } from './peers/peer.js';
 import { pgBoss } from './peers/pg-boss.js';
-import { wardenPg } from './peers/warden.js';
+import { wardenPg, wardenPgSlots } from './peers/warden.js';
 
-const PEERS: readonly Peer[] = [wardenPg(1), wardenPg(3), pgBoss, graphileWorker, bullmq];
+const PEERS: readonly Peer[] = [
+  wardenPg(1),
+  wardenPg(3),
+  wardenPgSlots,
+  pgBoss,
+  graphileWorker,
+  bullmq,
+];
 const CONCURRENCY = [1, 8] as const;
 
 function positive(text: string, option: string): number {

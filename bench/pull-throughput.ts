@@ -1,7 +1,7 @@
 /**
  * Pull-mode throughput (SPEC §8): no-op tasks claimed and completed by SDK workers over HTTP,
  * durable on SQLite (WAL, synchronous=FULL), with 1 and 8 workers (`--workers 8` for one
- * count). Each round is a fresh home and a fresh `warden serve`; the tasks exist before the
+ * count; `--slots` for one worker with that many slots instead). Each round is a fresh home and a fresh `warden serve`; the tasks exist before the
  * workers start, and the clock runs from the workers' start to the moment the store says every
  * task is done. Beside tasks a second, each round records the CPU time `serve` and the
  * workers' process spent per task (Linux /proc): where the time goes, not only how much.
@@ -46,7 +46,12 @@ function cpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-async function round(workers: number, tasks: number): Promise<Round> {
+/**
+ * Runs one round with `workers` handlers at once: that many SDK workers of one slot each, or
+ * with `slots`, one SDK worker with that many slots (as graphile-worker runs `concurrency`
+ * jobs in one runner).
+ */
+async function round(workers: number, tasks: number, slots: boolean): Promise<Round> {
   const warden = await loadWarden();
   const sdk = (await import(new URL('../dist/sdk/index.js', import.meta.url).href)) as Sdk;
   const home = new BenchHome(warden);
@@ -63,11 +68,11 @@ async function round(workers: number, tasks: number): Promise<Round> {
     const ana = warden.person('bench');
     for (let i = 0; i < tasks; i++)
       await store.createTask({ title: `noop ${i}`, assignee: 'noop' }, ana);
-    const ws = Array.from({ length: workers }, () =>
+    const ws = Array.from({ length: slots ? 1 : workers }, () =>
       sdk.createWorker({
         url: serve.url,
         token,
-        concurrency: 1,
+        concurrency: slots ? workers : 1,
         claimWaitMs: 1000,
         handler: () => Promise.resolve({ summary: '' }),
       }),
@@ -103,12 +108,13 @@ export async function run(argv: readonly string[]): Promise<void> {
   const counts = (i === -1 ? '1,8' : (argv[i + 1] ?? '')).split(',').map(Number);
   if (counts.some((n) => !Number.isInteger(n) || n < 1))
     throw new Error('--workers takes counts of workers, e.g. 8 or 1,8');
+  const slots = argv.includes('--slots');
   const rows: string[] = [];
   const results: Record<string, number[]> = {};
   const cpu: Record<string, { serve_ms: number[]; client_ms: number[] }> = {};
   for (const workers of counts) {
     const done: Round[] = [];
-    for (let r = 0; r < rounds; r++) done.push(await round(workers, tasks));
+    for (let r = 0; r < rounds; r++) done.push(await round(workers, tasks, slots));
     const rates = done.map((d) => d.rate);
     results[String(workers)] = rates;
     cpu[String(workers)] = {
@@ -120,7 +126,7 @@ export async function run(argv: readonly string[]): Promise<void> {
     const serveMs = median(done.map((d) => d.serveMs)).toFixed(2);
     const clientMs = median(done.map((d) => d.clientMs)).toFixed(2);
     rows.push(
-      `| ${workers} | ${rounds} × ${tasks} | ${median(rates).toFixed(0)} | ${Math.min(...rates).toFixed(0)} | ${Math.max(...rates).toFixed(0)} | ${serveMs} | ${clientMs} | ${target} | ${met} |`,
+      `| ${slots ? `1 × ${workers} slots` : workers} | ${rounds} × ${tasks} | ${median(rates).toFixed(0)} | ${Math.min(...rates).toFixed(0)} | ${Math.max(...rates).toFixed(0)} | ${serveMs} | ${clientMs} | ${target} | ${met} |`,
     );
   }
   const m = machine();

@@ -28,6 +28,7 @@ async function prepare(
   tasks: number,
   concurrency: number,
   hooks: Hooks,
+  slots: boolean,
 ): Promise<Round> {
   const warden = await loadWarden();
   const { openPgStore } = (await import(
@@ -78,11 +79,11 @@ async function prepare(
       durability,
       start: async () => {
         const startAt = performance.now();
-        workers = Array.from({ length: concurrency }, (_, i) =>
+        workers = Array.from({ length: slots ? 1 : concurrency }, (_, i) =>
           sdk.createWorker({
             url: urls[i % urls.length] ?? '',
             token,
-            concurrency: 1,
+            concurrency: slots ? concurrency : 1,
             claimWaitMs: 1000,
             handler: () => {
               hooks.handled();
@@ -109,6 +110,17 @@ export function wardenPg(hosts: number): Peer {
     workers: (n) =>
       `${n} SDK worker${n === 1 ? '' : 's'} (createWorker, one job at a time) in one process, ` +
       `spread over ${hosts} \`warden serve\` host${hosts === 1 ? '' : 's'}`,
-    prepare: (tasks, concurrency, hooks) => prepare(hosts, tasks, concurrency, hooks),
+    prepare: (tasks, concurrency, hooks) => prepare(hosts, tasks, concurrency, hooks, false),
   };
 }
+
+/**
+ * The same on one host, with one SDK worker of `concurrency` slots: the shape graphile-worker
+ * and BullMQ run in (one runner or Worker with `concurrency` N), where claims and results of
+ * several slots share requests.
+ */
+export const wardenPgSlots: Peer = {
+  name: 'warden (pull, PostgreSQL, 1 host, one worker)',
+  workers: (n) => `one SDK worker (createWorker), concurrency ${n} (one process)`,
+  prepare: (tasks, concurrency, hooks) => prepare(1, tasks, concurrency, hooks, true),
+};
