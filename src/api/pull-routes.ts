@@ -3,6 +3,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { hostname } from 'node:os';
 import { dispatcher } from '../core/actor.js';
 import type { Store } from '../store/store.js';
+import type { LeaseInfo } from '../store/run-types.js';
 import type { PullSupervisor } from '../supervisor/pull.js';
 import type { AuthVariables } from './auth.js';
 import { requireAuth } from './auth.js';
@@ -13,7 +14,8 @@ import { BEARER, RESPONSES, jsonBody } from './routes.js';
 import { CompleteBody, FailBody } from './schemas.js';
 import type { ReportResult } from './worker-routes.js';
 import { WardenError } from '../core/errors.js';
-import type { TerminalCall } from '../core/worker-protocol.js';
+import type { TerminalCall, WorkerContext } from '../core/worker-protocol.js';
+import { ClaimAnswers } from './claim-answers.js';
 import type { Json } from '../core/events.js';
 
 /** A long-poll's turn to look for work after a change; `done` says whether it found any. */
@@ -39,6 +41,12 @@ function callOf(r: PullReport): TerminalCall {
 type ReportOutcome =
   | { ok: true; answer: Awaited<ReturnType<ReportResult>> }
   | { ok: false; again?: true; error: { code: string; message: string } };
+
+/** What a claim answers. */
+interface ClaimAnswer {
+  claims: { run_id: number; attempt: number; token: string; context: WorkerContext }[];
+  reports?: ReportOutcome[];
+}
 
 /** How the claim route reports the results a worker carries on it. */
 export interface PullResults {
@@ -114,7 +122,15 @@ type PullReport = z.infer<typeof PullReport>;
 const ClaimBody = z
   .object({
     lease_id: z.string().min(1),
-    reports: z.array(PullReport).max(64).optional().openapi({
+    claim_id: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, _ or -')
+      .optional()
+      .openapi({
+        description:
+          'the same for every retry of one claim: a retry whose first answer was lost gets that answer again, not new runs',
+      }),
+    reports: z.array(PullReport).max(PULL_DEFAULTS.max_claim).optional().openapi({
       description:
         'results of runs this worker finished, each reported (and fenced) as /worker/complete, /worker/request-review or /worker/fail would, before the claim',
     }),
@@ -122,7 +138,7 @@ const ClaimBody = z
       .number()
       .int()
       .min(1)
-      .max(64)
+      .max(PULL_DEFAULTS.max_claim)
       .optional()
       .openapi({ description: 'free slots (default 1)' }),
     wait_ms: z
@@ -163,6 +179,8 @@ export function pullRoutes(
     if (!t) throw new Error('auth middleware did not run');
     return t;
   };
+  /** Each lease's last claim answer, for a retry of the same claim (claim-answers.ts). */
+  const answers = new ClaimAnswers<ClaimAnswer>();
   const leaseAnswer = (lease: { id: string; expires_at: number; profiles: string[] }) => ({
     lease_id: lease.id,
     profiles: lease.profiles,
@@ -232,6 +250,7 @@ export function pullRoutes(
       const { id } = c.req.valid('param');
       await store.checkLease(id, token(c));
       await control.pull.closeLease(id);
+      answers.forget(id);
       return c.json({ lease_id: id, closed: true }, 200);
     },
   );
@@ -263,6 +282,62 @@ export function pullRoutes(
     return outcomes;
   };
 
+  /**
+   * Reports what the worker carries and claims up to `max` runs, long-polling up to `wait_ms`
+   * for work; the lease, already checked once, is checked again after each wait.
+   */
+  const claimFor = async (
+    b: z.infer<typeof ClaimBody>,
+    t: NonNullable<AuthVariables['token']>,
+    checked: LeaseInfo,
+  ): Promise<ClaimAnswer> => {
+    let lease = checked;
+    // Asked for before the claim and not waited for, so on SQLite the reports and the claim
+    // share one group commit (in that order: the claim sees the slots they freed).
+    const reporting = b.reports ? reportAll(b.reports) : Promise.resolve(undefined);
+    const max = b.max ?? 1;
+    const deadline = Date.now() + (b.wait_ms ?? 0);
+    // The turn a change gave this poll is handed on however its look ends.
+    let turn: WorkTurn | null = null;
+    try {
+      for (;;) {
+        // The worker counts its own free slots (`max`); only profile and group caps apply.
+        const claims = await store.claimRuns(
+          {
+            host: 'pull',
+            mode: 'pull',
+            workerId: lease.id,
+            profiles: lease.profiles,
+            maxWorkers: Number.MAX_SAFE_INTEGER,
+            limit: max,
+          },
+          null,
+        );
+        turn?.done(claims.length > 0);
+        turn = null;
+        if (claims.length > 0 || Date.now() >= deadline) {
+          const out: ClaimAnswer['claims'] = [];
+          for (const claim of claims) {
+            out.push({
+              run_id: claim.run.id,
+              attempt: claim.run.attempt,
+              token: claim.token,
+              context: claim.context ?? (await store.workerContext(hashToken(claim.token))),
+            });
+          }
+          const reports = await reporting;
+          return { claims: out, ...(reports ? { reports } : {}) };
+        }
+        turn = await control.waitForWork(deadline - Date.now(), lease.profiles);
+        lease = await store.checkLease(b.lease_id, t);
+      }
+    } finally {
+      turn?.done(false);
+      // A claim that failed still waits for its reports (reportAll never rejects).
+      await reporting;
+    }
+  };
+
   app.openapi(
     createRoute({
       method: 'post',
@@ -278,51 +353,10 @@ export function pullRoutes(
       const b = c.req.valid('json');
       const t = token(c);
       // The lease first: a refused claim reports nothing either.
-      let lease = await store.checkLease(b.lease_id, t);
-      // Asked for before the claim and not waited for, so on SQLite the reports and the claim
-      // share one group commit (in that order: the claim sees the slots they freed).
-      const reporting = b.reports ? reportAll(b.reports) : Promise.resolve(undefined);
-      const max = b.max ?? 1;
-      const deadline = Date.now() + (b.wait_ms ?? 0);
-      // The turn a change gave this poll is handed on however its look ends.
-      let turn: WorkTurn | null = null;
-      try {
-        for (;;) {
-          // The worker counts its own free slots (`max`); only profile and group caps apply.
-          const claims = await store.claimRuns(
-            {
-              host: 'pull',
-              mode: 'pull',
-              workerId: lease.id,
-              profiles: lease.profiles,
-              maxWorkers: Number.MAX_SAFE_INTEGER,
-              limit: max,
-            },
-            null,
-          );
-          turn?.done(claims.length > 0);
-          turn = null;
-          if (claims.length > 0 || Date.now() >= deadline) {
-            const out = [];
-            for (const claim of claims) {
-              out.push({
-                run_id: claim.run.id,
-                attempt: claim.run.attempt,
-                token: claim.token,
-                context: claim.context ?? (await store.workerContext(hashToken(claim.token))),
-              });
-            }
-            const reports = await reporting;
-            return c.json({ claims: out, ...(reports ? { reports } : {}) }, 200);
-          }
-          turn = await control.waitForWork(deadline - Date.now(), lease.profiles);
-          lease = await store.checkLease(b.lease_id, t);
-        }
-      } finally {
-        turn?.done(false);
-        // A claim that failed still waits for its reports (reportAll never rejects).
-        await reporting;
-      }
+      const lease = await store.checkLease(b.lease_id, t);
+      const claim = (): Promise<ClaimAnswer> => claimFor(b, t, lease);
+      const answer = b.claim_id ? answers.answer(lease.id, b.claim_id, claim) : claim();
+      return c.json(await answer, 200);
     },
   );
   return app;

@@ -185,6 +185,8 @@ export const PULL_DEFAULTS = {
   lease_ttl_ms: 30_000,
   /** The longest a long-poll claim waits for work. */
   max_wait_ms: 30_000,
+  /** The most runs one claim takes, and the most results it carries. */
+  max_claim: 64,
 } as const;
 
 /** The dashboard's logins. */

@@ -5,7 +5,7 @@ import type { BlockKind } from '../core/status.js';
 import type { NewTask, Task } from '../core/task.js';
 import type { Cancellation, TerminalAnswer, WorkerContext } from '../core/worker-protocol.js';
 import { callApi } from './http.js';
-import { CLIENT_DEFAULTS } from '../core/defaults.js';
+import { CLIENT_DEFAULTS, PULL_DEFAULTS } from '../core/defaults.js';
 
 /** What a handler returns: the task's result. Throwing fails the attempt instead. */
 export interface JobResult {
@@ -152,8 +152,11 @@ export function createWorker(options: WorkerOptions): WardenWorker {
   const sending = new Set<Promise<void>>();
   /** A claim request is under way. */
   let claiming = false;
-  /** Reports ride claims until a `serve` too old to take them refuses one. */
-  let carry = true;
+  /**
+   * A `serve` too old to know a claim's `claim_id` and `reports` refused one (400): from then
+   * on claims are sent as it knows them, and results go alone.
+   */
+  let oldServe = false;
   let leaseId: string | null = null;
   let renewEvery: number = CLIENT_DEFAULTS.renew_every_ms;
   let renewTimer: NodeJS.Timeout | null = null;
@@ -272,7 +275,7 @@ export function createWorker(options: WorkerOptions): WardenWorker {
 
   /** Hands a finished run's result on: to the next claim when it can ride one, else alone. */
   function finish(r: Report): Promise<void> {
-    if (carry && running && !claiming && leaseId !== null) {
+    if (!oldServe && running && !claiming && leaseId !== null) {
       waiting.push(r);
       return Promise.resolve();
     }
@@ -328,6 +331,8 @@ export function createWorker(options: WorkerOptions): WardenWorker {
         continue;
       }
       const reports = waiting.splice(0);
+      // One claim carries at most as many as serve takes; the rest go alone.
+      for (const r of reports.splice(PULL_DEFAULTS.max_claim)) void sendAlone(r);
       let answer: ClaimAnswer;
       claiming = true;
       try {
@@ -338,7 +343,10 @@ export function createWorker(options: WorkerOptions): WardenWorker {
           '/api/v1/pull/claim',
           {
             lease_id: leaseId,
-            max: free,
+            // The same on every retry of this call: a claim whose answer was lost is answered
+            // again with the same runs, not new ones nobody would work on.
+            ...(oldServe ? {} : { claim_id: crypto.randomUUID() }),
+            max: Math.min(free, PULL_DEFAULTS.max_claim),
             wait_ms: options.claimWaitMs ?? CLIENT_DEFAULTS.claim_wait_ms,
             ...(reports.length > 0 ? { reports: reports.map(carried) } : {}),
           },
@@ -349,8 +357,8 @@ export function createWorker(options: WorkerOptions): WardenWorker {
         // Whether or not `serve` took them, the reports go again alone: a repeated report
         // gets the answer the first one got.
         for (const r of reports) void sendAlone(r);
-        if (reports.length > 0 && err instanceof WardenError && err.code === ErrorCode.invalid)
-          carry = false;
+        if (!oldServe && err instanceof WardenError && err.code === ErrorCode.invalid)
+          oldServe = true;
         if (!running) break;
         report(err);
         if (err instanceof WardenError && err.code === ErrorCode.stale_run) await renew();

@@ -171,6 +171,32 @@ describe('pull mode over HTTP (SPEC §4)', () => {
     expect(await tables()).toEqual(before);
   });
 
+  it('answers a claim sent again with its id with the same runs, even while the first still waits', async () => {
+    const l = await lease();
+    const ask = (claimId: string, waitMs = 0) =>
+      h.request('POST', '/api/v1/pull/claim', {
+        token: WORKER,
+        json: { lease_id: l.lease_id, claim_id: claimId, max: 2, wait_ms: waitMs },
+      });
+    const t = await h.store.createTask({ title: 'once', assignee: 'agent' }, ana);
+    const first = await ask('c1');
+    const again = await ask('c1');
+    expect(again.body).toEqual(first.body);
+    expect((first.body as ClaimAnswer).claims.map((c) => c.context.task.id)).toEqual([t.id]);
+    expect(await h.store.listRuns(t.id)).toHaveLength(1);
+    // A claim still waiting for work, and its retry: one answer for both.
+    const waiting = ask('c2', 10_000);
+    const retry = ask('c2', 10_000);
+    const u = await h.store.createTask({ title: 'later', assignee: 'agent' }, ana);
+    const [a, b] = await Promise.all([waiting, retry]);
+    expect(a.body).toEqual(b.body);
+    expect((a.body as ClaimAnswer).claims.map((c) => c.context.task.id)).toEqual([u.id]);
+    expect(await h.store.listRuns(u.id)).toHaveLength(1);
+    // Another id is another claim.
+    await h.store.createTask({ title: 'third', assignee: 'agent' }, ana);
+    expect((await ask('c3')).body).not.toEqual(a.body);
+  });
+
   it('refuses a claim whose reports are malformed, or whose lease is not its own, reporting none of them', async () => {
     const l = await lease();
     await h.store.createTask({ title: 'held', assignee: 'agent' }, ana);

@@ -34,12 +34,19 @@ interface Seen {
   path: string;
   /** The reports a claim carried. */
   reports: { op: string; summary?: string }[];
+  /** The id a claim gave itself. */
+  claimId?: string;
   /** How many of them the pass-through kept from serve, answering for it that they failed. */
   failed?: number;
 }
 
 /** What the pass-through does to a claim that carries reports. */
-type Twist = 'none' | 'lose-first-answer' | 'refuse-as-old-serve' | 'fail-first-reports';
+type Twist =
+  | 'none'
+  | 'lose-first-answer'
+  | 'lose-first-claimed'
+  | 'refuse-as-old-serve'
+  | 'fail-first-reports';
 
 /** A pass-through to `target` that records each request and may twist one kind of claim. */
 async function passThrough(target: string, twist: Twist): Promise<{ url: string; seen: Seen[] }> {
@@ -55,14 +62,23 @@ async function passThrough(target: string, twist: Twist): Promise<{ url: string;
   const server = createServer((req, res) => {
     void body(req).then((sent) => {
       const parsed =
-        sent.length > 0 ? (JSON.parse(sent.toString('utf8')) as { reports?: Seen['reports'] }) : {};
-      seen.push({ path: req.url ?? '', reports: parsed.reports ?? [] });
-      const carries = req.url === '/api/v1/pull/claim' && parsed.reports !== undefined;
-      if (carries && twist === 'refuse-as-old-serve') {
-        // What a serve without `reports` answers: its strict schema refuses the unknown key.
+        sent.length > 0
+          ? (JSON.parse(sent.toString('utf8')) as { reports?: Seen['reports']; claim_id?: string })
+          : {};
+      seen.push({
+        path: req.url ?? '',
+        reports: parsed.reports ?? [],
+        ...(parsed.claim_id !== undefined ? { claimId: parsed.claim_id } : {}),
+      });
+      const claim = req.url === '/api/v1/pull/claim';
+      const carries = claim && parsed.reports !== undefined;
+      const newer = claim && (parsed.reports !== undefined || parsed.claim_id !== undefined);
+      if (newer && twist === 'refuse-as-old-serve') {
+        // What a serve from before `claim_id` and `reports` answers: its strict schema
+        // refuses the unknown key.
         res.writeHead(400, { 'content-type': 'application/json' });
         res.end(
-          JSON.stringify({ error: { code: 'invalid', message: 'reports: unrecognized key' } }),
+          JSON.stringify({ error: { code: 'invalid', message: 'claim_id: unrecognized key' } }),
         );
         return;
       }
@@ -86,6 +102,20 @@ async function passThrough(target: string, twist: Twist): Promise<{ url: string;
             // serve has done all of it; only its answer goes missing on the way back.
             answer.resume();
             answer.on('end', () => req.socket.destroy());
+            return;
+          }
+          if (claim && twist === 'lose-first-claimed' && !twisted) {
+            // The same, for the first answer that hands out runs.
+            void body(answer).then((got) => {
+              const claims = (JSON.parse(got.toString('utf8')) as { claims: unknown[] }).claims;
+              if (claims.length > 0 && !twisted) {
+                twisted = true;
+                req.socket.destroy();
+                return;
+              }
+              res.writeHead(answer.statusCode ?? 502, answer.headers);
+              res.end(got);
+            });
             return;
           }
           if (fail) {
@@ -179,6 +209,19 @@ describe('a pull worker reports on its next claim (issue #16)', () => {
     expect(events.filter((e) => e.kind === 'run_ended')).toHaveLength(1);
   });
 
+  it("claims again with the same id when a claim's answer is lost, and gets the same run", async () => {
+    const { url, client, workerToken } = await setUp();
+    const proxy = await passThrough(url, 'lose-first-claimed');
+    const task = await client.createTask({ title: 'held', assignee: 'noop' });
+    await start(proxy.url, workerToken).start();
+    const [done] = await allDone(client, [task.id]);
+    // Without the id, the lost answer's run would belong to a live lease that nobody works
+    // for, and the task would wait for it to stall.
+    expect(done?.runs.map((r) => [r.state, r.outcome])).toEqual([['ended', 'completed']]);
+    const claims = proxy.seen.filter((s) => s.path === '/api/v1/pull/claim');
+    expect(claims[1]?.claimId).toBe(claims[0]?.claimId);
+  });
+
   it('sends a result again on its own when serve says it could not take it on the claim', async () => {
     const { url, client, workerToken } = await setUp();
     const proxy = await passThrough(url, 'fail-first-reports');
@@ -194,7 +237,7 @@ describe('a pull worker reports on its next claim (issue #16)', () => {
     expect(tasks[0]?.runs.map((r) => r.outcome)).toEqual(['completed']);
   });
 
-  it('goes back to a request per result when serve is too old to take them on a claim', async () => {
+  it('goes back to plain claims and a request per result when serve is too old for either', async () => {
     const { url, client, workerToken } = await setUp();
     const proxy = await passThrough(url, 'refuse-as-old-serve');
     const errors: Error[] = [];
@@ -203,9 +246,13 @@ describe('a pull worker reports on its next claim (issue #16)', () => {
       ids.push((await client.createTask({ title: `t${i}`, assignee: 'noop' })).id);
     await start(proxy.url, workerToken, errors).start();
     await allDone(client, ids);
-    // One claim tried to carry a result and was refused; every result then went alone.
-    expect(proxy.seen.filter((s) => s.reports.length > 0)).toHaveLength(1);
+    // The first claim was refused; every later one was sent as that serve knows them, and
+    // every result went alone.
+    const claims = proxy.seen.filter((s) => s.path === '/api/v1/pull/claim');
+    expect(claims[0]?.claimId).toBeDefined();
+    const newer = claims.slice(1).filter((s) => s.claimId !== undefined || s.reports.length > 0);
+    expect(newer).toEqual([]);
     expect(proxy.seen.filter((s) => s.path === '/api/v1/worker/complete')).toHaveLength(3);
-    expect(errors.map((e) => e.message)).toEqual(['reports: unrecognized key']);
+    expect(errors.map((e) => e.message)).toEqual(['claim_id: unrecognized key']);
   });
 });
