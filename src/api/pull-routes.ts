@@ -14,7 +14,7 @@ import { BEARER, RESPONSES, jsonBody } from './routes.js';
 import { CompleteBody, FailBody } from './schemas.js';
 import type { ReportResult } from './worker-routes.js';
 import { WardenError } from '../core/errors.js';
-import type { TerminalCall, WorkerContext } from '../core/worker-protocol.js';
+import type { ClaimAnswer, ReportOutcome, TerminalCall } from '../core/worker-protocol.js';
 import { ClaimAnswers } from './claim-answers.js';
 import type { Json } from '../core/events.js';
 
@@ -35,17 +35,6 @@ function callOf(r: PullReport): TerminalCall {
     ...metadata,
     ...(r.created !== undefined ? { created: r.created } : {}),
   };
-}
-
-/** What became of one carried report: its answer, or why it was refused. */
-type ReportOutcome =
-  | { ok: true; answer: Awaited<ReturnType<ReportResult>> }
-  | { ok: false; again?: true; error: { code: string; message: string } };
-
-/** What a claim answers. */
-interface ClaimAnswer {
-  claims: { run_id: number; attempt: number; token: string; context: WorkerContext }[];
-  reports?: ReportOutcome[];
 }
 
 /** How the claim route reports the results a worker carries on it. */

@@ -106,3 +106,18 @@ export interface Cancellation {
   outcome: string;
   reason: string;
 }
+
+/**
+ * What became of a result a pull claim carried (`reports`): the answer its worker route would
+ * give, or why it was refused; `again` when `serve` itself failed on it and it should be sent
+ * on its own.
+ */
+export type ReportOutcome =
+  | { ok: true; answer: TerminalAnswer }
+  | { ok: false; again?: true; error: { code: string; message: string } };
+
+/** What a pull claim answers: the runs it took, and what became of the results it carried. */
+export interface ClaimAnswer {
+  claims: { run_id: number; attempt: number; token: string; context: WorkerContext }[];
+  reports?: ReportOutcome[];
+}

@@ -3,7 +3,12 @@ import { ErrorCode, WardenError } from '../core/errors.js';
 import type { Json } from '../core/events.js';
 import type { BlockKind } from '../core/status.js';
 import type { NewTask, Task } from '../core/task.js';
-import type { Cancellation, TerminalAnswer, WorkerContext } from '../core/worker-protocol.js';
+import type {
+  Cancellation,
+  ClaimAnswer,
+  TerminalAnswer,
+  WorkerContext,
+} from '../core/worker-protocol.js';
 import { callApi } from './http.js';
 import { CLIENT_DEFAULTS, PULL_DEFAULTS } from '../core/defaults.js';
 
@@ -72,15 +77,6 @@ export interface WardenWorker {
   stop(): Promise<void>;
   /** The current lease, once started. */
   readonly leaseId: string | null;
-}
-
-/** What became of a report carried on a claim (see `Report`). */
-type ReportOutcome =
-  { ok: true } | { ok: false; again?: true; error: { code: string; message: string } };
-
-interface ClaimAnswer {
-  claims: { run_id: number; attempt: number; token: string; context: WorkerContext }[];
-  reports?: ReportOutcome[];
 }
 
 /**
