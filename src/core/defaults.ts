@@ -133,6 +133,11 @@ export const POSTGRES_DEFAULTS = {
   retries: 12,
   /** How long a dropped LISTEN connection waits before it connects again. */
   relisten_ms: 500,
+  /**
+   * Most transactions of one line (SERIALIZABLE writes, or claims under the admission turn)
+   * that share one transaction when they queued behind another; the rest wait for the next.
+   */
+  group_max_members: 32,
 } as const;
 
 /** Defaults of the SQLite store. */

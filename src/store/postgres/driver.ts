@@ -6,6 +6,7 @@ import { WardenError } from '../../core/errors.js';
 import type { SqlDb, SqlDriver, SqlParam, TxOptions } from '../sql/driver.js';
 import { isUnreachable, unreachableError } from '../storage-errors.js';
 import { StatementNames } from './statement-names.js';
+import { groupBody, MemberFailed, TxLine } from './tx-line.js';
 
 // BIGINT (ids, epoch milliseconds, counts) as numbers: every value warden keeps fits in 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -38,6 +39,7 @@ function backendOf(client: pg.PoolClient): number {
 const RETRIES = POSTGRES_DEFAULTS.retries;
 const IDLE_IN_TX_MS = POSTGRES_DEFAULTS.idle_in_transaction_ms;
 const RELISTEN_MS = POSTGRES_DEFAULTS.relisten_ms;
+const GROUP_MAX = POSTGRES_DEFAULTS.group_max_members;
 
 type Queryable = Pick<PoolClient, 'query'>;
 
@@ -121,8 +123,10 @@ export class PgDriver extends PgStatements implements SqlDriver {
   private readonly notify: string;
   private closed = false;
 
-  /** The end of the line of this process's SERIALIZABLE transactions (`tx`). */
-  private serializableLine: Promise<void> = Promise.resolve();
+  /** This process's SERIALIZABLE transactions (`tx`), one at a time, grouped under load. */
+  private readonly serializable: TxLine;
+  /** Transactions that take a lock's turn, one line per lock. */
+  private readonly lockLines = new Map<number, TxLine>();
   /** The server processes of this pool's connections: their notices are this process's own. */
   private readonly ownBackends = new Set<number>();
 
@@ -131,6 +135,10 @@ export class PgDriver extends PgStatements implements SqlDriver {
     this.pool = pool;
     this.channel = channel;
     this.notify = notifyIfWritten(channel);
+    this.serializable = new TxLine(
+      (bodies) => this.inTx('BEGIN ISOLATION LEVEL SERIALIZABLE', true, groupBody(bodies)),
+      GROUP_MAX,
+    );
     pool.on('connect', (client) => this.ownBackends.add(backendOf(client)));
     pool.on('remove', (client) => this.ownBackends.delete(backendOf(client)));
   }
@@ -207,7 +215,8 @@ export class PgDriver extends PgStatements implements SqlDriver {
         return result;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
-        if (connectionLost(err)) broken = err as Error;
+        const cause = err instanceof MemberFailed ? err.cause : err;
+        if (connectionLost(cause)) broken = cause as Error;
         if (retryable(err, this.names) && attempt < RETRIES) {
           await new Promise((r) =>
             setTimeout(r, (5 << Math.min(attempt, 6)) * (0.5 + Math.random())),
@@ -231,22 +240,33 @@ export class PgDriver extends PgStatements implements SqlDriver {
     // A row-locked transaction (a lease renewal) waits on its own row at READ COMMITTED: under
     // SERIALIZABLE every renewal read the whole small hosts table and failed against the others'
     // renewals and reaps, and under load its retries outlasted the freeze margin (issue #11).
-    if (options?.lock !== undefined)
-      return this.inTx('BEGIN ISOLATION LEVEL REPEATABLE READ', true, fn, options.lock);
+    if (options?.lock !== undefined) return this.lockLine(options.lock).submit(fn);
     if (options?.rowLocked) return this.inTx('BEGIN ISOLATION LEVEL READ COMMITTED', true, fn);
     // The SERIALIZABLE ones run one at a time in this process. Concurrent ones (8 workers'
     // reports) failed each other about 1.4 times per report on PostgreSQL's page-level
     // predicate locks over small tables, and each retry ran every statement again; in a line
-    // they do not fail, and other hosts' still may (retried as before). A transaction's body
-    // never waits on another transaction of the same store (as on SQLite, whose writer is
-    // one connection), so the line cannot wait on itself.
-    const run = (): Promise<T> => this.inTx('BEGIN ISOLATION LEVEL SERIALIZABLE', true, fn);
-    const turn = this.serializableLine.then(run, run);
-    this.serializableLine = turn.then(
-      () => undefined,
-      () => undefined,
-    );
-    return turn;
+    // they do not fail, and other hosts' still may (retried as before). Those that queue
+    // behind one share the next transaction (./tx-line.ts). A transaction's body never waits
+    // on another transaction of the same store (as on SQLite, whose writer is one
+    // connection), so the line cannot wait on itself.
+    return this.serializable.submit(fn);
+  }
+
+  /**
+   * The line of transactions taking `lock`'s turn: in this process they queue here, not each
+   * on a pool connection waiting for the lock, and those that queued share the next turn.
+   */
+  private lockLine(lock: number): TxLine {
+    let line = this.lockLines.get(lock);
+    if (!line) {
+      line = new TxLine(
+        (bodies) =>
+          this.inTx('BEGIN ISOLATION LEVEL REPEATABLE READ', true, groupBody(bodies), lock),
+        GROUP_MAX,
+      );
+      this.lockLines.set(lock, line);
+    }
+    return line;
   }
 
   read<T>(fn: (db: SqlDb) => Promise<T>): Promise<T> {

@@ -1,0 +1,110 @@
+import type { SqlDb } from '../sql/driver.js';
+
+/** One transaction body waiting in a line, with how to answer its caller. */
+interface Member {
+  body: (db: SqlDb) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+/** A member's own error, said by the group's transaction so the group can be rolled back. */
+export class MemberFailed extends Error {
+  override readonly name = 'MemberFailed';
+  /** Not an SQLSTATE: the connection is sound, only this member's work failed. */
+  readonly code = 'member_failed';
+  constructor(override readonly cause: unknown) {
+    super('a member of a grouped transaction failed');
+  }
+}
+
+/**
+ * Whether `err` is about the whole transaction rather than one member's work: a
+ * serialisation failure or deadlock (class 40, retried whole), a lost connection (08, 57), or
+ * a prepared statement the schema outgrew (0A000). Everything else a member throws (a
+ * refusal, a constraint) is that member's alone.
+ */
+export function aboutTheTransaction(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.length === 5 && /^(40|08|57|0A)/.test(code);
+}
+
+/**
+ * Transactions of one kind in this process, one at a time, in the order they were asked for;
+ * those that queue while one runs share the next transaction (group commit on PostgreSQL).
+ * A line that is idle starts a body at once and alone, so grouping adds no wait; under load,
+ * one BEGIN, one COMMIT (one WAL flush) and, for the admission turn, one wait for the lock
+ * serve many bodies, and only one pool connection waits instead of one per body.
+ *
+ * Members run one after another in the group's transaction, each seeing the writes of those
+ * before it, as if each had committed alone in that order. No member is answered before the
+ * COMMIT returns. A member that throws its own error rolls the group back, and then each
+ * member runs again alone, in order, so the others' work is not lost with it and the one
+ * that threw answers with its own error from a transaction of its own. A failure of the
+ * transaction itself (a serialisation failure after its retries, a lost connection) fails
+ * every member, as it would have failed each alone.
+ */
+export class TxLine {
+  private readonly queue: Member[] = [];
+  private running = false;
+
+  constructor(
+    /** Runs the bodies in order in one transaction, returning their results. */
+    private readonly runGroup: (bodies: ((db: SqlDb) => Promise<unknown>)[]) => Promise<unknown[]>,
+    /** Most members in one transaction; the rest wait for the next. */
+    private readonly maxMembers: number,
+  ) {}
+
+  submit<T>(body: (db: SqlDb) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ body, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.running) void this.pump();
+    });
+  }
+
+  private async pump(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = this.queue.splice(0, this.maxMembers);
+        await this.runMembers(group);
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async runMembers(group: Member[]): Promise<void> {
+    try {
+      const values = await this.runGroup(group.map((m) => m.body));
+      group.forEach((m, i) => m.resolve(values[i]));
+    } catch (err) {
+      if (err instanceof MemberFailed && group.length > 1) {
+        // Each again alone, in the same order: a body is safe to run again (as on a retry).
+        for (const m of group) await this.runMembers([m]);
+        return;
+      }
+      const cause = err instanceof MemberFailed ? err.cause : err;
+      for (const m of group) m.reject(cause);
+    }
+  }
+}
+
+/**
+ * The body of a group's transaction: each member's body in order. A member's own error is
+ * wrapped (`MemberFailed`) so the line can tell it from a failure of the transaction.
+ */
+export function groupBody(
+  bodies: ((db: SqlDb) => Promise<unknown>)[],
+): (db: SqlDb) => Promise<unknown[]> {
+  return async (db) => {
+    const values: unknown[] = [];
+    for (const body of bodies) {
+      try {
+        values.push(await body(db));
+      } catch (err) {
+        throw aboutTheTransaction(err) ? err : new MemberFailed(err);
+      }
+    }
+    return values;
+  };
+}
