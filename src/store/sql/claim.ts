@@ -28,24 +28,82 @@ interface GroupRow {
 /** How many candidates to look at per claim; more than any host's cap. */
 const CANDIDATE_WINDOW = 500;
 
+/** Open runs (running or ending) counted by profile, host and pull worker. */
+interface LoadRow {
+  profile: string | null;
+  host_id: string | null;
+  worker_id: string | null;
+  n: number;
+}
+
+/**
+ * Running and ending runs, written as the partial index runs_open's own condition: written
+ * `state IN ('running', 'ending')`, SQLite walked every run ever made.
+ */
+const OPEN_RUNS =
+  "SELECT profile, host_id, worker_id, COUNT(*) AS n FROM runs WHERE state <> 'ended' GROUP BY profile, host_id, worker_id";
+
+/** Ready tasks in the order they are claimed, up to a window (`?`: now, window). */
+const READY = `SELECT t.* FROM tasks t JOIN boards b ON b.name = t.board
+     WHERE t.status = 'ready' AND t.assignee IS NOT NULL AND (t.not_before IS NULL OR t.not_before <= ?)
+       AND b.paused = 0 AND (t.needs_approval = 0 OR t.approved_at IS NOT NULL)
+     ORDER BY t.priority DESC, t.id LIMIT ?`;
+
+/**
+ * Work in review waiting for a run of its profile's reviewer (issue #14), up to a window; claimed
+ * first, since the work it reviews is done but for that.
+ */
+const IN_REVIEW = `SELECT t.* FROM tasks t JOIN boards b ON b.name = t.board
+     WHERE t.status = 'review' AND t.review_by IS NOT NULL AND b.paused = 0
+     ORDER BY t.priority DESC, t.id LIMIT ?`;
+
+/** Everything admission reads, in the claim's snapshot. */
+interface ClaimReads {
+  profiles: ProfileRow[];
+  groups: GroupRow[];
+  ready: TaskRow[];
+  reviews: TaskRow[];
+  open: LoadRow[];
+}
+
+/**
+ * Reads what admission works from, with up to `window` candidates of each kind. PostgreSQL:
+ * one statement (each a round trip, made while the admission turn is held by the whole
+ * fleet), its parts as JSON arrays of rows, which keep the columns' names and numbers.
+ * SQLite: five statements, each a call into the library.
+ */
+async function readForClaim(db: SqlDb, now: number, window: number): Promise<ClaimReads> {
+  if (db.dialect === 'postgres') {
+    const rows = (part: string, order = ''): string =>
+      `COALESCE((SELECT json_agg(x${order}) FROM (${part}) x), '[]')`;
+    const row = await db.get<ClaimReads>(
+      `SELECT ${rows('SELECT * FROM profiles')} AS profiles,
+        ${rows('SELECT * FROM concurrency_groups')} AS groups,
+        ${rows(READY, ' ORDER BY x.priority DESC, x.id')} AS ready,
+        ${rows(IN_REVIEW, ' ORDER BY x.priority DESC, x.id')} AS reviews,
+        ${rows(OPEN_RUNS)} AS open`,
+      [now, window, window],
+    );
+    if (!row) throw new Error("the claim's read returned no row");
+    return row;
+  }
+  return {
+    profiles: await db.all<ProfileRow>('SELECT * FROM profiles'),
+    groups: await db.all<GroupRow>('SELECT * FROM concurrency_groups'),
+    ready: await db.all<TaskRow>(READY, [now, window]),
+    reviews: await db.all<TaskRow>(IN_REVIEW, [window]),
+    open: await db.all<LoadRow>(OPEN_RUNS),
+  };
+}
+
 /** Live runs by host, profile and group (runs still ending count, SPEC §4). */
-async function currentLoad(
-  db: SqlDb,
+function currentLoad(
+  open: readonly LoadRow[],
   req: ClaimRequest,
   groupOf: Map<string, string | null>,
-): Promise<Load> {
+): Load {
   const load = emptyLoad();
-  const rows = await db.all<{
-    profile: string | null;
-    host_id: string | null;
-    worker_id: string | null;
-    n: number;
-  }>(
-    // Running and ending runs, written as the partial index runs_open's own condition: written
-    // `state IN ('running', 'ending')`, SQLite walked every run ever made.
-    "SELECT profile, host_id, worker_id, COUNT(*) AS n FROM runs WHERE state <> 'ended' GROUP BY profile, host_id, worker_id",
-  );
-  for (const r of rows) {
+  for (const r of open) {
     const n = Number(r.n);
     // A pull worker's own cap is over the runs of its lease; a host's over its spawned runs.
     const onHost =
@@ -137,14 +195,13 @@ export async function claimRuns(
    */
   contextHere = true,
 ): Promise<{ claim: Claim; fenced: FencedRun }[]> {
-  const profiles = (await db.all<ProfileRow>('SELECT * FROM profiles')).map((r) => ({
-    row: r,
-    profile: toProfile(r),
-  }));
+  // Most claims are met by the first few candidates: a small window is read first, and the
+  // whole one only when caps passed over enough of it that the claim could not be filled.
+  const small = Math.min(CANDIDATE_WINDOW, Math.max(4, req.limit * 2));
+  const reads = await readForClaim(db, now, small);
+  const profiles = reads.profiles.map((r) => ({ row: r, profile: toProfile(r) }));
   const groupOf = new Map(profiles.map((p) => [p.profile.name, p.profile.concurrency_group]));
-  const groups = new Map(
-    (await db.all<GroupRow>('SELECT * FROM concurrency_groups')).map((g) => [g.name, g]),
-  );
+  const groups = new Map(reads.groups.map((g) => [g.name, g]));
   const admissible = admissibleProfiles(profiles, now, req);
   if (admissible.size === 0) return [];
   const caps: Caps = {
@@ -152,13 +209,16 @@ export async function claimRuns(
     profiles: new Map(profiles.map((p) => [p.profile.name, p.profile.max_concurrency])),
     groups: groupCaps(groups.values()),
   };
-  // Most claims are met by the first few candidates: a small window is read first, and the
-  // whole one only when caps passed over enough of it that the claim could not be filled.
   const inputs = { admissible, groups, groupOf, caps };
-  const small = Math.min(CANDIDATE_WINDOW, Math.max(4, req.limit * 2));
-  let pass = await admitFrom(db, now, req, inputs, small);
+  let pass = admitFrom(reads, req, inputs, now, small);
   if (pass.full && pass.picked.length < req.limit && pass.hostRoom && small < CANDIDATE_WINDOW)
-    pass = await admitFrom(db, now, req, inputs, CANDIDATE_WINDOW);
+    pass = admitFrom(
+      await readForClaim(db, now, CANDIDATE_WINDOW),
+      req,
+      inputs,
+      now,
+      CANDIDATE_WINDOW,
+    );
   const { picked, tasks, reviewIds } = pass;
   const claims: { claim: Claim; fenced: FencedRun }[] = [];
   const actor = dispatcher(req.host);
@@ -307,30 +367,16 @@ interface AdmissionPass {
   hostRoom: boolean;
 }
 
-/** Reads up to `window` ready tasks and tasks in review and admits from them under the caps. */
-async function admitFrom(
-  db: SqlDb,
-  now: number,
+/** Admits from the ready tasks and tasks in review `reads` found (up to `window` each). */
+function admitFrom(
+  reads: ClaimReads,
   req: ClaimRequest,
   inputs: AdmissionInputs,
+  now: number,
   window: number,
-): Promise<AdmissionPass> {
+): AdmissionPass {
   const { admissible, groups, groupOf, caps } = inputs;
-  const ready = await db.all<TaskRow>(
-    `SELECT t.* FROM tasks t JOIN boards b ON b.name = t.board
-     WHERE t.status = 'ready' AND t.assignee IS NOT NULL AND (t.not_before IS NULL OR t.not_before <= ?)
-       AND b.paused = 0 AND (t.needs_approval = 0 OR t.approved_at IS NOT NULL)
-     ORDER BY t.priority DESC, t.id LIMIT ?`,
-    [now, window],
-  );
-  // Work in review waits for a run of its profile's reviewer (issue #14): claimed first, since
-  // the work it reviews is done but for that.
-  const reviews = await db.all<TaskRow>(
-    `SELECT t.* FROM tasks t JOIN boards b ON b.name = t.board
-     WHERE t.status = 'review' AND t.review_by IS NOT NULL AND b.paused = 0
-     ORDER BY t.priority DESC, t.id LIMIT ?`,
-    [window],
-  );
+  const { ready, reviews } = reads;
   const reviewIds = new Set(reviews.map((t) => t.id));
   const tasks = [...reviews, ...ready];
   const probing = new Set<string>();
@@ -348,7 +394,7 @@ async function admitFrom(
     }
     candidates.push({ taskId: t.id, profile: p.profile.name, group });
   }
-  const load = await currentLoad(db, req, groupOf);
+  const load = currentLoad(reads.open, req, groupOf);
   const picked = admit(candidates, load, caps, req.limit);
   return {
     picked,
