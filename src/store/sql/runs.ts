@@ -302,10 +302,8 @@ export async function closeRun(
     },
   });
   if (task.current_run_id !== runId) return task.id;
-  const profile =
-    run.profile === null
-      ? undefined
-      : await db.get<ProfileRow>('SELECT * FROM profiles WHERE name = ?', [run.profile]);
+  const around = await aroundTask(db, run.profile, task.id);
+  const profile = around.profile;
   const profilePolicy = profile
     ? ((JSON.parse(profile.spec) as { policy?: Record<string, unknown> }).policy ?? {})
     : {};
@@ -351,7 +349,7 @@ export async function closeRun(
   const verdict = review ? await reviewVerdict(db, now, run, task, outcome, reason, policy) : null;
   const decided = verdict ?? decision;
   const c = decided.counters;
-  const parentsReady = await parentsDone(db, task.id);
+  const parentsReady = around.parentsDone ?? (await parentsDone(db, task.id));
   const verb = intent.archive ? 'archive' : decided.verb;
   // Who makes the move: the person who archived, the worker who reported, else the host (who
   // also applies a reviewer's verdict).
@@ -360,7 +358,7 @@ export async function closeRun(
   // A review run's verdict leaves the work's result as it is.
   const isDone = (to === 'done' || to === 'review') && !review;
   // Work handed to review waits for its profile's reviewer, when it names one.
-  const reviewBy = to === 'review' && !review ? await reviewerOf(db, run.profile) : null;
+  const reviewBy = to === 'review' && !review && profile ? reviewerOf(profile) : null;
   await db.run(
     `UPDATE tasks SET status = ?, current_run_id = NULL, updated_at = ?, failures = ?, stall_streak = ?,
        rate_limited_streak = ?, spawn_failures = ?, host_losses = ?,
@@ -450,16 +448,54 @@ export async function closeRun(
       decision,
       policy.profile_breaker,
     );
-  if (to === 'done') await promoteChildren(db, now, task.id, actor);
+  if (to === 'done' && around.waitingChildren !== false)
+    await promoteChildren(db, now, task.id, actor);
   if (to === 'archived') await holdOrphans(db, now, task.id, endedBy);
   return task.id;
 }
 
 /** The reviewer a profile names for its work in review, if any (issue #14). */
-async function reviewerOf(db: SqlDb, profile: string | null): Promise<string | null> {
-  if (profile === null) return null;
-  const row = await db.get<{ spec: string }>('SELECT spec FROM profiles WHERE name = ?', [profile]);
-  return row ? ((JSON.parse(row.spec) as { reviewer?: string | null }).reviewer ?? null) : null;
+function reviewerOf(profile: ProfileRow): string | null {
+  return (JSON.parse(profile.spec) as { reviewer?: string | null }).reviewer ?? null;
+}
+
+/** What closing a task's current run reads around it, beside the run and the task. */
+interface AroundTask {
+  profile: ProfileRow | undefined;
+  /** Whether every parent is done; undefined: not read yet. */
+  parentsDone?: boolean;
+  /** Whether a child waits in `todo` (it may be promoted); undefined: not read yet. */
+  waitingChildren?: boolean;
+}
+
+/**
+ * The run's profile, and on PostgreSQL in the same statement whether the task's parents are
+ * all done and whether any child waits in `todo`: one round trip instead of three for every
+ * run that ends (a task with no children, most of them, then skips reading its children).
+ * SQLite reads only the profile here; the rest is read where it is used.
+ */
+async function aroundTask(db: SqlDb, profile: string | null, taskId: TaskId): Promise<AroundTask> {
+  if (db.dialect !== 'postgres') {
+    return {
+      profile:
+        profile === null
+          ? undefined
+          : await db.get<ProfileRow>('SELECT * FROM profiles WHERE name = ?', [profile]),
+    };
+  }
+  const row = await db.get<{ profile: ProfileRow | null; parents_open: number; waiting: number }>(
+    `SELECT (SELECT row_to_json(p) FROM profiles p WHERE p.name = ?) AS profile,
+       (SELECT COUNT(*) FROM task_links l JOIN tasks p ON p.id = l.parent_id
+         WHERE l.child_id = ? AND p.status <> 'done') AS parents_open,
+       (SELECT COUNT(*) FROM task_links l JOIN tasks c ON c.id = l.child_id
+         WHERE l.parent_id = ? AND c.status = 'todo') AS waiting`,
+    [profile, taskId, taskId],
+  );
+  return {
+    profile: row?.profile ?? undefined,
+    parentsDone: Number(row?.parents_open ?? 0) === 0,
+    waitingChildren: Number(row?.waiting ?? 0) > 0,
+  };
 }
 
 /**

@@ -51,13 +51,30 @@ export async function fence(
   tokenHash: string,
   op: string,
 ): Promise<FenceResult> {
-  const run = await runOfToken(db, tokenHash);
-  return run ? judgeFence(db, now, run, op) : unknownToken();
+  const read = await runOfToken(db, tokenHash);
+  return read ? judgeFence(db, now, read.run, op, read.task) : unknownToken();
 }
 
-/** The run a token belongs to, as `fence` reads it first. */
-export function runOfToken(db: SqlDb, tokenHash: string): Promise<RunRow | undefined> {
-  return db.get<RunRow>('SELECT * FROM runs WHERE token_hash = ?', [tokenHash]);
+/**
+ * The run a token belongs to, as `fence` reads it first. PostgreSQL reads the run's task in
+ * the same statement (one round trip fewer for every worker write); SQLite reads it in
+ * `judgeFence`, a call into the library.
+ */
+export async function runOfToken(
+  db: SqlDb,
+  tokenHash: string,
+): Promise<{ run: RunRow; task?: TaskRow | undefined } | undefined> {
+  if (db.dialect !== 'postgres') {
+    const run = await db.get<RunRow>('SELECT * FROM runs WHERE token_hash = ?', [tokenHash]);
+    return run && { run };
+  }
+  const row = await db.get<RunRow & { fence_task: TaskRow | null }>(
+    'SELECT r.*, row_to_json(t) AS fence_task FROM runs r LEFT JOIN tasks t ON t.id = r.task_id WHERE r.token_hash = ?',
+    [tokenHash],
+  );
+  if (!row) return undefined;
+  const { fence_task: task, ...run } = row;
+  return { run, task: task ?? undefined };
 }
 
 /** A token no run has. */
@@ -77,8 +94,10 @@ export async function judgeFence(
   now: number,
   run: RunRow,
   op: string,
+  /** The run's task, when it was read with the run. */
+  known?: TaskRow,
 ): Promise<FenceResult> {
-  const task = await db.get<TaskRow>('SELECT * FROM tasks WHERE id = ?', [run.task_id]);
+  const task = known ?? (await db.get<TaskRow>('SELECT * FROM tasks WHERE id = ?', [run.task_id]));
   if (!task) throw new Error(`run ${run.id} has no task`);
   const current = task.current_run_id === run.id;
   const lateComplete =
@@ -271,11 +290,11 @@ export async function report(
   call: TerminalCall,
   close?: PolicyContext & { host: string; random: Random },
 ): Promise<{ ok: true; value: TerminalAnswer } | Refused> {
-  const run = await runOfToken(db, tokenHash);
-  if (!run) return unknownToken();
-  const again = answerOf(run, call);
+  const read = await runOfToken(db, tokenHash);
+  if (!read) return unknownToken();
+  const again = answerOf(read.run, call);
   if (again) return { ok: true, value: again };
-  const checked = await judgeFence(db, now, run, call.op);
+  const checked = await judgeFence(db, now, read.run, call.op, read.task);
   if (!checked.ok) return checked;
   const f = checked.fenced;
   const { answer, run: reported } = await terminalCall(db, now, f, call);
