@@ -30,6 +30,18 @@ export function changesChannel(schema: string | undefined): string {
 function notifyIfWritten(channel: string): string {
   return `SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NOT NULL THEN pg_notify('${channel}', '') END`;
 }
+/**
+ * What a transaction taking the admission turn sends after its BEGIN, in the same round trip.
+ * Its reads walk the ready tasks' indexes in claim order and stop at the window; planned
+ * from a table's statistics, a board whose tasks all arrived since PostgreSQL last analysed
+ * it (a burst of new work, its first minute) was read whole and sorted at every claim, made
+ * while the fleet waits for the turn. Bitmap scans and sorts are priced out for the turn's
+ * statements only (`SET LOCAL`), so the ordered index walk is the plan whatever the
+ * statistics say. Then the lock.
+ */
+const IN_TURN =
+  'SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off; LOCK TABLE admission_lock IN EXCLUSIVE MODE';
+
 /** The server process a client is connected to. */
 function backendOf(client: pg.PoolClient): number {
   return (client as unknown as { processID: number }).processID;
@@ -204,9 +216,7 @@ export class PgDriver extends PgStatements implements SqlDriver {
         // first SELECT, not at LOCK), and it is released with the transaction: a holder that
         // is paused or cut off loses it with its session (idle_in_transaction_session_timeout).
         // BEGIN and LOCK go in one simple query: one round trip.
-        await client.query(
-          lock === undefined ? begin : `${begin}; LOCK TABLE admission_lock IN EXCLUSIVE MODE`,
-        );
+        await client.query(lock === undefined ? begin : `${begin}; ${IN_TURN}`);
         const result = await fn(new PgStatements(client, this.names, true));
         // Only a transaction that wrote wakes the others: a claim that found nothing must not
         // wake every host into claiming again (a storm of empty passes). The notice and the

@@ -1,4 +1,5 @@
 import type { SqlDb } from '../sql/driver.js';
+import { EventBatch } from '../sql/event-batch.js';
 
 /** One transaction body waiting in a line, with how to answer its caller. */
 interface Member {
@@ -90,21 +91,25 @@ export class TxLine {
 }
 
 /**
- * The body of a group's transaction: each member's body in order. A member's own error is
- * wrapped (`MemberFailed`) so the line can tell it from a failure of the transaction.
+ * The body of a group's transaction: each member's body in order, the events they append
+ * held and written in one statement at the end (../sql/event-batch.ts), one round trip for
+ * the group instead of one per member. A member's own error is wrapped (`MemberFailed`) so
+ * the line can tell it from a failure of the transaction.
  */
 export function groupBody(
   bodies: ((db: SqlDb) => Promise<unknown>)[],
 ): (db: SqlDb) => Promise<unknown[]> {
   return async (db) => {
+    const batch = new EventBatch(db);
     const values: unknown[] = [];
     for (const body of bodies) {
       try {
-        values.push(await body(db));
+        values.push(await body(batch));
       } catch (err) {
         throw aboutTheTransaction(err) ? err : new MemberFailed(err);
       }
     }
+    await batch.flush();
     return values;
   };
 }

@@ -65,8 +65,13 @@ export class EventBatch implements SqlDb {
   }
 }
 
-/** Runs a write transaction's body with its events held and written once, at its end. */
+/**
+ * Runs a write transaction's body with its events held and written once, at its end; or, in
+ * a transaction that already holds them (several bodies grouped in one on PostgreSQL), at
+ * that one's end.
+ */
 export async function withEventBatch<T>(db: SqlDb, fn: (db: SqlDb) => Promise<T>): Promise<T> {
+  if (db instanceof EventBatch) return fn(db);
   const batch = new EventBatch(db);
   const value = await fn(batch);
   await batch.flush();

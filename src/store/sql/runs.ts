@@ -25,6 +25,8 @@ import { json, toRun } from './rows.js';
 import type { ProfileRow, RunRow, TaskRow } from './rows.js';
 import { holdOrphans, promoteChildren } from './task-moves.js';
 import { getTask, parentsDone } from './tasks.js';
+import { aroundTask, recentRuns } from './around-task.js';
+import type { AroundTask } from './around-task.js';
 
 /** One run row, or undefined. */
 export async function runRow(db: SqlDb, id: RunId): Promise<RunRow | undefined> {
@@ -214,10 +216,10 @@ export async function closeRun(
   final: RunFinal,
   ctx: PolicyContext & { host: string; random: Random },
   /**
-   * What this transaction already has: the run's row as it last wrote it, and the task's as it
-   * read it (unchanged since); what is not given is read here.
+   * What this transaction already has: the run's row as it last wrote it, the task's as it
+   * read it (unchanged since), and what it read around them; what is not given is read here.
    */
-  known: { run?: RunRow; task?: TaskRow } = {},
+  known: { run?: RunRow; task?: TaskRow; around?: AroundTask } = {},
 ): Promise<TaskId | null> {
   const run = known.run ?? (await runRow(db, runId));
   if (!run || run.state === 'ended') return null;
@@ -302,7 +304,7 @@ export async function closeRun(
     },
   });
   if (task.current_run_id !== runId) return task.id;
-  const around = await aroundTask(db, run.profile, task.id);
+  const around = known.around ?? (await aroundTask(db, run.profile, task.id));
   const profile = around.profile;
   const profilePolicy = profile
     ? ((JSON.parse(profile.spec) as { policy?: Record<string, unknown> }).policy ?? {})
@@ -317,10 +319,7 @@ export async function closeRun(
   const reported =
     outcome === 'worker_blocked' ? (chosen.extra?.block_kind as BlockKind | undefined) : undefined;
   const blockKind = intent.kind ?? reported;
-  const recent = await db.all<{ id: number }>(
-    'SELECT id FROM runs WHERE task_id = ? ORDER BY attempt DESC LIMIT ?',
-    [run.task_id, policy.stall_loop_limit + 1],
-  );
+  const recent = await recentRuns(db, run.task_id, policy.stall_loop_limit + 1, around.recent);
   const decision = accountRun({
     ending: {
       runId,
@@ -344,7 +343,7 @@ export async function closeRun(
     policy,
     now,
     random: ctx.random,
-    recentRunIds: recent.map((r) => r.id),
+    recentRunIds: recent,
   });
   const verdict = review ? await reviewVerdict(db, now, run, task, outcome, reason, policy) : null;
   const decided = verdict ?? decision;
@@ -457,45 +456,6 @@ export async function closeRun(
 /** The reviewer a profile names for its work in review, if any (issue #14). */
 function reviewerOf(profile: ProfileRow): string | null {
   return (JSON.parse(profile.spec) as { reviewer?: string | null }).reviewer ?? null;
-}
-
-/** What closing a task's current run reads around it, beside the run and the task. */
-interface AroundTask {
-  profile: ProfileRow | undefined;
-  /** Whether every parent is done; undefined: not read yet. */
-  parentsDone?: boolean;
-  /** Whether a child waits in `todo` (it may be promoted); undefined: not read yet. */
-  waitingChildren?: boolean;
-}
-
-/**
- * The run's profile, and on PostgreSQL in the same statement whether the task's parents are
- * all done and whether any child waits in `todo`: one round trip instead of three for every
- * run that ends (a task with no children, most of them, then skips reading its children).
- * SQLite reads only the profile here; the rest is read where it is used.
- */
-async function aroundTask(db: SqlDb, profile: string | null, taskId: TaskId): Promise<AroundTask> {
-  if (db.dialect !== 'postgres') {
-    return {
-      profile:
-        profile === null
-          ? undefined
-          : await db.get<ProfileRow>('SELECT * FROM profiles WHERE name = ?', [profile]),
-    };
-  }
-  const row = await db.get<{ profile: ProfileRow | null; parents_open: number; waiting: number }>(
-    `SELECT (SELECT row_to_json(p) FROM profiles p WHERE p.name = ?) AS profile,
-       (SELECT COUNT(*) FROM task_links l JOIN tasks p ON p.id = l.parent_id
-         WHERE l.child_id = ? AND p.status <> 'done') AS parents_open,
-       (SELECT COUNT(*) FROM task_links l JOIN tasks c ON c.id = l.child_id
-         WHERE l.parent_id = ? AND c.status = 'todo') AS waiting`,
-    [profile, taskId, taskId],
-  );
-  return {
-    profile: row?.profile ?? undefined,
-    parentsDone: Number(row?.parents_open ?? 0) === 0,
-    waitingChildren: Number(row?.waiting ?? 0) > 0,
-  };
 }
 
 /**

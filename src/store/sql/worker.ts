@@ -16,6 +16,8 @@ import type { TerminalAnswer, TerminalCall, WorkerContext } from '../../core/wor
 import type { Random } from '../../core/backoff.js';
 import type { PolicyContext } from '../run-types.js';
 import type { SqlDb } from './driver.js';
+import { aroundColumns, toAround } from './around-task.js';
+import type { AroundColumns, AroundTask } from './around-task.js';
 import { closeRun } from './runs.js';
 import { appendEvent } from './events.js';
 import type { RunRow, TaskRow } from './rows.js';
@@ -57,24 +59,47 @@ export async function fence(
 
 /**
  * The run a token belongs to, as `fence` reads it first. PostgreSQL reads the run's task in
- * the same statement (one round trip fewer for every worker write); SQLite reads it in
- * `judgeFence`, a call into the library.
+ * the same statement (one round trip fewer for every worker write), and with `around`, what
+ * closing the run will read around it (a report that closes a pull run: one more fewer);
+ * SQLite reads the task in `judgeFence`, a call into the library.
  */
 export async function runOfToken(
   db: SqlDb,
   tokenHash: string,
-): Promise<{ run: RunRow; task?: TaskRow | undefined } | undefined> {
+  around = false,
+): Promise<{ run: RunRow; task?: TaskRow | undefined; around?: AroundTask } | undefined> {
   if (db.dialect !== 'postgres') {
     const run = await db.get<RunRow>('SELECT * FROM runs WHERE token_hash = ?', [tokenHash]);
     return run && { run };
   }
-  const row = await db.get<RunRow & { fence_task: TaskRow | null }>(
-    'SELECT r.*, row_to_json(t) AS fence_task FROM runs r LEFT JOIN tasks t ON t.id = r.task_id WHERE r.token_hash = ?',
+  if (!around) {
+    const row = await db.get<RunRow & { fence_task: TaskRow | null }>(
+      'SELECT r.*, row_to_json(t) AS fence_task FROM runs r LEFT JOIN tasks t ON t.id = r.task_id WHERE r.token_hash = ?',
+      [tokenHash],
+    );
+    if (!row) return undefined;
+    const { fence_task: task, ...run } = row;
+    return { run, task: task ?? undefined };
+  }
+  const row = await db.get<RunRow & { fence_task: TaskRow | null } & AroundColumns>(
+    `SELECT r.*, row_to_json(t) AS fence_task, ${aroundColumns('r.profile', 'r.task_id')}
+     FROM runs r LEFT JOIN tasks t ON t.id = r.task_id WHERE r.token_hash = ?`,
     [tokenHash],
   );
   if (!row) return undefined;
-  const { fence_task: task, ...run } = row;
-  return { run, task: task ?? undefined };
+  const {
+    fence_task: task,
+    around_profile,
+    around_recent,
+    around_parents_open,
+    around_waiting,
+    ...run
+  } = row;
+  return {
+    run,
+    task: task ?? undefined,
+    around: toAround({ around_profile, around_recent, around_parents_open, around_waiting }),
+  };
 }
 
 /** A token no run has. */
@@ -290,7 +315,8 @@ export async function report(
   call: TerminalCall,
   close?: PolicyContext & { host: string; random: Random },
 ): Promise<{ ok: true; value: TerminalAnswer } | Refused> {
-  const read = await runOfToken(db, tokenHash);
+  // What closing will read around the run comes with it when this report may close it.
+  const read = await runOfToken(db, tokenHash, close !== undefined);
   if (!read) return unknownToken();
   const again = answerOf(read.run, call);
   if (again) return { ok: true, value: again };
@@ -300,7 +326,11 @@ export async function report(
   const { answer, run: reported } = await terminalCall(db, now, f, call);
   if (f.run.mode === 'pull' && close) {
     const final = { outcome: answer.outcome, reason: reportReason(call) };
-    await closeRun(db, now, f.run.id, final, close, { run: reported, task: f.task });
+    await closeRun(db, now, f.run.id, final, close, {
+      run: reported,
+      task: f.task,
+      ...(read.around ? { around: read.around } : {}),
+    });
   }
   return { ok: true, value: answer };
 }
