@@ -5,7 +5,7 @@ import type { Candidate, Caps, GroupCap, Load } from '../../core/admission.js';
 import { resolveTransition } from '../../core/transitions.js';
 import type { WorkerContext } from '../../core/worker-protocol.js';
 import type { Claim, ClaimRequest } from '../run-types.js';
-import type { SqlDb } from './driver.js';
+import type { SqlDb, SqlParam } from './driver.js';
 import { appendEvent } from './events.js';
 import type { Profile } from '../../core/profile.js';
 import { toProfile, toRun } from './rows.js';
@@ -155,26 +155,23 @@ function admissibleProfiles(
  * for it; a change after this read wakes the claimer again.
  */
 export async function mayClaim(db: SqlDb, now: number, req: ClaimRequest): Promise<boolean> {
-  const profiles = (await db.all<ProfileRow>('SELECT * FROM profiles')).map((r) => ({
-    row: r,
-    profile: toProfile(r),
-  }));
-  const admissible = admissibleProfiles(profiles, now, req);
-  if (admissible.size === 0) return false;
-  // One row at most, found through (assignee, status): never a walk over every ready task.
-  const names = [...admissible.keys()];
-  const marks = names.map(() => '?').join(', ');
-  const found = await db.get<{ one: number }>(
-    `SELECT 1 AS one FROM tasks t JOIN boards b ON b.name = t.board
-     WHERE t.status = 'ready' AND t.assignee IN (${marks})
-       AND (t.not_before IS NULL OR t.not_before <= ?)
-       AND b.paused = 0 AND (t.needs_approval = 0 OR t.approved_at IS NOT NULL)
-     UNION ALL SELECT 1 FROM tasks t JOIN boards b ON b.name = t.board
-     WHERE t.status = 'review' AND t.review_by IN (${marks}) AND b.paused = 0
-     LIMIT 1`,
-    [...names, now, ...names],
+  // Every profile with whether it has work: one statement, each flag one probe of an index
+  // through (assignee, status) or the few tasks in review, never a walk over every ready task.
+  const rows = await db.all<ProfileRow & { has_work: number }>(
+    `SELECT p.*, CASE WHEN EXISTS (SELECT 1 FROM tasks t JOIN boards b ON b.name = t.board
+         WHERE t.status = 'ready' AND t.assignee = p.name
+           AND (t.not_before IS NULL OR t.not_before <= ?)
+           AND b.paused = 0 AND (t.needs_approval = 0 OR t.approved_at IS NOT NULL))
+       OR EXISTS (SELECT 1 FROM tasks t JOIN boards b ON b.name = t.board
+         WHERE t.status = 'review' AND t.review_by = p.name AND b.paused = 0)
+       THEN 1 ELSE 0 END AS has_work
+     FROM profiles p`,
+    [now],
   );
-  return found !== undefined;
+  const working = rows
+    .filter((r) => Number(r.has_work) === 1)
+    .map(({ has_work: _, ...row }) => ({ row, profile: toProfile(row) }));
+  return admissibleProfiles(working, now, req).size > 0;
 }
 
 /**
@@ -241,9 +238,10 @@ export async function claimRuns(
             : p.profile.cwd === 'workspace'
               ? `${roots.workspaceRoot ?? ''}/${task.id}`
               : p.profile.cwd;
-    const run = await db.get<RunRow>(
-      `INSERT INTO runs (task_id, board, attempt, state, mode, token_hash, host_id, worker_id, profile, profile_version, argv, env, cwd, started_at, role)
-       VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+    const from = review ? 'review' : 'ready';
+    const to = resolveTransition('claim', from, 'dispatcher', true);
+    const { run, updated } = await startRun(
+      db,
       [
         task.id,
         task.board,
@@ -260,18 +258,8 @@ export async function claimRuns(
         now,
         review ? 'review' : 'work',
       ],
+      { to, attempt, now, taskId: task.id },
     );
-    if (!run) throw new Error('run insert returned no row');
-    const from = review ? 'review' : 'ready';
-    const to = resolveTransition('claim', from, 'dispatcher', true);
-    // Claimed once: a review run that ends without a verdict leaves the review to a person.
-    // The task as claimed, with its links, from the UPDATE itself (no read after it).
-    const updated = await db.get<LinkedTaskRow>(
-      `UPDATE tasks SET status = ?, current_run_id = ?, attempts = ?, review_by = NULL, updated_at = ? WHERE id = ?
-       RETURNING *, ${linkColumns(db, 'tasks')}`,
-      [to, run.id, attempt, now, task.id],
-    );
-    if (!updated) throw new Error(`task ${task.id} vanished under its claim`);
     if (p.row.paused !== 0) {
       await db.run('UPDATE profiles SET breaker_probe_run = ? WHERE name = ?', [
         run.id,
@@ -346,6 +334,48 @@ export async function withContexts(
     ...claim,
     context: bare[i] ?? (read.shift() as WorkerContext),
   }));
+}
+
+/** A new run's columns, in the order `startRun` writes them. */
+const RUN_COLUMNS =
+  '(task_id, board, attempt, state, mode, token_hash, host_id, worker_id, profile, profile_version, argv, env, cwd, started_at, role)';
+const RUN_VALUES = "(?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+/**
+ * Inserts a claimed task's run and moves the task to it (claimed once: a review run that ends
+ * without a verdict leaves the review to a person), returning both rows, the task's with its
+ * links, from the writes themselves (no read after them). PostgreSQL: one statement, the
+ * UPDATE taking the run's id from the INSERT beside it, since each round trip is made while
+ * the fleet waits for the admission turn; SQLite: the two statements.
+ */
+async function startRun(
+  db: SqlDb,
+  values: SqlParam[],
+  move: { to: string; attempt: number; now: number; taskId: number },
+): Promise<{ run: RunRow; updated: LinkedTaskRow }> {
+  const set = 'status = ?, current_run_id = ?, attempts = ?, review_by = NULL, updated_at = ?';
+  if (db.dialect === 'postgres') {
+    const row = await db.get<{ run: RunRow; task: LinkedTaskRow }>(
+      `WITH r AS (INSERT INTO runs ${RUN_COLUMNS} VALUES ${RUN_VALUES} RETURNING *),
+        t AS (UPDATE tasks SET ${set.replace('current_run_id = ?', 'current_run_id = (SELECT id FROM r)')}
+          WHERE id = ? RETURNING *, ${linkColumns(db, 'tasks')})
+       SELECT row_to_json(r) AS run, row_to_json(t) AS task FROM r, t`,
+      [...values, move.to, move.attempt, move.now, move.taskId],
+    );
+    if (!row) throw new Error(`task ${move.taskId} vanished under its claim`);
+    return { run: row.run, updated: row.task };
+  }
+  const run = await db.get<RunRow>(
+    `INSERT INTO runs ${RUN_COLUMNS} VALUES ${RUN_VALUES} RETURNING *`,
+    values,
+  );
+  if (!run) throw new Error('run insert returned no row');
+  const updated = await db.get<LinkedTaskRow>(
+    `UPDATE tasks SET ${set} WHERE id = ? RETURNING *, ${linkColumns(db, 'tasks')}`,
+    [move.to, run.id, move.attempt, move.now, move.taskId],
+  );
+  if (!updated) throw new Error(`task ${move.taskId} vanished under its claim`);
+  return { run, updated };
 }
 
 /** What admission works from in one claim. */
