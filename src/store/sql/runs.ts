@@ -27,6 +27,7 @@ import { holdOrphans, promoteChildren } from './task-moves.js';
 import { getTask, parentsDone } from './tasks.js';
 import { aroundTask, recentRuns } from './around-task.js';
 import type { AroundTask } from './around-task.js';
+import type { ReportedEnding } from './worker.js';
 
 /** One run row, or undefined. */
 export async function runRow(db: SqlDb, id: RunId): Promise<RunRow | undefined> {
@@ -216,10 +217,12 @@ export async function closeRun(
   final: RunFinal,
   ctx: PolicyContext & { host: string; random: Random },
   /**
-   * What this transaction already has: the run's row as it last wrote it, the task's as it
-   * read it (unchanged since), and what it read around them; what is not given is read here.
+   * What this transaction already has: the run's row as it last wrote it (or, with `ending`,
+   * as a worker's report left it without writing it: its ending is written with the close),
+   * the task's as it read it (unchanged since), and what it read around them; what is not
+   * given is read here.
    */
-  known: { run?: RunRow; task?: TaskRow; around?: AroundTask } = {},
+  known: { run?: RunRow; task?: TaskRow; around?: AroundTask; ending?: ReportedEnding } = {},
 ): Promise<TaskId | null> {
   const run = known.run ?? (await runRow(db, runId));
   if (!run || run.state === 'ended') return null;
@@ -256,11 +259,17 @@ export async function closeRun(
     resultSummary = final.log_tail ?? '';
     resultMetadata = JSON.stringify({ exit_code: final.exit_code ?? 0, from: 'log_tail' });
   }
-  await db.run(
+  // A report that closes its own run has its ending written here, in the one UPDATE.
+  const ending = known.ending;
+  const closed = await db.run(
     `UPDATE runs SET state = 'ended', ended_at = ?, outcome = ?, reason = ?, exit_code = ?, signal = ?, log_tail = ?,
        progress_count = ?, output_bytes = ?, last_progress_at = ?, last_output_at = ?, last_heartbeat_at = ?,
        result_summary = ?, result_metadata = ?, last_note = COALESCE(CAST(? AS TEXT), last_note),
-       evidence = COALESCE(CAST(? AS TEXT), evidence)
+       evidence = COALESCE(CAST(? AS TEXT), evidence)${
+         ending
+           ? ', ending_at = ?, terminal_request = ?, terminal_response = ?, used_protocol = 1'
+           : ''
+       }
      WHERE id = ?`,
     [
       now,
@@ -278,9 +287,11 @@ export async function closeRun(
       resultMetadata,
       p?.last_note ?? null,
       final.evidence ? JSON.stringify(final.evidence) : null,
+      ...(ending ? [ending.ending_at, ending.terminal_request, ending.terminal_response] : []),
       runId,
     ],
   );
+  if (closed === 0) throw new Error(`run ${runId} vanished while it was closed`);
   const task =
     known.task ?? (await db.get<TaskRow>('SELECT * FROM tasks WHERE id = ?', [run.task_id]));
   if (!task) return null;

@@ -236,6 +236,13 @@ async function checkCreated(db: SqlDb, f: FencedRun, ids: readonly number[]): Pr
   }
 }
 
+/** What a worker's terminal call sets on its run beside its outcome, reason and result. */
+export interface ReportedEnding {
+  ending_at: number;
+  terminal_request: string;
+  terminal_response: string;
+}
+
 /**
  * A worker's terminal call: fences the run into `ending` with the worker's outcome and
  * keeps its result; the host then lets the process exit and closes the run. Returns the
@@ -246,7 +253,13 @@ export async function terminalCall(
   now: number,
   f: FencedRun,
   call: TerminalCall,
-): Promise<{ answer: TerminalAnswer; run: RunRow }> {
+  /**
+   * The run is closed next in this transaction (a pull run's report): its ending is not
+   * written here but handed back (`ending`) for the close's one UPDATE of the run, and the
+   * row returned is the run as this call would have left it.
+   */
+  closing = false,
+): Promise<{ answer: TerminalAnswer; run: RunRow; ending?: ReportedEnding }> {
   checkCall(call);
   checkRole(f, call);
   if (call.op === 'complete' && call.created !== undefined) await checkCreated(db, f, call.created);
@@ -262,22 +275,35 @@ export async function terminalCall(
   const reason = reportReason(call);
   const summary = 'summary' in call ? call.summary : null;
   const metadata = 'metadata' in call ? JSON.stringify(call.metadata ?? null) : null;
-  const run = await db.get<RunRow>(
-    `UPDATE runs SET state = 'ending', ending_at = COALESCE(ending_at, ?), outcome = ?, reason = ?,
-       result_summary = ?, result_metadata = ?, terminal_request = ?, terminal_response = ?,
-       used_protocol = 1
-     WHERE id = ? RETURNING *`,
-    [
-      now,
-      outcome,
-      JSON.stringify(reason),
-      summary,
-      metadata,
-      JSON.stringify(call),
-      JSON.stringify(answer),
-      f.run.id,
-    ],
-  );
+  const ending: ReportedEnding = {
+    ending_at: f.run.ending_at ?? now,
+    terminal_request: JSON.stringify(call),
+    terminal_response: JSON.stringify(answer),
+  };
+  const reported = {
+    outcome,
+    reason: JSON.stringify(reason),
+    result_summary: summary,
+    result_metadata: metadata,
+  };
+  const run = closing
+    ? { ...f.run, ...reported, ...ending, state: 'ending', used_protocol: 1 }
+    : await db.get<RunRow>(
+        `UPDATE runs SET state = 'ending', ending_at = ?, outcome = ?, reason = ?,
+           result_summary = ?, result_metadata = ?, terminal_request = ?, terminal_response = ?,
+           used_protocol = 1
+         WHERE id = ? RETURNING *`,
+        [
+          ending.ending_at,
+          outcome,
+          reported.reason,
+          summary,
+          metadata,
+          ending.terminal_request,
+          ending.terminal_response,
+          f.run.id,
+        ],
+      );
   if (call.op === 'ask') {
     await db.run(
       'INSERT INTO questions (task_id, run_id, question, asked_at) VALUES (?, ?, ?, ?)',
@@ -297,7 +323,7 @@ export async function terminalCall(
     },
   });
   if (!run) throw new Error(`run ${f.run.id} vanished while reporting`);
-  return { answer, run };
+  return { answer, run, ...(closing ? { ending } : {}) };
 }
 
 /**
@@ -323,13 +349,15 @@ export async function report(
   const checked = await judgeFence(db, now, read.run, call.op, read.task);
   if (!checked.ok) return checked;
   const f = checked.fenced;
-  const { answer, run: reported } = await terminalCall(db, now, f, call);
-  if (f.run.mode === 'pull' && close) {
+  const closing = f.run.mode === 'pull' && close !== undefined;
+  const { answer, run: reported, ending } = await terminalCall(db, now, f, call, closing);
+  if (closing) {
     const final = { outcome: answer.outcome, reason: reportReason(call) };
     await closeRun(db, now, f.run.id, final, close, {
       run: reported,
       task: f.task,
       ...(read.around ? { around: read.around } : {}),
+      ...(ending ? { ending } : {}),
     });
   }
   return { ok: true, value: answer };
