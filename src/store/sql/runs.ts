@@ -19,7 +19,7 @@ import type { PolicyContext, ProgressUpdate, RunFinal } from '../run-types.js';
 import { accountBreaker } from './breaker.js';
 import { evidenceNote } from '../../core/worktree.js';
 import { greatest } from './driver.js';
-import type { SqlDb } from './driver.js';
+import type { SqlDb, SqlParam } from './driver.js';
 import { appendEvent } from './events.js';
 import { json, toRun } from './rows.js';
 import type { ProfileRow, RunRow, TaskRow } from './rows.js';
@@ -261,8 +261,8 @@ export async function closeRun(
   }
   // A report that closes its own run has its ending written here, in the one UPDATE.
   const ending = known.ending;
-  const closed = await db.run(
-    `UPDATE runs SET state = 'ended', ended_at = ?, outcome = ?, reason = ?, exit_code = ?, signal = ?, log_tail = ?,
+  const close = {
+    sql: `UPDATE runs SET state = 'ended', ended_at = ?, outcome = ?, reason = ?, exit_code = ?, signal = ?, log_tail = ?,
        progress_count = ?, output_bytes = ?, last_progress_at = ?, last_output_at = ?, last_heartbeat_at = ?,
        result_summary = ?, result_metadata = ?, last_note = COALESCE(CAST(? AS TEXT), last_note),
        evidence = COALESCE(CAST(? AS TEXT), evidence)${
@@ -271,7 +271,7 @@ export async function closeRun(
            : ''
        }
      WHERE id = ?`,
-    [
+    params: [
       now,
       outcome,
       JSON.stringify(reason),
@@ -290,8 +290,17 @@ export async function closeRun(
       ...(ending ? [ending.ending_at, ending.terminal_request, ending.terminal_response] : []),
       runId,
     ],
-  );
-  if (closed === 0) throw new Error(`run ${runId} vanished while it was closed`);
+  };
+  // PostgreSQL: a closing whose reads were all made beforehand (a worker's report closing its
+  // own pull run) writes the run with its task, in one statement (`releaseTask`); nothing
+  // between the two reads the run. Otherwise the run is written now.
+  const withTask =
+    db.dialect === 'postgres' &&
+    known.around !== undefined &&
+    known.task?.current_run_id === runId &&
+    run.role !== 'review';
+  if (!withTask && (await db.run(close.sql, close.params)) === 0)
+    throw new Error(`run ${runId} vanished while it was closed`);
   const task =
     known.task ?? (await db.get<TaskRow>('SELECT * FROM tasks WHERE id = ?', [run.task_id]));
   if (!task) return null;
@@ -369,8 +378,8 @@ export async function closeRun(
   const isDone = (to === 'done' || to === 'review') && !review;
   // Work handed to review waits for its profile's reviewer, when it names one.
   const reviewBy = to === 'review' && !review && profile ? reviewerOf(profile) : null;
-  await db.run(
-    `UPDATE tasks SET status = ?, current_run_id = NULL, updated_at = ?, failures = ?, stall_streak = ?,
+  await releaseTask(db, withTask ? close : null, {
+    sql: `UPDATE tasks SET status = ?, current_run_id = NULL, updated_at = ?, failures = ?, stall_streak = ?,
        rate_limited_streak = ?, spawn_failures = ?, host_losses = ?,
        not_before = CASE WHEN ? = 1 THEN ? ELSE not_before END,
        block_reason = ?, block_kind = ?, block_rule = ?,
@@ -378,7 +387,7 @@ export async function closeRun(
        result_metadata = CASE WHEN ? = 1 THEN ? ELSE result_metadata END,
        review_by = ?
      WHERE id = ?`,
-    [
+    params: [
       to,
       now,
       c.failures,
@@ -399,7 +408,7 @@ export async function closeRun(
       reviewBy,
       task.id,
     ],
-  );
+  });
   const eventKind =
     to === 'done'
       ? 'task_done'
@@ -462,6 +471,30 @@ export async function closeRun(
     await promoteChildren(db, now, task.id, actor);
   if (to === 'archived') await holdOrphans(db, now, task.id, endedBy);
   return task.id;
+}
+
+/** A statement and its parameters. */
+interface Statement {
+  sql: string;
+  params: SqlParam[];
+}
+
+/**
+ * Writes a task's release, and before it, when given, its run's close: on PostgreSQL in one
+ * statement (`WITH closed AS (UPDATE runs ...) UPDATE tasks ...`), one round trip for both,
+ * checking that the run was there to close.
+ */
+async function releaseTask(db: SqlDb, close: Statement | null, release: Statement): Promise<void> {
+  if (close === null) {
+    await db.run(release.sql, release.params);
+    return;
+  }
+  const row = await db.get<{ closed: number }>(
+    `WITH closed AS (${close.sql} RETURNING id) ${release.sql}
+     RETURNING (SELECT COUNT(*) FROM closed) AS closed`,
+    [...close.params, ...release.params],
+  );
+  if (Number(row?.closed ?? 0) !== 1) throw new Error('a run vanished while it was closed');
 }
 
 /** The reviewer a profile names for its work in review, if any (issue #14). */
