@@ -288,6 +288,10 @@ export function pullRoutes(
     const deadline = Date.now() + (b.wait_ms ?? 0);
     // The turn a change gave this poll is handed on however its look ends.
     let turn: WorkTurn | null = null;
+    // The request's first look goes straight to the turn: a worker asks when it has free
+    // slots, usually right after finishing work, so there usually is more. Later looks
+    // follow wake-ups, most of which find nothing, and look first outside the turn.
+    let first = true;
     try {
       for (;;) {
         // The worker counts its own free slots (`max`); only profile and group caps apply.
@@ -299,9 +303,11 @@ export function pullRoutes(
             profiles: lease.profiles,
             maxWorkers: Number.MAX_SAFE_INTEGER,
             limit: max,
+            noLook: first,
           },
           null,
         );
+        first = false;
         turn?.done(claims.length > 0);
         turn = null;
         if (claims.length > 0 || Date.now() >= deadline) {

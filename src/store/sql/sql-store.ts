@@ -386,9 +386,13 @@ export class SqlStore implements Store {
     workspaceRoot: string | null,
     worktreeRoot: string | null = null,
   ): Promise<Claim[]> {
-    // A hint read outside any transaction (two statements, no BEGIN and COMMIT): the claim
+    // A hint read outside any transaction (one statement, no BEGIN and COMMIT): the claim
     // itself decides under the admission turn.
-    if (!(await mayClaim(this.driver.concurrentReads(), this.clock.now(), req))) return [];
+    if (
+      req.noLook !== true &&
+      !(await mayClaim(this.driver.concurrentReads(), this.clock.now(), req))
+    )
+      return [];
     // PostgreSQL: the admission turn is held for every statement of a claim, so a pull
     // worker's context is read after it is released, in a snapshot of its own.
     const contextHere = this.driver.dialect !== 'postgres';
