@@ -4,29 +4,16 @@
  * and the runs are read again when the policy wants more. On a real PostgreSQL
  * (WARDEN_TEST_PG_URL); skipped without one, except in CI.
  */
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PgDriver } from '../../src/store/postgres/driver.js';
 import { recentRuns } from '../../src/store/sql/around-task.js';
+import { PG_URL, freshPgSchema } from '../helpers/pg-schemas.js';
 
-const URL = process.env.WARDEN_TEST_PG_URL;
-if (!URL && process.env.CI)
-  throw new Error('WARDEN_TEST_PG_URL is not set: the PostgreSQL suite must run in CI');
-
-const schemas: string[] = [];
-afterAll(async () => {
-  if (!URL) return;
-  const admin = new pg.Client({ connectionString: URL });
-  await admin.connect();
-  for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-  await admin.end();
-});
+const URL = PG_URL;
 
 /** A task (id 1) with `count` runs, attempts 1..count; run ids are 1000 + attempt. */
 async function withRuns(count: number): Promise<PgDriver> {
-  const schema = `warden_test_${randomBytes(6).toString('hex')}`;
-  schemas.push(schema);
+  const schema = freshPgSchema();
   const driver = await PgDriver.connect({ url: URL ?? '', schema, max: 2 });
   await driver.exec('CREATE TABLE runs (id BIGINT PRIMARY KEY, task_id BIGINT, attempt INTEGER)');
   for (let a = 1; a <= count; a++)

@@ -3,29 +3,12 @@
  * deployment must not wake the hosts of another on the same server. On a real PostgreSQL
  * (WARDEN_TEST_PG_URL); skipped without one, except in CI.
  */
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PgDriver, changesChannel } from '../../src/store/postgres/driver.js';
+import { PG_URL, freshPgSchema } from '../helpers/pg-schemas.js';
 
-const URL = process.env.WARDEN_TEST_PG_URL;
-if (!URL && process.env.CI)
-  throw new Error('WARDEN_TEST_PG_URL is not set: the PostgreSQL suite must run in CI');
-
-const schemas: string[] = [];
-afterAll(async () => {
-  if (!URL) return;
-  const admin = new pg.Client({ connectionString: URL });
-  await admin.connect();
-  for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-  await admin.end();
-});
-
-function freshSchema(): string {
-  const schema = `warden_test_${randomBytes(6).toString('hex')}`;
-  schemas.push(schema);
-  return schema;
-}
+const URL = PG_URL;
 
 describe('changesChannel', () => {
   it('is warden_changes in the default schema and a short name of its own in any other', () => {
@@ -39,7 +22,7 @@ describe('changesChannel', () => {
 
 describe.skipIf(!URL)('notifications per schema (PostgreSQL)', () => {
   it("a write in one schema notifies its own channel and not another schema's", async () => {
-    const [mine, other] = [freshSchema(), freshSchema()];
+    const [mine, other] = [freshPgSchema(), freshPgSchema()];
     const a = await PgDriver.connect({ url: URL ?? '', schema: mine, max: 2 });
     const b = await PgDriver.connect({ url: URL ?? '', schema: other, max: 2 });
     const listener = new pg.Client({ connectionString: URL });
