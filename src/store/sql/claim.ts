@@ -155,8 +155,9 @@ function admissibleProfiles(
  * for it; a change after this read wakes the claimer again.
  */
 export async function mayClaim(db: SqlDb, now: number, req: ClaimRequest): Promise<boolean> {
-  // Every profile with whether it has work: one statement, each flag one probe of an index
-  // through (assignee, status) or the few tasks in review, never a walk over every ready task.
+  // Every profile with whether it has work: one statement, each flag a probe of an index
+  // through (assignee, status) or the few tasks in review once the database has statistics
+  // (PostgreSQL without them may read every ready task: a worker's own request skips this).
   const rows = await db.all<ProfileRow & { has_work: number }>(
     `SELECT p.*, CASE WHEN EXISTS (SELECT 1 FROM tasks t JOIN boards b ON b.name = t.board
          WHERE t.status = 'ready' AND t.assignee = p.name

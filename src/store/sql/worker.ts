@@ -72,33 +72,28 @@ export async function runOfToken(
     const run = await db.get<RunRow>('SELECT * FROM runs WHERE token_hash = ?', [tokenHash]);
     return run && { run };
   }
-  if (!around) {
-    const row = await db.get<RunRow & { fence_task: TaskRow | null }>(
-      'SELECT r.*, row_to_json(t) AS fence_task FROM runs r LEFT JOIN tasks t ON t.id = r.task_id WHERE r.token_hash = ?',
-      [tokenHash],
-    );
-    if (!row) return undefined;
-    const { fence_task: task, ...run } = row;
-    return { run, task: task ?? undefined };
-  }
-  const row = await db.get<RunRow & { fence_task: TaskRow | null } & AroundColumns>(
-    `SELECT r.*, row_to_json(t) AS fence_task, ${aroundColumns('r.profile', 'r.task_id')}
+  const row = await db.get<RunRow & { fence_task: TaskRow | null } & Partial<AroundColumns>>(
+    `SELECT r.*, row_to_json(t) AS fence_task${around ? `, ${aroundColumns('r.profile', 'r.task_id')}` : ''}
      FROM runs r LEFT JOIN tasks t ON t.id = r.task_id WHERE r.token_hash = ?`,
     [tokenHash],
   );
   if (!row) return undefined;
   const {
     fence_task: task,
-    around_profile,
-    around_recent,
-    around_parents_open,
-    around_waiting,
+    around_profile = null,
+    around_recent = null,
+    around_parents_open = 0,
+    around_waiting = 0,
     ...run
   } = row;
   return {
     run,
     task: task ?? undefined,
-    around: toAround({ around_profile, around_recent, around_parents_open, around_waiting }),
+    ...(around
+      ? {
+          around: toAround({ around_profile, around_recent, around_parents_open, around_waiting }),
+        }
+      : {}),
   };
 }
 
