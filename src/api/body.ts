@@ -77,7 +77,7 @@ async function readNode(incoming: IncomingMessage, max: number): Promise<Uint8Ar
 function parseJson(
   type: string | undefined,
   bytes: Uint8Array,
-): { value: unknown } | WardenError | null {
+): { text: string } | WardenError | null {
   const problem = type === undefined ? null : contentTypeProblem(type);
   if (problem !== null) return unsupported(problem);
   // No body and no Content-Type: the route sees `{}` (docs/api.md, Conventions).
@@ -98,14 +98,14 @@ function parseJson(
   if (jsonDepth(value, max) > max) {
     return invalid(`request body nests arrays and objects deeper than ${max} levels; flatten it`);
   }
-  return { value };
+  return { text };
 }
 
 /**
  * The edge of every JSON body (SPEC §9): a body must declare `application/json` in UTF-8
  * (415 otherwise), be valid UTF-8 and JSON, and nest no deeper than
- * `INPUT_LIMITS.json_max_depth` (400 otherwise). The parsed value is handed to the routes'
- * schemas, which then see exactly what was checked here.
+ * `INPUT_LIMITS.json_max_depth` (400 otherwise). The checked text is handed to the routes'
+ * schemas, which parse it again and so see exactly what was checked here.
  */
 export function jsonBodies(max: number): MiddlewareHandler {
   return async (c, next) => {
@@ -123,8 +123,11 @@ export function jsonBodies(max: number): MiddlewareHandler {
     }
     const read = parseJson(c.req.header('content-type'), bytes);
     if (read instanceof WardenError) return errorResponse(c, read);
-    // Hono's validators read `c.req.json()`, which answers from this cache.
-    if (read !== null) c.req.bodyCache.json = Promise.resolve(read.value);
+    // Hono's validators read `c.req.json()`, which parses the cached text (a promise of it, as
+    // Hono keeps it, whatever its type says). Cached as parsed JSON instead, it was turned
+    // back into text through a fetch Response at every request.
+    const cache = c.req.bodyCache as { text?: Promise<string> };
+    if (read !== null) cache.text = Promise.resolve(read.text);
     return next();
   };
 }
