@@ -75,6 +75,20 @@ function ioError(path: string, detail: string): WardenError {
   );
 }
 
+/**
+ * The sync that makes committed writes durable failed (sqlite/wal-sync.ts). They are in the
+ * database, and nobody was told they are stored; whether the disk kept them is unknown.
+ */
+export function syncFailedError(path: string, err: unknown): WardenError {
+  const e = err as NodeJS.ErrnoException;
+  const detail = `${e.code ?? 'error'}: ${e.syscall ?? 'fdatasync'} ${path}-wal`;
+  return new WardenError(
+    'storage',
+    `${path}: the disk did not confirm the last writes (${detail}); they were not acknowledged and may be lost on a power cut, and this process takes no more writes. Check the disk (\`dmesg\`, \`df -h ${dirname(path)}\`), then restart and run \`warden check\``,
+    { path, cause: 'io_error' },
+  );
+}
+
 /** SQLite waited for another process's lock past the busy timeout, every retry. */
 function lockedError(path: string, detail: string): WardenError {
   const waited = SQLITE_DEFAULTS.busy_timeout_ms / 1000;

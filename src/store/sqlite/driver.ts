@@ -6,6 +6,7 @@ import { loadSqlite } from './connect.js';
 import { withFixedPlans } from './fixed-plans.js';
 import { GroupCommit } from './group-commit.js';
 import { SnapshotReads } from './snapshot-reads.js';
+import { WalSync } from './wal-sync.js';
 import type { Sqlite } from './connect.js';
 
 /** How often another process's commits are looked for. */
@@ -81,10 +82,12 @@ export interface SqliteOptions {
 }
 
 /**
- * The SQLite driver: WAL, `synchronous=FULL` (nothing acknowledged is lost, SPEC P6), short
- * `BEGIN IMMEDIATE` transactions one at a time per process, committed in groups that share
- * one fsync (group-commit.ts), and a busy timeout plus jittered retries against other
- * processes that hold the write lock.
+ * The SQLite driver: WAL, short `BEGIN IMMEDIATE` transactions one at a time per process,
+ * committed in groups that share one sync (group-commit.ts), nothing answered before its
+ * group is on disk (nothing acknowledged is lost, SPEC P6), and a busy timeout plus jittered
+ * retries against other processes that hold the write lock. The sync is an `fdatasync` of
+ * the WAL off the event loop after the COMMIT (wal-sync.ts, `synchronous=NORMAL`); a
+ * database that cannot be in WAL mode syncs in its COMMIT (`synchronous=FULL`).
  */
 export class SqliteDriver implements SqlDriver {
   readonly dialect = 'sqlite' as const;
@@ -92,6 +95,8 @@ export class SqliteDriver implements SqlDriver {
   private readonly statements: SqliteStatements;
   private readonly groups: GroupCommit;
   private readonly snapshots: SnapshotReads;
+  /** Syncs the WAL after commits, when the writer commits without syncing. */
+  private readonly wal: WalSync | null = null;
   private closed = false;
   /** Who `watch` tells of other processes' commits, and the one timer that looks for them. */
   private readonly watchers = new Set<() => void>();
@@ -108,8 +113,13 @@ export class SqliteDriver implements SqlDriver {
     try {
       this.db = options.readOnly ?? new Database(path, { fileMustExist: options.mustExist });
       if (!this.readOnly) {
-        this.db.pragma('journal_mode = WAL');
-        this.db.pragma('synchronous = FULL');
+        const mode = this.db.pragma('journal_mode = WAL', { simple: true });
+        if (mode === 'wal') {
+          this.db.pragma('synchronous = NORMAL');
+          this.wal = new WalSync(path);
+        } else {
+          this.db.pragma('synchronous = FULL');
+        }
         // A group's members each run in a savepoint, whose undo copies of the pages they touch
         // would spill past 64 KiB into a file in /var/tmp, opened and written for most groups
         // (docs/architecture.md, src/store); in memory they cost a copy.
@@ -123,11 +133,13 @@ export class SqliteDriver implements SqlDriver {
       throw fromSqliteError(err, path) ?? err;
     }
     this.statements = new SqliteStatements(this.db);
+    const wal = this.wal;
     this.groups = new GroupCommit(
       this.db,
       this.statements,
       { maxMembers: SQLITE_DEFAULTS.group_max_members, maxMs: SQLITE_DEFAULTS.group_max_ms },
       () => this.beginImmediate(),
+      wal ? () => wal.sync() : null,
     );
     this.snapshots = new SnapshotReads(path, (db) => new SqliteStatements(db));
   }
@@ -157,7 +169,14 @@ export class SqliteDriver implements SqlDriver {
    */
   private reading<T>(bare: boolean, fn: (db: SqlDb) => Promise<T>): Promise<T> {
     if (this.readOnly || this.groups.idle) return this.queued(false, bare, fn);
-    return guard(this.path, () => this.snapshots.run(bare, fn));
+    return guard(this.path, () => this.synced(this.snapshots.run(bare, fn)));
+  }
+
+  /** A read made beside the writer, answered once what it may have seen is on disk. */
+  private async synced<T>(read: Promise<T>): Promise<T> {
+    const value = await read;
+    await this.groups.durableSoFar();
+    return value;
   }
 
   private queued<T>(write: boolean, bare: boolean, fn: (db: SqlDb) => Promise<T>): Promise<T> {
@@ -183,8 +202,8 @@ export class SqliteDriver implements SqlDriver {
     const path = this.path;
     return {
       dialect: 'sqlite',
-      all: (sql, params) => guard(path, () => statements.all(sql, params)),
-      get: (sql, params) => guard(path, () => statements.get(sql, params)),
+      all: (sql, params) => guard(path, () => this.synced(statements.all(sql, params))),
+      get: (sql, params) => guard(path, () => this.synced(statements.get(sql, params))),
       run: () => Promise.reject(new Error('concurrent reads do not write')),
       exec: () => Promise.reject(new Error('concurrent reads do not write')),
     };
@@ -271,6 +290,7 @@ export class SqliteDriver implements SqlDriver {
     const shut = (): void => {
       this.reader?.db.close();
       this.snapshots.close();
+      this.wal?.close();
       this.db.close();
     };
     if (this.groups.idle) {
