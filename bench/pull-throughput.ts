@@ -1,7 +1,8 @@
 /**
  * Pull-mode throughput (SPEC §8): no-op tasks claimed and completed by SDK workers over HTTP,
- * durable on SQLite (WAL, synchronous=FULL), with 1 and 8 workers (`--workers 8` for one
- * count; `--slots` for one worker with that many slots instead). Each round is a fresh home and a fresh `warden serve`; the tasks exist before the
+ * durable on SQLite (WAL; nothing is answered before its group is fdatasynced), with 1 and 8
+ * workers (`--workers 8` for one count; `--slots` for one worker with that many slots
+ * instead). Each round is a fresh home and a fresh `warden serve`; the tasks exist before the
  * workers start, and the clock runs from the workers' start to the moment the store says every
  * task is done. Beside tasks a second, each round records the CPU time `serve` and the
  * workers' process spent per task (Linux /proc): where the time goes, not only how much.
