@@ -147,6 +147,8 @@ function heldGroups(): {
   syncs: HeldSync[];
   nextSync: () => Promise<HeldSync>;
   committed: () => number[];
+  /** Syncs made on the spot, which nothing holds. */
+  onTheSpot: () => number;
 } {
   const path = join(tempDir(), 'warden.db');
   const db = new Database(path);
@@ -165,13 +167,17 @@ function heldGroups(): {
   };
   const syncs: HeldSync[] = [];
   let waiting: ((s: HeldSync) => void) | null = null;
-  const durable = (): Promise<void> =>
-    new Promise<void>((resolve, reject) => {
-      const held = { release: resolve, fail: reject };
-      syncs.push(held);
-      waiting?.(held);
-      waiting = null;
-    });
+  let spot = 0;
+  const durable = {
+    now: (): void => void spot++,
+    later: (): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
+        const held = { release: resolve, fail: reject };
+        syncs.push(held);
+        waiting?.(held);
+        waiting = null;
+      }),
+  };
   const groups = new GroupCommit(
     db,
     statements,
@@ -187,6 +193,7 @@ function heldGroups(): {
     syncs,
     nextSync: () => new Promise<HeldSync>((resolve) => (waiting = resolve)),
     committed: () => ids.all() as number[],
+    onTheSpot: () => spot,
   };
 }
 
@@ -247,6 +254,32 @@ describe('group commit with the sync off the event loop', () => {
     await a;
     expect(await read).toEqual([{ id: 1 }]);
     await elsewhere;
+  });
+
+  it('syncs on the spot while nothing else arrives during a sync, and looks again now and then', async () => {
+    const { groups, syncs, nextSync, onTheSpot } = heldGroups();
+    // The first sync goes off the event loop, and nothing else arrives while it runs.
+    const first = nextSync();
+    const a = insert(groups, 1);
+    (await first).release();
+    await a;
+    // So the next commits are synced on the spot: answered with no sync held by the test.
+    for (let id = 2; id <= 16; id++) await insert(groups, id);
+    expect(onTheSpot()).toBe(15);
+    expect(syncs).toHaveLength(1);
+    // The sixteenth goes off the loop again, to see whether other work arrives now.
+    const probe = nextSync();
+    const b = insert(groups, 17);
+    const held = await probe;
+    // It does: a write asked for meanwhile keeps the syncs off the loop.
+    const c = insert(groups, 18);
+    held.release();
+    await b;
+    const next = nextSync();
+    (await next).release();
+    await c;
+    expect(onTheSpot()).toBe(15);
+    expect(syncs).toHaveLength(3);
   });
 
   it('fails everyone waiting on a failed sync, and every write after it, in words', async () => {

@@ -139,7 +139,7 @@ export class SqliteDriver implements SqlDriver {
       this.statements,
       { maxMembers: SQLITE_DEFAULTS.group_max_members, maxMs: SQLITE_DEFAULTS.group_max_ms },
       () => this.beginImmediate(),
-      wal ? () => wal.sync() : null,
+      wal,
     );
     this.snapshots = new SnapshotReads(path, (db) => new SqliteStatements(db));
   }

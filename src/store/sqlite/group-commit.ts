@@ -42,11 +42,27 @@ function answer(job: Job, value: unknown): Answer {
   return (failed) => (failed === undefined ? job.resolve(value) : job.reject(failed));
 }
 
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
 function refuse(jobs: readonly Job[], err: unknown): Answer {
   return (failed) => {
     for (const j of jobs) j.reject(failed ?? err);
   };
 }
+
+/** Puts every commit so far on disk: on the spot, or off the event loop. */
+export interface Durable {
+  now(): void;
+  later(): Promise<void>;
+}
+
+/**
+ * While syncs off the event loop see no other work arrive, a sync is made on the spot; every
+ * this many commits one goes off the loop again, to see whether work arrives now.
+ */
+const PROBE_EVERY = 16;
 
 /** The one savepoint a member runs in; members never nest, so one name serves. */
 const MEMBER = 'warden_member';
@@ -57,8 +73,9 @@ const MEMBER = 'warden_member';
  * piece of work queued behind it (writes and reads, up to `limits`, and those that arrive
  * within one more turn of the event loop) each run to completion inside a SAVEPOINT of that
  * one transaction, and the group ends with one `COMMIT`, so one sync makes all of them
- * durable. Given `durable`, that sync runs off the event loop after the COMMIT (wal-sync.ts)
- * while the next group already runs; without it the COMMIT itself syncs
+ * durable. Given `durable`, that sync follows the COMMIT (wal-sync.ts): off the event loop
+ * while other work arrives during such syncs, the next group running meanwhile; on the spot
+ * while none does (`syncOnTheSpot`). Without it the COMMIT itself syncs
  * (`synchronous=FULL`). No member is answered before its group is on disk: acknowledged
  * means on disk, and a read is not answered before everything committed when it ran is
  * (it may have seen it). A member that throws is rolled back to its savepoint and its
@@ -78,6 +95,12 @@ export class GroupCommit {
   private syncing: Promise<void> | null = null;
   /** A sync failed: what is written since may not be on disk, so nothing more is taken. */
   private broken: { err: Error } | null = null;
+  /** Whether the next sync goes off the event loop: work arrived during the last one that did. */
+  private offLoop = true;
+  /** Work asked for while a sync off the loop ran. */
+  private arrived = false;
+  /** Commits synced on the spot since the last sync off the loop. */
+  private onTheSpot = 0;
 
   constructor(
     private readonly db: Sqlite,
@@ -86,13 +109,14 @@ export class GroupCommit {
     /** Takes the write lock, retrying while another process holds it. */
     private readonly beginImmediate: () => Promise<void>,
     /** Puts every commit so far on disk; null when each COMMIT does (`synchronous=FULL`). */
-    private readonly durable: (() => Promise<void>) | null = null,
+    private readonly durable: Durable | null = null,
   ) {}
 
   /** Queues `body`; resolves with its result once it is committed (or, alone, has run). */
   submit<T>(write: boolean, bare: boolean, body: (db: SqlDb) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.broken) return reject(this.broken.err);
+      if (this.syncing) this.arrived = true;
       this.jobs.push({ write, bare, body, resolve: resolve as (value: unknown) => void, reject });
       this.pumping ??= this.pump();
     });
@@ -141,25 +165,50 @@ export class GroupCommit {
   private whenSynced(answer: Answer): void {
     if (this.broken) return answer(this.broken.err);
     if (!this.durable || this.synced >= this.committed) return answer();
+    if (this.syncing) this.arrived = true;
     this.unsynced.push({ upTo: this.committed, answer });
     this.syncing ??= this.syncAll(this.durable);
+  }
+
+  /**
+   * Right after a COMMIT: syncs on the spot when the last sync off the event loop saw no other
+   * work arrive (one client at a time: the thread pool's hand-off only adds to each answer's
+   * wait), so whenSynced answers at once. Otherwise leaves the sync to `syncAll`, off the
+   * loop, so requests are read and the next group runs meanwhile.
+   */
+  private syncOnTheSpot(): void {
+    if (!this.durable || this.offLoop || this.syncing) return;
+    if (++this.onTheSpot >= PROBE_EVERY) {
+      this.onTheSpot = 0;
+      this.offLoop = true;
+      return;
+    }
+    try {
+      this.durable.now();
+    } catch (err) {
+      this.broken = { err: asError(err) };
+      throw err;
+    }
+    this.synced = this.committed;
   }
 
   /**
    * Syncs until no answer waits: each sync covers every commit made before it started, so
    * commits that come while one runs share the next.
    */
-  private async syncAll(durable: () => Promise<void>): Promise<void> {
+  private async syncAll(durable: Durable): Promise<void> {
     try {
       while (this.unsynced.length > 0 && !this.broken) {
         const upTo = this.committed;
+        this.arrived = false;
         try {
-          await durable();
+          await durable.later();
         } catch (err) {
-          this.broken = { err: err instanceof Error ? err : new Error(String(err)) };
+          this.broken = { err: asError(err) };
           break;
         }
         this.synced = upTo;
+        this.offLoop = this.arrived;
         while (this.unsynced[0] && this.unsynced[0].upTo <= upTo) this.unsynced.shift()?.answer();
       }
       const failed = this.broken?.err;
@@ -206,6 +255,7 @@ export class GroupCommit {
       }
       this.db.exec('COMMIT');
       this.committed++;
+      this.syncOnTheSpot();
     } catch (err) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       return refuse(job ? [job, ...outcomes.map((o) => o.job)] : outcomes.map((o) => o.job), err);

@@ -1,9 +1,10 @@
-import { closeSync, fdatasync, openSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
 import { syncFailedError } from '../storage-errors.js';
 
 /**
- * Puts a WAL database's committed transactions on disk without stopping the event loop: an
- * `fdatasync` of the `-wal` file, run on libuv's thread pool. The writer connection commits
+ * Puts a WAL database's committed transactions on disk: an `fdatasync` of the `-wal` file,
+ * run on libuv's thread pool while the event loop goes on (`later`), or on the spot (`now`),
+ * which is quicker when nothing else waits (group-commit.ts chooses). The writer connection commits
  * with `synchronous=NORMAL` (SQLite writes the WAL frames and does not sync them), and nobody
  * is answered before the sync that follows the commit has returned (group-commit.ts), so an
  * acknowledged write is on disk as it was with `synchronous=FULL`, whose fsync held the one
@@ -20,16 +21,29 @@ export class WalSync {
   constructor(private readonly dbPath: string) {}
 
   /** Everything written to the WAL so far is on disk when this resolves. */
-  async sync(): Promise<void> {
+  async later(): Promise<void> {
     try {
-      this.fd ??= openSync(`${this.dbPath}-wal`, 'r');
-      const fd = this.fd;
+      const fd = this.open();
       await new Promise<void>((resolve, reject) => {
         fdatasync(fd, (err) => (err ? reject(err) : resolve()));
       });
     } catch (err) {
       throw syncFailedError(this.dbPath, err);
     }
+  }
+
+  /** Everything written to the WAL so far is on disk when this returns (it blocks). */
+  now(): void {
+    try {
+      fdatasyncSync(this.open());
+    } catch (err) {
+      throw syncFailedError(this.dbPath, err);
+    }
+  }
+
+  private open(): number {
+    this.fd ??= openSync(`${this.dbPath}-wal`, 'r');
+    return this.fd;
   }
 
   /** Closes the file; only once no sync is running (the store has drained). */
