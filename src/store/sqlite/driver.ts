@@ -86,8 +86,9 @@ export interface SqliteOptions {
  * committed in groups that share one sync (group-commit.ts), nothing answered before its
  * group is on disk (nothing acknowledged is lost, SPEC P6), and a busy timeout plus jittered
  * retries against other processes that hold the write lock. The sync is an `fdatasync` of
- * the WAL off the event loop after the COMMIT (wal-sync.ts, `synchronous=NORMAL`); a
- * database that cannot be in WAL mode syncs in its COMMIT (`synchronous=FULL`).
+ * the WAL after the COMMIT, off the event loop while other work arrives (wal-sync.ts,
+ * `synchronous=NORMAL`); a database that cannot be in WAL mode syncs in its COMMIT
+ * (`synchronous=FULL`).
  */
 export class SqliteDriver implements SqlDriver {
   readonly dialect = 'sqlite' as const;
