@@ -4,11 +4,11 @@ import { syncFailedError } from '../storage-errors.js';
 /**
  * Puts a WAL database's committed transactions on disk: an `fdatasync` of the `-wal` file,
  * run on libuv's thread pool while the event loop goes on (`later`), or on the spot (`now`),
- * which is quicker when nothing else waits (group-commit.ts chooses). The writer connection commits
- * with `synchronous=NORMAL` (SQLite writes the WAL frames and does not sync them), and nobody
- * is answered before the sync that follows the commit has returned (group-commit.ts), so an
- * acknowledged write is on disk as it was with `synchronous=FULL`, whose fsync held the one
- * thread for a millisecond or more at every commit while requests waited to be read.
+ * which answers sooner when nothing else waits (group-commit.ts chooses). The writer
+ * connection commits with `synchronous=NORMAL` (SQLite writes the WAL frames and does not
+ * sync them), and nobody is answered before the sync that follows the commit has returned,
+ * so an acknowledged write is on disk as it was with `synchronous=FULL`, whose fsync held the
+ * one thread at every commit while requests waited to be read.
  *
  * The file is opened once, at the first sync (SQLite creates it with the first write), and
  * stays the same file while this process has the database open: SQLite removes or replaces
