@@ -66,7 +66,7 @@ function acknowledgements(log: string): { acks: number; syncs: number; early: st
   let syncs = 0;
   const early: string[] = [];
   for (const line of log.split('\n')) {
-    const m = /^(\d+) (.*)$/.exec(line);
+    const m = /^(\d+) +(.*)$/.exec(line); // strace pads short pids
     if (!m) continue;
     const [, pid = '', call = ''] = m;
     if (/^(pwrite64|pwritev|write|writev)\(\d+<[^>]*-wal>/.test(call)) written++;
