@@ -134,13 +134,12 @@ export class SqliteDriver implements SqlDriver {
       throw fromSqliteError(err, path) ?? err;
     }
     this.statements = new SqliteStatements(this.db);
-    const wal = this.wal;
     this.groups = new GroupCommit(
       this.db,
       this.statements,
       { maxMembers: SQLITE_DEFAULTS.group_max_members, maxMs: SQLITE_DEFAULTS.group_max_ms },
       () => this.beginImmediate(),
-      wal,
+      this.wal,
     );
     this.snapshots = new SnapshotReads(path, (db) => new SqliteStatements(db));
   }

@@ -1,5 +1,9 @@
 import { closeSync, fdatasync, fdatasyncSync, openSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { syncFailedError } from '../storage-errors.js';
+
+/** `fdatasync` of a descriptor on libuv's thread pool. */
+const datasyncLater = promisify(fdatasync);
 
 /**
  * Puts a WAL database's committed transactions on disk: an `fdatasync` of the `-wal` file,
@@ -23,10 +27,7 @@ export class WalSync {
   /** Everything written to the WAL so far is on disk when this resolves. */
   async later(): Promise<void> {
     try {
-      const fd = this.open();
-      await new Promise<void>((resolve, reject) => {
-        fdatasync(fd, (err) => (err ? reject(err) : resolve()));
-      });
+      await datasyncLater(this.open());
     } catch (err) {
       throw syncFailedError(this.dbPath, err);
     }
