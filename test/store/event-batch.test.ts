@@ -19,6 +19,8 @@ function countingDb(db: Database.Database, sent: string[]): SqlDb {
       Promise.resolve(db.prepare(note(sql)).get(...params) as T | undefined),
     run: (sql: string, params: readonly SqlParam[] = []) =>
       Promise.resolve(db.prepare(note(sql)).run(...params).changes),
+    defer: (sql: string, params: readonly SqlParam[] = []) =>
+      Promise.resolve(void db.prepare(note(sql)).run(...params)),
     exec: (sql: string) => Promise.resolve(void db.exec(note(sql))),
   };
 }

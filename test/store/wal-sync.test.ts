@@ -156,6 +156,7 @@ function heldGroups(): {
     get: <T>(sql: string, params: readonly SqlParam[] = []) =>
       Promise.resolve(db.prepare(sql).get(...params) as T | undefined),
     run: (sql, params = []) => Promise.resolve(db.prepare(sql).run(...params).changes),
+    defer: (sql, params = []) => Promise.resolve(void db.prepare(sql).run(...params)),
     exec: (sql) => Promise.resolve(void db.exec(sql)),
   };
   const syncs: HeldSync[] = [];

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import type { PoolClient } from 'pg';
 import { POSTGRES_DEFAULTS } from '../../core/defaults.js';
 import { WardenError } from '../../core/errors.js';
-import type { SqlDb, SqlDriver, SqlParam, TxOptions } from '../sql/driver.js';
+import type { SqlDb, SqlDriver, TxOptions } from '../sql/driver.js';
 import { isUnreachable, unreachableError } from '../storage-errors.js';
 import { StatementNames } from './statement-names.js';
+import { PgStatements, PgTransaction } from './statements.js';
 import { groupBody, MemberFailed, TxLine } from './tx-line.js';
 
 // BIGINT (ids, epoch milliseconds, counts) as numbers: every value warden keeps fits in 2^53.
@@ -35,12 +35,21 @@ function notifyIfWritten(channel: string): string {
  * Its reads walk the ready tasks' indexes in claim order and stop at the window; planned
  * from a table's statistics, a board whose tasks all arrived since PostgreSQL last analysed
  * it (a burst of new work, its first minute) was read whole and sorted at every claim, made
- * while the fleet waits for the turn. Bitmap scans and sorts are priced out for the turn's
- * statements only (`SET LOCAL`), so the ordered index walk is the plan whatever the
- * statistics say. Then the lock.
+ * while the fleet waits for the turn. Likewise the open runs, found through their partial
+ * index, were read by a pass over every run ever made (1 ms with 2,400 runs, growing with
+ * them). Bitmap scans, sorts and sequential scans are priced out for the turn's statements
+ * only (`SET LOCAL`), so an index is the plan whatever the statistics say; a table with no
+ * index to use (the few profiles) is still read whole. That read's price, inflated so, would
+ * have PostgreSQL compile the statement (JIT: 0.7 s a claim), so JIT is off in the turn too;
+ * the turn's statements are all small. Then the lock.
  */
-const IN_TURN =
-  'SET LOCAL enable_bitmapscan = off; SET LOCAL enable_sort = off; LOCK TABLE admission_lock IN EXCLUSIVE MODE';
+const IN_TURN = [
+  'SET LOCAL enable_bitmapscan = off',
+  'SET LOCAL enable_sort = off',
+  'SET LOCAL enable_seqscan = off',
+  'SET LOCAL jit = off',
+  'LOCK TABLE admission_lock IN EXCLUSIVE MODE',
+].join('; ');
 
 /** The server process a client is connected to. */
 function backendOf(client: pg.PoolClient): number {
@@ -52,46 +61,6 @@ const RETRIES = POSTGRES_DEFAULTS.retries;
 const IDLE_IN_TX_MS = POSTGRES_DEFAULTS.idle_in_transaction_ms;
 const RELISTEN_MS = POSTGRES_DEFAULTS.relisten_ms;
 const GROUP_MAX = POSTGRES_DEFAULTS.group_max_members;
-
-type Queryable = Pick<PoolClient, 'query'>;
-
-class PgStatements implements SqlDb {
-  readonly dialect = 'postgres' as const;
-  constructor(
-    protected readonly q: Queryable,
-    protected readonly names: StatementNames,
-    /** Statements of one transaction: a failed one fails the transaction, never tried alone. */
-    private readonly inTransaction = false,
-  ) {}
-
-  private async query(sql: string, params: readonly SqlParam[]): Promise<pg.QueryResult> {
-    const named = this.names.of(sql);
-    try {
-      return await this.q.query({ ...named, values: [...params] });
-    } catch (err) {
-      // Outside a transaction the statement is tried again at once, under its new name; inside
-      // one, the whole transaction is (`retryable`).
-      if (this.inTransaction || !this.names.replanned(err)) throw err;
-      return await this.q.query({ ...this.names.of(sql), values: [...params] });
-    }
-  }
-
-  async all<T>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
-    return (await this.query(sql, params)).rows as T[];
-  }
-
-  async get<T>(sql: string, params: readonly SqlParam[] = []): Promise<T | undefined> {
-    return (await this.all<T>(sql, params))[0];
-  }
-
-  async run(sql: string, params: readonly SqlParam[] = []): Promise<number> {
-    return (await this.query(sql, params)).rowCount ?? 0;
-  }
-
-  async exec(sql: string): Promise<void> {
-    await this.q.query(sql);
-  }
-}
 
 /** A connection URL without its user and password, for messages. */
 export function redactUrl(url: string): string {
@@ -160,6 +129,9 @@ export class PgDriver extends PgStatements implements SqlDriver {
     const pool = new pg.Pool({
       connectionString: options.url,
       max: options.max ?? POSTGRES_DEFAULTS.pool_max,
+      // A transaction's statements are sent without waiting for the answer to the one before
+      // where nothing needs it (./statements.ts); outside a transaction each is alone anyway.
+      pipeline: true,
       connectionTimeoutMillis: POSTGRES_DEFAULTS.connect_timeout_ms,
       options: [
         ...(options.schema ? [`-c search_path=${options.schema}`] : []),
@@ -215,13 +187,19 @@ export class PgDriver extends PgStatements implements SqlDriver {
         // transaction's snapshot is taken after the turn comes (PostgreSQL takes it at the
         // first SELECT, not at LOCK), and it is released with the transaction: a holder that
         // is paused or cut off loses it with its session (idle_in_transaction_session_timeout).
-        // BEGIN and LOCK go in one simple query: one round trip.
-        await client.query(lock === undefined ? begin : `${begin}; ${IN_TURN}`);
-        const result = await fn(new PgStatements(client, this.names, true));
+        // BEGIN and LOCK go in one simple query, sent with the body's first statement: one
+        // round trip (./statements.ts).
+        const tx = new PgTransaction(client, this.names);
+        tx.send(client.query(lock === undefined ? begin : `${begin}; ${IN_TURN}`));
+        const result = await fn(tx);
         // Only a transaction that wrote wakes the others: a claim that found nothing must not
         // wake every host into claiming again (a storm of empty passes). The notice and the
-        // COMMIT go in one simple query; the notice is sent if the COMMIT succeeds.
-        await client.query(notify ? `${this.notify}; COMMIT` : 'COMMIT');
+        // COMMIT go in one simple query, sent with the writes still unanswered; the notice is
+        // sent if the COMMIT succeeds. A failed write before it is the transaction's failure.
+        const commit = client.query(notify ? `${this.notify}; COMMIT` : 'COMMIT');
+        commit.catch(() => undefined);
+        await tx.settle();
+        await commit;
         return result;
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);

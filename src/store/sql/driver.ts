@@ -29,6 +29,12 @@ export interface SqlDb {
   get<T>(sql: string, params?: readonly SqlParam[]): Promise<T | undefined>;
   /** Runs a statement; returns how many rows it changed. */
   run(sql: string, params?: readonly SqlParam[]): Promise<number>;
+  /**
+   * Runs a write whose answer nobody reads. Inside a PostgreSQL transaction it is sent and not
+   * waited for: it travels with the next statement or the COMMIT, one round trip for both, and
+   * if it fails, that statement or the COMMIT fails with its error. Elsewhere it is `run`.
+   */
+  defer(sql: string, params?: readonly SqlParam[]): Promise<void>;
   /** Runs several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
 }

@@ -47,6 +47,11 @@ export class EventBatch implements SqlDb {
     return this.db.run(sql, params);
   }
 
+  async defer(sql: string, params?: readonly SqlParam[]): Promise<void> {
+    await this.before(sql);
+    return this.db.defer(sql, params);
+  }
+
   async exec(sql: string): Promise<void> {
     await this.flush();
     return this.db.exec(sql);
@@ -57,7 +62,8 @@ export class EventBatch implements SqlDb {
     if (this.held.length === 0) return;
     const rows = this.held.splice(0);
     const values = rows.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ');
-    await this.db.run(`INSERT INTO events ${EVENT_COLUMNS} VALUES ${values}`, rows.flat());
+    // Nothing reads its answer: on PostgreSQL it goes with the statement or COMMIT after it.
+    await this.db.defer(`INSERT INTO events ${EVENT_COLUMNS} VALUES ${values}`, rows.flat());
   }
 
   private async before(sql: string): Promise<void> {

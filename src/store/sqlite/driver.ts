@@ -53,6 +53,11 @@ class SqliteStatements implements SqlDb {
     return Promise.resolve(this.prepare(sql).run(...params).changes);
   }
 
+  defer(sql: string, params: readonly SqlParam[] = []): Promise<void> {
+    this.prepare(sql).run(...params);
+    return Promise.resolve();
+  }
+
   exec(sql: string): Promise<void> {
     this.db.exec(sql);
     return Promise.resolve();
@@ -158,6 +163,10 @@ export class SqliteDriver implements SqlDriver {
     return this.queued(true, true, (db) => db.run(sql, params));
   }
 
+  defer(sql: string, params?: readonly SqlParam[]): Promise<void> {
+    return this.queued(true, true, (db) => db.defer(sql, params));
+  }
+
   exec(sql: string): Promise<void> {
     return this.queued(true, true, (db) => db.exec(sql));
   }
@@ -205,6 +214,7 @@ export class SqliteDriver implements SqlDriver {
       all: (sql, params) => guard(path, () => this.synced(statements.all(sql, params))),
       get: (sql, params) => guard(path, () => this.synced(statements.get(sql, params))),
       run: () => Promise.reject(new Error('concurrent reads do not write')),
+      defer: () => Promise.reject(new Error('concurrent reads do not write')),
       exec: () => Promise.reject(new Error('concurrent reads do not write')),
     };
   }

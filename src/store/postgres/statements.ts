@@ -1,0 +1,99 @@
+import type pg from 'pg';
+import type { PoolClient } from 'pg';
+import type { SqlDb, SqlParam } from '../sql/driver.js';
+import type { StatementNames } from './statement-names.js';
+
+type Queryable = Pick<PoolClient, 'query'>;
+
+/** Statements outside any transaction (the pool): each one round trip, waited for. */
+export class PgStatements implements SqlDb {
+  readonly dialect = 'postgres' as const;
+  constructor(
+    protected readonly q: Queryable,
+    protected readonly names: StatementNames,
+  ) {}
+
+  protected async query(sql: string, params: readonly SqlParam[]): Promise<pg.QueryResult> {
+    try {
+      return await this.q.query({ ...this.names.of(sql), values: [...params] });
+    } catch (err) {
+      // Tried again at once, under its new name (inside a transaction the whole transaction is).
+      if (!this.names.replanned(err)) throw err;
+      return await this.q.query({ ...this.names.of(sql), values: [...params] });
+    }
+  }
+
+  async all<T>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
+    return (await this.query(sql, params)).rows as T[];
+  }
+
+  async get<T>(sql: string, params: readonly SqlParam[] = []): Promise<T | undefined> {
+    return (await this.all<T>(sql, params))[0];
+  }
+
+  async run(sql: string, params: readonly SqlParam[] = []): Promise<number> {
+    return (await this.query(sql, params)).rowCount ?? 0;
+  }
+
+  async defer(sql: string, params: readonly SqlParam[] = []): Promise<void> {
+    await this.run(sql, params);
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.q.query(sql);
+  }
+}
+
+/**
+ * The statements of one transaction on a connection in pipeline mode (the `pg` client's
+ * `pipeline` option): what is sent is not waited for before the next is sent, so PostgreSQL
+ * gets them back to back and answers them in order. The transaction's BEGIN travels with its
+ * first statement, and a write whose answer nobody reads (`defer`: the events a transaction
+ * appends) with the statement or the COMMIT after it; one round trip each instead of two.
+ *
+ * Nothing sent is forgotten: every statement waits for all sent before it, and the first
+ * failure among them is its failure (a statement after a failed one finds the transaction
+ * aborted, which says nothing of the cause). `settle` says the same before the COMMIT, so a
+ * transaction whose deferred write failed is never taken for committed.
+ */
+export class PgTransaction extends PgStatements {
+  private unsettled: Promise<unknown>[] = [];
+  private failure: { err: unknown } | null = null;
+
+  /** Sends a statement of the transaction not waited for here (BEGIN, a deferred write). */
+  send(sent: Promise<unknown>): void {
+    sent.catch((err: unknown) => {
+      this.failure ??= { err };
+    });
+    this.unsettled.push(sent);
+  }
+
+  /** Waits for everything sent so far; throws the first failure among it. */
+  async settle(): Promise<void> {
+    if (this.unsettled.length > 0) await Promise.allSettled(this.unsettled.splice(0));
+    if (this.failure) throw this.failure.err;
+  }
+
+  protected override async query(
+    sql: string,
+    params: readonly SqlParam[],
+  ): Promise<pg.QueryResult> {
+    const sent = this.q.query({ ...this.names.of(sql), values: [...params] });
+    // Its own failure is read below, unless one sent before it is the cause.
+    sent.catch(() => undefined);
+    await this.settle();
+    return await sent;
+  }
+
+  override defer(sql: string, params: readonly SqlParam[] = []): Promise<void> {
+    this.send(this.q.query({ ...this.names.of(sql), values: [...params] }));
+    return Promise.resolve();
+  }
+
+  override async exec(sql: string): Promise<void> {
+    const sent = this.q.query(sql);
+    sent.catch(() => undefined);
+    await this.settle();
+    await sent;
+  }
+}

@@ -1,0 +1,158 @@
+/*
+ * Pipelined transactions on PostgreSQL (issue #16): a transaction's BEGIN travels with its first
+ * statement, and a write nobody reads the answer of (`defer`) with the statement or COMMIT after
+ * it, one round trip each, and none of that weakens the transaction: a body that throws leaves
+ * nothing, and a deferred write that fails fails the transaction with its own error. The round
+ * trips are counted at a real TCP relay between the driver and the server. On a real PostgreSQL
+ * (WARDEN_TEST_PG_URL); skipped without one, except in CI.
+ */
+import { createConnection, createServer } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PgDriver } from '../../src/store/postgres/driver.js';
+import type { TxOptions } from '../../src/store/sql/driver.js';
+import { PG_URL, freshPgSchema } from '../helpers/pg-schemas.js';
+
+const URL = PG_URL;
+
+/**
+ * A TCP relay to the server that counts flights: runs of bytes the client sends with no answer
+ * from the server between them. Each flight after the first of a transaction is a round trip
+ * the client waited for.
+ */
+class FlightCounter {
+  flights = 0;
+  private constructor(private readonly server: Server) {}
+
+  static async start(target: URL): Promise<FlightCounter> {
+    const server = createServer();
+    const counter = new FlightCounter(server);
+    server.on('connection', (client) => {
+      const upstream = createConnection(Number(target.port || 5432), target.hostname);
+      let answered = true;
+      client.on('data', (chunk) => {
+        if (answered) counter.flights += 1;
+        answered = false;
+        upstream.write(chunk);
+      });
+      upstream.on('data', (chunk) => {
+        answered = true;
+        client.write(chunk);
+      });
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+      upstream.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return counter;
+  }
+
+  /** The server's URL, reached through this relay. */
+  url(of: URL): string {
+    const u = new globalThis.URL(of.toString());
+    u.hostname = '127.0.0.1';
+    u.port = String((this.server.address() as AddressInfo).port);
+    return u.toString();
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+const closing: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of closing.splice(0).reverse()) await close();
+});
+
+async function freshDriver(url = URL ?? ''): Promise<PgDriver> {
+  const driver = await PgDriver.connect({ url, schema: freshPgSchema(), max: 1 });
+  closing.push(() => driver.close());
+  await driver.exec('CREATE TABLE t (x INTEGER NOT NULL UNIQUE)');
+  await driver.exec('CREATE TABLE admission_lock (unused BOOLEAN)');
+  return driver;
+}
+
+async function stored(driver: PgDriver): Promise<number[]> {
+  return (await driver.all<{ x: number }>('SELECT x FROM t ORDER BY x')).map((r) => r.x);
+}
+
+const KINDS: [string, TxOptions | undefined][] = [
+  ['SERIALIZABLE writes', undefined],
+  ['the admission turn', { lock: 74200002 }],
+  ['row-locked writes', { rowLocked: true }],
+];
+
+describe.skipIf(!URL)('pipelined transactions (PostgreSQL)', () => {
+  it.each(KINDS)(
+    '%s: BEGIN and the first statement share a round trip, a deferred write and the COMMIT another',
+    async (_name, options) => {
+      const relay = await FlightCounter.start(new globalThis.URL(URL ?? ''));
+      closing.push(() => relay.close());
+      const driver = await freshDriver(relay.url(new globalThis.URL(URL ?? '')));
+      const before = relay.flights;
+      await driver.tx(async (db) => {
+        await db.run('INSERT INTO t (x) VALUES (?)', [1]);
+        await db.get('SELECT COUNT(*) AS n FROM t');
+        await db.defer('INSERT INTO t (x) VALUES (?)', [2]);
+      }, options);
+      // BEGIN + INSERT, the SELECT, the deferred INSERT + COMMIT: three, where one statement
+      // at a time took five.
+      expect(relay.flights - before).toBe(3);
+      expect(await stored(driver)).toEqual([1, 2]);
+    },
+  );
+
+  it.each(KINDS)(
+    '%s: a body that throws after its first write leaves nothing',
+    async (_name, options) => {
+      const driver = await freshDriver();
+      const refused = new Error('refused on purpose');
+      await expect(
+        driver.tx(async (db) => {
+          await db.run('INSERT INTO t (x) VALUES (?)', [1]);
+          throw refused;
+        }, options),
+      ).rejects.toBe(refused);
+      expect(await stored(driver)).toEqual([]);
+    },
+  );
+
+  it.each(KINDS)(
+    '%s: a deferred write that fails fails the COMMIT with its own error and leaves nothing',
+    async (_name, options) => {
+      const driver = await freshDriver();
+      await driver.tx((db) => db.run('INSERT INTO t (x) VALUES (?)', [1]), options);
+      const failed = driver.tx(async (db) => {
+        await db.run('INSERT INTO t (x) VALUES (?)', [2]);
+        await db.defer('INSERT INTO t (x) VALUES (?)', [1]);
+      }, options);
+      // The unique violation itself (23505), not the aborted transaction the COMMIT found.
+      await expect(failed).rejects.toMatchObject({ code: '23505' });
+      expect(await stored(driver)).toEqual([1]);
+      // The connection is sound afterwards.
+      await driver.tx((db) => db.run('INSERT INTO t (x) VALUES (?)', [3]), options);
+      expect(await stored(driver)).toEqual([1, 3]);
+    },
+  );
+
+  it('a deferred write that fails is the failure of the statement after it', async () => {
+    const driver = await freshDriver();
+    await driver.tx((db) => db.run('INSERT INTO t (x) VALUES (?)', [1]));
+    let next: unknown;
+    await expect(
+      driver.tx(async (db) => {
+        await db.defer('INSERT INTO t (x) VALUES (?)', [1]);
+        try {
+          await db.get('SELECT COUNT(*) AS n FROM t');
+        } catch (err) {
+          next = err;
+          throw err;
+        }
+      }),
+    ).rejects.toMatchObject({ code: '23505' });
+    expect(next).toMatchObject({ code: '23505' });
+    expect(await stored(driver)).toEqual([1]);
+  });
+});
