@@ -12,7 +12,7 @@ import { toProfile, toRun } from './rows.js';
 import type { ProfileRow, RunRow, TaskRow } from './rows.js';
 import { linkColumns, toLinkedTask } from './tasks.js';
 import type { LinkedTaskRow } from './tasks.js';
-import { bareContext, workerContext } from './worker.js';
+import { bareContext, bareContextOf, workerContext } from './worker.js';
 import type { FencedRun } from './worker.js';
 
 /** The lock hosts take turns on to admit and claim (SPEC §4: never two fill the last slot). */
@@ -244,7 +244,7 @@ export async function claimRuns(
               : p.profile.cwd;
     const from = review ? 'review' : 'ready';
     const to = resolveTransition('claim', from, 'dispatcher', true);
-    const { run, updated } = await startRun(
+    const { run, updated, bare } = await startRun(
       db,
       [
         task.id,
@@ -296,9 +296,13 @@ export async function claimRuns(
       actor: { kind: 'worker', runId: run.id, taskId: task.id },
     };
     const context =
-      req.mode === 'pull' && contextHere
-        ? ((await bareContext(db, fenced, claimed)) ?? (await workerContext(db, fenced, claimed)))
-        : undefined;
+      req.mode !== 'pull'
+        ? undefined
+        : contextHere
+          ? ((await bareContext(db, fenced, claimed)) ?? (await workerContext(db, fenced, claimed)))
+          : bare && claimed.parents.length === 0
+            ? bareContextOf(fenced, claimed)
+            : undefined;
     const claim: Claim = {
       run: toRun(run),
       token,
@@ -314,7 +318,8 @@ export async function claimRuns(
 
 /**
  * The worker contexts of pull claims made without them (`claimRuns` with `contextHere` false),
- * read after the claim's transaction; the task is the one the claim read. A bare task's context
+ * read after the claim's transaction; the task is the one the claim read. A claim whose task
+ * its own statement found bare has its context already; for another, whether it is bare
  * (`bareContext`) is one statement in `reads`, outside any transaction; the others are read
  * whole in one snapshot (`inSnapshot`). The claims keep their order.
  */
@@ -323,7 +328,13 @@ export async function withContexts(
   inSnapshot: <T>(fn: (db: SqlDb) => Promise<T>) => Promise<T>,
   made: readonly { claim: Claim; fenced: FencedRun }[],
 ): Promise<Claim[]> {
-  const bare = await Promise.all(made.map((m) => bareContext(reads, m.fenced, m.claim.task)));
+  const bare = await Promise.all(
+    made.map((m) =>
+      m.claim.context
+        ? Promise.resolve(m.claim.context)
+        : bareContext(reads, m.fenced, m.claim.task),
+    ),
+  );
   const whole = made.filter((_, i) => bare[i] === null);
   const read =
     whole.length === 0
@@ -345,29 +356,37 @@ const RUN_COLUMNS =
   '(task_id, board, attempt, state, mode, token_hash, host_id, worker_id, profile, profile_version, argv, env, cwd, started_at, role)';
 const RUN_VALUES = "(?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
+/** Whether task `t` has nothing yet besides itself (`bareContext`), as a column. */
+const BARE = ['comments', 'questions', 'reviews', 'runs']
+  .map((table) => `(SELECT 1 FROM ${table} WHERE task_id = t.id LIMIT 1) IS NULL`)
+  .join(' AND ');
+
 /**
  * Inserts a claimed task's run and moves the task to it (claimed once: a review run that ends
  * without a verdict leaves the review to a person), returning both rows, the task's with its
  * links, from the writes themselves (no read after them). PostgreSQL: one statement, the
  * UPDATE taking the run's id from the INSERT beside it, since each round trip is made while
- * the fleet waits for the admission turn; SQLite: the two statements.
+ * the fleet waits for the admission turn; it also says whether the task has nothing but
+ * itself yet (`bare`: no comments, questions, reviews or earlier runs; the new run is not
+ * seen by the statement that makes it), so a pull worker's context needs no read of its own.
+ * SQLite: the two statements, and `bare` is left to `bareContext`.
  */
 async function startRun(
   db: SqlDb,
   values: SqlParam[],
   move: { to: string; attempt: number; now: number; taskId: number },
-): Promise<{ run: RunRow; updated: LinkedTaskRow }> {
+): Promise<{ run: RunRow; updated: LinkedTaskRow; bare: boolean }> {
   const set = 'status = ?, current_run_id = ?, attempts = ?, review_by = NULL, updated_at = ?';
   if (db.dialect === 'postgres') {
-    const row = await db.get<{ run: RunRow; task: LinkedTaskRow }>(
+    const row = await db.get<{ run: RunRow; task: LinkedTaskRow; bare: boolean }>(
       `WITH r AS (INSERT INTO runs ${RUN_COLUMNS} VALUES ${RUN_VALUES} RETURNING *),
         t AS (UPDATE tasks SET ${set.replace('current_run_id = ?', 'current_run_id = (SELECT id FROM r)')}
           WHERE id = ? RETURNING *, ${linkColumns(db, 'tasks')})
-       SELECT row_to_json(r) AS run, row_to_json(t) AS task FROM r, t`,
+       SELECT row_to_json(r) AS run, row_to_json(t) AS task, ${BARE} AS bare FROM r, t`,
       [...values, move.to, move.attempt, move.now, move.taskId],
     );
     if (!row) throw new Error(`task ${move.taskId} vanished under its claim`);
-    return { run: row.run, updated: row.task };
+    return { run: row.run, updated: row.task, bare: row.bare };
   }
   const run = await db.get<RunRow>(
     `INSERT INTO runs ${RUN_COLUMNS} VALUES ${RUN_VALUES} RETURNING *`,
@@ -379,7 +398,7 @@ async function startRun(
     [move.to, run.id, move.attempt, move.now, move.taskId],
   );
   if (!updated) throw new Error(`task ${move.taskId} vanished under its claim`);
-  return { run, updated };
+  return { run, updated, bare: false };
 }
 
 /** What admission works from in one claim. */

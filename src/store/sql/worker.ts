@@ -414,6 +414,11 @@ export async function bareContext(
     [task.id, task.id, task.id, task.id, f.run.id],
   );
   if (Number(row?.n) !== 0) return null;
+  return bareContextOf(f, task);
+}
+
+/** The context of a task known to have nothing yet besides itself (`bareContext`). */
+export function bareContextOf(f: FencedRun, task: Task): WorkerContext {
   return contextOf(f, task, { parents: [], runs: [], comments: [], questions: [], reviews: [] });
 }
 
