@@ -1,7 +1,8 @@
 import { hashToken } from '../os/token.js';
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { WardenError } from '../core/errors.js';
+import type { LeaseInfo } from '../store/run-types.js';
 import type { Store, TokenInfo } from '../store/store.js';
 import { errorResponse } from './errors.js';
 
@@ -11,6 +12,18 @@ export interface AuthVariables {
   runTokenHash?: string;
   /** A person's or worker's named token. */
   token?: TokenInfo;
+  /** The lease a worker's request names, read with its token (`AuthOptions.leaseOf`). */
+  lease?: { id: string; checked: LeaseInfo | WardenError };
+}
+
+/** How a route's requests are checked beyond their token. */
+export interface AuthOptions {
+  /**
+   * The lease a worker route's request names, when it is cheap to tell before the route runs:
+   * then the token and the lease are one read (`Store.findTokenAndLease`), and the lease's
+   * answer is left in `lease` for the route to give once it has checked the rest.
+   */
+  leaseOf?: (c: Context) => Promise<string | undefined>;
 }
 
 /** The dashboard's session cookie. */
@@ -31,6 +44,7 @@ function bearer(header: string | undefined): string | null {
 export function requireAuth(
   store: Store,
   kind: 'run' | 'admin' | 'worker',
+  options: AuthOptions = {},
 ): MiddlewareHandler<{ Variables: AuthVariables }> {
   return async (c, next) => {
     const token = bearer(c.req.header('authorization'));
@@ -71,7 +85,10 @@ export function requireAuth(
       c.set('runTokenHash', hashToken(token));
       return next();
     }
-    const info = await store.findToken(hashToken(token));
+    const leaseId = kind === 'worker' ? await options.leaseOf?.(c) : undefined;
+    const found =
+      leaseId === undefined ? null : await store.findTokenAndLease(hashToken(token), leaseId);
+    const info = leaseId === undefined ? await store.findToken(hashToken(token)) : found?.token;
     if (!info || info.kind !== kind) {
       return errorResponse(
         c,
@@ -84,6 +101,7 @@ export function requireAuth(
       );
     }
     c.set('token', info);
+    if (leaseId !== undefined && found) c.set('lease', { id: leaseId, checked: found.lease });
     return next();
   };
 }

@@ -1,5 +1,6 @@
 import { PULL_DEFAULTS } from '../core/defaults.js';
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { hostname } from 'node:os';
 import { dispatcher } from '../core/actor.js';
 import type { Store } from '../store/store.js';
@@ -149,6 +150,26 @@ const LeaseParam = z.object({
 });
 
 /**
+ * The lease a claim names (its body's `lease_id`), for the auth middleware to read with the
+ * worker's token; undefined for any other request, or a body that is not one.
+ */
+async function claimedLease(c: Context): Promise<string | undefined> {
+  if (c.req.method !== 'POST' || !c.req.path.endsWith('/claim')) return undefined;
+  try {
+    const body = await c.req.json<{ lease_id?: unknown } | null>();
+    return typeof body?.lease_id === 'string' ? body.lease_id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A lease read ahead, or the refusal reading it found. */
+function given(checked: LeaseInfo | WardenError): LeaseInfo {
+  if (checked instanceof WardenError) throw checked;
+  return checked;
+}
+
+/**
  * Pull mode over HTTP (SPEC §4): a worker process opens one lease for all its runs, renews
  * it, claims runs by long-polling, and works them through the worker routes with each run's
  * token. Cancellations ride the renewal answer; a lapsed lease ends its runs `lease_lost`.
@@ -160,7 +181,7 @@ export function pullRoutes(
 ): OpenAPIHono<{ Variables: AuthVariables }> {
   const app = new OpenAPIHono<{ Variables: AuthVariables }>({ defaultHook: validationHook });
   app.onError(onError);
-  app.use('*', requireAuth(store, 'worker'));
+  app.use('*', requireAuth(store, 'worker', { leaseOf: claimedLease }));
   const token = (c: {
     get(key: 'token'): AuthVariables['token'];
   }): NonNullable<AuthVariables['token']> => {
@@ -347,8 +368,10 @@ export function pullRoutes(
     async (c) => {
       const b = c.req.valid('json');
       const t = token(c);
-      // The lease first: a refused claim reports nothing either.
-      const lease = await store.checkLease(b.lease_id, t);
+      // The lease first: a refused claim reports nothing either. It was read with the token.
+      const read = c.get('lease');
+      const lease =
+        read?.id === b.lease_id ? given(read.checked) : await store.checkLease(b.lease_id, t);
       const claim = (): Promise<ClaimAnswer> => claimFor(b, t, lease);
       const answer = b.claim_id ? answers.answer(lease.id, b.claim_id, claim) : claim();
       return c.json(await answer, 200);

@@ -1,3 +1,4 @@
+import type { WardenError } from '../core/errors.js';
 import type { Actor } from '../core/actor.js';
 import type { WardenEvent, EventKind } from '../core/events.js';
 import type { EpochMs, EventId, RunId, TaskId } from '../core/glossary.js';
@@ -431,6 +432,14 @@ export interface Store {
   ): Promise<{ lease: LeaseInfo; cancel: Cancellation[] }>;
   /** The live lease of this token, or the error the worker should see. */
   checkLease(id: string, token: TokenInfo): Promise<LeaseInfo>;
+  /**
+   * The live token with this hash and, read with it, the lease `id` as `checkLease` would
+   * answer for that token: the lease, or the error it would throw. Null for an unknown token.
+   */
+  findTokenAndLease(
+    hash: string,
+    id: string,
+  ): Promise<{ token: TokenInfo; lease: LeaseInfo | WardenError } | null>;
   /** Ends lapsed leases (or the one named); returns the runs they held, to end `lease_lost`. */
   endLeases(only?: { id: string; reason: string }): Promise<{ lease: string; runs: RunId[] }[]>;
   /** The runs of a lease that are being ended, which its worker must give up. */

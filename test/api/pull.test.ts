@@ -317,6 +317,32 @@ describe('pull mode over HTTP (SPEC §4)', () => {
       400,
       'invalid',
     );
+    // The claim's lease is read with its token: an unknown token is still 401, a body that is
+    // wrong is still 400 before the lease is judged, then an unknown lease is 404.
+    expectError(
+      await h.request('POST', '/api/v1/pull/claim', {
+        token: 'wdn_wrong',
+        json: { lease_id: l.lease_id },
+      }),
+      401,
+      'unauthorized',
+    );
+    expectError(
+      await h.request('POST', '/api/v1/pull/claim', {
+        token: WORKER,
+        json: { lease_id: 'lease_nope', max: 0 },
+      }),
+      400,
+      'invalid',
+    );
+    expectError(
+      await h.request('POST', '/api/v1/pull/claim', {
+        token: WORKER,
+        json: { lease_id: 'lease_nope' },
+      }),
+      404,
+      'not_found',
+    );
     expectError(
       await h.request('POST', '/api/v1/pull/leases', {
         token: WORKER,

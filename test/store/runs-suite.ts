@@ -365,6 +365,39 @@ export function runRunSuite(name: string, make: () => Promise<StoreFixture>): vo
       expect((await store.renewHostLease('h1', 'secret-a', 60_000)).lapsed).toBe(false);
     });
 
+    it('reads a worker token and the lease its claim names in one, refusing as checkLease does', async () => {
+      await store.addProfile('w', { argv: [], mode: 'pull' }, ana);
+      const bot = await store.addToken(
+        { name: 'bot', kind: 'worker', hash: 'hw1', profiles: ['w'] },
+        ana,
+      );
+      const other = await store.addToken(
+        { name: 'other', kind: 'worker', hash: 'hw2', profiles: ['w'] },
+        ana,
+      );
+      const lease = await store.openLease(bot, 'bot@test', undefined, 60_000);
+      const found = await store.findTokenAndLease('hw1', lease.id);
+      expect(found?.token).toEqual(await store.findToken('hw1'));
+      expect(found?.lease).toEqual(await store.checkLease(lease.id, bot));
+      // The same refusals as checkLease, given rather than thrown.
+      const refusal = async (hash: string, id: string): Promise<unknown> => {
+        const read = await store.findTokenAndLease(hash, id);
+        const token = read?.token;
+        if (!token) throw new Error(`no token ${hash}`);
+        const thrown = await store.checkLease(id, token).catch((e: unknown) => e);
+        expect(read.lease).toEqual(thrown);
+        return read.lease;
+      };
+      expect(await refusal('hw2', lease.id)).toMatchObject({ code: ErrorCode.forbidden });
+      expect(await refusal('hw1', 'lease_nope')).toMatchObject({ code: ErrorCode.not_found });
+      await store.endLeases({ id: lease.id, reason: 'closed' });
+      expect(await refusal('hw1', lease.id)).toMatchObject({ code: ErrorCode.stale_run });
+      // An unknown or revoked token is no token at all, whatever the lease.
+      expect(await store.findTokenAndLease('nope', lease.id)).toBeNull();
+      await store.revokeToken(other.name, ana);
+      expect(await store.findTokenAndLease('hw2', lease.id)).toBeNull();
+    });
+
     it('judges pull leases by the store’s clock: PostgreSQL’s own, never a host’s', async () => {
       await store.addProfile('w', { argv: [], mode: 'pull' }, ana);
       const token = await store.addToken(

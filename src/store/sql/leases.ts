@@ -5,6 +5,7 @@ import type { TokenInfo } from '../store.js';
 import type { Cancellation } from '../../core/worker-protocol.js';
 import type { LeaseInfo } from '../run-types.js';
 import type { SqlDb } from './driver.js';
+import { toToken } from './rows.js';
 
 interface LeaseRow {
   id: string;
@@ -63,6 +64,59 @@ export async function checkLiveLease(
     [id],
   );
   return leaseOrRefusal(row, row?.store_now ?? local, id, token);
+}
+
+/** A row's columns, each of which may be NULL (the far side of a LEFT JOIN). */
+type Nullable<T> = { [K in keyof T]: T[K] | null };
+
+/**
+ * A worker token and, in the same statement, the lease a request names (`checkLiveLease` for
+ * the claim every worker makes in a loop: one round trip where the token and the lease took
+ * two). Null when no live token has this hash; otherwise the token, and the lease or the
+ * refusal `checkLiveLease` would have thrown, for the route to give once it has checked the
+ * rest of the request.
+ */
+export async function findTokenAndLease(
+  db: SqlDb,
+  local: number,
+  hash: string,
+  id: string,
+): Promise<{ token: TokenInfo; lease: LeaseInfo | WardenError } | null> {
+  const now =
+    db.dialect === 'postgres'
+      ? ', CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT) AS store_now'
+      : '';
+  const row = await db.get<
+    Nullable<LeaseRow> & {
+      tk_id: number;
+      tk_name: string;
+      tk_kind: string;
+      tk_profiles: string;
+      tk_created_at: number;
+      store_now?: number;
+    }
+  >(
+    `SELECT t.id AS tk_id, t.name AS tk_name, t.kind AS tk_kind, t.profiles AS tk_profiles,
+       t.created_at AS tk_created_at, l.*${now}
+     FROM tokens t LEFT JOIN worker_leases l ON l.id = ?
+     WHERE t.hash = ? AND t.revoked_at IS NULL`,
+    [id, hash],
+  );
+  if (!row) return null;
+  const token = toToken({
+    id: row.tk_id,
+    name: row.tk_name,
+    kind: row.tk_kind,
+    profiles: row.tk_profiles,
+    created_at: row.tk_created_at,
+  });
+  const lease = row.id === null ? undefined : (row as LeaseRow);
+  try {
+    return { token, lease: leaseOrRefusal(lease, row.store_now ?? local, id, token) };
+  } catch (err) {
+    if (err instanceof WardenError) return { token, lease: err };
+    throw err;
+  }
 }
 
 function leaseOrRefusal(

@@ -12,6 +12,7 @@ import type { NewSchedule, Schedule, ScheduleFiring } from '../../core/schedule.
 import type { BoardStats, Comment, NewTask, Task, TaskFilter, TaskPatch } from '../../core/task.js';
 import type { Random } from '../../core/backoff.js';
 import { notFound } from '../../core/errors.js';
+import type { WardenError } from '../../core/errors.js';
 import type { Json, NewEvent } from '../../core/events.js';
 import type { EpochMs, RunId } from '../../core/glossary.js';
 import type { EndingPhases, StopIntent } from '../../core/ending.js';
@@ -647,6 +648,13 @@ export class SqlStore implements Store {
 
   checkLease(id: string, token: TokenInfo): Promise<LeaseInfo> {
     return leases.checkLiveLease(this.driver.concurrentReads(), this.clock.now(), id, token);
+  }
+
+  findTokenAndLease(
+    hash: string,
+    id: string,
+  ): Promise<{ token: TokenInfo; lease: LeaseInfo | WardenError } | null> {
+    return leases.findTokenAndLease(this.driver.concurrentReads(), this.clock.now(), hash, id);
   }
 
   endLeases(only?: { id: string; reason: string }): Promise<{ lease: string; runs: RunId[] }[]> {
