@@ -64,13 +64,6 @@ export class PullEndings {
     this.opts.onRunEnded?.();
   }
 
-  /** A worker reported a result (complete, fail, block, review): its handler is done. */
-  async reported(runId: number): Promise<void> {
-    const run = await this.opts.store.getRun(runId);
-    if (run.mode !== 'pull' || run.state !== 'ending' || run.reason === null) return;
-    await this.close(run, run.outcome ?? 'crashed', run.reason);
-  }
-
   /** The worker acknowledged cancellations: those handlers have stopped. */
   async acknowledge(leaseId: string, runIds: readonly number[]): Promise<void> {
     for (const id of runIds) {

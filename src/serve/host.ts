@@ -265,7 +265,7 @@ export class Host {
         call: (runId, kind, note, mode) => this.modes[mode].noteCall(runId, kind, note),
         terminal: (runId) => {
           // A run this host's supervisor holds is kicked at once, with no read; any other is
-          // a pull run (or another host's, which the pull side reads and leaves alone).
+          // a pull run, which its report closed (or another host's, left to that host).
           const mode = this.supervisor.holds(runId) ? 'spawned' : 'pull';
           void this.modes[mode]
             .reported(runId)

@@ -107,9 +107,14 @@ export class PullSupervisor implements RunModeEndings {
     };
   }
 
-  /** A worker reported a result (complete, fail, block, review): its handler is done. */
-  reported(runId: number): Promise<void> {
-    return this.endings.reported(runId);
+  /**
+   * A worker reported a result (complete, fail, block, review): its handler is done. There is
+   * nothing left to end: a pull run's accepted report closes it in its own transaction (the
+   * store's `report`, given the host's context by every route that takes one), so reading the
+   * run again here, as this did at every report, only ever found it closed.
+   */
+  reported(_runId: number): Promise<void> {
+    return Promise.resolve();
   }
 
   /** The worker acknowledged cancellations: those handlers have stopped. */
