@@ -61,6 +61,13 @@ function runChild(name: Name): Promise<number> {
   return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
 }
 
+// Stopped early, a benchmark exits, so what it started is ended on the way (lib/home.ts).
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const)
+  process.once(signal, () => process.exit(code));
+
 const [first, ...rest] = process.argv.slice(2);
 if (isName(first)) {
   const mod = (await import(`./${first}.js`)) as BenchModule;

@@ -36,6 +36,16 @@ function exited(proc: ChildProcess): Promise<void> {
   return new Promise((resolve) => proc.once('exit', () => resolve()));
 }
 
+/**
+ * Every `serve` a benchmark started and that has not exited. A benchmark stopped early (Ctrl-C,
+ * `timeout`) must not leave them behind: one kept polling its database and skewed the next
+ * benchmark's figures. bench/run.ts turns SIGINT and SIGTERM into an exit, which ends them.
+ */
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const proc of live) proc.kill('SIGTERM');
+});
+
 export class BenchHome {
   readonly root = mkdtempSync(join(tmpdir(), 'warden-bench-'));
   readonly env: NodeJS.ProcessEnv = { ...withoutWardenVars(process.env), WARDEN_HOME: this.root };
@@ -98,6 +108,8 @@ export class BenchHome {
       [...(extra.node ?? []), WARDEN_BIN, 'serve', '--port', '0', '--tick', '1s', ...args],
       { env: { ...this.env, ...extra.env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
+    live.add(proc);
+    proc.once('exit', () => live.delete(proc));
     let out = '';
     proc.stdout?.setEncoding('utf8').on('data', (c: string) => (out += c));
     proc.stderr?.setEncoding('utf8').on('data', (c: string) => (out += c));
