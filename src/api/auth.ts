@@ -85,10 +85,10 @@ export function requireAuth(
       c.set('runTokenHash', hashToken(token));
       return next();
     }
+    const hash = hashToken(token);
     const leaseId = kind === 'worker' ? await options.leaseOf?.(c) : undefined;
-    const found =
-      leaseId === undefined ? null : await store.findTokenAndLease(hashToken(token), leaseId);
-    const info = leaseId === undefined ? await store.findToken(hashToken(token)) : found?.token;
+    const found = leaseId === undefined ? null : await store.findTokenAndLease(hash, leaseId);
+    const info = found ? found.token : leaseId === undefined ? await store.findToken(hash) : null;
     if (!info || info.kind !== kind) {
       return errorResponse(
         c,
@@ -101,7 +101,7 @@ export function requireAuth(
       );
     }
     c.set('token', info);
-    if (leaseId !== undefined && found) c.set('lease', { id: leaseId, checked: found.lease });
+    if (found && leaseId !== undefined) c.set('lease', { id: leaseId, checked: found.lease });
     return next();
   };
 }

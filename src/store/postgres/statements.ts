@@ -74,26 +74,28 @@ export class PgTransaction extends PgStatements {
     if (this.failure) throw this.failure.err;
   }
 
-  protected override async query(
-    sql: string,
-    params: readonly SqlParam[],
-  ): Promise<pg.QueryResult> {
-    const sent = this.q.query({ ...this.names.of(sql), values: [...params] });
-    // Its own failure is read below, unless one sent before it is the cause.
-    sent.catch(() => undefined);
-    await this.settle();
-    return await sent;
+  protected override query(sql: string, params: readonly SqlParam[]): Promise<pg.QueryResult> {
+    return this.answer(this.named(sql, params));
   }
 
   override defer(sql: string, params: readonly SqlParam[] = []): Promise<void> {
-    this.send(this.q.query({ ...this.names.of(sql), values: [...params] }));
+    this.send(this.named(sql, params));
     return Promise.resolve();
   }
 
   override async exec(sql: string): Promise<void> {
-    const sent = this.q.query(sql);
+    await this.answer(this.q.query(sql));
+  }
+
+  private named(sql: string, params: readonly SqlParam[]): Promise<pg.QueryResult> {
+    return this.q.query({ ...this.names.of(sql), values: [...params] });
+  }
+
+  /** A sent statement's answer, once all sent before it have answered. */
+  private async answer(sent: Promise<pg.QueryResult>): Promise<pg.QueryResult> {
+    // Its own failure is read below, unless one sent before it is the cause.
     sent.catch(() => undefined);
     await this.settle();
-    await sent;
+    return await sent;
   }
 }

@@ -12,7 +12,8 @@ import { toProfile, toRun } from './rows.js';
 import type { ProfileRow, RunRow, TaskRow } from './rows.js';
 import { linkColumns, toLinkedTask } from './tasks.js';
 import type { LinkedTaskRow } from './tasks.js';
-import { bareContext, bareContextOf, workerContext } from './worker.js';
+import type { Task } from '../../core/task.js';
+import { bareContext, bareContextOf, nothingButItself, workerContext } from './worker.js';
 import type { FencedRun } from './worker.js';
 
 /** The lock hosts take turns on to admit and claim (SPEC §4: never two fill the last slot). */
@@ -296,13 +297,9 @@ export async function claimRuns(
       actor: { kind: 'worker', runId: run.id, taskId: task.id },
     };
     const context =
-      req.mode !== 'pull'
-        ? undefined
-        : contextHere
-          ? ((await bareContext(db, fenced, claimed)) ?? (await workerContext(db, fenced, claimed)))
-          : bare && claimed.parents.length === 0
-            ? bareContextOf(fenced, claimed)
-            : undefined;
+      req.mode === 'pull'
+        ? await contextOfClaim(db, fenced, claimed, contextHere, bare)
+        : undefined;
     const claim: Claim = {
       run: toRun(run),
       token,
@@ -314,6 +311,21 @@ export async function claimRuns(
     claims.push({ claim, fenced });
   }
   return claims;
+}
+
+/**
+ * A pull claim's worker context, in the claim's transaction: read whole when `here`; else only
+ * a task its own insert found bare (`startRun`), the rest left to `withContexts`.
+ */
+async function contextOfClaim(
+  db: SqlDb,
+  fenced: FencedRun,
+  claimed: Task,
+  here: boolean,
+  bare: boolean,
+): Promise<WorkerContext | undefined> {
+  if (here) return (await bareContext(db, fenced, claimed)) ?? workerContext(db, fenced, claimed);
+  return bare && claimed.parents.length === 0 ? bareContextOf(fenced, claimed) : undefined;
 }
 
 /**
@@ -356,11 +368,6 @@ const RUN_COLUMNS =
   '(task_id, board, attempt, state, mode, token_hash, host_id, worker_id, profile, profile_version, argv, env, cwd, started_at, role)';
 const RUN_VALUES = "(?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
-/** Whether task `t` has nothing yet besides itself (`bareContext`), as a column. */
-const BARE = ['comments', 'questions', 'reviews', 'runs']
-  .map((table) => `(SELECT 1 FROM ${table} WHERE task_id = t.id LIMIT 1) IS NULL`)
-  .join(' AND ');
-
 /**
  * Inserts a claimed task's run and moves the task to it (claimed once: a review run that ends
  * without a verdict leaves the review to a person), returning both rows, the task's with its
@@ -382,7 +389,7 @@ async function startRun(
       `WITH r AS (INSERT INTO runs ${RUN_COLUMNS} VALUES ${RUN_VALUES} RETURNING *),
         t AS (UPDATE tasks SET ${set.replace('current_run_id = ?', 'current_run_id = (SELECT id FROM r)')}
           WHERE id = ? RETURNING *, ${linkColumns(db, 'tasks')})
-       SELECT row_to_json(r) AS run, row_to_json(t) AS task, ${BARE} AS bare FROM r, t`,
+       SELECT row_to_json(r) AS run, row_to_json(t) AS task, ${nothingButItself('t.id')} AS bare FROM r, t`,
       [...values, move.to, move.attempt, move.now, move.taskId],
     );
     if (!row) throw new Error(`task ${move.taskId} vanished under its claim`);

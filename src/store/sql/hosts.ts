@@ -98,15 +98,16 @@ export async function releaseHome(
   );
 }
 
+/** PostgreSQL's clock in epoch milliseconds, as an SQL expression. */
+export const PG_NOW_MS = 'CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)';
+
 /**
  * Now on the store's clock: PostgreSQL's for several hosts (every lease's expiry is judged by
  * it, never by a host's clock, SPEC §3), this process's for SQLite.
  */
 export async function storeNow(db: SqlDb, local: number): Promise<number> {
   if (db.dialect !== 'postgres') return local;
-  const row = await db.get<{ now: number }>(
-    'SELECT CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT) AS now',
-  );
+  const row = await db.get<{ now: number }>(`SELECT ${PG_NOW_MS} AS now`);
   return Number(row?.now ?? local);
 }
 

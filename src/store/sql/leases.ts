@@ -5,6 +5,7 @@ import type { TokenInfo } from '../store.js';
 import type { Cancellation } from '../../core/worker-protocol.js';
 import type { LeaseInfo } from '../run-types.js';
 import type { SqlDb } from './driver.js';
+import { PG_NOW_MS } from './hosts.js';
 import { toToken } from './rows.js';
 
 interface LeaseRow {
@@ -44,6 +45,11 @@ export async function liveLease(
   return leaseOrRefusal(row, now, id, token);
 }
 
+/** The store's clock beside a lease's columns: PostgreSQL's (`store_now`); SQLite's is local. */
+function storeNowColumn(db: SqlDb): string {
+  return db.dialect === 'postgres' ? `, ${PG_NOW_MS} AS store_now` : '';
+}
+
 /**
  * `liveLease` as one statement outside any transaction, for the check every claim and renewal
  * makes first: on PostgreSQL the store's clock is read in the same statement, instead of a
@@ -58,9 +64,7 @@ export async function checkLiveLease(
   token: TokenInfo,
 ): Promise<LeaseInfo> {
   const row = await db.get<LeaseRow & { store_now?: number }>(
-    db.dialect === 'postgres'
-      ? 'SELECT *, CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT) AS store_now FROM worker_leases WHERE id = ?'
-      : 'SELECT * FROM worker_leases WHERE id = ?',
+    `SELECT *${storeNowColumn(db)} FROM worker_leases WHERE id = ?`,
     [id],
   );
   return leaseOrRefusal(row, row?.store_now ?? local, id, token);
@@ -82,10 +86,6 @@ export async function findTokenAndLease(
   hash: string,
   id: string,
 ): Promise<{ token: TokenInfo; lease: LeaseInfo | WardenError } | null> {
-  const now =
-    db.dialect === 'postgres'
-      ? ', CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT) AS store_now'
-      : '';
   const row = await db.get<
     Nullable<LeaseRow> & {
       tk_id: number;
@@ -97,7 +97,7 @@ export async function findTokenAndLease(
     }
   >(
     `SELECT t.id AS tk_id, t.name AS tk_name, t.kind AS tk_kind, t.profiles AS tk_profiles,
-       t.created_at AS tk_created_at, l.*${now}
+       t.created_at AS tk_created_at, l.*${storeNowColumn(db)}
      FROM tokens t LEFT JOIN worker_leases l ON l.id = ?
      WHERE t.hash = ? AND t.revoked_at IS NULL`,
     [id, hash],

@@ -406,15 +406,25 @@ export async function bareContext(
   task: Task,
 ): Promise<WorkerContext | null> {
   if (task.parents.length > 0) return null;
-  const row = await db.get<{ n: number }>(
-    `SELECT CASE WHEN EXISTS (SELECT 1 FROM comments WHERE task_id = ?)
-       OR EXISTS (SELECT 1 FROM questions WHERE task_id = ?)
-       OR EXISTS (SELECT 1 FROM reviews WHERE task_id = ?)
-       OR EXISTS (SELECT 1 FROM runs WHERE task_id = ? AND id <> ?) THEN 1 ELSE 0 END AS n`,
+  const row = await db.get<{ bare: number }>(
+    `SELECT CASE WHEN ${nothingButItself('?', '?')} THEN 1 ELSE 0 END AS bare`,
     [task.id, task.id, task.id, task.id, f.run.id],
   );
-  if (Number(row?.n) !== 0) return null;
+  if (Number(row?.bare) !== 1) return null;
   return bareContextOf(f, task);
+}
+
+/**
+ * An SQL condition: the task whose id is `task` has nothing yet besides itself, no comments,
+ * questions, reviews or runs (but `run`, when given). Each part stops at the first row found.
+ */
+export function nothingButItself(task: string, run?: string): string {
+  const none = (table: string, also = ''): string =>
+    `(SELECT 1 FROM ${table} WHERE task_id = ${task}${also} LIMIT 1) IS NULL`;
+  const otherRuns = run === undefined ? '' : ` AND id <> ${run}`;
+  return [none('comments'), none('questions'), none('reviews'), none('runs', otherRuns)].join(
+    ' AND ',
+  );
 }
 
 /** The context of a task known to have nothing yet besides itself (`bareContext`). */
