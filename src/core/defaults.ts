@@ -140,6 +140,15 @@ export const POSTGRES_DEFAULTS = {
   group_max_members: 32,
 } as const;
 
+/** Defaults of both stores. */
+export const STORE_DEFAULTS = {
+  /**
+   * Most claims made in one transaction when they waited for the admission turn together (one
+   * read and, on PostgreSQL, one statement making every run); the rest go in the next.
+   */
+  claim_batch_max: 32,
+} as const;
+
 /** Defaults of the SQLite store. */
 export const SQLITE_DEFAULTS = {
   /** How long one statement waits on a lock inside SQLite before it reports busy. */

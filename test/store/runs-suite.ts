@@ -85,6 +85,41 @@ export function runRunSuite(name: string, make: () => Promise<StoreFixture>): vo
       expect(new Set(claims.map((c) => c.task.id)).size).toBe(3);
     });
 
+    it('makes claims that wait together in one transaction, each admitted after those before it', async () => {
+      await store.addProfile('p', { argv: ['true'], max_concurrency: 5 }, ana);
+      await store.addProfile('q', { argv: ['true'], concurrency_group: 'g' }, ana);
+      await store.setGroup('g', 1, 'board', ana);
+      const ps = [];
+      for (let i = 0; i < 8; i++)
+        ps.push(await store.createTask({ title: `p${i}`, assignee: 'p', priority: 8 - i }, ana));
+      for (let i = 0; i < 3; i++) await store.createTask({ title: `q${i}`, assignee: 'q' }, ana);
+      // Sent at once, without the look outside the turn: the first claim runs alone and the
+      // others wait for its transaction, then go in one.
+      const workers = ['w1', 'w2', 'w3', 'w4'];
+      const made = await Promise.all(
+        workers.map((w) => claim({ host: w, maxWorkers: 2, limit: 2, noLook: true })),
+      );
+      // Each worker's own cap; the profile's 5 and the group's 1 across all of them.
+      for (const claims of made) expect(claims.length).toBeLessThanOrEqual(2);
+      const all = made.flat();
+      expect(all.filter((c) => c.profile.name === 'p')).toHaveLength(5);
+      expect(all.filter((c) => c.profile.name === 'q')).toHaveLength(1);
+      expect(new Set(all.map((c) => c.task.id)).size).toBe(all.length);
+      // Claims in the order they were asked for, each in priority order.
+      expect(made[0]?.map((c) => c.task.title)).toEqual(['p0', 'p1']);
+      expect(made[1]?.map((c) => c.task.title)).toEqual(['p2', 'p3']);
+      for (const c of all) {
+        expect(c.run).toMatchObject({ attempt: 1, state: 'running', profile: c.profile.name });
+        expect(await store.getTask(c.task.id)).toMatchObject({
+          status: 'running',
+          current_run_id: c.run.id,
+        });
+      }
+      const started = await store.listEvents({ kinds: ['run_started'] });
+      expect(started.map((e) => e.run_id).sort()).toEqual(all.map((c) => c.run.id).sort());
+      expect((await store.getTask(ps[7]?.id ?? 0)).status).toBe('ready');
+    });
+
     it('finds admissible work behind many candidates a cap passes over (past the first window read)', async () => {
       await store.addProfile('capped', { argv: ['true'], max_concurrency: 1 }, ana);
       await store.addProfile('free', { argv: ['true'] }, ana);

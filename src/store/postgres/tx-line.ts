@@ -1,12 +1,12 @@
 import type { SqlDb } from '../sql/driver.js';
+import { Batcher } from '../sql/batcher.js';
 import { EventBatch } from '../sql/event-batch.js';
 
-/** One transaction body waiting in a line, with how to answer its caller. */
-interface Member {
-  body: (db: SqlDb) => Promise<unknown>;
-  resolve: (value: unknown) => void;
-  reject: (err: unknown) => void;
-}
+/** A transaction body. */
+type Body = (db: SqlDb) => Promise<unknown>;
+
+/** How one member's body ended. */
+type Settled = { ok: true; value: unknown } | { ok: false; err: unknown };
 
 /** A member's own error, said by the group's transaction so the group can be rolled back. */
 export class MemberFailed extends Error {
@@ -45,47 +45,36 @@ export function aboutTheTransaction(err: unknown): boolean {
  * every member, as it would have failed each alone.
  */
 export class TxLine {
-  private readonly queue: Member[] = [];
-  private running = false;
+  private readonly groups: Batcher<Body, Settled>;
 
   constructor(
     /** Runs the bodies in order in one transaction, returning their results. */
-    private readonly runGroup: (bodies: ((db: SqlDb) => Promise<unknown>)[]) => Promise<unknown[]>,
+    private readonly runGroup: (bodies: Body[]) => Promise<unknown[]>,
     /** Most members in one transaction; the rest wait for the next. */
-    private readonly maxMembers: number,
-  ) {}
-
-  submit<T>(body: (db: SqlDb) => Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ body, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.running) void this.pump();
-    });
+    maxMembers: number,
+  ) {
+    this.groups = new Batcher((bodies) => this.runMembers(bodies), maxMembers);
   }
 
-  private async pump(): Promise<void> {
-    this.running = true;
-    try {
-      while (this.queue.length > 0) {
-        const group = this.queue.splice(0, this.maxMembers);
-        await this.runMembers(group);
-      }
-    } finally {
-      this.running = false;
-    }
+  async submit<T>(body: (db: SqlDb) => Promise<T>): Promise<T> {
+    const settled = await this.groups.submit(body);
+    if (!settled.ok) throw settled.err;
+    return settled.value as T;
   }
 
-  private async runMembers(group: Member[]): Promise<void> {
+  private async runMembers(bodies: Body[]): Promise<Settled[]> {
     try {
-      const values = await this.runGroup(group.map((m) => m.body));
-      group.forEach((m, i) => m.resolve(values[i]));
+      const values = await this.runGroup(bodies);
+      return values.map((value) => ({ ok: true, value }));
     } catch (err) {
-      if (err instanceof MemberFailed && group.length > 1) {
+      if (err instanceof MemberFailed && bodies.length > 1) {
         // Each again alone, in the same order: a body is safe to run again (as on a retry).
-        for (const m of group) await this.runMembers([m]);
-        return;
+        const alone: Settled[] = [];
+        for (const body of bodies) alone.push(...(await this.runMembers([body])));
+        return alone;
       }
       const cause = err instanceof MemberFailed ? err.cause : err;
-      for (const m of group) m.reject(cause);
+      return bodies.map(() => ({ ok: false, err: cause }));
     }
   }
 }

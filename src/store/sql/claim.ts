@@ -5,7 +5,7 @@ import type { Candidate, Caps, GroupCap, Load } from '../../core/admission.js';
 import { resolveTransition } from '../../core/transitions.js';
 import type { WorkerContext } from '../../core/worker-protocol.js';
 import type { Claim, ClaimRequest } from '../run-types.js';
-import type { SqlDb, SqlParam } from './driver.js';
+import type { SqlDb } from './driver.js';
 import { appendEvent } from './events.js';
 import type { Profile } from '../../core/profile.js';
 import { toProfile, toRun } from './rows.js';
@@ -13,6 +13,7 @@ import type { ProfileRow, RunRow, TaskRow } from './rows.js';
 import { linkColumns, toLinkedTask } from './tasks.js';
 import type { LinkedTaskRow } from './tasks.js';
 import type { Task } from '../../core/task.js';
+import type { TaskStatus } from '../../core/status.js';
 import { bareContext, bareContextOf, nothingButItself, workerContext } from './worker.js';
 import type { FencedRun } from './worker.js';
 
@@ -179,138 +180,280 @@ export async function mayClaim(db: SqlDb, now: number, req: ClaimRequest): Promi
   return admissibleProfiles(working, now, req).size > 0;
 }
 
+/** Where a host keeps its runs' working directories. */
+export interface ClaimRoots {
+  workspaceRoot: string | null;
+  worktreeRoot: string | null;
+}
+
+/** One claim of a batch: the request and where its host keeps working directories. */
+export interface BatchedClaim {
+  req: ClaimRequest;
+  roots: ClaimRoots;
+}
+
+/** A claim made, with what its run is fenced as (to read a worker context for). */
+export interface MadeClaim {
+  claim: Claim;
+  fenced: FencedRun;
+}
+
 /**
- * Admission and claim in one transaction (SPEC §4): picks dispatchable tasks in priority
- * order under every cap, creates their runs (attempt = previous + 1, a fresh token) and
- * moves the tasks to `running`.
+ * Admission and claim in one transaction (SPEC §4) for several claims, answered in order: each
+ * picks dispatchable tasks in priority order under every cap, creates their runs (attempt =
+ * previous + 1, a fresh token) and moves the tasks to `running`, admitted as if it ran alone
+ * after those before it: one read of what admission works from for all of them, each claim's picks
+ * counted in the load and taken from the candidates of those after it; then every run of the
+ * batch made in one statement on PostgreSQL (`startRuns`). The claims of several workers that
+ * wait for the admission turn together cost three round trips, not two per claim and one.
  */
-export async function claimRuns(
+export async function claimBatch(
   db: SqlDb,
   now: number,
-  req: ClaimRequest,
-  roots: { workspaceRoot: string | null; worktreeRoot: string | null },
+  batch: readonly BatchedClaim[],
   /**
    * Whether a pull claim's worker context is read in this transaction (SQLite: it saves a
    * transaction) or left to the caller, to read after the admission turn is released
    * (PostgreSQL: the turn is held for every statement of the claim). Each claim comes with what
    * its run is fenced as, to read the context for.
    */
-  contextHere = true,
-): Promise<{ claim: Claim; fenced: FencedRun }[]> {
+  contextHere: boolean,
+): Promise<MadeClaim[][]> {
   // Most claims are met by the first few candidates: a small window is read first, and the
-  // whole one only when caps passed over enough of it that the claim could not be filled.
-  const small = Math.min(CANDIDATE_WINDOW, Math.max(4, req.limit * 2));
-  const reads = await readForClaim(db, now, small);
-  const profiles = reads.profiles.map((r) => ({ row: r, profile: toProfile(r) }));
+  // whole one only when caps passed over enough of it that a claim could not be filled.
+  const wanted = batch.reduce((n, b) => n + b.req.limit, 0);
+  const small = Math.min(CANDIDATE_WINDOW, Math.max(4, wanted * 2));
+  let plan = planBatch(await readForClaim(db, now, small), batch, now, small);
+  if (plan.wider && small < CANDIDATE_WINDOW)
+    plan = planBatch(await readForClaim(db, now, CANDIDATE_WINDOW), batch, now, CANDIDATE_WINDOW);
+  const starts: Start[] = [];
+  for (const [i, picks] of plan.picks.entries()) {
+    const b = batch[i];
+    if (!b) continue;
+    for (const pick of picks) starts.push(await startOf(db, now, b, pick, i));
+  }
+  const started = await startRuns(db, starts);
+  const made: MadeClaim[][] = batch.map(() => []);
+  for (const [i, start] of starts.entries()) {
+    const row = started[i];
+    if (!row) throw new Error(`task ${start.task.id} vanished under its claim`);
+    made[start.of]?.push(await finishClaim(db, now, batch[start.of]?.req, start, row, contextHere));
+  }
+  return made;
+}
+
+/** A task admitted for a claim, and the profile its run is of. */
+interface Pick {
+  task: TaskRow;
+  p: ProfileEntry;
+  review: boolean;
+}
+
+/** Each claim's picks, and whether some claim wants a wider window of candidates. */
+interface BatchPlan {
+  picks: Pick[][];
+  wider: boolean;
+}
+
+/**
+ * Admission for each claim of a batch in turn, from one read: a task picked by one claim is no
+ * candidate of those after it, and its run counts in their load (by profile, host and worker,
+ * as `OPEN_RUNS` would count it once made); a breaker's probe taken by one claim is taken for
+ * those after it too.
+ */
+function planBatch(
+  reads: ClaimReads,
+  batch: readonly BatchedClaim[],
+  now: number,
+  window: number,
+): BatchPlan {
+  // Copies: a probe taken is marked on its profile's row for the claims after it.
+  const profiles = reads.profiles.map((r) => ({ row: { ...r }, profile: toProfile(r) }));
   const groupOf = new Map(profiles.map((p) => [p.profile.name, p.profile.concurrency_group]));
   const groups = new Map(reads.groups.map((g) => [g.name, g]));
-  const admissible = admissibleProfiles(profiles, now, req);
-  if (admissible.size === 0) return [];
-  const caps: Caps = {
-    host: req.maxWorkers,
-    profiles: new Map(profiles.map((p) => [p.profile.name, p.profile.max_concurrency])),
-    groups: groupCaps(groups.values()),
-  };
-  const inputs = { admissible, groups, groupOf, caps };
-  let pass = admitFrom(reads, req, inputs, now, small);
-  if (pass.full && pass.picked.length < req.limit && pass.hostRoom && small < CANDIDATE_WINDOW)
-    pass = admitFrom(
-      await readForClaim(db, now, CANDIDATE_WINDOW),
-      req,
-      inputs,
-      now,
-      CANDIDATE_WINDOW,
-    );
-  const { picked, tasks, reviewIds } = pass;
-  const claims: { claim: Claim; fenced: FencedRun }[] = [];
-  const actor = dispatcher(req.host);
-  for (const c of picked) {
-    const task = tasks.find((t) => t.id === c.taskId);
-    const p = admissible.get(c.profile);
-    if (!task || !p) continue;
-    const token = newRunToken();
-    const attempt = task.attempts + 1;
-    const review = reviewIds.has(task.id);
-    // A review run works in the worktree of the work it reviews, at its head.
-    const reviewed = review ? await reviewedWorktree(db, task.id) : null;
-    const cwd =
-      req.mode === 'pull'
-        ? null
-        : reviewed !== null
-          ? reviewed
-          : p.profile.worktree !== null && roots.worktreeRoot !== null
-            ? `${roots.worktreeRoot}/${task.id}`
-            : p.profile.cwd === 'workspace'
-              ? `${roots.workspaceRoot ?? ''}/${task.id}`
-              : p.profile.cwd;
-    const from = review ? 'review' : 'ready';
-    const to = resolveTransition('claim', from, 'dispatcher', true);
-    const { run, updated, bare } = await startRun(
-      db,
-      [
-        task.id,
-        task.board,
-        attempt,
-        req.mode,
-        hashToken(token),
-        req.mode === 'spawned' ? req.host : null,
-        req.workerId ?? null,
-        p.profile.name,
-        p.profile.version,
-        JSON.stringify(p.profile.argv),
-        JSON.stringify(p.profile.env),
-        cwd,
-        now,
-        review ? 'review' : 'work',
-      ],
-      { to, attempt, now, taskId: task.id },
-    );
-    if (p.row.paused !== 0) {
-      await db.run('UPDATE profiles SET breaker_probe_run = ? WHERE name = ?', [
-        run.id,
-        p.profile.name,
-      ]);
+  const open = [...reads.open];
+  const taken = new Set<number>();
+  const full = reads.ready.length >= window || reads.reviews.length >= window;
+  const plan: BatchPlan = { picks: [], wider: false };
+  for (const { req } of batch) {
+    const admissible = admissibleProfiles(profiles, now, req);
+    if (admissible.size === 0) {
+      plan.picks.push([]);
+      continue;
     }
-    await appendEvent(db, now, actor, {
-      kind: 'run_started',
-      board: task.board,
-      task_id: task.id,
-      run_id: run.id,
-      payload: {
-        from,
-        to,
-        role: review ? 'review' : 'work',
-        attempt,
-        mode: req.mode,
-        host: req.host,
-        worker: req.workerId ?? null,
-        profile: p.profile.name,
-        profile_version: p.profile.version,
-        probe: p.row.paused !== 0,
-      },
-    });
-    const claimed = toLinkedTask(updated);
-    // A pull worker needs the context at once; reading it here saves a transaction per task.
-    const fenced: FencedRun = {
-      run,
-      task: { ...task, status: to, current_run_id: run.id, attempts: attempt },
-      actor: { kind: 'worker', runId: run.id, taskId: task.id },
+    const caps: Caps = {
+      host: req.maxWorkers,
+      profiles: new Map(profiles.map((p) => [p.profile.name, p.profile.max_concurrency])),
+      groups: groupCaps(groups.values()),
     };
-    const context =
-      req.mode === 'pull'
-        ? await contextOfClaim(db, fenced, claimed, contextHere, bare)
-        : undefined;
-    const claim: Claim = {
+    const pass = admitFrom(
+      { ...reads, open },
+      taken,
+      req,
+      { admissible, groups, groupOf, caps },
+      now,
+    );
+    if (full && pass.picked.length < req.limit && pass.hostRoom) plan.wider = true;
+    const picks: Pick[] = [];
+    for (const c of pass.picked) {
+      const task = pass.tasks.find((t) => t.id === c.taskId);
+      const p = admissible.get(c.profile);
+      if (!task || !p) continue;
+      taken.add(task.id);
+      open.push({
+        profile: p.profile.name,
+        host_id: req.mode === 'spawned' ? req.host : null,
+        worker_id: req.workerId ?? null,
+        n: 1,
+      });
+      // The probe is this claim's: no claim after it may take another (`admissibleProfiles`).
+      if (p.row.paused !== 0) p.row.breaker_probe_run = -1;
+      picks.push({ task, p, review: pass.reviewIds.has(task.id) });
+    }
+    plan.picks.push(picks);
+  }
+  return plan;
+}
+
+/** A run about to be made: its claim's place in the batch, its row's values and its task's move. */
+interface Start {
+  of: number;
+  pick: Pick;
+  task: TaskRow;
+  token: string;
+  attempt: number;
+  from: 'ready' | 'review';
+  to: TaskStatus;
+  values: RunValues;
+}
+
+/** A new run's columns, as `startRuns` writes them (its state is `running`). */
+interface RunValues {
+  task_id: number;
+  board: string;
+  attempt: number;
+  mode: string;
+  token_hash: string;
+  host_id: string | null;
+  worker_id: string | null;
+  profile: string;
+  profile_version: number;
+  argv: string;
+  env: string;
+  cwd: string | null;
+  started_at: number;
+  role: string;
+}
+
+/** The run a pick makes: a fresh token, the next attempt, and where it works. */
+async function startOf(
+  db: SqlDb,
+  now: number,
+  b: BatchedClaim,
+  pick: Pick,
+  of: number,
+): Promise<Start> {
+  const { req, roots } = b;
+  const { task, p, review } = pick;
+  const token = newRunToken();
+  const attempt = task.attempts + 1;
+  // A review run works in the worktree of the work it reviews, at its head.
+  const reviewed = review ? await reviewedWorktree(db, task.id) : null;
+  const cwd =
+    req.mode === 'pull'
+      ? null
+      : reviewed !== null
+        ? reviewed
+        : p.profile.worktree !== null && roots.worktreeRoot !== null
+          ? `${roots.worktreeRoot}/${task.id}`
+          : p.profile.cwd === 'workspace'
+            ? `${roots.workspaceRoot ?? ''}/${task.id}`
+            : p.profile.cwd;
+  const from = review ? 'review' : 'ready';
+  return {
+    of,
+    pick,
+    task,
+    token,
+    attempt,
+    from,
+    to: resolveTransition('claim', from, 'dispatcher', true),
+    values: {
+      task_id: task.id,
+      board: task.board,
+      attempt,
+      mode: req.mode,
+      token_hash: hashToken(token),
+      host_id: req.mode === 'spawned' ? req.host : null,
+      worker_id: req.workerId ?? null,
+      profile: p.profile.name,
+      profile_version: p.profile.version,
+      argv: JSON.stringify(p.profile.argv),
+      env: JSON.stringify(p.profile.env),
+      cwd,
+      started_at: now,
+      role: review ? 'review' : 'work',
+    },
+  };
+}
+
+/** A claim's run made: its breaker probe marked, its event held, its context and answer. */
+async function finishClaim(
+  db: SqlDb,
+  now: number,
+  req: ClaimRequest | undefined,
+  start: Start,
+  made: StartedRun,
+  contextHere: boolean,
+): Promise<MadeClaim> {
+  if (!req) throw new Error('a claim of the batch is missing');
+  const { task, pick, attempt, from, to } = start;
+  const { p, review } = pick;
+  const { run, updated, bare } = made;
+  if (p.row.paused !== 0) {
+    await db.run('UPDATE profiles SET breaker_probe_run = ? WHERE name = ?', [
+      run.id,
+      p.profile.name,
+    ]);
+  }
+  await appendEvent(db, now, dispatcher(req.host), {
+    kind: 'run_started',
+    board: task.board,
+    task_id: task.id,
+    run_id: run.id,
+    payload: {
+      from,
+      to,
+      role: review ? 'review' : 'work',
+      attempt,
+      mode: req.mode,
+      host: req.host,
+      worker: req.workerId ?? null,
+      profile: p.profile.name,
+      profile_version: p.profile.version,
+      probe: p.row.paused !== 0,
+    },
+  });
+  const claimed = toLinkedTask(updated);
+  // A pull worker needs the context at once; reading it here saves a transaction per task.
+  const fenced: FencedRun = {
+    run,
+    task: { ...task, status: to, current_run_id: run.id, attempts: attempt },
+    actor: { kind: 'worker', runId: run.id, taskId: task.id },
+  };
+  const context =
+    req.mode === 'pull' ? await contextOfClaim(db, fenced, claimed, contextHere, bare) : undefined;
+  return {
+    claim: {
       run: toRun(run),
-      token,
+      token: start.token,
       task: claimed,
       profile: p.profile,
       ready_at: Math.max(task.updated_at, task.not_before ?? 0),
       ...(context ? { context } : {}),
-    };
-    claims.push({ claim, fenced });
-  }
-  return claims;
+    },
+    fenced,
+  };
 }
 
 /**
@@ -363,49 +506,88 @@ export async function withContexts(
   }));
 }
 
-/** A new run's columns, in the order `startRun` writes them. */
-const RUN_COLUMNS =
-  '(task_id, board, attempt, state, mode, token_hash, host_id, worker_id, profile, profile_version, argv, env, cwd, started_at, role)';
-const RUN_VALUES = "(?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+/** A new run's columns but its state, in the order `startRuns` writes them. */
+const RUN_FIELDS = [
+  'task_id',
+  'board',
+  'attempt',
+  'mode',
+  'token_hash',
+  'host_id',
+  'worker_id',
+  'profile',
+  'profile_version',
+  'argv',
+  'env',
+  'cwd',
+  'started_at',
+  'role',
+] as const satisfies readonly (keyof RunValues)[];
+const RUN_COLUMNS = `(state, ${RUN_FIELDS.join(', ')})`;
+
+/** The batch's rows as PostgreSQL reads them from its JSON (`startRuns`), with each task's move. */
+const RUN_RECORD = `ord INTEGER, task_id BIGINT, board TEXT, attempt INTEGER, mode TEXT,
+  token_hash TEXT, host_id TEXT, worker_id TEXT, profile TEXT, profile_version INTEGER, argv TEXT,
+  env TEXT, cwd TEXT, started_at BIGINT, role TEXT, status TEXT`;
+
+/** A run made by `startRuns`, its task's row as the move left it, and whether the task is bare. */
+interface StartedRun {
+  run: RunRow;
+  updated: LinkedTaskRow;
+  bare: boolean;
+}
+
+/** The task's columns a claim sets. */
+const CLAIM_SET = 'status = ?, current_run_id = ?, attempts = ?, review_by = NULL, updated_at = ?';
 
 /**
- * Inserts a claimed task's run and moves the task to it (claimed once: a review run that ends
- * without a verdict leaves the review to a person), returning both rows, the task's with its
- * links, from the writes themselves (no read after them). PostgreSQL: one statement, the
- * UPDATE taking the run's id from the INSERT beside it, since each round trip is made while
- * the fleet waits for the admission turn; it also says whether the task has nothing but
- * itself yet (`bare`: no comments, questions, reviews or earlier runs; the new run is not
- * seen by the statement that makes it), so a pull worker's context needs no read of its own.
- * SQLite: the two statements, and `bare` is left to `bareContext`.
+ * Inserts the claimed tasks' runs and moves each task to its run (claimed once: a review run
+ * that ends without a verdict leaves the review to a person), returning both rows, the task's
+ * with its links, from the writes themselves (no read after them), in the order of `starts`.
+ * PostgreSQL: one statement for the whole batch, its rows as one JSON parameter, each task's
+ * UPDATE taking its run's id from the INSERT beside it, since each round trip is made while
+ * the fleet waits for the admission turn; it also says whether each task has nothing but
+ * itself yet (`bare`: no comments, questions, reviews or earlier runs; the new runs are not
+ * seen by the statement that makes them), so a pull worker's context needs no read of its own.
+ * SQLite: two statements a run, and `bare` is left to `bareContext`.
  */
-async function startRun(
-  db: SqlDb,
-  values: SqlParam[],
-  move: { to: string; attempt: number; now: number; taskId: number },
-): Promise<{ run: RunRow; updated: LinkedTaskRow; bare: boolean }> {
-  const set = 'status = ?, current_run_id = ?, attempts = ?, review_by = NULL, updated_at = ?';
+async function startRuns(db: SqlDb, starts: readonly Start[]): Promise<StartedRun[]> {
+  if (starts.length === 0) return [];
   if (db.dialect === 'postgres') {
-    const row = await db.get<{ run: RunRow; task: LinkedTaskRow; bare: boolean }>(
-      `WITH r AS (INSERT INTO runs ${RUN_COLUMNS} VALUES ${RUN_VALUES} RETURNING *),
-        t AS (UPDATE tasks SET ${set.replace('current_run_id = ?', 'current_run_id = (SELECT id FROM r)')}
-          WHERE id = ? RETURNING *, ${linkColumns(db, 'tasks')})
-       SELECT row_to_json(r) AS run, row_to_json(t) AS task, ${nothingButItself('t.id')} AS bare FROM r, t`,
-      [...values, move.to, move.attempt, move.now, move.taskId],
+    const rows = await db.all<{ run: RunRow; task: LinkedTaskRow; bare: boolean }>(
+      `WITH v AS (SELECT * FROM json_to_recordset(CAST(? AS json)) AS v(${RUN_RECORD})),
+        r AS (INSERT INTO runs ${RUN_COLUMNS}
+          SELECT 'running', ${RUN_FIELDS.join(', ')} FROM v ORDER BY ord RETURNING *),
+        t AS (UPDATE tasks SET status = v.status, current_run_id = r.id, attempts = v.attempt,
+            review_by = NULL, updated_at = v.started_at
+          FROM r JOIN v ON v.task_id = r.task_id WHERE tasks.id = r.task_id
+          RETURNING tasks.*, ${linkColumns(db, 'tasks')})
+       SELECT row_to_json(r) AS run, row_to_json(t) AS task, ${nothingButItself('t.id')} AS bare
+       FROM r JOIN t ON t.id = r.task_id`,
+      [JSON.stringify(starts.map((s, ord) => ({ ord, ...s.values, status: s.to })))],
     );
-    if (!row) throw new Error(`task ${move.taskId} vanished under its claim`);
-    return { run: row.run, updated: row.task, bare: row.bare };
+    const byTask = new Map(rows.map((r) => [Number(r.run.task_id), r]));
+    return starts.map((s) => {
+      const row = byTask.get(s.task.id);
+      if (!row) throw new Error(`task ${s.task.id} vanished under its claim`);
+      return { run: row.run, updated: row.task, bare: row.bare };
+    });
   }
-  const run = await db.get<RunRow>(
-    `INSERT INTO runs ${RUN_COLUMNS} VALUES ${RUN_VALUES} RETURNING *`,
-    values,
-  );
-  if (!run) throw new Error('run insert returned no row');
-  const updated = await db.get<LinkedTaskRow>(
-    `UPDATE tasks SET ${set} WHERE id = ? RETURNING *, ${linkColumns(db, 'tasks')}`,
-    [move.to, run.id, move.attempt, move.now, move.taskId],
-  );
-  if (!updated) throw new Error(`task ${move.taskId} vanished under its claim`);
-  return { run, updated, bare: false };
+  const out: StartedRun[] = [];
+  for (const s of starts) {
+    const run = await db.get<RunRow>(
+      `INSERT INTO runs ${RUN_COLUMNS} VALUES ('running', ${RUN_FIELDS.map(() => '?').join(', ')}) RETURNING *`,
+      RUN_FIELDS.map((k) => s.values[k]),
+    );
+    if (!run) throw new Error('run insert returned no row');
+    const updated = await db.get<LinkedTaskRow>(
+      `UPDATE tasks SET ${CLAIM_SET} WHERE id = ? RETURNING *, ${linkColumns(db, 'tasks')}`,
+      [s.to, run.id, s.attempt, s.values.started_at, s.task.id],
+    );
+    if (!updated) throw new Error(`task ${s.task.id} vanished under its claim`);
+    out.push({ run, updated, bare: false });
+  }
+  return out;
 }
 
 /** What admission works from in one claim. */
@@ -416,27 +598,29 @@ interface AdmissionInputs {
   caps: Caps;
 }
 
-/** One admission pass over the first `window` candidates of each kind. */
+/** One admission pass over the candidates read. */
 interface AdmissionPass {
   picked: Candidate[];
   tasks: TaskRow[];
   reviewIds: Set<number>;
-  /** Whether either read filled its window: more candidates may lie beyond it. */
-  full: boolean;
   /** Whether the host (or pull worker) still had room after the pass. */
   hostRoom: boolean;
 }
 
-/** Admits from the ready tasks and tasks in review `reads` found (up to `window` each). */
+/**
+ * Admits from the ready tasks and tasks in review `reads` found, but those `taken` by claims
+ * before this one in its batch.
+ */
 function admitFrom(
   reads: ClaimReads,
+  taken: ReadonlySet<number>,
   req: ClaimRequest,
   inputs: AdmissionInputs,
   now: number,
-  window: number,
 ): AdmissionPass {
   const { admissible, groups, groupOf, caps } = inputs;
-  const { ready, reviews } = reads;
+  const reviews = reads.reviews.filter((t) => !taken.has(t.id));
+  const ready = reads.ready.filter((t) => !taken.has(t.id));
   const reviewIds = new Set(reviews.map((t) => t.id));
   const tasks = [...reviews, ...ready];
   const probing = new Set<string>();
@@ -456,13 +640,7 @@ function admitFrom(
   }
   const load = currentLoad(reads.open, req, groupOf);
   const picked = admit(candidates, load, caps, req.limit);
-  return {
-    picked,
-    tasks,
-    reviewIds,
-    full: ready.length >= window || reviews.length >= window,
-    hostRoom: load.host < caps.host,
-  };
+  return { picked, tasks, reviewIds, hostRoom: load.host < caps.host };
 }
 
 /** The concurrency groups' caps, for those that have one. */

@@ -1,6 +1,7 @@
 import type { Actor } from '../../core/actor.js';
 import { dispatcher } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
+import { STORE_DEFAULTS } from '../../core/defaults.js';
 import type { WardenEvent } from '../../core/events.js';
 import type { TaskId } from '../../core/glossary.js';
 import type { Profile, ProfilePatch, ProfileSpec } from '../../core/profile.js';
@@ -44,7 +45,9 @@ import type {
   TokenInfo,
   TokenKind,
 } from '../store.js';
-import { ADMISSION_LOCK, claimRuns, mayClaim, withContexts } from './claim.js';
+import { ADMISSION_LOCK, claimBatch, mayClaim, withContexts } from './claim.js';
+import type { BatchedClaim, MadeClaim } from './claim.js';
+import { Batcher } from './batcher.js';
 import { withEventBatch } from './event-batch.js';
 import * as groups from './groups.js';
 import * as hosts from './hosts.js';
@@ -95,11 +98,32 @@ const NOTIFY_BATCH = 200;
  * dialect (SQLite or PostgreSQL), its transactions and its retries.
  */
 export class SqlStore implements Store {
+  /**
+   * Claims (pull workers' and the dispatcher's) that wait for the admission turn together are
+   * made in one transaction (./claim.ts `claimBatch`).
+   */
+  private readonly claims: Batcher<BatchedClaim, MadeClaim[]>;
+  /**
+   * Whether a pull claim's worker context is read in its claim's transaction (SQLite: it saves
+   * a transaction) or after it, in a snapshot of its own (PostgreSQL: the admission turn is
+   * held for every statement of a claim).
+   */
+  private readonly contextInClaim: boolean;
+
   constructor(
     protected readonly driver: SqlDriver,
     protected readonly clock: Clock,
     protected readonly random: Random = Math.random,
-  ) {}
+  ) {
+    this.contextInClaim = driver.dialect !== 'postgres';
+    this.claims = new Batcher(
+      (batch) =>
+        this.write((db, now) => claimBatch(db, now, batch, this.contextInClaim), {
+          lock: ADMISSION_LOCK,
+        }),
+      STORE_DEFAULTS.claim_batch_max,
+    );
+  }
 
   get dialect(): string {
     return this.driver.dialect;
@@ -394,14 +418,8 @@ export class SqlStore implements Store {
       !(await mayClaim(this.driver.concurrentReads(), this.clock.now(), req))
     )
       return [];
-    // PostgreSQL: the admission turn is held for every statement of a claim, so a pull
-    // worker's context is read after it is released, in a snapshot of its own.
-    const contextHere = this.driver.dialect !== 'postgres';
-    const made = await this.write(
-      (db, now) => claimRuns(db, now, req, { workspaceRoot, worktreeRoot }, contextHere),
-      { lock: ADMISSION_LOCK },
-    );
-    if (req.mode !== 'pull' || contextHere) return made.map((m) => m.claim);
+    const made = await this.claims.submit({ req, roots: { workspaceRoot, worktreeRoot } });
+    if (req.mode !== 'pull' || this.contextInClaim) return made.map((m) => m.claim);
     return withContexts(this.driver.concurrentReads(), (fn) => this.driver.read(fn), made);
   }
 

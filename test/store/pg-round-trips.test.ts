@@ -1,0 +1,58 @@
+/*
+ * Round trips of a pull task on PostgreSQL (issue #16), counted at a real TCP relay between the
+ * store and the server. Claims that wait for the admission turn together are made in one
+ * transaction of three round trips (BEGIN with the read of what admission works from; one
+ * statement making every run; the events with the COMMIT), however many there are. A report
+ * that closes its pull run takes two (BEGIN with the fence's read; the close, its events and
+ * the COMMIT), and in a group of reports each one more. The batch's admission itself (caps,
+ * order) is in the store suite, on both backends (runs-suite.ts).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { person } from '../../src/core/actor.js';
+import { ManualClock } from '../../src/core/clock.js';
+import { openPgStore } from '../../src/store/postgres/open.js';
+import type { PgStore } from '../../src/store/postgres/open.js';
+import { FlightCounter } from '../helpers/flight-counter.js';
+import { PG_URL, freshPgSchema } from '../helpers/pg-schemas.js';
+
+const ana = person('ana');
+const closing: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of closing.splice(0).reverse()) await close();
+});
+
+async function storeThrough(relay: FlightCounter, mode: 'spawned' | 'pull'): Promise<PgStore> {
+  const url = relay.url(new URL(PG_URL ?? ''));
+  const store = await openPgStore({ url, schema: freshPgSchema(), max: 4 }, new ManualClock());
+  closing.push(() => store.close());
+  await store.addBoard('default', ana);
+  await store.addProfile('p', { argv: mode === 'pull' ? [] : ['true'], mode }, ana);
+  return store;
+}
+
+async function relayed(): Promise<FlightCounter> {
+  const relay = await FlightCounter.start(new URL(PG_URL ?? ''));
+  closing.push(() => relay.close());
+  return relay;
+}
+
+describe.skipIf(!PG_URL)('claims batched under the admission turn (PostgreSQL)', () => {
+  it('makes the claims that waited together in three round trips, not two per claim and one', async () => {
+    const relay = await relayed();
+    const store = await storeThrough(relay, 'spawned');
+    for (let i = 0; i < 10; i++) await store.createTask({ title: `t${i}`, assignee: 'p' }, ana);
+    const claim = (host: string) =>
+      store.claimRuns({ host, maxWorkers: 2, limit: 2, mode: 'spawned', noLook: true }, '/ws');
+
+    let before = relay.flights;
+    expect(await claim('alone')).toHaveLength(2);
+    const alone = relay.flights - before;
+    expect(alone).toBe(3);
+
+    // The first runs alone; the four sent while it runs wait for it and then go together.
+    before = relay.flights;
+    const made = await Promise.all(['h1', 'h2', 'h3', 'h4', 'h5'].map(claim));
+    expect(made.map((c) => c.length)).toEqual([2, 2, 2, 2, 0]);
+    expect(relay.flights - before).toBe(2 * alone);
+  });
+});
