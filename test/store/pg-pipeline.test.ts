@@ -9,6 +9,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PgDriver } from '../../src/store/postgres/driver.js';
 import type { TxOptions } from '../../src/store/sql/driver.js';
+import { exactlyOne } from '../../src/store/sql/exactly-one.js';
 import { FlightCounter } from '../helpers/flight-counter.js';
 import { PG_URL, freshPgSchema } from '../helpers/pg-schemas.js';
 
@@ -87,6 +88,34 @@ describe.skipIf(!URL)('pipelined transactions (PostgreSQL)', () => {
       // The connection is sound afterwards.
       await driver.tx((db) => db.run('INSERT INTO t (x) VALUES (?)', [3]), options);
       expect(await stored(driver)).toEqual([1, 3]);
+    },
+  );
+
+  it.each(KINDS)(
+    '%s: a deferred write that must change one row fails the transaction when it changes none',
+    async (_name, options) => {
+      const driver = await freshDriver();
+      await driver.tx((db) => db.run('INSERT INTO t (x) VALUES (?)', [1]), options);
+      const bump = (x: number) =>
+        exactlyOne(
+          'WITH bumped AS (UPDATE t SET x = x + 10 WHERE x = ? RETURNING x)',
+          'bumped',
+          [x],
+          `row ${x} vanished`,
+        );
+      const failed = driver.tx(async (db) => {
+        await db.run('INSERT INTO t (x) VALUES (?)', [2]);
+        const { sql, params } = bump(7);
+        await db.defer(sql, params);
+      }, options);
+      // Failed on the server, so the COMMIT sent behind it cannot commit.
+      await expect(failed).rejects.toThrow('row 7 vanished');
+      expect(await stored(driver)).toEqual([1]);
+      await driver.tx(async (db) => {
+        const { sql, params } = bump(1);
+        await db.defer(sql, params);
+      }, options);
+      expect(await stored(driver)).toEqual([11]);
     },
   );
 

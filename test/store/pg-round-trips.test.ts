@@ -10,6 +10,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { person } from '../../src/core/actor.js';
 import { ManualClock } from '../../src/core/clock.js';
+import { hashToken } from '../../src/os/token.js';
 import { openPgStore } from '../../src/store/postgres/open.js';
 import type { PgStore } from '../../src/store/postgres/open.js';
 import { FlightCounter } from '../helpers/flight-counter.js';
@@ -54,5 +55,33 @@ describe.skipIf(!PG_URL)('claims batched under the admission turn (PostgreSQL)',
     const made = await Promise.all(['h1', 'h2', 'h3', 'h4', 'h5'].map(claim));
     expect(made.map((c) => c.length)).toEqual([2, 2, 2, 2, 0]);
     expect(relay.flights - before).toBe(2 * alone);
+  });
+
+  it('closes a pull run on its report in two round trips, and each report of a group in one more', async () => {
+    const relay = await relayed();
+    const store = await storeThrough(relay, 'pull');
+    for (let i = 0; i < 5; i++) await store.createTask({ title: `t${i}`, assignee: 'p' }, ana);
+    const claims = await store.claimRuns(
+      { host: 'h1', maxWorkers: 5, limit: 5, mode: 'pull', workerId: 'lease-1', noLook: true },
+      null,
+    );
+    expect(claims).toHaveLength(5);
+    const report = (token: string) =>
+      store.workerTerminal(
+        hashToken(token),
+        { op: 'complete', summary: 'done' },
+        { host: 'h1', config: {} },
+      );
+
+    let before = relay.flights;
+    const [first, ...rest] = claims;
+    await report(first?.token ?? '');
+    expect(relay.flights - before).toBe(2);
+
+    // The first of four runs alone; the other three wait for it and share a transaction.
+    before = relay.flights;
+    await Promise.all(rest.map((c) => report(c.token)));
+    expect(relay.flights - before).toBe(2 + (3 + 1));
+    for (const c of claims) expect((await store.getTask(c.task.id)).status).toBe('done');
   });
 });

@@ -19,6 +19,7 @@ import type { PolicyContext, ProgressUpdate, RunFinal } from '../run-types.js';
 import { accountBreaker } from './breaker.js';
 import { evidenceNote } from '../../core/worktree.js';
 import { greatest } from './driver.js';
+import { exactlyOne } from './exactly-one.js';
 import type { SqlDb, SqlParam } from './driver.js';
 import { appendEvent } from './events.js';
 import { json, toRun } from './rows.js';
@@ -481,20 +482,25 @@ interface Statement {
 
 /**
  * Writes a task's release, and before it, when given, its run's close: on PostgreSQL in one
- * statement (`WITH closed AS (UPDATE runs ...) UPDATE tasks ...`), one round trip for both,
- * checking that the run was there to close.
+ * statement (`WITH closed AS (UPDATE runs ...) UPDATE tasks ...`), the task released only if
+ * its run was there to close, and the statement failing unless one task was (`exactlyOne`).
+ * Nothing later in the transaction reads its answer, so it is deferred (`SqlDb.defer`): it
+ * travels with the next statement (in a group of reports, the next report's read) or the
+ * COMMIT, instead of a round trip of its own.
  */
 async function releaseTask(db: SqlDb, close: Statement | null, release: Statement): Promise<void> {
   if (close === null) {
     await db.run(release.sql, release.params);
     return;
   }
-  const row = await db.get<{ closed: number }>(
-    `WITH closed AS (${close.sql} RETURNING id) ${release.sql}
-     RETURNING (SELECT COUNT(*) FROM closed) AS closed`,
+  const { sql, params } = exactlyOne(
+    `WITH closed AS (${close.sql} RETURNING id),
+      released AS (${release.sql} AND EXISTS (SELECT 1 FROM closed) RETURNING id)`,
+    'released',
     [...close.params, ...release.params],
+    'a run vanished while it was closed',
   );
-  if (Number(row?.closed ?? 0) !== 1) throw new Error('a run vanished while it was closed');
+  await db.defer(sql, params);
 }
 
 /** The reviewer a profile names for its work in review, if any (issue #14). */
