@@ -140,11 +140,11 @@ export const POSTGRES_DEFAULTS = {
   group_max_members: 32,
 } as const;
 
-/** Defaults of both stores. */
+/** Defaults of the stores. */
 export const STORE_DEFAULTS = {
   /**
-   * Most claims made in one transaction when they waited for the admission turn together (one
-   * read and, on PostgreSQL, one statement making every run); the rest go in the next.
+   * PostgreSQL: most claims made in one transaction when they waited for the admission turn
+   * together (one read, one statement making every run); the rest go in the next.
    */
   claim_batch_max: 32,
 } as const;
