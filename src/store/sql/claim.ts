@@ -227,18 +227,12 @@ export async function claimBatch(
   if (plan.wider && small < CANDIDATE_WINDOW)
     plan = planBatch(await readForClaim(db, now, CANDIDATE_WINDOW), batch, now, CANDIDATE_WINDOW);
   const starts: Start[] = [];
-  for (const [i, picks] of plan.picks.entries()) {
-    const b = batch[i];
-    if (!b) continue;
-    for (const pick of picks) starts.push(await startOf(db, now, b, pick, i));
-  }
+  for (const [of, claim] of batch.entries())
+    for (const pick of plan.picks[of] ?? []) starts.push(await startOf(db, now, claim, pick, of));
   const started = await startRuns(db, starts);
   const made: MadeClaim[][] = batch.map(() => []);
-  for (const [i, start] of starts.entries()) {
-    const row = started[i];
-    if (!row) throw new Error(`task ${start.task.id} vanished under its claim`);
-    made[start.of]?.push(await finishClaim(db, now, batch[start.of]?.req, start, row, contextHere));
-  }
+  for (const [i, start] of starts.entries())
+    made[start.of]?.push(await finishClaim(db, now, start, started[i], contextHere));
   return made;
 }
 
@@ -271,6 +265,8 @@ function planBatch(
   const profiles = reads.profiles.map((r) => ({ row: { ...r }, profile: toProfile(r) }));
   const groupOf = new Map(profiles.map((p) => [p.profile.name, p.profile.concurrency_group]));
   const groups = new Map(reads.groups.map((g) => [g.name, g]));
+  const profileCaps = new Map(profiles.map((p) => [p.profile.name, p.profile.max_concurrency]));
+  const groupLimits = groupCaps(groups.values());
   const open = [...reads.open];
   const taken = new Set<number>();
   const full = reads.ready.length >= window || reads.reviews.length >= window;
@@ -281,16 +277,16 @@ function planBatch(
       plan.picks.push([]);
       continue;
     }
-    const caps: Caps = {
-      host: req.maxWorkers,
-      profiles: new Map(profiles.map((p) => [p.profile.name, p.profile.max_concurrency])),
-      groups: groupCaps(groups.values()),
-    };
     const pass = admitFrom(
       { ...reads, open },
       taken,
       req,
-      { admissible, groups, groupOf, caps },
+      {
+        admissible,
+        groups,
+        groupOf,
+        caps: { host: req.maxWorkers, profiles: profileCaps, groups: groupLimits },
+      },
       now,
     );
     if (full && pass.picked.length < req.limit && pass.hostRoom) plan.wider = true;
@@ -315,13 +311,12 @@ function planBatch(
   return plan;
 }
 
-/** A run about to be made: its claim's place in the batch, its row's values and its task's move. */
+/** A run about to be made: its claim and place in the batch, its row's values and its task's move. */
 interface Start {
   of: number;
+  claim: BatchedClaim;
   pick: Pick;
-  task: TaskRow;
   token: string;
-  attempt: number;
   from: 'ready' | 'review';
   to: TaskStatus;
   values: RunValues;
@@ -372,10 +367,9 @@ async function startOf(
   const from = review ? 'review' : 'ready';
   return {
     of,
+    claim: b,
     pick,
-    task,
     token,
-    attempt,
     from,
     to: resolveTransition('claim', from, 'dispatcher', true),
     values: {
@@ -401,14 +395,15 @@ async function startOf(
 async function finishClaim(
   db: SqlDb,
   now: number,
-  req: ClaimRequest | undefined,
   start: Start,
-  made: StartedRun,
+  made: StartedRun | undefined,
   contextHere: boolean,
 ): Promise<MadeClaim> {
-  if (!req) throw new Error('a claim of the batch is missing');
-  const { task, pick, attempt, from, to } = start;
-  const { p, review } = pick;
+  const { claim, pick, from, to } = start;
+  const { req } = claim;
+  const { task, p, review } = pick;
+  const { attempt } = start.values;
+  if (!made) throw new Error(`task ${task.id} vanished under its claim`);
   const { run, updated, bare } = made;
   if (p.row.paused !== 0) {
     await db.run('UPDATE profiles SET breaker_probe_run = ? WHERE name = ?', [
@@ -524,6 +519,8 @@ const RUN_FIELDS = [
   'role',
 ] as const satisfies readonly (keyof RunValues)[];
 const RUN_COLUMNS = `(state, ${RUN_FIELDS.join(', ')})`;
+/** One run's insert on SQLite. */
+const INSERT_RUN = `INSERT INTO runs ${RUN_COLUMNS} VALUES ('running', ${RUN_FIELDS.map(() => '?').join(', ')}) RETURNING *`;
 
 /** The batch's rows as PostgreSQL reads them from its JSON (`startRuns`), with each task's move. */
 const RUN_RECORD = `ord INTEGER, task_id BIGINT, board TEXT, attempt INTEGER, mode TEXT,
@@ -549,8 +546,8 @@ const CLAIM_SET = 'status = ?, current_run_id = ?, attempts = ?, review_by = NUL
  * the fleet waits for the admission turn. The tasks are also named as an array, so they are
  * found through their primary key: joined only to the batch's rows (which PostgreSQL cannot
  * count before it runs), every task was read (an index scan of the whole table, hashed, with
- * the turn's sequential scans priced out: 0.6 ms with 1,000 tasks, growing with them); it also says whether each task has nothing but
- * itself yet (`bare`: no comments, questions, reviews or earlier runs; the new runs are not
+ * the turn's sequential scans priced out: 0.6 ms with 1,000 tasks, growing with them). It also
+ * says whether each task has nothing but itself yet (`bare`: no comments, questions, reviews or earlier runs; the new runs are not
  * seen by the statement that makes them), so a pull worker's context needs no read of its own.
  * SQLite: two statements a run, and `bare` is left to `bareContext`.
  */
@@ -570,28 +567,28 @@ async function startRuns(db: SqlDb, starts: readonly Start[]): Promise<StartedRu
        FROM r JOIN t ON t.id = r.task_id`,
       [
         JSON.stringify(starts.map((s, ord) => ({ ord, ...s.values, status: s.to }))),
-        `{${starts.map((s) => s.task.id).join(',')}}`,
+        `{${starts.map((s) => s.pick.task.id).join(',')}}`,
       ],
     );
     const byTask = new Map(rows.map((r) => [Number(r.run.task_id), r]));
     return starts.map((s) => {
-      const row = byTask.get(s.task.id);
-      if (!row) throw new Error(`task ${s.task.id} vanished under its claim`);
+      const row = byTask.get(s.pick.task.id);
+      if (!row) throw new Error(`task ${s.pick.task.id} vanished under its claim`);
       return { run: row.run, updated: row.task, bare: row.bare };
     });
   }
   const out: StartedRun[] = [];
   for (const s of starts) {
     const run = await db.get<RunRow>(
-      `INSERT INTO runs ${RUN_COLUMNS} VALUES ('running', ${RUN_FIELDS.map(() => '?').join(', ')}) RETURNING *`,
+      INSERT_RUN,
       RUN_FIELDS.map((k) => s.values[k]),
     );
     if (!run) throw new Error('run insert returned no row');
     const updated = await db.get<LinkedTaskRow>(
       `UPDATE tasks SET ${CLAIM_SET} WHERE id = ? RETURNING *, ${linkColumns(db, 'tasks')}`,
-      [s.to, run.id, s.attempt, s.values.started_at, s.task.id],
+      [s.to, run.id, s.values.attempt, s.values.started_at, s.pick.task.id],
     );
-    if (!updated) throw new Error(`task ${s.task.id} vanished under its claim`);
+    if (!updated) throw new Error(`task ${s.pick.task.id} vanished under its claim`);
     out.push({ run, updated, bare: false });
   }
   return out;

@@ -1,7 +1,6 @@
 import type { Actor } from '../../core/actor.js';
 import { dispatcher } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
-import { STORE_DEFAULTS } from '../../core/defaults.js';
 import type { WardenEvent } from '../../core/events.js';
 import type { TaskId } from '../../core/glossary.js';
 import type { Profile, ProfilePatch, ProfileSpec } from '../../core/profile.js';
@@ -45,9 +44,8 @@ import type {
   TokenInfo,
   TokenKind,
 } from '../store.js';
-import { ADMISSION_LOCK, claimBatch, mayClaim, withContexts } from './claim.js';
-import type { BatchedClaim, MadeClaim } from './claim.js';
-import { Batcher } from './batcher.js';
+import { ADMISSION_LOCK } from './claim.js';
+import { Claims } from './claims.js';
 import { withEventBatch } from './event-batch.js';
 import * as groups from './groups.js';
 import * as hosts from './hosts.js';
@@ -98,37 +96,15 @@ const NOTIFY_BATCH = 200;
  * dialect (SQLite or PostgreSQL), its transactions and its retries.
  */
 export class SqlStore implements Store {
-  /**
-   * PostgreSQL: claims (pull workers' and the dispatcher's) that wait for the admission turn
-   * together are made in one transaction (./claim.ts `claimBatch`). SQLite: none; each claim is
-   * a write of its own, which joins the open group commit at once instead of waiting for the
-   * claims before it to be committed and synced (a burst's dispatch latency grew by a fifth).
-   */
-  private readonly claims: Batcher<BatchedClaim, MadeClaim[]> | null;
-  /**
-   * Whether a pull claim's worker context is read in its claim's transaction (SQLite: it saves
-   * a transaction) or after it, in a snapshot of its own (PostgreSQL: the admission turn is
-   * held for every statement of a claim).
-   */
-  private readonly contextInClaim: boolean;
+  /** Claims, batched on PostgreSQL (./claims.ts). */
+  private readonly claims: Claims;
 
   constructor(
     protected readonly driver: SqlDriver,
     protected readonly clock: Clock,
     protected readonly random: Random = Math.random,
   ) {
-    this.contextInClaim = driver.dialect !== 'postgres';
-    this.claims =
-      driver.dialect === 'postgres'
-        ? new Batcher((batch) => this.claimTx(batch), STORE_DEFAULTS.claim_batch_max)
-        : null;
-  }
-
-  /** Claims made in one transaction, taking the admission turn. */
-  private claimTx(batch: BatchedClaim[]): Promise<MadeClaim[][]> {
-    return this.write((db, now) => claimBatch(db, now, batch, this.contextInClaim), {
-      lock: ADMISSION_LOCK,
-    });
+    this.claims = new Claims(driver, clock, (fn, options) => this.write(fn, options));
   }
 
   get dialect(): string {
@@ -412,24 +388,12 @@ export class SqlStore implements Store {
     );
   }
 
-  async claimRuns(
+  claimRuns(
     req: ClaimRequest,
     workspaceRoot: string | null,
     worktreeRoot: string | null = null,
   ): Promise<Claim[]> {
-    // A hint read outside any transaction (one statement, no BEGIN and COMMIT): the claim
-    // itself decides under the admission turn.
-    if (
-      req.noLook !== true &&
-      !(await mayClaim(this.driver.concurrentReads(), this.clock.now(), req))
-    )
-      return [];
-    const claim = { req, roots: { workspaceRoot, worktreeRoot } };
-    const made = this.claims
-      ? await this.claims.submit(claim)
-      : ((await this.claimTx([claim]))[0] ?? []);
-    if (req.mode !== 'pull' || this.contextInClaim) return made.map((m) => m.claim);
-    return withContexts(this.driver.concurrentReads(), (fn) => this.driver.read(fn), made);
+    return this.claims.claim(req, { workspaceRoot, worktreeRoot });
   }
 
   getWorktree(taskId: TaskId): Promise<WorktreeRecord | null> {
