@@ -1,6 +1,6 @@
 /*
  * Plans of the admission turn's statements on PostgreSQL (issue #16). A named statement is
- * planned for its parameters at each of its first runs, and after that only when PostgreSQL
+ * planned for its parameters at each of its first five runs, and after that only when PostgreSQL
  * prices its generic plan above the plans it made for them: the claim's run-making statement
  * was planned again at every claim, 0.65 ms each while the fleet waited for the turn. The turn
  * keeps one plan per connection; counted in `pg_prepared_statements` of the store's one
