@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { person } from '../../src/core/actor.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { describeRun, usageLine } from '../../src/core/describe.js';
+import { formatDuration } from '../../src/core/duration.js';
 import type { LlmRequestRecord, TokenUsage } from '../../src/core/llm.js';
 import type { Run } from '../../src/core/run.js';
 import type { Task } from '../../src/core/task.js';
@@ -19,6 +20,8 @@ import type { Cli } from '../helpers/cli.js';
 const DAY = 86_400_000;
 /** When the recent requests started: fixed once, so a run across midnight (UTC) sees one day. */
 const RECENT = Date.now() - 60_000;
+/** When the `coded` task's model began streaming: 3m12s before the setup's end. */
+let streamingSince = 0;
 const ana = person('ana');
 
 let cli: Cli;
@@ -86,8 +89,9 @@ beforeAll(async () => {
   await record(runOf.mixed, tokens(150, 50), null, RECENT, 'mystery-1');
   // Ten days ago: outside `stats`'s default seven days.
   await record(runOf.ops, tokens(1_000_000, 20_000, 0, 10_000), 3.5, Date.now() - 10 * DAY);
+  streamingSince = Date.now() - 192_300;
   await store.recordProgress([
-    { runId: runOf.coded, llm_state: 'streaming', llm_state_since: Date.now() - 192_300 },
+    { runId: runOf.coded, llm_state: 'streaming', llm_state_since: streamingSince },
   ]);
 }, 60_000);
 
@@ -95,6 +99,21 @@ afterAll(async () => {
   await store?.close();
   cli?.remove();
 });
+
+/**
+ * Runs the CLI, with what it may say the `coded` run's model has been streaming for: the time
+ * since `streamingSince` at some moment of the CLI's run (it reads the clock once).
+ */
+async function runTimed(args: string[]): Promise<{ stdout: string; streaming: string[] }> {
+  const from = Date.now();
+  const r = await cli.run(args);
+  const to = Date.now();
+  const streaming: string[] = [];
+  const last = Math.ceil((to - streamingSince) / 1000);
+  for (let s = Math.floor((from - streamingSince) / 1000); s <= last; s++)
+    streaming.push(formatDuration(s * 1000));
+  return { stdout: r.stdout, streaming };
+}
 
 describe.concurrent('model usage on the command line', () => {
   it('show: one line of usage with the split by kind, and the cost', async () => {
@@ -143,13 +162,15 @@ describe.concurrent('model usage on the command line', () => {
         'm',
       ),
     );
-    const coded = await cli.run(['runs', String(ids.coded)]);
-    expect(coded.stdout).toMatch(/; model streaming for 3m1[23]s, 14k tokens$/m);
+    const coded = await runTimed(['runs', String(ids.coded)]);
+    const shown = /; model streaming for (\S+), 14k tokens$/m.exec(coded.stdout)?.[1];
+    expect(coded.streaming).toContain(shown);
   });
 
   it('doctor: a streaming run is not "silent"; a run between requests shows its usage', async () => {
-    const coded = await cli.run(['doctor', String(ids.coded)]);
-    expect(coded.stdout).toMatch(/model streaming for 3m1[23]s, 14k tokens; warns at /);
+    const coded = await runTimed(['doctor', String(ids.coded)]);
+    const shown = /model streaming for (\S+), 14k tokens; warns at /.exec(coded.stdout)?.[1];
+    expect(coded.streaming).toContain(shown);
     expect(coded.stdout).not.toMatch(/silent \d/);
     const mixed = await cli.run(['doctor', String(ids.mixed)]);
     expect(mixed.stdout).toMatch(/model so far: 1.2k tokens, USD 0.01 \+ 1 unpriced; silent /);
