@@ -501,31 +501,33 @@ export async function withContexts(
   }));
 }
 
-/** A new run's columns but its state, in the order `startRuns` writes them. */
-const RUN_FIELDS = [
-  'task_id',
-  'board',
-  'attempt',
-  'mode',
-  'token_hash',
-  'host_id',
-  'worker_id',
-  'profile',
-  'profile_version',
-  'argv',
-  'env',
-  'cwd',
-  'started_at',
-  'role',
-] as const satisfies readonly (keyof RunValues)[];
+/**
+ * A new run's columns but its state, each with the type PostgreSQL reads it as from the batch's
+ * JSON (`startRuns`), in the order `startRuns` writes them; every field of `RunValues`, once.
+ */
+const RUN_TYPES = {
+  task_id: 'BIGINT',
+  board: 'TEXT',
+  attempt: 'INTEGER',
+  mode: 'TEXT',
+  token_hash: 'TEXT',
+  host_id: 'TEXT',
+  worker_id: 'TEXT',
+  profile: 'TEXT',
+  profile_version: 'INTEGER',
+  argv: 'TEXT',
+  env: 'TEXT',
+  cwd: 'TEXT',
+  started_at: 'BIGINT',
+  role: 'TEXT',
+} as const satisfies Record<keyof RunValues, string>;
+const RUN_FIELDS = Object.keys(RUN_TYPES) as (keyof RunValues)[];
 const RUN_COLUMNS = `(state, ${RUN_FIELDS.join(', ')})`;
 /** One run's insert on SQLite. */
 const INSERT_RUN = `INSERT INTO runs ${RUN_COLUMNS} VALUES ('running', ${RUN_FIELDS.map(() => '?').join(', ')}) RETURNING *`;
 
 /** The batch's rows as PostgreSQL reads them from its JSON (`startRuns`), with each task's move. */
-const RUN_RECORD = `ord INTEGER, task_id BIGINT, board TEXT, attempt INTEGER, mode TEXT,
-  token_hash TEXT, host_id TEXT, worker_id TEXT, profile TEXT, profile_version INTEGER, argv TEXT,
-  env TEXT, cwd TEXT, started_at BIGINT, role TEXT, status TEXT`;
+const RUN_RECORD = `ord INTEGER, ${RUN_FIELDS.map((k) => `${k} ${RUN_TYPES[k]}`).join(', ')}, status TEXT`;
 
 /** A run made by `startRuns`, its task's row as the move left it, and whether the task is bare. */
 interface StartedRun {
