@@ -7,11 +7,12 @@
  * task is done. Beside tasks a second, each round records the CPU time `serve` and the
  * workers' process spent per task (Linux /proc): where the time goes, not only how much.
  */
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { loadWarden } from './lib/dist.js';
 import { BenchHome } from './lib/home.js';
 import { machine } from './lib/machine.js';
+import { processCpuMs } from './lib/proc-cpu.js';
+import { storeCounts } from './lib/store-counts.js';
 
 interface Sdk {
   createWorker(options: {
@@ -41,12 +42,6 @@ interface Round {
   clientMs: number;
 }
 
-/** A process's CPU time so far (user + system), in ms, from Linux's /proc (clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
 /**
  * Runs one round with `workers` handlers at once: that many SDK workers of one slot each, or
  * with `slots`, one SDK worker with that many slots (as graphile-worker runs `concurrency`
@@ -69,28 +64,28 @@ async function round(workers: number, tasks: number, slots: boolean): Promise<Ro
     const ana = warden.person('bench');
     for (let i = 0; i < tasks; i++)
       await store.createTask({ title: `noop ${i}`, assignee: 'noop' }, ana);
+    let handled = 0;
     const ws = Array.from({ length: slots ? 1 : workers }, () =>
       sdk.createWorker({
         url: serve.url,
         token,
         concurrency: slots ? workers : 1,
         claimWaitMs: 1000,
-        handler: () => Promise.resolve({ summary: '' }),
+        handler: () => {
+          handled++;
+          return Promise.resolve({ summary: '' });
+        },
       }),
     );
     const pid = serve.proc.pid ?? 0;
-    const serveCpu = cpuMs(pid);
+    const serveCpu = processCpuMs(pid);
     const clientCpu = process.cpuUsage();
     const start = performance.now();
     await Promise.all(ws.map((w) => w.start()));
-    for (;;) {
-      const done = (await store.countTasks('default')).done ?? 0;
-      if (done >= tasks) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await storeCounts(tasks, () => handled, store);
     const seconds = (performance.now() - start) / 1000;
     const client = process.cpuUsage(clientCpu);
-    const serveMs = (cpuMs(pid) - serveCpu) / tasks;
+    const serveMs = (processCpuMs(pid) - serveCpu) / tasks;
     await Promise.all(ws.map((w) => w.stop()));
     return {
       rate: tasks / seconds,

@@ -21,7 +21,9 @@ import { BenchHome } from './lib/home.js';
 import { machine } from './lib/machine.js';
 import { minus, statementCounts } from './lib/statement-counts.js';
 import type { Counts } from './lib/statement-counts.js';
-import { sleep, waitFor } from './lib/time.js';
+import { PostgresCpu, processCpuMs } from './lib/proc-cpu.js';
+import { storeCounts } from './lib/store-counts.js';
+import { sleep } from './lib/time.js';
 import { BenchDb, PG_URL } from './peers/postgres.js';
 import { uniqueName } from './peers/peer.js';
 import { wardenDb } from './peers/warden.js';
@@ -42,6 +44,10 @@ interface Measured {
   workers: number;
   seconds: number;
   idleMs: number;
+  /** CPU ms `serve` spent over the run. */
+  serveMs: number;
+  /** CPU ms PostgreSQL's processes on this machine spent over the run (null: none seen). */
+  pgMs: number | null;
   idle: Counts;
   work: Counts;
 }
@@ -95,24 +101,28 @@ async function measure(
     const idleStart = await statementCounts(serve, file, 1);
     await sleep(idleMs);
     const idleEnd = await statementCounts(serve, file, 2);
-    const started = performance.now();
+    let handled = 0;
     ws = Array.from({ length: workers }, () =>
       sdk.createWorker({
         url: serve.url,
         token,
         concurrency: 1,
         claimWaitMs: 1000,
-        handler: () => Promise.resolve({ summary: '' }),
+        handler: () => {
+          handled++;
+          return Promise.resolve({ summary: '' });
+        },
       }),
     );
+    const serveCpu = processCpuMs(serve.proc.pid ?? 0);
+    const pgCpu = new PostgresCpu();
+    if (db) pgCpu.start();
+    const started = performance.now();
     await Promise.all(ws.map((w) => w.start()));
-    await waitFor(
-      'every task done',
-      async () => ((await store.countTasks('default')).done ?? 0) >= tasks || undefined,
-      600_000,
-      10,
-    );
+    await storeCounts(tasks, () => handled, store);
     const seconds = (performance.now() - started) / 1000;
+    const pgMs = db ? pgCpu.stop() : null;
+    const serveMs = processCpuMs(serve.proc.pid ?? 0) - serveCpu;
     const end = await statementCounts(serve, file, 3);
     return {
       backend,
@@ -120,6 +130,8 @@ async function measure(
       workers,
       seconds,
       idleMs,
+      serveMs,
+      pgMs,
       idle: minus(idleEnd, idleStart),
       work: minus(end, idleEnd),
     };
@@ -146,6 +158,11 @@ function table(m: Measured): string {
     '',
     `statements per task: ${per(total)}; transactions (BEGIN) per task: ${per(begins)}; ` +
       `idle serve: ${idlePerS.toFixed(1)} statements/s (${(idlePerS * (m.seconds / m.tasks)).toFixed(2)} per task of this run's length)`,
+    '',
+    `CPU per task: serve ${(m.serveMs / m.tasks).toFixed(2)} ms` +
+      (m.pgMs === null
+        ? ''
+        : `; PostgreSQL (every server process here) ${(m.pgMs / m.tasks).toFixed(2)} ms`),
     '',
     '| statement kind | per task | total |',
     '|---|--:|--:|',
