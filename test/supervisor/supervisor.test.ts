@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { person } from '../../src/core/actor.js';
@@ -142,7 +142,13 @@ describe('Supervisor on a manual clock', () => {
       cwd: dir,
     });
     spawned.child.unref();
-    await waitFor('the shim to write its pid', () => existsSync(join(runDir, 'shim.pid')));
+    // Written, not only created: the shell makes the file empty before its printf writes the
+    // pid and newline in one write, and a loaded machine can pause it in between.
+    const pidFile = join(runDir, 'shim.pid');
+    await waitFor(
+      'the shim to write its pid',
+      () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'),
+    );
     await supervisor.adoptAll();
     const run = await store.getRun(claim.run.id);
     expect(run).toMatchObject({ state: 'running', process: { pid: spawned.pid } });
