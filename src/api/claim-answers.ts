@@ -12,9 +12,11 @@ interface Kept<T> {
  * because its answer was lost on the way (a cut connection, a timeout) gets the same runs
  * instead of new ones: the runs of a lost answer would otherwise belong to a live lease whose
  * worker never heard of them, held until they stalled. A retry that arrives while the first is
- * still long-polling waits for the same answer. Kept in memory only: a retry that reaches a
- * restarted `serve` claims afresh. One entry per lease, dropped after ten minutes or when the
- * lease closes; an answer that failed is dropped at once, so its retry claims again.
+ * still long-polling waits for the same answer. Kept in memory: when a lease has no entry here
+ * (`serve` restarted since its last claim, or the claim went to another host), the claim is
+ * told so, and looks in the store for runs its id made (`Store.reissueClaim`). One entry per
+ * lease, dropped after ten minutes or when the lease closes; an answer that failed is dropped
+ * at once, so its retry claims again.
  */
 export class ClaimAnswers<T> {
   private readonly kept = new Map<string, Kept<T>>();
@@ -23,13 +25,14 @@ export class ClaimAnswers<T> {
 
   /**
    * The answer to claim `claimId` of `leaseId`: the one already given or under way when the
-   * claim is sent again, else what `claim` comes to.
+   * claim is sent again, else what `claim` comes to; `claim` is told whether this lease's last
+   * claim is known here (if not, this one may be a retry whose first answer is not).
    */
-  answer(leaseId: string, claimId: string, claim: () => Promise<T>): Promise<T> {
+  answer(leaseId: string, claimId: string, claim: (leaseKnown: boolean) => Promise<T>): Promise<T> {
     const before = this.kept.get(leaseId);
     if (before?.claimId === claimId) return before.answer;
     this.prune();
-    const answer = claim();
+    const answer = claim(this.kept.has(leaseId));
     const entry: Kept<T> = { claimId, answer, at: this.now() };
     // Deleted first so the map stays in the order entries were made, oldest first.
     this.kept.delete(leaseId);

@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import { hostname } from 'node:os';
 import { dispatcher } from '../core/actor.js';
 import type { Store } from '../store/store.js';
-import type { LeaseInfo } from '../store/run-types.js';
+import type { LeaseInfo, ReissuedRun } from '../store/run-types.js';
 import type { PullSupervisor } from '../supervisor/pull.js';
 import type { AuthVariables } from './auth.js';
 import { requireAuth } from './auth.js';
@@ -15,7 +15,12 @@ import { BEARER, RESPONSES, jsonBody } from './routes.js';
 import { CompleteBody, FailBody } from './schemas.js';
 import type { ReportResult } from './worker-routes.js';
 import { WardenError } from '../core/errors.js';
-import type { ClaimAnswer, ReportOutcome, TerminalCall } from '../core/worker-protocol.js';
+import type {
+  ClaimAnswer,
+  ReportOutcome,
+  TerminalCall,
+  WorkerContext,
+} from '../core/worker-protocol.js';
 import { ClaimAnswers } from './claim-answers.js';
 import type { Json } from '../core/events.js';
 
@@ -109,6 +114,9 @@ const PullReport = z
   .openapi('PullReport');
 type PullReport = z.infer<typeof PullReport>;
 
+/** A run a claim hands its worker: made now, or made by this claim before and handed over again. */
+type Handed = ReissuedRun & { context?: WorkerContext | undefined };
+
 const ClaimBody = z
   .object({
     lease_id: z.string().min(1),
@@ -118,7 +126,7 @@ const ClaimBody = z
       .optional()
       .openapi({
         description:
-          'the same for every retry of one claim: a retry whose first answer was lost gets that answer again, not new runs',
+          'the same for every retry of one claim: a retry whose first answer was lost gets that answer again, not new runs (after a serve restart, the same runs with new tokens)',
       }),
     reports: z.array(PullReport).max(PULL_DEFAULTS.max_claim).optional().openapi({
       description:
@@ -300,11 +308,27 @@ export function pullRoutes(
     b: z.infer<typeof ClaimBody>,
     t: NonNullable<AuthVariables['token']>,
     checked: LeaseInfo,
+    /** The lease's last claim is not known here: this may be a retry of one whose answer was lost. */
+    lookBack: boolean,
   ): Promise<ClaimAnswer> => {
     let lease = checked;
     // Asked for before the claim and not waited for, so on SQLite the reports and the claim
     // share one group commit (in that order: the claim sees the slots they freed).
     const reporting = b.reports ? reportAll(b.reports) : Promise.resolve(undefined);
+    /** The answer: the runs handed over (each with its context) and the reports' outcomes. */
+    const answer = async (runs: readonly Handed[]): Promise<ClaimAnswer> => {
+      const claims: ClaimAnswer['claims'] = [];
+      for (const r of runs) {
+        claims.push({
+          run_id: r.runId,
+          attempt: r.attempt,
+          token: r.token,
+          context: r.context ?? (await store.workerContext(hashToken(r.token))),
+        });
+      }
+      const reports = await reporting;
+      return { claims, ...(reports ? { reports } : {}) };
+    };
     const max = b.max ?? 1;
     const deadline = Date.now() + (b.wait_ms ?? 0);
     // The turn a change gave this poll is handed on however its look ends.
@@ -314,6 +338,12 @@ export function pullRoutes(
     // follow wake-ups, most of which find nothing, and look first outside the turn.
     let first = true;
     try {
+      if (lookBack && b.claim_id) {
+        // The runs this claim made before its answer was lost (serve restarted since, or the
+        // first try reached another host), handed over again with new tokens.
+        const again = await store.reissueClaim(lease.id, b.claim_id);
+        if (again.length > 0) return await answer(again);
+      }
       for (;;) {
         // The worker counts its own free slots (`max`); only profile and group caps apply.
         const claims = await store.claimRuns(
@@ -325,6 +355,7 @@ export function pullRoutes(
             maxWorkers: Number.MAX_SAFE_INTEGER,
             limit: max,
             noLook: first,
+            ...(b.claim_id ? { claimId: b.claim_id } : {}),
           },
           null,
         );
@@ -332,17 +363,14 @@ export function pullRoutes(
         turn?.done(claims.length > 0);
         turn = null;
         if (claims.length > 0 || Date.now() >= deadline) {
-          const out: ClaimAnswer['claims'] = [];
-          for (const claim of claims) {
-            out.push({
-              run_id: claim.run.id,
-              attempt: claim.run.attempt,
-              token: claim.token,
-              context: claim.context ?? (await store.workerContext(hashToken(claim.token))),
-            });
-          }
-          const reports = await reporting;
-          return { claims: out, ...(reports ? { reports } : {}) };
+          return await answer(
+            claims.map((c) => ({
+              runId: c.run.id,
+              attempt: c.run.attempt,
+              token: c.token,
+              context: c.context,
+            })),
+          );
         }
         turn = await control.waitForWork(deadline - Date.now(), lease.profiles);
         lease = await store.checkLease(b.lease_id, t);
@@ -372,8 +400,9 @@ export function pullRoutes(
       const read = c.get('lease');
       const lease =
         read?.id === b.lease_id ? given(read.checked) : await store.checkLease(b.lease_id, t);
-      const claim = (): Promise<ClaimAnswer> => claimFor(b, t, lease);
-      const answer = b.claim_id ? answers.answer(lease.id, b.claim_id, claim) : claim();
+      const answer = b.claim_id
+        ? answers.answer(lease.id, b.claim_id, (known) => claimFor(b, t, lease, !known))
+        : claimFor(b, t, lease, false);
       return c.json(await answer, 200);
     },
   );

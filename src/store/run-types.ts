@@ -21,12 +21,21 @@ export interface ClaimRequest {
   /** For pull runs: the worker holding the claim, and the profiles it serves. */
   workerId?: string;
   profiles?: readonly string[];
+  /** For pull runs: the id the worker gave this claim, kept on its runs (`reissueClaim`). */
+  claimId?: string;
   /**
    * Go straight to the admission turn, without first looking outside it whether anything
    * could be claimed: for a worker's own request, which usually finds work (it just finished
    * some), not for a wake-up, most of which find none. @default false
    */
   noLook?: boolean;
+}
+
+/** A run handed over again to the claim that made it (`reissueClaim`), with its new token (shown once). */
+export interface ReissuedRun {
+  runId: RunId;
+  attempt: number;
+  token: string;
 }
 
 /** A claimed run: the run row, its secret token (shown once), the task and the profile. */

@@ -14,6 +14,7 @@ import type {
   HostRecord,
   PolicyContext,
   ProgressUpdate,
+  ReissuedRun,
   RunFinal,
 } from './run-types.js';
 import type {
@@ -432,6 +433,12 @@ export interface Store {
   ): Promise<{ lease: LeaseInfo; cancel: Cancellation[] }>;
   /** The live lease of this token, or the error the worker should see. */
   checkLease(id: string, token: TokenInfo): Promise<LeaseInfo>;
+  /**
+   * The runs a pull claim (`ClaimRequest.claimId`) of lease `leaseId` made that are still
+   * running, each with a new token (the old one is refused from now on): for a retry of a
+   * claim whose answer was lost. Empty when that claim made none.
+   */
+  reissueClaim(leaseId: string, claimId: string): Promise<ReissuedRun[]>;
   /**
    * The live token with this hash and, read with it, the lease `id` as `checkLease` would
    * answer for that token: the lease, or the error it would throw. Null for an unknown token.

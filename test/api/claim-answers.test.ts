@@ -1,7 +1,8 @@
 /**
  * A lease's last claim answer, kept for a retry of the same claim (issue #16): the same id
  * gets the same answer, even while the first is still under way; a new id claims again; a
- * failed answer is not kept; answers go after ten minutes or when their lease closes.
+ * failed answer is not kept; answers go after ten minutes or when their lease closes; a claim
+ * of a lease with no answer kept is told so (it looks for its runs in the store).
  */
 import { describe, expect, it } from 'vitest';
 import { ClaimAnswers } from '../../src/api/claim-answers.js';
@@ -22,6 +23,18 @@ describe('claim answers kept for a retry', () => {
     // Only a lease's last claim is kept.
     expect(await kept.answer('lease_a', 'one', c.claim)).toBe(4);
     expect(c.calls()).toBe(4);
+  });
+
+  it('tells a claim whether its lease’s last claim is known here, so an unknown one looks in the store', async () => {
+    const kept = new ClaimAnswers<boolean>();
+    const told = (known: boolean): Promise<boolean> => Promise.resolve(known);
+    // A lease this serve has not seen claim (it restarted, or the lease claimed elsewhere).
+    expect(await kept.answer('lease_a', 'one', told)).toBe(false);
+    // Its next claim: the last one is known, so a new id is a new claim, not a lost answer.
+    expect(await kept.answer('lease_a', 'two', told)).toBe(true);
+    expect(await kept.answer('lease_b', 'one', told)).toBe(false);
+    kept.forget('lease_a');
+    expect(await kept.answer('lease_a', 'three', told)).toBe(false);
   });
 
   it('gives a retry that arrives while the first is under way the same answer', async () => {

@@ -78,6 +78,8 @@ export interface Harness {
   /** What the recording `control.stop` answers (default null: no run on this host). */
   stopAnswer: EndResult | null;
   request(method: string, path: string, options?: RequestOptions): Promise<Answer>;
+  /** Replaces `app` with a new one over the same store, as a `serve` restart does. */
+  restartApi(): void;
   /** Adds a task assigned to profile `p` (added on first use) and claims its run. */
   claimNew(input?: Partial<NewTask>): Promise<Claim>;
   /** Claims the next ready runs (the clock must be past any backoff). */
@@ -123,36 +125,39 @@ export async function makeHarness(
       return Promise.resolve(h.stopAnswer);
     },
   };
-  const app = createApi({
-    store,
-    host: 'h1',
-    signals,
-    control,
-    config: () => ({}),
-    dispatching: () => true,
-    workers: () => 3,
-    ...(options.log ? { log: options.log } : {}),
-    ...(options.metricsOpen ? { metricsOpen: true } : {}),
-    ...(options.board
-      ? {
-          board: {
-            runsDir: join(dir, 'runs'),
-            dispatching: () => true,
-            // A stream's next look comes soon, so a cancelled one ends before the store closes.
-            changed: (ms: number) =>
-              new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 10))),
-          },
-        }
-      : {}),
-    pull: {
-      pull: new PullSupervisor({ store, host: 'h1', clock, config: {} }),
-      leaseTtlMs: 30_000,
+  // A fresh API, as a restarted `serve` has: nothing kept in memory (`restartApi`).
+  const makeApp = (): OpenAPIHono =>
+    createApi({
+      store,
       host: 'h1',
-      // Long-polls end at once here: tests move the clock, not the wall.
-      waitForWork: (ms) =>
-        new Promise((resolve) => setTimeout(() => resolve(null), Math.min(ms, 10))),
-    },
-  });
+      signals,
+      control,
+      config: () => ({}),
+      dispatching: () => true,
+      workers: () => 3,
+      ...(options.log ? { log: options.log } : {}),
+      ...(options.metricsOpen ? { metricsOpen: true } : {}),
+      ...(options.board
+        ? {
+            board: {
+              runsDir: join(dir, 'runs'),
+              dispatching: () => true,
+              // A stream's next look comes soon, so a cancelled one ends before the store closes.
+              changed: (ms: number) =>
+                new Promise<void>((resolve) => setTimeout(resolve, Math.min(ms, 10))),
+            },
+          }
+        : {}),
+      pull: {
+        pull: new PullSupervisor({ store, host: 'h1', clock, config: {} }),
+        leaseTtlMs: 30_000,
+        host: 'h1',
+        // Long-polls end at once here: tests move the clock, not the wall.
+        waitForWork: (ms) =>
+          new Promise((resolve) => setTimeout(() => resolve(null), Math.min(ms, 10))),
+      },
+    });
+  const app = makeApp();
 
   const h: Harness = {
     store,
@@ -163,6 +168,9 @@ export async function makeHarness(
     signals: signalLog,
     stops: [],
     stopAnswer: null,
+    restartApi() {
+      h.app = makeApp();
+    },
     async request(method, path, options = {}) {
       const headers: Record<string, string> = { ...options.headers };
       if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;

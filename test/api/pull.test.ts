@@ -197,6 +197,46 @@ describe('pull mode over HTTP (SPEC §4)', () => {
     expect((await ask('c3')).body).not.toEqual(a.body);
   });
 
+  it('answers a claim sent again to a restarted serve with the same runs and new tokens, the lost ones refused', async () => {
+    const l = await lease();
+    const ask = (claimId: string) =>
+      h.request('POST', '/api/v1/pull/claim', {
+        token: WORKER,
+        json: { lease_id: l.lease_id, claim_id: claimId, max: 2, wait_ms: 0 },
+      });
+    const t = await h.store.createTask({ title: 'one', assignee: 'agent' }, ana);
+    const u = await h.store.createTask({ title: 'two', assignee: 'agent' }, ana);
+    // The first answer never reaches the worker: serve restarts, and the worker sends it again.
+    const lost = (await ask('c1')).body as ClaimAnswer;
+    h.restartApi();
+    const again = (await ask('c1')).body as ClaimAnswer;
+    expect(again.claims.map((c) => [c.run_id, c.attempt, c.context.task.id])).toEqual(
+      lost.claims.map((c) => [c.run_id, c.attempt, c.context.task.id]),
+    );
+    expect(again.claims.map((c) => c.context.task.id).sort()).toEqual([t.id, u.id].sort());
+    expect(await h.store.listRuns(t.id)).toHaveLength(1);
+    expect(await h.store.listRuns(u.id)).toHaveLength(1);
+    for (const [i, c] of again.claims.entries()) {
+      const old = lost.claims[i]?.token ?? '';
+      expect(c.token).not.toBe(old);
+      expectError(
+        await h.request('POST', '/api/v1/worker/progress', { token: old, json: { note: 'x' } }),
+        401,
+        'unauthorized',
+      );
+      const ok = await h.request('POST', '/api/v1/worker/progress', {
+        token: c.token,
+        json: { note: 'working' },
+      });
+      expect(ok.status, ok.text).toBe(200);
+    }
+    // A new claim of the same lease, after another restart, is a claim, not a retry.
+    h.restartApi();
+    const w = await h.store.createTask({ title: 'three', assignee: 'agent' }, ana);
+    const next = (await ask('c2')).body as ClaimAnswer;
+    expect(next.claims.map((c) => c.context.task.id)).toEqual([w.id]);
+  });
+
   it('refuses a claim whose reports are malformed, or whose lease is not its own, reporting none of them', async () => {
     const l = await lease();
     await h.store.createTask({ title: 'held', assignee: 'agent' }, ana);

@@ -470,6 +470,41 @@ export function runRunSuite(name: string, make: () => Promise<StoreFixture>): vo
       expect(second?.context?.previous_attempts.map((a) => a.outcome)).toEqual(['crashed']);
     });
 
+    it('hands a pull claim’s runs over again by the claim’s id, each with a new token, the old one refused', async () => {
+      await store.addProfile('w', { argv: [], mode: 'pull' }, ana);
+      const first = await store.createTask({ title: 'first', assignee: 'w', priority: 1 }, ana);
+      const second = await store.createTask({ title: 'second', assignee: 'w' }, ana);
+      const made = await claim({ mode: 'pull', workerId: 'lease-1', limit: 2, claimId: 'c1' });
+      expect(made.map((c) => c.task.id)).toEqual([first.id, second.id]);
+      const again = await store.reissueClaim('lease-1', 'c1');
+      expect(again.map((r) => [r.runId, r.attempt])).toEqual(made.map((c) => [c.run.id, 1]));
+      for (const [i, r] of again.entries()) {
+        const old = made[i]?.token ?? '';
+        expect(r.token).not.toBe(old);
+        await expect(store.workerContext(hashRunToken(old))).rejects.toMatchObject({
+          code: 'unauthorized',
+        });
+        expect((await store.workerContext(hashRunToken(r.token))).run.id).toBe(r.runId);
+      }
+      // Another claim, another lease: nothing. A run that ended is not handed over.
+      expect(await store.reissueClaim('lease-1', 'c2')).toEqual([]);
+      expect(await store.reissueClaim('lease-2', 'c1')).toEqual([]);
+      await crash(made[0]?.run.id ?? 0);
+      const later = await store.reissueClaim('lease-1', 'c1');
+      expect(later.map((r) => r.runId)).toEqual([made[1]?.run.id]);
+      // No run was made by any of it.
+      expect(
+        (await store.listRuns(first.id)).length + (await store.listRuns(second.id)).length,
+      ).toBe(2);
+      // A claim with no id keeps none.
+      const third = await store.createTask({ title: 'third', assignee: 'w' }, ana);
+      const plain = await claim({ mode: 'pull', workerId: 'lease-1', limit: 1 });
+      expect(plain.map((c) => c.task.id)).toEqual([third.id]);
+      expect((await store.reissueClaim('lease-1', 'c1')).map((r) => r.runId)).toEqual([
+        made[1]?.run.id,
+      ]);
+    });
+
     it('claims a bare task and a commented one together, each with its own context, in priority order', async () => {
       await store.addProfile('w', { argv: [], mode: 'pull' }, ana);
       const bare = await store.createTask({ title: 'bare', assignee: 'w', priority: 2 }, ana);

@@ -331,6 +331,7 @@ interface RunValues {
   token_hash: string;
   host_id: string | null;
   worker_id: string | null;
+  claim_id: string | null;
   profile: string;
   profile_version: number;
   argv: string;
@@ -380,6 +381,7 @@ async function startOf(
       token_hash: hashToken(token),
       host_id: req.mode === 'spawned' ? req.host : null,
       worker_id: req.workerId ?? null,
+      claim_id: req.claimId ?? null,
       profile: p.profile.name,
       profile_version: p.profile.version,
       argv: JSON.stringify(p.profile.argv),
@@ -513,6 +515,7 @@ const RUN_TYPES = {
   token_hash: 'TEXT',
   host_id: 'TEXT',
   worker_id: 'TEXT',
+  claim_id: 'TEXT',
   profile: 'TEXT',
   profile_version: 'INTEGER',
   argv: 'TEXT',

@@ -27,6 +27,7 @@ import type {
   HostRecord,
   PolicyContext,
   ProgressUpdate,
+  ReissuedRun,
   RunFinal,
 } from '../run-types.js';
 import type {
@@ -50,6 +51,7 @@ import { withEventBatch } from './event-batch.js';
 import * as groups from './groups.js';
 import * as hosts from './hosts.js';
 import * as leases from './leases.js';
+import * as reissue from './reissue.js';
 import * as llm from './llm.js';
 import * as transient from './transient.js';
 import * as questions from './questions.js';
@@ -635,6 +637,11 @@ export class SqlStore implements Store {
     return this.write(async (db, now) =>
       leases.renewLease(db, await hosts.storeNow(db, now), id, token, ttlMs),
     );
+  }
+
+  async reissueClaim(leaseId: string, claimId: string): Promise<ReissuedRun[]> {
+    if (!(await reissue.claimHasRuns(this.driver.concurrentReads(), leaseId, claimId))) return [];
+    return this.write((db) => reissue.reissueClaim(db, leaseId, claimId));
   }
 
   checkLease(id: string, token: TokenInfo): Promise<LeaseInfo> {

@@ -447,4 +447,15 @@ CREATE INDEX tasks_ready ON tasks (priority DESC, id) WHERE status = 'ready';
 CREATE INDEX tasks_in_review ON tasks (priority DESC, id) WHERE status = 'review';
 `,
   },
+  {
+    version: 16,
+    sql: `
+-- The claim a pull run was made by: the id its worker gave the claim (POST /pull/claim
+-- \`claim_id\`). A retry of that claim whose answer was lost, reaching a \`serve\` that does not
+-- know the answer (it restarted since, or the retry went to another host), gets these runs
+-- again, with new tokens, instead of new runs while these wait for a worker that never heard
+-- of them.
+ALTER TABLE runs ADD COLUMN claim_id TEXT;
+`,
+  },
 ];
