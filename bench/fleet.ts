@@ -16,20 +16,18 @@ import { parseArgs } from 'node:util';
 import { loadWarden } from './lib/dist.js';
 import { BenchHome } from './lib/home.js';
 import { machine } from './lib/machine.js';
+import { processCpuMs } from './lib/proc-cpu.js';
 import { minus, statementCounts } from './lib/statement-counts.js';
 import type { Counts } from './lib/statement-counts.js';
 import { summarize } from './lib/stats.js';
 import { sleep, waitFor } from './lib/time.js';
 
 const PRELOAD = fileURLToPath(new URL('./lib/count-statements.ts', import.meta.url));
-const TICKS_PER_SECOND = 100;
 const SAMPLE_MS = 10_000;
 
 /** CPU time (user + system) a process has used, in seconds. */
 function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  return processCpuMs(pid) / 1000;
 }
 
 /** A process's resident and proportional set sizes in KiB, or null once it is gone. */

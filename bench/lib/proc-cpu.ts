@@ -16,11 +16,16 @@ function statFields(pid: number | string): string[] | null {
   }
 }
 
+/** The CPU time (user + system), in ms, that stat fields `f` (from `statFields`) give. */
+function cpuMsOf(f: readonly string[]): number {
+  return (Number(f[11]) + Number(f[12])) * TICK_MS;
+}
+
 /** A process's CPU time so far (user + system), in ms. */
 export function processCpuMs(pid: number): number {
   const f = statFields(pid);
   if (!f) throw new Error(`process ${pid} is gone; its CPU time cannot be read`);
-  return (Number(f[11]) + Number(f[12])) * TICK_MS;
+  return cpuMsOf(f);
 }
 
 /**
@@ -62,7 +67,7 @@ export class PostgresCpu {
       if (comm !== 'postgres') continue;
       const f = statFields(pid);
       if (!f) continue;
-      const cpu = (Number(f[11]) + Number(f[12])) * TICK_MS;
+      const cpu = cpuMsOf(f);
       const key = `${pid}@${f[19]}`;
       const known = this.seen.get(key);
       // A process first seen after the start began within the window: all its time is in it.
