@@ -48,3 +48,27 @@ describe.skipIf(!PG_URL)("the admission turn's plans (PostgreSQL)", () => {
     expect(Number(making?.generic)).toBe(claims);
   });
 });
+
+describe.skipIf(!PG_URL)('the plans of a search (PostgreSQL)', () => {
+  it('prices a search by how many titles hold the word, so a common one is not taken for rare', async () => {
+    const store = await openPgStore(
+      { url: PG_URL ?? '', schema: freshPgSchema() },
+      new ManualClock(),
+    );
+    closing.push(() => store.close());
+    await store.addBoard('default', ana);
+    const titles = ['fix the login test', 'write the notes', 'port the parser', 'tidy the docs'];
+    for (let i = 0; i < 400; i++)
+      await store.createTask({ title: `${titles[i % titles.length] ?? ''} ${i}` }, ana);
+    // What autovacuum would do on its own as a board grows; a test cannot wait for it.
+    await store.pg.run('ANALYZE tasks');
+    const [plan] = await store.pg.all<{ 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }>(
+      `EXPLAIN (FORMAT JSON) SELECT * FROM tasks WHERE board = 'default'
+       AND (id = -1 OR LOWER(title) LIKE '%login%' OR LOWER(COALESCE(assignee, '')) LIKE '%login%')`,
+    );
+    // 100 of the 400 match; without statistics of LOWER(title) the estimate is 2.
+    const estimate = plan?.['QUERY PLAN'][0].Plan['Plan Rows'] ?? 0;
+    expect(estimate).toBeGreaterThan(50);
+    expect(estimate).toBeLessThan(200);
+  });
+});

@@ -481,4 +481,24 @@ CREATE INDEX tasks_in_review ON tasks (priority DESC, id) WHERE status = 'review
 ALTER TABLE runs ADD COLUMN claim_id TEXT;
 `,
   },
+  {
+    version: 19,
+    sql: `
+-- Issue #16: a search of a large board. PostgreSQL has no statistics of LOWER(title) (no index
+-- is made of it), so it priced a search as matching almost nothing: it read the whole board and
+-- sorted the matches (33 ms with 100,000 tasks) where walking the board in its order finds the
+-- first page of a common word's matches at once (0.7 ms). Statistics of the two expressions a
+-- search compares, kept by (auto)ANALYZE like a column's, cost nothing on a write, as an index
+-- would on every move of a task. PostgreSQL 13 has no statistics of an expression: there a
+-- search is planned as before.
+DO $$
+BEGIN
+  IF current_setting('server_version_num')::int >= 140000 THEN
+    EXECUTE $sql$CREATE STATISTICS tasks_search_title ON (LOWER(title)) FROM tasks$sql$;
+    EXECUTE $sql$CREATE STATISTICS tasks_search_assignee ON (LOWER(COALESCE(assignee, ''))) FROM tasks$sql$;
+  END IF;
+END $$;
+ANALYZE tasks;
+`,
+  },
 ];
