@@ -73,22 +73,16 @@ export function boardRoutes(
       const name = q.board ?? 'default';
       const board = await store.getBoard(name);
       const limit = Math.min(Number(q.limit ?? 50), 500);
-      const counts = await store.countTasks(name, q.q);
+      const shown = TASK_STATUSES.filter((s) => s !== 'archived' || q.archived === '1');
+      const found = await store.boardColumns({
+        board: name,
+        limit,
+        shown,
+        ...(q.q !== undefined ? { q: q.q } : {}),
+      });
       const columns: Record<string, Card[]> = {};
-      for (const status of TASK_STATUSES) {
-        if (status === 'archived' && q.archived !== '1') continue;
-        const tasks =
-          (counts[status] ?? 0) === 0
-            ? []
-            : await store.listTasks({
-                board: name,
-                statuses: [status],
-                limit,
-                ...(q.q !== undefined ? { q: q.q } : {}),
-              });
-        columns[status] = await cards(store, tasks);
-      }
-      return c.json({ board: name, paused: board.paused, counts, columns }, 200);
+      for (const status of shown) columns[status] = await cards(store, found.columns[status] ?? []);
+      return c.json({ board: name, paused: board.paused, counts: found.counts, columns }, 200);
     },
   );
 

@@ -132,6 +132,17 @@ export interface Comment {
   at: EpochMs;
 }
 
+/**
+ * A board in columns (`Store.boardColumns`): how many tasks of each status match, and the first
+ * tasks of each status asked for, in the listing's order (priority high to low, then id).
+ */
+export interface BoardColumns {
+  /** Matching tasks per status; a status with none is absent. */
+  counts: Partial<Record<TaskStatus, number>>;
+  /** The first tasks of each status asked for; a status with none has an empty list. */
+  columns: Partial<Record<TaskStatus, Task[]>>;
+}
+
 /** Filters for listing tasks. */
 export interface TaskFilter {
   board?: string;

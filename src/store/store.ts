@@ -27,10 +27,19 @@ import type { Profile, ProfilePatch, ProfileSpec } from '../core/profile.js';
 import type { Run } from '../core/run.js';
 import type { BlockKind } from '../core/status.js';
 import type { Json } from '../core/events.js';
-import type { BoardStats, Comment, NewTask, Task, TaskFilter, TaskPatch } from '../core/task.js';
+import type {
+  BoardColumns,
+  BoardStats,
+  Comment,
+  NewTask,
+  Task,
+  TaskFilter,
+  TaskPatch,
+} from '../core/task.js';
 import type { WorktreeRecord } from '../core/worktree.js';
 import type { ApplyResult, TaskGraph } from '../core/apply.js';
 import type { LlmRequestRecord, RunLlm } from '../core/llm.js';
+import type { ColumnsQuery } from './sql/board-columns.js';
 import type { LlmStatFilter, LlmStatRow } from './sql/llm-stats.js';
 import type { MetricFigures } from './sql/metric-figures.js';
 import type { TimelineFacts } from '../core/timeline.js';
@@ -472,8 +481,13 @@ export interface Store {
   endSession(hash: string): Promise<void>;
   /** Pauses or resumes dispatch on a board. */
   setBoardPaused(name: string, paused: boolean, actor: Actor): Promise<Board>;
-  /** Tasks per status of a board (with an optional search), for the board view. */
+  /** Tasks per status of a board (with an optional search). */
   countTasks(board: string, q?: string): Promise<Record<string, number>>;
+  /**
+   * The board view: how many tasks of each status match (every status), and the first `limit`
+   * of each status in `shown`, in the listing's order, read at one moment.
+   */
+  boardColumns(query: ColumnsQuery): Promise<BoardColumns>;
   /** Runs of a board that ended since `since`, for the health chart. */
   endedRuns(
     board: string,

@@ -509,6 +509,42 @@ export function runStoreSuite(name: string, make: () => Promise<StoreFixture>): 
         expect(await store.countTasks('default', 'login')).toEqual({ ready: 2 });
       });
 
+      it('reads a board in columns: every status counted, the first of each shown column in order, with links', async () => {
+        const shown = ['ready', 'done'] as const;
+        const low = await store.createTask({ title: 'low login', priority: 0 }, ana);
+        const high = await store.createTask({ title: 'high login', priority: 5 }, ana);
+        const child = await store.createTask({ title: 'child', parents: [high.id] }, ana);
+        const old = await store.createTask({ title: 'old login' }, ana);
+        await store.moveTask(old.id, { verb: 'archive' }, ana);
+        const done = await store.createTask({ title: 'done login' }, ana);
+        await store.moveTask(done.id, { verb: 'done' }, ana);
+        const all = await store.boardColumns({ board: 'default', limit: 50, shown });
+        expect(all.counts).toEqual({ ready: 2, todo: 1, archived: 1, done: 1 });
+        expect(Object.keys(all.columns).sort()).toEqual(['done', 'ready']);
+        expect(all.columns.ready?.map((t) => t.id)).toEqual([high.id, low.id]);
+        expect(all.columns.ready?.[0]?.children).toEqual([child.id]);
+        expect(all.columns.done?.map((t) => t.id)).toEqual([done.id]);
+        const first = await store.boardColumns({ board: 'default', limit: 1, shown });
+        expect(first.columns.ready?.map((t) => t.id)).toEqual([high.id]);
+
+        const found = await store.boardColumns({ board: 'default', q: 'LOGIN', limit: 1, shown });
+        expect(found.counts).toEqual({ ready: 2, archived: 1, done: 1 });
+        expect(found.columns).toEqual({
+          ready: [await store.getTask(high.id)],
+          done: [await store.getTask(done.id)],
+        });
+        const none = await store.boardColumns({ board: 'default', q: 'login', limit: 0, shown });
+        expect(none.counts).toEqual(found.counts);
+        expect(none.columns).toEqual({ ready: [], done: [] });
+        const byId = await store.boardColumns({
+          board: 'default',
+          q: `#${child.id}`,
+          limit: 5,
+          shown: [],
+        });
+        expect(byId).toEqual({ counts: { todo: 1 }, columns: {} });
+      });
+
       it('pauses and resumes a board with events', async () => {
         expect((await store.setBoardPaused('default', true, ana)).paused).toBe(true);
         expect((await store.setBoardPaused('default', false, ana)).paused).toBe(false);

@@ -9,7 +9,15 @@ import type { ApplyResult, TaskGraph } from '../../core/apply.js';
 import type { Run } from '../../core/run.js';
 import type { LlmRequestRecord, RunLlm } from '../../core/llm.js';
 import type { NewSchedule, Schedule, ScheduleFiring } from '../../core/schedule.js';
-import type { BoardStats, Comment, NewTask, Task, TaskFilter, TaskPatch } from '../../core/task.js';
+import type {
+  BoardColumns,
+  BoardStats,
+  Comment,
+  NewTask,
+  Task,
+  TaskFilter,
+  TaskPatch,
+} from '../../core/task.js';
 import type { Random } from '../../core/backoff.js';
 import { notFound } from '../../core/errors.js';
 import type { WardenError } from '../../core/errors.js';
@@ -45,6 +53,8 @@ import type {
   TokenInfo,
   TokenKind,
 } from '../store.js';
+import { boardColumns } from './board-columns.js';
+import type { ColumnsQuery } from './board-columns.js';
 import { ADMISSION_LOCK } from './claim.js';
 import { Claims } from './claims.js';
 import { withEventBatch } from './event-batch.js';
@@ -700,6 +710,10 @@ export class SqlStore implements Store {
 
   countTasks(board: string, q?: string): Promise<Record<string, number>> {
     return tasks.countTasks(this.driver, board, q);
+  }
+
+  boardColumns(query: ColumnsQuery): Promise<BoardColumns> {
+    return this.driver.read((db) => boardColumns(db, query));
   }
 
   endedRuns(

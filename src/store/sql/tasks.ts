@@ -219,7 +219,7 @@ export async function createTask(
 }
 
 /** The WHERE clause of a filter (without its limit and offset); null when it matches nothing. */
-function taskWhere(filter: TaskFilter): { sql: string; params: SqlParam[] } | null {
+function taskWhere(db: SqlDb, filter: TaskFilter): { sql: string; params: SqlParam[] } | null {
   const where: string[] = [];
   const params: SqlParam[] = [];
   if (filter.board !== undefined) {
@@ -237,7 +237,7 @@ function taskWhere(filter: TaskFilter): { sql: string; params: SqlParam[] } | nu
     params.push(filter.assignee);
   }
   if (filter.q !== undefined && filter.q.trim() !== '') {
-    where.push(searchClause());
+    where.push(searchClause(db));
     params.push(...searchParams(filter.q));
   }
   if (filter.ids !== undefined) {
@@ -250,7 +250,7 @@ function taskWhere(filter: TaskFilter): { sql: string; params: SqlParam[] } | nu
 
 /** How many tasks match a filter, whatever its limit (see `Store.countMatchingTasks`). */
 export async function countMatchingTasks(db: SqlDb, filter: TaskFilter): Promise<number> {
-  const w = taskWhere(filter);
+  const w = taskWhere(db, filter);
   if (w === null) return 0;
   const row = await db.get<{ n: number | string }>(
     `SELECT COUNT(*) AS n FROM tasks ${w.sql}`,
@@ -261,7 +261,7 @@ export async function countMatchingTasks(db: SqlDb, filter: TaskFilter): Promise
 
 /** Tasks matching a filter (see `Store.listTasks`). */
 export async function listTasks(db: SqlDb, filter: TaskFilter): Promise<Task[]> {
-  const w = taskWhere(filter);
+  const w = taskWhere(db, filter);
   if (w === null) return [];
   const limit = Math.min(filter.limit ?? INPUT_LIMITS.list_max, INPUT_LIMITS.list_max);
   const rows =
@@ -403,11 +403,18 @@ export async function listComments(db: SqlDb, id: TaskId): Promise<Comment[]> {
 /** The statuses that count as open, for SQL `IN` lists. */
 export const OPEN_STATUS_LIST = OPEN_STATUSES.map((s) => `'${s}'`).join(', ');
 
-function searchClause(): string {
-  return "(id = ? OR LOWER(title) LIKE ? OR LOWER(COALESCE(assignee, '')) LIKE ?)";
+/**
+ * A search's condition over the columns of `tasks` (see `TaskFilter.q`), with `searchParams`.
+ * SQLite's LIKE already ignores case, for ASCII letters only, as its LOWER does: there LOWER
+ * would only add a call per row; PostgreSQL's LIKE heeds case and its LOWER knows every script.
+ */
+export function searchClause(db: SqlDb): string {
+  return db.dialect === 'sqlite'
+    ? "(id = ? OR title LIKE ? OR COALESCE(assignee, '') LIKE ?)"
+    : "(id = ? OR LOWER(title) LIKE ? OR LOWER(COALESCE(assignee, '')) LIKE ?)";
 }
 
-function searchParams(q: string): SqlParam[] {
+export function searchParams(q: string): SqlParam[] {
   const text = q.trim().toLowerCase();
   const id = /^#?(\d+)$/.exec(text)?.[1];
   const like = `%${text.replaceAll('%', '').replaceAll('_', '')}%`;
@@ -422,7 +429,7 @@ export async function countTasks(
 ): Promise<Record<string, number>> {
   const search = q !== undefined && q.trim() !== '';
   const rows = await db.all<{ status: string; n: number }>(
-    `SELECT status, COUNT(*) AS n FROM tasks WHERE board = ? ${search ? `AND ${searchClause()}` : ''} GROUP BY status`,
+    `SELECT status, COUNT(*) AS n FROM tasks WHERE board = ? ${search ? `AND ${searchClause(db)}` : ''} GROUP BY status`,
     [board, ...(search ? searchParams(q) : [])],
   );
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
