@@ -15,87 +15,36 @@ export interface ColumnsQuery {
   shown: readonly TaskStatus[];
 }
 
-/** Counts per status, and the rows to list in the listing's order. */
-interface Found {
-  counts: BoardColumns['counts'];
-  rows: LinkedTaskRow[];
-}
-
-/** Ids read whole per statement. */
-const CHUNK = 1000;
-
 /**
- * A board in columns, in a few statements whatever the number of columns: the board's page used
- * to read each column on its own (a count, then a listing, its links and its runs per status).
- * Call it in a read transaction, so the counts and the cards are of one moment.
+ * A board in columns, in two statements whatever the number of columns: the counts, then every
+ * shown column's first tasks with their links, one branch per column that has any, each a walk
+ * of the board's status index that stops at the limit. The board's page used to read each column
+ * on its own (a listing and its links per status). Call it in a read transaction, so the counts
+ * and the cards are of one moment.
  */
 export async function boardColumns(db: SqlDb, query: ColumnsQuery): Promise<BoardColumns> {
-  const search = query.q !== undefined && query.q.trim() !== '';
-  const { counts, rows } = search
-    ? await searched(db, query, query.q as string)
-    : { counts: await countTasks(db, query.board), rows: await unsearched(db, query) };
+  const q = query.q !== undefined && query.q.trim() !== '' ? query.q : undefined;
+  const counts = (await countTasks(db, query.board, q)) as BoardColumns['counts'];
+  const listed = query.shown.filter((s) => (counts[s] ?? 0) > 0);
   const columns: BoardColumns['columns'] = Object.fromEntries(query.shown.map((s) => [s, []]));
-  for (const row of rows) columns[row.status as TaskStatus]?.push(toLinkedTask(row));
-  return { counts, columns };
-}
-
-/**
- * Without a search, each shown column's first tasks are a walk of the board's status index that
- * stops at the limit: one branch per column, in one statement.
- */
-async function unsearched(db: SqlDb, query: ColumnsQuery): Promise<LinkedTaskRow[]> {
-  if (query.shown.length === 0 || query.limit <= 0) return [];
-  const branches = query.shown.map(
+  if (listed.length === 0 || query.limit <= 0) return { counts, columns };
+  const search = q === undefined ? '' : `AND ${searchClause(db)}`;
+  const branches = listed.map(
     (_, k) =>
-      `SELECT * FROM (SELECT * FROM tasks WHERE board = ? AND status = ? ORDER BY priority DESC, id LIMIT ?) AS column_${k}`,
+      `SELECT * FROM (SELECT * FROM tasks WHERE board = ? AND status = ? ${search}
+         ORDER BY priority DESC, id LIMIT ?) AS column_${k}`,
   );
-  const params = query.shown.flatMap((s): SqlParam[] => [query.board, s, query.limit]);
-  return db.all<LinkedTaskRow>(
+  const params = listed.flatMap((s): SqlParam[] => [
+    query.board,
+    s,
+    ...(q === undefined ? [] : searchParams(q)),
+    query.limit,
+  ]);
+  const rows = await db.all<LinkedTaskRow>(
     `SELECT c.*, ${linkColumns(db, 'c')} FROM (${branches.join(' UNION ALL ')}) AS c
      ORDER BY c.priority DESC, c.id`,
     params,
   );
-}
-
-/**
- * With a search, every task of the board is looked at once: the matches are ranked within their
- * status and counted in the same pass, then the first of each shown column are read whole.
- * Reading column by column looked at the board once for the counts and again for each column
- * whose matches are few, as it walks the whole column to find them. The whole rows are a second
- * statement: PostgreSQL cannot tell how few of the matches are kept, and joined them to the
- * whole table when it planned for the search's words (twice the time of the generic plan).
- * SQLite reads the table straight through (NOT INDEXED): through the board's index it looks up
- * every task's row besides, twice the time with a board of 100,000 (a board of a tenth of the
- * tasks is read in 8 ms instead of 4).
- */
-async function searched(db: SqlDb, query: ColumnsQuery, q: string): Promise<Found> {
-  const tasks = db.dialect === 'sqlite' ? 'tasks t NOT INDEXED' : 'tasks t';
-  const ranked = await db.all<{ id: number; status: TaskStatus; rank: number; n: number | string }>(
-    `SELECT id, status, column_rank AS rank, column_count AS n FROM (
-       SELECT t.id, t.status, t.priority,
-              ROW_NUMBER() OVER (PARTITION BY t.status ORDER BY t.priority DESC, t.id) AS column_rank,
-              COUNT(*) OVER (PARTITION BY t.status) AS column_count
-       FROM ${tasks} WHERE t.board = ? AND ${searchClause(db)}
-     ) AS m
-     WHERE column_rank <= ?
-     ORDER BY priority DESC, id`,
-    // At least the first match of every status is read, for its count.
-    [query.board, ...searchParams(q), Math.max(query.limit, 1)],
-  );
-  const counts: BoardColumns['counts'] = {};
-  const ids: number[] = [];
-  for (const r of ranked) {
-    counts[r.status] = Number(r.n);
-    if (query.shown.includes(r.status) && Number(r.rank) <= query.limit) ids.push(r.id);
-  }
-  const byId = new Map<number, LinkedTaskRow>();
-  for (let i = 0; i < ids.length; i += CHUNK) {
-    const chunk = ids.slice(i, i + CHUNK);
-    const rows = await db.all<LinkedTaskRow>(
-      `SELECT t.*, ${linkColumns(db, 't')} FROM tasks t WHERE t.id IN (${chunk.map(() => '?').join(', ')})`,
-      chunk,
-    );
-    for (const row of rows) byId.set(row.id, row);
-  }
-  return { counts, rows: ids.flatMap((id) => byId.get(id) ?? []) };
+  for (const row of rows) columns[row.status as TaskStatus]?.push(toLinkedTask(row));
+  return { counts, columns };
 }

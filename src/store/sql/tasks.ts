@@ -421,15 +421,21 @@ export function searchParams(q: string): SqlParam[] {
   return [id === undefined ? -1 : Number(id), like, like];
 }
 
-/** Tasks per status of a board, optionally only those matching a search. */
+/**
+ * Tasks per status of a board, optionally only those matching a search. A search looks at every
+ * task of the board; SQLite reads the table straight through for it (NOT INDEXED): through the
+ * board's index it looked up every task's row besides, three times the time with a board of
+ * 100,000 (a board of a tenth of the tasks is counted in 8 ms instead of 4).
+ */
 export async function countTasks(
   db: SqlDb,
   board: string,
   q?: string,
 ): Promise<Record<string, number>> {
   const search = q !== undefined && q.trim() !== '';
+  const tasks = search && db.dialect === 'sqlite' ? 'tasks NOT INDEXED' : 'tasks';
   const rows = await db.all<{ status: string; n: number }>(
-    `SELECT status, COUNT(*) AS n FROM tasks WHERE board = ? ${search ? `AND ${searchClause(db)}` : ''} GROUP BY status`,
+    `SELECT status, COUNT(*) AS n FROM ${tasks} WHERE board = ? ${search ? `AND ${searchClause(db)}` : ''} GROUP BY status`,
     [board, ...(search ? searchParams(q) : [])],
   );
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
