@@ -5,7 +5,8 @@ import { ana, makeHarness } from './harness.js';
 
 /**
  * `GET /api/v1/board`: each running card carries its own run (the runs of a column are read
- * in one query), redacted as everywhere; other cards carry none.
+ * in one query), redacted as everywhere; other cards carry none. Every status is counted; the
+ * archived column is listed only when asked for; a search counts and lists only its matches.
  */
 describe('the board route', () => {
   let h: Harness;
@@ -30,5 +31,33 @@ describe('the board route', () => {
     }
     const all = Object.values(columns).flat();
     expect(all.find((c) => c.id === waiting.id)?.run).toBeNull();
+  });
+
+  it('counts every status, lists archived cards only when asked, and searches', async () => {
+    h = await makeHarness({ board: true });
+    const login = await h.store.createTask({ title: 'Fix the login page' }, ana);
+    const docs = await h.store.createTask({ title: 'Write docs' }, ana);
+    const old = await h.store.createTask({ title: 'Old login bug' }, ana);
+    await h.store.moveTask(old.id, { verb: 'archive' }, ana);
+    const board = async (query: string) => {
+      const answer = await h.request('GET', `/api/v1/board?board=default${query}`, {
+        token: h.adminToken,
+      });
+      expect(answer.status).toBe(200);
+      return answer.body as { counts: Record<string, number>; columns: Record<string, Card[]> };
+    };
+    const ids = (cards: Card[] | undefined) => (cards ?? []).map((c) => c.id);
+
+    const all = await board('');
+    expect(all.counts).toEqual({ ready: 2, archived: 1 });
+    expect(all.columns.archived).toBeUndefined();
+    expect(ids(all.columns.ready)).toEqual([login.id, docs.id]);
+    expect(all.columns.done).toEqual([]);
+    expect(ids((await board('&archived=1&limit=1')).columns.archived)).toEqual([old.id]);
+
+    const found = await board('&q=LOGIN&archived=1');
+    expect(found.counts).toEqual({ ready: 1, archived: 1 });
+    expect(ids(found.columns.ready)).toEqual([login.id]);
+    expect(ids(found.columns.archived)).toEqual([old.id]);
   });
 });
