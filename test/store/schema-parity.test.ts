@@ -66,6 +66,18 @@ const ONE_BACKEND_ONLY: readonly {
     why: "a board's events are read in (tx, id) order (src/store/sql/events.ts); on SQLite that is id order, events_board",
   },
   {
+    backend: 'postgres',
+    table: 'tasks',
+    index: 'tasks_title_trgm',
+    why: "a search's words in a title, through pg_trgm (PostgreSQL migration 20); SQLite reads its table straight through, a third of PostgreSQL's time without the index",
+  },
+  {
+    backend: 'postgres',
+    table: 'tasks',
+    index: 'tasks_assignee_trgm',
+    why: "a search's words in an assignee's name, through pg_trgm, as tasks_title_trgm",
+  },
+  {
     backend: 'sqlite',
     table: 'events',
     index: 'events_board',
