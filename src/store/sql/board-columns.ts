@@ -1,7 +1,14 @@
 import type { BoardColumns } from '../../core/task.js';
 import type { TaskStatus } from '../../core/status.js';
 import type { SqlDb, SqlParam } from './driver.js';
-import { countTasks, linkColumns, searchClause, searchParams, toLinkedTask } from './tasks.js';
+import {
+  countTasks,
+  linkColumns,
+  searchClause,
+  searchedTasks,
+  searchParams,
+  toLinkedTask,
+} from './tasks.js';
 import type { LinkedTaskRow } from './tasks.js';
 
 /** What a board's columns are read with. */
@@ -24,6 +31,7 @@ export interface ColumnsQuery {
  */
 export async function boardColumns(db: SqlDb, query: ColumnsQuery): Promise<BoardColumns> {
   const q = query.q !== undefined && query.q.trim() !== '' ? query.q : undefined;
+  if (q !== undefined && db.dialect === 'sqlite') return ranked(db, query, q);
   const counts = (await countTasks(db, query.board, q)) as BoardColumns['counts'];
   const listed = query.shown.filter((s) => (counts[s] ?? 0) > 0);
   const columns: BoardColumns['columns'] = Object.fromEntries(query.shown.map((s) => [s, []]));
@@ -46,5 +54,50 @@ export async function boardColumns(db: SqlDb, query: ColumnsQuery): Promise<Boar
     params,
   );
   for (const row of rows) columns[row.status as TaskStatus]?.push(toLinkedTask(row));
+  return { counts, columns };
+}
+
+/** Ids read whole per statement. */
+const CHUNK = 1000;
+
+/**
+ * A searched board on SQLite, in one read of the table (`searchedTasks`): the matches are ranked
+ * within their status and counted in the same pass, then the first of each shown column are read
+ * whole. Walking each column's index instead looks up every row of a column whose matches are
+ * few (with 100,000 tasks, 45 ms for a word in a dozen titles, against 14).
+ */
+async function ranked(db: SqlDb, query: ColumnsQuery, q: string): Promise<BoardColumns> {
+  const matches = await db.all<{ id: number; status: TaskStatus; rank: number; n: number }>(
+    `SELECT id, status, column_rank AS rank, column_count AS n FROM (
+       SELECT id, status, priority,
+              ROW_NUMBER() OVER (PARTITION BY status ORDER BY priority DESC, id) AS column_rank,
+              COUNT(*) OVER (PARTITION BY status) AS column_count
+       FROM ${searchedTasks(db)} WHERE board = ? AND ${searchClause(db)}
+     ) AS m
+     WHERE column_rank <= ?
+     ORDER BY priority DESC, id`,
+    // At least the first match of every status, for its count.
+    [query.board, ...searchParams(q), Math.max(query.limit, 1)],
+  );
+  const counts: BoardColumns['counts'] = {};
+  const columns: BoardColumns['columns'] = Object.fromEntries(query.shown.map((s) => [s, []]));
+  const ids: number[] = [];
+  for (const m of matches) {
+    counts[m.status] = Number(m.n);
+    if (query.shown.includes(m.status) && Number(m.rank) <= query.limit) ids.push(m.id);
+  }
+  const rows = new Map<number, LinkedTaskRow>();
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const chunk = ids.slice(i, i + CHUNK);
+    for (const row of await db.all<LinkedTaskRow>(
+      `SELECT t.*, ${linkColumns(db, 't')} FROM tasks t WHERE t.id IN (${chunk.map(() => '?').join(', ')})`,
+      chunk,
+    ))
+      rows.set(row.id, row);
+  }
+  for (const id of ids) {
+    const row = rows.get(id);
+    if (row) columns[row.status as TaskStatus]?.push(toLinkedTask(row));
+  }
   return { counts, columns };
 }
