@@ -31,7 +31,11 @@ function positive(text: string, option: string): number {
   return n;
 }
 
-/** What a person and the dashboard read, as API paths (the name is the table's label). */
+/**
+ * What a person and the dashboard read, as API paths (the name is the table's label). The
+ * searches: `release` and `login` are each in one title of seven (lib/scale-fill.ts), `4242` in
+ * about a dozen (a task's number, as in "Task 14242: ...").
+ */
 function reads(tasks: number): Record<string, string[]> {
   const some = (n: number): number[] =>
     Array.from({ length: n }, (_, k) => 1 + Math.floor(((k + 0.5) * tasks) / n));
@@ -42,11 +46,13 @@ function reads(tasks: number): Record<string, string[]> {
       '/api/v1/tasks?board=default&status=blocked&assignee=coder&limit=50',
     ],
     'list: search title': ['/api/v1/tasks?board=default&q=release&limit=50'],
+    'list: search title, rare word': ['/api/v1/tasks?board=default&q=4242&limit=50'],
     'list: done, page 1 / 20 / 200 of 50': [0, 19, 199].map(
       (p) => `/api/v1/tasks?board=default&status=done&limit=50&offset=${p * 50}`,
     ),
     'board: columns (50 cards each)': ['/api/v1/board?board=default'],
     'board: columns, searched': ['/api/v1/board?board=default&q=login'],
+    'board: columns, searched for a rare word': ['/api/v1/board?board=default&q=4242'],
     'events: newest 100 of the board': ['/api/v1/events?board=default&limit=100'],
     "events: one task's": some(5).map((id) => `/api/v1/events?task=${id}`),
     'task detail': some(5).map((id) => `/api/v1/tasks/${id}`),
