@@ -1,14 +1,9 @@
 import type { BoardColumns } from '../../core/task.js';
 import type { TaskStatus } from '../../core/status.js';
 import type { SqlDb, SqlParam } from './driver.js';
-import {
-  countTasks,
-  linkColumns,
-  searchClause,
-  searchedTasks,
-  searchParams,
-  toLinkedTask,
-} from './tasks.js';
+import { searchedTasks } from './search.js';
+import type { Search } from './search.js';
+import { countMatching, linkColumns, searchOf, toLinkedTask } from './tasks.js';
 import type { LinkedTaskRow } from './tasks.js';
 
 /** What a board's columns are read with. */
@@ -25,28 +20,26 @@ export interface ColumnsQuery {
 /**
  * A board in columns, in two statements whatever the number of columns: the counts, then every
  * shown column's first tasks with their links, one branch per column that has any, each a walk
- * of the board's status index that stops at the limit (a search, on PostgreSQL, is counted
- * through its trigram indexes). The board's page used to read each column on its own (a listing
- * and its links per status). A search on SQLite is `ranked`, below. Call it in a read
+ * of the board's status index that stops at the limit (a search is resolved once, `searchOf`).
+ * The board's page used to read each column on its own (a listing and its links per status). A search on SQLite is `ranked`, below. Call it in a read
  * transaction, so the counts and the cards are of one moment.
  */
 export async function boardColumns(db: SqlDb, query: ColumnsQuery): Promise<BoardColumns> {
-  const q = query.q !== undefined && query.q.trim() !== '' ? query.q : undefined;
-  if (q !== undefined && db.dialect === 'sqlite') return ranked(db, query, q);
-  const counts = (await countTasks(db, query.board, q)) as BoardColumns['counts'];
+  const search = await searchOf(db, query.q);
+  if (search && db.dialect === 'sqlite') return ranked(db, query, search);
+  const counts = (await countMatching(db, query.board, search)) as BoardColumns['counts'];
   const listed = query.shown.filter((s) => (counts[s] ?? 0) > 0);
   const columns: BoardColumns['columns'] = Object.fromEntries(query.shown.map((s) => [s, []]));
   if (listed.length === 0 || query.limit <= 0) return { counts, columns };
-  const search = q === undefined ? '' : `AND ${searchClause(db)}`;
   const branches = listed.map(
     (_, k) =>
-      `SELECT * FROM (SELECT * FROM tasks WHERE board = ? AND status = ? ${search}
+      `SELECT * FROM (SELECT * FROM tasks WHERE board = ? AND status = ? ${search ? `AND ${search.sql}` : ''}
          ORDER BY priority DESC, id LIMIT ?) AS column_${k}`,
   );
   const params = listed.flatMap((s): SqlParam[] => [
     query.board,
     s,
-    ...(q === undefined ? [] : searchParams(q)),
+    ...(search ? search.params : []),
     query.limit,
   ]);
   const rows = await db.all<LinkedTaskRow>(
@@ -67,18 +60,18 @@ const CHUNK = 1000;
  * whole. Walking each column's index instead looks up every row of a column whose matches are
  * few (with 100,000 tasks, 45 ms for a word in a dozen titles, against 14).
  */
-async function ranked(db: SqlDb, query: ColumnsQuery, q: string): Promise<BoardColumns> {
+async function ranked(db: SqlDb, query: ColumnsQuery, search: Search): Promise<BoardColumns> {
   const matches = await db.all<{ id: number; status: TaskStatus; rank: number; n: number }>(
     `SELECT id, status, column_rank AS rank, column_count AS n FROM (
        SELECT id, status, priority,
               ROW_NUMBER() OVER (PARTITION BY status ORDER BY priority DESC, id) AS column_rank,
               COUNT(*) OVER (PARTITION BY status) AS column_count
-       FROM ${searchedTasks(db)} WHERE board = ? AND ${searchClause(db)}
+       FROM ${searchedTasks(db)} WHERE board = ? AND ${search.sql}
      ) AS m
      WHERE column_rank <= ?
      ORDER BY priority DESC, id`,
     // At least the first match of every status, for its count.
-    [query.board, ...searchParams(q), Math.max(query.limit, 1)],
+    [query.board, ...search.params, Math.max(query.limit, 1)],
   );
   const counts: BoardColumns['counts'] = {};
   const columns: BoardColumns['columns'] = Object.fromEntries(query.shown.map((s) => [s, []]));

@@ -11,6 +11,8 @@ import { byteLength, checkCharacters } from '../../core/checks.js';
 import { inputSchemas } from './input-schemas.js';
 import type { SqlDb, SqlParam } from './driver.js';
 import { appendEvent } from './events.js';
+import { resolveSearch, searchedTasks } from './search.js';
+import type { Search } from './search.js';
 import { toComment, toTask } from './rows.js';
 import type { CommentRow, TaskRow } from './rows.js';
 
@@ -222,6 +224,7 @@ export async function createTask(
 function taskWhere(
   db: SqlDb,
   filter: TaskFilter,
+  search: Search | undefined,
 ): { from: string; sql: string; params: SqlParam[] } | null {
   const where: string[] = [];
   const params: SqlParam[] = [];
@@ -239,18 +242,17 @@ function taskWhere(
     where.push('assignee = ?');
     params.push(filter.assignee);
   }
-  if (filter.q !== undefined && filter.q.trim() !== '') {
-    where.push(searchClause(db));
-    params.push(...searchParams(filter.q));
+  if (search) {
+    where.push(search.sql);
+    params.push(...search.params);
   }
   if (filter.ids !== undefined) {
     if (filter.ids.length === 0) return null;
     where.push(`id IN (${placeholders(filter.ids.length)})`);
     params.push(...filter.ids);
   }
-  const searched = filter.q !== undefined && filter.q.trim() !== '';
   return {
-    from: searched ? searchedTasks(db) : 'tasks',
+    from: search ? searchedTasks(db) : 'tasks',
     sql: where.length > 0 ? `WHERE ${where.join(' AND ')}` : '',
     params,
   };
@@ -258,7 +260,7 @@ function taskWhere(
 
 /** How many tasks match a filter, whatever its limit (see `Store.countMatchingTasks`). */
 export async function countMatchingTasks(db: SqlDb, filter: TaskFilter): Promise<number> {
-  const w = taskWhere(db, filter);
+  const w = taskWhere(db, filter, await searchOf(db, filter.q));
   if (w === null) return 0;
   const row = await db.get<{ n: number | string }>(
     `SELECT COUNT(*) AS n FROM ${w.from} ${w.sql}`,
@@ -269,7 +271,7 @@ export async function countMatchingTasks(db: SqlDb, filter: TaskFilter): Promise
 
 /** Tasks matching a filter (see `Store.listTasks`). */
 export async function listTasks(db: SqlDb, filter: TaskFilter): Promise<Task[]> {
-  const w = taskWhere(db, filter);
+  const w = taskWhere(db, filter, await searchOf(db, filter.q));
   if (w === null) return [];
   const limit = Math.min(filter.limit ?? INPUT_LIMITS.list_max, INPUT_LIMITS.list_max);
   const rows =
@@ -411,34 +413,9 @@ export async function listComments(db: SqlDb, id: TaskId): Promise<Comment[]> {
 /** The statuses that count as open, for SQL `IN` lists. */
 export const OPEN_STATUS_LIST = OPEN_STATUSES.map((s) => `'${s}'`).join(', ');
 
-/**
- * A search's condition over the columns of `tasks` (see `TaskFilter.q`), with `searchParams`.
- * SQLite's LIKE already ignores case, for ASCII letters only, as its LOWER does: there LOWER
- * would only add a call per row; PostgreSQL's LIKE heeds case and its LOWER knows every script.
- */
-export function searchClause(db: SqlDb): string {
-  return db.dialect === 'sqlite'
-    ? "(id = ? OR title LIKE ? OR COALESCE(assignee, '') LIKE ?)"
-    : "(id = ? OR LOWER(title) LIKE ? OR LOWER(COALESCE(assignee, '')) LIKE ?)";
-}
-
-/**
- * The table a search reads. SQLite reads it straight through (NOT INDEXED): a search's words
- * can be anywhere in a title, so no index finds them, and walking one in order looks up every
- * task's row besides, three times the time of the plain read once the matches are few (with
- * 100,000 tasks, about 40 ms against 13 for a word in a dozen titles; a common word's first page
- * is found sooner by the walk, but within the same 13 ms by the read). PostgreSQL finds the
- * words through its trigram indexes (migration 20) and chooses for itself.
- */
-export function searchedTasks(db: SqlDb): string {
-  return db.dialect === 'sqlite' ? 'tasks NOT INDEXED' : 'tasks';
-}
-
-export function searchParams(q: string): SqlParam[] {
-  const text = q.trim().toLowerCase();
-  const id = /^#?(\d+)$/.exec(text)?.[1];
-  const like = `%${text.replaceAll('%', '').replaceAll('_', '')}%`;
-  return [id === undefined ? -1 : Number(id), like, like];
+/** A search's condition, or none for no search (`q` absent or blank). */
+export async function searchOf(db: SqlDb, q: string | undefined): Promise<Search | undefined> {
+  return q === undefined || q.trim() === '' ? undefined : resolveSearch(db, q);
 }
 
 /** Tasks per status of a board, optionally only those matching a search. */
@@ -447,10 +424,18 @@ export async function countTasks(
   board: string,
   q?: string,
 ): Promise<Record<string, number>> {
-  const search = q !== undefined && q.trim() !== '';
+  return countMatching(db, board, await searchOf(db, q));
+}
+
+/** Tasks per status of a board, optionally only those a resolved search matches. */
+export async function countMatching(
+  db: SqlDb,
+  board: string,
+  search: Search | undefined,
+): Promise<Record<string, number>> {
   const rows = await db.all<{ status: string; n: number }>(
-    `SELECT status, COUNT(*) AS n FROM ${search ? searchedTasks(db) : 'tasks'} WHERE board = ? ${search ? `AND ${searchClause(db)}` : ''} GROUP BY status`,
-    [board, ...(search ? searchParams(q) : [])],
+    `SELECT status, COUNT(*) AS n FROM ${search ? searchedTasks(db) : 'tasks'} WHERE board = ? ${search ? `AND ${search.sql}` : ''} GROUP BY status`,
+    [board, ...(search ? search.params : [])],
   );
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
