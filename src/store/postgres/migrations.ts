@@ -510,7 +510,7 @@ ANALYZE tasks;
 -- reading the whole board (65 ms for the list's first page, 80 for the board's columns).
 -- The indexes are on a table of their own, the lower-cased title and assignee of every task,
 -- kept by a trigger when a task is made or its title, assignee or board changes: an index on
--- tasks would be written at every move of a task (a status change is not a HOT update), 10 to
+-- tasks would be written at every move of a task (a status change is not a HOT update), 5 to
 -- 20% more time per move, and now and then a merge of its pending entries (50-65 ms) in the
 -- middle of a claim. A search first asks this table for its matches, up to a thousand
 -- (src/store/sql/search.ts); more than that, and it reads the board in its order instead,
