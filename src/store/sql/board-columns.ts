@@ -1,9 +1,9 @@
 import type { BoardColumns } from '../../core/task.js';
 import type { TaskStatus } from '../../core/status.js';
 import type { SqlDb, SqlParam } from './driver.js';
-import { searchedTasks } from './search.js';
+import { searchOf, searchedTasks } from './search.js';
 import type { Search } from './search.js';
-import { countMatching, linkColumns, searchOf, toLinkedTask } from './tasks.js';
+import { countMatching, linkColumns, toLinkedTask } from './tasks.js';
 import type { LinkedTaskRow } from './tasks.js';
 
 /** What a board's columns are read with. */
@@ -25,7 +25,7 @@ export interface ColumnsQuery {
  * transaction, so the counts and the cards are of one moment.
  */
 export async function boardColumns(db: SqlDb, query: ColumnsQuery): Promise<BoardColumns> {
-  const search = await searchOf(db, query.q);
+  const search = await searchOf(db, query.q, query.board);
   if (search && db.dialect === 'sqlite') return ranked(db, query, search);
   const counts = (await countMatching(db, query.board, search)) as BoardColumns['counts'];
   const listed = query.shown.filter((s) => (counts[s] ?? 0) > 0);

@@ -27,14 +27,15 @@ function searchTerms(q: string): { id: number; like: string } {
  * only, as its LOWER does, so there LOWER would only add a call per row.
  *
  * PostgreSQL first asks `task_search` (migration 20: every task's lower-cased title and
- * assignee, under pg_trgm's trigram indexes) for up to a thousand matches. A rare word, the
+ * assignee, under pg_trgm's trigram indexes) for up to a thousand matches (on the board searched,
+ * if one is). A rare word, the
  * search a person mostly makes, is then those few tasks by id: 2 ms on a board of 100,000,
  * where reading the board took 65 to 80. A common word (more matches than that) is compared on
  * the tasks themselves, as before: walking the board in its order finds its first page at once,
  * and its count reads the board either way. Where `task_search` has no trigram index (the
  * extension could not be had), the first read is of every title, a tenth of the board's size.
  */
-export async function resolveSearch(db: SqlDb, q: string): Promise<Search> {
+async function resolveSearch(db: SqlDb, q: string, board: string | undefined): Promise<Search> {
   const { id, like } = searchTerms(q);
   if (db.dialect === 'sqlite')
     return {
@@ -42,8 +43,9 @@ export async function resolveSearch(db: SqlDb, q: string): Promise<Search> {
       params: [id, like, like],
     };
   const found = await db.all<{ task_id: number }>(
-    `SELECT task_id FROM task_search WHERE title LIKE ? OR assignee LIKE ? LIMIT ${SEARCH_IDS_MAX + 1}`,
-    [like, like],
+    `SELECT task_id FROM task_search WHERE (title LIKE ? OR assignee LIKE ?)
+     ${board === undefined ? '' : 'AND board = ?'} LIMIT ${SEARCH_IDS_MAX + 1}`,
+    board === undefined ? [like, like] : [like, like, board],
   );
   if (found.length > SEARCH_IDS_MAX)
     return {
@@ -55,6 +57,18 @@ export async function resolveSearch(db: SqlDb, q: string): Promise<Search> {
     sql: 'id IN (SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST(? AS json)))',
     params: [JSON.stringify([id, ...found.map((r) => Number(r.task_id))])],
   };
+}
+
+/**
+ * A search's condition (see `resolveSearch`), or none for no search (`q` absent or blank). The
+ * board, when the search is within one, bounds what is looked up.
+ */
+export async function searchOf(
+  db: SqlDb,
+  q: string | undefined,
+  board?: string,
+): Promise<Search | undefined> {
+  return q === undefined || q.trim() === '' ? undefined : resolveSearch(db, q, board);
 }
 
 /**

@@ -11,7 +11,7 @@ import { byteLength, checkCharacters } from '../../core/checks.js';
 import { inputSchemas } from './input-schemas.js';
 import type { SqlDb, SqlParam } from './driver.js';
 import { appendEvent } from './events.js';
-import { resolveSearch, searchedTasks } from './search.js';
+import { searchOf, searchedTasks } from './search.js';
 import type { Search } from './search.js';
 import { toComment, toTask } from './rows.js';
 import type { CommentRow, TaskRow } from './rows.js';
@@ -260,7 +260,7 @@ function taskWhere(
 
 /** How many tasks match a filter, whatever its limit (see `Store.countMatchingTasks`). */
 export async function countMatchingTasks(db: SqlDb, filter: TaskFilter): Promise<number> {
-  const w = taskWhere(db, filter, await searchOf(db, filter.q));
+  const w = taskWhere(db, filter, await searchOf(db, filter.q, filter.board));
   if (w === null) return 0;
   const row = await db.get<{ n: number | string }>(
     `SELECT COUNT(*) AS n FROM ${w.from} ${w.sql}`,
@@ -271,7 +271,7 @@ export async function countMatchingTasks(db: SqlDb, filter: TaskFilter): Promise
 
 /** Tasks matching a filter (see `Store.listTasks`). */
 export async function listTasks(db: SqlDb, filter: TaskFilter): Promise<Task[]> {
-  const w = taskWhere(db, filter, await searchOf(db, filter.q));
+  const w = taskWhere(db, filter, await searchOf(db, filter.q, filter.board));
   if (w === null) return [];
   const limit = Math.min(filter.limit ?? INPUT_LIMITS.list_max, INPUT_LIMITS.list_max);
   const rows =
@@ -413,18 +413,13 @@ export async function listComments(db: SqlDb, id: TaskId): Promise<Comment[]> {
 /** The statuses that count as open, for SQL `IN` lists. */
 export const OPEN_STATUS_LIST = OPEN_STATUSES.map((s) => `'${s}'`).join(', ');
 
-/** A search's condition, or none for no search (`q` absent or blank). */
-export async function searchOf(db: SqlDb, q: string | undefined): Promise<Search | undefined> {
-  return q === undefined || q.trim() === '' ? undefined : resolveSearch(db, q);
-}
-
 /** Tasks per status of a board, optionally only those matching a search. */
 export async function countTasks(
   db: SqlDb,
   board: string,
   q?: string,
 ): Promise<Record<string, number>> {
-  return countMatching(db, board, await searchOf(db, q));
+  return countMatching(db, board, await searchOf(db, q, board));
 }
 
 /** Tasks per status of a board, optionally only those a resolved search matches. */
