@@ -20,8 +20,9 @@ export interface ColumnsQuery {
 /**
  * A board in columns, in two statements whatever the number of columns: the counts, then every
  * shown column's first tasks with their links, one branch per column that has any, each a walk
- * of the board's status index that stops at the limit (a search is resolved once, `searchOf`).
- * The board's page used to read each column on its own (a listing and its links per status). A search on SQLite is `ranked`, below. Call it in a read
+ * of the board's status index that stops at the limit. A search adds its lookup on PostgreSQL
+ * (`searchOf`, resolved once for both); on SQLite it is `ranked`, below. The board's page used
+ * to read each column on its own (a listing and its links per status). Call it in a read
  * transaction, so the counts and the cards are of one moment.
  */
 export async function boardColumns(db: SqlDb, query: ColumnsQuery): Promise<BoardColumns> {
