@@ -3,7 +3,7 @@ import type { TaskStatus } from '../../core/status.js';
 import type { SqlDb, SqlParam } from './driver.js';
 import { searchOf, searchedTasks } from './search.js';
 import type { Search } from './search.js';
-import { countMatching, linkColumns, toLinkedTask } from './tasks.js';
+import { countMatching, linkColumns, listTasks, toLinkedTask } from './tasks.js';
 import type { LinkedTaskRow } from './tasks.js';
 
 /** What a board's columns are read with. */
@@ -52,9 +52,6 @@ export async function boardColumns(db: SqlDb, query: ColumnsQuery): Promise<Boar
   return { counts, columns };
 }
 
-/** Ids read whole per statement. */
-const CHUNK = 1000;
-
 /**
  * A searched board on SQLite, in one read of the table (`searchedTasks`): the matches are ranked
  * within their status and counted in the same pass, then the first of each shown column are read
@@ -69,8 +66,7 @@ async function ranked(db: SqlDb, query: ColumnsQuery, search: Search): Promise<B
               COUNT(*) OVER (PARTITION BY status) AS column_count
        FROM ${searchedTasks(db)} WHERE board = ? AND ${search.sql}
      ) AS m
-     WHERE column_rank <= ?
-     ORDER BY priority DESC, id`,
+     WHERE column_rank <= ?`,
     // At least the first match of every status, for its count.
     [query.board, ...search.params, Math.max(query.limit, 1)],
   );
@@ -81,18 +77,8 @@ async function ranked(db: SqlDb, query: ColumnsQuery, search: Search): Promise<B
     counts[m.status] = Number(m.n);
     if (query.shown.includes(m.status) && Number(m.rank) <= query.limit) ids.push(m.id);
   }
-  const rows = new Map<number, LinkedTaskRow>();
-  for (let i = 0; i < ids.length; i += CHUNK) {
-    const chunk = ids.slice(i, i + CHUNK);
-    for (const row of await db.all<LinkedTaskRow>(
-      `SELECT t.*, ${linkColumns(db, 't')} FROM tasks t WHERE t.id IN (${chunk.map(() => '?').join(', ')})`,
-      chunk,
-    ))
-      rows.set(row.id, row);
-  }
-  for (const id of ids) {
-    const row = rows.get(id);
-    if (row) columns[row.status as TaskStatus]?.push(toLinkedTask(row));
-  }
+  // The kept cards in the listing's order, the order they were ranked in.
+  const cards = await listTasks(db, { ids, include_archived: true, limit: ids.length });
+  for (const task of cards) columns[task.status]?.push(task);
   return { counts, columns };
 }

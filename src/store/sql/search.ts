@@ -28,9 +28,8 @@ function searchTerms(q: string): { id: number; like: string } {
  *
  * PostgreSQL first asks `task_search` (migration 20: every task's lower-cased title and
  * assignee, under pg_trgm's trigram indexes) for up to a thousand matches (on the board searched,
- * if one is). A rare word, the
- * search a person mostly makes, is then those few tasks by id: 2 ms on a board of 100,000,
- * where reading the board took 65 to 80. A common word (more matches than that) is compared on
+ * if one is). A rare word, the search a person mostly makes, is then those few tasks by id:
+ * 2 ms on a board of 100,000, where reading the board took 65 to 80. A common word (more matches than that) is compared on
  * the tasks themselves, as before: walking the board in its order finds its first page at once,
  * and its count reads the board either way. Where `task_search` has no trigram index (the
  * extension could not be had), the first read is of every title, a tenth of the board's size.
