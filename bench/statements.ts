@@ -8,7 +8,10 @@
  * (no workers) is counted too, so the background (ticks, the data_version watch) can be told
  * apart; on SQLite every statement is a call into the library, on PostgreSQL a round trip.
  *
- *   node bench/run.ts statements [--tasks 200] [--workers 1] [--idle-ms 2000] [--only sqlite|postgres]
+ * With `--slots`, one SDK worker runs that many jobs at a time instead (`concurrency`), so its
+ * claims and reports travel in groups, the shape a worker process with many slots has.
+ *
+ *   node bench/run.ts statements [--tasks 200] [--workers 1 | --slots 8] [--idle-ms 2000] [--only sqlite|postgres]
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +45,8 @@ interface Measured {
   backend: Backend;
   tasks: number;
   workers: number;
+  /** One worker with this many slots, instead of `workers` of one. */
+  slots: boolean;
   seconds: number;
   idleMs: number;
   /** CPU ms `serve` spent over the run. */
@@ -57,6 +62,7 @@ async function measure(
   tasks: number,
   workers: number,
   idleMs: number,
+  slots: boolean,
 ): Promise<Measured> {
   const warden = await loadWarden();
   const sdk = (await import(new URL('sdk/index.js', DIST).href)) as typeof SdkModule;
@@ -102,11 +108,11 @@ async function measure(
     await sleep(idleMs);
     const idleEnd = await statementCounts(serve, file, 2);
     let handled = 0;
-    ws = Array.from({ length: workers }, () =>
+    ws = Array.from({ length: slots ? 1 : workers }, () =>
       sdk.createWorker({
         url: serve.url,
         token,
-        concurrency: 1,
+        concurrency: slots ? workers : 1,
         claimWaitMs: 1000,
         handler: () => {
           handled++;
@@ -128,6 +134,7 @@ async function measure(
       backend,
       tasks,
       workers,
+      slots,
       seconds,
       idleMs,
       serveMs,
@@ -154,7 +161,7 @@ function table(m: Measured): string {
   const idleTotal = Object.values(m.idle).reduce((s, n) => s + n, 0);
   const idlePerS = (idleTotal / m.idleMs) * 1000;
   return [
-    `### ${m.backend}: ${m.tasks} tasks, ${m.workers} worker${m.workers === 1 ? '' : 's'}, ${m.seconds.toFixed(2)} s`,
+    `### ${m.backend}: ${m.tasks} tasks, ${m.slots ? `one worker of ${m.workers} slots` : `${m.workers} worker${m.workers === 1 ? '' : 's'}`}, ${m.seconds.toFixed(2)} s`,
     '',
     `statements per task: ${per(total)}; transactions (BEGIN) per task: ${per(begins)}; ` +
       `idle serve: ${idlePerS.toFixed(1)} statements/s (${(idlePerS * (m.seconds / m.tasks)).toFixed(2)} per task of this run's length)`,
@@ -176,21 +183,25 @@ export async function run(argv: readonly string[]): Promise<void> {
     options: {
       tasks: { type: 'string', default: '200' },
       workers: { type: 'string', default: '1' },
+      slots: { type: 'string' },
       'idle-ms': { type: 'string', default: '2000' },
       only: { type: 'string' },
     },
   });
   const tasks = Number(values.tasks);
-  const workers = Number(values.workers);
+  if (values.slots !== undefined && values.workers !== '1')
+    throw new Error('--slots stands for --workers: give one or the other');
+  const slots = values.slots !== undefined;
+  const workers = Number(values.slots ?? values.workers);
   const idleMs = Number(values['idle-ms']);
   if (![tasks, workers, idleMs].every((n) => Number.isInteger(n) && n > 0))
-    throw new Error('--tasks, --workers and --idle-ms want positive whole numbers');
+    throw new Error('--tasks, --workers (or --slots) and --idle-ms want positive whole numbers');
   const backends = (['sqlite', 'postgres'] as const).filter(
     (b) => values.only === undefined || values.only === b,
   );
   const out: string[] = [];
   for (const backend of backends) {
-    const m = await measure(backend, tasks, workers, idleMs);
+    const m = await measure(backend, tasks, workers, idleMs, slots);
     out.push(table(m));
     process.stderr.write(`${backend}: done in ${m.seconds.toFixed(2)} s\n`);
   }

@@ -147,6 +147,11 @@ export const STORE_DEFAULTS = {
    * together (one read, one statement making every run); the rest go in the next.
    */
   claim_batch_max: 32,
+  /**
+   * PostgreSQL: most workers' reports made in one transaction when they arrived together (one
+   * read of their runs, one statement closing them); the rest go in the next.
+   */
+  report_batch_max: 32,
 } as const;
 
 /** Defaults of the SQLite store. */

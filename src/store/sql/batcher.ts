@@ -8,7 +8,9 @@ interface Waiting<Req, Res> {
 /**
  * Requests of one kind served in batches, one batch at a time: a request that finds nothing
  * being served is served at once and alone, so batching adds no wait; those that arrive while
- * a batch is served wait and go together in the next, up to `max`. `serve` answers a batch's
+ * a batch is served wait and go together in the next, up to `max`. With `gather`, a request
+ * that finds nothing served waits for the rest of its turn of the event loop's microtasks, so
+ * requests made together (a loop over several) start in one batch. `serve` answers a batch's
  * requests in their order; a batch that fails fails each of its requests with that error.
  */
 export class Batcher<Req, Res> {
@@ -18,6 +20,7 @@ export class Batcher<Req, Res> {
   constructor(
     private readonly serve: (reqs: Req[]) => Promise<Res[]>,
     private readonly max: number,
+    private readonly gather = false,
   ) {}
 
   submit(req: Req): Promise<Res> {
@@ -30,6 +33,7 @@ export class Batcher<Req, Res> {
   private async pump(): Promise<void> {
     this.serving = true;
     try {
+      if (this.gather) await Promise.resolve();
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.max);
         try {

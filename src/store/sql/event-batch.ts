@@ -1,4 +1,6 @@
 import type { SqlDb, SqlParam } from './driver.js';
+import { releaseSet } from './release-set.js';
+import type { ReleaseRow } from './release-set.js';
 
 /** The columns of an event row as `appendEvent` writes them, in order. */
 export const EVENT_COLUMNS = '(board, task_id, run_id, actor, kind, payload, at)';
@@ -16,9 +18,15 @@ const MOST_HELD = 500;
  * has returned, before its COMMIT, or earlier, before any statement of it that names the
  * events table, so the transaction reads its own events as before. A body that throws writes
  * none of them: its transaction is rolled back anyway.
+ *
+ * On PostgreSQL it also holds the runs that workers' reports close, with their tasks'
+ * releases (./release-set.ts): written in one statement before any other statement of the
+ * transaction (whatever it reads, it reads them written) or at its end.
  */
 export class EventBatch implements SqlDb {
   private readonly held: SqlParam[][] = [];
+  private readonly releases: ReleaseRow[] = [];
+  private sent = 0;
 
   constructor(private readonly db: SqlDb) {}
 
@@ -30,6 +38,20 @@ export class EventBatch implements SqlDb {
   async hold(row: SqlParam[]): Promise<void> {
     this.held.push(row);
     if (this.held.length >= MOST_HELD) await this.flush();
+  }
+
+  /** Holds a report's close of its run and its task's release. */
+  holdRelease(row: ReleaseRow): void {
+    this.releases.push(row);
+  }
+
+  /**
+   * How many statements the transaction's bodies have sent through this batch so far (what it
+   * holds and writes itself not counted): a body that saw none sent since it last looked knows
+   * that nothing but held writes changed what it read before.
+   */
+  get statements(): number {
+    return this.sent;
   }
 
   async all<T>(sql: string, params?: readonly SqlParam[]): Promise<T[]> {
@@ -53,12 +75,14 @@ export class EventBatch implements SqlDb {
   }
 
   async exec(sql: string): Promise<void> {
+    this.sent++;
     await this.flush();
     return this.db.exec(sql);
   }
 
-  /** Writes the held events. */
+  /** Writes the held releases, then the held events. */
   async flush(): Promise<void> {
+    await this.flushReleases();
     if (this.held.length === 0) return;
     const rows = this.held.splice(0);
     const values = rows.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ');
@@ -66,7 +90,16 @@ export class EventBatch implements SqlDb {
     await this.db.defer(`INSERT INTO events ${EVENT_COLUMNS} VALUES ${values}`, rows.flat());
   }
 
+  private async flushReleases(): Promise<void> {
+    if (this.releases.length === 0) return;
+    const { sql, params } = releaseSet(this.releases.splice(0));
+    // Nothing reads its answer; a release that went wrong fails it on the server.
+    await this.db.defer(sql, params);
+  }
+
   private async before(sql: string): Promise<void> {
+    this.sent++;
+    await this.flushReleases();
     if (this.held.length > 0 && TOUCHES_EVENTS.test(sql)) await this.flush();
   }
 }

@@ -19,7 +19,6 @@ import type { PolicyContext, ProgressUpdate, RunFinal } from '../run-types.js';
 import { accountBreaker } from './breaker.js';
 import { evidenceNote } from '../../core/worktree.js';
 import { greatest } from './driver.js';
-import { exactlyOne } from './exactly-one.js';
 import type { SqlDb, SqlParam } from './driver.js';
 import { appendEvent } from './events.js';
 import { json, toRun } from './rows.js';
@@ -28,6 +27,9 @@ import { holdOrphans, promoteChildren } from './task-moves.js';
 import { getTask, parentsDone } from './tasks.js';
 import { aroundTask, recentRuns } from './around-task.js';
 import type { AroundTask } from './around-task.js';
+import { EventBatch } from './event-batch.js';
+import { releaseSet } from './release-set.js';
+import type { ReleaseRow, RunEnd, TaskRelease } from './release-set.js';
 import type { ReportedEnding } from './worker.js';
 
 /** One run row, or undefined. */
@@ -262,45 +264,33 @@ export async function closeRun(
   }
   // A report that closes its own run has its ending written here, in the one UPDATE.
   const ending = known.ending;
-  const close = {
-    sql: `UPDATE runs SET state = 'ended', ended_at = ?, outcome = ?, reason = ?, exit_code = ?, signal = ?, log_tail = ?,
-       progress_count = ?, output_bytes = ?, last_progress_at = ?, last_output_at = ?, last_heartbeat_at = ?,
-       result_summary = ?, result_metadata = ?, last_note = COALESCE(CAST(? AS TEXT), last_note),
-       evidence = COALESCE(CAST(? AS TEXT), evidence)${
-         ending
-           ? ', ending_at = ?, terminal_request = ?, terminal_response = ?, used_protocol = 1'
-           : ''
-       }
-     WHERE id = ?`,
-    params: [
-      now,
-      outcome,
-      JSON.stringify(reason),
-      final.exit_code ?? null,
-      final.signal ?? null,
-      final.log_tail ?? null,
-      progressCount,
-      outputBytes,
-      later(run.last_progress_at, p?.last_progress_at),
-      later(run.last_output_at, p?.last_output_at),
-      later(run.last_heartbeat_at, p?.last_heartbeat_at),
-      resultSummary,
-      resultMetadata,
-      p?.last_note ?? null,
-      final.evidence ? JSON.stringify(final.evidence) : null,
-      ...(ending ? [ending.ending_at, ending.terminal_request, ending.terminal_response] : []),
-      runId,
-    ],
+  const end: RunEnd = {
+    ended_at: now,
+    outcome,
+    reason: JSON.stringify(reason),
+    exit_code: final.exit_code ?? null,
+    signal: final.signal ?? null,
+    log_tail: final.log_tail ?? null,
+    progress_count: progressCount,
+    output_bytes: outputBytes,
+    last_progress_at: later(run.last_progress_at, p?.last_progress_at),
+    last_output_at: later(run.last_output_at, p?.last_output_at),
+    last_heartbeat_at: later(run.last_heartbeat_at, p?.last_heartbeat_at),
+    result_summary: resultSummary,
+    result_metadata: resultMetadata,
+    last_note: p?.last_note ?? null,
+    evidence: final.evidence ? JSON.stringify(final.evidence) : null,
   };
   // PostgreSQL: a closing whose reads were all made beforehand (a worker's report closing its
-  // own pull run) writes the run with its task, in one statement (`releaseTask`); nothing
+  // own pull run) writes the run with its task, in one statement (`holdRelease`); nothing
   // between the two reads the run. Otherwise the run is written now.
   const withTask =
     db.dialect === 'postgres' &&
     known.around !== undefined &&
+    ending !== undefined &&
     known.task?.current_run_id === runId &&
     run.role !== 'review';
-  if (!withTask && (await db.run(close.sql, close.params)) === 0)
+  if (!withTask && (await db.run(...closeStatement(runId, end, ending))) === 0)
     throw new Error(`run ${runId} vanished while it was closed`);
   const task =
     known.task ?? (await db.get<TaskRow>('SELECT * FROM tasks WHERE id = ?', [run.task_id]));
@@ -379,37 +369,28 @@ export async function closeRun(
   const isDone = (to === 'done' || to === 'review') && !review;
   // Work handed to review waits for its profile's reviewer, when it names one.
   const reviewBy = to === 'review' && !review && profile ? reviewerOf(profile) : null;
-  await releaseTask(db, withTask ? close : null, {
-    sql: `UPDATE tasks SET status = ?, current_run_id = NULL, updated_at = ?, failures = ?, stall_streak = ?,
-       rate_limited_streak = ?, spawn_failures = ?, host_losses = ?,
-       not_before = CASE WHEN ? = 1 THEN ? ELSE not_before END,
-       block_reason = ?, block_kind = ?, block_rule = ?,
-       result_summary = CASE WHEN ? = 1 THEN ? ELSE result_summary END,
-       result_metadata = CASE WHEN ? = 1 THEN ? ELSE result_metadata END,
-       review_by = ?
-     WHERE id = ?`,
-    params: [
-      to,
-      now,
-      c.failures,
-      c.stall_streak,
-      c.rate_limited_streak,
-      c.spawn_failures,
-      c.host_losses,
-      // A requeue's delay, or when a transient block clears itself.
-      verb === 'requeue' || (to === 'blocked' && decided.notBefore !== null) ? 1 : 0,
-      decided.notBefore,
-      to === 'blocked' ? decided.message : null,
-      to === 'blocked' ? decided.kind : null,
-      to === 'blocked' ? decided.rule : null,
-      isDone ? 1 : 0,
-      resultSummary,
-      isDone ? 1 : 0,
-      resultMetadata,
-      reviewBy,
-      task.id,
-    ],
-  });
+  const release: TaskRelease = {
+    status: to,
+    updated_at: now,
+    failures: c.failures,
+    stall_streak: c.stall_streak,
+    rate_limited_streak: c.rate_limited_streak,
+    spawn_failures: c.spawn_failures,
+    host_losses: c.host_losses,
+    // A requeue's delay, or when a transient block clears itself.
+    set_not_before: verb === 'requeue' || (to === 'blocked' && decided.notBefore !== null) ? 1 : 0,
+    not_before: decided.notBefore,
+    block_reason: to === 'blocked' ? decided.message : null,
+    block_kind: to === 'blocked' ? decided.kind : null,
+    block_rule: to === 'blocked' ? decided.rule : null,
+    is_done: isDone ? 1 : 0,
+    result_summary: resultSummary,
+    result_metadata: resultMetadata,
+    review_by: reviewBy,
+  };
+  if (withTask && ending)
+    await holdRelease(db, { run_id: runId, task_id: task.id, run: end, ending, task: release });
+  else await db.run(...releaseStatement(task.id, release));
   const eventKind =
     to === 'done'
       ? 'task_done'
@@ -474,32 +455,90 @@ export async function closeRun(
   return task.id;
 }
 
-/** A statement and its parameters. */
-interface Statement {
-  sql: string;
-  params: SqlParam[];
+/** The UPDATE that closes a run on its own, with a report's ending when it has one. */
+function closeStatement(
+  runId: RunId,
+  e: RunEnd,
+  ending: ReportedEnding | undefined,
+): [string, SqlParam[]] {
+  return [
+    `UPDATE runs SET state = 'ended', ended_at = ?, outcome = ?, reason = ?, exit_code = ?, signal = ?, log_tail = ?,
+       progress_count = ?, output_bytes = ?, last_progress_at = ?, last_output_at = ?, last_heartbeat_at = ?,
+       result_summary = ?, result_metadata = ?, last_note = COALESCE(CAST(? AS TEXT), last_note),
+       evidence = COALESCE(CAST(? AS TEXT), evidence)${
+         ending
+           ? ', ending_at = ?, terminal_request = ?, terminal_response = ?, used_protocol = 1'
+           : ''
+       }
+     WHERE id = ?`,
+    [
+      e.ended_at,
+      e.outcome,
+      e.reason,
+      e.exit_code,
+      e.signal,
+      e.log_tail,
+      e.progress_count,
+      e.output_bytes,
+      e.last_progress_at,
+      e.last_output_at,
+      e.last_heartbeat_at,
+      e.result_summary,
+      e.result_metadata,
+      e.last_note,
+      e.evidence,
+      ...(ending ? [ending.ending_at, ending.terminal_request, ending.terminal_response] : []),
+      runId,
+    ],
+  ];
+}
+
+/** The UPDATE that releases a task from its run, once the run is closed. */
+function releaseStatement(taskId: TaskId, r: TaskRelease): [string, SqlParam[]] {
+  return [
+    `UPDATE tasks SET status = ?, current_run_id = NULL, updated_at = ?, failures = ?, stall_streak = ?,
+       rate_limited_streak = ?, spawn_failures = ?, host_losses = ?,
+       not_before = CASE WHEN ? = 1 THEN ? ELSE not_before END,
+       block_reason = ?, block_kind = ?, block_rule = ?,
+       result_summary = CASE WHEN ? = 1 THEN ? ELSE result_summary END,
+       result_metadata = CASE WHEN ? = 1 THEN ? ELSE result_metadata END,
+       review_by = ?
+     WHERE id = ?`,
+    [
+      r.status,
+      r.updated_at,
+      r.failures,
+      r.stall_streak,
+      r.rate_limited_streak,
+      r.spawn_failures,
+      r.host_losses,
+      r.set_not_before,
+      r.not_before,
+      r.block_reason,
+      r.block_kind,
+      r.block_rule,
+      r.is_done,
+      r.result_summary,
+      r.is_done,
+      r.result_metadata,
+      r.review_by,
+      taskId,
+    ],
+  ];
 }
 
 /**
- * Writes a task's release, and before it, when given, its run's close: on PostgreSQL in one
- * statement (`WITH closed AS (UPDATE runs ...) UPDATE tasks ...`), the task released only if
- * its run was there to close, and the statement failing unless one task was (`exactlyOne`).
- * Nothing later in the transaction reads its answer, so it is deferred (`SqlDb.defer`): it
- * travels with the next statement (in a group of reports, the next report's read) or the
- * COMMIT, instead of a round trip of its own.
+ * PostgreSQL: a report's close of its own run and its task's release, written together and
+ * not now: held with the transaction's events (./event-batch.ts) and written, with those of
+ * the other reports closed since, in one statement (`releaseSet`) before the transaction's
+ * next statement or its COMMIT. Nothing between reads the run or the task.
  */
-async function releaseTask(db: SqlDb, close: Statement | null, release: Statement): Promise<void> {
-  if (close === null) {
-    await db.run(release.sql, release.params);
+async function holdRelease(db: SqlDb, row: ReleaseRow): Promise<void> {
+  if (db instanceof EventBatch) {
+    db.holdRelease(row);
     return;
   }
-  const { sql, params } = exactlyOne(
-    `WITH closed AS (${close.sql} RETURNING id),
-      released AS (${release.sql} AND EXISTS (SELECT 1 FROM closed) RETURNING id)`,
-    'released',
-    [...close.params, ...release.params],
-    'a run vanished while it was closed',
-  );
+  const { sql, params } = releaseSet([row]);
   await db.defer(sql, params);
 }
 

@@ -57,6 +57,7 @@ import { boardColumns } from './board-columns.js';
 import type { ColumnsQuery } from './board-columns.js';
 import { ADMISSION_LOCK } from './claim.js';
 import { Claims } from './claims.js';
+import { ReportBatches } from './report-batch.js';
 import { withEventBatch } from './event-batch.js';
 import * as groups from './groups.js';
 import * as hosts from './hosts.js';
@@ -110,6 +111,8 @@ const NOTIFY_BATCH = 200;
 export class SqlStore implements Store {
   /** Claims, batched on PostgreSQL (./claims.ts). */
   private readonly claims: Claims;
+  /** Workers' reports, batched on PostgreSQL (./report-batch.ts); SQLite: none. */
+  private readonly reports: ReportBatches | null;
 
   constructor(
     protected readonly driver: SqlDriver,
@@ -117,6 +120,10 @@ export class SqlStore implements Store {
     protected readonly random: Random = Math.random,
   ) {
     this.claims = new Claims(driver, clock, (fn, options) => this.write(fn, options));
+    this.reports =
+      driver.dialect === 'postgres'
+        ? new ReportBatches((fn, options) => this.write(fn, options))
+        : null;
   }
 
   get dialect(): string {
@@ -601,7 +608,9 @@ export class SqlStore implements Store {
     ctx?: PolicyContext & { host: string },
   ): Promise<TerminalAnswer> {
     const close = ctx && { ...ctx, random: this.random };
-    const result = await this.write((db, now) => worker.report(db, now, tokenHash, call, close));
+    const result = this.reports
+      ? await this.reports.report({ tokenHash, call, close })
+      : await this.write((db, now) => worker.report(db, now, tokenHash, call, close));
     if (!result.ok) throw result.error;
     return result.value;
   }

@@ -57,27 +57,26 @@ export async function fence(
   return read ? judgeFence(db, now, read.run, op, read.task) : unknownToken();
 }
 
+/** A run read by its token, with what the fence and closing it need beside it. */
+export interface TokenRead {
+  run: RunRow;
+  task?: TaskRow | undefined;
+  around?: AroundTask;
+}
+
+/** A PostgreSQL row of `runOfToken`'s statement. */
+type TokenRow = RunRow & { fence_task: TaskRow | null } & Partial<AroundColumns>;
+
 /**
- * The run a token belongs to, as `fence` reads it first. PostgreSQL reads the run's task in
- * the same statement (one round trip fewer for every worker write), and with `around`, what
- * closing the run will read around it (a report that closes a pull run: one more fewer);
- * SQLite reads the task in `judgeFence`, a call into the library.
+ * PostgreSQL: the statement reading runs with their tasks (`fence_task`), and with `around`,
+ * what closing each will read around it, for the runs `where` picks (as `r`).
  */
-export async function runOfToken(
-  db: SqlDb,
-  tokenHash: string,
-  around = false,
-): Promise<{ run: RunRow; task?: TaskRow | undefined; around?: AroundTask } | undefined> {
-  if (db.dialect !== 'postgres') {
-    const run = await db.get<RunRow>('SELECT * FROM runs WHERE token_hash = ?', [tokenHash]);
-    return run && { run };
-  }
-  const row = await db.get<RunRow & { fence_task: TaskRow | null } & Partial<AroundColumns>>(
-    `SELECT r.*, row_to_json(t) AS fence_task${around ? `, ${aroundColumns('r.profile', 'r.task_id')}` : ''}
-     FROM runs r LEFT JOIN tasks t ON t.id = r.task_id WHERE r.token_hash = ?`,
-    [tokenHash],
-  );
-  if (!row) return undefined;
+function tokenReadSql(where: string, around: boolean, extra = ''): string {
+  return `SELECT r.*, row_to_json(t) AS fence_task${around ? `, ${aroundColumns('r.profile', 'r.task_id')}` : ''}${extra}
+     FROM runs r LEFT JOIN tasks t ON t.id = r.task_id WHERE ${where}`;
+}
+
+function toTokenRead(row: TokenRow, around: boolean): TokenRead {
   const {
     fence_task: task,
     around_profile = null,
@@ -95,6 +94,57 @@ export async function runOfToken(
         }
       : {}),
   };
+}
+
+/**
+ * The run a token belongs to, as `fence` reads it first. PostgreSQL reads the run's task in
+ * the same statement (one round trip fewer for every worker write), and with `around`, what
+ * closing the run will read around it (a report that closes a pull run: one more fewer);
+ * SQLite reads the task in `judgeFence`, a call into the library.
+ */
+export async function runOfToken(
+  db: SqlDb,
+  tokenHash: string,
+  around = false,
+): Promise<TokenRead | undefined> {
+  if (db.dialect !== 'postgres') {
+    const run = await db.get<RunRow>('SELECT * FROM runs WHERE token_hash = ?', [tokenHash]);
+    return run && { run };
+  }
+  const row = await db.get<TokenRow>(tokenReadSql('r.token_hash = ?', around), [tokenHash]);
+  return row && toTokenRead(row, around);
+}
+
+/**
+ * PostgreSQL: the runs of several tokens as `runOfToken` reads each with `around`, in one
+ * statement, by token; a token no run has is missing. Undefined when a read made now might not
+ * be what `runOfToken` would read later in the same transaction, after the reports before it
+ * closed their runs: two reads of one task, or a task linked to another (closing a parent
+ * changes what its children read around them).
+ */
+export async function runsOfTokens(
+  db: SqlDb,
+  tokenHashes: readonly string[],
+): Promise<Map<string, TokenRead> | undefined> {
+  const rows = await db.all<TokenRow & { linked: boolean }>(
+    // An array, not a set from JSON: the planner takes that for a hundred rows, and would read
+    // the runs table whole for a hundred instead of looking each token up. Made in the
+    // statement, so the planner cannot see its length: a plan made for one length is no
+    // dearer than one made for another, and the first plan is kept instead of planning the
+    // statement again at every run (about as long as running it).
+    tokenReadSql(
+      'r.token_hash = ANY(ARRAY(SELECT json_array_elements_text(CAST(? AS json))))',
+      true,
+      `, (EXISTS (SELECT 1 FROM task_links WHERE parent_id = r.task_id)
+          OR EXISTS (SELECT 1 FROM task_links WHERE child_id = r.task_id)) AS linked`,
+    ),
+    [JSON.stringify(tokenHashes)],
+  );
+  const tasks = new Set(rows.map((r) => r.task_id));
+  if (tasks.size < rows.length || rows.some((r) => r.linked)) return undefined;
+  return new Map(
+    rows.map(({ linked: _linked, ...row }) => [row.token_hash, toTokenRead(row, true)]),
+  );
 }
 
 /** A token no run has. */
@@ -335,9 +385,11 @@ export async function report(
   tokenHash: string,
   call: TerminalCall,
   close?: PolicyContext & { host: string; random: Random },
+  /** The run as `runsOfTokens` read it already in this transaction (null: no run has it). */
+  known?: TokenRead | null,
 ): Promise<{ ok: true; value: TerminalAnswer } | Refused> {
   // What closing will read around the run comes with it when this report may close it.
-  const read = await runOfToken(db, tokenHash, close !== undefined);
+  const read = known === undefined ? await runOfToken(db, tokenHash, close !== undefined) : known;
   if (!read) return unknownToken();
   const again = answerOf(read.run, call);
   if (again) return { ok: true, value: again };
