@@ -38,8 +38,12 @@ export async function reportMany(
   calls: readonly ReportCall[],
 ): Promise<Reported[]> {
   const hashes = calls.map((c) => c.tokenHash);
+  // A report alone reads its run by its token, through the unique index: no array to unpack.
   const together =
-    db.dialect === 'postgres' && db instanceof EventBatch && new Set(hashes).size === calls.length;
+    calls.length > 1 &&
+    db.dialect === 'postgres' &&
+    db instanceof EventBatch &&
+    new Set(hashes).size === calls.length;
   const reads = together ? await runsOfTokens(db, hashes) : undefined;
   const readAt = db instanceof EventBatch ? db.statements : 0;
   const out: Reported[] = [];
