@@ -83,6 +83,20 @@ describe.skipIf(!PG_URL)('reports made together (PostgreSQL)', () => {
     expect(again[0]).toEqual(answers[0]);
   });
 
+  it('keeps a summary with a lone surrogate as a text parameter would, with U+FFFD in its place', async () => {
+    const { store } = await pullStore();
+    for (let i = 0; i < 2; i++) await store.createTask({ title: `t${i}`, assignee: 'p' }, ana);
+    const [a, b] = await claimAll(store, 2);
+    if (!a || !b) throw new Error('two claims expected');
+    const answers = await together(store, [
+      [a.token, { op: 'complete', summary: 'half \ud800 a pair' }],
+      [b.token, done],
+    ]);
+    expect(answers[0]).toMatchObject({ outcome: 'completed' });
+    expect((await store.getTask(a.taskId)).result?.summary).toBe('half \ufffd a pair');
+    expect((await store.getTask(b.taskId)).status).toBe('done');
+  });
+
   it('answers a report that throws with its own error, and makes the others of its group', async () => {
     const { store } = await pullStore();
     for (let i = 0; i < 3; i++) await store.createTask({ title: `t${i}`, assignee: 'p' }, ana);

@@ -113,7 +113,11 @@ export function releaseSet(rows: readonly ReleaseRow[]): { sql: string; params: 
         WHERE t.id = ANY(ARRAY(SELECT task_id FROM i)) AND t.id = i.task_id RETURNING t.id)
       SELECT CAST(CASE WHEN COUNT(*) = ? THEN '1' ELSE ? END AS INTEGER) AS one FROM released`,
     params: [
-      JSON.stringify(flat),
+      // As the driver sends a text parameter: a lone surrogate becomes U+FFFD (PostgreSQL's
+      // JSON refuses it where its text would have taken the replacement).
+      JSON.stringify(flat, (_key, value: unknown) =>
+        typeof value === 'string' ? value.replace(/\p{Cs}/gu, '\ufffd') : value,
+      ),
       rows.length,
       `of ${rows.length} runs closed by their reports, a run or its task was not there`,
     ],
