@@ -211,8 +211,6 @@ describe.skipIf(!PG_URL)('reports made together (PostgreSQL)', () => {
         block_kind: null,
         block_rule: null,
         is_done: 1,
-        result_summary: 'x',
-        result_metadata: null,
         review_by: null,
       },
     });

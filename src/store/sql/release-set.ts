@@ -37,10 +37,8 @@ export interface TaskRelease {
   block_reason: string | null;
   block_kind: string | null;
   block_rule: string | null;
-  /** 1: the run's result becomes the task's; 0: the task's is kept. */
+  /** 1: the run's result (`RunEnd`'s summary and metadata) becomes the task's; 0: kept. */
   is_done: number;
-  result_summary: string | null;
-  result_metadata: string | null;
   review_by: string | null;
 }
 
@@ -61,8 +59,7 @@ const COLUMNS = `run_id BIGINT, task_id BIGINT,
   ending_at BIGINT, terminal_request TEXT, terminal_response TEXT,
   status TEXT, updated_at BIGINT, failures INTEGER, stall_streak INTEGER, rate_limited_streak INTEGER,
   spawn_failures INTEGER, host_losses INTEGER, set_not_before INTEGER, not_before BIGINT,
-  block_reason TEXT, block_kind TEXT, block_rule TEXT, is_done INTEGER,
-  task_result_summary TEXT, task_result_metadata TEXT, review_by TEXT`;
+  block_reason TEXT, block_kind TEXT, block_rule TEXT, is_done INTEGER, review_by TEXT`;
 
 /**
  * PostgreSQL: the runs that reports end, each closed with its ending, and their tasks
@@ -78,10 +75,6 @@ export function releaseSet(rows: readonly ReleaseRow[]): { sql: string; params: 
     ...r.run,
     ...r.ending,
     ...r.task,
-    result_summary: r.run.result_summary,
-    result_metadata: r.run.result_metadata,
-    task_result_summary: r.task.result_summary,
-    task_result_metadata: r.task.result_metadata,
   }));
   return {
     // The ids again as arrays: the planner takes a set from JSON for a hundred rows, and for a
@@ -106,8 +99,8 @@ export function releaseSet(rows: readonly ReleaseRow[]): { sql: string; params: 
           host_losses = i.host_losses,
           not_before = CASE WHEN i.set_not_before = 1 THEN i.not_before ELSE t.not_before END,
           block_reason = i.block_reason, block_kind = i.block_kind, block_rule = i.block_rule,
-          result_summary = CASE WHEN i.is_done = 1 THEN i.task_result_summary ELSE t.result_summary END,
-          result_metadata = CASE WHEN i.is_done = 1 THEN i.task_result_metadata ELSE t.result_metadata END,
+          result_summary = CASE WHEN i.is_done = 1 THEN i.result_summary ELSE t.result_summary END,
+          result_metadata = CASE WHEN i.is_done = 1 THEN i.result_metadata ELSE t.result_metadata END,
           review_by = i.review_by
         FROM i JOIN closed c ON c.id = i.run_id
         WHERE t.id = ANY(ARRAY(SELECT task_id FROM i)) AND t.id = i.task_id RETURNING t.id)

@@ -38,17 +38,18 @@ export async function reportMany(
   calls: readonly ReportCall[],
 ): Promise<Reported[]> {
   const hashes = calls.map((c) => c.tokenHash);
+  const batch = db instanceof EventBatch ? db : null;
   // A report alone reads its run by its token, through the unique index: no array to unpack.
   const together =
     calls.length > 1 &&
     db.dialect === 'postgres' &&
-    db instanceof EventBatch &&
+    batch !== null &&
     new Set(hashes).size === calls.length;
   const reads = together ? await runsOfTokens(db, hashes) : undefined;
-  const readAt = db instanceof EventBatch ? db.statements : 0;
+  const readAt = batch?.statements;
   const out: Reported[] = [];
   for (const c of calls) {
-    const fresh = reads !== undefined && db instanceof EventBatch && db.statements === readAt;
+    const fresh = reads !== undefined && batch?.statements === readAt;
     const known = fresh ? (reads.get(c.tokenHash) ?? null) : undefined;
     out.push(await report(db, now, c.tokenHash, c.call, c.close, known));
   }

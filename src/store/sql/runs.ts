@@ -384,13 +384,11 @@ export async function closeRun(
     block_kind: to === 'blocked' ? decided.kind : null,
     block_rule: to === 'blocked' ? decided.rule : null,
     is_done: isDone ? 1 : 0,
-    result_summary: resultSummary,
-    result_metadata: resultMetadata,
     review_by: reviewBy,
   };
   if (withTask && ending)
     await holdRelease(db, { run_id: runId, task_id: task.id, run: end, ending, task: release });
-  else await db.run(...releaseStatement(task.id, release));
+  else await db.run(...releaseStatement(task.id, release, end));
   const eventKind =
     to === 'done'
       ? 'task_done'
@@ -493,8 +491,8 @@ function closeStatement(
   ];
 }
 
-/** The UPDATE that releases a task from its run, once the run is closed. */
-function releaseStatement(taskId: TaskId, r: TaskRelease): [string, SqlParam[]] {
+/** The UPDATE that releases a task from its run, once the run is closed as `e` says. */
+function releaseStatement(taskId: TaskId, r: TaskRelease, e: RunEnd): [string, SqlParam[]] {
   return [
     `UPDATE tasks SET status = ?, current_run_id = NULL, updated_at = ?, failures = ?, stall_streak = ?,
        rate_limited_streak = ?, spawn_failures = ?, host_losses = ?,
@@ -518,9 +516,9 @@ function releaseStatement(taskId: TaskId, r: TaskRelease): [string, SqlParam[]] 
       r.block_kind,
       r.block_rule,
       r.is_done,
-      r.result_summary,
+      e.result_summary,
       r.is_done,
-      r.result_metadata,
+      e.result_metadata,
       r.review_by,
       taskId,
     ],
