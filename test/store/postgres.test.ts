@@ -118,6 +118,14 @@ describe.skipIf(!URL)('PostgreSQL prepared statements', () => {
 });
 
 describe.skipIf(!URL)('PostgreSQL wake-ups', () => {
+  const waitFor = async (what: string, ok: () => boolean): Promise<void> => {
+    const deadline = Date.now() + 10_000;
+    while (!ok()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
   it('notices another connection’s commit through LISTEN, and listens again after the connection is cut', async () => {
     const a = await makePg();
     const schema = schemas.at(-1) ?? '';
@@ -126,13 +134,6 @@ describe.skipIf(!URL)('PostgreSQL wake-ups', () => {
     const stop = (a.store as Awaited<ReturnType<typeof openPgStore>>).watchChanges(
       () => (changes += 1),
     );
-    const waitFor = async (what: string, ok: () => boolean): Promise<void> => {
-      const deadline = Date.now() + 10_000;
-      while (!ok()) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
     const admin = new pg.Client({ connectionString: URL });
     await admin.connect();
     const listeners = async (): Promise<number[]> =>
@@ -158,6 +159,30 @@ describe.skipIf(!URL)('PostgreSQL wake-ups', () => {
       stop();
       await admin.end();
       await b.close();
+      await a.cleanup();
+    }
+  });
+
+  it('is not woken by its own commits, those on the connection it opened first too', async () => {
+    const a = await makePg();
+    const schema = schemas.at(-1) ?? '';
+    // One connection: the one opened to check the schema, before anything else was set up.
+    const own = await openPgStore({ url: URL ?? '', schema, max: 1 }, new ManualClock());
+    const other = await openPgStore({ url: URL ?? '', schema, max: 1 }, new ManualClock());
+    let changes = 0;
+    const stop = own.watchChanges(() => (changes += 1));
+    try {
+      await waitFor('the listener to start', () => changes >= 1);
+      const before = changes;
+      for (let i = 0; i < 3; i++) await own.createTask({ title: `own ${i}` }, person('ana'));
+      await other.createTask({ title: 'from another host' }, person('bo'));
+      await waitFor('the other host’s notification', () => changes > before);
+      // Notifications come in commit order: any of its own would have come first.
+      expect(changes).toBe(before + 1);
+    } finally {
+      stop();
+      await own.close();
+      await other.close();
       await a.cleanup();
     }
   });

@@ -114,10 +114,12 @@ export class PgDriver extends PgStatements implements SqlDriver {
   private readonly serializable: TxLine;
   /** Transactions that take a lock's turn, one line per lock. */
   private readonly lockLines = new Map<number, TxLine>();
-  /** The server processes of this pool's connections: their notices are this process's own. */
-  private readonly ownBackends = new Set<number>();
-
-  private constructor(pool: pg.Pool, channel: string) {
+  private constructor(
+    pool: pg.Pool,
+    channel: string,
+    /** The server processes of this pool's connections: their notices are this process's own. */
+    private readonly ownBackends: ReadonlySet<number>,
+  ) {
     super(pool, new StatementNames());
     this.pool = pool;
     this.channel = channel;
@@ -126,8 +128,6 @@ export class PgDriver extends PgStatements implements SqlDriver {
       (bodies) => this.inTx('BEGIN ISOLATION LEVEL SERIALIZABLE', true, groupBody(bodies)),
       GROUP_MAX,
     );
-    pool.on('connect', (client) => this.ownBackends.add(backendOf(client)));
-    pool.on('remove', (client) => this.ownBackends.delete(backendOf(client)));
   }
 
   /** Connects, checking the server answers; a bad URL is one clear error. */
@@ -146,6 +146,11 @@ export class PgDriver extends PgStatements implements SqlDriver {
     });
     // A lost connection must not crash the process; the next query reconnects.
     pool.on('error', () => undefined);
+    // Counted from the pool's first connection: the one the checks below open stays in the pool,
+    // and its commits, taken for another host's, woke this host for its own writes.
+    const ownBackends = new Set<number>();
+    pool.on('connect', (client) => ownBackends.add(backendOf(client)));
+    pool.on('remove', (client) => ownBackends.delete(backendOf(client)));
     let hasMeta: boolean;
     try {
       if (options.schema && options.create !== false)
@@ -170,7 +175,7 @@ export class PgDriver extends PgStatements implements SqlDriver {
         `no warden schema in ${redactUrl(options.url)} (schema ${options.schema ?? 'public'}); run \`warden init\` with this WARDEN_DB first`,
       );
     }
-    return new PgDriver(pool, changesChannel(options.schema));
+    return new PgDriver(pool, changesChannel(options.schema), ownBackends);
   }
 
   private async inTx<T>(
