@@ -53,8 +53,11 @@ export interface ApiDeps {
   pull?: PullControl;
   /** The dashboard's data routes; absent in tests that do not need them. */
   board?: BoardContext;
-  /** Tells the host that a request changed what may be dispatched. */
-  wake?: () => void;
+  /**
+   * Tells the host that a request changed what may be dispatched; `pull-ended` when all it did
+   * was end pull workers' runs.
+   */
+  wake?: (cause?: 'pull-ended') => void;
   /** Where failed requests (status 500) are logged; default: pino on standard error. */
   log?: ApiLog;
 }
@@ -112,7 +115,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
   if (deps.pull) {
     const results = {
       report: resultReporter(deps.store, deps.signals, deps.config, deps.host),
-      changed: () => deps.wake?.(),
+      changed: () => deps.wake?.('pull-ended'),
       failed: (err: unknown) =>
         log.error({ err }, `a report carried on a pull claim failed: ${String(err)}`),
     };

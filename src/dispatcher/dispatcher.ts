@@ -25,17 +25,50 @@ export interface DispatcherOptions {
 }
 
 /**
+ * Why a pass is asked for:
+ * - `change`: anything that may have made work (a write here or elsewhere, a run of this host
+ *   ended);
+ * - `pull-ended`: a pull worker's run ended (its report, its lease lost). It frees a slot and
+ *   may make work ready, but only a spawned profile's run can start here;
+ * - `tick`: the host's timer.
+ */
+export type PassCause = 'change' | 'pull-ended' | 'tick';
+
+/**
  * Claims what may start now (admission and claim in one transaction in the store) and starts
  * the workers. Passes never overlap; a wake-up during a pass runs another pass after it.
+ *
+ * A board worked only by pull workers has no profile this host can start a run of, yet each of
+ * its runs that ends asks for a pass: a look at the store per task, for nothing (issue #16).
+ * So each tick reads whether any spawned profile exists, and while none does, the passes pull
+ * endings ask for are skipped. Any other wake-up makes that answer unknown again (a profile may
+ * have been added), so the pass a new spawned profile needs is never left to the next tick.
  */
 export class Dispatcher {
   private running: Promise<void> | null = null;
   private again = false;
+  /** Whether a spawned profile exists, as the last tick read it; null: unknown since. */
+  private spawnable: boolean | null = null;
+  /** Counts the wake-ups that made `spawnable` unknown, so a read older than one is dropped. */
+  private changes = 0;
 
   constructor(private readonly opts: DispatcherOptions) {}
 
-  /** Runs a pass now, or right after the one in progress. */
-  pass(): Promise<void> {
+  /** Runs a pass now, or right after the one in progress, unless it cannot start anything. */
+  async pass(cause: PassCause = 'change'): Promise<void> {
+    if (cause === 'change') {
+      this.spawnable = null;
+      this.changes++;
+    } else if (cause === 'tick') {
+      const seen = this.changes;
+      const spawnable = (await this.opts.store.listProfiles()).some((p) => p.mode === 'spawned');
+      if (seen === this.changes) this.spawnable = spawnable;
+    }
+    if (cause !== 'change' && this.spawnable === false) return;
+    return this.run();
+  }
+
+  private run(): Promise<void> {
     if (this.running) {
       this.again = true;
       return this.running;

@@ -139,7 +139,7 @@ export class Host {
       ...(opts.leaseTtlMs !== undefined ? { leaseTtlMs: opts.leaseTtlMs } : {}),
       ...(opts.progressFlushMs !== undefined ? { progressFlushMs: opts.progressFlushMs } : {}),
       ...(opts.log ? { log: opts.log } : {}),
-      onRunEnded: () => this.wake(),
+      onRunEnded: () => this.wake('pull-ended'),
     });
     this.modes = {
       spawned: new SpawnedMode(
@@ -279,7 +279,7 @@ export class Host {
         leaseTtlMs: this.pull.leaseTtlMs,
         waitForWork: (ms, profiles) => this.claimWaiters.wait(ms, profiles),
       },
-      wake: () => this.wake(),
+      wake: (cause) => this.wake(cause),
       board: {
         runsDir: this.opts.home.runs,
         dispatching: () => this.timer !== null && this.opts.dispatch !== false,
@@ -350,15 +350,18 @@ export class Host {
     return this.modes[run.mode].stop(run, by, intent);
   }
 
-  /** Looks for dispatchable work now (a task became ready, a slot freed). */
-  wake(): void {
+  /**
+   * Looks for dispatchable work now (a task became ready, a slot freed); `pull-ended` when a pull
+   * worker's run ended, which can start nothing here while no spawned profile exists.
+   */
+  wake(cause: 'change' | 'pull-ended' = 'change'): void {
     // Whatever changed may have ended a run or edited a profile: the proxy reads them again.
     this.proxy.invalidate();
     // Long-polling pull workers and event streams look again too.
     this.lookAgain();
     if (this.stopping || this.opts.dispatch === false) return;
     void this.dispatcher
-      .pass()
+      .pass(cause)
       .catch((err: unknown) => this.opts.log?.(`dispatch: ${String(err)}`));
   }
 
@@ -383,7 +386,7 @@ export class Host {
       if (released > 0) this.wake();
       // Due schedules make their tasks before the pass that may start them (issue #14).
       if ((await fireSchedules(this.opts.store, this.hostId, this.opts.log)) > 0) this.wake();
-      if (this.opts.dispatch !== false) await this.dispatcher.pass();
+      if (this.opts.dispatch !== false) await this.dispatcher.pass('tick');
       // Behind the tick, not in it: a pass over many folders must not hold up supervision.
       void this.gc?.tick();
       void this.sweepWorktrees();

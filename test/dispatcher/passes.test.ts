@@ -1,0 +1,115 @@
+/**
+ * Which wake-ups cost a look at the store (issue #16): a pull worker's run that ends asks for a
+ * dispatcher pass, which can start nothing while no spawned profile exists; any other wake-up
+ * always looks, and a tick's read of the profiles never outlives a wake-up that came during it.
+ */
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { person } from '../../src/core/actor.js';
+import type { Profile } from '../../src/core/profile.js';
+import { Dispatcher } from '../../src/dispatcher/dispatcher.js';
+import type { Store } from '../../src/store/store.js';
+import { supervisorHome } from '../helpers/supervisor.js';
+import type { SupervisorHome } from '../helpers/supervisor.js';
+
+let home: SupervisorHome | null = null;
+
+afterEach(async () => {
+  await home?.cleanup();
+  home = null;
+});
+
+const ana = person('ana');
+
+/** A dispatcher over the home's real store, counting its claims; `held` delays profile reads. */
+function counted(
+  h: SupervisorHome,
+  held?: Promise<void>,
+): { dispatcher: Dispatcher; looks: () => number } {
+  let looks = 0;
+  const store = new Proxy(h.store, {
+    get(target, name, receiver) {
+      if (name === 'claimRuns')
+        return (...args: Parameters<Store['claimRuns']>) => {
+          looks++;
+          return target.claimRuns(...args);
+        };
+      if (name === 'listProfiles' && held)
+        return async (): Promise<Profile[]> => {
+          const profiles = await target.listProfiles();
+          await held;
+          return profiles;
+        };
+      return Reflect.get(target, name, receiver) as unknown;
+    },
+  });
+  const dispatcher = new Dispatcher({
+    store,
+    supervisor: h.supervisor,
+    host: 'h1',
+    maxWorkers: () => 4,
+    workspaceRoot: join(h.dir, 'ws'),
+    wardenEnv: () => ({}),
+  });
+  return { dispatcher, looks: () => looks };
+}
+
+describe('dispatcher passes', () => {
+  it('skips the passes pull endings ask for while no spawned profile exists', async () => {
+    home = await supervisorHome();
+    await home.store.addProfile('agent', { mode: 'pull' }, ana);
+    await home.store.createTask({ title: 'pulled', assignee: 'agent' }, ana);
+    const { dispatcher, looks } = counted(home);
+
+    await dispatcher.pass('tick');
+    await dispatcher.pass('pull-ended');
+    expect(looks()).toBe(0);
+
+    // Anything else looks, and leaves it unknown whether a spawned profile exists.
+    await dispatcher.pass('change');
+    expect(looks()).toBe(1);
+    await dispatcher.pass('pull-ended');
+    expect(looks()).toBe(2);
+
+    // The next tick reads the profiles again.
+    await dispatcher.pass('tick');
+    await dispatcher.pass('pull-ended');
+    expect(looks()).toBe(2);
+  });
+
+  it('looks at every pull ending once a spawned profile exists, and starts its work', async () => {
+    home = await supervisorHome();
+    await home.store.addProfile('agent', { mode: 'pull' }, ana);
+    const { dispatcher, looks } = counted(home);
+    await dispatcher.pass('tick');
+
+    await home.store.addProfile('sleeper', { argv: ['sleep', '60'] }, ana);
+    const task = await home.store.createTask({ title: 'sleep', assignee: 'sleeper' }, ana);
+    await dispatcher.pass('tick');
+    expect(looks()).toBe(1);
+    await dispatcher.pass('pull-ended');
+    expect(looks()).toBe(2);
+    const [run] = await home.store.listRuns(task.id);
+    expect(run?.state).toBe('running');
+    expect(home.supervisor.isRunning(run?.id ?? 0)).toBe(true);
+  });
+
+  it('does not trust a tick’s read of the profiles that a wake-up overtook', async () => {
+    home = await supervisorHome();
+    await home.store.addProfile('agent', { mode: 'pull' }, ana);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const { dispatcher, looks } = counted(home, held);
+
+    // The tick reads no spawned profile; one is added, and its wake-up comes, before it answers.
+    const tick = dispatcher.pass('tick');
+    await home.store.addProfile('sleeper', { argv: ['sleep', '60'] }, ana);
+    await dispatcher.pass('change');
+    release();
+    await tick;
+    const seen = looks();
+
+    await dispatcher.pass('pull-ended');
+    expect(looks()).toBe(seen + 1);
+  });
+});
