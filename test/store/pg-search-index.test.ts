@@ -115,6 +115,23 @@ describe.skipIf(!PG_URL)('where a search finds its words (PostgreSQL)', () => {
     });
     expect(board.counts).toEqual({ ready: 1485 });
     expect(board.columns.ready?.map((t) => t.title)).toEqual(['A Common one 2', 'A Common one 5']);
+
+    // A common word is counted over task_search joined to the tasks: each by its status as it
+    // is now, on its board as it is now, and by its title as it is now.
+    await store.addBoard('other', ana);
+    await store.pg.run("UPDATE tasks SET status = 'done' WHERE title LIKE 'A Common one 1__'");
+    await store.pg.run("UPDATE tasks SET board = 'other' WHERE title LIKE 'A Common one 2__'");
+    await store.pg.run("UPDATE tasks SET title = 'Renamed' WHERE title LIKE 'A Common one 3__'");
+    expect(await store.countTasks('default', 'common')).toEqual({ ready: 1188, done: 99 });
+    expect(await store.countTasks('other', 'common')).toEqual({ ready: 99 });
+    const moved = await store.boardColumns({
+      board: 'default',
+      q: 'common',
+      limit: 1,
+      shown: ['done'],
+    });
+    expect(moved.counts).toEqual({ ready: 1188, done: 99 });
+    expect(moved.columns.done?.map((t) => t.title)).toEqual(['A Common one 101']);
   });
 
   it('opens and searches without them where the extension cannot be made', async () => {

@@ -4,6 +4,11 @@ import type { SqlDb, SqlParam } from './driver.js';
 export interface Search {
   sql: string;
   params: SqlParam[];
+  /**
+   * PostgreSQL, a word too common to be looked up by id: the same condition over `task_search`
+   * (as `s`), whose columns are already lower-cased, for counting the matches (`countMatching`).
+   */
+  lowered?: { sql: string; params: SqlParam[] };
 }
 
 /** The most matches a search on PostgreSQL takes as a list of ids. */
@@ -50,6 +55,10 @@ async function resolveSearch(db: SqlDb, q: string, board: string | undefined): P
     return {
       sql: "(id = ? OR LOWER(title) LIKE ? OR LOWER(COALESCE(assignee, '')) LIKE ?)",
       params: [id, like, like],
+      lowered: {
+        sql: '(s.task_id = ? OR s.title LIKE ? OR s.assignee LIKE ?)',
+        params: [id, like, like],
+      },
     };
   // One statement's text whatever the number of ids, so it is prepared once.
   return {
