@@ -9,7 +9,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PgDriver } from '../../src/store/postgres/driver.js';
 import type { TxOptions } from '../../src/store/sql/driver.js';
-import { exactlyOne } from '../../src/store/sql/exactly-one.js';
+import { exactly } from '../../src/store/sql/exactly.js';
 import { FlightCounter } from '../helpers/flight-counter.js';
 import { PG_URL, freshPgSchema } from '../helpers/pg-schemas.js';
 
@@ -97,9 +97,10 @@ describe.skipIf(!URL)('pipelined transactions (PostgreSQL)', () => {
       const driver = await freshDriver();
       await driver.tx((db) => db.run('INSERT INTO t (x) VALUES (?)', [1]), options);
       const bump = (x: number) =>
-        exactlyOne(
+        exactly(
           'WITH bumped AS (UPDATE t SET x = x + 10 WHERE x = ? RETURNING x)',
           'bumped',
+          1,
           [x],
           `row ${x} vanished`,
         );

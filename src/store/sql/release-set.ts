@@ -1,4 +1,5 @@
 import type { SqlParam } from './driver.js';
+import { exactly } from './exactly.js';
 import type { ReportedEnding } from './worker.js';
 
 /** What closing a run writes on it (`closeRun`), beside `state = 'ended'`. */
@@ -65,8 +66,8 @@ const COLUMNS = `run_id BIGINT, task_id BIGINT,
  * PostgreSQL: the runs that reports end, each closed with its ending, and their tasks
  * released, in one statement however many there are (issue #16: a group of reports costs one
  * statement, not one each). A task is released only if its run was there to close, and the
- * statement fails on the server unless every row released one task, so a deferred write that
- * went wrong aborts its transaction (as `exactlyOne` does for one).
+ * statement fails on the server unless every row released one task (`exactly`), so a deferred
+ * write that went wrong aborts its transaction.
  */
 export function releaseSet(rows: readonly ReleaseRow[]): { sql: string; params: SqlParam[] } {
   const flat = rows.map((r) => ({
@@ -76,11 +77,11 @@ export function releaseSet(rows: readonly ReleaseRow[]): { sql: string; params: 
     ...r.ending,
     ...r.task,
   }));
-  return {
-    // The ids again as arrays: the planner takes a set from JSON for a hundred rows, and for a
-    // hundred it would read the runs and tasks tables whole instead of looking each id up.
-    // Made in the statement, so a plan is not made again for each count (see `runsOfTokens`).
-    sql: `WITH i AS (SELECT * FROM json_to_recordset(CAST(? AS json)) AS x(${COLUMNS})),
+  // The ids again as arrays: the planner takes a set from JSON for a hundred rows, and for a
+  // hundred it would read the runs and tasks tables whole instead of looking each id up.
+  // Made in the statement, so a plan is not made again for each count (see `runsOfTokens`).
+  return exactly(
+    `WITH i AS (SELECT * FROM json_to_recordset(CAST(? AS json)) AS x(${COLUMNS})),
       closed AS (
         UPDATE runs r SET state = 'ended', ended_at = i.ended_at, outcome = i.outcome, reason = i.reason,
           exit_code = i.exit_code, signal = i.signal, log_tail = i.log_tail,
@@ -103,16 +104,16 @@ export function releaseSet(rows: readonly ReleaseRow[]): { sql: string; params: 
           result_metadata = CASE WHEN i.is_done = 1 THEN i.result_metadata ELSE t.result_metadata END,
           review_by = i.review_by
         FROM i JOIN closed c ON c.id = i.run_id
-        WHERE t.id = ANY(ARRAY(SELECT task_id FROM i)) AND t.id = i.task_id RETURNING t.id)
-      SELECT CAST(CASE WHEN COUNT(*) = ? THEN '1' ELSE ? END AS INTEGER) AS one FROM released`,
-    params: [
+        WHERE t.id = ANY(ARRAY(SELECT task_id FROM i)) AND t.id = i.task_id RETURNING t.id)`,
+    'released',
+    rows.length,
+    [
       // As the driver sends a text parameter: a lone surrogate becomes U+FFFD (PostgreSQL's
       // JSON refuses it where its text would have taken the replacement).
       JSON.stringify(flat, (_key, value: unknown) =>
         typeof value === 'string' ? value.replace(/\p{Cs}/gu, '\ufffd') : value,
       ),
-      rows.length,
-      `of ${rows.length} runs closed by their reports, a run or its task was not there`,
     ],
-  };
+    `of ${rows.length} runs closed by their reports, a run or its task was not there`,
+  );
 }
