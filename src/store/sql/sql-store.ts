@@ -1,5 +1,4 @@
 import type { Actor } from '../../core/actor.js';
-import { dispatcher } from '../../core/actor.js';
 import type { Clock } from '../../core/clock.js';
 import type { WardenEvent } from '../../core/events.js';
 import type { TaskId } from '../../core/glossary.js';
@@ -24,7 +23,6 @@ import type { WardenError } from '../../core/errors.js';
 import type { Json, NewEvent } from '../../core/events.js';
 import type { EpochMs, RunId } from '../../core/glossary.js';
 import type { EndingPhases, StopIntent } from '../../core/ending.js';
-import { reapedReason } from '../../core/reasons.js';
 import type { ProcessIdentity, RunReason } from '../../core/run.js';
 import type { Outcome } from '../../core/status.js';
 import type {
@@ -58,6 +56,7 @@ import type { ColumnsQuery } from './board-columns.js';
 import { ADMISSION_LOCK } from './claim.js';
 import { Claims } from './claims.js';
 import { ReportBatches } from './report-batch.js';
+import { reapLapsedHost } from './host-reap.js';
 import { withEventBatch } from './event-batch.js';
 import * as groups from './groups.js';
 import * as hosts from './hosts.js';
@@ -759,44 +758,13 @@ export class SqlStore implements Store {
   }
 
   reapHost(hostId: string, by: string, ctx: PolicyContext): Promise<hosts.Reaped | null> {
-    const actor = dispatcher(by);
     // In the admission turn, at REPEATABLE READ: SERIALIZABLE made the reap, the largest
     // transaction here, fail against every claim, completion and renewal of the other hosts,
     // and under load it lost all its retries tick after tick (issue #11). The turn orders it
     // with claims and with the other hosts' reaps of the same host (the second finds it
     // reaped); the rows it writes are the lapsed host's own, so a real conflict still fails it.
     return this.write(
-      async (db, local) => {
-        const reaped = await hosts.reapHost(db, local, hostId, async (runId, now, host) => {
-          const run = await runs.runRow(db, runId);
-          const reason = reapedReason(hostId, by, run?.attempt ?? 0, {
-            lease_expired_at: host.lease_expires_at,
-            reaped_at: now,
-          });
-          // A run already ending keeps the outcome it was fenced with (a worker's result).
-          await runs.endRun(
-            db,
-            now,
-            runId,
-            { outcome: 'host_lost', reason },
-            { ...ctx, host: by, random: this.random },
-            actor,
-          );
-        });
-        if (reaped) {
-          await events.appendEvent(db, local, actor, {
-            kind: 'host_lost',
-            payload: {
-              host: hostId,
-              renewed_at: reaped.host.renewed_at,
-              lease_expired_at: reaped.host.lease_expires_at,
-              reaped_by: by,
-              runs: reaped.runs.map((r) => r.run_id),
-            },
-          });
-        }
-        return reaped;
-      },
+      (db, local) => reapLapsedHost(db, local, hostId, by, { ...ctx, random: this.random }),
       { lock: ADMISSION_LOCK },
     );
   }
