@@ -13,7 +13,7 @@ import type { HomePaths } from '../config/home.js';
 import { createApi } from '../api/app.js';
 import type { ApiLog } from '../api/request-log.js';
 import type { RunModeEndings } from '../endings/modes.js';
-import type { Dispatcher } from '../dispatcher/dispatcher.js';
+import type { Dispatcher, PassCause } from '../dispatcher/dispatcher.js';
 import { LeaseKeeper } from '../dispatcher/lease-keeper.js';
 import type { Store } from '../store/store.js';
 import { PullSupervisor } from '../supervisor/pull.js';
@@ -354,7 +354,7 @@ export class Host {
    * Looks for dispatchable work now (a task became ready, a slot freed); `pull-ended` when a pull
    * worker's run ended, which can start nothing here while no spawned profile exists.
    */
-  wake(cause: 'change' | 'pull-ended' = 'change'): void {
+  wake(cause: Exclude<PassCause, 'tick'> = 'change'): void {
     // Whatever changed may have ended a run or edited a profile: the proxy reads them again.
     this.proxy.invalidate();
     // Long-polling pull workers and event streams look again too.

@@ -429,15 +429,16 @@ export async function countMatching(
   search: Search | undefined,
 ): Promise<Record<string, number>> {
   const lowered = search?.lowered;
-  const rows = lowered
-    ? await db.all<{ status: string; n: number }>(
+  const [sql, params]: [string, SqlParam[]] = lowered
+    ? [
         `SELECT t.status, COUNT(*) AS n FROM task_search s JOIN tasks t ON t.id = s.task_id
          WHERE t.board = ? AND s.board = ? AND ${lowered.sql} GROUP BY t.status`,
         [board, board, ...lowered.params],
-      )
-    : await db.all<{ status: string; n: number }>(
+      ]
+    : [
         `SELECT status, COUNT(*) AS n FROM ${search ? searchedTasks(db) : 'tasks'} WHERE board = ? ${search ? `AND ${search.sql}` : ''} GROUP BY status`,
         [board, ...(search ? search.params : [])],
-      );
+      ];
+  const rows = await db.all<{ status: string; n: number }>(sql, params);
   return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
 }
