@@ -21,6 +21,8 @@ function countingDb(db: Database.Database, sent: string[]): SqlDb {
       Promise.resolve(db.prepare(note(sql)).run(...params).changes),
     defer: (sql: string, params: readonly SqlParam[] = []) =>
       Promise.resolve(void db.prepare(note(sql)).run(...params)),
+    allLater: <T>(sql: string, params: readonly SqlParam[] = []) =>
+      Promise.resolve({ rows: Promise.resolve(db.prepare(note(sql)).all(...params) as T[]) }),
     exec: (sql: string) => Promise.resolve(void db.exec(note(sql))),
   };
 }

@@ -1,15 +1,16 @@
 /*
  * Pipelined transactions on PostgreSQL (issue #16): a transaction's BEGIN travels with its first
  * statement, and a write nobody reads the answer of (`defer`) with the statement or COMMIT after
- * it, one round trip each, and none of that weakens the transaction: a body that throws leaves
+ * it, one round trip each, and so does a statement whose rows are read after the transaction
+ * (`allLater`) with the COMMIT. None of that weakens the transaction: a body that throws leaves
  * nothing, and a deferred write that fails fails the transaction with its own error. The round
  * trips are counted at a real TCP relay between the driver and the server. On a real PostgreSQL
  * (WARDEN_TEST_PG_URL); skipped without one, except in CI.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { PgDriver } from '../../src/store/postgres/driver.js';
-import type { TxOptions } from '../../src/store/sql/driver.js';
-import { exactly } from '../../src/store/sql/exactly.js';
+import type { SqlDb, TxOptions } from '../../src/store/sql/driver.js';
+import { everyRowMatched, exactly } from '../../src/store/sql/exactly.js';
 import { FlightCounter } from '../helpers/flight-counter.js';
 import { PG_URL, freshPgSchema } from '../helpers/pg-schemas.js';
 
@@ -117,6 +118,50 @@ describe.skipIf(!URL)('pipelined transactions (PostgreSQL)', () => {
         await db.defer(sql, params);
       }, options);
       expect(await stored(driver)).toEqual([11]);
+    },
+  );
+
+  it.each(KINDS)(
+    '%s: a statement whose rows are read after the transaction goes with the COMMIT',
+    async (_name, options) => {
+      const relay = await FlightCounter.start(new globalThis.URL(URL ?? ''));
+      closing.push(() => relay.close());
+      const driver = await freshDriver(relay.url(new globalThis.URL(URL ?? '')));
+      const before = relay.flights;
+      const later = await driver.tx(async (db) => {
+        await db.run('INSERT INTO t (x) VALUES (?)', [1]);
+        return db.allLater<{ x: number }>('INSERT INTO t (x) VALUES (?), (?) RETURNING x', [2, 3]);
+      }, options);
+      // BEGIN + INSERT, then the later INSERT + COMMIT: two.
+      expect(relay.flights - before).toBe(2);
+      expect((await later.rows).map((r) => r.x)).toEqual([2, 3]);
+      expect(await stored(driver)).toEqual([1, 2, 3]);
+    },
+  );
+
+  it.each(KINDS)(
+    '%s: a later statement whose every row must match fails the transaction when one does not',
+    async (_name, options) => {
+      const driver = await freshDriver();
+      await driver.tx((db) => db.run('INSERT INTO t (x) VALUES (?), (?)', [1, 2]), options);
+      const bump = (db: SqlDb, xs: number[]) =>
+        db.allLater<{ x: number }>(
+          `WITH v AS (SELECT * FROM unnest(CAST(? AS INTEGER[])) AS v(x)),
+            u AS (UPDATE t SET x = t.x + 10 FROM v WHERE t.x = v.x RETURNING v.x AS was)
+           SELECT v.x, ${everyRowMatched('u.was')} AS one FROM v LEFT JOIN u ON u.was = v.x`,
+          [`{${xs.join(',')}}`, xs.length, 'a row to bump vanished'],
+        );
+      // Its rows are never read, as a body that returned before them never reads them: the
+      // COMMIT sent behind it still fails, with its error.
+      const failed = driver.tx(async (db) => {
+        await db.run('INSERT INTO t (x) VALUES (?)', [3]);
+        return bump(db, [1, 7]);
+      }, options);
+      await expect(failed).rejects.toThrow('a row to bump vanished');
+      expect(await stored(driver)).toEqual([1, 2]);
+      const later = await driver.tx((db) => bump(db, [1, 2]), options);
+      expect((await later.rows).map((r) => r.x).sort()).toEqual([1, 2]);
+      expect(await stored(driver)).toEqual([11, 12]);
     },
   );
 

@@ -74,6 +74,36 @@ export function runRunSuite(name: string, make: () => Promise<StoreFixture>): vo
       expect(started[0]?.payload).toMatchObject({ attempt: 1, host: 'h1', profile: 'p' });
     });
 
+    it("writes each run's run_started event whole, in the order its claim made the runs", async () => {
+      await store.addProfile('p', { argv: ['true'] }, ana);
+      const a = await store.createTask({ title: 'a', assignee: 'p', priority: 2 }, ana);
+      const b = await store.createTask({ title: 'b', assignee: 'p', priority: 1 }, ana);
+      const before = await store.listEvents({});
+      const claims = await claim({ limit: 2 });
+      expect(claims.map((c) => c.task.id)).toEqual([a.id, b.id]);
+      const after = await store.listEvents({ after_id: before.at(-1)?.id ?? 0 });
+      const started = after.filter((e) => e.kind === 'run_started');
+      expect(started.map((e) => [e.task_id, e.run_id])).toEqual(
+        claims.map((c) => [c.task.id, c.run.id]),
+      );
+      expect(started[0]?.id).toBeLessThan(started[1]?.id ?? 0);
+      for (const [i, e] of started.entries()) {
+        expect(e).toMatchObject({ board: 'default', actor: 'dispatcher:h1', at: f.clock.now() });
+        expect(e.payload).toEqual({
+          from: 'ready',
+          to: 'running',
+          role: 'work',
+          attempt: 1,
+          mode: 'spawned',
+          host: 'h1',
+          worker: null,
+          profile: 'p',
+          profile_version: claims[i]?.profile.version,
+          probe: false,
+        });
+      }
+    });
+
     it('never admits past a cap when claims race', async () => {
       await store.addProfile('p', { argv: ['true'], max_concurrency: 3 }, ana);
       for (let i = 0; i < 12; i++) await store.createTask({ title: `t${i}`, assignee: 'p' }, ana);

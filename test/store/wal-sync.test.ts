@@ -157,6 +157,8 @@ function heldGroups(): {
       Promise.resolve(db.prepare(sql).get(...params) as T | undefined),
     run: (sql, params = []) => Promise.resolve(db.prepare(sql).run(...params).changes),
     defer: (sql, params = []) => Promise.resolve(void db.prepare(sql).run(...params)),
+    allLater: <T>(sql: string, params: readonly SqlParam[] = []) =>
+      Promise.resolve({ rows: Promise.resolve(db.prepare(sql).all(...params) as T[]) }),
     exec: (sql) => Promise.resolve(void db.exec(sql)),
   };
   const syncs: HeldSync[] = [];

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { PoolClient } from 'pg';
-import type { SqlDb, SqlParam } from '../sql/driver.js';
+import type { Later, SqlDb, SqlParam } from '../sql/driver.js';
 import type { StatementNames } from './statement-names.js';
 
 type Queryable = Pick<PoolClient, 'query'>;
@@ -39,6 +39,10 @@ export class PgStatements implements SqlDb {
     await this.run(sql, params);
   }
 
+  async allLater<T>(sql: string, params: readonly SqlParam[] = []): Promise<Later<T>> {
+    return { rows: Promise.resolve(await this.all<T>(sql, params)) };
+  }
+
   async exec(sql: string): Promise<void> {
     await this.q.query(sql);
   }
@@ -49,7 +53,9 @@ export class PgStatements implements SqlDb {
  * `pipeline` option): what is sent is not waited for before the next is sent, so PostgreSQL
  * gets them back to back and answers them in order. The transaction's BEGIN travels with its
  * first statement, and a write whose answer nobody reads (`defer`: the events a transaction
- * appends) with the statement or the COMMIT after it; one round trip each instead of two.
+ * appends) with the statement or the COMMIT after it; one round trip each instead of two. A
+ * statement whose answer the body reads only after the transaction (`allLater`: a claim's
+ * runs) goes with the COMMIT too.
  *
  * Nothing sent is forgotten: every statement waits for all sent before it, and the first
  * failure among them is its failure (a statement after a failed one finds the transaction
@@ -81,6 +87,15 @@ export class PgTransaction extends PgStatements {
   override defer(sql: string, params: readonly SqlParam[] = []): Promise<void> {
     this.send(this.named(sql, params));
     return Promise.resolve();
+  }
+
+  override allLater<T>(sql: string, params: readonly SqlParam[] = []): Promise<Later<T>> {
+    const sent = this.named(sql, params);
+    this.send(sent);
+    const rows = sent.then((result) => result.rows as T[]);
+    // Its failure is the transaction's (`settle`); a body retried whole never reads these.
+    rows.catch(() => undefined);
+    return Promise.resolve({ rows });
   }
 
   override async exec(sql: string): Promise<void> {

@@ -1,11 +1,15 @@
 import { hashToken, newRunToken } from '../../os/token.js';
-import { dispatcher } from '../../core/actor.js';
+import { dispatcher, formatActor } from '../../core/actor.js';
+import type { Actor } from '../../core/actor.js';
+import type { NewEvent } from '../../core/events.js';
 import { admit, emptyLoad } from '../../core/admission.js';
 import type { Candidate, Caps, GroupCap, Load } from '../../core/admission.js';
 import { resolveTransition } from '../../core/transitions.js';
 import type { WorkerContext } from '../../core/worker-protocol.js';
 import type { Claim, ClaimRequest } from '../run-types.js';
-import type { SqlDb } from './driver.js';
+import type { Later, SqlDb } from './driver.js';
+import { EVENT_COLUMNS } from './event-batch.js';
+import { everyRowMatched } from './exactly.js';
 import { appendEvent } from './events.js';
 import type { Profile } from '../../core/profile.js';
 import { toProfile, toRun } from './rows.js';
@@ -198,27 +202,32 @@ export interface MadeClaim {
   fenced: FencedRun;
 }
 
+/** A batch's claims, their runs sent to be made: read once the statement has answered. */
+export interface SentClaims {
+  /**
+   * Each claim's runs, in the batch's order. `contextDb`: the transaction to read pull claims'
+   * worker contexts in (SQLite, before its COMMIT); null leaves those the claim's own
+   * statement did not find bare to `withContexts` (PostgreSQL, after the turn).
+   */
+  made(contextDb: SqlDb | null): Promise<MadeClaim[][]>;
+}
+
 /**
  * Admission and claim in one transaction (SPEC §4) for several claims, answered in order: each
  * picks dispatchable tasks in priority order under every cap, creates their runs (attempt =
  * previous + 1, a fresh token) and moves the tasks to `running`, admitted as if it ran alone
  * after those before it: one read of what admission works from for all of them, each claim's picks
  * counted in the load and taken from the candidates of those after it; then every run of the
- * batch made in one statement on PostgreSQL (`startRuns`). The claims of several workers that
- * wait for the admission turn together cost three round trips, not two per claim and one.
+ * batch made in one statement on PostgreSQL (`startRuns`), with their events, sent with the
+ * COMMIT: the claims of several workers that wait for the admission turn together cost two
+ * round trips, not two per claim and one. The body returns once that statement is sent; the
+ * claims are read from its answer (`SentClaims`).
  */
 export async function claimBatch(
   db: SqlDb,
   now: number,
   batch: readonly BatchedClaim[],
-  /**
-   * Whether a pull claim's worker context is read in this transaction (SQLite: it saves a
-   * transaction) or left to the caller, to read after the admission turn is released
-   * (PostgreSQL: the turn is held for every statement of the claim). Each claim comes with what
-   * its run is fenced as, to read the context for.
-   */
-  contextHere: boolean,
-): Promise<MadeClaim[][]> {
+): Promise<SentClaims> {
   // Most claims are met by the first few candidates: a small window is read first, and the
   // whole one only when caps passed over enough of it that a claim could not be filled.
   const wanted = batch.reduce((n, b) => n + b.req.limit, 0);
@@ -229,11 +238,16 @@ export async function claimBatch(
   const starts: Start[] = [];
   for (const [of, claim] of batch.entries())
     for (const pick of plan.picks[of] ?? []) starts.push(await startOf(db, now, claim, pick, of));
-  const started = await startRuns(db, starts);
-  const made: MadeClaim[][] = batch.map(() => []);
-  for (const [i, start] of starts.entries())
-    made[start.of]?.push(await finishClaim(db, now, start, started[i], contextHere));
-  return made;
+  const started = await startRuns(db, now, starts);
+  return {
+    made: async (contextDb) => {
+      const runs = await started.rows;
+      const made: MadeClaim[][] = batch.map(() => []);
+      for (const [i, start] of starts.entries())
+        made[start.of]?.push(await finishClaim(start, runs[i], contextDb));
+      return made;
+    },
+  };
 }
 
 /** A task admitted for a claim, and the profile its run is of. */
@@ -311,15 +325,21 @@ function planBatch(
   return plan;
 }
 
-/** A run about to be made: its claim and place in the batch, its row's values and its task's move. */
+/**
+ * A run about to be made: its claim and place in the batch, its row's values, its task's move
+ * and its `run_started` event (all but the run's id, which the insert gives).
+ */
 interface Start {
   of: number;
   claim: BatchedClaim;
   pick: Pick;
   token: string;
-  from: 'ready' | 'review';
   to: TaskStatus;
   values: RunValues;
+  /** The breaker's probe of its profile: the profile is marked with the run. */
+  probe: boolean;
+  actor: Actor;
+  payload: NewEvent['payload'];
 }
 
 /** A new run's columns, as `startRuns` writes them (its state is `running`). */
@@ -366,13 +386,28 @@ async function startOf(
             ? `${roots.workspaceRoot ?? ''}/${task.id}`
             : p.profile.cwd;
   const from = review ? 'review' : 'ready';
+  const to = resolveTransition('claim', from, 'dispatcher', true);
+  const probe = p.row.paused !== 0;
   return {
     of,
     claim: b,
     pick,
     token,
-    from,
-    to: resolveTransition('claim', from, 'dispatcher', true),
+    to,
+    probe,
+    actor: dispatcher(req.host),
+    payload: {
+      from,
+      to,
+      role: review ? 'review' : 'work',
+      attempt,
+      mode: req.mode,
+      host: req.host,
+      worker: req.workerId ?? null,
+      profile: p.profile.name,
+      profile_version: p.profile.version,
+      probe,
+    },
     values: {
       task_id: task.id,
       board: task.board,
@@ -393,44 +428,18 @@ async function startOf(
   };
 }
 
-/** A claim's run made: its breaker probe marked, its event held, its context and answer. */
+/** A claim's run made: its context and answer. */
 async function finishClaim(
-  db: SqlDb,
-  now: number,
   start: Start,
   made: StartedRun | undefined,
-  contextHere: boolean,
+  contextDb: SqlDb | null,
 ): Promise<MadeClaim> {
-  const { claim, pick, from, to } = start;
+  const { claim, pick, to } = start;
   const { req } = claim;
-  const { task, p, review } = pick;
+  const { task, p } = pick;
   const { attempt } = start.values;
   if (!made) throw new Error(`task ${task.id} vanished under its claim`);
   const { run, updated, bare } = made;
-  if (p.row.paused !== 0) {
-    await db.run('UPDATE profiles SET breaker_probe_run = ? WHERE name = ?', [
-      run.id,
-      p.profile.name,
-    ]);
-  }
-  await appendEvent(db, now, dispatcher(req.host), {
-    kind: 'run_started',
-    board: task.board,
-    task_id: task.id,
-    run_id: run.id,
-    payload: {
-      from,
-      to,
-      role: review ? 'review' : 'work',
-      attempt,
-      mode: req.mode,
-      host: req.host,
-      worker: req.workerId ?? null,
-      profile: p.profile.name,
-      profile_version: p.profile.version,
-      probe: p.row.paused !== 0,
-    },
-  });
   const claimed = toLinkedTask(updated);
   // A pull worker needs the context at once; reading it here saves a transaction per task.
   const fenced: FencedRun = {
@@ -439,7 +448,7 @@ async function finishClaim(
     actor: { kind: 'worker', runId: run.id, taskId: task.id },
   };
   const context =
-    req.mode === 'pull' ? await contextOfClaim(db, fenced, claimed, contextHere, bare) : undefined;
+    req.mode === 'pull' ? await contextOfClaim(contextDb, fenced, claimed, bare) : undefined;
   return {
     claim: {
       run: toRun(run),
@@ -454,22 +463,21 @@ async function finishClaim(
 }
 
 /**
- * A pull claim's worker context, in the claim's transaction: read whole when `here`; else only
- * a task its own insert found bare (`startRun`), the rest left to `withContexts`.
+ * A pull claim's worker context: read whole in `db`, the claim's transaction; without one,
+ * only a task its own insert found bare (`startRuns`), the rest left to `withContexts`.
  */
 async function contextOfClaim(
-  db: SqlDb,
+  db: SqlDb | null,
   fenced: FencedRun,
   claimed: Task,
-  here: boolean,
   bare: boolean,
 ): Promise<WorkerContext | undefined> {
-  if (here) return (await bareContext(db, fenced, claimed)) ?? workerContext(db, fenced, claimed);
+  if (db) return (await bareContext(db, fenced, claimed)) ?? workerContext(db, fenced, claimed);
   return bare && claimed.parents.length === 0 ? bareContextOf(fenced, claimed) : undefined;
 }
 
 /**
- * The worker contexts of pull claims made without them (`claimRuns` with `contextHere` false),
+ * The worker contexts of pull claims made without them (`SentClaims.made` with no transaction),
  * read after the claim's transaction; the task is the one the claim read. A claim whose task
  * its own statement found bare has its context already; for another, whether it is bare
  * (`bareContext`) is one statement in `reads`, outside any transaction; the others are read
@@ -529,8 +537,11 @@ const RUN_COLUMNS = `(state, ${RUN_FIELDS.join(', ')})`;
 /** One run's insert on SQLite. */
 const INSERT_RUN = `INSERT INTO runs ${RUN_COLUMNS} VALUES ('running', ${RUN_FIELDS.map(() => '?').join(', ')}) RETURNING *`;
 
-/** The batch's rows as PostgreSQL reads them from its JSON (`startRuns`), with each task's move. */
-const RUN_RECORD = `ord INTEGER, ${RUN_FIELDS.map((k) => `${k} ${RUN_TYPES[k]}`).join(', ')}, status TEXT`;
+/**
+ * The batch's rows as PostgreSQL reads them from its JSON (`startRuns`), with each task's move
+ * and its run's event and breaker probe.
+ */
+const RUN_RECORD = `ord INTEGER, ${RUN_FIELDS.map((k) => `${k} ${RUN_TYPES[k]}`).join(', ')}, status TEXT, actor TEXT, payload TEXT, probe INTEGER`;
 
 /** A run made by `startRuns`, its task's row as the move left it, and whether the task is bare. */
 interface StartedRun {
@@ -543,23 +554,33 @@ interface StartedRun {
 const CLAIM_SET = 'status = ?, current_run_id = ?, attempts = ?, review_by = NULL, updated_at = ?';
 
 /**
- * Inserts the claimed tasks' runs and moves each task to its run (claimed once: a review run
- * that ends without a verdict leaves the review to a person), returning both rows, the task's
- * with its links, from the writes themselves (no read after them), in the order of `starts`.
+ * Inserts the claimed tasks' runs, moves each task to its run (claimed once: a review run that
+ * ends without a verdict leaves the review to a person), appends each run's `run_started` event
+ * and marks a breaker's probe on its profile, returning the run's and the task's rows, the
+ * task's with its links, from the writes themselves (no read after them), in the order of
+ * `starts`.
+ *
  * PostgreSQL: one statement for the whole batch, its rows as one JSON parameter, each task's
  * UPDATE taking its run's id from the INSERT beside it, since each round trip is made while
- * the fleet waits for the admission turn. The tasks are also named as an array, so they are
- * found through their primary key: joined only to the batch's rows (which PostgreSQL cannot
- * count before it runs), every task was read (an index scan of the whole table, hashed, with
- * the turn's sequential scans priced out: 0.6 ms with 1,000 tasks, growing with them). It also
- * says whether each task has nothing but itself yet (`bare`: no comments, questions, reviews or earlier runs; the new runs are not
- * seen by the statement that makes them), so a pull worker's context needs no read of its own.
- * SQLite: two statements a run, and `bare` is left to `bareContext`.
+ * the fleet waits for the admission turn. It is sent, not waited for (`allLater`), so the
+ * COMMIT goes with it; so a task that its UPDATE did not find fails the statement on the
+ * server (the transaction with it) rather than being found missing after the COMMIT. The
+ * tasks are also named as an array, so they are found through their primary key: joined only
+ * to the batch's rows (which PostgreSQL cannot count before it runs), every task was read (an
+ * index scan of the whole table, hashed, with the turn's sequential scans priced out: 0.6 ms
+ * with 1,000 tasks, growing with them). It also says whether each task has nothing but itself
+ * yet (`bare`: no comments, questions, reviews or earlier runs; the new runs are not seen by
+ * the statement that makes them), so a pull worker's context needs no read of its own.
+ * SQLite: two statements a run and its event, and `bare` is left to `bareContext`.
  */
-async function startRuns(db: SqlDb, starts: readonly Start[]): Promise<StartedRun[]> {
-  if (starts.length === 0) return [];
+async function startRuns(
+  db: SqlDb,
+  now: number,
+  starts: readonly Start[],
+): Promise<Later<StartedRun>> {
+  if (starts.length === 0) return { rows: Promise.resolve([]) };
   if (db.dialect === 'postgres') {
-    const rows = await db.all<{ run: RunRow; task: LinkedTaskRow; bare: boolean }>(
+    const sent = await db.allLater<{ run: RunRow; task: LinkedTaskRow | null; bare: boolean }>(
       `WITH v AS (SELECT * FROM json_to_recordset(CAST(? AS json)) AS v(${RUN_RECORD})),
         r AS (INSERT INTO runs ${RUN_COLUMNS}
           SELECT 'running', ${RUN_FIELDS.join(', ')} FROM v ORDER BY ord RETURNING *),
@@ -567,20 +588,37 @@ async function startRuns(db: SqlDb, starts: readonly Start[]): Promise<StartedRu
             review_by = NULL, updated_at = v.started_at
           FROM r JOIN v ON v.task_id = r.task_id
           WHERE tasks.id = ANY(CAST(? AS BIGINT[])) AND tasks.id = r.task_id
-          RETURNING tasks.*, ${linkColumns(db, 'tasks')})
-       SELECT row_to_json(r) AS run, row_to_json(t) AS task, ${nothingButItself('t.id')} AS bare
-       FROM r JOIN t ON t.id = r.task_id`,
+          RETURNING tasks.*, ${linkColumns(db, 'tasks')}),
+        e AS (INSERT INTO events ${EVENT_COLUMNS}
+          SELECT v.board, v.task_id, r.id, v.actor, 'run_started', v.payload, ?
+          FROM v JOIN r ON r.task_id = v.task_id ORDER BY v.ord),
+        p AS (UPDATE profiles SET breaker_probe_run = r.id FROM r JOIN v ON v.task_id = r.task_id
+          WHERE v.probe = 1 AND profiles.name = r.profile)
+       SELECT row_to_json(r) AS run, row_to_json(t) AS task, ${nothingButItself('t.id')} AS bare,
+         ${everyRowMatched('t.id')} AS one
+       FROM v LEFT JOIN r ON r.task_id = v.task_id LEFT JOIN t ON t.id = v.task_id ORDER BY v.ord`,
       [
-        JSON.stringify(starts.map((s, ord) => ({ ord, ...s.values, status: s.to }))),
+        JSON.stringify(
+          starts.map((s, ord) => ({
+            ord,
+            ...s.values,
+            status: s.to,
+            actor: formatActor(s.actor),
+            payload: JSON.stringify(s.payload),
+            probe: s.probe ? 1 : 0,
+          })),
+        ),
         `{${starts.map((s) => s.pick.task.id).join(',')}}`,
+        now,
+        starts.length,
+        'a task of the claim was not found to move to its run',
       ],
     );
-    const byTask = new Map(rows.map((r) => [Number(r.run.task_id), r]));
-    return starts.map((s) => {
-      const row = byTask.get(s.pick.task.id);
-      if (!row) throw new Error(`task ${s.pick.task.id} vanished under its claim`);
-      return { run: row.run, updated: row.task, bare: row.bare };
-    });
+    return {
+      rows: sent.rows.then((rows) =>
+        rows.map((row) => ({ run: row.run, updated: row.task as LinkedTaskRow, bare: row.bare })),
+      ),
+    };
   }
   const out: StartedRun[] = [];
   for (const s of starts) {
@@ -594,9 +632,22 @@ async function startRuns(db: SqlDb, starts: readonly Start[]): Promise<StartedRu
       [s.to, run.id, s.values.attempt, s.values.started_at, s.pick.task.id],
     );
     if (!updated) throw new Error(`task ${s.pick.task.id} vanished under its claim`);
+    if (s.probe) {
+      await db.run('UPDATE profiles SET breaker_probe_run = ? WHERE name = ?', [
+        run.id,
+        s.values.profile,
+      ]);
+    }
+    await appendEvent(db, now, s.actor, {
+      kind: 'run_started',
+      board: s.values.board,
+      task_id: s.values.task_id,
+      run_id: run.id,
+      payload: s.payload,
+    });
     out.push({ run, updated, bare: false });
   }
-  return out;
+  return { rows: Promise.resolve(out) };
 }
 
 /** What admission works from in one claim. */

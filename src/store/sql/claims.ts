@@ -3,7 +3,7 @@ import { STORE_DEFAULTS } from '../../core/defaults.js';
 import type { Claim, ClaimRequest } from '../run-types.js';
 import { Batcher } from './batcher.js';
 import { ADMISSION_LOCK, claimBatch, mayClaim, withContexts } from './claim.js';
-import type { BatchedClaim, ClaimRoots, MadeClaim } from './claim.js';
+import type { BatchedClaim, ClaimRoots, MadeClaim, SentClaims } from './claim.js';
 import type { SqlDb, SqlDriver, TxOptions } from './driver.js';
 
 /** The store's write transaction, with the time it happens at. */
@@ -55,10 +55,20 @@ export class Claims {
     return withContexts(this.driver.concurrentReads(), (fn) => this.driver.read(fn), made);
   }
 
-  /** Claims made in one transaction, taking the admission turn. */
-  private inTurn(batch: BatchedClaim[]): Promise<MadeClaim[][]> {
-    return this.write((db, now) => claimBatch(db, now, batch, this.contextInClaim), {
-      lock: ADMISSION_LOCK,
-    });
+  /**
+   * Claims made in one transaction, taking the admission turn: read from the answer of their
+   * runs' statement, which on PostgreSQL goes with the COMMIT.
+   */
+  private async inTurn(batch: BatchedClaim[]): Promise<MadeClaim[][]> {
+    const sent = await this.write(
+      async (db, now): Promise<SentClaims> => {
+        const claims = await claimBatch(db, now, batch);
+        if (!this.contextInClaim) return claims;
+        const made = await claims.made(db);
+        return { made: () => Promise.resolve(made) };
+      },
+      { lock: ADMISSION_LOCK },
+    );
+    return sent.made(null);
   }
 }

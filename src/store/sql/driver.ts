@@ -20,6 +20,11 @@ export interface TxOptions {
 /** A parameter of a statement. Statements are always parameterised (SPEC §9). */
 export type SqlParam = string | number | null;
 
+/** A statement sent whose rows come later (`SqlDb.allLater`): an object, so not a promise's value. */
+export interface Later<T> {
+  rows: Promise<T[]>;
+}
+
 /** Statements on a connection or inside a transaction. Placeholders are `?`. */
 export interface SqlDb {
   readonly dialect: 'sqlite' | 'postgres';
@@ -35,6 +40,14 @@ export interface SqlDb {
    * if it fails, that statement or the COMMIT fails with its error. Elsewhere it is `run`.
    */
   defer(sql: string, params?: readonly SqlParam[]): Promise<void>;
+  /**
+   * Sends a statement whose answer the transaction's body does not wait for; resolves once it
+   * is sent, with its rows to come (`Later`). Inside a PostgreSQL transaction, what is sent
+   * after it (the COMMIT too) goes without waiting for its answer. If it fails, the
+   * transaction fails with its error, so a body that returns before reading its rows must
+   * check on the server whatever would stop the commit (./exactly.ts). Elsewhere it is `all`.
+   */
+  allLater<T>(sql: string, params?: readonly SqlParam[]): Promise<Later<T>>;
   /** Runs several statements without parameters (migrations). */
   exec(sql: string): Promise<void>;
 }

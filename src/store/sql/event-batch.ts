@@ -1,4 +1,4 @@
-import type { SqlDb, SqlParam } from './driver.js';
+import type { Later, SqlDb, SqlParam } from './driver.js';
 import { releaseSet } from './release-set.js';
 import type { ReleaseRow } from './release-set.js';
 
@@ -72,6 +72,11 @@ export class EventBatch implements SqlDb {
   async defer(sql: string, params?: readonly SqlParam[]): Promise<void> {
     await this.before(sql);
     return this.db.defer(sql, params);
+  }
+
+  async allLater<T>(sql: string, params?: readonly SqlParam[]): Promise<Later<T>> {
+    await this.before(sql);
+    return this.db.allLater<T>(sql, params);
   }
 
   async exec(sql: string): Promise<void> {

@@ -20,3 +20,15 @@ export function exactly(
     params: [...params, rows, message],
   };
 }
+
+/**
+ * A column for a PostgreSQL statement's rows that fails the statement on the server unless
+ * `matched` is not null in every one of them, `rows` in all (a window over all the rows it
+ * returns); its two parameters, after the statement's others, are `rows` and the error's
+ * message. For a statement whose rows are read only after its COMMIT was sent
+ * (`SqlDb.allLater`), made to return one row per input whether or not it matched (`matched`
+ * from an outer join), so a missing match stops the commit.
+ */
+export function everyRowMatched(matched: string): string {
+  return `CAST(CASE WHEN COUNT(${matched}) OVER () = ? THEN '1' ELSE ? END AS INTEGER)`;
+}

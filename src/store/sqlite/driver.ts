@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { SQLITE_DEFAULTS } from '../../core/defaults.js';
-import type { SqlDb, SqlDriver, SqlParam, TxOptions } from '../sql/driver.js';
+import type { Later, SqlDb, SqlDriver, SqlParam, TxOptions } from '../sql/driver.js';
 import { fromSqliteError } from '../storage-errors.js';
 import { loadSqlite } from './connect.js';
 import { withFixedPlans } from './fixed-plans.js';
@@ -56,6 +56,10 @@ class SqliteStatements implements SqlDb {
   defer(sql: string, params: readonly SqlParam[] = []): Promise<void> {
     this.prepare(sql).run(...params);
     return Promise.resolve();
+  }
+
+  allLater<T>(sql: string, params: readonly SqlParam[] = []): Promise<Later<T>> {
+    return Promise.resolve({ rows: this.all<T>(sql, params) });
   }
 
   exec(sql: string): Promise<void> {
@@ -167,6 +171,10 @@ export class SqliteDriver implements SqlDriver {
     return this.queued(true, true, (db) => db.defer(sql, params));
   }
 
+  allLater<T>(sql: string, params?: readonly SqlParam[]): Promise<Later<T>> {
+    return this.queued(true, true, (db) => db.allLater<T>(sql, params));
+  }
+
   exec(sql: string): Promise<void> {
     return this.queued(true, true, (db) => db.exec(sql));
   }
@@ -215,6 +223,7 @@ export class SqliteDriver implements SqlDriver {
       get: (sql, params) => guard(path, () => this.synced(statements.get(sql, params))),
       run: () => Promise.reject(new Error('concurrent reads do not write')),
       defer: () => Promise.reject(new Error('concurrent reads do not write')),
+      allLater: () => Promise.reject(new Error('concurrent reads do not write')),
       exec: () => Promise.reject(new Error('concurrent reads do not write')),
     };
   }
