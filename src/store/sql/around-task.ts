@@ -29,15 +29,22 @@ export interface AroundColumns {
  * and task the SQL expressions `profile` and `task` name in the statement they join:
  * the profile's row, the task's latest runs, its parents not done and its children waiting
  * in `todo`. Read in the statement that reads the run, they cost no round trip of their own.
+ *
+ * A link's task is read by its id, once per link (a scalar subquery), never by joining the
+ * links to `tasks`: PostgreSQL planned that join as a hash over a sequential scan of every
+ * task, at every report. A report's transaction is SERIALIZABLE, and a scan there takes a
+ * predicate lock on the whole table, which any write to any task by another host's
+ * serializable transaction then conflicts with. With no links, most tasks, `tasks` is not
+ * read at all.
  */
 export function aroundColumns(profile: string, task: string): string {
   return `(SELECT row_to_json(ap) FROM profiles ap WHERE ap.name = ${profile}) AS around_profile,
     (SELECT string_agg(CAST(ar.id AS TEXT), ',' ORDER BY ar.attempt DESC)
       FROM (SELECT id, attempt FROM runs WHERE task_id = ${task} ORDER BY attempt DESC LIMIT ${RECENT_AHEAD}) ar) AS around_recent,
-    (SELECT COUNT(*) FROM task_links al JOIN tasks alp ON alp.id = al.parent_id
-      WHERE al.child_id = ${task} AND alp.status <> 'done') AS around_parents_open,
-    (SELECT COUNT(*) FROM task_links ac JOIN tasks acc ON acc.id = ac.child_id
-      WHERE ac.parent_id = ${task} AND acc.status = 'todo') AS around_waiting`;
+    (SELECT COUNT(*) FROM task_links al WHERE al.child_id = ${task}
+      AND (SELECT alp.status FROM tasks alp WHERE alp.id = al.parent_id) <> 'done') AS around_parents_open,
+    (SELECT COUNT(*) FROM task_links ac WHERE ac.parent_id = ${task}
+      AND (SELECT acc.status FROM tasks acc WHERE acc.id = ac.child_id) = 'todo') AS around_waiting`;
 }
 
 /** What `aroundColumns` read. */
