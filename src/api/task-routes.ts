@@ -2,6 +2,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { person } from '../core/actor.js';
 import type { Actor } from '../core/actor.js';
 import type { Json } from '../core/events.js';
+import { invalid } from '../core/errors.js';
 import { BLOCK_KINDS, TASK_STATUSES } from '../core/status.js';
 import type { BlockKind, TaskStatus } from '../core/status.js';
 import { parseTaskCursor, taskCursorText } from '../core/task.js';
@@ -138,19 +139,16 @@ export function taskRoutes(store: Store): OpenAPIHono<{ Variables: AuthVariables
       const q = c.req.valid('query');
       const statuses = q.status?.split(',').map((s) => s.trim()) as TaskStatus[] | undefined;
       for (const s of statuses ?? []) {
-        if (!(TASK_STATUSES as readonly string[]).includes(s)) {
-          return c.json({ error: { code: 'invalid', message: `unknown status '${s}'` } }, 400);
-        }
+        // Thrown, so the answer is made as every other error's is: its message kept to one
+        // line, whatever the query quoted in it held.
+        if (!(TASK_STATUSES as readonly string[]).includes(s))
+          throw invalid(`unknown status '${s}'; use one of ${TASK_STATUSES.join(', ')}`);
       }
       const after = q.after === undefined ? undefined : parseTaskCursor(q.after);
-      if (after === null) {
-        const message = `after: '${q.after}' is not a cursor; pass a page's \`next\` (PRIORITY:ID)`;
-        return c.json({ error: { code: 'invalid', message } }, 400);
-      }
-      if (after !== undefined && q.offset !== undefined) {
-        const message = 'after and offset cannot be combined; page with after alone';
-        return c.json({ error: { code: 'invalid', message } }, 400);
-      }
+      if (after === null)
+        throw invalid(`after: '${q.after}' is not a cursor; pass a page's \`next\` (PRIORITY:ID)`);
+      if (after !== undefined && q.offset !== undefined)
+        throw invalid('after and offset cannot be combined; page with after alone');
       const board = q.board ?? 'default';
       await store.getBoard(board);
       const limit = Math.min(Number(q.limit ?? 1000), 10_000);

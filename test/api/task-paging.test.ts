@@ -157,4 +157,19 @@ describe.each(BACKENDS)('task list keyset paging on $name', (backend) => {
     }
     expect((await store.listTasks({ board: 'default' })).length).toBe(count);
   });
+
+  it('refuses an unknown status or cursor in one line, line breaks in what it quotes and all', async () => {
+    for (const [query, says] of [
+      ['status=%00%0A%00', /^unknown status '\0 \0'; use one of triage, todo, ready/],
+      ['status=ready,a%0Db', /^unknown status 'a b'/],
+      ['after=1%0A2', /^after: '1 2' is not a cursor/],
+    ] as const) {
+      const { status, body } = await get(`/api/v1/tasks?${query}`);
+      expect(status, query).toBe(400);
+      const { code, message } = (body as { error: { code: string; message: string } }).error;
+      expect(code, query).toBe('invalid');
+      expect(message, query).toMatch(says);
+      expect(message, query).toMatch(/^[^\n\r]+$/);
+    }
+  });
 });
