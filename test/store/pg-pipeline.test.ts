@@ -29,6 +29,13 @@ async function freshDriver(url = URL ?? ''): Promise<PgDriver> {
   return driver;
 }
 
+/** A fresh driver whose connection goes through a relay counting its round trips. */
+async function relayedDriver(): Promise<{ relay: FlightCounter; driver: PgDriver }> {
+  const relay = await FlightCounter.start(new globalThis.URL(URL ?? ''));
+  closing.push(() => relay.close());
+  return { relay, driver: await freshDriver(relay.url(new globalThis.URL(URL ?? ''))) };
+}
+
 async function stored(driver: PgDriver): Promise<number[]> {
   return (await driver.all<{ x: number }>('SELECT x FROM t ORDER BY x')).map((r) => r.x);
 }
@@ -43,9 +50,7 @@ describe.skipIf(!URL)('pipelined transactions (PostgreSQL)', () => {
   it.each(KINDS)(
     '%s: BEGIN and the first statement share a round trip, a deferred write and the COMMIT another',
     async (_name, options) => {
-      const relay = await FlightCounter.start(new globalThis.URL(URL ?? ''));
-      closing.push(() => relay.close());
-      const driver = await freshDriver(relay.url(new globalThis.URL(URL ?? '')));
+      const { relay, driver } = await relayedDriver();
       const before = relay.flights;
       await driver.tx(async (db) => {
         await db.run('INSERT INTO t (x) VALUES (?)', [1]);
@@ -124,9 +129,7 @@ describe.skipIf(!URL)('pipelined transactions (PostgreSQL)', () => {
   it.each(KINDS)(
     '%s: a statement whose rows are read after the transaction goes with the COMMIT',
     async (_name, options) => {
-      const relay = await FlightCounter.start(new globalThis.URL(URL ?? ''));
-      closing.push(() => relay.close());
-      const driver = await freshDriver(relay.url(new globalThis.URL(URL ?? '')));
+      const { relay, driver } = await relayedDriver();
       const before = relay.flights;
       const later = await driver.tx(async (db) => {
         await db.run('INSERT INTO t (x) VALUES (?)', [1]);

@@ -16,7 +16,7 @@ export function exactly(
   message: string,
 ): { sql: string; params: SqlParam[] } {
   return {
-    sql: `${ctes} SELECT CAST(CASE WHEN COUNT(*) = ? THEN '1' ELSE ? END AS INTEGER) AS one FROM ${counted}`,
+    sql: `${ctes} SELECT ${failsUnless('COUNT(*)')} AS one FROM ${counted}`,
     params: [...params, rows, message],
   };
 }
@@ -30,5 +30,13 @@ export function exactly(
  * from an outer join), so a missing match stops the commit.
  */
 export function everyRowMatched(matched: string): string {
-  return `CAST(CASE WHEN COUNT(${matched}) OVER () = ? THEN '1' ELSE ? END AS INTEGER)`;
+  return failsUnless(`COUNT(${matched}) OVER ()`);
+}
+
+/**
+ * 1 when `count` equals the first parameter; else the second parameter, the error's message,
+ * cast to a number, which fails the statement.
+ */
+function failsUnless(count: string): string {
+  return `CAST(CASE WHEN ${count} = ? THEN '1' ELSE ? END AS INTEGER)`;
 }
