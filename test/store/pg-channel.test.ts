@@ -28,7 +28,10 @@ describe.skipIf(!URL)('notifications per schema (PostgreSQL)', () => {
     const listener = new pg.Client({ connectionString: URL });
     const heard: string[] = [];
     try {
-      for (const d of [a, b]) await d.exec('CREATE TABLE t (x INTEGER)');
+      for (const d of [a, b]) {
+        await d.exec('CREATE TABLE t (x INTEGER)');
+        await d.exec('CREATE TABLE write_turn (unused BOOLEAN)');
+      }
       await listener.connect();
       listener.on('notification', (n) => heard.push(n.payload ?? ''));
       await listener.query(`LISTEN ${changesChannel(mine)}`);

@@ -26,6 +26,7 @@ async function freshDriver(url = URL ?? ''): Promise<PgDriver> {
   closing.push(() => driver.close());
   await driver.exec('CREATE TABLE t (x INTEGER NOT NULL UNIQUE)');
   await driver.exec('CREATE TABLE admission_lock (unused BOOLEAN)');
+  await driver.exec('CREATE TABLE write_turn (unused BOOLEAN)');
   return driver;
 }
 

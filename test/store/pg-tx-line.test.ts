@@ -8,15 +8,16 @@ import { describe, expect, it } from 'vitest';
 import { WardenError } from '../../src/core/errors.js';
 import { PgDriver } from '../../src/store/postgres/driver.js';
 import type { SqlDb, TxOptions } from '../../src/store/sql/driver.js';
+import { waitFor } from '../helpers/host.js';
 import { PG_URL, freshPgSchema } from '../helpers/pg-schemas.js';
 
 const URL = PG_URL;
 
-async function freshDriver(): Promise<PgDriver> {
-  const schema = freshPgSchema();
+async function freshDriver(schema = freshPgSchema()): Promise<PgDriver> {
   const driver = await PgDriver.connect({ url: URL ?? '', schema, max: 4 });
   await driver.exec('CREATE TABLE t (x INTEGER NOT NULL UNIQUE)');
   await driver.exec('CREATE TABLE admission_lock (unused BOOLEAN)');
+  await driver.exec('CREATE TABLE write_turn (unused BOOLEAN)');
   return driver;
 }
 
@@ -113,4 +114,53 @@ describe.skipIf(!URL)('grouped transactions (PostgreSQL)', () => {
       await driver.close();
     }
   });
+
+  it("SERIALIZABLE writes of two hosts take turns: the second starts after the first's COMMIT", async () => {
+    const schema = freshPgSchema();
+    const one = await freshDriver(schema);
+    const other = await PgDriver.connect({ url: URL ?? '', schema, max: 4 });
+    let letGo!: () => void;
+    const held = new Promise<void>((r) => (letGo = r));
+    const first = one.tx(async (db) => {
+      await db.run('INSERT INTO t (x) VALUES (1)');
+      await held;
+    });
+    try {
+      // The first holds its turn (its INSERT answered) before the second asks for one.
+      await waitFor(
+        'the first to hold the turn',
+        async () => (await stored(other)).length === 0 && (await turnHeld(other)),
+      );
+      const second = other.tx(inserting(2));
+      // The second (a host of its own, not in the first's line) waits for the turn.
+      await waitFor('the second to wait for the turn', () => turnAwaited(other));
+      letGo();
+      await first;
+      // Its snapshot was taken once its turn came, after the first's COMMIT: it saw that row.
+      expect((await second).saw).toBe(2);
+    } finally {
+      letGo();
+      await first.catch(() => undefined);
+      await other.close();
+      await one.close();
+    }
+  });
 });
+
+/** Whether some transaction holds the write turn. */
+async function turnHeld(db: SqlDb): Promise<boolean> {
+  return (await turnLocks(db, true)) > 0;
+}
+
+/** Whether some transaction waits for the write turn. */
+async function turnAwaited(db: SqlDb): Promise<boolean> {
+  return (await turnLocks(db, false)) > 0;
+}
+
+async function turnLocks(db: SqlDb, granted: boolean): Promise<number> {
+  const row = await db.get<{ n: number }>(
+    `SELECT COUNT(*) AS n FROM pg_locks
+     WHERE relation = to_regclass('write_turn') AND granted = ${granted ? 'true' : 'false'}`,
+  );
+  return Number(row?.n ?? 0);
+}

@@ -49,6 +49,11 @@ const ONE_BACKEND_ONLY: readonly {
   },
   {
     backend: 'postgres',
+    table: 'write_turn',
+    why: "SERIALIZABLE writes of every host take turns by locking it (src/store/postgres/driver.ts), as one host's do in its line; SQLite has one writer",
+  },
+  {
+    backend: 'postgres',
     table: 'events',
     column: 'tx',
     why: 'the writing transaction, so an event cursor never passes an event that commits after a later one (src/store/sql/events.ts); SQLite commits one writer at a time, so ids commit in order',

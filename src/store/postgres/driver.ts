@@ -57,6 +57,18 @@ const IN_TURN = [
   'LOCK TABLE admission_lock IN EXCLUSIVE MODE',
 ].join('; ');
 
+/**
+ * How a SERIALIZABLE write transaction begins: with the write turn, so those of every host
+ * take turns as one host's already do in its line (migration 21). Taken before the
+ * transaction's snapshot (as the admission turn is, above), so each sees every write of the
+ * one before it and none can be a pivot between two others: without it, reports of two hosts
+ * failed each other on PostgreSQL's page-level predicate locks hundreds of times a minute,
+ * and each failure held up its host's line for a retry's wait. The transaction is still
+ * SERIALIZABLE, so its correctness does not rest on the turn.
+ */
+const SERIALIZABLE_IN_TURN =
+  'BEGIN ISOLATION LEVEL SERIALIZABLE; LOCK TABLE write_turn IN EXCLUSIVE MODE';
+
 /** The server process a client is connected to. */
 function backendOf(client: pg.PoolClient): number {
   return (client as unknown as { processID: number }).processID;
@@ -83,6 +95,21 @@ function retryable(err: unknown, names: StatementNames): boolean {
   const code = (err as { code?: unknown }).code;
   // serialization_failure, deadlock_detected; or a prepared statement the schema outgrew
   return code === '40001' || code === '40P01' || names.replanned(err);
+}
+
+/**
+ * Makes the schema if it is missing. Two hosts starting together may both find it missing:
+ * `IF NOT EXISTS` does not stop the second from failing on the catalog's unique index then,
+ * and the schema the other made is the one wanted.
+ */
+async function createSchema(pool: pg.Pool, schema: string): Promise<void> {
+  try {
+    await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema.replaceAll('"', '')}"`);
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    // unique_violation (pg_namespace_nspname_index), duplicate_schema
+    if (code !== '23505' && code !== '42P06') throw err;
+  }
 }
 
 /** Options of the PostgreSQL driver. */
@@ -125,7 +152,7 @@ export class PgDriver extends PgStatements implements SqlDriver {
     this.channel = channel;
     this.notify = notifyIfWritten(channel);
     this.serializable = new TxLine(
-      (bodies) => this.inTx('BEGIN ISOLATION LEVEL SERIALIZABLE', true, groupBody(bodies)),
+      (bodies) => this.inTx(SERIALIZABLE_IN_TURN, true, groupBody(bodies)),
       GROUP_MAX,
     );
   }
@@ -153,8 +180,7 @@ export class PgDriver extends PgStatements implements SqlDriver {
     pool.on('remove', (client) => ownBackends.delete(backendOf(client)));
     let hasMeta: boolean;
     try {
-      if (options.schema && options.create !== false)
-        await pool.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema.replaceAll('"', '')}"`);
+      if (options.schema && options.create !== false) await createSchema(pool, options.schema);
       const found = await pool.query<{ meta: string | null }>("SELECT to_regclass('meta') AS meta");
       hasMeta = found.rows[0]?.meta != null;
     } catch (err) {

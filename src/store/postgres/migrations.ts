@@ -565,4 +565,16 @@ BEGIN
 END $$;
 `,
   },
+  {
+    version: 21,
+    sql: `
+-- Issue #16: SERIALIZABLE write transactions (a worker's report, a person's move) take turns
+-- across hosts by locking this table first, as one host's already take turns in its process.
+-- Side by side, two hosts' reports failed each other hundreds of times a minute on
+-- PostgreSQL's page-level predicate locks (tasks worked at once have neighbouring ids), and
+-- each retry waited and held up its host's line. They still run SERIALIZABLE: the turn only
+-- keeps them from overlapping, so a transaction that does not take it is as safe as before.
+CREATE TABLE write_turn (unused BOOLEAN);
+`,
+  },
 ];

@@ -15,6 +15,9 @@ export class PgStore extends SqlStore {
   }
 }
 
+/** Hosts starting together take turns to migrate (a transaction-level advisory lock). */
+export const MIGRATION_LOCK = 'SELECT pg_advisory_xact_lock(74200001)';
+
 /**
  * Connects to PostgreSQL (`WARDEN_DB=postgres://...`) and brings its schema up to date under
  * an advisory lock, so hosts starting together migrate once.
@@ -22,7 +25,7 @@ export class PgStore extends SqlStore {
 export async function openPgStore(options: PgOptions, clock: Clock): Promise<PgStore> {
   const driver = await PgDriver.connect(options);
   try {
-    await migrate(driver, PG_MIGRATIONS, 'SELECT pg_advisory_xact_lock(74200001)');
+    await migrate(driver, PG_MIGRATIONS, MIGRATION_LOCK);
   } catch (err) {
     await driver.close();
     throw err;

@@ -12,7 +12,8 @@ export interface TxOptions {
    * on PostgreSQL) and its writes are conditional on what they replace, so it needs no
    * snapshot isolation: PostgreSQL runs it READ COMMITTED, and it waits for the rows it locks
    * instead of failing against every other writer of the same small table (a host's lease
-   * renewal, issue #11). SQLite's BEGIN IMMEDIATE already serialises writers.
+   * renewal, issue #11), and takes no write turn. A migration counts as one: its advisory
+   * lock guards all it depends on. SQLite's BEGIN IMMEDIATE already serialises writers.
    */
   rowLocked?: boolean;
 }
