@@ -30,9 +30,15 @@ export interface DispatcherOptions {
  *   ended);
  * - `pull-ended`: a pull worker's run ended (its report, its lease lost). It frees a slot and
  *   may make work ready, but only a spawned profile's run can start here;
+ * - `remote`: another process's commit (another host's, on PostgreSQL) that changed no
+ *   profile. It may have made work, but while no spawned profile exists none can start here,
+ *   and it did not add one;
+ * - `remote-profiles`: another process's commit that may have changed a profile (SQLite's
+ *   `data_version` cannot say what changed). While no spawned profile was known to exist, the
+ *   pass first reads whether one does now;
  * - `tick`: the host's timer.
  */
-export type PassCause = 'change' | 'pull-ended' | 'tick';
+export type PassCause = 'change' | 'remote' | 'remote-profiles' | 'pull-ended' | 'tick';
 
 /**
  * Claims what may start now (admission and claim in one transaction in the store) and starts
@@ -43,6 +49,12 @@ export type PassCause = 'change' | 'pull-ended' | 'tick';
  * So each tick reads whether any spawned profile exists, and while none does, the passes pull
  * endings ask for are skipped. Any other wake-up makes that answer unknown again (a profile may
  * have been added), so the pass a new spawned profile needs is never left to the next tick.
+ *
+ * On PostgreSQL every commit of every other host wakes this one. Each used to make a pass, and
+ * each pass an admission transaction: with three hosts of pull workers, several claims for
+ * nothing per task, in the turn the real claims wait for. While no spawned profile is known to
+ * exist, another host's commit that changed no profile makes no pass, and one that may have
+ * changed one reads the profiles first (no turn), and claims only if a spawned one exists now.
  */
 export class Dispatcher {
   private running: Promise<void> | null = null;
@@ -51,6 +63,8 @@ export class Dispatcher {
   private spawnable: boolean | null = null;
   /** Counts the wake-ups that made `spawnable` unknown, so a read older than one is dropped. */
   private changes = 0;
+  /** The next pass reads whether a spawned profile exists before it claims (another process's commit). */
+  private readFirst = false;
 
   constructor(private readonly opts: DispatcherOptions) {}
 
@@ -59,13 +73,26 @@ export class Dispatcher {
     if (cause === 'change') {
       this.spawnable = null;
       this.changes++;
+    } else if (cause === 'remote' || cause === 'remote-profiles') {
+      if (this.spawnable === true) return this.run();
+      // A commit that changed no profile leaves what the last read found as it was.
+      if (this.spawnable === false && cause === 'remote') return;
+      if (cause === 'remote-profiles') this.changes++;
+      this.readFirst = true;
+      return this.run();
     } else if (cause === 'tick') {
-      const seen = this.changes;
-      const spawnable = (await this.opts.store.listProfiles()).some((p) => p.mode === 'spawned');
-      if (seen === this.changes) this.spawnable = spawnable;
+      await this.readSpawnable();
     }
     if (cause !== 'change' && this.spawnable === false) return;
     return this.run();
+  }
+
+  /** Reads whether a spawned profile exists, kept unless a wake-up came during the read. */
+  private async readSpawnable(): Promise<boolean> {
+    const seen = this.changes;
+    const spawnable = (await this.opts.store.listProfiles()).some((p) => p.mode === 'spawned');
+    if (seen === this.changes) this.spawnable = spawnable;
+    return spawnable;
   }
 
   private run(): Promise<void> {
@@ -89,6 +116,10 @@ export class Dispatcher {
   private async once(): Promise<number> {
     const { lease } = this.opts;
     if (lease && !lease.valid()) return 0;
+    if (this.readFirst) {
+      this.readFirst = false;
+      if (!(await this.readSpawnable())) return 0;
+    }
     const epoch = lease?.epoch ?? 0;
     const max = this.opts.maxWorkers();
     // Every slot is taken by a run this host watches: a wake-up (another host's write, on

@@ -243,7 +243,10 @@ export class Host {
     }
     // Adopted runs are still this host's: their workers may run (thaw, if frozen).
     this.supervisor.refreshLiveness();
-    this.unwatch = store.watchChanges(() => this.wake());
+    // Another process's commit: a pass only if it can start anything here (dispatcher.ts).
+    this.unwatch = store.watchChanges((change) =>
+      this.wake(change.profiles ? 'remote-profiles' : 'remote'),
+    );
     this.timer = setInterval(() => void this.tick(), this.opts.tickMs);
     this.notifier.start();
     // The first tick runs behind the start: its dispatch pass repeats while wake-ups arrive,

@@ -114,6 +114,16 @@ export interface TokenInfo {
  * in the same transaction. Operations throw `WardenError`s with stable codes; a refused
  * operation changes nothing.
  */
+/** What another process's commit may have changed, as far as the store can tell. */
+export interface RemoteChange {
+  /**
+   * It may have added, removed or edited a profile. PostgreSQL's notice says whether it did
+   * (migration 22); SQLite's `data_version`, and a PostgreSQL listener that has just
+   * reconnected (a notice may have been missed), cannot tell, and say it may have.
+   */
+  profiles: boolean;
+}
+
 export interface Store {
   /** `sqlite` or `postgres`. */
   readonly dialect: string;
@@ -126,9 +136,10 @@ export interface Store {
 
   /**
    * Calls `onChange` soon after another process commits a change (SQLite: `data_version`,
-   * PostgreSQL: LISTEN/NOTIFY). Returns a function that stops watching.
+   * PostgreSQL: LISTEN/NOTIFY), with what it may have changed. Returns a function that stops
+   * watching.
    */
-  watchChanges(onChange: () => void): () => void;
+  watchChanges(onChange: (change: RemoteChange) => void): () => void;
 
   /** Adds a board. Refuses (`conflict`) a name that exists. */
   addBoard(name: string, actor: Actor): Promise<Board>;

@@ -2,6 +2,7 @@
  * Which wake-ups cost a look at the store (issue #16): a pull worker's run that ends asks for a
  * dispatcher pass, which can start nothing while no spawned profile exists; any other wake-up
  * always looks, and a tick's read of the profiles never outlives a wake-up that came during it.
+ * Another process's commit (`remote`) looks only if a spawned profile exists once it is read.
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -25,8 +26,9 @@ const ana = person('ana');
 function counted(
   h: SupervisorHome,
   held?: Promise<void>,
-): { dispatcher: Dispatcher; looks: () => number } {
+): { dispatcher: Dispatcher; looks: () => number; reads: () => number } {
   let looks = 0;
+  let reads = 0;
   const store = new Proxy(h.store, {
     get(target, name, receiver) {
       if (name === 'claimRuns')
@@ -34,8 +36,9 @@ function counted(
           looks++;
           return target.claimRuns(...args);
         };
-      if (name === 'listProfiles' && held)
+      if (name === 'listProfiles')
         return async (): Promise<Profile[]> => {
+          reads++;
           const profiles = await target.listProfiles();
           await held;
           return profiles;
@@ -51,7 +54,20 @@ function counted(
     workspaceRoot: join(h.dir, 'ws'),
     wardenEnv: () => ({}),
   });
-  return { dispatcher, looks: () => looks };
+  return { dispatcher, looks: () => looks, reads: () => reads };
+}
+
+/** A spawned profile, added as another host would, and a task of its to start. */
+async function addSleeper(h: SupervisorHome): Promise<{ id: number }> {
+  await h.store.addProfile('sleeper', { argv: ['sleep', '60'] }, ana);
+  return h.store.createTask({ title: 'sleep', assignee: 'sleeper' }, ana);
+}
+
+/** The task's run was claimed and its worker started by this host. */
+async function expectStarted(h: SupervisorHome, taskId: number): Promise<void> {
+  const [run] = await h.store.listRuns(taskId);
+  expect(run?.state).toBe('running');
+  expect(h.supervisor.isRunning(run?.id ?? 0)).toBe(true);
 }
 
 describe('dispatcher passes', () => {
@@ -83,15 +99,12 @@ describe('dispatcher passes', () => {
     const { dispatcher, looks } = counted(home);
     await dispatcher.pass('tick');
 
-    await home.store.addProfile('sleeper', { argv: ['sleep', '60'] }, ana);
-    const task = await home.store.createTask({ title: 'sleep', assignee: 'sleeper' }, ana);
+    const task = await addSleeper(home);
     await dispatcher.pass('tick');
     expect(looks()).toBe(1);
     await dispatcher.pass('pull-ended');
     expect(looks()).toBe(2);
-    const [run] = await home.store.listRuns(task.id);
-    expect(run?.state).toBe('running');
-    expect(home.supervisor.isRunning(run?.id ?? 0)).toBe(true);
+    await expectStarted(home, task.id);
   });
 
   it('does not trust a tick’s read of the profiles that a wake-up overtook', async () => {
@@ -111,5 +124,51 @@ describe('dispatcher passes', () => {
 
     await dispatcher.pass('pull-ended');
     expect(looks()).toBe(seen + 1);
+  });
+
+  it("another host's commits that change no profile cost nothing while no spawned profile exists", async () => {
+    home = await supervisorHome();
+    await home.store.addProfile('agent', { mode: 'pull' }, ana);
+    await home.store.createTask({ title: 'pulled', assignee: 'agent' }, ana);
+    const { dispatcher, looks, reads } = counted(home);
+
+    // Not known yet: the first reads the profiles; the rest, and those after a tick, nothing.
+    await dispatcher.pass('remote');
+    await dispatcher.pass('remote');
+    await dispatcher.pass('tick');
+    await dispatcher.pass('remote');
+    expect(looks()).toBe(0);
+    expect(reads()).toBe(2);
+  });
+
+  it('a commit that may have changed a profile reads them, and claims once a spawned one exists', async () => {
+    home = await supervisorHome();
+    await home.store.addProfile('agent', { mode: 'pull' }, ana);
+    const { dispatcher, looks, reads } = counted(home);
+    await dispatcher.pass('remote-profiles');
+    expect(looks()).toBe(0);
+    expect(reads()).toBe(1);
+
+    // Another host adds a spawned profile and its work.
+    const task = await addSleeper(home);
+    await dispatcher.pass('remote-profiles');
+    expect(looks()).toBe(1);
+    expect(reads()).toBe(2);
+    await expectStarted(home, task.id);
+
+    // Known to exist now: every later commit claims, without reading the profiles.
+    await dispatcher.pass('remote');
+    await dispatcher.pass('remote-profiles');
+    expect(looks()).toBe(3);
+    expect(reads()).toBe(2);
+  });
+
+  it('a local change still claims at once, without reading the profiles first', async () => {
+    home = await supervisorHome();
+    await home.store.addProfile('agent', { mode: 'pull' }, ana);
+    const { dispatcher, looks, reads } = counted(home);
+    await dispatcher.pass('change');
+    expect(looks()).toBe(1);
+    expect(reads()).toBe(0);
   });
 });

@@ -5,7 +5,11 @@
  */
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { person } from '../../src/core/actor.js';
+import { ManualClock } from '../../src/core/clock.js';
 import { PgDriver, changesChannel } from '../../src/store/postgres/driver.js';
+import { openPgStore } from '../../src/store/postgres/open.js';
+import type { RemoteChange } from '../../src/store/store.js';
 import { PG_URL, freshPgSchema } from '../helpers/pg-schemas.js';
 
 const URL = PG_URL;
@@ -49,6 +53,46 @@ describe.skipIf(!URL)('notifications per schema (PostgreSQL)', () => {
       await listener.end().catch(() => undefined);
       await a.close();
       await b.close();
+    }
+  });
+});
+
+describe.skipIf(!URL)("what another host's notice says (PostgreSQL)", () => {
+  it('says when a commit changed a profile, and only then', async () => {
+    const schema = freshPgSchema();
+    const writer = await openPgStore({ url: URL ?? '', schema, max: 2 }, new ManualClock());
+    const watcher = await openPgStore({ url: URL ?? '', schema, max: 2 }, new ManualClock());
+    const heard: RemoteChange[] = [];
+    const stop = watcher.watchChanges((c) => heard.push(c));
+    const ana = person('ana');
+    /** What the watcher hears of one write of the other store. */
+    const after = async (write: () => Promise<unknown>): Promise<RemoteChange> => {
+      const before = heard.length;
+      await write();
+      await waitUntil('the notice', () => heard.length > before);
+      return heard[before] as RemoteChange;
+    };
+    try {
+      await writer.addBoard('default', ana);
+      // Listening, it says a change may have been missed: profiles may have changed.
+      await waitUntil('the listener', () => heard.length > 0);
+      expect(heard).toEqual([{ profiles: true }]);
+      expect(await after(() => writer.addProfile('agent', { mode: 'pull' }, ana))).toEqual({
+        profiles: true,
+      });
+      const task = () => writer.createTask({ title: 'work', assignee: 'agent' }, ana);
+      expect(await after(task)).toEqual({ profiles: false });
+      expect(await after(() => writer.editProfile('agent', { env: { A: '1' } }, ana))).toEqual({
+        profiles: true,
+      });
+      // Pausing changes no spec: whether a spawned profile exists is the same.
+      const pause = () => writer.setProfilePaused('agent', true, 'lunch', ana);
+      expect(await after(pause)).toEqual({ profiles: false });
+      expect(await after(task)).toEqual({ profiles: false });
+    } finally {
+      stop();
+      await watcher.close();
+      await writer.close();
     }
   });
 });

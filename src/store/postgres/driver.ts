@@ -3,6 +3,7 @@ import pg from 'pg';
 import { POSTGRES_DEFAULTS } from '../../core/defaults.js';
 import { WardenError } from '../../core/errors.js';
 import type { SqlDb, SqlDriver, TxOptions } from '../sql/driver.js';
+import type { RemoteChange } from '../store.js';
 import { isUnreachable, unreachableError } from '../storage-errors.js';
 import { StatementNames } from './statement-names.js';
 import { PgStatements, PgTransaction } from './statements.js';
@@ -26,10 +27,18 @@ export function changesChannel(schema: string | undefined): string {
   return `${CHANGES_CHANNEL}_${digest}`;
 }
 
-/** Notifies `channel` if the transaction has written anything (it has an xid then). */
+/** The transaction's flag that it changed a profile, and the notice's word for it. */
+const PROFILES_CHANGED = 'warden.profiles_changed';
+const PROFILES = 'profiles';
+
+/**
+ * Notifies `channel` if the transaction has written anything (it has an xid then), saying
+ * `profiles` if it changed a profile (the flag migration 22's trigger sets), else nothing.
+ */
 function notifyIfWritten(channel: string): string {
-  return `SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NOT NULL THEN pg_notify('${channel}', '') END`;
+  return `SELECT CASE WHEN pg_current_xact_id_if_assigned() IS NOT NULL THEN pg_notify('${channel}', COALESCE(current_setting('${PROFILES_CHANGED}', true), '')) END`;
 }
+
 /**
  * What a transaction taking the admission turn sends after its BEGIN, in the same round trip.
  * Its reads walk the ready tasks' indexes in claim order and stop at the window; planned
@@ -307,7 +316,7 @@ export class PgDriver extends PgStatements implements SqlDriver {
    * LISTENs on its schema's changes channel on a connection of its own; a dropped connection is noticed
    * and listened again, and a change is reported then too, in case one was missed.
    */
-  watch(onChange: () => void): () => void {
+  watch(onChange: (change: RemoteChange) => void): () => void {
     let stopped = false;
     let client: pg.Client | null = null;
     const listen = async (): Promise<void> => {
@@ -327,12 +336,12 @@ export class PgDriver extends PgStatements implements SqlDriver {
       // A commit of this process's own pool is not a change to wake for: as with SQLite's
       // data_version, the writer already knows (it wakes its host itself). Other hosts' are.
       c.on('notification', (n) => {
-        if (!this.ownBackends.has(n.processId)) onChange();
+        if (!this.ownBackends.has(n.processId)) onChange({ profiles: n.payload === PROFILES });
       });
       try {
         await c.connect();
         await c.query(`LISTEN ${this.channel}`);
-        onChange();
+        onChange({ profiles: true });
       } catch {
         again();
       }

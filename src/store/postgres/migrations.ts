@@ -577,4 +577,21 @@ END $$;
 CREATE TABLE write_turn (unused BOOLEAN);
 `,
   },
+  {
+    version: 22,
+    sql: `
+-- Issue #16: every commit notifies the other hosts, and each looked at the store for work it
+-- might start, a read or a claim per host per commit, though only a spawned profile's work can
+-- start there. A transaction that adds, removes or edits a profile now says so in its notice
+-- (src/store/postgres/driver.ts), so a host that knows no spawned profile exists looks again
+-- only at those. The flag lives until the transaction ends.
+CREATE FUNCTION profiles_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM set_config('warden.profiles_changed', 'profiles', true);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER profiles_changed AFTER INSERT OR DELETE OR UPDATE OF spec ON profiles
+  FOR EACH STATEMENT EXECUTE FUNCTION profiles_changed();
+`,
+  },
 ];

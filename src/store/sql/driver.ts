@@ -1,3 +1,5 @@
+import type { RemoteChange } from '../store.js';
+
 /** How a write transaction runs. */
 export interface TxOptions {
   /**
@@ -74,8 +76,11 @@ export interface SqlDriver extends SqlDb {
   concurrentReads(): SqlDb;
   /** Closes the connection. Safe to call twice. */
   close(): Promise<void>;
-  /** Calls `onChange` soon after another connection commits a change; returns a stop function. */
-  watch(onChange: () => void): () => void;
+  /**
+   * Calls `onChange` soon after another connection commits a change, with what it may have
+   * changed; returns a stop function.
+   */
+  watch(onChange: (change: RemoteChange) => void): () => void;
 }
 
 /** The larger of two SQL expressions: `MAX(a, b)` in SQLite, `GREATEST(a, b)` in PostgreSQL. */

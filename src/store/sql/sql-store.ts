@@ -46,6 +46,7 @@ import type {
   Board,
   EventFilter,
   GroupInfo,
+  RemoteChange,
   Store,
   TaskMove,
   TokenInfo,
@@ -151,7 +152,7 @@ export class SqlStore implements Store {
     return this.driver.close();
   }
 
-  watchChanges(onChange: () => void): () => void {
+  watchChanges(onChange: (change: RemoteChange) => void): () => void {
     return this.driver.watch(onChange);
   }
 

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { SQLITE_DEFAULTS } from '../../core/defaults.js';
 import type { Later, SqlDb, SqlDriver, SqlParam, TxOptions } from '../sql/driver.js';
 import { fromSqliteError } from '../storage-errors.js';
+import type { RemoteChange } from '../store.js';
 import { loadSqlite } from './connect.js';
 import { withFixedPlans } from './fixed-plans.js';
 import { GroupCommit } from './group-commit.js';
@@ -268,10 +269,11 @@ export class SqliteDriver implements SqlDriver {
    * Polls `PRAGMA data_version`, which changes when another connection commits: a cheap
    * check of shared memory, so another process's change wakes the dispatcher at once.
    */
-  watch(onChange: () => void): () => void {
+  watch(onChange: (change: RemoteChange) => void): () => void {
     // One poll for every watcher of this connection (serve's dispatcher, its notifier): each
     // had a timer of its own, and an idle serve read data_version 400 times a second.
-    const listener = (): void => onChange();
+    // data_version says that something changed, not what.
+    const listener = (): void => onChange({ profiles: true });
     this.watchers.add(listener);
     if (!this.watchTimer) {
       let last = this.dataVersion();
