@@ -47,8 +47,9 @@ export type PassCause = 'change' | 'remote' | 'remote-profiles' | 'pull-ended' |
  * A board worked only by pull workers has no profile this host can start a run of, yet each of
  * its runs that ends asks for a pass: a look at the store per task, for nothing (issue #16).
  * So each tick reads whether any spawned profile exists, and while none does, the passes pull
- * endings ask for are skipped. Any other wake-up makes that answer unknown again (a profile may
- * have been added), so the pass a new spawned profile needs is never left to the next tick.
+ * endings ask for are skipped. A local change makes that answer unknown again (a profile may
+ * have been added), so the pass a new spawned profile needs is never left to the next tick; a
+ * spawned profile known to exist stays known until the tick reads otherwise.
  *
  * On PostgreSQL every commit of every other host wakes this one. Each used to make a pass, and
  * each pass an admission transaction: with three hosts of pull workers, several claims for
@@ -71,7 +72,10 @@ export class Dispatcher {
   /** Runs a pass now, or right after the one in progress, unless it cannot start anything. */
   async pass(cause: PassCause = 'change'): Promise<void> {
     if (cause === 'change') {
-      this.spawnable = null;
+      // It may have added a spawned profile; one known to exist stays known (a claim made
+      // after the last one was removed finds nothing, and the next tick reads again), so the
+      // next commit of another process claims without reading the profiles first.
+      if (this.spawnable === false) this.spawnable = null;
       this.changes++;
     } else if (cause === 'remote' || cause === 'remote-profiles') {
       if (this.spawnable === true) return this.run();

@@ -156,10 +156,13 @@ describe('dispatcher passes', () => {
     expect(reads()).toBe(2);
     await expectStarted(home, task.id);
 
-    // Known to exist now: every later commit claims, without reading the profiles.
+    // Known to exist now: every later commit claims, without reading the profiles, and a
+    // local change leaves that known.
     await dispatcher.pass('remote');
     await dispatcher.pass('remote-profiles');
-    expect(looks()).toBe(3);
+    await dispatcher.pass('change');
+    await dispatcher.pass('remote-profiles');
+    expect(looks()).toBe(5);
     expect(reads()).toBe(2);
   });
 
