@@ -127,13 +127,10 @@ describe.skipIf(!URL)('grouped transactions (PostgreSQL)', () => {
     });
     try {
       // The first holds its turn (its INSERT answered) before the second asks for one.
-      await waitFor(
-        'the first to hold the turn',
-        async () => (await stored(other)).length === 0 && (await turnHeld(other)),
-      );
+      await waitFor('the first to hold the turn', () => turnLocked(other, true));
       const second = other.tx(inserting(2));
       // The second (a host of its own, not in the first's line) waits for the turn.
-      await waitFor('the second to wait for the turn', () => turnAwaited(other));
+      await waitFor('the second to wait for the turn', () => turnLocked(other, false));
       letGo();
       await first;
       // Its snapshot was taken once its turn came, after the first's COMMIT: it saw that row.
@@ -147,20 +144,11 @@ describe.skipIf(!URL)('grouped transactions (PostgreSQL)', () => {
   });
 });
 
-/** Whether some transaction holds the write turn. */
-async function turnHeld(db: SqlDb): Promise<boolean> {
-  return (await turnLocks(db, true)) > 0;
-}
-
-/** Whether some transaction waits for the write turn. */
-async function turnAwaited(db: SqlDb): Promise<boolean> {
-  return (await turnLocks(db, false)) > 0;
-}
-
-async function turnLocks(db: SqlDb, granted: boolean): Promise<number> {
+/** Whether some transaction holds the write turn (`granted`), or waits for it. */
+async function turnLocked(db: SqlDb, granted: boolean): Promise<boolean> {
   const row = await db.get<{ n: number }>(
     `SELECT COUNT(*) AS n FROM pg_locks
      WHERE relation = to_regclass('write_turn') AND granted = ${granted ? 'true' : 'false'}`,
   );
-  return Number(row?.n ?? 0);
+  return Number(row?.n ?? 0) > 0;
 }
