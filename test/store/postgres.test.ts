@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { person } from '../../src/core/actor.js';
 import { ManualClock } from '../../src/core/clock.js';
 import { WardenError } from '../../src/core/errors.js';
+import { changesChannel } from '../../src/store/postgres/driver.js';
 import { openPgStore } from '../../src/store/postgres/open.js';
 import { toPgPlaceholders } from '../../src/store/postgres/placeholders.js';
 import { runApplySuite } from './apply-suite.js';
@@ -136,10 +137,12 @@ describe.skipIf(!URL)('PostgreSQL wake-ups', () => {
     );
     const admin = new pg.Client({ connectionString: URL });
     await admin.connect();
+    // This schema's listeners only: other test files on the server listen to channels of their own.
     const listeners = async (): Promise<number[]> =>
       (
         await admin.query<{ pid: number }>(
-          "SELECT pid FROM pg_stat_activity WHERE query ILIKE 'LISTEN warden_changes%' AND pid <> pg_backend_pid()",
+          'SELECT pid FROM pg_stat_activity WHERE query = $1 AND pid <> pg_backend_pid()',
+          [`LISTEN ${changesChannel(schema)}`],
         )
       ).rows.map((r) => r.pid);
     try {
@@ -147,7 +150,7 @@ describe.skipIf(!URL)('PostgreSQL wake-ups', () => {
       const before = changes;
       await b.createTask({ title: 'from another host' }, person('bo'));
       await waitFor('a notification', () => changes > before);
-      // Cut every LISTEN connection: the watcher must notice and listen again.
+      // Cut every LISTEN connection of this schema: the watcher must notice and listen again.
       for (const pid of await listeners())
         await admin.query('SELECT pg_terminate_backend($1)', [pid]);
       const cut = changes;
