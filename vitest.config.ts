@@ -4,8 +4,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // Deadlines, not measures: a test waits on events and ends as soon as they come, and two
-    // files at a time (below) can double a test's time on a 2-core machine.
+    // Deadlines, not measures: a test waits on events and ends as soon as they come, and beside
+    // another file (below) a test can take several times as long on a 2-core machine.
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
