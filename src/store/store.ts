@@ -108,12 +108,6 @@ export interface TokenInfo {
   created_at: EpochMs;
 }
 
-/**
- * Everything warden keeps, as domain operations (STYLE.md: BullMQ's backend contract).
- * Every operation that changes state runs in one short transaction and writes its events
- * in the same transaction. Operations throw `WardenError`s with stable codes; a refused
- * operation changes nothing.
- */
 /** What another process's commit may have changed, as far as the store can tell. */
 export interface RemoteChange {
   /**
@@ -124,6 +118,12 @@ export interface RemoteChange {
   profiles: boolean;
 }
 
+/**
+ * Everything warden keeps, as domain operations (STYLE.md: BullMQ's backend contract).
+ * Every operation that changes state runs in one short transaction and writes its events
+ * in the same transaction. Operations throw `WardenError`s with stable codes; a refused
+ * operation changes nothing.
+ */
 export interface Store {
   /** `sqlite` or `postgres`. */
   readonly dialect: string;
