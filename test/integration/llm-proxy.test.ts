@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { costOf, totalTokens } from '../../src/core/llm.js';
 import type { Price, TokenUsage } from '../../src/core/llm.js';
+import type { WardenEvent } from '../../src/core/events.js';
 import type { Run } from '../../src/core/run.js';
 import type { Task } from '../../src/core/task.js';
 import { startAnthropicStandin } from '../helpers/anthropic-standin.js';
@@ -95,6 +96,29 @@ function sdkUsage(task: Task): TokenUsage {
 
 const durationMs = (r: SeenRequest): number => Number((r.finished ?? r.arrived) - r.arrived) / 1e6;
 
+/**
+ * The stall warnings of a task whose silence (the `silent_ms` before the warning) took in a
+ * time when one of `seen`'s requests was open. Silence before a worker's first request (its
+ * start, loading its SDK) or after its last (running `warden worker complete`) is real silence,
+ * and on a busy machine may outlast a short `--stall-warn-after`. A quarter second at each end
+ * of a request allows for the clocks: the stand-in's hrtime against the event's wall clock.
+ */
+async function warningsDuringTraffic(
+  h: TestHome,
+  taskId: number,
+  seen: readonly SeenRequest[],
+): Promise<WardenEvent[]> {
+  const wallOffset = Date.now() - Number(process.hrtime.bigint() / 1_000_000n);
+  const wall = (t: bigint | null): number =>
+    Number((t ?? process.hrtime.bigint()) / 1_000_000n) + wallOffset;
+  const open = seen.map((r) => ({ from: wall(r.arrived) + 250, to: wall(r.finished) - 250 }));
+  return (await h.events(taskId)).filter((e) => {
+    if (e.kind !== 'stall_warning') return false;
+    const silentFrom = e.at - Number(e.payload['silent_ms']);
+    return open.some((r) => silentFrom < r.to && e.at > r.from);
+  });
+}
+
 /** The proxy's record of each request of a run: the upstream's status and the error. */
 async function requestRows(
   h: TestHome,
@@ -148,8 +172,9 @@ describe('the model proxy: progress from the model traffic', () => {
       // Nothing in its log but its ready line and what `warden worker complete` printed.
       expect(logOf(run)).not.toMatch(/llm-fixture/);
       expect(logOf(run)).toContain('sdk loaded\n');
-      expect((await h.events(id)).map((e) => e.kind)).not.toContain('stall_warning');
     }
+    expect(await warningsDuringTraffic(h, streaming[0] ?? 0, claude.seen)).toEqual([]);
+    expect(await warningsDuringTraffic(h, streaming[1] ?? 0, gpt.seen)).toEqual([]);
     expect((await h.events(control)).map((e) => e.kind)).toContain('stall_warning');
   }, 45_000);
 });
