@@ -73,10 +73,11 @@ describe.skipIf(!URL)("what another host's notice says (PostgreSQL)", () => {
       return heard[before] as RemoteChange;
     };
     try {
-      await writer.addBoard('default', ana);
       // Listening, it says a change may have been missed: profiles may have changed.
       await waitUntil('the listener', () => heard.length > 0);
       expect(heard).toEqual([{ profiles: true }]);
+      // Written once the watcher listens, or its notice could come after the next write's wait.
+      await after(() => writer.addBoard('default', ana));
       expect(await after(() => writer.addProfile('agent', { mode: 'pull' }, ana))).toEqual({
         profiles: true,
       });
