@@ -414,6 +414,11 @@ describe('the model proxy: fencing', () => {
           : undefined,
       );
     const first = await urlOf(1);
+    // The fixture writes its URL before it asks: stopped in between (a busy machine), the first
+    // attempt would never ask at all.
+    await waitFor('the first attempt’s request', () =>
+      claude.seen.some((r) => r.status === 200) ? true : undefined,
+    );
     await h.ok(['stop', String(id), '--requeue']);
     const second = await urlOf(2);
     expect(second).not.toBe(first);
