@@ -98,10 +98,62 @@ describe.skipIf(!URL)("what another host's notice says (PostgreSQL)", () => {
   });
 });
 
+describe.skipIf(!URL)('watchers of one store (PostgreSQL)', () => {
+  it('share one LISTEN connection, each told of a change, until the last one stops', async () => {
+    const schema = freshPgSchema();
+    const writer = await openPgStore({ url: URL ?? '', schema, max: 2 }, new ManualClock());
+    const watcher = await openPgStore({ url: URL ?? '', schema, max: 2 }, new ManualClock());
+    const admin = new pg.Client({ connectionString: URL });
+    await admin.connect();
+    const listeners = async (): Promise<number> => {
+      const { rows } = await admin.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pg_stat_activity WHERE query = $1',
+        [`LISTEN ${changesChannel(schema)}`],
+      );
+      return rows[0]?.n ?? 0;
+    };
+    const one: RemoteChange[] = [];
+    const two: RemoteChange[] = [];
+    const stops: (() => void)[] = [];
+    try {
+      await writer.addBoard('default', person('ana'));
+      stops.push(watcher.watchChanges((c) => one.push(c)));
+      await waitUntil('the first listening', () => one.length > 0);
+      // The second joins a connection already listening, and is told it may have missed one.
+      stops.push(watcher.watchChanges((c) => two.push(c)));
+      await waitUntil('the second told', () => two.length > 0);
+      expect([one, two]).toEqual([[{ profiles: true }], [{ profiles: true }]]);
+      expect(await listeners()).toBe(1);
+      await writer.createTask({ title: 'work' }, person('ana'));
+      await waitUntil('both told', () => one.length > 1 && two.length > 1);
+      expect([one[1], two[1]]).toEqual([{ profiles: false }, { profiles: false }]);
+      // One stops: the other still hears.
+      stops[0]?.();
+      await writer.createTask({ title: 'more' }, person('ana'));
+      await waitUntil('the second told again', () => two.length > 2);
+      expect(one).toHaveLength(2);
+      expect(await listeners()).toBe(1);
+      // The last stops: the connection goes.
+      stops[1]?.();
+      for (let i = 0; i < 200 && (await listeners()) > 0; i++) await sleep(25);
+      expect(await listeners()).toBe(0);
+    } finally {
+      for (const stop of stops) stop();
+      await admin.end();
+      await watcher.close();
+      await writer.close();
+    }
+  });
+});
+
 async function waitUntil(what: string, ok: () => boolean): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (!ok()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }

@@ -8,6 +8,7 @@ import { isUnreachable, unreachableError } from '../storage-errors.js';
 import { StatementNames } from './statement-names.js';
 import { PgStatements, PgTransaction } from './statements.js';
 import { groupBody, MemberFailed, TxLine } from './tx-line.js';
+import { ChangeListener } from './listener.js';
 
 // BIGINT (ids, epoch milliseconds, counts) as numbers: every value warden keeps fits in 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -29,7 +30,6 @@ export function changesChannel(schema: string | undefined): string {
 
 /** The transaction's flag that it changed a profile, and the notice's word for it. */
 const PROFILES_CHANGED = 'warden.profiles_changed';
-const PROFILES = 'profiles';
 
 /**
  * Notifies `channel` if the transaction has written anything (it has an xid then), saying
@@ -86,7 +86,6 @@ function backendOf(client: pg.PoolClient): number {
 /** How often a busy (serialisation) failure is retried before it surfaces. */
 const RETRIES = POSTGRES_DEFAULTS.retries;
 const IDLE_IN_TX_MS = POSTGRES_DEFAULTS.idle_in_transaction_ms;
-const RELISTEN_MS = POSTGRES_DEFAULTS.relisten_ms;
 const GROUP_MAX = POSTGRES_DEFAULTS.group_max_members;
 
 /** A connection URL without its user and password, for messages. */
@@ -142,7 +141,7 @@ export interface PgOptions {
  */
 export class PgDriver extends PgStatements implements SqlDriver {
   private readonly pool: pg.Pool;
-  private readonly channel: string;
+  private readonly listener: ChangeListener;
   private readonly notify: string;
   private closed = false;
 
@@ -154,11 +153,15 @@ export class PgDriver extends PgStatements implements SqlDriver {
     pool: pg.Pool,
     channel: string,
     /** The server processes of this pool's connections: their notices are this process's own. */
-    private readonly ownBackends: ReadonlySet<number>,
+    ownBackends: ReadonlySet<number>,
   ) {
     super(pool, new StatementNames());
     this.pool = pool;
-    this.channel = channel;
+    this.listener = new ChangeListener(
+      (pool.options as { connectionString?: string }).connectionString,
+      channel,
+      (backend) => ownBackends.has(backend),
+    );
     this.notify = notifyIfWritten(channel);
     this.serializable = new TxLine(
       (bodies) => this.inTx(SERIALIZABLE_IN_TURN, true, groupBody(bodies)),
@@ -312,52 +315,15 @@ export class PgDriver extends PgStatements implements SqlDriver {
     return this;
   }
 
-  /**
-   * LISTENs on its schema's changes channel on a connection of its own; a dropped connection is noticed
-   * and listened again, and a change is reported then too, in case one was missed.
-   */
+  /** Watches other processes' commits, on the store's one `LISTEN` connection (./listener.ts). */
   watch(onChange: (change: RemoteChange) => void): () => void {
-    let stopped = false;
-    let client: pg.Client | null = null;
-    const listen = async (): Promise<void> => {
-      if (stopped || this.closed) return;
-      const c = new pg.Client({
-        connectionString: (this.pool.options as { connectionString?: string }).connectionString,
-      });
-      client = c;
-      const again = (): void => {
-        if (client !== c) return;
-        client = null;
-        c.end().catch(() => undefined);
-        setTimeout(() => void listen(), RELISTEN_MS).unref();
-      };
-      c.on('error', again);
-      c.on('end', again);
-      // A commit of this process's own pool is not a change to wake for: as with SQLite's
-      // data_version, the writer already knows (it wakes its host itself). Other hosts' are.
-      c.on('notification', (n) => {
-        if (!this.ownBackends.has(n.processId)) onChange({ profiles: n.payload === PROFILES });
-      });
-      try {
-        await c.connect();
-        await c.query(`LISTEN ${this.channel}`);
-        onChange({ profiles: true });
-      } catch {
-        again();
-      }
-    };
-    void listen();
-    return () => {
-      stopped = true;
-      const c = client;
-      client = null;
-      void c?.end().catch(() => undefined);
-    };
+    return this.listener.watch(onChange);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.listener.close();
     await this.pool.end();
   }
 }

@@ -1,0 +1,94 @@
+import pg from 'pg';
+import { POSTGRES_DEFAULTS } from '../../core/defaults.js';
+import type { RemoteChange } from '../store.js';
+
+const RELISTEN_MS = POSTGRES_DEFAULTS.relisten_ms;
+
+/** The payload of a commit's notice when it changed a profile (the `profiles_changed` trigger). */
+const PROFILES = 'profiles';
+
+/** One watcher: its own entry, so the same function may watch twice and stop once. */
+interface Watcher {
+  onChange(change: RemoteChange): void;
+}
+
+/**
+ * The `LISTEN` of one store on its schema's changes channel, shared by everyone in the process
+ * who watches that store (the host's wake-ups, the notifier): one connection, so each commit
+ * signals one PostgreSQL process per host rather than one per watcher. It is opened by the
+ * first watcher and closed after the last; a dropped connection is noticed and listened again.
+ * Each time it starts listening, and when a watcher joins one already listening, the watcher
+ * hears a change with `profiles: true`: a change may have been missed before.
+ */
+export class ChangeListener {
+  private readonly watchers = new Set<Watcher>();
+  private client: pg.Client | null = null;
+  private listening = false;
+  private closed = false;
+
+  constructor(
+    private readonly connectionString: string | undefined,
+    private readonly channel: string,
+    /** A commit of this process's own pool: not a change to wake for (the writer knows). */
+    private readonly isOwn: (backendPid: number) => boolean,
+  ) {}
+
+  watch(onChange: (change: RemoteChange) => void): () => void {
+    const watcher: Watcher = { onChange };
+    this.watchers.add(watcher);
+    if (this.watchers.size === 1 && this.client === null) void this.listen();
+    else if (this.listening) {
+      queueMicrotask(() => {
+        if (this.watchers.has(watcher)) onChange({ profiles: true });
+      });
+    }
+    return () => {
+      if (!this.watchers.delete(watcher) || this.watchers.size > 0) return;
+      this.drop();
+    };
+  }
+
+  /** Stops listening for good (the store is closing). */
+  close(): void {
+    this.closed = true;
+    this.watchers.clear();
+    this.drop();
+  }
+
+  private tell(change: RemoteChange): void {
+    for (const w of [...this.watchers]) w.onChange(change);
+  }
+
+  private drop(): void {
+    const c = this.client;
+    this.client = null;
+    this.listening = false;
+    void c?.end().catch(() => undefined);
+  }
+
+  private async listen(): Promise<void> {
+    if (this.closed || this.watchers.size === 0 || this.client !== null) return;
+    const c = new pg.Client({ connectionString: this.connectionString });
+    this.client = c;
+    const again = (): void => {
+      if (this.client !== c) return;
+      this.drop();
+      setTimeout(() => void this.listen(), RELISTEN_MS).unref();
+    };
+    c.on('error', again);
+    c.on('end', again);
+    c.on('notification', (n) => {
+      if (this.client === c && !this.isOwn(n.processId))
+        this.tell({ profiles: n.payload === PROFILES });
+    });
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${this.channel}`);
+      if (this.client !== c) return;
+      this.listening = true;
+      this.tell({ profiles: true });
+    } catch {
+      again();
+    }
+  }
+}
