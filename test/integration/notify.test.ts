@@ -139,9 +139,11 @@ describe('webhook notifications', () => {
       WARDEN_NOTIFY_ATTEMPTS: '2',
       WARDEN_NOTIFY_BACKOFF: '100ms',
     });
-    const first = await doneTask(home, 'first');
+    // Both made first: while the hanging target holds its 4 s, only the second `done` runs.
+    const [first, second] = [await home.task('first'), await home.task('second')];
+    await home.ok(['done', String(first)]);
     await waitFor('the hanging target to be asked', () => hanging.received.length === 1);
-    const second = await doneTask(home, 'second');
+    await home.ok(['done', String(second)]);
     await waitFor('both at the prompt target', () => prompt.delivered().length === 2);
     // Served while serve still waited for the hanging target's first answer.
     const held = hanging.received[0]!;

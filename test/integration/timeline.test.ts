@@ -21,7 +21,9 @@ describe('a run timeline', () => {
     await home.profile(
       'talker',
       ['sh', '-c', 'echo compiling; warden worker progress --note "tests pass"; exec sleep 600'],
-      ['--stall-warn-after', '600ms', '--stall-timeout', '1500ms', '--kill-grace', '5s'],
+      // The stall comes 5 s after the last progress: time for `warden worker progress` to
+      // start and be heard first on a busy machine.
+      ['--stall-warn-after', '600ms', '--stall-timeout', '5s', '--kill-grace', '5s'],
     );
     const id = await home.task('talk then hush', ['--assignee', 'talker']);
     const serve = await home.serve();

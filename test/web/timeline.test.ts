@@ -38,7 +38,9 @@ describe('the drawer timeline', () => {
     await home.profile(
       'talker',
       ['sh', '-c', 'echo compiling; warden worker progress --note "tests pass"; exec sleep 600'],
-      ['--stall-warn-after', '600ms', '--stall-timeout', '1500ms', '--kill-grace', '5s'],
+      // The stall comes 5 s after the last progress: time for `warden worker progress` to
+      // start and be heard first on a busy machine.
+      ['--stall-warn-after', '600ms', '--stall-timeout', '5s', '--kill-grace', '5s'],
     );
     const id = await home.task('Talk then hush', ['--assignee', 'talker']);
     await home.serve();
