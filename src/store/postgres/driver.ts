@@ -28,7 +28,7 @@ export function changesChannel(schema: string | undefined): string {
   return `${CHANGES_CHANNEL}_${digest}`;
 }
 
-/** The transaction's flag that it changed a profile, and the notice's word for it. */
+/** The transaction's flag that it changed a profile: the notice's payload (./listener.ts). */
 const PROFILES_CHANGED = 'warden.profiles_changed';
 
 /**
