@@ -6,7 +6,7 @@
  * task through it. So each test shows the argv, the env, the prompt and that the MCP
  * configuration names `warden mcp` with this run's token.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -369,16 +369,19 @@ describe('warden worker prompt and previous attempts', () => {
     const out = join(home.root, 'out');
     mkdirSync(out);
     const script = [
-      'if [ "$WARDEN_ATTEMPT" = 1 ]; then echo "boom: the compiler said no"; exit 3; fi',
+      // Attempt 1 fails once told to: the comment below is made while it runs, whatever the
+      // machine's speed, and so after it started.
+      `if [ "$WARDEN_ATTEMPT" = 1 ]; then while [ ! -e ${out}/go ]; do sleep 0.05; done; echo "boom: the compiler said no"; exit 3; fi`,
       `warden worker prompt > ${out}/prompt.txt`,
       `warden worker show --json > ${out}/show.json`,
       'warden worker complete --summary ok',
     ].join('\n');
-    await home.profile('w', ['sh', '-c', script], ['--backoff-base', '4s']);
+    await home.profile('w', ['sh', '-c', script], ['--backoff-base', '200ms']);
     const id = await home.task('Build it', ['--assignee', 'w', '--body', 'make all']);
     await home.serve();
-    await endedRun(id);
+    await waitFor('attempt 1 to start', async () => (await home.runs(id)).length > 0);
     await home.ok(['comment', String(id), 'use the other compiler']);
+    writeFileSync(join(out, 'go'), '');
     await home.waitStatus(id, 'done', 60_000);
     const show = JSON.parse(readFileSync(join(out, 'show.json'), 'utf8')) as {
       previous_attempts: {
