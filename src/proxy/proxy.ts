@@ -183,9 +183,9 @@ export class LlmProxy {
     const spent = profile === null ? null : spentBudget(profile.budget, use);
     if (spent) {
       req.resume();
-      writeRefusal(res, spec.kind, budgetRefusal(spec.kind, spent.message));
       const now = this.opts.clock.now();
-      await this.record(run, spec, {
+      // Asked for first, so the store has the refusal before the run's ending.
+      const recorded = this.record(run, spec, {
         model: null,
         status: null,
         started: now,
@@ -193,11 +193,15 @@ export class LlmProxy {
         tap: null,
         error: `refused: budget spent: ${spent.message}`,
       });
+      // Decided before the refusal goes out: a worker that exits on reading it ends its run
+      // for the budget, not as a crash to be retried into the same refusal.
       this.opts.hooks.end(run, 'budget_exhausted', {
         rule: RunRule.llm_budget,
         message: spent.message,
         extra: { budget: spent.budget },
       });
+      writeRefusal(res, spec.kind, budgetRefusal(spec.kind, spent.message));
+      await recorded;
       // A day's budget is the profile's, not the task's: no other task of it starts today
       // only to be refused at its first request.
       if (spent.budget === 'max_cost_per_day' && profile !== null && !profile.paused) {

@@ -8,6 +8,8 @@ import type { ExitMeaning, ExitStatus } from '../core/exit.js';
 import { silentFor } from '../core/liveness.js';
 import type { LivenessPolicy, RunClock } from '../core/liveness.js';
 import type { Policy } from '../core/policy.js';
+import type { RunReason } from '../core/run.js';
+import type { Outcome } from '../core/status.js';
 import type { LlmState } from '../core/llm.js';
 import { SHIM_KILLED_MESSAGE, VANISHED_MESSAGE } from '../core/reasons.js';
 import type { Observed } from '../core/reasons.js';
@@ -41,6 +43,12 @@ export interface LiveRun extends EndingRun {
    * earlier may not see its claim yet, so it is not taken to have ended elsewhere.
    */
   seq: number;
+  /**
+   * An ending decided for it in this process and queued (`Supervisor.endFor`: the model
+   * proxy's spent budget or rate limits). The worker may exit on the proxy's answer before
+   * that ending begins: its exit then ends the run as decided, not by its exit code.
+   */
+  decided: { outcome: Outcome; reason: RunReason } | null;
 }
 
 /** The liveness fields of a policy. */

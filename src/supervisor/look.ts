@@ -43,6 +43,10 @@ export async function examine(sv: Supervision, live: LiveRun): Promise<void> {
   // What the host saw, for the reason of an ending: built only when one begins.
   const seen = (): ReturnType<typeof observed> => observed(live, opts.host, now);
   const status = exitStatus(sv, live);
+  // An exit after an ending was decided here (the worker read the proxy's refusal and quit)
+  // ends the run as decided.
+  if (status !== null && live.decided !== null)
+    return sv.endings.begin(live, live.decided.outcome, live.decided.reason);
   if (status !== null) {
     // Whether it used the worker protocol decides what exit 0 means; the store knows for sure.
     if (!live.usedProtocol) live.usedProtocol = (await opts.store.getRun(live.runId)).used_protocol;

@@ -167,6 +167,7 @@ export class Supervisor implements Supervision {
       closed: false,
       queue: Promise.resolve(),
       seq: ++this.counter,
+      decided: null,
     };
     this.live.set(run.id, live);
     return live;
@@ -236,6 +237,7 @@ export class Supervisor implements Supervision {
   endFor(runId: number, outcome: Outcome, reason: RunReason): void {
     const live = this.live.get(runId);
     if (!live || live.ending !== null) return;
+    live.decided ??= { outcome, reason };
     live.queue = live.queue
       .then(() => (live.ending === null ? this.endings.begin(live, outcome, reason) : undefined))
       .catch((err: unknown) =>

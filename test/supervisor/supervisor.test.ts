@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { person } from '../../src/core/actor.js';
+import { RunRule } from '../../src/core/ending.js';
 import type { ManualClock } from '../../src/core/clock.js';
 import type { SqliteStore } from '../../src/store/sqlite/open.js';
 import { spawnWorker } from '../../src/supervisor/spawn.js';
@@ -155,6 +156,51 @@ describe('Supervisor on a manual clock', () => {
     expect((await store.listEvents({ task_id: task.id, kinds: ['adopted'] })).length).toBe(1);
     const ended = await supervisor.stop(task.id, 'ana', { now: true });
     expect(ended?.verified_gone).toBe(true);
+  });
+
+  it('ends a run as the model proxy decided when its worker exits on the answer before that ending began', async () => {
+    const go = join(dir, 'go');
+    const quitter = ['sh', '-c', `while [ ! -e ${go} ]; do sleep 0.05; done; exit 1`];
+    await store.addProfile('quitter', { argv: quitter }, ana);
+    const task = await store.createTask({ title: 'spend', assignee: 'quitter' }, ana);
+    const claim = await h.claimOne();
+    // Adopted, so no exit event of its own looks at it: the test orders the looks.
+    const runDir = join(dir, 'runs', String(claim.run.id));
+    const spawned = spawnWorker({
+      runDir,
+      logPath: join(runDir, 'output.log'),
+      argv: quitter,
+      env: process.env,
+      cwd: dir,
+    });
+    spawned.child.unref();
+    const pidFile = join(runDir, 'shim.pid');
+    await waitFor(
+      'the shim to write its pid',
+      () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'),
+    );
+    await supervisor.adoptAll();
+    await supervisor.idle();
+    // The worker reads the proxy's refusal and exits 1 ...
+    writeFileSync(go, '');
+    await waitFor('the worker to exit', () => existsSync(join(runDir, 'exit')));
+    const live = supervisor.live.get(claim.run.id);
+    if (!live) throw new Error('not adopted');
+    // ... while a look that will see the exit is already queued ahead of the proxy's ending.
+    supervisor.kick(live);
+    supervisor.endFor(claim.run.id, 'budget_exhausted', {
+      rule: RunRule.llm_budget,
+      message: '1.02M tokens of 1M for this task (max_tokens_per_task)',
+    });
+    const run = await waitFor('the run to end', async () => {
+      await supervisor.idle();
+      await supervisor.tick();
+      const r = await store.getRun(claim.run.id);
+      return r.state === 'ended' ? r : undefined;
+    });
+    expect(run).toMatchObject({ outcome: 'budget_exhausted' });
+    expect(run.reason?.rule).toBe(RunRule.llm_budget);
+    expect((await store.getTask(task.id)).status).toBe('blocked');
   });
 
   it('writes progress in batches, not per call', async () => {
