@@ -40,6 +40,33 @@ describe('Supervisor on a manual clock', () => {
     return { taskId: task.id, runId: claim.run.id };
   }
 
+  /**
+   * Claims the one ready task and starts its worker as a serve that died right after the spawn
+   * would have: the shim runs, but the run never learns its pid until a supervisor adopts it.
+   */
+  async function spawnUnrecorded(
+    argv: string[],
+  ): Promise<{ runId: number; runDir: string; pid: number }> {
+    const claim = await h.claimOne();
+    const runDir = join(dir, 'runs', String(claim.run.id));
+    const spawned = spawnWorker({
+      runDir,
+      logPath: join(runDir, 'output.log'),
+      argv,
+      env: process.env,
+      cwd: dir,
+    });
+    spawned.child.unref();
+    // Written, not only created: the shell makes the file empty before its printf writes the
+    // pid and newline in one write, and a loaded machine can pause it in between.
+    const pidFile = join(runDir, 'shim.pid');
+    await waitFor(
+      'the shim to write its pid',
+      () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'),
+    );
+    return { runId: claim.run.id, runDir, pid: spawned.pid };
+  }
+
   it('warns once at stall_warn_after, re-arms on progress, and ends at stall_timeout', async () => {
     const { taskId, runId } = await startSleeper({
       stall_warn_after: 60_000,
@@ -132,27 +159,11 @@ describe('Supervisor on a manual clock', () => {
   it('adopts a worker whose spawn serve died before recording, instead of starting a second one', async () => {
     await store.addProfile('sleeper', { argv: ['sleep', '60'] }, ana);
     const task = await store.createTask({ title: 'orphan', assignee: 'sleeper' }, ana);
-    const claim = await h.claimOne();
     // The shim starts, but the run never learns its pid (serve "died" right after the spawn).
-    const runDir = join(dir, 'runs', String(claim.run.id));
-    const spawned = spawnWorker({
-      runDir,
-      logPath: join(runDir, 'output.log'),
-      argv: ['sleep', '60'],
-      env: process.env,
-      cwd: dir,
-    });
-    spawned.child.unref();
-    // Written, not only created: the shell makes the file empty before its printf writes the
-    // pid and newline in one write, and a loaded machine can pause it in between.
-    const pidFile = join(runDir, 'shim.pid');
-    await waitFor(
-      'the shim to write its pid',
-      () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'),
-    );
+    const { runId, pid } = await spawnUnrecorded(['sleep', '60']);
     await supervisor.adoptAll();
-    const run = await store.getRun(claim.run.id);
-    expect(run).toMatchObject({ state: 'running', process: { pid: spawned.pid } });
+    const run = await store.getRun(runId);
+    expect(run).toMatchObject({ state: 'running', process: { pid } });
     expect((await store.listEvents({ task_id: task.id, kinds: ['adopted'] })).length).toBe(1);
     const ended = await supervisor.stop(task.id, 'ana', { now: true });
     expect(ended?.verified_gone).toBe(true);
@@ -163,39 +174,25 @@ describe('Supervisor on a manual clock', () => {
     const quitter = ['sh', '-c', `while [ ! -e ${go} ]; do sleep 0.05; done; exit 1`];
     await store.addProfile('quitter', { argv: quitter }, ana);
     const task = await store.createTask({ title: 'spend', assignee: 'quitter' }, ana);
-    const claim = await h.claimOne();
     // Adopted, so no exit event of its own looks at it: the test orders the looks.
-    const runDir = join(dir, 'runs', String(claim.run.id));
-    const spawned = spawnWorker({
-      runDir,
-      logPath: join(runDir, 'output.log'),
-      argv: quitter,
-      env: process.env,
-      cwd: dir,
-    });
-    spawned.child.unref();
-    const pidFile = join(runDir, 'shim.pid');
-    await waitFor(
-      'the shim to write its pid',
-      () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'),
-    );
+    const { runId, runDir } = await spawnUnrecorded(quitter);
     await supervisor.adoptAll();
     await supervisor.idle();
     // The worker reads the proxy's refusal and exits 1 ...
     writeFileSync(go, '');
     await waitFor('the worker to exit', () => existsSync(join(runDir, 'exit')));
-    const live = supervisor.live.get(claim.run.id);
+    const live = supervisor.live.get(runId);
     if (!live) throw new Error('not adopted');
     // ... while a look that will see the exit is already queued ahead of the proxy's ending.
     supervisor.kick(live);
-    supervisor.endFor(claim.run.id, 'budget_exhausted', {
+    supervisor.endFor(runId, 'budget_exhausted', {
       rule: RunRule.llm_budget,
       message: '1.02M tokens of 1M for this task (max_tokens_per_task)',
     });
     const run = await waitFor('the run to end', async () => {
       await supervisor.idle();
       await supervisor.tick();
-      const r = await store.getRun(claim.run.id);
+      const r = await store.getRun(runId);
       return r.state === 'ended' ? r : undefined;
     });
     expect(run).toMatchObject({ outcome: 'budget_exhausted' });
