@@ -44,9 +44,9 @@ export interface LiveRun extends EndingRun {
    */
   seq: number;
   /**
-   * An ending decided for it in this process and queued (`Supervisor.endFor`: the model
-   * proxy's spent budget or rate limits). The worker may exit on the proxy's answer before
-   * that ending begins: its exit then ends the run as decided, not by its exit code.
+   * An ending decided for it in this process (`Supervisor.endFor`: the model proxy's spent
+   * budget or rate limits), begun by the next look. The worker may exit on the proxy's answer
+   * before then: the run still ends as decided, not by its exit code.
    */
   decided: { outcome: Outcome; reason: RunReason } | null;
 }

@@ -22,14 +22,19 @@ export function exitStatus(sv: Supervision, live: LiveRun): ExitStatus | null {
 }
 
 /**
- * One look at a run (SPEC §3): an ending under way is advanced; otherwise new output is
- * progress, an exit begins its ending, and silence or age is judged against the policy.
+ * One look at a run (SPEC §3): an ending under way is advanced and a decided one begun;
+ * otherwise new output is progress, an exit begins its ending, and silence or age is judged
+ * against the policy.
  */
 export async function examine(sv: Supervision, live: LiveRun): Promise<void> {
   const { opts } = sv;
   if (!sv.live.has(live.runId)) return;
   // Output while a run is being ended is not progress: the decision is already made.
   if (live.ending !== null) return sv.endings.advance(live);
+  // An ending decided in this process (`Supervisor.endFor`) begins at the next look, whatever
+  // else it would see: the worker may already have exited on the proxy's refusal.
+  if (live.decided !== null)
+    return sv.endings.begin(live, live.decided.outcome, live.decided.reason);
   const size = fileSize(live.logPath);
   // The shim cuts the log's middle past log_cap: a log that shrank has had output too.
   if (size !== live.outputBytes) {
@@ -43,10 +48,6 @@ export async function examine(sv: Supervision, live: LiveRun): Promise<void> {
   // What the host saw, for the reason of an ending: built only when one begins.
   const seen = (): ReturnType<typeof observed> => observed(live, opts.host, now);
   const status = exitStatus(sv, live);
-  // An exit after an ending was decided here (the worker read the proxy's refusal and quit)
-  // ends the run as decided.
-  if (status !== null && live.decided !== null)
-    return sv.endings.begin(live, live.decided.outcome, live.decided.reason);
   if (status !== null) {
     // Whether it used the worker protocol decides what exit 0 means; the store knows for sure.
     if (!live.usedProtocol) live.usedProtocol = (await opts.store.getRun(live.runId)).used_protocol;

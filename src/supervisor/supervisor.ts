@@ -237,12 +237,9 @@ export class Supervisor implements Supervision {
   endFor(runId: number, outcome: Outcome, reason: RunReason): void {
     const live = this.live.get(runId);
     if (!live || live.ending !== null) return;
+    // The first decision stands; the next look begins it (./look.ts).
     live.decided ??= { outcome, reason };
-    live.queue = live.queue
-      .then(() => (live.ending === null ? this.endings.begin(live, outcome, reason) : undefined))
-      .catch((err: unknown) =>
-        this.log(`run ${live.runId}: ${(err as Error).stack ?? String(err)}`),
-      );
+    this.kick(live);
   }
 
   /** A worker's report moved its run to `ending`: let the process exit, then close. */
