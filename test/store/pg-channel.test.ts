@@ -10,6 +10,7 @@ import { ManualClock } from '../../src/core/clock.js';
 import { PgDriver, changesChannel } from '../../src/store/postgres/driver.js';
 import { openPgStore } from '../../src/store/postgres/open.js';
 import type { RemoteChange } from '../../src/store/store.js';
+import { waitFor } from '../helpers/host.js';
 import { PG_URL, freshPgSchema } from '../helpers/pg-schemas.js';
 
 const URL = PG_URL;
@@ -135,7 +136,7 @@ describe.skipIf(!URL)('watchers of one store (PostgreSQL)', () => {
       expect(await listeners()).toBe(1);
       // The last stops: the connection goes.
       stops[1]?.();
-      for (let i = 0; i < 200 && (await listeners()) > 0; i++) await sleep(25);
+      await waitFor('the connection to go', async () => (await listeners()) === 0);
       expect(await listeners()).toBe(0);
     } finally {
       for (const stop of stops) stop();
@@ -152,8 +153,4 @@ async function waitUntil(what: string, ok: () => boolean): Promise<void> {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
