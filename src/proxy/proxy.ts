@@ -248,10 +248,14 @@ export class LlmProxy {
     }
     moveTo('waiting');
     const url = target(spec.upstream, rest);
-    const done = { settled: false };
-    const finish = (status: number | null, tap: UsageTap | null, error: string | null): void => {
-      if (done.settled) return;
-      done.settled = true;
+    const done: { settled: Promise<void> | null } = { settled: null };
+    /** Records the request once, however it ends; the record, asked for. */
+    const finish = (
+      status: number | null,
+      tap: UsageTap | null,
+      error: string | null,
+    ): Promise<void> => {
+      if (done.settled) return done.settled;
       release();
       moveTo(null);
       if (tap?.hasUsage) this.memory.spent(run.id, tap.tokens, this.cost(tap));
@@ -263,10 +267,12 @@ export class LlmProxy {
         tap,
         error: error ?? tap?.error ?? null,
       });
+      done.settled = recorded;
       this.recording.set(run.id, recorded);
       void recorded.then(() => {
         if (this.recording.get(run.id) === recorded) this.recording.delete(run.id);
       });
+      return recorded;
     };
     const client = url.protocol === 'https:' ? https : http;
     const upstream = client.request(url, {
@@ -285,6 +291,16 @@ export class LlmProxy {
       const status = answer.statusCode ?? 502;
       const tap = new UsageTap(spec.kind, answer.headers['content-type']);
       answered = { status, tap };
+      if (RATE_LIMIT_STATUSES.has(status)) {
+        holdUntilCounted(answer, res, tap, {
+          chunk: () => {
+            moveTo('streaming');
+            this.book.chunk(me);
+          },
+          count: (error) => finish(status, tap, error),
+        });
+        return;
+      }
       res.writeHead(status, answer.statusMessage, forwardHeaders(answer.headers));
       res.flushHeaders();
       answer.on('data', (chunk: Buffer) => {
@@ -299,12 +315,12 @@ export class LlmProxy {
       answer.on('end', () => {
         res.end();
         tap.end();
-        finish(status, tap, null);
+        void finish(status, tap, null);
       });
       answer.on('error', (err) => {
         res.destroy();
         tap.end();
-        finish(status, tap, `the upstream's answer broke off: ${err.message}`);
+        void finish(status, tap, brokeOff(err));
       });
     });
     upstream.on('error', (err) => {
@@ -319,14 +335,14 @@ export class LlmProxy {
       } else {
         res.destroy();
       }
-      finish(null, null, message.replace(/^warden: /, ''));
+      void finish(null, null, message.replace(/^warden: /, ''));
     });
     res.once('close', () => {
       if (!res.writableFinished) {
         upstream.destroy();
         const so = answered;
         so?.tap.end();
-        finish(
+        void finish(
           so?.status ?? null,
           so?.tap ?? null,
           'the agent hung up before the answer was complete',
@@ -404,6 +420,44 @@ export class LlmProxy {
     this.agents.http.destroy();
     this.agents.https.destroy();
   }
+}
+
+/** Why a record says an upstream answer stopped short. */
+function brokeOff(err: Error): string {
+  return `the upstream's answer broke off: ${err.message}`;
+}
+
+/**
+ * Passes on an upstream's "slow down" answer only once it is counted (`count`: the request's
+ * record, which ends the run when it is one too many). So a run ends \`rate_limited\` before its
+ * agent can read the answer and quit on it, which would otherwise be judged a crash and retried
+ * into the same limits. The answer is small; holding it costs one store write.
+ */
+function holdUntilCounted(
+  answer: IncomingMessage,
+  res: ServerResponse,
+  tap: UsageTap,
+  on: { chunk: () => void; count: (error: string | null) => Promise<void> },
+): void {
+  const held: Buffer[] = [];
+  answer.on('data', (chunk: Buffer) => {
+    held.push(chunk);
+    on.chunk();
+    tap.feed(chunk);
+  });
+  answer.on('end', () => {
+    tap.end();
+    void on.count(null).then(() => {
+      if (res.destroyed) return;
+      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, forwardHeaders(answer.headers));
+      res.end(Buffer.concat(held));
+    });
+  });
+  answer.on('error', (err) => {
+    res.destroy();
+    tap.end();
+    void on.count(brokeOff(err));
+  });
 }
 
 function refusal(status: number, type: string, message: string, retry: boolean): ProxyRefusal {
