@@ -8,7 +8,11 @@
  * the output says what that is. Rounds go peer after peer, so load from other work falls on
  * all of them alike, after a warm-up round of each that is not counted.
  *
- *   node bench/run.ts peers-throughput [--tasks 500] [--rounds 3] [--only NAME]
+ * With `--floor`, the floor of a round (peers/floor.ts: one statement a round, directly or over
+ * HTTP, on warden's tables; not warden) runs beside them, to show what the server-side design
+ * of issue #16 could reach at best.
+ *
+ *   node bench/run.ts peers-throughput [--tasks 500] [--rounds 3] [--only NAME[,NAME]] [--floor]
  */
 import { parseArgs } from 'node:util';
 import { machine } from './lib/machine.js';
@@ -16,6 +20,7 @@ import { report } from './lib/results.js';
 import { summarize } from './lib/stats.js';
 import type { Row } from './lib/stats.js';
 import { bullmq } from './peers/bullmq.js';
+import { floorDirect, floorHttp } from './peers/floor.js';
 import { graphileWorker } from './peers/graphile-worker.js';
 import { measureRound } from './peers/measure.js';
 import type { RoundSample } from './peers/measure.js';
@@ -59,11 +64,15 @@ export async function run(argv: readonly string[]): Promise<void> {
       tasks: { type: 'string', default: '500' },
       rounds: { type: 'string', default: '3' },
       only: { type: 'string' },
+      floor: { type: 'boolean', default: false },
     },
   });
   const tasks = positive(values.tasks, 'tasks');
-  // `--only TEXT`: just the peers whose name contains TEXT (to look at one closely).
-  const peers = PEERS.filter((p) => values.only === undefined || p.name.includes(values.only));
+  // `--only TEXT[,TEXT]`: just the peers whose name contains one of them (to look closely).
+  const only = values.only?.split(',');
+  const peers = [...(values.floor ? [floorDirect, floorHttp] : []), ...PEERS].filter(
+    (p) => only === undefined || only.some((text) => p.name.includes(text)),
+  );
   const rounds = positive(values.rounds, 'rounds');
   const startedAt = new Date();
 
