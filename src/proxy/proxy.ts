@@ -429,7 +429,7 @@ function brokeOff(err: Error): string {
 
 /**
  * Passes on an upstream's "slow down" answer only once it is counted (`count`: the request's
- * record, which ends the run when it is one too many). So a run ends \`rate_limited\` before its
+ * record, which ends the run when it is one too many). So a run ends `rate_limited` before its
  * agent can read the answer and quit on it, which would otherwise be judged a crash and retried
  * into the same limits. The answer is small; holding it costs one store write.
  */
