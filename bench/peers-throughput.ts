@@ -20,7 +20,7 @@ import { report } from './lib/results.js';
 import { summarize } from './lib/stats.js';
 import type { Row } from './lib/stats.js';
 import { bullmq } from './peers/bullmq.js';
-import { floorDirect, floorHttp } from './peers/floor.js';
+import { floorDirect, floorDirectLoops, floorHttp, floorHttpLoops } from './peers/floor.js';
 import { graphileWorker } from './peers/graphile-worker.js';
 import { measureRound } from './peers/measure.js';
 import type { RoundSample } from './peers/measure.js';
@@ -70,9 +70,10 @@ export async function run(argv: readonly string[]): Promise<void> {
   const tasks = positive(values.tasks, 'tasks');
   // `--only TEXT[,TEXT]`: just the peers whose name contains one of them (to look closely).
   const only = values.only?.split(',');
-  const peers = [...(values.floor ? [floorDirect, floorHttp] : []), ...PEERS].filter(
-    (p) => only === undefined || only.some((text) => p.name.includes(text)),
-  );
+  const peers = [
+    ...(values.floor ? [floorDirect, floorDirectLoops, floorHttp, floorHttpLoops] : []),
+    ...PEERS,
+  ].filter((p) => only === undefined || only.some((text) => p.name.includes(text)));
   const rounds = positive(values.rounds, 'rounds');
   const startedAt = new Date();
 

@@ -3,9 +3,9 @@
  * is: `POST /round` with a bearer token and `{ "done": [tokens], "max": n }` runs the round's
  * one statement and answers `{ "claims": [...] }`. The least an HTTP hop between a worker and
  * the database can be: node:http, a token compared in memory, the body parsed with
- * `JSON.parse`, one pooled connection. Not warden: a measurement's stand-in.
+ * `JSON.parse`, a pool of CONNECTIONS (one per loop its client runs). Not warden: a measurement's stand-in.
  *
- *   node bench/peers/floor-server.ts POSTGRES_URL SCHEMA SECRET   (prints its URL on stdout)
+ *   node bench/peers/floor-server.ts POSTGRES_URL SCHEMA SECRET CONNECTIONS   (prints its URL)
  */
 import { timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -13,12 +13,13 @@ import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { FLOOR_ROUND } from './floor-round.ts';
 
-const [url, schema, secret] = process.argv.slice(2);
-if (!url || !schema || !secret) {
-  process.stderr.write('usage: floor-server.ts POSTGRES_URL SCHEMA SECRET\n');
+const [url, schema, secret, connections] = process.argv.slice(2);
+const max = Number(connections);
+if (!url || !schema || !secret || !Number.isInteger(max) || max < 1) {
+  process.stderr.write('usage: floor-server.ts POSTGRES_URL SCHEMA SECRET CONNECTIONS\n');
   process.exit(2);
 }
-const pool = new pg.Pool({ connectionString: url, max: 1, options: `-c search_path=${schema}` });
+const pool = new pg.Pool({ connectionString: url, max, options: `-c search_path=${schema}` });
 const expected = Buffer.from(`Bearer ${secret}`);
 
 const server = createServer((req, res) => {

@@ -1,10 +1,12 @@
 /**
- * The floor of a pull round (./floor-round.ts) as a peer of `round-floor`: one loop of
- * `concurrency` slots that carries its finished runs' tokens on the claim for the next ones,
- * as warden's SDK worker does, over warden's real schema in a fresh PostgreSQL schema.
- * `direct` runs the round's statement from the loop's own connection, as pg-boss and
- * graphile-worker run theirs; `http` sends it through a separate server process
- * (./floor-server.ts), as a warden worker reaches its store through `warden serve`.
+ * The floor of a pull round (./floor-round.ts) as a peer of `peers-throughput --floor`, over
+ * warden's real schema in a fresh PostgreSQL schema. Each loop carries its finished runs'
+ * tokens on the claim for the next ones, as warden's SDK worker does: one loop of
+ * `concurrency` slots (the shape of one warden worker with that many), or `concurrency` loops
+ * of one slot (the shape of as many workers). `direct` runs the round's statement from each
+ * loop's own connection, as pg-boss and graphile-worker run theirs; over HTTP it goes through
+ * a separate server process (./floor-server.ts), as a warden worker reaches its store through
+ * `warden serve`.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -29,8 +31,12 @@ const SERVER = fileURLToPath(new URL('./floor-server.ts', import.meta.url));
 type Exchange = (done: readonly string[], max: number) => Promise<FloorClaim[]>;
 
 /** Starts the server process and resolves with its URL and the process. */
-async function startServer(schema: string, secret: string): Promise<[string, ChildProcess]> {
-  const child = spawn(process.execPath, [SERVER, PG_URL, schema, secret], {
+async function startServer(
+  schema: string,
+  secret: string,
+  connections: number,
+): Promise<[string, ChildProcess]> {
+  const child = spawn(process.execPath, [SERVER, PG_URL, schema, secret, String(connections)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
@@ -85,11 +91,18 @@ function direct(client: pg.Client): Exchange {
   };
 }
 
+/** How a floor peer's workers are shaped and reach the database. */
+interface Shape {
+  viaHttp: boolean;
+  /** `concurrency` loops of one slot each, instead of one loop of `concurrency` slots. */
+  loops: boolean;
+}
+
 async function prepare(
   tasks: number,
-  slots: number,
+  concurrency: number,
   hooks: Hooks,
-  viaHttp: boolean,
+  shape: Shape,
 ): Promise<Round> {
   const warden = await loadWarden();
   const { openPgStore } = (await import(
@@ -99,7 +112,7 @@ async function prepare(
   const db = new BenchDb();
   await db.open();
   let server: ChildProcess | null = null;
-  let client: pg.Client | null = null;
+  const clients: pg.Client[] = [];
   let stopped = false;
   let loop: Promise<void> = Promise.resolve();
   let closed = false;
@@ -116,7 +129,7 @@ async function prepare(
           await exited;
         }
       },
-      () => client?.end() ?? Promise.resolve(),
+      () => Promise.all(clients.map((c) => c.end())),
       () => db.dropSchema(schema),
       () => db.close(),
     ]);
@@ -138,22 +151,30 @@ async function prepare(
     );
     await db.number(`analyze "${schema}".tasks`);
     const durability = await db.durability(schema);
-    let exchange: Exchange;
-    if (viaHttp) {
+    const loops = shape.loops ? concurrency : 1;
+    const slots = shape.loops ? 1 : concurrency;
+    const exchanges: Exchange[] = [];
+    if (shape.viaHttp) {
       const secret = randomBytes(24).toString('base64url');
-      const [url, child] = await startServer(schema, secret);
+      const [url, child] = await startServer(schema, secret, loops);
       server = child;
-      exchange = overHttp(url, secret);
+      for (let i = 0; i < loops; i++) exchanges.push(overHttp(url, secret));
     } else {
-      client = new pg.Client({ connectionString: PG_URL, options: `-c search_path=${schema}` });
-      await client.connect();
-      exchange = direct(client);
+      for (let i = 0; i < loops; i++) {
+        const client = new pg.Client({
+          connectionString: PG_URL,
+          options: `-c search_path=${schema}`,
+        });
+        clients.push(client);
+        await client.connect();
+        exchanges.push(direct(client));
+      }
     }
     return {
       durability,
       start: () => {
         const startAt = performance.now();
-        loop = (async () => {
+        const one = async (exchange: Exchange): Promise<void> => {
           let done: string[] = [];
           while (!stopped) {
             const claims = await exchange(done, slots);
@@ -165,7 +186,8 @@ async function prepare(
             // Every task was made before the start: no claim means the last results are in.
             if (claims.length === 0) break;
           }
-        })();
+        };
+        loop = Promise.all(exchanges.map(one)).then(() => undefined);
         loop.catch((err: unknown) => hooks.failed(err));
         return Promise.resolve(startAt);
       },
@@ -179,16 +201,33 @@ async function prepare(
   }
 }
 
-/** The floor with the statement sent from the worker's own connection. */
+/** The floor in one loop of N slots, the statement sent from the loop's own connection. */
 export const floorDirect: Peer = {
   name: 'floor round, direct (not warden)',
   workers: (n) => `one loop of ${n} slot${n === 1 ? '' : 's'}, the statement from its connection`,
-  prepare: (tasks, concurrency, hooks) => prepare(tasks, concurrency, hooks, false),
+  prepare: (tasks, n, hooks) => prepare(tasks, n, hooks, { viaHttp: false, loops: false }),
 };
 
-/** The floor with the statement sent through an HTTP server process. */
+/** The floor in one loop of N slots, the statement sent through an HTTP server process. */
 export const floorHttp: Peer = {
   name: 'floor round, over HTTP (not warden)',
   workers: (n) => `one loop of ${n} slot${n === 1 ? '' : 's'}, through a node:http server process`,
-  prepare: (tasks, concurrency, hooks) => prepare(tasks, concurrency, hooks, true),
+  prepare: (tasks, n, hooks) => prepare(tasks, n, hooks, { viaHttp: true, loops: false }),
+};
+
+/** The floor in N loops of one slot, each sending the statement from its own connection. */
+export const floorDirectLoops: Peer = {
+  name: 'floor round, direct, loops of 1 slot (not warden)',
+  workers: (n) =>
+    `${n} loop${n === 1 ? '' : 's'} of 1 slot in one process, each the statement from its own connection`,
+  prepare: (tasks, n, hooks) => prepare(tasks, n, hooks, { viaHttp: false, loops: true }),
+};
+
+/** The floor in N loops of one slot, each through the same HTTP server process. */
+export const floorHttpLoops: Peer = {
+  name: 'floor round, over HTTP, loops of 1 slot (not warden)',
+  workers: (n) =>
+    `${n} loop${n === 1 ? '' : 's'} of 1 slot in one process, through a node:http server ` +
+    `process with ${n} connection${n === 1 ? '' : 's'}`,
+  prepare: (tasks, n, hooks) => prepare(tasks, n, hooks, { viaHttp: true, loops: true }),
 };
