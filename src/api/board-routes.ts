@@ -95,10 +95,7 @@ export function boardRoutes(
       const name = c.req.valid('query').board ?? 'default';
       const board = await store.getBoard(name);
       const profiles = await store.listProfiles();
-      const running = await store.listTasks({ board: name, statuses: ['running'] });
-      const byProfile: Record<string, number> = {};
-      for (const t of running)
-        byProfile[t.assignee ?? '-'] = (byProfile[t.assignee ?? '-'] ?? 0) + 1;
+      const byProfile = await store.runningByAssignee(name);
       const held = (
         await store.listEvents({ board: name, kinds: ['kill_failed'], limit: 200, newest: true })
       ).map((e) => e.run_id);

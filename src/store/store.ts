@@ -494,6 +494,8 @@ export interface Store {
   setBoardPaused(name: string, paused: boolean, actor: Actor): Promise<Board>;
   /** Tasks per status of a board (with an optional search). */
   countTasks(board: string, q?: string): Promise<Record<string, number>>;
+  /** A board's running tasks counted by assignee (`-` for tasks with none). */
+  runningByAssignee(board: string): Promise<Record<string, number>>;
   /**
    * The board view: how many tasks of each status match (every status), and the first `limit`
    * of each status in `shown`, in the listing's order, read at one moment.

@@ -33,6 +33,21 @@ describe('the board route', () => {
     expect(all.find((c) => c.id === waiting.id)?.run).toBeNull();
   });
 
+  it('the health route counts the board’s running tasks by profile', async () => {
+    h = await makeHarness({ board: true });
+    await h.claimNew({ title: 'one' });
+    await h.claimNew({ title: 'two' });
+    await h.store.createTask({ title: 'waiting' }, ana);
+    const answer = await h.request('GET', '/api/v1/health?board=default', {
+      token: h.adminToken,
+    });
+    expect(answer.status).toBe(200);
+    const { running_by_profile } = answer.body as { running_by_profile: Record<string, number> };
+    const claimed = await h.store.listTasks({ board: 'default', statuses: ['running'] });
+    expect(claimed).toHaveLength(2);
+    expect(running_by_profile).toEqual({ [claimed[0]?.assignee ?? '-']: 2 });
+  });
+
   it('counts every status, lists archived cards only when asked, and searches', async () => {
     h = await makeHarness({ board: true });
     const login = await h.store.createTask({ title: 'Fix the login page' }, ana);

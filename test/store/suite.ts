@@ -639,6 +639,30 @@ export function runStoreSuite(name: string, make: () => Promise<StoreFixture>): 
         await refused(store.boardStats('nope'), ErrorCode.not_found);
       });
 
+      it('counts a board’s running tasks by assignee, each exactly', async () => {
+        await store.addProfile('p', { argv: ['true'] }, ana);
+        await store.addProfile('q', { argv: ['true'] }, ana);
+        await store.addBoard('other', ana);
+        for (const [assignee, board] of [
+          ['p', 'default'],
+          ['p', 'default'],
+          ['q', 'default'],
+          ['q', 'other'],
+          ['p', 'default'],
+        ] as const)
+          await store.createTask({ title: 't', assignee, board }, ana);
+        expect(await store.runningByAssignee('default')).toEqual({});
+        // Four claimed: two of p's and q's of the default board, and q's of the other.
+        const claims = await store.claimRuns(
+          { host: 'h1', maxWorkers: 4, limit: 4, mode: 'spawned' },
+          '/ws',
+        );
+        expect(claims).toHaveLength(4);
+        expect(await store.runningByAssignee('default')).toEqual({ p: 2, q: 1 });
+        expect(await store.runningByAssignee('other')).toEqual({ q: 1 });
+        expect(await store.runningByAssignee('nope')).toEqual({});
+      });
+
       it('lists the runs of a task (none before a dispatcher starts one)', async () => {
         const t = await store.createTask({ title: 't' }, ana);
         expect(await store.listRuns(t.id)).toEqual([]);

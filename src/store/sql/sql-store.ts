@@ -721,6 +721,10 @@ export class SqlStore implements Store {
     return tasks.countTasks(this.driver, board, q);
   }
 
+  runningByAssignee(board: string): Promise<Record<string, number>> {
+    return tasks.runningByAssignee(this.driver, board);
+  }
+
   boardColumns(query: ColumnsQuery): Promise<BoardColumns> {
     return this.driver.read((db) => boardColumns(db, query));
   }

@@ -422,6 +422,19 @@ export async function countTasks(
   return countMatching(db, board, await searchOf(db, q, board));
 }
 
+/**
+ * A board's running tasks counted by assignee (`-` for none): one grouped read, where listing
+ * them read every running task and its links (3,300 on a board of 100,000: 40 ms and more on
+ * PostgreSQL, at every load of the dashboard's health panel).
+ */
+export async function runningByAssignee(db: SqlDb, board: string): Promise<Record<string, number>> {
+  const rows = await db.all<{ assignee: string | null; n: number }>(
+    "SELECT assignee, COUNT(*) AS n FROM tasks WHERE board = ? AND status = 'running' GROUP BY assignee",
+    [board],
+  );
+  return Object.fromEntries(rows.map((r) => [r.assignee ?? '-', Number(r.n)]));
+}
+
 /** Tasks per status of a board, optionally only those a resolved search matches. */
 export async function countMatching(
   db: SqlDb,
