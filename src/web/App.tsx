@@ -14,6 +14,11 @@ import { SUPERVISOR_DEFAULTS } from '../core/defaults.js';
 const PER_COLUMN = 50;
 /** How often the page loads again while a run is in progress: serve's progress batch. */
 const RUNNING_REFRESH_MS = SUPERVISOR_DEFAULTS.progress_flush_ms;
+/**
+ * How long the first load waits for the event stream to open before it goes ahead anyway (a
+ * proxy that holds the stream back must not keep the board from showing).
+ */
+const STREAM_WAIT_MS = 500;
 
 /** What dropping a card on a column asks the server to do; null when no person can. */
 function verbFor(from: string, to: string): { verb: string; needsReason?: boolean } | null {
@@ -78,6 +83,8 @@ export function App() {
   const [theme, setTheme] = useState(initialTheme);
   const [now, setNow] = useState(Date.now());
   const [version, setVersion] = useState(0);
+  // Whether the page has started loading: once the event stream is open (see below).
+  const [started, setStarted] = useState(false);
   const [live, setLive] = useState(true);
   const [loggedOut, setLoggedOut] = useState(false);
   const pending = useRef<number | null>(null);
@@ -88,21 +95,23 @@ export function App() {
   }, []);
 
   const refresh = useCallback(async () => {
+    // The health panel comes beside the board, not before it: the board shows as soon as it
+    // is read, however long the panel's figures take.
+    const panel = api.health(board).then(setHealth, fail);
     try {
-      const [v, h] = await Promise.all([
-        api.board(board, q, PER_COLUMN, archived),
-        api.health(board),
-      ]);
+      const v = await api.board(board, q, PER_COLUMN, archived);
       setView(v);
-      setHealth(h);
       setExtra({});
       setOffBoard(await parentsOffBoard(v));
     } catch (err) {
       fail(err);
     }
+    await panel;
   }, [board, q, archived, fail]);
 
-  useEffect(() => void refresh(), [refresh, version]);
+  useEffect(() => {
+    if (started) void refresh();
+  }, [started, refresh, version]);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
     localStorage.setItem('warden-theme', theme);
@@ -122,12 +131,26 @@ export function App() {
   useEffect(() => {
     // EventSource reconnects by itself, resuming after the last event id it saw.
     const es = new EventSource(`/api/v1/stream?board=${encodeURIComponent(board)}`);
-    // Whatever happened between the first load and the stream opening: load again.
+    // The stream starts from the newest event when it opens, so the page's first load waits
+    // for that: what happens after comes as events, and nothing is loaded twice. If the
+    // stream fails or is slow to open, the page loads anyway, and again at every opening
+    // after that for whatever happened between.
+    let loaded = false;
+    const load = (): void => {
+      window.clearTimeout(wait);
+      if (loaded) setVersion((v) => v + 1);
+      loaded = true;
+      setStarted(true);
+    };
+    const wait = window.setTimeout(load, STREAM_WAIT_MS);
     es.onopen = () => {
       setLive(true);
-      setVersion((v) => v + 1);
+      load();
     };
-    es.onerror = () => setLive(false);
+    es.onerror = () => {
+      setLive(false);
+      if (!loaded) load();
+    };
     es.addEventListener('warden', () => {
       if (pending.current !== null) return;
       pending.current = window.setTimeout(() => {
@@ -135,7 +158,10 @@ export function App() {
         setVersion((v) => v + 1);
       }, 150);
     });
-    return () => es.close();
+    return () => {
+      window.clearTimeout(wait);
+      es.close();
+    };
   }, [board]);
 
   const move = async (id: number, from: string, to: string): Promise<void> => {
@@ -210,7 +236,13 @@ export function App() {
           </button>
         </div>
       )}
-      <Inbox board={board} version={version} now={now} onOpen={setSelected} onError={fail} />
+      <Inbox
+        board={board}
+        version={started ? version : null}
+        now={now}
+        onOpen={setSelected}
+        onError={fail}
+      />
       <CreateForm
         onCreate={async (title, body, assignee, priority) => {
           try {
@@ -262,7 +294,7 @@ export function App() {
         )}
         <HealthPanel health={health} />
       </div>
-      <Schedules board={board} version={version} now={now} onError={fail} />
+      <Schedules board={board} version={started ? version : null} now={now} onError={fail} />
       {selected !== null && (
         <Drawer
           id={selected}

@@ -8,7 +8,8 @@ const SHOWN = 50;
 
 interface Props {
   board: string;
-  version: number;
+  /** Loaded again at each change of it; null until the page's first load. */
+  version: number | null;
   now: number;
   onOpen: (taskId: number) => void;
   onError: (err: unknown) => void;
@@ -22,7 +23,7 @@ interface Props {
 export function Inbox({ board, version, now, onOpen, onError }: Props) {
   const [inbox, setInbox] = useState<InboxView | null>(null);
   useEffect(() => {
-    api.inbox(board, SHOWN).then(setInbox, onError);
+    if (version !== null) api.inbox(board, SHOWN).then(setInbox, onError);
   }, [board, version, onError]);
   const total = inbox?.total ?? 0;
   // Set in the same commit as the panel, so the title never shows a count the page does not.

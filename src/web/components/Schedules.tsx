@@ -5,7 +5,8 @@ import { until } from '../format.js';
 
 interface Props {
   board: string;
-  version: number;
+  /** Loaded again at each change of it; null until the page's first load. */
+  version: number | null;
   now: number;
   onError: (err: unknown) => void;
 }
@@ -92,7 +93,9 @@ export function Schedules({ board, version, now, onError }: Props) {
       onError(err);
     }
   };
-  useEffect(() => void load(), [board, version]);
+  useEffect(() => {
+    if (version !== null) void load();
+  }, [board, version]);
   const remove = (name: string): void => {
     if (!window.confirm(`Remove the schedule ${name}? The tasks it created stay.`)) return;
     void api.removeSchedule(name).then(load).catch(onError);
