@@ -42,6 +42,23 @@ const BoardQuery = z.object({
   archived: z.enum(['0', '1']).optional(),
 });
 
+/** Most parents a board answer gives the status of (`off_board`). */
+const OFF_BOARD_MAX = 500;
+
+/**
+ * The statuses of the waiting (`todo`) cards' parents that the columns do not show, so a
+ * waiting card can say what holds it: one read, where the page used to read each parent.
+ */
+async function offBoard(
+  store: Store,
+  columns: Record<string, Card[]>,
+): Promise<Record<number, string>> {
+  const shown = new Set(Object.values(columns).flatMap((cards) => cards.map((c) => c.id)));
+  const parents = new Set((columns.todo ?? []).flatMap((c) => c.parents));
+  const missing = [...parents].filter((id) => !shown.has(id)).slice(0, OFF_BOARD_MAX);
+  return store.taskStatuses(missing);
+}
+
 /** The cards of a column: its running tasks' runs read in one query, not one per card. */
 async function cards(store: Store, tasks: readonly Task[]): Promise<Card[]> {
   const ids = tasks.flatMap((t) => (t.current_run_id === null ? [] : [t.current_run_id]));
@@ -82,7 +99,16 @@ export function boardRoutes(
       });
       const columns: Record<string, Card[]> = {};
       for (const status of shown) columns[status] = await cards(store, found.columns[status] ?? []);
-      return c.json({ board: name, paused: board.paused, counts: found.counts, columns }, 200);
+      return c.json(
+        {
+          board: name,
+          paused: board.paused,
+          counts: found.counts,
+          columns,
+          off_board: await offBoard(store, columns),
+        },
+        200,
+      );
     },
   );
 

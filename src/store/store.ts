@@ -3,7 +3,7 @@ import type { Actor } from '../core/actor.js';
 import type { WardenEvent, EventKind } from '../core/events.js';
 import type { EpochMs, EventId, RunId, TaskId } from '../core/glossary.js';
 import type { NewEvent } from '../core/events.js';
-import type { Outcome } from '../core/status.js';
+import type { Outcome, TaskStatus } from '../core/status.js';
 import type { EndingPhases, StopIntent } from '../core/ending.js';
 import type { ProcessIdentity, RunReason } from '../core/run.js';
 import type {
@@ -494,6 +494,8 @@ export interface Store {
   setBoardPaused(name: string, paused: boolean, actor: Actor): Promise<Board>;
   /** Tasks per status of a board (with an optional search). */
   countTasks(board: string, q?: string): Promise<Record<string, number>>;
+  /** The statuses of the tasks with these ids that exist, in one read. */
+  taskStatuses(ids: readonly TaskId[]): Promise<Record<TaskId, TaskStatus>>;
   /** A board's running tasks counted by assignee (`-` for tasks with none). */
   runningByAssignee(board: string): Promise<Record<string, number>>;
   /**

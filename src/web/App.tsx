@@ -34,27 +34,6 @@ function verbFor(from: string, to: string): { verb: string; needsReason?: boolea
   return null;
 }
 
-/**
- * The statuses of the parents of `todo` cards that the board's first pages do not hold, so a
- * waiting card can say what holds it; at most one page of them, each read on its own.
- */
-async function parentsOffBoard(view: BoardView): Promise<Record<number, string>> {
-  const cards = Object.values(view.columns).flat();
-  const onBoard = new Set(cards.map((c) => c.id));
-  const missing = [
-    ...new Set(cards.filter((c) => c.status === 'todo').flatMap((c) => c.parents)),
-  ].filter((id) => !onBoard.has(id));
-  const found = await Promise.all(
-    missing.slice(0, PER_COLUMN).map((id) =>
-      api.task(id).then(
-        (t) => [id, t.status] as const,
-        () => null,
-      ),
-    ),
-  );
-  return Object.fromEntries(found.filter((f) => f !== null));
-}
-
 function initialTheme(): string {
   const saved = localStorage.getItem('warden-theme');
   if (saved === 'light' || saved === 'dark') return saved;
@@ -73,8 +52,6 @@ export function App() {
   const [view, setView] = useState<BoardView | null>(null);
   const [extra, setExtra] = useState<Record<string, Card[]>>({});
   const [health, setHealth] = useState<Health | null>(null);
-  // Statuses of waiting cards' parents that are not on the board (archived, or past a column's page).
-  const [offBoard, setOffBoard] = useState<Record<number, string>>({});
   const [q, setQ] = useState('');
   const [archived, setArchived] = useState(false);
   // `?task=ID` (a notification's link) opens that task's drawer.
@@ -102,7 +79,6 @@ export function App() {
       const v = await api.board(board, q, PER_COLUMN, archived);
       setView(v);
       setExtra({});
-      setOffBoard(await parentsOffBoard(v));
     } catch (err) {
       fail(err);
     }
@@ -261,7 +237,7 @@ export function App() {
           <Board
             view={view}
             extra={extra}
-            offBoard={offBoard}
+            offBoard={view.off_board}
             archived={archived}
             now={now}
             onOpen={setSelected}

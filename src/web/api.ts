@@ -17,6 +17,8 @@ export interface BoardView {
   paused: boolean;
   counts: Record<string, number>;
   columns: Record<string, Card[]>;
+  /** Statuses of waiting cards' parents that the columns do not show. */
+  off_board: Record<number, string>;
 }
 
 /** What the banner and the health panel show. */

@@ -33,6 +33,24 @@ describe('the board route', () => {
     expect(all.find((c) => c.id === waiting.id)?.run).toBeNull();
   });
 
+  it('gives the status of each waiting card’s parent that the columns do not show', async () => {
+    h = await makeHarness({ board: true });
+    const shown = await h.store.createTask({ title: 'shown', priority: 5 }, ana);
+    const past = await h.store.createTask({ title: 'past the page' }, ana);
+    const waiting = await h.store.createTask({ title: 'waits', parents: [past.id, shown.id] }, ana);
+    const answer = await h.request('GET', '/api/v1/board?board=default&limit=1', {
+      token: h.adminToken,
+    });
+    expect(answer.status).toBe(200);
+    const body = answer.body as { columns: Record<string, Card[]>; off_board: object };
+    expect(body.columns.ready?.map((c) => c.id)).toEqual([shown.id]);
+    expect(body.columns.todo?.map((c) => c.id)).toEqual([waiting.id]);
+    // Only the parent the page does not show; the shown one is on its card already.
+    expect(body.off_board).toEqual({ [past.id]: 'ready' });
+    const all = await h.request('GET', '/api/v1/board?board=default', { token: h.adminToken });
+    expect((all.body as { off_board: object }).off_board).toEqual({});
+  });
+
   it('the health route counts the board’s running tasks by profile', async () => {
     h = await makeHarness({ board: true });
     await h.claimNew({ title: 'one' });

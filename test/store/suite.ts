@@ -639,6 +639,17 @@ export function runStoreSuite(name: string, make: () => Promise<StoreFixture>): 
         await refused(store.boardStats('nope'), ErrorCode.not_found);
       });
 
+      it('reads the statuses of tasks by id in one call, leaving out ids that do not exist', async () => {
+        const a = await store.createTask({ title: 'a' }, ana);
+        const b = await store.createTask({ title: 'b' }, ana);
+        await store.moveTask(b.id, { verb: 'done' }, ana);
+        expect(await store.taskStatuses([a.id, b.id, 999_999])).toEqual({
+          [a.id]: 'ready',
+          [b.id]: 'done',
+        });
+        expect(await store.taskStatuses([])).toEqual({});
+      });
+
       it('counts a board’s running tasks by assignee, each exactly', async () => {
         await store.addProfile('p', { argv: ['true'] }, ana);
         await store.addProfile('q', { argv: ['true'] }, ana);

@@ -24,7 +24,7 @@ import type { Json, NewEvent } from '../../core/events.js';
 import type { EpochMs, RunId } from '../../core/glossary.js';
 import type { EndingPhases, StopIntent } from '../../core/ending.js';
 import type { ProcessIdentity, RunReason } from '../../core/run.js';
-import type { Outcome } from '../../core/status.js';
+import type { Outcome, TaskStatus } from '../../core/status.js';
 import type {
   Claim,
   ClaimRequest,
@@ -719,6 +719,15 @@ export class SqlStore implements Store {
 
   countTasks(board: string, q?: string): Promise<Record<string, number>> {
     return tasks.countTasks(this.driver, board, q);
+  }
+
+  async taskStatuses(ids: readonly TaskId[]): Promise<Record<TaskId, TaskStatus>> {
+    if (ids.length === 0) return {};
+    const rows = await this.driver.all<{ id: number; status: TaskStatus }>(
+      `SELECT id, status FROM tasks WHERE id IN (${ids.map(() => '?').join(', ')})`,
+      [...ids],
+    );
+    return Object.fromEntries(rows.map((r) => [Number(r.id), r.status]));
   }
 
   runningByAssignee(board: string): Promise<Record<string, number>> {
