@@ -25,6 +25,7 @@ import { AdmissionMemory } from './admissions.js';
 import type { ProxiedRun } from './activity.js';
 import { budgetRefusal, staleRefusal, writeRefusal } from './errors.js';
 import type { ProxyRefusal } from './errors.js';
+import { brokeOff, holdUntilCounted } from './hold.js';
 import { UpstreamLimiter } from './limiter.js';
 import { UsageTap } from './usage.js';
 
@@ -61,8 +62,12 @@ const HOP_BY_HOP = new Set([
 export interface ProxyHooks {
   /** Model traffic of a run: progress, and (when given) what it is doing now. */
   activity(run: ProxiedRun, state?: LlmState | null): void;
-  /** Ends a run for a rule the proxy found (a spent budget, upstream rate limits). */
-  end(run: AdmittedRun, outcome: Outcome, reason: RunReason): void;
+  /**
+   * Ends a run for a rule the proxy found (a spent budget, upstream rate limits); resolves once
+   * the ending is decided (a pull run's fence is written), which the proxy waits for before the
+   * agent sees the answer that caused it.
+   */
+  end(run: AdmittedRun, outcome: Outcome, reason: RunReason): void | Promise<void>;
 }
 
 /** The run of a request, as admission reads it. */
@@ -195,7 +200,7 @@ export class LlmProxy {
       });
       // Decided before the refusal goes out: a worker that exits on reading it ends its run
       // for the budget, not as a crash to be retried into the same refusal.
-      this.opts.hooks.end(run, 'budget_exhausted', {
+      await this.end(run, 'budget_exhausted', {
         rule: RunRule.llm_budget,
         message: spent.message,
         extra: { budget: spent.budget },
@@ -293,6 +298,7 @@ export class LlmProxy {
       answered = { status, tap };
       if (RATE_LIMIT_STATUSES.has(status)) {
         holdUntilCounted(answer, res, tap, {
+          headers: forwardHeaders(answer.headers),
           chunk: () => {
             moveTo('streaming');
             this.book.chunk(me);
@@ -325,17 +331,24 @@ export class LlmProxy {
     });
     upstream.on('error', (err) => {
       const message = `warden: the model upstream ${url.origin} failed: ${err.message}`;
-      if (!res.headersSent) {
+      const so = answered;
+      if (so === null) {
         const timeout = err.message.startsWith('no answer');
-        writeRefusal(
-          res,
-          spec.kind,
-          refusal(timeout ? 504 : 502, timeout ? 'timeout_error' : 'api_error', message, true),
-        );
-      } else {
-        res.destroy();
+        if (!res.headersSent)
+          writeRefusal(
+            res,
+            spec.kind,
+            refusal(timeout ? 504 : 502, timeout ? 'timeout_error' : 'api_error', message, true),
+          );
+        void finish(null, null, message.replace(/^warden: /, ''));
+        return;
       }
-      void finish(null, null, message.replace(/^warden: /, ''));
+      // Mid-answer: recorded as far as it came. One being passed on is cut off at once; one
+      // held (a "slow down" not yet counted) is counted first.
+      so.tap.end();
+      const recorded = finish(so.status, so.tap, message.replace(/^warden: /, ''));
+      if (res.headersSent) res.destroy();
+      else void recorded.then(() => res.destroy());
     });
     res.once('close', () => {
       if (!res.writableFinished) {
@@ -390,12 +403,21 @@ export class LlmProxy {
         if (this.rateLimited.size >= 1000)
           this.rateLimited.delete(this.rateLimited.keys().next().value ?? 0);
         this.rateLimited.set(run.id, message);
-        this.opts.hooks.end(run, 'rate_limited', {
+        await this.end(run, 'rate_limited', {
           rule: RunRule.llm_rate_limits,
           message,
           extra: { rate_limits: totals.rate_limits, max_rate_limits: max },
         });
       }
+    } catch (err) {
+      this.opts.log(`llm proxy: run ${run.id}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Ends a run through the host (`ProxyHooks.end`), once it is decided; a failure is logged. */
+  private async end(run: AdmittedRun, outcome: Outcome, reason: RunReason): Promise<void> {
+    try {
+      await this.opts.hooks.end(run, outcome, reason);
     } catch (err) {
       this.opts.log(`llm proxy: run ${run.id}: ${(err as Error).message}`);
     }
@@ -420,44 +442,6 @@ export class LlmProxy {
     this.agents.http.destroy();
     this.agents.https.destroy();
   }
-}
-
-/** Why a record says an upstream answer stopped short. */
-function brokeOff(err: Error): string {
-  return `the upstream's answer broke off: ${err.message}`;
-}
-
-/**
- * Passes on an upstream's "slow down" answer only once it is counted (`count`: the request's
- * record, which ends the run when it is one too many). So a run ends `rate_limited` before its
- * agent can read the answer and quit on it, which would otherwise be judged a crash and retried
- * into the same limits. The answer is small; holding it costs one store write.
- */
-function holdUntilCounted(
-  answer: IncomingMessage,
-  res: ServerResponse,
-  tap: UsageTap,
-  on: { chunk: () => void; count: (error: string | null) => Promise<void> },
-): void {
-  const held: Buffer[] = [];
-  answer.on('data', (chunk: Buffer) => {
-    held.push(chunk);
-    on.chunk();
-    tap.feed(chunk);
-  });
-  answer.on('end', () => {
-    tap.end();
-    void on.count(null).then(() => {
-      if (res.destroyed) return;
-      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, forwardHeaders(answer.headers));
-      res.end(Buffer.concat(held));
-    });
-  });
-  answer.on('error', (err) => {
-    res.destroy();
-    tap.end();
-    void on.count(brokeOff(err));
-  });
 }
 
 function refusal(status: number, type: string, message: string, retry: boolean): ProxyRefusal {

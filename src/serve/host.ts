@@ -176,9 +176,10 @@ export class Host {
           if (run.mode === 'spawned') this.supervisor.noteModel(run.id, state);
           else this.pull.noteCall(run.id, 'progress');
         },
-        end: (run, outcome, reason) => {
+        end: async (run, outcome, reason) => {
           if (run.mode === 'pull') {
-            void opts.store
+            // Awaited by the proxy: the fence is written before the worker sees the answer.
+            await opts.store
               .getRun(run.id)
               .then((full) => this.pull.endings.fence(full, outcome, reason))
               .catch((err: unknown) => opts.log?.(`run ${run.id}: ${String(err)}`));

@@ -8,75 +8,50 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { dispatcher, person } from '../../src/core/actor.js';
 import { ManualClock } from '../../src/core/clock.js';
 import type { Outcome } from '../../src/core/status.js';
+import { HOLD_MAX_BYTES } from '../../src/proxy/hold.js';
 import { LlmProxy } from '../../src/proxy/proxy.js';
+import type { ProxyHooks } from '../../src/proxy/proxy.js';
+import type { Claim } from '../../src/store/run-types.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
-import type { Store } from '../../src/store/store.js';
+import type { SqliteStore } from '../../src/store/sqlite/open.js';
 import { startOpenAIStandin } from '../helpers/openai-standin.js';
-import type { OpenAIStandin } from '../helpers/openai-standin.js';
 
 /**
  * The order of a rate-limit ending (issue #13): the run is ended for its limits before its
  * agent can read the answer that made them one too many. An agent that quits on that answer
  * must find its run already ending `rate_limited`, not be judged a crash and retried.
  */
-describe('the model proxy: an upstream 429', () => {
+describe('the model proxy: an upstream "slow down"', () => {
   const closing: (() => Promise<void> | void)[] = [];
   afterEach(async () => {
     for (const close of closing.splice(0).reverse()) await close();
   });
 
-  it('is passed to the agent only after it is counted and the run is ended for it', async () => {
+  /** A real store with one running run of a profile whose upstream is `upstream`, behind the proxy. */
+  async function proxied(
+    upstream: string,
+    end: ProxyHooks['end'],
+  ): Promise<{ store: SqliteStore; claim: Claim; ask: () => Promise<Response> }> {
     const dir = mkdtempSync(join(tmpdir(), 'warden-proxy-'));
     const clock = new ManualClock();
     const store = await openSqliteStore(join(dir, 'warden.db'), clock, { create: true });
     closing.push(() => rmSync(dir, { recursive: true, force: true }));
     closing.push(() => store.close());
-    const upstream: OpenAIStandin = await startOpenAIStandin();
-    closing.push(() => upstream.close());
-    upstream.always = { kind: 'status', status: 429, retryAfter: 0 };
-
     const ana = person('ana');
     await store.addBoard('default', ana);
-    const llm = { upstream: upstream.url, kind: 'openai' as const, max_concurrency: null };
-    await store.addProfile('p', { argv: ['true'], llm: { ...llm, max_rate_limits: 1 } }, ana);
+    const llm = { upstream, kind: 'openai' as const, max_concurrency: null, max_rate_limits: 1 };
+    await store.addProfile('p', { argv: ['true'], llm }, ana);
     await store.createTask({ title: 't', assignee: 'p' }, ana);
     const [claim] = await store.claimRuns(
       { host: 'h1', maxWorkers: 1, limit: 1, mode: 'spawned' },
       '/ws',
     );
     if (!claim) throw new Error('nothing claimed');
-
-    // The second request's record, the one that ends the run, is held until the agent has its
-    // answer or a second has passed without it: an answer passed on before it is counted
-    // arrives while held.
-    let answered = false;
-    let release = (): void => undefined;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-      setTimeout(resolve, 1000);
-    });
-    let records = 0;
-    const gated = new Proxy(store, {
-      get(target, key) {
-        if (key === 'recordLlmRequest') {
-          return async (...args: Parameters<Store['recordLlmRequest']>) => {
-            if (++records === 2) await held;
-            return target.recordLlmRequest(...args);
-          };
-        }
-        const value: unknown = Reflect.get(target, key);
-        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
-      },
-    });
-    const ends: { outcome: Outcome; answered: boolean }[] = [];
     const proxy = new LlmProxy({
-      store: gated,
+      store,
       clock,
       prices: () => ({}),
-      hooks: {
-        activity: () => undefined,
-        end: (_run, outcome) => ends.push({ outcome, answered }),
-      },
+      hooks: { activity: () => undefined, end },
       stillRunning: () => true,
       actor: dispatcher('h1'),
       log: () => undefined,
@@ -86,13 +61,36 @@ describe('the model proxy: an upstream 429', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     closing.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const { port } = server.address() as AddressInfo;
-
     const ask = (): Promise<Response> =>
       fetch(`http://127.0.0.1:${port}/llm/${claim.token}/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ model: 'gpt-5', messages: [{ role: 'user', content: 'hi' }] }),
       });
+    return { store, claim, ask };
+  }
+
+  it('is passed to the agent only after it is counted and the run’s ending is decided', async () => {
+    const upstream = await startOpenAIStandin();
+    closing.push(() => upstream.close());
+    upstream.always = { kind: 'status', status: 429, retryAfter: 0 };
+    // The host's ending (a pull run's fence is a store write) is held until the agent has its
+    // answer or a second has passed without it: an answer passed on before the ending is
+    // decided arrives while it is held.
+    let answered = false;
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+      setTimeout(resolve, 1000);
+    });
+    const ends: { outcome: Outcome; asked: boolean; decided: boolean }[] = [];
+    const { store, claim, ask } = await proxied(upstream.url, async (_run, outcome) => {
+      const ending = { outcome, asked: !answered, decided: false };
+      ends.push(ending);
+      await held;
+      ending.decided = !answered;
+    });
+
     // One 429 is within max_rate_limits 1: counted, passed on, and the run goes on.
     expect((await ask()).status).toBe(429);
     expect(ends).toEqual([]);
@@ -105,9 +103,36 @@ describe('the model proxy: an upstream 429', () => {
     // The upstream's own answer, whole.
     expect(body.error?.type).toBe('requests');
     expect(answer.headers.get('retry-after')).toBe('0');
-    expect(ends).toEqual([{ outcome: 'rate_limited', answered: false }]);
+    // Asked for, and decided, before the agent had the answer.
+    expect(ends).toEqual([{ outcome: 'rate_limited', asked: true, decided: true }]);
     expect(upstream.seen.map((s) => s.status)).toEqual([429, 429]);
     const [run] = await store.listRuns(claim.task.id);
     expect(run?.llm.rate_limits).toBe(2);
+  });
+
+  it('streams one too long to be a rate limit’s answer (a gateway’s page) as it comes, and counts it', async () => {
+    // A 503 whose page is twice what the proxy holds back.
+    const page = Buffer.alloc(HOLD_MAX_BYTES * 2, 'x');
+    const gateway = createServer((req, res) => {
+      req.resume();
+      res.writeHead(503, { 'content-type': 'text/html' });
+      res.end(page);
+    });
+    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
+    closing.push(() => new Promise<void>((resolve) => gateway.close(() => resolve())));
+    const { port } = gateway.address() as AddressInfo;
+    const ends: Outcome[] = [];
+    const { store, claim, ask } = await proxied(`http://127.0.0.1:${port}/v1`, (_run, outcome) => {
+      ends.push(outcome);
+    });
+
+    const answer = await ask();
+    expect(answer.status).toBe(503);
+    expect((await answer.arrayBuffer()).byteLength).toBe(page.length);
+    // Counted once it ended: the first of max_rate_limits 1, so the run goes on.
+    await expect
+      .poll(async () => (await store.listRuns(claim.task.id))[0]?.llm.rate_limits)
+      .toBe(1);
+    expect(ends).toEqual([]);
   });
 });
