@@ -271,7 +271,8 @@ export function App() {
         <HealthPanel health={health} />
       </div>
       <Schedules board={board} version={started ? version : null} now={now} onError={fail} />
-      {selected !== null && (
+      {/* Like the panels, a drawer (a `?task=` link's) loads once the page has started. */}
+      {selected !== null && started && (
         <Drawer
           id={selected}
           now={now}
