@@ -31,6 +31,8 @@ ended AS (
     SELECT d.board, d.task_id, d.id, 'dispatcher:floor', k.kind, '{}', $3
     FROM done d CROSS JOIN (VALUES ('run_ended'), ('task_done')) AS k(kind)),
 picked AS (
+  -- Read twice below (the runs' insert and the answer): a CTE with FOR UPDATE is computed
+  -- once, so the token answered is the one whose hash is stored.
   SELECT t.id, t.board, t.attempts,
       'wrun_' || md5(random()::text || clock_timestamp()::text || t.id::text) AS token
     FROM tasks t

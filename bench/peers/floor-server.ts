@@ -33,7 +33,14 @@ const server = createServer((req, res) => {
   req.setEncoding('utf8');
   req.on('data', (chunk: string) => (body += chunk));
   req.on('end', () => {
-    const { done, max } = JSON.parse(body) as { done: string[]; max: number };
+    let round: { done: string[]; max: number };
+    try {
+      round = JSON.parse(body) as { done: string[]; max: number };
+    } catch {
+      res.writeHead(400).end('the body is not JSON');
+      return;
+    }
+    const { done, max } = round;
     pool
       .query<{ claims: unknown }>({
         name: 'floor_round',

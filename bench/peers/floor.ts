@@ -123,7 +123,7 @@ async function prepare(
     await runAll([
       () => loop.catch(() => undefined),
       async () => {
-        if (server && server.exitCode === null) {
+        if (server && server.exitCode === null && server.signalCode === null) {
           const exited = new Promise((resolve) => server?.once('exit', resolve));
           server.kill('SIGTERM');
           await exited;
