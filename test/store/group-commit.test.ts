@@ -58,11 +58,21 @@ describe('group commit', () => {
     const { driver, committed } = await setup();
     const seen: number[][] = [];
     await Promise.all(
-      Array.from({ length: 10 }, (_, i) => insert(driver, i).then(() => seen.push(committed()))),
+      Array.from({ length: 10 }, (_, i) =>
+        insert(driver, i).then(() => {
+          seen[i] = committed();
+        }),
+      ),
     );
-    // Each caller, when answered, finds its own write and its neighbours' on disk: one COMMIT.
-    const all = Array.from({ length: 10 }, (_, i) => i);
-    expect(seen).toEqual(Array.from({ length: 10 }, () => all));
+    // Each caller, when answered, finds its own write on disk, and its neighbours': they share
+    // COMMITs. Usually all ten share one; a group also ends at its time cap
+    // (SQLITE_DEFAULTS.group_max_ms, a few ms), which a loaded machine can reach first (CI saw
+    // 8 and 2), so they may take a few, never one each.
+    for (const [i, s] of seen.entries()) expect(s).toContain(i);
+    const commits = new Set(seen.map((s) => s.length));
+    expect(commits.size).toBeLessThanOrEqual(5);
+    expect(Math.min(...commits)).toBeGreaterThan(1);
+    expect(seen[9]).toEqual(Array.from({ length: 10 }, (_, i) => i));
   });
 
   it('caps a group, so the write lock is never held for a whole backlog', async () => {
