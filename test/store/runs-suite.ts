@@ -5,6 +5,7 @@ import { ErrorCode, WardenError } from '../../src/core/errors.js';
 import { hashToken as hashRunToken } from '../../src/os/token.js';
 import type { Claim, ClaimRequest } from '../../src/store/run-types.js';
 import type { Store } from '../../src/store/store.js';
+import { settled } from '../helpers/pg-clients.js';
 import type { StoreFixture } from './suite.js';
 
 const ana = person('ana');
@@ -81,6 +82,8 @@ export function runRunSuite(name: string, make: () => Promise<StoreFixture>): vo
       const before = await store.listEvents({});
       const claims = await claim({ limit: 2 });
       expect(claims.map((c) => c.task.id)).toEqual([a.id, b.id]);
+      // A cursor waits for older transactions on the server, other test files' included.
+      await settled(f.db);
       const after = await store.listEvents({ after_id: before.at(-1)?.id ?? 0 });
       const started = after.filter((e) => e.kind === 'run_started');
       expect(started.map((e) => [e.task_id, e.run_id])).toEqual(
