@@ -15,6 +15,14 @@ export function brokeOff(err: Error): string {
   return `the upstream's answer broke off: ${err.message}`;
 }
 
+/** Passes a chunk of `answer` on to `res`, pausing the upstream while `res` is full. */
+export function pass(answer: IncomingMessage, res: ServerResponse, chunk: Buffer): void {
+  if (!res.write(chunk)) {
+    answer.pause();
+    res.once('drain', () => answer.resume());
+  }
+}
+
 /** What a held answer tells the proxy, and what it passes on. */
 export interface Hold {
   /** The headers to pass on with the answer. */
@@ -57,23 +65,17 @@ export function holdUntilCounted(
     if (!res.headersSent)
       res.writeHead(answer.statusCode ?? 502, answer.statusMessage, hold.headers);
   };
-  const write = (chunk: Buffer): void => {
-    if (!res.write(chunk)) {
-      answer.pause();
-      res.once('drain', () => answer.resume());
-    }
-  };
   answer.on('data', (chunk: Buffer) => {
     hold.chunk();
     tap.feed(chunk);
-    if (streaming) return write(chunk);
+    if (streaming) return pass(answer, res, chunk);
     held.push(chunk);
     size += chunk.length;
     if (size <= HOLD_MAX_BYTES) return;
     // Too long to be a rate limit's answer: passed on as it comes, counted at its end.
     streaming = true;
     head();
-    for (const c of held.splice(0)) write(c);
+    for (const c of held.splice(0)) pass(answer, res, c);
   });
   answer.on('end', () => {
     tap.end();

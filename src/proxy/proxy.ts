@@ -25,7 +25,7 @@ import { AdmissionMemory } from './admissions.js';
 import type { ProxiedRun } from './activity.js';
 import { budgetRefusal, staleRefusal, writeRefusal } from './errors.js';
 import type { ProxyRefusal } from './errors.js';
-import { brokeOff, holdUntilCounted } from './hold.js';
+import { brokeOff, holdUntilCounted, pass } from './hold.js';
 import { UpstreamLimiter } from './limiter.js';
 import { UsageTap } from './usage.js';
 
@@ -253,14 +253,14 @@ export class LlmProxy {
     }
     moveTo('waiting');
     const url = target(spec.upstream, rest);
-    const done: { settled: Promise<void> | null } = { settled: null };
+    let settled: Promise<void> | null = null;
     /** Records the request once, however it ends; the record, asked for. */
     const finish = (
       status: number | null,
       tap: UsageTap | null,
       error: string | null,
     ): Promise<void> => {
-      if (done.settled) return done.settled;
+      if (settled) return settled;
       release();
       moveTo(null);
       if (tap?.hasUsage) this.memory.spent(run.id, tap.tokens, this.cost(tap));
@@ -272,7 +272,7 @@ export class LlmProxy {
         tap,
         error: error ?? tap?.error ?? null,
       });
-      done.settled = recorded;
+      settled = recorded;
       this.recording.set(run.id, recorded);
       void recorded.then(() => {
         if (this.recording.get(run.id) === recorded) this.recording.delete(run.id);
@@ -310,10 +310,7 @@ export class LlmProxy {
       res.writeHead(status, answer.statusMessage, forwardHeaders(answer.headers));
       res.flushHeaders();
       answer.on('data', (chunk: Buffer) => {
-        if (!res.write(chunk)) {
-          answer.pause();
-          res.once('drain', () => answer.resume());
-        }
+        pass(answer, res, chunk);
         moveTo('streaming');
         this.book.chunk(me);
         tap.feed(chunk);
