@@ -25,7 +25,7 @@ import { AdmissionMemory } from './admissions.js';
 import type { ProxiedRun } from './activity.js';
 import { budgetRefusal, staleRefusal, writeRefusal } from './errors.js';
 import type { ProxyRefusal } from './errors.js';
-import { brokeOff, holdUntilCounted, pass } from './hold.js';
+import { relay } from './relay.js';
 import { UpstreamLimiter } from './limiter.js';
 import { UsageTap } from './usage.js';
 
@@ -296,34 +296,14 @@ export class LlmProxy {
       const status = answer.statusCode ?? 502;
       const tap = new UsageTap(spec.kind, answer.headers['content-type']);
       answered = { status, tap };
-      if (RATE_LIMIT_STATUSES.has(status)) {
-        holdUntilCounted(answer, res, tap, {
-          headers: forwardHeaders(answer.headers),
-          chunk: () => {
-            moveTo('streaming');
-            this.book.chunk(me);
-          },
-          count: (error) => finish(status, tap, error),
-        });
-        return;
-      }
-      res.writeHead(status, answer.statusMessage, forwardHeaders(answer.headers));
-      res.flushHeaders();
-      answer.on('data', (chunk: Buffer) => {
-        pass(answer, res, chunk);
-        moveTo('streaming');
-        this.book.chunk(me);
-        tap.feed(chunk);
-      });
-      answer.on('end', () => {
-        res.end();
-        tap.end();
-        void finish(status, tap, null);
-      });
-      answer.on('error', (err) => {
-        res.destroy();
-        tap.end();
-        void finish(status, tap, brokeOff(err));
+      relay(answer, res, tap, {
+        headers: forwardHeaders(answer.headers),
+        hold: RATE_LIMIT_STATUSES.has(status),
+        chunk: () => {
+          moveTo('streaming');
+          this.book.chunk(me);
+        },
+        count: (error) => finish(status, tap, error),
       });
     });
     upstream.on('error', (err) => {

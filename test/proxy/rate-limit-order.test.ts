@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { dispatcher, person } from '../../src/core/actor.js';
 import { ManualClock } from '../../src/core/clock.js';
 import type { Outcome } from '../../src/core/status.js';
-import { HOLD_MAX_BYTES } from '../../src/proxy/hold.js';
+import { HOLD_MAX_BYTES } from '../../src/proxy/relay.js';
 import { LlmProxy } from '../../src/proxy/proxy.js';
 import type { ProxyHooks } from '../../src/proxy/proxy.js';
 import type { Claim } from '../../src/store/run-types.js';
@@ -31,6 +31,8 @@ describe('the model proxy: an upstream "slow down"', () => {
   async function proxied(
     upstream: string,
     end: ProxyHooks['end'],
+    /** Runs before each of the proxy's records of a request is written. */
+    beforeRecord: () => Promise<void> = () => Promise.resolve(),
   ): Promise<{ store: SqliteStore; claim: Claim; ask: () => Promise<Response> }> {
     const dir = mkdtempSync(join(tmpdir(), 'warden-proxy-'));
     const clock = new ManualClock();
@@ -47,8 +49,21 @@ describe('the model proxy: an upstream "slow down"', () => {
       '/ws',
     );
     if (!claim) throw new Error('nothing claimed');
+    // The real store, its records of requests made after `beforeRecord`.
+    const recording = new Proxy(store, {
+      get(target, key, receiver): unknown {
+        if (key === 'recordLlmRequest') {
+          return async (...args: Parameters<SqliteStore['recordLlmRequest']>) => {
+            await beforeRecord();
+            return target.recordLlmRequest(...args);
+          };
+        }
+        const value: unknown = Reflect.get(target, key, receiver);
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      },
+    });
     const proxy = new LlmProxy({
-      store,
+      store: recording,
       clock,
       prices: () => ({}),
       hooks: { activity: () => undefined, end },
@@ -134,5 +149,69 @@ describe('the model proxy: an upstream "slow down"', () => {
       .poll(async () => (await store.listRuns(claim.task.id))[0]?.llm.rate_limits)
       .toBe(1);
     expect(ends).toEqual([]);
+  });
+
+  /** An upstream that answers `status`, sends one chunk and then drops its connection. */
+  async function breaksOff(status: number): Promise<string> {
+    const upstream = createServer((req, res) => {
+      req.resume();
+      res.writeHead(status, { 'content-type': 'text/event-stream' });
+      res.write('data: {"partial":\n', () => setTimeout(() => res.socket?.destroy(), 50));
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    closing.push(() => {
+      upstream.closeAllConnections();
+      return new Promise<void>((resolve) => upstream.close(() => resolve()));
+    });
+    return `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1`;
+  }
+
+  it('cuts the agent off when a streamed answer breaks off, and records how far it came', async () => {
+    const { store, claim, ask } = await proxied(await breaksOff(200), () => undefined);
+
+    const answer = await ask();
+    // The headers and the first chunk came through as they arrived; then the cut.
+    expect(answer.status).toBe(200);
+    await expect(answer.text()).rejects.toThrow();
+    await expect.poll(async () => (await store.listRuns(claim.task.id))[0]?.llm.errors).toBe(1);
+    const [run] = await store.listRuns(claim.task.id);
+    expect(run?.llm.requests).toBe(1);
+    expect(run?.llm.rate_limits).toBe(0);
+    expect(run?.llm.last_error).toMatch(/^the upstream's answer broke off/);
+  });
+
+  it('counts a held "slow down" that breaks off before cutting the agent off', async () => {
+    // The record is held until the agent's request has failed or a second has passed: a cut
+    // made before the count happens while it is held.
+    let cut = false;
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+      setTimeout(resolve, 1000);
+    });
+    let recordedBeforeCut: boolean | null = null;
+    const { store, claim, ask } = await proxied(
+      await breaksOff(429),
+      () => undefined,
+      async () => {
+        await held;
+        recordedBeforeCut = !cut;
+      },
+    );
+    // Nothing of a held answer is passed on before the cut, so the agent's request fails whole.
+    const failed = await ask().then(
+      () => null,
+      (err: unknown) => err,
+    );
+    cut = true;
+    release();
+
+    expect(failed).toBeInstanceOf(Error);
+    expect(recordedBeforeCut).toBe(true);
+    await expect
+      .poll(async () => (await store.listRuns(claim.task.id))[0]?.llm.rate_limits)
+      .toBe(1);
+    const [run] = await store.listRuns(claim.task.id);
+    expect(run?.llm.last_error).toMatch(/^the upstream's answer broke off/);
   });
 });

@@ -15,23 +15,20 @@ export function brokeOff(err: Error): string {
   return `the upstream's answer broke off: ${err.message}`;
 }
 
-/** Passes a chunk of `answer` on to `res`, pausing the upstream while `res` is full. */
-export function pass(answer: IncomingMessage, res: ServerResponse, chunk: Buffer): void {
-  if (!res.write(chunk)) {
-    answer.pause();
-    res.once('drain', () => answer.resume());
-  }
-}
-
-/** What a held answer tells the proxy, and what it passes on. */
-export interface Hold {
+/** How an upstream's answer is passed on, and what the proxy learns from it. */
+export interface Relay {
   /** The headers to pass on with the answer. */
   headers: Record<string, string | string[]>;
+  /**
+   * Hold the answer until it is counted (a "slow down"), rather than stream it as it comes;
+   * up to `HOLD_MAX_BYTES`, past which it streams.
+   */
+  hold: boolean;
   /** A chunk came from the upstream (the run is working). */
   chunk(): void;
   /**
-   * Records the request, which ends the run when it is one too many (resolved once the
-   * ending is decided); `error` when the answer broke off.
+   * Records the request, which may end the run (resolved once the ending is decided);
+   * `error` when the answer broke off.
    */
   count(error: string | null): Promise<void>;
 }
@@ -46,45 +43,58 @@ function atMostHoldMax(recorded: Promise<void>): Promise<void> {
 }
 
 /**
- * Passes on an upstream's "slow down" answer only once it is counted, so a run that it takes
- * past its limit ends `rate_limited` before its agent can read the answer and quit on it
- * (which would otherwise be judged a crash and retried into the same limits). Held whole up
- * to `HOLD_MAX_BYTES`, for at most `HOLD_MAX_MS`; an answer that breaks off is counted before
- * the agent's connection is cut.
+ * Passes an upstream's answer on to the agent and counts it once it ends. Streamed, it goes
+ * chunk by chunk as it arrives, the upstream paused while the agent's side is full, and is
+ * counted at its end. Held (`Relay.hold`, an upstream's "slow down"), it is passed on only
+ * once counted, so a run that it takes past its limit ends `rate_limited` before its agent can
+ * read the answer and quit on it (which would otherwise be judged a crash and retried into the
+ * same limits); held whole up to `HOLD_MAX_BYTES`, for at most `HOLD_MAX_MS`. An answer that
+ * breaks off cuts the agent's connection: a streamed one at once, a held one once counted.
+ * `tap` reads every chunk for the usage the answer reports.
  */
-export function holdUntilCounted(
+export function relay(
   answer: IncomingMessage,
   res: ServerResponse,
   tap: UsageTap,
-  hold: Hold,
+  how: Relay,
 ): void {
   const held: Buffer[] = [];
   let size = 0;
-  let streaming = false;
+  let streaming = !how.hold;
+  const pass = (chunk: Buffer): void => {
+    if (!res.write(chunk)) {
+      answer.pause();
+      res.once('drain', () => answer.resume());
+    }
+  };
   const head = (): void => {
     if (!res.headersSent)
-      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, hold.headers);
+      res.writeHead(answer.statusCode ?? 502, answer.statusMessage, how.headers);
   };
+  if (streaming) {
+    head();
+    res.flushHeaders();
+  }
   answer.on('data', (chunk: Buffer) => {
-    hold.chunk();
+    how.chunk();
     tap.feed(chunk);
-    if (streaming) return pass(answer, res, chunk);
+    if (streaming) return pass(chunk);
     held.push(chunk);
     size += chunk.length;
     if (size <= HOLD_MAX_BYTES) return;
     // Too long to be a rate limit's answer: passed on as it comes, counted at its end.
     streaming = true;
     head();
-    for (const c of held.splice(0)) pass(answer, res, c);
+    for (const c of held.splice(0)) pass(c);
   });
   answer.on('end', () => {
     tap.end();
     if (streaming) {
       res.end();
-      void hold.count(null);
+      void how.count(null);
       return;
     }
-    void atMostHoldMax(hold.count(null)).then(() => {
+    void atMostHoldMax(how.count(null)).then(() => {
       if (res.destroyed || res.headersSent) return;
       head();
       res.end(Buffer.concat(held));
@@ -92,6 +102,8 @@ export function holdUntilCounted(
   });
   answer.on('error', (err) => {
     tap.end();
-    void atMostHoldMax(hold.count(brokeOff(err))).then(() => res.destroy());
+    const counted = how.count(brokeOff(err));
+    if (streaming) res.destroy();
+    else void atMostHoldMax(counted).then(() => res.destroy());
   });
 }
