@@ -11,7 +11,7 @@ export const HOLD_MAX_BYTES = 64 * 1024;
 export const HOLD_MAX_MS = 5_000;
 
 /** Why a record says an upstream answer stopped short. */
-export function brokeOff(err: Error): string {
+function brokeOff(err: Error): string {
   return `the upstream's answer broke off: ${err.message}`;
 }
 
@@ -88,12 +88,14 @@ export function relay(
     for (const c of held.splice(0)) pass(c);
   });
   answer.on('end', () => {
-    tap.end();
     if (streaming) {
+      // The agent's answer ends before its usage is read: a whole JSON body takes a while.
       res.end();
+      tap.end();
       void how.count(null);
       return;
     }
+    tap.end();
     void atMostHoldMax(how.count(null)).then(() => {
       if (res.destroyed || res.headersSent) return;
       head();
@@ -101,9 +103,9 @@ export function relay(
     });
   });
   answer.on('error', (err) => {
+    if (streaming) res.destroy();
     tap.end();
     const counted = how.count(brokeOff(err));
-    if (streaming) res.destroy();
-    else void atMostHoldMax(counted).then(() => res.destroy());
+    if (!streaming) void atMostHoldMax(counted).then(() => res.destroy());
   });
 }
