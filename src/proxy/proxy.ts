@@ -26,6 +26,7 @@ import type { ProxiedRun } from './activity.js';
 import { budgetRefusal, staleRefusal, writeRefusal } from './errors.js';
 import type { ProxyRefusal } from './errors.js';
 import { relay } from './relay.js';
+import { baseOf, pathOf } from './upstream.js';
 import { UpstreamLimiter } from './limiter.js';
 import { UsageTap } from './usage.js';
 
@@ -93,17 +94,6 @@ function forwardHeaders(headers: IncomingHttpHeaders): Record<string, string | s
     if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
   }
   return out;
-}
-
-/** The upstream URL of `rest` (the path after the token, with its query). */
-function target(upstream: string, rest: string): URL {
-  const base = new URL(upstream);
-  const q = rest.indexOf('?');
-  const path = q < 0 ? rest : rest.slice(0, q);
-  const url = new URL(base.href);
-  url.pathname = `${base.pathname.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
-  url.search = q < 0 ? '' : rest.slice(q);
-  return url;
 }
 
 /** The provider shape to answer in before the run's profile is known. */
@@ -175,7 +165,8 @@ export class LlmProxy {
     }
     // The run's last answer may still be on its way to the store; a run that answer ended for
     // its rate limits gets no more upstream calls while it ends (the agent would spin on).
-    await this.recording.get(run.id);
+    const recording = this.recording.get(run.id);
+    if (recording !== undefined) await recording;
     const limited = this.rateLimited.get(run.id);
     if (limited !== undefined) {
       req.resume();
@@ -240,19 +231,20 @@ export class LlmProxy {
       this.book.move(me, phase, to);
       phase = to;
     };
-    const release = await this.limiter.acquire(
+    const slot = this.limiter.acquire(
       spec.upstream,
       spec.max_concurrency,
       () => moveTo('queued'),
       hungUp,
     );
+    const release = typeof slot === 'function' ? slot : await slot;
     const queuedMs = this.opts.clock.now() - started;
     if (release === null) {
       moveTo(null);
       return;
     }
     moveTo('waiting');
-    const url = target(spec.upstream, rest);
+    const base = baseOf(spec.upstream);
     let settled: Promise<void> | null = null;
     /** Records the request once, however it ends; the record, asked for. */
     const finish = (
@@ -279,11 +271,15 @@ export class LlmProxy {
       });
       return recorded;
     };
-    const client = url.protocol === 'https:' ? https : http;
-    const upstream = client.request(url, {
+    const upstream = (base.https ? https : http).request({
+      protocol: base.https ? 'https:' : 'http:',
+      hostname: base.hostname,
+      port: base.port,
+      path: pathOf(base, rest),
+      ...(base.auth !== undefined ? { auth: base.auth } : {}),
       method: req.method ?? 'GET',
-      headers: { ...forwardHeaders(req.headers), host: url.host },
-      agent: url.protocol === 'https:' ? this.agents.https : this.agents.http,
+      headers: { ...forwardHeaders(req.headers), host: base.host },
+      agent: base.https ? this.agents.https : this.agents.http,
     });
     upstream.setTimeout(this.opts.idleTimeoutMs ?? UPSTREAM_IDLE_MS, () =>
       upstream.destroy(
@@ -307,7 +303,7 @@ export class LlmProxy {
       });
     });
     upstream.on('error', (err) => {
-      const message = `warden: the model upstream ${url.origin} failed: ${err.message}`;
+      const message = `warden: the model upstream ${base.origin} failed: ${err.message}`;
       const so = answered;
       if (so === null) {
         const timeout = err.message.startsWith('no answer');
