@@ -7,16 +7,17 @@ export class UpstreamLimiter {
   private readonly lanes = new Map<string, { active: number; waiting: (() => void)[] }>();
 
   /**
-   * Resolves with a release once a slot of `upstream` is free (at once when `max` is null).
-   * `queued` is called when the request has to wait. `cancelled` gives the slot up if it
-   * settles first (the agent hung up while waiting).
+   * A slot of `upstream`: its release at once when one is free (always when `max` is null),
+   * else a promise of it once one is. `queued` is called when the request has to wait.
+   * `cancelled` gives the slot up if it settles first (the agent hung up while waiting): the
+   * promise resolves with null then.
    */
   acquire(
     upstream: string,
     max: number | null,
     queued: () => void,
     cancelled: Promise<void>,
-  ): Promise<(() => void) | null> {
+  ): (() => void) | Promise<(() => void) | null> {
     let lane = this.lanes.get(upstream);
     if (!lane) {
       lane = { active: 0, waiting: [] };
@@ -32,7 +33,8 @@ export class UpstreamLimiter {
     };
     if (max === null || (l.active < max && l.waiting.length === 0)) {
       l.active += 1;
-      return Promise.resolve(release);
+      // Not wrapped in a promise: awaiting one costs a request a turn of the microtask queue.
+      return release;
     }
     queued();
     return new Promise((resolve) => {

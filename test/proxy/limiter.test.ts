@@ -9,13 +9,11 @@ describe('the upstream limiter', () => {
     const order: number[] = [];
     let queued = 0;
     const take = (n: number): Promise<() => void> =>
-      limiter
-        .acquire('u', 2, () => (queued += 1), never)
-        .then((release) => {
-          order.push(n);
-          if (release === null) throw new Error('cancelled');
-          return release;
-        });
+      Promise.resolve(limiter.acquire('u', 2, () => (queued += 1), never)).then((release) => {
+        order.push(n);
+        if (release === null) throw new Error('cancelled');
+        return release;
+      });
     const a = await take(1);
     const b = await take(2);
     const waiting = [take(3), take(4), take(5)];
