@@ -57,6 +57,7 @@ import type { ColumnsQuery } from './board-columns.js';
 import { ADMISSION_LOCK } from './claim.js';
 import { Claims } from './claims.js';
 import { ReportBatches } from './report-batch.js';
+import { idIn } from './id-list.js';
 import { reapLapsedHost } from './host-reap.js';
 import { withEventBatch } from './event-batch.js';
 import * as groups from './groups.js';
@@ -503,10 +504,10 @@ export class SqlStore implements Store {
 
   async getRuns(ids: readonly RunId[]): Promise<Run[]> {
     if (ids.length === 0) return [];
-    const rows = await this.driver.all<RunRow>(
-      `SELECT * FROM runs WHERE id IN (${ids.map(() => '?').join(', ')})`,
-      [...ids],
-    );
+    const among = idIn(this.driver, 'id', ids);
+    const rows = await this.driver.all<RunRow>(`SELECT * FROM runs WHERE ${among.sql}`, [
+      among.param,
+    ]);
     return rows.map(toRun);
   }
 
@@ -723,9 +724,10 @@ export class SqlStore implements Store {
 
   async taskStatuses(ids: readonly TaskId[]): Promise<Record<TaskId, TaskStatus>> {
     if (ids.length === 0) return {};
+    const among = idIn(this.driver, 'id', ids);
     const rows = await this.driver.all<{ id: number; status: TaskStatus }>(
-      `SELECT id, status FROM tasks WHERE id IN (${ids.map(() => '?').join(', ')})`,
-      [...ids],
+      `SELECT id, status FROM tasks WHERE ${among.sql}`,
+      [among.param],
     );
     return Object.fromEntries(rows.map((r) => [Number(r.id), r.status]));
   }

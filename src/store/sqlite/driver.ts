@@ -114,8 +114,8 @@ export class SqliteDriver implements SqlDriver {
   private watchTimer: NodeJS.Timeout | null = null;
   /**
    * `PRAGMA data_version`, prepared once: `watch` runs it 200 times a second, and
-   * better-sqlite3's `pragma()` prepares its statement anew at each call (56 µs of serve's
-   * time each on warden's schema, about 1 % of a core while idle; about 1 µs prepared).
+   * better-sqlite3's `pragma()` prepares its statement anew at each call (7.6 µs against 1.2
+   * on warden's schema in a loop, more run cold between polls; docs/benchmarks.md).
    */
   private dataVersionStatement: Database.Statement | null = null;
   /** Whether this connection only reads (a reading command, or a read-only home). */
