@@ -59,9 +59,11 @@ export function App() {
   const [message, setMessage] = useState<string | null>(null);
   const [theme, setTheme] = useState(initialTheme);
   const [now, setNow] = useState(Date.now());
-  const [version, setVersion] = useState(0);
-  // Whether the page has started loading: once the event stream is open (see below).
-  const [started, setStarted] = useState(false);
+  // Each change loads the page again; null until its first load, once the event stream is
+  // open (see below).
+  const [version, setVersion] = useState<number | null>(null);
+  /** Loads the page again, once it has started. */
+  const again = useCallback(() => setVersion((v) => (v === null ? v : v + 1)), []);
   const [live, setLive] = useState(true);
   const [loggedOut, setLoggedOut] = useState(false);
   const pending = useRef<number | null>(null);
@@ -86,8 +88,8 @@ export function App() {
   }, [board, q, archived, fail]);
 
   useEffect(() => {
-    if (started) void refresh();
-  }, [started, refresh, version]);
+    if (version !== null) void refresh();
+  }, [refresh, version]);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
     localStorage.setItem('warden-theme', theme);
@@ -101,9 +103,9 @@ export function App() {
   const running = (view?.counts.running ?? 0) > 0;
   useEffect(() => {
     if (!running) return;
-    const timer = setInterval(() => setVersion((v) => v + 1), RUNNING_REFRESH_MS);
+    const timer = setInterval(again, RUNNING_REFRESH_MS);
     return () => clearInterval(timer);
-  }, [running]);
+  }, [running, again]);
   useEffect(() => {
     // EventSource reconnects by itself, resuming after the last event id it saw.
     const es = new EventSource(`/api/v1/stream?board=${encodeURIComponent(board)}`);
@@ -114,9 +116,11 @@ export function App() {
     let loaded = false;
     const load = (): void => {
       window.clearTimeout(wait);
-      if (loaded) setVersion((v) => v + 1);
+      // This stream's first opening starts the page (already started: another board's
+      // stream, whose change loads it anyway); a later one loads it again.
+      const first = !loaded;
       loaded = true;
-      setStarted(true);
+      setVersion((v) => (v === null ? 0 : first ? v : v + 1));
     };
     const wait = window.setTimeout(load, STREAM_WAIT_MS);
     es.onopen = () => {
@@ -131,14 +135,14 @@ export function App() {
       if (pending.current !== null) return;
       pending.current = window.setTimeout(() => {
         pending.current = null;
-        setVersion((v) => v + 1);
+        again();
       }, 150);
     });
     return () => {
       window.clearTimeout(wait);
       es.close();
     };
-  }, [board]);
+  }, [board, again]);
 
   const move = async (id: number, from: string, to: string): Promise<void> => {
     const v = verbFor(from, to);
@@ -158,7 +162,7 @@ export function App() {
     }
     try {
       await api.move(id, v.verb, extraBody);
-      setVersion((x) => x + 1);
+      again();
     } catch (err) {
       fail(err);
     }
@@ -212,19 +216,13 @@ export function App() {
           </button>
         </div>
       )}
-      <Inbox
-        board={board}
-        version={started ? version : null}
-        now={now}
-        onOpen={setSelected}
-        onError={fail}
-      />
+      <Inbox board={board} version={version} now={now} onOpen={setSelected} onError={fail} />
       <CreateForm
         onCreate={async (title, body, assignee, priority) => {
           try {
             const t = await api.create(board, title, body, assignee, priority);
             setMessage(null);
-            setVersion((v) => v + 1);
+            again();
             setSelected(t.id);
           } catch (err) {
             fail(err);
@@ -249,7 +247,7 @@ export function App() {
                   board={board}
                   status={status}
                   cards={cards}
-                  onChanged={() => setVersion((v) => v + 1)}
+                  onChanged={again}
                 />
               ) : null
             }
@@ -270,9 +268,9 @@ export function App() {
         )}
         <HealthPanel health={health} />
       </div>
-      <Schedules board={board} version={started ? version : null} now={now} onError={fail} />
+      <Schedules board={board} version={version} now={now} onError={fail} />
       {/* Like the panels, a drawer (a `?task=` link's) loads once the page has started. */}
-      {selected !== null && started && (
+      {selected !== null && version !== null && (
         <Drawer
           id={selected}
           now={now}
