@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,17 @@ describe('the model proxy: an upstream "slow down"', () => {
   afterEach(async () => {
     for (const close of closing.splice(0).reverse()) await close();
   });
+
+  /** Serves `handler` on a free port of 127.0.0.1 until the test ends; resolves with its origin. */
+  async function serving(handler: RequestListener): Promise<string> {
+    const server: Server = createServer(handler);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    closing.push(() => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
 
   /** A real store with one running run of a profile whose upstream is `upstream`, behind the proxy. */
   async function proxied(
@@ -72,12 +83,9 @@ describe('the model proxy: an upstream "slow down"', () => {
       log: () => undefined,
     });
     closing.push(() => proxy.close());
-    const server: Server = createServer((req, res) => void proxy.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    closing.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    const { port } = server.address() as AddressInfo;
+    const origin = await serving((req, res) => void proxy.handle(req, res));
     const ask = (): Promise<Response> =>
-      fetch(`http://127.0.0.1:${port}/llm/${claim.token}/chat/completions`, {
+      fetch(`${origin}/llm/${claim.token}/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ model: 'gpt-5', messages: [{ role: 'user', content: 'hi' }] }),
@@ -128,16 +136,13 @@ describe('the model proxy: an upstream "slow down"', () => {
   it('streams one too long to be a rate limit’s answer (a gateway’s page) as it comes, and counts it', async () => {
     // A 503 whose page is twice what the proxy holds back.
     const page = Buffer.alloc(HOLD_MAX_BYTES * 2, 'x');
-    const gateway = createServer((req, res) => {
+    const gateway = await serving((req, res) => {
       req.resume();
       res.writeHead(503, { 'content-type': 'text/html' });
       res.end(page);
     });
-    await new Promise<void>((resolve) => gateway.listen(0, '127.0.0.1', resolve));
-    closing.push(() => new Promise<void>((resolve) => gateway.close(() => resolve())));
-    const { port } = gateway.address() as AddressInfo;
     const ends: Outcome[] = [];
-    const { store, claim, ask } = await proxied(`http://127.0.0.1:${port}/v1`, (_run, outcome) => {
+    const { store, claim, ask } = await proxied(`${gateway}/v1`, (_run, outcome) => {
       ends.push(outcome);
     });
 
@@ -153,17 +158,12 @@ describe('the model proxy: an upstream "slow down"', () => {
 
   /** An upstream that answers `status`, sends one chunk and then drops its connection. */
   async function breaksOff(status: number): Promise<string> {
-    const upstream = createServer((req, res) => {
+    const upstream = await serving((req, res) => {
       req.resume();
       res.writeHead(status, { 'content-type': 'text/event-stream' });
       res.write('data: {"partial":\n', () => setTimeout(() => res.socket?.destroy(), 50));
     });
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    closing.push(() => {
-      upstream.closeAllConnections();
-      return new Promise<void>((resolve) => upstream.close(() => resolve()));
-    });
-    return `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/v1`;
+    return `${upstream}/v1`;
   }
 
   it('cuts the agent off when a streamed answer breaks off, and records how far it came', async () => {
