@@ -99,8 +99,8 @@ async function collect(
 
 /**
  * Floors no dispatcher could beat on this machine (the claim transaction is timed after these,
- * in `run`): warden's own `spawnWorker()` (no store,
- * no dispatcher); Node spawning the shim, which forks `date`; Node spawning `date` directly;
+ * in `run`): warden's own `spawnWorker()` from a standby made ahead (no store, no dispatcher,
+ * no cgroup); Node spawning the shim, which forks `date`; Node spawning `date` directly;
  * and one `date` after another in dash (fork + exec + libc start-up of the stamping process:
  * the most the stamp can lag its process's exec).
  */
@@ -123,15 +123,15 @@ async function floors(warden: Warden, n: number): Promise<Row[]> {
         let child: ChildProcess;
         let before: number;
         if (way === 'spawnWorker') {
-          // warden's own spawn path: command lookup on PATH, cwd check, run folder, log file.
+          // warden's own spawn path: command lookup on PATH, cwd check, run folder, log file,
+          // from a standby made ahead, as `serve` keeps one (in no cgroup here).
+          const standby = warden.makeStandby(null);
+          await sleep(5);
           before = wallNow();
-          child = warden.spawnWorker({
-            runDir,
-            logPath: log,
-            argv: ['date', '+%s%N'],
-            env,
-            cwd: dir,
-          }).child;
+          child = warden.spawnWorker(
+            { runDir, logPath: log, argv: ['date', '+%s%N'], env, cwd: dir },
+            () => standby,
+          ).child;
           spawnCall.push(wallNow() - before);
         } else {
           mkdirSync(runDir);
@@ -167,7 +167,7 @@ async function floors(warden: Warden, n: number): Promise<Row[]> {
   const perDate = stamps.slice(1).map((s, i) => s - (stamps[i] ?? s));
   return [
     {
-      label: 'floor: warden spawnWorker() → `date` stamp (no store)',
+      label: 'floor: warden spawnWorker(), its standby waiting → `date` stamp (no store)',
       summary: summarize(times.spawnWorker),
     },
     { label: 'floor: warden spawnWorker() call returns', summary: summarize(spawnCall) },

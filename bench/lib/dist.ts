@@ -8,6 +8,7 @@ import type * as ClockModule from '../../src/config/clock.js';
 import type * as OpenModule from '../../src/store/sqlite/open.js';
 import type * as ProcfsModule from '../../src/os/procfs.js';
 import type * as SpawnModule from '../../src/supervisor/spawn.js';
+import type * as StandbyModule from '../../src/supervisor/standby.js';
 
 const DIST = new URL('../../dist/', import.meta.url);
 
@@ -27,16 +28,18 @@ export interface Warden {
   isSameProcessAlive: (typeof ProcfsModule)['isSameProcessAlive'];
   signalGroup: (typeof ProcfsModule)['signalGroup'];
   spawnWorker: (typeof SpawnModule)['spawnWorker'];
+  makeStandby: (typeof StandbyModule)['makeStandby'];
 }
 
 /** Loads warden's modules from `dist/`. */
 export async function loadWarden(): Promise<Warden> {
-  const [open, clock, actor, procfs, spawn] = await Promise.all([
+  const [open, clock, actor, procfs, spawn, standby] = await Promise.all([
     load<typeof OpenModule>('store/sqlite/open.js'),
     load<typeof ClockModule>('config/clock.js'),
     load<typeof ActorModule>('core/actor.js'),
     load<typeof ProcfsModule>('os/procfs.js'),
     load<typeof SpawnModule>('supervisor/spawn.js'),
+    load<typeof StandbyModule>('supervisor/standby.js'),
   ]);
   return {
     openSqliteStore: open.openSqliteStore,
@@ -45,5 +48,6 @@ export async function loadWarden(): Promise<Warden> {
     isSameProcessAlive: procfs.isSameProcessAlive,
     signalGroup: procfs.signalGroup,
     spawnWorker: spawn.spawnWorker,
+    makeStandby: standby.makeStandby,
   };
 }

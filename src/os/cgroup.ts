@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { accessSync, constants, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -70,15 +70,22 @@ export function cgroupParent(home: string): string | null {
 }
 
 /**
- * Makes run `runId`'s cgroup under `parent`, or null when the machine does not allow it (no
- * cgroup v2, a read-only mount, not ours to write, too deep). A process joins it by writing its
- * pid to `cgroup.procs`, which needs write access there and in the cgroup it leaves from, the
- * caller's own: both are checked, so a worker is not started to fail joining.
+ * Makes a cgroup for a run under `parent`, or null when the machine does not allow it (no
+ * cgroup v2, a read-only mount, not ours to write, too deep). It is made before its run is
+ * known (../supervisor/standby.ts), so it is named by a random id, never one in use (a run's
+ * folder names its cgroup). A process joins it by writing its pid to `cgroup.procs`, which
+ * needs write access there and in the cgroup it leaves from, the caller's own: both are
+ * checked, so a worker is not started to fail joining.
  */
-export function makeRunCgroup(parent: string, runId: number): string | null {
-  const dir = join(parent, `run-${runId}`);
+export function makeRunCgroup(parent: string): string | null {
+  const dir = join(parent, `run-${randomBytes(6).toString('hex')}`);
   try {
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(parent, { recursive: true });
+    mkdirSync(dir);
+  } catch {
+    return null;
+  }
+  try {
     accessSync(join(dir, 'cgroup.procs'), constants.W_OK);
     accessSync(join(dirname(parent), 'cgroup.procs'), constants.W_OK);
     return dir;

@@ -466,6 +466,7 @@ export class Host {
     for (const w of this.workWaiters.splice(0)) w();
     await this.supervisor.idle();
     await this.supervisor.flush();
+    this.supervisor.close();
     await this.pull.flush();
     await this.closeServer();
     this.proxy.close();

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import {
   closeSync,
@@ -13,8 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { findExecutable, notExecutableCode } from '../config/executable.js';
 import type { ProcessIdentity, Run } from '../core/run.js';
-import { bootId, commandLine, identify } from '../os/procfs.js';
+import { commandLine, identify } from '../os/procfs.js';
 import { logCapArgs } from './log-cap.js';
+import { StandbyError, makeStandby } from './standby.js';
+import type { Standby } from './standby.js';
 
 /** The shim every worker runs under (a POSIX sh script shipped with warden). */
 export const SHIM_PATH = fileURLToPath(new URL('../../libexec/warden-shim', import.meta.url));
@@ -36,8 +37,6 @@ export interface SpawnSpec {
   cwd: string;
   /** Several hosts: the shim's watcher reads this `live` file every `pollSeconds`. */
   watch?: { liveFile: string; pollSeconds: number };
-  /** The run's cgroup (`os/cgroup.ts`): the shim joins it before it starts the worker. */
-  cgroup?: string;
   /** The most bytes the log keeps (`log_cap`): the shim keeps it (./log-cap.ts). */
   logCap?: number;
 }
@@ -47,6 +46,8 @@ export interface Spawned {
   pid: number;
   identity: ProcessIdentity;
   child: ChildProcess;
+  /** The run's cgroup (its standby's), which the shim joins before it starts anything. */
+  cgroup: string | null;
 }
 
 /**
@@ -54,9 +55,13 @@ export interface Spawned {
  * when it has one), with the shim's stdout and stderr appended to the log file (a file, not a
  * pipe to `serve`, so the run outlives `serve`); with `logCap` the worker's output reaches the
  * file through the shim, which keeps the cap. Checks first that the command and the cwd exist,
- * since the shim would only report them as exit 127.
+ * since the shim would only report them as exit 127; only then is a standby taken (`take`,
+ * ./standby.ts: by default one made now, in no cgroup) and made the shim.
  */
-export function spawnWorker(spec: SpawnSpec): Spawned {
+export function spawnWorker(
+  spec: SpawnSpec,
+  take: () => Standby = () => makeStandby(null),
+): Spawned {
   const command = spec.argv[0];
   if (command === undefined) throw new SpawnError('the profile has no command');
   if (findExecutable(command, spec.env.PATH ?? '') === null) {
@@ -75,31 +80,61 @@ export function spawnWorker(spec: SpawnSpec): Spawned {
     cwdOk = false;
   }
   if (!cwdOk) throw new SpawnError(`cwd ${spec.cwd} does not exist or is not a folder`);
-  mkdirSync(spec.runDir, { recursive: true, mode: 0o700 });
-  // Written before the shim starts, so a serve that adopts the run knows where to look.
-  if (spec.cgroup) writeFileSync(join(spec.runDir, CGROUP_FILE), `${spec.cgroup}\n`);
-  const fd = openSync(spec.logPath, 'a', 0o600);
-  let child: ChildProcess;
+  let standby: Standby;
   try {
+    standby = take();
+  } catch (err) {
+    if (err instanceof StandbyError) throw new SpawnError(`could not start /bin/sh for ${command}`);
+    throw err;
+  }
+  try {
+    mkdirSync(spec.runDir, { recursive: true, mode: 0o700 });
+    // Written before the shim starts, so a serve that adopts the run knows where to look.
+    if (standby.cgroup !== null)
+      writeFileSync(join(spec.runDir, CGROUP_FILE), `${standby.cgroup}\n`);
+    // Made here with its mode; the standby's script appends to it.
+    closeSync(openSync(spec.logPath, 'a', 0o600));
     const watch = spec.watch ? ['-w', spec.watch.liveFile, String(spec.watch.pollSeconds)] : [];
     const cap = spec.logCap !== undefined ? logCapArgs(spec.logPath, spec.logCap) : [];
-    // The shim joins the cgroup itself, before it starts anything (see the shim).
-    const cgroup = spec.cgroup ? ['-g', spec.cgroup] : [];
+    // The shim joins the cgroup itself, before it starts anything (see the shim): its standby
+    // is in it already, so that costs nothing.
+    const cgroup = standby.cgroup !== null ? ['-g', standby.cgroup] : [];
     const args = [SHIM_PATH, ...cgroup, ...cap, ...watch, spec.runDir, ...spec.argv];
-    child = spawn('/bin/sh', args, {
-      cwd: spec.cwd,
-      env: spec.env,
-      detached: true,
-      stdio: ['ignore', fd, fd],
-    });
-  } finally {
-    closeSync(fd);
+    standby.child.stdin?.end(shimScript(spec, args));
+  } catch (err) {
+    // Given nothing to run, the standby leaves its cgroup, removes it and exits.
+    standby.child.stdin?.end();
+    throw err;
   }
-  const pid = child.pid;
-  if (pid === undefined) throw new SpawnError(`could not start /bin/sh for ${command}`);
-  // Identity is read at once: the shim cannot have exited before its first wait returns.
-  const identity = identify(pid) ?? { boot_id: bootId(), pid, start_time: 'unknown' };
-  return { pid, identity, child };
+  return {
+    pid: standby.pid,
+    identity: standby.identity,
+    child: standby.child,
+    cgroup: standby.cgroup,
+  };
+}
+
+/** A word for sh: single-quoted, which keeps every character but the quote, written '\''. */
+function quote(word: string): string {
+  if (word.includes('\0')) throw new SpawnError(`a worker's argument or variable holds a NUL byte`);
+  return `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * What makes a standby the run's shim: into the run's cwd, then `exec` of the shim under
+ * `/usr/bin/env -i`, which gives it exactly the run's variables (as a spawn of its own would:
+ * the shim's sh then keeps those it can name), with standard input from /dev/null and output
+ * appended to the log.
+ */
+function shimScript(spec: SpawnSpec, args: readonly string[]): string {
+  const vars = Object.entries(spec.env).flatMap(([name, value]) =>
+    value === undefined || name === '' || name.includes('=') ? [] : [quote(`${name}=${value}`)],
+  );
+  return (
+    `cd -- ${quote(spec.cwd)} || exit 126\n` +
+    `exec /usr/bin/env -i -- ${vars.join(' ')} /bin/sh ${args.map(quote).join(' ')} ` +
+    `</dev/null >>${quote(spec.logPath)} 2>&1\n`
+  );
 }
 
 /** The status the shim recorded, if the worker has exited. */

@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { leaseGoneReason, spawnFailedReason, worktreeReason } from '../core/reasons.js';
 import { resolvePolicy } from '../core/policy.js';
-import { removeCgroup } from '../os/cgroup.js';
 import { hashToken } from '../os/token.js';
 import type { Claim } from '../store/run-types.js';
 import { LeaseGoneError, prepareWatch } from './freeze.js';
@@ -57,10 +56,8 @@ export async function startWorker(
     const watch = opts.freeze
       ? prepareWatch(runDir, opts.freeze, sv.starting.get(run.id) ?? 0)
       : undefined;
-    const cgroup = sv.runCgroup(run.id);
-    let spawned;
-    try {
-      spawned = spawnWorker({
+    const spawned = spawnWorker(
+      {
         runDir,
         logPath,
         argv,
@@ -68,15 +65,11 @@ export async function startWorker(
         cwd,
         logCap: policy.log_cap,
         ...(watch ? { watch } : {}),
-        ...(cgroup !== null ? { cgroup } : {}),
-      });
-    } catch (err) {
-      // Nothing was started in it.
-      if (cgroup !== null) removeCgroup(cgroup);
-      throw err;
-    }
+      },
+      () => sv.standbys.take(),
+    );
     const live = sv.track(run, spawned.identity, runDir, logPath, policy, {
-      cgroup,
+      cgroup: spawned.cgroup,
       tokenHash: hashToken(token),
     });
     if (watchesWorkspace(claim.profile)) live.workspace = watchWorkspace(cwd);
@@ -87,6 +80,8 @@ export async function startWorker(
     });
     spawned.child.unref();
     await opts.store.recordSpawn(run.id, spawned.identity, logPath);
+    // The next start's process and cgroup are made now, between starts.
+    sv.standbys.refill();
   } catch (err) {
     if (!(err instanceof SpawnError)) throw err;
     if (err instanceof LeaseGoneError) {

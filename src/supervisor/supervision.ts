@@ -8,6 +8,7 @@ import type { Outcome } from '../core/status.js';
 import type { Store } from '../store/store.js';
 import type { FreezeSource } from './freeze.js';
 import type { LiveRun } from './live-run.js';
+import type { Standbys } from './standby.js';
 
 /** What a supervisor needs from its host. */
 export interface SupervisorOptions {
@@ -86,8 +87,8 @@ export interface Supervision {
     policy: Policy,
     containment: RunContainment,
   ): LiveRun;
-  /** Makes a cgroup for a run about to start, when containment and the machine allow; else null. */
-  runCgroup(runId: number): string | null;
+  /** Where a start's process comes from: one waits, made between starts (./standby.ts). */
+  readonly standbys: Standbys;
   /** Schedules a look at one run; looks at one run never overlap. */
   kick(live: LiveRun): void;
   log(line: string): void;

@@ -27,6 +27,7 @@ import { policiesFor } from './policies.js';
 import { noteCall, noteModel, progressOf } from './progress.js';
 import { readExitFile } from './spawn.js';
 import { startWorker } from './starter.js';
+import { Standbys } from './standby.js';
 import { worktreeEnding } from './worktree.js';
 import { watchWorkspace } from './workspace-progress.js';
 import type { RunContainment, Supervision, SupervisorOptions } from './supervision.js';
@@ -55,6 +56,7 @@ export class Supervisor implements Supervision {
   private claiming = 0;
   /** Where this home's runs get their cgroups: undefined until first asked, null for none. */
   private cgroups: string | null | undefined;
+  readonly standbys = new Standbys(() => this.runCgroup());
 
   constructor(readonly opts: SupervisorOptions) {
     this.actor = dispatcher(opts.host);
@@ -127,10 +129,16 @@ export class Supervisor implements Supervision {
     }
   }
 
-  runCgroup(runId: number): string | null {
+  /** Ends the standby waiting for the next start: the host starts nothing more. */
+  close(): void {
+    this.standbys.close();
+  }
+
+  /** An empty cgroup for a start, when containment and the machine allow; else null. */
+  private runCgroup(): string | null {
     if (this.opts.containment === 'environ') return null;
     this.cgroups ??= cgroupParent(this.opts.runsDir);
-    return this.cgroups === null ? null : makeRunCgroup(this.cgroups, runId);
+    return this.cgroups === null ? null : makeRunCgroup(this.cgroups);
   }
 
   track(

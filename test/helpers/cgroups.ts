@@ -4,7 +4,13 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { cgroupMembers, killCgroup, removeCgroup } from '../../src/os/cgroup.js';
+import {
+  cgroupMembers,
+  cgroupParent,
+  killCgroup,
+  makeRunCgroup,
+  removeCgroup,
+} from '../../src/os/cgroup.js';
 import { readCgroupFile } from '../../src/supervisor/spawn.js';
 
 /**
@@ -27,4 +33,12 @@ export async function endRunCgroups(runsDir: string): Promise<number[]> {
     removeCgroup(cgroup);
   }
   return found;
+}
+
+/** Whether this machine lets a serve make a cgroup per run (cgroup v2, writable). */
+export function cgroupsHere(): boolean {
+  const parent = cgroupParent(`cgroups-test-${process.pid}`);
+  const made = parent === null ? null : makeRunCgroup(parent);
+  if (made !== null) removeCgroup(made);
+  return made !== null;
 }

@@ -89,6 +89,7 @@ export async function supervisorHome(
           if (r.process && groupAlive(r.process.pid)) signalGroup(r.process.pid, 'SIGKILL');
       }
       await endRunCgroups(join(dir, 'runs'));
+      supervisor.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },

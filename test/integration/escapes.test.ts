@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cgroupMembers, cgroupParent, makeRunCgroup, removeCgroup } from '../../src/os/cgroup.js';
+import { cgroupMembers } from '../../src/os/cgroup.js';
 import { pidAlive } from '../../src/os/procfs.js';
 import { readCgroupFile } from '../../src/supervisor/spawn.js';
+import { cgroupsHere } from '../helpers/cgroups.js';
 import { TestHome, fixture, waitFor } from '../helpers/host.js';
 
 /**
@@ -12,14 +13,6 @@ import { TestHome, fixture, waitFor } from '../helpers/host.js';
  * ends with it (SPEC §3), and one found outside its process group is named on the run's
  * reason and in a `processes_escaped` event.
  */
-
-/** Whether this machine lets a serve make a cgroup per run (cgroup v2, writable). */
-function cgroupsHere(): boolean {
-  const parent = cgroupParent(`escapes-test-${process.pid}`);
-  const made = parent === null ? null : makeRunCgroup(parent, 0);
-  if (made !== null) removeCgroup(made);
-  return made !== null;
-}
 
 const CGROUPS = cgroupsHere();
 

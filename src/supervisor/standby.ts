@@ -1,0 +1,109 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { ProcessIdentity } from '../core/run.js';
+import { removeCgroup } from '../os/cgroup.js';
+import { bootId, identify } from '../os/procfs.js';
+
+/** The process a worker's start begins with, made before its run is claimed (a sh script). */
+export const STANDBY_PATH = fileURLToPath(new URL('../../libexec/warden-standby', import.meta.url));
+
+/**
+ * A process waiting to become a run's shim (libexec/warden-standby): it leads a session and
+ * process group of its own, has joined its cgroup (or is joining it), and waits for the script
+ * that makes it the shim (./spawn.ts). Its pid, and so its identity, are the run's.
+ */
+export interface Standby {
+  child: ChildProcess;
+  pid: number;
+  identity: ProcessIdentity;
+  /** The cgroup it joins for its run; null: the run has none. */
+  cgroup: string | null;
+}
+
+/** A standby could not be started (the operating system refused a process). */
+export class StandbyError extends Error {
+  override readonly name = 'StandbyError';
+}
+
+/**
+ * Starts a standby in `cgroup` (made for it, still empty), or in none. It has no environment and
+ * works in `/`: its script gives the shim the run's own. Neither it nor its standard input
+ * keeps `serve`'s event loop alive; that input's end (`serve` stopped or died) ends it.
+ */
+export function makeStandby(cgroup: string | null): Standby {
+  const child = spawn('/bin/sh', [STANDBY_PATH, ...(cgroup !== null ? ['-g', cgroup] : [])], {
+    cwd: '/',
+    env: {},
+    detached: true,
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  const pid = child.pid;
+  // A spawn that failed says so here (no pid) and again in an 'error' event, which is not news.
+  child.on('error', () => undefined);
+  if (pid === undefined) {
+    if (cgroup !== null) removeCgroup(cgroup);
+    throw new StandbyError('could not start /bin/sh for a standby');
+  }
+  // A standby gone before its script was written (killed): its exit says so, not the write.
+  child.stdin?.on('error', () => undefined);
+  (child.stdin as { unref?: () => void } | null)?.unref?.();
+  child.unref();
+  const identity = identify(pid) ?? { boot_id: bootId(), pid, start_time: 'unknown' };
+  return { child, pid, identity, cgroup };
+}
+
+/** Whether a standby is still there to be given a run. */
+export function standing(standby: Standby): boolean {
+  return standby.child.exitCode === null && standby.child.signalCode === null;
+}
+
+/**
+ * One standby kept waiting for a host's next start (`take`), made again after each (`refill`):
+ * the time a process and its cgroup take to start is spent between starts, not in one. Only a
+ * host that has started a worker keeps one.
+ */
+export class Standbys {
+  private waiting: Standby | null = null;
+  private closed = false;
+
+  /** `cgroup`: makes an empty cgroup for a standby to join, or null (none, or not allowed). */
+  constructor(private readonly cgroup: () => string | null) {}
+
+  /** The waiting standby, or one made now. Throws `StandbyError` if none can be started. */
+  take(): Standby {
+    const waiting = this.waiting;
+    this.waiting = null;
+    if (waiting !== null) {
+      if (standing(waiting)) return waiting;
+      if (waiting.cgroup !== null) removeCgroup(waiting.cgroup);
+    }
+    return makeStandby(this.cgroup());
+  }
+
+  /** Makes a standby to wait for the next start, unless one waits (or the host has stopped). */
+  refill(): void {
+    if (this.closed || this.waiting !== null) return;
+    let standby: Standby;
+    try {
+      standby = makeStandby(this.cgroup());
+    } catch {
+      return; // The next start makes one, and says why if it cannot.
+    }
+    this.waiting = standby;
+    standby.child.once('exit', () => {
+      // Gone while it waited (killed): its cgroup is still empty.
+      if (this.waiting !== standby) return;
+      this.waiting = null;
+      if (standby.cgroup !== null) removeCgroup(standby.cgroup);
+    });
+  }
+
+  /** Ends the waiting standby (its input ends; it leaves and removes its cgroup itself). */
+  close(): void {
+    this.closed = true;
+    const waiting = this.waiting;
+    this.waiting = null;
+    waiting?.child.stdin?.end();
+  }
+}
