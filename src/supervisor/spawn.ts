@@ -120,20 +120,24 @@ function quote(word: string): string {
   return `'${word.replaceAll("'", "'\\''")}'`;
 }
 
+/** A name sh can hold as a variable: the shim's sh keeps no other, however it is started. */
+const SH_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /**
- * What makes a standby the run's shim: into the run's cwd, then `exec` of the shim under
- * `/usr/bin/env -i`, which gives it exactly the run's variables (as a spawn of its own would:
- * the shim's sh then keeps those it can name), with standard input from /dev/null and output
- * appended to the log.
+ * What makes a standby the run's shim: into the run's cwd, the run's variables exported (the
+ * standby has none of its own), then `exec` of the shim (one exec: `env -i` would be another), with standard input from /dev/null and
+ * output appended to the log. The shim gets the variables a spawn of its own would have: its
+ * sh would keep only those it can name.
  */
 function shimScript(spec: SpawnSpec, args: readonly string[]): string {
   const vars = Object.entries(spec.env).flatMap(([name, value]) =>
-    value === undefined || name === '' || name.includes('=') ? [] : [quote(`${name}=${value}`)],
+    value === undefined || !SH_NAME.test(name) ? [] : [`export ${quote(`${name}=${value}`)}\n`],
   );
   return (
-    `cd -- ${quote(spec.cwd)} || exit 126\n` +
-    `exec /usr/bin/env -i -- ${vars.join(' ')} /bin/sh ${args.map(quote).join(' ')} ` +
-    `</dev/null >>${quote(spec.logPath)} 2>&1\n`
+    // `cd` exports OLDPWD (the standby's `/`), which the run's variables may set again.
+    `cd -- ${quote(spec.cwd)} || exit 126\nunset OLDPWD\n` +
+    vars.join('') +
+    `exec /bin/sh ${args.map(quote).join(' ')} </dev/null >>${quote(spec.logPath)} 2>&1\n`
   );
 }
 

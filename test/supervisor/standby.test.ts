@@ -121,6 +121,8 @@ const ODD_ENV = {
   EMPTY: '',
   'NOT-A-SH-NAME.x': 'kept',
   UNICODE: 'ünïcødé ✓',
+  // The standby's `cd` sets one of its own, which the run's must replace.
+  OLDPWD: '/from/the/run',
 };
 
 /**
@@ -158,7 +160,15 @@ describe('a worker started from a standby', () => {
     expect(WARDEN_RUN_DIR).toBe(join(dir, 'run'));
     expect(beforeRunDir).toBe(join(dir, 'direct'));
     expect(env).toEqual(beforeEnv);
-    for (const name of ['PATH', 'QUOTED', 'LINES', 'SHELLISH', 'EMPTY', 'UNICODE'] as const)
+    for (const name of [
+      'PATH',
+      'QUOTED',
+      'LINES',
+      'SHELLISH',
+      'EMPTY',
+      'UNICODE',
+      'OLDPWD',
+    ] as const)
       expect(env[name]).toBe(ODD_ENV[name]);
     expect(seen.cwd).toBe(dir);
     expect(before.cwd).toBe(dir);
