@@ -318,17 +318,21 @@ describe('a supervisor', () => {
     cleanups.push(() => h.cleanup());
     const ana = person('ana');
     await h.store.addProfile('quick', { argv: ['true'] }, ana);
-    // The standbys waiting now: children of this process running the standby script.
+    // Whether a process is still a standby (its script not yet run): a child of this process
+    // whose command is the standby script.
+    const isStandby = (pid: number): boolean => {
+      try {
+        const ppid = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1];
+        return ppid === String(process.pid) && commandLine(pid)?.includes(STANDBY_PATH) === true;
+      } catch {
+        return false; // gone
+      }
+    };
     const waiting = (): number[] =>
       readdirSync('/proc')
         .filter((p) => /^\d+$/.test(p))
         .map(Number)
-        .filter((pid) => commandLine(pid)?.includes(STANDBY_PATH) === true)
-        .filter(
-          (pid) =>
-            readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1] ===
-            String(process.pid),
-        );
+        .filter(isStandby);
     const pids: number[] = [];
     const waitingBefore: number[][] = [];
     for (const title of ['one', 'two']) {
@@ -336,7 +340,10 @@ describe('a supervisor', () => {
       waitingBefore.push(waiting());
       const claim = await h.claimOne();
       await h.supervisor.start(claim, {});
-      pids.push((await h.store.getRun(claim.run.id)).process?.pid ?? 0);
+      const pid = (await h.store.getRun(claim.run.id)).process?.pid ?? 0;
+      pids.push(pid);
+      // Its standby becomes the shim (or is done) a moment after the start returns.
+      await waitFor('the run past its standby', () => !isStandby(pid));
     }
     // None waited for the first start; after it, one did, and the second run is that process.
     expect(waitingBefore[0]).toEqual([]);
