@@ -99,21 +99,22 @@ async function collect(
 
 /**
  * Floors no dispatcher could beat on this machine (the claim transaction is timed after these,
- * in `run`): warden's own `spawnWorker()` from a standby made ahead (no store, no dispatcher,
- * no cgroup); Node spawning the shim, which forks `date`; Node spawning `date` directly;
+ * in `run`): warden's own `spawnWorker()` (no store, no dispatcher, no cgroup), spawning the
+ * shim or making a standby made ahead the shim; Node spawning the shim, which forks `date`; Node spawning `date` directly;
  * and one `date` after another in dash (fork + exec + libc start-up of the stamping process:
  * the most the stamp can lag its process's exec).
  */
 async function floors(warden: Warden, n: number): Promise<Row[]> {
   const dir = mkdtempSync(join(tmpdir(), 'warden-bench-floor-'));
-  const ways = ['spawnWorker', 'shim', 'direct'] as const;
+  const ways = ['spawnWorker', 'standby', 'shim', 'direct'] as const;
   const times: Record<(typeof ways)[number], number[]> = {
     spawnWorker: [],
+    standby: [],
     shim: [],
     direct: [],
   };
   // How long the call itself blocks `serve`'s event loop (Node's spawn waits for the exec).
-  const spawnCall: number[] = [];
+  const spawnCall: Record<'spawnWorker' | 'standby', number[]> = { spawnWorker: [], standby: [] };
   const env = { ...process.env };
   try {
     for (let i = 0; i < n; i++) {
@@ -122,17 +123,17 @@ async function floors(warden: Warden, n: number): Promise<Row[]> {
         const log = join(runDir, 'output.log');
         let child: ChildProcess;
         let before: number;
-        if (way === 'spawnWorker') {
-          // warden's own spawn path: command lookup on PATH, cwd check, run folder, log file,
-          // from a standby made ahead, as `serve` keeps one (in no cgroup here).
-          const standby = warden.makeStandby(null);
-          await sleep(5);
+        if (way === 'spawnWorker' || way === 'standby') {
+          // warden's own spawn path: command lookup on PATH, cwd check, run folder, log file;
+          // the shim spawned now, or a standby made ahead becoming it (in no cgroup here).
+          const standby = way === 'standby' ? warden.makeStandby(null) : null;
+          if (standby !== null) await sleep(5);
           before = wallNow();
           child = warden.spawnWorker(
             { runDir, logPath: log, argv: ['date', '+%s%N'], env, cwd: dir },
-            () => standby,
+            standby,
           ).child;
-          spawnCall.push(wallNow() - before);
+          spawnCall[way].push(wallNow() - before);
         } else {
           mkdirSync(runDir);
           const fd = openSync(log, 'a');
@@ -167,10 +168,21 @@ async function floors(warden: Warden, n: number): Promise<Row[]> {
   const perDate = stamps.slice(1).map((s, i) => s - (stamps[i] ?? s));
   return [
     {
-      label: 'floor: warden spawnWorker(), its standby waiting → `date` stamp (no store)',
+      label: 'floor: warden spawnWorker() → `date` stamp (no store)',
       summary: summarize(times.spawnWorker),
     },
-    { label: 'floor: warden spawnWorker() call returns', summary: summarize(spawnCall) },
+    {
+      label: 'floor: warden spawnWorker() call returns',
+      summary: summarize(spawnCall.spawnWorker),
+    },
+    {
+      label: 'floor: warden spawnWorker() from a waiting standby → `date` stamp',
+      summary: summarize(times.standby),
+    },
+    {
+      label: 'floor: warden spawnWorker() from a waiting standby, call returns',
+      summary: summarize(spawnCall.standby),
+    },
     { label: 'floor: Node spawn → shim → `date` stamp', summary: summarize(times.shim) },
     { label: 'floor: Node spawn → `date` stamp (no shim)', summary: summarize(times.direct) },
     { label: 'floor: `date` after `date` in a dash loop', summary: summarize(perDate) },

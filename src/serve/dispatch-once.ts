@@ -21,6 +21,8 @@ export async function dispatchOnce(
   return withHome(parts.store, hostId, async () => {
     let count = 0;
     const supervisor = homeSupervisor(parts, hostId);
+    // One pass and gone: no standby is made for a next start.
+    supervisor.close();
     const dispatcher = homeDispatcher(parts, hostId, supervisor, {
       maxWorkers: () => maxWorkers,
       // Workers find the API where serve will listen; their calls wait for it.

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import {
   closeSync,
@@ -12,9 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { findExecutable, notExecutableCode } from '../config/executable.js';
 import type { ProcessIdentity, Run } from '../core/run.js';
-import { commandLine, identify } from '../os/procfs.js';
+import { bootId, commandLine, identify } from '../os/procfs.js';
 import { logCapArgs } from './log-cap.js';
-import { StandbyError, makeStandby } from './standby.js';
 import type { Standby } from './standby.js';
 
 /** The shim every worker runs under (a POSIX sh script shipped with warden). */
@@ -37,6 +37,11 @@ export interface SpawnSpec {
   cwd: string;
   /** Several hosts: the shim's watcher reads this `live` file every `pollSeconds`. */
   watch?: { liveFile: string; pollSeconds: number };
+  /**
+   * The run's cgroup (`os/cgroup.ts`), made for a start with no standby: the shim joins it
+   * before it starts the worker. A standby brings its own.
+   */
+  cgroup?: string;
   /** The most bytes the log keeps (`log_cap`): the shim keeps it (./log-cap.ts). */
   logCap?: number;
 }
@@ -46,7 +51,7 @@ export interface Spawned {
   pid: number;
   identity: ProcessIdentity;
   child: ChildProcess;
-  /** The run's cgroup (its standby's), which the shim joins before it starts anything. */
+  /** The run's cgroup, which the shim joins before it starts anything; null: none. */
   cgroup: string | null;
 }
 
@@ -55,13 +60,33 @@ export interface Spawned {
  * when it has one), with the shim's stdout and stderr appended to the log file (a file, not a
  * pipe to `serve`, so the run outlives `serve`); with `logCap` the worker's output reaches the
  * file through the shim, which keeps the cap. Checks first that the command and the cwd exist,
- * since the shim would only report them as exit 127; only then is a standby taken (`take`,
- * ./standby.ts: by default one made now, in no cgroup) and made the shim.
+ * since the shim would only report them as exit 127. The shim is a `standby` made ahead
+ * (./standby.ts) when one is given, in its cgroup; otherwise spawned now, in `spec.cgroup`.
+ * A standby given and not used (the checks failed) is sent away.
  */
-export function spawnWorker(
-  spec: SpawnSpec,
-  take: () => Standby = () => makeStandby(null),
-): Spawned {
+export function spawnWorker(spec: SpawnSpec, standby: Standby | null = null): Spawned {
+  try {
+    checkWorker(spec);
+    mkdirSync(spec.runDir, { recursive: true, mode: 0o700 });
+    const cgroup = standby !== null ? standby.cgroup : (spec.cgroup ?? null);
+    // Written before the shim starts, so a serve that adopts the run knows where to look.
+    if (cgroup !== null) writeFileSync(join(spec.runDir, CGROUP_FILE), `${cgroup}\n`);
+    const watch = spec.watch ? ['-w', spec.watch.liveFile, String(spec.watch.pollSeconds)] : [];
+    const cap = spec.logCap !== undefined ? logCapArgs(spec.logPath, spec.logCap) : [];
+    // The shim joins the cgroup itself, before it starts anything (see the shim); a standby is
+    // in it already, so then that costs nothing.
+    const joins = cgroup !== null ? ['-g', cgroup] : [];
+    const args = [SHIM_PATH, ...joins, ...cap, ...watch, spec.runDir, ...spec.argv];
+    return standby !== null ? fromStandby(spec, args, standby) : spawnShim(spec, args, cgroup);
+  } catch (err) {
+    // Given nothing to run, a standby leaves its cgroup, removes it and exits.
+    standby?.child.stdin?.end();
+    throw err;
+  }
+}
+
+/** The command must be found and the folder must be there: the shim would only say 127. */
+function checkWorker(spec: SpawnSpec): void {
   const command = spec.argv[0];
   if (command === undefined) throw new SpawnError('the profile has no command');
   if (findExecutable(command, spec.env.PATH ?? '') === null) {
@@ -80,38 +105,36 @@ export function spawnWorker(
     cwdOk = false;
   }
   if (!cwdOk) throw new SpawnError(`cwd ${spec.cwd} does not exist or is not a folder`);
-  let standby: Standby;
+}
+
+/** The shim spawned now, by Node, in the run's folder with its variables and log. */
+function spawnShim(spec: SpawnSpec, args: readonly string[], cgroup: string | null): Spawned {
+  const fd = openSync(spec.logPath, 'a', 0o600);
+  let child: ChildProcess;
   try {
-    standby = take();
-  } catch (err) {
-    if (err instanceof StandbyError) throw new SpawnError(`could not start /bin/sh for ${command}`);
-    throw err;
+    child = spawn('/bin/sh', args, {
+      cwd: spec.cwd,
+      env: spec.env,
+      detached: true,
+      stdio: ['ignore', fd, fd],
+    });
+  } finally {
+    closeSync(fd);
   }
-  try {
-    mkdirSync(spec.runDir, { recursive: true, mode: 0o700 });
-    // Written before the shim starts, so a serve that adopts the run knows where to look.
-    if (standby.cgroup !== null)
-      writeFileSync(join(spec.runDir, CGROUP_FILE), `${standby.cgroup}\n`);
-    // Made here with its mode; the standby's script appends to it.
-    closeSync(openSync(spec.logPath, 'a', 0o600));
-    const watch = spec.watch ? ['-w', spec.watch.liveFile, String(spec.watch.pollSeconds)] : [];
-    const cap = spec.logCap !== undefined ? logCapArgs(spec.logPath, spec.logCap) : [];
-    // The shim joins the cgroup itself, before it starts anything (see the shim): its standby
-    // is in it already, so that costs nothing.
-    const cgroup = standby.cgroup !== null ? ['-g', standby.cgroup] : [];
-    const args = [SHIM_PATH, ...cgroup, ...cap, ...watch, spec.runDir, ...spec.argv];
-    standby.child.stdin?.end(shimScript(spec, args));
-  } catch (err) {
-    // Given nothing to run, the standby leaves its cgroup, removes it and exits.
-    standby.child.stdin?.end();
-    throw err;
-  }
-  return {
-    pid: standby.pid,
-    identity: standby.identity,
-    child: standby.child,
-    cgroup: standby.cgroup,
-  };
+  const pid = child.pid;
+  if (pid === undefined) throw new SpawnError(`could not start /bin/sh for ${spec.argv[0]}`);
+  // Identity is read at once: the shim cannot have exited before its first wait returns.
+  const identity = identify(pid) ?? { boot_id: bootId(), pid, start_time: 'unknown' };
+  return { pid, identity, child, cgroup };
+}
+
+/** A standby made the shim: its script is written, and its pid and identity are the run's. */
+function fromStandby(spec: SpawnSpec, args: readonly string[], standby: Standby): Spawned {
+  // Made here with its mode; the standby's script appends to it.
+  closeSync(openSync(spec.logPath, 'a', 0o600));
+  standby.child.stdin?.end(shimScript(spec, args));
+  const { pid, identity, child, cgroup } = standby;
+  return { pid, identity, child, cgroup };
 }
 
 /** A word for sh: single-quoted, which keeps every character but the quote, written '\''. */

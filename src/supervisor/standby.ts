@@ -21,11 +21,6 @@ export interface Standby {
   cgroup: string | null;
 }
 
-/** A standby could not be started (the operating system refused a process). */
-export class StandbyError extends Error {
-  override readonly name = 'StandbyError';
-}
-
 /**
  * Starts a standby in `cgroup` (made for it, still empty), or in none. It has no environment and
  * works in `/`: its script gives the shim the run's own. Neither it nor its standard input
@@ -43,7 +38,7 @@ export function makeStandby(cgroup: string | null): Standby {
   child.on('error', () => undefined);
   if (pid === undefined) {
     if (cgroup !== null) removeCgroup(cgroup);
-    throw new StandbyError('could not start /bin/sh for a standby');
+    throw new Error('could not start /bin/sh for a standby');
   }
   // A standby gone before its script was written (killed): its exit says so, not the write.
   child.stdin?.on('error', () => undefined);
@@ -59,9 +54,11 @@ export function standing(standby: Standby): boolean {
 }
 
 /**
- * One standby kept waiting for a host's next start (`take`), made again after each (`refill`):
- * the time a process and its cgroup take to start is spent between starts, not in one. Only a
- * host that has started a worker keeps one.
+ * One standby kept waiting for a host's next start (`take`), made again once the starts of the
+ * moment are made (`refill`): the time a process and its cgroup take to start is spent between
+ * starts, not in one. A start that finds none waiting (the host's first, or a burst's after its
+ * first) spawns its shim itself, as a standby would cost it an exec more. Only a host that has
+ * started a worker keeps one.
  */
 export class Standbys {
   private waiting: Standby | null = null;
@@ -70,25 +67,24 @@ export class Standbys {
   /** `cgroup`: makes an empty cgroup for a standby to join, or null (none, or not allowed). */
   constructor(private readonly cgroup: () => string | null) {}
 
-  /** The waiting standby, or one made now. Throws `StandbyError` if none can be started. */
-  take(): Standby {
+  /** The waiting standby, if one is still there. */
+  take(): Standby | null {
     const waiting = this.waiting;
     this.waiting = null;
-    if (waiting !== null) {
-      if (standing(waiting)) return waiting;
-      if (waiting.cgroup !== null) removeCgroup(waiting.cgroup);
-    }
-    return makeStandby(this.cgroup());
+    if (waiting === null || standing(waiting)) return waiting;
+    if (waiting.cgroup !== null) removeCgroup(waiting.cgroup);
+    return null;
   }
 
   /** Makes a standby to wait for the next start, unless one waits (or the host has stopped). */
   refill(): void {
     if (this.closed || this.waiting !== null) return;
+    const cgroup = this.cgroup();
     let standby: Standby;
     try {
-      standby = makeStandby(this.cgroup());
+      standby = makeStandby(cgroup);
     } catch {
-      return; // The next start makes one, and says why if it cannot.
+      return; // The next start spawns its shim itself.
     }
     this.waiting = standby;
     standby.child.once('exit', () => {

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { leaseGoneReason, spawnFailedReason, worktreeReason } from '../core/reasons.js';
 import { resolvePolicy } from '../core/policy.js';
+import { removeCgroup } from '../os/cgroup.js';
 import { hashToken } from '../os/token.js';
 import type { Claim } from '../store/run-types.js';
 import { LeaseGoneError, prepareWatch } from './freeze.js';
@@ -56,18 +57,29 @@ export async function startWorker(
     const watch = opts.freeze
       ? prepareWatch(runDir, opts.freeze, sv.starting.get(run.id) ?? 0)
       : undefined;
-    const spawned = spawnWorker(
-      {
-        runDir,
-        logPath,
-        argv,
-        env,
-        cwd,
-        logCap: policy.log_cap,
-        ...(watch ? { watch } : {}),
-      },
-      () => sv.standbys.take(),
-    );
+    // A standby made ahead if one waits; else the shim is spawned now, in a cgroup made now.
+    const standby = sv.standbys.take();
+    const cgroup = standby === null ? sv.runCgroup() : null;
+    let spawned;
+    try {
+      spawned = spawnWorker(
+        {
+          runDir,
+          logPath,
+          argv,
+          env,
+          cwd,
+          logCap: policy.log_cap,
+          ...(watch ? { watch } : {}),
+          ...(cgroup !== null ? { cgroup } : {}),
+        },
+        standby,
+      );
+    } catch (err) {
+      // Nothing was started in it.
+      if (cgroup !== null) removeCgroup(cgroup);
+      throw err;
+    }
     const live = sv.track(run, spawned.identity, runDir, logPath, policy, {
       cgroup: spawned.cgroup,
       tokenHash: hashToken(token),
@@ -80,8 +92,6 @@ export async function startWorker(
     });
     spawned.child.unref();
     await opts.store.recordSpawn(run.id, spawned.identity, logPath);
-    // The next start's process and cgroup are made now, between starts.
-    sv.standbys.refill();
   } catch (err) {
     if (!(err instanceof SpawnError)) throw err;
     if (err instanceof LeaseGoneError) {

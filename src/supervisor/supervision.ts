@@ -87,8 +87,10 @@ export interface Supervision {
     policy: Policy,
     containment: RunContainment,
   ): LiveRun;
-  /** Where a start's process comes from: one waits, made between starts (./standby.ts). */
+  /** A start's process made ahead: one waits once the starts of the moment are made (./standby.ts). */
   readonly standbys: Standbys;
+  /** Makes a cgroup for a start, when containment and the machine allow; else null. */
+  runCgroup(): string | null;
   /** Schedules a look at one run; looks at one run never overlap. */
   kick(live: LiveRun): void;
   log(line: string): void;

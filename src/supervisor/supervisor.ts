@@ -120,22 +120,29 @@ export class Supervisor implements Supervision {
     for (const id of runIds) this.starting.delete(id);
   }
 
-  /** Starts the worker of a claimed run, or ends the run `spawn_failed`. */
+  /**
+   * Starts the worker of a claimed run, or ends the run `spawn_failed`. Once the runs claimed
+   * have all been started, a standby is made for the next start.
+   */
   async start(claim: Claim, wardenEnv: Record<string, string>): Promise<void> {
     try {
       await startWorker(this, claim, wardenEnv);
     } finally {
       this.starting.delete(claim.run.id);
+      if (this.starting.size === 0) this.standbys.refill();
     }
   }
 
-  /** Ends the standby waiting for the next start: the host starts nothing more. */
+  /**
+   * Ends the standby waiting for the next start, and makes no more: starts after this spawn
+   * their shims themselves.
+   */
   close(): void {
     this.standbys.close();
   }
 
   /** An empty cgroup for a start, when containment and the machine allow; else null. */
-  private runCgroup(): string | null {
+  runCgroup(): string | null {
     if (this.opts.containment === 'environ') return null;
     this.cgroups ??= cgroupParent(this.opts.runsDir);
     return this.cgroups === null ? null : makeRunCgroup(this.cgroups);

@@ -24,6 +24,7 @@ import { STANDBY_PATH, Standbys, makeStandby, standing } from '../../src/supervi
 import { commandLine } from '../../src/os/procfs.js';
 import { person } from '../../src/core/actor.js';
 import { supervisorHome } from '../helpers/supervisor.js';
+import type { SupervisorHome } from '../helpers/supervisor.js';
 import type { Standby } from '../../src/supervisor/standby.js';
 import { cgroupsHere } from '../helpers/cgroups.js';
 import { waitFor } from '../helpers/host.js';
@@ -92,18 +93,21 @@ const REPORT = `
   }) + '\\n');
 `;
 
-/** Starts the reporting worker through `take`, and returns what it saw once it has exited. */
+/**
+ * Starts the reporting worker (from `standby`, or spawning its shim), and returns what it saw
+ * once it has exited.
+ */
 async function report(
   dir: string,
   env: Record<string, string>,
   args: string[],
-  take?: () => Standby,
+  standby: Standby | null,
 ): Promise<{ seen: Seen; pid: number; log: string }> {
   const runDir = join(dir, 'run');
   const logPath = join(runDir, 'output.log');
   const spawned = spawnWorker(
     { runDir, logPath, argv: [process.execPath, '-e', REPORT, ...args], env, cwd: dir },
-    take,
+    standby,
   );
   await once(spawned.child, 'exit');
   const log = readFileSync(logPath, 'utf8');
@@ -150,7 +154,7 @@ describe('a worker started from a standby', () => {
     const dir = tempDir();
     const s = standby();
     const args = ["it's", 'two words', '', '$HOME', 'a\nb', '-'];
-    const { seen, pid, log } = await report(dir, ODD_ENV, args, () => s);
+    const { seen, pid, log } = await report(dir, ODD_ENV, args, s);
     const before = await direct(dir, ODD_ENV, args);
     expect(pid).toBe(s.pid);
     expect(seen.argv).toEqual(args);
@@ -180,9 +184,9 @@ describe('a worker started from a standby', () => {
     expect(readFileSync(join(dir, 'run', 'exit'), 'utf8').trim()).toBe('0');
   });
 
-  it('is the same when the standby is made for it at once (the default)', async () => {
+  it('is what warden gives a worker whose shim it spawns itself (no standby waiting)', async () => {
     const dir = tempDir();
-    const { seen } = await report(dir, ODD_ENV, ['x']);
+    const { seen } = await report(dir, ODD_ENV, ['x'], null);
     const before = await direct(dir, ODD_ENV, ['x']);
     // Apart from the run's folder, which differs.
     const apart = (env: Record<string, string>): [string, string][] =>
@@ -201,7 +205,7 @@ describe('a worker started from a standby', () => {
         'the standby in its cgroup',
         () => cgroupMembers(cgroup)?.includes(s.pid) ?? false,
       );
-      const { seen } = await report(dir, { PATH: ODD_ENV.PATH }, [], () => s);
+      const { seen } = await report(dir, { PATH: ODD_ENV.PATH }, [], s);
       expect(seen.cgroup.trim().endsWith(cgroup.slice(cgroup.lastIndexOf('/')))).toBe(true);
       expect(readFileSync(join(dir, 'run', 'cgroup'), 'utf8').trim()).toBe(cgroup);
     },
@@ -219,16 +223,16 @@ describe('a worker started from a standby', () => {
           env: { PATH: ODD_ENV.PATH },
           cwd: dir,
         },
-        () => s,
+        s,
       ),
     ).toThrow(SpawnError);
     await once(s.child, 'exit');
     expect(s.child.exitCode).toBe(0);
   });
 
-  it('leaves a missing command to a SpawnError before any standby is taken', () => {
+  it('refuses a missing command with a SpawnError, and the standby given leaves', async () => {
     const dir = tempDir();
-    let taken = 0;
+    const s = standby();
     expect(() =>
       spawnWorker(
         {
@@ -238,33 +242,37 @@ describe('a worker started from a standby', () => {
           env: { PATH: '/usr/bin' },
           cwd: dir,
         },
-        () => {
-          taken++;
-          return standby();
-        },
+        s,
       ),
     ).toThrow(/ENOENT/);
-    expect(taken).toBe(0);
+    await once(s.child, 'exit');
+    expect(s.child.exitCode).toBe(0);
   });
 });
 
 describe('Standbys', () => {
   it('gives the waiting standby to the next start, and makes one only when none waits', () => {
-    const made: (string | null)[] = [];
+    let made = 0;
     const standbys = new Standbys(() => {
-      made.push(null);
+      made++;
       return null;
     });
     cleanups.push(() => standbys.close());
+    // None waits until one is made: the start spawns its shim itself.
+    expect(standbys.take()).toBeNull();
     standbys.refill();
     standbys.refill();
-    expect(made).toHaveLength(1);
+    expect(made).toBe(1);
     const first = standbys.take();
+    if (first === null) throw new Error('no standby waited');
     cleanups.push(() => dismiss(first));
-    expect(made).toHaveLength(1);
+    expect(standing(first)).toBe(true);
+    expect(standbys.take()).toBeNull();
+    standbys.refill();
     const second = standbys.take();
+    if (second === null) throw new Error('no standby waited');
     cleanups.push(() => dismiss(second));
-    expect(made).toHaveLength(2);
+    expect(made).toBe(2);
     expect(second.pid).not.toBe(first.pid);
   });
 
@@ -293,7 +301,7 @@ describe('Standbys', () => {
   );
 
   it.skipIf(!CGROUPS)(
-    'replaces a standby killed while it waited, and removes its cgroup',
+    'drops a standby killed while it waited, and removes its cgroup',
     async () => {
       const cgroups = [freshCgroup(), freshCgroup()];
       let next = 0;
@@ -305,34 +313,53 @@ describe('Standbys', () => {
       const [pid] = cgroupMembers(first) ?? [];
       process.kill(pid ?? 0, 'SIGKILL');
       await waitFor('its cgroup removed', () => cgroupMembers(first) === null);
+      expect(standbys.take()).toBeNull();
+      // The next one is made as usual.
+      standbys.refill();
       const taken = standbys.take();
-      cleanups.push(() => dismiss(taken));
-      expect(taken.cgroup).toBe(cgroups[1]);
+      if (taken !== null) cleanups.push(() => dismiss(taken));
+      expect(taken?.cgroup).toBe(cgroups[1]);
     },
   );
 });
 
+/** Whether a process is still a standby (no run given yet): a child of this process running the script. */
+function isStandby(pid: number): boolean {
+  try {
+    const ppid = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1];
+    return ppid === String(process.pid) && commandLine(pid)?.includes(STANDBY_PATH) === true;
+  } catch {
+    return false; // gone
+  }
+}
+
+/** The standbys waiting now. */
+function waiting(): number[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .map(Number)
+    .filter(isStandby);
+}
+
 describe('a supervisor', () => {
-  it('starts each run from the standby it made after the start before', async () => {
+  const ana = person('ana');
+
+  async function home(): Promise<SupervisorHome> {
     const h = await supervisorHome();
     cleanups.push(() => h.cleanup());
-    const ana = person('ana');
     await h.store.addProfile('quick', { argv: ['true'] }, ana);
-    // Whether a process is still a standby (its script not yet run): a child of this process
-    // whose command is the standby script.
-    const isStandby = (pid: number): boolean => {
-      try {
-        const ppid = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[1];
-        return ppid === String(process.pid) && commandLine(pid)?.includes(STANDBY_PATH) === true;
-      } catch {
-        return false; // gone
-      }
-    };
-    const waiting = (): number[] =>
-      readdirSync('/proc')
-        .filter((p) => /^\d+$/.test(p))
-        .map(Number)
-        .filter(isStandby);
+    return h;
+  }
+
+  /** The run's process, once it is past being a standby (its script is read a moment after). */
+  async function processOf(h: SupervisorHome, runId: number): Promise<number> {
+    const pid = (await h.store.getRun(runId)).process?.pid ?? 0;
+    await waitFor('the run past its standby', () => !isStandby(pid));
+    return pid;
+  }
+
+  it('starts a run from the standby it made once the start before was made', async () => {
+    const h = await home();
     const pids: number[] = [];
     const waitingBefore: number[][] = [];
     for (const title of ['one', 'two']) {
@@ -340,10 +367,7 @@ describe('a supervisor', () => {
       waitingBefore.push(waiting());
       const claim = await h.claimOne();
       await h.supervisor.start(claim, {});
-      const pid = (await h.store.getRun(claim.run.id)).process?.pid ?? 0;
-      pids.push(pid);
-      // Its standby becomes the shim (or is done) a moment after the start returns.
-      await waitFor('the run past its standby', () => !isStandby(pid));
+      pids.push(await processOf(h, claim.run.id));
     }
     // None waited for the first start; after it, one did, and the second run is that process.
     expect(waitingBefore[0]).toEqual([]);
@@ -351,5 +375,31 @@ describe('a supervisor', () => {
     expect(pids[1]).not.toBe(pids[0]);
     // And another waits for the next.
     expect(waiting()).toHaveLength(1);
+  });
+
+  it('spawns the shims of a burst itself after the first, and makes one standby after them', async () => {
+    const h = await home();
+    await h.store.createTask({ title: 'first', assignee: 'quick' }, ana);
+    await h.supervisor.start(await h.claimOne(), {});
+    const [standbyPid] = waiting();
+    for (const title of ['a', 'b', 'c'])
+      await h.store.createTask({ title, assignee: 'quick' }, ana);
+    // Claimed together, as a dispatcher's pass claims them: reserved until each is started.
+    const claims = await h.supervisor.claim(() =>
+      h.store.claimRuns({ host: 'h1', maxWorkers: 4, limit: 3, mode: 'spawned' }, h.dir),
+    );
+    expect(claims).toHaveLength(3);
+    const pids: number[] = [];
+    for (const claim of claims) {
+      await h.supervisor.start(claim, {});
+      pids.push(await processOf(h, claim.run.id));
+      // No standby is made while runs of the burst wait to be started.
+      if (pids.length < 3) expect(waiting()).toEqual([]);
+    }
+    expect(pids[0]).toBe(standbyPid);
+    expect(pids.slice(1)).not.toContain(standbyPid);
+    const [next] = waiting();
+    expect(next).toBeDefined();
+    expect(pids).not.toContain(next);
   });
 });
