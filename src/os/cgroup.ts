@@ -71,9 +71,9 @@ export function cgroupParent(home: string): string | null {
 
 /**
  * Makes a cgroup for a run under `parent`, or null when the machine does not allow it (no
- * cgroup v2, a read-only mount, not ours to write, too deep). It is made before its run is
- * known (../supervisor/standby.ts), so it is named by a random id, never one in use (a run's
- * folder names its cgroup). A process joins it by writing its pid to `cgroup.procs`, which
+ * cgroup v2, a read-only mount, not ours to write, too deep). A standby's is made before its
+ * run is known (../supervisor/standby.ts), so each is named by a random id, never one in use
+ * (a run's folder names its cgroup). A process joins it by writing its pid to `cgroup.procs`, which
  * needs write access there and in the cgroup it leaves from, the caller's own: both are
  * checked, so a worker is not started to fail joining.
  */

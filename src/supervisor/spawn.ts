@@ -85,10 +85,16 @@ export function spawnWorker(spec: SpawnSpec, standby: Standby | null = null): Sp
   }
 }
 
-/** The command must be found and the folder must be there: the shim would only say 127. */
+/**
+ * The command must be found and the folder must be there (the shim would only say 127), and
+ * no argument or variable may hold a NUL byte (no process can be given one).
+ */
 function checkWorker(spec: SpawnSpec): void {
   const command = spec.argv[0];
   if (command === undefined) throw new SpawnError('the profile has no command');
+  const words = [...spec.argv, spec.cwd, ...Object.entries(spec.env).flat()];
+  if (words.some((w) => w?.includes('\0') === true))
+    throw new SpawnError("a worker's argument, folder or variable holds a NUL byte");
   if (findExecutable(command, spec.env.PATH ?? '') === null) {
     // The shim would only report exit 126 or 127: name the operating system's error instead.
     const code = notExecutableCode(command, spec.env.PATH ?? '');
@@ -139,7 +145,6 @@ function fromStandby(spec: SpawnSpec, args: readonly string[], standby: Standby)
 
 /** A word for sh: single-quoted, which keeps every character but the quote, written '\''. */
 function quote(word: string): string {
-  if (word.includes('\0')) throw new SpawnError(`a worker's argument or variable holds a NUL byte`);
   return `'${word.replaceAll("'", "'\\''")}'`;
 }
 
@@ -148,9 +153,9 @@ const SH_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
  * What makes a standby the run's shim: into the run's cwd, the run's variables exported (the
- * standby has none of its own), then `exec` of the shim (one exec: `env -i` would be another), with standard input from /dev/null and
- * output appended to the log. The shim gets the variables a spawn of its own would have: its
- * sh would keep only those it can name.
+ * standby has none of its own), then `exec` of the shim (one exec: `env -i` would be another),
+ * with standard input from /dev/null and output appended to the log. The shim gets the
+ * variables a spawn of its own would have: its sh would keep only those it can name.
  */
 function shimScript(spec: SpawnSpec, args: readonly string[]): string {
   const vars = Object.entries(spec.env).flatMap(([name, value]) =>

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cgroupMembers, cgroupParent, makeRunCgroup, removeCgroup } from '../../src/os/cgroup.js';
 import { SHIM_PATH, SpawnError, spawnWorker } from '../../src/supervisor/spawn.js';
+import type { SpawnSpec } from '../../src/supervisor/spawn.js';
 import { STANDBY_PATH, Standbys, makeStandby, standing } from '../../src/supervisor/standby.js';
 import { commandLine } from '../../src/os/procfs.js';
 import { person } from '../../src/core/actor.js';
@@ -211,23 +212,21 @@ describe('a worker started from a standby', () => {
     },
   );
 
-  it('refuses a NUL byte with a SpawnError, and the standby it took leaves', async () => {
+  it('refuses a NUL byte with a SpawnError, with or without a standby, which then leaves', async () => {
     const dir = tempDir();
     const s = standby();
-    expect(() =>
-      spawnWorker(
-        {
-          runDir: join(dir, 'run'),
-          logPath: join(dir, 'run', 'log'),
-          argv: ['true', 'a\0b'],
-          env: { PATH: ODD_ENV.PATH },
-          cwd: dir,
-        },
-        s,
-      ),
-    ).toThrow(SpawnError);
+    const spec = (argv: string[], env: Record<string, string>): SpawnSpec => ({
+      runDir: join(dir, 'run'),
+      logPath: join(dir, 'run', 'log'),
+      argv,
+      env: { PATH: ODD_ENV.PATH, ...env },
+      cwd: dir,
+    });
+    expect(() => spawnWorker(spec(['true', 'a\0b'], {}), s)).toThrow(SpawnError);
     await once(s.child, 'exit');
     expect(s.child.exitCode).toBe(0);
+    expect(() => spawnWorker(spec(['true'], { NUL: 'a\0b' }))).toThrow(/NUL byte/);
+    expect(() => spawnWorker(spec(['true', 'a\0b'], {}))).toThrow(/NUL byte/);
   });
 
   it('refuses a missing command with a SpawnError, and the standby given leaves', async () => {
