@@ -6,6 +6,7 @@ import type { RemoteChange } from '../store.js';
 import { loadSqlite } from './connect.js';
 import { withFixedPlans } from './fixed-plans.js';
 import { GroupCommit } from './group-commit.js';
+import type { GroupLimits } from './group-commit.js';
 import { SnapshotReads } from './snapshot-reads.js';
 import { WalSync } from './wal-sync.js';
 import type { Sqlite } from './connect.js';
@@ -89,6 +90,11 @@ export interface SqliteOptions {
   readOnly?: Sqlite;
   /** How long a statement waits on another process's lock. @default SQLITE_DEFAULTS.busy_timeout_ms */
   busyTimeoutMs?: number;
+  /**
+   * How many members a commit group takes and for how long (./group-commit.ts).
+   * @default SQLITE_DEFAULTS.group_max_members and group_max_ms
+   */
+  groupLimits?: GroupLimits;
 }
 
 /**
@@ -153,7 +159,10 @@ export class SqliteDriver implements SqlDriver {
     this.groups = new GroupCommit(
       this.db,
       this.statements,
-      { maxMembers: SQLITE_DEFAULTS.group_max_members, maxMs: SQLITE_DEFAULTS.group_max_ms },
+      options.groupLimits ?? {
+        maxMembers: SQLITE_DEFAULTS.group_max_members,
+        maxMs: SQLITE_DEFAULTS.group_max_ms,
+      },
       () => this.beginImmediate(),
       this.wal,
     );
