@@ -6,6 +6,7 @@
 import type * as ActorModule from '../../src/core/actor.js';
 import type * as ClockModule from '../../src/config/clock.js';
 import type * as OpenModule from '../../src/store/sqlite/open.js';
+import type * as CgroupModule from '../../src/os/cgroup.js';
 import type * as ProcfsModule from '../../src/os/procfs.js';
 import type * as SpawnModule from '../../src/supervisor/spawn.js';
 import type * as StandbyModule from '../../src/supervisor/standby.js';
@@ -29,17 +30,21 @@ export interface Warden {
   signalGroup: (typeof ProcfsModule)['signalGroup'];
   spawnWorker: (typeof SpawnModule)['spawnWorker'];
   makeStandby: (typeof StandbyModule)['makeStandby'];
+  readCgroupFile: (typeof SpawnModule)['readCgroupFile'];
+  cgroupMembers: (typeof CgroupModule)['cgroupMembers'];
+  removeCgroup: (typeof CgroupModule)['removeCgroup'];
 }
 
 /** Loads warden's modules from `dist/`. */
 export async function loadWarden(): Promise<Warden> {
-  const [open, clock, actor, procfs, spawn, standby] = await Promise.all([
+  const [open, clock, actor, procfs, spawn, standby, cgroup] = await Promise.all([
     load<typeof OpenModule>('store/sqlite/open.js'),
     load<typeof ClockModule>('config/clock.js'),
     load<typeof ActorModule>('core/actor.js'),
     load<typeof ProcfsModule>('os/procfs.js'),
     load<typeof SpawnModule>('supervisor/spawn.js'),
     load<typeof StandbyModule>('supervisor/standby.js'),
+    load<typeof CgroupModule>('os/cgroup.js'),
   ]);
   return {
     openSqliteStore: open.openSqliteStore,
@@ -49,5 +54,8 @@ export async function loadWarden(): Promise<Warden> {
     signalGroup: procfs.signalGroup,
     spawnWorker: spawn.spawnWorker,
     makeStandby: standby.makeStandby,
+    readCgroupFile: spawn.readCgroupFile,
+    cgroupMembers: cgroup.cgroupMembers,
+    removeCgroup: cgroup.removeCgroup,
   };
 }

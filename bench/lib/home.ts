@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -169,6 +169,28 @@ export class BenchHome {
       }
       await store.close();
     }
+    await this.removeCgroups();
     rmSync(this.root, { recursive: true, force: true });
+  }
+
+  /**
+   * Removes the cgroups of the home's runs (named in each run's folder), once the processes
+   * killed above have left them: `serve`, stopped first, closed none of these runs, and a
+   * cgroup outlives its home otherwise.
+   */
+  private async removeCgroups(): Promise<void> {
+    const runs = join(this.root, 'runs');
+    if (!existsSync(runs)) return;
+    for (const id of readdirSync(runs)) {
+      const cgroup = this.warden.readCgroupFile(join(runs, id));
+      if (cgroup === null) continue;
+      // A process that outlived its kill keeps its cgroup, which is then left as it is.
+      await waitFor(
+        `run ${id}'s cgroup empty`,
+        () => ((this.warden.cgroupMembers(cgroup)?.length ?? 0) === 0 ? true : undefined),
+        5000,
+      ).catch(() => undefined);
+      this.warden.removeCgroup(cgroup);
+    }
   }
 }
