@@ -1,6 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { EpochMs, RunId, TaskId } from '../../core/glossary.js';
 import type { SqlDb, SqlParam } from './driver.js';
+import { idIn } from './id-list.js';
 import { pruneDeadLetters } from './notify.js';
 import { pruneActivity } from './timeline-activity.js';
 
@@ -11,10 +12,6 @@ import { pruneActivity } from './timeline-activity.js';
  */
 const FINISHED = "status IN ('done', 'archived') AND updated_at < ?";
 
-function marks(ids: readonly number[]): string {
-  return ids.map(() => '?').join(', ');
-}
-
 /** Of these runs, the ended ones of finished tasks. */
 export async function prunableRuns(
   db: SqlDb,
@@ -22,12 +19,13 @@ export async function prunableRuns(
   before: EpochMs,
 ): Promise<RunId[]> {
   if (runIds.length === 0) return [];
+  const among = idIn(db, 'r.id', runIds);
   const rows = await db.all<{ id: number }>(
     `SELECT r.id FROM runs r JOIN tasks t ON t.id = r.task_id
-     WHERE r.id IN (${marks(runIds)}) AND r.state = 'ended'
+     WHERE ${among.sql} AND r.state = 'ended'
        AND t.status IN ('done', 'archived') AND t.updated_at < ?
      ORDER BY r.id`,
-    [...runIds, before],
+    [among.param, before],
   );
   return rows.map((r) => r.id);
 }
@@ -39,9 +37,10 @@ export async function prunableTasks(
   before: EpochMs,
 ): Promise<TaskId[]> {
   if (taskIds.length === 0) return [];
+  const among = idIn(db, 'id', taskIds);
   const rows = await db.all<{ id: number }>(
-    `SELECT id FROM tasks WHERE id IN (${marks(taskIds)}) AND ${FINISHED} ORDER BY id`,
-    [...taskIds, before],
+    `SELECT id FROM tasks WHERE ${among.sql} AND ${FINISHED} ORDER BY id`,
+    [among.param, before],
   );
   return rows.map((r) => r.id);
 }

@@ -8,6 +8,7 @@ import type {
 import { LOST_HOST_WINDOW_MS } from '../../core/inbox.js';
 import type { BlockKind } from '../../core/status.js';
 import type { SqlDb } from './driver.js';
+import { idIn } from './id-list.js';
 import { storeNow } from './hosts.js';
 
 /**
@@ -52,10 +53,11 @@ async function openQuestions(
 ): Promise<Map<number, { question: string; asked_at: number }>> {
   const found = new Map<number, { question: string; asked_at: number }>();
   if (ids.length === 0) return found;
+  const among = idIn(db, 'task_id', ids);
   const rows = await db.all<{ task_id: number; question: string; asked_at: number }>(
     `SELECT task_id, question, asked_at FROM questions
-     WHERE task_id IN (${ids.map(() => '?').join(', ')}) AND answer IS NULL ORDER BY id`,
-    ids,
+     WHERE ${among.sql} AND answer IS NULL ORDER BY id`,
+    [among.param],
   );
   for (const r of rows) found.set(Number(r.task_id), r);
   return found;

@@ -11,6 +11,7 @@ import { byteLength, checkCharacters } from '../../core/checks.js';
 import { inputSchemas } from './input-schemas.js';
 import type { SqlDb, SqlParam } from './driver.js';
 import { appendEvent } from './events.js';
+import { idIn } from './id-list.js';
 import { searchOf, searchedTasks } from './search.js';
 import type { Search } from './search.js';
 import { toComment, toTask } from './rows.js';
@@ -248,8 +249,9 @@ function taskWhere(
   }
   if (filter.ids !== undefined) {
     if (filter.ids.length === 0) return null;
-    where.push(`id IN (${placeholders(filter.ids.length)})`);
-    params.push(...filter.ids);
+    const among = idIn(db, 'id', filter.ids);
+    where.push(among.sql);
+    params.push(among.param);
   }
   return {
     from: search ? searchedTasks(db) : 'tasks',
