@@ -13,8 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { findExecutable, notExecutableCode } from '../config/executable.js';
 import type { ProcessIdentity, Run } from '../core/run.js';
+import { removeCgroup } from '../os/cgroup.js';
 import { bootId, commandLine, identify } from '../os/procfs.js';
 import { logCapArgs } from './log-cap.js';
+import { sendAway } from './standby.js';
 import type { Standby } from './standby.js';
 
 /** The shim every worker runs under (a POSIX sh script shipped with warden). */
@@ -62,7 +64,8 @@ export interface Spawned {
  * file through the shim, which keeps the cap. Checks first that the command and the cwd exist,
  * since the shim would only report them as exit 127. The shim is a `standby` made ahead
  * (./standby.ts) when one is given, in its cgroup; otherwise spawned now, in `spec.cgroup`.
- * A standby given and not used (the checks failed) is sent away.
+ * A start that fails leaves nothing behind: its standby is sent away, or the cgroup made for
+ * it removed.
  */
 export function spawnWorker(spec: SpawnSpec, standby: Standby | null = null): Spawned {
   try {
@@ -79,8 +82,8 @@ export function spawnWorker(spec: SpawnSpec, standby: Standby | null = null): Sp
     const args = [SHIM_PATH, ...joins, ...cap, ...watch, spec.runDir, ...spec.argv];
     return standby !== null ? fromStandby(spec, args, standby) : spawnShim(spec, args, cgroup);
   } catch (err) {
-    // Given nothing to run, a standby leaves its cgroup, removes it and exits.
-    standby?.child.stdin?.end();
+    if (standby !== null) sendAway(standby);
+    else if (spec.cgroup !== undefined) removeCgroup(spec.cgroup);
     throw err;
   }
 }

@@ -48,9 +48,9 @@ export function makeStandby(cgroup: string | null): Standby {
   return { child, pid, identity, cgroup };
 }
 
-/** Whether a standby is still there to be given a run. */
-export function standing(standby: Standby): boolean {
-  return standby.child.exitCode === null && standby.child.signalCode === null;
+/** Sends a standby given no run away: its input ends, so it leaves its cgroup, removes it and exits. */
+export function sendAway(standby: Standby): void {
+  standby.child.stdin?.end();
 }
 
 /**
@@ -67,13 +67,11 @@ export class Standbys {
   /** `cgroup`: makes an empty cgroup for a standby to join, or null (none, or not allowed). */
   constructor(private readonly cgroup: () => string | null) {}
 
-  /** The waiting standby, if one is still there. */
+  /** The waiting standby, if one waits (one that died has been dropped at its exit, below). */
   take(): Standby | null {
     const waiting = this.waiting;
     this.waiting = null;
-    if (waiting === null || standing(waiting)) return waiting;
-    if (waiting.cgroup !== null) removeCgroup(waiting.cgroup);
-    return null;
+    return waiting;
   }
 
   /** Makes a standby to wait for the next start, unless one waits (or the host has stopped). */
@@ -95,11 +93,10 @@ export class Standbys {
     });
   }
 
-  /** Ends the waiting standby (its input ends; it leaves and removes its cgroup itself). */
+  /** Ends the waiting standby, and makes no more. */
   close(): void {
     this.closed = true;
-    const waiting = this.waiting;
+    if (this.waiting !== null) sendAway(this.waiting);
     this.waiting = null;
-    waiting?.child.stdin?.end();
   }
 }

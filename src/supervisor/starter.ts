@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { leaseGoneReason, spawnFailedReason, worktreeReason } from '../core/reasons.js';
 import { resolvePolicy } from '../core/policy.js';
-import { removeCgroup } from '../os/cgroup.js';
 import { hashToken } from '../os/token.js';
 import type { Claim } from '../store/run-types.js';
 import { LeaseGoneError, prepareWatch } from './freeze.js';
@@ -60,26 +59,19 @@ export async function startWorker(
     // A standby made ahead if one waits; else the shim is spawned now, in a cgroup made now.
     const standby = sv.standbys.take();
     const cgroup = standby === null ? sv.runCgroup() : null;
-    let spawned;
-    try {
-      spawned = spawnWorker(
-        {
-          runDir,
-          logPath,
-          argv,
-          env,
-          cwd,
-          logCap: policy.log_cap,
-          ...(watch ? { watch } : {}),
-          ...(cgroup !== null ? { cgroup } : {}),
-        },
-        standby,
-      );
-    } catch (err) {
-      // Nothing was started in it.
-      if (cgroup !== null) removeCgroup(cgroup);
-      throw err;
-    }
+    const spawned = spawnWorker(
+      {
+        runDir,
+        logPath,
+        argv,
+        env,
+        cwd,
+        logCap: policy.log_cap,
+        ...(watch ? { watch } : {}),
+        ...(cgroup !== null ? { cgroup } : {}),
+      },
+      standby,
+    );
     const live = sv.track(run, spawned.identity, runDir, logPath, policy, {
       cgroup: spawned.cgroup,
       tokenHash: hashToken(token),

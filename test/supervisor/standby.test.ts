@@ -21,7 +21,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cgroupMembers, cgroupParent, makeRunCgroup, removeCgroup } from '../../src/os/cgroup.js';
 import { SHIM_PATH, SpawnError, spawnWorker } from '../../src/supervisor/spawn.js';
 import type { SpawnSpec } from '../../src/supervisor/spawn.js';
-import { STANDBY_PATH, Standbys, makeStandby, standing } from '../../src/supervisor/standby.js';
+import { STANDBY_PATH, Standbys, makeStandby } from '../../src/supervisor/standby.js';
 import { commandLine } from '../../src/os/procfs.js';
 import { person } from '../../src/core/actor.js';
 import { supervisorHome } from '../helpers/supervisor.js';
@@ -41,6 +41,11 @@ function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'warden-standby-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** Whether a standby's process is still there (no exit seen). */
+function standing(s: Standby): boolean {
+  return s.child.exitCode === null && s.child.signalCode === null;
 }
 
 /**
