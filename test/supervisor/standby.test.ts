@@ -21,7 +21,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cgroupMembers, cgroupParent, makeRunCgroup, removeCgroup } from '../../src/os/cgroup.js';
 import { SHIM_PATH, SpawnError, spawnWorker } from '../../src/supervisor/spawn.js';
 import type { SpawnSpec } from '../../src/supervisor/spawn.js';
-import { STANDBY_PATH, Standbys, makeStandby } from '../../src/supervisor/standby.js';
+import { STANDBY_PATH, Standbys, makeStandby, sendAway } from '../../src/supervisor/standby.js';
 import { commandLine } from '../../src/os/procfs.js';
 import { person } from '../../src/core/actor.js';
 import { supervisorHome } from '../helpers/supervisor.js';
@@ -49,13 +49,13 @@ function standing(s: Standby): boolean {
 }
 
 /**
- * Ends a standby given no run: its input ends, and it leaves its cgroup and removes it itself
- * (a kill would leave the cgroup to be removed once the kernel has reaped it).
+ * Sends a standby given no run away and waits until it has gone: it leaves its cgroup and
+ * removes it itself (a kill would leave the cgroup to be removed once the kernel has reaped it).
  */
 async function dismiss(s: Standby): Promise<void> {
   if (!standing(s)) return;
   const exited = once(s.child, 'exit');
-  s.child.stdin?.end();
+  sendAway(s);
   await exited;
 }
 
