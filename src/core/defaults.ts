@@ -196,6 +196,10 @@ export const SUPERVISOR_DEFAULTS = {
   progress_flush_ms: 15_000,
   /** A wall-clock jump this much past the monotonic clock is a suspend of the machine. */
   resume_threshold_ms: 5000,
+  /** How often the home's run cgroups that no run uses are looked for and removed. */
+  cgroup_sweep_ms: 60_000,
+  /** A run cgroup younger than this is left alone by that sweep: a start may be joining it. */
+  cgroup_sweep_min_age_ms: 60_000,
 } as const;
 
 /** Pull workers (SPEC §4). */

@@ -1,5 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { accessSync, constants, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 
 /**
@@ -129,5 +138,65 @@ export function removeCgroup(dir: string): void {
     } catch {
       return;
     }
+  }
+}
+
+/** What a sweep of a home's run cgroups found (`sweepRunCgroups`). */
+export interface CgroupSweep {
+  /** Empty cgroups of no run, removed. */
+  removed: string[];
+  /** Cgroups of no run that still hold processes, left as they are. */
+  busy: { dir: string; pids: number[] }[];
+}
+
+/**
+ * Removes the run cgroups under `parent` that no run or standby of this host uses (`keep`) and
+ * that hold no process: those a `serve` killed at the wrong moment left behind (made, not yet
+ * named in its run's folder), and those of runs another host reaped while this one was down. A
+ * cgroup made less than `minAgeMs` ago is left alone, since a start may be about to join it
+ * (`dispatch --once` makes its own beside `serve`). Its age is read from the kernel's time of
+ * making the folder, so it is measured on the wall clock, not an injected one. One that holds
+ * processes is reported, not killed: only its run's ending may decide that.
+ */
+export function sweepRunCgroups(
+  parent: string,
+  keep: ReadonlySet<string>,
+  minAgeMs: number,
+): CgroupSweep {
+  const sweep: CgroupSweep = { removed: [], busy: [] };
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return sweep;
+  }
+  const now = Date.now();
+  for (const name of names) {
+    const dir = join(parent, name);
+    if (!name.startsWith('run-') || keep.has(dir)) continue;
+    let madeAt: number;
+    try {
+      madeAt = statSync(dir).mtimeMs;
+    } catch {
+      continue;
+    }
+    if (now - madeAt < minAgeMs) continue;
+    const pids = cgroupMembers(dir);
+    if (pids === null) continue;
+    if (pids.length > 0) sweep.busy.push({ dir, pids });
+    else if (removed(dir)) sweep.removed.push(dir);
+  }
+  // As a run's removal does: the home's folder goes too once nothing is left in it.
+  if (sweep.removed.length > 0) removed(parent);
+  return sweep;
+}
+
+/** Removes one empty cgroup; false if the kernel refused (a process or a cgroup is in it). */
+function removed(dir: string): boolean {
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -74,6 +74,11 @@ export class Standbys {
     return waiting;
   }
 
+  /** The cgroup of the standby waiting, if one waits in one. */
+  cgroupWaiting(): string | null {
+    return this.waiting?.cgroup ?? null;
+  }
+
   /** Makes a standby to wait for the next start, unless one waits (or the host has stopped). */
   refill(): void {
     if (this.closed || this.waiting !== null) return;

@@ -11,7 +11,7 @@ import type { Run, RunReason } from '../core/run.js';
 import type { LlmState } from '../core/llm.js';
 import type { Outcome } from '../core/status.js';
 import { procfsLayer } from '../endings/process-layer.js';
-import { cgroupParent, makeRunCgroup, removeCgroup } from '../os/cgroup.js';
+import { cgroupParent, makeRunCgroup, removeCgroup, sweepRunCgroups } from '../os/cgroup.js';
 import type { ProcessLayer } from '../endings/process-layer.js';
 import { SpawnedEndings } from '../endings/spawned.js';
 import type { EndingRun, Leftovers } from '../endings/spawned.js';
@@ -56,6 +56,9 @@ export class Supervisor implements Supervision {
   private claiming = 0;
   /** Where this home's runs get their cgroups: undefined until first asked, null for none. */
   private cgroups: string | null | undefined;
+  /** When the home's unused run cgroups were last swept (monotonic), and those said busy. */
+  private cgroupsSweptAt: number | null = null;
+  private readonly busyCgroups = new Set<string>();
   readonly standbys = new Standbys(() => this.runCgroup());
 
   constructor(readonly opts: SupervisorOptions) {
@@ -143,9 +146,44 @@ export class Supervisor implements Supervision {
 
   /** An empty cgroup for a start, when containment and the machine allow; else null. */
   runCgroup(): string | null {
+    const parent = this.cgroupHome();
+    return parent === null ? null : makeRunCgroup(parent);
+  }
+
+  /** Where this home's runs get their cgroups, or null when they get none. */
+  private cgroupHome(): string | null {
     if (this.opts.containment === 'environ') return null;
     this.cgroups ??= cgroupParent(this.opts.runsDir);
-    return this.cgroups === null ? null : makeRunCgroup(this.cgroups);
+    return this.cgroups;
+  }
+
+  /**
+   * Removes the home's run cgroups that no run of this host and no standby uses, once they are
+   * empty (`sweepRunCgroups`): at start, after adopting, and then once a minute from the tick.
+   * One that holds processes is said once in the log and left.
+   */
+  sweepCgroups(): void {
+    const parent = this.cgroupHome();
+    this.cgroupsSweptAt = this.opts.clock.monotonic();
+    if (parent === null) return;
+    const keep = new Set<string>();
+    for (const live of this.live.values()) if (live.cgroup !== null) keep.add(live.cgroup);
+    const waiting = this.standbys.cgroupWaiting();
+    if (waiting !== null) keep.add(waiting);
+    const { removed, busy } = sweepRunCgroups(
+      parent,
+      keep,
+      SUPERVISOR_DEFAULTS.cgroup_sweep_min_age_ms,
+    );
+    if (removed.length > 0)
+      this.log(`removed ${removed.length} empty run cgroup(s) no run uses under ${parent}`);
+    for (const { dir, pids } of busy) {
+      if (this.busyCgroups.has(dir)) continue;
+      this.busyCgroups.add(dir);
+      this.log(
+        `cgroup ${dir} holds processes of no run this host watches (pids ${pids.join(', ')}); left as it is`,
+      );
+    }
   }
 
   track(
@@ -196,6 +234,7 @@ export class Supervisor implements Supervision {
       if (!this.live.has(run.id))
         await adopt(this, run, policies.get(run.id) ?? resolvePolicy(this.opts.config));
     }
+    this.sweepCgroups();
   }
 
   /** Adopts one run (for `warden stop` when no `serve` is running). */
@@ -309,6 +348,12 @@ export class Supervisor implements Supervision {
         this.kick(live);
       }
       await this.idle();
+      const swept = this.cgroupsSweptAt;
+      if (
+        swept === null ||
+        this.opts.clock.monotonic() - swept >= SUPERVISOR_DEFAULTS.cgroup_sweep_ms
+      )
+        this.sweepCgroups();
       const flushEvery = this.opts.progressFlushMs ?? SUPERVISOR_DEFAULTS.progress_flush_ms;
       if (this.opts.clock.monotonic() - this.lastFlush >= flushEvery) await this.flush();
     } finally {
