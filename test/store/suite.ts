@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dispatcher, person } from '../../src/core/actor.js';
 import type { ManualClock } from '../../src/core/clock.js';
+import type { Task } from '../../src/core/task.js';
 import { ErrorCode, WardenError } from '../../src/core/errors.js';
 import type { SqlDb } from '../../src/store/sql/driver.js';
 import type { Store } from '../../src/store/store.js';
@@ -130,6 +131,23 @@ export function runStoreSuite(name: string, make: () => Promise<StoreFixture>): 
         expect((await store.getTask(a.id)).children).toEqual([b.id]);
         const c = await store.createTask({ title: 'c', triage: true }, ana);
         expect(c.status).toBe('triage');
+      });
+
+      it("lists each task's parents and children, in id order, where a link's other end is listed or not", async () => {
+        const a = await store.createTask({ title: 'a' }, ana);
+        const b = await store.createTask({ title: 'b' }, ana);
+        const c = await store.createTask({ title: 'c', parents: [b.id, a.id] }, ana);
+        const d = await store.createTask({ title: 'd', parents: [c.id] }, ana);
+        const e = await store.createTask({ title: 'e', parents: [a.id] }, ana);
+        const links = (tasks: readonly Task[]): [number, number[], number[]][] =>
+          tasks.map((t) => [t.id, t.parents, t.children]);
+        // Listed: a link between two listed tasks is on both; one to a task not listed, on its end.
+        expect(links(await store.listTasks({ ids: [c.id, a.id, d.id] }))).toEqual([
+          [a.id, [], [c.id, e.id]],
+          [c.id, [a.id, b.id], [d.id]],
+          [d.id, [c.id], []],
+        ]);
+        expect(links(await store.listTasks({ ids: [b.id] }))).toEqual([[b.id, [], [c.id]]]);
       });
 
       it('refuses an assignee that names no profile and a parent that does not exist', async () => {
