@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { person } from '../../src/core/actor.js';
+import type { Run } from '../../src/core/run.js';
 import type { SqliteStore } from '../../src/store/sqlite/open.js';
 import { KILL_NOW, LEASE_KILLED, uptimeCs, writeLiveFile } from '../../src/supervisor/freeze.js';
 import type { FreezeDeadlines } from '../../src/supervisor/freeze.js';
@@ -9,18 +10,31 @@ import { groupAlive } from '../../src/os/procfs.js';
 import { spawnWorker } from '../../src/supervisor/spawn.js';
 import type { Spawned } from '../../src/supervisor/spawn.js';
 import type { Supervisor } from '../../src/supervisor/supervisor.js';
+import { cgroupsHere } from '../helpers/cgroups.js';
 import { waitFor, writtenPid } from '../helpers/host.js';
 import { supervisorHome } from '../helpers/supervisor.js';
 import type { SupervisorHome } from '../helpers/supervisor.js';
 
-/** The state letter of a process (R, S, T, Z...), or null when it is gone. */
-function stateOf(pid: number): string | null {
+const CGROUPS = cgroupsHere();
+
+/** A field of a process's /proc/PID/stat after its name (0: state), or null when it is gone. */
+function statField(pid: number, field: number): string | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? null;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[field] ?? null;
   } catch {
     return null;
   }
+}
+
+/** The state letter of a process (R, S, T, Z...), or null when it is gone. */
+function stateOf(pid: number): string | null {
+  return statField(pid, 0);
+}
+
+/** The process group of a process, or null when it is gone. */
+function groupOf(pid: number): string | null {
+  return statField(pid, 2);
 }
 
 /**
@@ -71,6 +85,19 @@ describe('freezing workers through the shim’s watcher', () => {
 
   afterEach(() => h.cleanup());
 
+  /** The run once the supervisor's ticks have ended it. */
+  function ended(runId: number): Promise<Run> {
+    return waitFor(
+      'the run to end',
+      async () => {
+        await supervisor.tick();
+        const r = await store.getRun(runId);
+        return r.state === 'ended' ? r : undefined;
+      },
+      10_000,
+    );
+  }
+
   it('freezes, thaws and finally kills a worker; the run ends host_lost, not as a crash', async () => {
     await store.addProfile('sleeper', { argv: ['sleep', '60'] }, ana);
     const task = await store.createTask({ title: 'sleep', assignee: 'sleeper' }, ana);
@@ -106,20 +133,55 @@ describe('freezing workers through the shim’s watcher', () => {
       10_000,
     );
     expect(existsSync(join(runDir, LEASE_KILLED))).toBe(true);
-    const run = await waitFor(
-      'the run to end',
-      async () => {
-        await supervisor.tick();
-        const r = await store.getRun(claim.run.id);
-        return r.state === 'ended' ? r : undefined;
-      },
-      10_000,
-    );
+    const run = await ended(claim.run.id);
     expect(run.outcome).toBe('host_lost');
     expect(run.reason?.rule).toBe('host_lease_lapsed');
     const t = await store.getTask(task.id);
     expect(t.counters).toMatchObject({ failures: 0, host_losses: 1 });
   });
+
+  it.skipIf(!CGROUPS)(
+    'with a cgroup, freezes, thaws and kills what the worker started in a session of its own too',
+    async () => {
+      // As an agent's tool command: its own session and group, out of reach of the group's.
+      const escape = 'echo $$ > "$WARDEN_RUN_DIR/escaped.pid"; exec sleep 60';
+      await store.addProfile(
+        'agent',
+        { argv: ['sh', '-c', `setsid sh -c '${escape}' & exec sleep 60`] },
+        ana,
+      );
+      await store.createTask({ title: 'agent', assignee: 'agent' }, ana);
+      const claim = await h.claimOne();
+      await supervisor.start(claim, {});
+      const runDir = join(dir, 'runs', String(claim.run.id));
+      const worker = await waitFor('the worker pid', () => writtenPid(join(runDir, 'worker.pid')));
+      const escaped = await waitFor('the escaped pid', () =>
+        writtenPid(join(runDir, 'escaped.pid')),
+      );
+      await waitFor('both asleep', () => stateOf(worker) === 'S' && stateOf(escaped) === 'S');
+      expect(groupOf(escaped)).not.toBe(groupOf(worker));
+
+      writeLiveFile(runDir, { freezeAtCs: uptimeCs() - 1, killAtCs: uptimeCs() + 60_000 });
+      await waitFor(
+        'both frozen',
+        () => stateOf(worker) === 'T' && stateOf(escaped) === 'T',
+        10_000,
+      );
+
+      deadlines = { freezeAtCs: uptimeCs() + 60_000, killAtCs: uptimeCs() + 120_000 };
+      supervisor.refreshLiveness();
+      await waitFor(
+        'both thawed',
+        () => stateOf(worker) === 'S' && stateOf(escaped) === 'S',
+        10_000,
+      );
+
+      writeLiveFile(runDir, KILL_NOW);
+      const gone = (pid: number): boolean => stateOf(pid) === null || stateOf(pid) === 'Z';
+      await waitFor('both killed', () => gone(worker) && gone(escaped), 10_000);
+      expect((await ended(claim.run.id)).outcome).toBe('host_lost');
+    },
+  );
 
   it('starts no command past FREEZE_AT (serve stalled before the spawn): it waits, frozen, for the deadlines to move', async () => {
     // Written before a stall: the run may have been reaped and started elsewhere since.
