@@ -10,12 +10,14 @@ import {
   killCgroup,
   makeRunCgroup,
   removeCgroup,
+  sweepRunCgroups,
 } from '../../src/os/cgroup.js';
 import { readCgroupFile } from '../../src/supervisor/spawn.js';
 
 /**
- * Kills every process in the cgroups of a home's runs, then removes the cgroups; returns the
- * pids that were still there.
+ * Kills every process in the cgroups of a home's runs, then removes the cgroups, and any empty
+ * one left under the home's (a `serve` killed between making a run's cgroup and naming it);
+ * returns the pids that were still there.
  */
 export async function endRunCgroups(runsDir: string): Promise<number[]> {
   const found: number[] = [];
@@ -32,6 +34,8 @@ export async function endRunCgroups(runsDir: string): Promise<number[]> {
     }
     removeCgroup(cgroup);
   }
+  const parent = cgroupParent(runsDir);
+  if (parent !== null) sweepRunCgroups(parent, new Set(), 0);
   return found;
 }
 
