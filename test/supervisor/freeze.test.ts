@@ -7,9 +7,9 @@ import type { SqliteStore } from '../../src/store/sqlite/open.js';
 import { KILL_NOW, LEASE_KILLED, uptimeCs, writeLiveFile } from '../../src/supervisor/freeze.js';
 import type { FreezeDeadlines } from '../../src/supervisor/freeze.js';
 import { groupAlive } from '../../src/os/procfs.js';
-import { spawnWorker } from '../../src/supervisor/spawn.js';
+import { readCgroupFile, spawnWorker } from '../../src/supervisor/spawn.js';
 import type { Spawned } from '../../src/supervisor/spawn.js';
-import type { Supervisor } from '../../src/supervisor/supervisor.js';
+import type { Supervisor, SupervisorOptions } from '../../src/supervisor/supervisor.js';
 import { cgroupsHere } from '../helpers/cgroups.js';
 import { waitFor, writtenPid } from '../helpers/host.js';
 import { supervisorHome } from '../helpers/supervisor.js';
@@ -77,13 +77,16 @@ describe('freezing workers through the shim’s watcher', () => {
 
   beforeEach(async () => {
     deadlines = { freezeAtCs: uptimeCs() + 60_000, killAtCs: uptimeCs() + 120_000 };
-    h = await supervisorHome({
-      freeze: { deadlines: () => deadlines, valid: () => true, epoch: () => 0, pollSeconds: 0.1 },
-    });
+    h = await supervisorHome({ freeze: freezeSource() });
     ({ dir, store, supervisor } = h);
   });
 
   afterEach(() => h.cleanup());
+
+  /** The host's lease as the watcher sees it: `deadlines`, moved by the tests. */
+  function freezeSource(): NonNullable<SupervisorOptions['freeze']> {
+    return { deadlines: () => deadlines, valid: () => true, epoch: () => 0, pollSeconds: 0.1 };
+  }
 
   /** The run once the supervisor's ticks have ended it. */
   function ended(runId: number): Promise<Run> {
@@ -140,48 +143,51 @@ describe('freezing workers through the shim’s watcher', () => {
     expect(t.counters).toMatchObject({ failures: 0, host_losses: 1 });
   });
 
+  /**
+   * A worker that starts a command in a session of its own, as an agent runs its tool commands,
+   * out of reach of a signal to the worker's group: the watcher freezes, thaws and kills it too.
+   */
+  async function freezesEscaped(inCgroup: boolean): Promise<void> {
+    const escape = 'echo $$ > "$WARDEN_RUN_DIR/escaped.pid"; exec sleep 60';
+    await store.addProfile(
+      'agent',
+      { argv: ['sh', '-c', `setsid sh -c '${escape}' & exec sleep 60`] },
+      ana,
+    );
+    await store.createTask({ title: 'agent', assignee: 'agent' }, ana);
+    const claim = await h.claimOne();
+    await supervisor.start(claim, {});
+    const runDir = join(dir, 'runs', String(claim.run.id));
+    expect(readCgroupFile(runDir) !== null).toBe(inCgroup);
+    const worker = await waitFor('the worker pid', () => writtenPid(join(runDir, 'worker.pid')));
+    const escaped = await waitFor('the escaped pid', () => writtenPid(join(runDir, 'escaped.pid')));
+    await waitFor('both asleep', () => stateOf(worker) === 'S' && stateOf(escaped) === 'S');
+    expect(groupOf(escaped)).not.toBe(groupOf(worker));
+
+    writeLiveFile(runDir, { freezeAtCs: uptimeCs() - 1, killAtCs: uptimeCs() + 60_000 });
+    await waitFor('both frozen', () => stateOf(worker) === 'T' && stateOf(escaped) === 'T', 10_000);
+
+    deadlines = { freezeAtCs: uptimeCs() + 60_000, killAtCs: uptimeCs() + 120_000 };
+    supervisor.refreshLiveness();
+    await waitFor('both thawed', () => stateOf(worker) === 'S' && stateOf(escaped) === 'S', 10_000);
+
+    writeLiveFile(runDir, KILL_NOW);
+    const gone = (pid: number): boolean => stateOf(pid) === null || stateOf(pid) === 'Z';
+    await waitFor('both killed', () => gone(worker) && gone(escaped), 10_000);
+    expect((await ended(claim.run.id)).outcome).toBe('host_lost');
+  }
+
   it.skipIf(!CGROUPS)(
     'with a cgroup, freezes, thaws and kills what the worker started in a session of its own too',
-    async () => {
-      // As an agent's tool command: its own session and group, out of reach of the group's.
-      const escape = 'echo $$ > "$WARDEN_RUN_DIR/escaped.pid"; exec sleep 60';
-      await store.addProfile(
-        'agent',
-        { argv: ['sh', '-c', `setsid sh -c '${escape}' & exec sleep 60`] },
-        ana,
-      );
-      await store.createTask({ title: 'agent', assignee: 'agent' }, ana);
-      const claim = await h.claimOne();
-      await supervisor.start(claim, {});
-      const runDir = join(dir, 'runs', String(claim.run.id));
-      const worker = await waitFor('the worker pid', () => writtenPid(join(runDir, 'worker.pid')));
-      const escaped = await waitFor('the escaped pid', () =>
-        writtenPid(join(runDir, 'escaped.pid')),
-      );
-      await waitFor('both asleep', () => stateOf(worker) === 'S' && stateOf(escaped) === 'S');
-      expect(groupOf(escaped)).not.toBe(groupOf(worker));
-
-      writeLiveFile(runDir, { freezeAtCs: uptimeCs() - 1, killAtCs: uptimeCs() + 60_000 });
-      await waitFor(
-        'both frozen',
-        () => stateOf(worker) === 'T' && stateOf(escaped) === 'T',
-        10_000,
-      );
-
-      deadlines = { freezeAtCs: uptimeCs() + 60_000, killAtCs: uptimeCs() + 120_000 };
-      supervisor.refreshLiveness();
-      await waitFor(
-        'both thawed',
-        () => stateOf(worker) === 'S' && stateOf(escaped) === 'S',
-        10_000,
-      );
-
-      writeLiveFile(runDir, KILL_NOW);
-      const gone = (pid: number): boolean => stateOf(pid) === null || stateOf(pid) === 'Z';
-      await waitFor('both killed', () => gone(worker) && gone(escaped), 10_000);
-      expect((await ended(claim.run.id)).outcome).toBe('host_lost');
-    },
+    () => freezesEscaped(true),
   );
+
+  it('without a cgroup, finds what the worker started in a session of its own by its token', async () => {
+    await h.cleanup();
+    h = await supervisorHome({ containment: 'environ', freeze: freezeSource() });
+    ({ dir, store, supervisor } = h);
+    await freezesEscaped(false);
+  });
 
   it('starts no command past FREEZE_AT (serve stalled before the spawn): it waits, frozen, for the deadlines to move', async () => {
     // Written before a stall: the run may have been reaped and started elsewhere since.
