@@ -127,18 +127,22 @@ export function killCgroup(dir: string): boolean {
 }
 
 /**
- * Removes a run's cgroup, and its home's folder when no other run's is left in it. A cgroup
- * that still holds a process cannot be removed (EBUSY): it stays, and nothing is said, since
- * the run's ending already verified its processes gone.
+ * Removes a run's cgroup, and its home's folder when no other run's is left in it; says whether
+ * the run's went. A cgroup that still holds a process cannot be removed (EBUSY): it stays, and
+ * nothing is said, since the run's ending already verified its processes gone.
  */
-export function removeCgroup(dir: string): void {
-  for (const d of [dir, dirname(dir)]) {
-    try {
-      rmdirSync(d);
-    } catch {
-      return;
-    }
+export function removeCgroup(dir: string): boolean {
+  try {
+    rmdirSync(dir);
+  } catch {
+    return false;
   }
+  try {
+    rmdirSync(dirname(dir));
+  } catch {
+    // Another run's cgroup (or a standby's) is still in it.
+  }
+  return true;
 }
 
 /** What a sweep of a home's run cgroups found (`sweepRunCgroups`). */
@@ -184,19 +188,8 @@ export function sweepRunCgroups(
     const pids = cgroupMembers(dir);
     if (pids === null) continue;
     if (pids.length > 0) sweep.busy.push({ dir, pids });
-    else if (removed(dir)) sweep.removed.push(dir);
+    // As a run's: the home's folder goes too once nothing is left in it.
+    else if (removeCgroup(dir)) sweep.removed.push(dir);
   }
-  // As a run's removal does: the home's folder goes too once nothing is left in it.
-  if (sweep.removed.length > 0) removed(parent);
   return sweep;
-}
-
-/** Removes one empty cgroup; false if the kernel refused (a process or a cgroup is in it). */
-function removed(dir: string): boolean {
-  try {
-    rmdirSync(dir);
-    return true;
-  } catch {
-    return false;
-  }
 }

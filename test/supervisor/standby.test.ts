@@ -71,7 +71,9 @@ function freshCgroup(): string {
   const parent = cgroupParent(tempDir());
   const made = parent === null ? null : makeRunCgroup(parent);
   if (made === null) throw new Error('no cgroup could be made here');
-  cleanups.push(() => removeCgroup(made));
+  cleanups.push(() => {
+    removeCgroup(made);
+  });
   return made;
 }
 
