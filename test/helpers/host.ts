@@ -217,7 +217,9 @@ export class TestHome {
         }
       }
       const lines = this.lifeLines().filter((l) => l.task === t.id);
-      // A worker killed before it could write "stop" was gone by the time its run ended.
+      // A worker killed before it could write "stop" was gone by the time its run ended. A stop
+      // is matched by run, not by process: one pull worker runs many runs, and a handler that
+      // threw wrote no stop of its own.
       const endOf = (runId: number): number =>
         runs.find((r) => r.id === runId)?.ended_at ?? Infinity;
       const spans = lines
@@ -226,7 +228,7 @@ export class TestHome {
           (s) =>
             [
               s.at,
-              lines.find((l) => l.event === 'stop' && l.pid === s.pid)?.at ?? endOf(s.run),
+              lines.find((l) => l.event === 'stop' && l.run === s.run)?.at ?? endOf(s.run),
             ] as const,
         )
         .sort((a, b) => a[0] - b[0]);
