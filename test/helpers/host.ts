@@ -16,6 +16,8 @@ import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import type { SqliteStore } from '../../src/store/sqlite/open.js';
 import { groupAlive, signalGroup } from '../../src/os/procfs.js';
 import { endRunCgroups } from './cgroups.js';
+import { firstOverlap, lifeSpans } from './life-spans.js';
+import type { LifeLine } from './life-spans.js';
 import { WARDEN_BIN, runWarden } from './cli.js';
 import type { CliResult } from './cli.js';
 
@@ -182,7 +184,7 @@ export class TestHome {
   }
 
   /** Lines the workers wrote to the life log: [event, task, run, pid, ms]. */
-  lifeLines(): { event: string; task: number; run: number; pid: number; at: number }[] {
+  lifeLines(): LifeLine[] {
     if (!existsSync(this.lifeLog)) return [];
     return readFileSync(this.lifeLog, 'utf8')
       .trim()
@@ -217,27 +219,11 @@ export class TestHome {
         }
       }
       const lines = this.lifeLines().filter((l) => l.task === t.id);
-      // A worker killed before it could write "stop" was gone by the time its run ended. A stop
-      // is matched by run, not by process: one pull worker runs many runs, and a handler that
-      // threw wrote no stop of its own.
       const endOf = (runId: number): number =>
         runs.find((r) => r.id === runId)?.ended_at ?? Infinity;
-      const spans = lines
-        .filter((l) => l.event === 'start')
-        .map(
-          (s) =>
-            [
-              s.at,
-              lines.find((l) => l.event === 'stop' && l.run === s.run)?.at ?? endOf(s.run),
-            ] as const,
-        )
-        .sort((a, b) => a[0] - b[0]);
-      for (let i = 1; i < spans.length; i++) {
-        if ((spans[i - 1]?.[1] ?? 0) > (spans[i]?.[0] ?? 0)) {
-          throw new Error(
-            `task ${t.id}: two workers were alive at once (${JSON.stringify(spans)})`,
-          );
-        }
+      const spans = lifeSpans(lines, endOf);
+      if (firstOverlap(spans) !== null) {
+        throw new Error(`task ${t.id}: two workers were alive at once (${JSON.stringify(spans)})`);
       }
     }
   }
