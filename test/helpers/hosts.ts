@@ -73,19 +73,22 @@ export interface WorkerLife {
   times: number[];
 }
 
-/** The workers' own record of their lives, by process. */
+/**
+ * The workers' own record of their lives, by run (each line names its run): by process, a pid
+ * the kernel gave again to a later worker would merge two lives.
+ */
 export function workerLives(lifeLog: string): WorkerLife[] {
   if (!existsSync(lifeLog)) return [];
-  const byPid = new Map<number, WorkerLife>();
+  const byRun = new Map<number, WorkerLife>();
   for (const line of readFileSync(lifeLog, 'utf8').split('\n')) {
     const [event, task, run, pid, at] = line.split(' ');
     if (!event || at === undefined) continue;
-    const p = Number(pid);
+    const r = Number(run);
     const t = Number(at);
-    const w = byPid.get(p) ?? {
+    const w = byRun.get(r) ?? {
       task: Number(task),
-      run: Number(run),
-      pid: p,
+      run: r,
+      pid: Number(pid),
       start: t,
       last: t,
       stopped: false,
@@ -94,9 +97,9 @@ export function workerLives(lifeLog: string): WorkerLife[] {
     w.last = Math.max(w.last, t);
     w.times.push(t);
     if (event === 'stop') w.stopped = true;
-    byPid.set(p, w);
+    byRun.set(r, w);
   }
-  return [...byPid.values()];
+  return [...byRun.values()];
 }
 
 /** Run tokens the workers wrote down, by run id. */

@@ -238,12 +238,12 @@ describe.skipIf(!URL)('several hosts on one PostgreSQL', () => {
       expect(runs.map((r) => r.outcome)).toEqual(['completed']);
     }
     expect(await again.listEvents({ kinds: ['host_lost'] })).toEqual([]);
-    // The workers' own beats: the longest silence of any worker is how long it was frozen.
+    // The workers' own beats, by run: the longest silence of any worker is how long it was frozen.
     const beats = new Map<number, number[]>();
     for (const line of readFileSync(lifeLog, 'utf8').split('\n')) {
-      const [event, , , pid, at] = line.split(' ');
+      const [event, , run, , at] = line.split(' ');
       if (event === 'beat' || event === 'stop')
-        beats.set(Number(pid), [...(beats.get(Number(pid)) ?? []), Number(at)]);
+        beats.set(Number(run), [...(beats.get(Number(run)) ?? []), Number(at)]);
     }
     let longest = 0;
     for (const times of beats.values()) {
