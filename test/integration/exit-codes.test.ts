@@ -9,7 +9,13 @@ afterEach(async () => {
 describe('exit codes and retry loops stop with a reason (SPEC §3, P5)', () => {
   it('exit 75 cools down without counting a failure; exit 78 blocks at once; a missing command blocks after 3 (must-show 6)', async () => {
     home = await new TestHome().init();
-    await home.profile('limited', fixture('rate-limited.sh'), ['--rate-limit-cooldown', '200ms']);
+    // Its loop ends by itself (third test), so no run of it is alive when serve is killed.
+    await home.profile('limited', fixture('rate-limited.sh'), [
+      '--rate-limit-cooldown',
+      '200ms',
+      '--max-rate-limited',
+      '3',
+    ]);
     await home.profile('misconfigured', fixture('exit-code.sh', '78'));
     await home.profile(
       'missing',
@@ -51,7 +57,7 @@ describe('exit codes and retry loops stop with a reason (SPEC §3, P5)', () => {
       'spawn_failed',
       'spawn_failed',
     ]);
-    await home.ok(['stop', String(limited)]).catch(() => undefined);
+    expect((await home.waitStatus(limited, 'blocked', 30_000)).block_rule).toBe('rate_limit_loop');
   });
 
   it('exit 0 after using the worker protocol without a result fails (exit_zero auto)', async () => {
