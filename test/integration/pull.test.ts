@@ -94,7 +94,8 @@ function eventsLog(s: Setup): string[] {
 
 describe('pull workers with the SDK (SPEC §4)', () => {
   it('three worker processes pull 300 tasks: every task done exactly once', async () => {
-    const s = await setup('2s');
+    // No lease is meant to lapse here: a long one keeps a loaded machine's stall from ending one.
+    const s = await setup('10s');
     await Promise.all([startWorker(s), startWorker(s), startWorker(s)]);
     const ids = await createMany(s.client, 300);
     await allDone(s.client, 300);
@@ -132,7 +133,12 @@ describe('pull workers with the SDK (SPEC §4)', () => {
 
   it('a worker paused past its lease gets stale_run on complete, and its handler’s signal fires', async () => {
     const s = await setup('1s');
-    const sleeper = await startWorker(s, { HANDLER_MS: '2500', CONCURRENCY: '1' });
+    // The retry is short, so no stall of a loaded machine during it lapses its 1 s lease too.
+    const sleeper = await startWorker(s, {
+      HANDLER_MS: '2500',
+      RETRY_HANDLER_MS: '20',
+      CONCURRENCY: '1',
+    });
     const [id] = await createMany(s.client, 1);
     await waitFor('the handler to start', () => home.lifeLines().some((l) => l.event === 'start'));
     sleeper.kill('SIGSTOP');
