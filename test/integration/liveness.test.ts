@@ -36,11 +36,13 @@ describe('liveness is not progress (SPEC §3)', () => {
   it('ends a stopped (SIGSTOP) worker that ignores SIGTERM as stalled, kills its group, then retries (must-show 3)', async () => {
     home = await new TestHome().init();
     const pidsFile = `${home.root}/pids`;
+    // Seconds between the warning and the stall, so a loaded machine's slow tick still sees the
+    // warning first, and the worker is still there to be stopped below.
     await home.profile('stubborn', fixture('stubborn.sh'), [
       '--stall-warn-after',
       '300ms',
       '--stall-timeout',
-      '1s',
+      '2s',
       '--kill-grace',
       '500ms',
       '--backoff-base',

@@ -91,11 +91,13 @@ describe('GET /metrics of a real serve', () => {
   it('parses as the text format, with the promised types and labels, and moves as tasks run', async () => {
     home = await new TestHome().init();
     await home.profile('quick', fixture('short-job.sh', '0.1'));
+    // The scrapes below must fall between the warning and the stall: seconds apart, for a
+    // loaded machine.
     await home.profile('quiet', fixture('silent.sh', '600'), [
       '--stall-warn-after',
       '300ms',
       '--stall-timeout',
-      '1500ms',
+      '3s',
       '--kill-grace',
       '0',
     ]);
