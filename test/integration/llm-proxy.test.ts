@@ -334,10 +334,12 @@ describe('the model proxy: budgets', () => {
 describe('the model proxy: the upstream’s limits', () => {
   it('with --llm-max-concurrency 2 the upstream never sees a third request in flight; every request completes; time queued is no stall', async () => {
     const h = await newHome();
-    // Two and a half seconds a request: six, two at a time, keep the last ones queued for five,
-    // twice the warning's threshold. The threshold leaves a loaded machine time to start the
-    // workers (each loads the OpenAI SDK before its first request, silent until then).
-    const gpt = await openai({ chunks: 6, chunkDelayMs: 500 });
+    // Four seconds a request: six, two at a time, keep the last ones queued for eight, over
+    // twice the warning's threshold, if the three workers ask at once; a loaded machine that
+    // starts them up to five seconds apart still queues one past it. The threshold leaves such a
+    // machine time to start them (each loads the OpenAI SDK before its first request, silent
+    // until then).
+    const gpt = await openai({ chunks: 8, chunkDelayMs: 500 });
     await llmProfile(
       h,
       'gpt',
