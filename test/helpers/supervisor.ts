@@ -2,6 +2,7 @@
  * A supervisor on a real SQLite store and a manual clock, with real worker processes, for the
  * supervisor tests; cleaning up kills every run's process group that is still alive.
  */
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import type { Claim } from '../../src/store/run-types.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import type { SqliteStore } from '../../src/store/sqlite/open.js';
 import { groupAlive, signalGroup } from '../../src/os/procfs.js';
+import { sendAway } from '../../src/supervisor/standby.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import type { SupervisorOptions } from '../../src/supervisor/supervisor.js';
 import { endRunCgroups } from './cgroups.js';
@@ -88,8 +90,15 @@ export async function supervisorHome(
         for (const r of await store.listRuns(t.id))
           if (r.process && groupAlive(r.process.pid)) signalGroup(r.process.pid, 'SIGKILL');
       }
-      await endRunCgroups(join(dir, 'runs'));
+      // The standby waiting is seen to exit, so the next test never counts it as its own.
+      const standby = supervisor.standbys.take();
       supervisor.close();
+      if (standby !== null) {
+        const exited = once(standby.child, 'exit');
+        sendAway(standby);
+        if (standby.child.exitCode === null && standby.child.signalCode === null) await exited;
+      }
+      await endRunCgroups(join(dir, 'runs'));
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
