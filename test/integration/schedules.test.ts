@@ -14,25 +14,26 @@ describe('serve fires schedules (issue #14)', () => {
     await home.ok([
       'schedule',
       'add',
-      'nightly',
+      'yearly',
       '--cron',
-      '0 3 * * *',
+      '0 3 1 1 *',
       '--title',
-      'nightly job',
+      'yearly job',
       '--assignee',
       'p',
     ]);
-    // Due now, as if 03:00 had just passed: the column is backdated rather than waited for.
+    // Due now, as if its time had just passed: the column is backdated rather than waited for.
+    // Yearly, so its real next time never falls within the test (a daily one could, at 02:59).
     const store = await home.store();
-    await store.sqlite.run("UPDATE schedules SET next_at = ? WHERE name = 'nightly'", [
+    await store.sqlite.run("UPDATE schedules SET next_at = ? WHERE name = 'yearly'", [
       Date.now() - 1000,
     ]);
     await home.serve();
     const fired = await home.waitEvent('schedule_fired');
-    expect(fired.payload).toMatchObject({ schedule: 'nightly', covers: 0 });
+    expect(fired.payload).toMatchObject({ schedule: 'yearly', covers: 0 });
     const taskId = fired.task_id ?? 0;
     const task = await home.waitStatus(taskId, 'done');
-    expect(task).toMatchObject({ title: 'nightly job', assignee: 'p' });
+    expect(task).toMatchObject({ title: 'yearly job', assignee: 'p' });
     const [s] = JSON.parse(await home.ok(['schedule', 'list', '--json'])) as Schedule[];
     expect(s).toMatchObject({ fired: 1, last_task_id: taskId });
     expect(s?.next_at).toBeGreaterThan(Date.now());
