@@ -189,6 +189,12 @@ export function pullRoutes(
 ): OpenAPIHono<{ Variables: AuthVariables }> {
   const app = new OpenAPIHono<{ Variables: AuthVariables }>({ defaultHook: validationHook });
   app.onError(onError);
+  // Before any lease is read: after an absence of this serve, its leases move on first.
+  app.use('*', async (_c, next) => {
+    const catchingUp = control.pull.present();
+    if (catchingUp !== null) await catchingUp;
+    await next();
+  });
   app.use('*', requireAuth(store, 'worker', { leaseOf: claimedLease }));
   const token = (c: {
     get(key: 'token'): AuthVariables['token'];
@@ -373,6 +379,7 @@ export function pullRoutes(
           );
         }
         turn = await control.waitForWork(deadline - Date.now(), lease.profiles);
+        await control.pull.present();
         lease = await store.checkLease(b.lease_id, t);
       }
     } finally {

@@ -210,6 +210,14 @@ export const PULL_DEFAULTS = {
   max_wait_ms: 30_000,
   /** The most runs one claim takes, and the most results it carries. */
   max_claim: 64,
+  /** How often `serve` notes that it runs, to see the spans in which it did not. */
+  beat_every_ms: 250,
+  /**
+   * A gap this long between those notes is an absence of `serve` (the machine suspended, the
+   * process stopped, its event loop held): no lease lapses and no pull run falls silent by it.
+   * Four beats, so a late timer is never taken for one.
+   */
+  absence_ms: 1000,
 } as const;
 
 /** The dashboard's logins. */

@@ -249,6 +249,8 @@ export class Host {
       this.wake(change.profiles ? 'remote-profiles' : 'remote'),
     );
     this.timer = setInterval(() => void this.tick(), this.opts.tickMs);
+    // A span in which serve did not run costs no pull worker its lease (absences.ts).
+    this.pull.watchAbsences();
     this.notifier.start();
     // The first tick runs behind the start: its dispatch pass repeats while wake-ups arrive,
     // and with busy hosts beside it on one PostgreSQL they may never stop arriving.
@@ -457,6 +459,7 @@ export class Host {
     if (this.stopping) return;
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
+    this.pull.stopWatching();
     // Several hosts: the lease is left to run out (not released), so a `serve` restarting
     // within the TTL takes it over and keeps its workers; otherwise they are frozen and reaped.
     this.lease?.stop();

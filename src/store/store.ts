@@ -1,7 +1,7 @@
 import type { WardenError } from '../core/errors.js';
 import type { Actor } from '../core/actor.js';
 import type { WardenEvent, EventKind } from '../core/events.js';
-import type { EpochMs, EventId, RunId, TaskId } from '../core/glossary.js';
+import type { EpochMs, EventId, Millis, RunId, TaskId } from '../core/glossary.js';
 import type { NewEvent } from '../core/events.js';
 import type { Outcome, TaskStatus } from '../core/status.js';
 import type { EndingPhases, StopIntent } from '../core/ending.js';
@@ -469,6 +469,11 @@ export interface Store {
   ): Promise<{ token: TokenInfo; lease: LeaseInfo | WardenError } | null>;
   /** Ends lapsed leases (or the one named); returns the runs they held, to end `lease_lost`. */
   endLeases(only?: { id: string; reason: string }): Promise<{ lease: string; runs: RunId[] }[]>;
+  /**
+   * Moves every open lease that was live `ms` ago on by `ms`: this `serve` did not run for that
+   * long, so no worker could renew through it. Returns how many moved.
+   */
+  extendLeases(ms: Millis): Promise<number>;
   /** The runs of a lease that are being ended, which its worker must give up. */
   leaseCancellations(id: string): Promise<Cancellation[]>;
   /** Tokens by name (never their secrets). */

@@ -13,6 +13,7 @@ import { ChangeBell } from '../endings/wait.js';
 import type { ChangeSignal } from '../endings/wait.js';
 import type { ProgressUpdate } from '../store/run-types.js';
 import type { Store } from '../store/store.js';
+import { Absences } from './absences.js';
 import { policiesFor } from './policies.js';
 
 /** What this host has heard from a pull run since its last batch. */
@@ -52,6 +53,11 @@ export class PullSupervisor implements RunModeEndings {
   private readonly heard = new Map<number, Heard>();
   private lastFlush: number;
   private ticking = false;
+  /** This `serve`'s absences, once it watches for them (`watchAbsences`). */
+  private absences: Absences | null = null;
+  private beats: NodeJS.Timeout | null = null;
+  /** The open leases being moved on past an absence of this `serve`; null when none are. */
+  private catchingUp: Promise<void> | null = null;
 
   constructor(private readonly opts: PullSupervisorOptions) {
     this.lastFlush = opts.clock.monotonic();
@@ -74,6 +80,55 @@ export class PullSupervisor implements RunModeEndings {
   /** How long a pull worker's lease lasts without a renewal. */
   get leaseTtlMs(): number {
     return this.opts.leaseTtlMs ?? PULL_DEFAULTS.lease_ttl_ms;
+  }
+
+  /**
+   * From now on notes, a few times a second, that `serve` runs, so that a span in which it did
+   * not is seen (`present`). `serve` calls it as it starts; a supervisor that never does (tests
+   * that move a clock by hand) sees no absences.
+   */
+  watchAbsences(): void {
+    if (this.absences !== null) return;
+    this.absences = new Absences(this.opts.clock, PULL_DEFAULTS.absence_ms);
+    this.beats = setInterval(() => void this.present(), PULL_DEFAULTS.beat_every_ms);
+    this.beats.unref();
+  }
+
+  /** Stops the beats of `watchAbsences`. */
+  stopWatching(): void {
+    if (this.beats !== null) clearInterval(this.beats);
+    this.beats = null;
+  }
+
+  /**
+   * Notes that `serve` runs now (its beats, its tick, and every pull request before it reads a
+   * lease: after a suspend a request can come before the beats' timer). After an absence of
+   * `serve` (see `Absences`) every open lease is first moved on by it, as no worker could renew
+   * through a `serve` that did not run: what this returns then settles once they have moved,
+   * and whatever reads a lease's expiry waits for it. Null otherwise, so a request pays nothing.
+   */
+  present(): Promise<void> | null {
+    const absence = this.absences?.beat() ?? null;
+    if (absence !== null) {
+      const seconds = (absence.ms / 1000).toFixed(1);
+      const moving = (this.catchingUp ?? Promise.resolve())
+        .then(() => this.opts.store.extendLeases(absence.ms))
+        .then(
+          (n) =>
+            this.opts.log?.(
+              `serve did not run for ${seconds} s (suspended, stopped, or its event loop held); ${n} pull lease(s) moved on by that, and pull runs' silences do not count it`,
+            ),
+          (err: unknown) =>
+            this.opts.log?.(
+              `serve did not run for ${seconds} s; moving the pull leases on failed: ${String(err)}`,
+            ),
+        )
+        .finally(() => {
+          if (this.catchingUp === moving) this.catchingUp = null;
+        });
+      this.catchingUp = moving;
+    }
+    return this.catchingUp;
   }
 
   /** A `progress` or `heartbeat` call of a pull run reached this host. */
@@ -137,6 +192,7 @@ export class PullSupervisor implements RunModeEndings {
     if (this.ticking) return;
     this.ticking = true;
     try {
+      await this.present();
       await this.endings.endLapsed();
       const runs = await this.opts.store.openRuns(null);
       const policies = await policiesFor(this.opts.store, this.opts.config, runs);
@@ -146,9 +202,15 @@ export class PullSupervisor implements RunModeEndings {
         const policy = policies.get(run.id) ?? resolvePolicy(this.opts.config);
         const h = this.heard.get(run.id);
         const lastProgress = Math.max(run.last_progress_at ?? 0, h?.lastProgressWall ?? 0) || null;
-        // Pull runs live on other machines: their times are the store's wall clock.
+        // Pull runs live on other machines: their times are the store's wall clock, less the
+        // time this serve did not run, when nothing they sent could be heard.
+        const credited = (at: number): number => at + (this.absences?.since(at) ?? 0);
         const verdict = judgeLiveness(
-          { started: run.started_at, lastProgress, warned: run.stall_warned_at !== null },
+          {
+            started: credited(run.started_at),
+            lastProgress: lastProgress === null ? null : credited(lastProgress),
+            warned: run.stall_warned_at !== null,
+          },
           policy,
           now,
         );

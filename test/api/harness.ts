@@ -71,6 +71,8 @@ export interface Harness {
   dbPath: string;
   clock: ManualClock;
   app: OpenAPIHono;
+  /** The pull supervisor `app` answers pull routes with (a new one at `restartApi`). */
+  pull: PullSupervisor;
   /** The admin token's secret, as a person would send it. */
   adminToken: string;
   signals: { calls: SignalCall[]; terminals: number[] };
@@ -126,7 +128,7 @@ export async function makeHarness(
     },
   };
   // A fresh API, as a restarted `serve` has: nothing kept in memory (`restartApi`).
-  const makeApp = (): OpenAPIHono =>
+  const makeApp = (pull: PullSupervisor): OpenAPIHono =>
     createApi({
       store,
       host: 'h1',
@@ -149,7 +151,7 @@ export async function makeHarness(
           }
         : {}),
       pull: {
-        pull: new PullSupervisor({ store, host: 'h1', clock, config: {} }),
+        pull,
         leaseTtlMs: 30_000,
         host: 'h1',
         // Long-polls end at once here: tests move the clock, not the wall.
@@ -157,19 +159,25 @@ export async function makeHarness(
           new Promise((resolve) => setTimeout(() => resolve(null), Math.min(ms, 10))),
       },
     });
-  const app = makeApp();
+  const newPull = (): PullSupervisor =>
+    new PullSupervisor({ store, host: 'h1', clock, config: {} });
+  const pull = newPull();
+  const app = makeApp(pull);
 
   const h: Harness = {
     store,
     dbPath,
     clock,
     app,
+    pull,
     adminToken,
     signals: signalLog,
     stops: [],
     stopAnswer: null,
     restartApi() {
-      h.app = makeApp();
+      h.pull.stopWatching();
+      h.pull = newPull();
+      h.app = makeApp(h.pull);
     },
     async request(method, path, options = {}) {
       const headers: Record<string, string> = { ...options.headers };
@@ -240,6 +248,7 @@ export async function makeHarness(
       return store.listEvents({ kinds: ['stale_run'] });
     },
     async cleanup() {
+      h.pull.stopWatching();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/sdk/client.js';
 import type { WardenClient } from '../../src/sdk/client.js';
 import { FIXTURES, TestHome, waitFor } from '../helpers/host.js';
+import type { ServeProcess } from '../helpers/host.js';
 
 let home: TestHome;
 const workers: ChildProcess[] = [];
@@ -23,6 +24,7 @@ afterEach(async () => {
 
 interface Setup {
   url: string;
+  serve: ServeProcess;
   client: WardenClient;
   token: string;
   eventsLog: string;
@@ -49,6 +51,7 @@ async function setup(leaseTtl: string): Promise<Setup> {
   const admin = readFileSync(join(home.root, 'admin.token'), 'utf8').trim();
   return {
     url: serve.url,
+    serve,
     client: createClient({ url: serve.url, token: admin }),
     token: created.token,
     eventsLog: join(home.root, 'events.log'),
@@ -159,5 +162,22 @@ describe('pull workers with the SDK (SPEC §4)', () => {
     const runs = await home.runs(id ?? 0);
     expect(runs.map((r) => r.outcome)).toEqual(['lease_lost', 'completed']);
     expect((await home.getTask(id ?? 0)).result?.summary).toBe(`done by ${sleeper.pid}`);
+  });
+
+  it('a serve stopped past its workers’ leases costs them nothing: the leases move on by the gap', async () => {
+    const s = await setup('1s');
+    await startWorker(s, { HANDLER_MS: '5000', CONCURRENCY: '1' });
+    const [id] = await createMany(s.client, 1);
+    await waitFor('the handler to start', () => home.lifeLines().some((l) => l.event === 'start'));
+    // Three leases' worth with serve stopped: as a suspended laptop or a held event loop is.
+    s.serve.proc.kill('SIGSTOP');
+    // Real time is what is tested: a stop longer than the lease, not an event to wait on.
+    await new Promise((r) => setTimeout(r, 3000));
+    s.serve.proc.kill('SIGCONT');
+    await allDone(s.client, 1);
+    expect((await home.runs(id ?? 0)).map((r) => r.outcome)).toEqual(['completed']);
+    expect(s.serve.output()).toMatch(
+      /serve did not run for \d+\.\d s \(suspended, stopped, or its event loop held\); 1 pull lease\(s\) moved on by that/,
+    );
   });
 });

@@ -486,6 +486,36 @@ export function runRunSuite(name: string, make: () => Promise<StoreFixture>): vo
       }
     });
 
+    it('moves the open leases live a span ago on by that span, no lapsed or ended one', async () => {
+      await store.addProfile('w', { argv: [], mode: 'pull' }, ana);
+      const token = await store.addToken(
+        { name: 'bot', kind: 'worker', hash: 'hw', profiles: ['w'] },
+        ana,
+      );
+      const live = await store.openLease(token, 'live', undefined, 60_000);
+      const lapsed = await store.openLease(token, 'lapsed', undefined, 60_000);
+      const ended = await store.openLease(token, 'ended', undefined, 60_000);
+      // Lapsed an hour ago, by whichever clock the store keeps.
+      await f.db.run('UPDATE worker_leases SET expires_at = expires_at - 3660000 WHERE id = ?', [
+        lapsed.id,
+      ]);
+      await store.endLeases({ id: ended.id, reason: 'closed' });
+      const expiry = async (id: string): Promise<number> =>
+        Number(
+          (
+            await f.db.get<{ expires_at: number }>(
+              'SELECT expires_at FROM worker_leases WHERE id = ?',
+              [id],
+            )
+          )?.expires_at,
+        );
+      const before = await Promise.all([live, lapsed, ended].map((l) => expiry(l.id)));
+      expect(await store.extendLeases(45_000)).toBe(1);
+      const after = await Promise.all([live, lapsed, ended].map((l) => expiry(l.id)));
+      expect(after).toEqual([(before[0] ?? 0) + 45_000, before[1], before[2]]);
+      expect((await store.checkLease(live.id, token)).id).toBe(live.id);
+    });
+
     it('hands a pull claim its worker context: the task as claimed, its comments and earlier attempts', async () => {
       await store.addProfile('w', { argv: [], mode: 'pull' }, ana);
       const task = await store.createTask({ title: 'pulled', assignee: 'w' }, ana);

@@ -208,6 +208,18 @@ export async function renewLease(
 }
 
 /**
+ * Moves on by `ms` every open lease that had not lapsed `ms` ago (by this store's clock): those
+ * whose worker could not renew through a `serve` that did not run. One ended or lapsed before
+ * then stays as it is. Returns how many moved.
+ */
+export async function extendLeases(db: SqlDb, now: number, ms: number): Promise<number> {
+  return db.run(
+    'UPDATE worker_leases SET expires_at = expires_at + ? WHERE ended_at IS NULL AND expires_at > ?',
+    [ms, now - ms],
+  );
+}
+
+/**
  * Ends leases that lapsed (by this store's clock), or the one named, and returns the runs
  * they still held, which must end `lease_lost`.
  */

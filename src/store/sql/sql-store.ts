@@ -21,7 +21,7 @@ import type { Random } from '../../core/backoff.js';
 import { notFound } from '../../core/errors.js';
 import type { WardenError } from '../../core/errors.js';
 import type { Json, NewEvent } from '../../core/events.js';
-import type { EpochMs, RunId } from '../../core/glossary.js';
+import type { EpochMs, Millis, RunId } from '../../core/glossary.js';
 import type { EndingPhases, StopIntent } from '../../core/ending.js';
 import type { ProcessIdentity, RunReason } from '../../core/run.js';
 import type { Outcome, TaskStatus } from '../../core/status.js';
@@ -678,6 +678,12 @@ export class SqlStore implements Store {
   endLeases(only?: { id: string; reason: string }): Promise<{ lease: string; runs: RunId[] }[]> {
     // Pull leases too lapse by the store's clock (PostgreSQL's with several hosts).
     return this.write(async (db, now) => leases.endLeases(db, await hosts.storeNow(db, now), only));
+  }
+
+  extendLeases(ms: Millis): Promise<number> {
+    return this.write(async (db, now) =>
+      leases.extendLeases(db, await hosts.storeNow(db, now), ms),
+    );
   }
 
   leaseCancellations(id: string): Promise<Cancellation[]> {

@@ -1,0 +1,122 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { hashToken as sha256 } from '../../src/os/token.js';
+import type { Harness } from './harness.js';
+import { ana, expectError, makeHarness } from './harness.js';
+
+// A span in which serve itself did not run (the machine suspended, the process stopped, its
+// event loop held) costs no pull worker its lease, and no pull run its silence (SPEC §3: a
+// suspend shifts every deadline). The clock is moved by hand: moved in one step, serve was
+// absent; moved in steps with a beat after each (`present`), serve ran and nobody called.
+
+let h: Harness;
+const WORKER = 'wdn_pull_worker_secret';
+
+beforeEach(async () => {
+  h = await makeHarness();
+  await h.store.addProfile(
+    'agent',
+    { mode: 'pull', policy: { stall_warn_after: 10_000, stall_timeout: 20_000 } },
+    ana,
+  );
+  await h.store.addToken(
+    { name: 'pullers', kind: 'worker', hash: sha256(WORKER), profiles: ['agent'] },
+    ana,
+  );
+  h.pull.watchAbsences();
+});
+afterEach(async () => {
+  await h.cleanup();
+});
+
+/** Serve runs for `ms` and nobody calls: the clock moves a beat at a time. */
+async function ranFor(ms: number): Promise<void> {
+  for (let left = ms; left > 0; left -= 250) {
+    h.clock.advance(Math.min(250, left));
+    await h.pull.present();
+  }
+}
+
+async function leaseAndClaim(): Promise<{ leaseId: string; runId: number }> {
+  const l = await h.request('POST', '/api/v1/pull/leases', {
+    token: WORKER,
+    json: { name: 'test:1' },
+  });
+  expect(l.status, l.text).toBe(200);
+  const leaseId = (l.body as { lease_id: string }).lease_id;
+  await h.store.createTask({ title: 'pull me', assignee: 'agent' }, ana);
+  const c = await h.request('POST', '/api/v1/pull/claim', {
+    token: WORKER,
+    json: { lease_id: leaseId, max: 1, wait_ms: 0 },
+  });
+  expect(c.status, c.text).toBe(200);
+  const runId = (c.body as { claims: { run_id: number }[] }).claims[0]?.run_id ?? 0;
+  return { leaseId, runId };
+}
+
+function renew(leaseId: string) {
+  return h.request('POST', `/api/v1/pull/leases/${leaseId}/renew`, { token: WORKER, json: {} });
+}
+
+describe('an absence of serve (pull mode)', () => {
+  it('moves every live lease on by it: the renewal after it is taken, and the run goes on', async () => {
+    const opened = h.clock.now();
+    const { leaseId, runId } = await leaseAndClaim();
+    await ranFor(5000);
+    h.clock.advance(45_000); // past the 30 s lease
+    await h.pull.present();
+    // Its expiry, 45 s later than its opening gave it.
+    expect(
+      await h.store.sqlite.get('SELECT expires_at FROM worker_leases WHERE id = ?', [leaseId]),
+    ).toEqual({ expires_at: opened + 30_000 + 45_000 });
+    const renewed = await renew(leaseId);
+    expect(renewed.status, renewed.text).toBe(200);
+    expect((renewed.body as { expires_at: number }).expires_at).toBe(h.clock.now() + 30_000);
+    await h.pull.tick();
+    expect(await h.store.getRun(runId)).toMatchObject({ state: 'running' });
+  });
+
+  it('counts a suspend (the wall clock jumps alone) the same, first seen by the tick', async () => {
+    const { leaseId, runId } = await leaseAndClaim();
+    h.clock.jumpWall(3_600_000);
+    await h.pull.tick();
+    expect(await h.store.getRun(runId)).toMatchObject({ state: 'running' });
+    expect((await renew(leaseId)).status).toBe(200);
+  });
+
+  it('does not count time in which serve ran: a lease nobody renewed lapses as before', async () => {
+    const { leaseId, runId } = await leaseAndClaim();
+    await ranFor(31_000);
+    expectError(await renew(leaseId), 409, 'stale_run', /lapsed/);
+    await h.pull.tick();
+    expect(await h.store.getRun(runId)).toMatchObject({ state: 'ended', outcome: 'lease_lost' });
+  });
+
+  it('leaves a lease that had lapsed before the absence lapsed', async () => {
+    const { leaseId, runId } = await leaseAndClaim();
+    await ranFor(31_000);
+    h.clock.advance(60_000);
+    expectError(await renew(leaseId), 409, 'stale_run', /lapsed/);
+    await h.pull.tick();
+    expect(await h.store.getRun(runId)).toMatchObject({ state: 'ended', outcome: 'lease_lost' });
+  });
+
+  it('leaves the absence out of a pull run’s silence: it stalls only once silent that long while serve ran', async () => {
+    const { leaseId, runId } = await leaseAndClaim();
+    const keepLease = async (ms: number): Promise<void> => {
+      await ranFor(ms);
+      expect((await renew(leaseId)).status).toBe(200);
+    };
+    await keepLease(8000);
+    h.clock.advance(120_000); // six stall timeouts, with serve away
+    await h.pull.tick();
+    expect(await h.store.getRun(runId)).toMatchObject({ state: 'running' });
+    await keepLease(8000);
+    await h.pull.tick();
+    // 16 s of silence while serve ran: warned (10 s), not stalled (20 s).
+    expect((await h.store.getRun(runId)).stall_warned_at).not.toBeNull();
+    expect(await h.store.getRun(runId)).toMatchObject({ state: 'running' });
+    await keepLease(5000);
+    await h.pull.tick();
+    expect((await h.store.getRun(runId)).outcome).toBe('stalled');
+  });
+});
