@@ -215,6 +215,8 @@ export class Host {
     // the id); one host alone takes the home.
     if (this.lease) {
       checkServeLock(this.opts.home);
+      // Before the API answers: no pull lease lapses for the time serve was down.
+      await this.pull.graceAtStart();
       // Bound first, so a serve that cannot listen leaves no lease behind.
       await this.listen();
       await this.lease.start().catch(async (err: unknown) => {
@@ -224,6 +226,7 @@ export class Host {
       writeServeLock(this.opts.home, this.hostId, this.url);
     } else {
       await takeHome(store, this.hostId, null);
+      await this.pull.graceAtStart();
       await this.listen();
     }
     try {

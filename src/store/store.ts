@@ -474,6 +474,11 @@ export interface Store {
    * long, so no worker could renew through it. Returns how many moved.
    */
   extendLeases(ms: Millis): Promise<number>;
+  /**
+   * Gives every open lease at least `ttlMs` from now to be renewed in: as `serve` starts, none
+   * could be while it was down. Returns how many it gave more time.
+   */
+  graceLeases(ttlMs: Millis): Promise<number>;
   /** The runs of a lease that are being ended, which its worker must give up. */
   leaseCancellations(id: string): Promise<Cancellation[]>;
   /** Tokens by name (never their secrets). */

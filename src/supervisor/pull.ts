@@ -1,4 +1,5 @@
 import type { Clock } from '../core/clock.js';
+import { formatDuration } from '../core/duration.js';
 import { PULL_DEFAULTS, SUPERVISOR_DEFAULTS } from '../core/defaults.js';
 import type { EndResult, StopIntent } from '../core/ending.js';
 import { judgeLiveness } from '../core/liveness.js';
@@ -92,6 +93,26 @@ export class PullSupervisor implements RunModeEndings {
     this.absences = new Absences(this.opts.clock, PULL_DEFAULTS.absence_ms);
     this.beats = setInterval(() => void this.present(), PULL_DEFAULTS.beat_every_ms);
     this.beats.unref();
+  }
+
+  /**
+   * As `serve` starts, before it answers: every open lease gets a TTL from now to be renewed in.
+   * No worker could renew while `serve` was down, and how long that was is not known, so a
+   * lease that lapsed meanwhile is not taken for a dead worker's until its worker has had that
+   * time (SPEC §3: a restart is never counted against a task). A dead worker's runs end a TTL
+   * after the start rather than at it.
+   */
+  async graceAtStart(): Promise<void> {
+    try {
+      const n = await this.opts.store.graceLeases(this.leaseTtlMs);
+      if (n > 0)
+        this.opts.log?.(
+          `${n} pull lease(s) given ${formatDuration(this.leaseTtlMs)} from now to be renewed in, as none could be while serve was down`,
+        );
+    } catch (err) {
+      // The start goes on: what fails here fails again, and is said, at its next write.
+      this.opts.log?.(`giving the pull leases time at the start failed: ${String(err)}`);
+    }
   }
 
   /** Stops the beats of `watchAbsences`. */

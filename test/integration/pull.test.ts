@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/sdk/client.js';
 import type { WardenClient } from '../../src/sdk/client.js';
-import { FIXTURES, TestHome, waitFor } from '../helpers/host.js';
+import { FIXTURES, TestHome, freePort, waitFor } from '../helpers/host.js';
 import type { ServeProcess } from '../helpers/host.js';
 
 let home: TestHome;
@@ -30,7 +30,7 @@ interface Setup {
   eventsLog: string;
 }
 
-async function setup(leaseTtl: string): Promise<Setup> {
+async function setup(leaseTtl: string, serveArgs: readonly string[] = []): Promise<Setup> {
   home = await new TestHome().init();
   await home.ok([
     'profile',
@@ -47,7 +47,7 @@ async function setup(leaseTtl: string): Promise<Setup> {
   ) as {
     token: string;
   };
-  const serve = await home.serve(['--lease-ttl', leaseTtl]);
+  const serve = await home.serve(['--lease-ttl', leaseTtl, ...serveArgs]);
   const admin = readFileSync(join(home.root, 'admin.token'), 'utf8').trim();
   return {
     url: serve.url,
@@ -178,6 +178,24 @@ describe('pull workers with the SDK (SPEC §4)', () => {
     expect((await home.runs(id ?? 0)).map((r) => r.outcome)).toEqual(['completed']);
     expect(s.serve.output()).toMatch(
       /serve did not run for \d+\.\d s \(suspended, stopped, or its event loop held\); 1 pull lease\(s\) moved on by that/,
+    );
+  });
+
+  it('a serve down past its workers’ leases and started again costs them nothing: each lease gets a TTL to renew in', async () => {
+    const port = String(await freePort());
+    const s = await setup('1s', ['--port', port]);
+    await startWorker(s, { HANDLER_MS: '6000', CONCURRENCY: '1' });
+    const [id] = await createMany(s.client, 1);
+    await waitFor('the handler to start', () => home.lifeLines().some((l) => l.event === 'start'));
+    s.serve.proc.kill('SIGTERM');
+    await s.serve.exited;
+    // Real time is what is tested: down longer than the lease, not an event to wait on.
+    await new Promise((r) => setTimeout(r, 2500));
+    const again = await home.serve(['--lease-ttl', '1s', '--port', port]);
+    await allDone(s.client, 1);
+    expect((await home.runs(id ?? 0)).map((r) => r.outcome)).toEqual(['completed']);
+    expect(again.output()).toMatch(
+      /1 pull lease\(s\) given 1s from now to be renewed in, as none could be while serve was down/,
     );
   });
 });

@@ -1,25 +1,11 @@
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pidAlive } from '../../src/os/procfs.js';
-import { TestHome, fixture, waitFor } from '../helpers/host.js';
+import { TestHome, fixture, freePort, waitFor } from '../helpers/host.js';
 
 let home: TestHome;
 afterEach(async () => {
   await home.cleanup();
 });
-
-/** A port that was free a moment ago, so a restarted serve listens where workers expect it. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 describe('restarting serve never loses or duplicates work (SPEC §3 "Restart", P3, P6)', () => {
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {

@@ -4,7 +4,7 @@ import { dispatcher, person } from '../../src/core/actor.js';
 import { ErrorCode, WardenError } from '../../src/core/errors.js';
 import { hashToken as hashRunToken } from '../../src/os/token.js';
 import type { Claim, ClaimRequest } from '../../src/store/run-types.js';
-import type { Store } from '../../src/store/store.js';
+import type { Store, TokenInfo } from '../../src/store/store.js';
 import { settled } from '../helpers/pg-clients.js';
 import type { StoreFixture } from './suite.js';
 
@@ -39,6 +39,28 @@ export function runRunSuite(name: string, make: () => Promise<StoreFixture>): vo
         'UPDATE hosts SET renewed_at = renewed_at - ?, lease_expires_at = lease_expires_at - ? WHERE host_id = ?',
         [ms, ms, hostId],
       );
+    }
+
+    /** A pull profile `w` and a worker token for it. */
+    async function pullWorker(): Promise<TokenInfo> {
+      await store.addProfile('w', { argv: [], mode: 'pull' }, ana);
+      return store.addToken({ name: 'bot', kind: 'worker', hash: 'hw', profiles: ['w'] }, ana);
+    }
+
+    /** A pull lease's expiry as stored. */
+    async function expiry(id: string): Promise<number> {
+      const row = await f.db.get<{ expires_at: number }>(
+        'SELECT expires_at FROM worker_leases WHERE id = ?',
+        [id],
+      );
+      return Number(row?.expires_at);
+    }
+
+    /** Makes a pull lease one that lapsed an hour ago, by whichever clock the store keeps. */
+    async function lapseAnHourAgo(id: string): Promise<void> {
+      await f.db.run('UPDATE worker_leases SET expires_at = expires_at - 3660000 WHERE id = ?', [
+        id,
+      ]);
     }
 
     async function crash(runId: number, outcome: 'crashed' | 'stalled' = 'crashed'): Promise<void> {
@@ -487,33 +509,33 @@ export function runRunSuite(name: string, make: () => Promise<StoreFixture>): vo
     });
 
     it('moves the open leases live a span ago on by that span, no lapsed or ended one', async () => {
-      await store.addProfile('w', { argv: [], mode: 'pull' }, ana);
-      const token = await store.addToken(
-        { name: 'bot', kind: 'worker', hash: 'hw', profiles: ['w'] },
-        ana,
-      );
+      const token = await pullWorker();
       const live = await store.openLease(token, 'live', undefined, 60_000);
       const lapsed = await store.openLease(token, 'lapsed', undefined, 60_000);
       const ended = await store.openLease(token, 'ended', undefined, 60_000);
-      // Lapsed an hour ago, by whichever clock the store keeps.
-      await f.db.run('UPDATE worker_leases SET expires_at = expires_at - 3660000 WHERE id = ?', [
-        lapsed.id,
-      ]);
+      await lapseAnHourAgo(lapsed.id);
       await store.endLeases({ id: ended.id, reason: 'closed' });
-      const expiry = async (id: string): Promise<number> =>
-        Number(
-          (
-            await f.db.get<{ expires_at: number }>(
-              'SELECT expires_at FROM worker_leases WHERE id = ?',
-              [id],
-            )
-          )?.expires_at,
-        );
       const before = await Promise.all([live, lapsed, ended].map((l) => expiry(l.id)));
       expect(await store.extendLeases(45_000)).toBe(1);
       const after = await Promise.all([live, lapsed, ended].map((l) => expiry(l.id)));
       expect(after).toEqual([(before[0] ?? 0) + 45_000, before[1], before[2]]);
       expect((await store.checkLease(live.id, token)).id).toBe(live.id);
+    });
+
+    it('gives every open lease a TTL from now as serve starts, none that has more, no ended one', async () => {
+      const token = await pullWorker();
+      const [lapsed, long, ended] = [
+        await store.openLease(token, 'lapsed', undefined, 60_000),
+        await store.openLease(token, 'long', undefined, 7_200_000),
+        await store.openLease(token, 'ended', undefined, 60_000),
+      ];
+      await lapseAnHourAgo(lapsed.id);
+      await store.endLeases({ id: ended.id, reason: 'closed' });
+      const before = await Promise.all([long, ended].map((l) => expiry(l.id)));
+      expect(await store.graceLeases(600_000)).toBe(1);
+      expect((await store.checkLease(lapsed.id, token)).id).toBe(lapsed.id);
+      expect(await store.endLeases()).toEqual([]);
+      expect(await Promise.all([long, ended].map((l) => expiry(l.id)))).toEqual(before);
     });
 
     it('hands a pull claim its worker context: the task as claimed, its comments and earlier attempts', async () => {

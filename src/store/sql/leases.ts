@@ -220,6 +220,17 @@ export async function extendLeases(db: SqlDb, now: number, ms: number): Promise<
 }
 
 /**
+ * Gives every open lease at least `ttlMs` from now (by this store's clock): as `serve` starts,
+ * none could be renewed while it was down. Returns how many it gave more time.
+ */
+export async function graceLeases(db: SqlDb, now: number, ttlMs: number): Promise<number> {
+  return db.run(
+    'UPDATE worker_leases SET expires_at = ? WHERE ended_at IS NULL AND expires_at < ?',
+    [now + ttlMs, now + ttlMs],
+  );
+}
+
+/**
  * Ends leases that lapsed (by this store's clock), or the one named, and returns the runs
  * they still held, which must end `lease_lost`.
  */

@@ -686,6 +686,12 @@ export class SqlStore implements Store {
     );
   }
 
+  graceLeases(ttlMs: Millis): Promise<number> {
+    return this.write(async (db, now) =>
+      leases.graceLeases(db, await hosts.storeNow(db, now), ttlMs),
+    );
+  }
+
   leaseCancellations(id: string): Promise<Cancellation[]> {
     return leases.cancellations(this.driver, id);
   }
