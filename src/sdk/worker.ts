@@ -220,8 +220,18 @@ export function createWorker(options: WorkerOptions): WardenWorker {
     signal: AbortSignal,
     onBlocked: () => void,
   ): Job {
+    // As long as a result's report (SPEC §3: a `serve` restart must not turn a live job into a
+    // failure), and given up at once when the job is cancelled or its lease lost.
     const worker = <T>(path: string, body: unknown): Promise<T> =>
-      api<T>(`/api/v1/worker${path}`, body, claim.token);
+      callApi<T>(
+        options.url,
+        claim.token,
+        'POST',
+        `/api/v1/worker${path}`,
+        body,
+        CLIENT_DEFAULTS.report_retry_for_ms,
+        signal,
+      );
     return {
       context: claim.context,
       task: claim.context.task,

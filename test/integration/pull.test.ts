@@ -181,6 +181,20 @@ describe('pull workers with the SDK (SPEC §4)', () => {
     );
   });
 
+  it('a job’s progress call waits out a serve that does not answer for longer than 30 s', async () => {
+    const s = await setup('1s');
+    await startWorker(s, { PROGRESS_AGAIN_MS: '500', HANDLER_MS: '20', CONCURRENCY: '1' });
+    const [id] = await createMany(s.client, 1);
+    await waitFor('the handler to start', () => home.lifeLines().some((l) => l.event === 'start'));
+    s.serve.proc.kill('SIGSTOP');
+    // Real time is what is tested: past the 30 s a person's call is retried for.
+    await new Promise((r) => setTimeout(r, 32_000));
+    s.serve.proc.kill('SIGCONT');
+    await allDone(s.client, 1);
+    // Not crashed: the call was not given up after 30 s and thrown into the handler.
+    expect((await home.runs(id ?? 0)).map((r) => r.outcome)).toEqual(['completed']);
+  }, 90_000);
+
   it('a serve down past its workers’ leases and started again costs them nothing: each lease gets a TTL to renew in', async () => {
     const port = String(await freePort());
     const s = await setup('1s', ['--port', port]);
