@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient } from '../../src/sdk/client.js';
 import type { WardenClient } from '../../src/sdk/client.js';
-import { FIXTURES, TestHome, freePort, waitFor } from '../helpers/host.js';
+import { FIXTURES, TestHome, waitFor } from '../helpers/host.js';
 import type { ServeProcess } from '../helpers/host.js';
+import { freePort } from '../helpers/ports.js';
 
 let home: TestHome;
 const workers: ChildProcess[] = [];

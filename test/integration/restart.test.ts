@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { pidAlive } from '../../src/os/procfs.js';
-import { TestHome, fixture, freePort, waitFor } from '../helpers/host.js';
+import { TestHome, fixture, waitFor } from '../helpers/host.js';
+import { freePort } from '../helpers/ports.js';
 
 let home: TestHome;
 afterEach(async () => {
