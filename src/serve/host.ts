@@ -405,6 +405,8 @@ export class Host {
       // Said once per outage, not five times a second.
       if (!this.tickFailing) this.opts.log?.(`tick: ${(err as Error).stack ?? String(err)}`);
       this.tickFailing = true;
+      // A store that went away: no pull lease lapses for the time it did not answer.
+      this.pull.storeFailed(err);
     }
   }
 

@@ -14,6 +14,7 @@ import { ChangeBell } from '../endings/wait.js';
 import type { ChangeSignal } from '../endings/wait.js';
 import type { ProgressUpdate } from '../store/run-types.js';
 import type { Store } from '../store/store.js';
+import { isUnreachable } from '../store/storage-errors.js';
 import { Absences } from './absences.js';
 import { policiesFor } from './policies.js';
 
@@ -59,6 +60,8 @@ export class PullSupervisor implements RunModeEndings {
   private beats: NodeJS.Timeout | null = null;
   /** The open leases being moved on past an absence of this `serve`; null when none are. */
   private catchingUp: Promise<void> | null = null;
+  /** The store could not be reached (`storeFailed`) and has not been seen to answer since. */
+  private storeAway = false;
 
   constructor(private readonly opts: PullSupervisorOptions) {
     this.lastFlush = opts.clock.monotonic();
@@ -115,6 +118,16 @@ export class PullSupervisor implements RunModeEndings {
     }
   }
 
+  /**
+   * The host's tick failed. If the store could not be reached (PostgreSQL down or cut off),
+   * no worker can renew through any `serve` until it answers again, so then, before any lease
+   * is read (`present`), every open lease gets a TTL to be renewed in, as at a start. Other
+   * failures change nothing: a tick that fails for a bug must not keep every lease alive.
+   */
+  storeFailed(err: unknown): void {
+    if (isUnreachable(err)) this.storeAway = true;
+  }
+
   /** Stops the beats of `watchAbsences`. */
   stopWatching(): void {
     if (this.beats !== null) clearInterval(this.beats);
@@ -143,6 +156,23 @@ export class PullSupervisor implements RunModeEndings {
             this.opts.log?.(
               `serve did not run for ${seconds} s; moving the pull leases on failed: ${String(err)}`,
             ),
+        )
+        .finally(() => {
+          if (this.catchingUp === moving) this.catchingUp = null;
+        });
+      this.catchingUp = moving;
+    } else if (this.storeAway && this.catchingUp === null) {
+      // Tried at every beat until the store answers; quiet meanwhile (the tick says it once).
+      const moving = this.opts.store
+        .graceLeases(this.leaseTtlMs)
+        .then(
+          (n) => {
+            this.storeAway = false;
+            this.opts.log?.(
+              `the store answers again: ${n} pull lease(s) given ${formatDuration(this.leaseTtlMs)} from now to be renewed in, as none could be while it did not`,
+            );
+          },
+          () => undefined,
         )
         .finally(() => {
           if (this.catchingUp === moving) this.catchingUp = null;
