@@ -191,7 +191,7 @@ export function pullRoutes(
   app.onError(onError);
   // Before any lease is read: after an absence of this serve, its leases move on first.
   app.use('*', async (_c, next) => {
-    const catchingUp = control.pull.present();
+    const catchingUp = control.pull.grace.present();
     if (catchingUp !== null) await catchingUp;
     await next();
   });
@@ -379,7 +379,7 @@ export function pullRoutes(
           );
         }
         turn = await control.waitForWork(deadline - Date.now(), lease.profiles);
-        await control.pull.present();
+        await control.pull.grace.present();
         lease = await store.checkLease(b.lease_id, t);
       }
     } finally {

@@ -216,7 +216,7 @@ export class Host {
     if (this.lease) {
       checkServeLock(this.opts.home);
       // Before the API answers: no pull lease lapses for the time serve was down.
-      await this.pull.graceAtStart();
+      await this.pull.grace.atStart();
       // Bound first, so a serve that cannot listen leaves no lease behind.
       await this.listen();
       await this.lease.start().catch(async (err: unknown) => {
@@ -226,7 +226,7 @@ export class Host {
       writeServeLock(this.opts.home, this.hostId, this.url);
     } else {
       await takeHome(store, this.hostId, null);
-      await this.pull.graceAtStart();
+      await this.pull.grace.atStart();
       await this.listen();
     }
     try {
@@ -253,7 +253,7 @@ export class Host {
     );
     this.timer = setInterval(() => void this.tick(), this.opts.tickMs);
     // A span in which serve did not run costs no pull worker its lease (absences.ts).
-    this.pull.watchAbsences();
+    this.pull.grace.watch();
     this.notifier.start();
     // The first tick runs behind the start: its dispatch pass repeats while wake-ups arrive,
     // and with busy hosts beside it on one PostgreSQL they may never stop arriving.
@@ -406,7 +406,7 @@ export class Host {
       if (!this.tickFailing) this.opts.log?.(`tick: ${(err as Error).stack ?? String(err)}`);
       this.tickFailing = true;
       // A store that went away: no pull lease lapses for the time it did not answer.
-      this.pull.storeFailed(err);
+      this.pull.grace.storeFailed(err);
     }
   }
 
@@ -464,7 +464,7 @@ export class Host {
     if (this.stopping) return;
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
-    this.pull.stopWatching();
+    this.pull.grace.stop();
     // Several hosts: the lease is left to run out (not released), so a `serve` restarting
     // within the TTL takes it over and keeps its workers; otherwise they are frozen and reaped.
     this.lease?.stop();

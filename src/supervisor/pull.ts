@@ -1,5 +1,4 @@
 import type { Clock } from '../core/clock.js';
-import { formatDuration } from '../core/duration.js';
 import { PULL_DEFAULTS, SUPERVISOR_DEFAULTS } from '../core/defaults.js';
 import type { EndResult, StopIntent } from '../core/ending.js';
 import { judgeLiveness } from '../core/liveness.js';
@@ -14,8 +13,7 @@ import { ChangeBell } from '../endings/wait.js';
 import type { ChangeSignal } from '../endings/wait.js';
 import type { ProgressUpdate } from '../store/run-types.js';
 import type { Store } from '../store/store.js';
-import { isUnreachable } from '../store/storage-errors.js';
-import { Absences } from './absences.js';
+import { LeaseGrace } from './lease-grace.js';
 import { policiesFor } from './policies.js';
 
 /** What this host has heard from a pull run since its last batch. */
@@ -55,16 +53,17 @@ export class PullSupervisor implements RunModeEndings {
   private readonly heard = new Map<number, Heard>();
   private lastFlush: number;
   private ticking = false;
-  /** This `serve`'s absences, once it watches for them (`watchAbsences`). */
-  private absences: Absences | null = null;
-  private beats: NodeJS.Timeout | null = null;
-  /** The open leases being moved on past an absence of this `serve`; null when none are. */
-  private catchingUp: Promise<void> | null = null;
-  /** The store could not be reached (`storeFailed`) and has not been seen to answer since. */
-  private storeAway = false;
+  /** Keeps `serve`'s and the store's absences from lapsing leases or silencing runs. */
+  readonly grace: LeaseGrace;
 
   constructor(private readonly opts: PullSupervisorOptions) {
     this.lastFlush = opts.clock.monotonic();
+    this.grace = new LeaseGrace({
+      store: opts.store,
+      clock: opts.clock,
+      ttlMs: opts.leaseTtlMs ?? PULL_DEFAULTS.lease_ttl_ms,
+      ...(opts.log ? { log: opts.log } : {}),
+    });
     const bell = new ChangeBell();
     this.endings = new PullEndings({
       store: opts.store,
@@ -84,102 +83,6 @@ export class PullSupervisor implements RunModeEndings {
   /** How long a pull worker's lease lasts without a renewal. */
   get leaseTtlMs(): number {
     return this.opts.leaseTtlMs ?? PULL_DEFAULTS.lease_ttl_ms;
-  }
-
-  /**
-   * From now on notes, a few times a second, that `serve` runs, so that a span in which it did
-   * not is seen (`present`). `serve` calls it as it starts; a supervisor that never does (tests
-   * that move a clock by hand) sees no absences.
-   */
-  watchAbsences(): void {
-    if (this.absences !== null) return;
-    this.absences = new Absences(this.opts.clock, PULL_DEFAULTS.absence_ms);
-    this.beats = setInterval(() => void this.present(), PULL_DEFAULTS.beat_every_ms);
-    this.beats.unref();
-  }
-
-  /**
-   * As `serve` starts, before it answers: every open lease gets a TTL from now to be renewed in.
-   * No worker could renew while `serve` was down, and how long that was is not known, so a
-   * lease that lapsed meanwhile is not taken for a dead worker's until its worker has had that
-   * time (SPEC §3: a restart is never counted against a task). A dead worker's runs end a TTL
-   * after the start rather than at it.
-   */
-  async graceAtStart(): Promise<void> {
-    try {
-      const n = await this.opts.store.graceLeases(this.leaseTtlMs);
-      if (n > 0)
-        this.opts.log?.(
-          `${n} pull lease(s) given ${formatDuration(this.leaseTtlMs)} from now to be renewed in, as none could be while serve was down`,
-        );
-    } catch (err) {
-      // The start goes on: what fails here fails again, and is said, at its next write.
-      this.opts.log?.(`giving the pull leases time at the start failed: ${String(err)}`);
-    }
-  }
-
-  /**
-   * The host's tick failed. If the store could not be reached (PostgreSQL down or cut off),
-   * no worker can renew through any `serve` until it answers again, so then, before any lease
-   * is read (`present`), every open lease gets a TTL to be renewed in, as at a start. Other
-   * failures change nothing: a tick that fails for a bug must not keep every lease alive.
-   */
-  storeFailed(err: unknown): void {
-    if (isUnreachable(err)) this.storeAway = true;
-  }
-
-  /** Stops the beats of `watchAbsences`. */
-  stopWatching(): void {
-    if (this.beats !== null) clearInterval(this.beats);
-    this.beats = null;
-  }
-
-  /**
-   * Notes that `serve` runs now (its beats, its tick, and every pull request before it reads a
-   * lease: after a suspend a request can come before the beats' timer). After an absence of
-   * `serve` (see `Absences`) every open lease is first moved on by it, as no worker could renew
-   * through a `serve` that did not run: what this returns then settles once they have moved,
-   * and whatever reads a lease's expiry waits for it. Null otherwise, so a request pays nothing.
-   */
-  present(): Promise<void> | null {
-    const absence = this.absences?.beat() ?? null;
-    if (absence !== null) {
-      const seconds = (absence.ms / 1000).toFixed(1);
-      const moving = (this.catchingUp ?? Promise.resolve())
-        .then(() => this.opts.store.extendLeases(absence.ms))
-        .then(
-          (n) =>
-            this.opts.log?.(
-              `serve did not run for ${seconds} s (suspended, stopped, or its event loop held); ${n} pull lease(s) moved on by that, and pull runs' silences do not count it`,
-            ),
-          (err: unknown) =>
-            this.opts.log?.(
-              `serve did not run for ${seconds} s; moving the pull leases on failed: ${String(err)}`,
-            ),
-        )
-        .finally(() => {
-          if (this.catchingUp === moving) this.catchingUp = null;
-        });
-      this.catchingUp = moving;
-    } else if (this.storeAway && this.catchingUp === null) {
-      // Tried at every beat until the store answers; quiet meanwhile (the tick says it once).
-      const moving = this.opts.store
-        .graceLeases(this.leaseTtlMs)
-        .then(
-          (n) => {
-            this.storeAway = false;
-            this.opts.log?.(
-              `the store answers again: ${n} pull lease(s) given ${formatDuration(this.leaseTtlMs)} from now to be renewed in, as none could be while it did not`,
-            );
-          },
-          () => undefined,
-        )
-        .finally(() => {
-          if (this.catchingUp === moving) this.catchingUp = null;
-        });
-      this.catchingUp = moving;
-    }
-    return this.catchingUp;
   }
 
   /** A `progress` or `heartbeat` call of a pull run reached this host. */
@@ -243,7 +146,7 @@ export class PullSupervisor implements RunModeEndings {
     if (this.ticking) return;
     this.ticking = true;
     try {
-      await this.present();
+      await this.grace.present();
       await this.endings.endLapsed();
       const runs = await this.opts.store.openRuns(null);
       const policies = await policiesFor(this.opts.store, this.opts.config, runs);
@@ -255,11 +158,10 @@ export class PullSupervisor implements RunModeEndings {
         const lastProgress = Math.max(run.last_progress_at ?? 0, h?.lastProgressWall ?? 0) || null;
         // Pull runs live on other machines: their times are the store's wall clock, less the
         // time this serve did not run, when nothing they sent could be heard.
-        const credited = (at: number): number => at + (this.absences?.since(at) ?? 0);
         const verdict = judgeLiveness(
           {
-            started: credited(run.started_at),
-            lastProgress: lastProgress === null ? null : credited(lastProgress),
+            started: this.grace.credited(run.started_at),
+            lastProgress: lastProgress === null ? null : this.grace.credited(lastProgress),
             warned: run.stall_warned_at !== null,
           },
           policy,

@@ -175,7 +175,7 @@ export async function makeHarness(
     stops: [],
     stopAnswer: null,
     restartApi() {
-      h.pull.stopWatching();
+      h.pull.grace.stop();
       h.pull = newPull();
       h.app = makeApp(h.pull);
     },
@@ -248,7 +248,7 @@ export async function makeHarness(
       return store.listEvents({ kinds: ['stale_run'] });
     },
     async cleanup() {
-      h.pull.stopWatching();
+      h.pull.grace.stop();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },

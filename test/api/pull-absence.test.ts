@@ -22,7 +22,7 @@ beforeEach(async () => {
     { name: 'pullers', kind: 'worker', hash: sha256(WORKER), profiles: ['agent'] },
     ana,
   );
-  h.pull.watchAbsences();
+  h.pull.grace.watch();
 });
 afterEach(async () => {
   await h.cleanup();
@@ -32,7 +32,7 @@ afterEach(async () => {
 async function ranFor(ms: number): Promise<void> {
   for (let left = ms; left > 0; left -= 250) {
     h.clock.advance(Math.min(250, left));
-    await h.pull.present();
+    await h.pull.grace.present();
   }
 }
 
@@ -63,7 +63,7 @@ describe('an absence of serve (pull mode)', () => {
     const { leaseId, runId } = await leaseAndClaim();
     await ranFor(5000);
     h.clock.advance(45_000); // past the 30 s lease
-    await h.pull.present();
+    await h.pull.grace.present();
     // Its expiry, 45 s later than its opening gave it.
     expect(
       await h.store.sqlite.get('SELECT expires_at FROM worker_leases WHERE id = ?', [leaseId]),

@@ -1,0 +1,140 @@
+import type { Clock } from '../core/clock.js';
+import { PULL_DEFAULTS } from '../core/defaults.js';
+import { formatDuration } from '../core/duration.js';
+import type { EpochMs, Millis } from '../core/glossary.js';
+import { isUnreachable } from '../store/storage-errors.js';
+import type { Store } from '../store/store.js';
+import { Absences } from './absences.js';
+
+/** What `LeaseGrace` needs from its host. */
+export interface LeaseGraceOptions {
+  store: Store;
+  clock: Clock;
+  /** How long a pull worker's lease lasts without a renewal. */
+  ttlMs: Millis;
+  log?: (line: string) => void;
+}
+
+/**
+ * A pull worker's lease lapses for its worker's silence, never for `serve`'s or the store's: no
+ * worker can renew through a `serve` that does not run, a store that does not answer, or a
+ * `serve` that is down (SPEC §3: a suspend shifts every deadline; a restart is never counted
+ * against a task). Three cases, each made good before any lease is read again:
+ * - `serve` did not run for a while (`Absences`): every live lease moves on by that span, and a
+ *   pull run's silence and runtime leave it out (`credited`);
+ * - the store could not be reached (`storeFailed`): once it answers, every open lease gets a TTL;
+ * - `serve` starts (`atStart`): every open lease gets a TTL, as how long it was down is unknown.
+ */
+export class LeaseGrace {
+  /** This `serve`'s absences, once it watches for them (`watch`). */
+  private absences: Absences | null = null;
+  private beats: NodeJS.Timeout | null = null;
+  /** The open leases being given their time; null when none are. */
+  private catchingUp: Promise<void> | null = null;
+  /** The store could not be reached and has not been seen to answer since. */
+  private storeAway = false;
+
+  constructor(private readonly opts: LeaseGraceOptions) {}
+
+  /**
+   * From now on notes, a few times a second, that `serve` runs, so that a span in which it did
+   * not is seen (`present`). `serve` calls it as it starts; a host that never does (tests that
+   * move a clock by hand) sees no absences.
+   */
+  watch(): void {
+    if (this.absences !== null) return;
+    this.absences = new Absences(this.opts.clock, PULL_DEFAULTS.absence_ms);
+    this.beats = setInterval(() => void this.present(), PULL_DEFAULTS.beat_every_ms);
+    this.beats.unref();
+  }
+
+  /** Stops the beats of `watch`. */
+  stop(): void {
+    if (this.beats !== null) clearInterval(this.beats);
+    this.beats = null;
+  }
+
+  /**
+   * As `serve` starts, before it answers: every open lease gets a TTL from now to be renewed in.
+   * A dead worker's runs end a TTL after the start rather than at it.
+   */
+  async atStart(): Promise<void> {
+    try {
+      const n = await this.opts.store.graceLeases(this.opts.ttlMs);
+      if (n > 0)
+        this.opts.log?.(
+          `${n} pull lease(s) given ${formatDuration(this.opts.ttlMs)} from now to be renewed in, as none could be while serve was down`,
+        );
+    } catch (err) {
+      // The start goes on: what fails here fails again, and is said, at its next write.
+      this.opts.log?.(`giving the pull leases time at the start failed: ${String(err)}`);
+    }
+  }
+
+  /**
+   * The host's tick failed. Only a store that could not be reached (PostgreSQL down or cut off)
+   * earns the leases their TTL once it answers (`present`): a tick that fails for a bug, with
+   * the store there, must not keep every lease alive.
+   */
+  storeFailed(err: unknown): void {
+    if (isUnreachable(err)) this.storeAway = true;
+  }
+
+  /**
+   * Notes that `serve` runs now (its beats, its tick, and every pull request before it reads a
+   * lease: after a suspend a request can come before the beats' timer, which runs on the
+   * monotonic clock). After an absence, or once an unreachable store answers again, the leases
+   * are first given their time: what this returns then settles once they have it, and whatever
+   * reads a lease's expiry waits for it. Null otherwise, so a request pays nothing.
+   */
+  present(): Promise<void> | null {
+    const absence = this.absences?.beat() ?? null;
+    if (absence !== null) {
+      const seconds = (absence.ms / 1000).toFixed(1);
+      this.give(
+        () => this.opts.store.extendLeases(absence.ms),
+        (n) =>
+          `serve did not run for ${seconds} s (suspended, stopped, or its event loop held); ${n} pull lease(s) moved on by that, and pull runs' silences do not count it`,
+        (err) => `serve did not run for ${seconds} s; moving the pull leases on failed: ${err}`,
+      );
+    } else if (this.storeAway && this.catchingUp === null) {
+      this.give(
+        async () => {
+          const n = await this.opts.store.graceLeases(this.opts.ttlMs);
+          this.storeAway = false;
+          return n;
+        },
+        (n) =>
+          `the store answers again: ${n} pull lease(s) given ${formatDuration(this.opts.ttlMs)} from now to be renewed in, as none could be while it did not`,
+        // Tried at every beat until the store answers; quiet meanwhile (the tick says it once).
+        null,
+      );
+    }
+    return this.catchingUp;
+  }
+
+  /** `at` moved on by the time `serve` was absent since: for a pull run's silence and runtime. */
+  credited(at: EpochMs): EpochMs {
+    return at + (this.absences?.since(at) ?? 0);
+  }
+
+  /** Gives the leases their time after whatever is under way, and says what it did. */
+  private give(
+    write: () => Promise<number>,
+    done: (n: number) => string,
+    failed: ((err: string) => string) | null,
+  ): void {
+    const giving = (this.catchingUp ?? Promise.resolve())
+      .then(write)
+      .then(
+        (n) => this.opts.log?.(done(n)),
+        (err: unknown) => {
+          if (failed !== null) this.opts.log?.(failed(String(err)));
+        },
+      )
+      .finally(() => {
+        if (this.catchingUp === giving) this.catchingUp = null;
+      });
+    this.catchingUp = giving;
+  }
+}
