@@ -252,7 +252,7 @@ export class Host {
       this.wake(change.profiles ? 'remote-profiles' : 'remote'),
     );
     this.timer = setInterval(() => void this.tick(), this.opts.tickMs);
-    // A span in which serve did not run costs no pull worker its lease (absences.ts).
+    // A span in which serve did not run costs no pull worker its lease (lease-grace.ts).
     this.pull.grace.watch();
     this.notifier.start();
     // The first tick runs behind the start: its dispatch pass repeats while wake-ups arrive,

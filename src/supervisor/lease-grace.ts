@@ -61,10 +61,7 @@ export class LeaseGrace {
   async atStart(): Promise<void> {
     try {
       const n = await this.opts.store.graceLeases(this.opts.ttlMs);
-      if (n > 0)
-        this.opts.log?.(
-          `${n} pull lease(s) given ${formatDuration(this.opts.ttlMs)} from now to be renewed in, as none could be while serve was down`,
-        );
+      if (n > 0) this.opts.log?.(this.given(n, 'while serve was down'));
     } catch (err) {
       // The start goes on: what fails here fails again, and is said, at its next write.
       this.opts.log?.(`giving the pull leases time at the start failed: ${String(err)}`);
@@ -104,8 +101,7 @@ export class LeaseGrace {
           this.storeAway = false;
           return n;
         },
-        (n) =>
-          `the store answers again: ${n} pull lease(s) given ${formatDuration(this.opts.ttlMs)} from now to be renewed in, as none could be while it did not`,
+        (n) => `the store answers again: ${this.given(n, 'while it did not')}`,
         // Tried at every beat until the store answers; quiet meanwhile (the tick says it once).
         null,
       );
@@ -116,6 +112,11 @@ export class LeaseGrace {
   /** `at` moved on by the time `serve` was absent since: for a pull run's silence and runtime. */
   credited(at: EpochMs): EpochMs {
     return at + (this.absences?.since(at) ?? 0);
+  }
+
+  /** What a grace of a TTL did, for the log. */
+  private given(n: number, why: string): string {
+    return `${n} pull lease(s) given ${formatDuration(this.opts.ttlMs)} from now to be renewed in, as none could be ${why}`;
   }
 
   /** Gives the leases their time after whatever is under way, and says what it did. */

@@ -84,6 +84,17 @@ async function createMany(client: WardenClient, n: number): Promise<number[]> {
   return ids;
 }
 
+/** One worker with `env`, one task, and its handler started: the task's id and the worker. */
+async function oneJobStarted(
+  s: Setup,
+  env: Record<string, string>,
+): Promise<{ id: number; worker: ChildProcess }> {
+  const worker = await startWorker(s, { CONCURRENCY: '1', ...env });
+  const [id] = await createMany(s.client, 1);
+  await waitFor('the handler to start', () => home.lifeLines().some((l) => l.event === 'start'));
+  return { id: id ?? 0, worker };
+}
+
 async function allDone(client: WardenClient, n: number, timeoutMs = 60_000): Promise<void> {
   await waitFor(
     `${n} tasks done`,
@@ -167,16 +178,14 @@ describe('pull workers with the SDK (SPEC §4)', () => {
 
   it('a serve stopped past its workers’ leases costs them nothing: the leases move on by the gap', async () => {
     const s = await setup('1s');
-    await startWorker(s, { HANDLER_MS: '5000', CONCURRENCY: '1' });
-    const [id] = await createMany(s.client, 1);
-    await waitFor('the handler to start', () => home.lifeLines().some((l) => l.event === 'start'));
+    const { id } = await oneJobStarted(s, { HANDLER_MS: '5000' });
     // Three leases' worth with serve stopped: as a suspended laptop or a held event loop is.
     s.serve.proc.kill('SIGSTOP');
     // Real time is what is tested: a stop longer than the lease, not an event to wait on.
     await new Promise((r) => setTimeout(r, 3000));
     s.serve.proc.kill('SIGCONT');
     await allDone(s.client, 1);
-    expect((await home.runs(id ?? 0)).map((r) => r.outcome)).toEqual(['completed']);
+    expect((await home.runs(id)).map((r) => r.outcome)).toEqual(['completed']);
     expect(s.serve.output()).toMatch(
       /serve did not run for \d+\.\d s \(suspended, stopped, or its event loop held\); 1 pull lease\(s\) moved on by that/,
     );
@@ -184,31 +193,27 @@ describe('pull workers with the SDK (SPEC §4)', () => {
 
   it('a job’s progress call waits out a serve that does not answer for longer than 30 s', async () => {
     const s = await setup('1s');
-    await startWorker(s, { PROGRESS_AGAIN_MS: '500', HANDLER_MS: '20', CONCURRENCY: '1' });
-    const [id] = await createMany(s.client, 1);
-    await waitFor('the handler to start', () => home.lifeLines().some((l) => l.event === 'start'));
+    const { id } = await oneJobStarted(s, { PROGRESS_AGAIN_MS: '500', HANDLER_MS: '20' });
     s.serve.proc.kill('SIGSTOP');
     // Real time is what is tested: past the 30 s a person's call is retried for.
     await new Promise((r) => setTimeout(r, 32_000));
     s.serve.proc.kill('SIGCONT');
     await allDone(s.client, 1);
     // Not crashed: the call was not given up after 30 s and thrown into the handler.
-    expect((await home.runs(id ?? 0)).map((r) => r.outcome)).toEqual(['completed']);
+    expect((await home.runs(id)).map((r) => r.outcome)).toEqual(['completed']);
   }, 90_000);
 
   it('a serve down past its workers’ leases and started again costs them nothing: each lease gets a TTL to renew in', async () => {
     const port = String(await freePort());
     const s = await setup('1s', ['--port', port]);
-    await startWorker(s, { HANDLER_MS: '6000', CONCURRENCY: '1' });
-    const [id] = await createMany(s.client, 1);
-    await waitFor('the handler to start', () => home.lifeLines().some((l) => l.event === 'start'));
+    const { id } = await oneJobStarted(s, { HANDLER_MS: '6000' });
     s.serve.proc.kill('SIGTERM');
     await s.serve.exited;
     // Real time is what is tested: down longer than the lease, not an event to wait on.
     await new Promise((r) => setTimeout(r, 2500));
     const again = await home.serve(['--lease-ttl', '1s', '--port', port]);
     await allDone(s.client, 1);
-    expect((await home.runs(id ?? 0)).map((r) => r.outcome)).toEqual(['completed']);
+    expect((await home.runs(id)).map((r) => r.outcome)).toEqual(['completed']);
     expect(again.output()).toMatch(
       /1 pull lease\(s\) given 1s from now to be renewed in, as none could be while serve was down/,
     );
