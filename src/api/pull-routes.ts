@@ -189,11 +189,14 @@ export function pullRoutes(
 ): OpenAPIHono<{ Variables: AuthVariables }> {
   const app = new OpenAPIHono<{ Variables: AuthVariables }>({ defaultHook: validationHook });
   app.onError(onError);
-  // Before any lease is read: after an absence of this serve, its leases move on first.
-  app.use('*', async (_c, next) => {
+  // Before any lease is read: after an absence of this serve or of its store, the leases get
+  // their time first (lease-grace.ts); until they have it, a pull request is answered 503.
+  app.use('*', async (c, next) => {
     const catchingUp = control.pull.grace.present();
     if (catchingUp !== null) await catchingUp;
     await next();
+    // A store that went away is noticed here too, not only at the next tick.
+    if (c.error !== undefined) control.pull.grace.storeFailed(c.error);
   });
   app.use('*', requireAuth(store, 'worker', { leaseOf: claimedLease }));
   const token = (c: {

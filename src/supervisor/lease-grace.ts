@@ -1,6 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import { PULL_DEFAULTS } from '../core/defaults.js';
 import { formatDuration } from '../core/duration.js';
+import { ErrorCode, WardenError } from '../core/errors.js';
 import type { EpochMs, Millis } from '../core/glossary.js';
 import { isUnreachable } from '../store/storage-errors.js';
 import type { Store } from '../store/store.js';
@@ -31,8 +32,15 @@ export class LeaseGrace {
   private beats: NodeJS.Timeout | null = null;
   /** The open leases being given their time; null when none are. */
   private catchingUp: Promise<void> | null = null;
-  /** The store could not be reached and has not been seen to answer since. */
+  /**
+   * The store could not be reached, and the leases have not had their TTL since: until they
+   * have, no lease may be read (`present` refuses).
+   */
   private storeAway = false;
+  /** How often the store was seen unreachable: one seen during a grace calls for another. */
+  private awaySeen = 0;
+  /** Why the last attempt to give the leases their time failed, for whoever waits on it. */
+  private lastFailure = '';
 
   constructor(private readonly opts: LeaseGraceOptions) {}
 
@@ -44,7 +52,9 @@ export class LeaseGrace {
   watch(): void {
     if (this.absences !== null) return;
     this.absences = new Absences(this.opts.clock, PULL_DEFAULTS.absence_ms);
-    this.beats = setInterval(() => void this.present(), PULL_DEFAULTS.beat_every_ms);
+    // A beat that finds the store still away says nothing: the tick says it once.
+    const beat = (): void => void this.present()?.catch(() => undefined);
+    this.beats = setInterval(beat, PULL_DEFAULTS.beat_every_ms);
     this.beats.unref();
   }
 
@@ -69,12 +79,14 @@ export class LeaseGrace {
   }
 
   /**
-   * The host's tick failed. Only a store that could not be reached (PostgreSQL down or cut off)
-   * earns the leases their TTL once it answers (`present`): a tick that fails for a bug, with
-   * the store there, must not keep every lease alive.
+   * The host's tick, or a pull request, failed. Only a store that could not be reached
+   * (PostgreSQL down or cut off) earns the leases their TTL once it answers (`present`): a
+   * failure for a bug, with the store there, must not keep every lease alive.
    */
   storeFailed(err: unknown): void {
-    if (isUnreachable(err)) this.storeAway = true;
+    if (!isUnreachable(err)) return;
+    this.storeAway = true;
+    this.awaySeen += 1;
   }
 
   /**
@@ -82,7 +94,9 @@ export class LeaseGrace {
    * lease: after a suspend a request can come before the beats' timer, which runs on the
    * monotonic clock). After an absence, or once an unreachable store answers again, the leases
    * are first given their time: what this returns then settles once they have it, and whatever
-   * reads a lease's expiry waits for it. Null otherwise, so a request pays nothing.
+   * reads a lease's expiry waits for it. It rejects (`unavailable`) if they could not be given
+   * it: the store may answer the very next query, and a lease read then would be taken as lapsed.
+   * Null otherwise, so a request pays nothing.
    */
   present(): Promise<void> | null {
     const absence = this.absences?.beat() ?? null;
@@ -92,13 +106,18 @@ export class LeaseGrace {
         () => this.opts.store.extendLeases(absence.ms),
         (n) =>
           `serve did not run for ${seconds} s (suspended, stopped, or its event loop held); ${n} pull lease(s) moved on by that, and pull runs' silences do not count it`,
-        (err) => `serve did not run for ${seconds} s; moving the pull leases on failed: ${err}`,
+        (err) => {
+          // Every open lease gets a TTL instead, before any is read.
+          this.storeAway = true;
+          return `serve did not run for ${seconds} s; moving the pull leases on failed (${err}), so each gets ${formatDuration(this.opts.ttlMs)} once the store answers`;
+        },
       );
     } else if (this.storeAway && this.catchingUp === null) {
       this.give(
         async () => {
+          const seen = this.awaySeen;
           const n = await this.opts.store.graceLeases(this.opts.ttlMs);
-          this.storeAway = false;
+          if (this.awaySeen === seen) this.storeAway = false;
           return n;
         },
         (n) => `the store answers again: ${this.given(n, 'while it did not')}`,
@@ -106,7 +125,19 @@ export class LeaseGrace {
         null,
       );
     }
-    return this.catchingUp;
+    const catchingUp = this.catchingUp;
+    if (catchingUp === null) return null;
+    return catchingUp.then(() => {
+      if (this.storeAway) throw this.awayError();
+    });
+  }
+
+  /** Why no lease can be read yet. */
+  private awayError(): WardenError {
+    return new WardenError(
+      ErrorCode.unavailable,
+      `the store does not answer (${this.lastFailure || 'no answer'}); once it does, every pull lease gets ${formatDuration(this.opts.ttlMs)} to be renewed in; try again`,
+    );
   }
 
   /** `at` moved on by the time `serve` was absent since: for a pull run's silence and runtime. */
@@ -130,6 +161,7 @@ export class LeaseGrace {
       .then(
         (n) => this.opts.log?.(done(n)),
         (err: unknown) => {
+          this.lastFailure = err instanceof Error ? err.message : String(err);
           if (failed !== null) this.opts.log?.(failed(String(err)));
         },
       )

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { hashToken as sha256 } from '../../src/os/token.js';
 import type { Harness } from './harness.js';
 import { ana, expectError, makeHarness } from './harness.js';
@@ -118,5 +118,79 @@ describe('an absence of serve (pull mode)', () => {
     await keepLease(5000);
     await h.pull.tick();
     expect((await h.store.getRun(runId)).outcome).toBe('stalled');
+  });
+});
+
+/** What the PostgreSQL driver throws while its server is down. */
+function refused(): Error {
+  return Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+}
+
+// A store that could not be reached (PostgreSQL down): no worker could renew through any serve,
+// so once it answers every open lease gets a TTL before any is read. The outage is the store's
+// grace write failing as it would; every other query answers, as the store can the very next one.
+describe('a store that could not be reached (pull mode)', () => {
+  beforeEach(async () => {
+    // Silence is not what is tested here: only the lease may end a run.
+    await h.store.editProfile(
+      'agent',
+      { policy: { stall_warn_after: 600_000, stall_timeout: 1_200_000 } },
+      ana,
+    );
+  });
+
+  it('lets no lease be read until every lease has had its TTL: requests get 503 meanwhile', async () => {
+    const { leaseId, runId } = await leaseAndClaim();
+    let away = true;
+    const grace = h.store.graceLeases.bind(h.store);
+    vi.spyOn(h.store, 'graceLeases').mockImplementation((ttl) =>
+      away ? Promise.reject(refused()) : grace(ttl),
+    );
+    h.pull.grace.storeFailed(refused()); // as the tick does when a query finds it down
+    for (let left = 45_000; left > 0; left -= 250) {
+      h.clock.advance(250);
+      await h.pull.grace.present()?.catch(() => undefined);
+    }
+    // Past the 30 s lease: were it read now, it would be taken as lapsed.
+    const refusedRenewal = await renew(leaseId);
+    expect(refusedRenewal.status).toBe(503);
+    expect(refusedRenewal.body).toMatchObject({
+      error: {
+        code: 'unavailable',
+        message: expect.stringMatching(/store does not answer.*ECONNREFUSED.*try again/) as unknown,
+      },
+    });
+    await expect(h.pull.tick()).rejects.toMatchObject({ code: 'unavailable' });
+    expect(await h.store.getRun(runId)).toMatchObject({ state: 'running' });
+
+    away = false;
+    const renewed = await renew(leaseId);
+    expect(renewed.status, renewed.text).toBe(200);
+    expect((renewed.body as { expires_at: number }).expires_at).toBe(h.clock.now() + 30_000);
+    await h.pull.tick();
+    expect(await h.store.getRun(runId)).toMatchObject({ state: 'running' });
+  });
+
+  it('is seen by a pull request as well as by the tick', async () => {
+    const { leaseId, runId } = await leaseAndClaim();
+    await ranFor(20_000);
+    vi.spyOn(h.store, 'checkLease').mockRejectedValueOnce(refused());
+    expect((await renew(leaseId)).status).toBe(500);
+    await ranFor(20_000);
+    // 40 s after its opening, the lease lives: the beat after the failure gave it a TTL.
+    expect((await renew(leaseId)).status).toBe(200);
+    await h.pull.tick();
+    expect(await h.store.getRun(runId)).toMatchObject({ state: 'running' });
+  });
+
+  it('gives nothing for a failure with the store there (a bug must not keep leases alive)', async () => {
+    const { leaseId, runId } = await leaseAndClaim();
+    await ranFor(20_000);
+    vi.spyOn(h.store, 'checkLease').mockRejectedValueOnce(new Error('a bug'));
+    expect((await renew(leaseId)).status).toBe(500);
+    await ranFor(20_000);
+    expectError(await renew(leaseId), 409, 'stale_run', /lapsed/);
+    await h.pull.tick();
+    expect(await h.store.getRun(runId)).toMatchObject({ state: 'ended', outcome: 'lease_lost' });
   });
 });
