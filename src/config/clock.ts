@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
 import type { Clock } from '../core/clock.js';
+
+/** Milliseconds of monotonic time: on Linux, since boot, less the time the machine slept. */
+const monotonic = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 /**
  * The machine's clocks: `Date.now()` for timestamps, the process's high-resolution monotonic
@@ -7,5 +11,14 @@ import type { Clock } from '../core/clock.js';
  */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  monotonic: () => Number(process.hrtime.bigint()) / 1e6,
+  monotonic,
+  // The boot-time clock (/proc/uptime, which counts a suspend) less the monotonic one.
+  suspended: () => {
+    try {
+      const up = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 1000;
+      return Number.isFinite(up) ? Math.max(0, up - monotonic()) : 0;
+    } catch {
+      return 0;
+    }
+  },
 };

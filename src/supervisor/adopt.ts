@@ -6,6 +6,7 @@ import { removeCgroup } from '../os/cgroup.js';
 import { bootId } from '../os/procfs.js';
 import { readTail } from '../os/tail.js';
 import { fileMtime, fileSize } from './live-run.js';
+import { adoptedClock, readRunStart } from './run-start.js';
 import { readCgroupFile, readExitFile, runningShim } from './spawn.js';
 import type { Supervision } from './supervision.js';
 
@@ -53,17 +54,20 @@ export async function adopt(sv: Supervision, found: Run, policy: Policy): Promis
     cgroup: readCgroupFile(runDir),
     tokenHash: await opts.store.runTokenHash(run.id),
   });
-  const now = opts.clock.now();
-  const mono = opts.clock.monotonic();
-  const toMono = (wall: number): number => mono - (now - wall);
-  live.clock.started = toMono(run.started_at);
   // Progress is the later of the stored time and the log's last write (SPEC §3).
   const mtime = fileMtime(run.log_path);
   const lastProgress = Math.max(
     run.last_progress_at ?? 0,
     mtime !== null && mtime > run.started_at ? mtime : 0,
   );
-  live.clock.lastProgress = lastProgress > 0 ? toMono(lastProgress) : null;
+  // On this serve's monotonic clock, with the machine's sleeps since the start left out.
+  const clock = adoptedClock(
+    { startedAt: run.started_at, lastProgress: lastProgress > 0 ? lastProgress : null },
+    readRunStart(runDir),
+    opts.clock,
+  );
+  live.clock.started = clock.started;
+  live.clock.lastProgress = clock.lastProgress;
   live.clock.warned = run.stall_warned_at !== null;
   live.outputBytes = fileSize(run.log_path);
   const exited = readExitFile(runDir) !== null;

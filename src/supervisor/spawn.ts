@@ -16,6 +16,8 @@ import type { ProcessIdentity, Run } from '../core/run.js';
 import { removeCgroup } from '../os/cgroup.js';
 import { bootId, commandLine, identify } from '../os/procfs.js';
 import { logCapArgs } from './log-cap.js';
+import { writeRunStart } from './run-start.js';
+import type { RunStart } from './run-start.js';
 import { sendAway } from './standby.js';
 import type { Standby } from './standby.js';
 
@@ -46,6 +48,8 @@ export interface SpawnSpec {
   cgroup?: string;
   /** The most bytes the log keeps (`log_cap`): the shim keeps it (./log-cap.ts). */
   logCap?: number;
+  /** When it starts on this boot's clocks, for a serve that adopts it (./run-start.ts). */
+  start?: RunStart;
 }
 
 /** A started worker: its shim leads the process group, so pgid = pid. */
@@ -74,6 +78,7 @@ export function spawnWorker(spec: SpawnSpec, standby: Standby | null = null): Sp
     const cgroup = standby !== null ? standby.cgroup : (spec.cgroup ?? null);
     // Written before the shim starts, so a serve that adopts the run knows where to look.
     if (cgroup !== null) writeFileSync(join(spec.runDir, CGROUP_FILE), `${cgroup}\n`);
+    if (spec.start !== undefined) writeRunStart(spec.runDir, spec.start);
     const watch = spec.watch ? ['-w', spec.watch.liveFile, String(spec.watch.pollSeconds)] : [];
     const cap = spec.logCap !== undefined ? logCapArgs(spec.logPath, spec.logCap) : [];
     // The shim joins the cgroup itself, before it starts anything (see the shim); a standby is

@@ -5,6 +5,7 @@ import { resolvePolicy } from '../core/policy.js';
 import { hashToken } from '../os/token.js';
 import type { Claim } from '../store/run-types.js';
 import { LeaseGoneError, prepareWatch } from './freeze.js';
+import { runStartNow } from './run-start.js';
 import { SpawnError, runEnv, spawnWorker } from './spawn.js';
 import { llmEnv } from '../core/llm.js';
 import type { Supervision } from './supervision.js';
@@ -67,6 +68,7 @@ export async function startWorker(
         env,
         cwd,
         logCap: policy.log_cap,
+        start: runStartNow(opts.clock),
         ...(watch ? { watch } : {}),
         ...(cgroup !== null ? { cgroup } : {}),
       },

@@ -34,7 +34,23 @@ export interface SupervisorHome {
   stopUntilHeld(
     sent: (signal: 'SIGTERM' | 'SIGKILL') => boolean,
   ): Promise<{ taskId: number; claim: Claim; result: EndResult | null }>;
+  /**
+   * A restart of serve: a new supervisor of host `h1` over the same store, clock and runs, as
+   * `serve` makes at its start (it adopts nothing until `adoptAll`). `supervisor` is then it.
+   */
+  restart(): Promise<Supervisor>;
   cleanup(): Promise<void>;
+}
+
+/** Closes a supervisor; its waiting standby is seen to exit, so no later test counts it. */
+async function closeSupervisor(supervisor: Supervisor): Promise<void> {
+  const standby = supervisor.standbys.take();
+  supervisor.close();
+  if (standby !== null) {
+    const exited = once(standby.child, 'exit');
+    sendAway(standby);
+    if (standby.child.exitCode === null && standby.child.signalCode === null) await exited;
+  }
 }
 
 /** A fresh folder with a store (board `default`) and a supervisor of host `h1` over it. */
@@ -45,15 +61,16 @@ export async function supervisorHome(
   const clock = new ManualClock(Date.now());
   const store = await openSqliteStore(join(dir, 'warden.db'), clock, { create: true });
   await store.addBoard('default', person('ana'));
-  const supervisor = new Supervisor({
-    store,
-    host: 'h1',
-    clock,
-    config: {},
-    runsDir: join(dir, 'runs'),
-    baseEnv: () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin' }),
-    ...options,
-  });
+  const newSupervisor = (): Supervisor =>
+    new Supervisor({
+      store,
+      host: 'h1',
+      clock,
+      config: {},
+      runsDir: join(dir, 'runs'),
+      baseEnv: () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin' }),
+      ...options,
+    });
   const claimOne = async (): Promise<Claim> => {
     const [claim] = await store.claimRuns(
       { host: 'h1', maxWorkers: 4, limit: 4, mode: 'spawned' },
@@ -62,12 +79,17 @@ export async function supervisorHome(
     if (!claim) throw new Error('nothing claimed');
     return claim;
   };
-  return {
+  const home: SupervisorHome = {
     dir,
     store,
     clock,
-    supervisor,
+    supervisor: newSupervisor(),
     claimOne,
+    async restart() {
+      await closeSupervisor(home.supervisor);
+      home.supervisor = newSupervisor();
+      return home.supervisor;
+    },
     async stopUntilHeld(sent) {
       const ana = person('ana');
       await store.addProfile(
@@ -77,8 +99,8 @@ export async function supervisorHome(
       );
       const task = await store.createTask({ title: 'sleep', assignee: 'sleeper' }, ana);
       const claim = await claimOne();
-      await supervisor.start(claim, {});
-      const stopped = supervisor.stop(task.id, 'ana', {});
+      await home.supervisor.start(claim, {});
+      const stopped = home.supervisor.stop(task.id, 'ana', {});
       await waitFor('SIGTERM', () => sent('SIGTERM'));
       clock.advance(1001);
       await waitFor('SIGKILL after the grace', () => sent('SIGKILL'));
@@ -90,17 +112,11 @@ export async function supervisorHome(
         for (const r of await store.listRuns(t.id))
           if (r.process && groupAlive(r.process.pid)) signalGroup(r.process.pid, 'SIGKILL');
       }
-      // The standby waiting is seen to exit, so the next test never counts it as its own.
-      const standby = supervisor.standbys.take();
-      supervisor.close();
-      if (standby !== null) {
-        const exited = once(standby.child, 'exit');
-        sendAway(standby);
-        if (standby.child.exitCode === null && standby.child.signalCode === null) await exited;
-      }
+      await closeSupervisor(home.supervisor);
       await endRunCgroups(join(dir, 'runs'));
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return home;
 }

@@ -118,6 +118,35 @@ describe('Supervisor on a manual clock', () => {
     expect((await store.getRun(runId)).outcome).toBe('stopped');
   });
 
+  it('adopts a run across a restart without counting the machine’s sleep as its runtime or silence', async () => {
+    const { taskId, runId } = await startSleeper({
+      stall_warn_after: 600_000,
+      stall_timeout: 1_200_000,
+      max_runtime: 3_600_000,
+      kill_grace: 1000,
+    });
+    await waitFor('the worker to start', () =>
+      existsSync(join(dir, 'runs', String(runId), 'worker.pid')),
+    );
+    clock.advance(300_000);
+    await supervisor.tick();
+    // serve stops; the machine sleeps 15 hours; serve starts again and adopts the run.
+    clock.jumpWall(15 * 3_600_000);
+    clock.advance(60_000);
+    const restarted = await h.restart();
+    await restarted.adoptAll();
+    await restarted.tick();
+    expect(await store.getRun(runId)).toMatchObject({ state: 'running', stall_warned_at: null });
+    // 6 min of its life were awake, all silent: it is warned at 10 and stalls at 20.
+    clock.advance(300_000);
+    await restarted.tick();
+    expect(await store.listEvents({ task_id: taskId, kinds: ['stall_warning'] })).toHaveLength(1);
+    clock.advance(600_000);
+    await restarted.tick();
+    await waitFor('the run to end', async () => (await store.getRun(runId)).state === 'ended');
+    expect((await store.getRun(runId)).outcome).toBe('stalled');
+  });
+
   it('ends a run past max_runtime as timed_out even while it makes progress, and blocks the task', async () => {
     const { taskId, runId } = await startSleeper({ max_runtime: 3_600_000, kill_grace: 1000 });
     // The worker runs before the clock moves: the ending's TERM is then the worker's to get.
