@@ -29,6 +29,14 @@ export function silentFor(run: RunClock, now: Millis): Millis {
 }
 
 /**
+ * The run's last progress once `ms` in which nothing it sent could be heard is left out of its
+ * silence; never later than `now`. Its runtime is left as it is: the worker ran meanwhile.
+ */
+export function creditedProgress(run: RunClock, ms: Millis, now: Millis): Millis {
+  return Math.min(now, (run.lastProgress ?? run.started) + ms);
+}
+
+/**
  * SPEC §3 rules for a run whose process is alive: a progressing run is never ended, whatever
  * its age, unless it passes `max_runtime`; silence earns one warning, then a stall.
  */

@@ -252,8 +252,10 @@ export class Host {
       this.wake(change.profiles ? 'remote-profiles' : 'remote'),
     );
     this.timer = setInterval(() => void this.tick(), this.opts.tickMs);
-    // A span in which serve did not run costs no pull worker its lease (lease-grace.ts).
+    // A span in which serve did not run costs no pull worker its lease (lease-grace.ts), and
+    // no run its silence (own-absences.ts).
     this.pull.grace.watch();
+    this.supervisor.absences.watch();
     this.notifier.start();
     // The first tick runs behind the start: its dispatch pass repeats while wake-ups arrive,
     // and with busy hosts beside it on one PostgreSQL they may never stop arriving.

@@ -1,7 +1,6 @@
-import type { Clock } from '../core/clock.js';
 import type { EpochMs, Millis } from '../core/glossary.js';
 
-/** A span of wall time in which this `serve` did not run. */
+/** A span of time in which this `serve` did not run, on the clock its `Absences` reads. */
 export interface Absence {
   from: EpochMs;
   ms: Millis;
@@ -14,23 +13,24 @@ const KEPT = 64;
  * The spans of wall time in which this `serve` did not run: the machine suspended, the process
  * stopped, or its event loop held. Each is seen as a gap longer than `thresholdMs` between two
  * beats (a timer's, and every pull request's). Nobody could be heard then, so a pull worker's
- * lease and its silence do not count that time (SPEC §3: a suspend shifts every deadline). The
- * wall clock is what is compared: the monotonic one does not count a suspend.
+ * lease and its silence do not count that time (SPEC §3: a suspend shifts every deadline).
+ * Which clock is read decides what counts: the wall clock sees a suspend too (pull runs, judged
+ * on it), the monotonic one only what happened while the machine was awake (spawned runs).
  */
 export class Absences {
   private last: EpochMs;
   private readonly spans: Absence[] = [];
 
   constructor(
-    private readonly clock: Clock,
+    private readonly read: () => EpochMs,
     private readonly thresholdMs: Millis,
   ) {
-    this.last = clock.now();
+    this.last = read();
   }
 
   /** Notes that `serve` runs now; returns the absence this ends, if the gap was one. */
   beat(): Absence | null {
-    const now = this.clock.now();
+    const now = this.read();
     const gap = now - this.last;
     // A wall clock set back counts from its new reading.
     this.last = now;

@@ -51,7 +51,7 @@ export class LeaseGrace {
    */
   watch(): void {
     if (this.absences !== null) return;
-    this.absences = new Absences(this.opts.clock, PULL_DEFAULTS.absence_ms);
+    this.absences = new Absences(() => this.opts.clock.now(), PULL_DEFAULTS.absence_ms);
     // A beat that finds the store still away says nothing: the tick says it once.
     const beat = (): void => void this.present()?.catch(() => undefined);
     this.beats = setInterval(beat, PULL_DEFAULTS.beat_every_ms);

@@ -4,7 +4,7 @@ import type { Clock } from '../core/clock.js';
 import type { EpochMs, Millis } from '../core/glossary.js';
 
 /**
- * When a spawned run started, on this boot's clocks, kept in its folder (`started`) for a
+ * When a spawned run started, on this boot's clocks, kept in its folder (`start-clocks`) for a
  * `serve` that adopts it after a restart. The store keeps only wall times, and a wall time
  * counts every suspend of the machine since: read back as a duration, a run started before
  * the laptop slept overnight would be hours past `max_runtime` and silent for as long.
@@ -17,7 +17,7 @@ export interface RunStart {
 }
 
 /** The name of the file in a run's folder. */
-export const RUN_START_FILE = 'started';
+export const RUN_START_FILE = 'start-clocks';
 
 /** The clocks' readings now, for a run starting now. */
 export function runStartNow(clock: Clock): RunStart {

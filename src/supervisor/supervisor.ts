@@ -5,6 +5,7 @@ import type { Actor } from '../core/actor.js';
 import { SUPERVISOR_DEFAULTS } from '../core/defaults.js';
 import { formatDuration } from '../core/duration.js';
 import type { EndResult, StopIntent } from '../core/ending.js';
+import { creditedProgress } from '../core/liveness.js';
 import { resolvePolicy } from '../core/policy.js';
 import type { Policy } from '../core/policy.js';
 import type { Run, RunReason } from '../core/run.js';
@@ -24,6 +25,7 @@ import type { LiveRun } from './live-run.js';
 import { examine } from './look.js';
 import { dropLost, killLost, refreshLiveness } from './lost.js';
 import { policiesFor } from './policies.js';
+import { OwnAbsences } from './own-absences.js';
 import { noteCall, noteModel, progressOf } from './progress.js';
 import { readExitFile } from './spawn.js';
 import { startWorker } from './starter.js';
@@ -60,6 +62,8 @@ export class Supervisor implements Supervision {
   private cgroupsSweptAt: number | null = null;
   private readonly busyCgroups = new Set<string>();
   readonly standbys = new Standbys(() => this.runCgroup());
+  /** `serve`'s own absences, which no run's silence counts (`watch` as serve starts). */
+  readonly absences: OwnAbsences;
 
   constructor(readonly opts: SupervisorOptions) {
     this.actor = dispatcher(opts.host);
@@ -67,6 +71,7 @@ export class Supervisor implements Supervision {
     this.lastFlush = opts.clock.monotonic();
     this.lastWall = opts.clock.now();
     this.lastMono = opts.clock.monotonic();
+    this.absences = new OwnAbsences(opts.clock, (ms) => this.creditSilence(ms));
     this.endings = new SpawnedEndings({
       store: opts.store,
       host: opts.host,
@@ -141,6 +146,7 @@ export class Supervisor implements Supervision {
    * their shims themselves.
    */
   close(): void {
+    this.absences.stop();
     this.standbys.close();
   }
 
@@ -312,6 +318,7 @@ export class Supervisor implements Supervision {
     if (this.ticking) return;
     this.ticking = true;
     try {
+      this.absences.beat();
       await this.detectResume();
       const seen = this.seq;
       const runs = await this.opts.store.openRuns(this.opts.host);
@@ -359,6 +366,17 @@ export class Supervisor implements Supervision {
     } finally {
       this.ticking = false;
     }
+  }
+
+  /** `serve` did not run for `ms` with the machine awake: no live run's silence counts it. */
+  private creditSilence(ms: number): void {
+    if (this.live.size === 0) return;
+    const now = this.opts.clock.monotonic();
+    for (const live of this.live.values())
+      live.clock.lastProgress = creditedProgress(live.clock, ms, now);
+    this.log(
+      `serve did not run for ${(ms / 1000).toFixed(1)} s (stopped, or its event loop held); the silences of ${this.live.size} run(s) leave it out`,
+    );
   }
 
   private async detectResume(): Promise<void> {

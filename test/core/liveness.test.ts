@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
-import { judgeLiveness, nextDeadlines } from '../../src/core/liveness.js';
+import { creditedProgress, judgeLiveness, nextDeadlines } from '../../src/core/liveness.js';
 import type { RunClock } from '../../src/core/liveness.js';
 
 const policy = { stall_warn_after: 600_000, stall_timeout: 3_600_000, max_runtime: 21_600_000 };
@@ -42,5 +42,15 @@ describe('judgeLiveness', () => {
       stallAt: 6_600_000,
       timeoutAt: 21_600_000,
     });
+  });
+
+  it('leaves time in which nothing could be heard out of silence, not out of runtime', () => {
+    const run: RunClock = { started: 0, lastProgress: null, warned: false };
+    run.lastProgress = creditedProgress(run, 3_000_000, 3_500_000);
+    expect(run.lastProgress).toBe(3_000_000);
+    expect(judgeLiveness(run, policy, 3_500_000).action).toBe('none');
+    expect(judgeLiveness(run, policy, 21_600_000).action).toBe('timeout');
+    // Never later than now: a credit longer than the silence leaves none.
+    expect(creditedProgress({ ...run, lastProgress: 1000 }, 60_000, 20_000)).toBe(20_000);
   });
 });

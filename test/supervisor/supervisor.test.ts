@@ -147,6 +147,38 @@ describe('Supervisor on a manual clock', () => {
     expect((await store.getRun(runId)).outcome).toBe('stalled');
   });
 
+  it('does not count a stop of serve itself as silence: nothing could be heard meanwhile', async () => {
+    const { taskId, runId } = await startSleeper({
+      stall_warn_after: 10_000,
+      stall_timeout: 20_000,
+      kill_grace: 1000,
+    });
+    await waitFor('the worker to start', () =>
+      existsSync(join(dir, 'runs', String(runId), 'worker.pid')),
+    );
+    supervisor.absences.watch();
+    /** serve runs for `ms`: the clock moves a beat at a time. */
+    const ranFor = (ms: number): void => {
+      for (let left = ms; left > 0; left -= 250) {
+        clock.advance(Math.min(250, left));
+        supervisor.absences.beat();
+      }
+    };
+    ranFor(5000);
+    clock.advance(60_000); // serve stopped for a minute (SIGSTOP): both clocks move
+    await supervisor.tick();
+    expect(await store.getRun(runId)).toMatchObject({ state: 'running', stall_warned_at: null });
+    // 5 s silent before the stop and 7 s after it: warned at 10, not stalled.
+    ranFor(7000);
+    await supervisor.tick();
+    expect(await store.listEvents({ task_id: taskId, kinds: ['stall_warning'] })).toHaveLength(1);
+    expect((await store.getRun(runId)).state).toBe('running');
+    ranFor(9000);
+    await supervisor.tick();
+    await waitFor('the run to end', async () => (await store.getRun(runId)).state === 'ended');
+    expect((await store.getRun(runId)).outcome).toBe('stalled');
+  });
+
   it('ends a run past max_runtime as timed_out even while it makes progress, and blocks the task', async () => {
     const { taskId, runId } = await startSleeper({ max_runtime: 3_600_000, kill_grace: 1000 });
     // The worker runs before the clock moves: the ending's TERM is then the worker's to get.
