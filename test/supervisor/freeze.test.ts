@@ -218,4 +218,32 @@ describe('freezing workers through the shim’s watcher', () => {
     writeLiveFile(runDir, KILL_NOW);
     await waitFor('the leftover to be killed', () => !groupAlive(spawned.pid), 10_000);
   });
+
+  it('after a sleep past both deadlines, freezes first and kills only once frozen for their span', async () => {
+    const argv = ['sh', '-c', 'exec sleep 60'];
+    const { runDir, spawned } = spawnWatched(dir, 'slept', argv, 60_000);
+    const worker = await waitFor('the worker pid', () => writtenPid(join(runDir, 'worker.pid')));
+    await waitFor('the worker to sleep', () => stateOf(worker) === 'S', 10_000);
+    const gone = (): boolean => stateOf(worker) === null || stateOf(worker) === 'Z';
+
+    // The machine slept past both: frozen at the first look, not killed, for the 10 s span.
+    let up = uptimeCs();
+    writeLiveFile(runDir, { freezeAtCs: up - 2000, killAtCs: up - 1000 });
+    await waitFor('the worker to be frozen', () => stateOf(worker) === 'T', 10_000);
+    expect(existsSync(join(runDir, LEASE_KILLED))).toBe(false);
+    // serve, awake again, renews while the run is still its own: thawed.
+    writeLiveFile(runDir, { freezeAtCs: uptimeCs() + 60_000, killAtCs: uptimeCs() + 120_000 });
+    await waitFor('the worker to be thawed', () => stateOf(worker) === 'S', 10_000);
+    expect(existsSync(join(runDir, LEASE_KILLED))).toBe(false);
+
+    // No renewal this time: killed once frozen for the 1 s span.
+    up = uptimeCs();
+    writeLiveFile(runDir, { freezeAtCs: up - 300, killAtCs: up - 200 });
+    await waitFor('the worker to be killed', gone, 10_000);
+    const frozen = readFileSync(join(runDir, 'freezes'), 'utf8').trim().split('\n').at(-1) ?? '';
+    const killedAt = Number(readFileSync(join(runDir, LEASE_KILLED), 'utf8').trim());
+    expect(frozen.split(' ')[0]).toBe('frozen');
+    expect(killedAt - Number(frozen.split(' ')[1])).toBeGreaterThanOrEqual(100);
+    await waitFor('the shim to exit', () => !groupAlive(spawned.pid), 10_000);
+  });
 });
