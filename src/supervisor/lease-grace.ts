@@ -107,9 +107,9 @@ export class LeaseGrace {
         (n) =>
           `serve did not run for ${seconds} s (suspended, stopped, or its event loop held); ${n} pull lease(s) moved on by that, and pull runs' silences do not count it`,
         (err) => {
-          // Every open lease gets a TTL instead, before any is read.
-          this.storeAway = true;
-          return `serve did not run for ${seconds} s; moving the pull leases on failed (${err}), so each gets ${formatDuration(this.opts.ttlMs)} once the store answers`;
+          // A store that went away meanwhile: every open lease gets a TTL instead, once it answers.
+          this.storeFailed(err);
+          return `serve did not run for ${seconds} s; moving the pull leases on failed: ${String(err)}`;
         },
       );
     } else if (this.storeAway && this.catchingUp === null) {
@@ -121,8 +121,14 @@ export class LeaseGrace {
           return n;
         },
         (n) => `the store answers again: ${this.given(n, 'while it did not')}`,
-        // Tried at every beat until the store answers; quiet meanwhile (the tick says it once).
-        null,
+        (err) => {
+          // Tried at every beat until the store answers, quietly (the tick says it once). A
+          // store that answers with another failure (a bug, a read-only replica) must not
+          // hold every pull request back: it is said, and the leases are read as they are.
+          if (isUnreachable(err)) return null;
+          this.storeAway = false;
+          return `giving the pull leases time after the store's outage failed: ${String(err)}`;
+        },
       );
     }
     const catchingUp = this.catchingUp;
@@ -154,7 +160,7 @@ export class LeaseGrace {
   private give(
     write: () => Promise<number>,
     done: (n: number) => string,
-    failed: ((err: string) => string) | null,
+    failed: (err: unknown) => string | null,
   ): void {
     const giving = (this.catchingUp ?? Promise.resolve())
       .then(write)
@@ -162,7 +168,8 @@ export class LeaseGrace {
         (n) => this.opts.log?.(done(n)),
         (err: unknown) => {
           this.lastFailure = err instanceof Error ? err.message : String(err);
-          if (failed !== null) this.opts.log?.(failed(String(err)));
+          const line = failed(err);
+          if (line !== null) this.opts.log?.(line);
         },
       )
       .finally(() => {

@@ -44,6 +44,8 @@ export async function examine(sv: Supervision, live: LiveRun): Promise<void> {
   }
   sampleWorkspace(sv, live);
   await recordLogCut(sv, live);
+  // After a stop of serve, an answer awaited above can come before the beats' timer.
+  sv.absences.beat();
   const now = opts.clock.monotonic();
   // What the host saw, for the reason of an ending: built only when one begins.
   const seen = (): ReturnType<typeof observed> => observed(live, opts.host, now);

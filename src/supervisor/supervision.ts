@@ -1,3 +1,4 @@
+import type { OwnAbsences } from './own-absences.js';
 import type { Actor } from '../core/actor.js';
 import type { Clock } from '../core/clock.js';
 import type { Policy, PolicyOverrides } from '../core/policy.js';
@@ -89,6 +90,8 @@ export interface Supervision {
   ): LiveRun;
   /** A start's process made ahead: one waits once the starts of the moment are made (./standby.ts). */
   readonly standbys: Standbys;
+  /** `serve`'s own absences, which no run's silence counts (./own-absences.ts). */
+  readonly absences: OwnAbsences;
   /** Makes a cgroup for a start, when containment and the machine allow; else null. */
   runCgroup(): string | null;
   /** Schedules a look at one run; looks at one run never overlap. */

@@ -193,4 +193,15 @@ describe('a store that could not be reached (pull mode)', () => {
     await h.pull.tick();
     expect(await h.store.getRun(runId)).toMatchObject({ state: 'ended', outcome: 'lease_lost' });
   });
+
+  it('lets the leases be read when the grace fails with the store there: no 503 for ever', async () => {
+    const { leaseId, runId } = await leaseAndClaim();
+    const grace = vi.spyOn(h.store, 'graceLeases').mockRejectedValueOnce(new Error('read-only'));
+    h.pull.grace.storeFailed(refused());
+    await ranFor(1000);
+    expect(grace).toHaveBeenCalledTimes(1);
+    expect((await renew(leaseId)).status).toBe(200);
+    await h.pull.tick();
+    expect(await h.store.getRun(runId)).toMatchObject({ state: 'running' });
+  });
 });

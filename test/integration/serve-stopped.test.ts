@@ -16,9 +16,9 @@ describe('serve stopped while its workers report', () => {
     home = await new TestHome().init();
     await home.profile('reporter', fixture('progress-only.sh', '12', '0.25'), [
       '--stall-warn-after',
-      '1500ms',
+      '4s',
       '--stall-timeout',
-      '3s',
+      '8s',
     ]);
     const id = await home.task('report while serve is stopped', ['--assignee', 'reporter']);
     const serve = await home.serve();
@@ -26,8 +26,9 @@ describe('serve stopped while its workers report', () => {
       home.lifeLines().some((l) => l.task === id && l.event === 'start'),
     );
     serve.proc.kill('SIGSTOP');
-    // Real time is what is tested: a stop longer than the stall timeout, not an event.
-    await new Promise((r) => setTimeout(r, 5000));
+    // Real time is what is tested: a stop longer than the stall timeout, not an event. The
+    // timeout is wide, as each report starts a `warden` process, slow on a loaded machine.
+    await new Promise((r) => setTimeout(r, 10_000));
     serve.proc.kill('SIGCONT');
     await home.waitStatus(id, 'done', 60_000);
     const runs = await home.runs(id);
