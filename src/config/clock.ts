@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import type { Clock } from '../core/clock.js';
+import { uptimeMs } from '../os/uptime.js';
 
 /** Milliseconds of monotonic time: on Linux, since boot, less the time the machine slept. */
 const monotonic = (): number => Number(process.hrtime.bigint()) / 1e6;
@@ -12,11 +12,10 @@ const monotonic = (): number => Number(process.hrtime.bigint()) / 1e6;
 export const systemClock: Clock = {
   now: () => Date.now(),
   monotonic,
-  // The boot-time clock (/proc/uptime, which counts a suspend) less the monotonic one.
+  // The boot-time clock, which counts a suspend, less the monotonic one.
   suspended: () => {
     try {
-      const up = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 1000;
-      return Number.isFinite(up) ? Math.max(0, up - monotonic()) : 0;
+      return Math.max(0, uptimeMs() - monotonic());
     } catch {
       return 0;
     }

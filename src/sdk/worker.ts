@@ -168,7 +168,8 @@ export function createWorker(options: WorkerOptions): WardenWorker {
     body: unknown,
     token = options.token,
     retryForMs: number = CLIENT_DEFAULTS.retry_for_ms,
-  ): Promise<T> => callApi<T>(options.url, token, 'POST', path, body, retryForMs);
+    signal?: AbortSignal,
+  ): Promise<T> => callApi<T>(options.url, token, 'POST', path, body, retryForMs, signal);
 
   async function openLease(): Promise<void> {
     const lease = await api<LeaseAnswer>('/api/v1/pull/leases', {
@@ -223,12 +224,10 @@ export function createWorker(options: WorkerOptions): WardenWorker {
     // As long as a result's report (SPEC §3: a `serve` restart must not turn a live job into a
     // failure), and given up at once when the job is cancelled or its lease lost.
     const worker = <T>(path: string, body: unknown): Promise<T> =>
-      callApi<T>(
-        options.url,
-        claim.token,
-        'POST',
+      api<T>(
         `/api/v1/worker${path}`,
         body,
+        claim.token,
         CLIENT_DEFAULTS.report_retry_for_ms,
         signal,
       );

@@ -1,12 +1,6 @@
-import {
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { uptimeMs } from '../os/uptime.js';
 import { SpawnError } from './spawn.js';
 
 /**
@@ -30,8 +24,7 @@ export const LEASE_KILLED = 'lease-killed';
 
 /** Seconds since boot, in hundredths, as the shim reads them. */
 export function uptimeCs(): number {
-  const [up] = readFileSync('/proc/uptime', 'utf8').split(' ');
-  return Math.floor(Number(up) * 100);
+  return Math.floor(uptimeMs() / 10);
 }
 
 /**

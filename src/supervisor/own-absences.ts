@@ -38,8 +38,8 @@ export class OwnAbsences {
   }
 
   /**
-   * Notes that `serve` runs now: the timer's beats, and each tick before it judges a run (after
-   * a stop the tick's timer may fire before the beats').
+   * Notes that `serve` runs now: the timer's beats, and each look right before it judges a run
+   * (after a stop, the tick's timer or an awaited answer may come before the beats').
    */
   beat(): void {
     const absence = this.absences?.beat() ?? null;

@@ -61,7 +61,7 @@ export class PullSupervisor implements RunModeEndings {
     this.grace = new LeaseGrace({
       store: opts.store,
       clock: opts.clock,
-      ttlMs: opts.leaseTtlMs ?? PULL_DEFAULTS.lease_ttl_ms,
+      ttlMs: this.leaseTtlMs,
       ...(opts.log ? { log: opts.log } : {}),
     });
     const bell = new ChangeBell();

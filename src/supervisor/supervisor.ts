@@ -318,7 +318,6 @@ export class Supervisor implements Supervision {
     if (this.ticking) return;
     this.ticking = true;
     try {
-      this.absences.beat();
       await this.detectResume();
       const seen = this.seq;
       const runs = await this.opts.store.openRuns(this.opts.host);

@@ -41,6 +41,22 @@ describe('Supervisor on a manual clock', () => {
   }
 
   /**
+   * Starts a sleeper and waits for its worker to run: an ending's TERM sent while the shim is
+   * still starting may be lost, and the run wait out a kill_grace this manual clock never
+   * reaches (docs/architecture.md, Known gaps). Without the wait the stall case failed about
+   * one run in three.
+   */
+  async function runningSleeper(
+    policy: Record<string, number>,
+  ): Promise<{ taskId: number; runId: number }> {
+    const started = await startSleeper(policy);
+    await waitFor('the worker to start', () =>
+      existsSync(join(dir, 'runs', String(started.runId), 'worker.pid')),
+    );
+    return started;
+  }
+
+  /**
    * Claims the one ready task and starts its worker as a serve that died right after the spawn
    * would have: the shim runs, but the run never learns its pid until a supervisor adopts it.
    */
@@ -68,17 +84,11 @@ describe('Supervisor on a manual clock', () => {
   }
 
   it('warns once at stall_warn_after, re-arms on progress, and ends at stall_timeout', async () => {
-    const { taskId, runId } = await startSleeper({
+    const { taskId, runId } = await runningSleeper({
       stall_warn_after: 60_000,
       stall_timeout: 600_000,
       kill_grace: 1000,
     });
-    // As in the max_runtime case below: the stall's TERM must find the worker started, or it
-    // may be lost to the starting shim and the run wait out a kill_grace this clock never
-    // reaches (docs/architecture.md, Known gaps). It failed so about one run in three.
-    await waitFor('the worker to start', () =>
-      existsSync(join(dir, 'runs', String(runId), 'worker.pid')),
-    );
     await supervisor.tick();
     clock.advance(59_000);
     await supervisor.tick();
@@ -119,15 +129,12 @@ describe('Supervisor on a manual clock', () => {
   });
 
   it('adopts a run across a restart without counting the machine’s sleep as its runtime or silence', async () => {
-    const { taskId, runId } = await startSleeper({
+    const { taskId, runId } = await runningSleeper({
       stall_warn_after: 600_000,
       stall_timeout: 1_200_000,
       max_runtime: 3_600_000,
       kill_grace: 1000,
     });
-    await waitFor('the worker to start', () =>
-      existsSync(join(dir, 'runs', String(runId), 'worker.pid')),
-    );
     clock.advance(300_000);
     await supervisor.tick();
     // serve stops; the machine sleeps 15 hours; serve starts again and adopts the run.
@@ -148,14 +155,11 @@ describe('Supervisor on a manual clock', () => {
   });
 
   it('does not count a stop of serve itself as silence: nothing could be heard meanwhile', async () => {
-    const { taskId, runId } = await startSleeper({
+    const { taskId, runId } = await runningSleeper({
       stall_warn_after: 10_000,
       stall_timeout: 20_000,
       kill_grace: 1000,
     });
-    await waitFor('the worker to start', () =>
-      existsSync(join(dir, 'runs', String(runId), 'worker.pid')),
-    );
     supervisor.absences.watch();
     /** serve runs for `ms`: the clock moves a beat at a time. */
     const ranFor = (ms: number): void => {
@@ -180,13 +184,7 @@ describe('Supervisor on a manual clock', () => {
   });
 
   it('ends a run past max_runtime as timed_out even while it makes progress, and blocks the task', async () => {
-    const { taskId, runId } = await startSleeper({ max_runtime: 3_600_000, kill_grace: 1000 });
-    // The worker runs before the clock moves: the ending's TERM is then the worker's to get.
-    // Sent while the shim is still starting, it may be lost (the run would wait out a
-    // kill_grace this manual clock never reaches; see docs/architecture.md, Known gaps).
-    await waitFor('the worker to start', () =>
-      existsSync(join(dir, 'runs', String(runId), 'worker.pid')),
-    );
+    const { taskId, runId } = await runningSleeper({ max_runtime: 3_600_000, kill_grace: 1000 });
     for (let i = 0; i < 6; i++) {
       clock.advance(600_000);
       supervisor.noteCall(runId, 'progress');
