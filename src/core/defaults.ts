@@ -124,6 +124,14 @@ export const POSTGRES_DEFAULTS = {
   /** How long a new connection may take before the server is reported unreachable. */
   connect_timeout_ms: 5000,
   /**
+   * How long a connection busy in a transaction may hear nothing from the server before the
+   * server is asked, on a new connection, whether it is dead (a connection cut off without a
+   * word waits about 15 minutes for the kernel otherwise). Well inside a host lease's 25 s
+   * before freezing, so a renewal on a dead connection fails and the next one, on a new
+   * connection, comes in time.
+   */
+  answer_quiet_ms: 3000,
+  /**
    * How long the server lets a session sit idle inside a transaction before ending it:
    * warden's transactions never wait on anything but the database, so only a paused, hung or
    * cut-off host gets there, and its locks must not hold every other host up for longer.

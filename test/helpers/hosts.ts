@@ -53,6 +53,25 @@ export function shimGroups(home: string): number[] {
   return out.filter((pid) => groupAlive(pid));
 }
 
+/**
+ * The longest gap between two lines (beats or its stop) of any one worker in the life log: how
+ * long a worker was frozen, at most.
+ */
+export function longestPause(lifeLog: string): number {
+  const beats = new Map<number, number[]>();
+  for (const line of readFileSync(lifeLog, 'utf8').split('\n')) {
+    const [event, , run, , at] = line.split(' ');
+    if (event === 'beat' || event === 'stop')
+      beats.set(Number(run), [...(beats.get(Number(run)) ?? []), Number(at)]);
+  }
+  let longest = 0;
+  for (const times of beats.values()) {
+    for (let i = 1; i < times.length; i++)
+      longest = Math.max(longest, (times[i] ?? 0) - (times[i - 1] ?? 0));
+  }
+  return longest;
+}
+
 /** SIGKILLs every worker group of a home; returns how many there were. */
 export function killWorkers(home: string): number {
   const groups = shimGroups(home);

@@ -15,6 +15,7 @@ import { FIXTURES, INHERIT_FIXTURE_ENV, waitFor } from '../helpers/host.js';
 import type { TestHome } from '../helpers/host.js';
 import {
   killWorkers,
+  longestPause,
   openShared,
   overlaps,
   pgHomes,
@@ -239,17 +240,7 @@ describe.skipIf(!URL)('several hosts on one PostgreSQL', () => {
     }
     expect(await again.listEvents({ kinds: ['host_lost'] })).toEqual([]);
     // The workers' own beats, by run: the longest silence of any worker is how long it was frozen.
-    const beats = new Map<number, number[]>();
-    for (const line of readFileSync(lifeLog, 'utf8').split('\n')) {
-      const [event, , run, , at] = line.split(' ');
-      if (event === 'beat' || event === 'stop')
-        beats.set(Number(run), [...(beats.get(Number(run)) ?? []), Number(at)]);
-    }
-    let longest = 0;
-    for (const times of beats.values()) {
-      for (let i = 1; i < times.length; i++)
-        longest = Math.max(longest, (times[i] ?? 0) - (times[i - 1] ?? 0));
-    }
+    const longest = longestPause(lifeLog);
     process.stdout.write(
       `PostgreSQL down ${restartedAt - stoppedAt} ms; the longest pause of any worker: ${longest} ms (beats every 200 ms); host_lost: 0\n`,
     );

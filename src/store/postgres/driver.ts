@@ -7,8 +7,10 @@ import type { RemoteChange } from '../store.js';
 import { isUnreachable, unreachableError } from '../storage-errors.js';
 import { StatementNames } from './statement-names.js';
 import { PgStatements, PgTransaction } from './statements.js';
+import type { Queryable } from './statements.js';
 import { groupBody, MemberFailed, TxLine } from './tx-line.js';
 import { ChangeListener } from './listener.js';
+import { ConnectionWatch, pidOf } from './connection-watch.js';
 
 // BIGINT (ids, epoch milliseconds, counts) as numbers: every value warden keeps fits in 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -78,11 +80,6 @@ const IN_TURN = [
 const SERIALIZABLE_IN_TURN =
   'BEGIN ISOLATION LEVEL SERIALIZABLE; LOCK TABLE write_turn IN EXCLUSIVE MODE';
 
-/** The server process a client is connected to. */
-function backendOf(client: pg.PoolClient): number {
-  return (client as unknown as { processID: number }).processID;
-}
-
 /** How often a busy (serialisation) failure is retried before it surfaces. */
 const RETRIES = POSTGRES_DEFAULTS.retries;
 const IDLE_IN_TX_MS = POSTGRES_DEFAULTS.idle_in_transaction_ms;
@@ -97,6 +94,38 @@ export function redactUrl(url: string): string {
 function connectionLost(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   return typeof code !== 'string' || code.startsWith('08') || code.startsWith('57');
+}
+
+/**
+ * Runs `fn` on a connection of the pool, watched while it is out (./connection-watch.ts). A
+ * connection the server ended, or the watch closed, is dropped from the pool, not handed out
+ * again.
+ */
+async function withConnection<T>(
+  pool: pg.Pool,
+  watch: ConnectionWatch,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  // A connection that dies while checked out emits 'error' on its client (the pool only
+  // listens to idle ones); unheard, that would end the process. The query fails anyway.
+  const onError = (err: Error): void => {
+    broken = err;
+  };
+  client.on('error', onError);
+  const done = watch.busy(client);
+  try {
+    return await fn(client);
+  } catch (err) {
+    const cause = err instanceof MemberFailed ? err.cause : err;
+    if (connectionLost(cause)) broken = cause as Error;
+    throw err;
+  } finally {
+    done();
+    client.off('error', onError);
+    client.release(broken);
+  }
 }
 
 function retryable(err: unknown, names: StatementNames): boolean {
@@ -128,6 +157,11 @@ export interface PgOptions {
   /** Connections in the pool. @default 8 */
   max?: number;
   /**
+   * How long a connection busy in a transaction may hear nothing before the server is asked
+   * whether it is dead (./connection-watch.ts). @default POSTGRES_DEFAULTS.answer_quiet_ms
+   */
+  quietMs?: number;
+  /**
    * Create the schema if it is missing (`warden init`, tests). Without it a database with no
    * warden schema is refused, so a wrong `WARDEN_DB` never gains tables. @default true
    */
@@ -141,6 +175,7 @@ export interface PgOptions {
  */
 export class PgDriver extends PgStatements implements SqlDriver {
   private readonly pool: pg.Pool;
+  private readonly connections: ConnectionWatch;
   private readonly listener: ChangeListener;
   private readonly notify: string;
   private closed = false;
@@ -154,9 +189,16 @@ export class PgDriver extends PgStatements implements SqlDriver {
     channel: string,
     /** The server processes of this pool's connections: their notices are this process's own. */
     ownBackends: ReadonlySet<number>,
+    watch: ConnectionWatch,
   ) {
-    super(pool, new StatementNames());
+    // A statement outside any transaction is watched on its connection as a transaction is.
+    const pooled: Queryable = {
+      query: (config: string | pg.QueryConfig) =>
+        withConnection(pool, watch, (c) => c.query(config)),
+    };
+    super(pooled, new StatementNames());
     this.pool = pool;
+    this.connections = watch;
     this.listener = new ChangeListener(
       (pool.options as { connectionString?: string }).connectionString,
       channel,
@@ -188,14 +230,26 @@ export class PgDriver extends PgStatements implements SqlDriver {
     // Counted from the pool's first connection: the one the checks below open stays in the pool,
     // and its commits, taken for another host's, woke this host for its own writes.
     const ownBackends = new Set<number>();
-    pool.on('connect', (client) => ownBackends.add(backendOf(client)));
-    pool.on('remove', (client) => ownBackends.delete(backendOf(client)));
+    const watch = new ConnectionWatch({
+      connectionString: options.url,
+      quietMs: options.quietMs ?? POSTGRES_DEFAULTS.answer_quiet_ms,
+      probeTimeoutMs: POSTGRES_DEFAULTS.connect_timeout_ms,
+    });
+    pool.on('connect', (client) => {
+      ownBackends.add(pidOf(client));
+      watch.adopt(client);
+    });
+    pool.on('remove', (client) => {
+      ownBackends.delete(pidOf(client));
+      watch.forget(client);
+    });
     let hasMeta: boolean;
     try {
       if (options.schema && options.create !== false) await createSchema(pool, options.schema);
       const found = await pool.query<{ meta: string | null }>("SELECT to_regclass('meta') AS meta");
       hasMeta = found.rows[0]?.meta != null;
     } catch (err) {
+      watch.close();
       await pool.end().catch(() => undefined);
       const where = redactUrl(options.url);
       // Not answering is worth trying again (exit 5); a refusal (a password, a database that
@@ -207,13 +261,14 @@ export class PgDriver extends PgStatements implements SqlDriver {
       );
     }
     if (!hasMeta && options.create === false) {
+      watch.close();
       await pool.end().catch(() => undefined);
       throw new WardenError(
         'setup',
         `no warden schema in ${redactUrl(options.url)} (schema ${options.schema ?? 'public'}); run \`warden init\` with this WARDEN_DB first`,
       );
     }
-    return new PgDriver(pool, changesChannel(options.schema), ownBackends);
+    return new PgDriver(pool, changesChannel(options.schema), ownBackends, watch);
   }
 
   private async inTx<T>(
@@ -223,37 +278,11 @@ export class PgDriver extends PgStatements implements SqlDriver {
     lock?: number,
   ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      const client = await this.pool.connect();
-      let broken: Error | undefined;
-      // A connection that dies while checked out emits 'error' on its client (the pool only
-      // listens to idle ones); unheard, that would end the process. The query fails anyway.
-      const onError = (err: Error): void => {
-        broken = err;
-      };
-      client.on('error', onError);
       try {
-        // The admission turn is a table lock taken before the first query, so the
-        // transaction's snapshot is taken after the turn comes (PostgreSQL takes it at the
-        // first SELECT, not at LOCK), and it is released with the transaction: a holder that
-        // is paused or cut off loses it with its session (idle_in_transaction_session_timeout).
-        // BEGIN and LOCK go in one simple query, sent with the body's first statement: one
-        // round trip (./statements.ts).
-        const tx = new PgTransaction(client, this.names);
-        tx.send(client.query(lock === undefined ? begin : `${begin}; ${IN_TURN}`));
-        const result = await fn(tx);
-        // Only a transaction that wrote wakes the others: a claim that found nothing must not
-        // wake every host into claiming again (a storm of empty passes). The notice and the
-        // COMMIT go in one simple query, sent with the writes still unanswered; the notice is
-        // sent if the COMMIT succeeds. A failed write before it is the transaction's failure.
-        const commit = client.query(notify ? `${this.notify}; COMMIT` : 'COMMIT');
-        commit.catch(() => undefined);
-        await tx.settle();
-        await commit;
-        return result;
+        return await withConnection(this.pool, this.connections, (client) =>
+          this.attempt(client, begin, notify, fn, lock),
+        );
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        const cause = err instanceof MemberFailed ? err.cause : err;
-        if (connectionLost(cause)) broken = cause as Error;
         if (retryable(err, this.names) && attempt < RETRIES) {
           await new Promise((r) =>
             setTimeout(r, (5 << Math.min(attempt, 6)) * (0.5 + Math.random())),
@@ -261,11 +290,40 @@ export class PgDriver extends PgStatements implements SqlDriver {
           continue;
         }
         throw err;
-      } finally {
-        // A connection the server ended is dropped from the pool, not handed out again.
-        client.off('error', onError);
-        client.release(broken);
       }
+    }
+  }
+
+  /** One try of a transaction on `client`, rolled back if it fails. */
+  private async attempt<T>(
+    client: pg.PoolClient,
+    begin: string,
+    notify: boolean,
+    fn: (db: SqlDb) => Promise<T>,
+    lock: number | undefined,
+  ): Promise<T> {
+    try {
+      // The admission turn is a table lock taken before the first query, so the
+      // transaction's snapshot is taken after the turn comes (PostgreSQL takes it at the
+      // first SELECT, not at LOCK), and it is released with the transaction: a holder that
+      // is paused or cut off loses it with its session (idle_in_transaction_session_timeout).
+      // BEGIN and LOCK go in one simple query, sent with the body's first statement: one
+      // round trip (./statements.ts).
+      const tx = new PgTransaction(client, this.names);
+      tx.send(client.query(lock === undefined ? begin : `${begin}; ${IN_TURN}`));
+      const result = await fn(tx);
+      // Only a transaction that wrote wakes the others: a claim that found nothing must not
+      // wake every host into claiming again (a storm of empty passes). The notice and the
+      // COMMIT go in one simple query, sent with the writes still unanswered; the notice is
+      // sent if the COMMIT succeeds. A failed write before it is the transaction's failure.
+      const commit = client.query(notify ? `${this.notify}; COMMIT` : 'COMMIT');
+      commit.catch(() => undefined);
+      await tx.settle();
+      await commit;
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
     }
   }
 
@@ -324,6 +382,7 @@ export class PgDriver extends PgStatements implements SqlDriver {
     if (this.closed) return;
     this.closed = true;
     this.listener.close();
+    this.connections.close();
     await this.pool.end();
   }
 }

@@ -3,7 +3,8 @@ import type { PoolClient } from 'pg';
 import type { Later, SqlDb, SqlParam } from '../sql/driver.js';
 import type { StatementNames } from './statement-names.js';
 
-type Queryable = Pick<PoolClient, 'query'>;
+/** What statements are sent through: a connection, or the pool. */
+export type Queryable = Pick<PoolClient, 'query'>;
 
 /** Statements outside any transaction (the pool): each one round trip, waited for. */
 export class PgStatements implements SqlDb {
