@@ -141,6 +141,8 @@ export const POSTGRES_DEFAULTS = {
   retries: 12,
   /** How long a dropped LISTEN connection waits before it connects again. */
   relisten_ms: 500,
+  /** How often the LISTEN connection is asked `SELECT 1`, to find it if it was cut off. */
+  listen_check_ms: 10_000,
   /**
    * Most transactions of one line (SERIALIZABLE writes, or claims under the admission turn)
    * that share one transaction when they queued behind another; the rest wait for the next.

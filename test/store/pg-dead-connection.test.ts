@@ -12,8 +12,10 @@ import { deadBecause } from '../../src/store/postgres/connection-watch.js';
 import { PgDriver } from '../../src/store/postgres/driver.js';
 import { openPgStore } from '../../src/store/postgres/open.js';
 import { isUnreachable } from '../../src/store/storage-errors.js';
+import type { RemoteChange } from '../../src/store/store.js';
 import { blackholeProxy } from '../helpers/blackhole-proxy.js';
 import type { BlackholeProxy } from '../helpers/blackhole-proxy.js';
+import { waitFor } from '../helpers/host.js';
 import { PG_URL, freshPgSchema } from '../helpers/pg-schemas.js';
 
 describe('deadBecause', () => {
@@ -122,6 +124,42 @@ describe.skipIf(!PG_URL)('connections cut off without a word (PostgreSQL)', () =
       expect(await waiting).toBe(1);
     } finally {
       await holder.end();
+    }
+  }, 30_000);
+
+  it('listens again when the LISTEN connection is cut off, so other hosts still wake it', async () => {
+    proxy = await blackholeProxy(PG_URL ?? '');
+    const schema = freshPgSchema();
+    driver = await PgDriver.connect({ url: proxy.url, schema, max: 2, listenCheckMs: 200 });
+    const other = await PgDriver.connect({ url: PG_URL ?? '', schema, max: 1 });
+    try {
+      await other.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)');
+      await other.exec('CREATE TABLE write_turn (unused BOOLEAN)');
+      const heard: RemoteChange[] = [];
+      driver.watch((change) => heard.push(change));
+      const write = (id: number): Promise<number> =>
+        other.tx((tx) => tx.run('INSERT INTO t VALUES (?, 0)', [id]));
+      // Listening: another host's commit is heard (a change of no profile).
+      let id = 0;
+      await waitFor('a commit heard', async () => {
+        await write(++id);
+        return heard.some((c) => !c.profiles);
+      });
+      const cut = proxy.opened();
+      proxy.blackhole();
+      heard.length = 0;
+      // Cut off: heard again once the check has found the connection dead and listened anew.
+      await waitFor(
+        'a commit heard after the cut',
+        async () => {
+          await write(++id);
+          return heard.some((c) => !c.profiles);
+        },
+        20_000,
+      );
+      expect(proxy.opened()).toBeGreaterThan(cut);
+    } finally {
+      await other.close();
     }
   }, 30_000);
 

@@ -220,7 +220,7 @@ export class ConnectionWatch {
  * The socket under a `pg` client. `connection.stream` is not in `pg`'s typings but is what its
  * own `query_timeout` closes a pipelined connection through; the watch's tests fail if it moves.
  */
-function socketOf(client: pg.PoolClient): Socket | undefined {
+export function socketOf(client: pg.Client): Socket | undefined {
   return (client as unknown as { connection?: { stream?: Socket } }).connection?.stream;
 }
 

@@ -161,6 +161,8 @@ export interface PgOptions {
    * whether it is dead (./connection-watch.ts). @default POSTGRES_DEFAULTS.answer_quiet_ms
    */
   quietMs?: number;
+  /** How often the LISTEN connection is checked. @default POSTGRES_DEFAULTS.listen_check_ms */
+  listenCheckMs?: number;
   /**
    * Create the schema if it is missing (`warden init`, tests). Without it a database with no
    * warden schema is refused, so a wrong `WARDEN_DB` never gains tables. @default true
@@ -190,6 +192,7 @@ export class PgDriver extends PgStatements implements SqlDriver {
     /** The server processes of this pool's connections: their notices are this process's own. */
     ownBackends: ReadonlySet<number>,
     watch: ConnectionWatch,
+    listenCheckMs: number | undefined,
   ) {
     // A statement outside any transaction is watched on its connection as a transaction is.
     const pooled: Queryable = {
@@ -203,6 +206,7 @@ export class PgDriver extends PgStatements implements SqlDriver {
       (pool.options as { connectionString?: string }).connectionString,
       channel,
       (backend) => ownBackends.has(backend),
+      listenCheckMs,
     );
     this.notify = notifyIfWritten(channel);
     this.serializable = new TxLine(
@@ -268,7 +272,13 @@ export class PgDriver extends PgStatements implements SqlDriver {
         `no warden schema in ${redactUrl(options.url)} (schema ${options.schema ?? 'public'}); run \`warden init\` with this WARDEN_DB first`,
       );
     }
-    return new PgDriver(pool, changesChannel(options.schema), ownBackends, watch);
+    return new PgDriver(
+      pool,
+      changesChannel(options.schema),
+      ownBackends,
+      watch,
+      options.listenCheckMs,
+    );
   }
 
   private async inTx<T>(

@@ -1,8 +1,11 @@
 import pg from 'pg';
 import { POSTGRES_DEFAULTS } from '../../core/defaults.js';
 import type { RemoteChange } from '../store.js';
+import { socketOf } from './connection-watch.js';
 
 const RELISTEN_MS = POSTGRES_DEFAULTS.relisten_ms;
+/** How long the check's `SELECT 1` may take before the connection is taken for dead. */
+const CHECK_ANSWER_MS = POSTGRES_DEFAULTS.connect_timeout_ms;
 
 /** The payload of a commit's notice when it changed a profile (the `profiles_changed` trigger). */
 const PROFILES = 'profiles';
@@ -19,18 +22,27 @@ interface Watcher {
  * first watcher and closed after the last; a dropped connection is noticed and listened again.
  * Each time it starts listening, and when a watcher joins one already listening, the watcher
  * hears a change with `profiles: true`: a change may have been missed before.
+ *
+ * A listening connection sends nothing, so one cut off without a word (a failover to another
+ * address, a NAT that forgot it) would never error, and the host would hear no other host's
+ * commit again, waking only at its ticks. So every `checkMs` it is asked `SELECT 1`; no answer
+ * within 5 s, and it is closed and listened again. The check also keeps the connection from
+ * looking idle to a NAT in the first place.
  */
 export class ChangeListener {
   private readonly watchers = new Set<Watcher>();
   private client: pg.Client | null = null;
   private listening = false;
   private closed = false;
+  private checker: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly connectionString: string | undefined,
     private readonly channel: string,
     /** A commit of this process's own pool: not a change to wake for (the writer knows). */
     private readonly isOwn: (backendPid: number) => boolean,
+    /** How often the listening connection is checked. */
+    private readonly checkMs: number = POSTGRES_DEFAULTS.listen_check_ms,
   ) {}
 
   watch(onChange: (change: RemoteChange) => void): () => void {
@@ -63,7 +75,27 @@ export class ChangeListener {
     const c = this.client;
     this.client = null;
     this.listening = false;
+    if (this.checker) clearInterval(this.checker);
+    this.checker = null;
     void c?.end().catch(() => undefined);
+  }
+
+  /** Asks the listening connection `c` for an answer; none in time, and it is listened again. */
+  private async check(c: pg.Client, again: () => void): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => resolve('late'), CHECK_ANSWER_MS);
+    });
+    try {
+      const answer = await Promise.race([c.query('SELECT 1'), late]);
+      if (answer !== 'late' || this.client !== c) return;
+      socketOf(c)?.destroy();
+      again();
+    } catch {
+      again();
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private async listen(): Promise<void> {
@@ -86,6 +118,13 @@ export class ChangeListener {
       await c.query(`LISTEN ${this.channel}`);
       if (this.client !== c) return;
       this.listening = true;
+      let checking = false;
+      this.checker = setInterval(() => {
+        if (checking) return;
+        checking = true;
+        void this.check(c, again).finally(() => (checking = false));
+      }, this.checkMs);
+      this.checker.unref();
       this.tell({ profiles: true });
     } catch {
       again();
