@@ -281,11 +281,18 @@ export class LlmProxy {
       headers: { ...forwardHeaders(req.headers), host: base.host },
       agent: base.https ? this.agents.https : this.agents.http,
     });
-    upstream.setTimeout(this.opts.idleTimeoutMs ?? UPSTREAM_IDLE_MS, () =>
-      upstream.destroy(
-        new Error(`no answer for ${(this.opts.idleTimeoutMs ?? UPSTREAM_IDLE_MS) / 1000} s`),
-      ),
-    );
+    const idleMs = this.opts.idleTimeoutMs ?? UPSTREAM_IDLE_MS;
+    upstream.setTimeout(idleMs, () => {
+      // After `serve` was held up (stopped, paused in a debugger) past the idle time, the
+      // overdue timer runs before the loop reads the answer that came meanwhile and waits in
+      // the socket: judged after that read (the next turn's poll), what was read since keeps
+      // the request alive, and re-arms the timer.
+      const read = upstream.socket?.bytesRead ?? 0;
+      setImmediate(() => {
+        if ((upstream.socket?.bytesRead ?? 0) > read) return;
+        upstream.destroy(new Error(`no answer for ${idleMs / 1000} s`));
+      });
+    });
     // The answer so far, for an agent that hangs up mid-stream: what streamed was spent.
     let answered: { status: number; tap: UsageTap } | null = null;
     upstream.on('response', (answer) => {

@@ -1,19 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { RequestListener, Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { RequestListener } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dispatcher, person } from '../../src/core/actor.js';
-import { ManualClock } from '../../src/core/clock.js';
 import type { Outcome } from '../../src/core/status.js';
 import { HOLD_MAX_BYTES } from '../../src/proxy/relay.js';
-import { LlmProxy } from '../../src/proxy/proxy.js';
 import type { ProxyHooks } from '../../src/proxy/proxy.js';
-import type { Claim } from '../../src/store/run-types.js';
-import { openSqliteStore } from '../../src/store/sqlite/open.js';
-import type { SqliteStore } from '../../src/store/sqlite/open.js';
+import { ProxyHarness } from '../helpers/llm-proxy.js';
 import { startOpenAIStandin } from '../helpers/openai-standin.js';
 
 /**
@@ -22,80 +12,18 @@ import { startOpenAIStandin } from '../helpers/openai-standin.js';
  * must find its run already ending `rate_limited`, not be judged a crash and retried.
  */
 describe('the model proxy: an upstream "slow down"', () => {
-  const closing: (() => Promise<void> | void)[] = [];
-  afterEach(async () => {
-    for (const close of closing.splice(0).reverse()) await close();
-  });
-
-  /** Serves `handler` on a free port of 127.0.0.1 until the test ends; resolves with its origin. */
-  async function serving(handler: RequestListener): Promise<string> {
-    const server: Server = createServer(handler);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    closing.push(() => {
-      server.closeAllConnections();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    });
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  }
-
-  /** A real store with one running run of a profile whose upstream is `upstream`, behind the proxy. */
-  async function proxied(
+  const h = new ProxyHarness();
+  afterEach(() => h.close());
+  const serving = (handler: RequestListener): Promise<string> => h.serving(handler);
+  const proxied = (
     upstream: string,
     end: ProxyHooks['end'],
-    /** Runs before each of the proxy's records of a request is written. */
-    beforeRecord: () => Promise<void> = () => Promise.resolve(),
-  ): Promise<{ store: SqliteStore; claim: Claim; ask: () => Promise<Response> }> {
-    const dir = mkdtempSync(join(tmpdir(), 'warden-proxy-'));
-    const clock = new ManualClock();
-    const store = await openSqliteStore(join(dir, 'warden.db'), clock, { create: true });
-    closing.push(() => rmSync(dir, { recursive: true, force: true }));
-    closing.push(() => store.close());
-    const ana = person('ana');
-    await store.addBoard('default', ana);
-    const llm = { upstream, kind: 'openai' as const, max_concurrency: null, max_rate_limits: 1 };
-    await store.addProfile('p', { argv: ['true'], llm }, ana);
-    await store.createTask({ title: 't', assignee: 'p' }, ana);
-    const [claim] = await store.claimRuns(
-      { host: 'h1', maxWorkers: 1, limit: 1, mode: 'spawned' },
-      '/ws',
-    );
-    if (!claim) throw new Error('nothing claimed');
-    // The real store, its records of requests made after `beforeRecord`.
-    const recording = new Proxy(store, {
-      get(target, key, receiver): unknown {
-        if (key === 'recordLlmRequest') {
-          return async (...args: Parameters<SqliteStore['recordLlmRequest']>) => {
-            await beforeRecord();
-            return target.recordLlmRequest(...args);
-          };
-        }
-        const value: unknown = Reflect.get(target, key, receiver);
-        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
-      },
-    });
-    const proxy = new LlmProxy({
-      store: recording,
-      clock,
-      prices: () => ({}),
-      hooks: { activity: () => undefined, end },
-      stillRunning: () => true,
-      actor: dispatcher('h1'),
-      log: () => undefined,
-    });
-    closing.push(() => proxy.close());
-    const origin = await serving((req, res) => void proxy.handle(req, res));
-    const ask = (): Promise<Response> =>
-      fetch(`${origin}/llm/${claim.token}/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ model: 'gpt-5', messages: [{ role: 'user', content: 'hi' }] }),
-      });
-    return { store, claim, ask };
-  }
+    beforeRecord?: () => Promise<void>,
+  ): ReturnType<ProxyHarness['proxied']> => h.proxied(upstream, end, { beforeRecord });
 
   it('is passed to the agent only after it is counted and the run’s ending is decided', async () => {
     const upstream = await startOpenAIStandin();
-    closing.push(() => upstream.close());
+    h.defer(() => upstream.close());
     upstream.always = { kind: 'status', status: 429, retryAfter: 0 };
     // The host's ending (a pull run's fence is a store write) is held until the agent has its
     // answer or a second has passed without it: an answer passed on before the ending is
