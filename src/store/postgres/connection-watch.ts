@@ -201,17 +201,22 @@ export class ConnectionWatch {
     c.on('error', () => undefined);
     try {
       await c.connect();
-      const { rows } = await c.query<BackendActivity & { pid: number }>(
-        `SELECT pid, state, wait_event,
-           (extract(epoch FROM clock_timestamp() - state_change) * 1000)::float8 AS state_ms
-         FROM pg_stat_activity WHERE pid = ANY($1::int[])`,
+      const { rows } = await c.query<{ me: number; found: (BackendActivity & { pid: number })[] }>(
+        `SELECT pg_backend_pid() AS me, COALESCE((SELECT json_agg(json_build_object(
+           'pid', pid, 'state', state, 'wait_event', wait_event,
+           'state_ms', extract(epoch FROM clock_timestamp() - state_change) * 1000))
+         FROM pg_stat_activity WHERE pid = ANY($1::int[])), '[]') AS found`,
         [pids],
       );
-      return new Map(rows.map((r) => [r.pid, r]));
-    } catch (err) {
-      return isUnreachable(err) || /read timeout/i.test(String(err)) ? 'unreachable' : null;
-    } finally {
       void c.end().catch(() => undefined);
+      // Behind a pooler (pgbouncer) the process ids a connection is told are the pooler's, not
+      // the server's: nothing can be judged by them.
+      if (rows[0]?.me !== pidOf(c)) return null;
+      return new Map(rows[0].found.map((r) => [r.pid, r]));
+    } catch (err) {
+      // Closed at once: ending it politely would wait on a server that may not answer.
+      socketOf(c)?.destroy();
+      return isUnreachable(err) || /read timeout/i.test(String(err)) ? 'unreachable' : null;
     }
   }
 }
@@ -225,6 +230,6 @@ export function socketOf(client: pg.Client): Socket | undefined {
 }
 
 /** The server process a client is connected to. */
-export function pidOf(client: pg.PoolClient): number {
+export function pidOf(client: pg.Client): number {
   return (client as unknown as { processID: number }).processID;
 }
