@@ -27,6 +27,7 @@ import { budgetRefusal, staleRefusal, writeRefusal } from './errors.js';
 import type { ProxyRefusal } from './errors.js';
 import { relay } from './relay.js';
 import { baseOf, pathOf } from './upstream.js';
+import { giveUpWhenIdle } from './idle.js';
 import { UpstreamLimiter } from './limiter.js';
 import { UsageTap } from './usage.js';
 
@@ -281,18 +282,7 @@ export class LlmProxy {
       headers: { ...forwardHeaders(req.headers), host: base.host },
       agent: base.https ? this.agents.https : this.agents.http,
     });
-    const idleMs = this.opts.idleTimeoutMs ?? UPSTREAM_IDLE_MS;
-    upstream.setTimeout(idleMs, () => {
-      // After `serve` was held up (stopped, paused in a debugger) past the idle time, the
-      // overdue timer runs before the loop reads the answer that came meanwhile and waits in
-      // the socket: judged after that read (the next turn's poll), what was read since keeps
-      // the request alive, and re-arms the timer.
-      const read = upstream.socket?.bytesRead ?? 0;
-      setImmediate(() => {
-        if ((upstream.socket?.bytesRead ?? 0) > read) return;
-        upstream.destroy(new Error(`no answer for ${idleMs / 1000} s`));
-      });
-    });
+    giveUpWhenIdle(upstream, this.opts.idleTimeoutMs ?? UPSTREAM_IDLE_MS);
     // The answer so far, for an agent that hangs up mid-stream: what streamed was spent.
     let answered: { status: number; tap: UsageTap } | null = null;
     upstream.on('response', (answer) => {

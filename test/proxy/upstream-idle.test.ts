@@ -62,4 +62,26 @@ describe('the model proxy: an upstream that sends nothing', () => {
     const [run] = await store.listRuns(claim.task.id);
     expect(run?.llm.errors).toBe(0);
   });
+
+  it('still gives up an upstream that goes quiet after an answer so kept', async () => {
+    // The headers and a first chunk come while the process is held; then nothing more.
+    const upstream = await h.serving((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: {"partial":\n');
+        holdLoop(1_000);
+      });
+    });
+    const { store, claim, ask } = await h.proxied(`${upstream}/v1`, () => undefined, {
+      idleTimeoutMs: 300,
+    });
+
+    const answer = await ask();
+    expect(answer.status).toBe(200);
+    await expect(answer.text()).rejects.toThrow();
+    await expect.poll(async () => (await store.listRuns(claim.task.id))[0]?.llm.errors).toBe(1);
+    const [run] = await store.listRuns(claim.task.id);
+    expect(run?.llm.last_error).toMatch(/no answer for 0\.3 s/);
+  });
 });
