@@ -143,6 +143,8 @@ export const POSTGRES_DEFAULTS = {
   relisten_ms: 500,
   /** How often the LISTEN connection is asked `SELECT 1`, to find it if it was cut off. */
   listen_check_ms: 10_000,
+  /** How long that `SELECT 1` may take before the LISTEN connection is taken for cut off. */
+  listen_answer_ms: 5000,
   /**
    * Most transactions of one line (SERIALIZABLE writes, or claims under the admission turn)
    * that share one transaction when they queued behind another; the rest wait for the next.

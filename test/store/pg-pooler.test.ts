@@ -21,8 +21,11 @@ const PGBOUNCER = '/usr/sbin/pgbouncer';
 if (process.env.CI && !existsSync(PGBOUNCER))
   throw new Error(`${PGBOUNCER} is missing: .ci/run installs Debian's pgbouncer`);
 
-/** A pgbouncer in session pooling in front of `target`, in a folder of its own. */
-async function startPgbouncer(target: string): Promise<{ url: string; stop: () => void }> {
+/**
+ * A pgbouncer in session pooling in front of `target`, in a folder of its own; `defer` gets
+ * its cleanup as soon as it runs, so a start that fails leaves nothing behind.
+ */
+async function startPgbouncer(target: string, defer: (stop: () => void) => void): Promise<string> {
   const to = new URL(target);
   const dir = mkdtempSync(join(tmpdir(), 'warden-pgbouncer-'));
   // As root it must be told a user to run as, who must be able to write its log.
@@ -49,6 +52,10 @@ async function startPgbouncer(target: string): Promise<{ url: string; stop: () =
   chmodSync(config, 0o644);
   const args = process.getuid?.() === 0 ? ['-u', 'nobody', config] : [config];
   const proc: ChildProcess = spawn(PGBOUNCER, args, { stdio: 'ignore' });
+  defer(() => {
+    proc.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   await waitFor('pgbouncer to answer', async () => {
     if (proc.exitCode !== null) throw new Error(`pgbouncer exited ${proc.exitCode}`);
@@ -64,13 +71,7 @@ async function startPgbouncer(target: string): Promise<{ url: string; stop: () =
       await c.end().catch(() => undefined);
     }
   });
-  return {
-    url,
-    stop: () => {
-      proc.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return url;
 }
 
 describe.skipIf(!PG_URL || !existsSync(PGBOUNCER))('behind pgbouncer (PostgreSQL)', () => {
@@ -80,17 +81,16 @@ describe.skipIf(!PG_URL || !existsSync(PGBOUNCER))('behind pgbouncer (PostgreSQL
   });
 
   it('waits for a slow statement: the process ids it is told are not the server’s', async () => {
-    const bouncer = await startPgbouncer(PG_URL ?? '');
-    closing.push(() => bouncer.stop());
+    const bouncer = await startPgbouncer(PG_URL ?? '', (stop) => closing.push(stop));
 
     // The premise: through pgbouncer a connection's process id is not its server process's.
-    const c = new pg.Client({ connectionString: bouncer.url });
+    const c = new pg.Client({ connectionString: bouncer });
     await c.connect();
     closing.push(() => c.end());
     const { rows } = await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
     expect(rows[0]?.pid).not.toBe(pidOf(c));
 
-    const db = await PgDriver.connect({ url: bouncer.url, max: 2, quietMs: 300 });
+    const db = await PgDriver.connect({ url: bouncer, max: 2, quietMs: 300 });
     closing.push(() => db.close());
     // Quiet for 2 s, asked about several times: waited for, not closed.
     expect(

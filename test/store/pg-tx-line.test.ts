@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { WardenError } from '../../src/core/errors.js';
 import { PgDriver } from '../../src/store/postgres/driver.js';
+import { aboutTheTransaction } from '../../src/store/postgres/tx-line.js';
 import type { SqlDb, TxOptions } from '../../src/store/sql/driver.js';
 import { waitFor } from '../helpers/host.js';
 import { PG_URL, freshPgSchema } from '../helpers/pg-schemas.js';
@@ -44,6 +45,36 @@ const LINES: [string, TxOptions | undefined][] = [
   ['SERIALIZABLE writes', undefined],
   ['the admission turn', { lock: 74200002 }],
 ];
+
+describe('aboutTheTransaction', () => {
+  it('takes a lost connection for the transaction’s failure, not a member’s', () => {
+    // The connection watch's error, a reset, and the driver's own word for a dropped socket:
+    // every member fails with it at once, none is run again alone (each would wait for the
+    // server in turn).
+    const watch = Object.assign(new Error('PostgreSQL connection … heard nothing'), {
+      code: 'ETIMEDOUT',
+    });
+    expect(aboutTheTransaction(watch)).toBe(true);
+    expect(aboutTheTransaction(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBe(
+      true,
+    );
+    expect(aboutTheTransaction(new Error('Connection terminated unexpectedly'))).toBe(true);
+    expect(aboutTheTransaction(Object.assign(new Error('admin shutdown'), { code: '57P01' }))).toBe(
+      true,
+    );
+    expect(aboutTheTransaction(Object.assign(new Error('serialize'), { code: '40001' }))).toBe(
+      true,
+    );
+  });
+
+  it('leaves a member’s own error (a refusal, a constraint) to that member', () => {
+    expect(aboutTheTransaction(new WardenError('conflict', 'task 3 is running'))).toBe(false);
+    expect(aboutTheTransaction(Object.assign(new Error('duplicate'), { code: '23505' }))).toBe(
+      false,
+    );
+    expect(aboutTheTransaction(new Error('a bug'))).toBe(false);
+  });
+});
 
 describe.skipIf(!URL)('grouped transactions (PostgreSQL)', () => {
   it.each(LINES)(

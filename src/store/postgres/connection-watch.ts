@@ -12,6 +12,8 @@ export interface BackendActivity {
   wait_event: string | null;
   /** How long it has been in that state, by the server's clock. */
   state_ms: number;
+  /** Its last statement (or the one it runs), as the server has it. */
+  query: string | null;
 }
 
 /**
@@ -28,14 +30,23 @@ export const ANSWER_IN_FLIGHT_MS = 1_000;
  */
 export function deadBecause(activity: BackendActivity | null): string | null {
   if (activity === null) return 'its server process is gone';
-  const { state, wait_event, state_ms } = activity;
+  const { state, wait_event, state_ms, query } = activity;
   // Sending the answer, and nothing of it arrives.
   if (state === 'active' && wait_event === 'ClientWrite') return 'its server cannot send to it';
   if (state_ms < ANSWER_IN_FLIGHT_MS) return null;
   // Waiting on this connection while this connection waits on it: what one sent, the other
-  // never got.
-  if (state === 'idle') return 'its server process is outside any transaction';
+  // never got. Outside any transaction after a COMMIT, the COMMIT ran and its answer was
+  // lost: said, since the work is then done though the caller hears a failure.
+  if (state === 'idle') {
+    return /\bCOMMIT\s*;?\s*$/i.test(query ?? '')
+      ? 'its server process is outside any transaction after a COMMIT (which took effect; its answer was lost)'
+      : 'its server process is outside any transaction';
+  }
   if (state?.startsWith('idle in transaction')) return 'its server process is waiting for it';
+  // In the middle of a statement, waiting for the rest of it (warden uses no COPY, the one
+  // statement that reads from the client as it runs).
+  if (state === 'active' && wait_event === 'ClientRead')
+    return 'its server process is waiting for the rest of a statement';
   return null;
 }
 
@@ -79,10 +90,17 @@ export class ConnectionWatch {
   private readonly watched = new Map<pg.PoolClient, Watched>();
   private readonly timer: NodeJS.Timeout;
   private probing = false;
+  private closed = false;
+  /** The probe under way, closed with the watch. */
+  private probeClient: pg.Client | null = null;
+  /** Probes in a row that could not reach the server. */
+  private unreachable = 0;
 
   constructor(private readonly opts: ConnectionWatchOptions) {
     const every = Math.max(50, Math.min(1_000, Math.floor(opts.quietMs / 2)));
-    this.timer = setInterval(() => void this.look(), every);
+    this.timer = setInterval(() => {
+      this.look().catch(() => undefined);
+    }, every);
     this.timer.unref();
   }
 
@@ -118,8 +136,10 @@ export class ConnectionWatch {
   }
 
   close(): void {
+    this.closed = true;
     clearInterval(this.timer);
     this.watched.clear();
+    if (this.probeClient) socketOf(this.probeClient)?.destroy();
   }
 
   /** The busy connections that have heard nothing for `quietMs`. */
@@ -140,16 +160,22 @@ export class ConnectionWatch {
     this.probing = true;
     try {
       const found = await this.probe(suspects.map((w) => pidOf(w.client)));
+      // Unreachable once may be a slow server's slow log-in: twice in a row (10 s and more of
+      // trying) is a server that cannot be reached.
+      this.unreachable = found === 'unreachable' ? this.unreachable + 1 : 0;
       // Judged after every callback of this turn of the loop has run: an answer that waited
       // unread in a socket while the loop was held up is heard first, and clears its connection.
       await new Promise((r) => setImmediate(r));
+      if (this.closed) return;
       const now = performance.now();
       let dead = false;
       for (const w of suspects) {
         if (w.busySince === null || w.heardAt >= sentAt || w.socket.destroyed) continue;
         const why =
           found === 'unreachable'
-            ? 'the server cannot be reached on a new connection either'
+            ? this.unreachable >= 2
+              ? 'the server cannot be reached on a new connection either'
+              : null
             : found === null
               ? null
               : deadBecause(found.get(pidOf(w.client)) ?? null);
@@ -187,8 +213,8 @@ export class ConnectionWatch {
 
   /**
    * What the server says of these server processes, on a new connection of the probe's own;
-   * 'unreachable' when it cannot be reached so, null when it could not say for another reason
-   * (too many connections, say): nothing is judged then.
+   * 'unreachable' when no connection could be made, null when it could not say for another
+   * reason (too many connections, a slow answer): nothing is judged then.
    */
   private async probe(
     pids: number[],
@@ -199,11 +225,12 @@ export class ConnectionWatch {
       query_timeout: this.opts.probeTimeoutMs,
     });
     c.on('error', () => undefined);
+    this.probeClient = c;
     try {
       await c.connect();
       const { rows } = await c.query<{ me: number; found: (BackendActivity & { pid: number })[] }>(
         `SELECT pg_backend_pid() AS me, COALESCE((SELECT json_agg(json_build_object(
-           'pid', pid, 'state', state, 'wait_event', wait_event,
+           'pid', pid, 'state', state, 'wait_event', wait_event, 'query', query,
            'state_ms', extract(epoch FROM clock_timestamp() - state_change) * 1000))
          FROM pg_stat_activity WHERE pid = ANY($1::int[])), '[]') AS found`,
         [pids],
@@ -216,7 +243,10 @@ export class ConnectionWatch {
     } catch (err) {
       // Closed at once: ending it politely would wait on a server that may not answer.
       socketOf(c)?.destroy();
-      return isUnreachable(err) || /read timeout/i.test(String(err)) ? 'unreachable' : null;
+      // A slow answer once connected ('Query read timeout') is not an unreachable server.
+      return isUnreachable(err) ? 'unreachable' : null;
+    } finally {
+      this.probeClient = null;
     }
   }
 }

@@ -5,7 +5,7 @@ import { socketOf } from './connection-watch.js';
 
 const RELISTEN_MS = POSTGRES_DEFAULTS.relisten_ms;
 /** How long the check's `SELECT 1` may take before the connection is taken for dead. */
-const CHECK_ANSWER_MS = POSTGRES_DEFAULTS.connect_timeout_ms;
+const CHECK_ANSWER_MS = POSTGRES_DEFAULTS.listen_answer_ms;
 
 /** The payload of a commit's notice when it changed a profile (the `profiles_changed` trigger). */
 const PROFILES = 'profiles';
@@ -83,17 +83,33 @@ export class ChangeListener {
   /** Asks the listening connection `c` for an answer; none in time, and it is listened again. */
   private async check(c: pg.Client, again: () => void): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
+    let settled = false;
+    const socket = socketOf(c);
     const late = new Promise<'late'>((resolve) => {
-      timer = setTimeout(() => resolve('late'), CHECK_ANSWER_MS);
+      // Judged after the loop's next read: after `serve` was held up past the answer time, the
+      // overdue timer runs before the answer waiting in the socket is read. Anything read
+      // meanwhile (an answer, a notice) shows the connection alive: the wait starts again.
+      const arm = (): void => {
+        timer = setTimeout(() => {
+          const read = socket?.bytesRead ?? 0;
+          setImmediate(() => {
+            if (settled) return;
+            if ((socket?.bytesRead ?? 0) === read) resolve('late');
+            else arm();
+          });
+        }, CHECK_ANSWER_MS);
+      };
+      arm();
     });
     try {
       const answer = await Promise.race([c.query('SELECT 1'), late]);
       if (answer !== 'late' || this.client !== c) return;
-      socketOf(c)?.destroy();
+      socket?.destroy();
       again();
     } catch {
       again();
     } finally {
+      settled = true;
       clearTimeout(timer);
     }
   }

@@ -1,6 +1,7 @@
 import type { SqlDb } from '../sql/driver.js';
 import { Batcher } from '../sql/batcher.js';
 import { EventBatch } from '../sql/event-batch.js';
+import { isUnreachable } from '../storage-errors.js';
 
 /** A transaction body. */
 type Body = (db: SqlDb) => Promise<unknown>;
@@ -20,13 +21,16 @@ export class MemberFailed extends Error {
 
 /**
  * Whether `err` is about the whole transaction rather than one member's work: a
- * serialisation failure or deadlock (class 40, retried whole), a lost connection (08, 57), or
- * a prepared statement the schema outgrew (0A000). Everything else a member throws (a
- * refusal, a constraint) is that member's alone.
+ * serialisation failure or deadlock (class 40, retried whole), a lost connection (08, 57, or
+ * the socket's own error: a reset, or one the connection watch closed), or a prepared
+ * statement the schema outgrew (0A000). Everything else a member throws (a refusal, a
+ * constraint) is that member's alone: run again alone, which for a lost connection would only
+ * wait for the server once per member.
  */
 export function aboutTheTransaction(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.length === 5 && /^(40|08|57|0A)/.test(code);
+  if (typeof code === 'string' && code.length === 5) return /^(40|08|57|0A)/.test(code);
+  return isUnreachable(err);
 }
 
 /**
