@@ -140,22 +140,30 @@ export async function deleteBranch(repo: string, branch: string): Promise<boolea
 
 let snapshots = 0;
 
+/** How long the next git command may take: a fixed time, or what is left of a deadline. */
+type Budget = number | (() => number);
+
+function timeLeft(budget: Budget): number {
+  return typeof budget === 'number' ? budget : budget();
+}
+
 /**
  * The tree of everything in a worktree now, tracked and untracked (ignored files excepted),
  * written with a temporary index so the worktree's own index and branch are untouched.
  */
-async function snapshotTree(
-  path: string,
-  timeoutMs: number,
-): Promise<{ tree: string; head: string }> {
+async function snapshotTree(path: string, budget: Budget): Promise<{ tree: string; head: string }> {
   // Unique within this process and across processes; not a secret, so no crypto.
   const index = join(tmpdir(), `warden-index-${process.pid}-${++snapshots}-${Date.now()}`);
   const env = { GIT_INDEX_FILE: index };
   try {
-    const head = (await git(['rev-parse', 'HEAD'], { cwd: path, timeoutMs })).trim();
-    await git(['read-tree', head], { cwd: path, env, timeoutMs });
-    await git(['add', '-A', '--', '.'], { cwd: path, env, timeoutMs });
-    const tree = (await git(['write-tree'], { cwd: path, env, timeoutMs })).trim();
+    const head = (
+      await git(['rev-parse', 'HEAD'], { cwd: path, timeoutMs: timeLeft(budget) })
+    ).trim();
+    await git(['read-tree', head], { cwd: path, env, timeoutMs: timeLeft(budget) });
+    await git(['add', '-A', '--', '.'], { cwd: path, env, timeoutMs: timeLeft(budget) });
+    const tree = (
+      await git(['write-tree'], { cwd: path, env, timeoutMs: timeLeft(budget) })
+    ).trim();
     return { tree, head };
   } finally {
     rmSync(index, { force: true });
@@ -164,21 +172,22 @@ async function snapshotTree(
 
 /**
  * Commits a worktree's uncommitted changes (tracked and untracked) to
- * `refs/warden/rescue/<task>/<run>`, never onto its branch; null when there are none.
+ * `refs/warden/rescue/<task>/<run>`, never onto its branch; null when there are none. Each of
+ * its git commands gets `budget` (a deadline's remainder, for an ending's evidence).
  */
 export async function rescue(
   path: string,
   taskId: number,
   runId: number,
-  timeoutMs: number = EVIDENCE_LIMITS.command_ms,
+  budget: Budget = EVIDENCE_LIMITS.command_ms,
 ): Promise<RescueRef | null> {
   const status = await git(['status', '--porcelain=v1', '-z', '--untracked-files=all'], {
     cwd: path,
-    timeoutMs,
+    timeoutMs: timeLeft(budget),
   });
   const files = status.split('\0').filter((e) => /^..\s/.test(e)).length;
   if (files === 0) return null;
-  const { tree, head } = await snapshotTree(path, timeoutMs);
+  const { tree, head } = await snapshotTree(path, budget);
   const ref = rescueRef(taskId, runId);
   const sha = (
     await git(
@@ -190,10 +199,10 @@ export async function rescue(
         '-m',
         `warden: uncommitted changes of task ${taskId}, run ${runId}, at its ending`,
       ],
-      { cwd: path, env: RESCUE_IDENTITY, timeoutMs },
+      { cwd: path, env: RESCUE_IDENTITY, timeoutMs: timeLeft(budget) },
     )
   ).trim();
-  await git(['update-ref', ref, sha], { cwd: path, timeoutMs });
+  await git(['update-ref', ref, sha], { cwd: path, timeoutMs: timeLeft(budget) });
   return { ref, sha, files };
 }
 
@@ -247,9 +256,10 @@ export async function gatherEvidence(w: {
     ev.error = `the worktree ${w.path} is gone`;
     return ev;
   }
-  // The rescue first: uncommitted work is what a later step's failure must not cost.
+  // The rescue first: uncommitted work is what a later step's failure must not cost. Each of
+  // its commands gets what is left of the deadline, so the whole stays within it.
   await step('rescue', async () => {
-    ev.rescue = await rescue(w.path, w.taskId, w.runId, budget());
+    ev.rescue = await rescue(w.path, w.taskId, w.runId, budget);
   });
   await step('head', async () => {
     ev.head = (await git(['rev-parse', 'HEAD'], { cwd: w.path, timeoutMs: budget() })).trim();

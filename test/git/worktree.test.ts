@@ -70,6 +70,23 @@ describe('rescue and removal', () => {
     expect(git(wt, 'status', '--porcelain')).toBe('M  README\n?? new.txt');
   });
 
+  it('gives each of its git commands what is left of a deadline, not the whole of it each', async () => {
+    const repo = makeRepo();
+    dirs.push(repo);
+    const wt = join(temp(), 'wt');
+    await addWorktree(repo, wt, 'warden/9', git(repo, 'rev-parse', 'HEAD'), false);
+    writeFileSync(join(wt, 'new.txt'), 'new\n');
+    // An ending's evidence passes the deadline's remainder: read again for every command
+    // (status, rev-parse, read-tree, add, write-tree, commit-tree, update-ref).
+    let asked = 0;
+    const saved = await rescue(wt, 9, 90, () => {
+      asked++;
+      return 10_000;
+    });
+    expect(saved).toMatchObject({ ref: 'refs/warden/rescue/9/90', files: 1 });
+    expect(asked).toBe(7);
+  });
+
   it('refuses a branch that exists and was not made for the task, and makes nothing', async () => {
     const repo = makeRepo();
     dirs.push(repo);
