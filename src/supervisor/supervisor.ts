@@ -259,10 +259,14 @@ export class Supervisor implements Supervision {
     refreshLiveness(this);
   }
 
-  /** After a gap in the host's lease: kills the workers of runs that ended elsewhere. */
+  /**
+   * After a gap in the host's lease: kills the workers of runs that ended elsewhere. It returns
+   * once they are marked lost and told to die (`KILL_NOW`), not once their endings have closed:
+   * the host's renewals wait on it, and a closing ending's evidence (git, up to 30 s) must not
+   * hold them back while the other workers stay frozen.
+   */
   async dropLost(): Promise<void> {
     await dropLost(this);
-    await this.idle();
   }
 
   // ---- Signals from the worker door ----

@@ -143,6 +143,23 @@ describe('freezing workers through the shim’s watcher', () => {
     expect(t.counters).toMatchObject({ failures: 0, host_losses: 1 });
   });
 
+  it('checks which runs are lost after a lease gap without waiting on any run’s ending', async () => {
+    await store.addProfile('sleeper', { argv: ['sleep', '60'] }, ana);
+    await store.createTask({ title: 'sleep', assignee: 'sleeper' }, ana);
+    const claim = await h.claimOne();
+    await supervisor.start(claim, {});
+    const live = supervisor.live.get(claim.run.id);
+    if (!live) throw new Error('the run is not watched');
+    // The run's queue is held, as by an ending gathering its evidence in a slow repository.
+    let open = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    live.queue = live.queue.then(() => gate);
+    // The host's renewal waits on this check: it must not wait for the held queue.
+    await supervisor.dropLost();
+    expect(supervisor.isRunning(claim.run.id)).toBe(true);
+    open();
+  });
+
   /**
    * A worker that starts a command in a session of its own, as an agent runs its tool commands,
    * out of reach of a signal to the worker's group: the watcher freezes, thaws and kills it too.

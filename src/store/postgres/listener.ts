@@ -116,7 +116,12 @@ export class ChangeListener {
 
   private async listen(): Promise<void> {
     if (this.closed || this.watchers.size === 0 || this.client !== null) return;
-    const c = new pg.Client({ connectionString: this.connectionString });
+    // Bounded like the pool's connections: a server (or a pooler) that takes the connection
+    // but never finishes its start-up would otherwise hold the LISTEN back for good.
+    const c = new pg.Client({
+      connectionString: this.connectionString,
+      connectionTimeoutMillis: POSTGRES_DEFAULTS.connect_timeout_ms,
+    });
     this.client = c;
     const again = (): void => {
       if (this.client !== c) return;
@@ -131,7 +136,7 @@ export class ChangeListener {
     });
     try {
       await c.connect();
-      await c.query(`LISTEN ${this.channel}`);
+      await answerWithin(c.query(`LISTEN ${this.channel}`), CHECK_ANSWER_MS);
       if (this.client !== c) return;
       this.listening = true;
       let checking = false;
@@ -143,7 +148,23 @@ export class ChangeListener {
       this.checker.unref();
       this.tell({ profiles: true });
     } catch {
+      socketOf(c)?.destroy();
       again();
     }
+  }
+}
+
+/** `answer`, or a failure once `ms` have passed without it. */
+async function answerWithin<T>(answer: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      answer,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }
