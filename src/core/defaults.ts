@@ -212,6 +212,12 @@ export const SUPERVISOR_DEFAULTS = {
   cgroup_sweep_ms: 60_000,
   /** A run cgroup younger than this is left alone by that sweep: a start may be joining it. */
   cgroup_sweep_min_age_ms: 60_000,
+  /**
+   * The longest a tick waits for its looks at the runs: a look that takes longer (an ending
+   * gathering its evidence in a slow repository, up to 30 s) goes on behind the next ticks,
+   * which look at every other run meanwhile.
+   */
+  tick_wait_ms: 2000,
 } as const;
 
 /** Pull workers (SPEC §4). */

@@ -23,6 +23,8 @@ export interface LiveRun extends EndingRun {
   logPath: string;
   /** The shim, when this process started it; adopted runs have none. */
   child: ChildProcess | null;
+  /** A look at the run is queued and not begun: another kick joins it (supervisor.ts `kick`). */
+  lookQueued?: boolean;
   /** What the shim's own exit told us, for children of this process. */
   childExit: ExitStatus | null;
   clock: RunClock;

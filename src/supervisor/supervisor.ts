@@ -357,7 +357,8 @@ export class Supervisor implements Supervision {
         }
         this.kick(live);
       }
-      await this.idle();
+      // Bounded: one slow look must not hold up every other run's (nor the host's tick).
+      await this.idleWithin(SUPERVISOR_DEFAULTS.tick_wait_ms);
       const swept = this.cgroupsSweptAt;
       if (
         swept === null ||
@@ -400,9 +401,19 @@ export class Supervisor implements Supervision {
     }
   }
 
+  /**
+   * Queues a look at the run behind whatever is under way on it. A kick while a look is queued
+   * and not begun joins that look, which reads the run as it is when it begins: a run whose look
+   * takes long (an ending's evidence) does not pile up a look per tick meanwhile.
+   */
   kick(live: LiveRun): void {
+    if (live.lookQueued === true) return;
+    live.lookQueued = true;
     live.queue = live.queue
-      .then(() => examine(this, live))
+      .then(() => {
+        live.lookQueued = false;
+        return examine(this, live);
+      })
       .catch((err: unknown) =>
         this.log(`run ${live.runId}: ${(err as Error).stack ?? String(err)}`),
       );
@@ -467,5 +478,17 @@ export class Supervisor implements Supervision {
   /** Waits for every queued look at a run to finish (for shutdown and tests). */
   async idle(): Promise<void> {
     await Promise.all([...this.live.values()].map((l) => l.queue));
+  }
+
+  /** Waits for every queued look at a run to finish, or for `ms`, whichever comes first. */
+  private async idleWithin(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.idle(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, ms);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 }

@@ -111,6 +111,37 @@ describe('Supervisor on a manual clock', () => {
     expect(run.reason?.rule).toBe('stall_timeout');
   });
 
+  it('looks at every other run while one run’s look takes long, and queues one look behind it', async () => {
+    const policy = { stall_warn_after: 60_000, stall_timeout: 600_000, kill_grace: 1000 };
+    const a = await runningSleeper(policy);
+    const other = await store.createTask({ title: 'sleep too', assignee: 'sleeper' }, ana);
+    const claim = await h.claimOne();
+    await supervisor.start(claim, {});
+    await waitFor('the other worker to start', () =>
+      existsSync(join(dir, 'runs', String(claim.run.id), 'worker.pid')),
+    );
+    await supervisor.tick();
+    // Run a's look is held, as by an ending gathering its evidence in a slow repository.
+    const held = supervisor.live.get(a.runId);
+    if (!held) throw new Error('run a is not watched');
+    let open = (): void => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    held.queue = held.queue.then(() => gate);
+
+    clock.advance(61_000);
+    // Each tick returns, and the other run is looked at and warned; a's looks wait, joined
+    // into one.
+    await supervisor.tick();
+    await supervisor.tick();
+    const warned = (taskId: number) =>
+      store.listEvents({ task_id: taskId, kinds: ['stall_warning'] });
+    expect(await warned(other.id)).toHaveLength(1);
+    expect(await warned(a.taskId)).toHaveLength(0);
+    open();
+    await supervisor.idle();
+    expect(await warned(a.taskId)).toHaveLength(1);
+  });
+
   it('does not count a suspend of the machine as silence, and says it resumed', async () => {
     const { taskId, runId } = await startSleeper({
       stall_warn_after: 60_000,
