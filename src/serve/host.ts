@@ -471,20 +471,31 @@ export class Host {
     // within the TTL takes it over and keeps its workers; otherwise they are frozen and reaped.
     this.lease?.stop();
     this.unwatch?.();
-    await this.notifier.stop();
+    // Every step is taken even if one before it fails (the store away at shutdown): a failed
+    // flush skipped closing the API and the proxy, and ended serve on an unhandled rejection.
+    const step = async (what: string, fn: () => unknown): Promise<void> => {
+      try {
+        await fn();
+      } catch (err) {
+        this.opts.log?.(`stop: ${what}: ${String(err)}`);
+      }
+    };
+    await step('notifications', () => this.notifier.stop());
     this.claimWaiters.releaseAll();
     for (const w of this.workWaiters.splice(0)) w();
-    await this.supervisor.idle();
-    await this.supervisor.flush();
+    await step('the runs', () => this.supervisor.idle());
+    await step('the last progress', () => this.supervisor.flush());
     this.supervisor.close();
-    await this.pull.flush();
-    await this.closeServer();
+    await step("the pull runs' last progress", () => this.pull.flush());
+    await step('the API', () => this.closeServer());
     this.proxy.close();
-    if (!this.lease) await releaseHome(this.opts.store, this.hostId);
+    if (!this.lease) await step('the home', () => releaseHome(this.opts.store, this.hostId));
     if (this.lease) releaseServeLock(this.opts.home);
-    await this.opts.store.writeEvent(dispatcherActor(this.hostId), {
-      kind: 'host_stopped',
-      payload: { host: this.hostId, pid: process.pid, runs_left_running: this.supervisor.size },
-    });
+    await step('the host_stopped event', () =>
+      this.opts.store.writeEvent(dispatcherActor(this.hostId), {
+        kind: 'host_stopped',
+        payload: { host: this.hostId, pid: process.pid, runs_left_running: this.supervisor.size },
+      }),
+    );
   }
 }

@@ -152,7 +152,8 @@ export function register(program: Command): void {
           log.info(`${signal}: stopping; workers keep running`);
           void host
             .stop()
-            .then(() => ctx.store.close())
+            .finally(() => ctx.store.close())
+            .catch((err: unknown) => log.info(`stop: ${String(err)}`))
             .finally(resolve);
         };
         process.once('SIGTERM', () => shutdown('SIGTERM'));
