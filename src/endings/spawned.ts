@@ -292,23 +292,27 @@ export class SpawnedEndings {
    * gone, or found unkillable. The person is named on the reason and acts the ending.
    */
   stop(run: EndingRun, by: string, intent: StopIntent, seen: () => Observed): Promise<EndResult> {
-    return new Promise<EndResult>((resolve) => {
-      run.queue = run.queue.then(async () => {
-        if (run.ending === null && !run.closed) {
-          const reason = stoppedReason(by, intent, seen());
-          await this.begin(run, 'stopped', reason, { intent, by: person(by) });
-        } else if (intent.now) {
-          run.ending?.machine.hurry();
-        }
-        if (!run.closed && run.ending) run.ending.waiters.push(resolve);
-        else
-          resolve({
-            run_id: run.runId,
-            outcome: 'stopped',
-            verified_gone: true,
-            message: `run ${run.runId} ended`,
-          });
-      });
+    return new Promise<EndResult>((resolve, reject) => {
+      // A failure (the store away) fails this stop, and leaves the run's queue sound for the
+      // looks after it; unhandled in the queue, it ended `serve`.
+      run.queue = run.queue
+        .then(async () => {
+          if (run.ending === null && !run.closed) {
+            const reason = stoppedReason(by, intent, seen());
+            await this.begin(run, 'stopped', reason, { intent, by: person(by) });
+          } else if (intent.now) {
+            run.ending?.machine.hurry();
+          }
+          if (!run.closed && run.ending) run.ending.waiters.push(resolve);
+          else
+            resolve({
+              run_id: run.runId,
+              outcome: 'stopped',
+              verified_gone: true,
+              message: `run ${run.runId} ended`,
+            });
+        })
+        .catch(reject);
     });
   }
 

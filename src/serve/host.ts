@@ -387,6 +387,8 @@ export class Host {
     try {
       await this.supervisor.tick();
       await this.pull.tick();
+      // A stop that began meanwhile (its wait for the runs outlasts a tick's) starts nothing.
+      if (this.stopping) return;
       // Work whose delay just ran out has no event of its own: long-polls look again.
       this.lookAgain();
       // Transient blocks whose cooldown passed go back in line before the pass that may start them.
@@ -460,10 +462,17 @@ export class Host {
 
   /**
    * Stops the loop and the API, writes the last progress and gives up the home. Workers are
-   * left running. Idempotent.
+   * left running. Idempotent: a second call (SIGINT after SIGTERM) waits for the first, so the
+   * store is not closed under it.
    */
-  async stop(): Promise<void> {
-    if (this.stopping) return;
+  stop(): Promise<void> {
+    this.stopped ??= this.stopOnce();
+    return this.stopped;
+  }
+
+  private stopped: Promise<void> | null = null;
+
+  private async stopOnce(): Promise<void> {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
     this.pull.grace.stop();

@@ -25,6 +25,8 @@ export interface LiveRun extends EndingRun {
   child: ChildProcess | null;
   /** A look at the run is queued and not begun: another kick joins it (supervisor.ts `kick`). */
   lookQueued?: boolean;
+  /** A look at the run is under way. */
+  lookBusy?: boolean;
   /** What the shim's own exit told us, for children of this process. */
   childExit: ExitStatus | null;
   clock: RunClock;

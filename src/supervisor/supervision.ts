@@ -27,6 +27,11 @@ export interface SupervisorOptions {
   baseEnv: (inherit: readonly string[]) => NodeJS.ProcessEnv;
   /** How often progress is written to the store (default `SUPERVISOR_DEFAULTS`). */
   progressFlushMs?: number;
+  /**
+   * The longest a tick waits for its looks at the runs (default `SUPERVISOR_DEFAULTS`); the
+   * supervisor's tests wait for them all, as they assert right after a tick.
+   */
+  tickWaitMs?: number;
   /** Tells the host something worth logging. */
   log?: (line: string) => void;
   /** Called when a run has ended and its slot is free. */

@@ -347,6 +347,9 @@ export class Supervisor implements Supervision {
         else if (live.workspace?.path !== run.cwd) live.workspace = watchWorkspace(run.cwd);
         if (run.state === 'ending' && live.ending === null) this.endings.resume(live, run);
       }
+      // The looks this tick waits for: not those of a run whose earlier look is still under
+      // way (or queued behind one), which would make every tick wait out the bound meanwhile.
+      const looks: Promise<void>[] = [];
       for (const live of this.live.values()) {
         // A run started after the read began may be missing from it: not ended elsewhere.
         if (!open.has(live.runId) && live.ending === null && live.seq <= seen) {
@@ -355,10 +358,15 @@ export class Supervisor implements Supervision {
           if (this.opts.freeze) killLost(this, live);
           else this.endings.endedElsewhere(live, false);
         }
+        const slow = live.lookBusy === true || live.lookQueued === true;
         this.kick(live);
+        if (!slow) looks.push(live.queue);
       }
-      // Bounded: one slow look must not hold up every other run's (nor the host's tick).
-      await this.idleWithin(SUPERVISOR_DEFAULTS.tick_wait_ms);
+      // Bounded: one slow look must not hold up every other run's (nor the host's tick). With
+      // no bound (the supervisor's tests), every look is waited for, those under way included.
+      const waitMs = this.opts.tickWaitMs ?? SUPERVISOR_DEFAULTS.tick_wait_ms;
+      if (waitMs === Infinity) await this.idle();
+      else await this.within(Promise.all(looks), waitMs);
       const swept = this.cgroupsSweptAt;
       if (
         swept === null ||
@@ -409,11 +417,18 @@ export class Supervisor implements Supervision {
   kick(live: LiveRun): void {
     if (live.lookQueued === true) return;
     live.lookQueued = true;
+    const look = async (): Promise<void> => {
+      live.lookQueued = false;
+      live.lookBusy = true;
+      try {
+        await examine(this, live);
+      } finally {
+        live.lookBusy = false;
+      }
+    };
+    // After a failed link too: the flag must not stay set, or the run is never looked at again.
     live.queue = live.queue
-      .then(() => {
-        live.lookQueued = false;
-        return examine(this, live);
-      })
+      .then(look, look)
       .catch((err: unknown) =>
         this.log(`run ${live.runId}: ${(err as Error).stack ?? String(err)}`),
       );
@@ -480,11 +495,11 @@ export class Supervisor implements Supervision {
     await Promise.all([...this.live.values()].map((l) => l.queue));
   }
 
-  /** Waits for every queued look at a run to finish, or for `ms`, whichever comes first. */
-  private async idleWithin(ms: number): Promise<void> {
+  /** Waits for `work`, or for `ms`, whichever comes first. */
+  private async within(work: Promise<unknown>, ms: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      this.idle(),
+      work,
       new Promise<void>((resolve) => {
         timer = setTimeout(resolve, ms);
       }),

@@ -69,6 +69,8 @@ export async function supervisorHome(
       config: {},
       runsDir: join(dir, 'runs'),
       baseEnv: () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin' }),
+      // Each tick waits for all its looks: the tests assert right after one.
+      tickWaitMs: Infinity,
       ...options,
     });
   const claimOne = async (): Promise<Claim> => {

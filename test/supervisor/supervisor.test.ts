@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { person } from '../../src/core/actor.js';
 import { RunRule } from '../../src/core/ending.js';
 import type { ManualClock } from '../../src/core/clock.js';
@@ -121,6 +121,8 @@ describe('Supervisor on a manual clock', () => {
       existsSync(join(dir, 'runs', String(claim.run.id), 'worker.pid')),
     );
     await supervisor.tick();
+    // From here a tick waits for its looks for 200 ms at most, as serve's do for 2 s.
+    supervisor.opts.tickWaitMs = 200;
     // Run a's look is held, as by an ending gathering its evidence in a slow repository.
     const held = supervisor.live.get(a.runId);
     if (!held) throw new Error('run a is not watched');
@@ -137,9 +139,29 @@ describe('Supervisor on a manual clock', () => {
       store.listEvents({ task_id: taskId, kinds: ['stall_warning'] });
     expect(await warned(other.id)).toHaveLength(1);
     expect(await warned(a.taskId)).toHaveLength(0);
+    // The second tick's kick joined the look the first queued behind the held one.
+    expect(held.lookQueued).toBe(true);
     open();
     await supervisor.idle();
+    expect(held.lookQueued).toBe(false);
     expect(await warned(a.taskId)).toHaveLength(1);
+  });
+
+  it('fails a person’s stop whose first write the store refuses, and goes on looking at the run', async () => {
+    const { taskId, runId } = await runningSleeper({ kill_grace: 1000 });
+    // The store does not answer the stop's first write, as PostgreSQL away would not.
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+      code: 'ECONNREFUSED',
+    });
+    vi.spyOn(store, 'beginEnding').mockRejectedValueOnce(refused);
+    await expect(supervisor.stop(taskId, 'ana', {})).rejects.toThrow(/ECONNREFUSED/);
+    // The run's looks go on (before, its queue was left failed: an unhandled rejection that
+    // ended serve, and with looks joined, none again): a second stop ends it.
+    const live = supervisor.live.get(runId);
+    await supervisor.tick();
+    expect(live?.lookQueued).toBe(false);
+    const stopped = await supervisor.stop(taskId, 'ana', { now: true });
+    expect(stopped).toMatchObject({ outcome: 'stopped', verified_gone: true });
   });
 
   it('does not count a suspend of the machine as silence, and says it resumed', async () => {
