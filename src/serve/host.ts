@@ -87,6 +87,8 @@ export class Host {
   private timer: NodeJS.Timeout | null = null;
   private unwatch: (() => void) | null = null;
   private stopping = false;
+  /** The stop under way or done (`stop`). */
+  private stopped: Promise<void> | null = null;
   private tickFailing = false;
   private url = '';
   /** The model-activity proxy under `/llm/` (issue #13). */
@@ -469,8 +471,6 @@ export class Host {
     this.stopped ??= this.stopOnce();
     return this.stopped;
   }
-
-  private stopped: Promise<void> | null = null;
 
   private async stopOnce(): Promise<void> {
     this.stopping = true;

@@ -72,19 +72,18 @@ export interface ConnectionWatchOptions {
 }
 
 /**
- * Finds the pool's connections that died without a word (issue #16's "found, not built": a
- * failover to another address, a NAT or firewall that forgot the connection, a cable pulled).
- * The kernel gives such a connection up only after about 15 minutes of unanswered resends, and
- * until then the transaction on it waits: a host-lease renewal waiting so holds every later
- * renewal back, and the host's workers are frozen and killed though a new connection would
- * have worked at once. A connection busy in a transaction that has heard nothing for
- * `quietMs` is asked about on a connection of its own: if its server process is gone, or is
- * waiting on it, or cannot send to it, it is dead; it is closed, so its transaction fails as
- * an unreachable store's does (and is tried again by its caller), and the pool's idle
- * connections go with it, since they were likely cut off by the same cause. A slow statement
- * or a lock wait is the server working, and is waited for as before. If the server cannot be
- * reached on a new connection either, the quiet connections are closed too: the store is
- * away, and that is said at once rather than in 15 minutes.
+ * Finds the pool's connections that died without a word (a failover to another address, a NAT
+ * or firewall that forgot the connection, a cable pulled). The kernel gives such a connection
+ * up only after about 15 minutes of unanswered resends, and until then the transaction on it
+ * waits: a host-lease renewal waiting so held every later renewal back, and the host's workers
+ * were frozen and killed though a new connection would have worked at once. A connection busy
+ * in a transaction (or a statement) that has heard nothing for `quietMs` is asked about on a
+ * connection of the watch's own, and closed if its server is not working for it
+ * (`deadBecause`): its transaction fails as an unreachable store's does (and is tried again by
+ * its caller), and the pool's idle connections go with it, since they were likely cut off by
+ * the same cause. A slow statement or a lock wait is the server working, and is waited for as
+ * before. If two probes in a row cannot reach the server at all, the quiet connections are
+ * closed too: the store is away, and that is said in seconds rather than in 15 minutes.
  */
 export class ConnectionWatch {
   private readonly watched = new Map<pg.PoolClient, Watched>();
