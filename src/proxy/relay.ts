@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { atMost } from '../os/at-most.js';
 import type { UsageTap } from './usage.js';
 
 /**
@@ -31,15 +32,6 @@ export interface Relay {
    * `error` when the answer broke off.
    */
   count(error: string | null): Promise<void>;
-}
-
-/** `recorded`, or the end of `HOLD_MAX_MS`, whichever comes first. */
-function atMostHoldMax(recorded: Promise<void>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const waited = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, HOLD_MAX_MS);
-  });
-  return Promise.race([recorded, waited]).finally(() => clearTimeout(timer));
 }
 
 /**
@@ -96,7 +88,7 @@ export function relay(
       return;
     }
     tap.end();
-    void atMostHoldMax(how.count(null)).then(() => {
+    void atMost(how.count(null), HOLD_MAX_MS).then(() => {
       if (res.destroyed || res.headersSent) return;
       head();
       res.end(Buffer.concat(held));
@@ -106,6 +98,6 @@ export function relay(
     if (streaming) res.destroy();
     tap.end();
     const counted = how.count(brokeOff(err));
-    if (!streaming) void atMostHoldMax(counted).then(() => res.destroy());
+    if (!streaming) void atMost(counted, HOLD_MAX_MS).then(() => res.destroy());
   });
 }

@@ -13,6 +13,7 @@ import type { LlmState } from '../core/llm.js';
 import type { Outcome } from '../core/status.js';
 import { procfsLayer } from '../endings/process-layer.js';
 import { cgroupParent, makeRunCgroup, removeCgroup, sweepRunCgroups } from '../os/cgroup.js';
+import { atMost } from '../os/at-most.js';
 import type { ProcessLayer } from '../endings/process-layer.js';
 import { SpawnedEndings } from '../endings/spawned.js';
 import type { EndingRun, Leftovers } from '../endings/spawned.js';
@@ -366,7 +367,7 @@ export class Supervisor implements Supervision {
       // no bound (the supervisor's tests), every look is waited for, those under way included.
       const waitMs = this.opts.tickWaitMs ?? SUPERVISOR_DEFAULTS.tick_wait_ms;
       if (waitMs === Infinity) await this.idle();
-      else await this.within(Promise.all(looks), waitMs);
+      else await atMost(Promise.all(looks), waitMs);
       const swept = this.cgroupsSweptAt;
       if (
         swept === null ||
@@ -493,17 +494,5 @@ export class Supervisor implements Supervision {
   /** Waits for every queued look at a run to finish (for shutdown and tests). */
   async idle(): Promise<void> {
     await Promise.all([...this.live.values()].map((l) => l.queue));
-  }
-
-  /** Waits for `work`, or for `ms`, whichever comes first. */
-  private async within(work: Promise<unknown>, ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      work,
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, ms);
-      }),
-    ]);
-    clearTimeout(timer);
   }
 }

@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { POSTGRES_DEFAULTS } from '../../core/defaults.js';
 import type { RemoteChange } from '../store.js';
+import { atMost } from '../../os/at-most.js';
+import { whenQuiet } from '../../os/quiet-socket.js';
 import { socketOf } from './connection-watch.js';
 
 const RELISTEN_MS = POSTGRES_DEFAULTS.relisten_ms;
@@ -82,24 +84,11 @@ export class ChangeListener {
 
   /** Asks the listening connection `c` for an answer; none in time, and it is listened again. */
   private async check(c: pg.Client, again: () => void): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    let settled = false;
     const socket = socketOf(c);
+    let stop = (): void => undefined;
+    // Anything read meanwhile (the answer, a notice) shows the connection alive.
     const late = new Promise<'late'>((resolve) => {
-      // Judged after the loop's next read: after `serve` was held up past the answer time, the
-      // overdue timer runs before the answer waiting in the socket is read. Anything read
-      // meanwhile (an answer, a notice) shows the connection alive: the wait starts again.
-      const arm = (): void => {
-        timer = setTimeout(() => {
-          const read = socket?.bytesRead ?? 0;
-          setImmediate(() => {
-            if (settled) return;
-            if ((socket?.bytesRead ?? 0) === read) resolve('late');
-            else arm();
-          });
-        }, CHECK_ANSWER_MS);
-      };
-      arm();
+      if (socket) stop = whenQuiet(socket, CHECK_ANSWER_MS, () => resolve('late'));
     });
     try {
       const answer = await Promise.race([c.query('SELECT 1'), late]);
@@ -109,8 +98,7 @@ export class ChangeListener {
     } catch {
       again();
     } finally {
-      settled = true;
-      clearTimeout(timer);
+      stop();
     }
   }
 
@@ -136,7 +124,9 @@ export class ChangeListener {
     });
     try {
       await c.connect();
-      await answerWithin(c.query(`LISTEN ${this.channel}`), CHECK_ANSWER_MS);
+      const listening = c.query(`LISTEN ${this.channel}`).then(() => true);
+      if ((await atMost(listening, CHECK_ANSWER_MS)) !== true)
+        throw new Error(`no answer to LISTEN in ${CHECK_ANSWER_MS} ms`);
       if (this.client !== c) return;
       this.listening = true;
       let checking = false;
@@ -151,20 +141,5 @@ export class ChangeListener {
       socketOf(c)?.destroy();
       again();
     }
-  }
-}
-
-/** `answer`, or a failure once `ms` have passed without it. */
-async function answerWithin<T>(answer: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      answer,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }
