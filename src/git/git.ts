@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
 import { dirname } from 'node:path';
+import { runCommand } from '../os/command.js';
 
 /** A git command that failed, timed out or could not start: its first line of stderr. */
 export class GitError extends Error {
@@ -8,6 +8,8 @@ export class GitError extends Error {
     message: string,
     /** The exit code, when git ran and exited. */
     readonly code: number | null,
+    /** Stopped by the caller's abort signal (serve stopping), not failed. */
+    readonly aborted = false,
   ) {
     super(message);
     this.name = 'GitError';
@@ -21,6 +23,8 @@ export interface GitOptions {
   timeoutMs?: number;
   /** Most bytes of stdout kept; more fails the call. Default 16 MiB. */
   maxBuffer?: number;
+  /** Kills the call (`GitError.aborted`). */
+  signal?: AbortSignal;
 }
 
 /** Default bound of one git call: no git call of warden's may hang a caller. */
@@ -47,50 +51,57 @@ function gitEnv(extra: Record<string, string> | undefined): NodeJS.ProcessEnv {
 
 /**
  * Runs `git ARGS...` (an argv, never a shell string) and gives its stdout; throws `GitError`
- * naming git's own first line of error, or the timeout.
+ * naming git's own error (its first `fatal:` or `error:` line, else its first line), the timeout or the abort. It runs in a session of its
+ * own, with no terminal (src/os/command.ts): an ssh host-key or passphrase prompt fails at once
+ * instead of waiting on `serve`'s terminal, and a timeout kills its ssh and hooks with it.
  */
-export function git(args: readonly string[], opts: GitOptions = {}): Promise<string> {
+export async function git(args: readonly string[], opts: GitOptions = {}): Promise<string> {
   const timeout = opts.timeoutMs ?? GIT_TIMEOUT_MS;
-  return new Promise((resolve, reject) => {
-    execFile(
-      'git',
-      args,
-      {
-        cwd: opts.cwd,
-        // Run in a folder, git works on that folder's repository only: never on one found
-        // above it (a worktree whose .git link was deleted must not rescue into its parent).
-        env: gitEnv({
-          ...(opts.cwd !== undefined ? { GIT_CEILING_DIRECTORIES: dirname(opts.cwd) } : {}),
-          ...opts.env,
-        }),
-        timeout,
-        killSignal: 'SIGKILL',
-        maxBuffer: opts.maxBuffer ?? 16 * 1024 * 1024,
-        encoding: 'utf8',
-      },
-      (err, stdout, stderr) => {
-        if (!err) {
-          resolve(stdout);
-          return;
-        }
-        const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: number | string };
-        const first =
-          stderr
-            .split('\n')
-            .map((l) => l.trim())
-            .find((l) => l !== '') ?? '';
-        const message =
-          e.code === 'ENOENT'
-            ? 'git is not installed (no `git` on PATH)'
-            : e.killed
-              ? `git ${args[0] ?? ''} took longer than ${timeout} ms and was killed`
+  const r = await runCommand('git', args, {
+    cwd: opts.cwd,
+    // Run in a folder, git works on that folder's repository only: never on one found
+    // above it (a worktree whose .git link was deleted must not rescue into its parent).
+    env: gitEnv({
+      ...(opts.cwd !== undefined ? { GIT_CEILING_DIRECTORIES: dirname(opts.cwd) } : {}),
+      ...opts.env,
+    }),
+    timeoutMs: timeout,
+    maxBuffer: opts.maxBuffer ?? 16 * 1024 * 1024,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  if (r.code === 0) return r.stdout;
+  const lines = r.stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  // git's error, not the progress it said before it (`Preparing worktree ...`).
+  const first = lines.find((l) => /^(fatal|error):/.test(l)) ?? lines[0] ?? '';
+  const verb = `git ${subcommand(args)}`;
+  const message =
+    r.startError?.code === 'ENOENT'
+      ? 'git is not installed (no `git` on PATH)'
+      : r.startError
+        ? `${verb} could not start: ${r.startError.message}`
+        : r.ended === 'timeout'
+          ? `${verb} took longer than ${timeout} ms and was killed`
+          : r.ended === 'aborted'
+            ? `${verb} was stopped`
+            : r.ended === 'overflow'
+              ? `${verb} wrote more than its ${opts.maxBuffer ?? 16 * 1024 * 1024} bytes and was killed`
               : first !== ''
                 ? first
-                : e.message;
-        reject(new GitError(args, message, typeof e.code === 'number' ? e.code : null));
-      },
-    );
-  });
+                : `${verb} exited with code ${r.code ?? 'none'}`;
+  throw new GitError(args, message, r.code, r.ended === 'aborted');
+}
+
+/** The subcommand of a git argv: its first word after the global options (`-C DIR`, `-c K=V`). */
+function subcommand(args: readonly string[]): string {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? '';
+    if (a === '-C' || a === '-c') i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return '';
 }
 
 /** Like `git`, but a failure (exit non-zero) gives null instead of throwing. */
