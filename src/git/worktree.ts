@@ -66,22 +66,67 @@ export async function resolveCommit(repo: string, rev: string): Promise<string |
   return out === null ? null : out.trim();
 }
 
+/** One entry of `git worktree list`: its folder, its branch, and why it is locked. */
+interface WorktreeEntry {
+  path: string;
+  branch: string | null;
+  /** The lock's reason ('' for a lock without one), or null when it is not locked. */
+  locked: string | null;
+}
+
+async function worktreeList(repo: string, signal?: AbortSignal): Promise<WorktreeEntry[]> {
+  const out = await git(['-C', repo, 'worktree', 'list', '--porcelain'], {
+    timeoutMs: 10_000,
+    ...(signal ? { signal } : {}),
+  });
+  const list: WorktreeEntry[] = [];
+  for (const line of out.split('\n')) {
+    if (line.startsWith('worktree ')) {
+      list.push({ path: line.slice('worktree '.length), branch: null, locked: null });
+      continue;
+    }
+    const last = list.at(-1);
+    if (last === undefined) continue;
+    if (line.startsWith('branch refs/heads/'))
+      last.branch = line.slice('branch refs/heads/'.length);
+    else if (line === 'locked') last.locked = '';
+    else if (line.startsWith('locked ')) last.locked = line.slice('locked '.length);
+  }
+  return list;
+}
+
 /** The worktree (its path) that has `branch` checked out, or null. */
 export async function worktreeHolding(repo: string, branch: string): Promise<string | null> {
-  const out = await git(['-C', repo, 'worktree', 'list', '--porcelain'], { timeoutMs: 10_000 });
-  let path: string | null = null;
-  for (const line of out.split('\n')) {
-    if (line.startsWith('worktree ')) path = line.slice('worktree '.length);
-    else if (line === `branch refs/heads/${branch}`) return path;
-  }
-  return null;
+  return (await worktreeList(repo)).find((w) => w.branch === branch)?.path ?? null;
 }
+
+/**
+ * Whether the worktree at `path` is one whose `git worktree add` never finished: git locks a
+ * worktree it is making ("initializing", warden's git runs in the C locale) and unlocks it when
+ * the checkout is done, so a lock left with that reason means the add was killed (a timeout,
+ * `serve` stopped or killed) and its files are not all there.
+ */
+export async function isUnfinished(
+  repo: string,
+  path: string,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const entry = (await worktreeList(repo, signal)).find((w) => resolve(w.path) === resolve(path));
+  return entry?.locked === UNFINISHED_LOCK;
+}
+
+/** The lock reason of a worktree git is still making. */
+const UNFINISHED_LOCK = 'initializing';
 
 /**
  * Makes a task's worktree at `path` on `branch` from `baseSha`. With `reuseBranch` (the task's
  * own branch, kept when its folder went missing) an existing branch is checked out again;
  * otherwise an existing branch is someone else's and is refused. A branch checked out in another
  * worktree is always refused (`conflict`): two tasks never share one.
+ *
+ * A worktree at `path` left unfinished by an earlier add is discarded and made again. An add that
+ * fails (git's timeout, or `signal`: serve stopping) takes back what it made, the branch too when
+ * it made it, so the next attempt starts clean; a folder that was there before is never removed.
  */
 export async function addWorktree(
   repo: string,
@@ -89,29 +134,59 @@ export async function addWorktree(
   branch: string,
   baseSha: string,
   reuseBranch: boolean,
+  signal?: AbortSignal,
 ): Promise<void> {
-  const holder = await worktreeHolding(repo, branch);
-  if (holder !== null && resolve(holder) !== resolve(path)) {
+  const call = signal ? { signal } : {};
+  const list = await worktreeList(repo, signal);
+  const holder = list.find((w) => w.branch === branch);
+  if (holder !== undefined && resolve(holder.path) !== resolve(path)) {
     throw conflict(
-      `branch ${branch} is already checked out in the worktree ${holder}; a branch has one worktree: remove it (\`git -C ${repo} worktree remove ${holder}\`) or rename the branch, then unblock the task`,
+      `branch ${branch} is already checked out in the worktree ${holder.path}; a branch has one worktree: remove it (\`git -C ${repo} worktree remove ${holder.path}\`) or rename the branch, then unblock the task`,
     );
   }
-  if (holder !== null && existsSync(path)) return;
+  const unfinished = list.find(
+    (w) => resolve(w.path) === resolve(path) && w.locked === UNFINISHED_LOCK,
+  );
+  if (unfinished !== undefined) {
+    // Only an add of warden's made this worktree at warden's path: its branch is this task's
+    // when it holds it, and has no work of its own unless the task's runs used it before.
+    await discard(repo, path, holder !== undefined && !reuseBranch ? branch : null);
+  } else if (holder !== undefined && existsSync(path)) return;
   const exists =
-    (await gitMaybe(['-C', repo, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}`])) !==
-    null;
+    (await gitMaybe(
+      ['-C', repo, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}`],
+      call,
+    )) !== null;
   if (exists && !reuseBranch) {
     throw conflict(
       `branch ${branch} already exists in ${repo} and was not made for this task (another warden home, or a person); delete or rename it (\`git -C ${repo} branch -m ${branch} OTHER\`), then unblock the task`,
     );
   }
   // A folder left by a worktree that was deleted by hand: git refuses to reuse it until pruned.
+  await git(['-C', repo, 'worktree', 'prune'], call);
+  const existed = existsSync(path);
+  try {
+    await git(
+      exists
+        ? ['-C', repo, 'worktree', 'add', '--', path, branch]
+        : ['-C', repo, 'worktree', 'add', '-b', branch, '--', path, baseSha],
+      call,
+    );
+  } catch (err) {
+    // Not under the signal: this runs while serve stops too, and is local and short.
+    if (!existed) await discard(repo, path, exists ? null : branch).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Removes a worktree warden's add left unfinished (locked, so `-f -f`), and `branch` when given.
+ */
+async function discard(repo: string, path: string, branch: string | null): Promise<void> {
+  await gitMaybe(['-C', repo, 'worktree', 'remove', '-f', '-f', '--', path]);
+  rmSync(path, { recursive: true, force: true });
   await git(['-C', repo, 'worktree', 'prune']);
-  await git(
-    exists
-      ? ['-C', repo, 'worktree', 'add', '--', path, branch]
-      : ['-C', repo, 'worktree', 'add', '-b', branch, '--', path, baseSha],
-  );
+  if (branch !== null) await deleteBranch(repo, branch);
 }
 
 /** Removes a worktree from disk and git's list (`--force`: its changes were rescued at the ending). */

@@ -3,12 +3,27 @@
  * folders: parsing --workspace, a rescue that touches neither the branch nor the index, and
  * removing a worktree whose repository is gone.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseWorkspace } from '../../src/core/worktree.js';
-import { addWorktree, parseShortstat, removeWorktree, rescue } from '../../src/git/worktree.js';
+import {
+  addWorktree,
+  isUnfinished,
+  parseShortstat,
+  removeWorktree,
+  rescue,
+} from '../../src/git/worktree.js';
 import { git, makeRepo } from '../helpers/git.js';
 
 const dirs: string[] = [];
@@ -105,5 +120,108 @@ describe('rescue and removal', () => {
     rmSync(repo, { recursive: true, force: true });
     await removeWorktree(repo, wt);
     expect(existsSync(wt)).toBe(false);
+  });
+});
+
+/**
+ * A repository whose `data.bin` passes through a smudge filter on checkout, as Git LFS does; the
+ * filter writes its pid to `started`, then waits 10 minutes unless `fast` exists.
+ */
+function slowCheckout(): { repo: string; started: string; fast: string } {
+  const repo = makeRepo();
+  dirs.push(repo);
+  const dir = temp();
+  const started = join(dir, 'started');
+  const fast = join(dir, 'fast');
+  writeFileSync(
+    join(dir, 'smudge'),
+    `#!/bin/sh\necho $$ > ${started}\n[ -f ${fast} ] || sleep 600\nexec cat\n`,
+  );
+  chmodSync(join(dir, 'smudge'), 0o755);
+  writeFileSync(join(repo, '.gitattributes'), '*.bin filter=slow\n');
+  writeFileSync(join(repo, 'data.bin'), 'all of it\n');
+  git(repo, 'add', '.');
+  git(repo, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'data');
+  git(repo, 'config', 'filter.slow.smudge', join(dir, 'smudge'));
+  return { repo, started, fast };
+}
+
+async function untilWritten(path: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!existsSync(path) || readFileSync(path, 'utf8') === '') {
+    if (Date.now() > deadline) throw new Error(`${path} was never written`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function worktreeCount(repo: string): number {
+  return git(repo, 'worktree', 'list').split('\n').length;
+}
+
+/** An add stopped by its signal while the filter holds its checkout; it fails as aborted. */
+async function abortMidCheckout(
+  repo: string,
+  wt: string,
+  branch: string,
+  reuseBranch: boolean,
+  started: string,
+): Promise<void> {
+  const stop = new AbortController();
+  const base = git(repo, 'rev-parse', 'HEAD');
+  const adding = addWorktree(repo, wt, branch, base, reuseBranch, stop.signal);
+  await untilWritten(started);
+  stop.abort();
+  await expect(adding).rejects.toMatchObject({ aborted: true });
+}
+
+describe('a worktree add cut short', () => {
+  it('takes back what an aborted add made, its new branch too; the next add makes it whole', async () => {
+    const { repo, started, fast } = slowCheckout();
+    const wt = join(temp(), 'wt');
+    await abortMidCheckout(repo, wt, 'warden/5', false, started);
+    expect(existsSync(wt)).toBe(false);
+    expect(git(repo, 'branch', '--list', 'warden/5')).toBe('');
+    expect(worktreeCount(repo)).toBe(1);
+    writeFileSync(fast, '');
+    await addWorktree(repo, wt, 'warden/5', git(repo, 'rev-parse', 'HEAD'), false);
+    expect(readFileSync(join(wt, 'data.bin'), 'utf8')).toBe('all of it\n');
+  });
+
+  it('keeps the branch of a task whose worktree is made again, and a folder that was there before', async () => {
+    const { repo, started, fast } = slowCheckout();
+    git(repo, 'branch', 'warden/6');
+    const wt = join(temp(), 'wt');
+    await abortMidCheckout(repo, wt, 'warden/6', true, started);
+    expect(git(repo, 'branch', '--list', 'warden/6')).toContain('warden/6');
+    expect(existsSync(wt)).toBe(false);
+    // A folder that was there: git refuses it, and it is left as it was.
+    writeFileSync(fast, '');
+    mkdirSync(wt);
+    writeFileSync(join(wt, 'mine.txt'), "a person's\n");
+    await expect(
+      addWorktree(repo, wt, 'warden/6', git(repo, 'rev-parse', 'HEAD'), true),
+    ).rejects.toThrow(/already exists/);
+    expect(readFileSync(join(wt, 'mine.txt'), 'utf8')).toBe("a person's\n");
+  });
+
+  it('discards what an add killed with its caller left (serve killed), and makes the worktree whole', async () => {
+    const { repo, started, fast } = slowCheckout();
+    const wt = join(temp(), 'wt');
+    // git's own add, killed mid-checkout as a SIGKILLed serve would leave it.
+    const add = spawn('git', ['-C', repo, 'worktree', 'add', '-b', 'warden/4', '--', wt, 'HEAD'], {
+      detached: true,
+      stdio: 'ignore',
+      env: { ...process.env, LC_ALL: 'C' },
+    });
+    await untilWritten(started);
+    process.kill(-(add.pid ?? 0), 'SIGKILL');
+    await new Promise((r) => add.on('exit', r));
+    expect(existsSync(join(wt, 'data.bin'))).toBe(false);
+    expect(await isUnfinished(repo, wt)).toBe(true);
+    writeFileSync(fast, '');
+    await addWorktree(repo, wt, 'warden/4', git(repo, 'rev-parse', 'HEAD'), false);
+    expect(readFileSync(join(wt, 'data.bin'), 'utf8')).toBe('all of it\n');
+    expect(await isUnfinished(repo, wt)).toBe(false);
+    expect(worktreeCount(repo)).toBe(2);
   });
 });
