@@ -1,3 +1,4 @@
+import type { Claim } from '../store/run-types.js';
 import type { Store } from '../store/store.js';
 import type { HostInstruments } from '../serve/instruments.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
@@ -42,7 +43,8 @@ export type PassCause = 'change' | 'remote' | 'remote-profiles' | 'pull-ended' |
 
 /**
  * Claims what may start now (admission and claim in one transaction in the store) and starts
- * the workers. Passes never overlap; a wake-up during a pass runs another pass after it.
+ * the workers. Passes never overlap; a wake-up during a pass runs another pass after it. A run
+ * whose worktree must be made starts aside: the pass does not wait for its git.
  *
  * A board worked only by pull workers has no profile this host can start a run of, yet each of
  * its runs that ends asks for a pass: a look at the store per task, for nothing (issue #16).
@@ -66,6 +68,11 @@ export class Dispatcher {
   private changes = 0;
   /** The next pass reads whether a spawned profile exists before it claims (another process's commit). */
   private readFirst = false;
+
+  /** Starts under way apart from the pass: worktrees being made. */
+  private readonly aside = new Set<Promise<void>>();
+  /** Aborted when `serve` stops: kills the git of worktrees being made. */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly opts: DispatcherOptions) {}
 
@@ -119,6 +126,7 @@ export class Dispatcher {
 
   private async once(): Promise<number> {
     const { lease } = this.opts;
+    if (this.stopping.signal.aborted) return 0;
     if (lease && !lease.valid()) return 0;
     if (this.readFirst) {
       this.readFirst = false;
@@ -142,24 +150,56 @@ export class Dispatcher {
     try {
       for (const claim of claims) {
         started++;
-        const from = performance.now();
-        await this.opts.supervisor.start(claim, this.opts.wardenEnv());
-        // A spawn that failed started nothing: it is no dispatch to time.
-        if (this.opts.supervisor.isRunning(claim.run.id))
-          this.opts.measure?.dispatched(
-            claim.profile.name,
-            claim.ready_at,
-            claim.run.started_at,
-            performance.now() - from,
-          );
-        this.opts.log?.(
-          `started run ${claim.run.id} (attempt ${claim.run.attempt}) of task ${claim.task.id}`,
-        );
+        // A worktree is made by git, which can take a minute on a large repository: it is
+        // made aside, and the pass goes on to the next claim (the next pass too).
+        if (claim.profile.worktree !== null) this.startAside(claim);
+        else await this.startOne(claim);
       }
     } finally {
       // Claims never reached (a failure above) are the tick's to find and book.
       this.opts.supervisor.unreserve(claims.slice(started).map((c) => c.run.id));
     }
     return claims.length;
+  }
+
+  private async startOne(claim: Claim): Promise<void> {
+    const from = performance.now();
+    await this.opts.supervisor.start(claim, this.opts.wardenEnv(), this.stopping.signal);
+    // A spawn that failed started nothing: it is no dispatch to time.
+    if (this.opts.supervisor.isRunning(claim.run.id))
+      this.opts.measure?.dispatched(
+        claim.profile.name,
+        claim.ready_at,
+        claim.run.started_at,
+        performance.now() - from,
+      );
+    this.opts.log?.(
+      `started run ${claim.run.id} (attempt ${claim.run.attempt}) of task ${claim.task.id}`,
+    );
+  }
+
+  private startAside(claim: Claim): void {
+    const start: Promise<void> = this.startOne(claim)
+      .catch((err: unknown) =>
+        this.opts.log?.(`dispatch: run ${claim.run.id}: ${(err as Error).stack ?? String(err)}`),
+      )
+      .finally(() => this.aside.delete(start));
+    this.aside.add(start);
+  }
+
+  /** Waits for the pass under way and every start made aside (`dispatch --once`). */
+  async settled(): Promise<void> {
+    await this.running;
+    while (this.aside.size > 0) await Promise.all(this.aside);
+  }
+
+  /**
+   * For `serve` stopping: no pass starts anything more, the git of worktrees being made is
+   * killed (their runs end `host_lost`, not counted against their tasks), and this waits for
+   * every start under way to be done.
+   */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.settled();
   }
 }

@@ -335,6 +335,42 @@ export class SpawnedEndings {
     }
   }
 
+  /**
+   * Ends `stopped` for a person a run whose worker never started (its start was stopped while
+   * its worktree was being made), as `stop` ends a running one; a run ended otherwise first
+   * (its worktree refused, another host's fence) keeps that ending.
+   */
+  async stoppedUnstarted(
+    run: { runId: number; taskId: number; attempt: number },
+    by: string,
+    intent: StopIntent,
+    host: string,
+  ): Promise<EndResult> {
+    const reason = stoppedReason(by, intent, { host, attempt: run.attempt });
+    const { store } = this.opts;
+    if (await store.beginEnding(run.runId, 'stopped', reason, person(by), intent)) {
+      const ws = await this.workspace(run, 'stopped');
+      await store.finishRun(
+        run.runId,
+        { outcome: 'stopped', reason, evidence: ws.evidence },
+        this.ctx,
+      );
+      return {
+        run_id: run.runId,
+        outcome: 'stopped',
+        verified_gone: true,
+        message: `run ${run.runId} ended stopped before its worker started`,
+      };
+    }
+    const stored = await store.getRun(run.runId);
+    return {
+      run_id: run.runId,
+      outcome: stored.outcome ?? 'stopped',
+      verified_gone: true,
+      message: `run ${run.runId} ended ${stored.outcome ?? ''} before the stop reached it`,
+    };
+  }
+
   /** Closes a run that cannot be running any more (its host restarted), fenced or not. */
   async lost(
     run: { runId: number; taskId: number },

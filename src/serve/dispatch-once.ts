@@ -32,6 +32,8 @@ export async function dispatchOnce(
       log: () => (count += 1),
     });
     await dispatcher.pass();
+    // Worktrees are made aside from the pass: their workers are started before this exits.
+    await dispatcher.settled();
     return count;
   });
 }

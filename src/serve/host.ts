@@ -489,6 +489,8 @@ export class Host {
         this.opts.log?.(`stop: ${what}: ${String(err)}`);
       }
     };
+    // Worktrees being made stop (their git killed) and their runs go back in line.
+    await step('the starts', () => this.dispatcher.stop());
     await step('notifications', () => this.notifier.stop());
     this.claimWaiters.releaseAll();
     for (const w of this.workWaiters.splice(0)) w();

@@ -1,6 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { leaseGoneReason, spawnFailedReason, worktreeReason } from '../core/reasons.js';
+import {
+  leaseGoneReason,
+  restartedReason,
+  spawnFailedReason,
+  worktreeReason,
+} from '../core/reasons.js';
 import { resolvePolicy } from '../core/policy.js';
 import { hashToken } from '../os/token.js';
 import type { Claim } from '../store/run-types.js';
@@ -9,7 +14,8 @@ import { runStartNow } from './run-start.js';
 import { SpawnError, runEnv, spawnWorker } from './spawn.js';
 import { llmEnv } from '../core/llm.js';
 import type { Supervision } from './supervision.js';
-import { WorktreeRefused, prepareWorktree } from './worktree.js';
+import { PersonStop } from './starts.js';
+import { WorktreeRefused, WorktreeStopped, prepareWorktree } from './worktree.js';
 import { watchWorkspace } from './workspace-progress.js';
 import { watchesWorkspace } from '../core/worktree.js';
 
@@ -23,6 +29,7 @@ export async function startWorker(
   sv: Supervision,
   claim: Claim,
   wardenEnv: Record<string, string>,
+  signal?: AbortSignal,
 ): Promise<void> {
   const { run, token } = claim;
   const { opts } = sv;
@@ -33,8 +40,20 @@ export async function startWorker(
   let argv = run.argv;
   if (claim.profile.worktree !== null) {
     try {
-      argv = await prepareWorktree(opts.store, opts.host, claim);
+      argv = await prepareWorktree(opts.store, opts.host, claim, signal);
+      // A person's stop that came once git was done: the worker is not started either.
+      if (signal?.reason instanceof PersonStop) return;
     } catch (err) {
+      // A person's stop: the run is theirs to end (Supervisor.stop), as stopped.
+      if (err instanceof WorktreeStopped && signal?.reason instanceof PersonStop) return;
+      if (err instanceof WorktreeStopped) {
+        // serve is stopping: the task goes back in line, its attempt not counted against it.
+        return sv.endings.notStarted(
+          { runId: run.id, taskId: run.task_id },
+          'host_lost',
+          restartedReason('not_started', opts.host, run.attempt),
+        );
+      }
       if (!(err instanceof WorktreeRefused)) throw err;
       // Nothing was made: the task blocks at once with what to do (a configuration error).
       return sv.endings.notStarted(

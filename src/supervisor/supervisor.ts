@@ -30,6 +30,7 @@ import { OwnAbsences } from './own-absences.js';
 import { noteCall, noteModel, progressOf } from './progress.js';
 import { readExitFile } from './spawn.js';
 import { startWorker } from './starter.js';
+import { PersonStop, StartsUnderWay } from './starts.js';
 import { Standbys } from './standby.js';
 import { worktreeEnding } from './worktree.js';
 import { watchWorkspace } from './workspace-progress.js';
@@ -47,6 +48,8 @@ export class Supervisor implements Supervision {
   readonly live = new Map<number, LiveRun>();
   readonly lost = new Set<number>();
   readonly starting = new Map<number, number>();
+  /** The starts under way, for a person's stop of a run not running yet. */
+  private readonly underWay = new StartsUnderWay();
   readonly endings: SpawnedEndings;
   readonly processes: ProcessLayer;
   readonly actor: Actor;
@@ -131,11 +134,17 @@ export class Supervisor implements Supervision {
 
   /**
    * Starts the worker of a claimed run, or ends the run `spawn_failed`. Once the runs claimed
-   * have all been started, a standby is made for the next start.
+   * have all been started, a standby is made for the next start. `signal` stops the making of
+   * its worktree (`serve` stopping).
    */
-  async start(claim: Claim, wardenEnv: Record<string, string>): Promise<void> {
+  async start(
+    claim: Claim,
+    wardenEnv: Record<string, string>,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const run = { runId: claim.run.id, taskId: claim.task.id, attempt: claim.run.attempt };
     try {
-      await startWorker(this, claim, wardenEnv);
+      await this.underWay.run(run, signal, (s) => startWorker(this, claim, wardenEnv, s));
     } finally {
       this.starting.delete(claim.run.id);
       if (this.starting.size === 0) this.standbys.refill();
@@ -470,11 +479,21 @@ export class Supervisor implements Supervision {
    * verified gone, or until they are found unkillable. Null if this host does not watch it.
    */
   async stop(taskId: number, by: string, intent: StopIntent): Promise<EndResult | null> {
-    const live = [...this.live.values()].find((l) => l.taskId === taskId);
-    if (!live) return null;
+    let live = this.liveOf(taskId);
+    if (!live) {
+      // Its worker may be starting still (its worktree being made): that start is stopped.
+      const started = await this.underWay.stop(taskId, new PersonStop(by, intent));
+      if (started === null) return null;
+      live = this.liveOf(taskId);
+      if (!live) return this.endings.stoppedUnstarted(started, by, intent, this.opts.host);
+    }
     return this.endings.stop(live, by, intent, () =>
       observed(live, this.opts.host, this.opts.clock.monotonic()),
     );
+  }
+
+  private liveOf(taskId: number): LiveRun | undefined {
+    return [...this.live.values()].find((l) => l.taskId === taskId);
   }
 
   // ---- Progress batches ----

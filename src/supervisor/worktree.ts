@@ -13,8 +13,10 @@ import {
   checkRepository,
   deleteBranch,
   gatherEvidence,
+  isUnfinished,
   removeWorktree,
 } from '../git/worktree.js';
+import { GitError } from '../git/git.js';
 import type { Claim } from '../store/run-types.js';
 import type { Store } from '../store/store.js';
 import { readTail } from '../os/tail.js';
@@ -30,13 +32,22 @@ export function setupFiles(path: string): { log: string; done: string; failed: s
 /** A worktree that cannot be made or used here; the run ends `config_error` with the message. */
 export class WorktreeRefused extends Error {}
 
+/** A worktree whose making was stopped because `serve` is stopping: no fault of the task's. */
+export class WorktreeStopped extends Error {}
+
 /**
  * Before a worktree run's worker starts: the task's worktree, made here on its first claim
  * (branch `warden/<task>` from BASE, or REPO's HEAD then, recorded) and reused by every later
  * attempt. Returns the argv to start: the run's own, behind `warden-setup` when the profile
- * has a setup. Throws `WorktreeRefused` when the worktree is another host's, or cannot be made.
+ * has a setup. Throws `WorktreeRefused` when the worktree is another host's, or cannot be made,
+ * and `WorktreeStopped` when `signal` stopped its git.
  */
-export async function prepareWorktree(store: Store, host: string, claim: Claim): Promise<string[]> {
+export async function prepareWorktree(
+  store: Store,
+  host: string,
+  claim: Claim,
+  signal?: AbortSignal,
+): Promise<string[]> {
   const { run, task, profile } = claim;
   const spec = profile.worktree;
   const path = run.cwd;
@@ -53,12 +64,14 @@ export async function prepareWorktree(store: Store, host: string, claim: Claim):
     );
   }
   try {
-    if (rec === null) rec = await makeWorktree(store, host, task.id, spec, path);
-    else if (!existsSync(rec.path)) {
-      // Deleted by hand: made again from the task's own branch, which holds its commits.
-      await addWorktree(rec.repo, rec.path, rec.branch, rec.base_sha, true);
+    if (rec === null) rec = await makeWorktree(store, host, task.id, spec, path, signal);
+    else if (!existsSync(rec.path) || (await isUnfinished(rec.repo, rec.path, signal))) {
+      // Deleted by hand, or its making again was cut short: made again from the task's own
+      // branch, which holds its commits.
+      await addWorktree(rec.repo, rec.path, rec.branch, rec.base_sha, true, signal);
     }
   } catch (err) {
+    if (err instanceof GitError && err.aborted) throw new WorktreeStopped(err.message);
     if (err instanceof WardenError) throw new WorktreeRefused(err.message);
     throw new WorktreeRefused(err instanceof Error ? err.message : String(err));
   }
@@ -72,12 +85,13 @@ async function makeWorktree(
   taskId: number,
   spec: { repo: string; base: string | null },
   path: string,
+  signal: AbortSignal | undefined,
 ): Promise<WorktreeRecord> {
   const baseSha = await checkRepository(spec.repo, spec.base);
   const branch = worktreeBranch(taskId);
   // The folder of worktrees is the owner's only, like the workspaces beside it.
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  await addWorktree(spec.repo, path, branch, baseSha, false);
+  await addWorktree(spec.repo, path, branch, baseSha, false, signal);
   try {
     return await store.recordWorktree(
       { task_id: taskId, host_id: host, repo: spec.repo, path, branch, base_sha: baseSha },
