@@ -120,3 +120,8 @@ export function conflict(message: string, details?: Record<string, unknown>): Wa
 export function illegalState(message: string, details?: Record<string, unknown>): WardenError {
   return new WardenError(ErrorCode.illegal_state, message, details);
 }
+
+/** What was thrown, as an Error (a library may throw a string). */
+export function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}

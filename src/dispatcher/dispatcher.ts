@@ -1,3 +1,4 @@
+import { asError } from '../core/errors.js';
 import type { Claim } from '../store/run-types.js';
 import type { Store } from '../store/store.js';
 import type { HostInstruments } from '../serve/instruments.js';
@@ -71,6 +72,8 @@ export class Dispatcher {
 
   /** Starts under way apart from the pass: worktrees being made. */
   private readonly aside = new Set<Promise<void>>();
+  /** The first failure of a start made aside since `settled` last looked. */
+  private asideFailure: Error | undefined;
   /** Aborted when `serve` stops: kills the git of worktrees being made. */
   private readonly stopping = new AbortController();
 
@@ -165,14 +168,15 @@ export class Dispatcher {
   private async startOne(claim: Claim): Promise<void> {
     const from = performance.now();
     await this.opts.supervisor.start(claim, this.opts.wardenEnv(), this.stopping.signal);
-    // A spawn that failed started nothing: it is no dispatch to time.
-    if (this.opts.supervisor.isRunning(claim.run.id))
-      this.opts.measure?.dispatched(
-        claim.profile.name,
-        claim.ready_at,
-        claim.run.started_at,
-        performance.now() - from,
-      );
+    // A start that ended its run instead (a spawn that failed, a worktree refused or stopped)
+    // started nothing: it is no dispatch to time, and its ending says why.
+    if (!this.opts.supervisor.isRunning(claim.run.id)) return;
+    this.opts.measure?.dispatched(
+      claim.profile.name,
+      claim.ready_at,
+      claim.run.started_at,
+      performance.now() - from,
+    );
     this.opts.log?.(
       `started run ${claim.run.id} (attempt ${claim.run.attempt}) of task ${claim.task.id}`,
     );
@@ -180,26 +184,35 @@ export class Dispatcher {
 
   private startAside(claim: Claim): void {
     const start: Promise<void> = this.startOne(claim)
-      .catch((err: unknown) =>
-        this.opts.log?.(`dispatch: run ${claim.run.id}: ${(err as Error).stack ?? String(err)}`),
-      )
+      .catch((err: unknown) => {
+        // A failure in the pass's own loop fails the pass; one aside fails `settled`.
+        this.asideFailure ??= asError(err);
+        this.opts.log?.(`dispatch: run ${claim.run.id}: ${(err as Error).stack ?? String(err)}`);
+      })
       .finally(() => this.aside.delete(start));
     this.aside.add(start);
   }
 
-  /** Waits for the pass under way and every start made aside (`dispatch --once`). */
+  /**
+   * Waits for the pass under way and every start made aside (`dispatch --once`); fails with the
+   * pass's failure, or the first start's made aside.
+   */
   async settled(): Promise<void> {
-    await this.running;
+    let failure: Error | undefined;
+    await this.running?.catch((err: unknown) => (failure = asError(err)));
     while (this.aside.size > 0) await Promise.all(this.aside);
+    failure ??= this.asideFailure;
+    this.asideFailure = undefined;
+    if (failure !== undefined) throw failure;
   }
 
   /**
    * For `serve` stopping: no pass starts anything more, the git of worktrees being made is
    * killed (their runs end `host_lost`, not counted against their tasks), and this waits for
-   * every start under way to be done.
+   * every start under way to be done, even after a failed pass (logged already).
    */
   async stop(): Promise<void> {
     this.stopping.abort();
-    await this.settled();
+    await this.settled().catch(() => undefined);
   }
 }

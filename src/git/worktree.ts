@@ -1,7 +1,9 @@
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { conflict, invalid, notFound } from '../core/errors.js';
+import type { WardenError } from '../core/errors.js';
+import { commandLine, groupAlive, liveProcesses, signalGroup } from '../os/procfs.js';
 import { EVIDENCE_LIMITS, rescueRef } from '../core/worktree.js';
 import type { RescueRef, RunEvidence, TaskDiffView, WorktreeRecord } from '../core/worktree.js';
 import { GitError, git, gitMaybe } from './git.js';
@@ -95,28 +97,49 @@ async function worktreeList(repo: string, signal?: AbortSignal): Promise<Worktre
   return list;
 }
 
-/** The worktree (its path) that has `branch` checked out, or null. */
-export async function worktreeHolding(repo: string, branch: string): Promise<string | null> {
-  return (await worktreeList(repo)).find((w) => w.branch === branch)?.path ?? null;
+/**
+ * The same folder, as git lists it: git keeps a worktree's real path (symbolic links resolved),
+ * and warden's home may be reached through one. A folder that is gone is compared by its parent.
+ */
+function samePath(listed: string, path: string): boolean {
+  return resolve(listed) === resolve(path) || realPath(listed) === realPath(path);
+}
+
+function realPath(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    try {
+      return join(realpathSync(dirname(path)), basename(path));
+    } catch {
+      return resolve(path);
+    }
+  }
 }
 
 /**
  * Whether the worktree at `path` is one whose `git worktree add` never finished: git locks a
  * worktree it is making ("initializing", warden's git runs in the C locale) and unlocks it when
  * the checkout is done, so a lock left with that reason means the add was killed (a timeout,
- * `serve` stopped or killed) and its files are not all there.
+ * `serve` stopped or killed) or is still under way, and its files are not all there.
  */
 export async function isUnfinished(
   repo: string,
   path: string,
   signal?: AbortSignal,
 ): Promise<boolean> {
-  const entry = (await worktreeList(repo, signal)).find((w) => resolve(w.path) === resolve(path));
+  const entry = (await worktreeList(repo, signal)).find((w) => samePath(w.path, path));
   return entry?.locked === UNFINISHED_LOCK;
 }
 
 /** The lock reason of a worktree git is still making. */
 const UNFINISHED_LOCK = 'initializing';
+
+function branchTaken(repo: string, branch: string): WardenError {
+  return conflict(
+    `branch ${branch} already exists in ${repo} and was not made for this task (another warden home, or a person); delete or rename it (\`git -C ${repo} branch -m ${branch} OTHER\`), then unblock the task`,
+  );
+}
 
 /**
  * Makes a task's worktree at `path` on `branch` from `baseSha`. With `reuseBranch` (the task's
@@ -139,15 +162,13 @@ export async function addWorktree(
   const call = signal ? { signal } : {};
   const list = await worktreeList(repo, signal);
   const holder = list.find((w) => w.branch === branch);
-  if (holder !== undefined && resolve(holder.path) !== resolve(path)) {
+  const atPath = list.find((w) => samePath(w.path, path));
+  if (holder !== undefined && holder !== atPath) {
     throw conflict(
       `branch ${branch} is already checked out in the worktree ${holder.path}; a branch has one worktree: remove it (\`git -C ${repo} worktree remove ${holder.path}\`) or rename the branch, then unblock the task`,
     );
   }
-  const unfinished = list.find(
-    (w) => resolve(w.path) === resolve(path) && w.locked === UNFINISHED_LOCK,
-  );
-  if (unfinished !== undefined) {
+  if (atPath?.locked === UNFINISHED_LOCK) {
     // Only an add of warden's made this worktree at warden's path: its branch is this task's
     // when it holds it, and has no work of its own unless the task's runs used it before.
     await discard(repo, path, holder !== undefined && !reuseBranch ? branch : null);
@@ -157,36 +178,65 @@ export async function addWorktree(
       ['-C', repo, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}`],
       call,
     )) !== null;
-  if (exists && !reuseBranch) {
-    throw conflict(
-      `branch ${branch} already exists in ${repo} and was not made for this task (another warden home, or a person); delete or rename it (\`git -C ${repo} branch -m ${branch} OTHER\`), then unblock the task`,
-    );
-  }
+  if (exists && !reuseBranch) throw branchTaken(repo, branch);
   // A folder left by a worktree that was deleted by hand: git refuses to reuse it until pruned.
   await git(['-C', repo, 'worktree', 'prune'], call);
   const existed = existsSync(path);
+  let made = false;
   try {
-    await git(
-      exists
-        ? ['-C', repo, 'worktree', 'add', '--', path, branch]
-        : ['-C', repo, 'worktree', 'add', '-b', branch, '--', path, baseSha],
-      call,
-    );
+    if (!exists) {
+      // Made on its own, and only if it is not there: a branch made by someone else since the
+      // look above is refused, never taken for this task's (and never deleted below).
+      await git(['-C', repo, 'branch', '--no-track', branch, baseSha], call).catch((err) => {
+        throw err instanceof GitError && /already exists/.test(err.message)
+          ? branchTaken(repo, branch)
+          : err;
+      });
+      made = true;
+    }
+    await git(['-C', repo, 'worktree', 'add', '--', path, branch], call);
   } catch (err) {
     // Not under the signal: this runs while serve stops too, and is local and short.
-    if (!existed) await discard(repo, path, exists ? null : branch).catch(() => undefined);
+    const mine = made ? branch : null;
+    if (!existed) await discard(repo, path, mine).catch(() => undefined);
+    else if (mine !== null) await deleteBranch(repo, mine).catch(() => false);
     throw err;
   }
 }
 
 /**
  * Removes a worktree warden's add left unfinished (locked, so `-f -f`), and `branch` when given.
+ * A git still making it (its `serve` died: git runs in a session of its own) is killed first,
+ * or it would go on writing into the worktree made in its place.
  */
 async function discard(repo: string, path: string, branch: string | null): Promise<void> {
+  await killAddsOf(path);
   await gitMaybe(['-C', repo, 'worktree', 'remove', '-f', '-f', '--', path]);
   rmSync(path, { recursive: true, force: true });
   await git(['-C', repo, 'worktree', 'prune']);
   if (branch !== null) await deleteBranch(repo, branch);
+}
+
+/** Kills every `git worktree add` making `path` (with its session), and waits until they are gone. */
+async function killAddsOf(path: string): Promise<void> {
+  const groups = new Set<number>();
+  for (const p of liveProcesses()) {
+    const argv = commandLine(p.pid);
+    if (argv === null || !argv.includes('worktree') || !argv.includes('add')) continue;
+    if (argv.some((a) => a.startsWith('/') && samePath(a, path))) groups.add(p.pgid);
+  }
+  for (const g of groups) {
+    try {
+      signalGroup(g, 'SIGKILL');
+    } catch {
+      // Not ours to signal (another user's): left to git's own lock.
+      groups.delete(g);
+    }
+  }
+  const deadline = Date.now() + 5_000;
+  while ([...groups].some((g) => groupAlive(g)) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Removes a worktree from disk and git's list (`--force`: its changes were rescued at the ending). */

@@ -76,12 +76,20 @@ export function runCommand(
       });
     };
     const end = (why: NonNullable<CommandResult['ended']>): void => {
-      if (settled) return;
-      // It exited already and only a helper holds its output: what it said stands.
-      if (exitCode !== undefined) return settle();
+      if (settled || ended !== null) return;
+      if (exitCode !== undefined) {
+        // It exited by itself: what it wrote is read to the end (an abort waits for that), and
+        // a helper it left writing more than the bound is cut off, not killed.
+        if (why !== 'overflow') return;
+        ended = why;
+        return settle();
+      }
       ended = why;
       if (child.pid !== undefined) signalGroup(child.pid, 'SIGKILL');
     };
+    // Ended by warden: once its group is gone (a second at most), a pipe still held is not
+    // waited for.
+    const settleWhenGone = (): void => whenGroupGone(child.pid, () => settle());
     const onAbort = (): void => end('aborted');
     let timer = setTimeout(() => end('timeout'), opts.timeoutMs);
     if (opts.signal?.aborted) end('aborted');
@@ -99,14 +107,12 @@ export function runCommand(
     child.on('error', (e: NodeJS.ErrnoException) => settle({ startError: e }));
     child.on('exit', (code) => {
       exitCode = code;
-      // Ended by warden: once its group is gone (a second at most), a pipe still held is not
-      // waited for.
-      if (ended !== null) return void whenGroupGone(child.pid, () => settle());
+      if (ended !== null) return settleWhenGone();
       // What it wrote is in the pipes already; a helper holding them is given a moment only.
       clearTimeout(timer);
       timer = setTimeout(() => settle(), EXIT_GRACE_MS);
     });
-    child.on('close', () => settle());
+    child.on('close', () => (ended !== null ? settleWhenGone() : settle()));
   });
 }
 

@@ -29,11 +29,24 @@ export async function dispatchOnce(
       wardenEnv: () => ({
         WARDEN_URL: `http://${parts.config.serve.bind}:${parts.config.serve.port}`,
       }),
-      log: () => (count += 1),
+      // Its other lines are failures, which `settled` throws.
+      log: (line) => {
+        if (line.startsWith('started run ')) count += 1;
+      },
     });
-    await dispatcher.pass();
-    // Worktrees are made aside from the pass: their workers are started before this exits.
-    await dispatcher.settled();
+    // Ctrl-C or a TERM while a worktree is made: its git (in a session of its own, which the
+    // terminal's signal does not reach) is killed, and its run goes back in line.
+    const stop = (): void => void dispatcher.stop();
+    process.once('SIGINT', stop).once('SIGTERM', stop);
+    try {
+      await dispatcher.pass();
+    } finally {
+      // Worktrees are made aside from the pass: their starts are done before this returns,
+      // even when the pass failed.
+      await dispatcher.settled().finally(() => {
+        process.off('SIGINT', stop).off('SIGTERM', stop);
+      });
+    }
     return count;
   });
 }

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { EndResult } from '../core/ending.js';
 import {
   leaseGoneReason,
   restartedReason,
@@ -14,7 +15,7 @@ import { runStartNow } from './run-start.js';
 import { SpawnError, runEnv, spawnWorker } from './spawn.js';
 import { llmEnv } from '../core/llm.js';
 import type { Supervision } from './supervision.js';
-import { PersonStop } from './starts.js';
+import type { StartControl } from './starts.js';
 import { WorktreeRefused, WorktreeStopped, prepareWorktree } from './worktree.js';
 import { watchWorkspace } from './workspace-progress.js';
 import { watchesWorkspace } from '../core/worktree.js';
@@ -29,8 +30,8 @@ export async function startWorker(
   sv: Supervision,
   claim: Claim,
   wardenEnv: Record<string, string>,
-  signal?: AbortSignal,
-): Promise<void> {
+  control?: StartControl,
+): Promise<EndResult | void> {
   const { run, token } = claim;
   const { opts } = sv;
   const runDir = join(opts.runsDir, String(run.id));
@@ -39,28 +40,20 @@ export async function startWorker(
   const policy = resolvePolicy(opts.config, claim.profile.policy, claim.task.policy);
   let argv = run.argv;
   if (claim.profile.worktree !== null) {
+    sv.makingWorktrees.add(run.id);
     try {
-      argv = await prepareWorktree(opts.store, opts.host, claim, signal);
-      // A person's stop that came once git was done: the worker is not started either.
-      if (signal?.reason instanceof PersonStop) return;
+      argv = await prepareWorktree(opts.store, opts.host, claim, control?.signal);
     } catch (err) {
-      // A person's stop: the run is theirs to end (Supervisor.stop), as stopped.
-      if (err instanceof WorktreeStopped && signal?.reason instanceof PersonStop) return;
-      if (err instanceof WorktreeStopped) {
-        // serve is stopping: the task goes back in line, its attempt not counted against it.
-        return sv.endings.notStarted(
-          { runId: run.id, taskId: run.task_id },
-          'host_lost',
-          restartedReason('not_started', opts.host, run.attempt),
-        );
-      }
-      if (!(err instanceof WorktreeRefused)) throw err;
-      // Nothing was made: the task blocks at once with what to do (a configuration error).
-      return sv.endings.notStarted(
-        { runId: run.id, taskId: run.task_id },
-        'config_error',
-        worktreeReason(err.message, opts.host, run.attempt),
-      );
+      if (!(err instanceof WorktreeStopped) && !(err instanceof WorktreeRefused)) throw err;
+      return endUnmade(sv, claim, err, control);
+    } finally {
+      sv.makingWorktrees.delete(run.id);
+    }
+    // A person's stop that came once git was done: no worker is started either.
+    const person = control?.stoppedBy();
+    if (person) {
+      const started = { runId: run.id, taskId: run.task_id, attempt: run.attempt };
+      return sv.endings.stoppedUnstarted(started, person.by, person.intent, opts.host);
     }
   }
   try {
@@ -121,4 +114,33 @@ export async function startWorker(
       );
     }
   }
+}
+
+/**
+ * Ends a run whose worktree was not made: `stopped` for a person's stop, `host_lost` when serve
+ * is stopping (not counted against the task), `config_error` when it cannot be made here.
+ */
+function endUnmade(
+  sv: Supervision,
+  claim: Claim,
+  err: WorktreeStopped | WorktreeRefused,
+  control: StartControl | undefined,
+): Promise<EndResult | void> {
+  const { run } = claim;
+  const host = sv.opts.host;
+  const ids = { runId: run.id, taskId: run.task_id };
+  const person = control?.stoppedBy() ?? null;
+  if (person !== null) {
+    const started = { ...ids, attempt: run.attempt };
+    return sv.endings.stoppedUnstarted(started, person.by, person.intent, host);
+  }
+  if (err instanceof WorktreeStopped) {
+    return sv.endings.notStarted(
+      ids,
+      'host_lost',
+      restartedReason('not_started', host, run.attempt),
+    );
+  }
+  // Nothing was made: the task blocks at once with what to do (a configuration error).
+  return sv.endings.notStarted(ids, 'config_error', worktreeReason(err.message, host, run.attempt));
 }

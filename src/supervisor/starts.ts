@@ -1,6 +1,6 @@
-import type { StopIntent } from '../core/ending.js';
+import type { EndResult, StopIntent } from '../core/ending.js';
 
-/** Why a start was stopped by a person: the reason its signal was aborted with. */
+/** A person's stop of a run whose worker is still starting. */
 export class PersonStop {
   constructor(
     readonly by: string,
@@ -15,40 +15,67 @@ export interface StartUnderWay {
   attempt: number;
 }
 
+/** What a start is told while it runs. */
+export interface StartControl {
+  /** Aborted by `serve` stopping or by a person's stop: it kills the worktree's git. */
+  signal: AbortSignal;
+  /** The person's stop that came, if one did: the start ends its run for them. */
+  stoppedBy(): PersonStop | null;
+}
+
 interface Entry extends StartUnderWay {
   abort: AbortController;
-  done: Promise<void>;
+  stop: PersonStop | null;
+  done: Promise<EndResult | void>;
 }
 
 /**
  * The starts under way on this host, so that a person's stop reaches a run whose worker is not
- * running yet: a worktree being made can take a minute, and a stop then is no less meant.
+ * running yet: a worktree being made can take a minute, and a stop then is no less meant. The
+ * start itself ends the run for the person, while its claim is still reserved (a tick meanwhile
+ * would take the run for one whose serve died before starting it).
  */
 export class StartsUnderWay {
   private readonly starts = new Map<number, Entry>();
 
-  /** Runs `start` with a signal that `outer` (serve stopping) or a person's stop aborts. */
-  run(
+  /**
+   * Runs `start`, which may end its run for a person's stop (giving that ending), with a signal
+   * that `outer` (serve stopping) or a person's stop aborts.
+   */
+  async run(
     run: StartUnderWay,
     outer: AbortSignal | undefined,
-    start: (signal: AbortSignal) => Promise<void>,
+    start: (control: StartControl) => Promise<EndResult | void>,
   ): Promise<void> {
     const abort = new AbortController();
     const signal = outer ? AbortSignal.any([outer, abort.signal]) : abort.signal;
-    const done = start(signal).finally(() => this.starts.delete(run.runId));
-    this.starts.set(run.runId, { ...run, abort, done });
-    return done;
+    const entry: Entry = { ...run, abort, stop: null, done: Promise.resolve() };
+    entry.done = start({ signal, stoppedBy: () => entry.stop });
+    this.starts.set(run.runId, entry);
+    try {
+      await entry.done;
+    } finally {
+      this.starts.delete(run.runId);
+    }
   }
 
   /**
-   * Stops the start of the task's run for a person and waits for it to be done (its git killed,
-   * or its worker spawned already). The run it was, or null when none of the task's is starting.
+   * Stops the start of the task's run for a person and waits for it to be done. Gives the run
+   * and the ending the start made for the stop (null when its worker was spawned first, or its
+   * start ended otherwise), or null when none of the task's runs is starting.
    */
-  async stop(taskId: number, stop: PersonStop): Promise<StartUnderWay | null> {
+  async stop(
+    taskId: number,
+    stop: PersonStop,
+  ): Promise<{ run: StartUnderWay; ended: EndResult | null } | null> {
     const entry = [...this.starts.values()].find((s) => s.taskId === taskId);
     if (entry === undefined) return null;
+    entry.stop ??= stop;
     entry.abort.abort(stop);
-    await entry.done.catch(() => undefined);
-    return { runId: entry.runId, taskId: entry.taskId, attempt: entry.attempt };
+    const ended = await entry.done.catch(() => undefined);
+    return {
+      run: { runId: entry.runId, taskId: entry.taskId, attempt: entry.attempt },
+      ended: ended ?? null,
+    };
   }
 }

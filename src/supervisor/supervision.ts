@@ -79,6 +79,8 @@ export interface Supervision {
    * lease epoch they were claimed in.
    */
   readonly starting: Map<number, number>;
+  /** Runs whose worktree is being made (their start waits on git). */
+  readonly makingWorktrees: Set<number>;
   readonly endings: SpawnedEndings;
   readonly processes: ProcessLayer;
   readonly actor: Actor;

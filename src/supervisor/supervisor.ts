@@ -48,6 +48,7 @@ export class Supervisor implements Supervision {
   readonly live = new Map<number, LiveRun>();
   readonly lost = new Set<number>();
   readonly starting = new Map<number, number>();
+  readonly makingWorktrees = new Set<number>();
   /** The starts under way, for a person's stop of a run not running yet. */
   private readonly underWay = new StartsUnderWay();
   readonly endings: SpawnedEndings;
@@ -144,10 +145,13 @@ export class Supervisor implements Supervision {
   ): Promise<void> {
     const run = { runId: claim.run.id, taskId: claim.task.id, attempt: claim.run.attempt };
     try {
-      await this.underWay.run(run, signal, (s) => startWorker(this, claim, wardenEnv, s));
+      await this.underWay.run(run, signal, (control) =>
+        startWorker(this, claim, wardenEnv, control),
+      );
     } finally {
       this.starting.delete(claim.run.id);
-      if (this.starting.size === 0) this.standbys.refill();
+      // Starts making a worktree take a standby when they spawn; they do not wait for one.
+      if (this.starting.size <= this.makingWorktrees.size) this.standbys.refill();
     }
   }
 
@@ -482,10 +486,13 @@ export class Supervisor implements Supervision {
     let live = this.liveOf(taskId);
     if (!live) {
       // Its worker may be starting still (its worktree being made): that start is stopped.
-      const started = await this.underWay.stop(taskId, new PersonStop(by, intent));
-      if (started === null) return null;
+      const start = await this.underWay.stop(taskId, new PersonStop(by, intent));
+      if (start === null) return null;
+      // Ended for the stop by its start, or its worker spawned first and is stopped as any.
+      if (start.ended !== null) return start.ended;
       live = this.liveOf(taskId);
-      if (!live) return this.endings.stoppedUnstarted(started, by, intent, this.opts.host);
+      // Its start ended it otherwise (its worktree refused): that ending is the answer.
+      if (!live) return this.endings.stoppedUnstarted(start.run, by, intent, this.opts.host);
     }
     return this.endings.stop(live, by, intent, () =>
       observed(live, this.opts.host, this.opts.clock.monotonic()),

@@ -4,13 +4,12 @@
  * always looks, and a tick's read of the profiles never outlives a wake-up that came during it.
  * Another process's commit (`remote`) looks only if a spawned profile exists once it is read.
  */
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { person } from '../../src/core/actor.js';
 import type { Profile } from '../../src/core/profile.js';
-import { Dispatcher } from '../../src/dispatcher/dispatcher.js';
+import type { Dispatcher } from '../../src/dispatcher/dispatcher.js';
 import type { Store } from '../../src/store/store.js';
-import { supervisorHome } from '../helpers/supervisor.js';
+import { homeDispatcher, supervisorHome } from '../helpers/supervisor.js';
 import type { SupervisorHome } from '../helpers/supervisor.js';
 
 let home: SupervisorHome | null = null;
@@ -46,14 +45,7 @@ function counted(
       return Reflect.get(target, name, receiver) as unknown;
     },
   });
-  const dispatcher = new Dispatcher({
-    store,
-    supervisor: h.supervisor,
-    host: 'h1',
-    maxWorkers: () => 4,
-    workspaceRoot: join(h.dir, 'ws'),
-    wardenEnv: () => ({}),
-  });
+  const dispatcher = homeDispatcher(h, store);
   return { dispatcher, looks: () => looks, reads: () => reads };
 }
 

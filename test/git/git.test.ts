@@ -70,12 +70,13 @@ describe('git', () => {
       ['-c', `core.sshCommand=${ssh.command}`, 'ls-remote', 'ssh://nowhere/x'],
       {
         cwd: dir,
-        timeoutMs: 1_000,
+        // Long enough for the fake ssh to write what it says first, on a loaded machine.
+        timeoutMs: 5_000,
       },
     ).catch((e: unknown) => e);
     const took = Date.now() - from;
     expect(err).toBeInstanceOf(GitError);
-    expect((err as GitError).message).toBe('git ls-remote took longer than 1000 ms and was killed');
+    expect((err as GitError).message).toBe('git ls-remote took longer than 5000 ms and was killed');
     const [pid, sid] = (await fileOf(ssh.said)).trim().split(/\s+/).map(Number);
     pids.push(pid!);
     // Its session is git's own, not the one this test (and serve) runs in: no terminal to prompt on.

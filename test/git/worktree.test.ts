@@ -4,13 +4,14 @@
  * removing a worktree whose repository is gone.
  */
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import {
-  chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,10 +25,13 @@ import {
   removeWorktree,
   rescue,
 } from '../../src/git/worktree.js';
-import { git, makeRepo } from '../helpers/git.js';
+import { git, makeRepo, slowCheckoutRepo } from '../helpers/git.js';
+import { pidAlive, signalGroup } from '../../src/os/procfs.js';
 
 const dirs: string[] = [];
+const strays: ChildProcess[] = [];
 afterEach(() => {
+  for (const s of strays.splice(0)) if (s.pid !== undefined) signalGroup(s.pid, 'SIGKILL');
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
@@ -123,27 +127,11 @@ describe('rescue and removal', () => {
   });
 });
 
-/**
- * A repository whose `data.bin` passes through a smudge filter on checkout, as Git LFS does; the
- * filter writes its pid to `started`, then waits 10 minutes unless `fast` exists.
- */
+/** A slow-checkout repository (test/helpers/git.ts) in temp folders removed after the test. */
 function slowCheckout(): { repo: string; started: string; fast: string } {
-  const repo = makeRepo();
-  dirs.push(repo);
-  const dir = temp();
-  const started = join(dir, 'started');
-  const fast = join(dir, 'fast');
-  writeFileSync(
-    join(dir, 'smudge'),
-    `#!/bin/sh\necho $$ > ${started}\n[ -f ${fast} ] || sleep 600\nexec cat\n`,
-  );
-  chmodSync(join(dir, 'smudge'), 0o755);
-  writeFileSync(join(repo, '.gitattributes'), '*.bin filter=slow\n');
-  writeFileSync(join(repo, 'data.bin'), 'all of it\n');
-  git(repo, 'add', '.');
-  git(repo, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'data');
-  git(repo, 'config', 'filter.slow.smudge', join(dir, 'smudge'));
-  return { repo, started, fast };
+  const slow = slowCheckoutRepo(temp());
+  dirs.push(slow.repo);
+  return slow;
 }
 
 async function untilWritten(path: string): Promise<void> {
@@ -184,7 +172,7 @@ describe('a worktree add cut short', () => {
     expect(worktreeCount(repo)).toBe(1);
     writeFileSync(fast, '');
     await addWorktree(repo, wt, 'warden/5', git(repo, 'rev-parse', 'HEAD'), false);
-    expect(readFileSync(join(wt, 'data.bin'), 'utf8')).toBe('all of it\n');
+    expect(readFileSync(join(wt, 'data.bin'), 'utf8')).toBe('the whole file\n');
   });
 
   it('keeps the branch of a task whose worktree is made again, and a folder that was there before', async () => {
@@ -204,24 +192,49 @@ describe('a worktree add cut short', () => {
     expect(readFileSync(join(wt, 'mine.txt'), 'utf8')).toBe("a person's\n");
   });
 
-  it('discards what an add killed with its caller left (serve killed), and makes the worktree whole', async () => {
+  it('discards what an add killed with its caller left, and makes the worktree whole, through a symbolic link', async () => {
     const { repo, started, fast } = slowCheckout();
-    const wt = join(temp(), 'wt');
-    // git's own add, killed mid-checkout as a SIGKILLed serve would leave it.
-    const add = spawn('git', ['-C', repo, 'worktree', 'add', '-b', 'warden/4', '--', wt, 'HEAD'], {
-      detached: true,
-      stdio: 'ignore',
-      env: { ...process.env, LC_ALL: 'C' },
-    });
+    // The home is reached through a link: git lists the worktree by its real path.
+    const linked = join(temp(), 'home');
+    symlinkSync(temp(), linked);
+    const wt = join(linked, 'wt');
+    const add = strayAdd(repo, wt, 'warden/4');
     await untilWritten(started);
+    // Killed mid-checkout, as a SIGKILLed serve's would be.
     process.kill(-(add.pid ?? 0), 'SIGKILL');
     await new Promise((r) => add.on('exit', r));
     expect(existsSync(join(wt, 'data.bin'))).toBe(false);
     expect(await isUnfinished(repo, wt)).toBe(true);
     writeFileSync(fast, '');
     await addWorktree(repo, wt, 'warden/4', git(repo, 'rev-parse', 'HEAD'), false);
-    expect(readFileSync(join(wt, 'data.bin'), 'utf8')).toBe('all of it\n');
+    expect(readFileSync(join(wt, 'data.bin'), 'utf8')).toBe('the whole file\n');
     expect(await isUnfinished(repo, wt)).toBe(false);
     expect(worktreeCount(repo)).toBe(2);
   });
+
+  it('kills an add still making the worktree (its serve died) before making it again', async () => {
+    const { repo, started, fast } = slowCheckout();
+    const wt = join(temp(), 'wt');
+    const add = strayAdd(repo, wt, 'warden/3');
+    await untilWritten(started);
+    const filter = Number(readFileSync(started, 'utf8'));
+    writeFileSync(fast, '');
+    await addWorktree(repo, wt, 'warden/3', git(repo, 'rev-parse', 'HEAD'), false);
+    // The old add and its filter are gone; the worktree is the new add's, whole.
+    expect(pidAlive(add.pid ?? 0)).toBe(false);
+    expect(pidAlive(filter)).toBe(false);
+    expect(readFileSync(join(wt, 'data.bin'), 'utf8')).toBe('the whole file\n');
+    expect(await isUnfinished(repo, wt)).toBe(false);
+  });
 });
+
+/** git's own `worktree add`, in a session of its own as warden runs it, left to itself. */
+function strayAdd(repo: string, wt: string, branch: string): ChildProcess {
+  const add = spawn('git', ['-C', repo, 'worktree', 'add', '-b', branch, '--', wt, 'HEAD'], {
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, LC_ALL: 'C' },
+  });
+  strays.push(add);
+  return add;
+}

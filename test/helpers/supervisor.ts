@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { person } from '../../src/core/actor.js';
 import { ManualClock } from '../../src/core/clock.js';
 import type { EndResult } from '../../src/core/ending.js';
+import { Dispatcher } from '../../src/dispatcher/dispatcher.js';
 import type { Claim } from '../../src/store/run-types.js';
+import type { Store } from '../../src/store/store.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
 import type { SqliteStore } from '../../src/store/sqlite/open.js';
 import { groupAlive, signalGroup } from '../../src/os/procfs.js';
@@ -121,4 +123,21 @@ export async function supervisorHome(
     },
   };
   return home;
+}
+
+/** A dispatcher of host `h1` over `store` (the home's, or a wrapper of it), up to 4 workers. */
+export function homeDispatcher(
+  h: SupervisorHome,
+  store: Store,
+  roots: { worktreeRoot?: string } = {},
+): Dispatcher {
+  return new Dispatcher({
+    store,
+    supervisor: h.supervisor,
+    host: 'h1',
+    maxWorkers: () => 4,
+    workspaceRoot: join(h.dir, 'ws'),
+    ...roots,
+    wardenEnv: () => ({}),
+  });
 }

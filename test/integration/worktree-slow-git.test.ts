@@ -3,11 +3,11 @@
  * holds up no other task's start, `serve` stopping kills its git and puts the task back in line,
  * and the next attempt makes the worktree whole instead of using what the killed checkout left.
  */
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { pidAlive } from '../../src/os/procfs.js';
-import { git, makeRepo } from '../helpers/git.js';
+import { git, slowCheckoutRepo } from '../helpers/git.js';
 import { TestHome, fixture, waitFor, writtenPid } from '../helpers/host.js';
 
 let home: TestHome;
@@ -17,23 +17,11 @@ afterEach(async () => {
   rmSync(repo, { recursive: true, force: true });
 });
 
-/**
- * A repository whose `*.bin` files pass through a smudge filter on checkout. The filter writes
- * its pid to `filter.pid`, then copies its input, after 10 minutes unless `fast` exists.
- */
-function slowCheckoutRepo(dir: string): { pidFile: string; fast: string } {
-  repo = makeRepo();
-  const pidFile = join(dir, 'filter.pid');
-  const fast = join(dir, 'fast');
-  const filter = join(dir, 'slow-smudge');
-  writeFileSync(filter, `#!/bin/sh\necho $$ > ${pidFile}\n[ -f ${fast} ] || sleep 600\nexec cat\n`);
-  chmodSync(filter, 0o755);
-  writeFileSync(join(repo, '.gitattributes'), '*.bin filter=slow\n');
-  writeFileSync(join(repo, 'data.bin'), 'the whole file\n');
-  git(repo, 'add', '.');
-  git(repo, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'data');
-  git(repo, 'config', 'filter.slow.smudge', filter);
-  return { pidFile, fast };
+/** A slow-checkout repository (test/helpers/git.ts), removed after the test. */
+function slowCheckout(dir: string): { started: string; fast: string } {
+  const slow = slowCheckoutRepo(dir);
+  repo = slow.repo;
+  return slow;
 }
 
 function worktreePaths(): string[] {
@@ -45,7 +33,7 @@ function worktreePaths(): string[] {
 
 it('makes a slow worktree aside from other starts; serve stopping kills its git and the retry makes it whole', async () => {
   home = await new TestHome().init();
-  const slow = slowCheckoutRepo(home.root);
+  const slow = slowCheckout(home.root);
   await home.profile(
     'coder',
     ['sh', '-c', 'echo "data: $(cat data.bin)"'],
@@ -55,7 +43,7 @@ it('makes a slow worktree aside from other starts; serve stopping kills its git 
   const coding = await home.task('check out slowly', ['--assignee', 'coder']);
   const serve = await home.serve();
   const filterPid = await waitFor('the checkout to reach the filter', () =>
-    writtenPid(slow.pidFile),
+    writtenPid(slow.started),
   );
 
   // Another task starts and ends while the worktree is still being checked out.
@@ -87,12 +75,12 @@ it('makes a slow worktree aside from other starts; serve stopping kills its git 
 
 it('stops for a person a run whose worktree is being made: its git is killed, nothing is left, the task blocks', async () => {
   home = await new TestHome().init();
-  const slow = slowCheckoutRepo(home.root);
+  const slow = slowCheckout(home.root);
   await home.profile('coder', ['sh', '-c', 'echo started'], ['--workspace', `worktree:${repo}`]);
   const id = await home.task('check out slowly', ['--assignee', 'coder']);
   await home.serve();
   const filterPid = await waitFor('the checkout to reach the filter', () =>
-    writtenPid(slow.pidFile),
+    writtenPid(slow.started),
   );
   const stop = await home.cli(['stop', String(id), '--json']);
   expect(stop.stderr).toBe('');

@@ -1,5 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
+import { asError } from '../../core/errors.js';
 import type { SqlDb } from '../sql/driver.js';
 import type { Sqlite } from './connect.js';
 import { snapshot } from './snapshot-reads.js';
@@ -40,10 +41,6 @@ function failure(outcomes: readonly Outcome[]): unknown {
 
 function answer(job: Job, value: unknown): Answer {
   return (failed) => (failed === undefined ? job.resolve(value) : job.reject(failed));
-}
-
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
 }
 
 function refuse(jobs: readonly Job[], err: unknown): Answer {
