@@ -44,7 +44,7 @@ const BENCHMARKS = [
  * million-event store on each backend, minutes of work; `fleet` keeps 200 sleeping workers
  * for 5 minutes.
  */
-const BY_NAME_ONLY = ['soak', 'scale', 'fleet', 'gc-hold', 'log-throughput'] as const;
+const BY_NAME_ONLY = ['soak', 'scale', 'fleet', 'gc-hold', 'gc-folders', 'log-throughput'] as const;
 type Name = (typeof BENCHMARKS)[number] | (typeof BY_NAME_ONLY)[number];
 
 interface BenchModule {

@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, rmSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Actor } from '../core/actor.js';
 import type { Clock } from '../core/clock.js';
@@ -7,6 +7,7 @@ import type { EpochMs } from '../core/glossary.js';
 import { formatSize } from '../core/size.js';
 import type { HomePaths } from '../config/home.js';
 import type { Store } from '../store/store.js';
+import { removeTree, treeSize } from '../os/tree.js';
 
 /** One folder gc removed (or would remove). */
 export interface Removed {
@@ -31,28 +32,14 @@ export interface GcReport {
 }
 
 /** The folders of `dir` named by a whole number (a run's or task's id). */
-function numbered(dir: string): number[] {
+async function numbered(dir: string): Promise<number[]> {
   let names: string[];
   try {
-    names = readdirSync(dir);
+    names = await readdir(dir);
   } catch {
     return [];
   }
   return names.filter((n) => /^[1-9]\d*$/.test(n)).map(Number);
-}
-
-/** Bytes under `path`, not following links. */
-function sizeOf(path: string): number {
-  let stat;
-  try {
-    stat = lstatSync(path);
-  } catch {
-    return 0;
-  }
-  if (!stat.isDirectory()) return stat.size;
-  let total = 0;
-  for (const name of readdirSync(path)) total += sizeOf(join(path, name));
-  return total;
 }
 
 /** Of `ids`, those the store says may go, asked in batches. */
@@ -67,13 +54,21 @@ async function prunable(
   return out;
 }
 
-function remove(dir: string, ids: readonly number[], dryRun: boolean): Removed[] {
-  return ids.map((id) => {
+/** Removes the folders of `ids` in `dir` (measured first), one after another, off the loop. */
+export async function removeFolders(
+  dir: string,
+  ids: readonly number[],
+  dryRun: boolean,
+): Promise<Removed[]> {
+  const removed: Removed[] = [];
+  for (const id of ids) {
     const path = join(dir, String(id));
-    const bytes = sizeOf(path);
-    if (!dryRun) rmSync(path, { recursive: true, force: true });
-    return { id, path, bytes };
-  });
+    // Off the event loop (src/os/tree.ts): a workspace's node_modules must not stop serve.
+    const bytes = await treeSize(path);
+    if (!dryRun) await removeTree(path);
+    removed.push({ id, path, bytes });
+  }
+  return removed;
 }
 
 /** The folders a pass removed (or would remove). */
@@ -90,15 +85,15 @@ export async function pruneFolders(
   before: EpochMs,
   dryRun: boolean,
 ): Promise<PrunedFolders> {
-  const runIds = await prunable(numbered(home.runs), async (batch) => {
+  const runIds = await prunable(await numbered(home.runs), async (batch) => {
     return (await store.prunableFolders(batch, [], before)).runs;
   });
-  const taskIds = await prunable(numbered(home.workspaces), async (batch) => {
+  const taskIds = await prunable(await numbered(home.workspaces), async (batch) => {
     return (await store.prunableFolders([], batch, before)).tasks;
   });
   return {
-    runs: remove(home.runs, runIds, dryRun),
-    workspaces: remove(home.workspaces, taskIds, dryRun),
+    runs: await removeFolders(home.runs, runIds, dryRun),
+    workspaces: await removeFolders(home.workspaces, taskIds, dryRun),
   };
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, lstatSync } from 'node:fs';
 import type { Dirent } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { git } from '../git/git.js';
 import type { LiveRun } from './live-run.js';
@@ -64,23 +64,32 @@ function digest(text: string): string {
   return createHash('sha1').update(text).digest('hex');
 }
 
-function stamp(path: string): string {
+/** A path's time and size, read off the event loop (a workspace may be on a slow mount). */
+async function stamp(path: string): Promise<string> {
   try {
-    const st = lstatSync(path);
+    const st = await lstat(path);
     return `${st.mtimeMs}:${st.size}`;
   } catch {
     return 'gone';
   }
 }
 
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
 /**
  * What the workspace holds now, in a few bytes: in a git work tree, HEAD and each changed
  * path's status, time and size (`git status`, which ignores what .gitignore ignores); in a
- * plain folder, the times and sizes of its first entries. Null when it cannot be read.
+ * plain folder, the times and sizes of its first entries. Null when it cannot be read. Every
+ * read is off the event loop, so a workspace on a slow or hung mount holds up only its samples.
  */
 export async function fingerprint(path: string): Promise<string | null> {
-  if (!existsSync(path)) return null;
-  if (existsSync(join(path, '.git'))) {
+  if (!(await exists(path))) return null;
+  if (await exists(join(path, '.git'))) {
     const [head, status] = await Promise.all([
       git(['rev-parse', 'HEAD'], { cwd: path, timeoutMs: 10_000 }).catch(() => ''),
       git(['status', '--porcelain=v1', '-z', '--untracked-files=all'], {
@@ -90,7 +99,7 @@ export async function fingerprint(path: string): Promise<string | null> {
     ]);
     const parts = [head.trim()];
     for (const entry of status.split('\0')) {
-      if (entry.length > 3) parts.push(`${entry}@${stamp(join(path, entry.slice(3)))}`);
+      if (entry.length > 3) parts.push(`${entry}@${await stamp(join(path, entry.slice(3)))}`);
     }
     return digest(parts.join('\n'));
   }
@@ -100,13 +109,13 @@ export async function fingerprint(path: string): Promise<string | null> {
     const dir = queue.shift() as string;
     let entries: Dirent[];
     try {
-      entries = readdirSync(dir, { withFileTypes: true });
+      entries = await readdir(dir, { withFileTypes: true });
     } catch {
       continue;
     }
     for (const entry of entries) {
       const p = join(dir, entry.name);
-      parts.push(`${p}@${stamp(p)}`);
+      parts.push(`${p}@${await stamp(p)}`);
       // The entry's own type (a link is not followed), read with the listing: one stat each.
       if (entry.isDirectory()) queue.push(p);
       if (parts.length >= WALK_MAX_ENTRIES) break;

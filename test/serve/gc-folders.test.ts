@@ -1,0 +1,68 @@
+/**
+ * gc measures and removes a run's folder or a workspace off the event loop (src/serve/gc.ts): a
+ * workspace with a `node_modules` of many thousands of files must not stop `serve --gc-every`
+ * from answering its workers while it goes. Real folders in a temp folder.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { removeFolders } from '../../src/serve/gc.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** A folder of `files` files of 10 bytes, 100 to a sub-folder; gives their bytes. */
+function bigFolder(path: string, files: number): number {
+  for (let i = 0; i < files; i++) {
+    const sub = join(path, 'node_modules', `pkg-${Math.floor(i / 100)}`);
+    if (i % 100 === 0) mkdirSync(sub, { recursive: true });
+    writeFileSync(join(sub, `f-${i}.js`), '0123456789');
+  }
+  return files * 10;
+}
+
+/** Counts the event loop's turns until stopped. */
+function turns(): { stop: () => number } {
+  let count = 0;
+  let on = true;
+  const turn = (): void => {
+    count++;
+    if (on) setImmediate(turn);
+  };
+  setImmediate(turn);
+  return {
+    stop: () => {
+      on = false;
+      return count;
+    },
+  };
+}
+
+it('measures and removes a folder of thousands of files while the event loop goes on turning', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-gc-'));
+  dirs.push(dir);
+  const bytes = bigFolder(join(dir, '7'), 3_000);
+  // A link out of the folder is removed, not followed: what it points at stays, uncounted.
+  const outside = join(dir, 'outside');
+  mkdirSync(outside);
+  writeFileSync(join(outside, 'keep.txt'), 'not gc’s to remove');
+  symlinkSync(outside, join(dir, '7', 'link'));
+
+  const dry = await removeFolders(dir, [7], true);
+  expect(dry[0]?.bytes).toBeGreaterThanOrEqual(bytes);
+  expect(existsSync(join(dir, '7'))).toBe(true);
+
+  const loop = turns();
+  const removed = await removeFolders(dir, [7], false);
+  const during = loop.stop();
+  expect(removed).toEqual([{ id: 7, path: join(dir, '7'), bytes: dry[0]?.bytes }]);
+  // The link's own few bytes are counted; the 20 behind it are not.
+  expect(removed[0]?.bytes).toBeLessThan(bytes + 100);
+  expect(existsSync(join(dir, '7'))).toBe(false);
+  expect(existsSync(join(outside, 'keep.txt'))).toBe(true);
+  // Done in one go (fs's synchronous calls), the loop would not have turned at all meanwhile.
+  expect(during).toBeGreaterThan(100);
+});
