@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { conflict, invalid, notFound } from '../core/errors.js';
 import type { WardenError } from '../core/errors.js';
 import { commandLine, groupAlive, liveProcesses, signalGroup } from '../os/procfs.js';
+import { removeTree } from '../os/tree.js';
 import { EVIDENCE_LIMITS, rescueRef } from '../core/worktree.js';
 import type { RescueRef, RunEvidence, TaskDiffView, WorktreeRecord } from '../core/worktree.js';
 import { GitError, git, gitMaybe } from './git.js';
@@ -212,7 +213,7 @@ export async function addWorktree(
 async function discard(repo: string, path: string, branch: string | null): Promise<void> {
   await killAddsOf(path);
   await gitMaybe(['-C', repo, 'worktree', 'remove', '-f', '-f', '--', path]);
-  rmSync(path, { recursive: true, force: true });
+  await removeTree(path);
   await git(['-C', repo, 'worktree', 'prune']);
   if (branch !== null) await deleteBranch(repo, branch);
 }
@@ -243,7 +244,7 @@ async function killAddsOf(path: string): Promise<void> {
 export async function removeWorktree(repo: string, path: string): Promise<void> {
   if (!existsSync(repo)) {
     // The repository is gone, and git's list of its worktrees with it: only the folder is left.
-    rmSync(path, { recursive: true, force: true });
+    await removeTree(path);
     return;
   }
   if (existsSync(path)) {
@@ -252,7 +253,7 @@ export async function removeWorktree(repo: string, path: string): Promise<void> 
     } catch (err) {
       // Not a worktree any more (deleted and pruned by hand): the folder is just a folder.
       if (!(err instanceof GitError) || err.code === null) throw err;
-      rmSync(path, { recursive: true, force: true });
+      await removeTree(path);
     }
   }
   await git(['-C', repo, 'worktree', 'prune']);

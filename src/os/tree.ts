@@ -19,7 +19,7 @@ async function eachEntry(dir: string, each: (path: string) => Promise<void>): Pr
   }
 }
 
-/** Bytes under `path` (0 when it is gone or cannot be read). */
+/** Bytes of the files under `path` (0 when it is gone or cannot be read). */
 export async function treeSize(path: string): Promise<number> {
   let total = 0;
   const add = async (p: string): Promise<void> => {

@@ -1,0 +1,53 @@
+/**
+ * A folder's size and removal off the event loop (src/os/tree.ts), on real files: links are
+ * removed, never followed, and a path already gone is fine.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { removeTree, treeSize } from '../../src/os/tree.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function temp(): string {
+  const d = mkdtempSync(join(tmpdir(), 'warden-tree-'));
+  dirs.push(d);
+  return d;
+}
+
+it('counts the bytes of the files under a folder, a file alone, and 0 for what is not there', async () => {
+  const dir = temp();
+  mkdirSync(join(dir, 'a', 'b'), { recursive: true });
+  writeFileSync(join(dir, 'a', 'one'), '12345');
+  writeFileSync(join(dir, 'a', 'b', 'two'), '1234567890');
+  // The files' bytes: a folder's own entry is not counted.
+  expect(await treeSize(dir)).toBe(15);
+  expect(await treeSize(join(dir, 'a', 'one'))).toBe(5);
+  expect(await treeSize(join(dir, 'missing'))).toBe(0);
+});
+
+it('removes a tree, a link in it without following it, a lone file, and nothing at all', async () => {
+  const dir = temp();
+  const target = join(temp(), 'kept');
+  mkdirSync(target);
+  writeFileSync(join(target, 'file'), 'not to be removed');
+  mkdirSync(join(dir, 'tree', 'deep', 'er'), { recursive: true });
+  writeFileSync(join(dir, 'tree', 'deep', 'er', 'f'), 'x');
+  symlinkSync(target, join(dir, 'tree', 'link'));
+  await removeTree(join(dir, 'tree'));
+  expect(existsSync(join(dir, 'tree'))).toBe(false);
+  expect(existsSync(join(target, 'file'))).toBe(true);
+  // The link itself as the path: the link goes, what it points at stays.
+  symlinkSync(target, join(dir, 'link'));
+  await removeTree(join(dir, 'link'));
+  expect(existsSync(join(dir, 'link'))).toBe(false);
+  expect(existsSync(join(target, 'file'))).toBe(true);
+  writeFileSync(join(dir, 'lone'), 'y');
+  await removeTree(join(dir, 'lone'));
+  expect(existsSync(join(dir, 'lone'))).toBe(false);
+  await expect(removeTree(join(dir, 'never-there'))).resolves.toBeUndefined();
+});
