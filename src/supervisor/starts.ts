@@ -48,14 +48,19 @@ export class StartsUnderWay {
     start: (control: StartControl) => Promise<EndResult | void>,
   ): Promise<void> {
     const abort = new AbortController();
-    const signal = outer ? AbortSignal.any([outer, abort.signal]) : abort.signal;
+    // Passed on by a listener removed at the end, not `AbortSignal.any`, whose every call
+    // leaves a reference on `outer` for the collector to clear, one per start.
+    const passOn = (): void => abort.abort(outer?.reason);
+    if (outer?.aborted) passOn();
+    else outer?.addEventListener('abort', passOn, { once: true });
     const entry: Entry = { ...run, abort, stop: null, done: Promise.resolve() };
-    entry.done = start({ signal, stoppedBy: () => entry.stop });
+    entry.done = start({ signal: abort.signal, stoppedBy: () => entry.stop });
     this.starts.set(run.runId, entry);
     try {
       await entry.done;
     } finally {
       this.starts.delete(run.runId);
+      outer?.removeEventListener('abort', passOn);
     }
   }
 
