@@ -53,7 +53,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   configure(program);
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return ExitCode.ok;
+    // A command that ended otherwise than in error set its own code (`dispatch --once` stopped
+    // by Ctrl-C: 130).
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (

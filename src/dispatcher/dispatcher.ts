@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { asError } from '../core/errors.js';
 import type { Claim } from '../store/run-types.js';
 import type { Store } from '../store/store.js';
@@ -77,7 +78,11 @@ export class Dispatcher {
   /** Aborted when `serve` stops: kills the git of worktrees being made. */
   private readonly stopping = new AbortController();
 
-  constructor(private readonly opts: DispatcherOptions) {}
+  constructor(private readonly opts: DispatcherOptions) {
+    // Every start under way listens for the stop (supervisor/starts.ts): more than ten at once
+    // are no leak.
+    setMaxListeners(0, this.stopping.signal);
+  }
 
   /** Runs a pass now, or right after the one in progress, unless it cannot start anything. */
   async pass(cause: PassCause = 'change'): Promise<void> {

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { conflict, invalid, notFound } from '../core/errors.js';
 import type { WardenError } from '../core/errors.js';
-import { commandLine, groupAlive, liveProcesses, signalGroup } from '../os/procfs.js';
+import {
+  commandLine,
+  liveGroup,
+  liveProcesses,
+  pidAlive,
+  signalGroup,
+  signalProcess,
+} from '../os/procfs.js';
 import { removeTree } from '../os/tree.js';
 import { EVIDENCE_LIMITS, rescueRef } from '../core/worktree.js';
 import type { RescueRef, RunEvidence, TaskDiffView, WorktreeRecord } from '../core/worktree.js';
@@ -174,22 +181,44 @@ export async function addWorktree(
     // when it holds it, and has no work of its own unless the task's runs used it before.
     await discard(repo, path, holder !== undefined && !reuseBranch ? branch : null);
   } else if (holder !== undefined && existsSync(path)) return;
-  const exists =
+  let exists =
     (await gitMaybe(
       ['-C', repo, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}`],
       call,
     )) !== null;
-  if (exists && !reuseBranch) throw branchTaken(repo, branch);
+  if (exists && !reuseBranch) {
+    // Made by an add of this path that was cut short before its worktree (serve killed between
+    // the two commands), and never used since: this task's, made again from the base.
+    if (holder !== undefined || !(await madeHereOnly(repo, branch, path, call))) {
+      throw branchTaken(repo, branch);
+    }
+    await deleteBranch(repo, branch);
+    exists = false;
+  }
   // A folder left by a worktree that was deleted by hand: git refuses to reuse it until pruned.
   await git(['-C', repo, 'worktree', 'prune'], call);
   const existed = existsSync(path);
   let made = false;
   try {
     if (!exists) {
-      // Made on its own, and only if it is not there: a branch made by someone else since the
-      // look above is refused, never taken for this task's (and never deleted below).
-      await git(['-C', repo, 'branch', '--no-track', branch, baseSha], call).catch((err) => {
-        throw err instanceof GitError && /already exists/.test(err.message)
+      // Made on its own, and only if it is not there (the empty old value): a branch made by
+      // someone else since the look above is refused, never taken for this task's (nor deleted
+      // below). Its reflog's one line names this path, for `madeHereOnly`.
+      await git(
+        [
+          '-C',
+          repo,
+          'update-ref',
+          '--create-reflog',
+          '-m',
+          madeHereMessage(path),
+          `refs/heads/${branch}`,
+          baseSha,
+          '',
+        ],
+        call,
+      ).catch((err: unknown) => {
+        throw err instanceof GitError && /exists/.test(err.message)
           ? branchTaken(repo, branch)
           : err;
       });
@@ -205,6 +234,25 @@ export async function addWorktree(
   }
 }
 
+/** The reflog message of a branch warden makes for the worktree at `path`. */
+function madeHereMessage(path: string): string {
+  return `warden: made for the worktree ${realPath(path)}`;
+}
+
+/** Whether `branch`'s reflog is the one line warden wrote making it for `path`: never moved. */
+async function madeHereOnly(
+  repo: string,
+  branch: string,
+  path: string,
+  call: { signal?: AbortSignal },
+): Promise<boolean> {
+  const log = await gitMaybe(
+    ['-C', repo, 'reflog', 'show', '--format=%gs', `refs/heads/${branch}`, '--'],
+    call,
+  );
+  return log !== null && log.trim() === madeHereMessage(path);
+}
+
 /**
  * Removes a worktree warden's add left unfinished (locked, so `-f -f`), and `branch` when given.
  * A git still making it (its `serve` died: git runs in a session of its own) is killed first,
@@ -218,26 +266,36 @@ async function discard(repo: string, path: string, branch: string | null): Promi
   if (branch !== null) await deleteBranch(repo, branch);
 }
 
-/** Kills every `git worktree add` making `path` (with its session), and waits until they are gone. */
+/**
+ * Kills every `git worktree add` making `path`, and waits (5 s at most) until they are gone. A
+ * git that leads its own process group, as warden runs it, goes with its group (its checkout's
+ * filters, its ssh); any other only itself, never the group of a script that ran it.
+ */
 async function killAddsOf(path: string): Promise<void> {
-  const groups = new Set<number>();
+  const own = liveGroup(process.pid);
+  const killed: number[] = [];
   for (const p of liveProcesses()) {
     const argv = commandLine(p.pid);
-    if (argv === null || !argv.includes('worktree') || !argv.includes('add')) continue;
-    if (argv.some((a) => a.startsWith('/') && samePath(a, path))) groups.add(p.pgid);
-  }
-  for (const g of groups) {
+    if (argv === null || !isAddOf(argv, path)) continue;
     try {
-      signalGroup(g, 'SIGKILL');
+      if (p.pgid === p.pid && p.pgid !== own) signalGroup(p.pid, 'SIGKILL');
+      else signalProcess(p.pid, 'SIGKILL');
+      killed.push(p.pid);
     } catch {
       // Not ours to signal (another user's): left to git's own lock.
-      groups.delete(g);
     }
   }
   const deadline = Date.now() + 5_000;
-  while ([...groups].some((g) => groupAlive(g)) && Date.now() < deadline) {
+  while (killed.some((pid) => pidAlive(pid)) && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Whether a command line is git's `worktree add` of `path`. */
+function isAddOf(argv: readonly string[], path: string): boolean {
+  if (basename(argv[0] ?? '') !== 'git') return false;
+  const verb = argv.findIndex((a, i) => a === 'worktree' && argv[i + 1] === 'add');
+  return verb !== -1 && argv.slice(verb + 2).some((a) => a.startsWith('/') && samePath(a, path));
 }
 
 /** Removes a worktree from disk and git's list (`--force`: its changes were rescued at the ending). */

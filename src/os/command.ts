@@ -89,7 +89,12 @@ export function runCommand(
     };
     // Ended by warden: once its group is gone (a second at most), a pipe still held is not
     // waited for.
-    const settleWhenGone = (): void => whenGroupGone(child.pid, () => settle());
+    let polling = false;
+    const settleWhenGone = (): void => {
+      if (settled || polling) return;
+      polling = true;
+      whenGroupGone(child.pid, () => settle());
+    };
     const onAbort = (): void => end('aborted');
     let timer = setTimeout(() => end('timeout'), opts.timeoutMs);
     if (opts.signal?.aborted) end('aborted');

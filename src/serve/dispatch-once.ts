@@ -6,20 +6,22 @@ import type { HomeParts } from './wiring.js';
 /**
  * `warden dispatch --once`: one dispatcher pass on this host, then exit. Its workers are left
  * unsupervised until a `serve` with the same host id adopts them; their `WARDEN_URL` points at
- * where that `serve` will listen. Returns how many workers started.
+ * where that `serve` will listen. Gives how many workers started, and the signal that stopped
+ * the worktrees being made, if one did (Ctrl-C: their git killed, their runs back in line).
  */
 export async function dispatchOnce(
   parts: HomeParts & { shared: boolean },
   hostId: string,
   maxWorkers: number,
-): Promise<number> {
+): Promise<{ started: number; stoppedBy: NodeJS.Signals | null }> {
   if (parts.shared) {
     throw invalid(
       'dispatch --once is for one host on SQLite; with several hosts (WARDEN_DB) run `warden serve` on each',
     );
   }
   return withHome(parts.store, hostId, async () => {
-    let count = 0;
+    let started = 0;
+    let stoppedBy: NodeJS.Signals | null = null;
     const supervisor = homeSupervisor(parts, hostId);
     // One pass and gone: no standby is made for a next start.
     supervisor.close();
@@ -29,14 +31,18 @@ export async function dispatchOnce(
       wardenEnv: () => ({
         WARDEN_URL: `http://${parts.config.serve.bind}:${parts.config.serve.port}`,
       }),
-      // Its other lines are failures, which `settled` throws.
+      // Its other lines are starts that failed: said, and `settled` fails with the first.
       log: (line) => {
-        if (line.startsWith('started run ')) count += 1;
+        if (line.startsWith('started run ')) started += 1;
+        else process.stderr.write(`warden: ${line}\n`);
       },
     });
     // Ctrl-C or a TERM while a worktree is made: its git (in a session of its own, which the
     // terminal's signal does not reach) is killed, and its run goes back in line.
-    const stop = (): void => void dispatcher.stop();
+    const stop = (signal: NodeJS.Signals): void => {
+      stoppedBy ??= signal;
+      void dispatcher.stop();
+    };
     process.once('SIGINT', stop).once('SIGTERM', stop);
     try {
       await dispatcher.pass();
@@ -47,6 +53,6 @@ export async function dispatchOnce(
         process.off('SIGINT', stop).off('SIGTERM', stop);
       });
     }
-    return count;
+    return { started, stoppedBy };
   });
 }

@@ -54,14 +54,20 @@ async function prunable(
   return out;
 }
 
-/** Removes the folders of `ids` in `dir` (measured first), one after another, off the loop. */
+/**
+ * Removes the folders of `ids` in `dir` (measured first), one after another, off the loop. Each
+ * is asked about again (`mayGo`) just before it goes: a pass over large folders takes minutes,
+ * and a task reopened and started meanwhile keeps its workspace.
+ */
 export async function removeFolders(
   dir: string,
   ids: readonly number[],
   dryRun: boolean,
+  mayGo: (id: number) => Promise<boolean> = () => Promise.resolve(true),
 ): Promise<Removed[]> {
   const removed: Removed[] = [];
   for (const id of ids) {
+    if (!(await mayGo(id))) continue;
     const path = join(dir, String(id));
     // Off the event loop (src/os/tree.ts): a workspace's node_modules must not stop serve.
     const bytes = await treeSize(path);
@@ -85,15 +91,19 @@ export async function pruneFolders(
   before: EpochMs,
   dryRun: boolean,
 ): Promise<PrunedFolders> {
-  const runIds = await prunable(await numbered(home.runs), async (batch) => {
-    return (await store.prunableFolders(batch, [], before)).runs;
-  });
-  const taskIds = await prunable(await numbered(home.workspaces), async (batch) => {
-    return (await store.prunableFolders([], batch, before)).tasks;
-  });
+  const runsMayGo = async (batch: readonly number[]): Promise<number[]> =>
+    (await store.prunableFolders(batch, [], before)).runs;
+  const tasksMayGo = async (batch: readonly number[]): Promise<number[]> =>
+    (await store.prunableFolders([], batch, before)).tasks;
+  const runIds = await prunable(await numbered(home.runs), runsMayGo);
+  const taskIds = await prunable(await numbered(home.workspaces), tasksMayGo);
+  const still =
+    (ask: (batch: readonly number[]) => Promise<number[]>) =>
+    async (id: number): Promise<boolean> =>
+      (await ask([id])).includes(id);
   return {
-    runs: await removeFolders(home.runs, runIds, dryRun),
-    workspaces: await removeFolders(home.workspaces, taskIds, dryRun),
+    runs: await removeFolders(home.runs, runIds, dryRun, still(runsMayGo)),
+    workspaces: await removeFolders(home.workspaces, taskIds, dryRun, still(tasksMayGo)),
   };
 }
 

@@ -84,8 +84,9 @@ async function exists(path: string): Promise<boolean> {
 /**
  * What the workspace holds now, in a few bytes: in a git work tree, HEAD and each changed
  * path's status, time and size (`git status`, which ignores what .gitignore ignores); in a
- * plain folder, the times and sizes of its first entries. Null when it cannot be read. Every
- * read is off the event loop, so a workspace on a slow or hung mount holds up only its samples.
+ * plain folder, the times and sizes of its first entries (the first `WALK_MAX_ENTRIES` either
+ * way). Null when it cannot be read. Every read is off the event loop: a slow mount slows its
+ * samples, not `serve` (a hung one still holds one of libuv's four file threads per sample).
  */
 export async function fingerprint(path: string): Promise<string | null> {
   if (!(await exists(path))) return null;
@@ -99,6 +100,7 @@ export async function fingerprint(path: string): Promise<string | null> {
     ]);
     const parts = [head.trim()];
     for (const entry of status.split('\0')) {
+      if (parts.length > WALK_MAX_ENTRIES) break;
       if (entry.length > 3) parts.push(`${entry}@${await stamp(join(path, entry.slice(3)))}`);
     }
     return digest(parts.join('\n'));

@@ -11,11 +11,12 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  realpathSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseWorkspace } from '../../src/core/worktree.js';
 import {
@@ -210,6 +211,35 @@ describe('a worktree add cut short', () => {
     expect(readFileSync(join(wt, 'data.bin'), 'utf8')).toBe('the whole file\n');
     expect(await isUnfinished(repo, wt)).toBe(false);
     expect(worktreeCount(repo)).toBe(2);
+  });
+
+  it('takes back a branch made for its path by an add killed before its worktree; one used since stays refused', async () => {
+    const repo = makeRepo();
+    dirs.push(repo);
+    const wt = join(realpathSync(temp()), 'wt');
+    const head = git(repo, 'rev-parse', 'HEAD');
+    // What warden's first command leaves when serve dies before the second (docs/worktrees.md).
+    const made = (branch: string): string =>
+      git(
+        repo,
+        'update-ref',
+        '--create-reflog',
+        '-m',
+        `warden: made for the worktree ${wt}`,
+        `refs/heads/${branch}`,
+        head,
+        '',
+      );
+    made('warden/2');
+    await addWorktree(repo, wt, 'warden/2', head, false);
+    expect(git(wt, 'branch', '--show-current')).toBe('warden/2');
+    // The same, moved since by a commit: not warden's to take.
+    const other = join(dirname(wt), 'other');
+    made('warden/1');
+    git(repo, 'update-ref', '-m', 'a person moved it', 'refs/heads/warden/1', head);
+    await expect(addWorktree(repo, other, 'warden/1', head, false)).rejects.toThrow(
+      /branch warden\/1 already exists/,
+    );
   });
 
   it('kills an add still making the worktree (its serve died) before making it again', async () => {

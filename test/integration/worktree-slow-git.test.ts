@@ -3,11 +3,13 @@
  * holds up no other task's start, `serve` stopping kills its git and puts the task back in line,
  * and the next attempt makes the worktree whole instead of using what the killed checkout left.
  */
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { pidAlive } from '../../src/os/procfs.js';
 import { git, slowCheckoutRepo } from '../helpers/git.js';
+import { WARDEN_BIN } from '../helpers/cli.js';
 import { TestHome, fixture, waitFor, writtenPid } from '../helpers/host.js';
 
 let home: TestHome;
@@ -93,4 +95,31 @@ it('stops for a person a run whose worktree is being made: its git is killed, no
   expect((await home.getTask(id)).status).toBe('blocked');
   expect(worktreePaths()).toEqual([repo]);
   expect(git(repo, 'branch', '--list', `warden/${id}`)).toBe('');
+}, 120_000);
+
+it('dispatch --once stopped by Ctrl-C while a worktree is made: its git is killed, the task goes back in line, exit 130', async () => {
+  home = await new TestHome().init();
+  const slow = slowCheckout(home.root);
+  await home.profile('coder', ['sh', '-c', 'echo started'], ['--workspace', `worktree:${repo}`]);
+  const id = await home.task('check out slowly', ['--assignee', 'coder']);
+  const once = spawn(process.execPath, [WARDEN_BIN, 'dispatch', '--once'], {
+    env: home.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  once.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+  once.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));
+  const exited = new Promise<number | null>((resolve) => once.on('exit', (code) => resolve(code)));
+  const filterPid = await waitFor('the checkout to reach the filter', () =>
+    writtenPid(slow.started),
+  );
+  once.kill('SIGINT');
+  expect(await exited).toBe(130);
+  expect(out).toContain('started 0 workers');
+  expect(out).toContain('warden: stopped by SIGINT');
+  expect(pidAlive(filterPid)).toBe(false);
+  const [run] = await home.runs(id);
+  expect(run).toMatchObject({ outcome: 'host_lost' });
+  expect((await home.getTask(id)).status).toBe('ready');
+  expect(worktreePaths()).toEqual([repo]);
 }, 120_000);

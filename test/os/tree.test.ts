@@ -51,3 +51,42 @@ it('removes a tree, a link in it without following it, a lone file, and nothing 
   expect(existsSync(join(dir, 'lone'))).toBe(false);
   await expect(removeTree(join(dir, 'never-there'))).resolves.toBeUndefined();
 });
+
+/** Counts the event loop's turns until stopped. */
+function turns(): { stop: () => number } {
+  let count = 0;
+  let on = true;
+  const turn = (): void => {
+    count++;
+    if (on) setImmediate(turn);
+  };
+  setImmediate(turn);
+  return {
+    stop: () => {
+      on = false;
+      return count;
+    },
+  };
+}
+
+it('measures and removes a deep tree and a wide folder while the event loop goes on turning', async () => {
+  const dir = temp();
+  // 2,000 files in one folder, and 1,000 more ten folders deep.
+  const wide = join(dir, 'wide');
+  mkdirSync(wide);
+  for (let i = 0; i < 2_000; i++) writeFileSync(join(wide, `f-${i}`), '12345');
+  let deep = join(dir, 'deep');
+  for (let d = 0; d < 10; d++) {
+    deep = join(deep, `level-${d}`);
+    mkdirSync(deep, { recursive: true });
+    for (let i = 0; i < 100; i++) writeFileSync(join(deep, `f-${i}`), '12345');
+  }
+  let loop = turns();
+  expect(await treeSize(dir)).toBe(3_000 * 5);
+  // Done in one go (fs's synchronous calls), the loop would not turn at all meanwhile.
+  expect(loop.stop()).toBeGreaterThan(10);
+  loop = turns();
+  await removeTree(dir);
+  expect(loop.stop()).toBeGreaterThan(10);
+  expect(existsSync(dir)).toBe(false);
+});

@@ -16,7 +16,7 @@ export function register(program: Command): void {
     .action(async (opts: { hostId?: string; maxWorkers?: string }) => {
       const hostId =
         opts.hostId === undefined ? defaultHostId() : checkName(opts.hostId, '--host-id');
-      const started = await withContext((ctx) =>
+      const { started, stoppedBy } = await withContext((ctx) =>
         dispatchOnce(
           { ...ctx, shared: ctx.where.kind === 'postgres' },
           hostId,
@@ -28,5 +28,11 @@ export function register(program: Command): void {
       say(
         `started ${started} worker${started === 1 ? '' : 's'}; \`warden serve\` will supervise them`,
       );
+      if (stoppedBy !== null) {
+        process.stderr.write(
+          `warden: stopped by ${stoppedBy}: worktrees being made were stopped and their tasks put back in line\n`,
+        );
+        process.exitCode = stoppedBy === 'SIGINT' ? 130 : 143;
+      }
     });
 }
