@@ -195,8 +195,12 @@ export async function addWorktree(
     await deleteBranch(repo, branch);
     exists = false;
   }
-  // A folder left by a worktree that was deleted by hand: git refuses to reuse it until pruned.
-  await git(['-C', repo, 'worktree', 'prune'], call);
+  // A worktree deleted by hand is still in git's list, and git refuses its path until it is
+  // pruned. Only then: a prune while another task's add runs on the same repository could take
+  // that worktree's entry in the instant before git locks it.
+  if (atPath !== undefined && atPath.locked !== UNFINISHED_LOCK && !existsSync(path)) {
+    await git(['-C', repo, 'worktree', 'prune'], call);
+  }
   const existed = existsSync(path);
   let made = false;
   try {

@@ -118,6 +118,21 @@ describe('rescue and removal', () => {
     expect(existsSync(wt)).toBe(false);
   });
 
+  it("makes a task's worktree deleted by hand again from its branch, which keeps its commits", async () => {
+    const repo = makeRepo();
+    dirs.push(repo);
+    const wt = join(temp(), 'wt');
+    await addWorktree(repo, wt, 'warden/10', git(repo, 'rev-parse', 'HEAD'), false);
+    writeFileSync(join(wt, 'work.txt'), 'committed\n');
+    git(wt, 'add', 'work.txt');
+    git(wt, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'work');
+    rmSync(wt, { recursive: true, force: true });
+    // git still lists it (prunable): refused until pruned.
+    await addWorktree(repo, wt, 'warden/10', git(repo, 'rev-parse', 'HEAD'), true);
+    expect(readFileSync(join(wt, 'work.txt'), 'utf8')).toBe('committed\n');
+    expect(git(wt, 'branch', '--show-current')).toBe('warden/10');
+  });
+
   it('removes the folder of a worktree whose repository is gone', async () => {
     const repo = makeRepo();
     const wt = join(temp(), 'wt');
