@@ -325,14 +325,24 @@ export class SpawnedEndings {
     outcome: Outcome,
     reason: RunReason,
   ): Promise<void> {
-    if (await this.opts.store.beginEnding(run.runId, outcome, reason, this.actor)) {
-      const ws = await this.workspace(run, outcome);
-      await this.opts.store.finishRun(
-        run.runId,
-        { outcome, reason, evidence: ws.evidence },
-        this.ctx,
-      );
-    }
+    await this.endUnstarted(run, outcome, reason);
+  }
+
+  /** Ends a run that never started unless it was fenced first; whether it was ended here. */
+  private async endUnstarted(
+    run: { runId: number; taskId: number },
+    outcome: Outcome,
+    reason: RunReason,
+    stop?: { intent: StopIntent; by: Actor },
+  ): Promise<boolean> {
+    const { store } = this.opts;
+    if (
+      !(await store.beginEnding(run.runId, outcome, reason, stop?.by ?? this.actor, stop?.intent))
+    )
+      return false;
+    const ws = await this.workspace(run, outcome);
+    await store.finishRun(run.runId, { outcome, reason, evidence: ws.evidence }, this.ctx);
+    return true;
   }
 
   /**
@@ -347,14 +357,7 @@ export class SpawnedEndings {
     host: string,
   ): Promise<EndResult> {
     const reason = stoppedReason(by, intent, { host, attempt: run.attempt });
-    const { store } = this.opts;
-    if (await store.beginEnding(run.runId, 'stopped', reason, person(by), intent)) {
-      const ws = await this.workspace(run, 'stopped');
-      await store.finishRun(
-        run.runId,
-        { outcome: 'stopped', reason, evidence: ws.evidence },
-        this.ctx,
-      );
+    if (await this.endUnstarted(run, 'stopped', reason, { intent, by: person(by) })) {
       return {
         run_id: run.runId,
         outcome: 'stopped',
@@ -362,7 +365,7 @@ export class SpawnedEndings {
         message: `run ${run.runId} ended stopped before its worker started`,
       };
     }
-    const stored = await store.getRun(run.runId);
+    const stored = await this.opts.store.getRun(run.runId);
     return {
       run_id: run.runId,
       outcome: stored.outcome ?? 'stopped',

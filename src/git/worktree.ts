@@ -12,6 +12,7 @@ import {
   signalProcess,
 } from '../os/procfs.js';
 import { removeTree } from '../os/tree.js';
+import { until } from '../os/at-most.js';
 import { EVIDENCE_LIMITS, rescueRef } from '../core/worktree.js';
 import type { RescueRef, RunEvidence, TaskDiffView, WorktreeRecord } from '../core/worktree.js';
 import { GitError, git, gitMaybe } from './git.js';
@@ -289,10 +290,7 @@ async function killAddsOf(path: string): Promise<void> {
       // Not ours to signal (another user's): left to git's own lock.
     }
   }
-  const deadline = Date.now() + 5_000;
-  while (killed.some((pid) => pidAlive(pid)) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await until(() => !killed.some((pid) => pidAlive(pid)), 5_000, 20);
 }
 
 /** Whether a command line is git's `worktree add` of `path`. */

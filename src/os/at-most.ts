@@ -6,3 +6,11 @@ export function atMost<T>(work: Promise<T>, ms: number): Promise<T | undefined> 
   });
   return Promise.race([work, waited]).finally(() => clearTimeout(timer));
 }
+
+/** Resolves once `done()` holds, looked at every `everyMs`, or once `ms` have passed. */
+export async function until(done: () => boolean, ms: number, everyMs = 10): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!done() && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { until } from './at-most.js';
 import { groupAlive, signalGroup } from './procfs.js';
 
 /** How a command may run: where, with what environment, for how long, and until what. */
@@ -26,6 +27,9 @@ export interface CommandResult {
 
 /** How long the output of a command that exited may stay open (held by a helper it left). */
 const EXIT_GRACE_MS = 1_000;
+
+/** How long a killed group is given to be gone. */
+const GROUP_GONE_MS = 1_000;
 
 /** Most bytes of stderr kept: only its first lines are read. */
 const STDERR_KEEP = 64 * 1024;
@@ -93,7 +97,8 @@ export function runCommand(
     const settleWhenGone = (): void => {
       if (settled || polling) return;
       polling = true;
-      whenGroupGone(child.pid, () => settle());
+      const pgid = child.pid;
+      void until(() => pgid === undefined || !groupAlive(pgid), GROUP_GONE_MS).then(() => settle());
     };
     const onAbort = (): void => end('aborted');
     let timer = setTimeout(() => end('timeout'), opts.timeoutMs);
@@ -119,17 +124,4 @@ export function runCommand(
     });
     child.on('close', () => (ended !== null ? settleWhenGone() : settle()));
   });
-}
-
-/** How long a killed group is given to be gone. */
-const GROUP_GONE_MS = 1_000;
-
-/** Calls `then` once no live process is left in the group `pgid`, or a second has passed. */
-function whenGroupGone(pgid: number | undefined, then: () => void): void {
-  const deadline = Date.now() + GROUP_GONE_MS;
-  const look = (): void => {
-    if (pgid === undefined || !groupAlive(pgid) || Date.now() > deadline) then();
-    else setTimeout(look, 10);
-  };
-  look();
 }

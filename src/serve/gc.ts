@@ -63,11 +63,11 @@ export async function removeFolders(
   dir: string,
   ids: readonly number[],
   dryRun: boolean,
-  mayGo: (id: number) => Promise<boolean> = () => Promise.resolve(true),
+  mayGo: (batch: readonly number[]) => Promise<number[]> = (batch) => Promise.resolve([...batch]),
 ): Promise<Removed[]> {
   const removed: Removed[] = [];
   for (const id of ids) {
-    if (!(await mayGo(id))) continue;
+    if (!(await mayGo([id])).includes(id)) continue;
     const path = join(dir, String(id));
     // Off the event loop (src/os/tree.ts): a workspace's node_modules must not stop serve.
     const bytes = await treeSize(path);
@@ -97,13 +97,9 @@ export async function pruneFolders(
     (await store.prunableFolders([], batch, before)).tasks;
   const runIds = await prunable(await numbered(home.runs), runsMayGo);
   const taskIds = await prunable(await numbered(home.workspaces), tasksMayGo);
-  const still =
-    (ask: (batch: readonly number[]) => Promise<number[]>) =>
-    async (id: number): Promise<boolean> =>
-      (await ask([id])).includes(id);
   return {
-    runs: await removeFolders(home.runs, runIds, dryRun, still(runsMayGo)),
-    workspaces: await removeFolders(home.workspaces, taskIds, dryRun, still(tasksMayGo)),
+    runs: await removeFolders(home.runs, runIds, dryRun, runsMayGo),
+    workspaces: await removeFolders(home.workspaces, taskIds, dryRun, tasksMayGo),
   };
 }
 

@@ -52,9 +52,9 @@ it('leaves a folder whose task may not go any more when its turn comes (reopened
   bigFolder(join(dir, '8'), 10);
   bigFolder(join(dir, '9'), 10);
   const asked: number[] = [];
-  const removed = await removeFolders(dir, [8, 9], false, (id) => {
-    asked.push(id);
-    return Promise.resolve(id !== 8);
+  const removed = await removeFolders(dir, [8, 9], false, (batch) => {
+    asked.push(...batch);
+    return Promise.resolve(batch.filter((id) => id !== 8));
   });
   expect(asked).toEqual([8, 9]);
   expect(removed.map((r) => r.id)).toEqual([9]);
