@@ -2,6 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { z } from 'zod';
 import { BLOCK_KINDS } from '../core/status.js';
 import { WardenError } from '../core/errors.js';
+import { keyedCreate } from '../sdk/call-key.js';
 import { callApi } from '../sdk/http.js';
 import { toolResult } from './result.js';
 import { CLIENT_DEFAULTS } from '../core/defaults.js';
@@ -255,7 +256,7 @@ export function registerWorkerTools(server: McpServer, target: WorkerTarget): vo
           .describe('Returns the existing open task with this key instead of a duplicate.'),
       },
     },
-    (args) => tool('create', () => call('/create', args)),
+    (args) => tool('create', () => call('/create', keyedCreate(args))),
   );
 
   server.registerTool(

@@ -8,6 +8,7 @@ import type { DeadLetter, Subscription } from '../core/notify.js';
 import type { ApplyResult } from '../core/apply.js';
 import type { BulkResult, BulkVerb } from '../core/bulk.js';
 import type { Inbox } from '../core/inbox.js';
+import { keyedCreate } from './call-key.js';
 import { callApi } from './http.js';
 import { CLIENT_DEFAULTS, ENDING_TIMINGS } from '../core/defaults.js';
 
@@ -193,7 +194,7 @@ export function createClient(options: ClientOptions): WardenClient {
     return s === '' ? '' : `?${s}`;
   };
   return {
-    createTask: (input) => post<Task>('/api/v1/tasks', input),
+    createTask: (input) => post<Task>('/api/v1/tasks', keyedCreate(input)),
     listTasks: async (f = {}) =>
       (
         await get<{ tasks: Task[] }>(

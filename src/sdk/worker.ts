@@ -9,6 +9,7 @@ import type {
   TerminalAnswer,
   WorkerContext,
 } from '../core/worker-protocol.js';
+import { keyedCreate } from './call-key.js';
 import { callApi } from './http.js';
 import { CLIENT_DEFAULTS, PULL_DEFAULTS } from '../core/defaults.js';
 
@@ -242,7 +243,7 @@ export function createWorker(options: WorkerOptions): WardenWorker {
       heartbeat: async (note) =>
         void (await worker('/heartbeat', note === undefined ? {} : { note })),
       comment: async (text) => void (await worker('/comment', { body: text })),
-      createTask: (input) => worker<Task>('/create', input),
+      createTask: (input) => worker<Task>('/create', keyedCreate(input)),
       block: async (reason, kind = 'needs_input') => {
         onBlocked();
         await worker('/block', { reason, kind });

@@ -4,6 +4,7 @@ import { parseJsonText, parseTaskId } from '../../core/checks.js';
 import { buildPrompt } from '../../core/prompt.js';
 import { BLOCK_KINDS } from '../../core/status.js';
 import type { WorkerContext } from '../../core/worker-protocol.js';
+import { keyedCreate } from '../../sdk/call-key.js';
 import { collect, parseIntOption } from '../options.js';
 import { say, sayJson } from '../output.js';
 import { call, print, signal } from '../worker-call.js';
@@ -208,7 +209,7 @@ export function register(program: Command): void {
           ...(opts.afterMe ? { after_me: true } : {}),
           ...(opts.idempotencyKey !== undefined ? { idempotency_key: opts.idempotencyKey } : {}),
         };
-        const task = (await call('/create', body)) as { id: number; status: string };
+        const task = (await call('/create', keyedCreate(body))) as { id: number; status: string };
         print(opts.json, task, `created task ${task.id} [${task.status}]`);
       },
     );
