@@ -4,6 +4,7 @@ import type { EpochMs } from './glossary.js';
 import { NO_TOKENS, addTokens, formatCost, formatTokens, totalTokens } from './llm.js';
 import type { LlmState, RunLlm, TokenUsage } from './llm.js';
 import type { Run } from './run.js';
+import { holdsChildren } from './status.js';
 import type { Task } from './task.js';
 
 /** A run's ending in plain words, with the numbers behind it (SPEC §3 "Diagnosis"). */
@@ -82,7 +83,7 @@ export function describeTaskState(
     if (statusOf === undefined) return `waiting for parents ${task.parents.join(', ')}`;
     const holding = task.parents
       .map((id) => ({ id, status: statusOf(id) }))
-      .filter((p) => p.status !== 'done');
+      .filter((p) => holdsChildren(p.status ?? '?'));
     return `held by ${holding.map((p) => `#${p.id} (${p.status ?? '?'})`).join(', ')}`;
   }
   return '';

@@ -6,6 +6,7 @@ import type { EpochMs, TaskId } from './glossary.js';
 import type { Policy } from './policy.js';
 import type { Profile } from './profile.js';
 import type { Run } from './run.js';
+import { holdsChildren } from './status.js';
 import type { Task } from './task.js';
 
 /** What `doctor` knows about the home when it explains one task. */
@@ -294,7 +295,7 @@ function waitingHold(task: Task, f: DoctorFacts): Hold {
 }
 
 function todoHold(task: Task, f: DoctorFacts): Hold {
-  const waiting = task.parents.filter((p) => f.parentStatus.get(p) !== 'done');
+  const waiting = task.parents.filter((p) => holdsChildren(f.parentStatus.get(p) ?? '?'));
   const parents = `waiting for parent${waiting.length === 1 ? '' : 's'} ${waiting
     .map((p) => `${p} (${f.parentStatus.get(p) ?? '?'})`)
     .join(', ')}`;

@@ -18,6 +18,19 @@ export const OPEN_STATUSES: readonly TaskStatus[] = TASK_STATUSES.filter(
   (s) => s !== TaskStatus.done && s !== TaskStatus.archived,
 );
 
+/**
+ * Whether a parent in `status` still holds its children back: while it is open. A done
+ * parent's work is there; an archived one will never be done, so it holds nobody: archiving
+ * a done parent leaves its children as they were, and archiving an unfinished one blocks its
+ * waiting children `dependency` for a person, whose `unblock` goes on without it.
+ */
+export function holdsChildren(status: string): boolean {
+  return status !== TaskStatus.done && status !== TaskStatus.archived;
+}
+
+/** The parent statuses that hold a child back, for SQL: `status NOT IN (...)`. */
+export const RELEASING_SQL = "('done', 'archived')";
+
 /** The life of one run (SPEC §2). `ending` is the fence: from then on its token is stale. */
 export const RunState = {
   running: 'running',

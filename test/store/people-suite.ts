@@ -146,6 +146,45 @@ export function runPeopleSuite(name: string, make: () => Promise<StoreFixture>):
       });
     });
 
+    it('unblocking a child of an archived parent goes on without it, or waits for a new one', async () => {
+      const parent = await store.createTask({ title: 'parent' }, ana);
+      const alone = await store.createTask({ title: 'alone', parents: [parent.id] }, ana);
+      const relinked = await store.createTask({ title: 'relinked', parents: [parent.id] }, ana);
+      await store.moveTask(parent.id, { verb: 'archive' }, ana);
+      // The person decides to go on without the archived parent.
+      expect(await store.moveTask(alone.id, { verb: 'unblock' }, ana)).toMatchObject({
+        status: 'ready',
+      });
+      // Or links the task to another parent first (cli.md, block kinds): it waits for that one.
+      const other = await store.createTask({ title: 'other' }, ana);
+      await store.linkTasks(other.id, relinked.id, ana);
+      expect(await store.moveTask(relinked.id, { verb: 'unblock' }, ana)).toMatchObject({
+        status: 'todo',
+      });
+      await store.moveTask(other.id, { verb: 'done' }, ana);
+      expect((await store.getTask(relinked.id)).status).toBe('ready');
+    });
+
+    it('archiving a done parent leaves its children as they were', async () => {
+      const parent = await store.createTask({ title: 'parent' }, ana);
+      const slow = await store.createTask({ title: 'slow' }, ana);
+      const ready = await store.createTask({ title: 'ready', parents: [parent.id] }, ana);
+      const waiting = await store.createTask(
+        { title: 'waiting', parents: [parent.id, slow.id] },
+        ana,
+      );
+      await store.moveTask(parent.id, { verb: 'done' }, ana);
+      expect((await store.getTask(ready.id)).status).toBe('ready');
+      await store.moveTask(parent.id, { verb: 'archive' }, ana);
+      expect((await store.getTask(ready.id)).status).toBe('ready');
+      // Still waiting for its other parent, not blocked for the archived one.
+      expect((await store.getTask(waiting.id)).status).toBe('todo');
+      await store.moveTask(slow.id, { verb: 'done' }, ana);
+      expect((await store.getTask(waiting.id)).status).toBe('ready');
+      const moved = await store.listEvents({ task_id: ready.id, kinds: ['task_demoted'] });
+      expect(moved).toEqual([]);
+    });
+
     it('answering a task that asked nothing is refused and changes nothing', async () => {
       const t = await store.createTask({ title: 't', assignee: 'p' }, ana);
       await store.moveTask(t.id, { verb: 'block', reason: 'why', kind: 'needs_input' }, ana);

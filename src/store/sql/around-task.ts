@@ -1,4 +1,5 @@
 import type { TaskId } from '../../core/glossary.js';
+import { RELEASING_SQL } from '../../core/status.js';
 import type { SqlDb } from './driver.js';
 import type { ProfileRow } from './rows.js';
 
@@ -42,7 +43,7 @@ export function aroundColumns(profile: string, task: string): string {
     (SELECT string_agg(CAST(ar.id AS TEXT), ',' ORDER BY ar.attempt DESC)
       FROM (SELECT id, attempt FROM runs WHERE task_id = ${task} ORDER BY attempt DESC LIMIT ${RECENT_AHEAD}) ar) AS around_recent,
     (SELECT COUNT(*) FROM task_links al WHERE al.child_id = ${task}
-      AND (SELECT alp.status FROM tasks alp WHERE alp.id = al.parent_id) <> 'done') AS around_parents_open,
+      AND (SELECT alp.status FROM tasks alp WHERE alp.id = al.parent_id) NOT IN ${RELEASING_SQL}) AS around_parents_open,
     (SELECT COUNT(*) FROM task_links ac WHERE ac.parent_id = ${task}
       AND (SELECT acc.status FROM tasks acc WHERE acc.id = ac.child_id) = 'todo') AS around_waiting`;
 }

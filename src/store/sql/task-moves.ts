@@ -146,7 +146,7 @@ export async function holdOrphans(
     [parentId],
   );
   for (const child of children) {
-    const reason = `dependency: parent #${parentId} was archived; link the task to another parent or archive it too`;
+    const reason = `dependency: parent #${parentId} was archived unfinished; unblock the task to go on without it (link another parent first to wait for that one), or archive it too`;
     await db.run(
       `UPDATE tasks SET status = 'blocked', block_kind = 'dependency', block_rule = 'dependency',
          block_reason = ?, updated_at = ? WHERE id = ? AND status = 'todo'`,
@@ -262,7 +262,14 @@ export async function moveTask(
     payload,
   });
   if (to === TaskStatus.done) await promoteChildren(db, now, id, actor);
-  if (to === TaskStatus.archived) await holdOrphans(db, now, id, actor);
-  if (from === TaskStatus.done) await moveChildren(db, now, id, 'demote', actor);
+  // A parent archived unfinished leaves its waiting children to a person; a done one, archived,
+  // still counts as done for them (`holdsChildren`). Only a done parent being done again
+  // (retry) sends its ready children back to wait.
+  if (to === TaskStatus.archived && from !== TaskStatus.done) {
+    await holdOrphans(db, now, id, actor);
+  }
+  if (from === TaskStatus.done && to !== TaskStatus.archived) {
+    await moveChildren(db, now, id, 'demote', actor);
+  }
   return getTask(db, id);
 }

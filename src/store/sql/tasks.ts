@@ -4,7 +4,7 @@ import { conflict, illegalState, invalid, notFound } from '../../core/errors.js'
 import type { Json } from '../../core/events.js';
 import type { TaskId } from '../../core/glossary.js';
 import { INPUT_LIMITS } from '../../core/defaults.js';
-import { OPEN_STATUSES, TaskStatus } from '../../core/status.js';
+import { OPEN_STATUSES, RELEASING_SQL, TaskStatus } from '../../core/status.js';
 import type { Comment, NewTask, Task, TaskCursor, TaskFilter, TaskPatch } from '../../core/task.js';
 import { parsePolicyKeys, parsePolicyOverrides } from '../../core/policy.js';
 import { byteLength, checkCharacters } from '../../core/checks.js';
@@ -103,10 +103,10 @@ function ids(list: string | null): number[] {
   return list === null || list === '' ? [] : list.split(',').map(Number);
 }
 
-/** Whether every parent of a task is done (true when it has none). */
+/** Whether no parent of a task holds it back (`holdsChildren`; true when it has none). */
 export async function parentsDone(db: SqlDb, id: TaskId): Promise<boolean> {
   const row = await db.get<{ n: number }>(
-    "SELECT COUNT(*) AS n FROM task_links l JOIN tasks p ON p.id = l.parent_id WHERE l.child_id = ? AND p.status <> 'done'",
+    `SELECT COUNT(*) AS n FROM task_links l JOIN tasks p ON p.id = l.parent_id WHERE l.child_id = ? AND p.status NOT IN ${RELEASING_SQL}`,
     [id],
   );
   return Number(row?.n ?? 0) === 0;

@@ -2,6 +2,7 @@ import type { Card as CardData } from '../api.js';
 import { ago, awaitsApproval, since, until } from '../format.js';
 import { costText, describeLlmState } from '../../core/describe.js';
 import { formatTokens } from '../../core/llm.js';
+import { holdsChildren } from '../../core/status.js';
 
 interface Props {
   card: CardData;
@@ -12,13 +13,13 @@ interface Props {
 }
 
 /**
- * What holds a waiting card: `#8 (blocked)` for each parent not done; the status is left out
+ * What holds a waiting card: `#8 (blocked)` for each parent still open; the status is left out
  * of a parent the page does not know.
  */
 function heldBy(card: CardData, statusOf: ReadonlyMap<number, string>): string {
   if (card.status !== 'todo') return '';
   return card.parents
-    .filter((p) => statusOf.get(p) !== 'done')
+    .filter((p) => holdsChildren(statusOf.get(p) ?? '?'))
     .map((p) => {
       const s = statusOf.get(p);
       return s === undefined ? `#${p}` : `#${p} (${s})`;
