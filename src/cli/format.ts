@@ -13,6 +13,17 @@ import { POLICY_FIELDS } from '../core/policy.js';
 import type { PolicyOverrides } from '../core/policy.js';
 import { formatTime, oneLine, table } from './output.js';
 
+/**
+ * A card's note in about `max` characters. The command that clears it, at its end
+ * (`` — `warden answer 12 TEXT` ``), is kept whole and the text before it is cut instead.
+ */
+function noteCell(note: string, max: number): string {
+  const at = note.lastIndexOf(' — `');
+  if (at < 0 || note.length <= max) return oneLine(note, max);
+  const command = note.slice(at);
+  return `${oneLine(note.slice(0, at), Math.max(20, max - command.length))}${command}`;
+}
+
 /** Tasks as a table: id, status, priority, assignee, title and what the card says. */
 export function taskTable(
   tasks: readonly Task[],
@@ -28,7 +39,7 @@ export function taskTable(
       String(t.priority),
       t.assignee ?? '-',
       oneLine(t.title, 50),
-      oneLine(describeTaskState(t, now, statusOf), 60),
+      noteCell(describeTaskState(t, now, statusOf), 60),
     ]),
   );
 }
@@ -138,16 +149,20 @@ function budgetText(b: BudgetSpec): string {
 }
 
 /** The board as columns of cards, for `warden board show` and the demo. */
-export function boardColumns(tasks: readonly Task[], now: number): string {
+export function boardColumns(
+  tasks: readonly Task[],
+  now: number,
+  statusOf?: (id: number) => string | undefined,
+): string {
   const out: string[] = [];
   for (const status of TASK_STATUSES) {
     const cards = tasks.filter((t) => t.status === status);
     if (cards.length === 0) continue;
     out.push(`${status.toUpperCase()} (${cards.length})`);
     for (const t of cards) {
-      const note = describeTaskState(t, now);
+      const note = describeTaskState(t, now, statusOf);
       out.push(
-        `  #${t.id} ${oneLine(t.title, 50)}${t.assignee ? ` @${t.assignee}` : ''}${note ? ` — ${oneLine(note, 60)}` : ''}`,
+        `  #${t.id} ${oneLine(t.title, 50)}${t.assignee ? ` @${t.assignee}` : ''}${note ? ` — ${noteCell(note, 60)}` : ''}`,
       );
     }
   }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { INPUT_LIMITS } from '../core/defaults.js';
-import { parseDuration } from '../core/duration.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
 import { invalid } from '../core/errors.js';
 import { POLICY_FIELDS, parsePolicyValue } from '../core/policy.js';
 import type { PolicyOverrides } from '../core/policy.js';
@@ -50,6 +50,33 @@ export function parseAge(text: string, what: string): number {
   const ms = parseDuration(text, what);
   if (ms <= 0) throw invalid(`${what}: must be longer than 0, like 30d or 12h`);
   return ms;
+}
+
+/** The longest delay a Node timer keeps (about 24.8 days): a longer one fires at once, in a loop. */
+const TIMER_MAX_MS = 2 ** 31 - 1;
+
+/**
+ * A `serve` interval that times its loop or leases (`--tick`, `--progress-flush`, the TTLs):
+ * at least `minMs` and at most 24 days, past which a timer would fire at once, again and again.
+ */
+export function parseInterval(text: string, what: string, minMs = 1): number {
+  const ms = parseDuration(text, what);
+  if (ms < minMs) {
+    throw invalid(
+      minMs <= 1
+        ? `${what}: must be longer than 0`
+        : `${what}: must be at least ${formatDuration(minMs)}`,
+    );
+  }
+  if (ms > TIMER_MAX_MS) throw invalid(`${what}: must be at most 24d, got ${text}`);
+  return ms;
+}
+
+/** A `--max-workers`: a whole number of at least 1. */
+export function parseMaxWorkers(text: string): number {
+  const n = parseIntOption(text, '--max-workers');
+  if (n < 1) throw invalid('--max-workers: must be at least 1');
+  return n;
 }
 
 /** A `--limit`: a whole number from 1 to the most a list returns. */

@@ -5,7 +5,7 @@ import type { ServerType } from '@hono/node-server';
 import { dispatcher as dispatcherActor } from '../core/actor.js';
 import type { Clock } from '../core/clock.js';
 import type { EndResult, StopIntent } from '../core/ending.js';
-import { WardenError } from '../core/errors.js';
+import { listenError } from './listen-error.js';
 import { hostLeaseTimes } from '../core/host-lease.js';
 import type { RunMode } from '../core/run.js';
 import type { WardenConfig } from '../config/config.js';
@@ -316,16 +316,9 @@ export class Host {
           resolve();
         },
       );
-      server.once('error', (err: NodeJS.ErrnoException) => {
-        reject(
-          err.code === 'EADDRINUSE'
-            ? new WardenError(
-                'setup',
-                `port ${this.opts.port} on ${this.opts.bind} is in use; pick another with --port`,
-              )
-            : err,
-        );
-      });
+      server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(listenError(err, this.opts.port, this.opts.bind)),
+      );
       this.server = server;
     });
   }

@@ -3,7 +3,7 @@ import { bulkMatches, predictMove } from '../core/bulk.js';
 import type { BulkFilter, BulkItem, BulkResult, BulkVerb } from '../core/bulk.js';
 import { INPUT_LIMITS } from '../core/defaults.js';
 import { WardenError, invalid } from '../core/errors.js';
-import { TaskStatus } from '../core/status.js';
+import { holdsChildren } from '../core/status.js';
 import type { Task } from '../core/task.js';
 import type { Store } from './store.js';
 
@@ -13,12 +13,14 @@ const PER_TASK = new Set(['illegal_state', 'conflict', 'not_found']);
 async function parentsDone(store: Store, task: Task): Promise<boolean> {
   if (task.parents.length === 0) return true;
   const parents = await store.listTasks({ ids: task.parents, include_archived: true });
-  return parents.every((p) => p.status === TaskStatus.done);
+  return parents.every((p) => !holdsChildren(p.status));
 }
 
 /** The tasks a filter takes, refusing more than one listing holds. */
 async function matching(store: Store, filter: BulkFilter): Promise<Task[]> {
   await store.getBoard(filter.board);
+  // A profile that does not exist has no tasks: most likely a typo, said as `list` says it.
+  if (filter.assignee !== undefined) await store.getProfile(filter.assignee);
   const found = await store.listTasks({
     board: filter.board,
     statuses: filter.statuses,

@@ -102,6 +102,7 @@ describe('warden backup', () => {
         2,
         /is the database itself/,
       );
+      expectError(await cli.run(['backup', '']), 2, /PATH: must not be empty/);
       expectError(
         await cli.run(['backup', join(cli.home, 'no', 'such', 'b.db')]),
         2,
@@ -132,8 +133,10 @@ describe('warden restore', () => {
       expectError(
         await cli.run(['restore', copy]),
         7,
-        /copy\.db failed the (integrity_check|header check)/,
+        /^warden: the backup .+copy\.db failed the (integrity_check|header check): .+; the home was not touched\. Restore another backup\n$/,
       );
+      expectError(await cli.run(['restore', cli.home]), 2, /is not a file; give the backup file/);
+      expectError(await cli.run(['restore', ' ']), 2, /PATH: must not be empty/);
       expectError(
         await cli.run(['restore', join(cli.home, 'nope.db')]),
         3,

@@ -187,6 +187,39 @@ const CASES: BadInput[] = [
     },
   },
   {
+    what: "a serve interval a timer cannot keep, a count of 0, a bind that is not this machine's",
+    commands: () =>
+      Promise.resolve([
+        // Past 2^31 - 1 ms Node fires a timer at once: the tick would spin.
+        bad(2, /^warden: --tick: must be at most 24d, got 30d\n$/, 'serve', '--tick', '30d'),
+        bad(2, /--host-ttl: must be at most 24d/, 'serve', '--host-ttl', '25d'),
+        bad(2, /--lease-ttl: must be at most 24d/, 'serve', '--lease-ttl', '25d'),
+        bad(2, /--progress-flush: must be longer than 0/, 'serve', '--progress-flush', '0'),
+        bad(2, /--progress-flush: must be longer than 0/, 'serve', '--progress-flush', '0s'),
+        bad(2, /--max-workers: must be at least 1/, 'dispatch', '--once', '--max-workers', '0'),
+        bad(
+          2,
+          /--bind: cannot listen on '999\.1\.1\.1' \(no such host\); give an address of this machine/,
+          'serve',
+          '--bind',
+          '999.1.1.1',
+          '--port',
+          '0',
+        ),
+      ]),
+  },
+  {
+    what: 'an unknown board or profile as a filter',
+    commands: async (cli) => {
+      await task(cli, 't');
+      return [
+        bad(3, /board 'nope' does not exist/, 'schedule', 'list', '--board', 'nope'),
+        bad(3, /profile 'nobody' does not exist/, 'retry', '--assignee', 'nobody'),
+        bad(3, /profile 'nobody' does not exist/, 'archive', '--assignee', 'nobody', '--yes'),
+      ];
+    },
+  },
+  {
     what: 'a duration that rounds to 0 ms in a profile (issue #11)',
     commands: async (cli) => {
       await cli.json(['profile', 'add', 'p', '--', 'sh']);

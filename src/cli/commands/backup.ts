@@ -68,6 +68,7 @@ export function register(program: Command): void {
     .option('--force', 'replace PATH if it exists')
     .option('--json', 'print what was written as JSON')
     .action(async (path: string, opts: { force?: boolean; json?: boolean }) => {
+      if (path.trim() === '') throw invalid('PATH: must not be empty; give a file or a folder');
       const where = storeLocation(homePaths(resolveHome()), process.env);
       if (where.kind === 'postgres') return backupPostgres(where, path);
       return backupSqlite(where.path, path, opts.force ?? false, opts.json ?? false);

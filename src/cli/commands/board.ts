@@ -3,6 +3,7 @@ import { DEFAULT_BOARD } from '../../core/glossary.js';
 import { checkName } from '../../core/checks.js';
 import { READING, withContext } from '../context.js';
 import { boardColumns } from '../format.js';
+import { parentStatuses } from '../parent-statuses.js';
 import { say, sayJson, table, formatTime } from '../output.js';
 
 export function register(program: Command): void {
@@ -44,9 +45,15 @@ export function register(program: Command): void {
     .option('--json', 'print the tasks by status as JSON')
     .action(async (nameText: string, opts: { archived?: boolean; json?: boolean }) => {
       const name = checkName(nameText, 'board name');
-      const tasks = await withContext(async (ctx) => {
-        await ctx.store.getBoard(name);
-        return ctx.store.listTasks({ board: name, include_archived: opts.archived ?? false });
+      const status = new Map<number, string>();
+      const { board, tasks } = await withContext(async (ctx) => {
+        const found = await ctx.store.getBoard(name);
+        const listed = await ctx.store.listTasks({
+          board: name,
+          include_archived: opts.archived ?? false,
+        });
+        if (!opts.json) await parentStatuses(ctx.store, listed, status);
+        return { board: found, tasks: listed };
       }, READING);
       if (opts.json) {
         const columns: Record<string, number[]> = {};
@@ -54,8 +61,8 @@ export function register(program: Command): void {
         sayJson({ board: name, columns });
         return;
       }
-      say(`board ${name}`);
-      say(boardColumns(tasks, Date.now()));
+      say(`board ${name}${board.paused ? ' (paused: nothing new is dispatched)' : ''}`);
+      say(boardColumns(tasks, Date.now(), (id) => status.get(id)));
     });
 
   for (const verb of ['pause', 'resume'] as const) {

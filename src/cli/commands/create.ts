@@ -74,7 +74,12 @@ export function register(program: Command): void {
         task.not_before === null
           ? ''
           : `, waiting until ${new Date(task.not_before).toISOString()}`;
-      say(`created task ${task.id} [${task.status}] ${task.title}${waiting}`);
+      // A task made before this call is the open one holding the key: nothing was created.
+      if (opts.idempotencyKey !== undefined && task.created_at < now) {
+        say(
+          `task ${task.id} [${task.status}] ${task.title} already holds idempotency key '${opts.idempotencyKey}'; nothing was created`,
+        );
+      } else say(`created task ${task.id} [${task.status}] ${task.title}${waiting}`);
     }
   });
 }

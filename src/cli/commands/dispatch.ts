@@ -3,7 +3,7 @@ import { checkName } from '../../core/checks.js';
 import { dispatchOnce } from '../../serve/dispatch-once.js';
 import { defaultHostId } from '../../serve/home-lock.js';
 import { withContext } from '../context.js';
-import { parseIntOption } from '../options.js';
+import { parseMaxWorkers } from '../options.js';
 import { say } from '../output.js';
 
 export function register(program: Command): void {
@@ -22,7 +22,7 @@ export function register(program: Command): void {
           hostId,
           opts.maxWorkers === undefined
             ? ctx.config.serve.max_workers
-            : parseIntOption(opts.maxWorkers, '--max-workers'),
+            : parseMaxWorkers(opts.maxWorkers),
         ),
       );
       say(

@@ -48,6 +48,7 @@ export function register(program: Command): void {
     .argument('<path>', 'the backup: a file made by `warden backup` (or any copy of warden.db)')
     .option('--json', 'print what was done as JSON')
     .action(async (path: string, opts: { json?: boolean }) => {
+      if (path.trim() === '') throw invalid('PATH: must not be empty; give the backup file');
       const home = homePaths(resolveHome());
       const where = storeLocation(home, process.env);
       if (where.kind === 'postgres') {

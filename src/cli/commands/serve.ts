@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { formatDuration, parseDuration } from '../../core/duration.js';
 import { GC_DEFAULTS, HOST_LEASE_DEFAULTS } from '../../core/defaults.js';
 import { hostSecret } from '../../config/home.js';
 import { invalid } from '../../core/errors.js';
@@ -8,8 +7,9 @@ import { Host } from '../../serve/host.js';
 import { HostInstruments } from '../../serve/instruments.js';
 import { parseLogFormat, parseLogLevel, serveLogger } from '../../serve/log.js';
 import { measuredStore } from '../../serve/measured-store.js';
+import { checkBind } from '../../serve/listen-error.js';
 import { openContext } from '../context.js';
-import { parseAge, parseIntOption } from '../options.js';
+import { parseAge, parseIntOption, parseInterval, parseMaxWorkers } from '../options.js';
 
 interface ServeOptions {
   port?: string;
@@ -78,20 +78,14 @@ export function register(program: Command): void {
       'with --gc-every: prune tasks done or archived longer ago than this (default 30d)',
     )
     .action(async (opts: ServeOptions) => {
-      const tickMs = parseDuration(opts.tick, '--tick');
-      const flushMs = parseDuration(opts.progressFlush, '--progress-flush');
-      const leaseTtlMs = parseDuration(opts.leaseTtl, '--lease-ttl');
-      if (leaseTtlMs < 300) throw invalid('--lease-ttl: must be at least 300ms');
-      if (tickMs <= 0) throw invalid('--tick: must be longer than 0');
+      const tickMs = parseInterval(opts.tick, '--tick');
+      const flushMs = parseInterval(opts.progressFlush, '--progress-flush');
+      const leaseTtlMs = parseInterval(opts.leaseTtl, '--lease-ttl', 300);
       const hostId = opts.hostId === undefined ? undefined : checkName(opts.hostId, '--host-id');
       const hostTtlMs =
         opts.hostTtl === undefined
           ? HOST_LEASE_DEFAULTS.ttl_ms
-          : parseDuration(opts.hostTtl, '--host-ttl');
-      if (hostTtlMs < HOST_LEASE_DEFAULTS.min_ttl_ms)
-        throw invalid(
-          `--host-ttl: must be at least ${formatDuration(HOST_LEASE_DEFAULTS.min_ttl_ms)}`,
-        );
+          : parseInterval(opts.hostTtl, '--host-ttl', HOST_LEASE_DEFAULTS.min_ttl_ms);
       // The full integrity_check once at start: serve writes from then on (issue #11).
       const gc = gcOptions(opts);
       const level =
@@ -111,9 +105,10 @@ export function register(program: Command): void {
       const maxWorkers =
         opts.maxWorkers === undefined
           ? ctx.config.serve.max_workers
-          : parseIntOption(opts.maxWorkers, '--max-workers');
+          : parseMaxWorkers(opts.maxWorkers);
       if (port < 0 || port > 65535) throw invalid('--port: must be from 0 to 65535');
-      if (maxWorkers < 1) throw invalid('--max-workers: must be at least 1');
+      const bind = opts.bind ?? ctx.config.serve.bind;
+      await checkBind(bind);
       const log = serveLogger({ level, format, ...(hostId !== undefined ? { host: hostId } : {}) });
       // What only this process sees, for /metrics: its store's times among them.
       const instruments = new HostInstruments();
@@ -126,7 +121,7 @@ export function register(program: Command): void {
         clock: ctx.clock,
         ...(hostId !== undefined ? { hostId } : {}),
         port,
-        bind: opts.bind ?? ctx.config.serve.bind,
+        bind,
         tickMs,
         maxWorkers,
         progressFlushMs: flushMs,

@@ -209,8 +209,21 @@ export function register(program: Command): void {
           ...(opts.afterMe ? { after_me: true } : {}),
           ...(opts.idempotencyKey !== undefined ? { idempotency_key: opts.idempotencyKey } : {}),
         };
-        const task = (await call('/create', keyedCreate(body))) as { id: number; status: string };
-        print(opts.json, task, `created task ${task.id} [${task.status}]`);
+        const asked = Date.now();
+        const task = (await call('/create', keyedCreate(body))) as {
+          id: number;
+          status: string;
+          created_at: number;
+        };
+        // A task made before this call is the open one holding the key: nothing was created.
+        const held = opts.idempotencyKey !== undefined && task.created_at < asked;
+        print(
+          opts.json,
+          task,
+          held
+            ? `task ${task.id} [${task.status}] already holds idempotency key '${opts.idempotencyKey}'; nothing was created`
+            : `created task ${task.id} [${task.status}]`,
+        );
       },
     );
 

@@ -6,6 +6,7 @@ import type { CatchUp, NewSchedule, Schedule, ScheduleFiring } from '../../core/
 import type { SqlDb } from './driver.js';
 import { appendEvent } from './events.js';
 import { createTask, requireProfile } from './tasks.js';
+import { getBoard } from './boards.js';
 
 // Schedules (issue #14). A firing is one transaction: it moves the schedule's next_at from the
 // value it read to the next one (compare-and-set) and creates the task, so two hosts that see
@@ -67,6 +68,8 @@ export async function getSchedule(db: SqlDb, name: string): Promise<Schedule> {
 
 /** Every schedule (of one board), by name. */
 export async function listSchedules(db: SqlDb, board?: string): Promise<Schedule[]> {
+  // An unknown board is a mistake to say, as every other reading of a board says it.
+  if (board !== undefined) await getBoard(db, board);
   const rows =
     board === undefined
       ? await db.all<ScheduleRow>('SELECT * FROM schedules ORDER BY name')

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { WardenError, conflict, invalid, notFound } from '../../core/errors.js';
 import { processesHolding } from '../../os/open-files.js';
@@ -117,6 +117,26 @@ function adminTokenKnown(db: string, tokenHash: string | null): boolean {
 }
 
 /**
+ * The backup's own check. A backup that fails it is damaged or not warden's (exit 7, as a
+ * damaged database), but the home is untouched: the answer is another backup, not the advice
+ * for a damaged home.
+ */
+function inspectBackup(source: string): FileReport {
+  try {
+    return inspectFile(source, 'full', existsSync(`${source}-wal`) ? 'shared' : 'immutable');
+  } catch (err) {
+    if (!(err instanceof WardenError) || err.code !== 'corrupt') throw err;
+    const { check, problem } = err.details as { check?: string; problem?: string };
+    if (check === undefined || problem === undefined) throw err;
+    throw new WardenError(
+      'corrupt',
+      `the backup ${source} failed the ${check}: ${problem}; the home was not touched. Restore another backup`,
+      err.details,
+    );
+  }
+}
+
+/**
  * `warden restore`: checks the copy first (header, `integrity_check`, a warden schema not newer
  * than `latest`) without writing to it, copies it beside the home's database with the backup
  * API (which also takes in a `-wal` beside the copy) and checks that copy, keeps the current
@@ -136,11 +156,14 @@ export async function restoreSqlite(options: {
   const { db, latest } = options;
   const source = resolve(options.source);
   if (!existsSync(source)) throw notFound(`${source} does not exist`);
+  if (!statSync(source).isFile()) {
+    throw invalid(`${source} is not a file; give the backup file that \`warden backup\` wrote`);
+  }
   if (existsSync(db) && realpathSync(source) === realpathSync(db)) {
     throw invalid(`${source} is the home's database itself; restore from a backup`);
   }
   refuseWhileOpen(db);
-  const checked = inspectFile(source, 'full', existsSync(`${source}-wal`) ? 'shared' : 'immutable');
+  const checked = inspectBackup(source);
   if (checked.schema_version > latest) {
     throw new WardenError(
       'setup',
