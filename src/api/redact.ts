@@ -1,3 +1,4 @@
+import { hiddenEnv } from '../core/hidden-env.js';
 import type { Run } from '../core/run.js';
 
 /**
@@ -5,5 +6,5 @@ import type { Run } from '../core/run.js';
  * often holds API keys; nothing served to a browser or a script should carry them (SPEC §9).
  */
 export function redactRun(run: Run): Run {
-  return { ...run, env: Object.fromEntries(Object.keys(run.env).map((k) => [k, '(hidden)'])) };
+  return { ...run, env: hiddenEnv(run.env) };
 }

@@ -474,6 +474,23 @@ export function runStoreSuite(name: string, make: () => Promise<StoreFixture>): 
         await refused(store.editProfile('nope', { argv: ['x'] }, ana), ErrorCode.not_found);
       });
 
+      it("keeps a profile's env values out of its events, old ones included (SPEC §9)", async () => {
+        await store.addProfile('coder', { argv: ['x'], env: { API_KEY: 'sk-secret-1' } }, ana);
+        // What an event written before the values were left out holds.
+        await f.db.run(
+          "INSERT INTO events (board, task_id, run_id, actor, kind, payload, at) VALUES (NULL, NULL, NULL, 'person:ana', 'profile_added', ?, 1)",
+          [JSON.stringify({ profile: 'old', version: 1, spec: { env: { TOKEN: 'sk-secret-2' } } })],
+        );
+        const events = await store.listEvents({ kinds: ['profile_added'] });
+        expect(JSON.stringify(events)).not.toMatch(/sk-secret/);
+        expect(events.map((e) => (e.payload.spec as { env: unknown }).env)).toEqual([
+          { API_KEY: '(hidden)' },
+          { TOKEN: '(hidden)' },
+        ]);
+        // The profile itself keeps them: its workers need them.
+        expect((await store.getProfile('coder')).env).toEqual({ API_KEY: 'sk-secret-1' });
+      });
+
       it('refuses to remove a profile open tasks use, and removes it once they are closed', async () => {
         await store.addProfile('coder', { argv: ['x'] }, ana);
         const t = await store.createTask({ title: 't', assignee: 'coder' }, ana);

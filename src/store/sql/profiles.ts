@@ -2,6 +2,7 @@ import type { Actor } from '../../core/actor.js';
 import { conflict, invalid, notFound } from '../../core/errors.js';
 import { WORKTREE_MISFIT, worktreeFits } from '../../core/worktree.js';
 import type { Profile, ProfilePatch, ProfileSpec } from '../../core/profile.js';
+import { hiddenEnv } from '../../core/hidden-env.js';
 import { BUDGET_MISFIT, NO_BUDGET, hasBudget } from '../../core/llm.js';
 import type { LlmSpec } from '../../core/llm.js';
 import { parsePolicyOverrides } from '../../core/policy.js';
@@ -146,7 +147,7 @@ export async function addProfile(
   await saveVersion(db, now, name, version, text);
   await appendEvent(db, now, actor, {
     kind: 'profile_added',
-    payload: { profile: name, version, spec: stored },
+    payload: { profile: name, version, spec: { ...stored, env: hiddenEnv(stored.env) } },
   });
   return getProfile(db, name);
 }

@@ -1,6 +1,7 @@
 import type { StopIntent } from '../../core/ending.js';
 import type { EventKind, Json, WardenEvent } from '../../core/events.js';
 import type { Profile } from '../../core/profile.js';
+import { hiddenEnv } from '../../core/hidden-env.js';
 import type { ProcessIdentity, Run, RunMode, RunReason } from '../../core/run.js';
 import type { BlockKind, Outcome, RunState, TaskStatus } from '../../core/status.js';
 import type { Comment, Task } from '../../core/task.js';
@@ -302,7 +303,21 @@ export interface EventRow {
   at: number;
 }
 
+/**
+ * A `profile_added` payload with its env's values hidden: events are read by the API, the
+ * dashboard, webhooks and MCP. Events written before the values were left out at the write
+ * still hold them in the database; they are hidden here, on every read.
+ */
+function withoutEnvValues(payload: WardenEvent['payload']): WardenEvent['payload'] {
+  const spec = (payload as { spec?: { env?: unknown } }).spec;
+  if (typeof spec !== 'object' || spec === null || typeof spec.env !== 'object' || !spec.env) {
+    return payload;
+  }
+  return { ...payload, spec: { ...spec, env: hiddenEnv(spec.env as Record<string, string>) } };
+}
+
 export function toEvent(row: EventRow): WardenEvent {
+  const payload = JSON.parse(row.payload) as WardenEvent['payload'];
   return {
     id: row.id,
     board: row.board,
@@ -310,7 +325,7 @@ export function toEvent(row: EventRow): WardenEvent {
     run_id: row.run_id,
     actor: row.actor,
     kind: row.kind as EventKind,
-    payload: JSON.parse(row.payload) as WardenEvent['payload'],
+    payload: row.kind === 'profile_added' ? withoutEnvValues(payload) : payload,
     at: row.at,
   };
 }
