@@ -2,6 +2,7 @@ import { blockedBy } from './admission.js';
 import type { Caps, Load } from './admission.js';
 import { describeLlmState, usageShort } from './describe.js';
 import { formatDuration } from './duration.js';
+import { budgetFlag } from './inbox.js';
 import type { EpochMs, TaskId } from './glossary.js';
 import type { Policy } from './policy.js';
 import type { Profile } from './profile.js';
@@ -315,7 +316,9 @@ function todoHold(task: Task, f: DoctorFacts): Hold {
 /** What clears a block, by its kind (issue #14, docs/cli.md "Block kinds"). */
 function blockedHold(task: Task, now: number): Hold {
   const id = task.id;
-  const why = `(${task.block_rule ?? 'person'}, ${task.block_kind ?? '?'}) ${task.block_reason ?? 'no reason'}`;
+  const rule = task.block_rule ?? 'person';
+  const kind = task.block_kind ?? '?';
+  const why = `(${rule === kind ? rule : `${rule}, ${kind}`}) ${task.block_reason ?? 'no reason'}`;
   if (task.block_rule === 'question')
     return hold(
       'question',
@@ -332,7 +335,7 @@ function blockedHold(task: Task, now: number): Hold {
         'warden gave up; fix the cause, then `warden retry ID`',
       );
     case 'budget': {
-      const edit = `\`warden profile edit ${task.assignee ?? 'PROFILE'} --max-...\``;
+      const edit = `\`warden profile edit ${task.assignee ?? 'PROFILE'} ${budgetFlag(task.block_reason) ?? '--max-...'}\``;
       return hold(
         'budget',
         why,

@@ -143,7 +143,7 @@ function oneLine(text: string | null, max = 160): string {
 }
 
 /** The profile option that raises the budget a block's reason names (`(max_cost_per_day)`). */
-function budgetFlag(reason: string | null): string | null {
+export function budgetFlag(reason: string | null): string | null {
   const budget = /\((max_tokens_per_task|max_cost_per_task|max_cost_per_day)\)/.exec(
     reason ?? '',
   )?.[1];
@@ -184,10 +184,16 @@ export function taskItem(t: InboxTaskFact): InboxItem {
   }
   const why = oneLine(t.block_reason) || 'no reason given';
   if (t.block_kind === 'failed') {
+    const rule = t.block_rule ?? 'failed';
+    // Only `gave_up` is about the count of failures; a stall or rate-limit loop, a spawn or
+    // configuration error has its own cause, which its reason may already name first.
+    const after =
+      rule === 'gave_up' ? ` after ${t.failures} failure${t.failures === 1 ? '' : 's'}` : '';
+    const cause = why.startsWith(`${rule}: `) ? why.slice(rule.length + 2) : why;
     return item(
       'gave_up',
       ids,
-      `${head}: warden gave up after ${t.failures} failure${t.failures === 1 ? '' : 's'} (${t.block_rule ?? 'failed'}): ${why}`,
+      `${head}: warden gave up${after} (${rule}): ${cause}`,
       t.since,
       `warden retry ${t.id}`,
     );
@@ -198,7 +204,7 @@ export function taskItem(t: InboxTaskFact): InboxItem {
     return item(
       'budget',
       ids,
-      `${head}: a budget of profile ${t.assignee ?? '?'} is spent: ${why}`,
+      `${head}: a budget of profile ${t.assignee ?? '?'} is spent: ${why.replace(/^budget spent: /, '')}`,
       t.since,
       raise === null
         ? `warden unblock ${t.id}   # after raising the budget: warden profile edit ${profile} --max-...`

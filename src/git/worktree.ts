@@ -530,6 +530,14 @@ export async function taskDiffView(
       { task_id: taskId },
     );
   }
+  const onDisk = rec.removed_at === null && existsSync(rec.path);
+  if (!onDisk && (await resolveCommit(rec.repo, `refs/heads/${rec.branch}`)) === null) {
+    // Deleting the branch once its work is merged is the usual end of a task.
+    throw notFound(
+      `task ${taskId}'s worktree was removed and its branch ${rec.branch} is gone from ${rec.repo} (deleted, or merged and deleted); there is nothing left here to diff`,
+      { task_id: taskId },
+    );
+  }
   const stat = await taskDiff(rec, true);
   let diff: string | null = null;
   let truncated = false;

@@ -70,6 +70,15 @@ describe('doctor says what clears each kind of block (issue #14)', () => {
       /raise the profile's budget .*`warden unblock 5`/,
     ],
     [
+      {
+        block_kind: 'budget' as const,
+        block_rule: 'budget',
+        assignee: 'coder',
+        block_reason: 'budget spent: 1.02M tokens of 1M for this task (max_tokens_per_task)',
+      },
+      /is blocked: \(budget\) budget spent: .*; raise the profile's budget \(`warden profile edit coder --max-tokens-per-task N`\)/,
+    ],
+    [
       { block_kind: 'transient' as const, not_before: NOW + 90_000 },
       /it clears itself in 1m30s \(counted as a failure\)/,
     ],

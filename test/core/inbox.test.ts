@@ -37,12 +37,34 @@ describe('the attention inbox in words (issue #15)', () => {
     ],
     [
       {
+        block_kind: 'failed' as const,
+        block_rule: 'rate_limit_loop',
+        failures: 0,
+        block_reason: 'rate_limit_loop: rate limited 2 times in a row (last: 529)',
+      },
+      'gave_up',
+      '#7 "build": warden gave up (rate_limit_loop): rate limited 2 times in a row (last: 529)',
+      'warden retry 7',
+    ],
+    [
+      {
+        block_kind: 'failed' as const,
+        block_rule: 'config_error',
+        failures: 0,
+        block_reason: 'the worker exited 78: Invalid API key',
+      },
+      'gave_up',
+      '#7 "build": warden gave up (config_error): the worker exited 78: Invalid API key',
+      'warden retry 7',
+    ],
+    [
+      {
         block_kind: 'budget' as const,
         block_rule: 'budget',
         block_reason: 'budget spent: USD 5.10 of USD 5.00 for this task (max_cost_per_task)',
       },
       'budget',
-      '#7 "build": a budget of profile coder is spent: budget spent: USD 5.10 of USD 5.00 for this task (max_cost_per_task)',
+      '#7 "build": a budget of profile coder is spent: USD 5.10 of USD 5.00 for this task (max_cost_per_task)',
       'warden profile edit coder --max-cost-per-task USD && warden unblock 7',
     ],
     [

@@ -137,6 +137,12 @@ describe('git worktree workspaces (issue #12)', () => {
     expect(removed?.payload).toMatchObject({ branch_deleted: true });
     // The diff of an archived task comes from its branch, which stayed.
     expect(await home.ok(['diff', String(a), '--stat'])).toContain(`task-${a}.txt`);
+    // Its branch deleted (the usual end once merged): one line, not an internal error.
+    const gone = await home.cli(['diff', String(b)]);
+    expect(gone.code, gone.stderr).toBe(3);
+    expect(gone.stderr).toBe(
+      `warden: task ${b}'s worktree was removed and its branch warden/${b} is gone from ${repo} (deleted, or merged and deleted); there is nothing left here to diff\n`,
+    );
   }, 120_000);
 
   it("keeps a SIGKILLed run's uncommitted edits in its rescue ref, and the retry continues in the same worktree; setup runs once", async () => {
