@@ -1,4 +1,5 @@
 import { EXIT_CONFIG_ERROR, EXIT_RATE_LIMITED } from '../core/exit.js';
+import { messageOf } from './final-word.js';
 import type { AgentRecipe, ExitSigns } from './recipe.js';
 
 /** How many of an agent's last output lines are read for signs of a rate limit or bad setup. */
@@ -27,7 +28,7 @@ function signIn(signs: ExitSigns, code: number, lines: readonly string[]): strin
   for (const line of [...lines].reverse()) {
     for (const re of signs.lines) {
       const m = re.exec(line);
-      if (m) return around(line, line.trim().indexOf(m[0]));
+      if (m) return messageOf(line) ?? around(line, line.trim().indexOf(m[0]));
     }
   }
   return null;

@@ -9,7 +9,8 @@ import type { WorkerContext } from '../core/worker-protocol.js';
 import { findExecutable } from '../config/executable.js';
 import { readTail } from '../os/tail.js';
 import { callApi } from '../sdk/http.js';
-import { mapAgentExit } from './exit-map.js';
+import { SIGN_LINES, mapAgentExit } from './exit-map.js';
+import { finalWord } from './final-word.js';
 import { agentExecutable, checkAgentCommand } from './index.js';
 import type { AgentCommand } from './index.js';
 import { resolveAgent } from './recipe.js';
@@ -102,17 +103,18 @@ export async function runAgent(cmd: AgentCommand): Promise<number> {
   );
   if (ended.signal !== null) return 128 + (constants.signals[ended.signal] ?? 0);
   const code = ended.code ?? 1;
-  const mapped = mapAgentExit(
-    recipe,
-    code,
-    readTail(join(runDir, 'output.log'), TAIL_BYTES)
-      .split('\n')
-      .filter((l) => l.trim() !== ''),
-  );
+  const lines = readTail(join(runDir, 'output.log'), TAIL_BYTES)
+    .split('\n')
+    .filter((l) => l.trim() !== '');
+  const mapped = mapAgentExit(recipe, code, lines);
   if (mapped.kind === 'rate_limited') {
     say(`${recipe.title} was rate limited (exit ${code} → 75): ${mapped.matched ?? ''}`);
   } else if (mapped.kind === 'config_error') {
     say(`${recipe.title} has a configuration error (exit ${code} → 78): ${mapped.matched ?? ''}`);
+  } else if (code !== 0) {
+    // The run's reason quotes the log's last line: this one, in words, not the agent's JSON.
+    const word = finalWord(lines.slice(-SIGN_LINES));
+    if (word !== null) say(`${recipe.title} exited ${code}: ${word}`);
   }
   return mapped.code;
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findAgent } from '../../src/agents/index.js';
 import { mapAgentExit } from '../../src/agents/exit-map.js';
+import { finalWord, messageOf } from '../../src/agents/final-word.js';
 import { EXIT_CONFIG_ERROR, EXIT_RATE_LIMITED } from '../../src/core/exit.js';
 
 /**
@@ -88,5 +89,68 @@ describe('mapAgentExit', () => {
     const rate = 'litellm.RateLimitError: The API provider has rate limited you.';
     expect(mapAgentExit(findAgent('claude-code'), 0, ['"error":"rate_limit"']).code).toBe(0);
     expect(mapAgentExit(findAgent('aider'), 0, [rate]).code).toBe(EXIT_RATE_LIMITED);
+  });
+});
+
+describe("an agent's last word in a run's reason", () => {
+  // Claude Code's last line after a bad key, as the user trial's run printed it.
+  const claudeResult = JSON.stringify({
+    type: 'result',
+    subtype: 'success',
+    is_error: true,
+    duration_ms: 186993,
+    duration_api_ms: 0,
+    num_turns: 1,
+    result: 'Invalid API key · Fix external API key',
+    stop_reason: 'stop_sequence',
+    session_id: '606a2c1e-0000-4000-8000-000000000000',
+    total_cost_usd: 0,
+    usage: { input_tokens: 0, output_tokens: 0 },
+    uuid: '51dd4364-4eed-4c2b-9d3a-0a0b0c0d0e0f',
+  });
+
+  it('is the message of a JSON line, not a window of its fields', () => {
+    expect(messageOf(claudeResult)).toBe('Invalid API key · Fix external API key');
+    expect(mapAgentExit(findAgent('claude-code'), 1, ['{"type":"system"}', claudeResult])).toEqual({
+      code: EXIT_CONFIG_ERROR,
+      kind: 'config_error',
+      matched: 'Invalid API key · Fix external API key',
+    });
+    // Codex's failed turn, Gemini CLI's error result and error event.
+    expect(messageOf('{"type":"turn.failed","error":{"message":"stream disconnected"}}')).toBe(
+      'stream disconnected',
+    );
+    expect(
+      messageOf(
+        '{"type":"result","status":"error","error":{"type":"FatalError","message":"quota"}}',
+      ),
+    ).toBe('quota');
+    expect(messageOf('{"type":"error","severity":"error","message":"fetch failed"}')).toBe(
+      'fetch failed',
+    );
+  });
+
+  it('is null for lines that carry no message', () => {
+    for (const line of [
+      'plain text',
+      '{"type":"assistant","message":{"content":[]}}',
+      '{"type":"item.completed","item":{"text":"done"}}',
+      '{not json',
+      '[1,2]',
+      '{"type":"result","result":"   "}',
+    ]) {
+      expect(messageOf(line), line).toBeNull();
+    }
+  });
+
+  it('is the last line that carries one, and a long one is cut', () => {
+    const crash = '{"type":"result","is_error":true,"result":"API Error: Connection refused"}';
+    expect(finalWord([crash, '{"type":"system","subtype":"end"}', 'bye'])).toBe(
+      'API Error: Connection refused',
+    );
+    expect(finalWord(['nothing', 'here'])).toBeNull();
+    const long = messageOf(JSON.stringify({ type: 'error', message: 'x'.repeat(1000) })) ?? '';
+    expect(long).toHaveLength(300);
+    expect(long.endsWith('…')).toBe(true);
   });
 });

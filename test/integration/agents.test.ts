@@ -286,8 +286,21 @@ describe("exit mapping: an agent's rate limit and configuration error", () => {
     const task = await home.waitStatus(id, 'blocked', 60_000);
     const [run] = await home.runs(id);
     expect(run?.outcome).toBe('config_error');
-    expect(run?.reason?.last_output).toContain('Invalid API key');
+    // Its message, not a window of its JSON line's fields.
+    expect(run?.reason?.last_output).toBe(
+      'warden agent-run: Claude Code has a configuration error (exit 1 → 78): Invalid API key · Fix external API key',
+    );
     expect(task.block_reason).toContain('Invalid API key');
+  });
+
+  it("claude-code: another failure's reason quotes its last message in words", async () => {
+    const { id } = await start(claude, { STANDIN_MODE: 'crash' });
+    const run = await endedRun(id);
+    expect(run.outcome).toBe('crashed');
+    expect(run.exit_code).toBe(1);
+    expect(run.reason?.last_output).toBe(
+      'warden agent-run: Claude Code exited 1: API Error: Connection error.',
+    );
   });
 
   it('aider: exit 0 after its rate-limit line is still a rate limit', async () => {
