@@ -351,6 +351,13 @@ export class LlmProxy {
     const tokens = r.tap?.tokens ?? { input: 0, output: 0, cache_read: 0, cache_write: 0 };
     const cost = r.tap === null ? 0 : this.cost(r.tap);
     const rateLimited = r.status !== null && RATE_LIMIT_STATUSES.has(r.status);
+    // A refusal other than a "slow down" (a wrong key, an unknown model, a bad request) is a
+    // failed request: the agent may retry it for minutes, and the run's state should say why.
+    const refused =
+      r.status !== null && r.status >= 400 && !rateLimited
+        ? `the model upstream answered ${r.status}${r.tap?.upstreamError ? ` (${r.tap.upstreamError})` : ''}`
+        : null;
+    const error = r.error ?? refused;
     try {
       const totals = await this.opts.store.recordLlmRequest(
         {
@@ -362,7 +369,7 @@ export class LlmProxy {
           queued_ms: r.queuedMs,
           tokens,
           cost_usd: cost,
-          error: r.error,
+          error,
         },
         rateLimited,
       );

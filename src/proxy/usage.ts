@@ -51,6 +51,7 @@ export class UsageTap {
   private json: Buffer[] = [];
   private jsonBytes = 0;
   private problem: string | null = null;
+  private refusal: string | null = null;
   private readonly decoder = new TextDecoder();
 
   constructor(
@@ -112,6 +113,14 @@ export class UsageTap {
     return this.sawUsage;
   }
 
+  /**
+   * The error an upstream's answer named (`authentication_error: invalid x-api-key`), read
+   * from Anthropic's `{"type":"error","error":{...}}` and OpenAI's `{"error":{...}}`.
+   */
+  get upstreamError(): string | null {
+    return this.refusal;
+  }
+
   /** Why the answer could not be read, if it could not. */
   get error(): string | null {
     return this.problem;
@@ -147,6 +156,11 @@ export class UsageTap {
   private take(value: unknown): void {
     const o = obj(value);
     if (!o) return;
+    const error = obj(o.error);
+    if (error && typeof error.message === 'string' && this.refusal === null) {
+      const kind = typeof error.type === 'string' ? error.type : null;
+      this.refusal = `${kind === null ? '' : `${kind}: `}${error.message}`.slice(0, 300);
+    }
     // Anthropic `message_start`, OpenAI responses' `response.*` events.
     const inner = obj(o.message) ?? obj(o.response);
     for (const source of [o, inner]) {

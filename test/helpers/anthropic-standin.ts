@@ -216,6 +216,7 @@ function errorAnswer(
     ];
   }
   if (status === 529) return [error('overloaded_error', 'Overloaded'), {}];
+  if (status === 401) return [error('authentication_error', 'invalid x-api-key'), {}];
   if (status >= 500) return [error('api_error', 'Internal server error'), {}];
   return [error('invalid_request_error', `The request was refused (${status}).`), {}];
 }

@@ -524,10 +524,21 @@ describe('the model proxy: bad input', () => {
       { status: 200, error: expect.any(String) as string },
     ]);
 
+    // A refusal other than a rate limit (a wrong key) is a failed request, with its error.
+    const refusing = await anthropic();
+    refusing.always = { kind: 'status', status: 401 };
+    await llmProfile(h, 'badkey', 'anthropic', refusing.url, {}, once);
+    const badKey = await h.task('wrong key', ['--assignee', 'badkey']);
+    await h.waitStatus(badKey, 'blocked', 30_000);
+    const [badRun] = await h.runs(badKey);
+    const said = 'the model upstream answered 401 (authentication_error: invalid x-api-key)';
+    expect(badRun?.llm).toMatchObject({ errors: 1, last_error: said });
+    expect(await requestRows(h, badRun?.id ?? 0)).toEqual([{ status: 401, error: said }]);
+
     // The board goes on: serve is up, and another task runs to done.
     const next = await h.task('still working', ['--assignee', 'plain']);
     await h.waitStatus(next, 'done', 20_000);
     expect(serve.proc.exitCode).toBeNull();
-    expect(JSON.parse(await h.ok(['list', '--json']))).toHaveLength(3);
+    expect(JSON.parse(await h.ok(['list', '--json']))).toHaveLength(4);
   }, 40_000);
 });
