@@ -68,6 +68,13 @@ export async function adopt(sv: Supervision, found: Run, policy: Policy): Promis
   );
   live.clock.started = clock.started;
   live.clock.lastProgress = clock.lastProgress;
+  // What the worker printed while no serve looked is its last output, and output is progress:
+  // an ending's reason ("last output 14s earlier") reads these, not the stamps of before.
+  if (mtime !== null && mtime > (run.last_output_at ?? run.started_at)) {
+    live.lastOutputWall = mtime;
+    live.lastProgressWall = Math.max(live.lastProgressWall ?? 0, mtime);
+    live.dirty = true;
+  }
   live.clock.warned = run.stall_warned_at !== null;
   live.outputBytes = fileSize(run.log_path);
   const exited = readExitFile(runDir) !== null;

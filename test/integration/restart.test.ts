@@ -56,6 +56,33 @@ describe('restarting serve never loses or duplicates work (SPEC §3 "Restart", P
     expect(await home.runs(id)).toHaveLength(1);
   });
 
+  it('counts what a worker printed while serve was down as its last output and progress', async () => {
+    home = await new TestHome().init();
+    await home.profile('late', ['sh', '-c', 'echo early; sleep 1.5; echo late; exit 0']);
+    const id = await home.task('print alone', ['--assignee', 'late']);
+    const first = await home.serve();
+    const started = await waitFor('the first line', async () => {
+      const [r] = await home.runs(id);
+      const { existsSync, readFileSync } = await import('node:fs');
+      return r?.log_path && existsSync(r.log_path) && readFileSync(r.log_path, 'utf8') !== ''
+        ? r
+        : undefined;
+    });
+    first.proc.kill('SIGKILL');
+    await first.exited;
+    const killedAt = Date.now();
+    await waitFor('its recorded exit status', async () => {
+      const { existsSync } = await import('node:fs');
+      return existsSync(`${home.root}/runs/${started.id}/exit`);
+    });
+    await home.serve();
+    await home.waitStatus(id, 'done');
+    const [run] = await home.runs(id);
+    // "late" came after the kill: before, the stamps of the first serve's last look stayed.
+    expect(run?.last_output_at).toBeGreaterThan(killedAt);
+    expect(run?.last_progress_at).toBeGreaterThan(killedAt);
+  });
+
   it('a second serve on the home refuses, and so does dispatch --once; no task ever runs twice (must-show 12)', async () => {
     home = await new TestHome().init();
     await home.profile('job', fixture('short-job.sh', '0.3'), ['--max-concurrency', '4']);
