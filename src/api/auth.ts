@@ -79,7 +79,10 @@ export function requireAuth(
       if (!token.startsWith('wrun_')) {
         return errorResponse(
           c,
-          new WardenError('unauthorized', 'worker routes take a run token (WARDEN_RUN_TOKEN)'),
+          new WardenError(
+            'unauthorized',
+            'worker routes take a run token (WARDEN_RUN_TOKEN, which starts wrun_); this is not one',
+          ),
         );
       }
       c.set('runTokenHash', hashToken(token));

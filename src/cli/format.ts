@@ -14,14 +14,13 @@ import type { PolicyOverrides } from '../core/policy.js';
 import { formatTime, oneLine, table } from './output.js';
 
 /**
- * A card's note in about `max` characters. The command that clears it, at its end
- * (`` — `warden answer 12 TEXT` ``), is kept whole and the text before it is cut instead.
+ * A card's note, its text cut at `max` characters. The command that clears it, at its end
+ * (`` — `warden answer 12 TEXT` ``), is never cut: it goes after the text, whole.
  */
 function noteCell(note: string, max: number): string {
   const at = note.lastIndexOf(' — `');
-  if (at < 0 || note.length <= max) return oneLine(note, max);
-  const command = note.slice(at);
-  return `${oneLine(note.slice(0, at), Math.max(20, max - command.length))}${command}`;
+  if (at < 0) return oneLine(note, max);
+  return `${oneLine(note.slice(0, at), max)}${note.slice(at)}`;
 }
 
 /** Tasks as a table: id, status, priority, assignee, title and what the card says. */

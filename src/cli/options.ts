@@ -72,6 +72,20 @@ export function parseInterval(text: string, what: string, minMs = 1): number {
   return ms;
 }
 
+/**
+ * Refuses `--clear KEY` beside the option that sets KEY (`--stall-timeout`): one edit cannot
+ * both drop a limit and set it, and taking either silently hides a mistake.
+ */
+export function refuseSetAndClear(
+  clear: readonly string[],
+  set: Readonly<Record<string, unknown>>,
+): void {
+  const both = clear.find((k) => set[k] !== undefined);
+  if (both !== undefined) {
+    throw invalid(`--clear ${both} and --${both.replaceAll('_', '-')} were both given; give one`);
+  }
+}
+
 /** A `--max-workers`: a whole number of at least 1. */
 export function parseMaxWorkers(text: string): number {
   const n = parseIntOption(text, '--max-workers');

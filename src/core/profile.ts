@@ -4,7 +4,7 @@ import type { PolicyOverrides } from './policy.js';
 import { INPUT_LIMITS } from './defaults.js';
 import { nameSchema } from './validate.js';
 import { INHERIT_NAME, WARDEN_ENV_PREFIX } from './worker-env.js';
-import { WORKTREE_MISFIT, worktreeFits } from './worktree.js';
+import { worktreeMisfit } from './worktree.js';
 import type { WorktreeSpec } from './worktree.js';
 import { BUDGET_MISFIT, LLM_KINDS, hasBudget, isHttpUrl } from './llm.js';
 import type { BudgetSpec, LlmSpec } from './llm.js';
@@ -161,7 +161,10 @@ export const profileSpecSchema = profileFields
     message: 'a profile needs a command: put it after -- (or add it with --pull)',
     path: ['argv'],
   })
-  .refine((p) => worktreeFits(p), { message: WORKTREE_MISFIT, path: ['worktree'] })
+  .superRefine((p, ctx) => {
+    const misfit = worktreeMisfit(p);
+    if (misfit !== null) ctx.addIssue({ code: 'custom', message: misfit, path: ['worktree'] });
+  })
   .refine((p) => p.llm != null || !hasBudget(p.budget), {
     message: BUDGET_MISFIT,
     path: ['budget'],

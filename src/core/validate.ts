@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import './zod-messages.js';
 import { invalid } from './errors.js';
 import { INPUT_LIMITS } from './defaults.js';
 import { NAME_PATTERN, NAME_RULE, byteLength, forbiddenCharacter } from './checks.js';

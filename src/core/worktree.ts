@@ -124,19 +124,29 @@ export function workspaceText(spec: WorktreeSpec | null | undefined): string {
 }
 
 /** Why a worktree cannot go with a fixed cwd, a pull profile, or a setup without one. */
-export const WORKTREE_MISFIT =
-  "a worktree workspace is the worker's cwd: drop --cwd (or use --workspace folder), and give --setup only with a worktree, on a spawned profile";
-
-/** Whether the workspace fields agree: a worktree needs cwd 'workspace' and a spawned profile. */
-export function worktreeFits(p: {
+/**
+ * Why the workspace fields disagree, or null when they agree: a worktree is the worker's cwd
+ * on a spawned profile, and `--setup` runs in one.
+ */
+export function worktreeMisfit(p: {
   mode?: 'spawned' | 'pull' | undefined;
   cwd?: string | undefined;
   worktree?: WorktreeSpec | null | undefined;
   setup?: string | null | undefined;
-}): boolean {
+}): string | null {
   const tree = p.worktree !== undefined && p.worktree !== null;
-  if (!tree) return p.setup === undefined || p.setup === null;
-  return p.mode !== 'pull' && (p.cwd === undefined || p.cwd === 'workspace');
+  if (!tree) {
+    return p.setup === undefined || p.setup === null
+      ? null
+      : "--setup runs in a task's worktree: give --workspace worktree:REPO with it, or drop --setup";
+  }
+  if (p.mode === 'pull') {
+    return 'a worktree workspace is made on the host that starts the worker: a pull profile cannot have one (use a spawned profile, or drop --workspace worktree:...)';
+  }
+  if (p.cwd !== undefined && p.cwd !== 'workspace') {
+    return "a worktree workspace is the worker's cwd: drop --cwd (or use --workspace folder)";
+  }
+  return null;
 }
 
 /** Whether file changes in a profile's workspace count as progress: on for worktrees by default. */

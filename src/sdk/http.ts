@@ -70,6 +70,10 @@ export async function callApi<T>(
   retryForMs = RETRY_FOR_MS,
   signal?: AbortSignal,
 ): Promise<T> {
+  // A malformed address is a mistake to say at once, not an outage to wait out for minutes.
+  if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+    throw new WardenError('setup', `'${url}' is not an http(s) URL of warden serve (WARDEN_URL?)`);
+  }
   const deadline = Date.now() + retryForMs;
   let delay = 200;
   for (;;) {

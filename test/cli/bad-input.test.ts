@@ -209,6 +209,69 @@ const CASES: BadInput[] = [
       ]),
   },
   {
+    what: 'an edit that both sets and clears one thing',
+    commands: async (cli) => {
+      const t = await task(cli, 't');
+      await cli.json(['profile', 'add', 'p', '--env', 'A=1', '--', 'sh']);
+      return [
+        bad(
+          2,
+          /--clear stall_timeout and --stall-timeout were both given; give one/,
+          'edit',
+          t,
+          '--clear',
+          'stall_timeout',
+          '--stall-timeout',
+          '5m',
+        ),
+        bad(
+          2,
+          /--clear max_failures and --max-failures were both given/,
+          'profile',
+          'edit',
+          'p',
+          '--clear',
+          'max_failures',
+          '--max-failures',
+          '3',
+        ),
+        bad(
+          2,
+          /--env A=\.\.\. and --unset-env A were both given; give one/,
+          'profile',
+          'edit',
+          'p',
+          '--env',
+          'A=2',
+          '--unset-env',
+          'A',
+        ),
+      ];
+    },
+  },
+  {
+    what: "a value out of a field's range, in plain words",
+    commands: () =>
+      Promise.resolve([
+        bad(
+          2,
+          /^warden: idempotency_key: must not be empty\n$/,
+          'create',
+          't',
+          '--idempotency-key',
+          '',
+        ),
+        bad(
+          2,
+          /^warden: idempotency_key: must be at most 200 characters\n$/,
+          'create',
+          't',
+          '--idempotency-key',
+          'k'.repeat(201),
+        ),
+      ]),
+  },
+  {
     what: 'an unknown board or profile as a filter',
     commands: async (cli) => {
       await task(cli, 't');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { expectError, freshHome } from '../helpers/cli.js';
+import { expectError, freshHome, runWarden } from '../helpers/cli.js';
+import { TestHome } from '../helpers/host.js';
 
 // Bad input to the host and worker commands: one line, the documented exit code, nothing changed.
 describe('bad input to serve, dispatch, stop, doctor, group and worker', () => {
@@ -58,6 +59,33 @@ describe('bad input to serve, dispatch, stop, doctor, group and worker', () => {
       2,
       /--metadata: not valid JSON/,
     );
+    // A malformed address is said at once, not retried for minutes as an outage would be.
+    expectError(
+      await runWarden(['worker', 'progress'], {
+        ...cli.env,
+        WARDEN_URL: 'not-a-url',
+        WARDEN_RUN_TOKEN: 'wrun_x',
+      }),
+      1,
+      /'not-a-url' is not an http\(s\) URL of warden serve \(WARDEN_URL\?\)/,
+    );
     expect(cli.dbSnapshot()).toEqual(before);
+  });
+
+  it('a worker command with a token that is not a run token says so', async () => {
+    const home = await new TestHome().init();
+    try {
+      const serve = await home.serve();
+      expectError(
+        await home.cli(['worker', 'progress'], {
+          WARDEN_URL: serve.url,
+          WARDEN_RUN_TOKEN: 'bogus',
+        }),
+        1,
+        /worker routes take a run token \(WARDEN_RUN_TOKEN, which starts wrun_\); this is not one/,
+      );
+    } finally {
+      await home.cleanup();
+    }
   });
 });

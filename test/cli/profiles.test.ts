@@ -116,12 +116,16 @@ describe('profile add, show, list, edit', () => {
     // Setting what is already set is not a new version.
     const same = await cli().json<Profile>(['profile', 'edit', 'coder', '--kill-grace', '0']);
     expect(same.version).toBe(4);
+    // A policy limit named max_* is cleared as policy (it was taken for a budget's key).
+    const v5 = await cli().json<Profile>(['profile', 'edit', 'coder', '--clear', 'max_failures']);
+    expect(v5.policy).not.toHaveProperty('max_failures');
 
     const events = await profileEvents(cli(), 'profile_edited');
     expect(events.map((e) => e.payload)).toEqual([
       { profile: 'coder', version: 2, changed: ['max_concurrency'] },
       { profile: 'coder', version: 3, changed: ['argv'] },
       { profile: 'coder', version: 4, changed: ['env', 'max_concurrency', 'policy'] },
+      { profile: 'coder', version: 5, changed: ['policy'] },
     ]);
     expect(events.every((e) => e.actor === 'person:bo')).toBe(true);
   });

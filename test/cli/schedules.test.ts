@@ -82,6 +82,8 @@ describe('warden schedule (issue #14)', () => {
     const text = await cli.run(['schedule', 'list']);
     expect(text.stdout).toMatch(/^NAME +BOARD +CRON/);
     expect(text.stdout).toMatch(/standup +default +0 9 \* \* MON-FRI +Europe\/Oslo/);
+    // The next firing as the schedule's own zone reads it, whatever this machine's zone.
+    expect(text.stdout).toMatch(/ \d{4}-\d\d-\d\d 09:00:00 Europe\/Oslo /);
     expect(await cli.json<Schedule[]>(['schedule', 'list', '--board', 'default'])).toHaveLength(1);
 
     expect((await cli.json<Schedule>(['schedule', 'pause', 'standup'])).paused).toBe(true);

@@ -35,7 +35,10 @@ describe('a person in the loop (issue #14)', () => {
       block_reason: 'question: which colour?',
     });
     // The card says what it asks and the one step that clears it.
-    expect(await home.ok(['list'])).toContain(`asks (needs_input): question: which colour?`);
+    // The command is never cut, however long the note (it went past the column's 60 before).
+    expect(await home.ok(['list'])).toContain(
+      `asks (needs_input): question: which colour? — \`warden answer ${id} TEXT\``,
+    );
 
     // An answer to a task that asked nothing is refused, and changes nothing.
     const other = await home.task('nothing asked');

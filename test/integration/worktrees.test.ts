@@ -339,7 +339,25 @@ describe('worktree bad input (issue #12): one line, its exit code, nothing creat
       'true',
     ]);
     expect(withCwd.code).toBe(2);
-    expect(withCwd.stderr).toContain("a worktree workspace is the worker's cwd");
+    expect(withCwd.stderr).toBe(
+      "warden: worktree: a worktree workspace is the worker's cwd: drop --cwd (or use --workspace folder)\n",
+    );
+    // Each misfit is named alone: no --cwd is mentioned where none was given.
+    const setupAlone = await home.cli(['profile', 'add', 'p', '--setup', 'npm ci', '--', 'true']);
+    expect(setupAlone.code).toBe(2);
+    expect(setupAlone.stderr).toBe(
+      "warden: worktree: --setup runs in a task's worktree: give --workspace worktree:REPO with it, or drop --setup\n",
+    );
+    const pulled = await home.cli([
+      'profile',
+      'add',
+      'p',
+      '--pull',
+      '--workspace',
+      `worktree:${repo}`,
+    ]);
+    expect(pulled.code).toBe(2);
+    expect(pulled.stderr).toMatch(/a pull profile cannot have one/);
     expect(await (await home.store()).listProfiles()).toEqual([]);
     // An edit is refused the same way and changes nothing.
     await home.profile('p', ['true']);

@@ -6,7 +6,13 @@ import { taskPatchSchema } from '../../core/task.js';
 import { parseTaskId } from '../../core/checks.js';
 import { parseInput } from '../../core/validate.js';
 import { withContext } from '../context.js';
-import { addPolicyOptions, collect, parseIntOption, readPolicyOptions } from '../options.js';
+import {
+  addPolicyOptions,
+  collect,
+  parseIntOption,
+  readPolicyOptions,
+  refuseSetAndClear,
+} from '../options.js';
 import { say, sayJson } from '../output.js';
 
 interface EditOptions {
@@ -63,6 +69,7 @@ export function register(program: Command): void {
       }
     }
     const policy = readPolicyOptions(opts);
+    refuseSetAndClear(clear, policy);
     const changes = Object.values(patch).filter((v) => v !== undefined).length;
     if (changes === 0 && Object.keys(policy).length === 0 && clear.length === 0) {
       throw invalid('nothing to change; give --title, --body, --assignee, --priority or a limit');

@@ -25,6 +25,7 @@ import {
   parseEnvPairs,
   parseIntOption,
   readPolicyOptions,
+  refuseSetAndClear,
 } from '../options.js';
 import { say, sayJson, table } from '../output.js';
 
@@ -134,7 +135,12 @@ function clearLlm(fields: Record<string, unknown>, key: string): void {
     fields.budget = { max_tokens_per_task: null, max_cost_per_task: null, max_cost_per_day: null };
   } else if (key === 'llm_max_concurrency' || key === 'llm_max_rate_limits') {
     fields.llm = { ...llm, [key.slice('llm_'.length)]: null };
-  } else if (key.startsWith('max_') && key !== 'max_concurrency') {
+  } else if (
+    key === 'max_tokens_per_task' ||
+    key === 'max_cost_per_task' ||
+    key === 'max_cost_per_day'
+  ) {
+    // Only the budget's own keys: max_failures, max_runtime and the like are policy.
     fields.budget = { ...budget, [key]: null };
   }
 }
@@ -244,6 +250,13 @@ export function register(program: Command): void {
     }
     if (opts.check && patch.worktree) await checkWorktree(patch.worktree);
     const policy = readPolicyOptions(opts);
+    refuseSetAndClear(clear, policy);
+    const unsetBoth = (opts.unsetEnv ?? []).find((k) => patch.env?.[k] !== undefined);
+    if (unsetBoth !== undefined) {
+      throw invalid(
+        `--env ${unsetBoth}=... and --unset-env ${unsetBoth} were both given; give one`,
+      );
+    }
     const given =
       Object.values(patch).some((v) => v !== undefined) ||
       Object.keys(policy).length > 0 ||

@@ -5,7 +5,7 @@ import { DEFAULT_BOARD } from '../../core/glossary.js';
 import type { CatchUp, Schedule } from '../../core/schedule.js';
 import { READING, withContext } from '../context.js';
 import { parseIntOption } from '../options.js';
-import { formatTime, oneLine, say, sayJson, table } from '../output.js';
+import { oneLine, say, sayJson, table } from '../output.js';
 
 interface AddOptions {
   cron: string;
@@ -26,9 +26,25 @@ function catchUp(text: string): CatchUp {
   return text;
 }
 
+/** A time as the schedule's own zone reads it, named: `2026-05-04 09:00:00 Europe/Oslo`. */
+function inZone(ms: number, tz: string): string {
+  // sv-SE writes dates and times as ISO 8601 does (2026-05-04 09:00:00).
+  const text = new Intl.DateTimeFormat('sv-SE', {
+    timeZone: tz,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  }).format(ms);
+  return `${text} ${tz}`;
+}
+
 function when(s: Schedule): string {
   if (s.paused) return 'paused';
-  return s.next_at === null ? 'never again' : formatTime(s.next_at);
+  return s.next_at === null ? 'never again' : inZone(s.next_at, s.tz);
 }
 
 export function register(program: Command): void {

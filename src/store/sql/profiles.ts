@@ -1,6 +1,6 @@
 import type { Actor } from '../../core/actor.js';
 import { conflict, invalid, notFound } from '../../core/errors.js';
-import { WORKTREE_MISFIT, worktreeFits } from '../../core/worktree.js';
+import { worktreeMisfit } from '../../core/worktree.js';
 import type { Profile, ProfilePatch, ProfileSpec } from '../../core/profile.js';
 import { hiddenEnv } from '../../core/hidden-env.js';
 import { BUDGET_MISFIT, NO_BUDGET, hasBudget } from '../../core/llm.js';
@@ -198,7 +198,8 @@ export async function editProfile(
       patch.concurrency_group === undefined ? before.concurrency_group : patch.concurrency_group,
     policy,
   };
-  if (!worktreeFits(after)) throw invalid(WORKTREE_MISFIT);
+  const misfit = worktreeMisfit(after);
+  if (misfit !== null) throw invalid(`worktree: ${misfit}`);
   await checkReviewer(db, name, after);
   if (after.llm === null && hasBudget(after.budget)) throw invalid(BUDGET_MISFIT);
   const text = JSON.stringify(after);
