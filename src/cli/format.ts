@@ -109,7 +109,7 @@ export function profileDetail(p: Profile): string {
   return [
     `profile ${p.name} (version ${p.version})${p.paused ? ` PAUSED: ${p.paused_reason ?? ''}` : ''}`,
     `argv:              ${JSON.stringify(p.argv)}`,
-    `cwd:               ${p.cwd}`,
+    `cwd:               ${p.worktree !== null ? "the task's worktree (HOME/worktrees/ID)" : p.cwd === 'workspace' ? "the task's folder (HOME/workspaces/ID)" : p.cwd}`,
     `workspace:         ${workspaceText(p.worktree)}${p.setup !== null ? `, setup: ${p.setup}` : ''}${watchesWorkspace(p) ? ', file changes are progress' : ''}`,
     `env:               ${Object.keys(p.env).length > 0 ? Object.keys(p.env).join(', ') : '(none)'}`,
     `inherits:          ${['the base set', ...p.inherit_env].join(', ')}`,

@@ -155,6 +155,9 @@ function parseCountValue(name: string, value: unknown, from: PolicySource): numb
   // A flag is text; JSON must say a number as a number (`"3"` is a string, refused).
   const n =
     from === 'flag' && typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
+  if (typeof n === 'number' && Number.isInteger(n) && n > Number.MAX_SAFE_INTEGER) {
+    throw invalid(`${name}: must be at most ${Number.MAX_SAFE_INTEGER}, got ${String(value)}`);
+  }
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) {
     const hint =
       from === 'json' && typeof value === 'string' ? ' (a JSON number, not a string)' : '';

@@ -23,10 +23,19 @@ export function parseWhen(text: string, now: EpochMs, what: string): EpochMs {
     return at;
   }
   if (/^\d/.test(t) && !/^\d{4}-/.test(t)) {
+    let ms: number | null = null;
     try {
-      return now + parseDuration(t, what);
-    } catch {
-      // Said below with both forms.
+      ms = parseDuration(t, what);
+    } catch (err) {
+      // A duration too long to hold is said as such; anything else below, with both forms.
+      if (err instanceof Error && err.message.endsWith('is too long')) throw err;
+    }
+    if (ms !== null) {
+      // Past the last time a date can hold (about 275,000 years from now), it is no time at all.
+      if (Number.isNaN(new Date(now + ms).getTime())) {
+        throw invalid(`${what}: '${text}' is too far ahead to be a time`);
+      }
+      return now + ms;
     }
   }
   throw invalid(

@@ -123,7 +123,6 @@ export function workspaceText(spec: WorktreeSpec | null | undefined): string {
   return `${WORKTREE_PREFIX}${spec.repo}${spec.base === null ? '' : `@${spec.base}`}`;
 }
 
-/** Why a worktree cannot go with a fixed cwd, a pull profile, or a setup without one. */
 /**
  * Why the workspace fields disagree, or null when they agree: a worktree is the worker's cwd
  * on a spawned profile, and `--setup` runs in one.

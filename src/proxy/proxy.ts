@@ -375,7 +375,7 @@ export class LlmProxy {
       );
       const max = spec.max_rate_limits ?? DEFAULT_MAX_RATE_LIMITS;
       if (rateLimited && totals.rate_limits > max) {
-        const message = `the model upstream answered ${totals.rate_limits} rate limits or overloads (last: ${r.status}; max_rate_limits ${max})`;
+        const message = `the model upstream answered ${totals.rate_limits} rate limits or overloads (last: ${r.status}; at most ${max}, --llm-max-rate-limits)`;
         // Kept for the few requests that may come while the run ends; the oldest goes first.
         if (this.rateLimited.size >= 1000)
           this.rateLimited.delete(this.rateLimited.keys().next().value ?? 0);

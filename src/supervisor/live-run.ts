@@ -112,7 +112,7 @@ export function observed(live: LiveRun, host: string, nowMono: number): Observed
     last_progress_at: live.lastProgressWall,
     last_output_at: live.lastOutputWall,
     pid: live.identity.pid,
-    silent_ms: silentFor(live.clock, nowMono),
+    silent_ms: Math.round(silentFor(live.clock, nowMono)),
   };
 }
 

@@ -64,7 +64,7 @@ export async function examine(sv: Supervision, live: LiveRun): Promise<void> {
     case 'warn': {
       live.clock.warned = true;
       await opts.store.markStallWarning(live.runId, opts.host, {
-        silent_ms: verdict.silentFor,
+        silent_ms: Math.round(verdict.silentFor),
         stall_warn_after: live.policy.stall_warn_after,
         stall_timeout: live.policy.stall_timeout,
         pid: live.identity.pid,

@@ -178,7 +178,7 @@ export class PullSupervisor implements RunModeEndings {
         });
         if (verdict.action === 'warn') {
           await this.opts.store.markStallWarning(run.id, this.opts.host, {
-            silent_ms: verdict.silentFor,
+            silent_ms: Math.round(verdict.silentFor),
             stall_warn_after: policy.stall_warn_after,
             stall_timeout: policy.stall_timeout,
             worker: run.worker_id,

@@ -391,6 +391,10 @@ describe('the model proxy: the upstream’s limits', () => {
       expect(more).toEqual([]);
       expect(run?.outcome).toBe('rate_limited');
       expect(run?.llm.rate_limits).toBe(3);
+      // The limit is named by the option that sets it.
+      expect(run?.reason?.message).toMatch(
+        /rate limits or overloads \(last: (429|529); at most 2, --llm-max-rate-limits\)/,
+      );
     }
     for (const s of [gpt, claude]) expect(s.seen.length).toBeGreaterThanOrEqual(3);
   }, 40_000);

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { counted } from '../../core/counting.js';
 import { WardenError, invalid } from '../../core/errors.js';
 import { formatSize } from '../../core/size.js';
 import { homePaths, resolveHome } from '../../config/home.js';
@@ -27,7 +28,7 @@ async function backupSqlite(
   const report = await sqlite.backupSqlite(db, path, { force, now: Date.now() });
   if (json) return sayJson({ ok: true, ...report, source: db });
   say(
-    `backup written: ${report.path} (${formatSize(report.bytes)}, schema version ${report.schema_version}, ${report.tasks} tasks; ${report.check} found no problems)`,
+    `backup written: ${report.path} (${formatSize(report.bytes)}, schema version ${report.schema_version}, ${counted(report.tasks, 'task')}; ${report.check} found no problems)`,
   );
   say('keep admin.token and config.json with it; put it back with `warden restore PATH`');
 }
@@ -54,7 +55,7 @@ async function backupPostgres(
     `pg_dump --schema=${shellQuote(report.schema)} --format=custom --file=${shellQuote(file)} ${shellQuote(url.toString())}`,
   );
   throw invalid(
-    `warden backup copies SQLite homes; ${where.shown} is PostgreSQL (schema version ${report.schema_version}, this warden's ${report.latest}, ${report.tasks} tasks): run the pg_dump command above${hadPassword ? ' (its password left out: give it with PGPASSWORD or ~/.pgpass)' : ''}, and see docs/operations.md#backing-up-postgresql`,
+    `warden backup copies SQLite homes; ${where.shown} is PostgreSQL (schema version ${report.schema_version}, this warden's ${report.latest}, ${counted(report.tasks, 'task')}): run the pg_dump command above${hadPassword ? ' (its password left out: give it with PGPASSWORD or ~/.pgpass)' : ''}, and see docs/operations.md#backing-up-postgresql`,
   );
 }
 

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
+import { counted } from '../../core/counting.js';
 import { WardenError } from '../../core/errors.js';
 import { formatSize } from '../../core/size.js';
 import { homePaths, resolveHome } from '../../config/home.js';
@@ -34,7 +35,7 @@ async function checkSqlite(path: string, quick: boolean, json: boolean): Promise
   }
   if (json) return sayJson({ ok: true, ...report, latest });
   say(
-    `${path}: ok (${report.check} found no problems); ${formatSize(report.bytes)}, ${versionText(report.schema_version, latest)}, ${report.tasks} tasks`,
+    `${path}: ok (${report.check} found no problems); ${formatSize(report.bytes)}, ${versionText(report.schema_version, latest)}, ${counted(report.tasks, 'task')}`,
   );
 }
 
@@ -55,7 +56,7 @@ export function register(program: Command): void {
       const r = await checkPostgres(where);
       if (opts.json) return sayJson({ ok: true, ...r });
       say(
-        `${r.database}: ok (reachable, PostgreSQL ${r.server_version}; schema ${r.schema}, ${versionText(r.schema_version, r.latest)}; ${r.tables} tables answer; ${r.tasks} tasks; data checksums ${r.data_checksums})`,
+        `${r.database}: ok (reachable, PostgreSQL ${r.server_version}; schema ${r.schema}, ${versionText(r.schema_version, r.latest)}; ${r.tables} tables answer; ${counted(r.tasks, 'task')}; data checksums ${r.data_checksums})`,
       );
     });
 }

@@ -1,6 +1,6 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { systemClock } from '../../config/clock.js';
 import { defaultPersonName, initHome } from '../../serve/init.js';
@@ -132,8 +132,16 @@ async function demo(): Promise<void> {
       say(`  #${t.id} run ${r.id} ${describeRun(r, Date.now())}`);
   }
   await store.close();
-  // Installed (npm install -g), the command is `warden`; in a checkout, ./bin/warden.js.
-  const self = process.argv[1]?.endsWith('/bin/warden.js') ? './bin/warden.js' : 'warden';
+  // Installed (npm install -g), the command is `warden`; from a checkout, the path that ran,
+  // as it can be typed here (./bin/warden.js at the checkout's root).
+  const ran = process.argv[1] ?? '';
+  const here = relative(process.cwd(), ran);
+  const self =
+    ran === '' || ran.includes('/node_modules/')
+      ? 'warden'
+      : here.startsWith('..') || isAbsolute(here)
+        ? ran
+        : `./${here}`;
   say(`\nlook around: WARDEN_HOME=${root} ${self} events`);
 }
 

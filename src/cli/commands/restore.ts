@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { counted } from '../../core/counting.js';
 import { conflict, invalid } from '../../core/errors.js';
 import { formatSize } from '../../core/size.js';
 import { systemClock } from '../../config/clock.js';
@@ -79,7 +80,7 @@ export function register(program: Command): void {
       });
       if (opts.json) return sayJson({ ok: true, ...r });
       say(
-        `restored ${r.source} to ${r.path} (${formatSize(r.bytes)}, schema version ${r.schema_version}, ${r.tasks} tasks; ${r.check} found no problems)`,
+        `restored ${r.source} to ${r.path} (${formatSize(r.bytes)}, schema version ${r.schema_version}, ${counted(r.tasks, 'task')}; ${r.check} found no problems)`,
       );
       say(
         r.kept === null
