@@ -136,12 +136,8 @@ async function demo(): Promise<void> {
   // as it can be typed here (./bin/warden.js at the checkout's root).
   const ran = process.argv[1] ?? '';
   const here = relative(process.cwd(), ran);
-  const self =
-    ran === '' || ran.includes('/node_modules/')
-      ? 'warden'
-      : here.startsWith('..') || isAbsolute(here)
-        ? ran
-        : `./${here}`;
+  const checkout = ran.endsWith('/bin/warden.js') && !ran.includes('/node_modules/');
+  const self = !checkout ? 'warden' : here.startsWith('..') || isAbsolute(here) ? ran : `./${here}`;
   say(`\nlook around: WARDEN_HOME=${root} ${self} events`);
 }
 
