@@ -296,6 +296,26 @@ const CASES: BadInput[] = [
       ]),
   },
   {
+    what: 'a run id of 0, a negative event id, an unknown --clear on a profile',
+    commands: async (cli) => {
+      const t = await task(cli, 't');
+      await cli.json(['profile', 'add', 'p', '--', 'sh']);
+      return [
+        bad(2, /--run: '0' is not a run id/, 'log', t, '--run', '0'),
+        bad(2, /--after: must be an event id, 0 or more/, 'events', '--after', '-1'),
+        bad(
+          2,
+          /--clear: unknown option 'bogus'; known: .*stall_timeout/,
+          'profile',
+          'edit',
+          'p',
+          '--clear',
+          'bogus',
+        ),
+      ];
+    },
+  },
+  {
     what: 'an unknown board or profile as a filter',
     commands: async (cli) => {
       await task(cli, 't');

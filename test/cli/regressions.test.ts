@@ -7,6 +7,15 @@ import type { Task } from '../../src/core/task.js';
 import { expectError, freshHome } from '../helpers/cli.js';
 
 describe('regressions', () => {
+  // src/cli/commands/token.ts: a profile named twice was stored twice (`puller,puller`).
+  it.concurrent('a worker token names each profile once', async (ctx) => {
+    const cli = await freshHome(ctx);
+    await cli.json(['profile', 'add', 'puller', '--pull']);
+    await cli.json(['token', 'create', 'w', '--profile', 'puller', '--profile', 'puller']);
+    const tokens = await cli.json<{ name: string; profiles: string[] }[]>(['token', 'list']);
+    expect(tokens.find((t) => t.name === 'w')?.profiles).toEqual(['puller']);
+  });
+
   // src/cli/main.ts configure(): commander puts "(Did you mean ...?)" on a second line.
   it.concurrent.for([
     { args: ['creat', 'x'], message: /unknown command 'creat'.*Did you mean create\?/ },

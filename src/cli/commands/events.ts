@@ -81,7 +81,10 @@ export function register(program: Command): void {
         filter.board = checkName(opts.board, '--board');
       }
       if (opts.kind !== undefined) filter.kinds = parseKinds(opts.kind);
-      if (opts.after !== undefined) filter.after_id = parseIntOption(opts.after, '--after');
+      if (opts.after !== undefined) {
+        filter.after_id = parseIntOption(opts.after, '--after');
+        if (filter.after_id < 0) throw invalid('--after: must be an event id, 0 or more');
+      }
       const ctx = await openContext(process.env, READING);
       try {
         if (filter.task_id !== undefined) await ctx.store.getTask(filter.task_id);

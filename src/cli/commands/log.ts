@@ -29,7 +29,11 @@ function pickRun(taskId: number, runs: readonly Run[], runText: string | undefin
     if (!latest) throw notFound(`task ${taskId} has no runs yet, so no log`);
     return latest;
   }
-  if (!/^\d+$/.test(runText.trim()) || !Number.isSafeInteger(Number(runText))) {
+  if (
+    !/^\d+$/.test(runText.trim()) ||
+    !Number.isSafeInteger(Number(runText)) ||
+    Number(runText) < 1
+  ) {
     throw invalid(
       `--run: '${runText}' is not a run id; ids are whole numbers such as 14 (see warden runs ${taskId})`,
     );

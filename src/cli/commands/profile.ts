@@ -232,7 +232,12 @@ export function register(program: Command): void {
         !(CLEARABLE_FIELDS as readonly string[]).includes(key) &&
         !(LLM_CLEARABLE as readonly string[]).includes(key)
       ) {
-        throw invalid(`--clear: unknown option '${key}'`);
+        const known = [
+          ...CLEARABLE_FIELDS,
+          ...LLM_CLEARABLE,
+          ...POLICY_FIELDS.map((f) => f.key),
+        ].join(', ');
+        throw invalid(`--clear: unknown option '${key}'; known: ${known}`);
       }
       clearLlm(fields, key);
       if (key === 'max_concurrency' || key === 'concurrency_group') fields[key] = null;

@@ -23,7 +23,8 @@ export function register(program: Command): void {
     .action(
       async (nameText: string, opts: { profile?: string[]; admin?: boolean; json?: boolean }) => {
         const name = checkName(nameText, 'token name');
-        const profiles = opts.profile ?? [];
+        // A profile named twice is served once.
+        const profiles = [...new Set(opts.profile ?? [])];
         if (opts.admin && profiles.length > 0)
           throw invalid('an admin token serves no profiles; drop --profile');
         if (!opts.admin && profiles.length === 0) {
