@@ -135,6 +135,10 @@ function spawnShim(spec: SpawnSpec, args: readonly string[], cgroup: string | nu
   } finally {
     closeSync(fd);
   }
+  // Node reports some failures to start (EAGAIN, EMFILE, ENFILE, ENOENT, EACCES: a loaded
+  // machine, a folder gone since the check) as an 'error' event on the next tick rather than a
+  // throw: with no listener it would be uncaught and end serve. The run is failed below.
+  child.on('error', () => undefined);
   const pid = child.pid;
   if (pid === undefined) throw new SpawnError(`could not start /bin/sh for ${spec.argv[0]}`);
   // Identity is read at once: the shim cannot have exited before its first wait returns.
