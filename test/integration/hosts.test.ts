@@ -140,8 +140,29 @@ describe.skipIf(!URL)('several hosts on one PostgreSQL', () => {
 
     await waitFor('every task done', async () => (await doneCount(store)) === TASKS, 240_000).catch(
       async (err: unknown) => {
+        // What tells a paused profile, a dead serve and a lease never valid apart (one CI run
+        // on 2026-12-06 left 3 tasks ready for 240 s and said no more than the counts).
         const counts = await store.countTasks('default');
-        throw new Error(`${String(err)}; tasks by status: ${JSON.stringify(counts)}`);
+        const waiting = await store.listTasks({ statuses: ['ready', 'todo', 'running'] });
+        const kinds = ['profile_paused', 'host_lost', 'kill_failed', 'run_ended'] as const;
+        const events = (await store.listEvents({ kinds: [...kinds], limit: 10_000 })).map(
+          (e) => `${e.kind}:${JSON.stringify(e.payload.outcome ?? e.payload.host ?? '')}`,
+        );
+        const tally: Record<string, number> = {};
+        for (const e of events) tally[e] = (tally[e] ?? 0) + 1;
+        const serves = { a: serveA, c: serveC };
+        const said = Object.entries(serves).map(
+          ([id, s]) => `serve ${id} exit ${String(s.proc.exitCode)}: ${s.output().slice(-1500)}`,
+        );
+        throw new Error(
+          [
+            `${String(err)}; tasks by status: ${JSON.stringify(counts)}`,
+            `profile job: ${JSON.stringify(await store.getProfile('job'))}`,
+            `waiting: ${JSON.stringify(waiting.map((t) => ({ id: t.id, status: t.status, not_before: t.not_before, counters: t.counters })))}`,
+            `events: ${JSON.stringify(tally)}`,
+            ...said,
+          ].join('\n'),
+        );
       },
     );
 
