@@ -1,9 +1,13 @@
 import { setMaxListeners } from 'node:events';
+import { formatDuration } from '../core/duration.js';
 import { asError } from '../core/errors.js';
 import type { Claim } from '../store/run-types.js';
 import type { Store } from '../store/store.js';
 import type { HostInstruments } from '../serve/instruments.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
+
+/** How long a pass may run before the log says so. */
+const SLOW_PASS_MS = 60_000;
 
 /** What a dispatcher needs from its host. */
 export interface DispatcherOptions {
@@ -23,6 +27,8 @@ export interface DispatcherOptions {
    */
   lease?: { valid(): boolean; readonly epoch: number };
   log?: (line: string) => void;
+  /** How long a pass may run before the log says so once. @default 60000 */
+  slowPassMs?: number;
   /** Told of each worker started, for `/metrics` (src/serve/instruments.ts). */
   measure?: Pick<HostInstruments, 'dispatched'>;
 }
@@ -70,6 +76,9 @@ export class Dispatcher {
   private changes = 0;
   /** The next pass reads whether a spawned profile exists before it claims (another process's commit). */
   private readFirst = false;
+  /** When the pass under way began (monotonic ms), and whether its slowness was said. */
+  private passStarted = 0;
+  private slowSaid = false;
 
   /** Starts under way apart from the pass: worktrees being made. */
   private readonly aside = new Set<Promise<void>>();
@@ -117,8 +126,11 @@ export class Dispatcher {
   private run(): Promise<void> {
     if (this.running) {
       this.again = true;
+      this.sayIfSlow();
       return this.running;
     }
+    this.passStarted = performance.now();
+    this.slowSaid = false;
     this.running = (async () => {
       try {
         do {
@@ -127,9 +139,26 @@ export class Dispatcher {
         } while (this.again);
       } finally {
         this.running = null;
+        if (this.slowSaid) {
+          const ran = Math.round(performance.now() - this.passStarted);
+          this.opts.log?.(`dispatch: the slow pass ended after ${formatDuration(ran)}`);
+        }
       }
     })();
     return this.running;
+  }
+
+  /**
+   * Passes never overlap, so one that never ends (a store call that never answers) would stop
+   * every start of this host in silence: the wake-ups that find it still under way say so, once.
+   */
+  private sayIfSlow(): void {
+    const ran = performance.now() - this.passStarted;
+    if (this.slowSaid || ran < (this.opts.slowPassMs ?? SLOW_PASS_MS)) return;
+    this.slowSaid = true;
+    this.opts.log?.(
+      `dispatch: a pass has been under way for ${formatDuration(Math.round(ran))}; no run starts on this host until it ends (a store call that does not answer?)`,
+    );
   }
 
   private async once(): Promise<number> {

@@ -7,8 +7,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { person } from '../../src/core/actor.js';
 import type { Profile } from '../../src/core/profile.js';
-import type { Dispatcher } from '../../src/dispatcher/dispatcher.js';
+import { join } from 'node:path';
+import { Dispatcher } from '../../src/dispatcher/dispatcher.js';
 import type { Store } from '../../src/store/store.js';
+import { waitFor } from '../helpers/host.js';
 import { homeDispatcher, supervisorHome } from '../helpers/supervisor.js';
 import type { SupervisorHome } from '../helpers/supervisor.js';
 
@@ -165,5 +167,53 @@ describe('dispatcher passes', () => {
     await dispatcher.pass('change');
     expect(looks()).toBe(1);
     expect(reads()).toBe(0);
+  });
+
+  it('says once when a pass has been under way too long, and when it ends', async () => {
+    home = await supervisorHome();
+    await addSleeper(home);
+    let release = (): void => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    const lines: string[] = [];
+    // A store whose claim does not answer until released: the pass under way cannot end.
+    const store = new Proxy(home.store, {
+      get(target, name, receiver) {
+        if (name === 'claimRuns')
+          return async (...args: Parameters<Store['claimRuns']>) => {
+            await held;
+            return target.claimRuns(...args);
+          };
+        return Reflect.get(target, name, receiver) as unknown;
+      },
+    });
+    const dispatcher = new Dispatcher({
+      store,
+      supervisor: home.supervisor,
+      host: 'h1',
+      maxWorkers: () => 4,
+      workspaceRoot: join(home.dir, 'ws'),
+      wardenEnv: () => ({}),
+      log: (line) => {
+        if (line.startsWith('dispatch:')) lines.push(line);
+      },
+      slowPassMs: 200,
+    });
+    const first = dispatcher.pass('change');
+    await waitFor('the slow pass to be said', async () => {
+      await Promise.race([dispatcher.pass('change'), new Promise((r) => setTimeout(r, 50))]);
+      return lines.length > 0 ? true : undefined;
+    });
+    // Said once, however many wake-ups find it still under way.
+    for (let i = 0; i < 3; i++) void dispatcher.pass('change');
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^dispatch: a pass has been under way for \d+ms; no run starts on this host until it ends/,
+      ) as string,
+    ]);
+    release();
+    await first;
+    await dispatcher.settled();
+    expect(lines[1]).toMatch(/^dispatch: the slow pass ended after /);
+    expect(lines).toHaveLength(2);
   });
 });
