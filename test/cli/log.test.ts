@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WARDEN_BIN, expectError } from '../helpers/cli.js';
 import { dbSnapshot } from '../helpers/db.js';
@@ -201,5 +202,25 @@ describe('GET /api/v1/runs/{id}/log', () => {
     expect(await get()).toMatchObject({ log: 'started\n', cutting: false });
     expect(await home.ok(['log', String(id)])).toBe('started\n');
     await home.ok(['stop', String(id)]);
+  });
+
+  it("--readable shows an agent's JSON events as what they say", async () => {
+    home = await new TestHome().init();
+    const stream = fileURLToPath(new URL('../fixtures/claude-stream.jsonl', import.meta.url));
+    await home.profile('agent', ['sh', '-c', `cat '${stream}'; exit 78`]);
+    const id = await home.task('an agent run', ['--assignee', 'agent']);
+    await home.serve();
+    await home.waitStatus(id, 'blocked');
+    const r = await home.cli(['log', String(id), '--readable']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')).toEqual(
+      expect.arrayContaining([
+        'tool Bash: git add NOTES.md && git commit -q -m "Add NOTES.md"',
+        'result: Done: NOTES.md is committed. (5 turns, USD 0.44)',
+      ]),
+    );
+    expect(r.stdout).not.toContain('"session_id"');
+    // Without it, the log as it was written.
+    expect((await home.cli(['log', String(id)])).stdout).toContain('"session_id"');
   });
 });

@@ -1,4 +1,6 @@
+import { StringDecoder } from 'node:string_decoder';
 import type { Command } from 'commander';
+import { ReadableLog } from '../../agents/readable.js';
 import { parseTaskId } from '../../core/checks.js';
 import { invalid, notFound } from '../../core/errors.js';
 import type { Run } from '../../core/run.js';
@@ -20,6 +22,19 @@ const STATE_EVERY_MS = 1000;
 async function write(data: Buffer): Promise<void> {
   if (data.length === 0 || process.stdout.write(data)) return;
   await new Promise((resolve) => process.stdout.once('drain', resolve));
+}
+
+/**
+ * `--readable`: each whole line as a person reads it (src/agents/readable.ts), a piece cut
+ * mid-character or mid-line kept for the next; `end` writes what is left.
+ */
+function readableOut(): { out: (data: Buffer) => Promise<void>; end: () => Promise<void> } {
+  const decoder = new StringDecoder('utf8');
+  const log = new ReadableLog();
+  return {
+    out: (data) => write(Buffer.from(log.push(decoder.write(data)))),
+    end: () => write(Buffer.from(log.push(decoder.end()) + log.end())),
+  };
 }
 
 /** The run to show: `--run ID` (one of the task's), or its latest. */
@@ -54,7 +69,11 @@ function pickRun(taskId: number, runs: readonly Run[], runText: string | undefin
  * the bytes cut: output already shown is not shown twice, and if the cut passed the place, the
  * marker line that says so is shown, then what follows it.
  */
-async function print(path: string, live: (() => Promise<boolean>) | null): Promise<void> {
+async function print(
+  path: string,
+  live: (() => Promise<boolean>) | null,
+  out: (data: Buffer) => Promise<void> = write,
+): Promise<void> {
   let at = 0;
   let cut: number | null = null;
   let going = live !== null;
@@ -74,7 +93,7 @@ async function print(path: string, live: (() => Promise<boolean>) | null): Promi
       continue;
     }
     cut = slice.cut;
-    await write(slice.data);
+    await out(slice.data);
     at = slice.offset + slice.data.length;
     if (at < slice.size) continue;
     if (!going || live === null) return;
@@ -94,15 +113,25 @@ export function register(program: Command): void {
     .argument('<task>', 'the task id')
     .option('--run <id>', 'one of the task’s runs, as `warden runs TASK` lists them')
     .option('-f, --follow', 'keep printing the live run’s output until the run ends')
-    .action(async (taskText: string, opts: { run?: string; follow?: boolean }) => {
-      const taskId = parseTaskId(taskText);
-      await withContext(async (ctx) => {
-        await ctx.store.getTask(taskId);
-        const run = pickRun(taskId, await ctx.store.listRuns(taskId), opts.run);
-        const path = runLogPath(run);
-        const live = async (): Promise<boolean> =>
-          (await ctx.store.getRun(run.id)).state !== 'ended';
-        await print(path, opts.follow && run.state !== 'ended' ? live : null);
-      }, READING);
-    });
+    .option(
+      '--readable',
+      "an agent's JSON events as one line each: what it said, the tools it used, the result",
+    )
+    .action(
+      async (taskText: string, opts: { run?: string; follow?: boolean; readable?: boolean }) => {
+        const taskId = parseTaskId(taskText);
+        await withContext(async (ctx) => {
+          await ctx.store.getTask(taskId);
+          const run = pickRun(taskId, await ctx.store.listRuns(taskId), opts.run);
+          const path = runLogPath(run);
+          const live = async (): Promise<boolean> =>
+            (await ctx.store.getRun(run.id)).state !== 'ended';
+          const following = opts.follow && run.state !== 'ended' ? live : null;
+          if (!opts.readable) return print(path, following);
+          const readable = readableOut();
+          await print(path, following, readable.out);
+          await readable.end();
+        }, READING);
+      },
+    );
 }

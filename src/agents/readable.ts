@@ -1,0 +1,173 @@
+/**
+ * A run's log as a person reads it (`warden log --readable`). Claude Code's stream-json log is
+ * one JSON event per line, each thousands of characters of ids, usage and tool lists; this
+ * turns each event into what it says: what the agent said, each tool it used with its command
+ * or file, the first line of what the tool answered, and the result with its turns and cost.
+ * Lines that are not JSON (the launcher's, a shell worker's) pass as they are, and so do JSON
+ * lines of other shapes (another agent's), so nothing a person may need is hidden; only events
+ * that say nothing to a person (streamed partial messages) are left out.
+ */
+
+const SAID_MAX = 500;
+const TOOL_MAX = 200;
+
+type Obj = Record<string, unknown>;
+
+function obj(v: unknown): Obj | null {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : null;
+}
+
+function str(v: unknown): string | null {
+  return typeof v === 'string' ? v : null;
+}
+
+/** Text on one line, cut to `max` characters. */
+function flat(text: string, max: number): string {
+  const one = text.replace(/\s+/g, ' ').trim();
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+}
+
+/** The input field that says what a tool call does: a command, a file, a note. */
+const TOOL_FIELDS = [
+  'command',
+  'file_path',
+  'notebook_path',
+  'path',
+  'pattern',
+  'url',
+  'query',
+  'summary',
+  'question',
+  'note',
+  'reason',
+  'description',
+  'prompt',
+];
+
+function toolLine(block: Obj): string {
+  // MCP tools are named mcp__SERVER__TOOL: the tool's own name says enough.
+  const name = (str(block.name) ?? '?').replace(/^mcp__.+?__/, '');
+  const input = obj(block.input);
+  if (input === null) return `tool ${name}`;
+  for (const field of TOOL_FIELDS) {
+    const value = str(input[field]);
+    if (value !== null) return `tool ${name}: ${flat(value, TOOL_MAX)}`;
+  }
+  const json = JSON.stringify(input);
+  return json === '{}' ? `tool ${name}` : `tool ${name}: ${flat(json, TOOL_MAX)}`;
+}
+
+/** A tool result's text: a string, or the text blocks of a list. */
+function resultText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .map((c) => str(obj(c)?.text) ?? '')
+    .filter((t) => t !== '')
+    .join(' ');
+}
+
+function assistantLines(message: Obj | null): string[] {
+  const content = message?.content;
+  if (!Array.isArray(content)) return [];
+  const lines: string[] = [];
+  for (const item of content) {
+    const block = obj(item);
+    if (block === null) continue;
+    if (block.type === 'text') {
+      const text = str(block.text);
+      if (text !== null && text.trim() !== '') lines.push(`said: ${flat(text, SAID_MAX)}`);
+    } else if (block.type === 'tool_use') {
+      lines.push(toolLine(block));
+    }
+  }
+  return lines;
+}
+
+function userLines(message: Obj | null): string[] {
+  const content = message?.content;
+  if (typeof content === 'string') return [`user: ${flat(content, SAID_MAX)}`];
+  if (!Array.isArray(content)) return [];
+  const lines: string[] = [];
+  for (const item of content) {
+    const block = obj(item);
+    if (block?.type !== 'tool_result') continue;
+    const text = resultText(block.content);
+    // A JSON answer (an MCP tool's) reads whole on one line; other output by its first line.
+    const shown = /^\s*[[{]/.test(text)
+      ? text
+      : (text.split('\n').find((l) => l.trim() !== '') ?? '(no output)');
+    lines.push(`  → ${block.is_error === true ? 'error: ' : ''}${flat(shown, TOOL_MAX)}`);
+  }
+  return lines;
+}
+
+function resultLine(o: Obj): string {
+  const turns = typeof o.num_turns === 'number' ? `${o.num_turns} turns` : null;
+  const cost = typeof o.total_cost_usd === 'number' ? `USD ${o.total_cost_usd.toFixed(2)}` : null;
+  const figures = [turns, cost].filter((f) => f !== null).join(', ');
+  const text = str(o.result) ?? '';
+  return `result${o.is_error === true ? ' (error)' : ''}: ${flat(text, SAID_MAX)}${figures === '' ? '' : ` (${figures})`}`;
+}
+
+/** The lines a person reads for one line of a log (none for an event that says nothing). */
+export function readableLines(line: string): string[] {
+  const text = line.trim();
+  if (!text.startsWith('{')) return [line];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return [line];
+  }
+  const o = obj(parsed);
+  if (o === null) return [line];
+  switch (o.type) {
+    case 'system':
+      return o.subtype === 'init'
+        ? [`session started: model ${str(o.model) ?? '?'} in ${str(o.cwd) ?? '?'}`]
+        : [];
+    case 'assistant':
+      return assistantLines(obj(o.message));
+    case 'user':
+      return userLines(obj(o.message));
+    case 'result':
+      return [resultLine(o)];
+    case 'stream_event':
+      return [];
+    default:
+      return [line];
+  }
+}
+
+/**
+ * Renders a log's text as it comes, in pieces that may end mid-line: each whole line is
+ * rendered, a partial one is kept for the next piece (or `end`).
+ */
+export class ReadableLog {
+  private rest = '';
+
+  /** The rendered text of the whole lines `piece` completes. */
+  push(piece: string): string {
+    const text = this.rest + piece;
+    const cut = text.lastIndexOf('\n');
+    if (cut < 0) {
+      this.rest = text;
+      return '';
+    }
+    this.rest = text.slice(cut + 1);
+    return render(text.slice(0, cut));
+  }
+
+  /** The rendered text of a last line that had no newline. */
+  end(): string {
+    const text = this.rest;
+    this.rest = '';
+    return text === '' ? '' : render(text);
+  }
+}
+
+function render(lines: string): string {
+  const out = lines.split('\n').flatMap(readableLines);
+  return out.length === 0 ? '' : `${out.join('\n')}\n`;
+}

@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ReadableLog, readableLines } from '../../src/agents/readable.js';
+
+/** A real Claude Code 2.1 stream-json log, from test/integration/claude-code.test.ts's run. */
+const LOG = readFileSync(new URL('../fixtures/claude-stream.jsonl', import.meta.url), 'utf8');
+
+/** What `warden log --readable` shows of it. */
+const READ = [
+  'session started: model claude-standin in /tmp/warden-it-gcH1cz/worktrees/1',
+  '[claude-code:unrecognized_model] {"model":"claude-standin","query_source":"sdk"}',
+  'tool warden_progress: read the task',
+  '  → { "run_id": 1, "task_id": 1, "attempt": 1, "state": "running" }',
+  'tool Write: /tmp/warden-it-gcH1cz/worktrees/1/NOTES.md',
+  '  → File created successfully at: /tmp/warden-it-gcH1cz/worktrees/1/NOTES.md (file state is current in your context — no need to Read it back)',
+  'tool Bash: git add NOTES.md && git commit -q -m "Add NOTES.md"',
+  '  → (Bash completed with no output)',
+  'tool warden_complete: Wrote NOTES.md and committed it.',
+  '  → { "run_id": 1, "task_id": 1, "attempt": 1, "op": "complete", "outcome": "completed", "accepted_at": 1796566167373 }',
+  'said: Done: NOTES.md is committed.',
+  'result: Done: NOTES.md is committed. (5 turns, USD 0.44)',
+].join('\n');
+
+describe("a run's log as a person reads it", () => {
+  it("turns Claude Code's events into what they say, whatever the pieces it comes in", () => {
+    const whole = new ReadableLog();
+    expect(whole.push(LOG) + whole.end()).toBe(`${READ}\n`);
+    // The same log in pieces of 7 bytes: lines cut anywhere come out whole, once.
+    const pieces = new ReadableLog();
+    let out = '';
+    for (let i = 0; i < LOG.length; i += 7) out += pieces.push(LOG.slice(i, i + 7));
+    expect(out + pieces.end()).toBe(`${READ}\n`);
+  });
+
+  it('passes other lines as they are, and leaves out only what says nothing', () => {
+    expect(readableLines('plain output')).toEqual(['plain output']);
+    expect(readableLines('{not json')).toEqual(['{not json']);
+    const other = '{"type":"item.completed","item":{"type":"agent_message","text":"hi"}}';
+    expect(readableLines(other)).toEqual([other]);
+    expect(readableLines('{"type":"stream_event","event":{}}')).toEqual([]);
+    expect(readableLines('{"type":"system","subtype":"status"}')).toEqual([]);
+  });
+
+  it('says a failed result, an error from a tool, and cuts what is long', () => {
+    expect(
+      readableLines('{"type":"result","is_error":true,"result":"Invalid API key","num_turns":1}'),
+    ).toEqual(['result (error): Invalid API key (1 turns)']);
+    const failed = JSON.stringify({
+      type: 'user',
+      message: {
+        content: [{ type: 'tool_result', is_error: true, content: 'Exit code 1\nnpm ERR! x' }],
+      },
+    });
+    expect(readableLines(failed)).toEqual(['  → error: Exit code 1']);
+    const said = JSON.stringify({
+      type: 'assistant',
+      message: { content: [{ type: 'text', text: 'x'.repeat(900) }] },
+    });
+    const [line] = readableLines(said);
+    expect(line).toHaveLength('said: '.length + 500);
+    expect(line?.endsWith('…')).toBe(true);
+  });
+});
