@@ -8,7 +8,7 @@ import { WardenError } from '../core/errors.js';
 import type { PolicyOverrides } from '../core/policy.js';
 import type { Store } from '../store/store.js';
 import { adminRoutes } from './admin-routes.js';
-import { requireAuth } from './auth.js';
+import { credentialsFirst, requireAuth } from './auth.js';
 import type { HostControl } from './admin-routes.js';
 import { incomingOf, jsonBodies, tooLarge } from './body.js';
 import { errorResponse, onError } from './errors.js';
@@ -94,6 +94,7 @@ export function createApi(deps: ApiDeps): OpenAPIHono {
     onError: (c) => errorResponse(c, tooLarge(MAX_BODY_BYTES)),
   });
   const bounded: MiddlewareHandler = (c, next) => (incomingOf(c) ? next() : limit(c, next));
+  app.use('/api/*', credentialsFirst);
   app.use('/api/*', bounded);
   app.use('/api/*', jsonBodies(MAX_BODY_BYTES));
   app.use('/api/*', async (c, next) => {

@@ -37,6 +37,30 @@ function bearer(header: string | undefined): string | null {
   return match?.[1] ?? null;
 }
 
+/** The answer to a request with no credential at all. */
+function missing(): WardenError {
+  return new WardenError('unauthorized', 'missing bearer token; send Authorization: Bearer TOKEN');
+}
+
+/**
+ * Refuses a request with a body to the API that carries no credential at all (no bearer
+ * token, no session cookie) before anything reads the body: every API route needs one, and a
+ * stranger's body is not parsed, nor its type or size judged (a 401, not a 415 or 400). Each
+ * route's own guard then checks the credential; a bodiless request (GET) goes to it directly,
+ * so an unknown path still answers 404.
+ */
+export const credentialsFirst: MiddlewareHandler = async (c, next) => {
+  const bodiless = c.req.method === 'GET' || c.req.method === 'HEAD';
+  if (
+    !bodiless &&
+    bearer(c.req.header('authorization')) === null &&
+    !getCookie(c, SESSION_COOKIE)
+  ) {
+    return errorResponse(c, missing());
+  }
+  await next();
+};
+
 /**
  * Token auth on every route it guards (SPEC §9). `run` routes take a run token, `admin`
  * routes a person's admin token, `worker` routes a pull worker's token.
@@ -69,12 +93,7 @@ export function requireAuth(
       c.set('token', info);
       return next();
     }
-    if (token === null) {
-      return errorResponse(
-        c,
-        new WardenError('unauthorized', 'missing bearer token; send Authorization: Bearer TOKEN'),
-      );
-    }
+    if (token === null) return errorResponse(c, missing());
     if (kind === 'run') {
       if (!token.startsWith('wrun_')) {
         return errorResponse(

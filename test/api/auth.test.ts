@@ -37,6 +37,25 @@ describe('GET /healthz', () => {
   });
 });
 
+describe('a request with no credential', () => {
+  it('is refused 401 before its body is read: not 415 for its type, nor 400 for its JSON', async () => {
+    for (const path of ['/api/v1/tasks', '/api/v1/worker/progress', '/api/v1/tasks/1/nope']) {
+      const typed = await h.request('POST', path, {
+        bytes: new TextEncoder().encode('x=1'),
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      });
+      expectError(typed, 401, 'unauthorized', /missing bearer token/);
+      expectError(await h.request('POST', path, { raw: '{bad' }), 401, 'unauthorized');
+    }
+    // With a token, the body is judged as before.
+    const judged = await h.request('POST', '/api/v1/tasks', {
+      token: h.adminToken,
+      raw: '{bad',
+    });
+    expect(judged.status).toBe(400);
+  });
+});
+
 describe('worker routes refuse callers without a valid run token', () => {
   for (const route of WORKER_ROUTES) {
     it(`${route.method} ${route.path}`, async () => {
