@@ -98,4 +98,30 @@ describe('a run’s full log in the drawer', () => {
     await page.click(`[data-open-log="${first?.id}"]`);
     await page.waitForSelector(`[data-log-error]:has-text("log is gone")`);
   });
+
+  it('keeps what it showed while it follows a run that prints a little at a time', async () => {
+    home = await new TestHome().init();
+    await home.profile('ticks', [
+      'sh',
+      '-c',
+      'i=0; while [ $i -lt 300 ]; do i=$((i+1)); echo "line $i"; sleep 0.1; done',
+    ]);
+    const id = await home.task('ticks', ['--assignee', 'ticks']);
+    await home.serve();
+    await home.waitStatus(id, 'running');
+    const [run] = await home.runs(id);
+    await openDrawer(id);
+    await page.click(`[data-open-log="${run?.id}"]`);
+    const log = page.locator(`[data-full-log="${run?.id}"]`);
+    await page.waitForSelector(`[data-full-log="${run?.id}"]:has-text("line 1")`);
+    // Six and more looks, a second apart, each bringing a few lines: before, each was a page
+    // of its own and the fifth pushed the start of the log off screen.
+    await page.waitForSelector(`[data-full-log="${run?.id}"]:has-text("line 70")`, {
+      timeout: 20_000,
+    });
+    expect((await log.textContent())?.startsWith('line 1\nline 2\n')).toBe(true);
+    const range = page.locator(`[data-run-log="${run?.id}"] [data-log-range]`);
+    expect(await range.textContent()).toMatch(/^bytes 0–\d+ of \d+/);
+    await home.ok(['stop', String(id)]);
+  });
 });

@@ -34,11 +34,20 @@ function viewOf(p: LogPiece): View {
   return { pages: [pageOf(p)], size: p.size, cut: p.cutting ? -1 : p.cut };
 }
 
-/** `v` with `p` after its pages (dropping the first ones past WINDOW), or before them. */
+/**
+ * `v` with `p` after its pages (dropping the first ones past WINDOW), or before them. A piece
+ * that follows on from the last page and fits in it joins it: following a live run reads a
+ * few lines a second, and as pages of their own they pushed the whole window off screen.
+ */
 function joined(v: View, p: LogPiece, after: boolean): View {
   if (p.length === 0) return { ...v, size: p.size };
-  const pages = after ? [...v.pages, pageOf(p)].slice(-WINDOW) : [pageOf(p), ...v.pages];
-  return { ...v, pages: pages.slice(0, WINDOW), size: p.size };
+  if (!after) return { ...v, pages: [pageOf(p), ...v.pages].slice(0, WINDOW), size: p.size };
+  const last = v.pages[v.pages.length - 1];
+  if (last !== undefined && last.to === p.offset && last.to - last.from + p.length <= PAGE) {
+    const grown = { from: last.from, to: p.offset + p.length, text: last.text + p.log };
+    return { ...v, pages: [...v.pages.slice(0, -1), grown], size: p.size };
+  }
+  return { ...v, pages: [...v.pages, pageOf(p)].slice(-WINDOW), size: p.size };
 }
 
 const fromOf = (v: View): number => v.pages[0]?.from ?? 0;
