@@ -162,6 +162,7 @@ export function App() {
     }
     try {
       await api.move(id, v.verb, extraBody);
+      setMessage(null);
       again();
     } catch (err) {
       fail(err);
@@ -247,7 +248,10 @@ export function App() {
                   board={board}
                   status={status}
                   cards={cards}
-                  onChanged={again}
+                  onChanged={() => {
+                    setMessage(null);
+                    again();
+                  }}
                 />
               ) : null
             }
@@ -278,6 +282,7 @@ export function App() {
           onOpen={setSelected}
           onClose={() => setSelected(null)}
           onError={fail}
+          onDone={() => setMessage(null)}
         />
       )}
     </div>

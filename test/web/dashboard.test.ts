@@ -422,6 +422,24 @@ describe('the dashboard in a real browser (SPEC §6)', () => {
     expect(await store.listSchedules()).toEqual([]);
   });
 
+  it('keeps what Archive all did on screen when it empties the done column', async () => {
+    home = await new TestHome().init();
+    const ids = [await home.task('First'), await home.task('Second')];
+    for (const id of ids) await home.ok(['done', String(id)]);
+    await home.serve();
+    await login();
+    const bar = '[data-bulk="done"]';
+    await page.click(`${bar} [data-bulk-verb="archive"]`);
+    await page.click(`${bar} [data-bulk-panel="dry-run"] [data-action="bulk-confirm"]`);
+    const finished = `${bar} [data-bulk-panel="done"]`;
+    await page.waitForSelector(`${finished} [data-bulk-item="${ids[1]}"][data-result="changed"]`);
+    // The column is empty now; before, the list went with it.
+    await page.waitForSelector('[data-column="done"] [data-task]', { state: 'detached' });
+    expect(await page.locator(`${finished} [data-bulk-item]`).count()).toBe(2);
+    await page.click(`${finished} [data-action="bulk-close"]`);
+    await page.waitForSelector(bar, { state: 'detached' });
+  });
+
   it('refuses bad input in the page and changes nothing', async () => {
     home = await new TestHome().init();
     await home.serve();
@@ -432,6 +450,9 @@ describe('the dashboard in a real browser (SPEC §6)', () => {
     const blocked = await home.task('Stuck');
     await home.ok(['block', String(blocked), '--reason', 'why']);
     const before = await store.listTasks({ include_archived: true });
+    // A refusal is shown, and is not also an error the page failed to catch.
+    const pageErrors: string[] = [];
+    page.on('pageerror', (err) => pageErrors.push(err.message));
 
     await page.click('form.create button[type="submit"]');
     await page.waitForSelector('[data-toast]:has-text("title: must not be empty")');
@@ -450,6 +471,11 @@ describe('the dashboard in a real browser (SPEC §6)', () => {
     await page.dragAndDrop(card(blocked), '[data-column="running"]');
     await page.waitForSelector('[data-toast]:has-text("cannot be dragged there")');
     expect(await store.listTasks({ include_archived: true })).toEqual(before);
+    expect(pageErrors).toEqual([]);
+    // An action that then succeeds clears the refusal of the one before (it stayed).
+    await page.dragAndDrop(card(blocked), '[data-column="ready"]');
+    await page.waitForSelector(inColumn('ready', blocked));
+    await page.waitForSelector('[data-toast]', { state: 'detached' });
 
     // The login link worked once; a second use, or a forged one, is refused in the page.
     const again = await browser.newPage();

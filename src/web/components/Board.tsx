@@ -66,7 +66,8 @@ export function Board({
             <h2>
               {status} <span class="count">{total}</span>
             </h2>
-            {total > 0 && tools?.(status, cards)}
+            {/* Kept when the column empties: its tools show what they just did. */}
+            {tools?.(status, cards)}
             {status === 'running'
               ? lanes(cards).map(([profile, laneCards]) => (
                   <div class="lane" key={profile} data-lane={profile}>

@@ -66,6 +66,8 @@ export function BulkBar({ board, status, cards, onChanged }: Props) {
   };
 
   const planned = result?.dry_run ? result.tasks.filter((t) => t.result === 'would_change') : [];
+  // An empty column offers nothing, but still shows what was just done to it.
+  if (cards.length === 0 && result === null && error === null) return null;
   return (
     <div class="bulk" data-bulk={status}>
       <div class="bulk-bar">

@@ -16,10 +16,14 @@ export function CreateForm({ onCreate }: Props) {
       aria-label="create a task"
       onSubmit={(e) => {
         e.preventDefault();
-        void onCreate(title, body, assignee.trim(), Number(priority) || 0).then(() => {
-          setTitle('');
-          setBody('');
-        });
+        // A refusal is shown by the page (onCreate's caller); the form keeps what was typed.
+        void onCreate(title, body, assignee.trim(), Number(priority) || 0).then(
+          () => {
+            setTitle('');
+            setBody('');
+          },
+          () => undefined,
+        );
       }}
     >
       <input

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import {
   describeReason,
   describeRun,
@@ -23,13 +23,15 @@ interface Props {
   onOpen: (id: number) => void;
   onClose: () => void;
   onError: (err: unknown) => void;
+  /** An action succeeded: a refusal shown for an earlier one is out of date. */
+  onDone: () => void;
 }
 
 /**
  * One task in full: body, links, runs in words, the live log tail, events, comments, actions,
  * and a person's replies: the answer to a question, a review's verdict, an approval.
  */
-export function Drawer({ id, now, version, onOpen, onClose, onError }: Props) {
+export function Drawer({ id, now, version, onOpen, onClose, onError, onDone }: Props) {
   const [task, setTask] = useState<TaskDetail | null>(null);
   const [events, setEvents] = useState<WardenEvent[]>([]);
   const [log, setLog] = useState('');
@@ -46,6 +48,14 @@ export function Drawer({ id, now, version, onOpen, onClose, onError }: Props) {
     }
   };
   useEffect(() => void load(), [id, version]);
+
+  // The live tail shows its newest lines, and keeps to them while a person has not scrolled up.
+  const tailBox = useRef<HTMLPreElement>(null);
+  const pinned = useRef(true);
+  useEffect(() => {
+    const box = tailBox.current;
+    if (box !== null && pinned.current) box.scrollTop = box.scrollHeight;
+  }, [log]);
 
   const running = task?.current_run_id ?? null;
   useEffect(() => {
@@ -77,6 +87,7 @@ export function Drawer({ id, now, version, onOpen, onClose, onError }: Props) {
   const act = async (work: () => Promise<unknown>): Promise<void> => {
     try {
       await work();
+      onDone();
       await load();
     } catch (err) {
       onError(err);
@@ -254,7 +265,15 @@ export function Drawer({ id, now, version, onOpen, onClose, onError }: Props) {
       {(running !== null || (lastRun && log)) && (
         <>
           <h3>Log {running !== null ? '(live)' : ''}</h3>
-          <pre class="log" data-log>
+          <pre
+            class="log"
+            data-log
+            ref={tailBox}
+            onScroll={(e) => {
+              const box = e.currentTarget;
+              pinned.current = box.scrollTop + box.clientHeight >= box.scrollHeight - 16;
+            }}
+          >
             {log || '(no output yet)'}
           </pre>
         </>
