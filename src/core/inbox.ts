@@ -151,6 +151,16 @@ export function budgetFlag(reason: string | null): string | null {
   return `--${budget.replaceAll('_', '-')} ${budget.startsWith('max_tokens') ? 'N' : 'USD'}`;
 }
 
+/**
+ * A block's kind, and the rule that made it when that says more: not a person's own block or
+ * stop (its reason names them), nor a rule named as its kind (`dependency`).
+ */
+function blockedBy(t: InboxTaskFact): string {
+  const kind = t.block_kind ?? 'needs_input';
+  const rule = t.block_rule ?? 'person';
+  return rule === kind || rule === 'person' || rule === 'stopped' ? kind : `${kind}, by ${rule}`;
+}
+
 /** A task's item: what holds it and the command for that kind of hold. */
 export function taskItem(t: InboxTaskFact): InboxItem {
   const head = `#${t.id} "${oneLine(t.title, 80)}"`;
@@ -214,7 +224,7 @@ export function taskItem(t: InboxTaskFact): InboxItem {
   return item(
     'blocked',
     ids,
-    `${head} is blocked (${t.block_kind ?? 'needs_input'}, by ${t.block_rule ?? 'person'}): ${why}`,
+    `${head} is blocked (${blockedBy(t)}): ${why}`,
     t.since,
     `warden unblock ${t.id}`,
   );

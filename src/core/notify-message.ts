@@ -89,7 +89,8 @@ export function notificationText(
       line = `${name} needs input${why}`;
       break;
     case 'question':
-      line = `${name} asks a question${why}`;
+      // The reason a question blocks with starts `question: ` itself.
+      line = `${name} asks a question${why.replace(/^: question: /, ': ')}`;
       break;
     case 'stall_loop':
     case 'gave_up':

@@ -27,6 +27,8 @@ export interface DispatcherOptions {
    */
   lease?: { valid(): boolean; readonly epoch: number };
   log?: (line: string) => void;
+  /** Where a pass that will not end is said (default: `log`). */
+  warn?: (line: string) => void;
   /** How long a pass may run before the log says so once. @default 60000 */
   slowPassMs?: number;
   /** Told of each worker started, for `/metrics` (src/serve/instruments.ts). */
@@ -156,7 +158,7 @@ export class Dispatcher {
     const ran = performance.now() - this.passStarted;
     if (this.slowSaid || ran < (this.opts.slowPassMs ?? SLOW_PASS_MS)) return;
     this.slowSaid = true;
-    this.opts.log?.(
+    (this.opts.warn ?? this.opts.log)?.(
       `dispatch: a pass has been under way for ${formatDuration(Math.round(ran))}; no run starts on this host until it ends (a store call that does not answer?)`,
     );
   }

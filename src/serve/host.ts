@@ -61,6 +61,8 @@ export interface HostOptions {
   /** `serve --gc-every`: gc every `everyMs`, pruning tasks finished `olderThanMs` ago. */
   gc?: { everyMs: number; olderThanMs: number };
   log?: (line: string) => void;
+  /** Where what a person should hear of even at `--log-level warn` goes (default: `log`). */
+  warn?: (line: string) => void;
   /** What this host measures of itself for `/metrics` (its store is measured by the caller). */
   instruments?: HostInstruments;
   /** Where the API logs failed requests (default: pino on standard error). */
@@ -165,6 +167,7 @@ export class Host {
       policy: notifyPolicyFromEnv(),
       baseUrl: () => (this.url === '' ? null : dashboardBase(this.url)),
       ...(opts.log ? { log: opts.log } : {}),
+      ...(opts.warn ? { warn: opts.warn } : {}),
     });
     this.proxy = new LlmProxy({
       store: opts.store,
@@ -196,6 +199,7 @@ export class Host {
       wardenEnv: () => ({ WARDEN_URL: this.url }),
       ...(this.lease ? { lease: this.lease } : {}),
       ...(opts.log ? { log: opts.log } : {}),
+      ...(opts.warn ? { warn: opts.warn } : {}),
       ...(opts.instruments ? { measure: opts.instruments } : {}),
     });
   }

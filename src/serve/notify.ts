@@ -26,6 +26,8 @@ export interface NotifierOptions {
   baseUrl: () => string | null;
   random?: Random;
   log?: (line: string) => void;
+  /** Where a notification given up on (a dead letter) is said (default: `log`). */
+  warn?: (line: string) => void;
 }
 
 /**
@@ -175,7 +177,9 @@ export class Notifier {
     const what = `notify ${due.subscription.id}: ${n.kind} of event ${due.event.id}`;
     if (outcome === 'retry') this.opts.log?.(`${what}: attempt ${attempt} failed, ${sent.error}`);
     if (outcome === 'dead') {
-      this.opts.log?.(`${what}: dead letter after ${attempt} attempts, ${sent.error}`);
+      (this.opts.warn ?? this.opts.log)?.(
+        `${what}: dead letter after ${attempt} attempts, ${sent.error}`,
+      );
     }
   }
 }

@@ -508,6 +508,13 @@ const CASES: BadInput[] = [
         bad(4, /task that is archived/, 'archive', gone),
         bad(4, /task that is archived/, 'retry', gone),
         bad(4, /archived tasks cannot be edited/, 'edit', gone, '--title', 'new'),
+        bad(
+          4,
+          /task \d+ is archived; an archived task cannot wait for another/,
+          'link',
+          ready,
+          gone,
+        ),
       ];
     },
   },

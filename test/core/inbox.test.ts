@@ -74,7 +74,19 @@ describe('the attention inbox in words (issue #15)', () => {
         block_reason: 'parent #3 was archived',
       },
       'blocked',
-      '#7 "build" is blocked (dependency, by dependency): parent #3 was archived',
+      '#7 "build" is blocked (dependency): parent #3 was archived',
+      'warden unblock 7',
+    ],
+    [
+      { block_kind: 'needs_input' as const, block_rule: 'stopped', block_reason: 'stopped by ana' },
+      'blocked',
+      '#7 "build" is blocked (needs_input): stopped by ana',
+      'warden unblock 7',
+    ],
+    [
+      { block_kind: 'needs_input' as const, block_rule: 'review_rounds', block_reason: '3 rounds' },
+      'blocked',
+      '#7 "build" is blocked (needs_input, by review_rounds): 3 rounds',
       'warden unblock 7',
     ],
     [

@@ -86,6 +86,21 @@ describe('notification messages', () => {
         null,
       ),
     ).toBe('[warden] task #12 “fix the login” (default) completed after 3 attempts — ok all good');
+    // A question's reason starts `question: ` itself: said once.
+    expect(
+      notificationText(
+        'question',
+        event('task_blocked', {
+          kind: 'needs_input',
+          rule: 'question',
+          reason: 'question: Which colour should it be?',
+        }),
+        task,
+        null,
+      ),
+    ).toBe(
+      '[warden] task #12 “fix the login” (default) asks a question: Which colour should it be?',
+    );
     expect(
       notificationText(
         'stalled',

@@ -170,6 +170,8 @@ describe('webhook notifications', () => {
     expect(dead.every((d) => d.url === hanging.url.replace(/\/hook$/, '/…'))).toBe(true);
     const table = await home.ok(['notify', 'list']);
     expect(table).toMatch(/no answer within 4s/);
+    // A lost notification is heard at --log-level warn too.
+    expect(serve.output()).toMatch(/"level":40,[^\n]*dead letter after 2 attempts, no answer/);
     // The board kept working throughout.
     expect(await doneTask(home, 'after')).toBeGreaterThan(second);
   });

@@ -132,6 +132,7 @@ export function register(program: Command): void {
           : {}),
         ...(gc ? { gc } : {}),
         log: (line) => log.info(line),
+        warn: (line) => log.warn(line),
       });
       try {
         await host.start();

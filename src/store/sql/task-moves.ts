@@ -36,6 +36,10 @@ export async function linkTasks(
   if (parent.status === TaskStatus.archived) {
     throw conflict(`task ${parentId} is archived; an archived task cannot be a parent`);
   }
+  // An archived task will never run: a link would say it waits for something.
+  if (child.status === TaskStatus.archived) {
+    throw conflict(`task ${childId} is archived; an archived task cannot wait for another`);
+  }
   if (parent.board !== child.board) {
     throw conflict(
       `tasks ${parentId} and ${childId} are on different boards ('${parent.board}', '${child.board}'); link tasks of one board only`,
