@@ -57,6 +57,8 @@ export function App() {
   // `?task=ID` (a notification's link) opens that task's drawer.
   const [selected, setSelected] = useState<number | null>(linkedTask);
   const [message, setMessage] = useState<string | null>(null);
+  /** Why the board cannot be shown (it does not exist), instead of loading for ever. */
+  const [missing, setMissing] = useState<string | null>(null);
   const [theme, setTheme] = useState(initialTheme);
   const [now, setNow] = useState(Date.now());
   // Each change loads the page again; null until its first load, once the event stream is
@@ -81,8 +83,10 @@ export function App() {
       const v = await api.board(board, q, PER_COLUMN, archived);
       setView(v);
       setExtra({});
+      setMissing(null);
     } catch (err) {
-      fail(err);
+      if (err instanceof ApiError && err.status === 404) setMissing(err.message);
+      else fail(err);
     }
     await panel;
   }, [board, q, archived, fail]);
@@ -267,6 +271,10 @@ export function App() {
                 .catch(fail)
             }
           />
+        ) : missing !== null ? (
+          <p role="alert" data-board-missing>
+            {missing}
+          </p>
         ) : (
           <p>loading…</p>
         )}

@@ -477,6 +477,16 @@ describe('the dashboard in a real browser (SPEC §6)', () => {
     await page.waitForSelector(inColumn('ready', blocked));
     await page.waitForSelector('[data-toast]', { state: 'detached' });
 
+    // A stale link: a task that is not there is said, and no drawer waits on it; a board that
+    // is not there is said instead of loading for ever.
+    const base = url.replace(/\/login.*/, '/');
+    await page.goto(`${base}?board=default&task=9999`);
+    await page.waitForSelector('[data-toast]:has-text("task 9999 does not exist")');
+    await page.waitForSelector('aside.drawer', { state: 'detached' });
+    await page.goto(`${base}?board=nope`);
+    await page.waitForSelector('[data-board-missing]:has-text("board \'nope\' does not exist")');
+    expect(pageErrors).toEqual([]);
+
     // The login link worked once; a second use, or a forged one, is refused in the page.
     const again = await browser.newPage();
     await again.goto(url);

@@ -7,7 +7,7 @@ import {
   usageLine,
 } from '../../core/describe.js';
 import type { WardenEvent } from '../../core/events.js';
-import { api } from '../api.js';
+import { ApiError, api } from '../api.js';
 import type { TaskDetail } from '../api.js';
 import { ago, awaitsApproval } from '../format.js';
 import { evidenceLine } from '../../core/worktree.js';
@@ -45,6 +45,8 @@ export function Drawer({ id, now, version, onOpen, onClose, onError, onDone }: P
       setEvents((await api.events(id)).events);
     } catch (err) {
       onError(err);
+      // A task that is not there (a stale link): the message says so, and no drawer waits.
+      if (err instanceof ApiError && err.status === 404) onClose();
     }
   };
   useEffect(() => void load(), [id, version]);
