@@ -314,6 +314,30 @@ function registerScheduleTools(server: McpServer, client: WardenClient): void {
   );
 
   server.registerTool(
+    'warden_inbox',
+    {
+      title: 'What waits for a person',
+      description:
+        "Everything on a board that only a person can move, newest first: a worker's question, a task warden gave up on, a spent budget, a review, an approval gate, a paused profile, a run that would not die, a lost host. Each item says why and the command a person runs to clear it. Read it to tell the person what needs them; you cannot clear these yourself.",
+      inputSchema: {
+        board,
+        limit: z
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .optional()
+          .describe('At most this many; default 50.'),
+      },
+    },
+    ({ board: b, limit }) =>
+      toolResult(() =>
+        // A model's context is no place for a thousand items: 50 unless it asks for more.
+        client.inbox({ ...(b !== undefined ? { board: b } : {}), limit: limit ?? 50 }),
+      ),
+  );
+
+  server.registerTool(
     'warden_schedule_list',
     {
       title: 'List schedules',

@@ -186,6 +186,7 @@ describe('warden mcp (SPEC §5)', () => {
       'warden_apply_graph',
       'warden_comment_task',
       'warden_create_task',
+      'warden_inbox',
       'warden_link_tasks',
       'warden_list_tasks',
       'warden_schedule_add',
@@ -228,6 +229,11 @@ describe('warden mcp (SPEC §5)', () => {
     expect(refused.isError).toBe(true);
     expect(text(refused)).toMatch(/waits for a person \(needs_input: which database\?\)/);
     expect((await home.getTask(a.id)).status).toBe('blocked');
+    // What it cannot clear, it can read, to tell the person: each item with its command.
+    const inbox = JSON.parse(
+      text(await client.callTool({ name: 'warden_inbox', arguments: {} })),
+    ) as { items: { task_id?: number; command: string | null }[] };
+    expect(inbox.items.find((i) => i.task_id === a.id)?.command).toBe(`warden unblock ${a.id}`);
     await home.ok(['block', String(b.id), '--reason', 'API down', '--kind', 'transient']);
     expect(
       (await client.callTool({ name: 'warden_unblock_task', arguments: { id: b.id } })).isError,
