@@ -66,6 +66,7 @@ export interface ActivityRow {
   output_bytes: number;
   progress_calls: number;
   last_output_at: EpochMs | null;
+  /** When the batch's last progress call came (older rows: the run's last progress of any kind). */
   last_progress_at: EpochMs | null;
   note: string | null;
 }

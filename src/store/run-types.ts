@@ -62,6 +62,11 @@ export interface ProgressUpdate {
   last_progress_at?: EpochMs | null;
   last_output_at?: EpochMs | null;
   last_heartbeat_at?: EpochMs | null;
+  /**
+   * When the last `progress` call came (not output or model traffic, which `last_progress_at`
+   * counts too): where a run's timeline puts its progress calls. Not kept on the run.
+   */
+  last_call_at?: EpochMs | null;
   output_bytes?: number;
   progress_count?: number;
   last_note?: string | null;

@@ -36,6 +36,8 @@ export interface LiveRun extends EndingRun {
   lastProgressWall: number | null;
   lastOutputWall: number | null;
   lastHeartbeatWall: number | null;
+  /** When the last `progress` call came, in this process (for the timeline). */
+  lastCallWall?: number;
   lastNote: string | null;
   /** What its model traffic does now (issue #13), and whether that changed since the batch. */
   llm?: { state: LlmState | null; since: number | null; changed: boolean };

@@ -24,6 +24,7 @@ export function noteCall(
   if (note !== undefined) live.lastNote = note.slice(0, 500);
   if (kind === 'progress') {
     live.progressCount += 1;
+    live.lastCallWall = wall;
     sawProgress(clock, live, wall);
   }
   live.dirty = true;
@@ -51,6 +52,7 @@ export function progressOf(live: LiveRun): ProgressUpdate {
     last_progress_at: live.lastProgressWall,
     last_output_at: live.lastOutputWall,
     last_heartbeat_at: live.lastHeartbeatWall,
+    ...(live.lastCallWall !== undefined ? { last_call_at: live.lastCallWall } : {}),
     output_bytes: live.outputBytes,
     progress_count: live.progressCount,
     last_note: live.lastNote,

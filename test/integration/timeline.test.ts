@@ -63,6 +63,28 @@ describe('a run timeline', () => {
     expect((await fetch(`${serve.url}/api/v1/runs/${run?.id}/timeline`)).status).toBe(401);
   });
 
+  it('puts a progress call where it came, not where the run last printed', async () => {
+    home = await new TestHome().init();
+    await home.profile('steps', [
+      'sh',
+      '-c',
+      'warden worker progress --note "step 1"; sleep 1.5; echo "printed late"; warden worker complete --summary ok',
+    ]);
+    const id = await home.task('a call, then output', ['--assignee', 'steps']);
+    // serve's default batch (15 s): the call and the late output land in the ending's batch.
+    await home.serve(['--progress-flush', '15s']);
+    await home.waitStatus(id, 'done', 30_000);
+    const json = JSON.parse(
+      await home.ok(['runs', String(id), '--timeline', '--json']),
+    ) as RunTimeline;
+    const progress = json.items.find((i) => i.kind === 'progress');
+    const ending = json.items.find((i) => i.kind === 'end');
+    expect(progress?.text).toContain('step 1');
+    // Before, it was stamped with the run's last sign of progress of any kind: the late output,
+    // at the ending.
+    expect((ending?.at ?? 0) - (progress?.at ?? 0)).toBeGreaterThan(1000);
+  });
+
   it('refuses what it cannot show, with one line and the documented exit code', async () => {
     home = await new TestHome().init();
     const id = await home.task('never run');

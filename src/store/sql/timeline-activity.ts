@@ -37,7 +37,9 @@ export async function recordActivity(
         calls,
         calls,
         u.last_output_at ?? null,
-        u.last_progress_at ?? null,
+        // The timeline's progress calls go where the last call came, not where the run last
+        // showed any progress (its output, its model traffic, which can be at its very end).
+        u.last_call_at ?? u.last_progress_at ?? null,
         u.last_note ?? null,
         u.runId,
         bytes,
