@@ -132,7 +132,9 @@ export function readableLines(line: string): string[] {
     case 'user':
       return userLines(obj(o.message));
     case 'result':
-      return [resultLine(o)];
+      // Claude Code's result carries its text; another agent's result event (Gemini CLI's
+      // `status`/`error`/`stats`) is passed as it is.
+      return typeof o.result === 'string' ? [resultLine(o)] : [line];
     case 'stream_event':
       return [];
     default:

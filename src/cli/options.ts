@@ -73,16 +73,22 @@ export function parseInterval(text: string, what: string, minMs = 1): number {
 }
 
 /**
- * Refuses `--clear KEY` beside the option that sets KEY (`--stall-timeout`): one edit cannot
- * both drop a limit and set it, and taking either silently hides a mistake.
+ * Refuses `--clear KEY` beside the option that sets KEY (`--clear stall_timeout` with
+ * `--stall-timeout`, `--clear llm` with any `--llm-...`), from the command's own options: one
+ * edit cannot both drop a setting and set it, and taking either silently hides a mistake.
  */
 export function refuseSetAndClear(
   clear: readonly string[],
-  set: Readonly<Record<string, unknown>>,
+  opts: Readonly<Record<string, unknown>>,
 ): void {
-  const both = clear.find((k) => set[k] !== undefined);
+  const given = (key: string): boolean =>
+    key === 'llm'
+      ? Object.entries(opts).some(([k, v]) => /^llm[A-Z]/.test(k) && v !== undefined)
+      : opts[camel(key)] !== undefined;
+  const both = clear.find(given);
   if (both !== undefined) {
-    throw invalid(`--clear ${both} and --${both.replaceAll('_', '-')} were both given; give one`);
+    const option = both === 'llm' ? '--llm-...' : `--${both.replaceAll('_', '-')}`;
+    throw invalid(`--clear ${both} and ${option} were both given; give one`);
   }
 }
 

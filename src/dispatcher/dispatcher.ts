@@ -131,20 +131,18 @@ export class Dispatcher {
       this.sayIfSlow();
       return this.running;
     }
-    this.passStarted = performance.now();
-    this.slowSaid = false;
     this.running = (async () => {
       try {
         do {
           this.again = false;
+          // Each pass is timed alone: passes back to back on a busy host are no slow pass.
+          this.passStarted = performance.now();
           await this.once();
+          this.saidEnd();
         } while (this.again);
       } finally {
         this.running = null;
-        if (this.slowSaid) {
-          const ran = Math.round(performance.now() - this.passStarted);
-          this.opts.log?.(`dispatch: the slow pass ended after ${formatDuration(ran)}`);
-        }
+        this.saidEnd();
       }
     })();
     return this.running;
@@ -160,6 +158,16 @@ export class Dispatcher {
     this.slowSaid = true;
     (this.opts.warn ?? this.opts.log)?.(
       `dispatch: a pass has been under way for ${formatDuration(Math.round(ran))}; no run starts on this host until it ends (a store call that does not answer?)`,
+    );
+  }
+
+  /** After a pass said to be slow: says it ended, at the same level. */
+  private saidEnd(): void {
+    if (!this.slowSaid) return;
+    this.slowSaid = false;
+    const ran = Math.round(performance.now() - this.passStarted);
+    (this.opts.warn ?? this.opts.log)?.(
+      `dispatch: the slow pass ended after ${formatDuration(ran)}`,
     );
   }
 

@@ -19,8 +19,6 @@ async function parentsDone(store: Store, task: Task): Promise<boolean> {
 /** The tasks a filter takes, refusing more than one listing holds. */
 async function matching(store: Store, filter: BulkFilter): Promise<Task[]> {
   await store.getBoard(filter.board);
-  // A profile that does not exist has no tasks: most likely a typo, said as `list` says it.
-  if (filter.assignee !== undefined) await store.getProfile(filter.assignee);
   const found = await store.listTasks({
     board: filter.board,
     statuses: filter.statuses,
@@ -32,6 +30,9 @@ async function matching(store: Store, filter: BulkFilter): Promise<Task[]> {
       `the filter matches ${INPUT_LIMITS.list_max} tasks or more; narrow it (--status, --assignee, --kind)`,
     );
   }
+  // No task of a profile that does not exist is most likely a typo, said as `list` says it;
+  // a removed profile's done and archived tasks still match it.
+  if (found.length === 0 && filter.assignee !== undefined) await store.getProfile(filter.assignee);
   return found.filter((t) => bulkMatches(t, filter));
 }
 

@@ -37,6 +37,9 @@ describe("a run's log as a person reads it", () => {
     expect(readableLines('{not json')).toEqual(['{not json']);
     const other = '{"type":"item.completed","item":{"type":"agent_message","text":"hi"}}';
     expect(readableLines(other)).toEqual([other]);
+    const gemini =
+      '{"type":"result","status":"error","error":{"type":"FatalError","message":"quota"}}';
+    expect(readableLines(gemini)).toEqual([gemini]);
     expect(readableLines('{"type":"stream_event","event":{}}')).toEqual([]);
     expect(readableLines('{"type":"system","subtype":"status"}')).toEqual([]);
   });

@@ -237,6 +237,17 @@ const CASES: BadInput[] = [
         ),
         bad(
           2,
+          /--clear max_concurrency and --max-concurrency were both given/,
+          'profile',
+          'edit',
+          'p',
+          '--clear',
+          'max_concurrency',
+          '--max-concurrency',
+          '3',
+        ),
+        bad(
+          2,
           /--env A=\.\.\. and --unset-env A were both given; give one/,
           'profile',
           'edit',

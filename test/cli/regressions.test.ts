@@ -7,6 +7,19 @@ import type { Task } from '../../src/core/task.js';
 import { expectError, freshHome } from '../helpers/cli.js';
 
 describe('regressions', () => {
+  // src/store/bulk.ts: a bulk move by a removed profile's name was refused as an unknown one,
+  // though its done tasks still carry it.
+  it.concurrent("a bulk archive reaches a removed profile's done tasks", async (ctx) => {
+    const cli = await freshHome(ctx);
+    await cli.json(['profile', 'add', 'gone', '--', 'sh']);
+    const t = await cli.json<Task>(['create', 'old work', '--assignee', 'gone']);
+    await cli.json(['done', String(t.id)]);
+    await cli.run(['profile', 'remove', 'gone']);
+    const r = await cli.run(['archive', '--status', 'done', '--assignee', 'gone', '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^archived 1 task/);
+  });
+
   // src/cli/commands/token.ts: a profile named twice was stored twice (`puller,puller`).
   it.concurrent('a worker token names each profile once', async (ctx) => {
     const cli = await freshHome(ctx);

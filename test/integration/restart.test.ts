@@ -81,6 +81,8 @@ describe('restarting serve never loses or duplicates work (SPEC §3 "Restart", P
     // "late" came after the kill: before, the stamps of the first serve's last look stayed.
     expect(run?.last_output_at).toBeGreaterThan(killedAt);
     expect(run?.last_progress_at).toBeGreaterThan(killedAt);
+    // Whole milliseconds: a file's mtime has a fraction, which PostgreSQL's BIGINT refuses.
+    expect(Number.isInteger(run?.last_output_at)).toBe(true);
   });
 
   it('a second serve on the home refuses, and so does dispatch --once; no task ever runs twice (must-show 12)', async () => {

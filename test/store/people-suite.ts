@@ -165,6 +165,28 @@ export function runPeopleSuite(name: string, make: () => Promise<StoreFixture>):
       expect((await store.getTask(relinked.id)).status).toBe('ready');
     });
 
+    it('archiving an unfinished parent holds a child in triage or a transient block for a person too', async () => {
+      const parent = await store.createTask({ title: 'parent' }, ana);
+      const triaged = await store.createTask(
+        { title: 'triaged', parents: [parent.id], triage: true },
+        ana,
+      );
+      const passing = await store.createTask({ title: 'passing', parents: [parent.id] }, ana);
+      await store.moveTask(
+        passing.id,
+        { verb: 'block', reason: 'API down', kind: 'transient' },
+        ana,
+      );
+      await store.moveTask(parent.id, { verb: 'archive' }, ana);
+      for (const id of [triaged.id, passing.id]) {
+        expect(await store.getTask(id)).toMatchObject({
+          status: 'blocked',
+          block_kind: 'dependency',
+          block_reason: expect.stringMatching(/parent #\d+ was archived unfinished/) as unknown,
+        });
+      }
+    });
+
     it('archiving a done parent leaves its children as they were', async () => {
       const parent = await store.createTask({ title: 'parent' }, ana);
       const slow = await store.createTask({ title: 'slow' }, ana);

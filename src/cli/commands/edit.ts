@@ -69,7 +69,7 @@ export function register(program: Command): void {
       }
     }
     const policy = readPolicyOptions(opts);
-    refuseSetAndClear(clear, policy);
+    refuseSetAndClear(clear, opts);
     const changes = Object.values(patch).filter((v) => v !== undefined).length;
     if (changes === 0 && Object.keys(policy).length === 0 && clear.length === 0) {
       throw invalid('nothing to change; give --title, --body, --assignee, --priority or a limit');

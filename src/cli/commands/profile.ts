@@ -255,7 +255,7 @@ export function register(program: Command): void {
     }
     if (opts.check && patch.worktree) await checkWorktree(patch.worktree);
     const policy = readPolicyOptions(opts);
-    refuseSetAndClear(clear, policy);
+    refuseSetAndClear(clear, opts);
     const unsetBoth = (opts.unsetEnv ?? []).find((k) => patch.env?.[k] !== undefined);
     if (unsetBoth !== undefined) {
       throw invalid(

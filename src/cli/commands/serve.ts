@@ -108,7 +108,10 @@ export function register(program: Command): void {
           : parseMaxWorkers(opts.maxWorkers);
       if (port < 0 || port > 65535) throw invalid('--port: must be from 0 to 65535');
       const bind = opts.bind ?? ctx.config.serve.bind;
-      await checkBind(bind);
+      await checkBind(bind).catch(async (err: unknown) => {
+        await ctx.store.close();
+        throw err;
+      });
       const log = serveLogger({ level, format, ...(hostId !== undefined ? { host: hostId } : {}) });
       // What only this process sees, for /metrics: its store's times among them.
       const instruments = new HostInstruments();

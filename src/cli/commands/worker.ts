@@ -209,20 +209,15 @@ export function register(program: Command): void {
           ...(opts.afterMe ? { after_me: true } : {}),
           ...(opts.idempotencyKey !== undefined ? { idempotency_key: opts.idempotencyKey } : {}),
         };
-        const asked = Date.now();
-        const task = (await call('/create', keyedCreate(body))) as {
-          id: number;
-          status: string;
-          created_at: number;
-        };
-        // A task made before this call is the open one holding the key: nothing was created.
-        const held = opts.idempotencyKey !== undefined && task.created_at < asked;
+        const task = (await call('/create', keyedCreate(body))) as { id: number; status: string };
+        // serve's clock, not this machine's, stamped the task: the answer cannot say whether
+        // it was made now or found by its key, so the line says what is certain.
         print(
           opts.json,
           task,
-          held
-            ? `task ${task.id} [${task.status}] already holds idempotency key '${opts.idempotencyKey}'; nothing was created`
-            : `created task ${task.id} [${task.status}]`,
+          opts.idempotencyKey === undefined
+            ? `created task ${task.id} [${task.status}]`
+            : `task ${task.id} [${task.status}] holds idempotency key '${opts.idempotencyKey}' (made now, or found open)`,
         );
       },
     );

@@ -135,8 +135,10 @@ export function promoteChildren(
 }
 
 /**
- * A parent was archived: its `todo` children can never start, so they are blocked
- * `dependency` with the reason (issue #14), instead of waiting in silence.
+ * A parent was archived unfinished: its waiting children are blocked `dependency` with the
+ * reason (issue #14), so a person decides whether they go on without it. Waiting means `todo`,
+ * `triage` (an accept would start it with no word of the parent), and blocked `transient`
+ * (the dispatcher clears that one by itself). Other blocks wait for a person already.
  */
 export async function holdOrphans(
   db: SqlDb,
@@ -144,23 +146,24 @@ export async function holdOrphans(
   parentId: TaskId,
   actor: Actor,
 ): Promise<void> {
-  const children = await db.all<{ id: number; board: string }>(
-    `SELECT t.id, t.board FROM task_links l JOIN tasks t ON t.id = l.child_id
-     WHERE l.parent_id = ? AND t.status = 'todo'`,
+  const children = await db.all<{ id: number; board: string; status: string }>(
+    `SELECT t.id, t.board, t.status FROM task_links l JOIN tasks t ON t.id = l.child_id
+     WHERE l.parent_id = ? AND (t.status IN ('todo', 'triage')
+       OR (t.status = 'blocked' AND t.block_kind = 'transient'))`,
     [parentId],
   );
   for (const child of children) {
     const reason = `dependency: parent #${parentId} was archived unfinished; unblock the task to go on without it (link another parent first to wait for that one), or archive it too`;
     await db.run(
       `UPDATE tasks SET status = 'blocked', block_kind = 'dependency', block_rule = 'dependency',
-         block_reason = ?, updated_at = ? WHERE id = ? AND status = 'todo'`,
-      [reason, now, child.id],
+         block_reason = ?, updated_at = ? WHERE id = ? AND status = ?`,
+      [reason, now, child.id, child.status],
     );
     await appendEvent(db, now, actor, {
       kind: 'task_blocked',
       board: child.board,
       task_id: child.id,
-      payload: { from: 'todo', to: 'blocked', reason, kind: 'dependency', parent: parentId },
+      payload: { from: child.status, to: 'blocked', reason, kind: 'dependency', parent: parentId },
     });
   }
 }
