@@ -151,7 +151,8 @@ describe('notification routes (issue #15)', () => {
     expect(text).toContain('warden_notify_dead_letters 1');
     expect(text).toContain('warden_notify_subscriptions{state="ok"} 1');
     // A later scrape shows what grew since, not twice the totals.
-    const other = await h.store.addSubscription({ url: target.url }, ana);
+    // Another subscription: the same one again would be the first (a subscription is one).
+    const other = await h.store.addSubscription({ url: target.url, format: 'ntfy' }, ana);
     await h.store.moveTask(
       (await h.store.createTask({ title: 'y' }, ana)).id,
       { verb: 'done' },

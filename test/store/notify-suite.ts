@@ -171,6 +171,36 @@ export function runNotifySuite(name: string, make: () => Promise<StoreFixture>):
       expect(due.some((d) => d.subscription.id === onOther.id)).toBe(false);
     });
 
+    it('takes the same subscription again as the one there: never two that send twice', async () => {
+      const first = await store.addSubscription(
+        { url: 'http://127.0.0.1:9/hook', kinds: ['completed', 'gave_up'] },
+        ana,
+      );
+      // A retry whose answer was lost, or the same line typed twice; kinds in any order.
+      const again = await store.addSubscription(
+        { url: 'http://127.0.0.1:9/hook', kinds: ['gave_up', 'completed'] },
+        ana,
+      );
+      expect(again.id).toBe(first.id);
+      // Anything different is another subscription: the kinds, the secret, the scope.
+      const other = [
+        { url: 'http://127.0.0.1:9/hook', kinds: ['completed' as const] },
+        {
+          url: 'http://127.0.0.1:9/hook',
+          kinds: ['completed' as const, 'gave_up' as const],
+          secret: 's',
+        },
+        {
+          url: 'http://127.0.0.1:9/hook',
+          kinds: ['completed' as const, 'gave_up' as const],
+          board: 'default',
+        },
+      ];
+      for (const input of other)
+        expect((await store.addSubscription(input, ana)).id).not.toBe(first.id);
+      expect(await store.listSubscriptions()).toHaveLength(4);
+    });
+
     it('refuses bad subscriptions with one line and stores nothing', async () => {
       const cases: [Parameters<Store['addSubscription']>[0], string, RegExp][] = [
         [{ url: 'ftp://host/x' }, 'invalid', /^url: 'ftp:\/\/host\/x' is not http\(s\)/],

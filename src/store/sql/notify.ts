@@ -95,6 +95,20 @@ export async function addSubscription(
   const taskId = input.task_id ?? null;
   if (board !== null) await getBoard(db, board);
   if (taskId !== null) await taskRow(db, taskId);
+  // The same subscription again (a retry whose answer was lost, or a second `notify add` of one
+  // line) is the one there: two would send every notification twice.
+  const same = db.dialect === 'postgres' ? 'IS NOT DISTINCT FROM' : 'IS';
+  const twins = await db.all<{ id: number; kinds: string }>(
+    `SELECT id, kinds FROM notify_subscriptions
+     WHERE url = ? AND format = ? AND board ${same} ? AND task_id ${same} ? AND secret ${same} ?
+     ORDER BY id`,
+    [checked.url, checked.format, board, taskId, checked.secret],
+  );
+  const wanted = [...checked.kinds].sort().join(',');
+  const twin = twins.find(
+    (t) => [...(JSON.parse(t.kinds) as string[])].sort().join(',') === wanted,
+  );
+  if (twin !== undefined) return getSubscription(db, Number(twin.id));
   const cursor = await newestCursor(db);
   const row = await db.get<{ id: number }>(
     `INSERT INTO notify_subscriptions (url, kinds, format, board, task_id, secret, cursor_id, cursor_tx, created_by, created_at)
