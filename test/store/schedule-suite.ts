@@ -195,6 +195,12 @@ export function runScheduleSuite(name: string, make: () => Promise<StoreFixture>
       expect(dup.message).toMatch(/schedule 'dup' already exists/);
       const [kept] = await store.listSchedules();
       expect(kept).toMatchObject({ cron: '@daily', template: { title: 'first' } });
+      // The same schedule again (an add retried after its answer was lost) is the one there.
+      const again = await store.addSchedule(
+        { name: 'dup', cron: '@daily', template: { title: 'first' } },
+        ana,
+      );
+      expect(again).toEqual(kept);
       expect(
         (await store.listEvents({ kinds: ['schedule_added'] })).map((e) => e.payload.schedule),
       ).toEqual(['dup']);

@@ -100,11 +100,6 @@ export async function addSchedule(
     });
   }
   if (input.template.assignee) await requireProfile(db, input.template.assignee);
-  if (await db.get('SELECT name FROM schedules WHERE name = ?', [input.name])) {
-    throw conflict(
-      `schedule '${input.name}' already exists; remove it first or choose another name`,
-    );
-  }
   const template = {
     title: input.template.title,
     body: input.template.body ?? '',
@@ -112,6 +107,21 @@ export async function addSchedule(
     priority: input.template.priority ?? 0,
   };
   const catchUp = input.catch_up ?? SCHEDULE_DEFAULTS.catch_up;
+  const held = await db.get<ScheduleRow>('SELECT * FROM schedules WHERE name = ?', [input.name]);
+  if (held) {
+    // The same schedule again (an add retried after its answer was lost) is the one there;
+    // another under the name is a conflict.
+    const same =
+      held.board === board &&
+      held.cron === input.cron.trim() &&
+      held.tz === tz &&
+      held.catch_up === catchUp &&
+      held.template === JSON.stringify(template);
+    if (same) return toSchedule(held);
+    throw conflict(
+      `schedule '${input.name}' already exists; remove it first or choose another name`,
+    );
+  }
   await db.run(
     `INSERT INTO schedules (name, board, cron, tz, catch_up, template, paused, next_at, created_by, created_at, updated_at)
      VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)`,
