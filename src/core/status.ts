@@ -29,7 +29,7 @@ export function holdsChildren(status: string): boolean {
 }
 
 /** The parent statuses that hold a child back, for SQL: `status NOT IN (...)`. */
-export const RELEASING_SQL = "('done', 'archived')";
+export const RELEASING_SQL = `('${TaskStatus.done}', '${TaskStatus.archived}')`;
 
 /** The life of one run (SPEC §2). `ending` is the fence: from then on its token is stale. */
 export const RunState = {

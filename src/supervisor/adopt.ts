@@ -70,12 +70,9 @@ export async function adopt(sv: Supervision, found: Run, policy: Policy): Promis
   live.clock.lastProgress = clock.lastProgress;
   // What the worker printed while no serve looked is its last output, and output is progress:
   // an ending's reason ("last output 14s earlier") reads these, not the stamps of before.
-  // Whole milliseconds, as every stamp is stored (a file's mtime has a fraction, which
-  // PostgreSQL's BIGINT refuses).
-  const written = mtime === null ? null : Math.floor(mtime);
-  if (written !== null && written > (run.last_output_at ?? run.started_at)) {
-    live.lastOutputWall = written;
-    live.lastProgressWall = Math.max(live.lastProgressWall ?? 0, written);
+  if (mtime !== null && mtime > (run.last_output_at ?? run.started_at)) {
+    live.lastOutputWall = mtime;
+    live.lastProgressWall = Math.max(live.lastProgressWall ?? 0, mtime);
     live.dirty = true;
   }
   live.clock.warned = run.stall_warned_at !== null;

@@ -93,7 +93,8 @@ export function fileSize(path: string): number {
 /** The modification time of a file in epoch ms, or null. */
 export function fileMtime(path: string): number | null {
   try {
-    return statSync(path).mtimeMs;
+    // Whole milliseconds, as every stamp is stored (PostgreSQL's BIGINT refuses a fraction).
+    return Math.floor(statSync(path).mtimeMs);
   } catch {
     return null;
   }
