@@ -1,4 +1,5 @@
 import { dirname } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { runCommand } from '../os/command.js';
 
 /** A git command that failed, timed out or could not start: its first line of stderr. */
@@ -10,11 +11,29 @@ export class GitError extends Error {
     readonly code: number | null,
     /** Stopped by the caller's abort signal (serve stopping), not failed. */
     readonly aborted = false,
+    /**
+     * Failed for a reason of the moment, not of the repository: it took too long, the machine
+     * could not start it (no memory, too many processes), or another git held a lock it needed.
+     * The same call later may well succeed.
+     */
+    readonly passing = false,
   ) {
     super(message);
     this.name = 'GitError';
   }
+
+  /** Met a lock file another git holds (or one a crashed git left): `passing` too. */
+  get locked(): boolean {
+    return LOCKED.test(this.message);
+  }
 }
+
+/** git's words when a lock file it needs is there: `Unable to create '<path>.lock': File exists`. */
+const LOCKED = /\.lock': File exists/;
+
+/** What to do about a lock file, said after git's own line. */
+const LOCK_ADVICE =
+  '(another git is working in this repository, or one that crashed left the file: remove it if no git is running)';
 
 /** What a git call may take: where it runs, extra variables, and how long it may take. */
 export interface GitOptions {
@@ -76,6 +95,7 @@ export async function git(args: readonly string[], opts: GitOptions = {}): Promi
     .filter((l) => l !== '');
   // git's error, not the progress it said before it (`Preparing worktree ...`).
   const first = lines.find((l) => /^(fatal|error):/.test(l)) ?? lines[0] ?? '';
+  const locked = r.code !== null && LOCKED.test(first);
   const verb = `git ${subcommand(args)}`;
   const message =
     r.startError?.code === 'ENOENT'
@@ -88,10 +108,39 @@ export async function git(args: readonly string[], opts: GitOptions = {}): Promi
             ? `${verb} was stopped`
             : r.ended === 'overflow'
               ? `${verb} wrote more than its ${opts.maxBuffer ?? 16 * 1024 * 1024} bytes and was killed`
-              : first !== ''
-                ? first
-                : `${verb} exited with code ${r.code ?? 'none'}`;
-  throw new GitError(args, message, r.code, r.ended === 'aborted');
+              : locked
+                ? `${first} ${LOCK_ADVICE}`
+                : first !== ''
+                  ? first
+                  : `${verb} exited with code ${r.code ?? 'none'}`;
+  // Not installed, or git's own refusal, is for a person; the rest may pass by itself.
+  const passing =
+    locked ||
+    r.ended === 'timeout' ||
+    (r.startError !== undefined && r.startError.code !== 'ENOENT') ||
+    (r.code === null && r.ended === null && r.startError === undefined);
+  throw new GitError(args, message, r.code, r.ended === 'aborted', passing);
+}
+
+/** The waits between tries of a call that met another git's lock: about 4 s in all. */
+const LOCK_RETRY_MS = [250, 500, 1_000, 2_000];
+
+/**
+ * Runs `fn`, and again after a short wait while it fails on another git's lock (a person's
+ * `git fetch` or `gc` in the same repository, another task's branch being made): git itself
+ * waits only a moment for a ref's lock. `fn` must leave nothing behind when it fails. A lock
+ * still held after the last wait is thrown, for the caller to try again later or report.
+ */
+export async function retryOnLock<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  for (const wait of LOCK_RETRY_MS) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof GitError) || !err.locked || signal?.aborted === true) throw err;
+    }
+    await delay(wait, undefined, signal ? { signal } : {}).catch(() => undefined);
+  }
+  return fn();
 }
 
 /** The subcommand of a git argv: its first word after the global options (`-C DIR`, `-c K=V`). */

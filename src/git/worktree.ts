@@ -15,7 +15,7 @@ import { removeTree } from '../os/tree.js';
 import { until } from '../os/at-most.js';
 import { EVIDENCE_LIMITS, rescueRef } from '../core/worktree.js';
 import type { RescueRef, RunEvidence, TaskDiffView, WorktreeRecord } from '../core/worktree.js';
-import { GitError, git, gitMaybe } from './git.js';
+import { GitError, git, gitMaybe, retryOnLock } from './git.js';
 
 /**
  * The git side of worktree workspaces (docs/worktrees.md), through the `git` command line with
@@ -48,6 +48,8 @@ export async function checkRepository(repo: string, base: string | null): Promis
   try {
     await git(['-C', repo, 'rev-parse', '--git-dir'], { timeoutMs: 10_000 });
   } catch (err) {
+    // A git that took too long or could not start says nothing of the repository.
+    if (err instanceof GitError && err.passing) throw err;
     throw invalid(
       `--workspace: '${repo}' is not a git repository (${gitMessage(err)}); give a repository's path, or run \`git init\` there first`,
     );
@@ -160,7 +162,19 @@ function branchTaken(repo: string, branch: string): WardenError {
  * fails (git's timeout, or `signal`: serve stopping) takes back what it made, the branch too when
  * it made it, so the next attempt starts clean; a folder that was there before is never removed.
  */
-export async function addWorktree(
+export function addWorktree(
+  repo: string,
+  path: string,
+  branch: string,
+  baseSha: string,
+  reuseBranch: boolean,
+  signal?: AbortSignal,
+): Promise<void> {
+  // A failed try takes back what it made, so it can be made again from the start.
+  return retryOnLock(() => addOnce(repo, path, branch, baseSha, reuseBranch, signal), signal);
+}
+
+async function addOnce(
   repo: string,
   path: string,
   branch: string,
@@ -223,7 +237,8 @@ export async function addWorktree(
         ],
         call,
       ).catch((err: unknown) => {
-        throw err instanceof GitError && /exists/.test(err.message)
+        // Not a lock of another git's ("...lock': File exists"): that passes, and is tried again.
+        throw err instanceof GitError && /reference already exists/.test(err.message)
           ? branchTaken(repo, branch)
           : err;
       });

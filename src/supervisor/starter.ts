@@ -16,7 +16,12 @@ import { SpawnError, runEnv, spawnWorker } from './spawn.js';
 import { llmEnv } from '../core/llm.js';
 import type { Supervision } from './supervision.js';
 import type { StartControl } from './starts.js';
-import { WorktreeRefused, WorktreeStopped, prepareWorktree } from './worktree.js';
+import {
+  WorktreeRefused,
+  WorktreeStopped,
+  WorktreeUnavailable,
+  prepareWorktree,
+} from './worktree.js';
 import { watchWorkspace } from './workspace-progress.js';
 import { watchesWorkspace } from '../core/worktree.js';
 
@@ -44,7 +49,13 @@ export async function startWorker(
     try {
       argv = await prepareWorktree(opts.store, opts.host, claim, control?.signal);
     } catch (err) {
-      if (!(err instanceof WorktreeStopped) && !(err instanceof WorktreeRefused)) throw err;
+      if (
+        !(err instanceof WorktreeStopped) &&
+        !(err instanceof WorktreeRefused) &&
+        !(err instanceof WorktreeUnavailable)
+      ) {
+        throw err;
+      }
       return endUnmade(sv, claim, err, control);
     } finally {
       sv.makingWorktrees.delete(run.id);
@@ -118,12 +129,13 @@ export async function startWorker(
 
 /**
  * Ends a run whose worktree was not made: `stopped` for a person's stop, `host_lost` when serve
- * is stopping (not counted against the task), `config_error` when it cannot be made here.
+ * is stopping (not counted against the task), `spawn_failed` when it could not be made for now
+ * (tried again after the backoff), `config_error` when it cannot be made here.
  */
 function endUnmade(
   sv: Supervision,
   claim: Claim,
-  err: WorktreeStopped | WorktreeRefused,
+  err: WorktreeStopped | WorktreeRefused | WorktreeUnavailable,
   control: StartControl | undefined,
 ): Promise<EndResult | void> {
   const { run } = claim;
@@ -139,6 +151,13 @@ function endUnmade(
       ids,
       'host_lost',
       restartedReason('not_started', host, run.attempt),
+    );
+  }
+  if (err instanceof WorktreeUnavailable) {
+    return sv.endings.notStarted(
+      ids,
+      'spawn_failed',
+      spawnFailedReason(`worktree: ${err.message}`, host, run.attempt),
     );
   }
   // Nothing was made: the task blocks at once with what to do (a configuration error).

@@ -36,11 +36,25 @@ export class WorktreeRefused extends Error {}
 export class WorktreeStopped extends Error {}
 
 /**
+ * A worktree not made for a reason of the moment (git timed out or could not start, another
+ * git's lock outlasted the retries, the store did not answer): the run ends `spawn_failed`, and
+ * the task is tried again after its backoff, not blocked as a configuration error.
+ */
+export class WorktreeUnavailable extends Error {}
+
+/** Whether making a worktree failed for a reason that may pass by itself. */
+function passing(err: unknown): boolean {
+  if (err instanceof GitError) return err.passing;
+  return err instanceof WardenError && (err.code === 'unavailable' || err.code === 'storage');
+}
+
+/**
  * Before a worktree run's worker starts: the task's worktree, made here on its first claim
  * (branch `warden/<task>` from BASE, or REPO's HEAD then, recorded) and reused by every later
  * attempt. Returns the argv to start: the run's own, behind `warden-setup` when the profile
  * has a setup. Throws `WorktreeRefused` when the worktree is another host's, or cannot be made,
- * and `WorktreeStopped` when `signal` stopped its git.
+ * `WorktreeUnavailable` when it could not be made for now, and `WorktreeStopped` when `signal`
+ * stopped its git.
  */
 export async function prepareWorktree(
   store: Store,
@@ -72,6 +86,7 @@ export async function prepareWorktree(
     }
   } catch (err) {
     if (err instanceof GitError && err.aborted) throw new WorktreeStopped(err.message);
+    if (passing(err)) throw new WorktreeUnavailable((err as Error).message);
     if (err instanceof WardenError) throw new WorktreeRefused(err.message);
     throw new WorktreeRefused(err instanceof Error ? err.message : String(err));
   }

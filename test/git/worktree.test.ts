@@ -26,6 +26,7 @@ import {
   removeWorktree,
   rescue,
 } from '../../src/git/worktree.js';
+import { GitError } from '../../src/git/git.js';
 import { git, makeRepo, slowCheckoutRepo } from '../helpers/git.js';
 import { pidAlive, signalGroup } from '../../src/os/procfs.js';
 
@@ -40,6 +41,16 @@ function temp(): string {
   const d = mkdtempSync(join(tmpdir(), 'warden-git-'));
   dirs.push(d);
   return d;
+}
+
+/** A repository where another git holds the lock of `branch` (a ref not made yet). */
+function lockedBranch(branch: string): { repo: string; lock: string } {
+  const repo = makeRepo();
+  dirs.push(repo);
+  const lock = join(repo, '.git', 'refs', 'heads', `${branch}.lock`);
+  mkdirSync(dirname(lock), { recursive: true });
+  writeFileSync(lock, '');
+  return { repo, lock };
 }
 
 describe('--workspace', () => {
@@ -116,6 +127,37 @@ describe('rescue and removal', () => {
       addWorktree(repo, wt, 'warden/8', git(repo, 'rev-parse', 'HEAD'), false),
     ).rejects.toThrow(/branch warden\/8 already exists in .* and was not made for this task/);
     expect(existsSync(wt)).toBe(false);
+  });
+
+  it('waits out another git’s lock on the branch, and makes the worktree once it is let go', async () => {
+    const { repo, lock } = lockedBranch('warden/11');
+    const wt = join(temp(), 'wt');
+    const adding = addWorktree(repo, wt, 'warden/11', git(repo, 'rev-parse', 'HEAD'), false);
+    // Held about as long as a person's `git fetch` or `gc` might hold it, then let go.
+    setTimeout(() => rmSync(lock), 600);
+    await adding;
+    expect(git(wt, 'branch', '--show-current')).toBe('warden/11');
+  });
+
+  it('gives up on a lock that stays, as one that may pass, naming the file; and makes nothing', async () => {
+    const { repo } = lockedBranch('warden/12');
+    const wt = join(temp(), 'wt');
+    const err = await addWorktree(
+      repo,
+      wt,
+      'warden/12',
+      git(repo, 'rev-parse', 'HEAD'),
+      false,
+    ).catch((e: unknown) => e as GitError);
+    expect(err).toBeInstanceOf(GitError);
+    expect(err).toMatchObject({ locked: true, passing: true });
+    // Not "the branch already exists": that is for a person, this passes by itself.
+    expect(err?.message).toMatch(
+      /warden\/12\.lock': File exists\. \(another git is working in this repository, or one that crashed left the file: remove it if no git is running\)$/,
+    );
+    expect(existsSync(wt)).toBe(false);
+    expect(git(repo, 'branch', '--list', 'warden/12')).toBe('');
+    expect(worktreeCount(repo)).toBe(1);
   });
 
   it("makes a task's worktree deleted by hand again from its branch, which keeps its commits", async () => {

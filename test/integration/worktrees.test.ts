@@ -414,4 +414,38 @@ describe('worktree bad input (issue #12): one line, its exit code, nothing creat
     expect(existsSync(join(home.root, 'worktrees', String(id)))).toBe(false);
     expect(worktreePaths(repo)).toEqual([repo, other]);
   }, 60_000);
+
+  it("tries again later, not blocked, when another git's lock outlasts the wait: the run ends spawn_failed, naming the lock file", async () => {
+    home = await new TestHome().init();
+    const repo = makeRepo();
+    await home.profile('coder', fixture('worktree-worker.sh', 'touch', '1'), [
+      '--workspace',
+      `worktree:${repo}`,
+      '--backoff-base',
+      '1s',
+    ]);
+    const id = await home.task('locked repository', ['--assignee', 'coder']);
+    // A person's git (or one that crashed) holds the lock of the task's branch to be.
+    const lock = join(repo, '.git', 'refs', 'heads', 'warden', `${id}.lock`);
+    mkdirSync(join(repo, '.git', 'refs', 'heads', 'warden'), { recursive: true });
+    writeFileSync(lock, '');
+    await home.serve();
+    const first = await waitFor('the first run to end', async () => {
+      const [r] = await home.runs(id);
+      return r?.outcome ?? undefined;
+    });
+    rmSync(lock);
+    expect(first).toBe('spawn_failed');
+    await home.waitStatus(id, 'done', 60_000);
+    const [failed, ...later] = await home.runs(id);
+    expect(failed?.reason?.message).toMatch(
+      new RegExp(
+        `^worktree: .*warden/${id}\\.lock': File exists\\. \\(another git is working in this repository, or one that crashed left the file: remove it if no git is running\\)$`,
+      ),
+    );
+    expect(later.at(-1)?.outcome).toBe('completed');
+    // Never blocked on the way: the lock was not taken for a configuration error.
+    expect((await home.events(id)).map((e) => e.kind)).not.toContain('task_blocked');
+    expect(git(repo, 'branch', '--list', `warden/${id}`)).toContain(`warden/${id}`);
+  }, 90_000);
 });

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { invalid } from '../../core/errors.js';
+import { WardenError, invalid } from '../../core/errors.js';
 import { POLICY_FIELDS } from '../../core/policy.js';
 import { checkName } from '../../core/checks.js';
 import { parseInput } from '../../core/validate.js';
@@ -123,7 +123,17 @@ function specFields(opts: ProfileOptions): Record<string, unknown> {
 async function checkWorktree(spec: WorktreeSpec): Promise<void> {
   // Loaded here only: git's module is not needed by the other profile commands.
   const { checkRepository } = await import('../../git/worktree.js');
-  await checkRepository(spec.repo, spec.base);
+  const { GitError } = await import('../../git/git.js');
+  try {
+    await checkRepository(spec.repo, spec.base);
+  } catch (err) {
+    if (!(err instanceof GitError)) throw err;
+    // Only a git that could not answer now gets here (took too long, could not start).
+    throw new WardenError(
+      'unavailable',
+      `--workspace: could not check '${spec.repo}' now (${err.message}); try again`,
+    );
+  }
 }
 
 /** `--clear` of a proxy setting: `llm` drops the proxy and every budget with it. */
