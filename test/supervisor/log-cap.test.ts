@@ -145,6 +145,44 @@ describe('the shim keeps the log cap', () => {
     // (Its shell may also say that its `sleep` was terminated.)
     expect(readFileSync(log, 'utf8')).toMatch(/^started\n(Terminated\n)?said goodbye\n$/);
   });
+
+  // The race behind a CI failure: the TERM cuts the shim's `wait` short, and the worker exits
+  // before dash's sweep after it, which reaps the worker. Widened here: once the shim waits on
+  // its worker, strace is attached to it (apart, in a session of its own: the group's TERM
+  // reaches only the shim and its worker) and holds each of its wait4 calls 0.3 s; the worker's
+  // trap takes 0.1 s, so the worker exits during the sweep.
+  it.each([
+    ['exits 0 from its TERM trap', "trap 'sleep 0.1; echo said goodbye; exit 0' TERM", 0],
+    ['exits 7 from its TERM trap', "trap 'sleep 0.1; exit 7' TERM", 7],
+    ['dies of the TERM', ':', 143],
+  ])(
+    'gives the worker’s own status when the group’s TERM and its exit meet: a worker that %s',
+    async (_what, trap, status) => {
+      const { dir, log, exited } = shim(`${trap}; echo started; while :; do sleep 0.05; done`);
+      await waitFor('the worker to start', () => readFileSync(log, 'utf8').includes('started'));
+      const pid = Number(readFileSync(join(dir, 'shim.pid'), 'utf8'));
+      await waitFor('the shim to wait on its worker', () =>
+        readFileSync(`/proc/${pid}/wchan`, 'utf8').includes('sigsuspend'),
+      );
+      const tracer = spawn(
+        'strace',
+        ['-o', '/dev/null', '-e', 'trace=wait4', '-e', 'inject=wait4:delay_enter=300ms'].concat(
+          '-p',
+          String(pid),
+        ),
+        { detached: true, stdio: 'ignore' },
+      );
+      // It leaves when the shim does (killed with its group when the test fails).
+      const traced = new Promise((r) => tracer.once('exit', r));
+      await waitFor('strace to hold the shim', () =>
+        /^TracerPid:\s*[1-9]/m.test(readFileSync(`/proc/${pid}/status`, 'utf8')),
+      );
+      process.kill(-pid, 'SIGTERM');
+      expect(await exited).toBe(status);
+      expect(readFileSync(join(dir, 'exit'), 'utf8')).toBe(`${status}\n`);
+      await traced;
+    },
+  );
 });
 
 describe('serve records the first cut once, and only a whole record of it', () => {
