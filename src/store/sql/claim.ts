@@ -7,6 +7,7 @@ import type { Candidate, Caps, GroupCap, Load } from '../../core/admission.js';
 import { resolveTransition } from '../../core/transitions.js';
 import type { WorkerContext } from '../../core/worker-protocol.js';
 import type { Claim, ClaimRequest } from '../run-types.js';
+import { mapLater } from './driver.js';
 import type { Later, SqlDb } from './driver.js';
 import { EVENT_COLUMNS } from './event-batch.js';
 import { everyRowMatched } from './exactly.js';
@@ -614,11 +615,9 @@ async function startRuns(
         'a task of the claim was not found to move to its run',
       ],
     );
-    return {
-      rows: sent.rows.then((rows) =>
-        rows.map((row) => ({ run: row.run, updated: row.task as LinkedTaskRow, bare: row.bare })),
-      ),
-    };
+    return mapLater(sent, (rows) =>
+      rows.map((row) => ({ run: row.run, updated: row.task as LinkedTaskRow, bare: row.bare })),
+    );
   }
   const out: StartedRun[] = [];
   for (const s of starts) {

@@ -28,6 +28,17 @@ export interface Later<T> {
   rows: Promise<T[]>;
 }
 
+/**
+ * `later`'s rows as `fn` makes them. Their failure is the transaction's, which is retried whole
+ * or thrown, so nobody may read them: like `allLater`'s own, it is never left unhandled (Node
+ * would end the process, as a connection cut mid-claim once ended `serve`).
+ */
+export function mapLater<T, U>(later: Later<T>, fn: (rows: T[]) => U[]): Later<U> {
+  const rows = later.rows.then(fn);
+  rows.catch(() => undefined);
+  return { rows };
+}
+
 /** Statements on a connection or inside a transaction. Placeholders are `?`. */
 export interface SqlDb {
   readonly dialect: 'sqlite' | 'postgres';
