@@ -195,6 +195,13 @@ async function addOnce(
     // Only an add of warden's made this worktree at warden's path: its branch is this task's
     // when it holds it, and has no work of its own unless the task's runs used it before.
     await discard(repo, path, holder !== undefined && !reuseBranch ? branch : null);
+  } else if (strayFolder(path)) {
+    // Its worktree deleted by hand and a folder made there since (an editor's cache), or a
+    // person's: a worker run there would work outside git, and the folder is not warden's to
+    // clear. A person moves it.
+    throw conflict(
+      `a folder already exists at ${path} and is not a git worktree (its worktree was deleted by hand and the folder made again?); move it away (\`mv ${path} ${path}.old\`), then unblock the task: its worktree is made there from branch ${branch}`,
+    );
   } else if (holder !== undefined && existsSync(path)) return;
   let exists =
     (await gitMaybe(
@@ -252,6 +259,14 @@ async function addOnce(
     else if (mine !== null) await deleteBranch(repo, mine).catch(() => false);
     throw err;
   }
+}
+
+/**
+ * Whether `path` is a folder but not a worktree: git keeps a `.git` file at a worktree's top,
+ * and a folder without one is not a checkout of anything.
+ */
+export function strayFolder(path: string): boolean {
+  return existsSync(path) && !existsSync(join(path, '.git'));
 }
 
 /** The reflog message of a branch warden makes for the worktree at `path`. */
@@ -334,9 +349,19 @@ export async function removeWorktree(repo: string, path: string): Promise<void> 
   await git(['-C', repo, 'worktree', 'prune']);
 }
 
-/** Deletes a task's branch (`archive --delete-branch`); a branch already gone is fine. */
+/**
+ * Deletes a task's branch (`archive --delete-branch`, an add taken back): false when git says
+ * no (already gone, checked out elsewhere). Another git's lock is waited out a moment, then
+ * thrown, not taken for a no.
+ */
 export async function deleteBranch(repo: string, branch: string): Promise<boolean> {
-  return (await gitMaybe(['-C', repo, 'branch', '-D', '--', branch])) !== null;
+  try {
+    await retryOnLock(() => git(['-C', repo, 'branch', '-D', '--', branch]));
+    return true;
+  } catch (err) {
+    if (err instanceof GitError && err.code !== null && !err.locked) return false;
+    throw err;
+  }
 }
 
 let snapshots = 0;
@@ -376,11 +401,50 @@ async function snapshotTree(path: string, budget: Budget): Promise<{ tree: strin
  * `refs/warden/rescue/<task>/<run>`, never onto its branch; null when there are none. Each of
  * its git commands gets `budget` (a deadline's remainder, for an ending's evidence).
  */
-export async function rescue(
+export function rescue(
   path: string,
   taskId: number,
   runId: number,
   budget: Budget = EVIDENCE_LIMITS.command_ms,
+): Promise<RescueRef | null> {
+  return saveUncommitted(
+    path,
+    rescueRef(taskId, runId),
+    `warden: uncommitted changes of task ${taskId}, run ${runId}, at its ending`,
+    budget,
+  );
+}
+
+/**
+ * Commits what is uncommitted in an archived task's worktree (a person's edits since its last
+ * run's ending) to `refs/warden/rescue/<task>/archived-<ms>` before the worktree is removed;
+ * null when there is nothing.
+ */
+export function rescueAtArchive(
+  path: string,
+  taskId: number,
+  at: number,
+): Promise<RescueRef | null> {
+  return saveUncommitted(
+    path,
+    `refs/warden/rescue/${taskId}/archived-${at}`,
+    `warden: uncommitted changes of task ${taskId}, at its archive`,
+    EVIDENCE_LIMITS.command_ms,
+    // A stop's ending saved them already when nobody touched them since: that ref says it.
+    `refs/warden/rescue/${taskId}/`,
+  );
+}
+
+/**
+ * Commits the uncommitted changes at `path` to `ref`; null when there are none. With `reuse`,
+ * a ref under it that holds the very same files is given instead of a new one.
+ */
+async function saveUncommitted(
+  path: string,
+  ref: string,
+  message: string,
+  budget: Budget,
+  reuse?: string,
 ): Promise<RescueRef | null> {
   const status = await git(['status', '--porcelain=v1', '-z', '--untracked-files=all'], {
     cwd: path,
@@ -389,19 +453,22 @@ export async function rescue(
   const files = status.split('\0').filter((e) => /^..\s/.test(e)).length;
   if (files === 0) return null;
   const { tree, head } = await snapshotTree(path, budget);
-  const ref = rescueRef(taskId, runId);
+  if (reuse !== undefined) {
+    const refs = await git(['for-each-ref', '--format=%(tree) %(objectname) %(refname)', reuse], {
+      cwd: path,
+      timeoutMs: timeLeft(budget),
+    });
+    for (const line of refs.split('\n')) {
+      const [t, sha, name] = line.split(' ');
+      if (t === tree && sha !== undefined && name !== undefined) return { ref: name, sha, files };
+    }
+  }
   const sha = (
-    await git(
-      [
-        'commit-tree',
-        tree,
-        '-p',
-        head,
-        '-m',
-        `warden: uncommitted changes of task ${taskId}, run ${runId}, at its ending`,
-      ],
-      { cwd: path, env: RESCUE_IDENTITY, timeoutMs: timeLeft(budget) },
-    )
+    await git(['commit-tree', tree, '-p', head, '-m', message], {
+      cwd: path,
+      env: RESCUE_IDENTITY,
+      timeoutMs: timeLeft(budget),
+    })
   ).trim();
   await git(['update-ref', ref, sha], { cwd: path, timeoutMs: timeLeft(budget) });
   return { ref, sha, files };
@@ -505,7 +572,7 @@ export async function taskDiff(
   stat: boolean,
 ): Promise<{ to: string; text: string }> {
   const format = stat ? ['--stat=200'] : ['--no-color', '--no-ext-diff'];
-  if (w.removed_at === null && existsSync(w.path)) {
+  if (worktreeOnDisk(w)) {
     const { tree } = await snapshotTree(w.path, GIT_DIFF_TIMEOUT_MS);
     const text = await git(['diff', ...format, w.base_sha, tree], {
       cwd: w.path,
@@ -523,6 +590,11 @@ export async function taskDiff(
 
 const GIT_DIFF_TIMEOUT_MS = 30_000;
 
+/** Whether a task's worktree is on disk here as a worktree (not removed, not a stray folder). */
+function worktreeOnDisk(w: Pick<WorktreeRecord, 'path' | 'removed_at'>): boolean {
+  return w.removed_at === null && existsSync(w.path) && !strayFolder(w.path);
+}
+
 /**
  * A task's diff against its base from its worktree record; `not_found` when it has none here.
  * The record is read by the caller (this module is below the store).
@@ -538,18 +610,23 @@ export async function taskDiffView(
       { task_id: taskId },
     );
   }
-  const here = existsSync(rec.removed_at === null ? rec.path : rec.repo);
-  if (!here) {
+  // Its branch is in the repository, here when the repository is: a worktree folder deleted
+  // by hand on this host still has its branch to diff.
+  if (!existsSync(rec.path) && !existsSync(rec.repo)) {
     throw notFound(
       `task ${taskId}'s worktree ${rec.path} is not on this host (it is on host ${rec.host_id}); ask there`,
       { task_id: taskId },
     );
   }
-  const onDisk = rec.removed_at === null && existsSync(rec.path);
-  if (!onDisk && (await resolveCommit(rec.repo, `refs/heads/${rec.branch}`)) === null) {
+  if (
+    !worktreeOnDisk(rec) &&
+    (await resolveCommit(rec.repo, `refs/heads/${rec.branch}`)) === null
+  ) {
     // Deleting the branch once its work is merged is the usual end of a task.
     throw notFound(
-      `task ${taskId}'s worktree was removed and its branch ${rec.branch} is gone from ${rec.repo} (deleted, or merged and deleted); there is nothing left here to diff`,
+      rec.removed_at === null
+        ? `task ${taskId}'s worktree ${rec.path} is not here and its branch ${rec.branch} is not in ${rec.repo} (the worktree is on host ${rec.host_id}, or both were deleted); there is nothing here to diff`
+        : `task ${taskId}'s worktree was removed and its branch ${rec.branch} is gone from ${rec.repo} (deleted, or merged and deleted); there is nothing left here to diff`,
       { task_id: taskId },
     );
   }

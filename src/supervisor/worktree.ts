@@ -15,6 +15,7 @@ import {
   gatherEvidence,
   isUnfinished,
   removeWorktree,
+  strayFolder,
 } from '../git/worktree.js';
 import { GitError } from '../git/git.js';
 import type { Claim } from '../store/run-types.js';
@@ -79,9 +80,16 @@ export async function prepareWorktree(
   }
   try {
     if (rec === null) rec = await makeWorktree(store, host, task.id, spec, path, signal);
-    else if (!existsSync(rec.path) || (await isUnfinished(rec.repo, rec.path, signal))) {
-      // Deleted by hand, or its making again was cut short: made again from the task's own
-      // branch, which holds its commits.
+    else if (
+      !existsSync(rec.path) ||
+      strayFolder(rec.path) ||
+      (await isUnfinished(rec.repo, rec.path, signal))
+    ) {
+      // Deleted by hand (a folder made there since is refused, for a person to move), or its
+      // making again was cut short: made again from the task's own branch, which holds its
+      // commits. A new checkout has none of what its setup made: the setup runs again.
+      const files = setupFiles(rec.path);
+      for (const f of [files.done, files.failed]) rmSync(f, { force: true });
       await addWorktree(rec.repo, rec.path, rec.branch, rec.base_sha, true, signal);
     }
   } catch (err) {

@@ -10,6 +10,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  renameSync,
   rmSync,
   realpathSync,
   symlinkSync,
@@ -21,10 +22,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseWorkspace } from '../../src/core/worktree.js';
 import {
   addWorktree,
+  deleteBranch,
   isUnfinished,
   parseShortstat,
   removeWorktree,
   rescue,
+  rescueAtArchive,
+  taskDiffView,
 } from '../../src/git/worktree.js';
 import { GitError } from '../../src/git/git.js';
 import { git, makeRepo, slowCheckoutRepo } from '../helpers/git.js';
@@ -101,6 +105,41 @@ describe('rescue and removal', () => {
     expect(git(wt, 'status', '--porcelain')).toBe('M  README\n?? new.txt');
   });
 
+  it('saves at an archive what a person changed since the ending, naming the ending’s ref when nothing changed since', async () => {
+    const repo = makeRepo();
+    dirs.push(repo);
+    const wt = join(temp(), 'wt');
+    await addWorktree(repo, wt, 'warden/13', git(repo, 'rev-parse', 'HEAD'), false);
+    writeFileSync(join(wt, 'notes.txt'), 'the run’s\n');
+    await rescue(wt, 13, 130);
+    // Nothing touched since the run's ending: its ref holds them already.
+    expect(await rescueAtArchive(wt, 13, 1000)).toMatchObject({
+      ref: 'refs/warden/rescue/13/130',
+      files: 1,
+    });
+    writeFileSync(join(wt, 'README'), 'a person’s edit\n');
+    const saved = await rescueAtArchive(wt, 13, 2000);
+    expect(saved).toMatchObject({ ref: 'refs/warden/rescue/13/archived-2000', files: 2 });
+    expect(git(repo, 'show', 'refs/warden/rescue/13/archived-2000:README')).toBe('a person’s edit');
+    expect(git(repo, 'show', 'refs/warden/rescue/13/archived-2000:notes.txt')).toBe('the run’s');
+  });
+
+  it('deletes a branch, says no for one already gone, and throws another git’s lock that stays', async () => {
+    const repo = makeRepo();
+    dirs.push(repo);
+    git(repo, 'branch', 'warden/14');
+    git(repo, 'branch', 'warden/15');
+    git(repo, 'pack-refs', '--all');
+    expect(await deleteBranch(repo, 'warden/14')).toBe(true);
+    expect(await deleteBranch(repo, 'warden/14')).toBe(false);
+    // A packed branch is deleted by rewriting packed-refs, under its lock.
+    writeFileSync(join(repo, '.git', 'packed-refs.lock'), '');
+    const err = await deleteBranch(repo, 'warden/15').catch((e: unknown) => e as GitError);
+    expect(err).toMatchObject({ locked: true });
+    rmSync(join(repo, '.git', 'packed-refs.lock'));
+    expect(git(repo, 'branch', '--list', 'warden/15')).toContain('warden/15');
+  });
+
   it('gives each of its git commands what is left of a deadline, not the whole of it each', async () => {
     const repo = makeRepo();
     dirs.push(repo);
@@ -158,6 +197,54 @@ describe('rescue and removal', () => {
     expect(existsSync(wt)).toBe(false);
     expect(git(repo, 'branch', '--list', 'warden/12')).toBe('');
     expect(worktreeCount(repo)).toBe(1);
+  });
+
+  it('refuses a folder made where a worktree was deleted by hand, saying what to do, and leaves it as it is', async () => {
+    const repo = makeRepo();
+    dirs.push(repo);
+    const wt = join(temp(), 'wt');
+    await addWorktree(repo, wt, 'warden/16', git(repo, 'rev-parse', 'HEAD'), false);
+    rmSync(wt, { recursive: true });
+    // An editor writes its cache where the worktree was.
+    mkdirSync(join(wt, '.idea'), { recursive: true });
+    writeFileSync(join(wt, '.idea', 'cache'), 'kept');
+    await expect(
+      addWorktree(repo, wt, 'warden/16', git(repo, 'rev-parse', 'HEAD'), true),
+    ).rejects.toThrow(
+      `a folder already exists at ${wt} and is not a git worktree (its worktree was deleted by hand and the folder made again?); move it away`,
+    );
+    expect(readFileSync(join(wt, '.idea', 'cache'), 'utf8')).toBe('kept');
+    // Moved away, the worktree is made there again from its branch.
+    renameSync(wt, `${wt}.old`);
+    await addWorktree(repo, wt, 'warden/16', git(repo, 'rev-parse', 'HEAD'), true);
+    expect(git(wt, 'branch', '--show-current')).toBe('warden/16');
+  });
+
+  it('diffs the branch of a worktree deleted by hand on this host, not "on another host"; and of a folder that is not a worktree', async () => {
+    const repo = makeRepo();
+    dirs.push(repo);
+    const wt = join(temp(), 'wt');
+    const base = git(repo, 'rev-parse', 'HEAD');
+    await addWorktree(repo, wt, 'warden/17', base, false);
+    writeFileSync(join(wt, 'work.txt'), 'work\n');
+    git(wt, 'add', 'work.txt');
+    git(wt, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'work');
+    const rec = {
+      task_id: 17,
+      host_id: 'this-host',
+      repo,
+      path: wt,
+      branch: 'warden/17',
+      base_sha: base,
+      created_at: 0,
+      removed_at: null,
+    };
+    rmSync(wt, { recursive: true });
+    const gone = await taskDiffView(17, rec, false);
+    expect(gone).toMatchObject({ against: 'branch warden/17' });
+    expect(gone.stat).toContain('work.txt');
+    mkdirSync(join(wt, '.idea'), { recursive: true });
+    expect(await taskDiffView(17, rec, false)).toMatchObject({ against: 'branch warden/17' });
   });
 
   it("makes a task's worktree deleted by hand again from its branch, which keeps its commits", async () => {

@@ -126,6 +126,13 @@ describe('git worktree workspaces (issue #12)', () => {
     // Archive removes the worktree and keeps the branch; --delete-branch deletes it too.
     const archived = await home.ok(['archive', String(a)]);
     expect(archived).toContain(`its branch warden/${a} stays`);
+    // The file added by hand since the run's ending is saved before the worktree goes.
+    const saved =
+      /its uncommitted changes, 1 file, are in (refs\/warden\/rescue\/\d+\/archived-\d+)\)/.exec(
+        archived,
+      )?.[1];
+    expect(saved, archived).toMatch(new RegExp(`^refs/warden/rescue/${a}/`));
+    expect(git(repo, 'show', `${saved}:later.txt`)).toBe('added by hand');
     expect(existsSync(join(home.root, 'worktrees', String(a)))).toBe(false);
     expect(git(repo, 'branch', '--list', `warden/${a}`)).toContain(`warden/${a}`);
     await home.ok(['archive', String(b), '--delete-branch']);
