@@ -1,5 +1,6 @@
 import { evidenceLine, watchesWorkspace, workspaceText } from '../core/worktree.js';
 import { describeReason, describeRun, describeTaskState } from '../core/describe.js';
+import type { PausedProfile } from '../core/describe.js';
 import type { WardenEvent } from '../core/events.js';
 import type { Profile } from '../core/profile.js';
 import { DEFAULT_MAX_RATE_LIMITS, formatCost, formatTokens } from '../core/llm.js';
@@ -28,6 +29,7 @@ export function taskTable(
   tasks: readonly Task[],
   now: number,
   statusOf?: (id: number) => string | undefined,
+  pausedProfile?: (name: string) => PausedProfile | undefined,
 ): string {
   if (tasks.length === 0) return 'no tasks';
   return table(
@@ -38,7 +40,7 @@ export function taskTable(
       String(t.priority),
       t.assignee ?? '-',
       oneLine(t.title, 50),
-      noteCell(describeTaskState(t, now, statusOf), 60),
+      noteCell(describeTaskState(t, now, statusOf, pausedProfile), 60),
     ]),
   );
 }
@@ -152,6 +154,7 @@ export function boardColumns(
   tasks: readonly Task[],
   now: number,
   statusOf?: (id: number) => string | undefined,
+  pausedProfile?: (name: string) => PausedProfile | undefined,
 ): string {
   const out: string[] = [];
   for (const status of TASK_STATUSES) {
@@ -159,7 +162,7 @@ export function boardColumns(
     if (cards.length === 0) continue;
     out.push(`${status.toUpperCase()} (${cards.length})`);
     for (const t of cards) {
-      const note = describeTaskState(t, now, statusOf);
+      const note = describeTaskState(t, now, statusOf, pausedProfile);
       out.push(
         `  #${t.id} ${oneLine(t.title, 50)}${t.assignee ? ` @${t.assignee}` : ''}${note ? ` — ${noteCell(note, 60)}` : ''}`,
       );

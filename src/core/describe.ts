@@ -1,6 +1,7 @@
 import { formatDuration } from './duration.js';
 import type { EndingPhases } from './ending.js';
 import type { EpochMs } from './glossary.js';
+import type { Profile } from './profile.js';
 import { NO_TOKENS, addTokens, formatCost, formatTokens, totalTokens } from './llm.js';
 import type { LlmState, RunLlm, TokenUsage } from './llm.js';
 import type { Run } from './run.js';
@@ -63,6 +64,8 @@ export function describeTaskState(
   now: EpochMs,
   /** Parents' statuses where known: a waiting card says what holds it ("held by #8 (blocked)"). */
   statusOf?: (id: number) => string | undefined,
+  /** Paused profiles where known: a ready card that nothing will start says why. */
+  pausedProfile?: (name: string) => PausedProfile | undefined,
 ): string {
   if (task.status === 'blocked') {
     const kind = task.block_kind ?? 'unknown';
@@ -79,6 +82,9 @@ export function describeTaskState(
   if (task.status === 'ready' && task.not_before !== null && task.not_before > now) {
     return `waiting until ${new Date(task.not_before).toISOString()} (in ${formatDuration(task.not_before - now)})`;
   }
+  const paused =
+    task.status === 'ready' && task.assignee ? pausedProfile?.(task.assignee) : undefined;
+  if (paused !== undefined) return pausedNote(paused, now);
   if (task.status === 'todo' && task.parents.length > 0) {
     if (statusOf === undefined) return `waiting for parents ${task.parents.join(', ')}`;
     const holding = task.parents
@@ -87,6 +93,19 @@ export function describeTaskState(
     return `held by ${holding.map((p) => `#${p.id} (${p.status ?? '?'})`).join(', ')}`;
   }
   return '';
+}
+
+/** What a card needs of its paused profile to say why it does not start. */
+export type PausedProfile = Pick<Profile, 'name' | 'paused_by' | 'paused_reason' | 'breaker'>;
+
+/** A ready card held by its paused profile: who paused it, the next probe, and the way out. */
+function pausedNote(p: PausedProfile, now: EpochMs): string {
+  const by = p.paused_by === 'breaker' ? 'by its breaker' : 'by a person';
+  const probe =
+    p.paused_by === 'breaker' && p.breaker.probe_at !== null && p.breaker.probe_at > now
+      ? `; next probe run in ${formatDuration(p.breaker.probe_at - now)}`
+      : '';
+  return `held: profile ${p.name} is paused ${by}${probe} — \`warden profile resume ${p.name}\``;
 }
 
 function clock(at: EpochMs | null | undefined, now: EpochMs): string {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeReason, describeRun } from '../../src/core/describe.js';
+import { describeReason, describeRun, describeTaskState } from '../../src/core/describe.js';
+import type { Task } from '../../src/core/task.js';
 import type { Run } from '../../src/core/run.js';
 import { NO_RUN_LLM } from '../../src/core/llm.js';
 
@@ -69,5 +70,41 @@ describe('describing runs in words', () => {
     expect(describeRun({ ...base, state: 'running', ended_at: null, outcome: null }, 120_000)).toBe(
       'attempt 2: running for 2m, last progress 1m ago',
     );
+  });
+});
+
+describe('describing a card', () => {
+  // Only what the note reads of a ready task.
+  const ready = {
+    id: 4,
+    status: 'ready',
+    assignee: 'coder',
+    not_before: null,
+    approval: { required: false, at: null },
+    parents: [],
+  } as unknown as Task;
+
+  it('says a ready card is held by its profile paused by the breaker, with the next probe', () => {
+    const note = describeTaskState(ready, 1_000, undefined, (name) =>
+      name === 'coder'
+        ? {
+            name,
+            paused_by: 'breaker',
+            paused_reason: 'breaker: 5 failed runs in a row',
+            breaker: {
+              failures: 5,
+              trips: 1,
+              failed_probes: 0,
+              probe_at: 601_000,
+              probe_run: null,
+            },
+          }
+        : undefined,
+    );
+    expect(note).toBe(
+      'held: profile coder is paused by its breaker; next probe run in 10m — `warden profile resume coder`',
+    );
+    // Its profile not paused: nothing holds it.
+    expect(describeTaskState(ready, 1_000, undefined, () => undefined)).toBe('');
   });
 });

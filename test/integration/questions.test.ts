@@ -77,6 +77,19 @@ describe('a person in the loop (issue #14)', () => {
     expect(only).toContain(`held by #${parent} (blocked)`);
   });
 
+  it('a ready card held by its paused profile says so, and the way out', async () => {
+    home = await new TestHome().init();
+    await home.profile('p', fixture('short-job.sh', '0.1'));
+    const id = await home.task('waits for p', ['--assignee', 'p']);
+    await home.ok(['profile', 'pause', 'p']);
+    const note = `held: profile p is paused by a person — \`warden profile resume p\``;
+    const line = (await home.ok(['list'])).split('\n').find((l) => l.startsWith(`${id} `));
+    expect(line).toContain(note);
+    expect(await home.ok(['board', 'show'])).toContain(note);
+    await home.ok(['profile', 'resume', 'p']);
+    expect(await home.ok(['list'])).not.toContain('held: profile');
+  });
+
   it('approval gates and reviews over the HTTP API', async () => {
     home = await new TestHome().init();
     await home.profile('quick', fixture('short-job.sh', '0.1'));

@@ -4,6 +4,8 @@ import { checkName } from '../../core/checks.js';
 import { READING, withContext } from '../context.js';
 import { boardColumns } from '../format.js';
 import { parentStatuses } from '../parent-statuses.js';
+import { pausedProfiles } from '../paused-profiles.js';
+import type { PausedProfile } from '../../core/describe.js';
 import { say, sayJson, table, formatTime } from '../output.js';
 
 export function register(program: Command): void {
@@ -46,13 +48,17 @@ export function register(program: Command): void {
     .action(async (nameText: string, opts: { archived?: boolean; json?: boolean }) => {
       const name = checkName(nameText, 'board name');
       const status = new Map<number, string>();
+      let paused = new Map<string, PausedProfile>();
       const { board, tasks } = await withContext(async (ctx) => {
         const found = await ctx.store.getBoard(name);
         const listed = await ctx.store.listTasks({
           board: name,
           include_archived: opts.archived ?? false,
         });
-        if (!opts.json) await parentStatuses(ctx.store, listed, status);
+        if (!opts.json) {
+          await parentStatuses(ctx.store, listed, status);
+          paused = await pausedProfiles(ctx.store, listed);
+        }
         return { board: found, tasks: listed };
       }, READING);
       if (opts.json) {
@@ -62,7 +68,14 @@ export function register(program: Command): void {
         return;
       }
       say(`board ${name}${board.paused ? ' (paused: nothing new is dispatched)' : ''}`);
-      say(boardColumns(tasks, Date.now(), (id) => status.get(id)));
+      say(
+        boardColumns(
+          tasks,
+          Date.now(),
+          (id) => status.get(id),
+          (p) => paused.get(p),
+        ),
+      );
     });
 
   for (const verb of ['pause', 'resume'] as const) {

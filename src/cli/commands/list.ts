@@ -8,6 +8,8 @@ import { say, sayJson } from '../output.js';
 import type { TaskFilter } from '../../core/task.js';
 import { cutNote } from '../../core/counting.js';
 import { parentStatuses } from '../parent-statuses.js';
+import { pausedProfiles } from '../paused-profiles.js';
+import type { PausedProfile } from '../../core/describe.js';
 
 export function register(program: Command): void {
   program
@@ -32,6 +34,7 @@ export function register(program: Command): void {
         const board = checkName(opts.board, '--board');
         const limit = parseLimit(opts.limit);
         const status = new Map<number, string>();
+        let paused = new Map<string, PausedProfile>();
         const { tasks, total } = await withContext(async (ctx) => {
           await ctx.store.getBoard(board);
           if (opts.assignee !== undefined) await ctx.store.getProfile(opts.assignee);
@@ -42,14 +45,26 @@ export function register(program: Command): void {
             include_archived: opts.archived ?? false,
           };
           const listed = await ctx.store.listTasks({ ...filter, limit });
-          if (!opts.json) await parentStatuses(ctx.store, listed, status);
+          if (!opts.json) {
+            await parentStatuses(ctx.store, listed, status);
+            paused = await pausedProfiles(ctx.store, listed);
+          }
           // Counted only when the limit may have cut the listing.
           const all =
             listed.length < limit ? listed.length : await ctx.store.countMatchingTasks(filter);
           return { tasks: listed, total: all };
         }, READING);
         if (opts.json) sayJson(tasks);
-        else say(taskTable(tasks, Date.now(), (id) => status.get(id)));
+        else {
+          say(
+            taskTable(
+              tasks,
+              Date.now(),
+              (id) => status.get(id),
+              (name) => paused.get(name),
+            ),
+          );
+        }
         // On stderr, so a pipe of the listing (or of its JSON) stays clean.
         const note = cutNote(tasks.length, total);
         if (note !== null) process.stderr.write(`${note}\n`);
