@@ -173,11 +173,15 @@ export function evidenceNote(e: RunEvidence): string | null {
 
 /** Evidence in one line: for a reason, `warden runs` and the log. */
 export function evidenceLine(e: RunEvidence): string {
-  const parts = [
-    `${e.branch} ${e.base.slice(0, 10)}..${e.head === null ? '?' : e.head.slice(0, 10)}`,
-    `${e.commits} commit${e.commits === 1 ? '' : 's'}`,
-    `${e.diffstat.files} file${e.diffstat.files === 1 ? '' : 's'} +${e.diffstat.insertions} -${e.diffstat.deletions}`,
-  ];
+  // No head read (the worktree gone, git failing): its commits and changes are not known, not 0.
+  const parts =
+    e.head === null
+      ? [`${e.branch} ${e.base.slice(0, 10)}..?`, 'commits and changes unknown']
+      : [
+          `${e.branch} ${e.base.slice(0, 10)}..${e.head.slice(0, 10)}`,
+          `${e.commits} commit${e.commits === 1 ? '' : 's'}`,
+          `${e.diffstat.files} file${e.diffstat.files === 1 ? '' : 's'} +${e.diffstat.insertions} -${e.diffstat.deletions}`,
+        ];
   if (e.rescue) parts.push(`uncommitted changes (${e.rescue.files}) saved in ${e.rescue.ref}`);
   if (e.error !== undefined) parts.push(`evidence incomplete: ${e.error}`);
   return parts.join('; ');

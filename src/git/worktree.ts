@@ -341,8 +341,16 @@ export async function removeWorktree(repo: string, path: string): Promise<void> 
     try {
       await git(['-C', repo, 'worktree', 'remove', '--force', '--', path]);
     } catch (err) {
-      // Not a worktree any more (deleted and pruned by hand): the folder is just a folder.
       if (!(err instanceof GitError) || err.code === null) throw err;
+      // Locked by a person (`git worktree lock`) to keep it: kept, saying how to let it go.
+      // Its folder removed anyway, git would keep listing it, and its branch could not go.
+      if (/locked working tree/.test(err.message)) {
+        const reason = /lock reason: (.*)$/.exec(err.message)?.[1];
+        throw conflict(
+          `git keeps it locked${reason ? ` (lock reason: ${reason})` : ''}; it stays until unlocked: \`git -C ${repo} worktree unlock ${path}\``,
+        );
+      }
+      // Not a worktree any more (deleted and pruned by hand): the folder is just a folder.
       await removeTree(path);
     }
   }

@@ -415,6 +415,8 @@ export class Host {
 
   private sweptAt = 0;
   private sweeping = false;
+  /** Archived tasks whose worktree the sweep could not remove, with what it said (once). */
+  private readonly unremoved = new Map<number, string>();
 
   /**
    * Removes the worktrees of this host's archived tasks (archived from the dashboard, the API or
@@ -432,6 +434,7 @@ export class Host {
         this.hostId,
         dispatcherActor(this.hostId),
         (line) => this.opts.log?.(line),
+        this.unremoved,
       );
     } catch (err) {
       this.opts.log?.(`worktrees: ${String(err)}`);

@@ -50,19 +50,25 @@ export function worktreeIsHere(rec: WorktreeRecord, hostId: string): boolean {
 
 /**
  * `serve`'s sweep: the worktrees of this host's archived tasks (archived from the dashboard,
- * the API or another host) are removed; their branches stay. One failure does not stop the rest.
+ * the API or another host) are removed; their branches stay. One failure does not stop the rest,
+ * and is tried again at each sweep but said once (`said`: what was last said of each task).
  */
 export async function sweepArchivedWorktrees(
   store: Store,
   hostId: string,
   actor: Actor,
   log: (line: string) => void,
+  said: Map<number, string> = new Map(),
 ): Promise<void> {
   for (const rec of await store.archivedWorktrees(hostId)) {
     try {
       log(`task ${rec.task_id} is archived: ${await removeTaskWorktree(store, rec, false, actor)}`);
+      said.delete(rec.task_id);
     } catch (err) {
-      log(`task ${rec.task_id}: its worktree ${rec.path} was not removed: ${String(err)}`);
+      const why = err instanceof Error ? err.message : String(err);
+      if (said.get(rec.task_id) === why) continue;
+      said.set(rec.task_id, why);
+      log(`task ${rec.task_id}: its worktree ${rec.path} was not removed: ${why}`);
     }
   }
 }
