@@ -202,6 +202,40 @@ describe('git worktree workspaces (issue #12)', () => {
     expect(readFileSync(`${wt}.setup.log`, 'utf8')).toBe('installed\n');
   }, 120_000);
 
+  it('runs the setup again in a worktree made again after it was deleted by hand', async () => {
+    home = await new TestHome().init();
+    const repo = makeRepo();
+    const counts = join(home.root, 'setup-count');
+    mkdirSync(counts);
+    await home.profile('coder', fixture('worktree-worker.sh', 'setup-check'), [
+      '--workspace',
+      `worktree:${repo}`,
+      '--setup',
+      'echo "$WARDEN_RUN_ID" >> "$RUN_ENV_DIR/setups"; touch .setup-ran',
+      '--backoff-base',
+      '200ms',
+    ]);
+    const id = await home.task('set up twice', ['--assignee', 'coder']);
+    await home.serve([], { RUN_ENV_DIR: counts });
+    const pid = await waitFor('attempt 1 to see its setup', async () => {
+      const [r] = await home.runs(id);
+      const log = r?.log_path && existsSync(r.log_path) ? readFileSync(r.log_path, 'utf8') : '';
+      const found = /pid (\d+)/.exec(log)?.[1];
+      return found && log.includes('setup seen') ? Number(found) : undefined;
+    });
+    // A person deletes the worktree, and the worker dies with it.
+    rmSync(join(home.root, 'worktrees', String(id)), { recursive: true, force: true });
+    process.kill(pid, 'SIGKILL');
+    await home.waitStatus(id, 'done', 60_000);
+    const [first, second] = await home.runs(id);
+    expect(readFileSync(second?.log_path ?? '', 'utf8')).toContain('setup seen again');
+    // The setup ran for each checkout: the first, and the one made again.
+    expect(readFileSync(join(counts, 'setups'), 'utf8').trim().split('\n')).toEqual([
+      String(first?.id),
+      String(second?.id),
+    ]);
+  }, 90_000);
+
   it('lets the ending proceed when git fails, and records why the evidence is incomplete', async () => {
     home = await new TestHome().init();
     const repo = makeRepo();
