@@ -52,7 +52,9 @@ function reviewPrompt(ctx: WorkerContext, of: NonNullable<WorkerContext['review_
       '## What it left',
       cut(
         [
-          `Branch ${e.branch}, from ${e.base.slice(0, 10)} to ${e.head?.slice(0, 10) ?? '?'} (the working folder is this worktree, at that head): ${e.commits} commit${e.commits === 1 ? '' : 's'}, ${e.diffstat.files} files, +${e.diffstat.insertions} -${e.diffstat.deletions}.`,
+          e.head === null
+            ? `Branch ${e.branch}, from ${e.base.slice(0, 10)}: its head, commits and changes could not be read at the ending${e.error ? ` (${e.error})` : ''}; look at the working folder yourself.`
+            : `Branch ${e.branch}, from ${e.base.slice(0, 10)} to ${e.head.slice(0, 10)} (the working folder is this worktree, at that head): ${e.commits} commit${e.commits === 1 ? '' : 's'}, ${e.diffstat.files} files, +${e.diffstat.insertions} -${e.diffstat.deletions}.`,
           commits,
         ].join('\n'),
       ),

@@ -337,18 +337,18 @@ export async function removeWorktree(repo: string, path: string): Promise<void> 
     await removeTree(path);
     return;
   }
+  const lock = await lockOf(repo, path);
+  // An add of warden's cut short: discarded as the next add would.
+  if (lock?.by === 'warden') return discard(repo, path, null);
+  if (lock?.by === 'person') throw personLocked(repo, path, lock.reason);
   if (existsSync(path)) {
     try {
       await git(['-C', repo, 'worktree', 'remove', '--force', '--', path]);
     } catch (err) {
       if (!(err instanceof GitError) || err.code === null) throw err;
-      // Locked by a person (`git worktree lock`) to keep it: kept, saying how to let it go.
-      // Its folder removed anyway, git would keep listing it, and its branch could not go.
+      // Locked since the look above: kept all the same.
       if (/locked working tree/.test(err.message)) {
-        const reason = /lock reason: (.*)$/.exec(err.message)?.[1];
-        throw conflict(
-          `git keeps it locked${reason ? ` (lock reason: ${reason})` : ''}; it stays until unlocked: \`git -C ${repo} worktree unlock ${path}\``,
-        );
+        throw personLocked(repo, path, /lock reason: (.*)$/.exec(err.message)?.[1] ?? '');
       }
       // Not a worktree any more (deleted and pruned by hand): the folder is just a folder.
       await removeTree(path);
@@ -358,16 +358,48 @@ export async function removeWorktree(repo: string, path: string): Promise<void> 
 }
 
 /**
- * Deletes a task's branch (`archive --delete-branch`, an add taken back): false when git says
- * no (already gone, checked out elsewhere). Another git's lock is waited out a moment, then
- * thrown, not taken for a no.
+ * Who holds the worktree at `path` locked in git: warden (its add cut short, `initializing`),
+ * a person (`git worktree lock`, with their reason, '' when none), or nobody (null).
+ */
+export async function lockOf(
+  repo: string,
+  path: string,
+): Promise<{ by: 'warden' } | { by: 'person'; reason: string } | null> {
+  const entry = (await worktreeList(repo)).find((w) => samePath(w.path, path));
+  if (entry === undefined || entry.locked === null) return null;
+  return entry.locked === UNFINISHED_LOCK
+    ? { by: 'warden' }
+    : { by: 'person', reason: entry.locked };
+}
+
+/**
+ * A worktree a person locked to keep it: kept, saying how to let it go. Its folder removed
+ * anyway, git would go on listing it, and its branch could not be deleted.
+ */
+export function personLocked(repo: string, path: string, reason: string): WardenError {
+  return conflict(
+    `git keeps it locked${reason ? ` (lock reason: ${reason})` : ''}; it stays until unlocked: \`git -C ${repo} worktree unlock ${path}\``,
+  );
+}
+
+/** Forgets worktrees whose folders are gone or are not worktrees any more (`git worktree prune`). */
+export async function pruneWorktrees(repo: string): Promise<void> {
+  if (existsSync(repo)) await git(['-C', repo, 'worktree', 'prune']);
+}
+
+/**
+ * Deletes a task's branch (`archive --delete-branch`, an add taken back): false when it was
+ * gone already. Another git's lock is waited out a moment; that, and any other refusal of
+ * git's (checked out in a worktree), is thrown with git's line.
  */
 export async function deleteBranch(repo: string, branch: string): Promise<boolean> {
   try {
     await retryOnLock(() => git(['-C', repo, 'branch', '-D', '--', branch]));
     return true;
   } catch (err) {
-    if (err instanceof GitError && err.code !== null && !err.locked) return false;
+    if (err instanceof GitError && err.code !== null && /not found/.test(err.message)) {
+      return false;
+    }
     throw err;
   }
 }

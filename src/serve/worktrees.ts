@@ -1,7 +1,17 @@
 import { existsSync, rmSync } from 'node:fs';
 import type { Actor } from '../core/actor.js';
 import type { WorktreeRecord } from '../core/worktree.js';
-import { deleteBranch, removeWorktree, rescueAtArchive, strayFolder } from '../git/worktree.js';
+import { GitError } from '../git/git.js';
+import {
+  deleteBranch,
+  lockOf,
+  personLocked,
+  pruneWorktrees,
+  removeWorktree,
+  rescueAtArchive,
+  strayFolder,
+} from '../git/worktree.js';
+import type { RescueRef } from '../core/worktree.js';
 import type { Store } from '../store/store.js';
 import { setupFiles } from '../supervisor/worktree.js';
 
@@ -9,8 +19,10 @@ import { setupFiles } from '../supervisor/worktree.js';
  * Removes an archived task's worktree from disk and from its repository's list (`git worktree
  * remove --force`, then `prune`), with its setup's files; the branch stays unless
  * `deleteBranch`. What is uncommitted in it (a run's was saved at its ending; a person may have
- * edited since) is saved in a rescue ref first, and a worktree whose changes cannot be saved
- * is not removed. Returns what was done, in words.
+ * edited since) is saved in a rescue ref first. Kept, and thrown, when a person locked it in
+ * git; left as it is, and forgotten, when it is not a worktree any more (a folder made again
+ * where it was, or one git no longer knows): a folder that git cannot save is not warden's to
+ * delete. Returns what was done, in words.
  */
 export async function removeTaskWorktree(
   store: Store,
@@ -18,29 +30,66 @@ export async function removeTaskWorktree(
   deleteTheBranch: boolean,
   actor: Actor,
 ): Promise<string> {
-  const saved =
-    existsSync(rec.path) && !strayFolder(rec.path)
-      ? await rescueAtArchive(rec.path, rec.task_id, Date.now())
-      : null;
-  await removeWorktree(rec.repo, rec.path);
+  const repoHere = existsSync(rec.repo);
+  const lock = repoHere ? await lockOf(rec.repo, rec.path) : null;
+  if (lock?.by === 'person') throw personLocked(rec.repo, rec.path, lock.reason);
   const files = setupFiles(rec.path);
   for (const f of [files.log, files.done, files.failed]) rmSync(f, { force: true });
-  let kept: string | null = null;
-  if (deleteTheBranch) {
-    try {
-      if (!(await deleteBranch(rec.repo, rec.branch))) kept = 'git would not delete it';
-    } catch (err) {
-      kept = err instanceof Error ? err.message : String(err);
+  // A half-made worktree (warden's add cut short) has nothing of anyone's to save.
+  const kept = lock === null && !strayFolder(rec.path) ? await saveOrLeave(rec, repoHere) : null;
+  const leftWhy = strayFolder(rec.path)
+    ? 'it is not a git worktree'
+    : kept !== null && 'left' in kept
+      ? kept.left
+      : null;
+  let what: string;
+  if (leftWhy !== null) {
+    await pruneWorktrees(rec.repo);
+    what = `left its folder ${rec.path} as it is (${leftWhy}; it is not warden's to delete)`;
+  } else {
+    await removeWorktree(rec.repo, rec.path);
+    const saved = kept !== null && 'saved' in kept ? kept.saved : null;
+    what = `removed its worktree ${rec.path}${saved ? ` (its uncommitted changes, ${saved.files} ${saved.files === 1 ? 'file' : 'files'}, are in ${saved.ref})` : ''}`;
+  }
+  const branch = deleteTheBranch ? await deleteOrSay(rec) : { gone: false, note: '' };
+  await store.worktreeRemoved(rec.task_id, branch.gone, actor);
+  return `${what}${branch.note || `; its branch ${rec.branch} stays in ${rec.repo}`}`;
+}
+
+/**
+ * Saves what is uncommitted in the worktree, or says why its folder is left: git refuses it as
+ * a worktree (its entry deleted), or its repository is gone. A git that could not answer now throws,
+ * and the sweep tries again.
+ */
+async function saveOrLeave(
+  rec: WorktreeRecord,
+  repoHere: boolean,
+): Promise<{ saved: RescueRef | null } | { left: string }> {
+  if (!existsSync(rec.path)) return { saved: null };
+  if (!repoHere) return { left: `its repository ${rec.repo} is not here` };
+  try {
+    return { saved: await rescueAtArchive(rec.path, rec.task_id, Date.now()) };
+  } catch (err) {
+    if (err instanceof GitError && !err.passing && err.code !== null) {
+      return { left: `git cannot read it: ${err.message}` };
     }
+    throw err;
   }
-  const deleted = deleteTheBranch && kept === null;
-  await store.worktreeRemoved(rec.task_id, deleted, actor);
-  const what = `removed its worktree ${rec.path}${saved ? ` (its uncommitted changes, ${saved.files} ${saved.files === 1 ? 'file' : 'files'}, are in ${saved.ref})` : ''}`;
-  if (deleted) return `${what} and its branch ${rec.branch}`;
-  if (kept !== null) {
-    return `${what}; its branch ${rec.branch} stays in ${rec.repo}: ${kept} (delete it with \`git -C ${rec.repo} branch -D ${rec.branch}\`)`;
+}
+
+/** `--delete-branch`: deleted, gone already, or kept with git's reason and the command. */
+async function deleteOrSay(rec: WorktreeRecord): Promise<{ gone: boolean; note: string }> {
+  try {
+    return (await deleteBranch(rec.repo, rec.branch))
+      ? { gone: true, note: ` and its branch ${rec.branch}` }
+      : { gone: true, note: `; its branch ${rec.branch} was gone already` };
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    return {
+      gone: false,
+      note: `; its branch ${rec.branch} stays in ${rec.repo}: ${why} (delete it with \`git -C ${rec.repo} branch -D ${rec.branch}\`)`,
+    };
   }
-  return `${what}; its branch ${rec.branch} stays in ${rec.repo}`;
 }
 
 /** Whether a task's worktree is on this machine, where this process may touch it. */

@@ -93,7 +93,10 @@ export async function prepareWorktree(
       await addWorktree(rec.repo, rec.path, rec.branch, rec.base_sha, true, signal);
     }
   } catch (err) {
-    if (err instanceof GitError && err.aborted) throw new WorktreeStopped(err.message);
+    // A stop that came during a wait for another git's lock ends it with that lock's error.
+    if (signal?.aborted === true || (err instanceof GitError && err.aborted)) {
+      throw new WorktreeStopped((err as Error).message);
+    }
     if (passing(err)) throw new WorktreeUnavailable((err as Error).message);
     if (err instanceof WardenError) throw new WorktreeRefused(err.message);
     throw new WorktreeRefused(err instanceof Error ? err.message : String(err));

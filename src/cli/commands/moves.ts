@@ -47,7 +47,12 @@ async function move(
       } catch (err) {
         // The task is archived whatever git says; serve's sweep tries the worktree again.
         const why = err instanceof Error ? err.message : String(err);
-        return { task: archived, note: `its worktree ${rec.path} was not removed: ${why}` };
+        // The sweep removes it later, but never deletes a branch: --delete-branch is not kept.
+        const branch = deleteBranch ? `; its branch ${rec.branch} stays too` : '';
+        return {
+          task: archived,
+          note: `its worktree ${rec.path} was not removed: ${why}${branch}`,
+        };
       }
     }
     if (current.current_run_id !== null && m.verb === 'block') {
