@@ -27,6 +27,8 @@ export interface LiveRun extends EndingRun {
   lookQueued?: boolean;
   /** A look at the run is under way. */
   lookBusy?: boolean;
+  /** What its last look failed with, said once: a full disk fails every look until freed. */
+  lookError?: string;
   /** What the shim's own exit told us, for children of this process. */
   childExit: ExitStatus | null;
   clock: RunClock;

@@ -436,16 +436,20 @@ export class Supervisor implements Supervision {
       live.lookBusy = true;
       try {
         await examine(this, live);
+        if (live.lookError !== undefined) this.log(`run ${live.runId}: looked at again`);
+        live.lookError = undefined;
       } finally {
         live.lookBusy = false;
       }
     };
     // After a failed link too: the flag must not stay set, or the run is never looked at again.
-    live.queue = live.queue
-      .then(look, look)
-      .catch((err: unknown) =>
-        this.log(`run ${live.runId}: ${(err as Error).stack ?? String(err)}`),
-      );
+    // A failure is said once, not at each of the looks it fails (one a second per run).
+    live.queue = live.queue.then(look, look).catch((err: unknown) => {
+      const what = String(err);
+      if (live.lookError === what) return;
+      live.lookError = what;
+      this.log(`run ${live.runId}: ${(err as Error).stack ?? what}`);
+    });
   }
 
   // ---- Endings ----
