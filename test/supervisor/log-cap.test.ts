@@ -24,7 +24,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { person } from '../../src/core/actor.js';
 import { readLog } from '../../src/os/run-log.js';
 import { logCapArgs } from '../../src/supervisor/log-cap.js';
-import { SHIM_PATH } from '../../src/supervisor/spawn.js';
+import { SHIM_PATH, readExitFile } from '../../src/supervisor/spawn.js';
 import { waitFor } from '../helpers/host.js';
 import { supervisorHome } from '../helpers/supervisor.js';
 import type { SupervisorHome } from '../helpers/supervisor.js';
@@ -315,6 +315,35 @@ describe('a log that cannot be written (a full disk)', () => {
   afterAll(() => {
     if (mounted) spawnSync('umount', [disk]);
     if (disk !== '') rmSync(disk, { recursive: true, force: true });
+  });
+
+  it('writes the worker’s status when it ends on a full disk, for a serve that restarts to read', async (ctx) => {
+    if (!mounted) ctx.skip();
+    // The run's folder on the small disk, the shim started as serve starts it, with no cap.
+    const dir = mkdtempSync(join(disk, 'run-'));
+    const go = join(mkdtempSync(join(tmpdir(), 'warden-fulldisk-flags-')), 'go');
+    dirs.push(dirname(go));
+    const child = spawn(
+      '/bin/sh',
+      [SHIM_PATH, dir, 'sh', '-c', `while [ ! -e '${go}' ]; do sleep 0.05; done; exit 5`],
+      { detached: true, stdio: 'ignore' },
+    );
+    shims.push(child);
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    // The worker started (the shim took its room for the status before that), then the disk fills.
+    await waitFor('the worker to start', () => existsSync(join(dir, 'worker.pid')));
+    // Every byte left taken: a file grown until the kernel says ENOSPC.
+    const fill = join(disk, 'fill-status');
+    try {
+      for (;;) writeFileSync(fill, Buffer.alloc(4096), { flag: 'a' });
+    } catch (err) {
+      expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    }
+    writeFileSync(go, '');
+    expect(await exited).toBe(5);
+    // What a serve that restarted reads: the status, not "left no exit status".
+    expect(readExitFile(dir)).toBe(5);
+    rmSync(fill);
   });
 
   it('keeps draining the worker’s output, says how much was lost, and writes again once there is room', async (ctx) => {
