@@ -10,9 +10,8 @@ import type { Store } from '../store/store.js';
 export async function pausedProfiles(
   store: Store,
   tasks: readonly Task[],
-): Promise<Map<string, PausedProfile>> {
-  const paused = new Map<string, PausedProfile>();
-  if (!tasks.some((t) => t.status === 'ready' && t.assignee !== null)) return paused;
-  for (const p of await store.listProfiles()) if (p.paused) paused.set(p.name, p);
-  return paused;
+  into: Map<string, PausedProfile>,
+): Promise<void> {
+  if (!tasks.some((t) => t.status === 'ready' && t.assignee !== null)) return;
+  for (const p of await store.listProfiles()) if (p.paused) into.set(p.name, p);
 }

@@ -162,16 +162,9 @@ function branchTaken(repo: string, branch: string): WardenError {
  * fails (git's timeout, or `signal`: serve stopping) takes back what it made, the branch too when
  * it made it, so the next attempt starts clean; a folder that was there before is never removed.
  */
-export function addWorktree(
-  repo: string,
-  path: string,
-  branch: string,
-  baseSha: string,
-  reuseBranch: boolean,
-  signal?: AbortSignal,
-): Promise<void> {
+export function addWorktree(...args: Parameters<typeof addOnce>): Promise<void> {
   // A failed try takes back what it made, so it can be made again from the start.
-  return retryOnLock(() => addOnce(repo, path, branch, baseSha, reuseBranch, signal), signal);
+  return retryOnLock(() => addOnce(...args), args[5]);
 }
 
 async function addOnce(

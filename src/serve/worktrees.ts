@@ -35,20 +35,14 @@ export async function removeTaskWorktree(
   if (lock?.by === 'person') throw personLocked(rec.repo, rec.path, lock.reason);
   const files = setupFiles(rec.path);
   for (const f of [files.log, files.done, files.failed]) rmSync(f, { force: true });
-  // A half-made worktree (warden's add cut short) has nothing of anyone's to save.
-  const kept = lock === null && !strayFolder(rec.path) ? await saveOrLeave(rec, repoHere) : null;
-  const leftWhy = strayFolder(rec.path)
-    ? 'it is not a git worktree'
-    : kept !== null && 'left' in kept
-      ? kept.left
-      : null;
+  const kept = await saveOrLeave(rec, repoHere, lock !== null);
   let what: string;
-  if (leftWhy !== null) {
+  if ('left' in kept) {
     await pruneWorktrees(rec.repo);
-    what = `left its folder ${rec.path} as it is (${leftWhy}; it is not warden's to delete)`;
+    what = `left its folder ${rec.path} as it is (${kept.left}; it is not warden's to delete)`;
   } else {
     await removeWorktree(rec.repo, rec.path);
-    const saved = kept !== null && 'saved' in kept ? kept.saved : null;
+    const saved = kept.saved;
     what = `removed its worktree ${rec.path}${saved ? ` (its uncommitted changes, ${saved.files} ${saved.files === 1 ? 'file' : 'files'}, are in ${saved.ref})` : ''}`;
   }
   const branch = deleteTheBranch ? await deleteOrSay(rec) : { gone: false, note: '' };
@@ -57,15 +51,18 @@ export async function removeTaskWorktree(
 }
 
 /**
- * Saves what is uncommitted in the worktree, or says why its folder is left: git refuses it as
- * a worktree (its entry deleted), or its repository is gone. A git that could not answer now throws,
- * and the sweep tries again.
+ * Saves what is uncommitted in the worktree, or says why its folder is left: it is not a
+ * worktree, git refuses it as one (its entry deleted), or its repository is gone. A half-made
+ * worktree (warden's add cut short) has nothing of anyone's to save. A git that could not
+ * answer now throws, and the sweep tries again.
  */
 async function saveOrLeave(
   rec: WorktreeRecord,
   repoHere: boolean,
+  halfMade: boolean,
 ): Promise<{ saved: RescueRef | null } | { left: string }> {
-  if (!existsSync(rec.path)) return { saved: null };
+  if (strayFolder(rec.path)) return { left: 'it is not a git worktree' };
+  if (halfMade || !existsSync(rec.path)) return { saved: null };
   if (!repoHere) return { left: `its repository ${rec.repo} is not here` };
   try {
     return { saved: await rescueAtArchive(rec.path, rec.task_id, Date.now()) };

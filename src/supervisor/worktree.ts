@@ -98,7 +98,6 @@ export async function prepareWorktree(
       throw new WorktreeStopped((err as Error).message);
     }
     if (passing(err)) throw new WorktreeUnavailable((err as Error).message);
-    if (err instanceof WardenError) throw new WorktreeRefused(err.message);
     throw new WorktreeRefused(err instanceof Error ? err.message : String(err));
   }
   if (profile.setup === null) return run.argv;

@@ -48,7 +48,7 @@ export function register(program: Command): void {
     .action(async (nameText: string, opts: { archived?: boolean; json?: boolean }) => {
       const name = checkName(nameText, 'board name');
       const status = new Map<number, string>();
-      let paused = new Map<string, PausedProfile>();
+      const paused = new Map<string, PausedProfile>();
       const { board, tasks } = await withContext(async (ctx) => {
         const found = await ctx.store.getBoard(name);
         const listed = await ctx.store.listTasks({
@@ -57,7 +57,7 @@ export function register(program: Command): void {
         });
         if (!opts.json) {
           await parentStatuses(ctx.store, listed, status);
-          paused = await pausedProfiles(ctx.store, listed);
+          await pausedProfiles(ctx.store, listed, paused);
         }
         return { board: found, tasks: listed };
       }, READING);

@@ -34,7 +34,7 @@ export function register(program: Command): void {
         const board = checkName(opts.board, '--board');
         const limit = parseLimit(opts.limit);
         const status = new Map<number, string>();
-        let paused = new Map<string, PausedProfile>();
+        const paused = new Map<string, PausedProfile>();
         const { tasks, total } = await withContext(async (ctx) => {
           await ctx.store.getBoard(board);
           if (opts.assignee !== undefined) await ctx.store.getProfile(opts.assignee);
@@ -47,7 +47,7 @@ export function register(program: Command): void {
           const listed = await ctx.store.listTasks({ ...filter, limit });
           if (!opts.json) {
             await parentStatuses(ctx.store, listed, status);
-            paused = await pausedProfiles(ctx.store, listed);
+            await pausedProfiles(ctx.store, listed, paused);
           }
           // Counted only when the limit may have cut the listing.
           const all =
