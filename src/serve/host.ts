@@ -237,7 +237,7 @@ export class Host {
     }
     try {
       writeWardenShim(this.opts.home.root);
-      await store.setHostUrl(this.hostId, this.url);
+      await store.describeHost(this.hostId, { url: this.url, max_workers: this.opts.maxWorkers });
       await store.writeEvent(dispatcherActor(this.hostId), {
         kind: 'host_started',
         payload: { host: this.hostId, pid: process.pid, url: this.url },

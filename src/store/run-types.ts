@@ -100,6 +100,8 @@ export interface HostRecord {
   stopped_at: EpochMs | null;
   /** When its lease lapses, on the store's clock (several hosts; null on SQLite). */
   lease_expires_at: EpochMs | null;
+  /** Its `serve`'s cap on live workers, once its API listens (null before, or from older code). */
+  max_workers: number | null;
 }
 
 /** Layers of policy the caller brings: the home's config file defaults. */

@@ -549,8 +549,8 @@ export interface Store {
     by: string,
     ctx: PolicyContext,
   ): Promise<{ host: HostRecord; runs: { run_id: RunId; task_id: TaskId }[] } | null>;
-  /** Where a host's API listens. */
-  setHostUrl(hostId: string, url: string): Promise<void>;
+  /** Where a host's API listens, and its cap on live workers (`max_workers`). */
+  describeHost(hostId: string, about: { url: string; max_workers: number }): Promise<void>;
   /** Marks this host stopped. */
   releaseHome(hostId: string, process: ProcessIdentity): Promise<void>;
 

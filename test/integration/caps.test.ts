@@ -72,4 +72,18 @@ describe('one admission function holds every cap (SPEC §4)', () => {
       expect(runs.map((r) => r.outcome)).toEqual(['completed']);
     }
   }, 90_000);
+
+  it("doctor judges the host cap by the running serve's --max-workers, not the config's", async () => {
+    home = await new TestHome().init();
+    await home.profile('sleepy', fixture('sleeper.sh', '60'), ['--kill-grace', '1s']);
+    const first = await home.task('first', ['--assignee', 'sleepy']);
+    const second = await home.task('second', ['--assignee', 'sleepy']);
+    // The config says 4 (the default); this serve runs one worker at a time.
+    await home.serve(['--max-workers', '1']);
+    await home.waitStatus(first, 'running');
+    const doctor = await home.ok(['doctor', String(second)]);
+    expect(doctor).toMatch(/host cap full \(1\/1 max_workers\)/);
+    await home.ok(['archive', String(second)]);
+    await home.ok(['stop', String(first)]);
+  }, 30_000);
 });

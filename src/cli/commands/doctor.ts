@@ -60,6 +60,17 @@ async function heldTodo(
   return { parentStatus, heldBy };
 }
 
+/**
+ * The host cap the running `serve` admits by: its `--max-workers` as it recorded at its start
+ * (it may differ from this home's config file); the config's when no `serve` runs, or one
+ * started by older code recorded none.
+ */
+async function hostCap(ctx: ReadContext, serveHost: string | null): Promise<number> {
+  if (serveHost === null) return ctx.config.serve.max_workers;
+  const host = (await ctx.store.activeHosts()).find((h) => h.host_id === serveHost);
+  return host?.max_workers ?? ctx.config.serve.max_workers;
+}
+
 async function facts(
   ctx: ReadContext,
   board: string,
@@ -88,7 +99,7 @@ async function facts(
     if (g.max_concurrency !== null)
       groupCaps.set(g.name, { max: g.max_concurrency, scope: g.scope });
   const caps: Caps = {
-    host: ctx.config.serve.max_workers,
+    host: await hostCap(ctx, serve?.host ?? null),
     profiles: new Map([...profiles.values()].map((p) => [p.name, p.max_concurrency])),
     groups: groupCaps,
   };

@@ -594,4 +594,13 @@ CREATE TRIGGER profiles_changed AFTER INSERT OR DELETE OR UPDATE OF spec ON prof
   FOR EACH STATEMENT EXECUTE FUNCTION profiles_changed();
 `,
   },
+  {
+    version: 23,
+    sql: `
+-- The most live workers a host's \`serve\` runs (\`--max-workers\`, or the config's), recorded at
+-- its start so \`warden doctor\` judges the host cap by the running \`serve\`, not by the config
+-- file it reads itself. Null for a host started before this column.
+ALTER TABLE hosts ADD COLUMN max_workers INTEGER;
+`,
+  },
 ];

@@ -14,6 +14,7 @@ interface HostRow {
   stopped_at: number | null;
   lease_expires_at: number | null;
   secret_hash: string | null;
+  max_workers: number | null;
 }
 
 function toHost(row: HostRow): HostRecord {
@@ -28,6 +29,7 @@ function toHost(row: HostRow): HostRecord {
     renewed_at: row.renewed_at,
     stopped_at: row.stopped_at,
     lease_expires_at: row.lease_expires_at,
+    max_workers: row.max_workers === null ? null : Number(row.max_workers),
   };
 }
 
@@ -80,9 +82,20 @@ export async function claimHome(
   return { ok: true };
 }
 
-/** Updates where a host's API listens (known only once its port is bound). */
-export async function setHostUrl(db: SqlDb, hostId: string, url: string): Promise<void> {
-  await db.run('UPDATE hosts SET url = ? WHERE host_id = ?', [url, hostId]);
+/**
+ * Records where a host's API listens (known only once its port is bound) and its cap on live
+ * workers.
+ */
+export async function describeHost(
+  db: SqlDb,
+  hostId: string,
+  about: { url: string; max_workers: number },
+): Promise<void> {
+  await db.run('UPDATE hosts SET url = ?, max_workers = ? WHERE host_id = ?', [
+    about.url,
+    about.max_workers,
+    hostId,
+  ]);
 }
 
 /** Marks a host stopped, if this process still holds it. */

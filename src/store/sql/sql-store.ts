@@ -801,8 +801,8 @@ export class SqlStore implements Store {
     return this.driver.read((db) => hosts.lapsedHosts(db, this.clock.now()));
   }
 
-  setHostUrl(hostId: string, url: string): Promise<void> {
-    return this.write((db) => hosts.setHostUrl(db, hostId, url));
+  describeHost(hostId: string, about: { url: string; max_workers: number }): Promise<void> {
+    return this.write((db) => hosts.describeHost(db, hostId, about));
   }
 
   releaseHome(hostId: string, process: ProcessIdentity): Promise<void> {

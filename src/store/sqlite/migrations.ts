@@ -458,4 +458,13 @@ CREATE INDEX tasks_in_review ON tasks (priority DESC, id) WHERE status = 'review
 ALTER TABLE runs ADD COLUMN claim_id TEXT;
 `,
   },
+  {
+    version: 17,
+    sql: `
+-- The most live workers a host's \`serve\` runs (\`--max-workers\`, or the config's), recorded at
+-- its start so \`warden doctor\` judges the host cap by the running \`serve\`, not by the config
+-- file it reads itself. Null for a host started before this column.
+ALTER TABLE hosts ADD COLUMN max_workers INTEGER;
+`,
+  },
 ];
