@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunRule } from '../core/ending.js';
 import { interpretExit } from '../core/exit.js';
@@ -10,6 +10,8 @@ import type { LivenessPolicy, RunClock } from '../core/liveness.js';
 import type { Policy } from '../core/policy.js';
 import type { RunReason } from '../core/run.js';
 import type { Outcome } from '../core/status.js';
+import { RESTORED_MARK, restoredNote } from '../core/restored-run.js';
+import type { RestoredMark } from '../core/restored-run.js';
 import type { LlmState } from '../core/llm.js';
 import { SHIM_KILLED_MESSAGE, VANISHED_MESSAGE } from '../core/reasons.js';
 import type { Observed } from '../core/reasons.js';
@@ -123,14 +125,28 @@ export function observed(live: LiveRun, host: string, nowMono: number): Observed
 
 /**
  * What a worker's exit means: its shim's watcher killed it for the host's lapsed lease (the
- * host's loss), it vanished without a status, or its status read by the exit rules.
+ * host's loss), it vanished without a status, or its status read by the exit rules; the
+ * message says so when a restore put back a database from before the worker's last reports.
  */
 export function exitMeaning(live: LiveRun, status: ExitStatus): ExitMeaning {
   if (existsSync(join(live.runDir, LEASE_KILLED))) {
     return { outcome: 'host_lost', rule: RunRule.host_lease_lapsed, message: SHIM_KILLED_MESSAGE };
   }
-  if (status.signal === 'unknown') {
-    return { outcome: 'crashed', rule: RunRule.vanished, message: VANISHED_MESSAGE };
+  const meaning: ExitMeaning =
+    status.signal === 'unknown'
+      ? { outcome: 'crashed', rule: RunRule.vanished, message: VANISHED_MESSAGE }
+      : interpretExit(status, live.policy.exit_zero, live.usedProtocol);
+  const mark = restoredMark(live.runDir);
+  return mark === null
+    ? meaning
+    : { ...meaning, message: meaning.message + restoredNote(mark, live) };
+}
+
+/** The mark `warden restore` left on a run that was open in its backup, if any. */
+function restoredMark(runDir: string): RestoredMark | null {
+  try {
+    return JSON.parse(readFileSync(join(runDir, RESTORED_MARK), 'utf8')) as RestoredMark;
+  } catch {
+    return null;
   }
-  return interpretExit(status, live.policy.exit_zero, live.usedProtocol);
 }

@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../../src/core/task.js';
 import { expectError, freshHome } from '../helpers/cli.js';
-import { TestHome, fixture } from '../helpers/host.js';
+import { TestHome, fixture, waitFor } from '../helpers/host.js';
 import { insertTaskSql, killWriter, startWalWriter } from '../helpers/wal-writer.js';
 
 function digest(path: string): string {
@@ -75,6 +75,46 @@ describe('backup and restore around a running serve', () => {
       await home.cleanup();
     }
   });
+});
+
+describe('runs open in a restored backup', () => {
+  it('a run that completed after the backup was taken ends saying the restore lost its report', async () => {
+    const home = await new TestHome().init();
+    try {
+      // Four progress calls a second apart, then complete and exit 0.
+      await home.profile('reporter', fixture('progress-only.sh', '4', '1'));
+      const id = await home.task('reports, then completes', ['--assignee', 'reporter']);
+      const serve = await home.serve();
+      // The backup holds the run open, after the worker used the protocol and before it completed.
+      const run = await waitFor('the worker to report', async () =>
+        (await home.runs(id)).find((r) => r.used_protocol),
+      );
+      const copy = join(home.root, 'copy.db');
+      const backup = await home.cli(['backup', copy]);
+      expect(backup.code, backup.stderr).toBe(0);
+      expect((await home.waitStatus(id, 'done')).current_run_id).toBeNull();
+      serve.proc.kill('SIGTERM');
+      expect(await serve.exited).toBe(0);
+
+      await home.closeStore();
+      const restored = await home.cli(['restore', copy]);
+      expect(restored.code, restored.stderr).toBe(0);
+      expect(restored.stdout).toContain(`1 run open in the backup (${run.id}): the next serve`);
+      await home.serve();
+      const ended = await waitFor('the restored run to be booked', async () =>
+        (await home.runs(id)).find((r) => r.id === run.id && r.state === 'ended'),
+      );
+      expect(ended.outcome).toBe('crashed');
+      expect(ended.reason?.message).toMatch(
+        new RegExp(
+          `^the worker used the worker protocol but exited 0 without calling complete; the home's database was restored from .+copy\\.db at \\S+ while this run was open, so what its worker reported after that backup was taken is not in it: \`warden log ${id} --run ${run.id}\` shows what it did$`,
+        ),
+      );
+      await home.ok(['archive', String(id)]);
+    } finally {
+      await home.cleanup();
+    }
+  }, 60_000);
 });
 
 describe('warden backup', () => {

@@ -148,6 +148,12 @@ export class TestHome {
     return this.storeHandle;
   }
 
+  /** Closes the test's own connection (`warden restore` refuses while any process has one). */
+  async closeStore(): Promise<void> {
+    await this.storeHandle?.close();
+    this.storeHandle = null;
+  }
+
   async getTask(id: number): Promise<Task> {
     return (await this.store()).getTask(id);
   }

@@ -92,6 +92,11 @@ export function register(program: Command): void {
           `${r.set_aside.length} run folders and workspaces newer than the backup were renamed *.before-restore-TIME, so new runs and tasks do not reuse them`,
         );
       }
+      if (r.open_runs.length > 0) {
+        say(
+          `${counted(r.open_runs.length, 'run')} open in the backup (${r.open_runs.join(', ')}): the next serve adopts the workers still running and books the others from their exit; what they reported after the backup was taken is lost, and their reasons say so`,
+        );
+      }
       if (!r.admin_token_known) {
         say(
           `note: ${home.adminToken} is not an admin token of the restored database; put back the admin.token kept with the backup`,

@@ -1,6 +1,16 @@
-import { existsSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { WardenError, conflict, invalid, notFound } from '../../core/errors.js';
+import { RESTORED_MARK } from '../../core/restored-run.js';
+import type { RestoredMark } from '../../core/restored-run.js';
 import { processesHolding } from '../../os/open-files.js';
 import { fromSqliteError } from '../storage-errors.js';
 import { copyDatabase, fileStamp, syncPath } from './backup.js';
@@ -18,6 +28,8 @@ export interface RestoreResult extends FileReport {
   admin_token_known: boolean;
   /** Run folders and workspaces newer than the copy, renamed aside (see `setAsideNewer`). */
   set_aside: string[];
+  /** The spawned runs open in the copy, each folder marked (see `markOpenRuns`). */
+  open_runs: number[];
 }
 
 /** The last id the database handed out for `table` (the next one is above it). */
@@ -65,6 +77,29 @@ function setAsideNewer(
     }
   }
   return moved;
+}
+
+/**
+ * Marks the folder of each spawned run open in the restored database (`RESTORED_MARK`): the
+ * next `serve` books its worker's exit from that folder, and the reason it writes says the
+ * worker's reports after the backup went with the database replaced.
+ */
+function markOpenRuns(db: string, runs: string, mark: RestoredMark): number[] {
+  const conn = openImmutable(db);
+  let open: { id: number }[];
+  try {
+    open = conn
+      .prepare("SELECT id FROM runs WHERE state <> 'ended' AND mode <> 'pull' ORDER BY id")
+      .all() as { id: number }[];
+  } finally {
+    conn.close();
+  }
+  const text = `${JSON.stringify(mark)}\n`;
+  for (const { id } of open) {
+    const dir = join(runs, String(id));
+    if (existsSync(dir)) writeFileSync(join(dir, RESTORED_MARK), text);
+  }
+  return open.map((r) => r.id);
 }
 
 /** The database and its WAL files, as the kernel names them in /proc/PID/fd. */
@@ -206,5 +241,6 @@ export async function restoreSqlite(options: {
     kept,
     admin_token_known: adminTokenKnown(db, options.adminTokenHash),
     set_aside: setAsideNewer(db, options.home, stamp),
+    open_runs: markOpenRuns(db, options.home.runs, { restored_at: options.now, source }),
   };
 }
