@@ -56,11 +56,52 @@ export async function owningServe(ctx: ServeLookup, runId: number): Promise<Serv
     );
   }
   const owner = (await renewingHosts(ctx)).find((h) => h.host_id === run.host_id);
-  if (!owner || owner.url === null) {
-    throw new WardenError(
-      'conflict',
-      `run ${runId} is on host ${run.host_id ?? '?'}, whose serve is not renewing its lease; other hosts end its runs (host_lost) once the lease lapses — try again then`,
-    );
-  }
+  if (!owner || owner.url === null) throw notRenewing(runId, run.host_id ?? '?', 'is');
   return { url: owner.url, host: owner.host_id };
+}
+
+function notRenewing(runId: number, hostId: string, when: 'is' | 'stopped'): WardenError {
+  const state =
+    when === 'is'
+      ? 'is not renewing its lease'
+      : 'stopped renewing its lease while this waited for its answer';
+  return new WardenError(
+    'conflict',
+    `run ${runId} is on host ${hostId}, whose serve ${state}; other hosts end its runs (host_lost) once the lease lapses — try again then`,
+  );
+}
+
+/** How often a wait on another host's answer checks that its lease is still renewed. */
+const LEASE_LOOK_MS = 1000;
+
+/**
+ * Several hosts: waits for `call`, a request to `serve`'s API about run `runId`, and gives it
+ * up once that host stops renewing its lease. A paused or hung `serve` never answers though
+ * its kernel accepts the connection, and the call would wait its whole bound (minutes for a
+ * stop); its lease says within the TTL that it is gone.
+ */
+export async function whileRenewing<T>(
+  ctx: ServeLookup,
+  serve: ServeAddress,
+  runId: number,
+  call: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const lapsed = new AbortController();
+  const timer = setInterval(() => {
+    renewingHosts(ctx).then(
+      (hosts) => {
+        if (!hosts.some((h) => h.host_id === serve.host)) lapsed.abort();
+      },
+      // The store not answering is no sign of the host: the call goes on.
+      () => undefined,
+    );
+  }, LEASE_LOOK_MS);
+  try {
+    return await call(lapsed.signal);
+  } catch (err) {
+    if (lapsed.signal.aborted) throw notRenewing(runId, serve.host, 'stopped');
+    throw err;
+  } finally {
+    clearInterval(timer);
+  }
 }

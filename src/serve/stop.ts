@@ -4,7 +4,7 @@ import type { EndResult, StopIntent } from '../core/ending.js';
 import { illegalState } from '../core/errors.js';
 import { readAdminToken } from '../config/home.js';
 import { callApi } from '../sdk/http.js';
-import { liveServe, owningServe } from './find.js';
+import { liveServe, owningServe, whileRenewing } from './find.js';
 import type { ServeLookup } from './find.js';
 import { withHome } from './home-lock.js';
 import { homeSupervisor } from './wiring.js';
@@ -32,15 +32,19 @@ export async function endTaskRun(
       ? await owningServe(ctx, task.current_run_id)
       : await liveServe(ctx);
   if (serve) {
+    const runId = task.current_run_id;
     // Ending waits for kill_grace (30 s by default) and verification.
-    return callApi<EndResult>(
-      serve.url,
-      readAdminToken(ctx.home),
-      'POST',
-      `/api/v1/tasks/${taskId}/stop`,
-      intent,
-      ENDING_TIMINGS.stop_wait_ms,
-    );
+    const ask = (signal?: AbortSignal): Promise<EndResult> =>
+      callApi<EndResult>(
+        serve.url,
+        readAdminToken(ctx.home),
+        'POST',
+        `/api/v1/tasks/${taskId}/stop`,
+        intent,
+        ENDING_TIMINGS.stop_wait_ms,
+        signal,
+      );
+    return ctx.where.kind === 'postgres' ? whileRenewing(ctx, serve, runId, ask) : ask();
   }
   const run = await ctx.store.getRun(task.current_run_id);
   const host = run.host_id ?? 'local';

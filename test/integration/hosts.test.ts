@@ -292,4 +292,28 @@ describe.skipIf(!URL)('several hosts on one PostgreSQL', () => {
     expect(await store.getRun(run.id)).toMatchObject({ state: 'ended', outcome: 'stopped' });
     expect(await store.getTask(task.id)).toMatchObject({ status: 'blocked' });
   }, 120_000);
+
+  it('a stop waiting on a paused host gives up once its lease lapses, exit 4', async () => {
+    await setUp(2, ['3000', '0.2']);
+    const store = shared as PgStore;
+    const [a, b] = homes as [TestHome, TestHome];
+    const serveB = await b.serve(serveArgs('b', '3s'));
+    const task = await store.createTask({ title: 'long', assignee: 'job' }, person('ana'));
+    await waitFor('the run on host b', async () =>
+      (await store.listRuns(task.id)).find((r) => r.process !== null),
+    );
+    // Its kernel still accepts the connection; its serve never answers (the wait was 5 minutes).
+    serveB.proc.kill('SIGSTOP');
+    try {
+      const stop = await a.cli(['stop', String(task.id)]);
+      expect(stop.code, stop.stderr).toBe(4);
+      expect(stop.stderr).toMatch(
+        /^warden: run \d+ is on host b, whose serve stopped renewing its lease while this waited for its answer; other hosts end its runs \(host_lost\) once the lease lapses — try again then\n$/,
+      );
+    } finally {
+      serveB.proc.kill('SIGCONT');
+    }
+    // Back, it finds its lease lapsed and ends its workers itself.
+    await waitFor('host b to end its workers', () => shimGroups(b.root).length === 0, 30_000);
+  }, 90_000);
 });
