@@ -3,6 +3,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { person } from '../core/actor.js';
 import { WardenError, notFound } from '../core/errors.js';
+import { pauseReason } from '../core/inbox.js';
 import { NO_TOKENS } from '../core/llm.js';
 import { TASK_STATUSES } from '../core/status.js';
 import type { Run } from '../core/run.js';
@@ -155,7 +156,7 @@ export function boardRoutes(
             .map((p) => ({
               name: p.name,
               by: p.paused_by,
-              reason: p.paused_reason,
+              reason: pauseReason(p.paused_by, p.paused_reason),
               probe_at: p.breaker.probe_at,
             })),
           kill_failed: killFailed,

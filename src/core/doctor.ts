@@ -9,6 +9,7 @@ import type { Profile } from './profile.js';
 import type { Run } from './run.js';
 import { holdsChildren } from './status.js';
 import type { Task } from './task.js';
+import { pauseReason } from './inbox.js';
 
 /** What `doctor` knows about the home when it explains one task. */
 export interface DoctorFacts {
@@ -403,10 +404,10 @@ function readyHold(task: Task, f: DoctorFacts): Hold {
     const resume = `\`warden profile resume ${profile.name}\``;
     return hold(
       'profile_paused',
-      `profile ${profile.name} is paused (${profile.paused_by ?? 'person'}): ${profile.paused_reason ?? ''}${probe}`,
+      `profile ${profile.name} is paused (${profile.paused_by ?? 'person'}): ${pauseReason(profile.paused_by, profile.paused_reason) ?? ''}${probe}`,
       resume,
       resume,
-      `wait for profile ${profile.name}, which is paused (${profile.paused_by ?? 'person'}): ${profile.paused_reason ?? ''}${probe}`,
+      `wait for profile ${profile.name}, which is paused (${profile.paused_by ?? 'person'}): ${pauseReason(profile.paused_by, profile.paused_reason) ?? ''}${probe}`,
     );
   }
   if (f.boardPaused) {

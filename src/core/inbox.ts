@@ -230,6 +230,21 @@ export function taskItem(t: InboxTaskFact): InboxItem {
   );
 }
 
+/**
+ * Why a profile is paused, without the pauser's name its reason may start with (the
+ * breaker's reasons read `breaker: 5 failed runs ...`), for lines that name the pauser.
+ */
+export function pauseReason(by: string | null, reason: string | null): string | null {
+  if (reason === null || by === null) return reason;
+  return reason.startsWith(`${by}: `) ? reason.slice(by.length + 2) : reason;
+}
+
+/** `by breaker: 5 failed runs ...`, naming the pauser once. */
+export function pausedBy(by: string | null, reason: string | null): string {
+  const why = pauseReason(by, reason);
+  return `by ${by ?? 'person'}${why ? `: ${oneLine(why)}` : ''}`;
+}
+
 /** A paused profile's item; a breaker's probe, when one is due, is named with its time. */
 export function profileItem(p: InboxProfileFact, now: EpochMs): InboxItem {
   const probe =
@@ -239,7 +254,7 @@ export function profileItem(p: InboxProfileFact, now: EpochMs): InboxItem {
   return item(
     'profile_paused',
     { profile: p.name },
-    `profile ${p.name} is paused (by ${p.paused_by ?? 'person'}${p.paused_reason ? `: ${oneLine(p.paused_reason)}` : ''}) for ${formatDuration(Math.max(0, now - p.since))}; none of its tasks start${probe}`,
+    `profile ${p.name} is paused (${pausedBy(p.paused_by, p.paused_reason)}) for ${formatDuration(Math.max(0, now - p.since))}; none of its tasks start${probe}`,
     p.since,
     `warden profile resume ${shellWord(p.name)}`,
   );

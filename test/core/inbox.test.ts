@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { buildInbox, heldItem, hostItem, profileItem, taskItem } from '../../src/core/inbox.js';
+import {
+  buildInbox,
+  heldItem,
+  hostItem,
+  pauseReason,
+  pausedBy,
+  profileItem,
+  taskItem,
+} from '../../src/core/inbox.js';
 import type { InboxTaskFact } from '../../src/core/inbox.js';
 
 const NOW = Date.UTC(2026, 11, 3, 12);
@@ -112,6 +120,21 @@ describe('the attention inbox in words (issue #15)', () => {
       since: NOW - 60_000,
       command,
     });
+  });
+
+  it("a breaker's reason, stored as `breaker: ...`, names the breaker once", () => {
+    const fact = {
+      name: 'flaky',
+      paused_by: 'breaker',
+      paused_reason: 'breaker: 5 failed runs in a row over 2 tasks (profile_breaker 5)',
+      probe_at: null,
+      since: NOW - 60_000,
+    };
+    expect(profileItem(fact, NOW).text).toBe(
+      'profile flaky is paused (by breaker: 5 failed runs in a row over 2 tasks (profile_breaker 5)) for 1m; none of its tasks start',
+    );
+    expect(pausedBy('person', 'breaker: my words')).toBe('by person: breaker: my words');
+    expect(pauseReason(null, 'breaker: x')).toBe('breaker: x');
   });
 
   it('paused profiles, held runs and lost hosts say how long and what clears them; a name is quoted for the shell', () => {

@@ -5,6 +5,7 @@ import { diagnoseRun, diagnoseWaiting } from '../../core/doctor.js';
 import type { Diagnosis, DoctorFacts } from '../../core/doctor.js';
 import { doctorText, groupDiagnoses } from '../../core/doctor-groups.js';
 import { cutNote } from '../../core/counting.js';
+import { pausedBy } from '../../core/inbox.js';
 import { INPUT_LIMITS } from '../../core/defaults.js';
 import { DEFAULT_BOARD } from '../../core/glossary.js';
 import { resolvePolicy } from '../../core/policy.js';
@@ -185,7 +186,7 @@ export function register(program: Command): void {
         say(out.header);
         for (const p of out.paused)
           say(
-            `profile ${p.name} is paused (by ${p.paused_by ?? 'person'}${p.paused_reason ? `: ${p.paused_reason}` : ''}): \`warden profile resume ${p.name}\``,
+            `profile ${p.name} is paused (${pausedBy(p.paused_by, p.paused_reason)}): \`warden profile resume ${p.name}\``,
           );
         if (out.diagnoses.length === 0) say('nothing is running, ready or blocked');
         for (const line of doctorText(groupDiagnoses(out.diagnoses))) say(line);
