@@ -1,5 +1,6 @@
 import { backoffDelay } from './backoff.js';
 import type { Random } from './backoff.js';
+import { counted } from './counting.js';
 import { formatDuration } from './duration.js';
 import type { EpochMs, RunId } from './glossary.js';
 import type { Policy } from './policy.js';
@@ -289,7 +290,7 @@ function accountFailure(input: AccountingInput, c: TaskCounters): Decision {
     return blocked(
       c,
       BlockRule.gave_up,
-      `gave_up: ${c.failures} failed runs (max_failures ${policy.max_failures}); last: ${ending.outcome} — ${ending.message}${evidence(ending)}`,
+      `gave_up: ${counted(c.failures, 'failed run')} (max_failures ${policy.max_failures}); last: ${ending.outcome} — ${ending.message}${evidence(ending)}`,
       true,
     );
   }

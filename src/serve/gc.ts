@@ -8,6 +8,7 @@ import { formatSize } from '../core/size.js';
 import type { HomePaths } from '../config/home.js';
 import type { Store } from '../store/store.js';
 import { removeTree, treeSize } from '../os/tree.js';
+import { counted } from '../core/counting.js';
 
 /** One folder gc removed (or would remove). */
 export interface Removed {
@@ -171,5 +172,5 @@ export function gcSummary(r: GcReport, time: (ms: EpochMs) => string): string {
     return `nothing to remove: no task ${when} has events, run folders or workspaces left`;
   }
   const verb = r.dry_run ? 'would remove' : 'removed';
-  return `${verb} ${r.events} events (of ${r.event_tasks} tasks), ${r.runs.length} run folders and ${r.workspaces.length} workspaces (${formatSize(r.bytes)}) of tasks ${when}`;
+  return `${verb} ${counted(r.events, 'event')} (of ${counted(r.event_tasks, 'task')}), ${counted(r.runs.length, 'run folder')} and ${counted(r.workspaces.length, 'workspace')} (${formatSize(r.bytes)}) of tasks ${when}`;
 }

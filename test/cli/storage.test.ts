@@ -150,7 +150,7 @@ describe.skipIf(!mountable)('a full disk (a small tmpfs filled up)', () => {
     expect(gc.code, gc.stderr).toBe(0);
     expect(gc.stdout).toMatch(/removed workspace .+\/workspaces\/1 \(192\.0 KiB\)/);
     expect(gc.stdout).toMatch(
-      /gc: removed \d+ events \(of 1 tasks\), 0 run folders and 1 workspaces/,
+      /gc: removed \d+ events \(of 1 task\), 0 run folders and 1 workspace/,
     );
     const create = await run(['create', 'third']);
     expect(create.code, create.stderr).toBe(0);
