@@ -43,7 +43,8 @@ export async function loadConfig(path: string): Promise<WardenConfig> {
   try {
     return configOf(parsed.data, path);
   } catch (e) {
-    throw new WardenError('setup', `${path}: ${(e as Error).message}`);
+    // The message names the file already (`configOf` is given its path).
+    throw new WardenError('setup', `${(e as Error).message}; fix or remove it`);
   }
 }
 
