@@ -193,6 +193,22 @@ describe('warden restore', () => {
     },
   );
 
+  it.concurrent(
+    'says so when the home has no admin.token for the restored database',
+    async (ctx) => {
+      const from = await freshHome(ctx);
+      await from.json(['create', 'one']);
+      const copy = join(from.home, 'copy.db');
+      expect((await from.run(['backup', copy])).code).toBe(0);
+      const to = await freshHome(ctx, { init: false });
+      const r = await to.run(['restore', copy]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(
+        `note: ${join(to.home, 'admin.token')} is missing; put back the admin.token kept with the backup\n`,
+      );
+    },
+  );
+
   it.concurrent('brings back an emptied warden.db, keeping the empty file aside', async (ctx) => {
     const cli = await freshHome(ctx);
     await cli.json(['create', 'first']);

@@ -98,9 +98,10 @@ export function register(program: Command): void {
         );
       }
       if (!r.admin_token_known) {
-        say(
-          `note: ${home.adminToken} is not an admin token of the restored database; put back the admin.token kept with the backup`,
-        );
+        const what = existsSync(home.adminToken)
+          ? 'is not an admin token of the restored database'
+          : 'is missing';
+        say(`note: ${home.adminToken} ${what}; put back the admin.token kept with the backup`);
       }
     });
 }
