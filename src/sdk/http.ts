@@ -56,6 +56,18 @@ function exchange(
   });
 }
 
+/** The last 5xx answer of a call retried until its deadline, with its message when it has one. */
+function serverFailed(url: string, res: Answer): string {
+  let message: string | undefined;
+  try {
+    message = (JSON.parse(res.text) as { error?: { message?: string } } | null)?.error?.message;
+  } catch {
+    message = undefined;
+  }
+  const detail = message ? `: ${message.split('\n')[0]?.slice(0, 300) ?? ''}` : '';
+  return `warden serve at ${url} failed every try with HTTP ${res.status}${detail}; its log says why`;
+}
+
 /**
  * Calls the warden API. Calls that get no answer (the server is down or restarting, or
  * answers 5xx) are retried with backoff for up to `retryForMs`; an answer with an error code
@@ -106,9 +118,10 @@ export async function callApi<T>(
           : ErrorCode.invalid;
       throw new WardenError(code, error?.message ?? `HTTP ${res.status}`);
     }
-    if (res !== null) failure = `HTTP ${res.status}`;
     if (signal?.aborted) throw new WardenError('setup', `call to ${url} was cancelled`);
     if (Date.now() + delay > deadline) {
+      // It answered, with a failure of its own: it is running, and its log says more.
+      if (res !== null) throw new WardenError('setup', serverFailed(url, res));
       throw new WardenError(
         'setup',
         `no answer from ${url} (${failure}); is warden serve running?`,
