@@ -77,7 +77,7 @@ export function boardRoutes(
 ): OpenAPIHono<{ Variables: AuthVariables }> {
   const app = new OpenAPIHono<{ Variables: AuthVariables }>({ defaultHook: validationHook });
   app.onError(onError);
-  for (const path of ['/board', '/health', '/runs/*', '/stream', '/boards/*'])
+  for (const path of ['/board', '/health', '/runs/*', '/stream', '/boards/*', '/profiles/*'])
     app.use(path, requireAuth(store, 'admin'));
   const route = routesOf(TAG);
 
@@ -235,6 +235,29 @@ export function boardRoutes(
         const actor = person(c.get('token')?.name ?? 'unknown');
         return c.json(
           await store.setBoardPaused(c.req.valid('param').name, verb === 'pause', actor),
+          200,
+        );
+      },
+    );
+  }
+
+  // A profile's pause, as `warden profile pause|resume NAME` (the banner's Resume button).
+  for (const verb of ['pause', 'resume'] as const) {
+    app.openapi(
+      createRoute({
+        ...route('post', `/profiles/{name}/${verb}`, `${verb} the runs of a profile`),
+        request: { params: z.object({ name: z.string() }) },
+      }),
+      async (c) => {
+        const who = c.get('token')?.name ?? 'unknown';
+        const reason = `${verb === 'pause' ? 'paused' : 'resumed'} by ${who}`;
+        return c.json(
+          await store.setProfilePaused(
+            c.req.valid('param').name,
+            verb === 'pause',
+            reason,
+            person(who),
+          ),
           200,
         );
       },

@@ -82,6 +82,10 @@ export function describeTaskState(
   if (task.status === 'ready' && task.not_before !== null && task.not_before > now) {
     return `waiting until ${new Date(task.not_before).toISOString()} (in ${formatDuration(task.not_before - now)})`;
   }
+  // No profile works an unassigned task: it would wait in `ready` for good, with no word why.
+  if (task.status === 'ready' && task.assignee === null) {
+    return `nobody is assigned, so nothing starts it: \`warden edit ${task.id} --assignee PROFILE\``;
+  }
   const paused =
     task.status === 'ready' && task.assignee ? pausedProfile?.(task.assignee) : undefined;
   if (paused !== undefined) return pausedNote(paused, now);

@@ -52,6 +52,7 @@ export function App() {
   const [view, setView] = useState<BoardView | null>(null);
   const [extra, setExtra] = useState<Record<string, Card[]>>({});
   const [health, setHealth] = useState<Health | null>(null);
+  const pausedProfiles = new Set((health?.paused_profiles ?? []).map((p) => p.name));
   const [q, setQ] = useState('');
   const [archived, setArchived] = useState(false);
   // `?task=ID` (a notification's link) opens that task's drawer.
@@ -96,8 +97,17 @@ export function App() {
   }, [refresh, version]);
   useEffect(() => {
     document.documentElement.dataset.theme = theme;
-    localStorage.setItem('warden-theme', theme);
   }, [theme]);
+  // Until the theme button is pressed (which saves the choice), the page follows the system.
+  useEffect(() => {
+    const system = matchMedia('(prefers-color-scheme: dark)');
+    const follow = (): void => {
+      if (localStorage.getItem('warden-theme') === null)
+        setTheme(system.matches ? 'dark' : 'light');
+    };
+    system.addEventListener('change', follow);
+    return () => system.removeEventListener('change', follow);
+  }, []);
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(timer);
@@ -203,7 +213,11 @@ export function App() {
           archived
         </label>
         <button
-          onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')}
+          onClick={() => {
+            const next = theme === 'dark' ? 'light' : 'dark';
+            localStorage.setItem('warden-theme', next);
+            setTheme(next);
+          }}
           aria-label="switch theme"
         >
           {theme === 'dark' ? 'Light' : 'Dark'}
@@ -212,7 +226,16 @@ export function App() {
           <button type="submit">Log out</button>
         </form>
       </header>
-      <Banner health={health} live={live} />
+      <Banner
+        health={health}
+        live={live}
+        onResume={(name) => {
+          api.resumeProfile(name).then(() => {
+            setMessage(null);
+            again();
+          }, fail);
+        }}
+      />
       {message && (
         <div class="toast" role="alert" data-toast>
           {message}
@@ -244,6 +267,7 @@ export function App() {
             archived={archived}
             now={now}
             onOpen={setSelected}
+            pausedProfiles={pausedProfiles}
             onDrop={(id, from, to) => void move(id, from, to)}
             tools={(status, cards) =>
               status === 'blocked' || status === 'done' ? (

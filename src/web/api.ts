@@ -7,6 +7,7 @@ import type { Schedule } from '../core/schedule.js';
 import type { RunTimeline } from '../core/timeline.js';
 import type { Comment, Task } from '../core/task.js';
 import type { TaskDiffView, WorktreeRecord } from '../core/worktree.js';
+import type { QuestionAnswer } from '../core/worker-protocol.js';
 
 /** A card: a task and, when it runs, its run. */
 export type Card = Task & { run: Run | null };
@@ -40,6 +41,8 @@ export interface Health {
 
 export type TaskDetail = Task & {
   comments: Comment[];
+  /** Its workers' questions, with the answers (null: not answered), newest first. */
+  questions: QuestionAnswer[];
   runs: Run[];
   worktree: WorktreeRecord | null;
 };
@@ -142,6 +145,8 @@ export const api = {
   answer: (id: number, answer: string) =>
     call<Task>('POST', `/api/v1/tasks/${id}/answer`, { answer }),
   approve: (id: number) => call<Task>('POST', `/api/v1/tasks/${id}/approve`),
+  resumeProfile: (name: string) =>
+    call<unknown>('POST', `/api/v1/profiles/${encodeURIComponent(name)}/resume`),
   requestChanges: (id: number, reason: string) =>
     call<Task>('POST', `/api/v1/tasks/${id}/request-changes`, { reason }),
   schedules: (board: string) =>

@@ -266,6 +266,8 @@ const ROWS: readonly Row[] = [
   },
   people('POST', '/boards/{name}/pause', () => ({ path: '/api/v1/boards/default/pause' })),
   people('POST', '/boards/{name}/resume', () => ({ path: '/api/v1/boards/default/resume' })),
+  people('POST', '/profiles/{name}/pause', () => ({ path: '/api/v1/profiles/spare/pause' })),
+  people('POST', '/profiles/{name}/resume', () => ({ path: '/api/v1/profiles/spare/resume' })),
   people('GET', '/schedules', () => ({ path: '/api/v1/schedules' })),
   people('POST', '/schedules', () => ({
     path: '/api/v1/schedules',
@@ -420,6 +422,8 @@ const WORKER_TOKEN = 'wdn_route_access_pull_worker';
 async function makeFixture(options: { metricsOpen?: boolean } = {}): Promise<Fixture> {
   const h = await makeHarness({ board: true, ...options });
   await h.store.addProfile('agent', { mode: 'pull' }, ana);
+  // Paused and resumed by the probes of the profile routes, so no claim of `agent` minds.
+  await h.store.addProfile('spare', { mode: 'pull' }, ana);
   const worker = await h.store.addToken(
     { name: 'pullers', kind: 'worker', hash: sha256(WORKER_TOKEN), profiles: ['agent'] },
     ana,

@@ -107,4 +107,10 @@ describe('describing a card', () => {
     // Its profile not paused: nothing holds it.
     expect(describeTaskState(ready, 1_000, undefined, () => undefined)).toBe('');
   });
+
+  it('says a ready card that nobody is assigned to will not start, and how to assign it', () => {
+    expect(describeTaskState({ ...ready, assignee: null }, 1_000)).toBe(
+      'nobody is assigned, so nothing starts it: `warden edit 4 --assignee PROFILE`',
+    );
+  });
 });

@@ -305,6 +305,10 @@ describe('the dashboard in a real browser (SPEC §6)', () => {
       await page.click('[data-action="answer"]');
       expect((await home.waitStatus(asked, 'done')).result?.summary).toBe('done on attempt 2');
       await page.waitForSelector(inColumn('done', asked));
+      // The answer stays readable beside its question in the drawer.
+      await page.waitForSelector(
+        `[data-drawer="${asked}"] [data-qa]:has-text("which colour?"):has-text("person:tester"):has-text("blue, like the sky")`,
+      );
       const answered = (await home.events(asked)).find((e) => e.kind === 'task_answered');
       expect(answered).toMatchObject({
         actor: 'person:tester',
@@ -351,6 +355,37 @@ describe('the dashboard in a real browser (SPEC §6)', () => {
       rmSync(repo, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('a ready card that will not start says why (nobody assigned, its profile paused); the banner resumes the profile', async () => {
+    home = await new TestHome().init();
+    await home.profile('later', fixture('short-job.sh', '0.1'));
+    await home.ok(['profile', 'pause', 'later', '--reason', 'key rotated']);
+    const held = await home.task('Rotate the logs', ['--assignee', 'later']);
+    const nobody = await home.task('Clean the attic');
+    await home.serve();
+    await login();
+    await page.waitForSelector(`${inColumn('ready', held)} [data-note="stuck"]`);
+    expect(await page.textContent(`${card(held)} [data-note="stuck"]`)).toBe(
+      'held: profile later is paused',
+    );
+    expect(await page.textContent(`${card(nobody)} [data-note="stuck"]`)).toBe(
+      'nobody is assigned: edit it to give it a profile',
+    );
+    await page.click(card(nobody));
+    await page.waitForSelector(
+      `[data-drawer="${nobody}"] [data-state]:has-text("nobody is assigned")`,
+    );
+    await page.keyboard.press('Escape');
+    const line = '[data-banner] [data-paused="later"]';
+    await page.waitForSelector(`${line}:has-text("Profile later is paused: key rotated")`);
+    expect((await home.getTask(held)).status).toBe('ready');
+    await page.click(`${line} [data-action="resume"]`);
+    await home.waitStatus(held, 'done');
+    await page.waitForSelector(line, { state: 'detached' });
+    await page.waitForSelector(inColumn('done', held));
+    const resumed = (await home.events()).find((e) => e.kind === 'profile_resumed');
+    expect(resumed?.actor).toBe('person:tester');
+  });
 
   it('bulk retry from the blocked column: a dry-run list, then exactly those tasks; adds a schedule (a bad cron refused as is), then removes it (issue #14)', async () => {
     home = await new TestHome().init();

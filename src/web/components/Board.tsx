@@ -18,6 +18,8 @@ interface Props {
   onMore: (status: string, after: string) => void;
   /** What a column shows under its header (the bulk actions), given its loaded cards. */
   tools?: (status: string, cards: CardData[]) => ComponentChildren;
+  /** Profiles that are paused: their ready cards say nothing starts them. */
+  pausedProfiles?: ReadonlySet<string>;
 }
 
 function lanes(cards: readonly CardData[]): [string, CardData[]][] {
@@ -40,11 +42,22 @@ export function Board({
   onDrop,
   onMore,
   tools,
+  pausedProfiles,
 }: Props) {
   const statuses = archived ? [...COLUMNS, 'archived'] : [...COLUMNS];
   const statusOf = new Map<number, string>(Object.entries(offBoard).map(([id, s]) => [+id, s]));
   for (const c of [...Object.values(view.columns), ...Object.values(extra)].flat())
     statusOf.set(c.id, c.status);
+  const show = (c: CardData) => (
+    <Card
+      key={c.id}
+      card={c}
+      now={now}
+      statusOf={statusOf}
+      paused={pausedProfiles}
+      onOpen={onOpen}
+    />
+  );
   return (
     <div class="board">
       {statuses.map((status) => {
@@ -72,14 +85,10 @@ export function Board({
               ? lanes(cards).map(([profile, laneCards]) => (
                   <div class="lane" key={profile} data-lane={profile}>
                     <h3>{profile}</h3>
-                    {laneCards.map((c) => (
-                      <Card key={c.id} card={c} now={now} statusOf={statusOf} onOpen={onOpen} />
-                    ))}
+                    {laneCards.map(show)}
                   </div>
                 ))
-              : cards.map((c) => (
-                  <Card key={c.id} card={c} now={now} statusOf={statusOf} onOpen={onOpen} />
-                ))}
+              : cards.map(show)}
             {cards.length < total && (
               <button
                 class="more"

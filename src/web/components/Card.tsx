@@ -9,7 +9,17 @@ interface Props {
   now: number;
   /** The status of a task on the board, to say what holds a waiting card. */
   statusOf: ReadonlyMap<number, string>;
+  /** Paused profiles, to say a ready card of one will not start. */
+  paused?: ReadonlySet<string> | undefined;
   onOpen: (id: number) => void;
+}
+
+/** Why a ready card will not start by itself: nobody is assigned, or its profile is paused. */
+function stuck(card: CardData, paused: ReadonlySet<string> | undefined): string {
+  if (card.status !== 'ready') return '';
+  if (card.assignee === null) return 'nobody is assigned: edit it to give it a profile';
+  if (paused?.has(card.assignee)) return `held: profile ${card.assignee} is paused`;
+  return '';
 }
 
 /**
@@ -31,11 +41,12 @@ function heldBy(card: CardData, statusOf: ReadonlyMap<number, string>): string {
  * One card: what a person needs at a glance, with badges for stalls, backoff, blocks and an
  * approval gate, the block's reason, and what holds a waiting card.
  */
-export function Card({ card, now, statusOf, onOpen }: Props) {
+export function Card({ card, now, statusOf, paused, onOpen }: Props) {
   const run = card.run;
   const activity = run ? describeLlmState(run.llm, now) : null;
   const waiting = card.status === 'ready' && card.not_before !== null && card.not_before > now;
   const held = heldBy(card, statusOf);
+  const why = stuck(card, paused);
   return (
     <button
       class={`card ${run?.stall_warned_at ? 'stalled' : ''}`}
@@ -108,6 +119,11 @@ export function Card({ card, now, statusOf, onOpen }: Props) {
       {held && (
         <div class="card-note" data-note="held">
           held by {held}
+        </div>
+      )}
+      {why && (
+        <div class="card-note" data-note="stuck">
+          {why}
         </div>
       )}
     </button>

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import {
   describeReason,
   describeRun,
+  describeTaskState,
   sumUsage,
   unpricedNote,
   usageLine,
@@ -106,6 +107,8 @@ export function Drawer({ id, now, version, onOpen, onClose, onError, onDone }: P
   const usage = sumUsage(task.runs.map((r) => r.llm));
   const unpriced = unpricedNote(usage.unpriced);
   const inReview = task.status === 'review';
+  // Why a waiting task does not start: approval, a delay, nobody assigned (as `warden list`).
+  const state = describeTaskState(task, now);
   return (
     <aside class="drawer" aria-label={`task ${task.id}`} data-drawer={task.id}>
       <header>
@@ -121,6 +124,11 @@ export function Drawer({ id, now, version, onOpen, onClose, onError, onDone }: P
         {task.assignee ? ` · @${task.assignee}` : ''} · priority {task.priority}
         {task.block_reason ? ` · ${task.block_reason}` : ''}
       </p>
+      {state !== '' && task.status !== 'blocked' && (
+        <p class="state" data-state>
+          {state}
+        </p>
+      )}
       {usage.requests > 0 && (
         <p class="llm" data-llm="task">
           model: {usageLine(usage)}
@@ -278,6 +286,27 @@ export function Drawer({ id, now, version, onOpen, onClose, onError, onDone }: P
           >
             {log || '(no output yet)'}
           </pre>
+        </>
+      )}
+      {task.questions.length > 0 && (
+        <>
+          <h3>Questions</h3>
+          {task.questions.map((q) => (
+            <div class="qa" key={`${q.run_id}-${q.asked_at}`} data-qa>
+              <p>
+                <strong>run {q.run_id}</strong> {ago(now, q.asked_at)}: {q.question}
+              </p>
+              <p class="answer">
+                {q.answer === null ? (
+                  'not answered'
+                ) : (
+                  <>
+                    <strong>{q.answered_by ?? '?'}</strong> {ago(now, q.answered_at)}: {q.answer}
+                  </>
+                )}
+              </p>
+            </div>
+          ))}
         </>
       )}
       <h3>Comments</h3>
