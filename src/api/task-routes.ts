@@ -184,7 +184,7 @@ export function taskRoutes(store: Store): OpenAPIHono<{ Variables: AuthVariables
 
   app.openapi(
     createRoute({
-      ...route('get', '/tasks/{id}', 'one task with comments and runs'),
+      ...route('get', '/tasks/{id}', 'one task with its questions, comments and runs'),
       request: { params: TaskIdParam },
     }),
     async (c) => {
@@ -194,6 +194,7 @@ export function taskRoutes(store: Store): OpenAPIHono<{ Variables: AuthVariables
         {
           ...task,
           comments: await store.listComments(id),
+          questions: await store.listQuestions(id),
           runs: (await store.listRuns(id)).map(redactRun),
           worktree: await store.getWorktree(id),
         },

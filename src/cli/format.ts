@@ -13,6 +13,7 @@ import { formatSize } from '../core/size.js';
 import { POLICY_FIELDS } from '../core/policy.js';
 import type { PolicyOverrides } from '../core/policy.js';
 import { formatTime, oneLine, table } from './output.js';
+import type { QuestionAnswer } from '../core/worker-protocol.js';
 
 /**
  * A card's note, its text cut at `max` characters. The command that clears it, at its end
@@ -61,7 +62,12 @@ export function policyText(policy: PolicyOverrides): string {
 }
 
 /** Everything about one task, for `warden show`. */
-export function taskDetail(task: Task, comments: readonly Comment[], now: number): string {
+export function taskDetail(
+  task: Task,
+  comments: readonly Comment[],
+  now: number,
+  questions: readonly QuestionAnswer[] = [],
+): string {
   const lines = [
     `task ${task.id} [${task.status}] on board '${task.board}'`,
     `title:     ${task.title}`,
@@ -78,8 +84,24 @@ export function taskDetail(task: Task, comments: readonly Comment[], now: number
   ];
   const state = describeTaskState(task, now);
   if (state) lines.push(`state:     ${state}`);
+  if (task.approval.required) {
+    lines.push(
+      `approval:  ${task.approval.at === null ? `needed: \`warden approve ${task.id}\`` : `approved by ${task.approval.by ?? '?'} at ${formatTime(task.approval.at)}`}`,
+    );
+  }
   if (task.result) lines.push(`result:    ${task.result.summary || '(no summary)'}`);
   if (task.body) lines.push('', task.body);
+  if (questions.length > 0) {
+    lines.push('', 'questions (newest first):');
+    for (const q of questions) {
+      lines.push(`  ${formatTime(q.asked_at)} run ${q.run_id} asked: ${q.question}`);
+      lines.push(
+        q.answer === null
+          ? '    not answered'
+          : `    ${formatTime(q.answered_at ?? q.asked_at)} ${q.answered_by ?? '?'} answered: ${q.answer}`,
+      );
+    }
+  }
   if (comments.length > 0) {
     lines.push('', 'comments:');
     for (const c of comments) lines.push(`  ${formatTime(c.at)} ${c.actor}: ${c.body}`);

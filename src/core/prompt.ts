@@ -97,6 +97,22 @@ export function buildPrompt(ctx: WorkerContext): string {
       ),
     );
   }
+  // A question an earlier attempt asked and a person moved past (unblock, retry) without
+  // answering: the attempt is told it will get no answer, not left to ask again unawares.
+  const unanswered = (ctx.questions ?? []).filter(
+    (q) => q.answer === null && q.run_id !== ctx.run.id,
+  );
+  if (unanswered.length > 0) {
+    parts.push(
+      '## Questions asked on this task that were not answered',
+      cut(
+        [
+          ...unanswered.map((q) => `- Q: ${q.question}`),
+          'A person put the task back in line without answering. Go on with your best judgement and say in your summary what you assumed, or ask again with `warden_ask` (`warden worker ask --question …`) if you cannot.',
+        ].join('\n'),
+      ),
+    );
+  }
   // What a reviewer asked to change comes before the task: this attempt exists to do it.
   const review = (ctx.reviews ?? []).find((r) => r.verdict === 'changes_requested');
   if (review !== undefined) {

@@ -8,12 +8,13 @@ import type { DeadLetter, Subscription } from '../core/notify.js';
 import type { ApplyResult } from '../core/apply.js';
 import type { BulkResult, BulkVerb } from '../core/bulk.js';
 import type { Inbox } from '../core/inbox.js';
+import type { QuestionAnswer } from '../core/worker-protocol.js';
 import { keyedCreate } from './call-key.js';
 import { callApi } from './http.js';
 import { CLIENT_DEFAULTS, ENDING_TIMINGS } from '../core/defaults.js';
 
 /** A task with its comments and runs, as `getTask` returns it. */
-export type TaskDetail = Task & { comments: Comment[]; runs: Run[] };
+export type TaskDetail = Task & { comments: Comment[]; questions: QuestionAnswer[]; runs: Run[] };
 
 /** Options of `createClient`. */
 export interface ClientOptions {

@@ -20,5 +20,5 @@ export { WardenError, ErrorCode } from '../core/errors.js';
 export type { Task, NewTask, TaskPatch, Comment } from '../core/task.js';
 export type { Run } from '../core/run.js';
 export type { WardenEvent, Json } from '../core/events.js';
-export type { WorkerContext } from '../core/worker-protocol.js';
+export type { QuestionAnswer, WorkerContext } from '../core/worker-protocol.js';
 export type { EndResult, StopIntent } from '../core/ending.js';

@@ -47,6 +47,7 @@ import type { NewSchedule, Schedule, ScheduleFiring } from '../core/schedule.js'
 import type { DeadLetter, DeadLetterPage, NewSubscription, Subscription } from '../core/notify.js';
 import type { DueNotification, HeldBack, NotifyOutcome } from './sql/notify-cursor.js';
 import type { InboxFacts } from '../core/inbox.js';
+import type { QuestionAnswer } from '../core/worker-protocol.js';
 
 /** A named set of tasks. */
 export interface Board {
@@ -204,6 +205,8 @@ export interface Store {
   addComment(id: TaskId, body: string, actor: Actor): Promise<Comment>;
   /** A task's comments, oldest first. */
   listComments(id: TaskId): Promise<Comment[]>;
+  /** The questions its workers asked, with their answers (null: not answered), newest first. */
+  listQuestions(id: TaskId): Promise<QuestionAnswer[]>;
 
   /** A task's runs, by attempt. */
   listRuns(taskId: TaskId): Promise<Run[]>;

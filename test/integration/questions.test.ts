@@ -60,6 +60,36 @@ describe('a person in the loop (issue #14)', () => {
       answer: 'blue, like the sky',
     });
     expect((await home.events(id)).map((e) => e.kind)).toContain('task_answered');
+    // The answer is read back where a person looks: `show`, and `show --json`.
+    const shown = await home.ok(['show', String(id)]);
+    expect(shown).toMatch(
+      /\nquestions \(newest first\):\n {2}\S+ \S+ run \d+ asked: which colour\?\n {4}\S+ \S+ person:tester answered: blue, like the sky\n/,
+    );
+    const json = JSON.parse(await home.ok(['show', String(id), '--json'])) as {
+      questions: { question: string; answer: string | null; answered_by: string | null }[];
+    };
+    expect(json.questions).toMatchObject([
+      { question: 'which colour?', answer: 'blue, like the sky', answered_by: 'person:tester' },
+    ]);
+  }, 60_000);
+
+  it('a question a person moves past without answering is named as not answered in the next prompt', async () => {
+    home = await new TestHome().init();
+    await home.profile('asker', fixture('ask-then-work.sh', 'ask', 'which colour?'));
+    const id = await home.task('paint the shed', ['--assignee', 'asker']);
+    await home.serve();
+    await home.waitStatus(id, 'blocked');
+    await home.ok(['unblock', String(id)]);
+    expect((await home.waitStatus(id, 'done')).result?.summary).toBe('done on attempt 2');
+    const prompt = readFileSync(join(home.root, 'workspaces', String(id), 'prompt-2.txt'), 'utf8');
+    expect(prompt).toMatch(
+      /## Questions asked on this task that were not answered\n\n- Q: which colour\?\nA person put the task back in line without answering\./,
+    );
+    expect(prompt.indexOf('which colour?')).toBeLessThan(prompt.indexOf('# paint the shed'));
+    expect(prompt).not.toContain('## Answers to questions');
+    expect(await home.ok(['show', String(id)])).toMatch(
+      /asked: which colour\?\n {4}not answered\n/,
+    );
   }, 60_000);
 
   it('a waiting card says what holds it: "held by #8 (blocked)"', async () => {

@@ -8,26 +8,27 @@ import { say, sayJson } from '../output.js';
 export function register(program: Command): void {
   program
     .command('show')
-    .description('show one task: fields, links, comments and runs')
+    .description('show one task: fields, links, questions, comments and runs')
     .argument('<id>', 'the task id')
-    .option('--json', 'print the task as JSON, with comments and runs')
+    .option('--json', 'print the task as JSON, with questions, comments and runs')
     .action(async (idText: string, opts: { json?: boolean }) => {
       const id = parseTaskId(idText);
-      const { task, comments, runs, worktree } = await withContext(
+      const { task, comments, questions, runs, worktree } = await withContext(
         async (ctx) => ({
           task: await ctx.store.getTask(id),
           comments: await ctx.store.listComments(id),
+          questions: await ctx.store.listQuestions(id),
           runs: await ctx.store.listRuns(id),
           worktree: await ctx.store.getWorktree(id),
         }),
         READING,
       );
       if (opts.json) {
-        sayJson({ ...task, comments, runs, worktree });
+        sayJson({ ...task, comments, questions, runs, worktree });
         return;
       }
       const now = Date.now();
-      say(taskDetail(task, comments, now));
+      say(taskDetail(task, comments, now, questions));
       if (worktree) {
         const gone = worktree.removed_at === null ? '' : ' (removed)';
         say(

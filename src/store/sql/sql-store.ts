@@ -38,6 +38,7 @@ import type {
 } from '../run-types.js';
 import type {
   Cancellation,
+  QuestionAnswer,
   TerminalAnswer,
   TerminalCall,
   WorkerContext,
@@ -234,6 +235,10 @@ export class SqlStore implements Store {
 
   listComments(id: TaskId): Promise<Comment[]> {
     return tasks.listComments(this.driver, id);
+  }
+
+  listQuestions(id: TaskId): Promise<QuestionAnswer[]> {
+    return questions.taskQuestions(this.driver, id);
   }
 
   async listRuns(taskId: TaskId): Promise<Run[]> {
