@@ -14,7 +14,7 @@ import type { Store } from '../store/store.js';
 import type { AuthVariables } from './auth.js';
 import { requireAuth } from './auth.js';
 import { onError, validationHook } from './errors.js';
-import { redactRun } from './redact.js';
+import { redactRun } from '../core/hidden-env.js';
 import { routesOf } from './routes.js';
 import { idText } from './schemas.js';
 

@@ -12,7 +12,7 @@ import { requireAuth } from './auth.js';
 import { onError, validationHook } from './errors.js';
 import { jsonBody, routesOf } from './routes.js';
 import { ClearPolicy, CommentBody, TaskIdParam, idText } from './schemas.js';
-import { redactRun } from './redact.js';
+import { redactRun } from '../core/hidden-env.js';
 import { taskDiffView } from '../git/worktree.js';
 import { parseWhen } from '../core/when.js';
 

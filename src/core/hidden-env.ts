@@ -8,3 +8,11 @@ export const HIDDEN_VALUE = '(hidden)';
 export function hiddenEnv(env: Readonly<Record<string, string>>): Record<string, string> {
   return Object.fromEntries(Object.keys(env).map((k) => [k, HIDDEN_VALUE]));
 }
+
+/**
+ * A run as it is shown outside its own process (the API, `show --json`, `runs --json`): its
+ * environment's names without their values, which people paste into bug reports.
+ */
+export function redactRun<R extends { env: Readonly<Record<string, string>> }>(run: R): R {
+  return { ...run, env: hiddenEnv(run.env) };
+}

@@ -9,6 +9,7 @@ import { runLines } from '../format.js';
 import { parseIntOption } from '../options.js';
 import { say, sayJson } from '../output.js';
 import { timelineLines } from '../timeline-format.js';
+import { redactRun } from '../../core/hidden-env.js';
 
 /** The timeline of a task's run: its newest, or the one of `attempt`. */
 async function taskTimeline(
@@ -53,7 +54,7 @@ export function register(program: Command): void {
           return;
         }
         const runs = await withContext((ctx) => ctx.store.listRuns(id), READING);
-        if (opts.json) sayJson(runs);
+        if (opts.json) sayJson(runs.map(redactRun));
         else say(runLines(runs, Date.now()));
       },
     );

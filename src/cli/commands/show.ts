@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { parseTaskId } from '../../core/checks.js';
+import { redactRun } from '../../core/hidden-env.js';
 import { sumUsage, unpricedNote, usageLine } from '../../core/describe.js';
 import { READING, withContext } from '../context.js';
 import { runLines, taskDetail } from '../format.js';
@@ -24,7 +25,7 @@ export function register(program: Command): void {
         READING,
       );
       if (opts.json) {
-        sayJson({ ...task, comments, questions, runs, worktree });
+        sayJson({ ...task, comments, questions, runs: runs.map(redactRun), worktree });
         return;
       }
       const now = Date.now();
