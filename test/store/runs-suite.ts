@@ -387,6 +387,25 @@ export function runRunSuite(name: string, make: () => Promise<StoreFixture>): vo
       });
     });
 
+    it('shows no model request open on an ended run, whatever its last flush left', async () => {
+      await store.addProfile('p', { argv: ['true'] }, ana);
+      await store.createTask({ title: 't', assignee: 'p' }, ana);
+      const [c] = await claim();
+      const id = c?.run.id ?? 0;
+      const since = f.clock.now() - 5_000;
+      await store.recordProgress([{ runId: id, llm_state: 'waiting', llm_state_since: since }]);
+      expect((await store.getRun(id)).llm).toMatchObject({ state: 'waiting', state_since: since });
+      await store.finishRun(
+        id,
+        { outcome: 'completed', reason: { rule: 'exit_zero', message: 'exit 0' }, exit_code: 0 },
+        { host: 'h1', config: {} },
+      );
+      // The flush that would have said "no request open" comes after the end and is refused.
+      await store.recordProgress([{ runId: id, llm_state: null }]);
+      expect((await store.getRun(id)).llm).toMatchObject({ state: null, state_since: null });
+      expect((await store.listRuns(c?.run.task_id ?? 0))[0]?.llm.state).toBeNull();
+    });
+
     it('keeps host leases on the store’s clock: a held id is refused, its own secret takes over, lapses are listed', async () => {
       const first = await store.renewHostLease('h1', 'secret-a', 60_000);
       expect(first.expires_at - first.renewed_at).toBe(60_000);

@@ -285,8 +285,10 @@ export function toRun(row: RunRow): Run {
       rate_limits: row.llm_rate_limits,
       errors: row.llm_errors,
       last_error: row.llm_last_error,
-      state: row.llm_state as LlmState | null,
-      state_since: row.llm_state_since,
+      // An ended run has no request open, whatever its last flush left (the one that would
+      // have cleared it is refused once the run has ended).
+      state: row.state === 'ended' ? null : (row.llm_state as LlmState | null),
+      state_since: row.state === 'ended' ? null : row.llm_state_since,
     },
     role: row.role === 'review' ? 'review' : 'work',
   };
