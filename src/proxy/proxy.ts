@@ -114,6 +114,8 @@ export class LlmProxy {
     http: new http.Agent({ keepAlive: true }),
     https: new https.Agent({ keepAlive: true }),
   };
+  /** `close` was called: a request cut off now was cut by `serve` stopping, not its upstream. */
+  private closing = false;
 
   constructor(private readonly opts: LlmProxyOptions) {
     this.book = new ActivityBook((run, state) => opts.hooks.activity(run, state));
@@ -263,7 +265,9 @@ export class LlmProxy {
         started,
         queuedMs,
         tap,
-        error: error ?? tap?.error ?? null,
+        // Closing the upstream connections cuts open requests ("socket hang up"): their
+        // upstream did nothing wrong.
+        error: this.closing && error !== null ? CUT_BY_STOP : (error ?? tap?.error ?? null),
       });
       settled = recorded;
       this.recording.set(run.id, recorded);
@@ -415,11 +419,15 @@ export class LlmProxy {
 
   /** Lets go of idle upstream connections and the activity beat. */
   close(): void {
+    this.closing = true;
     this.book.close();
     this.agents.http.destroy();
     this.agents.https.destroy();
   }
 }
+
+/** What a request open when `serve` stopped is recorded with. */
+const CUT_BY_STOP = 'warden serve stopped while the request was open; the agent may send it again';
 
 function refusal(status: number, type: string, message: string, retry: boolean): ProxyRefusal {
   return { status, anthropic: type, openai: type, message, retry };

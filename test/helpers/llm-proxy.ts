@@ -53,7 +53,7 @@ export class ProxyHarness {
     upstream: string,
     end: ProxyHooks['end'],
     options: ProxiedOptions = {},
-  ): Promise<{ store: SqliteStore; claim: Claim; ask: () => Promise<Response> }> {
+  ): Promise<{ store: SqliteStore; claim: Claim; ask: () => Promise<Response>; proxy: LlmProxy }> {
     const beforeRecord = options.beforeRecord ?? (() => Promise.resolve());
     const dir = mkdtempSync(join(tmpdir(), 'warden-proxy-'));
     const clock = new ManualClock();
@@ -101,6 +101,6 @@ export class ProxyHarness {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ model: 'gpt-5', messages: [{ role: 'user', content: 'hi' }] }),
       });
-    return { store, claim, ask };
+    return { store, claim, ask, proxy };
   }
 }

@@ -39,6 +39,25 @@ describe('the model proxy: an upstream that sends nothing', () => {
     await expect.poll(async () => (await store.listRuns(claim.task.id))[0]?.llm.errors).toBe(1);
   });
 
+  it('records a request cut off by serve stopping as that, not as its upstream failing', async () => {
+    let asked = (): void => undefined;
+    const reached = new Promise<void>((resolve) => (asked = resolve));
+    const silent = await h.serving((req) => {
+      req.resume();
+      asked();
+    });
+    const { store, claim, ask, proxy } = await h.proxied(`${silent}/v1`, () => undefined);
+    const answer = ask().catch((err: unknown) => err);
+    await reached;
+    proxy.close();
+    await answer;
+    await expect.poll(async () => (await store.listRuns(claim.task.id))[0]?.llm.errors).toBe(1);
+    const [run] = await store.listRuns(claim.task.id);
+    expect(run?.llm.last_error).toBe(
+      'warden serve stopped while the request was open; the agent may send it again',
+    );
+  });
+
   it('passes on an answer that came while serve was held up past the idle time', async () => {
     // The answer is sent at once, and then the process is held for over three idle times: when
     // it goes on, the proxy's idle timer is overdue and runs before the answer waiting in the
