@@ -15,6 +15,7 @@ import { ClearPolicy, CommentBody, TaskIdParam, idText } from './schemas.js';
 import { redactRun } from '../core/hidden-env.js';
 import { taskDiffView } from '../git/worktree.js';
 import { parseWhen } from '../core/when.js';
+import { workOffBranch } from '../core/worktree.js';
 
 const TAG = 'tasks';
 
@@ -219,7 +220,7 @@ export function taskRoutes(store: Store): OpenAPIHono<{ Variables: AuthVariables
         await store.getWorktree(id),
         c.req.valid('query').stat === undefined,
       );
-      return c.json(view, 200);
+      return c.json({ ...view, off_branch: workOffBranch(await store.listRuns(id)) }, 200);
     },
   );
 

@@ -71,6 +71,29 @@ export interface TaskDiffView {
   /** The diff itself, cut at `DIFF_MAX_BYTES` (null when only the stat was asked for). */
   diff: string | null;
   truncated: boolean;
+  /** Uncommitted work the task's latest run left off its branch (`workOffBranch`). */
+  off_branch?: OffBranch | null;
+}
+
+/** Uncommitted work of a run, saved in a rescue ref and not on the task's branch. */
+export type OffBranch = RescueRef & { run_id: number };
+
+/**
+ * The uncommitted work the task's latest run with evidence left, saved in its rescue ref:
+ * not on the branch a person merges, though a diff of the worktree shows it. Null when that
+ * run left none (an earlier run's rescue went on in the worktree to the later runs).
+ */
+export function workOffBranch(
+  runs: readonly { id: number; evidence: RunEvidence | null }[],
+): OffBranch | null {
+  const last = runs.filter((r) => r.evidence !== null).at(-1);
+  const rescue = last?.evidence?.rescue ?? null;
+  return last === undefined || rescue === null ? null : { ...rescue, run_id: last.id };
+}
+
+/** One line on work left off the branch, with the git command that shows it. */
+export function offBranchNote(o: OffBranch, branch: string, repo: string): string {
+  return `run ${o.run_id} left uncommitted changes (${o.files} path${o.files === 1 ? '' : 's'}) that are not on branch ${branch}: they are in ${o.ref} (git -C ${repo} diff ${branch} ${o.ref})`;
 }
 
 /** Bounds of evidence gathering: an ending never waits on git for long. */

@@ -327,6 +327,32 @@ describe('git worktree workspaces (issue #12)', () => {
   }, 90_000);
 });
 
+describe('work left off the branch', () => {
+  it("diff says when a done task's last run left uncommitted work, which is not on its branch", async () => {
+    home = await new TestHome().init();
+    const repo = makeRepo();
+    // Rewrites scratch.txt for a second, commits nothing, exits 0: done, its work uncommitted.
+    await home.profile('sloppy', fixture('worktree-worker.sh', 'touch', '1'), [
+      '--workspace',
+      `worktree:${repo}`,
+    ]);
+    const id = await home.task('edits, commits nothing', ['--assignee', 'sloppy']);
+    await home.serve();
+    await home.waitStatus(id, 'done', 60_000);
+    const [run] = await home.runs(id);
+    const note = `note: run ${run?.id} left uncommitted changes (1 path) that are not on branch warden/${id}: they are in refs/warden/rescue/${id}/${run?.id} (git -C ${repo} diff warden/${id} refs/warden/rescue/${id}/${run?.id})\n`;
+    const live = await home.cli(['diff', String(id), '--stat']);
+    expect(live.code, live.stderr).toBe(0);
+    expect(live.stdout).toContain('scratch.txt');
+    expect(live.stderr).toBe(note);
+    // Archived, the worktree is gone and the branch diffs empty: the note still says where.
+    await home.ok(['archive', String(id)]);
+    const after = await home.cli(['diff', String(id), '--stat']);
+    expect(after).toEqual({ code: 0, stdout: '', stderr: note });
+    expect(git(repo, 'log', '--format=%s', `main..warden/${id}`)).toBe('');
+  }, 60_000);
+});
+
 describe('worktree bad input (issue #12): one line, its exit code, nothing created', () => {
   it('refuses a REPO that is not a git repository (2) and a BASE that does not exist (3)', async () => {
     home = await new TestHome().init();

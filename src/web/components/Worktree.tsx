@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../api.js';
 import type { TaskDetail } from '../api.js';
+import { offBranchNote } from '../../core/worktree.js';
 import type { TaskDiffView } from '../../core/worktree.js';
 
 interface Props {
@@ -60,6 +61,11 @@ export function Worktree({ task, version, open = false }: Props) {
           <pre class="log" data-diffstat>
             {diff.stat.trim() === '' ? '(no changes against the base)' : diff.stat}
           </pre>
+          {diff.off_branch && (
+            <p class="card-note danger" data-off-branch>
+              {offBranchNote(diff.off_branch, wt.branch, wt.repo)}
+            </p>
+          )}
           {diff.diff !== null && diff.diff !== '' && (
             <details open={open}>
               <summary>
