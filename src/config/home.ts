@@ -43,11 +43,22 @@ export function homePaths(root: string): HomePaths {
   };
 }
 
-/** Creates the home folders (mode 0700). */
+/**
+ * Creates the home folders, mode 0700. A home made in a folder that was there already (a
+ * `mkdir` under umask 022 gives 0755) is closed to others too: its database holds
+ * notification secrets and the workers' environments, and nothing but the folder guards the
+ * files in it.
+ */
 export function makeHomeDirs(paths: HomePaths): void {
   for (const dir of [paths.root, paths.workspaces, paths.runs]) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
   }
+}
+
+/** The SQLite database and its WAL files, readable by their owner only (mode 0600). */
+export function closeDatabaseFiles(db: string): void {
+  for (const file of [db, `${db}-wal`, `${db}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
 }
 
 /** Writes the admin token readable by its owner only (mode 0600). */

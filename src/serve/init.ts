@@ -11,6 +11,7 @@ import { checkSqliteHeader } from '../store/sqlite/header.js';
 import { corruptError } from '../store/storage-errors.js';
 import type { StoreLocation } from '../store/open.js';
 import {
+  closeDatabaseFiles,
   homePaths,
   isInitialised,
   makeHomeDirs,
@@ -61,6 +62,7 @@ export async function initHome(
   makeHomeDirs(paths);
   const store = await openStore(where, clock, { create: true });
   try {
+    closeDatabaseFiles(paths.db);
     await addDefaultsAndToken(store, paths, who);
   } finally {
     await store.close();

@@ -1,4 +1,5 @@
 import {
+  chmodSync,
   closeSync,
   existsSync,
   fsyncSync,
@@ -44,6 +45,8 @@ export function syncPath(path: string): void {
 export async function copyDatabase(from: Sqlite, tmp: string): Promise<void> {
   rmSync(tmp, { force: true });
   await from.backup(tmp, { progress: () => 0x7fffffff });
+  // A copy holds what the database holds (notification secrets, workers' environments).
+  chmodSync(tmp, 0o600);
   syncPath(tmp);
 }
 
