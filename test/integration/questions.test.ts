@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Task } from '../../src/core/task.js';
 import type { WorkerContext } from '../../src/core/worker-protocol.js';
 import { TestHome, fixture } from '../helpers/host.js';
 
@@ -119,6 +120,31 @@ describe('a person in the loop (issue #14)', () => {
     await home.ok(['profile', 'resume', 'p']);
     expect(await home.ok(['list'])).not.toContain('held: profile');
   });
+
+  it('a person who unblocks a task at max_review_rounds gives it its rounds again', async () => {
+    home = await new TestHome().init();
+    // Every attempt asks for a review; the second request for changes blocks the task.
+    await home.profile(
+      'drafter',
+      ['sh', '-c', 'warden worker request-review --summary "draft $WARDEN_ATTEMPT"'],
+      ['--max-review-rounds', '2'],
+    );
+    const id = await home.task('write the docs', ['--assignee', 'drafter']);
+    await home.serve();
+    const changes = async (): Promise<Task> => {
+      await home.waitStatus(id, 'review');
+      return JSON.parse(
+        await home.ok(['request-changes', String(id), '--reason', 'shorter', '--json']),
+      ) as Task;
+    };
+    expect((await changes()).status).not.toBe('blocked');
+    expect(await changes()).toMatchObject({ status: 'blocked', block_rule: 'review_rounds' });
+    await home.ok(['unblock', String(id)]);
+    // Round 1 again, not a third round past the limit.
+    expect((await changes()).status).not.toBe('blocked');
+    expect(await changes()).toMatchObject({ status: 'blocked', block_rule: 'review_rounds' });
+    expect((await home.getTask(id)).counters.attempts).toBe(4);
+  }, 60_000);
 
   it('approval gates and reviews over the HTTP API', async () => {
     home = await new TestHome().init();

@@ -603,4 +603,13 @@ CREATE TRIGGER profiles_changed AFTER INSERT OR DELETE OR UPDATE OF spec ON prof
 ALTER TABLE hosts ADD COLUMN max_workers INTEGER;
 `,
   },
+  {
+    version: 24,
+    sql: `
+-- Review rounds count from the last time a person put the task back in line (\`unblock\`,
+-- \`retry\`): the id of the task's newest review then. Before, a task blocked at
+-- \`max_review_rounds\` and unblocked was blocked again by the next request for changes.
+ALTER TABLE tasks ADD COLUMN review_rounds_from INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];

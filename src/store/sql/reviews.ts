@@ -84,8 +84,8 @@ export async function requestChanges(
   }
   await recordReview(db, now, task, 'changes_requested', reason, actor);
   const rounds = await db.get<{ n: number }>(
-    "SELECT COUNT(*) AS n FROM reviews WHERE task_id = ? AND verdict = 'changes_requested'",
-    [id],
+    "SELECT COUNT(*) AS n FROM reviews WHERE task_id = ? AND verdict = 'changes_requested' AND id > ?",
+    [id, task.review_rounds_from],
   );
   const n = Number(rounds?.n ?? 0);
   const profile =

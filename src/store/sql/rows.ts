@@ -42,6 +42,8 @@ export interface TaskRow {
   llm_cost_usd: number;
   llm_unpriced: number;
   needs_approval: number;
+  /** Review rounds count the reviews after this id (a person's unblock or retry sets it). */
+  review_rounds_from: number;
   review_by: string | null;
   approved_by: string | null;
   approved_at: number | null;

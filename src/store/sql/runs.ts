@@ -571,8 +571,8 @@ async function reviewVerdict(
   );
   if (verdict === 'approved') return null;
   const rounds = await db.get<{ n: number }>(
-    "SELECT COUNT(*) AS n FROM reviews WHERE task_id = ? AND verdict = 'changes_requested'",
-    [task.id],
+    "SELECT COUNT(*) AS n FROM reviews WHERE task_id = ? AND verdict = 'changes_requested' AND id > ?",
+    [task.id, task.review_rounds_from],
   );
   const n = Number(rounds?.n ?? 0);
   if (n < policy.max_review_rounds) return null;

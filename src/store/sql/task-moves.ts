@@ -240,6 +240,8 @@ export async function moveTask(
         'rate_limited_streak = 0',
         'spawn_failures = 0',
         'host_losses = 0',
+        // ... and the review rounds: the next request for changes is round 1 again.
+        'review_rounds_from = (SELECT COALESCE(MAX(r.id), 0) FROM reviews r WHERE r.task_id = tasks.id)',
       );
       if (move.verb === 'retry')
         sets.push('not_before = NULL', 'result_summary = NULL', 'result_metadata = NULL');
