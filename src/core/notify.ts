@@ -11,7 +11,7 @@ import type { EpochMs, EventId, TaskId } from './glossary.js';
 export const NotifyKind = {
   /** A task is done (`task_done`). */
   completed: 'completed',
-  /** A task's work waits in review (`task_review_requested`). */
+  /** A task's work waits in review for a person (`task_review_requested`, no reviewer profile). */
   review_requested: 'review_requested',
   /** A task was blocked for a person: by a worker, by a person, or stopped (`needs_input`). */
   needs_input: 'needs_input',
@@ -143,7 +143,8 @@ export function notifyKindOf(event: Pick<WardenEvent, 'kind' | 'payload'>): Noti
     case 'task_done':
       return 'completed';
     case 'task_review_requested':
-      return 'review_requested';
+      // A reviewer profile's run reviews it: nothing waits for a person (as in the inbox).
+      return typeof event.payload.review_by === 'string' ? null : 'review_requested';
     case 'stall_warning':
       return 'stalled';
     case 'host_lost':

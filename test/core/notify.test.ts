@@ -37,6 +37,11 @@ describe('notification kinds', () => {
       event('task_blocked', { kind, rule, reason: 'r' });
     expect(notifyKindOf(event('task_done'))).toBe('completed');
     expect(notifyKindOf(event('task_review_requested'))).toBe('review_requested');
+    // Reviewed by a reviewer profile's run: nothing waits for a person, nobody is told.
+    expect(notifyKindOf(event('task_review_requested', { review_by: null }))).toBe(
+      'review_requested',
+    );
+    expect(notifyKindOf(event('task_review_requested', { review_by: 'rev' }))).toBeNull();
     expect(notifyKindOf(event('stall_warning'))).toBe('stalled');
     expect(notifyKindOf(event('host_lost'))).toBe('host_lost');
     expect(notifyKindOf(blocked('needs_input', 'worker'))).toBe('needs_input');

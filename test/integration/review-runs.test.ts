@@ -1,6 +1,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { notifyKindOf } from '../../src/core/notify.js';
 import type { WorkerContext } from '../../src/core/worker-protocol.js';
 import { git, makeRepo } from '../helpers/git.js';
 import { TestHome, fixture } from '../helpers/host.js';
@@ -64,6 +65,10 @@ describe('review runs (issue #14)', () => {
     });
     const events = (await home.events(id)).map((e) => e.kind);
     expect(events.filter((k) => k === 'task_review_requested')).toHaveLength(2);
+    // Each names its reviewer profile, so no person is notified of a review no person makes.
+    const requested = (await home.events(id)).filter((e) => e.kind === 'task_review_requested');
+    expect(requested.map((e) => notifyKindOf(e))).toEqual([null, null]);
+    expect(requested.map((e) => e.payload.review_by)).toEqual(['rev', 'rev']);
   }, 90_000);
 
   it('refuses an unknown reviewer, and a profile reviewing itself without --self-review', async () => {

@@ -413,6 +413,8 @@ export async function closeRun(
       reason: decided.message,
       not_before: verb === 'requeue' ? decided.notBefore : null,
       counters: { ...c },
+      // Work in review waits for this reviewer profile's run, or (null) for a person.
+      ...(to === 'review' ? { review_by: reviewBy } : {}),
     },
   });
   if (intent.reassign !== undefined && intent.reassign !== task.assignee && to !== 'archived') {
