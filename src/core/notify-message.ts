@@ -1,6 +1,7 @@
 import type { Json, WardenEvent } from './events.js';
 import { formatDuration } from './duration.js';
 import type { NotifyFormat, NotifyKind } from './notify.js';
+import { pauseReason } from './inbox.js';
 
 /** What a message says about the task an event is about, read when it is sent. */
 export interface TaskBrief {
@@ -109,6 +110,15 @@ export function notificationText(
       line = `${name} has been silent for ${silent} (run ${event.run_id ?? '?'}${attempt})${until}`;
       break;
     }
+    case 'profile_paused': {
+      const profile = str(p.profile) ?? '?';
+      const why = pauseReason('breaker', reason) ?? '';
+      const resume = why.includes('warden profile resume')
+        ? ''
+        : ` — \`warden profile resume ${profile}\``;
+      line = `profile ${profile} was paused by its breaker: ${flat(why)}; none of its tasks start${resume}`;
+      break;
+    }
     case 'host_lost': {
       const runs = Array.isArray(p.runs) ? p.runs.length : 0;
       line = `host ${str(p.host) ?? '?'} was lost: its lease lapsed, and ${str(p.reaped_by) ?? 'another host'} ended its ${runs} run${runs === 1 ? '' : 's'}`;
@@ -136,6 +146,7 @@ const NTFY_TAGS: Record<NotifyKind | 'test', string> = {
   budget: 'moneybag',
   stalled: 'hourglass',
   host_lost: 'rotating_light',
+  profile_paused: 'no_entry',
 };
 
 /** The body and headers a target gets in its format (before a signature is added). */

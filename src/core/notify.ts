@@ -27,6 +27,8 @@ export const NotifyKind = {
   stalled: 'stalled',
   /** A host's lease lapsed and another host ended its runs. */
   host_lost: 'host_lost',
+  /** A profile's breaker paused it, or its probe runs failed and it waits for a person. */
+  profile_paused: 'profile_paused',
 } as const;
 export type NotifyKind = (typeof NotifyKind)[keyof typeof NotifyKind];
 export const NOTIFY_KINDS: readonly NotifyKind[] = Object.values(NotifyKind);
@@ -52,6 +54,7 @@ export const NOTIFIED_EVENT_KINDS = [
   'task_blocked',
   'stall_warning',
   'host_lost',
+  'profile_paused',
 ] as const;
 
 /** A webhook subscription as stored (never its secret). */
@@ -149,6 +152,12 @@ export function notifyKindOf(event: Pick<WardenEvent, 'kind' | 'payload'>): Noti
       return 'stalled';
     case 'host_lost':
       return 'host_lost';
+    case 'profile_paused':
+      // The breaker's trip, and its last failed probe: a person's own pause is not news to them,
+      // and a probe that failed with more to come is not yet theirs to act on.
+      return typeof event.payload.failures === 'number' || event.payload.waiting === true
+        ? 'profile_paused'
+        : null;
     case 'task_blocked':
       return blockedKind(event.payload);
     default:

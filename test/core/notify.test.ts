@@ -124,6 +124,36 @@ describe('notification messages', () => {
         null,
       ),
     ).toBe('[warden] host b was lost: its lease lapsed, and a ended its 2 runs');
+    const paused = (payload: WardenEvent['payload']): WardenEvent => ({
+      ...event('profile_paused', { profile: 'flaky', ...payload }),
+      task_id: null,
+      board: null,
+    });
+    const tripped = paused({
+      reason:
+        'breaker: 5 failed runs in a row over 2 tasks (profile_breaker 5); one probe run in 10m',
+      failures: 5,
+    });
+    expect(notificationText('profile_paused', tripped, null, null)).toBe(
+      '[warden] profile flaky was paused by its breaker: 5 failed runs in a row over 2 tasks (profile_breaker 5); one probe run in 10m; none of its tasks start — `warden profile resume flaky`',
+    );
+    const gaveUp = paused({
+      reason: 'breaker: 3 probe runs failed; waiting for a person (`warden profile resume flaky`)',
+      failed_probes: 3,
+      waiting: true,
+    });
+    expect(notificationText('profile_paused', gaveUp, null, null)).toBe(
+      '[warden] profile flaky was paused by its breaker: 3 probe runs failed; waiting for a person (`warden profile resume flaky`); none of its tasks start',
+    );
+  });
+
+  it("tells of a breaker's pause, and of its probes given up, not of a person's pause", () => {
+    const paused = (payload: WardenEvent['payload']): WardenEvent =>
+      event('profile_paused', { profile: 'flaky', reason: 'r', ...payload });
+    expect(notifyKindOf(paused({ failures: 5, tasks: [1, 2] }))).toBe('profile_paused');
+    expect(notifyKindOf(paused({ failed_probes: 3, waiting: true }))).toBe('profile_paused');
+    expect(notifyKindOf(paused({ failed_probes: 1, waiting: false }))).toBeNull();
+    expect(notifyKindOf(paused({}))).toBeNull();
   });
 
   it('writes each format, with the delivery key and kind in headers', () => {

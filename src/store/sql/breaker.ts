@@ -73,7 +73,7 @@ export async function accountBreaker(
     );
     await appendEvent(db, now, actor, {
       kind: 'profile_paused',
-      payload: { profile: profile.name, reason, failed_probes: failed, probe_run: runId },
+      payload: { profile: profile.name, reason, failed_probes: failed, probe_run: runId, waiting },
     });
     return;
   }
