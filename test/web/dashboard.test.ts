@@ -75,6 +75,17 @@ describe('the dashboard in a real browser (SPEC §6)', () => {
     const id = await home.task('Sleep on it', ['--assignee', 'sleepy']);
     await page.waitForSelector(inColumn('running', id), { timeout: 10_000 });
     await page.click(card(id));
+    // Stop asks first: dismissed, the run goes on.
+    const asked: string[] = [];
+    page.once('dialog', (d) => {
+      asked.push(d.message());
+      void d.dismiss();
+    });
+    await page.click('[data-action="stop"]');
+    await waitFor('the confirmation', () => asked.length > 0);
+    expect(asked[0]).toMatch(/^Stop the run of task #\d+\? Its worker is ended now/);
+    expect((await home.getTask(id)).status).toBe('running');
+    page.once('dialog', (d) => void d.accept());
     await page.click('[data-action="stop"]');
     await page.waitForSelector(`[data-drawer="${id}"] [data-outcome="stopped"]`, {
       timeout: 15_000,
@@ -300,6 +311,16 @@ describe('the dashboard in a real browser (SPEC §6)', () => {
       await page.waitForSelector(
         `[data-drawer="${asked}"] [data-question]:has-text("which colour?")`,
       );
+      // Unblock beside the answer box asks first: it would move past the question unanswered.
+      const unblockAsked: string[] = [];
+      page.once('dialog', (d) => {
+        unblockAsked.push(d.message());
+        void d.dismiss();
+      });
+      await page.click(`[data-drawer="${asked}"] [data-action="unblock"]`);
+      await waitFor('the confirmation', () => unblockAsked.length > 0);
+      expect(unblockAsked[0]).toMatch(/without answering its question\?/);
+      expect((await home.getTask(asked)).status).toBe('blocked');
       await page.fill('textarea[aria-label="answer"]', 'blue, like the sky');
       if (SHOTS) await page.screenshot({ path: `${SHOTS}/drawer-question.png` });
       await page.click('[data-action="answer"]');

@@ -29,6 +29,17 @@ interface Props {
 }
 
 /**
+ * Whether to go on with an unblock or retry: a task blocked on its worker's question asks the
+ * person first, since the answer box beside the button is what usually clears it.
+ */
+function movesPastQuestion(task: TaskDetail): boolean {
+  if (task.status !== 'blocked' || task.block_rule !== 'question') return true;
+  return confirm(
+    `Put task #${task.id} back in line without answering its question? Its next attempt is told the question was not answered.`,
+  );
+}
+
+/**
  * One task in full: body, links, runs in words, the live log tail, events, comments, actions,
  * and a person's replies: the answer to a question, a review's verdict, an approval.
  */
@@ -149,18 +160,50 @@ export function Drawer({ id, now, version, onOpen, onClose, onError, onDone }: P
           </button>
         )}
         {task.status === 'blocked' && (
-          <button onClick={() => void act(() => api.move(task.id, 'unblock'))}>Unblock</button>
+          <button
+            data-action="unblock"
+            onClick={() => {
+              if (movesPastQuestion(task)) void act(() => api.move(task.id, 'unblock'));
+            }}
+          >
+            Unblock
+          </button>
         )}
         {(task.status === 'blocked' || task.status === 'done') && (
-          <button onClick={() => void act(() => api.move(task.id, 'retry'))}>Retry</button>
+          <button
+            data-action="retry"
+            onClick={() => {
+              if (movesPastQuestion(task)) void act(() => api.move(task.id, 'retry'));
+            }}
+          >
+            Retry
+          </button>
         )}
         {task.current_run_id !== null && (
-          <button data-action="stop" onClick={() => void act(() => api.stop(task.id, {}))}>
+          <button
+            data-action="stop"
+            onClick={() => {
+              const ask = `Stop the run of task #${task.id}? Its worker is ended now, and the task is blocked until it is unblocked or retried.`;
+              if (confirm(ask)) void act(() => api.stop(task.id, {}));
+            }}
+          >
             Stop
           </button>
         )}
         {task.status !== 'archived' && task.current_run_id === null && (
-          <button onClick={() => void act(() => api.move(task.id, 'archive'))}>Archive</button>
+          <button
+            data-action="archive"
+            onClick={() => {
+              const worktree =
+                task.worktree !== null && task.worktree.removed_at === null
+                  ? ' Its worktree is removed (uncommitted work is saved in a rescue ref; the branch stays).'
+                  : '';
+              if (confirm(`Archive task #${task.id}?${worktree}`))
+                void act(() => api.move(task.id, 'archive'));
+            }}
+          >
+            Archive
+          </button>
         )}
         <button
           onClick={() => {
