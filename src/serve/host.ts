@@ -104,9 +104,14 @@ export class Host {
       ...(opts.progressFlushMs !== undefined ? { progressFlushMs: opts.progressFlushMs } : {}),
       ...(opts.log ? { log: opts.log } : {}),
       onRunEnded: () => this.wake(),
-      onClosed: ({ runId, taskId, outcome, runDir }) => {
+      onClosed: ({ runId, taskId, outcome, runDir, elsewhere }) => {
         opts.instruments?.ended(runDir, outcome);
-        opts.log?.(`run ${runId} of task ${taskId} ended ${outcome}`);
+        // A run another host closed (its lease lapsed) keeps the outcome stored there.
+        opts.log?.(
+          elsewhere
+            ? `run ${runId} of task ${taskId} had been ended elsewhere; its processes here are gone`
+            : `run ${runId} of task ${taskId} ended ${outcome}`,
+        );
       },
       onResume: () => this.lease?.resumed(),
       ...(opts.hostLease

@@ -37,7 +37,14 @@ export interface SupervisorOptions {
   /** Called when a run has ended and its slot is free. */
   onRunEnded?: () => void;
   /** Called when a run this host watched was closed (for the log and `/metrics`). */
-  onClosed?: (closed: { runId: number; taskId: number; outcome: Outcome; runDir: string }) => void;
+  onClosed?: (closed: {
+    runId: number;
+    taskId: number;
+    outcome: Outcome;
+    runDir: string;
+    /** The run had been closed without this host (its outcome is the stored one, not `outcome`). */
+    elsewhere: boolean;
+  }) => void;
   /** Called when the machine was found to have been suspended (the monotonic clock slept). */
   onResume?: () => void;
   /**

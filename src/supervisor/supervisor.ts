@@ -1,3 +1,4 @@
+import { RunRule } from '../core/ending.js';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { dispatcher } from '../core/actor.js';
@@ -478,6 +479,7 @@ export class Supervisor implements Supervision {
         taskId: live.taskId,
         outcome: run.ending.outcome,
         runDir: live.runDir,
+        elsewhere: run.ending.reason.rule === RunRule.ended_elsewhere,
       });
     if (freed) this.opts.onRunEnded?.();
   }

@@ -182,6 +182,15 @@ describe.skipIf(!URL)('several hosts on one PostgreSQL', () => {
     );
     expect(reapedB.length).toBeGreaterThan(0);
     for (const d of delays) expect(d).toBeLessThanOrEqual(TTL_MS + 2_000);
+    // Host c, back, does not log its reaped runs as `ended stopped`: they ended host_lost
+    // elsewhere, and its log says so.
+    const saidC = serveC.output();
+    for (const id of cLost.payload.runs as number[]) {
+      expect(saidC).not.toMatch(new RegExp(`run ${id} of task \\d+ ended stopped`));
+    }
+    process.stdout.write(
+      `host c logged ${saidC.split('had been ended elsewhere').length - 1} runs ended elsewhere\n`,
+    );
 
     // Every task done, with exactly one completed run.
     const tasks = await store.listTasks({ limit: 10_000 });
