@@ -1,3 +1,4 @@
+import { llmEnv } from '../core/llm.js';
 import type { Profile } from '../core/profile.js';
 import { checkAgentCommand, parseAgentArgv } from './index.js';
 import { resolveAgent } from './recipe.js';
@@ -46,7 +47,8 @@ export function resolvedAgentProfile(
 export function agentProfileText(p: Profile, home: string, root: boolean): string | null {
   const r = resolvedAgentProfile(p, home, root);
   if (r === null) return null;
-  const env = { ...r.env, ...p.env };
+  // The proxy's variables too (`--llm-upstream`): they are set over the profile's own.
+  const env = { ...r.env, ...p.env, ...llmEnv(p.llm, '<serve url>', '<run token>') };
   const lines = [
     `agent:             ${r.kind} (${r.title}), started per run by \`warden agent-run\``,
     `resolved argv:     ${JSON.stringify(r.argv)}`,

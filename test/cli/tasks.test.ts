@@ -132,6 +132,11 @@ describe.concurrent('create and show', () => {
     const r = await cli().run(['create', 'Plain output']);
     expect(r).toMatchObject({ code: 0, stderr: '' });
     expect(r.stdout).toMatch(/^created task \d+ \[ready\] Plain output\n$/);
+    // A gated task says it waits, and what lets it start.
+    const gated = await cli().run(['create', 'Deploy', '--needs-approval']);
+    expect(gated.stdout).toMatch(
+      /^created task (\d+) \[ready\] Deploy; it waits for approval: `warden approve \1`\n$/,
+    );
   });
 });
 

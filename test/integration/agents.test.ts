@@ -373,6 +373,12 @@ describe('agent profiles: refusals and profile show', () => {
     // File changes are progress for agents; exit_zero stays auto for one that reports by MCP.
     expect(json.progress_from_workspace).toBe(true);
     expect(json.policy.exit_zero).toBeUndefined();
+    // Behind the model proxy, the run's base URL is the proxy's, over the profile's own.
+    await home.ok(['profile', 'edit', 'c', '--llm-upstream', 'https://api.anthropic.com']);
+    const proxied = await home.ok(['profile', 'show', 'c']);
+    expect(proxied).toContain('  ANTHROPIC_BASE_URL=<serve url>/llm/<run token>\n');
+    expect(proxied).toContain('  WARDEN_LLM_URL=<serve url>/llm/<run token>\n');
+    expect(proxied).not.toContain('ANTHROPIC_BASE_URL=http://127.0.0.1:9');
   });
 });
 

@@ -79,7 +79,12 @@ export function register(program: Command): void {
         say(
           `task ${task.id} [${task.status}] ${task.title} already holds idempotency key '${opts.idempotencyKey}'; nothing was created`,
         );
-      } else say(`created task ${task.id} [${task.status}] ${task.title}${waiting}`);
+      } else {
+        const gate = task.approval.required
+          ? `; it waits for approval: \`warden approve ${task.id}\``
+          : '';
+        say(`created task ${task.id} [${task.status}] ${task.title}${waiting}${gate}`);
+      }
     }
   });
 }

@@ -5,7 +5,12 @@ import { checkName } from '../../core/checks.js';
 import { parseInput } from '../../core/validate.js';
 import { profilePatchSchema, profileSpecSchema } from '../../core/profile.js';
 import { checkProfileOnThisHost, findExecutable } from '../../config/executable.js';
-import { agentArgv, agentExecutable, checkAgentCommand } from '../../agents/index.js';
+import {
+  agentArgv,
+  agentExecutable,
+  checkAgentCommand,
+  parseAgentArgv,
+} from '../../agents/index.js';
 import { agentProfileText } from '../../agents/describe.js';
 import { parseWorkspace } from '../../core/worktree.js';
 import type { WorktreeSpec } from '../../core/worktree.js';
@@ -278,13 +283,19 @@ export function register(program: Command): void {
       clear.length > 0 ||
       (opts.unsetEnv ?? []).length > 0;
     if (!given) throw invalid('nothing to change; give an option to set or a new command after --');
-    const p = await withContext((ctx) =>
-      ctx.store.editProfile(
+    const p = await withContext(async (ctx) => {
+      // A proxy added to an agent profile speaks its agent's API, as on `profile add`.
+      if (patch.llm?.upstream !== undefined && patch.llm.kind === undefined) {
+        const agent = parseAgentArgv(patch.argv ?? (await ctx.store.getProfile(name)).argv);
+        const kind = agent === null ? undefined : checkAgentCommand(agent).llm_kind;
+        if (kind !== undefined) patch.llm = { ...patch.llm, kind };
+      }
+      return ctx.store.editProfile(
         name,
         { ...patch, policy, clear_policy: clear, unset_env: opts.unsetEnv ?? [] },
         ctx.actor,
-      ),
-    );
+      );
+    });
     if (opts.json) sayJson(p);
     else say(`profile ${p.name} is at version ${p.version}`);
   });

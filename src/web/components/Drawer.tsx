@@ -105,6 +105,8 @@ export function Drawer({ id, now, version, onOpen, onClose, onError, onDone }: P
       await load();
     } catch (err) {
       onError(err);
+      // Refused as out of date (409: another tab or person moved it first): show it as it is.
+      if (err instanceof ApiError && err.status === 409) await load();
     }
   };
 
