@@ -115,6 +115,30 @@ export async function runAgent(cmd: AgentCommand): Promise<number> {
     // The run's reason quotes the log's last line: this one, in words, not the agent's JSON.
     const word = finalWord(lines.slice(-SIGN_LINES));
     if (word !== null) say(`${recipe.title} exited ${code}: ${word}`);
+  } else if (await stillOpen(url, token)) {
+    // The reason will say the worker "used the worker protocol" (this launcher did, to read
+    // the task): the log's last line says it was the agent that never reported.
+    const word = finalWord(lines.slice(-SIGN_LINES));
+    say(
+      `${recipe.title} exited 0 without calling warden_complete${word === null ? '' : `; its last words: ${word}`}`,
+    );
   }
   return mapped.code;
+}
+
+/** Whether the run is still open with no report (false when serve cannot say). */
+async function stillOpen(url: string, token: string): Promise<boolean> {
+  try {
+    const context = await callApi<WorkerContext>(
+      url,
+      token,
+      'GET',
+      '/api/v1/worker/context',
+      undefined,
+      5_000,
+    );
+    return context.run.state === 'running';
+  } catch {
+    return false;
+  }
 }

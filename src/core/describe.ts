@@ -7,6 +7,7 @@ import type { LlmState, RunLlm, TokenUsage } from './llm.js';
 import type { Run } from './run.js';
 import { holdsChildren } from './status.js';
 import type { Task } from './task.js';
+import { lastLine } from './reasons.js';
 
 /** A run's ending in plain words, with the numbers behind it (SPEC §3 "Diagnosis"). */
 export function describeRun(run: Run, now: EpochMs): string {
@@ -34,11 +35,9 @@ export function describeRun(run: Run, now: EpochMs): string {
       : run.signal !== null
         ? ` (signal ${run.signal})`
         : '';
-  const lastLine = run.reason?.last_output ?? run.log_tail?.trim().split('\n').at(-1)?.trim() ?? '';
+  const last = run.reason?.last_output ?? lastLine(run.log_tail) ?? '';
   const evidence =
-    run.outcome !== 'completed' && lastLine !== ''
-      ? `; last output: "${lastLine.slice(0, 200)}"`
-      : '';
+    run.outcome !== 'completed' && last !== '' ? `; last output: "${last.slice(0, 200)}"` : '';
   const model = runModelText(run, now);
   return `${head}: ${run.outcome ?? 'ended'}${lasted}${exit}${model}${reason}${evidence}`;
 }
@@ -51,11 +50,16 @@ function runModelText(run: Run, now: EpochMs): string {
   return run.llm.requests > 0 ? `; model ${usageShort(run.llm)}${failed}` : '';
 }
 
-/** `, 2 model requests failed (last: the model upstream ... failed: ECONNREFUSED)`, or empty. */
+/**
+ * `, 3 rate limits, 2 model requests failed (last: the model upstream ... failed: ECONNREFUSED)`,
+ * or empty: what the agent's retries hid (its log shows a silent gap).
+ */
 function modelErrorsText(llm: RunLlm): string {
-  if (llm.errors === 0 || llm.last_error === null) return '';
+  const limits =
+    llm.rate_limits > 0 ? `, ${llm.rate_limits} rate limit${llm.rate_limits === 1 ? '' : 's'}` : '';
+  if (llm.errors === 0 || llm.last_error === null) return limits;
   const last = llm.last_error.length > 160 ? `${llm.last_error.slice(0, 159)}…` : llm.last_error;
-  return `, ${llm.errors} model request${llm.errors === 1 ? '' : 's'} failed (last: ${last})`;
+  return `${limits}, ${llm.errors} model request${llm.errors === 1 ? '' : 's'} failed (last: ${last})`;
 }
 
 /** What a card says beside its status: a delay, a block reason or a result. */

@@ -5,6 +5,7 @@ import type { ExitStatus } from './exit.js';
 import type { EpochMs, Millis } from './glossary.js';
 import type { Policy } from './policy.js';
 import type { RunReason } from './run.js';
+import { readableLines } from './readable-log.js';
 
 /**
  * Every reason a run can end with, each message written once (SPEC §3 "Diagnosis"). The
@@ -220,8 +221,11 @@ export function reportReason(
 
 /** The last non-empty line of a log's tail, cut to a readable length. */
 export function lastLine(tail: string | null | undefined, max = 200): string | undefined {
+  // As a person reads it: an agent's JSON event says what it says (its result, its last
+  // words), not thousands of characters of ids and usage cut at `max`.
   const line = tail
     ?.split('\n')
+    .flatMap((l) => readableLines(l))
     .map((l) => l.trim())
     .filter((l) => l !== '')
     .at(-1);

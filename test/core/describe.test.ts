@@ -60,6 +60,24 @@ describe('describing runs in words', () => {
     );
   });
 
+  it("names a run's rate limits and failed model requests, which the agent's retries hide", () => {
+    const llm = {
+      ...NO_RUN_LLM,
+      requests: 5,
+      tokens: { ...NO_RUN_LLM.tokens, input: 3_000, output: 500 },
+      cost_usd: 0.02,
+      rate_limits: 3,
+      errors: 1,
+      last_error: 'the model upstream https://api.anthropic.com failed: overloaded',
+    };
+    expect(describeRun({ ...base, llm }, 4_000_000)).toContain(
+      '; model 3.5k tokens, USD 0.02, 3 rate limits, 1 model request failed (last: the model upstream https://api.anthropic.com failed: overloaded)',
+    );
+    expect(describeRun({ ...base, llm: { ...llm, errors: 0, last_error: null } }, 0)).toMatch(
+      /, 3 rate limits — /,
+    );
+  });
+
   it('gives the numbers behind the ending', () => {
     expect(describeReason(base)).toBe(
       'rule stall_timeout; limits stall_warn_after 10m, stall_timeout 59m; before the ending: last progress 59m earlier, last output 59m earlier, last heartbeat never; pid 4242; alive when the ending began; host h1; signal SIGTERM',

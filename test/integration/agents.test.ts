@@ -303,6 +303,16 @@ describe("exit mapping: an agent's rate limit and configuration error", () => {
     );
   });
 
+  it('claude-code: exit 0 without warden_complete says the agent never reported, in its words', async () => {
+    const { id } = await start(claude, { STANDIN_MODE: 'quit' });
+    const run = await endedRun(id);
+    expect(run.outcome).toBe('crashed');
+    expect(run.exit_code).toBe(0);
+    expect(run.reason?.last_output).toBe(
+      'warden agent-run: Claude Code exited 0 without calling warden_complete; its last words: All done.',
+    );
+  });
+
   it('aider: exit 0 after its rate-limit line is still a rate limit', async () => {
     const { id } = await start(CASES[4] as Case, { STANDIN_MODE: 'rate-limit' });
     const run = await endedRun(id);

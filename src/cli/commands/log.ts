@@ -1,6 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { Command } from 'commander';
-import { ReadableLog } from '../../agents/readable.js';
+import { ReadableLog } from '../../core/readable-log.js';
 import { parseTaskId } from '../../core/checks.js';
 import { invalid, notFound } from '../../core/errors.js';
 import type { Run } from '../../core/run.js';
@@ -25,7 +25,7 @@ async function write(data: Buffer): Promise<void> {
 }
 
 /**
- * `--readable`: each whole line as a person reads it (src/agents/readable.ts), a piece cut
+ * `--readable`: each whole line as a person reads it (src/core/readable-log.ts), a piece cut
  * mid-character or mid-line kept for the next; `end` writes what is left.
  */
 function readableOut(): { out: (data: Buffer) => Promise<void>; end: () => Promise<void> } {

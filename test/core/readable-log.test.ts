@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ReadableLog, readableLines } from '../../src/agents/readable.js';
+import { ReadableLog, readableLines } from '../../src/core/readable-log.js';
+import { lastLine } from '../../src/core/reasons.js';
 
 /** A real Claude Code 2.1 stream-json log, from test/integration/claude-code.test.ts's run. */
 const LOG = readFileSync(new URL('../fixtures/claude-stream.jsonl', import.meta.url), 'utf8');
@@ -20,6 +21,18 @@ const READ = [
   'said: Done: NOTES.md is committed.',
   'result: Done: NOTES.md is committed. (5 turns, USD 0.44)',
 ].join('\n');
+
+describe("a run's last output, as its reason quotes it", () => {
+  it("is what the agent's last event says, not its JSON cut at 200 characters", () => {
+    expect(lastLine(LOG)).toBe('result: Done: NOTES.md is committed. (5 turns, USD 0.44)');
+    // The tail a run keeps may start mid-event; the last event still reads whole.
+    expect(lastLine(LOG.slice(-3_000))).toBe(
+      'result: Done: NOTES.md is committed. (5 turns, USD 0.44)',
+    );
+    // A plain worker's lines are as they were.
+    expect(lastLine('step 1\nstep 2\n\n')).toBe('step 2');
+  });
+});
 
 describe("a run's log as a person reads it", () => {
   it("turns Claude Code's events into what they say, whatever the pieces it comes in", () => {
