@@ -144,8 +144,16 @@ export class LlmProxy {
       }
     } catch (err) {
       req.resume();
-      if (err instanceof WardenError && err.code === 'stale_run')
-        return writeRefusal(res, guess, staleRefusal(err.message));
+      if (err instanceof WardenError && err.code === 'stale_run') {
+        // An agent that calls again after its budget's refusal gets that refusal again, not
+        // a 409 it has no words for.
+        const spentRun = (err.details as { outcome?: string } | undefined)?.outcome;
+        const answer =
+          spentRun === 'budget_exhausted'
+            ? budgetRefusal(guess, 'this run was ended for it')
+            : staleRefusal(err.message);
+        return writeRefusal(res, guess, answer);
+      }
       if (err instanceof WardenError && err.code === 'unauthorized')
         return writeRefusal(res, guess, refusal(401, 'authentication_error', err.message, false));
       this.opts.log(`llm proxy: ${(err as Error).stack ?? String(err)}`);

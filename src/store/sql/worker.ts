@@ -206,7 +206,7 @@ export async function judgeFence(
     error: new WardenError(
       'stale_run',
       `run ${run.id} (attempt ${run.attempt}) of task ${task.id} is no longer current: ${why}; stop working on this task`,
-      { run_id: run.id, task_id: task.id },
+      { run_id: run.id, task_id: task.id, outcome: run.outcome },
     ),
   };
 }
