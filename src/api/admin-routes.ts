@@ -1,5 +1,5 @@
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
-import { illegalState } from '../core/errors.js';
+import { conflict, illegalState } from '../core/errors.js';
 import type { Store } from '../store/store.js';
 import type { EndResult, StopIntent } from '../core/ending.js';
 import type { AuthVariables } from './auth.js';
@@ -39,8 +39,13 @@ export function adminRoutes(
     }),
     async (c) => {
       const id = Number(c.req.valid('param').id);
-      const intent = c.req.valid('json') as StopIntent;
+      const { run_id: meant, ...intent } = c.req.valid('json') as StopIntent & { run_id?: number };
       const task = await store.getTask(id);
+      if (meant !== undefined && task.current_run_id !== meant) {
+        throw conflict(
+          `run ${meant} of task ${id} is no longer in progress (the task is ${task.status}${task.current_run_id === null ? '' : `, its run now is ${task.current_run_id}`}); nothing was stopped`,
+        );
+      }
       if (typeof intent.reassign === 'string') await store.getProfile(intent.reassign);
       const by = c.get('token')?.name ?? 'a person';
       const result = await host.stop(id, by, intent);

@@ -107,6 +107,10 @@ export const StopBody = z
     reassign: z.string().nullable().optional().openapi({
       description: 'with requeue: give the task to this profile as the run is released',
     }),
+    run_id: z.number().int().positive().optional().openapi({
+      description:
+        'the run meant: refused (409 conflict) when the task runs another one by now, so a stop sent to a host that answered late never ends a later attempt',
+    }),
   })
   .strict()
   .openapi('StopBody');

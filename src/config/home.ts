@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_HOME_DIR } from '../core/defaults.js';
@@ -52,13 +52,29 @@ export function homePaths(root: string): HomePaths {
 export function makeHomeDirs(paths: HomePaths): void {
   for (const dir of [paths.root, paths.workspaces, paths.runs]) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    chmodSync(dir, 0o700);
+    closeToOthers(dir, 0o700);
   }
 }
 
 /** The SQLite database and its WAL files, readable by their owner only (mode 0600). */
 export function closeDatabaseFiles(db: string): void {
-  for (const file of [db, `${db}-wal`, `${db}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
+  for (const file of [db, `${db}-wal`, `${db}-shm`])
+    if (existsSync(file)) closeToOthers(file, 0o600);
+}
+
+/** Sets a mode; a file of another user's is refused in words, not as a bare EPERM. */
+function closeToOthers(path: string, mode: number): void {
+  // Already so: nothing to write (a read-only home stays readable by `init`).
+  if ((statSync(path).mode & 0o777) === mode) return;
+  try {
+    chmodSync(path, mode);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') throw err;
+    throw new WardenError(
+      'setup',
+      `${path} belongs to another user, so warden cannot close it to others (mode ${mode.toString(8)}); set WARDEN_HOME to a folder of your own`,
+    );
+  }
 }
 
 /** Writes the admin token readable by its owner only (mode 0600). */

@@ -7,7 +7,11 @@ import type { EpochMs, EventId, TaskId } from './glossary.js';
  * mapped from the events the board already writes, so the events table is the outbox.
  */
 
-/** What a subscription may ask to hear about. */
+/**
+ * What a subscription may ask to hear about. A subscription made without `--events` stores
+ * every kind by name: a kind added here needs a migration that adds it to those (as
+ * `profile_paused` had: SQLite 19, PostgreSQL 25).
+ */
 export const NotifyKind = {
   /** A task is done (`task_done`). */
   completed: 'completed',

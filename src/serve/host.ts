@@ -105,8 +105,9 @@ export class Host {
       ...(opts.log ? { log: opts.log } : {}),
       onRunEnded: () => this.wake(),
       onClosed: ({ runId, taskId, outcome, runDir, elsewhere }) => {
-        opts.instruments?.ended(runDir, outcome);
-        // A run another host closed (its lease lapsed) keeps the outcome stored there.
+        // A run another host closed (its lease lapsed) keeps the outcome stored there, and
+        // its detection was that host's: not measured here under a placeholder outcome.
+        if (!elsewhere) opts.instruments?.ended(runDir, outcome);
         opts.log?.(
           elsewhere
             ? `run ${runId} of task ${taskId} had been ended elsewhere; its processes here are gone`

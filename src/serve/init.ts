@@ -49,6 +49,9 @@ export async function initHome(
     // Set up already, but an empty or foreign file is not a home to leave as it is unsaid.
     const verdict = checkSqliteHeader(paths.db);
     if (!verdict.ok) throw corruptError(paths.db, 'header check', verdict.problem);
+    // A home made before init closed it (its database 0644 under umask 022) is closed now.
+    makeHomeDirs(paths);
+    closeDatabaseFiles(paths.db);
     return { created: false, paths };
   }
   if (existsSync(paths.adminToken) && !existsSync(paths.db)) {

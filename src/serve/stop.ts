@@ -40,7 +40,8 @@ export async function endTaskRun(
         readAdminToken(ctx.home),
         'POST',
         `/api/v1/tasks/${taskId}/stop`,
-        intent,
+        // The run meant: a host that answers late (it was paused) must not end a later attempt.
+        { ...intent, run_id: runId },
         ENDING_TIMINGS.stop_wait_ms,
         signal,
       );

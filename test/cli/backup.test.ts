@@ -81,8 +81,8 @@ describe('runs open in a restored backup', () => {
   it('a run that completed after the backup was taken ends saying the restore lost its report', async () => {
     const home = await new TestHome().init();
     try {
-      // Four progress calls a second apart, then complete and exit 0.
-      await home.profile('reporter', fixture('progress-only.sh', '4', '1'));
+      // Ten progress calls a second apart, then complete and exit 0: room for a slow backup.
+      await home.profile('reporter', fixture('progress-only.sh', '10', '1'));
       const id = await home.task('reports, then completes', ['--assignee', 'reporter']);
       const serve = await home.serve();
       // The backup holds the run open, after the worker used the protocol and before it completed.

@@ -29,6 +29,13 @@ describe('the home and its database are closed to other users', () => {
       expect(r.code, r.stderr).toBe(0);
       const copy = readdirSync(cli.home).find((f) => /^warden-\d{8}T\d{6}Z\.db$/.test(f)) ?? '';
       expect(modeOf(join(cli.home, copy))).toBe(0o600);
+      // A home made before init closed it: init again closes it, and changes nothing else.
+      chmodSync(cli.home, 0o755);
+      chmodSync(db, 0o644);
+      const before = cli.dbSnapshot();
+      expect((await cli.run(['init'])).code).toBe(0);
+      expect([modeOf(cli.home), modeOf(db)]).toEqual([0o700, 0o600]);
+      expect(cli.dbSnapshot()).toEqual(before);
     },
   );
 });

@@ -389,6 +389,13 @@ describe('agent profiles: refusals and profile show', () => {
     expect(proxied).toContain('  ANTHROPIC_BASE_URL=<serve url>/llm/<run token>\n');
     expect(proxied).toContain('  WARDEN_LLM_URL=<serve url>/llm/<run token>\n');
     expect(proxied).not.toContain('ANTHROPIC_BASE_URL=http://127.0.0.1:9');
+    // A proxy there already keeps its kind when only its upstream changes (a gateway).
+    await home.ok(['profile', 'edit', 'c', '--llm-kind', 'openai']);
+    await home.ok(['profile', 'edit', 'c', '--llm-upstream', 'https://gateway.test/v1']);
+    const kept = JSON.parse(await home.ok(['profile', 'show', 'c', '--json'])) as {
+      llm: { kind: string; upstream: string };
+    };
+    expect(kept.llm).toMatchObject({ kind: 'openai', upstream: 'https://gateway.test/v1' });
   });
 });
 

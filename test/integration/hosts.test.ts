@@ -188,9 +188,8 @@ describe.skipIf(!URL)('several hosts on one PostgreSQL', () => {
     for (const id of cLost.payload.runs as number[]) {
       expect(saidC).not.toMatch(new RegExp(`run ${id} of task \\d+ ended stopped`));
     }
-    process.stdout.write(
-      `host c logged ${saidC.split('had been ended elsewhere').length - 1} runs ended elsewhere\n`,
-    );
+    const elsewhere = saidC.split('had been ended elsewhere').length - 1;
+    if ((cLost.payload.runs as number[]).length > 0) expect(elsewhere).toBeGreaterThan(0);
 
     // Every task done, with exactly one completed run.
     const tasks = await store.listTasks({ limit: 10_000 });
@@ -306,7 +305,8 @@ describe.skipIf(!URL)('several hosts on one PostgreSQL', () => {
     await setUp(2, ['3000', '0.2']);
     const store = shared as PgStore;
     const [a, b] = homes as [TestHome, TestHome];
-    const serveB = await b.serve(serveArgs('b', '3s'));
+    // Long enough that the CLI, started once b is paused, is waiting before the lease lapses.
+    const serveB = await b.serve(serveArgs('b', '10s'));
     const task = await store.createTask({ title: 'long', assignee: 'job' }, person('ana'));
     await waitFor('the run on host b', async () =>
       (await store.listRuns(task.id)).find((r) => r.process !== null),

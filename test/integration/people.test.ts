@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pidAlive } from '../../src/os/procfs.js';
 import { TestHome, fixture, waitFor } from '../helpers/host.js';
@@ -48,6 +50,35 @@ describe('people steer running tasks through the one ending path (SPEC §3, §6)
       ['quick', 'completed'],
     ]);
     expect(done.counters.failures).toBe(0);
+  });
+
+  it('a stop naming a run the task no longer runs changes nothing (409)', async () => {
+    home = await new TestHome().init();
+    await home.profile('sleepy', fixture('sleeper.sh', '60'), ['--kill-grace', '2s']);
+    const id = await home.task('keeps going', ['--assignee', 'sleepy']);
+    const serve = await home.serve();
+    const pid = await workerPid(id);
+    const current = (await home.getTask(id)).current_run_id ?? 0;
+    const token = readFileSync(join(home.root, 'admin.token'), 'utf8').trim();
+    const stop = (runId: number): Promise<Response> =>
+      fetch(`${serve.url}/api/v1/tasks/${id}/stop`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ run_id: runId }),
+      });
+    // A stop meant for an earlier attempt, answered late: the run now in progress goes on.
+    const late = await stop(current + 1);
+    expect(late.status).toBe(409);
+    expect(await late.json()).toMatchObject({
+      error: {
+        code: 'conflict',
+        message: `run ${current + 1} of task ${id} is no longer in progress (the task is running, its run now is ${current}); nothing was stopped`,
+      },
+    });
+    expect(pidAlive(pid)).toBe(true);
+    expect((await home.getTask(id)).current_run_id).toBe(current);
+    expect((await stop(current)).status).toBe(200);
+    expect(pidAlive(pid)).toBe(false);
   });
 
   it('stop works without a running serve, through the same ending code', async () => {

@@ -19,7 +19,7 @@ describe('callApi', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     ctx.onTestFinished(() => void server.close());
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    await expect(callApi(url, 't', 'GET', '/api/v1/tasks', undefined, 500)).rejects.toThrow(
+    await expect(callApi(url, 't', 'GET', '/api/v1/tasks', undefined, 1_500)).rejects.toThrow(
       `warden serve at ${url} failed every try with HTTP 500: Cannot find module x.js; its log says why`,
     );
     expect(tries).toBeGreaterThan(1);

@@ -284,9 +284,11 @@ export function register(program: Command): void {
       (opts.unsetEnv ?? []).length > 0;
     if (!given) throw invalid('nothing to change; give an option to set or a new command after --');
     const p = await withContext(async (ctx) => {
-      // A proxy added to an agent profile speaks its agent's API, as on `profile add`.
+      // A proxy added to an agent profile speaks its agent's API, as on `profile add`; one
+      // there already keeps the kind it has.
       if (patch.llm?.upstream !== undefined && patch.llm.kind === undefined) {
-        const agent = parseAgentArgv(patch.argv ?? (await ctx.store.getProfile(name)).argv);
+        const before = await ctx.store.getProfile(name);
+        const agent = before.llm === null ? parseAgentArgv(patch.argv ?? before.argv) : null;
         const kind = agent === null ? undefined : checkAgentCommand(agent).llm_kind;
         if (kind !== undefined) patch.llm = { ...patch.llm, kind };
       }

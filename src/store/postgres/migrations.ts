@@ -609,7 +609,16 @@ ALTER TABLE hosts ADD COLUMN max_workers INTEGER;
 -- Review rounds count from the last time a person put the task back in line (\`unblock\`,
 -- \`retry\`): the id of the task's newest review then. Before, a task blocked at
 -- \`max_review_rounds\` and unblocked was blocked again by the next request for changes.
-ALTER TABLE tasks ADD COLUMN review_rounds_from INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tasks ADD COLUMN review_rounds_from BIGINT NOT NULL DEFAULT 0;
+`,
+  },
+  {
+    version: 25,
+    sql: `
+-- A subscription made without --events holds every kind there was, by name: it gets the new
+-- \`profile_paused\` too, as it would if made now (and a \`notify add\` of it again finds it).
+UPDATE notify_subscriptions SET kinds = '["completed","review_requested","needs_input","question","stall_loop","gave_up","budget","stalled","host_lost","profile_paused"]'
+  WHERE kinds = '["completed","review_requested","needs_input","question","stall_loop","gave_up","budget","stalled","host_lost"]';
 `,
   },
 ];

@@ -476,4 +476,13 @@ ALTER TABLE hosts ADD COLUMN max_workers INTEGER;
 ALTER TABLE tasks ADD COLUMN review_rounds_from INTEGER NOT NULL DEFAULT 0;
 `,
   },
+  {
+    version: 19,
+    sql: `
+-- A subscription made without --events holds every kind there was, by name: it gets the new
+-- \`profile_paused\` too, as it would if made now (and a \`notify add\` of it again finds it).
+UPDATE notify_subscriptions SET kinds = '["completed","review_requested","needs_input","question","stall_loop","gave_up","budget","stalled","host_lost","profile_paused"]'
+  WHERE kinds = '["completed","review_requested","needs_input","question","stall_loop","gave_up","budget","stalled","host_lost"]';
+`,
+  },
 ];
