@@ -5,9 +5,15 @@ import type { BoardStats, Comment, Task } from '../../src/core/task.js';
 import type { Board } from '../../src/store/store.js';
 import type { WorktreeRecord } from '../../src/core/worktree.js';
 import { expectError, sharedHome } from '../helpers/cli.js';
+import type { QuestionAnswer } from '../../src/core/worker-protocol.js';
 import type { Cli } from '../helpers/cli.js';
 
-type ShownTask = Task & { comments: Comment[]; runs: Run[]; worktree: WorktreeRecord | null };
+type ShownTask = Task & {
+  comments: Comment[];
+  questions: QuestionAnswer[];
+  runs: Run[];
+  worktree: WorktreeRecord | null;
+};
 
 const TASK_FIELDS = [
   'id',
@@ -105,9 +111,10 @@ describe.concurrent('create and show', () => {
 
     const shown = await show(cli(), created.id);
     for (const field of TASK_FIELDS) expect(shown[field], field).toEqual(created[field]);
-    const { comments, runs, worktree, ...rest } = shown;
+    const { comments, questions, runs, worktree, ...rest } = shown;
     expect(rest).toEqual(created);
     expect(comments).toEqual([]);
+    expect(questions).toEqual([]);
     expect(runs).toEqual([]);
     // Only a task of a worktree profile that has started has one (docs/worktrees.md).
     expect(worktree).toBeNull();

@@ -331,11 +331,12 @@ describe('work left off the branch', () => {
   it("diff says when a done task's last run left uncommitted work, which is not on its branch", async () => {
     home = await new TestHome().init();
     const repo = makeRepo();
-    // Rewrites scratch.txt for a second, commits nothing, exits 0: done, its work uncommitted.
-    await home.profile('sloppy', fixture('worktree-worker.sh', 'touch', '1'), [
-      '--workspace',
-      `worktree:${repo}`,
-    ]);
+    // Writes a file, commits nothing, exits 0: done, its work uncommitted.
+    await home.profile(
+      'sloppy',
+      ['sh', '-c', 'echo work >scratch.txt'],
+      ['--workspace', `worktree:${repo}`],
+    );
     const id = await home.task('edits, commits nothing', ['--assignee', 'sloppy']);
     await home.serve();
     await home.waitStatus(id, 'done', 60_000);
