@@ -18,6 +18,11 @@ function page(title: string, message: string): string {
   return `<!doctype html><html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${esc(title)}</title><body style="font:16px system-ui;margin:3rem;max-width:40rem"><h1>${esc(title)}</h1><p role="alert">${esc(message)}</p></body></html>`;
 }
 
+/** `?task=ID` for a task id as a link carries it, or nothing for anything else. */
+function taskQuery(task: string | undefined): string {
+  return task !== undefined && /^[1-9]\d{0,15}$/.test(task) ? `?task=${task}` : '';
+}
+
 /**
  * The dashboard's own routes (SPEC §6): log in with a one-time code (`warden open`), log out,
  * and the built page itself. The page holds no token: it is authorised by an HttpOnly,
@@ -46,7 +51,8 @@ export function webRoutes(store: Store, secure: () => boolean): Hono {
       secure: secure(),
       maxAge: LOGIN_DEFAULTS.session_ttl_ms / 1000,
     });
-    return c.redirect('/', 303);
+    // `warden open --task ID`: the page opens that task's drawer, as a notification's link does.
+    return c.redirect(`/${taskQuery(c.req.query('task'))}`, 303);
   });
 
   app.post('/logout', async (c) => {
@@ -65,7 +71,11 @@ export function webRoutes(store: Store, secure: () => boolean): Hono {
       );
     }
     if (getCookie(c, SESSION_COOKIE) === undefined) {
-      return c.html(page('warden', 'Log in with the link `warden open` prints.'), 401);
+      // A notification's link (`/?task=ID`) opened before logging in: the login comes back to it.
+      const task = taskQuery(c.req.query('task'));
+      const open =
+        task === '' ? 'warden open' : `warden open --task ${task.slice('?task='.length)}`;
+      return c.html(page('warden', `Log in with the link \`${open}\` prints.`), 401);
     }
     c.header('cache-control', 'no-store');
     return c.html(readFileSync(index, 'utf8'));

@@ -188,7 +188,8 @@ export function App() {
       <main class="login">
         <h1>warden</h1>
         <p role="alert">
-          Your session has ended. Run `warden open` and follow the link to log in again.
+          Your session has ended. Run `warden open
+          {selected === null ? '' : ` --task ${selected}`}` and follow the link to log in again.
         </p>
       </main>
     );

@@ -38,6 +38,15 @@ describe('a notification’s dashboard link', () => {
 
     const page = await browser.newPage();
     ctx.onTestFinished(() => page.context().close());
+    // Followed before logging in: the page says which login comes back to this task...
+    const first = await page.goto(link);
+    expect(first?.status()).toBe(401);
+    expect(await page.textContent('[role="alert"]')).toBe(
+      `Log in with the link \`warden open --task ${id}\` prints.`,
+    );
+    // ...and that login lands on its drawer.
+    await page.goto((await home.ok(['open', '--task', String(id)])).trim());
+    await page.waitForSelector(`[data-drawer="${id}"]`, { timeout: 10_000 });
     await page.goto((await home.ok(['open'])).trim());
     await page.waitForSelector('[data-column="ready"]');
     await page.goto(link);
