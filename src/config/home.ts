@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DEFAULT_HOME_DIR } from '../core/defaults.js';
 import { newToken } from '../os/token.js';
 import { WardenError } from '../core/errors.js';
@@ -21,10 +21,14 @@ export interface HomePaths {
   serveLock: string;
 }
 
-/** The home named by `WARDEN_HOME`, else `~/.warden`. */
+/**
+ * The home named by `WARDEN_HOME`, else `~/.warden`; a relative one from the current
+ * directory, made absolute once (messages name it whole, and a worker started in its own
+ * folder must find the run's files).
+ */
 export function resolveHome(env: NodeJS.ProcessEnv = process.env): string {
   const fromEnv = env.WARDEN_HOME;
-  if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv;
+  if (fromEnv !== undefined && fromEnv.trim() !== '') return resolve(fromEnv);
   return join(homedir(), DEFAULT_HOME_DIR);
 }
 

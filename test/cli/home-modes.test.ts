@@ -4,10 +4,12 @@
  * in a folder that was there already (0755 under umask 022) is closed too, the database and a
  * backup's copy are the owner's alone.
  */
-import { chmodSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freshHome } from '../helpers/cli.js';
+import { WARDEN_BIN, freshHome } from '../helpers/cli.js';
 
 const modeOf = (path: string): number => statSync(path).mode & 0o777;
 
@@ -36,6 +38,22 @@ describe('the home and its database are closed to other users', () => {
       expect((await cli.run(['init'])).code).toBe(0);
       expect([modeOf(cli.home), modeOf(db)]).toEqual([0o700, 0o600]);
       expect(cli.dbSnapshot()).toEqual(before);
+    },
+  );
+
+  it.concurrent(
+    'a relative WARDEN_HOME is taken from the current directory, and named whole',
+    (ctx) => {
+      const dir = mkdtempSync(join(tmpdir(), 'warden-relative-'));
+      ctx.onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+      const r = spawnSync(process.execPath, [WARDEN_BIN, 'init', '--name', 'alice'], {
+        cwd: dir,
+        env: { ...process.env, WARDEN_HOME: 'relhome' },
+        encoding: 'utf8',
+      });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`warden home ready at ${join(dir, 'relhome')}`);
+      expect(modeOf(join(dir, 'relhome'))).toBe(0o700);
     },
   );
 });
