@@ -255,6 +255,9 @@ export class Supervisor implements Supervision {
       if (!this.live.has(run.id))
         await adopt(this, run, policies.get(run.id) ?? resolvePolicy(this.opts.config));
     }
+    // What the workers printed while no serve looked goes to the store now, not at the next
+    // batch: `doctor` and the board read it (a healthy worker read "stalls now" for 15 s).
+    if ([...this.live.values()].some((l) => l.dirty)) await this.flush();
     this.sweepCgroups();
   }
 

@@ -85,6 +85,35 @@ describe('restarting serve never loses or duplicates work (SPEC §3 "Restart", P
     expect(Number.isInteger(run?.last_output_at)).toBe(true);
   });
 
+  it('stores what an adopted worker printed while serve was down at once, not at the next batch', async () => {
+    home = await new TestHome().init();
+    await home.profile('ticker', ['sh', '-c', 'while true; do echo tick; sleep 0.2; done']);
+    const id = await home.task('prints on', ['--assignee', 'ticker']);
+    // Batches a minute apart: only the adoption's own write can store the outage's output.
+    const slow = ['--progress-flush', '60s'];
+    const first = await home.serve(slow);
+    const run = await waitFor('the worker to print', async () => {
+      const [r] = await home.runs(id);
+      const { existsSync, statSync } = await import('node:fs');
+      return r?.log_path && existsSync(r.log_path) && statSync(r.log_path).size > 0 ? r : undefined;
+    });
+    first.proc.kill('SIGTERM');
+    await first.exited;
+    const stoppedAt = Date.now();
+    await waitFor('a line printed with no serve', async () => {
+      const { statSync } = await import('node:fs');
+      return statSync(run.log_path ?? '').mtimeMs > stoppedAt + 300;
+    });
+    await home.serve(slow);
+    // doctor and the board read the store: a healthy worker must not look silent since the stop.
+    await waitFor(
+      'the output stored',
+      async () => ((await home.runs(id))[0]?.last_output_at ?? 0) > stoppedAt,
+      10_000,
+    );
+    await home.ok(['stop', String(id), '--now']);
+  });
+
   it('a second serve on the home refuses, and so does dispatch --once; no task ever runs twice (must-show 12)', async () => {
     home = await new TestHome().init();
     await home.profile('job', fixture('short-job.sh', '0.3'), ['--max-concurrency', '4']);
