@@ -102,6 +102,16 @@ function userLines(message: Obj | null): string[] {
   return lines;
 }
 
+function retryLine(o: Obj): string {
+  const status = typeof o.error_status === 'number' ? `HTTP ${o.error_status}` : 'no answer';
+  const error = str(o.error);
+  const attempt = typeof o.attempt === 'number' ? `retry ${o.attempt}` : 'a retry';
+  const of = typeof o.max_retries === 'number' ? ` of ${o.max_retries}` : '';
+  const wait =
+    typeof o.retry_delay_ms === 'number' ? ` in ${(o.retry_delay_ms / 1000).toFixed(1)}s` : '';
+  return `model request failed (${status}${error === null ? '' : `, ${error}`}); ${attempt}${of}${wait}`;
+}
+
 function resultLine(o: Obj): string {
   const turns = typeof o.num_turns === 'number' ? `${o.num_turns} turns` : null;
   const cost = typeof o.total_cost_usd === 'number' ? `USD ${o.total_cost_usd.toFixed(2)}` : null;
@@ -124,9 +134,10 @@ export function readableLines(line: string): string[] {
   if (o === null) return [line];
   switch (o.type) {
     case 'system':
-      return o.subtype === 'init'
-        ? [`session started: model ${str(o.model) ?? '?'} in ${str(o.cwd) ?? '?'}`]
-        : [];
+      if (o.subtype === 'init')
+        return [`session started: model ${str(o.model) ?? '?'} in ${str(o.cwd) ?? '?'}`];
+      // A failed model request the agent tries again: what an outage looks like from inside.
+      return o.subtype === 'api_retry' ? [retryLine(o)] : [];
     case 'assistant':
       return assistantLines(obj(o.message));
     case 'user':

@@ -140,6 +140,14 @@ function activityItems(run: Run, rows: readonly ActivityRow[]): TimelineItem[] {
   return items;
 }
 
+/** `1200 in, 300 out, 27000 cache read tokens`: the cache kinds only when there are any. */
+function tokenWords(r: ModelRequestRow): string {
+  const kinds = [`${r.input_tokens} in`, `${r.output_tokens} out`];
+  if (r.cache_read_tokens > 0) kinds.push(`${r.cache_read_tokens} cache read`);
+  if (r.cache_write_tokens > 0) kinds.push(`${r.cache_write_tokens} cache write`);
+  return `${kinds.join(', ')} tokens`;
+}
+
 function requestItem(r: ModelRequestRow): TimelineItem {
   const tokens = r.input_tokens + r.output_tokens + r.cache_read_tokens + r.cache_write_tokens;
   const words = [
@@ -150,7 +158,8 @@ function requestItem(r: ModelRequestRow): TimelineItem {
         ? `status ${r.status}`
         : null,
     r.error ?? null,
-    tokens > 0 ? `${r.input_tokens} in, ${r.output_tokens} out tokens` : null,
+    // Every kind its cost counts: without the cache reads, the figures would not add up to it.
+    tokens > 0 ? tokenWords(r) : null,
     r.cost_usd !== null && r.cost_usd > 0 ? `$${r.cost_usd.toFixed(4)}` : null,
   ].filter((w) => w !== null);
   return item(

@@ -34,6 +34,43 @@ describe("a run's last output, as its reason quotes it", () => {
   });
 });
 
+describe("a run's log as a person reads it: the agent's retries", () => {
+  it('says each failed model request Claude Code tries again, so an outage is not a silent gap', () => {
+    const retry = (fields: Record<string, unknown>): string =>
+      JSON.stringify({
+        type: 'system',
+        subtype: 'api_retry',
+        session_id: 's',
+        uuid: 'u',
+        ...fields,
+      });
+    expect(
+      readableLines(
+        retry({
+          attempt: 2,
+          max_retries: 10,
+          retry_delay_ms: 1120,
+          error_status: 529,
+          error: 'overloaded',
+        }),
+      ),
+    ).toEqual(['model request failed (HTTP 529, overloaded); retry 2 of 10 in 1.1s']);
+    expect(
+      readableLines(
+        retry({
+          attempt: 1,
+          max_retries: 10,
+          retry_delay_ms: 564,
+          error_status: null,
+          error: 'unknown',
+        }),
+      ),
+    ).toEqual(['model request failed (no answer, unknown); retry 1 of 10 in 0.6s']);
+    // Other system events still say nothing.
+    expect(readableLines(JSON.stringify({ type: 'system', subtype: 'status' }))).toEqual([]);
+  });
+});
+
 describe("a run's log as a person reads it", () => {
   it("turns Claude Code's events into what they say, whatever the pieces it comes in", () => {
     const whole = new ReadableLog();

@@ -142,6 +142,27 @@ const facts: TimelineFacts = {
   cut: { activity: false, requests: true, events: false },
 };
 
+describe("a run timeline's model requests", () => {
+  it('name every kind of token the cost counts, cache reads and writes included', () => {
+    const cached = {
+      ...facts,
+      requests: [
+        {
+          ...facts.requests[0]!,
+          input_tokens: 3390,
+          output_tokens: 50,
+          cache_read_tokens: 27_000,
+          cache_write_tokens: 800,
+        },
+      ],
+    };
+    const [model] = buildTimeline(cached, T0 + 999 * MIN).items.filter((i) => i.kind === 'model');
+    expect(model?.text).toBe(
+      'claude, 3390 in, 50 out, 27000 cache read, 800 cache write tokens, $0.0123',
+    );
+  });
+});
+
 describe('a run timeline', () => {
   const t = buildTimeline(facts, T0 + 999 * MIN);
 
