@@ -183,13 +183,12 @@ describe.skipIf(!URL)('several hosts on one PostgreSQL', () => {
     expect(reapedB.length).toBeGreaterThan(0);
     for (const d of delays) expect(d).toBeLessThanOrEqual(TTL_MS + 2_000);
     // Host c, back, does not log its reaped runs as `ended stopped`: they ended host_lost
-    // elsewhere, and its log says so.
+    // elsewhere. (Whether it logs them at all depends on which of its looks finds them first:
+    // a worker its shim already killed for the lapsed lease is forgotten without a line.)
     const saidC = serveC.output();
     for (const id of cLost.payload.runs as number[]) {
       expect(saidC).not.toMatch(new RegExp(`run ${id} of task \\d+ ended stopped`));
     }
-    const elsewhere = saidC.split('had been ended elsewhere').length - 1;
-    if ((cLost.payload.runs as number[]).length > 0) expect(elsewhere).toBeGreaterThan(0);
 
     // Every task done, with exactly one completed run.
     const tasks = await store.listTasks({ limit: 10_000 });
