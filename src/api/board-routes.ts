@@ -5,6 +5,7 @@ import { person } from '../core/actor.js';
 import { WardenError, notFound } from '../core/errors.js';
 import { pauseReason } from '../core/inbox.js';
 import { NO_TOKENS } from '../core/llm.js';
+import { pauseNote } from '../core/profile.js';
 import { TASK_STATUSES } from '../core/status.js';
 import type { Run } from '../core/run.js';
 import type { Task } from '../core/task.js';
@@ -250,14 +251,10 @@ export function boardRoutes(
       }),
       async (c) => {
         const who = c.get('token')?.name ?? 'unknown';
-        const reason = `${verb === 'pause' ? 'paused' : 'resumed'} by ${who}`;
+        const paused = verb === 'pause';
+        const name = c.req.valid('param').name;
         return c.json(
-          await store.setProfilePaused(
-            c.req.valid('param').name,
-            verb === 'pause',
-            reason,
-            person(who),
-          ),
+          await store.setProfilePaused(name, paused, pauseNote(paused, who), person(who)),
           200,
         );
       },

@@ -190,3 +190,8 @@ export const profilePatchSchema = profileFields
 
 /** A profile's proxy settings after an edit, checked whole. */
 export const llmSpecSchema = llmSpec;
+
+/** The reason a pause or resume records when its person gives none: `paused by ana`. */
+export function pauseNote(paused: boolean, who: string): string {
+  return `${paused ? 'paused' : 'resumed'} by ${who}`;
+}

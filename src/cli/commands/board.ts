@@ -3,9 +3,7 @@ import { DEFAULT_BOARD } from '../../core/glossary.js';
 import { checkName } from '../../core/checks.js';
 import { READING, withContext } from '../context.js';
 import { boardColumns } from '../format.js';
-import { parentStatuses } from '../parent-statuses.js';
-import { pausedProfiles } from '../paused-profiles.js';
-import type { PausedProfile } from '../../core/describe.js';
+import { cardLookups } from '../card-notes.js';
 import { say, sayJson, table, formatTime } from '../output.js';
 
 export function register(program: Command): void {
@@ -47,19 +45,14 @@ export function register(program: Command): void {
     .option('--json', 'print the tasks by status as JSON')
     .action(async (nameText: string, opts: { archived?: boolean; json?: boolean }) => {
       const name = checkName(nameText, 'board name');
-      const status = new Map<number, string>();
-      const paused = new Map<string, PausedProfile>();
-      const { board, tasks } = await withContext(async (ctx) => {
+      const { board, tasks, notes } = await withContext(async (ctx) => {
         const found = await ctx.store.getBoard(name);
         const listed = await ctx.store.listTasks({
           board: name,
           include_archived: opts.archived ?? false,
         });
-        if (!opts.json) {
-          await parentStatuses(ctx.store, listed, status);
-          await pausedProfiles(ctx.store, listed, paused);
-        }
-        return { board: found, tasks: listed };
+        const notes = opts.json ? null : await cardLookups(ctx.store, listed);
+        return { board: found, tasks: listed, notes };
       }, READING);
       if (opts.json) {
         const columns: Record<string, number[]> = {};
@@ -68,14 +61,7 @@ export function register(program: Command): void {
         return;
       }
       say(`board ${name}${board.paused ? ' (paused: nothing new is dispatched)' : ''}`);
-      say(
-        boardColumns(
-          tasks,
-          Date.now(),
-          (id) => status.get(id),
-          (p) => paused.get(p),
-        ),
-      );
+      say(boardColumns(tasks, Date.now(), notes?.statusOf, notes?.pausedProfile));
     });
 
   for (const verb of ['pause', 'resume'] as const) {

@@ -7,9 +7,7 @@ import { parseLimit, parseStatuses } from '../options.js';
 import { say, sayJson } from '../output.js';
 import type { TaskFilter } from '../../core/task.js';
 import { cutNote } from '../../core/counting.js';
-import { parentStatuses } from '../parent-statuses.js';
-import { pausedProfiles } from '../paused-profiles.js';
-import type { PausedProfile } from '../../core/describe.js';
+import { cardLookups } from '../card-notes.js';
 
 export function register(program: Command): void {
   program
@@ -33,9 +31,7 @@ export function register(program: Command): void {
         const statuses = opts.status === undefined ? undefined : parseStatuses(opts.status);
         const board = checkName(opts.board, '--board');
         const limit = parseLimit(opts.limit);
-        const status = new Map<number, string>();
-        const paused = new Map<string, PausedProfile>();
-        const { tasks, total } = await withContext(async (ctx) => {
+        const { tasks, total, notes } = await withContext(async (ctx) => {
           await ctx.store.getBoard(board);
           if (opts.assignee !== undefined) await ctx.store.getProfile(opts.assignee);
           const filter: TaskFilter = {
@@ -45,26 +41,14 @@ export function register(program: Command): void {
             include_archived: opts.archived ?? false,
           };
           const listed = await ctx.store.listTasks({ ...filter, limit });
-          if (!opts.json) {
-            await parentStatuses(ctx.store, listed, status);
-            await pausedProfiles(ctx.store, listed, paused);
-          }
+          const looked = opts.json ? null : await cardLookups(ctx.store, listed);
           // Counted only when the limit may have cut the listing.
           const all =
             listed.length < limit ? listed.length : await ctx.store.countMatchingTasks(filter);
-          return { tasks: listed, total: all };
+          return { tasks: listed, total: all, notes: looked };
         }, READING);
         if (opts.json) sayJson(tasks);
-        else {
-          say(
-            taskTable(
-              tasks,
-              Date.now(),
-              (id) => status.get(id),
-              (name) => paused.get(name),
-            ),
-          );
-        }
+        else say(taskTable(tasks, Date.now(), notes?.statusOf, notes?.pausedProfile));
         // On stderr, so a pipe of the listing (or of its JSON) stays clean.
         const note = cutNote(tasks.length, total);
         if (note !== null) process.stderr.write(`${note}\n`);

@@ -3,7 +3,7 @@ import { WardenError, invalid } from '../../core/errors.js';
 import { POLICY_FIELDS } from '../../core/policy.js';
 import { checkName } from '../../core/checks.js';
 import { parseInput } from '../../core/validate.js';
-import { profilePatchSchema, profileSpecSchema } from '../../core/profile.js';
+import { pauseNote, profilePatchSchema, profileSpecSchema } from '../../core/profile.js';
 import { checkProfileOnThisHost, findExecutable } from '../../config/executable.js';
 import {
   agentArgv,
@@ -374,7 +374,7 @@ export function register(program: Command): void {
         const p = await withContext((ctx) => {
           const who = ctx.actor.kind === 'person' ? ctx.actor.name : 'a person';
           // The reason is shown on a paused profile and kept on the pause or resume event.
-          const reason = opts.reason ?? `${verb === 'pause' ? 'paused' : 'resumed'} by ${who}`;
+          const reason = opts.reason ?? pauseNote(verb === 'pause', who);
           return ctx.store.setProfilePaused(name, verb === 'pause', reason, ctx.actor);
         });
         if (opts.json) sayJson(p);
