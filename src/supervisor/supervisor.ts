@@ -1,8 +1,8 @@
-import { RunRule } from '../core/ending.js';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { dispatcher } from '../core/actor.js';
 import type { Actor } from '../core/actor.js';
+import { RunRule } from '../core/ending.js';
 import { SUPERVISOR_DEFAULTS } from '../core/defaults.js';
 import { formatDuration } from '../core/duration.js';
 import type { EndResult, StopIntent } from '../core/ending.js';

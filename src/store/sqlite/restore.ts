@@ -47,17 +47,10 @@ function lastId(db: Sqlite, table: 'runs' | 'tasks'): number {
  * new task's cwd. They are renamed `ID.before-restore-TIME`, which nothing reads or prunes.
  */
 function setAsideNewer(
-  db: string,
+  last: RestoredFacts['last'],
   home: { runs: string; workspaces: string },
   stamp: string,
 ): string[] {
-  const conn = openImmutable(db);
-  let last: { runs: number; tasks: number };
-  try {
-    last = { runs: lastId(conn, 'runs'), tasks: lastId(conn, 'tasks') };
-  } finally {
-    conn.close();
-  }
   const moved: string[] = [];
   for (const [dir, above] of [
     [home.runs, last.runs],
@@ -84,22 +77,45 @@ function setAsideNewer(
  * next `serve` books its worker's exit from that folder, and the reason it writes says the
  * worker's reports after the backup went with the database replaced.
  */
-function markOpenRuns(db: string, runs: string, mark: RestoredMark): number[] {
-  const conn = openImmutable(db);
-  let open: { id: number }[];
-  try {
-    open = conn
-      .prepare("SELECT id FROM runs WHERE state <> 'ended' AND mode <> 'pull' ORDER BY id")
-      .all() as { id: number }[];
-  } finally {
-    conn.close();
-  }
+function markOpenRuns(open: readonly number[], runs: string, mark: RestoredMark): void {
   const text = `${JSON.stringify(mark)}\n`;
-  for (const { id } of open) {
+  for (const id of open) {
     const dir = join(runs, String(id));
     if (existsSync(dir)) writeFileSync(join(dir, RESTORED_MARK), text);
   }
-  return open.map((r) => r.id);
+}
+
+/** What a restore reads of the database it put in place, in one read-only connection. */
+interface RestoredFacts {
+  /** The last run and task ids it handed out (`setAsideNewer`). */
+  last: { runs: number; tasks: number };
+  /** Its spawned runs still open (`markOpenRuns`). */
+  open: number[];
+  /** Whether the home's admin token is an admin token of it. */
+  adminTokenKnown: boolean;
+}
+
+function readRestored(db: string, tokenHash: string | null): RestoredFacts {
+  const conn = openImmutable(db);
+  try {
+    const open = conn
+      .prepare("SELECT id FROM runs WHERE state <> 'ended' AND mode <> 'pull' ORDER BY id")
+      .all() as { id: number }[];
+    const admin =
+      tokenHash !== null &&
+      conn
+        .prepare(
+          "SELECT 1 AS ok FROM tokens WHERE hash = ? AND kind = 'admin' AND revoked_at IS NULL",
+        )
+        .get(tokenHash) !== undefined;
+    return {
+      last: { runs: lastId(conn, 'runs'), tasks: lastId(conn, 'tasks') },
+      open: open.map((r) => r.id),
+      adminTokenKnown: admin,
+    };
+  } finally {
+    conn.close();
+  }
 }
 
 /** The database and its WAL files, as the kernel names them in /proc/PID/fd. */
@@ -134,21 +150,6 @@ export function refuseWhileOpen(db: string): void {
 /** A read-only connection to a copy: immutable unless a `-wal` beside it holds its latest changes. */
 function openCopy(path: string): Sqlite {
   return existsSync(`${path}-wal`) ? openReadOnly(path).db : openImmutable(path);
-}
-
-function adminTokenKnown(db: string, tokenHash: string | null): boolean {
-  if (tokenHash === null) return false;
-  const conn = openImmutable(db);
-  try {
-    const row = conn
-      .prepare(
-        "SELECT 1 AS ok FROM tokens WHERE hash = ? AND kind = 'admin' AND revoked_at IS NULL",
-      )
-      .get(tokenHash);
-    return row !== undefined;
-  } finally {
-    conn.close();
-  }
 }
 
 /**
@@ -234,13 +235,16 @@ export async function restoreSqlite(options: {
     }
     throw fromSqliteError(err, db) ?? err;
   }
+  const facts = readRestored(db, options.adminTokenHash);
+  const setAside = setAsideNewer(facts.last, options.home, stamp);
+  markOpenRuns(facts.open, options.home.runs, { restored_at: options.now, source });
   return {
     ...checked,
     path: db,
     source,
     kept,
-    admin_token_known: adminTokenKnown(db, options.adminTokenHash),
-    set_aside: setAsideNewer(db, options.home, stamp),
-    open_runs: markOpenRuns(db, options.home.runs, { restored_at: options.now, source }),
+    admin_token_known: facts.adminTokenKnown,
+    set_aside: setAside,
+    open_runs: facts.open,
   };
 }
