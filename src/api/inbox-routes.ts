@@ -1,7 +1,9 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { INPUT_LIMITS } from '../core/defaults.js';
 import { invalid } from '../core/errors.js';
+import { parseSince } from '../core/when.js';
 import { readInbox } from '../store/inbox.js';
+import { readReport } from '../store/report.js';
 import type { Store } from '../store/store.js';
 import type { AuthVariables } from './auth.js';
 import { requireAuth } from './auth.js';
@@ -17,11 +19,31 @@ const InboxQuery = z.object({
     .openapi({ description: `at most this many tasks (1 to ${INPUT_LIMITS.list_max}; 1000)` }),
 });
 
-/** The attention inbox (issue #15): what waits for a person; admin token. */
+const ReportQuery = InboxQuery.extend({
+  since: z
+    .string()
+    .max(64)
+    .optional()
+    .openapi({ description: 'an ISO 8601 time, or how far back (12h, 2d); 24h if none' }),
+});
+
+/** The `limit` of a query: 1000 if none, else from 1 to `list_max`. */
+function limitOf(text: string | undefined): number {
+  const limit = Number(text ?? 1000);
+  if (limit < 1 || limit > INPUT_LIMITS.list_max) {
+    throw invalid(`limit: must be from 1 to ${INPUT_LIMITS.list_max}, got ${limit}`);
+  }
+  return limit;
+}
+
+/**
+ * What a person reads on coming back, admin token: the attention inbox (issue #15), what
+ * waits for them, and the report, what the workers did meanwhile.
+ */
 export function inboxRoutes(store: Store): OpenAPIHono<{ Variables: AuthVariables }> {
   const app = new OpenAPIHono<{ Variables: AuthVariables }>({ defaultHook: validationHook });
   app.onError(onError);
-  app.use('/inbox', requireAuth(store, 'admin'));
+  for (const path of ['/inbox', '/report']) app.use(path, requireAuth(store, 'admin'));
   const route = routesOf('inbox');
 
   app.openapi(
@@ -35,11 +57,25 @@ export function inboxRoutes(store: Store): OpenAPIHono<{ Variables: AuthVariable
     }),
     async (c) => {
       const q = c.req.valid('query');
-      const limit = Number(q.limit ?? 1000);
-      if (limit < 1 || limit > INPUT_LIMITS.list_max) {
-        throw invalid(`limit: must be from 1 to ${INPUT_LIMITS.list_max}, got ${limit}`);
-      }
-      return c.json(await readInbox(store, q.board ?? 'default', limit), 200);
+      return c.json(await readInbox(store, q.board ?? 'default', limitOf(q.limit)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      ...route(
+        'get',
+        '/report',
+        "what a board's workers did since a time: each task with its branch, work and cost",
+      ),
+      request: { query: ReportQuery },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      const now = Date.now();
+      const since = parseSince(q.since ?? '24h', now, 'since');
+      const limit = limitOf(q.limit);
+      return c.json(await readReport(store, q.board ?? 'default', since, limit, now), 200);
     },
   );
 

@@ -19,7 +19,7 @@ import type { QuestionAnswer } from '../core/worker-protocol.js';
  * A card's note, its text cut at `max` characters. The command that clears it, at its end
  * (`` — `warden answer 12 TEXT` ``), is never cut: it goes after the text, whole.
  */
-function noteCell(note: string, max: number): string {
+export function noteCell(note: string, max: number): string {
   const at = note.lastIndexOf(' — `');
   if (at < 0) return oneLine(note, max);
   return `${oneLine(note.slice(0, at), max)}${note.slice(at)}`;

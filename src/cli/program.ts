@@ -46,6 +46,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ['stop'], load: () => import('./commands/stop.js') },
   { names: ['doctor'], load: () => import('./commands/doctor.js') },
   { names: ['inbox'], load: () => import('./commands/inbox.js') },
+  { names: ['report'], load: () => import('./commands/report.js') },
   { names: ['check'], load: () => import('./commands/check.js') },
   { names: ['backup'], load: () => import('./commands/backup.js') },
   { names: ['restore'], load: () => import('./commands/restore.js') },

@@ -42,3 +42,23 @@ export function parseWhen(text: string, now: EpochMs, what: string): EpochMs {
     `${what}: '${text}' is neither a time nor a duration; use ISO 8601 like 2026-05-01T09:00:00Z, or a duration from now like 30m or 2h`,
   );
 }
+
+/**
+ * A time back from now (`events --since`, `report --since`): an ISO 8601 time, or how far
+ * back (`10m` is ten minutes ago). Throws `invalid` for a time to come, and naming both
+ * forms for anything else.
+ */
+export function parseSince(text: string, now: EpochMs, what: string): EpochMs {
+  if (/^\d{4}-/.test(text.trim())) {
+    const at = parseWhen(text, now, what);
+    if (at > now) throw invalid(`${what}: '${text}' is in the future; give a time before now`);
+    return at;
+  }
+  try {
+    return now - parseDuration(text, what);
+  } catch {
+    throw invalid(
+      `${what}: '${text}' is neither a time nor a duration; use ISO 8601 like 2026-05-01T09:00:00Z, or how far back, like 10m or 2h`,
+    );
+  }
+}

@@ -25,6 +25,7 @@ import type {
 } from '../core/worker-protocol.js';
 import type { Profile, ProfilePatch, ProfileSpec } from '../core/profile.js';
 import type { Run } from '../core/run.js';
+import type { ReportRuns } from '../core/report.js';
 import type { BlockKind } from '../core/status.js';
 import type { Json } from '../core/events.js';
 import type {
@@ -166,6 +167,12 @@ export interface Store {
    * tasks, newest first, with the count of all, plus paused profiles, held runs, lost hosts.
    */
   inboxFacts(board: string, limit: number): Promise<InboxFacts>;
+  /**
+   * The tasks of a board worked since a time (a run ended since, or one is open), in one
+   * snapshot: each with its status now, the first `limit` in the report's order in full with
+   * their latest evidence (the morning report).
+   */
+  reportFacts(board: string, since: EpochMs, limit: number): Promise<ReportRuns>;
   /** Changes title, body, assignee, priority or policy. Never status, counters or delays. */
   editTask(id: TaskId, patch: TaskPatch, actor: Actor): Promise<Task>;
   /**

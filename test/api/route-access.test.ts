@@ -256,6 +256,7 @@ const ROWS: readonly Row[] = [
   people('GET', '/board', () => ({ path: '/api/v1/board' })),
   people('GET', '/health', () => ({ path: '/api/v1/health' })),
   people('GET', '/inbox', () => ({ path: '/api/v1/inbox' })),
+  people('GET', '/report', () => ({ path: '/api/v1/report' })),
   people('GET', '/runs/{id}/log', (f) => ({ path: `/api/v1/runs/${f.claim.run.id}/log` })),
   people('GET', '/runs/{id}/timeline', (f) => ({
     path: `/api/v1/runs/${f.claim.run.id}/timeline`,

@@ -118,6 +118,7 @@ const CASES: BadInput[] = [
         bad(3, nf, 'create', 't', '--board', 'nope'),
         bad(3, nf, 'board', 'show', 'nope'),
         bad(3, nf, 'stats', '--board', 'nope'),
+        bad(3, nf, 'report', '--board', 'nope'),
         bad(3, nf, 'events', '--board', 'nope'),
       ]);
     },

@@ -26,6 +26,7 @@ const COMMANDS: readonly (readonly string[])[] = [
   ['runs'],
   ['events'],
   ['stats'],
+  ['report'],
   ['check'],
   ['profile', 'add'],
   ['profile', 'edit'],

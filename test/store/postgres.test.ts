@@ -17,6 +17,7 @@ import { runPeopleSuite } from './people-suite.js';
 import { runNotifySuite } from './notify-suite.js';
 import { runEventWalkSuite } from './event-walk-suite.js';
 import { runInboxSuite } from './inbox-suite.js';
+import { runReportSuite } from './report-suite.js';
 import { schemaClient, settled } from '../helpers/pg-clients.js';
 import { runRunSuite } from './runs-suite.js';
 import { runStoreSuite } from './suite.js';
@@ -58,6 +59,7 @@ describe.skipIf(!URL)('PostgreSQL', () => {
   runTimelineSuite('postgres', makePg);
   runPeopleSuite('postgres', makePg);
   runInboxSuite('postgres', makePg);
+  runReportSuite('postgres', makePg);
   runScheduleSuite('postgres', makePg);
   runApplySuite('postgres', makePg);
   runNotifySuite('postgres', makePg);

@@ -19,6 +19,7 @@ import { runPeopleSuite } from './people-suite.js';
 import { runNotifySuite } from './notify-suite.js';
 import { runEventWalkSuite } from './event-walk-suite.js';
 import { runInboxSuite } from './inbox-suite.js';
+import { runReportSuite } from './report-suite.js';
 import type { StoreFixture } from './suite.js';
 import { waitFor } from '../helpers/host.js';
 
@@ -50,6 +51,7 @@ runLlmSuite('sqlite', makeSqlite);
 runTimelineSuite('sqlite', makeSqlite);
 runPeopleSuite('sqlite', makeSqlite);
 runInboxSuite('sqlite', makeSqlite);
+runReportSuite('sqlite', makeSqlite);
 runScheduleSuite('sqlite', makeSqlite);
 runApplySuite('sqlite', makeSqlite);
 runNotifySuite('sqlite', makeSqlite);

@@ -8,8 +8,7 @@ import type { EventFilter } from '../../store/store.js';
 import { READING, openContext } from '../context.js';
 import { eventLine } from '../format.js';
 import { parseIntOption, parseLimit } from '../options.js';
-import { parseDuration } from '../../core/duration.js';
-import { parseWhen } from '../../core/when.js';
+import { parseSince } from '../../core/when.js';
 import { say, sayJson } from '../output.js';
 
 interface EventsOptions {
@@ -24,18 +23,6 @@ interface EventsOptions {
 }
 
 const FOLLOW_POLL_MS = 250;
-
-/** `--since`: a time (ISO 8601), or a duration back from now (`10m` is ten minutes ago). */
-function parseSince(text: string, now: number): number {
-  if (/^\d{4}-/.test(text.trim())) return parseWhen(text, now, '--since');
-  try {
-    return now - parseDuration(text, '--since');
-  } catch {
-    throw invalid(
-      `--since: '${text}' is neither a time nor a duration; use ISO 8601 like 2026-05-01T09:00:00Z, or how far back, like 10m or 2h`,
-    );
-  }
-}
 
 function parseKinds(text: string): EventKind[] {
   return text.split(',').map((k) => {
@@ -71,7 +58,7 @@ export function register(program: Command): void {
         limit: parseLimit(opts.limit),
         newest: opts.after === undefined && opts.since === undefined,
       };
-      if (opts.since !== undefined) filter.since = parseSince(opts.since, Date.now());
+      if (opts.since !== undefined) filter.since = parseSince(opts.since, Date.now(), '--since');
       if (opts.task !== undefined) filter.task_id = parseTaskId(opts.task);
       else {
         filter.board = checkName(opts.board ?? DEFAULT_BOARD, '--board');

@@ -6,6 +6,7 @@ import type { Profile, ProfilePatch, ProfileSpec } from '../../core/profile.js';
 import type { WorktreeRecord } from '../../core/worktree.js';
 import type { ApplyResult, TaskGraph } from '../../core/apply.js';
 import type { Run } from '../../core/run.js';
+import type { ReportRuns } from '../../core/report.js';
 import type { LlmRequestRecord, RunLlm } from '../../core/llm.js';
 import type { NewSchedule, Schedule, ScheduleFiring } from '../../core/schedule.js';
 import type {
@@ -101,6 +102,7 @@ import type {
   Subscription,
 } from '../../core/notify.js';
 import * as inbox from './inbox.js';
+import * as report from './report.js';
 import type { InboxFacts } from '../../core/inbox.js';
 
 /** How many events a notification cursor reads at a time. */
@@ -188,6 +190,10 @@ export class SqlStore implements Store {
 
   inboxFacts(board: string, limit: number): Promise<InboxFacts> {
     return this.driver.read((db) => inbox.inboxFacts(db, this.clock.now(), board, limit));
+  }
+
+  reportFacts(board: string, since: EpochMs, limit: number): Promise<ReportRuns> {
+    return this.driver.read((db) => report.reportFacts(db, board, since, limit));
   }
 
   editTask(id: TaskId, patch: TaskPatch, actor: Actor): Promise<Task> {
