@@ -338,6 +338,38 @@ function registerScheduleTools(server: McpServer, client: WardenClient): void {
   );
 
   server.registerTool(
+    'warden_report',
+    {
+      title: 'What was done',
+      description:
+        "What a board's workers did since a time: each task worked (done, in review, blocked, running), with the branch and commits its latest run left, its cost and why it stopped; the model's cost in that time; how many things wait for a person. Read it to tell the person what happened while they were away.",
+      inputSchema: {
+        board,
+        since: z
+          .string()
+          .max(64)
+          .optional()
+          .describe('An ISO 8601 time, or how far back: "12h", "2d"; default "24h".'),
+        limit: z
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .optional()
+          .describe('At most this many tasks; default 50.'),
+      },
+    },
+    ({ board: b, since, limit }) =>
+      toolResult(() =>
+        client.report({
+          ...(b !== undefined ? { board: b } : {}),
+          ...(since !== undefined ? { since } : {}),
+          limit: limit ?? 50,
+        }),
+      ),
+  );
+
+  server.registerTool(
     'warden_schedule_list',
     {
       title: 'List schedules',

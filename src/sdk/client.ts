@@ -8,6 +8,7 @@ import type { DeadLetter, Subscription } from '../core/notify.js';
 import type { ApplyResult } from '../core/apply.js';
 import type { BulkResult, BulkVerb } from '../core/bulk.js';
 import type { Inbox } from '../core/inbox.js';
+import type { Report } from '../core/report.js';
 import type { QuestionAnswer } from '../core/worker-protocol.js';
 import { keyedCreate } from './call-key.js';
 import { callApi } from './http.js';
@@ -127,6 +128,11 @@ export interface WardenClient {
    * clears it; `limit` caps the tasks, `total` counts them all.
    */
   inbox(options?: { board?: string; limit?: number }): Promise<Inbox>;
+  /**
+   * What a board's workers did since a time (an ISO 8601 time or how far back, `12h`; default
+   * 24h): each task worked with its branch, work and cost, the model's cost, what waits.
+   */
+  report(options?: { board?: string; since?: string; limit?: number }): Promise<Report>;
   /** Schedules (issue #14): every one, or one board's. */
   listSchedules(board?: string): Promise<Schedule[]>;
   addSchedule(input: NewSchedule): Promise<Schedule>;
@@ -247,6 +253,8 @@ export function createClient(options: ClientOptions): WardenClient {
         )
       ).events,
     inbox: (o = {}) => get<Inbox>(`/api/v1/inbox${query({ board: o.board, limit: o.limit })}`),
+    report: (o = {}) =>
+      get<Report>(`/api/v1/report${query({ board: o.board, since: o.since, limit: o.limit })}`),
     listSchedules: async (board) =>
       (await get<{ schedules: Schedule[] }>(`/api/v1/schedules${query({ board })}`)).schedules,
     addSchedule: (input) => post<Schedule>('/api/v1/schedules', input),

@@ -16,6 +16,7 @@ export type {
 export type { ApplyResult, AppliedTask } from '../core/apply.js';
 export type { BulkItem, BulkResult, BulkVerb } from '../core/bulk.js';
 export type { Inbox, InboxItem, InboxKind } from '../core/inbox.js';
+export type { Report, ReportTask } from '../core/report.js';
 export { WardenError, ErrorCode } from '../core/errors.js';
 export type { Task, NewTask, TaskPatch, Comment } from '../core/task.js';
 export type { Run } from '../core/run.js';

@@ -189,6 +189,7 @@ describe('warden mcp (SPEC §5)', () => {
       'warden_inbox',
       'warden_link_tasks',
       'warden_list_tasks',
+      'warden_report',
       'warden_schedule_add',
       'warden_schedule_list',
       'warden_schedule_pause',
@@ -232,8 +233,16 @@ describe('warden mcp (SPEC §5)', () => {
     // What it cannot clear, it can read, to tell the person: each item with its command.
     const inbox = JSON.parse(
       text(await client.callTool({ name: 'warden_inbox', arguments: {} })),
-    ) as { items: { task_id?: number; command: string | null }[] };
+    ) as { total: number; items: { task_id?: number; command: string | null }[] };
     expect(inbox.items.find((i) => i.task_id === a.id)?.command).toBe(`warden unblock ${a.id}`);
+    // And what was done meanwhile: no run ended yet, and the same things wait.
+    const report = JSON.parse(
+      text(await client.callTool({ name: 'warden_report', arguments: { since: '1h' } })),
+    ) as { board: string; total: number; waiting: number };
+    expect(report).toMatchObject({ board: 'default', total: 0, waiting: inbox.total });
+    const future = await client.callTool({ name: 'warden_report', arguments: { since: 'soon' } });
+    expect(future.isError).toBe(true);
+    expect(text(future)).toMatch(/since: 'soon' is neither a time nor a duration/);
     await home.ok(['block', String(b.id), '--reason', 'API down', '--kind', 'transient']);
     expect(
       (await client.callTool({ name: 'warden_unblock_task', arguments: { id: b.id } })).isError,
