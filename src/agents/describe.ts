@@ -38,7 +38,8 @@ export function resolvedAgentProfile(
       },
     },
     root,
-    env: p.env,
+    // With the proxy's variables, so a recipe's proxy arguments show as a run gets them.
+    env: { ...p.env, ...llmEnv(p.llm, '<serve url>', '<run token>') },
   });
   return { ...launch, kind: recipe.kind, title: recipe.title };
 }

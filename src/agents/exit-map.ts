@@ -1,5 +1,5 @@
 import { EXIT_CONFIG_ERROR, EXIT_RATE_LIMITED } from '../core/exit.js';
-import { messageOf } from './final-word.js';
+import { finalWord, messageOf } from './final-word.js';
 import type { AgentRecipe, ExitSigns } from './recipe.js';
 
 /** How many of an agent's last output lines are read for signs of a rate limit or bad setup. */
@@ -22,9 +22,13 @@ function around(line: string, index: number, width = 140): string {
   return `${start > 0 ? '…' : ''}${trimmed.slice(start, start + width)}${start + width < trimmed.length ? '…' : ''}`;
 }
 
+/**
+ * The sign of `signs` in an agent's ending: its exit code, then its lines, the latest first
+ * (the agent's final word decides). A code alone says nothing a person can act on, so the
+ * reason then quotes what the agent said last, when it said anything.
+ */
 function signIn(signs: ExitSigns, code: number, lines: readonly string[]): string | null {
-  if (signs.exit_codes.includes(code)) return `exit ${code}`;
-  // The latest line first: the agent's final word decides.
+  if (signs.exit_codes.includes(code)) return finalWord(lines) ?? `exit ${code}`;
   for (const line of [...lines].reverse()) {
     for (const re of signs.lines) {
       const m = re.exec(line);

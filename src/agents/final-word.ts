@@ -13,9 +13,37 @@ function field(o: Record<string, unknown>, name: string): string | null {
 }
 
 /**
+ * What the agent said to the person, in the agents' own event shapes: Codex's completed
+ * `agent_message` item, Gemini CLI's assistant `message` (one chunk of it when `delta`).
+ */
+function agentMessage(o: Record<string, unknown>, type: string): string | null {
+  const item = o.item;
+  if (type === 'item.completed' && typeof item === 'object' && item !== null) {
+    const i = item as Record<string, unknown>;
+    return i.type === 'agent_message' ? field(i, 'text') : null;
+  }
+  if (type === 'message' && o.role === 'assistant') return field(o, 'content');
+  return null;
+}
+
+/** The text of a line that is one chunk of Gemini CLI's streamed assistant message, or null. */
+function chunkOf(line: string): string | null {
+  const t = line.trim();
+  if (!t.startsWith('{"type":"message"') || !t.includes('"delta":true')) return null;
+  try {
+    const o = JSON.parse(t) as Record<string, unknown>;
+    return o.role === 'assistant' && o.delta === true && typeof o.content === 'string'
+      ? o.content
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
  * The message a line carries when it is a JSON object that carries one: a `result` line's
- * `result`, an `error` object's `message`, an error event's `message`, or an `error` string;
- * null for any other line.
+ * `result`, an agent's message to the person, an `error` object's `message`, an error event's
+ * `message`, or an `error` string; null for any other line.
  */
 export function messageOf(line: string): string | null {
   const text = line.trim();
@@ -32,6 +60,7 @@ export function messageOf(line: string): string | null {
   const error = o.error;
   const said =
     (type === 'result' ? field(o, 'result') : null) ??
+    agentMessage(o, type) ??
     (typeof error === 'object' && error !== null && !Array.isArray(error)
       ? field(error as Record<string, unknown>, 'message')
       : null) ??
@@ -42,10 +71,35 @@ export function messageOf(line: string): string | null {
   return flat.length > MESSAGE_MAX_CHARS ? `${flat.slice(0, MESSAGE_MAX_CHARS - 1)}…` : flat;
 }
 
-/** The message of the last line that carries one (`messageOf`), or null. */
+/** The lines with each run of streamed chunks joined into one line of the whole message. */
+function joinChunks(lines: readonly string[]): string[] {
+  const out: string[] = [];
+  let parts: string[] = [];
+  const flush = (): void => {
+    if (parts.length > 0) out.push(JSON.stringify({ type: 'result', result: parts.join('') }));
+    parts = [];
+  };
+  for (const line of lines) {
+    const chunk = chunkOf(line);
+    if (chunk !== null) {
+      parts.push(chunk);
+      continue;
+    }
+    flush();
+    out.push(line);
+  }
+  flush();
+  return out;
+}
+
+/**
+ * The message of the last line that carries one (`messageOf`), or null. A message streamed in
+ * chunks (Gemini CLI's `delta` lines) is read whole.
+ */
 export function finalWord(lines: readonly string[]): string | null {
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const said = messageOf(lines[i] ?? '');
+  const joined = joinChunks(lines);
+  for (let i = joined.length - 1; i >= 0; i--) {
+    const said = messageOf(joined[i] ?? '');
     if (said !== null) return said;
   }
   return null;

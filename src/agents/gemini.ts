@@ -16,15 +16,23 @@ export const recipe: AgentRecipe = {
   model_args: ['--model', '{model}'],
   mcp: 'gemini-settings',
   env: {},
+  // Its temporary files (error reports) in the run's folder, not the machine's /tmp.
+  force_env: { TMPDIR: '{agent_dir}/tmp' },
+  // Its shell tool runs git with GIT_CONFIG_GLOBAL=/dev/null: without these, no commit.
+  git_identity: true,
   rate_limited: {
     // In JSON modes an API error's HTTP status is its exit status, mod 256: 429 → 173.
     exit_codes: [173],
     lines: [/Please wait and try again later/, /RESOURCE_EXHAUSTED/, /Resource has been exhausted/],
   },
   config_error: {
-    // 41 authentication, 44 sandbox, 52 configuration, 55 untrusted folder; 401 → 145.
-    exit_codes: [41, 44, 52, 55, 145],
+    // 41 authentication, 44 sandbox, 52 configuration, 55 untrusted folder; 401 → 145,
+    // 403 → 147, 404 (an unknown model) → 148. A bad key is a 400 (→ 144), as any bad request
+    // is: only its message says which.
+    exit_codes: [41, 44, 52, 55, 145, 147, 148],
     lines: [
+      /API key not valid/,
+      /API_KEY_INVALID/,
       /you must specify the GEMINI_API_KEY environment variable/,
       /Invalid auth method selected/,
       /Please set an Auth method/,

@@ -11,6 +11,7 @@ import { readTail } from '../os/tail.js';
 import { callApi } from '../sdk/http.js';
 import { SIGN_LINES, mapAgentExit } from './exit-map.js';
 import { finalWord } from './final-word.js';
+import { gitIdentityEnv } from './git-identity.js';
 import { agentExecutable, checkAgentCommand } from './index.js';
 import type { AgentCommand } from './index.js';
 import { resolveAgent } from './recipe.js';
@@ -91,8 +92,9 @@ export async function runAgent(cmd: AgentCommand): Promise<number> {
   if (command === undefined) return EXIT_CONFIG_ERROR;
   // The group's signals reach the agent too: the launcher stays to map its ending.
   for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(sig, () => undefined);
+  const identity = recipe.git_identity ? gitIdentityEnv(process.env, process.cwd()) : {};
   const child = spawn(command, args, {
-    env: { ...process.env, ...launch.env },
+    env: { ...process.env, ...identity, ...launch.env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
@@ -114,7 +116,9 @@ export async function runAgent(cmd: AgentCommand): Promise<number> {
   } else if (code !== 0) {
     // The run's reason quotes the log's last line: this one, in words, not the agent's JSON.
     const word = finalWord(lines.slice(-SIGN_LINES));
-    if (word !== null) say(`${recipe.title} exited ${code}: ${word}`);
+    if (word !== null || code > 128) {
+      say(`${recipe.title} exited ${code}${word === null ? '' : `: ${word}`}`);
+    }
   } else if (await stillOpen(url, token)) {
     // The reason will say the worker "used the worker protocol" (this launcher did, to read
     // the task): the log's last line says it was the agent that never reported.
@@ -123,7 +127,10 @@ export async function runAgent(cmd: AgentCommand): Promise<number> {
       `${recipe.title} exited 0 without calling warden_complete${word === null ? '' : `; its last words: ${word}`}`,
     );
   }
-  return mapped.code;
+  // Above 128 a status reads as death by a signal (128 + its number) to the shim and to
+  // serve: Gemini CLI exits with an API error's HTTP status mod 256 (400 → 144), which was
+  // reported as SIGSTKFLT. The agent exited; the line above names its own status.
+  return mapped.kind === null && mapped.code > 128 ? 1 : mapped.code;
 }
 
 /** Whether the run is still open with no report (false when serve cannot say). */

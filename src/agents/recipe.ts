@@ -9,6 +9,7 @@
  * `warden profile show` prints the same with the run's values as placeholders.
  */
 
+import { llmUrlForHeader } from '../core/llm.js';
 import type { LlmKind } from '../core/llm.js';
 
 /** The MCP server every recipe gives its agent: `warden mcp` with the run's own identity. */
@@ -51,7 +52,7 @@ export interface AgentRecipe {
   install: string;
   /**
    * The arguments after the executable. `{prompt}`, `{prompt_file}` and `{mcp_config}` are
-   * replaced inside an argument; `{mcp_args}`, `{model_args}` and `{extra}` stand alone and
+   * replaced inside an argument; `{mcp_args}`, `{llm_args}`, `{model_args}` and `{extra}` stand alone and
    * expand to zero or more arguments (`{model_args}` and `{extra}` go last when not placed).
    */
   args: readonly string[];
@@ -72,8 +73,20 @@ export interface AgentRecipe {
   config_error: ExitSigns;
   /** The model API it speaks, for `--llm-upstream` without `--llm-kind` (issue #13). */
   llm_kind?: LlmKind;
+  /**
+   * The arguments that send its model traffic through `serve`'s proxy when the profile has
+   * one (`{llm_args}` in `args`), for an agent that does not read its kind's base-URL
+   * variable; `{llm_url}` is the run's proxy URL for a client that sends its token in a header
+   * (`llmUrlForHeader`), `{llm_key_env}` the variable holding its API key.
+   */
+  llm_args?: readonly string[];
   /** Also look at the output of a run that exited 0 (an agent that exits 0 on API errors). */
   signs_on_success?: boolean;
+  /**
+   * Give the agent the workspace's git identity as GIT_AUTHOR_* and GIT_COMMITTER_* (an agent
+   * whose shell tool hides the user's git configuration could not commit otherwise).
+   */
+  git_identity?: boolean;
 }
 
 /** One run's values. */
@@ -206,9 +219,20 @@ function mcpConfig(
 }
 
 function fill(text: string, values: Record<string, string>): string {
-  return text.replace(/\{(prompt|prompt_file|mcp_config|model|agent_dir)\}/g, (m, k: string) =>
-    k in values ? (values[k] ?? m) : m,
+  return text.replace(
+    /\{(prompt|prompt_file|mcp_config|model|agent_dir|llm_url|llm_key_env)\}/g,
+    (m, k: string) => (k in values ? (values[k] ?? m) : m),
   );
+}
+
+/** `llm_args` filled for a run with a proxy (`WARDEN_LLM_URL` set); none without one. */
+function llmArgs(recipe: AgentRecipe, v: AgentRunValues): string[] {
+  const url = v.env.WARDEN_LLM_URL;
+  if (recipe.llm_args === undefined || url === undefined || url === '') return [];
+  // The key the agent's own provider reads: OpenAI's unless only Codex's is set.
+  const keyEnv = !v.env.OPENAI_API_KEY && v.env.CODEX_API_KEY ? 'CODEX_API_KEY' : 'OPENAI_API_KEY';
+  const values = { llm_url: llmUrlForHeader(url), llm_key_env: keyEnv };
+  return recipe.llm_args.map((a) => fill(a, values));
 }
 
 /** The argv, env and files of one run of `recipe`. */
@@ -228,6 +252,7 @@ export function resolveAgent(recipe: AgentRecipe, v: AgentRunValues): AgentLaunc
   const argv: string[] = [];
   for (const a of template) {
     if (a === '{mcp_args}') argv.push(...(mcp?.args ?? []));
+    else if (a === '{llm_args}') argv.push(...llmArgs(recipe, v));
     else if (a === '{model_args}') argv.push(...model);
     else if (a === '{extra}') argv.push(...extra);
     else argv.push(fill(a, values));

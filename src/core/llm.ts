@@ -13,6 +13,19 @@ export type LlmKind = (typeof LLM_KINDS)[number];
 /** Where the proxy's paths begin on `serve`'s HTTP server: `/llm/<run token>/...`. */
 export const LLM_PATH = '/llm/';
 
+/**
+ * The header that carries a run's token to the proxy for a client that cannot put it in its
+ * base URL's path without putting it on its command line (Codex's provider settings): its
+ * base URL is `/llm/-` (`LLM_TOKEN_IN_HEADER`), and the proxy never forwards the header.
+ */
+export const LLM_TOKEN_HEADER = 'x-warden-run-token';
+export const LLM_TOKEN_IN_HEADER = '-';
+
+/** A run's proxy URL (`WARDEN_LLM_URL`, `/llm/<run token>`) for a client that sends the token in `LLM_TOKEN_HEADER`. */
+export function llmUrlForHeader(llmUrl: string): string {
+  return `${llmUrl.slice(0, llmUrl.lastIndexOf('/') + 1)}${LLM_TOKEN_IN_HEADER}`;
+}
+
 /** The variable each kind's SDKs and agents read their base URL from. */
 export const BASE_URL_ENV: Record<LlmKind, string> = {
   openai: 'OPENAI_BASE_URL',

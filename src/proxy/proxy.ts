@@ -9,6 +9,8 @@ import { WardenError } from '../core/errors.js';
 import {
   DEFAULT_MAX_RATE_LIMITS,
   LLM_PATH,
+  LLM_TOKEN_HEADER,
+  LLM_TOKEN_IN_HEADER,
   costOf,
   priceFor,
   spentBudget,
@@ -48,6 +50,8 @@ const RATE_LIMIT_STATUSES = new Set([429, 503, 529]);
 
 /** Headers of one hop only (RFC 9110 §7.6.1), never forwarded. */
 const HOP_BY_HOP = new Set([
+  // Not a hop-by-hop header, but the run's token: never sent on.
+  LLM_TOKEN_HEADER,
   'connection',
   'keep-alive',
   'proxy-authenticate',
@@ -131,7 +135,10 @@ export class LlmProxy {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '').slice(LLM_PATH.length);
     const slash = path.indexOf('/');
-    const token = slash < 0 ? path.split('?')[0] : path.slice(0, slash);
+    const inPath = slash < 0 ? path.split('?')[0] : path.slice(0, slash);
+    const header = req.headers[LLM_TOKEN_HEADER];
+    const token =
+      inPath === LLM_TOKEN_IN_HEADER ? (typeof header === 'string' ? header : '') : inPath;
     const rest = slash < 0 ? '' : path.slice(slash + 1);
     const guess = kindOfPath(rest);
     const hash = hashToken(token ?? '');

@@ -85,6 +85,38 @@ describe('mapAgentExit', () => {
     expect(mapAgentExit(recipe, 1, old).kind).toBeNull();
   });
 
+  it("codex: its WebSocket attempts' 404s are no configuration error; the 429 after them is a rate limit", () => {
+    // As Codex 0.171 printed them against a server without WebSockets (a user trial).
+    const lines = [
+      '{"type":"error","message":"Reconnecting... 2/5 (unexpected status 404 Not Found: {\\"error\\":\\"not found\\"})"}',
+      '{"type":"error","message":"Falling back from WebSockets to HTTPS transport. unexpected status 404 Not Found: not found"}',
+      '{"type":"turn.failed","error":{"message":"exceeded retry limit, last status: 429 Too Many Requests"}}',
+    ];
+    expect(mapAgentExit(findAgent('codex'), 1, lines)).toEqual({
+      code: EXIT_RATE_LIMITED,
+      kind: 'rate_limited',
+      matched: 'exceeded retry limit, last status: 429 Too Many Requests',
+    });
+    expect(mapAgentExit(findAgent('codex'), 1, lines.slice(0, 2)).kind).toBeNull();
+  });
+
+  it("gemini: a 403 (exit 147) or a bad key's 400 is a configuration error, quoting what it said", () => {
+    const gemini = findAgent('gemini');
+    const badKey =
+      '{"type":"result","status":"error","error":{"message":"[API Error: {\\"error\\":{\\"code\\":400,\\"message\\":\\"API key not valid. Please pass a valid API key.\\"}}]"}}';
+    expect(mapAgentExit(gemini, 144, [badKey])).toMatchObject({ code: EXIT_CONFIG_ERROR });
+    expect(mapAgentExit(gemini, 144, [badKey]).matched).toContain('API key not valid');
+    const denied = '{"type":"result","status":"error","error":{"message":"PERMISSION_DENIED"}}';
+    expect(mapAgentExit(gemini, 147, ['starting', denied])).toEqual({
+      code: EXIT_CONFIG_ERROR,
+      kind: 'config_error',
+      matched: 'PERMISSION_DENIED',
+    });
+    // A code with nothing said is quoted as the code.
+    expect(mapAgentExit(gemini, 173, ['plain']).matched).toBe('exit 173');
+    expect(mapAgentExit(gemini, 144, ['a request it did not like']).kind).toBeNull();
+  });
+
   it('exit 0 passes, except for an agent that exits 0 after an API error (aider)', () => {
     const rate = 'litellm.RateLimitError: The API provider has rate limited you.';
     expect(mapAgentExit(findAgent('claude-code'), 0, ['"error":"rate_limit"']).code).toBe(0);
@@ -141,6 +173,24 @@ describe("an agent's last word in a run's reason", () => {
     ]) {
       expect(messageOf(line), line).toBeNull();
     }
+  });
+
+  it('is what Codex and Gemini CLI said to the person, a streamed message whole', () => {
+    expect(
+      messageOf(
+        '{"type":"item.completed","item":{"id":"i2","type":"agent_message","text":"All done."}}',
+      ),
+    ).toBe('All done.');
+    const chunks = [
+      '{"type":"message","role":"assistant","content":"Added the flag ","delta":true}',
+      '{"type":"message","role":"assistant","content":"and a test.","delta":true}',
+    ];
+    expect(finalWord(['{"type":"init"}', ...chunks, '{"type":"result","status":"success"}'])).toBe(
+      'Added the flag and a test.',
+    );
+    // A later error still has the last word.
+    expect(finalWord([...chunks, '{"type":"error","message":"quota"}'])).toBe('quota');
+    expect(messageOf('{"type":"message","role":"user","content":"Work task 1"}')).toBeNull();
   });
 
   it('is the last line that carries one, and a long one is cut', () => {

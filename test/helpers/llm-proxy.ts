@@ -53,7 +53,13 @@ export class ProxyHarness {
     upstream: string,
     end: ProxyHooks['end'],
     options: ProxiedOptions = {},
-  ): Promise<{ store: SqliteStore; claim: Claim; ask: () => Promise<Response>; proxy: LlmProxy }> {
+  ): Promise<{
+    store: SqliteStore;
+    claim: Claim;
+    ask: () => Promise<Response>;
+    proxy: LlmProxy;
+    origin: string;
+  }> {
     const beforeRecord = options.beforeRecord ?? (() => Promise.resolve());
     const dir = mkdtempSync(join(tmpdir(), 'warden-proxy-'));
     const clock = new ManualClock();
@@ -101,6 +107,6 @@ export class ProxyHarness {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ model: 'gpt-5', messages: [{ role: 'user', content: 'hi' }] }),
       });
-    return { store, claim, ask, proxy };
+    return { store, claim, ask, proxy, origin };
   }
 }

@@ -90,6 +90,7 @@ const CASES: Case[] = [
       '--json',
       '--skip-git-repo-check',
       '--dangerously-bypass-approvals-and-sandbox',
+      '--ephemeral',
       '-c',
       'check_for_update_on_startup=false',
       '-c',
@@ -127,7 +128,7 @@ const CASES: Case[] = [
       '--model',
       'model-1',
     ],
-    env: (v) => ({ GEMINI_CLI_HOME: `${v.agentDir}/gemini-home` }),
+    env: (v) => ({ GEMINI_CLI_HOME: `${v.agentDir}/gemini-home`, TMPDIR: `${v.agentDir}/tmp` }),
   },
   {
     kind: 'opencode',
@@ -310,6 +311,38 @@ describe("exit mapping: an agent's rate limit and configuration error", () => {
     expect(run.exit_code).toBe(0);
     expect(run.reason?.last_output).toBe(
       'warden agent-run: Claude Code exited 0 without calling warden_complete; its last words: All done.',
+    );
+  });
+
+  it('codex and gemini: exit 0 without warden_complete quotes what the agent said last, in its own event shape', async () => {
+    for (const [i, c] of ([CASES[1], CASES[2]] as Case[]).entries()) {
+      if (i > 0) await home.cleanup();
+      const { id } = await start(c, { STANDIN_MODE: 'quit' });
+      const run = await endedRun(id);
+      expect(run.reason?.last_output).toMatch(
+        / exited 0 without calling warden_complete; its last words: All done\.$/,
+      );
+    }
+  });
+
+  it('gemini: a bad key (its exit 144, an HTTP 400) blocks at once with its message; another status above 128 is an exit, not a signal', async () => {
+    const gemini = CASES[2] as Case;
+    const { id } = await start(gemini, { STANDIN_MODE: 'badkey' });
+    const task = await home.waitStatus(id, 'blocked', 60_000);
+    const [run] = await home.runs(id);
+    expect(run?.outcome).toBe('config_error');
+    expect(run?.reason?.last_output).toMatch(
+      /^warden agent-run: Gemini CLI has a configuration error \(exit 144 → 78\): .*API key not valid/,
+    );
+    expect(task.block_reason).toContain('API key not valid');
+    await home.cleanup();
+
+    // 500 → exit 244 once read as 128 + 116: "killed by a signal" for an agent that exited.
+    const server = await start(gemini, { STANDIN_MODE: 'server' });
+    const crashed = await endedRun(server.id);
+    expect(crashed).toMatchObject({ outcome: 'crashed', exit_code: 1, signal: null });
+    expect(crashed.reason?.last_output).toMatch(
+      /^warden agent-run: Gemini CLI exited 244: .*Internal error encountered/,
     );
   });
 
