@@ -24,7 +24,12 @@ export function describeRun(run: Run, now: EpochMs): string {
         ? `; held: ${phases.escaped ? 'a process of the run' : 'its process group'} survived SIGKILL, so the task keeps it and nothing starts beside it`
         : '';
     const model = runModelText(run, now);
-    return `${head}: ${run.state} for ${age}, ${progress}${model}${held}`;
+    // An ending is timed from when it began, with how long the run had gone by then.
+    const state =
+      run.state === 'ending' && run.ending_at !== null
+        ? `ending for ${formatDuration(Math.max(0, now - run.ending_at))} (after ${formatDuration(Math.max(0, run.ending_at - run.started_at))} of running)`
+        : `${run.state} for ${age}`;
+    return `${head}: ${state}, ${progress}${model}${held}`;
   }
   const lasted =
     run.ended_at === null ? '' : ` after ${formatDuration(run.ended_at - run.started_at)}`;

@@ -165,7 +165,8 @@ export function reapedReason(
     message: `host ${hostId} stopped renewing its lease; ended by host ${by}`,
     host: hostId,
     attempt,
-    alive: false,
+    // No `alive`: the reaping host cannot see the lost host's processes (a paused host's
+    // worker is frozen, not gone; its shim kills it when the lease has lapsed).
     extra: { reaped_by: by, lease_expired_at: times.lease_expired_at, reaped_at: times.reaped_at },
   };
 }

@@ -48,6 +48,11 @@ export type { SupervisorOptions } from './supervision.js';
 export class Supervisor implements Supervision {
   readonly live = new Map<number, LiveRun>();
   readonly lost = new Set<number>();
+  /**
+   * Runs closed here that a tick's read of the open runs, made before the close, may still
+   * list: never adopted again from it (they were once, and closed a second time).
+   */
+  private readonly closedHere = new Set<number>();
   readonly starting = new Map<number, number>();
   readonly makingWorktrees = new Set<number>();
   /** The starts under way, for a person's stop of a run not running yet. */
@@ -351,7 +356,7 @@ export class Supervisor implements Supervision {
         const policy = policies.get(run.id) ?? resolvePolicy(this.opts.config);
         const live = this.live.get(run.id);
         if (!live) {
-          if (this.starting.has(run.id)) continue;
+          if (this.starting.has(run.id) || this.closedHere.has(run.id)) continue;
           // Possibly just claimed here, its claim not yet back: the next tick looks again.
           if (run.process === null && this.claiming > 0) continue;
           // Started by another process of this host (`dispatch --once`): adopt it.
@@ -365,6 +370,8 @@ export class Supervisor implements Supervision {
         else if (live.workspace?.path !== run.cwd) live.workspace = watchWorkspace(run.cwd);
         if (run.state === 'ending' && live.ending === null) this.endings.resume(live, run);
       }
+      // A read that no longer lists a run closed here was made after its close.
+      for (const id of this.closedHere) if (!open.has(id)) this.closedHere.delete(id);
       // The looks this tick waits for: not those of a run whose earlier look is still under
       // way (or queued behind one), which would make every tick wait out the bound meanwhile.
       const looks: Promise<void>[] = [];
@@ -472,6 +479,7 @@ export class Supervisor implements Supervision {
     if (!live) return;
     this.live.delete(live.runId);
     this.lost.delete(live.runId);
+    this.closedHere.add(live.runId);
     // Its processes are verified gone: nothing is left to watch, nor to look up after a gap.
     if (this.opts.freeze) rmSync(join(live.runDir, LIVE_FILE), { force: true });
     if (live.cgroup !== null) removeCgroup(live.cgroup);

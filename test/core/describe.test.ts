@@ -3,6 +3,7 @@ import { describeReason, describeRun, describeTaskState } from '../../src/core/d
 import type { Task } from '../../src/core/task.js';
 import type { Run } from '../../src/core/run.js';
 import { NO_RUN_LLM } from '../../src/core/llm.js';
+import { reapedReason } from '../../src/core/reasons.js';
 
 const base: Run = {
   id: 7,
@@ -88,6 +89,24 @@ describe('describing runs in words', () => {
     expect(describeRun({ ...base, state: 'running', ended_at: null, outcome: null }, 120_000)).toBe(
       'attempt 2: running for 2m, last progress 1m ago',
     );
+  });
+
+  it('times an ending from when it began, not from the start (a trial read "ending for 1m28s" of a 22 s ending)', () => {
+    const ending = {
+      ...base,
+      state: 'ending' as const,
+      ending_at: 66_000,
+      ended_at: null,
+      outcome: null,
+    };
+    expect(describeRun(ending, 88_000)).toBe(
+      'attempt 2: ending for 22s (after 1m6s of running), last progress 28s ago',
+    );
+  });
+
+  it('does not say a reaped run had exited: the reaping host cannot see its processes', () => {
+    const reason = reapedReason('h2', 'h3', 1, { lease_expired_at: 1000, reaped_at: 2000 });
+    expect(describeReason({ ...base, reason })).not.toMatch(/already exited|alive/);
   });
 });
 

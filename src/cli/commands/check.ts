@@ -56,7 +56,7 @@ export function register(program: Command): void {
       const r = await checkPostgres(where);
       if (opts.json) return sayJson({ ok: true, ...r });
       say(
-        `${r.database}: ok (reachable, PostgreSQL ${r.server_version}; schema ${r.schema}, ${versionText(r.schema_version, r.latest)}; ${r.tables} tables answer; ${counted(r.tasks, 'task')}; data checksums ${r.data_checksums})`,
+        `${r.database}: ok (reachable, PostgreSQL ${r.server_version}; schema ${r.schema}, ${versionText(r.schema_version, r.latest)}; ${r.schema_version === r.latest ? `${r.tables} tables answer` : `tables meta and tasks answer (the rest are checked once it is upgraded)`}; ${counted(r.tasks, 'task')}; data checksums ${r.data_checksums})`,
       );
     });
 }
