@@ -16,6 +16,10 @@ export interface DoctorFacts {
   now: EpochMs;
   /** A live `serve` holds the home (its dispatcher runs). */
   dispatcherRunning: boolean;
+  /** That serve's host. */
+  serveHost: string | null;
+  /** Several hosts: the hosts whose serve watches its own runs now (`watchingHostIds`). */
+  watching: ReadonlySet<string> | null;
   boardPaused: boolean;
   profiles: ReadonlyMap<string, Profile>;
   groupCooldowns: ReadonlyMap<string, EpochMs>;
@@ -157,7 +161,9 @@ export function diagnoseRun(
   const done = (h: Hold, text: string): Diagnosis =>
     diagnosis(task, h, h.action === null ? text : `${text}; ${h.action}`, figures);
   if (run.state === 'ending') {
-    const since = run.ending_at === null ? '' : ` for ${formatDuration(now - run.ending_at)}`;
+    // Clamped: the ending's time is the store's clock, another host's with several hosts.
+    const since =
+      run.ending_at === null ? '' : ` for ${formatDuration(Math.max(0, now - run.ending_at))}`;
     const phases = run.reason?.phases;
     if (phases?.held_at_ms !== undefined) {
       const where = run.host_id === null ? '' : ` on host ${run.host_id}`;
@@ -210,8 +216,11 @@ export function diagnoseRun(
   );
   let h: Hold = hold('running', 'running', null);
   if (!dispatcherRunning) {
-    parts.push('no serve is running: nothing watches it now');
-    h = hold('unwatched', 'nothing watches it', 'start `warden serve`');
+    // Named by its host: with several hosts another host's serve may run, but only the run's
+    // own host watches its processes.
+    const on = run.host_id === null ? '' : ` on host ${run.host_id}`;
+    parts.push(`no serve is running${on}: nothing watches it now`);
+    h = hold('unwatched', 'nothing watches it', `start \`warden serve\`${on}`);
   } else if (limits.warned_at !== null) {
     h = hold(
       'stall_warned',

@@ -2,7 +2,7 @@ import { WardenError } from '../core/errors.js';
 import { isSameProcessAlive } from '../os/procfs.js';
 import type { StoreLocation } from '../store/open.js';
 import type { HostRecord } from '../store/run-types.js';
-import { liveServeLock } from './serve-lock.js';
+import { liveServeLock, recordedServeLock } from './serve-lock.js';
 import type { HomeParts } from './wiring.js';
 
 /** Where a command finds the home's store and `serve`. */
@@ -20,6 +20,18 @@ async function renewingHosts(ctx: ServeLookup): Promise<HostRecord[]> {
   return (await ctx.store.activeHosts()).filter(
     (h) => h.lease_expires_at !== null && !lapsed.has(h.host_id),
   );
+}
+
+/**
+ * Several hosts: the ids of the hosts that watch their runs now: those whose lease is good,
+ * but not this home's own host when its recorded `serve` is dead (killed, its lease not yet
+ * lapsed: the lease says nothing of it for up to a TTL, its record here does).
+ */
+export async function watchingHostIds(ctx: ServeLookup): Promise<Set<string>> {
+  const ids = new Set((await renewingHosts(ctx)).map((h) => h.host_id));
+  const own = recordedServeLock(ctx.home);
+  if (own !== null && liveServeLock(ctx.home) === null) ids.delete(own.host_id);
+  return ids;
 }
 
 /**

@@ -15,15 +15,19 @@ export interface ServeLock {
   process: ProcessIdentity;
 }
 
-/** The home's `serve`, if the one recorded is still alive. */
-export function liveServeLock(paths: HomePaths): ServeLock | null {
-  let lock: ServeLock;
+/** The home's recorded `serve`, alive or not (a killed one leaves its record behind). */
+export function recordedServeLock(paths: HomePaths): ServeLock | null {
   try {
-    lock = JSON.parse(readFileSync(paths.serveLock, 'utf8')) as ServeLock;
+    return JSON.parse(readFileSync(paths.serveLock, 'utf8')) as ServeLock;
   } catch {
     return null;
   }
-  return isSameProcessAlive(lock.process) ? lock : null;
+}
+
+/** The home's `serve`, if the one recorded is still alive. */
+export function liveServeLock(paths: HomePaths): ServeLock | null {
+  const lock = recordedServeLock(paths);
+  return lock !== null && isSameProcessAlive(lock.process) ? lock : null;
 }
 
 /** Refuses (`conflict`) while another live process is this home's `serve`. */

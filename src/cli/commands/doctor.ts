@@ -15,7 +15,7 @@ import { bootId, isSameProcessAlive } from '../../os/procfs.js';
 import type { ReadContext } from '../context.js';
 import { READING, withContext } from '../context.js';
 import { say, sayJson } from '../output.js';
-import { liveServe } from '../../serve/find.js';
+import { liveServe, watchingHostIds } from '../../serve/find.js';
 
 /** Reads tasks by id, a bounded number of ids per statement. */
 async function byIds(ctx: ReadContext, ids: readonly number[]): Promise<Task[]> {
@@ -108,6 +108,8 @@ async function facts(
   return {
     now,
     dispatcherRunning: serve !== null,
+    serveHost: serve?.host ?? null,
+    watching: ctx.where.kind === 'postgres' ? await watchingHostIds(ctx) : null,
     boardPaused: (await ctx.store.getBoard(board)).paused,
     profiles,
     groupCooldowns: new Map(
@@ -129,7 +131,12 @@ async function diagnose(ctx: ReadContext, task: Task, f: DoctorFacts): Promise<D
     run.process === null || run.process.boot_id !== bootId()
       ? null
       : isSameProcessAlive(run.process);
-  return diagnoseRun(task, { run, policy, alive }, f.now, f.dispatcherRunning);
+  // With several hosts, a spawned run is watched by its own host's serve only.
+  const watched =
+    f.watching === null || run.mode === 'pull'
+      ? f.dispatcherRunning
+      : run.host_id !== null && f.watching.has(run.host_id);
+  return diagnoseRun(task, { run, policy, alive }, f.now, watched);
 }
 
 export function register(program: Command): void {
@@ -160,7 +167,7 @@ export function register(program: Command): void {
         const diagnoses: Diagnosis[] = [];
         for (const t of tasks) diagnoses.push(await diagnose(ctx, t, f));
         const header = f.dispatcherRunning
-          ? 'serve is running'
+          ? `serve is running${f.watching === null ? '' : ` (host ${f.serveHost ?? '?'})`}`
           : 'no warden serve is running for this home';
         const paused = [...f.profiles.values()].filter((p) => p.paused);
         return {
