@@ -1,3 +1,4 @@
+import { LLM_TOKEN_HEADER } from '../core/llm.js';
 import type { AgentRecipe } from './recipe.js';
 
 /**
@@ -51,7 +52,7 @@ export const recipe: AgentRecipe = {
     '-c',
     'model_providers.warden.env_key="{llm_key_env}"',
     '-c',
-    'model_providers.warden.env_http_headers={ "x-warden-run-token" = "WARDEN_RUN_TOKEN" }',
+    `model_providers.warden.env_http_headers={ "${LLM_TOKEN_HEADER}" = "WARDEN_RUN_TOKEN" }`,
     '-c',
     'model_providers.warden.supports_websockets=false',
   ],

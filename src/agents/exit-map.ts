@@ -25,10 +25,10 @@ function around(line: string, index: number, width = 140): string {
 /**
  * The sign of `signs` in an agent's ending: its exit code, then its lines, the latest first
  * (the agent's final word decides). A code alone says nothing a person can act on, so the
- * reason then quotes what the agent said last, when it said anything.
+ * reason then quotes the agent's last error or result message, when it printed one.
  */
 function signIn(signs: ExitSigns, code: number, lines: readonly string[]): string | null {
-  if (signs.exit_codes.includes(code)) return finalWord(lines) ?? `exit ${code}`;
+  if (signs.exit_codes.includes(code)) return finalWord(lines, false) ?? `exit ${code}`;
   for (const line of [...lines].reverse()) {
     for (const re of signs.lines) {
       const m = re.exec(line);

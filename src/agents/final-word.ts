@@ -43,9 +43,10 @@ function chunkOf(line: string): string | null {
 /**
  * The message a line carries when it is a JSON object that carries one: a `result` line's
  * `result`, an agent's message to the person, an `error` object's `message`, an error event's
- * `message`, or an `error` string; null for any other line.
+ * `message`, or an `error` string; null for any other line. Without `agentText`, only what
+ * says what went wrong (not what the agent told the person).
  */
-export function messageOf(line: string): string | null {
+export function messageOf(line: string, agentText = true): string | null {
   const text = line.trim();
   if (!text.startsWith('{')) return null;
   let value: unknown;
@@ -60,7 +61,7 @@ export function messageOf(line: string): string | null {
   const error = o.error;
   const said =
     (type === 'result' ? field(o, 'result') : null) ??
-    agentMessage(o, type) ??
+    (agentText ? agentMessage(o, type) : null) ??
     (typeof error === 'object' && error !== null && !Array.isArray(error)
       ? field(error as Record<string, unknown>, 'message')
       : null) ??
@@ -96,10 +97,10 @@ function joinChunks(lines: readonly string[]): string[] {
  * The message of the last line that carries one (`messageOf`), or null. A message streamed in
  * chunks (Gemini CLI's `delta` lines) is read whole.
  */
-export function finalWord(lines: readonly string[]): string | null {
-  const joined = joinChunks(lines);
+export function finalWord(lines: readonly string[], agentText = true): string | null {
+  const joined = agentText ? joinChunks(lines) : lines;
   for (let i = joined.length - 1; i >= 0; i--) {
-    const said = messageOf(joined[i] ?? '');
+    const said = messageOf(joined[i] ?? '', agentText);
     if (said !== null) return said;
   }
   return null;

@@ -8,6 +8,7 @@ import { buildPrompt } from '../core/prompt.js';
 import type { WorkerContext } from '../core/worker-protocol.js';
 import { findExecutable } from '../config/executable.js';
 import { readTail } from '../os/tail.js';
+import { statusFromShell } from '../supervisor/live-run.js';
 import { callApi } from '../sdk/http.js';
 import { SIGN_LINES, mapAgentExit } from './exit-map.js';
 import { finalWord } from './final-word.js';
@@ -116,21 +117,22 @@ export async function runAgent(cmd: AgentCommand): Promise<number> {
   } else if (code !== 0) {
     // The run's reason quotes the log's last line: this one, in words, not the agent's JSON.
     const word = finalWord(lines.slice(-SIGN_LINES));
-    if (word !== null || code > 128) {
+    if (word !== null || statusFromShell(code).signal !== null) {
       say(`${recipe.title} exited ${code}${word === null ? '' : `: ${word}`}`);
     }
   } else if (await stillOpen(url, token)) {
     // The reason will say the worker "used the worker protocol" (this launcher did, to read
-    // the task): the log's last line says it was the agent that never reported.
-    const word = finalWord(lines.slice(-SIGN_LINES));
+    // the task): the log's last line says it was the agent that never reported. Its words
+    // from the whole tail read: a message streamed in many chunks spans many lines.
+    const word = finalWord(lines);
     say(
       `${recipe.title} exited 0 without calling warden_complete${word === null ? '' : `; its last words: ${word}`}`,
     );
   }
-  // Above 128 a status reads as death by a signal (128 + its number) to the shim and to
-  // serve: Gemini CLI exits with an API error's HTTP status mod 256 (400 → 144), which was
-  // reported as SIGSTKFLT. The agent exited; the line above names its own status.
-  return mapped.kind === null && mapped.code > 128 ? 1 : mapped.code;
+  // 128 + a signal's number reads as death by that signal to the shim and to serve: Gemini
+  // CLI exits with an API error's HTTP status mod 256 (400 → 144), which was reported as
+  // SIGSTKFLT. The agent exited: 1, and the line above names its own status.
+  return mapped.kind === null && statusFromShell(mapped.code).signal !== null ? 1 : mapped.code;
 }
 
 /** Whether the run is still open with no report (false when serve cannot say). */

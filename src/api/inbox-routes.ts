@@ -73,7 +73,8 @@ export function inboxRoutes(store: Store): OpenAPIHono<{ Variables: AuthVariable
     async (c) => {
       const q = c.req.valid('query');
       const now = Date.now();
-      const since = parseSince(q.since ?? '24h', now, 'since');
+      // A minute's slack for a client whose clock runs ahead of this one.
+      const since = parseSince(q.since ?? '24h', now, 'since', 60_000);
       const limit = limitOf(q.limit);
       return c.json(await readReport(store, q.board ?? 'default', since, limit, now), 200);
     },

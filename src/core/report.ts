@@ -17,7 +17,7 @@ export interface ReportActivity {
   task_id: TaskId;
   /** Runs that ended in the window, and the one open now (if any). */
   runs: number;
-  /** The latest run's ending in the window, or its start when it is still open. */
+  /** The latest run's ending in the window; for a run still open, its last progress or start. */
   last_at: EpochMs;
   /** The run open now, if one is. */
   open: { started_at: EpochMs; last_progress_at: EpochMs | null } | null;

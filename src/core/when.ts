@@ -45,20 +45,28 @@ export function parseWhen(text: string, now: EpochMs, what: string): EpochMs {
 
 /**
  * A time back from now (`events --since`, `report --since`): an ISO 8601 time, or how far
- * back (`10m` is ten minutes ago). Throws `invalid` for a time to come, and naming both
- * forms for anything else.
+ * back (`10m` is ten minutes ago). Throws `invalid` for a time to come (past `slackMs`, which
+ * an API gives a client whose clock runs a little ahead), for one before 1970, and naming
+ * both forms for anything else.
  */
-export function parseSince(text: string, now: EpochMs, what: string): EpochMs {
+export function parseSince(text: string, now: EpochMs, what: string, slackMs = 0): EpochMs {
+  let at: EpochMs;
   if (/^\d{4}-/.test(text.trim())) {
-    const at = parseWhen(text, now, what);
-    if (at > now) throw invalid(`${what}: '${text}' is in the future; give a time before now`);
-    return at;
+    at = parseWhen(text, now, what);
+    if (at > now + slackMs) {
+      throw invalid(`${what}: '${text}' is in the future; give a time before now`);
+    }
+    return Math.min(at, now);
   }
   try {
-    return now - parseDuration(text, what);
-  } catch {
+    at = now - parseDuration(text, what);
+  } catch (err) {
+    // A duration too long to hold is said as such; anything else, with both forms.
+    if (err instanceof Error && err.message.endsWith('is too long')) throw err;
     throw invalid(
       `${what}: '${text}' is neither a time nor a duration; use ISO 8601 like 2026-05-01T09:00:00Z, or how far back, like 10m or 2h`,
     );
   }
+  if (at < 0) throw invalid(`${what}: '${text}' is too far back; give a time after 1970`);
+  return at;
 }

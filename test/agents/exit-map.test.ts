@@ -112,8 +112,13 @@ describe('mapAgentExit', () => {
       kind: 'config_error',
       matched: 'PERMISSION_DENIED',
     });
-    // A code with nothing said is quoted as the code.
+    // A code with nothing said is quoted as the code; what the agent told the person is not
+    // what went wrong.
     expect(mapAgentExit(gemini, 173, ['plain']).matched).toBe('exit 173');
+    const chatter =
+      '{"type":"message","role":"assistant","content":"Let me read the files","delta":true}';
+    expect(mapAgentExit(gemini, 173, [chatter]).matched).toBe('exit 173');
+    expect(mapAgentExit(gemini, 173, [denied, chatter]).matched).toBe('PERMISSION_DENIED');
     expect(mapAgentExit(gemini, 144, ['a request it did not like']).kind).toBeNull();
   });
 

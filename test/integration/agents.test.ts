@@ -325,7 +325,7 @@ describe("exit mapping: an agent's rate limit and configuration error", () => {
     }
   });
 
-  it('gemini: a bad key (its exit 144, an HTTP 400) blocks at once with its message; another status above 128 is an exit, not a signal', async () => {
+  it('gemini: a bad key (its exit 144, an HTTP 400) blocks at once with its message; another status that reads as 128 + a signal is an exit, not a signal', async () => {
     const gemini = CASES[2] as Case;
     const { id } = await start(gemini, { STANDIN_MODE: 'badkey' });
     const task = await home.waitStatus(id, 'blocked', 60_000);
@@ -337,12 +337,13 @@ describe("exit mapping: an agent's rate limit and configuration error", () => {
     expect(task.block_reason).toContain('API key not valid');
     await home.cleanup();
 
-    // 500 → exit 244 once read as 128 + 116: "killed by a signal" for an agent that exited.
+    // Any other 400 is its exit 144 too, once read as 128 + 16: "killed by SIGSTKFLT" for an
+    // agent that exited.
     const server = await start(gemini, { STANDIN_MODE: 'server' });
     const crashed = await endedRun(server.id);
     expect(crashed).toMatchObject({ outcome: 'crashed', exit_code: 1, signal: null });
     expect(crashed.reason?.last_output).toMatch(
-      /^warden agent-run: Gemini CLI exited 244: .*Internal error encountered/,
+      /^warden agent-run: Gemini CLI exited 144: .*Request contains an invalid argument/,
     );
   });
 

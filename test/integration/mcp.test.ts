@@ -240,9 +240,9 @@ describe('warden mcp (SPEC §5)', () => {
       text(await client.callTool({ name: 'warden_report', arguments: { since: '1h' } })),
     ) as { board: string; total: number; waiting: number };
     expect(report).toMatchObject({ board: 'default', total: 0, waiting: inbox.total });
-    const future = await client.callTool({ name: 'warden_report', arguments: { since: 'soon' } });
-    expect(future.isError).toBe(true);
-    expect(text(future)).toMatch(/since: 'soon' is neither a time nor a duration/);
+    const unknown = await client.callTool({ name: 'warden_report', arguments: { since: 'soon' } });
+    expect(unknown.isError).toBe(true);
+    expect(text(unknown)).toMatch(/since: 'soon' is neither a time nor a duration/);
     await home.ok(['block', String(b.id), '--reason', 'API down', '--kind', 'transient']);
     expect(
       (await client.callTool({ name: 'warden_unblock_task', arguments: { id: b.id } })).isError,

@@ -84,8 +84,12 @@ async function latestEvidence(
   const found = new Map<TaskId, RunEvidence>();
   if (ids.length === 0) return found;
   const among = idIn(db, 'task_id', ids);
+  // One row per task (its latest run with evidence), not every run's evidence parsed.
   const rows = await db.all<{ task_id: number; evidence: string }>(
-    `SELECT task_id, evidence FROM runs WHERE ${among.sql} AND evidence IS NOT NULL ORDER BY id`,
+    `SELECT task_id, evidence FROM (
+       SELECT task_id, evidence, ROW_NUMBER() OVER (PARTITION BY task_id ORDER BY id DESC) AS n
+       FROM runs WHERE ${among.sql} AND evidence IS NOT NULL
+     ) AS latest WHERE n = 1`,
     [among.param],
   );
   for (const r of rows) {
