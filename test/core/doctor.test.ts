@@ -12,6 +12,8 @@ const NOW = Date.UTC(2026, 11, 3, 12);
 const facts: DoctorFacts = {
   now: NOW,
   dispatcherRunning: true,
+  serveHost: 'h1',
+  watching: null,
   boardPaused: false,
   profiles: new Map(),
   groupCooldowns: new Map(),

@@ -43,7 +43,8 @@ describe('the model proxy: the run token in a header', () => {
     expect(seen[0]?.headers).not.toHaveProperty(LLM_TOKEN_HEADER);
     expect((await store.getRun(claim.run.id)).llm).toMatchObject({ requests: 1 });
 
-    for (const headers of [{}, { [LLM_TOKEN_HEADER]: 'wrun_unknown' }]) {
+    const refusals: Record<string, string>[] = [{}, { [LLM_TOKEN_HEADER]: 'wrun_unknown' }];
+    for (const headers of refusals) {
       const refused = await post(headers);
       expect(refused.status).toBe(401);
     }
