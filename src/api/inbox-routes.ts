@@ -1,7 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { INPUT_LIMITS } from '../core/defaults.js';
 import { invalid } from '../core/errors.js';
-import { parseSince } from '../core/when.js';
+import { parseWindowStart } from '../core/when.js';
 import { readInbox } from '../store/inbox.js';
 import { readReport } from '../store/report.js';
 import type { Store } from '../store/store.js';
@@ -74,7 +74,7 @@ export function inboxRoutes(store: Store): OpenAPIHono<{ Variables: AuthVariable
       const q = c.req.valid('query');
       const now = Date.now();
       // A minute's slack for a client whose clock runs ahead of this one.
-      const since = parseSince(q.since ?? '24h', now, 'since', 60_000);
+      const since = parseWindowStart(q.since ?? '24h', now, 'since', 60_000);
       const limit = limitOf(q.limit);
       return c.json(await readReport(store, q.board ?? 'default', since, limit, now), 200);
     },

@@ -44,22 +44,13 @@ export function parseWhen(text: string, now: EpochMs, what: string): EpochMs {
 }
 
 /**
- * A time back from now (`events --since`, `report --since`): an ISO 8601 time, or how far
- * back (`10m` is ten minutes ago). Throws `invalid` for a time to come (past `slackMs`, which
- * an API gives a client whose clock runs a little ahead), for one before 1970, and naming
- * both forms for anything else.
+ * A time back from now (`events --since`): an ISO 8601 time, or how far back (`10m` is ten
+ * minutes ago). Throws `invalid` naming both forms otherwise.
  */
-export function parseSince(text: string, now: EpochMs, what: string, slackMs = 0): EpochMs {
-  let at: EpochMs;
-  if (/^\d{4}-/.test(text.trim())) {
-    at = parseWhen(text, now, what);
-    if (at > now + slackMs) {
-      throw invalid(`${what}: '${text}' is in the future; give a time before now`);
-    }
-    return Math.min(at, now);
-  }
+export function parseSince(text: string, now: EpochMs, what: string): EpochMs {
+  if (/^\d{4}-/.test(text.trim())) return parseWhen(text, now, what);
   try {
-    at = now - parseDuration(text, what);
+    return now - parseDuration(text, what);
   } catch (err) {
     // A duration too long to hold is said as such; anything else, with both forms.
     if (err instanceof Error && err.message.endsWith('is too long')) throw err;
@@ -67,6 +58,18 @@ export function parseSince(text: string, now: EpochMs, what: string, slackMs = 0
       `${what}: '${text}' is neither a time nor a duration; use ISO 8601 like 2026-05-01T09:00:00Z, or how far back, like 10m or 2h`,
     );
   }
+}
+
+/**
+ * The start of a window that ends now (`report --since`): as `parseSince`, but a time to come
+ * (past `slackMs`, which an API gives a client whose clock runs a little ahead) and one before
+ * 1970 are refused; a time within the slack is now.
+ */
+export function parseWindowStart(text: string, now: EpochMs, what: string, slackMs = 0): EpochMs {
+  const at = parseSince(text, now, what);
+  if (at > now + slackMs) {
+    throw invalid(`${what}: '${text}' is in the future; give a time before now`);
+  }
   if (at < 0) throw invalid(`${what}: '${text}' is too far back; give a time after 1970`);
-  return at;
+  return Math.min(at, now);
 }

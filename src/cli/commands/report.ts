@@ -7,7 +7,7 @@ import { DEFAULT_BOARD } from '../../core/glossary.js';
 import { formatTokens, totalTokens } from '../../core/llm.js';
 import { REPORT_ORDER } from '../../core/report.js';
 import type { Report, ReportTask } from '../../core/report.js';
-import { parseSince } from '../../core/when.js';
+import { parseWindowStart } from '../../core/when.js';
 import { readReport } from '../../store/report.js';
 import { READING, withContext } from '../context.js';
 import { noteCell } from '../format.js';
@@ -80,7 +80,7 @@ export function register(program: Command): void {
     .option('--json', 'print the report as JSON')
     .action(async (opts: { since: string; board: string; limit: string; json?: boolean }) => {
       const now = Date.now();
-      const since = parseSince(opts.since, now, '--since');
+      const since = parseWindowStart(opts.since, now, '--since');
       const board = checkName(opts.board, '--board');
       const limit = parseLimit(opts.limit);
       const report = await withContext(

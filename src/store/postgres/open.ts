@@ -1,5 +1,6 @@
 import type { Clock } from '../../core/clock.js';
 import { migrate } from '../sql/migrate.js';
+import { refuseWhileServed } from '../sql/upgrade-guard.js';
 import { SqlStore } from '../sql/sql-store.js';
 import { PgDriver } from './driver.js';
 import type { PgOptions } from './driver.js';
@@ -25,7 +26,9 @@ export const MIGRATION_LOCK = 'SELECT pg_advisory_xact_lock(74200001)';
 export async function openPgStore(options: PgOptions, clock: Clock): Promise<PgStore> {
   const driver = await PgDriver.connect(options);
   try {
-    await migrate(driver, PG_MIGRATIONS, MIGRATION_LOCK);
+    await migrate(driver, PG_MIGRATIONS, MIGRATION_LOCK, (db, current, latest) =>
+      refuseWhileServed(db, current, latest, clock.now()),
+    );
   } catch (err) {
     await driver.close();
     throw err;

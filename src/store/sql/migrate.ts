@@ -1,5 +1,5 @@
 import { WardenError } from '../../core/errors.js';
-import type { SqlDriver } from './driver.js';
+import type { SqlDb, SqlDriver } from './driver.js';
 
 /** A numbered schema change. */
 export interface Migration {
@@ -28,6 +28,8 @@ export async function migrate(
   driver: SqlDriver,
   migrations: readonly Migration[],
   lockSql?: string,
+  /** Before upgrading an existing schema: refuses (throws) when it must not be upgraded now. */
+  beforeUpgrade?: (db: SqlDb, current: number, latest: number) => Promise<void>,
 ): Promise<number> {
   const latest = latestVersion(migrations);
   return driver.tx(
@@ -46,6 +48,7 @@ export async function migrate(
           { current, latest },
         );
       }
+      if (current > 0 && current < latest) await beforeUpgrade?.(db, current, latest);
       for (const m of migrations) {
         if (m.version > current) await db.exec(m.sql);
       }

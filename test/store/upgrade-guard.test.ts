@@ -1,0 +1,119 @@
+/**
+ * A newer warden does not upgrade a schema an older `serve` is running on (docs/operations.md
+ * "Upgrading": stop every serve first). A user trial's refused `serve`, and a `doctor`, each
+ * upgraded the database under the old `serve`, which went on writing to tables it did not
+ * know. Both backends: the old `serve` as SQLite's hosts row knows it (its process) and as
+ * PostgreSQL's (its lease). The schema is put back one version to stand for the older one.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.js';
+import { identify } from '../../src/os/procfs.js';
+import { PgDriver } from '../../src/store/postgres/driver.js';
+import { PG_MIGRATIONS } from '../../src/store/postgres/migrations.js';
+import { openPgStore } from '../../src/store/postgres/open.js';
+import type { SqlDb } from '../../src/store/sql/driver.js';
+import { latestVersion } from '../../src/store/sql/migrate.js';
+import { refuseWhileServed } from '../../src/store/sql/upgrade-guard.js';
+import { openReadOnly } from '../../src/store/sqlite/connect.js';
+import { SqliteDriver } from '../../src/store/sqlite/driver.js';
+import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
+import { openSqliteStore } from '../../src/store/sqlite/open.js';
+import { PG_URL, freshPgSchema } from '../helpers/pg-schemas.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const REFUSED =
+  /^the database schema is version (\d+) and this warden would upgrade it to (\d+), but an older warden serve is running on it \(host old/;
+
+async function setVersion(db: SqlDb, version: number): Promise<void> {
+  await db.run("UPDATE meta SET value = ? WHERE key = 'schema_version'", [String(version)]);
+}
+
+describe('upgrading a schema an older serve runs on', () => {
+  it('SQLite: refused while its serve process lives, nothing written; allowed once it stopped', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-upgrade-'));
+    dirs.push(dir);
+    const path = join(dir, 'warden.db');
+    const latest = latestVersion(SQLITE_MIGRATIONS);
+    const store = await openSqliteStore(path, new ManualClock(), { create: true });
+    // This test's own process stands for the old serve: alive on this machine.
+    const me = identify(process.pid);
+    if (me === null) throw new Error('cannot read this process');
+    await store.sqlite.run(
+      `INSERT INTO hosts (host_id, pid, boot_id, proc_start_time, url, started_at, renewed_at)
+       VALUES ('old', ?, ?, ?, 'http://127.0.0.1:9', 0, 0)`,
+      [me.pid, me.boot_id, me.start_time],
+    );
+    await setVersion(store.sqlite, latest - 1);
+    await store.close();
+
+    await expect(openSqliteStore(path, new ManualClock())).rejects.toMatchObject({
+      code: 'conflict',
+      message: expect.stringMatching(REFUSED) as string,
+    });
+    const ro = openReadOnly(path).db;
+    const row = ro.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as {
+      value: string;
+    };
+    ro.close();
+    expect(Number(row.value)).toBe(latest - 1);
+
+    // Stopped (or its process gone), nothing holds the upgrade back.
+    const driver = new SqliteDriver(path, { mustExist: true });
+    try {
+      await driver.tx(async (db) => {
+        await db.run("UPDATE hosts SET pid = 1, proc_start_time = '0' WHERE host_id = 'old'");
+        await refuseWhileServed(db, latest - 1, latest, Date.now());
+        await db.run("UPDATE hosts SET stopped_at = 1 WHERE host_id = 'old'");
+        await refuseWhileServed(db, latest - 1, latest, Date.now());
+      });
+    } finally {
+      await driver.close();
+    }
+  });
+
+  it.skipIf(!PG_URL)(
+    'PostgreSQL: refused while a host lease is good, naming when it runs out; allowed once it lapsed',
+    async () => {
+      const schema = freshPgSchema();
+      const latest = latestVersion(PG_MIGRATIONS);
+      const store = await openPgStore({ url: PG_URL ?? '', schema, max: 2 }, new ManualClock());
+      // A host of another machine: known by its lease only.
+      await store.pg.run(
+        `INSERT INTO hosts (host_id, started_at, renewed_at, lease_expires_at)
+         VALUES ('old', 0, 0, CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT) + 600000)`,
+      );
+      await setVersion(store.pg, latest - 1);
+      await store.close();
+
+      await expect(
+        openPgStore({ url: PG_URL ?? '', schema, max: 2 }, new ManualClock()),
+      ).rejects.toMatchObject({
+        code: 'conflict',
+        message: expect.stringMatching(
+          /\(host old\) \(its lease runs until \d{4}-\d\d-\d\dT[\d:.]+Z; if that serve is gone, run this again then\)/,
+        ) as string,
+      });
+
+      const driver = await PgDriver.connect({ url: PG_URL ?? '', schema, max: 1 });
+      try {
+        await driver.tx(async (db) => {
+          const row = await db.get<{ value: string }>(
+            "SELECT value FROM meta WHERE key = 'schema_version'",
+          );
+          expect(Number(row?.value)).toBe(latest - 1);
+          await db.run("UPDATE hosts SET lease_expires_at = 1 WHERE host_id = 'old'");
+          await refuseWhileServed(db, latest - 1, latest, Date.now());
+        });
+      } finally {
+        await driver.close();
+      }
+    },
+  );
+});
