@@ -16,7 +16,7 @@ import { PG_MIGRATIONS } from '../../src/store/postgres/migrations.js';
 import { openPgStore } from '../../src/store/postgres/open.js';
 import type { SqlDb } from '../../src/store/sql/driver.js';
 import { latestVersion } from '../../src/store/sql/migrate.js';
-import { refuseWhileServed } from '../../src/store/sql/upgrade-guard.js';
+import { refuseWhileServed } from '../../src/store/upgrade-guard.js';
 import { openReadOnly } from '../../src/store/sqlite/connect.js';
 import { SqliteDriver } from '../../src/store/sqlite/driver.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';

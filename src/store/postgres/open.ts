@@ -1,7 +1,7 @@
 import type { Clock } from '../../core/clock.js';
 import { migrate } from '../sql/migrate.js';
-import { refuseWhileServed } from '../sql/upgrade-guard.js';
 import { SqlStore } from '../sql/sql-store.js';
+import { upgradeGuard } from '../sql/upgrade-guard-lazy.js';
 import { PgDriver } from './driver.js';
 import type { PgOptions } from './driver.js';
 import { PG_MIGRATIONS } from './migrations.js';
@@ -26,9 +26,7 @@ export const MIGRATION_LOCK = 'SELECT pg_advisory_xact_lock(74200001)';
 export async function openPgStore(options: PgOptions, clock: Clock): Promise<PgStore> {
   const driver = await PgDriver.connect(options);
   try {
-    await migrate(driver, PG_MIGRATIONS, MIGRATION_LOCK, (db, current, latest) =>
-      refuseWhileServed(db, current, latest, clock.now()),
-    );
+    await migrate(driver, PG_MIGRATIONS, MIGRATION_LOCK, upgradeGuard(clock));
   } catch (err) {
     await driver.close();
     throw err;

@@ -3,7 +3,7 @@ import type { Clock } from '../../core/clock.js';
 import { WardenError } from '../../core/errors.js';
 import { latestVersion, migrate } from '../sql/migrate.js';
 import { SqlStore } from '../sql/sql-store.js';
-import { refuseWhileServed } from '../sql/upgrade-guard.js';
+import { upgradeGuard } from '../sql/upgrade-guard-lazy.js';
 import { corruptError, fromSqliteError, notWritable, readOnlyError } from '../storage-errors.js';
 import { openReadOnly } from './connect.js';
 import type { Sqlite } from './connect.js';
@@ -126,9 +126,7 @@ export async function openSqliteStore(
   }
   const driver = new SqliteDriver(path, { mustExist: exists || !options.create });
   try {
-    await migrate(driver, SQLITE_MIGRATIONS, undefined, (db, current, latest) =>
-      refuseWhileServed(db, current, latest, clock.now()),
-    );
+    await migrate(driver, SQLITE_MIGRATIONS, undefined, upgradeGuard(clock));
   } catch (err) {
     await driver.close();
     throw err;

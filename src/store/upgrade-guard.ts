@@ -1,7 +1,7 @@
-import { WardenError } from '../../core/errors.js';
-import { bootId, isSameProcessAlive } from '../../os/procfs.js';
-import type { SqlDb } from './driver.js';
-import { storeNow } from './hosts.js';
+import { WardenError } from '../core/errors.js';
+import { bootId, isSameProcessAlive } from '../os/procfs.js';
+import type { SqlDb } from './sql/driver.js';
+import { storeNow } from './sql/hosts.js';
 
 /** What the guard reads of a host: every schema's `hosts` has these, a later one the lease. */
 interface HostRow {
