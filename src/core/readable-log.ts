@@ -1,70 +1,21 @@
+import { codexLines, geminiLines } from './readable-agents.js';
+import { SAID_MAX, answerLine, blocksText, flat, obj, str, toolText } from './readable-text.js';
+import type { Obj } from './readable-text.js';
+
 /**
  * A run's log as a person reads it (`warden log --readable`). Claude Code's stream-json log is
  * one JSON event per line, each thousands of characters of ids, usage and tool lists; this
  * turns each event into what it says: what the agent said, each tool it used with its command
  * or file, the first line of what the tool answered, and the result with its turns and cost.
- * Lines that are not JSON (the launcher's, a shell worker's) pass as they are, and so do JSON
- * lines of other shapes (another agent's), so nothing a person may need is hidden; only events
- * that say nothing to a person (streamed partial messages) are left out.
+ * Codex's and Gemini CLI's JSON lines are read by `readable-agents.ts`. Lines that are not JSON
+ * (the launcher's, a shell worker's) pass as they are, and so do JSON lines of other shapes, so
+ * nothing a person may need is hidden; only events that say nothing to a person (streamed
+ * partial messages, a turn's start) are left out.
  */
-
-const SAID_MAX = 500;
-const TOOL_MAX = 200;
-
-type Obj = Record<string, unknown>;
-
-function obj(v: unknown): Obj | null {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Obj) : null;
-}
-
-function str(v: unknown): string | null {
-  return typeof v === 'string' ? v : null;
-}
-
-/** Text on one line, cut to `max` characters. */
-function flat(text: string, max: number): string {
-  const one = text.replace(/\s+/g, ' ').trim();
-  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
-}
-
-/** The input field that says what a tool call does: a command, a file, a note. */
-const TOOL_FIELDS = [
-  'command',
-  'file_path',
-  'notebook_path',
-  'path',
-  'pattern',
-  'url',
-  'query',
-  'summary',
-  'question',
-  'note',
-  'reason',
-  'description',
-  'prompt',
-];
 
 function toolLine(block: Obj): string {
   // MCP tools are named mcp__SERVER__TOOL: the tool's own name says enough.
-  const name = (str(block.name) ?? '?').replace(/^mcp__.+?__/, '');
-  const input = obj(block.input);
-  if (input === null) return `tool ${name}`;
-  for (const field of TOOL_FIELDS) {
-    const value = str(input[field]);
-    if (value !== null) return `tool ${name}: ${flat(value, TOOL_MAX)}`;
-  }
-  const json = JSON.stringify(input);
-  return json === '{}' ? `tool ${name}` : `tool ${name}: ${flat(json, TOOL_MAX)}`;
-}
-
-/** A tool result's text: a string, or the text blocks of a list. */
-function resultText(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content
-    .map((c) => str(obj(c)?.text) ?? '')
-    .filter((t) => t !== '')
-    .join(' ');
+  return toolText((str(block.name) ?? '?').replace(/^mcp__.+?__/, ''), obj(block.input));
 }
 
 function assistantLines(message: Obj | null): string[] {
@@ -92,12 +43,8 @@ function userLines(message: Obj | null): string[] {
   for (const item of content) {
     const block = obj(item);
     if (block?.type !== 'tool_result') continue;
-    const text = resultText(block.content);
     // A JSON answer (an MCP tool's) reads whole on one line; other output by its first line.
-    const shown = /^\s*[[{]/.test(text)
-      ? text
-      : (text.split('\n').find((l) => l.trim() !== '') ?? '(no output)');
-    lines.push(`  → ${block.is_error === true ? 'error: ' : ''}${flat(shown, TOOL_MAX)}`);
+    lines.push(answerLine(blocksText(block.content), block.is_error === true));
   }
   return lines;
 }
@@ -143,13 +90,15 @@ export function readableLines(line: string): string[] {
     case 'user':
       return userLines(obj(o.message));
     case 'result':
-      // Claude Code's result carries its text; another agent's result event (Gemini CLI's
-      // `status`/`error`/`stats`) is passed as it is.
-      return typeof o.result === 'string' ? [resultLine(o)] : [line];
+      // Claude Code's result carries its text; Gemini CLI's its `status`, `error`, `stats`.
+      return typeof o.result === 'string' ? [resultLine(o)] : (geminiLines(o) ?? [line]);
     case 'stream_event':
       return [];
+    case 'error':
+      // Codex's and Gemini CLI's error events.
+      return [`error: ${flat(str(o.message) ?? JSON.stringify(o), SAID_MAX)}`];
     default:
-      return [line];
+      return codexLines(o) ?? geminiLines(o) ?? [line];
   }
 }
 

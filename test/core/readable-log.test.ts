@@ -85,11 +85,15 @@ describe("a run's log as a person reads it", () => {
   it('passes other lines as they are, and leaves out only what says nothing', () => {
     expect(readableLines('plain output')).toEqual(['plain output']);
     expect(readableLines('{not json')).toEqual(['{not json']);
-    const other = '{"type":"item.completed","item":{"type":"agent_message","text":"hi"}}';
+    const other = '{"type":"thing.happened","item":{"text":"hi"}}';
     expect(readableLines(other)).toEqual([other]);
+    // Codex's and Gemini CLI's events read too (test/core/readable-agents.test.ts).
+    expect(
+      readableLines('{"type":"item.completed","item":{"type":"agent_message","text":"hi"}}'),
+    ).toEqual(['said: hi']);
     const gemini =
       '{"type":"result","status":"error","error":{"type":"FatalError","message":"quota"}}';
-    expect(readableLines(gemini)).toEqual([gemini]);
+    expect(readableLines(gemini)).toEqual(['result (error): quota']);
     expect(readableLines('{"type":"stream_event","event":{}}')).toEqual([]);
     expect(readableLines('{"type":"system","subtype":"status"}')).toEqual([]);
   });
