@@ -215,6 +215,36 @@ describe('doctor answers like a person would (issue #15)', () => {
     expect(d.next_action).toBe('to end it sooner: `warden stop 5`');
   });
 
+  it("a run nothing watches names its host: with several hosts another host's serve may run", () => {
+    const run = {
+      id: 3,
+      attempt: 1,
+      host_id: 'b',
+      worker_id: null,
+      state: 'running',
+      outcome: null,
+      ending_at: null,
+      process: { pid: 4242, boot_id: 'b', start_time: '1' },
+      started_at: NOW - 60_000,
+      last_progress_at: null,
+      last_output_at: null,
+      last_heartbeat_at: null,
+      stall_warned_at: null,
+      llm: { requests: 0, state: null },
+    } as unknown as Run;
+    const policy = resolvePolicy({}, {}, {});
+    const alive = diagnoseRun(
+      task({ status: 'running' }),
+      { run, policy, alive: true },
+      NOW,
+      false,
+    );
+    expect(alive.explanation).toMatch(
+      /; no serve is running on host b: nothing watches it now; start `warden serve` on host b$/,
+    );
+    expect(alive.next_action).toBe('start `warden serve` on host b');
+  });
+
   it('running tasks keep a line each, and a held one says to kill its group by hand', () => {
     const policy = resolvePolicy({}, {}, {});
     const base = {
