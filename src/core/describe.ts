@@ -13,11 +13,12 @@ import { lastLine } from './reasons.js';
 export function describeRun(run: Run, now: EpochMs): string {
   const head = `attempt ${run.attempt}`;
   if (run.state !== 'ended') {
-    const age = formatDuration(now - run.started_at);
+    // Clamped: another host's clock may run a little ahead of this one.
+    const age = formatDuration(Math.max(0, now - run.started_at));
     const progress =
       run.last_progress_at === null
         ? 'no progress yet'
-        : `last progress ${formatDuration(now - run.last_progress_at)} ago`;
+        : `last progress ${formatDuration(Math.max(0, now - run.last_progress_at))} ago`;
     const phases = run.reason?.phases;
     const held =
       phases?.held_at_ms !== undefined

@@ -127,8 +127,10 @@ export function runFigures(f: RunFacts, now: EpochMs): RunFigures {
     pid: run.process?.pid ?? null,
     alive: f.alive,
     state: run.state,
-    running_for_ms: now - run.started_at,
-    silent_for_ms: now - base,
+    // Clamped: with several hosts a run's times are its host's clock, which may run ahead of
+    // this one (a trial's doctor printed "running -274ms").
+    running_for_ms: Math.max(0, now - run.started_at),
+    silent_for_ms: Math.max(0, now - base),
     last_progress_at: run.last_progress_at,
     last_output_at: run.last_output_at,
     last_heartbeat_at: run.last_heartbeat_at,

@@ -243,6 +243,16 @@ describe('doctor answers like a person would (issue #15)', () => {
       /; no serve is running on host b: nothing watches it now; start `warden serve` on host b$/,
     );
     expect(alive.next_action).toBe('start `warden serve` on host b');
+    // Another host's clock a little ahead: no negative durations.
+    const ahead = { ...run, started_at: NOW + 274, last_progress_at: NOW + 100 } as Run;
+    const early = diagnoseRun(
+      task({ status: 'running' }),
+      { run: ahead, policy, alive: true },
+      NOW,
+      true,
+    );
+    expect(early.run).toMatchObject({ running_for_ms: 0, silent_for_ms: 0 });
+    expect(early.explanation).toMatch(/alive, running 0ms; .*silent 0ms;/);
   });
 
   it('running tasks keep a line each, and a held one says to kill its group by hand', () => {
