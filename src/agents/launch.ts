@@ -8,7 +8,7 @@ import { buildPrompt } from '../core/prompt.js';
 import type { WorkerContext } from '../core/worker-protocol.js';
 import { findExecutable } from '../config/executable.js';
 import { readTail } from '../os/tail.js';
-import { statusFromShell } from '../supervisor/live-run.js';
+import { statusFromShell } from '../os/exit-status.js';
 import { callApi } from '../sdk/http.js';
 import { SIGN_LINES, mapAgentExit } from './exit-map.js';
 import { finalWord } from './final-word.js';

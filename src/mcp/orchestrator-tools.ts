@@ -10,6 +10,9 @@ import { parseWhen } from '../core/when.js';
 import { toolResult } from './result.js';
 
 const board = z.string().optional().describe('The board; default "default".');
+/** A count for a listing read into a model's context: at most 100, 50 when not given. */
+const fewItems = (description: string) =>
+  z.number().int().min(1).max(100).optional().describe(description);
 
 /**
  * Blocks only a person clears (issue #14): a worker's question (`needs_input`), warden giving
@@ -321,13 +324,7 @@ function registerScheduleTools(server: McpServer, client: WardenClient): void {
         "Everything on a board that only a person can move, newest first: a worker's question, a task warden gave up on, a spent budget, a review, an approval gate, a paused profile, a run that would not die, a lost host. Each item says why and the command a person runs to clear it. Read it to tell the person what needs them; you cannot clear these yourself.",
       inputSchema: {
         board,
-        limit: z
-          .number()
-          .int()
-          .min(1)
-          .max(100)
-          .optional()
-          .describe('At most this many; default 50.'),
+        limit: fewItems('At most this many; default 50.'),
       },
     },
     ({ board: b, limit }) =>
@@ -350,13 +347,7 @@ function registerScheduleTools(server: McpServer, client: WardenClient): void {
           .max(64)
           .optional()
           .describe('An ISO 8601 time, or how far back: "12h", "2d"; default "24h".'),
-        limit: z
-          .number()
-          .int()
-          .min(1)
-          .max(100)
-          .optional()
-          .describe('At most this many tasks; default 50.'),
+        limit: fewItems('At most this many tasks; default 50.'),
       },
     },
     ({ board: b, since, limit }) =>

@@ -30,7 +30,7 @@ async function renewingHosts(ctx: ServeLookup): Promise<HostRecord[]> {
 export async function watchingHostIds(ctx: ServeLookup): Promise<Set<string>> {
   const ids = new Set((await renewingHosts(ctx)).map((h) => h.host_id));
   const own = recordedServeLock(ctx.home);
-  if (own !== null && liveServeLock(ctx.home) === null) ids.delete(own.host_id);
+  if (own !== null && !isSameProcessAlive(own.process)) ids.delete(own.host_id);
   return ids;
 }
 

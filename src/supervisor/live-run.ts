@@ -1,5 +1,4 @@
 import type { ChildProcess } from 'node:child_process';
-import { constants } from 'node:os';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunRule } from '../core/ending.js';
@@ -68,21 +67,6 @@ export function livenessPolicy(p: Policy): LivenessPolicy {
     stall_timeout: p.stall_timeout,
     max_runtime: p.max_runtime,
   };
-}
-
-/** The name of signal number `n`, e.g. 9 → SIGKILL. */
-export function signalName(n: number): string | null {
-  for (const [name, value] of Object.entries(constants.signals)) if (value === n) return name;
-  return null;
-}
-
-/** A shell-style status (above 128 means killed by signal status - 128) as an exit status. */
-export function statusFromShell(code: number): ExitStatus {
-  if (code > 128 && code <= 128 + 64) {
-    const signal = signalName(code - 128);
-    if (signal !== null) return { code: null, signal };
-  }
-  return { code, signal: null };
 }
 
 /** The size of a file, or 0 if it is missing. */
