@@ -174,6 +174,10 @@ export function reapedReason(
 /** The worker is gone and its shim left no exit status. */
 export const VANISHED_MESSAGE = 'the worker is gone and left no exit status (its shim was killed)';
 
+/** The worker ran on after its shim was killed, and has exited since: nothing saw its status. */
+export const ORPHAN_EXITED_MESSAGE =
+  'the worker exited after its shim was killed, so its exit status is not known';
+
 /** The run was closed without the host that watched it. */
 export const ENDED_ELSEWHERE: RunReason = {
   rule: RunRule.ended_elsewhere,

@@ -6,6 +6,7 @@ import { removeCgroup } from '../os/cgroup.js';
 import { bootId } from '../os/procfs.js';
 import { readTail } from '../os/tail.js';
 import { fileMtime, fileSize } from './live-run.js';
+import { orphanedWorker } from './orphan.js';
 import { adoptedClock, readRunStart } from './run-start.js';
 import { readCgroupFile, readExitFile, runningShim } from './spawn.js';
 import type { Supervision } from './supervision.js';
@@ -78,7 +79,10 @@ export async function adopt(sv: Supervision, found: Run, policy: Policy): Promis
   live.clock.warned = run.stall_warned_at !== null;
   live.outputBytes = fileSize(run.log_path);
   const exited = readExitFile(runDir) !== null;
-  if (!exited && sv.processes.isSameProcessAlive(run.process)) {
+  const alive =
+    sv.processes.isSameProcessAlive(run.process) ||
+    orphanedWorker(runDir, run.process.pid) !== null;
+  if (!exited && alive) {
     await opts.store.writeEvent(sv.actor, {
       kind: 'adopted',
       board: run.board,

@@ -7,12 +7,12 @@ import type { ExitMeaning, ExitStatus } from '../core/exit.js';
 import { silentFor } from '../core/liveness.js';
 import type { LivenessPolicy, RunClock } from '../core/liveness.js';
 import type { Policy } from '../core/policy.js';
-import type { RunReason } from '../core/run.js';
+import type { ProcessIdentity, RunReason } from '../core/run.js';
 import type { Outcome } from '../core/status.js';
 import { RESTORED_MARK, restoredNote } from '../core/restored-run.js';
 import type { RestoredMark } from '../core/restored-run.js';
 import type { LlmState } from '../core/llm.js';
-import { SHIM_KILLED_MESSAGE, VANISHED_MESSAGE } from '../core/reasons.js';
+import { ORPHAN_EXITED_MESSAGE, SHIM_KILLED_MESSAGE, VANISHED_MESSAGE } from '../core/reasons.js';
 import type { Observed } from '../core/reasons.js';
 import type { EndingRun } from '../endings/spawned.js';
 import { LEASE_KILLED } from './freeze.js';
@@ -32,6 +32,11 @@ export interface LiveRun extends EndingRun {
   lookError?: string;
   /** What the shim's own exit told us, for children of this process. */
   childExit: ExitStatus | null;
+  /**
+   * The worker itself, watched once its shim was killed while it ran on (./orphan.ts): its
+   * exit is then seen, but its status is not known.
+   */
+  orphan?: ProcessIdentity;
   clock: RunClock;
   usedProtocol: boolean;
   outputBytes: number;
@@ -118,7 +123,11 @@ export function exitMeaning(live: LiveRun, status: ExitStatus): ExitMeaning {
   }
   const meaning: ExitMeaning =
     status.signal === 'unknown'
-      ? { outcome: 'crashed', rule: RunRule.vanished, message: VANISHED_MESSAGE }
+      ? {
+          outcome: 'crashed',
+          rule: RunRule.vanished,
+          message: live.orphan ? ORPHAN_EXITED_MESSAGE : VANISHED_MESSAGE,
+        }
       : interpretExit(status, live.policy.exit_zero, live.usedProtocol);
   const mark = restoredMark(live.runDir);
   return mark === null

@@ -8,17 +8,33 @@ import { recordLogCut } from './log-cap.js';
 import type { LiveRun } from './live-run.js';
 import { sawProgress } from './progress.js';
 import { sampleWorkspace } from './workspace-progress.js';
+import { orphanedWorker } from './orphan.js';
 import { readExitFile } from './spawn.js';
 import type { Supervision } from './supervision.js';
 
-/** How the worker ended, if it has: its shim's record, its own exit, or vanished. */
+/** A worker that ended with no status anyone saw. */
+const UNKNOWN: ExitStatus = { code: null, signal: 'unknown' };
+
+/**
+ * How the worker ended, if it has: its shim's record, else the shim's end. A shim that ended
+ * with no record was killed: its worker may run on (./orphan.ts), and is then watched by
+ * itself, not killed for its shim's loss; once it exits, its status is not known.
+ */
 export function exitStatus(sv: Supervision, live: LiveRun): ExitStatus | null {
   const recorded = readExitFile(live.runDir);
   if (recorded !== null) return statusFromShell(recorded);
-  if (live.childExit !== null) return live.childExit;
-  if (live.child === null && !sv.processes.isSameProcessAlive(live.identity)) {
-    return { code: null, signal: 'unknown' };
-  }
+  if (live.orphan) return sv.processes.isSameProcessAlive(live.orphan) ? null : UNKNOWN;
+  const shimEnded =
+    live.childExit ??
+    (live.child === null && !sv.processes.isSameProcessAlive(live.identity) ? UNKNOWN : null);
+  if (shimEnded === null) return null;
+  const worker = orphanedWorker(live.runDir, live.identity.pid);
+  if (worker === null) return shimEnded;
+  live.orphan = worker;
+  sv.log(
+    `run ${live.runId}: its shim (pid ${live.identity.pid}) was killed, but the worker ` +
+      `(pid ${worker.pid}) runs on: watching the worker itself; its exit status will not be known`,
+  );
   return null;
 }
 

@@ -469,7 +469,8 @@ export class Supervisor implements Supervision {
   private leftovers(live: LiveRun): Leftovers {
     const status = readExitFile(live.runDir);
     return {
-      exit: status !== null ? statusFromShell(status) : live.childExit,
+      // A worker that outlived its killed shim left no status: the shim's is not its own.
+      exit: status !== null ? statusFromShell(status) : live.orphan ? null : live.childExit,
       log_tail: readTail(live.logPath),
       progress: progressOf(live),
     };
