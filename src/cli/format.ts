@@ -12,17 +12,19 @@ import { formatDuration } from '../core/duration.js';
 import { formatSize } from '../core/size.js';
 import { POLICY_FIELDS } from '../core/policy.js';
 import type { PolicyOverrides } from '../core/policy.js';
+import { gist } from '../core/gist.js';
 import { formatTime, oneLine, table } from './output.js';
 import type { QuestionAnswer } from '../core/worker-protocol.js';
 
 /**
- * A card's note, its text cut at `max` characters. The command that clears it, at its end
- * (`` — `warden answer 12 TEXT` ``), is never cut: it goes after the text, whole.
+ * A card's note, its text cut at `max` characters, keeping a block's quote of the worker's
+ * output (`gist`). The command that clears it, at its end (`` — `warden answer 12 TEXT` ``),
+ * is never cut: it goes after the text, whole.
  */
 export function noteCell(note: string, max: number): string {
   const at = note.lastIndexOf(' — `');
-  if (at < 0) return oneLine(note, max);
-  return `${oneLine(note.slice(0, at), max)}${note.slice(at)}`;
+  if (at < 0) return gist(note, max);
+  return `${gist(note.slice(0, at), max)}${note.slice(at)}`;
 }
 
 /** Tasks as a table: id, status, priority, assignee, title and what the card says. */

@@ -1,3 +1,4 @@
+import { gist, oneLine as line } from './gist.js';
 import { formatDuration } from './duration.js';
 import type { EpochMs, RunId, TaskId } from './glossary.js';
 import type { BlockKind } from './status.js';
@@ -137,9 +138,11 @@ function shellWord(text: string): string {
   return /^[A-Za-z0-9_./:@-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
-function oneLine(text: string | null, max = 160): string {
-  const flat = (text ?? '').replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+/** How much of a title, question or reason an item's line holds. */
+const LINE = 160;
+
+function oneLine(text: string | null, max = LINE): string {
+  return line(text ?? '', max);
 }
 
 /** The profile option that raises the budget a block's reason names (`(max_cost_per_day)`). */
@@ -192,14 +195,17 @@ export function taskItem(t: InboxTaskFact): InboxItem {
       `warden answer ${t.id} TEXT`,
     );
   }
-  const why = oneLine(t.block_reason) || 'no reason given';
+  // Cut to keep the worker's own words (its last output) rather than the advice before them.
+  const reason = t.block_reason ?? '';
+  const why = gist(reason, LINE) || 'no reason given';
   if (t.block_kind === 'failed') {
     const rule = t.block_rule ?? 'failed';
     // Only `gave_up` is about the count of failures; a stall or rate-limit loop, a spawn or
     // configuration error has its own cause, which its reason may already name first.
     const after =
       rule === 'gave_up' ? ` after ${t.failures} failure${t.failures === 1 ? '' : 's'}` : '';
-    const cause = why.startsWith(`${rule}: `) ? why.slice(rule.length + 2) : why;
+    const bare = reason.startsWith(`${rule}: `) ? reason.slice(rule.length + 2) : reason;
+    const cause = gist(bare, LINE) || 'no reason given';
     return item(
       'gave_up',
       ids,

@@ -1,3 +1,4 @@
+import { gist, oneLine } from './gist.js';
 import type { Json, WardenEvent } from './events.js';
 import { formatDuration } from './duration.js';
 import type { NotifyFormat, NotifyKind } from './notify.js';
@@ -35,8 +36,7 @@ export interface NotifyRequest {
 }
 
 function flat(text: string, max = 300): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+  return oneLine(text, max);
 }
 
 function str(value: Json | undefined): string | null {
@@ -75,7 +75,8 @@ export function notificationText(
   const attempts =
     task === null ? '' : ` after ${task.attempts} attempt${task.attempts === 1 ? '' : 's'}`;
   const reason = str(p.reason);
-  const why = reason === null ? '' : `: ${flat(reason)}`;
+  // Cut to keep the worker's own words (its last output) rather than the advice before them.
+  const why = reason === null ? '' : `: ${gist(reason, 300)}`;
   let line: string;
   switch (kind) {
     case 'completed': {
