@@ -20,6 +20,7 @@ import { SpawnedEndings } from '../endings/spawned.js';
 import type { EndingRun, Leftovers } from '../endings/spawned.js';
 import type { Claim } from '../store/run-types.js';
 import { adopt } from './adopt.js';
+import { busyCgroupLine } from './busy-cgroup.js';
 import { LIVE_FILE } from './freeze.js';
 import { readTail } from '../os/tail.js';
 import { observed } from './live-run.js';
@@ -207,9 +208,7 @@ export class Supervisor implements Supervision {
     for (const { dir, pids } of busy) {
       if (this.busyCgroups.has(dir)) continue;
       this.busyCgroups.add(dir);
-      this.log(
-        `cgroup ${dir} holds processes of no run this host watches (pids ${pids.join(', ')}); left as it is`,
-      );
+      this.log(busyCgroupLine(this.opts.runsDir, dir, pids));
     }
   }
 

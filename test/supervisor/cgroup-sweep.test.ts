@@ -6,7 +6,15 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, rmdirSync, utimesSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  rmdirSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -138,15 +146,26 @@ describe.skipIf(!CGROUPS)('a supervisor', () => {
     const busy = runCgroup(parent, 2 * MINUTE);
     const child = await sleeper(busy);
     backdate(busy, 2 * MINUTE);
+    // One of a run this host no longer watches, whose shim holds a lease (several hosts).
+    const leased = runCgroup(parent, 2 * MINUTE);
+    const leasedChild = await sleeper(leased);
+    backdate(leased, 2 * MINUTE);
+    const reaped = join(h.dir, 'runs', '99');
+    mkdirSync(reaped, { recursive: true });
+    writeFileSync(join(reaped, 'cgroup'), `${leased}\n`);
+    writeFileSync(join(reaped, 'live'), '0 0\n');
 
     // The first tick sweeps.
     await h.supervisor.tick();
     expect(existsSync(stray)).toBe(false);
-    for (const left of [ownRun, standby ?? '', busy]) expect(existsSync(left)).toBe(true);
-    const busyLines = (): string[] => lines.filter((l) => l.includes('holds processes of no run'));
-    expect(busyLines()).toEqual([
-      `cgroup ${busy} holds processes of no run this host watches (pids ${child.pid}); left as it is`,
-    ]);
+    for (const left of [ownRun, standby ?? '', busy, leased]) expect(existsSync(left)).toBe(true);
+    const busyLines = (): string[] => lines.filter((l) => l.includes(' holds processes of '));
+    expect(busyLines().sort()).toEqual(
+      [
+        `cgroup ${busy} holds processes of no run this host watches (pids ${child.pid}); not killed here: if they are a worker's leftovers, echo 1 > ${busy}/cgroup.kill`,
+        `cgroup ${leased} holds processes of run 99, which this host does not watch (pids ${leasedChild.pid}); not killed here: the run's shim kills them once its lease runs out, as it is not renewed`,
+      ].sort(),
+    );
     expect(lines.filter((l) => l.startsWith('removed 1 empty run cgroup'))).toHaveLength(1);
 
     // Not again within the minute; then again, the busy one not said twice.
@@ -156,7 +175,7 @@ describe.skipIf(!CGROUPS)('a supervisor', () => {
     h.clock.advance(SUPERVISOR_DEFAULTS.cgroup_sweep_ms);
     await h.supervisor.tick();
     expect(existsSync(later)).toBe(false);
-    expect(busyLines()).toHaveLength(1);
+    expect(busyLines()).toHaveLength(2);
   });
 
   it('sweeps at its start, once it has adopted its runs', async () => {
