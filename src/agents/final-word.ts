@@ -1,6 +1,6 @@
 /**
  * What an agent said last, in words. Agents that stream JSON lines (Claude Code, Codex, Gemini
- * CLI) end a failed run with a line whose message is the cause (`"result":"Invalid API key"`,
+ * CLI, OpenCode) end a failed run with a line whose message is the cause (`"result":"Invalid API key"`,
  * `"error":{"message":...}`), among fields a person has no use for; a run's reason quotes that
  * message rather than a cut window of the JSON.
  */
@@ -12,18 +12,39 @@ function field(o: Record<string, unknown>, name: string): string | null {
   return typeof v === 'string' && v.trim() !== '' ? v : null;
 }
 
+/** A field that holds an object, or null. */
+function object(o: Record<string, unknown>, name: string): Record<string, unknown> | null {
+  const v = o[name];
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : null;
+}
+
 /**
  * What the agent said to the person, in the agents' own event shapes: Codex's completed
- * `agent_message` item, Gemini CLI's assistant `message` (one chunk of it when `delta`).
+ * `agent_message` item, Gemini CLI's assistant `message` (one chunk of it when `delta`),
+ * OpenCode's `text` part.
  */
 function agentMessage(o: Record<string, unknown>, type: string): string | null {
-  const item = o.item;
-  if (type === 'item.completed' && typeof item === 'object' && item !== null) {
-    const i = item as Record<string, unknown>;
-    return i.type === 'agent_message' ? field(i, 'text') : null;
+  const item = object(o, 'item');
+  if (type === 'item.completed' && item !== null) {
+    return item.type === 'agent_message' ? field(item, 'text') : null;
   }
   if (type === 'message' && o.role === 'assistant') return field(o, 'content');
+  const part = object(o, 'part');
+  if (type === 'text' && part !== null) return field(part, 'text');
   return null;
+}
+
+/**
+ * An `error` object's message: its own, or OpenCode's under `data`
+ * (`{"name":"APIError","data":{"message":...,"statusCode":401}}`).
+ */
+function errorMessage(o: Record<string, unknown>): string | null {
+  const error = object(o, 'error');
+  if (error === null) return null;
+  const data = object(error, 'data');
+  return field(error, 'message') ?? (data === null ? null : field(data, 'message'));
 }
 
 /** The text of a line that is one chunk of Gemini CLI's streamed assistant message, or null. */
@@ -58,13 +79,10 @@ export function messageOf(line: string, agentText = true): string | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
   const o = value as Record<string, unknown>;
   const type = field(o, 'type') ?? '';
-  const error = o.error;
   const said =
     (type === 'result' ? field(o, 'result') : null) ??
     (agentText ? agentMessage(o, type) : null) ??
-    (typeof error === 'object' && error !== null && !Array.isArray(error)
-      ? field(error as Record<string, unknown>, 'message')
-      : null) ??
+    errorMessage(o) ??
     (/error|fail/i.test(type) ? field(o, 'message') : null) ??
     field(o, 'error');
   if (said === null) return null;

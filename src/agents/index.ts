@@ -74,6 +74,12 @@ export function checkAgentCommand(cmd: AgentCommand): AgentRecipe {
   if (recipe.requires_model && cmd.model === null) {
     throw invalid(`--agent ${recipe.kind} needs --model (${recipe.title} would ask for one)`);
   }
+  const form = recipe.model_form;
+  if (form !== undefined && cmd.model !== null && !form.pattern.test(cmd.model)) {
+    throw invalid(
+      `--agent ${recipe.kind} takes --model in the form ${form.example}, not '${cmd.model}' (${form.why})`,
+    );
+  }
   if (recipe.executable === null) {
     const text = cmd.extra.join(' ');
     if (

@@ -15,8 +15,8 @@ import { finalWord } from './final-word.js';
 import { gitIdentityEnv } from './git-identity.js';
 import { agentExecutable, checkAgentCommand } from './index.js';
 import type { AgentCommand } from './index.js';
-import { resolveAgent } from './recipe.js';
-import type { McpServerSpec } from './recipe.js';
+import { AgentSetupError, resolveAgent } from './recipe.js';
+import type { AgentLaunch, AgentRecipe, McpServerSpec } from './recipe.js';
 
 /**
  * `warden agent-run`: the launcher an agent profile runs under the shim (issue #12). Per run it
@@ -57,7 +57,14 @@ function say(line: string): void {
 
 /** Runs the agent of `cmd` for the current run; resolves with the status to exit with. */
 export async function runAgent(cmd: AgentCommand): Promise<number> {
-  const recipe = checkAgentCommand(cmd);
+  let recipe: AgentRecipe;
+  try {
+    recipe = checkAgentCommand(cmd);
+  } catch (err) {
+    // A profile stored before its agent's check: a configuration error, not a crash.
+    say((err as Error).message);
+    return EXIT_CONFIG_ERROR;
+  }
   const url = need('WARDEN_URL');
   const token = need('WARDEN_RUN_TOKEN');
   const taskId = need('WARDEN_TASK_ID');
@@ -75,16 +82,23 @@ export async function runAgent(cmd: AgentCommand): Promise<number> {
   mkdirSync(join(agentDir, 'tmp'), { recursive: true, mode: 0o700 });
   const promptFile = join(agentDir, 'prompt.md');
   writeFileSync(promptFile, prompt, { mode: 0o600 });
-  const launch = resolveAgent(recipe, {
-    model: cmd.model,
-    extra: cmd.extra,
-    prompt,
-    prompt_file: promptFile,
-    agent_dir: agentDir,
-    mcp: mcpServer(url, token, taskId),
-    root: process.getuid?.() === 0,
-    env: process.env,
-  });
+  let launch: AgentLaunch;
+  try {
+    launch = resolveAgent(recipe, {
+      model: cmd.model,
+      extra: cmd.extra,
+      prompt,
+      prompt_file: promptFile,
+      agent_dir: agentDir,
+      mcp: mcpServer(url, token, taskId),
+      root: process.getuid?.() === 0,
+      env: process.env,
+    });
+  } catch (err) {
+    if (!(err instanceof AgentSetupError)) throw err;
+    say(err.message);
+    return EXIT_CONFIG_ERROR;
+  }
   for (const f of launch.files) {
     mkdirSync(dirname(f.path), { recursive: true, mode: 0o700 });
     writeFileSync(f.path, f.content, { mode: 0o600 });

@@ -60,6 +60,8 @@ export interface AgentRecipe {
   model_args: readonly string[];
   /** Refuse a profile without `--model` (an agent that would otherwise ask interactively). */
   requires_model?: boolean;
+  /** The form its `--model` must have, and an example, when it has one (OpenCode's PROVIDER/MODEL). */
+  model_form?: { pattern: RegExp; example: string; why: string };
   mcp: McpFormat | null;
   /** Set unless the run's environment sets them already (telemetry and update checks off). */
   env: Readonly<Record<string, string>>;
@@ -87,6 +89,11 @@ export interface AgentRecipe {
    * whose shell tool hides the user's git configuration could not commit otherwise).
    */
   git_identity?: boolean;
+}
+
+/** A run's agent cannot be set up as its profile says: a configuration error (exit 78). */
+export class AgentSetupError extends Error {
+  override readonly name = 'AgentSetupError';
 }
 
 /** One run's values. */
@@ -182,8 +189,13 @@ function mcpConfig(
       };
     }
     case 'opencode-config': {
+      // Over the profile's own (a provider of its own, say), which OpenCode would not see
+      // otherwise: this variable holds one configuration, not a list.
+      const own = ownOpencodeConfig(v.env.OPENCODE_CONFIG_CONTENT);
       const config = {
+        ...own,
         mcp: {
+          ...(isObject(own.mcp) ? own.mcp : {}),
           [SERVER_NAME]: {
             type: 'local',
             command: [s.command, ...s.args],
@@ -194,12 +206,14 @@ function mcpConfig(
         share: 'disabled',
         autoupdate: false,
       };
-      return {
-        files: [],
-        env: { OPENCODE_CONFIG_CONTENT: JSON.stringify(config) },
-        args: [],
-        path: '',
-      };
+      const env: Record<string, string> = { OPENCODE_CONFIG_CONTENT: JSON.stringify(config) };
+      // Its Anthropic provider (the AI SDK's) takes a base URL that ends in /v1, where
+      // Anthropic's SDKs and Claude Code add /v1 themselves: the proxy's path gets it here.
+      const url = v.env.WARDEN_LLM_URL;
+      if (url !== undefined && url !== '' && v.env.ANTHROPIC_BASE_URL === url) {
+        env.ANTHROPIC_BASE_URL = `${url}/v1`;
+      }
+      return { files: [], env, args: [], path: '' };
     }
     case 'hermes-config': {
       const home = `${dir}/hermes-home`;
@@ -216,6 +230,29 @@ function mcpConfig(
       };
     }
   }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A profile's OPENCODE_CONFIG_CONTENT, read to be kept: a JSON object, or nothing. */
+function ownOpencodeConfig(text: string | undefined): Record<string, unknown> {
+  if (text === undefined || text.trim() === '') return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new AgentSetupError(
+      `OPENCODE_CONFIG_CONTENT is not JSON (${(err as Error).message}); fix it in the profile's environment`,
+    );
+  }
+  if (!isObject(parsed)) {
+    throw new AgentSetupError(
+      "OPENCODE_CONFIG_CONTENT is not a JSON object; fix it in the profile's environment",
+    );
+  }
+  return parsed;
 }
 
 function fill(text: string, values: Record<string, string>): string {

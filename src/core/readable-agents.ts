@@ -1,6 +1,7 @@
 /**
- * `warden log --readable` for the JSON lines of Codex (`codex exec --json`) and Gemini CLI
- * (`--output-format stream-json`), as their real CLIs printed them in a user trial: what the
+ * `warden log --readable` for the JSON lines of Codex (`codex exec --json`), Gemini CLI
+ * (`--output-format stream-json`) and OpenCode (`run --format json`), as their real CLIs
+ * printed them in user trials: what the
  * agent said, each command or tool with what it answered, and how the turn ended. Claude
  * Code's shapes are in `readable-log.ts`, which asks these first for the types it does not know.
  * Each returns null for a line it does not know, which is then shown as it is.
@@ -133,6 +134,50 @@ export function geminiLines(o: Obj): string[] | null {
         .filter((f) => f !== null)
         .join(', ');
       return [`result: ${str(o.status) ?? '?'}${figures === '' ? '' : ` (${figures})`}`];
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * The lines of one of OpenCode's events, or null when it is not one. Each carries a `part`
+ * (an error carries an `error` whose `data` says what failed); a tool's call and its answer
+ * come in one `tool_use` event, once the tool has run. Its MCP tools are named SERVER_TOOL.
+ */
+export function opencodeLines(o: Obj): string[] | null {
+  const part = obj(o.part);
+  switch (o.type) {
+    case 'step_start':
+      return part === null ? null : [];
+    case 'text': {
+      const text = str(part?.text);
+      if (part === null) return null;
+      return text === null || text.trim() === '' ? [] : [`said: ${flat(text, SAID_MAX)}`];
+    }
+    case 'reasoning': {
+      const text = str(part?.text);
+      return part === null ? null : text === null ? [] : [`thought: ${flat(text, TOOL_MAX)}`];
+    }
+    case 'tool_use': {
+      if (part === null) return null;
+      const state = obj(part.state);
+      const name = (str(part.tool) ?? '?').replace(/^warden_/, '');
+      const failed = state?.status === 'error';
+      const answer = failed ? (str(state?.error) ?? '') : (str(state?.output) ?? '');
+      return [toolText(name, obj(state?.input)), answerLine(answer, failed)];
+    }
+    case 'step_finish': {
+      if (part === null) return null;
+      if (part.reason === 'tool-calls') return [];
+      const total = num(obj(part.tokens)?.total);
+      return [`turn done: ${str(part.reason) ?? '?'}${total === null ? '' : ` (${total} tokens)`}`];
+    }
+    case 'error': {
+      const error = obj(o.error);
+      if (error === null) return null;
+      const said = str(obj(error.data)?.message) ?? str(error.message) ?? str(error.name) ?? '?';
+      return [`error: ${flat(said, SAID_MAX)}`];
     }
     default:
       return null;

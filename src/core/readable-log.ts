@@ -1,4 +1,4 @@
-import { codexLines, geminiLines } from './readable-agents.js';
+import { codexLines, geminiLines, opencodeLines } from './readable-agents.js';
 import { SAID_MAX, answerLine, blocksText, flat, obj, str, toolText } from './readable-text.js';
 import type { Obj } from './readable-text.js';
 
@@ -95,10 +95,10 @@ export function readableLines(line: string): string[] {
     case 'stream_event':
       return [];
     case 'error':
-      // Codex's and Gemini CLI's error events.
-      return [`error: ${flat(str(o.message) ?? JSON.stringify(o), SAID_MAX)}`];
+      // Codex's and Gemini CLI's error events; OpenCode's says it under `error.data`.
+      return opencodeLines(o) ?? [`error: ${flat(str(o.message) ?? JSON.stringify(o), SAID_MAX)}`];
     default:
-      return codexLines(o) ?? geminiLines(o) ?? [line];
+      return codexLines(o) ?? opencodeLines(o) ?? geminiLines(o) ?? [line];
   }
 }
 

@@ -3,6 +3,7 @@ import { findAgent } from '../../src/agents/index.js';
 import { mapAgentExit } from '../../src/agents/exit-map.js';
 import { finalWord, messageOf } from '../../src/agents/final-word.js';
 import { EXIT_CONFIG_ERROR, EXIT_RATE_LIMITED } from '../../src/core/exit.js';
+import { OPENCODE_401 } from '../fixtures/opencode-events.js';
 
 /**
  * Each recipe's signs of a rate limit and of a bad configuration, with lines shaped as each
@@ -165,6 +166,13 @@ describe("an agent's last word in a run's reason", () => {
     expect(messageOf('{"type":"error","severity":"error","message":"fetch failed"}')).toBe(
       'fetch failed',
     );
+    // OpenCode's error event, its message under `data`: the 401 blocks with it.
+    const opencode401 = JSON.stringify(OPENCODE_401);
+    expect(mapAgentExit(findAgent('opencode'), 1, [opencode401])).toEqual({
+      code: EXIT_CONFIG_ERROR,
+      kind: 'config_error',
+      matched: 'invalid x-api-key',
+    });
   });
 
   it('is null for lines that carry no message', () => {
@@ -178,6 +186,19 @@ describe("an agent's last word in a run's reason", () => {
     ]) {
       expect(messageOf(line), line).toBeNull();
     }
+  });
+
+  it('is what OpenCode said to the person, in its text part', () => {
+    const text = {
+      type: 'text',
+      timestamp: 1796603342488,
+      sessionID: 'ses_db218a36effeuut37zZqPXY7uC',
+      part: { id: 'prt_1', type: 'text', text: 'I created hello.txt and committed it. ' },
+    };
+    const finish = { type: 'step_finish', part: { reason: 'stop', type: 'step-finish' } };
+    expect(finalWord([JSON.stringify(text), JSON.stringify(finish)])).toBe(
+      'I created hello.txt and committed it.',
+    );
   });
 
   it('is what Codex and Gemini CLI said to the person, a streamed message whole', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { gitIdentityEnv } from '../../src/agents/git-identity.js';
 import { findAgent } from '../../src/agents/index.js';
-import { resolveAgent } from '../../src/agents/recipe.js';
+import { AgentSetupError, resolveAgent } from '../../src/agents/recipe.js';
 import type { AgentRunValues } from '../../src/agents/recipe.js';
 
 function values(env: Record<string, string>): AgentRunValues {
@@ -51,6 +51,50 @@ describe('codex through the model proxy', () => {
     expect(argv).toContain('model_providers.warden.env_key="CODEX_API_KEY"');
     const plain = resolveAgent(findAgent('codex'), values({ OPENAI_API_KEY: 'k' })).argv;
     expect(plain.some((a) => a.startsWith('model_provider'))).toBe(false);
+  });
+});
+
+describe('OpenCode', () => {
+  const opencode = findAgent('opencode');
+  const config = (env: Record<string, string>): Record<string, unknown> =>
+    JSON.parse(resolveAgent(opencode, values(env)).env.OPENCODE_CONFIG_CONTENT ?? '{}') as Record<
+      string,
+      unknown
+    >;
+
+  it("keeps the profile's own configuration, its MCP servers beside warden's", () => {
+    const own = {
+      provider: { local: { npm: '@ai-sdk/openai-compatible', options: { baseURL: 'http://m' } } },
+      mcp: { other: { type: 'local', command: ['other'] } },
+      share: 'auto',
+    };
+    const got = config({ OPENCODE_CONFIG_CONTENT: JSON.stringify(own) });
+    expect(got.provider).toEqual(own.provider);
+    expect(Object.keys(got.mcp as object)).toEqual(['other', 'warden']);
+    expect(got).toMatchObject({ share: 'disabled', autoupdate: false });
+  });
+
+  it('refuses a configuration of its own that is not a JSON object, as a setup error', () => {
+    for (const bad of ['{"provider":', '[1]']) {
+      expect(() => resolveAgent(opencode, values({ OPENCODE_CONFIG_CONTENT: bad }))).toThrow(
+        AgentSetupError,
+      );
+    }
+  });
+
+  it('gets the proxy with /v1 for its Anthropic provider, and nothing else changed', () => {
+    const url = 'http://127.0.0.1:7420/llm/wrun_secret';
+    const anthropic = resolveAgent(
+      opencode,
+      values({ WARDEN_LLM_URL: url, ANTHROPIC_BASE_URL: url }),
+    ).env;
+    expect(anthropic.ANTHROPIC_BASE_URL).toBe(`${url}/v1`);
+    const openai = resolveAgent(opencode, values({ WARDEN_LLM_URL: url, OPENAI_BASE_URL: url }));
+    expect(openai.env.ANTHROPIC_BASE_URL).toBeUndefined();
+    expect(openai.env.OPENAI_BASE_URL).toBeUndefined();
+    // A base URL of the person's own, with no proxy, is theirs.
+    const own = resolveAgent(opencode, values({ ANTHROPIC_BASE_URL: 'http://m/v1' })).env;
+    expect(own.ANTHROPIC_BASE_URL).toBeUndefined();
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readableLines } from '../../src/core/readable-log.js';
+import { OPENCODE_401 } from '../fixtures/opencode-events.js';
 
 /**
  * `warden log --readable` of Codex's and Gemini CLI's JSON lines, in the shapes the real CLIs
@@ -174,5 +175,79 @@ describe('a Gemini CLI log, readable', () => {
   it('passes a JSON line of a shape it does not know as it is', () => {
     const line = JSON.stringify({ type: 'something_new', x: 1 });
     expect(readableLines(line)).toEqual([line]);
+  });
+});
+
+describe('an OpenCode log, readable', () => {
+  const session = { timestamp: 1796602993051, sessionID: 'ses_db21df2bcffeLn3Zvdhj6EGCRo' };
+  const ids = { id: 'prt_1', messageID: 'msg_1', sessionID: session.sessionID };
+
+  it('says each tool with its answer, what it said, and how its turn ended', () => {
+    expect(
+      read([
+        {
+          type: 'step_start',
+          ...session,
+          part: { ...ids, snapshot: 'de4a09f', type: 'step-start' },
+        },
+        {
+          type: 'tool_use',
+          ...session,
+          part: {
+            type: 'tool',
+            tool: 'bash',
+            callID: 'toolu_2',
+            state: {
+              status: 'completed',
+              input: {
+                command: 'git add hello.txt && git commit -q -m "Add hello.txt"',
+                description: 'Create hello.txt and commit it',
+              },
+              output: '660f7c1 Add hello.txt\n',
+            },
+          },
+        },
+        {
+          type: 'step_finish',
+          ...session,
+          part: { ...ids, reason: 'tool-calls', type: 'step-finish', tokens: { total: 1280 } },
+        },
+        {
+          type: 'tool_use',
+          ...session,
+          part: {
+            type: 'tool',
+            tool: 'warden_warden_complete',
+            callID: 'toolu_3',
+            state: {
+              status: 'completed',
+              input: { summary: 'Created hello.txt and committed it.' },
+              output: '{\n  "run_id": 3,\n  "outcome": "completed"\n}',
+            },
+          },
+        },
+        {
+          type: 'text',
+          ...session,
+          part: { ...ids, type: 'text', text: 'Done: hello.txt committed. ' },
+        },
+        {
+          type: 'step_finish',
+          ...session,
+          part: { ...ids, reason: 'stop', type: 'step-finish', tokens: { total: 1240 } },
+        },
+      ]),
+    ).toEqual([
+      'tool bash: git add hello.txt && git commit -q -m "Add hello.txt"',
+      '  → 660f7c1 Add hello.txt',
+      'tool warden_complete: Created hello.txt and committed it.',
+      '  → { "run_id": 3, "outcome": "completed" }',
+      'said: Done: hello.txt committed.',
+      'turn done: stop (1240 tokens)',
+    ]);
+  });
+
+  it('says an error by its message, not its JSON', () => {
+    expect(read([OPENCODE_401])).toEqual(['error: invalid x-api-key']);
   });
 });

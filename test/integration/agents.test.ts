@@ -52,6 +52,8 @@ interface Case {
   kind: string;
   exe: string;
   extra?: string[];
+  /** Its `--model` (model-1 when not given; none for `mcp`). */
+  model?: string;
   argv: (v: RunValues) => string[];
   env: (v: RunValues) => { [name: string]: string };
 }
@@ -133,7 +135,8 @@ const CASES: Case[] = [
   {
     kind: 'opencode',
     exe: 'opencode',
-    argv: (v) => ['run', '--format', 'json', '--auto', '--model', 'model-1', v.prompt],
+    model: 'local/model-1',
+    argv: (v) => ['run', '--format', 'json', '--auto', '--model', 'local/model-1', v.prompt],
     env: () => ({ OPENCODE_DISABLE_AUTOUPDATE: '1' }),
   },
   {
@@ -186,7 +189,7 @@ async function start(
       'coder',
       '--agent',
       c.kind,
-      ...(c.kind === 'mcp' ? [] : ['--model', 'model-1']),
+      ...(c.kind === 'mcp' ? [] : ['--model', c.model ?? 'model-1']),
       ...envOptions,
       '--',
       ...(c.extra ?? []),
@@ -363,6 +366,20 @@ describe('agent profiles: refusals and profile show', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain(
       "unknown agent 'cursor'; known agents: claude-code, codex, gemini, opencode, aider, hermes, mcp",
+    );
+    expect((await home.cli(['profile', 'show', 'x'])).code).toBe(3);
+  });
+
+  it('refuses an OpenCode model without its provider, saying the form; nothing is created', async () => {
+    home = await new TestHome().init();
+    const r = await home.cli(
+      ['profile', 'add', 'x', '--agent', 'opencode', '--model', 'claude-sonnet-4-5', '--no-check'],
+      { PATH: '/usr/bin:/bin' },
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(
+      "--agent opencode takes --model in the form PROVIDER/MODEL (anthropic/claude-sonnet-4-5), not 'claude-sonnet-4-5'",
     );
     expect((await home.cli(['profile', 'show', 'x'])).code).toBe(3);
   });
