@@ -95,6 +95,15 @@ export function prettyLine(json: string, colour: boolean): string {
   return `${head}${stack}\n`;
 }
 
+/**
+ * A write to a terminal that has gone (EIO) or a pipe nobody reads (EPIPE) fails: `serve` goes
+ * on without its log rather than die of it. Anything else is thrown as before.
+ */
+export function lostOutput(err: NodeJS.ErrnoException): void {
+  if (err.code === 'EIO' || err.code === 'EPIPE') return;
+  throw err;
+}
+
 /** Where the log goes: standard error unless a test says otherwise. */
 export interface LogSink {
   write(text: string): void;
@@ -114,9 +123,10 @@ export function serveLogger(opts: {
   const sink = opts.sink ?? process.stderr;
   const base = { base: opts.host === undefined ? {} : { host: opts.host }, level: opts.level };
   if (!prettyLog(opts.format, sink.isTTY === true)) {
-    return opts.sink
-      ? pino(base, { write: (s: string) => sink.write(s) })
-      : pino(base, pino.destination(2));
+    if (opts.sink) return pino(base, { write: (s: string) => sink.write(s) });
+    const destination = pino.destination(2);
+    destination.on('error', lostOutput);
+    return pino(base, destination);
   }
   const colour = sink.isTTY === true;
   return pino(base, { write: (s: string) => sink.write(prettyLine(s, colour)) });

@@ -5,7 +5,7 @@ import { invalid } from '../../core/errors.js';
 import { checkName } from '../../core/checks.js';
 import { Host } from '../../serve/host.js';
 import { HostInstruments } from '../../serve/instruments.js';
-import { parseLogFormat, parseLogLevel, serveLogger } from '../../serve/log.js';
+import { lostOutput, parseLogFormat, parseLogLevel, serveLogger } from '../../serve/log.js';
 import { measuredStore } from '../../serve/measured-store.js';
 import { checkBind } from '../../serve/listen-error.js';
 import { openContext } from '../context.js';
@@ -157,6 +157,15 @@ export function register(program: Command): void {
         };
         process.once('SIGTERM', () => shutdown('SIGTERM'));
         process.once('SIGINT', () => shutdown('SIGINT'));
+        // Its terminal closed (`serve &` in a shell that exits), or a `kill -HUP` meant as a
+        // reload: neither should end it without a word, its workers unwatched. It reloads
+        // nothing: config.json is read at its start (docs/operations.md).
+        process.on('SIGHUP', () =>
+          log.warn(
+            'SIGHUP: serve goes on, and reloads nothing (restart it to read config.json again); if its terminal closed, its log went with it: start it with nohup or a service manager',
+          ),
+        );
+        for (const stream of [process.stdout, process.stderr]) stream.on('error', lostOutput);
       });
     });
 }
