@@ -129,10 +129,12 @@ export function setupFailedReason(
   };
 }
 
-/** Why nothing of a run can still be running after a restart. */
+/** Why nothing of a run can still be running after a restart, or be this home's to watch. */
 export const RESTART_LOSSES = {
   not_started: 'serve stopped before the worker was started',
   rebooted: 'the machine restarted since the worker started',
+  other_home:
+    "the worker was started from another home (this database is a copy of that home's, a restored backup): if it still runs it belongs there, and is not watched or signalled from here",
 } as const;
 
 /** `serve` or the machine restarted and the run's worker cannot be running. */

@@ -53,3 +53,25 @@ export function processesHolding(paths: readonly string[]): Holder[] {
   }
   return found;
 }
+
+/**
+ * Whether process `pid` has `path` open, by its file descriptors. A process whose descriptors
+ * this user may not read counts as holding it (nothing is known against it); `path` is
+ * compared as the kernel names it, so give it resolved (`realpathSync`).
+ */
+export function holdsOpen(pid: number, path: string): boolean {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EACCES';
+  }
+  for (const fd of fds) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`) === path) return true;
+    } catch {
+      // Closed since the listing.
+    }
+  }
+  return false;
+}

@@ -19,7 +19,7 @@ export async function dispatchOnce(
       'dispatch --once is for one host on SQLite; with several hosts (WARDEN_DB) run `warden serve` on each',
     );
   }
-  return withHome(parts.store, hostId, async () => {
+  return withHome(parts.store, hostId, parts.home.db, async () => {
     let started = 0;
     let stoppedBy: NodeJS.Signals | null = null;
     const supervisor = homeSupervisor(parts, hostId);

@@ -2,6 +2,7 @@ import { WardenError } from '../core/errors.js';
 import { isSameProcessAlive } from '../os/procfs.js';
 import type { StoreLocation } from '../store/open.js';
 import type { HostRecord } from '../store/run-types.js';
+import { holdsHome } from '../os/home-holder.js';
 import { liveServeLock, recordedServeLock } from './serve-lock.js';
 import type { HomeParts } from './wiring.js';
 
@@ -46,7 +47,7 @@ export async function liveServe(ctx: ServeLookup): Promise<ServeAddress | null> 
     return other?.url ? { url: other.url, host: other.host_id } : null;
   }
   for (const h of await ctx.store.activeHosts()) {
-    if (h.url !== null && h.process !== null && isSameProcessAlive(h.process))
+    if (h.url !== null && holdsHome(h.process, ctx.where.path))
       return { url: h.url, host: h.host_id };
   }
   return null;

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { WardenError } from '../core/errors.js';
-import { identify, isSameProcessAlive } from '../os/procfs.js';
+import { holdsHome } from '../os/home-holder.js';
+import { identify } from '../os/procfs.js';
 import type { HostRecord } from '../store/run-types.js';
 import type { Store } from '../store/store.js';
 
@@ -21,15 +22,21 @@ function homeTaken(holders: readonly HostRecord[]): WardenError {
 }
 
 /**
- * Takes the home for this process (SQLite: one `serve` per home). Refuses, naming the holder,
- * while another live process holds it; takes over from holders that are gone.
+ * Takes the home for this process (SQLite: one `serve` per home, its database `dbFile`).
+ * Refuses, naming the holder, while another live process holds it; takes over from holders
+ * that are gone, or that hold another home (`holdsHome`).
  */
-export async function takeHome(store: Store, hostId: string, url: string | null): Promise<void> {
+export async function takeHome(
+  store: Store,
+  hostId: string,
+  url: string | null,
+  dbFile: string | null,
+): Promise<void> {
   const me = identify(process.pid);
   if (!me) throw new Error('cannot read this process from /proc');
   for (let i = 0; i < 3; i++) {
     const holders = await store.activeHosts();
-    const alive = holders.filter((h) => h.process !== null && isSameProcessAlive(h.process));
+    const alive = holders.filter((h) => holdsHome(h.process, dbFile));
     if (alive.length > 0) throw homeTaken(alive);
     const taken = await store.claimHome({ host_id: hostId, process: me, url }, holders);
     if (taken.ok) return;
@@ -43,9 +50,14 @@ export async function releaseHome(store: Store, hostId: string): Promise<void> {
   if (me) await store.releaseHome(hostId, me);
 }
 
-/** Runs `fn` while this process holds the home for `hostId`. */
-export async function withHome<T>(store: Store, hostId: string, fn: () => Promise<T>): Promise<T> {
-  await takeHome(store, hostId, null);
+/** Runs `fn` while this process holds the home for `hostId` (its database `dbFile`, SQLite). */
+export async function withHome<T>(
+  store: Store,
+  hostId: string,
+  dbFile: string | null,
+  fn: () => Promise<T>,
+): Promise<T> {
+  await takeHome(store, hostId, null, dbFile);
   try {
     return await fn();
   } finally {

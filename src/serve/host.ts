@@ -237,7 +237,8 @@ export class Host {
       });
       writeServeLock(this.opts.home, this.hostId, this.url);
     } else {
-      await takeHome(store, this.hostId, null);
+      // No lease: one host on the home's SQLite file.
+      await takeHome(store, this.hostId, null, this.opts.home.db);
       await this.pull.grace.atStart();
       await this.listen();
     }

@@ -49,18 +49,23 @@ export async function endTaskRun(
   }
   const run = await ctx.store.getRun(task.current_run_id);
   const host = run.host_id ?? 'local';
-  return withHome(ctx.store, host, async () => {
-    const supervisor = homeSupervisor(ctx, host);
-    await supervisor.adoptOne(run.id);
-    const by = ctx.actor.kind === 'person' ? ctx.actor.name : 'a person';
-    const result = await supervisor.stop(taskId, by, intent);
-    return (
-      result ?? {
-        run_id: run.id,
-        outcome: 'stopped',
-        verified_gone: true,
-        message: `run ${run.id} had already ended`,
-      }
-    );
-  });
+  return withHome(
+    ctx.store,
+    host,
+    ctx.where.kind === 'sqlite' ? ctx.where.path : null,
+    async () => {
+      const supervisor = homeSupervisor(ctx, host);
+      await supervisor.adoptOne(run.id);
+      const by = ctx.actor.kind === 'person' ? ctx.actor.name : 'a person';
+      const result = await supervisor.stop(taskId, by, intent);
+      return (
+        result ?? {
+          run_id: run.id,
+          outcome: 'stopped',
+          verified_gone: true,
+          message: `run ${run.id} had already ended`,
+        }
+      );
+    },
+  );
 }

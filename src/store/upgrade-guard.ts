@@ -1,5 +1,6 @@
 import { WardenError } from '../core/errors.js';
-import { bootId, isSameProcessAlive } from '../os/procfs.js';
+import { holdsHome } from '../os/home-holder.js';
+import { bootId } from '../os/procfs.js';
 import type { SqlDb } from './sql/driver.js';
 import { storeNow } from './sql/hosts.js';
 
@@ -26,6 +27,8 @@ export async function refuseWhileServed(
   current: number,
   latest: number,
   local: number,
+  /** The SQLite file upgraded: a `serve` counts only while it has it open (`holdsHome`). */
+  dbFile: string | null,
 ): Promise<void> {
   const rows = await db.all<HostRow>('SELECT * FROM hosts WHERE stopped_at IS NULL');
   const now = await storeNow(db, local);
@@ -34,11 +37,7 @@ export async function refuseWhileServed(
     const lease = r.lease_expires_at == null ? null : Number(r.lease_expires_at);
     const alive =
       r.pid !== null && r.boot_id === here
-        ? isSameProcessAlive({
-            pid: r.pid,
-            boot_id: r.boot_id,
-            start_time: r.proc_start_time ?? '',
-          })
+        ? holdsHome({ pid: r.pid, boot_id: r.boot_id, start_time: r.proc_start_time ?? '' }, dbFile)
         : lease !== null && lease > now;
     if (!alive) continue;
     const who =

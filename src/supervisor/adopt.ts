@@ -35,15 +35,28 @@ export async function adopt(sv: Supervision, found: Run, policy: Policy): Promis
   const { opts } = sv;
   const runDir = join(opts.runsDir, String(found.id));
   const run = await recoverSpawn(sv, found, runDir);
-  if (run.process === null || run.log_path === null || run.process.boot_id !== bootId()) {
-    // Nothing of it can be running: book it as lost with its host (not the task's fault),
+  // A run recorded with its log in another home's runs: this database is a copy of that
+  // home's (a backup restored elsewhere), and its worker, if alive, is that home's to watch.
+  const elsewhere = run.log_path !== null && !run.log_path.startsWith(`${opts.runsDir}/`);
+  if (
+    run.process === null ||
+    run.log_path === null ||
+    run.process.boot_id !== bootId() ||
+    elsewhere
+  ) {
+    // Nothing of it can be running here: book it as lost with its host (not the task's fault),
     // and never signal a process group id that may now belong to someone else.
-    const why = run.process === null || run.log_path === null ? 'not_started' : 'rebooted';
+    const why =
+      run.process === null || run.log_path === null
+        ? 'not_started'
+        : run.process.boot_id !== bootId()
+          ? 'rebooted'
+          : 'other_home';
     const reason = restartedReason(why, opts.host, run.attempt);
     await sv.endings.lost(
       { runId: run.id, taskId: run.task_id },
       reason,
-      run.log_path ? readTail(run.log_path) : null,
+      run.log_path && why !== 'other_home' ? readTail(run.log_path) : null,
     );
     // A cgroup made for it goes too; the kernel refuses to remove one that holds a process.
     const cgroup = readCgroupFile(runDir);

@@ -5,11 +5,20 @@
  * back a home whose warden.db was emptied (defect 3's way back).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { Task } from '../../src/core/task.js';
+import { pidAlive } from '../../src/os/procfs.js';
 import { expectError, freshHome } from '../helpers/cli.js';
 import { TestHome, fixture, waitFor } from '../helpers/host.js';
 import { insertTaskSql, killWriter, startWalWriter } from '../helpers/wal-writer.js';
@@ -113,6 +122,48 @@ describe('runs open in a restored backup', () => {
       await home.ok(['archive', String(id)]);
     } finally {
       await home.cleanup();
+    }
+  }, 60_000);
+});
+
+describe('a backup restored into another home while its own home runs on', () => {
+  it("serves there, and books the runs open in it as the first home's, never touching their workers", async () => {
+    const first = await new TestHome().init();
+    const second = new TestHome();
+    try {
+      await first.profile('sleeper', fixture('sleeper.sh', '60'));
+      const id = await first.task('sleeps on', ['--assignee', 'sleeper']);
+      await first.serve();
+      const worker = await waitFor('the worker to start', () =>
+        first.lifeLines().find((l) => l.task === id && l.event === 'start'),
+      );
+      const copy = join(first.root, 'copy.db');
+      expect((await first.cli(['backup', copy])).code).toBe(0);
+
+      // The copy's hosts row names the first home's serve, alive: it holds that home, not this.
+      const restored = await second.cli(['restore', copy]);
+      expect(restored.code, restored.stderr).toBe(0);
+      // The database's admin token is the first home's (restore says to bring it along).
+      copyFileSync(join(first.root, 'admin.token'), join(second.root, 'admin.token'));
+      const doctor = await second.cli(['doctor']);
+      expect(doctor.code, doctor.stderr).toBe(0);
+      expect(doctor.stdout).toMatch(/^no warden serve is running for this home\n/);
+      // Its retry here is not this test's: the profile starts nothing in this home.
+      await second.ok(['profile', 'pause', 'sleeper']);
+      await second.serve();
+      const lost = await waitFor('the copied run to be booked', async () =>
+        (await second.runs(id)).find((r) => r.state === 'ended'),
+      );
+      expect(lost.outcome).toBe('host_lost');
+      expect(lost.reason?.message).toMatch(/^the worker was started from another home/);
+      expect((await second.getTask(id)).counters.failures).toBe(0);
+      // The first home's worker and run are untouched.
+      expect(pidAlive(worker.pid)).toBe(true);
+      expect((await first.runs(id))[0]?.state).toBe('running');
+      await first.ok(['stop', String(id)]);
+    } finally {
+      await second.cleanup();
+      await first.cleanup();
     }
   }, 60_000);
 });

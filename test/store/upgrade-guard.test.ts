@@ -5,11 +5,14 @@
  * know. Both backends: the old `serve` as SQLite's hosts row knows it (its process) and as
  * PostgreSQL's (its lease). The schema is put back one version to stand for the older one.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.js';
+import type { ProcessIdentity } from '../../src/core/run.js';
 import { identify } from '../../src/os/procfs.js';
 import { PgDriver } from '../../src/store/postgres/driver.js';
 import { PG_MIGRATIONS } from '../../src/store/postgres/migrations.js';
@@ -21,7 +24,18 @@ import { openReadOnly } from '../../src/store/sqlite/connect.js';
 import { SqliteDriver } from '../../src/store/sqlite/driver.js';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.js';
 import { openSqliteStore } from '../../src/store/sqlite/open.js';
+import { waitFor } from '../helpers/host.js';
 import { PG_URL, freshPgSchema } from '../helpers/pg-schemas.js';
+
+/** Records `serve` `old` as running in process `p` on a schema put back to `version`. */
+async function oldServeAt(db: SqlDb, p: ProcessIdentity, version: number): Promise<void> {
+  await db.run(
+    `INSERT INTO hosts (host_id, pid, boot_id, proc_start_time, url, started_at, renewed_at)
+     VALUES ('old', ?, ?, ?, 'http://127.0.0.1:9', 0, 0)`,
+    [p.pid, p.boot_id, p.start_time],
+  );
+  await setVersion(db, version);
+}
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -45,12 +59,7 @@ describe('upgrading a schema an older serve runs on', () => {
     // This test's own process stands for the old serve: alive on this machine.
     const me = identify(process.pid);
     if (me === null) throw new Error('cannot read this process');
-    await store.sqlite.run(
-      `INSERT INTO hosts (host_id, pid, boot_id, proc_start_time, url, started_at, renewed_at)
-       VALUES ('old', ?, ?, ?, 'http://127.0.0.1:9', 0, 0)`,
-      [me.pid, me.boot_id, me.start_time],
-    );
-    await setVersion(store.sqlite, latest - 1);
+    await oldServeAt(store.sqlite, me, latest - 1);
     await store.close();
 
     await expect(openSqliteStore(path, new ManualClock())).rejects.toMatchObject({
@@ -69,12 +78,39 @@ describe('upgrading a schema an older serve runs on', () => {
     try {
       await driver.tx(async (db) => {
         await db.run("UPDATE hosts SET pid = 1, proc_start_time = '0' WHERE host_id = 'old'");
-        await refuseWhileServed(db, latest - 1, latest, Date.now());
+        await refuseWhileServed(db, latest - 1, latest, Date.now(), path);
         await db.run("UPDATE hosts SET stopped_at = 1 WHERE host_id = 'old'");
-        await refuseWhileServed(db, latest - 1, latest, Date.now());
+        await refuseWhileServed(db, latest - 1, latest, Date.now(), path);
       });
     } finally {
       await driver.close();
+    }
+  });
+
+  it('SQLite: a live serve of another home (this file a copy of its database) does not hold it back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-upgrade-'));
+    dirs.push(dir);
+    const path = join(dir, 'warden.db');
+    const latest = latestVersion(SQLITE_MIGRATIONS);
+    const store = await openSqliteStore(path, new ManualClock(), { create: true });
+    // Alive on this machine, but with another file open: a restored backup's recorded serve.
+    const other = spawn('sleep', ['30'], { stdio: 'ignore' });
+    const exited = once(other, 'exit');
+    try {
+      const them = await waitFor('the other process', () => identify(other.pid ?? -1) ?? undefined);
+      await oldServeAt(store.sqlite, them, latest - 1);
+      await store.close();
+      const upgraded = await openSqliteStore(path, new ManualClock());
+      await upgraded.close();
+      const ro = openReadOnly(path).db;
+      const row = ro.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as {
+        value: string;
+      };
+      ro.close();
+      expect(Number(row.value)).toBe(latest);
+    } finally {
+      other.kill('SIGKILL');
+      await exited;
     }
   });
 
@@ -109,7 +145,7 @@ describe('upgrading a schema an older serve runs on', () => {
           );
           expect(Number(row?.value)).toBe(latest - 1);
           await db.run("UPDATE hosts SET lease_expires_at = 1 WHERE host_id = 'old'");
-          await refuseWhileServed(db, latest - 1, latest, Date.now());
+          await refuseWhileServed(db, latest - 1, latest, Date.now(), null);
         });
       } finally {
         await driver.close();

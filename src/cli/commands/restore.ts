@@ -7,7 +7,7 @@ import { systemClock } from '../../config/clock.js';
 import { homePaths, makeHomeDirs, resolveHome } from '../../config/home.js';
 import type { HomePaths } from '../../config/home.js';
 import { hashToken } from '../../os/token.js';
-import { isSameProcessAlive } from '../../os/procfs.js';
+import { holdsHome } from '../../os/home-holder.js';
 import { storeLocation } from '../../store/open.js';
 import { say, sayJson } from '../output.js';
 
@@ -31,9 +31,7 @@ async function liveServeHost(db: string): Promise<string | null> {
     return null;
   }
   try {
-    const live = (await store.activeHosts()).find(
-      (h) => h.process !== null && isSameProcessAlive(h.process),
-    );
+    const live = (await store.activeHosts()).find((h) => holdsHome(h.process, db));
     return live ? `host ${live.host_id}, pid ${live.process?.pid ?? '?'}` : null;
   } finally {
     await store.close();

@@ -26,7 +26,7 @@ export const MIGRATION_LOCK = 'SELECT pg_advisory_xact_lock(74200001)';
 export async function openPgStore(options: PgOptions, clock: Clock): Promise<PgStore> {
   const driver = await PgDriver.connect(options);
   try {
-    await migrate(driver, PG_MIGRATIONS, MIGRATION_LOCK, upgradeGuard(clock));
+    await migrate(driver, PG_MIGRATIONS, MIGRATION_LOCK, upgradeGuard(clock, null));
   } catch (err) {
     await driver.close();
     throw err;

@@ -9,9 +9,10 @@ import type { SqlDb } from './driver.js';
  */
 export function upgradeGuard(
   clock: Clock,
+  dbFile: string | null,
 ): (db: SqlDb, current: number, latest: number) => Promise<void> {
   return async (db, current, latest) => {
     const { refuseWhileServed } = await import('../upgrade-guard.js');
-    await refuseWhileServed(db, current, latest, clock.now());
+    await refuseWhileServed(db, current, latest, clock.now(), dbFile);
   };
 }

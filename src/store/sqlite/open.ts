@@ -126,7 +126,7 @@ export async function openSqliteStore(
   }
   const driver = new SqliteDriver(path, { mustExist: exists || !options.create });
   try {
-    await migrate(driver, SQLITE_MIGRATIONS, undefined, upgradeGuard(clock));
+    await migrate(driver, SQLITE_MIGRATIONS, undefined, upgradeGuard(clock, path));
   } catch (err) {
     await driver.close();
     throw err;
