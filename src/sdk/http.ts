@@ -121,10 +121,15 @@ export async function callApi<T>(
     if (signal?.aborted) throw new WardenError('setup', `call to ${url} was cancelled`);
     if (Date.now() + delay > deadline) {
       // It answered, with a failure of its own: it is running, and its log says more.
-      if (res !== null) throw new WardenError('setup', serverFailed(url, res));
+      // `unreachable`: nothing was decided there, so the caller may keep what it sent.
+      if (res !== null)
+        throw new WardenError('setup', serverFailed(url, res), { unreachable: true });
       throw new WardenError(
         'setup',
         `no answer from ${url} (${failure}); is warden serve running?`,
+        {
+          unreachable: true,
+        },
       );
     }
     await sleep(delay);

@@ -9,6 +9,7 @@ import type { LiveRun } from './live-run.js';
 import { sawProgress } from './progress.js';
 import { sampleWorkspace } from './workspace-progress.js';
 import { orphanedWorker } from './orphan.js';
+import { bookSavedReport } from './saved-report.js';
 import { readExitFile } from './spawn.js';
 import type { Supervision } from './supervision.js';
 
@@ -68,6 +69,8 @@ export async function examine(sv: Supervision, live: LiveRun): Promise<void> {
   const seen = (): ReturnType<typeof observed> => observed(live, opts.host, now);
   const status = exitStatus(sv, live);
   if (status !== null) {
+    // A report kept while serve did not answer is booked first: the ending then takes it.
+    await bookSavedReport(sv, live);
     // Whether it used the worker protocol decides what exit 0 means; the store knows for sure.
     if (!live.usedProtocol) live.usedProtocol = (await opts.store.getRun(live.runId)).used_protocol;
     const meaning = exitMeaning(live, status);

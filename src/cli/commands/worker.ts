@@ -7,11 +7,23 @@ import type { WorkerContext } from '../../core/worker-protocol.js';
 import { keyedCreate } from '../../sdk/call-key.js';
 import { collect, parseIntOption } from '../options.js';
 import { say, sayJson } from '../output.js';
-import { call, print, signal } from '../worker-call.js';
+import { call, print, report, signal } from '../worker-call.js';
 
 function metadata(text: string | undefined): unknown {
   if (text === undefined) return undefined;
   return parseJsonText(text, '--metadata');
+}
+
+/** A terminal report with its body as the call's (`report`), and its line. */
+async function terminal(
+  json: boolean | undefined,
+  path: string,
+  body: Record<string, unknown>,
+  op: string,
+  said: string,
+): Promise<void> {
+  const { answer, saved } = await report(path, body, { op, ...body });
+  print(json, answer, saved === null ? said : `${said} (kept for serve)`);
 }
 
 export function register(program: Command): void {
@@ -105,14 +117,16 @@ export function register(program: Command): void {
             throw invalid('--created is for complete');
           }
           const md = metadata(opts.metadata);
-          const answer = await call(`/${r.name}`, {
+          const body = {
             summary: opts.summary,
             ...(md !== undefined ? { metadata: md } : {}),
             ...(opts.created !== undefined
               ? { created: opts.created.map((t) => parseTaskId(t)) }
               : {}),
-          });
-          print(opts.json, answer, r.said);
+          };
+          const op = r.name === 'complete' ? 'complete' : 'request_review';
+          const { answer, saved } = await report(`/${r.name}`, body, { op, ...body });
+          print(opts.json, answer, saved === null ? r.said : `${r.said} (kept for serve)`);
         },
       );
   }
@@ -123,7 +137,7 @@ export function register(program: Command): void {
     .requiredOption('--reason <text>', 'what went wrong')
     .option('--json', 'print JSON')
     .action(async (opts: { reason: string; json?: boolean }) => {
-      print(opts.json, await call('/fail', { reason: opts.reason }), 'failed');
+      await terminal(opts.json, '/fail', { reason: opts.reason }, 'fail', 'failed');
     });
 
   worker
@@ -132,7 +146,7 @@ export function register(program: Command): void {
     .option('--summary <text>', 'why it is good', '')
     .option('--json', 'print JSON')
     .action(async (opts: { summary: string; json?: boolean }) => {
-      print(opts.json, await call('/approve', { summary: opts.summary }), 'approved');
+      await terminal(opts.json, '/approve', { summary: opts.summary }, 'approve', 'approved');
     });
 
   worker
@@ -143,11 +157,8 @@ export function register(program: Command): void {
     .requiredOption('--reason <text>', 'what to change')
     .option('--json', 'print JSON')
     .action(async (opts: { reason: string; json?: boolean }) => {
-      print(
-        opts.json,
-        await call('/request-changes', { reason: opts.reason }),
-        'changes requested',
-      );
+      const body = { reason: opts.reason };
+      await terminal(opts.json, '/request-changes', body, 'request_changes', 'changes requested');
     });
 
   worker
@@ -160,7 +171,13 @@ export function register(program: Command): void {
       if (!(BLOCK_KINDS as readonly string[]).includes(opts.kind)) {
         throw invalid(`--kind: unknown kind '${opts.kind}'; use one of ${BLOCK_KINDS.join(', ')}`);
       }
-      print(opts.json, await call('/block', { reason: opts.reason, kind: opts.kind }), 'blocked');
+      await terminal(
+        opts.json,
+        '/block',
+        { reason: opts.reason, kind: opts.kind },
+        'block',
+        'blocked',
+      );
     });
 
   worker
@@ -171,7 +188,7 @@ export function register(program: Command): void {
     .requiredOption('--question <text>', 'what you need to know')
     .option('--json', 'print JSON')
     .action(async (opts: { question: string; json?: boolean }) => {
-      print(opts.json, await call('/ask', { question: opts.question }), 'asked');
+      await terminal(opts.json, '/ask', { question: opts.question }, 'ask', 'asked');
     });
 
   worker
