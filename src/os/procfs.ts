@@ -63,6 +63,20 @@ export function isSameProcessAlive(identity: ProcessIdentity): boolean {
   return stat !== null && stat.startTime === identity.start_time && !isDead(stat.state);
 }
 
+/**
+ * Whether the process `identity` names is there but stopped (SIGSTOP, a terminal's Ctrl-Z,
+ * a debugger): it runs nothing, answers nothing, until it is continued.
+ */
+export function isStoppedProcess(identity: ProcessIdentity): boolean {
+  if (identity.boot_id !== bootId()) return false;
+  const stat = readStat(identity.pid);
+  return (
+    stat !== null &&
+    stat.startTime === identity.start_time &&
+    (stat.state === 'T' || stat.state === 't')
+  );
+}
+
 function isDead(state: string): boolean {
   return state === 'Z' || state === 'X' || state === 'x';
 }

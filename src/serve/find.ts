@@ -1,4 +1,6 @@
 import { WardenError } from '../core/errors.js';
+import type { EpochMs } from '../core/glossary.js';
+import type { ProcessIdentity } from '../core/run.js';
 import { isSameProcessAlive } from '../os/procfs.js';
 import type { StoreLocation } from '../store/open.js';
 import type { HostRecord } from '../store/run-types.js';
@@ -9,10 +11,12 @@ import type { HomeParts } from './wiring.js';
 /** Where a command finds the home's store and `serve`. */
 export type ServeLookup = Pick<HomeParts, 'store' | 'home'> & { where: StoreLocation };
 
-/** Where a `serve`'s API answers. */
+/** Where a `serve`'s API answers; its process and start where this machine knows them. */
 export interface ServeAddress {
   url: string;
   host: string;
+  process?: ProcessIdentity | null;
+  started_at?: EpochMs;
 }
 
 /** Several hosts: the hosts whose lease is good now (by the database's clock). */
@@ -42,13 +46,21 @@ export async function watchingHostIds(ctx: ServeLookup): Promise<Set<string>> {
 export async function liveServe(ctx: ServeLookup): Promise<ServeAddress | null> {
   if (ctx.where.kind === 'postgres') {
     const own = liveServeLock(ctx.home);
-    if (own) return { url: own.url, host: own.host_id };
+    if (own) {
+      const row = (await ctx.store.activeHosts()).find((h) => h.host_id === own.host_id);
+      return {
+        url: own.url,
+        host: own.host_id,
+        process: own.process,
+        ...(row ? { started_at: row.started_at } : {}),
+      };
+    }
     const other = (await renewingHosts(ctx)).find((h) => h.url !== null);
     return other?.url ? { url: other.url, host: other.host_id } : null;
   }
   for (const h of await ctx.store.activeHosts()) {
     if (h.url !== null && holdsHome(h.process, ctx.where.path))
-      return { url: h.url, host: h.host_id };
+      return { url: h.url, host: h.host_id, process: h.process, started_at: h.started_at };
   }
   return null;
 }

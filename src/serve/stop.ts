@@ -1,14 +1,23 @@
 import type { Actor } from '../core/actor.js';
 import { ENDING_TIMINGS } from '../core/defaults.js';
 import type { EndResult, StopIntent } from '../core/ending.js';
-import { illegalState } from '../core/errors.js';
+import { WardenError, illegalState } from '../core/errors.js';
 import { readAdminToken } from '../config/home.js';
+import { isStoppedProcess } from '../os/procfs.js';
 import { callApi } from '../sdk/http.js';
 import { liveServe, owningServe, whileRenewing } from './find.js';
 import type { ServeLookup } from './find.js';
 import { withHome } from './home-lock.js';
 import { homeSupervisor } from './wiring.js';
 import type { HomeParts } from './wiring.js';
+
+/** The refusal while this home's `serve` is stopped: say it at once, not after minutes. */
+export function serveStopped(pid: number): WardenError {
+  return new WardenError(
+    'conflict',
+    `warden serve (pid ${pid}) is stopped (SIGSTOP, Ctrl-Z or a debugger): it answers nothing and watches nothing until it continues; continue it (\`kill -CONT ${pid}\`), then try again`,
+  );
+}
 
 /** What ending a task's run from a command needs. */
 export type StopContext = HomeParts & ServeLookup & { actor: Actor };
@@ -32,6 +41,8 @@ export async function endTaskRun(
       ? await owningServe(ctx, task.current_run_id)
       : await liveServe(ctx);
   if (serve) {
+    // A stopped serve's kernel takes the request, and it would wait out the whole bound.
+    if (serve.process && isStoppedProcess(serve.process)) throw serveStopped(serve.process.pid);
     const runId = task.current_run_id;
     // Ending waits for kill_grace (30 s by default) and verification.
     const ask = (signal?: AbortSignal): Promise<EndResult> =>

@@ -129,6 +129,12 @@ describe.skipIf(!mountable)('a full disk (a small tmpfs filled up)', () => {
     const list = await run(['list']);
     expect(list.code, list.stderr).toBe(0);
     expect(list.stdout).toMatch(/second/);
+    // doctor says it first, as no task's line can.
+    const doctor = await run(['doctor']);
+    expect(doctor.code, doctor.stderr).toBe(0);
+    expect(doctor.stdout.split('\n')[1]).toMatch(
+      /^the disk of this home \(.+\) has 0 B free: nothing can be written, not the database, nor the runs’ logs and reports; free space/,
+    );
     expect(digest(db)).toBe(before);
   });
 

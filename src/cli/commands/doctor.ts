@@ -14,6 +14,7 @@ import { checkName, parseTaskId } from '../../core/checks.js';
 import { bootId, isSameProcessAlive } from '../../os/procfs.js';
 import type { ReadContext } from '../context.js';
 import { READING, withContext } from '../context.js';
+import { homeNotes } from '../doctor-notes.js';
 import { say, sayJson } from '../output.js';
 import { liveServe, watchingHostIds } from '../../serve/find.js';
 
@@ -77,7 +78,7 @@ async function facts(
   board: string,
   running: readonly Task[],
   extra: readonly Task[],
-): Promise<DoctorFacts> {
+): Promise<DoctorFacts & { notes: string[] }> {
   const now = Date.now();
   const serve = await liveServe(ctx);
   const profiles = new Map((await ctx.store.listProfiles()).map((p) => [p.name, p]));
@@ -107,6 +108,7 @@ async function facts(
   const { parentStatus, heldBy } = await heldTodo(ctx, board, extra);
   return {
     now,
+    notes: homeNotes(ctx.home, serve, now),
     dispatcherRunning: serve !== null,
     serveHost: serve?.host ?? null,
     watching: ctx.where.kind === 'postgres' ? await watchingHostIds(ctx) : null,
@@ -172,6 +174,7 @@ export function register(program: Command): void {
         const paused = [...f.profiles.values()].filter((p) => p.paused);
         return {
           header,
+          notes: f.notes,
           paused,
           diagnoses,
           note: cutNote(listed.length, total, 'the first by priority are explained'),
@@ -191,6 +194,7 @@ export function register(program: Command): void {
         );
       } else {
         say(out.header);
+        for (const note of out.notes) say(note);
         for (const p of out.paused)
           say(
             `profile ${p.name} is paused (${pausedBy(p.paused_by, p.paused_reason)}): \`warden profile resume ${p.name}\``,

@@ -1,0 +1,50 @@
+import { existsSync, statSync, statfsSync } from 'node:fs';
+import type { HomePaths } from '../config/home.js';
+import { formatDuration } from '../core/duration.js';
+import { formatSize } from '../core/size.js';
+import { isStoppedProcess } from '../os/procfs.js';
+import type { ServeAddress } from '../serve/find.js';
+
+/** Free space under which `doctor` says the home's disk is nearly full. */
+export const LOW_DISK_BYTES = 64 * 1024 * 1024;
+
+/** The bytes free to this user on the disk that holds `path`, or null when it cannot say. */
+function freeBytes(path: string): number | null {
+  try {
+    const fs = statfsSync(path);
+    return fs.bavail * fs.bsize;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What `doctor` says of the home before its tasks, each a line, when it holds up everything
+ * and the tasks' lines cannot show it (a trial found each only in serve's log, or nowhere):
+ * a `serve` that is stopped, a disk that is (nearly) full, a config.json edited since `serve`
+ * read it at its start (the limits `doctor` shows are the file's as it is now).
+ */
+export function homeNotes(home: HomePaths, serve: ServeAddress | null, now: number): string[] {
+  const notes: string[] = [];
+  if (serve?.process && isStoppedProcess(serve.process)) {
+    const pid = serve.process.pid;
+    notes.push(
+      `serve (pid ${pid}) is stopped (SIGSTOP, Ctrl-Z or a debugger): it watches nothing, starts nothing and answers no worker until it continues: \`kill -CONT ${pid}\``,
+    );
+  }
+  const free = freeBytes(home.root);
+  if (free !== null && free < LOW_DISK_BYTES) {
+    notes.push(
+      `the disk of this home (${home.root}) has ${formatSize(free)} free: ${free === 0 ? 'nothing can be written, not the database, nor the runs’ logs and reports' : 'writes to the database and the runs’ logs will soon fail'}; free space (\`warden gc\`, old worktrees, other files)`,
+    );
+  }
+  if (serve?.started_at !== undefined && existsSync(home.config)) {
+    const edited = statSync(home.config).mtimeMs;
+    if (edited > serve.started_at) {
+      notes.push(
+        `config.json was changed ${formatDuration(Math.max(0, now - edited))} ago, after serve started: serve still uses the file as it read it then, while the limits below are the file's as it is now; restart serve to apply it`,
+      );
+    }
+  }
+  return notes;
+}
