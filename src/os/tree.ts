@@ -72,15 +72,20 @@ function isGone(err: unknown): boolean {
   return (err as NodeJS.ErrnoException).code === 'ENOENT';
 }
 
-/** Bytes of the files under `path` (0 when it is gone; what cannot be read is not counted). */
-export async function treeSize(path: string): Promise<number> {
+/**
+ * Bytes of the files under `path` (0 when it is gone; what cannot be read is not counted);
+ * with `disk`, the space they and their folders take on the disk, as `du` counts it (whole
+ * blocks: many small files take far more than their bytes), which removing them frees.
+ */
+export async function treeSize(path: string, measure: 'bytes' | 'disk' = 'bytes'): Promise<number> {
   const gate = new Gate();
   let total = 0;
   const add = async (p: string): Promise<void> => {
     const st = await gate.run(() => lstat(p)).catch(() => null);
     if (st === null) return;
+    if (measure === 'disk') total += st.blocks * 512;
     if (!st.isDirectory()) {
-      total += st.size;
+      if (measure === 'bytes') total += st.size;
       return;
     }
     await eachEntry(gate, p, add).catch(() => undefined);

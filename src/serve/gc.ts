@@ -71,7 +71,8 @@ export async function removeFolders(
     if (!(await mayGo([id])).includes(id)) continue;
     const path = join(dir, String(id));
     // Off the event loop (src/os/tree.ts): a workspace's node_modules must not stop serve.
-    const bytes = await treeSize(path);
+    // What removing it frees: its blocks on the disk, not its files' bytes.
+    const bytes = await treeSize(path, 'disk');
     if (!dryRun) await removeTree(path);
     removed.push({ id, path, bytes });
   }

@@ -2,6 +2,7 @@
  * A folder's size and removal off the event loop (src/os/tree.ts), on real files: links are
  * removed, never followed, and a path already gone is fine.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +29,10 @@ it('counts the bytes of the files under a folder, a file alone, and 0 for what i
   expect(await treeSize(dir)).toBe(15);
   expect(await treeSize(join(dir, 'a', 'one'))).toBe(5);
   expect(await treeSize(join(dir, 'missing'))).toBe(0);
+  // On the disk: whole blocks, folders too, as `du` counts (what gc frees).
+  const du = Number(execFileSync('du', ['-s', '-B1', dir], { encoding: 'utf8' }).split('\t')[0]);
+  expect(await treeSize(dir, 'disk')).toBe(du);
+  expect(du).toBeGreaterThan(15);
 });
 
 it('removes a tree, a link in it without following it, a lone file, and nothing at all', async () => {
