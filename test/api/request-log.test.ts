@@ -2,8 +2,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { Hono } from 'hono';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { WardenError } from '../../src/core/errors.js';
+import { onError } from '../../src/api/errors.js';
+import { logFailures } from '../../src/api/request-log.js';
 import type { Harness } from './harness.js';
 import { ana, makeHarness } from './harness.js';
 
@@ -90,5 +94,32 @@ describe('a request that fails inside serve', () => {
       const r = await h.app.request('/api/v1/nothing', { headers: { 'x-request-id': bad } });
       expect(r.headers.get('x-request-id')).not.toBe(bad);
     }
+  });
+});
+
+describe('a failure of the store itself (503, 507)', () => {
+  it('is logged once a minute, not at each of the retries that meet it; other 500s each time', async () => {
+    const lines: string[] = [];
+    let now = 0;
+    const app = new Hono();
+    app.onError(onError);
+    app.use(
+      '*',
+      logFailures({ error: (_fields, message) => lines.push(message) }, () => now),
+    );
+    app.get('/full', () => {
+      throw new WardenError('storage', 'the disk is full');
+    });
+    app.get('/bug', () => {
+      throw new Error('a bug');
+    });
+    for (let i = 0; i < 5; i++) expect((await app.request('/full')).status).toBe(507);
+    expect(lines).toEqual(['GET /full answered 507: the disk is full']);
+    await app.request('/bug');
+    await app.request('/bug');
+    expect(lines).toHaveLength(3);
+    now += 61_000;
+    await app.request('/full');
+    expect(lines).toHaveLength(4);
   });
 });
