@@ -6,6 +6,7 @@ import { dispatcher as dispatcherActor } from '../core/actor.js';
 import type { Clock } from '../core/clock.js';
 import type { EndResult, StopIntent } from '../core/ending.js';
 import { listenError } from './listen-error.js';
+import { WardenError } from '../core/errors.js';
 import { hostLeaseTimes } from '../core/host-lease.js';
 import type { RunMode } from '../core/run.js';
 import type { WardenConfig } from '../config/config.js';
@@ -91,7 +92,8 @@ export class Host {
   private stopping = false;
   /** The stop under way or done (`stop`). */
   private stopped: Promise<void> | null = null;
-  private tickFailing = false;
+  /** Why the last tick failed, said once until one runs through: the disk, or the store. */
+  private tickFailing: 'storage' | 'store' | null = null;
   private url = '';
   /** The model-activity proxy under `/llm/` (issue #13). */
   private readonly proxy: LlmProxy;
@@ -409,12 +411,19 @@ export class Host {
       // Behind the tick, not in it: a pass over many folders must not hold up supervision.
       void this.gc?.tick();
       void this.sweepWorktrees();
-      if (this.tickFailing) this.opts.log?.('tick: the store answers again');
-      this.tickFailing = false;
+      if (this.tickFailing === 'storage') {
+        // A full or read-only disk still lets reads through: a tick that wrote nothing new
+        // says nothing of whether there is room again.
+        this.opts.log?.(
+          'tick: ran through again; the storage error above may come back at the next write (is there room again? `df -h`)',
+        );
+      } else if (this.tickFailing !== null) this.opts.log?.('tick: the store answers again');
+      this.tickFailing = null;
     } catch (err) {
       // Said once per outage, not five times a second.
-      if (!this.tickFailing) this.opts.log?.(`tick: ${(err as Error).stack ?? String(err)}`);
-      this.tickFailing = true;
+      if (this.tickFailing === null)
+        this.opts.log?.(`tick: ${(err as Error).stack ?? String(err)}`);
+      this.tickFailing = err instanceof WardenError && err.code === 'storage' ? 'storage' : 'store';
       // A store that went away: no pull lease lapses for the time it did not answer.
       this.pull.grace.storeFailed(err);
     }

@@ -5,12 +5,15 @@
  * commands work, writing ones are refused with one line saying what to do and a documented
  * exit code, and the database's bytes are the same afterwards.
  */
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CliResult } from '../helpers/cli.js';
-import { expectError, freshHome, runWarden } from '../helpers/cli.js';
+import { WARDEN_BIN, expectError, freshHome, runWarden } from '../helpers/cli.js';
+import { waitFor } from '../helpers/host.js';
 import { canMount, mountTmpfs } from '../helpers/mount.js';
 import type { Tmpfs } from '../helpers/mount.js';
 import { insertTaskSql, killWriter, startWalWriter } from '../helpers/wal-writer.js';
@@ -136,6 +139,43 @@ describe.skipIf(!mountable)('a full disk (a small tmpfs filled up)', () => {
       /^the disk of this home \(.+\) has 0 B free: nothing can be written, not the database, nor the runs’ logs and reports; free space/,
     );
     expect(digest(db)).toBe(before);
+  });
+
+  it('serve says the disk error once, and when its tick runs through again says no more than that', async () => {
+    const { fs, run } = await homeOnTmpfs(4 * 1024 * 1024);
+    expect((await run(['profile', 'add', 'job', '--', 'true'])).code).toBe(0);
+    // Due in a moment: its claim is serve's first write after the disk is full.
+    expect((await run(['create', 'later', '--assignee', 'job', '--not-before', '3s'])).code).toBe(
+      0,
+    );
+    const serve = spawn(process.execPath, [WARDEN_BIN, 'serve', '--port', '0', '--tick', '200ms'], {
+      env: { ...process.env, WARDEN_HOME: join(fs.dir, 'home') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    serve.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    serve.stderr.setEncoding('utf8').on('data', (c: string) => (out += c));
+    const exited = once(serve, 'exit');
+    try {
+      await waitFor('serve to listen', () => out.includes('warden serve: '));
+      const filler = join(fs.dir, 'filler');
+      try {
+        for (;;) writeFileSync(filler, Buffer.alloc(64 * 1024), { flag: 'a' });
+      } catch (err) {
+        expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
+      }
+      await waitFor('the failed tick', () => /tick: .*disk is full/i.test(out), 20_000);
+      rmSync(filler);
+      await waitFor('the tick to run through', () => out.includes('tick: ran through again'));
+      expect(out).toContain(
+        'tick: ran through again; the storage error above may come back at the next write (is there room again? `df -h`)',
+      );
+      expect(out).not.toContain('the store answers again');
+      expect(out.match(/tick: .*disk is full/gi)).toHaveLength(1);
+    } finally {
+      serve.kill('SIGTERM');
+      await exited;
+    }
   });
 
   it('warden gc, as the message says, makes room on a disk at 0 bytes free', async () => {
