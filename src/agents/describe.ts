@@ -48,8 +48,10 @@ export function resolvedAgentProfile(
 export function agentProfileText(p: Profile, home: string, root: boolean): string | null {
   const r = resolvedAgentProfile(p, home, root);
   if (r === null) return null;
-  // The proxy's variables too (`--llm-upstream`): they are set over the profile's own.
-  const env = { ...r.env, ...p.env, ...llmEnv(p.llm, '<serve url>', '<run token>') };
+  // The proxy's variables too (`--llm-upstream`), set over the profile's own, and the
+  // recipe's over both, as a run gets them (launch.ts): OpenCode's merged configuration, its
+  // proxy URL with /v1.
+  const env = { ...p.env, ...llmEnv(p.llm, '<serve url>', '<run token>'), ...r.env };
   const lines = [
     `agent:             ${r.kind} (${r.title}), started per run by \`warden agent-run\``,
     `resolved argv:     ${JSON.stringify(r.argv)}`,

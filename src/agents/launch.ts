@@ -41,9 +41,17 @@ function need(name: string): string {
   return value;
 }
 
-/** `warden mcp` for this run, with its identity given explicitly. */
-function mcpServer(url: string, token: string, taskId: string): McpServerSpec {
-  const env = { WARDEN_URL: url, WARDEN_TASK_ID: taskId, WARDEN_RUN_TOKEN: token };
+/**
+ * `warden mcp` for this run, with its identity given explicitly, and its folder, where a
+ * report serve does not answer is kept (sdk/kept-report.ts).
+ */
+function mcpServer(url: string, token: string, taskId: string, runDir: string): McpServerSpec {
+  const env = {
+    WARDEN_URL: url,
+    WARDEN_TASK_ID: taskId,
+    WARDEN_RUN_TOKEN: token,
+    WARDEN_RUN_DIR: runDir,
+  };
   // serve puts HOME/bin/warden first on a worker's PATH; an absolute path, since some agents
   // start their servers with a PATH of their own.
   const warden = findExecutable('warden');
@@ -90,7 +98,7 @@ export async function runAgent(cmd: AgentCommand): Promise<number> {
       prompt,
       prompt_file: promptFile,
       agent_dir: agentDir,
-      mcp: mcpServer(url, token, taskId),
+      mcp: mcpServer(url, token, taskId, runDir),
       root: process.getuid?.() === 0,
       env: process.env,
     });

@@ -19,16 +19,21 @@ export function logFailures(log: ApiLog, now: () => number = Date.now): Middlewa
   // The store's outage (503) or full disk (507) fails every write alike, and each worker's
   // retries ask again every few seconds: the same failure is logged once a minute, not per
   // answer (a trial's log had 51 stacks of a full disk in 2 minutes from 3 workers).
-  const said = new Map<string, number>();
+  const said = new Map<string, { at: number; since: number }>();
   return async (c, next) => {
     await next();
     if (c.res.status < 500) return;
+    let more = '';
     if (c.res.status === 503 || c.res.status === 507) {
       const key = `${c.res.status} ${c.error?.message ?? ''}`;
       const last = said.get(key);
-      if (last !== undefined && now() - last < REPEAT_MS) return;
+      if (last !== undefined && now() - last.at < REPEAT_MS) {
+        last.since += 1;
+        return;
+      }
       if (said.size > 100) said.clear();
-      said.set(key, now());
+      said.set(key, { at: now(), since: 0 });
+      if (last !== undefined && last.since > 0) more = ` (and ${last.since} more like it since)`;
     }
     log.error(
       {
@@ -38,7 +43,7 @@ export function logFailures(log: ApiLog, now: () => number = Date.now): Middlewa
         status: c.res.status,
         err: c.error ?? null,
       },
-      `${c.req.method} ${c.req.path} answered ${c.res.status}: ${c.error?.message ?? 'no error was thrown'}`,
+      `${c.req.method} ${c.req.path} answered ${c.res.status}: ${c.error?.message ?? 'no error was thrown'}${more}`,
     );
   };
 }

@@ -1,7 +1,6 @@
-import { renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { WardenError } from '../core/errors.js';
 import { callApi } from '../sdk/http.js';
+import { keepReport, unanswered } from '../sdk/kept-report.js';
 import { say, sayJson } from './output.js';
 
 /** Where a worker's calls go: its run's API and token (SPEC §5). */
@@ -56,35 +55,27 @@ export async function signal(
   print(opts.json, r, 'ok');
 }
 
-/** The file of the run's folder a terminal report is kept in when `serve` does not answer. */
-export const SAVED_REPORT = 'report.json';
-
 /**
  * A worker's terminal report (`complete`, `fail`, `block`, ...). When `serve` does not answer
  * for the whole retry (stopped for longer, or failing), the report is kept in the run's folder
- * (`WARDEN_RUN_DIR/report.json`, written whole, then renamed), and `serve` books it when it
- * sees the worker exit: finished work is not lost to an outage. The command then succeeds,
- * saying so on standard error; the report may still be refused then, as any report of a run
- * that is no longer current is.
+ * (sdk/kept-report.ts) and `serve` books it when it sees the worker exit. The command then
+ * succeeds, saying so on standard error; the report may still be refused then, as any report
+ * of a run that is no longer current is.
  */
 export async function report(
   path: string,
+  op: string,
   body: Record<string, unknown>,
-  terminal: Record<string, unknown>,
-): Promise<{ answer: unknown; saved: string | null }> {
+): Promise<{ answer: unknown; kept: string | null }> {
   try {
-    return { answer: await call(path, body), saved: null };
+    return { answer: await call(path, body), kept: null };
   } catch (err) {
     const dir = process.env.WARDEN_RUN_DIR;
-    if (!(err instanceof WardenError) || err.details.unreachable !== true || !dir) throw err;
-    const file = join(dir, SAVED_REPORT);
-    writeFileSync(`${file}.tmp`, `${JSON.stringify({ ...terminal, saved_at: Date.now() })}\n`, {
-      mode: 0o600,
-    });
-    renameSync(`${file}.tmp`, file);
+    if (!unanswered(err) || !dir) throw err;
+    const file = keepReport(err, dir, endpoint().token, op, body);
     process.stderr.write(
       `warden: ${err.message}\nwarden: the report is kept in ${file}; serve books it when it sees this worker exit\n`,
     );
-    return { answer: { saved: file }, saved: file };
+    return { answer: { kept: file }, kept: file };
   }
 }

@@ -15,6 +15,15 @@ const QUOTE = '; last output: "';
 /** Room the worker's line keeps at least before the reason's lead is cut to its label. */
 const QUOTE_ROOM = 40;
 
+/** A JSON string's text from between its quotes (`\n`, `\u00e9`), as it was if it was cut. */
+function jsonText(text: string): string {
+  try {
+    return JSON.parse(`"${text}"`) as string;
+  } catch {
+    return text;
+  }
+}
+
 /**
  * The worker's line without the noise around its message: a JSON error printed inside it
  * (`401 Unauthorized: {"error":{"message":"Incorrect API key ..."}}`) is read for its
@@ -27,7 +36,7 @@ function quoteGist(quote: string): string {
   const end = close > open ? close + 1 : quote.length;
   const message = /"message"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(quote.slice(open, end))?.[1];
   if (message === undefined || message === '') return quote;
-  return `${quote.slice(0, open)}${message.replace(/\\(.)/g, '$1')}${quote.slice(end)}`;
+  return `${quote.slice(0, open)}${jsonText(message)}${quote.slice(end)}`;
 }
 
 /**

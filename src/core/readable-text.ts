@@ -1,3 +1,5 @@
+import { oneLine } from './gist.js';
+
 /** What `warden log --readable` writes with: JSON picked apart, text cut to one line. */
 
 export const SAID_MAX = 500;
@@ -14,10 +16,7 @@ export function str(v: unknown): string | null {
 }
 
 /** Text on one line, cut to `max` characters. */
-export function flat(text: string, max: number): string {
-  const one = text.replace(/\s+/g, ' ').trim();
-  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
-}
+export const flat = oneLine;
 
 function isJson(text: string): boolean {
   if (!/^\s*[[{]/.test(text)) return false;

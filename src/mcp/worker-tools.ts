@@ -4,6 +4,7 @@ import { BLOCK_KINDS } from '../core/status.js';
 import { WardenError } from '../core/errors.js';
 import { keyedCreate } from '../sdk/call-key.js';
 import { callApi } from '../sdk/http.js';
+import { keepReport, unanswered } from '../sdk/kept-report.js';
 import { toolResult } from './result.js';
 import { CLIENT_DEFAULTS } from '../core/defaults.js';
 
@@ -13,6 +14,8 @@ export interface WorkerTarget {
   runToken: string;
   /** The task this run works (WARDEN_TASK_ID). */
   taskId: number;
+  /** The run's folder (WARDEN_RUN_DIR), where a report serve did not answer is kept. */
+  runDir: string | null;
 }
 
 const taskIdArg = z
@@ -36,6 +39,23 @@ export function registerWorkerTools(server: McpServer, target: WorkerTarget): vo
       body,
       CLIENT_DEFAULTS.report_retry_for_ms,
     );
+  /** A terminal report: kept in the run's folder when serve does not answer (sdk/kept-report.ts). */
+  const report = async (
+    path: string,
+    op: string,
+    body: Record<string, unknown>,
+  ): Promise<unknown> => {
+    try {
+      return await call(path, body);
+    } catch (err) {
+      if (!unanswered(err) || target.runDir === null) throw err;
+      const file = keepReport(err, target.runDir, target.runToken, op, body);
+      return {
+        kept: file,
+        note: `warden serve did not answer (${err.message}); your report is kept and will be booked when serve sees your process exit: exit now`,
+      };
+    }
+  };
   const own = (taskId: number | undefined): void => {
     if (taskId !== undefined && taskId !== target.taskId) {
       throw new WardenError(
@@ -131,7 +151,10 @@ export function registerWorkerTools(server: McpServer, target: WorkerTarget): vo
         'complete',
         async () => {
           own(task_id);
-          return call('/complete', { summary, ...(metadata !== undefined ? { metadata } : {}) });
+          return report('/complete', 'complete', {
+            summary,
+            ...(metadata !== undefined ? { metadata } : {}),
+          });
         },
         false,
       ),
@@ -154,7 +177,7 @@ export function registerWorkerTools(server: McpServer, target: WorkerTarget): vo
         'block',
         async () => {
           own(task_id);
-          return call('/block', { reason, kind });
+          return report('/block', 'block', { reason, kind });
         },
         false,
       ),
@@ -176,7 +199,7 @@ export function registerWorkerTools(server: McpServer, target: WorkerTarget): vo
         'approve',
         async () => {
           own(task_id);
-          return call('/approve', { summary });
+          return report('/approve', 'approve', { summary });
         },
         false,
       ),
@@ -198,7 +221,7 @@ export function registerWorkerTools(server: McpServer, target: WorkerTarget): vo
         'request changes',
         async () => {
           own(task_id);
-          return call('/request-changes', { reason });
+          return report('/request-changes', 'request_changes', { reason });
         },
         false,
       ),
@@ -224,7 +247,7 @@ export function registerWorkerTools(server: McpServer, target: WorkerTarget): vo
         'ask',
         async () => {
           own(task_id);
-          return call('/ask', { question });
+          return report('/ask', 'ask', { question });
         },
         false,
       ),

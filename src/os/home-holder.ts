@@ -1,4 +1,3 @@
-import { realpathSync } from 'node:fs';
 import type { ProcessIdentity } from '../core/run.js';
 import { holdsOpen } from './open-files.js';
 import { isSameProcessAlive } from './procfs.js';
@@ -11,12 +10,5 @@ import { isSameProcessAlive } from './procfs.js';
  */
 export function holdsHome(process: ProcessIdentity | null, dbFile: string | null): boolean {
   if (process === null || !isSameProcessAlive(process)) return false;
-  if (dbFile === null) return true;
-  let path: string;
-  try {
-    path = realpathSync(dbFile);
-  } catch {
-    return false;
-  }
-  return holdsOpen(process.pid, path);
+  return dbFile === null || holdsOpen(process.pid, dbFile);
 }

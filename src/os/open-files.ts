@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 
 /** A process that holds a file open. */
 export interface Holder {
@@ -55,11 +55,18 @@ export function processesHolding(paths: readonly string[]): Holder[] {
 }
 
 /**
- * Whether process `pid` has `path` open, by its file descriptors. A process whose descriptors
- * this user may not read counts as holding it (nothing is known against it); `path` is
- * compared as the kernel names it, so give it resolved (`realpathSync`).
+ * Whether process `pid` has `file` open, by its file descriptors, compared by device and inode
+ * (a path spelt otherwise, through a symlink, a bind mount or another mount namespace, is the
+ * same file). A process whose descriptors this user may not read counts as holding it
+ * (nothing is known against it); a file that is not there is held by no one.
  */
-export function holdsOpen(pid: number, path: string): boolean {
+export function holdsOpen(pid: number, file: string): boolean {
+  let target: { dev: number; ino: number };
+  try {
+    target = statSync(file);
+  } catch {
+    return false;
+  }
   let fds: string[];
   try {
     fds = readdirSync(`/proc/${pid}/fd`);
@@ -68,7 +75,8 @@ export function holdsOpen(pid: number, path: string): boolean {
   }
   for (const fd of fds) {
     try {
-      if (readlinkSync(`/proc/${pid}/fd/${fd}`) === path) return true;
+      const st = statSync(`/proc/${pid}/fd/${fd}`);
+      if (st.dev === target.dev && st.ino === target.ino) return true;
     } catch {
       // Closed since the listing.
     }

@@ -74,8 +74,9 @@ function isGone(err: unknown): boolean {
 
 /**
  * Bytes of the files under `path` (0 when it is gone; what cannot be read is not counted);
- * with `disk`, the space they and their folders take on the disk, as `du` counts it (whole
- * blocks: many small files take far more than their bytes), which removing them frees.
+ * with `disk`, the space they and their folders take on the disk (whole blocks: many small
+ * files take far more than their bytes), which removing them frees: as `du` counts it, but a
+ * file with other hard links is not counted, since removing this one frees nothing.
  */
 export async function treeSize(path: string, measure: 'bytes' | 'disk' = 'bytes'): Promise<number> {
   const gate = new Gate();
@@ -83,7 +84,8 @@ export async function treeSize(path: string, measure: 'bytes' | 'disk' = 'bytes'
   const add = async (p: string): Promise<void> => {
     const st = await gate.run(() => lstat(p)).catch(() => null);
     if (st === null) return;
-    if (measure === 'disk') total += st.blocks * 512;
+    // A file with other links frees nothing when this one goes (a pnpm store, git objects).
+    if (measure === 'disk' && (st.isDirectory() || st.nlink === 1)) total += st.blocks * 512;
     if (!st.isDirectory()) {
       if (measure === 'bytes') total += st.size;
       return;

@@ -1,3 +1,6 @@
+import { resultReporter } from '../api/worker-routes.js';
+import type { WorkerSignals } from '../api/worker-routes.js';
+import { keptReportBooker } from './kept-reports.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
@@ -100,9 +103,25 @@ export class Host {
   /** Webhook deliveries (issue #15), on their own timer. */
   private readonly notifier: Notifier;
 
+  /** What the worker routes tell this host of a worker's calls. */
+  private readonly signals: WorkerSignals = {
+    call: (runId, kind, note, mode) => this.modes[mode].noteCall(runId, kind, note),
+    terminal: (runId) => {
+      // A run this host's supervisor holds is kicked at once, with no read; any other is
+      // a pull run, which its report closed (or another host's, left to that host).
+      const mode = this.supervisor.holds(runId) ? 'spawned' : 'pull';
+      void this.modes[mode]
+        .reported(runId)
+        .catch((err: unknown) => this.opts.log?.(`run ${runId}: ${String(err)}`));
+    },
+  };
+
   constructor(private readonly opts: HostOptions) {
     this.hostId = opts.hostId ?? defaultHostId();
+    // A report a worker kept while serve did not answer goes the way one over the API does.
+    const report = resultReporter(opts.store, this.signals, () => opts.config.policy, this.hostId);
     this.supervisor = homeSupervisor(opts, this.hostId, {
+      keptReport: keptReportBooker(opts.store, report, (line) => opts.log?.(line)),
       ...(opts.progressFlushMs !== undefined ? { progressFlushMs: opts.progressFlushMs } : {}),
       ...(opts.log ? { log: opts.log } : {}),
       onRunEnded: () => this.wake(),
@@ -287,17 +306,7 @@ export class Host {
       metricsOpen: this.opts.metricsOpen ?? false,
       ...(this.opts.instruments ? { measured: this.opts.instruments.registry } : {}),
       ...(this.opts.apiLog ? { log: this.opts.apiLog } : {}),
-      signals: {
-        call: (runId, kind, note, mode) => this.modes[mode].noteCall(runId, kind, note),
-        terminal: (runId) => {
-          // A run this host's supervisor holds is kicked at once, with no read; any other is
-          // a pull run, which its report closed (or another host's, left to that host).
-          const mode = this.supervisor.holds(runId) ? 'spawned' : 'pull';
-          void this.modes[mode]
-            .reported(runId)
-            .catch((err: unknown) => this.opts.log?.(`run ${runId}: ${String(err)}`));
-        },
-      },
+      signals: this.signals,
       control: { stop: (taskId, by, intent) => this.stopTask(taskId, by, intent) },
       pull: {
         pull: this.pull,

@@ -125,7 +125,11 @@ export function serveLogger(opts: {
   if (!prettyLog(opts.format, sink.isTTY === true)) {
     if (opts.sink) return pino(base, { write: (s: string) => sink.write(s) });
     const destination = pino.destination(2);
-    destination.on('error', lostOutput);
+    destination.on('error', (err: NodeJS.ErrnoException) => {
+      lostOutput(err);
+      // Nothing more can be written there: drop each line (it would keep them all, in memory).
+      destination.write = () => true;
+    });
     return pino(base, destination);
   }
   const colour = sink.isTTY === true;

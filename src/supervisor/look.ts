@@ -9,7 +9,6 @@ import type { LiveRun } from './live-run.js';
 import { sawProgress } from './progress.js';
 import { sampleWorkspace } from './workspace-progress.js';
 import { orphanedWorker } from './orphan.js';
-import { bookSavedReport } from './saved-report.js';
 import { readExitFile } from './spawn.js';
 import type { Supervision } from './supervision.js';
 
@@ -70,7 +69,7 @@ export async function examine(sv: Supervision, live: LiveRun): Promise<void> {
   const status = exitStatus(sv, live);
   if (status !== null) {
     // A report kept while serve did not answer is booked first: the ending then takes it.
-    await bookSavedReport(sv, live);
+    await opts.keptReport?.(live.runId, live.runDir);
     // Whether it used the worker protocol decides what exit 0 means; the store knows for sure.
     if (!live.usedProtocol) live.usedProtocol = (await opts.store.getRun(live.runId)).used_protocol;
     const meaning = exitMeaning(live, status);

@@ -48,6 +48,12 @@ export interface SupervisorOptions {
   /** Called when the machine was found to have been suspended (the monotonic clock slept). */
   onResume?: () => void;
   /**
+   * Books the report a run's worker kept in its folder while `serve` did not answer, if it
+   * did (serve/kept-reports.ts), before the worker's exit is read. It throws to have the look
+   * tried again (the store did not take it).
+   */
+  keptReport?: (runId: number, runDir: string) => Promise<void>;
+  /**
    * Several hosts: workers run under the shim's watcher, which freezes them when these
    * deadlines pass (SPEC §3); `pollSeconds` is how often it looks.
    */

@@ -121,5 +121,6 @@ describe('a failure of the store itself (503, 507)', () => {
     now += 61_000;
     await app.request('/full');
     expect(lines).toHaveLength(4);
+    expect(lines[3]).toBe('GET /full answered 507: the disk is full (and 4 more like it since)');
   });
 });

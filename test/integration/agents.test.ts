@@ -7,7 +7,7 @@
  * configuration names `warden mcp` with this run's token.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Run } from '../../src/core/run.js';
@@ -106,7 +106,7 @@ const CASES: Case[] = [
       '-c',
       'mcp_servers.warden.args=["mcp"]',
       '-c',
-      `mcp_servers.warden.env={ WARDEN_URL = "${v.url}", WARDEN_TASK_ID = "${v.taskId}" }`,
+      `mcp_servers.warden.env={ WARDEN_URL = "${v.url}", WARDEN_TASK_ID = "${v.taskId}", WARDEN_RUN_DIR = "${dirname(v.agentDir)}" }`,
       '-c',
       'mcp_servers.warden.env_vars=["WARDEN_RUN_TOKEN"]',
       '-c',
@@ -250,13 +250,18 @@ describe('agent recipes run through serve against stand-ins of their CLIs', () =
       expect(got.mcp?.args).toEqual(['mcp']);
       if (c.kind === 'codex') {
         // The token is forwarded by name (not on the command line), with the rest literal.
-        expect(got.mcp?.env).toEqual({ WARDEN_URL: url, WARDEN_TASK_ID: String(id) });
+        expect(got.mcp?.env).toEqual({
+          WARDEN_URL: url,
+          WARDEN_TASK_ID: String(id),
+          WARDEN_RUN_DIR: dirname(agentDir),
+        });
         expect(got.mcp?.env_vars).toEqual(['WARDEN_RUN_TOKEN']);
       } else {
         expect(got.mcp?.env).toEqual({
           WARDEN_URL: url,
           WARDEN_TASK_ID: String(id),
           WARDEN_RUN_TOKEN: got.env.WARDEN_RUN_TOKEN,
+          WARDEN_RUN_DIR: dirname(agentDir),
         });
       }
       if (c.kind === 'gemini') expect(got.mcp?.settings?.telemetry.enabled).toBe(false);

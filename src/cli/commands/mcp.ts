@@ -36,6 +36,7 @@ async function role(orchestrator: boolean): Promise<McpRole> {
         url: env.WARDEN_URL,
         runToken: env.WARDEN_RUN_TOKEN,
         taskId: Number(env.WARDEN_TASK_ID),
+        runDir: env.WARDEN_RUN_DIR || null,
       },
     };
   }

@@ -22,8 +22,8 @@ async function terminal(
   op: string,
   said: string,
 ): Promise<void> {
-  const { answer, saved } = await report(path, body, { op, ...body });
-  print(json, answer, saved === null ? said : `${said} (kept for serve)`);
+  const { answer, kept } = await report(path, op, body);
+  print(json, answer, kept === null ? said : `${said} (kept for serve)`);
 }
 
 export function register(program: Command): void {
@@ -125,8 +125,7 @@ export function register(program: Command): void {
               : {}),
           };
           const op = r.name === 'complete' ? 'complete' : 'request_review';
-          const { answer, saved } = await report(`/${r.name}`, body, { op, ...body });
-          print(opts.json, answer, saved === null ? r.said : `${r.said} (kept for serve)`);
+          await terminal(opts.json, `/${r.name}`, body, op, r.said);
         },
       );
   }

@@ -1,0 +1,63 @@
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WardenError } from '../core/errors.js';
+
+/**
+ * A worker's terminal report (`complete`, `fail`, `block`, ...) that `serve` did not answer for
+ * the whole retry is kept in the run's folder, and `serve` books it when it sees the worker
+ * exit (serve/kept-reports.ts): finished work is not lost to an outage longer than the retry.
+ * Written by `warden worker` and by `warden mcp`'s tools, read by `serve`.
+ */
+
+/** The file of the run's folder (`WARDEN_RUN_DIR`) a report is kept in. */
+export const KEPT_REPORT = 'report.json';
+
+/** The most a kept report may hold: what one API request may (api/app.ts MAX_BODY_BYTES). */
+export const KEPT_REPORT_MAX_BYTES = 256 * 1024;
+
+/** What the file holds. `token_sha256` binds it to the run whose token the worker holds. */
+export interface KeptReport {
+  op: string;
+  body: Record<string, unknown>;
+  token_sha256: string;
+  kept_at: number;
+}
+
+/** Whether `err` says that `serve` never decided the call (no answer, or a failure of its own). */
+export function unanswered(err: unknown): err is WardenError {
+  return err instanceof WardenError && err.details.unreachable === true;
+}
+
+/**
+ * Keeps a report `serve` did not answer (`err`, from `unanswered`) in the run's folder, and
+ * gives the path. When it cannot be kept either (the disk that failed serve is full here
+ * too), `err` is thrown again, saying so.
+ */
+export function keepReport(
+  err: WardenError,
+  runDir: string,
+  token: string,
+  op: string,
+  body: Record<string, unknown>,
+): string {
+  const crypto = process.getBuiltinModule('node:crypto');
+  const kept: KeptReport = {
+    op,
+    body,
+    token_sha256: crypto.createHash('sha256').update(token).digest('hex'),
+    kept_at: Date.now(),
+  };
+  const file = join(runDir, KEPT_REPORT);
+  try {
+    writeFileSync(`${file}.tmp`, `${JSON.stringify(kept)}\n`, { mode: 0o600 });
+    renameSync(`${file}.tmp`, file);
+  } catch (e) {
+    rmSync(`${file}.tmp`, { force: true });
+    throw new WardenError(
+      err.code,
+      `${err.message}; and the report could not be kept in ${file} either: ${(e as Error).message}`,
+      err.details,
+    );
+  }
+  return file;
+}

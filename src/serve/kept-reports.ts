@@ -1,0 +1,90 @@
+import { lstatSync, readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import type { z } from '@hono/zod-openapi';
+import { ApproveBody, AskBody, BlockBody, CompleteBody, FailBody } from '../api/schemas.js';
+import type { ReportResult } from '../api/worker-routes.js';
+import { WardenError } from '../core/errors.js';
+import type { TerminalCall } from '../core/worker-protocol.js';
+import { KEPT_REPORT, KEPT_REPORT_MAX_BYTES } from '../sdk/kept-report.js';
+import type { KeptReport } from '../sdk/kept-report.js';
+import type { Store } from '../store/store.js';
+
+/** Each terminal report's body, as its worker route checks it. */
+const BODIES: Record<TerminalCall['op'], z.ZodType> = {
+  complete: CompleteBody,
+  request_review: CompleteBody.omit({ created: true }),
+  fail: FailBody,
+  block: BlockBody,
+  ask: AskBody,
+  approve: ApproveBody,
+  request_changes: FailBody,
+};
+
+/**
+ * The report kept in `file`, checked as its route checks a request: a regular file of this
+ * user within the API's body limit, bound to this run by its token's hash (a worker cannot
+ * book a report for a run whose token it does not hold), its body as the route takes it.
+ * Why not, when it is not one.
+ */
+function readKept(file: string, tokenHash: string): { call: TerminalCall } | { problem: string } {
+  const st = lstatSync(file);
+  if (!st.isFile()) return { problem: 'not a regular file' };
+  if (st.uid !== process.getuid?.()) return { problem: 'not written by this user' };
+  if (st.size > KEPT_REPORT_MAX_BYTES)
+    return { problem: `larger than ${KEPT_REPORT_MAX_BYTES} bytes` };
+  let kept: Partial<KeptReport>;
+  try {
+    kept = JSON.parse(readFileSync(file, 'utf8')) as Partial<KeptReport>;
+  } catch (err) {
+    return { problem: `not JSON (${(err as Error).message})` };
+  }
+  if (kept.token_sha256 !== tokenHash) return { problem: "not this run's: its token differs" };
+  const op = kept.op as TerminalCall['op'];
+  const schema = BODIES[op] as z.ZodType | undefined;
+  if (schema === undefined) return { problem: `no report op ${JSON.stringify(kept.op)}` };
+  const parsed = schema.safeParse(kept.body);
+  if (!parsed.success) return { problem: parsed.error.issues[0]?.message ?? 'invalid' };
+  return { call: { op, ...(parsed.data as object) } as TerminalCall };
+}
+
+/**
+ * Books the report a run's worker kept in its folder because `serve` did not answer it
+ * (stopped for longer than the worker's retry; sdk/kept-report.ts), through the same path as
+ * a report over the API, fenced by the run's token. Booked or refused for good (the run is no
+ * longer current, it reported already, the file is not a report), the file is renamed
+ * (`.booked`, `.refused`) and said in the log. A store that does not take it now (down, its
+ * disk full) leaves it in place, and the error goes to the look, which is tried again.
+ */
+export function keptReportBooker(
+  store: Store,
+  report: ReportResult,
+  log: (line: string) => void,
+): (runId: number, runDir: string) => Promise<void> {
+  return async (runId, runDir) => {
+    const file = join(runDir, KEPT_REPORT);
+    let kept: ReturnType<typeof readKept>;
+    try {
+      kept = readKept(file, await store.runTokenHash(runId));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    const refuse = (why: string): void => {
+      renameSync(file, `${file}.refused`);
+      log(`run ${runId}: the report its worker kept (${file}) was refused: ${why}`);
+    };
+    if ('problem' in kept) return refuse(kept.problem);
+    try {
+      await report(await store.runTokenHash(runId), kept.call);
+    } catch (err) {
+      const later =
+        err instanceof WardenError && (err.code === 'storage' || err.code === 'unavailable');
+      if (later) throw err;
+      return refuse(String(err));
+    }
+    renameSync(file, `${file}.booked`);
+    log(
+      `run ${runId}: booked the ${kept.call.op} report its worker kept while serve did not answer`,
+    );
+  };
+}

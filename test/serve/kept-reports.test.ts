@@ -1,0 +1,79 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resultReporter } from '../../src/api/worker-routes.js';
+import { person } from '../../src/core/actor.js';
+import { WardenError } from '../../src/core/errors.js';
+import { KEPT_REPORT, keepReport } from '../../src/sdk/kept-report.js';
+import { keptReportBooker } from '../../src/serve/kept-reports.js';
+import type { Claim } from '../../src/store/run-types.js';
+import { supervisorHome } from '../helpers/supervisor.js';
+import type { SupervisorHome } from '../helpers/supervisor.js';
+
+/**
+ * A report a worker kept in its run's folder while serve did not answer (sdk/kept-report.ts),
+ * booked by serve (serve/kept-reports.ts) on a real store: once, for its own run only, and
+ * kept for a later look while the store does not take it.
+ */
+describe('booking a kept report', () => {
+  let h: SupervisorHome;
+  let claim: Claim;
+  let runDir: string;
+  const lines: string[] = [];
+  const noAnswer = new WardenError('setup', 'no answer from http://127.0.0.1:9', {
+    unreachable: true,
+  });
+
+  beforeEach(async () => {
+    h = await supervisorHome();
+    await h.store.addProfile('p', { argv: ['true'] }, person('ana'));
+    await h.store.createTask({ title: 't', assignee: 'p' }, person('ana'));
+    claim = await h.claimOne();
+    runDir = mkdtempSync(join(tmpdir(), 'warden-kept-'));
+    lines.length = 0;
+  });
+
+  afterEach(async () => {
+    rmSync(runDir, { recursive: true, force: true });
+    await h.cleanup();
+  });
+
+  const reporter = () =>
+    resultReporter(h.store, { call: () => undefined, terminal: () => undefined }, () => ({}), 'h1');
+
+  it('waits while the store does not take it, then books it once', async () => {
+    keepReport(noAnswer, runDir, claim.token, 'complete', { summary: 'done in the outage' });
+    const full = keptReportBooker(
+      h.store,
+      () => Promise.reject(new WardenError('storage', 'the disk is full')),
+      (l) => lines.push(l),
+    );
+    await expect(full(claim.run.id, runDir)).rejects.toThrow('the disk is full');
+    expect(existsSync(join(runDir, KEPT_REPORT))).toBe(true);
+
+    const book = keptReportBooker(h.store, reporter(), (l) => lines.push(l));
+    await book(claim.run.id, runDir);
+    expect(existsSync(join(runDir, `${KEPT_REPORT}.booked`))).toBe(true);
+    expect(await h.store.getRun(claim.run.id)).toMatchObject({ outcome: 'completed' });
+    expect(lines).toEqual([
+      `run ${claim.run.id}: booked the complete report its worker kept while serve did not answer`,
+    ]);
+    // Booked once: nothing is left to book.
+    await book(claim.run.id, runDir);
+    expect(lines).toHaveLength(1);
+  });
+
+  it("refuses a report kept with another run's token, and one the route would refuse", async () => {
+    const book = keptReportBooker(h.store, reporter(), (l) => lines.push(l));
+    keepReport(noAnswer, runDir, 'wrun_someone-else', 'complete', { summary: 'forged' });
+    await book(claim.run.id, runDir);
+    expect(lines.at(-1)).toMatch(/was refused: not this run's: its token differs$/);
+    expect(existsSync(join(runDir, `${KEPT_REPORT}.refused`))).toBe(true);
+
+    keepReport(noAnswer, runDir, claim.token, 'block', { reason: 'x', kind: 'no-such-kind' });
+    await book(claim.run.id, runDir);
+    expect(lines.at(-1)).toMatch(/was refused: /);
+    expect(await h.store.getRun(claim.run.id)).toMatchObject({ state: 'running', outcome: null });
+  });
+});
