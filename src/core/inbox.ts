@@ -206,6 +206,17 @@ export function taskItem(t: InboxTaskFact): InboxItem {
       rule === 'gave_up' ? ` after ${t.failures} failure${t.failures === 1 ? '' : 's'}` : '';
     const bare = reason.startsWith(`${rule}: `) ? reason.slice(rule.length + 2) : reason;
     const cause = gist(bare, LINE) || 'no reason given';
+    // A configuration error is blocked at its first run: nothing was given up after tries,
+    // and a retry does the same until the profile or its environment is fixed.
+    if (rule === 'config_error') {
+      return item(
+        'gave_up',
+        ids,
+        `${head} stopped at a configuration error (config_error): ${cause}`,
+        t.since,
+        `warden retry ${t.id}   # after fixing profile ${t.assignee ?? '?'} or its environment`,
+      );
+    }
     return item(
       'gave_up',
       ids,

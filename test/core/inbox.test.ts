@@ -62,8 +62,8 @@ describe('the attention inbox in words (issue #15)', () => {
         block_reason: 'the worker exited 78: Invalid API key',
       },
       'gave_up',
-      '#7 "build": warden gave up (config_error): the worker exited 78: Invalid API key',
-      'warden retry 7',
+      '#7 "build" stopped at a configuration error (config_error): the worker exited 78: Invalid API key',
+      'warden retry 7   # after fixing profile coder or its environment',
     ],
     [
       {
