@@ -1,3 +1,4 @@
+import { counted } from './counting.js';
 import { describeTaskState } from './describe.js';
 import { formatDuration } from './duration.js';
 import type { EpochMs, TaskId } from './glossary.js';
@@ -166,4 +167,16 @@ export function buildReport(
     spent: facts.spent,
     waiting: facts.waiting,
   };
+}
+
+/** What a task's latest run left on its branch: `3 commits, 4 files +120 -8`; `-`: nothing known. */
+export function workText(t: ReportTask): string {
+  if (t.commits === null) return '-';
+  const parts = [counted(t.commits, 'commit')];
+  if (t.diffstat !== null && t.commits > 0) {
+    const d = t.diffstat;
+    parts.push(`${counted(d.files, 'file')} +${d.insertions} -${d.deletions}`);
+  }
+  const committed = parts.join(', ');
+  return t.uncommitted ? `${committed} + uncommitted (rescue ref)` : committed;
 }

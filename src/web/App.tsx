@@ -8,6 +8,7 @@ import { CreateForm } from './components/CreateForm.js';
 import { Drawer } from './components/Drawer.js';
 import { HealthPanel } from './components/HealthPanel.js';
 import { Inbox } from './components/Inbox.js';
+import { Report } from './components/Report.js';
 import { Schedules } from './components/Schedules.js';
 import { SUPERVISOR_DEFAULTS } from '../core/defaults.js';
 
@@ -246,6 +247,7 @@ export function App() {
         </div>
       )}
       <Inbox board={board} version={version} now={now} onOpen={setSelected} onError={fail} />
+      <Report board={board} version={version} onOpen={setSelected} onError={fail} />
       <CreateForm
         onCreate={async (title, body, assignee, priority) => {
           try {

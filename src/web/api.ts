@@ -2,6 +2,7 @@ import type { BulkResult, BulkVerb } from '../core/bulk.js';
 import type { UsageFigures } from '../core/describe.js';
 import type { WardenEvent } from '../core/events.js';
 import type { Inbox } from '../core/inbox.js';
+import type { Report } from '../core/report.js';
 import type { Run } from '../core/run.js';
 import type { Schedule } from '../core/schedule.js';
 import type { RunTimeline } from '../core/timeline.js';
@@ -110,6 +111,11 @@ export const api = {
     call<{ tasks: Task[] }>(
       'GET',
       `/api/v1/tasks?board=${encodeURIComponent(board)}&status=${status}&limit=${limit}&after=${encodeURIComponent(after)}${q ? `&q=${encodeURIComponent(q)}` : ''}`,
+    ),
+  report: (board: string, since: string, limit: number) =>
+    call<Report>(
+      'GET',
+      `/api/v1/report?board=${encodeURIComponent(board)}&since=${encodeURIComponent(since)}&limit=${limit}`,
     ),
   inbox: (board: string, limit: number) =>
     call<Inbox>('GET', `/api/v1/inbox?board=${encodeURIComponent(board)}&limit=${limit}`),

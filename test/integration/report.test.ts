@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/core/report.js';
 import { makeRepo } from '../helpers/git.js';
-import { TestHome, fixture } from '../helpers/host.js';
+import { TestHome } from '../helpers/host.js';
+import { workedHome } from '../helpers/report-home.js';
 
 let home: TestHome;
 let repo: string;
@@ -26,17 +27,8 @@ describe('the morning report', () => {
   it('says what was done on which branch, what failed and why, and what waits, through the CLI and the API', async () => {
     home = await new TestHome().init();
     repo = makeRepo();
-    await home.profile('coder', fixture('worktree-worker.sh', 'commit', '1'), [
-      '--workspace',
-      `worktree:${repo}`,
-    ]);
-    await home.profile('crasher', fixture('exit-code.sh', '1'), ['--max-failures', '1']);
-    const done = await home.task('add the feature', ['--assignee', 'coder']);
-    const failed = await home.task('flaky build', ['--assignee', 'crasher']);
     await home.task('not started', ['--needs-approval']);
-    const serve = await home.serve([], { RUN_ENV_DIR: home.root });
-    await home.waitStatus(done, 'done', 60_000);
-    await home.waitStatus(failed, 'blocked', 60_000);
+    const { done, failed, serve } = await workedHome(home, repo);
 
     const text = await home.ok(['report', '--since', '1h']);
     const lines = text.trimEnd().split('\n');

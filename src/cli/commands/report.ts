@@ -5,26 +5,14 @@ import { counted, cutNote } from '../../core/counting.js';
 import { formatDuration } from '../../core/duration.js';
 import { DEFAULT_BOARD } from '../../core/glossary.js';
 import { formatTokens, totalTokens } from '../../core/llm.js';
-import { REPORT_ORDER } from '../../core/report.js';
-import type { Report, ReportTask } from '../../core/report.js';
+import { REPORT_ORDER, workText } from '../../core/report.js';
+import type { Report } from '../../core/report.js';
 import { parseWindowStart } from '../../core/when.js';
 import { readReport } from '../../store/report.js';
 import { READING, withContext } from '../context.js';
 import { noteCell } from '../format.js';
 import { parseLimit } from '../options.js';
 import { oneLine, say, sayJson, table } from '../output.js';
-
-/** What a task's latest run left on its branch: `3 commits, 4 files +120 -8`. */
-function workCell(t: ReportTask): string {
-  if (t.commits === null) return '-';
-  const parts = [counted(t.commits, 'commit')];
-  if (t.diffstat !== null && t.commits > 0) {
-    const d = t.diffstat;
-    parts.push(`${counted(d.files, 'file')} +${d.insertions} -${d.deletions}`);
-  }
-  const committed = parts.join(', ');
-  return t.uncommitted ? `${committed} + uncommitted (rescue ref)` : committed;
-}
 
 /** The report as text: a headline, the tasks by status, what the model cost, what waits. */
 export function reportText(r: Report, now: number): string {
@@ -47,7 +35,7 @@ export function reportText(r: Report, now: number): string {
         t.assignee ?? '-',
         oneLine(t.title, 40),
         t.branch ?? '-',
-        workCell(t),
+        workText(t),
         String(t.runs),
         t.requests === 0 ? '-' : costText(t),
         noteCell(t.note, 70),
