@@ -39,22 +39,39 @@ function quoteGist(quote: string): string {
   return `${quote.slice(0, open)}${jsonText(message)}${quote.slice(end)}`;
 }
 
+/** How a failure's reason names its cause after the summary of the tries (accounting.ts). */
+const CAUSE = ' — ';
+
+/** The lead's label: its words before the last `: ` (`blocked (failed): config_error`). */
+function labelOf(lead: string): string {
+  const parts = lead.split(': ');
+  return parts.length > 1 ? parts.slice(0, -1).join(': ') : lead;
+}
+
 /**
  * A reason in `max` characters that keeps the worker's own words: past the width, the lead
  * (what ended the run, up to its first `;`) and the quoted last output, without the advice
  * between; and when the lead would leave the quote too little room, only the lead's label
- * (`blocked (failed): config_error`). A reason with no quoted output is cut from the end.
+ * (`blocked (failed): config_error`). With no quoted output, a failure's cause after its ` — `
+ * (`gave_up: 3 failed runs (...); last: crashed — ROOT CAUSE: ...`: the worker's `fail`
+ * reason) is kept the same way. Any other reason is cut from the end.
  */
 export function gist(text: string, max: number): string {
   const flat = oneLine(text, Number.MAX_SAFE_INTEGER);
+  if (flat.length <= max) return flat;
   const at = flat.indexOf(QUOTE);
-  if (flat.length <= max || at < 0) return oneLine(flat, max);
-  const lead = flat.slice(0, at).split('; ')[0] ?? '';
-  const quote = quoteGist(flat.slice(at + QUOTE.length).replace(/"$/, ''));
-  if (lead.length + QUOTE.length + QUOTE_ROOM <= max) {
-    return oneLine(`${lead}${QUOTE}${quote}"`, max);
+  if (at >= 0) {
+    const lead = flat.slice(0, at).split('; ')[0] ?? '';
+    const quote = quoteGist(flat.slice(at + QUOTE.length).replace(/"$/, ''));
+    if (lead.length + QUOTE.length + QUOTE_ROOM <= max) {
+      return oneLine(`${lead}${QUOTE}${quote}"`, max);
+    }
+    return oneLine(`${labelOf(lead)}: "${quote}"`, max);
   }
-  const parts = lead.split(': ');
-  const label = parts.length > 1 ? parts.slice(0, -1).join(': ') : lead;
-  return oneLine(`${label}: "${quote}"`, max);
+  const dash = flat.indexOf(CAUSE);
+  if (dash < 0) return oneLine(flat, max);
+  const lead = flat.slice(0, dash).split('; ')[0] ?? '';
+  const cause = flat.slice(dash + CAUSE.length);
+  const head = lead.length + CAUSE.length + QUOTE_ROOM <= max ? lead : labelOf(lead);
+  return oneLine(`${head}${CAUSE}${cause}`, max);
 }

@@ -16,6 +16,8 @@ export interface WorkerTarget {
   taskId: number;
   /** The run's folder (WARDEN_RUN_DIR), where a report serve did not answer is kept. */
   runDir: string | null;
+  /** How long a call is retried while serve does not answer (WARDEN_RETRY_FOR_MS). */
+  retryForMs?: number;
 }
 
 const taskIdArg = z
@@ -37,7 +39,7 @@ export function registerWorkerTools(server: McpServer, target: WorkerTarget): vo
       method,
       `/api/v1/worker${path}`,
       body,
-      CLIENT_DEFAULTS.report_retry_for_ms,
+      target.retryForMs ?? CLIENT_DEFAULTS.report_retry_for_ms,
     );
   /** A terminal report: kept in the run's folder when serve does not answer (sdk/kept-report.ts). */
   const report = async (

@@ -1,10 +1,10 @@
-import { statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { restartedReason } from '../core/reasons.js';
 import type { Policy } from '../core/policy.js';
 import type { Run } from '../core/run.js';
 import { removeCgroup } from '../os/cgroup.js';
 import { bootId } from '../os/procfs.js';
+import { inRunsFolder } from '../os/run-folder.js';
 import { readTail } from '../os/tail.js';
 import { fileMtime, fileSize } from './live-run.js';
 import { orphanedWorker } from './orphan.js';
@@ -27,20 +27,6 @@ async function recoverSpawn(sv: Supervision, run: Run, runDir: string): Promise<
 }
 
 /**
- * Whether a run's log is in the folder `runsDir` (`runs/ID/output.log`), compared by device
- * and inode: the same home reached by another path (a symlink, a bind mount) is still it.
- */
-function inRuns(logPath: string, runsDir: string): boolean {
-  try {
-    const a = statSync(dirname(dirname(logPath)));
-    const b = statSync(runsDir);
-    return a.dev === b.dev && a.ino === b.ino;
-  } catch {
-    return false;
-  }
-}
-
-/**
  * Adopts one run of this host after a restart (SPEC §3 "Restart"): re-adopts it when its
  * process identity still matches, books it by its recorded exit status when it ended
  * meanwhile, and closes it `host_lost` when nothing of it can be running. A restart is never
@@ -52,7 +38,7 @@ export async function adopt(sv: Supervision, found: Run, policy: Policy): Promis
   const run = await recoverSpawn(sv, found, runDir);
   // A run recorded with its log in another home's runs: this database is a copy of that
   // home's (a backup restored elsewhere), and its worker, if alive, is that home's to watch.
-  const elsewhere = run.log_path !== null && !inRuns(run.log_path, opts.runsDir);
+  const elsewhere = run.log_path !== null && !inRunsFolder(run.log_path, opts.runsDir);
   if (
     run.process === null ||
     run.log_path === null ||

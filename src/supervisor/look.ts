@@ -52,6 +52,10 @@ export async function examine(sv: Supervision, live: LiveRun): Promise<void> {
   // else it would see: the worker may already have exited on the proxy's refusal.
   if (live.decided !== null)
     return sv.endings.begin(live, live.decided.outcome, live.decided.reason);
+  // A report the worker kept while serve did not answer is its report, booked at the first
+  // look that finds it (a later one is refused, as a second report is), before its exit is
+  // read; the ending then takes it.
+  await opts.keptReport?.(live.runId, live.runDir);
   const size = fileSize(live.logPath);
   // The shim cuts the log's middle past log_cap: a log that shrank has had output too.
   if (size !== live.outputBytes) {
@@ -68,8 +72,6 @@ export async function examine(sv: Supervision, live: LiveRun): Promise<void> {
   const seen = (): ReturnType<typeof observed> => observed(live, opts.host, now);
   const status = exitStatus(sv, live);
   if (status !== null) {
-    // A report kept while serve did not answer is booked first: the ending then takes it.
-    await opts.keptReport?.(live.runId, live.runDir);
     // Whether it used the worker protocol decides what exit 0 means; the store knows for sure.
     if (!live.usedProtocol) live.usedProtocol = (await opts.store.getRun(live.runId)).used_protocol;
     const meaning = exitMeaning(live, status);

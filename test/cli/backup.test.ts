@@ -143,6 +143,11 @@ describe('a backup restored into another home while its own home runs on', () =>
       // The copy's hosts row names the first home's serve, alive: it holds that home, not this.
       const restored = await second.cli(['restore', copy]);
       expect(restored.code, restored.stderr).toBe(0);
+      const [open] = await first.runs(id);
+      expect(restored.stdout).toContain(
+        `1 run open in the backup (${open?.id}) started from another home (their logs are in its runs/): the next serve here ends them host_lost`,
+      );
+      expect(restored.stdout).not.toContain('the next serve adopts');
       // The database's admin token is the first home's (restore says to bring it along).
       copyFileSync(join(first.root, 'admin.token'), join(second.root, 'admin.token'));
       const doctor = await second.cli(['doctor']);

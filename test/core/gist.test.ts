@@ -47,4 +47,13 @@ describe('gist', () => {
       `the worker exited with code 1: "{"ok":false} ${'x'.repeat(24)}…`,
     );
   });
+
+  it("keeps a failure's cause after its dash when there is no quoted output", () => {
+    const reason =
+      'blocked (failed): gave_up: 1 failed run (max_failures 1); last: crashed — ROOT CAUSE: accounts.owner_id has no index';
+    expect(gist(reason, 60)).toBe('blocked (failed): gave_up — ROOT CAUSE: accounts.owner_id h…');
+    expect(gist(reason.replace('blocked (failed): ', ''), 90)).toBe(
+      'gave_up: 1 failed run (max_failures 1) — ROOT CAUSE: accounts.owner_id has no index',
+    );
+  });
 });

@@ -27,6 +27,7 @@ describe('doctor and stop on the state of the home', () => {
     try {
       const doctor = await home.cli(['doctor']);
       expect(doctor.code, doctor.stderr).toBe(0);
+      expect(doctor.stdout.split('\n')[0]).toBe('serve is there but stopped');
       expect(doctor.stdout).toContain(
         `serve (pid ${pid}) is stopped (SIGSTOP, Ctrl-Z or a debugger): it watches nothing, starts nothing and answers no worker until it continues: \`kill -CONT ${pid}\``,
       );

@@ -124,4 +124,24 @@ describe('the attention inbox (issue #15)', () => {
     expect(board.code).toBe(3);
     expect(board.stderr).toMatch(/^warden: board 'nope' does not exist; add it with/);
   }, 90_000);
+
+  it("shows a worker's own failure reason, not the CLI's echo of it that its log ends with", async () => {
+    home = await new TestHome().init();
+    const reason = `ROOT CAUSE: accounts.owner_id has no index ${'(detail) '.repeat(20)}`.trim();
+    await home.profile(
+      'failer',
+      ['sh', '-c', `warden worker fail --reason "${reason}"; exit 1`],
+      ['--max-failures', '1'],
+    );
+    const id = await home.task('migrate', ['--assignee', 'failer']);
+    await home.serve();
+    await home.waitStatus(id, 'blocked');
+    const [run] = await home.runs(id);
+    expect(run?.reason?.message).toBe(reason);
+    expect(run?.reason?.last_output).toBeUndefined();
+    const inbox = await home.ok(['inbox']);
+    expect(inbox).toContain('ROOT CAUSE: accounts.owner_id has no index');
+    expect(inbox).not.toContain('last output: "failed"');
+    expect(await home.ok(['list'])).toContain('ROOT CAUSE');
+  });
 });

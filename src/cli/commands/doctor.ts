@@ -11,7 +11,7 @@ import { DEFAULT_BOARD } from '../../core/glossary.js';
 import { resolvePolicy } from '../../core/policy.js';
 import type { Task } from '../../core/task.js';
 import { checkName, parseTaskId } from '../../core/checks.js';
-import { bootId, isSameProcessAlive } from '../../os/procfs.js';
+import { bootId, isSameProcessAlive, isStoppedProcess } from '../../os/procfs.js';
 import type { ReadContext } from '../context.js';
 import { READING, withContext } from '../context.js';
 import { homeNotes } from '../doctor-notes.js';
@@ -78,7 +78,7 @@ async function facts(
   board: string,
   running: readonly Task[],
   extra: readonly Task[],
-): Promise<DoctorFacts & { notes: string[] }> {
+): Promise<DoctorFacts & { notes: string[]; serveStopped: boolean }> {
   const now = Date.now();
   const serve = await liveServe(ctx);
   const profiles = new Map((await ctx.store.listProfiles()).map((p) => [p.name, p]));
@@ -109,6 +109,7 @@ async function facts(
   return {
     now,
     notes: homeNotes(ctx.home, serve, now),
+    serveStopped: serve?.process ? isStoppedProcess(serve.process) : false,
     dispatcherRunning: serve !== null,
     serveHost: serve?.host ?? null,
     watching: ctx.where.kind === 'postgres' ? await watchingHostIds(ctx) : null,
@@ -168,9 +169,12 @@ export function register(program: Command): void {
             : listed.length;
         const diagnoses: Diagnosis[] = [];
         for (const t of tasks) diagnoses.push(await diagnose(ctx, t, f));
-        const header = f.dispatcherRunning
-          ? `serve is running${f.watching === null ? '' : ` (host ${f.serveHost ?? '?'})`}`
-          : 'no warden serve is running for this home';
+        const where = f.watching === null ? '' : ` (host ${f.serveHost ?? '?'})`;
+        const header = !f.dispatcherRunning
+          ? 'no warden serve is running for this home'
+          : f.serveStopped
+            ? `serve is there but stopped${where}`
+            : `serve is running${where}`;
         const paused = [...f.profiles.values()].filter((p) => p.paused);
         return {
           header,

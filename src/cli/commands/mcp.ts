@@ -37,6 +37,7 @@ async function role(orchestrator: boolean): Promise<McpRole> {
         runToken: env.WARDEN_RUN_TOKEN,
         taskId: Number(env.WARDEN_TASK_ID),
         runDir: env.WARDEN_RUN_DIR || null,
+        ...retryFor(env),
       },
     };
   }
@@ -55,6 +56,19 @@ async function role(orchestrator: boolean): Promise<McpRole> {
       'no warden serve is running for this home; start it or set WARDEN_URL',
     );
   return { kind: 'orchestrator', url, token };
+}
+
+/** `WARDEN_RETRY_FOR_MS`, as `warden worker` reads it (cli/worker-call.ts), if set. */
+function retryFor(env: NodeJS.ProcessEnv): { retryForMs?: number } {
+  const retry = env.WARDEN_RETRY_FOR_MS;
+  if (retry === undefined) return {};
+  if (!/^\d+$/.test(retry)) {
+    throw new WardenError(
+      'setup',
+      `WARDEN_RETRY_FOR_MS='${retry}' is not a number of milliseconds`,
+    );
+  }
+  return { retryForMs: Number(retry) };
 }
 
 export function register(program: Command): void {

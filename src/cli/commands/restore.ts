@@ -90,6 +90,11 @@ export function register(program: Command): void {
           `${r.set_aside.length} run folders and workspaces newer than the backup were renamed *.before-restore-TIME, so new runs and tasks do not reuse them`,
         );
       }
+      if (r.other_home_runs.length > 0) {
+        say(
+          `${counted(r.other_home_runs.length, 'run')} open in the backup (${r.other_home_runs.join(', ')}) started from another home (their logs are in its runs/): the next serve here ends them host_lost, not counted as failures, and never touches their workers, which are that home's; their tasks are tried again here`,
+        );
+      }
       if (r.open_runs.length > 0) {
         say(
           `${counted(r.open_runs.length, 'run')} open in the backup (${r.open_runs.join(', ')}): the next serve adopts the workers still running and books the others from their exit; what they reported after the backup was taken is lost, and their reasons say so`,

@@ -232,12 +232,17 @@ export async function closeRun(
   const workerSaid = run.terminal_request !== null && workerDecides(run.outcome as Outcome);
   const outcome = workerSaid ? (run.outcome as Outcome) : final.outcome;
   const stored = run.reason === null ? null : (JSON.parse(run.reason) as RunReason);
-  // Whatever the worker reported (a result, a block, a failure) is the reason the run ended;
-  // what the phases did and the worker's last words are added to it.
-  const chosen: RunReason =
-    run.terminal_request !== null && stored !== null ? stored : final.reason;
+  // Whatever the worker reported (a result, a block, a failure) is the reason the run ended,
+  // with what the phases did; otherwise the ending's reason, with the worker's last words.
+  const ownWords = run.terminal_request !== null && stored !== null;
+  const chosen: RunReason = ownWords && stored !== null ? stored : final.reason;
+  // Not after a report of the worker's own (a `fail` too): its words are the reason, and its
+  // last line is most often the CLI's echo of that report ("failed"), which a cut reason
+  // would show in their place.
   const lastOutput =
-    workerDecides(outcome) || outcome === 'stopped' ? undefined : lastLine(final.log_tail);
+    ownWords || workerDecides(outcome) || outcome === 'stopped'
+      ? undefined
+      : lastLine(final.log_tail);
   // The rescue ref of uncommitted work is named on the reason, whoever decided the outcome.
   const note = final.evidence ? evidenceNote(final.evidence) : null;
   const reason: RunReason = {

@@ -12,6 +12,7 @@ import { WardenError, conflict, invalid, notFound } from '../../core/errors.js';
 import { RESTORED_MARK } from '../../core/restored-run.js';
 import type { RestoredMark } from '../../core/restored-run.js';
 import { processesHolding } from '../../os/open-files.js';
+import { inRunsFolder } from '../../os/run-folder.js';
 import { fromSqliteError } from '../storage-errors.js';
 import { copyDatabase, fileStamp, syncPath } from './backup.js';
 import { openImmutable, openReadOnly } from './connect.js';
@@ -30,6 +31,8 @@ export interface RestoreResult extends FileReport {
   set_aside: string[];
   /** The spawned runs open in the copy, each folder marked (see `markOpenRuns`). */
   open_runs: number[];
+  /** Runs open in the backup that were started from another home (a copy restored here). */
+  other_home_runs: number[];
 }
 
 /** The last id the database handed out for `table` (the next one is above it). */
@@ -89,18 +92,24 @@ function markOpenRuns(open: readonly number[], runs: string, mark: RestoredMark)
 interface RestoredFacts {
   /** The last run and task ids it handed out (`setAsideNewer`). */
   last: { runs: number; tasks: number };
-  /** Its spawned runs still open (`markOpenRuns`). */
+  /** Its spawned runs still open (`markOpenRuns`), started from this home. */
   open: number[];
+  /** Those started from another home (their logs are in its `runs/`): a copy's. */
+  elsewhere: number[];
   /** Whether the home's admin token is an admin token of it. */
   adminTokenKnown: boolean;
 }
 
-function readRestored(db: string, tokenHash: string | null): RestoredFacts {
+function readRestored(db: string, runsDir: string, tokenHash: string | null): RestoredFacts {
   const conn = openImmutable(db);
   try {
-    const open = conn
-      .prepare("SELECT id FROM runs WHERE state <> 'ended' AND mode <> 'pull' ORDER BY id")
-      .all() as { id: number }[];
+    const runs = conn
+      .prepare(
+        "SELECT id, log_path FROM runs WHERE state <> 'ended' AND mode <> 'pull' ORDER BY id",
+      )
+      .all() as { id: number; log_path: string | null }[];
+    const here = (r: { log_path: string | null }): boolean =>
+      r.log_path === null || inRunsFolder(r.log_path, runsDir);
     const admin =
       tokenHash !== null &&
       conn
@@ -110,7 +119,8 @@ function readRestored(db: string, tokenHash: string | null): RestoredFacts {
         .get(tokenHash) !== undefined;
     return {
       last: { runs: lastId(conn, 'runs'), tasks: lastId(conn, 'tasks') },
-      open: open.map((r) => r.id),
+      open: runs.filter(here).map((r) => r.id),
+      elsewhere: runs.filter((r) => !here(r)).map((r) => r.id),
       adminTokenKnown: admin,
     };
   } finally {
@@ -235,7 +245,7 @@ export async function restoreSqlite(options: {
     }
     throw fromSqliteError(err, db) ?? err;
   }
-  const facts = readRestored(db, options.adminTokenHash);
+  const facts = readRestored(db, options.home.runs, options.adminTokenHash);
   const setAside = setAsideNewer(facts.last, options.home, stamp);
   markOpenRuns(facts.open, options.home.runs, { restored_at: options.now, source });
   return {
@@ -246,5 +256,6 @@ export async function restoreSqlite(options: {
     admin_token_known: facts.adminTokenKnown,
     set_aside: setAside,
     open_runs: facts.open,
+    other_home_runs: facts.elsewhere,
   };
 }
