@@ -58,7 +58,7 @@ export async function signal(
 /**
  * A worker's terminal report (`complete`, `fail`, `block`, ...). When `serve` does not answer
  * for the whole retry (stopped for longer, or failing), the report is kept in the run's folder
- * (sdk/kept-report.ts) and `serve` books it when it sees the worker exit. The command then
+ * (sdk/kept-report.ts) and `serve` books it as soon as it is back. The command then
  * succeeds, saying so on standard error; the report may still be refused then, as any report
  * of a run that is no longer current is.
  */
@@ -74,7 +74,7 @@ export async function report(
     if (!unanswered(err) || !dir) throw err;
     const file = keepReport(err, dir, endpoint().token, op, body);
     process.stderr.write(
-      `warden: ${err.message}\nwarden: the report is kept in ${file}; serve books it when it sees this worker exit\n`,
+      `warden: ${err.message}\nwarden: the report is kept in ${file}; serve books it as soon as it is back\n`,
     );
     return { answer: { kept: file }, kept: file };
   }

@@ -54,7 +54,7 @@ export function registerWorkerTools(server: McpServer, target: WorkerTarget): vo
       const file = keepReport(err, target.runDir, target.runToken, op, body);
       return {
         kept: file,
-        note: `warden serve did not answer (${err.message}); your report is kept and will be booked when serve sees your process exit: exit now`,
+        note: `warden serve did not answer (${err.message}); your report is kept, and serve books it as soon as it is back: stop working and exit`,
       };
     }
   };

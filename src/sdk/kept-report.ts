@@ -4,8 +4,9 @@ import { WardenError } from '../core/errors.js';
 
 /**
  * A worker's terminal report (`complete`, `fail`, `block`, ...) that `serve` did not answer for
- * the whole retry is kept in the run's folder, and `serve` books it when it sees the worker
- * exit (serve/kept-reports.ts): finished work is not lost to an outage longer than the retry.
+ * the whole retry is kept in the run's folder, and `serve` books it at its first look at the
+ * run once it is back (serve/kept-reports.ts): finished work is not lost to an outage longer
+ * than the retry.
  * Written by `warden worker` and by `warden mcp`'s tools, read by `serve`.
  */
 

@@ -1,4 +1,5 @@
 import { lstatSync, readFileSync, renameSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from '@hono/zod-openapi';
 import { ApproveBody, AskBody, BlockBody, CompleteBody, FailBody } from '../api/schemas.js';
@@ -26,8 +27,11 @@ const BODIES: Record<TerminalCall['op'], z.ZodType> = {
  * book a report for a run whose token it does not hold), its body as the route takes it.
  * Why not, when it is not one.
  */
-function readKept(file: string, tokenHash: string): { call: TerminalCall } | { problem: string } {
-  const st = lstatSync(file);
+function readKept(
+  file: string,
+  st: Stats,
+  tokenHash: string,
+): { call: TerminalCall } | { problem: string } {
   if (!st.isFile()) return { problem: 'not a regular file' };
   if (st.uid !== process.getuid?.()) return { problem: 'not written by this user' };
   if (st.size > KEPT_REPORT_MAX_BYTES)
@@ -62,20 +66,23 @@ export function keptReportBooker(
 ): (runId: number, runDir: string) => Promise<void> {
   return async (runId, runDir) => {
     const file = join(runDir, KEPT_REPORT);
-    let kept: ReturnType<typeof readKept>;
+    // Asked at every look of every run: nothing but this `lstat` while there is no file.
+    let st: Stats;
     try {
-      kept = readKept(file, await store.runTokenHash(runId));
+      st = lstatSync(file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw err;
     }
+    const tokenHash = await store.runTokenHash(runId);
+    const kept = readKept(file, st, tokenHash);
     const refuse = (why: string): void => {
       renameSync(file, `${file}.refused`);
       log(`run ${runId}: the report its worker kept (${file}) was refused: ${why}`);
     };
     if ('problem' in kept) return refuse(kept.problem);
     try {
-      await report(await store.runTokenHash(runId), kept.call);
+      await report(tokenHash, kept.call);
     } catch (err) {
       const later =
         err instanceof WardenError && (err.code === 'storage' || err.code === 'unavailable');
