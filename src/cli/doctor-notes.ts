@@ -1,22 +1,12 @@
-import { existsSync, statSync, statfsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import type { HomePaths } from '../config/home.js';
 import { formatDuration } from '../core/duration.js';
 import { formatSize } from '../core/size.js';
-import { isStoppedProcess } from '../os/procfs.js';
 import type { ServeAddress } from '../serve/find.js';
+import { freeBytes } from '../store/storage-errors.js';
 
 /** Free space under which `doctor` says the home's disk is nearly full. */
 export const LOW_DISK_BYTES = 64 * 1024 * 1024;
-
-/** The bytes free to this user on the disk that holds `path`, or null when it cannot say. */
-function freeBytes(path: string): number | null {
-  try {
-    const fs = statfsSync(path);
-    return fs.bavail * fs.bsize;
-  } catch {
-    return null;
-  }
-}
 
 /**
  * What `doctor` says of the home before its tasks, each a line, when it holds up everything
@@ -24,9 +14,14 @@ function freeBytes(path: string): number | null {
  * a `serve` that is stopped, a disk that is (nearly) full, a config.json edited since `serve`
  * read it at its start (the limits `doctor` shows are the file's as it is now).
  */
-export function homeNotes(home: HomePaths, serve: ServeAddress | null, now: number): string[] {
+export function homeNotes(
+  home: HomePaths,
+  serve: ServeAddress | null,
+  stopped: boolean,
+  now: number,
+): string[] {
   const notes: string[] = [];
-  if (serve?.process && isStoppedProcess(serve.process)) {
+  if (stopped && serve?.process) {
     const pid = serve.process.pid;
     notes.push(
       `serve (pid ${pid}) is stopped (SIGSTOP, Ctrl-Z or a debugger): it watches nothing, starts nothing and answers no worker until it continues: \`kill -CONT ${pid}\``,

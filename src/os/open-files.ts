@@ -16,42 +16,44 @@ function commandOf(pid: number): string {
 }
 
 /**
+ * Whether any open file of process `pid` is one `matches` takes (given `/proc/PID/fd/N`; a
+ * descriptor closed meanwhile is not), or the error code when its descriptors cannot be read.
+ */
+function anyOpen(pid: number, matches: (fd: string) => boolean): boolean | string {
+  let fds: string[];
+  try {
+    fds = readdirSync(`/proc/${pid}/fd`);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code ?? 'EIO';
+  }
+  return fds.some((fd) => {
+    try {
+      return matches(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      return false;
+    }
+  });
+}
+
+/**
  * The processes other than this one that have any of `paths` open, from their file
  * descriptors in /proc (Linux). Processes this user may not look into are not seen: run as the
  * home's owner. Used before replacing a database under them (`warden restore`).
  */
 export function processesHolding(paths: readonly string[]): Holder[] {
   const wanted = new Set(paths);
-  const found: Holder[] = [];
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
   } catch {
     return [];
   }
-  for (const name of pids) {
-    const pid = Number(name);
-    if (pid === process.pid) continue;
-    let fds: string[];
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`);
-    } catch {
-      continue;
-    }
-    for (const fd of fds) {
-      let target: string;
-      try {
-        target = readlinkSync(`/proc/${pid}/fd/${fd}`);
-      } catch {
-        continue;
-      }
-      if (wanted.has(target)) {
-        found.push({ pid, command: commandOf(pid) });
-        break;
-      }
-    }
-  }
-  return found;
+  return pids
+    .map(Number)
+    .filter(
+      (pid) => pid !== process.pid && anyOpen(pid, (fd) => wanted.has(readlinkSync(fd))) === true,
+    )
+    .map((pid) => ({ pid, command: commandOf(pid) }));
 }
 
 /**
@@ -67,19 +69,9 @@ export function holdsOpen(pid: number, file: string): boolean {
   } catch {
     return false;
   }
-  let fds: string[];
-  try {
-    fds = readdirSync(`/proc/${pid}/fd`);
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EACCES';
-  }
-  for (const fd of fds) {
-    try {
-      const st = statSync(`/proc/${pid}/fd/${fd}`);
-      if (st.dev === target.dev && st.ino === target.ino) return true;
-    } catch {
-      // Closed since the listing.
-    }
-  }
-  return false;
+  const held = anyOpen(pid, (fd) => {
+    const st = statSync(fd);
+    return st.dev === target.dev && st.ino === target.ino;
+  });
+  return held === true || held === 'EACCES';
 }

@@ -24,7 +24,7 @@ export function corruptError(path: string, check: string, problem: string): Ward
 }
 
 /** Free bytes for unprivileged writers on the file system holding `path`, if it can be read. */
-function freeBytes(path: string): number | null {
+export function freeBytes(path: string): number | null {
   try {
     const s = statfsSync(path);
     return s.bavail * s.bsize;

@@ -81,6 +81,7 @@ async function facts(
 ): Promise<DoctorFacts & { notes: string[]; serveStopped: boolean }> {
   const now = Date.now();
   const serve = await liveServe(ctx);
+  const serveStopped = serve?.process ? isStoppedProcess(serve.process) : false;
   const profiles = new Map((await ctx.store.listProfiles()).map((p) => [p.name, p]));
   const groups = await ctx.store.listGroups();
   const load = emptyLoad();
@@ -108,8 +109,8 @@ async function facts(
   const { parentStatus, heldBy } = await heldTodo(ctx, board, extra);
   return {
     now,
-    notes: homeNotes(ctx.home, serve, now),
-    serveStopped: serve?.process ? isStoppedProcess(serve.process) : false,
+    notes: homeNotes(ctx.home, serve, serveStopped, now),
+    serveStopped,
     dispatcherRunning: serve !== null,
     serveHost: serve?.host ?? null,
     watching: ctx.where.kind === 'postgres' ? await watchingHostIds(ctx) : null,
