@@ -1,6 +1,6 @@
 import { WardenError } from '../core/errors.js';
 import { callApi } from '../sdk/http.js';
-import { keepReport, unanswered } from '../sdk/kept-report.js';
+import { sendOrKeep } from '../sdk/kept-report.js';
 import { say, sayJson } from './output.js';
 
 /** Where a worker's calls go: its run's API and token (SPEC §5). */
@@ -67,15 +67,16 @@ export async function report(
   op: string,
   body: Record<string, unknown>,
 ): Promise<{ answer: unknown; kept: string | null }> {
-  try {
-    return { answer: await call(path, body), kept: null };
-  } catch (err) {
-    const dir = process.env.WARDEN_RUN_DIR;
-    if (!unanswered(err) || !dir) throw err;
-    const file = keepReport(err, dir, endpoint().token, op, body);
-    process.stderr.write(
-      `warden: ${err.message}\nwarden: the report is kept in ${file}; serve books it as soon as it is back\n`,
-    );
-    return { answer: { kept: file }, kept: file };
-  }
+  const sent = await sendOrKeep(
+    () => call(path, body),
+    process.env.WARDEN_RUN_DIR,
+    endpoint().token,
+    op,
+    body,
+  );
+  if ('answer' in sent) return { answer: sent.answer, kept: null };
+  process.stderr.write(
+    `warden: ${sent.why.message}\nwarden: the report is kept in ${sent.kept}; serve books it as soon as it is back\n`,
+  );
+  return { answer: { kept: sent.kept }, kept: sent.kept };
 }

@@ -4,7 +4,7 @@ import { BLOCK_KINDS } from '../core/status.js';
 import { WardenError } from '../core/errors.js';
 import { keyedCreate } from '../sdk/call-key.js';
 import { callApi } from '../sdk/http.js';
-import { keepReport, unanswered } from '../sdk/kept-report.js';
+import { sendOrKeep } from '../sdk/kept-report.js';
 import { toolResult } from './result.js';
 import { CLIENT_DEFAULTS } from '../core/defaults.js';
 
@@ -42,21 +42,13 @@ export function registerWorkerTools(server: McpServer, target: WorkerTarget): vo
       target.retryForMs ?? CLIENT_DEFAULTS.report_retry_for_ms,
     );
   /** A terminal report: kept in the run's folder when serve does not answer (sdk/kept-report.ts). */
-  const report = async (
-    path: string,
-    op: string,
-    body: Record<string, unknown>,
-  ): Promise<unknown> => {
-    try {
-      return await call(path, body);
-    } catch (err) {
-      if (!unanswered(err) || target.runDir === null) throw err;
-      const file = keepReport(err, target.runDir, target.runToken, op, body);
-      return {
-        kept: file,
-        note: `warden serve did not answer (${err.message}); your report is kept, and serve books it as soon as it is back: stop working and exit`,
-      };
-    }
+  const report = async (path: string, op: string, body: Record<string, unknown>) => {
+    const sent = await sendOrKeep(() => call(path, body), target.runDir, target.runToken, op, body);
+    if ('answer' in sent) return sent.answer;
+    return {
+      kept: sent.kept,
+      note: `warden serve did not answer (${sent.why.message}); your report is kept, and serve books it as soon as it is back: stop working and exit`,
+    };
   };
   const own = (taskId: number | undefined): void => {
     if (taskId !== undefined && taskId !== target.taskId) {

@@ -25,7 +25,7 @@ export interface KeptReport {
 }
 
 /** Whether `err` says that `serve` never decided the call (no answer, or a failure of its own). */
-export function unanswered(err: unknown): err is WardenError {
+function unanswered(err: unknown): err is WardenError {
   return err instanceof WardenError && err.details.unreachable === true;
 }
 
@@ -61,4 +61,24 @@ export function keepReport(
     );
   }
   return file;
+}
+
+/**
+ * Sends a terminal report with `send`; when `serve` does not answer it (`unanswered`) and the
+ * run's folder is known, keeps it there instead (`keepReport`): the answer, or the file it is
+ * kept in with the error that made it so.
+ */
+export async function sendOrKeep(
+  send: () => Promise<unknown>,
+  runDir: string | null | undefined,
+  token: string,
+  op: string,
+  body: Record<string, unknown>,
+): Promise<{ answer: unknown } | { kept: string; why: WardenError }> {
+  try {
+    return { answer: await send() };
+  } catch (err) {
+    if (!unanswered(err) || !runDir) throw err;
+    return { kept: keepReport(err, runDir, token, op, body), why: err };
+  }
 }
