@@ -59,6 +59,13 @@ export const EventKind = {
   host_lost: 'host_lost',
   /** A run's log passed its `log_cap`: its middle was cut (the first cut of the run). */
   log_truncated: 'log_truncated',
+  /**
+   * A terminal report its worker kept in the run's folder while `serve` did not answer was
+   * booked when serve was back, or refused (not this run's, not a report); payload `op`, and
+   * the refusal's `message`.
+   */
+  kept_report_booked: 'kept_report_booked',
+  kept_report_refused: 'kept_report_refused',
   /** `warden gc` (or `serve --gc-every`) pruned the history of finished tasks. */
   gc_done: 'gc_done',
   /** A task's git worktree was made (its first claim), or removed when it was archived. */

@@ -13,6 +13,12 @@ import { WardenError } from '../core/errors.js';
 /** The file of the run's folder (`WARDEN_RUN_DIR`) a report is kept in. */
 export const KEPT_REPORT = 'report.json';
 
+/**
+ * Written by `serve` beside a kept report it refused (renamed `report.json.refused`): the one
+ * line saying why, which the run's ending reason then quotes.
+ */
+export const KEPT_REPORT_REFUSAL = 'report.refused.txt';
+
 /** The most a kept report may hold: what one API request may (api/app.ts MAX_BODY_BYTES). */
 export const KEPT_REPORT_MAX_BYTES = 256 * 1024;
 

@@ -121,7 +121,7 @@ export class Host {
     // A report a worker kept while serve did not answer goes the way one over the API does.
     const report = resultReporter(opts.store, this.signals, () => opts.config.policy, this.hostId);
     this.supervisor = homeSupervisor(opts, this.hostId, {
-      keptReport: keptReportBooker(opts.store, report, (line) => opts.log?.(line)),
+      keptReport: keptReportBooker(opts.store, report, this.hostId, (line) => opts.log?.(line)),
       ...(opts.progressFlushMs !== undefined ? { progressFlushMs: opts.progressFlushMs } : {}),
       ...(opts.log ? { log: opts.log } : {}),
       onRunEnded: () => this.wake(),

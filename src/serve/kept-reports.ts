@@ -1,12 +1,13 @@
-import { lstatSync, readFileSync, renameSync } from 'node:fs';
+import { lstatSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from '@hono/zod-openapi';
 import { ApproveBody, AskBody, BlockBody, CompleteBody, FailBody } from '../api/schemas.js';
 import type { ReportResult } from '../api/worker-routes.js';
+import { dispatcher } from '../core/actor.js';
 import { WardenError } from '../core/errors.js';
 import type { TerminalCall } from '../core/worker-protocol.js';
-import { KEPT_REPORT, KEPT_REPORT_MAX_BYTES } from '../sdk/kept-report.js';
+import { KEPT_REPORT, KEPT_REPORT_MAX_BYTES, KEPT_REPORT_REFUSAL } from '../sdk/kept-report.js';
 import type { KeptReport } from '../sdk/kept-report.js';
 import type { Store } from '../store/store.js';
 
@@ -31,7 +32,7 @@ function readKept(
   file: string,
   st: Stats,
   tokenHash: string,
-): { call: TerminalCall } | { problem: string } {
+): { call: TerminalCall } | { problem: string; op?: string } {
   if (!st.isFile()) return { problem: 'not a regular file' };
   if (st.uid !== process.getuid?.()) return { problem: 'not written by this user' };
   if (st.size > KEPT_REPORT_MAX_BYTES)
@@ -42,13 +43,21 @@ function readKept(
   } catch (err) {
     return { problem: `not JSON (${(err as Error).message})` };
   }
-  if (kept.token_sha256 !== tokenHash) return { problem: "not this run's: its token differs" };
   const op = kept.op as TerminalCall['op'];
   const schema = BODIES[op] as z.ZodType | undefined;
   if (schema === undefined) return { problem: `no report op ${JSON.stringify(kept.op)}` };
+  if (kept.token_sha256 !== tokenHash) return { problem: "not this run's: its token differs", op };
   const parsed = schema.safeParse(kept.body);
-  if (!parsed.success) return { problem: parsed.error.issues[0]?.message ?? 'invalid' };
+  if (!parsed.success) return { problem: parsed.error.issues[0]?.message ?? 'invalid', op };
   return { call: { op, ...(parsed.data as object) } as TerminalCall };
+}
+
+/** The run a kept report may be for, as the supervisor knows it. */
+export interface KeptRun {
+  runId: number;
+  taskId: number;
+  board: string;
+  runDir: string;
 }
 
 /**
@@ -56,16 +65,19 @@ function readKept(
  * (stopped for longer than the worker's retry; sdk/kept-report.ts), through the same path as
  * a report over the API, fenced by the run's token. Booked or refused for good (the run is no
  * longer current, it reported already, the file is not a report), the file is renamed
- * (`.booked`, `.refused`) and said in the log. A store that does not take it now (down, its
- * disk full) leaves it in place, and the error goes to the look, which is tried again.
+ * (`.booked`, `.refused`) and said in an event (`kept_report_booked`, `kept_report_refused`)
+ * and the log; a refusal's line is kept beside it for the run's ending reason. A store that
+ * does not take it now (down, its disk full) leaves it in place, and the error goes to the
+ * look, which is tried again.
  */
 export function keptReportBooker(
   store: Store,
   report: ReportResult,
+  host: string,
   log: (line: string) => void,
-): (runId: number, runDir: string) => Promise<void> {
-  return async (runId, runDir) => {
-    const file = join(runDir, KEPT_REPORT);
+): (run: KeptRun) => Promise<void> {
+  return async (run) => {
+    const file = join(run.runDir, KEPT_REPORT);
     // Asked at every look of every run: nothing but this `lstat` while there is no file.
     let st: Stats;
     try {
@@ -74,24 +86,43 @@ export function keptReportBooker(
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw err;
     }
-    const tokenHash = await store.runTokenHash(runId);
+    const tokenHash = await store.runTokenHash(run.runId);
     const kept = readKept(file, st, tokenHash);
-    const refuse = (why: string): void => {
-      renameSync(file, `${file}.refused`);
-      log(`run ${runId}: the report its worker kept (${file}) was refused: ${why}`);
+    // The file is renamed first: what is booked is decided; the event tells of it after.
+    const said = async (
+      kind: 'booked' | 'refused',
+      line: string,
+      payload: Record<string, string>,
+    ) => {
+      renameSync(file, `${file}.${kind}`);
+      log(`run ${run.runId}: ${line}`);
+      await store.writeEvent(dispatcher(host), {
+        kind: kind === 'booked' ? 'kept_report_booked' : 'kept_report_refused',
+        board: run.board,
+        task_id: run.taskId,
+        run_id: run.runId,
+        payload,
+      });
     };
-    if ('problem' in kept) return refuse(kept.problem);
+    const refuse = (op: string, why: string): Promise<void> => {
+      const line = `the ${op.replaceAll('_', '-')} report its worker kept while serve did not answer was refused: ${why}`;
+      writeFileSync(join(run.runDir, KEPT_REPORT_REFUSAL), `${line}\n`);
+      return said('refused', `${line} (${file}.refused)`, { op, message: line });
+    };
+    if ('problem' in kept) return refuse(kept.op ?? 'terminal', kept.problem);
     try {
       await report(tokenHash, kept.call);
     } catch (err) {
       const later =
         err instanceof WardenError && (err.code === 'storage' || err.code === 'unavailable');
       if (later) throw err;
-      return refuse(String(err));
+      return refuse(kept.call.op, err instanceof Error ? err.message : String(err));
     }
-    renameSync(file, `${file}.booked`);
-    log(
-      `run ${runId}: booked the ${kept.call.op} report its worker kept while serve did not answer`,
+    const op = kept.call.op;
+    return said(
+      'booked',
+      `booked the ${op.replaceAll('_', '-')} report its worker kept while serve did not answer`,
+      { op },
     );
   };
 }

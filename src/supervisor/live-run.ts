@@ -15,6 +15,7 @@ import type { LlmState } from '../core/llm.js';
 import { ORPHAN_EXITED_MESSAGE, SHIM_KILLED_MESSAGE, VANISHED_MESSAGE } from '../core/reasons.js';
 import type { Observed } from '../core/reasons.js';
 import type { EndingRun } from '../endings/spawned.js';
+import { KEPT_REPORT_REFUSAL } from '../sdk/kept-report.js';
 import { LEASE_KILLED } from './freeze.js';
 import type { WorkspaceWatch } from './workspace-progress.js';
 
@@ -115,12 +116,16 @@ export function observed(live: LiveRun, host: string, nowMono: number): Observed
 /**
  * What a worker's exit means: its shim's watcher killed it for the host's lapsed lease (the
  * host's loss), it vanished without a status, or its status read by the exit rules; the
- * message says so when a restore put back a database from before the worker's last reports.
+ * message says so when `serve` refused a report the worker kept while serve did not answer,
+ * and when a restore put back a database from before the worker's last reports.
  */
 export function exitMeaning(live: LiveRun, status: ExitStatus): ExitMeaning {
   if (existsSync(join(live.runDir, LEASE_KILLED))) {
     return { outcome: 'host_lost', rule: RunRule.host_lease_lapsed, message: SHIM_KILLED_MESSAGE };
   }
+  // A worker whose kept report was refused used the worker protocol, though the store never
+  // heard it: its exit 0 is not taken for a completion.
+  const refused = keptRefusal(live.runDir);
   const meaning: ExitMeaning =
     status.signal === 'unknown'
       ? {
@@ -128,11 +133,20 @@ export function exitMeaning(live: LiveRun, status: ExitStatus): ExitMeaning {
           rule: RunRule.vanished,
           message: live.orphan ? ORPHAN_EXITED_MESSAGE : VANISHED_MESSAGE,
         }
-      : interpretExit(status, live.policy.exit_zero, live.usedProtocol);
+      : interpretExit(status, live.policy.exit_zero, live.usedProtocol || refused !== null);
+  const said =
+    refused === null ? meaning : { ...meaning, message: `${meaning.message}; ${refused}` };
   const mark = restoredMark(live.runDir);
-  return mark === null
-    ? meaning
-    : { ...meaning, message: meaning.message + restoredNote(mark, live) };
+  return mark === null ? said : { ...said, message: said.message + restoredNote(mark, live) };
+}
+
+/** Why `serve` refused the report the worker kept while serve did not answer, if it did. */
+function keptRefusal(runDir: string): string | null {
+  try {
+    return readFileSync(join(runDir, KEPT_REPORT_REFUSAL), 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
 }
 
 /** The mark `warden restore` left on a run that was open in its backup, if any. */

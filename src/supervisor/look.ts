@@ -55,7 +55,7 @@ export async function examine(sv: Supervision, live: LiveRun): Promise<void> {
   // A report the worker kept while serve did not answer is its report, booked at the first
   // look that finds it (a later one is refused, as a second report is), before its exit is
   // read; the ending then takes it.
-  await opts.keptReport?.(live.runId, live.runDir);
+  await opts.keptReport?.(live);
   const size = fileSize(live.logPath);
   // The shim cuts the log's middle past log_cap: a log that shrank has had output too.
   if (size !== live.outputBytes) {

@@ -52,7 +52,12 @@ export interface SupervisorOptions {
    * did (serve/kept-reports.ts), before the worker's exit is read. It throws to have the look
    * tried again (the store did not take it).
    */
-  keptReport?: (runId: number, runDir: string) => Promise<void>;
+  keptReport?: (run: {
+    runId: number;
+    taskId: number;
+    board: string;
+    runDir: string;
+  }) => Promise<void>;
   /**
    * Several hosts: workers run under the shim's watcher, which freezes them when these
    * deadlines pass (SPEC §3); `pollSeconds` is how often it looks.

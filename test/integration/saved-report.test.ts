@@ -82,4 +82,30 @@ describe('a report kept while serve did not answer', () => {
     expect(log).toContain('a run reports its result once');
     expect(log).toContain('fail said 4');
   });
+
+  it('refused (not this run’s token) is said on the run’s ending reason and in an event', async () => {
+    const script = [
+      'while [ ! -e "$WARDEN_RUN_DIR/go" ]; do sleep 0.05; done',
+      'WARDEN_RETRY_FOR_MS=300 warden worker complete --summary "kept, then tampered with"',
+      'while [ ! -e "$WARDEN_RUN_DIR/go2" ]; do sleep 0.05; done',
+    ].join('; ');
+    const { id, runDir, port } = await reportInOutage(script);
+    const file = join(runDir, 'report.json');
+    await waitFor('the report to be kept', () => existsSync(file));
+    const kept = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    writeFileSync(file, JSON.stringify({ ...kept, token_sha256: '0'.repeat(64) }));
+    await home.serve(['--port', port]);
+    const refused = await home.waitEvent('kept_report_refused', id);
+    const why =
+      "the complete report its worker kept while serve did not answer was refused: not this run's: its token differs";
+    expect(refused.payload).toMatchObject({ op: 'complete', message: why });
+    writeFileSync(join(runDir, 'go2'), '');
+    const ended = await waitFor('the run to end', async () =>
+      (await home.runs(id)).find((r) => r.outcome !== null),
+    );
+    expect(ended.outcome).toBe('crashed');
+    expect(ended.reason?.message).toBe(
+      `the worker used the worker protocol but exited 0 without calling complete; ${why}`,
+    );
+  });
 });

@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resultReporter } from '../../src/api/worker-routes.js';
 import { person } from '../../src/core/actor.js';
 import { WardenError } from '../../src/core/errors.js';
-import { KEPT_REPORT, keepReport } from '../../src/sdk/kept-report.js';
+import { KEPT_REPORT, KEPT_REPORT_REFUSAL, keepReport } from '../../src/sdk/kept-report.js';
 import { keptReportBooker } from '../../src/serve/kept-reports.js';
 import type { Claim } from '../../src/store/run-types.js';
 import { supervisorHome } from '../helpers/supervisor.js';
@@ -39,6 +39,12 @@ describe('booking a kept report', () => {
     await h.cleanup();
   });
 
+  const run = () => ({ runId: claim.run.id, taskId: claim.task.id, board: 'default', runDir });
+  const kinds = async () =>
+    (await h.store.listEvents({ task_id: claim.task.id, limit: 100 }))
+      .filter((e) => e.kind.startsWith('kept_report'))
+      .map((e) => [e.kind, e.run_id, e.payload]);
+
   const reporter = () =>
     resultReporter(h.store, { call: () => undefined, terminal: () => undefined }, () => ({}), 'h1');
 
@@ -47,33 +53,43 @@ describe('booking a kept report', () => {
     const full = keptReportBooker(
       h.store,
       () => Promise.reject(new WardenError('storage', 'the disk is full')),
+      'h1',
       (l) => lines.push(l),
     );
-    await expect(full(claim.run.id, runDir)).rejects.toThrow('the disk is full');
+    await expect(full(run())).rejects.toThrow('the disk is full');
     expect(existsSync(join(runDir, KEPT_REPORT))).toBe(true);
 
-    const book = keptReportBooker(h.store, reporter(), (l) => lines.push(l));
-    await book(claim.run.id, runDir);
+    const book = keptReportBooker(h.store, reporter(), 'h1', (l) => lines.push(l));
+    await book(run());
     expect(existsSync(join(runDir, `${KEPT_REPORT}.booked`))).toBe(true);
     expect(await h.store.getRun(claim.run.id)).toMatchObject({ outcome: 'completed' });
     expect(lines).toEqual([
       `run ${claim.run.id}: booked the complete report its worker kept while serve did not answer`,
     ]);
+    expect(await kinds()).toEqual([['kept_report_booked', claim.run.id, { op: 'complete' }]]);
     // Booked once: nothing is left to book.
-    await book(claim.run.id, runDir);
+    await book(run());
     expect(lines).toHaveLength(1);
+    expect(await kinds()).toHaveLength(1);
   });
 
   it("refuses a report kept with another run's token, and one the route would refuse", async () => {
-    const book = keptReportBooker(h.store, reporter(), (l) => lines.push(l));
+    const book = keptReportBooker(h.store, reporter(), 'h1', (l) => lines.push(l));
     keepReport(noAnswer, runDir, 'wrun_someone-else', 'complete', { summary: 'forged' });
-    await book(claim.run.id, runDir);
-    expect(lines.at(-1)).toMatch(/was refused: not this run's: its token differs$/);
+    await book(run());
+    const why =
+      "the complete report its worker kept while serve did not answer was refused: not this run's: its token differs";
+    expect(lines.at(-1)).toBe(`run ${claim.run.id}: ${why} (${join(runDir, KEPT_REPORT)}.refused)`);
     expect(existsSync(join(runDir, `${KEPT_REPORT}.refused`))).toBe(true);
+    // The line the run's ending reason quotes, and the event a person can find it by.
+    expect(readFileSync(join(runDir, KEPT_REPORT_REFUSAL), 'utf8')).toBe(`${why}\n`);
+    expect(await kinds()).toEqual([
+      ['kept_report_refused', claim.run.id, { op: 'complete', message: why }],
+    ]);
 
     keepReport(noAnswer, runDir, claim.token, 'block', { reason: 'x', kind: 'no-such-kind' });
-    await book(claim.run.id, runDir);
-    expect(lines.at(-1)).toMatch(/was refused: /);
+    await book(run());
+    expect(lines.at(-1)).toMatch(/the block report .* was refused: /);
     expect(await h.store.getRun(claim.run.id)).toMatchObject({ state: 'running', outcome: null });
   });
 });
