@@ -36,6 +36,7 @@ export const recipe: AgentRecipe = {
     '{prompt}',
   ],
   model_args: ['--model', '{model}'],
+  model_aliases: ['-m'],
   // Codex's built-in OpenAI provider does not read OPENAI_BASE_URL: through the proxy it gets
   // a provider of its own, with the run's token in a header (a URL holding it would be on the
   // command line) and no WebSocket transport (the proxy relays HTTP; codex would try one and

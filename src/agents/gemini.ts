@@ -14,6 +14,7 @@ export const recipe: AgentRecipe = {
   install: 'npm install -g @google/gemini-cli',
   args: ['-p', '{prompt}', '--output-format', 'stream-json', '--yolo', '--skip-trust'],
   model_args: ['--model', '{model}'],
+  model_aliases: ['-m'],
   mcp: 'gemini-settings',
   env: {},
   // Its temporary files (error reports) in the run's folder, not the machine's /tmp.

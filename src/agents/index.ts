@@ -80,6 +80,12 @@ export function checkAgentCommand(cmd: AgentCommand): AgentRecipe {
       `--agent ${recipe.kind} takes --model in the form ${form.example}, not '${cmd.model}' (${form.why})`,
     );
   }
+  const given = modelInExtra(recipe, cmd.extra);
+  if (cmd.model !== null && given !== null) {
+    throw invalid(
+      `the model is given twice: --model ${cmd.model} and '${given}' after --; give it once, with --model`,
+    );
+  }
   if (recipe.executable === null) {
     const text = cmd.extra.join(' ');
     if (
@@ -93,6 +99,14 @@ export function checkAgentCommand(cmd: AgentCommand): AgentRecipe {
     }
   }
   return recipe;
+}
+
+/** The argument after `--` that chooses the model (`--model X`, `-m X`, `--model=X`), if any. */
+function modelInExtra(recipe: AgentRecipe, extra: readonly string[]): string | null {
+  const flags = [recipe.model_args[0], ...(recipe.model_aliases ?? [])].filter(
+    (f): f is string => f !== undefined && f.startsWith('-'),
+  );
+  return extra.find((a) => flags.some((f) => a === f || a.startsWith(`${f}=`))) ?? null;
 }
 
 /** The executable a profile of `cmd` runs (for `mcp`, the first word of its command). */

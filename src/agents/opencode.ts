@@ -14,6 +14,7 @@ export const recipe: AgentRecipe = {
   install: 'npm install -g opencode-ai',
   args: ['run', '--format', 'json', '--auto', '{model_args}', '{extra}', '{prompt}'],
   model_args: ['--model', '{model}'],
+  model_aliases: ['-m'],
   model_form: {
     pattern: /^[^/\s]+\/\S+$/,
     example: 'PROVIDER/MODEL (anthropic/claude-sonnet-4-5)',

@@ -58,6 +58,8 @@ export interface AgentRecipe {
   args: readonly string[];
   /** The arguments that choose a model, with `{model}`. */
   model_args: readonly string[];
+  /** Its CLI's other spellings of the model option (`-m`), beside `model_args`' first word. */
+  model_aliases?: readonly string[];
   /** Refuse a profile without `--model` (an agent that would otherwise ask interactively). */
   requires_model?: boolean;
   /** The form its `--model` must have, and an example, when it has one (OpenCode's PROVIDER/MODEL). */

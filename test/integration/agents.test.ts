@@ -389,6 +389,73 @@ describe('agent profiles: refusals and profile show', () => {
     expect((await home.cli(['profile', 'show', 'x'])).code).toBe(3);
   });
 
+  it('refuses a model given twice, with --model and after --; nothing is created', async () => {
+    home = await new TestHome().init();
+    for (const extra of [['-m', 'o3'], ['--model=o3']]) {
+      const r = await home.cli(
+        [
+          'profile',
+          'add',
+          'x',
+          '--agent',
+          'codex',
+          '--model',
+          'gpt-5',
+          '--no-check',
+          '--',
+          ...extra,
+        ],
+        { PATH: '/usr/bin:/bin' },
+      );
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(
+        `the model is given twice: --model gpt-5 and '${extra[0] ?? ''}' after --; give it once, with --model`,
+      );
+    }
+    expect((await home.cli(['profile', 'show', 'x'])).code).toBe(3);
+  });
+
+  it('profile edit --model changes an agent profile’s model, checked as add checks it', async () => {
+    home = await new TestHome().init();
+    await home.ok([
+      'profile',
+      'add',
+      'oc',
+      '--agent',
+      'opencode',
+      '--no-check',
+      '--',
+      '--print-logs',
+    ]);
+    await home.ok(['profile', 'add', 'sh', '--', 'true']);
+    const argv = async (name: string) => (await (await home.store()).getProfile(name)).argv;
+    const before = await argv('oc');
+
+    const bad = await home.cli(['profile', 'edit', 'oc', '--model', 'sonnet']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--agent opencode takes --model in the form PROVIDER/MODEL');
+    const notAgent = await home.cli(['profile', 'edit', 'sh', '--model', 'a/b']);
+    expect(notAgent.code).toBe(2);
+    expect(notAgent.stderr.trim()).toMatch(
+      /--model is for --agent profiles; profile sh runs its own command/,
+    );
+    expect(await argv('oc')).toEqual(before);
+
+    await home.ok(['profile', 'edit', 'oc', '--model', 'anthropic/claude-sonnet-4-5']);
+    expect(await argv('oc')).toEqual([
+      'warden',
+      'agent-run',
+      'opencode',
+      '--model',
+      'anthropic/claude-sonnet-4-5',
+      '--',
+      '--print-logs',
+    ]);
+    await home.ok(['profile', 'edit', 'oc', '--model', 'openai/gpt-5']);
+    expect((await argv('oc')).slice(3, 5)).toEqual(['--model', 'openai/gpt-5']);
+  });
+
   it('refuses an agent CLI that is not installed, naming its package, unless --no-check', async () => {
     home = await new TestHome().init();
     const r = await home.cli(['profile', 'add', 'x', '--agent', 'codex'], {

@@ -4,6 +4,7 @@ import { POLICY_FIELDS } from '../../core/policy.js';
 import { checkName } from '../../core/checks.js';
 import { parseInput } from '../../core/validate.js';
 import { pauseNote, profilePatchSchema, profileSpecSchema } from '../../core/profile.js';
+import type { Profile } from '../../core/profile.js';
 import { checkProfileOnThisHost, findExecutable } from '../../config/executable.js';
 import {
   agentArgv,
@@ -234,9 +235,12 @@ export function register(program: Command): void {
         '--clear <option>',
         'drop a limit, max_concurrency / concurrency_group, the inherit_env list, setup, progress_from_workspace, llm (the model proxy and its budgets), llm_max_concurrency, llm_max_rate_limits or a budget (repeatable)',
         collect,
-      ),
+      )
+      .option('--model <model>', 'the model an --agent profile uses, in place of the one it has'),
   ).action(async (nameText: string, argv: string[], opts: ProfileOptions) => {
     const name = profileName(nameText);
+    if (opts.model !== undefined && argv.length > 0)
+      throw invalid('--model and a new command after -- were both given; give one');
     const fields = specFields(opts);
     fields.llm = llmFields(opts, null);
     fields.budget = budgetFields(opts);
@@ -278,12 +282,15 @@ export function register(program: Command): void {
       );
     }
     const given =
+      opts.model !== undefined ||
       Object.values(patch).some((v) => v !== undefined) ||
       Object.keys(policy).length > 0 ||
       clear.length > 0 ||
       (opts.unsetEnv ?? []).length > 0;
     if (!given) throw invalid('nothing to change; give an option to set or a new command after --');
     const p = await withContext(async (ctx) => {
+      if (opts.model !== undefined)
+        patch.argv = withModel(await ctx.store.getProfile(name), opts.model);
       // A proxy added to an agent profile speaks its agent's API, as on `profile add`; one
       // there already keeps the kind it has.
       if (patch.llm?.upstream !== undefined && patch.llm.kind === undefined) {
@@ -381,4 +388,17 @@ export function register(program: Command): void {
         else say(`profile ${p.name} is ${p.paused ? 'paused' : 'active'}`);
       });
   }
+}
+
+/** The argv of agent profile `p` with `model` in place of its model, checked as `add` checks it. */
+function withModel(p: Profile, model: string): string[] {
+  const agent = parseAgentArgv(p.argv);
+  if (agent === null) {
+    throw invalid(
+      `--model is for --agent profiles; profile ${p.name} runs its own command: give a new command after --`,
+    );
+  }
+  const cmd = { ...agent, model };
+  checkAgentCommand(cmd);
+  return agentArgv(cmd);
 }
