@@ -123,6 +123,8 @@ describe('the shim keeps the log cap', () => {
     expect(Number(first)).toBeGreaterThan(0);
     expect(Number(first)).toBeLessThan(Number(marker?.[1]));
     expect(Number(cap)).toBe(CAP);
+    // The reader's scratch copy of a cut is gone with it.
+    expect(existsSync(join(dir, 'cut.tmp'))).toBe(false);
     // The counter readers check around a read: two steps a cut, even once it is over.
     const [, counterText, reader] =
       /^(\d{12}) (\d+)\n$/.exec(readFileSync(join(dir, 'log-seq'), 'utf8')) ?? [];
