@@ -104,8 +104,11 @@ export class LeaseGrace {
       const seconds = (absence.ms / 1000).toFixed(1);
       this.give(
         () => this.opts.store.extendLeases(absence.ms),
+        // With no pull lease there is nothing to say here: the supervisor says it of its runs.
         (n) =>
-          `serve did not run for ${seconds} s (suspended, stopped, or its event loop held); ${n} pull lease(s) moved on by that, and pull runs' silences do not count it`,
+          n === 0
+            ? null
+            : `serve did not run for ${seconds} s (suspended, stopped, or its event loop held); ${n} pull lease(s) moved on by that, and pull runs' silences do not count it`,
         (err) => {
           // A store that went away meanwhile: every open lease gets a TTL instead, once it answers.
           this.storeFailed(err);
@@ -159,13 +162,16 @@ export class LeaseGrace {
   /** Gives the leases their time after whatever is under way, and says what it did. */
   private give(
     write: () => Promise<number>,
-    done: (n: number) => string,
+    done: (n: number) => string | null,
     failed: (err: unknown) => string | null,
   ): void {
     const giving = (this.catchingUp ?? Promise.resolve())
       .then(write)
       .then(
-        (n) => this.opts.log?.(done(n)),
+        (n) => {
+          const line = done(n);
+          if (line !== null) this.opts.log?.(line);
+        },
         (err: unknown) => {
           this.lastFailure = err instanceof Error ? err.message : String(err);
           const line = failed(err);
