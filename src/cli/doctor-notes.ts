@@ -3,9 +3,12 @@ import type { HomePaths } from '../config/home.js';
 import { formatDuration } from '../core/duration.js';
 import { formatSize } from '../core/size.js';
 import type { ServeAddress } from '../serve/find.js';
-import { freeBytes } from '../store/storage-errors.js';
+import { diskSpace } from '../store/storage-errors.js';
 
-/** Free space under which `doctor` says the home's disk is nearly full. */
+/**
+ * Free space under which `doctor` says the home's disk is nearly full; on a disk smaller
+ * than four times that, a quarter of its size.
+ */
 export const LOW_DISK_BYTES = 64 * 1024 * 1024;
 
 /**
@@ -27,8 +30,9 @@ export function homeNotes(
       `serve (pid ${pid}) is stopped (SIGSTOP, Ctrl-Z or a debugger): it watches nothing, starts nothing and answers no worker until it continues: \`kill -CONT ${pid}\``,
     );
   }
-  const free = freeBytes(home.root);
-  if (free !== null && free < LOW_DISK_BYTES) {
+  const disk = diskSpace(home.root);
+  if (disk !== null && disk.free < Math.min(LOW_DISK_BYTES, disk.size / 4)) {
+    const free = disk.free;
     notes.push(
       `the disk of this home (${home.root}) has ${formatSize(free)} free: ${free === 0 ? 'nothing can be written, not the database, nor the runs’ logs and reports' : 'writes to the database and the runs’ logs will soon fail'}; free space (\`warden gc\`, old worktrees, other files)`,
     );

@@ -25,9 +25,14 @@ export function corruptError(path: string, check: string, problem: string): Ward
 
 /** Free bytes for unprivileged writers on the file system holding `path`, if it can be read. */
 export function freeBytes(path: string): number | null {
+  return diskSpace(path)?.free ?? null;
+}
+
+/** The space free to this user on the disk of `path`, and the disk's size, in bytes. */
+export function diskSpace(path: string): { free: number; size: number } | null {
   try {
     const s = statfsSync(path);
-    return s.bavail * s.bsize;
+    return { free: s.bavail * s.bsize, size: s.blocks * s.bsize };
   } catch {
     return null;
   }
