@@ -40,6 +40,11 @@ export interface RunFacts {
   policy: Policy;
   /** Whether its process is alive; null when it cannot be checked from here. */
   alive: boolean | null;
+  /**
+   * The runs folder of the other home its worker was started from, when this home's database
+   * is a copy of that home's (a backup restored here): never this home's to watch.
+   */
+  otherHome?: string;
 }
 
 /** A running task's figures, as fields (`doctor --json`). */
@@ -178,6 +183,13 @@ export function diagnoseRun(
     return done(
       hold('ending', 'ending', null),
       `${head}: ending (${run.outcome ?? '?'})${since}; waiting for its processes to exit, then the task is released`,
+    );
+  }
+  if (f.otherHome !== undefined) {
+    const at = dispatcherRunning ? 'on its next tick' : 'when it starts';
+    return done(
+      hold('other_home', 'started from another home', null),
+      `${head}: started from another home (its log is in ${f.otherHome}), whose database this one is a copy of: if it still runs it belongs there; serve here does not watch or signal it, and ends the run host_lost ${at}`,
     );
   }
   const alive =

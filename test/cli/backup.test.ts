@@ -153,6 +153,11 @@ describe('a backup restored into another home while its own home runs on', () =>
       const doctor = await second.cli(['doctor']);
       expect(doctor.code, doctor.stderr).toBe(0);
       expect(doctor.stdout).toMatch(/^no warden serve is running for this home\n/);
+      // Of the copied run: not "nothing watches it", which would send a person to watch it here.
+      expect(doctor.stdout).toContain(
+        `task ${id} "sleeps on": attempt 1 on ${open?.host_id ?? '?'}, pid ${open?.process?.pid ?? '?'}: started from another home (its log is in ${join(first.root, 'runs')}), whose database this one is a copy of: if it still runs it belongs there; serve here does not watch or signal it, and ends the run host_lost when it starts`,
+      );
+      expect(doctor.stdout).not.toContain('nothing watches it now');
       // Its retry here is not this test's: the profile starts nothing in this home.
       await second.ok(['profile', 'pause', 'sleeper']);
       await second.serve();
@@ -167,8 +172,8 @@ describe('a backup restored into another home while its own home runs on', () =>
       expect((await first.runs(id))[0]?.state).toBe('running');
       await first.ok(['stop', String(id)]);
     } finally {
-      await second.cleanup();
-      await first.cleanup();
+      // The first home is cleaned up (its serve stopped) even when the second's cleanup throws.
+      await second.cleanup().finally(() => first.cleanup());
     }
   }, 60_000);
 });

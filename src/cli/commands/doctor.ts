@@ -1,7 +1,9 @@
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { emptyLoad } from '../../core/admission.js';
 import type { Caps, GroupCap } from '../../core/admission.js';
 import { diagnoseRun, diagnoseWaiting } from '../../core/doctor.js';
+import { inRunsFolder } from '../../os/run-folder.js';
 import type { Diagnosis, DoctorFacts } from '../../core/doctor.js';
 import { doctorText, groupDiagnoses } from '../../core/doctor-groups.js';
 import { cutNote } from '../../core/counting.js';
@@ -140,7 +142,21 @@ async function diagnose(ctx: ReadContext, task: Task, f: DoctorFacts): Promise<D
     f.watching === null || run.mode === 'pull'
       ? f.dispatcherRunning
       : run.host_id !== null && f.watching.has(run.host_id);
-  return diagnoseRun(task, { run, policy, alive }, f.now, watched);
+  // A SQLite home's runs all log under its runs/: one that does not was started from the home
+  // this database was copied from (supervisor/adopt.ts ends it there).
+  const otherHome =
+    ctx.where.kind === 'sqlite' &&
+    run.mode === 'spawned' &&
+    run.log_path !== null &&
+    !inRunsFolder(run.log_path, ctx.home.runs)
+      ? dirname(dirname(run.log_path))
+      : undefined;
+  return diagnoseRun(
+    task,
+    { run, policy, alive, ...(otherHome !== undefined ? { otherHome } : {}) },
+    f.now,
+    watched,
+  );
 }
 
 export function register(program: Command): void {
