@@ -274,7 +274,22 @@ export function runPeopleSuite(name: string, make: () => Promise<StoreFixture>):
       if (!c) throw new Error('not claimed');
       await report(c, { op: 'request_review', summary: 'have a look' });
       expect((await store.getTask(t.id)).status).toBe('review');
-      expect((await store.approveTask(t.id, ana)).status).toBe('done');
+      const approved = await store.approveTask(t.id, ana);
+      expect(approved.status).toBe('done');
+      // The worker's result stays: a trial's approval left the task with an empty summary.
+      expect(approved.result).toEqual({ summary: 'have a look', metadata: null });
+    });
+
+    it("a person's done without a summary keeps a task's result; with one, replaces it", async () => {
+      const t = await store.createTask({ title: 't', assignee: 'p' }, ana);
+      const [c] = await claimOne();
+      if (!c) throw new Error('not claimed');
+      await report(c, { op: 'request_review', summary: 'first', metadata: { pr: 7 } });
+      const kept = await store.moveTask(t.id, { verb: 'done' }, ana);
+      expect(kept.result).toEqual({ summary: 'first', metadata: { pr: 7 } });
+      const other = await store.createTask({ title: 'u' }, ana);
+      const said = await store.moveTask(other.id, { verb: 'done', summary: 'by hand' }, ana);
+      expect(said.result).toEqual({ summary: 'by hand', metadata: null });
     });
   });
 }

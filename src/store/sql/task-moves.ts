@@ -247,14 +247,17 @@ export async function moveTask(
         sets.push('not_before = NULL', 'result_summary = NULL', 'result_metadata = NULL');
       break;
     case 'done':
-      sets.push(
-        'block_reason = NULL',
-        'block_kind = NULL',
-        'block_rule = NULL',
-        'result_summary = ?',
-        'result_metadata = ?',
-      );
-      params.push(move.summary ?? '', JSON.stringify(move.metadata ?? null));
+      sets.push('block_reason = NULL', 'block_kind = NULL', 'block_rule = NULL');
+      if (move.summary === undefined && move.metadata === undefined) {
+        // Approving a review (`done` with nothing given) keeps the result its worker reported.
+        sets.push("result_summary = COALESCE(result_summary, '')");
+      } else {
+        sets.push('result_summary = ?', 'result_metadata = ?');
+        params.push(
+          move.summary ?? task.result_summary ?? '',
+          JSON.stringify(move.metadata ?? null),
+        );
+      }
       if (move.summary !== undefined) payload.summary = move.summary;
       break;
     case 'accept':
