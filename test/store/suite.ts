@@ -542,6 +542,12 @@ export function runStoreSuite(name: string, make: () => Promise<StoreFixture>): 
         ).toEqual(['Write docs']);
         expect(await store.countTasks('default')).toEqual({ ready: 2, done: 1 });
         expect(await store.countTasks('default', 'login')).toEqual({ ready: 2 });
+        // `%`, `_` and `\` are themselves, not LIKE's wildcards: a trial's `%` matched every task.
+        const odd = await store.createTask({ title: 'Cut 50% of snake_case\\paths' }, ana);
+        for (const q of ['%', '_', '50%', 'e_c', '\\p', '%_\\']) {
+          const found = (await store.listTasks({ board: 'default', q })).map((t) => t.id);
+          expect(found, q).toEqual(q === '%_\\' ? [] : [odd.id]);
+        }
       });
 
       it('reads a board in columns: every status counted, the first of each shown column in order, with links', async () => {

@@ -14,13 +14,17 @@ export interface Search {
 /** The most matches a search on PostgreSQL takes as a list of ids. */
 export const SEARCH_IDS_MAX = 1000;
 
-/** The task id a search names (`12`, `#12`; -1 for none) and its words as a LIKE pattern. */
+/**
+ * The task id a search names (`12`, `#12`; -1 for none) and its words as a LIKE pattern, in
+ * which `%`, `_` and `\` stand for themselves (escaped with `\`: PostgreSQL's default escape,
+ * SQLite's by `ESCAPE`), so a search for `50%` finds the titles that say it, not every task.
+ */
 function searchTerms(q: string): { id: number; like: string } {
   const text = q.trim().toLowerCase();
   const id = /^#?(\d+)$/.exec(text)?.[1];
   return {
     id: id === undefined ? -1 : Number(id),
-    like: `%${text.replaceAll('%', '').replaceAll('_', '')}%`,
+    like: `%${text.replace(/[\\%_]/g, '\\$&')}%`,
   };
 }
 
@@ -43,7 +47,7 @@ async function resolveSearch(db: SqlDb, q: string, board: string | undefined): P
   const { id, like } = searchTerms(q);
   if (db.dialect === 'sqlite')
     return {
-      sql: "(id = ? OR title LIKE ? OR COALESCE(assignee, '') LIKE ?)",
+      sql: "(id = ? OR title LIKE ? ESCAPE '\\' OR COALESCE(assignee, '') LIKE ? ESCAPE '\\')",
       params: [id, like, like],
     };
   const found = await db.all<{ task_id: number }>(
