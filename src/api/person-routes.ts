@@ -15,13 +15,18 @@ const ChangesBody = z
   .openapi('ChangesBody');
 
 const AnswerBody = z
-  .object({ answer: z.string().min(1).max(INPUT_LIMITS.summary_max_bytes) })
+  .object({
+    answer: z.string().min(1).max(INPUT_LIMITS.summary_max_bytes),
+    /** The question answered, as the person read it: refused (409) if the task asks another. */
+    question: z.string().max(INPUT_LIMITS.summary_max_bytes).optional(),
+  })
   .strict()
   .openapi('AnswerBody');
 
 /**
  * A person's replies over HTTP (issue #14), the same store calls as `warden answer` and
- * `warden approve`: 409 `illegal_state` for a task that asked nothing or waits for no approval.
+ * `warden approve`: 409 `illegal_state` for a task that asked nothing or waits for no approval,
+ * 409 `conflict` for an answer to a question the task no longer asks.
  */
 export function personRoutes(
   store: Store,
@@ -50,6 +55,7 @@ export function personRoutes(
           Number(c.req.valid('param').id),
           c.req.valid('json').answer,
           actor(c),
+          c.req.valid('json').question,
         ),
         200,
       ),

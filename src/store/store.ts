@@ -195,9 +195,10 @@ export interface Store {
   moveTask(id: TaskId, move: TaskMove, actor: Actor): Promise<Task>;
   /**
    * Answers the open question of a task blocked on it (issue #14) and puts the task back in
-   * line in the same transaction; `illegal_state` when it asked nothing.
+   * line in the same transaction; `illegal_state` when it asked nothing, `conflict` when
+   * `question` (the one the person read) is not the one it asks now.
    */
-  answerTask(id: TaskId, answer: string, actor: Actor): Promise<Task>;
+  answerTask(id: TaskId, answer: string, actor: Actor, question?: string): Promise<Task>;
   /**
    * A person's approval: of a task behind an approval gate (it may then run), or of a task in
    * review (it is done); `illegal_state` otherwise.

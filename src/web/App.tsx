@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError } from './api.js';
+import { api, ApiError, UNREACHABLE } from './api.js';
 import type { BoardView, Card, Health } from './api.js';
 import { Banner } from './components/Banner.js';
 import { Board } from './components/Board.js';
@@ -72,9 +72,14 @@ export function App() {
   const [loggedOut, setLoggedOut] = useState(false);
   const pending = useRef<number | null>(null);
 
+  /** Whether the message says serve did not answer: it goes once the stream opens again. */
+  const unreachable = useRef(false);
   const fail = useCallback((err: unknown) => {
     if (err instanceof ApiError && err.status === 401) setLoggedOut(true);
-    else setMessage(err instanceof Error ? err.message : String(err));
+    else {
+      unreachable.current = err instanceof ApiError && err.code === UNREACHABLE;
+      setMessage(err instanceof Error ? err.message : String(err));
+    }
   }, []);
 
   const refresh = useCallback(async () => {
@@ -140,6 +145,10 @@ export function App() {
     const wait = window.setTimeout(load, STREAM_WAIT_MS);
     es.onopen = () => {
       setLive(true);
+      if (unreachable.current) {
+        unreachable.current = false;
+        setMessage(null);
+      }
       load();
     };
     es.onerror = () => {
@@ -162,6 +171,7 @@ export function App() {
   const move = async (id: number, from: string, to: string): Promise<void> => {
     const v = verbFor(from, to);
     if (v === null) {
+      unreachable.current = false;
       setMessage(
         to === 'running'
           ? 'Tasks start running when the dispatcher claims them; they cannot be dragged there.'

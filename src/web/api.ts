@@ -80,8 +80,38 @@ export interface LogPiece {
   cutting: boolean;
 }
 
+/** The code of an `ApiError` for a request `serve` never answered (stopped, restarting). */
+export const UNREACHABLE = 'unreachable';
+
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(path, {
+  let res: Response;
+  try {
+    res = await send(method, path, body);
+  } catch {
+    // The browser's own words ("Failed to fetch") say nothing of what happened to the change.
+    const lost = method === 'GET' ? 'the page tries again' : 'nothing was saved; try again';
+    throw new ApiError(
+      0,
+      UNREACHABLE,
+      `warden serve did not answer (stopped or restarting?): ${lost} once it is back`,
+    );
+  }
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = text === '' ? null : (JSON.parse(text) as unknown);
+  } catch {
+    // Not warden's answer (a proxy's error page): its status says what there is to say.
+  }
+  if (!res.ok) {
+    const e = (json as { error?: { code: string; message: string } } | null)?.error;
+    throw new ApiError(res.status, e?.code ?? 'error', e?.message ?? `HTTP ${res.status}`);
+  }
+  return json as T;
+}
+
+function send(method: string, path: string, body?: unknown): Promise<Response> {
+  return fetch(path, {
     method,
     credentials: 'same-origin',
     headers: {
@@ -91,13 +121,6 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  const text = await res.text();
-  const json = text === '' ? null : (JSON.parse(text) as unknown);
-  if (!res.ok) {
-    const e = (json as { error?: { code: string; message: string } } | null)?.error;
-    throw new ApiError(res.status, e?.code ?? 'error', e?.message ?? `HTTP ${res.status}`);
-  }
-  return json as T;
 }
 
 export const api = {
@@ -148,8 +171,8 @@ export const api = {
     call<Task>('POST', `/api/v1/tasks/${id}/move`, { verb, ...extra }),
   comment: (id: number, body: string) =>
     call<Comment>('POST', `/api/v1/tasks/${id}/comments`, { body }),
-  answer: (id: number, answer: string) =>
-    call<Task>('POST', `/api/v1/tasks/${id}/answer`, { answer }),
+  answer: (id: number, answer: string, question: string) =>
+    call<Task>('POST', `/api/v1/tasks/${id}/answer`, { answer, question }),
   approve: (id: number) => call<Task>('POST', `/api/v1/tasks/${id}/approve`),
   resumeProfile: (name: string) =>
     call<unknown>('POST', `/api/v1/profiles/${encodeURIComponent(name)}/resume`),

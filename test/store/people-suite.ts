@@ -133,6 +133,31 @@ export function runPeopleSuite(name: string, make: () => Promise<StoreFixture>):
       expect(events[0]?.payload).toMatchObject({ question: 'which colour?', answer: 'blue' });
     });
 
+    it('an answer written for a question the task no longer asks is refused, and changes nothing', async () => {
+      const t = await store.createTask({ title: 't', assignee: 'p' }, ana);
+      const [c] = await claimOne();
+      if (!c) throw new Error('not claimed');
+      await report(c, { op: 'ask', question: 'delete the staging data?' });
+      await store.answerTask(t.id, 'yes, staging only', person('bo'), 'delete the staging data?');
+      const [again] = await claimOne();
+      if (!again) throw new Error('not claimed after the answer');
+      await report(again, { op: 'ask', question: 'also delete the PRODUCTION data?' });
+      // Ana's answer was typed under the first question: not booked against the second.
+      await refusedWith(
+        store.answerTask(t.id, 'yes', ana, 'delete the staging data?'),
+        'conflict',
+        /^task \d+ asks another question now: "also delete the PRODUCTION data\?"; your answer was for "delete the staging data\?": read the new one and answer it$/,
+      );
+      expect(await store.getTask(t.id)).toMatchObject({
+        status: 'blocked',
+        block_rule: 'question',
+      });
+      expect((await store.listQuestions(t.id))[0]).toMatchObject({ answer: null });
+      // Named right (or not named, as `warden answer` does), it is booked.
+      const ok = await store.answerTask(t.id, 'no', ana, 'also delete the PRODUCTION data?');
+      expect(ok.status).toBe('ready');
+    });
+
     it('archiving a parent blocks its waiting children dependency, with the reason', async () => {
       const parent = await store.createTask({ title: 'parent' }, ana);
       const child = await store.createTask({ title: 'child', parents: [parent.id] }, ana);

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../helpers/browser.js';
 import { makeRepo } from '../helpers/git.js';
 import { TestHome, fixture, waitFor } from '../helpers/host.js';
+import { freePort } from '../helpers/ports.js';
 
 const SHOTS =
   process.env.WARDEN_SCREENSHOTS === '1'
@@ -494,6 +495,73 @@ describe('the dashboard in a real browser (SPEC §6)', () => {
     expect(await page.locator(`${finished} [data-bulk-item]`).count()).toBe(2);
     await page.click(`${finished} [data-action="bulk-close"]`);
     await page.waitForSelector(bar, { state: 'detached' });
+  });
+
+  it('a question that changes while a person types is not answered unread; a refusal shows over the drawer; serve away is said in words', async () => {
+    home = await new TestHome().init();
+    await home.profile('asker', [
+      'sh',
+      '-c',
+      [
+        'if [ "$WARDEN_ATTEMPT" = 1 ]; then warden worker ask --question "Delete the staging data?"',
+        'elif [ "$WARDEN_ATTEMPT" = 2 ]; then warden worker ask --question "Also delete the PRODUCTION data?"',
+        'else warden worker complete --summary done; fi',
+      ].join('; '),
+    ]);
+    const id = await home.task('Clean up', ['--assignee', 'asker']);
+    const port = String(await freePort());
+    const serve = await home.serve(['--port', port]);
+    await home.waitStatus(id, 'blocked');
+    await login();
+    await page.click(card(id));
+    const drawer = `[data-drawer="${id}"]`;
+    await page.waitForSelector(`${drawer} [data-question]:has-text("staging")`);
+    await page.fill('textarea[aria-label="answer"]', 'yes');
+    // Someone else answers meanwhile; the worker asks again. The draft stays, said to be the
+    // first question's, and is not sent under the second without the person's word.
+    await home.ok(['answer', String(id), 'yes, staging only']);
+    await page.waitForSelector(`${drawer} [data-question]:has-text("PRODUCTION")`, {
+      timeout: 15_000,
+    });
+    await page.waitForSelector(
+      `${drawer} [data-question-changed]:has-text("Your draft answers: “Delete the staging data?”")`,
+    );
+    expect(await page.isDisabled(`${drawer} [data-action="answer"]`)).toBe(true);
+    await page.click(`${drawer} [data-question-changed] button`);
+    await page.waitForSelector(`${drawer} [data-question-changed]`, { state: 'detached' });
+    expect(await page.isDisabled(`${drawer} [data-action="answer"]`)).toBe(false);
+    expect((await home.getTask(id)).status).toBe('blocked');
+
+    // A refusal is shown where the person is, over the drawer, wherever the page is scrolled.
+    await page.setViewportSize({ width: 390, height: 700 });
+    await page.click(`${drawer} form.comment-form button[type="submit"]`);
+    const toast = await page.waitForSelector('[data-toast]:has-text("must not be empty")');
+    const box = await toast.boundingBox();
+    if (box === null) throw new Error('the message has no box');
+    expect(box.y).toBeGreaterThanOrEqual(0);
+    expect(box.y + box.height).toBeLessThanOrEqual(700);
+    const [x, y] = [box.x + box.width / 2, box.y + box.height / 2];
+    expect(
+      await page.evaluate<boolean>(
+        `document.elementFromPoint(${x}, ${y})?.closest('[data-toast]') !== null`,
+      ),
+    ).toBe(true);
+    // The drawer fits a phone's width: its left edge is on the screen.
+    const left = await page.evaluate<number>(
+      `document.querySelector('${drawer}').getBoundingClientRect().x`,
+    );
+    expect(left).toBeGreaterThanOrEqual(0);
+
+    // serve away: the action is said not saved, in words; the message goes when serve is back.
+    serve.proc.kill('SIGKILL');
+    await serve.exited;
+    await page.fill(`${drawer} input[aria-label="comment"]`, 'are you there?');
+    await page.click(`${drawer} form.comment-form button[type="submit"]`);
+    await page.waitForSelector(
+      '[data-toast]:has-text("warden serve did not answer (stopped or restarting?): nothing was saved; try again once it is back")',
+    );
+    await home.serve(['--port', port]);
+    await page.waitForSelector('[data-toast]', { state: 'detached', timeout: 20_000 });
   });
 
   it('refuses bad input in the page and changes nothing', async () => {

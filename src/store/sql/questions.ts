@@ -1,9 +1,10 @@
 import type { Actor } from '../../core/actor.js';
 import { formatActor } from '../../core/actor.js';
-import { illegalState } from '../../core/errors.js';
+import { conflict, illegalState } from '../../core/errors.js';
 import type { TaskId } from '../../core/glossary.js';
 import { INPUT_LIMITS } from '../../core/defaults.js';
 import { checkText } from '../../core/checks.js';
+import { oneLine } from '../../core/gist.js';
 import type { Task } from '../../core/task.js';
 import type { QuestionAnswer } from '../../core/worker-protocol.js';
 import type { SqlDb } from './driver.js';
@@ -44,13 +45,18 @@ export async function taskQuestions(db: SqlDb, taskId: TaskId): Promise<Question
   }));
 }
 
-/** Answers the open question of a task blocked on it, and puts the task back in line. */
+/**
+ * Answers the open question of a task blocked on it, and puts the task back in line. With
+ * `question` (the question the person read), refused when the task asks another one now: its
+ * worker asked again after someone else's answer, and this answer was written for the first.
+ */
 export async function answerTask(
   db: SqlDb,
   now: number,
   id: TaskId,
   answer: string,
   actor: Actor,
+  question?: string,
 ): Promise<Task> {
   checkText(answer, 'answer', INPUT_LIMITS.summary_max_bytes);
   const task = await taskRow(db, id);
@@ -61,6 +67,12 @@ export async function answerTask(
   if (task.status !== 'blocked' || task.block_rule !== 'question' || !open) {
     throw illegalState(
       `task ${id} asked nothing to answer (it is ${task.status}${task.block_reason ? `: ${task.block_reason}` : ''}); comment on it with \`warden comment ${id} TEXT\` instead`,
+    );
+  }
+  if (question !== undefined && question.trim() !== open.question.trim()) {
+    throw conflict(
+      `task ${id} asks another question now: "${oneLine(open.question, 200)}"; your answer was for "${oneLine(question, 80)}": read the new one and answer it`,
+      { question: open.question },
     );
   }
   await db.run('UPDATE questions SET answer = ?, answered_by = ?, answered_at = ? WHERE id = ?', [

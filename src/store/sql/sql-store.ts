@@ -223,8 +223,8 @@ export class SqlStore implements Store {
     return this.write((db, now) => moves.moveTask(db, now, id, move, actor));
   }
 
-  answerTask(id: TaskId, answer: string, actor: Actor): Promise<Task> {
-    return this.write((db, now) => questions.answerTask(db, now, id, answer, actor));
+  answerTask(id: TaskId, answer: string, actor: Actor, question?: string): Promise<Task> {
+    return this.write((db, now) => questions.answerTask(db, now, id, answer, actor, question));
   }
 
   approveTask(id: TaskId, actor: Actor): Promise<Task> {

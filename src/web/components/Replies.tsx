@@ -16,6 +16,10 @@ export function QuestionReply({ task, act }: Props) {
   const [answer, setAnswer] = useState('');
   // The store keeps the question as the block's reason, after `question: `.
   const question = (task.block_reason ?? '').replace(/^question: /, '');
+  // The question the draft was written for: the worker may ask another (after someone else's
+  // answer) while a person types, and the draft must not go to that one unread.
+  const [draftFor, setDraftFor] = useState<string | null>(null);
+  const changed = answer !== '' && draftFor !== null && draftFor !== question;
   return (
     <form
       class="reply"
@@ -23,8 +27,10 @@ export function QuestionReply({ task, act }: Props) {
       onSubmit={(e) => {
         e.preventDefault();
         void act(async () => {
-          await api.answer(task.id, answer);
+          // The server refuses it (409) if the task asks another question by now.
+          await api.answer(task.id, answer, draftFor ?? question);
           setAnswer('');
+          setDraftFor(null);
         });
       }}
     >
@@ -32,13 +38,26 @@ export function QuestionReply({ task, act }: Props) {
       <p class="question" data-question>
         {question}
       </p>
+      {changed && (
+        <p class="warn" role="alert" data-question-changed>
+          The question changed while you typed. Your draft answers: “{draftFor}”.{' '}
+          <button type="button" class="link" onClick={() => setDraftFor(question)}>
+            Use it for the new question
+          </button>
+        </p>
+      )}
       <textarea
         aria-label="answer"
         placeholder="Your answer: it starts the next attempt's context"
         value={answer}
-        onInput={(e) => setAnswer(e.currentTarget.value)}
+        onInput={(e) => {
+          const text = e.currentTarget.value;
+          setAnswer(text);
+          if (text === '') setDraftFor(null);
+          else if (draftFor === null) setDraftFor(question);
+        }}
       />
-      <button type="submit" class="primary" data-action="answer">
+      <button type="submit" class="primary" data-action="answer" disabled={changed}>
         Answer
       </button>
     </form>
