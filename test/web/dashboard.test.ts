@@ -564,6 +564,46 @@ describe('the dashboard in a real browser (SPEC §6)', () => {
     await page.waitForSelector('[data-toast]', { state: 'detached', timeout: 20_000 });
   });
 
+  it("edits a task from the drawer without undoing another person's change", async () => {
+    home = await new TestHome().init();
+    const id = await home.task('Weird bug report');
+    await home.serve();
+    await login();
+    const drawer = `[data-drawer="${id}"]`;
+    await page.click(card(id));
+    await page.click(`${drawer} [data-action="edit"]`);
+    await page.waitForSelector(`${drawer} [data-edit] input[name="title"]`);
+    // Bob edits from the CLI while the form is open: title and priority.
+    await home.ok(['edit', String(id), '--title', 'Bug: crash on save', '--priority', '7']);
+    // A field the person has not touched follows the task.
+    await waitFor(
+      'the form to show the new priority',
+      async () => (await page.inputValue(`${drawer} [data-edit] input[name="priority"]`)) === '7',
+    );
+    await page.fill(`${drawer} [data-edit] textarea[name="body"]`, 'Seen on Firefox only.');
+    await page.click(`${drawer} [data-edit] button[type="submit"]`);
+    await page.waitForSelector(`${drawer} [data-edit]`, { state: 'detached' });
+    expect(await home.getTask(id)).toMatchObject({
+      title: 'Bug: crash on save',
+      priority: 7,
+      body: 'Seen on Firefox only.',
+    });
+
+    // A field both changed: said first, replaced only at a second Save.
+    await page.click(`${drawer} [data-action="edit"]`);
+    await page.fill(`${drawer} [data-edit] input[name="title"]`, 'Crash when saving');
+    await home.ok(['edit', String(id), '--title', 'Crash on save (Firefox)']);
+    await page.waitForSelector(`${drawer} h2:has-text("Crash on save (Firefox)")`);
+    await page.click(`${drawer} [data-edit] button[type="submit"]`);
+    await page.waitForSelector(
+      `${drawer} [data-edit-conflict]:has-text("Changed by someone else since you began: title (now “Crash on save (Firefox)”)")`,
+    );
+    expect((await home.getTask(id)).title).toBe('Crash on save (Firefox)');
+    await page.click(`${drawer} [data-edit] button[type="submit"]`);
+    await page.waitForSelector(`${drawer} [data-edit]`, { state: 'detached' });
+    expect(await home.getTask(id)).toMatchObject({ title: 'Crash when saving', priority: 7 });
+  });
+
   it('refuses bad input in the page and changes nothing', async () => {
     home = await new TestHome().init();
     await home.serve();

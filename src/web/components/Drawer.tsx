@@ -12,6 +12,7 @@ import { ApiError, api } from '../api.js';
 import type { TaskDetail } from '../api.js';
 import { ago, awaitsApproval } from '../format.js';
 import { evidenceLine } from '../../core/worktree.js';
+import { EditForm } from './EditForm.js';
 import { QuestionReply, ReviewActions } from './Replies.js';
 import { RunLog } from './RunLog.js';
 import { Timeline } from './Timeline.js';
@@ -49,7 +50,6 @@ export function Drawer({ id, now, version, onOpen, onClose, onError, onDone }: P
   const [log, setLog] = useState('');
   const [comment, setComment] = useState('');
   const [editing, setEditing] = useState(false);
-  const [draft, setDraft] = useState({ title: '', body: '', priority: '0', assignee: '' });
 
   const load = async (): Promise<void> => {
     try {
@@ -207,59 +207,12 @@ export function Drawer({ id, now, version, onOpen, onClose, onError, onDone }: P
             Archive
           </button>
         )}
-        <button
-          onClick={() => {
-            setDraft({
-              title: task.title,
-              body: task.body,
-              priority: String(task.priority),
-              assignee: task.assignee ?? '',
-            });
-            setEditing(!editing);
-          }}
-        >
+        <button data-action="edit" aria-expanded={editing} onClick={() => setEditing(!editing)}>
           Edit
         </button>
       </div>
       {editing && (
-        <form
-          class="edit"
-          onSubmit={(e) => {
-            e.preventDefault();
-            void act(async () => {
-              await api.edit(task.id, {
-                title: draft.title,
-                body: draft.body,
-                priority: Number(draft.priority) || 0,
-                assignee: draft.assignee.trim() === '' ? null : draft.assignee.trim(),
-              });
-              setEditing(false);
-            });
-          }}
-        >
-          <input
-            aria-label="title"
-            value={draft.title}
-            onInput={(e) => setDraft({ ...draft, title: e.currentTarget.value })}
-          />
-          <input
-            aria-label="assignee"
-            value={draft.assignee}
-            onInput={(e) => setDraft({ ...draft, assignee: e.currentTarget.value })}
-          />
-          <input
-            aria-label="priority"
-            type="number"
-            value={draft.priority}
-            onInput={(e) => setDraft({ ...draft, priority: e.currentTarget.value })}
-          />
-          <textarea
-            aria-label="body"
-            value={draft.body}
-            onInput={(e) => setDraft({ ...draft, body: e.currentTarget.value })}
-          />
-          <button type="submit">Save</button>
-        </form>
+        <EditForm key={task.id} task={task} act={act} onSaved={() => setEditing(false)} />
       )}
       {task.body && <pre class="body">{task.body}</pre>}
       {(task.parents.length > 0 || task.children.length > 0) && (
