@@ -1,6 +1,6 @@
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WardenError } from '../core/errors.js';
+import { WardenError, conflict } from '../core/errors.js';
 
 /**
  * A worker's terminal report (`complete`, `fail`, `block`, ...) that `serve` did not answer for
@@ -55,18 +55,45 @@ export function keepReport(
     kept_at: Date.now(),
   };
   const file = join(runDir, KEPT_REPORT);
+  const tmp = `${file}.tmp-${process.pid}`;
+  const text = `${JSON.stringify(kept)}\n`;
   try {
-    writeFileSync(`${file}.tmp`, `${JSON.stringify(kept)}\n`, { mode: 0o600 });
-    renameSync(`${file}.tmp`, file);
+    writeFileSync(tmp, text, { mode: 0o600 });
+    // Made only if there is none: a run reports once, and the first report kept is the one
+    // serve books (an agent that takes another turn after `complete` must not replace it).
+    linkSync(tmp, file);
   } catch (e) {
-    rmSync(`${file}.tmp`, { force: true });
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return keptAlready(file, kept);
     throw new WardenError(
       err.code,
       `${err.message}; and the report could not be kept in ${file} either: ${(e as Error).message}`,
       err.details,
     );
+  } finally {
+    rmSync(tmp, { force: true });
   }
   return file;
+}
+
+/**
+ * A report kept while one is kept already: the same again is that one (a retried call);
+ * another is refused, as serve refuses a second report.
+ */
+function keptAlready(file: string, kept: KeptReport): string {
+  let first: Partial<KeptReport> = {};
+  try {
+    first = JSON.parse(readFileSync(file, 'utf8')) as Partial<KeptReport>;
+  } catch {
+    // Unreadable: not the same report, whatever it is; serve judges it.
+  }
+  const same =
+    first.op === kept.op &&
+    first.token_sha256 === kept.token_sha256 &&
+    JSON.stringify(first.body) === JSON.stringify(kept.body);
+  if (same) return file;
+  throw conflict(
+    `a ${String(first.op ?? 'terminal').replaceAll('_', '-')} report is already kept for this run in ${file}, and a run reports its result once: serve books that one when it is back; stop working and exit`,
+  );
 }
 
 /**

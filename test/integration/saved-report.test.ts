@@ -44,6 +44,11 @@ describe('a report kept while serve did not answer', () => {
       'while [ ! -e "$WARDEN_RUN_DIR/go" ]; do sleep 0.05; done',
       'WARDEN_RETRY_FOR_MS=300 warden worker complete --summary "done while serve was down"',
       'echo "complete said $?"',
+      // An agent that takes another turn: the same report again is that one; another is refused.
+      'WARDEN_RETRY_FOR_MS=300 warden worker complete --summary "done while serve was down"',
+      'echo "again said $?"',
+      'WARDEN_RETRY_FOR_MS=300 warden worker ask --question "and BigInt too?"',
+      'echo "ask said $?"',
     ].join('; ');
     const { id, runDir, port } = await reportInOutage(script);
     await waitFor('the worker to exit', () => existsSync(join(runDir, 'exit')));
@@ -52,6 +57,9 @@ describe('a report kept while serve did not answer', () => {
     expect(log).toContain('the report is kept in');
     expect(log).toContain('completed (kept for serve)');
     expect(log).toContain('complete said 0');
+    expect(log).toContain('again said 0');
+    expect(log).toContain('a complete report is already kept for this run in');
+    expect(log).toContain('ask said 4');
 
     await home.serve(['--port', port]);
     const done = await home.waitStatus(id, 'done');
