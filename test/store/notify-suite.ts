@@ -230,6 +230,27 @@ export function runNotifySuite(name: string, make: () => Promise<StoreFixture>):
       await refused(store.removeSubscription(42), 'not_found', /subscription 42 does not exist/);
       expect(await store.listSubscriptions()).toEqual([]);
     });
+    it('on PostgreSQL, starts a new subscription at the newest event when transaction ids differ in digits', async ({
+      skip,
+    }) => {
+      if (store.dialect !== 'postgres') return skip('SQLite orders events by id alone');
+      // A trial's new subscription was sent 221 old events: "992" sorted above "7141" as text.
+      const c = await client();
+      try {
+        await c.query('DELETE FROM events');
+        for (const tx of ['9', '10'])
+          await c.query(
+            `INSERT INTO events (board, actor, kind, payload, at, tx)
+             VALUES ('default', 'person:t', 'task_done', '{}', 1, CAST($1 AS xid8))`,
+            [tx],
+          );
+      } finally {
+        await c.end();
+      }
+      await store.addSubscription({ url: 'http://127.0.0.1:9/x', kinds: ['completed'] }, ana);
+      expect(await dueNow('h1')).toEqual([]);
+    });
+
     it('on PostgreSQL, never skips an event whose transaction commits out of id order', async ({
       skip,
     }) => {

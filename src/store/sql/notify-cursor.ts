@@ -29,8 +29,9 @@ export interface CursorEvent {
 export async function newestCursor(db: SqlDb): Promise<EventCursor> {
   if (db.dialect === 'postgres') {
     const row = await db.get<{ id: number; tx: string }>(
+      // Ordered by the column, not the text alias (`tx`, as text "992" sorts above "7141").
       `SELECT id, tx::text AS tx FROM events WHERE tx < pg_snapshot_xmin(pg_current_snapshot())
-       ORDER BY tx DESC, id DESC LIMIT 1`,
+       ORDER BY events.tx DESC, events.id DESC LIMIT 1`,
     );
     if (row) return { id: Number(row.id), tx: row.tx };
     // No event is final yet: start below the oldest transaction still running.
