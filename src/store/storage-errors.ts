@@ -149,13 +149,20 @@ const UNREACHABLE = new Set([
 
 /**
  * Whether a PostgreSQL client error means the server could not be reached or went away: a
- * network error, a connection timeout, or SQLSTATE class 08 (connection exception) or 57P
- * (the server is shutting down or starting).
+ * network error, a connection timeout, SQLSTATE class 08 (connection exception) or 57P (the
+ * server is shutting down or starting), or a server that refuses connections for now: 53300
+ * (too many connections, for the server or the role) and 55000 when it says the database is
+ * not accepting connections (`ALLOW_CONNECTIONS false`; not every 55000, which a statement can
+ * get for its own reasons).
  */
 export function isUnreachable(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string') {
-    return UNREACHABLE.has(code) || code.startsWith('08') || code.startsWith('57P');
+    if (code === '55000')
+      return /not currently accepting connections/.test((err as Error).message ?? '');
+    return (
+      UNREACHABLE.has(code) || code.startsWith('08') || code.startsWith('57P') || code === '53300'
+    );
   }
   const message = err instanceof Error ? err.message : '';
   return /timeout expired|connection terminated|connection timeout/i.test(message);

@@ -203,3 +203,47 @@ describe.skipIf(!PG_URL)('connections cut off without a word (PostgreSQL)', () =
     }
   }, 30_000);
 });
+
+describe.skipIf(!PG_URL)('a server that refuses connections for now (PostgreSQL)', () => {
+  it('is unreachable, not an error: a database not accepting connections, a role at its limit', async () => {
+    // A trial's outage (ALTER DATABASE ... ALLOW_CONNECTIONS false) answered 500s with stacks,
+    // and every pull lease lapsed as if the store had answered.
+    const suffix = `${process.pid}_${Date.now()}`;
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    const db = `warden_refusing_${suffix}`;
+    const role = `warden_full_${suffix}`;
+    const connectError = async (url: URL): Promise<unknown> => {
+      const c = new pg.Client({ connectionString: url.toString() });
+      return c.connect().then(
+        async () => {
+          await c.end();
+          return null;
+        },
+        (e: unknown) => e,
+      );
+    };
+    try {
+      await admin.query(`CREATE DATABASE ${db} WITH ALLOW_CONNECTIONS false`);
+      await admin.query(`CREATE ROLE ${role} LOGIN CONNECTION LIMIT 0`);
+      const closed = new URL(PG_URL ?? '');
+      closed.pathname = `/${db}`;
+      const refused = await connectError(closed);
+      expect(refused).toMatchObject({ code: '55000' });
+      expect(isUnreachable(refused)).toBe(true);
+      const full = new URL(PG_URL ?? '');
+      full.username = role;
+      const tooMany = await connectError(full);
+      expect(tooMany).toMatchObject({ code: '53300' });
+      expect(isUnreachable(tooMany)).toBe(true);
+      // Not every error of those classes: a prerequisite a statement lacks is the statement's.
+      expect(
+        isUnreachable(Object.assign(new Error('currval of sequence'), { code: '55000' })),
+      ).toBe(false);
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${db}`);
+      await admin.query(`DROP ROLE IF EXISTS ${role}`);
+      await admin.end();
+    }
+  });
+});
