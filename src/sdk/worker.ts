@@ -185,7 +185,20 @@ export function createWorker(options: WorkerOptions): WardenWorker {
     for (const a of active.values()) a.controller.abort(new JobCancelled(kind, message));
   }
 
-  async function renew(): Promise<void> {
+  /**
+   * Renews the lease; a call while one is under way waits for that one. The renewal timer and
+   * a claim that heard `stale_run` both renew, and each, hearing the lease lost, opened a new
+   * one: a trial's workers held two leases, one never renewed, which lapsed with its runs.
+   */
+  let renewing: Promise<void> | null = null;
+  function renew(): Promise<void> {
+    renewing ??= renewOnce().finally(() => {
+      renewing = null;
+    });
+    return renewing;
+  }
+
+  async function renewOnce(): Promise<void> {
     if (leaseId === null) return;
     const sent = [...acks];
     try {
