@@ -1,6 +1,7 @@
 import { resultReporter } from '../api/worker-routes.js';
 import type { WorkerSignals } from '../api/worker-routes.js';
 import { keptReportBooker } from './kept-reports.js';
+import { keepIdsPastFolders } from './id-floor.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
@@ -266,6 +267,7 @@ export class Host {
     try {
       writeWardenShim(this.opts.home.root);
       await store.describeHost(this.hostId, { url: this.url, max_workers: this.opts.maxWorkers });
+      await keepIdsPastFolders(store, this.opts.home, (line) => this.opts.log?.(line));
       await store.writeEvent(dispatcherActor(this.hostId), {
         kind: 'host_started',
         payload: { host: this.hostId, pid: process.pid, url: this.url },

@@ -564,6 +564,12 @@ export interface Store {
   describeHost(hostId: string, about: { url: string; max_workers: number }): Promise<void>;
   /** Marks this host stopped. */
   releaseHome(hostId: string, process: ProcessIdentity): Promise<void>;
+  /**
+   * Makes the next run and task ids greater than the highest ids this home's folders are
+   * named by (`runs/ID`; `workspaces/ID`, `worktrees/ID`), if they are not: ids go back when
+   * the database is put back from a backup. Which moved.
+   */
+  keepIdsPast(floors: { runs: number; tasks: number }): Promise<{ runs: boolean; tasks: boolean }>;
 
   // ---- Pruning (`warden gc`) ----
 

@@ -338,3 +338,30 @@ describe('warden restore', () => {
     },
   );
 });
+
+describe('a database put back by hand (pg_restore, a copied file) behind its home’s folders', () => {
+  it('serve starts new runs and tasks after the ids the folders hold, and says so', async () => {
+    const home = await new TestHome().init();
+    try {
+      // Folders of a run and a task made after the backup the database came from.
+      mkdirSync(join(home.root, 'runs', '40'), { recursive: true });
+      writeFileSync(join(home.root, 'runs', '40', 'output.log'), 'an old worker writes here\n');
+      mkdirSync(join(home.root, 'workspaces', '30'), { recursive: true });
+      await home.profile('quick', ['true']);
+      const serve = await home.serve();
+      expect(serve.output()).toContain(
+        "the database gave out ids this home's folders already hold, as one put back from a backup does: new run ids after 40 (runs/40) and task ids after 30 (its workspaces) are used from now on",
+      );
+      const id = await home.task('after the restore', ['--assignee', 'quick']);
+      expect(id).toBe(31);
+      await home.waitStatus(id, 'done');
+      const [run] = await home.runs(id);
+      expect(run?.id).toBe(41);
+      expect(readFileSync(join(home.root, 'runs', '40', 'output.log'), 'utf8')).toBe(
+        'an old worker writes here\n',
+      );
+    } finally {
+      await home.cleanup();
+    }
+  });
+});

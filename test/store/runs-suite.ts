@@ -97,6 +97,23 @@ export function runRunSuite(name: string, make: () => Promise<StoreFixture>): vo
       expect(started[0]?.payload).toMatchObject({ attempt: 1, host: 'h1', profile: 'p' });
     });
 
+    it('gives out no run or task id a folder of the home holds, as after a database put back from a backup', async () => {
+      await store.addProfile('p', { argv: ['true'] }, ana);
+      await store.createTask({ title: 'before', assignee: 'p' }, ana);
+      const [first] = await claim();
+      // The home's folders go as far as run 40 and task 30: the ids a backup gives out again.
+      expect(await store.keepIdsPast({ runs: 40, tasks: 30 })).toEqual({ runs: true, tasks: true });
+      const t = await store.createTask({ title: 'after', assignee: 'p' }, ana);
+      expect(t.id).toBe(31);
+      const [next] = await claim();
+      expect(next?.run.id).toBe(41);
+      // Only ever raised: a floor below the ids given out moves nothing.
+      expect(await store.keepIdsPast({ runs: 5, tasks: 5 })).toEqual({ runs: false, tasks: false });
+      expect(await store.keepIdsPast({ runs: 0, tasks: 0 })).toEqual({ runs: false, tasks: false });
+      expect((await store.createTask({ title: 'then' }, ana)).id).toBe(32);
+      expect(first?.run.id).toBeLessThan(41);
+    });
+
     it("writes each run's run_started event whole, in the order its claim made the runs", async () => {
       await store.addProfile('p', { argv: ['true'] }, ana);
       const a = await store.createTask({ title: 'a', assignee: 'p', priority: 2 }, ana);

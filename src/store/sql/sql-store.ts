@@ -64,6 +64,7 @@ import { reapLapsedHost } from './host-reap.js';
 import { withEventBatch } from './event-batch.js';
 import * as groups from './groups.js';
 import * as hosts from './hosts.js';
+import { keepIdPast } from './id-floor.js';
 import * as leases from './leases.js';
 import * as reissue from './reissue.js';
 import * as llm from './llm.js';
@@ -818,5 +819,12 @@ export class SqlStore implements Store {
 
   releaseHome(hostId: string, process: ProcessIdentity): Promise<void> {
     return this.write((db, now) => hosts.releaseHome(db, now, hostId, process));
+  }
+
+  keepIdsPast(floors: { runs: number; tasks: number }): Promise<{ runs: boolean; tasks: boolean }> {
+    return this.write(async (db) => ({
+      runs: await keepIdPast(db, 'runs', floors.runs),
+      tasks: await keepIdPast(db, 'tasks', floors.tasks),
+    }));
   }
 }

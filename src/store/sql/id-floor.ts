@@ -1,0 +1,34 @@
+import type { SqlDb } from './driver.js';
+
+/** The tables whose ids name folders of a home: `runs/ID`, `workspaces/ID`, `worktrees/ID`. */
+export type FolderTable = 'runs' | 'tasks';
+
+/**
+ * Makes the next id of `table` greater than `floor` (the highest id a folder of this home is
+ * named by), if it is not already; whether it moved. Ids go backwards only when the database
+ * is put back from a backup (`pg_restore`, a copied file): a new run would then take the id,
+ * and with it the folder, of a run made after the backup, whose worker may still be writing
+ * there. Only ever raised, and only while it is below, so a concurrent id is never given twice.
+ */
+export async function keepIdPast(db: SqlDb, table: FolderTable, floor: number): Promise<boolean> {
+  if (floor <= 0) return false;
+  if (db.dialect === 'postgres') {
+    const row = await db.get<{ moved: string | null }>(
+      `SELECT setval(pg_get_serial_sequence('${table}', 'id'), ?)::text AS moved
+       WHERE COALESCE(pg_sequence_last_value(pg_get_serial_sequence('${table}', 'id')::regclass), 0) < ?`,
+      [floor, floor],
+    );
+    return row !== undefined;
+  }
+  // SQLite (AUTOINCREMENT): the next id is past both the table's largest and sqlite_sequence.
+  const row = await db.get<{ seq: number }>(
+    `SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = ?), 0),
+                COALESCE((SELECT MAX(id) FROM ${table}), 0)) AS seq`,
+    [table],
+  );
+  if ((row?.seq ?? 0) >= floor) return false;
+  const updated = await db.run('UPDATE sqlite_sequence SET seq = ? WHERE name = ?', [floor, table]);
+  if (updated === 0)
+    await db.run('INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)', [table, floor]);
+  return true;
+}
