@@ -1,6 +1,7 @@
 import { resultReporter } from '../api/worker-routes.js';
 import type { WorkerSignals } from '../api/worker-routes.js';
-import { keptReportBooker } from './kept-reports.js';
+import { bookLeftoverReports, keptReportBooker } from './kept-reports.js';
+import type { KeptRun } from './kept-reports.js';
 import { keepIdsPastFolders } from './id-floor.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -80,6 +81,8 @@ export interface HostOptions {
  */
 export class Host {
   readonly hostId: string;
+  /** Books a report a worker kept in its run's folder while serve did not answer. */
+  private readonly keptReport: (run: KeptRun) => Promise<void>;
   private readonly supervisor: Supervisor;
   private readonly pull: PullSupervisor;
   private readonly dispatcher: Dispatcher;
@@ -121,8 +124,9 @@ export class Host {
     this.hostId = opts.hostId ?? defaultHostId();
     // A report a worker kept while serve did not answer goes the way one over the API does.
     const report = resultReporter(opts.store, this.signals, () => opts.config.policy, this.hostId);
+    this.keptReport = keptReportBooker(opts.store, report, this.hostId, (line) => opts.log?.(line));
     this.supervisor = homeSupervisor(opts, this.hostId, {
-      keptReport: keptReportBooker(opts.store, report, this.hostId, (line) => opts.log?.(line)),
+      keptReport: this.keptReport,
       ...(opts.progressFlushMs !== undefined ? { progressFlushMs: opts.progressFlushMs } : {}),
       ...(opts.log ? { log: opts.log } : {}),
       onRunEnded: () => this.wake(),
@@ -273,6 +277,13 @@ export class Host {
         payload: { host: this.hostId, pid: process.pid, url: this.url },
       });
       await this.supervisor.adoptAll();
+      await bookLeftoverReports(
+        store,
+        this.keptReport,
+        this.opts.home.runs,
+        (id) => this.supervisor.holds(id),
+        (line) => this.opts.log?.(line),
+      );
     } catch (err) {
       // A serve that failed to start keeps nothing running: no renewals, no API, no claim on
       // the home (its workers stay, frozen once the lease runs out, for the next serve).

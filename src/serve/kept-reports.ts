@@ -1,4 +1,11 @@
-import { lstatSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from '@hono/zod-openapi';
@@ -125,4 +132,37 @@ export function keptReportBooker(
       { op },
     );
   };
+}
+
+/**
+ * At `serve`'s start, after adoption: the reports kept in this home's run folders whose runs
+ * it does not watch, because another host ended them while this one was down (its lease
+ * lapsed). Each is put to the booker, which refuses it (the run is no longer current) and says
+ * so: without this it stayed in its folder with no word, and the task ran again as if its
+ * worker had never finished (a trial's).
+ */
+export async function bookLeftoverReports(
+  store: Store,
+  book: (run: KeptRun) => Promise<void>,
+  runsDir: string,
+  watched: (runId: number) => boolean,
+  log: (line: string) => void,
+): Promise<void> {
+  let names: string[];
+  try {
+    names = readdirSync(runsDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!/^\d+$/.test(name) || watched(Number(name))) continue;
+    const runDir = join(runsDir, name);
+    if (!existsSync(join(runDir, KEPT_REPORT))) continue;
+    try {
+      const run = await store.getRun(Number(name));
+      await book({ runId: run.id, taskId: run.task_id, board: run.board, runDir });
+    } catch (err) {
+      log(`run ${name}: the report its worker kept was not looked at: ${String(err)}`);
+    }
+  }
 }

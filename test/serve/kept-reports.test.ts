@@ -1,12 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { resultReporter } from '../../src/api/worker-routes.js';
-import { person } from '../../src/core/actor.js';
+import { dispatcher, person } from '../../src/core/actor.js';
 import { WardenError } from '../../src/core/errors.js';
 import { KEPT_REPORT, KEPT_REPORT_REFUSAL, keepReport } from '../../src/sdk/kept-report.js';
-import { keptReportBooker } from '../../src/serve/kept-reports.js';
+import { bookLeftoverReports, keptReportBooker } from '../../src/serve/kept-reports.js';
 import type { Claim } from '../../src/store/run-types.js';
 import { supervisorHome } from '../helpers/supervisor.js';
 import type { SupervisorHome } from '../helpers/supervisor.js';
@@ -91,5 +91,51 @@ describe('booking a kept report', () => {
     await book(run());
     expect(lines.at(-1)).toMatch(/the block report .* was refused: /);
     expect(await h.store.getRun(claim.run.id)).toMatchObject({ state: 'running', outcome: null });
+  });
+
+  it('at start, refuses with a word a report kept for a run another host ended meanwhile', async () => {
+    const runsDir = mkdtempSync(join(tmpdir(), 'warden-runs-'));
+    try {
+      const folder = (id: number): string => {
+        const dir = join(runsDir, String(id));
+        mkdirSync(dir);
+        return dir;
+      };
+      // The run was ended elsewhere (its host's lease lapsed) while its worker's report waited.
+      const ended = folder(claim.run.id);
+      keepReport(noAnswer, ended, claim.token, 'complete', { summary: 'finished, unheard' });
+      await h.store.endRun(
+        claim.run.id,
+        { outcome: 'host_lost', reason: { rule: 'host_lease_lapsed', message: 'lost' } },
+        { host: 'h2', config: {} },
+        dispatcher('h2'),
+      );
+      // A run this host watches is its looks' to book; a folder without a report is passed over.
+      await h.store.createTask({ title: 'u', assignee: 'p' }, person('ana'));
+      const watched = await h.claimOne();
+      keepReport(noAnswer, folder(watched.run.id), watched.token, 'complete', { summary: 'w' });
+      folder(9999);
+      const book = keptReportBooker(h.store, reporter(), 'h1', (l) => lines.push(l));
+      await bookLeftoverReports(
+        h.store,
+        book,
+        runsDir,
+        (id) => id === watched.run.id,
+        (l) => lines.push(l),
+      );
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        new RegExp(
+          `^run ${claim.run.id}: the complete report its worker kept while serve did not answer was refused: .*no longer current`,
+        ),
+      );
+      expect(existsSync(join(ended, `${KEPT_REPORT}.refused`))).toBe(true);
+      expect(existsSync(join(runsDir, String(watched.run.id), KEPT_REPORT))).toBe(true);
+      expect(await kinds()).toEqual([
+        ['kept_report_refused', claim.run.id, expect.objectContaining({ op: 'complete' })],
+      ]);
+    } finally {
+      rmSync(runsDir, { recursive: true, force: true });
+    }
   });
 });
