@@ -115,6 +115,11 @@ const profileFields = z
       .refine((e) => Object.keys(e).length <= INPUT_LIMITS.env_max_items, {
         message: `at most ${INPUT_LIMITS.env_max_items} variables`,
       })
+      // Read by `warden worker` and `warden mcp` in every run: a bad one failed warden mcp at
+      // its start, and a trial's agent ran with no warden tools and no word of why.
+      .refine((e) => e.WARDEN_RETRY_FOR_MS === undefined || /^\d+$/.test(e.WARDEN_RETRY_FOR_MS), {
+        message: 'WARDEN_RETRY_FOR_MS is a whole number of milliseconds (5000, not 5s)',
+      })
       .optional(),
     inherit_env: z
       .array(

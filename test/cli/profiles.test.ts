@@ -165,6 +165,40 @@ describe('profile add, show, list, edit', () => {
     ]);
     expect(p.argv).toEqual(['only-on-the-gpu-box']);
   });
+
+  it('refuses a WARDEN_RETRY_FOR_MS that is not milliseconds, on add and edit; nothing changes', async () => {
+    const bad = /env: WARDEN_RETRY_FOR_MS is a whole number of milliseconds \(5000, not 5s\)/;
+    expectError(
+      await cli().run([
+        'profile',
+        'add',
+        'retrier',
+        '--env',
+        'WARDEN_RETRY_FOR_MS=5s',
+        '--',
+        'true',
+      ]),
+      2,
+      bad,
+    );
+    expectError(await cli().run(['profile', 'show', 'retrier']), 3, /does not exist/);
+    await cli().json([
+      'profile',
+      'add',
+      'retrier',
+      '--env',
+      'WARDEN_RETRY_FOR_MS=5000',
+      '--',
+      'true',
+    ]);
+    expectError(
+      await cli().run(['profile', 'edit', 'retrier', '--env', 'WARDEN_RETRY_FOR_MS=abc']),
+      2,
+      bad,
+    );
+    const p = await cli().json<Profile>(['profile', 'show', 'retrier', '--json']);
+    expect(p).toMatchObject({ version: 1, env: { WARDEN_RETRY_FOR_MS: '5000' } });
+  });
 });
 
 describe.concurrent('profile remove', () => {

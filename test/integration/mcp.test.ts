@@ -23,10 +23,16 @@ async function mcp(env: Record<string, string>, args: string[] = []): Promise<Cl
     stderr: 'pipe',
   });
   const client = new Client({ name: 'warden-test', version: '1.0.0' });
+  let err = '';
+  transport.stderr?.on('data', (c: Buffer) => (err += c.toString()));
+  stderrOf.set(client, () => err);
   await client.connect(transport);
   clients.push(client);
   return client;
 }
+
+/** What each client's `warden mcp` wrote to standard error. */
+const stderrOf = new Map<Client, () => string>();
 
 function readEnv(dir: string, attempt: number): Record<string, string> | undefined {
   const file = join(dir, `attempt-${attempt}`);
@@ -142,6 +148,13 @@ describe('warden mcp (SPEC §5)', () => {
     expect(text(refused)).toMatch(/^stale_run: run \d+ \(attempt 1\)/);
     const current = await mcp(second);
     expect((await current.callTool({ name: 'warden_show', arguments: {} })).isError).toBeFalsy();
+    // A WARDEN_RETRY_FOR_MS that is not milliseconds is said, and the tools are still served
+    // (a trial's server refused to start: its agent ran with no warden tools, and no word).
+    const odd = await mcp({ ...second, WARDEN_RETRY_FOR_MS: '5s' });
+    expect((await odd.callTool({ name: 'warden_show', arguments: {} })).isError).toBeFalsy();
+    expect(stderrOf.get(odd)?.()).toContain(
+      "warden mcp: WARDEN_RETRY_FOR_MS='5s' is not a number of milliseconds; calls are retried for the default 10 minutes",
+    );
     await home.ok(['stop', String(id), '--now']);
     expect((await home.getTask(id)).result).toBeNull();
   });

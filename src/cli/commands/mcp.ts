@@ -58,15 +58,19 @@ async function role(orchestrator: boolean): Promise<McpRole> {
   return { kind: 'orchestrator', url, token };
 }
 
-/** `WARDEN_RETRY_FOR_MS`, as `warden worker` reads it (cli/worker-call.ts), if set. */
+/**
+ * `WARDEN_RETRY_FOR_MS`, as `warden worker` reads it (cli/worker-call.ts), if set. One that is
+ * not milliseconds is said on standard error and the default used: a server that refused to
+ * start left its agent with no warden tools, and nothing said why where a person would look.
+ */
 function retryFor(env: NodeJS.ProcessEnv): { retryForMs?: number } {
   const retry = env.WARDEN_RETRY_FOR_MS;
   if (retry === undefined) return {};
   if (!/^\d+$/.test(retry)) {
-    throw new WardenError(
-      'setup',
-      `WARDEN_RETRY_FOR_MS='${retry}' is not a number of milliseconds`,
+    process.stderr.write(
+      `warden mcp: WARDEN_RETRY_FOR_MS='${retry}' is not a number of milliseconds; calls are retried for the default 10 minutes\n`,
     );
+    return {};
   }
   return { retryForMs: Number(retry) };
 }
