@@ -114,6 +114,26 @@ export function runRunSuite(name: string, make: () => Promise<StoreFixture>): vo
       expect(first?.run.id).toBeLessThan(41);
     });
 
+    it('a run with a progress time made progress, though its count was never heard: no stall loop', async () => {
+      await store.addProfile('p', { argv: ['true'] }, ana);
+      const lost = async (progress: boolean): Promise<number> => {
+        const t = await store.createTask({ title: `progress ${progress}`, assignee: 'p' }, ana);
+        const [c] = await claim();
+        if (!c) throw new Error('not claimed');
+        if (progress)
+          await store.recordProgress([{ runId: c.run.id, last_progress_at: Date.now() }]);
+        await store.endRun(
+          c.run.id,
+          { outcome: 'lease_lost', reason: { rule: 'lease_lost', message: 'lapsed' } },
+          { host: 'h2', config: {} },
+          dispatcher('h2'),
+        );
+        return t.id;
+      };
+      expect((await store.getTask(await lost(true))).counters.stall_streak).toBe(0);
+      expect((await store.getTask(await lost(false))).counters.stall_streak).toBe(1);
+    });
+
     it("writes each run's run_started event whole, in the order its claim made the runs", async () => {
       await store.addProfile('p', { argv: ['true'] }, ana);
       const a = await store.createTask({ title: 'a', assignee: 'p', priority: 2 }, ana);

@@ -303,7 +303,10 @@ export async function closeRun(
   const actor = dispatcher(ctx.host);
   // The person whose action ended the run is the actor of its ending.
   const endedBy = reason.by !== undefined ? person(reason.by) : actor;
-  const madeProgress = progressCount > 0 || outputBytes > 0;
+  // A progress time counts too: a pull run's `progress` calls are counted by the host that
+  // heard them, and one that lost its lease was closed by another host (a trial's were taken
+  // for silent, and two such runs blocked their task stall_loop).
+  const madeProgress = progressCount > 0 || outputBytes > 0 || end.last_progress_at !== null;
   await appendEvent(db, now, endedBy, {
     kind: 'run_ended',
     board: run.board,
