@@ -22,6 +22,9 @@ export const recipe: AgentRecipe = {
     '--mcp-config',
     '{mcp_config}',
     '--strict-mcp-config',
+    // No copy of every run's prompt and conversation kept under ~/.claude/projects (a trial's
+    // night left 14 MB there), as codex's --ephemeral; warden's run log is the record.
+    '--no-session-persistence',
   ],
   model_args: ['--model', '{model}'],
   mcp: 'mcp-json',

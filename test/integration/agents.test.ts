@@ -72,6 +72,7 @@ const CASES: Case[] = [
       '--mcp-config',
       `${v.agentDir}/mcp.json`,
       '--strict-mcp-config',
+      '--no-session-persistence',
       '--model',
       'model-1',
     ],
@@ -491,7 +492,7 @@ describe('agent profiles: refusals and profile show', () => {
     const out = await home.ok(['profile', 'show', 'c']);
     expect(out).toContain('agent:             claude-code (Claude Code)');
     expect(out).toContain(
-      `resolved argv:     ["claude","-p","<prompt: warden worker prompt>","--output-format","stream-json","--verbose","--dangerously-skip-permissions","--mcp-config","${home.root}/runs/<run>/agent/mcp.json","--strict-mcp-config","--model","sonnet"]`,
+      `resolved argv:     ["claude","-p","<prompt: warden worker prompt>","--output-format","stream-json","--verbose","--dangerously-skip-permissions","--mcp-config","${home.root}/runs/<run>/agent/mcp.json","--strict-mcp-config","--no-session-persistence","--model","sonnet"]`,
     );
     expect(out).toContain('ANTHROPIC_API_KEY=********');
     expect(out).toContain('ANTHROPIC_BASE_URL=http://127.0.0.1:9');

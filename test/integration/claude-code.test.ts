@@ -15,7 +15,7 @@
  * platform package, linked by its install script).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -160,5 +160,12 @@ describe('Claude Code on a repository, against a stand-in model', () => {
       rate_limits: 0,
     });
     expect(task.llm.requests).toBe(standin.requests.length);
+    // No copy of the conversation is kept in the agent's home (--no-session-persistence).
+    const sessions = join(h.root, 'agent-home', '.claude', 'projects');
+    expect(
+      existsSync(sessions)
+        ? readdirSync(sessions, { recursive: true }).filter((f) => String(f).endsWith('.jsonl'))
+        : [],
+    ).toEqual([]);
   }, 180_000);
 });
