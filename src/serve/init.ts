@@ -8,6 +8,7 @@ import { checkName, isName } from '../core/checks.js';
 import type { Clock } from '../core/clock.js';
 import { openStore } from '../store/open.js';
 import { checkSqliteHeader } from '../store/sqlite/header.js';
+import { missingDatabaseAdvice } from '../store/sqlite/open.js';
 import { corruptError } from '../store/storage-errors.js';
 import type { StoreLocation } from '../store/open.js';
 import {
@@ -58,7 +59,9 @@ export async function initHome(
     // Never silently recreate a database (USER-PAINS: corrupt or lost databases).
     throw new WardenError(
       'setup',
-      `${paths.root} has an admin token but no warden.db; restore the database from a backup, or remove admin.token to start a new home`,
+      existsSync(paths.hostSecret)
+        ? `${paths.root} has an admin token but no warden.db; ${missingDatabaseAdvice(paths.db)}`
+        : `${paths.root} has an admin token but no warden.db; restore the database from a backup, or remove admin.token to start a new home`,
     );
   }
   const who = checkName(name, 'name');

@@ -713,5 +713,14 @@ describe('a home that was never set up', () => {
     expectError(await cli.run(['list']), 1, /no warden database at /);
     expectError(await cli.run(['init']), 1, /has an admin token but no warden\.db/);
     expect(readdirSync(cli.home).filter((f) => f.startsWith('warden.db'))).toEqual([]);
+    // A home of several hosts (its host.secret) used without WARDEN_DB: its board is on
+    // PostgreSQL, and a new home here would be a second one.
+    writeFileSync(join(cli.home, 'host.secret'), 'secret\n', { mode: 0o600 });
+    const pg =
+      /this home has a host\.secret, as a home of several hosts on PostgreSQL does: set WARDEN_DB to its postgres:\/\/ URL/;
+    expectError(await cli.run(['list']), 1, pg);
+    expectError(await cli.run(['init']), 1, pg);
+    expectError(await cli.run(['check']), 1, pg);
+    expect(readdirSync(cli.home).filter((f) => f.startsWith('warden.db'))).toEqual([]);
   });
 });

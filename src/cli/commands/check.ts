@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { counted } from '../../core/counting.js';
+import { missingDatabaseAdvice } from '../../store/sqlite/open.js';
 import { WardenError } from '../../core/errors.js';
 import { formatSize } from '../../core/size.js';
 import { homePaths, resolveHome } from '../../config/home.js';
@@ -15,10 +16,7 @@ function versionText(version: number, latest: number): string {
 
 async function checkSqlite(path: string, quick: boolean, json: boolean): Promise<void> {
   if (!existsSync(path)) {
-    throw new WardenError(
-      'setup',
-      `no warden database at ${path}; run \`warden init\` for a new home, or \`warden restore BACKUP\``,
-    );
+    throw new WardenError('setup', `no warden database at ${path}; ${missingDatabaseAdvice(path)}`);
   }
   const [{ inspectFile }, { latestVersion }, { SQLITE_MIGRATIONS }] = await Promise.all([
     import('../../store/sqlite/integrity.js'),

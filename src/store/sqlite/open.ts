@@ -1,3 +1,4 @@
+import { dirname, join } from 'node:path';
 import { existsSync } from 'node:fs';
 import type { Clock } from '../../core/clock.js';
 import { WardenError } from '../../core/errors.js';
@@ -101,6 +102,17 @@ function checkBeforeOpening(
 }
 
 /**
+ * What to do about a home with no `warden.db`. A home of several hosts keeps its board on
+ * PostgreSQL and has a `host.secret`: used without `WARDEN_DB`, the advice to init a new home
+ * would split its board in two (a trial's operator was told just that).
+ */
+export function missingDatabaseAdvice(path: string): string {
+  return existsSync(join(dirname(path), 'host.secret'))
+    ? 'this home has a host.secret, as a home of several hosts on PostgreSQL does: set WARDEN_DB to its postgres:// URL, as its serve has it (a new home here would be a second board)'
+    : 'run `warden init` for a new home, or restore warden.db from a backup';
+}
+
+/**
  * Opens (and migrates) the SQLite store at `path`. With `create: false` a missing file is an
  * error: a database is never silently recreated. An existing file is checked before it is
  * opened read-write (see `checkBeforeOpening`), so a corrupt, empty or foreign file is refused
@@ -113,10 +125,7 @@ export async function openSqliteStore(
 ): Promise<SqliteStore> {
   const exists = existsSync(path);
   if (!options.create && !exists) {
-    throw new WardenError(
-      'setup',
-      `no warden database at ${path}; run \`warden init\` for a new home, or restore warden.db from a backup`,
-    );
+    throw new WardenError('setup', `no warden database at ${path}; ${missingDatabaseAdvice(path)}`);
   }
   const readOnly = exists
     ? checkBeforeOpening(path, options.access ?? 'write', options.check ?? 'quick', options.create)
