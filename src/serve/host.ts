@@ -253,14 +253,16 @@ export class Host {
     // the id); one host alone takes the home.
     if (this.lease) {
       checkServeLock(this.opts.home);
-      // Before the API answers: no pull lease lapses for the time serve was down.
-      await this.pull.grace.atStart();
+      // Pull requests wait until the leases have had their time (below), so none lapses for
+      // the time serve was down; a serve refused its host id gives them none.
+      this.pull.grace.holdUntilStart();
       // Bound first, so a serve that cannot listen leaves no lease behind.
       await this.listen();
       await this.lease.start().catch(async (err: unknown) => {
         await this.closeServer();
         throw err;
       });
+      await this.pull.grace.atStart();
       writeServeLock(this.opts.home, this.hostId, this.url);
     } else {
       // No lease: one host on the home's SQLite file.

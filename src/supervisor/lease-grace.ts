@@ -64,9 +64,25 @@ export class LeaseGrace {
     this.beats = null;
   }
 
+  /** Lets the pull requests that wait for `atStart` go on. */
+  private started: (() => void) | null = null;
+
   /**
-   * As `serve` starts, before it answers: every open lease gets a TTL from now to be renewed in.
-   * A dead worker's runs end a TTL after the start rather than at it.
+   * Until `atStart`, whatever reads a lease's expiry waits (`present`): a serve that listens
+   * before it knows it may start (several hosts: its host id may be held) gives the leases
+   * their time only once it does, and answers no pull request before.
+   */
+  holdUntilStart(): void {
+    this.catchingUp = new Promise<void>((resolve) => {
+      this.started = resolve;
+    });
+  }
+
+  /**
+   * As `serve` starts, before it answers pull requests: every open lease gets a TTL from now to
+   * be renewed in. A dead worker's runs end a TTL after the start rather than at it. Only a
+   * serve that starts does it: one refused (its host id held, its port taken) gave every
+   * worker's lease its time too, on every host.
    */
   async atStart(): Promise<void> {
     try {
@@ -75,6 +91,10 @@ export class LeaseGrace {
     } catch (err) {
       // The start goes on: what fails here fails again, and is said, at its next write.
       this.opts.log?.(`giving the pull leases time at the start failed: ${String(err)}`);
+    } finally {
+      this.started?.();
+      this.started = null;
+      this.catchingUp = null;
     }
   }
 

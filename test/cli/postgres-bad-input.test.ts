@@ -128,7 +128,19 @@ describe.skipIf(!URL)('bad input with WARDEN_DB', () => {
       const link = await a.run(['open']);
       expect(link.code, link.stderr).toBe(0);
       expect(link.stdout).toMatch(/http:\/\/127\.0\.0\.1:\d+\/login\?/);
+      // An open pull lease: a refused serve gives it no time (it gave every lease a TTL).
+      expect((await a.run(['profile', 'add', 'agent', '--pull'])).code).toBe(0);
+      const created = await a.run(['token', 'create', 'pullers', '--profile', 'agent', '--json']);
+      const { token } = JSON.parse(created.stdout) as { token: string };
+      const url = /warden serve: (\S+)/.exec(out)?.[1] ?? '';
+      const lease = await fetch(`${url}/api/v1/pull/leases`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'a worker' }),
+      });
+      expect(lease.status).toBe(200);
       const before = await pgSnapshot(schema);
+      expect(before.worker_leases).toHaveLength(1);
       expectError(
         await b.run(['serve', '--port', '0', '--host-id', 'same']),
         4,
