@@ -325,7 +325,11 @@ export function App() {
           now={now}
           version={version}
           onOpen={setSelected}
-          onClose={() => setSelected(null)}
+          onClose={() => {
+            setSelected(null);
+            // The keyboard's focus goes back to the card the drawer was opened from.
+            document.querySelector<HTMLElement>(`[data-task="${selected}"]`)?.focus();
+          }}
           onError={fail}
           onDone={() => setMessage(null)}
         />

@@ -499,12 +499,14 @@ describe('the dashboard in a real browser (SPEC §6)', () => {
 
   it('a question that changes while a person types is not answered unread; a refusal shows over the drawer; serve away is said in words', async () => {
     home = await new TestHome().init();
+    // Its second attempt asks again once the test lets it (the page first sees it run).
+    const go = join(home.root, 'ask-again');
     await home.profile('asker', [
       'sh',
       '-c',
       [
         'if [ "$WARDEN_ATTEMPT" = 1 ]; then warden worker ask --question "Delete the staging data?"',
-        'elif [ "$WARDEN_ATTEMPT" = 2 ]; then warden worker ask --question "Also delete the PRODUCTION data?"',
+        `elif [ "$WARDEN_ATTEMPT" = 2 ]; then until [ -e '${go}' ]; do sleep 0.05; done; warden worker ask --question "Also delete the PRODUCTION data?"`,
         'else warden worker complete --summary done; fi',
       ].join('; '),
     ]);
@@ -520,9 +522,16 @@ describe('the dashboard in a real browser (SPEC §6)', () => {
     // Someone else answers meanwhile; the worker asks again. The draft stays, said to be the
     // first question's, and is not sent under the second without the person's word.
     await home.ok(['answer', String(id), 'yes, staging only']);
+    // While the worker runs again, the draft is kept, and said not sent.
+    await page.waitForSelector(
+      `${drawer} [data-draft-unsent]:has-text("Your answer to “Delete the staging data?” was not sent")`,
+      { timeout: 15_000 },
+    );
+    writeFileSync(go, '');
     await page.waitForSelector(`${drawer} [data-question]:has-text("PRODUCTION")`, {
       timeout: 15_000,
     });
+    expect(await page.inputValue(`${drawer} textarea[aria-label="answer"]`)).toBe('yes');
     await page.waitForSelector(
       `${drawer} [data-question-changed]:has-text("Your draft answers: “Delete the staging data?”")`,
     );
@@ -602,6 +611,49 @@ describe('the dashboard in a real browser (SPEC §6)', () => {
     await page.click(`${drawer} [data-edit] button[type="submit"]`);
     await page.waitForSelector(`${drawer} [data-edit]`, { state: 'detached' });
     expect(await home.getTask(id)).toMatchObject({ title: 'Crash when saving', priority: 7 });
+  });
+
+  it('accepts, blocks and finishes tasks from the drawer with the keyboard; a waiting card says why it waits', async () => {
+    home = await new TestHome().init();
+    const triaged = await home.task('Sort the inbox', ['--triage']);
+    const other = await home.task('Paint the fence');
+    await home.serve();
+    await login();
+    const drawer = (id: number): string => `[data-drawer="${id}"]`;
+    const answers: string[] = ['the paint is not here yet'];
+    page.on('dialog', (d) => void (d.type() === 'prompt' ? d.accept(answers.shift()) : d.accept()));
+
+    // Keyboard only: focus the card, open it, press the drawer's buttons.
+    const focused = (): Promise<string> =>
+      page.evaluate<string>(
+        `(() => { const e = document.activeElement; return e.getAttribute('data-task') ?? e.getAttribute('aria-label') ?? e.tagName; })()`,
+      );
+    await page.focus(card(triaged));
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(`${drawer(triaged)} [data-action="accept"]`);
+    // The drawer takes the focus; Escape gives it back to the card.
+    await waitFor('the focus in the drawer', async () => (await focused()) === 'close');
+    await page.keyboard.press('Escape');
+    await waitFor('the focus on the card', async () => (await focused()) === String(triaged));
+    await page.keyboard.press('Enter');
+    await page.focus(`${drawer(triaged)} [data-action="accept"]`);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(inColumn('ready', triaged));
+    expect(await page.$(`${drawer(triaged)} [data-action="accept"]`)).toBeNull();
+    await page.keyboard.press('Escape');
+
+    await page.click(card(other));
+    await page.focus(`${drawer(other)} [data-action="block"]`);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(inColumn('blocked', other));
+    expect(await home.getTask(other)).toMatchObject({
+      status: 'blocked',
+      block_reason: 'the paint is not here yet',
+    });
+    await page.focus(`${drawer(other)} [data-action="done"]`);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(inColumn('done', other));
+    expect((await home.getTask(other)).status).toBe('done');
   });
 
   it('refuses bad input in the page and changes nothing', async () => {

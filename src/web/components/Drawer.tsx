@@ -11,9 +11,11 @@ import type { WardenEvent } from '../../core/events.js';
 import { ApiError, api } from '../api.js';
 import type { TaskDetail } from '../api.js';
 import { ago, awaitsApproval } from '../format.js';
+import { findTransition } from '../../core/transitions.js';
 import { evidenceLine } from '../../core/worktree.js';
 import { EditForm } from './EditForm.js';
 import { QuestionReply, ReviewActions } from './Replies.js';
+import type { AnswerDraft } from './Replies.js';
 import { RunLog } from './RunLog.js';
 import { Timeline } from './Timeline.js';
 import { Worktree } from './Worktree.js';
@@ -30,11 +32,29 @@ interface Props {
 }
 
 /**
+ * Whether a person may `verb` a task now, by the one transition table (SPEC §2): buttons as
+ * well as drags, so a keyboard can do it. A task in review has its Review box instead of Done.
+ */
+function personMay(verb: 'block' | 'done', task: TaskDetail): boolean {
+  const to = verb === 'done' ? 'done' : 'blocked';
+  if (task.current_run_id !== null || (verb === 'done' && task.status === 'review')) return false;
+  return findTransition(verb, task.status, to, 'person') !== undefined;
+}
+
+/**
  * Whether to go on with an unblock or retry: a task blocked on its worker's question asks the
- * person first, since the answer box beside the button is what usually clears it.
+ * person first, since the answer box beside the button is what usually clears it; one blocked
+ * by its spent budget says it blocks again unless the budget is raised.
  */
 function movesPastQuestion(task: TaskDetail): boolean {
-  if (task.status !== 'blocked' || task.block_rule !== 'question') return true;
+  if (task.status !== 'blocked') return true;
+  if (task.block_rule === 'budget') {
+    // A trial's Unblock ran at once, made one more model request, and was blocked again.
+    return confirm(
+      `Task #${task.id}'s budget is spent (${task.block_reason ?? 'budget'}). Unblocked as it is, its next model request blocks it again: raise the budget first (\`warden profile edit ${task.assignee ?? 'PROFILE'} --max-cost-per-task USD\`, or the option its reason names). Unblock anyway?`,
+    );
+  }
+  if (task.block_rule !== 'question') return true;
   return confirm(
     `Put task #${task.id} back in line without answering its question? Its next attempt is told the question was not answered.`,
   );
@@ -50,6 +70,10 @@ export function Drawer({ id, now, version, onOpen, onClose, onError, onDone }: P
   const [log, setLog] = useState('');
   const [comment, setComment] = useState('');
   const [editing, setEditing] = useState(false);
+  // The answer a person is writing, kept while the task moves on under it (someone else
+  // answered, and the worker runs or asks again): a trial's draft went with the reply box.
+  const [answerDraft, setAnswerDraft] = useState<AnswerDraft | null>(null);
+  useEffect(() => setAnswerDraft(null), [id]);
 
   const load = async (): Promise<void> => {
     try {
@@ -62,6 +86,14 @@ export function Drawer({ id, now, version, onOpen, onClose, onError, onDone }: P
     }
   };
   useEffect(() => void load(), [id, version]);
+
+  // Opened, the drawer takes the keyboard's focus (a trial's Tab went on through the board's
+  // cards, the drawer's × 23 presses away); App gives it back to the card when it closes.
+  const closeButton = useRef<HTMLButtonElement>(null);
+  const loaded = task !== null;
+  useEffect(() => {
+    if (loaded) closeButton.current?.focus();
+  }, [id, loaded]);
 
   // The live tail shows its newest lines, and keeps to them while a person has not scrolled up.
   const tailBox = useRef<HTMLPreElement>(null);
@@ -128,7 +160,7 @@ export function Drawer({ id, now, version, onOpen, onClose, onError, onDone }: P
         <h2>
           #{task.id} {task.title}
         </h2>
-        <button class="close" onClick={onClose} aria-label="close">
+        <button class="close" onClick={onClose} aria-label="close" ref={closeButton}>
           ×
         </button>
       </header>
@@ -148,10 +180,35 @@ export function Drawer({ id, now, version, onOpen, onClose, onError, onDone }: P
           {unpriced !== null && <small>{unpriced}</small>}
         </p>
       )}
-      {task.status === 'blocked' && task.block_rule === 'question' && (
-        <QuestionReply key={task.id} task={task} act={act} />
+      {task.status === 'blocked' && task.block_rule === 'question' ? (
+        <QuestionReply
+          key={task.id}
+          task={task}
+          act={act}
+          draft={answerDraft}
+          setDraft={setAnswerDraft}
+        />
+      ) : (
+        answerDraft !== null && (
+          <p class="warn" role="alert" data-draft-unsent>
+            Your answer to “{answerDraft.question}” was not sent: the task no longer waits for it
+            (it is {task.status}; someone else may have answered).{' '}
+            <button type="button" class="link" onClick={() => setAnswerDraft(null)}>
+              Discard it
+            </button>
+          </p>
+        )
       )}
       <div class="actions">
+        {task.status === 'triage' && (
+          <button
+            class="primary"
+            data-action="accept"
+            onClick={() => void act(() => api.move(task.id, 'accept'))}
+          >
+            Accept
+          </button>
+        )}
         {awaitsApproval(task) && (
           <button
             class="primary"
@@ -190,6 +247,29 @@ export function Drawer({ id, now, version, onOpen, onClose, onError, onDone }: P
             }}
           >
             Stop
+          </button>
+        )}
+        {personMay('block', task) && (
+          <button
+            data-action="block"
+            onClick={() => {
+              const reason = window.prompt(`Why is task #${task.id} blocked?`);
+              if (reason)
+                void act(() => api.move(task.id, 'block', { reason, kind: 'needs_input' }));
+            }}
+          >
+            Block
+          </button>
+        )}
+        {personMay('done', task) && (
+          <button
+            data-action="done"
+            onClick={() => {
+              if (confirm(`Mark task #${task.id} done by hand? No worker runs it again.`))
+                void act(() => api.move(task.id, 'done'));
+            }}
+          >
+            Done
           </button>
         )}
         {task.status !== 'archived' && task.current_run_id === null && (

@@ -12,14 +12,25 @@ interface Props {
  * The reply box of a task blocked on its worker's question (issue #14): the answer puts the
  * task back in line in one step, first in its next attempt's context.
  */
-export function QuestionReply({ task, act }: Props) {
-  const [answer, setAnswer] = useState('');
+/** A person's answer being written, and the question it was begun under. */
+export interface AnswerDraft {
+  text: string;
+  question: string;
+}
+
+interface ReplyProps extends Props {
+  /** Kept by the drawer: the box goes while the task does not wait on a question. */
+  draft: AnswerDraft | null;
+  setDraft: (draft: AnswerDraft | null) => void;
+}
+
+export function QuestionReply({ task, act, draft, setDraft }: ReplyProps) {
   // The store keeps the question as the block's reason, after `question: `.
   const question = (task.block_reason ?? '').replace(/^question: /, '');
-  // The question the draft was written for: the worker may ask another (after someone else's
-  // answer) while a person types, and the draft must not go to that one unread.
-  const [draftFor, setDraftFor] = useState<string | null>(null);
-  const changed = answer !== '' && draftFor !== null && draftFor !== question;
+  // The worker may ask another question (after someone else's answer) while a person types:
+  // the draft is the first one's, and must not go to the new one unread.
+  const answer = draft?.text ?? '';
+  const changed = draft !== null && draft.question !== question;
   return (
     <form
       class="reply"
@@ -28,9 +39,8 @@ export function QuestionReply({ task, act }: Props) {
         e.preventDefault();
         void act(async () => {
           // The server refuses it (409) if the task asks another question by now.
-          await api.answer(task.id, answer, draftFor ?? question);
-          setAnswer('');
-          setDraftFor(null);
+          await api.answer(task.id, answer, draft?.question ?? question);
+          setDraft(null);
         });
       }}
     >
@@ -40,8 +50,8 @@ export function QuestionReply({ task, act }: Props) {
       </p>
       {changed && (
         <p class="warn" role="alert" data-question-changed>
-          The question changed while you typed. Your draft answers: “{draftFor}”.{' '}
-          <button type="button" class="link" onClick={() => setDraftFor(question)}>
+          The question changed while you typed. Your draft answers: “{draft.question}”.{' '}
+          <button type="button" class="link" onClick={() => setDraft({ ...draft, question })}>
             Use it for the new question
           </button>
         </p>
@@ -52,9 +62,7 @@ export function QuestionReply({ task, act }: Props) {
         value={answer}
         onInput={(e) => {
           const text = e.currentTarget.value;
-          setAnswer(text);
-          if (text === '') setDraftFor(null);
-          else if (draftFor === null) setDraftFor(question);
+          setDraft(text === '' ? null : { text, question: draft?.question ?? question });
         }}
       />
       <button type="submit" class="primary" data-action="answer" disabled={changed}>
