@@ -23,6 +23,8 @@ export const RunRule = {
   llm_rate_limits: 'llm_rate_limits',
   /** The proxy refused a request: a budget of the profile is spent. */
   llm_budget: 'llm_budget',
+  /** The upstream refused the run's credentials (401, 403) several times in a row. */
+  llm_key_refused: 'llm_key_refused',
   /** Exited 78: configuration error. */
   exit_78: 'exit_78',
   /** Exited with another code. */

@@ -47,6 +47,14 @@ export const UPSTREAM_IDLE_MS = 10 * 60_000;
 
 /** Upstream answers that say "slow down": rate limits and overload. */
 const RATE_LIMIT_STATUSES = new Set([429, 503, 529]);
+/** Answers that refuse the run's credentials: a wrong or revoked key, a key without access. */
+const KEY_REFUSED_STATUSES = new Set([401, 403]);
+/**
+ * Refusals of the credentials in a row after which the run ends `config_error`: an agent
+ * retries them by itself (a trial's Claude Code, ten times over three and a half minutes,
+ * holding a slot), and no retry mends a key.
+ */
+const MAX_KEY_REFUSALS = 3;
 
 /** Headers of one hop only (RFC 9110 §7.6.1), never forwarded. */
 const HOP_BY_HOP = new Set([
@@ -112,6 +120,8 @@ export class LlmProxy {
   private readonly recording = new Map<RunId, Promise<void>>();
   /** Runs this proxy ended for their rate limits, with why: refused while they end. */
   private readonly rateLimited = new Map<RunId, string>();
+  /** Each run's refusals of its credentials in a row (KEY_REFUSED_STATUSES). */
+  private readonly keyRefusals = new Map<RunId, number>();
   private readonly book: ActivityBook;
   private readonly memory: AdmissionMemory;
   private readonly agents = {
@@ -392,6 +402,7 @@ export class LlmProxy {
         },
         rateLimited,
       );
+      await this.judgeKey(run, r.status, error);
       const max = spec.max_rate_limits ?? DEFAULT_MAX_RATE_LIMITS;
       if (rateLimited && totals.rate_limits > max) {
         const message = `the model upstream answered ${totals.rate_limits} rate limits or overloads (last: ${r.status}; at most ${max}, --llm-max-rate-limits)`;
@@ -408,6 +419,32 @@ export class LlmProxy {
     } catch (err) {
       this.opts.log(`llm proxy: run ${run.id}: ${(err as Error).message}`);
     }
+  }
+
+  /**
+   * Counts a refusal of the run's credentials; the MAX_KEY_REFUSALS-th in a row ends the run
+   * `config_error` (its task is blocked at once, as exit 78 blocks it). Any other answer ends
+   * the row.
+   */
+  private async judgeKey(
+    run: AdmittedRun,
+    status: number | null,
+    error: string | null,
+  ): Promise<void> {
+    if (status === null || !KEY_REFUSED_STATUSES.has(status)) {
+      this.keyRefusals.delete(run.id);
+      return;
+    }
+    const n = (this.keyRefusals.get(run.id) ?? 0) + 1;
+    if (this.keyRefusals.size >= 1000 && !this.keyRefusals.has(run.id))
+      this.keyRefusals.delete(this.keyRefusals.keys().next().value ?? 0);
+    this.keyRefusals.set(run.id, n);
+    if (n !== MAX_KEY_REFUSALS) return;
+    const last = error?.replace(/^the model upstream answered /, '') ?? String(status);
+    await this.end(run, 'config_error', {
+      rule: RunRule.llm_key_refused,
+      message: `the model upstream refused the run's credentials ${n} times in a row (last: ${last}); fix the key in the profile's environment (\`warden profile show\` names it)`,
+    });
   }
 
   /** Ends a run through the host (`ProxyHooks.end`), once it is decided; a failure is logged. */

@@ -398,6 +398,29 @@ describe('the model proxy: the upstream’s limits', () => {
     }
     for (const s of [gpt, claude]) expect(s.seen.length).toBeGreaterThanOrEqual(3);
   }, 40_000);
+
+  it('a key the upstream refuses three times in a row ends the run config_error at once, not after the agent’s retries', async () => {
+    const h = await newHome();
+    const claude = await anthropic();
+    claude.always = { kind: 'status', status: 401 };
+    // An agent that tries again by itself (Claude Code: ten times, over minutes).
+    await llmProfile(h, 'claude', 'anthropic', claude.url, {
+      LLM_REQUESTS: '20',
+      LLM_KEEP_GOING: '1',
+      LLM_HOLD: '1',
+    });
+    const id = await h.task('with a bad key', ['--assignee', 'claude']);
+    await h.serve();
+    await h.waitStatus(id, 'blocked', 30_000);
+    const [run, ...more] = await h.runs(id);
+    expect(more).toEqual([]);
+    expect(run?.outcome).toBe('config_error');
+    expect(run?.reason?.rule).toBe('llm_key_refused');
+    expect(run?.reason?.message).toMatch(
+      /^the model upstream refused the run's credentials 3 times in a row \(last: 401.*\); fix the key in the profile's environment/,
+    );
+    expect(claude.seen.length).toBeLessThan(20);
+  }, 40_000);
 });
 
 describe('the model proxy: fencing', () => {
