@@ -68,6 +68,18 @@ function modelErrorsText(llm: RunLlm): string {
   return `${limits}, ${llm.errors} model request${llm.errors === 1 ? '' : 's'} failed (last: ${last})`;
 }
 
+/**
+ * Why a task waits before its next attempt, as its counters tell it: its last run was rate
+ * limited (a cooldown, not a failure), or it has failed (a backoff); nothing for a delay a
+ * person or a schedule set. A trial's card and report said only "waiting" for both.
+ */
+export function delayCause(task: Pick<Task, 'counters'>): string {
+  const c = task.counters;
+  if (c.rate_limited_streak > 0) return 'rate limited; ';
+  if (c.failures > 0) return `failed ${c.failures === 1 ? 'once' : `${c.failures} times`}; `;
+  return '';
+}
+
 /** What a card says beside its status: a delay, a block reason or a result. */
 export function describeTaskState(
   task: Task,
@@ -90,7 +102,7 @@ export function describeTaskState(
     return `waiting for approval: \`warden approve ${task.id}\``;
   }
   if (task.status === 'ready' && task.not_before !== null && task.not_before > now) {
-    return `waiting until ${new Date(task.not_before).toISOString()} (in ${formatDuration(task.not_before - now)})`;
+    return `${delayCause(task)}waiting until ${new Date(task.not_before).toISOString()} (in ${formatDuration(task.not_before - now)})`;
   }
   // No profile works an unassigned task: it would wait in `ready` for good, with no word why.
   if (task.status === 'ready' && task.assignee === null) {

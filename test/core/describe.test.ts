@@ -145,6 +145,29 @@ describe('describing a card', () => {
     expect(describeTaskState(ready, 1_000, undefined, () => undefined)).toBe('');
   });
 
+  it('says why a delayed card waits: a rate limit, failures, or nothing for a set delay', () => {
+    const counters = {
+      attempts: 3,
+      failures: 0,
+      stall_streak: 0,
+      rate_limited_streak: 0,
+      spawn_failures: 0,
+      host_losses: 0,
+    };
+    const delayed = (c: Partial<typeof counters>): Task => ({
+      ...ready,
+      not_before: 61_000,
+      counters: { ...counters, ...c },
+    });
+    const at = 'waiting until 1970-01-01T00:01:01.000Z (in 1m)';
+    expect(describeTaskState(delayed({ rate_limited_streak: 2, failures: 1 }), 1_000)).toBe(
+      `rate limited; ${at}`,
+    );
+    expect(describeTaskState(delayed({ failures: 1 }), 1_000)).toBe(`failed once; ${at}`);
+    expect(describeTaskState(delayed({ failures: 3 }), 1_000)).toBe(`failed 3 times; ${at}`);
+    expect(describeTaskState(delayed({}), 1_000)).toBe(at);
+  });
+
   it('says a ready card that nobody is assigned to will not start, and how to assign it', () => {
     expect(describeTaskState({ ...ready, assignee: null }, 1_000)).toBe(
       'nobody is assigned, so nothing starts it: `warden edit 4 --assignee PROFILE`',

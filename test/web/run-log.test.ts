@@ -50,6 +50,12 @@ describe('a run’s full log in the drawer', () => {
     await page.waitForSelector(`${firstLog}:has-text("400000")`);
     const range = page.locator(`[data-run-log="${first?.id}"] [data-log-range]`);
     expect(await range.textContent()).toMatch(/bytes \d+–2688895 of 2688895/);
+    // It opens scrolled to its last line, not to the top of its last page.
+    const atEnd = (): Promise<boolean> =>
+      page.evaluate<boolean>(
+        `(() => { const b = document.querySelector('${firstLog}'); return b.scrollTop > 0 && b.scrollTop + b.clientHeight >= b.scrollHeight - 2; })()`,
+      );
+    await waitFor('the view at the last line', atEnd);
     const before = (await page.locator(firstLog).textContent())?.length ?? 0;
     await page.click(`[data-run-log="${first?.id}"] button:has-text("Earlier")`);
     await waitFor(

@@ -1,6 +1,6 @@
 import type { Card as CardData } from '../api.js';
 import { ago, awaitsApproval, since, until } from '../format.js';
-import { costText, describeLlmState } from '../../core/describe.js';
+import { costText, delayCause, describeLlmState } from '../../core/describe.js';
 import { formatTokens } from '../../core/llm.js';
 import { holdsChildren } from '../../core/status.js';
 
@@ -91,6 +91,7 @@ export function Card({ card, now, statusOf, paused, onOpen }: Props) {
         {run?.state === 'ending' && <span class="badge">ending</span>}
         {waiting && (
           <span class="badge info" data-badge="waiting">
+            {delayCause(card)}
             {card.counters.failures > 0 || card.counters.rate_limited_streak > 0
               ? 'retry'
               : 'waiting'}{' '}
@@ -99,7 +100,9 @@ export function Card({ card, now, statusOf, paused, onOpen }: Props) {
         )}
         {card.status === 'blocked' && (
           <span class="badge danger" data-badge="blocked" title={card.block_reason ?? ''}>
-            {card.block_rule === 'person' || card.block_rule === null
+            {card.block_rule === 'person' ||
+            card.block_rule === null ||
+            card.block_rule === card.block_kind
               ? ''
               : `${card.block_rule} · `}
             {card.block_kind ?? 'blocked'}

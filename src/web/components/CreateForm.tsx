@@ -28,12 +28,14 @@ export function CreateForm({ onCreate }: Props) {
     >
       <input
         name="title"
+        aria-label="title"
         placeholder="New task title"
         value={title}
         onInput={(e) => setTitle(e.currentTarget.value)}
       />
       <input
         name="assignee"
+        aria-label="assignee"
         placeholder="assignee (profile)"
         value={assignee}
         onInput={(e) => setAssignee(e.currentTarget.value)}
@@ -47,6 +49,7 @@ export function CreateForm({ onCreate }: Props) {
       />
       <textarea
         name="body"
+        aria-label="details"
         placeholder="Details (optional)"
         value={body}
         onInput={(e) => setBody(e.currentTarget.value)}

@@ -68,6 +68,18 @@ export function RunLog({ runId, live }: Props) {
   const [error, setError] = useState<string | null>(null);
   const current = useRef<View | null>(null);
   current.current = view;
+  // Where the box goes once the view is drawn: the end (it opens there, End, and a follow
+  // while the person reads the end), the start (Start), or where the person left it. A trial's
+  // log opened on its last page but at that page's top, its last lines 250 KB below.
+  const box = useRef<HTMLPreElement>(null);
+  const place = useRef<'end' | 'start' | null>('end');
+  const pinned = useRef(true);
+  useEffect(() => {
+    const b = box.current;
+    if (b === null || place.current === null) return;
+    b.scrollTop = place.current === 'end' ? b.scrollHeight : 0;
+    place.current = null;
+  }, [view]);
 
   const show = async (read: () => Promise<View>): Promise<void> => {
     try {
@@ -77,7 +89,12 @@ export function RunLog({ runId, live }: Props) {
       setError(err instanceof Error ? err.message : String(err));
     }
   };
-  const end = (): Promise<void> => show(async () => viewOf(await api.logPiece(runId, null, PAGE)));
+  const end = (): Promise<void> =>
+    show(async () => {
+      const v = viewOf(await api.logPiece(runId, null, PAGE));
+      place.current = 'end';
+      return v;
+    });
 
   useEffect(() => {
     if (open) void end();
@@ -96,6 +113,7 @@ export function RunLog({ runId, live }: Props) {
         .then((p) => {
           if (stop || p.cutting) return;
           if (p.cut !== v.cut || p.offset + p.length < p.size) return end();
+          if (p.length > 0 && pinned.current) place.current = 'end';
           setView(joined(v, p, true));
         })
         .catch(() => undefined);
@@ -147,7 +165,13 @@ export function RunLog({ runId, live }: Props) {
         </button>
         <button
           type="button"
-          onClick={() => void show(async () => viewOf(await api.logPiece(runId, 0, PAGE)))}
+          onClick={() =>
+            void show(async () => {
+              const v = viewOf(await api.logPiece(runId, 0, PAGE));
+              place.current = 'start';
+              return v;
+            })
+          }
         >
           Start
         </button>
@@ -164,7 +188,15 @@ export function RunLog({ runId, live }: Props) {
         </p>
       )}
       {v && (
-        <pre class="log" data-full-log={runId}>
+        <pre
+          class="log"
+          data-full-log={runId}
+          ref={box}
+          onScroll={(e) => {
+            const b = e.currentTarget;
+            pinned.current = b.scrollTop + b.clientHeight >= b.scrollHeight - 16;
+          }}
+        >
           {v.pages.map((p) => p.text).join('') || '(no output yet)'}
         </pre>
       )}
