@@ -45,6 +45,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { names: ['dispatch'], load: () => import('./commands/dispatch.js') },
   { names: ['stop'], load: () => import('./commands/stop.js') },
   { names: ['doctor'], load: () => import('./commands/doctor.js') },
+  { names: ['hosts'], load: () => import('./commands/hosts.js') },
   { names: ['inbox'], load: () => import('./commands/inbox.js') },
   { names: ['report'], load: () => import('./commands/report.js') },
   { names: ['check'], load: () => import('./commands/check.js') },

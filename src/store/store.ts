@@ -560,6 +560,8 @@ export interface Store {
     by: string,
     ctx: PolicyContext,
   ): Promise<{ host: HostRecord; runs: { run_id: RunId; task_id: TaskId }[] } | null>;
+  /** Every host, stopped ones too, with its open runs (`warden hosts`). */
+  listHosts(): Promise<(HostRecord & { open_runs: number })[]>;
   /** Where a host's API listens, and its cap on live workers (`max_workers`). */
   describeHost(hostId: string, about: { url: string; max_workers: number }): Promise<void>;
   /** Marks this host stopped. */

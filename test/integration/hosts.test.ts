@@ -318,6 +318,15 @@ describe.skipIf(!URL)('several hosts on one PostgreSQL', () => {
       expect(stop.stderr).toMatch(
         /^warden: run \d+ is on host b, whose serve stopped renewing its lease while this waited for its answer; other hosts end its runs \(host_lost\) once the lease lapses — try again then\n$/,
       );
+      // Any host's home lists the hosts: b's lease has lapsed, with its run still open.
+      const listed = await a.cli(['hosts', '--json']);
+      expect(listed.code, listed.stderr).toBe(0);
+      expect(JSON.parse(listed.stdout)).toEqual([
+        expect.objectContaining({ host_id: 'b', state: 'lapsed', open_runs: 1 }),
+      ]);
+      expect((await a.cli(['hosts'])).stdout).toMatch(
+        /^b +lease lapsed \S+ ago +http:\/\/127\.0\.0\.1:\d+ +\S+ +\S+ ago +1 +4\n/m,
+      );
     } finally {
       serveB.proc.kill('SIGCONT');
     }

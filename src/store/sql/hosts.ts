@@ -47,6 +47,18 @@ function sameProcess(a: ProcessIdentity | null, b: ProcessIdentity | null): bool
 const OPEN_SPAWNED_RUN =
   "EXISTS (SELECT 1 FROM runs r WHERE r.host_id = h.host_id AND r.state <> 'ended' AND r.mode <> 'pull')";
 
+/**
+ * Every host the store knows, stopped ones too, each with how many runs it has open (spawned
+ * and pull runs whose API it was), for `warden hosts`.
+ */
+export async function listHosts(db: SqlDb): Promise<(HostRecord & { open_runs: number })[]> {
+  const rows = await db.all<HostRow & { open_runs: number }>(
+    `SELECT h.*, (SELECT COUNT(*) FROM runs r WHERE r.host_id = h.host_id AND r.state <> 'ended') AS open_runs
+     FROM hosts h ORDER BY h.host_id`,
+  );
+  return rows.map((r) => ({ ...toHost(r), open_runs: Number(r.open_runs) }));
+}
+
 /** Hosts whose `serve` has not said it stopped. */
 export async function activeHosts(db: SqlDb): Promise<HostRecord[]> {
   return (

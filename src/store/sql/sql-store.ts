@@ -817,6 +817,10 @@ export class SqlStore implements Store {
     return this.write((db) => hosts.describeHost(db, hostId, about));
   }
 
+  listHosts(): Promise<(HostRecord & { open_runs: number })[]> {
+    return this.driver.read((db) => hosts.listHosts(db));
+  }
+
   releaseHome(hostId: string, process: ProcessIdentity): Promise<void> {
     return this.write((db, now) => hosts.releaseHome(db, now, hostId, process));
   }
