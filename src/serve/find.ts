@@ -5,7 +5,7 @@ import { isSameProcessAlive } from '../os/procfs.js';
 import type { StoreLocation } from '../store/open.js';
 import type { HostRecord } from '../store/run-types.js';
 import { holdsHome } from '../os/home-holder.js';
-import { liveServeLock, recordedServeLock } from './serve-lock.js';
+import { recordedServeLock } from './serve-lock.js';
 import type { HomeParts } from './wiring.js';
 
 /** Where a command finds the home's store and `serve`. */
@@ -45,7 +45,8 @@ export async function watchingHostIds(ctx: ServeLookup): Promise<Set<string>> {
  */
 export async function liveServe(ctx: ServeLookup): Promise<ServeAddress | null> {
   if (ctx.where.kind === 'postgres') {
-    const own = liveServeLock(ctx.home);
+    const recorded = recordedServeLock(ctx.home);
+    const own = recorded !== null && isSameProcessAlive(recorded.process) ? recorded : null;
     if (own) {
       const row = (await ctx.store.activeHosts()).find((h) => h.host_id === own.host_id);
       return {
@@ -55,7 +56,10 @@ export async function liveServe(ctx: ServeLookup): Promise<ServeAddress | null> 
         ...(row ? { started_at: row.started_at } : {}),
       };
     }
-    const other = (await renewingHosts(ctx)).find((h) => h.url !== null);
+    // This home's serve, recorded but dead, answers nothing, whatever its lease still says.
+    const other = (await renewingHosts(ctx)).find(
+      (h) => h.url !== null && h.host_id !== recorded?.host_id,
+    );
     return other?.url ? { url: other.url, host: other.host_id } : null;
   }
   for (const h of await ctx.store.activeHosts()) {

@@ -298,6 +298,14 @@ describe.skipIf(!URL)('several hosts on one PostgreSQL', () => {
     expect(shimGroups(b.root)).toEqual([]);
     expect(await store.getRun(run.id)).toMatchObject({ state: 'ended', outcome: 'stopped' });
     expect(await store.getTask(task.id)).toMatchObject({ status: 'blocked' });
+    // With a's serve gone, doctor in a's home says so, not that "serve is running" (b's is).
+    serveA.proc.kill('SIGKILL');
+    await serveA.exited;
+    const doctor = await a.cli(['doctor']);
+    expect(doctor.code, doctor.stderr).toBe(0);
+    expect(doctor.stdout.split('\n')[0]).toBe(
+      "this home's serve (host a) is not running; serve is running on host b, which does not watch this host's runs",
+    );
   }, 120_000);
 
   it('a stop waiting on a paused host gives up once its lease lapses, exit 4', async () => {

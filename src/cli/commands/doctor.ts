@@ -19,6 +19,7 @@ import { READING, withContext } from '../context.js';
 import { homeNotes } from '../doctor-notes.js';
 import { say, sayJson } from '../output.js';
 import { liveServe, watchingHostIds } from '../../serve/find.js';
+import { recordedServeLock } from '../../serve/serve-lock.js';
 
 /** Reads tasks by id, a bounded number of ids per statement. */
 async function byIds(ctx: ReadContext, ids: readonly number[]): Promise<Task[]> {
@@ -187,11 +188,18 @@ export function register(program: Command): void {
         const diagnoses: Diagnosis[] = [];
         for (const t of tasks) diagnoses.push(await diagnose(ctx, t, f));
         const where = f.watching === null ? '' : ` (host ${f.serveHost ?? '?'})`;
+        // Several hosts: the serve found may be another host's, while this home's is down (a
+        // trial's doctor said "serve is running (host h1)" in the home of a dead h2).
+        const own = f.watching === null ? null : recordedServeLock(ctx.home);
+        const ownDown =
+          own !== null && own.host_id !== f.serveHost && !isSameProcessAlive(own.process);
         const header = !f.dispatcherRunning
           ? 'no warden serve is running for this home'
-          : f.serveStopped
-            ? `serve is there but stopped${where}`
-            : `serve is running${where}`;
+          : ownDown
+            ? `this home's serve (host ${own.host_id}) is not running; serve is running on host ${f.serveHost ?? '?'}, which does not watch this host's runs`
+            : f.serveStopped
+              ? `serve is there but stopped${where}`
+              : `serve is running${where}`;
         const paused = [...f.profiles.values()].filter((p) => p.paused);
         return {
           header,
