@@ -499,17 +499,25 @@ describe('the dashboard in a real browser (SPEC §6)', () => {
 
   it('a question that changes while a person types is not answered unread; a refusal shows over the drawer; serve away is said in words', async () => {
     home = await new TestHome().init();
-    // Its second attempt asks again once the test lets it (the page first sees it run).
+    // Its second attempt asks again once the test lets it (the page first sees it run). In a
+    // worktree, each leaves an uncommitted file: its question's block reason carries the
+    // rescue note, which an answer must not have to repeat.
     const go = join(home.root, 'ask-again');
-    await home.profile('asker', [
-      'sh',
-      '-c',
+    const repo = makeRepo();
+    await home.profile(
+      'asker',
       [
-        'if [ "$WARDEN_ATTEMPT" = 1 ]; then warden worker ask --question "Delete the staging data?"',
-        `elif [ "$WARDEN_ATTEMPT" = 2 ]; then until [ -e '${go}' ]; do sleep 0.05; done; warden worker ask --question "Also delete the PRODUCTION data?"`,
-        'else warden worker complete --summary done; fi',
-      ].join('; '),
-    ]);
+        'sh',
+        '-c',
+        [
+          'echo "draft $WARDEN_ATTEMPT" > scratch.txt',
+          'if [ "$WARDEN_ATTEMPT" = 1 ]; then warden worker ask --question "Delete the staging data?"',
+          `elif [ "$WARDEN_ATTEMPT" = 2 ]; then until [ -e '${go}' ]; do sleep 0.05; done; warden worker ask --question "Also delete the PRODUCTION data?"`,
+          'else warden worker complete --summary done; fi',
+        ].join('; '),
+      ],
+      ['--workspace', `worktree:${repo}`],
+    );
     const id = await home.task('Clean up', ['--assignee', 'asker']);
     const port = String(await freePort());
     const serve = await home.serve(['--port', port]);
@@ -539,7 +547,17 @@ describe('the dashboard in a real browser (SPEC §6)', () => {
     await page.click(`${drawer} [data-question-changed] button`);
     await page.waitForSelector(`${drawer} [data-question-changed]`, { state: 'detached' });
     expect(await page.isDisabled(`${drawer} [data-action="answer"]`)).toBe(false);
-    expect((await home.getTask(id)).status).toBe('blocked');
+    const blocked = await home.getTask(id);
+    expect(blocked.status).toBe('blocked');
+    expect(blocked.block_reason).toMatch(/rescue/);
+    await page.fill(`${drawer} textarea[aria-label="answer"]`, 'no, never production');
+    await page.click(`${drawer} [data-action="answer"]`);
+    await home.waitStatus(id, 'done', 20_000);
+    const answered = (await home.events(id)).filter((e) => e.kind === 'task_answered');
+    expect(answered.map((e) => e.payload.answer)).toEqual([
+      'yes, staging only',
+      'no, never production',
+    ]);
 
     // A refusal is shown where the person is, over the drawer, wherever the page is scrolled.
     await page.setViewportSize({ width: 390, height: 700 });

@@ -25,8 +25,10 @@ interface ReplyProps extends Props {
 }
 
 export function QuestionReply({ task, act, draft, setDraft }: ReplyProps) {
-  // The store keeps the question as the block's reason, after `question: `.
-  const question = (task.block_reason ?? '').replace(/^question: /, '');
+  // The open question as stored, which the server compares an answer's with: the block's
+  // reason may carry more (a worktree run's rescue note), and an answer naming it was refused.
+  const open = task.questions.find((q) => q.answer === null);
+  const question = open?.question ?? (task.block_reason ?? '').replace(/^question: /, '');
   // The worker may ask another question (after someone else's answer) while a person types:
   // the draft is the first one's, and must not go to the new one unread.
   const answer = draft?.text ?? '';
