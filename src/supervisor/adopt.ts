@@ -53,6 +53,14 @@ export async function adopt(sv: Supervision, found: Run, policy: Policy): Promis
         : run.process.boot_id !== bootId()
           ? 'rebooted'
           : 'other_home';
+    // A report its worker kept while serve did not answer is booked first (the worker's
+    // report decides over the loss): a machine that rebooted after the worker finished
+    // must not throw its work away. Another home's is that home's.
+    if (why !== 'other_home') {
+      await opts
+        .keptReport?.({ runId: run.id, taskId: run.task_id, board: run.board, runDir })
+        .catch((err: unknown) => sv.log(`run ${run.id}: its kept report: ${String(err)}`));
+    }
     const reason = restartedReason(why, opts.host, run.attempt);
     await sv.endings.lost(
       { runId: run.id, taskId: run.task_id },

@@ -8,6 +8,7 @@ import { WardenError } from '../../src/core/errors.js';
 import { KEPT_REPORT, KEPT_REPORT_REFUSAL, keepReport } from '../../src/sdk/kept-report.js';
 import { bookLeftoverReports, keptReportBooker } from '../../src/serve/kept-reports.js';
 import type { Claim } from '../../src/store/run-types.js';
+import { Supervisor } from '../../src/supervisor/supervisor.js';
 import { supervisorHome } from '../helpers/supervisor.js';
 import type { SupervisorHome } from '../helpers/supervisor.js';
 
@@ -137,5 +138,42 @@ describe('booking a kept report', () => {
     } finally {
       rmSync(runsDir, { recursive: true, force: true });
     }
+  });
+
+  it('books a report kept before the machine rebooted as the run is adopted, rather than losing it', async () => {
+    const runs = join(h.dir, 'runs');
+    const dir = join(runs, String(claim.run.id));
+    mkdirSync(dir, { recursive: true });
+    // Its worker finished while serve was down and kept its complete; then the machine rebooted.
+    await h.store.recordSpawn(
+      claim.run.id,
+      { boot_id: 'a-previous-boot', pid: process.pid, start_time: '1' },
+      join(dir, 'output.log'),
+    );
+    keepReport(noAnswer, dir, claim.token, 'complete', { summary: 'finished before the reboot' });
+    const adopting = new Supervisor({
+      store: h.store,
+      host: 'h1',
+      clock: h.clock,
+      config: {},
+      runsDir: runs,
+      baseEnv: () => ({ PATH: process.env.PATH ?? '/usr/bin:/bin' }),
+      tickWaitMs: Infinity,
+      keptReport: keptReportBooker(h.store, reporter(), 'h1', (l) => lines.push(l)),
+    });
+    try {
+      await adopting.adoptAll();
+    } finally {
+      await adopting.close();
+    }
+    expect(await h.store.getRun(claim.run.id)).toMatchObject({
+      state: 'ended',
+      outcome: 'completed',
+    });
+    expect(await h.store.getTask(claim.task.id)).toMatchObject({
+      status: 'done',
+      result: { summary: 'finished before the reboot' },
+    });
+    expect(existsSync(join(dir, `${KEPT_REPORT}.booked`))).toBe(true);
   });
 });
