@@ -4,6 +4,7 @@ import {
   readFileSync,
   readdirSync,
   renameSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs';
 import type { Stats } from 'node:fs';
@@ -113,7 +114,11 @@ export function keptReportBooker(
     };
     const refuse = (op: string, why: string): Promise<void> => {
       const line = `the ${op.replaceAll('_', '-')} report its worker kept while serve did not answer was refused: ${why}`;
-      writeFileSync(join(run.runDir, KEPT_REPORT_REFUSAL), `${line}\n`);
+      // Made anew, never through what is there: the run's folder is its worker's to write, and
+      // a link there must not have serve write where it points.
+      const refusal = join(run.runDir, KEPT_REPORT_REFUSAL);
+      rmSync(refusal, { force: true });
+      writeFileSync(refusal, `${line}\n`, { flag: 'wx', mode: 0o600 });
       return said('refused', `${line} (${file}.refused)`, { op, message: line });
     };
     if ('problem' in kept) return refuse(kept.op ?? 'terminal', kept.problem);

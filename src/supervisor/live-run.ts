@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { RunRule } from '../core/ending.js';
 import { interpretExit } from '../core/exit.js';
@@ -140,10 +140,17 @@ export function exitMeaning(live: LiveRun, status: ExitStatus): ExitMeaning {
   return mark === null ? said : { ...said, message: said.message + restoredNote(mark, live) };
 }
 
-/** Why `serve` refused the report the worker kept while serve did not answer, if it did. */
+/**
+ * Why `serve` refused the report the worker kept while serve did not answer, if it did: the
+ * line it wrote, read only from a small regular file of this user (the folder is the worker's
+ * to write: a FIFO there would hold the event loop, a link point anywhere).
+ */
 function keptRefusal(runDir: string): string | null {
+  const file = join(runDir, KEPT_REPORT_REFUSAL);
   try {
-    return readFileSync(join(runDir, KEPT_REPORT_REFUSAL), 'utf8').trim() || null;
+    const st = lstatSync(file);
+    if (!st.isFile() || st.uid !== process.getuid?.() || st.size > 4096) return null;
+    return readFileSync(file, 'utf8').trim() || null;
   } catch {
     return null;
   }

@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -77,7 +86,13 @@ describe('booking a kept report', () => {
   it("refuses a report kept with another run's token, and one the route would refuse", async () => {
     const book = keptReportBooker(h.store, reporter(), 'h1', (l) => lines.push(l));
     keepReport(noAnswer, runDir, 'wrun_someone-else', 'complete', { summary: 'forged' });
+    // A link where serve writes the refusal: serve must not write where it points.
+    const victim = join(h.dir, 'victim.txt');
+    writeFileSync(victim, 'untouched\n');
+    symlinkSync(victim, join(runDir, KEPT_REPORT_REFUSAL));
     await book(run());
+    expect(readFileSync(victim, 'utf8')).toBe('untouched\n');
+    expect(lstatSync(join(runDir, KEPT_REPORT_REFUSAL)).isFile()).toBe(true);
     const why =
       "the complete report its worker kept while serve did not answer was refused: not this run's: its token differs";
     expect(lines.at(-1)).toBe(`run ${claim.run.id}: ${why} (${join(runDir, KEPT_REPORT)}.refused)`);
