@@ -315,6 +315,14 @@ export function runPeopleSuite(name: string, make: () => Promise<StoreFixture>):
       const other = await store.createTask({ title: 'u' }, ana);
       const said = await store.moveTask(other.id, { verb: 'done', summary: 'by hand' }, ana);
       expect(said.result).toEqual({ summary: 'by hand', metadata: null });
+      // A result a person sent back (reopened) is not kept by a later done from elsewhere.
+      const third = await store.createTask({ title: 'v', assignee: 'p' }, ana);
+      const [c3] = await claimOne();
+      if (!c3) throw new Error('not claimed');
+      await report(c3, { op: 'request_review', summary: 'rejected draft' });
+      await store.moveTask(third.id, { verb: 'reopen' }, ana);
+      const redone = await store.moveTask(third.id, { verb: 'done' }, ana);
+      expect(redone.result).toEqual({ summary: '', metadata: null });
     });
   });
 }

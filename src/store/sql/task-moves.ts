@@ -248,13 +248,14 @@ export async function moveTask(
       break;
     case 'done':
       sets.push('block_reason = NULL', 'block_kind = NULL', 'block_rule = NULL');
-      if (move.summary === undefined && move.metadata === undefined) {
-        // Approving a review (`done` with nothing given) keeps the result its worker reported.
+      if (move.summary === undefined && move.metadata === undefined && from === 'review') {
+        // Approving a review (`done` with nothing given) keeps the result its worker reported;
+        // from anywhere else a result left (one a person reopened) is not this task's.
         sets.push("result_summary = COALESCE(result_summary, '')");
       } else {
         sets.push('result_summary = ?', 'result_metadata = ?');
         params.push(
-          move.summary ?? task.result_summary ?? '',
+          move.summary ?? (from === 'review' ? task.result_summary : null) ?? '',
           JSON.stringify(move.metadata ?? null),
         );
       }
