@@ -80,12 +80,6 @@ export function checkAgentCommand(cmd: AgentCommand): AgentRecipe {
       `--agent ${recipe.kind} takes --model in the form ${form.example}, not '${cmd.model}' (${form.why})`,
     );
   }
-  const given = modelInExtra(recipe, cmd.extra);
-  if (cmd.model !== null && given !== null) {
-    throw invalid(
-      `the model is given twice: --model ${cmd.model} and '${given}' after --; give it once, with --model`,
-    );
-  }
   if (recipe.executable === null) {
     const text = cmd.extra.join(' ');
     if (
@@ -99,6 +93,20 @@ export function checkAgentCommand(cmd: AgentCommand): AgentRecipe {
     }
   }
   return recipe;
+}
+
+/**
+ * Refuses a profile that gives its agent the model twice, with `--model` and the agent's own
+ * model option after `--` (which the agent would take, whatever `--model` said). Checked as a
+ * profile is added or edited only: a stored one ran before this check, and is not failed now.
+ */
+export function checkModelOnce(recipe: AgentRecipe, cmd: AgentCommand): void {
+  const given = modelInExtra(recipe, cmd.extra);
+  if (cmd.model !== null && given !== null) {
+    throw invalid(
+      `the model is given twice: --model ${cmd.model} and '${given}' after --; give it once, with --model`,
+    );
+  }
 }
 
 /** The argument after `--` that chooses the model (`--model X`, `-m X`, `--model=X`), if any. */

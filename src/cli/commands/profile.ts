@@ -10,6 +10,7 @@ import {
   agentArgv,
   agentExecutable,
   checkAgentCommand,
+  checkModelOnce,
   parseAgentArgv,
 } from '../../agents/index.js';
 import { agentProfileText } from '../../agents/describe.js';
@@ -196,6 +197,7 @@ export function register(program: Command): void {
         ? null
         : { kind: opts.agent, model: opts.model ?? null, extra: given };
     const recipe = agent === null ? null : checkAgentCommand(agent);
+    if (recipe !== null && agent !== null) checkModelOnce(recipe, agent);
     const argv = agent === null ? given : agentArgv(agent);
     const fields = specFields(opts);
     fields.llm = newLlmSpec(opts, recipe?.llm_kind ?? null);
@@ -399,6 +401,6 @@ function withModel(p: Profile, model: string): string[] {
     );
   }
   const cmd = { ...agent, model };
-  checkAgentCommand(cmd);
+  checkModelOnce(checkAgentCommand(cmd), cmd);
   return agentArgv(cmd);
 }
