@@ -110,8 +110,20 @@ export function runRunSuite(name: string, make: () => Promise<StoreFixture>): vo
       // Only ever raised: a floor below the ids given out moves nothing.
       expect(await store.keepIdsPast({ runs: 5, tasks: 5 })).toEqual({ runs: false, tasks: false });
       expect(await store.keepIdsPast({ runs: 0, tasks: 0 })).toEqual({ runs: false, tasks: false });
-      expect((await store.createTask({ title: 'then' }, ana)).id).toBe(32);
-      expect(first?.run.id).toBeLessThan(41);
+      // (PostgreSQL leaves the id its check took unused.)
+      expect((await store.createTask({ title: 'then' }, ana)).id).toBe(
+        store.dialect === 'postgres' ? 33 : 32,
+      );
+      expect(first?.run.id).toBe(1);
+      if (store.dialect !== 'postgres') return;
+      // A sequence put back as "next is 900, not yet given" (its last value reads null) is
+      // not set back to a lower floor.
+      await f.db.get("SELECT setval(pg_get_serial_sequence('tasks', 'id'), 900, false)");
+      expect(await store.keepIdsPast({ runs: 0, tasks: 718 })).toEqual({
+        runs: false,
+        tasks: false,
+      });
+      expect((await store.createTask({ title: 'after 900' }, ana)).id).toBeGreaterThanOrEqual(900);
     });
 
     it('a run with a progress time made progress, though its count was never heard: no stall loop', async () => {

@@ -8,14 +8,18 @@ export type FolderTable = 'runs' | 'tasks';
  * named by), if it is not already; whether it moved. Ids go backwards only when the database
  * is put back from a backup (`pg_restore`, a copied file): a new run would then take the id,
  * and with it the folder, of a run made after the backup, whose worker may still be writing
- * there. Only ever raised, and only while it is below, so a concurrent id is never given twice.
+ * there. Only ever raised, and only while it is below (on PostgreSQL one id is left unused
+ * when it is not).
  */
 export async function keepIdPast(db: SqlDb, table: FolderTable, floor: number): Promise<boolean> {
   if (floor <= 0) return false;
   if (db.dialect === 'postgres') {
+    // The sequence's next value, taken (one id left unused), is what it would give: its last
+    // value read instead is null before its first use, and a sequence put back as "next is
+    // 900, not yet given" was read as 0 and set back to the floor.
     const row = await db.get<{ moved: string | null }>(
       `SELECT setval(pg_get_serial_sequence('${table}', 'id'), ?)::text AS moved
-       WHERE COALESCE(pg_sequence_last_value(pg_get_serial_sequence('${table}', 'id')::regclass), 0) < ?`,
+       WHERE nextval(pg_get_serial_sequence('${table}', 'id')) <= ?`,
       [floor, floor],
     );
     return row !== undefined;
