@@ -31,7 +31,9 @@ export function homeNotes(
     );
   }
   const disk = diskSpace(home.root);
-  if (disk !== null && disk.free < Math.min(LOW_DISK_BYTES, disk.size / 4)) {
+  const low =
+    disk === null || disk.size === 0 ? LOW_DISK_BYTES : Math.min(LOW_DISK_BYTES, disk.size / 4);
+  if (disk !== null && disk.free < low) {
     const free = disk.free;
     notes.push(
       `the disk of this home (${home.root}) has ${formatSize(free)} free: ${free === 0 ? 'nothing can be written, not the database, nor the runs’ logs and reports' : 'writes to the database and the runs’ logs will soon fail'}; free space (\`warden gc\`, old worktrees, other files)`,

@@ -61,7 +61,7 @@ export function keepReport(
     writeFileSync(tmp, text, { mode: 0o600 });
     // Made only if there is none: a run reports once, and the first report kept is the one
     // serve books (an agent that takes another turn after `complete` must not replace it).
-    linkSync(tmp, file);
+    createFrom(tmp, file, text);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return keptAlready(file, kept);
     throw new WardenError(
@@ -73,6 +73,22 @@ export function keepReport(
     rmSync(tmp, { force: true });
   }
   return file;
+}
+
+/**
+ * `file` with `text`, only if it is not there: a hard link of the whole `tmp` (never seen half
+ * written); where the file system has no hard links (some network and FUSE mounts), written
+ * with an exclusive create instead.
+ */
+function createFrom(tmp: string, file: string, text: string): void {
+  try {
+    linkSync(tmp, file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS')
+      throw e;
+    writeFileSync(file, text, { flag: 'wx', mode: 0o600 });
+  }
 }
 
 /**

@@ -102,6 +102,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     json = text === '' ? null : (JSON.parse(text) as unknown);
   } catch {
     // Not warden's answer (a proxy's error page): its status says what there is to say.
+    if (res.ok) throw new ApiError(res.status, 'error', `not warden's answer (HTTP ${res.status})`);
   }
   if (!res.ok) {
     const e = (json as { error?: { code: string; message: string } } | null)?.error;
