@@ -174,12 +174,6 @@ describe('pull workers with the SDK (SPEC §4)', () => {
     const runs = await home.runs(id ?? 0);
     expect(runs.map((r) => r.outcome)).toEqual(['lease_lost', 'completed']);
     expect((await home.getTask(id ?? 0)).result?.summary).toBe(`done by ${sleeper.pid}`);
-    // One new lease: its renewal and its claim both heard stale_run, and a trial's worker
-    // opened a lease for each (one of them never renewed, lapsing with a run it claimed).
-    const opened = (await home.events()).filter(
-      (e) => e.kind === 'lease_opened' && e.payload.name === `sdk-worker:${sleeper.pid}`,
-    );
-    expect(opened).toHaveLength(2);
   });
 
   it('a serve stopped past its workers’ leases costs them nothing: the leases move on by the gap', async () => {
