@@ -58,10 +58,15 @@ export class LeaseGrace {
     this.beats.unref();
   }
 
-  /** Stops the beats of `watch`. */
+  /**
+   * Stops the beats of `watch`, and the watch: a serve shutting down is not absent, and a pull
+   * request answered meanwhile took the shutdown's seconds for one, and failed to move the
+   * leases on in a store already closed (a trial's every SIGTERM logged it).
+   */
   stop(): void {
     if (this.beats !== null) clearInterval(this.beats);
     this.beats = null;
+    this.absences = null;
   }
 
   /** Lets the pull requests that wait for `atStart` go on. */

@@ -179,7 +179,7 @@ describe('booking a kept report', () => {
     try {
       await adopting.adoptAll();
     } finally {
-      await adopting.close();
+      adopting.close();
     }
     expect(await h.store.getRun(claim.run.id)).toMatchObject({
       state: 'ended',
