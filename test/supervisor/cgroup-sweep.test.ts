@@ -153,17 +153,27 @@ describe.skipIf(!CGROUPS)('a supervisor', () => {
     const reaped = join(h.dir, 'runs', '99');
     mkdirSync(reaped, { recursive: true });
     writeFileSync(join(reaped, 'cgroup'), `${leased}\n`);
-    writeFileSync(join(reaped, 'live'), '0 0\n');
+    writeFileSync(join(reaped, 'live'), '999999999 999999999\n');
+    // And one whose run was ended elsewhere: its shim was told to kill at once (`0 0`).
+    const ended = runCgroup(parent, 2 * MINUTE);
+    const endedChild = await sleeper(ended);
+    backdate(ended, 2 * MINUTE);
+    const endedDir = join(h.dir, 'runs', '98');
+    mkdirSync(endedDir, { recursive: true });
+    writeFileSync(join(endedDir, 'cgroup'), `${ended}\n`);
+    writeFileSync(join(endedDir, 'live'), '0 0\n');
 
     // The first tick sweeps.
     await h.supervisor.tick();
     expect(existsSync(stray)).toBe(false);
-    for (const left of [ownRun, standby ?? '', busy, leased]) expect(existsSync(left)).toBe(true);
+    for (const left of [ownRun, standby ?? '', busy, leased, ended])
+      expect(existsSync(left)).toBe(true);
     const busyLines = (): string[] => lines.filter((l) => l.includes(' holds processes of '));
     expect(busyLines().sort()).toEqual(
       [
         `cgroup ${busy} holds processes of no run this host watches (pids ${child.pid}); not killed here: if they are a worker's leftovers, echo 1 > ${busy}/cgroup.kill`,
         `cgroup ${leased} holds processes of run 99, which this host does not watch (pids ${leasedChild.pid}); not killed here: the run's shim kills them once its lease runs out, as it is not renewed`,
+        `cgroup ${ended} holds processes of run 98, which this host does not watch (pids ${endedChild.pid}); the run's shim is killing them now, as the run was ended elsewhere`,
       ].sort(),
     );
     expect(lines.filter((l) => l.startsWith('removed 1 empty run cgroup'))).toHaveLength(1);
@@ -175,7 +185,7 @@ describe.skipIf(!CGROUPS)('a supervisor', () => {
     h.clock.advance(SUPERVISOR_DEFAULTS.cgroup_sweep_ms);
     await h.supervisor.tick();
     expect(existsSync(later)).toBe(false);
-    expect(busyLines()).toHaveLength(2);
+    expect(busyLines()).toHaveLength(3);
   });
 
   it('sweeps at its start, once it has adopted its runs', async () => {
