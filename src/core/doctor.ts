@@ -45,6 +45,8 @@ export interface RunFacts {
    * is a copy of that home's (a backup restored here): never this home's to watch.
    */
   otherHome?: string;
+  /** The report its worker kept in its folder while serve did not answer, not yet booked. */
+  keptReport?: string;
 }
 
 /** A running task's figures, as fields (`doctor --json`). */
@@ -200,6 +202,11 @@ export function diagnoseRun(
   ];
   if (run.llm.requests > 0 && run.llm.state === null)
     parts.push(`model so far: ${usageShort(run.llm)}`);
+  // A trial's doctor, serve down, said nothing of the complete waiting in the run's folder.
+  if (f.keptReport !== undefined)
+    parts.push(
+      `its worker's ${f.keptReport.replaceAll('_', '-')} report is kept in its folder, and serve books it ${dispatcherRunning ? 'at its next look' : 'once it is back'}`,
+    );
   if (f.alive === false) {
     const h = dispatcherRunning
       ? hold('exited', 'its process is gone', null)

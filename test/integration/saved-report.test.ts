@@ -60,6 +60,10 @@ describe('a report kept while serve did not answer', () => {
     expect(log).toContain('again said 0');
     expect(log).toContain('a complete report is already kept for this run in');
     expect(log).toContain('ask said 4');
+    // doctor, serve down, says the report waits in the run's folder.
+    expect((await home.cli(['doctor'])).stdout).toContain(
+      "its worker's complete report is kept in its folder, and serve books it once it is back",
+    );
 
     await home.serve(['--port', port]);
     const done = await home.waitStatus(id, 'done');

@@ -1,4 +1,6 @@
-import { dirname } from 'node:path';
+import { lstatSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { KEPT_REPORT, KEPT_REPORT_MAX_BYTES } from '../../sdk/kept-report.js';
 import type { Command } from 'commander';
 import { emptyLoad } from '../../core/admission.js';
 import type { Caps, GroupCap } from '../../core/admission.js';
@@ -152,12 +154,32 @@ async function diagnose(ctx: ReadContext, task: Task, f: DoctorFacts): Promise<D
     !inRunsFolder(run.log_path, ctx.home.runs)
       ? dirname(dirname(run.log_path))
       : undefined;
+  const kept = otherHome === undefined ? keptOp(join(ctx.home.runs, String(run.id))) : null;
   return diagnoseRun(
     task,
-    { run, policy, alive, ...(otherHome !== undefined ? { otherHome } : {}) },
+    {
+      run,
+      policy,
+      alive,
+      ...(otherHome !== undefined ? { otherHome } : {}),
+      ...(kept !== null ? { keptReport: kept } : {}),
+    },
     f.now,
     watched,
   );
+}
+
+/** The op of the report kept in a run's folder and not yet booked, if there is one. */
+function keptOp(runDir: string): string | null {
+  const file = join(runDir, KEPT_REPORT);
+  try {
+    const st = lstatSync(file);
+    if (!st.isFile() || st.size > KEPT_REPORT_MAX_BYTES) return null;
+    const op = (JSON.parse(readFileSync(file, 'utf8')) as { op?: unknown }).op;
+    return typeof op === 'string' ? op : 'terminal';
+  } catch {
+    return null;
+  }
 }
 
 export function register(program: Command): void {
