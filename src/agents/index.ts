@@ -114,7 +114,10 @@ function modelInExtra(recipe: AgentRecipe, extra: readonly string[]): string | n
   const flags = [recipe.model_args[0], ...(recipe.model_aliases ?? [])].filter(
     (f): f is string => f !== undefined && f.startsWith('-'),
   );
-  return extra.find((a) => flags.some((f) => a === f || a.startsWith(`${f}=`))) ?? null;
+  // `-m X`, `-m=X` and the attached `-mX` of a one-letter flag; `--model X`, `--model=X`.
+  const names = (a: string, f: string): boolean =>
+    a === f || a.startsWith(`${f}=`) || (/^-[a-zA-Z]$/.test(f) && a.startsWith(f));
+  return extra.find((a) => flags.some((f) => names(a, f))) ?? null;
 }
 
 /** The executable a profile of `cmd` runs (for `mcp`, the first word of its command). */

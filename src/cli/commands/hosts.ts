@@ -9,13 +9,17 @@ import { say, sayJson, table } from '../output.js';
 type HostState = 'live' | 'lapsed' | 'gone' | 'stopped';
 
 /**
- * What a host is now: `stopped` (its serve said so), `lapsed` (several hosts: its lease ran
- * out, and another host ends its runs), `gone` (one host: its serve is not running on this
- * machine, and the next one adopts or ends its runs), or `live`.
+ * What a host is now. Several hosts: `lapsed` once its lease ran out (another host ends its
+ * runs, and marks it stopped as it does: a reaped host is still one whose lease lapsed, not one
+ * that stopped cleanly), else `live`. One host: `stopped` (its serve said so), `gone` (its
+ * serve is not running on this machine; the next one adopts or ends its runs), or `live`.
  */
 function stateOf(h: HostRecord, now: number): HostState {
+  if (h.lease_expires_at !== null) {
+    if (h.stopped_at !== null && h.stopped_at < h.lease_expires_at) return 'stopped';
+    return h.lease_expires_at < now ? 'lapsed' : 'live';
+  }
   if (h.stopped_at !== null) return 'stopped';
-  if (h.lease_expires_at !== null) return h.lease_expires_at < now ? 'lapsed' : 'live';
   return h.process !== null && isSameProcessAlive(h.process) ? 'live' : 'gone';
 }
 
@@ -29,11 +33,12 @@ function stateText(h: HostRecord, state: HostState, now: number): string {
     case 'stopped':
       return `stopped ${ago(now, h.stopped_at ?? now)}`;
     case 'lapsed':
-      return `lease lapsed ${ago(now, h.lease_expires_at ?? now)}`;
+      return `lease lapsed ${ago(now, h.lease_expires_at ?? now)}${h.stopped_at !== null ? ', its runs ended' : ''}`;
     case 'gone':
-      return `gone (renewed ${ago(now, h.renewed_at)})`;
+      return 'gone';
     case 'live':
-      return `live (renewed ${ago(now, h.renewed_at)})`;
+      // One host renews nothing: its serve's process is what is live.
+      return h.lease_expires_at === null ? 'live' : `live (renewed ${ago(now, h.renewed_at)})`;
   }
 }
 

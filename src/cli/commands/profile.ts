@@ -4,7 +4,6 @@ import { POLICY_FIELDS } from '../../core/policy.js';
 import { checkName } from '../../core/checks.js';
 import { parseInput } from '../../core/validate.js';
 import { pauseNote, profilePatchSchema, profileSpecSchema } from '../../core/profile.js';
-import type { Profile } from '../../core/profile.js';
 import { checkProfileOnThisHost, findExecutable } from '../../config/executable.js';
 import {
   agentArgv,
@@ -182,7 +181,7 @@ export function register(program: Command): void {
         '--agent <kind>',
         'run a coding agent by its recipe (claude-code, codex, gemini, opencode, aider, hermes, mcp); arguments after -- go to the agent',
       )
-      .option('--model <model>', 'the model an --agent profile uses'),
+      .option('--model <model>', 'the model an --agent profile uses', onlyOnce('--model')),
   ).action(async (nameText: string, given: string[], opts: ProfileOptions) => {
     const name = profileName(nameText);
     const mode = opts.pull ? 'pull' : 'spawned';
@@ -238,11 +237,13 @@ export function register(program: Command): void {
         'drop a limit, max_concurrency / concurrency_group, the inherit_env list, setup, progress_from_workspace, llm (the model proxy and its budgets), llm_max_concurrency, llm_max_rate_limits or a budget (repeatable)',
         collect,
       )
-      .option('--model <model>', 'the model an --agent profile uses, in place of the one it has'),
+      .option(
+        '--model <model>',
+        'the model an --agent profile uses, in place of the one it has',
+        onlyOnce('--model'),
+      ),
   ).action(async (nameText: string, argv: string[], opts: ProfileOptions) => {
     const name = profileName(nameText);
-    if (opts.model !== undefined && argv.length > 0)
-      throw invalid('--model and a new command after -- were both given; give one');
     const fields = specFields(opts);
     fields.llm = llmFields(opts, null);
     fields.budget = budgetFields(opts);
@@ -271,9 +272,6 @@ export function register(program: Command): void {
       { ...fields, ...(argv.length > 0 ? { argv } : {}) },
       'profile',
     );
-    if (opts.check && (patch.argv !== undefined || patch.cwd !== undefined)) {
-      checkProfileOnThisHost(patch.argv ?? [], patch.cwd);
-    }
     if (opts.check && patch.worktree) await checkWorktree(patch.worktree);
     const policy = readPolicyOptions(opts);
     refuseSetAndClear(clear, opts);
@@ -291,12 +289,31 @@ export function register(program: Command): void {
       (opts.unsetEnv ?? []).length > 0;
     if (!given) throw invalid('nothing to change; give an option to set or a new command after --');
     const p = await withContext(async (ctx) => {
-      if (opts.model !== undefined)
-        patch.argv = withModel(await ctx.store.getProfile(name), opts.model);
+      const before = await ctx.store.getProfile(name);
+      const agent = parseAgentArgv(before.argv);
+      if (agent !== null && (opts.model !== undefined || argv.length > 0)) {
+        // An agent profile's arguments after -- go to its agent, as on `profile add` (a trial's
+        // edit replaced the launcher with them, and the agent was gone without a word).
+        const cmd = {
+          ...agent,
+          ...(opts.model !== undefined ? { model: opts.model } : {}),
+          ...(argv.length > 0 ? { extra: argv } : {}),
+        };
+        checkModelOnce(checkAgentCommand(cmd), cmd);
+        patch.argv = agentArgv(cmd);
+        if (opts.check && patch.cwd !== undefined) checkProfileOnThisHost([], patch.cwd);
+      } else {
+        if (opts.model !== undefined) {
+          throw invalid(
+            `--model is for --agent profiles; profile ${before.name} runs its own command: give a new command after --`,
+          );
+        }
+        if (opts.check && (patch.argv !== undefined || patch.cwd !== undefined))
+          checkProfileOnThisHost(patch.argv ?? [], patch.cwd);
+      }
       // A proxy added to an agent profile speaks its agent's API, as on `profile add`; one
       // there already keeps the kind it has.
       if (patch.llm?.upstream !== undefined && patch.llm.kind === undefined) {
-        const before = await ctx.store.getProfile(name);
         const agent = before.llm === null ? parseAgentArgv(patch.argv ?? before.argv) : null;
         const kind = agent === null ? undefined : checkAgentCommand(agent).llm_kind;
         if (kind !== undefined) patch.llm = { ...patch.llm, kind };
@@ -392,15 +409,14 @@ export function register(program: Command): void {
   }
 }
 
-/** The argv of agent profile `p` with `model` in place of its model, checked as `add` checks it. */
-function withModel(p: Profile, model: string): string[] {
-  const agent = parseAgentArgv(p.argv);
-  if (agent === null) {
-    throw invalid(
-      `--model is for --agent profiles; profile ${p.name} runs its own command: give a new command after --`,
-    );
-  }
-  const cmd = { ...agent, model };
-  checkModelOnce(checkAgentCommand(cmd), cmd);
-  return agentArgv(cmd);
+/**
+ * An option's parser that refuses it given twice: commander keeps the last, and a trial's
+ * `--model a/b --model c/d` stored c/d without a word.
+ */
+function onlyOnce(flag: string): (value: string, previous: string | undefined) => string {
+  return (value, previous) => {
+    if (previous !== undefined)
+      throw invalid(`${flag} was given twice ('${previous}', '${value}'); give it once`);
+    return value;
+  };
 }

@@ -100,12 +100,16 @@ export async function claimHome(
  */
 export async function describeHost(
   db: SqlDb,
+  now: number,
   hostId: string,
   about: { url: string; max_workers: number },
 ): Promise<void> {
-  await db.run('UPDATE hosts SET url = ?, max_workers = ? WHERE host_id = ?', [
+  // Its start too: a host that takes its lease over after a restart keeps its row, and
+  // `warden hosts` said it had started before the restart.
+  await db.run('UPDATE hosts SET url = ?, max_workers = ?, started_at = ? WHERE host_id = ?', [
     about.url,
     about.max_workers,
+    now,
     hostId,
   ]);
 }

@@ -814,7 +814,7 @@ export class SqlStore implements Store {
   }
 
   describeHost(hostId: string, about: { url: string; max_workers: number }): Promise<void> {
-    return this.write((db) => hosts.describeHost(db, hostId, about));
+    return this.write((db, now) => hosts.describeHost(db, now, hostId, about));
   }
 
   listHosts(): Promise<(HostRecord & { open_runs: number })[]> {
