@@ -672,6 +672,10 @@ describe('the dashboard in a real browser (SPEC §6)', () => {
     await page.keyboard.press('Enter');
     await page.waitForSelector(inColumn('done', other));
     expect((await home.getTask(other)).status).toBe('done');
+    // The Done button is gone with the move: the focus stays in the drawer, not on the page.
+    await waitFor('the focus kept in the drawer', async () => (await focused()) === 'close');
+    // A task done by hand has no result to show.
+    expect(await page.$(`${drawer(other)} .result`)).toBeNull();
   });
 
   it('refuses bad input in the page and changes nothing', async () => {

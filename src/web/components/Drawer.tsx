@@ -135,6 +135,8 @@ export function Drawer({ id, now, version, onOpen, onClose, onError, onDone }: P
       await work();
       onDone();
       await load();
+      // The button pressed may be gone with the move it made: the focus stays in the drawer.
+      if (document.activeElement === document.body) closeButton.current?.focus();
     } catch (err) {
       onError(err);
       // Refused as out of date (409: another tab or person moved it first): show it as it is.
@@ -311,7 +313,7 @@ export function Drawer({ id, now, version, onOpen, onClose, onError, onDone }: P
           ))}
         </p>
       )}
-      {task.result && (
+      {task.result && task.result.summary !== '' && (
         <p class="result">
           <strong>result:</strong> {task.result.summary}
         </p>
