@@ -47,12 +47,14 @@ export async function adopt(sv: Supervision, found: Run, policy: Policy): Promis
   ) {
     // Nothing of it can be running here: book it as lost with its host (not the task's fault),
     // and never signal a process group id that may now belong to someone else.
+    // Another home's first: a copy restored on another machine has other boot ids too, and
+    // this home's folder of the same id is another run's.
     const why =
       run.process === null || run.log_path === null
         ? 'not_started'
-        : run.process.boot_id !== bootId()
-          ? 'rebooted'
-          : 'other_home';
+        : elsewhere
+          ? 'other_home'
+          : 'rebooted';
     // A report its worker kept while serve did not answer is booked first (the worker's
     // report decides over the loss): a machine that rebooted after the worker finished
     // must not throw its work away. Another home's is that home's.

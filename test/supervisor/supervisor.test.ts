@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { person } from '../../src/core/actor.js';
@@ -256,16 +256,38 @@ describe('Supervisor on a manual clock', () => {
     const task = await store.createTask({ title: 'old', assignee: 'sleeper' }, ana);
     const claim = await h.claimOne();
     // Its identity names another boot: a pid that may now be anyone's.
+    // Its log in this home's runs/ (a log elsewhere is another home's run).
+    const runDir = join(dir, 'runs', String(claim.run.id));
+    mkdirSync(runDir, { recursive: true });
     await store.recordSpawn(
       claim.run.id,
       { boot_id: 'a-previous-boot', pid: process.pid, start_time: '1' },
-      join(dir, 'gone.log'),
+      join(runDir, 'output.log'),
     );
     await supervisor.adoptAll();
     const run = await store.getRun(claim.run.id);
     expect(run).toMatchObject({ state: 'ended', outcome: 'host_lost' });
     expect(run.reason?.message).toBe('the machine restarted since the worker started');
     expect((await store.getTask(task.id)).counters).toMatchObject({ failures: 0, host_losses: 1 });
+  });
+
+  it('books a run of another home as other_home, even one from another machine (another boot)', async () => {
+    await store.addProfile('sleeper', { argv: ['sleep', '60'] }, ana);
+    const task = await store.createTask({ title: 'copied', assignee: 'sleeper' }, ana);
+    const claim = await h.claimOne();
+    // A database restored on another machine: another boot, its log under the first home.
+    const elsewhere = join(dir, 'first-home', 'runs', String(claim.run.id));
+    mkdirSync(elsewhere, { recursive: true });
+    await store.recordSpawn(
+      claim.run.id,
+      { boot_id: 'a-previous-boot', pid: process.pid, start_time: '1' },
+      join(elsewhere, 'output.log'),
+    );
+    await supervisor.adoptAll();
+    const run = await store.getRun(claim.run.id);
+    expect(run).toMatchObject({ state: 'ended', outcome: 'host_lost' });
+    expect(run.reason?.message).toMatch(/^the worker was started from another home/);
+    expect((await store.getTask(task.id)).counters.failures).toBe(0);
   });
 
   it('adopts a worker whose spawn serve died before recording, instead of starting a second one', async () => {
