@@ -1,11 +1,10 @@
 import { WardenError } from '../core/errors.js';
 import type { EpochMs } from '../core/glossary.js';
 import type { ProcessIdentity } from '../core/run.js';
-import { isSameProcessAlive } from '../os/procfs.js';
 import type { StoreLocation } from '../store/open.js';
 import type { HostRecord } from '../store/run-types.js';
 import { holdsHome } from '../os/home-holder.js';
-import { recordedServeLock } from './serve-lock.js';
+import { deadServeLock, liveServeLock } from './serve-lock.js';
 import type { HomeParts } from './wiring.js';
 
 /** Where a command finds the home's store and `serve`. */
@@ -34,19 +33,20 @@ async function renewingHosts(ctx: ServeLookup): Promise<HostRecord[]> {
  */
 export async function watchingHostIds(ctx: ServeLookup): Promise<Set<string>> {
   const ids = new Set((await renewingHosts(ctx)).map((h) => h.host_id));
-  const own = recordedServeLock(ctx.home);
-  if (own !== null && !isSameProcessAlive(own.process)) ids.delete(own.host_id);
+  const dead = deadServeLock(ctx.home);
+  if (dead !== null) ids.delete(dead.host_id);
   return ids;
 }
 
 /**
  * The API of the live `serve` of this home, if one is running. Several hosts: this home's own
- * `serve` (its `serve.json`), else any host whose lease is good.
+ * `serve` (its `serve.json`), else any other host whose lease is good (this home's own, dead,
+ * answers nothing, whatever its lease still says).
  */
 export async function liveServe(ctx: ServeLookup): Promise<ServeAddress | null> {
   if (ctx.where.kind === 'postgres') {
-    const recorded = recordedServeLock(ctx.home);
-    const own = recorded !== null && isSameProcessAlive(recorded.process) ? recorded : null;
+    const own = liveServeLock(ctx.home);
+    const dead = own === null ? deadServeLock(ctx.home) : null;
     if (own) {
       const row = (await ctx.store.activeHosts()).find((h) => h.host_id === own.host_id);
       return {
@@ -58,7 +58,7 @@ export async function liveServe(ctx: ServeLookup): Promise<ServeAddress | null> 
     }
     // This home's serve, recorded but dead, answers nothing, whatever its lease still says.
     const other = (await renewingHosts(ctx)).find(
-      (h) => h.url !== null && h.host_id !== recorded?.host_id,
+      (h) => h.url !== null && h.host_id !== dead?.host_id,
     );
     return other?.url ? { url: other.url, host: other.host_id } : null;
   }

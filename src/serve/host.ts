@@ -541,7 +541,9 @@ export class Host {
     await step('the API', () => this.closeServer());
     this.proxy.close();
     if (!this.lease) await step('the home', () => releaseHome(this.opts.store, this.hostId));
-    if (this.lease) releaseServeLock(this.opts.home);
+    // Several hosts: serve.json stays, its process gone: the home knows its host is down
+    // while that host's lease runs out (a record removed had doctor and the CLI take the
+    // host, still renewing on paper, for a live serve).
     await step('the host_stopped event', () =>
       this.opts.store.writeEvent(dispatcherActor(this.hostId), {
         kind: 'host_stopped',

@@ -30,6 +30,15 @@ export function liveServeLock(paths: HomePaths): ServeLock | null {
   return lock !== null && isSameProcessAlive(lock.process) ? lock : null;
 }
 
+/**
+ * This home's `serve` as recorded, when its process is gone: a serve killed, or stopped (its
+ * record is kept, so the home knows whose host it was while that host's lease runs out).
+ */
+export function deadServeLock(paths: HomePaths): ServeLock | null {
+  const lock = recordedServeLock(paths);
+  return lock !== null && !isSameProcessAlive(lock.process) ? lock : null;
+}
+
 /** Refuses (`conflict`) while another live process is this home's `serve`. */
 export function checkServeLock(paths: HomePaths): void {
   const held = liveServeLock(paths);

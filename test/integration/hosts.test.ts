@@ -298,8 +298,9 @@ describe.skipIf(!URL)('several hosts on one PostgreSQL', () => {
     expect(shimGroups(b.root)).toEqual([]);
     expect(await store.getRun(run.id)).toMatchObject({ state: 'ended', outcome: 'stopped' });
     expect(await store.getTask(task.id)).toMatchObject({ status: 'blocked' });
-    // With a's serve gone, doctor in a's home says so, not that "serve is running" (b's is).
-    serveA.proc.kill('SIGKILL');
+    // With a's serve gone (stopped: its lease left to run out), doctor in a's home says so,
+    // not that "serve is running" (b's is, and a's lease still is on paper).
+    serveA.proc.kill('SIGTERM');
     await serveA.exited;
     const doctor = await a.cli(['doctor']);
     expect(doctor.code, doctor.stderr).toBe(0);

@@ -21,7 +21,7 @@ import { READING, withContext } from '../context.js';
 import { homeNotes } from '../doctor-notes.js';
 import { say, sayJson } from '../output.js';
 import { liveServe, watchingHostIds } from '../../serve/find.js';
-import { recordedServeLock } from '../../serve/serve-lock.js';
+import { deadServeLock } from '../../serve/serve-lock.js';
 
 /** Reads tasks by id, a bounded number of ids per statement. */
 async function byIds(ctx: ReadContext, ids: readonly number[]): Promise<Task[]> {
@@ -212,9 +212,8 @@ export function register(program: Command): void {
         const where = f.watching === null ? '' : ` (host ${f.serveHost ?? '?'})`;
         // Several hosts: the serve found may be another host's, while this home's is down (a
         // trial's doctor said "serve is running (host h1)" in the home of a dead h2).
-        const own = f.watching === null ? null : recordedServeLock(ctx.home);
-        const ownDown =
-          own !== null && own.host_id !== f.serveHost && !isSameProcessAlive(own.process);
+        const own = f.watching === null ? null : deadServeLock(ctx.home);
+        const ownDown = own !== null && own.host_id !== f.serveHost;
         const header = !f.dispatcherRunning
           ? 'no warden serve is running for this home'
           : ownDown
