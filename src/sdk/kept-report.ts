@@ -87,7 +87,13 @@ function createFrom(tmp: string, file: string, text: string): void {
     const code = (e as NodeJS.ErrnoException).code;
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'ENOSYS')
       throw e;
-    writeFileSync(file, text, { flag: 'wx', mode: 0o600 });
+    try {
+      writeFileSync(file, text, { flag: 'wx', mode: 0o600 });
+    } catch (w) {
+      // A part written (the disk full half way) would block every later keep: it goes.
+      if ((w as NodeJS.ErrnoException).code !== 'EEXIST') rmSync(file, { force: true });
+      throw w;
+    }
   }
 }
 

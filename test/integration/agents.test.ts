@@ -456,7 +456,16 @@ describe('agent profiles: refusals and profile show', () => {
     await home.ok(['profile', 'edit', 'oc', '--model', 'openai/gpt-5']);
     expect((await argv('oc')).slice(3, 5)).toEqual(['--model', 'openai/gpt-5']);
     // Arguments after -- go to the agent, as on add; the launcher and the model stay.
-    await home.ok(['profile', 'edit', 'oc', '--', '--print-logs', '--log-level', 'DEBUG']);
+    await home.ok([
+      'profile',
+      'edit',
+      'oc',
+      '--no-check',
+      '--',
+      '--print-logs',
+      '--log-level',
+      'DEBUG',
+    ]);
     expect(await argv('oc')).toEqual([
       'warden',
       'agent-run',
@@ -469,14 +478,20 @@ describe('agent profiles: refusals and profile show', () => {
       'DEBUG',
     ]);
     // Both at once; a model given twice (twice --model, or the agent's own -mX) is refused.
-    await home.ok(['profile', 'edit', 'oc', '--model', 'a/b', '--', '--print-logs']);
+    await home.ok(['profile', 'edit', 'oc', '--model', 'a/b', '--no-check', '--', '--print-logs']);
     expect((await argv('oc')).slice(3)).toEqual(['--model', 'a/b', '--', '--print-logs']);
     const twice = await home.cli(['profile', 'edit', 'oc', '--model', 'a/b', '--model', 'c/d']);
     expect(twice.code).toBe(2);
     expect(twice.stderr.trim()).toBe(
       "warden: --model was given twice ('a/b', 'c/d'); give it once",
     );
-    const attached = await home.cli(['profile', 'edit', 'oc', '--', '-mc/d']);
+    const attached = await home.cli(['profile', 'edit', 'oc', '--no-check', '--', '-mc/d']);
+    // Unless --no-check, the agent must be installed here, as on add.
+    const missing = await home.cli(['profile', 'edit', 'oc', '--', '--print-logs'], {
+      PATH: '/usr/bin:/bin',
+    });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("OpenCode is not installed: 'opencode' was not found on PATH");
     expect(attached.code).toBe(2);
     expect(attached.stderr).toContain("the model is given twice: --model a/b and '-mc/d' after --");
     expect((await argv('oc')).slice(3)).toEqual(['--model', 'a/b', '--', '--print-logs']);

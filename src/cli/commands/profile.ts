@@ -12,6 +12,8 @@ import {
   checkModelOnce,
   parseAgentArgv,
 } from '../../agents/index.js';
+import type { AgentCommand } from '../../agents/index.js';
+import type { AgentRecipe } from '../../agents/recipe.js';
 import { agentProfileText } from '../../agents/describe.js';
 import { parseWorkspace } from '../../core/worktree.js';
 import type { WorktreeSpec } from '../../core/worktree.js';
@@ -205,12 +207,7 @@ export function register(program: Command): void {
     if (agent !== null) fields.progress_from_workspace ??= true;
     const spec = parseInput(profileSpecSchema, { mode, argv, ...fields }, 'profile');
     if (opts.check && recipe !== null && agent !== null) {
-      const exe = agentExecutable(recipe, agent);
-      if (exe !== null && findExecutable(exe) === null) {
-        throw invalid(
-          `${recipe.title} is not installed: '${exe}' was not found on PATH; install it (${recipe.install}) or pass --no-check if it exists only on other hosts`,
-        );
-      }
+      checkAgentInstalled(recipe, agent);
       checkProfileOnThisHost([], spec.cwd);
     } else if (opts.check && mode === 'spawned') checkProfileOnThisHost(spec.argv ?? [], spec.cwd);
     if (opts.check && spec.worktree) await checkWorktree(spec.worktree);
@@ -228,9 +225,11 @@ export function register(program: Command): void {
   shared(
     profile
       .command('edit')
-      .description('change a profile; give a new command after -- to replace it')
+      .description(
+        "change a profile; give a new command after -- to replace it (an --agent profile's: its agent's arguments)",
+      )
       .argument('<name>', 'the profile name')
-      .argument('[argv...]', 'a new command, after --')
+      .argument('[argv...]', "a new command, or an --agent profile's agent arguments, after --")
       .option('--unset-env <KEY>', 'remove an environment variable (repeatable)', collect)
       .option(
         '--clear <option>',
@@ -299,8 +298,10 @@ export function register(program: Command): void {
           ...(opts.model !== undefined ? { model: opts.model } : {}),
           ...(argv.length > 0 ? { extra: argv } : {}),
         };
-        checkModelOnce(checkAgentCommand(cmd), cmd);
+        const recipe = checkAgentCommand(cmd);
+        checkModelOnce(recipe, cmd);
         patch.argv = agentArgv(cmd);
+        if (opts.check && argv.length > 0) checkAgentInstalled(recipe, cmd);
         if (opts.check && patch.cwd !== undefined) checkProfileOnThisHost([], patch.cwd);
       } else {
         if (opts.model !== undefined) {
@@ -419,4 +420,14 @@ function onlyOnce(flag: string): (value: string, previous: string | undefined) =
       throw invalid(`${flag} was given twice ('${previous}', '${value}'); give it once`);
     return value;
   };
+}
+
+/** Refuses an agent profile whose agent's executable is not on PATH here (`--no-check` skips). */
+function checkAgentInstalled(recipe: AgentRecipe, cmd: AgentCommand): void {
+  const exe = agentExecutable(recipe, cmd);
+  if (exe !== null && findExecutable(exe) === null) {
+    throw invalid(
+      `${recipe.title} is not installed: '${exe}' was not found on PATH; install it (${recipe.install}) or pass --no-check if it exists only on other hosts`,
+    );
+  }
 }

@@ -109,7 +109,7 @@ export async function describeHost(
   await db.run('UPDATE hosts SET url = ?, max_workers = ?, started_at = ? WHERE host_id = ?', [
     about.url,
     about.max_workers,
-    now,
+    await storeNow(db, now),
     hostId,
   ]);
 }

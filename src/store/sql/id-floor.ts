@@ -16,13 +16,15 @@ export async function keepIdPast(db: SqlDb, table: FolderTable, floor: number): 
   if (db.dialect === 'postgres') {
     // The sequence's next value, taken (one id left unused), is what it would give: its last
     // value read instead is null before its first use, and a sequence put back as "next is
-    // 900, not yet given" was read as 0 and set back to the floor.
-    const row = await db.get<{ moved: string | null }>(
-      `SELECT setval(pg_get_serial_sequence('${table}', 'id'), ?)::text AS moved
-       WHERE nextval(pg_get_serial_sequence('${table}', 'id')) <= ?`,
-      [floor, floor],
+    // 900, not yet given" was read as 0 and set back to the floor. Set only when below the
+    // floor: at the floor, taking it moved the sequence past it already (a set back to it then
+    // would give the next id twice, with a concurrent one).
+    const seq = `pg_get_serial_sequence('${table}', 'id')`;
+    const next = Number(
+      (await db.get<{ next: string }>(`SELECT nextval(${seq})::text AS next`))?.next,
     );
-    return row !== undefined;
+    if (next < floor) await db.get(`SELECT setval(${seq}, ?)`, [floor]);
+    return next <= floor;
   }
   // SQLite (AUTOINCREMENT): the next id is past both the table's largest and sqlite_sequence.
   const row = await db.get<{ seq: number }>(
